@@ -1,0 +1,1 @@
+//! nodes.conf: Redis 7 format, written atomically and read back at start.

@@ -1,0 +1,56 @@
+//! Every limit and fixed size in slotd, in one place, with the assertions that relate them.
+//! Defaults that a user can change through redis.conf live in `config`; these cannot.
+
+/// Hash slots in a Redis Cluster.
+pub const SLOT_COUNT: usize = 16384;
+
+/// Longest inline command, or multibulk/bulk header, before a protocol error (Redis: 64 KiB).
+pub const INLINE_MAX_BYTES: usize = 64 * 1024;
+/// Most arguments in one multibulk request (Redis 7: INT_MAX; we bound it to keep the argument
+/// index allocation bounded; 1M is far above any real request).
+pub const MULTIBULK_MAX_ARGS: usize = 1024 * 1024;
+
+/// Size of one provided receive buffer in a shard's io_uring buffer ring.
+pub const RECV_BUF_BYTES: usize = 16 * 1024;
+/// Provided receive buffers per shard ring (a power of two).
+pub const RECV_BUF_COUNT: u16 = 1024;
+/// Submission queue entries per shard ring.
+pub const RING_ENTRIES: u32 = 4096;
+
+/// When the unsent reply bytes of one connection exceed this, the connection stops reading
+/// (and parsing) until the socket drains. Bounds memory per pipelining client.
+pub const CONN_OUT_PAUSE_BYTES: usize = 4 * 1024 * 1024;
+/// Most commands parsed from one connection in one loop turn before others get a chance.
+pub const CONN_CMDS_PER_TURN: usize = 4096;
+/// Cross-shard requests of one connection that may wait for replies at once; reading pauses
+/// beyond it.
+pub const CONN_REMOTE_INFLIGHT_MAX: usize = 16 * 1024;
+
+/// Mesh inbox capacity per shard, in messages (each message is a batch).
+pub const MESH_INBOX_MESSAGES: usize = 4096;
+/// Commands in one cross-shard batch before it is sent even mid-turn.
+pub const MESH_BATCH_CMDS_MAX: usize = 1024;
+
+/// Cron period of each shard (Redis `hz 10`).
+pub const CRON_PERIOD_MS: u64 = 100;
+/// Active expiry: keys sampled per round, and the time budget per cron tick
+/// (Redis: 20 keys, 25% of the cron period).
+pub const EXPIRE_SAMPLE_KEYS: usize = 20;
+pub const EXPIRE_CYCLE_BUDGET_US: u64 = 25_000;
+
+/// Longest value a string may grow to with APPEND/SETRANGE when proto-max-bulk-len allows
+/// more (Redis: 512 MiB checked against proto-max-bulk-len).
+pub const STRING_MAX_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Most keys returned per slot step of one SCAN call beyond COUNT.
+pub const SCAN_MAX_KEYS_PER_CALL: usize = 100_000;
+
+/// LCS refuses inputs whose DP table would exceed this many cells (bounded memory).
+pub const LCS_MAX_CELLS: u64 = 256 * 1024 * 1024;
+
+/// Bytes of an argument echoed back inside an "unknown command" error.
+pub const ERROR_ARG_ECHO_BYTES: usize = 128;
+
+const _: () = assert!(RECV_BUF_COUNT.is_power_of_two());
+const _: () = assert!(RECV_BUF_BYTES >= 4096);
+const _: () = assert!(CONN_OUT_PAUSE_BYTES > RECV_BUF_BYTES);

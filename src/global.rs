@@ -1,0 +1,128 @@
+//! Process-wide state shared by every shard: configuration, identity, counters that must be
+//! global (client ids, connected clients), the cluster state handle and the latest slot map.
+//! Everything here is thread-safe and off the per-command hot path.
+
+use crate::cluster::slot_map::SlotMap;
+use crate::cluster::state::ClusterState;
+use crate::config::Config;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Instant;
+
+pub type SlotMapSink = Box<dyn Fn(Arc<SlotMap>) + Send + Sync>;
+pub type ShutdownHook = Box<dyn Fn() + Send + Sync>;
+
+pub struct Global {
+    pub config: RwLock<Config>,
+    pub shards: usize,
+    pub started: Instant,
+    pub started_unix_ms: u64,
+    /// 40 hex characters, new at every start (INFO server run_id).
+    pub run_id: String,
+    pub next_client_id: AtomicU64,
+    pub connected_clients: AtomicUsize,
+    /// Unix seconds of the last successful save (LASTSAVE).
+    pub lastsave_unix: AtomicU64,
+    pub shutting_down: AtomicBool,
+    /// Set by SHUTDOWN: how the process should stop (save or not) is in `shutdown_nosave`.
+    pub shutdown_nosave: AtomicBool,
+    /// The cluster state (cluster mode only).
+    pub cluster: Option<Mutex<ClusterState>>,
+    latest_map: RwLock<Arc<SlotMap>>,
+    /// Delivers a new slot map to every shard (installed by the server at boot).
+    pub map_sink: OnceLock<SlotMapSink>,
+    /// Wakes the main thread to stop the server (installed by the server at boot).
+    pub shutdown_hook: OnceLock<ShutdownHook>,
+    /// Path of the config file slotd was started with (CONFIG REWRITE, INFO config_file).
+    pub config_file: Option<std::path::PathBuf>,
+    pub executable: String,
+}
+
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// 40 random lowercase hex characters (node ids, run ids).
+pub fn random_hex40() -> String {
+    let mut bytes = [0u8; 20];
+    let ok = unsafe { libc::getrandom(bytes.as_mut_ptr() as *mut libc::c_void, 20, 0) } == 20;
+    if !ok {
+        // getrandom cannot fail for 20 bytes on Linux >= 3.17; fall back to time + pid anyway.
+        let seed = unix_ms() ^ ((std::process::id() as u64) << 32);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (seed.rotate_left(i as u32 * 7) ^ (i as u64 * 0x9E37)) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Global {
+    pub fn new(config: Config, shards: usize, cluster: Option<ClusterState>) -> Arc<Global> {
+        let map = match &cluster {
+            Some(c) => c.slot_map(),
+            None => SlotMap::standalone(),
+        };
+        let config_file = config.config_file.clone();
+        Arc::new(Global {
+            config: RwLock::new(config),
+            shards,
+            started: Instant::now(),
+            started_unix_ms: unix_ms(),
+            run_id: random_hex40(),
+            next_client_id: AtomicU64::new(1),
+            connected_clients: AtomicUsize::new(0),
+            lastsave_unix: AtomicU64::new(unix_ms() / 1000),
+            shutting_down: AtomicBool::new(false),
+            shutdown_nosave: AtomicBool::new(false),
+            cluster: cluster.map(Mutex::new),
+            latest_map: RwLock::new(Arc::new(map)),
+            map_sink: OnceLock::new(),
+            shutdown_hook: OnceLock::new(),
+            config_file,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Reads the configuration (a short read lock; never held across I/O).
+    pub fn cfg<R>(&self, f: impl FnOnce(&Config) -> R) -> R {
+        f(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn initial_slot_map(&self) -> Arc<SlotMap> {
+        self.latest_map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Makes `map` the current slot map and sends it to every shard.
+    pub fn publish_slot_map(&self, map: SlotMap) -> Arc<SlotMap> {
+        let map = Arc::new(map);
+        *self.latest_map.write().unwrap_or_else(|e| e.into_inner()) = map.clone();
+        if let Some(sink) = self.map_sink.get() {
+            sink(map.clone());
+        }
+        map
+    }
+
+    pub fn new_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Asks the server to stop (SHUTDOWN, SIGTERM).
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        if let Some(h) = self.shutdown_hook.get() {
+            h();
+        }
+    }
+
+    pub fn uptime_s(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}

@@ -1,0 +1,24 @@
+//! slotd: a Redis Cluster node, thread-per-core on io_uring.
+//!
+//! Source map (mirrors README "Architecture"):
+//! - `config`: redis.conf + command line -> `Config`.
+//! - `server`: boot (memlock, listener, shards, bus), signals, shutdown.
+//! - `net`: per-shard io_uring event loop, connections, reply ordering.
+//! - `mesh`: every cross-shard message and the channels that carry them.
+//! - `shard`: keyspace, clients, command dispatch on one core.
+//! - `commands`: the command table and one file per family.
+//! - `route`: pure redirect/ownership decisions.
+//! - `cluster`: hash slots, slot maps, cluster state, nodes.conf.
+//! - `resp`: protocol parsing and reply writing.
+
+pub mod cluster;
+pub mod commands;
+pub mod config;
+pub mod constants;
+pub mod global;
+pub mod resp;
+pub mod route;
+pub mod server;
+pub mod shard;
+pub mod testkit;
+pub mod topology;

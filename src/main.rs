@@ -1,0 +1,6 @@
+//! The `slotd` binary: parse arguments and configuration, run the server, exit with its code.
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(slotd::server::main_with_args(&args));
+}

@@ -1,0 +1,158 @@
+//! Every reply error slotd sends, as data. The exact Redis 7 texts live here and nowhere else.
+
+use super::write::push_int;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplyError {
+    WrongType,
+    Syntax,
+    NotInteger,
+    NotFloat,
+    Overflow,
+    OutOfRange,
+    NoSuchKey,
+    /// `wrong number of arguments for '<cmd>' command` (name as the user typed it, lowercase).
+    Arity(String),
+    /// `unknown command '<name>', with args beginning with: '<a>' '<b>' `
+    UnknownCommand {
+        name: String,
+        args: Vec<String>,
+    },
+    /// `unknown subcommand '<sub>'. Try <CMD> HELP.`
+    UnknownSubcommand {
+        cmd: String,
+        sub: String,
+    },
+    InvalidExpire(String),
+    ExpireNotPositive(String),
+    Moved {
+        slot: u16,
+        addr: String,
+    },
+    Ask {
+        slot: u16,
+        addr: String,
+    },
+    CrossSlot,
+    TryAgain,
+    ClusterDownUnbound,
+    ClusterDownState,
+    ClusterDisabled,
+    ReadOnly,
+    NoAuth,
+    WrongPass,
+    DbIndexOutOfRange,
+    SelectNotAllowedInCluster,
+    StringTooLong,
+    /// A free-form error; the text includes its code, e.g. `ERR value is ...`.
+    Other(String),
+}
+
+impl ReplyError {
+    pub fn other(s: impl Into<String>) -> Self {
+        ReplyError::Other(s.into())
+    }
+
+    /// Writes the error text without the leading `-` and trailing CRLF.
+    pub fn write_text(&self, buf: &mut Vec<u8>) {
+        use ReplyError::*;
+        let s: &str = match self {
+            WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value",
+            Syntax => "ERR syntax error",
+            NotInteger => "ERR value is not an integer or out of range",
+            NotFloat => "ERR value is not a valid float",
+            Overflow => "ERR increment or decrement would overflow",
+            OutOfRange => "ERR index out of range",
+            NoSuchKey => "ERR no such key",
+            CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot",
+            TryAgain => "TRYAGAIN Multiple keys request during rehashing of slot",
+            ClusterDownUnbound => "CLUSTERDOWN Hash slot not served",
+            ClusterDownState => "CLUSTERDOWN The cluster is down",
+            ClusterDisabled => "ERR This instance has cluster support disabled",
+            ReadOnly => "READONLY You can't write against a read only replica.",
+            NoAuth => "NOAUTH Authentication required.",
+            WrongPass => "WRONGPASS invalid username-password pair or user is disabled.",
+            DbIndexOutOfRange => "ERR DB index is out of range",
+            SelectNotAllowedInCluster => "ERR SELECT is not allowed in cluster mode",
+            StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+            Arity(cmd) => {
+                buf.extend_from_slice(b"ERR wrong number of arguments for '");
+                buf.extend_from_slice(cmd.as_bytes());
+                buf.extend_from_slice(b"' command");
+                return;
+            }
+            UnknownCommand { name, args } => {
+                buf.extend_from_slice(b"ERR unknown command '");
+                buf.extend_from_slice(name.as_bytes());
+                buf.extend_from_slice(b"', with args beginning with: ");
+                for a in args {
+                    buf.push(b'\'');
+                    buf.extend_from_slice(a.as_bytes());
+                    buf.extend_from_slice(b"' ");
+                }
+                return;
+            }
+            UnknownSubcommand { cmd, sub } => {
+                let t = format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP.");
+                buf.extend_from_slice(t.as_bytes());
+                return;
+            }
+            InvalidExpire(cmd) => {
+                let t = format!("ERR invalid expire time in '{cmd}' command");
+                buf.extend_from_slice(t.as_bytes());
+                return;
+            }
+            ExpireNotPositive(_) => "ERR invalid expire time",
+            Moved { slot, addr } | Ask { slot, addr } => {
+                buf.extend_from_slice(if matches!(self, Moved { .. }) {
+                    b"MOVED "
+                } else {
+                    b"ASK "
+                });
+                push_int(buf, *slot as i64);
+                buf.push(b' ');
+                buf.extend_from_slice(addr.as_bytes());
+                return;
+            }
+            Other(s) => s,
+        };
+        buf.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn text(&self) -> String {
+        let mut b = Vec::new();
+        self.write_text(&mut b);
+        String::from_utf8_lossy(&b).into_owned()
+    }
+}
+
+/// Redis sanitizes user bytes shown inside errors: control chars and newlines become spaces,
+/// and arguments are cut at 128 bytes.
+pub fn sanitize_for_error(arg: &[u8]) -> String {
+    let cut = &arg[..arg.len().min(128)];
+    cut.iter()
+        .map(|&c| if c < 32 || c == 127 { ' ' } else { c as char })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_command_text() {
+        let e = ReplyError::UnknownCommand {
+            name: "foo".into(),
+            args: vec!["a".into()],
+        };
+        assert_eq!(
+            e.text(),
+            "ERR unknown command 'foo', with args beginning with: 'a' "
+        );
+        let m = ReplyError::Moved {
+            slot: 3999,
+            addr: "127.0.0.1:7002".into(),
+        };
+        assert_eq!(m.text(), "MOVED 3999 127.0.0.1:7002");
+    }
+}

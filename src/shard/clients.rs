@@ -1,0 +1,85 @@
+//! The clients connected to one shard: their identity and protocol state (what CLIENT LIST
+//! shows and what commands like HELLO, SELECT, READONLY change). The socket side is in `net`.
+
+use crate::resp::Proto;
+
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub id: u64,
+    pub fd: i32,
+    /// "ip:port" of the peer and of our side.
+    pub addr: String,
+    pub laddr: String,
+    pub name: Option<Vec<u8>>,
+    pub proto: Proto,
+    pub created_ms: u64,
+    pub last_interaction_ms: u64,
+    pub authenticated: bool,
+    /// READONLY was sent (cluster replicas serve reads).
+    pub readonly: bool,
+    /// ASKING was sent; cleared after the next command.
+    pub asking: bool,
+    pub no_evict: bool,
+    /// Set by CLIENT KILL; the event loop closes the connection after the current turn.
+    pub kill: bool,
+    /// Name of the last command run ("get", "config|get").
+    pub last_cmd: &'static str,
+    /// Bytes waiting in the query buffer and in the output buffer (filled by the event loop).
+    pub qbuf_bytes: usize,
+    pub obuf_bytes: usize,
+    pub db: u32,
+}
+
+/// A slab of clients: stable indexes, reused after close.
+#[derive(Default)]
+pub struct Clients {
+    slots: Vec<Option<Client>>,
+    free: Vec<usize>,
+    live: usize,
+}
+
+impl Clients {
+    pub fn insert(&mut self, c: Client) -> usize {
+        self.live += 1;
+        if let Some(i) = self.free.pop() {
+            self.slots[i] = Some(c);
+            i
+        } else {
+            self.slots.push(Some(c));
+            self.slots.len() - 1
+        }
+    }
+    pub fn remove(&mut self, idx: usize) -> Option<Client> {
+        let c = self.slots.get_mut(idx)?.take();
+        if c.is_some() {
+            self.live -= 1;
+            self.free.push(idx);
+        }
+        c
+    }
+    /// The client at `idx`; panics on a stale index (a bug in the event loop).
+    pub fn get_mut(&mut self, idx: usize) -> &mut Client {
+        self.slots[idx].as_mut().expect("live client index")
+    }
+    pub fn get(&self, idx: usize) -> Option<&Client> {
+        self.slots.get(idx)?.as_ref()
+    }
+    pub fn len(&self) -> usize {
+        self.live
+    }
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Client)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+    }
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (usize, &mut Client)> {
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_mut().map(|c| (i, c)))
+    }
+}

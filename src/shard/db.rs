@@ -1,0 +1,458 @@
+//! One shard's keyspace: a hash table per owned slot (so per-slot counts, slot scans and slot
+//! drops are cheap, and rehashing is spread over many small tables), lazy expiry on access, and
+//! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
+
+use crate::cluster::hash_slot::key_hash_slot;
+use crate::shard::value::Value;
+use crate::topology::{local_index, local_slot_count, slot_at};
+use hashbrown::hash_table::{Entry as TableEntry, HashTable};
+use hashbrown::DefaultHashBuilder;
+use std::hash::BuildHasher;
+
+/// One key and its value.
+#[derive(Debug)]
+pub struct Entry {
+    pub key: Box<[u8]>,
+    pub value: Value,
+    /// Absolute expiry (ms since the Unix epoch), 0 when the key has no TTL.
+    expire_at_ms: u64,
+    /// Position in `Db::volatile` while `expire_at_ms != 0`.
+    vpos: u32,
+    /// Last access, seconds since the Unix epoch truncated to 32 bits (OBJECT IDLETIME).
+    pub access_s: u32,
+}
+
+impl Entry {
+    pub fn expire_at_ms(&self) -> u64 {
+        self.expire_at_ms
+    }
+    fn expired(&self, now_ms: u64) -> bool {
+        self.expire_at_ms != 0 && self.expire_at_ms <= now_ms
+    }
+}
+
+#[derive(Default, Debug, Clone, Copy)]
+pub struct DbStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired_keys: u64,
+}
+
+pub struct Db {
+    shard: usize,
+    shards: usize,
+    tables: Vec<HashTable<Entry>>,
+    hasher: DefaultHashBuilder,
+    keys: usize,
+    /// (slot, hash) of every key with a TTL, for sampling by the active expiry cycle.
+    volatile: Vec<(u16, u64)>,
+    rng: u64,
+    pub stats: DbStats,
+}
+
+/// Result of one active expiry run.
+#[derive(Default, Debug)]
+pub struct ExpireRun {
+    pub sampled: usize,
+    pub expired: usize,
+}
+
+impl Db {
+    pub fn new(shard: usize, shards: usize) -> Self {
+        let n = local_slot_count(shard, shards);
+        Db {
+            shard,
+            shards,
+            tables: (0..n).map(|_| HashTable::new()).collect(),
+            hasher: DefaultHashBuilder::default(),
+            keys: 0,
+            volatile: Vec::new(),
+            rng: 0x9E37_79B9_7F4A_7C15 ^ (shard as u64 + 1),
+            stats: DbStats::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys
+    }
+    pub fn is_empty(&self) -> bool {
+        self.keys == 0
+    }
+    /// Keys with a TTL.
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// True when `slot` belongs to this shard's tables.
+    pub fn owns_slot(&self, slot: u16) -> bool {
+        slot as usize % self.shards == self.shard
+    }
+
+    fn table_of(&self, key: &[u8]) -> (usize, u64, u16) {
+        let slot = key_hash_slot(key);
+        assert!(self.owns_slot(slot), "key routed to the wrong shard");
+        (
+            local_index(slot, self.shards),
+            self.hasher.hash_one(key),
+            slot,
+        )
+    }
+
+    fn hash_entry(hasher: &DefaultHashBuilder) -> impl Fn(&Entry) -> u64 + '_ {
+        move |e: &Entry| hasher.hash_one(&*e.key)
+    }
+
+    /// Finds a live key, deleting it first when it has expired. Returns (table, hash) of a live
+    /// key. (Two probes on a hit keep the borrow checker happy without unsafe code.)
+    fn find_live(&mut self, key: &[u8], now_ms: u64) -> Option<(usize, u64)> {
+        let (t, h, _) = self.table_of(key);
+        let expired = self.tables[t].find(h, |e| &*e.key == key)?.expired(now_ms);
+        if expired {
+            if let Ok(occ) = self.tables[t].find_entry(h, |e| &*e.key == key) {
+                let (e, _) = occ.remove();
+                self.after_remove(&e, true);
+            }
+            return None;
+        }
+        Some((t, h))
+    }
+
+    /// Looks a key up for writing: expired keys are deleted first. No hit/miss counting.
+    pub fn lookup_write(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        let (t, h) = self.find_live(key, now_ms)?;
+        self.tables[t].find_mut(h, |e| &*e.key == key)
+    }
+
+    /// Looks a key up for reading: like `lookup_write`, and counts keyspace hits/misses.
+    pub fn lookup_read(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        let Some((t, h)) = self.find_live(key, now_ms) else {
+            self.stats.misses += 1;
+            return None;
+        };
+        self.stats.hits += 1;
+        let e = self.tables[t].find_mut(h, |e| &*e.key == key)?;
+        e.access_s = (now_ms / 1000) as u32;
+        Some(e)
+    }
+
+    /// True when the key exists (not expired). Does not count hits.
+    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
+        self.find_live(key, now_ms).is_some()
+    }
+
+    /// Inserts or overwrites a key. `expire_at_ms` 0 means no TTL; any old TTL is replaced.
+    pub fn set(&mut self, key: &[u8], value: Value, expire_at_ms: u64, now_ms: u64) {
+        let (t, h, slot) = self.table_of(key);
+        let hasher = &self.hasher;
+        let access_s = (now_ms / 1000) as u32;
+        let mut stale_pos = None;
+        match self.tables[t].entry(h, |e| &*e.key == key, Self::hash_entry(hasher)) {
+            TableEntry::Occupied(mut occ) => {
+                let e = occ.get_mut();
+                e.value = value;
+                e.access_s = access_s;
+                stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
+            }
+            TableEntry::Vacant(vac) => {
+                let vpos = self.volatile.len() as u32;
+                vac.insert(Entry {
+                    key: key.into(),
+                    value,
+                    expire_at_ms,
+                    vpos,
+                    access_s,
+                });
+                self.keys += 1;
+                if expire_at_ms != 0 {
+                    self.volatile.push((slot, h));
+                }
+            }
+        }
+        if let Some(pos) = stale_pos {
+            self.volatile_remove(pos);
+        }
+    }
+
+    /// Gives entry `e` a new expiry, adding it to the volatile index when it gains a TTL.
+    /// Returns the index position to remove when it loses its TTL.
+    fn retime(
+        e: &mut Entry,
+        at_ms: u64,
+        volatile: &mut Vec<(u16, u64)>,
+        slot: u16,
+        h: u64,
+    ) -> Option<u32> {
+        let had = e.expire_at_ms != 0;
+        e.expire_at_ms = at_ms;
+        if had && at_ms == 0 {
+            return Some(e.vpos);
+        }
+        if !had && at_ms != 0 {
+            e.vpos = volatile.len() as u32;
+            volatile.push((slot, h));
+        }
+        None
+    }
+
+    /// Sets the TTL of an existing key (0 removes it). Returns false when the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64, now_ms: u64) -> bool {
+        let Some((t, h)) = self.find_live(key, now_ms) else {
+            return false;
+        };
+        let slot = key_hash_slot(key);
+        let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) else {
+            return false;
+        };
+        if let Some(pos) = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h) {
+            self.volatile_remove(pos);
+        }
+        true
+    }
+
+    /// Removes index position `pos`, moving the last element into it.
+    fn volatile_remove(&mut self, pos: u32) {
+        let last = self.volatile.len() as u32 - 1;
+        self.volatile.swap_remove(pos as usize);
+        if pos != last {
+            let (slot, h) = self.volatile[pos as usize];
+            let t = local_index(slot, self.shards);
+            if let Some(e) = self.tables[t].find_mut(h, |e| e.expire_at_ms != 0 && e.vpos == last) {
+                e.vpos = pos;
+            }
+        }
+    }
+
+    fn after_remove(&mut self, e: &Entry, expired: bool) {
+        self.keys -= 1;
+        if e.expire_at_ms != 0 {
+            self.volatile_remove(e.vpos);
+        }
+        if expired {
+            self.stats.expired_keys += 1;
+        }
+    }
+
+    /// Deletes a key; returns its entry when it existed (expired keys count as absent).
+    pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
+        let (t, h, _) = self.table_of(key);
+        let occ = self.tables[t].find_entry(h, |e| &*e.key == key).ok()?;
+        let (e, _) = occ.remove();
+        let expired = e.expired(now_ms);
+        self.after_remove(&e, expired);
+        if expired {
+            None
+        } else {
+            Some(e)
+        }
+    }
+
+    /// Keys stored in `slot` (expired-but-not-yet-reclaimed keys included, as Redis does).
+    pub fn count_in_slot(&self, slot: u16) -> usize {
+        if !self.owns_slot(slot) {
+            return 0;
+        }
+        self.tables[local_index(slot, self.shards)].len()
+    }
+
+    /// Up to `max` keys of `slot`.
+    pub fn keys_in_slot(&self, slot: u16, max: usize) -> Vec<Vec<u8>> {
+        if !self.owns_slot(slot) {
+            return Vec::new();
+        }
+        let t = &self.tables[local_index(slot, self.shards)];
+        t.iter().take(max).map(|e| e.key.to_vec()).collect()
+    }
+
+    /// Visits every live key of local table index `idx` (see `topology::slot_at`).
+    pub fn for_each_in_table(&self, idx: usize, now_ms: u64, mut f: impl FnMut(&Entry)) {
+        for e in self.tables[idx].iter() {
+            if !e.expired(now_ms) {
+                f(e);
+            }
+        }
+    }
+
+    /// Number of per-slot tables this shard has.
+    pub fn table_count(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// The slot of local table `idx`.
+    pub fn slot_of_table(&self, idx: usize) -> u16 {
+        slot_at(self.shard, self.shards, idx)
+    }
+
+    /// Deletes every key; returns how many there were.
+    pub fn flush(&mut self) -> usize {
+        let n = self.keys;
+        for t in &mut self.tables {
+            *t = HashTable::new();
+        }
+        self.volatile = Vec::new();
+        self.keys = 0;
+        n
+    }
+
+    /// Deletes every key of `slot`; returns how many there were.
+    pub fn flush_slot(&mut self, slot: u16) -> usize {
+        if !self.owns_slot(slot) {
+            return 0;
+        }
+        let idx = local_index(slot, self.shards);
+        let table = std::mem::take(&mut self.tables[idx]);
+        let n = table.len();
+        for e in table.into_iter() {
+            self.keys -= 1;
+            if e.expire_at_ms != 0 {
+                self.volatile_remove(e.vpos);
+            }
+        }
+        n
+    }
+
+    fn next_rand(&mut self) -> u64 {
+        // xorshift64*: cheap, good enough for sampling.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A random live key, or None when the shard holds none.
+    pub fn random_key(&mut self, now_ms: u64) -> Option<Vec<u8>> {
+        for _ in 0..100 {
+            if self.keys == 0 {
+                return None;
+            }
+            // Pick a table weighted by size: walk from a random start to a non-empty table,
+            // then a random element of it.
+            let start = (self.next_rand() % self.tables.len() as u64) as usize;
+            let n = self.tables.len();
+            let idx = (0..n)
+                .map(|i| (start + i) % n)
+                .find(|&i| !self.tables[i].is_empty())?;
+            let len = self.tables[idx].len();
+            let pick = (self.next_rand() % len as u64) as usize;
+            let e = self.tables[idx].iter().nth(pick)?;
+            if !e.expired(now_ms) {
+                return Some(e.key.to_vec());
+            }
+            let key = e.key.to_vec();
+            self.lookup_write(&key, now_ms);
+        }
+        None
+    }
+
+    /// One active expiry cycle: samples keys with a TTL and deletes the expired ones, repeating
+    /// while more than a quarter of a sample was expired and the time budget allows.
+    pub fn active_expire(
+        &mut self,
+        now_ms: u64,
+        sample: usize,
+        deadline: std::time::Instant,
+    ) -> ExpireRun {
+        let mut run = ExpireRun::default();
+        loop {
+            let mut expired_here = 0;
+            let n = sample.min(self.volatile.len());
+            for _ in 0..n {
+                if self.volatile.is_empty() {
+                    break;
+                }
+                let pos = (self.next_rand() % self.volatile.len() as u64) as u32;
+                let (slot, h) = self.volatile[pos as usize];
+                let t = local_index(slot, self.shards);
+                run.sampled += 1;
+                if let Ok(occ) =
+                    self.tables[t].find_entry(h, |e| e.expire_at_ms != 0 && e.vpos == pos)
+                {
+                    if occ.get().expired(now_ms) {
+                        let (e, _) = occ.remove();
+                        self.after_remove(&e, true);
+                        expired_here += 1;
+                    }
+                }
+            }
+            run.expired += expired_here;
+            if n == 0 || expired_here * 4 <= n || std::time::Instant::now() >= deadline {
+                return run;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::value::StrValue;
+
+    fn s(v: &str) -> Value {
+        Value::Str(StrValue::from_slice(v.as_bytes()))
+    }
+
+    #[test]
+    fn set_get_remove_and_counts() {
+        let mut db = Db::new(0, 1);
+        db.set(b"a", s("1"), 0, 0);
+        db.set(b"b", s("2"), 0, 0);
+        assert_eq!(db.len(), 2);
+        assert!(db.lookup_read(b"a", 0).is_some());
+        assert!(db.remove(b"a", 0).is_some());
+        assert!(db.lookup_read(b"a", 0).is_none());
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.stats.hits, 1);
+        assert_eq!(db.stats.misses, 1);
+    }
+
+    #[test]
+    fn ttl_index_stays_consistent_through_churn() {
+        // Guards the swap_remove bookkeeping of the volatile index.
+        let mut db = Db::new(0, 1);
+        for i in 0..1000u32 {
+            let k = format!("k{i}");
+            db.set(
+                k.as_bytes(),
+                s("v"),
+                if i % 3 == 0 { 0 } else { 1000 + i as u64 },
+                0,
+            );
+        }
+        for i in (0..1000u32).step_by(7) {
+            let k = format!("k{i}");
+            db.set_expire(k.as_bytes(), 0, 0);
+        }
+        for i in (0..1000u32).step_by(5) {
+            let k = format!("k{i}");
+            db.remove(k.as_bytes(), 0);
+        }
+        for i in (0..1000u32).step_by(11) {
+            let k = format!("k{i}");
+            db.set_expire(k.as_bytes(), 500, 0);
+        }
+        // Every volatile position must point at a TTL'd entry carrying that position.
+        for (pos, &(slot, h)) in db.volatile.iter().enumerate() {
+            let t = local_index(slot, 1);
+            assert!(db.tables[t]
+                .find(h, |e| e.vpos as usize == pos && e.expire_at_ms != 0)
+                .is_some());
+        }
+        let live_before = db.len();
+        let far = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while db.active_expire(10_000, 20, far).expired > 0 {}
+        assert_eq!(db.volatile_len(), 0);
+        assert!(db.len() < live_before);
+        assert_eq!(db.len(), db.tables.iter().map(|t| t.len()).sum::<usize>());
+    }
+
+    #[test]
+    fn lazy_expiry_on_access() {
+        let mut db = Db::new(0, 1);
+        db.set(b"k", s("v"), 100, 0);
+        assert!(db.lookup_read(b"k", 99).is_some());
+        assert!(db.lookup_read(b"k", 100).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.stats.expired_keys, 1);
+    }
+}

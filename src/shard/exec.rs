@@ -1,0 +1,320 @@
+//! Command dispatch on a shard: name lookup, subcommands, arity, auth, routing, and running the
+//! handler with one `now_ms`. The event loop calls `plan` for each parsed command on the
+//! connection's shard and `run_key` on the owner shard (locally or after a hop).
+
+use crate::commands::{self, AfterReply, CommandSpec, ConnCtx, Exec, Handler};
+use crate::constants::ERROR_ARG_ECHO_BYTES;
+use crate::resp::error::sanitize_for_error;
+use crate::resp::{Args, Out, Proto, ReplyError};
+use crate::route::{self, ClientFlags, CmdFlags, Decision};
+use crate::shard::Shard;
+use crate::topology::ShardId;
+use std::time::Instant;
+
+/// What the connection must do with one command.
+pub enum Plan {
+    /// The reply is written; `after` says what happens to the connection next.
+    Done(AfterReply),
+    /// Run `spec` on shard `shard` (owner of its keys); `owner_checks` asks the owner to
+    /// re-run the slot decision with key presence (slot being migrated).
+    Remote {
+        shard: ShardId,
+        spec: &'static CommandSpec,
+        owner_checks: bool,
+    },
+}
+
+fn cmd_flags(spec: &CommandSpec) -> CmdFlags {
+    CmdFlags {
+        write: spec.is_write(),
+        asking: spec.flags & commands::flags::ASKING != 0,
+        migrate: spec.name == "migrate",
+    }
+}
+
+/// Writes an error reply and counts it for INFO errorstats.
+pub fn reply_error(sh: &mut Shard, out: &mut Out<'_>, e: &ReplyError) {
+    out.error(e);
+    sh.stats.error_replies += 1;
+    let text = e.text();
+    let code = text.split(' ').next().unwrap_or("ERR").to_string();
+    *sh.stats.errors.entry(code).or_default() += 1;
+}
+
+/// Finds the spec for a command line, resolving containers to their subcommand.
+pub fn resolve(args: Args<'_>) -> Result<&'static CommandSpec, ReplyError> {
+    let name = args.get(0);
+    let Some(spec) = commands::lookup(name) else {
+        let shown: Vec<String> = (1..args.len())
+            .take(ERROR_ARG_ECHO_BYTES)
+            .map(|i| sanitize_for_error(args.get(i)))
+            .take_while({
+                let mut total = 0usize;
+                move |s| {
+                    total += s.len();
+                    total <= ERROR_ARG_ECHO_BYTES
+                }
+            })
+            .collect();
+        return Err(ReplyError::UnknownCommand {
+            name: sanitize_for_error(name),
+            args: shown,
+        });
+    };
+    if !matches!(spec.handler, Handler::Container) {
+        if !spec.arity_ok(args.len()) {
+            return Err(ReplyError::Arity(spec.name.to_string()));
+        }
+        return Ok(spec);
+    }
+    if args.len() < 2 {
+        return Err(ReplyError::Arity(spec.name.to_string()));
+    }
+    let sub_name = args.get(1);
+    let Some(sub) = commands::lookup_sub(spec, sub_name) else {
+        return Err(ReplyError::UnknownSubcommand {
+            cmd: spec.name.to_uppercase(),
+            sub: sanitize_for_error(sub_name),
+        });
+    };
+    if !sub.arity_ok(args.len()) {
+        return Err(ReplyError::Arity(format!("{}|{}", spec.name, sub.name)));
+    }
+    Ok(sub)
+}
+
+/// Full name for stats: "get" or "config|get".
+pub fn full_name(spec: &'static CommandSpec, args: Args<'_>) -> &'static str {
+    if spec.subcommands.is_empty() {
+        if let Some(parent) = commands::lookup(args.get(0)) {
+            if !std::ptr::eq(parent, spec) {
+                return sub_full_name(parent, spec);
+            }
+        }
+    }
+    spec.name
+}
+
+fn sub_full_name(parent: &'static CommandSpec, sub: &'static CommandSpec) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<(usize, usize), &'static str>>> = OnceLock::new();
+    let m = NAMES.get_or_init(Default::default);
+    let mut m = m.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (parent as *const _ as usize, sub as *const _ as usize);
+    m.entry(key)
+        .or_insert_with(|| Box::leak(format!("{}|{}", parent.name, sub.name).into_boxed_str()))
+}
+
+/// Plans one command on the connection's shard; writes the reply when it can be done here.
+pub fn plan(
+    sh: &mut Shard,
+    client_idx: usize,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+) -> Plan {
+    if args.is_empty() {
+        return Plan::Done(AfterReply::Nothing);
+    }
+    let spec = match resolve(args) {
+        Ok(s) => s,
+        Err(e) => {
+            reply_error(sh, out, &e);
+            return Plan::Done(AfterReply::Nothing);
+        }
+    };
+    let client = sh.clients.get_mut(client_idx);
+    client.last_interaction_ms = now_ms;
+    client.last_cmd = spec.name;
+    let needs_auth = !client.authenticated && spec.flags & commands::flags::NO_AUTH == 0;
+    let cflags = ClientFlags {
+        asking: client.asking,
+        readonly: client.readonly,
+    };
+    if spec.name != "asking" {
+        client.asking = false;
+    }
+    if needs_auth && sh.global.cfg(|c| c.requirepass.is_some()) {
+        reply_error(sh, out, &ReplyError::NoAuth);
+        count_rejected(sh, spec, args);
+        return Plan::Done(AfterReply::Nothing);
+    }
+    match spec.handler {
+        Handler::Conn(f) => {
+            let t0 = Instant::now();
+            let mut ctx = ConnCtx {
+                now_ms,
+                out: Out::new(out.buf, out.proto),
+                shard: sh,
+                client_idx,
+                after: AfterReply::Nothing,
+            };
+            let r = f(&mut ctx, args);
+            let after = ctx.after;
+            let failed = r.is_err();
+            if let Err(e) = r {
+                reply_error(sh, out, &e);
+            }
+            let name = full_name(spec, args);
+            sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+            Plan::Done(after)
+        }
+        Handler::Key(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
+        Handler::Container => unreachable!("resolve returns leaf commands"),
+    }
+}
+
+fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>) {
+    let name = full_name(spec, args);
+    sh.count_call(name, 0, false, true);
+}
+
+fn plan_keyed(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+    cflags: ClientFlags,
+) -> Plan {
+    let keys = match spec.key_positions(args) {
+        Ok(k) => k,
+        Err(e) => {
+            reply_error(sh, out, &e);
+            count_rejected(sh, spec, args);
+            return Plan::Done(AfterReply::Nothing);
+        }
+    };
+    let decision = route::decide(
+        args,
+        &keys,
+        &sh.slot_map,
+        sh.shards,
+        cflags,
+        cmd_flags(spec),
+    );
+    match decision {
+        Decision::Keyless => {
+            run_key(sh, spec, args, out, now_ms, None);
+        }
+        Decision::Shard { shard, .. } if shard == sh.id => {
+            run_key(sh, spec, args, out, now_ms, None);
+        }
+        Decision::Shard { shard, .. } => {
+            return Plan::Remote {
+                shard,
+                spec,
+                owner_checks: false,
+            };
+        }
+        Decision::OwnerDecides { shard, .. } if shard == sh.id => {
+            run_key(sh, spec, args, out, now_ms, Some(cflags));
+        }
+        Decision::OwnerDecides { shard, .. } => {
+            return Plan::Remote {
+                shard,
+                spec,
+                owner_checks: true,
+            };
+        }
+        Decision::Shards(ids) => run_multi(sh, spec, args, out, now_ms, &ids),
+        Decision::Reply(e) => {
+            reply_error(sh, out, &e);
+            count_rejected(sh, spec, args);
+        }
+    }
+    Plan::Done(AfterReply::Nothing)
+}
+
+/// Runs a keyed command on the shard that owns its keys. `owner_checks` carries the client
+/// flags when the slot decision must be completed here (migrating/importing slots).
+pub fn run_key(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+    owner_checks: Option<ClientFlags>,
+) {
+    let Handler::Key(f) = spec.handler else {
+        unreachable!("keyed command")
+    };
+    if let Some(cflags) = owner_checks {
+        let keys = spec.key_positions(args).unwrap_or_default();
+        let map = sh.slot_map.clone();
+        let db = &mut sh.db;
+        let r = route::decide_on_owner(args, &keys, &map, cflags, cmd_flags(spec), &mut |k| {
+            db.contains(k, now_ms)
+        });
+        if let Err(e) = r {
+            reply_error(sh, out, &e);
+            count_rejected(sh, spec, args);
+            return;
+        }
+    }
+    let t0 = Instant::now();
+    let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
+    let r = f(&mut ex, args);
+    let failed = r.is_err();
+    if let Err(e) = r {
+        reply_error(sh, out, &e);
+    }
+    sh.stats.commands_processed += 1;
+    let name = full_name(spec, args);
+    sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+}
+
+/// Standalone mode, keys on several shards: park the other shards and run the handler here
+/// with access to all their keyspaces, so the command is atomic and isolated.
+fn run_multi(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+    ids: &[usize],
+) {
+    let Handler::Key(f) = spec.handler else {
+        unreachable!("keyed command")
+    };
+    let t0 = Instant::now();
+    let proto = out.proto;
+    let mut result = Ok(());
+    sh.with_parked(ids, &mut |this, ptrs| {
+        // SAFETY: the other shards are parked by `with_parked` for this closure's duration.
+        let mut ex = unsafe { Exec::with_frozen(this, Out::new(out.buf, proto), now_ms, ptrs) };
+        result = f(&mut ex, args);
+    });
+    let failed = result.is_err();
+    if let Err(e) = result {
+        reply_error(sh, out, &e);
+    }
+    sh.stats.commands_processed += 1;
+    let name = full_name(spec, args);
+    sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+}
+
+/// Convenience for tests and tools: run one command line on a one-shard context and return the
+/// raw reply bytes.
+pub fn run_line(
+    sh: &mut Shard,
+    client_idx: usize,
+    argv: &[&[u8]],
+    proto: Proto,
+    now_ms: u64,
+) -> Vec<u8> {
+    let owned = crate::resp::OwnedArgs::from_slices(argv);
+    let mut buf = Vec::new();
+    let mut out = Out::new(&mut buf, proto);
+    match plan(sh, client_idx, owned.args(), &mut out, now_ms) {
+        Plan::Done(_) => {}
+        Plan::Remote {
+            spec, owner_checks, ..
+        } => {
+            let flags = owner_checks.then(ClientFlags::default);
+            run_key(sh, spec, owned.args(), &mut out, now_ms, flags)
+        }
+    }
+    buf
+}

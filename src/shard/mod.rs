@@ -1,0 +1,141 @@
+//! A shard: the state one core owns (keyspace, slot map copy, clients, counters). Commands run
+//! against it synchronously. The event loop that feeds it lives in `net`; cross-shard access
+//! goes through `Peers` (implemented by `mesh`), which only admin and multi-key paths use.
+
+pub mod clients;
+pub mod db;
+pub mod exec;
+pub mod value;
+
+pub use clients::{Client, Clients};
+
+use crate::cluster::slot_map::SlotMap;
+use crate::global::Global;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Per-command counters for INFO commandstats.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// Counters of one shard; INFO sums them over shards.
+#[derive(Default, Debug, Clone)]
+pub struct ShardStats {
+    pub commands_processed: u64,
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub error_replies: u64,
+    pub cmd: HashMap<&'static str, CmdStat>,
+    /// Errors by prefix (ERR, WRONGTYPE, ...) for INFO errorstats.
+    pub errors: HashMap<String, u64>,
+}
+
+/// Access to the other shards of this process. Every call parks the target shard's thread
+/// for its duration, so it is for rare paths (fan-out admin commands, cross-shard multi-key
+/// commands in standalone mode), never for the per-key hot path.
+pub trait Peers {
+    /// Runs `f` with every other shard in `ids` parked and reachable by pointer. `f` gets this
+    /// shard back and a slice indexed by shard id: null for this shard and for ids not asked.
+    fn with_parked(
+        &self,
+        me: &mut Shard,
+        ids: &[usize],
+        f: &mut dyn FnMut(&mut Shard, &[*mut Shard]),
+    );
+}
+
+pub struct Shard {
+    pub id: usize,
+    pub shards: usize,
+    pub db: Db,
+    /// Changes to the data set since start (Redis' `server.dirty`).
+    pub dirty: u64,
+    pub global: Arc<Global>,
+    pub slot_map: Arc<SlotMap>,
+    pub clients: Clients,
+    pub stats: ShardStats,
+    pub peers: Option<Box<dyn Peers>>,
+}
+
+use db::Db;
+
+impl Shard {
+    pub fn new(id: usize, shards: usize, global: Arc<Global>) -> Self {
+        Shard {
+            id,
+            shards,
+            db: Db::new(id, shards),
+            dirty: 0,
+            slot_map: global.initial_slot_map(),
+            global,
+            clients: Clients::default(),
+            stats: ShardStats::default(),
+            peers: None,
+        }
+    }
+
+    /// Runs `f` on every shard (this one included), in shard order, and collects the results.
+    pub fn call_all<R>(&mut self, mut f: impl FnMut(&mut Shard) -> R) -> Vec<R> {
+        let ids: Vec<usize> = (0..self.shards).collect();
+        self.call_many(&ids, &mut f)
+    }
+
+    /// Runs `f` on shard `id` and returns its result.
+    pub fn call_on<R>(&mut self, id: usize, mut f: impl FnMut(&mut Shard) -> R) -> R {
+        self.call_many(&[id], &mut f)
+            .pop()
+            .expect("one result per shard")
+    }
+
+    fn call_many<R>(&mut self, ids: &[usize], f: &mut impl FnMut(&mut Shard) -> R) -> Vec<R> {
+        if ids.iter().all(|&i| i == self.id) || self.peers.is_none() {
+            assert!(
+                ids.iter().all(|&i| i == self.id),
+                "no peers in a one-shard context"
+            );
+            return ids.iter().map(|_| f(self)).collect();
+        }
+        let peers = self.peers.take().expect("peers checked above");
+        let mut out = Vec::with_capacity(ids.len());
+        peers.with_parked(self, ids, &mut |me, ptrs| {
+            for &i in ids {
+                if i == me.id {
+                    out.push(f(me));
+                } else {
+                    // SAFETY: `with_parked` guarantees ptrs[i] is live and exclusively ours.
+                    out.push(f(unsafe { &mut *ptrs[i] }));
+                }
+            }
+        });
+        self.peers = Some(peers);
+        out
+    }
+
+    /// Runs `f` with the given shards parked (for cross-shard multi-key commands).
+    pub fn with_parked(&mut self, ids: &[usize], f: &mut dyn FnMut(&mut Shard, &[*mut Shard])) {
+        let peers = self.peers.take().expect("multi-shard section needs peers");
+        peers.with_parked(self, ids, f);
+        self.peers = Some(peers);
+    }
+
+    /// Counts one call of `name` for INFO commandstats.
+    pub fn count_call(&mut self, name: &'static str, usec: u64, failed: bool, rejected: bool) {
+        let s = self.stats.cmd.entry(name).or_default();
+        if rejected {
+            s.rejected_calls += 1;
+            return;
+        }
+        s.calls += 1;
+        s.usec += usec;
+        if failed {
+            s.failed_calls += 1;
+        }
+    }
+}

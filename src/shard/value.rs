@@ -1,0 +1,63 @@
+//! Values stored in the keyspace. Each data type family owns its variant; strings for now.
+//! Encodings are reported with Redis' names (OBJECT ENCODING) without copying Redis' layouts.
+
+use crate::resp::parse::parse_i64;
+
+/// A string value. `modified` marks strings grown in place (APPEND, SETRANGE), which Redis
+/// reports as "raw" whatever their length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrValue {
+    pub bytes: Vec<u8>,
+    pub modified: bool,
+}
+
+impl StrValue {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        StrValue {
+            bytes,
+            modified: false,
+        }
+    }
+    pub fn from_slice(b: &[u8]) -> Self {
+        StrValue::new(b.to_vec())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Str(StrValue),
+}
+
+/// Largest embstr in Redis 7 (bytes).
+const EMBSTR_MAX_BYTES: usize = 44;
+
+impl Value {
+    /// The TYPE name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The OBJECT ENCODING name Redis would report for this value.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => {
+                if !s.modified && s.bytes.len() <= 20 && parse_i64(&s.bytes).is_some() {
+                    "int"
+                } else if !s.modified && s.bytes.len() <= EMBSTR_MAX_BYTES {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+
+    /// Approximate heap bytes held, for INFO memory and MEMORY USAGE-like accounting.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) => s.bytes.capacity(),
+        }
+    }
+}
