@@ -120,3 +120,26 @@ pub fn load(args: &[String]) -> Result<Loaded, String> {
         warnings: vec![],
     })
 }
+
+/// CONFIG GET: every (name, value) pair whose name matches one of the glob `patterns`
+/// (case-insensitive), in the order Redis uses. (Real table lands with the parser.)
+pub fn get_params(cfg: &Config, patterns: &[&[u8]]) -> Vec<(String, String)> {
+    let all = [("port", cfg.port.to_string())];
+    all.into_iter()
+        .filter(|(n, _)| {
+            patterns
+                .iter()
+                .any(|p| crate::glob::matches(p, n.as_bytes(), true))
+        })
+        .map(|(n, v)| (n.to_string(), v))
+        .collect()
+}
+
+/// CONFIG SET name value [name value ...]: all or nothing. The error is Redis' full text,
+/// e.g. `ERR Unknown option or number of arguments for CONFIG SET - 'foo'`.
+pub fn set_params(_cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+    let name = String::from_utf8_lossy(pairs.first().map(|p| p.0).unwrap_or(b""));
+    Err(format!(
+        "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+    ))
+}

@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod constants;
+pub mod glob;
 pub mod global;
 pub mod resp;
 pub mod route;
