@@ -113,6 +113,9 @@ pub fn load(args: &[String]) -> Result<Loaded, String> {
         if args[i] == "--port" {
             config.port = args[i + 1].parse().map_err(|_| "bad port".to_string())?;
         }
+        if args[i] == "--server-threads" {
+            config.server_threads = args[i + 1].parse().map_err(|_| "bad n".to_string())?;
+        }
         i += 2;
     }
     Ok(Loaded {
@@ -142,4 +145,9 @@ pub fn set_params(_cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Str
     Err(format!(
         "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
     ))
+}
+
+/// Usage text for `slotd --help`.
+pub fn help_text() -> &'static str {
+    "Usage: slotd [/path/to/redis.conf] [options]\n       slotd -v or --version\n       slotd -h or --help"
 }

@@ -1,6 +1,405 @@
-//! Boot and shutdown: config, memlock, listener, shards and bus threads, signals.
+//! Boot and shutdown: configuration, daemonizing, logging, pid file, locked-memory check,
+//! listening sockets, cluster state, the shard threads and their readiness barrier, signals.
+
+use crate::cluster::state::ClusterState;
+use crate::config::{self, Config};
+use crate::global::Global;
+use crate::log;
+use crate::mesh::{Mesh, MeshMsg};
+use crate::net::reactor::{Reactor, ShardSetup};
+use crate::net::socket;
+use crate::shard::Shard;
+use std::os::fd::RawFd;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Runs slotd with command-line arguments (without the program name); returns the exit code.
-pub fn main_with_args(_args: &[String]) -> i32 {
-    0
+pub fn main_with_args(args: &[String]) -> i32 {
+    if let Some(first) = args.first() {
+        if first == "-v" || first == "--version" {
+            println!("slotd v={VERSION} (Redis 7.0.15 compatible) bits=64");
+            return 0;
+        }
+        if first == "-h" || first == "--help" {
+            println!("{}", config::help_text());
+            return 0;
+        }
+    }
+    let loaded = match config::load(args) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    match boot(loaded.config, loaded.warnings) {
+        Ok(code) => code,
+        Err(e) => {
+            log::warning(&e);
+            eprintln!("{e}");
+            1
+        }
+    }
+}
+
+fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
+    if cfg.daemonize {
+        daemonize()?;
+    }
+    log::init(cfg.loglevel, &cfg.logfile)?;
+    log::notice("oO0OoO0OoO0Oo slotd is starting oO0OoO0OoO0Oo");
+    log::notice(&format!(
+        "slotd version={VERSION}, bits=64, pid={}, just started",
+        std::process::id()
+    ));
+    match &cfg.config_file {
+        Some(p) => log::notice(&format!("Configuration loaded from {}", p.display())),
+        None => log::warning("Warning: no config file specified, using the default config."),
+    }
+    for w in &warnings {
+        log::warning(w);
+    }
+    std::env::set_current_dir(&cfg.dir)
+        .map_err(|e| format!("Can't chdir to '{}': {e}", cfg.dir.display()))?;
+    if let Some(p) = &cfg.pidfile {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            log::warning(&format!("Failed to write PID file: {e}"));
+        }
+    }
+    let cpus = plan_cpus(&cfg)?;
+    let shards = shard_count(&cfg, &cpus);
+    check_memlock(shards)?;
+    let listeners = bind_all(&cfg)?;
+    let bus_fd = if cfg.cluster_enabled {
+        Some(bind_bus(&cfg)?)
+    } else {
+        None
+    };
+    let cluster = if cfg.cluster_enabled {
+        Some(ClusterState::load_or_create(&cfg)?)
+    } else {
+        None
+    };
+    let mode = if cfg.cluster_enabled {
+        "cluster"
+    } else {
+        "standalone"
+    };
+    log::notice(&format!(
+        "Running mode={mode}, port={}, server-threads={shards}.",
+        cfg.port
+    ));
+    let pidfile = cfg.pidfile.clone();
+    let global = Global::new(cfg, shards, cluster);
+    let code = run(global, shards, listeners, cpus)?;
+    if let Some(fd) = bus_fd {
+        // SAFETY: our socket, closed once at exit.
+        unsafe { libc::close(fd) };
+    }
+    if let Some(p) = pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    log::notice("slotd is now ready to exit, bye bye...");
+    Ok(code)
+}
+
+/// Forks into the background like Redis: the parent exits, the child starts a new session
+/// and points stdio at /dev/null. Must run before any thread exists.
+fn daemonize() -> Result<(), String> {
+    // SAFETY: single-threaded at this point; plain fork/setsid/dup2.
+    unsafe {
+        match libc::fork() {
+            -1 => return Err(format!("fork: {}", std::io::Error::last_os_error())),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            libc::dup2(null, 2);
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// CPUs this process may run on (sched_getaffinity), as `core_affinity` sees them.
+fn allowed_cpus() -> Vec<usize> {
+    core_affinity::get_core_ids()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+/// The pinning plan: empty unless `server-cpus` asks for it; every CPU must be allowed.
+fn plan_cpus(cfg: &Config) -> Result<Vec<usize>, String> {
+    let Some(want) = &cfg.server_cpus else {
+        return Ok(Vec::new());
+    };
+    let allowed = allowed_cpus();
+    for c in want {
+        if !allowed.contains(c) {
+            return Err(format!(
+                "server-cpus lists CPU {c}, which this process may not use (allowed: {allowed:?}; \
+                 check taskset/cgroup cpusets)"
+            ));
+        }
+    }
+    Ok(want.clone())
+}
+
+fn shard_count(cfg: &Config, cpus: &[usize]) -> usize {
+    match cfg.server_threads {
+        0 if !cpus.is_empty() => cpus.len(),
+        0 => allowed_cpus().len().max(1),
+        n => n,
+    }
+}
+
+fn has_cap_ipc_lock() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << 14) != 0)
+}
+
+/// io_uring rings are charged to RLIMIT_MEMLOCK (per user) without CAP_IPC_LOCK. Raise the soft
+/// limit to the hard one when that helps, and refuse to start with a clear message when even
+/// that is too small.
+fn check_memlock(shards: usize) -> Result<(), String> {
+    if has_cap_ipc_lock() {
+        return Ok(());
+    }
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a local struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &raised) } == 0 {
+            lim = raised;
+        }
+    }
+    let per_shard = crate::constants::RING_LOCKED_BYTES_PER_SHARD;
+    let need = shards as u64 * per_shard;
+    if lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur < need {
+        return Err(format!(
+            "The locked-memory limit (ulimit -l) is {} KiB but {shards} shard(s) need about {} KiB \
+             for their io_uring rings. Raise it (ulimit -l / LimitMEMLOCK= in systemd / \
+             memlock in limits.conf), grant CAP_IPC_LOCK, or lower server-threads.",
+            lim.rlim_cur / 1024,
+            need / 1024
+        ));
+    }
+    Ok(())
+}
+
+/// Binds every `bind` address like Redis: a `-` prefix marks an optional address that may be
+/// unavailable; any other failure aborts start-up.
+fn bind_all(cfg: &Config) -> Result<Vec<RawFd>, String> {
+    let mut fds = Vec::new();
+    for b in &cfg.bind {
+        let (optional, host) = match b.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, b.as_str()),
+        };
+        match socket::listen(host, cfg.port, cfg.tcp_backlog) {
+            Ok(fd) => fds.push(fd),
+            Err(e) if optional => log::verbose(&format!(
+                "Skipping optional address {host}:{}: {e}",
+                cfg.port
+            )),
+            Err(e) => {
+                log::warning(&format!(
+                    "Warning: Could not create server TCP listening socket {host}:{}: bind: {e}",
+                    cfg.port
+                ));
+                return Err(format!(
+                    "Failed listening on port {} (tcp), aborting.",
+                    cfg.port
+                ));
+            }
+        }
+    }
+    if fds.is_empty() {
+        return Err(format!(
+            "Failed listening on port {} (tcp), aborting.",
+            cfg.port
+        ));
+    }
+    Ok(fds)
+}
+
+/// Reserves the cluster bus port now, as Redis does at start (a busy bus port is fatal).
+fn bind_bus(cfg: &Config) -> Result<RawFd, String> {
+    let port = if cfg.cluster_port != 0 {
+        cfg.cluster_port
+    } else {
+        cfg.port.wrapping_add(10000)
+    };
+    if cfg.port > 55535 && cfg.cluster_port == 0 {
+        return Err(format!(
+            "Redis port number too high. Cluster communication port is 10,000 port numbers \
+             higher than your Redis port. Your Redis port number must be 55535 or less \
+             (port {} given).",
+            cfg.port
+        ));
+    }
+    socket::listen("0.0.0.0", port, cfg.tcp_backlog).map_err(|e| {
+        format!("Could not bind the cluster bus port {port}: {e}. Failed listening on port {port} (cluster), aborting.")
+    })
+}
+
+/// Blocks the stop signals in the calling thread (and every thread it spawns later), so the
+/// main thread alone takes them with sigtimedwait.
+fn block_signals() -> libc::sigset_t {
+    // SAFETY: plain signal-mask syscalls on a local set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        set
+    }
+}
+
+fn run(
+    global: Arc<Global>,
+    shards: usize,
+    listeners: Vec<RawFd>,
+    cpus: Vec<usize>,
+) -> Result<i32, String> {
+    let sigset = block_signals();
+    let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
+    {
+        let m = mesh.clone();
+        let _ = global
+            .map_sink
+            .set(Box::new(move |map| m.broadcast_slot_map(map)));
+    }
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
+    let mut handles = Vec::new();
+    let mut listeners = Some(listeners);
+    for id in 0..shards {
+        let g = global.clone();
+        let m = mesh.clone();
+        let tx = ready_tx.clone();
+        let l = if id == 0 {
+            listeners.take().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let cpu = (!cpus.is_empty()).then(|| cpus[id % cpus.len()]);
+        let h = std::thread::Builder::new()
+            .name(format!("slotd-shard-{id}"))
+            .spawn(move || shard_thread(id, shards, g, m, l, cpu, tx))
+            .map_err(|e| format!("spawning shard {id}: {e}"))?;
+        handles.push(h);
+    }
+    drop(ready_tx);
+    for _ in 0..shards {
+        match ready_rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                stop_shards(&mesh, shards);
+                return Err(e);
+            }
+            Err(_) => {
+                stop_shards(&mesh, shards);
+                return Err("a shard did not start within 10 s".into());
+            }
+        }
+    }
+    log::notice("Server initialized");
+    log::notice("Ready to accept connections tcp");
+    let reason = wait_for_stop(&global, &sigset);
+    log::warning(&format!("{reason}, scheduling shutdown..."));
+    log::notice("User requested shutdown...");
+    stop_shards(&mesh, shards);
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(0)
+}
+
+fn stop_shards(mesh: &Mesh, shards: usize) {
+    for id in 0..shards {
+        mesh.send_blocking(id, MeshMsg::Shutdown);
+    }
+}
+
+/// Waits for SIGTERM/SIGINT or a SHUTDOWN command; returns why.
+fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
+    let ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 50_000_000,
+    };
+    loop {
+        if global.shutting_down.load(Ordering::SeqCst) {
+            return "Received SHUTDOWN";
+        }
+        // SAFETY: waiting on our own blocked signals with a local timeout.
+        let sig = unsafe { libc::sigtimedwait(set, std::ptr::null_mut(), &ts) };
+        if sig == libc::SIGTERM {
+            return "Received SIGTERM";
+        }
+        if sig == libc::SIGINT {
+            return "Received SIGINT";
+        }
+    }
+}
+
+fn shard_thread(
+    id: usize,
+    shards: usize,
+    global: Arc<Global>,
+    mesh: Arc<Mesh>,
+    listeners: Vec<RawFd>,
+    cpu: Option<usize>,
+    ready: mpsc::Sender<Result<usize, String>>,
+) {
+    if let Some(c) = cpu {
+        if !core_affinity::set_for_current(core_affinity::CoreId { id: c }) {
+            let _ = ready.send(Err(format!("could not pin shard {id} to CPU {c}")));
+            return;
+        }
+    }
+    let shard = Shard::new(id, shards, global);
+    let reactor = match Reactor::new(ShardSetup {
+        shard,
+        mesh,
+        listeners,
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            let hint = if e.raw_os_error() == Some(libc::ENOMEM)
+                || e.raw_os_error() == Some(libc::EPERM)
+            {
+                " (io_uring needs locked memory: raise `ulimit -l` or grant CAP_IPC_LOCK)"
+            } else {
+                ""
+            };
+            let _ = ready.send(Err(format!("shard {id}: io_uring setup failed: {e}{hint}")));
+            return;
+        }
+    };
+    let _ = ready.send(Ok(id));
+    reactor.run();
 }

@@ -20,7 +20,7 @@ pub enum Plan {
     Remote {
         shard: ShardId,
         spec: &'static CommandSpec,
-        owner_checks: bool,
+        owner_checks: Option<ClientFlags>,
     },
 }
 
@@ -205,7 +205,7 @@ fn plan_keyed(
             return Plan::Remote {
                 shard,
                 spec,
-                owner_checks: false,
+                owner_checks: None,
             };
         }
         Decision::OwnerDecides { shard, .. } if shard == sh.id => {
@@ -215,7 +215,7 @@ fn plan_keyed(
             return Plan::Remote {
                 shard,
                 spec,
-                owner_checks: true,
+                owner_checks: Some(cflags),
             };
         }
         Decision::Shards(ids) => run_multi(sh, spec, args, out, now_ms, &ids),
@@ -311,10 +311,7 @@ pub fn run_line(
         Plan::Done(_) => {}
         Plan::Remote {
             spec, owner_checks, ..
-        } => {
-            let flags = owner_checks.then(ClientFlags::default);
-            run_key(sh, spec, owned.args(), &mut out, now_ms, flags)
-        }
+        } => run_key(sh, spec, owned.args(), &mut out, now_ms, owner_checks),
     }
     buf
 }

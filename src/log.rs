@@ -1,0 +1,133 @@
+//! Redis-style log lines (`pid:M 25 Nov 2026 12:00:00.123 * text`) to standard output or to
+//! `logfile`, filtered by `loglevel`. Also the sink for the `log` crate (glommio logs there).
+
+use crate::config::LogLevel;
+use std::io::Write;
+use std::sync::Mutex;
+
+struct Sink {
+    level: LogLevel,
+    file: Option<std::fs::File>,
+}
+
+static SINK: Mutex<Sink> = Mutex::new(Sink {
+    level: LogLevel::Notice,
+    file: None,
+});
+
+fn rank(l: LogLevel) -> u8 {
+    match l {
+        LogLevel::Debug => 0,
+        LogLevel::Verbose => 1,
+        LogLevel::Notice => 2,
+        LogLevel::Warning => 3,
+        LogLevel::Nothing => 4,
+    }
+}
+
+/// Sets the level and destination (empty path: standard output). Returns an error text when
+/// the log file cannot be opened.
+pub fn init(level: LogLevel, path: &str) -> Result<(), String> {
+    let file = if path.is_empty() {
+        None
+    } else {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("Can't open the log file: {e}"))?;
+        Some(f)
+    };
+    let mut s = SINK.lock().unwrap_or_else(|e| e.into_inner());
+    s.level = level;
+    s.file = file;
+    let _ = log::set_logger(&LOG_BRIDGE);
+    log::set_max_level(log::LevelFilter::Warn);
+    Ok(())
+}
+
+pub fn set_level(level: LogLevel) {
+    SINK.lock().unwrap_or_else(|e| e.into_inner()).level = level;
+}
+
+fn timestamp() -> String {
+    let mut tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    // SAFETY: plain syscalls writing into locals.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::gettimeofday(&mut tv, std::ptr::null_mut());
+        libc::localtime_r(&tv.tv_sec, &mut tm);
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
+        tm.tm_mday,
+        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        tv.tv_usec / 1000
+    )
+}
+
+pub fn write(level: LogLevel, msg: &str) {
+    let mut s = SINK.lock().unwrap_or_else(|e| e.into_inner());
+    if rank(level) < rank(s.level) || s.level == LogLevel::Nothing {
+        return;
+    }
+    let mark = match level {
+        LogLevel::Debug => '.',
+        LogLevel::Verbose => '-',
+        LogLevel::Notice => '*',
+        _ => '#',
+    };
+    let line = format!(
+        "{}:M {} {} {}\n",
+        std::process::id(),
+        timestamp(),
+        mark,
+        msg
+    );
+    match s.file.as_mut() {
+        Some(f) => {
+            let _ = f.write_all(line.as_bytes());
+        }
+        None => {
+            let _ = std::io::stdout().write_all(line.as_bytes());
+        }
+    }
+}
+
+pub fn debug(msg: &str) {
+    write(LogLevel::Debug, msg)
+}
+pub fn verbose(msg: &str) {
+    write(LogLevel::Verbose, msg)
+}
+pub fn notice(msg: &str) {
+    write(LogLevel::Notice, msg)
+}
+pub fn warning(msg: &str) {
+    write(LogLevel::Warning, msg)
+}
+
+struct Bridge;
+static LOG_BRIDGE: Bridge = Bridge;
+
+impl log::Log for Bridge {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.level() <= log::Level::Warn
+    }
+    fn log(&self, r: &log::Record) {
+        if self.enabled(r.metadata()) {
+            write(LogLevel::Warning, &format!("{}: {}", r.target(), r.args()));
+        }
+    }
+    fn flush(&self) {}
+}

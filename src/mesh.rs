@@ -1,0 +1,288 @@
+//! Every message that crosses cores, and the channels that carry them: one bounded lock-free
+//! inbox per shard plus an eventfd doorbell that is rung only when the shard is asleep.
+//! Also the "park" protocol that lets one shard borrow others' state for rare multi-shard work.
+
+use crate::cluster::slot_map::SlotMap;
+use crate::commands::CommandSpec;
+use crate::constants::MESH_INBOX_MESSAGES;
+use crate::resp::{Args, Proto};
+use crate::route::ClientFlags;
+use crate::shard::{Peers, Shard};
+use crate::topology::ShardId;
+use crossbeam_queue::ArrayQueue;
+use std::cell::RefCell;
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::Thread;
+use std::time::Duration;
+
+/// Identifies a connection on its shard: slab index plus generation (stale replies are dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnRef {
+    pub idx: u32,
+    pub gen: u32,
+}
+
+/// One command sent to its owner shard. Arguments live in the batch's arena.
+pub struct RemoteCmd {
+    pub conn: ConnRef,
+    /// Reply chunk sequence number on the sending connection.
+    pub seq: u64,
+    pub spec: &'static CommandSpec,
+    pub proto: Proto,
+    pub owner_checks: Option<ClientFlags>,
+    /// Range of this command's entries in `Requests::ranges`.
+    pub first_arg: u32,
+    pub argc: u32,
+}
+
+/// A batch of commands from one shard to another, with all argument bytes in one arena.
+#[derive(Default)]
+pub struct Requests {
+    pub cmds: Vec<RemoteCmd>,
+    pub data: Vec<u8>,
+    pub ranges: Vec<(u32, u32)>,
+}
+
+impl Requests {
+    pub fn push(
+        &mut self,
+        conn: ConnRef,
+        seq: u64,
+        spec: &'static CommandSpec,
+        proto: Proto,
+        owner_checks: Option<ClientFlags>,
+        args: Args<'_>,
+    ) {
+        let first_arg = self.ranges.len() as u32;
+        for a in args.iter() {
+            self.ranges.push((self.data.len() as u32, a.len() as u32));
+            self.data.extend_from_slice(a);
+        }
+        self.cmds.push(RemoteCmd {
+            conn,
+            seq,
+            spec,
+            proto,
+            owner_checks,
+            first_arg,
+            argc: args.len() as u32,
+        });
+    }
+    pub fn args(&self, c: &RemoteCmd) -> Args<'_> {
+        let r = &self.ranges[c.first_arg as usize..(c.first_arg + c.argc) as usize];
+        Args::new(&self.data, r)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.cmds.is_empty()
+    }
+}
+
+/// Replies for a batch of `Requests`, in the same order, bytes in one arena.
+#[derive(Default)]
+pub struct Replies {
+    /// (connection, chunk seq, end offset of its bytes in `data`).
+    pub items: Vec<(ConnRef, u64, u32)>,
+    pub data: Vec<u8>,
+}
+
+/// A connection accepted on one shard and handed to another.
+pub struct NewConn {
+    pub fd: RawFd,
+}
+
+pub enum MeshMsg {
+    Requests {
+        from: ShardId,
+        batch: Requests,
+    },
+    Replies(Replies),
+    /// Park this shard's thread until the slot is released (see `with_parked`).
+    Park(Arc<ParkSlot>),
+    SlotMap(Arc<SlotMap>),
+    Conn(NewConn),
+    Shutdown,
+}
+
+/// One shard's inbox and doorbell.
+pub struct Inbox {
+    queue: ArrayQueue<MeshMsg>,
+    /// True while the shard is (about to be) blocked in io_uring_enter.
+    pub sleeping: AtomicBool,
+    /// The shard's eventfd; writing it completes the shard's pending read.
+    pub eventfd: RawFd,
+}
+
+/// The mesh: every shard's inbox, and the token that serializes multi-shard sections.
+pub struct Mesh {
+    pub inboxes: Vec<Inbox>,
+    /// Shard id holding the park token, or usize::MAX when free.
+    token: AtomicUsize,
+}
+
+const TOKEN_FREE: usize = usize::MAX;
+
+impl Mesh {
+    pub fn new(shards: usize) -> std::io::Result<Arc<Mesh>> {
+        let mut inboxes = Vec::with_capacity(shards);
+        for _ in 0..shards {
+            // SAFETY: plain syscall; the fd is owned by the mesh for the process lifetime.
+            let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            inboxes.push(Inbox {
+                queue: ArrayQueue::new(MESH_INBOX_MESSAGES),
+                sleeping: AtomicBool::new(false),
+                eventfd: fd,
+            });
+        }
+        Ok(Arc::new(Mesh {
+            inboxes,
+            token: AtomicUsize::new(TOKEN_FREE),
+        }))
+    }
+
+    /// Queues `msg` for shard `to` without waking it. Returns the message when the inbox is full.
+    pub fn push(&self, to: ShardId, msg: MeshMsg) -> Result<(), MeshMsg> {
+        self.inboxes[to].queue.push(msg)
+    }
+
+    /// Wakes shard `to` if it sleeps (one eventfd write per sleep, not per message).
+    pub fn wake(&self, to: ShardId) {
+        let inbox = &self.inboxes[to];
+        if inbox.sleeping.swap(false, Ordering::SeqCst) {
+            let one: u64 = 1;
+            // SAFETY: writing 8 bytes from a live u64 to our eventfd. EAGAIN (counter full)
+            // means a wake-up is pending anyway.
+            unsafe { libc::write(inbox.eventfd, &one as *const u64 as *const libc::c_void, 8) };
+        }
+    }
+
+    /// Sends and wakes, spinning (and yielding) while the inbox is full. Only for control
+    /// messages from non-shard threads (slot maps, shutdown, parking), never the data path.
+    pub fn send_blocking(&self, to: ShardId, mut msg: MeshMsg) {
+        loop {
+            match self.push(to, msg) {
+                Ok(()) => break,
+                Err(m) => {
+                    msg = m;
+                    self.wake(to);
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+            }
+        }
+        self.wake(to);
+    }
+
+    pub fn pop(&self, me: ShardId) -> Option<MeshMsg> {
+        self.inboxes[me].queue.pop()
+    }
+
+    pub fn inbox_empty(&self, me: ShardId) -> bool {
+        self.inboxes[me].queue.is_empty()
+    }
+
+    /// Delivers a slot map to every shard.
+    pub fn broadcast_slot_map(&self, map: Arc<SlotMap>) {
+        for id in 0..self.inboxes.len() {
+            self.send_blocking(id, MeshMsg::SlotMap(map.clone()));
+        }
+    }
+}
+
+/// Rendezvous for one multi-shard section: parked shards publish their state pointer and wait
+/// for `released`.
+pub struct ParkSlot {
+    ptrs: Vec<AtomicPtr<Shard>>,
+    parked: AtomicUsize,
+    released: AtomicBool,
+    owner: Thread,
+    waiters: Mutex<Vec<Thread>>,
+}
+
+impl ParkSlot {
+    /// Called on the parked shard's thread: publish our state and block until released.
+    pub fn park_here(&self, me: &mut Shard) {
+        self.ptrs[me.id].store(me as *mut Shard, Ordering::SeqCst);
+        self.waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(std::thread::current());
+        self.parked.fetch_add(1, Ordering::SeqCst);
+        self.owner.unpark();
+        while !self.released.load(Ordering::SeqCst) {
+            std::thread::park();
+        }
+    }
+}
+
+/// The `Peers` of one shard: its view of the mesh, plus a stash for messages that arrive while
+/// it waits for the park token (the event loop drains the stash before its inbox).
+pub struct ShardPeers {
+    pub mesh: Arc<Mesh>,
+    pub stash: Rc<RefCell<Vec<MeshMsg>>>,
+}
+
+impl ShardPeers {
+    /// While another shard holds the token it may be trying to park us: serve Park messages,
+    /// stash everything else in arrival order.
+    fn serve_parks(&self, me: &mut Shard) {
+        while let Some(msg) = self.mesh.pop(me.id) {
+            match msg {
+                MeshMsg::Park(slot) => slot.park_here(me),
+                other => self.stash.borrow_mut().push(other),
+            }
+        }
+    }
+}
+
+impl Peers for ShardPeers {
+    fn with_parked(
+        &self,
+        me: &mut Shard,
+        ids: &[usize],
+        f: &mut dyn FnMut(&mut Shard, &[*mut Shard]),
+    ) {
+        let n = self.mesh.inboxes.len();
+        while self
+            .mesh
+            .token
+            .compare_exchange(TOKEN_FREE, me.id, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            self.serve_parks(me);
+            std::thread::yield_now();
+        }
+        let slot = Arc::new(ParkSlot {
+            ptrs: (0..n)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+            parked: AtomicUsize::new(0),
+            released: AtomicBool::new(false),
+            owner: std::thread::current(),
+            waiters: Mutex::new(Vec::new()),
+        });
+        let others: Vec<usize> = ids.iter().copied().filter(|&i| i != me.id).collect();
+        for &id in &others {
+            self.mesh.send_blocking(id, MeshMsg::Park(slot.clone()));
+        }
+        while slot.parked.load(Ordering::SeqCst) < others.len() {
+            std::thread::park_timeout(Duration::from_millis(1));
+        }
+        let ptrs: Vec<*mut Shard> = slot.ptrs.iter().map(|p| p.load(Ordering::SeqCst)).collect();
+        f(me, &ptrs);
+        slot.released.store(true, Ordering::SeqCst);
+        for t in slot
+            .waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            t.unpark();
+        }
+        self.mesh.token.store(TOKEN_FREE, Ordering::SeqCst);
+    }
+}

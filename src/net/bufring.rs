@@ -1,0 +1,94 @@
+//! A provided-buffer ring for multishot receives: the kernel picks a free buffer for each
+//! completion; we hand buffers back in batches and publish the tail once per loop turn.
+
+use io_uring::types::BufRingEntry;
+use io_uring::IoUring;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+pub struct BufRing {
+    ring_mem: *mut BufRingEntry,
+    ring_bytes: usize,
+    bufs: Vec<u8>,
+    buf_bytes: usize,
+    count: u16,
+    /// Local tail: entries added but not yet published.
+    tail: u16,
+    pub group_id: u16,
+}
+
+impl BufRing {
+    /// Allocates `count` buffers of `buf_bytes` and registers them as group `group_id`.
+    pub fn new(
+        ring: &IoUring,
+        group_id: u16,
+        count: u16,
+        buf_bytes: usize,
+    ) -> std::io::Result<BufRing> {
+        assert!(count.is_power_of_two());
+        let ring_bytes = count as usize * std::mem::size_of::<BufRingEntry>();
+        // SAFETY: anonymous private mapping, page aligned as the kernel requires.
+        let mem = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                ring_bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if mem == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut br = BufRing {
+            ring_mem: mem as *mut BufRingEntry,
+            ring_bytes,
+            bufs: vec![0u8; count as usize * buf_bytes],
+            buf_bytes,
+            count,
+            tail: 0,
+            group_id,
+        };
+        // SAFETY: the ring memory stays mapped until drop, after the ring is gone.
+        unsafe {
+            ring.submitter()
+                .register_buf_ring_with_flags(mem as u64, count, group_id, 0)?
+        };
+        for bid in 0..count {
+            br.push(bid);
+        }
+        br.publish();
+        Ok(br)
+    }
+
+    /// The bytes of buffer `bid` that a completion filled.
+    pub fn data(&self, bid: u16, len: usize) -> &[u8] {
+        let start = bid as usize * self.buf_bytes;
+        &self.bufs[start..start + len]
+    }
+
+    /// Gives buffer `bid` back (visible to the kernel after `publish`).
+    pub fn push(&mut self, bid: u16) {
+        let idx = (self.tail & (self.count - 1)) as usize;
+        // SAFETY: idx < count; the entry belongs to us until the tail is published.
+        let entry = unsafe { &mut *self.ring_mem.add(idx) };
+        entry.set_addr(self.bufs[bid as usize * self.buf_bytes..].as_ptr() as u64);
+        entry.set_len(self.buf_bytes as u32);
+        entry.set_bid(bid);
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    /// Publishes every pushed buffer to the kernel.
+    pub fn publish(&mut self) {
+        // SAFETY: the tail field lives in the first entry of the shared ring.
+        let tail = unsafe { BufRingEntry::tail(self.ring_mem) } as *const AtomicU16;
+        unsafe { (*tail).store(self.tail, Ordering::Release) };
+    }
+}
+
+impl Drop for BufRing {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping; the ring that used it is dropped before us.
+        unsafe { libc::munmap(self.ring_mem as *mut libc::c_void, self.ring_bytes) };
+    }
+}

@@ -1,0 +1,93 @@
+//! Socket set-up outside the hot path: the listening socket (with Redis' "address in use"
+//! behaviour), options on accepted clients, addresses for CLIENT LIST, refusing a client.
+
+use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::time::Duration;
+
+/// Binds `addr:port` without SO_REUSEPORT, so a second server on the same port fails with
+/// EADDRINUSE instead of silently sharing it.
+pub fn listen(host: &str, port: u16, backlog: u32) -> Result<RawFd, String> {
+    let ip: IpAddr = match host {
+        "*" | "0.0.0.0" => IpAddr::from([0, 0, 0, 0]),
+        "::*" | "::" => "::".parse().map_err(|_| "bad address".to_string())?,
+        h => match h.parse() {
+            Ok(ip) => ip,
+            Err(_) => (h, port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .map(|a| a.ip())
+                .ok_or_else(|| format!("Could not resolve address {h}"))?,
+        },
+    };
+    let addr = SocketAddr::new(ip, port);
+    let domain = if ip.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
+    let sk = Socket::new(domain, Type::STREAM.cloexec(), Some(Protocol::TCP))
+        .map_err(|e| format!("socket: {e}"))?;
+    sk.set_reuse_address(true)
+        .map_err(|e| format!("setsockopt: {e}"))?;
+    if ip.is_ipv6() {
+        let _ = sk.set_only_v6(true);
+    }
+    sk.bind(&SockAddr::from(addr)).map_err(|e| format!("{e}"))?;
+    sk.listen(backlog as i32)
+        .map_err(|e| format!("listen: {e}"))?;
+    Ok(sk.into_raw_fd())
+}
+
+/// TCP_NODELAY and keepalive, as Redis sets them on clients.
+pub fn tune_client(fd: RawFd, keepalive_s: u64) {
+    // SAFETY: borrowing the fd for the duration of this call; ownership stays with the caller.
+    let sk = std::mem::ManuallyDrop::new(unsafe { Socket::from_raw_fd(fd) });
+    let _ = sk.set_nodelay(true);
+    if keepalive_s > 0 {
+        let ka = TcpKeepalive::new()
+            .with_time(Duration::from_secs(keepalive_s))
+            .with_interval(Duration::from_secs((keepalive_s / 3).max(1)))
+            .with_retries(3);
+        let _ = sk.set_tcp_keepalive(&ka);
+    }
+}
+
+fn fmt_addr(a: Option<SocketAddr>) -> String {
+    match a {
+        Some(SocketAddr::V4(v)) => format!("{}:{}", v.ip(), v.port()),
+        Some(SocketAddr::V6(v)) => format!("{}:{}", v.ip(), v.port()),
+        None => "?:0".into(),
+    }
+}
+
+/// (peer, local) addresses as "ip:port".
+pub fn addrs(fd: RawFd) -> (String, String) {
+    // SAFETY: as in `tune_client`.
+    let sk = std::mem::ManuallyDrop::new(unsafe { Socket::from_raw_fd(fd) });
+    let peer = sk.peer_addr().ok().and_then(|a| a.as_socket());
+    let local = sk.local_addr().ok().and_then(|a| a.as_socket());
+    (fmt_addr(peer), fmt_addr(local))
+}
+
+/// Writes what the socket takes right now without blocking the loop for long.
+pub fn write_best_effort(fd: RawFd, data: &[u8]) {
+    // SAFETY: plain non-blocking send from a live slice.
+    unsafe {
+        libc::send(
+            fd,
+            data.as_ptr() as *const libc::c_void,
+            data.len(),
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        )
+    };
+}
+
+/// Sends a final error line and closes (e.g. max clients reached).
+pub fn refuse(fd: RawFd, line: &[u8]) {
+    write_best_effort(fd, line);
+    // SAFETY: closing the socket we were handed.
+    unsafe { libc::close(fd) };
+}
