@@ -9,7 +9,7 @@ pub mod string;
 
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::{Client, Shard};
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::OnceLock;
 
 pub type CmdResult = Result<(), ReplyError>;
@@ -189,6 +189,23 @@ fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
         }
         m
     })
+}
+
+/// The full name of a command for stats and errors: "get", or "config|get" for a subcommand.
+pub fn full_name(spec: &'static CommandSpec) -> &'static str {
+    static NAMES: OnceLock<HashMap<usize, &'static str>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut m = HashMap::new();
+        for c in all_commands() {
+            m.insert(c as *const CommandSpec as usize, c.name);
+            for sub in c.subcommands {
+                let full: &'static str = Box::leak(format!("{}|{}", c.name, sub.name).into());
+                m.insert(sub as *const CommandSpec as usize, full);
+            }
+        }
+        m
+    });
+    names.get(&(spec as *const CommandSpec as usize)).copied().unwrap_or(spec.name)
 }
 
 /// Lowercases into `scratch` when needed and looks the name up.

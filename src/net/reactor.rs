@@ -589,9 +589,10 @@ impl Reactor {
             if conn.closing || conn.dead {
                 break;
             }
+            // The output size check walks pending chunks, so do it every 64 commands only.
             if cmds >= CONN_CMDS_PER_TURN
                 || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX
-                || conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES
+                || (cmds % 64 == 0 && conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES)
             {
                 more_later = true;
                 break;

@@ -78,32 +78,9 @@ pub fn resolve(args: Args<'_>) -> Result<&'static CommandSpec, ReplyError> {
         });
     };
     if !sub.arity_ok(args.len()) {
-        return Err(ReplyError::Arity(format!("{}|{}", spec.name, sub.name)));
+        return Err(ReplyError::Arity(commands::full_name(sub).to_string()));
     }
     Ok(sub)
-}
-
-/// Full name for stats: "get" or "config|get".
-pub fn full_name(spec: &'static CommandSpec, args: Args<'_>) -> &'static str {
-    if spec.subcommands.is_empty() {
-        if let Some(parent) = commands::lookup(args.get(0)) {
-            if !std::ptr::eq(parent, spec) {
-                return sub_full_name(parent, spec);
-            }
-        }
-    }
-    spec.name
-}
-
-fn sub_full_name(parent: &'static CommandSpec, sub: &'static CommandSpec) -> &'static str {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static NAMES: OnceLock<Mutex<HashMap<(usize, usize), &'static str>>> = OnceLock::new();
-    let m = NAMES.get_or_init(Default::default);
-    let mut m = m.lock().unwrap_or_else(|e| e.into_inner());
-    let key = (parent as *const _ as usize, sub as *const _ as usize);
-    m.entry(key)
-        .or_insert_with(|| Box::leak(format!("{}|{}", parent.name, sub.name).into_boxed_str()))
 }
 
 /// Plans one command on the connection's shard; writes the reply when it can be done here.
@@ -137,7 +114,7 @@ pub fn plan(
     }
     if needs_auth && sh.global.cfg(|c| c.requirepass.is_some()) {
         reply_error(sh, out, &ReplyError::NoAuth);
-        count_rejected(sh, spec, args);
+        count_rejected(sh, spec);
         return Plan::Done(AfterReply::Nothing);
     }
     match spec.handler {
@@ -156,7 +133,7 @@ pub fn plan(
             if let Err(e) = r {
                 reply_error(sh, out, &e);
             }
-            let name = full_name(spec, args);
+            let name = commands::full_name(spec);
             sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
             Plan::Done(after)
         }
@@ -165,8 +142,8 @@ pub fn plan(
     }
 }
 
-fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>) {
-    let name = full_name(spec, args);
+fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec) {
+    let name = commands::full_name(spec);
     sh.count_call(name, 0, false, true);
 }
 
@@ -182,7 +159,7 @@ fn plan_keyed(
         Ok(k) => k,
         Err(e) => {
             reply_error(sh, out, &e);
-            count_rejected(sh, spec, args);
+            count_rejected(sh, spec);
             return Plan::Done(AfterReply::Nothing);
         }
     };
@@ -221,7 +198,7 @@ fn plan_keyed(
         Decision::Shards(ids) => run_multi(sh, spec, args, out, now_ms, &ids),
         Decision::Reply(e) => {
             reply_error(sh, out, &e);
-            count_rejected(sh, spec, args);
+            count_rejected(sh, spec);
         }
     }
     Plan::Done(AfterReply::Nothing)
@@ -249,7 +226,7 @@ pub fn run_key(
         });
         if let Err(e) = r {
             reply_error(sh, out, &e);
-            count_rejected(sh, spec, args);
+            count_rejected(sh, spec);
             return;
         }
     }
@@ -261,7 +238,7 @@ pub fn run_key(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    let name = full_name(spec, args);
+    let name = commands::full_name(spec);
     sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
 }
 
@@ -291,7 +268,7 @@ fn run_multi(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    let name = full_name(spec, args);
+    let name = commands::full_name(spec);
     sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
 }
 

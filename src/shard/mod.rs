@@ -11,7 +11,7 @@ pub use clients::{Client, Clients};
 
 use crate::cluster::slot_map::SlotMap;
 use crate::global::Global;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 /// Per-command counters for INFO commandstats.
