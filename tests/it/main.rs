@@ -1,0 +1,8 @@
+//! Integration tests: the real `slotd` binary driven by real clients (raw sockets, the `redis`
+//! crate, redis-cli) on loopback. One crate so everything builds once.
+
+mod common;
+mod compare;
+mod protocol;
+mod shards;
+mod startup;

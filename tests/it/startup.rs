@@ -1,0 +1,83 @@
+//! Start-up and shutdown like redis-server: port conflicts, bad config lines, signals,
+//! the seed's config files.
+
+use crate::common::{free_port, test_dir, Server, BIN};
+use std::process::Command;
+
+#[test]
+fn port_in_use_fails_start_with_a_clear_message() {
+    // Guards against two servers silently sharing a port (SO_REUSEPORT trap).
+    let a = Server::start(&[]);
+    let out = Command::new(BIN)
+        .args(["--port", &a.port.to_string(), "--bind", "127.0.0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Address already in use"), "{text}");
+    assert!(text.contains(&format!("Failed listening on port {}", a.port)), "{text}");
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    // Guards a clean exit (code 0, farewell logged) on SIGTERM.
+    let mut s = Server::start(&[]);
+    assert_eq!(s.stop(), Some(0));
+    assert!(s.log_text().contains("bye bye"), "{}", s.log_text());
+}
+
+#[test]
+fn bad_config_line_names_file_and_line() {
+    // Guards config errors: the file, the line number and the reason are printed.
+    let dir = test_dir("badconf");
+    let f = dir.join("bad.conf");
+    std::fs::write(&f, "port 7001\nport abc\n").unwrap();
+    let out = Command::new(BIN).arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&f.display().to_string()), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    let f2 = dir.join("unknown.conf");
+    std::fs::write(&f2, "port 7001\nno-such-directive yes\n").unwrap();
+    let out = Command::new(BIN).arg(&f2).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
+
+#[test]
+fn seed_config_files_start_unchanged() {
+    // Guards the drop-in promise: the seed's cluster configs start as they are (the port is
+    // overridden on the command line only so tests can run in parallel).
+    let root = env!("CARGO_MANIFEST_DIR");
+    for n in 1..=3 {
+        let conf = format!("{root}/conf/redis-master-{n}.conf");
+        let port = free_port();
+        let dir = test_dir("seed");
+        let mut child = Command::new(BIN)
+            .arg(&conf)
+            .args(["--port", &port.to_string(), "--dir", &dir.display().to_string()])
+            .args(["--logfile", &dir.join("log").display().to_string()])
+            .spawn()
+            .unwrap();
+        let mut ok = false;
+        for _ in 0..300 {
+            let out = crate::common::cli(port, &["cluster", "info"]);
+            if out.contains("cluster_enabled") || out.contains("cluster_state") {
+                ok = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(ok, "node from {conf} answers CLUSTER INFO");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn unknown_known_directive_only_warns() {
+    // Guards that Redis directives slotd does not implement are accepted with a warning.
+    let s = Server::start(&["--maxmemory", "100mb"]);
+    assert!(s.log_text().contains("maxmemory"), "{}", s.log_text());
+}
