@@ -593,7 +593,8 @@ impl ExpireCond {
                 b"gt" => c.gt = true,
                 b"lt" => c.lt = true,
                 _ => {
-                    let shown = String::from_utf8_lossy(opt);
+                    // Redis turns line breaks inside error texts into spaces.
+                    let shown = String::from_utf8_lossy(opt).replace(['\r', '\n'], " ");
                     return Err(ReplyError::other(format!("ERR Unsupported option {shown}")));
                 }
             }
@@ -1356,6 +1357,10 @@ mod tests {
         assert_eq!(
             h.run(&["EXPIRE", "k"]),
             Reply::err("ERR wrong number of arguments for 'expire' command")
+        );
+        assert_eq!(
+            h.run(&["EXPIRE", "k", "1", "a\r\nb"]),
+            Reply::err("ERR Unsupported option a  b")
         );
         assert_eq!(h.run(&["EXPIRE", "k", "10", "nx", "NX"]), int(1));
     }
