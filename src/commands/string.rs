@@ -125,25 +125,16 @@ const DOC_LCS: &[ArgDoc] = &[
     opt(tok("withmatchlen", "pure-token", "WITHMATCHLEN")),
 ];
 
-/// One string-group command with its docs.
-#[allow(clippy::too_many_arguments)]
-const fn cmd(
+/// A string-group command; the docs fields are filled at each entry.
+const fn spec(
     name: &'static str,
     arity: i32,
     flags: u32,
     keys: KeySpec,
     f: super::KeyFn,
-    since: &'static str,
-    complexity: &'static str,
-    summary: &'static str,
-    args: &'static [ArgDoc],
 ) -> CommandSpec {
     CommandSpec {
         group: "string",
-        since,
-        complexity,
-        summary,
-        args,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }
@@ -152,248 +143,160 @@ const O1: &str = "O(1)";
 const WDF: u32 = WRITE | DENYOOM | FAST;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd(
-        "get",
-        2,
-        READONLY | FAST,
-        K1,
-        get,
-        "1.0.0",
-        O1,
-        "Returns the string stored at a key.",
-        DOC_KEY,
-    ),
-    cmd(
-        "set",
-        -3,
-        WRITE | DENYOOM,
-        K1,
-        set,
-        "1.0.0",
-        O1,
-        "Stores a string at a key, with optional conditions and expiry.",
-        DOC_SET,
-    ),
-    cmd(
-        "setnx",
-        3,
-        WDF,
-        K1,
-        setnx,
-        "1.0.0",
-        O1,
-        "Stores a string at a key only when the key is absent.",
-        DOC_KEY_VALUE,
-    ),
-    cmd(
-        "setex",
-        4,
-        WRITE | DENYOOM,
-        K1,
-        setex,
-        "2.0.0",
-        O1,
-        "Stores a string with a time to live in seconds.",
-        DOC_SETEX,
-    ),
-    cmd(
-        "psetex",
-        4,
-        WRITE | DENYOOM,
-        K1,
-        psetex,
-        "2.6.0",
-        O1,
-        "Stores a string with a time to live in milliseconds.",
-        DOC_PSETEX,
-    ),
-    cmd(
-        "getset",
-        3,
-        WDF,
-        K1,
-        getset,
-        "1.0.0",
-        O1,
-        "Stores a string and returns the previous one.",
-        DOC_KEY_VALUE,
-    ),
-    cmd(
-        "getdel",
-        2,
-        WRITE | FAST,
-        K1,
-        getdel,
-        "6.2.0",
-        O1,
-        "Returns the string at a key and removes the key.",
-        DOC_KEY,
-    ),
-    cmd(
-        "getex",
-        -2,
-        WRITE | FAST,
-        K1,
-        getex,
-        "6.2.0",
-        O1,
-        "Returns the string at a key and optionally changes its expiry.",
-        DOC_GETEX,
-    ),
-    cmd(
-        "mget",
-        -2,
-        READONLY | FAST | MULTI_KEY,
-        K_ALL,
-        mget,
-        "1.0.0",
-        "O(N) where N is the number of keys.",
-        "Returns the strings stored at several keys.",
-        DOC_MGET,
-    ),
-    cmd(
-        "mset",
-        -3,
-        WRITE | DENYOOM | MULTI_KEY,
-        K_PAIRS,
-        mset,
-        "1.0.1",
-        "O(N) where N is the number of keys.",
-        "Stores several key/value pairs at once.",
-        DOC_MSET,
-    ),
-    cmd(
-        "msetnx",
-        -3,
-        WRITE | DENYOOM | MULTI_KEY,
-        K_PAIRS,
-        msetnx,
-        "1.0.1",
-        "O(N) where N is the number of keys.",
-        "Stores several key/value pairs only when none of the keys exists.",
-        DOC_MSET,
-    ),
-    cmd(
-        "incr",
-        2,
-        WDF,
-        K1,
-        incr,
-        "1.0.0",
-        O1,
-        "Adds one to the integer stored at a key.",
-        DOC_KEY,
-    ),
-    cmd(
-        "incrby",
-        3,
-        WDF,
-        K1,
-        incrby,
-        "1.0.0",
-        O1,
-        "Adds an integer to the integer stored at a key.",
-        DOC_INCRBY,
-    ),
-    cmd(
-        "decr",
-        2,
-        WDF,
-        K1,
-        decr,
-        "1.0.0",
-        O1,
-        "Subtracts one from the integer stored at a key.",
-        DOC_KEY,
-    ),
-    cmd(
-        "decrby",
-        3,
-        WDF,
-        K1,
-        decrby,
-        "1.0.0",
-        O1,
-        "Subtracts an integer from the integer stored at a key.",
-        DOC_DECRBY,
-    ),
-    cmd(
-        "incrbyfloat",
-        3,
-        WDF,
-        K1,
-        incrbyfloat,
-        "2.6.0",
-        O1,
-        "Adds a floating point number to the number stored at a key.",
-        DOC_INCRBYFLOAT,
-    ),
-    cmd(
-        "append",
-        3,
-        WDF,
-        K1,
-        append,
-        "2.0.0",
-        O1,
-        "Appends bytes to the string at a key, creating it when absent.",
-        DOC_KEY_VALUE,
-    ),
-    cmd(
-        "strlen",
-        2,
-        READONLY | FAST,
-        K1,
-        strlen,
-        "2.2.0",
-        O1,
-        "Returns the length in bytes of the string at a key.",
-        DOC_KEY,
-    ),
-    cmd(
-        "getrange",
-        4,
-        READONLY,
-        K1,
-        getrange,
-        "2.4.0",
-        "O(N) where N is the length of the returned string.",
-        "Returns a byte range of the string at a key.",
-        DOC_RANGE,
-    ),
-    cmd(
-        "setrange",
-        4,
-        WRITE | DENYOOM,
-        K1,
-        setrange,
-        "2.2.0",
-        "O(1) plus O(M) where M is the length of the value.",
-        "Overwrites bytes of the string at a key from an offset, zero-padding as needed.",
-        DOC_SETRANGE,
-    ),
-    cmd(
-        "substr",
-        4,
-        READONLY,
-        K1,
-        getrange,
-        "1.0.0",
-        "O(N) where N is the length of the returned string.",
-        "Returns a byte range of the string at a key (old name of GETRANGE).",
-        DOC_RANGE,
-    ),
-    cmd(
-        "lcs",
-        -3,
-        READONLY | MULTI_KEY,
-        K_TWO,
-        lcs,
-        "7.0.0",
-        "O(N*M) where N and M are the lengths of the two strings.",
-        "Finds the longest common subsequence of the strings at two keys.",
-        DOC_LCS,
-    ),
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Returns the string stored at a key.",
+        args: DOC_KEY,
+        ..spec("get", 2, READONLY | FAST, K1, get)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Stores a string at a key, with optional conditions and expiry.",
+        args: DOC_SET,
+        ..spec("set", -3, WRITE | DENYOOM, K1, set)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Stores a string at a key only when the key is absent.",
+        args: DOC_KEY_VALUE,
+        ..spec("setnx", 3, WDF, K1, setnx)
+    },
+    CommandSpec {
+        since: "2.0.0",
+        complexity: O1,
+        summary: "Stores a string with a time to live in seconds.",
+        args: DOC_SETEX,
+        ..spec("setex", 4, WRITE | DENYOOM, K1, setex)
+    },
+    CommandSpec {
+        since: "2.6.0",
+        complexity: O1,
+        summary: "Stores a string with a time to live in milliseconds.",
+        args: DOC_PSETEX,
+        ..spec("psetex", 4, WRITE | DENYOOM, K1, psetex)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Stores a string and returns the previous one.",
+        args: DOC_KEY_VALUE,
+        ..spec("getset", 3, WDF, K1, getset)
+    },
+    CommandSpec {
+        since: "6.2.0",
+        complexity: O1,
+        summary: "Returns the string at a key and removes the key.",
+        args: DOC_KEY,
+        ..spec("getdel", 2, WRITE | FAST, K1, getdel)
+    },
+    CommandSpec {
+        since: "6.2.0",
+        complexity: O1,
+        summary: "Returns the string at a key and optionally changes its expiry.",
+        args: DOC_GETEX,
+        ..spec("getex", -2, WRITE | FAST, K1, getex)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of keys.",
+        summary: "Returns the strings stored at several keys.",
+        args: DOC_MGET,
+        ..spec("mget", -2, READONLY | FAST | MULTI_KEY, K_ALL, mget)
+    },
+    CommandSpec {
+        since: "1.0.1",
+        complexity: "O(N) where N is the number of keys.",
+        summary: "Stores several key/value pairs at once.",
+        args: DOC_MSET,
+        ..spec("mset", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, mset)
+    },
+    CommandSpec {
+        since: "1.0.1",
+        complexity: "O(N) where N is the number of keys.",
+        summary: "Stores several key/value pairs only when none of the keys exists.",
+        args: DOC_MSET,
+        ..spec("msetnx", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, msetnx)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Adds one to the integer stored at a key.",
+        args: DOC_KEY,
+        ..spec("incr", 2, WDF, K1, incr)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Adds an integer to the integer stored at a key.",
+        args: DOC_INCRBY,
+        ..spec("incrby", 3, WDF, K1, incrby)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Subtracts one from the integer stored at a key.",
+        args: DOC_KEY,
+        ..spec("decr", 2, WDF, K1, decr)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Subtracts an integer from the integer stored at a key.",
+        args: DOC_DECRBY,
+        ..spec("decrby", 3, WDF, K1, decrby)
+    },
+    CommandSpec {
+        since: "2.6.0",
+        complexity: O1,
+        summary: "Adds a floating point number to the number stored at a key.",
+        args: DOC_INCRBYFLOAT,
+        ..spec("incrbyfloat", 3, WDF, K1, incrbyfloat)
+    },
+    CommandSpec {
+        since: "2.0.0",
+        complexity: O1,
+        summary: "Appends bytes to the string at a key, creating it when absent.",
+        args: DOC_KEY_VALUE,
+        ..spec("append", 3, WDF, K1, append)
+    },
+    CommandSpec {
+        since: "2.2.0",
+        complexity: O1,
+        summary: "Returns the length in bytes of the string at a key.",
+        args: DOC_KEY,
+        ..spec("strlen", 2, READONLY | FAST, K1, strlen)
+    },
+    CommandSpec {
+        since: "2.4.0",
+        complexity: "O(N) where N is the length of the returned string.",
+        summary: "Returns a byte range of the string at a key.",
+        args: DOC_RANGE,
+        ..spec("getrange", 4, READONLY, K1, getrange)
+    },
+    CommandSpec {
+        since: "2.2.0",
+        complexity: "O(1) plus O(M) where M is the length of the value.",
+        summary: "Overwrites bytes of the string at a key from an offset, zero-padding as needed.",
+        args: DOC_SETRANGE,
+        ..spec("setrange", 4, WRITE | DENYOOM, K1, setrange)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: "O(N) where N is the length of the returned string.",
+        summary: "Returns a byte range of the string at a key (old name of GETRANGE).",
+        args: DOC_RANGE,
+        ..spec("substr", 4, READONLY, K1, getrange)
+    },
+    CommandSpec {
+        since: "7.0.0",
+        complexity: "O(N*M) where N and M are the lengths of the two strings.",
+        summary: "Finds the longest common subsequence of the strings at two keys.",
+        args: DOC_LCS,
+        ..spec("lcs", -3, READONLY | MULTI_KEY, K_TWO, lcs)
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
