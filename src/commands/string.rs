@@ -1,46 +1,2007 @@
-//! String commands: GET, SET and friends, counters, ranges, LCS.
+//! String commands: GET, SET and its variants, counters, ranges, MGET/MSET, LCS.
+//! Handlers are plain synchronous keyed functions; they never touch another family's values
+//! except to answer WRONGTYPE, and never reach a keyspace except through `Exec::db`.
 
-use super::{flags::*, CmdResult, CommandSpec, Exec, Handler, KeySpec};
-use crate::resp::{Args, ReplyError};
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use crate::constants::{LCS_MAX_CELLS, STRING_MAX_BYTES};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, Out, ReplyError};
+use crate::shard::db::Db;
 use crate::shard::value::{StrValue, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Command table
+// ---------------------------------------------------------------------------------------------
 
 const K1: KeySpec = KeySpec::Range {
     first: 1,
     last: 1,
     step: 1,
 };
+const K_ALL: KeySpec = KeySpec::Range {
+    first: 1,
+    last: -1,
+    step: 1,
+};
+const K_PAIRS: KeySpec = KeySpec::Range {
+    first: 1,
+    last: -1,
+    step: 2,
+};
+const K_TWO: KeySpec = KeySpec::Range {
+    first: 1,
+    last: 2,
+    step: 1,
+};
+
+const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
+    ArgDoc {
+        name,
+        kind,
+        token: "",
+        optional: false,
+        multiple: false,
+        args: &[],
+    }
+}
+const fn tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
+    ArgDoc {
+        token,
+        ..arg(name, kind)
+    }
+}
+const fn opt(a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        optional: true,
+        ..a
+    }
+}
+const fn oneof(name: &'static str, args: &'static [ArgDoc]) -> ArgDoc {
+    ArgDoc {
+        args,
+        optional: true,
+        ..arg(name, "oneof")
+    }
+}
+
+const A_KEY: ArgDoc = arg("key", "key");
+const A_VALUE: ArgDoc = arg("value", "string");
+const DOC_KEY: &[ArgDoc] = &[A_KEY];
+const DOC_KEY_VALUE: &[ArgDoc] = &[A_KEY, A_VALUE];
+const DOC_SET: &[ArgDoc] = &[
+    A_KEY,
+    A_VALUE,
+    oneof(
+        "condition",
+        &[tok("nx", "pure-token", "NX"), tok("xx", "pure-token", "XX")],
+    ),
+    opt(tok("get", "pure-token", "GET")),
+    oneof(
+        "expiration",
+        &[
+            tok("seconds", "integer", "EX"),
+            tok("milliseconds", "integer", "PX"),
+            tok("unix-time-seconds", "unix-time", "EXAT"),
+            tok("unix-time-milliseconds", "unix-time", "PXAT"),
+            tok("keepttl", "pure-token", "KEEPTTL"),
+        ],
+    ),
+];
+const DOC_GETEX: &[ArgDoc] = &[
+    A_KEY,
+    oneof(
+        "expiration",
+        &[
+            tok("seconds", "integer", "EX"),
+            tok("milliseconds", "integer", "PX"),
+            tok("unix-time-seconds", "unix-time", "EXAT"),
+            tok("unix-time-milliseconds", "unix-time", "PXAT"),
+            tok("persist", "pure-token", "PERSIST"),
+        ],
+    ),
+];
+const DOC_SETEX: &[ArgDoc] = &[A_KEY, arg("seconds", "integer"), A_VALUE];
+const DOC_PSETEX: &[ArgDoc] = &[A_KEY, arg("milliseconds", "integer"), A_VALUE];
+const DOC_MGET: &[ArgDoc] = &[ArgDoc {
+    multiple: true,
+    ..A_KEY
+}];
+const DOC_MSET: &[ArgDoc] = &[ArgDoc {
+    multiple: true,
+    args: &[A_KEY, A_VALUE],
+    ..arg("key_value", "block")
+}];
+const DOC_INCRBY: &[ArgDoc] = &[A_KEY, arg("increment", "integer")];
+const DOC_DECRBY: &[ArgDoc] = &[A_KEY, arg("decrement", "integer")];
+const DOC_INCRBYFLOAT: &[ArgDoc] = &[A_KEY, arg("increment", "double")];
+const DOC_RANGE: &[ArgDoc] = &[A_KEY, arg("start", "integer"), arg("end", "integer")];
+const DOC_SETRANGE: &[ArgDoc] = &[A_KEY, arg("offset", "integer"), A_VALUE];
+const DOC_LCS: &[ArgDoc] = &[
+    arg("key1", "key"),
+    arg("key2", "key"),
+    opt(tok("len", "pure-token", "LEN")),
+    opt(tok("idx", "pure-token", "IDX")),
+    opt(tok("len", "integer", "MINMATCHLEN")),
+    opt(tok("withmatchlen", "pure-token", "WITHMATCHLEN")),
+];
+
+/// A string-group command; the docs fields are filled at each entry.
+const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: KeySpec,
+    f: super::KeyFn,
+) -> CommandSpec {
+    CommandSpec {
+        group: "string",
+        ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+    }
+}
+
+const O1: &str = "O(1)";
+const WDF: u32 = WRITE | DENYOOM | FAST;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
-        group: "string",
-        ..CommandSpec::new("get", 2, READONLY | FAST, K1, Handler::Key(get))
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Returns the string stored at a key.",
+        args: DOC_KEY,
+        ..spec("get", 2, READONLY | FAST, K1, get)
     },
     CommandSpec {
-        group: "string",
-        ..CommandSpec::new("set", -3, WRITE | DENYOOM, K1, Handler::Key(set))
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Stores a string at a key, with optional conditions and expiry.",
+        args: DOC_SET,
+        ..spec("set", -3, WRITE | DENYOOM, K1, set)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Stores a string at a key only when the key is absent.",
+        args: DOC_KEY_VALUE,
+        ..spec("setnx", 3, WDF, K1, setnx)
+    },
+    CommandSpec {
+        since: "2.0.0",
+        complexity: O1,
+        summary: "Stores a string with a time to live in seconds.",
+        args: DOC_SETEX,
+        ..spec("setex", 4, WRITE | DENYOOM, K1, setex)
+    },
+    CommandSpec {
+        since: "2.6.0",
+        complexity: O1,
+        summary: "Stores a string with a time to live in milliseconds.",
+        args: DOC_PSETEX,
+        ..spec("psetex", 4, WRITE | DENYOOM, K1, psetex)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Stores a string and returns the previous one.",
+        args: DOC_KEY_VALUE,
+        ..spec("getset", 3, WDF, K1, getset)
+    },
+    CommandSpec {
+        since: "6.2.0",
+        complexity: O1,
+        summary: "Returns the string at a key and removes the key.",
+        args: DOC_KEY,
+        ..spec("getdel", 2, WRITE | FAST, K1, getdel)
+    },
+    CommandSpec {
+        since: "6.2.0",
+        complexity: O1,
+        summary: "Returns the string at a key and optionally changes its expiry.",
+        args: DOC_GETEX,
+        ..spec("getex", -2, WRITE | FAST, K1, getex)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of keys.",
+        summary: "Returns the strings stored at several keys.",
+        args: DOC_MGET,
+        ..spec("mget", -2, READONLY | FAST | MULTI_KEY, K_ALL, mget)
+    },
+    CommandSpec {
+        since: "1.0.1",
+        complexity: "O(N) where N is the number of keys.",
+        summary: "Stores several key/value pairs at once.",
+        args: DOC_MSET,
+        ..spec("mset", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, mset)
+    },
+    CommandSpec {
+        since: "1.0.1",
+        complexity: "O(N) where N is the number of keys.",
+        summary: "Stores several key/value pairs only when none of the keys exists.",
+        args: DOC_MSET,
+        ..spec("msetnx", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, msetnx)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Adds one to the integer stored at a key.",
+        args: DOC_KEY,
+        ..spec("incr", 2, WDF, K1, incr)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Adds an integer to the integer stored at a key.",
+        args: DOC_INCRBY,
+        ..spec("incrby", 3, WDF, K1, incrby)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Subtracts one from the integer stored at a key.",
+        args: DOC_KEY,
+        ..spec("decr", 2, WDF, K1, decr)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: O1,
+        summary: "Subtracts an integer from the integer stored at a key.",
+        args: DOC_DECRBY,
+        ..spec("decrby", 3, WDF, K1, decrby)
+    },
+    CommandSpec {
+        since: "2.6.0",
+        complexity: O1,
+        summary: "Adds a floating point number to the number stored at a key.",
+        args: DOC_INCRBYFLOAT,
+        ..spec("incrbyfloat", 3, WDF, K1, incrbyfloat)
+    },
+    CommandSpec {
+        since: "2.0.0",
+        complexity: O1,
+        summary: "Appends bytes to the string at a key, creating it when absent.",
+        args: DOC_KEY_VALUE,
+        ..spec("append", 3, WDF, K1, append)
+    },
+    CommandSpec {
+        since: "2.2.0",
+        complexity: O1,
+        summary: "Returns the length in bytes of the string at a key.",
+        args: DOC_KEY,
+        ..spec("strlen", 2, READONLY | FAST, K1, strlen)
+    },
+    CommandSpec {
+        since: "2.4.0",
+        complexity: "O(N) where N is the length of the returned string.",
+        summary: "Returns a byte range of the string at a key.",
+        args: DOC_RANGE,
+        ..spec("getrange", 4, READONLY, K1, getrange)
+    },
+    CommandSpec {
+        since: "2.2.0",
+        complexity: "O(1) plus O(M) where M is the length of the value.",
+        summary: "Overwrites bytes of the string at a key from an offset, zero-padding as needed.",
+        args: DOC_SETRANGE,
+        ..spec("setrange", 4, WRITE | DENYOOM, K1, setrange)
+    },
+    CommandSpec {
+        since: "1.0.0",
+        complexity: "O(N) where N is the length of the returned string.",
+        summary: "Returns a byte range of the string at a key (old name of GETRANGE).",
+        args: DOC_RANGE,
+        ..spec("substr", 4, READONLY, K1, getrange)
+    },
+    CommandSpec {
+        since: "7.0.0",
+        complexity: "O(N*M) where N and M are the lengths of the two strings.",
+        summary: "Finds the longest common subsequence of the strings at two keys.",
+        args: DOC_LCS,
+        ..spec("lcs", -3, READONLY | MULTI_KEY, K_TWO, lcs)
     },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------------------------
+
+/// The string inside a value, or WRONGTYPE for every other family.
+fn as_str(v: &Value) -> Result<&StrValue, ReplyError> {
+    #[allow(unreachable_patterns)] // other families will add variants
+    match v {
+        Value::Str(s) => Ok(s),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+fn as_str_mut(v: &mut Value) -> Result<&mut StrValue, ReplyError> {
+    #[allow(unreachable_patterns)] // other families will add variants
+    match v {
+        Value::Str(s) => Ok(s),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+fn str_value(b: &[u8]) -> Value {
+    Value::Str(StrValue::from_slice(b))
+}
+
+fn int_arg(b: &[u8]) -> Result<i64, ReplyError> {
+    parse_i64(b).ok_or(ReplyError::NotInteger)
+}
+
+/// Runs `f` with the keyspace of `key` and the reply writer at the same time. The reply
+/// buffer is moved out of `ex` for the call (a pointer swap), because `Exec::db` borrows all
+/// of `ex`. `f` must return its error before writing any reply bytes.
+fn with_db<R>(ex: &mut Exec<'_>, key: &[u8], f: impl FnOnce(&mut Db, &mut Out<'_>) -> R) -> R {
+    let proto = ex.out.proto;
+    let mut buf = std::mem::take(ex.out.buf);
+    let r = {
+        let db = ex.db(key);
+        let mut out = Out::new(&mut buf, proto);
+        f(db, &mut out)
+    };
+    *ex.out.buf = buf;
+    r
+}
+
+/// Most bytes a string may grow to by APPEND/SETRANGE: proto-max-bulk-len, capped by the
+/// compile-time ceiling.
+fn max_string_bytes(ex: &Exec<'_>) -> u64 {
+    ex.shard
+        .global
+        .cfg(|c| c.proto_max_bulk_len)
+        .min(STRING_MAX_BYTES)
+}
+
+/// Errors when a string of `size` bytes growing by `extra` bytes would pass the limit.
+fn check_len(size: u64, extra: u64, max_bytes: u64) -> CmdResult {
+    match size.checked_add(extra) {
+        Some(total) if total <= max_bytes => Ok(()),
+        _ => Err(ReplyError::StringTooLong),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expiry and condition options (SET, GETEX)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Expiry {
+    Unchanged,
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+    KeepTtl,
+    Persist,
+}
+
+/// The options that take a time value.
+const TIMED_OPTIONS: [(&str, Expiry); 4] = [
+    ("EX", Expiry::Ex),
+    ("PX", Expiry::Px),
+    ("EXAT", Expiry::ExAt),
+    ("PXAT", Expiry::PxAt),
+];
+
+/// Parsed options of SET (`for_set`) or GETEX.
+#[derive(Clone, Copy)]
+struct Opts<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    ttl: Expiry,
+    ttl_arg: &'a [u8],
+}
+
+impl Opts<'_> {
+    fn plain() -> Self {
+        Opts {
+            nx: false,
+            xx: false,
+            get: false,
+            ttl: Expiry::Unchanged,
+            ttl_arg: b"",
+        }
+    }
+}
+
+/// Parses options from `args[from..]`. Each expiry form excludes the others (repeating the
+/// same one is allowed, the last value wins), NX excludes XX, and a form needing a value must
+/// have one; any violation is a syntax error, as in Redis.
+fn parse_opts<'a>(args: Args<'a>, from: usize, for_set: bool) -> Result<Opts<'a>, ReplyError> {
+    let mut o = Opts::plain();
+    let mut i = from;
+    while i < args.len() {
+        let a = args.get(i);
+        let next = (i + 1 < args.len()).then(|| args.get(i + 1));
+        let is = |t: &str| a.eq_ignore_ascii_case(t.as_bytes());
+        let free = |t: Expiry| o.ttl == Expiry::Unchanged || o.ttl == t;
+        let timed = TIMED_OPTIONS.iter().find(|(t, _)| is(t)).map(|&(_, t)| t);
+        if is("NX") && !o.xx && for_set {
+            o.nx = true;
+        } else if is("XX") && !o.nx && for_set {
+            o.xx = true;
+        } else if is("GET") && for_set {
+            o.get = true;
+        } else if is("KEEPTTL") && for_set && free(Expiry::KeepTtl) {
+            o.ttl = Expiry::KeepTtl;
+        } else if is("PERSIST") && !for_set && free(Expiry::Persist) {
+            o.ttl = Expiry::Persist;
+        } else if let (Some(t), Some(v)) = (timed, next) {
+            if !free(t) {
+                return Err(ReplyError::Syntax);
+            }
+            o.ttl = t;
+            o.ttl_arg = v;
+            i += 1;
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+/// The absolute expiry (ms) an EX/PX/EXAT/PXAT option asks for, None for other options.
+/// Non-positive values, and values whose absolute form overflows, are rejected with the
+/// command's name in the message.
+fn expire_at_ms(
+    ttl: Expiry,
+    raw: &[u8],
+    now_ms: u64,
+    cmd: &str,
+) -> Result<Option<u64>, ReplyError> {
+    let (secs, relative) = match ttl {
+        Expiry::Ex => (true, true),
+        Expiry::Px => (false, true),
+        Expiry::ExAt => (true, false),
+        Expiry::PxAt => (false, false),
+        _ => return Ok(None),
+    };
+    let bad = || ReplyError::InvalidExpire(cmd.into());
+    let v = int_arg(raw)?;
+    if v <= 0 {
+        return Err(bad());
+    }
+    let ms = if secs {
+        v.checked_mul(1000).ok_or_else(bad)?
+    } else {
+        v
+    };
+    let ms = if relative {
+        ms.checked_add(now_ms as i64).ok_or_else(bad)?
+    } else {
+        ms
+    };
+    Ok(Some(ms as u64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET / SET family
+// ---------------------------------------------------------------------------------------------
+
 fn get(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, now) = (args.get(1), ex.now_ms);
+    with_db(ex, key, |db, out| {
+        match db.lookup_read(key, now) {
+            None => out.null(),
+            Some(e) => out.bulk(&as_str(&e.value)?.bytes),
+        }
+        Ok(())
+    })
+}
+
+/// How SET-like commands answer when they do not return the old value.
+#[derive(Clone, Copy)]
+enum SetReply {
+    /// +OK, or a null when a condition stopped the write (SET).
+    Ok,
+    /// :1 when written, :0 when not (SETNX).
+    Flag,
+}
+
+/// The shared body of SET, SETNX, SETEX, PSETEX and GETSET. `at_ms` is the validated
+/// absolute expiry, if any.
+fn set_generic(
+    ex: &mut Exec<'_>,
+    key: &[u8],
+    value: &[u8],
+    o: Opts<'_>,
+    at_ms: Option<u64>,
+    reply: SetReply,
+) -> CmdResult {
     let now = ex.now_ms;
-    match ex.shard.db.lookup_read(args.get(1), now) {
-        None => ex.out.null(),
-        Some(e) => match &e.value {
-            Value::Str(s) => ex.out.bulk(&s.bytes),
-        },
+    let written = with_db(ex, key, |db, out| {
+        if o.get {
+            match db.lookup_read(key, now) {
+                None => out.null(),
+                Some(e) => out.bulk(&as_str(&e.value)?.bytes),
+            }
+        }
+        let old_ttl = db.lookup_write(key, now).map(|e| e.expire_at_ms());
+        let exists = old_ttl.is_some();
+        if (o.nx && exists) || (o.xx && !exists) {
+            match (o.get, reply) {
+                (true, _) => {}
+                (false, SetReply::Ok) => out.null(),
+                (false, SetReply::Flag) => out.int(0),
+            }
+            return Ok(false);
+        }
+        let at = match o.ttl {
+            Expiry::KeepTtl => old_ttl.unwrap_or(0),
+            _ => at_ms.unwrap_or(0),
+        };
+        if at != 0 && at <= now {
+            // An absolute expiry already in the past leaves no key behind.
+            db.remove(key, now);
+        } else {
+            db.set(key, str_value(value), at, now);
+        }
+        match (o.get, reply) {
+            (true, _) => {}
+            (false, SetReply::Ok) => out.ok(),
+            (false, SetReply::Flag) => out.int(1),
+        }
+        Ok(true)
+    })?;
+    if written {
+        ex.dirty(key, 1);
     }
     Ok(())
 }
 
 fn set(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    if args.len() != 3 {
-        return Err(ReplyError::Syntax);
+    let o = parse_opts(args, 3, true)?;
+    let at = expire_at_ms(o.ttl, o.ttl_arg, ex.now_ms, "set")?;
+    set_generic(ex, args.get(1), args.get(2), o, at, SetReply::Ok)
+}
+
+fn setnx(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let o = Opts {
+        nx: true,
+        ..Opts::plain()
+    };
+    set_generic(ex, args.get(1), args.get(2), o, None, SetReply::Flag)
+}
+
+fn setex_generic(ex: &mut Exec<'_>, args: Args<'_>, ttl: Expiry, cmd: &str) -> CmdResult {
+    let at = expire_at_ms(ttl, args.get(2), ex.now_ms, cmd)?;
+    set_generic(
+        ex,
+        args.get(1),
+        args.get(3),
+        Opts::plain(),
+        at,
+        SetReply::Ok,
+    )
+}
+
+fn setex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    setex_generic(ex, args, Expiry::Ex, "setex")
+}
+
+fn psetex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    setex_generic(ex, args, Expiry::Px, "psetex")
+}
+
+fn getset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let o = Opts {
+        get: true,
+        ..Opts::plain()
+    };
+    set_generic(ex, args.get(1), args.get(2), o, None, SetReply::Ok)
+}
+
+fn getdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, now) = (args.get(1), ex.now_ms);
+    let deleted = with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_read(key, now) else {
+            out.null();
+            return Ok(false);
+        };
+        out.bulk(&as_str(&e.value)?.bytes);
+        db.remove(key, now);
+        Ok(true)
+    })?;
+    if deleted {
+        ex.dirty(key, 1);
     }
+    Ok(())
+}
+
+/// GETEX: a missing key answers null and a wrong type WRONGTYPE before the expiry value is
+/// validated (Redis' order); syntax errors come first of all.
+fn getex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let o = parse_opts(args, 2, false)?;
+    let (key, now) = (args.get(1), ex.now_ms);
+    let changed = with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_read(key, now) else {
+            out.null();
+            return Ok(false);
+        };
+        let s = as_str(&e.value)?;
+        let at = expire_at_ms(o.ttl, o.ttl_arg, now, "getex")?;
+        let had_ttl = e.expire_at_ms() != 0;
+        out.bulk(&s.bytes);
+        Ok(match (o.ttl, at) {
+            (_, Some(at)) if at <= now => db.remove(key, now).is_some(),
+            (_, Some(at)) => db.set_expire(key, at, now),
+            (Expiry::Persist, None) if had_ttl => db.set_expire(key, 0, now),
+            _ => false,
+        })
+    })?;
+    if changed {
+        ex.dirty(key, 1);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multi-key: MGET, MSET, MSETNX
+// ---------------------------------------------------------------------------------------------
+
+fn mget(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let now = ex.now_ms;
-    let key = args.get(1);
-    ex.db(key)
-        .set(key, Value::Str(StrValue::from_slice(args.get(2))), 0, now);
-    ex.dirty(key, 1);
+    ex.out.array(args.len() - 1);
+    for i in 1..args.len() {
+        let key = args.get(i);
+        // A value of another type reads as null here, not WRONGTYPE.
+        with_db(ex, key, |db, out| match db.lookup_read(key, now) {
+            Some(e) => match as_str(&e.value) {
+                Ok(s) => out.bulk(&s.bytes),
+                Err(_) => out.null(),
+            },
+            None => out.null(),
+        });
+    }
+    Ok(())
+}
+
+fn mset_all(ex: &mut Exec<'_>, args: Args<'_>) {
+    let now = ex.now_ms;
+    for i in (1..args.len()).step_by(2) {
+        let key = args.get(i);
+        ex.db(key).set(key, str_value(args.get(i + 1)), 0, now);
+        ex.dirty(key, 1);
+    }
+}
+
+fn mset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(ReplyError::Arity("mset".into()));
+    }
+    mset_all(ex, args);
     ex.out.ok();
     Ok(())
+}
+
+fn msetnx(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(ReplyError::Arity("msetnx".into()));
+    }
+    let now = ex.now_ms;
+    for i in (1..args.len()).step_by(2) {
+        let key = args.get(i);
+        if ex.db(key).contains(key, now) {
+            ex.out.int(0);
+            return Ok(());
+        }
+    }
+    mset_all(ex, args);
+    ex.out.int(1);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counters
+// ---------------------------------------------------------------------------------------------
+
+/// Adds `delta` to the integer at `key` (absent counts as 0), keeping any TTL.
+fn incr_by(ex: &mut Exec<'_>, key: &[u8], delta: i64) -> CmdResult {
+    let now = ex.now_ms;
+    with_db(ex, key, |db, out| {
+        let new = match db.lookup_write(key, now) {
+            Some(e) => {
+                let s = as_str_mut(&mut e.value)?;
+                let cur = parse_i64(&s.bytes).ok_or(ReplyError::NotInteger)?;
+                let new = cur.checked_add(delta).ok_or(ReplyError::Overflow)?;
+                *s = StrValue::new(new.to_string().into_bytes());
+                new
+            }
+            None => {
+                db.set(key, str_value(delta.to_string().as_bytes()), 0, now);
+                delta
+            }
+        };
+        out.int(new);
+        Ok(())
+    })?;
+    ex.dirty(key, 1);
+    Ok(())
+}
+
+fn incr(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    incr_by(ex, args.get(1), 1)
+}
+
+fn decr(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    incr_by(ex, args.get(1), -1)
+}
+
+fn incrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let delta = int_arg(args.get(2))?;
+    incr_by(ex, args.get(1), delta)
+}
+
+fn decrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let v = int_arg(args.get(2))?;
+    let delta = v
+        .checked_neg()
+        .ok_or_else(|| ReplyError::other("ERR decrement would overflow"))?;
+    incr_by(ex, args.get(1), delta)
+}
+
+/// INCRBYFLOAT computes in x87 extended precision, as Redis does (see `ld`), so the stored
+/// text matches redis-server digit for digit.
+fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, now) = (args.get(1), ex.now_ms);
+    let incr_raw = args.get(2);
+    with_db(ex, key, |db, out| {
+        let entry = db.lookup_write(key, now);
+        let cur = match &entry {
+            Some(e) => ld::parse(&as_str(&e.value)?.bytes),
+            None => Some(ld::Parsed::Finite(ld::F80::ZERO)),
+        };
+        let cur = cur.ok_or(ReplyError::NotFloat)?;
+        let incr = ld::parse(incr_raw).ok_or(ReplyError::NotFloat)?;
+        let nan_inf = || ReplyError::other("ERR increment would produce NaN or Infinity");
+        let (ld::Parsed::Finite(a), ld::Parsed::Finite(b)) = (cur, incr) else {
+            return Err(nan_inf());
+        };
+        let text = ld::format_human(ld::add(a, b).ok_or_else(nan_inf)?);
+        match entry {
+            Some(e) => e.value = str_value(text.as_bytes()),
+            None => db.set(key, str_value(text.as_bytes()), 0, now),
+        }
+        out.bulk(text.as_bytes());
+        Ok(())
+    })?;
+    ex.dirty(key, 1);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// APPEND, STRLEN, GETRANGE/SUBSTR, SETRANGE
+// ---------------------------------------------------------------------------------------------
+
+fn append(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, tail, now) = (args.get(1), args.get(2), ex.now_ms);
+    let max_bytes = max_string_bytes(ex);
+    with_db(ex, key, |db, out| {
+        let total = match db.lookup_write(key, now) {
+            Some(e) => {
+                let s = as_str_mut(&mut e.value)?;
+                check_len(s.bytes.len() as u64, tail.len() as u64, max_bytes)?;
+                s.bytes.extend_from_slice(tail);
+                s.modified = true;
+                s.bytes.len()
+            }
+            None => {
+                db.set(key, str_value(tail), 0, now);
+                tail.len()
+            }
+        };
+        out.int(total as i64);
+        Ok(())
+    })?;
+    ex.dirty(key, 1);
+    Ok(())
+}
+
+fn strlen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, now) = (args.get(1), ex.now_ms);
+    with_db(ex, key, |db, out| {
+        let n = match db.lookup_read(key, now) {
+            Some(e) => as_str(&e.value)?.bytes.len(),
+            None => 0,
+        };
+        out.int(n as i64);
+        Ok(())
+    })
+}
+
+/// The byte range GETRANGE returns for `start..=end` over `len` bytes: negative indexes count
+/// from the end, both ends are clamped, and an inverted range is empty.
+fn byte_range(start: i64, end: i64, len: usize) -> Option<std::ops::RangeInclusive<usize>> {
+    let len = len as i64;
+    if (start < 0 && end < 0 && start > end) || len == 0 {
+        return None;
+    }
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end }.clamp(0, len - 1);
+    (start <= end).then_some(start as usize..=end as usize)
+}
+
+fn getrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let start = int_arg(args.get(2))?;
+    let end = int_arg(args.get(3))?;
+    let (key, now) = (args.get(1), ex.now_ms);
+    with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_read(key, now) else {
+            out.bulk(b"");
+            return Ok(());
+        };
+        let s = as_str(&e.value)?;
+        match byte_range(start, end, s.bytes.len()) {
+            Some(r) => out.bulk(&s.bytes[r]),
+            None => out.bulk(b""),
+        }
+        Ok(())
+    })
+}
+
+/// Writes `value` at `offset` of `bytes`, zero-filling any gap.
+fn overwrite_at(bytes: &mut Vec<u8>, offset: usize, value: &[u8]) {
+    let end = offset + value.len();
+    if bytes.len() < end {
+        bytes.resize(end, 0);
+    }
+    bytes[offset..end].copy_from_slice(value);
+}
+
+fn setrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let offset = int_arg(args.get(2))?;
+    if offset < 0 {
+        return Err(ReplyError::other("ERR offset is out of range"));
+    }
+    let (key, value, now) = (args.get(1), args.get(3), ex.now_ms);
+    let max_bytes = max_string_bytes(ex);
+    let written = with_db(ex, key, |db, out| {
+        let entry = db.lookup_write(key, now);
+        let cur_len = match &entry {
+            Some(e) => as_str(&e.value)?.bytes.len(),
+            None => 0,
+        };
+        // Writing nothing changes nothing (and creates no key).
+        if value.is_empty() {
+            out.int(cur_len as i64);
+            return Ok(false);
+        }
+        check_len(offset as u64, value.len() as u64, max_bytes)?;
+        let total = match entry {
+            Some(e) => {
+                let s = as_str_mut(&mut e.value)?;
+                overwrite_at(&mut s.bytes, offset as usize, value);
+                s.modified = true;
+                s.bytes.len()
+            }
+            None => {
+                let mut s = StrValue::new(Vec::new());
+                overwrite_at(&mut s.bytes, offset as usize, value);
+                s.modified = true;
+                let n = s.bytes.len();
+                db.set(key, Value::Str(s), 0, now);
+                n
+            }
+        };
+        out.int(total as i64);
+        Ok(true)
+    })?;
+    if written {
+        ex.dirty(key, 1);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// LCS
+// ---------------------------------------------------------------------------------------------
+
+/// The bytes of a string key for LCS: absent reads as empty, another type is an error.
+fn lcs_input(ex: &mut Exec<'_>, key: &[u8]) -> Result<Vec<u8>, ()> {
+    let now = ex.now_ms;
+    match ex.db(key).lookup_read(key, now) {
+        None => Ok(Vec::new()),
+        Some(e) => as_str(&e.value).map(|s| s.bytes.clone()).map_err(|_| ()),
+    }
+}
+
+#[derive(Default)]
+struct LcsOpts {
+    len: bool,
+    idx: bool,
+    with_match_len: bool,
+    min_match_len: u64,
+}
+
+fn parse_lcs_opts(args: Args<'_>) -> Result<LcsOpts, ReplyError> {
+    let mut o = LcsOpts::default();
+    let mut i = 3;
+    while i < args.len() {
+        let a = args.get(i);
+        let is = |t: &str| a.eq_ignore_ascii_case(t.as_bytes());
+        if is("IDX") {
+            o.idx = true;
+        } else if is("LEN") {
+            o.len = true;
+        } else if is("WITHMATCHLEN") {
+            o.with_match_len = true;
+        } else if is("MINMATCHLEN") && i + 1 < args.len() {
+            o.min_match_len = int_arg(args.get(i + 1))?.max(0) as u64;
+            i += 1;
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        i += 1;
+    }
+    if o.idx && o.len {
+        return Err(ReplyError::other(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    Ok(o)
+}
+
+/// The LCS length table: cell (i, j) holds the LCS length of a[..i] and b[..j], row-major
+/// with rows of `b.len() + 1` cells. Refuses tables above `LCS_MAX_CELLS`.
+fn lcs_table(a: &[u8], b: &[u8]) -> Result<Vec<u32>, ReplyError> {
+    let too_big =
+        || ReplyError::other("ERR Insufficient memory, failed allocating transient memory for LCS");
+    let cells = (a.len() as u64 + 1)
+        .checked_mul(b.len() as u64 + 1)
+        .filter(|&c| c <= LCS_MAX_CELLS)
+        .ok_or_else(too_big)?;
+    let mut t: Vec<u32> = Vec::new();
+    t.try_reserve_exact(cells as usize).map_err(|_| too_big())?;
+    t.resize(cells as usize, 0);
+    let w = b.len() + 1;
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            t[i * w + j] = if a[i - 1] == b[j - 1] {
+                t[(i - 1) * w + j - 1] + 1
+            } else {
+                t[(i - 1) * w + j].max(t[i * w + j - 1])
+            };
+        }
+    }
+    Ok(t)
+}
+
+/// One common run: (a_start, a_end, b_start, b_end), inclusive.
+type Run = (usize, usize, usize, usize);
+
+/// Walks the table back from the end, rebuilding the subsequence and the runs of contiguous
+/// matches (last run first), keeping runs of at least `min_len` bytes.
+fn lcs_walk(a: &[u8], b: &[u8], t: &[u32], min_len: u64) -> (Vec<u8>, Vec<Run>) {
+    let w = b.len() + 1;
+    let total = t[a.len() * w + b.len()] as usize;
+    let mut seq = vec![0u8; total];
+    let mut runs = Vec::new();
+    let mut open: Option<Run> = None;
+    let (mut i, mut j, mut pos) = (a.len(), b.len(), total);
+    let mut flush = |open: &mut Option<Run>| {
+        if let Some(r) = open.take() {
+            if (r.1 - r.0 + 1) as u64 >= min_len {
+                runs.push(r);
+            }
+        }
+    };
+    while i > 0 && j > 0 {
+        if a[i - 1] == b[j - 1] {
+            pos -= 1;
+            seq[pos] = a[i - 1];
+            let r = open.get_or_insert((i - 1, i - 1, j - 1, j - 1));
+            (r.0, r.2) = (i - 1, j - 1);
+            i -= 1;
+            j -= 1;
+            if i == 0 || j == 0 {
+                flush(&mut open);
+            }
+        } else {
+            if t[(i - 1) * w + j] > t[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            flush(&mut open);
+        }
+    }
+    (seq, runs)
+}
+
+fn lcs(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let a = lcs_input(ex, args.get(1));
+    let b = lcs_input(ex, args.get(2));
+    let (Ok(a), Ok(b)) = (a, b) else {
+        return Err(ReplyError::other(
+            "ERR The specified keys must contain string values",
+        ));
+    };
+    let o = parse_lcs_opts(args)?;
+    let t = lcs_table(&a, &b)?;
+    let total = t[t.len() - 1];
+    if o.len {
+        ex.out.int(total as i64);
+        return Ok(());
+    }
+    let (seq, runs) = lcs_walk(&a, &b, &t, o.min_match_len);
+    if !o.idx {
+        ex.out.bulk(&seq);
+        return Ok(());
+    }
+    let out = &mut ex.out;
+    out.map(2);
+    out.bulk(b"matches");
+    out.array(runs.len());
+    for (a0, a1, b0, b1) in runs {
+        out.array(2 + o.with_match_len as usize);
+        out.array(2);
+        out.int(a0 as i64);
+        out.int(a1 as i64);
+        out.array(2);
+        out.int(b0 as i64);
+        out.int(b1 as i64);
+        if o.with_match_len {
+            out.int((a1 - a0 + 1) as i64);
+        }
+    }
+    out.bulk(b"len");
+    out.int(total as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// x87 extended precision for INCRBYFLOAT
+// ---------------------------------------------------------------------------------------------
+
+/// Just enough 80-bit `long double` arithmetic to reproduce Redis' INCRBYFLOAT on x86-64:
+/// parsing like `strtold` (correctly rounded, decimal and hex forms, `inf`), one correctly
+/// rounded addition, and `%.17Lf` printing with trailing zeros removed. Redis computes in this
+/// format, and its answers differ visibly from f64 ones (0.1 + 0.2 prints "0.3" there).
+/// Everything is exact big-integer arithmetic, bounded by the 5119-byte input limit.
+mod ld {
+    use std::cmp::Ordering;
+
+    /// Longest input Redis' `string2ld` accepts, plus one.
+    const INPUT_MAX_BYTES: usize = 5 * 1024;
+    /// Exponent of the smallest subnormal, and the largest exponent of a finite value, for a
+    /// value written as `mant * 2^exp` with a 64-bit `mant`.
+    const EXP_MIN: i64 = -16445;
+    const EXP_MAX: i64 = 16320;
+    /// Decimal magnitudes (position of the first significant digit) beyond which a decimal
+    /// input surely overflows or surely rounds to zero.
+    const DEC_MAG_MAX: i64 = 4934;
+    const DEC_MAG_MIN: i64 = -4952;
+    /// Parsed exponents saturate here, far outside both ranges.
+    const EXP_PARSE_CAP: i64 = 1_000_000;
+    /// Digits printed after the point (`%.17Lf`).
+    const FRAC_DIGITS: usize = 17;
+
+    /// A finite value `(-1)^neg * mant * 2^exp`; `mant == 0` is zero.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct F80 {
+        neg: bool,
+        mant: u64,
+        exp: i64,
+    }
+
+    impl F80 {
+        pub const ZERO: F80 = F80 {
+            neg: false,
+            mant: 0,
+            exp: 0,
+        };
+    }
+
+    /// What `strtold` would return for an accepted input.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Parsed {
+        Finite(F80),
+        Inf,
+    }
+
+    /// Unsigned big integer: little-endian 64-bit limbs, no zero limb on top.
+    #[derive(Clone, Debug)]
+    struct Big(Vec<u64>);
+
+    impl Big {
+        fn from_u64(v: u64) -> Big {
+            let mut b = Big(vec![v]);
+            b.trim();
+            b
+        }
+        fn trim(&mut self) {
+            while self.0.last() == Some(&0) {
+                self.0.pop();
+            }
+        }
+        fn is_zero(&self) -> bool {
+            self.0.is_empty()
+        }
+        fn bits(&self) -> i64 {
+            match self.0.last() {
+                None => 0,
+                Some(&top) => self.0.len() as i64 * 64 - top.leading_zeros() as i64,
+            }
+        }
+        fn mul_add_small(&mut self, m: u64, add: u64) {
+            let mut carry = add as u128;
+            for l in &mut self.0 {
+                let v = *l as u128 * m as u128 + carry;
+                *l = v as u64;
+                carry = v >> 64;
+            }
+            if carry != 0 {
+                self.0.push(carry as u64);
+            }
+            self.trim();
+        }
+        fn pow10(n: u64) -> Big {
+            Big::from_u64(1).mul_pow10(n)
+        }
+        fn shl(&self, n: u64) -> Big {
+            if self.is_zero() {
+                return Big(Vec::new());
+            }
+            let (limbs, bits) = ((n / 64) as usize, (n % 64) as u32);
+            let mut v = vec![0u64; limbs];
+            if bits == 0 {
+                v.extend_from_slice(&self.0);
+            } else {
+                let mut carry = 0u64;
+                for &l in &self.0 {
+                    v.push((l << bits) | carry);
+                    carry = l >> (64 - bits);
+                }
+                v.push(carry);
+            }
+            let mut b = Big(v);
+            b.trim();
+            b
+        }
+        fn shr(&self, n: u64) -> Big {
+            let (limbs, bits) = ((n / 64) as usize, (n % 64) as u32);
+            if limbs >= self.0.len() {
+                return Big(Vec::new());
+            }
+            let src = &self.0[limbs..];
+            let mut v = Vec::with_capacity(src.len());
+            for (k, &l) in src.iter().enumerate() {
+                let hi = match (bits, src.get(k + 1)) {
+                    (0, _) | (_, None) => 0,
+                    (_, Some(&h)) => h << (64 - bits),
+                };
+                v.push((l >> bits) | hi);
+            }
+            let mut b = Big(v);
+            b.trim();
+            b
+        }
+        fn bit(&self, i: u64) -> bool {
+            let limb = self.0.get((i / 64) as usize).copied().unwrap_or(0);
+            limb >> (i % 64) & 1 == 1
+        }
+        /// True when any bit below position `i` is set.
+        fn any_below(&self, i: u64) -> bool {
+            let (limbs, bits) = ((i / 64) as usize, i % 64);
+            let whole = self.0.iter().take(limbs).any(|&l| l != 0);
+            let part = bits != 0 && self.0.get(limbs).is_some_and(|&l| l << (64 - bits) != 0);
+            whole || part
+        }
+        fn cmp(&self, o: &Big) -> Ordering {
+            let by_len = self.0.len().cmp(&o.0.len());
+            by_len.then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
+        }
+        /// self -= o; requires self >= o.
+        fn sub_assign(&mut self, o: &Big) {
+            let mut borrow = 0u64;
+            for (k, l) in self.0.iter_mut().enumerate() {
+                let r = o.0.get(k).copied().unwrap_or(0);
+                let (d1, b1) = l.overflowing_sub(r);
+                let (d2, b2) = d1.overflowing_sub(borrow);
+                *l = d2;
+                borrow = (b1 || b2) as u64;
+            }
+            assert!(borrow == 0, "big subtraction underflow");
+            self.trim();
+        }
+        fn add(&self, o: &Big) -> Big {
+            let n = self.0.len().max(o.0.len());
+            let mut v = Vec::with_capacity(n + 1);
+            let mut carry = 0u128;
+            for k in 0..n {
+                let s = self.0.get(k).copied().unwrap_or(0) as u128
+                    + o.0.get(k).copied().unwrap_or(0) as u128
+                    + carry;
+                v.push(s as u64);
+                carry = s >> 64;
+            }
+            v.push(carry as u64);
+            let mut b = Big(v);
+            b.trim();
+            b
+        }
+        /// self /= d, returning the remainder.
+        fn div_small(&mut self, d: u64) -> u64 {
+            let mut rem = 0u128;
+            for l in self.0.iter_mut().rev() {
+                let cur = (rem << 64) | *l as u128;
+                *l = (cur / d as u128) as u64;
+                rem = cur % d as u128;
+            }
+            self.trim();
+            rem as u64
+        }
+        fn to_decimal(&self) -> String {
+            const CHUNK: u64 = 10_000_000_000_000_000_000;
+            let mut n = self.clone();
+            let mut chunks = Vec::new();
+            while !n.is_zero() {
+                chunks.push(n.div_small(CHUNK));
+            }
+            let mut s = chunks.pop().map_or("0".to_string(), |c| c.to_string());
+            for c in chunks.iter().rev() {
+                s.push_str(&format!("{c:019}"));
+            }
+            s
+        }
+    }
+
+    /// `n / d` when the quotient is below 2^66; `n` becomes the remainder.
+    fn div_bounded(n: &mut Big, d: &Big) -> u128 {
+        let mut q = 0u128;
+        for i in (0..66).rev() {
+            let ds = d.shl(i);
+            if ds.cmp(n) != Ordering::Greater {
+                n.sub_assign(&ds);
+                q |= 1 << i;
+            }
+        }
+        q
+    }
+
+    /// Rounds `num / den * 2^exp2` (num > 0) to the nearest 80-bit value, ties to even,
+    /// with subnormals; None when it overflows.
+    fn round(num: &Big, den: &Big, exp2: i64, neg: bool) -> Option<F80> {
+        // The value lies in [2^(t-1), 2^(t+1)).
+        let t = exp2 + num.bits() - den.bits();
+        if t > EXP_MAX + 66 {
+            return None;
+        }
+        if t < EXP_MIN - 2 {
+            return Some(F80 { neg, ..F80::ZERO });
+        }
+        let mut e = (t - 64).max(EXP_MIN);
+        loop {
+            let s = exp2 - e;
+            let (mut n, d) = if s >= 0 {
+                (num.shl(s as u64), den.clone())
+            } else {
+                (num.clone(), den.shl(s.unsigned_abs()))
+            };
+            let q = div_bounded(&mut n, &d);
+            if q >> 64 != 0 {
+                e += 1;
+                continue;
+            }
+            let mut mant = q as u64;
+            let up = match n.shl(1).cmp(&d) {
+                Ordering::Greater => true,
+                Ordering::Equal => mant & 1 == 1,
+                Ordering::Less => false,
+            };
+            if up {
+                (mant, e) = match mant.checked_add(1) {
+                    Some(m) => (m, e),
+                    None => (1 << 63, e + 1),
+                };
+            }
+            return (e <= EXP_MAX).then_some(F80 { neg, mant, exp: e });
+        }
+    }
+
+    fn is_c_space(c: u8) -> bool {
+        matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+    }
+
+    /// Parses like Redis' `string2ld`: the whole text (up to a NUL, as C sees it) must be a
+    /// number, no leading space; NaN, overflow and underflow to zero are rejected.
+    pub fn parse(raw: &[u8]) -> Option<Parsed> {
+        if raw.is_empty() || raw.len() >= INPUT_MAX_BYTES {
+            return None;
+        }
+        let s = match memchr::memchr(0, raw) {
+            Some(p) => &raw[..p],
+            None => raw,
+        };
+        if s.is_empty() {
+            // strtold("") consumes nothing and stops at the terminator: zero.
+            return Some(Parsed::Finite(F80::ZERO));
+        }
+        if is_c_space(s[0]) {
+            return None;
+        }
+        let (neg, body) = match s[0] {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
+            return Some(Parsed::Inf);
+        }
+        let hex = body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x';
+        let v = if hex {
+            parse_hex(&body[2..], neg)?
+        } else {
+            parse_dec(body, neg)?
+        };
+        Some(Parsed::Finite(v))
+    }
+
+    /// Digits with an optional point; returns (digit values, digits after the point, rest).
+    fn mantissa(s: &[u8], radix: u32) -> Option<(Vec<u8>, i64, &[u8])> {
+        let mut digits = Vec::new();
+        let mut frac = 0i64;
+        let mut seen_point = false;
+        let mut i = 0;
+        while i < s.len() {
+            let c = s[i];
+            if c == b'.' && !seen_point {
+                seen_point = true;
+            } else if let Some(d) = (c as char).to_digit(radix) {
+                digits.push(d as u8);
+                frac += seen_point as i64;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        (!digits.is_empty()).then_some((digits, frac, &s[i..]))
+    }
+
+    /// An exponent part `<marker>[+-]digits` that must end the text (or no exponent at all).
+    fn exponent(s: &[u8], marker: u8) -> Option<i64> {
+        if s.is_empty() {
+            return Some(0);
+        }
+        if s[0] | 0x20 != marker {
+            return None;
+        }
+        let (neg, ds) = match s.get(1) {
+            Some(b'-') => (true, &s[2..]),
+            Some(b'+') => (false, &s[2..]),
+            _ => (false, &s[1..]),
+        };
+        if ds.is_empty() || !ds.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = ds.iter().fold(0i64, |acc, &d| {
+            (acc * 10 + (d - b'0') as i64).min(EXP_PARSE_CAP)
+        });
+        Some(if neg { -v } else { v })
+    }
+
+    /// Big integer of `digits` in `radix`, leading zeros already dropped.
+    fn digits_value(digits: &[u8], radix: u64) -> Big {
+        let mut b = Big(Vec::new());
+        for &d in digits {
+            b.mul_add_small(radix, d as u64);
+        }
+        b
+    }
+
+    fn finish(v: Option<F80>) -> Option<F80> {
+        // Overflow (None) and a nonzero input rounding to zero are both ERANGE rejections.
+        v.filter(|f| f.mant != 0)
+    }
+
+    fn parse_dec(s: &[u8], neg: bool) -> Option<F80> {
+        let (digits, frac, rest) = mantissa(s, 10)?;
+        let exp10 = exponent(rest, b'e')?;
+        let first = digits.iter().position(|&d| d != 0);
+        let Some(first) = first else {
+            return Some(F80 { neg, ..F80::ZERO });
+        };
+        let last = digits.iter().rposition(|&d| d != 0).unwrap_or(first);
+        let sig = &digits[first..=last];
+        // value = sig * 10^k
+        let k = exp10 - frac + (digits.len() - 1 - last) as i64;
+        let mag = k + sig.len() as i64;
+        if !(DEC_MAG_MIN..=DEC_MAG_MAX).contains(&mag) {
+            return None;
+        }
+        let d = digits_value(sig, 10);
+        let one = Big::from_u64(1);
+        let v = if k >= 0 {
+            round(&{ d }.mul_pow10(k as u64), &one, 0, neg)
+        } else {
+            round(&d, &Big::pow10(k.unsigned_abs()), 0, neg)
+        };
+        finish(v)
+    }
+
+    fn parse_hex(s: &[u8], neg: bool) -> Option<F80> {
+        let (digits, frac, rest) = mantissa(s, 16)?;
+        let exp2 = exponent(rest, b'p')?;
+        let h = digits_value(&digits, 16);
+        if h.is_zero() {
+            return Some(F80 { neg, ..F80::ZERO });
+        }
+        finish(round(&h, &Big::from_u64(1), exp2 - 4 * frac, neg))
+    }
+
+    impl Big {
+        fn mul_pow10(mut self, n: u64) -> Big {
+            let mut left = n;
+            while left > 0 {
+                let step = left.min(19);
+                self.mul_add_small(10u64.pow(step as u32), 0);
+                left -= step;
+            }
+            self
+        }
+    }
+
+    /// The correctly rounded sum; None when it overflows.
+    pub fn add(a: F80, b: F80) -> Option<F80> {
+        if a.mant == 0 {
+            return Some(b);
+        }
+        if b.mant == 0 {
+            return Some(a);
+        }
+        let emin = a.exp.min(b.exp);
+        let x = Big::from_u64(a.mant).shl((a.exp - emin) as u64);
+        let y = Big::from_u64(b.mant).shl((b.exp - emin) as u64);
+        let (n, neg) = if a.neg == b.neg {
+            (x.add(&y), a.neg)
+        } else {
+            match x.cmp(&y) {
+                Ordering::Equal => return Some(F80::ZERO),
+                Ordering::Greater => (sub(x, &y), a.neg),
+                Ordering::Less => (sub(y, &x), b.neg),
+            }
+        };
+        round(&n, &Big::from_u64(1), emin, neg)
+    }
+
+    fn sub(mut x: Big, y: &Big) -> Big {
+        x.sub_assign(y);
+        x
+    }
+
+    /// `%.17Lf` (ties to even, as glibc), then trailing zeros and a bare point removed, and
+    /// "-0" shown as "0".
+    pub fn format_human(v: F80) -> String {
+        let scaled = Big::from_u64(v.mant).mul_pow10(FRAC_DIGITS as u64);
+        let q = if v.exp >= 0 {
+            scaled.shl(v.exp as u64)
+        } else {
+            let sh = v.exp.unsigned_abs();
+            let mut q = scaled.shr(sh);
+            let half = scaled.bit(sh - 1);
+            if half && (scaled.any_below(sh - 1) || q.bit(0)) {
+                q.mul_add_small(1, 1);
+            }
+            q
+        };
+        let mut digits = q.to_decimal();
+        if digits.len() <= FRAC_DIGITS {
+            digits = format!("{}{digits}", "0".repeat(FRAC_DIGITS + 1 - digits.len()));
+        }
+        let (int, frac) = digits.split_at(digits.len() - FRAC_DIGITS);
+        let frac = frac.trim_end_matches('0');
+        let mut s = String::with_capacity(digits.len() + 2);
+        if v.neg && !(int == "0" && frac.is_empty()) {
+            s.push('-');
+        }
+        s.push_str(int);
+        if !frac.is_empty() {
+            s.push('.');
+            s.push_str(frac);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Harness, Reply};
+
+    fn b(s: &str) -> Reply {
+        Reply::bulk(s)
+    }
+    fn e(s: &str) -> Reply {
+        Reply::err(s)
+    }
+
+    fn int(v: i64) -> Reply {
+        Reply::Int(v)
+    }
+    fn run_all(h: &mut Harness, cases: &[(&[&str], Reply)]) {
+        for (argv, want) in cases {
+            assert_eq!(&h.run(argv), want, "{argv:?}");
+        }
+    }
+    fn small_strings() -> Harness {
+        let cfg = crate::config::Config {
+            proto_max_bulk_len: 16,
+            ..Default::default()
+        };
+        Harness::with_config(cfg)
+    }
+
+    #[test]
+    fn set_options_conflicts_are_syntax_errors() {
+        // Guards the option grammar: exclusive pairs, missing values, unknown words.
+        let mut h = Harness::new();
+        let syn = e("ERR syntax error");
+        run_all(
+            &mut h,
+            &[
+                (&["SET", "k", "v", "NX", "XX"], syn.clone()),
+                (&["SET", "k", "v", "xx", "nx"], syn.clone()),
+                (&["SET", "k", "v", "EX", "10", "PX", "20"], syn.clone()),
+                (&["SET", "k", "v", "KEEPTTL", "EX", "10"], syn.clone()),
+                (&["SET", "k", "v", "PX", "10", "KEEPTTL"], syn.clone()),
+                (&["SET", "k", "v", "EX"], syn.clone()),
+                (&["SET", "k", "v", "EX", "abc", "XX", "NX"], syn.clone()),
+                (&["SET", "k", "v", "PERSIST"], syn.clone()),
+                (&["SET", "k", "v", "foo"], syn.clone()),
+                (&["SET", "k", "v", "EX", "10", "EX", "20"], Reply::ok()),
+                (&["SET", "k", "v", "KEEPTTL", "KEEPTTL"], Reply::ok()),
+                (&["SET", "k", "v", "GET", "GET"], b("v")),
+                (
+                    &["SET", "k"],
+                    e("ERR wrong number of arguments for 'set' command"),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn set_invalid_expire_times() {
+        // Guards non-positive and overflowing expiries and their exact messages.
+        let mut h = Harness::new();
+        let bad = e("ERR invalid expire time in 'set' command");
+        run_all(
+            &mut h,
+            &[
+                (&["SET", "k", "v", "EX", "0"], bad.clone()),
+                (&["SET", "k", "v", "PX", "-1"], bad.clone()),
+                (&["SET", "k", "v", "EX", "9223372036854775"], bad.clone()),
+                (&["SET", "k", "v", "PX", "9223372036854775807"], bad.clone()),
+                (&["SET", "k", "v", "EXAT", "9223372036854776"], bad.clone()),
+                (
+                    &["SET", "k", "v", "EX", "1x"],
+                    e("ERR value is not an integer or out of range"),
+                ),
+                (
+                    &["SETEX", "k", "0", "v"],
+                    e("ERR invalid expire time in 'setex' command"),
+                ),
+                (
+                    &["PSETEX", "k", "-5", "v"],
+                    e("ERR invalid expire time in 'psetex' command"),
+                ),
+                (
+                    &["SETEX", "k", "x", "v"],
+                    e("ERR value is not an integer or out of range"),
+                ),
+                (&["GET", "k"], Reply::Nil),
+            ],
+        );
+    }
+
+    #[test]
+    fn set_conditions_get_and_expiry() {
+        // Guards NX/XX/GET combinations and relative vs absolute expiry.
+        let mut h = Harness::new();
+        run_all(
+            &mut h,
+            &[
+                (&["SET", "k", "v1", "XX"], Reply::Nil),
+                (&["SET", "k", "v1", "XX", "GET"], Reply::Nil),
+                (&["GET", "k"], Reply::Nil),
+                (&["SET", "k", "v1", "NX", "GET"], Reply::Nil),
+                (&["SET", "k", "v2", "NX", "GET"], b("v1")),
+                (&["SET", "k", "v2", "NX"], Reply::Nil),
+                (&["SET", "k", "v3", "XX", "GET"], b("v1")),
+                (&["GET", "k"], b("v3")),
+                (&["SET", "k", "v4", "PX", "100"], Reply::ok()),
+            ],
+        );
+        h.advance_ms(99);
+        assert_eq!(h.run(&["SET", "k", "v5", "KEEPTTL", "GET"]), b("v4"));
+        h.advance_ms(1);
+        assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
+        // An absolute time in the past leaves no key, but still answers as a write.
+        assert_eq!(h.run(&["SET", "k", "v", "EXAT", "1"]), Reply::ok());
+        assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
+        let at = (h.now_ms + 50).to_string();
+        assert_eq!(h.run(&["SET", "k", "v", "PXAT", &at]), Reply::ok());
+        h.advance_ms(49);
+        assert_eq!(h.run(&["GET", "k"]), b("v"));
+        h.advance_ms(1);
+        assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
+        // A plain SET drops an old TTL.
+        h.run(&["SETEX", "k", "1", "v"]);
+        h.run(&["SET", "k", "w"]);
+        h.advance_ms(5000);
+        assert_eq!(h.run(&["GET", "k"]), b("w"));
+    }
+
+    #[test]
+    fn setnx_setex_psetex_getset() {
+        // Guards the reply shapes of the older SET variants and their TTL effects.
+        let mut h = Harness::new();
+        run_all(
+            &mut h,
+            &[
+                (&["SETNX", "k", "a"], int(1)),
+                (&["SETNX", "k", "b"], int(0)),
+                (&["GET", "k"], b("a")),
+                (&["GETSET", "k", "c"], b("a")),
+                (&["GETSET", "new", "c"], Reply::Nil),
+                (&["SETEX", "t", "10", "v"], Reply::ok()),
+                (&["PSETEX", "p", "10", "v"], Reply::ok()),
+            ],
+        );
+        h.advance_ms(10);
+        assert_eq!(h.run(&["GET", "p"]), Reply::Nil);
+        assert_eq!(h.run(&["GET", "t"]), b("v"));
+        assert_eq!(h.run(&["GETSET", "t", "w"]), b("v"));
+        h.advance_ms(20_000);
+        assert_eq!(h.run(&["GET", "t"]), b("w"), "GETSET clears the TTL");
+    }
+
+    #[test]
+    fn getdel_and_getex() {
+        // Guards GETDEL removal and every GETEX option, including the error order.
+        let mut h = Harness::new();
+        run_all(
+            &mut h,
+            &[
+                (&["SET", "k", "v"], Reply::ok()),
+                (&["GETDEL", "k"], b("v")),
+                (&["GETDEL", "k"], Reply::Nil),
+                (&["GETEX", "k", "PERSIST", "EX", "1"], e("ERR syntax error")),
+                (&["GETEX", "k", "EX", "1", "PERSIST"], e("ERR syntax error")),
+                (&["GETEX", "k", "KEEPTTL"], e("ERR syntax error")),
+                (&["GETEX", "k", "EX", "0"], Reply::Nil),
+                (&["SET", "k", "v"], Reply::ok()),
+                (
+                    &["GETEX", "k", "EX", "0"],
+                    e("ERR invalid expire time in 'getex' command"),
+                ),
+                (&["GETEX", "k", "PX", "100"], b("v")),
+            ],
+        );
+        h.advance_ms(50);
+        assert_eq!(h.run(&["GETEX", "k", "PERSIST"]), b("v"));
+        h.advance_ms(100);
+        assert_eq!(h.run(&["GETEX", "k"]), b("v"));
+        let past = (h.now_ms - 1).to_string();
+        assert_eq!(h.run(&["GETEX", "k", "PXAT", &past]), b("v"));
+        assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
+        h.run(&["SET", "k", "v"]);
+        assert_eq!(h.run(&["GETEX", "k", "EXAT", "1"]), b("v"));
+        assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
+    }
+
+    #[test]
+    fn mget_mset_msetnx() {
+        // Guards pair-count checks, null for missing keys, and MSETNX all-or-nothing.
+        let mut h = Harness::new();
+        let arity = |c: &str| e(&format!("ERR wrong number of arguments for '{c}' command"));
+        run_all(
+            &mut h,
+            &[
+                (&["MSET", "a"], arity("mset")),
+                (&["MSET", "a", "1", "b"], arity("mset")),
+                (&["MSETNX", "a", "1", "b"], arity("msetnx")),
+                (&["MSET", "a", "1", "b", "2", "a", "3"], Reply::ok()),
+                (
+                    &["MGET", "a", "b", "nokey"],
+                    Reply::Array(vec![b("3"), b("2"), Reply::Nil]),
+                ),
+                (&["MSETNX", "a", "9", "z", "9"], int(0)),
+                (&["GET", "z"], Reply::Nil),
+                (&["MSETNX", "y", "8", "z", "9"], int(1)),
+                (&["MGET", "z"], Reply::Array(vec![b("9")])),
+                (&["MGET"], arity("mget")),
+            ],
+        );
+    }
+
+    #[test]
+    fn integer_counters() {
+        // Guards parsing (string2ll rules), overflow, TTL keeping and DECRBY of i64::MIN.
+        let mut h = Harness::new();
+        let not_int = e("ERR value is not an integer or out of range");
+        let ovf = e("ERR increment or decrement would overflow");
+        run_all(
+            &mut h,
+            &[
+                (&["INCR", "n"], int(1)),
+                (&["INCRBY", "n", "-12"], int(-11)),
+                (&["DECR", "n"], int(-12)),
+                (&["DECRBY", "n", "-2"], int(-10)),
+                (&["INCRBY", "n", "abc"], not_int.clone()),
+                (&["INCRBY", "n", "00"], not_int.clone()),
+                (&["INCRBY", "n", "-0"], not_int.clone()),
+                (&["INCRBY", "n", "+1"], not_int.clone()),
+                (
+                    &["DECRBY", "n", "-9223372036854775808"],
+                    e("ERR decrement would overflow"),
+                ),
+                (&["SET", "n", "9223372036854775807"], Reply::ok()),
+                (&["INCR", "n"], ovf.clone()),
+                (&["SET", "n", "-9223372036854775808"], Reply::ok()),
+                (&["DECR", "n"], ovf.clone()),
+                (&["SET", "n", " 1"], Reply::ok()),
+                (&["INCR", "n"], not_int.clone()),
+                (&["SET", "n", "1.5"], Reply::ok()),
+                (&["INCR", "n"], not_int.clone()),
+                (&["SET", "n", "7", "PX", "100"], Reply::ok()),
+                (&["INCR", "n"], int(8)),
+            ],
+        );
+        h.advance_ms(100);
+        assert_eq!(h.run(&["GET", "n"]), Reply::Nil, "INCR keeps the TTL");
+    }
+
+    #[test]
+    fn incrbyfloat_matches_long_double_output() {
+        // Guards x87 precision and %.17Lf formatting (values taken from redis-server 7.0).
+        let cases: &[(&str, &str, &str)] = &[
+            ("10.5", "0.1", "10.6"),
+            ("0.1", "0.2", "0.3"),
+            ("5.0e3", "0", "5000"),
+            ("3.0", "0", "3"),
+            ("1000", "0.1", "1000.09999999999999998"),
+            ("123456.789", "1.1", "123457.8890000000000029"),
+            ("100000", "0.3", "100000.29999999999999716"),
+            ("1e20", "1", "100000000000000000000"),
+            ("1.5", "-1.5", "0"),
+            ("-0.0", "0", "0"),
+            ("1", "1e-20", "1"),
+            ("1", "0x10", "17"),
+            ("1", "+1.5", "2.5"),
+            ("0.000003814697265625", "0", "0.00000381469726562"),
+            ("0.000011444091796875", "0", "0.00001144409179688"),
+            ("-0.000000000000000001", "0", "0"),
+            ("1e-4940", "0", "0"),
+            ("0x.8p1", "0", "1"),
+            ("1.", ".5", "1.5"),
+        ];
+        let mut h = Harness::new();
+        for (start, incr, want) in cases {
+            h.run(&["SET", "f", start]);
+            assert_eq!(
+                h.run(&["INCRBYFLOAT", "f", incr]),
+                b(want),
+                "{start} + {incr}"
+            );
+            assert_eq!(h.run(&["GET", "f"]), b(want));
+        }
+        let big = "1.18973149535723176502e+4932";
+        h.run(&["SET", "f", "3"]);
+        let r = h.run(&["INCRBYFLOAT", "f", "1.7976931348623157e308"]);
+        assert!(matches!(&r, Reply::Bulk(v) if v.len() == 309 && v.starts_with(b"1797693")));
+        h.run(&["SET", "f", big]);
+        let nan_inf = e("ERR increment would produce NaN or Infinity");
+        assert_eq!(h.run(&["INCRBYFLOAT", "f", big]), nan_inf);
+    }
+
+    #[test]
+    fn incrbyfloat_rejections() {
+        // Guards what strtold-with-Redis-checks refuses, and NaN/Inf results.
+        let mut h = Harness::new();
+        let nf = e("ERR value is not a valid float");
+        let nan_inf = e("ERR increment would produce NaN or Infinity");
+        h.run(&["SET", "f", "10"]);
+        for bad in [
+            "x", " 1", "1 ", "nan", "1e5000", "1e-5000", "1e", ".", "", "0x", "1e+",
+        ] {
+            assert_eq!(h.run(&["INCRBYFLOAT", "f", bad]), nf, "{bad:?}");
+        }
+        assert_eq!(h.run(&["INCRBYFLOAT", "f", "inf"]), nan_inf);
+        assert_eq!(h.run(&["INCRBYFLOAT", "f", "-Infinity"]), nan_inf);
+        assert_eq!(h.run(&["INCRBYFLOAT", "new", "2.5"]), b("2.5"));
+        h.run(&["SET", "f", "abc"]);
+        assert_eq!(h.run(&["INCRBYFLOAT", "f", "1"]), nf);
+        let long = "1".repeat(5120);
+        assert_eq!(h.run(&["INCRBYFLOAT", "g", &long]), nf);
+    }
+
+    #[test]
+    fn getrange_index_semantics() {
+        // Guards negative indexes, clamping, inverted and empty ranges, bad integers.
+        let mut h = Harness::new();
+        h.run(&["SET", "s", "Hello World"]);
+        h.run(&["SET", "e", ""]);
+        let cases: &[(&str, &str, &str)] = &[
+            ("0", "3", "Hell"),
+            ("-3", "-1", "rld"),
+            ("0", "-1", "Hello World"),
+            ("10", "100", "d"),
+            ("-1", "-5", ""),
+            ("-5", "-1", "World"),
+            ("5", "3", ""),
+            ("-100", "-50", "H"),
+            ("-100", "100", "Hello World"),
+            ("100", "200", ""),
+            ("11", "11", ""),
+            ("-9223372036854775808", "9223372036854775807", "Hello World"),
+        ];
+        for (s, en, want) in cases {
+            assert_eq!(h.run(&["GETRANGE", "s", s, en]), b(want), "{s} {en}");
+        }
+        let not_int = e("ERR value is not an integer or out of range");
+        assert_eq!(h.run(&["GETRANGE", "s", "a", "1"]), not_int);
+        assert_eq!(h.run(&["GETRANGE", "nokey", "1", "a"]), not_int);
+        assert_eq!(h.run(&["GETRANGE", "nokey", "0", "-1"]), b(""));
+        assert_eq!(h.run(&["GETRANGE", "e", "0", "-1"]), b(""));
+        assert_eq!(h.run(&["SUBSTR", "s", "-2", "-1"]), b("ld"));
+    }
+
+    #[test]
+    fn setrange_append_strlen() {
+        // Guards zero padding, no-op writes, negative offsets and the size limit.
+        let mut h = small_strings();
+        let too_long = e("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        run_all(
+            &mut h,
+            &[
+                (
+                    &["SETRANGE", "s", "-1", "x"],
+                    e("ERR offset is out of range"),
+                ),
+                (
+                    &["SETRANGE", "s", "a", "x"],
+                    e("ERR value is not an integer or out of range"),
+                ),
+                (&["SETRANGE", "s", "5", ""], int(0)),
+                (&["GET", "s"], Reply::Nil),
+                (&["SETRANGE", "s", "3", "ab"], int(5)),
+                (&["GET", "s"], Reply::Bulk(b"\0\0\0ab".to_vec())),
+                (&["SETRANGE", "s", "0", "Z"], int(5)),
+                (&["SETRANGE", "s", "2", ""], int(5)),
+                (&["GET", "s"], Reply::Bulk(b"Z\0\0ab".to_vec())),
+                (&["SETRANGE", "s", "15", "ab"], too_long.clone()),
+                (&["SETRANGE", "s", "14", "ab"], int(16)),
+                (
+                    &["SETRANGE", "s", "9223372036854775807", "a"],
+                    too_long.clone(),
+                ),
+                (&["STRLEN", "s"], int(16)),
+                (&["STRLEN", "nokey"], int(0)),
+                (&["APPEND", "a", "12"], int(2)),
+                (&["APPEND", "a", "3"], int(3)),
+                (&["APPEND", "a", ""], int(3)),
+                (&["GET", "a"], b("123")),
+                (&["APPEND", "a", "0123456789abcd"], too_long.clone()),
+                (&["APPEND", "a", "0123456789abc"], int(16)),
+            ],
+        );
+        // APPEND and SETRANGE leave a "raw" string; a fresh APPEND does not.
+        let enc = |h: &mut Harness, k: &[u8]| {
+            let now = h.now_ms;
+            let e = h.shard.db.lookup_read(k, now).map(|e| e.value.encoding());
+            e.unwrap_or("none")
+        };
+        h.run(&["APPEND", "fresh", "12"]);
+        assert_eq!(enc(&mut h, b"fresh"), "int");
+        assert_eq!(enc(&mut h, b"a"), "raw");
+        assert_eq!(enc(&mut h, b"s"), "raw");
+    }
+
+    #[test]
+    fn lcs_replies() {
+        // Guards the three reply forms, match ordering, MINMATCHLEN and option errors.
+        let mut h = Harness::new();
+        h.run(&["MSET", "a", "ohmytext", "b", "mynewtext"]);
+        let pair = |x: i64, y: i64| Reply::Array(vec![int(x), int(y)]);
+        let run = |a: (i64, i64), b: (i64, i64), len: Option<i64>| {
+            let mut v = vec![pair(a.0, a.1), pair(b.0, b.1)];
+            v.extend(len.map(int));
+            Reply::Array(v)
+        };
+        let idx = |runs: Vec<Reply>, len: i64| {
+            Reply::Array(vec![b("matches"), Reply::Array(runs), b("len"), int(len)])
+        };
+        run_all(
+            &mut h,
+            &[
+                (&["LCS", "a", "b"], b("mytext")),
+                (&["LCS", "a", "b", "LEN"], int(6)),
+                (&["LCS", "a", "b", "LEN", "WITHMATCHLEN"], int(6)),
+                (&["LCS", "a", "b", "WITHMATCHLEN"], b("mytext")),
+                (
+                    &["LCS", "a", "b", "IDX"],
+                    idx(
+                        vec![run((4, 7), (5, 8), None), run((2, 3), (0, 1), None)],
+                        6,
+                    ),
+                ),
+                (
+                    &["LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"],
+                    idx(vec![run((4, 7), (5, 8), Some(4))], 6),
+                ),
+                (&["LCS", "a", "nokey", "IDX"], idx(vec![], 0)),
+                (&["LCS", "nokey", "a"], b("")),
+                (&["LCS", "a", "b", "foo"], e("ERR syntax error")),
+                (&["LCS", "a", "b", "MINMATCHLEN"], e("ERR syntax error")),
+                (
+                    &["LCS", "a", "b", "MINMATCHLEN", "x", "IDX", "LEN"],
+                    e("ERR value is not an integer or out of range"),
+                ),
+                (
+                    &["LCS", "a", "b", "IDX", "LEN"],
+                    e("ERR If you want both the length and indexes, please just use IDX."),
+                ),
+            ],
+        );
+        h.run(&["MSET", "x1", "abcabcabcXYZ", "x2", "XYZabcxabcab"]);
+        assert_eq!(h.run(&["LCS", "x1", "x2"]), b("abcabcab"));
+        assert_eq!(h.run(&["LCS", "x2", "x1"]), b("abcabcab"));
+    }
+
+    #[test]
+    fn lcs_refuses_huge_tables() {
+        // Guards the LCS_MAX_CELLS bound: no unbounded allocation on large inputs.
+        let mut h = Harness::new();
+        let side = (LCS_MAX_CELLS as f64).sqrt() as usize + 1;
+        let big = "a".repeat(side);
+        h.run(&["MSET", "p", &big, "q", &big]);
+        assert_eq!(
+            h.run(&["LCS", "p", "q", "LEN"]),
+            e("ERR Insufficient memory, failed allocating transient memory for LCS")
+        );
+    }
+
+    #[test]
+    fn lcs_idx_is_a_map_in_resp3() {
+        // Guards the RESP3 shape of LCS IDX.
+        let mut h = Harness::new();
+        h.shard.clients.get_mut(h.client).proto = crate::resp::Proto::Resp3;
+        h.run(&["MSET", "a", "ab", "b", "ab"]);
+        let r = h.run(&["LCS", "a", "b", "IDX"]);
+        let Reply::Map(m) = r else { panic!("{r:?}") };
+        assert_eq!(m[0].0, b("matches"));
+        assert_eq!(m[1], (b("len"), int(2)));
+    }
+
+    #[test]
+    fn command_table_metadata() {
+        // Guards arity, flags and key positions against Redis 7.0's COMMAND INFO.
+        // (name, arity, flags, (first, last, step))
+        type Meta = (&'static str, i32, u32, (i32, i32, i32));
+        let want: &[Meta] = &[
+            ("get", 2, READONLY | FAST, (1, 1, 1)),
+            ("set", -3, WRITE | DENYOOM, (1, 1, 1)),
+            ("getex", -2, WRITE | FAST, (1, 1, 1)),
+            ("getdel", 2, WRITE | FAST, (1, 1, 1)),
+            ("mget", -2, READONLY | FAST | MULTI_KEY, (1, -1, 1)),
+            ("mset", -3, WRITE | DENYOOM | MULTI_KEY, (1, -1, 2)),
+            ("incrbyfloat", 3, WRITE | DENYOOM | FAST, (1, 1, 1)),
+            ("getrange", 4, READONLY, (1, 1, 1)),
+            ("setrange", 4, WRITE | DENYOOM, (1, 1, 1)),
+            ("lcs", -3, READONLY | MULTI_KEY, (1, 2, 1)),
+        ];
+        for (name, arity, flags, keys) in want {
+            let c = COMMANDS.iter().find(|c| c.name == *name).expect(name);
+            assert_eq!((c.arity, c.flags), (*arity, *flags), "{name}");
+            let KeySpec::Range { first, last, step } = c.keys else {
+                panic!("{name}")
+            };
+            assert_eq!((first, last, step), *keys, "{name}");
+            assert_eq!(c.group, "string");
+            assert!(!c.summary.is_empty() && !c.complexity.is_empty());
+        }
+        assert_eq!(COMMANDS.len(), 22);
+    }
 }
