@@ -51,7 +51,7 @@ pub const STRING_MAX_BYTES: u64 = 512 * 1024 * 1024;
 pub const SCAN_MAX_KEYS_PER_CALL: usize = 100_000;
 
 /// LCS refuses inputs whose DP table would exceed this many cells (bounded memory).
-pub const LCS_MAX_CELLS: u64 = 256 * 1024 * 1024;
+pub const LCS_MAX_CELLS: u64 = 64 * 1024 * 1024;
 
 /// Bytes of an argument echoed back inside an "unknown command" error.
 pub const ERROR_ARG_ECHO_BYTES: usize = 128;

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod keys;
+pub mod longdouble;
 pub mod server;
 pub mod string;
 
@@ -205,7 +206,10 @@ pub fn full_name(spec: &'static CommandSpec) -> &'static str {
         }
         m
     });
-    names.get(&(spec as *const CommandSpec as usize)).copied().unwrap_or(spec.name)
+    names
+        .get(&(spec as *const CommandSpec as usize))
+        .copied()
+        .unwrap_or(spec.name)
 }
 
 /// Lowercases into `scratch` when needed and looks the name up.

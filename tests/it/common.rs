@@ -81,7 +81,12 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("spawn: {e}"))?;
-        let mut s = Server { port, dir, child: Some(child), log };
+        let mut s = Server {
+            port,
+            dir,
+            child: Some(child),
+            log,
+        };
         s.wait_ready()?;
         Ok(s)
     }
@@ -120,8 +125,11 @@ impl Server {
 
     pub fn client(&self) -> redis::Connection {
         let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("url");
-        let conn = c.get_connection_with_timeout(Duration::from_secs(5)).expect("connect");
-        conn.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let conn = c
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .expect("connect");
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
         conn
     }
 
@@ -206,7 +214,8 @@ pub struct Raw {
 impl Raw {
     pub fn connect(port: u16) -> Raw {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         s.set_nodelay(true).expect("nodelay");
         Raw { s }
     }

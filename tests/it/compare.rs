@@ -15,7 +15,14 @@ impl Redis {
         let port = free_port();
         let dir = test_dir("redis");
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
             .args(["--appendonly", "no", "--dir", &dir.display().to_string()])
             .stdout(Stdio::null())
             .spawn()
@@ -93,8 +100,10 @@ pub fn same_replies(script: &[&str]) {
     let mut a = Raw::connect(redis.port);
     let mut b = slotd.raw();
     for line in script {
-        let parts: Vec<Vec<u8>> =
-            line.split(' ').map(|p| p.replace("\\s", " ").into_bytes()).collect();
+        let parts: Vec<Vec<u8>> = line
+            .split(' ')
+            .map(|p| p.replace("\\s", " ").into_bytes())
+            .collect();
         let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
         let req = cmd(&refs);
         a.send(&req);

@@ -25,7 +25,10 @@ fn inline_commands_with_quotes() {
     r.roundtrip(b"PING\r\n", b"+PONG\r\n");
     r.roundtrip(b"set k \"a b\\n\"\r\n", b"+OK\r\n");
     r.roundtrip(b"get k\n", b"$4\r\na b\n\r\n");
-    r.roundtrip(b"set k2 'it''s'\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n");
+    r.roundtrip(
+        b"set k2 'it''s'\r\n",
+        b"-ERR Protocol error: unbalanced quotes in request\r\n",
+    );
     assert!(r.closed());
 }
 
@@ -55,19 +58,38 @@ fn protocol_errors_reply_and_close() {
     // Guards Redis' protocol error texts and the close that follows them.
     let s = Server::start(&["--proto-max-bulk-len", "1mb"]);
     let cases: &[(&[u8], &[u8])] = &[
-        (b"*1\r\n+x\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
-        (b"*1\r\n$2000000\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*x\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*1\r\n$-5\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        (
+            b"*1\r\n+x\r\n",
+            b"-ERR Protocol error: expected '$', got '+'\r\n",
+        ),
+        (
+            b"*1\r\n$2000000\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*x\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n$-5\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
     ];
     for (send, want) in cases {
         let mut r = s.raw();
         r.roundtrip(send, want);
-        assert!(r.closed(), "connection closed after {:?}", String::from_utf8_lossy(send));
+        assert!(
+            r.closed(),
+            "connection closed after {:?}",
+            String::from_utf8_lossy(send)
+        );
     }
     let mut r = s.raw();
     r.send(&vec![b'a'; 70 * 1024]);
-    assert_eq!(r.read_n(47), b"-ERR Protocol error: too big inline request\r\n".to_vec());
+    assert_eq!(
+        r.read_n(47),
+        b"-ERR Protocol error: too big inline request\r\n".to_vec()
+    );
     assert!(r.closed());
     // The server is still fine.
     s.raw().roundtrip(b"PING\r\n", b"+PONG\r\n");
@@ -82,7 +104,10 @@ fn unknown_command_and_arity_errors() {
         &cmd(&[b"NOPE", b"a", b"b"]),
         b"-ERR unknown command 'NOPE', with args beginning with: 'a' 'b' \r\n",
     );
-    r.roundtrip(&cmd(&[b"GET"]), b"-ERR wrong number of arguments for 'get' command\r\n");
+    r.roundtrip(
+        &cmd(&[b"GET"]),
+        b"-ERR wrong number of arguments for 'get' command\r\n",
+    );
     r.roundtrip(b"*0\r\nPING\r\n", b"+PONG\r\n");
 }
 
@@ -92,7 +117,11 @@ fn big_values_round_trip() {
     let s = Server::start(&[]);
     let mut c = s.client();
     let big: Vec<u8> = (0..8 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
-    let _: () = redis::cmd("SET").arg("big").arg(&big).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("big")
+        .arg(&big)
+        .query(&mut c)
+        .unwrap();
     let back: Vec<u8> = redis::cmd("GET").arg("big").query(&mut c).unwrap();
     assert!(back == big);
 }
@@ -124,7 +153,10 @@ fn maxclients_refuses_with_redis_error() {
         r.roundtrip(b"PING\r\n", b"+PONG\r\n");
     }
     let mut extra = s.raw();
-    assert_eq!(extra.read_n(37), b"-ERR max number of clients reached\r\n".to_vec());
+    assert_eq!(
+        extra.read_n(37),
+        b"-ERR max number of clients reached\r\n".to_vec()
+    );
     drop(held);
     std::thread::sleep(std::time::Duration::from_millis(200));
     s.raw().roundtrip(b"PING\r\n", b"+PONG\r\n");

@@ -28,7 +28,13 @@ fn multi_key_commands_span_shards_like_redis() {
     assert_eq!(n, 32);
     let n: usize = redis::cmd("DBSIZE").query(&mut c).unwrap();
     assert_eq!(n, 32);
-    let ok: bool = redis::cmd("MSETNX").arg("fresh1").arg("1").arg(&ks[40]).arg("x").query(&mut c).unwrap();
+    let ok: bool = redis::cmd("MSETNX")
+        .arg("fresh1")
+        .arg("1")
+        .arg(&ks[40])
+        .arg("x")
+        .query(&mut c)
+        .unwrap();
     assert!(!ok, "MSETNX fails when one key exists");
     let e: bool = c.exists("fresh1").unwrap();
     assert!(!e, "MSETNX set nothing");
@@ -42,10 +48,15 @@ fn mset_is_atomic_across_shards() {
     let writer_keys = ks.clone();
     let port = s.port;
     let writer = std::thread::spawn(move || {
-        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap().get_connection().unwrap();
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
         for round in 0..300 {
-            let pairs: Vec<(String, String)> =
-                writer_keys.iter().map(|k| (k.clone(), round.to_string())).collect();
+            let pairs: Vec<(String, String)> = writer_keys
+                .iter()
+                .map(|k| (k.clone(), round.to_string()))
+                .collect();
             let _: () = c.mset(&pairs).unwrap();
         }
     });
@@ -93,8 +104,12 @@ fn fan_out_commands_see_every_shard() {
     let mut seen = std::collections::HashSet::new();
     let mut cursor = 0u64;
     loop {
-        let (next, batch): (u64, Vec<String>) =
-            redis::cmd("SCAN").arg(cursor).arg("COUNT").arg(20).query(&mut c).unwrap();
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(20)
+            .query(&mut c)
+            .unwrap();
         seen.extend(batch);
         if next == 0 {
             break;

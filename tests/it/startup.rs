@@ -13,9 +13,13 @@ fn port_in_use_fails_start_with_a_clear_message() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Address already in use"), "{text}");
-    assert!(text.contains(&format!("Failed listening on port {}", a.port)), "{text}");
+    assert!(
+        text.contains(&format!("Failed listening on port {}", a.port)),
+        "{text}"
+    );
 }
 
 #[test]
@@ -55,7 +59,12 @@ fn seed_config_files_start_unchanged() {
         let dir = test_dir("seed");
         let mut child = Command::new(BIN)
             .arg(&conf)
-            .args(["--port", &port.to_string(), "--dir", &dir.display().to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--dir",
+                &dir.display().to_string(),
+            ])
             .args(["--logfile", &dir.join("log").display().to_string()])
             .spawn()
             .unwrap();
