@@ -89,6 +89,14 @@ impl ClusterState {
 
     /// Loads `cluster-config-file` from `dir`, or creates a fresh node and saves it.
     pub fn load_or_create(cfg: &Config) -> Result<ClusterState, String> {
+        if cfg.cluster_port == 0 && cfg.port > u16::MAX - CLUSTER_PORT_INCR {
+            return Err(
+                "Redis port number too high. Cluster communication port is 10,000 port \
+                        numbers higher than your Redis port. Your Redis port number must be \
+                        55535 or less."
+                    .into(),
+            );
+        }
         let path = cfg.dir.join(&cfg.cluster_config_file);
         let (conf, text) = ConfFile::open_locked(path, &cfg.cluster_config_file)?;
         let fresh = text.trim().is_empty();
@@ -642,6 +650,18 @@ mod tests {
             .expect("corrupt");
         assert!(e.contains("nodes.conf") && e.contains("line 2"), "{e}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn port_too_high_for_default_bus_port() {
+        // Guards Redis' refusal when port + 10000 does not fit.
+        let mut cfg = cfg_in(std::path::Path::new("/nonexistent"));
+        cfg.port = 55536;
+        let e = ClusterState::load_or_create(&cfg).err().expect("refused");
+        assert!(
+            e.ends_with("Your Redis port number must be 55535 or less."),
+            "{e}"
+        );
     }
 
     #[test]
