@@ -2,6 +2,7 @@
 //! cluster state (sans-IO) and its persistence in nodes.conf.
 
 pub mod hash_slot;
+pub mod node;
 pub mod nodes_conf;
 pub mod slot_map;
 pub mod state;
