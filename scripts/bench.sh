@@ -14,6 +14,9 @@
 #   BENCH_OUT_DIR     default bench-results (relative to the repository root)
 #   BENCH_N_P1, BENCH_N_P16, BENCH_N_FILL  request counts before --quick's division
 #                     (defaults 200000, 2000000, 500000); small values make a smoke test
+# Smoke test of the plumbing without slotd (tiny, a few seconds):
+#   SLOTD_BIN=/usr/bin/redis-server BENCH_N_P1=20000 BENCH_N_P16=100000 BENCH_N_FILL=50000 \
+#     BENCH_OUT_DIR=/tmp/bench-smoke scripts/bench.sh --quick --slotd-redis-args
 #
 # Each server runs alone on SERVER_CPU while redis-benchmark runs on CLIENT_CPU. For every test
 # (SET, GET, MSET) and pipeline depth (1, 16) the servers alternate A,B for each round; the
@@ -31,7 +34,7 @@ for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
         --slotd-redis-args) SLOTD_REDIS_ARGS=1 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
