@@ -34,7 +34,7 @@ for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
         --slotd-redis-args) SLOTD_REDIS_ARGS=1 ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done

@@ -29,7 +29,7 @@ CREATE_TIMEOUT_S=120
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 log() { echo "[cluster] $*" >&2; }
-usage() { sed -n '2,19p' "$0" >&2; exit 2; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" >&2; exit 2; }
 
 ping_ok() { [[ $(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null) == PONG ]]; }
 
