@@ -2415,6 +2415,17 @@ mod tests {
     }
 
     #[test]
+    fn shipped_examples_load() {
+        // Every file in conf/ must load without errors or warnings.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path().display().to_string();
+            let loaded = load(&args(&[&path])).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(loaded.warnings.is_empty(), "{path}: {:?}", loaded.warnings);
+        }
+    }
+
+    #[test]
     fn stdin_flag_position() {
         // `-` means stdin only first or last, anywhere else it is a plain value.
         let inv = parse_invocation(&args(&["--port", "-", "--hz", "1"])).unwrap();
