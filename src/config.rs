@@ -65,8 +65,8 @@ pub struct Config {
     pub server_threads: usize,
     /// Opt-in pinning: shard i runs on server_cpus[i % len].
     pub server_cpus: Option<Vec<usize>>,
-    /// Directives Redis knows but slotd ignores, by canonical name, only when set away from
-    /// their default; CONFIG GET shows them so tools that read them keep working.
+    /// Directives Redis knows but slotd ignores, by canonical name, once set (unset ones show
+    /// Redis' default); CONFIG GET shows them so tools that read them keep working.
     pub unimplemented: BTreeMap<String, String>,
 }
 
