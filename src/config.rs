@@ -1,7 +1,11 @@
-//! Configuration: redis.conf-style files plus command-line overrides, validated with file:line
-//! errors; the CONFIG GET/SET parameter table. (Parser lands in a follow-up commit.)
+//! Configuration: redis.conf-style files, standard input and `--directive value` command-line
+//! overrides, validated with file:line errors in Redis' shape; the CONFIG GET/SET parameter
+//! table, covering what slotd implements and storing (with a start-up warning) every other
+//! directive Redis 7.0 knows, so an existing redis.conf works unchanged.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
@@ -9,6 +13,7 @@ pub enum LogLevel {
     Verbose,
     Notice,
     Warning,
+    /// Not accepted by Redis 7.0's `loglevel` (it arrived in 7.2); kept for internal use.
     Nothing,
 }
 
@@ -26,6 +31,7 @@ pub struct Config {
     pub bind: Vec<String>,
     pub port: u16,
     pub tcp_backlog: u32,
+    /// Absolute after `load` (Redis changes into it at start; the server must do the same).
     pub dir: PathBuf,
     pub daemonize: bool,
     pub pidfile: Option<PathBuf>,
@@ -39,6 +45,7 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     pub requirepass: Option<Vec<u8>>,
     pub databases: u32,
+    /// Already clamped to 1..=500 as Redis does.
     pub hz: u32,
     pub cluster_enabled: bool,
     pub cluster_config_file: String,
@@ -58,6 +65,9 @@ pub struct Config {
     pub server_threads: usize,
     /// Opt-in pinning: shard i runs on server_cpus[i % len].
     pub server_cpus: Option<Vec<usize>>,
+    /// Directives Redis knows but slotd ignores, by canonical name, once set (unset ones show
+    /// Redis' default); CONFIG GET shows them so tools that read them keep working.
+    pub unimplemented: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -95,6 +105,7 @@ impl Default for Config {
             appendfilename: "appendonly.aof".into(),
             server_threads: 1,
             server_cpus: None,
+            unimplemented: BTreeMap::new(),
         }
     }
 }
@@ -105,49 +116,2320 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Parses `slotd [config-file] [--directive value ...]`.
+/// `load` returns exactly this `Err` for `-v`/`--version` as the first argument: the caller
+/// prints the version and exits 0. (An `Err`, so a caller that forgets cannot start serving.)
+pub const VERSION_REQUESTED: &str = "slotd: version requested (-v/--version)";
+/// `load` returns exactly this `Err` for `-h`/`--help` first: print `help_text()`, exit 0.
+pub const HELP_REQUESTED: &str = "slotd: help requested (-h/--help)";
+
+/// Usage text for `--help`.
+pub fn help_text() -> &'static str {
+    "Usage: slotd [/path/to/redis.conf] [options] [-]\n\
+     \x20      slotd - (read the configuration from standard input)\n\
+     \x20      slotd -v or --version\n\
+     \x20      slotd -h or --help\n\
+     \n\
+     Any redis.conf directive can be given as an option: --name value [value ...].\n\
+     Options are applied after the file (and standard input), so they win.\n\
+     Directives slotd does not implement are accepted, stored and reported once.\n\
+     slotd's own: --server-threads N|auto   --server-cpus 0-3,6\n\
+     \n\
+     Examples:\n\
+     \x20      slotd (run with the defaults)\n\
+     \x20      slotd /etc/redis/7001.conf\n\
+     \x20      slotd --port 7777\n\
+     \x20      slotd --port 7001 --cluster-enabled yes --appendonly yes\n\
+     \x20      slotd /etc/myredis.conf --loglevel verbose\n"
+}
+
+/// Deepest chain of `include` lines followed (Redis has no limit and crashes on a cycle).
+const MAX_INCLUDE_DEPTH: usize = 16;
+/// Most addresses one `bind` line may list, as in Redis.
+const MAX_BIND_ADDRS: usize = 16;
+/// Highest CPU number `server-cpus` accepts; bounds the expansion of `a-b` ranges.
+const MAX_CPU_ID: usize = 4095;
+/// Most files one glob `include` may pull in.
+const MAX_INCLUDE_MATCHES: usize = 1024;
+
+/// Redis' reason texts, shared by the file loader and CONFIG SET.
+const ERR_INT: &str = "argument couldn't be parsed into an integer";
+const ERR_MEM: &str = "argument must be a memory value";
+const ERR_BOOL: &str = "argument must be 'yes' or 'no'";
+const ERR_NARGS: &str = "wrong number of arguments";
+const ERR_BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
+const ERR_QUOTES: &str = "Unbalanced quotes in configuration line";
+const ERR_SAVE: &str = "Invalid save parameters";
+
+/// Where a configuration line came from, for the second line of the fatal error.
+#[derive(Clone, Debug)]
+enum Origin {
+    File(String),
+    Stdin,
+    CommandLine,
+}
+
+impl Origin {
+    fn describe(&self, line_no: usize) -> String {
+        match self {
+            Origin::File(path) => {
+                format!("Reading the configuration file {path}, at line {line_no}")
+            }
+            Origin::Stdin => {
+                format!("Reading the configuration from standard input, at line {line_no}")
+            }
+            Origin::CommandLine => {
+                format!("Reading the configuration from the command line, at option {line_no}")
+            }
+        }
+    }
+}
+
+/// The start-up error in the shape redis-server prints it.
+fn fatal(origin: &Origin, line_no: usize, line: &str, reason: &str) -> String {
+    format!(
+        "*** FATAL CONFIG FILE ERROR (slotd) ***\n{}\n>>> '{line}'\n{reason}",
+        origin.describe(line_no)
+    )
+}
+
+/// A directive's failure: a reason to wrap with the line it came from, or an error that is
+/// already complete (from an included file, or an unreadable one).
+enum Failure {
+    Reason(String),
+    Complete(String),
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Failure::Reason(reason)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(reason: &str) -> Self {
+        Failure::Reason(reason.to_string())
+    }
+}
+
+/// The command line taken apart: config file, whether to read standard input, and the
+/// `--name value` options as configuration lines (values quoted so they re-split exactly).
+#[derive(Debug, Default, PartialEq)]
+struct Invocation {
+    file: Option<String>,
+    stdin: bool,
+    lines: Vec<String>,
+}
+
+fn parse_invocation(args: &[String]) -> Result<Invocation, String> {
+    match args.first().map(String::as_str) {
+        Some("-v") | Some("--version") => return Err(VERSION_REQUESTED.into()),
+        Some("-h") | Some("--help") => return Err(HELP_REQUESTED.into()),
+        _ => {}
+    }
+    let mut inv = Invocation::default();
+    let mut rest = args;
+    if let Some(first) = args.first().filter(|a| !a.starts_with('-')) {
+        inv.file = Some(first.clone());
+        rest = &args[1..];
+    }
+    // After a bare `--name`, the next argument is its value even if it starts with `--`.
+    let mut awaiting_value = false;
+    for (i, arg) in rest.iter().enumerate() {
+        let first_overall = i == 0 && inv.file.is_none();
+        if arg == "-" && (first_overall || i + 1 == rest.len()) {
+            inv.stdin = true;
+        } else if !awaiting_value && arg.starts_with("--") {
+            inv.lines.push(format!("{} ", &arg[2..]));
+            awaiting_value = split_args(arg).is_none_or(|v| v.len() < 2);
+            let next_is_option = rest.get(i + 1).is_none_or(|n| n.starts_with("--"));
+            // `--save` with nothing after it means "no snapshots", as in Redis 7.0.1+.
+            if awaiting_value && next_is_option && arg.eq_ignore_ascii_case("--save") {
+                push_value(&mut inv.lines, "\"\"");
+                awaiting_value = false;
+            }
+        } else {
+            push_value(&mut inv.lines, &repr(arg));
+            awaiting_value = false;
+        }
+    }
+    Ok(inv)
+}
+
+fn push_value(lines: &mut Vec<String>, quoted: &str) {
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    if let Some(line) = lines.last_mut() {
+        line.push_str(quoted);
+        line.push(' ');
+    }
+}
+
+/// Parses `slotd [config-file] [-] [--directive value ...]` and reads the files it names.
+/// `Err` is the complete message to print before exiting 1, except the two sentinels
+/// `VERSION_REQUESTED` and `HELP_REQUESTED`, which ask the caller to print and exit 0.
 pub fn load(args: &[String]) -> Result<Loaded, String> {
-    let mut config = Config::default();
-    let mut i = 0;
-    while i + 1 < args.len() {
-        if args[i] == "--port" {
-            config.port = args[i + 1].parse().map_err(|_| "bad port".to_string())?;
-        }
-        if args[i] == "--server-threads" {
-            config.server_threads = args[i + 1].parse().map_err(|_| "bad n".to_string())?;
-        }
-        i += 2;
+    let inv = parse_invocation(args)?;
+    let mut loader = Loader::new()?;
+    if let Some(file) = &inv.file {
+        let abs = loader.resolve(file);
+        loader.cfg.config_file = Some(std::fs::canonicalize(&abs).unwrap_or(abs));
+        loader.read_file(file).map_err(failure_text)?;
+    }
+    if inv.stdin {
+        let mut text = Vec::new();
+        std::io::stdin().read_to_end(&mut text).map_err(|e| {
+            format!(
+                "Fatal error, can't read config from stdin: {}",
+                os_reason(&e)
+            )
+        })?;
+        loader.run_text(&String::from_utf8_lossy(&text), &Origin::Stdin)?;
+    }
+    for (i, line) in inv.lines.iter().enumerate() {
+        loader.run_line(line, &Origin::CommandLine, i + 1)?;
     }
     Ok(Loaded {
-        config,
-        warnings: vec![],
+        config: loader.cfg,
+        warnings: loader.warnings,
     })
 }
 
-/// CONFIG GET: every (name, value) pair whose name matches one of the glob `patterns`
-/// (case-insensitive), in the order Redis uses. (Real table lands with the parser.)
-pub fn get_params(cfg: &Config, patterns: &[&[u8]]) -> Vec<(String, String)> {
-    let all = [("port", cfg.port.to_string())];
-    all.into_iter()
-        .filter(|(n, _)| {
-            patterns
-                .iter()
-                .any(|p| crate::glob::matches(p, n.as_bytes(), true))
+fn failure_text(f: Failure) -> String {
+    match f {
+        Failure::Reason(s) | Failure::Complete(s) => s,
+    }
+}
+
+/// An I/O error's text without Rust's " (os error N)" suffix: Redis prints strerror().
+fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Applies lines in order, tracking what Redis tracks while it reads: the working directory
+/// (`dir` changes it, and later relative paths follow), the include chain, and whether
+/// `save` has replaced its defaults yet.
+struct Loader {
+    cfg: Config,
+    warnings: Vec<String>,
+    warned: Vec<&'static str>,
+    include_chain: Vec<PathBuf>,
+    save_reset: bool,
+}
+
+impl Loader {
+    fn new() -> Result<Loader, String> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| format!("Can't read the working directory: {}", os_reason(&e)))?;
+        let cfg = Config {
+            dir: cwd,
+            ..Config::default()
+        };
+        Ok(Loader {
+            cfg,
+            warnings: Vec::new(),
+            warned: Vec::new(),
+            include_chain: Vec::new(),
+            save_reset: false,
         })
-        .map(|(n, v)| (n.to_string(), v))
-        .collect()
+    }
+
+    fn resolve(&self, path: &str) -> PathBuf {
+        resolve_in(&self.cfg.dir, path)
+    }
+
+    /// Reads and applies one file (the main one or an include) as its own origin.
+    fn read_file(&mut self, path: &str) -> Result<(), Failure> {
+        let full = self.resolve(path);
+        let bytes = std::fs::read(&full).map_err(|e| {
+            let reason = os_reason(&e);
+            Failure::Complete(format!(
+                "Fatal error, can't open config file '{path}': {reason}"
+            ))
+        })?;
+        let identity = std::fs::canonicalize(&full).unwrap_or(full);
+        if self.include_chain.contains(&identity) {
+            return Err(format!("include cycle: '{path}' is already being read").into());
+        }
+        if self.include_chain.len() >= MAX_INCLUDE_DEPTH {
+            return Err(format!("includes nested more than {MAX_INCLUDE_DEPTH} deep").into());
+        }
+        self.include_chain.push(identity);
+        let text = String::from_utf8_lossy(&bytes);
+        let result = self.run_text(&text, &Origin::File(path.to_string()));
+        self.include_chain.pop();
+        result.map_err(Failure::Complete)
+    }
+
+    fn run_text(&mut self, text: &str, origin: &Origin) -> Result<(), String> {
+        for (i, line) in text.split('\n').enumerate() {
+            self.run_line(line, origin, i + 1)?;
+        }
+        Ok(())
+    }
+
+    fn run_line(&mut self, raw: &str, origin: &Origin, line_no: usize) -> Result<(), String> {
+        let line = raw.trim_matches([' ', '\t', '\r', '\n']);
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(());
+        }
+        let argv = split_args(line).ok_or_else(|| fatal(origin, line_no, line, ERR_QUOTES))?;
+        if argv.is_empty() {
+            return Ok(());
+        }
+        match self.directive(&argv) {
+            Ok(()) => Ok(()),
+            Err(Failure::Reason(reason)) => Err(fatal(origin, line_no, line, &reason)),
+            Err(Failure::Complete(text)) => Err(text),
+        }
+    }
+
+    fn directive(&mut self, argv: &[String]) -> Result<(), Failure> {
+        let name = argv[0].to_ascii_lowercase();
+        let values = &argv[1..];
+        if name == "include" {
+            return self.include(values);
+        }
+        if name == "sentinel" {
+            return Err("sentinel directive while not in sentinel mode".into());
+        }
+        if let Some(&(known, min, max)) = FILE_ONLY.iter().find(|d| d.0 == name) {
+            if values.len() < min || values.len() > max {
+                return Err(ERR_BAD_DIRECTIVE.into());
+            }
+            self.warn(known);
+            return Ok(());
+        }
+        if let Some(&known) = DEPRECATED.iter().find(|&&d| d == name) {
+            self.warn(known);
+            return Ok(());
+        }
+        let Some(canonical) = lookup(&name) else {
+            return Err(ERR_BAD_DIRECTIVE.into());
+        };
+        if canonical == "save" && !self.save_reset {
+            // The first `save` read replaces Redis' default schedule; later ones add to it.
+            self.cfg.unimplemented.insert("save".into(), String::new());
+            self.save_reset = true;
+        }
+        // A lone non-empty value of a multi-value directive is split on spaces, so
+        // `--save "900 1"` works like `save 900 1`, as in Redis.
+        let split;
+        let values = match values {
+            [one] if is_multi_value(canonical) && !one.is_empty() => {
+                split = one.split(' ').map(str::to_string).collect::<Vec<_>>();
+                &split[..]
+            }
+            _ => values,
+        };
+        apply(&mut self.cfg, canonical, values, Via::Load)?;
+        if implemented(canonical).is_none() {
+            self.warn(canonical);
+        }
+        Ok(())
+    }
+
+    fn include(&mut self, values: &[String]) -> Result<(), Failure> {
+        let [pattern] = values else {
+            return Err(ERR_BAD_DIRECTIVE.into());
+        };
+        for path in self.expand_include(pattern)? {
+            self.read_file(&path)?;
+        }
+        Ok(())
+    }
+
+    /// A plain path, or the sorted files matching wildcards in its last component (Redis
+    /// 7.0 globs includes; no match is not an error).
+    fn expand_include(&self, pattern: &str) -> Result<Vec<String>, Failure> {
+        let has_glob = |s: &str| s.contains(['*', '?', '[']);
+        if !has_glob(pattern) {
+            return Ok(vec![pattern.to_string()]);
+        }
+        let (dir_part, file_glob) = match pattern.rfind('/') {
+            Some(at) => (&pattern[..=at], &pattern[at + 1..]),
+            None => ("", pattern),
+        };
+        if has_glob(dir_part) {
+            return Err("include wildcards are supported in the file name only".into());
+        }
+        let Ok(entries) =
+            std::fs::read_dir(self.resolve(if dir_part.is_empty() { "." } else { dir_part }))
+        else {
+            return Ok(Vec::new());
+        };
+        let mut found: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| !n.starts_with('.') || file_glob.starts_with('.'))
+            .filter(|n| crate::glob::matches(file_glob.as_bytes(), n.as_bytes(), false))
+            .take(MAX_INCLUDE_MATCHES)
+            .map(|n| format!("{dir_part}{n}"))
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    fn warn(&mut self, name: &'static str) {
+        if !self.warned.contains(&name) {
+            self.warned.push(name);
+            self.warnings.push(format!(
+                "directive '{name}' is not implemented by slotd and is ignored"
+            ));
+        }
+    }
+}
+
+fn resolve_in(cwd: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+/// C's isspace(), which Redis' argument splitter uses.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Splits a configuration line into arguments the way Redis does: whitespace separates,
+/// "double quotes" allow \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes' allow \'.
+/// A closing quote must be followed by whitespace or the end. None: unbalanced quotes.
+fn split_args(line: &str) -> Option<Vec<String>> {
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    let mut args = Vec::new();
+    loop {
+        while at < bytes.len() && is_space(bytes[at]) {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return Some(args);
+        }
+        let (arg, next) = read_arg(bytes, at)?;
+        args.push(String::from_utf8_lossy(&arg).into_owned());
+        at = next;
+    }
+}
+
+/// One argument starting at `at`; returns it and the index just after it.
+fn read_arg(bytes: &[u8], mut at: usize) -> Option<(Vec<u8>, usize)> {
+    let mut arg = Vec::new();
+    let mut quote: Option<u8> = None;
+    loop {
+        let Some(&c) = bytes.get(at) else {
+            return quote.is_none().then_some((arg, at));
+        };
+        match quote {
+            None if is_space(c) => return Some((arg, at)),
+            None if c == b'"' || c == b'\'' => quote = Some(c),
+            None => arg.push(c),
+            Some(q) if c == q => {
+                let next = at + 1;
+                return match bytes.get(next) {
+                    Some(&n) if !is_space(n) => None,
+                    _ => Some((arg, next)),
+                };
+            }
+            Some(b'"') if c == b'\\' && at + 1 < bytes.len() => {
+                at += 1;
+                match hex_escape(bytes, at) {
+                    Some(byte) => {
+                        arg.push(byte);
+                        at += 2;
+                    }
+                    None => arg.push(unescape(bytes[at])),
+                }
+            }
+            Some(_) if c == b'\\' && bytes.get(at + 1) == Some(&b'\'') => {
+                at += 1;
+                arg.push(b'\'');
+            }
+            Some(_) => arg.push(c),
+        }
+        at += 1;
+    }
+}
+
+/// `xHH` at `at` (just after a backslash): the byte it encodes.
+fn hex_escape(bytes: &[u8], at: usize) -> Option<u8> {
+    if bytes.get(at) != Some(&b'x') {
+        return None;
+    }
+    let hi = (*bytes.get(at + 1)? as char).to_digit(16)?;
+    let lo = (*bytes.get(at + 2)? as char).to_digit(16)?;
+    Some((hi * 16 + lo) as u8)
+}
+
+fn unescape(c: u8) -> u8 {
+    match c {
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'b' => 0x08,
+        b'a' => 0x07,
+        other => other,
+    }
+}
+
+/// Quotes a command-line value so `split_args` gives it back unchanged (Redis does the
+/// same when it turns `--name value` into a configuration line).
+fn repr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for &b in s.as_bytes() {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A strict decimal integer as Redis reads numbers: no sign but '-', no leading zeros, no
+/// spaces, no overflow.
+fn parse_i64(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let clean = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    if !clean || (digits.starts_with('0') && s != "0") {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A memory amount: digits then an optional unit (b, k=1000, kb=1024, m, mb, g, gb, any
+/// case). Like Redis, missing digits read as 0 and huge numbers saturate.
+fn parse_mem(s: &str) -> Option<u64> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return None,
+    };
+    let n = number.bytes().fold(0u64, |acc, d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Some(n.saturating_mul(scale))
+}
+
+fn range_error(min: impl std::fmt::Display, max: impl std::fmt::Display) -> String {
+    format!("argument must be between {min} and {max} inclusive")
+}
+
+/// The only value of a single-value directive.
+fn one(values: &[String]) -> Result<&str, String> {
+    match values {
+        [v] => Ok(v),
+        _ => Err(ERR_NARGS.into()),
+    }
+}
+
+fn int_in(values: &[String], min: i64, max: i64) -> Result<i64, String> {
+    let n = parse_i64(one(values)?).ok_or(ERR_INT)?;
+    if n < min || n > max {
+        return Err(range_error(min, max));
+    }
+    Ok(n)
+}
+
+fn mem_in(values: &[String], min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_mem(one(values)?).ok_or(ERR_MEM)?;
+    if n < min || n > max {
+        return Err(range_error(min, max));
+    }
+    Ok(n)
+}
+
+fn bool_of(values: &[String]) -> Result<bool, String> {
+    let v = one(values)?;
+    if v.eq_ignore_ascii_case("yes") {
+        Ok(true)
+    } else if v.eq_ignore_ascii_case("no") {
+        Ok(false)
+    } else {
+        Err(ERR_BOOL.into())
+    }
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+fn enum_error(names: &[&str]) -> String {
+    format!(
+        "argument(s) must be one of the following: {}",
+        names.join(", ")
+    )
+}
+
+/// Index of the value in `names` (case-insensitive).
+fn enum_of(values: &[String], names: &[&str]) -> Result<usize, String> {
+    let v = one(values)?;
+    names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(v))
+        .ok_or_else(|| enum_error(names))
+}
+
+/// A file name that must not contain a path, as Redis checks for the AOF names.
+fn plain_name(values: &[String], what: &str, kind: &str) -> Result<String, String> {
+    let v = one(values)?;
+    if v.contains('/') {
+        return Err(format!("{what} can't be a path, just a {kind}"));
+    }
+    Ok(v.to_string())
+}
+
+/// How CONFIG SET may treat a parameter. Hidden ones are settable but only an exact name
+/// (no pattern) finds them in CONFIG GET, as in Redis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    Mutable,
+    Immutable,
+    Protected,
+    Hidden,
+}
+
+/// Directives slotd acts on, sorted, with whether CONFIG SET may change them at run time.
+const IMPLEMENTED: &[(&str, Access)] = &[
+    ("appenddirname", Access::Immutable),
+    ("appendfilename", Access::Immutable),
+    ("appendfsync", Access::Mutable),
+    ("appendonly", Access::Mutable),
+    ("bind", Access::Immutable),
+    ("client-query-buffer-limit", Access::Mutable),
+    ("cluster-allow-reads-when-down", Access::Mutable),
+    ("cluster-announce-bus-port", Access::Mutable),
+    ("cluster-announce-ip", Access::Mutable),
+    ("cluster-announce-port", Access::Mutable),
+    ("cluster-config-file", Access::Immutable),
+    ("cluster-enabled", Access::Immutable),
+    ("cluster-node-timeout", Access::Mutable),
+    ("cluster-port", Access::Immutable),
+    ("cluster-require-full-coverage", Access::Mutable),
+    ("daemonize", Access::Immutable),
+    ("databases", Access::Immutable),
+    ("dir", Access::Immutable),
+    ("hz", Access::Mutable),
+    ("logfile", Access::Immutable),
+    ("loglevel", Access::Mutable),
+    ("maxclients", Access::Mutable),
+    ("pidfile", Access::Immutable),
+    ("port", Access::Immutable),
+    ("proto-max-bulk-len", Access::Mutable),
+    ("requirepass", Access::Mutable),
+    ("server-cpus", Access::Immutable),
+    ("server-threads", Access::Immutable),
+    ("tcp-backlog", Access::Immutable),
+    ("tcp-keepalive", Access::Mutable),
+    ("timeout", Access::Mutable),
+];
+
+const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+const FSYNC_MODES: &[&str] = &["everysec", "always", "no"];
+const INT_MAX: i64 = i32::MAX as i64;
+
+fn implemented(name: &str) -> Option<&'static (&'static str, Access)> {
+    IMPLEMENTED.iter().find(|d| d.0 == name)
+}
+
+/// Whether a load or a CONFIG SET is applying the value: `save` adds up while loading but
+/// replaces at run time, and CONFIG SET hands multi-value parameters over as one string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    Load,
+    Set,
+}
+
+/// Applies one directive (canonical lower-case name) to `cfg`; Err is Redis' reason text.
+fn apply(cfg: &mut Config, name: &str, values: &[String], via: Via) -> Result<(), String> {
+    if let Some(result) = set_implemented(cfg, name, values) {
+        return result;
+    }
+    match find_other(name) {
+        Some(param) => set_other(cfg, param, values, via),
+        None => Err(ERR_BAD_DIRECTIVE.into()),
+    }
+}
+
+fn set_implemented(cfg: &mut Config, name: &str, v: &[String]) -> Option<Result<(), String>> {
+    let port = |v: &[String]| int_in(v, 0, 65535).map(|n| n as u16);
+    let big_mem = |v: &[String]| mem_in(v, 1 << 20, i64::MAX as u64);
+    let text = |v: &[String]| one(v).map(str::to_string);
+    let done = match name {
+        "bind" => set_bind(cfg, v),
+        "port" => port(v).map(|n| cfg.port = n),
+        "tcp-backlog" => int_in(v, 0, INT_MAX).map(|n| cfg.tcp_backlog = n as u32),
+        "dir" => set_dir(cfg, v),
+        "daemonize" => bool_of(v).map(|b| cfg.daemonize = b),
+        "pidfile" => text(v).map(|s| cfg.pidfile = (!s.is_empty()).then(|| s.into())),
+        "logfile" => text(v).map(|s| cfg.logfile = s),
+        "loglevel" => enum_of(v, LOGLEVELS).map(|i| cfg.loglevel = loglevel_at(i)),
+        "maxclients" => int_in(v, 1, u32::MAX.into()).map(|n| cfg.maxclients = n as u64),
+        "timeout" => int_in(v, 0, INT_MAX).map(|n| cfg.timeout_s = n as u64),
+        "tcp-keepalive" => int_in(v, 0, INT_MAX).map(|n| cfg.tcp_keepalive_s = n as u64),
+        "proto-max-bulk-len" => big_mem(v).map(|n| cfg.proto_max_bulk_len = n),
+        "client-query-buffer-limit" => big_mem(v).map(|n| cfg.client_query_buffer_limit = n),
+        "requirepass" => text(v).map(|s| cfg.requirepass = (!s.is_empty()).then(|| s.into())),
+        "databases" => int_in(v, 1, INT_MAX).map(|n| cfg.databases = n as u32),
+        // Redis takes any non-negative hz and then keeps it within 1..=500.
+        "hz" => int_in(v, 0, INT_MAX).map(|n| cfg.hz = n.clamp(1, 500) as u32),
+        _ => return set_cluster_or_aof(cfg, name, v),
+    };
+    Some(done)
+}
+
+fn set_cluster_or_aof(cfg: &mut Config, name: &str, v: &[String]) -> Option<Result<(), String>> {
+    let port = |v: &[String]| int_in(v, 0, 65535).map(|n| n as u16);
+    let text = |v: &[String]| one(v).map(str::to_string);
+    let done = match name {
+        "cluster-enabled" => bool_of(v).map(|b| cfg.cluster_enabled = b),
+        "cluster-config-file" => text(v).map(|s| cfg.cluster_config_file = s),
+        "cluster-node-timeout" => {
+            int_in(v, 0, i64::MAX).map(|n| cfg.cluster_node_timeout_ms = n as u64)
+        }
+        "cluster-port" => port(v).map(|n| cfg.cluster_port = n),
+        "cluster-announce-ip" => text(v).map(|s| cfg.cluster_announce_ip = s),
+        "cluster-announce-port" => port(v).map(|n| cfg.cluster_announce_port = n),
+        "cluster-announce-bus-port" => port(v).map(|n| cfg.cluster_announce_bus_port = n),
+        "cluster-require-full-coverage" => {
+            bool_of(v).map(|b| cfg.cluster_require_full_coverage = b)
+        }
+        "cluster-allow-reads-when-down" => {
+            bool_of(v).map(|b| cfg.cluster_allow_reads_when_down = b)
+        }
+        "appendonly" => bool_of(v).map(|b| cfg.appendonly = b),
+        "appendfsync" => enum_of(v, FSYNC_MODES).map(|i| cfg.appendfsync = fsync_at(i)),
+        "appenddirname" => plain_name(v, "appenddirname", "dirname").map(|s| cfg.appenddirname = s),
+        "appendfilename" => {
+            plain_name(v, "appendfilename", "filename").map(|s| cfg.appendfilename = s)
+        }
+        "server-threads" => parse_threads(v).map(|n| cfg.server_threads = n),
+        "server-cpus" => parse_cpus(one(v)).map(|c| cfg.server_cpus = c),
+        _ => return None,
+    };
+    Some(done)
+}
+
+fn loglevel_at(i: usize) -> LogLevel {
+    [
+        LogLevel::Debug,
+        LogLevel::Verbose,
+        LogLevel::Notice,
+        LogLevel::Warning,
+    ][i]
+}
+
+fn fsync_at(i: usize) -> AppendFsync {
+    [AppendFsync::Everysec, AppendFsync::Always, AppendFsync::No][i]
+}
+
+fn set_bind(cfg: &mut Config, values: &[String]) -> Result<(), String> {
+    if values.len() > MAX_BIND_ADDRS {
+        return Err("Too many bind addresses specified.".into());
+    }
+    cfg.bind = values.to_vec();
+    Ok(())
+}
+
+/// `dir` must name an existing directory; relative names follow the previous `dir`, since
+/// Redis changes into each one as it reads it.
+fn set_dir(cfg: &mut Config, values: &[String]) -> Result<(), String> {
+    let wanted = one(values)?;
+    let base = absolute(&cfg.dir);
+    let path = std::fs::canonicalize(resolve_in(&base, wanted)).map_err(|e| os_reason(&e))?;
+    if !path.is_dir() {
+        return Err("Not a directory".into());
+    }
+    cfg.dir = path;
+    Ok(())
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if path == Path::new(".") => cwd,
+        Ok(cwd) => cwd.join(path),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+/// `server-threads N` (1..=256) or `auto` (stored as 0).
+fn parse_threads(values: &[String]) -> Result<usize, String> {
+    let v = one(values)?;
+    if v.eq_ignore_ascii_case("auto") {
+        return Ok(0);
+    }
+    match parse_i64(v) {
+        Some(n @ 1..=256) => Ok(n as usize),
+        _ => Err("argument must be 'auto' or an integer between 1 and 256 inclusive".into()),
+    }
+}
+
+/// `server-cpus 0-3,6`: CPU numbers and inclusive ranges, each CPU once. Empty: no pinning.
+fn parse_cpus(value: Result<&str, String>) -> Result<Option<Vec<usize>>, String> {
+    let text = value?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || format!("argument must be a list of CPUs like 0-3,6 (each 0..={MAX_CPU_ID})");
+    let cpu = |s: &str| {
+        parse_i64(s)
+            .filter(|&n| (0..=MAX_CPU_ID as i64).contains(&n))
+            .map(|n| n as usize)
+    };
+    let mut seen = vec![false; MAX_CPU_ID + 1];
+    let mut cpus = Vec::new();
+    for part in text.split(',') {
+        let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+        let (lo, hi) = (cpu(lo).ok_or_else(bad)?, cpu(hi).ok_or_else(bad)?);
+        if lo > hi {
+            return Err(bad());
+        }
+        for (c, was_seen) in seen.iter_mut().enumerate().take(hi + 1).skip(lo) {
+            if std::mem::replace(was_seen, true) {
+                return Err(format!("CPU {c} is listed more than once"));
+            }
+            cpus.push(c);
+        }
+    }
+    Ok(Some(cpus))
+}
+
+/// The list back in its shortest form: runs of consecutive CPUs become `a-b`.
+fn format_cpus(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            cpus[i].to_string()
+        } else {
+            format!("{}-{}", cpus[i], cpus[j])
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// CONFIG GET's text for an implemented directive.
+fn get_implemented(cfg: &Config, name: &str) -> Option<String> {
+    let value = match name {
+        "bind" => cfg.bind.join(" "),
+        "port" => cfg.port.to_string(),
+        "tcp-backlog" => cfg.tcp_backlog.to_string(),
+        "dir" => absolute(&cfg.dir).display().to_string(),
+        "daemonize" => yes_no(cfg.daemonize),
+        "pidfile" => cfg
+            .pidfile
+            .as_ref()
+            .map_or(String::new(), |p| p.display().to_string()),
+        "logfile" => cfg.logfile.clone(),
+        "loglevel" => loglevel_name(cfg.loglevel).to_string(),
+        "maxclients" => cfg.maxclients.to_string(),
+        "timeout" => cfg.timeout_s.to_string(),
+        "tcp-keepalive" => cfg.tcp_keepalive_s.to_string(),
+        "proto-max-bulk-len" => cfg.proto_max_bulk_len.to_string(),
+        "client-query-buffer-limit" => cfg.client_query_buffer_limit.to_string(),
+        "requirepass" => {
+            String::from_utf8_lossy(cfg.requirepass.as_deref().unwrap_or(b"")).into_owned()
+        }
+        "databases" => cfg.databases.to_string(),
+        "hz" => cfg.hz.to_string(),
+        _ => return get_cluster_or_aof(cfg, name),
+    };
+    Some(value)
+}
+
+fn get_cluster_or_aof(cfg: &Config, name: &str) -> Option<String> {
+    let value = match name {
+        "cluster-enabled" => yes_no(cfg.cluster_enabled),
+        "cluster-config-file" => cfg.cluster_config_file.clone(),
+        "cluster-node-timeout" => cfg.cluster_node_timeout_ms.to_string(),
+        "cluster-port" => cfg.cluster_port.to_string(),
+        "cluster-announce-ip" => cfg.cluster_announce_ip.clone(),
+        "cluster-announce-port" => cfg.cluster_announce_port.to_string(),
+        "cluster-announce-bus-port" => cfg.cluster_announce_bus_port.to_string(),
+        "cluster-require-full-coverage" => yes_no(cfg.cluster_require_full_coverage),
+        "cluster-allow-reads-when-down" => yes_no(cfg.cluster_allow_reads_when_down),
+        "appendonly" => yes_no(cfg.appendonly),
+        "appendfsync" => fsync_name(cfg.appendfsync).to_string(),
+        "appenddirname" => cfg.appenddirname.clone(),
+        "appendfilename" => cfg.appendfilename.clone(),
+        "server-threads" => match cfg.server_threads {
+            0 => "auto".to_string(),
+            n => n.to_string(),
+        },
+        "server-cpus" => cfg
+            .server_cpus
+            .as_deref()
+            .map_or(String::new(), format_cpus),
+        _ => return None,
+    };
+    Some(value)
+}
+
+fn loglevel_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Debug => "debug",
+        LogLevel::Verbose => "verbose",
+        LogLevel::Notice => "notice",
+        LogLevel::Warning => "warning",
+        LogLevel::Nothing => "nothing",
+    }
+}
+
+fn fsync_name(mode: AppendFsync) -> &'static str {
+    match mode {
+        AppendFsync::Everysec => "everysec",
+        AppendFsync::Always => "always",
+        AppendFsync::No => "no",
+    }
+}
+
+/// How a directive slotd does not implement is checked before it is stored.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Bool,
+    Int,
+    Mem,
+    Str,
+    Enum(&'static [&'static str]),
+    /// Its own syntax (save, client-output-buffer-limit, replicaof, ...): see `special`.
+    Special,
+}
+
+/// A Redis 7.0 directive slotd accepts and stores without acting on it.
+#[derive(Debug)]
+struct Other {
+    name: &'static str,
+    default: &'static str,
+    kind: Kind,
+    access: Access,
+}
+
+const fn other(name: &'static str, default: &'static str, kind: Kind, access: Access) -> Other {
+    Other {
+        name,
+        default,
+        kind,
+        access,
+    }
+}
+
+use Access::{Hidden, Immutable, Mutable, Protected};
+use Kind::{Bool, Enum, Int, Mem, Special, Str};
+
+/// Every other parameter redis-server 7.0 lists in CONFIG GET, with its default as shown
+/// there (alias names are in `ALIASES`).
+static OTHERS: &[Other] = &[
+    other(
+        "acl-pubsub-default",
+        "resetchannels",
+        Enum(&["allchannels", "resetchannels"]),
+        Mutable,
+    ),
+    other("aclfile", "", Str, Immutable),
+    other("acllog-max-len", "128", Int, Mutable),
+    other("active-defrag-cycle-max", "25", Int, Mutable),
+    other("active-defrag-cycle-min", "1", Int, Mutable),
+    other("active-defrag-ignore-bytes", "104857600", Mem, Mutable),
+    other("active-defrag-max-scan-fields", "1000", Int, Mutable),
+    other("active-defrag-threshold-lower", "10", Int, Mutable),
+    other("active-defrag-threshold-upper", "100", Int, Mutable),
+    other("active-expire-effort", "1", Int, Mutable),
+    other("activedefrag", "no", Bool, Mutable),
+    other("activerehashing", "yes", Bool, Mutable),
+    other("always-show-logo", "no", Bool, Immutable),
+    other("aof-disable-auto-gc", "no", Bool, Mutable),
+    other("aof-load-truncated", "yes", Bool, Mutable),
+    other("aof-rewrite-incremental-fsync", "yes", Bool, Mutable),
+    other("aof-timestamp-enabled", "no", Bool, Mutable),
+    other("aof-use-rdb-preamble", "yes", Bool, Mutable),
+    other("aof_rewrite_cpulist", "", Str, Immutable),
+    other("auto-aof-rewrite-min-size", "67108864", Mem, Mutable),
+    other("auto-aof-rewrite-percentage", "100", Int, Mutable),
+    other("bgsave_cpulist", "", Str, Immutable),
+    other("bind-source-addr", "", Str, Mutable),
+    other("bio_cpulist", "", Str, Immutable),
+    other("busy-reply-threshold", "5000", Int, Mutable),
+    other(
+        "client-output-buffer-limit",
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        Special,
+        Mutable,
+    ),
+    other("cluster-allow-pubsubshard-when-down", "yes", Bool, Mutable),
+    other("cluster-allow-replica-migration", "yes", Bool, Mutable),
+    other("cluster-announce-hostname", "", Str, Mutable),
+    other("cluster-announce-tls-port", "0", Int, Mutable),
+    other("cluster-link-sendbuf-limit", "0", Mem, Mutable),
+    other("cluster-migration-barrier", "1", Int, Mutable),
+    other(
+        "cluster-preferred-endpoint-type",
+        "ip",
+        Enum(&["ip", "hostname", "unknown-endpoint"]),
+        Mutable,
+    ),
+    other("cluster-replica-no-failover", "no", Bool, Mutable),
+    other("cluster-replica-validity-factor", "10", Int, Mutable),
+    other("crash-log-enabled", "yes", Bool, Mutable),
+    other("crash-memcheck-enabled", "yes", Bool, Mutable),
+    other("dbfilename", "dump.rdb", Str, Protected),
+    other("disable-thp", "yes", Bool, Immutable),
+    other("dynamic-hz", "yes", Bool, Mutable),
+    other(
+        "enable-debug-command",
+        "no",
+        Enum(&["no", "yes", "local"]),
+        Immutable,
+    ),
+    other(
+        "enable-module-command",
+        "no",
+        Enum(&["no", "yes", "local"]),
+        Immutable,
+    ),
+    other(
+        "enable-protected-configs",
+        "no",
+        Enum(&["no", "yes", "local"]),
+        Immutable,
+    ),
+    other("hash-max-listpack-entries", "512", Int, Mutable),
+    other("hash-max-listpack-value", "64", Mem, Mutable),
+    other("hll-sparse-max-bytes", "3000", Mem, Mutable),
+    other("ignore-warnings", "", Str, Mutable),
+    other("io-threads", "1", Int, Immutable),
+    other("io-threads-do-reads", "no", Bool, Immutable),
+    other("jemalloc-bg-thread", "yes", Bool, Mutable),
+    other("latency-monitor-threshold", "0", Int, Mutable),
+    other("latency-tracking", "yes", Bool, Mutable),
+    other(
+        "latency-tracking-info-percentiles",
+        "50 99 99.9",
+        Special,
+        Mutable,
+    ),
+    other("lazyfree-lazy-eviction", "no", Bool, Mutable),
+    other("lazyfree-lazy-expire", "no", Bool, Mutable),
+    other("lazyfree-lazy-server-del", "no", Bool, Mutable),
+    other("lazyfree-lazy-user-del", "no", Bool, Mutable),
+    other("lazyfree-lazy-user-flush", "no", Bool, Mutable),
+    other("lfu-decay-time", "1", Int, Mutable),
+    other("lfu-log-factor", "10", Int, Mutable),
+    other("list-compress-depth", "0", Int, Mutable),
+    other("list-max-listpack-size", "-2", Int, Mutable),
+    other("lua-time-limit", "5000", Int, Mutable),
+    other("masterauth", "", Str, Mutable),
+    other("masteruser", "", Str, Mutable),
+    other("maxmemory", "0", Mem, Mutable),
+    other("maxmemory-clients", "0", Special, Mutable),
+    other("maxmemory-eviction-tenacity", "10", Int, Mutable),
+    other(
+        "maxmemory-policy",
+        "noeviction",
+        Enum(&[
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ]),
+        Mutable,
+    ),
+    other("maxmemory-samples", "5", Int, Mutable),
+    other("min-replicas-max-lag", "10", Int, Mutable),
+    other("min-replicas-to-write", "0", Int, Mutable),
+    other("no-appendfsync-on-rewrite", "no", Bool, Mutable),
+    other("notify-keyspace-events", "", Str, Mutable),
+    other(
+        "oom-score-adj",
+        "no",
+        Enum(&["no", "yes", "relative", "absolute"]),
+        Mutable,
+    ),
+    other("oom-score-adj-values", "0 200 800", Special, Mutable),
+    other(
+        "proc-title-template",
+        "{title} {listen-addr} {server-mode}",
+        Str,
+        Mutable,
+    ),
+    other(
+        "propagation-error-behavior",
+        "ignore",
+        Enum(&["ignore", "panic", "panic-on-replicas"]),
+        Mutable,
+    ),
+    other("protected-mode", "yes", Bool, Mutable),
+    other("rdb-del-sync-files", "no", Bool, Mutable),
+    other("rdb-save-incremental-fsync", "yes", Bool, Mutable),
+    other("rdbchecksum", "yes", Bool, Immutable),
+    other("rdbcompression", "yes", Bool, Mutable),
+    other("repl-backlog-size", "1048576", Mem, Mutable),
+    other("repl-backlog-ttl", "3600", Int, Mutable),
+    other("repl-disable-tcp-nodelay", "no", Bool, Mutable),
+    other(
+        "repl-diskless-load",
+        "disabled",
+        Enum(&["disabled", "on-empty-db", "swapdb"]),
+        Mutable,
+    ),
+    other("repl-diskless-sync", "yes", Bool, Mutable),
+    other("repl-diskless-sync-delay", "5", Int, Mutable),
+    other("repl-diskless-sync-max-replicas", "0", Int, Mutable),
+    other("repl-ping-replica-period", "10", Int, Mutable),
+    other("repl-timeout", "60", Int, Mutable),
+    other("replica-announce-ip", "", Str, Mutable),
+    other("replica-announce-port", "0", Int, Mutable),
+    other("replica-announced", "yes", Bool, Mutable),
+    other("replica-ignore-disk-write-errors", "no", Bool, Mutable),
+    other("replica-ignore-maxmemory", "yes", Bool, Mutable),
+    other("replica-lazy-flush", "no", Bool, Mutable),
+    other("replica-priority", "100", Int, Mutable),
+    other("replica-read-only", "yes", Bool, Mutable),
+    other("replica-serve-stale-data", "yes", Bool, Mutable),
+    other("replicaof", "", Special, Immutable),
+    other(
+        "sanitize-dump-payload",
+        "no",
+        Enum(&["no", "yes", "clients"]),
+        Mutable,
+    ),
+    other("save", "3600 1 300 100 60 10000", Special, Mutable),
+    other("server_cpulist", "", Str, Immutable),
+    other("set-max-intset-entries", "512", Int, Mutable),
+    other("set-proc-title", "yes", Bool, Immutable),
+    other("shutdown-on-sigint", "default", Special, Mutable),
+    other("shutdown-on-sigterm", "default", Special, Mutable),
+    other("shutdown-timeout", "10", Int, Mutable),
+    other("slowlog-log-slower-than", "10000", Int, Mutable),
+    other("slowlog-max-len", "128", Int, Mutable),
+    other("socket-mark-id", "0", Int, Immutable),
+    other("stop-writes-on-bgsave-error", "yes", Bool, Mutable),
+    other("stream-node-max-bytes", "4096", Mem, Mutable),
+    other("stream-node-max-entries", "100", Int, Mutable),
+    other(
+        "supervised",
+        "no",
+        Enum(&["upstart", "systemd", "auto", "no"]),
+        Immutable,
+    ),
+    other("syslog-enabled", "no", Bool, Immutable),
+    other(
+        "syslog-facility",
+        "local0",
+        Enum(&[
+            "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        ]),
+        Immutable,
+    ),
+    other("syslog-ident", "redis", Str, Immutable),
+    other(
+        "tls-auth-clients",
+        "yes",
+        Enum(&["no", "yes", "optional"]),
+        Mutable,
+    ),
+    other("tls-ca-cert-dir", "", Str, Mutable),
+    other("tls-ca-cert-file", "", Str, Mutable),
+    other("tls-cert-file", "", Str, Mutable),
+    other("tls-ciphers", "", Str, Mutable),
+    other("tls-ciphersuites", "", Str, Mutable),
+    other("tls-client-cert-file", "", Str, Mutable),
+    other("tls-client-key-file", "", Str, Mutable),
+    other("tls-client-key-file-pass", "", Str, Mutable),
+    other("tls-cluster", "no", Bool, Mutable),
+    other("tls-dh-params-file", "", Str, Mutable),
+    other("tls-key-file", "", Str, Mutable),
+    other("tls-key-file-pass", "", Str, Mutable),
+    other("tls-port", "0", Int, Mutable),
+    other("tls-prefer-server-ciphers", "no", Bool, Mutable),
+    other("tls-protocols", "", Str, Mutable),
+    other("tls-replication", "no", Bool, Mutable),
+    other("tls-session-cache-size", "20480", Int, Mutable),
+    other("tls-session-cache-timeout", "300", Int, Mutable),
+    other("tls-session-caching", "yes", Bool, Mutable),
+    other("tracking-table-max-keys", "1000000", Int, Mutable),
+    other("unixsocket", "", Str, Immutable),
+    other("unixsocketperm", "0", Special, Immutable),
+    other("zset-max-listpack-entries", "128", Int, Mutable),
+    other("zset-max-listpack-value", "64", Mem, Mutable),
+    other("key-load-delay", "0", Int, Hidden),
+    other("rdb-key-save-delay", "0", Int, Hidden),
+    other(
+        "loading-process-events-interval-bytes",
+        "2097152",
+        Int,
+        Hidden,
+    ),
+];
+
+/// Old names Redis still accepts, and the parameter each one stands for.
+const ALIASES: &[(&str, &str)] = &[
+    ("cluster-slave-no-failover", "cluster-replica-no-failover"),
+    (
+        "cluster-slave-validity-factor",
+        "cluster-replica-validity-factor",
+    ),
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("min-slaves-max-lag", "min-replicas-max-lag"),
+    ("min-slaves-to-write", "min-replicas-to-write"),
+    ("repl-ping-slave-period", "repl-ping-replica-period"),
+    ("slave-announce-ip", "replica-announce-ip"),
+    ("slave-announce-port", "replica-announce-port"),
+    ("slave-ignore-maxmemory", "replica-ignore-maxmemory"),
+    ("slave-lazy-flush", "replica-lazy-flush"),
+    ("slave-priority", "replica-priority"),
+    ("slave-read-only", "replica-read-only"),
+    ("slave-serve-stale-data", "replica-serve-stale-data"),
+    ("slaveof", "replicaof"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
+];
+
+/// Directives only a file (or the command line) may give, with their value-count bounds.
+const FILE_ONLY: &[(&str, usize, usize)] = &[
+    ("rename-command", 2, 2),
+    ("user", 1, usize::MAX),
+    ("loadmodule", 1, usize::MAX),
+];
+
+/// Directives Redis 7.0 still reads from files but ignores; CONFIG does not know them.
+const DEPRECATED: &[&str] = &[
+    "list-max-ziplist-entries",
+    "list-max-ziplist-value",
+    "lua-replicate-commands",
+];
+
+fn find_other(name: &str) -> Option<&'static Other> {
+    OTHERS.iter().find(|p| p.name == name)
+}
+
+/// The canonical name of a CONFIG parameter (alias resolved), or None if unknown.
+fn lookup(name: &str) -> Option<&'static str> {
+    let name = ALIASES.iter().find(|a| a.0 == name).map_or(name, |a| a.1);
+    implemented(name)
+        .map(|d| d.0)
+        .or_else(|| find_other(name).map(|p| p.name))
+}
+
+fn access_of(canonical: &str) -> Access {
+    implemented(canonical).map_or_else(
+        || find_other(canonical).map_or(Mutable, |p| p.access),
+        |d| d.1,
+    )
+}
+
+fn set_other(cfg: &mut Config, p: &Other, values: &[String], via: Via) -> Result<(), String> {
+    let stored = match p.kind {
+        Bool => yes_no(bool_of(values)?),
+        Int => parse_i64(one(values)?).ok_or(ERR_INT)?.to_string(),
+        Mem => parse_mem(one(values)?).ok_or(ERR_MEM)?.to_string(),
+        Str => one(values)?.to_string(),
+        Enum(names) => names[enum_of(values, names)?].to_string(),
+        Special => special(cfg, p.name, values, via)?,
+    };
+    cfg.unimplemented.insert(p.name.to_string(), stored);
+    Ok(())
+}
+
+fn stored<'a>(cfg: &'a Config, p: &'a Other) -> &'a str {
+    cfg.unimplemented
+        .get(p.name)
+        .map_or(p.default, String::as_str)
+}
+
+/// Parameters with their own syntax; returns the text CONFIG GET will show.
+fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<String, String> {
+    let current = find_other(name).map_or("", |p| stored(cfg, p));
+    match name {
+        "save" => save_value(current, values, via),
+        "client-output-buffer-limit" => output_limits(current, values),
+        "oom-score-adj-values" => oom_values(values),
+        "latency-tracking-info-percentiles" => percentiles(values),
+        "maxmemory-clients" => mem_or_percent(one(values)?),
+        "replicaof" => replicaof(values),
+        "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
+            .map(|perm| format!("{perm:o}"))
+            .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),
+        _ => shutdown_flags(values),
+    }
+}
+
+/// `save SECONDS CHANGES [...]` or `save ""`. While loading, lines add to the schedule.
+fn save_value(current: &str, values: &[String], via: Via) -> Result<String, String> {
+    if values.is_empty() && via == Via::Load {
+        return Err(ERR_NARGS.into());
+    }
+    if values.is_empty() || values == [""] {
+        return Ok(String::new());
+    }
+    if !values.len().is_multiple_of(2) {
+        return Err(ERR_SAVE.into());
+    }
+    for (i, v) in values.iter().enumerate() {
+        let least = if i % 2 == 0 { 1 } else { 0 };
+        if parse_i64(v).is_none_or(|n| n < least) {
+            return Err(ERR_SAVE.into());
+        }
+    }
+    let new = values.join(" ");
+    Ok(match via {
+        Via::Load if !current.is_empty() => format!("{current} {new}"),
+        _ => new,
+    })
+}
+
+/// `client-output-buffer-limit CLASS HARD SOFT SECONDS [...]`: merged into the current
+/// limits, shown as `normal h s t slave h s t pubsub h s t` in bytes.
+fn output_limits(current: &str, values: &[String]) -> Result<String, String> {
+    if values.is_empty() || !values.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut limits: Vec<String> = current.split(' ').map(str::to_string).collect();
+    for chunk in values.chunks(4) {
+        let slot = match chunk[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let (hard, soft) = (parse_mem(&chunk[1]), parse_mem(&chunk[2]));
+        let seconds = parse_i64(&chunk[3]).filter(|&s| s >= 0);
+        let (Some(hard), Some(soft), Some(seconds)) = (hard, soft, seconds) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        if let Some(fields) = limits.get_mut(slot * 4 + 1..slot * 4 + 4) {
+            fields.clone_from_slice(&[hard.to_string(), soft.to_string(), seconds.to_string()]);
+        }
+    }
+    Ok(limits.join(" "))
+}
+
+fn oom_values(values: &[String]) -> Result<String, String> {
+    if values.len() != 3 {
+        return Err(ERR_NARGS.into());
+    }
+    let in_range = |v: &String| parse_i64(v).is_some_and(|n| (-2000..=2000).contains(&n));
+    if !values.iter().all(in_range) {
+        return Err(
+            "Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into(),
+        );
+    }
+    Ok(values.join(" "))
+}
+
+fn percentiles(values: &[String]) -> Result<String, String> {
+    let mut shown = Vec::with_capacity(values.len());
+    for v in values.iter().filter(|v| !v.is_empty()) {
+        let p: f64 = v
+            .parse()
+            .map_err(|_| "Invalid latency-tracking-info-percentiles parameters".to_string())?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
+            );
+        }
+        shown.push(p.to_string());
+    }
+    Ok(shown.join(" "))
+}
+
+fn mem_or_percent(v: &str) -> Result<String, String> {
+    if let Some(number) = v.strip_suffix('%') {
+        return match parse_i64(number) {
+            Some(p @ 0..=100) => Ok(format!("{p}%")),
+            Some(p) if p > 100 => Err("percentage argument must be less or equal to 100".into()),
+            _ => Err("argument must be a memory or percent value".into()),
+        };
+    }
+    parse_mem(v)
+        .map(|n| n.to_string())
+        .ok_or_else(|| "argument must be a memory or percent value".to_string())
+}
+
+fn replicaof(values: &[String]) -> Result<String, String> {
+    let [host, port] = values else {
+        return Err(ERR_NARGS.into());
+    };
+    if host.eq_ignore_ascii_case("no") && port.eq_ignore_ascii_case("one") {
+        return Ok(String::new());
+    }
+    match parse_i64(port) {
+        Some(p @ 0..=65535) => Ok(format!("{host} {p}")),
+        _ => Err("Invalid master port".into()),
+    }
+}
+
+fn shutdown_flags(values: &[String]) -> Result<String, String> {
+    const FLAGS: &[&str] = &["default", "save", "nosave", "now", "force"];
+    let mut shown = Vec::with_capacity(values.len());
+    for v in values {
+        shown.push(FLAGS[enum_of(std::slice::from_ref(v), FLAGS)?]);
+    }
+    if shown.contains(&"save") && shown.contains(&"nosave") {
+        return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+    }
+    if shown.is_empty() {
+        return Err(ERR_NARGS.into());
+    }
+    Ok(shown.join(" "))
+}
+
+/// Every parameter CONFIG GET can show, canonical names and aliases, with its value.
+fn all_params(cfg: &Config) -> Vec<(&'static str, String, Access)> {
+    let mut all: Vec<(&'static str, String, Access)> = Vec::new();
+    for &(name, access) in IMPLEMENTED {
+        all.push((name, get_implemented(cfg, name).unwrap_or_default(), access));
+    }
+    for p in OTHERS {
+        all.push((p.name, stored(cfg, p).to_string(), p.access));
+    }
+    for &(alias, canonical) in ALIASES {
+        if let Some(p) = find_other(canonical) {
+            all.push((alias, stored(cfg, p).to_string(), p.access));
+        }
+    }
+    all.sort_by(|a, b| a.0.cmp(b.0));
+    all
+}
+
+/// CONFIG GET: every (name, value) pair whose name matches one of the glob `patterns`
+/// (case-insensitive), each parameter once. A pattern without wildcards is a plain lookup
+/// that also finds hidden parameters and echoes the name as the client spelled it, as Redis
+/// does. Redis replies in hash order; slotd puts plain lookups first, then sorted matches.
+pub fn get_params(cfg: &Config, patterns: &[&[u8]]) -> Vec<(String, String)> {
+    let all = all_params(cfg);
+    let mut taken = vec![false; all.len()];
+    let mut exact = Vec::new();
+    for pattern in patterns
+        .iter()
+        .filter(|p| !p.iter().any(|b| b"[*?".contains(b)))
+    {
+        let found = all
+            .iter()
+            .position(|a| a.0.as_bytes().eq_ignore_ascii_case(pattern));
+        if let Some(i) = found.filter(|&i| !taken[i]) {
+            taken[i] = true;
+            exact.push((
+                String::from_utf8_lossy(pattern).into_owned(),
+                all[i].1.clone(),
+            ));
+        }
+    }
+    for (i, (name, value, access)) in all.iter().enumerate() {
+        let listed = *access != Access::Hidden && !taken[i];
+        if listed
+            && patterns
+                .iter()
+                .any(|p| crate::glob::matches(p, name.as_bytes(), true))
+        {
+            exact.push((name.to_string(), value.clone()));
+        }
+    }
+    exact
 }
 
 /// CONFIG SET name value [name value ...]: all or nothing. The error is Redis' full text,
-/// e.g. `ERR Unknown option or number of arguments for CONFIG SET - 'foo'`.
-pub fn set_params(_cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
-    let name = String::from_utf8_lossy(pairs.first().map(|p| p.0).unwrap_or(b""));
-    Err(format!(
-        "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-    ))
+/// e.g. `ERR Unknown option or number of arguments for CONFIG SET - 'foo'`. Names are all
+/// checked (known, settable, not repeated) before any value, as Redis does.
+pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+    let mut canonical_names: Vec<&'static str> = Vec::with_capacity(pairs.len());
+    for (name, _) in pairs {
+        let typed = String::from_utf8_lossy(name);
+        let failed = |why: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
+        };
+        let Some(canonical) = lookup(&typed.to_ascii_lowercase()) else {
+            return Err(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
+            ));
+        };
+        match access_of(canonical) {
+            Access::Immutable => return Err(failed("can't set immutable config")),
+            Access::Protected => return Err(failed("can't set protected config")),
+            Access::Mutable | Access::Hidden => {}
+        }
+        if canonical_names.contains(&canonical) {
+            return Err(failed("duplicate parameter"));
+        }
+        canonical_names.push(canonical);
+    }
+    let mut staged = cfg.clone();
+    for ((name, value), canonical) in pairs.iter().zip(canonical_names) {
+        let value = String::from_utf8_lossy(value).into_owned();
+        let values = set_values(canonical, value);
+        apply(&mut staged, canonical, &values, Via::Set).map_err(|why| {
+            let typed = String::from_utf8_lossy(name);
+            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
+        })?;
+    }
+    *cfg = staged;
+    Ok(())
 }
 
-/// Usage text for `slotd --help`.
-pub fn help_text() -> &'static str {
-    "Usage: slotd [/path/to/redis.conf] [options]\n       slotd -v or --version\n       slotd -h or --help"
+/// CONFIG SET's one string as directive values: multi-value parameters split on single
+/// spaces (so "" is no values and "  " is three empty ones, as in Redis).
+fn set_values(canonical: &str, value: String) -> Vec<String> {
+    match (is_multi_value(canonical), value.is_empty()) {
+        (false, _) => vec![value],
+        (true, true) => Vec::new(),
+        (true, false) => value.split(' ').map(str::to_string).collect(),
+    }
+}
+
+/// Parameters that take several values on one line.
+fn is_multi_value(canonical: &str) -> bool {
+    matches!(
+        canonical,
+        "bind"
+            | "save"
+            | "client-output-buffer-limit"
+            | "oom-score-adj-values"
+            | "latency-tracking-info-percentiles"
+            | "shutdown-on-sigint"
+            | "shutdown-on-sigterm"
+            | "replicaof"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fresh scratch directory per test (tests run in parallel; none changes the cwd).
+    fn scratch() -> PathBuf {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("slotd-cfg-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        std::fs::canonicalize(dir).expect("scratch dir path")
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write conf");
+        path.display().to_string()
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn load_file(text: &str, extra: &[&str]) -> Result<Loaded, String> {
+        let file = write(&scratch(), "t.conf", text);
+        let mut all = vec![file];
+        all.extend(args(extra));
+        load(&all)
+    }
+
+    fn err_of(text: &str) -> String {
+        match load_file(text, &[]) {
+            Err(e) => e,
+            Ok(_) => panic!("expected an error for {text:?}"),
+        }
+    }
+
+    fn reason_of(text: &str) -> String {
+        err_of(text).lines().last().unwrap_or_default().to_string()
+    }
+
+    fn get(cfg: &Config, name: &str) -> String {
+        let found = get_params(cfg, &[name.as_bytes()]);
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        found[0].1.clone()
+    }
+
+    fn set(cfg: &mut Config, pairs: &[(&str, &str)]) -> Result<(), String> {
+        let raw: Vec<(&[u8], &[u8])> = pairs
+            .iter()
+            .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
+            .collect();
+        set_params(cfg, &raw)
+    }
+
+    #[test]
+    fn splits_like_sdssplitargs() {
+        // Quoting and escapes must give the same arguments Redis would see.
+        let got = split_args(r#"set "a b" 'c d' "\x41\n\t\"\\" 'it\'s' plain"#).unwrap();
+        assert_eq!(got, ["set", "a b", "c d", "A\n\t\"\\", "it's", "plain"]);
+        assert_eq!(split_args("  a\t\tb  ").unwrap(), ["a", "b"]);
+        assert_eq!(split_args(r#"a"b c"d"#), None);
+        assert_eq!(split_args(r#"x"y z""#).unwrap(), ["xy z"]);
+        assert_eq!(split_args(r#""\xZZ\q""#).unwrap(), ["xZZq"]);
+        assert_eq!(split_args(r#""\a\b\r""#).unwrap(), ["\x07\x08\r"]);
+        assert_eq!(split_args("\"\"").unwrap(), [""]);
+        assert!(split_args("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn rejects_unbalanced_quotes() {
+        // Unclosed quotes and text glued after a closing quote are errors, as in Redis.
+        for bad in [r#""abc"#, "'abc", r#""a"b"#, "'a'b", r#""ends with \""#] {
+            assert_eq!(split_args(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn repr_round_trips() {
+        // Command-line values are quoted then re-split; any byte must survive.
+        for s in [
+            "",
+            "plain",
+            "a b",
+            "q\"uote",
+            "back\\slash",
+            "nl\n\r\t\x07\x08",
+            "é\x01",
+        ] {
+            assert_eq!(split_args(&repr(s)).unwrap(), [s]);
+        }
+    }
+
+    #[test]
+    fn invocation_shapes() {
+        // Command-line grammar: file first, `--name value...`, inline values, bare --save, `-`.
+        let inv = parse_invocation(&args(&["a.conf", "--port", "7000", "--bind", "x", "y"]));
+        let inv = inv.unwrap();
+        assert_eq!(inv.file.as_deref(), Some("a.conf"));
+        assert_eq!(inv.lines, ["port \"7000\" ", "bind \"x\" \"y\" "]);
+        let inv = parse_invocation(&args(&["--port 7000", "--save", "--hz", "5"])).unwrap();
+        assert_eq!(inv.file, None);
+        assert_eq!(inv.lines, ["port 7000 ", "save \"\" ", "hz \"5\" "]);
+        let inv = parse_invocation(&args(&["--requirepass", "--weird", "--save"])).unwrap();
+        assert_eq!(inv.lines, ["requirepass \"--weird\" ", "save \"\" "]);
+        let inv = parse_invocation(&args(&["-", "--port", "1"])).unwrap();
+        assert!(inv.stdin && inv.file.is_none());
+        let inv = parse_invocation(&args(&["f.conf", "--port", "1", "-"])).unwrap();
+        assert!(inv.stdin);
+        assert!(parse_invocation(&[]).unwrap().lines.is_empty());
+    }
+
+    #[test]
+    fn version_and_help_are_distinct_errors() {
+        // The caller tells these apart from real errors by exact value.
+        for (a, want) in [
+            ("-v", VERSION_REQUESTED),
+            ("--version", VERSION_REQUESTED),
+            ("-h", HELP_REQUESTED),
+            ("--help", HELP_REQUESTED),
+        ] {
+            assert_eq!(load(&args(&[a])).err().as_deref(), Some(want));
+        }
+        assert!(help_text().contains("--port"));
+    }
+
+    #[test]
+    fn file_then_command_line_overrides() {
+        // Command-line directives win over the file; directive names are case-insensitive.
+        let text = "# comment\n\n  PORT 7000  \r\nhz 20\nloglevel warning\n";
+        let loaded = load_file(text, &["--port", "7001", "--loglevel", "debug"]).unwrap();
+        let cfg = loaded.config;
+        assert_eq!(
+            (cfg.port, cfg.hz, cfg.loglevel),
+            (7001, 20, LogLevel::Debug)
+        );
+        assert!(cfg.config_file.is_some_and(|p| p.is_absolute()));
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn last_occurrence_wins_and_bind_is_one_line() {
+        // A later line replaces an earlier one; bind takes all its values from its last line.
+        let cfg = load_file("port 1\nport 2\nbind a b\nbind c d e\n", &[])
+            .unwrap()
+            .config;
+        assert_eq!(cfg.port, 2);
+        assert_eq!(cfg.bind, ["c", "d", "e"]);
+        assert_eq!(get(&cfg, "bind"), "c d e");
+    }
+
+    #[test]
+    fn seed_config_loads() {
+        // The shipped seed configuration must load cleanly with the fields it sets.
+        let text = "port 7001\ncluster-enabled yes\ncluster-config-file nodes.conf\n\
+                    cluster-node-timeout 3000\nappendonly yes\n";
+        let loaded = load_file(text, &[]).unwrap();
+        let cfg = loaded.config;
+        assert!(cfg.cluster_enabled && cfg.appendonly);
+        assert_eq!((cfg.port, cfg.cluster_node_timeout_ms), (7001, 3000));
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn fatal_error_names_file_and_line() {
+        // The start-up error has Redis' shape and points at the offending line.
+        let dir = scratch();
+        let file = write(&dir, "bad.conf", "port 7000\nport \"abc\"\n");
+        let err = load(&args(&[&file])).err().unwrap();
+        let want = format!(
+            "*** FATAL CONFIG FILE ERROR (slotd) ***\n\
+             Reading the configuration file {file}, at line 2\n\
+             >>> 'port \"abc\"'\n\
+             argument couldn't be parsed into an integer"
+        );
+        assert_eq!(err, want);
+    }
+
+    #[test]
+    fn command_line_errors_say_so() {
+        // A bad option reports the command line and shows the value quoted as Redis does.
+        let err = load_file("port 1\n", &["--hz", "5", "--port", "abc"])
+            .err()
+            .unwrap();
+        assert!(err.contains("Reading the configuration from the command line, at option 2"));
+        assert!(err.contains(">>> 'port \"abc\"'"));
+        let err = load(&args(&["--foo", "bar"])).err().unwrap();
+        assert!(err.ends_with(">>> 'foo \"bar\"'\nBad directive or wrong number of arguments"));
+        let err = load(&args(&["--port", "1", "stray"])).err().unwrap();
+        assert!(
+            err.ends_with(">>> 'port \"1\" \"stray\"'\nwrong number of arguments"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redis_reason_texts() {
+        // Each mistake gets the exact reason redis-server 7.0 prints for it.
+        let cases = [
+            ("foo bar", "Bad directive or wrong number of arguments"),
+            (
+                "port 70000",
+                "argument must be between 0 and 65535 inclusive",
+            ),
+            ("port 1 2", "wrong number of arguments"),
+            ("port", "wrong number of arguments"),
+            ("port 07", "argument couldn't be parsed into an integer"),
+            (
+                "port 99999999999999999999",
+                "argument couldn't be parsed into an integer",
+            ),
+            ("port \"abc", "Unbalanced quotes in configuration line"),
+            ("daemonize maybe", "argument must be 'yes' or 'no'"),
+            (
+                "maxclients 0",
+                "argument must be between 1 and 4294967295 inclusive",
+            ),
+            (
+                "timeout -1",
+                "argument must be between 0 and 2147483647 inclusive",
+            ),
+            (
+                "tcp-keepalive -1",
+                "argument must be between 0 and 2147483647 inclusive",
+            ),
+            (
+                "tcp-backlog -1",
+                "argument must be between 0 and 2147483647 inclusive",
+            ),
+            (
+                "databases 0",
+                "argument must be between 1 and 2147483647 inclusive",
+            ),
+            (
+                "cluster-port 70000",
+                "argument must be between 0 and 65535 inclusive",
+            ),
+            ("proto-max-bulk-len 12xb", "argument must be a memory value"),
+            (
+                "proto-max-bulk-len 1",
+                "argument must be between 1048576 and 9223372036854775807 inclusive",
+            ),
+            (
+                "client-query-buffer-limit 1kb",
+                "argument must be between 1048576 and 9223372036854775807 inclusive",
+            ),
+            (
+                "loglevel loud",
+                "argument(s) must be one of the following: debug, verbose, notice, warning",
+            ),
+            (
+                "loglevel nothing",
+                "argument(s) must be one of the following: debug, verbose, notice, warning",
+            ),
+            (
+                "appendfsync sometimes",
+                "argument(s) must be one of the following: everysec, always, no",
+            ),
+            (
+                "appendfilename a/b",
+                "appendfilename can't be a path, just a filename",
+            ),
+            (
+                "appenddirname a/b",
+                "appenddirname can't be a path, just a dirname",
+            ),
+            ("dir /nonexistent-slotd-dir", "No such file or directory"),
+            ("save 10", "Invalid save parameters"),
+            ("save abc 1", "Invalid save parameters"),
+            ("save 0 0", "Invalid save parameters"),
+            ("maxmemory -1", "argument must be a memory value"),
+            ("maxmemory 1.5gb", "argument must be a memory value"),
+            ("activerehashing maybe", "argument must be 'yes' or 'no'"),
+            ("replicaof a", "wrong number of arguments"),
+            ("slaveof 127.0.0.1 x", "Invalid master port"),
+            (
+                "rename-command",
+                "Bad directive or wrong number of arguments",
+            ),
+            ("include", "Bad directive or wrong number of arguments"),
+            (
+                "sentinel monitor x",
+                "sentinel directive while not in sentinel mode",
+            ),
+            (
+                "bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17",
+                "Too many bind addresses specified.",
+            ),
+            (
+                "server-threads 0",
+                "argument must be 'auto' or an integer between 1 and 256 inclusive",
+            ),
+            (
+                "server-threads 257",
+                "argument must be 'auto' or an integer between 1 and 256 inclusive",
+            ),
+            (
+                "server-cpus 3-1",
+                "argument must be a list of CPUs like 0-3,6 (each 0..=4095)",
+            ),
+            (
+                "server-cpus 0,,1",
+                "argument must be a list of CPUs like 0-3,6 (each 0..=4095)",
+            ),
+            (
+                "server-cpus 4096",
+                "argument must be a list of CPUs like 0-3,6 (each 0..=4095)",
+            ),
+            ("server-cpus 1,0-2", "CPU 1 is listed more than once"),
+            (
+                "maxmemory-policy lots",
+                "argument(s) must be one of the following: volatile-lru, volatile-lfu, \
+                 volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, \
+                 noeviction",
+            ),
+            (
+                "client-output-buffer-limit foo 1 2 3",
+                "Invalid client class specified in buffer limit configuration.",
+            ),
+            (
+                "unixsocketperm 9",
+                "argument couldn't be parsed as an octal number",
+            ),
+        ];
+        for (line, reason) in cases {
+            assert_eq!(reason_of(&format!("port 1\n{line}\n")), reason, "{line}");
+            assert!(
+                err_of(&format!("port 1\n{line}\n")).contains(", at line 2\n"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn memory_units() {
+        // Redis' unit rules: k=1000, kb=1024, any case; no signs, dots or spaces.
+        let cases = [
+            ("0", Some(0)),
+            ("1b", Some(1)),
+            ("1k", Some(1000)),
+            ("1KB", Some(1024)),
+            ("2m", Some(2_000_000)),
+            ("2Mb", Some(2 << 20)),
+            ("3g", Some(3_000_000_000)),
+            ("3gB", Some(3 << 30)),
+            ("", Some(0)),
+            ("kb", Some(0)),
+            ("99999999999999999999", Some(u64::MAX)),
+            ("1.5gb", None),
+            ("-1", None),
+            (" 1", None),
+            ("1 kb", None),
+            ("1tb", None),
+            ("0x10", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_mem(text), want, "{text}");
+        }
+        let cfg = load_file(
+            "proto-max-bulk-len 512mb\nclient-query-buffer-limit 2GB\n",
+            &[],
+        );
+        let cfg = cfg.unwrap().config;
+        assert_eq!(cfg.proto_max_bulk_len, 512 << 20);
+        assert_eq!(
+            get(&cfg, "client-query-buffer-limit"),
+            (2u64 << 30).to_string()
+        );
+    }
+
+    #[test]
+    fn strict_integers() {
+        // Only plain decimal integers parse, as Redis' string2ll accepts them.
+        for good in [
+            "0",
+            "7",
+            "-7",
+            "9223372036854775807",
+            "-9223372036854775808",
+        ] {
+            assert!(parse_i64(good).is_some(), "{good}");
+        }
+        for bad in [
+            "",
+            "-",
+            "+5",
+            "05",
+            "-0",
+            " 5",
+            "5 ",
+            "5.0",
+            "9223372036854775808",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hz_is_clamped() {
+        // Redis accepts any non-negative hz and keeps it within 1..=500.
+        assert_eq!(load_file("hz 1000\n", &[]).unwrap().config.hz, 500);
+        assert_eq!(load_file("hz 0\n", &[]).unwrap().config.hz, 1);
+        let mut cfg = Config::default();
+        set(&mut cfg, &[("hz", "0")]).unwrap();
+        assert_eq!(get(&cfg, "hz"), "1");
+    }
+
+    #[test]
+    fn includes_follow_dir_and_nest() {
+        // include resolves relative paths against the current dir (which `dir` moves) and
+        // applies lines in place, so later lines still override.
+        let dir = scratch();
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        write(&dir.join("sub"), "inner.conf", "hz 33\nport 5000\n");
+        let main = format!("dir {}\ninclude sub/inner.conf\nport 5001\n", dir.display());
+        let cfg = load_file(&main, &[]).unwrap().config;
+        assert_eq!((cfg.hz, cfg.port), (33, 5001));
+        assert_eq!(cfg.dir, dir);
+        assert_eq!(get(&cfg, "dir"), dir.display().to_string());
+    }
+
+    #[test]
+    fn include_errors_name_the_included_file() {
+        // An error inside an include points at that file and its own line number.
+        let dir = scratch();
+        let inner = write(&dir, "inner.conf", "# c\nhz x\n");
+        let err = load_file(&format!("port 1\ninclude {inner}\n"), &[])
+            .err()
+            .unwrap();
+        assert!(
+            err.contains(&format!("file {inner}, at line 2\n>>> 'hz x'")),
+            "{err}"
+        );
+        let err = load_file("include /nonexistent-slotd/x.conf\n", &[])
+            .err()
+            .unwrap();
+        assert_eq!(
+            err,
+            "Fatal error, can't open config file '/nonexistent-slotd/x.conf': \
+             No such file or directory"
+        );
+        let err = load(&args(&["/nonexistent-slotd/main.conf"]))
+            .err()
+            .unwrap();
+        assert!(
+            err.starts_with("Fatal error, can't open config file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn include_cycles_and_depth_are_refused() {
+        // A file that includes itself (directly or not) must stop, not recurse forever.
+        let dir = scratch();
+        let a = dir.join("a.conf").display().to_string();
+        let b = write(&dir, "b.conf", &format!("include {a}\n"));
+        write(&dir, "a.conf", &format!("port 1\ninclude {b}\n"));
+        let err = load(&args(&[&a])).err().unwrap();
+        assert!(err.contains("include cycle"), "{err}");
+        assert!(err.contains(&format!("Reading the configuration file {b}, at line 1")));
+        for i in 0..20 {
+            write(
+                &dir,
+                &format!("d{i}.conf"),
+                &format!("include d{}.conf\n", i + 1),
+            );
+        }
+        let main = format!("dir {}\ninclude d0.conf\n", dir.display());
+        let err = load_file(&main, &[]).err().unwrap();
+        assert!(err.contains("includes nested more than 16 deep"), "{err}");
+    }
+
+    #[test]
+    fn include_globs() {
+        // Wildcards in the last component include every match in sorted order; none is fine.
+        let dir = scratch();
+        write(&dir, "10-a.conf", "hz 11\nport 1\n");
+        write(&dir, "20-b.conf", "hz 22\n");
+        write(&dir, "other.txt", "port x\n");
+        let main = format!("include {}/*.conf\n", dir.display());
+        let cfg = load_file(&main, &[]).unwrap().config;
+        assert_eq!((cfg.hz, cfg.port), (22, 1));
+        assert!(load_file(&format!("include {}/none*.conf\n", dir.display()), &[]).is_ok());
+        let err = load_file("include /tmp/*/x.conf\n", &[]).err().unwrap();
+        assert!(err.ends_with("include wildcards are supported in the file name only"));
+    }
+
+    #[test]
+    fn unimplemented_directives_warn_once_and_are_stored() {
+        // Known Redis directives load, show in CONFIG GET and warn exactly once each.
+        let text = "maxmemory 1gb\nmaxmemory 2gb\nslaveof 10.0.0.1 6379\nreplicaof h 1\n\
+                    rename-command DEBUG \"\"\nlist-max-ziplist-entries 5\n\
+                    maxmemory-policy ALLKEYS-LRU\nactiverehashing no\n";
+        let loaded = load_file(text, &[]).unwrap();
+        let w = &loaded.warnings;
+        assert_eq!(w.len(), 6, "{w:?}");
+        assert_eq!(
+            w[0],
+            "directive 'maxmemory' is not implemented by slotd and is ignored"
+        );
+        assert_eq!(
+            w[1],
+            "directive 'replicaof' is not implemented by slotd and is ignored"
+        );
+        let cfg = &loaded.config;
+        assert_eq!(get(cfg, "maxmemory"), (2u64 << 30).to_string());
+        assert_eq!(get(cfg, "slaveof"), "h 1");
+        assert_eq!(get(cfg, "replicaof"), "h 1");
+        assert_eq!(get(cfg, "maxmemory-policy"), "allkeys-lru");
+        assert_eq!(get(cfg, "activerehashing"), "no");
+        assert!(get_params(cfg, &[b"list-max-ziplist-entries"]).is_empty());
+        assert!(get_params(cfg, &[b"rename-command"]).is_empty());
+    }
+
+    #[test]
+    fn save_lines_add_up_and_empty_clears() {
+        // The first save line replaces the default schedule, later ones append, "" clears.
+        let get_save = |text: &str| get(&load_file(text, &[]).unwrap().config, "save");
+        assert_eq!(get_save(""), "3600 1 300 100 60 10000");
+        assert_eq!(
+            get_save("save 100 1\nsave 200 2 300 3\n"),
+            "100 1 200 2 300 3"
+        );
+        assert_eq!(get_save("save \"\"\nsave 5 5\n"), "5 5");
+        assert_eq!(get_save("save 1 1\nsave \"\"\n"), "");
+        let cfg = load_file("", &["--save"]).unwrap().config;
+        assert_eq!(get(&cfg, "save"), "");
+        let cfg = load_file("save 1 1\n", &["--save", "9 9"]).unwrap().config;
+        assert_eq!(get(&cfg, "save"), "1 1 9 9");
+        let cfg = load_file("bind \"127.0.0.1 ::1\"\n", &[]).unwrap().config;
+        assert_eq!(cfg.bind, ["127.0.0.1", "::1"]);
+    }
+
+    #[test]
+    fn threads_and_cpus() {
+        // slotd's own directives: auto/N threads and a CPU list kept in order.
+        let cfg = load_file("server-threads auto\nserver-cpus 0-3,6\n", &[])
+            .unwrap()
+            .config;
+        assert_eq!(cfg.server_threads, 0);
+        assert_eq!(cfg.server_cpus.as_deref(), Some(&[0, 1, 2, 3, 6][..]));
+        assert_eq!(get(&cfg, "server-cpus"), "0-3,6");
+        assert_eq!(get(&cfg, "server-threads"), "auto");
+        let cfg = load_file("server-threads 8\nserver-cpus \"\"\n", &[])
+            .unwrap()
+            .config;
+        assert_eq!((cfg.server_threads, cfg.server_cpus), (8, None));
+    }
+
+    #[test]
+    fn pidfile_requirepass_and_strings() {
+        // Empty strings mean "none" for pidfile and requirepass; CONFIG GET shows "".
+        let cfg = load_file("pidfile /tmp/x.pid\nrequirepass \"s e\"\n", &[])
+            .unwrap()
+            .config;
+        assert_eq!(cfg.pidfile.as_deref(), Some(Path::new("/tmp/x.pid")));
+        assert_eq!(cfg.requirepass.as_deref(), Some(&b"s e"[..]));
+        let cfg = load_file("pidfile \"\"\nrequirepass ''\n", &[])
+            .unwrap()
+            .config;
+        assert_eq!((cfg.pidfile, cfg.requirepass), (None, None));
+        assert_eq!(get(&Config::default(), "pidfile"), "");
+    }
+
+    #[test]
+    fn config_get_formats_match_redis() {
+        // Default values as redis-server 7.0 prints them (checked against a live instance).
+        let cfg = Config::default();
+        let cases = [
+            ("bind", "* -::*"),
+            ("save", "3600 1 300 100 60 10000"),
+            ("appendonly", "no"),
+            ("appendfsync", "everysec"),
+            ("proto-max-bulk-len", "536870912"),
+            ("client-query-buffer-limit", "1073741824"),
+            ("cluster-require-full-coverage", "yes"),
+            ("loglevel", "notice"),
+            ("maxmemory", "0"),
+            (
+                "client-output-buffer-limit",
+                "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+            ),
+            ("latency-tracking-info-percentiles", "50 99 99.9"),
+            ("proc-title-template", "{title} {listen-addr} {server-mode}"),
+            ("list-max-listpack-size", "-2"),
+            ("requirepass", ""),
+        ];
+        for (name, want) in cases {
+            assert_eq!(get(&cfg, name), want, "{name}");
+        }
+        assert!(Path::new(&get(&cfg, "dir")).is_absolute());
+    }
+
+    #[test]
+    fn config_get_patterns() {
+        // Globs are case-insensitive, several patterns give each name once, hidden names need
+        // an exact lookup, and an exact lookup echoes the client's spelling.
+        let cfg = Config::default();
+        let all = get_params(&cfg, &[b"*"]);
+        assert_eq!(all.len(), 194);
+        assert!(!all.iter().any(|(n, _)| n == "key-load-delay"));
+        assert_eq!(
+            get_params(&cfg, &[b"KEY-LOAD-DELAY"]),
+            [("KEY-LOAD-DELAY".into(), "0".into())]
+        );
+        assert_eq!(
+            get_params(&cfg, &[b"PORT"]),
+            [("PORT".into(), "6379".into())]
+        );
+        let both = get_params(&cfg, &[b"port", b"PORT", b"p*"]);
+        assert_eq!(
+            both.iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("port"))
+                .count(),
+            1
+        );
+        assert_eq!(both.len(), 6);
+        let names: Vec<String> = get_params(&cfg, &[b"Cluster-*-port", b"tcp-*"])
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "cluster-announce-bus-port",
+                "cluster-announce-port",
+                "cluster-announce-tls-port",
+                "tcp-backlog",
+                "tcp-keepalive"
+            ]
+        );
+        assert!(get_params(&cfg, &[b"nosuch", b"zz*"]).is_empty());
+        assert!(get_params(&cfg, &[]).is_empty());
+    }
+
+    #[test]
+    fn config_set_applies_and_formats() {
+        // Runtime-settable parameters change the typed fields; units and case are accepted.
+        let mut cfg = Config::default();
+        set(
+            &mut cfg,
+            &[
+                ("maxclients", "5"),
+                ("PROTO-MAX-BULK-LEN", "2MB"),
+                ("appendfsync", "ALWAYS"),
+                ("appendonly", "Yes"),
+                ("requirepass", "pw"),
+                ("cluster-node-timeout", "5000"),
+                ("maxmemory", "1kb"),
+                ("save", "10 1 20 2"),
+                ("client-output-buffer-limit", "replica 1mb 2 3"),
+                ("slave-priority", "5"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(cfg.maxclients, 5);
+        assert_eq!(cfg.proto_max_bulk_len, 2 << 20);
+        assert_eq!(
+            (cfg.appendfsync, cfg.appendonly),
+            (AppendFsync::Always, true)
+        );
+        assert_eq!(cfg.requirepass.as_deref(), Some(&b"pw"[..]));
+        assert_eq!(cfg.cluster_node_timeout_ms, 5000);
+        assert_eq!(get(&cfg, "maxmemory"), "1024");
+        assert_eq!(get(&cfg, "save"), "10 1 20 2");
+        assert_eq!(
+            get(&cfg, "client-output-buffer-limit"),
+            "normal 0 0 0 slave 1048576 2 3 pubsub 33554432 8388608 60"
+        );
+        assert_eq!(get(&cfg, "replica-priority"), "5");
+        set(&mut cfg, &[("save", ""), ("requirepass", "")]).unwrap();
+        assert_eq!(
+            (get(&cfg, "save"), cfg.requirepass.clone()),
+            (String::new(), None)
+        );
+    }
+
+    #[test]
+    fn config_set_error_texts() {
+        // Redis' exact CONFIG SET errors, including which problem is reported first.
+        let fail = |arg: &str, why: &str| {
+            format!("ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}")
+        };
+        let cases: &[(&[(&str, &str)], String)] = &[
+            (&[("maxclients", "abc")], fail("maxclients", ERR_INT)),
+            (
+                &[("foo", "1")],
+                "ERR Unknown option or number of arguments for CONFIG SET - 'foo'".into(),
+            ),
+            (
+                &[("daemonize", "yes")],
+                fail("daemonize", "can't set immutable config"),
+            ),
+            (
+                &[("maxclients", "abc"), ("port", "1")],
+                fail("port", "can't set immutable config"),
+            ),
+            (
+                &[("foo", "1"), ("daemonize", "yes")],
+                "ERR Unknown option or number of arguments for CONFIG SET - 'foo'".into(),
+            ),
+            (
+                &[("dbfilename", "x")],
+                fail("dbfilename", "can't set protected config"),
+            ),
+            (
+                &[("timeout", "1"), ("TIMEOUT", "2")],
+                fail("TIMEOUT", "duplicate parameter"),
+            ),
+            (
+                &[("maxclients", "0")],
+                fail("maxclients", &range_error(1, u32::MAX)),
+            ),
+            (&[("timeout", " 5")], fail("timeout", ERR_INT)),
+            (&[("appendonly", "1")], fail("appendonly", ERR_BOOL)),
+            (&[("maxmemory", "5.")], fail("maxmemory", ERR_MEM)),
+            (&[("save", "  ")], fail("save", ERR_SAVE)),
+            (&[("save", "1 2 3")], fail("save", ERR_SAVE)),
+            (
+                &[("loglevel", "notice x")],
+                fail("loglevel", &enum_error(LOGLEVELS)),
+            ),
+            (
+                &[("proto-max-bulk-len", "1kb")],
+                fail("proto-max-bulk-len", &range_error(1 << 20, i64::MAX)),
+            ),
+            (
+                &[("shutdown-on-sigint", "save nosave")],
+                fail(
+                    "shutdown-on-sigint",
+                    "shutdown options SAVE and NOSAVE can't be used simultaneously",
+                ),
+            ),
+            (
+                &[("maxmemory-clients", "500%")],
+                fail(
+                    "maxmemory-clients",
+                    "percentage argument must be less or equal to 100",
+                ),
+            ),
+            (
+                &[("slaveof", "a 1")],
+                fail("slaveof", "can't set immutable config"),
+            ),
+            (
+                &[("server-threads", "2")],
+                fail("server-threads", "can't set immutable config"),
+            ),
+            (
+                &[("list-max-ziplist-entries", "1")],
+                "ERR Unknown option or number of arguments for CONFIG SET - \
+                 'list-max-ziplist-entries'"
+                    .into(),
+            ),
+            (
+                &[("rename-command", "a b")],
+                "ERR Unknown option or number of arguments for CONFIG SET - 'rename-command'"
+                    .into(),
+            ),
+        ];
+        for (pairs, want) in cases {
+            let mut cfg = Config::default();
+            assert_eq!(set(&mut cfg, pairs).err().as_ref(), Some(want), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn config_set_is_all_or_nothing() {
+        // A bad value late in the list leaves every earlier parameter untouched.
+        let mut cfg = Config::default();
+        let err = set(
+            &mut cfg,
+            &[("maxclients", "7"), ("hz", "50"), ("timeout", "x")],
+        );
+        assert!(err.is_err());
+        assert_eq!((cfg.maxclients, cfg.hz, cfg.timeout_s), (10000, 10, 0));
+        set(
+            &mut cfg,
+            &[("maxclients", "7"), ("hz", "50"), ("timeout", "9")],
+        )
+        .unwrap();
+        assert_eq!((cfg.maxclients, cfg.hz, cfg.timeout_s), (7, 50, 9));
+    }
+
+    #[test]
+    fn shipped_examples_load() {
+        // Every file in conf/ must load without errors or warnings.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path().display().to_string();
+            let loaded = load(&args(&[&path])).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(loaded.warnings.is_empty(), "{path}: {:?}", loaded.warnings);
+        }
+    }
+
+    #[test]
+    fn stdin_flag_position() {
+        // `-` means stdin only first or last, anywhere else it is a plain value.
+        let inv = parse_invocation(&args(&["--port", "-", "--hz", "1"])).unwrap();
+        assert!(!inv.stdin);
+        assert_eq!(inv.lines[0], "port \"-\" ");
+    }
 }
