@@ -18,18 +18,16 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Runs slotd with command-line arguments (without the program name); returns the exit code.
 pub fn main_with_args(args: &[String]) -> i32 {
-    if let Some(first) = args.first() {
-        if first == "-v" || first == "--version" {
+    let loaded = match config::load(args) {
+        Ok(l) => l,
+        Err(e) if e == config::VERSION_REQUESTED => {
             println!("slotd v={VERSION} (Redis 7.0.15 compatible) bits=64");
             return 0;
         }
-        if first == "-h" || first == "--help" {
+        Err(e) if e == config::HELP_REQUESTED => {
             println!("{}", config::help_text());
             return 0;
         }
-    }
-    let loaded = match config::load(args) {
-        Ok(l) => l,
         Err(e) => {
             eprintln!("{e}");
             return 1;

@@ -259,7 +259,7 @@ impl Raw {
             String::from_utf8_lossy(send)
         );
     }
-    /// True when the server closed the connection (EOF within 5 s).
+    /// True when the server closed the connection (EOF or reset within 5 s).
     pub fn closed(&mut self) -> bool {
         self.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
         let mut buf = [0u8; 1024];
@@ -267,7 +267,7 @@ impl Raw {
             match self.s.read(&mut buf) {
                 Ok(0) => return true,
                 Ok(_) => continue,
-                Err(_) => return false,
+                Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
             }
         }
     }
