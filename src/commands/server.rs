@@ -464,7 +464,7 @@ fn hello(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if needs_pass && !ctx.client().authenticated {
         return Err(ReplyError::other(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
-             HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and \
+             HELLO AUTH <user> <pass> option can be used to authenticate the client and \
              select the RESP protocol version at the same time",
         ));
     }
@@ -812,7 +812,10 @@ mod tests {
         // HELLO AUTH authenticates, SETNAME names; without AUTH a locked client is refused.
         let mut h = with_pass();
         let r = h.run(&["HELLO", "3"]);
-        assert!(matches!(r, Reply::Error(ref e) if e.starts_with("NOAUTH HELLO must be")));
+        let na = "NOAUTH HELLO must be called with the client already authenticated, otherwise \
+                  the HELLO AUTH <user> <pass> option can be used to authenticate the client \
+                  and select the RESP protocol version at the same time";
+        assert_eq!(r, Reply::err(na));
         let wp = "WRONGPASS invalid username-password pair or user is disabled.";
         assert_eq!(
             h.run(&["HELLO", "3", "AUTH", "default", "x"]),
