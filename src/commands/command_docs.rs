@@ -61,6 +61,17 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        args: &[arg("command", "string"), opt(multi(arg("arg", "string")))],
+        complexity: "O(N) where N is the number of arguments to the command",
+        ..sub(
+            "getkeysandflags",
+            -4,
+            getkeysandflags,
+            "7.0.0",
+            "The keys of a command line and how it uses each",
+        )
+    },
+    CommandSpec {
         args: NAMES,
         complexity: "O(N) where N is the number of commands to look up",
         ..sub(
@@ -222,7 +233,7 @@ fn extra_categories(full: &str) -> &'static [&'static str] {
         "lastsave" => &["admin", "dangerous"],
         "info" | "keys" | "flushall" | "flushdb" | "swapdb" | "sort" | "migrate" | "restore"
         | "role" | "monitor" | "sync" | "psync" => &["dangerous"],
-        "command" => &["connection"],
+        f if f == "command" || f.starts_with("command|") => &["connection"],
         _ => &[],
     }
 }
@@ -332,12 +343,17 @@ pub fn write_info(out: &mut Out<'_>, spec: &CommandSpec, parent: Option<&Command
     }
 }
 
-fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
-    let access: &[&str] = if spec.flags & flags::WRITE != 0 {
+/// Key-spec flags derived from the command's flags (the table has no per-key access data).
+fn key_access(spec: &CommandSpec) -> &'static [&'static str] {
+    if spec.flags & flags::WRITE != 0 {
         &["RW", "update"]
     } else {
         &["RO", "access"]
-    };
+    }
+}
+
+fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
+    let access = key_access(spec);
     match spec.keys {
         KeySpec::None => out.set(0),
         KeySpec::Range { first, last, step } => {
@@ -385,7 +401,7 @@ fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
 }
 
 /// One COMMAND DOCS value (the map of fields; the caller writes the name).
-pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec, parent: Option<&CommandSpec>) {
+pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     let has_args = !spec.args.is_empty();
     let has_subs = !spec.subcommands.is_empty();
     let n = 2
@@ -416,10 +432,9 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec, parent: Option<&Command
         out.map(spec.subcommands.len());
         for s in spec.subcommands {
             out.bulk(full_name(s, Some(spec)).as_bytes());
-            write_docs(out, s, Some(spec));
+            write_docs(out, s);
         }
     }
-    let _ = parent;
 }
 
 fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
@@ -492,7 +507,7 @@ fn docs(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.out.map(found.len());
     for (spec, parent) in found {
         ctx.out.bulk(full_name(spec, parent).as_bytes());
-        write_docs(&mut ctx.out, spec, parent);
+        write_docs(&mut ctx.out, spec);
     }
     Ok(())
 }
@@ -506,7 +521,8 @@ fn spec_of_line(line: Args<'_>) -> Option<&'static CommandSpec> {
     Some(spec)
 }
 
-fn getkeys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+/// The keys of the command line after `COMMAND GETKEYS[ANDFLAGS]`, with its spec.
+fn keys_of_line(args: Args<'_>) -> Result<(&'static CommandSpec, Vec<Vec<u8>>), ReplyError> {
     let mut owned = crate::resp::OwnedArgs::default();
     for a in args.iter().skip(2) {
         owned.push(a);
@@ -523,15 +539,34 @@ fn getkeys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = spec.key_positions(line)?;
+    let invalid = || ReplyError::other("ERR Invalid arguments specified for command");
+    let keys = spec.key_positions(line).map_err(|_| invalid())?;
     if keys.is_empty() {
-        return Err(ReplyError::other(
-            "ERR Invalid arguments specified for command",
-        ));
+        return Err(invalid());
     }
+    Ok((
+        spec,
+        keys.into_iter().map(|i| line.get(i).to_vec()).collect(),
+    ))
+}
+
+fn getkeys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (_, keys) = keys_of_line(args)?;
     ctx.out.array(keys.len());
-    for i in keys {
-        ctx.out.bulk(line.get(i));
+    for k in keys {
+        ctx.out.bulk(&k);
+    }
+    Ok(())
+}
+
+fn getkeysandflags(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (spec, keys) = keys_of_line(args)?;
+    let access = key_access(spec);
+    ctx.out.array(keys.len());
+    for k in keys {
+        ctx.out.array(2);
+        ctx.out.bulk(&k);
+        status_set(&mut ctx.out, access);
     }
     Ok(())
 }
@@ -602,6 +637,10 @@ fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
             (
                 "GETKEYS <full-command>",
                 "The keys a full command line would touch.",
+            ),
+            (
+                "GETKEYSANDFLAGS <full-command>",
+                "Those keys with their access flags.",
             ),
         ],
     );
@@ -716,7 +755,7 @@ mod tests {
         let Reply::Array(help) = h.run(&["COMMAND", "HELP"]) else {
             panic!()
         };
-        assert_eq!(help.len(), 15);
+        assert_eq!(help.len(), 17);
     }
 
     #[test]
@@ -784,6 +823,23 @@ mod tests {
         assert_eq!(h.run(&["COMMAND", "GETKEYS", "echo", "x"]), Reply::err(e));
         let e = "ERR wrong number of arguments for 'command|getkeys' command";
         assert_eq!(h.run(&["COMMAND", "GETKEYS", "get"]), Reply::err(e));
+    }
+
+    #[test]
+    fn getkeysandflags() {
+        // Each key comes with its access flags; errors are GETKEYS' errors.
+        let mut h = Harness::new();
+        let r = h.run(&["COMMAND", "GETKEYSANDFLAGS", "get", "a"]);
+        let want = Reply::Array(vec![bulk("a"), Reply::Array(vec![st("RO"), st("access")])]);
+        assert_eq!(r, Reply::Array(vec![want]));
+        let e = "ERR The command has no key arguments";
+        assert_eq!(
+            h.run(&["COMMAND", "GETKEYSANDFLAGS", "echo", "a"]),
+            Reply::err(e)
+        );
+        h.shard.clients.get_mut(h.client).proto = Proto::Resp3;
+        let raw = h.raw(&["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"]);
+        assert_eq!(raw, b"*1\r\n*2\r\n$1\r\nk\r\n~2\r\n+RW\r\n+update\r\n");
     }
 
     #[test]
