@@ -2,7 +2,10 @@
 //! convention, flags, key positions, docs, handler). Routing reads key positions from here only.
 //! Family files (`string`, `keys`, `server`, `cluster`, ...) each export `COMMANDS`.
 
+pub mod client;
 pub mod cluster;
+pub mod command_docs;
+pub mod info;
 pub mod keys;
 pub mod longdouble;
 pub mod server;

@@ -1,24 +1,348 @@
-//! Server and connection commands: PING, ECHO, QUIT, HELLO, INFO, CONFIG, CLIENT, ...
+//! Server and connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, TIME, LASTSAVE,
+//! DEBUG, SHUTDOWN and CONFIG, plus the one table (`COMMANDS`) that also lists INFO, CLIENT and
+//! COMMAND, whose handlers live in `info`, `client` and `command_docs`.
 
-use super::{flags::*, AfterReply, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
-use crate::resp::{Args, ReplyError};
+use super::{
+    client, command_docs, flags::*, info, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx,
+    Handler, KeySpec,
+};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, Proto, ReplyError};
+use std::sync::atomic::Ordering;
+
+/// The version slotd reports as `redis_version` and in HELLO: the Redis release it mirrors.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// An argument description with no token and no flags; see `opt`, `multi`, `tok`.
+pub const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
+    ArgDoc {
+        name,
+        kind,
+        token: "",
+        optional: false,
+        multiple: false,
+        args: &[],
+    }
+}
+pub const fn opt(a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        optional: true,
+        ..a
+    }
+}
+pub const fn multi(a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        multiple: true,
+        ..a
+    }
+}
+pub const fn tok(token: &'static str, a: ArgDoc) -> ArgDoc {
+    ArgDoc { token, ..a }
+}
+/// A pure-token argument named after its lowercase token.
+pub const fn pure(name: &'static str, token: &'static str) -> ArgDoc {
+    tok(token, arg(name, "pure-token"))
+}
+/// A oneof/block argument with children.
+pub const fn group(name: &'static str, kind: &'static str, args: &'static [ArgDoc]) -> ArgDoc {
+    ArgDoc {
+        args,
+        ..arg(name, kind)
+    }
+}
+
+/// A connection-level command with docs.
+const fn conn(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    f: super::ConnFn,
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        group,
+        since,
+        summary,
+        complexity: "O(1)",
+        ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+    }
+}
+
+const LS: u32 = LOADING | STALE;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
-        group: "connection",
-        ..CommandSpec::new("ping", -1, FAST | STALE, KeySpec::None, Handler::Conn(ping))
+        args: &[opt(arg("message", "string"))],
+        ..conn(
+            "ping",
+            -1,
+            FAST,
+            ping,
+            "connection",
+            "1.0.0",
+            "Check that the server answers",
+        )
     },
     CommandSpec {
-        group: "connection",
-        ..CommandSpec::new(
-            "quit",
+        args: &[arg("message", "string")],
+        ..conn(
+            "echo",
+            2,
+            LS | FAST,
+            echo,
+            "connection",
+            "1.0.0",
+            "Reply with the given string",
+        )
+    },
+    conn(
+        "quit",
+        -1,
+        NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
+        quit,
+        "connection",
+        "1.0.0",
+        "Close this connection after the reply",
+    ),
+    CommandSpec {
+        args: AUTH_ARGS,
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        ..conn(
+            "auth",
+            -2,
+            NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
+            auth,
+            "connection",
+            "1.0.0",
+            "Authenticate this connection",
+        )
+    },
+    CommandSpec {
+        args: HELLO_ARGS,
+        ..conn(
+            "hello",
             -1,
-            FAST | NO_AUTH | STALE,
-            KeySpec::None,
-            Handler::Conn(quit),
+            NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
+            hello,
+            "connection",
+            "6.0.0",
+            "Negotiate the protocol version and describe the server",
+        )
+    },
+    CommandSpec {
+        args: &[arg("index", "integer")],
+        ..conn(
+            "select",
+            2,
+            LS | FAST,
+            select,
+            "connection",
+            "1.0.0",
+            "Choose the database",
+        )
+    },
+    conn(
+        "time",
+        1,
+        LS | FAST,
+        time,
+        "server",
+        "2.6.0",
+        "The server's clock",
+    ),
+    conn(
+        "lastsave",
+        1,
+        LS | FAST,
+        lastsave,
+        "server",
+        "1.0.0",
+        "Unix time of the last successful save to disk",
+    ),
+    CommandSpec {
+        complexity: "Depends on subcommand.",
+        ..conn(
+            "debug",
+            -2,
+            ADMIN | NOSCRIPT | LS,
+            debug,
+            "server",
+            "1.0.0",
+            "Helpers for testing the server",
+        )
+    },
+    CommandSpec {
+        args: SHUTDOWN_ARGS,
+        complexity: "O(N) when saving, where N is the total number of keys in all databases \
+                     when saving data, otherwise O(1)",
+        ..conn(
+            "shutdown",
+            -1,
+            ADMIN | NOSCRIPT | LS | NO_MULTI | ALLOW_BUSY,
+            shutdown,
+            "server",
+            "1.0.0",
+            "Stop the server",
+        )
+    },
+    CommandSpec {
+        args: &[opt(multi(arg("section", "string")))],
+        ..conn(
+            "info",
+            -1,
+            LS,
+            info::info,
+            "server",
+            "1.0.0",
+            "Report server state and counters",
+        )
+    },
+    CommandSpec {
+        complexity: "Depends on subcommand.",
+        subcommands: CONFIG_SUBCOMMANDS,
+        ..container(
+            "config",
+            "server",
+            "2.0.0",
+            "Read and change the configuration",
+        )
+    },
+    CommandSpec {
+        complexity: "Depends on subcommand.",
+        subcommands: client::SUBCOMMANDS,
+        ..container(
+            "client",
+            "connection",
+            "2.4.0",
+            "Inspect and manage connections",
+        )
+    },
+    CommandSpec {
+        complexity: "O(N) where N is the total number of Redis commands",
+        subcommands: command_docs::SUBCOMMANDS,
+        args: &[],
+        ..conn(
+            "command",
+            -1,
+            LS,
+            command_docs::command,
+            "server",
+            "2.8.13",
+            "Describe the commands this server knows",
         )
     },
 ];
+
+/// A command whose handler is chosen by its subcommand.
+const fn container(
+    name: &'static str,
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        group,
+        since,
+        summary,
+        ..CommandSpec::new(name, -2, 0, KeySpec::None, Handler::Container)
+    }
+}
+
+const AUTH_ARGS: &[ArgDoc] = &[opt(arg("username", "string")), arg("password", "string")];
+
+const HELLO_ARGS: &[ArgDoc] = &[opt(group(
+    "arguments",
+    "block",
+    &[
+        arg("protover", "integer"),
+        opt(tok(
+            "AUTH",
+            group(
+                "username-password",
+                "block",
+                &[arg("username", "string"), arg("password", "string")],
+            ),
+        )),
+        opt(tok("SETNAME", arg("clientname", "string"))),
+    ],
+))];
+
+const SHUTDOWN_ARGS: &[ArgDoc] = &[
+    opt(group(
+        "nosave-save",
+        "oneof",
+        &[pure("nosave", "NOSAVE"), pure("save", "SAVE")],
+    )),
+    opt(pure("now", "NOW")),
+    opt(pure("force", "FORCE")),
+    opt(pure("abort", "ABORT")),
+];
+
+const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        args: &[multi(arg("parameter", "string"))],
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        ..conn(
+            "get",
+            -3,
+            ADMIN | NOSCRIPT | LS,
+            config_get,
+            "server",
+            "2.0.0",
+            "Read configuration parameters matching glob patterns",
+        )
+    },
+    CommandSpec {
+        args: &[multi(group(
+            "data",
+            "block",
+            &[arg("parameter", "string"), arg("value", "string")],
+        ))],
+        complexity: "O(N) when N is the number of configuration parameters provided",
+        ..conn(
+            "set",
+            -4,
+            ADMIN | NOSCRIPT | LS,
+            config_set,
+            "server",
+            "2.0.0",
+            "Change configuration parameters at run time, all or none",
+        )
+    },
+    conn(
+        "resetstat",
+        2,
+        ADMIN | NOSCRIPT | LS,
+        config_resetstat,
+        "server",
+        "2.0.0",
+        "Zero the counters INFO reports",
+    ),
+    conn(
+        "help",
+        2,
+        LS,
+        config_help,
+        "server",
+        "5.0.0",
+        "List the CONFIG subcommands",
+    ),
+];
+
+/// Writes a HELP reply: the usage line, then each (syntax, explanation) pair, then HELP.
+pub fn write_help(ctx: &mut ConnCtx<'_>, cmd: &str, items: &[(&str, &str)]) {
+    ctx.out.array(2 + items.len() * 2 + 1);
+    let usage = format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    ctx.out.simple(&usage);
+    for (syntax, what) in items {
+        ctx.out.simple(syntax);
+        ctx.out.simple(&format!("    {what}"));
+    }
+    ctx.out.simple("HELP");
+    ctx.out.simple("    Print this help.");
+}
 
 fn ping(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     match args.len() {
@@ -29,8 +353,594 @@ fn ping(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+fn echo(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    ctx.out.bulk(args.get(1));
+    Ok(())
+}
+
 fn quit(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.out.ok();
     ctx.after = AfterReply::Close;
     Ok(())
+}
+
+/// Checks a user/password pair against the only user slotd has: "default", whose password is
+/// `requirepass` (none means any password is accepted, as with Redis' `nopass`).
+fn check_user(ctx: &ConnCtx<'_>, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match ctx.shard.global.cfg(|c| c.requirepass.clone()) {
+        None => true,
+        Some(p) => p == pass,
+    }
+}
+
+fn auth(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let ok = match args.len() {
+        2 => {
+            let Some(p) = ctx.shard.global.cfg(|c| c.requirepass.clone()) else {
+                return Err(ReplyError::other(
+                    "ERR AUTH <password> called without any password configured for the \
+                     default user. Are you sure your configuration is correct?",
+                ));
+            };
+            p == args.get(1)
+        }
+        3 => check_user(ctx, args.get(1), args.get(2)),
+        _ => return Err(ReplyError::Syntax),
+    };
+    if !ok {
+        return Err(ReplyError::WrongPass);
+    }
+    ctx.client().authenticated = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Redis' rule for client names: printable ASCII without spaces.
+pub fn validate_client_name(name: &[u8]) -> CmdResult {
+    if name.iter().all(|&c| (b'!'..=b'~').contains(&c)) {
+        return Ok(());
+    }
+    Err(ReplyError::other(
+        "ERR Client names cannot contain spaces, newlines or special characters.",
+    ))
+}
+
+/// Parsed HELLO options.
+struct HelloOpts<'a> {
+    proto: Option<Proto>,
+    auth: Option<(&'a [u8], &'a [u8])>,
+    name: Option<&'a [u8]>,
+}
+
+fn parse_hello(args: Args<'_>) -> Result<HelloOpts<'_>, ReplyError> {
+    let mut o = HelloOpts {
+        proto: None,
+        auth: None,
+        name: None,
+    };
+    if args.len() >= 2 {
+        let v = parse_i64(args.get(1)).ok_or_else(|| {
+            ReplyError::other("ERR Protocol version is not an integer or out of range")
+        })?;
+        o.proto = match v {
+            2 => Some(Proto::Resp2),
+            3 => Some(Proto::Resp3),
+            _ => return Err(ReplyError::other("NOPROTO unsupported protocol version")),
+        };
+    }
+    let mut i = 2;
+    while i < args.len() {
+        let opt = args.get(i);
+        let more = args.len() - 1 - i;
+        if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            o.auth = Some((args.get(i + 1), args.get(i + 2)));
+            i += 3;
+        } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            validate_client_name(args.get(i + 1))?;
+            o.name = Some(args.get(i + 1));
+            i += 2;
+        } else {
+            let shown = crate::resp::error::sanitize_for_error(opt);
+            return Err(ReplyError::other(format!(
+                "ERR Syntax error in HELLO option '{shown}'"
+            )));
+        }
+    }
+    Ok(o)
+}
+
+fn hello(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let o = parse_hello(args)?;
+    if let Some((user, pass)) = o.auth {
+        if !check_user(ctx, user, pass) {
+            return Err(ReplyError::WrongPass);
+        }
+        ctx.client().authenticated = true;
+    }
+    let needs_pass = ctx.shard.global.cfg(|c| c.requirepass.is_some());
+    if needs_pass && !ctx.client().authenticated {
+        return Err(ReplyError::other(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+             HELLO AUTH <user> <pass> option can be used to authenticate the client and \
+             select the RESP protocol version at the same time",
+        ));
+    }
+    if let Some(name) = o.name {
+        ctx.client().name = (!name.is_empty()).then(|| name.to_vec());
+    }
+    if let Some(p) = o.proto {
+        ctx.client().proto = p;
+        ctx.out.proto = p;
+    }
+    write_hello_map(ctx);
+    Ok(())
+}
+
+fn write_hello_map(ctx: &mut ConnCtx<'_>) {
+    let id = ctx.client().id;
+    let proto = if ctx.out.resp3() { 3 } else { 2 };
+    let mode = if ctx.shard.slot_map.cluster_enabled {
+        "cluster"
+    } else {
+        "standalone"
+    };
+    let role = if ctx.shard.slot_map.myself_is_replica {
+        "replica"
+    } else {
+        "master"
+    };
+    let o = &mut ctx.out;
+    o.map(7);
+    o.bulk(b"server");
+    o.bulk(b"redis");
+    o.bulk(b"version");
+    o.bulk(REDIS_VERSION.as_bytes());
+    o.bulk(b"proto");
+    o.int(proto);
+    o.bulk(b"id");
+    o.int(id as i64);
+    o.bulk(b"mode");
+    o.bulk(mode.as_bytes());
+    o.bulk(b"role");
+    o.bulk(role.as_bytes());
+    o.bulk(b"modules");
+    o.array(0);
+}
+
+fn select(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let id = parse_i64(args.get(1))
+        .filter(|v| i32::try_from(*v).is_ok())
+        .ok_or(ReplyError::NotInteger)?;
+    if ctx.shard.slot_map.cluster_enabled && id != 0 {
+        return Err(ReplyError::SelectNotAllowedInCluster);
+    }
+    if id != 0 {
+        return Err(ReplyError::DbIndexOutOfRange);
+    }
+    ctx.client().db = 0;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn time(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.out.array(2);
+    ctx.out.bulk_int(now.as_secs() as i64);
+    ctx.out.bulk_int(now.subsec_micros() as i64);
+    Ok(())
+}
+
+fn lastsave(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let t = ctx.shard.global.lastsave_unix.load(Ordering::Relaxed);
+    ctx.out.int(t as i64);
+    Ok(())
+}
+
+/// Seconds as C's `strtod` reads them for DEBUG SLEEP: garbage reads as 0.
+fn parse_seconds_lenient(s: &[u8]) -> f64 {
+    let text = String::from_utf8_lossy(s);
+    let t = text.trim_start();
+    // Longest prefix that parses as a float, like strtod.
+    let end = (0..=t.len())
+        .rev()
+        .find(|&n| t.is_char_boundary(n) && t[..n].parse::<f64>().is_ok())
+        .unwrap_or(0);
+    t[..end].parse().unwrap_or(0.0)
+}
+
+fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let sub = args.get(1);
+    if sub.eq_ignore_ascii_case(b"help") && args.len() == 2 {
+        write_help(
+            ctx,
+            "DEBUG",
+            &[(
+                "SLEEP <seconds>",
+                "Block this shard for <seconds> (fractions allowed).",
+            )],
+        );
+        return Ok(());
+    }
+    if sub.eq_ignore_ascii_case(b"sleep") && args.len() == 3 {
+        let secs = parse_seconds_lenient(args.get(2));
+        // Negative, NaN and absurd values sleep not at all rather than panic.
+        let d = std::time::Duration::try_from_secs_f64(secs).unwrap_or_default();
+        std::thread::sleep(d);
+        ctx.out.ok();
+        return Ok(());
+    }
+    let shown = crate::resp::error::sanitize_for_error(sub);
+    Err(ReplyError::other(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{shown}'. Try DEBUG HELP."
+    )))
+}
+
+fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let (mut nosave, mut save, mut abort, mut others) = (false, false, false, false);
+    for a in args.iter().skip(1) {
+        if a.eq_ignore_ascii_case(b"nosave") {
+            nosave = true;
+        } else if a.eq_ignore_ascii_case(b"save") {
+            save = true;
+        } else if a.eq_ignore_ascii_case(b"now") || a.eq_ignore_ascii_case(b"force") {
+            others = true;
+        } else if a.eq_ignore_ascii_case(b"abort") {
+            abort = true;
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+    }
+    if (nosave && save) || (abort && (nosave || save || others)) {
+        return Err(ReplyError::Syntax);
+    }
+    if abort {
+        // slotd stops at once when asked, so there is never a pending shutdown to cancel.
+        return Err(ReplyError::other("ERR No shutdown in progress."));
+    }
+    let g = &ctx.shard.global;
+    g.shutdown_nosave.store(nosave, Ordering::SeqCst);
+    g.request_shutdown();
+    ctx.after = AfterReply::Shutdown;
+    Ok(())
+}
+
+fn config_get(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let patterns: Vec<&[u8]> = args.iter().skip(2).collect();
+    let pairs = ctx
+        .shard
+        .global
+        .cfg(|c| crate::config::get_params(c, &patterns));
+    ctx.out.map(pairs.len());
+    for (name, value) in &pairs {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.bulk(value.as_bytes());
+    }
+    Ok(())
+}
+
+fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    if !args.len().is_multiple_of(2) {
+        return Err(ReplyError::Syntax);
+    }
+    let pairs: Vec<(&[u8], &[u8])> = (2..args.len())
+        .step_by(2)
+        .map(|i| (args.get(i), args.get(i + 1)))
+        .collect();
+    let r = {
+        let mut cfg = ctx
+            .shard
+            .global
+            .config
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        crate::config::set_params(&mut cfg, &pairs)
+    };
+    r.map_err(ReplyError::Other)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn config_resetstat(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    ctx.shard.call_all(|sh| {
+        sh.stats = Default::default();
+        sh.db.stats = Default::default();
+    });
+    ctx.out.ok();
+    Ok(())
+}
+
+fn config_help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    write_help(
+        ctx,
+        "CONFIG",
+        &[
+            (
+                "GET <pattern>",
+                "Show the parameters whose names match <pattern>, with values.",
+            ),
+            (
+                "SET <directive> <value>",
+                "Change <directive> to <value> at run time.",
+            ),
+            ("RESETSTAT", "Zero the counters that INFO shows."),
+        ],
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::resp::Proto;
+    use crate::testkit::{Harness, Reply};
+
+    fn resp3(h: &mut Harness) {
+        h.shard.clients.get_mut(h.client).proto = Proto::Resp3;
+    }
+
+    #[test]
+    fn ping_echo_quit() {
+        // PING/ECHO replies and arity errors as Redis.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["PING"]), Reply::Simple("PONG".into()));
+        assert_eq!(h.run(&["ping", "hi"]), Reply::bulk("hi"));
+        let e = "ERR wrong number of arguments for 'ping' command";
+        assert_eq!(h.run(&["PING", "a", "b"]), Reply::err(e));
+        assert_eq!(h.run(&["ECHO", "x y"]), Reply::bulk("x y"));
+        let e = "ERR wrong number of arguments for 'echo' command";
+        assert_eq!(h.run(&["ECHO"]), Reply::err(e));
+        assert_eq!(h.run(&["ECHO", "a", "b"]), Reply::err(e));
+        assert_eq!(h.run(&["QUIT", "extra"]), Reply::ok());
+        resp3(&mut h);
+        assert_eq!(h.raw(&["PING"]), b"+PONG\r\n");
+    }
+
+    #[test]
+    fn auth_without_requirepass() {
+        // AUTH texts when no password is configured; "default" accepts anything.
+        let mut h = Harness::new();
+        let e = "ERR AUTH <password> called without any password configured for the default \
+                 user. Are you sure your configuration is correct?";
+        assert_eq!(h.run(&["AUTH", "x"]), Reply::err(e));
+        assert_eq!(h.run(&["AUTH", "default", "x"]), Reply::ok());
+        let wp = "WRONGPASS invalid username-password pair or user is disabled.";
+        assert_eq!(h.run(&["AUTH", "bob", "x"]), Reply::err(wp));
+        assert_eq!(
+            h.run(&["AUTH", "a", "b", "c"]),
+            Reply::err("ERR syntax error")
+        );
+    }
+
+    fn with_pass() -> Harness {
+        let mut h = Harness::with_config(Config {
+            requirepass: Some(b"sekret".to_vec()),
+            ..Config::default()
+        });
+        h.shard.clients.get_mut(h.client).authenticated = false;
+        h
+    }
+
+    #[test]
+    fn auth_with_requirepass() {
+        // Wrong password is refused and keeps NOAUTH; the right one unlocks commands.
+        let mut h = with_pass();
+        assert_eq!(
+            h.run(&["ECHO", "a"]),
+            Reply::err("NOAUTH Authentication required.")
+        );
+        let wp = "WRONGPASS invalid username-password pair or user is disabled.";
+        assert_eq!(h.run(&["AUTH", "nope"]), Reply::err(wp));
+        assert_eq!(h.run(&["AUTH", "default", "nope"]), Reply::err(wp));
+        assert_eq!(
+            h.run(&["ECHO", "a"]),
+            Reply::err("NOAUTH Authentication required.")
+        );
+        assert_eq!(h.run(&["AUTH", "sekret"]), Reply::ok());
+        assert_eq!(h.run(&["ECHO", "a"]), Reply::bulk("a"));
+    }
+
+    fn hello_fields(r: Reply) -> Vec<(String, Reply)> {
+        let pairs: Vec<(Reply, Reply)> = match r {
+            Reply::Map(p) => p,
+            Reply::Array(v) => v.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect(),
+            other => panic!("{other:?}"),
+        };
+        pairs
+            .into_iter()
+            .map(|(k, v)| match k {
+                Reply::Bulk(b) => (String::from_utf8(b).unwrap(), v),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hello_reply_and_proto_switch() {
+        // HELLO's field order and values, RESP2 flat array then RESP3 map after HELLO 3.
+        let mut h = Harness::new();
+        let r = h.run(&["HELLO"]);
+        assert!(matches!(r, Reply::Array(ref v) if v.len() == 14));
+        let f = hello_fields(r);
+        let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["server", "version", "proto", "id", "mode", "role", "modules"]
+        );
+        assert_eq!(f[0].1, Reply::bulk("redis"));
+        assert_eq!(f[1].1, Reply::bulk("7.0.15"));
+        assert_eq!(f[2].1, Reply::Int(2));
+        assert_eq!(f[3].1, Reply::Int(1));
+        assert_eq!(f[4].1, Reply::bulk("standalone"));
+        assert_eq!(f[5].1, Reply::bulk("master"));
+        assert_eq!(f[6].1, Reply::Array(vec![]));
+        let r = h.run(&["HELLO", "3"]);
+        assert!(matches!(r, Reply::Map(_)));
+        assert_eq!(hello_fields(r)[2].1, Reply::Int(3));
+        assert_eq!(h.shard.clients.get_mut(h.client).proto, Proto::Resp3);
+        assert_eq!(h.raw(&["GET", "missing"]), b"_\r\n");
+        assert!(matches!(h.run(&["HELLO", "2"]), Reply::Array(_)));
+        assert_eq!(h.shard.clients.get_mut(h.client).proto, Proto::Resp2);
+    }
+
+    #[test]
+    fn hello_errors() {
+        // Bad versions and malformed options get Redis' texts and change nothing.
+        let mut h = Harness::new();
+        let np = Reply::err("NOPROTO unsupported protocol version");
+        assert_eq!(h.run(&["HELLO", "4"]), np);
+        assert_eq!(h.run(&["HELLO", "1"]), np);
+        let ni = "ERR Protocol version is not an integer or out of range";
+        assert_eq!(h.run(&["HELLO", "abc"]), Reply::err(ni));
+        assert_eq!(h.run(&["HELLO", "99999999999999999999"]), Reply::err(ni));
+        let se = |o: &str| Reply::err(&format!("ERR Syntax error in HELLO option '{o}'"));
+        assert_eq!(h.run(&["HELLO", "3", "SETNAME"]), se("SETNAME"));
+        assert_eq!(h.run(&["HELLO", "3", "AUTH", "a"]), se("AUTH"));
+        assert_eq!(h.run(&["HELLO", "3", "SETNAME", "a", "b"]), se("b"));
+        assert_eq!(h.run(&["HELLO", "3", "FOO"]), se("FOO"));
+        let bad = "ERR Client names cannot contain spaces, newlines or special characters.";
+        assert_eq!(h.run(&["HELLO", "3", "SETNAME", "a b"]), Reply::err(bad));
+        assert_eq!(h.shard.clients.get_mut(h.client).proto, Proto::Resp2);
+    }
+
+    #[test]
+    fn hello_auth_and_setname() {
+        // HELLO AUTH authenticates, SETNAME names; without AUTH a locked client is refused.
+        let mut h = with_pass();
+        let r = h.run(&["HELLO", "3"]);
+        let na = "NOAUTH HELLO must be called with the client already authenticated, otherwise \
+                  the HELLO AUTH <user> <pass> option can be used to authenticate the client \
+                  and select the RESP protocol version at the same time";
+        assert_eq!(r, Reply::err(na));
+        let wp = "WRONGPASS invalid username-password pair or user is disabled.";
+        assert_eq!(
+            h.run(&["HELLO", "3", "AUTH", "default", "x"]),
+            Reply::err(wp)
+        );
+        let r = h.run(&["HELLO", "3", "AUTH", "default", "sekret", "SETNAME", "me"]);
+        assert!(matches!(r, Reply::Map(_)));
+        assert_eq!(h.run(&["CLIENT", "GETNAME"]), Reply::bulk("me"));
+    }
+
+    #[test]
+    fn select_db_zero_only() {
+        // SELECT accepts 0 only; errors for other indexes, non-integers and cluster mode.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["SELECT", "0"]), Reply::ok());
+        let oor = Reply::err("ERR DB index is out of range");
+        assert_eq!(h.run(&["SELECT", "1"]), oor);
+        assert_eq!(h.run(&["SELECT", "-1"]), oor);
+        let ni = Reply::err("ERR value is not an integer or out of range");
+        assert_eq!(h.run(&["SELECT", "x"]), ni);
+        assert_eq!(h.run(&["SELECT", "4294967296"]), ni);
+        let mut map = (*h.shard.slot_map).clone();
+        map.cluster_enabled = true;
+        h.shard.slot_map = std::sync::Arc::new(map);
+        let e = Reply::err("ERR SELECT is not allowed in cluster mode");
+        assert_eq!(h.run(&["SELECT", "1"]), e);
+        assert_eq!(h.run(&["SELECT", "0"]), Reply::ok());
+    }
+
+    #[test]
+    fn time_and_lastsave() {
+        // TIME is two bulk integers near now; LASTSAVE is the global save time.
+        let mut h = Harness::new();
+        let Reply::Array(v) = h.run(&["TIME"]) else {
+            panic!()
+        };
+        let Reply::Bulk(s) = &v[0] else { panic!() };
+        let secs: u64 = String::from_utf8_lossy(s).parse().unwrap();
+        assert!(secs.abs_diff(crate::global::unix_ms() / 1000) < 5);
+        let Reply::Bulk(us) = &v[1] else { panic!() };
+        assert!(String::from_utf8_lossy(us).parse::<u32>().unwrap() < 1_000_000);
+        let t = h
+            .shard
+            .global
+            .lastsave_unix
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(h.run(&["LASTSAVE"]), Reply::Int(t as i64));
+        let e = "ERR wrong number of arguments for 'time' command";
+        assert_eq!(h.run(&["TIME", "x"]), Reply::err(e));
+    }
+
+    #[test]
+    fn debug_sleep_and_errors() {
+        // DEBUG SLEEP tolerates junk like strtod; unknown subcommands get Redis' text.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["DEBUG", "sleep", "0"]), Reply::ok());
+        assert_eq!(h.run(&["DEBUG", "SLEEP", "0.001"]), Reply::ok());
+        assert_eq!(h.run(&["DEBUG", "sleep", "x"]), Reply::ok());
+        assert_eq!(h.run(&["DEBUG", "sleep", "-5"]), Reply::ok());
+        assert_eq!(h.run(&["DEBUG", "sleep", "nan"]), Reply::ok());
+        assert_eq!(h.run(&["DEBUG", "sleep", "1e400"]), Reply::ok());
+        let e = |s: &str| {
+            Reply::err(&format!(
+                "ERR unknown subcommand or wrong number of arguments for '{s}'. Try DEBUG HELP."
+            ))
+        };
+        assert_eq!(h.run(&["DEBUG", "foo"]), e("foo"));
+        assert_eq!(h.run(&["DEBUG", "sleep"]), e("sleep"));
+        assert!(matches!(h.run(&["DEBUG", "help"]), Reply::Array(v) if v.len() == 5));
+        let e = "ERR wrong number of arguments for 'debug' command";
+        assert_eq!(h.run(&["DEBUG"]), Reply::err(e));
+    }
+
+    #[test]
+    fn shutdown_flags() {
+        // SHUTDOWN's syntax checks, ABORT's text, and the accepted path.
+        let mut h = Harness::new();
+        let syn = Reply::err("ERR syntax error");
+        assert_eq!(h.run(&["SHUTDOWN", "foo"]), syn);
+        assert_eq!(h.run(&["SHUTDOWN", "NOSAVE", "SAVE"]), syn);
+        assert_eq!(h.run(&["SHUTDOWN", "NOSAVE", "ABORT"]), syn);
+        let na = Reply::err("ERR No shutdown in progress.");
+        assert_eq!(h.run(&["SHUTDOWN", "ABORT"]), na);
+        let g = h.shard.global.clone();
+        assert!(!g.shutting_down.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(h.raw(&["SHUTDOWN", "nosave", "now", "force"]), b"");
+        assert!(g.shutting_down.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(g.shutdown_nosave.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[test]
+    fn config_get_set_resetstat() {
+        // CONFIG GET as flat array (RESP2) and map (RESP3); SET errors; RESETSTAT clears.
+        let mut h = Harness::new();
+        let r = h.run(&["CONFIG", "GET", "port"]);
+        assert_eq!(
+            r,
+            Reply::Array(vec![Reply::bulk("port"), Reply::bulk("6379")])
+        );
+        assert_eq!(h.run(&["CONFIG", "GET", "nosuch*"]), Reply::Array(vec![]));
+        resp3(&mut h);
+        let r = h.run(&["config", "get", "PORT"]);
+        assert_eq!(
+            r,
+            Reply::Map(vec![(Reply::bulk("port"), Reply::bulk("6379"))])
+        );
+        let e = "ERR wrong number of arguments for 'config|get' command";
+        assert_eq!(h.run(&["CONFIG", "GET"]), Reply::err(e));
+        let e = "ERR wrong number of arguments for 'config|set' command";
+        assert_eq!(h.run(&["CONFIG", "SET", "port"]), Reply::err(e));
+        assert_eq!(
+            h.run(&["CONFIG", "SET", "a", "b", "c"]),
+            Reply::err("ERR syntax error")
+        );
+        let e = "ERR Unknown option or number of arguments for CONFIG SET - 'foo'";
+        assert_eq!(h.run(&["CONFIG", "SET", "foo", "bar"]), Reply::err(e));
+        h.run(&["GET", "k"]);
+        assert!(!h.shard.stats.cmd.is_empty());
+        assert_eq!(h.run(&["CONFIG", "RESETSTAT"]), Reply::ok());
+        // Only the RESETSTAT call itself is counted afterwards, as in Redis.
+        let names: Vec<&str> = h.shard.stats.cmd.keys().copied().collect();
+        assert_eq!(names, ["config|resetstat"]);
+        assert_eq!(h.shard.db.stats.misses, 0);
+        let e = "ERR unknown subcommand 'FOO'. Try CONFIG HELP.";
+        assert_eq!(h.run(&["CONFIG", "FOO"]), Reply::err(e));
+        assert!(matches!(h.run(&["CONFIG", "HELP"]), Reply::Array(v) if v.len() == 9));
+    }
 }

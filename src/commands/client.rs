@@ -1,0 +1,602 @@
+//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT and HELP. Lists and
+//! kills reach the clients of every shard; the line format is Redis 7.0's CLIENT LIST.
+
+use super::server::{arg, group, multi, opt, pure, tok, validate_client_name, write_help};
+use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, Proto, ReplyError};
+use crate::shard::Client;
+
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    f: super::ConnFn,
+    since: &'static str,
+    summary: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        group: "connection",
+        since,
+        summary,
+        complexity: "O(1)",
+        ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+    }
+}
+
+const NLS: u32 = NOSCRIPT | LOADING | STALE;
+const ADMIN_NLS: u32 = ADMIN | NLS;
+
+pub const SUBCOMMANDS: &[CommandSpec] = &[
+    sub("id", 2, NLS, client_id, "5.0.0", "This connection's id"),
+    CommandSpec {
+        args: &[arg("connection-name", "string")],
+        ..sub("setname", 3, NLS, setname, "2.6.9", "Name this connection")
+    },
+    sub(
+        "getname",
+        2,
+        NLS,
+        getname,
+        "2.6.9",
+        "This connection's name",
+    ),
+    CommandSpec {
+        args: LIST_ARGS,
+        complexity: "O(N) where N is the number of client connections",
+        ..sub(
+            "list",
+            -2,
+            ADMIN_NLS,
+            list,
+            "2.4.0",
+            "Describe the open connections",
+        )
+    },
+    sub("info", 2, NLS, info, "6.2.0", "Describe this connection"),
+    CommandSpec {
+        args: KILL_ARGS,
+        complexity: "O(N) where N is the number of client connections",
+        ..sub(
+            "kill",
+            -3,
+            ADMIN_NLS,
+            kill,
+            "2.4.0",
+            "Close connections matching filters",
+        )
+    },
+    CommandSpec {
+        args: &[group(
+            "enabled",
+            "oneof",
+            &[pure("on", "ON"), pure("off", "OFF")],
+        )],
+        ..sub(
+            "no-evict",
+            3,
+            ADMIN_NLS,
+            no_evict,
+            "7.0.0",
+            "Exempt this connection from eviction",
+        )
+    },
+    sub(
+        "help",
+        2,
+        LOADING | STALE,
+        help,
+        "5.0.0",
+        "List the CLIENT subcommands",
+    ),
+];
+
+const CLIENT_TYPES: &[ArgDoc] = &[
+    pure("normal", "NORMAL"),
+    pure("master", "MASTER"),
+    pure("replica", "REPLICA"),
+    pure("pubsub", "PUBSUB"),
+];
+
+const LIST_ARGS: &[ArgDoc] = &[
+    opt(tok("TYPE", group("client-type", "oneof", CLIENT_TYPES))),
+    opt(tok("ID", multi(arg("client-id", "integer")))),
+];
+
+const KILL_ARGS: &[ArgDoc] = &[group(
+    "filter",
+    "oneof",
+    &[
+        arg("old-format", "string"),
+        multi(group(
+            "new-format",
+            "oneof",
+            &[
+                opt(tok("ID", arg("client-id", "integer"))),
+                opt(tok("TYPE", group("client-type", "oneof", CLIENT_TYPES))),
+                opt(tok("USER", arg("username", "string"))),
+                opt(tok("ADDR", arg("addr", "string"))),
+                opt(tok("LADDR", arg("laddr", "string"))),
+                opt(tok(
+                    "SKIPME",
+                    group("skipme", "oneof", &[pure("yes", "YES"), pure("no", "NO")]),
+                )),
+            ],
+        )),
+    ],
+)];
+
+fn client_id(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let id = ctx.client().id;
+    ctx.out.int(id as i64);
+    Ok(())
+}
+
+fn setname(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let name = args.get(2);
+    validate_client_name(name)?;
+    ctx.client().name = (!name.is_empty()).then(|| name.to_vec());
+    ctx.out.ok();
+    Ok(())
+}
+
+fn getname(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    match ctx.client().name.clone() {
+        Some(n) => ctx.out.bulk(&n),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// One CLIENT LIST line (with its trailing newline), fields in Redis 7.0's order. Fields slotd
+/// does not track (pub/sub counts, MULTI, reply buffer internals) show Redis' idle values.
+pub fn client_line(c: &Client, now_ms: u64) -> String {
+    let mut flags = String::new();
+    if c.kill {
+        flags.push('A');
+    }
+    if c.readonly {
+        flags.push('r');
+    }
+    if c.no_evict {
+        flags.push('e');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let name = c.name.as_deref().map(String::from_utf8_lossy);
+    let age_s = now_ms.saturating_sub(c.created_ms) / 1000;
+    let idle_s = now_ms.saturating_sub(c.last_interaction_ms) / 1000;
+    let resp = if c.proto == Proto::Resp3 { 3 } else { 2 };
+    let cmd = if c.last_cmd.is_empty() {
+        "NULL"
+    } else {
+        c.last_cmd
+    };
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={age_s} idle={idle_s} flags={flags} db={} \
+         sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 \
+         obl=0 oll=0 omem={} tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={resp}\n",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        name.unwrap_or_default(),
+        c.db,
+        c.qbuf_bytes,
+        c.obuf_bytes,
+        c.qbuf_bytes + c.obuf_bytes,
+    )
+}
+
+/// Which clients CLIENT LIST shows.
+enum ListFilter {
+    All,
+    None,
+    Ids(Vec<i64>),
+}
+
+/// Client types Redis knows; slotd's connections are all of type "normal".
+fn type_matches_normal(t: &[u8]) -> Result<bool, ReplyError> {
+    let known = ["normal", "master", "replica", "slave", "pubsub"];
+    match known.iter().find(|k| k.as_bytes().eq_ignore_ascii_case(t)) {
+        Some(k) => Ok(*k == "normal"),
+        None => {
+            let shown = crate::resp::error::sanitize_for_error(t);
+            Err(ReplyError::other(format!(
+                "ERR Unknown client type '{shown}'"
+            )))
+        }
+    }
+}
+
+fn parse_list_filter(args: Args<'_>) -> Result<ListFilter, ReplyError> {
+    if args.len() == 2 {
+        return Ok(ListFilter::All);
+    }
+    let opt = args.get(2);
+    if args.len() == 4 && opt.eq_ignore_ascii_case(b"type") {
+        let normal = type_matches_normal(args.get(3))?;
+        return Ok(if normal {
+            ListFilter::All
+        } else {
+            ListFilter::None
+        });
+    }
+    if args.len() > 3 && opt.eq_ignore_ascii_case(b"id") {
+        let ids = args
+            .iter()
+            .skip(3)
+            .map(|a| parse_i64(a).ok_or_else(|| ReplyError::other("ERR Invalid client ID")))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(ListFilter::Ids(ids));
+    }
+    Err(ReplyError::Syntax)
+}
+
+fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let filter = parse_list_filter(args)?;
+    ctx.client().last_cmd = "client|list";
+    let now = ctx.now_ms;
+    let wanted = |c: &Client| match &filter {
+        ListFilter::All => true,
+        ListFilter::None => false,
+        ListFilter::Ids(ids) => ids.contains(&(c.id as i64)),
+    };
+    let mut lines: Vec<(u64, String)> = ctx
+        .shard
+        .call_all(|sh| {
+            sh.clients
+                .iter()
+                .filter(|(_, c)| wanted(c))
+                .map(|(_, c)| (c.id, client_line(c, now)))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+    lines.sort_by_key(|(id, _)| *id);
+    let text: String = lines.into_iter().map(|(_, l)| l).collect();
+    ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+fn info(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    ctx.client().last_cmd = "client|info";
+    let now = ctx.now_ms;
+    let line = client_line(ctx.client(), now);
+    ctx.out.verbatim(line.as_bytes());
+    Ok(())
+}
+
+/// The filters of CLIENT KILL; every given filter must match.
+#[derive(Default)]
+struct KillFilter {
+    id: Option<u64>,
+    addr: Option<Vec<u8>>,
+    laddr: Option<Vec<u8>>,
+    /// Some(false) when TYPE names a type no slotd client has.
+    type_normal: Option<bool>,
+    skipme: bool,
+}
+
+impl KillFilter {
+    fn matches(&self, c: &Client) -> bool {
+        self.id.is_none_or(|id| c.id == id)
+            && self.addr.as_ref().is_none_or(|a| c.addr.as_bytes() == a)
+            && self.laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a)
+            && self.type_normal.unwrap_or(true)
+    }
+}
+
+fn parse_kill_filter(args: Args<'_>) -> Result<KillFilter, ReplyError> {
+    let mut f = KillFilter {
+        skipme: true,
+        ..Default::default()
+    };
+    let mut i = 2;
+    while i < args.len() {
+        // Every option takes a value; a dangling one is a syntax error.
+        if i + 1 >= args.len() {
+            return Err(ReplyError::Syntax);
+        }
+        let (opt, val) = (args.get(i), args.get(i + 1));
+        if opt.eq_ignore_ascii_case(b"id") {
+            let id = parse_i64(val)
+                .filter(|v| *v >= 1)
+                .ok_or_else(|| ReplyError::other("ERR client-id should be greater than 0"))?;
+            f.id = Some(id as u64);
+        } else if opt.eq_ignore_ascii_case(b"type") {
+            f.type_normal = Some(type_matches_normal(val)?);
+        } else if opt.eq_ignore_ascii_case(b"addr") {
+            f.addr = Some(val.to_vec());
+        } else if opt.eq_ignore_ascii_case(b"laddr") {
+            f.laddr = Some(val.to_vec());
+        } else if opt.eq_ignore_ascii_case(b"user") {
+            if val != b"default" {
+                let shown = crate::resp::error::sanitize_for_error(val);
+                return Err(ReplyError::other(format!("ERR No such user '{shown}'")));
+            }
+        } else if opt.eq_ignore_ascii_case(b"skipme") {
+            f.skipme = match val {
+                v if v.eq_ignore_ascii_case(b"yes") => true,
+                v if v.eq_ignore_ascii_case(b"no") => false,
+                _ => return Err(ReplyError::Syntax),
+            };
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        i += 2;
+    }
+    Ok(f)
+}
+
+/// Marks matching clients on every shard; returns (count, whether this client matched).
+fn kill_matching(ctx: &mut ConnCtx<'_>, f: &KillFilter) -> (usize, bool) {
+    let me = ctx.client().id;
+    let mut self_hit = false;
+    let counts = ctx.shard.call_all(|sh| {
+        let mut n = 0;
+        for (_, c) in sh.clients.iter_mut() {
+            if !f.matches(c) || (f.skipme && c.id == me) {
+                continue;
+            }
+            n += 1;
+            if c.id == me {
+                self_hit = true;
+            } else {
+                c.kill = true;
+            }
+        }
+        n
+    });
+    (counts.into_iter().sum(), self_hit)
+}
+
+fn kill(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() == 3 {
+        // The old form: one address, OK or an error; the caller itself may be the target.
+        let f = KillFilter {
+            addr: Some(args.get(2).to_vec()),
+            skipme: false,
+            ..Default::default()
+        };
+        let (n, self_hit) = kill_matching(ctx, &f);
+        if n == 0 {
+            return Err(ReplyError::other("ERR No such client"));
+        }
+        if self_hit {
+            ctx.after = AfterReply::Close;
+        }
+        ctx.out.ok();
+        return Ok(());
+    }
+    let f = parse_kill_filter(args)?;
+    let (n, self_hit) = kill_matching(ctx, &f);
+    if self_hit {
+        ctx.after = AfterReply::Close;
+    }
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+fn no_evict(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let v = args.get(2);
+    let on = if v.eq_ignore_ascii_case(b"on") {
+        true
+    } else if v.eq_ignore_ascii_case(b"off") {
+        false
+    } else {
+        return Err(ReplyError::Syntax);
+    };
+    ctx.client().no_evict = on;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    write_help(
+        ctx,
+        "CLIENT",
+        &[
+            ("ID", "Show this connection's id."),
+            ("SETNAME <name>", "Give this connection a name (no spaces)."),
+            ("GETNAME", "Show this connection's name."),
+            (
+                "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
+                "Describe the open connections, one line each.",
+            ),
+            ("INFO", "Describe this connection."),
+            (
+                "KILL <ip:port> | <option> <value> [<option> <value> ...]",
+                "Close connections. Options: ID, TYPE, USER, ADDR, LADDR, SKIPME (yes|no).",
+            ),
+            (
+                "NO-EVICT (ON|OFF)",
+                "Exempt this connection from client eviction.",
+            ),
+        ],
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::AfterReply;
+    use crate::resp::Proto;
+    use crate::shard::exec::plan;
+    use crate::shard::Client;
+    use crate::testkit::{Harness, Reply};
+
+    fn text(r: Reply) -> String {
+        match r {
+            Reply::Bulk(b) => String::from_utf8(b).unwrap(),
+            Reply::Verbatim(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn add_client(h: &mut Harness, id: u64, addr: &str) -> usize {
+        h.shard.clients.insert(Client {
+            id,
+            addr: addr.into(),
+            laddr: "127.0.0.1:6379".into(),
+            authenticated: true,
+            ..Default::default()
+        })
+    }
+
+    /// Runs a command and returns what the connection must do afterwards.
+    fn after(h: &mut Harness, argv: &[&str]) -> AfterReply {
+        let owned = crate::resp::OwnedArgs::from_slices(
+            &argv.iter().map(|s| s.as_bytes()).collect::<Vec<_>>(),
+        );
+        let mut buf = Vec::new();
+        let mut out = crate::resp::Out::new(&mut buf, Proto::Resp2);
+        match plan(&mut h.shard, h.client, owned.args(), &mut out, h.now_ms) {
+            crate::shard::exec::Plan::Done(a) => a,
+            _ => panic!("conn command"),
+        }
+    }
+
+    #[test]
+    fn id_setname_getname() {
+        // Name validation and clearing, as Redis.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["CLIENT", "ID"]), Reply::Int(1));
+        assert_eq!(h.run(&["CLIENT", "GETNAME"]), Reply::Nil);
+        assert_eq!(h.run(&["CLIENT", "SETNAME", "x"]), Reply::ok());
+        assert_eq!(h.run(&["client", "getname"]), Reply::bulk("x"));
+        let bad =
+            Reply::err("ERR Client names cannot contain spaces, newlines or special characters.");
+        assert_eq!(h.run(&["CLIENT", "SETNAME", "a b"]), bad);
+        assert_eq!(h.run(&["CLIENT", "SETNAME", "a\nb"]), bad);
+        assert_eq!(h.run(&["CLIENT", "SETNAME", "é"]), bad);
+        assert_eq!(h.run(&["CLIENT", "GETNAME"]), Reply::bulk("x"));
+        assert_eq!(h.run(&["CLIENT", "SETNAME", ""]), Reply::ok());
+        assert_eq!(h.run(&["CLIENT", "GETNAME"]), Reply::Nil);
+        let e = "ERR wrong number of arguments for 'client|id' command";
+        assert_eq!(h.run(&["CLIENT", "ID", "x"]), Reply::err(e));
+        let e = "ERR unknown subcommand 'FOO'. Try CLIENT HELP.";
+        assert_eq!(h.run(&["CLIENT", "FOO"]), Reply::err(e));
+        let e = "ERR wrong number of arguments for 'client' command";
+        assert_eq!(h.run(&["CLIENT"]), Reply::err(e));
+    }
+
+    #[test]
+    fn list_and_info_lines() {
+        // Field order of CLIENT LIST/INFO lines, verbatim in RESP3, filters by TYPE and ID.
+        let mut h = Harness::new();
+        h.run(&["CLIENT", "SETNAME", "me"]);
+        let line = text(h.run(&["CLIENT", "INFO"]));
+        let keys: Vec<&str> = line
+            .trim_end()
+            .split(' ')
+            .map(|kv| kv.split('=').next().unwrap())
+            .collect();
+        let want = "id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free \
+                    argv-mem multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp";
+        assert_eq!(keys.join(" "), want);
+        assert!(line.starts_with("id=1 addr=127.0.0.1:40000 laddr=127.0.0.1:6379 fd=0 name=me"));
+        assert!(line.contains(" flags=N db=0 ") && line.contains(" cmd=client|info "));
+        assert!(line.ends_with(" resp=2\n"));
+        add_client(&mut h, 7, "10.0.0.1:5");
+        let all = text(h.run(&["CLIENT", "LIST"]));
+        assert_eq!(all.lines().count(), 2);
+        assert!(all.starts_with("id=1 ") && all.contains("\nid=7 "));
+        let one = text(h.run(&["CLIENT", "LIST", "ID", "7", "99"]));
+        assert!(one.starts_with("id=7 ") && one.lines().count() == 1);
+        assert_eq!(text(h.run(&["CLIENT", "LIST", "ID", "-1"])), "");
+        assert_eq!(text(h.run(&["CLIENT", "LIST", "TYPE", "pubsub"])), "");
+        assert_eq!(
+            text(h.run(&["CLIENT", "LIST", "TYPE", "Normal"]))
+                .lines()
+                .count(),
+            2
+        );
+        let e = "ERR Unknown client type 'foo'";
+        assert_eq!(h.run(&["CLIENT", "LIST", "TYPE", "foo"]), Reply::err(e));
+        let e = "ERR Invalid client ID";
+        assert_eq!(h.run(&["CLIENT", "LIST", "ID", "1", "x"]), Reply::err(e));
+        let syn = Reply::err("ERR syntax error");
+        assert_eq!(h.run(&["CLIENT", "LIST", "ID"]), syn);
+        assert_eq!(h.run(&["CLIENT", "LIST", "FOO"]), syn);
+        assert_eq!(h.run(&["CLIENT", "LIST", "TYPE"]), syn);
+        h.shard.clients.get_mut(h.client).proto = Proto::Resp3;
+        assert!(
+            matches!(h.run(&["CLIENT", "INFO"]), Reply::Verbatim(s) if s.ends_with("resp=3\n"))
+        );
+        assert!(matches!(h.run(&["CLIENT", "LIST"]), Reply::Verbatim(_)));
+    }
+
+    #[test]
+    fn kill_forms() {
+        // Old and new KILL forms, their errors, and killing oneself closes after the reply.
+        let mut h = Harness::new();
+        let other = add_client(&mut h, 7, "10.0.0.1:5");
+        assert_eq!(
+            h.run(&["CLIENT", "KILL", "1.2.3.4:5"]),
+            Reply::err("ERR No such client")
+        );
+        assert_eq!(
+            h.run(&["CLIENT", "KILL", "ID"]),
+            Reply::err("ERR No such client")
+        );
+        let e = Reply::err("ERR client-id should be greater than 0");
+        assert_eq!(h.run(&["CLIENT", "KILL", "ID", "x"]), e);
+        assert_eq!(h.run(&["CLIENT", "KILL", "ID", "0"]), e);
+        let syn = Reply::err("ERR syntax error");
+        assert_eq!(h.run(&["CLIENT", "KILL", "FOO", "x"]), syn);
+        assert_eq!(h.run(&["CLIENT", "KILL", "ID", "7", "SKIPME"]), syn);
+        assert_eq!(h.run(&["CLIENT", "KILL", "SKIPME", "maybe"]), syn);
+        let e = "ERR Unknown client type 'foo'";
+        assert_eq!(h.run(&["CLIENT", "KILL", "TYPE", "foo"]), Reply::err(e));
+        let e = "ERR No such user 'nobody'";
+        assert_eq!(h.run(&["CLIENT", "KILL", "USER", "nobody"]), Reply::err(e));
+        assert_eq!(h.run(&["CLIENT", "KILL", "ID", "99"]), Reply::Int(0));
+        assert_eq!(h.run(&["CLIENT", "KILL", "TYPE", "master"]), Reply::Int(0));
+        assert!(!h.shard.clients.get_mut(other).kill);
+        assert_eq!(h.run(&["CLIENT", "KILL", "ID", "7"]), Reply::Int(1));
+        assert!(h.shard.clients.get_mut(other).kill);
+        h.shard.clients.get_mut(other).kill = false;
+        assert_eq!(h.run(&["CLIENT", "KILL", "10.0.0.1:5"]), Reply::ok());
+        assert!(h.shard.clients.get_mut(other).kill);
+        // SKIPME yes (the default) protects the caller.
+        assert_eq!(h.run(&["CLIENT", "KILL", "USER", "default"]), Reply::Int(1));
+        assert_eq!(
+            after(&mut h, &["CLIENT", "KILL", "ID", "1"]),
+            AfterReply::Nothing
+        );
+        assert_eq!(
+            after(&mut h, &["CLIENT", "KILL", "ID", "1", "SKIPME", "no"]),
+            AfterReply::Close
+        );
+        assert_eq!(
+            after(&mut h, &["CLIENT", "KILL", "127.0.0.1:40000"]),
+            AfterReply::Close
+        );
+        assert!(!h.shard.clients.get_mut(h.client).kill);
+    }
+
+    #[test]
+    fn no_evict_and_help() {
+        // NO-EVICT takes on/off only and shows as flag e; HELP is an array of lines.
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run(&["CLIENT", "NO-EVICT", "x"]),
+            Reply::err("ERR syntax error")
+        );
+        assert_eq!(h.run(&["CLIENT", "NO-EVICT", "ON"]), Reply::ok());
+        assert!(text(h.run(&["CLIENT", "INFO"])).contains(" flags=e "));
+        assert_eq!(h.run(&["CLIENT", "no-evict", "off"]), Reply::ok());
+        assert!(text(h.run(&["CLIENT", "INFO"])).contains(" flags=N "));
+        let Reply::Array(v) = h.run(&["CLIENT", "HELP"]) else {
+            panic!()
+        };
+        assert_eq!(v.len(), 2 + 7 * 2 + 1);
+        assert_eq!(
+            v[0],
+            Reply::Simple("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:".into())
+        );
+    }
+}

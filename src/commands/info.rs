@@ -1,0 +1,615 @@
+//! INFO: the server's state and counters as Redis 7.0's `field:value` text, by section. Counts
+//! are summed over every shard; process figures come from the kernel and the allocator.
+
+use super::{CmdResult, ConnCtx};
+use crate::resp::Args;
+use crate::shard::{CmdStat, Shard};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// Sections in output order; the flag says whether "default" (and a bare INFO) includes it.
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("cluster", true),
+    ("keyspace", true),
+];
+
+/// Highest `used_memory` any INFO call has seen (Redis samples it in its cron; slotd samples
+/// it when asked, so this is a lower bound of the true peak).
+static PEAK_MEMORY_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Totals over all shards.
+#[derive(Default)]
+struct Totals {
+    commands: u64,
+    connections_received: u64,
+    rejected_connections: u64,
+    net_input_bytes: u64,
+    net_output_bytes: u64,
+    error_replies: u64,
+    keys: u64,
+    expires: u64,
+    hits: u64,
+    misses: u64,
+    expired_keys: u64,
+    dirty: u64,
+    clients: u64,
+    max_qbuf_bytes: u64,
+    max_obuf_bytes: u64,
+    cmd: BTreeMap<&'static str, CmdStat>,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    fn add_shard(&mut self, sh: &Shard) {
+        let s = &sh.stats;
+        self.connections_received += s.connections_received;
+        self.rejected_connections += s.rejected_connections;
+        self.net_input_bytes += s.net_input_bytes;
+        self.net_output_bytes += s.net_output_bytes;
+        self.error_replies += s.error_replies;
+        self.keys += sh.db.len() as u64;
+        self.expires += sh.db.volatile_len() as u64;
+        self.hits += sh.db.stats.hits;
+        self.misses += sh.db.stats.misses;
+        self.expired_keys += sh.db.stats.expired_keys;
+        self.dirty += sh.dirty;
+        self.clients += sh.clients.len() as u64;
+        for (_, c) in sh.clients.iter() {
+            self.max_qbuf_bytes = self.max_qbuf_bytes.max(c.qbuf_bytes as u64);
+            self.max_obuf_bytes = self.max_obuf_bytes.max(c.obuf_bytes as u64);
+        }
+        for (name, st) in &s.cmd {
+            let t = self.cmd.entry(name).or_default();
+            t.calls += st.calls;
+            t.usec += st.usec;
+            t.rejected_calls += st.rejected_calls;
+            t.failed_calls += st.failed_calls;
+            self.commands += st.calls;
+        }
+        for (code, n) in &s.errors {
+            *self.errors.entry(code.clone()).or_default() += n;
+        }
+    }
+}
+
+/// Which sections an INFO call asked for.
+fn wanted_sections(args: Args<'_>) -> Vec<&'static str> {
+    let mut want = vec![false; SECTIONS.len()];
+    if args.len() == 1 {
+        for (w, (_, dflt)) in want.iter_mut().zip(SECTIONS) {
+            *w = *dflt;
+        }
+    }
+    for a in args.iter().skip(1) {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        for (w, (name, dflt)) in want.iter_mut().zip(SECTIONS) {
+            *w |= match a.as_str() {
+                "all" | "everything" => true,
+                "default" => *dflt,
+                other => other == *name,
+            };
+        }
+    }
+    SECTIONS
+        .iter()
+        .zip(want)
+        .filter(|(_, w)| *w)
+        .map(|((n, _), _)| *n)
+        .collect()
+}
+
+pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let sections = wanted_sections(args);
+    let mut t = Totals::default();
+    for part in ctx.shard.call_all(|sh| {
+        let mut one = Totals::default();
+        one.add_shard(sh);
+        one
+    }) {
+        merge(&mut t, part);
+    }
+    let mut text = String::new();
+    for (i, name) in sections.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\r\n");
+        }
+        write_section(&mut text, name, ctx, &t);
+    }
+    ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+fn merge(t: &mut Totals, p: Totals) {
+    t.commands += p.commands;
+    t.connections_received += p.connections_received;
+    t.rejected_connections += p.rejected_connections;
+    t.net_input_bytes += p.net_input_bytes;
+    t.net_output_bytes += p.net_output_bytes;
+    t.error_replies += p.error_replies;
+    t.keys += p.keys;
+    t.expires += p.expires;
+    t.hits += p.hits;
+    t.misses += p.misses;
+    t.expired_keys += p.expired_keys;
+    t.dirty += p.dirty;
+    t.clients += p.clients;
+    t.max_qbuf_bytes = t.max_qbuf_bytes.max(p.max_qbuf_bytes);
+    t.max_obuf_bytes = t.max_obuf_bytes.max(p.max_obuf_bytes);
+    for (name, st) in p.cmd {
+        let e = t.cmd.entry(name).or_default();
+        e.calls += st.calls;
+        e.usec += st.usec;
+        e.rejected_calls += st.rejected_calls;
+        e.failed_calls += st.failed_calls;
+    }
+    for (code, n) in p.errors {
+        *t.errors.entry(code).or_default() += n;
+    }
+}
+
+/// Appends `name:value\r\n` lines.
+struct Lines<'a>(&'a mut String);
+
+impl Lines<'_> {
+    fn kv(&mut self, k: &str, v: impl std::fmt::Display) -> &mut Self {
+        let _ = write!(self.0, "{k}:{v}\r\n");
+        self
+    }
+}
+
+fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
+    let title = match name {
+        "cpu" => "CPU".to_string(),
+        "commandstats" => "Commandstats".into(),
+        "errorstats" => "Errorstats".into(),
+        n => {
+            let mut c = n.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        }
+    };
+    let _ = write!(s, "# {title}\r\n");
+    let mut l = Lines(s);
+    match name {
+        "server" => server(&mut l, ctx),
+        "clients" => clients(&mut l, ctx, t),
+        "memory" => memory(&mut l),
+        "persistence" => persistence(&mut l, ctx, t),
+        "stats" => stats(&mut l, t),
+        "replication" => replication(&mut l),
+        "cpu" => cpu(&mut l),
+        "commandstats" => commandstats(&mut l, t),
+        "errorstats" => {
+            for (code, n) in &t.errors {
+                l.kv(&format!("errorstat_{code}"), format_args!("count={n}"));
+            }
+        }
+        "cluster" => {
+            let on = ctx.shard.slot_map.cluster_enabled as u8;
+            l.kv("cluster_enabled", on);
+        }
+        "keyspace" if t.keys > 0 => {
+            let v = format!("keys={},expires={},avg_ttl=0", t.keys, t.expires);
+            l.kv("db0", v);
+        }
+        _ => {} // modules (slotd loads none) and an empty keyspace
+    }
+}
+
+fn uname() -> String {
+    // SAFETY: utsname is plain data; uname fills it with NUL-terminated strings.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return String::new();
+    }
+    let field = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    format!(
+        "{} {} {}",
+        field(&u.sysname),
+        field(&u.release),
+        field(&u.machine)
+    )
+}
+
+fn server(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
+    let g = &ctx.shard.global;
+    let (port, hz) = g.cfg(|c| (c.port, c.hz));
+    let now_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0);
+    let mode = if ctx.shard.slot_map.cluster_enabled {
+        "cluster"
+    } else {
+        "standalone"
+    };
+    let config_file = g
+        .config_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let uptime = g.uptime_s();
+    l.kv("redis_version", super::server::REDIS_VERSION)
+        .kv("slotd_version", env!("CARGO_PKG_VERSION"))
+        .kv("redis_git_sha1", "00000000")
+        .kv("redis_git_dirty", 0)
+        .kv("redis_mode", mode)
+        .kv("os", uname())
+        .kv("arch_bits", usize::BITS)
+        .kv("multiplexing_api", "io_uring")
+        .kv("process_id", std::process::id())
+        .kv("process_supervised", "no")
+        .kv("run_id", &g.run_id)
+        .kv("tcp_port", port)
+        .kv("server_time_usec", now_us)
+        .kv("uptime_in_seconds", uptime)
+        .kv("uptime_in_days", uptime / 86400)
+        .kv("hz", hz)
+        .kv("configured_hz", hz)
+        .kv("lru_clock", (now_us / 1_000_000) & ((1 << 24) - 1))
+        .kv("executable", &g.executable)
+        .kv("config_file", config_file)
+        .kv("io_threads_active", 0)
+        .kv("server_threads", g.shards);
+}
+
+fn clients(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
+    let maxclients = ctx.shard.global.cfg(|c| c.maxclients);
+    l.kv("connected_clients", t.clients)
+        .kv("cluster_connections", 0)
+        .kv("maxclients", maxclients)
+        .kv("client_recent_max_input_buffer", t.max_qbuf_bytes)
+        .kv("client_recent_max_output_buffer", t.max_obuf_bytes)
+        .kv("blocked_clients", 0)
+        .kv("tracking_clients", 0)
+        .kv("clients_in_timeout_table", 0);
+}
+
+/// Redis' human-readable byte counts: `512B`, `1.50K`, `2.00M`, ...
+pub fn bytes_human(n: u64) -> String {
+    const UNITS: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.2}{}", UNITS[unit])
+}
+
+/// Bytes the allocator has handed out (heap in use plus mmap'ed chunks).
+fn used_memory_bytes() -> u64 {
+    // SAFETY: mallinfo2 only reads allocator statistics.
+    let m = unsafe { libc::mallinfo2() };
+    (m.uordblks + m.hblkhd) as u64
+}
+
+/// Resident set size from /proc/self/statm (second field, in pages).
+fn rss_bytes() -> u64 {
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|pages| pages * page)
+        .unwrap_or(0)
+}
+
+fn total_system_memory_bytes() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    (pages.max(0) as u64).saturating_mul(page.max(0) as u64)
+}
+
+fn memory(l: &mut Lines<'_>) {
+    let used = used_memory_bytes();
+    let peak = PEAK_MEMORY_BYTES
+        .fetch_max(used, Ordering::Relaxed)
+        .max(used);
+    let rss = rss_bytes();
+    let sys = total_system_memory_bytes();
+    let frag = if used > 0 {
+        rss as f64 / used as f64
+    } else {
+        0.0
+    };
+    l.kv("used_memory", used)
+        .kv("used_memory_human", bytes_human(used))
+        .kv("used_memory_rss", rss)
+        .kv("used_memory_rss_human", bytes_human(rss))
+        .kv("used_memory_peak", peak)
+        .kv("used_memory_peak_human", bytes_human(peak))
+        .kv(
+            "used_memory_peak_perc",
+            format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64),
+        )
+        .kv("total_system_memory", sys)
+        .kv("total_system_memory_human", bytes_human(sys))
+        .kv("maxmemory", 0)
+        .kv("maxmemory_human", "0B")
+        .kv("maxmemory_policy", "noeviction")
+        .kv("mem_fragmentation_ratio", format!("{frag:.2}"))
+        .kv("mem_fragmentation_bytes", rss as i64 - used as i64)
+        .kv("mem_allocator", "libc");
+}
+
+fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
+    let g = &ctx.shard.global;
+    let aof = g.cfg(|c| c.appendonly) as u8;
+    l.kv("loading", 0)
+        .kv("async_loading", 0)
+        .kv("current_cow_peak", 0)
+        .kv("current_cow_size", 0)
+        .kv("current_cow_size_age", 0)
+        .kv("current_fork_perc", "0.00")
+        .kv("current_save_keys_processed", 0)
+        .kv("current_save_keys_total", 0)
+        .kv("rdb_changes_since_last_save", t.dirty)
+        .kv("rdb_bgsave_in_progress", 0)
+        .kv(
+            "rdb_last_save_time",
+            g.lastsave_unix.load(Ordering::Relaxed),
+        )
+        .kv("rdb_last_bgsave_status", "ok")
+        .kv("rdb_last_bgsave_time_sec", -1)
+        .kv("rdb_current_bgsave_time_sec", -1)
+        .kv("rdb_saves", 0)
+        .kv("rdb_last_cow_size", 0)
+        .kv("rdb_last_load_keys_expired", 0)
+        .kv("rdb_last_load_keys_loaded", 0)
+        .kv("aof_enabled", aof)
+        .kv("aof_rewrite_in_progress", 0)
+        .kv("aof_rewrite_scheduled", 0)
+        .kv("aof_last_rewrite_time_sec", -1)
+        .kv("aof_current_rewrite_time_sec", -1)
+        .kv("aof_last_bgrewrite_status", "ok")
+        .kv("aof_rewrites", 0)
+        .kv("aof_rewrites_consecutive_failures", 0)
+        .kv("aof_last_write_status", "ok")
+        .kv("aof_last_cow_size", 0)
+        .kv("module_fork_in_progress", 0)
+        .kv("module_fork_last_cow_size", 0);
+}
+
+fn stats(l: &mut Lines<'_>, t: &Totals) {
+    l.kv("total_connections_received", t.connections_received)
+        .kv("total_commands_processed", t.commands)
+        .kv("total_net_input_bytes", t.net_input_bytes)
+        .kv("total_net_output_bytes", t.net_output_bytes)
+        .kv("total_net_repl_input_bytes", 0)
+        .kv("total_net_repl_output_bytes", 0)
+        .kv("rejected_connections", t.rejected_connections)
+        .kv("sync_full", 0)
+        .kv("sync_partial_ok", 0)
+        .kv("sync_partial_err", 0)
+        .kv("expired_keys", t.expired_keys)
+        .kv("evicted_keys", 0)
+        .kv("evicted_clients", 0)
+        .kv("keyspace_hits", t.hits)
+        .kv("keyspace_misses", t.misses)
+        .kv("latest_fork_usec", 0)
+        .kv("total_forks", 0)
+        .kv("unexpected_error_replies", 0)
+        .kv("total_error_replies", t.error_replies);
+}
+
+/// The replication id of this process: 40 hex characters, fixed for its life.
+fn master_replid() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(crate::global::random_hex40)
+}
+
+fn replication(l: &mut Lines<'_>) {
+    l.kv("role", "master")
+        .kv("connected_slaves", 0)
+        .kv("master_failover_state", "no-failover")
+        .kv("master_replid", master_replid())
+        .kv("master_replid2", "0".repeat(40))
+        .kv("master_repl_offset", 0)
+        .kv("second_repl_offset", -1)
+        .kv("repl_backlog_active", 0)
+        .kv("repl_backlog_size", 1048576)
+        .kv("repl_backlog_first_byte_offset", 0)
+        .kv("repl_backlog_histlen", 0);
+}
+
+/// (system, user) CPU time of `who` as Redis prints it: seconds with 6 decimals.
+fn rusage(who: libc::c_int) -> (String, String) {
+    // SAFETY: getrusage fills the zeroed struct; it has no other effect.
+    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(who, &mut r) };
+    let tv = |t: libc::timeval| format!("{}.{:06}", t.tv_sec, t.tv_usec);
+    (tv(r.ru_stime), tv(r.ru_utime))
+}
+
+fn cpu(l: &mut Lines<'_>) {
+    let (sys, user) = rusage(libc::RUSAGE_SELF);
+    let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+    l.kv("used_cpu_sys", sys)
+        .kv("used_cpu_user", user)
+        .kv("used_cpu_sys_children", csys)
+        .kv("used_cpu_user_children", cuser);
+}
+
+fn commandstats(l: &mut Lines<'_>, t: &Totals) {
+    for (name, st) in &t.cmd {
+        let per_call = if st.calls > 0 {
+            st.usec as f64 / st.calls as f64
+        } else {
+            0.0
+        };
+        let v = format!(
+            "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+            st.calls, st.usec, st.rejected_calls, st.failed_calls
+        );
+        l.kv(&format!("cmdstat_{name}"), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes_human;
+    use crate::resp::Proto;
+    use crate::testkit::{Harness, Reply};
+
+    fn text(r: Reply) -> String {
+        match r {
+            Reply::Bulk(b) => String::from_utf8(b).unwrap(),
+            Reply::Verbatim(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn headers(s: &str) -> Vec<&str> {
+        s.lines().filter(|l| l.starts_with("# ")).collect()
+    }
+
+    #[test]
+    fn default_all_and_unknown_sections() {
+        // Section sets and order for bare INFO, all/everything, named and unknown sections.
+        let mut h = Harness::new();
+        let d = text(h.run(&["INFO"]));
+        let want = [
+            "# Server",
+            "# Clients",
+            "# Memory",
+            "# Persistence",
+            "# Stats",
+            "# Replication",
+            "# CPU",
+            "# Modules",
+            "# Errorstats",
+            "# Cluster",
+            "# Keyspace",
+        ];
+        assert_eq!(headers(&d), want);
+        assert_eq!(headers(&text(h.run(&["INFO", "default"]))), want);
+        let all = text(h.run(&["INFO", "everything"]));
+        assert_eq!(headers(&all)[8], "# Commandstats");
+        assert_eq!(headers(&all).len(), 12);
+        assert_eq!(text(h.run(&["INFO", "foo"])), "");
+        let two = text(h.run(&["INFO", "CLUSTER", "cpu"]));
+        assert_eq!(headers(&two), ["# CPU", "# Cluster"]);
+        assert!(two.contains("\r\n\r\n# Cluster\r\ncluster_enabled:0\r\n"));
+        assert!(two.ends_with("cluster_enabled:0\r\n"));
+    }
+
+    #[test]
+    fn server_fields() {
+        // Version, slotd extras and config-derived fields of the server section.
+        let mut h = Harness::new();
+        let s = text(h.run(&["INFO", "server"]));
+        assert!(s.starts_with("# Server\r\nredis_version:7.0.15\r\nslotd_version:"));
+        assert!(s.contains("\r\nredis_mode:standalone\r\n"));
+        assert!(s.contains("\r\ntcp_port:6379\r\n"));
+        assert!(s.contains(&format!("\r\nprocess_id:{}\r\n", std::process::id())));
+        assert!(s.contains(&format!("\r\nrun_id:{}\r\n", h.shard.global.run_id)));
+        assert!(s.contains("\r\nserver_threads:1\r\n"));
+        for l in s.lines().skip(1) {
+            assert!(l.contains(':'), "{l}");
+        }
+    }
+
+    #[test]
+    fn keyspace_stats_and_errors() {
+        // Keys, hits/misses, commandstats and errorstats reflect the commands run.
+        let mut h = Harness::new();
+        assert_eq!(text(h.run(&["INFO", "keyspace"])), "# Keyspace\r\n");
+        h.run(&["SET", "a", "1"]);
+        h.run(&["GET", "a"]);
+        h.run(&["GET", "b"]);
+        h.run(&["GET"]);
+        h.run(&["NOPE"]);
+        let k = text(h.run(&["INFO", "keyspace"]));
+        assert_eq!(k, "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n");
+        let st = text(h.run(&["INFO", "stats"]));
+        assert!(
+            st.contains("\r\nkeyspace_hits:1\r\nkeyspace_misses:1\r\n"),
+            "{st}"
+        );
+        assert!(st.contains("\r\ntotal_error_replies:2\r\n"));
+        let c = text(h.run(&["INFO", "commandstats"]));
+        let get = c.lines().find(|l| l.starts_with("cmdstat_get:")).unwrap();
+        assert!(get.starts_with("cmdstat_get:calls=2,usec="));
+        assert!(get.ends_with(",rejected_calls=0,failed_calls=0"));
+        assert!(c.contains("cmdstat_set:calls=1,"));
+        let e = text(h.run(&["INFO", "errorstats"]));
+        assert_eq!(e, "# Errorstats\r\nerrorstat_ERR:count=2\r\n");
+        let p = text(h.run(&["INFO", "persistence"]));
+        assert!(p.contains("\r\nrdb_changes_since_last_save:1\r\n"));
+        assert!(p.contains("\r\naof_enabled:0\r\n"));
+    }
+
+    #[test]
+    fn memory_cpu_replication() {
+        // Process figures are present and well-formed; replication ids are stable.
+        let mut h = Harness::new();
+        let m = text(h.run(&["INFO", "memory"]));
+        let used: u64 = m
+            .lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(used > 0);
+        assert!(m.contains("\r\nused_memory_rss:"));
+        let c = text(h.run(&["INFO", "cpu"]));
+        assert!(c.lines().nth(1).unwrap().starts_with("used_cpu_sys:"));
+        let r1 = text(h.run(&["INFO", "replication"]));
+        let r2 = text(h.run(&["INFO", "replication"]));
+        assert_eq!(r1, r2);
+        let id = r1
+            .lines()
+            .find_map(|l| l.strip_prefix("master_replid:"))
+            .unwrap();
+        assert_eq!(id.len(), 40);
+        assert!(r1.contains(&format!("master_replid2:{}\r\n", "0".repeat(40))));
+    }
+
+    #[test]
+    fn resp3_is_verbatim() {
+        // RESP3 sends INFO as a verbatim string, RESP2 as a bulk string.
+        let mut h = Harness::new();
+        assert!(h.raw(&["INFO", "cluster"]).starts_with(b"$"));
+        h.shard.clients.get_mut(h.client).proto = Proto::Resp3;
+        let raw = h.raw(&["INFO", "cluster"]);
+        assert!(raw.starts_with(b"=") && raw.windows(4).any(|w| w == b"txt:"));
+    }
+
+    #[test]
+    fn human_bytes() {
+        // Byte counts formatted as Redis does.
+        assert_eq!(bytes_human(0), "0B");
+        assert_eq!(bytes_human(1023), "1023B");
+        assert_eq!(bytes_human(916408), "894.93K");
+        assert_eq!(bytes_human(6828032), "6.51M");
+        assert_eq!(bytes_human(25276502016), "23.54G");
+    }
+}
