@@ -917,10 +917,11 @@ mod tests {
         );
         assert_eq!(h.run(&["CONFIG", "GET", "nosuch*"]), Reply::Array(vec![]));
         resp3(&mut h);
+        // An exact name is echoed in the caller's spelling, as Redis 7.0 does.
         let r = h.run(&["config", "get", "PORT"]);
         assert_eq!(
             r,
-            Reply::Map(vec![(Reply::bulk("port"), Reply::bulk("6379"))])
+            Reply::Map(vec![(Reply::bulk("PORT"), Reply::bulk("6379"))])
         );
         let e = "ERR wrong number of arguments for 'config|get' command";
         assert_eq!(h.run(&["CONFIG", "GET"]), Reply::err(e));

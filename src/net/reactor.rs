@@ -592,7 +592,7 @@ impl Reactor {
             // The output size check walks pending chunks, so do it every 64 commands only.
             if cmds >= CONN_CMDS_PER_TURN
                 || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX
-                || (cmds % 64 == 0 && conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES)
+                || (cmds.is_multiple_of(64) && conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES)
             {
                 more_later = true;
                 break;
@@ -782,8 +782,14 @@ impl Reactor {
     /// Best-effort flush of pending replies, then close every socket.
     fn shutdown_conns(&mut self) {
         for fd in self.listeners.drain(..) {
+            // A pending multishot accept keeps a reference to the socket until the ring's
+            // asynchronous teardown, which would keep the port bound after exit and make an
+            // immediate restart fail. shutdown() stops listening at once.
             // SAFETY: our listening socket.
-            unsafe { libc::close(fd) };
+            unsafe {
+                libc::shutdown(fd, libc::SHUT_RDWR);
+                libc::close(fd);
+            }
         }
         for slot in self.conns.iter_mut() {
             if let Some(c) = slot.take() {

@@ -103,7 +103,7 @@ pub fn plan(
     };
     let client = sh.clients.get_mut(client_idx);
     client.last_interaction_ms = now_ms;
-    client.last_cmd = spec.name;
+    client.last_cmd = commands::full_name(spec);
     let needs_auth = !client.authenticated && spec.flags & commands::flags::NO_AUTH == 0;
     let cflags = ClientFlags {
         asking: client.asking,
@@ -134,6 +134,7 @@ pub fn plan(
                 reply_error(sh, out, &e);
             }
             let name = commands::full_name(spec);
+            sh.stats.commands_processed += 1;
             sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
             Plan::Done(after)
         }

@@ -148,9 +148,22 @@ fn query_buffer_limit_closes_the_client() {
 fn maxclients_refuses_with_redis_error() {
     // Guards the maxclients limit and its error line.
     let s = Server::start(&["--maxclients", "3"]);
-    let mut held: Vec<Raw> = (0..3).map(|_| s.raw()).collect();
-    for r in held.iter_mut() {
-        r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    // The start-up probe's connection may not be reaped yet: take the three slots one by one,
+    // retrying until each is really ours.
+    let mut held: Vec<Raw> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while held.len() < 3 {
+        let mut r = s.raw();
+        r.send(b"PING\r\n");
+        if r.read_n(7) == b"+PONG\r\n" {
+            held.push(r);
+        } else {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "could not take 3 slots"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
     let mut extra = s.raw();
     assert_eq!(
@@ -158,8 +171,17 @@ fn maxclients_refuses_with_redis_error() {
         b"-ERR max number of clients reached\r\n".to_vec()
     );
     drop(held);
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    s.raw().roundtrip(b"PING\r\n", b"+PONG\r\n");
+    // The server frees the slots as it sees the hang-ups; allow it a moment under load.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut r = s.raw();
+        r.send(b"PING\r\n");
+        if r.read_n(7) == b"+PONG\r\n" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "slots never freed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -187,4 +209,16 @@ fn quit_replies_ok_then_closes() {
     r.send(b"PING\r\nQUIT\r\nPING\r\n");
     assert_eq!(r.read_n(12), b"+PONG\r\n+OK\r\n".to_vec());
     assert!(r.closed());
+}
+
+#[test]
+fn only_database_zero_exists() {
+    // Guards SELECT: slotd keeps one database, so other indexes are out of range.
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    r.roundtrip(&cmd(&[b"SELECT", b"0"]), b"+OK\r\n");
+    r.roundtrip(
+        &cmd(&[b"SELECT", b"1"]),
+        b"-ERR DB index is out of range\r\n",
+    );
 }

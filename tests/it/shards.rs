@@ -86,7 +86,21 @@ fn pipelined_replies_stay_in_order_across_shards() {
     }
     r.send(&req);
     let got = r.read_n(want.len());
-    assert!(got == want, "order broken");
+    if got != want {
+        let at = got
+            .iter()
+            .zip(&want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        let lo = at.saturating_sub(60);
+        panic!(
+            "order broken at byte {at} of {} (got {}): got {:?} want {:?}",
+            want.len(),
+            got.len(),
+            String::from_utf8_lossy(&got[lo..(at + 60).min(got.len())]),
+            String::from_utf8_lossy(&want[lo..(at + 60).min(want.len())])
+        );
+    }
 }
 
 #[test]
