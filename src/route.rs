@@ -77,18 +77,20 @@ pub fn decide(
         return Decision::Keyless;
     }
     if !map.cluster_enabled {
-        let first = shard_of(key_hash_slot(args.get(keys[0])), shards);
-        let mut ids: Vec<ShardId> = vec![first];
+        let slot = key_hash_slot(args.get(keys[0]));
+        let first = shard_of(slot, shards);
+        // Allocate only when the keys really span shards (the rare case).
+        let mut ids: Vec<ShardId> = Vec::new();
         for &k in &keys[1..] {
             let id = shard_of(key_hash_slot(args.get(k)), shards);
-            if !ids.contains(&id) {
+            if id != first && !ids.contains(&id) {
                 ids.push(id);
             }
         }
-        if ids.len() == 1 {
-            let slot = key_hash_slot(args.get(keys[0]));
+        if ids.is_empty() {
             return Decision::Shard { shard: first, slot };
         }
+        ids.push(first);
         ids.sort_unstable();
         return Decision::Shards(ids);
     }

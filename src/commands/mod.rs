@@ -280,6 +280,9 @@ impl<'a> Exec<'a> {
 
     /// The shard that holds `key`.
     pub fn shard_for(&mut self, key: &[u8]) -> &mut Shard {
+        if self.shard.shards == 1 {
+            return self.shard;
+        }
         let slot = crate::cluster::hash_slot::key_hash_slot(key);
         let id = crate::topology::shard_of(slot, self.shard.shards);
         if id == self.shard.id {

@@ -519,7 +519,13 @@ fn set_generic(
                 Some(e) => out.bulk(&as_str(&e.value)?.bytes),
             }
         }
-        let old_ttl = db.lookup_write(key, now).map(|e| e.expire_at_ms());
+        // Only NX, XX and KEEPTTL need the old entry; a plain SET is a single probe.
+        let needs_old = o.nx || o.xx || matches!(o.ttl, Expiry::KeepTtl);
+        let old_ttl = if needs_old {
+            db.lookup_write(key, now).map(|e| e.expire_at_ms())
+        } else {
+            None
+        };
         let exists = old_ttl.is_some();
         if (o.nx && exists) || (o.xx && !exists) {
             match (o.get, reply) {
@@ -537,7 +543,7 @@ fn set_generic(
             // An absolute expiry already in the past leaves no key behind.
             db.remove(key, now);
         } else {
-            db.set(key, str_value(value), at, now);
+            db.set_str(key, value, at, now);
         }
         match (o.get, reply) {
             (true, _) => {}
@@ -663,7 +669,7 @@ fn mset_all(ex: &mut Exec<'_>, args: Args<'_>) {
     let now = ex.now_ms;
     for i in (1..args.len()).step_by(2) {
         let key = args.get(i);
-        ex.db(key).set(key, str_value(args.get(i + 1)), 0, now);
+        ex.db(key).set_str(key, args.get(i + 1), 0, now);
         ex.dirty(key, 1);
     }
 }

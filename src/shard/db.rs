@@ -3,7 +3,7 @@
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
 use crate::cluster::hash_slot::key_hash_slot;
-use crate::shard::value::Value;
+use crate::shard::value::{StrValue, Value};
 use crate::topology::{local_index, local_slot_count, slot_at};
 use hashbrown::hash_table::{Entry as TableEntry, HashTable};
 use hashbrown::DefaultHashBuilder;
@@ -102,42 +102,92 @@ impl Db {
         move |e: &Entry| hasher.hash_one(&*e.key)
     }
 
-    /// Finds a live key, deleting it first when it has expired. Returns (table, hash) of a live
-    /// key. (Two probes on a hit keep the borrow checker happy without unsafe code.)
-    fn find_live(&mut self, key: &[u8], now_ms: u64) -> Option<(usize, u64)> {
+    /// Finds a live key with one probe, deleting it first when it has expired.
+    fn find_live(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let (t, h, _) = self.table_of(key);
-        let expired = self.tables[t].find(h, |e| &*e.key == key)?.expired(now_ms);
-        if expired {
-            if let Ok(occ) = self.tables[t].find_entry(h, |e| &*e.key == key) {
-                let (e, _) = occ.remove();
-                self.after_remove(&e, true);
-            }
-            return None;
+        let e: *mut Entry = self.tables[t].find_mut(h, |e| &*e.key == key)?;
+        // SAFETY: `e` points into `self.tables[t]`, which nothing touches between here and
+        // either returning the reference (live key) or the removal below, which does not use
+        // `e` again. The raw pointer only sidesteps the borrow checker's limitation on
+        // conditionally returned borrows.
+        if !unsafe { &*e }.expired(now_ms) {
+            return Some(unsafe { &mut *e });
         }
-        Some((t, h))
+        if let Ok(occ) = self.tables[t].find_entry(h, |e| &*e.key == key) {
+            let (e, _) = occ.remove();
+            self.after_remove(&e, true);
+        }
+        None
     }
 
     /// Looks a key up for writing: expired keys are deleted first. No hit/miss counting.
     pub fn lookup_write(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        let (t, h) = self.find_live(key, now_ms)?;
-        self.tables[t].find_mut(h, |e| &*e.key == key)
+        self.find_live(key, now_ms)
     }
 
     /// Looks a key up for reading: like `lookup_write`, and counts keyspace hits/misses.
     pub fn lookup_read(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
-        let Some((t, h)) = self.find_live(key, now_ms) else {
-            self.stats.misses += 1;
-            return None;
-        };
-        self.stats.hits += 1;
-        let e = self.tables[t].find_mut(h, |e| &*e.key == key)?;
-        e.access_s = (now_ms / 1000) as u32;
-        Some(e)
+        let e: Option<*mut Entry> = self.find_live(key, now_ms).map(|e| e as *mut Entry);
+        match e {
+            // SAFETY: as in `find_live`; only the counters are touched in between.
+            Some(e) => {
+                self.stats.hits += 1;
+                let e = unsafe { &mut *e };
+                e.access_s = (now_ms / 1000) as u32;
+                Some(e)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
     }
 
     /// True when the key exists (not expired). Does not count hits.
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
         self.find_live(key, now_ms).is_some()
+    }
+
+    /// SET's fast path: stores `bytes` as a string with one probe, reusing the old string's
+    /// allocation when it fits (no malloc/free on overwrite of similar sizes).
+    pub fn set_str(&mut self, key: &[u8], bytes: &[u8], expire_at_ms: u64, now_ms: u64) {
+        let (t, h, slot) = self.table_of(key);
+        let access_s = (now_ms / 1000) as u32;
+        let mut stale_pos = None;
+        if let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) {
+            match &mut e.value {
+                Value::Str(s)
+                    if s.bytes.capacity() >= bytes.len()
+                        && s.bytes.capacity() <= 2 * bytes.len().max(16) =>
+                {
+                    s.bytes.clear();
+                    s.bytes.extend_from_slice(bytes);
+                    s.modified = false;
+                }
+                v => *v = Value::Str(StrValue::from_slice(bytes)),
+            }
+            e.access_s = access_s;
+            stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
+        } else {
+            let vpos = self.volatile.len() as u32;
+            let value = Value::Str(StrValue::from_slice(bytes));
+            let hasher = &self.hasher;
+            let entry = Entry {
+                key: key.into(),
+                value,
+                expire_at_ms,
+                vpos,
+                access_s,
+            };
+            self.tables[t].insert_unique(h, entry, Self::hash_entry(hasher));
+            self.keys += 1;
+            if expire_at_ms != 0 {
+                self.volatile.push((slot, h));
+            }
+        }
+        if let Some(pos) = stale_pos {
+            self.volatile_remove(pos);
+        }
     }
 
     /// Inserts or overwrites a key. `expire_at_ms` 0 means no TTL; any old TTL is replaced.
@@ -196,10 +246,10 @@ impl Db {
 
     /// Sets the TTL of an existing key (0 removes it). Returns false when the key is absent.
     pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64, now_ms: u64) -> bool {
-        let Some((t, h)) = self.find_live(key, now_ms) else {
+        if self.find_live(key, now_ms).is_none() {
             return false;
-        };
-        let slot = key_hash_slot(key);
+        }
+        let (t, h, slot) = self.table_of(key);
         let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) else {
             return false;
         };
@@ -386,7 +436,6 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shard::value::StrValue;
 
     fn s(v: &str) -> Value {
         Value::Str(StrValue::from_slice(v.as_bytes()))
@@ -444,6 +493,24 @@ mod tests {
         assert_eq!(db.volatile_len(), 0);
         assert!(db.len() < live_before);
         assert_eq!(db.len(), db.tables.iter().map(|t| t.len()).sum::<usize>());
+    }
+
+    #[test]
+    fn set_str_reuses_and_keeps_index_consistent() {
+        // Guards the single-probe SET path: overwrite in place, TTL added and removed.
+        let mut db = Db::new(0, 1);
+        db.set_str(b"k", b"hello", 0, 0);
+        db.set_str(b"k", b"world!", 500, 0);
+        assert_eq!(db.volatile_len(), 1);
+        db.set_str(b"k", b"x", 0, 0);
+        assert_eq!(db.volatile_len(), 0);
+        assert_eq!(db.len(), 1);
+        match &db.lookup_read(b"k", 0).unwrap().value {
+            Value::Str(s) => assert_eq!(s.bytes, b"x"),
+        }
+        db.set_str(b"k", b"v", 100, 0);
+        assert!(db.lookup_read(b"k", 100).is_none());
+        assert_eq!(db.len(), 0);
     }
 
     #[test]

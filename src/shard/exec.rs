@@ -156,6 +156,11 @@ fn plan_keyed(
     now_ms: u64,
     cflags: ClientFlags,
 ) -> Plan {
+    // One shard and no cluster: every key is here and there is nothing to decide.
+    if sh.shards == 1 && !sh.slot_map.cluster_enabled {
+        run_key(sh, spec, args, out, now_ms, None);
+        return Plan::Done(AfterReply::Nothing);
+    }
     let keys = match spec.key_positions(args) {
         Ok(k) => k,
         Err(e) => {
