@@ -26,3 +26,4 @@ pub mod server;
 pub mod shard;
 pub mod testkit;
 pub mod topology;
+pub mod types;

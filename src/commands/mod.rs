@@ -5,11 +5,15 @@
 pub mod client;
 pub mod cluster;
 pub mod command_docs;
+pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod longdouble;
 pub mod server;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::{Client, Shard};
@@ -181,6 +185,10 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(keys::COMMANDS.iter())
         .chain(server::COMMANDS.iter())
         .chain(cluster::COMMANDS.iter())
+        .chain(hash::COMMANDS.iter())
+        .chain(list::COMMANDS.iter())
+        .chain(set::COMMANDS.iter())
+        .chain(zset::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {

@@ -507,6 +507,7 @@ mod tests {
         assert_eq!(db.len(), 1);
         match &db.lookup_read(b"k", 0).unwrap().value {
             Value::Str(s) => assert_eq!(s.bytes, b"x"),
+            other => panic!("not a string: {other:?}"),
         }
         db.set_str(b"k", b"v", 100, 0);
         assert!(db.lookup_read(b"k", 100).is_none());

@@ -2,6 +2,7 @@
 //! Encodings are reported with Redis' names (OBJECT ENCODING) without copying Redis' layouts.
 
 use crate::resp::parse::parse_i64;
+use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
 /// A string value. `modified` marks strings grown in place (APPEND, SETRANGE), which Redis
 /// reports as "raw" whatever their length.
@@ -23,9 +24,13 @@ impl StrValue {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    Hash(HashValue),
+    List(ListValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 /// Largest embstr in Redis 7 (bytes).
@@ -36,6 +41,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -51,6 +60,10 @@ impl Value {
                     "raw"
                 }
             }
+            Value::Hash(v) => v.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 
@@ -58,6 +71,10 @@ impl Value {
     pub fn heap_bytes(&self) -> usize {
         match self {
             Value::Str(s) => s.bytes.capacity(),
+            Value::Hash(v) => v.heap_bytes(),
+            Value::List(v) => v.heap_bytes(),
+            Value::Set(v) => v.heap_bytes(),
+            Value::ZSet(v) => v.heap_bytes(),
         }
     }
 }

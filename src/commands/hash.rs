@@ -1,0 +1,5 @@
+//! hash commands (placeholder table until the family lands).
+
+use super::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,5 @@
+//! zset commands (placeholder table until the family lands).
+
+use super::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];
