@@ -24,12 +24,20 @@ fn wait_msg(mesh: &Mesh, me: usize) -> MeshMsg {
             inbox.sleeping.store(false, Ordering::SeqCst);
             continue;
         }
-        let mut pfd = libc::pollfd { fd: inbox.eventfd, events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: inbox.eventfd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         let mut counter = 0u64;
         // SAFETY: polling and draining our own eventfd into a local.
         unsafe {
             libc::poll(&mut pfd, 1, 1000);
-            libc::read(inbox.eventfd, &mut counter as *mut u64 as *mut libc::c_void, 8);
+            libc::read(
+                inbox.eventfd,
+                &mut counter as *mut u64 as *mut libc::c_void,
+                8,
+            );
         }
         inbox.sleeping.store(false, Ordering::SeqCst);
     }
@@ -61,7 +69,8 @@ fn hop(c: &mut Criterion) {
     let spec = slotd::commands::lookup(b"get").expect("GET is in the table");
     let args = OwnedArgs::from_slices(&[b"GET", b"key:000000012345"]);
     let mut g = c.benchmark_group("cross_shard_hop");
-    g.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
     g.sample_size(20);
     for batch in [1usize, 16, 256] {
         g.throughput(Throughput::Elements(batch as u64));
@@ -69,10 +78,19 @@ fn hop(c: &mut Criterion) {
             b.iter(|| {
                 let mut req = Requests::default();
                 for i in 0..n {
-                    let conn = ConnRef { idx: i as u32, gen: 1 };
+                    let conn = ConnRef {
+                        idx: i as u32,
+                        gen: 1,
+                    };
                     req.push(conn, i as u64, spec, Proto::Resp2, None, args.args());
                 }
-                let _ = mesh.push(1, MeshMsg::Requests { from: 0, batch: req });
+                let _ = mesh.push(
+                    1,
+                    MeshMsg::Requests {
+                        from: 0,
+                        batch: req,
+                    },
+                );
                 mesh.wake(1);
                 match wait_msg(&mesh, 0) {
                     MeshMsg::Replies(r) => assert_eq!(r.items.len(), n),

@@ -638,7 +638,10 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             .config
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        crate::config::set_params(&mut cfg, &pairs)
+        let r = crate::config::set_params(&mut cfg, &pairs);
+        // Settings read on every use need nothing more; the log level lives in the logger.
+        crate::log::set_level(cfg.loglevel);
+        r
     };
     r.map_err(ReplyError::Other)?;
     ctx.out.ok();

@@ -222,3 +222,26 @@ fn only_database_zero_exists() {
         b"-ERR DB index is out of range\r\n",
     );
 }
+
+#[test]
+fn resp3_after_hello_3() {
+    // Guards RESP3: HELLO 3 answers a map, then nulls and maps use RESP3 types.
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    r.send(&cmd(&[b"HELLO", b"3"]));
+    let hello = r.read_until(b"modules\r\n*0\r\n");
+    assert!(
+        hello.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{hello:?}"
+    );
+    r.roundtrip(&cmd(&[b"GET", b"missing"]), b"_\r\n");
+    r.roundtrip(
+        &cmd(&[b"CONFIG", b"GET", b"maxclients"]),
+        b"%1\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n",
+    );
+    r.roundtrip(&cmd(&[b"HELLO", b"2", b"SETNAME", b"back"]), &[]);
+    let rest = r.read_until(b"modules\r\n*0\r\n");
+    assert!(rest.starts_with(b"*14\r\n"), "{rest:?}");
+    r.roundtrip(&cmd(&[b"GET", b"missing"]), b"$-1\r\n");
+    r.roundtrip(&cmd(&[b"CLIENT", b"GETNAME"]), b"$4\r\nback\r\n");
+}

@@ -90,3 +90,50 @@ fn unknown_known_directive_only_warns() {
     let s = Server::start(&["--maxmemory", "100mb"]);
     assert!(s.log_text().contains("maxmemory"), "{}", s.log_text());
 }
+
+#[test]
+fn too_little_locked_memory_says_what_to_raise() {
+    // Guards the io_uring memlock trap: a clear message instead of a half-started server.
+    // Needs root to drop to `nobody` (no CAP_IPC_LOCK) with a tiny RLIMIT_MEMLOCK.
+    if unsafe { libc_geteuid() } != 0 || !std::path::Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let port = free_port();
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .args([
+            "prlimit",
+            "--memlock=65536:65536",
+            BIN,
+            "--port",
+            &port.to_string(),
+        ])
+        .args(["--dir", "/tmp"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("locked-memory limit (ulimit -l)"), "{err}");
+}
+
+#[test]
+fn shutdown_command_stops_the_server() {
+    // Guards SHUTDOWN: no reply, clean exit with code 0.
+    let mut s = Server::start(&[]);
+    let mut r = s.raw();
+    r.send(b"SHUTDOWN NOSAVE\r\n");
+    assert!(r.closed());
+    assert_eq!(s.wait_exit(10), Some(0));
+    assert!(s.log_text().contains("bye bye"));
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
