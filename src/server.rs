@@ -43,7 +43,20 @@ pub fn main_with_args(args: &[String]) -> i32 {
     }
 }
 
+/// Logs a panic (a broken invariant) before the process aborts, so the log says why.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current().name().unwrap_or("?").to_string();
+        log::warning(&format!(
+            "=== slotd BUG REPORT: panic in thread {thread}: {info}"
+        ));
+        default(info);
+    }));
+}
+
 fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
+    install_panic_hook();
     if cfg.daemonize {
         daemonize()?;
     }

@@ -74,11 +74,12 @@ impl Server {
             log.display().to_string(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
+        let stderr = std::fs::File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
         let child = Command::new(BIN)
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .map_err(|e| format!("spawn: {e}"))?;
         let mut s = Server {
@@ -92,14 +93,12 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(40);
         while Instant::now() < deadline {
             if let Some(c) = self.child.as_mut() {
                 if let Ok(Some(status)) = c.try_wait() {
-                    let mut err = String::new();
-                    if let Some(mut e) = c.stderr.take() {
-                        let _ = e.read_to_string(&mut err);
-                    }
+                    let err =
+                        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
                     return Err(format!("slotd exited early ({status}): {err}"));
                 }
             }
@@ -116,7 +115,7 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err("slotd did not answer PING within 15 s".into())
+        Err("slotd did not answer PING within 40 s".into())
     }
 
     pub fn addr(&self) -> String {
