@@ -422,22 +422,24 @@ fn pop_into_reply(
     count: u64,
     now_ms: u64,
 ) -> usize {
-    let mut popped = 0;
-    if let Some(Ok(l)) = db
+    let Some(Ok(l)) = db
         .lookup_write(key, now_ms)
         .map(|e| as_list_mut(&mut e.value))
-    {
-        let n = usize::try_from(count).unwrap_or(usize::MAX).min(l.len());
-        out.array(n);
-        for _ in 0..n {
-            if let Some(e) = l.pop(end) {
-                out.bulk(e.as_bytes());
-                popped += 1;
-            }
+    else {
+        out.array(0);
+        return 0;
+    };
+    let n = usize::try_from(count).unwrap_or(usize::MAX).min(l.len());
+    out.array(n);
+    for _ in 0..n {
+        if let Some(e) = l.pop(end) {
+            out.bulk(e.as_bytes());
         }
     }
-    drop_if_empty(db, key, now_ms);
-    popped
+    if l.is_empty() {
+        db.remove(key, now_ms);
+    }
+    n
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,7 +528,9 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, end: End, name: &str) -> CmdRe
             return Ok(match list.pop(end) {
                 Some(e) => {
                     out.bulk(e.as_bytes());
-                    drop_if_empty(db, key, now);
+                    if list.is_empty() {
+                        db.remove(key, now);
+                    }
                     1
                 }
                 None => {
@@ -728,7 +732,9 @@ fn lrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             return Ok(0);
         };
         let n = list.remove_matching(args.get(3), count);
-        drop_if_empty(db, key, now);
+        if list.is_empty() {
+            db.remove(key, now);
+        }
         out.int(n as i64);
         Ok(n)
     })?;
@@ -744,9 +750,14 @@ fn ltrim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let removed = with_db(ex, key, |db, out| {
         let n = match list_mut(db, key, now)? {
             None => 0,
-            Some(list) => list.trim(start, stop),
+            Some(list) => {
+                let n = list.trim(start, stop);
+                if list.is_empty() {
+                    db.remove(key, now);
+                }
+                n
+            }
         };
-        drop_if_empty(db, key, now);
         out.ok();
         Ok(n)
     })?;
