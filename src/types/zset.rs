@@ -149,7 +149,9 @@ impl Big {
     /// Position of the first entry not ordered before `pred`'s boundary: (chunk, offset),
     /// chunk == chunks.len() when all entries are before it.
     fn lower_bound(&self, before: &impl Fn(&Entry) -> bool) -> (usize, usize) {
-        let ci = self.chunks.partition_point(|c| c.last().is_some_and(before));
+        let ci = self
+            .chunks
+            .partition_point(|c| c.last().is_some_and(before));
         match self.chunks.get(ci) {
             Some(c) => (ci, c.partition_point(before)),
             None => (ci, 0),
@@ -230,7 +232,8 @@ impl Big {
 }
 
 fn has(chunks: &[Vec<Entry>], score: f64, member: &[u8]) -> bool {
-    let ci = chunks.partition_point(|c| c.last().is_some_and(|e| cmp_key(score, member, e).is_gt()));
+    let ci =
+        chunks.partition_point(|c| c.last().is_some_and(|e| cmp_key(score, member, e).is_gt()));
     let Some(c) = chunks.get(ci) else {
         return false;
     };
