@@ -1819,13 +1819,13 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, max: bool) -> CmdResult {
         return Err(ReplyError::Syntax);
     }
     let count = match args.len() {
-        3 => match int_arg(args.get(2))? {
-            n if n < 0 => {
+        3 => match parse_i64(args.get(2)) {
+            Some(n) if n >= 0 => Some(n as u64 as usize),
+            _ => {
                 return Err(ReplyError::other(
                     "ERR value is out of range, must be positive",
                 ))
             }
-            n => Some(n as u64 as usize),
         },
         _ => None,
     };
@@ -2245,11 +2245,12 @@ fn rand_repeat(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
     write_entries(out, n, picks, withscores);
 }
 
-/// `n` distinct random entries; the whole set (in order) when `n` covers it, as Redis does.
+/// `n` distinct random entries; the whole set (highest score first) when `n` covers it, as
+/// Redis does.
 fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
     let len = z.len();
     if n >= len {
-        write_entries(out, len, z.iter(), withscores);
+        write_entries(out, len, z.iter().rev(), withscores);
         return;
     }
     // Partial Fisher-Yates over ranks, remembering only the swapped positions.
@@ -2444,4 +2445,33 @@ fn bzpopmax(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 fn bzmpop(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let r = bzmpop_try(ex, args);
     no_wait(r, ex)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::resp::Proto;
+    use crate::testkit::{Harness, Reply};
+
+    // Dev tool, not a check: replays ZSET_REPLAY (one command a line, args split on spaces,
+    // '' for empty) and prints raw replies, to diff against redis-server byte for byte.
+    #[test]
+    #[ignore]
+    fn replay_for_diff() {
+        let Ok(path) = std::env::var("ZSET_REPLAY") else {
+            return;
+        };
+        let mut h = Harness::new();
+        if std::env::var("ZSET_RESP3").is_ok() {
+            h.shard.clients.get_mut(h.client).proto = Proto::Resp3;
+        }
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for line in text.lines() {
+            let argv: Vec<&str> = line
+                .split(' ')
+                .map(|a| if a == "''" { "" } else { a })
+                .collect();
+            let raw = h.raw(&argv);
+            println!("{line} => {:?}", String::from_utf8_lossy(&raw));
+        }
+    }
 }

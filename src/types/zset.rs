@@ -175,6 +175,7 @@ impl Big {
     fn place(&mut self, e: Entry) {
         if self.chunks.is_empty() {
             self.chunks.push(vec![e]);
+            self.len += 1;
             self.rebuild_fen();
             return;
         }
@@ -265,6 +266,8 @@ impl ZSetValue {
         };
         if z.len() > lim.entries_max || longest > lim.value_max_bytes {
             z.convert_to_big();
+        } else if let Repr::Small(v) = &mut z.repr {
+            v.iter_mut().filter(|e| e.score == 0.0).for_each(|e| e.score = 0.0);
         }
         z
     }
@@ -352,6 +355,11 @@ impl ZSetValue {
         let e = match old {
             Some(o) => self.take_exact(o, member),
             None => None,
+        };
+        // The small encoding keeps scores as text, where -0 reads back as 0.
+        let score = match self.repr {
+            Repr::Small(_) if score == 0.0 => 0.0,
+            _ => score,
         };
         let member_box = e.map(|e| e.member).unwrap_or_else(|| member.into());
         let entry = Entry {
