@@ -267,7 +267,9 @@ impl ZSetValue {
         if z.len() > lim.entries_max || longest > lim.value_max_bytes {
             z.convert_to_big();
         } else if let Repr::Small(v) = &mut z.repr {
-            v.iter_mut().filter(|e| e.score == 0.0).for_each(|e| e.score = 0.0);
+            v.iter_mut()
+                .filter(|e| e.score == 0.0)
+                .for_each(|e| e.score = 0.0);
         }
         z
     }
