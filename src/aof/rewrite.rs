@@ -2,6 +2,7 @@
 //! exactly (value and absolute expiry). Pure: no files here.
 
 use crate::aof::journal::encode;
+use crate::resp::write::format_double_g17;
 use crate::shard::db::Entry;
 use crate::shard::value::Value;
 
@@ -34,8 +35,51 @@ pub fn serialize_entry(e: &Entry, now_ms: u64, out: &mut Vec<u8>) {
 /// becomes one huge record.
 pub const ELEMENTS_PER_COMMAND: usize = 64;
 
-fn serialize_collection(_key: &[u8], v: &Value, _out: &mut Vec<u8>) {
-    // No command creates collections yet; their serializers arrive with their families.
+fn serialize_collection(key: &[u8], v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Str(_) => unreachable!("strings are handled by the caller"),
+        Value::List(l) => {
+            let n = l.len();
+            let items: Vec<&[u8]> = if n == 0 {
+                Vec::new()
+            } else {
+                l.range(0, n - 1).collect()
+            };
+            chunked(out, b"RPUSH", key, &items);
+        }
+        Value::ZSet(z) => {
+            let scores: Vec<String> = z.iter().map(|e| format_double_g17(e.score)).collect();
+            let mut flat: Vec<&[u8]> = Vec::with_capacity(2 * scores.len());
+            for (e, s) in z.iter().zip(&scores) {
+                flat.push(s.as_bytes());
+                flat.push(&e.member);
+            }
+            chunked_pairs(out, b"ZADD", key, &flat);
+        }
+        Value::Hash(_) | Value::Set(_) => serialize_hash_or_set(key, v, out),
+    }
+}
+
+/// Writes `cmd key item...` with at most ELEMENTS_PER_COMMAND items per command.
+fn chunked(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[&[u8]]) {
+    for part in items.chunks(ELEMENTS_PER_COMMAND) {
+        let mut args: Vec<&[u8]> = vec![cmd, key];
+        args.extend_from_slice(part);
+        encode(out, &args);
+    }
+}
+
+/// Like `chunked` for flat (a, b) pairs.
+fn chunked_pairs(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], flat: &[&[u8]]) {
+    for part in flat.chunks(2 * ELEMENTS_PER_COMMAND) {
+        let mut args: Vec<&[u8]> = vec![cmd, key];
+        args.extend_from_slice(part);
+        encode(out, &args);
+    }
+}
+
+fn serialize_hash_or_set(_key: &[u8], v: &Value, _out: &mut Vec<u8>) {
+    // Hashes and sets cannot be created yet (their family lands separately).
     panic!(
         "AOF rewrite of a {} value is not supported yet",
         v.type_name()

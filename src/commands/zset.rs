@@ -2770,10 +2770,7 @@ mod tests {
             let (s, m) = ((i % 100).to_string(), format!("m{i:05}"));
             h.run(&["ZADD", "z", &s, &m]);
         }
-        assert_eq!(
-            h.run(&["OBJECT", "ENCODING", "z"]),
-            b("skiplist")
-        );
+        assert_eq!(h.run(&["OBJECT", "ENCODING", "z"]), b("skiplist"));
         assert_eq!(h.run(&["ZCARD", "z"]), Reply::Int(3000));
         // Score 0 holds m00000, m00100, ...: 30 members per score.
         assert_eq!(h.run(&["ZRANK", "z", "m00100"]), Reply::Int(1));

@@ -344,11 +344,26 @@ fn run_multi(
                 rewrite_barrier(this, spec, args, now_ms);
             }
         }
-        let dirty_before = this.dirty;
+        let dirty_sum = |this: &Shard| {
+            this.dirty
+                + ptrs
+                    .iter()
+                    .filter(|p| !p.is_null())
+                    .map(|&p| unsafe { (*p).dirty })
+                    .sum::<u64>()
+        };
+        let dirty_before = dirty_sum(this);
         let mut ex = unsafe { Exec::with_frozen(this, Out::new(out.buf, proto), now_ms, ptrs) };
         result = f(&mut ex, args);
+        // A write over several shards without explicit per-shard records is journaled as the
+        // resulting state of each key, in the journal of the shard that holds it.
+        if write && !ex.shard.journal.explicit && dirty_sum(ex.shard) != dirty_before {
+            for k in spec.key_positions(args).unwrap_or_default() {
+                ex.journal_state(args.get(k));
+            }
+        }
         if write {
-            journal_verbatim(this, args, dirty_before);
+            this.journal.explicit = false;
             // Parked peers cannot fsync before we reply: under `always` do it for them now.
             for &p in ptrs.iter().filter(|p| !p.is_null()) {
                 let peer = unsafe { &mut *p };
