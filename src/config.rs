@@ -474,6 +474,12 @@ impl Loader {
     }
 
     fn warn(&mut self, name: &'static str) {
+        // Stored like the ignored directives, but read by the AOF (automatic rewrite).
+        const READ_FROM_STORE: &[&str] =
+            &["auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size"];
+        if READ_FROM_STORE.contains(&name) {
+            return;
+        }
         if !self.warned.contains(&name) {
             self.warned.push(name);
             self.warnings.push(format!(

@@ -1,4 +1,5 @@
-//! Persistence commands: BGREWRITEAOF (the per-shard AOF rewrite, see docs/aof.md).
+//! Persistence commands. slotd's snapshot is the AOF base of every shard (docs/aof.md), so
+//! BGREWRITEAOF, BGSAVE and SAVE all write it; SAVE does it in the foreground like Redis.
 
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::resp::{Args, ReplyError};

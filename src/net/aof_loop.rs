@@ -233,9 +233,13 @@ impl Reactor {
         let enabling = self.shard.aof.rewrite.as_ref().is_some_and(|r| r.enabling);
         let global = self.shard.global.clone();
         match self.shard.aof.commit_rewrite(&global.aof) {
-            Ok(()) => crate::log::notice(&format!(
-                "Background AOF rewrite of shard {id} finished successfully"
-            )),
+            Ok(()) => {
+                let now_s = crate::global::unix_ms() / 1000;
+                global.lastsave_unix.store(now_s, Ordering::Relaxed);
+                crate::log::notice(&format!(
+                    "Background AOF rewrite of shard {id} finished successfully"
+                ))
+            }
             Err(e) => {
                 crate::log::warning(&format!("Background AOF rewrite of shard {id} failed: {e}"))
             }
