@@ -825,8 +825,17 @@ impl Reactor {
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }
 
-    /// Best-effort flush of pending replies, then close every socket.
+    /// Best-effort flush of pending replies, then close every socket. The journal is written
+    /// and fsynced first, whatever the fsync policy, as Redis does on a clean shutdown.
     fn shutdown_conns(&mut self) {
+        if self.shard.aof.rewrite.is_some() {
+            self.shard.aof.abort_rewrite("the server is shutting down");
+        }
+        if self.shard.aof.active() {
+            if let Err(e) = crate::aof::flush_now(&mut self.shard, true) {
+                crate::log::warning(&format!("Writing the AOF at shutdown failed: {e}"));
+            }
+        }
         for fd in self.listeners.drain(..) {
             // A pending multishot accept keeps a reference to the socket until the ring's
             // asynchronous teardown, which would keep the port bound after exit and make an
