@@ -410,6 +410,27 @@ fn assert_mix_shape(data: &BTreeMap<String, (String, i64)>) {
     assert_eq!(data.len(), 220, "key count");
 }
 
+/// What changed between two snapshots, one line per key (empty when equal).
+fn snapshot_diff(
+    before: &BTreeMap<String, (String, i64)>,
+    after: &BTreeMap<String, (String, i64)>,
+) -> String {
+    let mut out = String::new();
+    for (k, v) in before {
+        match after.get(k) {
+            None => out += &format!("lost {k} = {v:?}\n"),
+            Some(a) if a != v => out += &format!("changed {k}: {v:?} -> {a:?}\n"),
+            Some(_) => {}
+        }
+    }
+    for (k, a) in after {
+        if !before.contains_key(k) {
+            out += &format!("appeared {k} = {a:?}\n");
+        }
+    }
+    out
+}
+
 /// Writes the mix under `policy`, stops (SHUTDOWN or SIGTERM), restarts, compares everything.
 fn clean_restart_keeps_everything(policy: &str, by_command: bool) {
     let args = [
@@ -442,11 +463,10 @@ fn clean_restart_keeps_everything(policy: &str, by_command: bool) {
     std::thread::sleep(Duration::from_millis(1600).saturating_sub(soon_set.elapsed()));
     let s = start_again(release(s), &args);
     let after = snapshot(&mut s.client());
-    assert_mix_shape(&after);
-    assert_eq!(
-        after,
-        before,
-        "data after restart ({policy})\n{}",
+    let diff = snapshot_diff(&before, &after);
+    assert!(
+        diff.is_empty(),
+        "after restart ({policy}):\n{diff}{}",
         log_tail(&s.dir)
     );
 }
@@ -619,8 +639,9 @@ fn kill_9_with_fsync_always_loses_no_acknowledged_write() {
                 std::thread::spawn(move || crash_writer(port, tag, p))
             })
             .collect();
+        // Writers that stopped early (an error reply) are reported by `total.add`.
         wait_for(20, "the writers' first acknowledgements", || {
-            progress.load(Ordering::Relaxed) >= 20
+            progress.load(Ordering::Relaxed) >= 20 || writers.iter().all(|w| w.is_finished())
         });
         std::thread::sleep(Duration::from_millis(rng.below(300)));
         kill9(&mut s);
