@@ -845,14 +845,15 @@ struct Written {
     incrs: u64,
 }
 
-/// SETs `w:0..50` round robin and INCRs `wc` until `stop`; every command must succeed.
+/// SETs `w:0..1000` round robin (keys in many slots, so writes meet both serialized and
+/// pending slots of a running rewrite) and INCRs `wc` until `stop`; every command must succeed.
 fn steady_writer(port: u16, stop: Arc<AtomicBool>, progress: Arc<AtomicU64>) -> Written {
     let mut c = connect(port).expect("writer connects");
     let mut w = Written::default();
     let deadline = Instant::now() + Duration::from_secs(50);
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-        let (k, v) = (format!("w:{}", i % 50), format!("round-{i}"));
+        let (k, v) = (format!("w:{}", i % 1000), format!("round-{i}"));
         redis::cmd("SET")
             .arg(&k)
             .arg(&v)
@@ -902,6 +903,12 @@ fn bgrewriteaof_under_write_load_compacts_and_keeps_every_write() {
             .collect();
         set_all(&mut c, &pre);
     }
+    // Enough keys that serializing them takes many loop turns, with the writer running.
+    let still: Vec<(String, String)> = (0..50_000)
+        .map(|i| (format!("s:{i}"), i.to_string()))
+        .collect();
+    set_all(&mut c, &still);
+    pre.extend(still);
     let (stop, progress) = (
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicU64::new(0)),
@@ -914,6 +921,7 @@ fn bgrewriteaof_under_write_load_compacts_and_keeps_every_write() {
         progress.load(Ordering::Relaxed) >= 100
     });
     let (seqs_before, bytes_before) = (base_seqs(&s.dir), aof_dir_bytes(&s.dir));
+    let progress_at_start = progress.load(Ordering::Relaxed);
     let reply: String = redis::cmd("BGREWRITEAOF").query(&mut c).unwrap();
     assert_eq!(reply, "Background append only file rewriting started");
     wait_for(30, "the rewrite to finish", || {
@@ -926,6 +934,11 @@ fn bgrewriteaof_under_write_load_compacts_and_keeps_every_write() {
     });
     let bytes_after = aof_dir_bytes(&s.dir);
     let progress_at_end = progress.load(Ordering::Relaxed);
+    eprintln!(
+        "AOF dir {bytes_before} bytes before the rewrite, {bytes_after} after; {} writer \
+         rounds during it",
+        progress_at_end - progress_at_start
+    );
     assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
     assert_eq!(info_field(&mut c, "aof_last_write_status"), "ok");
     let base: u64 = info_field(&mut c, "aof_base_size").parse().unwrap();
