@@ -1,6 +1,7 @@
 //! Integration tests: the real `slotd` binary driven by real clients (raw sockets, the `redis`
 //! crate, redis-cli) on loopback. One crate so everything builds once.
 
+mod aof;
 mod cluster1;
 mod common;
 mod compare;

@@ -1,0 +1,1070 @@
+//! Per-shard AOF end to end (docs/aof.md): restarts under each fsync policy, kill -9 with
+//! `appendfsync always`, torn and corrupt files, BGREWRITEAOF under load, restarts with another
+//! shard count, and switching the AOF on at run time.
+
+use crate::common::{free_port, test_dir, Server, BIN};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const MANIFEST: &str = "appendonly.aof.manifest";
+
+// ---------------------------------------------------------------- server handling
+
+/// Takes the directory away from a stopped server so dropping it does not delete the files.
+fn release(mut s: Server) -> PathBuf {
+    std::mem::take(&mut s.dir)
+}
+
+/// Stops `s` with SIGTERM (must exit 0) and starts a new server in the same directory.
+fn restart(mut s: Server, extra: &[&str]) -> Server {
+    let code = s.stop();
+    assert_eq!(code, Some(0), "clean stop\n{}", log_tail(&s.dir));
+    start_again(release(s), extra)
+}
+
+/// Starts a server in `dir` (which already holds an AOF); panics with the log on failure.
+fn start_again(dir: PathBuf, extra: &[&str]) -> Server {
+    match Server::start_in(free_port(), dir.clone(), extra) {
+        Ok(s) => s,
+        Err(e) => panic!(
+            "restart in {} failed: {e}\n{}",
+            dir.display(),
+            log_tail(&dir)
+        ),
+    }
+}
+
+/// SIGKILL, no chance to flush anything.
+fn kill9(s: &mut Server) {
+    if let Some(mut c) = s.child.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+/// Stops with a SHUTDOWN command (no reply expected) and waits for exit code 0.
+fn shutdown_command(s: &mut Server) {
+    let mut r = s.raw();
+    r.send(b"SHUTDOWN\r\n");
+    assert!(r.closed(), "SHUTDOWN closes the connection");
+    assert_eq!(
+        s.wait_exit(20),
+        Some(0),
+        "SHUTDOWN exit\n{}",
+        log_tail(&s.dir)
+    );
+}
+
+/// The last lines of the server log and stderr, for failure messages.
+fn log_tail(dir: &Path) -> String {
+    let mut out = format!("--- test dir {}\n", dir.display());
+    for f in ["slotd.log", "stderr.log"] {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let from = lines.len().saturating_sub(30);
+        out += &format!("--- {f} (last {} lines)\n", lines.len() - from);
+        out += &lines[from..].join("\n");
+        out.push('\n');
+    }
+    out
+}
+
+fn connect(port: u16) -> redis::RedisResult<redis::Connection> {
+    let c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
+    let conn = c.get_connection_with_timeout(Duration::from_secs(5))?;
+    conn.set_read_timeout(Some(Duration::from_secs(20)))?;
+    Ok(conn)
+}
+
+fn info_field(c: &mut redis::Connection, field: &str) -> String {
+    let info: String = redis::cmd("INFO").arg("persistence").query(c).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("INFO persistence has no {field}:\n{info}"))
+}
+
+fn config_set(c: &mut redis::Connection, name: &str, value: &str) {
+    let r: redis::RedisResult<String> = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg(name)
+        .arg(value)
+        .query(c);
+    assert_eq!(r.as_deref(), Ok("OK"), "CONFIG SET {name} {value}");
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Polls `cond` every 20 ms until it holds or `secs` pass; panics with `what` on time-out.
+fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---------------------------------------------------------------- files
+
+/// One `file ... seq ... type ... shard ...` line of the manifest.
+#[derive(Clone, Debug, PartialEq)]
+struct Entry {
+    name: String,
+    seq: u64,
+    kind: String,
+    shard: u64,
+}
+
+fn aof_dir(dir: &Path) -> PathBuf {
+    dir.join("appendonlydir")
+}
+
+fn manifest(dir: &Path) -> Vec<Entry> {
+    let path = aof_dir(dir).join(MANIFEST);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}\n{}", path.display(), log_tail(dir)));
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(manifest_line)
+        .collect()
+}
+
+fn manifest_line(line: &str) -> Entry {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let get = |key: &str| {
+        let at = words.chunks(2).find(|kv| kv[0] == key);
+        at.and_then(|kv| kv.get(1))
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| panic!("manifest line without {key}: {line:?}"))
+    };
+    let num = |key: &str| get(key).parse::<u64>().expect("manifest number");
+    Entry {
+        name: get("file"),
+        seq: num("seq"),
+        kind: get("type"),
+        shard: num("shard"),
+    }
+}
+
+/// The incr file of `shard` as the manifest names it.
+fn incr_file(dir: &Path, shard: u64) -> PathBuf {
+    let m = manifest(dir);
+    let e = m.iter().find(|e| e.shard == shard && e.kind == "i");
+    let e = e.unwrap_or_else(|| panic!("no incr file for shard {shard} in {m:?}"));
+    aof_dir(dir).join(&e.name)
+}
+
+/// Names of the files in the AOF directory, sorted.
+fn aof_files(dir: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(aof_dir(dir)) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = rd
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn aof_dir_bytes(dir: &Path) -> u64 {
+    let rd = std::fs::read_dir(aof_dir(dir)).expect("aof dir");
+    rd.flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Parses `<prefix><digits>\r\n`; returns the number and the bytes used.
+fn header(b: &[u8], prefix: u8) -> Option<(usize, usize)> {
+    if *b.first()? != prefix {
+        return None;
+    }
+    let end = b.windows(2).position(|w| w == b"\r\n")?;
+    let n = std::str::from_utf8(&b[1..end]).ok()?.parse().ok()?;
+    Some((n, end + 2))
+}
+
+/// Length of the whole RESP command at the front of `b`, if it is whole and well formed.
+fn record_len(b: &[u8]) -> Option<usize> {
+    let (argc, mut at) = header(b, b'*')?;
+    for _ in 0..argc {
+        let (len, used) = header(&b[at..], b'$')?;
+        at += used;
+        if b.len() < at + len + 2 || &b[at + len..at + len + 2] != b"\r\n" {
+            return None;
+        }
+        at += len + 2;
+    }
+    Some(at)
+}
+
+/// Start offsets of the whole records at the front of `b` and where the whole part ends.
+fn records(b: &[u8]) -> (Vec<usize>, usize) {
+    let (mut starts, mut at) = (Vec::new(), 0);
+    while at < b.len() {
+        match record_len(&b[at..]) {
+            Some(n) => {
+                starts.push(at);
+                at += n;
+            }
+            None => break,
+        }
+    }
+    (starts, at)
+}
+
+/// Every file the manifest names exists and holds only whole RESP records.
+fn assert_whole_files(dir: &Path) {
+    for e in manifest(dir) {
+        let p = aof_dir(dir).join(&e.name);
+        let b = std::fs::read(&p).unwrap_or_else(|err| panic!("{}: {err}", p.display()));
+        let (_, whole) = records(&b);
+        assert_eq!(
+            whole,
+            b.len(),
+            "{} has a bad record at byte {whole}",
+            p.display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------- data
+
+/// Every key's value and absolute expiry in ms (-1: none). All values in these tests are strings.
+fn snapshot(c: &mut redis::Connection) -> BTreeMap<String, (String, i64)> {
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap();
+    let mut out = BTreeMap::new();
+    for k in keys {
+        let v: Option<String> = redis::cmd("GET").arg(&k).query(c).unwrap();
+        let at: i64 = redis::cmd("PEXPIRETIME").arg(&k).query(c).unwrap();
+        if let Some(v) = v {
+            out.insert(k, (v, at));
+        }
+    }
+    out
+}
+
+fn get(c: &mut redis::Connection, k: &str) -> Option<String> {
+    redis::cmd("GET").arg(k).query(c).unwrap()
+}
+
+fn dbsize(c: &mut redis::Connection) -> usize {
+    redis::cmd("DBSIZE").query(c).unwrap()
+}
+
+/// Asserts every (key, value) pair is present, reading with MGET in chunks.
+fn assert_pairs(c: &mut redis::Connection, pairs: &[(String, String)], what: &str) {
+    for chunk in pairs.chunks(500) {
+        let keys: Vec<&String> = chunk.iter().map(|(k, _)| k).collect();
+        let got: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query(c).unwrap();
+        for ((k, want), got) in chunk.iter().zip(got) {
+            assert_eq!(got.as_deref(), Some(want.as_str()), "{what}: key {k}");
+        }
+    }
+}
+
+/// Writes `pairs` with pipelines of SETs.
+fn set_all(c: &mut redis::Connection, pairs: &[(String, String)]) {
+    for chunk in pairs.chunks(1000) {
+        let mut p = redis::pipe();
+        for (k, v) in chunk {
+            p.cmd("SET").arg(k).arg(v).ignore();
+        }
+        let _: () = p.query(c).unwrap();
+    }
+}
+
+fn run(c: &mut redis::Connection, args: &[&str]) -> redis::Value {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// A small xorshift so a crash moment can be replayed from the printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let seed = std::env::var("AOF_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok());
+        let seed = seed.unwrap_or_else(|| now_ms() ^ ((std::process::id() as u64) << 20)) | 1;
+        eprintln!("aof test seed {seed} (set AOF_TEST_SEED to replay)");
+        Rng(seed)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+// ---------------------------------------------------------------- 1. clean restarts
+
+/// The commands of issue 3's mix; relative TTLs, float increments, renames, deletions.
+fn write_mix(c: &mut redis::Connection) {
+    let script: &[&[&str]] = &[
+        &["SET", "plain", "v1"],
+        &["SET", "ex", "v2", "EX", "1000"],
+        &["SET", "px-gone", "v3", "PX", "100"],
+        &["SET", "expire-gone", "v4"],
+        &["PEXPIRE", "expire-gone", "100"],
+        &["SET", "neg-expire", "v5"],
+        &["EXPIRE", "neg-expire", "-5"],
+        &["SET", "later", "v6"],
+        &["EXPIRE", "later", "1000"],
+        &["SET", "ttl-cleared", "a", "EX", "1000"],
+        &["SET", "ttl-cleared", "b"],
+        &["SET", "persisted", "p", "EX", "1000"],
+        &["PERSIST", "persisted"],
+        &["SET", "float", "10.5"],
+        &["INCRBYFLOAT", "float", "0.1"],
+        &["INCRBYFLOAT", "float", "0.1"],
+        &["INCRBYFLOAT", "float", "0.1"],
+        &["SET", "float-ttl", "1", "EX", "1000"],
+        &["INCRBYFLOAT", "float-ttl", "2.5"],
+        &["APPEND", "app", "abc"],
+        &["APPEND", "app", "def"],
+        &["SET", "d1", "x"],
+        &["SET", "d2", "y"],
+        &["DEL", "d1", "d2", "never-there"],
+        &["MSET", "m1", "a", "m2", "b", "m3", "c", "m4", "d"],
+        &["SET", "r1", "moved", "EX", "1000"],
+        &["RENAME", "r1", "r2"],
+        &["SET", "r3", "over"],
+        &["SET", "r4", "old", "EX", "1000"],
+        &["RENAME", "r3", "r4"],
+    ];
+    for args in script {
+        run(c, args);
+    }
+    for i in 0..5 {
+        run(c, &["INCR", "counter"]);
+        run(c, &["INCR", &format!("ctr{i}")]);
+    }
+    // Many keys, so every shard has records of its own.
+    for i in 0..100 {
+        let k = format!("many:{i}");
+        run(
+            c,
+            &["SET", &k, &i.to_string(), "EX", &(1000 + i).to_string()],
+        );
+        run(c, &["INCR", &format!("n:{i}")]);
+    }
+}
+
+/// Keys the mix leaves without a TTL / with one / gone, checked after every restart.
+fn assert_mix_shape(data: &BTreeMap<String, (String, i64)>) {
+    for k in [
+        "px-gone",
+        "expire-gone",
+        "neg-expire",
+        "d1",
+        "d2",
+        "r1",
+        "r3",
+        "soon",
+    ] {
+        assert!(!data.contains_key(k), "{k} must be gone: {:?}", data.get(k));
+    }
+    for k in [
+        "plain",
+        "ttl-cleared",
+        "persisted",
+        "float",
+        "app",
+        "m1",
+        "r4",
+        "counter",
+    ] {
+        assert_eq!(
+            data.get(k).map(|v| v.1),
+            Some(-1),
+            "{k} exists without a TTL"
+        );
+    }
+    for k in ["ex", "later", "float-ttl", "r2", "many:7"] {
+        let at = data.get(k).map(|v| v.1).unwrap_or(-2);
+        assert!(at > now_ms() as i64, "{k} keeps its TTL: {at}");
+    }
+    assert_eq!(data.get("app").map(|v| v.0.as_str()), Some("abcdef"));
+    assert_eq!(data.get("r4").map(|v| v.0.as_str()), Some("over"));
+    assert_eq!(data.get("counter").map(|v| v.0.as_str()), Some("5"));
+    assert_eq!(data.len(), 220, "key count");
+}
+
+/// What changed between two snapshots, one line per key (empty when equal).
+fn snapshot_diff(
+    before: &BTreeMap<String, (String, i64)>,
+    after: &BTreeMap<String, (String, i64)>,
+) -> String {
+    let mut out = String::new();
+    for (k, v) in before {
+        match after.get(k) {
+            None => out += &format!("lost {k} = {v:?}\n"),
+            Some(a) if a != v => out += &format!("changed {k}: {v:?} -> {a:?}\n"),
+            Some(_) => {}
+        }
+    }
+    for (k, a) in after {
+        if !before.contains_key(k) {
+            out += &format!("appeared {k} = {a:?}\n");
+        }
+    }
+    out
+}
+
+/// Writes the mix under `policy`, stops (SHUTDOWN or SIGTERM), restarts, compares everything.
+fn clean_restart_keeps_everything(policy: &str, by_command: bool) {
+    let args = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        policy,
+        "--server-threads",
+        "2",
+    ];
+    let mut s = Server::start(&args);
+    let mut c = s.client();
+    write_mix(&mut c);
+    run(&mut c, &["SET", "soon", "v", "PX", "1500"]);
+    let soon_set = Instant::now();
+    std::thread::sleep(Duration::from_millis(250));
+    let mut before = snapshot(&mut c);
+    assert!(
+        before.remove("soon").is_some(),
+        "soon is there before the stop"
+    );
+    assert_mix_shape(&before);
+    drop(c);
+    if by_command {
+        shutdown_command(&mut s);
+    } else {
+        assert_eq!(s.stop(), Some(0), "SIGTERM exit\n{}", log_tail(&s.dir));
+    }
+    // `soon` expires while the server is down and must stay gone.
+    std::thread::sleep(Duration::from_millis(1600).saturating_sub(soon_set.elapsed()));
+    let s = start_again(release(s), &args);
+    let after = snapshot(&mut s.client());
+    let diff = snapshot_diff(&before, &after);
+    assert!(
+        diff.is_empty(),
+        "after restart ({policy}):\n{diff}{}",
+        log_tail(&s.dir)
+    );
+}
+
+#[test]
+fn clean_restart_keeps_everything_fsync_always() {
+    // Guards replay under appendfsync always after SIGTERM: values and absolute expiries.
+    clean_restart_keeps_everything("always", false);
+}
+
+#[test]
+fn clean_restart_keeps_everything_fsync_everysec() {
+    // Guards replay under appendfsync everysec after a SHUTDOWN command.
+    clean_restart_keeps_everything("everysec", true);
+}
+
+#[test]
+fn clean_restart_keeps_everything_fsync_no() {
+    // Guards that a clean stop writes out everything even when fsync is left to the kernel.
+    clean_restart_keeps_everything("no", false);
+}
+
+#[test]
+fn appendfsync_always_set_at_run_time_makes_writes_durable() {
+    // Guards CONFIG SET appendfsync: after switching to always, acknowledged writes survive
+    // kill -9 (and so do the everysec writes before them, which precede them in the file).
+    let args = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--server-threads",
+        "2",
+    ];
+    let mut s = Server::start(&args);
+    let mut c = s.client();
+    let first: Vec<(String, String)> = (0..200)
+        .map(|i| (format!("a:{i}"), format!("va{i}")))
+        .collect();
+    set_all(&mut c, &first);
+    config_set(&mut c, "appendfsync", "always");
+    let got: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("appendfsync")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(got, ["appendfsync", "always"]);
+    let second: Vec<(String, String)> = (0..200)
+        .map(|i| (format!("b:{i}"), format!("vb{i}")))
+        .collect();
+    for (k, v) in &second {
+        run(&mut c, &["SET", k, v]);
+    }
+    drop(c);
+    kill9(&mut s);
+    let s = start_again(release(s), &args);
+    let mut c = s.client();
+    assert_pairs(&mut c, &first, "everysec writes before the switch");
+    assert_pairs(&mut c, &second, "always writes");
+    assert_eq!(dbsize(&mut c), 400);
+}
+
+#[test]
+fn first_writes_after_a_load_are_logged() {
+    // Guards the journal across a load: whatever the replayed files ended with (here a SET,
+    // which has its own journal form), the first writes of the next run reach the file.
+    let args = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--server-threads",
+        "1",
+    ];
+    let s = Server::start(&args);
+    let mut c = s.client();
+    run(&mut c, &["INCR", "c"]);
+    run(&mut c, &["SET", "a", "1"]);
+    drop(c);
+    let s = restart(s, &args);
+    let mut c = s.client();
+    run(&mut c, &["INCR", "c"]);
+    run(&mut c, &["APPEND", "s", "x"]);
+    run(&mut c, &["SET", "b", "2"]);
+    run(&mut c, &["INCR", "c"]);
+    drop(c);
+    let s = restart(s, &args);
+    let data = snapshot(&mut s.client());
+    let got: Vec<(&str, &str)> = data
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.0.as_str()))
+        .collect();
+    let want = [("a", "1"), ("b", "2"), ("c", "3"), ("s", "x")];
+    assert_eq!(got, want, "after two restarts\n{}", log_tail(&s.dir));
+}
+
+// ---------------------------------------------------------------- 2. kill -9
+
+const COUNTERS: usize = 3;
+
+/// What one writer had acknowledged (and what it had sent) when its connection broke.
+#[derive(Default)]
+struct Acked {
+    incr_ok: [u64; COUNTERS],
+    incr_sent: [u64; COUNTERS],
+    keys: Vec<(String, String)>,
+    /// An error reply (not a broken connection): never expected.
+    server_error: Option<String>,
+}
+
+impl Acked {
+    fn add(&mut self, o: Acked) {
+        for k in 0..COUNTERS {
+            self.incr_ok[k] += o.incr_ok[k];
+            self.incr_sent[k] += o.incr_sent[k];
+        }
+        self.keys.extend(o.keys);
+        assert!(
+            o.server_error.is_none(),
+            "writer got an error reply: {:?}",
+            o.server_error
+        );
+    }
+}
+
+/// INCRs a few shared counters and SETs unique keys until the connection breaks (bounded).
+fn crash_writer(port: u16, tag: String, progress: Arc<AtomicU64>) -> Acked {
+    let mut a = Acked::default();
+    let Ok(mut c) = connect(port) else { return a };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut i = 0u64;
+    let fail = |e: redis::RedisError, a: &mut Acked| {
+        if e.code().is_some() {
+            a.server_error = Some(e.to_string());
+        }
+    };
+    while Instant::now() < deadline {
+        let k = (i % COUNTERS as u64) as usize;
+        a.incr_sent[k] += 1;
+        if let Err(e) = redis::cmd("INCR")
+            .arg(format!("ctr:{k}"))
+            .query::<i64>(&mut c)
+        {
+            fail(e, &mut a);
+            break;
+        }
+        a.incr_ok[k] += 1;
+        let (key, val) = (format!("u:{tag}:{i}"), format!("{tag}/{i}"));
+        if let Err(e) = redis::cmd("SET").arg(&key).arg(&val).query::<()>(&mut c) {
+            fail(e, &mut a);
+            break;
+        }
+        a.keys.push((key, val));
+        progress.fetch_add(1, Ordering::Relaxed);
+        i += 1;
+    }
+    a
+}
+
+/// Every acknowledged write is there; counters hold no more than was ever sent.
+fn assert_acked(s: &Server, total: &Acked, round: usize) {
+    let mut c = s.client();
+    for k in 0..COUNTERS {
+        let v = get(&mut c, &format!("ctr:{k}")).map_or(0, |v| v.parse::<u64>().unwrap());
+        let (ok, sent) = (total.incr_ok[k], total.incr_sent[k]);
+        assert!(
+            ok <= v && v <= sent,
+            "round {round}: ctr:{k} = {v}, acknowledged {ok}, sent {sent}\n{}",
+            log_tail(&s.dir)
+        );
+    }
+    assert_pairs(
+        &mut c,
+        &total.keys,
+        &format!("round {round}: acknowledged SET"),
+    );
+    if round > 0 {
+        assert_whole_files(&s.dir);
+    }
+}
+
+#[test]
+fn kill_9_with_fsync_always_loses_no_acknowledged_write() {
+    // Guards appendfsync always: a reply is sent only once its write is on disk, whatever
+    // moment the process dies at (10 random crash moments, two concurrent writers).
+    let args = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--server-threads",
+        "2",
+    ];
+    let dir = test_dir("kill9");
+    let mut rng = Rng::new();
+    let mut total = Acked::default();
+    for round in 0..10 {
+        let mut s = start_again(dir.clone(), &args);
+        assert_acked(&s, &total, round);
+        let progress = Arc::new(AtomicU64::new(0));
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let (port, p, tag) = (s.port, progress.clone(), format!("{round}.{w}"));
+                std::thread::spawn(move || crash_writer(port, tag, p))
+            })
+            .collect();
+        // Writers that stopped early (an error reply) are reported by `total.add`.
+        wait_for(20, "the writers' first acknowledgements", || {
+            progress.load(Ordering::Relaxed) >= 20 || writers.iter().all(|w| w.is_finished())
+        });
+        std::thread::sleep(Duration::from_millis(rng.below(300)));
+        kill9(&mut s);
+        for w in writers {
+            total.add(w.join().unwrap());
+        }
+        release(s);
+    }
+    let s = start_again(dir, &args);
+    assert_acked(&s, &total, 10);
+    eprintln!("{} acknowledged unique keys survived", total.keys.len());
+}
+
+// ---------------------------------------------------------------- 3. torn and corrupt files
+
+/// Writes `n` keys `t:i` = `i` one command at a time (one record each) and stops cleanly.
+fn fill_and_stop(threads: &str, n: usize) -> (Server, Vec<(String, String)>) {
+    let args = ["--appendonly", "yes", "--server-threads", threads];
+    let mut s = Server::start(&args);
+    let mut c = s.client();
+    let pairs: Vec<(String, String)> = (0..n).map(|i| (format!("t:{i}"), i.to_string())).collect();
+    for (k, v) in &pairs {
+        run(&mut c, &["SET", k, v]);
+    }
+    drop(c);
+    assert_eq!(s.stop(), Some(0), "clean stop\n{}", log_tail(&s.dir));
+    (s, pairs)
+}
+
+fn log_len(dir: &Path) -> usize {
+    std::fs::read(dir.join("slotd.log")).map_or(0, |b| b.len())
+}
+
+/// The part of the log written since byte `from`.
+fn log_since(dir: &Path, from: usize) -> String {
+    let b = std::fs::read(dir.join("slotd.log")).unwrap_or_default();
+    String::from_utf8_lossy(&b[from.min(b.len())..]).into_owned()
+}
+
+#[test]
+fn torn_last_record_is_truncated_with_a_warning() {
+    // Guards aof-load-truncated behaviour: a half-written last record (crash in the middle of
+    // a write) is cut off, the rest loads, and later writes append after the cut.
+    let args = ["--appendonly", "yes", "--server-threads", "2"];
+    let (s, pairs) = fill_and_stop("2", 60);
+    let dir = release(s);
+    let incr = incr_file(&dir, 0);
+    let whole = std::fs::read(&incr).unwrap();
+    let torn = b"*3\r\n$3\r\nSET\r\n$1\r\nk";
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&incr)
+        .unwrap()
+        .write_all(torn)
+        .unwrap();
+    let from = log_len(&dir);
+    let s = start_again(dir.clone(), &args);
+    let log = log_since(&dir, from);
+    let name = incr.file_name().unwrap().to_string_lossy().into_owned();
+    let warned = log.lines().any(|l| {
+        let l_low = l.to_lowercase();
+        l.contains(" # ")
+            && (l.contains(&name) || l_low.contains("truncat") || l_low.contains("short read"))
+    });
+    assert!(warned, "a warning about the torn record in {name}:\n{log}");
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "data before the torn record");
+    assert_eq!(get(&mut c, "k"), None, "the torn SET did not happen");
+    assert_eq!(dbsize(&mut c), pairs.len());
+    assert_eq!(incr_file(&dir, 0), incr, "same incr file after the load");
+    let now = std::fs::read(&incr).unwrap();
+    assert!(
+        now == whole,
+        "{name} cut back to its {} whole bytes, has {}",
+        whole.len(),
+        now.len()
+    );
+    run(&mut c, &["SET", "after", "cut"]);
+    drop(c);
+    let s = restart(s, &args);
+    let mut c = s.client();
+    assert_eq!(
+        get(&mut c, "after").as_deref(),
+        Some("cut"),
+        "{}",
+        log_tail(&s.dir)
+    );
+    assert_pairs(&mut c, &pairs, "data after a second restart");
+}
+
+/// Starts slotd in `dir` expecting it to exit by itself; returns the exit code and its output
+/// (stderr and what it added to the log). Kills it and panics if it is still up after 30 s.
+fn start_expecting_exit(dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let from = log_len(dir);
+    let stderr = std::fs::File::create(dir.join("stderr-failed.log")).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
+        .args(["--dir", &dir.display().to_string()])
+        .args(["--logfile", &dir.join("slotd.log").display().to_string()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn slotd");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "slotd still running after 30 s on a corrupt AOF\n{}",
+                log_tail(dir)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let err = std::fs::read_to_string(dir.join("stderr-failed.log")).unwrap_or_default();
+    (status.code(), err + &log_since(dir, from))
+}
+
+#[test]
+fn corrupt_record_in_the_middle_stops_start_up() {
+    // Guards that damage before the last record is not silently skipped: start-up fails with
+    // exit code 1, names the file and the byte offset, and leaves the file as it was.
+    let (s, _) = fill_and_stop("1", 200);
+    let dir = release(s);
+    let incr = incr_file(&dir, 0);
+    let mut bytes = std::fs::read(&incr).unwrap();
+    let (starts, whole) = records(&bytes);
+    assert_eq!(whole, bytes.len(), "the written file is whole");
+    assert!(starts.len() >= 200, "one record per SET: {}", starts.len());
+    let rec = starts[starts.len() / 2];
+    // The first argument header (`$3` of SET) of the middle record becomes `X3`.
+    let at = rec + bytes[rec..].iter().position(|&b| b == b'$').unwrap();
+    bytes[at] = b'X';
+    std::fs::write(&incr, &bytes).unwrap();
+    let (code, out) = start_expecting_exit(&dir, &["--appendonly", "yes"]);
+    assert_eq!(code, Some(1), "exit code on a corrupt AOF\n{out}");
+    let name = incr.file_name().unwrap().to_string_lossy().into_owned();
+    let offsets = [rec.to_string(), at.to_string()];
+    let named = out.lines().any(|l| {
+        let numbers: Vec<&str> = l.split(|ch: char| !ch.is_ascii_digit()).collect();
+        l.contains(&name) && offsets.iter().any(|o| numbers.contains(&o.as_str()))
+    });
+    assert!(
+        named,
+        "a line naming {name} and offset {rec} or {at}:\n{out}"
+    );
+    assert_eq!(
+        std::fs::read(&incr).unwrap(),
+        bytes,
+        "a failed start leaves the file alone"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------- 4. rewrite under load
+
+/// Last acknowledged value of each `w:i` and the number of acknowledged INCRs of `wc`.
+#[derive(Default)]
+struct Written {
+    last: BTreeMap<String, String>,
+    incrs: u64,
+}
+
+/// SETs `w:0..1000` round robin (keys in many slots, so writes meet both serialized and
+/// pending slots of a running rewrite) and INCRs `wc` until `stop`; every command must succeed.
+fn steady_writer(port: u16, stop: Arc<AtomicBool>, progress: Arc<AtomicU64>) -> Written {
+    let mut c = connect(port).expect("writer connects");
+    let mut w = Written::default();
+    let deadline = Instant::now() + Duration::from_secs(50);
+    let mut i = 0u64;
+    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        let (k, v) = (format!("w:{}", i % 1000), format!("round-{i}"));
+        redis::cmd("SET")
+            .arg(&k)
+            .arg(&v)
+            .query::<()>(&mut c)
+            .expect("writer SET");
+        w.last.insert(k, v);
+        redis::cmd("INCR")
+            .arg("wc")
+            .query::<i64>(&mut c)
+            .expect("writer INCR");
+        w.incrs += 1;
+        progress.fetch_add(1, Ordering::Relaxed);
+        i += 1;
+    }
+    w
+}
+
+fn assert_written(c: &mut redis::Connection, w: &Written, pre: &[(String, String)], what: &str) {
+    let pairs: Vec<(String, String)> = w.last.clone().into_iter().collect();
+    assert_pairs(c, &pairs, what);
+    assert_pairs(c, pre, what);
+    assert_eq!(get(c, "wc"), Some(w.incrs.to_string()), "{what}: wc");
+    assert_eq!(dbsize(c), pre.len() + pairs.len() + 1, "{what}: key count");
+}
+
+/// The base sequence of every shard.
+fn base_seqs(dir: &Path) -> BTreeMap<u64, u64> {
+    manifest(dir)
+        .into_iter()
+        .filter(|e| e.kind == "b")
+        .map(|e| (e.shard, e.seq))
+        .collect()
+}
+
+#[test]
+fn bgrewriteaof_under_write_load_compacts_and_keeps_every_write() {
+    // Guards the fork-less rewrite: it finishes while clients write, the new files are smaller
+    // than the overwritten history, and nothing acknowledged during it is lost.
+    let args = ["--appendonly", "yes", "--server-threads", "2"];
+    let s = Server::start(&args);
+    let mut c = s.client();
+    let big = "x".repeat(1000);
+    let mut pre = Vec::new();
+    for round in 0..100 {
+        pre = (0..100)
+            .map(|i| (format!("p:{i}"), format!("{round}:{big}")))
+            .collect();
+        set_all(&mut c, &pre);
+    }
+    // Enough keys that serializing them takes many loop turns, with the writer running.
+    let still: Vec<(String, String)> = (0..50_000)
+        .map(|i| (format!("s:{i}"), i.to_string()))
+        .collect();
+    set_all(&mut c, &still);
+    pre.extend(still);
+    let (stop, progress) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let writer = {
+        let (port, stop, progress) = (s.port, stop.clone(), progress.clone());
+        std::thread::spawn(move || steady_writer(port, stop, progress))
+    };
+    wait_for(20, "the writer to start", || {
+        progress.load(Ordering::Relaxed) >= 100
+    });
+    let (seqs_before, bytes_before) = (base_seqs(&s.dir), aof_dir_bytes(&s.dir));
+    let progress_at_start = progress.load(Ordering::Relaxed);
+    let reply: String = redis::cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    assert_eq!(reply, "Background append only file rewriting started");
+    wait_for(30, "the rewrite to finish", || {
+        let seqs = base_seqs(&s.dir);
+        info_field(&mut c, "aof_rewrite_in_progress") == "0"
+            && seqs.len() == seqs_before.len()
+            && seqs
+                .iter()
+                .all(|(shard, seq)| seqs_before.get(shard) < Some(seq))
+    });
+    let bytes_after = aof_dir_bytes(&s.dir);
+    let progress_at_end = progress.load(Ordering::Relaxed);
+    eprintln!(
+        "AOF dir {bytes_before} bytes before the rewrite, {bytes_after} after; {} writer \
+         rounds during it",
+        progress_at_end - progress_at_start
+    );
+    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(info_field(&mut c, "aof_last_write_status"), "ok");
+    let base: u64 = info_field(&mut c, "aof_base_size").parse().unwrap();
+    let current: u64 = info_field(&mut c, "aof_current_size").parse().unwrap();
+    assert!(
+        base > 0 && current >= base,
+        "aof_base_size {base}, aof_current_size {current}"
+    );
+    assert!(
+        bytes_after < bytes_before,
+        "AOF dir {bytes_before} bytes before the rewrite, {bytes_after} after: {:?}",
+        aof_files(&s.dir)
+    );
+    wait_for(20, "writes after the rewrite", || {
+        progress.load(Ordering::Relaxed) >= progress_at_end + 100
+    });
+    stop.store(true, Ordering::Relaxed);
+    let w = writer.join().unwrap();
+    assert_written(&mut c, &w, &pre, "live after the rewrite");
+    drop(c);
+    let s = restart(s, &args);
+    let mut c = s.client();
+    assert_written(&mut c, &w, &pre, "after restart");
+    let mut expected: Vec<String> = manifest(&s.dir).into_iter().map(|e| e.name).collect();
+    expected.push(MANIFEST.into());
+    expected.sort();
+    assert_eq!(
+        aof_files(&s.dir),
+        expected,
+        "only the manifest's files remain"
+    );
+    assert_whole_files(&s.dir);
+}
+
+// ---------------------------------------------------------------- 5. other shard counts
+
+#[test]
+fn restart_with_other_shard_counts_loads_every_key() {
+    // Guards loading with another server-threads: every record lands on its key's new owner,
+    // and writes made under one layout win over older records made under another.
+    let threads = |n: &'static str| ["--appendonly", "yes", "--server-threads", n];
+    let s = Server::start(&threads("3"));
+    let mut c = s.client();
+    let mut pairs: Vec<(String, String)> = (0..10_000)
+        .map(|i| (format!("key:{i}"), format!("v{i}")))
+        .collect();
+    set_all(&mut c, &pairs);
+    drop(c);
+    let s = restart(s, &threads("1"));
+    let mut c = s.client();
+    assert_eq!(
+        dbsize(&mut c),
+        10_000,
+        "after restart with 1 shard\n{}",
+        log_tail(&s.dir)
+    );
+    assert_pairs(&mut c, &pairs, "3 shards -> 1");
+    for p in pairs.iter_mut().take(1000) {
+        p.1 = format!("new-{}", p.0);
+    }
+    set_all(&mut c, &pairs[..1000]);
+    let gone: Vec<String> = pairs.drain(1000..1500).map(|(k, _)| k).collect();
+    let n: usize = redis::cmd("DEL").arg(&gone).query(&mut c).unwrap();
+    assert_eq!(n, 500);
+    drop(c);
+    let s = restart(s, &threads("4"));
+    let mut c = s.client();
+    assert_eq!(
+        dbsize(&mut c),
+        9_500,
+        "after restart with 4 shards\n{}",
+        log_tail(&s.dir)
+    );
+    assert_pairs(&mut c, &pairs, "1 shard -> 4 (latest values)");
+    let n: usize = redis::cmd("EXISTS").arg(&gone).query(&mut c).unwrap();
+    assert_eq!(n, 0, "deleted keys stay deleted");
+}
+
+// ---------------------------------------------------------------- 6. AOF switched on later
+
+#[test]
+fn appendonly_no_writes_nothing_and_config_set_yes_starts_with_a_base() {
+    // Guards appendonly no (no AOF directory at all) and CONFIG SET appendonly yes at run
+    // time: a base of the existing data is written first, so a restart loads everything.
+    let off = ["--server-threads", "2"];
+    let s = Server::start(&off);
+    let mut c = s.client();
+    set_all(&mut c, &[("early".into(), "v".into())]);
+    drop(c);
+    let s = restart(s, &off);
+    assert!(
+        !aof_dir(&s.dir).exists(),
+        "appendonly no made {:?}",
+        aof_files(&s.dir)
+    );
+    let mut c = s.client();
+    // Only an RDB (not part of this test) could have kept `early`.
+    let kept = dbsize(&mut c);
+    assert_eq!(info_field(&mut c, "aof_enabled"), "0");
+    let before: Vec<(String, String)> = (0..300)
+        .map(|i| (format!("b:{i}"), i.to_string()))
+        .collect();
+    set_all(&mut c, &before);
+    assert!(
+        !aof_dir(&s.dir).exists(),
+        "no AOF files while appendonly is no"
+    );
+    config_set(&mut c, "appendonly", "yes");
+    wait_for(30, "the first base after CONFIG SET appendonly yes", || {
+        aof_dir(&s.dir).join(MANIFEST).exists()
+            && info_field(&mut c, "aof_rewrite_in_progress") == "0"
+            && base_seqs(&s.dir).len() == 2
+    });
+    assert_eq!(info_field(&mut c, "aof_enabled"), "1");
+    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
+    for e in manifest(&s.dir) {
+        assert!(aof_dir(&s.dir).join(&e.name).exists(), "{} exists", e.name);
+    }
+    let after: Vec<(String, String)> = (0..300)
+        .map(|i| (format!("a:{i}"), i.to_string()))
+        .collect();
+    set_all(&mut c, &after);
+    drop(c);
+    let s = restart(s, &["--appendonly", "yes", "--server-threads", "2"]);
+    let mut c = s.client();
+    assert_pairs(&mut c, &before, "written before the AOF was switched on");
+    assert_pairs(&mut c, &after, "written after");
+    assert_eq!(dbsize(&mut c), 600 + kept, "{}", log_tail(&s.dir));
+}
