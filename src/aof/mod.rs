@@ -80,6 +80,7 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
         sh.dirty = 0;
         sh.db.stats = Default::default();
         sh.journal.enabled = true;
+        sh.journal.explicit = false;
     }
     Ok(())
 }

@@ -35,11 +35,33 @@ pub fn listen(host: &str, port: u16, backlog: u32) -> Result<RawFd, String> {
     if ip.is_ipv6() {
         let _ = sk.set_only_v6(true);
     }
-    sk.bind(&SockAddr::from(addr)).map_err(|e| format!("{e}"))?;
+    bind_retrying(&sk, &SockAddr::from(addr))?;
     sk.listen(backlog as i32)
         .map_err(|e| format!("listen: {e}"))?;
     Ok(sk.into_raw_fd())
 }
+
+/// A process killed with SIGKILL keeps its listening socket alive for a moment after it exits
+/// (the kernel tears io_uring rings down asynchronously, and a pending accept holds the socket),
+/// so "address in use" is retried briefly before it is believed.
+fn bind_retrying(sk: &Socket, addr: &SockAddr) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + Duration::from_millis(BIND_RETRY_MS);
+    loop {
+        match sk.bind(addr) {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(format!("{e}")),
+        }
+    }
+}
+
+/// How long "address in use" is retried at start.
+const BIND_RETRY_MS: u64 = 1500;
 
 /// TCP_NODELAY and keepalive, as Redis sets them on clients.
 pub fn tune_client(fd: RawFd, keepalive_s: u64) {

@@ -249,6 +249,7 @@ pub fn run_key(
     }
     let t0 = Instant::now();
     let dirty_before = sh.dirty;
+    sh.journal.explicit = false;
     let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
     let r = f(&mut ex, args);
     if write {
@@ -353,6 +354,7 @@ fn run_multi(
                     .sum::<u64>()
         };
         let dirty_before = dirty_sum(this);
+        this.journal.explicit = false;
         let mut ex = unsafe { Exec::with_frozen(this, Out::new(out.buf, proto), now_ms, ptrs) };
         result = f(&mut ex, args);
         // A write over several shards without explicit per-shard records is journaled as the
