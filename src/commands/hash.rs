@@ -1,5 +1,545 @@
-//! hash commands (placeholder table until the family lands).
+//! Hash commands: HSET/HMSET, HSETNX, HGET, HMGET, HDEL, HLEN, HSTRLEN, HEXISTS, HKEYS, HVALS,
+//! HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN. Handlers are plain synchronous keyed
+//! functions; random numbers and SCAN option parsing are shared with `commands::set`.
 
-use super::CommandSpec;
+use super::longdouble as ld;
+use super::set::{
+    arg, count_too_large, distinct_positions, empty_scan, many, opt, parse_cursor,
+    parse_random_count, parse_scan_opts, rand_u64, scan_cursor, scan_keeps, tok, with_db, DOC_SCAN,
+    RANDOM_COUNT_MAX, SCAN_COMPLEXITY,
+};
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, Out, ReplyError};
+use crate::shard::db::Db;
+use crate::shard::value::Value;
+use crate::types::hash::HashValue;
 
-pub static COMMANDS: &[CommandSpec] = &[];
+// ---------------------------------------------------------------------------------------------
+// Command table
+// ---------------------------------------------------------------------------------------------
+
+const K1: KeySpec = KeySpec::Range {
+    first: 1,
+    last: 1,
+    step: 1,
+};
+
+const A_KEY: ArgDoc = arg("key", "key");
+const A_FIELD: ArgDoc = arg("field", "string");
+const DOC_KEY: &[ArgDoc] = &[A_KEY];
+const DOC_KEY_FIELD: &[ArgDoc] = &[A_KEY, A_FIELD];
+const DOC_KEY_FIELDS: &[ArgDoc] = &[A_KEY, many(A_FIELD)];
+const DOC_HSET: &[ArgDoc] = &[
+    A_KEY,
+    ArgDoc {
+        multiple: true,
+        args: &[A_FIELD, arg("value", "string")],
+        ..arg("field_value", "block")
+    },
+];
+const DOC_HSETNX: &[ArgDoc] = &[A_KEY, A_FIELD, arg("value", "string")];
+const DOC_HINCRBY: &[ArgDoc] = &[A_KEY, A_FIELD, arg("increment", "integer")];
+const DOC_HINCRBYFLOAT: &[ArgDoc] = &[A_KEY, A_FIELD, arg("increment", "double")];
+const DOC_HRANDFIELD: &[ArgDoc] = &[
+    A_KEY,
+    opt(ArgDoc {
+        args: &[
+            arg("count", "integer"),
+            opt(tok("withvalues", "pure-token", "WITHVALUES")),
+        ],
+        ..arg("options", "block")
+    }),
+];
+
+const fn spec(name: &'static str, arity: i32, flags: u32, f: super::KeyFn) -> CommandSpec {
+    CommandSpec {
+        group: "hash",
+        since: "2.0.0",
+        ..CommandSpec::new(name, arity, flags, K1, Handler::Key(f))
+    }
+}
+
+const O1: &str = "O(1)";
+const WDF: u32 = WRITE | DENYOOM | FAST;
+const RF: u32 = READONLY | FAST;
+const SIZE_N: &str = "O(N) where N is the size of the hash.";
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs \
+when the command is called with multiple field/value pairs.",
+        summary: "Sets fields of a hash, creating it when absent; answers how many were new.",
+        args: DOC_HSET,
+        ..spec("hset", -4, WDF, hset)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Sets a field of a hash only when the field is absent.",
+        args: DOC_HSETNX,
+        ..spec("hsetnx", 4, WDF, hsetnx)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Returns the value of a hash field.",
+        args: DOC_KEY_FIELD,
+        ..spec("hget", 3, RF, hget)
+    },
+    CommandSpec {
+        complexity: "O(N) where N is the number of fields being requested.",
+        summary: "Returns the values of several hash fields.",
+        args: DOC_KEY_FIELDS,
+        ..spec("hmget", -3, RF, hmget)
+    },
+    CommandSpec {
+        complexity: "O(N) where N is the number of fields being set.",
+        summary: "Sets fields of a hash (older form of HSET that answers OK).",
+        args: DOC_HSET,
+        ..spec("hmset", -4, WDF, hmset)
+    },
+    CommandSpec {
+        complexity: "O(N) where N is the number of fields to be removed.",
+        summary: "Removes fields from a hash; an emptied hash is deleted.",
+        args: DOC_KEY_FIELDS,
+        ..spec("hdel", -3, WRITE | FAST, hdel)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Returns how many fields a hash has.",
+        args: DOC_KEY,
+        ..spec("hlen", 2, RF, hlen)
+    },
+    CommandSpec {
+        since: "3.2.0",
+        complexity: O1,
+        summary: "Returns the length in bytes of a hash field's value.",
+        args: DOC_KEY_FIELD,
+        ..spec("hstrlen", 3, RF, hstrlen)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Tells whether a hash has a field.",
+        args: DOC_KEY_FIELD,
+        ..spec("hexists", 3, RF, hexists)
+    },
+    CommandSpec {
+        complexity: SIZE_N,
+        summary: "Returns every field name of a hash.",
+        args: DOC_KEY,
+        ..spec("hkeys", 2, READONLY, hkeys)
+    },
+    CommandSpec {
+        complexity: SIZE_N,
+        summary: "Returns every value of a hash.",
+        args: DOC_KEY,
+        ..spec("hvals", 2, READONLY, hvals)
+    },
+    CommandSpec {
+        complexity: SIZE_N,
+        summary: "Returns every field and value of a hash.",
+        args: DOC_KEY,
+        ..spec("hgetall", 2, READONLY, hgetall)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Adds an integer to the integer stored in a hash field.",
+        args: DOC_HINCRBY,
+        ..spec("hincrby", 4, WDF, hincrby)
+    },
+    CommandSpec {
+        since: "2.6.0",
+        complexity: O1,
+        summary: "Adds a floating point number to the number stored in a hash field.",
+        args: DOC_HINCRBYFLOAT,
+        ..spec("hincrbyfloat", 4, WDF, hincrbyfloat)
+    },
+    CommandSpec {
+        since: "6.2.0",
+        complexity: "O(N) where N is the number of fields returned",
+        summary: "Returns random fields of a hash, optionally with values; a negative count \
+allows repeats.",
+        args: DOC_HRANDFIELD,
+        ..spec("hrandfield", -2, READONLY, hrandfield)
+    },
+    CommandSpec {
+        since: "2.8.0",
+        complexity: SCAN_COMPLEXITY,
+        summary: "Walks the fields and values of a hash a few at a time with a cursor.",
+        args: DOC_SCAN,
+        ..spec("hscan", -3, READONLY, hscan)
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn as_hash(v: &Value) -> Result<&HashValue, ReplyError> {
+    match v {
+        Value::Hash(h) => Ok(h),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+fn as_hash_mut(v: &mut Value) -> Result<&mut HashValue, ReplyError> {
+    match v {
+        Value::Hash(h) => Ok(h),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+/// Runs `f` on the hash at `key` for a read (None when absent); WRONGTYPE for other types.
+fn read_hash<R>(
+    ex: &mut Exec<'_>,
+    key: &[u8],
+    f: impl FnOnce(Option<&HashValue>, &mut Out<'_>) -> R,
+) -> Result<R, ReplyError> {
+    let now = ex.now_ms;
+    with_db(ex, key, |db, out| match db.lookup_read(key, now) {
+        None => Ok(f(None, out)),
+        Some(e) => Ok(f(Some(as_hash(&e.value)?), out)),
+    })
+}
+
+/// Runs `f` on the hash at `key` for a write, creating an empty one when absent (it is only
+/// stored when `f` leaves it non-empty). WRONGTYPE for other types, before `f` runs.
+fn write_hash<R>(
+    ex: &mut Exec<'_>,
+    key: &[u8],
+    f: impl FnOnce(&mut HashValue, &mut Out<'_>) -> Result<R, ReplyError>,
+) -> Result<R, ReplyError> {
+    let now = ex.now_ms;
+    with_db(ex, key, |db: &mut Db, out| {
+        match db.lookup_write(key, now) {
+            Some(e) => f(as_hash_mut(&mut e.value)?, out),
+            None => {
+                let mut h = HashValue::new();
+                let r = f(&mut h, out)?;
+                if !h.is_empty() {
+                    db.set(key, Value::Hash(h), 0, now);
+                }
+                Ok(r)
+            }
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------------
+
+/// HSET and HMSET: pairs must come whole, checked before the key is touched.
+fn hset_generic(ex: &mut Exec<'_>, args: Args<'_>, name: &str, ok_reply: bool) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(ReplyError::Arity(name.into()));
+    }
+    let key = args.get(1);
+    write_hash(ex, key, |h, out| {
+        let mut created = 0;
+        for i in (2..args.len()).step_by(2) {
+            created += h.set(args.get(i), args.get(i + 1)) as i64;
+        }
+        if ok_reply {
+            out.ok();
+        } else {
+            out.int(created);
+        }
+        Ok(())
+    })?;
+    ex.dirty(key, ((args.len() - 2) / 2) as u64);
+    Ok(())
+}
+
+fn hset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    hset_generic(ex, args, "hset", false)
+}
+
+fn hmset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    hset_generic(ex, args, "hmset", true)
+}
+
+fn hsetnx(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, field, value) = (args.get(1), args.get(2), args.get(3));
+    let set = write_hash(ex, key, |h, out| {
+        let new = !h.contains(field);
+        if new {
+            h.set(field, value);
+        }
+        out.int(new as i64);
+        Ok(new)
+    })?;
+    if set {
+        ex.dirty(key, 1);
+    }
+    Ok(())
+}
+
+fn hdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, now) = (args.get(1), ex.now_ms);
+    let deleted = with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_write(key, now) else {
+            out.int(0);
+            return Ok(0);
+        };
+        let h = as_hash_mut(&mut e.value)?;
+        let mut deleted = 0;
+        for f in args.iter().skip(2) {
+            deleted += h.remove(f) as i64;
+            if h.is_empty() {
+                break;
+            }
+        }
+        if h.is_empty() {
+            db.remove(key, now);
+        }
+        out.int(deleted);
+        Ok(deleted)
+    })?;
+    if deleted > 0 {
+        ex.dirty(key, deleted as u64);
+    }
+    Ok(())
+}
+
+fn hincrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, field) = (args.get(1), args.get(2));
+    let incr = parse_i64(args.get(3)).ok_or(ReplyError::NotInteger)?;
+    write_hash(ex, key, |h, out| {
+        let cur = match h.get(field) {
+            None => 0,
+            Some(v) => {
+                parse_i64(v).ok_or_else(|| ReplyError::other("ERR hash value is not an integer"))?
+            }
+        };
+        let sum = cur.checked_add(incr).ok_or(ReplyError::Overflow)?;
+        h.set(field, sum.to_string().as_bytes());
+        out.int(sum);
+        Ok(())
+    })?;
+    ex.dirty(key, 1);
+    Ok(())
+}
+
+fn hincrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, field) = (args.get(1), args.get(2));
+    let incr = match ld::parse(args.get(3)).ok_or(ReplyError::NotFloat)? {
+        ld::Parsed::Finite(v) => v,
+        ld::Parsed::Inf => return Err(ReplyError::other("ERR value is NaN or Infinity")),
+    };
+    write_hash(ex, key, |h, out| {
+        let cur = match h.get(field) {
+            None => ld::F80::ZERO,
+            Some(v) => match ld::parse(v) {
+                Some(ld::Parsed::Finite(c)) => c,
+                // An infinite stored value gives an infinite sum.
+                Some(ld::Parsed::Inf) => return Err(nan_inf()),
+                None => return Err(ReplyError::other("ERR hash value is not a float")),
+            },
+        };
+        let text = ld::format_human(ld::add(cur, incr).ok_or_else(nan_inf)?);
+        h.set(field, text.as_bytes());
+        out.bulk(text.as_bytes());
+        Ok(())
+    })?;
+    ex.dirty(key, 1);
+    Ok(())
+}
+
+fn nan_inf() -> ReplyError {
+    ReplyError::other("ERR increment would produce NaN or Infinity")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------------
+
+fn hget(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let field = args.get(2);
+    read_hash(ex, args.get(1), |h, out| {
+        match h.and_then(|h| h.get(field)) {
+            Some(v) => out.bulk(v),
+            None => out.null(),
+        }
+    })
+}
+
+fn hmget(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_hash(ex, args.get(1), |h, out| {
+        out.array(args.len() - 2);
+        for f in args.iter().skip(2) {
+            match h.and_then(|h| h.get(f)) {
+                Some(v) => out.bulk(v),
+                None => out.null(),
+            }
+        }
+    })
+}
+
+fn hlen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_hash(ex, args.get(1), |h, out| {
+        out.int(h.map_or(0, |h| h.len()) as i64)
+    })
+}
+
+fn hstrlen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let field = args.get(2);
+    read_hash(ex, args.get(1), |h, out| {
+        out.int(h.and_then(|h| h.get(field)).map_or(0, |v| v.len()) as i64)
+    })
+}
+
+fn hexists(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let field = args.get(2);
+    read_hash(ex, args.get(1), |h, out| {
+        out.int(h.is_some_and(|h| h.contains(field)) as i64)
+    })
+}
+
+fn hkeys(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_hash(ex, args.get(1), |h, out| {
+        out.array(h.map_or(0, |h| h.len()));
+        if let Some(h) = h {
+            h.for_each(&mut |f, _| out.bulk(f));
+        }
+    })
+}
+
+fn hvals(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_hash(ex, args.get(1), |h, out| {
+        out.array(h.map_or(0, |h| h.len()));
+        if let Some(h) = h {
+            h.for_each(&mut |_, v| out.bulk(v));
+        }
+    })
+}
+
+fn hgetall(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_hash(ex, args.get(1), |h, out| {
+        out.map(h.map_or(0, |h| h.len()));
+        if let Some(h) = h {
+            h.for_each(&mut |f, v| {
+                out.bulk(f);
+                out.bulk(v);
+            });
+        }
+    })
+}
+
+/// Writes HRANDFIELD's reply header for `n` picks: pairs are nested arrays in RESP3 and
+/// flattened in RESP2.
+fn rand_header(out: &mut Out<'_>, n: usize, withvalues: bool) {
+    if withvalues && !out.resp3() {
+        out.array(2 * n);
+    } else {
+        out.array(n);
+    }
+}
+
+fn rand_item(out: &mut Out<'_>, f: &[u8], v: &[u8], withvalues: bool) {
+    if withvalues && out.resp3() {
+        out.array(2);
+    }
+    out.bulk(f);
+    if withvalues {
+        out.bulk(v);
+    }
+}
+
+fn hrandfield(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let withvalues = match args.len() {
+        2 => {
+            return read_hash(ex, args.get(1), |h, out| {
+                match h.and_then(|h| h.random(&mut rand_u64)) {
+                    Some((f, _)) => out.bulk(f),
+                    None => out.null(),
+                }
+            });
+        }
+        3 => false,
+        4 if args.get(3).eq_ignore_ascii_case(b"withvalues") => true,
+        _ => return Err(ReplyError::Syntax),
+    };
+    let n = parse_random_count(args.get(2))?;
+    if withvalues && n < -(i64::MAX / 2) {
+        return Err(count_too_large());
+    }
+    let now = ex.now_ms;
+    let key = args.get(1);
+    with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_read(key, now) else {
+            out.array(0);
+            return Ok(());
+        };
+        let h = as_hash(&e.value)?;
+        hrandfield_count(h, n, withvalues, out)
+    })
+}
+
+fn hrandfield_count(h: &HashValue, n: i64, withvalues: bool, out: &mut Out<'_>) -> CmdResult {
+    if n < 0 {
+        let k = n.unsigned_abs();
+        if k > RANDOM_COUNT_MAX {
+            return Err(count_too_large());
+        }
+        rand_header(out, k as usize, withvalues);
+        for _ in 0..k {
+            if let Some((f, v)) = h.random(&mut rand_u64) {
+                rand_item(out, f, v, withvalues);
+            }
+        }
+        return Ok(());
+    }
+    let len = h.len();
+    if n as u64 >= len as u64 {
+        rand_header(out, len, withvalues);
+        h.for_each(&mut |f, v| rand_item(out, f, v, withvalues));
+        return Ok(());
+    }
+    let k = n as usize;
+    rand_header(out, k, withvalues);
+    if k * 3 > len {
+        let pairs = h.pairs();
+        for p in distinct_positions(len, k) {
+            rand_item(out, pairs[p].0, pairs[p].1, withvalues);
+        }
+        return Ok(());
+    }
+    // A small share of a big hash: random picks until `k` distinct fields (k < len / 3, so
+    // each pick succeeds with probability above 2/3).
+    let mut seen = hashbrown::HashSet::with_capacity(k);
+    while seen.len() < k {
+        if let Some((f, v)) = h.random(&mut rand_u64) {
+            if seen.insert(f) {
+                rand_item(out, f, v, withvalues);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn hscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let cursor = parse_cursor(args.get(2))?;
+    let (key, now) = (args.get(1), ex.now_ms);
+    with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_read(key, now) else {
+            empty_scan(out);
+            return Ok(());
+        };
+        let h = as_hash(&e.value)?;
+        let o = parse_scan_opts(args, cursor)?;
+        let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let next = h.scan(o.cursor, o.count, &mut |f, v| {
+            if scan_keeps(&o, f) {
+                found.push((f.to_vec(), v.to_vec()));
+            }
+        });
+        out.array(2);
+        scan_cursor(out, next);
+        out.array(2 * found.len());
+        for (f, v) in &found {
+            out.bulk(f);
+            out.bulk(v);
+        }
+        Ok(())
+    })
+}
