@@ -230,7 +230,7 @@ fn write_hash<R>(
 
 /// HSET and HMSET: pairs must come whole, checked before the key is touched.
 fn hset_generic(ex: &mut Exec<'_>, args: Args<'_>, name: &str, ok_reply: bool) -> CmdResult {
-    if args.len().is_multiple_of(2) {
+    if !args.len().is_multiple_of(2) {
         return Err(ReplyError::Arity(name.into()));
     }
     let key = args.get(1);
