@@ -543,3 +543,259 @@ fn hscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Harness, Reply};
+
+    fn int(v: i64) -> Reply {
+        Reply::Int(v)
+    }
+    fn b(s: &str) -> Reply {
+        Reply::bulk(s)
+    }
+    fn e(s: &str) -> Reply {
+        Reply::err(s)
+    }
+
+    #[test]
+    fn set_get_delete_and_encoding() {
+        // Guards HSET/HMSET/HSETNX/HGET/HMGET/HDEL, insertion order, deletion when empty.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["HSET", "h", "f", "v", "g", "w"]), int(2));
+        assert_eq!(h.run(&["HSET", "h", "f", "v2"]), int(0));
+        assert_eq!(h.run(&["HMSET", "h", "a", "1"]), Reply::ok());
+        assert_eq!(h.run(&["HSETNX", "h", "a", "2"]), int(0));
+        assert_eq!(h.run(&["HSETNX", "h", "b", "2"]), int(1));
+        assert_eq!(h.run(&["HGET", "h", "f"]), b("v2"));
+        assert_eq!(h.run(&["HGET", "h", "zz"]), Reply::Nil);
+        let mget = h.run(&["HMGET", "h", "a", "zz"]);
+        assert_eq!(mget, Reply::Array(vec![b("1"), Reply::Nil]));
+        assert_eq!(
+            h.run(&["HKEYS", "h"]),
+            Reply::Array(vec![b("f"), b("g"), b("a"), b("b")])
+        );
+        assert_eq!(h.run(&["HLEN", "h"]), int(4));
+        assert_eq!(h.run(&["HSTRLEN", "h", "f"]), int(2));
+        assert_eq!(h.run(&["HEXISTS", "h", "g"]), int(1));
+        assert_eq!(h.run(&["OBJECT", "ENCODING", "h"]), b("listpack"));
+        h.run(&["HSET", "h", "long", &"x".repeat(65)]);
+        assert_eq!(h.run(&["OBJECT", "ENCODING", "h"]), b("hashtable"));
+        assert_eq!(
+            h.run(&["HDEL", "h", "f", "f", "g", "a", "b", "long"]),
+            int(5)
+        );
+        assert_eq!(h.run(&["EXISTS", "h"]), int(0));
+        assert_eq!(h.run(&["HGETALL", "h"]), Reply::Array(vec![]));
+    }
+
+    #[test]
+    fn arity_and_wrong_type() {
+        // Guards odd pair counts and WRONGTYPE answers.
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run(&["HSET", "h", "f", "v", "x"]),
+            e("ERR wrong number of arguments for 'hset' command")
+        );
+        assert_eq!(
+            h.run(&["HMSET", "h", "f", "v", "x"]),
+            e("ERR wrong number of arguments for 'hmset' command")
+        );
+        h.run(&["SET", "s", "v"]);
+        let wt = e("WRONGTYPE Operation against a key holding the wrong kind of value");
+        for c in [
+            &["HSET", "s", "f", "v"][..],
+            &["HGET", "s", "f"],
+            &["HGETALL", "s"],
+            &["HDEL", "s", "f"],
+            &["HINCRBY", "s", "f", "1"],
+            &["HINCRBYFLOAT", "s", "f", "1"],
+            &["HRANDFIELD", "s"],
+            &["HRANDFIELD", "s", "0"],
+            &["HSCAN", "s", "0", "COUNT", "0"],
+        ] {
+            assert_eq!(h.run(c), wt, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn counters() {
+        // Guards HINCRBY/HINCRBYFLOAT parsing, overflow, stored-value errors and formatting.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["HINCRBY", "h", "n", "5"]), int(5));
+        assert_eq!(
+            h.run(&["HINCRBY", "h", "n", "x"]),
+            e("ERR value is not an integer or out of range")
+        );
+        h.run(&[
+            "HSET",
+            "h",
+            "s",
+            "abc",
+            "big",
+            "9223372036854775807",
+            "fl",
+            "1.5",
+        ]);
+        assert_eq!(
+            h.run(&["HINCRBY", "h", "s", "1"]),
+            e("ERR hash value is not an integer")
+        );
+        assert_eq!(
+            h.run(&["HINCRBY", "h", "fl", "1"]),
+            e("ERR hash value is not an integer")
+        );
+        assert_eq!(
+            h.run(&["HINCRBY", "h", "big", "1"]),
+            e("ERR increment or decrement would overflow")
+        );
+        assert_eq!(
+            h.run(&["HINCRBYFLOAT", "h", "s", "1"]),
+            e("ERR hash value is not a float")
+        );
+        assert_eq!(
+            h.run(&["HINCRBYFLOAT", "h", "g", "1e5000"]),
+            e("ERR value is not a valid float")
+        );
+        assert_eq!(
+            h.run(&["HINCRBYFLOAT", "h", "g", "inf"]),
+            e("ERR value is NaN or Infinity")
+        );
+        assert_eq!(h.run(&["HINCRBYFLOAT", "h", "g", "0.1"]), b("0.1"));
+        assert_eq!(h.run(&["HINCRBYFLOAT", "h", "g", "0.2"]), b("0.3"));
+        assert_eq!(h.run(&["HINCRBYFLOAT", "h", "fl", "5.0e3"]), b("5001.5"));
+        assert_eq!(h.run(&["HGET", "h", "fl"]), b("5001.5"));
+    }
+
+    #[test]
+    fn hrandfield_counts_and_errors() {
+        // Guards HRANDFIELD count semantics, WITHVALUES shapes, bounds and errors.
+        let mut h = Harness::new();
+        for i in 0..30 {
+            h.run(&["HSET", "h", &format!("f{i}"), &format!("v{i}")]);
+        }
+        assert_eq!(
+            h.run(&["HRANDFIELD", "h", "1", "foo"]),
+            e("ERR syntax error")
+        );
+        assert_eq!(
+            h.run(&["HRANDFIELD", "h", "x"]),
+            e("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            h.run(&["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"]),
+            e("ERR value is out of range")
+        );
+        assert_eq!(
+            h.run(&["HRANDFIELD", "h", "-9223372036854775808"]),
+            e(
+                "ERR value is out of range, value must between -9223372036854775807 and \
+9223372036854775807"
+            )
+        );
+        assert_eq!(
+            h.run(&["HRANDFIELD", "h", "-99999999999"]),
+            e("ERR value is out of range")
+        );
+        let Reply::Array(v) = h.run(&["HRANDFIELD", "h", "-50", "WITHVALUES"]) else {
+            panic!()
+        };
+        assert_eq!(v.len(), 100);
+        let Reply::Array(v) = h.run(&["HRANDFIELD", "h", "5"]) else {
+            panic!()
+        };
+        let mut names: Vec<_> = v.iter().map(|r| format!("{r:?}")).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 5);
+        let Reply::Array(v) = h.run(&["HRANDFIELD", "h", "100", "WITHVALUES"]) else {
+            panic!()
+        };
+        assert_eq!(v.len(), 60);
+        assert_eq!(h.run(&["HRANDFIELD", "nokey", "5"]), Reply::Array(vec![]));
+        assert_eq!(h.run(&["HRANDFIELD", "nokey"]), Reply::Nil);
+        h.run(&["HELLO", "3"]);
+        let r = h.run(&["HRANDFIELD", "h", "1", "WITHVALUES"]);
+        let Reply::Array(v) = r else { panic!() };
+        assert!(matches!(&v[0], Reply::Array(p) if p.len() == 2));
+        assert!(matches!(h.run(&["HGETALL", "h"]), Reply::Map(m) if m.len() == 30));
+    }
+
+    #[test]
+    fn hscan_big_and_small() {
+        // Guards HSCAN over both encodings, MATCH on fields, and option errors.
+        let mut h = Harness::new();
+        h.run(&["HSET", "small", "a", "1", "b", "2"]);
+        let r = h.run(&["HSCAN", "small", "0", "MATCH", "a"]);
+        let want = Reply::Array(vec![b("0"), Reply::Array(vec![b("a"), b("1")])]);
+        assert_eq!(r, want);
+        for i in 0..2000 {
+            h.run(&["HSET", "big", &format!("f{i}"), "v"]);
+        }
+        let mut cursor = "0".to_string();
+        let mut seen = Vec::new();
+        for _ in 0..10_000 {
+            let Reply::Array(v) = h.run(&["HSCAN", "big", &cursor]) else {
+                panic!()
+            };
+            let Reply::Bulk(c) = &v[0] else { panic!() };
+            cursor = String::from_utf8(c.clone()).unwrap();
+            let Reply::Array(items) = &v[1] else { panic!() };
+            seen.extend(items.iter().step_by(2).cloned().map(|r| format!("{r:?}")));
+            if cursor == "0" {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 2000);
+        assert_eq!(h.run(&["HSCAN", "big", "x"]), e("ERR invalid cursor"));
+        assert_eq!(
+            h.run(&["HSCAN", "big", "18446744073709551616"]),
+            e("ERR invalid cursor")
+        );
+        assert_eq!(
+            h.run(&["HSCAN", "big", "0", "NOVALUES"]),
+            e("ERR syntax error")
+        );
+        assert_eq!(
+            h.run(&["HSCAN", "big", "0", "COUNT", "x"]),
+            e("ERR value is not an integer or out of range")
+        );
+        assert!(matches!(h.run(&["HSCAN", "big", "-1"]), Reply::Array(_)));
+    }
+
+    #[test]
+    fn table_metadata() {
+        // Guards arity, flags and group of every hash command.
+        let want: &[(&str, i32, u32)] = &[
+            ("hset", -4, WDF),
+            ("hsetnx", 4, WDF),
+            ("hget", 3, RF),
+            ("hmget", -3, RF),
+            ("hmset", -4, WDF),
+            ("hdel", -3, WRITE | FAST),
+            ("hlen", 2, RF),
+            ("hstrlen", 3, RF),
+            ("hexists", 3, RF),
+            ("hkeys", 2, READONLY),
+            ("hvals", 2, READONLY),
+            ("hgetall", 2, READONLY),
+            ("hincrby", 4, WDF),
+            ("hincrbyfloat", 4, WDF),
+            ("hrandfield", -2, READONLY),
+            ("hscan", -3, READONLY),
+        ];
+        for (name, arity, flags) in want {
+            let c = COMMANDS.iter().find(|c| c.name == *name).expect(name);
+            assert_eq!(
+                (c.arity, c.flags, c.group),
+                (*arity, *flags, "hash"),
+                "{name}"
+            );
+            assert!(!c.summary.is_empty() && !c.complexity.is_empty() && !c.args.is_empty());
+        }
+        assert_eq!(COMMANDS.len(), want.len());
+    }
+}

@@ -955,3 +955,306 @@ fn sintercard(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.out.int(members.len() as i64);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Harness, Reply};
+
+    fn int(v: i64) -> Reply {
+        Reply::Int(v)
+    }
+    fn e(s: &str) -> Reply {
+        Reply::err(s)
+    }
+    fn sorted(r: Reply) -> Vec<Vec<u8>> {
+        let (Reply::Array(v) | Reply::Set(v)) = r else {
+            panic!("not a list: {r:?}")
+        };
+        let mut out: Vec<Vec<u8>> = v
+            .into_iter()
+            .map(|x| match x {
+                Reply::Bulk(b) => b,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        out.sort();
+        out
+    }
+    fn bytes(v: &[&str]) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = v.iter().map(|s| s.as_bytes().to_vec()).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn add_remove_count_and_delete_when_empty() {
+        // Guards SADD/SREM counts, intset ordering, encodings and key deletion.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["SADD", "s", "3", "1", "2", "1"]), int(3));
+        assert_eq!(h.run(&["OBJECT", "ENCODING", "s"]), Reply::bulk("intset"));
+        assert_eq!(
+            h.run(&["SMEMBERS", "s"]),
+            Reply::Array(vec![Reply::bulk("1"), Reply::bulk("2"), Reply::bulk("3")])
+        );
+        assert_eq!(h.run(&["SADD", "s", "x"]), int(1));
+        assert_eq!(
+            h.run(&["OBJECT", "ENCODING", "s"]),
+            Reply::bulk("hashtable")
+        );
+        assert_eq!(h.run(&["SCARD", "s"]), int(4));
+        assert_eq!(h.run(&["SISMEMBER", "s", "x"]), int(1));
+        let mis = h.run(&["SMISMEMBER", "s", "1", "zz"]);
+        assert_eq!(mis, Reply::Array(vec![int(1), int(0)]));
+        assert_eq!(h.run(&["SREM", "s", "1", "2", "3", "x", "y"]), int(4));
+        assert_eq!(h.run(&["EXISTS", "s"]), int(0));
+        assert_eq!(h.run(&["SREM", "s", "a"]), int(0));
+        assert_eq!(h.run(&["SCARD", "s"]), int(0));
+    }
+
+    #[test]
+    fn wrong_type_and_arity() {
+        // Guards WRONGTYPE on every family command and arity errors.
+        let mut h = Harness::new();
+        h.run(&["SET", "str", "v"]);
+        let wt = e("WRONGTYPE Operation against a key holding the wrong kind of value");
+        for c in [
+            &["SADD", "str", "a"][..],
+            &["SREM", "str", "a"],
+            &["SCARD", "str"],
+            &["SISMEMBER", "str", "a"],
+            &["SMEMBERS", "str"],
+            &["SPOP", "str"],
+            &["SPOP", "str", "0"],
+            &["SRANDMEMBER", "str", "0"],
+            &["SINTER", "nokey", "str"],
+            &["SUNION", "str"],
+            &["SDIFF", "nokey", "str"],
+            &["SINTERSTORE", "d", "str"],
+            &["SMOVE", "str", "d", "a"],
+            &["SSCAN", "str", "0", "COUNT", "0"],
+            &["SINTERCARD", "1", "str"],
+        ] {
+            assert_eq!(h.run(c), wt, "{c:?}");
+        }
+        assert_eq!(
+            h.run(&["SADD", "s"]),
+            e("ERR wrong number of arguments for 'sadd' command")
+        );
+        assert_eq!(h.run(&["SMOVE", "nokey", "str", "a"]), int(0));
+    }
+
+    #[test]
+    fn spop_and_srandmember_counts() {
+        // Guards count parsing, errors, bounds and the empty/whole-set cases.
+        let mut h = Harness::new();
+        for i in 0..50 {
+            h.run(&["SADD", "s", &format!("m{i}")]);
+        }
+        let pos = e("ERR value is out of range, must be positive");
+        assert_eq!(h.run(&["SPOP", "s", "-1"]), pos);
+        assert_eq!(h.run(&["SPOP", "s", "x"]), pos);
+        assert_eq!(h.run(&["SPOP", "s", "1", "2"]), e("ERR syntax error"));
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "x"]),
+            e("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "-9223372036854775808"]),
+            e(
+                "ERR value is out of range, value must between -9223372036854775807 and \
+9223372036854775807"
+            )
+        );
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "-9223372036854775807"]),
+            e("ERR value is out of range")
+        );
+        assert_eq!(sorted(h.run(&["SRANDMEMBER", "s", "-100"])).len(), 100);
+        let some = sorted(h.run(&["SRANDMEMBER", "s", "10"]));
+        assert_eq!(some.len(), 10);
+        assert!(some.windows(2).all(|w| w[0] != w[1]));
+        assert_eq!(sorted(h.run(&["SRANDMEMBER", "s", "40"])).len(), 40);
+        assert_eq!(sorted(h.run(&["SRANDMEMBER", "s", "1000"])).len(), 50);
+        let popped = sorted(h.run(&["SPOP", "s", "20"]));
+        assert_eq!(popped.len(), 20);
+        assert_eq!(h.run(&["SCARD", "s"]), int(30));
+        assert_eq!(
+            sorted(h.run(&["SPOP", "s", "9223372036854775807"])).len(),
+            30
+        );
+        assert_eq!(h.run(&["EXISTS", "s"]), int(0));
+        assert_eq!(h.run(&["SPOP", "s"]), Reply::Nil);
+        assert_eq!(h.run(&["SPOP", "s", "3"]), Reply::Array(vec![]));
+        assert_eq!(h.run(&["SRANDMEMBER", "s"]), Reply::Nil);
+        h.run(&["SADD", "one", "x"]);
+        assert_eq!(h.run(&["SPOP", "one"]), Reply::bulk("x"));
+        assert_eq!(h.run(&["EXISTS", "one"]), int(0));
+    }
+
+    #[test]
+    fn algebra_and_store() {
+        // Guards SINTER/SUNION/SDIFF results, STORE replacing TTL and deleting on empty.
+        let mut h = Harness::new();
+        h.run(&["SADD", "a", "1", "2", "3", "x"]);
+        h.run(&["SADD", "b", "2", "3", "4"]);
+        assert_eq!(sorted(h.run(&["SINTER", "a", "b"])), bytes(&["2", "3"]));
+        assert_eq!(sorted(h.run(&["SINTER", "a", "nokey"])), bytes(&[]));
+        assert_eq!(
+            sorted(h.run(&["SUNION", "a", "b", "nokey"])),
+            bytes(&["1", "2", "3", "4", "x"])
+        );
+        assert_eq!(sorted(h.run(&["SDIFF", "a", "b"])), bytes(&["1", "x"]));
+        assert_eq!(h.run(&["SINTERCARD", "2", "a", "b"]), int(2));
+        assert_eq!(h.run(&["SINTERCARD", "2", "a", "b", "LIMIT", "1"]), int(1));
+        h.run(&["SET", "d", "v", "EX", "100"]);
+        assert_eq!(h.run(&["SUNIONSTORE", "d", "a", "b"]), int(5));
+        assert_eq!(h.run(&["TTL", "d"]), int(-1));
+        assert_eq!(
+            h.run(&["OBJECT", "ENCODING", "d"]),
+            Reply::bulk("hashtable")
+        );
+        assert_eq!(h.run(&["SINTERSTORE", "d", "a", "b"]), int(2));
+        assert_eq!(h.run(&["OBJECT", "ENCODING", "d"]), Reply::bulk("intset"));
+        assert_eq!(h.run(&["SDIFFSTORE", "d", "a", "a"]), int(0));
+        assert_eq!(h.run(&["EXISTS", "d"]), int(0));
+        assert_eq!(
+            h.run(&["SINTER", "a", "a"]).clone(),
+            h.run(&["SMEMBERS", "a"])
+        );
+    }
+
+    #[test]
+    fn sintercard_errors_match_redis() {
+        // Guards numkeys and LIMIT validation texts.
+        let mut h = Harness::new();
+        h.run(&["SADD", "s", "a"]);
+        let gt0 = e("ERR numkeys should be greater than 0");
+        assert_eq!(h.run(&["SINTERCARD", "0", "s"]), gt0);
+        assert_eq!(h.run(&["SINTERCARD", "x", "s"]), gt0);
+        assert_eq!(
+            h.run(&["SINTERCARD", "9223372036854775807", "s"]),
+            e("ERR Number of keys can't be greater than number of args")
+        );
+        assert_eq!(
+            h.run(&["SINTERCARD", "1", "s", "LIMIT", "-1"]),
+            e("ERR LIMIT can't be negative")
+        );
+        assert_eq!(
+            h.run(&["SINTERCARD", "1", "s", "LIMIT"]),
+            e("ERR syntax error")
+        );
+        assert_eq!(h.run(&["SINTERCARD", "1", "s", "LIMIT", "0"]), int(1));
+    }
+
+    #[test]
+    fn smove_cases() {
+        // Guards SMOVE: missing member, same key, creation of the destination, emptied source.
+        let mut h = Harness::new();
+        h.run(&["SADD", "src", "a", "b"]);
+        assert_eq!(h.run(&["SMOVE", "src", "dst", "zz"]), int(0));
+        assert_eq!(h.run(&["SMOVE", "src", "src", "a"]), int(1));
+        assert_eq!(h.run(&["SMOVE", "src", "src", "zz"]), int(0));
+        assert_eq!(h.run(&["SMOVE", "src", "dst", "a"]), int(1));
+        assert_eq!(h.run(&["SMOVE", "src", "dst", "b"]), int(1));
+        assert_eq!(h.run(&["EXISTS", "src"]), int(0));
+        assert_eq!(sorted(h.run(&["SMEMBERS", "dst"])), bytes(&["a", "b"]));
+    }
+
+    #[test]
+    fn sscan_walks_big_sets_and_validates() {
+        // Guards SSCAN over the table encoding, MATCH, and option errors.
+        let mut h = Harness::new();
+        for i in 0..1000 {
+            h.run(&["SADD", "s", &format!("m{i}")]);
+        }
+        let mut cursor = "0".to_string();
+        let mut seen = Vec::new();
+        for _ in 0..10_000 {
+            let r = h.run(&["SSCAN", "s", &cursor, "COUNT", "7"]);
+            let Reply::Array(v) = r else { panic!() };
+            let Reply::Bulk(c) = &v[0] else { panic!() };
+            cursor = String::from_utf8(c.clone()).unwrap();
+            seen.extend(sorted(v[1].clone()));
+            if cursor == "0" {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 1000);
+        assert_eq!(h.run(&["SSCAN", "s", "x"]), e("ERR invalid cursor"));
+        assert_eq!(
+            h.run(&["SSCAN", "s", "0", "COUNT", "0"]),
+            e("ERR syntax error")
+        );
+        assert_eq!(h.run(&["SSCAN", "s", "0", "MATCH"]), e("ERR syntax error"));
+        h.run(&["SADD", "i", "1", "2", "10"]);
+        let r = h.run(&["SSCAN", "i", "0", "MATCH", "1*"]);
+        assert_eq!(
+            r,
+            Reply::Array(vec![
+                Reply::bulk("0"),
+                Reply::Array(vec![Reply::bulk("1"), Reply::bulk("10")])
+            ])
+        );
+        assert_eq!(
+            h.run(&["SSCAN", "nokey", "0", "COUNT", "0"]).clone(),
+            Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])])
+        );
+    }
+
+    #[test]
+    fn resp3_shapes() {
+        // Guards set-typed replies in RESP3 and array replies for SRANDMEMBER.
+        let mut h = Harness::new();
+        h.run(&["HELLO", "3"]);
+        h.run(&["SADD", "s", "a"]);
+        assert_eq!(
+            h.run(&["SMEMBERS", "s"]),
+            Reply::Set(vec![Reply::bulk("a")])
+        );
+        assert_eq!(h.run(&["SMEMBERS", "nokey"]), Reply::Set(vec![]));
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "1"]),
+            Reply::Array(vec![Reply::bulk("a")])
+        );
+        assert_eq!(h.run(&["SPOP", "nokey", "1"]), Reply::Set(vec![]));
+        assert_eq!(h.run(&["SPOP", "nokey"]), Reply::Nil);
+    }
+
+    #[test]
+    fn table_metadata() {
+        // Guards arity, flags, key ranges and group of every set command.
+        use super::super::flags::*;
+        let want: &[(&str, i32, u32)] = &[
+            ("sadd", -3, WRITE | DENYOOM | FAST),
+            ("srem", -3, WRITE | FAST),
+            ("scard", 2, READONLY | FAST),
+            ("sismember", 3, READONLY | FAST),
+            ("smismember", -3, READONLY | FAST),
+            ("smembers", 2, READONLY),
+            ("spop", -2, WRITE | FAST),
+            ("srandmember", -2, READONLY),
+            ("smove", 4, WRITE | FAST | MULTI_KEY),
+            ("sinter", -2, READONLY | MULTI_KEY),
+            ("sintercard", -3, READONLY | MULTI_KEY),
+            ("sinterstore", -3, WRITE | DENYOOM | MULTI_KEY),
+            ("sunion", -2, READONLY | MULTI_KEY),
+            ("sunionstore", -3, WRITE | DENYOOM | MULTI_KEY),
+            ("sdiff", -2, READONLY | MULTI_KEY),
+            ("sdiffstore", -3, WRITE | DENYOOM | MULTI_KEY),
+            ("sscan", -3, READONLY),
+        ];
+        for (name, arity, flags) in want {
+            let c = COMMANDS.iter().find(|c| c.name == *name).expect(name);
+            assert_eq!(
+                (c.arity, c.flags, c.group),
+                (*arity, *flags, "set"),
+                "{name}"
+            );
+            assert!(!c.summary.is_empty() && !c.complexity.is_empty() && !c.args.is_empty());
+        }
+        assert_eq!(COMMANDS.len(), want.len());
+    }
+}
