@@ -742,7 +742,7 @@ mod tests {
             let Reply::Bulk(c) = &v[0] else { panic!() };
             cursor = String::from_utf8(c.clone()).unwrap();
             let Reply::Array(items) = &v[1] else { panic!() };
-            seen.extend(items.iter().step_by(2).cloned().map(|r| format!("{r:?}")));
+            seen.extend(items.iter().step_by(2).map(|r| format!("{r:?}")));
             if cursor == "0" {
                 break;
             }

@@ -164,7 +164,7 @@ impl HashValue {
         self.get(field).is_some()
     }
 
-    fn to_table(&mut self) {
+    fn convert_to_table(&mut self) {
         if let Repr::Flat { buf, .. } = &self.repr {
             let mut t = ScanTable::new();
             for (_, f, v) in flat_pairs(buf) {
@@ -198,7 +198,7 @@ impl HashValue {
                     return true;
                 }
             }
-            self.to_table();
+            self.convert_to_table();
         }
         let Repr::Table(t) = &mut self.repr else {
             unreachable!("converted above")

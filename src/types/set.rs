@@ -347,7 +347,7 @@ impl SetValue {
         }
     }
 
-    fn to_table(&mut self) {
+    fn convert_to_table(&mut self) {
         if let Repr::Ints(v) = &self.repr {
             let mut t = ScanTable::new();
             for &i in v {
@@ -370,7 +370,7 @@ impl SetValue {
                     Err(_) => {}
                 }
             }
-            self.to_table();
+            self.convert_to_table();
         }
         let Repr::Table(t) = &mut self.repr else {
             unreachable!("converted above")
