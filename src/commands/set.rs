@@ -1,5 +1,1260 @@
-//! set commands (placeholder table until the family lands).
+//! Set commands: SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS, SPOP, SRANDMEMBER, SMOVE,
+//! SINTER/SINTERCARD/SINTERSTORE, SUNION/SUNIONSTORE, SDIFF/SDIFFSTORE, SSCAN. Also the
+//! helpers the hash family shares (random numbers, SCAN option parsing, random-count bounds).
+//! Handlers are plain synchronous keyed functions that reach every key through `Exec::db`.
 
-use super::CommandSpec;
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, Out, ReplyError};
+use crate::shard::db::Db;
+use crate::shard::value::Value;
+use crate::types::set::SetValue;
+use std::cell::Cell;
 
-pub static COMMANDS: &[CommandSpec] = &[];
+// ---------------------------------------------------------------------------------------------
+// Command table
+// ---------------------------------------------------------------------------------------------
+
+const K1: KeySpec = KeySpec::Range {
+    first: 1,
+    last: 1,
+    step: 1,
+};
+const K12: KeySpec = KeySpec::Range {
+    first: 1,
+    last: 2,
+    step: 1,
+};
+const K_ALL: KeySpec = KeySpec::Range {
+    first: 1,
+    last: -1,
+    step: 1,
+};
+
+pub(crate) const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
+    ArgDoc {
+        name,
+        kind,
+        token: "",
+        optional: false,
+        multiple: false,
+        args: &[],
+    }
+}
+pub(crate) const fn opt(a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        optional: true,
+        ..a
+    }
+}
+pub(crate) const fn many(a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        multiple: true,
+        ..a
+    }
+}
+pub(crate) const fn tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
+    ArgDoc {
+        token,
+        ..arg(name, kind)
+    }
+}
+
+const A_KEY: ArgDoc = arg("key", "key");
+const A_MEMBER: ArgDoc = arg("member", "string");
+const DOC_KEY: &[ArgDoc] = &[A_KEY];
+const DOC_KEY_MEMBER: &[ArgDoc] = &[A_KEY, A_MEMBER];
+const DOC_KEY_MEMBERS: &[ArgDoc] = &[A_KEY, many(A_MEMBER)];
+const DOC_KEY_COUNT: &[ArgDoc] = &[A_KEY, opt(arg("count", "integer"))];
+const DOC_KEYS: &[ArgDoc] = &[many(A_KEY)];
+const DOC_STORE: &[ArgDoc] = &[arg("destination", "key"), many(A_KEY)];
+const DOC_SMOVE: &[ArgDoc] = &[arg("source", "key"), arg("destination", "key"), A_MEMBER];
+const DOC_SINTERCARD: &[ArgDoc] = &[
+    arg("numkeys", "integer"),
+    many(A_KEY),
+    opt(tok("limit", "integer", "LIMIT")),
+];
+pub(crate) const DOC_SCAN: &[ArgDoc] = &[
+    A_KEY,
+    arg("cursor", "integer"),
+    opt(tok("pattern", "pattern", "MATCH")),
+    opt(tok("count", "integer", "COUNT")),
+];
+
+const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: KeySpec,
+    f: super::KeyFn,
+) -> CommandSpec {
+    CommandSpec {
+        group: "set",
+        ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+    }
+}
+
+const O1: &str = "O(1)";
+const INTER: &str =
+    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.";
+const UNION: &str = "O(N) where N is the total number of elements in all given sets.";
+pub(crate) const SCAN_COMPLEXITY: &str = "O(1) for every call. O(N) for a complete iteration, \
+including enough command calls for the cursor to return back to 0. N is the number of elements \
+inside the collection..";
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is \
+called with multiple arguments.",
+        summary: "Adds members to a set, creating it when absent.",
+        args: DOC_KEY_MEMBERS,
+        ..spec("sadd", -3, WRITE | DENYOOM | FAST, K1, sadd)
+    },
+    CommandSpec {
+        complexity: "O(N) where N is the number of members to be removed.",
+        summary: "Removes members from a set; an emptied set is deleted.",
+        args: DOC_KEY_MEMBERS,
+        ..spec("srem", -3, WRITE | FAST, K1, srem)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Returns how many members a set has.",
+        args: DOC_KEY,
+        ..spec("scard", 2, READONLY | FAST, K1, scard)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Tells whether a value is a member of a set.",
+        args: DOC_KEY_MEMBER,
+        ..spec("sismember", 3, READONLY | FAST, K1, sismember)
+    },
+    CommandSpec {
+        since: "6.2.0",
+        complexity: "O(N) where N is the number of elements being checked for membership",
+        summary: "Tells, for each of several values, whether it is a member of a set.",
+        args: DOC_KEY_MEMBERS,
+        ..spec("smismember", -3, READONLY | FAST, K1, smismember)
+    },
+    CommandSpec {
+        complexity: "O(N) where N is the set cardinality.",
+        summary: "Returns every member of a set.",
+        args: DOC_KEY,
+        ..spec("smembers", 2, READONLY, K1, smembers)
+    },
+    CommandSpec {
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the \
+passed count.",
+        summary: "Removes and returns one or more random members of a set.",
+        args: DOC_KEY_COUNT,
+        ..spec("spop", -2, WRITE | FAST, K1, spop)
+    },
+    CommandSpec {
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute \
+value of the passed count.",
+        summary: "Returns random members of a set; a negative count allows repeats.",
+        args: DOC_KEY_COUNT,
+        ..spec("srandmember", -2, READONLY, K1, srandmember)
+    },
+    CommandSpec {
+        complexity: O1,
+        summary: "Moves a member from one set to another.",
+        args: DOC_SMOVE,
+        ..spec("smove", 4, WRITE | FAST | MULTI_KEY, K12, smove)
+    },
+    CommandSpec {
+        complexity: INTER,
+        summary: "Returns the members present in every given set.",
+        args: DOC_KEYS,
+        ..spec("sinter", -2, READONLY | MULTI_KEY, K_ALL, sinter)
+    },
+    CommandSpec {
+        since: "7.0.0",
+        complexity: INTER,
+        summary: "Counts the members present in every given set, optionally up to a limit.",
+        args: DOC_SINTERCARD,
+        ..spec(
+            "sintercard",
+            -3,
+            READONLY | MULTI_KEY,
+            KeySpec::Custom(sintercard_keys),
+            sintercard,
+        )
+    },
+    CommandSpec {
+        complexity: INTER,
+        summary: "Stores the intersection of sets at a destination key.",
+        args: DOC_STORE,
+        ..spec(
+            "sinterstore",
+            -3,
+            WRITE | DENYOOM | MULTI_KEY,
+            K_ALL,
+            sinterstore,
+        )
+    },
+    CommandSpec {
+        complexity: UNION,
+        summary: "Returns the members present in any given set.",
+        args: DOC_KEYS,
+        ..spec("sunion", -2, READONLY | MULTI_KEY, K_ALL, sunion)
+    },
+    CommandSpec {
+        complexity: UNION,
+        summary: "Stores the union of sets at a destination key.",
+        args: DOC_STORE,
+        ..spec(
+            "sunionstore",
+            -3,
+            WRITE | DENYOOM | MULTI_KEY,
+            K_ALL,
+            sunionstore,
+        )
+    },
+    CommandSpec {
+        complexity: UNION,
+        summary: "Returns the members of the first set that no other given set has.",
+        args: DOC_KEYS,
+        ..spec("sdiff", -2, READONLY | MULTI_KEY, K_ALL, sdiff)
+    },
+    CommandSpec {
+        complexity: UNION,
+        summary: "Stores the difference of sets at a destination key.",
+        args: DOC_STORE,
+        ..spec(
+            "sdiffstore",
+            -3,
+            WRITE | DENYOOM | MULTI_KEY,
+            K_ALL,
+            sdiffstore,
+        )
+    },
+    CommandSpec {
+        since: "2.8.0",
+        complexity: SCAN_COMPLEXITY,
+        summary: "Walks the members of a set a few at a time with a cursor.",
+        args: DOC_SCAN,
+        ..spec("sscan", -3, READONLY, K1, sscan)
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared with the hash family
+// ---------------------------------------------------------------------------------------------
+
+/// Most elements a negative-count random command (SRANDMEMBER, HRANDFIELD) may return. Redis
+/// has no bound and runs out of memory; slotd refuses larger counts with Redis' range error.
+pub(crate) const RANDOM_COUNT_MAX: u64 = 10_000_000;
+/// Most elements one SSCAN/HSCAN call asks the table to visit.
+const SCAN_COUNT_MAX: usize = 1 << 20;
+
+/// Runs `f` with the keyspace of `key` and the reply writer at the same time. The reply
+/// buffer is moved out of `ex` for the call (a pointer swap), because `Exec::db` borrows all
+/// of `ex`. `f` must return its error before writing any reply bytes.
+pub(crate) fn with_db<R>(
+    ex: &mut Exec<'_>,
+    key: &[u8],
+    f: impl FnOnce(&mut Db, &mut Out<'_>) -> R,
+) -> R {
+    let proto = ex.out.proto;
+    let mut buf = std::mem::take(ex.out.buf);
+    let r = {
+        let db = ex.db(key);
+        let mut out = Out::new(&mut buf, proto);
+        f(db, &mut out)
+    };
+    *ex.out.buf = buf;
+    r
+}
+
+thread_local! {
+    static RNG: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let mut b = [0u8; 8];
+    // SAFETY: getrandom writes at most 8 bytes into the 8-byte buffer.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr() as *mut libc::c_void, 8, 0) };
+    let t = crate::global::unix_ms();
+    let s = u64::from_le_bytes(b) ^ if n == 8 { 0 } else { t.rotate_left(17) };
+    s | 1
+}
+
+/// A fresh 64-bit random number (xorshift64*: fast, and fair enough for sampling).
+pub(crate) fn rand_u64() -> u64 {
+    RNG.with(|c| {
+        let mut x = c.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        c.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    })
+}
+
+/// A random index below `n` (n > 0).
+pub(crate) fn rand_below(n: usize) -> usize {
+    (rand_u64() % n as u64) as usize
+}
+
+/// Picks `k` distinct positions out of `n` (k < n), in random order: a partial shuffle when
+/// `k` is a large share of `n`, rejection otherwise.
+pub(crate) fn distinct_positions(n: usize, k: usize) -> Vec<usize> {
+    if k * 3 > n {
+        let mut all: Vec<usize> = (0..n).collect();
+        for i in 0..k {
+            let j = i + rand_below(n - i);
+            all.swap(i, j);
+        }
+        all.truncate(k);
+        return all;
+    }
+    let mut seen = hashbrown::HashSet::with_capacity(k);
+    let mut v = Vec::with_capacity(k);
+    while v.len() < k {
+        let p = rand_below(n);
+        if seen.insert(p) {
+            v.push(p);
+        }
+    }
+    v
+}
+
+/// A random-count argument as SRANDMEMBER and HRANDFIELD read it: any integer except
+/// i64::MIN (whose absolute value does not fit).
+pub(crate) fn parse_random_count(raw: &[u8]) -> Result<i64, ReplyError> {
+    let v = parse_i64(raw).ok_or(ReplyError::NotInteger)?;
+    if v == i64::MIN {
+        return Err(ReplyError::other(
+            "ERR value is out of range, value must between -9223372036854775807 and \
+9223372036854775807",
+        ));
+    }
+    Ok(v)
+}
+
+/// The error for negative counts larger than slotd will answer.
+pub(crate) fn count_too_large() -> ReplyError {
+    ReplyError::other("ERR value is out of range")
+}
+
+/// Parsed SSCAN/HSCAN options.
+pub(crate) struct ScanOpts<'a> {
+    pub cursor: u64,
+    pub count: usize,
+    pub pattern: Option<&'a [u8]>,
+}
+
+/// Reads a cursor like `strtoul`: empty is 0, an optional sign, digits only, negative values
+/// wrap, and values beyond 64 bits are invalid.
+pub(crate) fn parse_cursor(raw: &[u8]) -> Result<u64, ReplyError> {
+    let invalid = || ReplyError::other("ERR invalid cursor");
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    let (neg, digits) = match raw[0] {
+        b'-' => (true, &raw[1..]),
+        b'+' => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// Parses MATCH and COUNT from `args[3..]`.
+pub(crate) fn parse_scan_opts(args: Args<'_>, cursor: u64) -> Result<ScanOpts<'_>, ReplyError> {
+    let mut o = ScanOpts {
+        cursor,
+        count: 10,
+        pattern: None,
+    };
+    let mut i = 3;
+    while i < args.len() {
+        if i + 1 >= args.len() {
+            return Err(ReplyError::Syntax);
+        }
+        let (opt, value) = (args.get(i), args.get(i + 1));
+        if opt.eq_ignore_ascii_case(b"count") {
+            let n = parse_i64(value).ok_or(ReplyError::NotInteger)?;
+            if n < 1 {
+                return Err(ReplyError::Syntax);
+            }
+            o.count = (n as u64).min(SCAN_COUNT_MAX as u64) as usize;
+        } else if opt.eq_ignore_ascii_case(b"match") {
+            o.pattern = (value != b"*").then_some(value);
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+/// True when `item` passes the MATCH filter.
+pub(crate) fn scan_keeps(o: &ScanOpts<'_>, item: &[u8]) -> bool {
+    o.pattern
+        .is_none_or(|p| crate::glob::matches(p, item, false))
+}
+
+/// The empty SCAN reply (cursor 0, no elements).
+pub(crate) fn empty_scan(out: &mut Out<'_>) {
+    out.array(2);
+    out.bulk(b"0");
+    out.array(0);
+}
+
+/// Writes a cursor as SCAN replies carry it.
+pub(crate) fn scan_cursor(out: &mut Out<'_>, cursor: u64) {
+    let text = cursor.to_string();
+    out.bulk(text.as_bytes());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set helpers
+// ---------------------------------------------------------------------------------------------
+
+fn as_set(v: &Value) -> Result<&SetValue, ReplyError> {
+    match v {
+        Value::Set(s) => Ok(s),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+fn as_set_mut(v: &mut Value) -> Result<&mut SetValue, ReplyError> {
+    match v {
+        Value::Set(s) => Ok(s),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+/// Runs `f` on the set at `key` for a read (None when absent); WRONGTYPE for other types.
+fn read_set<R>(
+    ex: &mut Exec<'_>,
+    key: &[u8],
+    f: impl FnOnce(Option<&SetValue>, &mut Out<'_>) -> R,
+) -> Result<R, ReplyError> {
+    let now = ex.now_ms;
+    with_db(ex, key, |db, out| match db.lookup_read(key, now) {
+        None => Ok(f(None, out)),
+        Some(e) => Ok(f(Some(as_set(&e.value)?), out)),
+    })
+}
+
+/// Replies with members as a set (`~` in RESP3).
+fn reply_members(out: &mut Out<'_>, members: &[Vec<u8>]) {
+    out.set(members.len());
+    for m in members {
+        out.bulk(m);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single-key commands
+// ---------------------------------------------------------------------------------------------
+
+fn sadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, now) = (args.get(1), ex.now_ms);
+    let added = with_db(ex, key, |db, out| {
+        let mut added = 0;
+        match db.lookup_write(key, now) {
+            Some(e) => {
+                let s = as_set_mut(&mut e.value)?;
+                for m in args.iter().skip(2) {
+                    added += s.insert(m) as i64;
+                }
+            }
+            None => {
+                let mut s = SetValue::new();
+                for m in args.iter().skip(2) {
+                    added += s.insert(m) as i64;
+                }
+                db.set(key, Value::Set(s), 0, now);
+            }
+        }
+        out.int(added);
+        Ok(added)
+    })?;
+    if added > 0 {
+        ex.dirty(key, added as u64);
+    }
+    Ok(())
+}
+
+fn srem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (key, now) = (args.get(1), ex.now_ms);
+    let removed = with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_write(key, now) else {
+            out.int(0);
+            return Ok(0);
+        };
+        let s = as_set_mut(&mut e.value)?;
+        let mut removed = 0;
+        for m in args.iter().skip(2) {
+            removed += s.remove(m) as i64;
+            if s.is_empty() {
+                break;
+            }
+        }
+        if s.is_empty() {
+            db.remove(key, now);
+        }
+        out.int(removed);
+        Ok(removed)
+    })?;
+    if removed > 0 {
+        ex.dirty(key, removed as u64);
+    }
+    Ok(())
+}
+
+fn scard(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_set(ex, args.get(1), |s, out| {
+        out.int(s.map_or(0, |s| s.len()) as i64)
+    })
+}
+
+fn sismember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let m = args.get(2);
+    read_set(ex, args.get(1), |s, out| {
+        out.int(s.is_some_and(|s| s.contains(m)) as i64)
+    })
+}
+
+fn smismember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_set(ex, args.get(1), |s, out| {
+        out.array(args.len() - 2);
+        for m in args.iter().skip(2) {
+            out.int(s.is_some_and(|s| s.contains(m)) as i64);
+        }
+    })
+}
+
+fn smembers(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    read_set(ex, args.get(1), |s, out| match s {
+        None => out.set(0),
+        Some(s) => {
+            out.set(s.len());
+            s.for_each(&mut |m| out.bulk(m));
+        }
+    })
+}
+
+fn spop(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    match args.len() {
+        2 => spop_one(ex, args.get(1)),
+        3 => {
+            let n = parse_i64(args.get(2))
+                .filter(|&n| n >= 0)
+                .ok_or_else(|| ReplyError::other("ERR value is out of range, must be positive"))?;
+            spop_count(ex, args.get(1), n as u64)
+        }
+        _ => Err(ReplyError::Syntax),
+    }
+}
+
+fn spop_one(ex: &mut Exec<'_>, key: &[u8]) -> CmdResult {
+    let now = ex.now_ms;
+    let popped = with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_write(key, now) else {
+            out.null();
+            return Ok(false);
+        };
+        let s = as_set_mut(&mut e.value)?;
+        let Some(m) = s.random(&mut rand_u64) else {
+            out.null();
+            return Ok(false);
+        };
+        s.remove(&m);
+        if s.is_empty() {
+            db.remove(key, now);
+        }
+        out.bulk(&m);
+        Ok(true)
+    })?;
+    if popped {
+        ex.dirty(key, 1);
+    }
+    Ok(())
+}
+
+fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
+    let now = ex.now_ms;
+    let popped = with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_write(key, now) else {
+            out.set(0);
+            return Ok(0);
+        };
+        let s = as_set_mut(&mut e.value)?;
+        if count == 0 {
+            out.set(0);
+            return Ok(0);
+        }
+        if count >= s.len() as u64 {
+            // Everything goes: reply with the whole set and delete the key.
+            let n = s.len();
+            out.set(n);
+            s.for_each(&mut |m| out.bulk(m));
+            db.remove(key, now);
+            return Ok(n);
+        }
+        // count < len, so the loop is bounded by the set's size.
+        out.set(count as usize);
+        for _ in 0..count {
+            if let Some(m) = s.random(&mut rand_u64) {
+                s.remove(&m);
+                out.bulk(&m);
+            }
+        }
+        Ok(count as usize)
+    })?;
+    if popped > 0 {
+        ex.dirty(key, popped as u64);
+    }
+    Ok(())
+}
+
+fn srandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let key = args.get(1);
+    match args.len() {
+        2 => read_set(ex, key, |s, out| {
+            match s.and_then(|s| s.random(&mut rand_u64)) {
+                Some(m) => out.bulk(&m),
+                None => out.null(),
+            }
+        }),
+        3 => {
+            let n = parse_random_count(args.get(2))?;
+            srandmember_count(ex, key, n)
+        }
+        _ => Err(ReplyError::Syntax),
+    }
+}
+
+fn srandmember_count(ex: &mut Exec<'_>, key: &[u8], n: i64) -> CmdResult {
+    let now = ex.now_ms;
+    with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_read(key, now) else {
+            out.array(0);
+            return Ok(());
+        };
+        let s = as_set(&e.value)?;
+        if n == 0 {
+            out.array(0);
+            return Ok(());
+        }
+        if n < 0 {
+            if n.unsigned_abs() > RANDOM_COUNT_MAX {
+                return Err(count_too_large());
+            }
+            out.array(n.unsigned_abs() as usize);
+            for _ in 0..n.unsigned_abs() {
+                let m = s.random(&mut rand_u64).unwrap_or_default();
+                out.bulk(&m);
+            }
+            return Ok(());
+        }
+        let len = s.len();
+        if n as u64 >= len as u64 {
+            out.array(len);
+            s.for_each(&mut |m| out.bulk(m));
+            return Ok(());
+        }
+        let k = n as usize;
+        if k * 3 > len {
+            let all = s.members();
+            out.array(k);
+            for p in distinct_positions(len, k) {
+                out.bulk(&all[p]);
+            }
+            return Ok(());
+        }
+        let mut seen = hashbrown::HashSet::with_capacity(k);
+        while seen.len() < k {
+            if let Some(m) = s.random(&mut rand_u64) {
+                seen.insert(m);
+            }
+        }
+        out.array(k);
+        seen.iter().for_each(|m| out.bulk(m));
+        Ok(())
+    })
+}
+
+fn sscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let cursor = parse_cursor(args.get(2))?;
+    let (key, now) = (args.get(1), ex.now_ms);
+    with_db(ex, key, |db, out| {
+        let Some(e) = db.lookup_read(key, now) else {
+            empty_scan(out);
+            return Ok(());
+        };
+        let s = as_set(&e.value)?;
+        let o = parse_scan_opts(args, cursor)?;
+        let mut found = Vec::new();
+        let next = s.scan(o.cursor, o.count, &mut |m| {
+            if scan_keeps(&o, m) {
+                found.push(m.to_vec());
+            }
+        });
+        out.array(2);
+        scan_cursor(out, next);
+        out.array(found.len());
+        found.iter().for_each(|m| out.bulk(m));
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Multi-key: SMOVE, SINTER*, SUNION*, SDIFF*
+// ---------------------------------------------------------------------------------------------
+
+/// Whether `key` holds a set: Ok(Some(len)), Ok(None) when absent, WRONGTYPE otherwise.
+fn set_len_write(ex: &mut Exec<'_>, key: &[u8]) -> Result<Option<usize>, ReplyError> {
+    let now = ex.now_ms;
+    match ex.db(key).lookup_write(key, now) {
+        None => Ok(None),
+        Some(e) => Ok(Some(as_set(&e.value)?.len())),
+    }
+}
+
+fn smove(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (src, dst, m, now) = (args.get(1), args.get(2), args.get(3), ex.now_ms);
+    if set_len_write(ex, src)?.is_none() {
+        ex.out.int(0);
+        return Ok(());
+    }
+    set_len_write(ex, dst)?;
+    if src == dst {
+        let has = read_contains(ex, src, m);
+        ex.out.int(has as i64);
+        return Ok(());
+    }
+    let removed = with_db(ex, src, |db, _| {
+        let Some(e) = db.lookup_write(src, now) else {
+            return false;
+        };
+        let Value::Set(s) = &mut e.value else {
+            return false;
+        };
+        let removed = s.remove(m);
+        if s.is_empty() {
+            db.remove(src, now);
+        }
+        removed
+    });
+    if !removed {
+        ex.out.int(0);
+        return Ok(());
+    }
+    let db = ex.db(dst);
+    match db.lookup_write(dst, now).map(|e| &mut e.value) {
+        Some(Value::Set(s)) => {
+            s.insert(m);
+        }
+        _ => {
+            let mut s = SetValue::new();
+            s.insert(m);
+            db.set(dst, Value::Set(s), 0, now);
+        }
+    }
+    ex.dirty(src, 1);
+    ex.out.int(1);
+    Ok(())
+}
+
+fn read_contains(ex: &mut Exec<'_>, key: &[u8], m: &[u8]) -> bool {
+    let now = ex.now_ms;
+    match ex.db(key).lookup_write(key, now).map(|e| &e.value) {
+        Some(Value::Set(s)) => s.contains(m),
+        _ => false,
+    }
+}
+
+/// Looks every key up (counting hits and misses as Redis does) and checks types before any
+/// work: Ok(sizes), None for absent keys.
+fn set_sizes(ex: &mut Exec<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, ReplyError> {
+    let now = ex.now_ms;
+    let mut sizes = Vec::with_capacity(keys.len());
+    for key in keys {
+        let s = match ex.db(key).lookup_read(key, now) {
+            None => None,
+            Some(e) => Some(as_set(&e.value)?.len()),
+        };
+        sizes.push(s);
+    }
+    Ok(sizes)
+}
+
+/// Applies `f` to the set at `key` (which `set_sizes` found to be a set).
+fn with_set<R>(ex: &mut Exec<'_>, key: &[u8], f: impl FnOnce(&SetValue) -> R) -> Option<R> {
+    let now = ex.now_ms;
+    match ex.db(key).lookup_write(key, now).map(|e| &e.value) {
+        Some(Value::Set(s)) => Some(f(s)),
+        _ => None,
+    }
+}
+
+/// The intersection of the sets at `keys`, in the smallest set's order; `limit` 0 means all.
+/// Errors with WRONGTYPE when any key holds another type.
+fn intersect(ex: &mut Exec<'_>, keys: &[&[u8]], limit: usize) -> Result<Vec<Vec<u8>>, ReplyError> {
+    let sizes = set_sizes(ex, keys)?;
+    if sizes.iter().any(|s| s.is_none()) {
+        return Ok(Vec::new());
+    }
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by_key(|&i| sizes[i]);
+    let mut cands = with_set(ex, keys[order[0]], |s| s.members()).unwrap_or_default();
+    for &i in &order[1..] {
+        if cands.is_empty() {
+            break;
+        }
+        with_set(ex, keys[i], |s| cands.retain(|m| s.contains(m)));
+    }
+    if limit > 0 {
+        cands.truncate(limit);
+    }
+    Ok(cands)
+}
+
+/// The union (`diff` false) or difference of the sets at `keys`, as a new set.
+fn union_or_diff(ex: &mut Exec<'_>, keys: &[&[u8]], diff: bool) -> Result<SetValue, ReplyError> {
+    let sizes = set_sizes(ex, keys)?;
+    let mut result = SetValue::new();
+    if !diff {
+        for (i, key) in keys.iter().enumerate() {
+            if sizes[i].is_some() {
+                with_set(ex, key, |s| {
+                    s.for_each(&mut |m| {
+                        result.insert(m);
+                    })
+                });
+            }
+        }
+        return Ok(result);
+    }
+    if sizes[0].is_none() {
+        return Ok(result);
+    }
+    let mut cands = with_set(ex, keys[0], |s| s.members()).unwrap_or_default();
+    for (i, key) in keys.iter().enumerate().skip(1) {
+        if cands.is_empty() {
+            break;
+        }
+        if sizes[i].is_some() {
+            with_set(ex, key, |s| cands.retain(|m| !s.contains(m)));
+        }
+    }
+    for m in &cands {
+        result.insert(m);
+    }
+    Ok(result)
+}
+
+fn keys_from(args: Args<'_>, from: usize) -> Vec<&[u8]> {
+    args.iter().skip(from).collect()
+}
+
+fn sinter(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let members = intersect(ex, &keys_from(args, 1), 0)?;
+    reply_members(&mut ex.out, &members);
+    Ok(())
+}
+
+fn sunion(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let s = union_or_diff(ex, &keys_from(args, 1), false)?;
+    reply_members(&mut ex.out, &s.members());
+    Ok(())
+}
+
+fn sdiff(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let s = union_or_diff(ex, &keys_from(args, 1), true)?;
+    reply_members(&mut ex.out, &s.members());
+    Ok(())
+}
+
+/// Replaces `dst` with `s` (no TTL), or deletes it when `s` is empty; replies with the size.
+fn store(ex: &mut Exec<'_>, dst: &[u8], s: SetValue) {
+    let (now, n) = (ex.now_ms, s.len());
+    if n == 0 {
+        if ex.db(dst).remove(dst, now).is_some() {
+            ex.dirty(dst, 1);
+        }
+    } else {
+        ex.db(dst).set(dst, Value::Set(s), 0, now);
+        ex.dirty(dst, 1);
+    }
+    ex.out.int(n as i64);
+}
+
+fn sinterstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let members = intersect(ex, &keys_from(args, 2), 0)?;
+    let mut s = SetValue::new();
+    for m in &members {
+        s.insert(m);
+    }
+    store(ex, args.get(1), s);
+    Ok(())
+}
+
+fn sunionstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let s = union_or_diff(ex, &keys_from(args, 2), false)?;
+    store(ex, args.get(1), s);
+    Ok(())
+}
+
+fn sdiffstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let s = union_or_diff(ex, &keys_from(args, 2), true)?;
+    store(ex, args.get(1), s);
+    Ok(())
+}
+
+/// SINTERCARD's numkeys and LIMIT, checked in Redis' order.
+fn sintercard_parse(args: Args<'_>) -> Result<(usize, usize), ReplyError> {
+    let numkeys = parse_i64(args.get(1))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| ReplyError::other("ERR numkeys should be greater than 0"))?;
+    if numkeys as u64 > (args.len() - 2) as u64 {
+        return Err(ReplyError::other(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let numkeys = numkeys as usize;
+    let mut limit = 0usize;
+    let mut i = 2 + numkeys;
+    while i < args.len() {
+        if args.get(i).eq_ignore_ascii_case(b"limit") && i + 1 < args.len() {
+            let l = parse_i64(args.get(i + 1))
+                .filter(|&l| l >= 0)
+                .ok_or_else(|| ReplyError::other("ERR LIMIT can't be negative"))?;
+            limit = l as usize;
+            i += 2;
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+    }
+    Ok((numkeys, limit))
+}
+
+fn sintercard_keys(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+    let (numkeys, _) = sintercard_parse(args)?;
+    Ok((2..2 + numkeys).collect())
+}
+
+fn sintercard(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let (numkeys, limit) = sintercard_parse(args)?;
+    let keys: Vec<&[u8]> = (2..2 + numkeys).map(|i| args.get(i)).collect();
+    let members = intersect(ex, &keys, limit)?;
+    ex.out.int(members.len() as i64);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Harness, Reply};
+
+    fn int(v: i64) -> Reply {
+        Reply::Int(v)
+    }
+    fn e(s: &str) -> Reply {
+        Reply::err(s)
+    }
+    fn sorted(r: Reply) -> Vec<Vec<u8>> {
+        let (Reply::Array(v) | Reply::Set(v)) = r else {
+            panic!("not a list: {r:?}")
+        };
+        let mut out: Vec<Vec<u8>> = v
+            .into_iter()
+            .map(|x| match x {
+                Reply::Bulk(b) => b,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        out.sort();
+        out
+    }
+    fn bytes(v: &[&str]) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = v.iter().map(|s| s.as_bytes().to_vec()).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn add_remove_count_and_delete_when_empty() {
+        // Guards SADD/SREM counts, intset ordering, encodings and key deletion.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["SADD", "s", "3", "1", "2", "1"]), int(3));
+        assert_eq!(h.run(&["OBJECT", "ENCODING", "s"]), Reply::bulk("intset"));
+        assert_eq!(
+            h.run(&["SMEMBERS", "s"]),
+            Reply::Array(vec![Reply::bulk("1"), Reply::bulk("2"), Reply::bulk("3")])
+        );
+        assert_eq!(h.run(&["SADD", "s", "x"]), int(1));
+        assert_eq!(
+            h.run(&["OBJECT", "ENCODING", "s"]),
+            Reply::bulk("hashtable")
+        );
+        assert_eq!(h.run(&["SCARD", "s"]), int(4));
+        assert_eq!(h.run(&["SISMEMBER", "s", "x"]), int(1));
+        let mis = h.run(&["SMISMEMBER", "s", "1", "zz"]);
+        assert_eq!(mis, Reply::Array(vec![int(1), int(0)]));
+        assert_eq!(h.run(&["SREM", "s", "1", "2", "3", "x", "y"]), int(4));
+        assert_eq!(h.run(&["EXISTS", "s"]), int(0));
+        assert_eq!(h.run(&["SREM", "s", "a"]), int(0));
+        assert_eq!(h.run(&["SCARD", "s"]), int(0));
+    }
+
+    #[test]
+    fn wrong_type_and_arity() {
+        // Guards WRONGTYPE on every family command and arity errors.
+        let mut h = Harness::new();
+        h.run(&["SET", "str", "v"]);
+        let wt = e("WRONGTYPE Operation against a key holding the wrong kind of value");
+        for c in [
+            &["SADD", "str", "a"][..],
+            &["SREM", "str", "a"],
+            &["SCARD", "str"],
+            &["SISMEMBER", "str", "a"],
+            &["SMEMBERS", "str"],
+            &["SPOP", "str"],
+            &["SPOP", "str", "0"],
+            &["SRANDMEMBER", "str", "0"],
+            &["SINTER", "nokey", "str"],
+            &["SUNION", "str"],
+            &["SDIFF", "nokey", "str"],
+            &["SINTERSTORE", "d", "str"],
+            &["SMOVE", "str", "d", "a"],
+            &["SSCAN", "str", "0", "COUNT", "0"],
+            &["SINTERCARD", "1", "str"],
+        ] {
+            assert_eq!(h.run(c), wt, "{c:?}");
+        }
+        assert_eq!(
+            h.run(&["SADD", "s"]),
+            e("ERR wrong number of arguments for 'sadd' command")
+        );
+        assert_eq!(h.run(&["SMOVE", "nokey", "str", "a"]), int(0));
+    }
+
+    #[test]
+    fn spop_and_srandmember_counts() {
+        // Guards count parsing, errors, bounds and the empty/whole-set cases.
+        let mut h = Harness::new();
+        for i in 0..50 {
+            h.run(&["SADD", "s", &format!("m{i}")]);
+        }
+        let pos = e("ERR value is out of range, must be positive");
+        assert_eq!(h.run(&["SPOP", "s", "-1"]), pos);
+        assert_eq!(h.run(&["SPOP", "s", "x"]), pos);
+        assert_eq!(h.run(&["SPOP", "s", "1", "2"]), e("ERR syntax error"));
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "x"]),
+            e("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "-9223372036854775808"]),
+            e(
+                "ERR value is out of range, value must between -9223372036854775807 and \
+9223372036854775807"
+            )
+        );
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "-9223372036854775807"]),
+            e("ERR value is out of range")
+        );
+        assert_eq!(sorted(h.run(&["SRANDMEMBER", "s", "-100"])).len(), 100);
+        let some = sorted(h.run(&["SRANDMEMBER", "s", "10"]));
+        assert_eq!(some.len(), 10);
+        assert!(some.windows(2).all(|w| w[0] != w[1]));
+        assert_eq!(sorted(h.run(&["SRANDMEMBER", "s", "40"])).len(), 40);
+        assert_eq!(sorted(h.run(&["SRANDMEMBER", "s", "1000"])).len(), 50);
+        let popped = sorted(h.run(&["SPOP", "s", "20"]));
+        assert_eq!(popped.len(), 20);
+        assert_eq!(h.run(&["SCARD", "s"]), int(30));
+        assert_eq!(
+            sorted(h.run(&["SPOP", "s", "9223372036854775807"])).len(),
+            30
+        );
+        assert_eq!(h.run(&["EXISTS", "s"]), int(0));
+        assert_eq!(h.run(&["SPOP", "s"]), Reply::Nil);
+        assert_eq!(h.run(&["SPOP", "s", "3"]), Reply::Array(vec![]));
+        assert_eq!(h.run(&["SRANDMEMBER", "s"]), Reply::Nil);
+        h.run(&["SADD", "one", "x"]);
+        assert_eq!(h.run(&["SPOP", "one"]), Reply::bulk("x"));
+        assert_eq!(h.run(&["EXISTS", "one"]), int(0));
+    }
+
+    #[test]
+    fn algebra_and_store() {
+        // Guards SINTER/SUNION/SDIFF results, STORE replacing TTL and deleting on empty.
+        let mut h = Harness::new();
+        h.run(&["SADD", "a", "1", "2", "3", "x"]);
+        h.run(&["SADD", "b", "2", "3", "4"]);
+        assert_eq!(sorted(h.run(&["SINTER", "a", "b"])), bytes(&["2", "3"]));
+        assert_eq!(sorted(h.run(&["SINTER", "a", "nokey"])), bytes(&[]));
+        assert_eq!(
+            sorted(h.run(&["SUNION", "a", "b", "nokey"])),
+            bytes(&["1", "2", "3", "4", "x"])
+        );
+        assert_eq!(sorted(h.run(&["SDIFF", "a", "b"])), bytes(&["1", "x"]));
+        assert_eq!(h.run(&["SINTERCARD", "2", "a", "b"]), int(2));
+        assert_eq!(h.run(&["SINTERCARD", "2", "a", "b", "LIMIT", "1"]), int(1));
+        h.run(&["SET", "d", "v", "EX", "100"]);
+        assert_eq!(h.run(&["SUNIONSTORE", "d", "a", "b"]), int(5));
+        assert_eq!(h.run(&["TTL", "d"]), int(-1));
+        assert_eq!(
+            h.run(&["OBJECT", "ENCODING", "d"]),
+            Reply::bulk("hashtable")
+        );
+        assert_eq!(h.run(&["SINTERSTORE", "d", "a", "b"]), int(2));
+        assert_eq!(h.run(&["OBJECT", "ENCODING", "d"]), Reply::bulk("intset"));
+        assert_eq!(h.run(&["SDIFFSTORE", "d", "a", "a"]), int(0));
+        assert_eq!(h.run(&["EXISTS", "d"]), int(0));
+        assert_eq!(
+            h.run(&["SINTER", "a", "a"]).clone(),
+            h.run(&["SMEMBERS", "a"])
+        );
+    }
+
+    #[test]
+    fn sintercard_errors_match_redis() {
+        // Guards numkeys and LIMIT validation texts.
+        let mut h = Harness::new();
+        h.run(&["SADD", "s", "a"]);
+        let gt0 = e("ERR numkeys should be greater than 0");
+        assert_eq!(h.run(&["SINTERCARD", "0", "s"]), gt0);
+        assert_eq!(h.run(&["SINTERCARD", "x", "s"]), gt0);
+        assert_eq!(
+            h.run(&["SINTERCARD", "9223372036854775807", "s"]),
+            e("ERR Number of keys can't be greater than number of args")
+        );
+        assert_eq!(
+            h.run(&["SINTERCARD", "1", "s", "LIMIT", "-1"]),
+            e("ERR LIMIT can't be negative")
+        );
+        assert_eq!(
+            h.run(&["SINTERCARD", "1", "s", "LIMIT"]),
+            e("ERR syntax error")
+        );
+        assert_eq!(h.run(&["SINTERCARD", "1", "s", "LIMIT", "0"]), int(1));
+    }
+
+    #[test]
+    fn smove_cases() {
+        // Guards SMOVE: missing member, same key, creation of the destination, emptied source.
+        let mut h = Harness::new();
+        h.run(&["SADD", "src", "a", "b"]);
+        assert_eq!(h.run(&["SMOVE", "src", "dst", "zz"]), int(0));
+        assert_eq!(h.run(&["SMOVE", "src", "src", "a"]), int(1));
+        assert_eq!(h.run(&["SMOVE", "src", "src", "zz"]), int(0));
+        assert_eq!(h.run(&["SMOVE", "src", "dst", "a"]), int(1));
+        assert_eq!(h.run(&["SMOVE", "src", "dst", "b"]), int(1));
+        assert_eq!(h.run(&["EXISTS", "src"]), int(0));
+        assert_eq!(sorted(h.run(&["SMEMBERS", "dst"])), bytes(&["a", "b"]));
+    }
+
+    #[test]
+    fn sscan_walks_big_sets_and_validates() {
+        // Guards SSCAN over the table encoding, MATCH, and option errors.
+        let mut h = Harness::new();
+        for i in 0..1000 {
+            h.run(&["SADD", "s", &format!("m{i}")]);
+        }
+        let mut cursor = "0".to_string();
+        let mut seen = Vec::new();
+        for _ in 0..10_000 {
+            let r = h.run(&["SSCAN", "s", &cursor, "COUNT", "7"]);
+            let Reply::Array(v) = r else { panic!() };
+            let Reply::Bulk(c) = &v[0] else { panic!() };
+            cursor = String::from_utf8(c.clone()).unwrap();
+            seen.extend(sorted(v[1].clone()));
+            if cursor == "0" {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 1000);
+        assert_eq!(h.run(&["SSCAN", "s", "x"]), e("ERR invalid cursor"));
+        assert_eq!(
+            h.run(&["SSCAN", "s", "0", "COUNT", "0"]),
+            e("ERR syntax error")
+        );
+        assert_eq!(h.run(&["SSCAN", "s", "0", "MATCH"]), e("ERR syntax error"));
+        h.run(&["SADD", "i", "1", "2", "10"]);
+        let r = h.run(&["SSCAN", "i", "0", "MATCH", "1*"]);
+        assert_eq!(
+            r,
+            Reply::Array(vec![
+                Reply::bulk("0"),
+                Reply::Array(vec![Reply::bulk("1"), Reply::bulk("10")])
+            ])
+        );
+        assert_eq!(
+            h.run(&["SSCAN", "nokey", "0", "COUNT", "0"]).clone(),
+            Reply::Array(vec![Reply::bulk("0"), Reply::Array(vec![])])
+        );
+    }
+
+    #[test]
+    fn resp3_shapes() {
+        // Guards set-typed replies in RESP3 and array replies for SRANDMEMBER.
+        let mut h = Harness::new();
+        h.run(&["HELLO", "3"]);
+        h.run(&["SADD", "s", "a"]);
+        assert_eq!(
+            h.run(&["SMEMBERS", "s"]),
+            Reply::Set(vec![Reply::bulk("a")])
+        );
+        assert_eq!(h.run(&["SMEMBERS", "nokey"]), Reply::Set(vec![]));
+        assert_eq!(
+            h.run(&["SRANDMEMBER", "s", "1"]),
+            Reply::Array(vec![Reply::bulk("a")])
+        );
+        assert_eq!(h.run(&["SPOP", "nokey", "1"]), Reply::Set(vec![]));
+        assert_eq!(h.run(&["SPOP", "nokey"]), Reply::Nil);
+    }
+
+    #[test]
+    fn table_metadata() {
+        // Guards arity, flags, key ranges and group of every set command.
+        use super::super::flags::*;
+        let want: &[(&str, i32, u32)] = &[
+            ("sadd", -3, WRITE | DENYOOM | FAST),
+            ("srem", -3, WRITE | FAST),
+            ("scard", 2, READONLY | FAST),
+            ("sismember", 3, READONLY | FAST),
+            ("smismember", -3, READONLY | FAST),
+            ("smembers", 2, READONLY),
+            ("spop", -2, WRITE | FAST),
+            ("srandmember", -2, READONLY),
+            ("smove", 4, WRITE | FAST | MULTI_KEY),
+            ("sinter", -2, READONLY | MULTI_KEY),
+            ("sintercard", -3, READONLY | MULTI_KEY),
+            ("sinterstore", -3, WRITE | DENYOOM | MULTI_KEY),
+            ("sunion", -2, READONLY | MULTI_KEY),
+            ("sunionstore", -3, WRITE | DENYOOM | MULTI_KEY),
+            ("sdiff", -2, READONLY | MULTI_KEY),
+            ("sdiffstore", -3, WRITE | DENYOOM | MULTI_KEY),
+            ("sscan", -3, READONLY),
+        ];
+        for (name, arity, flags) in want {
+            let c = COMMANDS.iter().find(|c| c.name == *name).expect(name);
+            assert_eq!(
+                (c.arity, c.flags, c.group),
+                (*arity, *flags, "set"),
+                "{name}"
+            );
+            assert!(!c.summary.is_empty() && !c.complexity.is_empty() && !c.args.is_empty());
+        }
+        assert_eq!(COMMANDS.len(), want.len());
+    }
+}
