@@ -78,12 +78,20 @@ fn chunked_pairs(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], flat: &[&[u8]]) {
     }
 }
 
-fn serialize_hash_or_set(_key: &[u8], v: &Value, _out: &mut Vec<u8>) {
-    // Hashes and sets cannot be created yet (their family lands separately).
-    panic!(
-        "AOF rewrite of a {} value is not supported yet",
-        v.type_name()
-    );
+fn serialize_hash_or_set(key: &[u8], v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Hash(h) => {
+            let pairs = h.pairs();
+            let flat: Vec<&[u8]> = pairs.iter().flat_map(|(f, v)| [*f, *v]).collect();
+            chunked_pairs(out, b"HSET", key, &flat);
+        }
+        Value::Set(s) => {
+            let members = s.members();
+            let refs: Vec<&[u8]> = members.iter().map(|m| m.as_slice()).collect();
+            chunked(out, b"SADD", key, &refs);
+        }
+        _ => unreachable!("only hashes and sets come here"),
+    }
 }
 
 #[cfg(test)]

@@ -326,7 +326,7 @@ fn hincrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         ld::Parsed::Finite(v) => v,
         ld::Parsed::Inf => return Err(ReplyError::other("ERR value is NaN or Infinity")),
     };
-    write_hash(ex, key, |h, out| {
+    let text = write_hash(ex, key, |h, out| {
         let cur = match h.get(field) {
             None => ld::F80::ZERO,
             Some(v) => match ld::parse(v) {
@@ -339,9 +339,11 @@ fn hincrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         let text = ld::format_human(ld::add(cur, incr).ok_or_else(nan_inf)?);
         h.set(field, text.as_bytes());
         out.bulk(text.as_bytes());
-        Ok(())
+        Ok(text)
     })?;
     ex.dirty(key, 1);
+    // Journaled as the HSET of its result, so replay never redoes float arithmetic.
+    ex.journal(key, &[b"HSET", key, field, text.as_bytes()]);
     Ok(())
 }
 

@@ -565,22 +565,24 @@ fn spop_one(ex: &mut Exec<'_>, key: &[u8]) -> CmdResult {
     let popped = with_db(ex, key, |db, out| {
         let Some(e) = db.lookup_write(key, now) else {
             out.null();
-            return Ok(false);
+            return Ok(None);
         };
         let s = as_set_mut(&mut e.value)?;
         let Some(m) = s.random(&mut rand_u64) else {
             out.null();
-            return Ok(false);
+            return Ok(None);
         };
         s.remove(&m);
         if s.is_empty() {
             db.remove(key, now);
         }
         out.bulk(&m);
-        Ok(true)
+        Ok(Some(m))
     })?;
-    if popped {
+    if let Some(m) = popped {
         ex.dirty(key, 1);
+        // The member was picked at random: journal which one.
+        ex.journal(key, &[b"SREM", key, &m]);
     }
     Ok(())
 }
@@ -590,12 +592,12 @@ fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
     let popped = with_db(ex, key, |db, out| {
         let Some(e) = db.lookup_write(key, now) else {
             out.set(0);
-            return Ok(0);
+            return Ok((0, None));
         };
         let s = as_set_mut(&mut e.value)?;
         if count == 0 {
             out.set(0);
-            return Ok(0);
+            return Ok((0, None));
         }
         if count >= s.len() as u64 {
             // Everything goes: reply with the whole set and delete the key.
@@ -603,20 +605,34 @@ fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
             out.set(n);
             s.for_each(&mut |m| out.bulk(m));
             db.remove(key, now);
-            return Ok(n);
+            return Ok((n, None));
         }
         // count < len, so the loop is bounded by the set's size.
         out.set(count as usize);
+        let mut gone = Vec::with_capacity(count as usize);
         for _ in 0..count {
             if let Some(m) = s.random(&mut rand_u64) {
                 s.remove(&m);
                 out.bulk(&m);
+                gone.push(m);
             }
         }
-        Ok(count as usize)
+        Ok((count as usize, Some(gone)))
     })?;
+    let (popped, gone) = popped;
     if popped > 0 {
         ex.dirty(key, popped as u64);
+        // Random picks are journaled as the members removed (or the key's deletion).
+        match gone {
+            None => ex.journal(key, &[b"DEL", key]),
+            Some(ms) => {
+                for part in ms.chunks(crate::aof::rewrite::ELEMENTS_PER_COMMAND) {
+                    let mut rec: Vec<&[u8]> = vec![b"SREM", key];
+                    rec.extend(part.iter().map(|m| m.as_slice()));
+                    ex.journal(key, &rec);
+                }
+            }
+        }
     }
     Ok(())
 }
