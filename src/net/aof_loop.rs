@@ -24,7 +24,8 @@ impl Reactor {
         self.rewrite_progress();
         if self.policy() == AppendFsync::Always && self.shard.aof.active() {
             self.hold_this_turn();
-            if self.shard.aof.unsynced && self.aof.epoch_inflight.is_none() {
+            let written = self.shard.journal.is_empty();
+            if self.shard.aof.unsynced && written && self.aof.epoch_inflight.is_none() {
                 self.submit_fsync();
             }
         } else if !self.aof.held.is_empty() || !self.aof.held_replies.is_empty() {
@@ -42,14 +43,33 @@ impl Reactor {
         if !sh.aof.active() && sh.aof.rewrite.is_none() {
             return; // nothing consumes the journal (AOF being switched off)
         }
+        let was_failing = sh.aof.write_error.is_some();
         match sh.aof.write(&data) {
-            Ok(()) => sh.journal.give_back(data),
+            Ok(()) => {
+                sh.journal.give_back(data);
+                if was_failing {
+                    crate::log::warning("AOF write error looks solved, slotd can write again.");
+                }
+            }
             Err(e) => {
-                crate::log::warning(&format!(
-                    "Error writing to the AOF file of shard {}: {e}; writes are refused until it \
-                     succeeds",
-                    sh.id
-                ));
+                if self.aof.policy == Some(AppendFsync::Always) {
+                    // The replies of these writes are held and can never be released honestly;
+                    // like Redis, stop rather than acknowledge or serve unpersisted data.
+                    crate::log::warning(&format!(
+                        "Can't recover from AOF write error when the AOF fsync policy is \
+                         'always' ({e}). Exiting..."
+                    ));
+                    std::process::exit(1);
+                }
+                // Kept in memory and retried every turn (the cron makes one at least every
+                // 100 ms); logged once per failure period.
+                if !was_failing {
+                    crate::log::warning(&format!(
+                        "Error writing to the AOF file of shard {}: {e}; writes are refused \
+                         until it succeeds",
+                        sh.id
+                    ));
+                }
                 sh.journal.unwrite(data);
             }
         }
@@ -58,7 +78,9 @@ impl Reactor {
     /// Under `always`, output produced this turn waits for the fsync that covers this turn's
     /// writes (or the one running, which covers everything written before).
     fn hold_this_turn(&mut self) {
-        let epoch = if self.shard.aof.unsynced {
+        // Unwritten journal bytes (a failing disk) count as unsynced: their replies wait.
+        let pending = self.shard.aof.unsynced || !self.shard.journal.is_empty();
+        let epoch = if pending {
             Some(self.aof.epoch_next)
         } else {
             self.aof.epoch_inflight
@@ -133,7 +155,10 @@ impl Reactor {
         if let Some(epoch) = done {
             self.release_up_to(epoch);
         }
-        if self.shard.aof.unsynced && self.policy() == AppendFsync::Always {
+        if self.shard.aof.unsynced
+            && self.shard.journal.is_empty()
+            && self.policy() == AppendFsync::Always
+        {
             self.submit_fsync();
         }
     }

@@ -1068,3 +1068,60 @@ fn appendonly_no_writes_nothing_and_config_set_yes_starts_with_a_base() {
     assert_pairs(&mut c, &after, "written after");
     assert_eq!(dbsize(&mut c), 600 + kept, "{}", log_tail(&s.dir));
 }
+
+/// A small tmpfs of our own, unmounted on drop; None when mounting is not allowed here.
+struct SmallFs(std::path::PathBuf);
+
+impl SmallFs {
+    fn mount(kib: u32) -> Option<SmallFs> {
+        let dir = crate::common::test_dir("fulldisk");
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallFs(dir))
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn full_disk_refuses_writes_with_misconf() {
+    // Guards the full-disk path: writes are refused with -MISCONF, reported in INFO and the
+    // log, reads keep working, and nothing is acknowledged that is not in the file.
+    let Some(fs) = SmallFs::mount(512) else {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    };
+    let port = crate::common::free_port();
+    let args = ["--appendonly", "yes", "--appendfsync", "everysec"];
+    let s = Server::start_in(port, fs.0.clone(), &args).expect("starts on the small disk");
+    let mut c = s.client();
+    let big = "x".repeat(30_000);
+    let mut refused = None;
+    for i in 0..60 {
+        let r: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(&big)
+            .query(&mut c);
+        if let Err(e) = r {
+            refused = Some(e.to_string());
+            break;
+        }
+    }
+    let refused = refused.expect("the disk fills up");
+    assert!(refused.contains("MISCONF"), "{refused}");
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
+    assert!(info.contains("aof_last_write_status:err"), "{info}");
+    let v: Option<String> = redis::cmd("GET").arg("k0").query(&mut c).unwrap();
+    assert_eq!(v.as_deref(), Some(big.as_str()), "reads still served");
+    assert!(s.log_text().contains("Error writing to the AOF file"));
+    drop(c);
+    drop(s);
+}
