@@ -36,6 +36,8 @@ pub struct Global {
     /// Path of the config file slotd was started with (CONFIG REWRITE, INFO config_file).
     pub config_file: Option<std::path::PathBuf>,
     pub executable: String,
+    /// AOF files and manifest (set up by `aof::boot`).
+    pub aof: crate::aof::segment::AofGlobal,
 }
 
 pub fn unix_ms() -> u64 {
@@ -66,6 +68,10 @@ impl Global {
             None => SlotMap::standalone(),
         };
         let config_file = config.config_file.clone();
+        let aof = crate::aof::segment::AofGlobal::new(
+            config.dir.join(&config.appenddirname),
+            config.appendfilename.clone(),
+        );
         Arc::new(Global {
             config: RwLock::new(config),
             shards,
@@ -85,6 +91,7 @@ impl Global {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            aof,
         })
     }
 

@@ -11,6 +11,7 @@
 //! - `cluster`: hash slots, slot maps, cluster state, nodes.conf.
 //! - `resp`: protocol parsing and reply writing.
 
+pub mod aof;
 pub mod cluster;
 pub mod commands;
 pub mod config;

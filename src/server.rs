@@ -305,11 +305,17 @@ fn run(
             .map_sink
             .set(Box::new(move |map| m.broadcast_slot_map(map)));
     }
+    let mut states: Vec<Shard> = (0..shards)
+        .map(|id| Shard::new(id, shards, global.clone()))
+        .collect();
+    crate::aof::boot(&global, &mut states)?;
+    if global.cluster.is_some() {
+        check_slots_after_load(&global, &mut states)?;
+    }
     let (ready_tx, ready_rx) = mpsc::channel::<Result<usize, String>>();
     let mut handles = Vec::new();
     let mut listeners = Some(listeners);
-    for id in 0..shards {
-        let g = global.clone();
+    for (id, state) in states.into_iter().enumerate() {
         let m = mesh.clone();
         let tx = ready_tx.clone();
         let l = if id == 0 {
@@ -318,9 +324,10 @@ fn run(
             Vec::new()
         };
         let cpu = (!cpus.is_empty()).then(|| cpus[id % cpus.len()]);
+        let state = SendShard(state);
         let h = std::thread::Builder::new()
             .name(format!("slotd-shard-{id}"))
-            .spawn(move || shard_thread(id, shards, g, m, l, cpu, tx))
+            .spawn(move || shard_thread(state, m, l, cpu, tx))
             .map_err(|e| format!("spawning shard {id}: {e}"))?;
         handles.push(h);
     }
@@ -377,22 +384,70 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
     }
 }
 
+/// A shard built (and loaded) on the main thread, moved once into its own thread.
+struct SendShard(Shard);
+// SAFETY: before its thread starts a shard holds no thread-bound state (`peers` is None and
+// nothing else is shared non-atomically); it is moved, never shared.
+unsafe impl Send for SendShard {}
+
+/// After loading in cluster mode (as Redis does for a master): keys in a slot nobody serves
+/// make the node claim that slot; keys in a slot another node serves are dropped.
+fn check_slots_after_load(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
+    let Some(cluster) = global.cluster.as_ref() else {
+        return Ok(());
+    };
+    let mut state = cluster.lock().unwrap_or_else(|e| e.into_inner());
+    let map = state.slot_map();
+    if map.myself_is_replica {
+        return Ok(());
+    }
+    let mut claim = Vec::new();
+    for sh in shards.iter_mut() {
+        for idx in 0..sh.db.table_count() {
+            let slot = sh.db.slot_of_table(idx);
+            if sh.db.count_in_slot(slot) == 0 || map.owner_of(slot) == map.myself {
+                continue;
+            }
+            if map.owner_of(slot) == crate::cluster::slot_map::NO_NODE {
+                claim.push(slot);
+            } else if map.importing_from(slot).is_none() {
+                let n = sh.db.flush_slot(slot);
+                log::warning(&format!(
+                    "Dropped {n} keys of slot {slot}, which another node serves"
+                ));
+            }
+        }
+    }
+    if !claim.is_empty() {
+        log::notice(&format!(
+            "Claiming {} slots that hold keys but had no owner",
+            claim.len()
+        ));
+        state.add_slots(&claim);
+        state.save()?;
+        global.publish_slot_map(state.slot_map());
+        for sh in shards.iter_mut() {
+            sh.slot_map = global.initial_slot_map();
+        }
+    }
+    Ok(())
+}
+
 fn shard_thread(
-    id: usize,
-    shards: usize,
-    global: Arc<Global>,
+    state: SendShard,
     mesh: Arc<Mesh>,
     listeners: Vec<RawFd>,
     cpu: Option<usize>,
     ready: mpsc::Sender<Result<usize, String>>,
 ) {
+    let shard = state.0;
+    let id = shard.id;
     if let Some(c) = cpu {
         if !core_affinity::set_for_current(core_affinity::CoreId { id: c }) {
             let _ = ready.send(Err(format!("could not pin shard {id} to CPU {c}")));
             return;
         }
     }
-    let shard = Shard::new(id, shards, global);
     let reactor = match Reactor::new(ShardSetup {
         shard,
         mesh,

@@ -49,6 +49,23 @@ struct Totals {
     max_obuf_bytes: u64,
     cmd: BTreeMap<&'static str, CmdStat>,
     errors: BTreeMap<String, u64>,
+    aof: AofTotals,
+}
+
+/// The AOF of every shard summed up for INFO persistence.
+#[derive(Default)]
+struct AofTotals {
+    seen: bool,
+    rewriting: bool,
+    rewrite_secs: i64,
+    last_rewrite_ok: bool,
+    last_rewrite_secs: i64,
+    rewrites: u64,
+    write_ok: bool,
+    current_bytes: u64,
+    base_bytes: u64,
+    buffer_bytes: u64,
+    fsync_inflight: u64,
 }
 
 impl Totals {
@@ -60,6 +77,7 @@ impl Totals {
         self.net_output_bytes += s.net_output_bytes;
         self.error_replies += s.error_replies;
         self.keys += sh.db.len() as u64;
+        self.aof = AofTotals::of(sh);
         self.expires += sh.db.volatile_len() as u64;
         self.hits += sh.db.stats.hits;
         self.misses += sh.db.stats.misses;
@@ -131,7 +149,48 @@ pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+impl AofTotals {
+    fn of(sh: &Shard) -> Self {
+        let a = &sh.aof;
+        let rewrite_secs = a
+            .rewrite
+            .as_ref()
+            .map(|r| r.started.elapsed().as_secs() as i64);
+        AofTotals {
+            seen: true,
+            rewriting: a.rewrite.is_some(),
+            rewrite_secs: rewrite_secs.unwrap_or(-1),
+            last_rewrite_ok: a.last_rewrite_ok,
+            last_rewrite_secs: a.last_rewrite_secs,
+            rewrites: a.rewrites,
+            write_ok: a.write_error.is_none(),
+            current_bytes: a.base_bytes + a.incr_bytes,
+            base_bytes: a.base_bytes,
+            buffer_bytes: sh.journal.len() as u64,
+            fsync_inflight: a.fsync_inflight as u64,
+        }
+    }
+
+    fn merge(&mut self, o: AofTotals) {
+        if !self.seen {
+            *self = o;
+            return;
+        }
+        self.rewriting |= o.rewriting;
+        self.rewrite_secs = self.rewrite_secs.max(o.rewrite_secs);
+        self.last_rewrite_ok &= o.last_rewrite_ok;
+        self.last_rewrite_secs = self.last_rewrite_secs.max(o.last_rewrite_secs);
+        self.rewrites = self.rewrites.max(o.rewrites);
+        self.write_ok &= o.write_ok;
+        self.current_bytes += o.current_bytes;
+        self.base_bytes += o.base_bytes;
+        self.buffer_bytes += o.buffer_bytes;
+        self.fsync_inflight += o.fsync_inflight;
+    }
+}
+
 fn merge(t: &mut Totals, p: Totals) {
+    t.aof.merge(p.aof);
     t.commands += p.commands;
     t.connections_received += p.connections_received;
     t.rejected_connections += p.rejected_connections;
@@ -363,6 +422,7 @@ fn memory(l: &mut Lines<'_>) {
 fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
     let g = &ctx.shard.global;
     let aof = g.cfg(|c| c.appendonly) as u8;
+    let a = &t.aof;
     l.kv("loading", 0)
         .kv("async_loading", 0)
         .kv("current_cow_peak", 0)
@@ -385,17 +445,36 @@ fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("rdb_last_load_keys_expired", 0)
         .kv("rdb_last_load_keys_loaded", 0)
         .kv("aof_enabled", aof)
-        .kv("aof_rewrite_in_progress", 0)
+        .kv("aof_rewrite_in_progress", a.rewriting as u8)
         .kv("aof_rewrite_scheduled", 0)
-        .kv("aof_last_rewrite_time_sec", -1)
-        .kv("aof_current_rewrite_time_sec", -1)
-        .kv("aof_last_bgrewrite_status", "ok")
-        .kv("aof_rewrites", 0)
-        .kv("aof_rewrites_consecutive_failures", 0)
-        .kv("aof_last_write_status", "ok")
+        .kv("aof_last_rewrite_time_sec", a.last_rewrite_secs)
+        .kv("aof_current_rewrite_time_sec", a.rewrite_secs)
+        .kv("aof_last_bgrewrite_status", ok_err(a.last_rewrite_ok))
+        .kv("aof_rewrites", a.rewrites)
+        .kv(
+            "aof_rewrites_consecutive_failures",
+            (!a.last_rewrite_ok) as u8,
+        )
+        .kv("aof_last_write_status", ok_err(a.write_ok))
         .kv("aof_last_cow_size", 0)
         .kv("module_fork_in_progress", 0)
         .kv("module_fork_last_cow_size", 0);
+    if aof == 1 {
+        l.kv("aof_current_size", a.current_bytes)
+            .kv("aof_base_size", a.base_bytes)
+            .kv("aof_pending_rewrite", 0)
+            .kv("aof_buffer_length", a.buffer_bytes)
+            .kv("aof_pending_bio_fsync", a.fsync_inflight)
+            .kv("aof_delayed_fsync", 0);
+    }
+}
+
+fn ok_err(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "err"
+    }
 }
 
 fn stats(l: &mut Lines<'_>, t: &Totals) {

@@ -533,6 +533,7 @@ fn del(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     for key in args.iter().skip(1) {
         if ex.db(key).remove(key, now).is_some() {
             ex.dirty(key, 1);
+            ex.journal(key, &[b"DEL", key]);
             removed += 1;
         }
     }
@@ -709,8 +710,12 @@ fn expire_generic(ex: &mut Exec<'_>, args: Args<'_>, kind: ExpireKind) -> CmdRes
     // A time already past deletes the key at once, as Redis 7 does (and still answers 1).
     if at_ms <= now as i64 {
         ex.db(key).remove(key, now);
+        ex.journal(key, &[b"DEL", key]);
     } else {
         ex.db(key).set_expire(key, at_ms as u64, now);
+        // Journaled as an absolute time so a replay later gives the same deadline.
+        let t = at_ms.to_string();
+        ex.journal(key, &[b"PEXPIREAT", key, t.as_bytes()]);
     }
     ex.dirty(key, 1);
     ex.out.int(1);
@@ -817,6 +822,8 @@ fn rename_generic(ex: &mut Exec<'_>, args: Args<'_>, nx: bool) -> CmdResult {
         e.access_s = access_s;
     }
     ex.dirty(dst, 1);
+    ex.journal(src, &[b"DEL", src]);
+    ex.journal_state(dst);
     if nx {
         ex.out.int(1);
     } else {
@@ -888,6 +895,7 @@ fn copy(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     ex.db(dst).set(dst, value, at_ms, now);
     ex.dirty(dst, 1);
+    ex.journal_state(dst);
     ex.out.int(1);
     Ok(())
 }
@@ -975,6 +983,12 @@ fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.shard.call_all(|sh| {
         let n = sh.db.flush();
         sh.dirty += n as u64;
+        // Every shard journals the flush of its own keys; a running AOF rewrite has nothing
+        // left to copy.
+        sh.journal.record(&[b"FLUSHALL"]);
+        if let Some(rw) = sh.aof.rewrite.as_mut() {
+            rw.cover_all_empty();
+        }
     });
     // Counted even when empty so the flush itself is propagated.
     ctx.shard.dirty += 1;

@@ -10,6 +10,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod persistence;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -79,6 +80,7 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 16;
     pub const NO_MULTI: u32 = 1 << 17;
     pub const MOVABLE_KEYS: u32 = 1 << 18;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
     /// In standalone mode with several shards, keys may span shards: run the handler in an
     /// exclusive section over every involved shard (MSET, MSETNX, DEL, MGET, RENAME, ...).
     pub const MULTI_KEY: u32 = 1 << 24;
@@ -103,6 +105,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::ALLOW_BUSY, "allow_busy"),
     (flags::NO_MULTI, "no_multi"),
     (flags::MOVABLE_KEYS, "movablekeys"),
+    (flags::NO_ASYNC_LOADING, "no_async_loading"),
 ];
 
 #[derive(Clone, Copy)]
@@ -189,6 +192,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(list::COMMANDS.iter())
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
+        .chain(persistence::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
@@ -303,6 +307,30 @@ impl<'a> Exec<'a> {
         );
         // SAFETY: guaranteed by `with_frozen`'s contract: the owner thread is parked.
         unsafe { &mut *p }
+    }
+
+    /// Journals `args` as the record of this command's effect on `key` (on the shard holding
+    /// it). A command that journals explicitly is not also journaled verbatim.
+    pub fn journal(&mut self, key: &[u8], args: &[&[u8]]) {
+        self.shard.journal.explicit = true;
+        self.shard_for(key).journal.record(args);
+    }
+
+    /// Journals the whole current state of `key` (DEL, then the commands that recreate it):
+    /// for effects that have no cheap deterministic command form across shards (RENAME, COPY).
+    pub fn journal_state(&mut self, key: &[u8]) {
+        self.shard.journal.explicit = true;
+        let now = self.now_ms;
+        let sh = self.shard_for(key);
+        if !sh.journal.enabled {
+            return;
+        }
+        let mut buf = Vec::new();
+        crate::aof::journal::encode(&mut buf, &[b"DEL", key]);
+        if let Some(e) = sh.db.lookup_write(key, now) {
+            crate::aof::rewrite::serialize_entry(e, now, &mut buf);
+        }
+        sh.journal.append_raw(&buf);
     }
 
     /// Counts a change to the data set (Redis' `server.dirty`) on the shard holding `key`.

@@ -512,6 +512,8 @@ fn set_generic(
     reply: SetReply,
 ) -> CmdResult {
     let now = ex.now_ms;
+    // The journal form: the expiry that was stored (absolute), or a deletion.
+    let mut stored_at: Option<u64> = None;
     let written = with_db(ex, key, |db, out| {
         if o.get {
             match db.lookup_read(key, now) {
@@ -544,6 +546,7 @@ fn set_generic(
             db.remove(key, now);
         } else {
             db.set_str(key, value, at, now);
+            stored_at = Some(at);
         }
         match (o.get, reply) {
             (true, _) => {}
@@ -554,6 +557,14 @@ fn set_generic(
     })?;
     if written {
         ex.dirty(key, 1);
+        match stored_at {
+            None => ex.journal(key, &[b"DEL", key]),
+            Some(0) => ex.journal(key, &[b"SET", key, value]),
+            Some(at) => {
+                let t = at.to_string();
+                ex.journal(key, &[b"SET", key, value, b"PXAT", t.as_bytes()]);
+            }
+        }
     }
     Ok(())
 }
@@ -613,6 +624,7 @@ fn getdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     })?;
     if deleted {
         ex.dirty(key, 1);
+        ex.journal(key, &[b"DEL", key]);
     }
     Ok(())
 }
@@ -622,6 +634,8 @@ fn getdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 fn getex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let o = parse_opts(args, 2, false)?;
     let (key, now) = (args.get(1), ex.now_ms);
+    // The journal form of the change: DEL, PEXPIREAT with the absolute time, or PERSIST.
+    let mut record: Option<(&[u8], Option<u64>)> = None;
     let changed = with_db(ex, key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             out.null();
@@ -632,14 +646,28 @@ fn getex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         let had_ttl = e.expire_at_ms() != 0;
         out.bulk(&s.bytes);
         Ok(match (o.ttl, at) {
-            (_, Some(at)) if at <= now => db.remove(key, now).is_some(),
-            (_, Some(at)) => db.set_expire(key, at, now),
-            (Expiry::Persist, None) if had_ttl => db.set_expire(key, 0, now),
+            (_, Some(at)) if at <= now => {
+                record = Some((b"DEL", None));
+                db.remove(key, now).is_some()
+            }
+            (_, Some(at)) => {
+                record = Some((b"PEXPIREAT", Some(at)));
+                db.set_expire(key, at, now)
+            }
+            (Expiry::Persist, None) if had_ttl => {
+                record = Some((b"PERSIST", None));
+                db.set_expire(key, 0, now)
+            }
             _ => false,
         })
     })?;
     if changed {
         ex.dirty(key, 1);
+        match record {
+            Some((cmd, Some(at))) => ex.journal(key, &[cmd, key, at.to_string().as_bytes()]),
+            Some((cmd, None)) => ex.journal(key, &[cmd, key]),
+            None => {}
+        }
     }
     Ok(())
 }
@@ -671,6 +699,8 @@ fn mset_all(ex: &mut Exec<'_>, args: Args<'_>) {
         let key = args.get(i);
         ex.db(key).set_str(key, args.get(i + 1), 0, now);
         ex.dirty(key, 1);
+        // Per key, so keys on different shards land in their own shard's journal.
+        ex.journal(key, &[b"SET", key, args.get(i + 1)]);
     }
 }
 
@@ -754,7 +784,7 @@ fn decrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
     let incr_raw = args.get(2);
-    with_db(ex, key, |db, out| {
+    let text = with_db(ex, key, |db, out| {
         let entry = db.lookup_write(key, now);
         let cur = match &entry {
             Some(e) => ld::parse(&as_str(&e.value)?.bytes),
@@ -772,9 +802,11 @@ fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             None => db.set(key, str_value(text.as_bytes()), 0, now),
         }
         out.bulk(text.as_bytes());
-        Ok(())
+        Ok(text)
     })?;
     ex.dirty(key, 1);
+    // Journaled as the SET of its result, so replay never redoes float arithmetic.
+    ex.journal(key, &[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     Ok(())
 }
 

@@ -44,6 +44,13 @@ pub struct Conn {
     pub in_parse_queue: bool,
     /// Queued in the reactor's "has output to send" list.
     pub in_send_queue: bool,
+    /// Bytes ever moved from `out` to the kernel, and how far sending may go: under
+    /// `appendfsync always` replies wait for the fsync covering their writes. u64::MAX when
+    /// nothing is held.
+    pub sent_total: u64,
+    pub safe_total: u64,
+    /// Output position up to which holds were recorded (new bytes beyond it are untagged).
+    pub tagged_end: u64,
 }
 
 impl Conn {
@@ -67,6 +74,9 @@ impl Conn {
             dead: false,
             in_parse_queue: false,
             in_send_queue: false,
+            sent_total: 0,
+            safe_total: u64::MAX,
+            tagged_end: 0,
         }
     }
 

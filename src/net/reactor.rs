@@ -4,6 +4,7 @@
 //! cross-shard batches, start sends, then wait once. Never blocks anywhere else.
 
 use crate::commands::AfterReply;
+use crate::config::AppendFsync;
 use crate::constants::*;
 use crate::global::unix_ms;
 use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests, ShardPeers};
@@ -22,12 +23,17 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "aof_loop.rs"]
+mod aof_loop;
+
 const UD_ACCEPT: u64 = 1;
 const UD_RECV: u64 = 2;
 const UD_SEND: u64 = 3;
 const UD_WAKE: u64 = 4;
 const UD_TIMER: u64 = 5;
 const UD_CANCEL: u64 = 6;
+const UD_FSYNC: u64 = 7;
+const UD_RWSYNC: u64 = 8;
 /// IORING_ENTER_GETEVENTS (not re-exported by the io-uring crate).
 const ENTER_GETEVENTS: u32 = 1;
 
@@ -78,6 +84,25 @@ pub struct Reactor {
     bufs_dirty: bool,
     /// Active expiry ran out of budget last time: keep expiring in later turns.
     expire_behind: bool,
+    aof: AofLoop,
+}
+
+/// The event loop's side of the AOF: fsync epochs and the replies they hold back.
+#[derive(Default)]
+struct AofLoop {
+    /// Id the next fsync will get, and the one in flight.
+    epoch_next: u64,
+    epoch_inflight: Option<u64>,
+    /// (connection, generation, epoch, output position) under `appendfsync always`.
+    held: Vec<(usize, u32, u64, u64)>,
+    /// Reply batches for other shards waiting for an epoch.
+    held_replies: Vec<(u64, usize, Replies)>,
+    /// Replies released but not yet accepted by a full inbox.
+    unsent_replies: Vec<(usize, Replies)>,
+    /// Fsyncs of a finishing rewrite still running.
+    rewrite_syncs: u8,
+    rewrite_sync_failed: Option<String>,
+    policy: Option<AppendFsync>,
 }
 
 /// Cached configuration values read once per turn (they can change with CONFIG SET).
@@ -127,6 +152,7 @@ impl Reactor {
             stopping: false,
             bufs_dirty: false,
             expire_behind: false,
+            aof: AofLoop::default(),
         })
     }
 
@@ -198,7 +224,13 @@ impl Reactor {
                 || self.outbox.iter().any(|o| !o.is_empty())
                 || self.reply_box.iter().any(|r| !r.items.is_empty())
                 || !self.stash.borrow().is_empty()
-                || self.expire_behind;
+                || self.expire_behind
+                || self
+                    .shard
+                    .aof
+                    .rewrite
+                    .as_ref()
+                    .is_some_and(|r| !r.finishing);
             let want = if busy {
                 0
             } else {
@@ -250,6 +282,7 @@ impl Reactor {
         if self.expire_behind {
             self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
         }
+        self.aof_turn();
         self.flush_outboxes();
         self.start_sends();
         let rearm = std::mem::take(&mut self.rearm_queue);
@@ -394,8 +427,18 @@ impl Reactor {
             if c.dead {
                 continue;
             }
-            if !c.send_inflight && !c.out.is_empty() {
-                std::mem::swap(&mut c.out, &mut c.sending);
+            let allowed = c
+                .safe_total
+                .saturating_sub(c.sent_total)
+                .min(c.out.len() as u64) as usize;
+            if !c.send_inflight && allowed > 0 {
+                if allowed == c.out.len() {
+                    std::mem::swap(&mut c.out, &mut c.sending);
+                } else {
+                    c.sending.clear();
+                    c.sending.extend(c.out.drain(..allowed));
+                }
+                c.sent_total += allowed as u64;
                 c.send_off = 0;
                 c.send_inflight = true;
                 let e =
@@ -429,6 +472,8 @@ impl Reactor {
                     self.cron();
                     self.arm_timer();
                 }
+                UD_FSYNC => self.on_fsync(res),
+                UD_RWSYNC => self.on_rewrite_sync(res),
                 _ => {}
             }
         }
@@ -743,6 +788,7 @@ impl Reactor {
 
     fn cron(&mut self) {
         self.now_ms = unix_ms();
+        self.aof_cron();
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
         self.reap_killed();
         let timeout_s = self.shard.global.cfg(|c| c.timeout_s);

@@ -236,9 +236,24 @@ pub fn run_key(
             return;
         }
     }
+    let write = spec.is_write();
+    if write {
+        if let Some(e) = misconf(sh) {
+            reply_error(sh, out, &e);
+            count_rejected(sh, spec);
+            return;
+        }
+        if sh.aof.rewrite.is_some() {
+            rewrite_barrier(sh, spec, args, now_ms);
+        }
+    }
     let t0 = Instant::now();
+    let dirty_before = sh.dirty;
     let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
     let r = f(&mut ex, args);
+    if write {
+        journal_verbatim(sh, args, dirty_before);
+    }
     let failed = r.is_err();
     if let Err(e) = r {
         reply_error(sh, out, &e);
@@ -246,6 +261,43 @@ pub fn run_key(
     sh.stats.commands_processed += 1;
     let name = commands::full_name(spec);
     sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+}
+
+/// `-MISCONF` while the shard's AOF cannot be written: nothing may be acknowledged that would
+/// not survive a restart.
+fn misconf(sh: &Shard) -> Option<ReplyError> {
+    let e = sh.aof.write_error.as_ref()?;
+    Some(ReplyError::Other(format!(
+        "MISCONF Errors writing to the AOF file: {e}"
+    )))
+}
+
+/// During an AOF rewrite, the slots of a write's keys are serialized into the new base before
+/// the write runs, so the base holds each slot as it was before any write the new incr logs.
+fn rewrite_barrier(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, now_ms: u64) {
+    let keys = spec.key_positions(args).unwrap_or_default();
+    for k in keys {
+        let slot = crate::cluster::hash_slot::key_hash_slot(args.get(k));
+        if !sh.db.owns_slot(slot) {
+            continue;
+        }
+        let idx = crate::topology::local_index(slot, sh.shards);
+        if let Some(rw) = sh.aof.rewrite.as_mut() {
+            rw.cover_table(&sh.db, idx, now_ms);
+        }
+    }
+}
+
+/// Journals a write as it came unless its handler journaled an explicit form, and only when it
+/// changed something.
+fn journal_verbatim(sh: &mut Shard, args: Args<'_>, dirty_before: u64) {
+    if sh.journal.explicit {
+        sh.journal.explicit = false;
+        return;
+    }
+    if sh.dirty != dirty_before {
+        sh.journal.record_args(args);
+    }
 }
 
 /// Standalone mode, keys on several shards: park the other shards and run the handler here
@@ -264,10 +316,49 @@ fn run_multi(
     let t0 = Instant::now();
     let proto = out.proto;
     let mut result = Ok(());
+    let write = spec.is_write();
+    let always = sh
+        .global
+        .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
     sh.with_parked(ids, &mut |this, ptrs| {
         // SAFETY: the other shards are parked by `with_parked` for this closure's duration.
+        let peers: Vec<&mut Shard> = ptrs
+            .iter()
+            .filter(|p| !p.is_null())
+            .map(|&p| unsafe { &mut *p })
+            .collect();
+        if write {
+            let refused = std::iter::once(&*this)
+                .chain(peers.iter().map(|p| &**p))
+                .find_map(misconf);
+            if let Some(e) = refused {
+                result = Err(e);
+                return;
+            }
+            for p in peers {
+                if p.aof.rewrite.is_some() {
+                    rewrite_barrier(p, spec, args, now_ms);
+                }
+            }
+            if this.aof.rewrite.is_some() {
+                rewrite_barrier(this, spec, args, now_ms);
+            }
+        }
+        let dirty_before = this.dirty;
         let mut ex = unsafe { Exec::with_frozen(this, Out::new(out.buf, proto), now_ms, ptrs) };
         result = f(&mut ex, args);
+        if write {
+            journal_verbatim(this, args, dirty_before);
+            // Parked peers cannot fsync before we reply: under `always` do it for them now.
+            for &p in ptrs.iter().filter(|p| !p.is_null()) {
+                let peer = unsafe { &mut *p };
+                if !peer.journal.is_empty() {
+                    if let Err(e) = crate::aof::flush_now(peer, always) {
+                        crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
+                    }
+                }
+            }
+        }
     });
     let failed = result.is_err();
     if let Err(e) = result {

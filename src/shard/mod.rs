@@ -62,6 +62,9 @@ pub struct Shard {
     pub clients: Clients,
     pub stats: ShardStats,
     pub peers: Option<Box<dyn Peers>>,
+    /// Writes of this shard in deterministic form, consumed by the AOF (and replication).
+    pub journal: crate::aof::journal::Journal,
+    pub aof: crate::aof::segment::AofShard,
 }
 
 use db::Db;
@@ -78,6 +81,8 @@ impl Shard {
             clients: Clients::default(),
             stats: ShardStats::default(),
             peers: None,
+            journal: Default::default(),
+            aof: crate::aof::segment::AofShard::new(id, Default::default(), String::new()),
         }
     }
 

@@ -1,0 +1,240 @@
+//! Loading the AOF at start: one thread per shard of the layout that wrote the files, each
+//! replaying its shard's base and incr files in order. A record runs on the shard that owns its
+//! keys now (locks taken in shard order), so a restart with another `server-threads` loads
+//! every key. Torn tails are truncated like Redis' `aof-load-truncated yes`; any other damage
+//! stops start-up with the file and the offset.
+
+use crate::aof::manifest::Manifest;
+use crate::cluster::hash_slot::key_hash_slot;
+use crate::commands::{Exec, Handler};
+use crate::resp::{Args, Out, ParseOutcome, Parser, Proto};
+use crate::shard::exec::resolve;
+use crate::shard::Shard;
+use crate::topology::shard_of;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Bytes read from a file at a time.
+const READ_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// A shard handed to loader threads. The shards are not running yet; each one is only ever
+/// touched under its mutex.
+struct Locked(Mutex<*mut Shard>);
+// SAFETY: the pointer is only dereferenced while its mutex is held.
+unsafe impl Sync for Locked {}
+unsafe impl Send for Locked {}
+
+#[derive(Default, Debug)]
+pub struct LoadReport {
+    pub files: usize,
+    pub commands: u64,
+    pub bytes: u64,
+    pub truncated: Vec<String>,
+}
+
+/// Replays every file of `manifest` into `shards` (the new layout).
+pub fn load(
+    dir: &Path,
+    manifest: &Manifest,
+    shards: &mut [Shard],
+    now_ms: u64,
+) -> Result<LoadReport, String> {
+    let old_shards = manifest.shards();
+    let old_count = old_shards.iter().max().map(|m| m + 1).unwrap_or(0);
+    let locks: Vec<Locked> = shards
+        .iter_mut()
+        .map(|s| Locked(Mutex::new(s as *mut Shard)))
+        .collect();
+    let results: Vec<Result<LoadReport, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = old_shards
+            .iter()
+            .map(|&old| {
+                let files: Vec<PathBuf> = manifest
+                    .files_of(old)
+                    .iter()
+                    .map(|f| dir.join(&f.name))
+                    .collect();
+                let locks = &locks;
+                scope.spawn(move || load_group(old, old_count, &files, locks, now_ms))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("loader panicked".into())))
+            .collect()
+    });
+    let mut total = LoadReport::default();
+    for r in results {
+        let r = r?;
+        total.files += r.files;
+        total.commands += r.commands;
+        total.bytes += r.bytes;
+        total.truncated.extend(r.truncated);
+    }
+    Ok(total)
+}
+
+/// Replays the files of one old shard, in order.
+fn load_group(
+    old: usize,
+    old_count: usize,
+    files: &[PathBuf],
+    locks: &[Locked],
+    now_ms: u64,
+) -> Result<LoadReport, String> {
+    let mut report = LoadReport::default();
+    for (i, path) in files.iter().enumerate() {
+        let last = i + 1 == files.len();
+        load_file(path, last, old, old_count, locks, now_ms, &mut report)?;
+        report.files += 1;
+    }
+    Ok(report)
+}
+
+fn load_file(
+    path: &Path,
+    last: bool,
+    old: usize,
+    old_count: usize,
+    locks: &[Locked],
+    now_ms: u64,
+    report: &mut LoadReport,
+) -> Result<(), String> {
+    let shown = path.display();
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| format!("Fatal error: can't open the append only file {shown}: {e}"))?;
+    let mut parser = Parser::new();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; READ_CHUNK_BYTES];
+    let mut base_off: u64 = 0; // file offset of buf[0]
+    let mut sink = Vec::new();
+    loop {
+        let n = f
+            .read(&mut chunk)
+            .map_err(|e| format!("Error reading the AOF file {shown}: {e}"))?;
+        buf.extend_from_slice(&chunk[..n]);
+        let mut off = 0usize;
+        loop {
+            match parser.parse(&buf[off..], u64::MAX) {
+                ParseOutcome::Command { consumed } => {
+                    let args = Args::new(&buf[off..], parser.ranges());
+                    if !args.is_empty() {
+                        let at = base_off + off as u64;
+                        replay(args, old, old_count, locks, now_ms, &mut sink).map_err(|e| {
+                            format!(
+                                "Bad command in the append only file {shown} at offset {at}: {e}"
+                            )
+                        })?;
+                        report.commands += 1;
+                    }
+                    off += consumed;
+                }
+                ParseOutcome::Incomplete { .. } => break,
+                ParseOutcome::Error(e) => {
+                    let at = base_off + off as u64;
+                    return Err(format!(
+                        "Bad file format reading the append only file {shown} at offset {at}: {e}"
+                    ));
+                }
+            }
+        }
+        buf.drain(..off);
+        base_off += off as u64;
+        if n == 0 {
+            break;
+        }
+    }
+    report.bytes += base_off;
+    if !buf.is_empty() {
+        if !last {
+            return Err(format!(
+                "Bad file format reading the append only file {shown}: truncated record at offset {base_off}"
+            ));
+        }
+        crate::log::warning(&format!(
+            "!!! Warning: short read while loading the AOF file {shown}!!!"
+        ));
+        crate::log::warning(&format!(
+            "AOF {shown} loaded anyway because aof-load-truncated is enabled; truncated to {base_off} bytes"
+        ));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| e.to_string())?;
+        file.set_len(base_off)
+            .map_err(|e| format!("truncating {shown}: {e}"))?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        report.truncated.push(shown.to_string());
+    }
+    Ok(())
+}
+
+/// Runs one record on the shard(s) owning its keys.
+fn replay(
+    args: Args<'_>,
+    old: usize,
+    old_count: usize,
+    locks: &[Locked],
+    now_ms: u64,
+    sink: &mut Vec<u8>,
+) -> Result<(), String> {
+    let spec = resolve(args).map_err(|e| e.text())?;
+    let n = locks.len();
+    let f = match spec.handler {
+        Handler::Key(f) => f,
+        _ if spec.name == "flushall" || spec.name == "flushdb" => {
+            flush_group(old, old_count, locks);
+            return Ok(());
+        }
+        _ => return Err(format!("unexpected command '{}' in the AOF", spec.name)),
+    };
+    let keys = spec.key_positions(args).map_err(|e| e.text())?;
+    let mut ids: Vec<usize> = keys
+        .iter()
+        .map(|&k| shard_of(key_hash_slot(args.get(k)), n))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let first = *ids
+        .first()
+        .ok_or_else(|| "a keyed command without keys".to_string())?;
+    let guards: Vec<_> = ids
+        .iter()
+        .map(|&i| locks[i].0.lock().unwrap_or_else(|e| e.into_inner()))
+        .collect();
+    let mut ptrs = vec![std::ptr::null_mut(); n];
+    for (g, &i) in guards.iter().zip(&ids) {
+        if i != first {
+            ptrs[i] = **g;
+        }
+    }
+    // SAFETY: every shard the command touches is locked by this thread for the call.
+    let me_ptr: *mut Shard = *guards[0];
+    let me = unsafe { &mut *me_ptr };
+    sink.clear();
+    let mut ex = unsafe { Exec::with_frozen(me, Out::new(sink, Proto::Resp2), now_ms, &ptrs) };
+    // Errors inside a record (e.g. WRONGTYPE) are replies, as when Redis replays its AOF.
+    let _ = f(&mut ex, args);
+    Ok(())
+}
+
+/// FLUSHALL in the files of old shard `old`: drop the keys of the slots that shard owned.
+fn flush_group(old: usize, old_count: usize, locks: &[Locked]) {
+    let n = locks.len();
+    for (i, l) in locks.iter().enumerate() {
+        let g = l.0.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: locked above.
+        let p: *mut Shard = *g;
+        let sh = unsafe { &mut *p };
+        if n == old_count && i == old {
+            sh.db.flush();
+            continue;
+        }
+        for slot in (old..crate::constants::SLOT_COUNT).step_by(old_count.max(1)) {
+            if shard_of(slot as u16, n) == i {
+                sh.db.flush_slot(slot as u16);
+            }
+        }
+    }
+}

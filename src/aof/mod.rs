@@ -1,0 +1,169 @@
+//! Append-only persistence, per shard: the journal commands write to, the segment files, the
+//! manifest, base serialization for rewrites, and loading at start. Format: docs/aof.md.
+
+pub mod journal;
+pub mod load;
+pub mod manifest;
+pub mod rewrite;
+pub mod segment;
+
+use crate::global::Global;
+use crate::shard::Shard;
+use manifest::{manifest_name, Manifest};
+use std::sync::Arc;
+
+/// Sets every shard's AOF up at start: load what the manifest names (or create fresh files),
+/// and leave the shards journaling. With `appendonly no` nothing is read or written.
+pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
+    let (on, dir, prefix) = global.cfg(|c| {
+        (
+            c.appendonly,
+            c.dir.join(&c.appenddirname),
+            c.appendfilename.clone(),
+        )
+    });
+    for sh in shards.iter_mut() {
+        sh.aof = segment::AofShard::new(sh.id, dir.clone(), prefix.clone());
+    }
+    if !on {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        format!(
+            "Can't create the append-only directory {}: {e}",
+            dir.display()
+        )
+    })?;
+    let mpath = dir.join(manifest_name(&prefix));
+    let now = crate::global::unix_ms();
+    let n = shards.len();
+    match std::fs::read_to_string(&mpath) {
+        Ok(text) => {
+            let m = Manifest::parse(&text).map_err(|e| format!("{e} ({})", mpath.display()))?;
+            let t0 = std::time::Instant::now();
+            let report = load::load(&dir, &m, shards, now)?;
+            crate::log::notice(&format!(
+                "DB loaded from append only file: {:.3} seconds ({} commands, {} files)",
+                t0.elapsed().as_secs_f64(),
+                report.commands,
+                report.files
+            ));
+            *global
+                .aof
+                .manifest
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = m.clone();
+            if m.shards() == (0..n).collect::<Vec<_>>() {
+                for sh in shards.iter_mut() {
+                    let gen = m.files_of(sh.id).iter().map(|f| f.seq).max().unwrap_or(1);
+                    sh.aof
+                        .open_existing(gen)
+                        .map_err(|e| format!("opening the AOF: {e}"))?;
+                }
+            } else {
+                relayout(global, shards, &m, now)?;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            for sh in shards.iter_mut() {
+                sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
+            }
+        }
+        Err(e) => {
+            return Err(format!(
+                "Can't read the AOF manifest {}: {e}",
+                mpath.display()
+            ))
+        }
+    }
+    for sh in shards.iter_mut() {
+        sh.dirty = 0;
+        sh.db.stats = Default::default();
+        sh.journal.enabled = true;
+    }
+    Ok(())
+}
+
+/// The files were written by another number of shards: write every shard's keys into fresh
+/// files for this layout, then drop the old ones.
+fn relayout(
+    global: &Arc<Global>,
+    shards: &mut [Shard],
+    old: &Manifest,
+    now: u64,
+) -> Result<(), String> {
+    crate::log::notice(&format!(
+        "The AOF was written by {} shard(s); rewriting it for {}",
+        old.shards().len(),
+        shards.len()
+    ));
+    let first_gen = old.files.iter().map(|f| f.seq).max().unwrap_or(0);
+    for sh in shards.iter_mut() {
+        sh.aof.gen = first_gen;
+        sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
+    }
+    let n = shards.len();
+    let stale: Vec<String> = {
+        let mut m = global
+            .aof
+            .manifest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let stale = m
+            .files
+            .iter()
+            .filter(|f| f.shard >= n)
+            .map(|f| f.name.clone())
+            .collect();
+        m.files.retain(|f| f.shard < n);
+        let name = manifest_name(&global.aof.prefix);
+        manifest::write_atomically(&global.aof.dir, &name, m.format().as_bytes())
+            .map_err(|e| format!("manifest: {e}"))?;
+        stale
+    };
+    for f in stale
+        .iter()
+        .chain(old.files.iter().filter(|f| f.shard < n).map(|f| &f.name))
+    {
+        let _ = std::fs::remove_file(global.aof.dir.join(f));
+    }
+    Ok(())
+}
+
+/// Writes a shard's journal to its files now (blocking). With `sync`, fdatasync as well.
+pub fn flush_now(sh: &mut Shard, sync: bool) -> Result<(), String> {
+    if !sh.journal.is_empty() {
+        let data = sh.journal.take();
+        if let Err(e) = sh.aof.write(&data) {
+            sh.journal.unwrite(data);
+            return Err(e);
+        }
+        sh.journal.give_back(data);
+    }
+    if sync {
+        sh.aof.sync_blocking()?;
+    }
+    Ok(())
+}
+
+/// Starts a rewrite of one shard's AOF (BGREWRITEAOF, the automatic rewrite, or switching the
+/// AOF on). `enabling`: the shard has no incr file yet.
+pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
+    std::fs::create_dir_all(&sh.aof.dir)
+        .map_err(|e| format!("Can't create the AOF directory: {e}"))?;
+    let tables = sh.db.table_count();
+    match sh.aof.start_rewrite(tables, enabling) {
+        Ok(()) => {
+            sh.journal.enabled = true;
+            crate::log::notice(&format!(
+                "Background append only file rewriting started (shard {})",
+                sh.id
+            ));
+            Ok(())
+        }
+        Err(e) => {
+            sh.aof.last_rewrite_ok = false;
+            Err(format!("Can't start an AOF rewrite: {e}"))
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! One shard's AOF files: the incr file it appends to, and while a rewrite runs, the new base
+//! being built slot by slot and the new incr that takes the writes from the rewrite's start.
+//! The only AOF file I/O of a running shard (fsyncs are submitted by the event loop).
+
+use crate::aof::manifest::{file_name, write_atomically, FileEntry, FileKind, Manifest};
+use crate::aof::rewrite::serialize_entry;
+use crate::shard::db::Db;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Bytes of serialized keys buffered before they are written to the new base.
+const REWRITE_BUF_BYTES: usize = 256 * 1024;
+
+/// Process-wide AOF state: where the files are and the manifest every shard updates.
+pub struct AofGlobal {
+    pub dir: PathBuf,
+    pub prefix: String,
+    pub manifest: Mutex<Manifest>,
+    /// Incremented by BGREWRITEAOF; each shard rewrites when it sees a new value.
+    pub rewrite_requests: std::sync::atomic::AtomicU64,
+    /// Shards still building their first base while the AOF is being switched on.
+    pub enabling_left: std::sync::atomic::AtomicUsize,
+}
+
+impl AofGlobal {
+    pub fn new(dir: PathBuf, prefix: String) -> Self {
+        AofGlobal {
+            dir,
+            prefix,
+            manifest: Mutex::new(Manifest::default()),
+            rewrite_requests: Default::default(),
+            enabling_left: Default::default(),
+        }
+    }
+
+    /// Replaces shard `shard`'s entries and saves the manifest atomically.
+    pub fn commit(&self, shard: usize, entries: Vec<FileEntry>) -> std::io::Result<()> {
+        let mut m = self.manifest.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = m.clone();
+        next.replace_shard(shard, entries);
+        let name = crate::aof::manifest::manifest_name(&self.prefix);
+        write_atomically(&self.dir, &name, next.format().as_bytes())?;
+        *m = next;
+        Ok(())
+    }
+}
+
+/// A rewrite in progress on one shard.
+pub struct Rewrite {
+    pub gen: u64,
+    base_tmp: PathBuf,
+    base: File,
+    pub base_bytes: u64,
+    new_incr: File,
+    new_incr_bytes: u64,
+    /// Per local slot table: already serialized into the new base.
+    done: Vec<bool>,
+    done_count: usize,
+    next_table: usize,
+    buf: Vec<u8>,
+    pub started: Instant,
+    /// The AOF is being switched on: there is no old incr to keep writing.
+    pub enabling: bool,
+    /// Every slot is serialized and the new files' fsyncs were submitted.
+    pub finishing: bool,
+    pub failed: Option<String>,
+}
+
+impl Rewrite {
+    pub fn all_done(&self) -> bool {
+        self.done_count == self.done.len()
+    }
+    pub fn base_fd(&self) -> i32 {
+        self.base.as_raw_fd()
+    }
+    pub fn new_incr_fd(&self) -> i32 {
+        self.new_incr.as_raw_fd()
+    }
+
+    /// Serializes local table `idx` into the new base if it was not yet.
+    pub fn cover_table(&mut self, db: &Db, idx: usize, now_ms: u64) {
+        if self.done[idx] {
+            return;
+        }
+        self.done[idx] = true;
+        self.done_count += 1;
+        let buf = &mut self.buf;
+        db.for_each_in_table(idx, now_ms, |e| serialize_entry(e, now_ms, buf));
+        if self.buf.len() >= REWRITE_BUF_BYTES {
+            self.flush_buf();
+        }
+    }
+
+    /// Marks every table done without serializing (FLUSHALL during a rewrite: their content
+    /// is gone, and the flush itself is in the new incr).
+    pub fn cover_all_empty(&mut self) {
+        for d in self.done.iter_mut() {
+            *d = true;
+        }
+        self.done_count = self.done.len();
+    }
+
+    fn flush_buf(&mut self) {
+        if self.buf.is_empty() || self.failed.is_some() {
+            self.buf.clear();
+            return;
+        }
+        match self.base.write_all(&self.buf) {
+            Ok(()) => self.base_bytes += self.buf.len() as u64,
+            Err(e) => self.failed = Some(format!("writing the new base: {e}")),
+        }
+        self.buf.clear();
+    }
+}
+
+/// One shard's AOF.
+pub struct AofShard {
+    pub shard: usize,
+    pub dir: PathBuf,
+    pub prefix: String,
+    pub gen: u64,
+    incr: Option<File>,
+    pub incr_bytes: u64,
+    pub base_bytes: u64,
+    /// Bytes were written that no started fsync covers yet.
+    pub unsynced: bool,
+    pub fsync_inflight: bool,
+    pub last_fsync_ms: u64,
+    /// The last write failed (full disk, I/O error): writes are refused with -MISCONF.
+    pub write_error: Option<String>,
+    pub rewrite: Option<Rewrite>,
+    pub rewrites: u64,
+    pub last_rewrite_ok: bool,
+    pub last_rewrite_secs: i64,
+    /// The last BGREWRITEAOF request this shard acted on.
+    pub seen_request: u64,
+}
+
+fn open_append(path: &PathBuf) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o644)
+        .open(path)
+}
+
+impl AofShard {
+    pub fn new(shard: usize, dir: PathBuf, prefix: String) -> Self {
+        AofShard {
+            shard,
+            dir,
+            prefix,
+            gen: 0,
+            incr: None,
+            incr_bytes: 0,
+            base_bytes: 0,
+            unsynced: false,
+            fsync_inflight: false,
+            last_fsync_ms: 0,
+            write_error: None,
+            rewrite: None,
+            rewrites: 0,
+            last_rewrite_ok: true,
+            last_rewrite_secs: -1,
+            seen_request: 0,
+        }
+    }
+
+    /// True while an incr file is open (the AOF is on for this shard).
+    pub fn active(&self) -> bool {
+        self.incr.is_some()
+    }
+
+    pub fn incr_fd(&self) -> Option<i32> {
+        self.incr.as_ref().map(|f| f.as_raw_fd())
+    }
+
+    fn path(&self, gen: u64, kind: FileKind) -> PathBuf {
+        self.dir
+            .join(file_name(&self.prefix, self.shard, gen, kind))
+    }
+
+    /// Manifest entries of generation `gen`.
+    pub fn entries(&self, gen: u64) -> Vec<FileEntry> {
+        [FileKind::Base, FileKind::Incr]
+            .into_iter()
+            .map(|kind| FileEntry {
+                name: file_name(&self.prefix, self.shard, gen, kind),
+                seq: gen,
+                kind,
+                shard: self.shard,
+            })
+            .collect()
+    }
+
+    /// Continues appending to generation `gen`'s incr file (after a load).
+    pub fn open_existing(&mut self, gen: u64) -> std::io::Result<()> {
+        let incr = open_append(&self.path(gen, FileKind::Incr))?;
+        self.incr_bytes = incr.metadata()?.len();
+        self.base_bytes = std::fs::metadata(self.path(gen, FileKind::Base))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        self.incr = Some(incr);
+        self.gen = gen;
+        Ok(())
+    }
+
+    /// Closes the files (CONFIG SET appendonly no). Any rewrite is abandoned.
+    pub fn close(&mut self) {
+        self.incr = None;
+        self.rewrite = None;
+        self.unsynced = false;
+    }
+
+    /// Appends `data` to the incr file (and to the new incr during a rewrite). On failure the
+    /// file is truncated back so no partial record stays, and the error is returned.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), String> {
+        if let Some(f) = self.incr.as_mut() {
+            if let Err(e) = f.write_all(data) {
+                // SAFETY: plain ftruncate on our own file back to its last good size.
+                unsafe { libc::ftruncate(f.as_raw_fd(), self.incr_bytes as libc::off_t) };
+                let msg = e.to_string();
+                self.write_error = Some(msg.clone());
+                return Err(msg);
+            }
+            self.incr_bytes += data.len() as u64;
+            self.unsynced = true;
+        }
+        if let Some(rw) = self.rewrite.as_mut() {
+            if rw.failed.is_none() {
+                match rw.new_incr.write_all(data) {
+                    Ok(()) => rw.new_incr_bytes += data.len() as u64,
+                    Err(e) => rw.failed = Some(format!("writing the new incr file: {e}")),
+                }
+            }
+        }
+        self.write_error = None;
+        Ok(())
+    }
+
+    /// Starts a rewrite into generation gen+1. `enabling`: there is no current incr (the AOF
+    /// is being switched on, or BGREWRITEAOF with the AOF off).
+    pub fn start_rewrite(&mut self, tables: usize, enabling: bool) -> std::io::Result<()> {
+        let gen = self.gen + 1;
+        let base_tmp = self
+            .dir
+            .join(format!("temp-rewrite-s{}-{gen}.aof", self.shard));
+        let base = File::create(&base_tmp)?;
+        let new_incr = File::create(self.path(gen, FileKind::Incr))?;
+        self.rewrite = Some(Rewrite {
+            gen,
+            base_tmp,
+            base,
+            base_bytes: 0,
+            new_incr,
+            new_incr_bytes: 0,
+            done: vec![false; tables],
+            done_count: 0,
+            next_table: 0,
+            buf: Vec::new(),
+            started: Instant::now(),
+            enabling,
+            finishing: false,
+            failed: None,
+        });
+        Ok(())
+    }
+
+    /// Serializes tables in order until `deadline`; returns true once every table is done.
+    pub fn rewrite_step(&mut self, db: &Db, now_ms: u64, deadline: Instant) -> bool {
+        let Some(rw) = self.rewrite.as_mut() else {
+            return false;
+        };
+        while rw.next_table < rw.done.len() {
+            let idx = rw.next_table;
+            rw.next_table += 1;
+            rw.cover_table(db, idx, now_ms);
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        rw.all_done()
+    }
+
+    /// Every table is serialized: write what is buffered. The caller fsyncs the base and the
+    /// new incr, then calls `commit_rewrite`.
+    pub fn finish_rewrite_files(&mut self) {
+        if let Some(rw) = self.rewrite.as_mut() {
+            rw.flush_buf();
+            rw.finishing = true;
+        }
+    }
+
+    /// Switches to the new generation: base renamed into place, new incr made durable, the
+    /// manifest replaced, the old files deleted.
+    pub fn commit_rewrite(&mut self, global: &AofGlobal) -> Result<(), String> {
+        let Some(rw) = self.rewrite.take() else {
+            return Ok(());
+        };
+        let result = self.commit_inner(&rw, global);
+        self.rewrites += 1;
+        self.last_rewrite_secs = rw.started.elapsed().as_secs() as i64;
+        self.last_rewrite_ok = result.is_ok();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&rw.base_tmp);
+            let _ = std::fs::remove_file(self.path(rw.gen, FileKind::Incr));
+        }
+        result
+    }
+
+    fn commit_inner(&mut self, rw: &Rewrite, global: &AofGlobal) -> Result<(), String> {
+        if let Some(e) = &rw.failed {
+            return Err(e.clone());
+        }
+        rw.new_incr
+            .sync_data()
+            .map_err(|e| format!("fsync of the new incr: {e}"))?;
+        std::fs::rename(&rw.base_tmp, self.path(rw.gen, FileKind::Base))
+            .map_err(|e| format!("renaming the new base: {e}"))?;
+        global
+            .commit(self.shard, self.entries(rw.gen))
+            .map_err(|e| format!("manifest: {e}"))?;
+        let old = self.gen;
+        if old > 0 {
+            let _ = std::fs::remove_file(self.path(old, FileKind::Base));
+            let _ = std::fs::remove_file(self.path(old, FileKind::Incr));
+        }
+        self.incr =
+            Some(open_append(&self.path(rw.gen, FileKind::Incr)).map_err(|e| e.to_string())?);
+        self.gen = rw.gen;
+        self.incr_bytes = rw.new_incr_bytes;
+        self.base_bytes = rw.base_bytes;
+        self.unsynced = false;
+        Ok(())
+    }
+
+    /// Abandons a rewrite (its files are deleted).
+    pub fn abort_rewrite(&mut self, why: &str) {
+        if let Some(rw) = self.rewrite.take() {
+            let _ = std::fs::remove_file(&rw.base_tmp);
+            let _ = std::fs::remove_file(self.path(rw.gen, FileKind::Incr));
+            crate::log::warning(&format!(
+                "AOF rewrite of shard {} failed: {why}",
+                self.shard
+            ));
+            self.last_rewrite_ok = false;
+        }
+    }
+
+    /// A synchronous full rewrite (used at start-up when the shard layout changed).
+    pub fn rewrite_now(&mut self, db: &Db, now_ms: u64, global: &AofGlobal) -> Result<(), String> {
+        self.start_rewrite(db.table_count(), true)
+            .map_err(|e| e.to_string())?;
+        let far = Instant::now() + std::time::Duration::from_secs(3600 * 24);
+        self.rewrite_step(db, now_ms, far);
+        self.finish_rewrite_files();
+        if let Some(rw) = self.rewrite.as_ref() {
+            rw.base
+                .sync_data()
+                .map_err(|e| format!("fsync of the new base: {e}"))?;
+        }
+        self.commit_rewrite(global)
+    }
+
+    /// Blocking write and fdatasync (used by a shard that wrote into a parked peer's journal
+    /// under `appendfsync always`).
+    pub fn sync_blocking(&mut self) -> Result<(), String> {
+        if let Some(f) = self.incr.as_ref() {
+            f.sync_data().map_err(|e| e.to_string())?;
+            self.unsynced = false;
+        }
+        Ok(())
+    }
+}

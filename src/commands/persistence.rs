@@ -1,0 +1,42 @@
+//! Persistence commands: BGREWRITEAOF (the per-shard AOF rewrite, see docs/aof.md).
+
+use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use crate::resp::{Args, ReplyError};
+
+pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
+    group: "server",
+    summary: "Compacts the append-only files of every shard in the background",
+    since: "1.0.0",
+    complexity: "O(1)",
+    ..CommandSpec::new(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        KeySpec::None,
+        Handler::Conn(bgrewriteaof),
+    )
+}];
+
+/// Starts the rewrite on every shard now (each then advances it a slot at a time).
+fn bgrewriteaof(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let busy = ctx
+        .shard
+        .call_all(|sh| sh.aof.rewrite.is_some())
+        .into_iter()
+        .any(|b| b);
+    if busy {
+        return Err(ReplyError::other(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    let results = ctx.shard.call_all(|sh| {
+        let enabling = !sh.aof.active();
+        crate::aof::start_rewrite(sh, enabling)
+    });
+    if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
+        return Err(ReplyError::Other(format!("ERR {e}")));
+    }
+    ctx.out
+        .simple("Background append only file rewriting started");
+    Ok(())
+}
