@@ -485,10 +485,14 @@ START_STAMP=$(date +%Y-%m-%d-%H%M)
 declare -A BIN=([redis]=$REDIS_BIN [slotd]=$SLOTD_BIN)
 RESTART_PORT=$((PORT_BASE + 6))
 # A rough figure for the disk under the AOF dirs: synchronous 512-byte writes per second.
-DSYNC_RATE=$(timeout 20 dd if=/dev/zero of="$WORK/dsync-probe" bs=512 count=200 oflag=dsync \
-    2>&1 | awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") print int(200 / $(i - 1)) }' \
-    || true)
-rm -f "$WORK/dsync-probe"
+# Taken at the start and at the end: a shared virtual disk can change speed within a run.
+dsync_rate() {
+    timeout 20 dd if=/dev/zero of="$WORK/dsync-probe" bs=512 count=200 oflag=dsync 2>&1 |
+        awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") print int(200 / $(i - 1)) }' ||
+        true
+    rm -f "$WORK/dsync-probe"
+}
+DSYNC_RATE=$(dsync_rate)
 log "rounds=$ROUNDS requests: P1=$N_P1 P16=$N_P16 always=$N_ALWAYS restart keys: $RESTART_KEYS"
 log "work dir $WORK; ~${DSYNC_RATE:-?} dsync writes/s"
 
@@ -509,6 +513,7 @@ for name in "${TP_NAMES[@]}" "${AL_NAMES[@]}"; do
 done
 
 for keys in $RESTART_KEYS; do restart_test "$keys"; done
+DSYNC_RATE_END=$(dsync_rate)
 
 # ---- report -----------------------------------------------------------------------------
 mkdir -p "$OUT_DIR"
@@ -557,7 +562,8 @@ machine_header() {
     echo "- kernel: $(uname -r)"
     echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
     echo "- AOF dirs: $(df -PT /tmp | awk 'NR == 2 { print $2 " on " $1 }') under /tmp," \
-        "~${DSYNC_RATE:-?} synchronous 512-byte writes/s (dd oflag=dsync)"
+        "~${DSYNC_RATE:-?} synchronous 512-byte writes/s at the start," \
+        "~${DSYNC_RATE_END:-?} at the end (dd oflag=dsync)"
     echo "- redis-server: $("$REDIS_BIN" --version)"
     echo "- slotd: git $(slotd_rev), binary $SLOTD_BIN"
     [[ $SLOTD_REDIS_ARGS == 1 ]] && echo "- NOTE: the slotd side ran with redis-server arguments" \
@@ -625,7 +631,11 @@ always_table() {
 files_summary() { # keys label state
     awk -F'\t' -v keys="$1" -v label="$2" -v state="$3" '
         $1 == keys && $2 == label && $3 == state { k = $5 " " $7; n[k]++; b[k] += $6 }
-        END { sep = ""; for (k in n) { split(k, tf, " ")
+        END { sep = ""
+              # Base files first, then incr, then anything else the manifest names.
+              for (pass = 1; pass <= 3; pass++) for (k in n) { split(k, tf, " ")
+                  rank = tf[1] == "b" ? 1 : (tf[1] == "i" ? 2 : 3)
+                  if (rank != pass) continue
                   t = tf[1] == "b" ? "base" : (tf[1] == "i" ? "incr" : tf[1])
                   printf "%s%s: %d %s file%s, %.1f MB", sep, t, n[k], tf[2],
                       (n[k] > 1 ? "s" : ""), b[k] / 1e6; sep = "; " }
@@ -656,7 +666,8 @@ restart_table() {
         "(CLK_TCK=$CLK_TCK; cutime counts redis' reaped rewrite children) over the run," \
         "divided by the requests sent. After each run on an AOF server its files are synced" \
         "(untimed) so the next server does not pay for its writeback. Automatic AOF rewrite" \
-        "is left at its defaults on both servers."
+        "is left at its defaults on both servers. Runs are short in --quick mode; two" \
+        "identical redis-servers (--slotd-redis-args) differ by up to ~10% on this machine."
     echo
     echo "## 1. SET throughput without and with the AOF (appendfsync everysec)"
     echo
