@@ -206,6 +206,13 @@ start_server() { # name bin port cpus args...
     log "$1 up (pid ${PID[$1]}, port $3)"
 }
 
+# As start_server, for a server that first loads a data set (bounded like a timed restart).
+start_loaded() { # name bin port cpus args...
+    launch "$@"
+    await_pong "$1" "$3" "$RESTART_TIMEOUT_S" 0.1
+    log "$1 up (pid ${PID[$1]}, port $3), data set loaded"
+}
+
 cpu_ticks() { # pid -> utime+stime+cutime+cstime, in clock ticks
     # Field 2 (comm) may hold spaces; cut everything up to the last ')'.
     local rest
@@ -422,7 +429,7 @@ build_data_set() { # label keys
 # is then "ok" or the error reply (that server is skipped for the "rewritten" state).
 rewrite_data_set() { # label keys
     local label=$1 keys=$2 name="rewrite-$1"
-    start_server "$name" "${BIN[${R_KIND[$label]}]}" "$RESTART_PORT" "$SERVER_CPU" \
+    start_loaded "$name" "${BIN[${R_KIND[$label]}]}" "$RESTART_PORT" "$SERVER_CPU" \
         $(restart_args "$label" "$keys")
     REWRITE_REPLY=$(cli "$RESTART_PORT" BGREWRITEAOF 2>&1 | tr -d '\r')
     if [[ $REWRITE_REPLY != Background* ]]; then
