@@ -250,8 +250,9 @@ run_one() { # section name pipeline requests round
             printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f\n", sec, kind, mode, p, round,
                 f[2], f[5], f[7], ticks / hz * 1e6 / n
         }' <<<"$csv" >>"$RUNS_TSV"
-    tail -n 1 "$RUNS_TSV" | awk -F'\t' '{ printf "  %-5s %-8s P%-2s r%s: %s rps p50 %s p99 %s ms %s us/req\n",
-        $2, $3, $4, $5, $6, $7, $8, $9 }' >&2
+    tail -n 1 "$RUNS_TSV" | awk -F'\t' '{
+        printf "  %-5s %-8s P%-2s r%s: %s rps p50 %s p99 %s ms %s us/req\n",
+            $2, $3, $4, $5, $6, $7, $8, $9 }' >&2
 }
 
 requests_for() { [[ $1 == 1 ]] && echo "$N_P1" || echo "$N_P16"; }
@@ -373,23 +374,25 @@ restart_args() { # label keys
 }
 
 # One timed start: from launch until PONG. Appends a row to RESTARTS_TSV:
-# keys label state round ms cpu_s dbsize
+# keys label state round ms cpu_s dbsize rss_mb
 timed_restart() { # label keys state round
-    local label=$1 keys=$2 name="restart-$1" t0 t1 ticks size
+    local label=$1 keys=$2 name="restart-$1" t0 t1 ticks size rss_kb
     t0=$(now_us)
     launch "$name" "${BIN[${R_KIND[$label]}]}" "$RESTART_PORT" "$RESTART_CPUS" \
         $(restart_args "$label" "$keys")
     await_pong "$name" "$RESTART_PORT" "$RESTART_TIMEOUT_S" "$RESTART_POLL_S"
     t1=$(now_us)
     ticks=$(cpu_ticks "${PID[$name]}")
+    rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/${PID[$name]}/status")
     size=$(dbsize "$RESTART_PORT")
     stop_server "$name"
     awk -v keys="$keys" -v label="$label" -v state="$3" -v round="$4" -v us=$((t1 - t0)) \
-        -v ticks="$ticks" -v hz="$CLK_TCK" -v size="$size" 'BEGIN {
-        printf "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%s\n", keys, label, state, round, us / 1000,
-            ticks / hz, size }' >>"$RESTARTS_TSV"
-    tail -n 1 "$RESTARTS_TSV" | awk -F'\t' '{ printf "  %-8s %-9s r%s: %s ms, CPU %s s, %s keys\n",
-        $2, $3, $4, $5, $6, $7 }' >&2
+        -v ticks="$ticks" -v hz="$CLK_TCK" -v size="$size" -v rss="${rss_kb:-0}" 'BEGIN {
+        printf "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%s\t%.0f\n", keys, label, state, round,
+            us / 1000, ticks / hz, size, rss / 1024 }' >>"$RESTARTS_TSV"
+    tail -n 1 "$RESTARTS_TSV" | awk -F'\t' '{
+        printf "  %-8s %-9s r%s: %s ms, CPU %s s, %s keys, RSS %s MB\n", $2, $3, $4, $5, $6, $7, $8
+        }' >&2
 }
 
 restart_rounds() { # keys state labels...
@@ -573,10 +576,11 @@ awk -F'\t' "$AWK_MEDIAN"'
 # Per (keys, label, state): median, min and max restart ms, median CPU s, whether every
 # restart found all the keys.
 awk -F'\t' "$AWK_MEDIAN"'
-    { k = $1 "\t" $2 "\t" $3; m = ++n[k]; ms[k, m] = $5; cpu[k, m] = $6
+    { k = $1 "\t" $2 "\t" $3; m = ++n[k]; ms[k, m] = $5; cpu[k, m] = $6; rss[k, m] = $8
       if ($7 != $1) bad[k] = 1 }
-    END { for (k in n) { c = median(cpu, k, n[k]); m = median(ms, k, n[k])
-          printf "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%s\n", k, m, lo, hi, c, bad[k] ? "NO" : "yes" } }
+    END { for (k in n) { c = median(cpu, k, n[k]); r = median(rss, k, n[k]); m = median(ms, k, n[k])
+          printf "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%s\t%.0f\n", k, m, lo, hi, c, bad[k] ? "NO" : "yes",
+              r } }
 ' "$RESTARTS_TSV" | sort -t$'\t' -k1,1n -k3,3 -k2,2 >"$R_STATS"
 
 slotd_rev() {
@@ -626,8 +630,10 @@ throughput_table() {
             if (!(k in seen)) { seen[k] = 1; order[++nk] = k } }
         END {
             for (i = 1; i <= nk; i++) {
-                k = order[i]; split(k, sp, "\t"); r = rps[k, "no"] > 0 ? rps[k, "everysec"] / rps[k, "no"] : 0
-                printf "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", sp[1], sp[2],
+                k = order[i]; split(k, sp, "\t")
+                r = rps[k, "no"] > 0 ? rps[k, "everysec"] / rps[k, "no"] : 0
+                printf "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+                    sp[1], sp[2],
                     rps[k, "no"], rps[k, "everysec"], r, p99[k, "no"], p99[k, "everysec"],
                     cpu[k, "no"], cpu[k, "everysec"]
             }
@@ -637,8 +643,9 @@ throughput_table() {
         "rounds; the targets are judged on this figure:"
     echo
     awk -F'\t' '$1 == "throughput" {
+        verdict = $5 >= 0.9 ? "met" : "NOT met"
         printf "- %s P%s: %.3f%s\n", $2, $3, $5,
-            ($2 == "slotd" ? ($5 >= 0.9 ? " (target within 10%: met)" : " (target within 10%: NOT met)") : "")
+            ($2 == "slotd" ? " (target within 10%: " verdict ")" : "")
         }' "$PAIRED"
 }
 
@@ -681,12 +688,12 @@ files_summary() { # keys label state
 
 restart_table() {
     echo "| keys | server | threads | AOF state | files | restart ms median | min | max |" \
-        "CPU s to PONG | all keys |"
-    echo "|---:|---|---:|---|---|---:|---:|---:|---:|---|"
-    local keys label state med lo hi cpu ok
-    while IFS=$'\t' read -r keys label state med lo hi cpu ok; do
+        "CPU s to PONG | RSS MB | all keys |"
+    echo "|---:|---|---:|---|---|---:|---:|---:|---:|---:|---|"
+    local keys label state med lo hi cpu ok rss
+    while IFS=$'\t' read -r keys label state med lo hi cpu ok rss; do
         echo "| $keys | ${R_KIND[$label]} | ${R_THREADS[$label]} | $state |" \
-            "$(files_summary "$keys" "$label" "$state") | $med | $lo | $hi | $cpu | $ok |"
+            "$(files_summary "$keys" "$label" "$state") | $med | $lo | $hi | $cpu | $rss | $ok |"
     done <"$R_STATS"
 }
 
@@ -725,8 +732,9 @@ restart_table() {
         "(key:%010d, ${#FILL_VALUE}-byte value) loaded with redis-cli --pipe, rewrites left" \
         "to finish, clean stop (SIGTERM). Restart: wall time from launching the process" \
         "(pinned to CPUs $RESTART_CPUS) until PING answers +PONG, polled every" \
-        "${RESTART_POLL_S}s; DBSIZE checked after each. \"filled\": the files as the load" \
-        "left them; \"rewritten\": after BGREWRITEAOF (redis: RDB-preamble base with" \
+        "${RESTART_POLL_S}s; DBSIZE and RSS (VmRSS) read just after the PONG." \
+        "\"filled\": the files as the load left them; \"rewritten\": after BGREWRITEAOF" \
+        "(redis: RDB-preamble base with" \
         "aof-use-rdb-preamble at its default, yes). Files are in the page cache (warm)."
     echo
     if [[ -s $R_STATS ]]; then restart_table; else echo "(no restart measured)"; fi
@@ -749,8 +757,8 @@ restart_table() {
     echo
     echo "## All restarts"
     echo
-    echo "| keys | data set | state | round | ms | CPU s | DBSIZE |"
-    echo "|---:|---|---|---:|---:|---:|---:|"
+    echo "| keys | data set | state | round | ms | CPU s | DBSIZE | RSS MB |"
+    echo "|---:|---|---|---:|---:|---:|---:|---:|"
     awk -F'\t' -v OFS=' | ' '{ $1 = $1; print "| " $0 " |" }' "$RESTARTS_TSV"
 } >"$REPORT"
 log "report: $REPORT"
