@@ -40,12 +40,25 @@ pub fn load(
     shards: &mut [Shard],
     now_ms: u64,
 ) -> Result<LoadReport, String> {
+    let ptrs: Vec<*mut Shard> = shards.iter_mut().map(|s| s as *mut Shard).collect();
+    // SAFETY: the pointers come from a unique borrow that outlives the call.
+    unsafe { load_into(dir, manifest, &ptrs, now_ms) }
+}
+
+/// Like `load`, into shards given by pointer (every shard, indexed by id).
+///
+/// # Safety
+/// Each pointer must be valid and used by nobody else for the duration of the call (the
+/// shards are not running, or are parked).
+pub unsafe fn load_into(
+    dir: &Path,
+    manifest: &Manifest,
+    shards: &[*mut Shard],
+    now_ms: u64,
+) -> Result<LoadReport, String> {
     let old_shards = manifest.shards();
     let old_count = old_shards.iter().max().map(|m| m + 1).unwrap_or(0);
-    let locks: Vec<Locked> = shards
-        .iter_mut()
-        .map(|s| Locked(Mutex::new(s as *mut Shard)))
-        .collect();
+    let locks: Vec<Locked> = shards.iter().map(|&s| Locked(Mutex::new(s))).collect();
     let results: Vec<Result<LoadReport, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = old_shards
             .iter()

@@ -9,6 +9,7 @@ pub mod segment;
 
 use crate::global::Global;
 use crate::shard::Shard;
+use load::LoadReport;
 use manifest::{manifest_name, Manifest};
 use std::sync::Arc;
 
@@ -167,4 +168,40 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
             Err(format!("Can't start an AOF rewrite: {e}"))
         }
     }
+}
+
+/// DEBUG RELOAD: with every shard parked (`all[id]` points at shard `id`), write each shard's
+/// base, drop the keyspaces and load them back from the files.
+///
+/// # Safety
+/// Every pointer must be a parked (or the calling) shard, used by nobody else meanwhile.
+pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, String> {
+    let global = (*all[0]).global.clone();
+    let on = global.cfg(|c| c.appendonly);
+    for &p in all {
+        let sh = &mut *p;
+        if sh.aof.rewrite.is_some() {
+            return Err("Background append only file rewriting already in progress".into());
+        }
+        flush_now(sh, false)?;
+        sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
+        sh.db.flush();
+        sh.journal.enabled = false;
+    }
+    let manifest = global
+        .aof
+        .manifest
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let report = load::load_into(&global.aof.dir, &manifest, all, now)?;
+    for &p in all {
+        let sh = &mut *p;
+        sh.journal.explicit = false;
+        sh.journal.enabled = on;
+        if !on {
+            sh.aof.close();
+        }
+    }
+    Ok(report)
 }

@@ -354,6 +354,8 @@ impl AofShard {
 
     /// A synchronous full rewrite (used at start-up when the shard layout changed).
     pub fn rewrite_now(&mut self, db: &Db, now_ms: u64, global: &AofGlobal) -> Result<(), String> {
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
         self.start_rewrite(db.table_count(), true)
             .map_err(|e| e.to_string())?;
         let far = Instant::now() + std::time::Duration::from_secs(3600 * 24);

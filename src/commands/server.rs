@@ -559,12 +559,21 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         write_help(
             ctx,
             "DEBUG",
-            &[(
-                "SLEEP <seconds>",
-                "Block this shard for <seconds> (fractions allowed).",
-            )],
+            &[
+                (
+                    "RELOAD",
+                    "Write every shard's AOF base, drop the data set and load it back.",
+                ),
+                (
+                    "SLEEP <seconds>",
+                    "Block this shard for <seconds> (fractions allowed).",
+                ),
+            ],
         );
         return Ok(());
+    }
+    if sub.eq_ignore_ascii_case(b"reload") && args.len() == 2 {
+        return debug_reload(ctx);
     }
     if sub.eq_ignore_ascii_case(b"sleep") && args.len() == 3 {
         let secs = parse_seconds_lenient(args.get(2));
@@ -578,6 +587,38 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Err(ReplyError::other(format!(
         "ERR unknown subcommand or wrong number of arguments for '{shown}'. Try DEBUG HELP."
     )))
+}
+
+/// DEBUG RELOAD: the snapshot (every shard's AOF base) is written and loaded back while all
+/// shards are parked, so the data set afterwards is exactly what the files hold.
+fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
+    let now = ctx.now_ms;
+    let ids: Vec<usize> = (0..ctx.shard.shards).collect();
+    let mut result = Ok(());
+    if ctx.shard.peers.is_none() {
+        let me: *mut crate::shard::Shard = ctx.shard;
+        // SAFETY: a one-shard context: this shard is the only one and nothing else uses it.
+        result = unsafe { crate::aof::reload_all(&[me], now) }.map(|_| ());
+    } else {
+        ctx.shard.with_parked(&ids, &mut |me, ptrs| {
+            let mut all = ptrs.to_vec();
+            all[me.id] = me;
+            // SAFETY: the others are parked by `with_parked`; `me` is this thread's shard.
+            result = unsafe { crate::aof::reload_all(&all, now) }.map(|_| ());
+        });
+    }
+    if let Err(e) = result {
+        crate::log::warning(&format!("DEBUG RELOAD failed: {e}"));
+        return Err(ReplyError::Other(format!(
+            "ERR Error trying to load the AOF files: {e}"
+        )));
+    }
+    ctx.shard
+        .global
+        .lastsave_unix
+        .store(now / 1000, std::sync::atomic::Ordering::Relaxed);
+    ctx.out.ok();
+    Ok(())
 }
 
 fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
