@@ -928,7 +928,7 @@ mod tests {
         };
         assert_eq!(h.run(&["DEBUG", "foo"]), e("foo"));
         assert_eq!(h.run(&["DEBUG", "sleep"]), e("sleep"));
-        assert!(matches!(h.run(&["DEBUG", "help"]), Reply::Array(v) if v.len() == 5));
+        assert!(matches!(h.run(&["DEBUG", "help"]), Reply::Array(v) if v.len() == 7));
         let e = "ERR wrong number of arguments for 'debug' command";
         assert_eq!(h.run(&["DEBUG"]), Reply::err(e));
     }
