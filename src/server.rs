@@ -346,8 +346,24 @@ fn run(
         }
     }
     log::notice("Server initialized");
+    let bus = match global.cluster.is_some() {
+        true => match crate::cluster::bus::spawn(global.clone()) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                stop_shards(&mesh, shards);
+                return Err(e);
+            }
+        },
+        false => None,
+    };
     log::notice("Ready to accept connections tcp");
     let reason = wait_for_stop(&global, &sigset);
+    global.shutting_down.store(true, Ordering::SeqCst);
+    if let Some(h) = bus {
+        if let Err(e) = h.join() {
+            log::warning(&format!("The cluster bus executor failed: {e}"));
+        }
+    }
     log::warning(&format!("{reason}, scheduling shutdown..."));
     log::notice("User requested shutdown...");
     stop_shards(&mesh, shards);

@@ -1,6 +1,7 @@
 //! Redis Cluster logic. `hash_slot` and `slot_map` are shared with the shards; the rest is the
 //! cluster state (sans-IO) and its persistence in nodes.conf.
 
+pub mod bus;
 pub mod hash_slot;
 pub mod node;
 pub mod nodes_conf;

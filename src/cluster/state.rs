@@ -29,6 +29,8 @@ pub const MSG_TYPE_NAMES: [&str; 11] = [
 pub const CLUSTER_PORT_INCR: u16 = 10000;
 
 pub struct ClusterState {
+    /// The last nodes.conf save failed; the bus core's cron retries it.
+    pub save_failed: bool,
     /// Index of myself in `nodes`.
     pub myself: u16,
     /// Node table; indexes are stable (a removed node leaves `None`) because slot owners and
@@ -65,6 +67,7 @@ impl ClusterState {
             ..Default::default()
         };
         let mut st = ClusterState {
+            save_failed: false,
             myself: 0,
             nodes: vec![Some(me)],
             by_id: HashMap::from([(id, 0)]),
@@ -343,12 +346,14 @@ impl ClusterState {
     /// Writes nodes.conf (durably). A state without a file has nothing to do.
     pub fn save(&mut self) -> Result<(), String> {
         let text = nodes_conf::render(&self.conf_lines(), self.current_epoch, self.last_vote_epoch);
-        match self.conf.as_mut() {
+        let r = match self.conf.as_mut() {
             Some(c) => c
                 .write_atomic(text.as_bytes())
                 .map_err(|e| nodes_conf::io_text(&e)),
             None => Ok(()),
-        }
+        };
+        self.save_failed = r.is_err();
+        r
     }
 
     /// Maximal runs of consecutive slots per owner: (start, end, owner), in slot order.
