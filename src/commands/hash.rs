@@ -4,11 +4,11 @@
 
 use super::longdouble as ld;
 use super::set::{
-    arg, count_too_large, distinct_positions, empty_scan, many, opt, parse_cursor,
-    parse_random_count, parse_scan_opts, rand_u64, scan_cursor, scan_keeps, tok, with_db, DOC_SCAN,
-    RANDOM_COUNT_MAX, SCAN_COMPLEXITY,
+    arg, count_too_large, distinct_positions, empty_scan, many, opt, parse_random_count,
+    parse_scan_opts, rand_u64, scan_cursor, scan_keeps, tok, with_db, DOC_SCAN, RANDOM_COUNT_MAX,
+    SCAN_COMPLEXITY,
 };
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;

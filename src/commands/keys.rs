@@ -1023,38 +1023,18 @@ struct ShardScan {
     next_slot: usize,
 }
 
-/// Reads the cursor the way Redis 7.0 does (`strtoul`): empty means 0, an optional sign, digits
-/// only, negative values wrap. Anything that is not a slot slotd hands out is invalid.
-fn parse_cursor(raw: &[u8]) -> Result<usize, ReplyError> {
-    let invalid = || ReplyError::other("ERR invalid cursor");
-    if raw.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match raw[0] {
-        b'-' => (true, &raw[1..]),
-        b'+' => (false, &raw[1..]),
-        _ => (false, raw),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    let v = if neg { v.wrapping_neg() } else { v };
+/// A SCAN cursor is the next slot to visit: anything slotd never hands out is invalid.
+fn parse_slot_cursor(raw: &[u8]) -> Result<usize, ReplyError> {
+    let v = super::parse_cursor(raw)?;
     if v >= SLOT_COUNT as u64 {
-        return Err(invalid());
+        return Err(ReplyError::other("ERR invalid cursor"));
     }
     Ok(v as usize)
 }
 
 fn parse_scan(args: Args<'_>) -> Result<ScanOpts, ReplyError> {
     let mut opts = ScanOpts {
-        cursor: parse_cursor(args.get(1))?,
+        cursor: parse_slot_cursor(args.get(1))?,
         count: 10,
         pattern: None,
         type_name: None,

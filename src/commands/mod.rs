@@ -207,6 +207,31 @@ fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
     })
 }
 
+/// Reads a SCAN-family cursor as Redis' `strtoul` check does: empty is 0, an optional sign,
+/// digits only, negative values wrap, values beyond 64 bits are "ERR invalid cursor".
+pub fn parse_cursor(raw: &[u8]) -> Result<u64, ReplyError> {
+    let invalid = || ReplyError::other("ERR invalid cursor");
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    let (neg, digits) = match raw[0] {
+        b'-' => (true, &raw[1..]),
+        b'+' => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
 /// The full name of a command for stats and errors: "get", or "config|get" for a subcommand.
 pub fn full_name(spec: &'static CommandSpec) -> &'static str {
     static NAMES: OnceLock<HashMap<usize, &'static str>> = OnceLock::new();

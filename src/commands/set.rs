@@ -3,7 +3,7 @@
 //! helpers the hash family shares (random numbers, SCAN option parsing, random-count bounds).
 //! Handlers are plain synchronous keyed functions that reach every key through `Exec::db`.
 
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
@@ -342,31 +342,6 @@ pub(crate) struct ScanOpts<'a> {
     pub cursor: u64,
     pub count: usize,
     pub pattern: Option<&'a [u8]>,
-}
-
-/// Reads a cursor like `strtoul`: empty is 0, an optional sign, digits only, negative values
-/// wrap, and values beyond 64 bits are invalid.
-pub(crate) fn parse_cursor(raw: &[u8]) -> Result<u64, ReplyError> {
-    let invalid = || ReplyError::other("ERR invalid cursor");
-    if raw.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match raw[0] {
-        b'-' => (true, &raw[1..]),
-        b'+' => (false, &raw[1..]),
-        _ => (false, raw),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
 }
 
 /// Parses MATCH and COUNT from `args[3..]`.

@@ -3,7 +3,7 @@
 //! "try" halves of BZPOPMIN/BZPOPMAX/BZMPOP for the event loop to wire.
 //! Handlers reach every key through `Exec::db`, so multi-key commands work across shards.
 
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
@@ -2264,30 +2264,6 @@ fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
         ranks.push(vj);
     }
     write_entries(out, n, ranks.iter().filter_map(|&r| z.at(r)), withscores);
-}
-
-/// Reads a SCAN cursor as Redis' `strtoul` check does ("ERR invalid cursor").
-fn parse_cursor(raw: &[u8]) -> Result<u64, ReplyError> {
-    let invalid = || ReplyError::other("ERR invalid cursor");
-    if raw.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match raw[0] {
-        b'-' => (true, &raw[1..]),
-        b'+' => (false, &raw[1..]),
-        _ => (false, raw),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((c - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
 }
 
 /// Most entries one ZSCAN call visits on a big set, whatever COUNT says.
