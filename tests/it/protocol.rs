@@ -245,3 +245,40 @@ fn resp3_after_hello_3() {
     r.roundtrip(&cmd(&[b"GET", b"missing"]), b"$-1\r\n");
     r.roundtrip(&cmd(&[b"CLIENT", b"GETNAME"]), b"$4\r\nback\r\n");
 }
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    // Guards `timeout`: an idle client is disconnected; an active one is not.
+    let s = Server::start(&["--timeout", "1"]);
+    let mut idle = s.raw();
+    idle.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(idle.closed(), "idle client closed");
+    s.raw().roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn client_kill_reaches_clients_on_other_shards() {
+    // Guards CLIENT KILL ID across cores: the victim's shard closes it.
+    let s = Server::start(&["--server-threads", "3"]);
+    let mut victims: Vec<Raw> = (0..6).map(|_| s.raw()).collect();
+    let mut ids = Vec::new();
+    for v in victims.iter_mut() {
+        v.send(b"CLIENT ID\r\n");
+        let line = v.read_until(b"\r\n");
+        ids.push(String::from_utf8_lossy(&line[1..line.len() - 2]).to_string());
+    }
+    let mut admin = s.client();
+    for id in &ids {
+        let n: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("ID")
+            .arg(id)
+            .query(&mut admin)
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    for v in victims.iter_mut() {
+        assert!(v.closed(), "killed client closed");
+    }
+}

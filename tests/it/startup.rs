@@ -137,3 +137,65 @@ extern "C" {
     #[link_name = "geteuid"]
     fn libc_geteuid() -> u32;
 }
+
+#[test]
+fn server_cpus_is_checked_against_the_affinity_mask() {
+    // Guards opt-in pinning: a CPU outside the mask stops start-up with the reason; allowed
+    // CPUs run pinned.
+    let e = Server::try_start(&["--server-threads", "2", "--server-cpus", "4000"])
+        .err()
+        .unwrap();
+    assert!(e.contains("server-cpus lists CPU 4000"), "{e}");
+    let s = Server::start(&["--server-threads", "2", "--server-cpus", "0"]);
+    assert_eq!(s.cli(&["ping"]).trim(), "PONG");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid())).unwrap();
+    assert!(status.contains("Threads:"), "{status}");
+}
+
+#[test]
+fn daemonize_writes_the_pidfile_and_detaches() {
+    // Guards `daemonize yes` + `pidfile`: the launcher returns, the daemon serves and removes
+    // its pid file on shutdown.
+    let dir = test_dir("daemon");
+    let port = free_port();
+    let pidfile = dir.join("slotd.pid");
+    let status = Command::new(BIN)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+        ])
+        .args([
+            "--pidfile",
+            &pidfile.display().to_string(),
+            "--dir",
+            &dir.display().to_string(),
+        ])
+        .args(["--logfile", &dir.join("log").display().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut pong = String::new();
+    for _ in 0..300 {
+        pong = crate::common::cli(port, &["ping"]);
+        if pong.trim() == "PONG" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(pong.trim(), "PONG");
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    assert!(pid.trim().parse::<u32>().is_ok(), "{pid}");
+    crate::common::cli(port, &["shutdown"]);
+    for _ in 0..300 {
+        if !pidfile.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!pidfile.exists(), "pid file removed at exit");
+    let _ = std::fs::remove_dir_all(dir);
+}
