@@ -1,7 +1,34 @@
 //! The clients connected to one shard: their identity and protocol state (what CLIENT LIST
 //! shows and what commands like HELLO, SELECT, READONLY change). The socket side is in `net`.
 
-use crate::resp::Proto;
+use crate::commands::CommandSpec;
+use crate::resp::{OwnedArgs, Proto};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// A transaction being queued (between MULTI and EXEC).
+#[derive(Clone, Default)]
+pub struct MultiState {
+    pub queued: Vec<(&'static CommandSpec, OwnedArgs)>,
+    /// A queued command was refused: EXEC answers EXECABORT.
+    pub error: bool,
+    /// Cluster mode: the slot of the first keyed command (all must share it).
+    pub slot: Option<u16>,
+}
+
+impl std::fmt::Debug for MultiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MultiState({} queued, error {})", self.queued.len(), self.error)
+    }
+}
+
+/// Keys under WATCH: any write to them (from any connection, on any shard) sets `touched`.
+#[derive(Clone, Debug, Default)]
+pub struct WatchState {
+    pub touched: Arc<AtomicBool>,
+    /// (key, existed when watched): a watched key that expired counts as touched too.
+    pub keys: Vec<(Vec<u8>, bool)>,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Client {
@@ -28,6 +55,8 @@ pub struct Client {
     pub qbuf_bytes: usize,
     pub obuf_bytes: usize,
     pub db: u32,
+    pub multi: Option<MultiState>,
+    pub watch: Option<WatchState>,
 }
 
 /// A slab of clients: stable indexes, reused after close.

@@ -253,6 +253,11 @@ pub fn run_key(
     let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
     let r = f(&mut ex, args);
     if write {
+        if sh.dirty != dirty_before && !sh.watchers.is_empty() {
+            for k in spec.key_positions(args).unwrap_or_default() {
+                sh.touch_watched(args.get(k));
+            }
+        }
         journal_verbatim(sh, args, dirty_before);
     }
     let failed = r.is_err();
@@ -311,71 +316,15 @@ fn run_multi(
     now_ms: u64,
     ids: &[usize],
 ) {
-    let Handler::Key(f) = spec.handler else {
-        unreachable!("keyed command")
-    };
     let t0 = Instant::now();
     let proto = out.proto;
     let mut result = Ok(());
-    let write = spec.is_write();
     let always = sh
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
     sh.with_parked(ids, &mut |this, ptrs| {
         // SAFETY: the other shards are parked by `with_parked` for this closure's duration.
-        let peers: Vec<&mut Shard> = ptrs
-            .iter()
-            .filter(|p| !p.is_null())
-            .map(|&p| unsafe { &mut *p })
-            .collect();
-        if write {
-            let refused = std::iter::once(&*this)
-                .chain(peers.iter().map(|p| &**p))
-                .find_map(misconf);
-            if let Some(e) = refused {
-                result = Err(e);
-                return;
-            }
-            for p in peers {
-                if p.aof.rewrite.is_some() {
-                    rewrite_barrier(p, spec, args, now_ms);
-                }
-            }
-            if this.aof.rewrite.is_some() {
-                rewrite_barrier(this, spec, args, now_ms);
-            }
-        }
-        let dirty_sum = |this: &Shard| {
-            this.dirty
-                + ptrs
-                    .iter()
-                    .filter(|p| !p.is_null())
-                    .map(|&p| unsafe { (*p).dirty })
-                    .sum::<u64>()
-        };
-        let dirty_before = dirty_sum(this);
-        this.journal.explicit = false;
-        let mut ex = unsafe { Exec::with_frozen(this, Out::new(out.buf, proto), now_ms, ptrs) };
-        result = f(&mut ex, args);
-        // A write over several shards without explicit per-shard records is journaled as the
-        // resulting state of each key, in the journal of the shard that holds it.
-        if write && !ex.shard.journal.explicit && dirty_sum(ex.shard) != dirty_before {
-            for k in spec.key_positions(args).unwrap_or_default() {
-                ex.journal_state(args.get(k));
-            }
-        }
-        if write {
-            this.journal.explicit = false;
-            // Parked peers cannot fsync before we reply: under `always` do it for them now.
-            for &p in ptrs.iter().filter(|p| !p.is_null()) {
-                let peer = unsafe { &mut *p };
-                if !peer.journal.is_empty() {
-                    if let Err(e) = crate::aof::flush_now(peer, always) {
-                        crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
-                    }
-                }
-            }
-        }
+        result = unsafe { run_parked(this, ptrs, spec, args, out.buf, proto, now_ms, always) };
     });
     let failed = result.is_err();
     if let Err(e) = result {
@@ -385,6 +334,77 @@ fn run_multi(
     let name = commands::full_name(spec);
     sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
 }
+
+/// Runs one keyed command with `this` and the parked peers in `ptrs`: the checks, the AOF
+/// barrier, the handler, per-shard journaling and (under `always`) the peers' fsync.
+///
+/// # Safety
+/// Every non-null pointer in `ptrs` is a shard parked for the duration of the call.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn run_parked(
+    this: &mut Shard,
+    ptrs: &[*mut Shard],
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    buf: &mut Vec<u8>,
+    proto: Proto,
+    now_ms: u64,
+    always: bool,
+) -> commands::CmdResult {
+    let Handler::Key(f) = spec.handler else {
+        unreachable!("keyed command")
+    };
+    let write = spec.is_write();
+    let peers: Vec<&mut Shard> = ptrs.iter().filter(|p| !p.is_null()).map(|&p| &mut *p).collect();
+    if write {
+        let refused = std::iter::once(&*this).chain(peers.iter().map(|p| &**p)).find_map(misconf);
+        if let Some(e) = refused {
+            return Err(e);
+        }
+        for p in peers {
+            if p.aof.rewrite.is_some() {
+                rewrite_barrier(p, spec, args, now_ms);
+            }
+        }
+        if this.aof.rewrite.is_some() {
+            rewrite_barrier(this, spec, args, now_ms);
+        }
+    }
+    let dirty_sum = |this: &Shard| {
+        this.dirty + ptrs.iter().filter(|p| !p.is_null()).map(|&p| (*p).dirty).sum::<u64>()
+    };
+    let dirty_before = dirty_sum(this);
+    this.journal.explicit = false;
+    let mut ex = Exec::with_frozen(this, Out::new(buf, proto), now_ms, ptrs);
+    let result = f(&mut ex, args);
+    let changed = dirty_sum(ex.shard) != dirty_before;
+    if write && changed {
+        let keys = spec.key_positions(args).unwrap_or_default();
+        // A write over several shards without explicit per-shard records is journaled as the
+        // resulting state of each key, in the journal of the shard that holds it.
+        let explicit = ex.shard.journal.explicit;
+        for &k in &keys {
+            if !explicit {
+                ex.journal_state(args.get(k));
+            }
+            ex.shard_for(args.get(k)).touch_watched(args.get(k));
+        }
+    }
+    if write {
+        this.journal.explicit = false;
+        // Parked peers cannot fsync before we reply: under `always` do it for them now.
+        for &p in ptrs.iter().filter(|p| !p.is_null()) {
+            let peer = &mut *p;
+            if !peer.journal.is_empty() {
+                if let Err(e) = crate::aof::flush_now(peer, always) {
+                    crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
+                }
+            }
+        }
+    }
+    result
+}
+
 
 /// Convenience for tests and tools: run one command line on a one-shard context and return the
 /// raw reply bytes.

@@ -7,7 +7,7 @@ pub mod db;
 pub mod exec;
 pub mod value;
 
-pub use clients::{Client, Clients};
+pub use clients::{Client, Clients, MultiState, WatchState};
 
 use crate::cluster::slot_map::SlotMap;
 use crate::global::Global;
@@ -65,6 +65,11 @@ pub struct Shard {
     /// Writes of this shard in deterministic form, consumed by the AOF (and replication).
     pub journal: crate::aof::journal::Journal,
     pub aof: crate::aof::segment::AofShard,
+    /// WATCHed keys of this shard and the flags of the clients watching them.
+    pub watchers: HashMap<Box<[u8]>, Vec<std::sync::Weak<std::sync::atomic::AtomicBool>>>,
+    /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
+    /// shards not parked), so fan-out calls made there reuse them.
+    parked: Option<Vec<*mut Shard>>,
 }
 
 use db::Db;
@@ -83,6 +88,8 @@ impl Shard {
             peers: None,
             journal: Default::default(),
             aof: crate::aof::segment::AofShard::new(id, Default::default(), String::new()),
+            watchers: HashMap::new(),
+            parked: None,
         }
     }
 
@@ -100,6 +107,21 @@ impl Shard {
     }
 
     fn call_many<R>(&mut self, ids: &[usize], f: &mut impl FnMut(&mut Shard) -> R) -> Vec<R> {
+        if let Some(parked) = self.parked.clone() {
+            // Already inside a parked section (e.g. EXEC): use the parked peers directly.
+            return ids
+                .iter()
+                .map(|&i| {
+                    if i == self.id {
+                        return f(self);
+                    }
+                    let p = parked[i];
+                    assert!(!p.is_null(), "shard {i} is not parked in this section");
+                    // SAFETY: parked for the whole section by `with_parked`.
+                    f(unsafe { &mut *p })
+                })
+                .collect();
+        }
         if ids.iter().all(|&i| i == self.id) || self.peers.is_none() {
             assert!(
                 ids.iter().all(|&i| i == self.id),
@@ -125,9 +147,42 @@ impl Shard {
 
     /// Runs `f` with the given shards parked (for cross-shard multi-key commands).
     pub fn with_parked(&mut self, ids: &[usize], f: &mut dyn FnMut(&mut Shard, &[*mut Shard])) {
+        if let Some(parked) = self.parked.clone() {
+            // Nested inside a section: every shard asked for must be parked already.
+            let me = self.id;
+            assert!(ids.iter().all(|&i| i == me || !parked[i].is_null()), "shard not parked");
+            f(self, &parked);
+            return;
+        }
         let peers = self.peers.take().expect("multi-shard section needs peers");
-        peers.with_parked(self, ids, f);
+        peers.with_parked(self, ids, &mut |me, ptrs| {
+            me.parked = Some(ptrs.to_vec());
+            f(me, ptrs);
+            me.parked = None;
+        });
         self.peers = Some(peers);
+    }
+
+    /// A write changed `key`: every client WATCHing it will see its EXEC fail.
+    pub fn touch_watched(&mut self, key: &[u8]) {
+        if let Some(list) = self.watchers.remove(key) {
+            for w in list {
+                if let Some(flag) = w.upgrade() {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    /// FLUSHALL/FLUSHDB: every watched key of this shard is touched.
+    pub fn touch_all_watched(&mut self) {
+        for (_, list) in self.watchers.drain() {
+            for w in list {
+                if let Some(flag) = w.upgrade() {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        }
     }
 
     /// Counts one call of `name` for INFO commandstats.
