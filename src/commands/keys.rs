@@ -986,6 +986,7 @@ fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         // Every shard journals the flush of its own keys; a running AOF rewrite has nothing
         // left to copy.
         sh.journal.record(&[b"FLUSHALL"]);
+        sh.touch_all_watched();
         if let Some(rw) = sh.aof.rewrite.as_mut() {
             rw.cover_all_empty();
         }

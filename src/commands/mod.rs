@@ -14,6 +14,7 @@ pub mod persistence;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod transaction;
 pub mod zset;
 
 use crate::resp::{Args, Out, ReplyError};
@@ -193,6 +194,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
         .chain(persistence::COMMANDS.iter())
+        .chain(transaction::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {

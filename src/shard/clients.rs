@@ -18,7 +18,12 @@ pub struct MultiState {
 
 impl std::fmt::Debug for MultiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MultiState({} queued, error {})", self.queued.len(), self.error)
+        write!(
+            f,
+            "MultiState({} queued, error {})",
+            self.queued.len(),
+            self.error
+        )
     }
 }
 

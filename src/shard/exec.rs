@@ -98,6 +98,10 @@ pub fn plan(
         Ok(s) => s,
         Err(e) => {
             reply_error(sh, out, &e);
+            // A refused command inside MULTI dooms the transaction (EXECABORT).
+            if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+                m.error = true;
+            }
             return Plan::Done(AfterReply::Nothing);
         }
     };
@@ -115,6 +119,10 @@ pub fn plan(
     if needs_auth && sh.global.cfg(|c| c.requirepass.is_some()) {
         reply_error(sh, out, &ReplyError::NoAuth);
         count_rejected(sh, spec);
+        return Plan::Done(AfterReply::Nothing);
+    }
+    if sh.clients.get_mut(client_idx).multi.is_some() && !commands::transaction::runs_now(spec) {
+        commands::transaction::queue(sh, client_idx, spec, args, out, cflags);
         return Plan::Done(AfterReply::Nothing);
     }
     match spec.handler {
@@ -355,9 +363,15 @@ pub unsafe fn run_parked(
         unreachable!("keyed command")
     };
     let write = spec.is_write();
-    let peers: Vec<&mut Shard> = ptrs.iter().filter(|p| !p.is_null()).map(|&p| &mut *p).collect();
+    let peers: Vec<&mut Shard> = ptrs
+        .iter()
+        .filter(|p| !p.is_null())
+        .map(|&p| &mut *p)
+        .collect();
     if write {
-        let refused = std::iter::once(&*this).chain(peers.iter().map(|p| &**p)).find_map(misconf);
+        let refused = std::iter::once(&*this)
+            .chain(peers.iter().map(|p| &**p))
+            .find_map(misconf);
         if let Some(e) = refused {
             return Err(e);
         }
@@ -371,7 +385,12 @@ pub unsafe fn run_parked(
         }
     }
     let dirty_sum = |this: &Shard| {
-        this.dirty + ptrs.iter().filter(|p| !p.is_null()).map(|&p| (*p).dirty).sum::<u64>()
+        this.dirty
+            + ptrs
+                .iter()
+                .filter(|p| !p.is_null())
+                .map(|&p| (*p).dirty)
+                .sum::<u64>()
     };
     let dirty_before = dirty_sum(this);
     this.journal.explicit = false;
@@ -404,7 +423,6 @@ pub unsafe fn run_parked(
     }
     result
 }
-
 
 /// Convenience for tests and tools: run one command line on a one-shard context and return the
 /// raw reply bytes.

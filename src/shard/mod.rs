@@ -150,7 +150,10 @@ impl Shard {
         if let Some(parked) = self.parked.clone() {
             // Nested inside a section: every shard asked for must be parked already.
             let me = self.id;
-            assert!(ids.iter().all(|&i| i == me || !parked[i].is_null()), "shard not parked");
+            assert!(
+                ids.iter().all(|&i| i == me || !parked[i].is_null()),
+                "shard not parked"
+            );
             f(self, &parked);
             return;
         }

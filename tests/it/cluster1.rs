@@ -116,3 +116,27 @@ fn cluster_client_reads_and_writes_through_a_multi_shard_node() {
     let cnt = s.cli(&["cluster", "countkeysinslot", &slot.to_string()]);
     assert!(cnt.trim().parse::<i64>().unwrap() >= 1);
 }
+
+#[test]
+fn transactions_are_confined_to_one_slot() {
+    // Guards cluster-mode MULTI: keys of another slot are refused at queue time and EXEC then
+    // aborts; a one-slot transaction runs, also when its slot lives on another core.
+    let s = node(&["--server-threads", "2"]);
+    assert_eq!(
+        s.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    let mut r = s.raw();
+    r.send(b"MULTI\r\nSET {t}a 1\r\nSET other 2\r\nEXEC\r\n");
+    let got = r.read_until(b"previous errors.\r\n");
+    let text = String::from_utf8_lossy(&got).to_string();
+    assert!(text.contains("-CROSSSLOT"), "{text}");
+    assert!(
+        text.ends_with("-EXECABORT Transaction discarded because of previous errors.\r\n"),
+        "{text}"
+    );
+    r.send(b"MULTI\r\nSET {t}a 1\r\nINCR {t}b\r\nGET {t}a\r\nEXEC\r\n");
+    let got = r.read_until(b"$1\r\n1\r\n");
+    let text = String::from_utf8_lossy(&got).to_string();
+    assert!(text.ends_with("*3\r\n+OK\r\n:1\r\n$1\r\n1\r\n"), "{text}");
+}

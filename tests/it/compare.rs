@@ -240,3 +240,39 @@ fn server_commands_match_redis() {
         "HELLO 4",
     ]);
 }
+
+#[test]
+fn transactions_match_redis() {
+    // Guards MULTI/EXEC/DISCARD replies, queued errors and EXECABORT against the real thing.
+    same_replies(&[
+        "EXEC",
+        "DISCARD",
+        "MULTI",
+        "MULTI",
+        "SET a 1",
+        "INCR a",
+        "GET a",
+        "LPUSH a x",
+        "EXEC",
+        "MULTI",
+        "SET b 2",
+        "DISCARD",
+        "GET b",
+        "MULTI",
+        "SET c 3",
+        "NOSUCHCMD",
+        "GET",
+        "EXEC",
+        "GET c",
+        "WATCH w",
+        "MULTI",
+        "WATCH x",
+        "SET w 1",
+        "EXEC",
+        "UNWATCH",
+        "MULTI",
+        "PING",
+        "ECHO hi",
+        "EXEC",
+    ]);
+}

@@ -135,3 +135,72 @@ fn fan_out_commands_see_every_shard() {
     let n: usize = redis::cmd("DBSIZE").query(&mut c).unwrap();
     assert_eq!(n, 0);
 }
+
+#[test]
+fn watch_sees_writes_from_other_connections_and_shards() {
+    // Guards WATCH: a write by another client (on any core) makes EXEC return nil; an
+    // untouched WATCH lets EXEC run.
+    let s = Server::start(&["--server-threads", "3"]);
+    let mut a = s.client();
+    let mut b = s.client();
+    let _: () = a.set("w1", 1).unwrap();
+    let _: () = redis::cmd("WATCH")
+        .arg("w1")
+        .arg("other")
+        .query(&mut a)
+        .unwrap();
+    let _: () = b.set("w1", 2).unwrap();
+    let _: () = redis::cmd("MULTI").query(&mut a).unwrap();
+    let _: () = redis::cmd("SET").arg("w1").arg(3).query(&mut a).unwrap();
+    let r: redis::Value = redis::cmd("EXEC").query(&mut a).unwrap();
+    assert_eq!(
+        r,
+        redis::Value::Nil,
+        "EXEC aborted after a watched key changed"
+    );
+    let v: i64 = a.get("w1").unwrap();
+    assert_eq!(v, 2);
+    let _: () = redis::cmd("WATCH").arg("w1").query(&mut a).unwrap();
+    let _: () = redis::cmd("MULTI").query(&mut a).unwrap();
+    let _: () = redis::cmd("SET").arg("w1").arg(4).query(&mut a).unwrap();
+    let _: () = redis::cmd("INCR").arg("w1").query(&mut a).unwrap();
+    let r: (String, i64) = redis::cmd("EXEC").query(&mut a).unwrap();
+    assert_eq!(r, ("OK".to_string(), 5));
+}
+
+#[test]
+fn exec_is_atomic_across_shards() {
+    // Guards isolation: a transaction writing keys on several cores is never seen half done.
+    let s = Server::start(&["--server-threads", "3"]);
+    let ks = keys(9);
+    let port = s.port;
+    let wk = ks.clone();
+    let writer = std::thread::spawn(move || {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        for round in 0..200 {
+            let mut p = redis::pipe();
+            p.atomic();
+            for k in &wk {
+                p.cmd("SET").arg(k).arg(round).ignore();
+            }
+            let _: () = p.query(&mut c).unwrap();
+        }
+    });
+    let mut c = s.client();
+    for _ in 0..200 {
+        let mut p = redis::pipe();
+        p.atomic();
+        for k in &ks {
+            p.cmd("GET").arg(k);
+        }
+        let vals: Vec<Option<String>> = p.query(&mut c).unwrap();
+        assert!(
+            vals.iter().all(|v| v == &vals[0]),
+            "torn transaction seen: {vals:?}"
+        );
+    }
+    writer.join().unwrap();
+}

@@ -1,0 +1,381 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH. Commands between MULTI and EXEC are
+//! checked and queued; EXEC runs them back to back with every shard they touch parked, so the
+//! transaction is atomic and isolated even when its keys live on several cores. WATCH marks
+//! keys on their own shard; any write to them, from any connection, dooms the EXEC.
+
+use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use crate::cluster::hash_slot::key_hash_slot;
+use crate::resp::{Args, Out, ReplyError};
+use crate::route::{self, ClientFlags, CmdFlags, Decision};
+use crate::shard::exec::{reply_error, run_key, run_parked};
+use crate::shard::{MultiState, Shard, WatchState};
+use crate::topology::shard_of;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+const ALL_KEYS: KeySpec = KeySpec::Range {
+    first: 1,
+    last: -1,
+    step: 1,
+};
+
+const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: KeySpec,
+    f: super::ConnFn,
+) -> CommandSpec {
+    CommandSpec {
+        group: "transactions",
+        ..CommandSpec::new(name, arity, flags, keys, Handler::Conn(f))
+    }
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        summary: "Starts queueing commands for an atomic EXEC",
+        since: "1.2.0",
+        complexity: "O(1)",
+        ..spec(
+            "multi",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+            KeySpec::None,
+            multi,
+        )
+    },
+    CommandSpec {
+        summary: "Runs the queued commands atomically",
+        since: "1.2.0",
+        complexity: "Depends on the queued commands",
+        ..spec(
+            "exec",
+            1,
+            NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+            KeySpec::None,
+            exec,
+        )
+    },
+    CommandSpec {
+        summary: "Drops the queued commands and the watched keys",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of queued commands",
+        ..spec(
+            "discard",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+            KeySpec::None,
+            discard,
+        )
+    },
+    CommandSpec {
+        summary: "Makes the next EXEC fail if any of these keys is modified meanwhile",
+        since: "2.2.0",
+        complexity: "O(1) for every key",
+        args: &[super::ArgDoc {
+            name: "key",
+            kind: "key",
+            token: "",
+            optional: false,
+            multiple: true,
+            args: &[],
+        }],
+        ..spec(
+            "watch",
+            -2,
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+            ALL_KEYS,
+            watch,
+        )
+    },
+    CommandSpec {
+        summary: "Forgets every watched key",
+        since: "2.2.0",
+        complexity: "O(1)",
+        ..spec(
+            "unwatch",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+            KeySpec::None,
+            unwatch,
+        )
+    },
+];
+
+/// Commands that act at once even inside MULTI (everything else is queued).
+pub fn runs_now(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit")
+}
+
+fn refuse(sh: &mut Shard, client_idx: usize, out: &mut Out<'_>, e: ReplyError) {
+    reply_error(sh, out, &e);
+    if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+        m.error = true;
+    }
+}
+
+/// Checks a command issued inside MULTI and queues it (or refuses it and dooms the EXEC).
+pub fn queue(
+    sh: &mut Shard,
+    client_idx: usize,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    cflags: ClientFlags,
+) {
+    if spec.flags & NO_MULTI != 0 {
+        return refuse(
+            sh,
+            client_idx,
+            out,
+            ReplyError::other("ERR Command not allowed inside a transaction"),
+        );
+    }
+    let mut slot = None;
+    if sh.slot_map.cluster_enabled && matches!(spec.handler, Handler::Key(_)) {
+        let keys = match spec.key_positions(args) {
+            Ok(k) => k,
+            Err(e) => return refuse(sh, client_idx, out, e),
+        };
+        let cmd = CmdFlags {
+            write: spec.is_write(),
+            asking: false,
+            migrate: false,
+        };
+        match route::decide(args, &keys, &sh.slot_map, sh.shards, cflags, cmd) {
+            Decision::Reply(e) => return refuse(sh, client_idx, out, e),
+            Decision::Shard { slot: s, .. } | Decision::OwnerDecides { slot: s, .. } => {
+                slot = Some(s)
+            }
+            _ => {}
+        }
+    }
+    let m = sh
+        .clients
+        .get_mut(client_idx)
+        .multi
+        .get_or_insert_with(MultiState::default);
+    if let Some(s) = slot {
+        match m.slot {
+            Some(first) if first != s => {
+                return refuse(sh, client_idx, out, ReplyError::CrossSlot);
+            }
+            _ => m.slot = Some(s),
+        }
+    }
+    m.queued.push((spec, args.to_owned()));
+    out.simple("QUEUED");
+}
+
+fn multi(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let c = ctx.client();
+    if c.multi.is_some() {
+        return Err(ReplyError::other("ERR MULTI calls can not be nested"));
+    }
+    c.multi = Some(MultiState::default());
+    ctx.out.ok();
+    Ok(())
+}
+
+fn discard(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let c = ctx.client();
+    if c.multi.take().is_none() {
+        return Err(ReplyError::other("ERR DISCARD without MULTI"));
+    }
+    c.watch = None;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn unwatch(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    ctx.client().watch = None;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn watch(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    if ctx.client().multi.is_some() {
+        return Err(ReplyError::other("ERR WATCH inside MULTI is not allowed"));
+    }
+    if ctx.shard.slot_map.cluster_enabled {
+        let keys: Vec<usize> = (1..args.len()).collect();
+        let c = ctx.client();
+        let cflags = ClientFlags {
+            asking: c.asking,
+            readonly: c.readonly,
+        };
+        let cmd = CmdFlags::default();
+        if let Decision::Reply(e) = route::decide(
+            args,
+            &keys,
+            &ctx.shard.slot_map,
+            ctx.shard.shards,
+            cflags,
+            cmd,
+        ) {
+            return Err(e);
+        }
+    }
+    let flag = ctx
+        .client()
+        .watch
+        .get_or_insert_with(WatchState::default)
+        .touched
+        .clone();
+    let (n, now) = (ctx.shard.shards, ctx.now_ms);
+    for key in args.iter().skip(1) {
+        let weak = Arc::downgrade(&flag);
+        let existed = ctx.shard.call_on(shard_of(key_hash_slot(key), n), |sh| {
+            let list = sh.watchers.entry(key.into()).or_default();
+            list.retain(|w| w.strong_count() > 0);
+            list.push(weak.clone());
+            sh.db.contains(key, now)
+        });
+        if let Some(w) = ctx.client().watch.as_mut() {
+            w.keys.push((key.to_vec(), existed));
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Shards an EXEC must hold: those of the queued keys and of the watched keys, this one, and
+/// every shard when a queued command may fan out.
+fn exec_shards(
+    sh: &Shard,
+    queued: &[(&'static CommandSpec, crate::resp::OwnedArgs)],
+    watch: Option<&WatchState>,
+) -> Vec<usize> {
+    let n = sh.shards;
+    if queued
+        .iter()
+        .any(|(s, _)| matches!(s.handler, Handler::Conn(_)))
+    {
+        return (0..n).collect();
+    }
+    let mut ids = vec![sh.id];
+    let mut add = |key: &[u8]| {
+        let id = shard_of(key_hash_slot(key), n);
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    };
+    for (spec, args) in queued {
+        for k in spec.key_positions(args.args()).unwrap_or_default() {
+            add(args.args().get(k));
+        }
+    }
+    for (key, _) in watch.map(|w| w.keys.as_slice()).unwrap_or_default() {
+        add(key);
+    }
+    ids.sort_unstable();
+    ids
+}
+
+fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let c = ctx.client();
+    let Some(m) = c.multi.take() else {
+        return Err(ReplyError::other("ERR EXEC without MULTI"));
+    };
+    let watch = c.watch.take();
+    if m.error {
+        return Err(ReplyError::other(
+            "EXECABORT Transaction discarded because of previous errors.",
+        ));
+    }
+    let ids = exec_shards(ctx.shard, &m.queued, watch.as_ref());
+    let (client_idx, now, proto) = (ctx.client_idx, ctx.now_ms, ctx.out.proto);
+    let buf: &mut Vec<u8> = ctx.out.buf;
+    if ids.len() == 1 {
+        let sh = &mut *ctx.shard;
+        if watch_broken(watch.as_ref(), now, &mut |key| sh.db.contains(key, now)) {
+            Out::new(buf, proto).null_array();
+            return Ok(());
+        }
+        Out::new(buf, proto).array(m.queued.len());
+        for (spec, args) in &m.queued {
+            run_local(sh, client_idx, spec, args.args(), buf, proto, now);
+        }
+        return Ok(());
+    }
+    let always = ctx
+        .shard
+        .global
+        .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
+    ctx.shard.with_parked(&ids, &mut |this, ptrs| {
+        let n = this.shards;
+        let me = this.id;
+        let this_ptr: *mut Shard = this;
+        let mut exists = |key: &[u8]| {
+            let id = shard_of(key_hash_slot(key), n);
+            let p = if id == me { this_ptr } else { ptrs[id] };
+            // SAFETY: this shard, or one parked for the section (ids covers watched keys).
+            unsafe { (*p).db.contains(key, now) }
+        };
+        if watch_broken(watch.as_ref(), now, &mut exists) {
+            Out::new(buf, proto).null_array();
+            return;
+        }
+        Out::new(buf, proto).array(m.queued.len());
+        for (spec, args) in &m.queued {
+            match spec.handler {
+                Handler::Key(_) => {
+                    // SAFETY: the peers are parked by `with_parked`.
+                    let r = unsafe {
+                        run_parked(this, ptrs, spec, args.args(), buf, proto, now, always)
+                    };
+                    if let Err(e) = r {
+                        reply_error(this, &mut Out::new(buf, proto), &e);
+                    }
+                    this.count_call(super::full_name(spec), 0, false, false);
+                }
+                _ => run_local(this, client_idx, spec, args.args(), buf, proto, now),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// True when a watched key was written, or existed when watched and is gone now (expired).
+fn watch_broken(
+    watch: Option<&WatchState>,
+    _now: u64,
+    exists: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
+    let Some(w) = watch else { return false };
+    if w.touched.load(Ordering::SeqCst) {
+        return true;
+    }
+    w.keys.iter().any(|(k, existed)| *existed && !exists(k))
+}
+
+/// One queued command on this shard: keyed ones through the normal path, others as a
+/// connection command.
+fn run_local(
+    sh: &mut Shard,
+    client_idx: usize,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    buf: &mut Vec<u8>,
+    proto: crate::resp::Proto,
+    now: u64,
+) {
+    match spec.handler {
+        Handler::Key(_) => run_key(sh, spec, args, &mut Out::new(buf, proto), now, None),
+        Handler::Conn(f) => {
+            let mut cx = ConnCtx {
+                now_ms: now,
+                out: Out::new(buf, proto),
+                shard: sh,
+                client_idx,
+                after: super::AfterReply::Nothing,
+            };
+            let r = f(&mut cx, args);
+            if let Err(e) = r {
+                reply_error(sh, &mut Out::new(buf, proto), &e);
+            }
+        }
+        Handler::Container => unreachable!("queued commands are resolved"),
+    }
+}
