@@ -103,6 +103,11 @@ pub enum MeshMsg {
     Park(Arc<ParkSlot>),
     SlotMap(Arc<SlotMap>),
     Conn(NewConn),
+    /// A connection of shard `home` closed: forget its blocked commands.
+    DropConn {
+        home: ShardId,
+        conn: ConnRef,
+    },
     Shutdown,
 }
 

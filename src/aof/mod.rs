@@ -42,7 +42,9 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
         Ok(text) => {
             let m = Manifest::parse(&text).map_err(|e| format!("{e} ({})", mpath.display()))?;
             let t0 = std::time::Instant::now();
+            shards.iter_mut().for_each(|sh| sh.no_block = true);
             let report = load::load(&dir, &m, shards, now)?;
+            shards.iter_mut().for_each(|sh| sh.no_block = false);
             crate::log::notice(&format!(
                 "DB loaded from append only file: {:.3} seconds ({} commands, {} files)",
                 t0.elapsed().as_secs_f64(),
@@ -187,6 +189,7 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
         sh.db.flush();
         sh.journal.enabled = false;
+        sh.no_block = true;
     }
     let manifest = global
         .aof
@@ -198,6 +201,7 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
     for &p in all {
         let sh = &mut *p;
         sh.journal.explicit = false;
+        sh.no_block = false;
         sh.journal.enabled = on;
         if !on {
             sh.aof.close();

@@ -1172,7 +1172,17 @@ fn now_or_null(
     f: fn(&mut Exec<'_>, Args<'_>) -> Result<BlockTry, ReplyError>,
 ) -> CmdResult {
     if let BlockTry::Wait(w) = f(ex, args)? {
-        w.no_wait_reply.write(&mut ex.out);
+        if ex.shard.no_block {
+            w.no_wait_reply.write(&mut ex.out);
+        } else {
+            // Nothing is written: the caller parks the command (shard::blocking).
+            // 0 waits forever; a due (or wrapped) deadline is at least 1 so it still expires.
+            let at = deadline_ms(ex.now_ms, w.timeout_ms).map_or(0, |at| at.max(1));
+            ex.shard.block_request = Some(crate::shard::blocking::BlockRequest {
+                keys: w.keys,
+                deadline_ms: at,
+            });
+        }
     }
     Ok(())
 }

@@ -191,8 +191,10 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(cluster::COMMANDS.iter())
         .chain(hash::COMMANDS.iter())
         .chain(list::COMMANDS.iter())
+        .chain(list::BLOCKING_COMMANDS.iter())
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
+        .chain(zset::BLOCKING_COMMANDS.iter())
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
 }

@@ -284,12 +284,20 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
             "EXECABORT Transaction discarded because of previous errors.",
         ));
     }
-    let ids = exec_shards(ctx.shard, &m.queued, watch.as_ref());
+    // Blocking commands inside EXEC answer at once (as in Redis).
+    ctx.shard.no_block = true;
+    let r = exec_queued(ctx, &m, watch.as_ref());
+    ctx.shard.no_block = false;
+    r
+}
+
+fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>) -> CmdResult {
+    let ids = exec_shards(ctx.shard, &m.queued, watch);
     let (client_idx, now, proto) = (ctx.client_idx, ctx.now_ms, ctx.out.proto);
     let buf: &mut Vec<u8> = ctx.out.buf;
     if ids.len() == 1 {
         let sh = &mut *ctx.shard;
-        if watch_broken(watch.as_ref(), now, &mut |key| sh.db.contains(key, now)) {
+        if watch_broken(watch, now, &mut |key| sh.db.contains(key, now)) {
             Out::new(buf, proto).null_array();
             return Ok(());
         }
@@ -313,7 +321,7 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
             // SAFETY: this shard, or one parked for the section (ids covers watched keys).
             unsafe { (*p).db.contains(key, now) }
         };
-        if watch_broken(watch.as_ref(), now, &mut exists) {
+        if watch_broken(watch, now, &mut exists) {
             Out::new(buf, proto).null_array();
             return;
         }

@@ -2404,8 +2404,14 @@ pub fn bzmpop_try(ex: &mut Exec<'_>, args: Args<'_>) -> Result<BlockTry, ReplyEr
 
 /// Answers a blocking pop without blocking (Redis' behaviour inside MULTI): null when empty.
 fn no_wait(r: Result<BlockTry, ReplyError>, ex: &mut Exec<'_>) -> CmdResult {
-    if let BlockTry::Block { .. } = r? {
-        ex.out.null_array();
+    if let BlockTry::Block { keys, deadline_ms } = r? {
+        if ex.shard.no_block {
+            ex.out.null_array();
+        } else {
+            // Nothing is written: the caller parks the command (shard::blocking).
+            ex.shard.block_request =
+                Some(crate::shard::blocking::BlockRequest { keys, deadline_ms });
+        }
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::net::conn::Conn;
 use crate::net::socket;
 use crate::resp::parse::{decode_inline, QUOTED_FLAG};
 use crate::resp::{Args, Out, OwnedArgs, ParseOutcome};
+use crate::shard::blocking::Waiter;
 use crate::shard::exec::{self, Plan};
 use crate::shard::{Client, Shard};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
@@ -25,6 +26,8 @@ use std::time::{Duration, Instant};
 
 #[path = "aof_loop.rs"]
 mod aof_loop;
+#[path = "blocked_loop.rs"]
+mod blocked_loop;
 
 const UD_ACCEPT: u64 = 1;
 const UD_RECV: u64 = 2;
@@ -282,6 +285,7 @@ impl Reactor {
         if self.expire_behind {
             self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
         }
+        self.serve_blocked();
         self.aof_turn();
         self.flush_outboxes();
         self.start_sends();
@@ -328,8 +332,10 @@ impl Reactor {
             MeshMsg::SlotMap(map) => {
                 if map.version >= self.shard.slot_map.version {
                     self.shard.slot_map = map;
+                    self.recheck_blocked_slots();
                 }
             }
+            MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
             MeshMsg::Conn(nc) => self.register(nc.fd),
             MeshMsg::Shutdown => self.stopping = true,
         }
@@ -360,6 +366,21 @@ impl Reactor {
             let args = batch.args(c);
             let mut out = Out::new(&mut replies.data, c.proto);
             exec::run_key(&mut self.shard, c.spec, args, &mut out, now, c.owner_checks);
+            if let Some(req) = self.shard.block_request.take() {
+                // Nothing to pop yet: the command waits here; its reply comes later.
+                self.shard.blocked.add(Waiter {
+                    home: from,
+                    conn: c.conn,
+                    seq: c.seq,
+                    spec: c.spec,
+                    args: args.to_owned(),
+                    proto: c.proto,
+                    keys: req.keys,
+                    deadline_ms: req.deadline_ms,
+                    poll_shards: None,
+                });
+                continue;
+            }
             replies
                 .items
                 .push((c.conn, c.seq, replies.data.len() as u32));
@@ -775,6 +796,12 @@ impl Reactor {
         }
         let fd = c.fd;
         let client = c.client;
+        let cref = ConnRef {
+            idx: idx as u32,
+            gen: c.gen,
+        };
+        let had_remote = c.remote_inflight > 0;
+        self.forget_blocked(cref, had_remote);
         self.conns[idx] = None;
         self.free.push(idx);
         // SAFETY: closing our own socket; no operation references it any more.
@@ -788,6 +815,7 @@ impl Reactor {
 
     fn cron(&mut self) {
         self.now_ms = unix_ms();
+        self.blocked_cron();
         self.aof_cron();
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
         self.reap_killed();
@@ -888,6 +916,27 @@ fn run_command(
                 gen: conn.gen,
             };
             outbox[to].push(cref, seq, spec, proto, owner_checks, args);
+        }
+        Plan::Blocked { spec, poll_shards } => {
+            let Some(req) = shard.block_request.take() else {
+                return;
+            };
+            let seq = conn.reserve_remote();
+            let cref = ConnRef {
+                idx: idx as u32,
+                gen: conn.gen,
+            };
+            shard.blocked.add(Waiter {
+                home: shard.id,
+                conn: cref,
+                seq,
+                spec,
+                args: args.to_owned(),
+                proto,
+                keys: req.keys,
+                deadline_ms: req.deadline_ms,
+                poll_shards,
+            });
         }
     }
 }

@@ -22,6 +22,12 @@ pub enum Plan {
         spec: &'static CommandSpec,
         owner_checks: Option<ClientFlags>,
     },
+    /// A blocking command found nothing: nothing was written; the caller parks it (the
+    /// request is in `shard.block_request`). `poll_shards` when its keys span shards.
+    Blocked {
+        spec: &'static CommandSpec,
+        poll_shards: Option<Vec<ShardId>>,
+    },
 }
 
 fn cmd_flags(spec: &CommandSpec) -> CmdFlags {
@@ -151,6 +157,16 @@ pub fn plan(
     }
 }
 
+fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize>>) -> Plan {
+    if sh.block_request.is_some() {
+        return Plan::Blocked {
+            spec,
+            poll_shards: ids,
+        };
+    }
+    Plan::Done(AfterReply::Nothing)
+}
+
 fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec) {
     let name = commands::full_name(spec);
     sh.count_call(name, 0, false, true);
@@ -167,7 +183,7 @@ fn plan_keyed(
     // One shard and no cluster: every key is here and there is nothing to decide.
     if sh.shards == 1 && !sh.slot_map.cluster_enabled {
         run_key(sh, spec, args, out, now_ms, None);
-        return Plan::Done(AfterReply::Nothing);
+        return blocked_or_done(sh, spec, None);
     }
     let keys = match spec.key_positions(args) {
         Ok(k) => k,
@@ -191,6 +207,7 @@ fn plan_keyed(
         }
         Decision::Shard { shard, .. } if shard == sh.id => {
             run_key(sh, spec, args, out, now_ms, None);
+            return blocked_or_done(sh, spec, None);
         }
         Decision::Shard { shard, .. } => {
             return Plan::Remote {
@@ -201,6 +218,7 @@ fn plan_keyed(
         }
         Decision::OwnerDecides { shard, .. } if shard == sh.id => {
             run_key(sh, spec, args, out, now_ms, Some(cflags));
+            return blocked_or_done(sh, spec, None);
         }
         Decision::OwnerDecides { shard, .. } => {
             return Plan::Remote {
@@ -209,7 +227,10 @@ fn plan_keyed(
                 owner_checks: Some(cflags),
             };
         }
-        Decision::Shards(ids) => run_multi(sh, spec, args, out, now_ms, &ids),
+        Decision::Shards(ids) => {
+            run_multi(sh, spec, args, out, now_ms, &ids);
+            return blocked_or_done(sh, spec, Some(ids));
+        }
         Decision::Reply(e) => {
             reply_error(sh, out, &e);
             count_rejected(sh, spec);
@@ -261,9 +282,10 @@ pub fn run_key(
     let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
     let r = f(&mut ex, args);
     if write {
-        if sh.dirty != dirty_before && !sh.watchers.is_empty() {
+        if sh.dirty != dirty_before && (!sh.watchers.is_empty() || !sh.blocked.is_empty()) {
             for k in spec.key_positions(args).unwrap_or_default() {
                 sh.touch_watched(args.get(k));
+                sh.blocked.touch(args.get(k));
             }
         }
         journal_verbatim(sh, args, dirty_before);
@@ -406,7 +428,9 @@ pub unsafe fn run_parked(
             if !explicit {
                 ex.journal_state(args.get(k));
             }
-            ex.shard_for(args.get(k)).touch_watched(args.get(k));
+            let owner = ex.shard_for(args.get(k));
+            owner.touch_watched(args.get(k));
+            owner.blocked.touch(args.get(k));
         }
     }
     if write {
@@ -441,6 +465,11 @@ pub fn run_line(
         Plan::Remote {
             spec, owner_checks, ..
         } => run_key(sh, spec, owned.args(), &mut out, now_ms, owner_checks),
+        // The harness cannot wait: a blocked command answers like a timeout.
+        Plan::Blocked { .. } => {
+            sh.block_request = None;
+            out.null_array();
+        }
     }
     buf
 }

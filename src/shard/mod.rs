@@ -2,6 +2,7 @@
 //! against it synchronously. The event loop that feeds it lives in `net`; cross-shard access
 //! goes through `Peers` (implemented by `mesh`), which only admin and multi-key paths use.
 
+pub mod blocking;
 pub mod clients;
 pub mod db;
 pub mod exec;
@@ -67,6 +68,12 @@ pub struct Shard {
     pub aof: crate::aof::segment::AofShard,
     /// WATCHed keys of this shard and the flags of the clients watching them.
     pub watchers: HashMap<Box<[u8]>, Vec<std::sync::Weak<std::sync::atomic::AtomicBool>>>,
+    /// Clients blocked on keys of this shard.
+    pub blocked: blocking::Blocked,
+    /// Set by a blocking handler that found nothing to serve (taken by the caller).
+    pub block_request: Option<blocking::BlockRequest>,
+    /// Blocking commands answer at once (inside EXEC, and in the AOF loader).
+    pub no_block: bool,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -89,6 +96,9 @@ impl Shard {
             journal: Default::default(),
             aof: crate::aof::segment::AofShard::new(id, Default::default(), String::new()),
             watchers: HashMap::new(),
+            blocked: Default::default(),
+            block_request: None,
+            no_block: false,
             parked: None,
         }
     }

@@ -2,6 +2,7 @@
 //! crate, redis-cli) on loopback. One crate so everything builds once.
 
 mod aof;
+mod blocking;
 mod cluster1;
 mod common;
 mod compare;

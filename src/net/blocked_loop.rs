@@ -1,0 +1,142 @@
+//! The event loop's side of blocking commands: serve waiters whose keys became ready, time
+//! them out, retry the ones whose keys span shards, forget those of closed connections, and
+//! redirect them when their slot moves. Replies go to the waiter's connection, on this shard
+//! or through the mesh.
+
+use super::*;
+
+impl Reactor {
+    /// Runs waiters on keys written this turn, oldest first, until each key runs dry.
+    pub(super) fn serve_blocked(&mut self) {
+        let now = self.now_ms;
+        while let Some(key) = self.shard.blocked.ready.pop() {
+            while let Some(w) = self.shard.blocked.pop_first(&key) {
+                let mut buf = Vec::new();
+                exec::run_key(
+                    &mut self.shard,
+                    w.spec,
+                    w.args.args(),
+                    &mut Out::new(&mut buf, w.proto),
+                    now,
+                    None,
+                );
+                if let Some(req) = self.shard.block_request.take() {
+                    // Someone was faster: back to the head of the line.
+                    self.shard.blocked.push_front(Waiter {
+                        keys: req.keys,
+                        ..w
+                    });
+                    break;
+                }
+                self.deliver(w.home, w.conn, w.seq, &buf);
+            }
+        }
+    }
+
+    /// Sends a waiter's reply to its connection.
+    fn deliver(&mut self, home: usize, conn: ConnRef, seq: u64, data: &[u8]) {
+        if home != self.shard.id {
+            let r = &mut self.reply_box[home];
+            r.data.extend_from_slice(data);
+            r.items.push((conn, seq, r.data.len() as u32));
+            return;
+        }
+        let Some(c) = self.conn_mut(conn) else { return };
+        c.fill_remote(seq, data);
+        let need_send = !c.in_send_queue;
+        c.in_send_queue = true;
+        let wake_parse = !c.rbuf.is_empty() && !c.in_parse_queue;
+        if wake_parse {
+            c.in_parse_queue = true;
+            self.parse_queue.push(conn.idx as usize);
+        }
+        if need_send {
+            self.send_queue.push(conn.idx as usize);
+        }
+    }
+
+    /// Every cron tick: timeouts (a null reply) and the retry of waiters polling other shards.
+    pub(super) fn blocked_cron(&mut self) {
+        if self.shard.blocked.is_empty() {
+            return;
+        }
+        let now = self.now_ms;
+        for w in self.shard.blocked.take_expired(now) {
+            let mut buf = Vec::new();
+            crate::commands::list::write_timeout_reply(&mut Out::new(&mut buf, w.proto));
+            self.deliver(w.home, w.conn, w.seq, &buf);
+        }
+        for w in self.shard.blocked.take_polling() {
+            let Some(ids) = w.poll_shards.clone() else {
+                continue;
+            };
+            let mut buf = Vec::new();
+            let client = self
+                .conns
+                .get(w.conn.idx as usize)
+                .and_then(|c| c.as_ref())
+                .map(|c| c.client);
+            let Some(client) = client else { continue };
+            let mut out = Out::new(&mut buf, w.proto);
+            let plan = exec::plan(&mut self.shard, client, w.args.args(), &mut out, now);
+            if let Plan::Blocked { .. } = plan {
+                self.shard.block_request = None;
+                self.shard.blocked.add(Waiter {
+                    poll_shards: Some(ids),
+                    ..w
+                });
+                continue;
+            }
+            self.deliver(w.home, w.conn, w.seq, &buf);
+        }
+    }
+
+    /// A connection closed: its waiters here go, and other shards are told (only when it had
+    /// commands out there).
+    pub(super) fn forget_blocked(&mut self, conn: ConnRef, had_remote: bool) {
+        let me = self.shard.id;
+        self.shard.blocked.drop_conn(me, conn);
+        if !had_remote {
+            return;
+        }
+        for to in 0..self.shard.shards {
+            if to != me {
+                self.mesh
+                    .send_blocking(to, MeshMsg::DropConn { home: me, conn });
+            }
+        }
+    }
+
+    /// After a slot map change, a waiter whose slot is no longer served here gets the redirect
+    /// (or CLUSTERDOWN) instead of waiting forever.
+    pub(super) fn recheck_blocked_slots(&mut self) {
+        if self.shard.blocked.is_empty() || !self.shard.slot_map.cluster_enabled {
+            return;
+        }
+        let map = self.shard.slot_map.clone();
+        for w in self.shard.blocked.take_all() {
+            let args = w.args.args();
+            let keys = w.spec.key_positions(args).unwrap_or_default();
+            let flags = crate::route::CmdFlags {
+                write: true,
+                asking: false,
+                migrate: false,
+            };
+            let d = crate::route::decide(
+                args,
+                &keys,
+                &map,
+                self.shard.shards,
+                Default::default(),
+                flags,
+            );
+            if let crate::route::Decision::Reply(e) = d {
+                let mut buf = Vec::new();
+                Out::new(&mut buf, w.proto).error(&e);
+                self.deliver(w.home, w.conn, w.seq, &buf);
+            } else {
+                self.shard.blocked.add(w);
+            }
+        }
+    }
+}

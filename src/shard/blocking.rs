@@ -1,0 +1,154 @@
+//! Clients blocked on keys of this shard (BLPOP, BRPOP, BLMOVE, BLMPOP, BRPOPLPUSH, BZPOPMIN,
+//! BZPOPMAX, BZMPOP). A blocked command waits on the shard that owns its keys, wherever its
+//! connection lives: when a write makes one of its keys ready the command is run again here
+//! (FIFO per key), and its reply travels to the connection's shard like any remote reply.
+
+use crate::commands::CommandSpec;
+use crate::mesh::ConnRef;
+use crate::resp::{OwnedArgs, Proto};
+use crate::topology::ShardId;
+use hashbrown::HashMap;
+use std::collections::VecDeque;
+
+/// What a blocking handler asks for when nothing can be served yet.
+#[derive(Debug)]
+pub struct BlockRequest {
+    pub keys: Vec<Vec<u8>>,
+    /// Absolute deadline (ms since the epoch); 0 waits forever.
+    pub deadline_ms: u64,
+}
+
+/// One blocked command.
+pub struct Waiter {
+    /// The shard of the client's connection, the connection and its reply chunk.
+    pub home: ShardId,
+    pub conn: ConnRef,
+    pub seq: u64,
+    pub spec: &'static CommandSpec,
+    pub args: OwnedArgs,
+    pub proto: Proto,
+    pub keys: Vec<Vec<u8>>,
+    pub deadline_ms: u64,
+    /// Standalone mode, keys on several shards: no shard can signal readiness for all of them,
+    /// so the home shard retries the command every cron tick (these shards, in order).
+    pub poll_shards: Option<Vec<ShardId>>,
+}
+
+#[derive(Default)]
+pub struct Blocked {
+    waiters: HashMap<u64, Waiter>,
+    by_key: HashMap<Box<[u8]>, VecDeque<u64>>,
+    next_id: u64,
+    /// Keys written since the last serving pass that have waiters.
+    pub ready: Vec<Vec<u8>>,
+}
+
+impl Blocked {
+    pub fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.waiters.len()
+    }
+
+    /// Parks a command until one of its keys is ready or its deadline passes.
+    pub fn add(&mut self, w: Waiter) {
+        let id = self.next_id;
+        self.next_id += 1;
+        for k in &w.keys {
+            self.by_key
+                .entry(k.as_slice().into())
+                .or_default()
+                .push_back(id);
+        }
+        self.waiters.insert(id, w);
+    }
+
+    /// Notes that `key` was written (cheap when nobody waits on it).
+    pub fn touch(&mut self, key: &[u8]) {
+        if self.by_key.contains_key(key) && !self.ready.iter().any(|k| k == key) {
+            self.ready.push(key.to_vec());
+        }
+    }
+
+    /// The oldest waiter on `key`, taken out of every queue it is in.
+    pub fn pop_first(&mut self, key: &[u8]) -> Option<Waiter> {
+        let id = loop {
+            let q = self.by_key.get_mut(key)?;
+            let id = q.pop_front()?;
+            if self.waiters.contains_key(&id) {
+                break id;
+            }
+        };
+        self.remove(id)
+    }
+
+    /// Puts a waiter that could not be served back at the head of its queues.
+    pub fn push_front(&mut self, w: Waiter) {
+        let id = self.next_id;
+        self.next_id += 1;
+        for k in &w.keys {
+            self.by_key
+                .entry(k.as_slice().into())
+                .or_default()
+                .push_front(id);
+        }
+        self.waiters.insert(id, w);
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Waiter> {
+        let w = self.waiters.remove(&id)?;
+        for k in &w.keys {
+            if let Some(q) = self.by_key.get_mut(k.as_slice()) {
+                q.retain(|&x| x != id);
+                if q.is_empty() {
+                    self.by_key.remove(k.as_slice());
+                }
+            }
+        }
+        Some(w)
+    }
+
+    /// Polling waiters (keys on several shards), taken out to be retried.
+    pub fn take_polling(&mut self) -> Vec<Waiter> {
+        let ids: Vec<u64> = self
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.poll_shards.is_some())
+            .map(|(&id, _)| id)
+            .collect();
+        let mut ids = ids;
+        ids.sort_unstable();
+        ids.into_iter().filter_map(|id| self.remove(id)).collect()
+    }
+
+    /// Waiters whose deadline has passed.
+    pub fn take_expired(&mut self, now_ms: u64) -> Vec<Waiter> {
+        let ids: Vec<u64> = self
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.deadline_ms != 0 && w.deadline_ms <= now_ms)
+            .map(|(&id, _)| id)
+            .collect();
+        ids.into_iter().filter_map(|id| self.remove(id)).collect()
+    }
+
+    /// Waiters of a connection that went away.
+    pub fn drop_conn(&mut self, home: ShardId, conn: ConnRef) {
+        let ids: Vec<u64> = self
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.home == home && w.conn == conn)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            self.remove(id);
+        }
+    }
+
+    /// Every waiter (slot map changes re-check them all).
+    pub fn take_all(&mut self) -> Vec<Waiter> {
+        let ids: Vec<u64> = self.waiters.keys().copied().collect();
+        ids.into_iter().filter_map(|id| self.remove(id)).collect()
+    }
+}
