@@ -8,3 +8,4 @@ mod compare;
 mod protocol;
 mod shards;
 mod startup;
+mod types;
