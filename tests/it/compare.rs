@@ -655,3 +655,183 @@ fn zset_ops_accept_plain_sets() {
         "ZRANGE out 0 -1 WITHSCORES",
     ]);
 }
+
+/// `same_replies` for generated lines.
+fn same_replies_owned(script: &[String]) {
+    let refs: Vec<&str> = script.iter().map(String::as_str).collect();
+    same_replies(&refs);
+}
+
+#[test]
+fn big_collections_match_redis() {
+    // Guards the big encodings (hashtable, quicklist, skiplist, hashtable set) with order-free
+    // reads, and the conversions when a collection grows past the small-encoding limits.
+    let mut s: Vec<String> = Vec::new();
+    for i in 0..300 {
+        s.push(format!("HSET h f{i} {i}"));
+        s.push(format!("RPUSH l e{}", i % 17));
+        s.push(format!("SADD si {}", i * 3));
+        s.push(format!("SADD ss m{i}"));
+        s.push(format!("ZADD z {} z{i}", (i % 40) as f64 / 8.0));
+    }
+    for i in 300..600 {
+        s.push(format!("SADD si {}", i * 3));
+    }
+    for line in [
+        "OBJECT ENCODING h",
+        "HLEN h",
+        "HGET h f150",
+        "HMGET h f0 f299 f300",
+        "HSTRLEN h f299",
+        "HEXISTS h f7",
+        "HINCRBY h f10 5",
+        "HINCRBYFLOAT h f11 0.5",
+        "HDEL h f1 f2 f1000",
+        "HLEN h",
+        "OBJECT ENCODING l",
+        "LLEN l",
+        "LRANGE l 100 110",
+        "LRANGE l -5 -1",
+        "LINDEX l 250",
+        "LINDEX l -300",
+        "LPOS l e5 RANK 3 COUNT 4",
+        "LPOS l e5 RANK -2 MAXLEN 50",
+        "LPOS l e16 COUNT 0",
+        "LINSERT l BEFORE e16 new",
+        "LREM l 3 e3",
+        "LREM l -2 e4",
+        "LSET l 150 mid",
+        "LTRIM l 10 -10",
+        "LLEN l",
+        "LRANGE l 0 20",
+        "LRANGE l 140 150",
+        "OBJECT ENCODING si",
+        "SCARD si",
+        "SISMEMBER si 1797",
+        "SISMEMBER si 1798",
+        "SMISMEMBER si 0 1 3",
+        "SINTERCARD 2 si ss",
+        "SINTERCARD 1 si LIMIT 10",
+        "OBJECT ENCODING ss",
+        "SCARD ss",
+        "SREM ss m1 m2 nothere",
+        "SCARD ss",
+        "SDIFFSTORE d ss ss",
+        "EXISTS d",
+        "SINTERSTORE d ss si",
+        "EXISTS d",
+        "SUNIONSTORE d ss si",
+        "SCARD d",
+        "OBJECT ENCODING z",
+        "ZCARD z",
+        "ZRANGE z 0 9 WITHSCORES",
+        "ZRANGE z -3 -1 WITHSCORES",
+        "ZRANGEBYSCORE z 2 (2.25 WITHSCORES LIMIT 2 3",
+        "ZREVRANGEBYSCORE z 4 3.5 LIMIT 0 4",
+        "ZRANK z z39",
+        "ZREVRANK z z0",
+        "ZCOUNT z 1 2",
+        "ZINCRBY z -100 z123",
+        "ZRANGE z 0 0 WITHSCORES",
+        "ZREMRANGEBYRANK z 0 9",
+        "ZREMRANGEBYSCORE z (4 +inf",
+        "ZCARD z",
+        "ZPOPMAX z 3",
+        "ZMPOP 1 z MIN COUNT 2",
+        "ZRANGESTORE dz z 5 9",
+        "ZRANGE dz 0 -1 WITHSCORES",
+        "OBJECT ENCODING dz",
+        "ZUNIONSTORE dz 2 z z WEIGHTS 1 2",
+        "ZRANGE dz 0 4 WITHSCORES",
+        "ZINTERCARD 2 z dz LIMIT 100",
+        "SPOP si 0",
+        "LPOP l 9223372036854775807",
+        "EXISTS l",
+    ] {
+        s.push(line.to_string());
+    }
+    same_replies_owned(&s);
+}
+
+#[test]
+fn collection_argument_errors_match_redis() {
+    // Guards error texts for bad numbers, huge counts, syntax and arity in every family.
+    same_replies(&[
+        "HSET h a 1",
+        "RPUSH l a b c",
+        "SADD s a",
+        "ZADD z 1 a 2 b",
+        "HSET h a",
+        "HMSET h a",
+        "HGET h",
+        "HINCRBY h a 1 2",
+        "HINCRBYFLOAT h a 1e400",
+        "HINCRBYFLOAT h a nan",
+        "HRANDFIELD h -9223372036854775808",
+        "HRANDFIELD h 1 WITHVALUES x",
+        "HSCAN h 0 COUNT 0",
+        "HSCAN h 0 MATCH",
+        "LPUSH l",
+        "LRANGE l 0",
+        "LINDEX l 9223372036854775808",
+        "LPOP l 9223372036854775808",
+        "LPOS l a MAXLEN -1",
+        "LPOS l a RANK x",
+        "LPOS l a FOO 1",
+        "LMPOP -1 l LEFT",
+        "LMPOP 9223372036854775807 l LEFT",
+        "LMPOP 5 l LEFT",
+        "LMPOP 1 l LEFT COUNT -1",
+        "LMPOP 1 l LEFT COUNT 9223372036854775807",
+        "LTRIM l x 1",
+        "LREM l x a",
+        "LINSERT l",
+        "SADD s",
+        "SPOP s 9223372036854775808",
+        "SRANDMEMBER s 1 2",
+        "SINTERCARD 9223372036854775807 s",
+        "SINTERCARD 1 s LIMIT x",
+        "SINTERCARD 1 s FOO 1",
+        "SMOVE s",
+        "SSCAN s x",
+        "ZADD z",
+        "ZADD z 1",
+        "ZADD z 1e400 a",
+        "ZADD z 0x10 a",
+        "ZADD z INCR 1 a INCR",
+        "ZADD z INCR nan a",
+        "ZADD z INCR +inf a",
+        "ZADD z INCR -inf a",
+        "ZSCORE z a",
+        "ZINCRBY z 1",
+        "ZRANGE z 0 -1 LIMIT 0 1",
+        "ZRANGE z 0 -1 BYSCORE BYLEX",
+        "ZRANGE z (inf +inf BYSCORE",
+        "ZRANGE z ((1 2 BYSCORE",
+        "ZRANGE z a b BYLEX",
+        "ZRANGE z - + BYLEX WITHSCORES",
+        "ZRANGE z 0 -1 WITHSCORES WITHSCORES",
+        "ZRANGEBYSCORE z 0 1 LIMIT 0",
+        "ZRANGEBYSCORE z 0 1 LIMIT a b",
+        "ZRANGESTORE d z - + BYLEX LIMIT 0 -1",
+        "ZRANGESTORE d z 0 -1 WITHSCORES",
+        "ZREMRANGEBYSCORE z x y",
+        "ZREMRANGEBYLEX z a b",
+        "ZPOPMIN z 9223372036854775808",
+        "ZMPOP 1 z",
+        "ZMPOP 1 z MIN COUNT -2",
+        "ZMPOP 9223372036854775807 z MIN",
+        "ZUNIONSTORE d -1 z",
+        "ZUNIONSTORE d 9223372036854775807 z",
+        "ZUNIONSTORE d 1 z WEIGHTS",
+        "ZUNIONSTORE d 1 z WEIGHTS nan",
+        "ZUNIONSTORE d 1 z AGGREGATE AVG",
+        "ZUNION 1 z WITHSCORES WITHSCORES",
+        "ZINTERCARD 1 z LIMIT -1",
+        "ZDIFF 1 z WEIGHTS 1",
+        "ZRANDMEMBER z -9223372036854775808",
+        "ZRANDMEMBER z 1 WITHSCORES x",
+        "ZLEXCOUNT z",
+        "ZSCAN z 0 COUNT -1",
+    ]);
+}
