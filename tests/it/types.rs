@@ -184,82 +184,88 @@ fn crc16_matches_known_slots() {
 
 // ---------------------------------------------------------------- RESP3
 
+/// Collection commands whose RESP3 replies differ from RESP2 (maps, sets, doubles, nulls).
+const RESP3_SCRIPT: &[&str] = &[
+    "HSET hb f1 v1 f2 v2",
+    "HGETALL hb",
+    "HGETALL nokey",
+    "HMGET hb f1 nofield",
+    "HGET hb nofield",
+    "HINCRBYFLOAT hb fl 1.5",
+    "HRANDFIELD nokey",
+    "HRANDFIELD nokey 2 WITHVALUES",
+    "HSET one f v",
+    "HRANDFIELD one 1 WITHVALUES",
+    "HRANDFIELD one -2 WITHVALUES",
+    "HSCAN one 0",
+    "RPUSH lc a b c",
+    "LRANGE lc 0 -1",
+    "LPOP nokey",
+    "LPOP nokey 2",
+    "LPOP lc 0",
+    "LPOS lc nothere",
+    "LPOS lc a COUNT 0",
+    "LINDEX lc 100",
+    "LMPOP 2 nokey lc LEFT COUNT 2",
+    "LMPOP 1 nokey LEFT",
+    "LMOVE nokey lc LEFT LEFT",
+    "SADD sc 3 1 2",
+    "SMEMBERS sc",
+    "SMEMBERS nokey",
+    "SINTER sc sc",
+    "SUNION sc nokey",
+    "SDIFF sc nokey",
+    "SMISMEMBER sc 1 9",
+    "SPOP nokey",
+    "SPOP nokey 2",
+    "SRANDMEMBER nokey 2",
+    "SADD s x",
+    "SPOP s 5",
+    "ZADD z 1 a 2.5 b -inf c +inf d",
+    "ZRANGE z 0 -1 WITHSCORES",
+    "ZRANGE z 0 -1",
+    "ZRANGEBYSCORE z -inf +inf WITHSCORES LIMIT 1 2",
+    "ZREVRANGE z 0 1 WITHSCORES",
+    "ZSCORE z b",
+    "ZSCORE z c",
+    "ZSCORE z nothere",
+    "ZMSCORE z a nothere d",
+    "ZINCRBY z 0.5 a",
+    "ZADD z INCR 1 b",
+    "ZADD z XX INCR 1 nothere",
+    "ZRANK z b",
+    "ZPOPMIN z",
+    "ZPOPMAX z 2",
+    "ZPOPMIN nokey",
+    "ZPOPMIN nokey 2",
+    "ZMPOP 1 z MIN",
+    "ZMPOP 1 nokey MIN",
+    "ZADD za 1 a 2 b",
+    "ZADD zb 3 b 4 c",
+    "ZUNION 2 za zb WITHSCORES",
+    "ZINTER 2 za zb WITHSCORES",
+    "ZDIFF 2 za zb WITHSCORES",
+    "ZRANDMEMBER nokey 2 WITHSCORES",
+    "ZADD o 7 m",
+    "ZRANDMEMBER o -2 WITHSCORES",
+    "ZRANDMEMBER o 1 WITHSCORES",
+    "ZSCAN o 0",
+    "SET str v",
+    "HGETALL str",
+    "ZRANGE str 0 -1 WITHSCORES",
+];
+
 #[test]
 fn collections_match_redis_in_resp3() {
     // Guards RESP3 shapes (maps, sets, doubles, nulls, pair arrays) of the collection replies.
-    same_as_redis(
-        &[],
-        3,
-        &[
-            "HSET h f1 v1 f2 v2",
-            "HGETALL h",
-            "HGETALL nokey",
-            "HMGET h f1 nofield",
-            "HGET h nofield",
-            "HINCRBYFLOAT h fl 1.5",
-            "HRANDFIELD nokey",
-            "HRANDFIELD nokey 2 WITHVALUES",
-            "HSET one f v",
-            "HRANDFIELD one 1 WITHVALUES",
-            "HRANDFIELD one -2 WITHVALUES",
-            "HSCAN one 0",
-            "RPUSH l a b c",
-            "LRANGE l 0 -1",
-            "LPOP nokey",
-            "LPOP nokey 2",
-            "LPOP l 0",
-            "LPOS l nothere",
-            "LPOS l a COUNT 0",
-            "LINDEX l 100",
-            "LMPOP 2 nokey l LEFT COUNT 2",
-            "LMPOP 1 nokey LEFT",
-            "LMOVE nokey l LEFT LEFT",
-            "SADD i 3 1 2",
-            "SMEMBERS i",
-            "SMEMBERS nokey",
-            "SINTER i i",
-            "SUNION i nokey",
-            "SDIFF i nokey",
-            "SMISMEMBER i 1 9",
-            "SPOP nokey",
-            "SPOP nokey 2",
-            "SRANDMEMBER nokey 2",
-            "SADD s x",
-            "SPOP s 5",
-            "ZADD z 1 a 2.5 b -inf c +inf d",
-            "ZRANGE z 0 -1 WITHSCORES",
-            "ZRANGE z 0 -1",
-            "ZRANGEBYSCORE z -inf +inf WITHSCORES LIMIT 1 2",
-            "ZREVRANGE z 0 1 WITHSCORES",
-            "ZSCORE z b",
-            "ZSCORE z c",
-            "ZSCORE z nothere",
-            "ZMSCORE z a nothere d",
-            "ZINCRBY z 0.5 a",
-            "ZADD z INCR 1 b",
-            "ZADD z XX INCR 1 nothere",
-            "ZRANK z b",
-            "ZPOPMIN z",
-            "ZPOPMAX z 2",
-            "ZPOPMIN nokey",
-            "ZPOPMIN nokey 2",
-            "ZMPOP 1 z MIN",
-            "ZMPOP 1 nokey MIN",
-            "ZADD z1 1 a 2 b",
-            "ZADD z2 3 b 4 c",
-            "ZUNION 2 z1 z2 WITHSCORES",
-            "ZINTER 2 z1 z2 WITHSCORES",
-            "ZDIFF 2 z1 z2 WITHSCORES",
-            "ZRANDMEMBER nokey 2 WITHSCORES",
-            "ZADD o 7 m",
-            "ZRANDMEMBER o -2 WITHSCORES",
-            "ZRANDMEMBER o 1 WITHSCORES",
-            "ZSCAN o 0",
-            "SET str v",
-            "HGETALL str",
-            "ZRANGE str 0 -1 WITHSCORES",
-        ],
-    );
+    same_as_redis(&[], 3, RESP3_SCRIPT);
+}
+
+#[test]
+fn collections_match_redis_in_resp3_on_three_shards() {
+    // Guards the same RESP3 shapes when the keys (and multi-key inputs) sit on three shards.
+    assert_spread(&["hb", "lc", "sc", "z", "za", "zb"], 3);
+    same_as_redis(&["--server-threads", "3"], 3, RESP3_SCRIPT);
 }
 
 // ---------------------------------------------------------------- keys on several shards
@@ -536,7 +542,9 @@ fn dump(c: &mut redis::Connection) -> BTreeMap<String, String> {
         };
         let ttl = text(&run(c, &q("TTL")));
         let has_ttl = ttl.parse::<i64>().map(|t| t > 0).unwrap_or(false);
-        out.insert(k, format!("{ty} ttl={has_ttl} {}", body.join(",")));
+        let enc = text(&run(c, &["OBJECT".into(), "ENCODING".into(), k.clone()]));
+        let body = body.join(",");
+        out.insert(k, format!("{ty} {enc} ttl={has_ttl} {body}"));
     }
     out
 }
