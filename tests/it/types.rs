@@ -436,7 +436,7 @@ fn smove_is_atomic_across_shards() {
             .get_connection()
             .unwrap();
         let mut moved = 0;
-        for round in 0..400usize {
+        for round in 0..2000usize {
             let m = format!("m{}", round % 20);
             let (from, to) = if (round / 20) % 2 == 0 {
                 (a, b)
@@ -464,7 +464,8 @@ fn smove_is_atomic_across_shards() {
         );
         reads += 1;
     }
-    assert_eq!(writer.join().unwrap(), 400, "every SMOVE found its member");
+    assert!(reads > 0, "the reader overlapped the writer");
+    assert_eq!(writer.join().unwrap(), 2000, "every SMOVE found its member");
     assert_eq!(smove_view(&mut c, a, b), (0, 20));
     let na: i64 = redis::cmd("SCARD").arg(a).query(&mut c).unwrap();
     assert_eq!(na, 20, "every member went there and back");
