@@ -724,3 +724,58 @@ fn collections_survive_rewrite_and_restarts() {
     let mut c = s.client();
     assert_same(&want, &dump(&mut c), "after rewrite and restart (3 shards)");
 }
+
+/// Cross-shard moves and stores, each acknowledged before the next.
+fn cross_shard_writes(c: &mut redis::Connection) {
+    for line in [
+        "SADD sa 1 2 3 a b",
+        "SADD sd 3 4",
+        "SMOVE sa sd a",
+        "SMOVE sd sa 4",
+        "SUNIONSTORE sout sa sd",
+        "SINTERSTORE sc sa sd",
+        "SDIFFSTORE sd sd sa",
+        "RPUSH la 1 2 3 4 5",
+        "LMOVE la lb LEFT RIGHT",
+        "RPOPLPUSH la lc",
+        "LMPOP 2 nokey la RIGHT COUNT 2",
+        "LMOVE lb la RIGHT LEFT",
+        "ZADD za 1 a 2 b -inf c",
+        "ZADD zb 5 b 6 d",
+        "ZUNIONSTORE zout 2 za zb WEIGHTS 1 2",
+        "ZINTERSTORE zd 2 za zb AGGREGATE MAX",
+        "ZRANGESTORE zc zout 0 1",
+        "ZMPOP 2 za zb MIN",
+    ] {
+        run(c, &words(line));
+    }
+}
+
+#[test]
+fn cross_shard_writes_survive_kill9_with_fsync_always() {
+    // Guards the per-shard journaling of cross-shard SMOVE/LMOVE/stores: with appendfsync
+    // always every acknowledged result is back after SIGKILL, on every shard.
+    let args = ["--appendonly", "yes", "--appendfsync", "always"];
+    let args = [&args[..], &["--server-threads", "3"]].concat();
+    let mut s = Server::start(&args);
+    let mut c = s.client();
+    cross_shard_writes(&mut c);
+    let want = dump(&mut c);
+    assert!(want.len() >= 10, "{:?}", want.keys());
+    drop(c);
+    if let Some(mut child) = s.child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let dir = std::mem::take(&mut s.dir);
+    drop(s);
+    let s = Server::start_in(free_port(), dir.clone(), &args)
+        .unwrap_or_else(|e| panic!("restart in {} failed: {e}", dir.display()));
+    let mut c = s.client();
+    assert_same(&want, &dump(&mut c), "after SIGKILL (3 shards)");
+    drop(c);
+    let two = ["--appendonly", "yes", "--server-threads", "2"];
+    let s = restart(s, &two);
+    let mut c = s.client();
+    assert_same(&want, &dump(&mut c), "after a clean restart on 2 shards");
+}
