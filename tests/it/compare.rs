@@ -916,3 +916,24 @@ fn collection_oddities_match_redis() {
         "ZRANGE z 0 -1 REV LIMIT 1 1",
     ]);
 }
+
+#[test]
+fn whole_collection_random_replies_match_redis() {
+    // Guards the deterministic cases of the random commands: a count covering the whole
+    // small collection returns it in storage order.
+    same_replies(&[
+        "HSET h c 3 a 1 b 2",
+        "HRANDFIELD h 3",
+        "HRANDFIELD h 100 WITHVALUES",
+        "ZADD z 3 c 1 a 2 b",
+        "ZRANDMEMBER z 3",
+        "ZRANDMEMBER z 100 WITHSCORES",
+        "SADD i 30 10 20",
+        "SRANDMEMBER i 3",
+        "SRANDMEMBER i 100",
+        "SPOP i 3",
+        "EXISTS i",
+        "SADD i 5 -5 0",
+        "SPOP i 9223372036854775807",
+    ]);
+}
