@@ -9,3 +9,4 @@ mod compare;
 mod protocol;
 mod shards;
 mod startup;
+mod types;
