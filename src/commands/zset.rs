@@ -870,6 +870,40 @@ fn zread<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d ZSetV
     }
 }
 
+/// An input of the set algebra (ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD): a
+/// sorted set, or a plain set read as members with score 1 (as Redis does).
+fn zinput<'d>(
+    db: &'d mut Db,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<std::borrow::Cow<'d, ZSetValue>>, ReplyError> {
+    match db.lookup_read(key, now_ms) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::ZSet(z) => Ok(Some(std::borrow::Cow::Borrowed(z))),
+            Value::Set(set) => {
+                let mut v: Vec<Entry> = set
+                    .members()
+                    .into_iter()
+                    .map(|m| Entry {
+                        score: 1.0,
+                        member: m.into_boxed_slice(),
+                    })
+                    .collect();
+                v.sort_by(|a, b| a.member.cmp(&b.member));
+                let lim = Limits {
+                    entries_max: usize::MAX,
+                    value_max_bytes: usize::MAX,
+                };
+                Ok(Some(std::borrow::Cow::Owned(ZSetValue::from_sorted(
+                    v, lim,
+                ))))
+            }
+            _ => Err(ReplyError::WrongType),
+        },
+    }
+}
+
 /// The sorted set at `key` for writing; None when absent, WRONGTYPE for other values.
 fn zwrite<'d>(
     db: &'d mut Db,
@@ -1999,7 +2033,7 @@ fn check_inputs(ex: &mut Exec<'_>, args: Args<'_>, keys: &std::ops::Range<usize>
     let now_ms = ex.now_ms;
     for i in keys.clone() {
         let key = args.get(i);
-        zread(ex.db(key), key, now_ms)?;
+        zinput(ex.db(key), key, now_ms)?;
     }
     Ok(())
 }
@@ -2080,7 +2114,7 @@ fn compute(
         // Start from the smallest input: the result cannot be larger.
         let mut lens = Vec::with_capacity(keys.len());
         for k in &keys {
-            lens.push(zread(ex.db(k), k, now_ms)?.map_or(0, |z| z.len()));
+            lens.push(zinput(ex.db(k), k, now_ms)?.map_or(0, |z| z.len()));
         }
         if lens.contains(&0) {
             return Ok(HashMap::new());
@@ -2090,7 +2124,8 @@ fn compute(
     let mut acc: HashMap<Box<[u8]>, f64> = HashMap::new();
     for (step, &i) in order.iter().enumerate() {
         let (key, w) = (keys[i], req.weights[i]);
-        let z = zread(ex.db(key), key, now_ms)?;
+        let z = zinput(ex.db(key), key, now_ms)?;
+        let z = z.as_deref();
         match (op, step, z) {
             (SetOp::Inter | SetOp::Diff, 0, None) => return Ok(acc),
             (_, 0, Some(z)) => {

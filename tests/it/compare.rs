@@ -676,7 +676,6 @@ fn zsets_match_redis() {
 }
 
 #[test]
-#[ignore = "slotd bug: ZUNION/ZINTER/ZDIFF(STORE) reject plain sets with WRONGTYPE; Redis scores them 1"]
 fn zset_ops_accept_plain_sets() {
     // Guards Redis' rule that set inputs to the zset algebra count as members with score 1.
     same_replies(&[
