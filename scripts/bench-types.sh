@@ -326,6 +326,8 @@ command -v redis-benchmark >/dev/null || { echo "bench-types.sh: redis-benchmark
 
 # ---- run --------------------------------------------------------------------------------
 START_STAMP=$(date +%Y-%m-%d-%H%M)
+# Other people share the machine; the load average beside the numbers says how quiet it was.
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 SERVERS=(redis slotd)
 declare -A BIN=([redis]=$REDIS_BIN [slotd]=$SLOTD_BIN)
 declare -A PORT=([redis]=$REDIS_PORT [slotd]=$SLOTD_PORT)
@@ -398,7 +400,7 @@ memory_table() {
                 t = ord[i]
                 printf "| %s | %.1f | %.1f | %s | %s | %s | %s -> %s | %s -> %s | %s / %s | %s / %s |\n",
                     t, bpe[t, "redis"], bpe[t, "slotd"],
-                    bpe[t, "redis"] > 0 ? sprintf("%.2f", bpe[t, "slotd"] / bpe[t, "redis"]) : "-",
+                    (bpe[t, "redis"] > 0 ? sprintf("%.2f", bpe[t, "slotd"] / bpe[t, "redis"]) : "-"),
                     enc[t, "redis"], enc[t, "slotd"], rb[t, "redis"], ra[t, "redis"],
                     rb[t, "slotd"], ra[t, "slotd"], len[t, "redis"], len[t, "slotd"],
                     ld[t, "redis"], ld[t, "slotd"]
@@ -419,6 +421,7 @@ memory_table() {
     echo "- slotd: git $(slotd_rev), binary $SLOTD_BIN"
     [[ $SLOTD_REDIS_ARGS == 1 ]] && echo "- NOTE: the slotd side ran with redis-server arguments" \
         "(plumbing test, not a slotd measurement)"
+    echo "- load average (1/5/15 min) at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- rounds: $ROUNDS (servers alternate per run), quick: $QUICK; medians below"
     echo
     echo "## Command lines"
