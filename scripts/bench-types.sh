@@ -352,7 +352,15 @@ awk -F'\t' '
         for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
         return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
     }
-    END { for (k in n) printf "%s\t%s\t%s\t%s\t%s\n", k, median(k, 5), median(k, 6), median(k, 7), median(k, 8) }
+    function spread(k,    i, lo, hi, x) {
+        lo = hi = v[k, 5, 1] + 0
+        for (i = 2; i <= n[k]; i++) { x = v[k, 5, i] + 0; if (x < lo) lo = x; if (x > hi) hi = x }
+        return lo > 0 ? hi / lo : 0
+    }
+    END {
+        for (k in n) printf "%s\t%s\t%s\t%s\t%s\t%.2f\n", k, median(k, 5), median(k, 6),
+            median(k, 7), median(k, 8), spread(k)
+    }
 ' "$RUNS_TSV" | sort >"$MEDIANS"
 
 slotd_rev() {
@@ -370,19 +378,22 @@ throughput_tables() {
         { print rank[$2] "\t" $0 }' "$MEDIANS" | sort -t$'\t' -k1,1n -k4,4n | cut -f2- |
     awk -F'\t' '
         { k = $2 "\t" $3; rps[$1, k] = $4; p50[$1, k] = $5; p99[$1, k] = $6; cpu[$1, k] = $7
-          if (!(k in seen)) { seen[k] = 1; ord[++nk] = k } }
+          spr[$1, k] = $8; if (!(k in seen)) { seen[k] = 1; ord[++nk] = k } }
         function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
         END {
             print "| test | P | redis rps | slotd rps | rps ratio | redis p50 | slotd p50 |" \
-                " redis p99 | slotd p99 | p99 ratio | redis CPU us/req | slotd CPU us/req | CPU ratio |"
-            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                " redis p99 | slotd p99 | p99 ratio | redis CPU us/req | slotd CPU us/req | CPU ratio |" \
+                " rps max/min redis, slotd |"
+            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             for (i = 1; i <= nk; i++) {
                 k = ord[i]; split(k, tp, "\t")
-                printf "| %s | %s | %.0f | %.0f | %s | %.3f | %.3f | %.3f | %.3f | %s | %.3f | %.3f | %s |\n",
+                printf "| %s | %s | %.0f | %.0f | %s | %.3f | %.3f | %.3f | %.3f | %s | %.3f | %.3f | %s |" \
+                    " %.2f, %.2f |\n",
                     toupper(tp[1]), tp[2], rps["redis", k], rps["slotd", k],
                     ratio(rps["slotd", k], rps["redis", k]), p50["redis", k], p50["slotd", k],
                     p99["redis", k], p99["slotd", k], ratio(p99["slotd", k], p99["redis", k]),
-                    cpu["redis", k], cpu["slotd", k], ratio(cpu["slotd", k], cpu["redis", k])
+                    cpu["redis", k], cpu["slotd", k], ratio(cpu["slotd", k], cpu["redis", k]),
+                    spr["redis", k], spr["slotd", k]
             }
         }'
 }
@@ -447,7 +458,10 @@ memory_table() {
     echo "is better for slotd; p99 and CPU: lower is better). LPUSH, LPOP, LRANGE_100 all work on"
     echo "the one key mylist, SADD on myset, HSET on myhash, ZADD on myzset (members from a"
     echo "$KEYSPACE-value space); LPOP runs right after LPUSH with the same request count, so it"
-    echo "pops a list of about that size. LRANGE_100 replies carry 100 elements each."
+    echo "pops a list of about that size. LRANGE_100 replies carry 100 elements each. The last"
+    echo "column is the fastest round's rps over the slowest's: far above 1 means the shared"
+    echo "machine disturbed that row, so trust its ratios less. CPU us/req is counted in"
+    echo "$((1000000 / CLK_TCK)) us ticks, so its resolution is $((1000000 / CLK_TCK)) us / requests (see the -n values)."
     echo
     if [[ -s $MEDIANS ]]; then throughput_tables; else echo "(skipped)"; fi
     echo
