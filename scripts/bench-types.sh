@@ -16,6 +16,8 @@
 #   BENCH_OUT_DIR     default bench-results (relative to the repository root)
 #   BENCH_N_P1, BENCH_N_P16  request counts before --quick's division (defaults 200000, 2000000)
 #   BENCH_MEM_ELEMENTS       elements in each memory key (default 1000000)
+#   BENCH_MEM_EXTRA          more key sizes for a B/elem-only table (default "700000 1300000";
+#                            empty skips them)
 #   BENCH_SKIP_THROUGHPUT=1 / BENCH_SKIP_MEMORY=1  run only the other part
 # Smoke test of the plumbing without slotd (tiny, a few seconds):
 #   SLOTD_BIN=/usr/bin/redis-server BENCH_N_P1=20000 BENCH_N_P16=100000 \
@@ -62,6 +64,9 @@ ROUNDS=5
 N_P1=${BENCH_N_P1:-200000}
 N_P16=${BENCH_N_P16:-2000000}
 MEM_N=${BENCH_MEM_ELEMENTS:-1000000}
+# Further key sizes, per-element figure only: where N falls against each server's table growth
+# steps moves B/elem by 10-20%, and 1M happens to sit where Redis' dicts are fullest.
+MEM_EXTRA=${BENCH_MEM_EXTRA-700000 1300000}
 # Elements per generated command in the memory load: few enough for any argv limit, many
 # enough that the load is quick.
 MEM_BATCH=100
@@ -252,10 +257,10 @@ declare -A MEM_SHAPE=(
     [zset]="ZADD memzset I element:I"
 )
 
-# Writes RESP commands that build one key of the type with MEM_N elements, MEM_BATCH per
+# Writes RESP commands that build one key of the type with n elements, MEM_BATCH per
 # command (the last command takes the remainder).
-gen_load() { # type
-    awk -v type="$1" -v total="$MEM_N" -v batch="$MEM_BATCH" '
+gen_load() { # type n
+    awk -v type="$1" -v total="$2" -v batch="$MEM_BATCH" '
         function bulk(s) { printf "$%d\r\n%s\r\n", length(s), s }
         BEGIN {
             if (type == "hash") { cmd = "HSET"; key = "memhash"; per = 2 }
@@ -276,10 +281,11 @@ gen_load() { # type
         }'
 }
 
-# Loads one type into a fresh server and appends a row to MEM_TSV:
+# Loads one type into a fresh server and appends a row to the given file:
 # type, server, rss_before_kib, rss_after_kib, bytes/element, length, encoding, load seconds.
-mem_one() { # type name
-    local type=$1 name=$2 port=${PORT[$2]} key=${MEM_KEY[$1]} before after t0 t1 out len enc
+mem_one() { # type name n tsv
+    local type=$1 name=$2 n=$3 tsv=$4 port=${PORT[$2]} key=${MEM_KEY[$1]}
+    local before after t0 t1 out len enc
     start_server "$name" "${BIN[$name]}" "$port" ${ARGS[$name]}
     sleep 0.5
     before=$(rss_kib "${PID[$name]}")
@@ -298,20 +304,28 @@ mem_one() { # type name
     enc=$(redis-cli -h 127.0.0.1 -p "$port" OBJECT ENCODING "$key")
     stop_server "$name"
     printf '%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%.2f\n' "$type" "$name" "$before" "$after" \
-        "$(awk -v a="$after" -v b="$before" -v n="$MEM_N" 'BEGIN { print (a - b) * 1024 / n }')" \
-        "$len" "$enc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$MEM_TSV"
-    tail -n 1 "$MEM_TSV" | awk -F'\t' '{ printf "  %-7s %-5s RSS %s -> %s KiB: %s B/elem, len %s, %s, load %ss\n",
+        "$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { print (a - b) * 1024 / n }')" \
+        "$len" "$enc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$tsv"
+    tail -n 1 "$tsv" | awk -F'\t' '{ printf "  %-7s %-5s RSS %s -> %s KiB: %s B/elem, len %s, %s, load %ss\n",
         $1, $2, $3, $4, $5, $6, $7, $8 }' >&2
 }
 
 run_memory() {
-    local type name
+    local type n
     for type in "${MEM_TYPES[@]}"; do
-        gen_load "$type" >"$WORK/load-$type.resp"
-        log "memory: $type ($MEM_N elements, $(du -h "$WORK/load-$type.resp" | cut -f1) of RESP)"
-        for name in "${SERVERS[@]}"; do mem_one "$type" "$name"; done
-        rm -f "$WORK/load-$type.resp"
+        mem_size "$type" "$MEM_N" "$MEM_TSV"
     done
+    for n in $MEM_EXTRA; do
+        for type in "${MEM_TYPES[@]}"; do mem_size "$type" "$n" "$WORK/mem-extra-$n.tsv"; done
+    done
+}
+
+mem_size() { # type n tsv
+    local type=$1 n=$2 name
+    gen_load "$type" "$n" >"$WORK/load-$type.resp"
+    log "memory: $type ($n elements, $(du -h "$WORK/load-$type.resp" | cut -f1) of RESP)"
+    for name in "${SERVERS[@]}"; do mem_one "$type" "$name" "$n" "$3"; done
+    rm -f "$WORK/load-$type.resp"
 }
 
 # ---- build ------------------------------------------------------------------------------
@@ -419,6 +433,27 @@ memory_table() {
         }' "$MEM_TSV"
 }
 
+memory_sizes_table() {
+    local n
+    echo "| type | elements | redis B/elem | slotd B/elem | slotd/redis |"
+    echo "|---|---:|---:|---:|---:|"
+    for n in $MEM_N $MEM_EXTRA; do
+        local f="$WORK/mem-extra-$n.tsv"
+        [[ $n == "$MEM_N" ]] && f=$MEM_TSV
+        [[ -s $f ]] || continue
+        awk -F'\t' -v n="$n" -v order="${MEM_TYPES[*]}" '
+            BEGIN { m = split(order, o, " "); for (i = 1; i <= m; i++) rank[o[i]] = i }
+            { print rank[$1] "\t" n "\t" $0 }' "$f"
+    done | sort -t$'\t' -k1,1n -k2,2n | cut -f2- | awk -F'\t' '
+        { b[$2, $1, $3] = $6; if (!(($2, $1) in seen)) { seen[$2, $1] = 1; ord[++k] = $2 "\t" $1 } }
+        END {
+            for (i = 1; i <= k; i++) {
+                split(ord[i], tn, "\t"); t = tn[1]; n = tn[2]; r = b[t, n, "redis"]; s = b[t, n, "slotd"]
+                printf "| %s | %s | %.1f | %.1f | %s |\n", t, n, r, s, (r > 0 ? sprintf("%.2f", s / r) : "-")
+            }
+        }'
+}
+
 {
     echo "# slotd vs redis-server, collection types: $(date '+%Y-%m-%d %H:%M')"
     echo
@@ -475,6 +510,15 @@ memory_table() {
     for type in "${MEM_TYPES[@]}"; do echo "- $type: \`${MEM_SHAPE[$type]}\`"; done
     echo
     if [[ -s $MEM_TSV ]]; then memory_table; else echo "(skipped)"; fi
+    if [[ -n $MEM_EXTRA && -s $MEM_TSV ]]; then
+        echo
+        echo "### B/elem at other sizes"
+        echo
+        echo "Same load and measure, other element counts. Each table grows in steps, so B/elem"
+        echo "depends on where N falls between two steps; compare the servers across sizes."
+        echo
+        memory_sizes_table
+    fi
     echo
     echo "## All throughput runs"
     echo
