@@ -38,6 +38,8 @@ pub struct Global {
     pub executable: String,
     /// AOF files and manifest (set up by `aof::boot`).
     pub aof: crate::aof::segment::AofGlobal,
+    /// Pub/Sub subscriber counts per channel/pattern and shard.
+    pub pubsub: RwLock<crate::shard::pubsub::PubSubIndex>,
 }
 
 pub fn unix_ms() -> u64 {
@@ -92,6 +94,7 @@ impl Global {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             aof,
+            pubsub: RwLock::new(Default::default()),
         })
     }
 

@@ -103,6 +103,8 @@ pub enum MeshMsg {
     Park(Arc<ParkSlot>),
     SlotMap(Arc<SlotMap>),
     Conn(NewConn),
+    /// A message published on another core, for this core's subscribers.
+    Publish(Arc<(Vec<u8>, Vec<u8>)>),
     /// A connection of shard `home` closed: forget its blocked commands.
     DropConn {
         home: ShardId,

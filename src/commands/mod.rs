@@ -11,6 +11,7 @@ pub mod keys;
 pub mod list;
 pub mod longdouble;
 pub mod persistence;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -197,6 +198,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(zset::BLOCKING_COMMANDS.iter())
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
+        .chain(pubsub::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {

@@ -345,6 +345,15 @@ pub fn write_help(ctx: &mut ConnCtx<'_>, cmd: &str, items: &[(&str, &str)]) {
 }
 
 fn ping(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    // A subscribed RESP2 client gets PING's answer as a pong push-style array.
+    let c = ctx.client();
+    if c.proto == crate::resp::Proto::Resp2 && c.sub_count() > 0 && args.len() <= 2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out
+            .bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(args.get(1)),

@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 mod aof_loop;
 #[path = "blocked_loop.rs"]
 mod blocked_loop;
+#[path = "pubsub_loop.rs"]
+mod pubsub_loop;
 
 const UD_ACCEPT: u64 = 1;
 const UD_RECV: u64 = 2;
@@ -286,6 +288,7 @@ impl Reactor {
             self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
         }
         self.serve_blocked();
+        self.publish_outgoing();
         self.aof_turn();
         self.flush_outboxes();
         self.start_sends();
@@ -336,6 +339,7 @@ impl Reactor {
                 }
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
+            MeshMsg::Publish(m) => self.deliver_message(&m.0, &m.1),
             MeshMsg::Conn(nc) => self.register(nc.fd),
             MeshMsg::Shutdown => self.stopping = true,
         }
@@ -561,6 +565,9 @@ impl Reactor {
         };
         self.gens[idx] = self.gens[idx].wrapping_add(1) & 0xFF_FFFF;
         self.conns[idx] = Some(Conn::new(fd, self.gens[idx], client_idx));
+        let c = self.shard.clients.get_mut(client_idx);
+        c.conn_slot = idx as u32;
+        c.conn_gen = self.gens[idx];
         self.arm_recv(idx);
     }
 
@@ -802,6 +809,7 @@ impl Reactor {
         };
         let had_remote = c.remote_inflight > 0;
         self.forget_blocked(cref, had_remote);
+        crate::commands::pubsub::forget_client(&mut self.shard, client);
         self.conns[idx] = None;
         self.free.push(idx);
         // SAFETY: closing our own socket; no operation references it any more.

@@ -62,6 +62,19 @@ pub struct Client {
     pub db: u32,
     pub multi: Option<MultiState>,
     pub watch: Option<WatchState>,
+    /// Pub/Sub channels and patterns this client subscribed to.
+    pub channels: hashbrown::HashSet<Vec<u8>>,
+    pub patterns: hashbrown::HashSet<Vec<u8>>,
+    /// The event loop's connection slot and generation (for pushes to this client).
+    pub conn_slot: u32,
+    pub conn_gen: u32,
+}
+
+impl Client {
+    /// Subscriptions in force (the count SUBSCRIBE and friends report).
+    pub fn sub_count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
 }
 
 /// A slab of clients: stable indexes, reused after close.

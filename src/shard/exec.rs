@@ -127,6 +127,19 @@ pub fn plan(
         count_rejected(sh, spec);
         return Plan::Done(AfterReply::Nothing);
     }
+    let c = sh.clients.get_mut(client_idx);
+    if c.proto == Proto::Resp2
+        && c.sub_count() > 0
+        && !commands::pubsub::allowed_while_subscribed(spec.name)
+    {
+        let name = commands::full_name(spec);
+        let e = ReplyError::Other(format!(
+            "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
+             RESET are allowed in this context"
+        ));
+        reply_error(sh, out, &e);
+        return Plan::Done(AfterReply::Nothing);
+    }
     if sh.clients.get_mut(client_idx).multi.is_some() && !commands::transaction::runs_now(spec) {
         commands::transaction::queue(sh, client_idx, spec, args, out, cflags);
         return Plan::Done(AfterReply::Nothing);

@@ -6,6 +6,7 @@ pub mod blocking;
 pub mod clients;
 pub mod db;
 pub mod exec;
+pub mod pubsub;
 pub mod value;
 
 pub use clients::{Client, Clients, MultiState, WatchState};
@@ -68,6 +69,8 @@ pub struct Shard {
     pub aof: crate::aof::segment::AofShard,
     /// WATCHed keys of this shard and the flags of the clients watching them.
     pub watchers: HashMap<Box<[u8]>, Vec<std::sync::Weak<std::sync::atomic::AtomicBool>>>,
+    /// Pub/Sub subscriptions of this shard's clients.
+    pub subs: pubsub::ShardSubs,
     /// Clients blocked on keys of this shard.
     pub blocked: blocking::Blocked,
     /// Set by a blocking handler that found nothing to serve (taken by the caller).
@@ -96,6 +99,7 @@ impl Shard {
             journal: Default::default(),
             aof: crate::aof::segment::AofShard::new(id, Default::default(), String::new()),
             watchers: HashMap::new(),
+            subs: Default::default(),
             blocked: Default::default(),
             block_request: None,
             no_block: false,

@@ -972,3 +972,25 @@ fn whole_collection_random_replies_match_redis() {
         "SPOP i 9223372036854775807",
     ]);
 }
+
+#[test]
+fn pubsub_replies_match_redis() {
+    // Guards the subscribe/unsubscribe confirmations and PUBSUB introspection texts.
+    same_replies(&[
+        "PUBLISH nobody hi",
+        "PUBSUB NUMSUB a b",
+        "PUBSUB NUMPAT",
+        "PUBSUB CHANNELS",
+        "PUBSUB SHARDNUMSUB x",
+        "PUBSUB SHARDCHANNELS",
+        "PUBSUB NOSUCH",
+        "SUBSCRIBE a",
+        "PSUBSCRIBE p*",
+        "PING",
+        "PING x",
+        "UNSUBSCRIBE a",
+        "PUNSUBSCRIBE",
+        "UNSUBSCRIBE",
+        "PING",
+    ]);
+}

@@ -7,6 +7,7 @@ mod cluster1;
 mod common;
 mod compare;
 mod protocol;
+mod pubsub;
 mod shards;
 mod startup;
 mod types;
