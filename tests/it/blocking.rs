@@ -109,3 +109,18 @@ fn blocking_commands_do_not_block_inside_multi() {
     r.send(b"MULTI\r\nBLPOP empty 10\r\nBZPOPMIN emptyz 10\r\nEXEC\r\n");
     expect(&mut r, b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n*-1\r\n*-1\r\n");
 }
+
+#[test]
+fn a_waiter_whose_slot_stops_being_served_gets_the_error() {
+    // Guards cluster mode: when the slot of a blocked key loses its owner, the waiter is
+    // answered (CLUSTERDOWN) instead of waiting forever.
+    let s = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        s.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    let slot = s.cli(&["cluster", "keyslot", "bq"]).trim().to_string();
+    let mut w = blocked_client(&s, b"BLPOP bq 30\r\n");
+    assert_eq!(s.cli(&["cluster", "delslots", &slot]).trim(), "OK");
+    expect(&mut w, b"-CLUSTERDOWN Hash slot not served\r\n");
+}

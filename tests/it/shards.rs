@@ -204,3 +204,23 @@ fn exec_is_atomic_across_shards() {
     }
     writer.join().unwrap();
 }
+
+#[test]
+fn watched_key_that_expires_aborts_exec() {
+    // Guards WATCH and expiry: a watched key that expires counts as modified.
+    let s = Server::start(&["--server-threads", "2"]);
+    let mut c = s.client();
+    let _: () = redis::cmd("SET")
+        .arg("ttlw")
+        .arg(1)
+        .arg("PX")
+        .arg(100)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("WATCH").arg("ttlw").query(&mut c).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let _: () = redis::cmd("MULTI").query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("x").arg(1).query(&mut c).unwrap();
+    let r: redis::Value = redis::cmd("EXEC").query(&mut c).unwrap();
+    assert_eq!(r, redis::Value::Nil);
+}
