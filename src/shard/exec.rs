@@ -122,16 +122,15 @@ pub fn plan(
     if spec.name != "asking" {
         client.asking = false;
     }
+    // Rare states read once here: subscribed (RESP2) and inside MULTI.
+    let subscribed = client.proto == Proto::Resp2 && client.sub_count() > 0;
+    let in_multi = client.multi.is_some();
     if needs_auth && sh.global.cfg(|c| c.requirepass.is_some()) {
         reply_error(sh, out, &ReplyError::NoAuth);
         count_rejected(sh, spec);
         return Plan::Done(AfterReply::Nothing);
     }
-    let c = sh.clients.get_mut(client_idx);
-    if c.proto == Proto::Resp2
-        && c.sub_count() > 0
-        && !commands::pubsub::allowed_while_subscribed(spec.name)
-    {
+    if subscribed && !commands::pubsub::allowed_while_subscribed(spec.name) {
         let name = commands::full_name(spec);
         let e = ReplyError::Other(format!(
             "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
@@ -140,7 +139,7 @@ pub fn plan(
         reply_error(sh, out, &e);
         return Plan::Done(AfterReply::Nothing);
     }
-    if sh.clients.get_mut(client_idx).multi.is_some() && !commands::transaction::runs_now(spec) {
+    if in_multi && !commands::transaction::runs_now(spec) {
         commands::transaction::queue(sh, client_idx, spec, args, out, cflags);
         return Plan::Done(AfterReply::Nothing);
     }
