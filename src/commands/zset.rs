@@ -588,40 +588,28 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         since: "1.0.5",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
-             M the number of elements being returned. If M is constant (e.g. always \
-             asking for the first 10 elements with LIMIT), you can consider it \
-             O(log(N)).",
+        complexity: RANGE_COMPLEXITY,
         summary: "Returns members whose score lies in a range, lowest first.",
         args: DOC_ZRANGEBYSCORE,
         ..spec("zrangebyscore", -4, READONLY, K1, zrangebyscore)
     },
     CommandSpec {
         since: "2.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
-             M the number of elements being returned. If M is constant (e.g. always \
-             asking for the first 10 elements with LIMIT), you can consider it \
-             O(log(N)).",
+        complexity: RANGE_COMPLEXITY,
         summary: "Returns members whose score lies in a range, highest first.",
         args: DOC_ZREVRANGEBYSCORE,
         ..spec("zrevrangebyscore", -4, READONLY, K1, zrevrangebyscore)
     },
     CommandSpec {
         since: "2.8.9",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
-             M the number of elements being returned. If M is constant (e.g. always \
-             asking for the first 10 elements with LIMIT), you can consider it \
-             O(log(N)).",
+        complexity: RANGE_COMPLEXITY,
         summary: "Returns members in a lexical range, for sets with equal scores.",
         args: DOC_ZRANGEBYLEX,
         ..spec("zrangebylex", -4, READONLY, K1, zrangebylex)
     },
     CommandSpec {
         since: "2.8.9",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
-             M the number of elements being returned. If M is constant (e.g. always \
-             asking for the first 10 elements with LIMIT), you can consider it \
-             O(log(N)).",
+        complexity: RANGE_COMPLEXITY,
         summary: "Returns members in a lexical range in reverse order.",
         args: DOC_ZREVRANGEBYLEX,
         ..spec("zrevrangebylex", -4, READONLY, K1, zrevrangebylex)
@@ -833,6 +821,9 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         )
     },
 ];
+
+/// Complexity of the range queries: N members in the set, M returned.
+const RANGE_COMPLEXITY: &str = "O(log(N)+M), N the size of the sorted set, M the members returned";
 
 const K_BLOCK: KeySpec = KeySpec::Range {
     first: 1,
