@@ -50,8 +50,8 @@ fn bad_config_line_names_file_and_line() {
 
 #[test]
 fn seed_config_files_start_unchanged() {
-    // Guards the drop-in promise: the seed's cluster configs start as they are (the port is
-    // overridden on the command line only so tests can run in parallel).
+    // Guards the drop-in promise: the seed's cluster configs start as they are (port and bind
+    // are overridden on the command line only so tests run in parallel, on loopback).
     let root = env!("CARGO_MANIFEST_DIR");
     for n in 1..=3 {
         let conf = format!("{root}/conf/redis-master-{n}.conf");
@@ -60,6 +60,8 @@ fn seed_config_files_start_unchanged() {
         let mut child = Command::new(BIN)
             .arg(&conf)
             .args([
+                "--bind",
+                "127.0.0.1",
                 "--port",
                 &port.to_string(),
                 "--dir",
