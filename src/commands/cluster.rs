@@ -13,14 +13,7 @@ use crate::resp::{Args, Out, ReplyError};
 use std::sync::{Arc, MutexGuard};
 
 const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc {
-        name,
-        kind,
-        token: "",
-        optional: false,
-        multiple: false,
-        args: &[],
-    }
+    ArgDoc::new(name, kind)
 }
 
 const fn many(name: &'static str, kind: &'static str, args: &'static [ArgDoc]) -> ArgDoc {

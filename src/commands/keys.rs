@@ -34,14 +34,7 @@ const K2: KeySpec = KeySpec::Range {
 
 /// A required argument with no token.
 const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc {
-        name,
-        kind,
-        token: "",
-        optional: false,
-        multiple: false,
-        args: &[],
-    }
+    ArgDoc::new(name, kind)
 }
 
 /// An optional argument introduced by `token`.

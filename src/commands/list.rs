@@ -33,14 +33,7 @@ const K_BUT_LAST: KeySpec = KeySpec::Range {
 };
 
 const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc {
-        name,
-        kind,
-        token: "",
-        optional: false,
-        multiple: false,
-        args: &[],
-    }
+    ArgDoc::new(name, kind)
 }
 const fn many(a: ArgDoc) -> ArgDoc {
     ArgDoc {

@@ -61,6 +61,20 @@ pub struct ArgDoc {
     pub args: &'static [ArgDoc],
 }
 
+impl ArgDoc {
+    /// A required argument with no token: the base every family's doc helpers build on.
+    pub const fn new(name: &'static str, kind: &'static str) -> ArgDoc {
+        ArgDoc {
+            name,
+            kind,
+            token: "",
+            optional: false,
+            multiple: false,
+            args: &[],
+        }
+    }
+}
+
 /// Command flags (COMMAND INFO names in `FLAG_NAMES`).
 pub mod flags {
     pub const WRITE: u32 = 1 << 0;

@@ -15,14 +15,7 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 /// An argument description with no token and no flags; see `opt`, `multi`, `tok`.
 pub const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc {
-        name,
-        kind,
-        token: "",
-        optional: false,
-        multiple: false,
-        args: &[],
-    }
+    ArgDoc::new(name, kind)
 }
 pub const fn opt(a: ArgDoc) -> ArgDoc {
     ArgDoc {

@@ -32,14 +32,7 @@ const K_ALL: KeySpec = KeySpec::Range {
 };
 
 pub(crate) const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc {
-        name,
-        kind,
-        token: "",
-        optional: false,
-        multiple: false,
-        args: &[],
-    }
+    ArgDoc::new(name, kind)
 }
 pub(crate) const fn opt(a: ArgDoc) -> ArgDoc {
     ArgDoc {

@@ -36,14 +36,7 @@ const K_TWO: KeySpec = KeySpec::Range {
 };
 
 const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc {
-        name,
-        kind,
-        token: "",
-        optional: false,
-        multiple: false,
-        args: &[],
-    }
+    ArgDoc::new(name, kind)
 }
 const fn tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
     ArgDoc {
