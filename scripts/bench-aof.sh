@@ -122,33 +122,11 @@ server_args() { # kind port dir appendonly appendfsync threads
     if [[ $1 == redis ]]; then redis_args "$2" "$3" "$4" "$5"; else slotd_args "${@:2}"; fi
 }
 
-stop_server() { # name
-    local name=$1 pid=${PID[$1]:-}
-    [[ -z $pid ]] && return 0
-    unset "PID[$name]"
-    kill -TERM "$pid" 2>/dev/null || return 0
-    local i
-    for ((i = 0; i < STOP_WAIT_TENTHS; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "$name (pid $pid) ignored SIGTERM for $((STOP_WAIT_TENTHS / 10))s; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    for name in "${!PID[@]}"; do stop_server "$name"; done
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# stop_server, cleanup and the EXIT trap are shared; this script's own start_server (with a
+# CPU list and a load-time bound) and cpu_ticks (children included) are defined below and
+# take the place of the library's.
+# shellcheck source=lib/bench-common.sh
+. "$(dirname "$0")/lib/bench-common.sh"
 
 # True when the server answers PING with +PONG. A raw socket (no redis-cli fork) keeps the
 # restart poll cheap and exact; -LOADING and refused connections are "not yet".
