@@ -3,6 +3,7 @@
 
 pub mod bus;
 pub mod hash_slot;
+pub mod message;
 pub mod node;
 pub mod nodes_conf;
 pub mod slot_map;

@@ -82,6 +82,16 @@ impl SlotBits {
     pub fn bytes(&self) -> &[u8; SLOT_COUNT / 8] {
         &self.0
     }
+    /// From the 2048 bytes of a bus bitmap (`raw` must be exactly that long).
+    pub fn from_bytes(raw: &[u8]) -> Self {
+        let mut b = SlotBits::default();
+        b.0.copy_from_slice(raw);
+        b
+    }
+    /// Slots set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..SLOT_COUNT as u16).filter(|&s| self.get(s))
+    }
 }
 
 /// A known node (myself included).
