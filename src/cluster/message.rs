@@ -118,7 +118,11 @@ pub enum DecodeError {
     /// Not protocol version 1: ignored, as Redis does.
     Version(u16),
     UnknownType(u16),
-    Length { mtype: u16, expected: usize, got: usize },
+    Length {
+        mtype: u16,
+        expected: usize,
+        got: usize,
+    },
     BadExtension,
     BadNodeId,
 }
@@ -330,7 +334,7 @@ fn decode_extensions(ext: &[u8], count: u16) -> Result<String, DecodeError> {
             return Err(DecodeError::BadExtension);
         }
         let len = be32(ext, at) as usize;
-        if len < 8 || len % 8 != 0 || len > ext.len() - at {
+        if len < 8 || !len.is_multiple_of(8) || len > ext.len() - at {
             return Err(DecodeError::BadExtension);
         }
         if be16(ext, at + 4) == EXT_HOSTNAME {
@@ -389,7 +393,11 @@ pub fn decode(b: &[u8]) -> Result<Message, DecodeError> {
             }
             let clen = be32(b, HEADER_LEN) as usize;
             let mlen = be32(b, HEADER_LEN + 4) as usize;
-            expect_len(mtype, fixed.saturating_add(clen).saturating_add(mlen), total)?;
+            expect_len(
+                mtype,
+                fixed.saturating_add(clen).saturating_add(mlen),
+                total,
+            )?;
             Body::Publish {
                 channel: b[fixed..fixed + clen].to_vec(),
                 message: b[fixed + clen..].to_vec(),
@@ -498,9 +506,7 @@ mod tests {
         let b = encode(&m);
         assert_eq!(
             &b[..16],
-            &[
-                0x52, 0x43, 0x6d, 0x62, 0, 0, 0x0a, 0x08, 0, 1, 0x75, 0x31, 0, 2, 0, 3
-            ]
+            &[0x52, 0x43, 0x6d, 0x62, 0, 0, 0x0a, 0x08, 0, 1, 0x75, 0x31, 0, 2, 0, 3]
         );
         assert_eq!(&b[2246..2256], &[0, 0, 0x9c, 0x41, 0x01, 0x11, 0, 0, 0, 0]);
         assert_eq!(&b[80..80 + 682], &[0xff; 682][..]);
@@ -543,12 +549,7 @@ mod tests {
         let mut slots = SlotBits::default();
         slots.set(16383, true);
         for (body, len) in [
-            (
-                Body::Fail {
-                    id: "f".repeat(40),
-                },
-                FAIL_LEN,
-            ),
+            (Body::Fail { id: "f".repeat(40) }, FAIL_LEN),
             (
                 Body::Publish {
                     channel: b"news".to_vec(),

@@ -118,7 +118,25 @@ pub struct Node {
     /// Replication offset last seen (CLUSTER SHARDS / SLOTS replica filtering).
     pub repl_offset: u64,
     pub slots: SlotBits,
+    /// Bus links: the one we opened (we PING on it) and the one the node opened to us.
+    pub out_link: Option<LinkId>,
+    pub in_link: Option<LinkId>,
+    /// Unix ms the outbound link was created (link recycling).
+    pub link_created_ms: u64,
+    /// Unix ms anything was last received from the node (liveness, not only PONGs).
+    pub data_received_ms: u64,
+    /// Unix ms the entry was created (handshake timeout).
+    pub ctime_ms: u64,
+    /// Unix ms FAIL was set.
+    pub fail_time_ms: u64,
+    /// Unix ms we last voted for a replica of this master.
+    pub voted_time_ms: u64,
+    /// Masters that reported this node as failing: (reporter id, unix ms of the report).
+    pub fail_reports: Vec<(String, u64)>,
 }
+
+/// Identifies one bus connection; allocated by the cluster state, used by the bus driver.
+pub type LinkId = u64;
 
 impl Node {
     pub fn has(&self, f: u16) -> bool {

@@ -1,5 +1,6 @@
-//! Cluster commands: the CLUSTER container (single-node subcommands for now) and the
-//! connection flags ASKING, READONLY and READWRITE. Handlers lock the cluster state briefly,
+//! Cluster commands: the CLUSTER container with its read-only and slot-claiming subcommands
+//! (the node-table ones live in `cluster_admin`) and the connection flags ASKING, READONLY
+//! and READWRITE. Handlers lock the cluster state briefly,
 //! and after a change save nodes.conf and publish the new slot map to every shard.
 
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
@@ -68,7 +69,131 @@ const ON_RANGE: &str = "O(N) where N is the total number of the slots between th
                         and end slot arguments.";
 const ON_NODES: &str = "O(N) where N is the total number of Cluster nodes";
 
+use super::cluster_admin as admin;
+
+const ID_ARG: &[ArgDoc] = &[arg("node-id", "string")];
+
 const SUBCOMMANDS: &[CommandSpec] = &[
+    sub(
+        "bumpepoch",
+        2,
+        ADMIN | STALE,
+        admin::bumpepoch,
+        "Advances this node's config epoch without an election",
+        "O(1)",
+        &[],
+    ),
+    sub(
+        "count-failure-reports",
+        3,
+        ADMIN | STALE,
+        admin::count_failure_reports,
+        "Counts the live reports that a node is failing",
+        "O(N) where N is the number of failure reports",
+        ID_ARG,
+    ),
+    sub(
+        "forget",
+        3,
+        ADMIN | STALE,
+        admin::forget,
+        "Removes a node from this node's table (and keeps it out for a minute)",
+        "O(1)",
+        ID_ARG,
+    ),
+    CommandSpec {
+        since: "7.0.0",
+        ..sub(
+            "links",
+            2,
+            STALE,
+            admin::links,
+            "Describes each cluster bus connection of this node",
+            ON_NODES,
+            &[],
+        )
+    },
+    sub(
+        "meet",
+        -4,
+        ADMIN | STALE,
+        admin::meet,
+        "Starts a handshake with another node, joining it to this cluster",
+        "O(1)",
+        &[
+            arg("ip", "string"),
+            arg("port", "integer"),
+            ArgDoc {
+                optional: true,
+                ..arg("cluster-bus-port", "integer")
+            },
+        ],
+    ),
+    sub(
+        "replicas",
+        3,
+        ADMIN | STALE,
+        admin::replicas,
+        "Lists the replicas of a master",
+        "O(1)",
+        ID_ARG,
+    ),
+    sub(
+        "replicate",
+        3,
+        ADMIN | STALE,
+        admin::replicate,
+        "Makes this node a replica of a master",
+        "O(1)",
+        ID_ARG,
+    ),
+    sub(
+        "set-config-epoch",
+        3,
+        ADMIN | STALE,
+        admin::set_config_epoch,
+        "Sets the config epoch of a node that knows no other node",
+        "O(1)",
+        &[arg("config-epoch", "integer")],
+    ),
+    sub(
+        "setslot",
+        -4,
+        ADMIN | STALE,
+        admin::setslot,
+        "Changes the state of a hash slot: importing, migrating, stable or its owner",
+        "O(1)",
+        &[
+            arg("slot", "integer"),
+            ArgDoc {
+                args: &[
+                    ArgDoc {
+                        token: "IMPORTING",
+                        ..arg("node-id", "string")
+                    },
+                    ArgDoc {
+                        token: "MIGRATING",
+                        ..arg("node-id", "string")
+                    },
+                    token("stable", "STABLE"),
+                    ArgDoc {
+                        token: "NODE",
+                        ..arg("node-id", "string")
+                    },
+                ],
+                ..arg("subcommand", "oneof")
+            },
+        ],
+    ),
+    sub(
+        "slaves",
+        3,
+        ADMIN | STALE,
+        admin::replicas,
+        "Lists the replicas of a master (old name of CLUSTER REPLICAS)",
+        "O(1)",
+        ID_ARG,
+    ),
     sub(
         "addslots",
         -3,
@@ -273,7 +398,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// The process handle, or the "cluster disabled" error in standalone mode.
-fn cluster_global(ctx: &ConnCtx<'_>) -> Result<Arc<Global>, ReplyError> {
+pub(super) fn cluster_global(ctx: &ConnCtx<'_>) -> Result<Arc<Global>, ReplyError> {
     let g = ctx.shard.global.clone();
     if g.cluster.is_none() {
         return Err(ReplyError::ClusterDisabled);
@@ -281,7 +406,7 @@ fn cluster_global(ctx: &ConnCtx<'_>) -> Result<Arc<Global>, ReplyError> {
     Ok(g)
 }
 
-fn lock(g: &Global) -> MutexGuard<'_, ClusterState> {
+pub(super) fn lock(g: &Global) -> MutexGuard<'_, ClusterState> {
     g.cluster
         .as_ref()
         .expect("cluster_global checked cluster mode")
@@ -290,7 +415,7 @@ fn lock(g: &Global) -> MutexGuard<'_, ClusterState> {
 }
 
 /// After a change: persist, then publish under the lock so maps reach shards in order.
-fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, ClusterState>) {
+pub(super) fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, ClusterState>) {
     if let Err(e) = st.save() {
         log::warn!("Could not update the cluster config file: {e}");
     }
@@ -299,7 +424,7 @@ fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, ClusterState
     ctx.shard.slot_map = map;
 }
 
-fn keys_total(ctx: &mut ConnCtx<'_>) -> usize {
+pub(super) fn keys_total(ctx: &mut ConnCtx<'_>) -> usize {
     ctx.shard.call_all(|sh| sh.db.len()).iter().sum()
 }
 

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod cluster_admin;
 pub mod command_docs;
 pub mod hash;
 pub mod info;

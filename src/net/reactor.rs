@@ -333,6 +333,9 @@ impl Reactor {
                 self.after_park();
             }
             MeshMsg::SlotMap(map) => {
+                for &slot in &map.drop_slots {
+                    self.shard.drop_slot_keys(slot);
+                }
                 if map.version >= self.shard.slot_map.version {
                     self.shard.slot_map = map;
                     self.recheck_blocked_slots();
