@@ -472,9 +472,7 @@ impl ClusterState {
                 self.node_mut(n).fail_reports.retain(|r| r.0 != reporter);
             }
         }
-        if n == self.myself {
-            return;
-        }
+        // Myself included: Redis shows the pong time others gossip about us.
         let node = self.node_mut(n);
         if !failing && node.ping_sent_ms == 0 && node.fail_reports.is_empty() {
             let pong_ms = g.pong_received_s as u64 * 1000;

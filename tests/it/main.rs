@@ -3,6 +3,7 @@
 
 mod aof;
 mod blocking;
+mod cluster;
 mod cluster1;
 mod common;
 mod compare;

@@ -1,0 +1,329 @@
+//! Multi-node clusters of real slotd processes on 127.0.0.1, formed and managed with the real
+//! `redis-cli --cluster` and used through `redis-cli -c` and the `redis` crate's cluster client.
+
+use crate::common::{cli, Server};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A set of slotd nodes started for one test.
+pub struct Cluster {
+    pub nodes: Vec<Server>,
+}
+
+/// Runs `redis-cli --cluster <args>` (answering yes), returning (success, stdout + stderr).
+pub fn cluster_cli(args: &[&str]) -> (bool, String) {
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg("redis-cli")
+        .arg("--cluster")
+        .args(args)
+        .arg("--cluster-yes")
+        .stdin(Stdio::null())
+        .output()
+        .expect("redis-cli runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+pub fn info_field(text: &str, field: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+impl Cluster {
+    /// Starts `n` empty cluster-mode nodes (node timeout 3000 ms unless `extra` says otherwise).
+    pub fn start(n: usize, extra: &[&str]) -> Cluster {
+        let mut args = vec!["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
+        args.extend_from_slice(extra);
+        let nodes = (0..n).map(|_| Server::start(&args)).collect();
+        Cluster { nodes }
+    }
+
+    /// Starts `n` nodes and forms the cluster with `redis-cli --cluster create`.
+    pub fn create(n: usize, replicas: usize, extra: &[&str]) -> Cluster {
+        let c = Cluster::start(n, extra);
+        let mut args = vec!["create".to_string()];
+        args.extend(c.nodes.iter().map(|s| s.addr()));
+        args.push("--cluster-replicas".into());
+        args.push(replicas.to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, out) = cluster_cli(&args);
+        assert!(ok, "cluster create failed:\n{out}");
+        assert!(
+            out.contains("[OK] All nodes agree about slots configuration."),
+            "{out}"
+        );
+        assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
+        c.wait_ok(Duration::from_secs(30));
+        c
+    }
+
+    pub fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|s| s.port).collect()
+    }
+
+    /// Waits until every running node reports cluster_state:ok and knows every node.
+    pub fn wait_ok(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let known = self.nodes.len().to_string();
+        loop {
+            let all = self.nodes.iter().all(|s| {
+                let info = cli(s.port, &["cluster", "info"]);
+                info_field(&info, "cluster_state") == "ok"
+                    && info_field(&info, "cluster_known_nodes") == known
+            });
+            if all {
+                return;
+            }
+            if Instant::now() > deadline {
+                let dump: Vec<String> = self
+                    .nodes
+                    .iter()
+                    .map(|s| cli(s.port, &["cluster", "nodes"]))
+                    .collect();
+                panic!("cluster not ok within {limit:?}:\n{}", dump.join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn check(&self, port: u16) -> String {
+        let (ok, out) = cluster_cli(&["check", &format!("127.0.0.1:{port}")]);
+        assert!(ok, "cluster check failed:\n{out}");
+        assert!(
+            out.contains("[OK] All nodes agree about slots configuration."),
+            "{out}"
+        );
+        assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
+        out
+    }
+
+    pub fn client(&self) -> redis::cluster::ClusterConnection {
+        let urls: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|s| format!("redis://127.0.0.1:{}/", s.port))
+            .collect();
+        let client = redis::cluster::ClusterClientBuilder::new(urls)
+            .connection_timeout(Duration::from_secs(5))
+            .response_timeout(Duration::from_secs(20))
+            .build()
+            .expect("cluster client");
+        client.get_connection().expect("cluster connection")
+    }
+}
+
+/// `cluster nodes` of `port`, parsed into (id, addr, flags, master, epoch, slots...).
+pub fn nodes_lines(port: u16) -> Vec<Vec<String>> {
+    cli(port, &["cluster", "nodes"])
+        .lines()
+        .map(|l| l.split(' ').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn redis_cli_creates_a_three_master_cluster() {
+    // Guards the seed's setup: create, check, info, nodes format, redis-cli -c, a cluster client.
+    let c = Cluster::create(3, 0, &[]);
+    let p = c.ports();
+    let info = cli(p[0], &["cluster", "info"]);
+    for (f, v) in [
+        ("cluster_state", "ok"),
+        ("cluster_slots_assigned", "16384"),
+        ("cluster_slots_ok", "16384"),
+        ("cluster_known_nodes", "3"),
+        ("cluster_size", "3"),
+        ("cluster_current_epoch", "3"),
+    ] {
+        assert_eq!(info_field(&info, f), v, "{info}");
+    }
+    assert!(info.contains("cluster_stats_messages_ping_sent:"), "{info}");
+    assert!(
+        info.contains("cluster_stats_messages_meet_received:"),
+        "{info}"
+    );
+    let lines = nodes_lines(p[1]);
+    assert_eq!(lines.len(), 3);
+    for l in &lines {
+        assert_eq!(l[0].len(), 40);
+        assert!(l[1].starts_with("127.0.0.1:"), "{l:?}");
+        assert!(l[1].contains('@'), "{l:?}");
+        assert!(
+            ["master", "myself,master"].contains(&l[2].as_str()),
+            "{l:?}"
+        );
+        assert_eq!(l[3], "-");
+        assert_eq!(l[7], "connected");
+        assert_eq!(l.len(), 9, "one slot range per master: {l:?}");
+    }
+    c.check(p[2]);
+    let (ok, out) = cluster_cli(&["info", &format!("127.0.0.1:{}", p[0])]);
+    assert!(
+        ok && out.contains("0 keys | 5461 slots | 0 slaves."),
+        "{out}"
+    );
+
+    // redis-cli -c follows MOVED.
+    assert_eq!(cli(p[0], &["-c", "set", "foo", "bar"]).trim(), "OK");
+    for &port in &p {
+        assert_eq!(cli(port, &["-c", "get", "foo"]).trim(), "bar");
+    }
+    let owner = cli(p[0], &["cluster", "keyslot", "foo"]);
+    assert_eq!(owner.trim(), "12182");
+    let moved = cli(p[0], &["get", "foo"]);
+    assert_eq!(moved.trim(), format!("MOVED 12182 127.0.0.1:{}", p[2]));
+
+    // The cluster client spreads 2000 keys and reads them back.
+    let mut conn = c.client();
+    for i in 0..2000 {
+        let _: () = redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(i)
+            .query(&mut conn)
+            .expect("set");
+    }
+    for i in (0..2000).step_by(7) {
+        let v: i64 = redis::cmd("GET")
+            .arg(format!("key:{i}"))
+            .query(&mut conn)
+            .expect("get");
+        assert_eq!(v, i);
+    }
+    let total: i64 = p
+        .iter()
+        .map(|&port| cli(port, &["dbsize"]).trim().parse::<i64>().unwrap_or(0))
+        .sum();
+    assert_eq!(total, 2001);
+}
+
+#[test]
+fn restarted_node_rejoins_with_its_data() {
+    // Guards nodes.conf + AOF reload: a restarted master rejoins and serves its keys again.
+    let mut c = Cluster::create(3, 0, &["--appendonly", "yes"]);
+    let p = c.ports();
+    assert_eq!(cli(p[0], &["-c", "set", "foo", "bar"]).trim(), "OK");
+    let id_before = cli(p[2], &["cluster", "myid"]);
+    let (port, dir) = (c.nodes[2].port, c.nodes[2].dir.clone());
+    c.nodes[2].stop();
+    std::thread::sleep(Duration::from_millis(300));
+    let args = [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-node-timeout",
+        "3000",
+        "--appendonly",
+        "yes",
+    ];
+    let restarted = Server::start_in(port, dir, &args).expect("restart");
+    c.nodes[2] = restarted;
+    assert_eq!(cli(p[2], &["cluster", "myid"]), id_before);
+    c.wait_ok(Duration::from_secs(30));
+    assert_eq!(cli(p[0], &["-c", "get", "foo"]).trim(), "bar");
+    c.check(p[0]);
+}
+
+#[test]
+fn add_node_and_del_node() {
+    // Guards --cluster add-node (master and replica) and --cluster del-node.
+    let mut c = Cluster::create(3, 0, &[]);
+    let first = format!("127.0.0.1:{}", c.nodes[0].port);
+    let extra = Cluster::start(2, &[]);
+    let (new_master, new_replica) = (extra.nodes[0].addr(), extra.nodes[1].addr());
+    let (ok, out) = cluster_cli(&["add-node", &new_master, &first]);
+    assert!(ok, "{out}");
+    let (ok, out) = cluster_cli(&["add-node", &new_replica, &first, "--cluster-slave"]);
+    assert!(ok, "{out}");
+    c.nodes.extend(extra.nodes);
+    c.wait_ok(Duration::from_secs(30));
+    let p4 = c.nodes[4].port;
+    let me = nodes_lines(p4)
+        .into_iter()
+        .find(|l| l[2].contains("myself"))
+        .expect("myself");
+    assert!(me[2].contains("slave"), "{me:?}");
+    let new_id = cli(c.nodes[3].port, &["cluster", "myid"])
+        .trim()
+        .to_string();
+    let (ok, out) = cluster_cli(&["del-node", &first, &new_id]);
+    assert!(ok, "{out}");
+    let removed = c.nodes.remove(3);
+    drop(removed);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for s in &c.nodes {
+        loop {
+            let nodes = cli(s.port, &["cluster", "nodes"]);
+            if !nodes.contains(&new_id) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{new_id} still known:\n{nodes}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn bad_bus_input_is_survived() {
+    // Guards the bus against garbage, truncated and oversized messages and unreachable MEETs.
+    let c = Cluster::create(3, 0, &[]);
+    let p = c.ports();
+    let bus = p[0] + 10000;
+    let cases: Vec<Vec<u8>> = vec![
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        {
+            let mut v = b"RCmb".to_vec();
+            v.extend_from_slice(&100u32.to_be_bytes());
+            v
+        },
+        {
+            let mut v = b"RCmb".to_vec();
+            v.extend_from_slice(&u32::MAX.to_be_bytes());
+            v
+        },
+        {
+            // A header-sized PING full of junk ids.
+            let mut v = vec![b'z'; 2256];
+            v[..4].copy_from_slice(b"RCmb");
+            v[4..8].copy_from_slice(&2256u32.to_be_bytes());
+            v[8..10].copy_from_slice(&1u16.to_be_bytes());
+            v[12..14].copy_from_slice(&0u16.to_be_bytes());
+            v[14..16].copy_from_slice(&0u16.to_be_bytes());
+            v
+        },
+        {
+            // Truncated: the length says more than what arrives before the close.
+            let mut v = b"RCmb".to_vec();
+            v.extend_from_slice(&5000u32.to_be_bytes());
+            v.extend_from_slice(&[0u8; 100]);
+            v
+        },
+    ];
+    for case in cases {
+        let mut s = TcpStream::connect(("127.0.0.1", bus)).expect("bus");
+        s.set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let _ = s.write_all(&case);
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+    }
+    // MEET to a port nobody listens on: the handshake entry times out.
+    assert_eq!(
+        cli(p[0], &["cluster", "meet", "127.0.0.1", "1"]).trim(),
+        "OK"
+    );
+    assert_eq!(
+        cli(p[0], &["cluster", "meet", "localhost", "7000"]).trim(),
+        "ERR Invalid node address specified: localhost:7000"
+    );
+    assert_eq!(cli(p[0], &["ping"]).trim(), "PONG");
+    c.wait_ok(Duration::from_secs(15));
+    c.check(p[1]);
+}
