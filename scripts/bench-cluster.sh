@@ -5,7 +5,7 @@
 # Usage: scripts/bench-cluster.sh [--quick] [--rounds R] [--appendonly yes|no]
 #                                 [--redis-bin PATH] [--slotd-bin PATH]
 #   --quick             3 rounds instead of 5, request counts divided by 10
-#   --rounds R          rounds (default 5); each round runs every test on both clusters
+#   --rounds R          rounds (default 5, --quick 3); each round runs every test on both
 #   --appendonly yes|no the nodes' appendonly (default no); appendfsync stays at everysec
 #   --redis-bin PATH    the reference side (default $REDIS_BIN or /usr/bin/redis-server)
 #   --slotd-bin PATH    the slotd side (default $SLOTD_BIN, else `cargo build --release`);
@@ -38,7 +38,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 QUICK=0
-ROUNDS=5
+ROUNDS=""
 APPENDONLY=no
 REDIS_BIN=${REDIS_BIN:-/usr/bin/redis-server}
 SLOTD_BIN=${SLOTD_BIN:-}
@@ -53,6 +53,7 @@ while (($#)); do
         *) echo "bench-cluster.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done
+[[ -z $ROUNDS ]] && { [[ $QUICK == 1 ]] && ROUNDS=3 || ROUNDS=5; }
 [[ $ROUNDS =~ ^[1-9][0-9]?$ ]] || { echo "bench-cluster.sh: --rounds takes 1..99" >&2; exit 2; }
 [[ $APPENDONLY == yes || $APPENDONLY == no ]] ||
     { echo "bench-cluster.sh: --appendonly takes yes or no" >&2; exit 2; }
@@ -72,7 +73,6 @@ N_P1=${BENCH_N_P1:-200000}
 N_P16=${BENCH_N_P16:-2000000}
 N_FILL=${BENCH_N_FILL:-500000}
 if [[ $QUICK == 1 ]]; then
-    ROUNDS=3
     N_P1=$((N_P1 / 10))
     N_P16=$((N_P16 / 10))
     N_FILL=$((N_FILL / 10))
@@ -176,8 +176,9 @@ run_one() { # name port test pipeline requests round
         -v ticks=$((after - before)) -v hz="$CLK_TCK" '
         { printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f\n", name, test, p, round, $2, $5, $7,
               ticks / hz * 1e6 / n }' <<<"$row" >>"$RUNS_TSV"
-    tail -n 1 "$RUNS_TSV" | awk -F'\t' '{ printf "  %-5s %-3s P%-2s r%s: %s rps p50 %s p99 %s ms %s us/req\n",
-        $1, $2, $3, $4, $5, $6, $7, $8 }' >&2
+    tail -n 1 "$RUNS_TSV" | awk -F'\t' '{
+        printf "  %-5s %-3s P%-2s r%s: %s rps p50 %s p99 %s ms %s us/req\n",
+            $1, $2, $3, $4, $5, $6, $7, $8 }' >&2
 }
 
 requests_for() { [[ $1 == 1 ]] && echo "$N_P1" || echo "$N_P16"; }
@@ -202,7 +203,8 @@ fi
 for bin in "$SLOTD_BIN" "$REDIS_BIN"; do
     [[ -x $bin ]] || { echo "bench-cluster.sh: no executable at $bin" >&2; exit 1; }
 done
-command -v redis-benchmark >/dev/null || { echo "bench-cluster.sh: no redis-benchmark" >&2; exit 1; }
+command -v redis-benchmark >/dev/null ||
+    { echo "bench-cluster.sh: no redis-benchmark" >&2; exit 1; }
 SLOTD_IS_REDIS=0
 "$SLOTD_BIN" --version 2>/dev/null | grep -q '^Redis server' && SLOTD_IS_REDIS=1
 
@@ -211,7 +213,8 @@ START_STAMP=$(date +%Y-%m-%d-%H%M)
 SERVERS=(redis slotd)
 declare -A BIN=([redis]=$REDIS_BIN [slotd]=$SLOTD_BIN)
 declare -A PORT=([redis]=$REDIS_PORT [slotd]=$SLOTD_PORT)
-log "rounds=$ROUNDS requests: P1=$N_P1 P16=$N_P16 fill=$N_FILL appendonly=$APPENDONLY; work dir $WORK"
+log "rounds=$ROUNDS requests: P1=$N_P1 P16=$N_P16 fill=$N_FILL appendonly=$APPENDONLY;" \
+    "work dir $WORK"
 for name in "${SERVERS[@]}"; do
     start_cluster "$name" "${BIN[$name]}" "${PORT[$name]}"
     fill "${PORT[$name]}"

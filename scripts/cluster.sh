@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/cluster.sh: a local cluster of N nodes on 127.0.0.1 for manual tests, demos and benchmarks.
+# scripts/cluster.sh: a local cluster of N nodes on 127.0.0.1 for tests, demos and benchmarks.
 #
 # Usage:
 #   scripts/cluster.sh start N [options]           N nodes from generated configs
@@ -109,7 +109,8 @@ start_node() { # bin port keep [source_conf]
     echo $! >"$dir/node.pid"
     for ((i = 0; i < PING_WAIT_TENTHS; i++)); do
         ping_ok "$port" && return 0
-        live_pid "$dir" >/dev/null || die "node $port exited at start; see $dir/node.log, stdout.log"
+        live_pid "$dir" >/dev/null ||
+            die "node $port exited at start; see $dir/node.log, stdout.log"
         sleep 0.1
     done
     die "node $port did not answer PING within $((PING_WAIT_TENTHS / 10))s"
@@ -236,7 +237,8 @@ cmd_start() { # create [N] options...
             srcs+=("$(readlink -f "$i")")
         done
     else
-        [[ $n =~ ^[0-9]+$ && $n -ge 1 ]] || die "give N (a positive number), --conf FILE... or --seed"
+        [[ $n =~ ^[0-9]+$ && $n -ge 1 ]] ||
+            die "give N (a positive number), --conf FILE... or --seed"
         for ((port = base; port < base + n; port++)); do ports+=("$port"); done
     fi
     n=${#ports[@]}

@@ -121,8 +121,10 @@ medians_tables() { # medians_tsv
                         p50[name, k], p99[name, k], cpu[name, k]
                 }
                 printf "| slotd/redis | %s | %s | %s | %s |\n",
-                    ratio(rps["slotd", k], rps["redis", k]), ratio(p50["slotd", k], p50["redis", k]),
-                    ratio(p99["slotd", k], p99["redis", k]), ratio(cpu["slotd", k], cpu["redis", k])
+                    ratio(rps["slotd", k], rps["redis", k]),
+                    ratio(p50["slotd", k], p50["redis", k]),
+                    ratio(p99["slotd", k], p99["redis", k]),
+                    ratio(cpu["slotd", k], cpu["redis", k])
             }
         }' <(sort -t$'\t' -k2,2 -k3,3n "$1")
 }
