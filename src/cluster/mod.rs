@@ -12,3 +12,5 @@ pub mod node;
 pub mod nodes_conf;
 pub mod slot_map;
 pub mod state;
+#[cfg(test)]
+mod sim;
