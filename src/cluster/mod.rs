@@ -10,7 +10,7 @@ pub mod links;
 pub mod message;
 pub mod node;
 pub mod nodes_conf;
-pub mod slot_map;
-pub mod state;
 #[cfg(test)]
 mod sim;
+pub mod slot_map;
+pub mod state;
