@@ -38,6 +38,8 @@ pub struct Global {
     pub executable: String,
     /// AOF files and manifest (set up by `aof::boot`).
     pub aof: crate::aof::segment::AofGlobal,
+    /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
+    pub writes_paused_until_ms: AtomicU64,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
     pub pubsub: RwLock<crate::shard::pubsub::PubSubIndex>,
 }
@@ -94,6 +96,7 @@ impl Global {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             aof,
+            writes_paused_until_ms: AtomicU64::new(0),
             pubsub: RwLock::new(Default::default()),
         })
     }

@@ -126,6 +126,11 @@ impl Driver {
                 channel.len(),
                 message.len()
             )),
+            BusOut::PauseWrites { until_ms } => {
+                self.global
+                    .writes_paused_until_ms
+                    .store(until_ms, Ordering::SeqCst);
+            }
             BusOut::ReplicateFrom(target) => {
                 crate::log::notice(&format!("Replication target set to {target:?}"));
             }

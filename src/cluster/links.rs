@@ -43,6 +43,10 @@ pub enum BusOut {
     },
     /// Replicate from this master (ip, port); `None` = stop replicating (became a master).
     ReplicateFrom(Option<(String, u16)>),
+    /// Hold client writes until this unix ms (0 = resume now): manual failover on a master.
+    PauseWrites {
+        until_ms: u64,
+    },
 }
 
 impl ClusterState {
@@ -151,7 +155,7 @@ impl ClusterState {
             cport: me.cport,
             flags: me.flags,
             state_fail: !self.state_ok,
-            mflags: 0,
+            mflags: self.paused_flag(),
         }
     }
 

@@ -93,6 +93,20 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         ID_ARG,
     ),
     sub(
+        "failover",
+        -2,
+        ADMIN | STALE,
+        admin::failover,
+        "Makes this replica take over its master (FORCE: without the master's agreement; \
+         TAKEOVER: without an election)",
+        "O(1)",
+        &[ArgDoc {
+            optional: true,
+            args: &[token("force", "FORCE"), token("takeover", "TAKEOVER")],
+            ..arg("options", "oneof")
+        }],
+    ),
+    sub(
         "forget",
         3,
         ADMIN | STALE,
