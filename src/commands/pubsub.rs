@@ -75,11 +75,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { summary: "Stops listening on channels (all when none given)", since: "2.0.0", complexity: "O(N) where N is the number of clients already subscribed to a channel.", args: DOC_OPT_CHANNELS, ..spec("unsubscribe", -1, SUB, unsubscribe) },
     CommandSpec { summary: "Listens for messages on channels matching glob patterns", since: "2.0.0", complexity: "O(N) where N is the number of patterns the client is already subscribed to.", args: DOC_PATTERNS, ..spec("psubscribe", -2, SUB, psubscribe) },
     CommandSpec { summary: "Stops listening on patterns (all when none given)", since: "2.0.0", complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", args: DOC_OPT_PATTERNS, ..spec("punsubscribe", -1, SUB, punsubscribe) },
-    CommandSpec { summary: "Sends a message to a channel's subscribers, on every core", since: "2.0.0", complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", args: DOC_PUBLISH, ..spec("publish", 3, SEND | MAY_REPLICATE, publish) },
+    CommandSpec { summary: "Sends a message to a channel's subscribers, on every core", since: "2.0.0", complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", args: DOC_PUBLISH, ..spec("publish", 3, SEND, publish) },
     CommandSpec { summary: "Listens for messages on shard channels", since: "7.0.0", complexity: "O(N) where N is the number of shard channels to subscribe to.", args: DOC_SHARD, ..keyed("ssubscribe", -2, SUB, -1, ssubscribe) },
     CommandSpec { summary: "Stops listening on shard channels (all when none given)", since: "7.0.0", complexity: "O(N) where N is the number of clients already subscribed to a shard channel.", args: DOC_OPT_SHARD, ..keyed("sunsubscribe", -1, SUB, -1, sunsubscribe) },
     CommandSpec { summary: "Sends a message to a shard channel's subscribers", since: "7.0.0", complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.", args: DOC_SPUBLISH, ..keyed("spublish", 3, SEND, 1, spublish) },
-    CommandSpec { summary: "Inspects the Pub/Sub state", since: "2.8.0", complexity: "Depends on subcommand.", subcommands: PUBSUB_SUBCOMMANDS, ..CommandSpec::new("pubsub", -2, 0, KeySpec::None, Handler::Container) },
+    CommandSpec { summary: "Inspects the Pub/Sub state", since: "2.8.0", complexity: "Depends on subcommand.", subcommands: PUBSUB_SUBCOMMANDS, group: "pubsub", ..CommandSpec::new("pubsub", -2, 0, KeySpec::None, Handler::Container) },
 ];
 
 const INSPECT: u32 = PUBSUB | LOADING | STALE;
@@ -200,9 +200,10 @@ fn pubsubshard_allowed_when_down(sh: &Shard) -> bool {
     })
 }
 
-/// Cluster mode: the shard channels of one command must share a slot served here, as keys
-/// must (CLUSTERDOWN when unbound, CROSSSLOT, MOVED). A replica serves its master's slots.
-fn check_shard_route(sh: &Shard, args: Args<'_>) -> CmdResult {
+/// Cluster mode: the shard channels of one command (arguments 1 to `last`, inclusive) must
+/// share a slot served here, as keys must (CLUSTERDOWN when unbound, CROSSSLOT, MOVED). A
+/// replica serves its master's slots.
+fn check_shard_route(sh: &Shard, args: Args<'_>, last: usize) -> CmdResult {
     let map = &sh.slot_map;
     if !map.cluster_enabled || args.len() < 2 {
         return Ok(());
@@ -213,7 +214,7 @@ fn check_shard_route(sh: &Shard, args: Args<'_>) -> CmdResult {
     if owner == NO_NODE {
         return Err(ReplyError::ClusterDownUnbound);
     }
-    for name in args.iter().skip(2) {
+    for name in args.iter().take(last + 1).skip(2) {
         if name != first && key_hash_slot(name) != slot {
             return Err(ReplyError::CrossSlot);
         }
@@ -232,7 +233,7 @@ fn check_shard_route(sh: &Shard, args: Args<'_>) -> CmdResult {
 
 fn add(ctx: &mut ConnCtx<'_>, args: Args<'_>, kind: SubKind) -> CmdResult {
     if kind == SubKind::Shard {
-        check_shard_route(ctx.shard, args)?;
+        check_shard_route(ctx.shard, args, args.len() - 1)?;
     }
     let me = ctx.client_idx;
     for name in args.iter().skip(1) {
@@ -287,7 +288,7 @@ pub fn drop_and_confirm(sh: &mut Shard, client_idx: usize, channel: &[u8]) -> Op
 
 fn remove(ctx: &mut ConnCtx<'_>, args: Args<'_>, kind: SubKind) -> CmdResult {
     if kind == SubKind::Shard {
-        check_shard_route(ctx.shard, args)?;
+        check_shard_route(ctx.shard, args, args.len() - 1)?;
     }
     let verb = kind_names(kind).1;
     let names: Vec<Vec<u8>> = if args.len() > 1 {
@@ -371,7 +372,7 @@ fn publish(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn spublish(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    check_shard_route(ctx.shard, args)?;
+    check_shard_route(ctx.shard, args, 1)?;
     send(ctx, args, true)
 }
 
@@ -540,4 +541,302 @@ pub fn shard_frames_for(sh: &Shard, channel: &[u8], message: &[u8]) -> Vec<(usiz
         out.push((c, buf));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cluster::slot_map::{SlotMap, NO_NODE};
+    use crate::shard::exec::run_line;
+    use crate::shard::Client;
+    use crate::testkit::{Harness, Reply};
+    use std::sync::{Arc, Mutex};
+
+    fn conf(kind: &str, name: Option<&str>, n: i64) -> String {
+        let name = name.map_or("$-1\r\n".to_string(), |s| {
+            format!("${}\r\n{s}\r\n", s.len())
+        });
+        format!("*3\r\n${}\r\n{kind}\r\n{name}:{n}\r\n", kind.len())
+    }
+
+    fn second_client(h: &mut Harness) -> usize {
+        h.shard.clients.insert(Client {
+            id: 2,
+            authenticated: true,
+            ..Default::default()
+        })
+    }
+
+    fn run_as(h: &mut Harness, client: usize, argv: &[&str]) -> Vec<u8> {
+        let v: Vec<&[u8]> = argv.iter().map(|s| s.as_bytes()).collect();
+        let proto = h.shard.clients.get_mut(client).proto;
+        run_line(&mut h.shard, client, &v, proto, h.now_ms)
+    }
+
+    /// A cluster map: this node (0) serves everything except slot `elsewhere` (node 1) and
+    /// slot `unbound` (nobody).
+    fn cluster_map(elsewhere: u16, unbound: u16) -> SlotMap {
+        let mut m = SlotMap::standalone();
+        m.cluster_enabled = true;
+        m.version = 1;
+        m.addrs = vec!["127.0.0.1:7001".into(), "127.0.0.1:7002".into()];
+        m.owner[elsewhere as usize] = 1;
+        m.owner[unbound as usize] = NO_NODE;
+        m
+    }
+
+    fn text(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
+
+    #[test]
+    fn ssubscribe_counts_shard_channels_apart() {
+        // Guards the separate counts: s* replies count shard channels, the others do not.
+        let mut h = Harness::new();
+        let want = conf("ssubscribe", Some("a"), 1) + &conf("ssubscribe", Some("b"), 2);
+        assert_eq!(text(&h.raw(&["SSUBSCRIBE", "a", "b"])), want);
+        assert_eq!(
+            text(&h.raw(&["SSUBSCRIBE", "a"])),
+            conf("ssubscribe", Some("a"), 2)
+        );
+        assert_eq!(
+            text(&h.raw(&["SUBSCRIBE", "c"])),
+            conf("subscribe", Some("c"), 1)
+        );
+        let r = h.raw(&["SUNSUBSCRIBE", "zz"]);
+        assert_eq!(text(&r), conf("sunsubscribe", Some("zz"), 2));
+        let r = h.raw(&["UNSUBSCRIBE"]);
+        assert_eq!(text(&r), conf("unsubscribe", Some("c"), 0));
+        let r = text(&h.raw(&["SUNSUBSCRIBE"]));
+        assert!(r.contains("$1\r\na\r\n") && r.contains("$1\r\nb\r\n") && r.ends_with(":0\r\n"));
+        assert_eq!(
+            text(&h.raw(&["SUNSUBSCRIBE"])),
+            conf("sunsubscribe", None, 0)
+        );
+    }
+
+    #[test]
+    fn shard_subscription_alone_keeps_the_subscribed_context() {
+        // Guards RESP2's subscribed context: a shard channel alone keeps it, as in Redis.
+        let mut h = Harness::new();
+        h.raw(&["SSUBSCRIBE", "q"]);
+        assert_eq!(text(&h.raw(&["UNSUBSCRIBE"])), conf("unsubscribe", None, 0));
+        let r = h.run(&["GET", "x"]);
+        assert!(matches!(r, Reply::Error(e) if e.starts_with("ERR Can't execute 'get'")));
+        assert_eq!(text(&h.raw(&["PING"])), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+        assert_eq!(
+            text(&h.raw(&["SUNSUBSCRIBE", "q"])),
+            conf("sunsubscribe", Some("q"), 0)
+        );
+        assert_eq!(h.run(&["GET", "x"]), Reply::Nil);
+    }
+
+    #[test]
+    fn arity_errors() {
+        // Guards the arity of the new commands.
+        let mut h = Harness::new();
+        let e = |n: &str| Reply::err(&format!("ERR wrong number of arguments for '{n}' command"));
+        assert_eq!(h.run(&["SSUBSCRIBE"]), e("ssubscribe"));
+        assert_eq!(h.run(&["SPUBLISH"]), e("spublish"));
+        assert_eq!(h.run(&["SPUBLISH", "a"]), e("spublish"));
+        assert_eq!(h.run(&["SPUBLISH", "a", "b", "c"]), e("spublish"));
+        assert_eq!(
+            h.run(&["PUBSUB", "SHARDCHANNELS", "a", "b"]),
+            e("pubsub|shardchannels")
+        );
+    }
+
+    #[test]
+    fn spublish_counts_only_shard_subscribers() {
+        // Guards SPUBLISH's receiver count, its queued message, and PUBLISH not mixing in.
+        let mut h = Harness::new();
+        let other = second_client(&mut h);
+        run_as(&mut h, other, &["SSUBSCRIBE", "news"]);
+        run_as(&mut h, other, &["PSUBSCRIBE", "n*"]);
+        assert_eq!(h.run(&["SPUBLISH", "news", "hi"]), Reply::Int(1));
+        let m = h.shard.subs.outgoing.pop().expect("queued");
+        assert!(m.sharded && m.channel == b"news" && m.message == b"hi");
+        assert_eq!(
+            h.run(&["PUBLISH", "news", "x"]),
+            Reply::Int(1),
+            "the pattern only"
+        );
+        assert_eq!(h.run(&["SPUBLISH", "nobody", "x"]), Reply::Int(0));
+        let frames = super::shard_frames_for(&h.shard, b"news", b"hi");
+        assert_eq!(frames.len(), 1);
+        assert_eq!(
+            text(&frames[0].1),
+            "*3\r\n$8\r\nsmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+        );
+    }
+
+    #[test]
+    fn pubsub_shard_introspection() {
+        // Guards PUBSUB SHARDCHANNELS (with a pattern) and SHARDNUMSUB.
+        let mut h = Harness::new();
+        let other = second_client(&mut h);
+        run_as(&mut h, other, &["SSUBSCRIBE", "a1", "b1"]);
+        run_as(&mut h, other, &["SUBSCRIBE", "c1"]);
+        assert_eq!(
+            h.run(&["PUBSUB", "SHARDCHANNELS", "a*"]),
+            Reply::Array(vec![Reply::bulk("a1")])
+        );
+        let Reply::Array(all) = h.run(&["PUBSUB", "SHARDCHANNELS"]) else {
+            panic!("an array");
+        };
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            h.run(&["PUBSUB", "SHARDNUMSUB", "a1", "c1"]),
+            Reply::Array(vec![
+                Reply::bulk("a1"),
+                Reply::Int(1),
+                Reply::bulk("c1"),
+                Reply::Int(0)
+            ])
+        );
+        assert_eq!(h.run(&["PUBSUB", "SHARDNUMSUB"]), Reply::Array(vec![]));
+        h.shard.clients.get(other).expect("live");
+        crate::commands::pubsub::forget_client(&mut h.shard, other);
+        assert_eq!(h.run(&["PUBSUB", "SHARDCHANNELS"]), Reply::Array(vec![]));
+    }
+
+    #[test]
+    fn resp3_pushes() {
+        // Guards the RESP3 push form and the null channel of an empty SUNSUBSCRIBE.
+        let mut h = Harness::new();
+        h.raw(&["HELLO", "3"]);
+        let r = h.raw(&["SSUBSCRIBE", "a"]);
+        assert_eq!(text(&r), ">3\r\n$10\r\nssubscribe\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(
+            h.run(&["GET", "x"]),
+            Reply::Nil,
+            "RESP3 has no subscribed context"
+        );
+        h.raw(&["SUNSUBSCRIBE"]);
+        assert_eq!(
+            text(&h.raw(&["SUNSUBSCRIBE"])),
+            ">3\r\n$12\r\nsunsubscribe\r\n_\r\n:0\r\n"
+        );
+    }
+
+    #[test]
+    fn cluster_routing_of_shard_channels() {
+        // Guards MOVED, CLUSTERDOWN, CROSSSLOT for shard channels, and SPUBLISH's message
+        // not being taken for a key.
+        let mut h = Harness::new();
+        // "foo" is slot 12182, "bar" 5061, "a" 15495.
+        h.shard.slot_map = Arc::new(cluster_map(12182, 5061));
+        let moved = Reply::err("MOVED 12182 127.0.0.1:7002");
+        assert_eq!(h.run(&["SSUBSCRIBE", "foo"]), moved);
+        assert_eq!(h.run(&["SPUBLISH", "foo", "m"]), moved);
+        assert_eq!(h.run(&["SUNSUBSCRIBE", "foo"]), moved);
+        let down = Reply::err("CLUSTERDOWN Hash slot not served");
+        assert_eq!(h.run(&["SSUBSCRIBE", "bar"]), down);
+        let cross = Reply::err("CROSSSLOT Keys in request don't hash to the same slot");
+        assert_eq!(h.run(&["SSUBSCRIBE", "a", "b"]), cross);
+        assert_eq!(h.run(&["SPUBLISH", "a", "b"]), Reply::Int(0));
+        let m = h.shard.subs.outgoing.pop().expect("queued for the bus");
+        assert!(m.sharded);
+        let r = h.raw(&["SSUBSCRIBE", "a", "{a}x"]);
+        let want = conf("ssubscribe", Some("a"), 1) + &conf("ssubscribe", Some("{a}x"), 2);
+        assert_eq!(text(&r), want);
+        assert_eq!(
+            text(&h.raw(&["SUNSUBSCRIBE"]))
+                .matches("sunsubscribe")
+                .count(),
+            2
+        );
+        // A replica serves the shard channels of its master's slots.
+        let mut m = cluster_map(12182, 5061);
+        m.myself_is_replica = true;
+        m.master = 1;
+        h.shard.slot_map = Arc::new(m);
+        assert_eq!(h.run(&["SPUBLISH", "foo", "m"]), Reply::Int(0));
+    }
+
+    #[test]
+    fn standalone_has_no_slot_rules() {
+        // Guards standalone mode: channels in different slots together are fine.
+        let mut h = Harness::new();
+        let r = h.raw(&["SSUBSCRIBE", "a", "b"]);
+        assert_eq!(text(&r).matches("ssubscribe").count(), 2);
+    }
+
+    #[test]
+    fn lost_slot_unsubscribes_its_shard_channels() {
+        // Guards the sunsubscribe pushes (sorted, with counts) when a slot stops being served.
+        let mut h = Harness::new();
+        let old = cluster_map(1, 2);
+        h.shard.slot_map = Arc::new(old.clone());
+        h.raw(&["SSUBSCRIBE", "{a}x", "a"]);
+        h.raw(&["SSUBSCRIBE", "foo"]);
+        let other = second_client(&mut h);
+        run_as(&mut h, other, &["HELLO", "3"]);
+        run_as(&mut h, other, &["SSUBSCRIBE", "a"]);
+        let mut new = old.clone();
+        new.version = 2;
+        new.owner[15495] = NO_NODE;
+        let frames = crate::shard::pubsub::on_slot_map(&mut h.shard, &old, &new);
+        let got: Vec<(usize, String)> = frames.into_iter().map(|(c, f)| (c, text(&f))).collect();
+        let me = h.client;
+        assert_eq!(
+            got,
+            vec![
+                (me, conf("sunsubscribe", Some("a"), 2)),
+                (
+                    other,
+                    ">3\r\n$12\r\nsunsubscribe\r\n$1\r\na\r\n:0\r\n".into()
+                ),
+                (me, conf("sunsubscribe", Some("{a}x"), 1)),
+            ]
+        );
+        let r = run_as(&mut h, other, &["PUBSUB", "SHARDCHANNELS"]);
+        assert_eq!(text(&r), "*1\r\n$3\r\nfoo\r\n");
+        // Moving to our master keeps them: a replica serves its master's slots.
+        let mut replica = new.clone();
+        replica.myself_is_replica = true;
+        replica.master = 1;
+        replica.owner[12182] = 1;
+        assert!(crate::shard::pubsub::on_slot_map(&mut h.shard, &new, &replica).is_empty());
+    }
+
+    #[test]
+    fn bus_messages_reach_the_cores_with_receivers() {
+        // Guards deliver_from_bus: only cores with receivers get the message, through the sink.
+        let mut h = Harness::new();
+        h.raw(&["SSUBSCRIBE", "s"]);
+        let seen: Arc<Mutex<Vec<(usize, bool, Vec<u8>)>>> = Arc::default();
+        let s2 = seen.clone();
+        let sink: crate::global::PublishSink = Box::new(move |to, sharded, m| {
+            s2.lock().unwrap().push((to, sharded, m.1.clone()));
+        });
+        assert!(h.shard.global.publish_sink.set(sink).is_ok());
+        let g = h.shard.global.clone();
+        assert_eq!(
+            crate::shard::pubsub::deliver_from_bus(&g, true, b"s", b"m"),
+            1
+        );
+        assert_eq!(
+            crate::shard::pubsub::deliver_from_bus(&g, false, b"s", b"m"),
+            0
+        );
+        assert_eq!(*seen.lock().unwrap(), vec![(0, true, b"m".to_vec())]);
+    }
+
+    #[test]
+    fn command_table_entries() {
+        // Guards the table data clients read: arity, flags, key positions.
+        use crate::commands::flags::*;
+        let s = crate::commands::lookup(b"ssubscribe").expect("ssubscribe");
+        assert_eq!(
+            (s.arity, s.flags),
+            (-2, PUBSUB | NOSCRIPT | LOADING | STALE)
+        );
+        let p = crate::commands::lookup(b"spublish").expect("spublish");
+        assert_eq!((p.arity, p.flags), (3, PUBSUB | LOADING | STALE | FAST));
+        let a = crate::resp::OwnedArgs::from_slices(&[b"SPUBLISH", b"ch", b"msg"]);
+        assert_eq!(p.key_positions(a.args()), Ok(vec![1]));
+        let u = crate::commands::lookup(b"sunsubscribe").expect("sunsubscribe");
+        let a = crate::resp::OwnedArgs::from_slices(&[b"SUNSUBSCRIBE", b"a", b"b"]);
+        assert_eq!(u.key_positions(a.args()), Ok(vec![1, 2]));
+    }
 }
