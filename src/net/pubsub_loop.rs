@@ -65,11 +65,10 @@ impl Reactor {
         self.push_frames(frames);
     }
 
-    /// Called before `new` replaces the current slot map: clients of shard channels in slots
-    /// no longer served here are unsubscribed and told so.
+    /// Called when `new` is installed: clients of shard channels in slots not served here any
+    /// more are unsubscribed and told so.
     pub(super) fn unsubscribe_lost_slots(&mut self, new: &SlotMap) {
-        let old = self.shard.slot_map.clone();
-        let frames = crate::shard::pubsub::on_slot_map(&mut self.shard, &old, new);
+        let frames = crate::shard::pubsub::on_slot_map(&mut self.shard, new);
         self.push_frames(frames);
     }
 

@@ -139,10 +139,12 @@ fn served_here(map: &SlotMap, slot: u16) -> bool {
         && (owner == map.myself || (map.myself_is_replica && owner == map.master))
 }
 
-/// A new slot map replaces `old`: every client of this shard subscribed to a shard channel
-/// whose slot was served here and no longer is gets unsubscribed. Returns the `sunsubscribe`
+/// A new slot map is being installed: every client of this shard subscribed to a shard
+/// channel whose slot `new` does not serve here gets unsubscribed. Returns the `sunsubscribe`
 /// push frames to write, per client index, in the order Redis sends them (channels sorted).
-pub fn on_slot_map(sh: &mut Shard, old: &SlotMap, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
+/// It compares with the subscriptions, not with the previous map, because the shard that ran
+/// a CLUSTER command may have installed `new` already before the mesh delivers it.
+pub fn on_slot_map(sh: &mut Shard, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
     if !new.cluster_enabled || sh.subs.shard_channels.is_empty() {
         return Vec::new();
     }
@@ -150,10 +152,7 @@ pub fn on_slot_map(sh: &mut Shard, old: &SlotMap, new: &SlotMap) -> Vec<(usize, 
         .subs
         .shard_channels
         .keys()
-        .filter(|c| {
-            let slot = key_hash_slot(c);
-            served_here(old, slot) && !served_here(new, slot)
-        })
+        .filter(|c| !served_here(new, key_hash_slot(c)))
         .cloned()
         .collect();
     lost.sort_unstable();
