@@ -340,7 +340,13 @@ pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         2 => (false, false),
         3 if args.get(2).eq_ignore_ascii_case(b"force") => (true, false),
         3 if args.get(2).eq_ignore_ascii_case(b"takeover") => (true, true),
-        _ => return Err(ReplyError::Syntax),
+        3 => return Err(ReplyError::Syntax),
+        _ => {
+            return Err(ReplyError::other(
+                "ERR unknown subcommand or wrong number of arguments for 'failover'. Try \
+                 CLUSTER HELP.",
+            ))
+        }
     };
     let mut st = lock(&g);
     let me = st.myself_node();
