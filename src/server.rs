@@ -301,6 +301,15 @@ fn run(
         let _ = global
             .map_sink
             .set(Box::new(move |map| m.broadcast_slot_map(map)));
+        let m = mesh.clone();
+        let _ = global.publish_sink.set(Box::new(move |to, sharded, msg| {
+            let msg = if sharded {
+                MeshMsg::ShardPublish(msg)
+            } else {
+                MeshMsg::Publish(msg)
+            };
+            m.send_blocking(to, msg);
+        }));
     }
     let mut states: Vec<Shard> = (0..shards)
         .map(|id| Shard::new(id, shards, global.clone()))

@@ -51,6 +51,7 @@ pub fn spawn(
         .spawn(move || async move {
             // SAFETY: the server bound this socket for the bus and hands it over for good.
             let listener = unsafe { TcpListener::from_raw_fd(listener_fd) };
+            install_publish_hook(&global);
             let driver = Rc::new(Driver {
                 global,
                 links: RefCell::new(HashMap::new()),
@@ -121,11 +122,14 @@ impl Driver {
                 sharded,
                 channel,
                 message,
-            } => crate::log::debug(&format!(
-                "Cluster bus: publish (sharded {sharded}) of {} + {} bytes not yet delivered",
-                channel.len(),
-                message.len()
-            )),
+            } => {
+                crate::shard::pubsub::deliver_from_bus(&self.global, sharded, &channel, &message);
+            }
+            BusOut::PauseWrites { until_ms } => {
+                self.global
+                    .writes_paused_until_ms
+                    .store(until_ms, Ordering::SeqCst);
+            }
             BusOut::ReplicateFrom(target) => {
                 crate::log::notice(&format!("Replication target set to {target:?}"));
             }
@@ -228,6 +232,23 @@ impl Driver {
             unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
         }
     }
+}
+
+/// PUBLISH / SPUBLISH on any shard reach the other nodes through the state's outbox (sent by
+/// the timer loop within one poll period).
+fn install_publish_hook(global: &Arc<Global>) {
+    let weak = Arc::downgrade(global);
+    let _ = global
+        .bus_publish
+        .set(Box::new(move |sharded, channel, message| {
+            let Some(g) = weak.upgrade() else {
+                return;
+            };
+            if let Some(cluster) = g.cluster.as_ref() {
+                let mut st = cluster.lock().unwrap_or_else(|e| e.into_inner());
+                st.publish(sharded, channel, message);
+            }
+        }));
 }
 
 async fn accept_loop(d: Rc<Driver>, listener: TcpListener) {

@@ -18,6 +18,7 @@ const RANDOM_PING_SAMPLES: usize = 5;
 impl ClusterState {
     /// One cron run (every 100 ms).
     pub fn on_tick(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
         self.cron_runs += 1;
         let timeout = self.node_timeout_ms;
         let handshake_timeout = timeout.max(1000);

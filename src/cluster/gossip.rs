@@ -23,6 +23,7 @@ pub struct Origin<'a> {
 impl ClusterState {
     /// Processes one whole message received on `from.link`.
     pub fn on_message(&mut self, now_ms: u64, from: &Origin<'_>, raw: &[u8]) {
+        self.now_ms = now_ms;
         let msg = match message::decode(raw) {
             Ok(m) => m,
             Err(e) => {
@@ -91,6 +92,7 @@ impl ClusterState {
             self.current_epoch = hdr.current_epoch;
             self.save_later(true);
         }
+        self.note_paused_master(s, hdr.mflags, hdr.offset);
         let n = self.node_mut(s);
         n.repl_offset = hdr.offset;
         if hdr.config_epoch > n.config_epoch {

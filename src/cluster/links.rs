@@ -43,6 +43,10 @@ pub enum BusOut {
     },
     /// Replicate from this master (ip, port); `None` = stop replicating (became a master).
     ReplicateFrom(Option<(String, u16)>),
+    /// Hold client writes until this unix ms (0 = resume now): manual failover on a master.
+    PauseWrites {
+        until_ms: u64,
+    },
 }
 
 impl ClusterState {
@@ -103,10 +107,16 @@ impl ClusterState {
 
     /// Sends `m` on every connected outbound link (Redis' broadcast).
     pub(super) fn broadcast(&mut self, m: &Message) {
+        self.broadcast_to(m, |_, _| true);
+    }
+
+    /// Sends `m` on the connected outbound links of the nodes `pick` accepts.
+    fn broadcast_to(&mut self, m: &Message, pick: impl Fn(&Self, u16) -> bool) {
         let bytes = Bytes::from(message::encode(m));
         let targets: Vec<LinkId> = self
             .nodes()
             .filter(|(i, n)| *i != self.myself && !n.has(flag::HANDSHAKE) && n.link_connected)
+            .filter(|(i, _)| pick(self, *i))
             .filter_map(|(_, n)| n.out_link)
             .collect();
         for link in targets {
@@ -151,7 +161,7 @@ impl ClusterState {
             cport: me.cport,
             flags: me.flags,
             state_fail: !self.state_ok,
-            mflags: 0,
+            mflags: self.paused_flag(),
         }
     }
 
@@ -250,7 +260,20 @@ impl ClusterState {
                 message: message.to_vec(),
             },
         };
-        self.broadcast(&m);
+        if !sharded {
+            self.broadcast(&m);
+            return;
+        }
+        // PUBLISHSHARD stays within this node's shard: its master, replicas and siblings.
+        let me = self.myself_node();
+        let master_id = match &me.master_id {
+            Some(m) if me.is_replica() => m.clone(),
+            _ => me.id.clone(),
+        };
+        self.broadcast_to(&m, |st, i| {
+            let n = st.node(i);
+            n.id == master_id || (n.is_replica() && n.master_id.as_deref() == Some(&master_id))
+        });
     }
 
     /// xorshift64: node ids and gossip picks.

@@ -88,6 +88,17 @@ pub struct ClusterState {
     pub(super) cron_runs: u64,
     /// PFAIL nodes counted by the last cron run (sizes the gossip section).
     pub(super) pfail_nodes: usize,
+    /// The election or manual failover in progress.
+    pub election: crate::cluster::failover::Election,
+    /// The replication link as the bus driver last saw it.
+    pub repl_view: crate::cluster::failover::ReplView,
+    pub replica_no_failover: bool,
+    pub replica_validity_factor: u64,
+    pub repl_ping_period_ms: u64,
+    /// The latest time the state was told (cron or message); drives the rejoin delay.
+    pub(super) now_ms: u64,
+    /// When a state evaluation last found us in a minority partition.
+    pub(super) among_minority_ms: u64,
 }
 
 impl ClusterState {
@@ -133,6 +144,13 @@ impl ClusterState {
             announced_ip: false,
             cron_runs: 0,
             pfail_nodes: 0,
+            election: Default::default(),
+            repl_view: Default::default(),
+            replica_no_failover: false,
+            replica_validity_factor: 10,
+            repl_ping_period_ms: 10_000,
+            now_ms: 0,
+            among_minority_ms: 0,
         };
         st.refresh_state();
         st
@@ -227,6 +245,11 @@ impl ClusterState {
         self.my_hostname = cfg.stored("cluster-announce-hostname", "");
         self.node_timeout_ms = cfg.cluster_node_timeout_ms;
         self.allow_replica_migration = cfg.stored_bool("cluster-allow-replica-migration", true);
+        self.replica_no_failover = cfg.stored_bool("cluster-replica-no-failover", false);
+        self.replica_validity_factor =
+            cfg.stored_i64("cluster-replica-validity-factor", 10).max(0) as u64;
+        self.repl_ping_period_ms =
+            cfg.stored_i64("repl-ping-replica-period", 10).max(1) as u64 * 1000;
         self.require_full_coverage = cfg.cluster_require_full_coverage;
         self.allow_reads_when_down = cfg.cluster_allow_reads_when_down;
         self.touch();
@@ -389,6 +412,15 @@ impl ClusterState {
             .filter(|n| !n.has(flag::FAIL | flag::PFAIL))
             .count();
         if reachable < size / 2 + 1 {
+            ok = false;
+            self.among_minority_ms = self.now_ms;
+        }
+        // A master back from a minority partition waits before serving again, so the UPDATE
+        // that takes its slots away can arrive first (Redis' rejoin delay).
+        let rejoin_delay_ms = self.node_timeout_ms.clamp(500, 5000);
+        let waiting = self.now_ms.saturating_sub(self.among_minority_ms) < rejoin_delay_ms
+            && self.among_minority_ms != 0;
+        if ok && !self.state_ok && self.myself_node().is_master() && waiting {
             ok = false;
         }
         self.size = size;

@@ -93,6 +93,20 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         ID_ARG,
     ),
     sub(
+        "failover",
+        -2,
+        ADMIN | STALE,
+        admin::failover,
+        "Makes this replica take over its master (FORCE: without the master's agreement; \
+         TAKEOVER: without an election)",
+        "O(1)",
+        &[ArgDoc {
+            optional: true,
+            args: &[token("force", "FORCE"), token("takeover", "TAKEOVER")],
+            ..arg("options", "oneof")
+        }],
+    ),
+    sub(
         "forget",
         3,
         ADMIN | STALE,
@@ -680,6 +694,10 @@ const HELP_LINES: &[&str] = &[
     "    Claim the given hash slots for this node.",
     "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
     "    Claim every hash slot in the given inclusive ranges for this node.",
+    "BUMPEPOCH",
+    "    Give this node a new config epoch without an election.",
+    "COUNT-FAILURE-REPORTS <node-id>",
+    "    Count the live reports that <node-id> is failing.",
     "COUNTKEYSINSLOT <slot>",
     "    Count the keys this node holds in <slot>.",
     "DELSLOTS <slot> [<slot> ...]",
@@ -688,21 +706,39 @@ const HELP_LINES: &[&str] = &[
     "    Unbind every hash slot in the given inclusive ranges in this node's view.",
     "GETKEYSINSLOT <slot> <count>",
     "    List up to <count> keys this node holds in <slot>.",
+    "FAILOVER [FORCE|TAKEOVER]",
+    "    Make this replica take over its master.",
+    "FORGET <node-id>",
+    "    Drop <node-id> from this node's table for a while.",
     "FLUSHSLOTS",
     "    Drop all hash slots served by this node (its keyspace must be empty).",
     "INFO",
     "    Show this node's view of the cluster state.",
     "KEYSLOT <key>",
     "    Compute the hash slot of <key>.",
+    "LINKS",
+    "    Describe each cluster bus connection of this node.",
+    "MEET <ip> <port> [<bus-port>]",
+    "    Start a handshake that joins that node to this cluster.",
     "MYID",
     "    Show this node's id.",
     "NODES",
     "    Describe every known node, one per line. Line format:",
     "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+    "REPLICATE <node-id>",
+    "    Make this node a replica of master <node-id>.",
+    "REPLICAS <node-id>",
+    "    List the replicas of master <node-id>.",
     "RESET [HARD|SOFT]",
     "    Forget the cluster and all slots (default: soft; hard also renews id and epochs).",
     "SAVECONFIG",
     "    Write the cluster configuration file to disk now.",
+    "SET-CONFIG-EPOCH <epoch>",
+    "    Set the config epoch of a node that knows no other node.",
+    "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+    "    Change the migration state or the owner of <slot>.",
+    "SLAVES <node-id>",
+    "    List the replicas of master <node-id>.",
     "SLOTS",
     "    Map slot ranges to their master and replica addresses, ports and ids.",
     "SHARDS",
@@ -917,7 +953,7 @@ mod tests {
         let Reply::Array(help) = h.run(&["cluster", "help"]) else {
             panic!("help is an array")
         };
-        assert_eq!(help.len(), 34);
+        assert_eq!(help.len(), 56);
         assert_eq!(
             help.last(),
             Some(&Reply::Simple("    Print this help.".into()))
@@ -1129,21 +1165,31 @@ mod tests {
         );
         assert_eq!(h.run(&["cluster"]), arity("cluster"));
         assert_eq!(h.run(&["asking", "x"]), arity("asking"));
-        for sub in [
-            "meet",
-            "forget",
-            "replicate",
-            "setslot",
-            "failover",
-            "links",
-            "foo",
-        ] {
-            let want = format!("ERR unknown subcommand '{sub}'. Try CLUSTER HELP.");
-            assert_eq!(h.run(&["cluster", sub, "a", "b", "c"]), err(&want));
-        }
         assert_eq!(
-            h.run(&["cluster", "MEET"]),
-            err("ERR unknown subcommand 'MEET'. Try CLUSTER HELP.")
+            h.run(&["cluster", "foo", "a", "b", "c"]),
+            err("ERR unknown subcommand 'foo'. Try CLUSTER HELP.")
+        );
+        assert_eq!(h.run(&["cluster", "MEET"]), arity("cluster|meet"));
+        assert_eq!(
+            h.run(&["cluster", "forget", "a", "b"]),
+            arity("cluster|forget")
+        );
+        assert_eq!(h.run(&["cluster", "links", "x"]), arity("cluster|links"));
+        assert_eq!(
+            h.run(&["cluster", "meet", "1.2.3.4", "b"]),
+            err("ERR Invalid TCP base port specified: b")
+        );
+        assert_eq!(
+            h.run(&["cluster", "forget", &"f".repeat(40)]),
+            err(&format!("ERR Unknown node {}", "f".repeat(40)))
+        );
+        assert_eq!(
+            h.run(&["cluster", "failover"]),
+            err("ERR You should send CLUSTER FAILOVER to a replica")
+        );
+        assert_eq!(
+            h.run(&["cluster", "setslot", "1", "stable", "x"]),
+            err("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
         );
         assert_eq!(h.run(&["cluster", "reset", "foo"]), err("ERR syntax error"));
         assert_eq!(

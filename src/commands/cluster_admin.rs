@@ -332,3 +332,43 @@ fn setslot_node(
     }
     Ok(())
 }
+
+/// CLUSTER FAILOVER [FORCE|TAKEOVER], on a replica.
+pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let (force, takeover) = match args.len() {
+        2 => (false, false),
+        3 if args.get(2).eq_ignore_ascii_case(b"force") => (true, false),
+        3 if args.get(2).eq_ignore_ascii_case(b"takeover") => (true, true),
+        3 => return Err(ReplyError::Syntax),
+        _ => {
+            return Err(ReplyError::other(
+                "ERR unknown subcommand or wrong number of arguments for 'failover'. Try \
+                 CLUSTER HELP.",
+            ))
+        }
+    };
+    let mut st = lock(&g);
+    let me = st.myself_node();
+    if me.is_master() {
+        return Err(ReplyError::other(
+            "ERR You should send CLUSTER FAILOVER to a replica",
+        ));
+    }
+    let master = me.master_id.as_deref().and_then(|m| st.lookup(m));
+    let Some(master) = master else {
+        return Err(ReplyError::other(
+            "ERR I'm a replica but my master is unknown to me",
+        ));
+    };
+    let m = st.node(master);
+    if !force && (m.failed() || !m.link_connected) {
+        return Err(ReplyError::other(
+            "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE",
+        ));
+    }
+    st.start_manual_failover(unix_ms(), force, takeover);
+    commit(ctx, &g, st);
+    ctx.out.ok();
+    Ok(())
+}

@@ -337,12 +337,14 @@ impl Reactor {
                     self.shard.drop_slot_keys(slot);
                 }
                 if map.version >= self.shard.slot_map.version {
+                    self.unsubscribe_lost_slots(&map);
                     self.shard.slot_map = map;
                     self.recheck_blocked_slots();
                 }
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
             MeshMsg::Publish(m) => self.deliver_message(&m.0, &m.1),
+            MeshMsg::ShardPublish(m) => self.deliver_shard_message(&m.0, &m.1),
             MeshMsg::Conn(nc) => self.register(nc.fd),
             MeshMsg::Shutdown => self.stopping = true,
         }

@@ -327,3 +327,40 @@ fn bad_bus_input_is_survived() {
     c.wait_ok(Duration::from_secs(15));
     c.check(p[1]);
 }
+
+#[test]
+fn publish_reaches_subscribers_on_every_node() {
+    // Guards cluster-wide PUBLISH over the bus (and SPUBLISH served by the channel's owner).
+    let c = Cluster::create(3, 0, &[]);
+    let p = c.ports();
+    let mut subs: Vec<crate::common::Raw> = p
+        .iter()
+        .map(|&port| {
+            let mut r = crate::common::Raw::connect(port);
+            r.send(b"SUBSCRIBE news\r\n");
+            r.read_until(b":1\r\n");
+            r
+        })
+        .collect();
+    assert_eq!(cli(p[1], &["publish", "news", "hello"]).trim(), "1");
+    for r in subs.iter_mut() {
+        let got = r.read_until(b"hello\r\n");
+        assert!(
+            got.ends_with(b"$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
+    }
+    // Sharded: the owner of the channel's slot serves SSUBSCRIBE and SPUBLISH.
+    let owner = p
+        .iter()
+        .copied()
+        .find(|&port| !cli(port, &["spublish", "orders", "x"]).starts_with("MOVED"))
+        .expect("one node serves the channel's slot");
+    let mut s = crate::common::Raw::connect(owner);
+    s.send(b"SSUBSCRIBE orders\r\n");
+    s.read_until(b":1\r\n");
+    assert_eq!(cli(owner, &["spublish", "orders", "paid"]).trim(), "1");
+    let got = s.read_until(b"paid\r\n");
+    assert!(got.ends_with(b"$8\r\nsmessage\r\n$6\r\norders\r\n$4\r\npaid\r\n"));
+}
