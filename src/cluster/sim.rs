@@ -227,7 +227,7 @@ impl Sim {
             BusOut::Connect { link, ip, cport } => self.connect(i, link, &ip, cport),
             BusOut::Send { link, bytes } => self.send(i, link, bytes),
             BusOut::Close { link } => self.close(i, link),
-            BusOut::Publish { .. } => {}
+            BusOut::Publish { .. } | BusOut::PauseWrites { .. } => {}
             BusOut::ReplicateFrom(t) => self.nodes[i].replicate_from = t,
         }
     }
@@ -443,12 +443,46 @@ impl Sim {
         self.drain(i);
     }
 
+    /// Plays the replication layer before a cron run: a master's offset grows with writes; a
+    /// replica whose master is reachable is linked and nearly caught up, else its link is
+    /// down since the last contact (the data-age check of elections reads that).
+    fn feed_replication(&mut self, i: usize) {
+        let now = self.now_ms;
+        let writes = self.rng.below(100);
+        let lag = self.rng.below(50);
+        let me = self.st(i).myself_node();
+        let master = me
+            .master_id
+            .as_deref()
+            .filter(|_| me.is_replica())
+            .and_then(|m| self.st(i).lookup(m))
+            .map(|m| self.st(i).node(m))
+            .and_then(|m| self.nodes.iter().position(|n| n.ip == m.ip && n.port == m.port));
+        let Some(m) = master else {
+            self.st_mut(i).my_repl_offset += writes;
+            return;
+        };
+        let linked = m != i && self.runnable(m) && self.reachable(i, m);
+        let offset = if linked {
+            Some(self.st(m).my_repl_offset.saturating_sub(lag))
+        } else {
+            None
+        };
+        let st = self.st_mut(i);
+        st.repl_view.link_up = linked;
+        if let Some(off) = offset {
+            st.repl_view.last_io_ms = now;
+            st.my_repl_offset = st.my_repl_offset.max(off);
+        }
+    }
+
     fn handle(&mut self, w: What) {
         match w {
             What::Tick { node } => {
                 self.at(self.now_ms + TICK_MS, What::Tick { node });
                 if self.runnable(node) {
                     let now = self.now_ms;
+                    self.feed_replication(node);
                     self.st_mut(node).on_tick(now);
                     self.drain(node);
                 }
