@@ -1500,7 +1500,7 @@ mod tests {
                 panic!("seed {seed}: failover ({force}, {takeover}): {e}");
             }
             assert!(sim.st(r).myself_node().is_master(), "seed {seed}");
-            assert_eq!(sim.nodes[r].writes_paused_until_ms <= sim.now_ms, true);
+            assert!(sim.nodes[r].writes_paused_until_ms <= sim.now_ms, "seed {seed}: paused");
         }
     }
 
@@ -1520,6 +1520,61 @@ mod tests {
                 .map(|&i| sim.st(i).myself_node().slots.count() > 0)
                 .collect();
             assert_eq!(owners.iter().filter(|&&o| o).count(), 1, "seed {seed}");
+        }
+    }
+
+    /// Two live masters that both serve (state ok) a slot each believes its own.
+    fn split_brain(sim: &Sim) -> Option<(usize, usize)> {
+        let serving: Vec<usize> = (0..sim.nodes.len())
+            .filter(|&i| sim.alive(i) && sim.st(i).state_ok)
+            .filter(|&i| sim.st(i).myself_node().is_master())
+            .collect();
+        for (x, &a) in serving.iter().enumerate() {
+            for &b in &serving[x + 1..] {
+                let (sa, sb) = (
+                    &sim.st(a).myself_node().slots,
+                    &sim.st(b).myself_node().slots,
+                );
+                if overlap(sa, sb) {
+                    return Some((a, b));
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn isolated_master_stops_and_rejoins_as_replica() {
+        // Guards the minority side: an isolated master turns its state to fail within about
+        // 1.5 x node timeout, its replica takes over, and after the heal the old master never
+        // serves its lost slots again (rejoin delay, then UPDATE) and becomes a replica.
+        for seed in seeds(10) {
+            let mut sim = formed(seed, 3, 6);
+            let k = sim.rng.below(3) as usize;
+            let mut groups = vec![0u8; 6];
+            groups[k] = 1;
+            let silent = sim.rng.chance(500);
+            sim.partition(&groups, silent);
+            let r = sim.run_until_ok(2 * TIMEOUT_MS, |s| match s.st(k).state_ok {
+                true => Err("isolated master still ok".into()),
+                false => Ok(()),
+            });
+            let ms = r.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert!(ms >= TIMEOUT_MS, "seed {seed}: fail after only {ms} ms");
+            sim.run_ms(6 * TIMEOUT_MS);
+            assert!(
+                sim.st(k + 3).myself_node().is_master(),
+                "seed {seed}: no takeover"
+            );
+            sim.heal();
+            let r = sim.run_until_ok(8 * TIMEOUT_MS, |s| {
+                if let Some((a, b)) = split_brain(s) {
+                    panic!("seed {seed}: nodes {a} and {b} both serve common slots");
+                }
+                s.converged()
+            });
+            r.unwrap_or_else(|e| panic!("seed {seed}: after heal: {e}"));
+            assert!(sim.st(k).myself_node().is_replica(), "seed {seed}");
         }
     }
 }
