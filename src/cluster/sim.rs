@@ -134,6 +134,10 @@ pub struct Sim {
     pub delivered: u64,
     /// Off only for scenarios that break the invariant on purpose (unsafe admin commands).
     pub check_invariants: bool,
+    /// The seed, named by every panic.
+    pub seed: u64,
+    /// Debugging: print each node's role/epochs/slots whenever they change (None = off).
+    pub trace: Option<Vec<String>>,
 }
 
 impl Sim {
@@ -154,6 +158,8 @@ impl Sim {
             node_timeout_ms,
             delivered: 0,
             check_invariants: true,
+            seed,
+            trace: None,
         };
         for i in 0..n {
             let id = format!("{:016x}{:016x}{:08x}", sim.rng.next(), sim.rng.next(), i);
@@ -513,6 +519,42 @@ impl Sim {
         }
     }
 
+    fn summary(&self, i: usize) -> String {
+        let Some(st) = &self.nodes[i].st else {
+            return "dead".into();
+        };
+        let me = st.myself_node();
+        let role = match me.master_id.as_deref().and_then(|m| st.lookup(m)) {
+            Some(m) if me.is_replica() => format!("replica of {}", &st.node(m).id[38..]),
+            _ => "master".into(),
+        };
+        let views: Vec<String> = st
+            .nodes()
+            .filter(|(_, n)| n.is_master() && n.slots.count() > 0)
+            .map(|(_, n)| format!("{}@{}:{}", &n.id[38..], n.config_epoch, n.slots.count()))
+            .collect();
+        format!(
+            "{role} cfg {} cur {} vote {} ok {} sees [{}]",
+            me.config_epoch,
+            st.current_epoch,
+            st.last_vote_epoch,
+            st.state_ok,
+            views.join(" ")
+        )
+    }
+
+    /// Prints the nodes whose summary changed since the last call.
+    pub fn trace_changes(&mut self, why: &str) {
+        let now: Vec<String> = (0..self.nodes.len()).map(|i| self.summary(i)).collect();
+        let old = self.trace.take().unwrap_or_default();
+        for (i, s) in now.iter().enumerate() {
+            if old.get(i) != Some(s) {
+                eprintln!("+{} {why} node {i:02}: {s}", self.now_ms - START_MS);
+            }
+        }
+        self.trace = Some(now);
+    }
+
     /// Runs every event up to `until_ms`.
     fn run_until(&mut self, until_ms: u64) {
         while let Some(&Reverse((at, w))) = self.events.peek() {
@@ -522,6 +564,9 @@ impl Sim {
             self.events.pop();
             self.now_ms = self.now_ms.max(at);
             self.handle(w);
+            if self.trace.is_some() {
+                self.trace_changes(&format!("{w:?}"));
+            }
         }
         self.now_ms = until_ms;
     }
@@ -535,7 +580,11 @@ impl Sim {
             self.cut(cid);
         }
         if let Err(e) = self.invariants().and_then(|_| self.bounded()) {
-            panic!("invariant broken at +{} ms: {e}", self.now_ms - START_MS);
+            panic!(
+                "seed {}: invariant broken at +{} ms: {e}",
+                self.seed,
+                self.now_ms - START_MS
+            );
         }
     }
 
@@ -989,13 +1038,11 @@ mod tests {
     /// Node timeout of the scenarios: short, so runs stay small.
     const TIMEOUT_MS: u64 = 2000;
 
-    /// Seeds per scenario: `SIM_SEEDS=<n>` scales every scenario for a long soak.
+    /// Seeds per scenario: `SIM_SEEDS=<n>` scales every scenario for a long soak, and
+    /// `SIM_SEED_FROM=<k>` starts there (replaying one seed: FROM=k, SEEDS=k+1).
     fn seeds(default: u64) -> std::ops::Range<u64> {
-        let n = std::env::var("SIM_SEEDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default);
-        0..n
+        let var = |name: &str| std::env::var(name).ok().and_then(|s| s.parse().ok());
+        var("SIM_SEED_FROM").unwrap_or(0)..var("SIM_SEEDS").unwrap_or(default)
     }
 
     fn formed(seed: u64, masters: usize, total: usize) -> Sim {
@@ -1500,7 +1547,10 @@ mod tests {
                 panic!("seed {seed}: failover ({force}, {takeover}): {e}");
             }
             assert!(sim.st(r).myself_node().is_master(), "seed {seed}");
-            assert!(sim.nodes[r].writes_paused_until_ms <= sim.now_ms, "seed {seed}: paused");
+            assert!(
+                sim.nodes[r].writes_paused_until_ms <= sim.now_ms,
+                "seed {seed}: paused"
+            );
         }
     }
 
@@ -1576,5 +1626,120 @@ mod tests {
             r.unwrap_or_else(|e| panic!("seed {seed}: after heal: {e}"));
             assert!(sim.st(k).myself_node().is_replica(), "seed {seed}");
         }
+    }
+
+    /// One random fault or command of the fuzz scenario.
+    pub(super) fn random_fault(sim: &mut Sim, n: usize) {
+        let k = sim.rng.below(n as u64) as usize;
+        match sim.rng.below(8) {
+            0 if sim.alive(k) => sim.kill(k),
+            1 if !sim.alive(k) => sim.restart(k),
+            2 if sim.alive(k) => sim.pause(k),
+            3 if sim.alive(k) && sim.nodes[k].paused => sim.resume(k),
+            4 => {
+                let groups: Vec<u8> = (0..n).map(|_| sim.rng.below(3) as u8).collect();
+                let silent = sim.rng.chance(500);
+                sim.partition(&groups, silent);
+            }
+            5 => sim.heal(),
+            6 if sim.runnable(k) && sim.st(k).myself_node().is_replica() => {
+                let force = sim.rng.chance(500);
+                sim.cmd_failover(k, force, false);
+            }
+            7 if sim.runnable(k) && sim.st(k).myself_node().is_master() => sim.cmd_bumpepoch(k),
+            _ => {}
+        }
+    }
+
+    /// Brings every node back and the network whole.
+    fn repair(sim: &mut Sim) {
+        sim.heal();
+        sim.cut_per_mille = 0;
+        for i in 0..sim.nodes.len() {
+            if !sim.alive(i) {
+                sim.restart(i);
+            } else if sim.nodes[i].paused {
+                sim.resume(i);
+            }
+        }
+    }
+
+    #[test]
+    fn fuzz_faults_keep_the_invariant_and_converge() {
+        // Guards (e) broadly: random sizes, delays up to most of the node timeout, cuts,
+        // deaths, restarts, pauses, 3-way partitions, manual failovers and epoch bumps, with
+        // the invariant after every step and convergence once everything is repaired.
+        for seed in seeds(8) {
+            let mut rng = Rng::new(seed ^ 0xf022);
+            let masters = 3 + rng.below(3) as usize;
+            let n = masters * (1 + rng.below(3) as usize);
+            let mut sim = formed(seed, masters, n);
+            sim.max_delay_ms = sim.rng.below(TIMEOUT_MS * 3 / 4);
+            sim.cut_per_mille = sim.rng.below(300);
+            for _ in 0..8 {
+                random_fault(&mut sim, n);
+                sim.run_random_ms(3 * TIMEOUT_MS);
+            }
+            repair(&mut sim);
+            sim.max_delay_ms = 5;
+            let what = format!("{masters} masters, {n} nodes");
+            must_converge(&mut sim, seed, 30 * TIMEOUT_MS, &what);
+        }
+    }
+    #[test]
+    #[ignore = "bug (Redis 7.0 shares it): a pre-failover PONG of the old master, delayed on its \
+                other link, re-masters it after its replica-PING unbound its slots; the slots \
+                get bound to it while its stored configEpoch is the winner's (from the replica \
+                header), so two owners share that epoch and the winner's claim is refused"]
+    fn stale_pong_after_demotion_rebinds_with_winner_epoch() {
+        // Guards the order-of-links race found by fuzz seed 10: observer 0 gets the old
+        // master's new PING (as a replica, carrying the winner's configEpoch) on one link and
+        // then an older PONG (as a master, epoch 3) on the other link.
+        let seed = 1;
+        let mut sim = formed(seed, 3, 6);
+        let (obs, old, winner) = (0, 2, 5);
+        let stale = crate::cluster::message::encode(
+            &sim.st_mut(old)
+                .ping_message(crate::cluster::message::mtype::PONG),
+        );
+        let mut groups = vec![0u8; 6];
+        groups[obs] = 1;
+        sim.partition(&groups, true);
+        assert!(sim.cmd_failover(winner, true, false));
+        sim.run_until_ok(8 * TIMEOUT_MS, |s| {
+            match s.st(old).myself_node().is_replica() {
+                true => Ok(()),
+                false => Err("no failover".into()),
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let fresh = crate::cluster::message::encode(
+            &sim.st_mut(old)
+                .ping_message(crate::cluster::message::mtype::PING),
+        );
+        let idx = sim.st(obs).lookup(&sim.nodes[old].id).expect("known");
+        let (inl, outl) = (
+            sim.st(obs).node(idx).in_link,
+            sim.st(obs).node(idx).out_link,
+        );
+        let (peer, local) = (sim.nodes[old].ip.clone(), sim.nodes[obs].ip.clone());
+        let now = sim.now_ms;
+        for (link, bytes) in [(inl, &fresh), (outl, &stale)] {
+            let origin = Origin {
+                link: link.expect("both links open"),
+                peer_ip: &peer,
+                local_ip: &local,
+            };
+            sim.st_mut(obs).on_message(now, &origin, bytes);
+            sim.drain(obs);
+        }
+        let st = sim.st(obs);
+        let slot = st.node(idx).slots.iter().next();
+        assert_eq!(
+            slot,
+            None,
+            "observer binds the old master's slots again with epoch {}",
+            st.node(idx).config_epoch
+        );
     }
 }
