@@ -1631,7 +1631,11 @@ mod tests {
     /// One random fault or command of the fuzz scenario.
     pub(super) fn random_fault(sim: &mut Sim, n: usize) {
         let k = sim.rng.below(n as u64) as usize;
-        match sim.rng.below(8) {
+        let what = sim.rng.below(8);
+        if sim.trace.is_some() {
+            eprintln!("+{} FAULT {what} on node {k}", sim.now_ms - START_MS);
+        }
+        match what {
             0 if sim.alive(k) => sim.kill(k),
             1 if !sim.alive(k) => sim.restart(k),
             2 if sim.alive(k) => sim.pause(k),
@@ -1646,7 +1650,9 @@ mod tests {
                 let force = sim.rng.chance(500);
                 sim.cmd_failover(k, force, false);
             }
-            7 if sim.runnable(k) && sim.st(k).myself_node().is_master() => sim.cmd_bumpepoch(k),
+            // Not BUMPEPOCH: without consensus it may take an epoch an election also takes,
+            // a collision the protocol only resolves afterwards (breaking the invariant).
+            7 => sim.cut_all(),
             _ => {}
         }
     }
@@ -1667,7 +1673,7 @@ mod tests {
     #[test]
     fn fuzz_faults_keep_the_invariant_and_converge() {
         // Guards (e) broadly: random sizes, delays up to most of the node timeout, cuts,
-        // deaths, restarts, pauses, 3-way partitions, manual failovers and epoch bumps, with
+        // deaths, restarts, pauses, 3-way partitions, manual failovers and link flaps, with
         // the invariant after every step and convergence once everything is repaired.
         for seed in seeds(8) {
             let mut rng = Rng::new(seed ^ 0xf022);
@@ -1676,7 +1682,13 @@ mod tests {
             let mut sim = formed(seed, masters, n);
             sim.max_delay_ms = sim.rng.below(TIMEOUT_MS * 3 / 4);
             sim.cut_per_mille = sim.rng.below(300);
-            for _ in 0..8 {
+            let rounds = std::env::var("SIM_FUZZ_ROUNDS")
+                .ok()
+                .and_then(|s| s.parse().ok());
+            if std::env::var("SIM_TRACE").is_ok() {
+                sim.trace = Some(Vec::new());
+            }
+            for _ in 0..rounds.unwrap_or(8) {
                 random_fault(&mut sim, n);
                 sim.run_random_ms(3 * TIMEOUT_MS);
             }
@@ -1686,57 +1698,83 @@ mod tests {
             must_converge(&mut sim, seed, 30 * TIMEOUT_MS, &what);
         }
     }
+
+    /// Fuzz seeds 10 and 187 setup: observer 0 is cut off (silently) while replica 5 takes
+    /// over from master 2 with a forced failover. Returns the sim, node 2's PONG from
+    /// before the failover, and its index in the observer's table.
+    fn failover_behind_observer() -> (Sim, Vec<u8>, u16) {
+        use crate::cluster::message::{encode, mtype};
+        let mut sim = formed(1, 3, 6);
+        let stale = encode(&sim.st_mut(2).ping_message(mtype::PONG));
+        sim.partition(&[1, 0, 0, 0, 0, 0], true);
+        assert!(sim.cmd_failover(5, true, false));
+        let done = sim.run_until_ok(8 * TIMEOUT_MS, |s| {
+            match s.st(2).myself_node().is_replica() {
+                true => Ok(()),
+                false => Err("no failover".into()),
+            }
+        });
+        done.unwrap_or_else(|e| panic!("{e}"));
+        let idx = sim.st(0).lookup(&sim.nodes[2].id).expect("known");
+        (sim, stale, idx)
+    }
+
+    /// Hands `bytes` from node 2 to the observer on one of its links to node 2.
+    fn to_observer(sim: &mut Sim, outbound: bool, bytes: &[u8]) {
+        let idx = sim.st(0).lookup(&sim.nodes[2].id).expect("known");
+        let n = sim.st(0).node(idx);
+        let link = if outbound { n.out_link } else { n.in_link };
+        let (peer, local) = (sim.nodes[2].ip.clone(), sim.nodes[0].ip.clone());
+        let origin = Origin {
+            link: link.expect("links stay open in a silent partition"),
+            peer_ip: &peer,
+            local_ip: &local,
+        };
+        let now = sim.now_ms;
+        sim.st_mut(0).on_message(now, &origin, bytes);
+        sim.drain(0);
+    }
+
+    #[test]
+    #[ignore = "bug (Redis 7.0 shares it): a demoted master's non-PING message (here \
+                AUTH_REQUEST) carries its new master's configEpoch; the observer stores it as \
+                the sender's own while still seeing it as the slots' master, so the old and the \
+                new owner hold those slots at one epoch and the winner's claim is refused"]
+    fn replica_header_epoch_lands_on_stale_master() {
+        // Guards fuzz seed 187 (SIM_FUZZ_ROUNDS=20): epochs from a replica's header must not
+        // become its own configEpoch.
+        use crate::cluster::message::{encode, mtype, Body, Message};
+        let (mut sim, _, idx) = failover_behind_observer();
+        let req = Message {
+            hdr: sim.st(2).header(mtype::AUTH_REQUEST),
+            body: Body::Empty,
+        };
+        to_observer(&mut sim, false, &encode(&req));
+        let n = sim.st(0).node(idx);
+        let winner = sim.st(5).myself_node().config_epoch;
+        assert!(
+            !(n.is_master() && n.slots.count() > 0 && n.config_epoch == winner),
+            "observer: old master keeps {} slots at the winner's epoch {winner}",
+            n.slots.count()
+        );
+    }
+
     #[test]
     #[ignore = "bug (Redis 7.0 shares it): a pre-failover PONG of the old master, delayed on its \
                 other link, re-masters it after its replica-PING unbound its slots; the slots \
                 get bound to it while its stored configEpoch is the winner's (from the replica \
                 header), so two owners share that epoch and the winner's claim is refused"]
     fn stale_pong_after_demotion_rebinds_with_winner_epoch() {
-        // Guards the order-of-links race found by fuzz seed 10: observer 0 gets the old
-        // master's new PING (as a replica, carrying the winner's configEpoch) on one link and
-        // then an older PONG (as a master, epoch 3) on the other link.
-        let seed = 1;
-        let mut sim = formed(seed, 3, 6);
-        let (obs, old, winner) = (0, 2, 5);
-        let stale = crate::cluster::message::encode(
-            &sim.st_mut(old)
-                .ping_message(crate::cluster::message::mtype::PONG),
-        );
-        let mut groups = vec![0u8; 6];
-        groups[obs] = 1;
-        sim.partition(&groups, true);
-        assert!(sim.cmd_failover(winner, true, false));
-        sim.run_until_ok(8 * TIMEOUT_MS, |s| {
-            match s.st(old).myself_node().is_replica() {
-                true => Ok(()),
-                false => Err("no failover".into()),
-            }
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
-        let fresh = crate::cluster::message::encode(
-            &sim.st_mut(old)
-                .ping_message(crate::cluster::message::mtype::PING),
-        );
-        let idx = sim.st(obs).lookup(&sim.nodes[old].id).expect("known");
-        let (inl, outl) = (
-            sim.st(obs).node(idx).in_link,
-            sim.st(obs).node(idx).out_link,
-        );
-        let (peer, local) = (sim.nodes[old].ip.clone(), sim.nodes[obs].ip.clone());
-        let now = sim.now_ms;
-        for (link, bytes) in [(inl, &fresh), (outl, &stale)] {
-            let origin = Origin {
-                link: link.expect("both links open"),
-                peer_ip: &peer,
-                local_ip: &local,
-            };
-            sim.st_mut(obs).on_message(now, &origin, bytes);
-            sim.drain(obs);
-        }
-        let st = sim.st(obs);
-        let slot = st.node(idx).slots.iter().next();
+        // Guards fuzz seed 10: the old master's new PING (as a replica, with the winner's
+        // configEpoch) on one link, then its older PONG (as a master, epoch 3) on the other.
+        use crate::cluster::message::{encode, mtype};
+        let (mut sim, stale, idx) = failover_behind_observer();
+        let fresh = encode(&sim.st_mut(2).ping_message(mtype::PING));
+        to_observer(&mut sim, false, &fresh);
+        to_observer(&mut sim, true, &stale);
+        let st = sim.st(0);
         assert_eq!(
-            slot,
+            st.node(idx).slots.iter().next(),
             None,
             "observer binds the old master's slots again with epoch {}",
             st.node(idx).config_epoch
