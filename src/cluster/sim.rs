@@ -1091,7 +1091,7 @@ mod tests {
     #[test]
     fn three_masters_form() {
         // Guards (a): redis-cli's create flow converges for 3 masters.
-        for seed in seeds(25) {
+        for seed in seeds(15) {
             let mut sim = Sim::new(seed, 3, TIMEOUT_MS);
             sim.max_delay_ms = seed % 20;
             sim.form(3, 60_000)
@@ -1102,7 +1102,7 @@ mod tests {
     #[test]
     fn three_plus_three_form() {
         // Guards (a): 3 masters + 3 replicas converge, replicas under the right masters.
-        for seed in seeds(12) {
+        for seed in seeds(6) {
             let sim = formed(seed, 3, 6);
             for r in 3..6 {
                 let st = sim.st(r);
@@ -1159,7 +1159,7 @@ mod tests {
     #[test]
     fn dead_master_fails_everywhere_then_clears() {
         // Guards (b): PFAIL then FAIL within bounds on every node; FAIL clears on return.
-        for seed in seeds(16) {
+        for seed in seeds(8) {
             let mut sim = formed(seed, 3, 3);
             let before = owners_everywhere(&sim);
             let k = sim.rng.below(3) as usize;
@@ -1189,7 +1189,7 @@ mod tests {
     #[test]
     fn dead_replica_fails_and_clears_at_once() {
         // Guards (b) for a replica: FAIL everywhere, cleared by the first PONG after return.
-        for seed in seeds(6) {
+        for seed in seeds(4) {
             let mut sim = formed(seed, 3, 6);
             let k = 3 + sim.rng.below(3) as usize;
             sim.kill(k);
@@ -1203,7 +1203,7 @@ mod tests {
     #[test]
     fn partitions_heal() {
         // Guards (c): cut or silent partitions of a masters-only cluster heal and converge.
-        for seed in seeds(12) {
+        for seed in seeds(5) {
             let n = 3 + 2 * (seed % 2) as usize;
             let mut sim = formed(seed, n, n);
             let before = owners_everywhere(&sim);
@@ -1223,7 +1223,7 @@ mod tests {
     #[test]
     fn delays_and_cuts_do_not_break_convergence() {
         // Guards (d): formation and steady state under random delays and link cuts.
-        for seed in seeds(10) {
+        for seed in seeds(5) {
             let mut sim = Sim::new(seed, 6, TIMEOUT_MS);
             sim.max_delay_ms = sim.rng.below(300);
             sim.cut_per_mille = sim.rng.below(400);
@@ -1239,7 +1239,7 @@ mod tests {
     #[test]
     fn paused_master_recovers() {
         // Guards a SIGSTOP-like pause: queued traffic is read on resume and all converge.
-        for seed in seeds(15) {
+        for seed in seeds(8) {
             let mut sim = formed(seed, 3, 3);
             let k = sim.rng.below(3) as usize;
             sim.pause(k);
@@ -1252,7 +1252,7 @@ mod tests {
     #[test]
     fn whole_cluster_restarts_from_nodes_conf() {
         // Guards persistence: every node restarted from its nodes.conf rejoins the same cluster.
-        for seed in seeds(8) {
+        for seed in seeds(4) {
             let mut sim = formed(seed, 3, 6);
             let before = owners_everywhere(&sim);
             for i in 0..6 {
@@ -1270,7 +1270,7 @@ mod tests {
     #[test]
     fn concurrent_bumps_resolve_collisions() {
         // Guards epoch collisions: masters bumping at once end with distinct configEpochs.
-        for seed in seeds(15) {
+        for seed in seeds(8) {
             let mut sim = formed(seed, 4, 4);
             sim.max_delay_ms = 30;
             for i in 0..4 {
@@ -1290,7 +1290,7 @@ mod tests {
     fn moved_slots_reach_every_node() {
         // Guards a SETSLOT-like move (DELSLOTS on the source, ADDSLOTS + BUMPEPOCH on the
         // target): every node ends with the new owner, the invariant holds meanwhile.
-        for seed in seeds(15) {
+        for seed in seeds(8) {
             let mut sim = formed(seed, 3, 3);
             let (a, b) = (seed as usize % 3, (seed as usize + 1) % 3);
             let (lo, _) = cli_ranges(3)[a];
@@ -1338,7 +1338,7 @@ mod tests {
     fn deleted_node_stays_forgotten() {
         // Guards redis-cli del-node: FORGET on every other node, then shutdown; nobody re-adds
         // it, also after the one-minute blacklist expires.
-        for seed in seeds(4) {
+        for seed in seeds(3) {
             let mut sim = formed(seed, 3, 5);
             let k = 3 + sim.rng.below(2) as usize;
             for i in (0..5).filter(|&i| i != k) {
@@ -1354,7 +1354,7 @@ mod tests {
     #[test]
     fn node_back_on_a_new_address() {
         // Guards address updates: a node restarted on another ip is found there by everyone.
-        for seed in seeds(6) {
+        for seed in seeds(4) {
             let mut sim = formed(seed, 3, 6);
             let k = sim.rng.below(6) as usize;
             sim.kill(k);
@@ -1391,7 +1391,7 @@ mod tests {
     fn replica_takes_over_a_dead_master() {
         // Guards (f): a dead master's replica wins the election, everybody follows it, and
         // the returning old master becomes the winner's replica.
-        for seed in seeds(12) {
+        for seed in seeds(4) {
             let mut sim = formed(seed, 3, 6);
             let k = sim.rng.below(3) as usize;
             let (slot, _) = cli_ranges(3)[k];
@@ -1432,7 +1432,7 @@ mod tests {
     #[test]
     fn two_replicas_elect_one_winner() {
         // Guards (f) with two replicas per master: exactly one wins, the other follows it.
-        for seed in seeds(8) {
+        for seed in seeds(3) {
             let mut sim = formed(seed, 3, 9);
             let k = sim.rng.below(3) as usize;
             let (slot, _) = cli_ranges(3)[k];
@@ -1480,7 +1480,7 @@ mod tests {
     fn partitions_during_elections() {
         // Guards (f): random partitions (cut or silent) of a 3+3 cluster, elections included,
         // never give one slot two owners of one epoch, and all converge once healed.
-        for seed in seeds(10) {
+        for seed in seeds(3) {
             let mut sim = formed(seed, 3, 6);
             for round in 0..3 {
                 let groups: Vec<u8> = (0..6).map(|_| sim.rng.below(2) as u8).collect();
@@ -1498,7 +1498,7 @@ mod tests {
     fn chaos_with_deaths_and_elections() {
         // Guards (e)/(f): delays, cuts, deaths, restarts and pauses in random order; the
         // invariant holds at every step and the cluster converges once all are back.
-        for seed in seeds(8) {
+        for seed in seeds(3) {
             let mut sim = formed(seed, 3, 6);
             sim.max_delay_ms = sim.rng.below(200);
             sim.cut_per_mille = sim.rng.below(200);
@@ -1528,7 +1528,7 @@ mod tests {
     fn manual_failovers_swap_roles() {
         // Guards CLUSTER FAILOVER (default, FORCE, TAKEOVER): the replica takes the slots,
         // the old master follows it, everybody agrees.
-        for seed in seeds(12) {
+        for seed in seeds(6) {
             let mut sim = formed(seed, 3, 6);
             let r = 3 + sim.rng.below(3) as usize;
             let (force, takeover) =
@@ -1558,7 +1558,7 @@ mod tests {
     fn racing_takeovers_end_with_one_owner() {
         // Guards TAKEOVER on two replicas of one master at once (no consensus: both may pick
         // the same epoch): the collision rule still leaves one owner everywhere.
-        for seed in seeds(8) {
+        for seed in seeds(3) {
             let mut sim = formed(seed, 3, 9);
             sim.check_invariants = false;
             let k = sim.rng.below(3) as usize;
@@ -1598,7 +1598,7 @@ mod tests {
         // Guards the minority side: an isolated master turns its state to fail within about
         // 1.5 x node timeout, its replica takes over, and after the heal the old master never
         // serves its lost slots again (rejoin delay, then UPDATE) and becomes a replica.
-        for seed in seeds(10) {
+        for seed in seeds(4) {
             let mut sim = formed(seed, 3, 6);
             let k = sim.rng.below(3) as usize;
             let mut groups = vec![0u8; 6];
@@ -1675,7 +1675,7 @@ mod tests {
         // Guards (e) broadly: random sizes, delays up to most of the node timeout, cuts,
         // deaths, restarts, pauses, 3-way partitions, manual failovers and link flaps, with
         // the invariant after every step and convergence once everything is repaired.
-        for seed in seeds(8) {
+        for seed in seeds(3) {
             let mut rng = Rng::new(seed ^ 0xf022);
             let masters = 3 + rng.below(3) as usize;
             let n = masters * (1 + rng.below(3) as usize);
