@@ -134,6 +134,11 @@ pub struct Sim {
     pub delivered: u64,
     /// Off only for scenarios that break the invariant on purpose (unsafe admin commands).
     pub check_invariants: bool,
+    /// Every (configEpoch, node id) a node ever served slots under, in its own view: with
+    /// elections only (no BUMPEPOCH / TAKEOVER), one epoch belongs to one node for good.
+    epoch_owner: BTreeMap<u64, String>,
+    /// Off for scenarios with epochs taken without consensus.
+    pub unique_epochs: bool,
     /// The seed, named by every panic.
     pub seed: u64,
     /// Debugging: print each node's role/epochs/slots whenever they change (None = off).
@@ -158,6 +163,8 @@ impl Sim {
             node_timeout_ms,
             delivered: 0,
             check_invariants: true,
+            epoch_owner: BTreeMap::new(),
+            unique_epochs: true,
             seed,
             trace: None,
         };
@@ -579,7 +586,8 @@ impl Sim {
             let cid = *self.conns.keys().nth(k).expect("k < len");
             self.cut(cid);
         }
-        if let Err(e) = self.invariants().and_then(|_| self.bounded()) {
+        let checks = self.invariants().and_then(|_| self.bounded());
+        if let Err(e) = checks.and_then(|_| self.epochs_unique()) {
             panic!(
                 "seed {}: invariant broken at +{} ms: {e}",
                 self.seed,
@@ -871,6 +879,32 @@ impl Sim {
                         a.0, a.1, a.3, b.1, b.3
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records who serves under which epoch; one epoch, one node (election safety).
+    fn epochs_unique(&mut self) -> Result<(), String> {
+        if !self.unique_epochs {
+            return Ok(());
+        }
+        for (v, sn) in self.nodes.iter().enumerate() {
+            let Some(me) = sn.st.as_ref().map(|st| st.myself_node()) else {
+                continue;
+            };
+            if !me.is_master() || me.slots.count() == 0 {
+                continue;
+            }
+            let owner = self
+                .epoch_owner
+                .entry(me.config_epoch)
+                .or_insert(me.id.clone());
+            if *owner != me.id {
+                return Err(format!(
+                    "node {v} serves under configEpoch {} that {} served under",
+                    me.config_epoch, owner
+                ));
             }
         }
         Ok(())
@@ -1272,6 +1306,7 @@ mod tests {
         // Guards epoch collisions: masters bumping at once end with distinct configEpochs.
         for seed in seeds(8) {
             let mut sim = formed(seed, 4, 4);
+            sim.unique_epochs = false;
             sim.max_delay_ms = 30;
             for i in 0..4 {
                 sim.cmd_bumpepoch(i);
@@ -1561,6 +1596,7 @@ mod tests {
         for seed in seeds(3) {
             let mut sim = formed(seed, 3, 9);
             sim.check_invariants = false;
+            sim.unique_epochs = false;
             let k = sim.rng.below(3) as usize;
             assert!(sim.cmd_failover(k + 3, true, true));
             assert!(sim.cmd_failover(k + 6, true, true));
