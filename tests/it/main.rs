@@ -7,6 +7,7 @@ mod cluster;
 mod cluster1;
 mod common;
 mod compare;
+mod failover;
 mod protocol;
 mod pubsub;
 mod shards;
