@@ -48,21 +48,19 @@ const NODE_BYTES_BY_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 /// Hard cap on a node when the fill is an element count.
 const NODE_SAFETY_BYTES: usize = 8192;
 
+/// Bytes Redis adds to its estimate of a node's growth per element.
+const ELEMENT_OVERHEAD_ESTIMATE_BYTES: usize = 8;
+
 /// Whether Redis 7.0 would append an element of `sz` bytes to a node of `bytes`/`count`:
-/// it estimates the grown size with the old ziplist overheads, then applies the fill rule.
+/// a negative fill caps the (over)estimated node bytes, a positive one the element count.
 fn node_allows(bytes: usize, count: usize, sz: usize, fill: i64) -> bool {
-    let prev_len_bytes = if sz < 254 { 1 } else { 5 };
-    let enc_bytes = match sz {
-        0..=63 => 1,
-        64..=16383 => 2,
-        _ => 5,
-    };
-    let grown = bytes + sz + prev_len_bytes + enc_bytes;
-    let fill = fill.clamp(-5, i16::MAX as i64);
+    let grown = bytes + sz + ELEMENT_OVERHEAD_ESTIMATE_BYTES;
     if fill < 0 {
-        return grown <= NODE_BYTES_BY_LEVEL[(-fill - 1) as usize];
+        let level = ((-fill - 1) as usize).min(NODE_BYTES_BY_LEVEL.len() - 1);
+        return grown <= NODE_BYTES_BY_LEVEL[level];
     }
-    grown <= NODE_SAFETY_BYTES && (count as i64) < fill
+    let count_max = fill.clamp(1, i16::MAX as i64) as usize;
+    grown <= NODE_SAFETY_BYTES && count < count_max
 }
 
 fn dump_list(b: &mut Vec<u8>, l: &ListValue, opts: DumpOpts) {
