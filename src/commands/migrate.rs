@@ -216,7 +216,9 @@ fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
             i += 1;
             let v = parse_i64(args.get(i)).ok_or(ReplyError::NotInteger)?;
             if v < 0 {
-                return Err(ReplyError::other("ERR Invalid IDLETIME value, must be >= 0"));
+                return Err(ReplyError::other(
+                    "ERR Invalid IDLETIME value, must be >= 0",
+                ));
             }
             o.idle_s = Some(v);
         } else if a.eq_ignore_ascii_case(b"freq") && more && o.idle_s.is_none() {
@@ -437,9 +439,7 @@ fn migrate_once(
         });
     }
     let mut rd = BufReader::new(&stream);
-    let mut read = |first: bool| {
-        read_reply_line(&mut rd).map_err(|e| (first, timed_out(&e)))
-    };
+    let mut read = |first: bool| read_reply_line(&mut rd).map_err(|e| (first, timed_out(&e)));
     let auth_reply = match &req.password {
         Some(_) => Some(read(true).map_err(io_fail)?),
         None => None,
@@ -453,7 +453,12 @@ fn migrate_once(
     for (j, key) in sent.iter().enumerate() {
         let line = match read(j == 0) {
             Ok(l) => l,
-            Err((true, t)) => return Err(Failure::Io { writing: false, timed_out: t }),
+            Err((true, t)) => {
+                return Err(Failure::Io {
+                    writing: false,
+                    timed_out: t,
+                })
+            }
             Err((false, _)) => {
                 // Some keys already moved: no retry, report the read error.
                 conn_cache::close(target);
@@ -530,7 +535,11 @@ fn build_pipeline<'k>(
             continue;
         };
         let at = e.expire_at_ms();
-        let ttl = if at == 0 { 0 } else { at.saturating_sub(now).max(1) };
+        let ttl = if at == 0 {
+            0
+        } else {
+            at.saturating_sub(now).max(1)
+        };
         let payload = rdb::dump(&e.value, opts);
         let ttl = ttl.to_string();
         let mut parts: Vec<&[u8]> = vec![name, k, ttl.as_bytes(), &payload];
@@ -561,7 +570,9 @@ const REPLY_LINE_LIMIT_BYTES: u64 = 64 * 1024;
 /// never answer AUTH/SELECT/RESTORE, so a line is a whole reply.
 fn read_reply_line(rd: &mut impl BufRead) -> std::io::Result<String> {
     let mut line = Vec::new();
-    let n = rd.take(REPLY_LINE_LIMIT_BYTES).read_until(b'\n', &mut line)?;
+    let n = rd
+        .take(REPLY_LINE_LIMIT_BYTES)
+        .read_until(b'\n', &mut line)?;
     if n == 0 || line.last() != Some(&b'\n') {
         return Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,

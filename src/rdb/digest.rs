@@ -32,7 +32,10 @@ pub fn digest_value(v: &Value, has_ttl: bool) -> [u8; 20] {
             for e in z.iter() {
                 let mut ed = [0u8; 20];
                 mix(&mut ed, &e.member);
-                mix(&mut ed, crate::resp::write::format_double_g17(e.score).as_bytes());
+                mix(
+                    &mut ed,
+                    crate::resp::write::format_double_g17(e.score).as_bytes(),
+                );
                 xor(&mut d, &ed);
             }
         }
@@ -68,7 +71,13 @@ fn mix(d: &mut [u8; 20], data: &[u8]) {
 
 /// SHA-1 (FIPS 180-4) of `data`.
 pub fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
     let bit_len = (data.len() as u64).wrapping_mul(8);
     let mut msg = data.to_vec();
     msg.push(0x80);
@@ -127,7 +136,10 @@ mod tests {
     #[test]
     fn sha1_vectors() {
         // Guards the SHA-1 core against the standard test vectors.
-        assert_eq!(hex(&sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
         let long = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
         assert_eq!(hex(&sha1(long)), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");

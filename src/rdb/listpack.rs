@@ -286,7 +286,15 @@ mod tests {
         ];
         assert_eq!(lp, want);
         let back = lp_read(&lp).expect("valid");
-        assert_eq!(back, vec![b"f1".to_vec(), b"v1".to_vec(), b"f2".to_vec(), b"2".to_vec()]);
+        assert_eq!(
+            back,
+            vec![
+                b"f1".to_vec(),
+                b"v1".to_vec(),
+                b"f2".to_vec(),
+                b"2".to_vec()
+            ]
+        );
     }
 
     #[test]
@@ -295,9 +303,27 @@ mod tests {
         let long = vec![b'x'; 5000];
         let mid = vec![b'y'; 300];
         let vals: Vec<Vec<u8>> = [
-            "0", "127", "128", "-1", "-4096", "4095", "4096", "-32768", "32767", "40000",
-            "-8388608", "8388607", "8388608", "2147483647", "-2147483649",
-            "9223372036854775807", "-9223372036854775808", "007", "-0", "abc", "",
+            "0",
+            "127",
+            "128",
+            "-1",
+            "-4096",
+            "4095",
+            "4096",
+            "-32768",
+            "32767",
+            "40000",
+            "-8388608",
+            "8388607",
+            "8388608",
+            "2147483647",
+            "-2147483649",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "007",
+            "-0",
+            "abc",
+            "",
         ]
         .iter()
         .map(|s| s.as_bytes().to_vec())
@@ -317,7 +343,10 @@ mod tests {
         assert!(lp_read(&[9, 0, 0, 0, 1, 0, 0xF0, 0xFF, 0xFF]).is_none());
         assert!(intset_read(&[2, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]).is_none());
         assert!(intset_read(&[3, 0, 0, 0, 0, 0, 0, 0]).is_none());
-        assert_eq!(intset_read(&intset_write(&[-5, 70000])), Some(vec![-5, 70000]));
+        assert_eq!(
+            intset_read(&intset_write(&[-5, 70000])),
+            Some(vec![-5, 70000])
+        );
         assert!(ziplist_read(&[12, 0, 0, 0, 10, 0, 0, 0, 1, 0, 0x00, 0xFF]).is_none());
     }
 
@@ -339,6 +368,14 @@ mod tests {
             z
         };
         let items = ziplist_read(&zl).expect("valid");
-        assert_eq!(items, vec![b"hi".to_vec(), b"2".to_vec(), b"-10".to_vec(), b"12345".to_vec()]);
+        assert_eq!(
+            items,
+            vec![
+                b"hi".to_vec(),
+                b"2".to_vec(),
+                b"-10".to_vec(),
+                b"12345".to_vec()
+            ]
+        );
     }
 }

@@ -91,7 +91,9 @@ impl Reader<'_> {
     /// A count of things that take at least `min_bytes` each: bounded by what remains.
     fn count(&mut self, min_bytes: usize) -> Result<usize, PayloadError> {
         let n = self.len()?;
-        if n.checked_mul(min_bytes).is_none_or(|b| b > self.remaining()) {
+        if n.checked_mul(min_bytes)
+            .is_none_or(|b| b > self.remaining())
+        {
             return Err(BAD);
         }
         Ok(n)
@@ -107,7 +109,9 @@ impl Reader<'_> {
             }
             Len::Special(2) => {
                 let b = self.take(4)?;
-                return Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]).to_string().into_bytes());
+                return Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                    .to_string()
+                    .into_bytes());
             }
             Len::Special(3) => return self.lzf_string(),
             Len::Special(_) => return Err(BAD),
@@ -181,7 +185,7 @@ fn intset_strings(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
 
 fn text_scores(items: Option<Vec<Vec<u8>>>) -> Result<Vec<(Vec<u8>, f64)>, PayloadError> {
     let items = items.ok_or(BAD)?;
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err(BAD);
     }
     let mut v = Vec::with_capacity(items.len() / 2);
@@ -243,7 +247,7 @@ fn set_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Value, PayloadError> {
 
 /// Field/value pairs; `strict` refuses duplicate fields (the plain encoding's check).
 fn hash_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Value, PayloadError> {
-    if items.is_empty() || items.len() % 2 != 0 {
+    if items.is_empty() || !items.len().is_multiple_of(2) {
         return Err(BAD);
     }
     let mut h = HashValue::new();

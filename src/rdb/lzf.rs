@@ -191,7 +191,9 @@ mod tests {
         let c = compress(&data, data.len() - 4).expect("compressible");
         assert!(c.len() < data.len());
         assert_eq!(decompress(&c, data.len()).as_deref(), Some(&data[..]));
-        let noise: Vec<u8> = (0..200u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let noise: Vec<u8> = (0..200u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         assert!(compress(&noise, noise.len() - 4).is_none());
     }
 
@@ -199,7 +201,10 @@ mod tests {
     fn known_redis_bytes() {
         // Guards byte equality with Redis: 40 x 'a' is stored as this LZF blob by Redis 7.0.
         let c = compress(&[b'a'; 40], 36).expect("compressible");
-        assert_eq!(c, vec![0x01, 0x61, 0x61, 0xE0, 0x1B, 0x00, 0x01, 0x61, 0x61]);
+        assert_eq!(
+            c,
+            vec![0x01, 0x61, 0x61, 0xE0, 0x1B, 0x00, 0x01, 0x61, 0x61]
+        );
     }
 
     #[test]

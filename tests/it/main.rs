@@ -6,6 +6,7 @@ mod blocking;
 mod cluster1;
 mod common;
 mod compare;
+mod migrate;
 mod protocol;
 mod pubsub;
 mod shards;

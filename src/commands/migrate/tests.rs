@@ -29,7 +29,10 @@ fn dump_restore_every_type() {
     for k in ["s", "l", "h", "st", "z"] {
         let p = dump_of(&mut h, k);
         let target = format!("{k}-copy");
-        assert_eq!(run_bin(&mut h, &[b"RESTORE", target.as_bytes(), b"0", &p]), Reply::ok());
+        assert_eq!(
+            run_bin(&mut h, &[b"RESTORE", target.as_bytes(), b"0", &p]),
+            Reply::ok()
+        );
         assert_eq!(dump_of(&mut h, &target), p, "{k}");
     }
     assert_eq!(h.run(&["DUMP", "missing"]), Reply::Nil);
@@ -49,19 +52,41 @@ fn restore_errors_and_options() {
     let nan = Reply::err("ERR value is not an integer or out of range");
     assert_eq!(run_bin(&mut h, &[b"RESTORE", b"n", b"x", &p]), nan);
     let syntax = Reply::err("ERR syntax error");
-    assert_eq!(run_bin(&mut h, &[b"RESTORE", b"s", b"0", &p, b"foo"]), syntax);
-    let both = [&b"RESTORE"[..], b"n", b"0", &p, b"IDLETIME", b"1", b"FREQ", b"1"];
+    assert_eq!(
+        run_bin(&mut h, &[b"RESTORE", b"s", b"0", &p, b"foo"]),
+        syntax
+    );
+    let both = [
+        &b"RESTORE"[..],
+        b"n",
+        b"0",
+        &p,
+        b"IDLETIME",
+        b"1",
+        b"FREQ",
+        b"1",
+    ];
     assert_eq!(run_bin(&mut h, &both), syntax);
     let idle = Reply::err("ERR Invalid IDLETIME value, must be >= 0");
-    assert_eq!(run_bin(&mut h, &[b"RESTORE", b"s", b"0", &p, b"IDLETIME", b"-1"]), idle);
+    assert_eq!(
+        run_bin(&mut h, &[b"RESTORE", b"s", b"0", &p, b"IDLETIME", b"-1"]),
+        idle
+    );
     let freq = Reply::err("ERR Invalid FREQ value, must be >= 0 and <= 255");
-    assert_eq!(run_bin(&mut h, &[b"RESTORE", b"s", b"0", &p, b"FREQ", b"256"]), freq);
+    assert_eq!(
+        run_bin(&mut h, &[b"RESTORE", b"s", b"0", &p, b"FREQ", b"256"]),
+        freq
+    );
     let wrong = Reply::err("ERR DUMP payload version or checksum are wrong");
-    assert_eq!(run_bin(&mut h, &[b"RESTORE", b"n", b"0", b"garbage"]), wrong);
+    assert_eq!(
+        run_bin(&mut h, &[b"RESTORE", b"n", b"0", b"garbage"]),
+        wrong
+    );
     assert_eq!(run_bin(&mut h, &[b"RESTORE", b"n", b"0", b""]), wrong);
-    assert_eq!(h.run(&["RESTORE", "n", "0"]), Reply::err(
-        "ERR wrong number of arguments for 'restore' command"
-    ));
+    assert_eq!(
+        h.run(&["RESTORE", "n", "0"]),
+        Reply::err("ERR wrong number of arguments for 'restore' command")
+    );
 }
 
 #[test]
@@ -70,17 +95,35 @@ fn restore_ttl_replace_and_absttl() {
     let mut h = Harness::new();
     h.run(&["SET", "s", "v"]);
     let p = dump_of(&mut h, "s");
-    assert_eq!(run_bin(&mut h, &[b"RESTORE", b"a", b"5000", &p]), Reply::ok());
+    assert_eq!(
+        run_bin(&mut h, &[b"RESTORE", b"a", b"5000", &p]),
+        Reply::ok()
+    );
     assert_eq!(h.run(&["PTTL", "a"]), Reply::Int(5000));
     let at = (h.now_ms + 9000).to_string();
     let args = [&b"RESTORE"[..], b"b", at.as_bytes(), &p, b"ABSTTL"];
     assert_eq!(run_bin(&mut h, &args), Reply::ok());
     assert_eq!(h.run(&["PTTL", "b"]), Reply::Int(9000));
     let past = (h.now_ms - 1).to_string();
-    let args = [&b"RESTORE"[..], b"s", past.as_bytes(), &p, b"ABSTTL", b"REPLACE"];
+    let args = [
+        &b"RESTORE"[..],
+        b"s",
+        past.as_bytes(),
+        &p,
+        b"ABSTTL",
+        b"REPLACE",
+    ];
     assert_eq!(run_bin(&mut h, &args), Reply::ok());
     assert_eq!(h.run(&["EXISTS", "s"]), Reply::Int(0));
-    let args = [&b"RESTORE"[..], b"c", b"0", &p, b"REPLACE", b"IDLETIME", b"100"];
+    let args = [
+        &b"RESTORE"[..],
+        b"c",
+        b"0",
+        &p,
+        b"REPLACE",
+        b"IDLETIME",
+        b"100",
+    ];
     assert_eq!(run_bin(&mut h, &args), Reply::ok());
     assert_eq!(h.run(&["OBJECT", "IDLETIME", "c"]), Reply::Int(100));
 }
@@ -92,17 +135,26 @@ fn migrate_argument_errors() {
     let nokey = h.run(&["MIGRATE", "127.0.0.1", "1", "nokey", "0", "100"]);
     assert_eq!(nokey, Reply::Simple("NOKEY".into()));
     let keys = h.run(&["MIGRATE", "127.0.0.1", "1", "k", "0", "100", "KEYS", "a"]);
-    assert_eq!(keys, Reply::err(
-        "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
-    ));
+    assert_eq!(
+        keys,
+        Reply::err(
+            "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+        )
+    );
     let syn = h.run(&["MIGRATE", "127.0.0.1", "1", "k", "0", "100", "bogus"]);
     assert_eq!(syn, Reply::err("ERR syntax error"));
     let nan = h.run(&["MIGRATE", "127.0.0.1", "1", "k", "0", "x"]);
-    assert_eq!(nan, Reply::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        nan,
+        Reply::err("ERR value is not an integer or out of range")
+    );
     h.run(&["SET", "k", "v"]);
     // Port 1 on localhost is closed: the connect fails fast.
     let io = h.run(&["MIGRATE", "127.0.0.1", "1", "", "0", "200", "KEYS", "k"]);
-    assert_eq!(io, Reply::err("IOERR error or timeout connecting to the client"));
+    assert_eq!(
+        io,
+        Reply::err("IOERR error or timeout connecting to the client")
+    );
     assert_eq!(h.run(&["EXISTS", "k"]), Reply::Int(1));
 }
 
@@ -111,9 +163,14 @@ fn migrate_key_positions() {
     // Guards routing's view of MIGRATE keys: argument 3, or everything after KEYS.
     use crate::resp::OwnedArgs;
     let spec = crate::commands::lookup(b"migrate").expect("registered");
-    let pos = |v: &[&[u8]]| spec.key_positions(OwnedArgs::from_slices(v).args()).expect("ok");
+    let pos = |v: &[&[u8]]| {
+        spec.key_positions(OwnedArgs::from_slices(v).args())
+            .expect("ok")
+    };
     assert_eq!(pos(&[b"MIGRATE", b"h", b"1", b"k", b"0", b"5"]), vec![3]);
-    let v: &[&[u8]] = &[b"MIGRATE", b"h", b"1", b"", b"0", b"5", b"AUTH", b"keys", b"KEYS", b"a", b"b"];
+    let v: &[&[u8]] = &[
+        b"MIGRATE", b"h", b"1", b"", b"0", b"5", b"AUTH", b"keys", b"KEYS", b"a", b"b",
+    ];
     assert_eq!(pos(v), vec![9, 10]);
 }
 
