@@ -425,11 +425,22 @@ fn migrate_once(
 ) -> Result<(), Failure> {
     let timeout = Duration::from_millis(req.timeout_ms);
     let now_ms = ex.now_ms;
-    let (stream, last_db) = conn_cache::get(target, timeout, now_ms).ok_or_else(|| {
-        Failure::Reply(ReplyError::other(
-            "IOERR error or timeout connecting to the client",
-        ))
-    })?;
+    // Redis connects without blocking, so a refused connection shows up as a failed write
+    // (retried once); only a connect that cannot even start reports "connecting".
+    let (stream, last_db) = match conn_cache::get(target, timeout, now_ms) {
+        Ok(link) => link,
+        Err(Some(std::io::ErrorKind::ConnectionRefused)) => {
+            return Err(Failure::Io {
+                writing: true,
+                timed_out: false,
+            })
+        }
+        Err(_) => {
+            return Err(Failure::Reply(ReplyError::other(
+                "IOERR error or timeout connecting to the client",
+            )))
+        }
+    };
     let select = last_db != Some(req.db);
     let (cmd, sent) = build_pipeline(ex, req, keys, select);
     if let Err(e) = (&stream).write_all(&cmd) {
@@ -611,7 +622,12 @@ mod conn_cache {
 
     /// A link to `target` with `timeout` on every operation (cached or new), and the database
     /// it has selected.
-    pub fn get(target: &str, timeout: Duration, now_ms: u64) -> Option<(TcpStream, Option<i64>)> {
+    /// Err carries the connect error's kind when the connect itself failed.
+    pub fn get(
+        target: &str,
+        timeout: Duration,
+        now_ms: u64,
+    ) -> Result<(TcpStream, Option<i64>), Option<std::io::ErrorKind>> {
         let cached = LINKS.with(|l| {
             let mut l = l.borrow_mut();
             l.retain(|_, link| now_ms.saturating_sub(link.last_use_ms) <= IDLE_MS);
@@ -621,18 +637,22 @@ mod conn_cache {
             Some(link) => (link.stream, link.db),
             None => (connect(target, timeout)?, None),
         };
-        stream.set_read_timeout(Some(timeout)).ok()?;
-        stream.set_write_timeout(Some(timeout)).ok()?;
-        Some((stream, db))
+        stream.set_read_timeout(Some(timeout)).map_err(|_| None)?;
+        stream.set_write_timeout(Some(timeout)).map_err(|_| None)?;
+        Ok((stream, db))
     }
 
-    fn connect(target: &str, timeout: Duration) -> Option<TcpStream> {
-        let (host, port) = target.rsplit_once(':')?;
-        let port: u16 = port.parse().ok()?;
-        let addr = (host, port).to_socket_addrs().ok()?.next()?;
-        let s = TcpStream::connect_timeout(&addr, timeout).ok()?;
-        s.set_nodelay(true).ok()?;
-        Some(s)
+    fn connect(target: &str, timeout: Duration) -> Result<TcpStream, Option<std::io::ErrorKind>> {
+        let (host, port) = target.rsplit_once(':').ok_or(None)?;
+        let port: u16 = port.parse().map_err(|_| None)?;
+        let addr = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or(None)?;
+        let s = TcpStream::connect_timeout(&addr, timeout).map_err(|e| Some(e.kind()))?;
+        s.set_nodelay(true).map_err(|_| None)?;
+        Ok(s)
     }
 
     /// Keeps a healthy link for reuse.

@@ -149,8 +149,21 @@ fn migrate_argument_errors() {
         Reply::err("ERR value is not an integer or out of range")
     );
     h.run(&["SET", "k", "v"]);
-    // Port 1 on localhost is closed: the connect fails fast.
+    // Port 1 on localhost is closed: refused, which Redis 7.0 reports as a failed write.
+    let writing = Reply::err("IOERR error or timeout writing to target instance");
     let io = h.run(&["MIGRATE", "127.0.0.1", "1", "", "0", "200", "KEYS", "k"]);
+    assert_eq!(io, writing);
+    // Junk ports and unknown hosts cannot even start a connect.
+    let io = h.run(&[
+        "MIGRATE",
+        "127.0.0.1",
+        "notaport",
+        "",
+        "0",
+        "200",
+        "KEYS",
+        "k",
+    ]);
     assert_eq!(
         io,
         Reply::err("IOERR error or timeout connecting to the client")
