@@ -11,6 +11,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
 pub mod server;
@@ -214,6 +215,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(migrate::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {

@@ -8,6 +8,7 @@ mod cluster1;
 mod common;
 mod compare;
 mod failover;
+mod migrate;
 mod protocol;
 mod pubsub;
 mod shards;
