@@ -79,6 +79,9 @@ pub struct Reactor {
     wake_buf: Box<u64>,
     timer_ts: Box<types::Timespec>,
     parse_queue: Vec<usize>,
+    /// Connections holding a write while writes are paused (manual failover); re-parsed
+    /// once the pause ends.
+    write_paused: Vec<usize>,
     send_queue: Vec<usize>,
     rearm_queue: Vec<usize>,
     close_queue: Vec<usize>,
@@ -148,6 +151,7 @@ impl Reactor {
             wake_buf: Box::new(0),
             timer_ts: Box::new(types::Timespec::from(Duration::from_millis(CRON_PERIOD_MS))),
             parse_queue: Vec::new(),
+            write_paused: Vec::new(),
             send_queue: Vec::new(),
             rearm_queue: Vec::new(),
             close_queue: Vec::new(),
@@ -642,8 +646,11 @@ impl Reactor {
             parse_queue,
             send_queue,
             close_queue,
+            write_paused,
             ..
         } = self;
+        let paused = shard.global.writes_paused_until_ms.load(Ordering::Relaxed) > *now_ms;
+        let mut held = false;
         let Some(conn) = conns[idx].as_mut() else {
             return;
         };
@@ -685,6 +692,10 @@ impl Reactor {
                     } else {
                         Args::new(base, ranges)
                     };
+                    if paused && is_write(args) {
+                        held = true;
+                        break;
+                    }
                     run_command(shard, conn, idx, args, outbox, *now_ms);
                     off += consumed;
                     cmds += 1;
@@ -722,6 +733,10 @@ impl Reactor {
         if want_bytes > conn.rbuf.capacity() && want_bytes as u64 <= limits.qbuf_max {
             let extra = want_bytes - conn.rbuf.len();
             conn.rbuf.reserve(extra);
+        }
+        if held && !conn.in_parse_queue {
+            conn.in_parse_queue = true;
+            write_paused.push(idx);
         }
         if more_later
             && !conn.rbuf.is_empty()
@@ -828,6 +843,16 @@ impl Reactor {
 
     fn cron(&mut self) {
         self.now_ms = unix_ms();
+        let paused_until = self
+            .shard
+            .global
+            .writes_paused_until_ms
+            .load(Ordering::Relaxed);
+        if !self.write_paused.is_empty() && paused_until <= self.now_ms {
+            // Still flagged in_parse_queue: they go straight back to parsing.
+            let held = std::mem::take(&mut self.write_paused);
+            self.parse_queue.extend(held);
+        }
         self.blocked_cron();
         self.aof_cron();
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
@@ -897,6 +922,12 @@ impl Reactor {
             }
         }
     }
+}
+
+/// A write command (held while a master is paused for a manual failover).
+fn is_write(args: Args<'_>) -> bool {
+    crate::commands::lookup(args.get(0))
+        .is_some_and(|s| s.flags & crate::commands::flags::WRITE != 0)
 }
 
 /// Runs one parsed command for connection `conn`: here, or queued for its owner shard.
