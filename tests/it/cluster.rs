@@ -203,6 +203,17 @@ fn redis_cli_creates_a_three_master_cluster() {
         .map(|&port| cli(port, &["dbsize"]).trim().parse::<i64>().unwrap_or(0))
         .sum();
     assert_eq!(total, 2001);
+
+    // redis-benchmark in cluster mode reads CLUSTER NODES/SLOTS and spreads its keys.
+    let out = Command::new("timeout")
+        .args(["60", "redis-benchmark", "--cluster", "-p"])
+        .arg(p[0].to_string())
+        .args(["-t", "set,get", "-n", "3000", "-r", "1000", "-q"])
+        .output()
+        .expect("redis-benchmark runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches("requests per second").count(), 2, "{text}");
 }
 
 #[test]
