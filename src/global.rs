@@ -40,6 +40,8 @@ pub struct Global {
     pub aof: crate::aof::segment::AofGlobal,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
     pub pubsub: RwLock<crate::shard::pubsub::PubSubIndex>,
+    /// Replication: ids, offsets, backlog, replicas, the link to our master.
+    pub repl: crate::replication::ReplGlobal,
 }
 
 pub fn unix_ms() -> u64 {
@@ -95,6 +97,7 @@ impl Global {
                 .unwrap_or_default(),
             aof,
             pubsub: RwLock::new(Default::default()),
+            repl: Default::default(),
         })
     }
 

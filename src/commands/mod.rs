@@ -12,6 +12,7 @@ pub mod list;
 pub mod longdouble;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -213,6 +214,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(replication::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
