@@ -8,6 +8,7 @@ mod common;
 mod compare;
 mod protocol;
 mod pubsub;
+mod replication;
 mod shards;
 mod startup;
 mod types;
