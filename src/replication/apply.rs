@@ -88,7 +88,6 @@ fn apply_keyed(
         sh.block_request = None;
         return;
     }
-    let mut ids = ids;
     if !ids.contains(&sh.id) {
         ids.push(sh.id);
     }

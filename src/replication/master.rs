@@ -26,7 +26,7 @@ pub struct WaitReq {
 
 /// REPLCONF option/value pairs.
 pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(ReplyError::Syntax);
     }
     let global = ctx.shard.global.clone();

@@ -432,9 +432,12 @@ fn commit(global: &Global, gen: u64, bytes: &[u8]) {
         return;
     }
     let mut st = global.repl.state();
+    if st.link.as_ref().is_none_or(|l| l.gen != gen) {
+        return; // promoted or re-pointed meanwhile: these bytes are not our history
+    }
     st.append(bytes, &global.repl.offset);
     let off = st.offset;
-    if let Some(l) = st.link.as_mut().filter(|l| l.gen == gen) {
+    if let Some(l) = st.link.as_mut() {
         l.read_offset = off;
         l.processed_offset = off;
     }
