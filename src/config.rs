@@ -475,8 +475,18 @@ impl Loader {
 
     fn warn(&mut self, name: &'static str) {
         // Stored like the ignored directives, but read by the AOF (automatic rewrite).
-        const READ_FROM_STORE: &[&str] =
-            &["auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size"];
+        const READ_FROM_STORE: &[&str] = &[
+            "auto-aof-rewrite-percentage",
+            "auto-aof-rewrite-min-size",
+            // Read by replication (crate::replication).
+            "replicaof",
+            "repl-backlog-size",
+            "repl-ping-replica-period",
+            "repl-timeout",
+            "replica-read-only",
+            "replica-priority",
+            "replica-announced",
+        ];
         if READ_FROM_STORE.contains(&name) {
             return;
         }
@@ -2131,14 +2141,14 @@ mod tests {
                     maxmemory-policy ALLKEYS-LRU\nactiverehashing no\n";
         let loaded = load_file(text, &[]).unwrap();
         let w = &loaded.warnings;
-        assert_eq!(w.len(), 6, "{w:?}");
+        assert_eq!(w.len(), 5, "{w:?}");
         assert_eq!(
             w[0],
             "directive 'maxmemory' is not implemented by slotd and is ignored"
         );
-        assert_eq!(
-            w[1],
-            "directive 'replicaof' is not implemented by slotd and is ignored"
+        assert!(
+            !w.iter().any(|l| l.contains("replicaof")),
+            "replication reads it"
         );
         let cfg = &loaded.config;
         assert_eq!(get(cfg, "maxmemory"), (2u64 << 30).to_string());

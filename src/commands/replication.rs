@@ -199,8 +199,9 @@ fn wait(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     replication::feed_journal(ctx.shard);
     let target = global.repl.offset.load(Ordering::Acquire);
     let acked = master::acked_count(&global, target);
-    let in_multi = ctx.client().multi.is_some();
-    if acked >= num || in_multi {
+    // Inside MULTI/EXEC (the client's current command is then EXEC) WAIT never blocks.
+    let top_level = ctx.client().last_cmd == "wait" && ctx.client().multi.is_none();
+    if acked >= num || !top_level {
         ctx.out.int(acked);
         return Ok(());
     }
@@ -242,6 +243,10 @@ mod tests {
             Reply::err("ERR timeout is negative")
         );
         assert_eq!(h.run(&["WAIT", "1", "10"]), Reply::Int(0));
+        // Inside a transaction WAIT answers at once.
+        assert_eq!(h.run(&["MULTI"]), Reply::ok());
+        assert_eq!(h.run(&["WAIT", "1", "0"]), Reply::Simple("QUEUED".into()));
+        assert_eq!(h.run(&["EXEC"]), Reply::Array(vec![Reply::Int(0)]));
     }
 
     #[test]
