@@ -156,7 +156,11 @@ fn populate(s: &Server, n: usize) {
 }
 
 /// Keeps writing non-idempotent commands over every type until told to stop.
-fn writer(port: u16, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u64 {
+fn writer(
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> u64 {
     let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
     let mut c = c.get_connection().unwrap();
     let mut n = 0u64;
@@ -191,6 +195,7 @@ fn writer(port: u16, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u64
             .ignore();
         p.query::<()>(&mut c).unwrap();
         n += 1;
+        count.store(n, std::sync::atomic::Ordering::SeqCst);
     }
     n
 }
@@ -200,19 +205,23 @@ fn full_sync_under_writes(master_threads: &str, replica_threads: &str, keys: usi
     let r = Server::start(&["--server-threads", replica_threads]);
     populate(&m, keys);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (port, s2) = (m.port, stop.clone());
-    let w = std::thread::spawn(move || writer(port, s2));
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (port, s2, c2) = (m.port, stop.clone(), count.clone());
+    let w = std::thread::spawn(move || writer(port, s2, c2));
     std::thread::sleep(Duration::from_millis(200));
+    let before = count.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
         r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()])
             .trim(),
         "OK"
     );
     wait_for("the link to come up", 60, || link_up(&r));
+    let during = count.load(std::sync::atomic::Ordering::SeqCst) - before;
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let writes = w.join().unwrap();
     assert!(writes > 0);
+    assert!(during > 0, "no write overlapped the full sync");
     wait_caught_up(&m, &r);
     assert_eq!(m.cli(&["DBSIZE"]), r.cli(&["DBSIZE"]));
     let (a, b) = (dump_all(&m), dump_all(&r));
@@ -281,12 +290,12 @@ fn partial_resync_after_killed_link_and_stopped_replica() {
         .to_string();
     m.cli(&["CLIENT", "KILL", &addr]);
     m.cli(&["SET", "k2", "v2"]);
+    // The kill takes effect at the master's next cron; the replica then reconnects.
+    wait_for("a partial resync", 30, || {
+        info_field(&m, "stats", "sync_partial_ok").as_deref() == Some("1")
+    });
     wait_caught_up(&m, &r);
     assert_eq!(r.cli(&["GET", "k2"]).trim(), "v2");
-    assert_eq!(
-        info_field(&m, "stats", "sync_partial_ok").as_deref(),
-        Some("1")
-    );
     assert_eq!(info_field(&m, "stats", "sync_full").as_deref(), Some("1"));
     // A stopped replica keeps its link; the stream waits in its buffer.
     unsafe { libc_kill(r.pid() as i32, 19) };
