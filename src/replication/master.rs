@@ -416,7 +416,20 @@ pub fn cron(global: &Global, now_ms: u64) {
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(10)
     });
+    let timeout_ms = global.cfg(|c| {
+        c.unimplemented
+            .get("repl-timeout")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(60)
+    }) * 1000;
     let mut st = global.repl.state();
+    // A replica that stopped acknowledging (online ones ACK every second) is dropped.
+    for r in st.replicas.iter().filter(|r| r.online) {
+        if now_ms.saturating_sub(r.ack_time_ms) > timeout_ms.max(1000) {
+            crate::log::warning("Disconnecting timedout replica (streaming sync)");
+            r.feed.kill();
+        }
+    }
     if st.replicas.is_empty() || now_ms < st.last_ping_ms + period_s.max(1) * 1000 {
         return;
     }

@@ -313,7 +313,9 @@ pub fn turn_start(sh: &mut Shard) {
     if g.epoch.load(Ordering::Acquire) != sh.repl.seen_epoch {
         let replica = g.is_replica.load(Ordering::Acquire);
         feed_journal(sh); // drops what the old role journaled
-        sh.repl.readonly = replica && sh.global.cfg(replica_read_only);
+                          // In cluster mode the slot map sends writes to the master (MOVED) instead.
+        let cluster = sh.slot_map.cluster_enabled;
+        sh.repl.readonly = replica && !cluster && sh.global.cfg(replica_read_only);
         return;
     }
     if !sh.journal.enabled && g.feeding.load(Ordering::Relaxed) {

@@ -110,11 +110,16 @@ fn set_link(global: &Global, gen: u64, f: impl FnOnce(&mut LinkInfo)) {
     }
 }
 
+/// Held by the link thread that talks to the shards: after a re-point the new link starts
+/// only once the old one stopped dispatching.
+static LINK_RUNNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn link_main(global: Arc<Global>, gen: u64) {
     let Some(mesh) = global.repl.mesh.get().cloned() else {
         crate::log::warning("Replication link started before the shards");
         return;
     };
+    let _running = super::lock(&LINK_RUNNING);
     let mut d = Dispatch::new(mesh);
     while current(&global, gen).is_some() && !global.shutting_down.load(Ordering::Relaxed) {
         let r = run_link(&global, gen, &mut d);
@@ -238,7 +243,7 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         let off: u64 = off.trim().parse().map_err(|_| "bad FULLRESYNC offset")?;
         crate::log::notice(&format!("Full resync from master: {id}:{off}"));
         set_link(global, gen, |l| l.state = LinkState::Sync);
-        load_snapshot(global, &mut c, d)?;
+        load_snapshot(global, gen, &mut c, d)?;
         adopt_full(global, gen, id, off);
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         adopt_continue(global, rest.trim());
@@ -275,7 +280,7 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
 }
 
 /// `$EOF:<mark>` then records until the mark: the master's data as it was at the offset.
-fn load_snapshot(global: &Global, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {
+fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {
     let head = loop {
         let l = c.line(Duration::from_secs(60))?;
         if !l.is_empty() {
@@ -319,13 +324,15 @@ fn load_snapshot(global: &Global, c: &mut Conn, d: &mut Dispatch) -> Result<(), 
             }
         }
         if !advanced || c.pos == c.buf.len() {
+            if current(global, gen).is_none() {
+                return Err("replication re-pointed during the snapshot".into());
+            }
             if c.fill()? {
                 last_io = Instant::now();
             } else if last_io.elapsed() > Duration::from_secs(60) {
                 return Err("timeout receiving the snapshot".into());
             }
         }
-        let _ = global;
     }
     d.flush()?;
     d.wait_applied(Duration::from_secs(600));
@@ -335,6 +342,9 @@ fn load_snapshot(global: &Global, c: &mut Conn, d: &mut Dispatch) -> Result<(), 
 fn adopt_full(global: &Global, gen: u64, id: &str, off: u64) {
     let size = super::backlog_size(global);
     let mut st = global.repl.state();
+    if st.link.as_ref().is_none_or(|l| l.gen != gen) {
+        return;
+    }
     st.replid = id.to_string();
     st.replid2 = super::NO_REPLID.into();
     st.second_offset = -1;
