@@ -201,7 +201,16 @@ fn writer(
 }
 
 fn full_sync_under_writes(master_threads: &str, replica_threads: &str, keys: usize) {
-    let m = Server::start(&["--server-threads", master_threads]);
+    full_sync_with(
+        &["--server-threads", master_threads],
+        replica_threads,
+        keys,
+        false,
+    );
+}
+
+fn full_sync_with(master_args: &[&str], replica_threads: &str, keys: usize, rewrite: bool) {
+    let m = Server::start(master_args);
     let r = Server::start(&["--server-threads", replica_threads]);
     populate(&m, keys);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -215,6 +224,9 @@ fn full_sync_under_writes(master_threads: &str, replica_threads: &str, keys: usi
             .trim(),
         "OK"
     );
+    if rewrite {
+        m.cli(&["BGREWRITEAOF"]);
+    }
     wait_for("the link to come up", 60, || link_up(&r));
     let during = count.load(std::sync::atomic::Ordering::SeqCst) - before;
     std::thread::sleep(Duration::from_millis(300));
@@ -248,6 +260,51 @@ fn full_sync_one_master_shard_two_replica_shards() {
 fn full_sync_two_master_shards_one_replica_shard() {
     // Guards the per-shard stream interleaving (and REPLFLUSH) into a one-shard replica.
     full_sync_under_writes("2", "1", 20_000);
+}
+
+#[test]
+fn full_sync_while_the_aof_is_rewritten() {
+    // Guards the two barriers (AOF rewrite and snapshot) running on the same shards at once.
+    let args = ["--server-threads", "2", "--appendonly", "yes"];
+    full_sync_with(&args, "2", 30_000, true);
+}
+
+#[test]
+fn backlog_overrun_falls_back_to_full_sync() {
+    // Guards the PSYNC refusal when the missing bytes left the backlog, and the resync after.
+    let m = Server::start(&["--server-threads", "2", "--repl-backlog-size", "16kb"]);
+    let r = Server::start(&[]);
+    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_for("the link", 30, || link_up(&r));
+    let list = m.cli(&["CLIENT", "LIST"]);
+    let addr = list
+        .lines()
+        .find(|l| l.contains("cmd=replconf") || l.contains("cmd=psync"))
+        .and_then(|l| l.split(' ').find_map(|f| f.strip_prefix("addr=")))
+        .expect("the replica's connection")
+        .to_string();
+    m.cli(&["CLIENT", "KILL", &addr]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut c = m.client();
+    let big = "x".repeat(1000);
+    for i in 0..100 {
+        let _: () = redis::cmd("SET")
+            .arg(format!("big:{i}"))
+            .arg(&big)
+            .query(&mut c)
+            .unwrap();
+    }
+    wait_for("a second full sync", 30, || {
+        info_field(&m, "stats", "sync_full").as_deref() == Some("2")
+    });
+    // The first sync was a refused PSYNC too (the replica offered its own history, as a
+    // Redis master turned replica does).
+    assert_eq!(
+        info_field(&m, "stats", "sync_partial_err").as_deref(),
+        Some("2")
+    );
+    wait_caught_up(&m, &r);
+    assert_eq!(dump_all(&m), dump_all(&r));
 }
 
 #[test]
@@ -396,4 +453,30 @@ fn replicaof_refused_in_cluster_mode() {
         s.cli(&["REPLICAOF", "127.0.0.1", "1"]).trim(),
         "ERR REPLICAOF not allowed in cluster mode."
     );
+}
+
+#[test]
+fn old_master_continues_from_promoted_replica() {
+    // Guards replid2 after a promotion: the old master re-pointed to its promoted replica
+    // resyncs partially (what a cluster failover relies on).
+    let m = Server::start(&["--server-threads", "2"]);
+    let r = Server::start(&["--server-threads", "2"]);
+    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_for("the link", 30, || link_up(&r));
+    m.cli(&["MSET", "a", "1", "b", "2"]);
+    wait_caught_up(&m, &r);
+    assert_eq!(r.cli(&["REPLICAOF", "NO", "ONE"]).trim(), "OK");
+    m.cli(&["REPLICAOF", "127.0.0.1", &r.port.to_string()]);
+    wait_for("the old master's link", 30, || link_up(&m));
+    assert_eq!(
+        info_field(&r, "stats", "sync_partial_ok").as_deref(),
+        Some("1")
+    );
+    assert_eq!(info_field(&r, "stats", "sync_full").as_deref(), Some("0"));
+    wait_for("writes on the new master", 5, || {
+        r.cli(&["SET", "c", "3"]).trim() == "OK"
+    });
+    wait_caught_up(&r, &m);
+    assert_eq!(m.cli(&["GET", "c"]).trim(), "3");
+    assert_eq!(dump_all(&m), dump_all(&r));
 }
