@@ -398,6 +398,10 @@ fn wait_writable(fd: RawFd) -> Result<(), String> {
 
 /// A connection closed: if it was a replica its sender stops.
 pub fn client_closed(global: &Global, client_id: u64) {
+    let r = &global.repl;
+    if !r.feeding.load(Ordering::Relaxed) && !r.is_replica.load(Ordering::Relaxed) {
+        return; // no replicas can exist: no lock on every connection close
+    }
     let st = global.repl.state();
     if let Some(r) = st.replicas.iter().find(|r| r.client_id == client_id) {
         r.feed.kill();

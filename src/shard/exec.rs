@@ -177,8 +177,10 @@ pub fn plan(
             let name = commands::full_name(spec);
             sh.stats.commands_processed += 1;
             sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
-            if let Some(w) = sh.repl.wait_request.take() {
-                return Plan::Wait(w);
+            if sh.repl.wait_request.is_some() {
+                if let Some(w) = sh.repl.wait_request.take() {
+                    return Plan::Wait(w);
+                }
             }
             Plan::Done(after)
         }
