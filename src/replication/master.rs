@@ -150,7 +150,12 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// The replica's announced port, taken out of the pending list. Also starts the keepalive
+/// clock when this is the first replica (the first PING comes one period later).
 fn take_port(st: &mut super::ReplState, client_id: u64) -> u16 {
+    if st.replicas.is_empty() {
+        st.last_ping_ms = unix_ms();
+    }
     let port = st
         .pending_ports
         .iter()

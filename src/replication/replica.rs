@@ -243,6 +243,7 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         let off: u64 = off.trim().parse().map_err(|_| "bad FULLRESYNC offset")?;
         crate::log::notice(&format!("Full resync from master: {id}:{off}"));
         set_link(global, gen, |l| l.state = LinkState::Sync);
+        forget_history(global);
         load_snapshot(global, gen, &mut c, d)?;
         adopt_full(global, gen, id, off);
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
@@ -337,6 +338,16 @@ fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> R
     d.flush()?;
     d.wait_applied(Duration::from_secs(600));
     Ok(())
+}
+
+/// The data is about to be replaced: until the snapshot is loaded whole, our old id and offset
+/// describe nothing we hold, so a retry after a failed load must be a full sync again.
+fn forget_history(global: &Global) {
+    let mut st = global.repl.state();
+    st.replid = crate::global::random_hex40();
+    st.replid2 = super::NO_REPLID.into();
+    st.second_offset = -1;
+    st.backlog = None;
 }
 
 fn adopt_full(global: &Global, gen: u64, id: &str, off: u64) {
