@@ -195,9 +195,14 @@ fn wait(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if timeout_ms < 0 {
         return Err(ReplyError::other("ERR timeout is negative"));
     }
-    // This shard's writes of this turn go to the stream first: the target covers them.
+    // This shard's writes of this turn go to the stream first: the target covers them. The
+    // target is the whole stream so far (a superset of this client's writes), or nothing for
+    // a client that never wrote.
     replication::feed_journal(ctx.shard);
-    let target = global.repl.offset.load(Ordering::Acquire);
+    let target = match ctx.client().wrote {
+        true => global.repl.offset.load(Ordering::Acquire),
+        false => 0,
+    };
     let acked = master::acked_count(&global, target);
     // Inside MULTI/EXEC (the client's current command is then EXEC) WAIT never blocks.
     let top_level = ctx.client().last_cmd == "wait" && ctx.client().multi.is_none();

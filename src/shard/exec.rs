@@ -120,6 +120,7 @@ pub fn plan(
     let client = sh.clients.get_mut(client_idx);
     client.last_interaction_ms = now_ms;
     client.last_cmd = commands::full_name(spec);
+    client.wrote |= spec.is_write();
     let needs_auth = !client.authenticated && spec.flags & commands::flags::NO_AUTH == 0;
     let cflags = ClientFlags {
         asking: client.asking,

@@ -381,11 +381,25 @@ fn wait_readonly_role_info_and_promotion() {
         "OK Already connected to specified master"
     );
     wait_for("the link", 30, || link_up(&r));
-    assert_eq!(m.cli(&["SET", "a", "1"]).trim(), "OK");
-    assert_eq!(m.cli(&["WAIT", "1", "5000"]).trim(), "1");
+    let mut c = m.client();
+    let wait = |c: &mut redis::Connection, n: i64, ms: i64| -> i64 {
+        redis::cmd("WAIT").arg(n).arg(ms).query(c).unwrap()
+    };
+    let _: () = redis::cmd("SET").arg("a").arg("1").query(&mut c).unwrap();
+    assert_eq!(wait(&mut c, 1, 5000), 1);
     let t0 = Instant::now();
-    assert_eq!(m.cli(&["WAIT", "2", "300"]).trim(), "1");
+    assert_eq!(wait(&mut c, 2, 300), 1);
     assert!(t0.elapsed() >= Duration::from_millis(250));
+    // A stopped replica cannot acknowledge a new write; a client that never wrote waits for
+    // nothing.
+    unsafe { libc_kill(r.pid() as i32, 19) };
+    let _: () = redis::cmd("SET").arg("b").arg("1").query(&mut c).unwrap();
+    let t0 = Instant::now();
+    assert_eq!(wait(&mut c, 1, 400), 0);
+    assert!(t0.elapsed() >= Duration::from_millis(350));
+    assert_eq!(m.cli(&["WAIT", "1", "0"]).trim(), "1");
+    unsafe { libc_kill(r.pid() as i32, 18) };
+    assert_eq!(wait(&mut c, 1, 0), 1);
     assert_eq!(
         r.cli(&["SET", "a", "2"]).trim(),
         "READONLY You can't write against a read only replica."
