@@ -872,6 +872,7 @@ impl Reactor {
             .shard
             .db
             .active_expire(self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+        crate::replication::journal_expired(&mut self.shard);
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }
 

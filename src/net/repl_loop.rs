@@ -10,6 +10,8 @@ const SNAPSHOT_STEP_US: u64 = 1000;
 impl Reactor {
     /// Once per turn, before the AOF takes the journal.
     pub(super) fn repl_turn(&mut self) {
+        // Expiry deletions by keyless commands (RANDOMKEY, SCAN...) since the last command.
+        crate::replication::journal_expired(&mut self.shard);
         crate::replication::feed_journal(&mut self.shard);
         if !self.shard.repl.snaps.is_empty() {
             let deadline = Instant::now() + Duration::from_micros(SNAPSHOT_STEP_US);

@@ -57,19 +57,13 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
         return;
     };
     match spec.handler {
-        Handler::Key(_) => apply_keyed(sh, spec, args, now_ms, sink),
+        Handler::Key(_) => apply_keyed(sh, spec, args, sink),
         _ if spec.name == "flushall" || spec.name == "flushdb" => flush_own(sh),
         _ => {} // PING, SELECT, MULTI/EXEC wrappers: nothing to apply
     }
 }
 
-fn apply_keyed(
-    sh: &mut Shard,
-    spec: &'static CommandSpec,
-    args: Args<'_>,
-    now_ms: u64,
-    sink: &mut Vec<u8>,
-) {
+fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink: &mut Vec<u8>) {
     let keys = spec.key_positions(args).unwrap_or_default();
     let mut ids: Vec<usize> = keys
         .iter()
@@ -82,6 +76,8 @@ fn apply_keyed(
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    // The master decides expiry (its DEL records): its records see every key as live.
+    let now_ms = 0;
     if ids.iter().all(|&i| i == sh.id) {
         let mut out = Out::new(sink, Proto::Resp2);
         exec::run_key(sh, spec, args, &mut out, now_ms, None);

@@ -309,6 +309,9 @@ pub fn run_key(
             rewrite_barrier(sh, spec, args, now_ms);
         }
     }
+    if sh.db.expired_log.is_some() {
+        expire_first(sh, spec, args, now_ms, write);
+    }
     let t0 = Instant::now();
     let dirty_before = sh.dirty;
     sh.journal.explicit = false;
@@ -323,6 +326,9 @@ pub fn run_key(
         }
         journal_verbatim(sh, args, dirty_before);
     }
+    if sh.db.expired_log.is_some() {
+        crate::replication::journal_expired(sh);
+    }
     let failed = r.is_err();
     if let Err(e) = r {
         reply_error(sh, out, &e);
@@ -330,6 +336,23 @@ pub fn run_key(
     sh.stats.commands_processed += 1;
     let name = commands::full_name(spec);
     sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+}
+
+/// Master with replicas: expiry deletions so far are journaled, then (for a write) its keys
+/// that expired are deleted with a DEL record ahead of the write's own.
+fn expire_first(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    now_ms: u64,
+    write: bool,
+) {
+    crate::replication::journal_expired(sh);
+    if write {
+        let keys = spec.key_positions(args).unwrap_or_default();
+        let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
+        crate::replication::expire_before_write(sh, &keys, now_ms);
+    }
 }
 
 /// `-MISCONF` while the shard's AOF cannot be written: nothing may be acknowledged that would
@@ -442,6 +465,16 @@ pub unsafe fn run_parked(
         if this.aof.rewrite.is_some() || !this.repl.snaps.is_empty() {
             rewrite_barrier(this, spec, args, now_ms);
         }
+        if this.db.expired_log.is_some() {
+            let keys = spec.key_positions(args).unwrap_or_default();
+            let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
+            for &p in ptrs.iter().filter(|p| !p.is_null()) {
+                crate::replication::journal_expired(&mut *p);
+                crate::replication::expire_before_write(&mut *p, &keys, now_ms);
+            }
+            crate::replication::journal_expired(this);
+            crate::replication::expire_before_write(this, &keys, now_ms);
+        }
     }
     let dirty_sum = |this: &Shard| {
         this.dirty
@@ -469,6 +502,12 @@ pub unsafe fn run_parked(
             owner.touch_watched(args.get(k));
             owner.blocked.touch(args.get(k));
         }
+    }
+    if this.db.expired_log.is_some() {
+        for &p in ptrs.iter().filter(|p| !p.is_null()) {
+            crate::replication::journal_expired(&mut *p);
+        }
+        crate::replication::journal_expired(this);
     }
     if write {
         this.journal.explicit = false;

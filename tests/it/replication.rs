@@ -494,3 +494,32 @@ fn old_master_continues_from_promoted_replica() {
     assert_eq!(m.cli(&["GET", "c"]).trim(), "3");
     assert_eq!(dump_all(&m), dump_all(&r));
 }
+
+#[test]
+fn expiry_is_decided_by_the_master() {
+    // Guards expiry semantics: a replica applies the master's records even when their keys
+    // expired meanwhile, hides expired keys from reads, and drops them on the master's DEL.
+    let m = Server::start(&["--server-threads", "2"]);
+    let r = Server::start(&[]);
+    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_for("the link", 30, || link_up(&r));
+    // Late arrival: the PERSIST reaches the replica after the original expiry time.
+    unsafe { libc_kill(r.pid() as i32, 19) };
+    m.cli(&["SET", "k", "v", "PX", "200"]);
+    m.cli(&["PERSIST", "k"]);
+    std::thread::sleep(Duration::from_millis(400));
+    unsafe { libc_kill(r.pid() as i32, 18) };
+    wait_caught_up(&m, &r);
+    assert_eq!(r.cli(&["GET", "k"]).trim(), "v");
+    // A stopped master cannot send DEL: the replica hides the key but keeps it.
+    m.cli(&["SET", "e", "1", "PX", "100"]);
+    wait_caught_up(&m, &r);
+    unsafe { libc_kill(m.pid() as i32, 19) };
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(r.cli(&["GET", "e"]).trim(), "");
+    assert_eq!(r.cli(&["DBSIZE"]).trim(), "2");
+    unsafe { libc_kill(m.pid() as i32, 18) };
+    wait_for("the master's DEL", 10, || r.cli(&["DBSIZE"]).trim() == "1");
+    wait_caught_up(&m, &r);
+    assert_eq!(dump_all(&m), dump_all(&r));
+}
