@@ -169,8 +169,10 @@ fn role(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     o.array(3);
     o.bulk(b"master");
     o.int(st.offset as i64);
-    o.array(st.replicas.len());
-    for r in &st.replicas {
+    // Only replicas past their initial sync are listed, as in Redis.
+    let online: Vec<_> = st.replicas.iter().filter(|r| r.online).collect();
+    o.array(online.len());
+    for r in online {
         o.array(3);
         o.bulk(r.ip.as_bytes());
         o.bulk(r.listening_port.to_string().as_bytes());
