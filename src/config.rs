@@ -142,6 +142,31 @@ pub fn help_text() -> &'static str {
      \x20      slotd /etc/myredis.conf --loglevel verbose\n"
 }
 
+impl Config {
+    /// A directive kept in the `unimplemented` store that slotd nevertheless reads (a few
+    /// cluster and AOF settings), or `default` when unset.
+    pub fn stored(&self, name: &str, default: &str) -> String {
+        self.unimplemented
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    }
+    /// A stored yes/no directive.
+    pub fn stored_bool(&self, name: &str, default: bool) -> bool {
+        match self.unimplemented.get(name).map(String::as_str) {
+            Some(v) => v.eq_ignore_ascii_case("yes"),
+            None => default,
+        }
+    }
+    /// A stored integer directive.
+    pub fn stored_i64(&self, name: &str, default: i64) -> i64 {
+        self.unimplemented
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+}
+
 /// Deepest chain of `include` lines followed (Redis has no limit and crashes on a cycle).
 const MAX_INCLUDE_DEPTH: usize = 16;
 /// Most addresses one `bind` line may list, as in Redis.
@@ -478,6 +503,11 @@ impl Loader {
         const READ_FROM_STORE: &[&str] = &[
             "auto-aof-rewrite-percentage",
             "auto-aof-rewrite-min-size",
+            "cluster-allow-replica-migration",
+            "cluster-announce-hostname",
+            "cluster-migration-barrier",
+            "cluster-replica-no-failover",
+            "cluster-replica-validity-factor",
             // Read by replication (crate::replication).
             "replicaof",
             "repl-backlog-size",

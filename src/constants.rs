@@ -59,3 +59,12 @@ pub const ERROR_ARG_ECHO_BYTES: usize = 128;
 const _: () = assert!(RECV_BUF_COUNT.is_power_of_two());
 const _: () = assert!(RECV_BUF_BYTES >= 4096);
 const _: () = assert!(CONN_OUT_PAUSE_BYTES > RECV_BUF_BYTES);
+
+/// Largest cluster bus message accepted (PUBLISH carries a whole Pub/Sub message; Redis has
+/// no limit beyond memory). Longer length prefixes drop the link.
+pub const BUS_MSG_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Unsent bytes a bus link may queue before it is dropped (Redis' cluster-link-sendbuf-limit
+/// default is 0 = unlimited; we bound it).
+pub const BUS_LINK_SENDBUF_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Most nodes a cluster state accepts (gossip about more is ignored).
+pub const CLUSTER_NODES_MAX: usize = 1000;

@@ -11,6 +11,10 @@ use std::time::Instant;
 
 pub type SlotMapSink = Box<dyn Fn(Arc<SlotMap>) + Send + Sync>;
 pub type ShutdownHook = Box<dyn Fn() + Send + Sync>;
+/// Sends a published message to the other nodes: (sharded, channel, message).
+pub type BusPublish = Box<dyn Fn(bool, &[u8], &[u8]) + Send + Sync>;
+/// Hands a message from another node to one core: (shard id, sharded, (channel, message)).
+pub type PublishSink = Box<dyn Fn(usize, bool, Arc<(Vec<u8>, Vec<u8>)>) + Send + Sync>;
 
 pub struct Global {
     pub config: RwLock<Config>,
@@ -38,8 +42,16 @@ pub struct Global {
     pub executable: String,
     /// AOF files and manifest (set up by `aof::boot`).
     pub aof: crate::aof::segment::AofGlobal,
+    /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
+    pub writes_paused_until_ms: AtomicU64,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
     pub pubsub: RwLock<crate::shard::pubsub::PubSubIndex>,
+    /// Cluster mode: PUBLISH goes to every other node and SPUBLISH to the other nodes of the
+    /// slot's shard, after local delivery (installed by the cluster bus).
+    pub bus_publish: OnceLock<BusPublish>,
+    /// Delivers a message that came over the bus to one core's subscribers (installed by the
+    /// server at boot; see `shard::pubsub::deliver_from_bus`).
+    pub publish_sink: OnceLock<PublishSink>,
     /// Replication: ids, offsets, backlog, replicas, the link to our master.
     pub repl: crate::replication::ReplGlobal,
 }
@@ -96,7 +108,10 @@ impl Global {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             aof,
+            writes_paused_until_ms: AtomicU64::new(0),
             pubsub: RwLock::new(Default::default()),
+            bus_publish: OnceLock::new(),
+            publish_sink: OnceLock::new(),
             repl: Default::default(),
         })
     }

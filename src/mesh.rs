@@ -105,6 +105,8 @@ pub enum MeshMsg {
     Conn(NewConn),
     /// A message published on another core, for this core's subscribers.
     Publish(Arc<(Vec<u8>, Vec<u8>)>),
+    /// A message published on a shard channel (SPUBLISH), for this core's shard subscribers.
+    ShardPublish(Arc<(Vec<u8>, Vec<u8>)>),
     /// Records from our master for this shard to apply (replica side).
     ReplApply(Box<crate::replication::apply::ReplBatch>),
     /// A connection of shard `home` closed: forget its blocked commands.

@@ -105,11 +105,7 @@ fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     ));
     let pidfile = cfg.pidfile.clone();
     let global = Global::new(cfg, shards, cluster);
-    let code = run(global, shards, listeners, cpus)?;
-    if let Some(fd) = bus_fd {
-        // SAFETY: our socket, closed once at exit.
-        unsafe { libc::close(fd) };
-    }
+    let code = run(global, shards, listeners, cpus, bus_fd)?;
     if let Some(p) = pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -296,6 +292,7 @@ fn run(
     shards: usize,
     listeners: Vec<RawFd>,
     cpus: Vec<usize>,
+    bus_fd: Option<RawFd>,
 ) -> Result<i32, String> {
     let sigset = block_signals();
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
@@ -304,6 +301,15 @@ fn run(
         let _ = global
             .map_sink
             .set(Box::new(move |map| m.broadcast_slot_map(map)));
+        let m = mesh.clone();
+        let _ = global.publish_sink.set(Box::new(move |to, sharded, msg| {
+            let msg = if sharded {
+                MeshMsg::ShardPublish(msg)
+            } else {
+                MeshMsg::Publish(msg)
+            };
+            m.send_blocking(to, msg);
+        }));
     }
     let _ = global.repl.mesh.set(mesh.clone());
     let mut states: Vec<Shard> = (0..shards)
@@ -347,15 +353,15 @@ fn run(
         }
     }
     log::notice("Server initialized");
-    let bus = match global.cluster.is_some() {
-        true => match crate::cluster::bus::spawn(global.clone()) {
+    let bus = match bus_fd {
+        Some(fd) => match crate::cluster::bus::spawn(global.clone(), fd) {
             Ok(h) => Some(h),
             Err(e) => {
                 stop_shards(&mesh, shards);
                 return Err(e);
             }
         },
-        false => None,
+        None => None,
     };
     log::notice("Ready to accept connections tcp");
     start_configured_replication(&global);
@@ -436,6 +442,7 @@ fn check_slots_after_load(global: &Arc<Global>, shards: &mut [Shard]) -> Result<
         return Ok(());
     }
     let mut claim = Vec::new();
+    let mut marked = false;
     for sh in shards.iter_mut() {
         for idx in 0..sh.db.table_count() {
             let slot = sh.db.slot_of_table(idx);
@@ -445,14 +452,19 @@ fn check_slots_after_load(global: &Arc<Global>, shards: &mut [Shard]) -> Result<
             if map.owner_of(slot) == crate::cluster::slot_map::NO_NODE {
                 claim.push(slot);
             } else if map.importing_from(slot).is_none() {
-                let n = sh.db.flush_slot(slot);
+                // As Redis: keep the keys and mark the slot importing from its owner, so
+                // `redis-cli --cluster fix` sees it and moves them.
                 log::warning(&format!(
-                    "Dropped {n} keys of slot {slot}, which another node serves"
+                    "I have keys for slot {slot}, but the slot is assigned to another node. \
+                     Setting it to importing state."
                 ));
+                let owner = map.owner_of(slot);
+                state.importing_from.insert(slot, owner);
+                marked = true;
             }
         }
     }
-    if !claim.is_empty() {
+    if !claim.is_empty() || marked {
         log::notice(&format!(
             "Claiming {} slots that hold keys but had no owner",
             claim.len()

@@ -1,46 +1,325 @@
-//! The bus core: one glommio executor, in cluster mode only, beside the shard threads. It owns
-//! the cluster cron (every 100 ms). Until the bus protocol lands (MEET, gossip, failure
-//! detection), the cron keeps nodes.conf durable: a save that failed (a full disk, say) is
-//! retried until it succeeds. The only glommio code in slotd.
+//! The bus core: one glommio executor, in cluster mode only, beside the shard threads. It is
+//! the only socket code of the cluster: it accepts bus connections, opens the links the
+//! cluster state asks for, frames messages, feeds them to the state machine and performs the
+//! actions it returns (send, close, deliver a publish, follow a master). After every event it
+//! writes nodes.conf when the state asks and publishes a new slot map when ownership changed.
+//! The only glommio code in slotd.
 
-use crate::global::Global;
+use crate::cluster::gossip::Origin;
+use crate::cluster::links::BusOut;
+use crate::cluster::message;
+use crate::cluster::node::LinkId;
+use crate::cluster::state::ClusterState;
+use crate::constants::{BUS_LINK_SENDBUF_MAX_BYTES, BUS_MSG_MAX_BYTES};
+use crate::global::{unix_ms, Global};
+use bytes::Bytes;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::channels::local_channel::{self, LocalSender};
+use glommio::net::{TcpListener, TcpStream};
 use glommio::{LocalExecutorBuilder, Placement};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Cluster cron period (Redis runs clusterCron 10 times a second).
 const CRON_PERIOD_MS: u64 = 100;
+/// How often actions queued by commands (a PONG broadcast after SETSLOT, say) are performed.
+const OUTBOX_POLL_MS: u64 = 10;
+/// Outbound connect timeout; a node that does not answer is retried by the next cron run.
+const CONNECT_TIMEOUT_MS: u64 = 1000;
+/// Messages queued per link before the link counts as stuck (bytes are bounded separately).
+const LINK_QUEUE_MESSAGES: usize = 4096;
 /// Registered-buffer memory for the executor: the bus does no O_DIRECT file I/O, so the
 /// minimum (glommio-notes.md section 1: the default 10 MiB would exceed RLIMIT_MEMLOCK).
 const IO_MEMORY_BYTES: usize = 64 * 1024;
 /// Preemption bound so a busy bus task cannot delay timers (glommio-notes.md section 3).
 const PREEMPT_TIMER_MS: u64 = 2;
 
-/// Starts the bus core; it stops on its own once the server is shutting down.
-pub fn spawn(global: Arc<Global>) -> Result<glommio::ExecutorJoinHandle<()>, String> {
+/// Starts the bus core on the bound bus listener; it stops once the server is shutting down.
+pub fn spawn(
+    global: Arc<Global>,
+    listener_fd: RawFd,
+) -> Result<glommio::ExecutorJoinHandle<()>, String> {
     LocalExecutorBuilder::new(Placement::Unbound)
         .name("slotd-bus")
         .io_memory(IO_MEMORY_BYTES)
         .preempt_timer(Duration::from_millis(PREEMPT_TIMER_MS))
         .spawn(move || async move {
-            while !global.shutting_down.load(Ordering::SeqCst) {
-                glommio::timer::sleep(Duration::from_millis(CRON_PERIOD_MS)).await;
-                cron(&global);
-            }
+            // SAFETY: the server bound this socket for the bus and hands it over for good.
+            let listener = unsafe { TcpListener::from_raw_fd(listener_fd) };
+            install_publish_hook(&global);
+            let driver = Rc::new(Driver {
+                global,
+                links: RefCell::new(HashMap::new()),
+                published: Cell::new(0),
+            });
+            glommio::spawn_local(accept_loop(driver.clone(), listener)).detach();
+            driver.timer_loop().await;
         })
         .map_err(|e| format!("starting the cluster bus executor: {e}"))
 }
 
-fn cron(global: &Global) {
-    let Some(cluster) = global.cluster.as_ref() else {
-        return;
-    };
-    let mut st = cluster.lock().unwrap_or_else(|e| e.into_inner());
-    if st.save_failed {
-        match st.save() {
-            Ok(()) => crate::log::notice("Cluster configuration saved after an earlier failure"),
-            Err(e) => crate::log::debug(&format!("Still unable to save nodes.conf: {e}")),
+/// The sending side of one live link.
+struct LinkIo {
+    tx: LocalSender<Bytes>,
+    /// Bytes queued and not yet written.
+    queued: Rc<Cell<usize>>,
+    /// The reading socket; shut down to stop both tasks of the link.
+    fd: RawFd,
+}
+
+struct Driver {
+    global: Arc<Global>,
+    links: RefCell<HashMap<LinkId, LinkIo>>,
+    /// Slot map version last sent to the shards.
+    published: Cell<u64>,
+}
+
+impl Driver {
+    /// Runs `f` on the locked state, then persists/publishes as needed and performs the
+    /// actions it queued (after unlocking).
+    fn with_state<R>(self: &Rc<Self>, f: impl FnOnce(&mut ClusterState) -> R) -> R {
+        let cluster = self
+            .global
+            .cluster
+            .as_ref()
+            .expect("bus runs in cluster mode");
+        let mut st = cluster.lock().unwrap_or_else(|e| e.into_inner());
+        let r = f(&mut st);
+        if st.todo_save {
+            st.todo_save = false;
+            st.todo_fsync = false;
+            if let Err(e) = st.save() {
+                crate::log::warning(&format!("Could not update the cluster config file: {e}"));
+            }
+        }
+        if st.version != self.published.get() || !st.drop_slots.is_empty() {
+            let mut map = st.slot_map();
+            map.drop_slots = std::mem::take(&mut st.drop_slots);
+            self.published.set(st.version);
+            self.global.publish_slot_map(map);
+        }
+        let outs = std::mem::take(&mut st.outbox);
+        drop(st);
+        for o in outs {
+            self.perform(o);
+        }
+        r
+    }
+
+    fn perform(self: &Rc<Self>, o: BusOut) {
+        match o {
+            BusOut::Connect { link, ip, cport } => {
+                glommio::spawn_local(connect(self.clone(), link, ip, cport)).detach();
+            }
+            BusOut::Send { link, bytes } => self.send(link, bytes),
+            BusOut::Close { link } => self.close(link),
+            BusOut::Publish {
+                sharded,
+                channel,
+                message,
+            } => {
+                crate::shard::pubsub::deliver_from_bus(&self.global, sharded, &channel, &message);
+            }
+            BusOut::PauseWrites { until_ms } => {
+                self.global
+                    .writes_paused_until_ms
+                    .store(until_ms, Ordering::SeqCst);
+            }
+            BusOut::ReplicateFrom(target) => {
+                crate::log::notice(&format!("Replication target set to {target:?}"));
+            }
         }
     }
+
+    fn send(self: &Rc<Self>, link: LinkId, bytes: Bytes) {
+        let over = {
+            let links = self.links.borrow();
+            let Some(io) = links.get(&link) else {
+                return;
+            };
+            let len = bytes.len();
+            if io.queued.get() + len > BUS_LINK_SENDBUF_MAX_BYTES || io.tx.try_send(bytes).is_err()
+            {
+                true
+            } else {
+                io.queued.set(io.queued.get() + len);
+                false
+            }
+        };
+        if over {
+            crate::log::warning("Cluster bus link send buffer limit reached; closing the link");
+            self.with_state(|st| {
+                st.links_buffer_limit_exceeded += 1;
+                st.drop_link(link);
+            });
+        }
+    }
+
+    fn close(&self, link: LinkId) {
+        if let Some(io) = self.links.borrow_mut().remove(&link) {
+            // SAFETY: shutting down a socket the reader task still owns; both tasks then end.
+            unsafe { libc::shutdown(io.fd, libc::SHUT_RDWR) };
+        }
+    }
+
+    /// Wires up a connected socket: a writer task fed by a bounded queue, and a reader task.
+    fn start_link(self: &Rc<Self>, link: LinkId, stream: TcpStream) {
+        let _ = stream.set_nodelay(true);
+        let peer_ip = stream
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        let local_ip = stream
+            .local_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        // SAFETY: dup of our own socket; the writer owns the copy.
+        let wfd = unsafe { libc::dup(stream.as_raw_fd()) };
+        if wfd < 0 {
+            self.with_state(|st| st.link_down(unix_ms(), link));
+            return;
+        }
+        // SAFETY: a fresh descriptor from dup, owned by this stream alone.
+        let writer = unsafe { TcpStream::from_raw_fd(wfd) };
+        let (tx, rx) = local_channel::new_bounded(LINK_QUEUE_MESSAGES);
+        let queued = Rc::new(Cell::new(0usize));
+        let fd = stream.as_raw_fd();
+        self.links.borrow_mut().insert(
+            link,
+            LinkIo {
+                tx,
+                queued: queued.clone(),
+                fd,
+            },
+        );
+        glommio::spawn_local(async move {
+            let mut writer = writer;
+            while let Some(b) = rx.recv().await {
+                if writer.write_all(&b).await.is_err() {
+                    break;
+                }
+                queued.set(queued.get().saturating_sub(b.len()));
+            }
+        })
+        .detach();
+        glommio::spawn_local(read_loop(self.clone(), link, stream, peer_ip, local_ip)).detach();
+    }
+
+    async fn timer_loop(self: Rc<Self>) {
+        let mut last_cron_ms = 0u64;
+        while !self.global.shutting_down.load(Ordering::SeqCst) {
+            glommio::timer::sleep(Duration::from_millis(OUTBOX_POLL_MS)).await;
+            let now = unix_ms();
+            let cron = now.saturating_sub(last_cron_ms) >= CRON_PERIOD_MS;
+            if cron {
+                last_cron_ms = now;
+            }
+            self.with_state(|st| {
+                if cron {
+                    st.on_tick(now);
+                    st.todo_save |= st.save_failed;
+                }
+            });
+        }
+        let fds: Vec<RawFd> = self.links.borrow().values().map(|l| l.fd).collect();
+        for fd in fds {
+            // SAFETY: see `close`.
+            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+        }
+    }
+}
+
+/// PUBLISH / SPUBLISH on any shard reach the other nodes through the state's outbox (sent by
+/// the timer loop within one poll period).
+fn install_publish_hook(global: &Arc<Global>) {
+    let weak = Arc::downgrade(global);
+    let _ = global
+        .bus_publish
+        .set(Box::new(move |sharded, channel, message| {
+            let Some(g) = weak.upgrade() else {
+                return;
+            };
+            if let Some(cluster) = g.cluster.as_ref() {
+                let mut st = cluster.lock().unwrap_or_else(|e| e.into_inner());
+                st.publish(sharded, channel, message);
+            }
+        }));
+}
+
+async fn accept_loop(d: Rc<Driver>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok(stream) => {
+                let link = d.with_state(|st| st.accept_link(unix_ms()));
+                d.start_link(link, stream);
+            }
+            Err(e) => {
+                crate::log::warning(&format!("Cluster bus accept failed: {e}"));
+                glommio::timer::sleep(Duration::from_millis(CRON_PERIOD_MS)).await;
+            }
+        }
+    }
+}
+
+async fn connect(d: Rc<Driver>, link: LinkId, ip: String, cport: u16) {
+    let addr = match ip.parse::<std::net::IpAddr>() {
+        Ok(a) => std::net::SocketAddr::new(a, cport),
+        Err(_) => {
+            crate::log::warning(&format!("Cluster bus: invalid node address {ip}"));
+            d.with_state(|st| st.link_down(unix_ms(), link));
+            return;
+        }
+    };
+    let r = TcpStream::connect_timeout(addr, Duration::from_millis(CONNECT_TIMEOUT_MS)).await;
+    let wanted = d.with_state(|st| st.links.contains_key(&link));
+    match r {
+        Ok(stream) if wanted => {
+            d.start_link(link, stream);
+            d.with_state(|st| st.link_up(unix_ms(), link));
+        }
+        Ok(_) => {}
+        Err(e) => {
+            crate::log::debug(&format!("Cluster bus: connecting to {addr} failed: {e}"));
+            d.with_state(|st| st.link_down(unix_ms(), link));
+        }
+    }
+}
+
+async fn read_loop(
+    d: Rc<Driver>,
+    link: LinkId,
+    mut stream: TcpStream,
+    peer_ip: String,
+    local_ip: String,
+) {
+    let mut head = [0u8; 8];
+    loop {
+        if stream.read_exact(&mut head).await.is_err() {
+            break;
+        }
+        let Some(len) = message::frame_len(&head).filter(|&l| l <= BUS_MSG_MAX_BYTES) else {
+            crate::log::warning(&format!(
+                "Cluster bus: bad message start from {peer_ip}; closing the link"
+            ));
+            break;
+        };
+        let mut buf = vec![0u8; len];
+        buf[..8].copy_from_slice(&head);
+        if stream.read_exact(&mut buf[8..]).await.is_err() {
+            break;
+        }
+        let from = Origin {
+            link,
+            peer_ip: &peer_ip,
+            local_ip: &local_ip,
+        };
+        d.with_state(|st| st.on_message(unix_ms(), &from, &buf));
+    }
+    d.links.borrow_mut().remove(&link);
+    d.with_state(|st| st.link_down(unix_ms(), link));
 }

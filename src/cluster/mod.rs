@@ -2,7 +2,12 @@
 //! cluster state (sans-IO) and its persistence in nodes.conf.
 
 pub mod bus;
+pub mod cron;
+pub mod failover;
+pub mod gossip;
 pub mod hash_slot;
+pub mod links;
+pub mod message;
 pub mod node;
 pub mod nodes_conf;
 pub mod slot_map;

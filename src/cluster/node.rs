@@ -82,6 +82,16 @@ impl SlotBits {
     pub fn bytes(&self) -> &[u8; SLOT_COUNT / 8] {
         &self.0
     }
+    /// From the 2048 bytes of a bus bitmap (`raw` must be exactly that long).
+    pub fn from_bytes(raw: &[u8]) -> Self {
+        let mut b = SlotBits::default();
+        b.0.copy_from_slice(raw);
+        b
+    }
+    /// Slots set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..SLOT_COUNT as u16).filter(|&s| self.get(s))
+    }
 }
 
 /// A known node (myself included).
@@ -108,7 +118,25 @@ pub struct Node {
     /// Replication offset last seen (CLUSTER SHARDS / SLOTS replica filtering).
     pub repl_offset: u64,
     pub slots: SlotBits,
+    /// Bus links: the one we opened (we PING on it) and the one the node opened to us.
+    pub out_link: Option<LinkId>,
+    pub in_link: Option<LinkId>,
+    /// Unix ms the outbound link was created (link recycling).
+    pub link_created_ms: u64,
+    /// Unix ms anything was last received from the node (liveness, not only PONGs).
+    pub data_received_ms: u64,
+    /// Unix ms the entry was created (handshake timeout).
+    pub ctime_ms: u64,
+    /// Unix ms FAIL was set.
+    pub fail_time_ms: u64,
+    /// Unix ms we last voted for a replica of this master.
+    pub voted_time_ms: u64,
+    /// Masters that reported this node as failing: (reporter id, unix ms of the report).
+    pub fail_reports: Vec<(String, u64)>,
 }
+
+/// Identifies one bus connection; allocated by the cluster state, used by the bus driver.
+pub type LinkId = u64;
 
 impl Node {
     pub fn has(&self, f: u16) -> bool {

@@ -29,6 +29,9 @@ pub struct SlotMap {
     pub myself_is_replica: bool,
     /// Index of our master when we are a replica.
     pub master: u16,
+    /// Slots whose keys the shards must delete when they install this map (slots this node
+    /// lost to a newer owner).
+    pub drop_slots: Vec<u16>,
 }
 
 impl SlotMap {
@@ -46,6 +49,7 @@ impl SlotMap {
             allow_reads_when_down: false,
             myself_is_replica: false,
             master: NO_NODE,
+            drop_slots: Vec::new(),
         }
     }
 

@@ -3,7 +3,8 @@
 //! methods; it renders CLUSTER NODES / INFO text and builds `SlotMap` snapshots for the shards.
 //! The only I/O is `save`, which hands the rendered nodes.conf to `nodes_conf`.
 
-use crate::cluster::node::{flag, flags_text, push_runs, Node};
+use crate::cluster::links::{BusOut, Link};
+use crate::cluster::node::{flag, flags_text, push_runs, LinkId, Node};
 use crate::cluster::nodes_conf::{self, ConfFile, ParsedConf};
 use crate::cluster::slot_map::{SlotMap, NO_NODE};
 use crate::config::Config;
@@ -25,6 +26,12 @@ pub const MSG_TYPE_NAMES: [&str; 11] = [
     "module",
 ];
 
+/// Seed for the state's generator: OS randomness (ids must differ between processes).
+fn os_seed() -> u64 {
+    let hex = crate::global::random_hex40();
+    u64::from_str_radix(&hex[..16], 16).unwrap_or(0x9e37_79b9_7f4a_7c15) | 1
+}
+
 /// Bus port offset when `cluster-port` is not set.
 pub const CLUSTER_PORT_INCR: u16 = 10000;
 
@@ -35,10 +42,10 @@ pub struct ClusterState {
     pub myself: u16,
     /// Node table; indexes are stable (a removed node leaves `None`) because slot owners and
     /// the shards' slot maps refer to nodes by index.
-    nodes: Vec<Option<Node>>,
-    by_id: HashMap<String, u16>,
+    pub(super) nodes: Vec<Option<Node>>,
+    pub(super) by_id: HashMap<String, u16>,
     /// Owner node index per slot, or NO_NODE.
-    owner: Vec<u16>,
+    pub(super) owner: Vec<u16>,
     pub migrating_to: BTreeMap<u16, u16>,
     pub importing_from: BTreeMap<u16, u16>,
     pub current_epoch: u64,
@@ -55,6 +62,43 @@ pub struct ClusterState {
     pub links_buffer_limit_exceeded: u64,
     /// The locked nodes.conf; None for a state that is never saved (tests of pure logic).
     conf: Option<ConfFile>,
+    /// Live bus links and the node each is bound to.
+    pub(crate) links: HashMap<LinkId, Link>,
+    pub(super) next_link: LinkId,
+    /// What the bus driver must do; drained after every call into the state.
+    pub outbox: Vec<BusOut>,
+    /// nodes.conf must be written (with fsync when `todo_fsync`) before the bus waits again.
+    pub todo_save: bool,
+    pub todo_fsync: bool,
+    /// Keys of these slots must be deleted (slots lost to a newer owner); shipped with the next
+    /// slot map.
+    pub drop_slots: Vec<u16>,
+    /// xorshift state for node ids and gossip picks (seeded from the OS; fixed in tests).
+    pub(super) rng: u64,
+    /// Forgotten node ids and the unix ms until which gossip about them is ignored.
+    pub(super) blacklist: HashMap<String, u64>,
+    pub node_timeout_ms: u64,
+    /// This node's replication offset, refreshed by the bus before building headers.
+    pub my_repl_offset: u64,
+    /// `cluster-announce-hostname` (sent in the HOSTNAME ping extension).
+    pub my_hostname: String,
+    pub allow_replica_migration: bool,
+    /// An announced ip is configured: never learn our ip from peers.
+    pub(super) announced_ip: bool,
+    pub(super) cron_runs: u64,
+    /// PFAIL nodes counted by the last cron run (sizes the gossip section).
+    pub(super) pfail_nodes: usize,
+    /// The election or manual failover in progress.
+    pub election: crate::cluster::failover::Election,
+    /// The replication link as the bus driver last saw it.
+    pub repl_view: crate::cluster::failover::ReplView,
+    pub replica_no_failover: bool,
+    pub replica_validity_factor: u64,
+    pub repl_ping_period_ms: u64,
+    /// The latest time the state was told (cron or message); drives the rejoin delay.
+    pub(super) now_ms: u64,
+    /// When a state evaluation last found us in a minority partition.
+    pub(super) among_minority_ms: u64,
 }
 
 impl ClusterState {
@@ -85,8 +129,30 @@ impl ClusterState {
             stats_received: [0; 11],
             links_buffer_limit_exceeded: 0,
             conf: None,
+            links: HashMap::new(),
+            next_link: 1,
+            outbox: Vec::new(),
+            todo_save: false,
+            todo_fsync: false,
+            drop_slots: Vec::new(),
+            rng: os_seed(),
+            blacklist: HashMap::new(),
+            node_timeout_ms: 15_000,
+            my_repl_offset: 0,
+            my_hostname: String::new(),
+            allow_replica_migration: true,
+            announced_ip: false,
+            cron_runs: 0,
+            pfail_nodes: 0,
+            election: Default::default(),
+            repl_view: Default::default(),
+            replica_no_failover: false,
+            replica_validity_factor: 10,
+            repl_ping_period_ms: 10_000,
+            now_ms: 0,
+            among_minority_ms: 0,
         };
-        st.update_state();
+        st.refresh_state();
         st
     }
 
@@ -154,7 +220,7 @@ impl ClusterState {
                 st.importing_from.insert(*s, from);
             }
         }
-        st.update_state();
+        st.refresh_state();
         st
     }
 
@@ -175,6 +241,15 @@ impl ClusterState {
         if !cfg.cluster_announce_ip.is_empty() {
             me.ip = cfg.cluster_announce_ip.clone();
         }
+        self.announced_ip = !cfg.cluster_announce_ip.is_empty();
+        self.my_hostname = cfg.stored("cluster-announce-hostname", "");
+        self.node_timeout_ms = cfg.cluster_node_timeout_ms;
+        self.allow_replica_migration = cfg.stored_bool("cluster-allow-replica-migration", true);
+        self.replica_no_failover = cfg.stored_bool("cluster-replica-no-failover", false);
+        self.replica_validity_factor =
+            cfg.stored_i64("cluster-replica-validity-factor", 10).max(0) as u64;
+        self.repl_ping_period_ms =
+            cfg.stored_i64("repl-ping-replica-period", 10).max(1) as u64 * 1000;
         self.require_full_coverage = cfg.cluster_require_full_coverage;
         self.allow_reads_when_down = cfg.cluster_allow_reads_when_down;
         self.touch();
@@ -313,12 +388,12 @@ impl ClusterState {
 
     /// Records a change: re-evaluates the cluster state and bumps the map version.
     pub fn touch(&mut self) {
-        self.update_state();
+        self.refresh_state();
         self.version += 1;
     }
 
     /// Cluster state per cluster-spec 2.7 (minus the timed delays, which need the cron).
-    fn update_state(&mut self) {
+    pub(super) fn refresh_state(&mut self) {
         let mut ok = true;
         if self.require_full_coverage {
             ok = self
@@ -337,6 +412,15 @@ impl ClusterState {
             .filter(|n| !n.has(flag::FAIL | flag::PFAIL))
             .count();
         if reachable < size / 2 + 1 {
+            ok = false;
+            self.among_minority_ms = self.now_ms;
+        }
+        // A master back from a minority partition waits before serving again, so the UPDATE
+        // that takes its slots away can arrive first (Redis' rejoin delay).
+        let rejoin_delay_ms = self.node_timeout_ms.clamp(500, 5000);
+        let waiting = self.now_ms.saturating_sub(self.among_minority_ms) < rejoin_delay_ms
+            && self.among_minority_ms != 0;
+        if ok && !self.state_ok && self.myself_node().is_master() && waiting {
             ok = false;
         }
         self.size = size;
@@ -515,6 +599,7 @@ impl ClusterState {
             allow_reads_when_down: self.allow_reads_when_down,
             myself_is_replica: me.is_replica(),
             master: master.unwrap_or(NO_NODE),
+            drop_slots: Vec::new(),
         }
     }
 }

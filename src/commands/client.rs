@@ -175,7 +175,7 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
     };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age_s} idle={idle_s} flags={flags} db={} \
-         sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 \
+         sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 \
          obl=0 oll=0 omem={} tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={resp}\n",
         c.id,
         c.addr,
@@ -183,6 +183,9 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
         c.fd,
         name.unwrap_or_default(),
         c.db,
+        c.channels.len(),
+        c.patterns.len(),
+        c.shard_channels.len(),
         c.qbuf_bytes,
         c.obuf_bytes,
         c.qbuf_bytes + c.obuf_bytes,

@@ -1,5 +1,6 @@
-//! Cluster commands: the CLUSTER container (single-node subcommands for now) and the
-//! connection flags ASKING, READONLY and READWRITE. Handlers lock the cluster state briefly,
+//! Cluster commands: the CLUSTER container with its read-only and slot-claiming subcommands
+//! (the node-table ones live in `cluster_admin`) and the connection flags ASKING, READONLY
+//! and READWRITE. Handlers lock the cluster state briefly,
 //! and after a change save nodes.conf and publish the new slot map to every shard.
 
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
@@ -68,7 +69,145 @@ const ON_RANGE: &str = "O(N) where N is the total number of the slots between th
                         and end slot arguments.";
 const ON_NODES: &str = "O(N) where N is the total number of Cluster nodes";
 
+use super::cluster_admin as admin;
+
+const ID_ARG: &[ArgDoc] = &[arg("node-id", "string")];
+
 const SUBCOMMANDS: &[CommandSpec] = &[
+    sub(
+        "bumpepoch",
+        2,
+        ADMIN | STALE,
+        admin::bumpepoch,
+        "Advances this node's config epoch without an election",
+        "O(1)",
+        &[],
+    ),
+    sub(
+        "count-failure-reports",
+        3,
+        ADMIN | STALE,
+        admin::count_failure_reports,
+        "Counts the live reports that a node is failing",
+        "O(N) where N is the number of failure reports",
+        ID_ARG,
+    ),
+    sub(
+        "failover",
+        -2,
+        ADMIN | STALE,
+        admin::failover,
+        "Makes this replica take over its master (FORCE: without the master's agreement; \
+         TAKEOVER: without an election)",
+        "O(1)",
+        &[ArgDoc {
+            optional: true,
+            args: &[token("force", "FORCE"), token("takeover", "TAKEOVER")],
+            ..arg("options", "oneof")
+        }],
+    ),
+    sub(
+        "forget",
+        3,
+        ADMIN | STALE,
+        admin::forget,
+        "Removes a node from this node's table (and keeps it out for a minute)",
+        "O(1)",
+        ID_ARG,
+    ),
+    CommandSpec {
+        since: "7.0.0",
+        ..sub(
+            "links",
+            2,
+            STALE,
+            admin::links,
+            "Describes each cluster bus connection of this node",
+            ON_NODES,
+            &[],
+        )
+    },
+    sub(
+        "meet",
+        -4,
+        ADMIN | STALE,
+        admin::meet,
+        "Starts a handshake with another node, joining it to this cluster",
+        "O(1)",
+        &[
+            arg("ip", "string"),
+            arg("port", "integer"),
+            ArgDoc {
+                optional: true,
+                ..arg("cluster-bus-port", "integer")
+            },
+        ],
+    ),
+    sub(
+        "replicas",
+        3,
+        ADMIN | STALE,
+        admin::replicas,
+        "Lists the replicas of a master",
+        "O(1)",
+        ID_ARG,
+    ),
+    sub(
+        "replicate",
+        3,
+        ADMIN | STALE,
+        admin::replicate,
+        "Makes this node a replica of a master",
+        "O(1)",
+        ID_ARG,
+    ),
+    sub(
+        "set-config-epoch",
+        3,
+        ADMIN | STALE,
+        admin::set_config_epoch,
+        "Sets the config epoch of a node that knows no other node",
+        "O(1)",
+        &[arg("config-epoch", "integer")],
+    ),
+    sub(
+        "setslot",
+        -4,
+        ADMIN | STALE,
+        admin::setslot,
+        "Changes the state of a hash slot: importing, migrating, stable or its owner",
+        "O(1)",
+        &[
+            arg("slot", "integer"),
+            ArgDoc {
+                args: &[
+                    ArgDoc {
+                        token: "IMPORTING",
+                        ..arg("node-id", "string")
+                    },
+                    ArgDoc {
+                        token: "MIGRATING",
+                        ..arg("node-id", "string")
+                    },
+                    token("stable", "STABLE"),
+                    ArgDoc {
+                        token: "NODE",
+                        ..arg("node-id", "string")
+                    },
+                ],
+                ..arg("subcommand", "oneof")
+            },
+        ],
+    ),
+    sub(
+        "slaves",
+        3,
+        ADMIN | STALE,
+        admin::replicas,
+        "Lists the replicas of a master (old name of CLUSTER REPLICAS)",
+        "O(1)",
+        ID_ARG,
+    ),
     sub(
         "addslots",
         -3,
@@ -273,7 +412,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// The process handle, or the "cluster disabled" error in standalone mode.
-fn cluster_global(ctx: &ConnCtx<'_>) -> Result<Arc<Global>, ReplyError> {
+pub(super) fn cluster_global(ctx: &ConnCtx<'_>) -> Result<Arc<Global>, ReplyError> {
     let g = ctx.shard.global.clone();
     if g.cluster.is_none() {
         return Err(ReplyError::ClusterDisabled);
@@ -281,7 +420,7 @@ fn cluster_global(ctx: &ConnCtx<'_>) -> Result<Arc<Global>, ReplyError> {
     Ok(g)
 }
 
-fn lock(g: &Global) -> MutexGuard<'_, ClusterState> {
+pub(super) fn lock(g: &Global) -> MutexGuard<'_, ClusterState> {
     g.cluster
         .as_ref()
         .expect("cluster_global checked cluster mode")
@@ -290,7 +429,7 @@ fn lock(g: &Global) -> MutexGuard<'_, ClusterState> {
 }
 
 /// After a change: persist, then publish under the lock so maps reach shards in order.
-fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, ClusterState>) {
+pub(super) fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, ClusterState>) {
     if let Err(e) = st.save() {
         log::warn!("Could not update the cluster config file: {e}");
     }
@@ -299,7 +438,7 @@ fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, ClusterState
     ctx.shard.slot_map = map;
 }
 
-fn keys_total(ctx: &mut ConnCtx<'_>) -> usize {
+pub(super) fn keys_total(ctx: &mut ConnCtx<'_>) -> usize {
     ctx.shard.call_all(|sh| sh.db.len()).iter().sum()
 }
 
@@ -555,6 +694,10 @@ const HELP_LINES: &[&str] = &[
     "    Claim the given hash slots for this node.",
     "ADDSLOTSRANGE <start slot> <end slot> [<start slot> <end slot> ...]",
     "    Claim every hash slot in the given inclusive ranges for this node.",
+    "BUMPEPOCH",
+    "    Give this node a new config epoch without an election.",
+    "COUNT-FAILURE-REPORTS <node-id>",
+    "    Count the live reports that <node-id> is failing.",
     "COUNTKEYSINSLOT <slot>",
     "    Count the keys this node holds in <slot>.",
     "DELSLOTS <slot> [<slot> ...]",
@@ -563,21 +706,39 @@ const HELP_LINES: &[&str] = &[
     "    Unbind every hash slot in the given inclusive ranges in this node's view.",
     "GETKEYSINSLOT <slot> <count>",
     "    List up to <count> keys this node holds in <slot>.",
+    "FAILOVER [FORCE|TAKEOVER]",
+    "    Make this replica take over its master.",
+    "FORGET <node-id>",
+    "    Drop <node-id> from this node's table for a while.",
     "FLUSHSLOTS",
     "    Drop all hash slots served by this node (its keyspace must be empty).",
     "INFO",
     "    Show this node's view of the cluster state.",
     "KEYSLOT <key>",
     "    Compute the hash slot of <key>.",
+    "LINKS",
+    "    Describe each cluster bus connection of this node.",
+    "MEET <ip> <port> [<bus-port>]",
+    "    Start a handshake that joins that node to this cluster.",
     "MYID",
     "    Show this node's id.",
     "NODES",
     "    Describe every known node, one per line. Line format:",
     "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+    "REPLICATE <node-id>",
+    "    Make this node a replica of master <node-id>.",
+    "REPLICAS <node-id>",
+    "    List the replicas of master <node-id>.",
     "RESET [HARD|SOFT]",
     "    Forget the cluster and all slots (default: soft; hard also renews id and epochs).",
     "SAVECONFIG",
     "    Write the cluster configuration file to disk now.",
+    "SET-CONFIG-EPOCH <epoch>",
+    "    Set the config epoch of a node that knows no other node.",
+    "SETSLOT <slot> (IMPORTING <node-id>|MIGRATING <node-id>|STABLE|NODE <node-id>)",
+    "    Change the migration state or the owner of <slot>.",
+    "SLAVES <node-id>",
+    "    List the replicas of master <node-id>.",
     "SLOTS",
     "    Map slot ranges to their master and replica addresses, ports and ids.",
     "SHARDS",
@@ -792,7 +953,7 @@ mod tests {
         let Reply::Array(help) = h.run(&["cluster", "help"]) else {
             panic!("help is an array")
         };
-        assert_eq!(help.len(), 34);
+        assert_eq!(help.len(), 56);
         assert_eq!(
             help.last(),
             Some(&Reply::Simple("    Print this help.".into()))
@@ -1004,21 +1165,31 @@ mod tests {
         );
         assert_eq!(h.run(&["cluster"]), arity("cluster"));
         assert_eq!(h.run(&["asking", "x"]), arity("asking"));
-        for sub in [
-            "meet",
-            "forget",
-            "replicate",
-            "setslot",
-            "failover",
-            "links",
-            "foo",
-        ] {
-            let want = format!("ERR unknown subcommand '{sub}'. Try CLUSTER HELP.");
-            assert_eq!(h.run(&["cluster", sub, "a", "b", "c"]), err(&want));
-        }
         assert_eq!(
-            h.run(&["cluster", "MEET"]),
-            err("ERR unknown subcommand 'MEET'. Try CLUSTER HELP.")
+            h.run(&["cluster", "foo", "a", "b", "c"]),
+            err("ERR unknown subcommand 'foo'. Try CLUSTER HELP.")
+        );
+        assert_eq!(h.run(&["cluster", "MEET"]), arity("cluster|meet"));
+        assert_eq!(
+            h.run(&["cluster", "forget", "a", "b"]),
+            arity("cluster|forget")
+        );
+        assert_eq!(h.run(&["cluster", "links", "x"]), arity("cluster|links"));
+        assert_eq!(
+            h.run(&["cluster", "meet", "1.2.3.4", "b"]),
+            err("ERR Invalid TCP base port specified: b")
+        );
+        assert_eq!(
+            h.run(&["cluster", "forget", &"f".repeat(40)]),
+            err(&format!("ERR Unknown node {}", "f".repeat(40)))
+        );
+        assert_eq!(
+            h.run(&["cluster", "failover"]),
+            err("ERR You should send CLUSTER FAILOVER to a replica")
+        );
+        assert_eq!(
+            h.run(&["cluster", "setslot", "1", "stable", "x"]),
+            err("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
         );
         assert_eq!(h.run(&["cluster", "reset", "foo"]), err("ERR syntax error"));
         assert_eq!(

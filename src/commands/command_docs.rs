@@ -247,7 +247,8 @@ pub fn categories(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Vec<&'sta
             "generic" => "keyspace",
             "sorted-set" | "sorted_set" | "zset" => "sortedset",
             "transactions" => "transaction",
-            "server" | "cluster" => "",
+            // Their flags give the category (Redis: the pubsub flag, not the group).
+            "server" | "cluster" | "pubsub" => "",
             g => g,
         };
         bits |= cat_bit(by_group);
@@ -345,7 +346,10 @@ pub fn write_info(out: &mut Out<'_>, spec: &CommandSpec, parent: Option<&Command
 
 /// Key-spec flags derived from the command's flags (the table has no per-key access data).
 fn key_access(spec: &CommandSpec) -> &'static [&'static str] {
-    if spec.flags & flags::WRITE != 0 {
+    // Shard channels travel in key positions for routing, but they are not keys.
+    if spec.flags & flags::PUBSUB != 0 {
+        &["not_key"]
+    } else if spec.flags & flags::WRITE != 0 {
         &["RW", "update"]
     } else {
         &["RO", "access"]

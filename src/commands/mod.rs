@@ -4,12 +4,14 @@
 
 pub mod client;
 pub mod cluster;
+pub mod cluster_admin;
 pub mod command_docs;
 pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
 pub mod replication;
@@ -214,6 +216,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(migrate::COMMANDS.iter())
         .chain(replication::COMMANDS.iter())
 }
 

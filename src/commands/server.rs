@@ -574,6 +574,9 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         );
         return Ok(());
     }
+    if sub.eq_ignore_ascii_case(b"digest-value") {
+        return super::migrate::debug_digest_value(ctx, args);
+    }
     if sub.eq_ignore_ascii_case(b"reload") && args.len() == 2 {
         return debug_reload(ctx);
     }

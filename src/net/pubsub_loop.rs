@@ -1,12 +1,15 @@
 //! The event loop's side of Pub/Sub: messages published by this core's clients go to local
-//! subscribers and, through the mesh, to every other core that has subscribers.
+//! subscribers, through the mesh to every other core that has subscribers and, in cluster mode,
+//! to the other nodes through the bus hook. Also writes the `sunsubscribe` pushes of shard
+//! channels whose slot this node stopped serving.
 
 use super::*;
+use crate::cluster::slot_map::SlotMap;
 
 impl Reactor {
     pub(super) fn publish_outgoing(&mut self) {
         let outgoing = std::mem::take(&mut self.shard.subs.outgoing);
-        for (channel, message) in outgoing {
+        for m in outgoing {
             let per = {
                 let idx = self
                     .shard
@@ -14,26 +17,64 @@ impl Reactor {
                     .pubsub
                     .read()
                     .unwrap_or_else(|e| e.into_inner());
-                idx.receivers(&channel, self.shard.shards)
+                idx.receivers_of(m.sharded, &m.channel, self.shard.shards)
             };
             let me = self.shard.id;
-            let shared = std::sync::Arc::new((channel, message));
+            let shared = std::sync::Arc::new((m.channel, m.message));
             for (to, &n) in per.iter().enumerate() {
                 if n == 0 || to == me {
                     continue;
                 }
-                self.mesh
-                    .send_blocking(to, MeshMsg::Publish(shared.clone()));
+                let msg = if m.sharded {
+                    MeshMsg::ShardPublish(shared.clone())
+                } else {
+                    MeshMsg::Publish(shared.clone())
+                };
+                self.mesh.send_blocking(to, msg);
             }
             if per.get(me).is_some_and(|&n| n > 0) {
-                self.deliver_message(&shared.0, &shared.1);
+                if m.sharded {
+                    self.deliver_shard_message(&shared.0, &shared.1);
+                } else {
+                    self.deliver_message(&shared.0, &shared.1);
+                }
             }
+            self.publish_to_bus(m.sharded, &shared.0, &shared.1);
+        }
+    }
+
+    /// Cluster mode: the other nodes get the message too (the bus decides which ones).
+    fn publish_to_bus(&self, sharded: bool, channel: &[u8], message: &[u8]) {
+        if !self.shard.slot_map.cluster_enabled {
+            return;
+        }
+        if let Some(hook) = self.shard.global.bus_publish.get() {
+            hook(sharded, channel, message);
         }
     }
 
     /// Writes the message to every local subscriber's connection.
     pub(super) fn deliver_message(&mut self, channel: &[u8], message: &[u8]) {
-        for (client, frame) in crate::commands::pubsub::frames_for(&self.shard, channel, message) {
+        let frames = crate::commands::pubsub::frames_for(&self.shard, channel, message);
+        self.push_frames(frames);
+    }
+
+    /// Writes an SPUBLISH message to every local subscriber of the shard channel.
+    pub(super) fn deliver_shard_message(&mut self, channel: &[u8], message: &[u8]) {
+        let frames = crate::commands::pubsub::shard_frames_for(&self.shard, channel, message);
+        self.push_frames(frames);
+    }
+
+    /// Called when `new` is installed: clients of shard channels in slots not served here any
+    /// more are unsubscribed and told so.
+    pub(super) fn unsubscribe_lost_slots(&mut self, new: &SlotMap) {
+        let frames = crate::shard::pubsub::on_slot_map(&mut self.shard, new);
+        self.push_frames(frames);
+    }
+
+    /// Appends each frame to its client's output and queues the connection for sending.
+    fn push_frames(&mut self, frames: Vec<(usize, Vec<u8>)>) {
+        for (client, frame) in frames {
             let Some(cl) = self.shard.clients.get(client) else {
                 continue;
             };

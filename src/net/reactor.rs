@@ -81,6 +81,9 @@ pub struct Reactor {
     wake_buf: Box<u64>,
     timer_ts: Box<types::Timespec>,
     parse_queue: Vec<usize>,
+    /// Connections holding a write while writes are paused (manual failover); re-parsed
+    /// once the pause ends.
+    write_paused: Vec<usize>,
     send_queue: Vec<usize>,
     rearm_queue: Vec<usize>,
     close_queue: Vec<usize>,
@@ -150,6 +153,7 @@ impl Reactor {
             wake_buf: Box::new(0),
             timer_ts: Box::new(types::Timespec::from(Duration::from_millis(CRON_PERIOD_MS))),
             parse_queue: Vec::new(),
+            write_paused: Vec::new(),
             send_queue: Vec::new(),
             rearm_queue: Vec::new(),
             close_queue: Vec::new(),
@@ -338,7 +342,11 @@ impl Reactor {
                 self.after_park();
             }
             MeshMsg::SlotMap(map) => {
+                for &slot in &map.drop_slots {
+                    self.shard.drop_slot_keys(slot);
+                }
                 if map.version >= self.shard.slot_map.version {
+                    self.unsubscribe_lost_slots(&map);
                     self.shard.slot_map = map;
                     self.recheck_blocked_slots();
                 }
@@ -349,6 +357,7 @@ impl Reactor {
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
             MeshMsg::Publish(m) => self.deliver_message(&m.0, &m.1),
+            MeshMsg::ShardPublish(m) => self.deliver_shard_message(&m.0, &m.1),
             MeshMsg::Conn(nc) => self.register(nc.fd),
             MeshMsg::Shutdown => self.stopping = true,
         }
@@ -646,8 +655,11 @@ impl Reactor {
             parse_queue,
             send_queue,
             close_queue,
+            write_paused,
             ..
         } = self;
+        let paused = shard.global.writes_paused_until_ms.load(Ordering::Relaxed) > *now_ms;
+        let mut held = false;
         let Some(conn) = conns[idx].as_mut() else {
             return;
         };
@@ -689,6 +701,10 @@ impl Reactor {
                     } else {
                         Args::new(base, ranges)
                     };
+                    if paused && is_write(args) {
+                        held = true;
+                        break;
+                    }
                     run_command(shard, conn, idx, args, outbox, *now_ms);
                     off += consumed;
                     cmds += 1;
@@ -726,6 +742,10 @@ impl Reactor {
         if want_bytes > conn.rbuf.capacity() && want_bytes as u64 <= limits.qbuf_max {
             let extra = want_bytes - conn.rbuf.len();
             conn.rbuf.reserve(extra);
+        }
+        if held && !conn.in_parse_queue {
+            conn.in_parse_queue = true;
+            write_paused.push(idx);
         }
         if more_later
             && !conn.rbuf.is_empty()
@@ -836,6 +856,16 @@ impl Reactor {
 
     fn cron(&mut self) {
         self.now_ms = unix_ms();
+        let paused_until = self
+            .shard
+            .global
+            .writes_paused_until_ms
+            .load(Ordering::Relaxed);
+        if !self.write_paused.is_empty() && paused_until <= self.now_ms {
+            // Still flagged in_parse_queue: they go straight back to parsing.
+            let held = std::mem::take(&mut self.write_paused);
+            self.parse_queue.extend(held);
+        }
         self.blocked_cron();
         self.repl_cron();
         self.aof_cron();
@@ -907,6 +937,12 @@ impl Reactor {
             }
         }
     }
+}
+
+/// A write command (held while a master is paused for a manual failover).
+fn is_write(args: Args<'_>) -> bool {
+    crate::commands::lookup(args.get(0))
+        .is_some_and(|s| s.flags & crate::commands::flags::WRITE != 0)
 }
 
 /// Runs one parsed command for connection `conn`: here, or queued for its owner shard.

@@ -65,6 +65,8 @@ pub struct Client {
     /// Pub/Sub channels and patterns this client subscribed to.
     pub channels: hashbrown::HashSet<Vec<u8>>,
     pub patterns: hashbrown::HashSet<Vec<u8>>,
+    /// Shard channels (SSUBSCRIBE), counted apart from the others in replies.
+    pub shard_channels: hashbrown::HashSet<Vec<u8>>,
     /// The event loop's connection slot and generation (for pushes to this client).
     pub conn_slot: u32,
     pub conn_gen: u32,
@@ -74,8 +76,14 @@ pub struct Client {
 }
 
 impl Client {
-    /// Subscriptions in force (the count SUBSCRIBE and friends report).
+    /// Every subscription in force: while it is not zero a RESP2 client is in the subscribed
+    /// context (shard channels count too).
     pub fn sub_count(&self) -> usize {
+        self.channels.len() + self.patterns.len() + self.shard_channels.len()
+    }
+
+    /// The count SUBSCRIBE, PSUBSCRIBE and their opposites report: channels plus patterns.
+    pub fn channel_pattern_count(&self) -> usize {
         self.channels.len() + self.patterns.len()
     }
 }

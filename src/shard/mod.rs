@@ -110,6 +110,23 @@ impl Shard {
         }
     }
 
+    /// Deletes every key of `slot` (a slot this node lost to a newer owner), journaling each
+    /// delete so the AOF agrees. Slots of other shards are ignored.
+    pub fn drop_slot_keys(&mut self, slot: u16) -> usize {
+        if !self.db.owns_slot(slot) {
+            return 0;
+        }
+        let keys = self.db.keys_in_slot(slot, usize::MAX);
+        let now_ms = crate::global::unix_ms();
+        for k in &keys {
+            self.db.remove(k, now_ms);
+            self.journal.record(&[b"DEL", k]);
+            self.touch_watched(k);
+        }
+        self.dirty += keys.len() as u64;
+        keys.len()
+    }
+
     /// Runs `f` on every shard (this one included), in shard order, and collects the results.
     pub fn call_all<R>(&mut self, mut f: impl FnMut(&mut Shard) -> R) -> Vec<R> {
         let ids: Vec<usize> = (0..self.shards).collect();

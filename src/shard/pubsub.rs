@@ -1,23 +1,58 @@
 //! Pub/Sub state. Each shard keeps the subscriptions of its own clients (delivery is local to
-//! the connection's core); the process-wide index (in `Global`) counts subscribers per channel
-//! and pattern per shard, so PUBLISH knows its receiver count and which shards to wake.
+//! the connection's core); the process-wide index (in `Global`) counts subscribers per channel,
+//! pattern and shard channel per shard, so PUBLISH/SPUBLISH know their receiver count and which
+//! shards to wake. Also the two edges this state has with the cluster: shard channels dropped
+//! when a slot is lost, and messages arriving from other nodes over the bus.
 
+use crate::cluster::hash_slot::key_hash_slot;
+use crate::cluster::slot_map::SlotMap;
+use crate::global::Global;
+use crate::shard::Shard;
 use hashbrown::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// The three kinds of subscription: SUBSCRIBE, PSUBSCRIBE and SSUBSCRIBE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubKind {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+/// One message published by a client of this shard, waiting for the end of the turn.
+pub struct Outgoing {
+    /// SPUBLISH (shard channel subscribers only) rather than PUBLISH.
+    pub sharded: bool,
+    pub channel: Vec<u8>,
+    pub message: Vec<u8>,
+}
 
 /// Subscriptions of one shard's clients, by client index.
 #[derive(Default)]
 pub struct ShardSubs {
     pub channels: HashMap<Vec<u8>, HashSet<usize>>,
     pub patterns: HashMap<Vec<u8>, HashSet<usize>>,
-    /// Messages published by this shard's clients this turn: (channel, message).
-    pub outgoing: Vec<(Vec<u8>, Vec<u8>)>,
+    pub shard_channels: HashMap<Vec<u8>, HashSet<usize>>,
+    /// Messages published by this shard's clients this turn, in order.
+    pub outgoing: Vec<Outgoing>,
 }
 
-/// Process-wide subscriber counts: channel or pattern -> count per shard.
+impl ShardSubs {
+    pub fn map_mut(&mut self, kind: SubKind) -> &mut HashMap<Vec<u8>, HashSet<usize>> {
+        match kind {
+            SubKind::Channel => &mut self.channels,
+            SubKind::Pattern => &mut self.patterns,
+            SubKind::Shard => &mut self.shard_channels,
+        }
+    }
+}
+
+/// Process-wide subscriber counts: channel, pattern or shard channel -> count per shard.
 #[derive(Default)]
 pub struct PubSubIndex {
     pub channels: HashMap<Vec<u8>, Vec<u32>>,
     pub patterns: HashMap<Vec<u8>, Vec<u32>>,
+    pub shard_channels: HashMap<Vec<u8>, Vec<u32>>,
 }
 
 impl PubSubIndex {
@@ -39,12 +74,22 @@ impl PubSubIndex {
         }
     }
 
+    /// Counts one subscription of `kind` more (`up`) or less on `shard`.
+    pub fn update(&mut self, kind: SubKind, name: &[u8], shard: usize, shards: usize, up: bool) {
+        let map = match kind {
+            SubKind::Channel => &mut self.channels,
+            SubKind::Pattern => &mut self.patterns,
+            SubKind::Shard => &mut self.shard_channels,
+        };
+        Self::bump(map, name, shard, shards, up);
+    }
+
     pub fn channel(&mut self, name: &[u8], shard: usize, shards: usize, up: bool) {
-        Self::bump(&mut self.channels, name, shard, shards, up);
+        self.update(SubKind::Channel, name, shard, shards, up);
     }
 
     pub fn pattern(&mut self, name: &[u8], shard: usize, shards: usize, up: bool) {
-        Self::bump(&mut self.patterns, name, shard, shards, up);
+        self.update(SubKind::Pattern, name, shard, shards, up);
     }
 
     /// Receivers of a message on `channel`, per shard (subscribers plus matching patterns).
@@ -64,4 +109,102 @@ impl PubSubIndex {
         }
         per
     }
+
+    /// Receivers of a message on shard channel `channel`, per shard (no patterns apply).
+    pub fn shard_receivers(&self, channel: &[u8], shards: usize) -> Vec<u32> {
+        self.shard_channels
+            .get(channel)
+            .cloned()
+            .unwrap_or_else(|| vec![0; shards])
+    }
+
+    /// Receivers per shard of a PUBLISH (`sharded` false) or SPUBLISH.
+    pub fn receivers_of(&self, sharded: bool, channel: &[u8], shards: usize) -> Vec<u32> {
+        if sharded {
+            self.shard_receivers(channel, shards)
+        } else {
+            self.receivers(channel, shards)
+        }
+    }
+}
+
+/// True when `slot` is served by this node in `map`: owned here, or owned by our master (a
+/// replica keeps shard channel subscribers of its master's slots).
+fn served_here(map: &SlotMap, slot: u16) -> bool {
+    if !map.cluster_enabled {
+        return true;
+    }
+    let owner = map.owner_of(slot);
+    owner != crate::cluster::slot_map::NO_NODE
+        && (owner == map.myself || (map.myself_is_replica && owner == map.master))
+}
+
+/// A new slot map is being installed: every client of this shard subscribed to a shard
+/// channel whose slot `new` does not serve here gets unsubscribed. Returns the `sunsubscribe`
+/// push frames to write, per client index, in the order Redis sends them (channels sorted).
+/// It compares with the subscriptions, not with the previous map, because the shard that ran
+/// a CLUSTER command may have installed `new` already before the mesh delivers it.
+pub fn on_slot_map(sh: &mut Shard, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
+    if !new.cluster_enabled || sh.subs.shard_channels.is_empty() {
+        return Vec::new();
+    }
+    let mut lost: Vec<Vec<u8>> = sh
+        .subs
+        .shard_channels
+        .keys()
+        .filter(|c| !served_here(new, key_hash_slot(c)))
+        .cloned()
+        .collect();
+    lost.sort_unstable();
+    let mut frames = Vec::new();
+    for channel in lost {
+        let mut clients: Vec<usize> = sh
+            .subs
+            .shard_channels
+            .get(&channel)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        clients.sort_unstable();
+        for client in clients {
+            if let Some(frame) = crate::commands::pubsub::drop_and_confirm(sh, client, &channel) {
+                frames.push((client, frame));
+            }
+        }
+    }
+    frames
+}
+
+/// Shards of this process with receivers for a message, and how many receivers in all.
+pub fn receiving_shards(global: &Global, sharded: bool, channel: &[u8]) -> (Vec<usize>, u64) {
+    let per = {
+        let idx = global.pubsub.read().unwrap_or_else(|e| e.into_inner());
+        idx.receivers_of(sharded, channel, global.shards)
+    };
+    let total = per.iter().map(|&n| n as u64).sum();
+    let ids = per
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n > 0)
+        .map(|(i, _)| i)
+        .collect();
+    (ids, total)
+}
+
+/// Called by the cluster bus (not a shard thread) for a PUBLISH (`sharded` false) or
+/// PUBLISHSHARD message from another node: hands the message to every core of this process
+/// that has receivers, through the sink the server installed. Returns the local receiver count.
+/// Nothing is sent back to the bus: the message came from it.
+pub fn deliver_from_bus(global: &Global, sharded: bool, channel: &[u8], message: &[u8]) -> u64 {
+    let (ids, total) = receiving_shards(global, sharded, channel);
+    if ids.is_empty() {
+        return 0;
+    }
+    let Some(sink) = global.publish_sink.get() else {
+        return 0;
+    };
+    let shared = Arc::new((channel.to_vec(), message.to_vec()));
+    for id in ids {
+        sink(id, sharded, shared.clone());
+    }
+    total
 }

@@ -3,9 +3,12 @@
 
 mod aof;
 mod blocking;
+mod cluster;
 mod cluster1;
 mod common;
 mod compare;
+mod failover;
+mod migrate;
 mod protocol;
 mod pubsub;
 mod replication;

@@ -1,0 +1,374 @@
+//! CLUSTER subcommands that change the node table, roles, epochs and slot states: MEET,
+//! FORGET, REPLICATE, SETSLOT, SET-CONFIG-EPOCH, BUMPEPOCH, and the views of links, replicas
+//! and failure reports. Replies and error texts are Redis 7.0's. Key counts are taken from the
+//! shards before the cluster state is locked (a shard hop must never wait under that lock).
+
+use super::cluster::{cluster_global, commit, keys_total, lock};
+use super::{CmdResult, ConnCtx};
+use crate::constants::SLOT_COUNT;
+use crate::global::unix_ms;
+use crate::resp::error::sanitize_for_error;
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, ReplyError};
+
+fn text(a: &[u8]) -> String {
+    String::from_utf8_lossy(a).into_owned()
+}
+
+fn unknown_node(a: &[u8]) -> ReplyError {
+    ReplyError::Other(format!("ERR Unknown node {}", sanitize_for_error(a)))
+}
+
+/// CLUSTER MEET ip port [cport].
+pub fn meet(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    if args.len() > 5 {
+        return Err(ReplyError::Arity("cluster|meet".into()));
+    }
+    let port = parse_i64(args.get(3)).ok_or_else(|| {
+        ReplyError::Other(format!(
+            "ERR Invalid TCP base port specified: {}",
+            sanitize_for_error(args.get(3))
+        ))
+    })?;
+    let cport = match args.len() {
+        5 => parse_i64(args.get(4)).ok_or_else(|| {
+            ReplyError::Other(format!(
+                "ERR Invalid TCP bus port specified: {}",
+                sanitize_for_error(args.get(4))
+            ))
+        })?,
+        _ => port + i64::from(crate::cluster::state::CLUSTER_PORT_INCR),
+    };
+    let ip = text(args.get(2));
+    let valid = |p: i64| (1..=65535).contains(&p);
+    let parsed = ip.parse::<std::net::IpAddr>();
+    let Ok(addr) = parsed.map_err(|_| ()).and_then(|a| {
+        if valid(port) && valid(cport) {
+            Ok(a)
+        } else {
+            Err(())
+        }
+    }) else {
+        return Err(ReplyError::Other(format!(
+            "ERR Invalid node address specified: {}:{}",
+            sanitize_for_error(args.get(2)),
+            sanitize_for_error(args.get(3))
+        )));
+    };
+    let mut st = lock(&g);
+    st.meet(unix_ms(), &addr.to_string(), port as u16, cport as u16);
+    commit(ctx, &g, st);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLUSTER FORGET id.
+pub fn forget(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let mut st = lock(&g);
+    let n = st
+        .lookup(&text(args.get(2)))
+        .ok_or_else(|| unknown_node(args.get(2)))?;
+    if n == st.myself {
+        return Err(ReplyError::other(
+            "ERR I tried hard but I can't forget myself...",
+        ));
+    }
+    let me = st.myself_node();
+    if me.is_replica() && me.master_id.as_deref() == Some(st.node(n).id.as_str()) {
+        return Err(ReplyError::other("ERR Can't forget my master!"));
+    }
+    st.forget(unix_ms(), n);
+    commit(ctx, &g, st);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLUSTER REPLICATE id.
+pub fn replicate(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let keys = keys_total(ctx);
+    let mut st = lock(&g);
+    let n = st
+        .lookup(&text(args.get(2)))
+        .ok_or_else(|| unknown_node(args.get(2)))?;
+    if n == st.myself {
+        return Err(ReplyError::other("ERR Can't replicate myself"));
+    }
+    if st.node(n).is_replica() {
+        return Err(ReplyError::other(
+            "ERR I can only replicate a master, not a replica.",
+        ));
+    }
+    let me = st.myself_node();
+    if me.is_master() && (me.slots.count() != 0 || keys != 0) {
+        return Err(ReplyError::other(
+            "ERR To set a master the node must be empty and without assigned slots.",
+        ));
+    }
+    st.set_my_master(n);
+    commit(ctx, &g, st);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLUSTER REPLICAS id / CLUSTER SLAVES id.
+pub fn replicas(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let st = lock(&g);
+    let n = st
+        .lookup(&text(args.get(2)))
+        .ok_or_else(|| unknown_node(args.get(2)))?;
+    if !st.node(n).is_master() {
+        return Err(ReplyError::other("ERR The specified node is not a master"));
+    }
+    let lines: Vec<String> = st
+        .replicas_of(n)
+        .into_iter()
+        .map(|r| st.node_line(r).trim_end_matches('\n').to_string())
+        .collect();
+    drop(st);
+    ctx.out.array(lines.len());
+    lines.iter().for_each(|l| ctx.out.bulk(l.as_bytes()));
+    Ok(())
+}
+
+/// CLUSTER COUNT-FAILURE-REPORTS id.
+pub fn count_failure_reports(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let mut st = lock(&g);
+    let n = st
+        .lookup(&text(args.get(2)))
+        .ok_or_else(|| unknown_node(args.get(2)))?;
+    let count = st.valid_failure_reports(unix_ms(), n);
+    drop(st);
+    ctx.out.int(count as i64);
+    Ok(())
+}
+
+/// CLUSTER SET-CONFIG-EPOCH epoch.
+pub fn set_config_epoch(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let epoch = parse_i64(args.get(2)).ok_or(ReplyError::NotInteger)?;
+    if epoch < 0 {
+        return Err(ReplyError::Other(format!(
+            "ERR Invalid config epoch specified: {epoch}"
+        )));
+    }
+    let mut st = lock(&g);
+    if st.nodes().count() > 1 {
+        return Err(ReplyError::other(
+            "ERR The user can assign a config epoch only when the node does not know any other \
+             node.",
+        ));
+    }
+    if st.myself_node().config_epoch != 0 {
+        return Err(ReplyError::other(
+            "ERR Node config epoch is already non-zero",
+        ));
+    }
+    st.myself_mut_pub().config_epoch = epoch as u64;
+    st.current_epoch = st.current_epoch.max(epoch as u64);
+    crate::log::warning(&format!(
+        "configEpoch set to {epoch} via CLUSTER SET-CONFIG-EPOCH"
+    ));
+    st.touch();
+    commit(ctx, &g, st);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLUSTER BUMPEPOCH.
+pub fn bumpepoch(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let mut st = lock(&g);
+    let bumped = st.bump_epoch_without_consensus();
+    let epoch = st.myself_node().config_epoch;
+    st.touch();
+    commit(ctx, &g, st);
+    let word = if bumped { "BUMPED" } else { "STILL" };
+    ctx.out.simple(&format!("{word} {epoch}"));
+    Ok(())
+}
+
+/// CLUSTER LINKS: one map per bus connection.
+pub fn links(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let st = lock(&g);
+    let mut rows: Vec<(&'static str, String, u64)> = st
+        .links
+        .values()
+        .filter_map(|l| {
+            let n = l.node?;
+            let dir = if l.inbound { "from" } else { "to" };
+            Some((dir, st.node(n).id.clone(), l.created_ms))
+        })
+        .collect();
+    drop(st);
+    rows.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+    ctx.out.array(rows.len());
+    for (dir, id, created) in rows {
+        ctx.out.map(6);
+        ctx.out.bulk(b"direction");
+        ctx.out.bulk(dir.as_bytes());
+        ctx.out.bulk(b"node");
+        ctx.out.bulk(id.as_bytes());
+        ctx.out.bulk(b"create-time");
+        ctx.out.int(created as i64);
+        ctx.out.bulk(b"events");
+        ctx.out.bulk(if dir == "to" { b"rw" } else { b"r" });
+        ctx.out.bulk(b"send-buffer-allocated");
+        ctx.out.int(0);
+        ctx.out.bulk(b"send-buffer-used");
+        ctx.out.int(0);
+    }
+    Ok(())
+}
+
+/// CLUSTER SETSLOT slot IMPORTING id | MIGRATING id | STABLE | NODE id.
+pub fn setslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    if lock(&g).myself_node().is_replica() {
+        return Err(ReplyError::other(
+            "ERR Please use SETSLOT only with masters.",
+        ));
+    }
+    let slot = match parse_i64(args.get(2)) {
+        Some(s) if (0..SLOT_COUNT as i64).contains(&s) => s as u16,
+        _ => return Err(ReplyError::other("ERR Invalid or out of range slot")),
+    };
+    let action = args.get(3).to_ascii_lowercase();
+    let invalid = || {
+        ReplyError::other(
+            "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+        )
+    };
+    let shard = crate::topology::shard_of(slot, ctx.shard.shards);
+    let keys = ctx.shard.call_on(shard, |sh| sh.db.count_in_slot(slot));
+    let mut st = lock(&g);
+    let me = st.myself;
+    match (action.as_slice(), args.len()) {
+        (b"migrating" | b"importing", 5) => {
+            let migrating = action == b"migrating";
+            if migrating && st.owner_of(slot) != me {
+                return Err(ReplyError::Other(format!(
+                    "ERR I'm not the owner of hash slot {slot}"
+                )));
+            }
+            if !migrating && st.owner_of(slot) == me {
+                return Err(ReplyError::Other(format!(
+                    "ERR I'm already the owner of hash slot {slot}"
+                )));
+            }
+            let n = st.lookup(&text(args.get(4))).ok_or_else(|| {
+                ReplyError::Other(format!(
+                    "ERR I don't know about node {}",
+                    sanitize_for_error(args.get(4))
+                ))
+            })?;
+            if st.node(n).is_replica() {
+                return Err(ReplyError::other("ERR Target node is not a master"));
+            }
+            if migrating {
+                st.migrating_to.insert(slot, n);
+            } else {
+                st.importing_from.insert(slot, n);
+            }
+        }
+        (b"stable", 4) => {
+            st.migrating_to.remove(&slot);
+            st.importing_from.remove(&slot);
+        }
+        (b"node", 5) => {
+            let n = st
+                .lookup(&text(args.get(4)))
+                .ok_or_else(|| unknown_node(args.get(4)))?;
+            if st.node(n).is_replica() {
+                return Err(ReplyError::other("ERR Target node is not a master"));
+            }
+            setslot_node(&mut st, slot, n, keys)?;
+        }
+        _ => return Err(invalid()),
+    }
+    st.touch();
+    commit(ctx, &g, st);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// SETSLOT NODE: rebinds `slot` to `n`, closing open states as Redis does.
+fn setslot_node(
+    st: &mut crate::cluster::state::ClusterState,
+    slot: u16,
+    n: u16,
+    keys: usize,
+) -> Result<(), ReplyError> {
+    let me = st.myself;
+    let was_mine = st.owner_of(slot) == me;
+    if was_mine && n != me && keys != 0 {
+        return Err(ReplyError::Other(format!(
+            "ERR Can't assign hashslot {slot} to a different node while I still hold keys for \
+             this hash slot."
+        )));
+    }
+    if keys == 0 {
+        st.migrating_to.remove(&slot);
+    }
+    st.unbind_slot(slot);
+    st.bind_slot(slot, n);
+    if was_mine && n != me && st.myself_node().slots.count() == 0 && st.allow_replica_migration {
+        crate::log::notice(&format!(
+            "Lost my last slot to {}: becoming its replica",
+            st.node(n).id
+        ));
+        st.set_my_master(n);
+    }
+    if n == me && st.importing_from.remove(&slot).is_some() {
+        if st.bump_epoch_without_consensus() {
+            crate::log::notice(&format!("configEpoch updated after importing slot {slot}"));
+        }
+        st.broadcast_pong();
+    }
+    Ok(())
+}
+
+/// CLUSTER FAILOVER [FORCE|TAKEOVER], on a replica.
+pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let g = cluster_global(ctx)?;
+    let (force, takeover) = match args.len() {
+        2 => (false, false),
+        3 if args.get(2).eq_ignore_ascii_case(b"force") => (true, false),
+        3 if args.get(2).eq_ignore_ascii_case(b"takeover") => (true, true),
+        3 => return Err(ReplyError::Syntax),
+        _ => {
+            return Err(ReplyError::other(
+                "ERR unknown subcommand or wrong number of arguments for 'failover'. Try \
+                 CLUSTER HELP.",
+            ))
+        }
+    };
+    let mut st = lock(&g);
+    let me = st.myself_node();
+    if me.is_master() {
+        return Err(ReplyError::other(
+            "ERR You should send CLUSTER FAILOVER to a replica",
+        ));
+    }
+    let master = me.master_id.as_deref().and_then(|m| st.lookup(m));
+    let Some(master) = master else {
+        return Err(ReplyError::other(
+            "ERR I'm a replica but my master is unknown to me",
+        ));
+    };
+    let m = st.node(master);
+    if !force && (m.failed() || !m.link_connected) {
+        return Err(ReplyError::other(
+            "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE",
+        ));
+    }
+    st.start_manual_failover(unix_ms(), force, takeover);
+    commit(ctx, &g, st);
+    ctx.out.ok();
+    Ok(())
+}
