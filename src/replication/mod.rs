@@ -312,8 +312,9 @@ pub fn turn_start(sh: &mut Shard) {
     let g = &sh.global.repl;
     if g.epoch.load(Ordering::Acquire) != sh.repl.seen_epoch {
         let replica = g.is_replica.load(Ordering::Acquire);
-        feed_journal(sh); // drops what the old role journaled
-                          // In cluster mode the slot map sends writes to the master (MOVED) instead.
+        // Drops what the old role journaled.
+        feed_journal(sh);
+        // In cluster mode the slot map sends writes to the master (MOVED) instead.
         let cluster = sh.slot_map.cluster_enabled;
         sh.repl.readonly = replica && !cluster && sh.global.cfg(replica_read_only);
         sh.db.keep_expired = replica;
