@@ -408,6 +408,7 @@ fn wait_readonly_role_info_and_promotion() {
     assert!(r
         .cli(&["WAIT", "0", "0"])
         .starts_with("ERR WAIT cannot be used with replica"));
+    assert!(r.cli(&["HELLO", "2"]).lines().any(|l| l == "replica"));
     let role = r.cli(&["ROLE"]);
     let lines: Vec<&str> = role.lines().collect();
     assert_eq!(
