@@ -543,6 +543,16 @@ fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
                 )
                 .kv("slave_read_repl_offset", link.read_offset)
                 .kv("slave_repl_offset", link.processed_offset);
+            if link.state == LinkState::Sync {
+                // A streamed snapshot has no size known in advance (Redis shows 0 then).
+                let read = link.sync_read_bytes as i64;
+                let io_s = now.saturating_sub(link.last_io_ms) / 1000;
+                l.kv("master_sync_total_bytes", 0)
+                    .kv("master_sync_read_bytes", read)
+                    .kv("master_sync_left_bytes", -read)
+                    .kv("master_sync_perc", "0.00")
+                    .kv("master_sync_last_io_seconds_ago", io_s);
+            }
             if !up {
                 let down_s = now.saturating_sub(link.down_since_ms) / 1000;
                 l.kv("master_link_down_since_seconds", down_s);

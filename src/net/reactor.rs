@@ -983,6 +983,11 @@ fn run_command(
                 gen: conn.gen,
             };
             shard.repl.waits.push((cref, seq, w));
+            shard
+                .global
+                .repl
+                .waits_pending
+                .fetch_add(1, Ordering::AcqRel);
         }
         Plan::Blocked { spec, poll_shards } => {
             let Some(req) = shard.block_request.take() else {

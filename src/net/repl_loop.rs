@@ -48,6 +48,7 @@ impl Reactor {
             let n = crate::replication::master::acked_count(&global, w.target);
             let expired = timeouts && w.deadline_ms != 0 && w.deadline_ms <= now;
             if n >= w.numreplicas || expired {
+                global.repl.waits_pending.fetch_sub(1, Ordering::AcqRel);
                 let mut buf = Vec::new();
                 Out::new(&mut buf, crate::resp::Proto::Resp2).int(n);
                 self.answer_wait(cref, seq, &buf);
@@ -75,7 +76,11 @@ impl Reactor {
     /// A connection closed: its WAIT commands go.
     pub(super) fn forget_waits(&mut self, cref: ConnRef) {
         if !self.shard.repl.waits.is_empty() {
+            let before = self.shard.repl.waits.len();
             self.shard.repl.waits.retain(|(c, _, _)| *c != cref);
+            let gone = before - self.shard.repl.waits.len();
+            let pending = &self.shard.global.repl.waits_pending;
+            pending.fetch_sub(gone, Ordering::AcqRel);
         }
     }
 }

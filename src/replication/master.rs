@@ -85,6 +85,14 @@ fn on_ack(global: &Global, client_id: u64, off: u64) {
     }
     drop(st);
     global.repl.ack_gen.fetch_add(1, Ordering::Release);
+    if global.repl.waits_pending.load(Ordering::Acquire) > 0 {
+        // WAIT commands may be parked on sleeping shards.
+        if let Some(mesh) = global.repl.mesh.get() {
+            for id in 0..mesh.inboxes.len() {
+                mesh.wake(id);
+            }
+        }
+    }
 }
 
 /// PSYNC <replid> <offset> and SYNC.

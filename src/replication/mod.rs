@@ -33,6 +33,8 @@ pub struct ReplGlobal {
     pub epoch: AtomicU64,
     /// Bumped on every REPLCONF ACK: WAIT waiters re-check.
     pub ack_gen: AtomicU64,
+    /// WAIT commands parked on any shard (an ACK wakes the shards only when some exist).
+    pub waits_pending: std::sync::atomic::AtomicUsize,
     /// Mirror of the stream offset for lock-free readers (INFO, the bus).
     pub offset: AtomicU64,
     pub sync_full: AtomicU64,
@@ -69,6 +71,8 @@ pub struct LinkInfo {
     /// Stream bytes received and bytes applied (handed to the owning shards).
     pub read_offset: u64,
     pub processed_offset: u64,
+    /// During a full sync: snapshot bytes received so far.
+    pub sync_read_bytes: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +176,7 @@ impl Default for ReplGlobal {
             is_replica: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
             ack_gen: AtomicU64::new(0),
+            waits_pending: Default::default(),
             offset: AtomicU64::new(0),
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),

@@ -47,6 +47,7 @@ pub fn start(global: &Arc<Global>, host: &str, port: u16) -> bool {
         last_up_ms: 0,
         read_offset: offset,
         processed_offset: offset,
+        sync_read_bytes: 0,
     });
     // Our own replicas must resync against the new history.
     for r in &st.replicas {
@@ -242,7 +243,11 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         let (id, off) = rest.split_once(' ').ok_or("bad FULLRESYNC reply")?;
         let off: u64 = off.trim().parse().map_err(|_| "bad FULLRESYNC offset")?;
         crate::log::notice(&format!("Full resync from master: {id}:{off}"));
-        set_link(global, gen, |l| l.state = LinkState::Sync);
+        set_link(global, gen, |l| {
+            l.state = LinkState::Sync;
+            l.sync_read_bytes = 0;
+            l.last_io_ms = unix_ms();
+        });
         forget_history(global);
         load_snapshot(global, gen, &mut c, d)?;
         adopt_full(global, gen, id, off);
@@ -328,8 +333,14 @@ fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> R
             if current(global, gen).is_none() {
                 return Err("replication re-pointed during the snapshot".into());
             }
+            let before = c.buf.len() - c.pos;
             if c.fill()? {
                 last_io = Instant::now();
+                let got = (c.buf.len() - c.pos).saturating_sub(before) as u64;
+                set_link(global, gen, |l| {
+                    l.sync_read_bytes += got;
+                    l.last_io_ms = unix_ms();
+                });
             } else if last_io.elapsed() > Duration::from_secs(60) {
                 return Err("timeout receiving the snapshot".into());
             }
