@@ -22,6 +22,7 @@ pub mod log;
 pub mod mesh;
 pub mod net;
 pub mod rdb;
+pub mod replication;
 pub mod resp;
 pub mod route;
 pub mod server;

@@ -14,6 +14,7 @@ pub mod longdouble;
 pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -216,6 +217,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(transaction::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
         .chain(migrate::COMMANDS.iter())
+        .chain(replication::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {

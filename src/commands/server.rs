@@ -489,7 +489,13 @@ fn write_hello_map(ctx: &mut ConnCtx<'_>) {
     } else {
         "standalone"
     };
-    let role = if ctx.shard.slot_map.myself_is_replica {
+    let standalone_replica = ctx
+        .shard
+        .global
+        .repl
+        .is_replica
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let role = if ctx.shard.slot_map.myself_is_replica || standalone_replica {
         "replica"
     } else {
         "master"

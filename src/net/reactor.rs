@@ -30,6 +30,8 @@ mod aof_loop;
 mod blocked_loop;
 #[path = "pubsub_loop.rs"]
 mod pubsub_loop;
+#[path = "repl_loop.rs"]
+mod repl_loop;
 
 const UD_ACCEPT: u64 = 1;
 const UD_RECV: u64 = 2;
@@ -234,6 +236,7 @@ impl Reactor {
                 || self.reply_box.iter().any(|r| !r.items.is_empty())
                 || !self.stash.borrow().is_empty()
                 || self.expire_behind
+                || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
                 || self
                     .shard
                     .aof
@@ -280,6 +283,7 @@ impl Reactor {
 
     /// Work done once per turn after the mesh is drained.
     fn turn_work(&mut self) {
+        crate::replication::turn_start(&mut self.shard);
         let queue = std::mem::take(&mut self.parse_queue);
         let limits = self.limits();
         for idx in queue {
@@ -293,6 +297,7 @@ impl Reactor {
         }
         self.serve_blocked();
         self.publish_outgoing();
+        self.repl_turn();
         self.aof_turn();
         self.flush_outboxes();
         self.start_sends();
@@ -345,6 +350,10 @@ impl Reactor {
                     self.shard.slot_map = map;
                     self.recheck_blocked_slots();
                 }
+            }
+            MeshMsg::ReplApply(b) => {
+                crate::replication::apply::apply_batch(&mut self.shard, &b.data, self.now_ms);
+                b.done.fetch_add(1, Ordering::Release);
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
             MeshMsg::Publish(m) => self.deliver_message(&m.0, &m.1),
@@ -829,6 +838,10 @@ impl Reactor {
         };
         let had_remote = c.remote_inflight > 0;
         self.forget_blocked(cref, had_remote);
+        self.forget_waits(cref);
+        if let Some(cl) = self.shard.clients.get(client) {
+            crate::replication::master::client_closed(&self.shard.global, cl.id);
+        }
         crate::commands::pubsub::forget_client(&mut self.shard, client);
         self.conns[idx] = None;
         self.free.push(idx);
@@ -854,6 +867,7 @@ impl Reactor {
             self.parse_queue.extend(held);
         }
         self.blocked_cron();
+        self.repl_cron();
         self.aof_cron();
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
         self.reap_killed();
@@ -888,6 +902,7 @@ impl Reactor {
             .shard
             .db
             .active_expire(self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+        crate::replication::journal_expired(&mut self.shard);
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }
 
@@ -960,6 +975,19 @@ fn run_command(
                 gen: conn.gen,
             };
             outbox[to].push(cref, seq, spec, proto, owner_checks, args);
+        }
+        Plan::Wait(w) => {
+            let seq = conn.reserve_remote();
+            let cref = ConnRef {
+                idx: idx as u32,
+                gen: conn.gen,
+            };
+            shard.repl.waits.push((cref, seq, w));
+            shard
+                .global
+                .repl
+                .waits_pending
+                .fetch_add(1, Ordering::AcqRel);
         }
         Plan::Blocked { spec, poll_shards } => {
             let Some(req) = shard.block_request.take() else {
