@@ -508,6 +508,14 @@ impl Loader {
             "cluster-migration-barrier",
             "cluster-replica-no-failover",
             "cluster-replica-validity-factor",
+            // Read by replication (crate::replication).
+            "replicaof",
+            "repl-backlog-size",
+            "repl-ping-replica-period",
+            "repl-timeout",
+            "replica-read-only",
+            "replica-priority",
+            "replica-announced",
         ];
         if READ_FROM_STORE.contains(&name) {
             return;
@@ -2163,14 +2171,14 @@ mod tests {
                     maxmemory-policy ALLKEYS-LRU\nactiverehashing no\n";
         let loaded = load_file(text, &[]).unwrap();
         let w = &loaded.warnings;
-        assert_eq!(w.len(), 6, "{w:?}");
+        assert_eq!(w.len(), 5, "{w:?}");
         assert_eq!(
             w[0],
             "directive 'maxmemory' is not implemented by slotd and is ignored"
         );
-        assert_eq!(
-            w[1],
-            "directive 'replicaof' is not implemented by slotd and is ignored"
+        assert!(
+            !w.iter().any(|l| l.contains("replicaof")),
+            "replication reads it"
         );
         let cfg = &loaded.config;
         assert_eq!(get(cfg, "maxmemory"), (2u64 << 30).to_string());

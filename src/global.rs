@@ -52,6 +52,8 @@ pub struct Global {
     /// Delivers a message that came over the bus to one core's subscribers (installed by the
     /// server at boot; see `shard::pubsub::deliver_from_bus`).
     pub publish_sink: OnceLock<PublishSink>,
+    /// Replication: ids, offsets, backlog, replicas, the link to our master.
+    pub repl: crate::replication::ReplGlobal,
 }
 
 pub fn unix_ms() -> u64 {
@@ -110,6 +112,7 @@ impl Global {
             pubsub: RwLock::new(Default::default()),
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),
+            repl: Default::default(),
         })
     }
 

@@ -21,6 +21,8 @@ pub mod global;
 pub mod log;
 pub mod mesh;
 pub mod net;
+pub mod rdb;
+pub mod replication;
 pub mod resp;
 pub mod route;
 pub mod server;

@@ -311,6 +311,7 @@ fn run(
             m.send_blocking(to, msg);
         }));
     }
+    let _ = global.repl.mesh.set(mesh.clone());
     let mut states: Vec<Shard> = (0..shards)
         .map(|id| Shard::new(id, shards, global.clone()))
         .collect();
@@ -363,6 +364,7 @@ fn run(
         None => None,
     };
     log::notice("Ready to accept connections tcp");
+    start_configured_replication(&global);
     let reason = wait_for_stop(&global, &sigset);
     global.shutting_down.store(true, Ordering::SeqCst);
     if let Some(h) = bus {
@@ -377,6 +379,22 @@ fn run(
         let _ = h.join();
     }
     Ok(0)
+}
+
+/// `replicaof host port` in the configuration (standalone mode only, as in Redis).
+fn start_configured_replication(global: &Arc<Global>) {
+    let target = global.cfg(|c| c.unimplemented.get("replicaof").cloned());
+    let Some((host, port)) = target.as_deref().and_then(|t| t.split_once(' ')) else {
+        return;
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        return;
+    };
+    if global.cluster.is_some() {
+        log::warning("replicaof is ignored in cluster mode");
+        return;
+    }
+    crate::replication::start_replica_of(global, host, port);
 }
 
 fn stop_shards(mesh: &Mesh, shards: usize) {

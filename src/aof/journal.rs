@@ -1,6 +1,6 @@
 //! A shard's write journal: every write, in a deterministic RESP form, appended in memory as
-//! commands run. The AOF segment (and later the replication stream) consume it; it is the one
-//! write path of a shard's changes.
+//! commands run. The replication backlog and the AOF segment consume it (in that order, at the
+//! end of each loop turn); it is the one write path of a shard's changes.
 
 /// Appends RESP commands; taken whole by the consumer at the end of a loop turn.
 #[derive(Default)]
@@ -11,7 +11,14 @@ pub struct Journal {
     /// Off while loading the AOF (replayed commands are not journaled again) or with AOF off
     /// and nothing else consuming.
     pub enabled: bool,
+    /// Bytes at the front of `buf` already copied to the replication backlog.
+    repl_sent: usize,
+    /// Positions in `buf` of FLUSHALL records (the stream carries them in a per-shard form).
+    flush_marks: Vec<usize>,
 }
+
+/// The FLUSHALL record as `record` writes it.
+pub const FLUSHALL_RECORD: &[u8] = b"*1\r\n$8\r\nFLUSHALL\r\n";
 
 /// Appends one command in RESP form to `buf`.
 pub fn encode(buf: &mut Vec<u8>, args: &[&[u8]]) {
@@ -31,6 +38,9 @@ impl Journal {
     /// Records a command (explicit form chosen by a handler).
     pub fn record(&mut self, args: &[&[u8]]) {
         if self.enabled {
+            if args.len() == 1 && args[0] == b"FLUSHALL" {
+                self.flush_marks.push(self.buf.len());
+            }
             encode(&mut self.buf, args);
         }
     }
@@ -68,7 +78,27 @@ impl Journal {
 
     /// Takes everything recorded so far.
     pub fn take(&mut self) -> Vec<u8> {
+        self.repl_sent = 0;
+        self.flush_marks.clear();
         std::mem::take(&mut self.buf)
+    }
+
+    /// The records not yet copied to the replication backlog, and the positions (relative to
+    /// that slice) of the FLUSHALL records among them.
+    pub fn repl_unsent(&self) -> (&[u8], Vec<usize>) {
+        let from = self.repl_sent;
+        let marks = self
+            .flush_marks
+            .iter()
+            .filter(|&&m| m >= from)
+            .map(|&m| m - from)
+            .collect();
+        (&self.buf[from..], marks)
+    }
+
+    /// Everything recorded so far counts as copied to the backlog (or as never to be).
+    pub fn mark_repl_sent(&mut self) {
+        self.repl_sent = self.buf.len();
     }
 
     /// Gives a buffer back after it was written (keeps its capacity for the next turn).
@@ -81,6 +111,11 @@ impl Journal {
 
     /// Puts unwritten bytes back in front of anything recorded since (a failed write).
     pub fn unwrite(&mut self, mut data: Vec<u8>) {
+        // The bytes put back were copied to the backlog before they were taken.
+        self.repl_sent += data.len();
+        for m in self.flush_marks.iter_mut() {
+            *m += data.len();
+        }
         data.extend_from_slice(&self.buf);
         self.buf = data;
     }
@@ -102,5 +137,27 @@ mod tests {
         let mut off = Journal::default();
         off.record(&[b"SET"]);
         assert!(off.is_empty());
+    }
+
+    #[test]
+    fn repl_cursor_and_flush_marks() {
+        // Guards the backlog cursor: unsent bytes only, FLUSHALL positions, put-back bytes.
+        let mut j = Journal {
+            enabled: true,
+            ..Default::default()
+        };
+        j.record(&[b"SET", b"k", b"v"]);
+        j.mark_repl_sent();
+        j.record(&[b"FLUSHALL"]);
+        let (bytes, marks) = j.repl_unsent();
+        assert_eq!(bytes, FLUSHALL_RECORD);
+        assert_eq!(marks, vec![0]);
+        j.mark_repl_sent();
+        let data = j.take();
+        j.record(&[b"DEL", b"k"]);
+        j.unwrite(data);
+        let (bytes, marks) = j.repl_unsent();
+        assert_eq!(bytes, b"*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n");
+        assert!(marks.is_empty());
     }
 }

@@ -136,6 +136,8 @@ fn relayout(
 
 /// Writes a shard's journal to its files now (blocking). With `sync`, fdatasync as well.
 pub fn flush_now(sh: &mut Shard, sync: bool) -> Result<(), String> {
+    // The stream gets the records before the journal is taken.
+    crate::replication::feed_journal(sh);
     if !sh.journal.is_empty() {
         let data = sh.journal.take();
         if let Err(e) = sh.aof.write(&data) {
@@ -202,7 +204,7 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         let sh = &mut *p;
         sh.journal.explicit = false;
         sh.no_block = false;
-        sh.journal.enabled = on;
+        sh.journal.enabled = on || crate::replication::journal_needed(&global);
         if !on {
             sh.aof.close();
         }

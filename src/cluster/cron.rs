@@ -247,6 +247,11 @@ impl ClusterState {
             }
         }
         self.node_mut(me).master_id = Some(master_id);
+        if self.election.mf_replica.is_some() {
+            // A paused master that just lost its slots: held writes now get redirected.
+            self.election = Default::default();
+            self.outbox.push(BusOut::PauseWrites { until_ms: 0 });
+        }
         self.outbox.push(BusOut::ReplicateFrom(Some((ip, port))));
         self.save_later(true);
         self.touch();

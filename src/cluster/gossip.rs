@@ -95,7 +95,10 @@ impl ClusterState {
         self.note_paused_master(s, hdr.mflags, hdr.offset);
         let n = self.node_mut(s);
         n.repl_offset = hdr.offset;
-        if hdr.config_epoch > n.config_epoch {
+        // A replica's header carries its master's epoch: only a master's is its own. (Redis
+        // adopts both; found by the simulator, that lets a demoted master hold its old slots
+        // at the winner's epoch.)
+        if hdr.slaveof.is_none() && hdr.config_epoch > n.config_epoch {
             n.config_epoch = hdr.config_epoch;
             self.save_later(true);
         }

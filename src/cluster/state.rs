@@ -413,7 +413,11 @@ impl ClusterState {
             .count();
         if reachable < size / 2 + 1 {
             ok = false;
-            self.among_minority_ms = self.now_ms;
+            // An unconfigured node (no master serves anything) is not in a minority
+            // partition: it serves as soon as slots are assigned.
+            if size > 0 {
+                self.among_minority_ms = self.now_ms;
+            }
         }
         // A master back from a minority partition waits before serving again, so the UPDATE
         // that takes its slots away can arrive first (Redis' rejoin delay).

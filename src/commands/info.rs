@@ -7,7 +7,6 @@ use crate::shard::{CmdStat, Shard};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
 
 /// Sections in output order; the flag says whether "default" (and a bare INFO) includes it.
 const SECTIONS: &[(&str, bool)] = &[
@@ -50,6 +49,8 @@ struct Totals {
     cmd: BTreeMap<&'static str, CmdStat>,
     errors: BTreeMap<String, u64>,
     aof: AofTotals,
+    /// Full syncs, accepted and refused partial resyncs served.
+    sync: (u64, u64, u64),
 }
 
 /// The AOF of every shard summed up for INFO persistence.
@@ -138,6 +139,12 @@ pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     }) {
         merge(&mut t, part);
     }
+    let r = &ctx.shard.global.repl;
+    t.sync = (
+        r.sync_full.load(Ordering::Relaxed),
+        r.sync_partial_ok.load(Ordering::Relaxed),
+        r.sync_partial_err.load(Ordering::Relaxed),
+    );
     let mut text = String::new();
     for (i, name) in sections.iter().enumerate() {
         if i > 0 {
@@ -248,7 +255,7 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
         "memory" => memory(&mut l),
         "persistence" => persistence(&mut l, ctx, t),
         "stats" => stats(&mut l, t),
-        "replication" => replication(&mut l),
+        "replication" => replication(&mut l, ctx),
         "cpu" => cpu(&mut l),
         "commandstats" => commandstats(&mut l, t),
         "errorstats" => {
@@ -485,9 +492,9 @@ fn stats(l: &mut Lines<'_>, t: &Totals) {
         .kv("total_net_repl_input_bytes", 0)
         .kv("total_net_repl_output_bytes", 0)
         .kv("rejected_connections", t.rejected_connections)
-        .kv("sync_full", 0)
-        .kv("sync_partial_ok", 0)
-        .kv("sync_partial_err", 0)
+        .kv("sync_full", t.sync.0)
+        .kv("sync_partial_ok", t.sync.1)
+        .kv("sync_partial_err", t.sync.2)
         .kv("expired_keys", t.expired_keys)
         .kv("evicted_keys", 0)
         .kv("evicted_clients", 0)
@@ -499,24 +506,87 @@ fn stats(l: &mut Lines<'_>, t: &Totals) {
         .kv("total_error_replies", t.error_replies);
 }
 
-/// The replication id of this process: 40 hex characters, fixed for its life.
-fn master_replid() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(crate::global::random_hex40)
-}
-
-fn replication(l: &mut Lines<'_>) {
-    l.kv("role", "master")
-        .kv("connected_slaves", 0)
-        .kv("master_failover_state", "no-failover")
-        .kv("master_replid", master_replid())
-        .kv("master_replid2", "0".repeat(40))
-        .kv("master_repl_offset", 0)
-        .kv("second_repl_offset", -1)
-        .kv("repl_backlog_active", 0)
-        .kv("repl_backlog_size", 1048576)
-        .kv("repl_backlog_first_byte_offset", 0)
-        .kv("repl_backlog_histlen", 0);
+/// Redis' replication section: the replica part (when replicating), the connected
+/// replicas, then the ids, offsets and backlog.
+fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
+    let g = &ctx.shard.global;
+    let now = crate::global::unix_ms();
+    let (prio, ro, announced) = g.cfg(|c| {
+        let get = |k: &str, d: &str| c.unimplemented.get(k).cloned().unwrap_or(d.to_string());
+        (
+            get("replica-priority", "100"),
+            (get("replica-read-only", "yes") != "no") as u8,
+            (get("replica-announced", "yes") != "no") as u8,
+        )
+    });
+    let st = g.repl.state();
+    match st.link.as_ref() {
+        None => {
+            l.kv("role", "master");
+        }
+        Some(link) => {
+            use crate::replication::LinkState;
+            let up = link.state == LinkState::Connected;
+            let io_ago = if up {
+                (now.saturating_sub(link.last_io_ms) / 1000) as i64
+            } else {
+                -1
+            };
+            l.kv("role", "slave")
+                .kv("master_host", &link.host)
+                .kv("master_port", link.port)
+                .kv("master_link_status", if up { "up" } else { "down" })
+                .kv("master_last_io_seconds_ago", io_ago)
+                .kv(
+                    "master_sync_in_progress",
+                    (link.state == LinkState::Sync) as u8,
+                )
+                .kv("slave_read_repl_offset", link.read_offset)
+                .kv("slave_repl_offset", link.processed_offset);
+            if link.state == LinkState::Sync {
+                // A streamed snapshot has no size known in advance (Redis shows 0 then).
+                let read = link.sync_read_bytes as i64;
+                let io_s = now.saturating_sub(link.last_io_ms) / 1000;
+                l.kv("master_sync_total_bytes", 0)
+                    .kv("master_sync_read_bytes", read)
+                    .kv("master_sync_left_bytes", -read)
+                    .kv("master_sync_perc", "0.00")
+                    .kv("master_sync_last_io_seconds_ago", io_s);
+            }
+            if !up {
+                let down_s = now.saturating_sub(link.down_since_ms) / 1000;
+                l.kv("master_link_down_since_seconds", down_s);
+            }
+            l.kv("slave_priority", prio)
+                .kv("slave_read_only", ro)
+                .kv("replica_announced", announced);
+        }
+    }
+    l.kv("connected_slaves", st.replicas.len());
+    for (i, r) in st.replicas.iter().enumerate() {
+        let state = if r.online { "online" } else { "send_bulk" };
+        let lag = now.saturating_sub(r.ack_time_ms) / 1000;
+        l.kv(
+            &format!("slave{i}"),
+            format_args!(
+                "ip={},port={},state={state},offset={},lag={lag}",
+                r.ip, r.listening_port, r.ack_offset
+            ),
+        );
+    }
+    let (active, size, first, hist) = match st.backlog.as_ref() {
+        Some(b) => (1, b.size(), b.first_offset(), b.histlen()),
+        None => (0, crate::replication::backlog_size(g), 0, 0),
+    };
+    l.kv("master_failover_state", "no-failover")
+        .kv("master_replid", &st.replid)
+        .kv("master_replid2", &st.replid2)
+        .kv("master_repl_offset", st.offset)
+        .kv("second_repl_offset", st.second_offset)
+        .kv("repl_backlog_active", active)
+        .kv("repl_backlog_size", size)
+        .kv("repl_backlog_first_byte_offset", first)
+        .kv("repl_backlog_histlen", hist);
 }
 
 /// (system, user) CPU time of `who` as Redis prints it: seconds with 6 decimals.

@@ -11,8 +11,10 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod longdouble;
+pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -214,6 +216,8 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(migrate::COMMANDS.iter())
+        .chain(replication::COMMANDS.iter())
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {

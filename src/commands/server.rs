@@ -489,7 +489,13 @@ fn write_hello_map(ctx: &mut ConnCtx<'_>) {
     } else {
         "standalone"
     };
-    let role = if ctx.shard.slot_map.myself_is_replica {
+    let standalone_replica = ctx
+        .shard
+        .global
+        .repl
+        .is_replica
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let role = if ctx.shard.slot_map.myself_is_replica || standalone_replica {
         "replica"
     } else {
         "master"
@@ -573,6 +579,9 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             ],
         );
         return Ok(());
+    }
+    if sub.eq_ignore_ascii_case(b"digest-value") {
+        return super::migrate::debug_digest_value(ctx, args);
     }
     if sub.eq_ignore_ascii_case(b"reload") && args.len() == 2 {
         return debug_reload(ctx);

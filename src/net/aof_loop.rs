@@ -272,7 +272,7 @@ impl Reactor {
         if enabling && !global.cfg(|c| c.appendonly) {
             // BGREWRITEAOF with the AOF off: the files are written, journaling stops.
             self.shard.aof.close();
-            self.shard.journal.enabled = false;
+            self.shard.journal.enabled = crate::replication::journal_needed(&global);
         }
     }
 
@@ -312,7 +312,7 @@ impl Reactor {
         } else if !on && sh.aof.active() {
             crate::log::notice(&format!("AOF of shard {} switched off", sh.id));
             sh.aof.close();
-            sh.journal.enabled = false;
+            sh.journal.enabled = crate::replication::journal_needed(&global);
         }
         let sh = &mut self.shard;
         let request = global.aof.rewrite_requests.load(Ordering::SeqCst);

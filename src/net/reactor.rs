@@ -30,6 +30,8 @@ mod aof_loop;
 mod blocked_loop;
 #[path = "pubsub_loop.rs"]
 mod pubsub_loop;
+#[path = "repl_loop.rs"]
+mod repl_loop;
 
 const UD_ACCEPT: u64 = 1;
 const UD_RECV: u64 = 2;
@@ -79,6 +81,9 @@ pub struct Reactor {
     wake_buf: Box<u64>,
     timer_ts: Box<types::Timespec>,
     parse_queue: Vec<usize>,
+    /// Connections holding a write while writes are paused (manual failover); re-parsed
+    /// once the pause ends.
+    write_paused: Vec<usize>,
     send_queue: Vec<usize>,
     rearm_queue: Vec<usize>,
     close_queue: Vec<usize>,
@@ -148,6 +153,7 @@ impl Reactor {
             wake_buf: Box::new(0),
             timer_ts: Box::new(types::Timespec::from(Duration::from_millis(CRON_PERIOD_MS))),
             parse_queue: Vec::new(),
+            write_paused: Vec::new(),
             send_queue: Vec::new(),
             rearm_queue: Vec::new(),
             close_queue: Vec::new(),
@@ -230,6 +236,7 @@ impl Reactor {
                 || self.reply_box.iter().any(|r| !r.items.is_empty())
                 || !self.stash.borrow().is_empty()
                 || self.expire_behind
+                || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
                 || self
                     .shard
                     .aof
@@ -276,6 +283,7 @@ impl Reactor {
 
     /// Work done once per turn after the mesh is drained.
     fn turn_work(&mut self) {
+        crate::replication::turn_start(&mut self.shard);
         let queue = std::mem::take(&mut self.parse_queue);
         let limits = self.limits();
         for idx in queue {
@@ -289,6 +297,7 @@ impl Reactor {
         }
         self.serve_blocked();
         self.publish_outgoing();
+        self.repl_turn();
         self.aof_turn();
         self.flush_outboxes();
         self.start_sends();
@@ -341,6 +350,10 @@ impl Reactor {
                     self.shard.slot_map = map;
                     self.recheck_blocked_slots();
                 }
+            }
+            MeshMsg::ReplApply(b) => {
+                crate::replication::apply::apply_batch(&mut self.shard, &b.data, self.now_ms);
+                b.done.fetch_add(1, Ordering::Release);
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
             MeshMsg::Publish(m) => self.deliver_message(&m.0, &m.1),
@@ -642,8 +655,11 @@ impl Reactor {
             parse_queue,
             send_queue,
             close_queue,
+            write_paused,
             ..
         } = self;
+        let paused = shard.global.writes_paused_until_ms.load(Ordering::Relaxed) > *now_ms;
+        let mut held = false;
         let Some(conn) = conns[idx].as_mut() else {
             return;
         };
@@ -685,6 +701,10 @@ impl Reactor {
                     } else {
                         Args::new(base, ranges)
                     };
+                    if paused && is_write(args) {
+                        held = true;
+                        break;
+                    }
                     run_command(shard, conn, idx, args, outbox, *now_ms);
                     off += consumed;
                     cmds += 1;
@@ -722,6 +742,10 @@ impl Reactor {
         if want_bytes > conn.rbuf.capacity() && want_bytes as u64 <= limits.qbuf_max {
             let extra = want_bytes - conn.rbuf.len();
             conn.rbuf.reserve(extra);
+        }
+        if held && !conn.in_parse_queue {
+            conn.in_parse_queue = true;
+            write_paused.push(idx);
         }
         if more_later
             && !conn.rbuf.is_empty()
@@ -814,6 +838,10 @@ impl Reactor {
         };
         let had_remote = c.remote_inflight > 0;
         self.forget_blocked(cref, had_remote);
+        self.forget_waits(cref);
+        if let Some(cl) = self.shard.clients.get(client) {
+            crate::replication::master::client_closed(&self.shard.global, cl.id);
+        }
         crate::commands::pubsub::forget_client(&mut self.shard, client);
         self.conns[idx] = None;
         self.free.push(idx);
@@ -828,7 +856,18 @@ impl Reactor {
 
     fn cron(&mut self) {
         self.now_ms = unix_ms();
+        let paused_until = self
+            .shard
+            .global
+            .writes_paused_until_ms
+            .load(Ordering::Relaxed);
+        if !self.write_paused.is_empty() && paused_until <= self.now_ms {
+            // Still flagged in_parse_queue: they go straight back to parsing.
+            let held = std::mem::take(&mut self.write_paused);
+            self.parse_queue.extend(held);
+        }
         self.blocked_cron();
+        self.repl_cron();
         self.aof_cron();
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
         self.reap_killed();
@@ -863,6 +902,7 @@ impl Reactor {
             .shard
             .db
             .active_expire(self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+        crate::replication::journal_expired(&mut self.shard);
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }
 
@@ -899,6 +939,12 @@ impl Reactor {
     }
 }
 
+/// A write command (held while a master is paused for a manual failover).
+fn is_write(args: Args<'_>) -> bool {
+    crate::commands::lookup(args.get(0))
+        .is_some_and(|s| s.flags & crate::commands::flags::WRITE != 0)
+}
+
 /// Runs one parsed command for connection `conn`: here, or queued for its owner shard.
 fn run_command(
     shard: &mut Shard,
@@ -929,6 +975,19 @@ fn run_command(
                 gen: conn.gen,
             };
             outbox[to].push(cref, seq, spec, proto, owner_checks, args);
+        }
+        Plan::Wait(w) => {
+            let seq = conn.reserve_remote();
+            let cref = ConnRef {
+                idx: idx as u32,
+                gen: conn.gen,
+            };
+            shard.repl.waits.push((cref, seq, w));
+            shard
+                .global
+                .repl
+                .waits_pending
+                .fetch_add(1, Ordering::AcqRel);
         }
         Plan::Blocked { spec, poll_shards } => {
             let Some(req) = shard.block_request.take() else {

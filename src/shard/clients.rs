@@ -70,6 +70,9 @@ pub struct Client {
     /// The event loop's connection slot and generation (for pushes to this client).
     pub conn_slot: u32,
     pub conn_gen: u32,
+    /// Sent a write command at some point: WAIT waits for the stream up to now (a client that
+    /// never wrote has nothing to wait for, as in Redis).
+    pub wrote: bool,
 }
 
 impl Client {

@@ -48,6 +48,12 @@ pub struct Db {
     volatile: Vec<(u16, u64)>,
     rng: u64,
     pub stats: DbStats,
+    /// Master with replicas: keys deleted because they expired, for the stream to carry as
+    /// DEL (replicas do not expire keys themselves). None when nobody consumes it.
+    pub expired_log: Option<Vec<Vec<u8>>>,
+    /// Replica: expired keys are hidden from lookups but kept until the master's DEL, so a
+    /// write the master made just before the expiry still finds its key.
+    pub keep_expired: bool,
 }
 
 /// Result of one active expiry run.
@@ -69,6 +75,8 @@ impl Db {
             volatile: Vec::new(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (shard as u64 + 1),
             stats: DbStats::default(),
+            expired_log: None,
+            keep_expired: false,
         }
     }
 
@@ -112,6 +120,9 @@ impl Db {
         // conditionally returned borrows.
         if !unsafe { &*e }.expired(now_ms) {
             return Some(unsafe { &mut *e });
+        }
+        if self.keep_expired {
+            return None;
         }
         if let Ok(occ) = self.tables[t].find_entry(h, |e| &*e.key == key) {
             let (e, _) = occ.remove();
@@ -279,6 +290,9 @@ impl Db {
         }
         if expired {
             self.stats.expired_keys += 1;
+            if let Some(log) = self.expired_log.as_mut() {
+                log.push(e.key.to_vec());
+            }
         }
     }
 
@@ -404,6 +418,9 @@ impl Db {
         deadline: std::time::Instant,
     ) -> ExpireRun {
         let mut run = ExpireRun::default();
+        if self.keep_expired {
+            return run; // a replica's keys expire when its master says so
+        }
         loop {
             let mut expired_here = 0;
             let n = sample.min(self.volatile.len());
@@ -512,6 +529,27 @@ mod tests {
         db.set_str(b"k", b"v", 100, 0);
         assert!(db.lookup_read(b"k", 100).is_none());
         assert_eq!(db.len(), 0);
+    }
+
+    #[test]
+    fn expiry_log_and_kept_expired_keys() {
+        // Guards the replication hooks: expired deletions are logged; a replica keeps them.
+        let mut db = Db::new(0, 1);
+        db.expired_log = Some(Vec::new());
+        db.set(b"a", s("1"), 50, 0);
+        assert!(db.lookup_read(b"a", 100).is_none());
+        assert_eq!(db.expired_log.as_ref().unwrap(), &vec![b"a".to_vec()]);
+        let mut r = Db::new(0, 1);
+        r.keep_expired = true;
+        r.set(b"a", s("1"), 50, 0);
+        assert!(r.lookup_read(b"a", 100).is_none());
+        assert_eq!(r.len(), 1, "hidden, not deleted");
+        let far = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        assert_eq!(r.active_expire(100, 20, far).expired, 0);
+        assert!(
+            r.lookup_write(b"a", 0).is_some(),
+            "the master's records still see it"
+        );
     }
 
     #[test]

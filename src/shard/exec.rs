@@ -28,7 +28,13 @@ pub enum Plan {
         spec: &'static CommandSpec,
         poll_shards: Option<Vec<ShardId>>,
     },
+    /// WAIT found too few acknowledgements: nothing was written; the caller parks it until
+    /// enough replicas acknowledge or the deadline passes.
+    Wait(crate::replication::master::WaitReq),
 }
+
+/// The error a read-only replica answers to writes of normal clients.
+pub const READONLY_TEXT: &str = "READONLY You can't write against a read only replica.";
 
 fn cmd_flags(spec: &CommandSpec) -> CmdFlags {
     CmdFlags {
@@ -114,6 +120,7 @@ pub fn plan(
     let client = sh.clients.get_mut(client_idx);
     client.last_interaction_ms = now_ms;
     client.last_cmd = commands::full_name(spec);
+    client.wrote |= spec.is_write();
     let needs_auth = !client.authenticated && spec.flags & commands::flags::NO_AUTH == 0;
     let cflags = ClientFlags {
         asking: client.asking,
@@ -139,6 +146,15 @@ pub fn plan(
         reply_error(sh, out, &e);
         return Plan::Done(AfterReply::Nothing);
     }
+    if sh.repl.readonly && spec.is_write() {
+        // A read-only replica: only its master changes the data.
+        reply_error(sh, out, &ReplyError::Other(READONLY_TEXT.into()));
+        if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+            m.error = true;
+        }
+        count_rejected(sh, spec);
+        return Plan::Done(AfterReply::Nothing);
+    }
     if in_multi && !commands::transaction::runs_now(spec) {
         commands::transaction::queue(sh, client_idx, spec, args, out, cflags);
         return Plan::Done(AfterReply::Nothing);
@@ -162,6 +178,11 @@ pub fn plan(
             let name = commands::full_name(spec);
             sh.stats.commands_processed += 1;
             sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+            if sh.repl.wait_request.is_some() {
+                if let Some(w) = sh.repl.wait_request.take() {
+                    return Plan::Wait(w);
+                }
+            }
             Plan::Done(after)
         }
         Handler::Key(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
@@ -284,9 +305,12 @@ pub fn run_key(
             count_rejected(sh, spec);
             return;
         }
-        if sh.aof.rewrite.is_some() {
+        if sh.aof.rewrite.is_some() || !sh.repl.snaps.is_empty() {
             rewrite_barrier(sh, spec, args, now_ms);
         }
+    }
+    if sh.db.expired_log.is_some() {
+        expire_first(sh, spec, args, now_ms, write);
     }
     let t0 = Instant::now();
     let dirty_before = sh.dirty;
@@ -302,6 +326,9 @@ pub fn run_key(
         }
         journal_verbatim(sh, args, dirty_before);
     }
+    if sh.db.expired_log.is_some() {
+        crate::replication::journal_expired(sh);
+    }
     let failed = r.is_err();
     if let Err(e) = r {
         reply_error(sh, out, &e);
@@ -309,6 +336,23 @@ pub fn run_key(
     sh.stats.commands_processed += 1;
     let name = commands::full_name(spec);
     sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+}
+
+/// Master with replicas: expiry deletions so far are journaled, then (for a write) its keys
+/// that expired are deleted with a DEL record ahead of the write's own.
+fn expire_first(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    now_ms: u64,
+    write: bool,
+) {
+    crate::replication::journal_expired(sh);
+    if write {
+        let keys = spec.key_positions(args).unwrap_or_default();
+        let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
+        crate::replication::expire_before_write(sh, &keys, now_ms);
+    }
 }
 
 /// `-MISCONF` while the shard's AOF cannot be written: nothing may be acknowledged that would
@@ -320,8 +364,9 @@ fn misconf(sh: &Shard) -> Option<ReplyError> {
     )))
 }
 
-/// During an AOF rewrite, the slots of a write's keys are serialized into the new base before
-/// the write runs, so the base holds each slot as it was before any write the new incr logs.
+/// During an AOF rewrite or a replication snapshot, the slots of a write's keys are serialized
+/// (into the new base, into the snapshot) before the write runs, so each holds every slot as it
+/// was before any write logged after it started.
 fn rewrite_barrier(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, now_ms: u64) {
     let keys = spec.key_positions(args).unwrap_or_default();
     for k in keys {
@@ -332,6 +377,9 @@ fn rewrite_barrier(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, n
         let idx = crate::topology::local_index(slot, sh.shards);
         if let Some(rw) = sh.aof.rewrite.as_mut() {
             rw.cover_table(&sh.db, idx, now_ms);
+        }
+        for snap in sh.repl.snaps.iter_mut() {
+            snap.cover_table(&sh.db, idx, now_ms);
         }
     }
 }
@@ -410,12 +458,22 @@ pub unsafe fn run_parked(
             return Err(e);
         }
         for p in peers {
-            if p.aof.rewrite.is_some() {
+            if p.aof.rewrite.is_some() || !p.repl.snaps.is_empty() {
                 rewrite_barrier(p, spec, args, now_ms);
             }
         }
-        if this.aof.rewrite.is_some() {
+        if this.aof.rewrite.is_some() || !this.repl.snaps.is_empty() {
             rewrite_barrier(this, spec, args, now_ms);
+        }
+        if this.db.expired_log.is_some() {
+            let keys = spec.key_positions(args).unwrap_or_default();
+            let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
+            for &p in ptrs.iter().filter(|p| !p.is_null()) {
+                crate::replication::journal_expired(&mut *p);
+                crate::replication::expire_before_write(&mut *p, &keys, now_ms);
+            }
+            crate::replication::journal_expired(this);
+            crate::replication::expire_before_write(this, &keys, now_ms);
         }
     }
     let dirty_sum = |this: &Shard| {
@@ -444,6 +502,12 @@ pub unsafe fn run_parked(
             owner.touch_watched(args.get(k));
             owner.blocked.touch(args.get(k));
         }
+    }
+    if this.db.expired_log.is_some() {
+        for &p in ptrs.iter().filter(|p| !p.is_null()) {
+            crate::replication::journal_expired(&mut *p);
+        }
+        crate::replication::journal_expired(this);
     }
     if write {
         this.journal.explicit = false;
@@ -481,6 +545,10 @@ pub fn run_line(
         Plan::Blocked { .. } => {
             sh.block_request = None;
             out.null_array();
+        }
+        Plan::Wait(w) => {
+            let n = crate::replication::master::acked_count(&sh.global, w.target);
+            out.int(n);
         }
     }
     buf

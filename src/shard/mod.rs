@@ -77,6 +77,8 @@ pub struct Shard {
     pub block_request: Option<blocking::BlockRequest>,
     /// Blocking commands answer at once (inside EXEC, and in the AOF loader).
     pub no_block: bool,
+    /// Replication: snapshots in progress, read-only replica flag, WAIT waiters.
+    pub repl: crate::replication::ShardRepl,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -103,6 +105,7 @@ impl Shard {
             blocked: Default::default(),
             block_request: None,
             no_block: false,
+            repl: Default::default(),
             parked: None,
         }
     }

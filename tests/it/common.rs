@@ -195,7 +195,10 @@ impl Drop for Server {
 }
 
 pub fn cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new("redis-cli")
+    // Bounded: a frozen (SIGSTOPped) node must fail a test, not hang it.
+    let out = Command::new("timeout")
+        .arg("30")
+        .arg("redis-cli")
         .arg("-p")
         .arg(port.to_string())
         .args(args)

@@ -1,0 +1,278 @@
+//! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the internal REPLCONF, PSYNC and
+//! SYNC a replica sends its master. The machinery is in `crate::replication`.
+
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use crate::replication::{self, master, LinkState};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, ReplyError};
+use std::sync::atomic::Ordering;
+
+const HOST_PORT: &[ArgDoc] = &[
+    ArgDoc::new("host", "string"),
+    ArgDoc::new("port", "integer"),
+];
+const NO_ONE: &[ArgDoc] = &[
+    ArgDoc {
+        token: "NO",
+        ..ArgDoc::new("no", "pure-token")
+    },
+    ArgDoc {
+        token: "ONE",
+        ..ArgDoc::new("one", "pure-token")
+    },
+];
+const REPLICAOF_CHOICES: &[ArgDoc] = &[
+    ArgDoc {
+        args: HOST_PORT,
+        ..ArgDoc::new("host-port", "block")
+    },
+    ArgDoc {
+        args: NO_ONE,
+        ..ArgDoc::new("no-one", "block")
+    },
+];
+const REPLICAOF_ARGS: &[ArgDoc] = &[ArgDoc {
+    args: REPLICAOF_CHOICES,
+    ..ArgDoc::new("args", "oneof")
+}];
+
+const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec {
+    CommandSpec {
+        group: "server",
+        summary: "Replicates another server, or stops replicating and accepts writes",
+        since,
+        complexity: "O(1)",
+        args: REPLICAOF_ARGS,
+        ..CommandSpec::new(
+            name,
+            3,
+            ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
+            KeySpec::None,
+            Handler::Conn(replicaof),
+        )
+    }
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    replicaof_spec("replicaof", "5.0.0"),
+    replicaof_spec("slaveof", "1.0.0"),
+    CommandSpec {
+        group: "server",
+        summary: "Tells whether this server is a master or a replica, with its replication state",
+        since: "2.8.12",
+        complexity: "O(1)",
+        ..CommandSpec::new(
+            "role",
+            1,
+            NOSCRIPT | LOADING | STALE | FAST,
+            KeySpec::None,
+            Handler::Conn(role),
+        )
+    },
+    CommandSpec {
+        group: "generic",
+        summary: "Blocks until the connection's writes reached a number of replicas, or a timeout",
+        since: "3.0.0",
+        complexity: "O(1)",
+        args: &[
+            ArgDoc::new("numreplicas", "integer"),
+            ArgDoc::new("timeout", "integer"),
+        ],
+        ..CommandSpec::new("wait", 3, NOSCRIPT, KeySpec::None, Handler::Conn(wait))
+    },
+    CommandSpec {
+        group: "server",
+        summary: "Internal: a replica configures its replication stream",
+        since: "3.0.0",
+        complexity: "O(1)",
+        ..CommandSpec::new(
+            "replconf",
+            -1,
+            ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+            KeySpec::None,
+            Handler::Conn(master::replconf),
+        )
+    },
+    CommandSpec {
+        group: "server",
+        summary: "Internal: a replica asks for the stream from an offset, or a full copy",
+        since: "2.8.0",
+        args: &[
+            ArgDoc::new("replicationid", "string"),
+            ArgDoc::new("offset", "integer"),
+        ],
+        ..CommandSpec::new(
+            "psync",
+            -3,
+            ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+            KeySpec::None,
+            Handler::Conn(master::psync),
+        )
+    },
+    CommandSpec {
+        group: "server",
+        summary: "Internal: a replica asks for a full copy",
+        since: "1.0.0",
+        ..CommandSpec::new(
+            "sync",
+            1,
+            ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+            KeySpec::None,
+            Handler::Conn(master::psync),
+        )
+    },
+];
+
+fn replicaof(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let global = ctx.shard.global.clone();
+    if ctx.shard.slot_map.cluster_enabled {
+        return Err(ReplyError::other(
+            "ERR REPLICAOF not allowed in cluster mode.",
+        ));
+    }
+    let (host, port) = (args.get(1), args.get(2));
+    if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
+        replication::become_master(&global);
+        ctx.out.ok();
+        return Ok(());
+    }
+    let port = parse_i64(port)
+        .filter(|p| (0..=65535).contains(p))
+        .ok_or(ReplyError::other("ERR Invalid master port"))?;
+    let host = String::from_utf8_lossy(host).to_string();
+    if replication::start_replica_of(&global, &host, port as u16) {
+        ctx.out.ok();
+    } else {
+        ctx.out.simple("OK Already connected to specified master");
+    }
+    Ok(())
+}
+
+fn role(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let global = ctx.shard.global.clone();
+    let st = global.repl.state();
+    let o = &mut ctx.out;
+    if let Some(l) = st.link.as_ref() {
+        o.array(5);
+        o.bulk(b"slave");
+        o.bulk(l.host.as_bytes());
+        o.int(l.port as i64);
+        o.bulk(l.state.role_name().as_bytes());
+        let off = if l.state == LinkState::Connected {
+            l.processed_offset as i64
+        } else {
+            -1
+        };
+        o.int(off);
+        return Ok(());
+    }
+    o.array(3);
+    o.bulk(b"master");
+    o.int(st.offset as i64);
+    // Only replicas past their initial sync are listed, as in Redis.
+    let online: Vec<_> = st.replicas.iter().filter(|r| r.online).collect();
+    o.array(online.len());
+    for r in online {
+        o.array(3);
+        o.bulk(r.ip.as_bytes());
+        o.bulk(r.listening_port.to_string().as_bytes());
+        o.bulk(r.ack_offset.to_string().as_bytes());
+    }
+    Ok(())
+}
+
+fn wait(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let global = ctx.shard.global.clone();
+    if global.repl.is_replica.load(Ordering::Acquire) {
+        return Err(ReplyError::other(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis \
+             4.0 if a replica is configured to be writable (which is not the default) writes to \
+             replicas are just local and are not propagated.",
+        ));
+    }
+    let num = parse_i64(args.get(1)).ok_or(ReplyError::NotInteger)?;
+    let timeout_ms = parse_i64(args.get(2)).ok_or(ReplyError::other(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if timeout_ms < 0 {
+        return Err(ReplyError::other("ERR timeout is negative"));
+    }
+    // This shard's writes of this turn go to the stream first: the target covers them. The
+    // target is the whole stream so far (a superset of this client's writes), or nothing for
+    // a client that never wrote.
+    replication::feed_journal(ctx.shard);
+    let target = match ctx.client().wrote {
+        true => global.repl.offset.load(Ordering::Acquire),
+        false => 0,
+    };
+    let acked = master::acked_count(&global, target);
+    // Inside MULTI/EXEC (the client's current command is then EXEC) WAIT never blocks.
+    let top_level = ctx.client().last_cmd == "wait" && ctx.client().multi.is_none();
+    if acked >= num || !top_level {
+        ctx.out.int(acked);
+        return Ok(());
+    }
+    master::ask_acks(&global);
+    let deadline_ms = if timeout_ms == 0 {
+        0
+    } else {
+        ctx.now_ms.saturating_add(timeout_ms as u64)
+    };
+    ctx.shard.repl.wait_request = Some(master::WaitReq {
+        target,
+        numreplicas: num,
+        deadline_ms,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{Harness, Reply};
+
+    #[test]
+    fn role_and_wait_on_a_lone_master() {
+        // Guards ROLE's master shape and WAIT's immediate answer with no replicas wanted.
+        let mut h = Harness::new();
+        let r = h.run(&["ROLE"]);
+        let Reply::Array(items) = r else {
+            panic!("ROLE is an array")
+        };
+        assert_eq!(items[0], Reply::bulk("master"));
+        assert_eq!(items[2], Reply::Array(vec![]));
+        assert_eq!(h.run(&["WAIT", "0", "0"]), Reply::Int(0));
+        assert_eq!(
+            h.run(&["WAIT", "x", "0"]),
+            Reply::err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            h.run(&["WAIT", "1", "-1"]),
+            Reply::err("ERR timeout is negative")
+        );
+        assert_eq!(h.run(&["WAIT", "1", "10"]), Reply::Int(0));
+        // Inside a transaction WAIT answers at once.
+        assert_eq!(h.run(&["MULTI"]), Reply::ok());
+        assert_eq!(h.run(&["WAIT", "1", "0"]), Reply::Simple("QUEUED".into()));
+        assert_eq!(h.run(&["EXEC"]), Reply::Array(vec![Reply::Int(0)]));
+    }
+
+    #[test]
+    fn replconf_options() {
+        // Guards REPLCONF's pair check, known options and the unknown-option error.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["REPLCONF", "listening-port", "7000"]), Reply::ok());
+        assert_eq!(
+            h.run(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
+            Reply::ok()
+        );
+        assert_eq!(h.run(&["REPLCONF", "capa"]), Reply::err("ERR syntax error"));
+        assert_eq!(
+            h.run(&["REPLCONF", "foo", "1"]),
+            Reply::err("ERR Unrecognized REPLCONF option: foo")
+        );
+        assert_eq!(
+            h.run(&["REPLICAOF", "h", "x"]),
+            Reply::err("ERR Invalid master port")
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! Serializing one value the way Redis 7.0's DUMP does, with the same encoding choices, so the
+//! bytes are identical for the same value: strings (int/raw/LZF), lists as quicklist nodes of
+//! listpacks split where Redis would split them, listpack or hashtable hashes, intset or
+//! hashtable sets, listpack or skiplist sorted sets.
+
+use super::listpack::{intset_write, LpWriter};
+use super::{crc64::crc64, put_len, put_string, types, RDB_VERSION};
+use crate::shard::value::Value;
+use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
+
+/// The configuration that changes the bytes: `rdbcompression` and `list-max-listpack-size`.
+#[derive(Clone, Copy, Debug)]
+pub struct DumpOpts {
+    pub compress: bool,
+    pub list_fill: i64,
+}
+
+impl Default for DumpOpts {
+    fn default() -> Self {
+        DumpOpts {
+            compress: true,
+            list_fill: -2,
+        }
+    }
+}
+
+/// The DUMP payload of `v`.
+pub fn dump(v: &Value, opts: DumpOpts) -> Vec<u8> {
+    let mut b = Vec::new();
+    match v {
+        Value::Str(s) => {
+            b.push(types::STRING);
+            put_string(&mut b, &s.bytes, opts.compress);
+        }
+        Value::List(l) => dump_list(&mut b, l, opts),
+        Value::Hash(h) => dump_hash(&mut b, h, opts.compress),
+        Value::Set(s) => dump_set(&mut b, s, opts.compress),
+        Value::ZSet(z) => dump_zset(&mut b, z, opts.compress),
+    }
+    b.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(0, &b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    b
+}
+
+/// Node byte limits for negative `list-max-listpack-size` values -1..-5.
+const NODE_BYTES_BY_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+/// Hard cap on a node when the fill is an element count.
+const NODE_SAFETY_BYTES: usize = 8192;
+
+/// Bytes Redis adds to its estimate of a node's growth per element.
+const ELEMENT_OVERHEAD_ESTIMATE_BYTES: usize = 8;
+
+/// Whether Redis 7.0 would append an element of `sz` bytes to a node of `bytes`/`count`:
+/// a negative fill caps the (over)estimated node bytes, a positive one the element count.
+fn node_allows(bytes: usize, count: usize, sz: usize, fill: i64) -> bool {
+    let grown = bytes + sz + ELEMENT_OVERHEAD_ESTIMATE_BYTES;
+    if fill < 0 {
+        let level = ((-fill - 1) as usize).min(NODE_BYTES_BY_LEVEL.len() - 1);
+        return grown <= NODE_BYTES_BY_LEVEL[level];
+    }
+    let count_max = fill.clamp(1, i16::MAX as i64) as usize;
+    grown <= NODE_SAFETY_BYTES && count < count_max
+}
+
+fn dump_list(b: &mut Vec<u8>, l: &ListValue, opts: DumpOpts) {
+    let mut nodes: Vec<LpWriter> = Vec::new();
+    let items = if l.is_empty() {
+        None
+    } else {
+        Some(l.range(0, l.len() - 1))
+    };
+    for e in items.into_iter().flatten() {
+        match nodes.last_mut() {
+            Some(n) if node_allows(n.bytes(), n.count(), e.len(), opts.list_fill) => n.push(e),
+            _ => {
+                let mut n = LpWriter::new();
+                n.push(e);
+                nodes.push(n);
+            }
+        }
+    }
+    b.push(types::LIST_QUICKLIST_2);
+    put_len(b, nodes.len() as u64);
+    const PACKED: u64 = 2;
+    for n in nodes {
+        put_len(b, PACKED);
+        put_string(b, &n.finish(), opts.compress);
+    }
+}
+
+fn dump_hash(b: &mut Vec<u8>, h: &HashValue, compress: bool) {
+    if h.encoding() == "listpack" {
+        let mut w = LpWriter::new();
+        h.for_each(&mut |f, v| {
+            w.push(f);
+            w.push(v);
+        });
+        b.push(types::HASH_LISTPACK);
+        put_string(b, &w.finish(), compress);
+        return;
+    }
+    b.push(types::HASH);
+    put_len(b, h.len() as u64);
+    h.for_each(&mut |f, v| {
+        put_string(b, f, compress);
+        put_string(b, v, compress);
+    });
+}
+
+fn dump_set(b: &mut Vec<u8>, s: &SetValue, compress: bool) {
+    use crate::types::set::MemberRef;
+    if s.encoding() == "intset" {
+        let ints: Vec<i64> = s
+            .iter()
+            .filter_map(|m| match m {
+                MemberRef::Int(i) => Some(i),
+                MemberRef::Bytes(_) => None,
+            })
+            .collect();
+        b.push(types::SET_INTSET);
+        put_string(b, &intset_write(&ints), compress);
+        return;
+    }
+    b.push(types::SET);
+    put_len(b, s.len() as u64);
+    s.for_each(&mut |m| put_string(b, m, compress));
+}
+
+/// A score as Redis stores it in a listpack: integral values in ±2^52 as integers, else %.17g.
+pub fn score_text(v: f64) -> String {
+    const INT_EXACT: f64 = 4_503_599_627_370_496.0;
+    if v.is_finite() && v != 0.0 && v > -INT_EXACT && v < INT_EXACT && v == (v as i64) as f64 {
+        return (v as i64).to_string();
+    }
+    crate::resp::write::format_double_g17(v)
+}
+
+fn dump_zset(b: &mut Vec<u8>, z: &ZSetValue, compress: bool) {
+    if z.encoding() == "listpack" {
+        let mut w = LpWriter::new();
+        for e in z.iter() {
+            w.push(&e.member);
+            w.push(score_text(e.score).as_bytes());
+        }
+        b.push(types::ZSET_LISTPACK);
+        put_string(b, &w.finish(), compress);
+        return;
+    }
+    b.push(types::ZSET_2);
+    put_len(b, z.len() as u64);
+    // Highest score first, as Redis walks its skiplist from the tail.
+    for e in z.iter().rev() {
+        put_string(b, &e.member, compress);
+        b.extend_from_slice(&e.score.to_le_bytes());
+    }
+}

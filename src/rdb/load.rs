@@ -1,0 +1,282 @@
+//! Parsing a DUMP payload back into a value. Every length is checked against the bytes that
+//! remain before anything is allocated or looped over, so no payload can panic, loop long or
+//! make us allocate more than a small multiple of its own size.
+
+use super::listpack::{intset_read, lp_read, ziplist_read};
+use super::{lzf, types, verify, PayloadError};
+use crate::constants::STRING_MAX_BYTES;
+use crate::shard::value::{StrValue, Value};
+use crate::types::list::{End, ListValue};
+use crate::types::zset::{cmp_key, Entry, Limits, ZSetValue};
+use crate::types::{hash::HashValue, set::SetValue};
+
+const BAD: PayloadError = PayloadError::BadData;
+/// Most bytes one LZF input byte can expand to (a 3-byte reference copying 264 bytes).
+const LZF_EXPANSION_MAX: usize = 88;
+
+/// Decodes a whole payload (footer checked first). `zlim` picks the sorted-set encoding.
+pub fn restore(payload: &[u8], zlim: Limits) -> Result<Value, PayloadError> {
+    let body = verify(payload)?;
+    let mut r = Reader { buf: body, pos: 0 };
+    let t = r.byte()?;
+    let v = match t {
+        types::STRING => Value::Str(StrValue::new(r.string()?)),
+        types::LIST => list_from(r.strings()?)?,
+        types::LIST_ZIPLIST => list_from(ziplist_read(&r.string()?).ok_or(BAD)?)?,
+        types::LIST_QUICKLIST | types::LIST_QUICKLIST_2 => quicklist(&mut r, t)?,
+        types::SET => set_from(r.strings()?, true)?,
+        types::SET_INTSET => set_from(intset_strings(&r.string()?)?, true)?,
+        types::HASH => hash_from(r.strings_n(2)?, true)?,
+        types::HASH_LISTPACK => hash_from(lp_read(&r.string()?).ok_or(BAD)?, false)?,
+        types::HASH_ZIPLIST => hash_from(ziplist_read(&r.string()?).ok_or(BAD)?, false)?,
+        types::ZSET | types::ZSET_2 => zset_from(r.scored(t == types::ZSET_2)?, zlim)?,
+        types::ZSET_LISTPACK => zset_from(text_scores(lp_read(&r.string()?))?, zlim)?,
+        types::ZSET_ZIPLIST => zset_from(text_scores(ziplist_read(&r.string()?))?, zlim)?,
+        _ => return Err(BAD),
+    };
+    Ok(v)
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+/// What a length field held: a length, or the selector of a specially encoded string.
+enum Len {
+    Plain(usize),
+    Special(u8),
+}
+
+impl Reader<'_> {
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn byte(&mut self) -> Result<u8, PayloadError> {
+        let b = *self.buf.get(self.pos).ok_or(BAD)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], PayloadError> {
+        if n > self.remaining() {
+            return Err(BAD);
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn len_or_special(&mut self) -> Result<Len, PayloadError> {
+        let b = self.byte()?;
+        let n = match b >> 6 {
+            0 => (b & 0x3F) as u64,
+            1 => (((b & 0x3F) as u64) << 8) | self.byte()? as u64,
+            2 if b == 0x80 => u32::from_be_bytes(self.take(4)?.try_into().map_err(|_| BAD)?) as u64,
+            2 if b == 0x81 => u64::from_be_bytes(self.take(8)?.try_into().map_err(|_| BAD)?),
+            2 => return Err(BAD),
+            _ => return Ok(Len::Special(b & 0x3F)),
+        };
+        Ok(Len::Plain(usize::try_from(n).map_err(|_| BAD)?))
+    }
+
+    fn len(&mut self) -> Result<usize, PayloadError> {
+        match self.len_or_special()? {
+            Len::Plain(n) => Ok(n),
+            Len::Special(_) => Err(BAD),
+        }
+    }
+
+    /// A count of things that take at least `min_bytes` each: bounded by what remains.
+    fn count(&mut self, min_bytes: usize) -> Result<usize, PayloadError> {
+        let n = self.len()?;
+        if n.checked_mul(min_bytes)
+            .is_none_or(|b| b > self.remaining())
+        {
+            return Err(BAD);
+        }
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<Vec<u8>, PayloadError> {
+        let n = match self.len_or_special()? {
+            Len::Plain(n) => n,
+            Len::Special(0) => return Ok((self.byte()? as i8).to_string().into_bytes()),
+            Len::Special(1) => {
+                let b = self.take(2)?;
+                return Ok(i16::from_le_bytes([b[0], b[1]]).to_string().into_bytes());
+            }
+            Len::Special(2) => {
+                let b = self.take(4)?;
+                return Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                    .to_string()
+                    .into_bytes());
+            }
+            Len::Special(3) => return self.lzf_string(),
+            Len::Special(_) => return Err(BAD),
+        };
+        Ok(self.take(n)?.to_vec())
+    }
+
+    fn lzf_string(&mut self) -> Result<Vec<u8>, PayloadError> {
+        let clen = self.len()?;
+        let ulen = self.len()?;
+        let data = self.take(clen)?;
+        if ulen as u64 > STRING_MAX_BYTES || ulen > clen.saturating_mul(LZF_EXPANSION_MAX) {
+            return Err(BAD);
+        }
+        lzf::decompress(data, ulen).ok_or(BAD)
+    }
+
+    /// A length, then that many strings.
+    fn strings(&mut self) -> Result<Vec<Vec<u8>>, PayloadError> {
+        self.strings_n(1)
+    }
+
+    /// A length of groups of `per` strings, then the strings.
+    fn strings_n(&mut self, per: usize) -> Result<Vec<Vec<u8>>, PayloadError> {
+        let n = self.count(per)? * per;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(self.string()?);
+        }
+        Ok(v)
+    }
+
+    /// Sorted-set pairs with binary (8-byte LE) or text scores.
+    fn scored(&mut self, binary: bool) -> Result<Vec<(Vec<u8>, f64)>, PayloadError> {
+        let n = self.count(2)?;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            let m = self.string()?;
+            let score = if binary {
+                f64::from_le_bytes(self.take(8)?.try_into().map_err(|_| BAD)?)
+            } else {
+                self.text_double()?
+            };
+            v.push((m, score));
+        }
+        Ok(v)
+    }
+
+    /// The old text double: a length byte (253 nan, 254 +inf, 255 -inf) and ASCII.
+    fn text_double(&mut self) -> Result<f64, PayloadError> {
+        match self.byte()? {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            n => parse_score(self.take(n as usize)?),
+        }
+    }
+}
+
+fn parse_score(b: &[u8]) -> Result<f64, PayloadError> {
+    std::str::from_utf8(b)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .ok_or(BAD)
+}
+
+fn intset_strings(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
+    let ints = intset_read(blob).ok_or(BAD)?;
+    Ok(ints.iter().map(|i| i.to_string().into_bytes()).collect())
+}
+
+fn text_scores(items: Option<Vec<Vec<u8>>>) -> Result<Vec<(Vec<u8>, f64)>, PayloadError> {
+    let items = items.ok_or(BAD)?;
+    if !items.len().is_multiple_of(2) {
+        return Err(BAD);
+    }
+    let mut v = Vec::with_capacity(items.len() / 2);
+    let mut it = items.into_iter();
+    while let (Some(m), Some(s)) = (it.next(), it.next()) {
+        v.push((m, parse_score(&s)?));
+    }
+    Ok(v)
+}
+
+fn list_from(items: Vec<Vec<u8>>) -> Result<Value, PayloadError> {
+    if items.is_empty() {
+        return Err(BAD);
+    }
+    let mut l = ListValue::new();
+    items.iter().for_each(|e| l.push(End::Tail, e));
+    Ok(Value::List(l))
+}
+
+/// Quicklist nodes: ziplists (type 14) or, for type 18, a container kind then a string.
+fn quicklist(r: &mut Reader<'_>, t: u8) -> Result<Value, PayloadError> {
+    const PLAIN: usize = 1;
+    const PACKED: usize = 2;
+    let nodes = r.count(2)?;
+    let mut l = ListValue::new();
+    for _ in 0..nodes {
+        let container = if t == types::LIST_QUICKLIST_2 {
+            r.len()?
+        } else {
+            PACKED
+        };
+        let blob = r.string()?;
+        let items = match container {
+            PLAIN => vec![blob],
+            PACKED if t == types::LIST_QUICKLIST => ziplist_read(&blob).ok_or(BAD)?,
+            PACKED => lp_read(&blob).ok_or(BAD)?,
+            _ => return Err(BAD),
+        };
+        items.iter().for_each(|e| l.push(End::Tail, e));
+    }
+    if l.is_empty() {
+        return Err(BAD);
+    }
+    Ok(Value::List(l))
+}
+
+fn set_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Value, PayloadError> {
+    let mut s = SetValue::new();
+    for m in &items {
+        if !s.insert(m) && strict {
+            return Err(BAD);
+        }
+    }
+    if s.is_empty() {
+        return Err(BAD);
+    }
+    Ok(Value::Set(s))
+}
+
+/// Field/value pairs; `strict` refuses duplicate fields (the plain encoding's check).
+fn hash_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Value, PayloadError> {
+    if items.is_empty() || !items.len().is_multiple_of(2) {
+        return Err(BAD);
+    }
+    let mut h = HashValue::new();
+    for pair in items.chunks_exact(2) {
+        if !h.set(&pair[0], &pair[1]) && strict {
+            return Err(BAD);
+        }
+    }
+    Ok(Value::Hash(h))
+}
+
+fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: Limits) -> Result<Value, PayloadError> {
+    if pairs.is_empty() || pairs.iter().any(|p| p.1.is_nan()) {
+        return Err(BAD);
+    }
+    let mut entries: Vec<Entry> = pairs
+        .into_iter()
+        .map(|(m, score)| Entry {
+            score,
+            member: m.into_boxed_slice(),
+        })
+        .collect();
+    entries.sort_by(|a, b| cmp_key(a.score, &a.member, b));
+    let distinct = {
+        let mut seen = hashbrown::HashSet::with_capacity(entries.len());
+        entries.iter().all(|e| seen.insert(&e.member))
+    };
+    if !distinct {
+        return Err(BAD);
+    }
+    Ok(Value::ZSet(ZSetValue::from_sorted(entries, lim)))
+}

@@ -1,0 +1,149 @@
+//! Replica side, on a shard: applying records received from the master (snapshot or stream)
+//! like AOF records. The link thread routes each record to the shard owning its keys; records
+//! spanning shards run in a parked section; flushes run on every shard.
+
+use crate::commands::{CommandSpec, Handler};
+use crate::resp::{Args, Out, ParseOutcome, Parser, Proto};
+use crate::shard::exec;
+use crate::shard::Shard;
+use crate::topology::{local_index, shard_of};
+
+/// A batch of whole RESP records for one shard; `done` counts applied batches.
+pub struct ReplBatch {
+    pub data: Vec<u8>,
+    pub done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Applies every record of `data` on this shard.
+pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
+    let mut parser = Parser::new();
+    let mut off = 0;
+    let mut sink = Vec::new();
+    while off < data.len() {
+        match parser.parse(&data[off..], u64::MAX) {
+            ParseOutcome::Command { consumed } => {
+                let args = Args::new(&data[off..], parser.ranges());
+                if !args.is_empty() {
+                    sink.clear();
+                    apply_record(sh, args, now_ms, &mut sink);
+                }
+                off += consumed;
+            }
+            _ => {
+                crate::log::warning("Replication: a malformed record batch was dropped");
+                return;
+            }
+        }
+    }
+}
+
+fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>) {
+    if args.get(0).eq_ignore_ascii_case(b"REPLFLUSH") && args.len() == 3 {
+        let n = |i: usize| {
+            crate::resp::parse::parse_i64(args.get(i))
+                .filter(|v| *v >= 0)
+                .map(|v| v as usize)
+        };
+        if let (Some(s), Some(n)) = (n(1), n(2)) {
+            flush_master_shard(sh, s, n, now_ms);
+        }
+        return;
+    }
+    let Ok(spec) = exec::resolve(args) else {
+        crate::log::warning(&format!(
+            "Replication: unknown command '{}' from the master ignored",
+            String::from_utf8_lossy(args.get(0))
+        ));
+        return;
+    };
+    match spec.handler {
+        Handler::Key(_) => apply_keyed(sh, spec, args, sink),
+        _ if spec.name == "flushall" || spec.name == "flushdb" => flush_own(sh),
+        _ => {} // PING, SELECT, MULTI/EXEC wrappers: nothing to apply
+    }
+}
+
+fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink: &mut Vec<u8>) {
+    let keys = spec.key_positions(args).unwrap_or_default();
+    let mut ids: Vec<usize> = keys
+        .iter()
+        .map(|&k| {
+            shard_of(
+                crate::cluster::hash_slot::key_hash_slot(args.get(k)),
+                sh.shards,
+            )
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // The master decides expiry (its DEL records): its records see every key as live.
+    let now_ms = 0;
+    if ids.iter().all(|&i| i == sh.id) {
+        let mut out = Out::new(sink, Proto::Resp2);
+        exec::run_key(sh, spec, args, &mut out, now_ms, None);
+        sh.block_request = None;
+        return;
+    }
+    if !ids.contains(&sh.id) {
+        ids.push(sh.id);
+    }
+    let always = false;
+    sh.with_parked(&ids, &mut |this, ptrs| {
+        // SAFETY: the other shards are parked by `with_parked` for this closure.
+        let _ =
+            unsafe { exec::run_parked(this, ptrs, spec, args, sink, Proto::Resp2, now_ms, always) };
+    });
+}
+
+/// The master flushed everything: drop this shard's keys (journaled for our own AOF).
+fn flush_own(sh: &mut Shard) {
+    let n = sh.db.flush();
+    sh.dirty += n as u64 + 1;
+    sh.journal.record(&[b"FLUSHALL"]);
+    sh.touch_all_watched();
+    if let Some(rw) = sh.aof.rewrite.as_mut() {
+        rw.cover_all_empty();
+    }
+    for s in sh.repl.snaps.iter_mut() {
+        s.cover_all_empty();
+    }
+}
+
+/// One master shard (`s` of `n`) flushed: drop the keys of the slots it owned.
+fn flush_master_shard(sh: &mut Shard, s: usize, n: usize, now_ms: u64) {
+    if n == 0 || s >= n {
+        return;
+    }
+    if n == sh.shards && s == sh.id {
+        flush_own(sh);
+        return;
+    }
+    let mut slot = s;
+    while slot < crate::constants::SLOT_COUNT {
+        let slot16 = slot as u16;
+        if shard_of(slot16, sh.shards) == sh.id {
+            drop_slot(sh, slot16, now_ms);
+        }
+        slot += n;
+    }
+}
+
+/// Drops one slot's keys, journaling each deletion (a partial flush has no record form).
+fn drop_slot(sh: &mut Shard, slot: u16, now_ms: u64) {
+    let idx = local_index(slot, sh.shards);
+    if let Some(rw) = sh.aof.rewrite.as_mut() {
+        rw.cover_table(&sh.db, idx, now_ms);
+    }
+    for snap in sh.repl.snaps.iter_mut() {
+        snap.cover_table(&sh.db, idx, now_ms);
+    }
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    sh.db
+        .for_each_in_table(idx, 0, |e| keys.push(e.key.to_vec()));
+    for k in &keys {
+        sh.journal.record(&[b"DEL", k]);
+        sh.touch_watched(k);
+    }
+    let n = sh.db.flush_slot(slot);
+    sh.dirty += n as u64;
+}

@@ -1,0 +1,476 @@
+//! Master side: PSYNC (partial from the backlog, or full: snapshot then stream), REPLCONF, the
+//! per-replica sender thread, WAIT's bookkeeping, and the keepalive PING in the stream.
+//!
+//! A replica is a normal client of some shard: that shard keeps reading its REPLCONF ACKs,
+//! while a sender thread writes the snapshot and the stream to a duplicate of its socket with
+//! blocking writes, so no shard loop ever waits on a slow replica.
+
+use super::snapshot::{ShardSnap, SnapSession};
+use super::{lock, Feed, ReplicaInfo};
+use crate::commands::{CmdResult, ConnCtx};
+use crate::global::{unix_ms, Global};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, ReplyError};
+use std::os::fd::RawFd;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// A WAIT command waiting for acknowledgements.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitReq {
+    pub target: u64,
+    pub numreplicas: i64,
+    /// Absolute deadline in ms, 0 = forever.
+    pub deadline_ms: u64,
+}
+
+/// REPLCONF option/value pairs.
+pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(ReplyError::Syntax);
+    }
+    let global = ctx.shard.global.clone();
+    let client_id = ctx.client().id;
+    let mut i = 1;
+    while i + 1 < args.len() {
+        let opt = String::from_utf8_lossy(args.get(i)).to_ascii_lowercase();
+        let val = args.get(i + 1);
+        match opt.as_str() {
+            "listening-port" => {
+                let port = parse_i64(val)
+                    .filter(|p| (0..=65535).contains(p))
+                    .ok_or(ReplyError::NotInteger)?;
+                set_listening_port(&global, client_id, port as u16);
+            }
+            "ip-address" | "capa" | "rdb-only" | "rdb-filter-only" => {}
+            "ack" => {
+                if let Some(off) = parse_i64(val).filter(|v| *v >= 0) {
+                    on_ack(&global, client_id, off as u64);
+                }
+                return Ok(()); // ACK never gets a reply
+            }
+            "getack" => {
+                super::replica::request_ack(&global);
+                return Ok(());
+            }
+            _ => {
+                return Err(ReplyError::Other(format!(
+                    "ERR Unrecognized REPLCONF option: {}",
+                    String::from_utf8_lossy(args.get(i))
+                )))
+            }
+        }
+        i += 2;
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Listening ports announced before PSYNC, by client id (few entries, short-lived).
+fn set_listening_port(global: &Global, client_id: u64, port: u16) {
+    let mut st = global.repl.state();
+    st.pending_ports.retain(|(id, _)| *id != client_id);
+    if st.pending_ports.len() >= 1024 {
+        st.pending_ports.remove(0);
+    }
+    st.pending_ports.push((client_id, port));
+}
+
+fn on_ack(global: &Global, client_id: u64, off: u64) {
+    let mut st = global.repl.state();
+    if let Some(r) = st.replicas.iter_mut().find(|r| r.client_id == client_id) {
+        r.ack_offset = r.ack_offset.max(off);
+        r.ack_time_ms = unix_ms();
+        r.online = true;
+    }
+    drop(st);
+    global.repl.ack_gen.fetch_add(1, Ordering::Release);
+    if global.repl.waits_pending.load(Ordering::Acquire) > 0 {
+        // WAIT commands may be parked on sleeping shards.
+        if let Some(mesh) = global.repl.mesh.get() {
+            for id in 0..mesh.inboxes.len() {
+                mesh.wake(id);
+            }
+        }
+    }
+}
+
+/// PSYNC <replid> <offset> and SYNC.
+pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let global = ctx.shard.global.clone();
+    let (client_id, fd, addr) = {
+        let c = ctx.client();
+        (c.id, c.fd, c.addr.clone())
+    };
+    if global
+        .repl
+        .state()
+        .replicas
+        .iter()
+        .any(|r| r.client_id == client_id)
+    {
+        return Ok(()); // already a replica: ignored, as Redis does
+    }
+    let is_replica = global.repl.is_replica.load(Ordering::Acquire);
+    let link_up = super::link_status(&global) == Some(super::LinkState::Connected);
+    if is_replica && !link_up {
+        return Err(ReplyError::Other(
+            "NOMASTERLINK Can't SYNC while not connected with my master".into(),
+        ));
+    }
+    let (replid, from) = if args.len() == 3 {
+        let from = parse_i64(args.get(2)).unwrap_or(-1);
+        (String::from_utf8_lossy(args.get(1)).to_string(), from)
+    } else {
+        ("?".to_string(), -1)
+    };
+    let ip = addr
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or("")
+        .to_string();
+    // SAFETY: dup of our own live socket; the copy is owned by the sender thread.
+    let dup = unsafe { libc::dup(fd) };
+    if dup < 0 {
+        return Err(ReplyError::Other(
+            "ERR can't duplicate the replica socket".into(),
+        ));
+    }
+    let feed = Arc::new(Feed::default());
+    if from > 0 && try_partial(&global, &replid, from as u64, client_id, &ip, &feed) {
+        let header = format!("+CONTINUE {}\r\n", global.repl.state().replid);
+        spawn_sender(global, dup, client_id, header, None, feed);
+        return Ok(());
+    }
+    if replid != "?" {
+        global.repl.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+    }
+    if is_replica {
+        // SAFETY: our dup, not shared yet.
+        unsafe { libc::close(dup) };
+        return Err(ReplyError::Other(
+            "ERR slotd replicas serve partial resyncs only".into(),
+        ));
+    }
+    global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
+    let (session, header) = start_full(ctx, client_id, &ip, &feed);
+    spawn_sender(global, dup, client_id, header, Some(session), feed);
+    Ok(())
+}
+
+/// The replica's announced port, taken out of the pending list. Also starts the keepalive
+/// clock when this is the first replica (the first PING comes one period later).
+fn take_port(st: &mut super::ReplState, client_id: u64) -> u16 {
+    if st.replicas.is_empty() {
+        st.last_ping_ms = unix_ms();
+    }
+    let port = st
+        .pending_ports
+        .iter()
+        .find(|(id, _)| *id == client_id)
+        .map(|p| p.1)
+        .unwrap_or(0);
+    st.pending_ports.retain(|(id, _)| *id != client_id);
+    port
+}
+
+fn try_partial(
+    global: &Global,
+    replid: &str,
+    from: u64,
+    client_id: u64,
+    ip: &str,
+    feed: &Arc<Feed>,
+) -> bool {
+    let mut st = global.repl.state();
+    if !st.can_continue(replid, from) {
+        return false;
+    }
+    let Some(missing) = st.backlog.as_ref().and_then(|b| b.copy_from(from)) else {
+        return false;
+    };
+    feed.push(&missing, super::REPLICA_OUTPUT_LIMIT_BYTES);
+    let port = take_port(&mut st, client_id);
+    st.replicas.push(ReplicaInfo {
+        client_id,
+        ip: ip.to_string(),
+        listening_port: port,
+        feed: feed.clone(),
+        ack_offset: from.saturating_sub(1),
+        ack_time_ms: unix_ms(),
+        online: true,
+    });
+    global.repl.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
+    crate::log::notice(&format!(
+        "Partial resynchronization request from {ip} accepted. Sending {} bytes of backlog \
+         starting from offset {from}.",
+        st.offset + 1 - from
+    ));
+    true
+}
+
+/// Starts a snapshot on every shard at one instant (all shards parked): each shard's
+/// unfed journal goes to the stream first, then the offset read there is the snapshot's.
+fn start_full(
+    ctx: &mut ConnCtx<'_>,
+    client_id: u64,
+    ip: &str,
+    feed: &Arc<Feed>,
+) -> (Arc<SnapSession>, String) {
+    let global = ctx.shard.global.clone();
+    let shards = ctx.shard.shards;
+    let session = Arc::new(SnapSession::new(shards));
+    let size = super::backlog_size(&global);
+    let mut seen = 0usize;
+    let mut header = String::new();
+    ctx.shard.call_all(|sh| {
+        if seen == 0 {
+            let mut st = global.repl.state();
+            let first = st.replicas.is_empty();
+            st.ensure_backlog(size, first);
+            global.repl.feeding.store(true, Ordering::Release);
+        }
+        super::feed_journal(sh);
+        sh.journal.enabled = true;
+        let tables = sh.db.table_count();
+        sh.repl.snaps.push(ShardSnap::new(session.clone(), tables));
+        seen += 1;
+        if seen == shards {
+            let mut st = global.repl.state();
+            let port = take_port(&mut st, client_id);
+            header = format!("+FULLRESYNC {} {}\r\n", st.replid, st.offset);
+            st.replicas.push(ReplicaInfo {
+                client_id,
+                ip: ip.to_string(),
+                listening_port: port,
+                feed: feed.clone(),
+                ack_offset: 0,
+                ack_time_ms: unix_ms(),
+                online: false,
+            });
+        }
+    });
+    crate::log::notice(&format!(
+        "Replica {ip} asks for synchronization; starting a slot-by-slot snapshot"
+    ));
+    (session, header)
+}
+
+fn spawn_sender(
+    global: Arc<Global>,
+    fd: RawFd,
+    client_id: u64,
+    header: String,
+    session: Option<Arc<SnapSession>>,
+    feed: Arc<Feed>,
+) {
+    let g = global.clone();
+    let s = session.clone();
+    let r = std::thread::Builder::new()
+        .name("slotd-repl-send".into())
+        .spawn(move || {
+            let result = send_all(&g, fd, header.as_bytes(), s.as_deref(), &feed);
+            if let Err(e) = result {
+                crate::log::notice(&format!("Connection with replica lost: {e}"));
+            }
+            finish_sender(&g, fd, client_id, s.as_deref());
+        });
+    if r.is_err() {
+        finish_sender(&global, fd, client_id, session.as_deref());
+    }
+}
+
+fn finish_sender(global: &Global, fd: RawFd, client_id: u64, session: Option<&SnapSession>) {
+    if let Some(s) = session {
+        s.abort();
+    }
+    global
+        .repl
+        .state()
+        .replicas
+        .retain(|r| r.client_id != client_id);
+    global.repl.ack_gen.fetch_add(1, Ordering::Release);
+    // SAFETY: our duplicate of the socket. shutdown() makes the shard's receive see the end.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+        libc::close(fd);
+    }
+}
+
+/// The sender's whole life: header, snapshot (framed), then the stream until the feed dies.
+fn send_all(
+    global: &Global,
+    fd: RawFd,
+    header: &[u8],
+    session: Option<&SnapSession>,
+    feed: &Feed,
+) -> Result<(), String> {
+    write_all(fd, header)?;
+    if let Some(s) = session {
+        let mark = crate::global::random_hex40();
+        write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
+        send_snapshot(global, fd, s)?;
+        write_all(fd, mark.as_bytes())?;
+        crate::log::notice("Synchronization with replica succeeded");
+    }
+    loop {
+        let data = {
+            let mut b = lock(&feed.buf);
+            while b.data.is_empty() && !b.dead {
+                b = feed
+                    .cv
+                    .wait_timeout(b, std::time::Duration::from_secs(1))
+                    .map(|r| r.0)
+                    .unwrap_or_else(|e| e.into_inner().0);
+                if global.shutting_down.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+            }
+            if b.dead {
+                return Err("output buffer limit reached, or the replica is gone".into());
+            }
+            std::mem::take(&mut b.data)
+        };
+        write_all(fd, &data)?;
+    }
+}
+
+fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession) -> Result<(), String> {
+    loop {
+        let (chunks, left) = {
+            let mut q = lock(&s.q);
+            while q.chunks.is_empty() && q.shards_left > 0 && !q.aborted {
+                q =
+                    s.cv.wait_timeout(q, std::time::Duration::from_millis(200))
+                        .map(|r| r.0)
+                        .unwrap_or_else(|e| e.into_inner().0);
+            }
+            if q.aborted {
+                return Err("snapshot aborted".into());
+            }
+            q.bytes = 0;
+            (std::mem::take(&mut q.chunks), q.shards_left)
+        };
+        // Room again: shards waiting for it may be asleep.
+        if let Some(mesh) = global.repl.mesh.get() {
+            for id in 0..mesh.inboxes.len() {
+                mesh.wake(id);
+            }
+        }
+        for c in chunks {
+            write_all(fd, &c)?;
+        }
+        if left == 0 && lock(&s.q).chunks.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+/// Blocking write of everything (the duplicated socket may be non-blocking: wait with poll).
+pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), String> {
+    while !data.is_empty() {
+        // SAFETY: send from a live slice on our socket.
+        let n = unsafe {
+            libc::send(
+                fd,
+                data.as_ptr() as *const libc::c_void,
+                data.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if n > 0 {
+            data = &data[n as usize..];
+            continue;
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN) => wait_writable(fd)?,
+            _ => return Err(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+fn wait_writable(fd: RawFd) -> Result<(), String> {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one pollfd on the stack.
+    let r = unsafe { libc::poll(&mut p, 1, 60_000) };
+    if r == 0 {
+        return Err("timeout writing to the replica".into());
+    }
+    if p.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+        return Err("replica socket closed".into());
+    }
+    Ok(())
+}
+
+/// A connection closed: if it was a replica its sender stops.
+pub fn client_closed(global: &Global, client_id: u64) {
+    let r = &global.repl;
+    if !r.feeding.load(Ordering::Relaxed) && !r.is_replica.load(Ordering::Relaxed) {
+        return; // no replicas can exist: no lock on every connection close
+    }
+    let st = global.repl.state();
+    if let Some(r) = st.replicas.iter().find(|r| r.client_id == client_id) {
+        r.feed.kill();
+    }
+}
+
+/// Shard 0's cron: the keepalive PING every `repl-ping-replica-period` seconds while
+/// replicas are connected (it is part of the stream and counts in the offset).
+pub fn cron(global: &Global, now_ms: u64) {
+    if !global.repl.feeding.load(Ordering::Relaxed) {
+        return;
+    }
+    let period_s = global.cfg(|c| {
+        c.unimplemented
+            .get("repl-ping-replica-period")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(10)
+    });
+    let timeout_ms = global.cfg(|c| {
+        c.unimplemented
+            .get("repl-timeout")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(60)
+    }) * 1000;
+    let mut st = global.repl.state();
+    // A replica that stopped acknowledging (online ones ACK every second) is dropped.
+    for r in st.replicas.iter().filter(|r| r.online) {
+        if now_ms.saturating_sub(r.ack_time_ms) > timeout_ms.max(1000) {
+            crate::log::warning("Disconnecting timedout replica (streaming sync)");
+            r.feed.kill();
+        }
+    }
+    if st.replicas.is_empty() || now_ms < st.last_ping_ms + period_s.max(1) * 1000 {
+        return;
+    }
+    st.last_ping_ms = now_ms;
+    st.append(b"*1\r\n$4\r\nping\r\n", &global.repl.offset);
+}
+
+/// Online replicas that acknowledged at least `target`.
+pub fn acked_count(global: &Global, target: u64) -> i64 {
+    let st = global.repl.state();
+    st.replicas
+        .iter()
+        .filter(|r| r.online && r.ack_offset >= target)
+        .count() as i64
+}
+
+/// Appends `REPLCONF GETACK *` to the stream so replicas acknowledge at once.
+pub fn ask_acks(global: &Global) {
+    let mut st = global.repl.state();
+    if st.replicas.is_empty() {
+        return;
+    }
+    st.append(
+        b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n",
+        &global.repl.offset,
+    );
+}

@@ -1,0 +1,481 @@
+//! Master/replica replication between slotd nodes: the node-wide replication state (ids,
+//! offsets, backlog, connected replicas, the link to our master) and the API the cluster bus
+//! and the commands use. Design and wire format: docs/replication.md.
+//!
+//! Never runs on a shard's per-command path: shards touch it once per loop turn (feeding their
+//! journal to the backlog) and only when a backlog exists.
+
+pub mod apply;
+pub mod backlog;
+pub mod master;
+pub mod replica;
+pub mod snapshot;
+
+use crate::global::Global;
+use crate::mesh::Mesh;
+use crate::shard::Shard;
+use backlog::Backlog;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+
+/// The replid2 of a node with no previous history.
+pub const NO_REPLID: &str = "0000000000000000000000000000000000000000";
+
+/// Process-wide replication state.
+pub struct ReplGlobal {
+    state: Mutex<ReplState>,
+    /// Master with a backlog: shard journals feed the stream (checked once per turn).
+    pub feeding: AtomicBool,
+    /// This node replicates another one (writes of normal clients are refused).
+    pub is_replica: AtomicBool,
+    /// Bumped on every role change; a shard that sees a new value drops journal bytes it did
+    /// not feed yet (records applied from the old master are already in the stream).
+    pub epoch: AtomicU64,
+    /// Bumped on every REPLCONF ACK: WAIT waiters re-check.
+    pub ack_gen: AtomicU64,
+    /// WAIT commands parked on any shard (an ACK wakes the shards only when some exist).
+    pub waits_pending: std::sync::atomic::AtomicUsize,
+    /// Mirror of the stream offset for lock-free readers (INFO, the bus).
+    pub offset: AtomicU64,
+    pub sync_full: AtomicU64,
+    pub sync_partial_ok: AtomicU64,
+    pub sync_partial_err: AtomicU64,
+    /// Set at boot: the link thread hands records to shards through it.
+    pub mesh: OnceLock<Arc<Mesh>>,
+}
+
+/// One replica connected to this node.
+pub struct ReplicaInfo {
+    pub client_id: u64,
+    pub ip: String,
+    pub listening_port: u16,
+    pub feed: Arc<Feed>,
+    pub ack_offset: u64,
+    pub ack_time_ms: u64,
+    /// False while the snapshot is still being sent.
+    pub online: bool,
+}
+
+/// Replica side: the link to our master.
+#[derive(Clone)]
+pub struct LinkInfo {
+    pub host: String,
+    pub port: u16,
+    /// Bumped by every REPLICAOF: a link thread with an older value stops.
+    pub gen: u64,
+    pub state: LinkState,
+    pub last_io_ms: u64,
+    /// When the link was last up (or since when it is down).
+    pub down_since_ms: u64,
+    pub last_up_ms: u64,
+    /// Stream bytes received and bytes applied (handed to the owning shards).
+    pub read_offset: u64,
+    pub processed_offset: u64,
+    /// During a full sync: snapshot bytes received so far.
+    pub sync_read_bytes: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    Connect,
+    Connecting,
+    Handshake,
+    Sync,
+    Connected,
+}
+
+impl LinkState {
+    /// The name ROLE shows.
+    pub fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Sync => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+pub struct ReplState {
+    pub replid: String,
+    pub replid2: String,
+    pub second_offset: i64,
+    /// The stream offset (`master_repl_offset`): bytes ever appended under this history.
+    pub offset: u64,
+    pub backlog: Option<Backlog>,
+    pub replicas: Vec<ReplicaInfo>,
+    /// Replica side (None on a master).
+    pub link: Option<LinkInfo>,
+    next_link_gen: u64,
+    /// REPLCONF listening-port values of clients that did not send PSYNC yet.
+    pub pending_ports: Vec<(u64, u16)>,
+    pub last_ping_ms: u64,
+    /// Replica side: a REPLCONF GETACK arrived; the link sends an ACK at once.
+    pub ack_requested: bool,
+}
+
+/// Bytes of the stream waiting to be written to one replica (its output buffer).
+#[derive(Default)]
+pub struct Feed {
+    pub buf: Mutex<FeedBuf>,
+    pub cv: Condvar,
+}
+
+#[derive(Default)]
+pub struct FeedBuf {
+    pub data: Vec<u8>,
+    /// Too far behind, or gone: the sender stops.
+    pub dead: bool,
+}
+
+impl Feed {
+    pub fn push(&self, data: &[u8], limit_bytes: usize) {
+        let mut b = lock(&self.buf);
+        if b.dead {
+            return;
+        }
+        if b.data.len() + data.len() > limit_bytes {
+            b.dead = true;
+            b.data = Vec::new();
+            crate::log::warning(
+                "Client scheduled to be closed ASAP for overcoming of output buffer limits.",
+            );
+        } else {
+            b.data.extend_from_slice(data);
+        }
+        self.cv.notify_all();
+    }
+    pub fn kill(&self) {
+        lock(&self.buf).dead = true;
+        self.cv.notify_all();
+    }
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Default for ReplGlobal {
+    fn default() -> Self {
+        ReplGlobal {
+            state: Mutex::new(ReplState {
+                replid: crate::global::random_hex40(),
+                replid2: NO_REPLID.into(),
+                second_offset: -1,
+                offset: 0,
+                backlog: None,
+                replicas: Vec::new(),
+                link: None,
+                next_link_gen: 1,
+                pending_ports: Vec::new(),
+                last_ping_ms: 0,
+                ack_requested: false,
+            }),
+            feeding: AtomicBool::new(false),
+            is_replica: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+            ack_gen: AtomicU64::new(0),
+            waits_pending: Default::default(),
+            offset: AtomicU64::new(0),
+            sync_full: AtomicU64::new(0),
+            sync_partial_ok: AtomicU64::new(0),
+            sync_partial_err: AtomicU64::new(0),
+            mesh: OnceLock::new(),
+        }
+    }
+}
+
+impl ReplGlobal {
+    pub fn state(&self) -> MutexGuard<'_, ReplState> {
+        lock(&self.state)
+    }
+}
+
+/// A replica whose output buffer exceeds this is disconnected (Redis' default hard limit of
+/// `client-output-buffer-limit replica`).
+pub const REPLICA_OUTPUT_LIMIT_BYTES: usize = 256 * 1024 * 1024;
+
+impl ReplState {
+    /// Appends stream bytes: the offset grows, the backlog and every replica's feed get them.
+    pub fn append(&mut self, data: &[u8], mirror: &AtomicU64) {
+        self.offset += data.len() as u64;
+        if let Some(b) = self.backlog.as_mut() {
+            b.append(data);
+        }
+        for r in &self.replicas {
+            r.feed.push(data, REPLICA_OUTPUT_LIMIT_BYTES);
+        }
+        mirror.store(self.offset, Ordering::Release);
+    }
+
+    /// Creates the backlog if there is none (a master's first replica gets a new history, as
+    /// in Redis, so stale replicas cannot continue from an old one).
+    pub fn ensure_backlog(&mut self, size_bytes: usize, new_history: bool) {
+        if self.backlog.is_some() {
+            return;
+        }
+        if new_history {
+            self.replid = crate::global::random_hex40();
+            self.replid2 = NO_REPLID.into();
+            self.second_offset = -1;
+        }
+        self.backlog = Some(Backlog::new(size_bytes, self.offset));
+    }
+
+    /// PSYNC acceptance: same history (or the previous one up to where it ended) and the
+    /// requested byte still in the backlog.
+    pub fn can_continue(&self, replid: &str, from: u64) -> bool {
+        let same =
+            replid == self.replid || (replid == self.replid2 && from as i64 <= self.second_offset);
+        same && self.backlog.as_ref().is_some_and(|b| b.can_serve(from))
+    }
+}
+
+/// `repl-backlog-size` in bytes (Redis' minimum is 16 KB).
+pub fn backlog_size(global: &Global) -> usize {
+    let v = global.cfg(|c| {
+        c.unimplemented
+            .get("repl-backlog-size")
+            .and_then(|v| v.parse::<u64>().ok())
+    });
+    v.unwrap_or(1 << 20).max(16 * 1024) as usize
+}
+
+/// Per-shard replication state.
+#[derive(Default)]
+pub struct ShardRepl {
+    /// Snapshots being produced for full syncs (each slot serialized once per snapshot).
+    pub snaps: Vec<snapshot::ShardSnap>,
+    /// Replica with `replica-read-only yes`: writes of normal clients are refused.
+    pub readonly: bool,
+    /// The role epoch this shard last saw.
+    pub seen_epoch: u64,
+    /// WAIT commands of this shard's clients: connection, reply chunk, request.
+    pub waits: Vec<(crate::mesh::ConnRef, u64, master::WaitReq)>,
+    /// Set by WAIT's handler; the event loop parks the command (taken at once).
+    pub wait_request: Option<master::WaitReq>,
+    /// The ACK generation WAIT waiters were last checked against.
+    pub seen_ack_gen: u64,
+}
+
+/// Appends the journal records this shard did not feed yet to the stream (end of each loop
+/// turn, and before anything else takes the journal).
+pub fn feed_journal(sh: &mut Shard) {
+    let (epoch, feeding) = {
+        let g = &sh.global.repl;
+        (
+            g.epoch.load(Ordering::Acquire),
+            g.feeding.load(Ordering::Relaxed),
+        )
+    };
+    if epoch != sh.repl.seen_epoch {
+        // Role changed: what was journaled before is not this node's own stream.
+        sh.repl.seen_epoch = epoch;
+        sh.journal.mark_repl_sent();
+        return;
+    }
+    if !feeding {
+        return;
+    }
+    let (bytes, marks) = sh.journal.repl_unsent();
+    if bytes.is_empty() {
+        return;
+    }
+    let data = if marks.is_empty() || sh.shards == 1 {
+        std::borrow::Cow::Borrowed(bytes)
+    } else {
+        std::borrow::Cow::Owned(per_shard_flush(bytes, &marks, sh.id, sh.shards))
+    };
+    let g = &sh.global.repl;
+    g.state().append(&data, &g.offset);
+    sh.journal.mark_repl_sent();
+}
+
+/// With several shards every shard journals its own FLUSHALL; in the stream each becomes
+/// `REPLFLUSH <shard> <shards>` ("drop the slots that shard owns"), so a replica with any
+/// layout drops exactly those keys, whatever the interleaving of shards in the stream.
+fn per_shard_flush(bytes: &[u8], marks: &[usize], id: usize, shards: usize) -> Vec<u8> {
+    let rec = crate::aof::journal::FLUSHALL_RECORD;
+    let mut out = Vec::with_capacity(bytes.len() + 32 * marks.len());
+    let mut at = 0;
+    let (a, b) = (id.to_string(), shards.to_string());
+    for &m in marks {
+        if m < at || bytes.get(m..m + rec.len()) != Some(rec) {
+            continue;
+        }
+        out.extend_from_slice(&bytes[at..m]);
+        crate::aof::journal::encode(&mut out, &[b"REPLFLUSH", a.as_bytes(), b.as_bytes()]);
+        at = m + rec.len();
+    }
+    out.extend_from_slice(&bytes[at..]);
+    out
+}
+
+/// Once per loop turn, before commands run: role changes and the journal switch.
+pub fn turn_start(sh: &mut Shard) {
+    let g = &sh.global.repl;
+    if g.epoch.load(Ordering::Acquire) != sh.repl.seen_epoch {
+        let replica = g.is_replica.load(Ordering::Acquire);
+        // Drops what the old role journaled.
+        feed_journal(sh);
+        // In cluster mode the slot map sends writes to the master (MOVED) instead.
+        let cluster = sh.slot_map.cluster_enabled;
+        sh.repl.readonly = replica && !cluster && sh.global.cfg(replica_read_only);
+        sh.db.keep_expired = replica;
+        return;
+    }
+    let feeding = g.feeding.load(Ordering::Relaxed);
+    if feeding != sh.db.expired_log.is_some() {
+        sh.db.expired_log = feeding.then(Vec::new);
+    }
+    if feeding && !sh.journal.enabled {
+        sh.journal.enabled = true;
+    }
+}
+
+/// Master with replicas: keys the keyspace deleted because they expired go to the journal as
+/// DEL (replicas keep expired keys until then). Called before and after every command and
+/// after active expiry, so a DEL always precedes any later record of the same key.
+pub fn journal_expired(sh: &mut Shard) {
+    let Some(log) = sh.db.expired_log.as_mut() else {
+        return;
+    };
+    if log.is_empty() {
+        return;
+    }
+    let keys = std::mem::take(log);
+    for k in &keys {
+        sh.journal.record(&[b"DEL", k]);
+    }
+    if let Some(log) = sh.db.expired_log.as_mut() {
+        if log.is_empty() {
+            *log = keys;
+            log.clear();
+        }
+    }
+}
+
+/// Before a write runs on a master with replicas: its keys that expired are deleted now (and
+/// journaled as DEL before the write's own record), so the replica sees the same sequence.
+pub fn expire_before_write(sh: &mut Shard, keys: &[&[u8]], now_ms: u64) {
+    if sh.db.volatile_len() == 0 {
+        return;
+    }
+    for k in keys {
+        let slot = crate::cluster::hash_slot::key_hash_slot(k);
+        if sh.db.owns_slot(slot) {
+            sh.db.contains(k, now_ms);
+        }
+    }
+    journal_expired(sh);
+}
+
+fn replica_read_only(c: &crate::config::Config) -> bool {
+    c.unimplemented
+        .get("replica-read-only")
+        .is_none_or(|v| v != "no")
+}
+
+/// Whether shard journals must record (AOF on, or a stream to feed).
+pub fn journal_needed(global: &Global) -> bool {
+    global.repl.feeding.load(Ordering::Relaxed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API the cluster bus (and REPLICAOF) calls.
+// ---------------------------------------------------------------------------------------------
+
+/// Starts (or re-points) replication from `host:port`. Returns false when already replicating
+/// exactly that master.
+pub fn start_replica_of(global: &Arc<Global>, host: &str, port: u16) -> bool {
+    replica::start(global, host, port)
+}
+
+/// Stops replicating and accepts writes: a new history id, the old one kept as replid2 so
+/// other replicas of the old master can continue from us.
+pub fn become_master(global: &Arc<Global>) {
+    replica::stop_and_promote(global)
+}
+
+/// The offset the bus advertises: master_repl_offset on a master, the processed offset on a
+/// replica.
+pub fn repl_offset(global: &Global) -> u64 {
+    let st = global.repl.state();
+    match &st.link {
+        Some(l) => l.processed_offset,
+        None => st.offset,
+    }
+}
+
+/// Replica side: the link state (None on a master).
+pub fn link_status(global: &Global) -> Option<LinkState> {
+    global.repl.state().link.as_ref().map(|l| l.state)
+}
+
+/// Replica side: milliseconds since the master link was last up (0 while it is up; None on a
+/// master). The bus uses it for the data-age check of elections.
+pub fn link_down_ms(global: &Global, now_ms: u64) -> Option<u64> {
+    let st = global.repl.state();
+    let l = st.link.as_ref()?;
+    if l.state == LinkState::Connected {
+        return Some(0);
+    }
+    Some(now_ms.saturating_sub(l.last_up_ms.max(l.down_since_ms)))
+}
+
+/// Current replid and offset (the bus header; PSYNC).
+pub fn replid_and_offset(global: &Global) -> (String, u64) {
+    let st = global.repl.state();
+    (st.replid.clone(), st.offset)
+}
+
+/// Master side: every connected replica as (ip, announced port, acknowledged offset, online)
+/// (manual failover waits for a replica's offset to match ours).
+pub fn replicas(global: &Global) -> Vec<(String, u16, u64, bool)> {
+    let st = global.repl.state();
+    st.replicas
+        .iter()
+        .map(|r| (r.ip.clone(), r.listening_port, r.ack_offset, r.online))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flushall_becomes_per_shard() {
+        // Guards the FLUSHALL substitution: only records at marks change, the rest is verbatim.
+        let mut j = crate::aof::journal::Journal::default();
+        j.enabled = true;
+        j.record(&[b"SET", b"a", b"1"]);
+        j.record(&[b"FLUSHALL"]);
+        j.record(&[b"SET", b"b", b"2"]);
+        let (bytes, marks) = j.repl_unsent();
+        let out = per_shard_flush(bytes, &marks, 1, 3);
+        let mut want = Vec::new();
+        crate::aof::journal::encode(&mut want, &[b"SET", b"a", b"1"]);
+        crate::aof::journal::encode(&mut want, &[b"REPLFLUSH", b"1", b"3"]);
+        crate::aof::journal::encode(&mut want, &[b"SET", b"b", b"2"]);
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn psync_acceptance() {
+        // Guards the partial resync rule: same id (or replid2 up to its end) and bytes held.
+        let g = ReplGlobal::default();
+        let mut st = g.state();
+        st.ensure_backlog(100, true);
+        let id = st.replid.clone();
+        st.append(b"0123456789", &g.offset);
+        assert!(st.can_continue(&id, 1));
+        assert!(st.can_continue(&id, 11));
+        assert!(!st.can_continue(&id, 12));
+        assert!(!st.can_continue("x", 5));
+        st.replid2 = "old".into();
+        st.second_offset = 6;
+        assert!(st.can_continue("old", 6));
+        assert!(!st.can_continue("old", 7));
+    }
+}

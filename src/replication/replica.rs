@@ -1,0 +1,610 @@
+//! Replica side: the link to our master, on its own thread with a blocking socket (the shard
+//! loops are never disturbed). Connects, handshakes (PING, REPLCONF, PSYNC), loads the
+//! snapshot or continues, then applies the stream: every record goes to the shard owning its
+//! keys (any `server-threads` on either side), the processed offset is acknowledged every
+//! second, and a dropped link reconnects with a partial resync.
+
+use super::apply::ReplBatch;
+use super::{LinkInfo, LinkState};
+use crate::global::{unix_ms, Global};
+use crate::mesh::MeshMsg;
+use crate::resp::{Args, ParseOutcome, Parser};
+use crate::topology::shard_of;
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bytes of records queued for one shard before they are sent as one batch.
+const BATCH_BYTES: usize = 64 * 1024;
+/// Batches sent to shards and not applied yet before the link waits.
+const INFLIGHT_BATCHES_MAX: u64 = 256;
+/// Read timeout of the socket: how often the link checks for ACK time and REPLICAOF changes.
+const POLL_MS: u64 = 100;
+
+/// Starts replicating `host:port` (REPLICAOF, the bus). False when already doing exactly that.
+pub fn start(global: &Arc<Global>, host: &str, port: u16) -> bool {
+    let mut st = global.repl.state();
+    if st
+        .link
+        .as_ref()
+        .is_some_and(|l| l.host == host && l.port == port)
+    {
+        return false;
+    }
+    let gen = st.next_link_gen;
+    st.next_link_gen += 1;
+    let now = unix_ms();
+    let offset = st.offset;
+    st.link = Some(LinkInfo {
+        host: host.to_string(),
+        port,
+        gen,
+        state: LinkState::Connect,
+        last_io_ms: 0,
+        down_since_ms: now,
+        last_up_ms: 0,
+        read_offset: offset,
+        processed_offset: offset,
+        sync_read_bytes: 0,
+    });
+    // Our own replicas must resync against the new history.
+    for r in &st.replicas {
+        r.feed.kill();
+    }
+    drop(st);
+    global.repl.feeding.store(false, Ordering::Release);
+    global.repl.is_replica.store(true, Ordering::Release);
+    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
+    crate::log::notice(&format!("Connecting to MASTER {host}:{port}"));
+    let g = global.clone();
+    let spawned = std::thread::Builder::new()
+        .name("slotd-repl-link".into())
+        .spawn(move || link_main(g, gen));
+    if let Err(e) = spawned {
+        crate::log::warning(&format!("Can't start the replication link: {e}"));
+    }
+    true
+}
+
+/// REPLICAOF NO ONE: stop the link, keep the data, start a new history.
+pub fn stop_and_promote(global: &Arc<Global>) {
+    let mut st = global.repl.state();
+    if st.link.take().is_none() {
+        return;
+    }
+    st.next_link_gen += 1;
+    st.replid2 = std::mem::replace(&mut st.replid, crate::global::random_hex40());
+    st.second_offset = st.offset as i64 + 1;
+    let size = super::backlog_size(global);
+    st.ensure_backlog(size, false);
+    // Sub-replicas reconnect and continue through replid2.
+    for r in &st.replicas {
+        r.feed.kill();
+    }
+    drop(st);
+    global.repl.is_replica.store(false, Ordering::Release);
+    global.repl.feeding.store(true, Ordering::Release);
+    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
+    crate::log::notice("MASTER MODE enabled (user request from 'REPLICAOF NO ONE')");
+}
+
+/// REPLCONF GETACK from our master's stream or a client: ACK at the next chance.
+pub fn request_ack(global: &Global) {
+    global.repl.state().ack_requested = true;
+}
+
+fn current(global: &Global, gen: u64) -> Option<LinkInfo> {
+    global
+        .repl
+        .state()
+        .link
+        .as_ref()
+        .filter(|l| l.gen == gen)
+        .cloned()
+}
+
+fn set_link(global: &Global, gen: u64, f: impl FnOnce(&mut LinkInfo)) {
+    if let Some(l) = global.repl.state().link.as_mut().filter(|l| l.gen == gen) {
+        f(l);
+    }
+}
+
+/// Held by the link thread that talks to the shards: after a re-point the new link starts
+/// only once the old one stopped dispatching.
+static LINK_RUNNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn link_main(global: Arc<Global>, gen: u64) {
+    let Some(mesh) = global.repl.mesh.get().cloned() else {
+        crate::log::warning("Replication link started before the shards");
+        return;
+    };
+    let _running = super::lock(&LINK_RUNNING);
+    let mut d = Dispatch::new(mesh);
+    while current(&global, gen).is_some() && !global.shutting_down.load(Ordering::Relaxed) {
+        let r = run_link(&global, gen, &mut d);
+        d.wait_applied(Duration::from_secs(5));
+        let was_up = current(&global, gen).is_some_and(|l| l.state == LinkState::Connected);
+        set_link(&global, gen, |l| {
+            if l.state == LinkState::Connected {
+                l.down_since_ms = unix_ms();
+            }
+            l.state = LinkState::Connect;
+        });
+        if let Err(e) = r {
+            if was_up {
+                crate::log::warning(&format!("Connection with master lost: {e}"));
+            } else {
+                crate::log::warning(&format!("Replication link: {e}"));
+            }
+        }
+        for _ in 0..10 {
+            if current(&global, gen).is_none() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// The socket and its unparsed input.
+struct Conn {
+    sock: TcpStream,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Conn {
+    /// Reads more input; Ok(false) on a read timeout.
+    fn fill(&mut self) -> Result<bool, String> {
+        if self.pos > 0 && self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > 1 << 20 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let mut chunk = [0u8; 64 * 1024];
+        match self.sock.read(&mut chunk) {
+            Ok(0) => Err("connection closed by the master".into()),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(true)
+            }
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// One line (without CRLF); waits at most `timeout`.
+    fn line(&mut self, timeout: Duration) -> Result<String, String> {
+        let t0 = Instant::now();
+        loop {
+            if let Some(i) = self.buf[self.pos..].iter().position(|&b| b == b'\n') {
+                let raw = &self.buf[self.pos..self.pos + i];
+                let text = String::from_utf8_lossy(raw)
+                    .trim_end_matches('\r')
+                    .to_string();
+                self.pos += i + 1;
+                return Ok(text);
+            }
+            if t0.elapsed() > timeout {
+                return Err("timeout reading from the master".into());
+            }
+            self.fill()?;
+        }
+    }
+
+    fn send(&mut self, parts: &[&[u8]]) -> Result<(), String> {
+        let mut b = Vec::new();
+        crate::aof::journal::encode(&mut b, parts);
+        self.sock.write_all(&b).map_err(|e| e.to_string())
+    }
+}
+
+fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), String> {
+    let Some(info) = current(global, gen) else {
+        return Ok(());
+    };
+    set_link(global, gen, |l| l.state = LinkState::Connecting);
+    let addr = (info.host.as_str(), info.port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("no address for the master")?;
+    let sock = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
+    let _ = sock.set_nodelay(true);
+    sock.set_read_timeout(Some(Duration::from_millis(POLL_MS)))
+        .map_err(|e| e.to_string())?;
+    let mut c = Conn {
+        sock,
+        buf: Vec::new(),
+        pos: 0,
+    };
+    set_link(global, gen, |l| l.state = LinkState::Handshake);
+    handshake(global, &mut c)?;
+    let (replid, offset) = super::replid_and_offset(global);
+    let from = (offset + 1).to_string();
+    c.send(&[b"PSYNC", replid.as_bytes(), from.as_bytes()])?;
+    let reply = loop {
+        let l = c.line(Duration::from_secs(60))?;
+        if !l.is_empty() {
+            break l;
+        }
+    };
+    if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
+        let (id, off) = rest.split_once(' ').ok_or("bad FULLRESYNC reply")?;
+        let off: u64 = off.trim().parse().map_err(|_| "bad FULLRESYNC offset")?;
+        crate::log::notice(&format!("Full resync from master: {id}:{off}"));
+        set_link(global, gen, |l| {
+            l.state = LinkState::Sync;
+            l.sync_read_bytes = 0;
+            l.last_io_ms = unix_ms();
+        });
+        forget_history(global);
+        load_snapshot(global, gen, &mut c, d)?;
+        adopt_full(global, gen, id, off);
+    } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
+        adopt_continue(global, rest.trim());
+        crate::log::notice("Successful partial resynchronization with master.");
+    } else {
+        return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+    }
+    set_link(global, gen, |l| {
+        l.state = LinkState::Connected;
+        l.last_up_ms = unix_ms();
+        l.last_io_ms = unix_ms();
+    });
+    crate::log::notice("MASTER <-> REPLICA sync: Finished with success");
+    send_ack(global, &mut c, d)?;
+    stream(global, gen, &mut c, d)
+}
+
+fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
+    c.send(&[b"PING"])?;
+    let pong = c.line(Duration::from_secs(5))?;
+    let auth_next = pong.starts_with("-NOAUTH") || pong.starts_with("-NOPERM");
+    if !pong.starts_with('+') && !auth_next {
+        return Err(format!("Error reply to PING from master: '{pong}'"));
+    }
+    let port = global.cfg(|c| c.port).to_string();
+    let mut b = Vec::new();
+    crate::aof::journal::encode(&mut b, &[b"REPLCONF", b"listening-port", port.as_bytes()]);
+    crate::aof::journal::encode(&mut b, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+    c.sock.write_all(&b).map_err(|e| e.to_string())?;
+    for _ in 0..2 {
+        c.line(Duration::from_secs(5))?; // errors are tolerated, as in Redis
+    }
+    Ok(())
+}
+
+/// `$EOF:<mark>` then records until the mark: the master's data as it was at the offset.
+fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {
+    let head = loop {
+        let l = c.line(Duration::from_secs(60))?;
+        if !l.is_empty() {
+            break l;
+        }
+    };
+    let mark = head
+        .strip_prefix("$EOF:")
+        .filter(|m| m.len() == 40)
+        .ok_or_else(|| format!("unsupported snapshot framing: {head}"))?
+        .as_bytes()
+        .to_vec();
+    d.flush_everything()?;
+    d.wait_applied(Duration::from_secs(600));
+    let mut parser = Parser::new();
+    let mut last_io = Instant::now();
+    loop {
+        let rest = &c.buf[c.pos..];
+        if !rest.is_empty() && rest[0] != b'*' {
+            if rest.len() < mark.len() {
+                c.fill()?;
+                continue;
+            }
+            if rest[..mark.len()] != mark[..] {
+                return Err("corrupt snapshot from the master".into());
+            }
+            c.pos += mark.len();
+            break;
+        }
+        let mut advanced = false;
+        while c.pos < c.buf.len() && c.buf[c.pos] == b'*' {
+            match parser.parse(&c.buf[c.pos..], u64::MAX) {
+                ParseOutcome::Command { consumed } => {
+                    let args = Args::new(&c.buf[c.pos..], parser.ranges());
+                    d.route(args, &c.buf[c.pos..c.pos + consumed])?;
+                    c.pos += consumed;
+                    advanced = true;
+                }
+                ParseOutcome::Incomplete { .. } => break,
+                ParseOutcome::Error(e) => return Err(format!("snapshot: {e}")),
+            }
+        }
+        if !advanced || c.pos == c.buf.len() {
+            if current(global, gen).is_none() {
+                return Err("replication re-pointed during the snapshot".into());
+            }
+            let before = c.buf.len() - c.pos;
+            if c.fill()? {
+                last_io = Instant::now();
+                let got = (c.buf.len() - c.pos).saturating_sub(before) as u64;
+                set_link(global, gen, |l| {
+                    l.sync_read_bytes += got;
+                    l.last_io_ms = unix_ms();
+                });
+            } else if last_io.elapsed() > Duration::from_secs(60) {
+                return Err("timeout receiving the snapshot".into());
+            }
+        }
+    }
+    d.flush()?;
+    d.wait_applied(Duration::from_secs(600));
+    Ok(())
+}
+
+/// The data is about to be replaced: until the snapshot is loaded whole, our old id and offset
+/// describe nothing we hold, so a retry after a failed load must be a full sync again.
+fn forget_history(global: &Global) {
+    let mut st = global.repl.state();
+    st.replid = crate::global::random_hex40();
+    st.replid2 = super::NO_REPLID.into();
+    st.second_offset = -1;
+    st.backlog = None;
+}
+
+fn adopt_full(global: &Global, gen: u64, id: &str, off: u64) {
+    let size = super::backlog_size(global);
+    let mut st = global.repl.state();
+    if st.link.as_ref().is_none_or(|l| l.gen != gen) {
+        return;
+    }
+    st.replid = id.to_string();
+    st.replid2 = super::NO_REPLID.into();
+    st.second_offset = -1;
+    st.offset = off;
+    st.backlog = None;
+    st.ensure_backlog(size, false);
+    global.repl.offset.store(off, Ordering::Release);
+    if let Some(l) = st.link.as_mut().filter(|l| l.gen == gen) {
+        l.read_offset = off;
+        l.processed_offset = off;
+    }
+}
+
+/// +CONTINUE <id>: a new id means the master was promoted; our old history becomes replid2.
+fn adopt_continue(global: &Global, id: &str) {
+    let size = super::backlog_size(global);
+    let mut st = global.repl.state();
+    if !id.is_empty() && id != st.replid {
+        st.replid2 = std::mem::replace(&mut st.replid, id.to_string());
+        st.second_offset = st.offset as i64 + 1;
+        for r in &st.replicas {
+            r.feed.kill();
+        }
+    }
+    st.ensure_backlog(size, false);
+}
+
+/// The continuous stream: records to shards, the offset, ACKs every second.
+fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {
+    let mut parser = Parser::new();
+    let mut last_ack = Instant::now();
+    let mut last_io = Instant::now();
+    let timeout_s = global.cfg(|c| {
+        c.unimplemented
+            .get("repl-timeout")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(60)
+    });
+    loop {
+        if current(global, gen).is_none() {
+            return Ok(());
+        }
+        let start = c.pos;
+        let mut getack = false;
+        while c.pos < c.buf.len() {
+            match parser.parse(&c.buf[c.pos..], u64::MAX) {
+                ParseOutcome::Command { consumed } => {
+                    let args = Args::new(&c.buf[c.pos..], parser.ranges());
+                    if is_getack(args) {
+                        getack = true;
+                        // The ACK reports the offset before this record, as Redis does.
+                        commit(global, gen, &c.buf[start..c.pos]);
+                        let rec_end = c.pos + consumed;
+                        d.flush()?;
+                        send_ack(global, c, d)?;
+                        commit(global, gen, &c.buf[c.pos..rec_end]);
+                        c.pos = rec_end;
+                        break;
+                    }
+                    d.route(args, &c.buf[c.pos..c.pos + consumed])?;
+                    c.pos += consumed;
+                }
+                ParseOutcome::Incomplete { .. } => break,
+                ParseOutcome::Error(e) => return Err(format!("protocol error in the stream: {e}")),
+            }
+        }
+        if getack {
+            continue;
+        }
+        d.flush()?;
+        commit(global, gen, &c.buf[start..c.pos]);
+        let asked = std::mem::take(&mut global.repl.state().ack_requested);
+        if asked || last_ack.elapsed() >= Duration::from_secs(1) {
+            send_ack(global, c, d)?;
+            last_ack = Instant::now();
+        }
+        if c.fill()? {
+            last_io = Instant::now();
+            set_link(global, gen, |l| l.last_io_ms = unix_ms());
+        } else if last_io.elapsed() > Duration::from_secs(timeout_s.max(1)) {
+            return Err("MASTER timeout: no data nor PING received...".into());
+        }
+    }
+}
+
+fn is_getack(args: Args<'_>) -> bool {
+    args.len() >= 2
+        && args.get(0).eq_ignore_ascii_case(b"REPLCONF")
+        && args.get(1).eq_ignore_ascii_case(b"GETACK")
+}
+
+/// Stream bytes handed to the shards: our backlog (for our own replicas) and offsets grow.
+fn commit(global: &Global, gen: u64, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let mut st = global.repl.state();
+    if st.link.as_ref().is_none_or(|l| l.gen != gen) {
+        return; // promoted or re-pointed meanwhile: these bytes are not our history
+    }
+    st.append(bytes, &global.repl.offset);
+    let off = st.offset;
+    if let Some(l) = st.link.as_mut() {
+        l.read_offset = off;
+        l.processed_offset = off;
+    }
+}
+
+/// REPLCONF ACK <offset>, once everything handed to the shards is applied.
+fn send_ack(global: &Global, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {
+    d.wait_applied(Duration::from_millis(500));
+    let off = global.repl.state().offset.to_string();
+    c.send(&[b"REPLCONF", b"ACK", off.as_bytes()])
+}
+
+/// Routes records to the shards owning their keys, in batches, keeping per-shard order.
+struct Dispatch {
+    mesh: Arc<crate::mesh::Mesh>,
+    batches: Vec<Vec<u8>>,
+    sent: Vec<u64>,
+    done: Vec<Arc<AtomicU64>>,
+}
+
+impl Dispatch {
+    fn new(mesh: Arc<crate::mesh::Mesh>) -> Dispatch {
+        let n = mesh.inboxes.len();
+        Dispatch {
+            mesh,
+            batches: vec![Vec::new(); n],
+            sent: vec![0; n],
+            done: (0..n).map(|_| Arc::new(AtomicU64::new(0))).collect(),
+        }
+    }
+
+    fn shards(&self) -> usize {
+        self.batches.len()
+    }
+
+    fn route(&mut self, args: Args<'_>, raw: &[u8]) -> Result<(), String> {
+        let n = self.shards();
+        if args.is_empty() {
+            return Ok(());
+        }
+        let name = args.get(0);
+        if name.eq_ignore_ascii_case(b"REPLFLUSH")
+            || name.eq_ignore_ascii_case(b"FLUSHALL")
+            || name.eq_ignore_ascii_case(b"FLUSHDB")
+        {
+            self.flush()?;
+            for id in 0..n {
+                self.send(id, raw.to_vec());
+            }
+            return Ok(());
+        }
+        let Ok(spec) = crate::shard::exec::resolve(args) else {
+            return Ok(()); // PING, SELECT, unknown: nothing for the shards
+        };
+        if !matches!(spec.handler, crate::commands::Handler::Key(_)) {
+            return Ok(());
+        }
+        let keys = spec.key_positions(args).unwrap_or_default();
+        let mut ids: Vec<usize> = keys
+            .iter()
+            .map(|&k| shard_of(crate::cluster::hash_slot::key_hash_slot(args.get(k)), n))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        match ids.as_slice() {
+            [] => Ok(()),
+            [one] => {
+                self.batches[*one].extend_from_slice(raw);
+                if self.batches[*one].len() >= BATCH_BYTES {
+                    self.flush_one(*one);
+                }
+                Ok(())
+            }
+            [first, ..] => {
+                // Keys on several shards: everything before it must be applied first, and it
+                // must be applied before anything after it.
+                self.flush()?;
+                self.wait_applied(Duration::from_secs(600));
+                self.send(*first, raw.to_vec());
+                self.wait_applied(Duration::from_secs(600));
+                Ok(())
+            }
+        }
+    }
+
+    fn flush_one(&mut self, id: usize) {
+        if !self.batches[id].is_empty() {
+            let data = std::mem::take(&mut self.batches[id]);
+            self.send(id, data);
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        for id in 0..self.shards() {
+            self.flush_one(id);
+        }
+        Ok(())
+    }
+
+    /// Every shard drops its data (start of a full sync).
+    fn flush_everything(&mut self) -> Result<(), String> {
+        self.flush()?;
+        for id in 0..self.shards() {
+            let mut b = Vec::new();
+            crate::aof::journal::encode(&mut b, &[b"FLUSHALL"]);
+            self.send(id, b);
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, id: usize, data: Vec<u8>) {
+        while self.sent[id] - self.done[id].load(Ordering::Acquire) >= INFLIGHT_BATCHES_MAX {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        self.sent[id] += 1;
+        let msg = MeshMsg::ReplApply(Box::new(ReplBatch {
+            data,
+            done: self.done[id].clone(),
+        }));
+        self.mesh.send_blocking(id, msg);
+    }
+
+    /// Waits (bounded) until the shards applied every batch sent; true when they did.
+    fn wait_applied(&self, max: Duration) -> bool {
+        let t0 = Instant::now();
+        loop {
+            let all =
+                (0..self.shards()).all(|i| self.done[i].load(Ordering::Acquire) >= self.sent[i]);
+            if all {
+                return true;
+            }
+            if t0.elapsed() > max {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}

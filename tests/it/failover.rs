@@ -1,0 +1,146 @@
+//! Replicas and automatic failover with real processes: the seed's 3 masters + 3 replicas,
+//! a master killed (SIGKILL) or frozen (SIGSTOP), its replica promoted, the old master back
+//! as a replica of the winner.
+
+use crate::cluster::{info_field, nodes_lines, Cluster};
+use crate::common::{cli, Server};
+use std::time::{Duration, Instant};
+
+/// (id, port) of the master serving `slot`, as node `port` sees it.
+fn master_of_slot(port: u16, slot: u16) -> (String, u16) {
+    for l in nodes_lines(port) {
+        let serves = l[8..].iter().any(|r| {
+            let mut it = r.split('-');
+            let a: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(u16::MAX);
+            let b: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(a);
+            (a..=b).contains(&slot)
+        });
+        if serves && l[2].contains("master") {
+            let p = l[1]
+                .split('@')
+                .next()
+                .unwrap_or("")
+                .rsplit(':')
+                .next()
+                .unwrap_or("");
+            return (l[0].clone(), p.parse().unwrap_or(0));
+        }
+    }
+    panic!("nobody serves slot {slot} according to {port}");
+}
+
+/// The replica of `master_id`, as node `port` sees it (roles spread by gossip: waits a bit).
+fn replica_of(port: u16, master_id: &str) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        for l in nodes_lines(port) {
+            if l[2].contains("slave") && l[3] == master_id {
+                let a = l[1].split('@').next().unwrap_or("");
+                return a.rsplit(':').next().unwrap_or("").parse().unwrap_or(0);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no replica of {master_id}");
+}
+
+/// Waits until every node in `ports` reports cluster_state:ok and `port_new` serves `slot`.
+fn wait_promoted(ports: &[u16], slot: u16, new_port: u16, limit: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let done = ports.iter().all(|&p| {
+            info_field(&cli(p, &["cluster", "info"]), "cluster_state") == "ok"
+                && master_of_slot(p, slot).1 == new_port
+        });
+        if done {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "no failover within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn failover_case(stop_signal: bool) {
+    let mut c = Cluster::create(6, 1, &["--appendonly", "yes"]);
+    let p0 = c.nodes[0].port;
+    let (master_id, master_port) = master_of_slot(p0, 0);
+    let replica_port = replica_of(p0, &master_id);
+    let idx = c
+        .nodes
+        .iter()
+        .position(|s| s.port == master_port)
+        .expect("master");
+    let survivors: Vec<u16> = c
+        .ports()
+        .into_iter()
+        .filter(|&p| p != master_port)
+        .collect();
+    let pid = c.nodes[idx].child.as_ref().expect("child").id() as i32;
+    let sig = if stop_signal {
+        libc::SIGSTOP
+    } else {
+        libc::SIGKILL
+    };
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, sig) };
+    let took = wait_promoted(&survivors, 0, replica_port, Duration::from_secs(30));
+    eprintln!(
+        "failover ({}) took {took:?}",
+        if stop_signal { "SIGSTOP" } else { "SIGKILL" }
+    );
+    let old = nodes_lines(survivors[0])
+        .into_iter()
+        .find(|l| l[0] == master_id)
+        .expect("old master still known");
+    assert!(
+        old[2].contains("master") && old[2].contains("fail"),
+        "{old:?}"
+    );
+    // The old master comes back and follows the winner.
+    if stop_signal {
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+    } else {
+        let (port, dir) = (c.nodes[idx].port, c.nodes[idx].dir.clone());
+        c.nodes[idx].stop();
+        let args = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-node-timeout",
+            "3000",
+            "--appendonly",
+            "yes",
+        ];
+        c.nodes[idx] = Server::start_in(port, dir, &args).expect("restart");
+    }
+    let replica_id = cli(replica_port, &["cluster", "myid"]).trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let me = nodes_lines(master_port)
+            .into_iter()
+            .find(|l| l[2].contains("myself"))
+            .expect("myself");
+        if me[2].contains("slave") && me[3] == replica_id {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "old master did not follow: {me:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    c.wait_ok(Duration::from_secs(30));
+    c.check(survivors[0]);
+}
+
+#[test]
+fn killed_master_is_replaced_by_its_replica() {
+    // Guards automatic failover after SIGKILL and the old master rejoining as a replica.
+    failover_case(false);
+}
+
+#[test]
+fn frozen_master_is_replaced_by_its_replica() {
+    // Guards automatic failover after SIGSTOP (links stay open, nothing answers) and SIGCONT.
+    failover_case(true);
+}
