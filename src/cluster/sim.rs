@@ -1772,13 +1772,11 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "bug (Redis 7.0 shares it): a demoted master's non-PING message (here \
-                AUTH_REQUEST) carries its new master's configEpoch; the observer stores it as \
-                the sender's own while still seeing it as the slots' master, so the old and the \
-                new owner hold those slots at one epoch and the winner's claim is refused"]
     fn replica_header_epoch_lands_on_stale_master() {
-        // Guards fuzz seed 187 (SIM_FUZZ_ROUNDS=20): epochs from a replica's header must not
-        // become its own configEpoch.
+        // Guards fuzz seed 187 (SIM_FUZZ_ROUNDS=20, before 61f4379): the epoch in a replica's
+        // header (its master's) must not become the replica's own configEpoch, or a demoted
+        // master whose non-PING message (AUTH_REQUEST) arrives first holds its old slots at
+        // the winner's epoch.
         use crate::cluster::message::{encode, mtype, Body, Message};
         let (mut sim, _, idx) = failover_behind_observer();
         let req = Message {
@@ -1794,13 +1792,10 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "bug (Redis 7.0 shares it): a pre-failover PONG of the old master, delayed on its \
-                other link, re-masters it after its replica-PING unbound its slots; the slots \
-                get bound to it while its stored configEpoch is the winner's (from the replica \
-                header), so two owners share that epoch and the winner's claim is refused"]
     fn stale_pong_after_demotion_rebinds_with_winner_epoch() {
-        // Guards fuzz seed 10: the old master's new PING (as a replica, with the winner's
-        // configEpoch) on one link, then its older PONG (as a master, epoch 3) on the other.
+        // Guards fuzz seed 10 (before 61f4379): the old master's new PING (as a replica, with
+        // the winner's configEpoch) on one link, then its older PONG (as a master, epoch 3) on
+        // the other must not bind its old slots to it at the winner's epoch.
         use crate::cluster::message::{encode, mtype};
         let (mut sim, stale, idx) = failover_behind_observer();
         let fresh = encode(&sim.st_mut(2).ping_message(mtype::PING));
