@@ -4,6 +4,11 @@
 //! from the rendered nodes.conf, SIGSTOP-like pauses). One seed drives everything, so a failing
 //! scenario replays exactly. The scenario tests at the bottom form clusters the way redis-cli
 //! does and check convergence, failure detection and the slot-ownership invariant.
+//!
+//! Soaks and replays: `SIM_SEEDS=n` runs seeds 0..n in every scenario, `SIM_SEED_FROM=k`
+//! starts at k (one seed: `SIM_SEED_FROM=k SIM_SEEDS=k+1`), `SIM_FUZZ_ROUNDS=r` makes the
+//! fuzz scenario inject r faults, `SIM_TRACE=1` prints each node's role/epochs/slots whenever
+//! they change during the fuzz scenario (with `--nocapture`).
 
 use crate::cluster::gossip::Origin;
 use crate::cluster::links::BusOut;
