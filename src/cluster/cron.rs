@@ -277,6 +277,16 @@ impl ClusterState {
         true
     }
 
+    /// Our master's client address when we are a replica of a known, addressed master.
+    pub fn my_master_addr(&self) -> Option<(String, u16)> {
+        let me = self.myself_node();
+        if !me.is_replica() {
+            return None;
+        }
+        let m = self.node(self.lookup(me.master_id.as_deref()?)?);
+        (!m.ip.is_empty() && m.port != 0).then(|| (m.ip.clone(), m.port))
+    }
+
     pub(crate) fn myself_mut_pub(&mut self) -> &mut Node {
         let me = self.myself;
         self.node_mut(me)

@@ -60,11 +60,50 @@ fn wait_promoted(ports: &[u16], slot: u16, new_port: u16, limit: Duration) -> Du
     }
 }
 
+/// Writes `{t}:0..n` on the master serving tag `t` and waits until one replica acked them.
+fn write_acked(port: u16, n: usize) {
+    let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("url");
+    let mut conn = c.get_connection().expect("connect");
+    let mut pipe = redis::pipe();
+    for i in 0..n {
+        pipe.cmd("SET").arg(format!("{{t}}:{i}")).arg(i).ignore();
+    }
+    let () = pipe.query(&mut conn).expect("writes");
+    let acked: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(10_000)
+        .query(&mut conn)
+        .expect("wait");
+    assert_eq!(acked, 1, "the replica acknowledged the writes");
+}
+
+/// Polls `port` (with READONLY: it may be a replica) until `{t}:i` reads `i` for the last key.
+fn wait_data(port: u16, n: usize, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let last = format!("{{t}}:{}", n - 1);
+    loop {
+        let out = cli(port, &["-c", "get", &last]);
+        if out.trim() == (n - 1).to_string() {
+            let keys = cli(port, &["dbsize"]).trim().parse::<usize>().unwrap_or(0);
+            assert!(keys >= n, "{port} holds {keys} keys");
+            return;
+        }
+        assert!(Instant::now() < deadline, "{port} lacks {last}: {out}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn failover_case(stop_signal: bool) {
+    const KEYS: usize = 2000;
     let mut c = Cluster::create(6, 1, &["--appendonly", "yes"]);
     let p0 = c.nodes[0].port;
-    let (master_id, master_port) = master_of_slot(p0, 0);
+    let slot: u16 = cli(p0, &["cluster", "keyslot", "{t}"])
+        .trim()
+        .parse()
+        .expect("slot");
+    let (master_id, master_port) = master_of_slot(p0, slot);
     let replica_port = replica_of(p0, &master_id);
+    write_acked(master_port, KEYS);
     let idx = c
         .nodes
         .iter()
@@ -83,7 +122,7 @@ fn failover_case(stop_signal: bool) {
     };
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(pid, sig) };
-    let took = wait_promoted(&survivors, 0, replica_port, Duration::from_secs(30));
+    let took = wait_promoted(&survivors, slot, replica_port, Duration::from_secs(30));
     eprintln!(
         "failover ({}) took {took:?}",
         if stop_signal { "SIGSTOP" } else { "SIGKILL" }
@@ -131,6 +170,27 @@ fn failover_case(stop_signal: bool) {
     }
     c.wait_ok(Duration::from_secs(30));
     c.check(survivors[0]);
+    // No acknowledged write was lost, and the old master resynced from the winner.
+    wait_data(replica_port, KEYS, Duration::from_secs(5));
+    let out = cli(master_port, &["readonly"]);
+    assert_eq!(out.trim(), "OK");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let keys = cli(master_port, &["dbsize"])
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(0);
+        if keys
+            == cli(replica_port, &["dbsize"])
+                .trim()
+                .parse::<usize>()
+                .unwrap_or(1)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "old master holds {keys} keys");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
