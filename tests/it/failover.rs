@@ -204,3 +204,178 @@ fn frozen_master_is_replaced_by_its_replica() {
     // Guards automatic failover after SIGSTOP (links stay open, nothing answers) and SIGCONT.
     failover_case(true);
 }
+
+/// A writer that SETs `{w}:i` on whichever node serves tag `w`, following the cluster through
+/// a failover by asking the surviving nodes; `wait` adds `WAIT 1 0` to each write. Returns the
+/// acknowledged indexes.
+fn tagged_writer(
+    ports: Vec<u16>,
+    wait: bool,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<usize>> {
+    std::thread::spawn(move || {
+        let mut acked = Vec::new();
+        let mut conn: Option<redis::Connection> = None;
+        let mut i = 0usize;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let c = match conn.as_mut() {
+                Some(c) => c,
+                None => {
+                    let Some(port) = owner_of_tag(&ports, "{w}") else {
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    };
+                    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"));
+                    match client.and_then(|c| c.get_connection_with_timeout(Duration::from_secs(1)))
+                    {
+                        Ok(c) => {
+                            let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+                            conn.insert(c)
+                        }
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(50));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let set: redis::RedisResult<()> =
+                redis::cmd("SET").arg(format!("{{w}}:{i}")).arg(i).query(c);
+            let ok = set.is_ok()
+                && (!wait
+                    || redis::cmd("WAIT")
+                        .arg(1)
+                        .arg(0)
+                        .query::<i64>(c)
+                        .is_ok_and(|n| n >= 1));
+            if ok {
+                acked.push(i);
+            } else {
+                conn = None;
+            }
+            i += 1;
+        }
+        acked
+    })
+}
+
+/// The client port of the master serving `tag`, asked of the first node that answers.
+fn owner_of_tag(ports: &[u16], tag: &str) -> Option<u16> {
+    for &p in ports {
+        let slot: u16 = cli(p, &["cluster", "keyslot", tag]).trim().parse().ok()?;
+        let lines = nodes_lines(p);
+        if lines.is_empty() {
+            continue;
+        }
+        for l in lines {
+            let serves = l.iter().skip(8).any(|r| {
+                let mut it = r.split('-');
+                let a: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(u16::MAX);
+                let b: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(a);
+                (a..=b).contains(&slot)
+            });
+            if serves && l[2].contains("master") && !l[2].contains("fail") {
+                let a = l[1].split('@').next().unwrap_or("");
+                return a.rsplit(':').next()?.parse().ok();
+            }
+        }
+    }
+    None
+}
+
+/// Indexes in `acked` whose key does not read back on the current owner.
+fn lost_writes(ports: &[u16], acked: &[usize]) -> usize {
+    let port = owner_of_tag(ports, "{w}").expect("an owner");
+    let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("url");
+    let mut conn = c.get_connection().expect("connect");
+    let mut pipe = redis::pipe();
+    for i in acked {
+        pipe.cmd("GET").arg(format!("{{w}}:{i}"));
+    }
+    let vals: Vec<Option<usize>> = pipe.query(&mut conn).expect("reads");
+    acked
+        .iter()
+        .zip(vals)
+        .filter(|(i, v)| *v != Some(**i))
+        .count()
+}
+
+fn failover_under_writer(manual: bool, wait: bool) -> (usize, usize) {
+    let c = Cluster::create(6, 1, &[]);
+    let ports = c.ports();
+    let (master_port, replica_port) = {
+        let p0 = ports[0];
+        let slot: u16 = cli(p0, &["cluster", "keyslot", "{w}"])
+            .trim()
+            .parse()
+            .expect("slot");
+        let (id, port) = master_of_slot(p0, slot);
+        (port, replica_of(p0, &id))
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let survivors: Vec<u16> = ports
+        .iter()
+        .copied()
+        .filter(|&p| p != master_port)
+        .collect();
+    let writer = tagged_writer(survivors.clone(), wait, stop.clone());
+    std::thread::sleep(Duration::from_millis(500));
+    if manual {
+        assert_eq!(cli(replica_port, &["cluster", "failover"]).trim(), "OK");
+    } else {
+        let idx = c
+            .nodes
+            .iter()
+            .position(|s| s.port == master_port)
+            .expect("master");
+        let pid = c.nodes[idx].child.as_ref().expect("child").id() as i32;
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let slot: u16 = cli(replica_port, &["cluster", "keyslot", "{w}"])
+        .trim()
+        .parse()
+        .expect("slot");
+    let check: Vec<u16> = if manual {
+        ports.clone()
+    } else {
+        survivors.clone()
+    };
+    wait_promoted(&check, slot, replica_port, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let acked = writer.join().expect("writer");
+    let lost = lost_writes(&survivors, &acked);
+    eprintln!(
+        "failover (manual {manual}, WAIT {wait}): {} acknowledged writes, {lost} lost",
+        acked.len()
+    );
+    (acked.len(), lost)
+}
+
+#[test]
+fn manual_failover_loses_no_acknowledged_write() {
+    // Guards CLUSTER FAILOVER: the master pauses writes until its replica caught up.
+    let (acked, lost) = failover_under_writer(true, false);
+    assert!(acked > 100, "the writer made progress ({acked})");
+    assert_eq!(lost, 0);
+}
+
+#[test]
+fn automatic_failover_with_wait_loses_no_acknowledged_write() {
+    // Guards WAIT 1 0 after each write: what a replica acknowledged survives a SIGKILL failover.
+    let (acked, lost) = failover_under_writer(false, true);
+    assert!(acked > 100, "the writer made progress ({acked})");
+    assert_eq!(lost, 0);
+}
+
+#[test]
+fn automatic_failover_without_wait_counts_lost_writes() {
+    // Measures (and bounds) what asynchronous replication may lose on a SIGKILL failover.
+    let (acked, lost) = failover_under_writer(false, false);
+    assert!(acked > 100, "the writer made progress ({acked})");
+    assert!(
+        lost * 10 <= acked,
+        "{lost} of {acked} acknowledged writes lost"
+    );
+}
