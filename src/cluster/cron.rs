@@ -247,6 +247,7 @@ impl ClusterState {
             }
         }
         self.node_mut(me).master_id = Some(master_id);
+        self.node_mut(m).flags |= flag::MIGRATE_TO;
         if self.election.mf_replica.is_some() {
             // A paused master that just lost its slots: held writes now get redirected.
             self.election = Default::default();

@@ -379,3 +379,66 @@ fn automatic_failover_without_wait_counts_lost_writes() {
         "{lost} of {acked} acknowledged writes lost"
     );
 }
+
+#[test]
+fn replica_migrates_to_an_orphaned_master() {
+    // Guards cluster-migration-barrier: a master left without replicas gets one from the master
+    // that has two.
+    let c = Cluster::create(7, 1, &[]);
+    let p0 = c.nodes[0].port;
+    let lines = nodes_lines(p0);
+    let replicas_of = |id: &str| -> Vec<String> {
+        nodes_lines(p0)
+            .into_iter()
+            .filter(|l| l[2].contains("slave") && !l[2].contains("fail") && l[3] == id)
+            .map(|l| l[0].clone())
+            .collect()
+    };
+    let masters: Vec<String> = lines
+        .iter()
+        .filter(|l| l[2].contains("master"))
+        .map(|l| l[0].clone())
+        .collect();
+    // Roles spread by gossip: wait until one master shows two replicas.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while masters.iter().all(|m| replicas_of(m).len() < 2) {
+        assert!(Instant::now() < deadline, "no master with two replicas");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let lonely = masters
+        .iter()
+        .find(|m| replicas_of(m).len() == 1)
+        .expect("a master with one replica")
+        .clone();
+    let victim = replicas_of(&lonely).remove(0);
+    let victim_port = replica_of_port(p0, &victim);
+    let idx = c
+        .nodes
+        .iter()
+        .position(|s| s.port == victim_port)
+        .expect("victim");
+    let pid = c.nodes[idx].child.as_ref().expect("child").id() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let now = replicas_of(&lonely);
+        if now.iter().any(|r| *r != victim) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no replica migrated to {lonely}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The client port of node `id` as node `port` sees it.
+fn replica_of_port(port: u16, id: &str) -> u16 {
+    nodes_lines(port)
+        .into_iter()
+        .find(|l| l[0] == id)
+        .and_then(|l| {
+            let a = l[1].split('@').next().unwrap_or("").to_string();
+            a.rsplit(':').next().and_then(|p| p.parse().ok())
+        })
+        .expect("known node")
+}
