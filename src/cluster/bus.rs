@@ -130,9 +130,10 @@ impl Driver {
                     .writes_paused_until_ms
                     .store(until_ms, Ordering::SeqCst);
             }
-            BusOut::ReplicateFrom(target) => {
-                crate::log::notice(&format!("Replication target set to {target:?}"));
+            BusOut::ReplicateFrom(Some((ip, port))) => {
+                crate::replication::start_replica_of(&self.global, &ip, port);
             }
+            BusOut::ReplicateFrom(None) => crate::replication::become_master(&self.global),
         }
     }
 
@@ -210,6 +211,23 @@ impl Driver {
         glommio::spawn_local(read_loop(self.clone(), link, stream, peer_ip, local_ip)).detach();
     }
 
+    /// The replication offset and link state the elections need.
+    fn repl_view(&self, now_ms: u64) -> (u64, crate::cluster::failover::ReplView) {
+        let offset = crate::replication::repl_offset(&self.global);
+        let view = match crate::replication::link_down_ms(&self.global, now_ms) {
+            Some(0) => crate::cluster::failover::ReplView {
+                link_up: true,
+                last_io_ms: now_ms,
+            },
+            Some(down_ms) => crate::cluster::failover::ReplView {
+                link_up: false,
+                last_io_ms: now_ms.saturating_sub(down_ms),
+            },
+            None => Default::default(),
+        };
+        (offset, view)
+    }
+
     async fn timer_loop(self: Rc<Self>) {
         let mut last_cron_ms = 0u64;
         while !self.global.shutting_down.load(Ordering::SeqCst) {
@@ -219,12 +237,20 @@ impl Driver {
             if cron {
                 last_cron_ms = now;
             }
-            self.with_state(|st| {
-                if cron {
-                    st.on_tick(now);
-                    st.todo_save |= st.save_failed;
-                }
+            let follow = cron.then(|| self.repl_view(now));
+            let master = self.with_state(|st| {
+                let (offset, view) = follow?;
+                st.my_repl_offset = offset;
+                st.repl_view = view;
+                st.on_tick(now);
+                st.todo_save |= st.save_failed;
+                st.my_master_addr()
             });
+            // A replica (from nodes.conf at start, or after a failover) always replicates its
+            // master; a no-op when it already does.
+            if let Some((ip, port)) = master {
+                crate::replication::start_replica_of(&self.global, &ip, port);
+            }
         }
         let fds: Vec<RawFd> = self.links.borrow().values().map(|l| l.fd).collect();
         for fd in fds {

@@ -247,6 +247,7 @@ impl ClusterState {
             }
         }
         self.node_mut(me).master_id = Some(master_id);
+        self.node_mut(m).flags |= flag::MIGRATE_TO;
         if self.election.mf_replica.is_some() {
             // A paused master that just lost its slots: held writes now get redirected.
             self.election = Default::default();
@@ -275,6 +276,16 @@ impl ClusterState {
         self.myself_mut_pub().config_epoch = epoch;
         self.save_later(true);
         true
+    }
+
+    /// Our master's client address when we are a replica of a known, addressed master.
+    pub fn my_master_addr(&self) -> Option<(String, u16)> {
+        let me = self.myself_node();
+        if !me.is_replica() {
+            return None;
+        }
+        let m = self.node(self.lookup(me.master_id.as_deref()?)?);
+        (!m.ip.is_empty() && m.port != 0).then(|| (m.ip.clone(), m.port))
     }
 
     pub(crate) fn myself_mut_pub(&mut self) -> &mut Node {

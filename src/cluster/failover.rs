@@ -10,6 +10,8 @@ use crate::cluster::message::{mflag, mtype, Body, Message};
 use crate::cluster::node::flag;
 use crate::cluster::state::ClusterState;
 
+/// How long a master must have been orphaned before a replica migrates to it.
+const REPLICA_MIGRATION_DELAY_MS: u64 = 5000;
 /// How long a manual failover may take before it is aborted (Redis' CLUSTER_MF_TIMEOUT).
 pub const MF_TIMEOUT_MS: u64 = 5000;
 
@@ -63,11 +65,77 @@ impl ClusterState {
         }
     }
 
-    /// The replica's part of the cron: manual failover progress and the election.
+    /// The replica's part of the cron: manual failover progress, the election, and replica
+    /// migration to an orphaned master.
     pub(super) fn on_failover_tick(&mut self, now_ms: u64) {
         self.manual_failover_tick(now_ms);
         if self.myself_node().is_replica() {
             self.handle_replica_failover(now_ms);
+            self.maybe_migrate_replica(now_ms);
+        }
+    }
+
+    fn working_replicas(&self, master: u16) -> usize {
+        self.replicas_of(master)
+            .into_iter()
+            .filter(|&r| !self.node(r).failed())
+            .count()
+    }
+
+    /// Replica migration (cluster-migration-barrier): when a master serving slots has lost
+    /// all its replicas for a while, one replica of the best-covered master moves over to it.
+    /// Only the replica with the smallest id among the best-covered masters' replicas moves,
+    /// so several do not move at once.
+    fn maybe_migrate_replica(&mut self, now_ms: u64) {
+        let Some(mine) = self.my_master() else {
+            return;
+        };
+        let masters: Vec<u16> = self
+            .nodes()
+            .filter(|(_, n)| n.is_master() && !n.failed())
+            .map(|(i, _)| i)
+            .collect();
+        let counts: Vec<(u16, usize)> = masters
+            .iter()
+            .map(|&m| (m, self.working_replicas(m)))
+            .collect();
+        let max = counts.iter().map(|c| c.1).max().unwrap_or(0);
+        let mine_count = self.working_replicas(mine);
+        let mut target = None;
+        for &(m, ok) in &counts {
+            let n = self.node(m);
+            let orphaned = ok == 0 && n.has(flag::MIGRATE_TO);
+            if orphaned {
+                if target.is_none() && n.slots.count() > 0 {
+                    target = Some(m);
+                }
+                if n.orphaned_time_ms == 0 {
+                    self.node_mut(m).orphaned_time_ms = now_ms;
+                }
+            } else {
+                self.node_mut(m).orphaned_time_ms = 0;
+            }
+        }
+        let eligible = self.state_ok
+            && self.allow_replica_migration
+            && max >= 2
+            && mine_count == max
+            && mine_count > self.migration_barrier;
+        let Some(t) = target.filter(|_| eligible) else {
+            return;
+        };
+        let candidate = counts
+            .iter()
+            .filter(|c| c.1 == max)
+            .flat_map(|c| self.replicas_of(c.0))
+            .map(|r| self.node(r).id.as_str())
+            .min();
+        if candidate != Some(self.my_id()) {
+            return;
+        }
+        if now_ms.saturating_sub(self.node(t).orphaned_time_ms) > REPLICA_MIGRATION_DELAY_MS {
+            crate::log::notice(&format!("Migrating to orphaned master {}", self.node(t).id));
+            self.set_my_master(t);
         }
     }
 

@@ -312,8 +312,13 @@ impl ClusterState {
                     self.save_later(false);
                     self.touch();
                 }
-                let known = self.lookup(master_id).is_some();
-                if known && self.node(s).master_id.as_deref() != Some(master_id.as_str()) {
+                let master = self.lookup(master_id);
+                if let Some(m) = master {
+                    // A master that ever had a replica is a replica-migration target.
+                    self.node_mut(m).flags |= flag::MIGRATE_TO;
+                }
+                if master.is_some() && self.node(s).master_id.as_deref() != Some(master_id.as_str())
+                {
                     self.node_mut(s).master_id = Some(master_id.clone());
                     self.save_later(false);
                     self.touch();

@@ -131,6 +131,8 @@ pub struct Node {
     pub fail_time_ms: u64,
     /// Unix ms we last voted for a replica of this master.
     pub voted_time_ms: u64,
+    /// Unix ms since when this master has had no working replica (replica migration).
+    pub orphaned_time_ms: u64,
     /// Masters that reported this node as failing: (reporter id, unix ms of the report).
     pub fail_reports: Vec<(String, u64)>,
 }

@@ -94,6 +94,8 @@ pub struct ClusterState {
     pub repl_view: crate::cluster::failover::ReplView,
     pub replica_no_failover: bool,
     pub replica_validity_factor: u64,
+    /// `cluster-migration-barrier`: replicas a master keeps before one may migrate away.
+    pub migration_barrier: usize,
     pub repl_ping_period_ms: u64,
     /// The latest time the state was told (cron or message); drives the rejoin delay.
     pub(super) now_ms: u64,
@@ -106,7 +108,7 @@ impl ClusterState {
     pub fn new(id: String) -> Self {
         let me = Node {
             id: id.clone(),
-            flags: flag::MYSELF | flag::MASTER,
+            flags: flag::MYSELF | flag::MASTER | flag::MIGRATE_TO,
             link_connected: true,
             ..Default::default()
         };
@@ -148,6 +150,7 @@ impl ClusterState {
             repl_view: Default::default(),
             replica_no_failover: false,
             replica_validity_factor: 10,
+            migration_barrier: 1,
             repl_ping_period_ms: 10_000,
             now_ms: 0,
             among_minority_ms: 0,
@@ -248,6 +251,7 @@ impl ClusterState {
         self.replica_no_failover = cfg.stored_bool("cluster-replica-no-failover", false);
         self.replica_validity_factor =
             cfg.stored_i64("cluster-replica-validity-factor", 10).max(0) as u64;
+        self.migration_barrier = cfg.stored_i64("cluster-migration-barrier", 1).max(0) as usize;
         self.repl_ping_period_ms =
             cfg.stored_i64("repl-ping-replica-period", 10).max(1) as u64 * 1000;
         self.require_full_coverage = cfg.cluster_require_full_coverage;

@@ -60,11 +60,50 @@ fn wait_promoted(ports: &[u16], slot: u16, new_port: u16, limit: Duration) -> Du
     }
 }
 
+/// Writes `{t}:0..n` on the master serving tag `t` and waits until one replica acked them.
+fn write_acked(port: u16, n: usize) {
+    let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("url");
+    let mut conn = c.get_connection().expect("connect");
+    let mut pipe = redis::pipe();
+    for i in 0..n {
+        pipe.cmd("SET").arg(format!("{{t}}:{i}")).arg(i).ignore();
+    }
+    let () = pipe.query(&mut conn).expect("writes");
+    let acked: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(10_000)
+        .query(&mut conn)
+        .expect("wait");
+    assert_eq!(acked, 1, "the replica acknowledged the writes");
+}
+
+/// Polls `port` (with READONLY: it may be a replica) until `{t}:i` reads `i` for the last key.
+fn wait_data(port: u16, n: usize, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let last = format!("{{t}}:{}", n - 1);
+    loop {
+        let out = cli(port, &["-c", "get", &last]);
+        if out.trim() == (n - 1).to_string() {
+            let keys = cli(port, &["dbsize"]).trim().parse::<usize>().unwrap_or(0);
+            assert!(keys >= n, "{port} holds {keys} keys");
+            return;
+        }
+        assert!(Instant::now() < deadline, "{port} lacks {last}: {out}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn failover_case(stop_signal: bool) {
+    const KEYS: usize = 2000;
     let mut c = Cluster::create(6, 1, &["--appendonly", "yes"]);
     let p0 = c.nodes[0].port;
-    let (master_id, master_port) = master_of_slot(p0, 0);
+    let slot: u16 = cli(p0, &["cluster", "keyslot", "{t}"])
+        .trim()
+        .parse()
+        .expect("slot");
+    let (master_id, master_port) = master_of_slot(p0, slot);
     let replica_port = replica_of(p0, &master_id);
+    write_acked(master_port, KEYS);
     let idx = c
         .nodes
         .iter()
@@ -83,7 +122,7 @@ fn failover_case(stop_signal: bool) {
     };
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(pid, sig) };
-    let took = wait_promoted(&survivors, 0, replica_port, Duration::from_secs(30));
+    let took = wait_promoted(&survivors, slot, replica_port, Duration::from_secs(30));
     eprintln!(
         "failover ({}) took {took:?}",
         if stop_signal { "SIGSTOP" } else { "SIGKILL" }
@@ -131,6 +170,27 @@ fn failover_case(stop_signal: bool) {
     }
     c.wait_ok(Duration::from_secs(30));
     c.check(survivors[0]);
+    // No acknowledged write was lost, and the old master resynced from the winner.
+    wait_data(replica_port, KEYS, Duration::from_secs(5));
+    let out = cli(master_port, &["readonly"]);
+    assert_eq!(out.trim(), "OK");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let keys = cli(master_port, &["dbsize"])
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(0);
+        if keys
+            == cli(replica_port, &["dbsize"])
+                .trim()
+                .parse::<usize>()
+                .unwrap_or(1)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "old master holds {keys} keys");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -143,4 +203,242 @@ fn killed_master_is_replaced_by_its_replica() {
 fn frozen_master_is_replaced_by_its_replica() {
     // Guards automatic failover after SIGSTOP (links stay open, nothing answers) and SIGCONT.
     failover_case(true);
+}
+
+/// A writer that SETs `{w}:i` on whichever node serves tag `w`, following the cluster through
+/// a failover by asking the surviving nodes; `wait` adds `WAIT 1 0` to each write. Returns the
+/// acknowledged indexes.
+fn tagged_writer(
+    ports: Vec<u16>,
+    wait: bool,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<usize>> {
+    std::thread::spawn(move || {
+        let mut acked = Vec::new();
+        let mut conn: Option<redis::Connection> = None;
+        let mut i = 0usize;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let c = match conn.as_mut() {
+                Some(c) => c,
+                None => {
+                    let Some(port) = owner_of_tag(&ports, "{w}") else {
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    };
+                    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"));
+                    match client.and_then(|c| c.get_connection_with_timeout(Duration::from_secs(1)))
+                    {
+                        Ok(c) => {
+                            let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+                            conn.insert(c)
+                        }
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(50));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let set: redis::RedisResult<()> =
+                redis::cmd("SET").arg(format!("{{w}}:{i}")).arg(i).query(c);
+            let ok = set.is_ok()
+                && (!wait
+                    || redis::cmd("WAIT")
+                        .arg(1)
+                        .arg(0)
+                        .query::<i64>(c)
+                        .is_ok_and(|n| n >= 1));
+            if ok {
+                acked.push(i);
+            } else {
+                conn = None;
+            }
+            i += 1;
+        }
+        acked
+    })
+}
+
+/// The client port of the master serving `tag`, asked of the first node that answers.
+fn owner_of_tag(ports: &[u16], tag: &str) -> Option<u16> {
+    for &p in ports {
+        let slot: u16 = cli(p, &["cluster", "keyslot", tag]).trim().parse().ok()?;
+        let lines = nodes_lines(p);
+        if lines.is_empty() {
+            continue;
+        }
+        for l in lines {
+            let serves = l.iter().skip(8).any(|r| {
+                let mut it = r.split('-');
+                let a: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(u16::MAX);
+                let b: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(a);
+                (a..=b).contains(&slot)
+            });
+            if serves && l[2].contains("master") && !l[2].contains("fail") {
+                let a = l[1].split('@').next().unwrap_or("");
+                return a.rsplit(':').next()?.parse().ok();
+            }
+        }
+    }
+    None
+}
+
+/// Indexes in `acked` whose key does not read back on the current owner.
+fn lost_writes(ports: &[u16], acked: &[usize]) -> usize {
+    let port = owner_of_tag(ports, "{w}").expect("an owner");
+    let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("url");
+    let mut conn = c.get_connection().expect("connect");
+    let mut pipe = redis::pipe();
+    for i in acked {
+        pipe.cmd("GET").arg(format!("{{w}}:{i}"));
+    }
+    let vals: Vec<Option<usize>> = pipe.query(&mut conn).expect("reads");
+    acked
+        .iter()
+        .zip(vals)
+        .filter(|(i, v)| *v != Some(**i))
+        .count()
+}
+
+fn failover_under_writer(manual: bool, wait: bool) -> (usize, usize) {
+    let c = Cluster::create(6, 1, &[]);
+    let ports = c.ports();
+    let (master_port, replica_port) = {
+        let p0 = ports[0];
+        let slot: u16 = cli(p0, &["cluster", "keyslot", "{w}"])
+            .trim()
+            .parse()
+            .expect("slot");
+        let (id, port) = master_of_slot(p0, slot);
+        (port, replica_of(p0, &id))
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let survivors: Vec<u16> = ports
+        .iter()
+        .copied()
+        .filter(|&p| p != master_port)
+        .collect();
+    let writer = tagged_writer(survivors.clone(), wait, stop.clone());
+    std::thread::sleep(Duration::from_millis(500));
+    if manual {
+        assert_eq!(cli(replica_port, &["cluster", "failover"]).trim(), "OK");
+    } else {
+        let idx = c
+            .nodes
+            .iter()
+            .position(|s| s.port == master_port)
+            .expect("master");
+        let pid = c.nodes[idx].child.as_ref().expect("child").id() as i32;
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let slot: u16 = cli(replica_port, &["cluster", "keyslot", "{w}"])
+        .trim()
+        .parse()
+        .expect("slot");
+    let check: Vec<u16> = if manual {
+        ports.clone()
+    } else {
+        survivors.clone()
+    };
+    wait_promoted(&check, slot, replica_port, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let acked = writer.join().expect("writer");
+    let lost = lost_writes(&survivors, &acked);
+    eprintln!(
+        "failover (manual {manual}, WAIT {wait}): {} acknowledged writes, {lost} lost",
+        acked.len()
+    );
+    (acked.len(), lost)
+}
+
+#[test]
+fn manual_failover_loses_no_acknowledged_write() {
+    // Guards CLUSTER FAILOVER: the master pauses writes until its replica caught up.
+    let (acked, lost) = failover_under_writer(true, false);
+    assert!(acked > 100, "the writer made progress ({acked})");
+    assert_eq!(lost, 0);
+}
+
+#[test]
+fn automatic_failover_with_wait_loses_no_acknowledged_write() {
+    // Guards WAIT 1 0 after each write: what a replica acknowledged survives a SIGKILL failover.
+    let (acked, lost) = failover_under_writer(false, true);
+    assert!(acked > 100, "the writer made progress ({acked})");
+    assert_eq!(lost, 0);
+}
+
+#[test]
+fn automatic_failover_without_wait_counts_lost_writes() {
+    // Measures (and bounds) what asynchronous replication may lose on a SIGKILL failover.
+    let (acked, lost) = failover_under_writer(false, false);
+    assert!(acked > 100, "the writer made progress ({acked})");
+    assert!(
+        lost * 10 <= acked,
+        "{lost} of {acked} acknowledged writes lost"
+    );
+}
+
+#[test]
+fn replica_migrates_to_an_orphaned_master() {
+    // Guards cluster-migration-barrier: a master left without replicas gets one from the master
+    // that has two.
+    let c = Cluster::create(7, 1, &[]);
+    let p0 = c.nodes[0].port;
+    let lines = nodes_lines(p0);
+    let replicas_of = |id: &str| -> Vec<String> {
+        nodes_lines(p0)
+            .into_iter()
+            .filter(|l| l[2].contains("slave") && !l[2].contains("fail") && l[3] == id)
+            .map(|l| l[0].clone())
+            .collect()
+    };
+    let masters: Vec<String> = lines
+        .iter()
+        .filter(|l| l[2].contains("master"))
+        .map(|l| l[0].clone())
+        .collect();
+    // Roles spread by gossip: wait until one master shows two replicas.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while masters.iter().all(|m| replicas_of(m).len() < 2) {
+        assert!(Instant::now() < deadline, "no master with two replicas");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let lonely = masters
+        .iter()
+        .find(|m| replicas_of(m).len() == 1)
+        .expect("a master with one replica")
+        .clone();
+    let victim = replicas_of(&lonely).remove(0);
+    let victim_port = replica_of_port(p0, &victim);
+    let idx = c
+        .nodes
+        .iter()
+        .position(|s| s.port == victim_port)
+        .expect("victim");
+    let pid = c.nodes[idx].child.as_ref().expect("child").id() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let now = replicas_of(&lonely);
+        if now.iter().any(|r| *r != victim) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no replica migrated to {lonely}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The client port of node `id` as node `port` sees it.
+fn replica_of_port(port: u16, id: &str) -> u16 {
+    nodes_lines(port)
+        .into_iter()
+        .find(|l| l[0] == id)
+        .and_then(|l| {
+            let a = l[1].split('@').next().unwrap_or("").to_string();
+            a.rsplit(':').next().and_then(|p| p.parse().ok())
+        })
+        .expect("known node")
 }
