@@ -134,7 +134,8 @@ impl ClusterState {
         } else {
             mtype::PING
         };
-        node.flags &= !flag::MEET;
+        // MEET stays set until the node contacts us (gossip.rs): a MEET lost with its link is
+        // sent again on the next connection instead of leaving a one-sided handshake.
         self.send_ping(link, t, now_ms);
         if old_ping != 0 {
             self.node_mut(n).ping_sent_ms = old_ping;

@@ -213,6 +213,9 @@ impl ClusterState {
         if !self.election.auth_sent {
             self.current_epoch += 1;
             self.election.auth_epoch = self.current_epoch;
+            // A candidate never votes for a rival in its own election epoch (Redis would, once
+            // promoted; found by the simulator: two winners in one epoch).
+            self.last_vote_epoch = self.current_epoch;
             crate::log::notice(&format!(
                 "Starting a failover election for epoch {}.",
                 self.current_epoch

@@ -45,6 +45,10 @@ impl ClusterState {
             if link.inbound && link.node.is_none() {
                 self.bind_inbound(from.link, s);
             }
+            if link.inbound {
+                // It connected to us, so it knows us: no more MEETs needed.
+                self.node_mut(s).flags &= !flag::MEET;
+            }
             self.node_mut(s).data_received_ms = now_ms;
             if !self.node(s).has(flag::HANDSHAKE) {
                 self.note_epochs(s, hdr);

@@ -1365,12 +1365,10 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "hazard (Redis 7.0 does the same): a MEET lost with its link is never resent; \
-                the met node completes the handshake one-sided and stays unknown to everyone"]
     fn lost_meet_is_recovered() {
-        // Guards (would guard) recovery from a MEET lost in flight: the link carrying it is
-        // cut, the meeting node reconnects with a PING, gets a PONG, drops MEET and never
-        // sends another, so the met node never adds it (only MEET adds an unknown sender).
+        // Guards recovery from a MEET lost in flight (Redis 7.0 never resends it): the link
+        // carrying it is cut; the meeting node keeps MEET until the other side contacts it,
+        // so the next connection carries a MEET again and both sides learn each other.
         let seed = 3;
         let mut sim = Sim::new(seed, 2, TIMEOUT_MS);
         sim.cmd_meet(1, 0);
@@ -1386,7 +1384,11 @@ mod tests {
             2,
             "node 1 completed its handshake with node 0"
         );
-        assert_eq!(sim.known_by(0), 2, "node 0 never learns node 1");
+        assert_eq!(
+            sim.known_by(0),
+            2,
+            "node 0 learns node 1 from the resent MEET"
+        );
     }
 
     #[test]
@@ -1762,11 +1764,9 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "hazard (Redis 7.0 does the same): a replica that wins epoch E never recorded a \
-                vote in E, so as a new master it grants a rival candidate (another shard's \
-                replica) a vote in E too; two winners share E (resolved later as a collision)"]
     fn one_winner_per_election_epoch() {
-        // Guards (would guard) fuzz seed 715 with 16 faults: node 6 wins epoch 12 with votes
+        // Guards fuzz seed 715 with 16 faults (a hazard Redis 7.0 has: the winner of epoch E
+        // later voting for a rival in E): node 6 wins epoch 12 with votes
         // of 2, 4, 3; node 8 then wins epoch 12 too with votes of 0, 1 and of node 6 itself.
         fuzz_one(715, 16, true);
     }
