@@ -316,6 +316,7 @@ fn run(
         .map(|id| Shard::new(id, shards, global.clone()))
         .collect();
     crate::aof::boot(&global, &mut states)?;
+    crate::replication::resume::restore_at_start(&global);
     if global.cluster.is_some() {
         check_slots_after_load(&global, &mut states)?;
     }
@@ -374,10 +375,12 @@ fn run(
     }
     log::warning(&format!("{reason}, scheduling shutdown..."));
     log::notice("User requested shutdown...");
+    let frozen = crate::replication::resume::freeze_for_shutdown(&global);
     stop_shards(&mesh, shards);
     for h in handles {
         let _ = h.join();
     }
+    crate::replication::resume::save_after_shutdown(&global, frozen);
     Ok(0)
 }
 

@@ -9,6 +9,7 @@ pub mod apply;
 pub mod backlog;
 pub mod master;
 pub mod replica;
+pub mod resume;
 pub mod snapshot;
 
 use crate::global::Global;
@@ -24,6 +25,9 @@ pub const NO_REPLID: &str = "0000000000000000000000000000000000000000";
 /// Process-wide replication state.
 pub struct ReplGlobal {
     state: Mutex<ReplState>,
+    /// Held by the replica link while it hands records to the shards and counts them, so a
+    /// shutdown can stop the link between two such steps (`resume::freeze_for_shutdown`).
+    pub apply_lock: Mutex<()>,
     /// Master with a backlog: shard journals feed the stream (checked once per turn).
     pub feeding: AtomicBool,
     /// This node replicates another one (writes of normal clients are refused).
@@ -172,6 +176,7 @@ impl Default for ReplGlobal {
                 last_ping_ms: 0,
                 ack_requested: false,
             }),
+            apply_lock: Mutex::new(()),
             feeding: AtomicBool::new(false),
             is_replica: AtomicBool::new(false),
             epoch: AtomicU64::new(0),

@@ -417,6 +417,10 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
                     let args = Args::new(&c.buf[c.pos..], parser.ranges());
                     if is_getack(args) {
                         getack = true;
+                        let _applying = super::lock(&global.repl.apply_lock);
+                        if current(global, gen).is_none() {
+                            return Ok(());
+                        }
                         // The ACK reports the offset before this record, as Redis does.
                         commit(global, gen, &c.buf[start..c.pos]);
                         let rec_end = c.pos + consumed;
@@ -436,8 +440,15 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
         if getack {
             continue;
         }
-        d.flush()?;
-        commit(global, gen, &c.buf[start..c.pos]);
+        {
+            // Records reach the shards and the offset together, or not at all (shutdown).
+            let _applying = super::lock(&global.repl.apply_lock);
+            if current(global, gen).is_none() {
+                return Ok(());
+            }
+            d.flush()?;
+            commit(global, gen, &c.buf[start..c.pos]);
+        }
         let asked = std::mem::take(&mut global.repl.state().ack_requested);
         if asked || last_ack.elapsed() >= Duration::from_secs(1) {
             send_ack(global, c, d)?;

@@ -524,3 +524,42 @@ fn expiry_is_decided_by_the_master() {
     wait_caught_up(&m, &r);
     assert_eq!(dump_all(&m), dump_all(&r));
 }
+
+#[test]
+fn replica_restarted_with_its_aof_resyncs_partially() {
+    // Guards the saved replication history: a replica stopped cleanly (SIGTERM) and started
+    // again from its AOF continues from its offset instead of a full sync, and loses nothing.
+    let m = Server::start(&[]);
+    let mut r = Server::start(&["--appendonly", "yes"]);
+    let master_port = m.port.to_string();
+    r.cli(&["REPLICAOF", "127.0.0.1", &master_port]);
+    wait_for("the link", 30, || link_up(&r));
+    populate(&m, 2000);
+    m.cli(&["INCR", "counter"]);
+    wait_caught_up(&m, &r);
+    let (port, dir) = (r.port, r.dir.clone());
+    r.stop();
+    m.cli(&["INCR", "counter"]);
+    m.cli(&["SET", "while-away", "yes"]);
+    r = Server::start_in(
+        port,
+        dir,
+        &[
+            "--appendonly",
+            "yes",
+            "--replicaof",
+            "127.0.0.1",
+            &master_port,
+        ],
+    )
+    .expect("restart");
+    wait_caught_up(&m, &r);
+    assert_eq!(info_field(&m, "stats", "sync_full").as_deref(), Some("1"));
+    assert_eq!(
+        info_field(&m, "stats", "sync_partial_ok").as_deref(),
+        Some("1")
+    );
+    assert_eq!(r.cli(&["GET", "counter"]).trim(), "2");
+    assert_eq!(r.cli(&["GET", "while-away"]).trim(), "yes");
+    assert_eq!(dump_all(&m), dump_all(&r));
+}
