@@ -563,3 +563,58 @@ fn replica_restarted_with_its_aof_resyncs_partially() {
     assert_eq!(r.cli(&["GET", "while-away"]).trim(), "yes");
     assert_eq!(dump_all(&m), dump_all(&r));
 }
+
+#[test]
+fn full_sync_1m_keys_while_writes_continue() {
+    // Guards a full sync at the size the issue names: 1M keys, a writer running throughout,
+    // every key on the replica afterwards (counts, a sample of values, every writer key).
+    const KEYS: usize = 1_000_000;
+    let m = Server::start(&["--server-threads", "2"]);
+    let r = Server::start(&["--server-threads", "2"]);
+    let mut c = m.client();
+    for start in (0..KEYS).step_by(5000) {
+        let mut p = redis::pipe();
+        for i in start..start + 5000 {
+            p.cmd("SET").arg(format!("k:{i}")).arg(i).ignore();
+        }
+        let () = p.query(&mut c).expect("fill");
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (port, s2) = (m.port, stop.clone());
+    let w = std::thread::spawn(move || {
+        let cl = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("url");
+        let mut c = cl.get_connection().expect("connect");
+        let mut n = 0usize;
+        while !s2.load(std::sync::atomic::Ordering::SeqCst) {
+            let () = redis::cmd("SET")
+                .arg(format!("w:{n}"))
+                .arg(n)
+                .query(&mut c)
+                .expect("set");
+            n += 1;
+        }
+        n
+    });
+    let started = Instant::now();
+    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_for("the full sync", 240, || link_up(&r));
+    eprintln!("full sync of {KEYS} keys took {:?}", started.elapsed());
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let written = w.join().expect("writer");
+    wait_caught_up(&m, &r);
+    assert_eq!(m.cli(&["DBSIZE"]).trim(), (KEYS + written).to_string());
+    assert_eq!(m.cli(&["DBSIZE"]), r.cli(&["DBSIZE"]));
+    let mut rc = r.client();
+    let mut p = redis::pipe();
+    for i in (0..KEYS).step_by(97) {
+        p.cmd("GET").arg(format!("k:{i}"));
+    }
+    let vals: Vec<usize> = p.query(&mut rc).expect("sample");
+    assert!(vals.iter().zip((0..KEYS).step_by(97)).all(|(v, i)| *v == i));
+    let mut p = redis::pipe();
+    for i in 0..written {
+        p.cmd("GET").arg(format!("w:{i}"));
+    }
+    let vals: Vec<usize> = p.query(&mut rc).expect("writer keys");
+    assert!(vals.iter().enumerate().all(|(i, v)| *v == i));
+}
