@@ -75,7 +75,7 @@ impl ClusterState {
             return;
         };
         match msg.body {
-            Body::Fail { id } => self.on_fail(now_ms, &id),
+            Body::Fail { id } => self.on_fail(now_ms, s, &id),
             Body::Publish { channel, message } => self.outbox.push(BusOut::Publish {
                 sharded: t == mtype::PUBLISHSHARD,
                 channel,
@@ -561,14 +561,17 @@ impl ClusterState {
         node.fail_reports.len()
     }
 
-    fn on_fail(&mut self, now_ms: u64, id: &str) {
+    fn on_fail(&mut self, now_ms: u64, s: u16, id: &str) {
         let Some(n) = self.lookup(id) else {
             return;
         };
         if n == self.myself || self.node(n).has(flag::FAIL) {
             return;
         }
-        crate::log::notice(&format!("FAIL message received about {id}"));
+        crate::log::notice(&format!(
+            "FAIL message received from {} about {id}",
+            self.node(s).id
+        ));
         let node = self.node_mut(n);
         node.flags = (node.flags & !flag::PFAIL) | flag::FAIL;
         node.fail_time_ms = now_ms;

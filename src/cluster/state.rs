@@ -246,6 +246,8 @@ impl ClusterState {
         }
         self.announced_ip = !cfg.cluster_announce_ip.is_empty();
         self.my_hostname = cfg.stored("cluster-announce-hostname", "");
+        let hostname = self.my_hostname.clone();
+        self.myself_mut_pub().hostname = hostname;
         self.node_timeout_ms = cfg.cluster_node_timeout_ms;
         self.allow_replica_migration = cfg.stored_bool("cluster-allow-replica-migration", true);
         self.replica_no_failover = cfg.stored_bool("cluster-replica-no-failover", false);
@@ -432,6 +434,12 @@ impl ClusterState {
             ok = false;
         }
         self.size = size;
+        if ok != self.state_ok && self.now_ms != 0 {
+            crate::log::warning(&format!(
+                "Cluster state changed: {}",
+                if ok { "ok" } else { "fail" }
+            ));
+        }
         self.state_ok = ok;
     }
 

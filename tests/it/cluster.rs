@@ -524,3 +524,44 @@ fn reshard_under_a_cluster_client_loses_nothing() {
     c.check(p[2]);
     assert_eq!(verify_keys(&c, KEYS), 0);
 }
+
+#[test]
+fn announced_ip_hostname_and_cluster_port() {
+    // Guards cluster-port, cluster-announce-ip and cluster-announce-hostname: peers and
+    // redirects use the announced address, the bus listens on the configured port.
+    let nodes: Vec<Server> = (0..3)
+        .map(|i| {
+            let bus = crate::common::free_port().to_string();
+            let host = format!("node-{i}.example");
+            Server::start(&[
+                "--cluster-enabled",
+                "yes",
+                "--bind",
+                "127.0.0.1 127.0.0.2",
+                "--cluster-port",
+                &bus,
+                "--cluster-announce-ip",
+                "127.0.0.2",
+                "--cluster-announce-hostname",
+                &host,
+            ])
+        })
+        .collect();
+    let c = Cluster { nodes };
+    let mut args = vec!["create".to_string()];
+    args.extend(c.nodes.iter().map(|s| s.addr()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, out) = cluster_cli(&args);
+    assert!(ok, "{out}");
+    c.wait_ok(Duration::from_secs(30));
+    let p = c.ports();
+    for l in nodes_lines(p[0]) {
+        assert!(l[1].starts_with("127.0.0.2:"), "{l:?}");
+        assert!(l[1].contains(",node-"), "{l:?}");
+    }
+    let moved = (0..3)
+        .map(|i| cli(p[i], &["get", "foo"]))
+        .find(|r| r.starts_with("MOVED"))
+        .expect("one node redirects");
+    assert!(moved.contains(" 127.0.0.2:"), "{moved}");
+}
