@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 /// A set of slotd nodes started for one test.
 pub struct Cluster {
     pub nodes: Vec<Server>,
+    /// The directives every node was started with (restarts reuse them).
+    pub args: Vec<String>,
 }
 
 /// Runs `redis-cli --cluster <args>` (answering yes), returning (success, stdout + stderr).
@@ -45,7 +47,17 @@ impl Cluster {
         let mut args = vec!["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
         args.extend_from_slice(extra);
         let nodes = (0..n).map(|_| Server::start(&args)).collect();
-        Cluster { nodes }
+        let args = args.iter().map(|a| a.to_string()).collect();
+        Cluster { nodes, args }
+    }
+
+    /// Stops node `idx` (SIGTERM) and starts it again on its port and directory.
+    pub fn restart(&mut self, idx: usize) {
+        let (port, dir) = (self.nodes[idx].port, self.nodes[idx].dir.clone());
+        self.nodes[idx].stop();
+        std::thread::sleep(Duration::from_millis(300));
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.nodes[idx] = Server::start_in(port, dir, &args).expect("restart");
     }
 
     /// Starts `n` nodes and forms the cluster with `redis-cli --cluster create`.
@@ -120,6 +132,28 @@ impl Cluster {
             .expect("cluster client");
         client.get_connection().expect("cluster connection")
     }
+}
+
+/// The slot ranges on a CLUSTER NODES line (fields 8 on; open-slot tokens are skipped).
+pub fn line_ranges(l: &[String]) -> Vec<(u16, u16)> {
+    l.iter()
+        .skip(8)
+        .filter(|r| !r.starts_with('['))
+        .filter_map(|r| {
+            let mut it = r.split('-').map(|x| x.parse::<u16>().ok());
+            let a = it.next()??;
+            Some((a, it.next().flatten().unwrap_or(a)))
+        })
+        .collect()
+}
+
+/// The client port on a CLUSTER NODES line (`ip:port@cport[,hostname]`).
+pub fn line_port(l: &[String]) -> u16 {
+    let addr = l[1].split('@').next().unwrap_or("");
+    addr.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `cluster nodes` of `port`, parsed into (id, addr, flags, master, epoch, slots...).
@@ -223,19 +257,7 @@ fn restarted_node_rejoins_with_its_data() {
     let p = c.ports();
     assert_eq!(cli(p[0], &["-c", "set", "foo", "bar"]).trim(), "OK");
     let id_before = cli(p[2], &["cluster", "myid"]);
-    let (port, dir) = (c.nodes[2].port, c.nodes[2].dir.clone());
-    c.nodes[2].stop();
-    std::thread::sleep(Duration::from_millis(300));
-    let args = [
-        "--cluster-enabled",
-        "yes",
-        "--cluster-node-timeout",
-        "3000",
-        "--appendonly",
-        "yes",
-    ];
-    let restarted = Server::start_in(port, dir, &args).expect("restart");
-    c.nodes[2] = restarted;
+    c.restart(2);
     assert_eq!(cli(p[2], &["cluster", "myid"]), id_before);
     c.wait_ok(Duration::from_secs(30));
     assert_eq!(cli(p[0], &["-c", "get", "foo"]).trim(), "bar");
@@ -481,14 +503,11 @@ fn reshard_under_a_cluster_client_loses_nothing() {
         let owned = nodes_lines(*port)
             .into_iter()
             .find(|l| l[2].contains("myself"))
-            .expect("myself")[8..]
+            .expect("myself");
+        let owned: i64 = line_ranges(&owned)
             .iter()
-            .map(|r| {
-                let mut it = r.split('-').map(|x| x.parse::<i64>().unwrap_or(0));
-                let a = it.next().unwrap_or(0);
-                it.next().unwrap_or(a) - a + 1
-            })
-            .sum::<i64>();
+            .map(|(a, b)| i64::from(*b) - i64::from(*a) + 1)
+            .sum();
         assert!(
             (5400..=5500).contains(&owned),
             "{port} owns {owned}:\n{out}"
@@ -547,7 +566,10 @@ fn announced_ip_hostname_and_cluster_port() {
             ])
         })
         .collect();
-    let c = Cluster { nodes };
+    let c = Cluster {
+        nodes,
+        args: Vec::new(),
+    };
     let mut args = vec!["create".to_string()];
     args.extend(c.nodes.iter().map(|s| s.addr()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

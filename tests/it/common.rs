@@ -285,3 +285,52 @@ pub fn cmd(args: &[&[u8]]) -> Vec<u8> {
     }
     v
 }
+
+/// A private redis-server (Debian's 7.0) on a free port, killed on drop; `None` when it is not
+/// installed (tests comparing against it then skip with a message).
+pub struct RedisServer {
+    pub port: u16,
+    child: Child,
+}
+
+impl RedisServer {
+    pub fn start(tag: &str) -> Option<RedisServer> {
+        let port = free_port();
+        let dir = test_dir(tag);
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no", "--dir", &dir.display().to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        for _ in 0..500 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(RedisServer { port, child });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        let url = format!("redis://127.0.0.1:{}/", self.port);
+        redis::Client::open(url)
+            .expect("url")
+            .get_connection()
+            .expect("connect")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,48 +1,7 @@
 //! The same command scripts against Debian's redis-server 7.0 and slotd: replies must be
 //! byte-identical. Skipped (with a message) only when redis-server is not installed.
 
-use crate::common::{cmd, free_port, test_dir, Raw, Server};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-struct Redis {
-    port: u16,
-    child: Child,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let port = free_port();
-        let dir = test_dir("redis");
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "no", "--dir", &dir.display().to_string()])
-            .stdout(Stdio::null())
-            .spawn()
-            .ok()?;
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Redis { port, child });
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::common::{cmd, Raw, RedisServer as Redis, Server};
 
 /// Reads one whole RESP reply from a raw connection.
 fn read_reply(r: &mut Raw) -> Vec<u8> {
@@ -92,7 +51,7 @@ fn reply_len(b: &[u8]) -> Option<usize> {
 /// Runs each line (split on spaces; `\s` stands for a space inside an argument) on both
 /// servers and asserts equal replies.
 pub fn same_replies(script: &[&str]) {
-    let Some(redis) = Redis::start() else {
+    let Some(redis) = Redis::start("redis") else {
         eprintln!("redis-server not installed: comparison skipped");
         return;
     };

@@ -2,42 +2,32 @@
 //! a master killed (SIGKILL) or frozen (SIGSTOP), its replica promoted, the old master back
 //! as a replica of the winner.
 
-use crate::cluster::{info_field, nodes_lines, Cluster};
-use crate::common::{cli, Server};
+use crate::cluster::{info_field, line_port, line_ranges, nodes_lines, Cluster};
+use crate::common::cli;
 use std::time::{Duration, Instant};
 
 /// (id, port) of the master serving `slot`, as node `port` sees it.
 fn master_of_slot(port: u16, slot: u16) -> (String, u16) {
-    for l in nodes_lines(port) {
-        let serves = l[8..].iter().any(|r| {
-            let mut it = r.split('-');
-            let a: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(u16::MAX);
-            let b: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(a);
-            (a..=b).contains(&slot)
-        });
-        if serves && l[2].contains("master") {
-            let p = l[1]
-                .split('@')
-                .next()
-                .unwrap_or("")
-                .rsplit(':')
-                .next()
-                .unwrap_or("");
-            return (l[0].clone(), p.parse().unwrap_or(0));
-        }
-    }
-    panic!("nobody serves slot {slot} according to {port}");
+    nodes_lines(port)
+        .into_iter()
+        .find(|l| serves(l, slot) && l[2].contains("master"))
+        .map(|l| (l[0].clone(), line_port(&l)))
+        .unwrap_or_else(|| panic!("nobody serves slot {slot} according to {port}"))
+}
+
+fn serves(l: &[String], slot: u16) -> bool {
+    line_ranges(l).iter().any(|&(a, b)| (a..=b).contains(&slot))
 }
 
 /// The replica of `master_id`, as node `port` sees it (roles spread by gossip: waits a bit).
 fn replica_of(port: u16, master_id: &str) -> u16 {
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
-        for l in nodes_lines(port) {
-            if l[2].contains("slave") && l[3] == master_id {
-                let a = l[1].split('@').next().unwrap_or("");
-                return a.rsplit(':').next().unwrap_or("").parse().unwrap_or(0);
-            }
+        let found = nodes_lines(port)
+            .into_iter()
+            .find(|l| l[2].contains("slave") && l[3] == master_id);
+        if let Some(l) = found {
+            return line_port(&l);
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -140,17 +130,7 @@ fn failover_case(stop_signal: bool) {
         // SAFETY: as above.
         unsafe { libc::kill(pid, libc::SIGCONT) };
     } else {
-        let (port, dir) = (c.nodes[idx].port, c.nodes[idx].dir.clone());
-        c.nodes[idx].stop();
-        let args = [
-            "--cluster-enabled",
-            "yes",
-            "--cluster-node-timeout",
-            "3000",
-            "--appendonly",
-            "yes",
-        ];
-        c.nodes[idx] = Server::start_in(port, dir, &args).expect("restart");
+        c.restart(idx);
     }
     let replica_id = cli(replica_port, &["cluster", "myid"]).trim().to_string();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -263,21 +243,11 @@ fn tagged_writer(
 fn owner_of_tag(ports: &[u16], tag: &str) -> Option<u16> {
     for &p in ports {
         let slot: u16 = cli(p, &["cluster", "keyslot", tag]).trim().parse().ok()?;
-        let lines = nodes_lines(p);
-        if lines.is_empty() {
-            continue;
-        }
-        for l in lines {
-            let serves = l.iter().skip(8).any(|r| {
-                let mut it = r.split('-');
-                let a: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(u16::MAX);
-                let b: u16 = it.next().and_then(|x| x.parse().ok()).unwrap_or(a);
-                (a..=b).contains(&slot)
-            });
-            if serves && l[2].contains("master") && !l[2].contains("fail") {
-                let a = l[1].split('@').next().unwrap_or("");
-                return a.rsplit(':').next()?.parse().ok();
-            }
+        let owner = nodes_lines(p)
+            .into_iter()
+            .find(|l| serves(l, slot) && l[2].contains("master") && !l[2].contains("fail"));
+        if let Some(l) = owner {
+            return Some(line_port(&l));
         }
     }
     None
@@ -436,9 +406,6 @@ fn replica_of_port(port: u16, id: &str) -> u16 {
     nodes_lines(port)
         .into_iter()
         .find(|l| l[0] == id)
-        .and_then(|l| {
-            let a = l[1].split('@').next().unwrap_or("").to_string();
-            a.rsplit(':').next().and_then(|p| p.parse().ok())
-        })
+        .map(|l| line_port(&l))
         .expect("known node")
 }

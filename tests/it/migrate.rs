@@ -1,58 +1,9 @@
 //! DUMP/RESTORE/MIGRATE between the real slotd and Debian's redis-server 7.0, both ways.
 //! Skipped (with a message) when redis-server is not installed.
 
-use crate::common::{free_port, test_dir, Server};
+use crate::common::{free_port, RedisServer as Redis, Server};
 use redis::{Connection, Value};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A private redis-server on a free port, killed on drop.
-struct Redis {
-    port: u16,
-    child: Child,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let port = free_port();
-        let dir = test_dir("redis-migrate");
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "no", "--dir", &dir.display().to_string()])
-            .stdout(Stdio::null())
-            .spawn()
-            .ok()?;
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Redis { port, child });
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
-
-    fn client(&self) -> Connection {
-        let url = format!("redis://127.0.0.1:{}/", self.port);
-        redis::Client::open(url)
-            .expect("url")
-            .get_connection()
-            .expect("connect")
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn port_of(s: &Server) -> u16 {
     s.addr()
@@ -182,7 +133,7 @@ fn dump_restore(from: &mut Connection, to: &mut Connection) {
 #[test]
 fn dump_restore_both_ways() {
     // Guards payload compatibility: each side restores what the other dumps, for every type.
-    let Some(redis) = Redis::start() else {
+    let Some(redis) = Redis::start("redis-migrate") else {
         eprintln!("redis-server not installed: skipped");
         return;
     };
@@ -216,7 +167,7 @@ fn exists(c: &mut Connection, k: &str) -> i64 {
 #[test]
 fn migrate_both_ways_with_options() {
     // Guards MIGRATE's wire exchange with a real Redis: KEYS, COPY, REPLACE, BUSYKEY text.
-    let Some(redis) = Redis::start() else {
+    let Some(redis) = Redis::start("redis-migrate") else {
         eprintln!("redis-server not installed: skipped");
         return;
     };
