@@ -139,14 +139,6 @@ impl ClusterState {
         }
     }
 
-    fn my_master(&self) -> Option<u16> {
-        let me = self.myself_node();
-        me.master_id
-            .as_deref()
-            .and_then(|m| self.lookup(m))
-            .filter(|_| me.is_replica())
-    }
-
     /// Replicas of our master with a better offset (nofailover ones do not count).
     fn failover_rank(&self, master: u16) -> usize {
         let mine = self.my_repl_offset;

@@ -393,10 +393,7 @@ impl ClusterState {
         let curmaster = if self.myself_node().is_master() {
             Some(me)
         } else {
-            self.myself_node()
-                .master_id
-                .as_deref()
-                .and_then(|m| self.lookup(m))
+            self.my_master()
         };
         let mut lost_mine: Vec<u16> = Vec::new();
         let mut took_ours = false;

@@ -131,11 +131,7 @@ impl ClusterState {
     /// The header this node puts on every message (cluster-spec 5.8).
     pub(super) fn header(&self, mtype: u16) -> Header {
         let me = self.myself_node();
-        let master = me
-            .master_id
-            .as_deref()
-            .and_then(|m| self.lookup(m))
-            .filter(|_| me.is_replica());
+        let master = self.my_master();
         let (slots, epoch, slaveof) = match master {
             Some(m) => {
                 let mn = self.node(m);

@@ -309,6 +309,15 @@ impl ClusterState {
         self.node_mut(me)
     }
 
+    /// Our master's index when we are a replica of a known node.
+    pub fn my_master(&self) -> Option<u16> {
+        let me = self.myself_node();
+        me.master_id
+            .as_deref()
+            .and_then(|m| self.lookup(m))
+            .filter(|_| me.is_replica())
+    }
+
     pub fn my_id(&self) -> &str {
         &self.myself_node().id
     }
@@ -598,11 +607,7 @@ impl ClusterState {
             addrs[i as usize] = format!("{}:{}", n.ip, n.port);
         }
         let me = self.myself_node();
-        let master = me
-            .master_id
-            .as_deref()
-            .and_then(|m| self.lookup(m))
-            .filter(|_| me.is_replica());
+        let master = self.my_master();
         SlotMap {
             version: self.version,
             cluster_enabled: true,
