@@ -587,3 +587,87 @@ fn announced_ip_hostname_and_cluster_port() {
         .expect("one node redirects");
     assert!(moved.contains(" 127.0.0.2:"), "{moved}");
 }
+
+#[test]
+fn slotd_and_redis_server_form_one_cluster() {
+    // Guards wire compatibility of the bus and of MIGRATE with Redis 7.0: two slotd nodes and
+    // one redis-server form a cluster, agree, serve, and move slots with keys both ways.
+    let c = Cluster::start(2, &[]);
+    let port = crate::common::free_port();
+    let dir = crate::common::test_dir("redis-cluster-node");
+    let status = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"])
+        .args(["--daemonize", "yes", "--dir", &dir.display().to_string()])
+        .args(["--logfile", &dir.join("redis.log").display().to_string()])
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("redis-server is not installed: skipped");
+        return;
+    }
+    // Stopped at the end, also when an assertion fails.
+    struct Stop(u16);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = cli(self.0, &["shutdown", "nosave"]);
+        }
+    }
+    let _stop = Stop(port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cli(port, &["ping"]).trim() != "PONG" {
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut args = vec!["create".to_string()];
+    args.extend(c.nodes.iter().map(|s| s.addr()));
+    args.push(format!("127.0.0.1:{port}"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, out) = cluster_cli(&args);
+    assert!(ok, "{out}");
+    let mut ports = c.ports();
+    ports.push(port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ports
+        .iter()
+        .all(|&p| info_field(&cli(p, &["cluster", "info"]), "cluster_state") == "ok")
+    {
+        assert!(Instant::now() < deadline, "mixed cluster not ok");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for i in 0..300 {
+        let v = cli(ports[0], &["-c", "set", &format!("k{i}"), &i.to_string()]);
+        assert_eq!(v.trim(), "OK");
+    }
+    let redis_id = cli(port, &["cluster", "myid"]).trim().to_string();
+    let slotd_id = cli(ports[0], &["cluster", "myid"]).trim().to_string();
+    let first = format!("127.0.0.1:{}", ports[0]);
+    for (from, to) in [(&redis_id, &slotd_id), (&slotd_id, &redis_id)] {
+        let (ok, out) = cluster_cli(&[
+            "reshard",
+            &first,
+            "--cluster-from",
+            from,
+            "--cluster-to",
+            to,
+            "--cluster-slots",
+            "1000",
+        ]);
+        assert!(
+            ok,
+            "reshard failed:\n{}",
+            &out[out.len().saturating_sub(2000)..]
+        );
+    }
+    c.check(port);
+    for i in 0..300 {
+        let v = cli(ports[1], &["-c", "get", &format!("k{i}")]);
+        assert_eq!(v.trim(), i.to_string());
+    }
+}
