@@ -411,10 +411,15 @@ impl ClusterState {
     pub(super) fn refresh_state(&mut self) {
         let mut ok = true;
         if self.require_full_coverage {
-            ok = self
-                .owner
-                .iter()
-                .all(|&o| o != NO_NODE && !self.node(o).failed());
+            // Every bound slot is in exactly its owner's bitmap, so counting per node is the
+            // same as walking the 16384 owners, and much cheaper (it runs on every change).
+            let (mut bound, mut failed) = (0usize, false);
+            for (_, n) in self.nodes() {
+                let count = n.slots.count();
+                bound += count;
+                failed |= count > 0 && n.failed();
+            }
+            ok = bound == SLOT_COUNT && !failed;
         }
         let masters: Vec<&Node> = self
             .nodes()

@@ -33,7 +33,16 @@ fn dump_restore_every_type() {
             run_bin(&mut h, &[b"RESTORE", target.as_bytes(), b"0", &p]),
             Reply::ok()
         );
-        assert_eq!(dump_of(&mut h, &target), p, "{k}");
+        // A hash set's DUMP follows its iteration order, which a rebuilt set need not share:
+        // compare the order-independent digests, and the bytes where order is fixed.
+        let digests = h.run(&["DEBUG", "DIGEST-VALUE", k, &target]);
+        let Reply::Array(d) = digests else {
+            panic!("digests: {digests:?}")
+        };
+        assert_eq!(d[0], d[1], "{k}");
+        if k != "st" {
+            assert_eq!(dump_of(&mut h, &target), p, "{k}");
+        }
     }
     assert_eq!(h.run(&["DUMP", "missing"]), Reply::Nil);
 }
