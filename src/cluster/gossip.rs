@@ -9,7 +9,7 @@ use crate::cluster::message::{self, mtype, Body, Gossip, Header, Message};
 use crate::cluster::node::{flag, LinkId, Node, SlotBits};
 use crate::cluster::slot_map::NO_NODE;
 use crate::cluster::state::ClusterState;
-use crate::constants::{CLUSTER_NODES_MAX, SLOT_COUNT};
+use crate::constants::CLUSTER_NODES_MAX;
 
 /// Where a message came from, as the driver saw the socket.
 pub struct Origin<'a> {
@@ -363,10 +363,7 @@ impl ClusterState {
             self.update_slots_config_with(s, hdr.config_epoch, &hdr.myslots);
         }
         // A stale claim: tell the sender who serves the slot now (one UPDATE is enough).
-        for slot in 0..SLOT_COUNT as u16 {
-            if !hdr.myslots.get(slot) {
-                continue;
-            }
+        for slot in hdr.myslots.iter() {
             let owner = self.owner_of(slot);
             if owner == s || owner == NO_NODE {
                 continue;

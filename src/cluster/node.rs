@@ -46,11 +46,18 @@ pub fn flags_text(flags: u16) -> String {
 
 /// One bit per slot, in the bus convention: slot i is bit (i & 7) of byte i >> 3.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SlotBits(Box<[u8; SLOT_COUNT / 8]>);
+pub struct SlotBits {
+    bits: Box<[u8; SLOT_COUNT / 8]>,
+    /// Slots set, kept with every change (counted on every state evaluation).
+    count: u16,
+}
 
 impl Default for SlotBits {
     fn default() -> Self {
-        SlotBits(Box::new([0; SLOT_COUNT / 8]))
+        SlotBits {
+            bits: Box::new([0; SLOT_COUNT / 8]),
+            count: 0,
+        }
     }
 }
 
@@ -62,35 +69,50 @@ impl std::fmt::Debug for SlotBits {
 
 impl SlotBits {
     pub fn get(&self, slot: u16) -> bool {
-        self.0[slot as usize >> 3] & (1 << (slot & 7)) != 0
+        self.bits[slot as usize >> 3] & (1 << (slot & 7)) != 0
     }
     pub fn set(&mut self, slot: u16, on: bool) {
-        let byte = &mut self.0[slot as usize >> 3];
+        if self.get(slot) == on {
+            return;
+        }
+        let byte = &mut self.bits[slot as usize >> 3];
         if on {
             *byte |= 1 << (slot & 7);
+            self.count += 1;
         } else {
             *byte &= !(1 << (slot & 7));
+            self.count -= 1;
         }
     }
     pub fn count(&self) -> usize {
-        self.0.iter().map(|b| b.count_ones() as usize).sum()
+        self.count as usize
     }
     pub fn clear(&mut self) {
-        self.0.fill(0);
+        self.bits.fill(0);
+        self.count = 0;
     }
     /// The raw 2048 bytes (bus `myslots`).
     pub fn bytes(&self) -> &[u8; SLOT_COUNT / 8] {
-        &self.0
+        &self.bits
     }
     /// From the 2048 bytes of a bus bitmap (`raw` must be exactly that long).
     pub fn from_bytes(raw: &[u8]) -> Self {
-        let mut b = SlotBits::default();
-        b.0.copy_from_slice(raw);
-        b
+        let mut bits = Box::new([0u8; SLOT_COUNT / 8]);
+        bits.copy_from_slice(raw);
+        let count = bits.iter().map(|b| b.count_ones()).sum::<u32>() as u16;
+        SlotBits { bits, count }
     }
-    /// Slots set, ascending.
+    /// Slots set, ascending (skipping empty bytes, so a sparse map is cheap to walk).
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
-        (0..SLOT_COUNT as u16).filter(|&s| self.get(s))
+        self.bits
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b != 0)
+            .flat_map(|(i, &b)| {
+                (0..8u16)
+                    .filter(move |bit| b & (1 << bit) != 0)
+                    .map(move |bit| (i as u16) * 8 + bit)
+            })
     }
 }
 

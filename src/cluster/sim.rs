@@ -1094,9 +1094,12 @@ mod tests {
 
     /// Seeds per scenario: `SIM_SEEDS=<n>` scales every scenario for a long soak, and
     /// `SIM_SEED_FROM=<k>` starts there (replaying one seed: FROM=k, SEEDS=k+1).
+    /// Seeds of one scenario: `default` x SIM_SCALE (10 unless set; the whole module then
+    /// runs over a thousand seeded scenarios), or exactly SIM_SEED_FROM..SIM_SEEDS.
     fn seeds(default: u64) -> std::ops::Range<u64> {
         let var = |name: &str| std::env::var(name).ok().and_then(|s| s.parse().ok());
-        var("SIM_SEED_FROM").unwrap_or(0)..var("SIM_SEEDS").unwrap_or(default)
+        let scale = var("SIM_SCALE").unwrap_or(10);
+        var("SIM_SEED_FROM").unwrap_or(0)..var("SIM_SEEDS").unwrap_or(default * scale)
     }
 
     fn formed(seed: u64, masters: usize, total: usize) -> Sim {
