@@ -31,6 +31,9 @@ pub const CONN_CMDS_PER_TURN: usize = 4096;
 /// beyond it.
 pub const CONN_REMOTE_INFLIGHT_MAX: usize = 16 * 1024;
 
+/// Time a shard spends on its mesh inbox per loop turn before serving its connections again
+/// (a replica applying a full sync must still answer PING and INFO).
+pub const INBOX_TURN_BUDGET_US: u64 = 2_000;
 /// Mesh inbox capacity per shard, in messages (each message is a batch).
 pub const MESH_INBOX_MESSAGES: usize = 4096;
 

@@ -84,6 +84,8 @@ pub struct Reactor {
     /// Connections holding a write while writes are paused (manual failover); re-parsed
     /// once the pause ends.
     write_paused: Vec<usize>,
+    /// The last drain stopped at its time budget with messages left.
+    inbox_behind: bool,
     send_queue: Vec<usize>,
     rearm_queue: Vec<usize>,
     close_queue: Vec<usize>,
@@ -154,6 +156,7 @@ impl Reactor {
             timer_ts: Box::new(types::Timespec::from(Duration::from_millis(CRON_PERIOD_MS))),
             parse_queue: Vec::new(),
             write_paused: Vec::new(),
+            inbox_behind: false,
             send_queue: Vec::new(),
             rearm_queue: Vec::new(),
             close_queue: Vec::new(),
@@ -231,7 +234,8 @@ impl Reactor {
                 break;
             }
             self.turn_work();
-            let busy = !self.parse_queue.is_empty()
+            let busy = self.inbox_behind
+                || !self.parse_queue.is_empty()
                 || self.outbox.iter().any(|o| !o.is_empty())
                 || self.reply_box.iter().any(|r| !r.items.is_empty())
                 || !self.stash.borrow().is_empty()
@@ -328,8 +332,16 @@ impl Reactor {
             self.on_message(m);
         }
         let id = self.shard.id;
+        // A replica's stream (and any other flood) must not starve the clients: past the
+        // budget the rest waits for the next turn, which comes at once (`inbox_behind`).
+        let start = std::time::Instant::now();
+        self.inbox_behind = false;
         while let Some(m) = self.mesh.pop(id) {
             self.on_message(m);
+            if start.elapsed() > Duration::from_micros(INBOX_TURN_BUDGET_US) {
+                self.inbox_behind = true;
+                break;
+            }
         }
     }
 

@@ -76,7 +76,29 @@ impl Cluster {
         );
         assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
         c.wait_ok(Duration::from_secs(30));
+        if replicas > 0 {
+            c.wait_roles(n - n / (replicas + 1), Duration::from_secs(30));
+        }
         c
+    }
+
+    /// Waits until every node sees `replicas` nodes as replicas (roles spread by gossip, and
+    /// a node that never heard from a replica still thinks it a master, as in Redis).
+    pub fn wait_roles(&self, replicas: usize, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        for s in &self.nodes {
+            loop {
+                let seen = nodes_lines(s.port)
+                    .iter()
+                    .filter(|l| l[2].contains("slave") && l[3] != "-")
+                    .count();
+                if seen == replicas {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{} sees {seen} replicas", s.port);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
 
     pub fn ports(&self) -> Vec<u16> {

@@ -83,6 +83,30 @@ fn wait_data(port: u16, n: usize, limit: Duration) {
     }
 }
 
+/// A cluster replica redirects reads and writes to its master, and serves reads once the
+/// connection sent READONLY (writes still go to the master).
+fn replica_reads_after_readonly(replica_port: u16, slot: u16) {
+    let c = redis::Client::open(format!("redis://127.0.0.1:{replica_port}/")).expect("url");
+    let mut conn = c.get_connection().expect("connect");
+    let moved = redis::cmd("GET").arg("{t}:7").query::<String>(&mut conn);
+    let err = moved.expect_err("a replica redirects").to_string();
+    assert!(err.contains(&slot.to_string()), "{err}");
+    let () = redis::cmd("READONLY").query(&mut conn).expect("readonly");
+    let v: String = redis::cmd("GET")
+        .arg("{t}:7")
+        .query(&mut conn)
+        .expect("read");
+    assert_eq!(v, "7");
+    let w = redis::cmd("SET")
+        .arg("{t}:7")
+        .arg("x")
+        .query::<()>(&mut conn);
+    assert!(w.is_err(), "writes stay with the master");
+    let () = redis::cmd("READWRITE").query(&mut conn).expect("readwrite");
+    let again = redis::cmd("GET").arg("{t}:7").query::<String>(&mut conn);
+    assert!(again.is_err(), "READWRITE ends replica reads");
+}
+
 fn failover_case(stop_signal: bool) {
     const KEYS: usize = 2000;
     let mut c = Cluster::create(6, 1, &["--appendonly", "yes"]);
@@ -94,6 +118,7 @@ fn failover_case(stop_signal: bool) {
     let (master_id, master_port) = master_of_slot(p0, slot);
     let replica_port = replica_of(p0, &master_id);
     write_acked(master_port, KEYS);
+    replica_reads_after_readonly(replica_port, slot);
     let idx = c
         .nodes
         .iter()
@@ -396,7 +421,15 @@ fn replica_migrates_to_an_orphaned_master() {
         if now.iter().any(|r| *r != victim) {
             break;
         }
-        assert!(Instant::now() < deadline, "no replica migrated to {lonely}");
+        if Instant::now() > deadline {
+            let views: Vec<String> = c
+                .nodes
+                .iter()
+                .filter(|s| s.port != victim_port)
+                .map(|s| format!("{}:\n{}", s.port, cli(s.port, &["cluster", "nodes"])))
+                .collect();
+            panic!("no replica migrated to {lonely}:\n{}", views.join("\n"));
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
