@@ -103,15 +103,18 @@ launch() { # server role port cpu
 }
 
 fill_cmd() { # port
-    echo "awk -v n=$KEYS -v vlen=$VALUE_BYTES -f - | taskset -c $REPLICA_CPU redis-cli -p $1" \
-        "--pipe   # awk prints SET key:%012d <vlen x's> for 0..n-1 as RESP"
+    echo "awk -v n=$KEYS -f - | taskset -c $REPLICA_CPU redis-cli -p $1 --pipe" \
+        "  # awk prints SET key:%012d <v%015d 4 times: 64 bytes> for 0..n-1 as RESP"
 }
 
 fill() { # port
-    awk -v n="$KEYS" -v vlen="$VALUE_BYTES" 'BEGIN {
-        v = sprintf("%*s", vlen, ""); gsub(/ /, "x", v)
-        for (i = 0; i < n; i++)
-            printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$%d\r\n%s\r\n", i, vlen, v
+    # Values differ per key and from the writer's (redis-benchmark writes x's), so the check
+    # after a sync sees a lost or misapplied write.
+    awk -v n="$KEYS" 'BEGIN {
+        for (i = 0; i < n; i++) {
+            v = sprintf("v%015d", i)
+            printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$64\r\n%s%s%s%s\r\n", i, v, v, v, v
+        }
     }' | timeout -k 5 "$FILL_TIMEOUT_S" taskset -c "$REPLICA_CPU" \
         redis-cli -h 127.0.0.1 -p "$1" --pipe >"$WORK/fill-$1.log" 2>&1 || {
         echo "bench-sync.sh: filling port $1 failed:" >&2
@@ -136,7 +139,7 @@ poll_cmd() {
 
 # One full sync to a fresh replica of `server`'s master; appends a row to RUNS_TSV.
 sync_one() { # server mode round
-    local s=$1 mode=$2 round=$3 mport=${MPORT[$1]} rport=$((MPORT[$1] + 1)) out rc=0
+    local s=$1 mode=$2 round=$3 mport=${MPORT[$1]} rport=$((MPORT[$1] + 1)) out check rc=0
     launch "$s" replica "$rport" "$REPLICA_CPU"
     if [[ $mode == writer ]]; then
         # shellcheck disable=SC2046 # writer_cmd's words are the command line
@@ -149,6 +152,16 @@ sync_one() { # server mode round
         --replica-pid "${PID[$s-replica]}" --interval 0.02 --timeout "$SYNC_TIMEOUT_S") || rc=$?
     stop_writer
     [[ -n $out ]] || out=$'-\t-\t-\t-\t-\t-\t-\t0'
+    # Every 97th key compared on both sides once the replica caught up (after the writer).
+    check=$(taskset -c "$REPLICA_CPU" python3 "$ROOT/scripts/lib/sync_poll.py" \
+        --master-port "$mport" --master-pid "${PID[$s-master]}" --replica-port "$rport" \
+        --replica-pid "${PID[$s-replica]}" --timeout 60 --verify-keys "$KEYS") || {
+        ODD+=("$s $mode round $round: replica differs from the master after the sync" \
+            "(offset wait ms, keys compared, mismatches: ${check:-none})")
+        log "${ODD[-1]}"
+    }
+    [[ -n $check ]] || check=$'-\t-\t-'
+    out+=$'\t'"$check"
     ((rc == 0)) || {
         ODD+=("$s $mode round $round: no complete sync within ${SYNC_TIMEOUT_S}s ($out)")
         log "${ODD[-1]}"
@@ -238,7 +251,10 @@ REPORT="$OUT_DIR/$START_STAMP-sync.md"
     echo "largest VmRSS sample) minus its RSS just before. *fork child*: the largest VmRSS"
     echo "sample of the master's child process (redis' diskless RDB fork; it shares the"
     echo "parent's pages, so this is mostly not extra memory) and its largest Private_Dirty"
-    echo "(pages copy-on-write really duplicated). slotd does not fork."
+    echo "(pages copy-on-write really duplicated). slotd does not fork. After each sync (and"
+    echo "after the writer stopped) the replica's offset must reach the master's and every"
+    echo "97th key must have the same value on both (*check*: ms until the offsets met, keys"
+    echo "compared, mismatches)."
     echo
     echo "Master RSS after the fill: redis $(mb "${FILLED_KB[redis]}") MB, slotd" \
         "$(mb "${FILLED_KB[slotd]}") MB."
@@ -257,15 +273,16 @@ REPORT="$OUT_DIR/$START_STAMP-sync.md"
         done
     done
     echo
-    echo "Syncs that did not complete within ${SYNC_TIMEOUT_S}s:"
+    echo "Syncs that did not complete within ${SYNC_TIMEOUT_S}s, or whose check failed:"
     echo
     if ((${#ODD[@]})); then printf -- '- %s\n' "${ODD[@]}"; else echo "- none"; fi
     echo
     echo "## All syncs (memory in kB)"
     echo
     echo "| server | mode | round | sync ms | master RSS before | master peak |" \
-        "child RSS | child dirty | replica RSS | DBSIZE | samples |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "child RSS | child dirty | replica RSS | DBSIZE | samples | check ms | compared |" \
+        "mismatches |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' -v OFS=' | ' '{ $1 = $1; print "| " $0 " |" }' "$RUNS_TSV"
 } >"$REPORT"
 log "report: $REPORT"

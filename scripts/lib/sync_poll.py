@@ -11,6 +11,11 @@ says master_link_status:up and master_sync_in_progress:0 and its DBSIZE equals t
   replica_rss_kb dbsize samples
 (master_rss_peak is the larger of VmHWM at the end and the largest sampled VmRSS). Exit 1 when
 --timeout passed first. Every socket operation has a timeout; the loop is bounded.
+
+With --verify-keys N (after a sync, once writes stopped) it instead waits until the replica's
+offset equals the master's, then compares the values of every --verify-step-th key of
+key:%012d for 0..N-1 on both (MGET in batches) and prints "offset_wait_ms compared mismatches"
+(exit 1 on any mismatch or if the offsets never meet).
 """
 
 import argparse
@@ -45,6 +50,63 @@ def call(sock, *args):
             rest += chunk
         return rest[:n].decode(errors="replace")
     return head.decode(errors="replace")
+
+
+def read_line(sock, buf):
+    while b"\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise OSError("closed")
+        buf += chunk
+    return buf.split(b"\r\n", 1)
+
+
+def mget(sock, keys):
+    """Values of `keys` (bytes or None), through one MGET."""
+    out = b"*%d\r\n$4\r\nMGET\r\n" % (len(keys) + 1)
+    for k in keys:
+        out += b"$%d\r\n%s\r\n" % (len(k), k.encode())
+    sock.sendall(out)
+    head, buf = read_line(sock, b"")
+    if head[:1] != b"*":
+        raise OSError(f"MGET answered {head!r}")
+    vals = []
+    for _ in range(int(head[1:])):
+        head, buf = read_line(sock, buf)
+        n = int(head[1:])
+        if n < 0:
+            vals.append(None)
+            continue
+        while len(buf) < n + 2:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise OSError("closed")
+            buf += chunk
+        vals.append(buf[:n])
+        buf = buf[n + 2:]
+    return vals
+
+
+def verify(args, master, replica):
+    """Waits for equal offsets (bounded), then compares sampled keys on both sides."""
+    t0 = time.monotonic()
+    while True:
+        want = fields(call(master, "INFO", "replication")).get("master_repl_offset")
+        got = fields(call(replica, "INFO", "replication")).get("master_repl_offset")
+        if want is not None and want == got:
+            break
+        if time.monotonic() - t0 > args.timeout:
+            print(f"- 0 offsets-differ({got}/{want})")
+            return 1
+        time.sleep(0.05)
+    wait_ms = round((time.monotonic() - t0) * 1000)
+    keys = [f"key:{i:012d}" for i in range(0, args.verify_keys, args.verify_step)]
+    bad = 0
+    for i in range(0, len(keys), 1000):
+        batch = keys[i:i + 1000]
+        bad += sum(a != b for a, b in zip(mget(master, batch), mget(replica, batch)))
+    print(f"{wait_ms}\t{len(keys)}\t{bad}")
+    return 1 if bad else 0
 
 
 def connect(port):
@@ -101,8 +163,12 @@ def main():
     p.add_argument("--replica-pid", type=int, required=True)
     p.add_argument("--interval", type=float, default=0.02)
     p.add_argument("--timeout", type=float, default=300.0)
+    p.add_argument("--verify-keys", type=int, default=0)
+    p.add_argument("--verify-step", type=int, default=97)
     args = p.parse_args()
     master, replica = connect(args.master_port), connect(args.replica_port)
+    if args.verify_keys:
+        return verify(args, master, replica)
     with open(f"/proc/{args.master_pid}/clear_refs", "w") as f:
         f.write("5")  # resets VmHWM to the current RSS
     rss_before = status_kb(args.master_pid, "VmRSS")
