@@ -151,7 +151,7 @@ sync_one() { # server mode round
         --master-port "$mport" --master-pid "${PID[$s-master]}" --replica-port "$rport" \
         --replica-pid "${PID[$s-replica]}" --interval 0.02 --timeout "$SYNC_TIMEOUT_S") || rc=$?
     stop_writer
-    [[ -n $out ]] || out=$'-\t-\t-\t-\t-\t-\t-\t0'
+    [[ -n $out ]] || out=$'-\t-\t-\t-\t-\t-\t-\t0\t-'
     # Every 97th key compared on both sides once the replica caught up (after the writer).
     check=$(taskset -c "$REPLICA_CPU" python3 "$ROOT/scripts/lib/sync_poll.py" \
         --master-port "$mport" --master-pid "${PID[$s-master]}" --replica-port "$rport" \
@@ -169,7 +169,7 @@ sync_one() { # server mode round
     }
     printf '%s\t%s\t%s\t%s\n' "$s" "$mode" "$round" "$out" >>"$RUNS_TSV"
     log "$s $mode round $round: sync_ms rss_before peak child_rss child_dirty replica_rss" \
-        "dbsize samples = $(tr '\t' ' ' <<<"$out")"
+        "dbsize samples slowest_info_ms check_ms compared mismatches = $(tr '\t' ' ' <<<"$out")"
     stop_server "$s-replica"
 }
 
@@ -246,7 +246,8 @@ REPORT="$OUT_DIR/$START_STAMP-sync.md"
     echo '```'
     echo
     echo "*sync*: from REPLICAOF until the replica reports master_link_status:up,"
-    echo "master_sync_in_progress:0 and the master's DBSIZE (polled every 20 ms). *master"
+    echo "master_sync_in_progress:0 and the master's DBSIZE (polled every 20 ms, or as fast as"
+    echo "the replica answers INFO: *slowest INFO* is its slowest answer). *master"
     echo "growth*: the master's peak RSS during the sync (VmHWM after resetting it, or the"
     echo "largest VmRSS sample) minus its RSS just before. *fork child*: the largest VmRSS"
     echo "sample of the master's child process (redis' diskless RDB fork; it shares the"
@@ -280,9 +281,9 @@ REPORT="$OUT_DIR/$START_STAMP-sync.md"
     echo "## All syncs (memory in kB)"
     echo
     echo "| server | mode | round | sync ms | master RSS before | master peak |" \
-        "child RSS | child dirty | replica RSS | DBSIZE | samples | check ms | compared |" \
-        "mismatches |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "child RSS | child dirty | replica RSS | DBSIZE | polls | slowest INFO ms | check ms |" \
+        "compared | mismatches |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' -v OFS=' | ' '{ $1 = $1; print "| " $0 " |" }' "$RUNS_TSV"
 } >"$REPORT"
 log "report: $REPORT"

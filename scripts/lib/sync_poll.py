@@ -8,8 +8,8 @@ Private_Dirty (smaps_rollup: the pages copy-on-write really duplicated). Done wh
 says master_link_status:up and master_sync_in_progress:0 and its DBSIZE equals the master's
 (asked of the master after that). Prints one tab-separated line:
   sync_ms master_rss_before_kb master_rss_peak_kb child_rss_peak_kb child_dirty_peak_kb
-  replica_rss_kb dbsize samples
-(master_rss_peak is the larger of VmHWM at the end and the largest sampled VmRSS). Exit 1 when
+  replica_rss_kb dbsize samples slowest_info_ms
+(slowest_info_ms: the longest the replica took to answer one INFO replication; master_rss_peak is the larger of VmHWM at the end and the largest sampled VmRSS). Exit 1 when
 --timeout passed first. Every socket operation has a timeout; the loop is bounded.
 
 With --verify-keys N (after a sync, once writes stopped) it instead waits until the replica's
@@ -174,7 +174,7 @@ def main():
     rss_before = status_kb(args.master_pid, "VmRSS")
     rss_peak = rss_before
     child_rss = child_dirty = 0
-    samples = 0
+    samples = slowest_ms = 0
     t0 = time.monotonic()
     reply = call(replica, "REPLICAOF", "127.0.0.1", args.master_port)
     if reply != "+OK":
@@ -188,7 +188,9 @@ def main():
             child_rss = max(child_rss, status_kb(c, "VmRSS"))
             child_dirty = max(child_dirty, dirty_kb(c))
         samples += 1
+        asked = time.monotonic()
         f = fields(call(replica, "INFO", "replication"))
+        slowest_ms = max(slowest_ms, round((time.monotonic() - asked) * 1000))
         if f.get("master_link_status") == "up" and f.get("master_sync_in_progress") == "0":
             got = int(call(replica, "DBSIZE")[1:])
             want = int(call(master, "DBSIZE")[1:])
@@ -199,7 +201,7 @@ def main():
         time.sleep(max(0.0, args.interval - (time.monotonic() - tick)))
     rss_peak = max(rss_peak, status_kb(args.master_pid, "VmHWM"))
     replica_rss = status_kb(args.replica_pid, "VmRSS")
-    cols = [done_ms, rss_before, rss_peak, child_rss, child_dirty, replica_rss, dbsize, samples]
+    cols = [done_ms, rss_before, rss_peak, child_rss, child_dirty, replica_rss, dbsize, samples, slowest_ms]
     print("\t".join("-" if v is None else str(v) for v in cols))
     return 0 if done_ms is not None else 1
 
