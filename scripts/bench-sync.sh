@@ -58,7 +58,9 @@ OUT_DIR=${BENCH_OUT_DIR:-bench-results}
 VALUE_BYTES=64
 WRITER_CLIENTS=1
 # Bounds: server start and stop (tenths of a second, read by bench-common), the fill, a sync.
+# shellcheck disable=SC2034
 START_WAIT_TENTHS=100
+# shellcheck disable=SC2034
 STOP_WAIT_TENTHS=300
 FILL_TIMEOUT_S=600
 SYNC_TIMEOUT_S=600
@@ -267,6 +269,7 @@ REPORT="$OUT_DIR/$START_STAMP-sync.md"
     echo "|---|---|---:|---:|---:|---:|---:|"
     for mode in "${MODES[@]}"; do
         for s in "${SERVERS[@]}"; do
+            # shellcheck disable=SC2016 # awk expressions over the TSV's columns
             printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$mode" "$s" \
                 "$(median_of "$s" "$mode" '$4')" "$(mb "$(median_of "$s" "$mode" '$6 - $5')")" \
                 "$(mb "$(median_of "$s" "$mode" '$7')")" "$(mb "$(median_of "$s" "$mode" '$8')")" \

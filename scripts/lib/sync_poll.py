@@ -9,7 +9,8 @@ says master_link_status:up and master_sync_in_progress:0 and its DBSIZE equals t
 (asked of the master after that). Prints one tab-separated line:
   sync_ms master_rss_before_kb master_rss_peak_kb child_rss_peak_kb child_dirty_peak_kb
   replica_rss_kb dbsize samples slowest_info_ms
-(slowest_info_ms: the longest the replica took to answer one INFO replication; master_rss_peak is the larger of VmHWM at the end and the largest sampled VmRSS). Exit 1 when
+(slowest_info_ms: the longest the replica took to answer one INFO replication;
+master_rss_peak is the larger of VmHWM at the end and the largest sampled VmRSS). Exit 1 when
 --timeout passed first. Every socket operation has a timeout; the loop is bounded.
 
 With --verify-keys N (after a sync, once writes stopped) it instead waits until the replica's
@@ -201,7 +202,8 @@ def main():
         time.sleep(max(0.0, args.interval - (time.monotonic() - tick)))
     rss_peak = max(rss_peak, status_kb(args.master_pid, "VmHWM"))
     replica_rss = status_kb(args.replica_pid, "VmRSS")
-    cols = [done_ms, rss_before, rss_peak, child_rss, child_dirty, replica_rss, dbsize, samples, slowest_ms]
+    cols = [done_ms, rss_before, rss_peak, child_rss, child_dirty, replica_rss, dbsize, samples,
+            slowest_ms]
     print("\t".join("-" if v is None else str(v) for v in cols))
     return 0 if done_ms is not None else 1
 
