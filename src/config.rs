@@ -1685,6 +1685,8 @@ mod tests {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("slotd-cfg-{}-{n}", std::process::id()));
+        // A directory left by an earlier run whose pid was the same would leak its files.
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch dir");
         std::fs::canonicalize(dir).expect("scratch dir path")
     }

@@ -76,6 +76,14 @@ fn timestamp() -> String {
     )
 }
 
+/// The role letter of every line: 'M' for a master, 'S' for a replica (as Redis prints).
+static ROLE_REPLICA: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Called when the node becomes a replica or a master.
+pub fn set_replica_role(replica: bool) {
+    ROLE_REPLICA.store(replica, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub fn write(level: LogLevel, msg: &str) {
     let mut s = SINK.lock().unwrap_or_else(|e| e.into_inner());
     if rank(level) < rank(s.level) || s.level == LogLevel::Nothing {
@@ -87,8 +95,13 @@ pub fn write(level: LogLevel, msg: &str) {
         LogLevel::Notice => '*',
         _ => '#',
     };
+    let role = if ROLE_REPLICA.load(std::sync::atomic::Ordering::Relaxed) {
+        'S'
+    } else {
+        'M'
+    };
     let line = format!(
-        "{}:M {} {} {}\n",
+        "{}:{role} {} {} {}\n",
         std::process::id(),
         timestamp(),
         mark,

@@ -56,6 +56,7 @@ pub fn start(global: &Arc<Global>, host: &str, port: u16) -> bool {
     drop(st);
     global.repl.feeding.store(false, Ordering::Release);
     global.repl.is_replica.store(true, Ordering::Release);
+    crate::log::set_replica_role(true);
     global.repl.epoch.fetch_add(1, Ordering::AcqRel);
     crate::log::notice(&format!("Connecting to MASTER {host}:{port}"));
     let g = global.clone();
@@ -85,6 +86,7 @@ pub fn stop_and_promote(global: &Arc<Global>) {
     }
     drop(st);
     global.repl.is_replica.store(false, Ordering::Release);
+    crate::log::set_replica_role(false);
     global.repl.feeding.store(true, Ordering::Release);
     global.repl.epoch.fetch_add(1, Ordering::AcqRel);
     crate::log::notice("MASTER MODE enabled (user request from 'REPLICAOF NO ONE')");
