@@ -1490,6 +1490,56 @@ mod tests {
     }
 
     #[test]
+    fn no_failover_replica_waits_for_a_manual_failover() {
+        // Guards cluster-replica-no-failover: the replica of a dead master never starts an
+        // election on its own (the cluster stays down), but CLUSTER FAILOVER FORCE works.
+        for seed in seeds(2) {
+            let mut sim = formed(seed, 3, 6);
+            let k = sim.rng.below(3) as usize;
+            let (slot, _) = cli_ranges(3)[k];
+            let old = sim.nodes[k].id.clone();
+            sim.st_mut(k + 3).replica_no_failover = true;
+            sim.kill(k);
+            sim.run_ms(8 * TIMEOUT_MS);
+            assert!(sim.st(k + 3).myself_node().is_replica(), "seed {seed}");
+            assert!(
+                taken_over(&sim, &old, slot).is_err(),
+                "seed {seed}: nobody took over"
+            );
+            assert!(
+                sim.cmd_failover(k + 3, true, false),
+                "seed {seed}: FORCE accepted"
+            );
+            let done = sim.run_until_ok(8 * TIMEOUT_MS, |s| taken_over(s, &old, slot).map(|_| ()));
+            done.unwrap_or_else(|e| panic!("seed {seed}: no manual failover: {e}"));
+        }
+    }
+
+    #[test]
+    fn stale_replica_does_not_fail_over_unless_validity_factor_is_zero() {
+        // Guards cluster-replica-validity-factor: a replica whose data is older than
+        // repl-ping-replica-period + node timeout x factor stays out of elections; factor 0
+        // lets it fail over anyway.
+        for seed in seeds(2) {
+            for factor in [1u64, 0] {
+                let mut sim = formed(seed, 3, 6);
+                let k = sim.rng.below(3) as usize;
+                let (slot, _) = cli_ranges(3)[k];
+                let old = sim.nodes[k].id.clone();
+                sim.kill(k);
+                let now = sim.now_ms;
+                let r = sim.st_mut(k + 3);
+                r.replica_validity_factor = factor;
+                // The link went down long ago (the stand-in leaves it while the master is dead).
+                r.repl_view.last_io_ms = now.saturating_sub(60_000);
+                sim.run_ms(8 * TIMEOUT_MS);
+                let promoted = taken_over(&sim, &old, slot).is_ok();
+                assert_eq!(promoted, factor == 0, "seed {seed}, factor {factor}");
+            }
+        }
+    }
+
+    #[test]
     fn two_replicas_elect_one_winner() {
         // Guards (f) with two replicas per master: exactly one wins, the other follows it.
         for seed in seeds(3) {
