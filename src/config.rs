@@ -506,6 +506,7 @@ impl Loader {
             "cluster-allow-replica-migration",
             "cluster-announce-hostname",
             "cluster-migration-barrier",
+            "cluster-preferred-endpoint-type",
             "cluster-replica-no-failover",
             "cluster-replica-validity-factor",
             // Read by replication (crate::replication).

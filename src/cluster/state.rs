@@ -26,6 +26,16 @@ pub const MSG_TYPE_NAMES: [&str; 11] = [
     "module",
 ];
 
+/// How clients are told to reach a node (`cluster-preferred-endpoint-type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointType {
+    Ip,
+    /// The announced hostname, `?` for a node without one.
+    Hostname,
+    /// An empty endpoint: clients reuse the address they already used.
+    Unknown,
+}
+
 /// Seed for the state's generator: OS randomness (ids must differ between processes).
 fn os_seed() -> u64 {
     let hex = crate::global::random_hex40();
@@ -82,6 +92,8 @@ pub struct ClusterState {
     pub my_repl_offset: u64,
     /// `cluster-announce-hostname` (sent in the HOSTNAME ping extension).
     pub my_hostname: String,
+    /// `cluster-preferred-endpoint-type`: what MOVED/ASK and CLUSTER SLOTS/SHARDS name a node by.
+    pub endpoint_type: EndpointType,
     pub allow_replica_migration: bool,
     /// An announced ip is configured: never learn our ip from peers.
     pub(super) announced_ip: bool,
@@ -142,6 +154,7 @@ impl ClusterState {
             node_timeout_ms: 15_000,
             my_repl_offset: 0,
             my_hostname: String::new(),
+            endpoint_type: EndpointType::Ip,
             allow_replica_migration: true,
             announced_ip: false,
             cron_runs: 0,
@@ -246,6 +259,11 @@ impl ClusterState {
         }
         self.announced_ip = !cfg.cluster_announce_ip.is_empty();
         self.my_hostname = cfg.stored("cluster-announce-hostname", "");
+        self.endpoint_type = match cfg.stored("cluster-preferred-endpoint-type", "ip").as_str() {
+            "hostname" => EndpointType::Hostname,
+            "unknown-endpoint" => EndpointType::Unknown,
+            _ => EndpointType::Ip,
+        };
         let hostname = self.my_hostname.clone();
         self.myself_mut_pub().hostname = hostname;
         self.node_timeout_ms = cfg.cluster_node_timeout_ms;
@@ -307,6 +325,17 @@ impl ClusterState {
     fn myself_mut(&mut self) -> &mut Node {
         let me = self.myself;
         self.node_mut(me)
+    }
+
+    /// The preferred endpoint of `n` (None: unknown-endpoint, shown as an empty string in
+    /// redirects and as a null in CLUSTER SLOTS).
+    pub fn endpoint<'a>(&self, n: &'a Node) -> Option<&'a str> {
+        match self.endpoint_type {
+            EndpointType::Ip => Some(n.ip.as_str()),
+            EndpointType::Hostname if n.hostname.is_empty() => Some("?"),
+            EndpointType::Hostname => Some(n.hostname.as_str()),
+            EndpointType::Unknown => None,
+        }
     }
 
     /// Our master's index when we are a replica of a known node.
@@ -609,7 +638,7 @@ impl ClusterState {
         let len = self.nodes.len();
         let mut addrs = vec![String::new(); len];
         for (i, n) in self.nodes() {
-            addrs[i as usize] = format!("{}:{}", n.ip, n.port);
+            addrs[i as usize] = format!("{}:{}", self.endpoint(n).unwrap_or(""), n.port);
         }
         let me = self.myself_node();
         let master = self.my_master();

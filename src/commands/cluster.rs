@@ -779,17 +779,27 @@ fn slots(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 }
 
 fn slots_node(out: &mut Out<'_>, st: &ClusterState, idx: u16) {
+    use crate::cluster::state::EndpointType;
     let n = st.node(idx);
     out.array(4);
-    out.bulk(n.ip.as_bytes());
+    match st.endpoint(n) {
+        Some(e) => out.bulk(e.as_bytes()),
+        None => out.null(),
+    }
     out.int(n.port as i64);
     out.bulk(n.id.as_bytes());
-    if n.hostname.is_empty() {
-        out.map(0);
-    } else {
-        out.map(1);
-        out.bulk(b"hostname");
-        out.bulk(n.hostname.as_bytes());
+    // The metadata map holds what the endpoint did not already say.
+    let mut extra: Vec<(&[u8], &str)> = Vec::new();
+    if st.endpoint_type != EndpointType::Ip {
+        extra.push((b"ip", &n.ip));
+    }
+    if st.endpoint_type != EndpointType::Hostname && !n.hostname.is_empty() {
+        extra.push((b"hostname", &n.hostname));
+    }
+    out.map(extra.len());
+    for (k, v) in extra {
+        out.bulk(k);
+        out.bulk(v.as_bytes());
     }
 }
 
@@ -834,13 +844,20 @@ fn shard_node(out: &mut Out<'_>, st: &ClusterState, idx: u16) {
         f.push(("port", Field::Int(n.port as i64)));
     }
     f.push(("ip", Field::Str(n.ip.clone())));
-    f.push(("endpoint", Field::Str(n.ip.clone())));
+    let endpoint = st.endpoint(n).unwrap_or("").to_string();
+    f.push(("endpoint", Field::Str(endpoint)));
     if !n.hostname.is_empty() {
         f.push(("hostname", Field::Str(n.hostname.clone())));
     }
     let role = if n.is_replica() { "replica" } else { "master" };
     f.push(("role", Field::Str(role.into())));
-    f.push(("replication-offset", Field::Int(n.repl_offset as i64)));
+    // Ours is live; the others' is what their last bus header said.
+    let offset = if idx == st.myself {
+        st.my_repl_offset
+    } else {
+        n.repl_offset
+    };
+    f.push(("replication-offset", Field::Int(offset as i64)));
     let health = if n.failed() {
         "fail"
     } else if n.is_replica() && n.repl_offset == 0 {
@@ -1366,6 +1383,31 @@ mod tests {
             .nodes_text()
             .contains(" 127.0.0.1:6440@16440 myself,master "));
         assert_eq!(st.slot_map().addrs[0], "127.0.0.1:6440");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn preferred_endpoint_type_names_nodes() {
+        // Guards cluster-preferred-endpoint-type in redirects (hostname, `?`, empty endpoint).
+        let dir = temp_dir("endpoint");
+        let mut c = cfg(&dir);
+        c.cluster_announce_ip = "127.0.0.1".into();
+        for (t, host, want) in [
+            ("hostname", "host-a", "host-a:6440"),
+            ("hostname", "", "?:6440"),
+            ("unknown-endpoint", "host-a", ":6440"),
+            ("ip", "host-a", "127.0.0.1:6440"),
+        ] {
+            let mut c = c.clone();
+            let set = |c: &mut Config, k: &str, v: &str| {
+                c.unimplemented.insert(k.into(), v.into());
+            };
+            set(&mut c, "cluster-preferred-endpoint-type", t);
+            set(&mut c, "cluster-announce-hostname", host);
+            let mut st = ClusterState::new("a".repeat(40));
+            st.apply_config(&c);
+            assert_eq!(st.slot_map().addrs[0], want, "{t} {host}");
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 }
