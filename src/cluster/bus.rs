@@ -21,7 +21,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,8 +66,8 @@ pub fn spawn(
 /// The sending side of one live link.
 struct LinkIo {
     tx: LocalSender<Bytes>,
-    /// Bytes queued and not yet written.
-    queued: Rc<Cell<usize>>,
+    /// Bytes queued and not yet written (shared with the state's link for CLUSTER LINKS).
+    queued: Arc<AtomicUsize>,
     /// The reading socket; shut down to stop both tasks of the link.
     fd: RawFd,
 }
@@ -144,11 +144,11 @@ impl Driver {
                 return;
             };
             let len = bytes.len();
-            if io.queued.get() + len > BUS_LINK_SENDBUF_MAX_BYTES || io.tx.try_send(bytes).is_err()
-            {
+            let queued = io.queued.load(Ordering::Relaxed);
+            if queued + len > BUS_LINK_SENDBUF_MAX_BYTES || io.tx.try_send(bytes).is_err() {
                 true
             } else {
-                io.queued.set(io.queued.get() + len);
+                io.queued.fetch_add(len, Ordering::Relaxed);
                 false
             }
         };
@@ -188,7 +188,9 @@ impl Driver {
         // SAFETY: a fresh descriptor from dup, owned by this stream alone.
         let writer = unsafe { TcpStream::from_raw_fd(wfd) };
         let (tx, rx) = local_channel::new_bounded(LINK_QUEUE_MESSAGES);
-        let queued = Rc::new(Cell::new(0usize));
+        let queued = self
+            .with_state(|st| st.links.get(&link).map(|l| l.queued_bytes.clone()))
+            .unwrap_or_default();
         let fd = stream.as_raw_fd();
         self.links.borrow_mut().insert(
             link,
@@ -204,7 +206,7 @@ impl Driver {
                 if writer.write_all(&b).await.is_err() {
                     break;
                 }
-                queued.set(queued.get().saturating_sub(b.len()));
+                queued.fetch_sub(b.len(), Ordering::Relaxed);
             }
         })
         .detach();

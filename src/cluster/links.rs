@@ -17,6 +17,8 @@ pub struct Link {
     /// Outbound links only: the TCP connect completed.
     pub connected: bool,
     pub created_ms: u64,
+    /// Bytes queued for sending and not yet written (kept by the driver; CLUSTER LINKS).
+    pub queued_bytes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// What the bus driver must do.
@@ -65,6 +67,7 @@ impl ClusterState {
                 inbound,
                 connected: inbound,
                 created_ms: now_ms,
+                queued_bytes: Default::default(),
             },
         );
         id

@@ -196,19 +196,20 @@ pub fn bumpepoch(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 pub fn links(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
     let st = lock(&g);
-    let mut rows: Vec<(&'static str, String, u64)> = st
+    let mut rows: Vec<(&'static str, String, u64, usize)> = st
         .links
         .values()
         .filter_map(|l| {
             let n = l.node?;
             let dir = if l.inbound { "from" } else { "to" };
-            Some((dir, st.node(n).id.clone(), l.created_ms))
+            let queued = l.queued_bytes.load(std::sync::atomic::Ordering::Relaxed);
+            Some((dir, st.node(n).id.clone(), l.created_ms, queued))
         })
         .collect();
     drop(st);
     rows.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
     ctx.out.array(rows.len());
-    for (dir, id, created) in rows {
+    for (dir, id, created, queued) in rows {
         ctx.out.map(6);
         ctx.out.bulk(b"direction");
         ctx.out.bulk(dir.as_bytes());
@@ -216,12 +217,13 @@ pub fn links(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
         ctx.out.bulk(id.as_bytes());
         ctx.out.bulk(b"create-time");
         ctx.out.int(created as i64);
+        // Reading always; writing while output waits (Redis' registered handlers).
         ctx.out.bulk(b"events");
-        ctx.out.bulk(if dir == "to" { b"rw" } else { b"r" });
+        ctx.out.bulk(if queued > 0 { b"rw" } else { b"r" });
         ctx.out.bulk(b"send-buffer-allocated");
-        ctx.out.int(0);
+        ctx.out.int(queued as i64);
         ctx.out.bulk(b"send-buffer-used");
-        ctx.out.int(0);
+        ctx.out.int(queued as i64);
     }
     Ok(())
 }

@@ -222,6 +222,15 @@ fn redis_cli_creates_a_three_master_cluster() {
         assert_eq!(l.len(), 9, "one slot range per master: {l:?}");
     }
     c.check(p[2]);
+    // Two peers, a link each way with each: four maps in Redis' shape.
+    let links = cli(p[0], &["cluster", "links"]);
+    assert_eq!(links.matches("direction").count(), 4, "{links}");
+    assert_eq!(
+        links.lines().filter(|l| *l == "to" || *l == "from").count(),
+        4,
+        "{links}"
+    );
+    assert_eq!(links.matches("send-buffer-used").count(), 4, "{links}");
     let (ok, out) = cluster_cli(&["info", &format!("127.0.0.1:{}", p[0])]);
     assert!(
         ok && out.contains("0 keys | 5461 slots | 0 slaves."),
