@@ -122,14 +122,20 @@ impl Reactor {
                 asking: false,
                 migrate: false,
             };
-            let d = crate::route::decide(
-                args,
-                &keys,
-                &map,
-                self.shard.shards,
-                Default::default(),
-                flags,
-            );
+            // A failed cluster unblocks everyone with CLUSTERDOWN, even when reads are allowed
+            // while down (Redis does the same for blocked clients).
+            let d = if map.state_ok {
+                crate::route::decide(
+                    args,
+                    &keys,
+                    &map,
+                    self.shard.shards,
+                    Default::default(),
+                    flags,
+                )
+            } else {
+                crate::route::Decision::Reply(crate::resp::ReplyError::ClusterDownState)
+            };
             if let crate::route::Decision::Reply(e) = d {
                 let mut buf = Vec::new();
                 Out::new(&mut buf, w.proto).error(&e);

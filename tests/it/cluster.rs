@@ -702,3 +702,79 @@ fn slotd_and_redis_server_form_one_cluster() {
         assert_eq!(v.trim(), i.to_string());
     }
 }
+
+/// Kills the master serving `key` in `c` (no replicas) and returns (survivor ports, its port).
+fn kill_owner_of(c: &Cluster, key: &str) -> (Vec<u16>, u16) {
+    let p = c.ports();
+    let dead = p
+        .iter()
+        .copied()
+        .find(|&port| !cli(port, &["get", key]).starts_with("MOVED"))
+        .expect("an owner");
+    let idx = c.nodes.iter().position(|s| s.port == dead).expect("node");
+    let pid = c.nodes[idx].child.as_ref().expect("child").id() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    (p.into_iter().filter(|&x| x != dead).collect(), dead)
+}
+
+fn wait_state(port: u16, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while info_field(&cli(port, &["cluster", "info"]), "cluster_state") != want {
+        assert!(
+            Instant::now() < deadline,
+            "{port} never reached state {want}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A key served by `port` (found by asking it).
+fn key_served_by(port: u16) -> String {
+    (0..10_000)
+        .map(|i| format!("key{i}"))
+        .find(|k| !cli(port, &["get", k]).starts_with("MOVED"))
+        .expect("a key")
+}
+
+#[test]
+fn losing_a_master_without_replicas_follows_the_coverage_settings() {
+    // Guards cluster-require-full-coverage and cluster-allow-reads-when-down, and a blocked
+    // client released with CLUSTERDOWN when the cluster fails.
+    let c = Cluster::create(3, 0, &[]);
+    let (live, _) = kill_owner_of(&c, "foo");
+    let key = key_served_by(live[0]);
+    let mut blocked = crate::common::Raw::connect(live[0]);
+    blocked.send(format!("BLPOP {key} 0\r\n").as_bytes());
+    wait_state(live[0], "fail");
+    assert_eq!(
+        String::from_utf8_lossy(&blocked.read_until(b"\r\n")),
+        "-CLUSTERDOWN The cluster is down\r\n"
+    );
+    assert_eq!(
+        cli(live[0], &["get", &key]).trim(),
+        "CLUSTERDOWN The cluster is down"
+    );
+
+    // Partial coverage allowed: the surviving masters keep serving their slots.
+    let c = Cluster::create(3, 0, &["--cluster-require-full-coverage", "no"]);
+    let (live, _) = kill_owner_of(&c, "foo");
+    let key = key_served_by(live[0]);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(cli(live[0], &["set", &key, "v"]).trim(), "OK");
+    // As Redis: the slot stays bound to the failed master, so clients are sent there.
+    assert!(cli(live[0], &["get", "foo"]).starts_with("MOVED 12182 "));
+
+    // Reads allowed while down: GET answers, writes are refused.
+    let c = Cluster::create(3, 0, &["--cluster-allow-reads-when-down", "yes"]);
+    let key = key_served_by(c.nodes[0].port);
+    assert_eq!(cli(c.nodes[0].port, &["set", &key, "v"]).trim(), "OK");
+    let (live, _) = kill_owner_of(&c, &key_served_by(c.nodes[1].port));
+    assert!(live.contains(&c.nodes[0].port));
+    wait_state(c.nodes[0].port, "fail");
+    assert_eq!(cli(c.nodes[0].port, &["get", &key]).trim(), "v");
+    assert_eq!(
+        cli(c.nodes[0].port, &["set", &key, "w"]).trim(),
+        "CLUSTERDOWN The cluster is down and only accepts read commands"
+    );
+}
