@@ -147,7 +147,7 @@ impl ClusterState {
         let Some(l) = self.links.get(&link).cloned() else {
             return;
         };
-        if let Some(n) = l.node.filter(|&n| self.nodes[n as usize].is_some()) {
+        if let Some(n) = l.node.filter(|&n| self.is_live(n)) {
             let node = self.node_mut(n);
             if node.out_link == Some(link) && node.ping_sent_ms == 0 {
                 // A dead address must still time out into PFAIL.

@@ -52,6 +52,11 @@ pub enum BusOut {
 }
 
 impl ClusterState {
+    /// True when `n` indexes a node still in the table.
+    pub(super) fn is_live(&self, n: u16) -> bool {
+        self.nodes.get(n as usize).is_some_and(|x| x.is_some())
+    }
+
     /// Registers a connection the driver accepted; its node is learned from its messages.
     pub fn accept_link(&mut self, now_ms: u64) -> LinkId {
         self.new_link(None, true, now_ms)
@@ -78,7 +83,7 @@ impl ClusterState {
         let Some(l) = self.links.remove(&link) else {
             return;
         };
-        if let Some(n) = l.node.filter(|&n| self.nodes[n as usize].is_some()) {
+        if let Some(n) = l.node.filter(|&n| self.is_live(n)) {
             let node = self.node_mut(n);
             if node.out_link == Some(link) {
                 node.out_link = None;

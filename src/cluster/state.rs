@@ -411,9 +411,21 @@ impl ClusterState {
     pub fn reset(&mut self, hard: Option<String>) -> bool {
         let was_replica = self.myself_node().is_replica();
         let mut me = self.myself_node().clone();
-        me.flags = (me.flags & !(flag::SLAVE | flag::MIGRATE_TO)) | flag::MASTER | flag::MYSELF;
+        me.flags = (me.flags & !flag::SLAVE) | flag::MASTER | flag::MYSELF | flag::MIGRATE_TO;
         me.master_id = None;
         me.slots.clear();
+        me.out_link = None;
+        me.in_link = None;
+        me.fail_reports.clear();
+        // Every bus connection belonged to a node we forget now.
+        for (&link, _) in self.links.iter() {
+            self.outbox.push(BusOut::Close { link });
+        }
+        self.links.clear();
+        self.election = Default::default();
+        if was_replica {
+            self.outbox.push(BusOut::ReplicateFrom(None));
+        }
         if let Some(id) = hard {
             me.id = id;
             me.config_epoch = 0;

@@ -319,7 +319,12 @@ fn add_node_and_del_node() {
         .to_string();
     let (ok, out) = cluster_cli(&["del-node", &first, &new_id]);
     assert!(ok, "{out}");
+    // del-node ended with CLUSTER RESET SOFT on the removed node: alone again, still serving.
     let removed = c.nodes.remove(3);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(removed.cli(&["ping"]).trim(), "PONG");
+    let info = removed.cli(&["cluster", "info"]);
+    assert_eq!(info_field(&info, "cluster_known_nodes"), "1", "{info}");
     drop(removed);
     let deadline = Instant::now() + Duration::from_secs(20);
     for s in &c.nodes {
