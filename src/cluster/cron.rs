@@ -205,6 +205,11 @@ impl ClusterState {
         }
         self.migrating_to.retain(|_, &mut t| t != idx);
         self.importing_from.retain(|_, &mut f| f != idx);
+        if self.election.mf_replica == Some(idx) {
+            // The replica we paused for is gone: resume writes at once.
+            self.election = Default::default();
+            self.outbox.push(BusOut::PauseWrites { until_ms: 0 });
+        }
         let stale: Vec<LinkId> = self
             .links
             .iter()
