@@ -42,6 +42,8 @@ pub struct Global {
     pub executable: String,
     /// AOF files and manifest (set up by `aof::boot`).
     pub aof: crate::aof::segment::AofGlobal,
+    /// Last time (mono_unix_ms) the cluster bus loop ran; the main thread warns when it stalls.
+    pub bus_heartbeat_ms: AtomicU64,
     /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
     pub writes_paused_until_ms: AtomicU64,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
@@ -61,6 +63,16 @@ pub fn unix_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// Unix time in ms that never goes backwards: the wall clock read once, then advanced by the
+/// monotonic clock. Cluster timing (pings, failure detection, handshakes, elections) uses it,
+/// so a wall-clock step backwards (NTP, a VM resuming) cannot freeze the cluster cron or the
+/// timeouts, and a step forwards cannot fail every node at once.
+pub fn mono_unix_ms() -> u64 {
+    static START: OnceLock<(Instant, u64)> = OnceLock::new();
+    let (at, unix) = START.get_or_init(|| (Instant::now(), unix_ms()));
+    unix + at.elapsed().as_millis() as u64
 }
 
 /// 40 random lowercase hex characters (node ids, run ids).
@@ -109,6 +121,7 @@ impl Global {
                 .unwrap_or_default(),
             aof,
             writes_paused_until_ms: AtomicU64::new(0),
+            bus_heartbeat_ms: AtomicU64::new(0),
             pubsub: RwLock::new(Default::default()),
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),

@@ -407,15 +407,30 @@ fn stop_shards(mesh: &Mesh, shards: usize) {
 }
 
 /// Waits for SIGTERM/SIGINT or a SHUTDOWN command; returns why.
+/// Silence of the cluster bus loop after which the main thread logs a warning.
+const BUS_STALL_WARN_MS: u64 = 2000;
+
 fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
     let ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 50_000_000,
     };
+    let mut warned_stall = false;
     loop {
         if global.shutting_down.load(Ordering::SeqCst) {
             return "Received SHUTDOWN";
         }
+        // The bus loop runs every 10 ms; a long silence means gossip and failover are stuck.
+        let beat = match global.bus_heartbeat_ms.load(Ordering::Relaxed) {
+            0 => global.started_unix_ms, // not run even once yet: count from the start
+            b => b,
+        };
+        let stalled = global.cluster.is_some()
+            && crate::global::mono_unix_ms().saturating_sub(beat) > BUS_STALL_WARN_MS;
+        if stalled && !warned_stall {
+            log::warning("The cluster bus loop has not run for over 2 seconds");
+        }
+        warned_stall = stalled;
         // SAFETY: waiting on our own blocked signals with a local timeout.
         let sig = unsafe { libc::sigtimedwait(set, std::ptr::null_mut(), &ts) };
         if sig == libc::SIGTERM {

@@ -11,7 +11,7 @@ use crate::cluster::message;
 use crate::cluster::node::LinkId;
 use crate::cluster::state::ClusterState;
 use crate::constants::{BUS_LINK_SENDBUF_MAX_BYTES, BUS_MSG_MAX_BYTES};
-use crate::global::{unix_ms, Global};
+use crate::global::{mono_unix_ms, Global};
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::channels::local_channel::{self, LocalSender};
@@ -52,6 +52,9 @@ pub fn spawn(
             // SAFETY: the server bound this socket for the bus and hands it over for good.
             let listener = unsafe { TcpListener::from_raw_fd(listener_fd) };
             install_publish_hook(&global);
+            if let Ok(a) = listener.local_addr() {
+                crate::log::verbose(&format!("Cluster bus listening on port {}", a.port()));
+            }
             let driver = Rc::new(Driver {
                 global,
                 links: RefCell::new(HashMap::new()),
@@ -126,9 +129,14 @@ impl Driver {
                 crate::shard::pubsub::deliver_from_bus(&self.global, sharded, &channel, &message);
             }
             BusOut::PauseWrites { until_ms } => {
+                // The state counts on the monotonic clock; shards compare with the wall clock.
+                let wall = match until_ms {
+                    0 => 0,
+                    t => crate::global::unix_ms() + t.saturating_sub(mono_unix_ms()),
+                };
                 self.global
                     .writes_paused_until_ms
-                    .store(until_ms, Ordering::SeqCst);
+                    .store(wall, Ordering::SeqCst);
             }
             BusOut::ReplicateFrom(Some((ip, port))) => {
                 crate::replication::start_replica_of(&self.global, &ip, port);
@@ -182,7 +190,7 @@ impl Driver {
         // SAFETY: dup of our own socket; the writer owns the copy.
         let wfd = unsafe { libc::dup(stream.as_raw_fd()) };
         if wfd < 0 {
-            self.with_state(|st| st.link_down(unix_ms(), link));
+            self.with_state(|st| st.link_down(mono_unix_ms(), link));
             return;
         }
         // SAFETY: a fresh descriptor from dup, owned by this stream alone.
@@ -216,7 +224,9 @@ impl Driver {
     /// The replication offset and link state the elections need.
     fn repl_view(&self, now_ms: u64) -> (u64, crate::cluster::failover::ReplView) {
         let offset = crate::replication::repl_offset(&self.global);
-        let view = match crate::replication::link_down_ms(&self.global, now_ms) {
+        // The replication layer keeps wall-clock times: compare wall with wall.
+        let down = crate::replication::link_down_ms(&self.global, crate::global::unix_ms());
+        let view = match down {
             Some(0) => crate::cluster::failover::ReplView {
                 link_up: true,
                 last_io_ms: now_ms,
@@ -234,11 +244,12 @@ impl Driver {
         let mut last_cron_ms = 0u64;
         while !self.global.shutting_down.load(Ordering::SeqCst) {
             glommio::timer::sleep(Duration::from_millis(OUTBOX_POLL_MS)).await;
-            let now = unix_ms();
+            let now = mono_unix_ms();
             let cron = now.saturating_sub(last_cron_ms) >= CRON_PERIOD_MS;
             if cron {
                 last_cron_ms = now;
             }
+            self.global.bus_heartbeat_ms.store(now, Ordering::Relaxed);
             let follow = cron.then(|| self.repl_view(now));
             let master = self.with_state(|st| {
                 let (offset, view) = follow?;
@@ -283,7 +294,7 @@ async fn accept_loop(d: Rc<Driver>, listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok(stream) => {
-                let link = d.with_state(|st| st.accept_link(unix_ms()));
+                let link = d.with_state(|st| st.accept_link(mono_unix_ms()));
                 d.start_link(link, stream);
             }
             Err(e) => {
@@ -299,7 +310,7 @@ async fn connect(d: Rc<Driver>, link: LinkId, ip: String, cport: u16) {
         Ok(a) => std::net::SocketAddr::new(a, cport),
         Err(_) => {
             crate::log::warning(&format!("Cluster bus: invalid node address {ip}"));
-            d.with_state(|st| st.link_down(unix_ms(), link));
+            d.with_state(|st| st.link_down(mono_unix_ms(), link));
             return;
         }
     };
@@ -308,12 +319,12 @@ async fn connect(d: Rc<Driver>, link: LinkId, ip: String, cport: u16) {
     match r {
         Ok(stream) if wanted => {
             d.start_link(link, stream);
-            d.with_state(|st| st.link_up(unix_ms(), link));
+            d.with_state(|st| st.link_up(mono_unix_ms(), link));
         }
         Ok(_) => {}
         Err(e) => {
             crate::log::debug(&format!("Cluster bus: connecting to {addr} failed: {e}"));
-            d.with_state(|st| st.link_down(unix_ms(), link));
+            d.with_state(|st| st.link_down(mono_unix_ms(), link));
         }
     }
 }
@@ -346,8 +357,8 @@ async fn read_loop(
             peer_ip: &peer_ip,
             local_ip: &local_ip,
         };
-        d.with_state(|st| st.on_message(unix_ms(), &from, &buf));
+        d.with_state(|st| st.on_message(mono_unix_ms(), &from, &buf));
     }
     d.links.borrow_mut().remove(&link);
-    d.with_state(|st| st.link_down(unix_ms(), link));
+    d.with_state(|st| st.link_down(mono_unix_ms(), link));
 }

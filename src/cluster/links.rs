@@ -222,9 +222,20 @@ impl ClusterState {
 
     /// Sends a PING (or MEET/PONG) on `link`; a PING marks the node's ping as outstanding.
     pub(super) fn send_ping(&mut self, link: LinkId, mtype: u16, now_ms: u64) {
+        let node = self
+            .links
+            .get(&link)
+            .and_then(|l| l.node)
+            .filter(|&n| self.is_live(n));
+        // A node that has not contacted us yet may have lost our MEET (its handshake with us
+        // failed): keep meeting it instead of pinging until it does.
+        let mtype = match node {
+            Some(n) if mtype == mtype::PING && self.node(n).has(flag::MEET) => mtype::MEET,
+            _ => mtype,
+        };
         let m = self.ping_message(mtype);
-        if mtype == mtype::PING {
-            if let Some(n) = self.links.get(&link).and_then(|l| l.node) {
+        if mtype != mtype::PONG {
+            if let Some(n) = node {
                 self.node_mut(n).ping_sent_ms = now_ms;
             }
         }

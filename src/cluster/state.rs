@@ -188,7 +188,7 @@ impl ClusterState {
         let mut st = if fresh {
             ClusterState::new(crate::global::random_hex40())
         } else {
-            let parsed = nodes_conf::parse(&text, conf.shown(), crate::global::unix_ms())?;
+            let parsed = nodes_conf::parse(&text, conf.shown(), crate::global::mono_unix_ms())?;
             ClusterState::from_parsed(parsed)
         };
         st.conf = Some(conf);

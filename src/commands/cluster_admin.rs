@@ -6,7 +6,7 @@
 use super::cluster::{cluster_global, commit, keys_total, lock};
 use super::{CmdResult, ConnCtx};
 use crate::constants::SLOT_COUNT;
-use crate::global::unix_ms;
+use crate::global::mono_unix_ms;
 use crate::resp::error::sanitize_for_error;
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
@@ -57,7 +57,7 @@ pub fn meet(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         )));
     };
     let mut st = lock(&g);
-    st.meet(unix_ms(), &addr.to_string(), port as u16, cport as u16);
+    st.meet(mono_unix_ms(), &addr.to_string(), port as u16, cport as u16);
     commit(ctx, &g, st);
     ctx.out.ok();
     Ok(())
@@ -79,7 +79,7 @@ pub fn forget(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if me.is_replica() && me.master_id.as_deref() == Some(st.node(n).id.as_str()) {
         return Err(ReplyError::other("ERR Can't forget my master!"));
     }
-    st.forget(unix_ms(), n);
+    st.forget(mono_unix_ms(), n);
     commit(ctx, &g, st);
     ctx.out.ok();
     Ok(())
@@ -141,7 +141,7 @@ pub fn count_failure_reports(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult
     let n = st
         .lookup(&text(args.get(2)))
         .ok_or_else(|| unknown_node(args.get(2)))?;
-    let count = st.valid_failure_reports(unix_ms(), n);
+    let count = st.valid_failure_reports(mono_unix_ms(), n);
     drop(st);
     ctx.out.int(count as i64);
     Ok(())
@@ -369,7 +369,7 @@ pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE",
         ));
     }
-    st.start_manual_failover(unix_ms(), force, takeover);
+    st.start_manual_failover(mono_unix_ms(), force, takeover);
     commit(ctx, &g, st);
     ctx.out.ok();
     Ok(())
