@@ -144,7 +144,13 @@ impl Global {
     /// Makes `map` the current slot map and sends it to every shard.
     pub fn publish_slot_map(&self, map: SlotMap) -> Arc<SlotMap> {
         let map = Arc::new(map);
-        *self.latest_map.write().unwrap_or_else(|e| e.into_inner()) = map.clone();
+        {
+            // Publishers race once the cluster lock is released: keep the newest.
+            let mut latest = self.latest_map.write().unwrap_or_else(|e| e.into_inner());
+            if map.version >= latest.version {
+                *latest = map.clone();
+            }
+        }
         if let Some(sink) = self.map_sink.get() {
             sink(map.clone());
         }

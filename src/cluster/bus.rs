@@ -100,14 +100,18 @@ impl Driver {
                 crate::log::warning(&format!("Could not update the cluster config file: {e}"));
             }
         }
-        if st.version != self.published.get() || !st.drop_slots.is_empty() {
+        let map = (st.version != self.published.get() || !st.drop_slots.is_empty()).then(|| {
             let mut map = st.slot_map();
             map.drop_slots = std::mem::take(&mut st.drop_slots);
             self.published.set(st.version);
-            self.global.publish_slot_map(map);
-        }
+            map
+        });
         let outs = std::mem::take(&mut st.outbox);
         drop(st);
+        // Sent after the lock is released (see commands::cluster::commit).
+        if let Some(map) = map {
+            self.global.publish_slot_map(map);
+        }
         for o in outs {
             self.perform(o);
         }

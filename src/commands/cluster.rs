@@ -428,14 +428,19 @@ pub(super) fn lock(g: &Global) -> MutexGuard<'_, ClusterState> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
-/// After a change: persist, then publish under the lock so maps reach shards in order.
+/// After a change: persist, then publish. The map is built under the lock but sent after it
+/// is released: sending may wait for a shard's inbox, and that shard may be waiting for this
+/// lock. Versions order the maps (shards keep the newest).
 pub(super) fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, ClusterState>) {
     if let Err(e) = st.save() {
         log::warn!("Could not update the cluster config file: {e}");
     }
-    let map = g.publish_slot_map(st.slot_map());
+    let map = st.slot_map();
     drop(st);
-    ctx.shard.slot_map = map;
+    let map = g.publish_slot_map(map);
+    if map.version >= ctx.shard.slot_map.version {
+        ctx.shard.slot_map = map;
+    }
 }
 
 pub(super) fn keys_total(ctx: &mut ConnCtx<'_>) -> usize {
