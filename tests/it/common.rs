@@ -14,16 +14,22 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_slotd");
 
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 
+/// Test ports: client ports from here, bus ports 10000 higher, both below the kernel's
+/// ephemeral range (32768 and up), so no outgoing connection can take one between the check
+/// below and the server's bind.
+const PORT_BASE: u16 = 21000;
+const PORT_SPAN: u16 = 1760;
+
 /// A port that is free now, together with port+10000 (the cluster bus).
 pub fn free_port() -> u16 {
     if NEXT_PORT.load(Ordering::SeqCst) == 0 {
         // Spread parallel test binaries apart by pid.
-        let base = 21000 + (std::process::id() % 400) as u16 * 50;
+        let base = PORT_BASE + (std::process::id() % 35) as u16 * 50;
         let _ = NEXT_PORT.compare_exchange(0, base, Ordering::SeqCst, Ordering::SeqCst);
     }
     loop {
         let p = NEXT_PORT.fetch_add(1, Ordering::SeqCst);
-        let p = 21000 + (p - 21000) % 20000;
+        let p = PORT_BASE + (p.wrapping_sub(PORT_BASE)) % PORT_SPAN;
         let a = TcpListener::bind(("127.0.0.1", p));
         let b = TcpListener::bind(("127.0.0.1", p + 10000));
         if a.is_ok() && b.is_ok() {
@@ -55,9 +61,20 @@ impl Server {
     }
 
     pub fn try_start(extra: &[&str]) -> Result<Server, String> {
-        let port = free_port();
-        let dir = test_dir("node");
-        Self::start_in(port, dir, extra)
+        // Another process may still grab a checked port before slotd binds it: retry then.
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = test_dir("node");
+            match Self::start_in(port, dir, extra) {
+                Ok(s) => return Ok(s),
+                Err(e) if e.contains("Failed listening") || e.contains("Could not bind") => {
+                    last = e;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
     }
 
     /// Starts slotd with a given port and directory (restarts reuse them).
