@@ -431,28 +431,36 @@ fn spublish(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     send(ctx, args, true)
 }
 
+/// Runs `f` on the process-wide subscriber counts of channels or shard channels.
+fn with_index<R>(
+    ctx: &ConnCtx<'_>,
+    kind: SubKind,
+    f: impl FnOnce(&hashbrown::HashMap<Vec<u8>, Vec<u32>>) -> R,
+) -> R {
+    let idx = ctx
+        .shard
+        .global
+        .pubsub
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    match kind {
+        SubKind::Shard => f(&idx.shard_channels),
+        _ => f(&idx.channels),
+    }
+}
+
 /// Active names of one kind (channels or shard channels), filtered by an optional pattern.
 fn list_active(ctx: &mut ConnCtx<'_>, args: Args<'_>, kind: SubKind, name: &str) -> CmdResult {
     if args.len() > 3 {
         return Err(ReplyError::Arity(name.into()));
     }
     let pattern = (args.len() == 3).then(|| args.get(2));
-    let names: Vec<Vec<u8>> = {
-        let idx = ctx
-            .shard
-            .global
-            .pubsub
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        let map = match kind {
-            SubKind::Shard => &idx.shard_channels,
-            _ => &idx.channels,
-        };
+    let names: Vec<Vec<u8>> = with_index(ctx, kind, |map| {
         map.keys()
             .filter(|c| pattern.is_none_or(|p| crate::glob::matches(p, c, false)))
             .cloned()
             .collect()
-    };
+    });
     ctx.out.array(names.len());
     for n in names {
         ctx.out.bulk(&n);
@@ -462,22 +470,12 @@ fn list_active(ctx: &mut ConnCtx<'_>, args: Args<'_>, kind: SubKind, name: &str)
 
 /// Subscriber counts of the named channels or shard channels (patterns not included).
 fn count_subscribers(ctx: &mut ConnCtx<'_>, args: Args<'_>, kind: SubKind) -> CmdResult {
-    let counts: Vec<(Vec<u8>, u32)> = {
-        let idx = ctx
-            .shard
-            .global
-            .pubsub
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        let map = match kind {
-            SubKind::Shard => &idx.shard_channels,
-            _ => &idx.channels,
-        };
+    let counts: Vec<(Vec<u8>, u32)> = with_index(ctx, kind, |map| {
         args.iter()
             .skip(2)
             .map(|c| (c.to_vec(), map.get(c).map_or(0, |v| v.iter().sum())))
             .collect()
-    };
+    });
     ctx.out.map(counts.len());
     for (c, n) in counts {
         ctx.out.bulk(&c);
