@@ -18,7 +18,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Runs slotd with command-line arguments (without the program name); returns the exit code.
 pub fn main_with_args(args: &[String]) -> i32 {
-    let loaded = match config::load(args) {
+    let loaded = match config::load_checked(args, Some(crate::commands::exists)) {
         Ok(l) => l,
         Err(e) if e == config::VERSION_REQUESTED => {
             println!("slotd v={VERSION} (Redis 7.0.15 compatible) bits=64");
@@ -71,8 +71,15 @@ fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
         None => log::warning("Warning: no config file specified, using the default config."),
     }
     for w in &warnings {
-        log::warning(w);
+        log::notice(w);
     }
+    if !cfg.appendonly {
+        log::notice(
+            "No persistence: appendonly is off and slotd takes no RDB snapshots yet, so the data \
+             set is lost at restart. Set 'appendonly yes' to keep it.",
+        );
+    }
+    crate::commands::install_renames(&cfg.renames);
     std::env::set_current_dir(&cfg.dir)
         .map_err(|e| format!("Can't chdir to '{}': {e}", cfg.dir.display()))?;
     if let Some(p) = &cfg.pidfile {

@@ -26,6 +26,14 @@ impl Harness {
         Self::with_config(Config::default())
     }
 
+    /// `new` with `enable-debug-command yes`, for tests that drive DEBUG.
+    pub fn with_debug() -> Self {
+        let mut cfg = Config::default();
+        cfg.unimplemented
+            .insert("enable-debug-command".into(), "yes".into());
+        Self::with_config(cfg)
+    }
+
     pub fn with_config(cfg: Config) -> Self {
         let global = Global::new(cfg, 1, None);
         let mut shard = Shard::new(0, 1, global);

@@ -103,6 +103,9 @@ pub mod flags {
     /// In standalone mode with several shards, keys may span shards: run the handler in an
     /// exclusive section over every involved shard (MSET, MSETNX, DEL, MGET, RENAME, ...).
     pub const MULTI_KEY: u32 = 1 << 24;
+    /// Allowed only as `enable-debug-command` says (DEBUG); not shown by COMMAND INFO, as in
+    /// Redis 7.0.
+    pub const PROTECTED: u32 = 1 << 25;
 }
 
 pub const FLAG_NAMES: &[(u32, &str)] = &[
@@ -277,17 +280,45 @@ pub fn full_name(spec: &'static CommandSpec) -> &'static str {
         .unwrap_or(spec.name)
 }
 
+/// The table clients see after `rename-command`, when the configuration renamed anything.
+static RENAMED: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+
+/// Whether `name` (lower case) is a built-in command: checks `rename-command` lines.
+pub fn exists(name: &str) -> bool {
+    table().contains_key(name)
+}
+
+/// Applies `rename-command` (original, new name or "" to remove) once at start: the old names
+/// become unknown commands and the new ones find the same specs. The config loader already
+/// checked every line against the table, in order.
+pub fn install_renames(renames: &[(String, String)]) {
+    if renames.is_empty() {
+        return;
+    }
+    let mut m = table().clone();
+    for (from, to) in renames {
+        if let Some(spec) = m.remove(from.as_str()) {
+            if !to.is_empty() {
+                m.insert(Box::leak(to.clone().into_boxed_str()), spec);
+            }
+        }
+    }
+    let _ = RENAMED.set(m);
+}
+
 /// Lowercases into `scratch` when needed and looks the name up.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let mut buf = [0u8; 32];
     if name.len() > buf.len() {
-        return None;
+        // Only a renamed command can be this long.
+        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+        return RENAMED.get()?.get(lower.as_str()).copied();
     }
     for (d, s) in buf.iter_mut().zip(name) {
         *d = s.to_ascii_lowercase();
     }
     let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
-    table().get(lower).copied()
+    RENAMED.get().unwrap_or_else(|| table()).get(lower).copied()
 }
 
 /// Looks a subcommand up in `parent` (case-insensitive).

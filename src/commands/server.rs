@@ -159,7 +159,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..conn(
             "debug",
             -2,
-            ADMIN | NOSCRIPT | LS,
+            ADMIN | NOSCRIPT | LS | PROTECTED,
             debug,
             "server",
             "1.0.0",
@@ -923,9 +923,37 @@ mod tests {
     }
 
     #[test]
+    fn debug_follows_enable_debug_command() {
+        // Redis 7.0's default refuses DEBUG (after the arity check), also inside MULTI;
+        // `local` admits loopback clients only.
+        let refused = Reply::Error(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+             \"local\", you can run it from a local connection, otherwise you need to set this \
+             option in the configuration file, and then restart the server."
+                .into(),
+        );
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["DEBUG", "sleep", "0"]), refused);
+        assert_eq!(
+            h.run(&["DEBUG"]),
+            Reply::Error("ERR wrong number of arguments for 'debug' command".into())
+        );
+        assert_eq!(h.run(&["MULTI"]), Reply::ok());
+        assert_eq!(h.run(&["DEBUG", "sleep", "0"]), refused);
+        assert!(matches!(h.run(&["EXEC"]), Reply::Error(e) if e.starts_with("EXECABORT")));
+        let mut cfg = Config::default();
+        cfg.unimplemented
+            .insert("enable-debug-command".into(), "local".into());
+        let mut h = Harness::with_config(cfg);
+        assert_eq!(h.run(&["DEBUG", "sleep", "0"]), Reply::ok());
+        h.shard.clients.get_mut(h.client).addr = "192.0.2.7:4000".into();
+        assert_eq!(h.run(&["DEBUG", "sleep", "0"]), refused);
+    }
+
+    #[test]
     fn debug_sleep_and_errors() {
         // DEBUG SLEEP tolerates junk like strtod; unknown subcommands get Redis' text.
-        let mut h = Harness::new();
+        let mut h = Harness::with_debug();
         assert_eq!(h.run(&["DEBUG", "sleep", "0"]), Reply::ok());
         assert_eq!(h.run(&["DEBUG", "SLEEP", "0.001"]), Reply::ok());
         assert_eq!(h.run(&["DEBUG", "sleep", "x"]), Reply::ok());

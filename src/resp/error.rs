@@ -40,6 +40,8 @@ pub enum ReplyError {
     ClusterDisabled,
     ReadOnly,
     NoAuth,
+    /// DEBUG refused by `enable-debug-command`.
+    DebugNotAllowed,
     WrongPass,
     DbIndexOutOfRange,
     SelectNotAllowedInCluster,
@@ -71,6 +73,11 @@ impl ReplyError {
             ClusterDisabled => "ERR This instance has cluster support disabled",
             ReadOnly => "READONLY You can't write against a read only replica.",
             NoAuth => "NOAUTH Authentication required.",
+            DebugNotAllowed => {
+                "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+                 \"local\", you can run it from a local connection, otherwise you need to set \
+                 this option in the configuration file, and then restart the server."
+            }
             WrongPass => "WRONGPASS invalid username-password pair or user is disabled.",
             DbIndexOutOfRange => "ERR DB index is out of range",
             SelectNotAllowedInCluster => "ERR SELECT is not allowed in cluster mode",

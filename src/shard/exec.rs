@@ -137,6 +137,14 @@ pub fn plan(
         count_rejected(sh, spec);
         return Plan::Done(AfterReply::Nothing);
     }
+    if spec.flags & commands::flags::PROTECTED != 0 && !protected_allowed(sh, client_idx) {
+        reply_error(sh, out, &ReplyError::DebugNotAllowed);
+        if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+            m.error = true;
+        }
+        count_rejected(sh, spec);
+        return Plan::Done(AfterReply::Nothing);
+    }
     if subscribed && !commands::pubsub::allowed_while_subscribed(spec.name) {
         let name = commands::full_name(spec);
         let e = ReplyError::Other(format!(
@@ -188,6 +196,29 @@ pub fn plan(
         Handler::Key(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
         Handler::Container => unreachable!("resolve returns leaf commands"),
     }
+}
+
+/// `enable-debug-command`: `yes`, or `local` for a client on a loopback address.
+fn protected_allowed(sh: &Shard, client_idx: usize) -> bool {
+    match sh
+        .global
+        .cfg(|c| c.stored("enable-debug-command", "no"))
+        .as_str()
+    {
+        "yes" => true,
+        "local" => sh
+            .clients
+            .get(client_idx)
+            .is_some_and(|c| is_loopback_addr(&c.addr)),
+        _ => false,
+    }
+}
+
+/// "ip:port" (IPv6 without brackets, as CLIENT LIST shows it) on a loopback address.
+fn is_loopback_addr(addr: &str) -> bool {
+    let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
+    ip.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize>>) -> Plan {

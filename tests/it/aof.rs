@@ -1131,7 +1131,14 @@ fn debug_reload_keeps_the_data_set() {
     // Guards DEBUG RELOAD (snapshot written and loaded back) over several shards, with and
     // without the AOF switched on.
     for aof in ["yes", "no"] {
-        let s = Server::start(&["--server-threads", "3", "--appendonly", aof]);
+        let s = Server::start(&[
+            "--server-threads",
+            "3",
+            "--appendonly",
+            aof,
+            "--enable-debug-command",
+            "yes",
+        ]);
         let mut c = s.client();
         for i in 0..300 {
             let _: () = redis::cmd("SET")

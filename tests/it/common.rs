@@ -312,6 +312,11 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub fn start(tag: &str) -> Option<RedisServer> {
+        Self::start_with(tag, &[])
+    }
+
+    /// `start` with more directives (`--name value ...`) after the defaults.
+    pub fn start_with(tag: &str, extra: &[&str]) -> Option<RedisServer> {
         let port = free_port();
         let dir = test_dir(tag);
         let child = Command::new("redis-server")
@@ -324,6 +329,7 @@ impl RedisServer {
                 "",
             ])
             .args(["--appendonly", "no", "--dir", &dir.display().to_string()])
+            .args(extra)
             .stdout(Stdio::null())
             .spawn()
             .ok()?;

@@ -7,6 +7,7 @@ mod cluster;
 mod cluster1;
 mod common;
 mod compare;
+mod failclosed;
 mod failover;
 mod migrate;
 mod protocol;

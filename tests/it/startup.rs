@@ -87,10 +87,15 @@ fn seed_config_files_start_unchanged() {
 }
 
 #[test]
-fn unknown_known_directive_only_warns() {
-    // Guards that Redis directives slotd does not implement are accepted with a warning.
-    let s = Server::start(&["--maxmemory", "100mb"]);
-    assert!(s.log_text().contains("maxmemory"), "{}", s.log_text());
+fn no_effect_directive_is_noted_at_start() {
+    // Guards that a harmless directive slotd does not act on is accepted and said once in the
+    // log with its reason (refused ones are in failclosed.rs).
+    let s = Server::start(&["--activerehashing", "no"]);
+    let log = s.log_text();
+    assert!(
+        log.contains("directive 'activerehashing' has no effect in slotd"),
+        "{log}"
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn dump_of(h: &mut Harness, key: &str) -> Vec<u8> {
 #[test]
 fn dump_restore_every_type() {
     // Guards the DUMP -> RESTORE roundtrip for each type through the command layer.
-    let mut h = Harness::new();
+    let mut h = Harness::with_debug();
     h.run(&["SET", "s", "hello"]);
     h.run(&["RPUSH", "l", "a", "1", "b"]);
     h.run(&["HSET", "h", "f", "v"]);
@@ -199,7 +199,7 @@ fn migrate_key_positions() {
 #[test]
 fn digest_value() {
     // Guards DEBUG DIGEST-VALUE: zeros for missing keys, equal values give equal digests.
-    let mut h = Harness::new();
+    let mut h = Harness::with_debug();
     h.run(&["SADD", "a", "x", "y", "z"]);
     h.run(&["SADD", "b", "z", "y", "x"]);
     let r = h.run(&["DEBUG", "DIGEST-VALUE", "a", "b", "nope"]);

@@ -1,11 +1,17 @@
 //! Configuration: redis.conf-style files, standard input and `--directive value` command-line
-//! overrides, validated with file:line errors in Redis' shape; the CONFIG GET/SET parameter
-//! table, covering what slotd implements and storing (with a start-up warning) every other
-//! directive Redis 7.0 knows, so an existing redis.conf works unchanged.
+//! overrides, validated with file:line errors in Redis' shape, and CONFIG GET/SET. What each
+//! Redis 7.0 directive does in slotd (enforced, no effect, refused) is declared once in
+//! `table`; values of directives without a typed field are kept in CONFIG GET's form.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+mod table;
+
+pub use table::reference_table;
+use table::Kind::{Bool, Enum, Int, Line, Mem, Special, Str, Typed};
+use table::{Access, Directive, Status, DIRECTIVES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
@@ -65,6 +71,9 @@ pub struct Config {
     pub server_threads: usize,
     /// Opt-in pinning: shard i runs on server_cpus[i % len].
     pub server_cpus: Option<Vec<usize>>,
+    /// `rename-command` lines in order, lower case: (original name, new name or "" for
+    /// removed). Applied to the command table once at start.
+    pub renames: Vec<(String, String)>,
     /// Directives Redis knows but slotd ignores, by canonical name, once set (unset ones show
     /// Redis' default); CONFIG GET shows them so tools that read them keep working.
     pub unimplemented: BTreeMap<String, String>,
@@ -105,6 +114,7 @@ impl Default for Config {
             appendfilename: "appendonly.aof".into(),
             server_threads: 1,
             server_cpus: None,
+            renames: Vec::new(),
             unimplemented: BTreeMap::new(),
         }
     }
@@ -131,7 +141,8 @@ pub fn help_text() -> &'static str {
      \n\
      Any redis.conf directive can be given as an option: --name value [value ...].\n\
      Options are applied after the file (and standard input), so they win.\n\
-     Directives slotd does not implement are accepted, stored and reported once.\n\
+     Directives slotd cannot honour yet are refused unless set to their defaults\n\
+     (docs/config-reference.md lists each directive's status).\n\
      slotd's own: --server-threads N|auto   --server-cpus 0-3,6\n\
      \n\
      Examples:\n\
@@ -184,6 +195,10 @@ const ERR_NARGS: &str = "wrong number of arguments";
 const ERR_BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
 const ERR_QUOTES: &str = "Unbalanced quotes in configuration line";
 const ERR_SAVE: &str = "Invalid save parameters";
+/// Why a save point is refused without the AOF, and how to choose.
+const SAVE_NEEDS_AOF: &str = "slotd takes no RDB snapshots yet, so save points would not \
+     persist anything: set 'appendonly yes' to keep every write in the AOF (the save line is \
+     then accepted), or 'save \"\"' to run without persistence";
 
 /// Where a configuration line came from, for the second line of the fatal error.
 #[derive(Clone, Debug)]
@@ -294,8 +309,17 @@ fn push_value(lines: &mut Vec<String>, quoted: &str) {
 /// `Err` is the complete message to print before exiting 1, except the two sentinels
 /// `VERSION_REQUESTED` and `HELP_REQUESTED`, which ask the caller to print and exit 0.
 pub fn load(args: &[String]) -> Result<Loaded, String> {
+    load_checked(args, None)
+}
+
+/// `load`, checking `rename-command` lines with `command_exists` (the server's command table).
+pub fn load_checked(
+    args: &[String],
+    command_exists: Option<fn(&str) -> bool>,
+) -> Result<Loaded, String> {
     let inv = parse_invocation(args)?;
     let mut loader = Loader::new()?;
+    loader.command_exists = command_exists;
     if let Some(file) = &inv.file {
         let abs = loader.resolve(file);
         loader.cfg.config_file = Some(std::fs::canonicalize(&abs).unwrap_or(abs));
@@ -314,6 +338,7 @@ pub fn load(args: &[String]) -> Result<Loaded, String> {
     for (i, line) in inv.lines.iter().enumerate() {
         loader.run_line(line, &Origin::CommandLine, i + 1)?;
     }
+    loader.finish()?;
     Ok(Loaded {
         config: loader.cfg,
         warnings: loader.warnings,
@@ -341,7 +366,12 @@ fn os_reason(e: &std::io::Error) -> String {
 struct Loader {
     cfg: Config,
     warnings: Vec<String>,
-    warned: Vec<&'static str>,
+    noted: Vec<&'static str>,
+    /// Tells whether a command name exists (for rename-command); None accepts none.
+    command_exists: Option<fn(&str) -> bool>,
+    /// The fatal text for the last `save` line, if it set save points: refused at the end
+    /// unless appendonly is on by then.
+    save_line: Option<String>,
     include_chain: Vec<PathBuf>,
     save_reset: bool,
 }
@@ -357,10 +387,20 @@ impl Loader {
         Ok(Loader {
             cfg,
             warnings: Vec::new(),
-            warned: Vec::new(),
+            noted: Vec::new(),
+            command_exists: None,
+            save_line: None,
             include_chain: Vec::new(),
             save_reset: false,
         })
+    }
+
+    /// Checks that need the whole configuration: save points need the AOF.
+    fn finish(&mut self) -> Result<(), String> {
+        match self.save_line.take() {
+            Some(text) if !self.cfg.appendonly => Err(text),
+            _ => Ok(()),
+        }
     }
 
     fn resolve(&self, path: &str) -> PathBuf {
@@ -407,6 +447,15 @@ impl Loader {
             return Ok(());
         }
         match self.directive(&argv) {
+            Ok(()) if argv[0].eq_ignore_ascii_case("save") => {
+                let has_points = self
+                    .cfg
+                    .unimplemented
+                    .get("save")
+                    .is_some_and(|v| !v.is_empty());
+                self.save_line = has_points.then(|| fatal(origin, line_no, line, SAVE_NEEDS_AOF));
+                Ok(())
+            }
             Ok(()) => Ok(()),
             Err(Failure::Reason(reason)) => Err(fatal(origin, line_no, line, &reason)),
             Err(Failure::Complete(text)) => Err(text),
@@ -422,20 +471,15 @@ impl Loader {
         if name == "sentinel" {
             return Err("sentinel directive while not in sentinel mode".into());
         }
-        if let Some(&(known, min, max)) = FILE_ONLY.iter().find(|d| d.0 == name) {
-            if values.len() < min || values.len() > max {
-                return Err(ERR_BAD_DIRECTIVE.into());
-            }
-            self.warn(known);
-            return Ok(());
-        }
-        if let Some(&known) = DEPRECATED.iter().find(|&&d| d == name) {
-            self.warn(known);
-            return Ok(());
-        }
-        let Some(canonical) = lookup(&name) else {
+        let Some(entry) = table::find(&name) else {
             return Err(ERR_BAD_DIRECTIVE.into());
         };
+        let canonical = entry.name;
+        match entry.access {
+            Access::Deprecated => return Ok(()),
+            Access::FileOnly => return self.file_only(entry, values),
+            _ => {}
+        }
         if canonical == "save" && !self.save_reset {
             // The first `save` read replaces Redis' default schedule; later ones add to it.
             self.cfg.unimplemented.insert("save".into(), String::new());
@@ -452,10 +496,59 @@ impl Loader {
             _ => values,
         };
         apply(&mut self.cfg, canonical, values, Via::Load)?;
-        if implemented(canonical).is_none() {
-            self.warn(canonical);
+        if let Status::NoEffect(why) = entry.status {
+            self.note_no_effect(entry, why);
         }
         Ok(())
+    }
+
+    /// rename-command, user, loadmodule: lines that only files and the command line carry.
+    fn file_only(&mut self, entry: &Directive, values: &[String]) -> Result<(), Failure> {
+        match (entry.name, values) {
+            ("rename-command", [from, to]) => self.rename(from, to),
+            ("rename-command", _) => Err(ERR_BAD_DIRECTIVE.into()),
+            (_, []) => Err(ERR_BAD_DIRECTIVE.into()),
+            (name, _) => Err(refusal(name, entry.note()).into()),
+        }
+    }
+
+    /// `rename-command NAME NEWNAME` (or `""` to remove NAME), checked in order against the
+    /// command table as it stands after the earlier renames, with Redis' reason texts.
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), Failure> {
+        let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
+        let exists = |renames: &[(String, String)], name: &str| {
+            if renames.iter().any(|(_, t)| t == name) {
+                return true;
+            }
+            let builtin = self.command_exists.is_some_and(|known| known(name));
+            builtin && !renames.iter().any(|(f, _)| f == name)
+        };
+        if !exists(&self.cfg.renames, &from) {
+            return Err("No such command in rename-command".into());
+        }
+        if !to.is_empty() && exists(&self.cfg.renames, &to) {
+            return Err("Target command name already exists".into());
+        }
+        match self.cfg.renames.iter_mut().find(|(_, t)| *t == from) {
+            // Renaming a renamed command again: the original now answers to the newest name.
+            Some(earlier) => earlier.1 = to,
+            None => self.cfg.renames.push((from, to)),
+        }
+        Ok(())
+    }
+
+    /// A directive with no effect in slotd, set to something other than its default: said
+    /// once at start, with the reason it cannot matter.
+    fn note_no_effect(&mut self, entry: &'static Directive, why: &str) {
+        let value = self.cfg.unimplemented.get(entry.name);
+        if value.is_none_or(|v| v == entry.default) || self.noted.contains(&entry.name) {
+            return;
+        }
+        self.noted.push(entry.name);
+        self.warnings.push(format!(
+            "directive '{}' has no effect in slotd: {why}",
+            entry.name
+        ));
     }
 
     fn include(&mut self, values: &[String]) -> Result<(), Failure> {
@@ -496,37 +589,6 @@ impl Loader {
             .collect();
         found.sort();
         Ok(found)
-    }
-
-    fn warn(&mut self, name: &'static str) {
-        // Stored like the ignored directives, but read by the AOF (automatic rewrite).
-        const READ_FROM_STORE: &[&str] = &[
-            "auto-aof-rewrite-percentage",
-            "auto-aof-rewrite-min-size",
-            "cluster-allow-replica-migration",
-            "cluster-announce-hostname",
-            "cluster-migration-barrier",
-            "cluster-preferred-endpoint-type",
-            "cluster-replica-no-failover",
-            "cluster-replica-validity-factor",
-            // Read by replication (crate::replication).
-            "replicaof",
-            "repl-backlog-size",
-            "repl-ping-replica-period",
-            "repl-timeout",
-            "replica-read-only",
-            "replica-priority",
-            "replica-announced",
-        ];
-        if READ_FROM_STORE.contains(&name) {
-            return;
-        }
-        if !self.warned.contains(&name) {
-            self.warned.push(name);
-            self.warnings.push(format!(
-                "directive '{name}' is not implemented by slotd and is ignored"
-            ));
-        }
     }
 }
 
@@ -746,58 +808,9 @@ fn plain_name(values: &[String], what: &str, kind: &str) -> Result<String, Strin
     Ok(v.to_string())
 }
 
-/// How CONFIG SET may treat a parameter. Hidden ones are settable but only an exact name
-/// (no pattern) finds them in CONFIG GET, as in Redis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Access {
-    Mutable,
-    Immutable,
-    Protected,
-    Hidden,
-}
-
-/// Directives slotd acts on, sorted, with whether CONFIG SET may change them at run time.
-const IMPLEMENTED: &[(&str, Access)] = &[
-    ("appenddirname", Access::Immutable),
-    ("appendfilename", Access::Immutable),
-    ("appendfsync", Access::Mutable),
-    ("appendonly", Access::Mutable),
-    ("bind", Access::Immutable),
-    ("client-query-buffer-limit", Access::Mutable),
-    ("cluster-allow-reads-when-down", Access::Mutable),
-    ("cluster-announce-bus-port", Access::Mutable),
-    ("cluster-announce-ip", Access::Mutable),
-    ("cluster-announce-port", Access::Mutable),
-    ("cluster-config-file", Access::Immutable),
-    ("cluster-enabled", Access::Immutable),
-    ("cluster-node-timeout", Access::Mutable),
-    ("cluster-port", Access::Immutable),
-    ("cluster-require-full-coverage", Access::Mutable),
-    ("daemonize", Access::Immutable),
-    ("databases", Access::Immutable),
-    ("dir", Access::Immutable),
-    ("hz", Access::Mutable),
-    ("logfile", Access::Immutable),
-    ("loglevel", Access::Mutable),
-    ("maxclients", Access::Mutable),
-    ("pidfile", Access::Immutable),
-    ("port", Access::Immutable),
-    ("proto-max-bulk-len", Access::Mutable),
-    ("requirepass", Access::Mutable),
-    ("server-cpus", Access::Immutable),
-    ("server-threads", Access::Immutable),
-    ("tcp-backlog", Access::Immutable),
-    ("tcp-keepalive", Access::Mutable),
-    ("timeout", Access::Mutable),
-];
-
 const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
 const FSYNC_MODES: &[&str] = &["everysec", "always", "no"];
 const INT_MAX: i64 = i32::MAX as i64;
-
-fn implemented(name: &str) -> Option<&'static (&'static str, Access)> {
-    IMPLEMENTED.iter().find(|d| d.0 == name)
-}
 
 /// Whether a load or a CONFIG SET is applying the value: `save` adds up while loading but
 /// replaces at run time, and CONFIG SET hands multi-value parameters over as one string.
@@ -809,16 +822,16 @@ enum Via {
 
 /// Applies one directive (canonical lower-case name) to `cfg`; Err is Redis' reason text.
 fn apply(cfg: &mut Config, name: &str, values: &[String], via: Via) -> Result<(), String> {
-    if let Some(result) = set_implemented(cfg, name, values) {
-        return result;
-    }
-    match find_other(name) {
-        Some(param) => set_other(cfg, param, values, via),
+    match table::find(name) {
+        Some(p) if matches!(p.kind, Typed) => {
+            set_typed(cfg, name, values).unwrap_or_else(|| Err(ERR_BAD_DIRECTIVE.into()))
+        }
+        Some(p) => set_stored(cfg, p, values, via),
         None => Err(ERR_BAD_DIRECTIVE.into()),
     }
 }
 
-fn set_implemented(cfg: &mut Config, name: &str, v: &[String]) -> Option<Result<(), String>> {
+fn set_typed(cfg: &mut Config, name: &str, v: &[String]) -> Option<Result<(), String>> {
     let port = |v: &[String]| int_in(v, 0, 65535).map(|n| n as u16);
     let big_mem = |v: &[String]| mem_in(v, 1 << 20, i64::MAX as u64);
     let text = |v: &[String]| one(v).map(str::to_string);
@@ -984,7 +997,7 @@ fn format_cpus(cpus: &[usize]) -> String {
 }
 
 /// CONFIG GET's text for an implemented directive.
-fn get_implemented(cfg: &Config, name: &str) -> Option<String> {
+fn get_typed(cfg: &Config, name: &str) -> Option<String> {
     let value = match name {
         "bind" => cfg.bind.join(" "),
         "port" => cfg.port.to_string(),
@@ -1058,360 +1071,52 @@ fn fsync_name(mode: AppendFsync) -> &'static str {
     }
 }
 
-/// How a directive slotd does not implement is checked before it is stored.
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Bool,
-    Int,
-    Mem,
-    Str,
-    Enum(&'static [&'static str]),
-    /// Its own syntax (save, client-output-buffer-limit, replicaof, ...): see `special`.
-    Special,
-}
-
-/// A Redis 7.0 directive slotd accepts and stores without acting on it.
-#[derive(Debug)]
-struct Other {
-    name: &'static str,
-    default: &'static str,
-    kind: Kind,
-    access: Access,
-}
-
-const fn other(name: &'static str, default: &'static str, kind: Kind, access: Access) -> Other {
-    Other {
-        name,
-        default,
-        kind,
-        access,
-    }
-}
-
-use Access::{Hidden, Immutable, Mutable, Protected};
-use Kind::{Bool, Enum, Int, Mem, Special, Str};
-
-/// Every other parameter redis-server 7.0 lists in CONFIG GET, with its default as shown
-/// there (alias names are in `ALIASES`).
-static OTHERS: &[Other] = &[
-    other(
-        "acl-pubsub-default",
-        "resetchannels",
-        Enum(&["allchannels", "resetchannels"]),
-        Mutable,
-    ),
-    other("aclfile", "", Str, Immutable),
-    other("acllog-max-len", "128", Int, Mutable),
-    other("active-defrag-cycle-max", "25", Int, Mutable),
-    other("active-defrag-cycle-min", "1", Int, Mutable),
-    other("active-defrag-ignore-bytes", "104857600", Mem, Mutable),
-    other("active-defrag-max-scan-fields", "1000", Int, Mutable),
-    other("active-defrag-threshold-lower", "10", Int, Mutable),
-    other("active-defrag-threshold-upper", "100", Int, Mutable),
-    other("active-expire-effort", "1", Int, Mutable),
-    other("activedefrag", "no", Bool, Mutable),
-    other("activerehashing", "yes", Bool, Mutable),
-    other("always-show-logo", "no", Bool, Immutable),
-    other("aof-disable-auto-gc", "no", Bool, Mutable),
-    other("aof-load-truncated", "yes", Bool, Mutable),
-    other("aof-rewrite-incremental-fsync", "yes", Bool, Mutable),
-    other("aof-timestamp-enabled", "no", Bool, Mutable),
-    other("aof-use-rdb-preamble", "yes", Bool, Mutable),
-    other("aof_rewrite_cpulist", "", Str, Immutable),
-    other("auto-aof-rewrite-min-size", "67108864", Mem, Mutable),
-    other("auto-aof-rewrite-percentage", "100", Int, Mutable),
-    other("bgsave_cpulist", "", Str, Immutable),
-    other("bind-source-addr", "", Str, Mutable),
-    other("bio_cpulist", "", Str, Immutable),
-    other("busy-reply-threshold", "5000", Int, Mutable),
-    other(
-        "client-output-buffer-limit",
-        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-        Special,
-        Mutable,
-    ),
-    other("cluster-allow-pubsubshard-when-down", "yes", Bool, Mutable),
-    other("cluster-allow-replica-migration", "yes", Bool, Mutable),
-    other("cluster-announce-hostname", "", Str, Mutable),
-    other("cluster-announce-tls-port", "0", Int, Mutable),
-    other("cluster-link-sendbuf-limit", "0", Mem, Mutable),
-    other("cluster-migration-barrier", "1", Int, Mutable),
-    other(
-        "cluster-preferred-endpoint-type",
-        "ip",
-        Enum(&["ip", "hostname", "unknown-endpoint"]),
-        Mutable,
-    ),
-    other("cluster-replica-no-failover", "no", Bool, Mutable),
-    other("cluster-replica-validity-factor", "10", Int, Mutable),
-    other("crash-log-enabled", "yes", Bool, Mutable),
-    other("crash-memcheck-enabled", "yes", Bool, Mutable),
-    other("dbfilename", "dump.rdb", Str, Protected),
-    other("disable-thp", "yes", Bool, Immutable),
-    other("dynamic-hz", "yes", Bool, Mutable),
-    other(
-        "enable-debug-command",
-        "no",
-        Enum(&["no", "yes", "local"]),
-        Immutable,
-    ),
-    other(
-        "enable-module-command",
-        "no",
-        Enum(&["no", "yes", "local"]),
-        Immutable,
-    ),
-    other(
-        "enable-protected-configs",
-        "no",
-        Enum(&["no", "yes", "local"]),
-        Immutable,
-    ),
-    other("hash-max-listpack-entries", "512", Int, Mutable),
-    other("hash-max-listpack-value", "64", Mem, Mutable),
-    other("hll-sparse-max-bytes", "3000", Mem, Mutable),
-    other("ignore-warnings", "", Str, Mutable),
-    other("io-threads", "1", Int, Immutable),
-    other("io-threads-do-reads", "no", Bool, Immutable),
-    other("jemalloc-bg-thread", "yes", Bool, Mutable),
-    other("latency-monitor-threshold", "0", Int, Mutable),
-    other("latency-tracking", "yes", Bool, Mutable),
-    other(
-        "latency-tracking-info-percentiles",
-        "50 99 99.9",
-        Special,
-        Mutable,
-    ),
-    other("lazyfree-lazy-eviction", "no", Bool, Mutable),
-    other("lazyfree-lazy-expire", "no", Bool, Mutable),
-    other("lazyfree-lazy-server-del", "no", Bool, Mutable),
-    other("lazyfree-lazy-user-del", "no", Bool, Mutable),
-    other("lazyfree-lazy-user-flush", "no", Bool, Mutable),
-    other("lfu-decay-time", "1", Int, Mutable),
-    other("lfu-log-factor", "10", Int, Mutable),
-    other("list-compress-depth", "0", Int, Mutable),
-    other("list-max-listpack-size", "-2", Int, Mutable),
-    other("lua-time-limit", "5000", Int, Mutable),
-    other("masterauth", "", Str, Mutable),
-    other("masteruser", "", Str, Mutable),
-    other("maxmemory", "0", Mem, Mutable),
-    other("maxmemory-clients", "0", Special, Mutable),
-    other("maxmemory-eviction-tenacity", "10", Int, Mutable),
-    other(
-        "maxmemory-policy",
-        "noeviction",
-        Enum(&[
-            "volatile-lru",
-            "volatile-lfu",
-            "volatile-random",
-            "volatile-ttl",
-            "allkeys-lru",
-            "allkeys-lfu",
-            "allkeys-random",
-            "noeviction",
-        ]),
-        Mutable,
-    ),
-    other("maxmemory-samples", "5", Int, Mutable),
-    other("min-replicas-max-lag", "10", Int, Mutable),
-    other("min-replicas-to-write", "0", Int, Mutable),
-    other("no-appendfsync-on-rewrite", "no", Bool, Mutable),
-    other("notify-keyspace-events", "", Str, Mutable),
-    other(
-        "oom-score-adj",
-        "no",
-        Enum(&["no", "yes", "relative", "absolute"]),
-        Mutable,
-    ),
-    other("oom-score-adj-values", "0 200 800", Special, Mutable),
-    other(
-        "proc-title-template",
-        "{title} {listen-addr} {server-mode}",
-        Str,
-        Mutable,
-    ),
-    other(
-        "propagation-error-behavior",
-        "ignore",
-        Enum(&["ignore", "panic", "panic-on-replicas"]),
-        Mutable,
-    ),
-    other("protected-mode", "yes", Bool, Mutable),
-    other("rdb-del-sync-files", "no", Bool, Mutable),
-    other("rdb-save-incremental-fsync", "yes", Bool, Mutable),
-    other("rdbchecksum", "yes", Bool, Immutable),
-    other("rdbcompression", "yes", Bool, Mutable),
-    other("repl-backlog-size", "1048576", Mem, Mutable),
-    other("repl-backlog-ttl", "3600", Int, Mutable),
-    other("repl-disable-tcp-nodelay", "no", Bool, Mutable),
-    other(
-        "repl-diskless-load",
-        "disabled",
-        Enum(&["disabled", "on-empty-db", "swapdb"]),
-        Mutable,
-    ),
-    other("repl-diskless-sync", "yes", Bool, Mutable),
-    other("repl-diskless-sync-delay", "5", Int, Mutable),
-    other("repl-diskless-sync-max-replicas", "0", Int, Mutable),
-    other("repl-ping-replica-period", "10", Int, Mutable),
-    other("repl-timeout", "60", Int, Mutable),
-    other("replica-announce-ip", "", Str, Mutable),
-    other("replica-announce-port", "0", Int, Mutable),
-    other("replica-announced", "yes", Bool, Mutable),
-    other("replica-ignore-disk-write-errors", "no", Bool, Mutable),
-    other("replica-ignore-maxmemory", "yes", Bool, Mutable),
-    other("replica-lazy-flush", "no", Bool, Mutable),
-    other("replica-priority", "100", Int, Mutable),
-    other("replica-read-only", "yes", Bool, Mutable),
-    other("replica-serve-stale-data", "yes", Bool, Mutable),
-    other("replicaof", "", Special, Immutable),
-    other(
-        "sanitize-dump-payload",
-        "no",
-        Enum(&["no", "yes", "clients"]),
-        Mutable,
-    ),
-    other("save", "3600 1 300 100 60 10000", Special, Mutable),
-    other("server_cpulist", "", Str, Immutable),
-    other("set-max-intset-entries", "512", Int, Mutable),
-    other("set-proc-title", "yes", Bool, Immutable),
-    other("shutdown-on-sigint", "default", Special, Mutable),
-    other("shutdown-on-sigterm", "default", Special, Mutable),
-    other("shutdown-timeout", "10", Int, Mutable),
-    other("slowlog-log-slower-than", "10000", Int, Mutable),
-    other("slowlog-max-len", "128", Int, Mutable),
-    other("socket-mark-id", "0", Int, Immutable),
-    other("stop-writes-on-bgsave-error", "yes", Bool, Mutable),
-    other("stream-node-max-bytes", "4096", Mem, Mutable),
-    other("stream-node-max-entries", "100", Int, Mutable),
-    other(
-        "supervised",
-        "no",
-        Enum(&["upstart", "systemd", "auto", "no"]),
-        Immutable,
-    ),
-    other("syslog-enabled", "no", Bool, Immutable),
-    other(
-        "syslog-facility",
-        "local0",
-        Enum(&[
-            "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
-        ]),
-        Immutable,
-    ),
-    other("syslog-ident", "redis", Str, Immutable),
-    other(
-        "tls-auth-clients",
-        "yes",
-        Enum(&["no", "yes", "optional"]),
-        Mutable,
-    ),
-    other("tls-ca-cert-dir", "", Str, Mutable),
-    other("tls-ca-cert-file", "", Str, Mutable),
-    other("tls-cert-file", "", Str, Mutable),
-    other("tls-ciphers", "", Str, Mutable),
-    other("tls-ciphersuites", "", Str, Mutable),
-    other("tls-client-cert-file", "", Str, Mutable),
-    other("tls-client-key-file", "", Str, Mutable),
-    other("tls-client-key-file-pass", "", Str, Mutable),
-    other("tls-cluster", "no", Bool, Mutable),
-    other("tls-dh-params-file", "", Str, Mutable),
-    other("tls-key-file", "", Str, Mutable),
-    other("tls-key-file-pass", "", Str, Mutable),
-    other("tls-port", "0", Int, Mutable),
-    other("tls-prefer-server-ciphers", "no", Bool, Mutable),
-    other("tls-protocols", "", Str, Mutable),
-    other("tls-replication", "no", Bool, Mutable),
-    other("tls-session-cache-size", "20480", Int, Mutable),
-    other("tls-session-cache-timeout", "300", Int, Mutable),
-    other("tls-session-caching", "yes", Bool, Mutable),
-    other("tracking-table-max-keys", "1000000", Int, Mutable),
-    other("unixsocket", "", Str, Immutable),
-    other("unixsocketperm", "0", Special, Immutable),
-    other("zset-max-listpack-entries", "128", Int, Mutable),
-    other("zset-max-listpack-value", "64", Mem, Mutable),
-    other("key-load-delay", "0", Int, Hidden),
-    other("rdb-key-save-delay", "0", Int, Hidden),
-    other(
-        "loading-process-events-interval-bytes",
-        "2097152",
-        Int,
-        Hidden,
-    ),
-];
-
-/// Old names Redis still accepts, and the parameter each one stands for.
-const ALIASES: &[(&str, &str)] = &[
-    ("cluster-slave-no-failover", "cluster-replica-no-failover"),
-    (
-        "cluster-slave-validity-factor",
-        "cluster-replica-validity-factor",
-    ),
-    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
-    ("hash-max-ziplist-value", "hash-max-listpack-value"),
-    ("list-max-ziplist-size", "list-max-listpack-size"),
-    ("min-slaves-max-lag", "min-replicas-max-lag"),
-    ("min-slaves-to-write", "min-replicas-to-write"),
-    ("repl-ping-slave-period", "repl-ping-replica-period"),
-    ("slave-announce-ip", "replica-announce-ip"),
-    ("slave-announce-port", "replica-announce-port"),
-    ("slave-ignore-maxmemory", "replica-ignore-maxmemory"),
-    ("slave-lazy-flush", "replica-lazy-flush"),
-    ("slave-priority", "replica-priority"),
-    ("slave-read-only", "replica-read-only"),
-    ("slave-serve-stale-data", "replica-serve-stale-data"),
-    ("slaveof", "replicaof"),
-    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
-    ("zset-max-ziplist-value", "zset-max-listpack-value"),
-];
-
-/// Directives only a file (or the command line) may give, with their value-count bounds.
-const FILE_ONLY: &[(&str, usize, usize)] = &[
-    ("rename-command", 2, 2),
-    ("user", 1, usize::MAX),
-    ("loadmodule", 1, usize::MAX),
-];
-
-/// Directives Redis 7.0 still reads from files but ignores; CONFIG does not know them.
-const DEPRECATED: &[&str] = &[
-    "list-max-ziplist-entries",
-    "list-max-ziplist-value",
-    "lua-replicate-commands",
-];
-
-fn find_other(name: &str) -> Option<&'static Other> {
-    OTHERS.iter().find(|p| p.name == name)
-}
-
-/// The canonical name of a CONFIG parameter (alias resolved), or None if unknown.
+/// The canonical name of a CONFIG parameter or file directive (alias resolved), if known.
 fn lookup(name: &str) -> Option<&'static str> {
-    let name = ALIASES.iter().find(|a| a.0 == name).map_or(name, |a| a.1);
-    implemented(name)
-        .map(|d| d.0)
-        .or_else(|| find_other(name).map(|p| p.name))
+    table::find(name).map(|d| d.name)
 }
 
 fn access_of(canonical: &str) -> Access {
-    implemented(canonical).map_or_else(
-        || find_other(canonical).map_or(Mutable, |p| p.access),
-        |d| d.1,
-    )
+    table::find(canonical).map_or(Access::Mutable, |d| d.access)
 }
 
-fn set_other(cfg: &mut Config, p: &Other, values: &[String], via: Via) -> Result<(), String> {
-    let stored = match p.kind {
+/// Checks a value of a stored (untyped) directive and stores it in CONFIG GET's form.
+fn set_stored(cfg: &mut Config, p: &Directive, values: &[String], via: Via) -> Result<(), String> {
+    let shown = match p.kind {
         Bool => yes_no(bool_of(values)?),
         Int => parse_i64(one(values)?).ok_or(ERR_INT)?.to_string(),
         Mem => parse_mem(one(values)?).ok_or(ERR_MEM)?.to_string(),
         Str => one(values)?.to_string(),
         Enum(names) => names[enum_of(values, names)?].to_string(),
         Special => special(cfg, p.name, values, via)?,
+        Typed | Line => return Err(ERR_BAD_DIRECTIVE.into()),
     };
-    cfg.unimplemented.insert(p.name.to_string(), stored);
+    if let Status::Refused(why) = p.status {
+        if !refused_value_allowed(p, &shown) {
+            return Err(refusal(p.name, why));
+        }
+    }
+    cfg.unimplemented.insert(p.name.to_string(), shown);
     Ok(())
 }
 
-fn stored<'a>(cfg: &'a Config, p: &'a Other) -> &'a str {
+/// The value a refused directive may still take: its default, in the form CONFIG GET shows
+/// (so `maxmemory 0mb` passes). `supervised auto` means `no` outside a supervisor, as Redis
+/// decides from the environment.
+fn refused_value_allowed(p: &Directive, shown: &str) -> bool {
+    if p.name == "supervised" && shown == "auto" {
+        return std::env::var_os("NOTIFY_SOCKET").is_none()
+            && std::env::var_os("UPSTART_JOB").is_none();
+    }
+    shown == p.default
+}
+
+/// The reason text for a refused value (the loader adds file and line, CONFIG SET its prefix).
+fn refusal(name: &str, why: &str) -> String {
+    format!("'{name}' is not supported by slotd: {why}")
+}
+
+fn stored<'a>(cfg: &'a Config, p: &'a Directive) -> &'a str {
     cfg.unimplemented
         .get(p.name)
         .map_or(p.default, String::as_str)
@@ -1419,7 +1124,7 @@ fn stored<'a>(cfg: &'a Config, p: &'a Other) -> &'a str {
 
 /// Parameters with their own syntax; returns the text CONFIG GET will show.
 fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<String, String> {
-    let current = find_other(name).map_or("", |p| stored(cfg, p));
+    let current = table::find(name).map_or("", |p| stored(cfg, p));
     match name {
         "save" => save_value(current, values, via),
         "client-output-buffer-limit" => output_limits(current, values),
@@ -1562,16 +1267,15 @@ fn shutdown_flags(values: &[String]) -> Result<String, String> {
 /// Every parameter CONFIG GET can show, canonical names and aliases, with its value.
 fn all_params(cfg: &Config) -> Vec<(&'static str, String, Access)> {
     let mut all: Vec<(&'static str, String, Access)> = Vec::new();
-    for &(name, access) in IMPLEMENTED {
-        all.push((name, get_implemented(cfg, name).unwrap_or_default(), access));
-    }
-    for p in OTHERS {
-        all.push((p.name, stored(cfg, p).to_string(), p.access));
-    }
-    for &(alias, canonical) in ALIASES {
-        if let Some(p) = find_other(canonical) {
-            all.push((alias, stored(cfg, p).to_string(), p.access));
+    for p in DIRECTIVES.iter().filter(|p| p.is_param()) {
+        let value = match p.kind {
+            Typed => get_typed(cfg, p.name).unwrap_or_default(),
+            _ => stored(cfg, p).to_string(),
+        };
+        for &alias in p.aliases {
+            all.push((alias, value.clone(), p.access));
         }
+        all.push((p.name, value, p.access));
     }
     all.sort_by(|a, b| a.0.cmp(b.0));
     all
@@ -1623,7 +1327,8 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Stri
         let failed = |why: &str| {
             format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
         };
-        let Some(canonical) = lookup(&typed.to_ascii_lowercase()) else {
+        let param = table::find(&typed.to_ascii_lowercase()).filter(|p| p.is_param());
+        let Some(canonical) = param.map(|p| p.name) else {
             return Err(format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
             ));
@@ -1631,7 +1336,7 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Stri
         match access_of(canonical) {
             Access::Immutable => return Err(failed("can't set immutable config")),
             Access::Protected => return Err(failed("can't set protected config")),
-            Access::Mutable | Access::Hidden => {}
+            Access::Mutable | Access::Hidden | Access::FileOnly | Access::Deprecated => {}
         }
         if canonical_names.contains(&canonical) {
             return Err(failed("duplicate parameter"));
@@ -1646,6 +1351,20 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Stri
             let typed = String::from_utf8_lossy(name);
             format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
         })?;
+    }
+    let save_points = staged
+        .unimplemented
+        .get("save")
+        .is_some_and(|v| !v.is_empty());
+    if save_points && !staged.appendonly {
+        let blamed = pairs
+            .iter()
+            .map(|(n, _)| String::from_utf8_lossy(n))
+            .find(|n| lookup(&n.to_ascii_lowercase()) == Some("save"))
+            .map_or_else(|| "appendonly".to_string(), |n| n.into_owned());
+        return Err(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{blamed}') - {SAVE_NEEDS_AOF}"
+        ));
     }
     *cfg = staged;
     Ok(())
@@ -2167,46 +1886,215 @@ mod tests {
     }
 
     #[test]
-    fn unimplemented_directives_warn_once_and_are_stored() {
-        // Known Redis directives load, show in CONFIG GET and warn exactly once each.
-        let text = "maxmemory 1gb\nmaxmemory 2gb\nslaveof 10.0.0.1 6379\nreplicaof h 1\n\
-                    rename-command DEBUG \"\"\nlist-max-ziplist-entries 5\n\
-                    maxmemory-policy ALLKEYS-LRU\nactiverehashing no\n";
+    fn refused_values_fail_with_file_and_line() {
+        // A refused directive takes only its default; anything else names file, line, reason.
+        let err = err_of("port 7000\nmaxmemory 1gb\n");
+        assert!(err.contains("at line 2"), "{err}");
+        assert!(err.contains(">>> 'maxmemory 1gb'"), "{err}");
+        assert!(err.ends_with(
+            "'maxmemory' is not supported by slotd: slotd does not limit memory or evict keys \
+             yet; only 0 (no limit) is accepted"
+        ));
+        for bad in [
+            "maxmemory-policy allkeys-lru",
+            "notify-keyspace-events KEA",
+            "tls-port 6380",
+            "unixsocket /tmp/x.sock",
+            "aclfile /etc/users.acl",
+            "user alice on >pw ~* +@all",
+            "loadmodule /x.so",
+            "supervised systemd",
+            "hash-max-ziplist-entries 1024",
+            "syslog-enabled yes",
+        ] {
+            let reason = reason_of(&format!("{bad}\n"));
+            assert!(
+                reason.contains("is not supported by slotd"),
+                "{bad}: {reason}"
+            );
+        }
+        // Defaults (in any spelling Redis accepts) stay accepted, so stock redis.conf files load.
+        let ok = "maxmemory 0mb\nnotify-keyspace-events \"\"\ntls-port 0\nsupervised no\n\
+                  maxmemory-policy NoEviction\nhash-max-ziplist-entries 512\nunixsocket \"\"\n";
+        assert!(load_file(ok, &[]).is_ok());
+        let mut cfg = Config::default();
+        let e = set(&mut cfg, &[("maxmemory", "1kb")]).unwrap_err();
+        assert!(e.starts_with(
+            "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - 'maxmemory' is \
+             not supported by slotd"
+        ));
+        assert_eq!(get(&cfg, "maxmemory"), "0");
+    }
+
+    #[test]
+    fn no_effect_directives_are_stored_and_noted_once() {
+        // Harmless directives load, show in CONFIG GET, and a changed one is noted once.
+        let text = "activerehashing no\nactiverehashing no\nslaveof 10.0.0.1 6379\n\
+                    replicaof h 1\nlist-max-ziplist-entries 5\nio-threads 1\n";
         let loaded = load_file(text, &[]).unwrap();
         let w = &loaded.warnings;
-        assert_eq!(w.len(), 5, "{w:?}");
-        assert_eq!(
-            w[0],
-            "directive 'maxmemory' is not implemented by slotd and is ignored"
-        );
-        assert!(
-            !w.iter().any(|l| l.contains("replicaof")),
-            "replication reads it"
-        );
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("directive 'activerehashing' has no effect in slotd: "));
         let cfg = &loaded.config;
-        assert_eq!(get(cfg, "maxmemory"), (2u64 << 30).to_string());
         assert_eq!(get(cfg, "slaveof"), "h 1");
         assert_eq!(get(cfg, "replicaof"), "h 1");
-        assert_eq!(get(cfg, "maxmemory-policy"), "allkeys-lru");
         assert_eq!(get(cfg, "activerehashing"), "no");
         assert!(get_params(cfg, &[b"list-max-ziplist-entries"]).is_empty());
         assert!(get_params(cfg, &[b"rename-command"]).is_empty());
     }
 
     #[test]
+    fn rename_command_lines_follow_redis() {
+        // Checked in order against the table as renamed so far, with Redis' reason texts.
+        let known = |n: &str| ["get", "set", "flushall", "debug"].contains(&n);
+        let run = |text: &str| {
+            let file = write(&scratch(), "r.conf", text);
+            load_checked(&[file], Some(known))
+        };
+        let cfg =
+            run("rename-command FLUSHALL \"\"\nrename-command DEBUG dbg\nrename-command dbg d2\n")
+                .unwrap()
+                .config;
+        assert_eq!(
+            cfg.renames,
+            [
+                ("flushall".to_string(), String::new()),
+                ("debug".to_string(), "d2".to_string())
+            ]
+        );
+        let reason = |text: &str| run(text).err().unwrap().lines().last().unwrap().to_string();
+        assert_eq!(
+            reason("rename-command FLUSHALL \"\"\nrename-command FLUSHALL x\n"),
+            "No such command in rename-command"
+        );
+        assert_eq!(
+            reason("rename-command nope x\n"),
+            "No such command in rename-command"
+        );
+        assert_eq!(
+            reason("rename-command get set\n"),
+            "Target command name already exists"
+        );
+        assert_eq!(reason("rename-command get\n"), ERR_BAD_DIRECTIVE);
+    }
+
+    #[test]
+    fn save_points_need_the_aof() {
+        // Without snapshots a save point would persist nothing: refused unless appendonly yes,
+        // wherever that line stands; CONFIG SET keeps the same rule.
+        let err = err_of("save 900 1\nport 1\n");
+        assert!(err.contains("at line 1"), "{err}");
+        assert!(err.ends_with(SAVE_NEEDS_AOF), "{err}");
+        assert!(load_file("save 900 1\nappendonly yes\n", &[]).is_ok());
+        assert!(load_file("save \"\"\n", &[]).is_ok());
+        assert!(load_file("save 900 1\n", &["--appendonly", "yes"]).is_ok());
+        let mut cfg = Config::default();
+        let e = set(&mut cfg, &[("save", "10 1")]).unwrap_err();
+        assert!(
+            e.contains("argument 'save'") && e.ends_with(SAVE_NEEDS_AOF),
+            "{e}"
+        );
+        set(&mut cfg, &[("appendonly", "yes"), ("save", "10 1")]).unwrap();
+        let e = set(&mut cfg, &[("appendonly", "no")]).unwrap_err();
+        assert!(e.contains("argument 'appendonly'"), "{e}");
+        set(&mut cfg, &[("appendonly", "no"), ("save", "")]).unwrap();
+    }
+
+    #[test]
+    fn reference_doc_matches_the_table() {
+        // docs/config-reference.md carries the generated table verbatim; regenerate it with
+        // `cargo test --lib reference_doc -- --ignored` after changing the table.
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/config-reference.md"
+        ))
+        .expect("docs/config-reference.md");
+        let table = reference_table();
+        assert!(
+            doc.contains(&table),
+            "docs/config-reference.md is out of date: run \
+             `cargo test --lib write_reference_doc -- --ignored`"
+        );
+    }
+
+    #[test]
+    #[ignore = "writes docs/config-reference.md"]
+    fn write_reference_doc() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config-reference.md");
+        let doc = std::fs::read_to_string(path).expect("docs/config-reference.md");
+        let start = doc.find("| Directive |").expect("table start");
+        let end = doc[start..]
+            .find("\n\n")
+            .map_or(doc.len(), |i| start + i + 1);
+        let new = format!("{}{}{}", &doc[..start], reference_table(), &doc[end..]);
+        std::fs::write(path, new).expect("write docs/config-reference.md");
+    }
+
+    #[test]
+    fn no_directive_is_silently_ignored() {
+        // Every "no effect" entry carries its reason, and nothing about security, durability
+        // or memory limits may be "no effect".
+        for d in DIRECTIVES {
+            assert!(!d.note().is_empty(), "{}", d.name);
+            if matches!(d.status, Status::NoEffect(_)) {
+                for word in [
+                    "tls",
+                    "acl",
+                    "auth",
+                    "pass",
+                    "maxmemory",
+                    "appendfsync",
+                    "protected",
+                ] {
+                    let sensitive = d.name.contains(word)
+                        && d.name != "replica-ignore-maxmemory"
+                        && !d.name.starts_with("maxmemory-eviction")
+                        && d.name != "maxmemory-samples";
+                    assert!(!sensitive, "{} must be enforced or refused", d.name);
+                }
+            }
+        }
+        let mut names: Vec<&str> = DIRECTIVES.iter().map(|d| d.name).collect();
+        let sorted = names.clone();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names, sorted, "the table is sorted and has each name once");
+    }
+
+    #[test]
+    fn typed_defaults_match_the_table() {
+        // The table's default column is what CONFIG GET shows for a fresh Config.
+        let cfg = Config::default();
+        for d in DIRECTIVES.iter().filter(|d| matches!(d.kind, Typed)) {
+            if d.name != "dir" {
+                assert_eq!(
+                    get_typed(&cfg, d.name).as_deref(),
+                    Some(d.default),
+                    "{}",
+                    d.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn save_lines_add_up_and_empty_clears() {
         // The first save line replaces the default schedule, later ones append, "" clears.
         let get_save = |text: &str| get(&load_file(text, &[]).unwrap().config, "save");
-        assert_eq!(get_save(""), "3600 1 300 100 60 10000");
+        // slotd takes no snapshots, so its default schedule is empty (Redis: 3600 1 300 100 60
+        // 10000); save points are accepted with the AOF on.
+        assert_eq!(get_save(""), "");
         assert_eq!(
-            get_save("save 100 1\nsave 200 2 300 3\n"),
+            get_save("appendonly yes\nsave 100 1\nsave 200 2 300 3\n"),
             "100 1 200 2 300 3"
         );
-        assert_eq!(get_save("save \"\"\nsave 5 5\n"), "5 5");
+        assert_eq!(get_save("appendonly yes\nsave \"\"\nsave 5 5\n"), "5 5");
         assert_eq!(get_save("save 1 1\nsave \"\"\n"), "");
         let cfg = load_file("", &["--save"]).unwrap().config;
         assert_eq!(get(&cfg, "save"), "");
-        let cfg = load_file("save 1 1\n", &["--save", "9 9"]).unwrap().config;
+        let cfg = load_file("appendonly yes\nsave 1 1\n", &["--save", "9 9"])
+            .unwrap()
+            .config;
         assert_eq!(get(&cfg, "save"), "1 1 9 9");
         let cfg = load_file("bind \"127.0.0.1 ::1\"\n", &[]).unwrap().config;
         assert_eq!(cfg.bind, ["127.0.0.1", "::1"]);
@@ -2249,7 +2137,8 @@ mod tests {
         let cfg = Config::default();
         let cases = [
             ("bind", "* -::*"),
-            ("save", "3600 1 300 100 60 10000"),
+            // No snapshot schedule is in force in slotd (Redis: "3600 1 300 100 60 10000").
+            ("save", ""),
             ("appendonly", "no"),
             ("appendfsync", "everysec"),
             ("proto-max-bulk-len", "536870912"),
@@ -2327,7 +2216,7 @@ mod tests {
                 ("appendonly", "Yes"),
                 ("requirepass", "pw"),
                 ("cluster-node-timeout", "5000"),
-                ("maxmemory", "1kb"),
+                ("maxmemory", "0kb"),
                 ("save", "10 1 20 2"),
                 ("client-output-buffer-limit", "replica 1mb 2 3"),
                 ("slave-priority", "5"),
@@ -2342,7 +2231,7 @@ mod tests {
         );
         assert_eq!(cfg.requirepass.as_deref(), Some(&b"pw"[..]));
         assert_eq!(cfg.cluster_node_timeout_ms, 5000);
-        assert_eq!(get(&cfg, "maxmemory"), "1024");
+        assert_eq!(get(&cfg, "maxmemory"), "0");
         assert_eq!(get(&cfg, "save"), "10 1 20 2");
         assert_eq!(
             get(&cfg, "client-output-buffer-limit"),

@@ -1,0 +1,359 @@
+//! The directive table: every Redis 7.0 configuration directive declared once, with its
+//! aliases, value syntax, default (as CONFIG GET shows it), run-time mutability and what slotd
+//! does with it. Nothing here reads files or applies values; `config::mod` does that from this
+//! table, and docs/config-reference.md is generated from it (a test keeps the two equal).
+
+/// How CONFIG SET may treat a parameter. Hidden ones are settable but only an exact name
+/// (no pattern) finds them in CONFIG GET, as in Redis. `FileOnly` directives (rename-command,
+/// user, loadmodule) exist only in files and on the command line; `Deprecated` ones are read
+/// from files and ignored by Redis 7.0 itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Access {
+    Mutable,
+    Immutable,
+    Protected,
+    Hidden,
+    FileOnly,
+    Deprecated,
+}
+
+/// How a directive's value is checked before it is applied or stored.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Kind {
+    Bool,
+    Int,
+    Mem,
+    Str,
+    Enum(&'static [&'static str]),
+    /// Its own syntax (save, client-output-buffer-limit, replicaof, ...): see `special`.
+    Special,
+    /// A typed field of `Config` (`set_typed` / `get_typed`).
+    Typed,
+    /// Not a CONFIG parameter (file-only and deprecated directives).
+    Line,
+}
+
+/// What slotd does with a directive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Status {
+    /// Behaves as in Redis 7.0; the text says what it does.
+    Enforced(&'static str),
+    /// Accepted and shown, but nothing in slotd acts on it; the text says why ignoring it
+    /// cannot change anything a user relies on (tuning, cosmetics, a feature slotd lacks
+    /// entirely).
+    NoEffect(&'static str),
+    /// Only the default value is accepted; any other value fails start-up (naming the file
+    /// and line) and CONFIG SET. The text is the reason given.
+    Refused(&'static str),
+}
+
+#[derive(Debug)]
+pub(super) struct Directive {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub default: &'static str,
+    pub kind: Kind,
+    pub access: Access,
+    pub status: Status,
+}
+
+const fn d(
+    name: &'static str,
+    default: &'static str,
+    kind: Kind,
+    access: Access,
+    status: Status,
+) -> Directive {
+    Directive {
+        name,
+        aliases: &[],
+        default,
+        kind,
+        access,
+        status,
+    }
+}
+
+const fn aka(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    default: &'static str,
+    kind: Kind,
+    access: Access,
+    status: Status,
+) -> Directive {
+    Directive {
+        name,
+        aliases,
+        default,
+        kind,
+        access,
+        status,
+    }
+}
+
+use Access::{Deprecated, FileOnly, Hidden, Immutable, Mutable, Protected};
+use Kind::{Bool, Enum, Int, Line, Mem, Special, Str, Typed};
+use Status::{Enforced as On, NoEffect as Inert, Refused as No};
+
+// Reasons shared by several directives.
+const TLS: &str = "TLS is not implemented yet (plaintext only); only the default is accepted";
+const ACL: &str = "ACL users are not implemented yet (only the default user and requirepass)";
+const ENCODING: &str = "slotd's small encodings use Redis' default thresholds, which are fixed \
+     in this version; only the default is accepted";
+const NO_RDB: &str = "slotd writes and reads no RDB file yet (no snapshots; persistence is the \
+     AOF), so there is no file for this to act on";
+const NO_EVICTION: &str = "maxmemory is refused, so no eviction ever runs for this to tune";
+const CPU_LIST: &str = "thread affinity tuning: slotd has no such thread; pin shards with \
+     server-cpus";
+const NOT_YET: &str = "not implemented yet; only the default is accepted";
+
+/// Every directive, sorted by name.
+pub(super) static DIRECTIVES: &[Directive] = &[
+    d("acl-pubsub-default", "resetchannels", Enum(&["allchannels", "resetchannels"]), Mutable,
+        No(ACL)),
+    d("aclfile", "", Str, Immutable, No(ACL)),
+    d("acllog-max-len", "128", Int, Mutable, No(ACL)),
+    d("active-defrag-cycle-max", "25", Int, Mutable, Inert("allocator defragmentation tuning; slotd does no active defragmentation")),
+    d("active-defrag-cycle-min", "1", Int, Mutable, Inert("allocator defragmentation tuning; slotd does no active defragmentation")),
+    d("active-defrag-ignore-bytes", "104857600", Mem, Mutable, Inert("allocator defragmentation tuning; slotd does no active defragmentation")),
+    d("active-defrag-max-scan-fields", "1000", Int, Mutable, Inert("allocator defragmentation tuning; slotd does no active defragmentation")),
+    d("active-defrag-threshold-lower", "10", Int, Mutable, Inert("allocator defragmentation tuning; slotd does no active defragmentation")),
+    d("active-defrag-threshold-upper", "100", Int, Mutable, Inert("allocator defragmentation tuning; slotd does no active defragmentation")),
+    d("active-expire-effort", "1", Int, Mutable, Inert("CPU tuning of active expiry; slotd's expiry cycle has its own fixed time budget per shard")),
+    d("activedefrag", "no", Bool, Mutable, Inert("allocator defragmentation tuning; slotd does no active defragmentation")),
+    d("activerehashing", "yes", Bool, Mutable, Inert("CPU tuning; slotd's per-slot tables always grow incrementally")),
+    d("always-show-logo", "no", Bool, Immutable, Inert("cosmetic: slotd prints no ASCII logo")),
+    d("aof-disable-auto-gc", "no", Bool, Mutable, No(NOT_YET)),
+    d("aof-load-truncated", "yes", Bool, Mutable, On("yes: a torn AOF tail is truncated with a warning at start; no: start-up fails")),
+    d("aof-rewrite-incremental-fsync", "yes", Bool, Mutable, Inert("latency tuning of rewrite fsyncs; slotd's rewrite always fsyncs before it switches files")),
+    d("aof-timestamp-enabled", "no", Bool, Mutable, No(NOT_YET)),
+    d("aof-use-rdb-preamble", "yes", Bool, Mutable, Inert("file format of the AOF base only: slotd's base is a command stream (docs/aof.md); what is stored and how durable it is do not change")),
+    d("aof_rewrite_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
+    d("appenddirname", "appendonlydir", Typed, Immutable, On("AOF directory inside `dir` (a name, not a path)")),
+    d("appendfilename", "appendonly.aof", Typed, Immutable, On("AOF base file name (a name, not a path)")),
+    d("appendfsync", "everysec", Typed, Mutable, On("AOF fsync policy: `always`, `everysec` or `no`")),
+    d("appendonly", "no", Typed, Mutable, On("keep an append-only file and replay it at start")),
+    d("auto-aof-rewrite-min-size", "67108864", Mem, Mutable, On("smallest AOF size that triggers an automatic rewrite")),
+    d("auto-aof-rewrite-percentage", "100", Int, Mutable, On("growth over the last rewrite that triggers an automatic rewrite; 0 off")),
+    d("bgsave_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
+    d("bind", "* -::*", Typed, Immutable, On("addresses the client port (and the cluster bus) listen on; a leading `-` makes one optional")),
+    d("bind-source-addr", "", Str, Mutable, No(NOT_YET)),
+    d("bio_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
+    aka("busy-reply-threshold", &["lua-time-limit"], "5000", Int, Mutable, Inert("applies to scripts and functions, which slotd does not run yet")),
+    d("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Special, Mutable, On("output limits per client class (normal, replica, pubsub): a client past the hard limit, or past the soft limit for the given seconds, is closed")),
+    d("client-query-buffer-limit", "1073741824", Typed, Mutable, On("largest unparsed input per client (>= 1mb)")),
+    d("cluster-allow-pubsubshard-when-down", "yes", Bool, Mutable, No(NOT_YET)),
+    d("cluster-allow-reads-when-down", "no", Typed, Mutable, On("keep serving reads while the cluster is down")),
+    d("cluster-allow-replica-migration", "yes", Bool, Mutable, On("replicas may migrate to orphaned masters")),
+    d("cluster-announce-bus-port", "0", Typed, Mutable, On("bus port advertised; 0 for the real bus port")),
+    d("cluster-announce-hostname", "", Str, Mutable, On("hostname advertised to other nodes (letters, digits, `-` and `.`)")),
+    d("cluster-announce-ip", "", Typed, Mutable, On("address advertised to other nodes; empty to detect")),
+    d("cluster-announce-port", "0", Typed, Mutable, On("client port advertised; 0 for `port`")),
+    d("cluster-announce-tls-port", "0", Int, Mutable, No(TLS)),
+    d("cluster-config-file", "nodes.conf", Typed, Immutable, On("the node's own cluster state file, written by slotd")),
+    d("cluster-enabled", "no", Typed, Immutable, On("run as a Redis Cluster node")),
+    d("cluster-link-sendbuf-limit", "0", Mem, Mutable, No("slotd bounds every bus link's queue with a fixed limit (src/constants.rs); only the default is accepted")),
+    d("cluster-migration-barrier", "1", Int, Mutable, On("replicas a master keeps before one may migrate")),
+    d("cluster-node-timeout", "15000", Typed, Mutable, On("milliseconds of silence before a node is suspected failed")),
+    d("cluster-port", "0", Typed, Immutable, On("cluster bus port; 0 means `port` + 10000")),
+    d("cluster-preferred-endpoint-type", "ip", Enum(&["ip", "hostname", "unknown-endpoint"]), Mutable, On("endpoint shown in redirects, CLUSTER SLOTS and SHARDS")),
+    aka("cluster-replica-no-failover", &["cluster-slave-no-failover"], "no", Bool, Mutable, On("this replica never starts an automatic failover")),
+    aka("cluster-replica-validity-factor", &["cluster-slave-validity-factor"], "10", Int, Mutable, On("how stale a replica may be and still fail over; 0 always")),
+    d("cluster-require-full-coverage", "yes", Typed, Mutable, On("refuse queries while any slot is uncovered")),
+    d("crash-log-enabled", "yes", Bool, Mutable, Inert("diagnostics: slotd stops with its own panic message and writes no Redis crash report")),
+    d("crash-memcheck-enabled", "yes", Bool, Mutable, Inert("diagnostics: slotd runs no memory test after a crash")),
+    d("daemonize", "no", Typed, Immutable, On("run in the background")),
+    d("databases", "16", Typed, Immutable, On("accepted for compatibility; slotd has one database (db 0): SELECT of any other index answers an error")),
+    d("dbfilename", "dump.rdb", Str, Protected, Inert(NO_RDB)),
+    d("dir", "./", Typed, Immutable, On("working directory; must exist. CONFIG GET shows it absolute")),
+    d("disable-thp", "yes", Bool, Immutable, Inert("kernel tuning: slotd forks no child, so transparent huge pages cost it no copy-on-write latency")),
+    d("dynamic-hz", "yes", Bool, Mutable, Inert("CPU tuning; slotd's cron period is fixed")),
+    d("enable-debug-command", "no", Enum(&["no", "yes", "local"]), Immutable, On("DEBUG is refused (`no`), allowed (`yes`), or allowed from loopback connections only (`local`)")),
+    d("enable-module-command", "no", Enum(&["no", "yes", "local"]), Immutable, Inert("slotd has no MODULE command and loads no modules, whatever this says")),
+    d("enable-protected-configs", "no", Enum(&["no", "yes", "local"]), Immutable, No(NOT_YET)),
+    d("hash-max-listpack-entries", "512", Int, Mutable, No(ENCODING)).aliased(&["hash-max-ziplist-entries"]),
+    d("hash-max-listpack-value", "64", Mem, Mutable, No(ENCODING)).aliased(&["hash-max-ziplist-value"]),
+    d("hll-sparse-max-bytes", "3000", Mem, Mutable, Inert("applies to HyperLogLog values, which slotd does not have yet")),
+    d("hz", "10", Typed, Mutable, Inert("CPU tuning: slotd's cron runs every 100 ms whatever this says; INFO shows the value")),
+    d("ignore-warnings", "", Str, Mutable, Inert("silences Redis start-up warnings that slotd never prints")),
+    d("io-threads", "1", Int, Immutable, Inert("CPU tuning: slotd's threads are set with server-threads")),
+    d("io-threads-do-reads", "no", Bool, Immutable, Inert("CPU tuning: slotd's threads are set with server-threads")),
+    d("jemalloc-bg-thread", "yes", Bool, Mutable, Inert("allocator tuning; slotd does not use jemalloc")),
+    d("key-load-delay", "0", Int, Hidden, Inert("a Redis test knob (delay while loading)")),
+    d("latency-monitor-threshold", "0", Int, Mutable, No("the latency monitor (LATENCY) is not implemented yet; only 0 is accepted")),
+    d("latency-tracking", "yes", Bool, Mutable, Inert("observability only: INFO latencystats is not produced yet, whatever this says")),
+    d("latency-tracking-info-percentiles", "50 99 99.9", Special, Mutable, Inert("observability only: INFO latencystats is not produced yet")),
+    d("lazyfree-lazy-eviction", "no", Bool, Mutable, Inert("when memory is freed, not what is stored: slotd frees in the shard")),
+    d("lazyfree-lazy-expire", "no", Bool, Mutable, Inert("when memory is freed, not what is stored: slotd frees in the shard")),
+    d("lazyfree-lazy-server-del", "no", Bool, Mutable, Inert("when memory is freed, not what is stored: slotd frees in the shard")),
+    d("lazyfree-lazy-user-del", "no", Bool, Mutable, Inert("when memory is freed, not what is stored: slotd frees in the shard")),
+    d("lazyfree-lazy-user-flush", "no", Bool, Mutable, Inert("when memory is freed, not what is stored: slotd frees in the shard")),
+    d("lfu-decay-time", "1", Int, Mutable, Inert(NO_EVICTION)),
+    d("lfu-log-factor", "10", Int, Mutable, Inert(NO_EVICTION)),
+    d("list-compress-depth", "0", Int, Mutable, No(ENCODING)),
+    d("list-max-listpack-size", "-2", Int, Mutable, No(ENCODING)).aliased(&["list-max-ziplist-size"]),
+    d("list-max-ziplist-entries", "", Line, Deprecated, Inert("read and ignored by Redis 7.0 too")),
+    d("list-max-ziplist-value", "", Line, Deprecated, Inert("read and ignored by Redis 7.0 too")),
+    d("loading-process-events-interval-bytes", "2097152", Int, Hidden, Inert("a Redis test knob (event processing while loading); slotd's shards keep serving while they load")),
+    d("loadmodule", "", Line, FileOnly, No("slotd loads no Redis modules")),
+    d("logfile", "", Typed, Immutable, On("log file; empty logs to standard output")),
+    d("loglevel", "notice", Typed, Mutable, On("`debug`, `verbose`, `notice` or `warning`")),
+    d("lua-replicate-commands", "", Line, Deprecated, Inert("read and ignored by Redis 7.0 too")),
+    aka("masterauth", &[], "", Str, Mutable, On("password a replica sends (AUTH) to its master before it syncs")),
+    d("masteruser", "", Str, Mutable, On("user name a replica sends with masterauth")),
+    d("maxclients", "10000", Typed, Mutable, On("most simultaneous clients; fitted to the open-file limit at start")),
+    d("maxmemory", "0", Mem, Mutable, No("slotd does not limit memory or evict keys yet; only 0 (no limit) is accepted")),
+    d("maxmemory-clients", "0", Special, Mutable, No("client memory eviction is not implemented yet; only 0 is accepted")),
+    d("maxmemory-eviction-tenacity", "10", Int, Mutable, Inert(NO_EVICTION)),
+    d("maxmemory-policy", "noeviction", Enum(&["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), Mutable, No("eviction is not implemented yet; only noeviction is accepted")),
+    d("maxmemory-samples", "5", Int, Mutable, Inert(NO_EVICTION)),
+    aka("min-replicas-max-lag", &["min-slaves-max-lag"], "10", Int, Mutable, On("seconds since a replica's last ACK for it to count as good")),
+    aka("min-replicas-to-write", &["min-slaves-to-write"], "0", Int, Mutable, On("writes are refused (NOREPLICAS) with fewer good replicas than this")),
+    d("no-appendfsync-on-rewrite", "no", Bool, Mutable, No("slotd always fsyncs during a rewrite; only no is accepted")),
+    d("notify-keyspace-events", "", Str, Mutable, No("keyspace notifications are not implemented yet; only \"\" is accepted")),
+    d("oom-score-adj", "no", Enum(&["no", "yes", "relative", "absolute"]), Mutable, Inert("OOM-killer tuning; slotd leaves its oom_score_adj alone")),
+    d("oom-score-adj-values", "0 200 800", Special, Mutable, Inert("OOM-killer tuning; slotd leaves its oom_score_adj alone")),
+    d("pidfile", "", Typed, Immutable, On("where to write the process id; empty for none")),
+    d("port", "6379", Typed, Immutable, On("client TCP port (0..65535)")),
+    d("proc-title-template", "{title} {listen-addr} {server-mode}", Str, Mutable, Inert("cosmetic: slotd does not rewrite its process title")),
+    d("propagation-error-behavior", "ignore", Enum(&["ignore", "panic", "panic-on-replicas"]), Mutable, No(NOT_YET)),
+    d("protected-mode", "yes", Bool, Mutable, On("without a password and without an explicit bind, only loopback clients are served")),
+    d("proto-max-bulk-len", "536870912", Typed, Mutable, On("largest bulk string in a request (>= 1mb)")),
+    d("rdb-del-sync-files", "no", Bool, Mutable, Inert(NO_RDB)),
+    d("rdb-key-save-delay", "0", Int, Hidden, Inert("a Redis test knob (delay while saving)")),
+    d("rdb-save-incremental-fsync", "yes", Bool, Mutable, Inert(NO_RDB)),
+    d("rdbchecksum", "yes", Bool, Immutable, Inert(NO_RDB)),
+    d("rdbcompression", "yes", Bool, Mutable, Inert(NO_RDB)),
+    d("rename-command", "", Line, FileOnly, On("renames a command, or removes it with \"\"")),
+    d("repl-backlog-size", "1048576", Mem, Mutable, On("bytes of the replication stream kept for partial resyncs")),
+    d("repl-backlog-ttl", "3600", Int, Mutable, Inert("memory tuning: the backlog stays allocated (bounded by repl-backlog-size) after the last replica leaves")),
+    d("repl-disable-tcp-nodelay", "no", Bool, Mutable, Inert("network tuning of the replication stream")),
+    d("repl-diskless-load", "disabled", Enum(&["disabled", "on-empty-db", "swapdb"]), Mutable, Inert("a slotd replica always loads the snapshot from the socket, slot by slot, while it keeps serving")),
+    d("repl-diskless-sync", "yes", Bool, Mutable, Inert("a slotd master always sends its snapshot over the socket, without fork or file")),
+    d("repl-diskless-sync-delay", "5", Int, Mutable, Inert("a slotd master starts each full sync at once, without fork")),
+    d("repl-diskless-sync-max-replicas", "0", Int, Mutable, Inert("a slotd master starts each full sync at once, without fork")),
+    aka("repl-ping-replica-period", &["repl-ping-slave-period"], "10", Int, Mutable, On("seconds between the master's pings to its replicas")),
+    d("repl-timeout", "60", Int, Mutable, On("seconds of silence before a replication link is dropped")),
+    aka("replica-announce-ip", &["slave-announce-ip"], "", Str, Mutable, No(NOT_YET)),
+    aka("replica-announce-port", &["slave-announce-port"], "0", Int, Mutable, No(NOT_YET)),
+    d("replica-announced", "yes", Bool, Mutable, On("whether Sentinel-facing listings show this replica")),
+    d("replica-ignore-disk-write-errors", "no", Bool, Mutable, No(NOT_YET)),
+    aka("replica-ignore-maxmemory", &["slave-ignore-maxmemory"], "yes", Bool, Mutable, Inert("maxmemory is refused, so there is no limit to ignore")),
+    aka("replica-lazy-flush", &["slave-lazy-flush"], "no", Bool, Mutable, Inert("when memory is freed, not what is stored")),
+    aka("replica-priority", &["slave-priority"], "100", Int, Mutable, On("rank in failover elections; 0 never promoted")),
+    aka("replica-read-only", &["slave-read-only"], "yes", Bool, Mutable, On("a replica refuses writes from clients")),
+    aka("replica-serve-stale-data", &["slave-serve-stale-data"], "yes", Bool, Mutable, No(NOT_YET)),
+    aka("replicaof", &["slaveof"], "", Special, Immutable, On("replicate this master (standalone mode)")),
+    d("requirepass", "", Typed, Mutable, On("password for AUTH; empty for none")),
+    d("sanitize-dump-payload", "no", Enum(&["no", "yes", "clients"]), Mutable, Inert("slotd decodes and checks every RESTORE payload completely before it accepts it, as `yes` does")),
+    d("save", "", Special, Mutable, Inert("slotd takes no RDB snapshots yet: a save point is accepted only with appendonly yes, where the AOF already keeps every write")),
+    d("server-cpus", "", Typed, Immutable, On("slotd only: CPUs to pin shards to, e.g. `0-3,6`; empty for no pinning")),
+    d("server-threads", "1", Typed, Immutable, On("slotd only: shard threads, 1..256 or `auto` (one per `server-cpus` entry)")),
+    d("server_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
+    d("set-max-intset-entries", "512", Int, Mutable, No(ENCODING)),
+    d("set-proc-title", "yes", Bool, Immutable, Inert("cosmetic: slotd does not rewrite its process title")),
+    d("shutdown-on-sigint", "default", Special, Mutable, No("slotd takes no snapshot at shutdown; only default is accepted")),
+    d("shutdown-on-sigterm", "default", Special, Mutable, No("slotd takes no snapshot at shutdown; only default is accepted")),
+    d("shutdown-timeout", "10", Int, Mutable, Inert("slotd does not wait for lagging replicas at shutdown; it flushes and fsyncs its AOF")),
+    d("slowlog-log-slower-than", "10000", Int, Mutable, Inert("SLOWLOG is not implemented yet; nothing is recorded")),
+    d("slowlog-max-len", "128", Int, Mutable, Inert("SLOWLOG is not implemented yet; nothing is recorded")),
+    d("socket-mark-id", "0", Int, Immutable, No(NOT_YET)),
+    d("stop-writes-on-bgsave-error", "yes", Bool, Mutable, Inert(NO_RDB)),
+    d("stream-node-max-bytes", "4096", Mem, Mutable, Inert("applies to streams, which slotd does not have yet")),
+    d("stream-node-max-entries", "100", Int, Mutable, Inert("applies to streams, which slotd does not have yet")),
+    d("supervised", "no", Enum(&["upstart", "systemd", "auto", "no"]), Immutable, No("slotd does not notify upstart or systemd yet; only no (or auto outside a supervisor) is accepted")),
+    d("syslog-enabled", "no", Bool, Immutable, No("slotd does not log to syslog; only no is accepted")),
+    d("syslog-facility", "local0", Enum(&["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"]), Immutable, Inert("used only with syslog-enabled, which is refused")),
+    d("syslog-ident", "redis", Str, Immutable, Inert("used only with syslog-enabled, which is refused")),
+    d("tcp-backlog", "511", Typed, Immutable, On("listen queue length for pending connections")),
+    d("tcp-keepalive", "300", Typed, Mutable, On("seconds between keepalive probes; 0 off")),
+    d("timeout", "0", Typed, Mutable, On("idle seconds before a client is closed; 0 never")),
+    d("tls-auth-clients", "yes", Enum(&["no", "yes", "optional"]), Mutable, No(TLS)),
+    d("tls-ca-cert-dir", "", Str, Mutable, No(TLS)),
+    d("tls-ca-cert-file", "", Str, Mutable, No(TLS)),
+    d("tls-cert-file", "", Str, Mutable, No(TLS)),
+    d("tls-ciphers", "", Str, Mutable, No(TLS)),
+    d("tls-ciphersuites", "", Str, Mutable, No(TLS)),
+    d("tls-client-cert-file", "", Str, Mutable, No(TLS)),
+    d("tls-client-key-file", "", Str, Mutable, No(TLS)),
+    d("tls-client-key-file-pass", "", Str, Mutable, No(TLS)),
+    d("tls-cluster", "no", Bool, Mutable, No(TLS)),
+    d("tls-dh-params-file", "", Str, Mutable, No(TLS)),
+    d("tls-key-file", "", Str, Mutable, No(TLS)),
+    d("tls-key-file-pass", "", Str, Mutable, No(TLS)),
+    d("tls-port", "0", Int, Mutable, No(TLS)),
+    d("tls-prefer-server-ciphers", "no", Bool, Mutable, No(TLS)),
+    d("tls-protocols", "", Str, Mutable, No(TLS)),
+    d("tls-replication", "no", Bool, Mutable, No(TLS)),
+    d("tls-session-cache-size", "20480", Int, Mutable, No(TLS)),
+    d("tls-session-cache-timeout", "300", Int, Mutable, No(TLS)),
+    d("tls-session-caching", "yes", Bool, Mutable, No(TLS)),
+    d("tracking-table-max-keys", "1000000", Int, Mutable, Inert("client-side caching (CLIENT TRACKING) is not implemented yet; nothing is tracked")),
+    d("unixsocket", "", Str, Immutable, No("unix sockets are not implemented yet; only \"\" is accepted")),
+    d("unixsocketperm", "0", Special, Immutable, No("unix sockets are not implemented yet; only the default is accepted")),
+    d("user", "", Line, FileOnly, No(ACL)),
+    d("zset-max-listpack-entries", "128", Int, Mutable, No(ENCODING)).aliased(&["zset-max-ziplist-entries"]),
+    d("zset-max-listpack-value", "64", Mem, Mutable, No(ENCODING)).aliased(&["zset-max-ziplist-value"]),
+];
+
+impl Directive {
+    const fn aliased(self, aliases: &'static [&'static str]) -> Directive {
+        Directive { aliases, ..self }
+    }
+
+    /// A CONFIG parameter (CONFIG GET/SET know it), as opposed to a file-only line.
+    pub(super) fn is_param(&self) -> bool {
+        !matches!(self.access, Access::FileOnly | Access::Deprecated)
+    }
+
+    pub(super) fn status_word(&self) -> &'static str {
+        match self.status {
+            Status::Enforced(_) => "enforced",
+            Status::NoEffect(_) => "no effect",
+            Status::Refused(_) => "refused",
+        }
+    }
+
+    pub(super) fn note(&self) -> &'static str {
+        match self.status {
+            Status::Enforced(t) | Status::NoEffect(t) | Status::Refused(t) => t,
+        }
+    }
+}
+
+/// The directive named `name` (canonical or alias, lower case).
+pub(super) fn find(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES
+        .iter()
+        .find(|d| d.name == name || d.aliases.contains(&name))
+}
+
+/// docs/config-reference.md's table, generated from `DIRECTIVES`.
+pub fn reference_table() -> String {
+    let mut s = String::from(
+        "| Directive | Default | Runtime | Status | What slotd does |\n|---|---|---|---|---|\n",
+    );
+    for d in DIRECTIVES {
+        let mut name = format!("`{}`", d.name);
+        for a in d.aliases {
+            name.push_str(&format!(" (`{a}`)"));
+        }
+        let default = match d.kind {
+            Kind::Line => String::from("-"),
+            _ if d.default.is_empty() => String::from("`\"\"`"),
+            _ => format!("`{}`", d.default),
+        };
+        let runtime = match d.access {
+            Access::Mutable | Access::Hidden => "yes",
+            Access::Immutable | Access::Protected => "no",
+            Access::FileOnly | Access::Deprecated => "file only",
+        };
+        s.push_str(&format!(
+            "| {name} | {default} | {runtime} | {} | {} |\n",
+            d.status_word(),
+            d.note().replace('|', "\\|")
+        ));
+    }
+    s
+}
