@@ -655,6 +655,17 @@ fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         return Err(ReplyError::other("ERR No shutdown in progress."));
     }
     let g = &ctx.shard.global;
+    if save && !g.cfg(|c| c.appendonly) {
+        // SAVE asks for the data on disk; without the AOF slotd has no way to put it there
+        // (no RDB snapshots yet), so it refuses rather than stop and lose the data set.
+        crate::log::warning(
+            "SHUTDOWN SAVE refused: slotd cannot write an RDB snapshot yet and appendonly is \
+             off. Use SHUTDOWN NOSAVE, or enable appendonly first.",
+        );
+        return Err(ReplyError::other(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
+    }
     g.shutdown_nosave.store(nosave, Ordering::SeqCst);
     g.request_shutdown();
     ctx.after = AfterReply::Shutdown;
@@ -982,6 +993,9 @@ mod tests {
         assert_eq!(h.run(&["SHUTDOWN", "NOSAVE", "ABORT"]), syn);
         let na = Reply::err("ERR No shutdown in progress.");
         assert_eq!(h.run(&["SHUTDOWN", "ABORT"]), na);
+        // SAVE without the AOF cannot be honoured (no RDB yet): refused, still running.
+        let refused = Reply::err("ERR Errors trying to SHUTDOWN. Check logs.");
+        assert_eq!(h.run(&["SHUTDOWN", "SAVE"]), refused);
         let g = h.shard.global.clone();
         assert!(!g.shutting_down.load(std::sync::atomic::Ordering::SeqCst));
         assert_eq!(h.raw(&["SHUTDOWN", "nosave", "now", "force"]), b"");
