@@ -416,6 +416,9 @@ fn stop_shards(mesh: &Mesh, shards: usize) {
 /// Waits for SIGTERM/SIGINT or a SHUTDOWN command; returns why.
 /// Silence of the cluster bus loop after which the main thread logs a warning.
 const BUS_STALL_WARN_MS: u64 = 2000;
+/// Silence of the cluster bus loop (which runs every 10 ms) after which the main thread wakes
+/// its executor from outside (`cluster::bus::kick`).
+const BUS_KICK_AFTER_MS: u64 = 200;
 
 fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
     let ts = libc::timespec {
@@ -432,8 +435,15 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
             0 => global.started_unix_ms, // not run even once yet: count from the start
             b => b,
         };
-        let stalled = global.cluster.is_some()
-            && crate::global::mono_unix_ms().saturating_sub(beat) > BUS_STALL_WARN_MS;
+        let silent_ms = crate::global::mono_unix_ms().saturating_sub(beat);
+        if global.cluster.is_some() && silent_ms > BUS_KICK_AFTER_MS {
+            if crate::cluster::bus::kick(global) {
+                log::verbose(&format!(
+                    "Cluster bus loop silent for {silent_ms} ms: woke its executor"
+                ));
+            }
+        }
+        let stalled = global.cluster.is_some() && silent_ms > BUS_STALL_WARN_MS;
         if stalled && !warned_stall {
             log::warning("The cluster bus loop has not run for over 2 seconds");
         }
