@@ -436,12 +436,13 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
             b => b,
         };
         let silent_ms = crate::global::mono_unix_ms().saturating_sub(beat);
-        if global.cluster.is_some() && silent_ms > BUS_KICK_AFTER_MS {
-            if crate::cluster::bus::kick(global) {
-                log::verbose(&format!(
-                    "Cluster bus loop silent for {silent_ms} ms: woke its executor"
-                ));
-            }
+        if global.cluster.is_some()
+            && silent_ms > BUS_KICK_AFTER_MS
+            && crate::cluster::bus::kick(global)
+        {
+            log::verbose(&format!(
+                "Cluster bus loop silent for {silent_ms} ms: woke its executor"
+            ));
         }
         let stalled = global.cluster.is_some() && silent_ms > BUS_STALL_WARN_MS;
         if stalled && !warned_stall {
