@@ -517,6 +517,10 @@ impl Loader {
             "replica-read-only",
             "replica-priority",
             "replica-announced",
+            "masterauth",
+            "masteruser",
+            "min-replicas-to-write",
+            "min-replicas-max-lag",
         ];
         if READ_FROM_STORE.contains(&name) {
             return;
@@ -1213,8 +1217,8 @@ static OTHERS: &[Other] = &[
         Mutable,
     ),
     other("maxmemory-samples", "5", Int, Mutable),
-    other("min-replicas-max-lag", "10", Int, Mutable),
-    other("min-replicas-to-write", "0", Int, Mutable),
+    other("min-replicas-max-lag", "10", Special, Mutable),
+    other("min-replicas-to-write", "0", Special, Mutable),
     other("no-appendfsync-on-rewrite", "no", Bool, Mutable),
     other("notify-keyspace-events", "", Str, Mutable),
     other(
@@ -1427,6 +1431,9 @@ fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<Stri
         "latency-tracking-info-percentiles" => percentiles(values),
         "maxmemory-clients" => mem_or_percent(one(values)?),
         "replicaof" => replicaof(values),
+        "min-replicas-to-write" | "min-replicas-max-lag" => {
+            crate::replication::min_replicas::parse_setting(one(values)?)
+        }
         "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
             .map(|perm| format!("{perm:o}"))
             .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),

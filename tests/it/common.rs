@@ -124,7 +124,9 @@ impl Server {
                 if s.write_all(b"PING\r\n").is_ok() {
                     let mut buf = [0u8; 16];
                     if let Ok(n) = s.read(&mut buf) {
-                        if &buf[..n] == b"+PONG\r\n" {
+                        // A server with requirepass answers, just not PONG.
+                        let answer = &buf[..n];
+                        if answer == b"+PONG\r\n" || answer.starts_with(b"-NOAUTH") {
                             return Ok(());
                         }
                     }
