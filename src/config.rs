@@ -503,6 +503,7 @@ impl Loader {
         const READ_FROM_STORE: &[&str] = &[
             "auto-aof-rewrite-percentage",
             "auto-aof-rewrite-min-size",
+            "aof-load-truncated",
             "cluster-allow-replica-migration",
             "cluster-announce-hostname",
             "cluster-migration-barrier",

@@ -1,6 +1,7 @@
 //! Append-only persistence, per shard: the journal commands write to, the segment files, the
 //! manifest, base serialization for rewrites, and loading at start. Format: docs/aof.md.
 
+pub mod check;
 pub mod journal;
 pub mod load;
 pub mod manifest;
@@ -41,9 +42,12 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
     match std::fs::read_to_string(&mpath) {
         Ok(text) => {
             let m = Manifest::parse(&text).map_err(|e| format!("{e} ({})", mpath.display()))?;
+            // Nothing is loaded, written or deleted unless the manifest names a whole set.
+            check::manifest_against_dir(&dir, &prefix, &mpath, &m)?;
             let t0 = std::time::Instant::now();
             shards.iter_mut().for_each(|sh| sh.no_block = true);
-            let report = load::load(&dir, &m, shards, now)?;
+            let truncate_torn = load::truncated_allowed(global);
+            let report = load::load(&dir, &m, shards, now, truncate_torn)?;
             shards.iter_mut().for_each(|sh| sh.no_block = false);
             crate::log::notice(&format!(
                 "DB loaded from append only file: {:.3} seconds ({} commands, {} files)",
@@ -68,6 +72,7 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            check::without_manifest(&dir, &prefix, &mpath)?;
             for sh in shards.iter_mut() {
                 sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
             }
@@ -199,7 +204,8 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let report = load::load_into(&global.aof.dir, &manifest, all, now)?;
+    let truncate_torn = load::truncated_allowed(&global);
+    let report = load::load_into(&global.aof.dir, &manifest, all, now, truncate_torn)?;
     for &p in all {
         let sh = &mut *p;
         sh.journal.explicit = false;
