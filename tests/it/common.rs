@@ -314,6 +314,11 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub fn start(tag: &str) -> Option<RedisServer> {
+        Self::start_with(tag, &[])
+    }
+
+    /// Like `start`, with more directives (e.g. `--replicaof 127.0.0.1 <port>`).
+    pub fn start_with(tag: &str, extra: &[&str]) -> Option<RedisServer> {
         let port = free_port();
         let dir = test_dir(tag);
         let child = Command::new("redis-server")
@@ -326,6 +331,7 @@ impl RedisServer {
                 "",
             ])
             .args(["--appendonly", "no", "--dir", &dir.display().to_string()])
+            .args(extra)
             .stdout(Stdio::null())
             .spawn()
             .ok()?;
@@ -336,6 +342,10 @@ impl RedisServer {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn client(&self) -> redis::Connection {
