@@ -283,6 +283,7 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
     if !pong.starts_with('+') && !auth_next {
         return Err(format!("Error reply to PING from master: '{pong}'"));
     }
+    crate::log::notice("Master replied to PING, replication can continue...");
     let (user, pass, port) = global.cfg(|c| {
         (
             c.stored("masteruser", ""),
@@ -307,8 +308,14 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
             return Err(LOGGED.into());
         }
     }
-    for _ in 0..2 {
-        c.line(Duration::from_secs(5))?; // errors are tolerated, as in Redis
+    // Errors are tolerated, as in Redis.
+    for what in ["listening-port", "capa"] {
+        let reply = c.line(Duration::from_secs(5))?;
+        if reply.starts_with('-') {
+            crate::log::notice(&format!(
+                "(Non critical) Master does not understand REPLCONF {what}: {reply}"
+            ));
+        }
     }
     Ok(())
 }
