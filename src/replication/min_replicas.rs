@@ -81,6 +81,46 @@ mod tests {
     }
 
     #[test]
+    fn refused_writes_served_reads_and_doomed_multi() {
+        // Guards the dispatch side: writes (also queued ones) refused, reads served, EXEC
+        // aborted with Redis' texts, and everything allowed again once the flag clears.
+        use crate::testkit::{Harness, Reply};
+        let mut h = Harness::new();
+        h.shard
+            .global
+            .repl
+            .writes_refused
+            .store(true, Ordering::Relaxed);
+        assert_eq!(h.run(&["SET", "k", "v"]), Reply::err(NOREPLICAS_TEXT));
+        assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
+        assert_eq!(h.run(&["MULTI"]), Reply::ok());
+        assert_eq!(h.run(&["SET", "k", "v"]), Reply::err(NOREPLICAS_TEXT));
+        assert_eq!(h.run(&["GET", "k"]), Reply::Simple("QUEUED".into()));
+        let aborted = "EXECABORT Transaction discarded because of previous errors.";
+        assert_eq!(h.run(&["EXEC"]), Reply::err(aborted));
+        h.shard
+            .global
+            .repl
+            .writes_refused
+            .store(false, Ordering::Relaxed);
+        assert_eq!(h.run(&["MULTI"]), Reply::ok());
+        assert_eq!(h.run(&["SET", "k", "v"]), Reply::Simple("QUEUED".into()));
+        h.shard
+            .global
+            .repl
+            .writes_refused
+            .store(true, Ordering::Relaxed);
+        let at_exec = format!("EXECABORT Transaction discarded because of: {NOREPLICAS_TEXT}");
+        assert_eq!(h.run(&["EXEC"]), Reply::err(&at_exec));
+        h.shard
+            .global
+            .repl
+            .writes_refused
+            .store(false, Ordering::Relaxed);
+        assert_eq!(h.run(&["SET", "k", "v"]), Reply::ok());
+    }
+
+    #[test]
     fn good_replicas_are_online_and_recent() {
         // Guards the lag rule: whole seconds since the last ACK, at most max-lag; online only.
         let g = super::super::ReplGlobal::default();

@@ -198,6 +198,7 @@ pub fn plan(
 /// Why a write command of a normal client is refused here, if it is: a read-only replica
 /// (only its master changes the data), or a master with too few good replicas
 /// (`min-replicas-to-write`, one relaxed load kept fresh off the request path).
+#[inline]
 pub fn write_refusal(sh: &Shard) -> Option<&'static str> {
     if sh.repl.readonly {
         return Some(READONLY_TEXT);
