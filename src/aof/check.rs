@@ -41,6 +41,82 @@ fn data_files(dir: &Path, prefix: &str) -> Result<Vec<(String, usize)>, String> 
     Ok(out)
 }
 
+/// The prefix of the staging manifest a relayout writes first.
+pub fn relayout_prefix(prefix: &str) -> String {
+    format!("{prefix}.relayout")
+}
+
+/// The staging manifest's file name.
+pub fn relayout_name(prefix: &str) -> String {
+    super::manifest::manifest_name(&relayout_prefix(prefix))
+}
+
+/// A relayout (restart with another `server-threads`) was interrupted: if the real manifest
+/// already is the staging one, the old layout's files (every data file it does not list) are
+/// deleted, as the relayout would have; otherwise the new files it was writing (listed in the
+/// staging manifest, not in the real one) are. Then the staging manifest goes. Either way the
+/// real manifest names a whole set again, checked as usual.
+pub fn finish_relayout(dir: &Path, prefix: &str, mpath: &Path) -> Result<(), String> {
+    let staging = dir.join(relayout_name(prefix));
+    let text = match std::fs::read_to_string(&staging) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("Can't read {}: {e}", staging.display())),
+    };
+    let planned = Manifest::parse(&text).map_err(|e| format!("{e} ({})", staging.display()))?;
+    let real = match std::fs::read_to_string(mpath) {
+        Ok(t) => Manifest::parse(&t).map_err(|e| format!("{e} ({})", mpath.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
+        Err(e) => {
+            return Err(format!(
+                "Can't read the AOF manifest {}: {e}",
+                mpath.display()
+            ))
+        }
+    };
+    let committed = !planned.files.is_empty() && sorted(&real) == sorted(&planned);
+    let doomed: Vec<String> = if committed {
+        let listed: BTreeSet<&str> = planned.files.iter().map(|f| f.name.as_str()).collect();
+        data_files(dir, prefix)?
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| !listed.contains(n.as_str()))
+            .collect()
+    } else {
+        let listed: BTreeSet<&str> = real.files.iter().map(|f| f.name.as_str()).collect();
+        planned
+            .files
+            .iter()
+            .filter(|f| !listed.contains(f.name.as_str()))
+            .map(|f| f.name.clone())
+            .collect()
+    };
+    crate::log::warning(&format!(
+        "An interrupted AOF relayout was found ({}): {}; removing {} file(s)",
+        staging.display(),
+        if committed {
+            "it was committed, the old layout's files go"
+        } else {
+            "it was not committed, the new files go"
+        },
+        doomed.len()
+    ));
+    for name in &doomed {
+        match std::fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("removing {name}: {e}")),
+        }
+    }
+    std::fs::remove_file(&staging).map_err(|e| format!("removing {}: {e}", staging.display()))
+}
+
+fn sorted(m: &Manifest) -> Vec<(usize, String)> {
+    let mut v: Vec<(usize, String)> = m.files.iter().map(|f| (f.shard, f.name.clone())).collect();
+    v.sort();
+    v
+}
+
 /// No manifest: a fresh start is fine only if no data file of this prefix is there either.
 pub fn without_manifest(dir: &Path, prefix: &str, mpath: &Path) -> Result<(), String> {
     let files = data_files(dir, prefix)?;

@@ -37,6 +37,7 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
         )
     })?;
     let mpath = dir.join(manifest_name(&prefix));
+    check::finish_relayout(&dir, &prefix, &mpath)?;
     let now = crate::global::unix_ms();
     let n = shards.len();
     match std::fs::read_to_string(&mpath) {
@@ -95,6 +96,12 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
 
 /// The files were written by another number of shards: write every shard's keys into fresh
 /// files for this layout, then drop the old ones.
+///
+/// Two phases, so a crash at any point loses nothing: the new files are first listed in a
+/// staging manifest (`<prefix>.relayout.manifest`) and written under a generation above every
+/// listed one, while the real manifest and every old file stay untouched; then the real
+/// manifest is replaced in one rename, the old files are deleted and the staging manifest
+/// last. `check::finish_relayout` completes or undoes an interrupted one at the next start.
 fn relayout(
     global: &Arc<Global>,
     shards: &mut [Shard],
@@ -107,35 +114,44 @@ fn relayout(
         shards.len()
     ));
     let first_gen = old.files.iter().map(|f| f.seq).max().unwrap_or(0);
-    for sh in shards.iter_mut() {
-        sh.aof.gen = first_gen;
-        sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
-    }
-    let n = shards.len();
-    let stale: Vec<String> = {
-        let mut m = global
-            .aof
-            .manifest
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let stale = m
-            .files
-            .iter()
-            .filter(|f| f.shard >= n)
-            .map(|f| f.name.clone())
-            .collect();
-        m.files.retain(|f| f.shard < n);
-        let name = manifest_name(&global.aof.prefix);
-        manifest::write_atomically(&global.aof.dir, &name, m.format().as_bytes())
-            .map_err(|e| format!("manifest: {e}"))?;
-        stale
-    };
-    for f in stale
-        .iter()
-        .chain(old.files.iter().filter(|f| f.shard < n).map(|f| &f.name))
+    let dir = global.aof.dir.clone();
+    let prefix = global.aof.prefix.clone();
+    let staging = segment::AofGlobal::new(dir.clone(), check::relayout_prefix(&prefix));
     {
-        let _ = std::fs::remove_file(global.aof.dir.join(f));
+        let mut planned = staging.manifest.lock().unwrap_or_else(|e| e.into_inner());
+        for sh in shards.iter() {
+            // A rewrite writes generation gen + 1 and deletes its shard's files of `gen`:
+            // neither is a generation the old manifest lists.
+            planned.replace_shard(sh.id, sh.aof.entries(first_gen + 2));
+        }
+        manifest::write_atomically(
+            &dir,
+            &check::relayout_name(&prefix),
+            planned.format().as_bytes(),
+        )
+        .map_err(|e| format!("staging manifest: {e}"))?;
     }
+    for sh in shards.iter_mut() {
+        sh.aof.gen = first_gen + 1;
+        sh.aof.rewrite_now(&sh.db, now, &staging)?;
+    }
+    let planned = staging
+        .manifest
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    manifest::write_atomically(&dir, &manifest_name(&prefix), planned.format().as_bytes())
+        .map_err(|e| format!("manifest: {e}"))?;
+    *global
+        .aof
+        .manifest
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = planned.clone();
+    for f in old.files.iter().filter(|f| !planned.files.contains(f)) {
+        let _ = std::fs::remove_file(dir.join(&f.name));
+    }
+    std::fs::remove_file(dir.join(check::relayout_name(&prefix)))
+        .map_err(|e| format!("removing the staging manifest: {e}"))?;
     Ok(())
 }
 

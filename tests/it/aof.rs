@@ -1336,3 +1336,66 @@ fn torn_tail_is_not_cut_when_another_shard_fails_to_load() {
     refused(&dir, &args, "Bad file format reading the append only file");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn interrupted_relayout_is_undone_or_completed_at_start() {
+    // Guards the two-phase relayout (restart with another server-threads): a crash before its
+    // manifest was replaced leaves the old layout in force (the new files go), a crash after
+    // it leaves the new one (the old files go); either way every key loads.
+    let one = ["--appendonly", "yes"];
+    let two = ["--appendonly", "yes", "--server-threads", "2"];
+    let (s, pairs) = fill_and_stop("1", 40);
+    let dir = release(s);
+    let staging = aof_dir(&dir).join("appendonly.aof.relayout.manifest");
+    // Not committed: the staging manifest lists a 2-shard layout, partly written.
+    let g = manifest(&dir).iter().map(|e| e.seq).max().unwrap() + 2;
+    let mut text = String::new();
+    for shard in 0..2 {
+        for (kind, t) in [("base", "b"), ("incr", "i")] {
+            let name = format!("appendonly.aof.s{shard}.{g}.{kind}.aof");
+            text += &format!("file {name} seq {g} type {t} shard {shard}\n");
+            if kind == "incr" {
+                std::fs::write(aof_dir(&dir).join(&name), b"*1\r\n$4\r\nPING\r\n").unwrap();
+            }
+        }
+    }
+    std::fs::write(&staging, text).unwrap();
+    let before = aof_contents(&dir);
+    let mut s = start_again(dir.clone(), &one);
+    assert!(
+        s.log_text().contains("interrupted AOF relayout"),
+        "{}",
+        s.log_text()
+    );
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "old layout kept");
+    drop(c);
+    assert_eq!(s.stop(), Some(0));
+    let mut left: Vec<String> = before
+        .keys()
+        .filter(|n| !n.contains(&format!(".{g}.")))
+        .cloned()
+        .collect();
+    left.retain(|n| !n.contains("relayout"));
+    assert_eq!(
+        aof_files(&dir),
+        left,
+        "the new files and the staging manifest are gone"
+    );
+    // Committed: the relayout replaced the manifest, then stopped before deleting.
+    let old = aof_contents(&dir);
+    let mut s = start_again(dir.clone(), &two);
+    assert_eq!(s.stop(), Some(0));
+    for (name, bytes) in old.iter().filter(|(n, _)| n.as_str() != MANIFEST) {
+        std::fs::write(aof_dir(&dir).join(name), bytes).unwrap();
+    }
+    let real = std::fs::read(aof_dir(&dir).join(MANIFEST)).unwrap();
+    std::fs::write(&staging, real).unwrap();
+    let s = start_again(dir.clone(), &two);
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "new layout kept");
+    let mut expected: Vec<String> = manifest(&dir).into_iter().map(|e| e.name).collect();
+    expected.push(MANIFEST.into());
+    expected.sort();
+    assert_eq!(aof_files(&dir), expected, "the old layout's files are gone");
+}
