@@ -393,6 +393,8 @@ fn run(
 
 /// `replicaof host port` in the configuration (standalone mode only, as in Redis).
 fn start_configured_replication(global: &Arc<Global>) {
+    // min-replicas-to-write from the file holds from the first command on.
+    crate::replication::min_replicas::refresh(global);
     let target = global.cfg(|c| c.unimplemented.get("replicaof").cloned());
     let Some((host, port)) = target.as_deref().and_then(|t| t.split_once(' ')) else {
         return;

@@ -1,8 +1,9 @@
 //! Loading the AOF at start: one thread per shard of the layout that wrote the files, each
 //! replaying its shard's base and incr files in order. A record runs on the shard that owns its
 //! keys now (locks taken in shard order), so a restart with another `server-threads` loads
-//! every key. Torn tails are truncated like Redis' `aof-load-truncated yes`; any other damage
-//! stops start-up with the file and the offset.
+//! every key. A torn tail of a shard's last file is truncated as with Redis'
+//! `aof-load-truncated yes` (only once every file loaded), or refused with `no`; any other
+//! damage stops start-up with the file and the offset.
 
 use crate::aof::manifest::Manifest;
 use crate::cluster::hash_slot::key_hash_slot;
@@ -31,6 +32,13 @@ pub struct LoadReport {
     pub commands: u64,
     pub bytes: u64,
     pub truncated: Vec<String>,
+    /// Torn tails found: (file, length of its whole records), truncated after the load.
+    torn: Vec<(PathBuf, u64)>,
+}
+
+/// `aof-load-truncated` (Redis' default is yes).
+pub fn truncated_allowed(global: &crate::global::Global) -> bool {
+    global.cfg(|c| c.stored_bool("aof-load-truncated", true))
 }
 
 /// Replays every file of `manifest` into `shards` (the new layout).
@@ -39,10 +47,11 @@ pub fn load(
     manifest: &Manifest,
     shards: &mut [Shard],
     now_ms: u64,
+    truncate_torn: bool,
 ) -> Result<LoadReport, String> {
     let ptrs: Vec<*mut Shard> = shards.iter_mut().map(|s| s as *mut Shard).collect();
     // SAFETY: the pointers come from a unique borrow that outlives the call.
-    unsafe { load_into(dir, manifest, &ptrs, now_ms) }
+    unsafe { load_into(dir, manifest, &ptrs, now_ms, truncate_torn) }
 }
 
 /// Like `load`, into shards given by pointer (every shard, indexed by id).
@@ -55,6 +64,7 @@ pub unsafe fn load_into(
     manifest: &Manifest,
     shards: &[*mut Shard],
     now_ms: u64,
+    truncate_torn: bool,
 ) -> Result<LoadReport, String> {
     let old_shards = manifest.shards();
     let old_count = old_shards.iter().max().map(|m| m + 1).unwrap_or(0);
@@ -69,7 +79,8 @@ pub unsafe fn load_into(
                     .map(|f| dir.join(&f.name))
                     .collect();
                 let locks = &locks;
-                scope.spawn(move || load_group(old, old_count, &files, locks, now_ms))
+                scope
+                    .spawn(move || load_group(old, old_count, &files, locks, now_ms, truncate_torn))
             })
             .collect();
         handles
@@ -83,9 +94,34 @@ pub unsafe fn load_into(
         total.files += r.files;
         total.commands += r.commands;
         total.bytes += r.bytes;
-        total.truncated.extend(r.truncated);
+        total.torn.extend(r.torn);
+    }
+    // Every file loaded: only now may a torn tail be cut off.
+    for (path, len) in std::mem::take(&mut total.torn) {
+        truncate_tail(&path, len)?;
+        total.truncated.push(path.display().to_string());
     }
     Ok(total)
+}
+
+/// Cuts a torn last record off (`aof-load-truncated yes`), with Redis' warnings.
+fn truncate_tail(path: &Path, len: u64) -> Result<(), String> {
+    let shown = path.display();
+    crate::log::warning(&format!(
+        "!!! Truncating the AOF {shown} at offset {len} !!!"
+    ));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("opening {shown} to truncate it: {e}"))?;
+    file.set_len(len)
+        .map_err(|e| format!("truncating {shown}: {e}"))?;
+    file.sync_all()
+        .map_err(|e| format!("fsync of {shown}: {e}"))?;
+    crate::log::warning(&format!(
+        "AOF {shown} loaded anyway because aof-load-truncated is enabled"
+    ));
+    Ok(())
 }
 
 /// Replays the files of one old shard, in order.
@@ -95,19 +131,36 @@ fn load_group(
     files: &[PathBuf],
     locks: &[Locked],
     now_ms: u64,
+    truncate_torn: bool,
 ) -> Result<LoadReport, String> {
     let mut report = LoadReport::default();
     for (i, path) in files.iter().enumerate() {
-        let last = i + 1 == files.len();
-        load_file(path, last, old, old_count, locks, now_ms, &mut report)?;
+        // A torn tail is a crash during a write: possible only in the file being appended.
+        let tail = match (i + 1 == files.len(), truncate_torn) {
+            (false, _) => TornTail::NotLast,
+            (true, false) => TornTail::Refuse,
+            (true, true) => TornTail::Truncate,
+        };
+        load_file(path, tail, old, old_count, locks, now_ms, &mut report)?;
         report.files += 1;
     }
     Ok(report)
 }
 
+/// What a torn last record of a file means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TornTail {
+    /// Damage: only the file being appended can end in the middle of a record.
+    NotLast,
+    /// `aof-load-truncated no`.
+    Refuse,
+    /// `aof-load-truncated yes`: cut off once everything loaded.
+    Truncate,
+}
+
 fn load_file(
     path: &Path,
-    last: bool,
+    tail: TornTail,
     old: usize,
     old_count: usize,
     locks: &[Locked],
@@ -160,25 +213,24 @@ fn load_file(
     }
     report.bytes += base_off;
     if !buf.is_empty() {
-        if !last {
+        if tail == TornTail::NotLast {
             return Err(format!(
-                "Bad file format reading the append only file {shown}: truncated record at offset {base_off}"
+                "Fatal error: the truncated file is not the last file: {shown} (a torn record \
+                 at offset {base_off})"
+            ));
+        }
+        if tail == TornTail::Refuse {
+            return Err(format!(
+                "Unexpected end of file reading the append only file {shown}. You can: 1) Make \
+                 a backup of your AOF file, then use ./redis-check-aof --fix \
+                 <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' \
+                 configuration option to yes and restart the server."
             ));
         }
         crate::log::warning(&format!(
             "!!! Warning: short read while loading the AOF file {shown}!!!"
         ));
-        crate::log::warning(&format!(
-            "AOF {shown} loaded anyway because aof-load-truncated is enabled; truncated to {base_off} bytes"
-        ));
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|e| e.to_string())?;
-        file.set_len(base_off)
-            .map_err(|e| format!("truncating {shown}: {e}"))?;
-        file.sync_all().map_err(|e| e.to_string())?;
-        report.truncated.push(shown.to_string());
+        report.torn.push((path.to_path_buf(), base_off));
     }
     Ok(())
 }

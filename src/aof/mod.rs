@@ -1,6 +1,7 @@
 //! Append-only persistence, per shard: the journal commands write to, the segment files, the
 //! manifest, base serialization for rewrites, and loading at start. Format: docs/aof.md.
 
+pub mod check;
 pub mod journal;
 pub mod load;
 pub mod manifest;
@@ -36,14 +37,18 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
         )
     })?;
     let mpath = dir.join(manifest_name(&prefix));
+    check::finish_relayout(&dir, &prefix, &mpath)?;
     let now = crate::global::unix_ms();
     let n = shards.len();
     match std::fs::read_to_string(&mpath) {
         Ok(text) => {
             let m = Manifest::parse(&text).map_err(|e| format!("{e} ({})", mpath.display()))?;
+            // Nothing is loaded, written or deleted unless the manifest names a whole set.
+            check::manifest_against_dir(&dir, &prefix, &mpath, &m)?;
             let t0 = std::time::Instant::now();
             shards.iter_mut().for_each(|sh| sh.no_block = true);
-            let report = load::load(&dir, &m, shards, now)?;
+            let truncate_torn = load::truncated_allowed(global);
+            let report = load::load(&dir, &m, shards, now, truncate_torn)?;
             shards.iter_mut().for_each(|sh| sh.no_block = false);
             crate::log::notice(&format!(
                 "DB loaded from append only file: {:.3} seconds ({} commands, {} files)",
@@ -68,6 +73,7 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            check::without_manifest(&dir, &prefix, &mpath)?;
             for sh in shards.iter_mut() {
                 sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
             }
@@ -90,6 +96,12 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
 
 /// The files were written by another number of shards: write every shard's keys into fresh
 /// files for this layout, then drop the old ones.
+///
+/// Two phases, so a crash at any point loses nothing: the new files are first listed in a
+/// staging manifest (`<prefix>.relayout.manifest`) and written under a generation above every
+/// listed one, while the real manifest and every old file stay untouched; then the real
+/// manifest is replaced in one rename, the old files are deleted and the staging manifest
+/// last. `check::finish_relayout` completes or undoes an interrupted one at the next start.
 fn relayout(
     global: &Arc<Global>,
     shards: &mut [Shard],
@@ -102,35 +114,44 @@ fn relayout(
         shards.len()
     ));
     let first_gen = old.files.iter().map(|f| f.seq).max().unwrap_or(0);
-    for sh in shards.iter_mut() {
-        sh.aof.gen = first_gen;
-        sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
-    }
-    let n = shards.len();
-    let stale: Vec<String> = {
-        let mut m = global
-            .aof
-            .manifest
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let stale = m
-            .files
-            .iter()
-            .filter(|f| f.shard >= n)
-            .map(|f| f.name.clone())
-            .collect();
-        m.files.retain(|f| f.shard < n);
-        let name = manifest_name(&global.aof.prefix);
-        manifest::write_atomically(&global.aof.dir, &name, m.format().as_bytes())
-            .map_err(|e| format!("manifest: {e}"))?;
-        stale
-    };
-    for f in stale
-        .iter()
-        .chain(old.files.iter().filter(|f| f.shard < n).map(|f| &f.name))
+    let dir = global.aof.dir.clone();
+    let prefix = global.aof.prefix.clone();
+    let staging = segment::AofGlobal::new(dir.clone(), check::relayout_prefix(&prefix));
     {
-        let _ = std::fs::remove_file(global.aof.dir.join(f));
+        let mut planned = staging.manifest.lock().unwrap_or_else(|e| e.into_inner());
+        for sh in shards.iter() {
+            // A rewrite writes generation gen + 1 and deletes its shard's files of `gen`:
+            // neither is a generation the old manifest lists.
+            planned.replace_shard(sh.id, sh.aof.entries(first_gen + 2));
+        }
+        manifest::write_atomically(
+            &dir,
+            &check::relayout_name(&prefix),
+            planned.format().as_bytes(),
+        )
+        .map_err(|e| format!("staging manifest: {e}"))?;
     }
+    for sh in shards.iter_mut() {
+        sh.aof.gen = first_gen + 1;
+        sh.aof.rewrite_now(&sh.db, now, &staging)?;
+    }
+    let planned = staging
+        .manifest
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    manifest::write_atomically(&dir, &manifest_name(&prefix), planned.format().as_bytes())
+        .map_err(|e| format!("manifest: {e}"))?;
+    *global
+        .aof
+        .manifest
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = planned.clone();
+    for f in old.files.iter().filter(|f| !planned.files.contains(f)) {
+        let _ = std::fs::remove_file(dir.join(&f.name));
+    }
+    std::fs::remove_file(dir.join(check::relayout_name(&prefix)))
+        .map_err(|e| format!("removing the staging manifest: {e}"))?;
     Ok(())
 }
 
@@ -199,7 +220,8 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    let report = load::load_into(&global.aof.dir, &manifest, all, now)?;
+    let truncate_torn = load::truncated_allowed(&global);
+    let report = load::load_into(&global.aof.dir, &manifest, all, now, truncate_torn)?;
     for &p in all {
         let sh = &mut *p;
         sh.journal.explicit = false;

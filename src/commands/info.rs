@@ -519,6 +519,7 @@ fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
             (get("replica-announced", "yes") != "no") as u8,
         )
     });
+    let min_replicas = crate::replication::min_replicas::enabled(g);
     let st = g.repl.state();
     match st.link.as_ref() {
         None => {
@@ -563,6 +564,13 @@ fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
         }
     }
     l.kv("connected_slaves", st.replicas.len());
+    if min_replicas {
+        let good = g
+            .repl
+            .good_replicas
+            .load(std::sync::atomic::Ordering::Relaxed);
+        l.kv("min_slaves_good_slaves", good);
+    }
     for (i, r) in st.replicas.iter().enumerate() {
         let state = if r.online { "online" } else { "send_bulk" };
         let lag = now.saturating_sub(r.ack_time_ms) / 1000;

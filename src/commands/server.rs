@@ -707,6 +707,8 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         r
     };
     r.map_err(ReplyError::Other)?;
+    // min-replicas-* take effect at once, as in Redis.
+    crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();
     Ok(())
 }

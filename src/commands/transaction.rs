@@ -150,6 +150,9 @@ pub fn queue(
             }
             _ => {}
         }
+        if let Some(text) = crate::shard::exec::write_refusal(sh).filter(|_| spec.is_write()) {
+            return refuse(sh, client_idx, out, ReplyError::Other(text.into()));
+        }
     }
     let m = sh
         .clients
@@ -279,6 +282,15 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
         return Err(ReplyError::other("ERR EXEC without MULTI"));
     };
     let watch = c.watch.take();
+    if m.queued.iter().any(|(spec, _)| spec.is_write()) {
+        // Checked before the queued errors, as Redis does when it refuses EXEC itself.
+        let sh = &*ctx.shard;
+        if let Some(text) = crate::shard::exec::write_refusal(sh) {
+            return Err(ReplyError::Other(format!(
+                "EXECABORT Transaction discarded because of: {text}"
+            )));
+        }
+    }
     if m.error {
         return Err(ReplyError::other(
             "EXECABORT Transaction discarded because of previous errors.",

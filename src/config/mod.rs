@@ -1132,6 +1132,9 @@ fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<Stri
         "latency-tracking-info-percentiles" => percentiles(values),
         "maxmemory-clients" => mem_or_percent(one(values)?),
         "replicaof" => replicaof(values),
+        "min-replicas-to-write" | "min-replicas-max-lag" => {
+            crate::replication::min_replicas::parse_setting(one(values)?)
+        }
         "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
             .map(|perm| format!("{perm:o}"))
             .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),

@@ -968,6 +968,7 @@ fn run_command(
 ) {
     let client = conn.client;
     let proto = shard.clients.get_mut(client).proto;
+    shard.replies_ahead = !conn.pending.is_empty();
     let plan = {
         let target = conn.reply_target();
         let mut out = Out::new(target, proto);

@@ -84,6 +84,7 @@ fn on_ack(global: &Global, client_id: u64, off: u64) {
         r.online = true;
     }
     drop(st);
+    super::min_replicas::refresh(global);
     global.repl.ack_gen.fetch_add(1, Ordering::Release);
     if global.repl.waits_pending.load(Ordering::Acquire) > 0 {
         // WAIT commands may be parked on sleeping shards.
@@ -116,6 +117,13 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if is_replica && !link_up {
         return Err(ReplyError::Other(
             "NOMASTERLINK Can't SYNC while not connected with my master".into(),
+        ));
+    }
+    // The stream must start on a fresh output buffer: replies of earlier commands still
+    // queued (in the buffer, or a remote reply not back yet) would precede it.
+    if !ctx.out.buf.is_empty() || ctx.shard.replies_ahead {
+        return Err(ReplyError::Other(
+            "ERR SYNC and PSYNC are invalid with pending output".into(),
         ));
     }
     let (replid, from) = if args.len() == 3 {
@@ -289,6 +297,7 @@ fn finish_sender(global: &Global, fd: RawFd, client_id: u64, session: Option<&Sn
         .state()
         .replicas
         .retain(|r| r.client_id != client_id);
+    super::min_replicas::refresh(global);
     global.repl.ack_gen.fetch_add(1, Ordering::Release);
     // SAFETY: our duplicate of the socket. shutdown() makes the shard's receive see the end.
     unsafe {
@@ -424,6 +433,8 @@ pub fn client_closed(global: &Global, client_id: u64) {
 /// Shard 0's cron: the keepalive PING every `repl-ping-replica-period` seconds while
 /// replicas are connected (it is part of the stream and counts in the offset).
 pub fn cron(global: &Global, now_ms: u64) {
+    // Replicas age out of the good count even when nothing else happens.
+    super::min_replicas::refresh(global);
     if !global.repl.feeding.load(Ordering::Relaxed) {
         return;
     }

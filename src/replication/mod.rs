@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod backlog;
 pub mod master;
+pub mod min_replicas;
 pub mod replica;
 pub mod resume;
 pub mod snapshot;
@@ -44,6 +45,11 @@ pub struct ReplGlobal {
     pub sync_full: AtomicU64,
     pub sync_partial_ok: AtomicU64,
     pub sync_partial_err: AtomicU64,
+    /// `min-replicas-to-write` is on and too few good replicas: writes answer NOREPLICAS
+    /// (kept by `min_replicas::refresh`, read by shards once per write command).
+    pub writes_refused: AtomicBool,
+    /// Good replicas at the last refresh (INFO's `min_slaves_good_slaves`).
+    pub good_replicas: AtomicU64,
     /// Set at boot: the link thread hands records to shards through it.
     pub mesh: OnceLock<Arc<Mesh>>,
 }
@@ -186,6 +192,8 @@ impl Default for ReplGlobal {
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
+            writes_refused: AtomicBool::new(false),
+            good_replicas: AtomicU64::new(0),
             mesh: OnceLock::new(),
         }
     }

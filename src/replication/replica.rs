@@ -57,6 +57,7 @@ pub fn start(global: &Arc<Global>, host: &str, port: u16) -> bool {
     global.repl.feeding.store(false, Ordering::Release);
     global.repl.is_replica.store(true, Ordering::Release);
     crate::log::set_replica_role(true);
+    super::min_replicas::refresh(global);
     global.repl.epoch.fetch_add(1, Ordering::AcqRel);
     crate::log::notice(&format!("Connecting to MASTER {host}:{port}"));
     let g = global.clone();
@@ -87,6 +88,7 @@ pub fn stop_and_promote(global: &Arc<Global>) {
     drop(st);
     global.repl.is_replica.store(false, Ordering::Release);
     crate::log::set_replica_role(false);
+    super::min_replicas::refresh(global);
     global.repl.feeding.store(true, Ordering::Release);
     global.repl.epoch.fetch_add(1, Ordering::AcqRel);
     crate::log::notice("MASTER MODE enabled (user request from 'REPLICAOF NO ONE')");
@@ -134,12 +136,11 @@ fn link_main(global: Arc<Global>, gen: u64) {
             }
             l.state = LinkState::Connect;
         });
-        if let Err(e) = r {
-            if was_up {
-                crate::log::warning(&format!("Connection with master lost: {e}"));
-            } else {
-                crate::log::warning(&format!("Replication link: {e}"));
-            }
+        match r {
+            Ok(()) => {}
+            Err(e) if e == LOGGED => {}
+            Err(e) if was_up => crate::log::warning(&format!("Connection with master lost: {e}")),
+            Err(e) => crate::log::warning(&format!("Replication link: {e}")),
         }
         for _ in 0..10 {
             if current(&global, gen).is_none() {
@@ -269,23 +270,58 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
     stream(global, gen, &mut c, d)
 }
 
+/// PING, then `AUTH [masteruser] masterauth` (when `masterauth` is set; read at every
+/// connection, so CONFIG SET applies to the next one), REPLCONF listening-port and capa, all
+/// pipelined as Redis does. A refused AUTH ends the attempt with Redis' log line; the link
+/// retries after its usual pause.
 fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
     c.send(&[b"PING"])?;
     let pong = c.line(Duration::from_secs(5))?;
-    let auth_next = pong.starts_with("-NOAUTH") || pong.starts_with("-NOPERM");
+    let auth_next = pong.starts_with("-NOAUTH")
+        || pong.starts_with("-NOPERM")
+        || pong.starts_with("-ERR operation not permitted");
     if !pong.starts_with('+') && !auth_next {
         return Err(format!("Error reply to PING from master: '{pong}'"));
     }
-    let port = global.cfg(|c| c.port).to_string();
+    crate::log::notice("Master replied to PING, replication can continue...");
+    let (user, pass, port) = global.cfg(|c| {
+        (
+            c.stored("masteruser", ""),
+            c.stored("masterauth", ""),
+            c.port.to_string(),
+        )
+    });
     let mut b = Vec::new();
+    let auth = !pass.is_empty();
+    if auth && user.is_empty() {
+        crate::aof::journal::encode(&mut b, &[b"AUTH", pass.as_bytes()]);
+    } else if auth {
+        crate::aof::journal::encode(&mut b, &[b"AUTH", user.as_bytes(), pass.as_bytes()]);
+    }
     crate::aof::journal::encode(&mut b, &[b"REPLCONF", b"listening-port", port.as_bytes()]);
     crate::aof::journal::encode(&mut b, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
     c.sock.write_all(&b).map_err(|e| e.to_string())?;
-    for _ in 0..2 {
-        c.line(Duration::from_secs(5))?; // errors are tolerated, as in Redis
+    if auth {
+        let reply = c.line(Duration::from_secs(5))?;
+        if reply.starts_with('-') {
+            crate::log::warning(&format!("Unable to AUTH to MASTER: {reply}"));
+            return Err(LOGGED.into());
+        }
+    }
+    // Errors are tolerated, as in Redis.
+    for what in ["listening-port", "capa"] {
+        let reply = c.line(Duration::from_secs(5))?;
+        if reply.starts_with('-') {
+            crate::log::notice(&format!(
+                "(Non critical) Master does not understand REPLCONF {what}: {reply}"
+            ));
+        }
     }
     Ok(())
 }
+
+/// An error already logged with its own line: the link logs nothing more.
+const LOGGED: &str = "";
 
 /// `$EOF:<mark>` then records until the mark: the master's data as it was at the offset.
 fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {

@@ -9,6 +9,7 @@ use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
 use crate::shard::Shard;
 use crate::topology::ShardId;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// What the connection must do with one command.
@@ -154,14 +155,18 @@ pub fn plan(
         reply_error(sh, out, &e);
         return Plan::Done(AfterReply::Nothing);
     }
-    if sh.repl.readonly && spec.is_write() {
-        // A read-only replica: only its master changes the data.
-        reply_error(sh, out, &ReplyError::Other(READONLY_TEXT.into()));
-        if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
-            m.error = true;
+    if spec.is_write() {
+        // In cluster mode a keyed command is redirected first (Redis' order); the shard that
+        // owns its keys refuses it (`run_key`, or `transaction::queue` inside MULTI).
+        let redirect_first = sh.slot_map.cluster_enabled && matches!(spec.handler, Handler::Key(_));
+        if let Some(text) = write_refusal(sh).filter(|_| !redirect_first) {
+            reply_error(sh, out, &ReplyError::Other(text.into()));
+            if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+                m.error = true;
+            }
+            count_rejected(sh, spec);
+            return Plan::Done(AfterReply::Nothing);
         }
-        count_rejected(sh, spec);
-        return Plan::Done(AfterReply::Nothing);
     }
     if in_multi && !commands::transaction::runs_now(spec) {
         commands::transaction::queue(sh, client_idx, spec, args, out, cflags);
@@ -219,6 +224,20 @@ fn is_loopback_addr(addr: &str) -> bool {
     let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
     ip.parse::<std::net::IpAddr>()
         .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why a write command of a normal client is refused here, if it is: a read-only replica
+/// (only its master changes the data), or a master with too few good replicas
+/// (`min-replicas-to-write`, one relaxed load kept fresh off the request path).
+#[inline]
+pub fn write_refusal(sh: &Shard) -> Option<&'static str> {
+    if sh.repl.readonly {
+        return Some(READONLY_TEXT);
+    }
+    if sh.global.repl.writes_refused.load(Ordering::Relaxed) {
+        return Some(crate::replication::min_replicas::NOREPLICAS_TEXT);
+    }
+    None
 }
 
 fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize>>) -> Plan {
@@ -335,6 +354,13 @@ pub fn run_key(
             reply_error(sh, out, &e);
             count_rejected(sh, spec);
             return;
+        }
+        if sh.slot_map.cluster_enabled {
+            if let Some(text) = write_refusal(sh) {
+                reply_error(sh, out, &ReplyError::Other(text.into()));
+                count_rejected(sh, spec);
+                return;
+            }
         }
         if sh.aof.rewrite.is_some() || !sh.repl.snaps.is_empty() {
             rewrite_barrier(sh, spec, args, now_ms);

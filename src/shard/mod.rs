@@ -77,6 +77,10 @@ pub struct Shard {
     pub block_request: Option<blocking::BlockRequest>,
     /// Blocking commands answer at once (inside EXEC, and in the AOF loader).
     pub no_block: bool,
+    /// The connection of the command being planned has replies ahead of it that are not in
+    /// the buffer its handler writes to (a remote reply still waiting). Set by the event loop
+    /// before each command (one plain store); SYNC/PSYNC refuse to start then.
+    pub replies_ahead: bool,
     /// Replication: snapshots in progress, read-only replica flag, WAIT waiters.
     pub repl: crate::replication::ShardRepl,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
@@ -105,6 +109,7 @@ impl Shard {
             blocked: Default::default(),
             block_request: None,
             no_block: false,
+            replies_ahead: false,
             repl: Default::default(),
             parked: None,
         }

@@ -1192,3 +1192,217 @@ fn debug_reload_keeps_the_data_set() {
         let _: () = redis::cmd("SET").arg("after").arg(1).query(&mut c).unwrap();
     }
 }
+
+// ---------------------------------------------------------------- 7. manifest problems
+
+/// Every file of the AOF directory with its bytes.
+fn aof_contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    aof_files(dir)
+        .into_iter()
+        .map(|n| {
+            let b = std::fs::read(aof_dir(dir).join(&n)).unwrap();
+            (n, b)
+        })
+        .collect()
+}
+
+/// Starts slotd on a damaged directory: it must exit 1, say `why` in its log or stderr, and
+/// leave every file of the AOF directory byte for byte as it was.
+fn refused(dir: &Path, extra: &[&str], why: &str) -> String {
+    let before = aof_contents(dir);
+    let (code, out) = start_expecting_exit(dir, extra);
+    assert_eq!(code, Some(1), "exit code\n{out}");
+    assert!(out.contains(why), "the output says {why:?}:\n{out}");
+    assert_eq!(aof_contents(dir), before, "a refused start changes no file");
+    out
+}
+
+/// Rewrites the manifest keeping only the lines `keep` accepts.
+fn edit_manifest(dir: &Path, keep: impl Fn(&Entry) -> bool) {
+    let path = aof_dir(dir).join(MANIFEST);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && keep(&manifest_line(l)))
+        .collect();
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn missing_or_empty_manifest_refuses_start_and_keeps_the_files() {
+    // Guards against starting empty and truncating the incr files when the manifest is gone
+    // or empty while data files are present.
+    let args = ["--appendonly", "yes", "--server-threads", "2"];
+    let (s, pairs) = fill_and_stop("2", 40);
+    let dir = release(s);
+    let path = aof_dir(&dir).join(MANIFEST);
+    let text = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let out = refused(&dir, &args, "doesn't exist");
+    assert!(out.contains(MANIFEST), "{out}");
+    std::fs::write(&path, b"").unwrap();
+    refused(&dir, &args, "Found an empty AOF manifest");
+    std::fs::write(&path, b"# only a comment\n\n").unwrap();
+    refused(&dir, &args, "Found an empty AOF manifest");
+    // The manifest back: everything is still there.
+    std::fs::write(&path, &text).unwrap();
+    let s = start_again(dir, &args);
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "data after the refused starts");
+}
+
+#[test]
+fn manifest_missing_a_shard_or_a_file_refuses_start() {
+    // Guards against silently dropping a shard's keys: a manifest without one shard's lines,
+    // or naming a file that is gone, stops start-up naming the file.
+    let args = ["--appendonly", "yes", "--server-threads", "2"];
+    let (s, pairs) = fill_and_stop("2", 40);
+    let dir = release(s);
+    let path = aof_dir(&dir).join(MANIFEST);
+    let text = std::fs::read(&path).unwrap();
+    let shard1 = incr_file(&dir, 1)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    edit_manifest(&dir, |e| e.shard != 1);
+    let out = refused(&dir, &args, "does not list");
+    assert!(out.contains("of shard 1"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&shard1) || l.contains("s1.")),
+        "{out}"
+    );
+    // The same with one thread: the files of shard 1 must not be taken for leftovers.
+    refused(&dir, &["--appendonly", "yes"], "does not list");
+    std::fs::write(&path, &text).unwrap();
+    edit_manifest(&dir, |e| e.shard != 0);
+    refused(&dir, &args, "lists no file of shard 0");
+    std::fs::write(&path, &text).unwrap();
+    let incr0 = incr_file(&dir, 0);
+    let saved = std::fs::read(&incr0).unwrap();
+    std::fs::remove_file(&incr0).unwrap();
+    let out = refused(&dir, &args, "Unable to obtain the AOF file");
+    let name = incr0.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&name) && l.contains("No such file or directory")),
+        "{out}"
+    );
+    std::fs::write(&incr0, saved).unwrap();
+    let s = start_again(dir, &args);
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "data after the refused starts");
+}
+
+#[test]
+fn aof_load_truncated_no_refuses_a_torn_tail() {
+    // Guards aof-load-truncated no: a torn last record stops start-up with Redis' message and
+    // the file keeps its bytes; with yes (the default) it is cut as before.
+    let (s, pairs) = fill_and_stop("1", 30);
+    let dir = release(s);
+    let incr = incr_file(&dir, 0);
+    let whole = std::fs::read(&incr).unwrap();
+    let mut torn = whole.clone();
+    torn.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nk");
+    std::fs::write(&incr, &torn).unwrap();
+    let no = ["--appendonly", "yes", "--aof-load-truncated", "no"];
+    let out = refused(
+        &dir,
+        &no,
+        "Unexpected end of file reading the append only file",
+    );
+    assert!(
+        out.contains("'aof-load-truncated' configuration option"),
+        "{out}"
+    );
+    let s = start_again(dir.clone(), &["--appendonly", "yes"]);
+    assert_eq!(std::fs::read(&incr).unwrap(), whole, "cut back with yes");
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "data after the cut");
+}
+
+#[test]
+fn torn_tail_is_not_cut_when_another_shard_fails_to_load() {
+    // Guards the order: a torn tail is truncated only after every file loaded, so a start
+    // refused for damage elsewhere leaves the torn file as it was.
+    let (s, _) = fill_and_stop("2", 200);
+    let dir = release(s);
+    let incr0 = incr_file(&dir, 0);
+    let mut torn = std::fs::read(&incr0).unwrap();
+    torn.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nk");
+    std::fs::write(&incr0, &torn).unwrap();
+    let incr1 = incr_file(&dir, 1);
+    let mut bytes = std::fs::read(&incr1).unwrap();
+    let (starts, _) = records(&bytes);
+    let rec = starts[starts.len() / 2];
+    let at = rec + bytes[rec..].iter().position(|&b| b == b'$').unwrap();
+    bytes[at] = b'X';
+    std::fs::write(&incr1, &bytes).unwrap();
+    let args = ["--appendonly", "yes", "--server-threads", "2"];
+    refused(&dir, &args, "Bad file format reading the append only file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn interrupted_relayout_is_undone_or_completed_at_start() {
+    // Guards the two-phase relayout (restart with another server-threads): a crash before its
+    // manifest was replaced leaves the old layout in force (the new files go), a crash after
+    // it leaves the new one (the old files go); either way every key loads.
+    let one = ["--appendonly", "yes"];
+    let two = ["--appendonly", "yes", "--server-threads", "2"];
+    let (s, pairs) = fill_and_stop("1", 40);
+    let dir = release(s);
+    let staging = aof_dir(&dir).join("appendonly.aof.relayout.manifest");
+    // Not committed: the staging manifest lists a 2-shard layout, partly written.
+    let g = manifest(&dir).iter().map(|e| e.seq).max().unwrap() + 2;
+    let mut text = String::new();
+    for shard in 0..2 {
+        for (kind, t) in [("base", "b"), ("incr", "i")] {
+            let name = format!("appendonly.aof.s{shard}.{g}.{kind}.aof");
+            text += &format!("file {name} seq {g} type {t} shard {shard}\n");
+            if kind == "incr" {
+                std::fs::write(aof_dir(&dir).join(&name), b"*1\r\n$4\r\nPING\r\n").unwrap();
+            }
+        }
+    }
+    std::fs::write(&staging, text).unwrap();
+    let before = aof_contents(&dir);
+    let mut s = start_again(dir.clone(), &one);
+    assert!(
+        s.log_text().contains("interrupted AOF relayout"),
+        "{}",
+        s.log_text()
+    );
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "old layout kept");
+    drop(c);
+    assert_eq!(s.stop(), Some(0));
+    let mut left: Vec<String> = before
+        .keys()
+        .filter(|n| !n.contains(&format!(".{g}.")))
+        .cloned()
+        .collect();
+    left.retain(|n| !n.contains("relayout"));
+    assert_eq!(
+        aof_files(&dir),
+        left,
+        "the new files and the staging manifest are gone"
+    );
+    // Committed: the relayout replaced the manifest, then stopped before deleting.
+    let old = aof_contents(&dir);
+    let mut s = start_again(dir.clone(), &two);
+    assert_eq!(s.stop(), Some(0));
+    for (name, bytes) in old.iter().filter(|(n, _)| n.as_str() != MANIFEST) {
+        std::fs::write(aof_dir(&dir).join(name), bytes).unwrap();
+    }
+    let real = std::fs::read(aof_dir(&dir).join(MANIFEST)).unwrap();
+    std::fs::write(&staging, real).unwrap();
+    let s = start_again(dir.clone(), &two);
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "new layout kept");
+    let mut expected: Vec<String> = manifest(&dir).into_iter().map(|e| e.name).collect();
+    expected.push(MANIFEST.into());
+    expected.sort();
+    assert_eq!(aof_files(&dir), expected, "the old layout's files are gone");
+}

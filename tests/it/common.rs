@@ -124,7 +124,9 @@ impl Server {
                 if s.write_all(b"PING\r\n").is_ok() {
                     let mut buf = [0u8; 16];
                     if let Ok(n) = s.read(&mut buf) {
-                        if &buf[..n] == b"+PONG\r\n" {
+                        // A server with requirepass answers, just not PONG.
+                        let answer = &buf[..n];
+                        if answer == b"+PONG\r\n" || answer.starts_with(b"-NOAUTH") {
                             return Ok(());
                         }
                     }
@@ -315,7 +317,7 @@ impl RedisServer {
         Self::start_with(tag, &[])
     }
 
-    /// `start` with more directives (`--name value ...`) after the defaults.
+    /// Like `start`, with more directives (e.g. `--replicaof 127.0.0.1 <port>`).
     pub fn start_with(tag: &str, extra: &[&str]) -> Option<RedisServer> {
         let port = free_port();
         let dir = test_dir(tag);
@@ -340,6 +342,10 @@ impl RedisServer {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn client(&self) -> redis::Connection {

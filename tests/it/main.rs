@@ -12,6 +12,7 @@ mod failover;
 mod migrate;
 mod protocol;
 mod pubsub;
+mod repl_guard;
 mod replication;
 mod shards;
 mod startup;
