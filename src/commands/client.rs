@@ -148,10 +148,34 @@ fn getname(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// One CLIENT LIST line (with its trailing newline), fields in Redis 7.0's order. Fields slotd
-/// does not track (pub/sub counts, MULTI, reply buffer internals) show Redis' idle values.
+/// One CLIENT LIST line (with its trailing newline), fields in Redis 7.0's order, for a
+/// client that is not the one asking.
 pub fn client_line(c: &Client, now_ms: u64) -> String {
+    client_line_with(c, now_ms, 0)
+}
+
+/// The memory fields mean what they mean in Redis 7.0 where slotd has the same thing, and
+/// the nearest equivalent where its buffers differ:
+/// - qbuf / qbuf-free: unparsed input carried between reads and the room left in that buffer
+///   (a command parsed straight from the kernel's receive buffer is never copied, so the
+///   command being run is not in qbuf as it is in Redis; it is in argv-mem).
+/// - argv-mem: the arguments of the command running now (only the asking client runs one;
+///   a blocked command's arguments live on the shard that owns its keys and are not shown).
+/// - multi-mem: arguments of commands queued by MULTI plus their per-command overhead.
+/// - rbs / rbp: slotd has no fixed reply buffer; its output buffer plays that part, so rbs is
+///   its capacity and rbp the bytes in it when last updated (no peak is tracked).
+/// - obl: replies in the output buffer; oll: reply chunks queued behind a reply that another
+///   shard computes (Redis: reply list nodes); omem: every reply byte not yet accepted by the
+///   kernel, the number `client-output-buffer-limit` is checked against (as in Redis).
+/// - tot-mem: the client and connection records, the buffers' allocations, argv and multi.
+pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let mut flags = String::new();
+    if c.sub_count() > 0 {
+        flags.push('P');
+    }
+    if c.multi.is_some() {
+        flags.push('x');
+    }
     if c.kill {
         flags.push('A');
     }
@@ -173,10 +197,17 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
     } else {
         c.last_cmd
     };
+    let m = &c.mem;
+    let multi = c.multi.as_ref().map_or(-1, |q| q.queued.len() as i64);
+    let multi_mem = multi_mem(c);
+    let record = std::mem::size_of::<Client>() + std::mem::size_of::<crate::net::conn::Conn>();
+    let tot_mem = record + m.alloc + argv_mem + multi_mem;
+    let events = if m.omem > 0 { "rw" } else { "r" };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age_s} idle={idle_s} flags={flags} db={} \
-         sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 \
-         obl=0 oll=0 omem={} tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={resp}\n",
+         sub={} psub={} ssub={} multi={multi} qbuf={} qbuf-free={} argv-mem={argv_mem} \
+         multi-mem={multi_mem} rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
+         events={events} cmd={cmd} user=default redir=-1 resp={resp}\n",
         c.id,
         c.addr,
         c.laddr,
@@ -186,10 +217,33 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
         c.channels.len(),
         c.patterns.len(),
         c.shard_channels.len(),
-        c.qbuf_bytes,
-        c.obuf_bytes,
-        c.qbuf_bytes + c.obuf_bytes,
+        m.qbuf,
+        m.qbuf_free,
+        m.rbs,
+        m.obl,
+        m.obl,
+        m.oll,
+        m.omem,
     )
+}
+
+/// Redis' multiStateMemOverhead: queued arguments, a record per queued command, and one per
+/// watched key.
+fn multi_mem(c: &Client) -> usize {
+    let queued = c.multi.as_ref().map_or(0, |q| {
+        let per_cmd = std::mem::size_of::<(&CommandSpec, crate::resp::OwnedArgs)>();
+        q.queued
+            .iter()
+            .map(|(_, a)| a.args().iter().map(<[u8]>::len).sum::<usize>() + per_cmd)
+            .sum()
+    });
+    let watched = c.watch.as_ref().map_or(0, |w| {
+        w.keys
+            .iter()
+            .map(|(k, _)| k.len() + std::mem::size_of::<(Vec<u8>, bool)>())
+            .sum()
+    });
+    queued + watched
 }
 
 /// Which clients CLIENT LIST shows.
@@ -241,6 +295,7 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let filter = parse_list_filter(args)?;
     ctx.client().last_cmd = "client|list";
     let now = ctx.now_ms;
+    let (me, my_argv) = (ctx.client().id, argv_bytes(args));
     let wanted = |c: &Client| match &filter {
         ListFilter::All => true,
         ListFilter::None => false,
@@ -252,7 +307,10 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             sh.clients
                 .iter()
                 .filter(|(_, c)| wanted(c))
-                .map(|(_, c)| (c.id, client_line(c, now)))
+                .map(|(_, c)| {
+                    let argv = if c.id == me { my_argv } else { 0 };
+                    (c.id, client_line_with(c, now, argv))
+                })
                 .collect::<Vec<_>>()
         })
         .into_iter()
@@ -264,10 +322,15 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn info(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+/// argv-mem of the command running now.
+fn argv_bytes(args: Args<'_>) -> usize {
+    args.iter().map(<[u8]>::len).sum()
+}
+
+fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.client().last_cmd = "client|info";
     let now = ctx.now_ms;
-    let line = client_line(ctx.client(), now);
+    let line = client_line_with(ctx.client(), now, argv_bytes(args));
     ctx.out.verbatim(line.as_bytes());
     Ok(())
 }
