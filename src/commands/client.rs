@@ -162,11 +162,12 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
 /// - argv-mem: the arguments of the command running now (only the asking client runs one;
 ///   a blocked command's arguments live on the shard that owns its keys and are not shown).
 /// - multi-mem: arguments of commands queued by MULTI plus their per-command overhead.
-/// - rbs / rbp: slotd has no fixed reply buffer; its output buffer plays that part, so rbs is
-///   its capacity and rbp the bytes in it when last updated (no peak is tracked).
-/// - obl: replies in the output buffer; oll: reply chunks queued behind a reply that another
-///   shard computes (Redis: reply list nodes); omem: every reply byte not yet accepted by the
-///   kernel, the number `client-output-buffer-limit` is checked against (as in Redis).
+/// - obl / oll / omem: every reply byte not yet accepted by the kernel (output buffer, the
+///   send in flight, chunks queued behind a reply another shard computes), split as Redis
+///   splits its fixed reply buffer and its reply list: the first 16 KiB are obl, the rest is
+///   omem (the number `client-output-buffer-limit` checks, as in Redis), in oll 16 KiB nodes.
+/// - rbs / rbp: slotd has no fixed reply buffer; rbs is its output buffer's capacity and rbp
+///   shows obl (no peak is tracked).
 /// - tot-mem: the client and connection records, the buffers' allocations, argv and multi.
 pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let mut flags = String::new();

@@ -10,20 +10,24 @@ use crate::shard::clients::BufStats;
 /// Copies the connection's buffer sizes into its client record (a few stores, no walk).
 pub(super) fn note_mem(c: &Conn, cl: &mut Client) {
     let in_flight = c.sending.len() - c.send_off;
-    let omem = c.unsent_bytes();
-    let chunks = omem - c.out.len() - in_flight;
+    let unsent = c.unsent_bytes();
+    let chunks = unsent - c.out.len() - in_flight;
+    let obl = unsent.min(OBUF_UNCOUNTED_BYTES);
+    let omem = unsent - obl;
     cl.mem = BufStats {
         qbuf: c.rbuf.len(),
         qbuf_free: c.rbuf.capacity() - c.rbuf.len(),
-        obl: c.out.len(),
+        obl,
         rbs: c.out.capacity(),
-        oll: c.pending.len(),
+        // As if the counted bytes sat in Redis' 16 KiB reply list nodes.
+        oll: omem.div_ceil(OBUF_UNCOUNTED_BYTES),
         omem,
         alloc: c.rbuf.capacity() + c.out.capacity() + c.sending.capacity() + chunks,
     };
 }
 
-/// Checks connection `idx` against the limits of its class (pubsub while it has any
+/// Checks connection `idx` (its unsent output beyond `OBUF_UNCOUNTED_BYTES`) against the
+/// limits of its class (pubsub while it has any
 /// subscription, RESP2 or RESP3 as in Redis; normal otherwise: a replica's stream is checked
 /// by its sender). Past them the client is closed at once without flushing, as Redis' "close
 /// ASAP" does: its output is dropped and the socket shut down, which also ends a send the
@@ -44,7 +48,7 @@ pub(super) fn enforce(
     } else {
         Class::Normal
     };
-    let pending = c.unsent_bytes() as u64;
+    let pending = c.unsent_bytes().saturating_sub(OBUF_UNCOUNTED_BYTES) as u64;
     if !obuf::over_limit(
         limits.get(class),
         pending,
@@ -67,7 +71,8 @@ impl Reactor {
     /// Reads the limits in force (once per loop turn).
     pub(super) fn refresh_obuf_limits(&mut self) {
         self.obuf = self.shard.global.obuf.load();
-        self.obuf_floor = usize::try_from(self.obuf.check_floor_bytes()).unwrap_or(usize::MAX);
+        let floor = usize::try_from(self.obuf.check_floor_bytes()).unwrap_or(usize::MAX);
+        self.obuf_floor = floor.saturating_add(OBUF_UNCOUNTED_BYTES);
     }
 
     /// After output was appended to connection `idx` outside command processing (Pub/Sub

@@ -43,12 +43,12 @@ pub struct BufStats {
     /// Unparsed input carried between reads, and the room left in that buffer.
     pub qbuf: usize,
     pub qbuf_free: usize,
-    /// Replies in the output buffer, ready to send, and that buffer's capacity.
+    /// Unsent reply bytes are split as Redis splits them between its fixed reply buffer and
+    /// its reply list: the first `OBUF_UNCOUNTED_BYTES` (obl), then the rest (omem, what the
+    /// output limits count) in as many 16 KiB nodes (oll). rbs: the output buffer's capacity.
     pub obl: usize,
     pub rbs: usize,
-    /// Reply chunks queued behind a reply another shard is computing.
     pub oll: usize,
-    /// Every reply byte not yet accepted by the kernel (what the output limit counts).
     pub omem: usize,
     /// Bytes allocated for the input and output buffers.
     pub alloc: usize,

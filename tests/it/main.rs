@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod failover;
 mod migrate;
+mod obuf;
 mod protocol;
 mod pubsub;
 mod replication;
