@@ -250,15 +250,27 @@ fn multi_mem(c: &Client) -> usize {
 /// Which clients CLIENT LIST shows.
 enum ListFilter {
     All,
-    None,
+    Type(&'static str),
     Ids(Vec<i64>),
 }
 
-/// Client types Redis knows; slotd's connections are all of type "normal".
-fn type_matches_normal(t: &[u8]) -> Result<bool, ReplyError> {
+/// A client's type as CLIENT LIST/KILL TYPE sees it: "pubsub" while it has any subscription
+/// (RESP2 or RESP3, as Redis 7.0), else "normal". A replica's link is served by its sender
+/// thread and stays a normal client of its shard.
+pub fn client_type(c: &Client) -> &'static str {
+    if c.sub_count() > 0 {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
+/// A type name Redis knows (`slave` is `replica`), or Redis' error.
+fn parse_type(t: &[u8]) -> Result<&'static str, ReplyError> {
     let known = ["normal", "master", "replica", "slave", "pubsub"];
     match known.iter().find(|k| k.as_bytes().eq_ignore_ascii_case(t)) {
-        Some(k) => Ok(*k == "normal"),
+        Some(&"slave") => Ok("replica"),
+        Some(k) => Ok(k),
         None => {
             let shown = crate::resp::error::sanitize_for_error(t);
             Err(ReplyError::other(format!(
@@ -274,12 +286,7 @@ fn parse_list_filter(args: Args<'_>) -> Result<ListFilter, ReplyError> {
     }
     let opt = args.get(2);
     if args.len() == 4 && opt.eq_ignore_ascii_case(b"type") {
-        let normal = type_matches_normal(args.get(3))?;
-        return Ok(if normal {
-            ListFilter::All
-        } else {
-            ListFilter::None
-        });
+        return Ok(ListFilter::Type(parse_type(args.get(3))?));
     }
     if args.len() > 3 && opt.eq_ignore_ascii_case(b"id") {
         let ids = args
@@ -299,7 +306,7 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let (me, my_argv) = (ctx.client().id, argv_bytes(args));
     let wanted = |c: &Client| match &filter {
         ListFilter::All => true,
-        ListFilter::None => false,
+        ListFilter::Type(t) => client_type(c) == *t,
         ListFilter::Ids(ids) => ids.contains(&(c.id as i64)),
     };
     let mut lines: Vec<(u64, String)> = ctx
@@ -342,8 +349,7 @@ struct KillFilter {
     id: Option<u64>,
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
-    /// Some(false) when TYPE names a type no slotd client has.
-    type_normal: Option<bool>,
+    client_type: Option<&'static str>,
     skipme: bool,
 }
 
@@ -352,7 +358,7 @@ impl KillFilter {
         self.id.is_none_or(|id| c.id == id)
             && self.addr.as_ref().is_none_or(|a| c.addr.as_bytes() == a)
             && self.laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a)
-            && self.type_normal.unwrap_or(true)
+            && self.client_type.is_none_or(|t| client_type(c) == t)
     }
 }
 
@@ -374,7 +380,7 @@ fn parse_kill_filter(args: Args<'_>) -> Result<KillFilter, ReplyError> {
                 .ok_or_else(|| ReplyError::other("ERR client-id should be greater than 0"))?;
             f.id = Some(id as u64);
         } else if opt.eq_ignore_ascii_case(b"type") {
-            f.type_normal = Some(type_matches_normal(val)?);
+            f.client_type = Some(parse_type(val)?);
         } else if opt.eq_ignore_ascii_case(b"addr") {
             f.addr = Some(val.to_vec());
         } else if opt.eq_ignore_ascii_case(b"laddr") {

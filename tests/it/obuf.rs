@@ -477,3 +477,89 @@ fn client_list_memory_fields_are_real() {
         memory_fields_on(r.port);
     }
 }
+
+fn info_field(port: u16, section: &str, field: &str) -> Option<String> {
+    let text = cli(port, &["INFO", section]);
+    text.lines().find_map(|l| {
+        l.strip_prefix(&format!("{field}:"))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+#[test]
+fn replica_that_falls_behind_is_dropped_at_the_replica_limit() {
+    // Guards the replica class: a stopped replica's unsent stream passes `replica 2mb 0 0`,
+    // the master drops the link with Redis' log line, and the replica resyncs once resumed.
+    let m = Server::start(&["--client-output-buffer-limit", "replica 2mb 0 0"]);
+    let r = Server::start(&[]);
+    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    let up = || info_field(r.port, "replication", "master_link_status").as_deref() == Some("up");
+    wait_for("the link", 30, up);
+    // SAFETY (test): SIGSTOP/SIGCONT of our own child.
+    unsafe { libc_kill(r.pid() as i32, 19) };
+    let value = vec![b'w'; 100_000];
+    let mut c = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // 30 MB: more than the kernel buffers of both sides can absorb.
+    for i in 0..300 {
+        let key = format!("k{i}");
+        c.write_all(&cmd(&[b"SET", key.as_bytes(), &value]))
+            .unwrap();
+        read_some(&mut c, b"+OK");
+    }
+    wait_for("the log line", 20, || m.log_text().contains(LOG_LINE));
+    let log = m.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.contains(LOG_LINE))
+        .unwrap_or_default();
+    assert!(line.contains("flags=S"), "{line}");
+    let rss = rss_kb(m.pid());
+    assert!(rss < 150 * 1024, "master VmRSS {rss} kB");
+    unsafe { libc_kill(r.pid() as i32, 18) };
+    wait_for("the replica to resync", 60, || {
+        up() && cli(r.port, &["EXISTS", "k299"]).trim() == "1"
+    });
+}
+
+fn types_on(port: u16) {
+    let mut sub = subscriber(port, true);
+    let pubsub = cli(port, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(pubsub.lines().count(), 1, "{pubsub}");
+    assert!(
+        pubsub.contains(" flags=P ") && pubsub.contains(" resp=3"),
+        "{pubsub}"
+    );
+    let normal = cli(port, &["CLIENT", "LIST", "TYPE", "normal"]);
+    assert!(!normal.contains(" sub=1 "), "{normal}");
+    assert_eq!(cli(port, &["CLIENT", "LIST", "TYPE", "slave"]).trim(), "");
+    assert_eq!(cli(port, &["CLIENT", "KILL", "TYPE", "pubsub"]).trim(), "1");
+    assert!(closed(&mut sub));
+}
+
+#[test]
+fn client_types_follow_subscriptions() {
+    // Guards CLIENT LIST/KILL TYPE: a subscribed client (RESP3 too) is of type pubsub, the
+    // same class its output limit uses, as on redis-server.
+    let s = Server::start(&[]);
+    types_on(s.port);
+    if let Some(r) = RedisServer::start("obuf-types") {
+        types_on(r.port);
+    }
+}
