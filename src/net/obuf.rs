@@ -246,7 +246,9 @@ pub fn over_limit(
         if *soft_since_ms == 0 {
             *soft_since_ms = now_ms.max(1);
         } else {
-            soft = now_ms.saturating_sub(*soft_since_ms) > limit.soft_seconds * 1000;
+            // Whole unix seconds, as Redis compares them (`elapsed <= seconds` is still fine).
+            let elapsed_s = (now_ms / 1000).saturating_sub(*soft_since_ms / 1000);
+            soft = elapsed_s > limit.soft_seconds;
         }
     } else {
         *soft_since_ms = 0;
@@ -345,13 +347,21 @@ mod tests {
             soft_seconds: 2,
         };
         let mut since = 0;
-        assert!(!over_limit(lim, 99, &mut since, 1_000));
-        assert_eq!(since, 1_000);
-        assert!(over_limit(lim, 100, &mut since, 1_000));
-        assert!(!over_limit(lim, 60, &mut since, 3_000));
-        assert!(over_limit(lim, 60, &mut since, 3_001));
-        assert!(!over_limit(lim, 10, &mut since, 3_002));
+        assert!(!over_limit(lim, 99, &mut since, 1_500));
+        assert_eq!(since, 1_500);
+        assert!(over_limit(lim, 100, &mut since, 1_500));
+        assert!(!over_limit(lim, 60, &mut since, 3_999));
+        assert!(over_limit(lim, 60, &mut since, 4_000));
+        assert!(!over_limit(lim, 10, &mut since, 4_001));
         assert_eq!(since, 0);
+        // 0 seconds: closed from the next whole second on, as in Redis.
+        let zero = ClassLimit {
+            soft_seconds: 0,
+            ..lim
+        };
+        assert!(!over_limit(zero, 60, &mut since, 5_100));
+        assert!(!over_limit(zero, 60, &mut since, 5_999));
+        assert!(over_limit(zero, 60, &mut since, 6_000));
         assert!(!over_limit(ClassLimit::default(), u64::MAX, &mut since, 9));
     }
 
