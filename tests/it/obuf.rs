@@ -502,40 +502,110 @@ extern "C" {
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
 
-#[test]
-fn replica_that_falls_behind_is_dropped_at_the_replica_limit() {
-    // Guards the replica class: a stopped replica's unsent stream passes `replica 2mb 0 0`,
-    // the master drops the link with Redis' log line, and the replica resyncs once resumed.
-    let m = Server::start(&["--client-output-buffer-limit", "replica 2mb 0 0"]);
-    let r = Server::start(&[]);
-    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
-    let up = || info_field(r.port, "replication", "master_link_status").as_deref() == Some("up");
+/// A redis-server with extra arguments and a log file, killed on drop.
+struct RedisProc {
+    port: u16,
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl RedisProc {
+    fn start(tag: &str, extra: &[&str]) -> Option<RedisProc> {
+        let port = free_port();
+        let dir = test_dir(tag);
+        let log = dir.join("redis.log");
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--dir", &dir.display().to_string()])
+            .args(["--logfile", &log.display().to_string()])
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let p = RedisProc { port, child, log };
+        for _ in 0..500 {
+            if cli(port, &["PING"]).trim() == "PONG" {
+                return Some(p);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for RedisProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Stops the replica, writes 30 MB to the master (more than the kernel buffers of both sides
+/// absorb), expects the master's log line for a replica, resumes the replica and waits for it
+/// to have everything. Returns the log line.
+fn stopped_replica_dropped(
+    m_port: u16,
+    m_log: &dyn Fn() -> String,
+    r_port: u16,
+    r_pid: u32,
+) -> String {
+    cli(r_port, &["REPLICAOF", "127.0.0.1", &m_port.to_string()]);
+    let up = || info_field(r_port, "replication", "master_link_status").as_deref() == Some("up");
     wait_for("the link", 30, up);
     // SAFETY (test): SIGSTOP/SIGCONT of our own child.
-    unsafe { libc_kill(r.pid() as i32, 19) };
+    unsafe { libc_kill(r_pid as i32, 19) };
     let value = vec![b'w'; 100_000];
-    let mut c = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
+    let mut c = TcpStream::connect(("127.0.0.1", m_port)).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    // 30 MB: more than the kernel buffers of both sides can absorb.
     for i in 0..300 {
         let key = format!("k{i}");
         c.write_all(&cmd(&[b"SET", key.as_bytes(), &value]))
             .unwrap();
         read_some(&mut c, b"+OK");
     }
-    wait_for("the log line", 20, || m.log_text().contains(LOG_LINE));
-    let log = m.log_text();
-    let line = log
-        .lines()
+    wait_for("the log line", 20, || m_log().contains(LOG_LINE));
+    unsafe { libc_kill(r_pid as i32, 18) };
+    wait_for("the replica to resync", 60, || {
+        up() && cli(r_port, &["EXISTS", "k299"]).trim() == "1"
+    });
+    let log = m_log();
+    log.lines()
         .find(|l| l.contains(LOG_LINE))
-        .unwrap_or_default();
-    assert!(line.contains("flags=S"), "{line}");
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn replica_that_falls_behind_is_dropped_at_the_replica_limit() {
+    // Guards the replica class: a stopped replica's unsent stream passes `replica 2mb 0 0`,
+    // the master drops the link with Redis' log line (memory bounded), and the replica
+    // resyncs once resumed, as a redis-server pair does.
+    let limit = ["--client-output-buffer-limit", "replica 2mb 0 0"];
+    let m = Server::start(&limit);
+    let r = Server::start(&[]);
+    let line = stopped_replica_dropped(m.port, &|| m.log_text(), r.port, r.pid());
+    assert!(
+        line.contains("flags=S") && line.contains("cmd=psync"),
+        "{line}"
+    );
     let rss = rss_kb(m.pid());
     assert!(rss < 150 * 1024, "master VmRSS {rss} kB");
-    unsafe { libc_kill(r.pid() as i32, 18) };
-    wait_for("the replica to resync", 60, || {
-        up() && cli(r.port, &["EXISTS", "k299"]).trim() == "1"
-    });
+    let Some(rm) = RedisProc::start("obuf-rmaster", &limit) else {
+        return;
+    };
+    let Some(rr) = RedisProc::start("obuf-rreplica", &[]) else {
+        return;
+    };
+    let log = || std::fs::read_to_string(&rm.log).unwrap_or_default();
+    let rline = stopped_replica_dropped(rm.port, &log, rr.port, rr.child.id());
+    assert!(rline.contains("flags=S"), "{rline}");
 }
 
 fn types_on(port: u16) {
