@@ -633,3 +633,42 @@ fn client_types_follow_subscriptions() {
         types_on(r.port);
     }
 }
+
+#[test]
+fn replies_queued_behind_a_waiting_reply_count() {
+    // Guards the count of reply chunks waiting behind a reply not computed yet: slotd keeps
+    // answering pipelined commands behind a blocked BLPOP (sent in order, later); those
+    // queued replies show in omem while they wait and count toward the limit (Redis would
+    // not run them while blocked, so there is no redis-server counterpart).
+    let s = Server::start(&["--server-threads", "2"]);
+    let mut setter = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    setter
+        .write_all(&cmd(&[b"SET", b"big", &[b'v'; 300_000]]))
+        .unwrap();
+    read_some(&mut setter, b"+OK");
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(&cmd(&[b"CLIENT", b"SETNAME", b"blk"])).unwrap();
+    read_some(&mut c, b"+OK");
+    let mut req = cmd(&[b"BLPOP", b"nokey", b"0"]);
+    for _ in 0..10 {
+        req.extend_from_slice(&cmd(&[b"GET", b"big"]));
+    }
+    c.write_all(&req).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while num(&fields_of(s.port, "blk"), "omem") < 2_500_000 {
+        assert!(Instant::now() < deadline, "{:?}", fields_of(s.port, "blk"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let set = [
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "normal 1mb 0 0",
+    ];
+    assert_eq!(s.cli(&set).trim(), "OK");
+    // The next append (the BLPOP answered) finds the queued replies over the limit.
+    assert_eq!(s.cli(&["RPUSH", "nokey", "x"]).trim(), "1");
+    assert!(closed(&mut c));
+    assert!(s.log_text().contains(LOG_LINE));
+}
