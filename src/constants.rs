@@ -25,6 +25,10 @@ pub const RING_LOCKED_BYTES_PER_SHARD: u64 = 192 * 1024;
 /// When the unsent reply bytes of one connection exceed this, the connection stops reading
 /// (and parsing) until the socket drains. Bounds memory per pipelining client.
 pub const CONN_OUT_PAUSE_BYTES: usize = 4 * 1024 * 1024;
+/// Output bytes `client-output-buffer-limit` leaves uncounted per client: Redis keeps the
+/// first 16 KiB of replies in a fixed reply buffer outside the list its limits count, so a
+/// small reply never trips even a tiny limit. CLIENT LIST shows them as `obl`.
+pub const OBUF_UNCOUNTED_BYTES: usize = 16 * 1024;
 /// Most commands parsed from one connection in one loop turn before others get a chance.
 pub const CONN_CMDS_PER_TURN: usize = 4096;
 /// Cross-shard requests of one connection that may wait for replies at once; reading pauses

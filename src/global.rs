@@ -58,6 +58,8 @@ pub struct Global {
     pub publish_sink: OnceLock<PublishSink>,
     /// Replication: ids, offsets, backlog, replicas, the link to our master.
     pub repl: crate::replication::ReplGlobal,
+    /// `client-output-buffer-limit` in force (stored at boot and by CONFIG SET).
+    pub obuf: crate::net::obuf::Shared,
 }
 
 pub fn unix_ms() -> u64 {
@@ -98,6 +100,7 @@ impl Global {
             None => SlotMap::standalone(),
         };
         let config_file = config.config_file.clone();
+        let obuf_limits = crate::net::obuf::configured(&config);
         let aof = crate::aof::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -128,7 +131,10 @@ impl Global {
             pubsub: RwLock::new(Default::default()),
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),
-            repl: Default::default(),
+            repl: crate::replication::ReplGlobal::with_replica_limit(
+                obuf_limits.get(crate::net::obuf::Class::Replica),
+            ),
+            obuf: crate::net::obuf::Shared::new(obuf_limits),
         })
     }
 

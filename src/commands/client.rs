@@ -148,10 +148,35 @@ fn getname(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// One CLIENT LIST line (with its trailing newline), fields in Redis 7.0's order. Fields slotd
-/// does not track (pub/sub counts, MULTI, reply buffer internals) show Redis' idle values.
+/// One CLIENT LIST line (with its trailing newline), fields in Redis 7.0's order, for a
+/// client that is not the one asking.
 pub fn client_line(c: &Client, now_ms: u64) -> String {
+    client_line_with(c, now_ms, 0)
+}
+
+/// The memory fields mean what they mean in Redis 7.0 where slotd has the same thing, and
+/// the nearest equivalent where its buffers differ:
+/// - qbuf / qbuf-free: unparsed input carried between reads and the room left in that buffer
+///   (a command parsed straight from the kernel's receive buffer is never copied, so the
+///   command being run is not in qbuf as it is in Redis; it is in argv-mem).
+/// - argv-mem: the arguments of the command running now (only the asking client runs one;
+///   a blocked command's arguments live on the shard that owns its keys and are not shown).
+/// - multi-mem: arguments of commands queued by MULTI plus their per-command overhead.
+/// - obl / oll / omem: every reply byte not yet accepted by the kernel (output buffer, the
+///   send in flight, chunks queued behind a reply another shard computes), split as Redis
+///   splits its fixed reply buffer and its reply list: the first 16 KiB are obl, the rest is
+///   omem (the number `client-output-buffer-limit` checks, as in Redis), in oll 16 KiB nodes.
+/// - rbs / rbp: slotd has no fixed reply buffer; rbs is its output buffer's capacity and rbp
+///   shows obl (no peak is tracked).
+/// - tot-mem: the client and connection records, the buffers' allocations, argv and multi.
+pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let mut flags = String::new();
+    if c.sub_count() > 0 {
+        flags.push('P');
+    }
+    if c.multi.is_some() {
+        flags.push('x');
+    }
     if c.kill {
         flags.push('A');
     }
@@ -173,10 +198,17 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
     } else {
         c.last_cmd
     };
+    let m = &c.mem;
+    let multi = c.multi.as_ref().map_or(-1, |q| q.queued.len() as i64);
+    let multi_mem = multi_mem(c);
+    let record = std::mem::size_of::<Client>() + std::mem::size_of::<crate::net::conn::Conn>();
+    let tot_mem = record + m.alloc + argv_mem + multi_mem;
+    let events = if m.omem > 0 { "rw" } else { "r" };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age_s} idle={idle_s} flags={flags} db={} \
-         sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 \
-         obl=0 oll=0 omem={} tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={resp}\n",
+         sub={} psub={} ssub={} multi={multi} qbuf={} qbuf-free={} argv-mem={argv_mem} \
+         multi-mem={multi_mem} rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
+         events={events} cmd={cmd} user=default redir=-1 resp={resp}\n",
         c.id,
         c.addr,
         c.laddr,
@@ -186,24 +218,59 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
         c.channels.len(),
         c.patterns.len(),
         c.shard_channels.len(),
-        c.qbuf_bytes,
-        c.obuf_bytes,
-        c.qbuf_bytes + c.obuf_bytes,
+        m.qbuf,
+        m.qbuf_free,
+        m.rbs,
+        m.obl,
+        m.obl,
+        m.oll,
+        m.omem,
     )
+}
+
+/// Redis' multiStateMemOverhead: queued arguments, a record per queued command, and one per
+/// watched key.
+fn multi_mem(c: &Client) -> usize {
+    let queued = c.multi.as_ref().map_or(0, |q| {
+        let per_cmd = std::mem::size_of::<(&CommandSpec, crate::resp::OwnedArgs)>();
+        q.queued
+            .iter()
+            .map(|(_, a)| a.args().iter().map(<[u8]>::len).sum::<usize>() + per_cmd)
+            .sum()
+    });
+    let watched = c.watch.as_ref().map_or(0, |w| {
+        w.keys
+            .iter()
+            .map(|(k, _)| k.len() + std::mem::size_of::<(Vec<u8>, bool)>())
+            .sum()
+    });
+    queued + watched
 }
 
 /// Which clients CLIENT LIST shows.
 enum ListFilter {
     All,
-    None,
+    Type(&'static str),
     Ids(Vec<i64>),
 }
 
-/// Client types Redis knows; slotd's connections are all of type "normal".
-fn type_matches_normal(t: &[u8]) -> Result<bool, ReplyError> {
+/// A client's type as CLIENT LIST/KILL TYPE sees it: "pubsub" while it has any subscription
+/// (RESP2 or RESP3, as Redis 7.0), else "normal". A replica's link is served by its sender
+/// thread and stays a normal client of its shard.
+pub fn client_type(c: &Client) -> &'static str {
+    if c.sub_count() > 0 {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
+/// A type name Redis knows (`slave` is `replica`), or Redis' error.
+fn parse_type(t: &[u8]) -> Result<&'static str, ReplyError> {
     let known = ["normal", "master", "replica", "slave", "pubsub"];
     match known.iter().find(|k| k.as_bytes().eq_ignore_ascii_case(t)) {
-        Some(k) => Ok(*k == "normal"),
+        Some(&"slave") => Ok("replica"),
+        Some(k) => Ok(k),
         None => {
             let shown = crate::resp::error::sanitize_for_error(t);
             Err(ReplyError::other(format!(
@@ -219,12 +286,7 @@ fn parse_list_filter(args: Args<'_>) -> Result<ListFilter, ReplyError> {
     }
     let opt = args.get(2);
     if args.len() == 4 && opt.eq_ignore_ascii_case(b"type") {
-        let normal = type_matches_normal(args.get(3))?;
-        return Ok(if normal {
-            ListFilter::All
-        } else {
-            ListFilter::None
-        });
+        return Ok(ListFilter::Type(parse_type(args.get(3))?));
     }
     if args.len() > 3 && opt.eq_ignore_ascii_case(b"id") {
         let ids = args
@@ -241,9 +303,10 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let filter = parse_list_filter(args)?;
     ctx.client().last_cmd = "client|list";
     let now = ctx.now_ms;
+    let (me, my_argv) = (ctx.client().id, argv_bytes(args));
     let wanted = |c: &Client| match &filter {
         ListFilter::All => true,
-        ListFilter::None => false,
+        ListFilter::Type(t) => client_type(c) == *t,
         ListFilter::Ids(ids) => ids.contains(&(c.id as i64)),
     };
     let mut lines: Vec<(u64, String)> = ctx
@@ -252,7 +315,10 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             sh.clients
                 .iter()
                 .filter(|(_, c)| wanted(c))
-                .map(|(_, c)| (c.id, client_line(c, now)))
+                .map(|(_, c)| {
+                    let argv = if c.id == me { my_argv } else { 0 };
+                    (c.id, client_line_with(c, now, argv))
+                })
                 .collect::<Vec<_>>()
         })
         .into_iter()
@@ -264,10 +330,15 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn info(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+/// argv-mem of the command running now.
+fn argv_bytes(args: Args<'_>) -> usize {
+    args.iter().map(<[u8]>::len).sum()
+}
+
+fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.client().last_cmd = "client|info";
     let now = ctx.now_ms;
-    let line = client_line(ctx.client(), now);
+    let line = client_line_with(ctx.client(), now, argv_bytes(args));
     ctx.out.verbatim(line.as_bytes());
     Ok(())
 }
@@ -278,8 +349,7 @@ struct KillFilter {
     id: Option<u64>,
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
-    /// Some(false) when TYPE names a type no slotd client has.
-    type_normal: Option<bool>,
+    client_type: Option<&'static str>,
     skipme: bool,
 }
 
@@ -288,7 +358,7 @@ impl KillFilter {
         self.id.is_none_or(|id| c.id == id)
             && self.addr.as_ref().is_none_or(|a| c.addr.as_bytes() == a)
             && self.laddr.as_ref().is_none_or(|a| c.laddr.as_bytes() == a)
-            && self.type_normal.unwrap_or(true)
+            && self.client_type.is_none_or(|t| client_type(c) == t)
     }
 }
 
@@ -310,7 +380,7 @@ fn parse_kill_filter(args: Args<'_>) -> Result<KillFilter, ReplyError> {
                 .ok_or_else(|| ReplyError::other("ERR client-id should be greater than 0"))?;
             f.id = Some(id as u64);
         } else if opt.eq_ignore_ascii_case(b"type") {
-            f.type_normal = Some(type_matches_normal(val)?);
+            f.client_type = Some(parse_type(val)?);
         } else if opt.eq_ignore_ascii_case(b"addr") {
             f.addr = Some(val.to_vec());
         } else if opt.eq_ignore_ascii_case(b"laddr") {

@@ -86,8 +86,8 @@ impl Totals {
         self.dirty += sh.dirty;
         self.clients += sh.clients.len() as u64;
         for (_, c) in sh.clients.iter() {
-            self.max_qbuf_bytes = self.max_qbuf_bytes.max(c.qbuf_bytes as u64);
-            self.max_obuf_bytes = self.max_obuf_bytes.max(c.obuf_bytes as u64);
+            self.max_qbuf_bytes = self.max_qbuf_bytes.max(c.mem.qbuf as u64);
+            self.max_obuf_bytes = self.max_obuf_bytes.max(c.mem.omem as u64);
         }
         for (name, st) in &s.cmd {
             let t = self.cmd.entry(name).or_default();

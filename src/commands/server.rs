@@ -704,9 +704,10 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         let r = crate::config::set_params(&mut cfg, &pairs);
         // Settings read on every use need nothing more; the log level lives in the logger.
         crate::log::set_level(cfg.loglevel);
-        r
+        r.map(|()| crate::net::obuf::configured(&cfg))
     };
-    r.map_err(ReplyError::Other)?;
+    let obuf_limits = r.map_err(ReplyError::Other)?;
+    crate::net::obuf::publish(&ctx.shard.global, obuf_limits);
     // min-replicas-* take effect at once, as in Redis.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();

@@ -1167,33 +1167,12 @@ fn save_value(current: &str, values: &[String], via: Via) -> Result<String, Stri
 }
 
 /// `client-output-buffer-limit CLASS HARD SOFT SECONDS [...]`: merged into the current
-/// limits, shown as `normal h s t slave h s t pubsub h s t` in bytes.
+/// limits, shown as `normal h s t slave h s t pubsub h s t` in bytes (syntax and checks in
+/// `net::obuf`).
 fn output_limits(current: &str, values: &[String]) -> Result<String, String> {
-    if values.is_empty() || !values.len().is_multiple_of(4) {
-        return Err("Wrong number of arguments in buffer limit configuration.".into());
-    }
-    let mut limits: Vec<String> = current.split(' ').map(str::to_string).collect();
-    for chunk in values.chunks(4) {
-        let slot = match chunk[0].to_ascii_lowercase().as_str() {
-            "normal" => 0,
-            "slave" | "replica" => 1,
-            "pubsub" => 2,
-            _ => {
-                return Err("Invalid client class specified in buffer limit configuration.".into())
-            }
-        };
-        let (hard, soft) = (parse_mem(&chunk[1]), parse_mem(&chunk[2]));
-        let seconds = parse_i64(&chunk[3]).filter(|&s| s >= 0);
-        let (Some(hard), Some(soft), Some(seconds)) = (hard, soft, seconds) else {
-            return Err(
-                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
-            );
-        };
-        if let Some(fields) = limits.get_mut(slot * 4 + 1..slot * 4 + 4) {
-            fields.clone_from_slice(&[hard.to_string(), soft.to_string(), seconds.to_string()]);
-        }
-    }
-    Ok(limits.join(" "))
+    let mut limits = crate::net::obuf::Limits::from_text(current);
+    limits.apply(values)?;
+    Ok(limits.to_text())
 }
 
 fn oom_values(values: &[String]) -> Result<String, String> {

@@ -34,6 +34,11 @@ pub struct Conn {
     pub pending: VecDeque<Chunk>,
     /// Sequence number of `pending.front()`.
     pub pending_base: u64,
+    /// Bytes of every ready chunk in `pending` except the back one (which may still grow):
+    /// keeps `unsent_bytes` O(1).
+    pending_sealed_bytes: usize,
+    /// Start of the current stretch over the soft output limit (0 = under it; `net::obuf`).
+    pub obuf_soft_since_ms: u64,
     /// Remote requests not answered yet.
     pub remote_inflight: usize,
     /// Stop reading; close once the output is flushed.
@@ -69,6 +74,8 @@ impl Conn {
             recv_paused: false,
             pending: VecDeque::new(),
             pending_base: 0,
+            pending_sealed_bytes: 0,
+            obuf_soft_since_ms: 0,
             remote_inflight: 0,
             closing: false,
             dead: false,
@@ -97,6 +104,9 @@ impl Conn {
 
     /// Reserves a waiting chunk for a remote reply; returns its sequence number.
     pub fn reserve_remote(&mut self) -> u64 {
+        if let Some(Chunk::Ready(v)) = self.pending.back() {
+            self.pending_sealed_bytes += v.len();
+        }
         self.pending.push_back(Chunk::Waiting);
         self.remote_inflight += 1;
         self.pending_base + self.pending.len() as u64 - 1
@@ -110,8 +120,15 @@ impl Conn {
             Some(c @ Chunk::Waiting) => *c = Chunk::Ready(data.to_vec()),
             _ => panic!("remote reply for a chunk that is not waiting"),
         }
+        if idx + 1 < self.pending.len() {
+            self.pending_sealed_bytes += data.len();
+        }
         while let Some(Chunk::Ready(_)) = self.pending.front() {
+            let was_back = self.pending.len() == 1;
             if let Some(Chunk::Ready(v)) = self.pending.pop_front() {
+                if !was_back {
+                    self.pending_sealed_bytes -= v.len();
+                }
                 if self.out.is_empty() {
                     self.out = v;
                 } else {
@@ -122,17 +139,25 @@ impl Conn {
         }
     }
 
-    /// Bytes of replies not yet handed to the kernel.
+    /// Bytes of replies not yet accepted by the kernel: the output buffer, the unsent rest of
+    /// the send in flight, and the ready chunks waiting behind a remote reply. O(1).
     pub fn unsent_bytes(&self) -> usize {
-        let queued: usize = self
-            .pending
+        let back = match self.pending.back() {
+            Some(Chunk::Ready(v)) => v.len(),
+            _ => 0,
+        };
+        self.out.len() + (self.sending.len() - self.send_off) + self.pending_sealed_bytes + back
+    }
+
+    /// Bytes queued in reply chunks behind a remote reply (counted by walking: CLIENT LIST).
+    pub fn chunk_bytes(&self) -> usize {
+        self.pending
             .iter()
             .map(|c| match c {
                 Chunk::Ready(v) => v.len(),
                 Chunk::Waiting => 0,
             })
-            .sum();
-        self.out.len() + (self.sending.len() - self.send_off) + queued
+            .sum()
     }
 }
 
@@ -157,5 +182,36 @@ mod tests {
         assert!(c.pending.is_empty());
         c.reply_target().extend_from_slice(b"6");
         assert_eq!(c.out, b"123456");
+    }
+
+    #[test]
+    fn unsent_count_matches_a_walk() {
+        // Guards the O(1) output count against the chunks it summarises, through every way a
+        // chunk is added, grows, is filled (in and out of order) and leaves.
+        let mut c = Conn::new(-1, 0, 0);
+        let mut waiting = Vec::new();
+        let mut rng = 0x2545F4914F6CDD1Du64;
+        for step in 0..5000u32 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            match rng % 4 {
+                0 => c
+                    .reply_target()
+                    .extend_from_slice(&vec![b'x'; (rng % 9) as usize]),
+                1 if waiting.len() < 20 => waiting.push(c.reserve_remote()),
+                2 | 3 if !waiting.is_empty() => {
+                    let i = (rng as usize / 7) % waiting.len();
+                    let seq = waiting.swap_remove(i);
+                    c.fill_remote(seq, &vec![b'y'; (step % 5) as usize]);
+                }
+                _ => c.out.clear(),
+            }
+            assert_eq!(
+                c.unsent_bytes(),
+                c.out.len() + c.chunk_bytes(),
+                "step {step}"
+            );
+        }
     }
 }

@@ -91,8 +91,12 @@ impl Reactor {
             c.reply_target().extend_from_slice(&frame);
             let queue = !c.in_send_queue;
             c.in_send_queue = true;
+            let check = c.unsent_bytes() >= self.obuf_floor;
             if queue {
                 self.send_queue.push(cref.idx as usize);
+            }
+            if check {
+                self.check_appended(cref.idx as usize);
             }
         }
     }

@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 mod aof_loop;
 #[path = "blocked_loop.rs"]
 mod blocked_loop;
+#[path = "obuf_loop.rs"]
+mod obuf_loop;
 #[path = "pubsub_loop.rs"]
 mod pubsub_loop;
 #[path = "repl_loop.rs"]
@@ -97,6 +99,10 @@ pub struct Reactor {
     /// Active expiry ran out of budget last time: keep expiring in later turns.
     expire_behind: bool,
     aof: AofLoop,
+    /// `client-output-buffer-limit` read this turn, and the smallest non-zero limit of the
+    /// classes checked here (below it no check runs).
+    obuf: crate::net::obuf::Limits,
+    obuf_floor: usize,
 }
 
 /// The event loop's side of the AOF: fsync epochs and the replies they hold back.
@@ -121,6 +127,8 @@ struct AofLoop {
 struct Limits {
     max_bulk: u64,
     qbuf_max: u64,
+    obuf: crate::net::obuf::Limits,
+    obuf_floor: usize,
 }
 
 impl Reactor {
@@ -167,6 +175,8 @@ impl Reactor {
             bufs_dirty: false,
             expire_behind: false,
             aof: AofLoop::default(),
+            obuf: crate::net::obuf::Limits::default(),
+            obuf_floor: usize::MAX,
         })
     }
 
@@ -229,6 +239,7 @@ impl Reactor {
         let id = self.shard.id;
         loop {
             self.now_ms = unix_ms();
+            self.refresh_obuf_limits();
             self.drain_inbox();
             if self.stopping {
                 break;
@@ -323,6 +334,8 @@ impl Reactor {
         self.shard.global.cfg(|c| Limits {
             max_bulk: c.proto_max_bulk_len,
             qbuf_max: c.client_query_buffer_limit,
+            obuf: self.obuf,
+            obuf_floor: self.obuf_floor,
         })
     }
 
@@ -430,6 +443,12 @@ impl Reactor {
                 continue;
             };
             c.fill_remote(seq, data);
+            if c.unsent_bytes() >= self.obuf_floor {
+                self.check_appended(cref.idx as usize);
+            }
+            let Some(c) = self.conn_mut(cref) else {
+                continue;
+            };
             let wake_parse = !c.rbuf.is_empty() && !c.in_parse_queue;
             if wake_parse {
                 c.in_parse_queue = true;
@@ -482,6 +501,10 @@ impl Reactor {
             if c.dead {
                 continue;
             }
+            self.after_buffers_moved(idx);
+            let Some(c) = self.conns[idx].as_mut().filter(|c| !c.dead) else {
+                continue;
+            };
             let allowed = c
                 .safe_total
                 .saturating_sub(c.sent_total)
@@ -772,9 +795,13 @@ impl Reactor {
             conn.in_send_queue = true;
             send_queue.push(idx);
         }
-        if let Some(cl) = shard.clients.get(conn.client) {
+        if let Some(cl) = shard.clients.get_live_mut(conn.client) {
             if cl.kill {
                 conn.closing = true;
+            }
+            obuf_loop::note_mem(conn, cl);
+            if conn.unsent_bytes() >= limits.obuf_floor {
+                obuf_loop::enforce(conn, idx, cl, &limits.obuf, *now_ms, close_queue);
             }
         }
     }
@@ -796,6 +823,10 @@ impl Reactor {
         }
         self.shard.stats.net_output_bytes += res as u64;
         c.send_off += res as usize;
+        self.after_buffers_moved(idx);
+        let Some(c) = self.conns[idx].as_mut().filter(|c| !c.dead) else {
+            return; // closed for its output limits: already queued for closing
+        };
         if c.send_off < c.sending.len() {
             let rest = &c.sending[c.send_off..];
             c.send_inflight = true;

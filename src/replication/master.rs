@@ -145,6 +145,10 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     let feed = Arc::new(Feed::default());
+    feed.attach(
+        dup,
+        format!("id={client_id} addr={addr} fd={fd} name= flags=S db=0 cmd=psync"),
+    );
     if from > 0 && try_partial(&global, &replid, from as u64, client_id, &ip, &feed) {
         let header = format!("+CONTINUE {}\r\n", global.repl.state().replid);
         spawn_sender(global, dup, client_id, header, None, feed);
@@ -197,7 +201,7 @@ fn try_partial(
     let Some(missing) = st.backlog.as_ref().and_then(|b| b.copy_from(from)) else {
         return false;
     };
-    feed.push(&missing, super::REPLICA_OUTPUT_LIMIT_BYTES);
+    feed.push(&missing, st.replica_obuf);
     let port = take_port(&mut st, client_id);
     st.replicas.push(ReplicaInfo {
         client_id,
@@ -274,6 +278,7 @@ fn spawn_sender(
 ) {
     let g = global.clone();
     let s = session.clone();
+    let feed2 = feed.clone();
     let r = std::thread::Builder::new()
         .name("slotd-repl-send".into())
         .spawn(move || {
@@ -281,17 +286,24 @@ fn spawn_sender(
             if let Err(e) = result {
                 crate::log::notice(&format!("Connection with replica lost: {e}"));
             }
-            finish_sender(&g, fd, client_id, s.as_deref());
+            finish_sender(&g, fd, client_id, s.as_deref(), &feed);
         });
     if r.is_err() {
-        finish_sender(&global, fd, client_id, session.as_deref());
+        finish_sender(&global, fd, client_id, session.as_deref(), &feed2);
     }
 }
 
-fn finish_sender(global: &Global, fd: RawFd, client_id: u64, session: Option<&SnapSession>) {
+fn finish_sender(
+    global: &Global,
+    fd: RawFd,
+    client_id: u64,
+    session: Option<&SnapSession>,
+    feed: &Feed,
+) {
     if let Some(s) = session {
         s.abort();
     }
+    feed.detach();
     global
         .repl
         .state()
@@ -318,7 +330,7 @@ fn send_all(
     if let Some(s) = session {
         let mark = crate::global::random_hex40();
         write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
-        send_snapshot(global, fd, s)?;
+        send_snapshot(global, fd, s, feed)?;
         write_all(fd, mark.as_bytes())?;
         crate::log::notice("Synchronization with replica succeeded");
     }
@@ -338,13 +350,16 @@ fn send_all(
             if b.dead {
                 return Err("output buffer limit reached, or the replica is gone".into());
             }
-            std::mem::take(&mut b.data)
+            let data = std::mem::take(&mut b.data);
+            b.writing = data.len();
+            data
         };
         write_all(fd, &data)?;
+        feed.set_writing(0);
     }
 }
 
-fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession) -> Result<(), String> {
+fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Result<(), String> {
     loop {
         let (chunks, left) = {
             let mut q = lock(&s.q);
@@ -366,9 +381,11 @@ fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession) -> Result<(), Stri
                 mesh.wake(id);
             }
         }
+        feed.set_writing(chunks.iter().map(Vec::len).sum());
         for c in chunks {
             write_all(fd, &c)?;
         }
+        feed.set_writing(0);
         if left == 0 && lock(&s.q).chunks.is_empty() {
             return Ok(());
         }

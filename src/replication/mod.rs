@@ -123,9 +123,17 @@ pub struct ReplState {
     pub last_ping_ms: u64,
     /// Replica side: a REPLCONF GETACK arrived; the link sends an ACK at once.
     pub ack_requested: bool,
+    /// The replica class of `client-output-buffer-limit` (`net::obuf::publish` keeps it).
+    pub replica_obuf: crate::net::obuf::ClassLimit,
 }
 
 /// Bytes of the stream waiting to be written to one replica (its output buffer).
+///
+/// The replica class of `client-output-buffer-limit` applies to what the replica is behind:
+/// the stream bytes buffered here plus the bytes its sender took and has not finished writing
+/// (a stream chunk, or the snapshot chunks it holds during a full sync). The snapshot queue
+/// between the shards and the sender is bounded on its own (`SNAP_QUEUE_BYTES_MAX`) and not
+/// counted. As in Redis the check runs when the stream grows.
 #[derive(Default)]
 pub struct Feed {
     pub buf: Mutex<FeedBuf>,
@@ -137,28 +145,55 @@ pub struct FeedBuf {
     pub data: Vec<u8>,
     /// Too far behind, or gone: the sender stops.
     pub dead: bool,
+    /// Bytes the sender took out and is still writing.
+    pub writing: usize,
+    /// The sender's socket while it runs (-1 before and after): shut down to stop a sender
+    /// blocked on a replica that does not read.
+    pub fd: Option<std::os::fd::RawFd>,
+    /// Start of the current stretch over the soft limit (0 = under it).
+    pub soft_since_ms: u64,
+    /// The replica as the log line shows it.
+    pub who: String,
 }
 
 impl Feed {
-    pub fn push(&self, data: &[u8], limit_bytes: usize) {
+    pub fn push(&self, data: &[u8], limit: crate::net::obuf::ClassLimit) {
         let mut b = lock(&self.buf);
         if b.dead {
             return;
         }
-        if b.data.len() + data.len() > limit_bytes {
+        b.data.extend_from_slice(data);
+        let pending = (b.data.len() + b.writing) as u64;
+        let now = crate::global::unix_ms();
+        if crate::net::obuf::over_limit(limit, pending, &mut b.soft_since_ms, now) {
+            crate::net::obuf::log_closing(&format!("{} omem={pending}", b.who));
             b.dead = true;
             b.data = Vec::new();
-            crate::log::warning(
-                "Client scheduled to be closed ASAP for overcoming of output buffer limits.",
-            );
-        } else {
-            b.data.extend_from_slice(data);
+            if let Some(fd) = b.fd {
+                // SAFETY: the sender's socket, still open: `detach` clears it under this lock
+                // before the sender closes it.
+                unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+            }
         }
         self.cv.notify_all();
     }
     pub fn kill(&self) {
         lock(&self.buf).dead = true;
         self.cv.notify_all();
+    }
+    /// The sender starts on socket `fd`.
+    pub fn attach(&self, fd: std::os::fd::RawFd, who: String) {
+        let mut b = lock(&self.buf);
+        b.fd = Some(fd);
+        b.who = who;
+    }
+    /// The sender is about to close its socket.
+    pub fn detach(&self) {
+        lock(&self.buf).fd = None;
+    }
+    /// How many taken bytes the sender is writing now (0 when done).
+    pub fn set_writing(&self, bytes: usize) {
+        lock(&self.buf).writing = bytes;
     }
 }
 
@@ -181,6 +216,8 @@ impl Default for ReplGlobal {
                 pending_ports: Vec::new(),
                 last_ping_ms: 0,
                 ack_requested: false,
+                replica_obuf: crate::net::obuf::Limits::default_limits()
+                    .get(crate::net::obuf::Class::Replica),
             }),
             apply_lock: Mutex::new(()),
             feeding: AtomicBool::new(false),
@@ -200,14 +237,16 @@ impl Default for ReplGlobal {
 }
 
 impl ReplGlobal {
+    pub fn with_replica_limit(limit: crate::net::obuf::ClassLimit) -> ReplGlobal {
+        let g = ReplGlobal::default();
+        g.state().replica_obuf = limit;
+        g
+    }
+
     pub fn state(&self) -> MutexGuard<'_, ReplState> {
         lock(&self.state)
     }
 }
-
-/// A replica whose output buffer exceeds this is disconnected (Redis' default hard limit of
-/// `client-output-buffer-limit replica`).
-pub const REPLICA_OUTPUT_LIMIT_BYTES: usize = 256 * 1024 * 1024;
 
 impl ReplState {
     /// Appends stream bytes: the offset grows, the backlog and every replica's feed get them.
@@ -217,7 +256,7 @@ impl ReplState {
             b.append(data);
         }
         for r in &self.replicas {
-            r.feed.push(data, REPLICA_OUTPUT_LIMIT_BYTES);
+            r.feed.push(data, self.replica_obuf);
         }
         mirror.store(self.offset, Ordering::Release);
     }

@@ -35,6 +35,25 @@ pub struct WatchState {
     pub keys: Vec<(Vec<u8>, bool)>,
 }
 
+/// A connection's buffer sizes, copied by the event loop whenever it reads into, parses from,
+/// appends to or sends from them (a few stores; never a walk), so CLIENT LIST can show them
+/// from any shard.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BufStats {
+    /// Unparsed input carried between reads, and the room left in that buffer.
+    pub qbuf: usize,
+    pub qbuf_free: usize,
+    /// Unsent reply bytes are split as Redis splits them between its fixed reply buffer and
+    /// its reply list: the first `OBUF_UNCOUNTED_BYTES` (obl), then the rest (omem, what the
+    /// output limits count) in as many 16 KiB nodes (oll). rbs: the output buffer's capacity.
+    pub obl: usize,
+    pub rbs: usize,
+    pub oll: usize,
+    pub omem: usize,
+    /// Bytes allocated for the input and output buffers.
+    pub alloc: usize,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     pub id: u64,
@@ -56,9 +75,8 @@ pub struct Client {
     pub kill: bool,
     /// Name of the last command run ("get", "config|get").
     pub last_cmd: &'static str,
-    /// Bytes waiting in the query buffer and in the output buffer (filled by the event loop).
-    pub qbuf_bytes: usize,
-    pub obuf_bytes: usize,
+    /// The connection's buffers as CLIENT LIST shows them (kept by the event loop).
+    pub mem: BufStats,
     pub db: u32,
     pub multi: Option<MultiState>,
     pub watch: Option<WatchState>,
@@ -121,6 +139,10 @@ impl Clients {
     }
     pub fn get(&self, idx: usize) -> Option<&Client> {
         self.slots.get(idx)?.as_ref()
+    }
+    /// The client at `idx` if it is still there (the event loop's checks).
+    pub fn get_live_mut(&mut self, idx: usize) -> Option<&mut Client> {
+        self.slots.get_mut(idx)?.as_mut()
     }
     pub fn len(&self) -> usize {
         self.live

@@ -10,6 +10,7 @@ mod compare;
 mod failclosed;
 mod failover;
 mod migrate;
+mod obuf;
 mod protocol;
 mod pubsub;
 mod repl_guard;
