@@ -374,7 +374,7 @@ fn check_user(ctx: &ConnCtx<'_>, user: &[u8], pass: &[u8]) -> bool {
     }
     match ctx.shard.global.cfg(|c| c.requirepass.clone()) {
         None => true,
-        Some(p) => p == pass,
+        Some(p) => crate::auth::password_matches(&p, pass),
     }
 }
 
@@ -387,7 +387,7 @@ fn auth(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                      default user. Are you sure your configuration is correct?",
                 ));
             };
-            p == args.get(1)
+            crate::auth::password_matches(&p, args.get(1))
         }
         3 => check_user(ctx, args.get(1), args.get(2)),
         _ => return Err(ReplyError::Syntax),

@@ -121,6 +121,8 @@ struct AofLoop {
 struct Limits {
     max_bulk: u64,
     qbuf_max: u64,
+    /// `requirepass` is set: clients not yet authenticated get the pre-auth request limits.
+    password_set: bool,
 }
 
 impl Reactor {
@@ -323,6 +325,7 @@ impl Reactor {
         self.shard.global.cfg(|c| Limits {
             max_bulk: c.proto_max_bulk_len,
             qbuf_max: c.client_query_buffer_limit,
+            password_set: c.requirepass.is_some(),
         })
     }
 
@@ -687,6 +690,13 @@ impl Reactor {
             &carried
         };
         let mut parser = std::mem::take(&mut conn.parser);
+        // Redis' authRequired(): decided per read, and again after each command while it
+        // holds (an AUTH in the same read lifts the limits for the commands behind it).
+        let mut unauth = limits.password_set
+            && shard
+                .clients
+                .get(conn.client)
+                .is_some_and(|c| !c.authenticated);
         let mut off = 0usize;
         let mut cmds = 0usize;
         let mut more_later = false;
@@ -703,7 +713,7 @@ impl Reactor {
                 more_later = true;
                 break;
             }
-            match parser.parse(&src[off..], limits.max_bulk) {
+            match parser.parse_as(&src[off..], limits.max_bulk, unauth) {
                 ParseOutcome::Command { consumed } => {
                     let base = &src[off..];
                     let ranges = parser.ranges();
@@ -718,6 +728,12 @@ impl Reactor {
                         break;
                     }
                     run_command(shard, conn, idx, args, outbox, *now_ms);
+                    if unauth {
+                        unauth = shard
+                            .clients
+                            .get(conn.client)
+                            .is_some_and(|c| !c.authenticated);
+                    }
                     off += consumed;
                     cmds += 1;
                 }
@@ -730,7 +746,8 @@ impl Reactor {
                     target.extend_from_slice(b"-ERR ");
                     target.extend_from_slice(e.as_bytes());
                     target.extend_from_slice(b"\r\n");
-                    crate::log::verbose(&format!("Protocol error from client: {e}"));
+                    let sample = &src[(off + parser.error_offset()).min(src.len())..];
+                    log_protocol_error(shard, conn.client, &e, sample);
                     conn.closing = true;
                     break;
                 }
@@ -949,6 +966,35 @@ impl Reactor {
             }
         }
     }
+}
+
+/// Redis' verbose log line for a protocol error: the reason, who sent it, and a sample of
+/// the query buffer from the failing header (non-printable bytes shown as '.').
+fn log_protocol_error(shard: &Shard, client: usize, text: &str, sample: &[u8]) {
+    let (id, addr, laddr) = match shard.clients.get(client) {
+        Some(c) => (c.id, c.addr.as_str(), c.laddr.as_str()),
+        None => (0, "?", "?"),
+    };
+    let shown: String = sample
+        .iter()
+        .take(PROTO_DUMP_BYTES)
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    let more = match sample.len().checked_sub(PROTO_DUMP_BYTES) {
+        Some(n) if n > 0 => format!(" (... more {n} bytes ...)"),
+        _ => String::new(),
+    };
+    crate::log::verbose(&format!(
+        "Protocol error ({}) from client: id={id} addr={addr} laddr={laddr}. Query buffer \
+         during protocol error: '{shown}'{more}",
+        crate::resp::parse::error_log_tag(text)
+    ));
 }
 
 /// A write command (held while a master is paused for a manual failover).

@@ -8,6 +8,7 @@ mod cluster1;
 mod common;
 mod compare;
 mod failover;
+mod frontdoor;
 mod migrate;
 mod protocol;
 mod pubsub;
