@@ -517,6 +517,8 @@ impl Loader {
             "replica-read-only",
             "replica-priority",
             "replica-announced",
+            // Read by the accept path (crate::net::protected).
+            "protected-mode",
         ];
         if READ_FROM_STORE.contains(&name) {
             return;

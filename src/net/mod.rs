@@ -3,5 +3,6 @@
 
 pub mod bufring;
 pub mod conn;
+pub mod protected;
 pub mod reactor;
 pub mod socket;

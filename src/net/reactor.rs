@@ -10,6 +10,7 @@ use crate::global::unix_ms;
 use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests, ShardPeers};
 use crate::net::bufring::BufRing;
 use crate::net::conn::Conn;
+use crate::net::protected;
 use crate::net::socket;
 use crate::resp::parse::{decode_inline, QUOTED_FLAG};
 use crate::resp::{Args, Out, OwnedArgs, ParseOutcome};
@@ -566,10 +567,23 @@ impl Reactor {
     /// Takes a new client socket: limits, socket options, client record, first receive.
     fn register(&mut self, fd: RawFd) {
         let global = self.shard.global.clone();
-        let (maxclients, keepalive_s) = global.cfg(|c| (c.maxclients, c.tcp_keepalive_s));
+        let (maxclients, keepalive_s, protected, password_set) = global.cfg(|c| {
+            (
+                c.maxclients,
+                c.tcp_keepalive_s,
+                c.stored_bool("protected-mode", true),
+                c.requirepass.is_some(),
+            )
+        });
         self.shard.stats.connections_received += 1;
         if global.connected_clients.load(Ordering::SeqCst) as u64 >= maxclients {
             socket::refuse(fd, b"-ERR max number of clients reached\r\n");
+            self.shard.stats.rejected_connections += 1;
+            return;
+        }
+        // Once per connection; the address is only looked at when protected mode applies.
+        if protected::in_force(protected, password_set) && !protected::peer_is_loopback(fd) {
+            socket::refuse(fd, protected::DENIED_REPLY);
             self.shard.stats.rejected_connections += 1;
             return;
         }
