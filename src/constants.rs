@@ -18,6 +18,24 @@ pub const PREAUTH_BULK_MAX_BYTES: i64 = 16384;
 /// Bytes of the query buffer quoted in a protocol error log line (Redis' PROTO_DUMP_LEN).
 pub const PROTO_DUMP_BYTES: usize = 128;
 
+/// Descriptors kept back from maxclients (Redis keeps 32, CONFIG_MIN_RESERVED_FDS). Counted
+/// on a running node (/proc/PID/fd): standard streams (3), the log file, the pid file while
+/// written, up to 16 listening sockets (`bind`), the replica link or a snapshot socket, and
+/// the cluster bus executor (its listener, 3 io_uring rings, an eventfd, a pipe, nodes.conf
+/// and its temporary file): about 30 at most, so Redis' 32.
+pub const FDS_RESERVED_BASE: u64 = 32;
+/// Per shard: its io_uring ring and mesh eventfd, its open AOF increment file, and during a
+/// rewrite the new base, the new increment and the manifest being written (6), rounded up.
+pub const FDS_RESERVED_PER_SHARD: u64 = 8;
+/// Cluster mode: bus links use descriptors beyond the clients (two per peer; Redis counts
+/// them against maxclients instead). Room for 32 peers.
+pub const FDS_RESERVED_CLUSTER: u64 = 64;
+/// Step by which the open-file limit is lowered while searching for one the OS accepts.
+pub const FDS_RLIMIT_STEP: u64 = 16;
+/// An accept that fails for lack of descriptors or memory is not retried before the next
+/// cron tick; its log line is written at most once per this period.
+pub const ACCEPT_ERROR_LOG_PERIOD_MS: u64 = 1000;
+
 /// Size of one provided receive buffer in a shard's io_uring buffer ring.
 pub const RECV_BUF_BYTES: usize = 16 * 1024;
 /// Provided receive buffers per shard ring (a power of two).

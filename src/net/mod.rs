@@ -3,6 +3,7 @@
 
 pub mod bufring;
 pub mod conn;
+pub mod fdlimit;
 pub mod protected;
 pub mod reactor;
 pub mod socket;

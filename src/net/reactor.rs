@@ -78,6 +78,13 @@ pub struct Reactor {
     outbox: Vec<Requests>,
     reply_box: Vec<Replies>,
     listeners: Vec<RawFd>,
+    /// Per listener: a multishot accept is armed; accepting is paused until the next cron
+    /// tick (out of descriptors: retrying at once would spin).
+    accept_armed: Vec<bool>,
+    accept_paused: Vec<bool>,
+    /// Accept errors are logged at most once per period; the others are counted.
+    accept_log_after_ms: u64,
+    accept_errors_unlogged: u64,
     next_target: usize,
     wake_buf: Box<u64>,
     timer_ts: Box<types::Timespec>,
@@ -154,6 +161,10 @@ impl Reactor {
             stash,
             outbox: (0..n).map(|_| Requests::default()).collect(),
             reply_box: (0..n).map(|_| Replies::default()).collect(),
+            accept_armed: vec![false; setup.listeners.len()],
+            accept_paused: vec![false; setup.listeners.len()],
+            accept_log_after_ms: 0,
+            accept_errors_unlogged: 0,
             listeners: setup.listeners,
             wake_buf: Box::new(0),
             timer_ts: Box::new(types::Timespec::from(Duration::from_millis(CRON_PERIOD_MS))),
@@ -184,6 +195,7 @@ impl Reactor {
 
     fn arm_accept(&mut self, which: usize) {
         if let Some(&fd) = self.listeners.get(which) {
+            self.accept_armed[which] = true;
             let e = opcode::AcceptMulti::new(types::Fd(fd))
                 .build()
                 .user_data(ud(UD_ACCEPT, which, 0));
@@ -540,14 +552,17 @@ impl Reactor {
     }
 
     fn on_accept(&mut self, which: usize, res: i32, flags: u32) {
-        if !cqueue::more(flags) && !self.stopping {
+        let more = cqueue::more(flags);
+        if !more {
+            self.accept_armed[which] = false;
+        }
+        if res < 0 && res != -libc::ECANCELED {
+            self.accept_failed(which, -res, more);
+        }
+        if !more && !self.stopping && !self.accept_paused[which] {
             self.arm_accept(which);
         }
         if res < 0 {
-            if res != -libc::ECANCELED {
-                let e = std::io::Error::from_raw_os_error(-res);
-                crate::log::warning(&format!("Accepting client connection: {e}"));
-            }
             return;
         }
         let n = self.shard.shards;
@@ -560,6 +575,52 @@ impl Reactor {
             match self.mesh.push(target, msg) {
                 Ok(()) => self.mesh.wake(target),
                 Err(_) => self.register(res),
+            }
+        }
+    }
+
+    /// An accept failed. Running out of descriptors (or kernel memory) pauses this listener
+    /// until the next cron tick instead of re-arming at once, which would fail at once again
+    /// and spin; waiting clients stay in the backlog. The log line is rate-limited.
+    fn accept_failed(&mut self, which: usize, errno: i32, more: bool) {
+        if self.now_ms >= self.accept_log_after_ms {
+            let e = std::io::Error::from_raw_os_error(errno).to_string();
+            // Redis' text: "accept: " and strerror, without std's " (os error N)".
+            let e = e.split(" (os error").next().unwrap_or(&e);
+            let also = match self.accept_errors_unlogged {
+                0 => String::new(),
+                n => format!(" ({n} more accept errors since the last report)"),
+            };
+            crate::log::warning(&format!("Accepting client connection: accept: {e}{also}"));
+            self.accept_log_after_ms = self.now_ms + ACCEPT_ERROR_LOG_PERIOD_MS;
+            self.accept_errors_unlogged = 0;
+        } else {
+            self.accept_errors_unlogged += 1;
+        }
+        // Failures of one incoming connection (aborted, interrupted) do not pause the rest.
+        let transient = matches!(
+            errno,
+            libc::ECONNABORTED | libc::EINTR | libc::EAGAIN | libc::EPROTO
+        );
+        if transient {
+            return;
+        }
+        self.accept_paused[which] = true;
+        if more {
+            // Still armed: cancel it; its final completion arrives without F_MORE.
+            let e = opcode::AsyncCancel::new(ud(UD_ACCEPT, which, 0))
+                .build()
+                .user_data(ud(UD_CANCEL, which, 0));
+            self.push_sqe(e);
+        }
+    }
+
+    /// Re-arms the listeners paused by `accept_failed` (once per cron tick).
+    fn resume_accepts(&mut self) {
+        for which in 0..self.listeners.len() {
+            if self.accept_paused[which] && !self.accept_armed[which] && !self.stopping {
+                self.accept_paused[which] = false;
+                self.arm_accept(which);
             }
         }
     }
@@ -909,6 +970,7 @@ impl Reactor {
             let held = std::mem::take(&mut self.write_paused);
             self.parse_queue.extend(held);
         }
+        self.resume_accepts();
         self.blocked_cron();
         self.repl_cron();
         self.aof_cron();

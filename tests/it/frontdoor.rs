@@ -210,3 +210,219 @@ fn protected_mode_matches_redis_in_a_network_namespace() {
     assert_eq!(section("outside_explicit_bind"), denied);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A slotd started under a wrapper (prlimit, setpriv), killed on drop.
+struct Wrapped {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Wrapped {
+    /// Starts `wrapper... slotd --port P ... extra...`; Err(log) when it exits instead.
+    fn start(wrapper: &[&str], extra: &[&str]) -> Result<Wrapped, String> {
+        let port = crate::common::free_port();
+        let dir = crate::common::test_dir("fdlimit");
+        let log = dir.join("slotd.log");
+        let (prog, pre) = wrapper.split_first().expect("a wrapper command");
+        let child = std::process::Command::new(prog)
+            .args(pre)
+            .arg(crate::common::BIN)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--dir", &dir.display().to_string()])
+            .args(["--logfile", &log.display().to_string()])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("spawn: {e}"))?;
+        let mut w = Wrapped { child, port, dir };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = w.child.try_wait() {
+                return Err(w.log());
+            }
+            if crate::common::cli(port, &["ping"]).trim() == "PONG" {
+                return Ok(w);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("no PONG within 30 s: {}", w.log()))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("slotd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Wrapped {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `prlimit --nofile=N:N`, plus (for root, who could raise the limit) dropping the capability
+/// that allows raising it, so the limit binds as it does for an ordinary user.
+fn low_nofile(n: u32) -> Vec<String> {
+    let mut w = vec!["prlimit".to_string(), format!("--nofile={n}:{n}")];
+    let uid = std::process::Command::new("id").arg("-u").output();
+    let root = uid.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if root {
+        w.extend(["setpriv", "--bounding-set", "-sys_resource"].map(String::from));
+    }
+    w
+}
+
+/// The reserve slotd keeps with one shard outside cluster mode (src/constants.rs).
+const RESERVE_ONE_SHARD: u32 = 40;
+
+#[test]
+fn maxclients_is_fitted_to_a_low_open_file_limit() {
+    // Guards Redis' adjustOpenFilesLimit: a limit too low for maxclients lowers maxclients with
+    // Redis' three log lines, CONFIG SET cannot raise it past the limit, and clients beyond it
+    // are refused with Redis' text instead of hanging.
+    let wrapper = low_nofile(64);
+    let w: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let s = Wrapped::start(&w, &[]).expect("slotd starts under ulimit -n 64");
+    let fit = 64 - RESERVE_ONE_SHARD;
+    let want_fds = 10_000 + RESERVE_ONE_SHARD;
+    let log = s.log();
+    for line in [
+        format!("You requested maxclients of 10000 requiring at least {want_fds} max file descriptors."),
+        format!("Server can't set maximum open files to {want_fds} because of OS error: Operation not permitted."),
+        format!("Current maximum open files is 64. maxclients has been reduced to {fit} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."),
+    ] {
+        assert!(log.contains(&line), "missing {line:?} in\n{log}");
+    }
+    let cli = |args: &[&str]| crate::common::cli(s.port, args);
+    assert_eq!(
+        cli(&["config", "get", "maxclients"]),
+        format!("maxclients\n{fit}\n")
+    );
+    assert!(cli(&["info", "clients"]).contains(&format!("maxclients:{fit}\r\n")));
+    assert_eq!(
+        cli(&["config", "set", "maxclients", "40"]).trim(),
+        format!(
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating \
+             system is not able to handle the specified number of clients, try with {fit}"
+        )
+    );
+    assert_eq!(
+        cli(&["config", "get", "maxclients"]),
+        format!("maxclients\n{fit}\n")
+    );
+    assert_eq!(cli(&["config", "set", "maxclients", "10"]).trim(), "OK");
+    assert_eq!(
+        cli(&["config", "set", "maxclients", &fit.to_string()]).trim(),
+        "OK"
+    );
+    // Fill every client slot, then three more: those get the error and are closed.
+    let mut held = Vec::new();
+    for _ in 0..fit {
+        let mut r = Raw::connect(s.port);
+        r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+        held.push(r);
+    }
+    for _ in 0..3 {
+        let mut r = Raw::connect(s.port);
+        assert_eq!(
+            String::from_utf8_lossy(&read_to_close(&mut r)),
+            "-ERR max number of clients reached\r\n"
+        );
+    }
+    drop(held);
+}
+
+#[test]
+fn a_limit_that_fits_no_client_refuses_to_start() {
+    // Guards the refusal at start: Redis' text and a non-zero exit, never a server without
+    // room for clients.
+    let wrapper = low_nofile(RESERVE_ONE_SHARD);
+    let w: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let log = match Wrapped::start(&w, &[]) {
+        Ok(_) => panic!("slotd started with no descriptor left for clients"),
+        Err(log) => log,
+    };
+    let want_fds = 10_000 + RESERVE_ONE_SHARD;
+    assert!(
+        log.contains(&format!(
+            "Your current 'ulimit -n' of {RESERVE_ONE_SHARD} is not enough for the server to \
+             start. Please increase your open file limit to at least {want_fds}. Exiting."
+        )),
+        "{log}"
+    );
+}
+
+/// CPU time (user + system, in clock ticks) the process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which ends with ')'): utime and stime are 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.get(10).copied().unwrap_or(0) + f.get(11).copied().unwrap_or(0)
+}
+
+#[test]
+fn accept_backs_off_when_descriptors_run_out() {
+    // Guards the accept loop against spinning on EMFILE: once descriptors run out (here taken
+    // by idle cluster bus connections, which maxclients does not count), waiting clients cost
+    // almost no CPU and few log lines, and they are served once descriptors are free again.
+    let wrapper = low_nofile(150);
+    let w: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let s = Wrapped::start(&w, &["--cluster-enabled", "yes"]).expect("slotd starts");
+    let pid = s.child.id();
+    let mut bus = Vec::new();
+    for _ in 0..150 {
+        match std::net::TcpStream::connect(("127.0.0.1", s.port + 10000)) {
+            Ok(c) => bus.push(c),
+            Err(_) => break,
+        }
+    }
+    // Let the bus take every descriptor it can.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut waiting = Vec::new();
+    for _ in 0..5 {
+        let mut r = Raw::connect(s.port);
+        r.send(b"PING\r\n");
+        waiting.push(r);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = cpu_ticks(pid) - t0;
+    // A spinning accept loop burns a large part of a core (25+ ticks per second measured on a
+    // busy machine); backing off costs a retry per cron tick.
+    assert!(spent < 10, "slotd used {spent} ticks in 1 s");
+    let log = s.log();
+    let lines = log
+        .matches("Accepting client connection: accept: Too many open files")
+        .count();
+    assert!(
+        (1..=4).contains(&lines),
+        "{lines} accept error lines:\n{log}"
+    );
+    // The lines count the errors they did not log: about one retry per 100 ms tick.
+    let unlogged: Vec<u64> = log
+        .lines()
+        .filter_map(|l| l.strip_suffix(" more accept errors since the last report)"))
+        .filter_map(|l| l.rsplit('(').next()?.parse().ok())
+        .collect();
+    assert!(
+        !unlogged.is_empty(),
+        "no second report within 1.3 s:\n{log}"
+    );
+    assert!(
+        unlogged.iter().all(|&n| n <= 20),
+        "accept errors per second: {unlogged:?}: the accept loop is spinning"
+    );
+    drop(bus);
+    for r in waiting.iter_mut() {
+        assert_eq!(r.read_n(7), b"+PONG\r\n");
+    }
+}
