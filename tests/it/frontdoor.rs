@@ -279,6 +279,84 @@ fn low_nofile(n: u32) -> Vec<String> {
 /// The reserve slotd keeps with one shard outside cluster mode (src/constants.rs).
 const RESERVE_ONE_SHARD: u32 = 40;
 
+/// Redis' three log lines when maxclients has to shrink to fit the open-file limit.
+fn fit_log_lines(want_fds: u32, limit: u32, fit: u32) -> [String; 3] {
+    [
+        format!(
+            "You requested maxclients of 10000 requiring at least {want_fds} max file \
+             descriptors."
+        ),
+        format!(
+            "Server can't set maximum open files to {want_fds} because of OS error: Operation \
+             not permitted."
+        ),
+        format!(
+            "Current maximum open files is {limit}. maxclients has been reduced to {fit} to \
+             compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."
+        ),
+    ]
+}
+
+/// Redis' CONFIG SET error for a maxclients the open-file limit cannot take.
+fn raise_refused(fit: u32) -> String {
+    format!(
+        "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating \
+         system is not able to handle the specified number of clients, try with {fit}"
+    )
+}
+
+#[test]
+fn redis_fits_maxclients_with_the_same_texts() {
+    // Guards the reference the slotd test below copies: redis-server 7.0 under the same limit
+    // writes the same lines and refuses CONFIG SET the same way (its reserve is 32).
+    if std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: redis-server is not installed");
+        return;
+    }
+    let wrapper = low_nofile(64);
+    let dir = crate::common::test_dir("redis-fd");
+    let port = crate::common::free_port();
+    let log = dir.join("redis.log");
+    let Ok(child) = std::process::Command::new(&wrapper[0])
+        .args(&wrapper[1..])
+        .args([
+            "redis-server",
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .args(["--save", "", "--appendonly", "no"])
+        .args(["--dir", &dir.display().to_string()])
+        .args(["--logfile", &log.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+    else {
+        eprintln!("SKIP: redis-server could not be started");
+        return;
+    };
+    let mut child = child;
+    for _ in 0..200 {
+        if crate::common::cli(port, &["ping"]).trim() == "PONG" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let reply = crate::common::cli(port, &["config", "set", "maxclients", "40"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    for line in fit_log_lines(10_032, 64, 32) {
+        assert!(text.contains(&line), "missing {line:?} in\n{text}");
+    }
+    assert_eq!(reply.trim(), raise_refused(32));
+}
+
 #[test]
 fn maxclients_is_fitted_to_a_low_open_file_limit() {
     // Guards Redis' adjustOpenFilesLimit: a limit too low for maxclients lowers maxclients with
@@ -290,11 +368,7 @@ fn maxclients_is_fitted_to_a_low_open_file_limit() {
     let fit = 64 - RESERVE_ONE_SHARD;
     let want_fds = 10_000 + RESERVE_ONE_SHARD;
     let log = s.log();
-    for line in [
-        format!("You requested maxclients of 10000 requiring at least {want_fds} max file descriptors."),
-        format!("Server can't set maximum open files to {want_fds} because of OS error: Operation not permitted."),
-        format!("Current maximum open files is 64. maxclients has been reduced to {fit} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."),
-    ] {
+    for line in fit_log_lines(want_fds, 64, fit) {
         assert!(log.contains(&line), "missing {line:?} in\n{log}");
     }
     let cli = |args: &[&str]| crate::common::cli(s.port, args);
@@ -305,10 +379,7 @@ fn maxclients_is_fitted_to_a_low_open_file_limit() {
     assert!(cli(&["info", "clients"]).contains(&format!("maxclients:{fit}\r\n")));
     assert_eq!(
         cli(&["config", "set", "maxclients", "40"]).trim(),
-        format!(
-            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating \
-             system is not able to handle the specified number of clients, try with {fit}"
-        )
+        raise_refused(fit)
     );
     assert_eq!(
         cli(&["config", "get", "maxclients"]),
@@ -425,4 +496,26 @@ fn accept_backs_off_when_descriptors_run_out() {
     for r in waiting.iter_mut() {
         assert_eq!(r.read_n(7), b"+PONG\r\n");
     }
+}
+
+#[test]
+fn a_soft_limit_below_the_hard_one_is_raised() {
+    // Guards the common case: soft 64, hard higher: the soft limit is raised for maxclients
+    // plus the reserve, logged as Redis does, and maxclients is kept.
+    let s = Wrapped::start(&["prlimit", "--nofile=64:20000"], &[]).expect("slotd starts");
+    let want_fds = 10_000 + RESERVE_ONE_SHARD;
+    let line = format!(
+        "Increased maximum number of open files to {want_fds} (it was originally set to 64)."
+    );
+    assert!(s.log().contains(&line), "{}", s.log());
+    assert_eq!(
+        crate::common::cli(s.port, &["config", "get", "maxclients"]),
+        "maxclients\n10000\n"
+    );
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", s.child.id())).unwrap();
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3));
+    assert_eq!(soft, Some(want_fds.to_string().as_str()));
 }
