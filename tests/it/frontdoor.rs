@@ -264,13 +264,19 @@ impl Drop for Wrapped {
     }
 }
 
-/// `prlimit --nofile=N:N`, plus (for root, who could raise the limit) dropping the capability
-/// that allows raising it, so the limit binds as it does for an ordinary user.
+/// `prlimit --nofile=N:N`, plus (for a process that could raise the limit, i.e. one with
+/// CAP_SYS_RESOURCE, typically root) dropping that capability, so the limit binds as it does
+/// for an ordinary user.
 fn low_nofile(n: u32) -> Vec<String> {
     let mut w = vec!["prlimit".to_string(), format!("--nofile={n}:{n}")];
-    let uid = std::process::Command::new("id").arg("-u").output();
-    let root = uid.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if root {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    const CAP_SYS_RESOURCE: u32 = 24;
+    if caps & (1 << CAP_SYS_RESOURCE) != 0 {
         w.extend(["setpriv", "--bounding-set", "-sys_resource"].map(String::from));
     }
     w
