@@ -27,8 +27,8 @@ pub const FDS_RESERVED_BASE: u64 = 32;
 /// Per shard: its io_uring ring and mesh eventfd, its open AOF increment file, and during a
 /// rewrite the new base, the new increment and the manifest being written (6), rounded up.
 pub const FDS_RESERVED_PER_SHARD: u64 = 8;
-/// Cluster mode: bus links use descriptors beyond the clients (two per peer; Redis counts
-/// them against maxclients instead). Room for 32 peers.
+/// Cluster mode: bus links use descriptors too. Like Redis, two per known peer count against
+/// maxclients; this covers links the count misses (handshakes, links of forgotten nodes).
 pub const FDS_RESERVED_CLUSTER: u64 = 64;
 /// Step by which the open-file limit is lowered while searching for one the OS accepts.
 pub const FDS_RLIMIT_STEP: u64 = 16;

@@ -637,8 +637,9 @@ impl Reactor {
             )
         });
         self.shard.stats.connections_received += 1;
-        if global.connected_clients.load(Ordering::SeqCst) as u64 >= maxclients {
-            socket::refuse(fd, b"-ERR max number of clients reached\r\n");
+        let (links, full_reply) = cluster_links(&self.shard.slot_map);
+        if (global.connected_clients.load(Ordering::SeqCst) + links) as u64 >= maxclients {
+            socket::refuse(fd, full_reply);
             self.shard.stats.rejected_connections += 1;
             return;
         }
@@ -1042,6 +1043,20 @@ impl Reactor {
             }
         }
     }
+}
+
+/// In cluster mode Redis counts two bus links per other known node against maxclients and
+/// says so in its refusal; standalone, only clients count.
+fn cluster_links(map: &crate::cluster::slot_map::SlotMap) -> (usize, &'static [u8]) {
+    if !map.cluster_enabled {
+        return (0, b"-ERR max number of clients reached\r\n");
+    }
+    // Node table slots of forgotten nodes are left empty.
+    let nodes = map.addrs.iter().filter(|a| !a.is_empty()).count();
+    (
+        2 * nodes.saturating_sub(1),
+        b"-ERR max number of clients + cluster connections reached\r\n",
+    )
 }
 
 /// Redis' verbose log line for a protocol error: the reason, who sent it, and a sample of

@@ -525,3 +525,64 @@ fn a_soft_limit_below_the_hard_one_is_raised() {
         .and_then(|l| l.split_whitespace().nth(3));
     assert_eq!(soft, Some(want_fds.to_string().as_str()));
 }
+
+/// Connects a client, waits until it is the only one, sets maxclients to 1 through it, and
+/// returns what a second client gets.
+fn second_client_reply(port: u16) -> String {
+    let mut a = Raw::connect(port);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        a.send(b"INFO clients\r\n");
+        let info = String::from_utf8_lossy(&a.read_until(b"\r\n\r\n")).into_owned();
+        if info.contains("connected_clients:1\r\n") || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    a.roundtrip(&cmd(&[b"CONFIG", b"SET", b"maxclients", b"1"]), b"+OK\r\n");
+    let mut b = Raw::connect(port);
+    String::from_utf8_lossy(&read_to_close(&mut b)).into_owned()
+}
+
+#[test]
+fn cluster_mode_maxclients_reply_matches_redis() {
+    // Guards the cluster-mode refusal text (Redis counts bus links against maxclients there).
+    let s = Server::start(&["--cluster-enabled", "yes"]);
+    let want = "-ERR max number of clients + cluster connections reached\r\n";
+    assert_eq!(second_client_reply(s.port), want);
+    if std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP: redis-server is not installed");
+        return;
+    }
+    let dir = crate::common::test_dir("redis-cluster-max");
+    let port = crate::common::free_port();
+    let mut child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "--cluster-enabled",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args(["--dir", &dir.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server starts");
+    for _ in 0..200 {
+        if crate::common::cli(port, &["ping"]).trim() == "PONG" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let theirs = second_client_reply(port);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(theirs, want);
+}
