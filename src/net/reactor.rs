@@ -1066,24 +1066,32 @@ fn log_protocol_error(shard: &Shard, client: usize, text: &str, sample: &[u8]) {
         Some(c) => (c.id, c.addr.as_str(), c.laddr.as_str()),
         None => (0, "?", "?"),
     };
-    let shown: String = sample
-        .iter()
-        .take(PROTO_DUMP_BYTES)
-        .map(|&b| {
-            if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    let more = match sample.len().checked_sub(PROTO_DUMP_BYTES) {
-        Some(n) if n > 0 => format!(" (... more {n} bytes ...)"),
-        _ => String::new(),
+    let printable = |part: &[u8]| -> String {
+        part.iter()
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect()
+    };
+    // As Redis: all of it when short, else both ends around the count of what is left out.
+    let shown = if sample.len() < PROTO_DUMP_BYTES {
+        format!("'{}'", printable(sample))
+    } else {
+        let half = PROTO_DUMP_BYTES / 2;
+        format!(
+            "'{}' (... more {} bytes ...) '{}'",
+            printable(&sample[..half]),
+            sample.len() - PROTO_DUMP_BYTES,
+            printable(&sample[sample.len() - half..])
+        )
     };
     crate::log::verbose(&format!(
         "Protocol error ({}) from client: id={id} addr={addr} laddr={laddr}. Query buffer \
-         during protocol error: '{shown}'{more}",
+         during protocol error: {shown}",
         crate::resp::parse::error_log_tag(text)
     ));
 }

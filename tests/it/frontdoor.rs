@@ -102,7 +102,9 @@ fn unauthenticated_request_limits_match_redis() {
     let log = s.log_text();
     assert!(
         log.contains("Protocol error (unauth mbulk count) from client: id=")
-            && log.contains("Protocol error (unauth bulk length) from client: id="),
+            && log.contains("Protocol error (unauth bulk length) from client: id=")
+            && log.contains("Query buffer during protocol error: '*11..'")
+            && log.contains("Query buffer during protocol error: '$16385..'"),
         "log lines missing:\n{log}"
     );
 }
