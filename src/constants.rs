@@ -9,6 +9,32 @@ pub const INLINE_MAX_BYTES: usize = 64 * 1024;
 /// Most arguments in one multibulk request (Redis 7: INT_MAX; we bound it to keep the argument
 /// index allocation bounded; 1M is far above any real request).
 pub const MULTIBULK_MAX_ARGS: usize = 1024 * 1024;
+/// Before a client has authenticated (when a password is required), Redis 7 accepts at most
+/// this many arguments per multibulk and this many bytes per bulk, so a stranger cannot make
+/// the server allocate for huge requests (CVE-2021-32675). Texts: "unauthenticated ...".
+pub const PREAUTH_MULTIBULK_MAX_ARGS: i64 = 10;
+pub const PREAUTH_BULK_MAX_BYTES: i64 = 16384;
+
+/// Bytes of the query buffer quoted in a protocol error log line (Redis' PROTO_DUMP_LEN).
+pub const PROTO_DUMP_BYTES: usize = 128;
+
+/// Descriptors kept back from maxclients (Redis keeps 32, CONFIG_MIN_RESERVED_FDS). Counted
+/// on a running node (/proc/PID/fd): standard streams (3), the log file, the pid file while
+/// written, up to 16 listening sockets (`bind`), the replica link or a snapshot socket, and
+/// the cluster bus executor (its listener, 3 io_uring rings, an eventfd, a pipe, nodes.conf
+/// and its temporary file): about 30 at most, so Redis' 32.
+pub const FDS_RESERVED_BASE: u64 = 32;
+/// Per shard: its io_uring ring and mesh eventfd, its open AOF increment file, and during a
+/// rewrite the new base, the new increment and the manifest being written (6), rounded up.
+pub const FDS_RESERVED_PER_SHARD: u64 = 8;
+/// Cluster mode: bus links use descriptors too. Like Redis, two per known peer count against
+/// maxclients; this covers links the count misses (handshakes, links of forgotten nodes).
+pub const FDS_RESERVED_CLUSTER: u64 = 64;
+/// Step by which the open-file limit is lowered while searching for one the OS accepts.
+pub const FDS_RLIMIT_STEP: u64 = 16;
+/// An accept that fails for lack of descriptors or memory is not retried before the next
+/// cron tick; its log line is written at most once per this period.
+pub const ACCEPT_ERROR_LOG_PERIOD_MS: u64 = 1000;
 
 /// Size of one provided receive buffer in a shard's io_uring buffer ring.
 pub const RECV_BUF_BYTES: usize = 16 * 1024;
@@ -59,6 +85,10 @@ pub const SCAN_MAX_KEYS_PER_CALL: usize = 100_000;
 
 /// LCS refuses inputs whose DP table would exceed this many cells (bounded memory).
 pub const LCS_MAX_CELLS: u64 = 64 * 1024 * 1024;
+
+/// AUTH compares passwords over whole blocks of this size (Redis' old fixed buffer was 512
+/// bytes), so the time taken depends on neither the content nor the exact length.
+pub const AUTH_COMPARE_BLOCK_BYTES: usize = 512;
 
 /// Bytes of an argument echoed back inside an "unknown command" error.
 pub const ERROR_ARG_ECHO_BYTES: usize = 128;

@@ -12,6 +12,7 @@
 //! - `resp`: protocol parsing and reply writing.
 
 pub mod aof;
+pub mod auth;
 pub mod cluster;
 pub mod commands;
 pub mod config;

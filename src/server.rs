@@ -55,7 +55,7 @@ fn install_panic_hook() {
     }));
 }
 
-fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
+fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     install_panic_hook();
     if cfg.daemonize {
         daemonize()?;
@@ -90,6 +90,8 @@ fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     let cpus = plan_cpus(&cfg)?;
     let shards = shard_count(&cfg, &cpus);
     check_memlock(shards)?;
+    let reserve = crate::net::fdlimit::reserved_fds(shards, cfg.cluster_enabled);
+    cfg.maxclients = crate::net::fdlimit::fit(cfg.maxclients, reserve)?;
     let listeners = bind_all(&cfg)?;
     let bus_fd = if cfg.cluster_enabled {
         Some(bind_bus(&cfg)?)

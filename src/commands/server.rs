@@ -374,7 +374,7 @@ fn check_user(ctx: &ConnCtx<'_>, user: &[u8], pass: &[u8]) -> bool {
     }
     match ctx.shard.global.cfg(|c| c.requirepass.clone()) {
         None => true,
-        Some(p) => p == pass,
+        Some(p) => crate::auth::password_matches(&p, pass),
     }
 }
 
@@ -387,7 +387,7 @@ fn auth(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                      default user. Are you sure your configuration is correct?",
                 ));
             };
-            p == args.get(1)
+            crate::auth::password_matches(&p, args.get(1))
         }
         3 => check_user(ctx, args.get(1), args.get(2)),
         _ => return Err(ReplyError::Syntax),
@@ -694,6 +694,7 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         .step_by(2)
         .map(|i| (args.get(i), args.get(i + 1)))
         .collect();
+    let shards = ctx.shard.shards;
     let r = {
         let mut cfg = ctx
             .shard
@@ -701,7 +702,12 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             .config
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        let r = crate::config::set_params(&mut cfg, &pairs);
+        let mut staged = cfg.clone();
+        let r = crate::config::set_params(&mut staged, &pairs)
+            .and_then(|()| fit_maxclients(&staged, &cfg, &pairs, shards));
+        if r.is_ok() {
+            *cfg = staged;
+        }
         // Settings read on every use need nothing more; the log level lives in the logger.
         crate::log::set_level(cfg.loglevel);
         r.map(|()| crate::net::obuf::configured(&cfg))
@@ -712,6 +718,28 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();
     Ok(())
+}
+
+/// A raised maxclients must fit the open-file limit (Redis' updateMaxclients).
+fn fit_maxclients(
+    staged: &crate::config::Config,
+    current: &crate::config::Config,
+    pairs: &[(&[u8], &[u8])],
+    shards: usize,
+) -> Result<(), String> {
+    if staged.maxclients <= current.maxclients {
+        return Ok(());
+    }
+    let reserve = crate::net::fdlimit::reserved_fds(shards, staged.cluster_enabled);
+    crate::net::fdlimit::check_raise(staged.maxclients, current.maxclients, reserve).map_err(
+        |why| {
+            let typed = pairs
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(b"maxclients"))
+                .map_or("maxclients".into(), |(n, _)| String::from_utf8_lossy(n));
+            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
+        },
+    )
 }
 
 fn config_resetstat(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {

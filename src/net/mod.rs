@@ -3,6 +3,8 @@
 
 pub mod bufring;
 pub mod conn;
+pub mod fdlimit;
 pub mod obuf;
+pub mod protected;
 pub mod reactor;
 pub mod socket;

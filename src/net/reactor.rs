@@ -10,6 +10,7 @@ use crate::global::unix_ms;
 use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests, ShardPeers};
 use crate::net::bufring::BufRing;
 use crate::net::conn::Conn;
+use crate::net::protected;
 use crate::net::socket;
 use crate::resp::parse::{decode_inline, QUOTED_FLAG};
 use crate::resp::{Args, Out, OwnedArgs, ParseOutcome};
@@ -79,6 +80,13 @@ pub struct Reactor {
     outbox: Vec<Requests>,
     reply_box: Vec<Replies>,
     listeners: Vec<RawFd>,
+    /// Per listener: a multishot accept is armed; accepting is paused until the next cron
+    /// tick (out of descriptors: retrying at once would spin).
+    accept_armed: Vec<bool>,
+    accept_paused: Vec<bool>,
+    /// Accept errors are logged at most once per period; the others are counted.
+    accept_log_after_ms: u64,
+    accept_errors_unlogged: u64,
     next_target: usize,
     wake_buf: Box<u64>,
     timer_ts: Box<types::Timespec>,
@@ -129,6 +137,8 @@ struct Limits {
     qbuf_max: u64,
     obuf: crate::net::obuf::Limits,
     obuf_floor: usize,
+    /// `requirepass` is set: clients not yet authenticated get the pre-auth request limits.
+    password_set: bool,
 }
 
 impl Reactor {
@@ -159,6 +169,10 @@ impl Reactor {
             stash,
             outbox: (0..n).map(|_| Requests::default()).collect(),
             reply_box: (0..n).map(|_| Replies::default()).collect(),
+            accept_armed: vec![false; setup.listeners.len()],
+            accept_paused: vec![false; setup.listeners.len()],
+            accept_log_after_ms: 0,
+            accept_errors_unlogged: 0,
             listeners: setup.listeners,
             wake_buf: Box::new(0),
             timer_ts: Box::new(types::Timespec::from(Duration::from_millis(CRON_PERIOD_MS))),
@@ -191,6 +205,7 @@ impl Reactor {
 
     fn arm_accept(&mut self, which: usize) {
         if let Some(&fd) = self.listeners.get(which) {
+            self.accept_armed[which] = true;
             let e = opcode::AcceptMulti::new(types::Fd(fd))
                 .build()
                 .user_data(ud(UD_ACCEPT, which, 0));
@@ -336,6 +351,7 @@ impl Reactor {
             qbuf_max: c.client_query_buffer_limit,
             obuf: self.obuf,
             obuf_floor: self.obuf_floor,
+            password_set: c.requirepass.is_some(),
         })
     }
 
@@ -559,14 +575,17 @@ impl Reactor {
     }
 
     fn on_accept(&mut self, which: usize, res: i32, flags: u32) {
-        if !cqueue::more(flags) && !self.stopping {
+        let more = cqueue::more(flags);
+        if !more {
+            self.accept_armed[which] = false;
+        }
+        if res < 0 && res != -libc::ECANCELED {
+            self.accept_failed(which, -res, more);
+        }
+        if !more && !self.stopping && !self.accept_paused[which] {
             self.arm_accept(which);
         }
         if res < 0 {
-            if res != -libc::ECANCELED {
-                let e = std::io::Error::from_raw_os_error(-res);
-                crate::log::warning(&format!("Accepting client connection: {e}"));
-            }
             return;
         }
         let n = self.shard.shards;
@@ -583,13 +602,73 @@ impl Reactor {
         }
     }
 
+    /// An accept failed. Running out of descriptors (or kernel memory) pauses this listener
+    /// until the next cron tick instead of re-arming at once, which would fail at once again
+    /// and spin; waiting clients stay in the backlog. The log line is rate-limited.
+    fn accept_failed(&mut self, which: usize, errno: i32, more: bool) {
+        if self.now_ms >= self.accept_log_after_ms {
+            let e = std::io::Error::from_raw_os_error(errno).to_string();
+            // Redis' text: "accept: " and strerror, without std's " (os error N)".
+            let e = e.split(" (os error").next().unwrap_or(&e);
+            let also = match self.accept_errors_unlogged {
+                0 => String::new(),
+                n => format!(" ({n} more accept errors since the last report)"),
+            };
+            crate::log::warning(&format!("Accepting client connection: accept: {e}{also}"));
+            self.accept_log_after_ms = self.now_ms + ACCEPT_ERROR_LOG_PERIOD_MS;
+            self.accept_errors_unlogged = 0;
+        } else {
+            self.accept_errors_unlogged += 1;
+        }
+        // Failures of one incoming connection (aborted, interrupted) do not pause the rest.
+        let transient = matches!(
+            errno,
+            libc::ECONNABORTED | libc::EINTR | libc::EAGAIN | libc::EPROTO
+        );
+        if transient {
+            return;
+        }
+        self.accept_paused[which] = true;
+        if more {
+            // Still armed: cancel it; its final completion arrives without F_MORE.
+            let e = opcode::AsyncCancel::new(ud(UD_ACCEPT, which, 0))
+                .build()
+                .user_data(ud(UD_CANCEL, which, 0));
+            self.push_sqe(e);
+        }
+    }
+
+    /// Re-arms the listeners paused by `accept_failed` (once per cron tick).
+    fn resume_accepts(&mut self) {
+        for which in 0..self.listeners.len() {
+            if self.accept_paused[which] && !self.accept_armed[which] && !self.stopping {
+                self.accept_paused[which] = false;
+                self.arm_accept(which);
+            }
+        }
+    }
+
     /// Takes a new client socket: limits, socket options, client record, first receive.
     fn register(&mut self, fd: RawFd) {
         let global = self.shard.global.clone();
-        let (maxclients, keepalive_s) = global.cfg(|c| (c.maxclients, c.tcp_keepalive_s));
+        let (maxclients, keepalive_s, protected, password_set) = global.cfg(|c| {
+            (
+                c.maxclients,
+                c.tcp_keepalive_s,
+                c.stored_bool("protected-mode", true),
+                c.requirepass.is_some(),
+            )
+        });
         self.shard.stats.connections_received += 1;
-        if global.connected_clients.load(Ordering::SeqCst) as u64 >= maxclients {
-            socket::refuse(fd, b"-ERR max number of clients reached\r\n");
+        let (links, full_reply) = cluster_links(&self.shard.slot_map);
+        if (global.connected_clients.load(Ordering::SeqCst) + links) as u64 >= maxclients {
+            socket::refuse(fd, full_reply);
+            self.shard.stats.rejected_connections += 1;
+            return;
+        }
+        // Once per connection; the address is only looked at when protected mode applies.
+        if protected::in_force(protected, password_set) && !protected::peer_is_loopback(fd) {
+            socket::refuse(fd, protected::DENIED_REPLY);
             self.shard.stats.rejected_connections += 1;
             return;
         }
@@ -710,6 +789,13 @@ impl Reactor {
             &carried
         };
         let mut parser = std::mem::take(&mut conn.parser);
+        // Redis' authRequired(): decided per read, and again after each command while it
+        // holds (an AUTH in the same read lifts the limits for the commands behind it).
+        let mut unauth = limits.password_set
+            && shard
+                .clients
+                .get(conn.client)
+                .is_some_and(|c| !c.authenticated);
         let mut off = 0usize;
         let mut cmds = 0usize;
         let mut more_later = false;
@@ -726,7 +812,7 @@ impl Reactor {
                 more_later = true;
                 break;
             }
-            match parser.parse(&src[off..], limits.max_bulk) {
+            match parser.parse_as(&src[off..], limits.max_bulk, unauth) {
                 ParseOutcome::Command { consumed } => {
                     let base = &src[off..];
                     let ranges = parser.ranges();
@@ -741,6 +827,12 @@ impl Reactor {
                         break;
                     }
                     run_command(shard, conn, idx, args, outbox, *now_ms);
+                    if unauth {
+                        unauth = shard
+                            .clients
+                            .get(conn.client)
+                            .is_some_and(|c| !c.authenticated);
+                    }
                     off += consumed;
                     cmds += 1;
                 }
@@ -753,7 +845,8 @@ impl Reactor {
                     target.extend_from_slice(b"-ERR ");
                     target.extend_from_slice(e.as_bytes());
                     target.extend_from_slice(b"\r\n");
-                    crate::log::verbose(&format!("Protocol error from client: {e}"));
+                    let sample = &src[(off + parser.error_offset()).min(src.len())..];
+                    log_protocol_error(shard, conn.client, &e, sample);
                     conn.closing = true;
                     break;
                 }
@@ -909,6 +1002,7 @@ impl Reactor {
             let held = std::mem::take(&mut self.write_paused);
             self.parse_queue.extend(held);
         }
+        self.resume_accepts();
         self.blocked_cron();
         self.repl_cron();
         self.aof_cron();
@@ -980,6 +1074,57 @@ impl Reactor {
             }
         }
     }
+}
+
+/// In cluster mode Redis counts two bus links per other known node against maxclients and
+/// says so in its refusal; standalone, only clients count.
+fn cluster_links(map: &crate::cluster::slot_map::SlotMap) -> (usize, &'static [u8]) {
+    if !map.cluster_enabled {
+        return (0, b"-ERR max number of clients reached\r\n");
+    }
+    // Node table slots of forgotten nodes are left empty.
+    let nodes = map.addrs.iter().filter(|a| !a.is_empty()).count();
+    (
+        2 * nodes.saturating_sub(1),
+        b"-ERR max number of clients + cluster connections reached\r\n",
+    )
+}
+
+/// Redis' verbose log line for a protocol error: the reason, who sent it, and a sample of
+/// the query buffer from the failing header (non-printable bytes shown as '.').
+fn log_protocol_error(shard: &Shard, client: usize, text: &str, sample: &[u8]) {
+    let (id, addr, laddr) = match shard.clients.get(client) {
+        Some(c) => (c.id, c.addr.as_str(), c.laddr.as_str()),
+        None => (0, "?", "?"),
+    };
+    let printable = |part: &[u8]| -> String {
+        part.iter()
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect()
+    };
+    // As Redis: all of it when short, else both ends around the count of what is left out.
+    let shown = if sample.len() < PROTO_DUMP_BYTES {
+        format!("'{}'", printable(sample))
+    } else {
+        let half = PROTO_DUMP_BYTES / 2;
+        format!(
+            "'{}' (... more {} bytes ...) '{}'",
+            printable(&sample[..half]),
+            sample.len() - PROTO_DUMP_BYTES,
+            printable(&sample[sample.len() - half..])
+        )
+    };
+    crate::log::verbose(&format!(
+        "Protocol error ({}) from client: id={id} addr={addr} laddr={laddr}. Query buffer \
+         during protocol error: {shown}",
+        crate::resp::parse::error_log_tag(text)
+    ));
 }
 
 /// A write command (held while a master is paused for a manual failover).

@@ -3,7 +3,9 @@
 //! never copies argument bytes and never allocates per argument once warmed up.
 //! Error texts match Redis 7 (`networking.c`): the connection is closed after them.
 
-use crate::constants::{INLINE_MAX_BYTES, MULTIBULK_MAX_ARGS};
+use crate::constants::{
+    INLINE_MAX_BYTES, MULTIBULK_MAX_ARGS, PREAUTH_BULK_MAX_BYTES, PREAUTH_MULTIBULK_MAX_ARGS,
+};
 
 /// A borrowed command: argument slices into one buffer.
 #[derive(Clone, Copy)]
@@ -144,6 +146,16 @@ impl Parser {
         &self.ranges
     }
 
+    /// Where, in the buffer of the last `parse` call, the header that failed starts (Redis
+    /// samples its query buffer from there in the protocol error log line).
+    pub fn error_offset(&self) -> usize {
+        if self.in_multibulk {
+            self.pos
+        } else {
+            0
+        }
+    }
+
     /// True when a frame has been started but not finished.
     pub fn in_frame(&self) -> bool {
         self.in_multibulk || self.pos > 0
@@ -159,6 +171,13 @@ impl Parser {
     /// Parses from the start of `buf` (the unconsumed bytes; on Incomplete the caller calls
     /// again with the same bytes plus more). `max_bulk` is `proto-max-bulk-len`.
     pub fn parse(&mut self, buf: &[u8], max_bulk: u64) -> ParseOutcome {
+        self.parse_as(buf, max_bulk, false)
+    }
+
+    /// `parse` for a client that still has to authenticate (`unauthenticated`): multibulk
+    /// counts and bulk lengths are held to Redis' pre-auth limits, checked where Redis checks
+    /// them (after the general validity checks of the same header).
+    pub fn parse_as(&mut self, buf: &[u8], max_bulk: u64, unauthenticated: bool) -> ParseOutcome {
         if !self.in_multibulk && self.pos == 0 {
             self.ranges.clear();
             if buf.is_empty() {
@@ -168,7 +187,7 @@ impl Parser {
                 return self.parse_inline(buf);
             }
         }
-        self.parse_multibulk(buf, max_bulk)
+        self.parse_multibulk(buf, max_bulk, unauthenticated)
     }
 
     fn parse_inline(&mut self, buf: &[u8]) -> ParseOutcome {
@@ -189,7 +208,7 @@ impl Parser {
         ParseOutcome::Command { consumed: nl + 1 }
     }
 
-    fn parse_multibulk(&mut self, buf: &[u8], max_bulk: u64) -> ParseOutcome {
+    fn parse_multibulk(&mut self, buf: &[u8], max_bulk: u64, unauth: bool) -> ParseOutcome {
         if !self.in_multibulk {
             let Some(cr) = find_crlf(buf, 0) else {
                 if buf.len() > INLINE_MAX_BYTES {
@@ -202,10 +221,20 @@ impl Parser {
             if cr + 1 >= buf.len() {
                 return ParseOutcome::Incomplete { want_total: 0 };
             }
+            // Redis refuses counts above INT_MAX first, then (unauthenticated) above 10; our
+            // own bound on arguments comes last so those two answers stay Redis'.
             let n = match parse_i64(&buf[1..cr]) {
-                Some(n) if n <= MULTIBULK_MAX_ARGS as i64 => n,
+                Some(n) if n <= i32::MAX as i64 => n,
                 _ => return ParseOutcome::Error("Protocol error: invalid multibulk length".into()),
             };
+            if unauth && n > PREAUTH_MULTIBULK_MAX_ARGS {
+                return ParseOutcome::Error(
+                    "Protocol error: unauthenticated multibulk length".into(),
+                );
+            }
+            if n > MULTIBULK_MAX_ARGS as i64 {
+                return ParseOutcome::Error("Protocol error: invalid multibulk length".into());
+            }
             if n <= 0 {
                 self.reset();
                 return ParseOutcome::Command { consumed: cr + 2 };
@@ -248,6 +277,12 @@ impl Parser {
                     }
                     _ => return ParseOutcome::Error("Protocol error: invalid bulk length".into()),
                 }
+                if unauth && self.bulk_len > PREAUTH_BULK_MAX_BYTES {
+                    self.bulk_len = -1;
+                    return ParseOutcome::Error(
+                        "Protocol error: unauthenticated bulk length".into(),
+                    );
+                }
                 self.pos = cr + 2;
             }
             let need = self.pos + self.bulk_len as usize + 2;
@@ -262,6 +297,23 @@ impl Parser {
         let consumed = self.pos;
         self.reset();
         ParseOutcome::Command { consumed }
+    }
+}
+
+/// The short reason Redis puts in its "Protocol error (...) from client" log line for one of
+/// the parser's error texts.
+pub fn error_log_tag(text: &str) -> &'static str {
+    let reason = text.strip_prefix("Protocol error: ").unwrap_or(text);
+    match reason {
+        "too big inline request" => "too big inline request",
+        "unbalanced quotes in request" => "unbalanced quotes in inline request",
+        "too big mbulk count string" => "too big mbulk count string",
+        "invalid multibulk length" => "invalid mbulk count",
+        "unauthenticated multibulk length" => "unauth mbulk count",
+        "too big bulk count string" => "too big bulk count string",
+        "invalid bulk length" => "invalid bulk length",
+        "unauthenticated bulk length" => "unauth bulk length",
+        _ => "expected $ but got something else",
     }
 }
 
@@ -457,6 +509,48 @@ mod tests {
             e(&mut p, b"set \"a\r\n"),
             "Protocol error: unbalanced quotes in request"
         );
+    }
+
+    #[test]
+    fn unauthenticated_limits_have_redis_text() {
+        // Guards the pre-auth limits: 10 arguments and 16384-byte bulks pass, one more fails
+        // with Redis' texts, general errors keep precedence, and authenticated parsing is free.
+        let e = |s: &[u8], unauth: bool| match Parser::new().parse_as(s, 1 << 20, unauth) {
+            ParseOutcome::Error(e) => e,
+            o => format!("{o:?}"),
+        };
+        let ten = "*10\r\n".to_string() + &"$1\r\nx\r\n".repeat(10);
+        assert!(e(ten.as_bytes(), true).starts_with("Command"));
+        assert_eq!(
+            e(b"*11\r\n", true),
+            "Protocol error: unauthenticated multibulk length"
+        );
+        assert_eq!(
+            e(b"*1000000000\r\n", true),
+            "Protocol error: unauthenticated multibulk length"
+        );
+        assert_eq!(
+            e(b"*3000000000\r\n", true),
+            "Protocol error: invalid multibulk length"
+        );
+        assert!(e(b"*11\r\n", false).starts_with("Incomplete"));
+        assert!(e(b"*1\r\n$16384\r\n", true).starts_with("Incomplete"));
+        assert_eq!(
+            e(b"*1\r\n$16385\r\n", true),
+            "Protocol error: unauthenticated bulk length"
+        );
+        assert_eq!(
+            e(b"*1\r\n$2000000\r\n", true),
+            "Protocol error: invalid bulk length"
+        );
+        assert!(e(b"*1\r\n$16385\r\n", false).starts_with("Incomplete"));
+        // The limit applies per call: a parser resumed after AUTH takes big bulks.
+        let mut p = Parser::new();
+        let big = format!("*1\r\n$20000\r\n{}\r\n", "v".repeat(20000));
+        assert!(matches!(
+            p.parse_as(big.as_bytes(), 1 << 20, false),
+            ParseOutcome::Command { .. }
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod failclosed;
 mod failover;
+mod frontdoor;
 mod migrate;
 mod obuf;
 mod protocol;
