@@ -1132,7 +1132,7 @@ static OTHERS: &[Other] = &[
     ),
     other("cluster-allow-pubsubshard-when-down", "yes", Bool, Mutable),
     other("cluster-allow-replica-migration", "yes", Bool, Mutable),
-    other("cluster-announce-hostname", "", Str, Mutable),
+    other("cluster-announce-hostname", "", Special, Mutable),
     other("cluster-announce-tls-port", "0", Int, Mutable),
     other("cluster-link-sendbuf-limit", "0", Mem, Mutable),
     other("cluster-migration-barrier", "1", Int, Mutable),
@@ -1427,6 +1427,7 @@ fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<Stri
         "latency-tracking-info-percentiles" => percentiles(values),
         "maxmemory-clients" => mem_or_percent(one(values)?),
         "replicaof" => replicaof(values),
+        "cluster-announce-hostname" => crate::cluster::announce::hostname_setting(one(values)?),
         "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
             .map(|perm| format!("{perm:o}"))
             .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),

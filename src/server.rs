@@ -84,7 +84,7 @@ fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     let shards = shard_count(&cfg, &cpus);
     check_memlock(shards)?;
     let listeners = bind_all(&cfg)?;
-    let bus_fd = if cfg.cluster_enabled {
+    let bus_fds = if cfg.cluster_enabled {
         Some(bind_bus(&cfg)?)
     } else {
         None
@@ -105,7 +105,7 @@ fn boot(cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     ));
     let pidfile = cfg.pidfile.clone();
     let global = Global::new(cfg, shards, cluster);
-    let code = run(global, shards, listeners, cpus, bus_fd)?;
+    let code = run(global, shards, listeners, cpus, bus_fds)?;
     if let Some(p) = pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -219,46 +219,53 @@ fn check_memlock(shards: usize) -> Result<(), String> {
 /// Binds every `bind` address like Redis: a `-` prefix marks an optional address that may be
 /// unavailable; any other failure aborts start-up.
 fn bind_all(cfg: &Config) -> Result<Vec<RawFd>, String> {
+    bind_port(cfg, cfg.port, "tcp")
+}
+
+/// Binds `port` on every `bind` address; `kind` names the port in the fatal error ("tcp" or
+/// "cluster", as Redis' listenToPort callers do).
+fn bind_port(cfg: &Config, port: u16, kind: &str) -> Result<Vec<RawFd>, String> {
     let mut fds = Vec::new();
     for b in &cfg.bind {
         let (optional, host) = match b.strip_prefix('-') {
             Some(h) => (true, h),
             None => (false, b.as_str()),
         };
-        match socket::listen(host, cfg.port, cfg.tcp_backlog) {
+        match socket::listen(host, port, cfg.tcp_backlog) {
             Ok(fd) => fds.push(fd),
-            Err(e) if optional => log::verbose(&format!(
-                "Skipping optional address {host}:{}: {e}",
-                cfg.port
-            )),
+            Err(e) if optional => {
+                log::verbose(&format!("Skipping optional address {host}:{port}: {e}"))
+            }
             Err(e) => {
                 log::warning(&format!(
-                    "Warning: Could not create server TCP listening socket {host}:{}: bind: {e}",
-                    cfg.port
+                    "Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}"
                 ));
+                close_all(&fds);
                 return Err(format!(
-                    "Failed listening on port {} (tcp), aborting.",
-                    cfg.port
+                    "Failed listening on port {port} ({kind}), aborting."
                 ));
             }
         }
     }
     if fds.is_empty() {
         return Err(format!(
-            "Failed listening on port {} (tcp), aborting.",
-            cfg.port
+            "Failed listening on port {port} ({kind}), aborting."
         ));
     }
     Ok(fds)
 }
 
-/// Reserves the cluster bus port now, as Redis does at start (a busy bus port is fatal).
-fn bind_bus(cfg: &Config) -> Result<RawFd, String> {
-    let port = if cfg.cluster_port != 0 {
-        cfg.cluster_port
-    } else {
-        cfg.port.wrapping_add(10000)
-    };
+fn close_all(fds: &[RawFd]) {
+    for &fd in fds {
+        // SAFETY: listening sockets this function opened and nobody else holds.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// Reserves the cluster bus port now, as Redis does at start (a busy bus port is fatal). The
+/// bus listens on the same `bind` addresses as the client port: it has no authentication, so
+/// it must never be reachable where clients are not.
+fn bind_bus(cfg: &Config) -> Result<Vec<RawFd>, String> {
     if cfg.port > 55535 && cfg.cluster_port == 0 {
         return Err(format!(
             "Redis port number too high. Cluster communication port is 10,000 port numbers \
@@ -267,9 +274,12 @@ fn bind_bus(cfg: &Config) -> Result<RawFd, String> {
             cfg.port
         ));
     }
-    socket::listen("0.0.0.0", port, cfg.tcp_backlog).map_err(|e| {
-        format!("Could not bind the cluster bus port {port}: {e}. Failed listening on port {port} (cluster), aborting.")
-    })
+    let port = if cfg.cluster_port != 0 {
+        cfg.cluster_port
+    } else {
+        cfg.port + 10000
+    };
+    bind_port(cfg, port, "cluster")
 }
 
 /// Blocks the stop signals in the calling thread (and every thread it spawns later), so the
@@ -292,7 +302,7 @@ fn run(
     shards: usize,
     listeners: Vec<RawFd>,
     cpus: Vec<usize>,
-    bus_fd: Option<RawFd>,
+    bus_fds: Option<Vec<RawFd>>,
 ) -> Result<i32, String> {
     let sigset = block_signals();
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
@@ -354,8 +364,8 @@ fn run(
         }
     }
     log::notice("Server initialized");
-    let bus = match bus_fd {
-        Some(fd) => match crate::cluster::bus::spawn(global.clone(), fd) {
+    let bus = match bus_fds {
+        Some(fds) => match crate::cluster::bus::spawn(global.clone(), fds) {
             Ok(h) => Some(h),
             Err(e) => {
                 stop_shards(&mesh, shards);

@@ -39,28 +39,31 @@ const IO_MEMORY_BYTES: usize = 64 * 1024;
 /// Preemption bound so a busy bus task cannot delay timers (glommio-notes.md section 3).
 const PREEMPT_TIMER_MS: u64 = 2;
 
-/// Starts the bus core on the bound bus listener; it stops once the server is shutting down.
+/// Starts the bus core on the bound bus listeners (one per `bind` address); it stops once the
+/// server is shutting down.
 pub fn spawn(
     global: Arc<Global>,
-    listener_fd: RawFd,
+    listener_fds: Vec<RawFd>,
 ) -> Result<glommio::ExecutorJoinHandle<()>, String> {
     LocalExecutorBuilder::new(Placement::Unbound)
         .name("slotd-bus")
         .io_memory(IO_MEMORY_BYTES)
         .preempt_timer(Duration::from_millis(PREEMPT_TIMER_MS))
         .spawn(move || async move {
-            // SAFETY: the server bound this socket for the bus and hands it over for good.
-            let listener = unsafe { TcpListener::from_raw_fd(listener_fd) };
             install_publish_hook(&global);
-            if let Ok(a) = listener.local_addr() {
-                crate::log::verbose(&format!("Cluster bus listening on port {}", a.port()));
-            }
             let driver = Rc::new(Driver {
                 global,
                 links: RefCell::new(HashMap::new()),
                 published: Cell::new(0),
             });
-            glommio::spawn_local(accept_loop(driver.clone(), listener)).detach();
+            for fd in listener_fds {
+                // SAFETY: the server bound this socket for the bus and hands it over for good.
+                let listener = unsafe { TcpListener::from_raw_fd(fd) };
+                if let Ok(a) = listener.local_addr() {
+                    crate::log::verbose(&format!("Cluster bus listening on {a}"));
+                }
+                glommio::spawn_local(accept_loop(driver.clone(), listener)).detach();
+            }
             driver.timer_loop().await;
         })
         .map_err(|e| format!("starting the cluster bus executor: {e}"))
@@ -255,8 +258,13 @@ impl Driver {
             }
             self.global.bus_heartbeat_ms.store(now, Ordering::Relaxed);
             let follow = cron.then(|| self.repl_view(now));
+            // Read before taking the cluster lock: never hold both.
+            let announced = cron.then(|| self.global.cfg(crate::cluster::state::announced));
             let master = self.with_state(|st| {
                 let (offset, view) = follow?;
+                if let Some(a) = announced {
+                    st.refresh_announced(a);
+                }
                 st.my_repl_offset = offset;
                 st.repl_view = view;
                 st.on_tick(now);

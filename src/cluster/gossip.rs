@@ -4,6 +4,7 @@
 //! bookkeeping, roles, slot ownership by configEpoch (with UPDATE for stale claims), epoch
 //! collisions, gossip sections with failure reports, FAIL, PUBLISH and UPDATE.
 
+use crate::cluster::announce::{check_hostname, valid_bus_ip};
 use crate::cluster::links::BusOut;
 use crate::cluster::message::{self, mtype, Body, Gossip, Header, Message};
 use crate::cluster::node::{flag, LinkId, Node, SlotBits};
@@ -33,6 +34,13 @@ impl ClusterState {
         };
         let t = msg.hdr.mtype;
         self.stats_received[t as usize] += 1;
+        if !msg.hdr.myip.is_empty() && !valid_bus_ip(&msg.hdr.myip) {
+            crate::log::warning(&format!(
+                "Cluster bus: ignored a message from {} announcing an invalid address",
+                from.peer_ip
+            ));
+            return;
+        }
         let Some(link) = self.links.get(&from.link).cloned() else {
             return;
         };
@@ -228,10 +236,36 @@ impl ClusterState {
         self.check_collision(s, hdr);
         if let Body::Ping { gossip, hostname } = &m.body {
             self.process_gossip(now_ms, s, gossip);
-            if self.node(s).hostname != *hostname {
-                self.node_mut(s).hostname = hostname.clone();
-                self.save_later(false);
+            self.note_hostname(s, hostname);
+        }
+    }
+
+    /// The sender's hostname extension (or its absence, which clears the name, as Redis).
+    /// Redis 7.0 stores whatever bytes arrive; slotd refuses a name that breaks the rules of
+    /// `cluster-announce-hostname` (a space or newline would corrupt nodes.conf) and keeps the
+    /// node without a hostname.
+    fn note_hostname(&mut self, s: u16, hostname: &str) {
+        let n = self.node_mut(s);
+        let valid = match check_hostname(hostname) {
+            Ok(()) => {
+                n.bad_hostname_logged = false;
+                hostname
             }
+            Err(why) => {
+                if !n.bad_hostname_logged {
+                    n.bad_hostname_logged = true;
+                    let shown: String = hostname.escape_debug().take(80).collect();
+                    crate::log::warning(&format!(
+                        "Ignoring the hostname \"{shown}\" announced by node {}: {why}",
+                        n.id
+                    ));
+                }
+                ""
+            }
+        };
+        if n.hostname != valid {
+            n.hostname = valid.to_string();
+            self.save_later(false);
         }
     }
 
@@ -458,6 +492,13 @@ impl ClusterState {
     fn process_gossip(&mut self, now_ms: u64, s: u16, gossip: &[Gossip]) {
         let sender_is_master = self.node(s).is_master();
         for g in gossip {
+            if !g.ip.is_empty() && !valid_bus_ip(&g.ip) {
+                crate::log::verbose(&format!(
+                    "Cluster bus: ignored gossip about {} with an invalid address",
+                    g.id
+                ));
+                continue;
+            }
             match self.lookup(&g.id) {
                 Some(n) => self.gossip_about_known(now_ms, s, sender_is_master, n, g),
                 None => self.gossip_about_unknown(now_ms, g),

@@ -127,6 +127,8 @@ pub struct Node {
     pub cport: u16,
     /// Announced hostname; empty when none.
     pub hostname: String,
+    /// The node sent an invalid hostname and we logged it (logged again only after a valid one).
+    pub bad_hostname_logged: bool,
     pub flags: u16,
     /// Id of this node's master when it is a replica and the master is known.
     pub master_id: Option<String>,
