@@ -164,6 +164,19 @@ impl ClusterState {
     ) -> Option<u16> {
         let n = link.node?;
         if self.node(n).has(flag::HANDSHAKE) {
+            if let Some(want) = self.node(n).handshake_expects.as_deref() {
+                if want != hdr.sender {
+                    crate::log::verbose(&format!(
+                        "Handshake with {}:{} answered by node {} instead of the gossiped \
+                         node {want}; dropped",
+                        self.node(n).ip,
+                        self.node(n).cport,
+                        hdr.sender
+                    ));
+                    self.del_node(n);
+                    return None;
+                }
+            }
             if let Some(known) = self.lookup(&hdr.sender) {
                 // We already know this node under its real id: drop the handshake entry.
                 let (ip, port, cport) = {
@@ -176,6 +189,7 @@ impl ClusterState {
             }
             self.rename_node(n, &hdr.sender);
             let node = self.node_mut(n);
+            node.handshake_expects = None;
             node.flags &= !flag::HANDSHAKE;
             node.flags |= hdr.flags & (flag::MASTER | flag::SLAVE);
             crate::log::verbose(&format!("Handshake with node {} completed.", hdr.sender));
@@ -535,24 +549,43 @@ impl ClusterState {
         }
     }
 
+    /// An unknown node in the gossip of a known sender. Redis 7.0 adds it at once with the
+    /// id and flags the sender claims; slotd trusts it only once it answers: a handshake
+    /// entry (random id, PING not MEET, so a stranger at a reused address is never asked to
+    /// join us) that becomes the node when a PONG arrives from that address with the gossiped
+    /// id, and is dropped otherwise or after the handshake timeout.
     fn gossip_about_unknown(&mut self, now_ms: u64, g: &Gossip) {
         if g.flags & flag::NOADDR != 0
             || g.ip.is_empty()
+            || g.cport == 0
             || self.blacklisted(now_ms, &g.id)
             || self.nodes().count() >= CLUSTER_NODES_MAX
         {
             return;
         }
+        let pending = self.nodes().any(|(_, n)| {
+            n.has(flag::HANDSHAKE)
+                && (n.handshake_expects.as_deref() == Some(g.id.as_str())
+                    || (n.ip == g.ip && n.port == g.port && n.cport == g.cport))
+        });
+        if pending {
+            return;
+        }
+        crate::log::verbose(&format!(
+            "Gossip names unknown node {} at {}:{}@{}: starting a handshake",
+            g.id, g.ip, g.port, g.cport
+        ));
+        let id = self.random_id();
         self.add_node(Node {
-            id: g.id.clone(),
+            id,
             ip: g.ip.clone(),
             port: g.port,
             cport: g.cport,
-            flags: g.flags & !(flag::MYSELF | flag::MEET),
+            flags: flag::HANDSHAKE,
             ctime_ms: now_ms,
+            handshake_expects: Some(g.id.clone()),
             ..Default::default()
         });
-        self.save_later(false);
         self.touch();
     }
 

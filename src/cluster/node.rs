@@ -151,6 +151,9 @@ pub struct Node {
     pub data_received_ms: u64,
     /// Unix ms the entry was created (handshake timeout).
     pub ctime_ms: u64,
+    /// A handshake started by gossip: the id the gossip named. The node at that address
+    /// must answer with exactly this id, or the entry is dropped.
+    pub handshake_expects: Option<String>,
     /// Unix ms FAIL was set.
     pub fail_time_ms: u64,
     /// Unix ms we last voted for a replica of this master.
