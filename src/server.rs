@@ -293,6 +293,7 @@ fn block_signals() -> libc::sigset_t {
         libc::sigaddset(&mut set, libc::SIGINT);
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        crate::cluster::bus::block_kick_signal();
         set
     }
 }
@@ -379,6 +380,13 @@ fn run(
     let reason = wait_for_stop(&global, &sigset);
     global.shutting_down.store(true, Ordering::SeqCst);
     if let Some(h) = bus {
+        // The loop notices the shutdown after its next 10 ms timer, whose wake-up glommio
+        // can lose (cluster::bus::kick): keep waking it until it has returned.
+        let deadline = std::time::Instant::now() + Duration::from_millis(BUS_STOP_WAIT_MS);
+        while !crate::cluster::bus::finished() && std::time::Instant::now() < deadline {
+            crate::cluster::bus::kick();
+            std::thread::sleep(Duration::from_millis(20));
+        }
         if let Err(e) = h.join() {
             log::warning(&format!("The cluster bus executor failed: {e}"));
         }
@@ -419,6 +427,10 @@ fn stop_shards(mesh: &Mesh, shards: usize) {
 /// Waits for SIGTERM/SIGINT or a SHUTDOWN command; returns why.
 /// Silence of the cluster bus loop after which the main thread logs a warning.
 const BUS_STALL_WARN_MS: u64 = 2000;
+/// Silence of the bus loop (normally 10 ms) after which the main thread wakes it.
+const BUS_KICK_AFTER_MS: u64 = 250;
+/// How long shutdown keeps waking the bus loop before joining it regardless.
+const BUS_STOP_WAIT_MS: u64 = 5000;
 
 fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
     let ts = libc::timespec {
@@ -439,6 +451,11 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
             && crate::global::mono_unix_ms().saturating_sub(beat) > BUS_STALL_WARN_MS;
         if stalled && !warned_stall {
             log::warning("The cluster bus loop has not run for over 2 seconds");
+        }
+        let late = global.cluster.is_some()
+            && crate::global::mono_unix_ms().saturating_sub(beat) > BUS_KICK_AFTER_MS;
+        if late {
+            crate::cluster::bus::kick();
         }
         warned_stall = stalled;
         // SAFETY: waiting on our own blocked signals with a local timeout.
