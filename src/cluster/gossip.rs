@@ -35,7 +35,8 @@ impl ClusterState {
         let t = msg.hdr.mtype;
         self.stats_received[t as usize] += 1;
         if !msg.hdr.myip.is_empty() && !valid_bus_ip(&msg.hdr.myip) {
-            crate::log::warning(&format!(
+            // Verbose, not warning: a misconfigured peer sends this several times a second.
+            crate::log::verbose(&format!(
                 "Cluster bus: ignored a message from {} announcing an invalid address",
                 from.peer_ip
             ));

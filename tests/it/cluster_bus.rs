@@ -326,6 +326,11 @@ fn config_set_hostname_replies_like_redis() {
 
 /// A PING as node `id` (a master at 127.0.0.1:`port`) announcing `hostname`, with `gossip`.
 fn forged_ping(id: &str, port: u16, hostname: &str, gossip: Vec<Gossip>) -> Vec<u8> {
+    forged_ping_from(id, "", port, hostname, gossip)
+}
+
+/// The same, with `myip` as the header's announced address.
+fn forged_ping_from(id: &str, myip: &str, port: u16, host: &str, gossip: Vec<Gossip>) -> Vec<u8> {
     let hdr = Header {
         mtype: 0,
         port,
@@ -335,7 +340,7 @@ fn forged_ping(id: &str, port: u16, hostname: &str, gossip: Vec<Gossip>) -> Vec<
         sender: id.to_string(),
         myslots: SlotBits::default(),
         slaveof: None,
-        myip: String::new(),
+        myip: myip.to_string(),
         pport: 0,
         cport: port + 10000,
         flags: flag::MASTER,
@@ -344,19 +349,18 @@ fn forged_ping(id: &str, port: u16, hostname: &str, gossip: Vec<Gossip>) -> Vec<
     };
     let body = Body::Ping {
         gossip,
-        hostname: hostname.to_string(),
+        hostname: host.to_string(),
     };
     encode(&Message { hdr, body })
 }
 
-fn send_bus(port: u16, bytes: &[u8]) {
+/// Sends `bytes` to the node's bus; true when it answered (a PONG follows a processed PING).
+fn send_bus(port: u16, bytes: &[u8], wait: Duration) -> bool {
     let mut s = TcpStream::connect(("127.0.0.1", port + 10000)).expect("bus");
     s.write_all(bytes).expect("send");
-    // The node answers with a PONG once it has processed the PING.
-    s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
+    s.set_read_timeout(Some(wait)).expect("timeout");
     let mut head = [0u8; 8];
-    let _ = std::io::Read::read_exact(&mut s, &mut head);
+    std::io::Read::read_exact(&mut s, &mut head).is_ok()
 }
 
 #[test]
@@ -378,7 +382,9 @@ fn forged_bad_hostname_and_address_never_reach_nodes_conf() {
     let b_port = b.port;
     b.stop();
     // First a valid name, to show the forged PING is processed.
-    send_bus(a.port, &forged_ping(&b_id, b_port, "good-host", Vec::new()));
+    let five = Duration::from_secs(5);
+    let good = forged_ping(&b_id, b_port, "good-host", Vec::new());
+    assert!(send_bus(a.port, &good, five));
     let shows = |want: &str| line_of(a.port, &b_id).is_some_and(|l| l.contains(want));
     assert!(
         wait_until(5, || shows(",good-host ")),
@@ -395,19 +401,24 @@ fn forged_bad_hostname_and_address_never_reach_nodes_conf() {
         flags: flag::MASTER,
         pport: 0,
     };
-    send_bus(
-        a.port,
-        &forged_ping(&b_id, b_port, "bad host\nx", vec![bogus]),
-    );
+    let bad = forged_ping(&b_id, b_port, "bad host\nx", vec![bogus]);
+    assert!(send_bus(a.port, &bad, five));
     let plain = format!("127.0.0.1:{b_port}@{} ", b_port + 10000);
     assert!(
         wait_until(5, || shows(&plain)),
         "{:?}",
         line_of(a.port, &b_id)
     );
+    // A header whose address is not an IP: the whole message is ignored (no PONG).
+    let odd = forged_ping_from(&b_id, "1.2.3.4 x", b_port, "other-host", Vec::new());
+    assert!(!send_bus(a.port, &odd, Duration::from_millis(500)));
     let nodes = a.cli(&["cluster", "nodes"]);
     assert!(
         !nodes.contains("bad") && !nodes.contains(&"f".repeat(40)),
+        "{nodes}"
+    );
+    assert!(
+        !nodes.contains("other-host") && !nodes.contains("1.2.3.4"),
         "{nodes}"
     );
     assert!(
