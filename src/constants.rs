@@ -105,3 +105,5 @@ pub const BUS_MSG_MAX_BYTES: usize = 64 * 1024 * 1024;
 pub const BUS_LINK_SENDBUF_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Most nodes a cluster state accepts (gossip about more is ignored).
 pub const CLUSTER_NODES_MAX: usize = 1000;
+/// Longest `cluster-announce-hostname` (Redis 7.0: "less than 256 characters").
+pub const CLUSTER_HOSTNAME_MAX_BYTES: usize = 255;

@@ -44,8 +44,6 @@ pub struct Global {
     pub aof: crate::aof::segment::AofGlobal,
     /// Last time (mono_unix_ms) the cluster bus loop ran; the main thread warns when it stalls.
     pub bus_heartbeat_ms: AtomicU64,
-    /// Wakes the cluster bus executor from another thread (see `cluster::bus::kick`).
-    pub bus_kick: Mutex<Option<std::task::Waker>>,
     /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
     pub writes_paused_until_ms: AtomicU64,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
@@ -127,7 +125,6 @@ impl Global {
             aof,
             writes_paused_until_ms: AtomicU64::new(0),
             bus_heartbeat_ms: AtomicU64::new(0),
-            bus_kick: Mutex::new(None),
             pubsub: RwLock::new(Default::default()),
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),

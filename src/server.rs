@@ -93,7 +93,7 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     let reserve = crate::net::fdlimit::reserved_fds(shards, cfg.cluster_enabled);
     cfg.maxclients = crate::net::fdlimit::fit(cfg.maxclients, reserve)?;
     let listeners = bind_all(&cfg)?;
-    let bus_fd = if cfg.cluster_enabled {
+    let bus_fds = if cfg.cluster_enabled {
         Some(bind_bus(&cfg)?)
     } else {
         None
@@ -114,7 +114,7 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     ));
     let pidfile = cfg.pidfile.clone();
     let global = Global::new(cfg, shards, cluster);
-    let code = run(global, shards, listeners, cpus, bus_fd)?;
+    let code = run(global, shards, listeners, cpus, bus_fds)?;
     if let Some(p) = pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -228,46 +228,53 @@ fn check_memlock(shards: usize) -> Result<(), String> {
 /// Binds every `bind` address like Redis: a `-` prefix marks an optional address that may be
 /// unavailable; any other failure aborts start-up.
 fn bind_all(cfg: &Config) -> Result<Vec<RawFd>, String> {
+    bind_port(cfg, cfg.port, "tcp")
+}
+
+/// Binds `port` on every `bind` address; `kind` names the port in the fatal error ("tcp" or
+/// "cluster", as Redis' listenToPort callers do).
+fn bind_port(cfg: &Config, port: u16, kind: &str) -> Result<Vec<RawFd>, String> {
     let mut fds = Vec::new();
     for b in &cfg.bind {
         let (optional, host) = match b.strip_prefix('-') {
             Some(h) => (true, h),
             None => (false, b.as_str()),
         };
-        match socket::listen(host, cfg.port, cfg.tcp_backlog) {
+        match socket::listen(host, port, cfg.tcp_backlog) {
             Ok(fd) => fds.push(fd),
-            Err(e) if optional => log::verbose(&format!(
-                "Skipping optional address {host}:{}: {e}",
-                cfg.port
-            )),
+            Err(e) if optional => {
+                log::verbose(&format!("Skipping optional address {host}:{port}: {e}"))
+            }
             Err(e) => {
                 log::warning(&format!(
-                    "Warning: Could not create server TCP listening socket {host}:{}: bind: {e}",
-                    cfg.port
+                    "Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}"
                 ));
+                close_all(&fds);
                 return Err(format!(
-                    "Failed listening on port {} (tcp), aborting.",
-                    cfg.port
+                    "Failed listening on port {port} ({kind}), aborting."
                 ));
             }
         }
     }
     if fds.is_empty() {
         return Err(format!(
-            "Failed listening on port {} (tcp), aborting.",
-            cfg.port
+            "Failed listening on port {port} ({kind}), aborting."
         ));
     }
     Ok(fds)
 }
 
-/// Reserves the cluster bus port now, as Redis does at start (a busy bus port is fatal).
-fn bind_bus(cfg: &Config) -> Result<RawFd, String> {
-    let port = if cfg.cluster_port != 0 {
-        cfg.cluster_port
-    } else {
-        cfg.port.wrapping_add(10000)
-    };
+fn close_all(fds: &[RawFd]) {
+    for &fd in fds {
+        // SAFETY: listening sockets this function opened and nobody else holds.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// Reserves the cluster bus port now, as Redis does at start (a busy bus port is fatal). The
+/// bus listens on the same `bind` addresses as the client port: it has no authentication, so
+/// it must never be reachable where clients are not.
+fn bind_bus(cfg: &Config) -> Result<Vec<RawFd>, String> {
     if cfg.port > 55535 && cfg.cluster_port == 0 {
         return Err(format!(
             "Redis port number too high. Cluster communication port is 10,000 port numbers \
@@ -276,9 +283,12 @@ fn bind_bus(cfg: &Config) -> Result<RawFd, String> {
             cfg.port
         ));
     }
-    socket::listen("0.0.0.0", port, cfg.tcp_backlog).map_err(|e| {
-        format!("Could not bind the cluster bus port {port}: {e}. Failed listening on port {port} (cluster), aborting.")
-    })
+    let port = if cfg.cluster_port != 0 {
+        cfg.cluster_port
+    } else {
+        cfg.port + 10000
+    };
+    bind_port(cfg, port, "cluster")
 }
 
 /// Blocks the stop signals in the calling thread (and every thread it spawns later), so the
@@ -292,6 +302,7 @@ fn block_signals() -> libc::sigset_t {
         libc::sigaddset(&mut set, libc::SIGINT);
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        crate::cluster::bus::block_kick_signal();
         set
     }
 }
@@ -301,7 +312,7 @@ fn run(
     shards: usize,
     listeners: Vec<RawFd>,
     cpus: Vec<usize>,
-    bus_fd: Option<RawFd>,
+    bus_fds: Option<Vec<RawFd>>,
 ) -> Result<i32, String> {
     let sigset = block_signals();
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
@@ -363,8 +374,8 @@ fn run(
         }
     }
     log::notice("Server initialized");
-    let bus = match bus_fd {
-        Some(fd) => match crate::cluster::bus::spawn(global.clone(), fd) {
+    let bus = match bus_fds {
+        Some(fds) => match crate::cluster::bus::spawn(global.clone(), fds) {
             Ok(h) => Some(h),
             Err(e) => {
                 stop_shards(&mesh, shards);
@@ -378,6 +389,13 @@ fn run(
     let reason = wait_for_stop(&global, &sigset);
     global.shutting_down.store(true, Ordering::SeqCst);
     if let Some(h) = bus {
+        // The loop notices the shutdown after its next 10 ms timer, whose wake-up glommio
+        // can lose (cluster::bus::kick): keep waking it until it has returned.
+        let deadline = std::time::Instant::now() + Duration::from_millis(BUS_STOP_WAIT_MS);
+        while !crate::cluster::bus::finished() && std::time::Instant::now() < deadline {
+            crate::cluster::bus::kick();
+            std::thread::sleep(Duration::from_millis(20));
+        }
         if let Err(e) = h.join() {
             log::warning(&format!("The cluster bus executor failed: {e}"));
         }
@@ -420,9 +438,10 @@ fn stop_shards(mesh: &Mesh, shards: usize) {
 /// Waits for SIGTERM/SIGINT or a SHUTDOWN command; returns why.
 /// Silence of the cluster bus loop after which the main thread logs a warning.
 const BUS_STALL_WARN_MS: u64 = 2000;
-/// Silence of the cluster bus loop (which runs every 10 ms) after which the main thread wakes
-/// its executor from outside (`cluster::bus::kick`).
-const BUS_KICK_AFTER_MS: u64 = 200;
+/// Silence of the bus loop (normally 10 ms) after which the main thread wakes it.
+const BUS_KICK_AFTER_MS: u64 = 250;
+/// How long shutdown keeps waking the bus loop before joining it regardless.
+const BUS_STOP_WAIT_MS: u64 = 5000;
 
 fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
     let ts = libc::timespec {
@@ -440,17 +459,12 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
             b => b,
         };
         let silent_ms = crate::global::mono_unix_ms().saturating_sub(beat);
-        if global.cluster.is_some()
-            && silent_ms > BUS_KICK_AFTER_MS
-            && crate::cluster::bus::kick(global)
-        {
-            log::verbose(&format!(
-                "Cluster bus loop silent for {silent_ms} ms: woke its executor"
-            ));
-        }
         let stalled = global.cluster.is_some() && silent_ms > BUS_STALL_WARN_MS;
         if stalled && !warned_stall {
             log::warning("The cluster bus loop has not run for over 2 seconds");
+        }
+        if global.cluster.is_some() && silent_ms > BUS_KICK_AFTER_MS {
+            crate::cluster::bus::kick();
         }
         warned_stall = stalled;
         // SAFETY: waiting on our own blocked signals with a local timeout.

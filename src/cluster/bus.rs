@@ -21,7 +21,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,30 +39,92 @@ const IO_MEMORY_BYTES: usize = 64 * 1024;
 /// Preemption bound so a busy bus task cannot delay timers (glommio-notes.md section 3).
 const PREEMPT_TIMER_MS: u64 = 2;
 
-/// Starts the bus core on the bound bus listener; it stops once the server is shutting down.
+/// The bus thread (a pthread_t), 0 until the executor runs; the target of `kick`.
+static BUS_THREAD: AtomicU64 = AtomicU64::new(0);
+/// The bus loop has seen the shutdown and returned.
+static BUS_DONE: AtomicBool = AtomicBool::new(false);
+/// Interrupts the bus thread's io_uring wait. Its handler does nothing and is installed
+/// without SA_RESTART, so the wait returns EINTR.
+const KICK_SIGNAL: libc::c_int = libc::SIGURG;
+
+extern "C" fn on_kick(_: libc::c_int) {}
+
+/// Blocks the kick signal in the calling thread and the threads it spawns later (called
+/// before any thread exists); the bus thread unblocks it for itself, so a stray signal sent
+/// to the process cannot interrupt a shard's io_uring wait.
+pub fn block_kick_signal() {
+    kick_mask(libc::SIG_BLOCK);
+}
+
+fn kick_mask(how: libc::c_int) {
+    // SAFETY: plain signal-mask syscalls on a local set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, KICK_SIGNAL);
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+fn install_kick_handler() {
+    // SAFETY: a no-op (async-signal-safe) handler for a signal slotd uses for nothing else.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_kick as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(KICK_SIGNAL, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Wakes the bus executor if it sleeps past its timers. glommio 0.9 can lose the wake-up of
+/// a sleeping executor (its ring-linking sleep; DataDog/glommio#547): seen here as a bus loop
+/// that never ran after start, and a node that ignored SIGTERM because the loop never saw the
+/// shutdown. glommio treats EINTR as a wake-up, after which the overdue timers run. The main
+/// thread calls this while the loop is late; never after it joined the bus thread.
+pub fn kick() {
+    let t = BUS_THREAD.load(Ordering::Acquire);
+    if t != 0 && !BUS_DONE.load(Ordering::Acquire) {
+        // SAFETY: the thread is joinable and not yet joined, so its pthread_t is valid.
+        unsafe { libc::pthread_kill(t as libc::pthread_t, KICK_SIGNAL) };
+    }
+}
+
+/// The bus loop has returned after the shutdown started.
+pub fn finished() -> bool {
+    BUS_DONE.load(Ordering::Acquire)
+}
+
+/// Starts the bus core on the bound bus listeners (one per `bind` address); it stops once the
+/// server is shutting down.
 pub fn spawn(
     global: Arc<Global>,
-    listener_fd: RawFd,
+    listener_fds: Vec<RawFd>,
 ) -> Result<glommio::ExecutorJoinHandle<()>, String> {
+    install_kick_handler();
     LocalExecutorBuilder::new(Placement::Unbound)
         .name("slotd-bus")
         .io_memory(IO_MEMORY_BYTES)
         .preempt_timer(Duration::from_millis(PREEMPT_TIMER_MS))
         .spawn(move || async move {
-            // SAFETY: the server bound this socket for the bus and hands it over for good.
-            let listener = unsafe { TcpListener::from_raw_fd(listener_fd) };
+            // SAFETY: pthread_self has no preconditions.
+            BUS_THREAD.store(unsafe { libc::pthread_self() } as u64, Ordering::Release);
+            kick_mask(libc::SIG_UNBLOCK);
             install_publish_hook(&global);
-            if let Ok(a) = listener.local_addr() {
-                crate::log::verbose(&format!("Cluster bus listening on port {}", a.port()));
-            }
             let driver = Rc::new(Driver {
                 global,
                 links: RefCell::new(HashMap::new()),
                 published: Cell::new(0),
             });
-            glommio::spawn_local(accept_loop(driver.clone(), listener)).detach();
-            glommio::spawn_local(kick_receiver(driver.global.clone())).detach();
+            for fd in listener_fds {
+                // SAFETY: the server bound this socket for the bus and hands it over for good.
+                let listener = unsafe { TcpListener::from_raw_fd(fd) };
+                if let Ok(a) = listener.local_addr() {
+                    crate::log::verbose(&format!("Cluster bus listening on {a}"));
+                }
+                glommio::spawn_local(accept_loop(driver.clone(), listener)).detach();
+            }
             driver.timer_loop().await;
+            BUS_DONE.store(true, Ordering::Release);
         })
         .map_err(|e| format!("starting the cluster bus executor: {e}"))
 }
@@ -256,8 +318,13 @@ impl Driver {
             }
             self.global.bus_heartbeat_ms.store(now, Ordering::Relaxed);
             let follow = cron.then(|| self.repl_view(now));
+            // Read before taking the cluster lock: never hold both.
+            let announced = cron.then(|| self.global.cfg(crate::cluster::state::announced));
             let master = self.with_state(|st| {
                 let (offset, view) = follow?;
+                if let Some(a) = announced {
+                    st.refresh_announced(a);
+                }
                 st.my_repl_offset = offset;
                 st.repl_view = view;
                 st.on_tick(now);
@@ -276,37 +343,6 @@ impl Driver {
             unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
         }
     }
-}
-
-/// Parks a waker the main thread can wake (`kick`). glommio 0.9 can sleep through the timer
-/// that drives `timer_loop`: measured here about once in 25 cluster creations on a loaded
-/// machine, the bus thread sat in `io_uring_enter` with its 10 ms sleep long expired and never
-/// ran again (the node could not join the cluster). A wake from another thread goes through
-/// glommio's eventfd instead of the timer ring, and the expired timer then fires.
-async fn kick_receiver(global: Arc<Global>) {
-    while !global.shutting_down.load(Ordering::SeqCst) {
-        let mut parked = false;
-        std::future::poll_fn(|cx| {
-            if std::mem::replace(&mut parked, true) {
-                return std::task::Poll::Ready(());
-            }
-            let mut slot = global.bus_kick.lock().unwrap_or_else(|e| e.into_inner());
-            *slot = Some(cx.waker().clone());
-            std::task::Poll::Pending
-        })
-        .await;
-    }
-}
-
-/// Wakes the bus executor (from the main thread's watchdog when the bus heartbeat is late).
-/// Returns whether a waker was parked.
-pub fn kick(global: &Global) -> bool {
-    let waker = global
-        .bus_kick
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
-    waker.map(|w| w.wake()).is_some()
 }
 
 /// PUBLISH / SPUBLISH on any shard reach the other nodes through the state's outbox (sent by

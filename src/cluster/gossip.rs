@@ -4,6 +4,7 @@
 //! bookkeeping, roles, slot ownership by configEpoch (with UPDATE for stale claims), epoch
 //! collisions, gossip sections with failure reports, FAIL, PUBLISH and UPDATE.
 
+use crate::cluster::announce::{check_hostname, valid_bus_ip};
 use crate::cluster::links::BusOut;
 use crate::cluster::message::{self, mtype, Body, Gossip, Header, Message};
 use crate::cluster::node::{flag, LinkId, Node, SlotBits};
@@ -33,6 +34,14 @@ impl ClusterState {
         };
         let t = msg.hdr.mtype;
         self.stats_received[t as usize] += 1;
+        if !msg.hdr.myip.is_empty() && !valid_bus_ip(&msg.hdr.myip) {
+            // Verbose, not warning: a misconfigured peer sends this several times a second.
+            crate::log::verbose(&format!(
+                "Cluster bus: ignored a message from {} announcing an invalid address",
+                from.peer_ip
+            ));
+            return;
+        }
         let Some(link) = self.links.get(&from.link).cloned() else {
             return;
         };
@@ -156,6 +165,19 @@ impl ClusterState {
     ) -> Option<u16> {
         let n = link.node?;
         if self.node(n).has(flag::HANDSHAKE) {
+            if let Some(want) = self.node(n).handshake_expects.as_deref() {
+                if want != hdr.sender {
+                    crate::log::verbose(&format!(
+                        "Handshake with {}:{} answered by node {} instead of the gossiped \
+                         node {want}; dropped",
+                        self.node(n).ip,
+                        self.node(n).cport,
+                        hdr.sender
+                    ));
+                    self.del_node(n);
+                    return None;
+                }
+            }
             if let Some(known) = self.lookup(&hdr.sender) {
                 // We already know this node under its real id: drop the handshake entry.
                 let (ip, port, cport) = {
@@ -168,6 +190,7 @@ impl ClusterState {
             }
             self.rename_node(n, &hdr.sender);
             let node = self.node_mut(n);
+            node.handshake_expects = None;
             node.flags &= !flag::HANDSHAKE;
             node.flags |= hdr.flags & (flag::MASTER | flag::SLAVE);
             crate::log::verbose(&format!("Handshake with node {} completed.", hdr.sender));
@@ -228,10 +251,36 @@ impl ClusterState {
         self.check_collision(s, hdr);
         if let Body::Ping { gossip, hostname } = &m.body {
             self.process_gossip(now_ms, s, gossip);
-            if self.node(s).hostname != *hostname {
-                self.node_mut(s).hostname = hostname.clone();
-                self.save_later(false);
+            self.note_hostname(s, hostname);
+        }
+    }
+
+    /// The sender's hostname extension (or its absence, which clears the name, as Redis).
+    /// Redis 7.0 stores whatever bytes arrive; slotd refuses a name that breaks the rules of
+    /// `cluster-announce-hostname` (a space or newline would corrupt nodes.conf) and keeps the
+    /// node without a hostname.
+    fn note_hostname(&mut self, s: u16, hostname: &str) {
+        let n = self.node_mut(s);
+        let valid = match check_hostname(hostname) {
+            Ok(()) => {
+                n.bad_hostname_logged = false;
+                hostname
             }
+            Err(why) => {
+                if !n.bad_hostname_logged {
+                    n.bad_hostname_logged = true;
+                    let shown: String = hostname.escape_debug().take(80).collect();
+                    crate::log::warning(&format!(
+                        "Ignoring the hostname \"{shown}\" announced by node {}: {why}",
+                        n.id
+                    ));
+                }
+                ""
+            }
+        };
+        if n.hostname != valid {
+            n.hostname = valid.to_string();
+            self.save_later(false);
         }
     }
 
@@ -458,6 +507,13 @@ impl ClusterState {
     fn process_gossip(&mut self, now_ms: u64, s: u16, gossip: &[Gossip]) {
         let sender_is_master = self.node(s).is_master();
         for g in gossip {
+            if !g.ip.is_empty() && !valid_bus_ip(&g.ip) {
+                crate::log::verbose(&format!(
+                    "Cluster bus: ignored gossip about {} with an invalid address",
+                    g.id
+                ));
+                continue;
+            }
             match self.lookup(&g.id) {
                 Some(n) => self.gossip_about_known(now_ms, s, sender_is_master, n, g),
                 None => self.gossip_about_unknown(now_ms, g),
@@ -494,24 +550,43 @@ impl ClusterState {
         }
     }
 
+    /// An unknown node in the gossip of a known sender. Redis 7.0 adds it at once with the
+    /// id and flags the sender claims; slotd trusts it only once it answers: a handshake
+    /// entry (random id, PING not MEET, so a stranger at a reused address is never asked to
+    /// join us) that becomes the node when a PONG arrives from that address with the gossiped
+    /// id, and is dropped otherwise or after the handshake timeout.
     fn gossip_about_unknown(&mut self, now_ms: u64, g: &Gossip) {
         if g.flags & flag::NOADDR != 0
             || g.ip.is_empty()
+            || g.cport == 0
             || self.blacklisted(now_ms, &g.id)
             || self.nodes().count() >= CLUSTER_NODES_MAX
         {
             return;
         }
+        let pending = self.nodes().any(|(_, n)| {
+            n.has(flag::HANDSHAKE)
+                && (n.handshake_expects.as_deref() == Some(g.id.as_str())
+                    || (n.ip == g.ip && n.port == g.port && n.cport == g.cport))
+        });
+        if pending {
+            return;
+        }
+        crate::log::verbose(&format!(
+            "Gossip names unknown node {} at {}:{}@{}: starting a handshake",
+            g.id, g.ip, g.port, g.cport
+        ));
+        let id = self.random_id();
         self.add_node(Node {
-            id: g.id.clone(),
+            id,
             ip: g.ip.clone(),
             port: g.port,
             cport: g.cport,
-            flags: g.flags & !(flag::MYSELF | flag::MEET),
+            flags: flag::HANDSHAKE,
             ctime_ms: now_ms,
+            handshake_expects: Some(g.id.clone()),
             ..Default::default()
         });
-        self.save_later(false);
         self.touch();
     }
 

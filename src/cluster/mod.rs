@@ -1,6 +1,7 @@
 //! Redis Cluster logic. `hash_slot` and `slot_map` are shared with the shards; the rest is the
 //! cluster state (sans-IO) and its persistence in nodes.conf.
 
+pub mod announce;
 pub mod bus;
 pub mod cron;
 pub mod failover;

@@ -127,6 +127,8 @@ pub struct Node {
     pub cport: u16,
     /// Announced hostname; empty when none.
     pub hostname: String,
+    /// The node sent an invalid hostname and we logged it (logged again only after a valid one).
+    pub bad_hostname_logged: bool,
     pub flags: u16,
     /// Id of this node's master when it is a replica and the master is known.
     pub master_id: Option<String>,
@@ -149,6 +151,9 @@ pub struct Node {
     pub data_received_ms: u64,
     /// Unix ms the entry was created (handshake timeout).
     pub ctime_ms: u64,
+    /// A handshake started by gossip: the id the gossip named. The node at that address
+    /// must answer with exactly this id, or the entry is dropped.
+    pub handshake_expects: Option<String>,
     /// Unix ms FAIL was set.
     pub fail_time_ms: u64,
     /// Unix ms we last voted for a replica of this master.

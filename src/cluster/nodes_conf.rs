@@ -272,10 +272,19 @@ fn parse_node(words: &[&str], now_ms: u64) -> Result<ParsedNode, String> {
 
 fn parse_addr(word: &str, n: &mut ParsedNode) -> Result<(), String> {
     let (addr, host) = match word.split_once(',') {
-        Some((a, h)) => (a, h),
+        // Later versions append more `,field`s after the hostname.
+        Some((a, h)) => (a, h.split(',').next().unwrap_or("")),
         None => (word, ""),
     };
-    n.hostname = host.to_string();
+    // A file written before hostnames were checked may hold one slotd now refuses: the node
+    // loads without it (the next announcement brings a valid one back).
+    match crate::cluster::announce::check_hostname(host) {
+        Ok(()) => n.hostname = host.to_string(),
+        Err(why) => crate::log::warning(&format!(
+            "nodes.conf: ignoring the hostname of node {}: {why}",
+            n.id
+        )),
+    }
     let (addr, cport) = match addr.split_once('@') {
         Some((a, c)) => (a, Some(c)),
         None => (addr, None),
@@ -284,6 +293,15 @@ fn parse_addr(word: &str, n: &mut ParsedNode) -> Result<(), String> {
         return Err("address without ':port'".into());
     };
     n.ip = addr[..colon].to_string();
+    if !n.ip.is_empty() && !crate::cluster::announce::valid_bus_ip(&n.ip) {
+        // Never connected to anyway (the bus dials literal addresses only): load the node
+        // without an address, as a node that has not told us where it is.
+        crate::log::warning(&format!(
+            "nodes.conf: ignoring the invalid address of node {}",
+            n.id
+        ));
+        n.ip.clear();
+    }
     n.port = addr[colon + 1..]
         .parse()
         .map_err(|_| "invalid port".to_string())?;
@@ -414,6 +432,26 @@ mod tests {
         let c = parse(&t, "n", 0).expect("valid");
         assert_eq!(c.nodes[0].cport, 17000);
         assert_eq!(c.current_epoch, 0);
+    }
+
+    #[test]
+    fn bad_hostnames_and_addresses_load_without_them() {
+        // Guards restarts after a bad hostname or address reached the file (older versions
+        // stored what peers sent): the node loads without it instead of refusing to start.
+        let text = format!(
+            "{ID2} 1.2.3.4x:30004@40004,bad_host master - 0 0 3 connected\n\
+             {ID1} 127.0.0.1:30001@40001,ok-host,shard-id=abc myself,master - 0 0 7 connected\n"
+        );
+        let c = parse(&text, "nodes.conf", 42).expect("loads");
+        assert_eq!(
+            (c.nodes[0].ip.as_str(), c.nodes[0].hostname.as_str()),
+            ("", "")
+        );
+        assert_eq!(c.nodes[0].port, 30004);
+        assert_eq!(
+            c.nodes[1].hostname, "ok-host",
+            "later fields after the hostname"
+        );
     }
 
     #[test]

@@ -1425,6 +1425,144 @@ mod tests {
         }
     }
 
+    /// Node `from`'s PING carrying one extra gossip entry `g`, handed to node `to` on a link
+    /// it holds with `from`.
+    fn gossip_to(sim: &mut Sim, from: usize, to: usize, g: crate::cluster::message::Gossip) {
+        use crate::cluster::message::{encode, mtype, Body};
+        let mut m = sim.st_mut(from).ping_message(mtype::PING);
+        if let Body::Ping { gossip, .. } = &mut m.body {
+            gossip.push(g);
+        }
+        let idx = sim.st(to).lookup(&sim.nodes[from].id).expect("known");
+        let n = sim.st(to).node(idx);
+        let link = n
+            .in_link
+            .or(n.out_link)
+            .expect("a link between formed nodes");
+        let (peer, local) = (sim.nodes[from].ip.clone(), sim.nodes[to].ip.clone());
+        let origin = Origin {
+            link,
+            peer_ip: &peer,
+            local_ip: &local,
+        };
+        let now = sim.now_ms;
+        sim.st_mut(to).on_message(now, &origin, &encode(&m));
+        sim.drain(to);
+    }
+
+    fn fake_entry(id: &str, ip: &str, port: u16, cport: u16) -> crate::cluster::message::Gossip {
+        crate::cluster::message::Gossip {
+            id: id.to_string(),
+            ping_sent_s: 0,
+            pong_received_s: 0,
+            ip: ip.to_string(),
+            port,
+            cport,
+            flags: flag::MASTER,
+            pport: 0,
+        }
+    }
+
+    /// Nodes of `v`'s table that are neither handshakes nor address-less, with `ip`.
+    fn trusted_at(sim: &Sim, v: usize, ip: &str) -> usize {
+        let bad = flag::HANDSHAKE | flag::NOADDR;
+        let st = sim.st(v);
+        st.nodes()
+            .filter(|(_, n)| n.ip == ip && !n.has(bad))
+            .count()
+    }
+
+    #[test]
+    fn gossiped_node_nobody_answers_for_is_never_trusted() {
+        // Guards gossip as a way in: an entry about an unknown node at an address where no
+        // node listens only starts a handshake (Redis 7.0 would add the node with the claimed
+        // id for good); it never shows as a normal node and goes after the handshake timeout.
+        let mut sim = formed(1, 3, 3);
+        let fake = "f00d".repeat(10);
+        gossip_to(
+            &mut sim,
+            1,
+            0,
+            fake_entry(&fake, "127.0.0.99", 30099, 40099),
+        );
+        let st = sim.st(0);
+        assert!(
+            st.lookup(&fake).is_none(),
+            "the gossiped id is not in the table"
+        );
+        let pending = st.nodes().filter(|(_, n)| n.has(flag::HANDSHAKE)).count();
+        assert_eq!(pending, 1, "a handshake is pending");
+        assert!(!st.nodes_text().contains(&fake));
+        // The same entry again does not start a second handshake.
+        gossip_to(
+            &mut sim,
+            2,
+            0,
+            fake_entry(&fake, "127.0.0.99", 30099, 40099),
+        );
+        let pending = sim
+            .st(0)
+            .nodes()
+            .filter(|(_, n)| n.has(flag::HANDSHAKE))
+            .count();
+        assert_eq!(pending, 1);
+        for _ in 0..(3 * TIMEOUT_MS / TICK_MS) {
+            sim.step();
+            assert_eq!(trusted_at(&sim, 0, "127.0.0.99"), 0, "never trusted");
+            assert!(sim.st(0).lookup(&fake).is_none());
+        }
+        let left = sim.st(0).nodes().any(|(_, n)| n.ip == "127.0.0.99");
+        assert!(!left, "the handshake timed out");
+        must_converge(&mut sim, 1, 4 * TIMEOUT_MS, "after forged gossip");
+    }
+
+    #[test]
+    fn gossiped_id_must_match_the_node_that_answers() {
+        // Guards address reuse and forged ids: gossip naming an unknown id at the address of
+        // a live node gets a PONG with that node's own id, so the entry is dropped instead of
+        // becoming a second node on the same address.
+        for seed in seeds(2) {
+            let mut sim = formed(seed, 3, 4);
+            let ghost = "9h05t".repeat(8);
+            let (ip, port, cport) = (
+                sim.nodes[2].ip.clone(),
+                sim.nodes[2].port,
+                sim.nodes[2].cport,
+            );
+            gossip_to(&mut sim, 1, 0, fake_entry(&ghost, &ip, port, cport));
+            sim.run_ms(3 * TIMEOUT_MS);
+            assert!(sim.st(0).lookup(&ghost).is_none(), "seed {seed}");
+            assert_eq!(
+                trusted_at(&sim, 0, &ip),
+                1,
+                "seed {seed}: one node at that address"
+            );
+            must_converge(&mut sim, seed, 4 * TIMEOUT_MS, "after a forged id");
+        }
+    }
+
+    #[test]
+    fn node_learned_from_gossip_enters_after_its_pong() {
+        // Guards the positive path: a node met by one member is learned by the others through
+        // gossip, first as a handshake, then under its real id once it answered.
+        let mut sim = Sim::new(5, 3, TIMEOUT_MS);
+        sim.cmd_meet(1, 0);
+        sim.cmd_meet(2, 0);
+        let (id2, ip2) = (sim.nodes[2].id.clone(), sim.nodes[2].ip.clone());
+        let mut saw_handshake = false;
+        let r = sim.run_until_ok(10 * TIMEOUT_MS, |s| {
+            let st = s.st(1);
+            let at_2 = |n: &crate::cluster::node::Node| n.ip == ip2 && n.has(flag::HANDSHAKE);
+            saw_handshake |= st.nodes().any(|(_, n)| at_2(n));
+            match st.lookup(&id2) {
+                Some(i) if !st.node(i).has(flag::HANDSHAKE) => Ok(()),
+                _ => Err("node 1 does not know node 2 yet".into()),
+            }
+        });
+        r.unwrap_or_else(|e| panic!("{e}"));
+        assert!(saw_handshake, "node 1 went through a handshake with node 2");
+    }
+
     /// Every live node serves `slots` from one and the same node, which is not `old`, with
     /// state ok; that owner's id.
     fn taken_over(sim: &Sim, old: &str, slot: u16) -> Result<String, String> {

@@ -45,6 +45,27 @@ fn os_seed() -> u64 {
 /// Bus port offset when `cluster-port` is not set.
 pub const CLUSTER_PORT_INCR: u16 = 10000;
 
+/// What this node announces about itself (ports and hostname), read outside the cluster lock.
+pub fn announced(cfg: &Config) -> (u16, u16, String) {
+    let (port, cport) = announced_ports(cfg);
+    (port, cport, cfg.stored("cluster-announce-hostname", ""))
+}
+
+/// (client port, bus port) this node announces: `cluster-announce-port` /
+/// `cluster-announce-bus-port` when set, else the ports it listens on.
+fn announced_ports(cfg: &Config) -> (u16, u16) {
+    let port = match cfg.cluster_announce_port {
+        0 => cfg.port,
+        p => p,
+    };
+    let cport = match (cfg.cluster_announce_bus_port, cfg.cluster_port) {
+        (0, 0) => cfg.port.wrapping_add(CLUSTER_PORT_INCR),
+        (0, p) => p,
+        (p, _) => p,
+    };
+    (port, cport)
+}
+
 pub struct ClusterState {
     /// The last nodes.conf save failed; the bus core's cron retries it.
     pub save_failed: bool,
@@ -242,17 +263,10 @@ impl ClusterState {
 
     /// Takes address and policy settings from the configuration (at start, like Redis).
     pub fn apply_config(&mut self, cfg: &Config) {
+        let (port, cport) = announced_ports(cfg);
         let me = self.myself_mut();
-        me.port = if cfg.cluster_announce_port != 0 {
-            cfg.cluster_announce_port
-        } else {
-            cfg.port
-        };
-        me.cport = match (cfg.cluster_announce_bus_port, cfg.cluster_port) {
-            (0, 0) => cfg.port.wrapping_add(CLUSTER_PORT_INCR),
-            (0, p) => p,
-            (p, _) => p,
-        };
+        me.port = port;
+        me.cport = cport;
         // Without an announced ip the node keeps what it knew (empty until a peer tells it).
         if !cfg.cluster_announce_ip.is_empty() {
             me.ip = cfg.cluster_announce_ip.clone();
@@ -276,6 +290,23 @@ impl ClusterState {
             cfg.stored_i64("repl-ping-replica-period", 10).max(1) as u64 * 1000;
         self.require_full_coverage = cfg.cluster_require_full_coverage;
         self.allow_reads_when_down = cfg.cluster_allow_reads_when_down;
+        self.touch();
+    }
+
+    /// Takes the announced ports and hostname from the configuration again: CONFIG SET
+    /// changes them at run time, and Redis shows and sends the new values at once. Called by
+    /// the bus cron; does nothing while they are unchanged.
+    pub fn refresh_announced(&mut self, (port, cport, hostname): (u16, u16, String)) {
+        let me = self.myself_node();
+        if me.port == port && me.cport == cport && me.hostname == hostname {
+            return;
+        }
+        let me = self.myself_mut();
+        me.port = port;
+        me.cport = cport;
+        me.hostname = hostname.clone();
+        self.my_hostname = hostname;
+        self.save_later(false);
         self.touch();
     }
 

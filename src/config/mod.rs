@@ -1135,6 +1135,7 @@ fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<Stri
         "min-replicas-to-write" | "min-replicas-max-lag" => {
             crate::replication::min_replicas::parse_setting(one(values)?)
         }
+        "cluster-announce-hostname" => crate::cluster::announce::hostname_setting(one(values)?),
         "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
             .map(|perm| format!("{perm:o}"))
             .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),

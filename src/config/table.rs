@@ -147,7 +147,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("cluster-allow-reads-when-down", "no", Typed, Mutable, On("keep serving reads while the cluster is down")),
     d("cluster-allow-replica-migration", "yes", Bool, Mutable, On("replicas may migrate to orphaned masters")),
     d("cluster-announce-bus-port", "0", Typed, Mutable, On("bus port advertised; 0 for the real bus port")),
-    d("cluster-announce-hostname", "", Str, Mutable, On("hostname advertised to other nodes (letters, digits, `-` and `.`)")),
+    d("cluster-announce-hostname", "", Special, Mutable, On("hostname advertised to other nodes (letters, digits, `-` and `.`)")),
     d("cluster-announce-ip", "", Typed, Mutable, On("address advertised to other nodes; empty to detect")),
     d("cluster-announce-port", "0", Typed, Mutable, On("client port advertised; 0 for `port`")),
     d("cluster-announce-tls-port", "0", Int, Mutable, No(TLS)),

@@ -5,6 +5,7 @@ mod aof;
 mod blocking;
 mod cluster;
 mod cluster1;
+mod cluster_bus;
 mod common;
 mod compare;
 mod failclosed;
