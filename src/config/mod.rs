@@ -1084,8 +1084,8 @@ fn access_of(canonical: &str) -> Access {
 fn set_stored(cfg: &mut Config, p: &Directive, values: &[String], via: Via) -> Result<(), String> {
     let shown = match p.kind {
         Bool => yes_no(bool_of(values)?),
-        Int => parse_i64(one(values)?).ok_or(ERR_INT)?.to_string(),
-        Mem => parse_mem(one(values)?).ok_or(ERR_MEM)?.to_string(),
+        Int(min, max) => int_in(values, min, max)?.to_string(),
+        Mem(min, max) => mem_in(values, min, max)?.to_string(),
         Str => one(values)?.to_string(),
         Enum(names) => names[enum_of(values, names)?].to_string(),
         Special => special(cfg, p.name, values, via)?,
@@ -1924,6 +1924,43 @@ mod tests {
         assert_eq!(get(cfg, "activerehashing"), "no");
         assert!(get_params(cfg, &[b"list-max-ziplist-entries"]).is_empty());
         assert!(get_params(cfg, &[b"rename-command"]).is_empty());
+    }
+
+    #[test]
+    fn numeric_ranges_match_redis() {
+        // Redis 7.0's inclusive ranges (probed with CONFIG SET on redis-server 7.0.15).
+        let mut cfg = Config::default();
+        let range =
+            |lo: &str, hi: &str| format!("argument must be between {lo} and {hi} inclusive");
+        for (name, value, why) in [
+            ("repl-timeout", "0", range("1", "2147483647")),
+            ("repl-timeout", "-5", range("1", "2147483647")),
+            ("repl-timeout", "99999999999", range("1", "2147483647")),
+            ("repl-ping-replica-period", "0", range("1", "2147483647")),
+            ("replica-priority", "-1", range("0", "2147483647")),
+            ("cluster-migration-barrier", "-1", range("0", "2147483647")),
+            (
+                "auto-aof-rewrite-percentage",
+                "-1",
+                range("0", "2147483647"),
+            ),
+            ("active-expire-effort", "11", range("1", "10")),
+            ("repl-backlog-size", "0", range("1", "9223372036854775807")),
+            (
+                "hash-max-listpack-value",
+                "99999999999999999999",
+                range("0", "9223372036854775807"),
+            ),
+        ] {
+            let e = set(&mut cfg, &[(name, value)]).unwrap_err();
+            assert!(e.ends_with(&why), "{name} {value}: {e}");
+        }
+        set(
+            &mut cfg,
+            &[("slowlog-log-slower-than", "-1"), ("repl-timeout", "1")],
+        )
+        .unwrap();
+        assert_eq!(get(&cfg, "repl-timeout"), "1");
     }
 
     #[test]
