@@ -28,6 +28,12 @@ pub struct Global {
     /// Unix seconds of the last successful save (LASTSAVE).
     pub lastsave_unix: AtomicU64,
     pub shutting_down: AtomicBool,
+    /// SHUTDOWN was asked for (the main thread may still wait for replicas).
+    pub stop_requested: AtomicBool,
+    /// SHUTDOWN NOW: skip the wait for replicas.
+    pub shutdown_now: AtomicBool,
+    /// SHUTDOWN ABORT during the wait for replicas.
+    pub shutdown_abort: AtomicBool,
     /// Set by SHUTDOWN: how the process should stop (save or not) is in `shutdown_nosave`.
     pub shutdown_nosave: AtomicBool,
     /// The cluster state (cluster mode only).
@@ -113,6 +119,9 @@ impl Global {
             connected_clients: AtomicUsize::new(0),
             lastsave_unix: AtomicU64::new(unix_ms() / 1000),
             shutting_down: AtomicBool::new(false),
+            stop_requested: AtomicBool::new(false),
+            shutdown_now: AtomicBool::new(false),
+            shutdown_abort: AtomicBool::new(false),
             shutdown_nosave: AtomicBool::new(false),
             cluster: cluster.map(Mutex::new),
             latest_map: RwLock::new(Arc::new(map)),
@@ -167,9 +176,10 @@ impl Global {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Asks the server to stop (SHUTDOWN, SIGTERM).
+    /// Asks the server to stop (SHUTDOWN). The main thread then waits for the replicas
+    /// (`shutdown-timeout`) before it sets `shutting_down`.
     pub fn request_shutdown(&self) {
-        self.shutting_down.store(true, Ordering::SeqCst);
+        self.stop_requested.store(true, Ordering::SeqCst);
         if let Some(h) = self.shutdown_hook.get() {
             h();
         }

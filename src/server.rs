@@ -386,7 +386,19 @@ fn run(
     };
     log::notice("Ready to accept connections tcp");
     start_configured_replication(&global);
-    let reason = wait_for_stop(&global, &sigset);
+    let reason = loop {
+        let reason = wait_for_stop(&global, &sigset);
+        global.stop_requested.store(true, Ordering::SeqCst);
+        log::warning(&format!("{reason}, scheduling shutdown..."));
+        log::notice("User requested shutdown...");
+        match crate::replication::shutdown::wait_for_replicas(&global) {
+            crate::replication::shutdown::Outcome::Aborted => {
+                global.stop_requested.store(false, Ordering::SeqCst);
+                global.shutdown_now.store(false, Ordering::SeqCst);
+            }
+            _ => break reason,
+        }
+    };
     global.shutting_down.store(true, Ordering::SeqCst);
     if let Some(h) = bus {
         // The loop notices the shutdown after its next 10 ms timer, whose wake-up glommio
@@ -400,8 +412,7 @@ fn run(
             log::warning(&format!("The cluster bus executor failed: {e}"));
         }
     }
-    log::warning(&format!("{reason}, scheduling shutdown..."));
-    log::notice("User requested shutdown...");
+    log::verbose(&format!("Stopping ({reason})"));
     let frozen = crate::replication::resume::freeze_for_shutdown(&global);
     stop_shards(&mesh, shards);
     for h in handles {
@@ -450,7 +461,7 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
     };
     let mut warned_stall = false;
     loop {
-        if global.shutting_down.load(Ordering::SeqCst) {
+        if global.stop_requested.load(Ordering::SeqCst) {
             return "Received SHUTDOWN";
         }
         // The bus loop runs every 10 ms; a long silence means gossip and failover are stuck.

@@ -634,12 +634,16 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
 
 fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let (mut nosave, mut save, mut abort, mut others) = (false, false, false, false);
+    let mut now = false;
     for a in args.iter().skip(1) {
         if a.eq_ignore_ascii_case(b"nosave") {
             nosave = true;
         } else if a.eq_ignore_ascii_case(b"save") {
             save = true;
-        } else if a.eq_ignore_ascii_case(b"now") || a.eq_ignore_ascii_case(b"force") {
+        } else if a.eq_ignore_ascii_case(b"now") {
+            now = true;
+            others = true;
+        } else if a.eq_ignore_ascii_case(b"force") {
             others = true;
         } else if a.eq_ignore_ascii_case(b"abort") {
             abort = true;
@@ -650,11 +654,19 @@ fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if (nosave && save) || (abort && (nosave || save || others)) {
         return Err(ReplyError::Syntax);
     }
-    if abort {
-        // slotd stops at once when asked, so there is never a pending shutdown to cancel.
-        return Err(ReplyError::other("ERR No shutdown in progress."));
-    }
     let g = &ctx.shard.global;
+    if abort {
+        // Only the wait for lagging replicas (shutdown-timeout) can be cancelled.
+        if !g.stop_requested.load(Ordering::SeqCst) || g.shutting_down.load(Ordering::SeqCst) {
+            return Err(ReplyError::other("ERR No shutdown in progress."));
+        }
+        g.shutdown_abort.store(true, Ordering::SeqCst);
+        ctx.out.ok();
+        return Ok(());
+    }
+    if now {
+        g.shutdown_now.store(true, Ordering::SeqCst);
+    }
     if save && !g.cfg(|c| c.appendonly) {
         // SAVE asks for the data on disk; without the AOF slotd has no way to put it there
         // (no RDB snapshots yet), so it refuses rather than stop and lose the data set.
@@ -695,6 +707,10 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         .map(|i| (args.get(i), args.get(i + 1)))
         .collect();
     let shards = ctx.shard.shards;
+    // One CONFIG SET at a time, until its values are published: two running on different
+    // shards could otherwise leave the output limits in force differing from CONFIG GET.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let r = {
         let mut cfg = ctx
             .shard
@@ -990,6 +1006,11 @@ mod tests {
         assert_eq!(h.run(&["DEBUG", "sleep", "0"]), Reply::ok());
         h.shard.clients.get_mut(h.client).addr = "192.0.2.7:4000".into();
         assert_eq!(h.run(&["DEBUG", "sleep", "0"]), refused);
+        // Redis' "local" is exactly 127.0.0.1 or ::1.
+        h.shard.clients.get_mut(h.client).addr = "127.0.0.2:4000".into();
+        assert_eq!(h.run(&["DEBUG", "sleep", "0"]), refused);
+        h.shard.clients.get_mut(h.client).addr = "::1:4000".into();
+        assert_eq!(h.run(&["DEBUG", "sleep", "0"]), Reply::ok());
     }
 
     #[test]
@@ -1028,9 +1049,13 @@ mod tests {
         let refused = Reply::err("ERR Errors trying to SHUTDOWN. Check logs.");
         assert_eq!(h.run(&["SHUTDOWN", "SAVE"]), refused);
         let g = h.shard.global.clone();
-        assert!(!g.shutting_down.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(!g.stop_requested.load(std::sync::atomic::Ordering::SeqCst));
         assert_eq!(h.raw(&["SHUTDOWN", "nosave", "now", "force"]), b"");
-        assert!(g.shutting_down.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(g.stop_requested.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(g.shutdown_now.load(std::sync::atomic::Ordering::SeqCst));
+        // A stop requested but not under way (the replica wait) can be aborted.
+        assert_eq!(h.run(&["SHUTDOWN", "ABORT"]), Reply::ok());
+        assert!(g.shutdown_abort.load(std::sync::atomic::Ordering::SeqCst));
         assert!(g.shutdown_nosave.load(std::sync::atomic::Ordering::SeqCst));
     }
 

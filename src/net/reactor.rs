@@ -804,10 +804,11 @@ impl Reactor {
             if conn.closing || conn.dead {
                 break;
             }
-            // The output size check walks pending chunks, so do it every 64 commands only.
+            // `unsent_bytes` is a few loads: checked before every command, so a pipeline of
+            // large replies stops at the pause threshold plus one reply.
             if cmds >= CONN_CMDS_PER_TURN
                 || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX
-                || (cmds.is_multiple_of(64) && conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES)
+                || conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES
             {
                 more_later = true;
                 break;
@@ -827,14 +828,24 @@ impl Reactor {
                         break;
                     }
                     run_command(shard, conn, idx, args, outbox, *now_ms);
+                    off += consumed;
+                    cmds += 1;
+                    // Output limits are checked as each reply is added, as in Redis, so a
+                    // pipeline cannot pile up many large replies before the check.
+                    if conn.unsent_bytes() >= limits.obuf_floor {
+                        if let Some(cl) = shard.clients.get_live_mut(conn.client) {
+                            obuf_loop::enforce(conn, idx, cl, &limits.obuf, *now_ms, close_queue);
+                        }
+                        if conn.dead {
+                            break;
+                        }
+                    }
                     if unauth {
                         unauth = shard
                             .clients
                             .get(conn.client)
                             .is_some_and(|c| !c.authenticated);
                     }
-                    off += consumed;
-                    cmds += 1;
                 }
                 ParseOutcome::Incomplete { want_total } => {
                     want_bytes = want_total;
@@ -917,9 +928,15 @@ impl Reactor {
         self.shard.stats.net_output_bytes += res as u64;
         c.send_off += res as usize;
         self.after_buffers_moved(idx);
-        let Some(c) = self.conns[idx].as_mut().filter(|c| !c.dead) else {
-            return; // closed for its output limits: already queued for closing
+        let Some(c) = self.conns[idx].as_mut() else {
+            return;
         };
+        if c.dead {
+            // Closed for its output limits, now or while this send was in flight (when its
+            // close attempt had to wait for this completion): close it now.
+            self.close_queue.push(idx);
+            return;
+        }
         if c.send_off < c.sending.len() {
             let rest = &c.sending[c.send_off..];
             c.send_inflight = true;

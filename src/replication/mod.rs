@@ -11,6 +11,7 @@ pub mod master;
 pub mod min_replicas;
 pub mod replica;
 pub mod resume;
+pub mod shutdown;
 pub mod snapshot;
 
 use crate::global::Global;

@@ -219,11 +219,11 @@ fn protected_allowed(sh: &Shard, client_idx: usize) -> bool {
     }
 }
 
-/// "ip:port" (IPv6 without brackets, as CLIENT LIST shows it) on a loopback address.
+/// "ip:port" (IPv6 without brackets, as CLIENT LIST shows it) from exactly 127.0.0.1 or ::1,
+/// Redis' test for a local connection (the rest of 127.0.0.0/8 is not "local" there).
 fn is_loopback_addr(addr: &str) -> bool {
     let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
-    ip.parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback())
+    ip == "127.0.0.1" || ip == "::1"
 }
 
 /// Why a write command of a normal client is refused here, if it is: a read-only replica

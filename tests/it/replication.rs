@@ -618,3 +618,89 @@ fn full_sync_1m_keys_while_writes_continue() {
     let vals: Vec<usize> = p.query(&mut rc).expect("writer keys");
     assert!(vals.iter().enumerate().all(|(i, v)| *v == i));
 }
+
+/// Sends SHUTDOWN (with `args`) to `m` and returns how long the process took to exit.
+fn shutdown_took(m: &mut Server, args: &[&str]) -> Duration {
+    let t0 = Instant::now();
+    let mut cmd = vec!["SHUTDOWN"];
+    cmd.extend_from_slice(args);
+    let _ = m.cli(&cmd);
+    assert!(m.wait_exit(20).is_some(), "the master exits");
+    t0.elapsed()
+}
+
+#[test]
+fn shutdown_waits_for_lagging_replicas_like_redis() {
+    // Guards shutdown-timeout: a master pauses writes and waits for its replicas to take the
+    // whole stream before it stops (Redis 7.0's log lines), gives up after the timeout, skips
+    // the wait for SHUTDOWN NOW, and SHUTDOWN ABORT cancels it.
+    let start_pair = |timeout: &str| {
+        let m = Server::start(&["--shutdown-timeout", timeout]);
+        let r = Server::start(&["--replicaof", "127.0.0.1", &m.port.to_string()]);
+        wait_for("the link", 30, || link_up(&r));
+        m.cli(&["SET", "k", "v"]);
+        wait_caught_up(&m, &r);
+        (m, r)
+    };
+    // A replica in step: the wait ends at once.
+    let (mut m, r) = start_pair("10");
+    m.cli(&["SET", "k2", "v2"]);
+    let took = shutdown_took(&mut m, &[]);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let log = m.log_text();
+    assert!(
+        log.contains("Waiting for replicas before shutting down."),
+        "{log}"
+    );
+    assert!(
+        log.contains("1 of 1 replicas are in sync when shutting down."),
+        "{log}"
+    );
+    assert_eq!(r.cli(&["GET", "k2"]).trim(), "v2");
+    drop(r);
+    // A stopped replica: the master waits the whole timeout, then names the lagging replica.
+    let (mut m, r) = start_pair("2");
+    unsafe { libc_kill(r.pid() as i32, 19) };
+    m.cli(&["SET", "k3", "v3"]);
+    let took = shutdown_took(&mut m, &[]);
+    unsafe { libc_kill(r.pid() as i32, 18) };
+    assert!(took >= Duration::from_millis(1900), "{took:?}");
+    let log = m.log_text();
+    assert!(
+        log.contains("0 of 1 replicas are in sync when shutting down."),
+        "{log}"
+    );
+    assert!(log.contains("Lagging replica 127.0.0.1:"), "{log}");
+    drop(r);
+    // SHUTDOWN NOW does not wait.
+    let (mut m, r) = start_pair("10");
+    unsafe { libc_kill(r.pid() as i32, 19) };
+    m.cli(&["SET", "k4", "v4"]);
+    let took = shutdown_took(&mut m, &["NOW"]);
+    unsafe { libc_kill(r.pid() as i32, 18) };
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(!m.log_text().contains("Waiting for replicas"));
+    drop(r);
+    // SHUTDOWN ABORT during the wait: the master keeps serving, writes again included.
+    let (m, r) = start_pair("10");
+    unsafe { libc_kill(r.pid() as i32, 19) };
+    m.cli(&["SET", "k5", "v5"]);
+    let port = m.port;
+    let waiter = std::thread::spawn(move || crate::common::cli(port, &["SHUTDOWN"]));
+    wait_for("the wait to start", 10, || {
+        m.log_text()
+            .contains("Waiting for replicas before shutting down.")
+    });
+    assert_eq!(m.cli(&["SHUTDOWN", "ABORT"]).trim(), "OK");
+    let _ = waiter.join();
+    unsafe { libc_kill(r.pid() as i32, 18) };
+    wait_for("the abort", 10, || {
+        m.log_text().contains("Shutdown manually aborted.")
+    });
+    assert_eq!(m.cli(&["PING"]).trim(), "PONG");
+    assert_eq!(m.cli(&["SET", "k6", "v6"]).trim(), "OK");
+    assert_eq!(
+        m.cli(&["SHUTDOWN", "ABORT"]).trim(),
+        "ERR No shutdown in progress."
+    );
+}
