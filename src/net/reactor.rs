@@ -805,10 +805,14 @@ impl Reactor {
                 break;
             }
             // The output size check walks pending chunks, so do it every 64 commands only.
-            if cmds >= CONN_CMDS_PER_TURN
-                || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX
-                || (cmds.is_multiple_of(64) && conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES)
-            {
+            if cmds.is_multiple_of(64) && conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES {
+                // What is held back arrived while replies were unsent: Redis, which never
+                // holds input, would run it with that output pending (SYNC/PSYNC refuse).
+                conn.input_behind_output = true;
+                more_later = true;
+                break;
+            }
+            if cmds >= CONN_CMDS_PER_TURN || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX {
                 more_later = true;
                 break;
             }
@@ -859,6 +863,9 @@ impl Reactor {
             conn.dead = true;
             close_queue.push(idx);
             return;
+        }
+        if off == src.len() {
+            conn.input_behind_output = false;
         }
         if carried.is_empty() {
             conn.rbuf = src[off..].to_vec();
@@ -1144,7 +1151,10 @@ fn run_command(
 ) {
     let client = conn.client;
     let proto = shard.clients.get_mut(client).proto;
-    shard.replies_ahead = !conn.pending.is_empty();
+    // Any reply byte not taken by the kernel yet counts: a remote reply waiting, a send in
+    // flight, or input held back behind unsent output (the handler checks its own buffer).
+    shard.replies_ahead =
+        !conn.pending.is_empty() || conn.send_inflight || conn.input_behind_output;
     let plan = {
         let target = conn.reply_target();
         let mut out = Out::new(target, proto);

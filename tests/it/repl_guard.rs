@@ -323,4 +323,48 @@ fn psync_behind_pending_replies_is_refused_like_redis() {
             );
         }
     }
+    // Behind a reply the kernel has not taken yet: a client that reads nothing while an 8 MB
+    // GET reply is on its way, then sends PSYNC. Redis still holds part of the reply.
+    let big = "x".repeat(8 << 20);
+    let head = format!("${}\r\n", big.len());
+    let err = "-ERR SYNC and PSYNC are invalid with pending output\r\n";
+    for (port, mut c) in [(redis.port, redis.client()), (s.port, s.client())] {
+        let _: () = redis::cmd("SET")
+            .arg("big")
+            .arg(&big)
+            .query(&mut c)
+            .expect("SET");
+        let mut r = slow_reader(port);
+        r.send(b"GET big\r\n");
+        std::thread::sleep(Duration::from_millis(300));
+        r.send(b"PSYNC ? -1\r\n");
+        std::thread::sleep(Duration::from_millis(300));
+        let got = r.read_n(head.len() + big.len() + 2 + err.len());
+        assert!(got.starts_with(head.as_bytes()), "port {port}");
+        let tail = String::from_utf8_lossy(&got[got.len().saturating_sub(80)..]).into_owned();
+        assert!(
+            tail.ends_with(&format!("x\r\n{err}")),
+            "port {port}: {tail:?}"
+        );
+        assert_eq!(
+            got.len(),
+            head.len() + big.len() + 2 + err.len(),
+            "port {port}"
+        );
+        r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    }
+}
+
+/// A raw connection with a small receive buffer, so a large reply stays partly unsent.
+fn slow_reader(port: u16) -> crate::common::Raw {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    sock.set_recv_buffer_size(64 * 1024).expect("SO_RCVBUF");
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    sock.connect(&addr.into()).expect("connect");
+    let s: std::net::TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.set_nodelay(true).expect("nodelay");
+    crate::common::Raw { s }
 }
