@@ -152,6 +152,7 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     );
     if from > 0 && try_partial(&global, &replid, from as u64, client_id, &ip, &feed) {
         let header = format!("+CONTINUE {}\r\n", global.repl.state().replid);
+        ctx.client().replica = true;
         spawn_sender(global, dup, client_id, header, None, feed);
         return Ok(());
     }
@@ -167,6 +168,7 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
     let (session, header) = start_full(ctx, client_id, &ip, &feed);
+    ctx.client().replica = true;
     spawn_sender(global, dup, client_id, header, Some(session), feed);
     Ok(())
 }
