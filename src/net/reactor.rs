@@ -428,7 +428,7 @@ impl Reactor {
         for c in &batch.cmds {
             let args = batch.args(c);
             let mut out = Out::new(&mut replies.data, c.proto);
-            exec::run_key(&mut self.shard, c.spec, args, &mut out, now, c.owner_checks);
+            exec::run_client_key(&mut self.shard, c.spec, args, &mut out, now, c.owner_checks);
             if let Some(req) = self.shard.block_request.take() {
                 // Nothing to pop yet: the command waits here; its reply comes later.
                 self.shard.blocked.add(Waiter {
