@@ -60,7 +60,7 @@ fn replica_clients_are_typed_and_killed_like_redis() {
         let line = replica_line(port, None);
         assert!(line.contains(" flags=S db=0 "), "port {port}: {line}");
         let id = line.split(' ').next().unwrap_or_default().to_string();
-        assert_eq!(listed_ids(port, "slave"), [id.clone()], "port {port}");
+        assert_eq!(listed_ids(port, "slave"), [id.as_str()], "port {port}");
         assert!(listed(port, "normal")
             .iter()
             .all(|l| !l.contains(" flags=S ")));
@@ -69,7 +69,7 @@ fn replica_clients_are_typed_and_killed_like_redis() {
         // Only the asking client is normal, and SKIPME spares it.
         let killed = cli(port, &["CLIENT", "KILL", "TYPE", "normal"]);
         assert_eq!(killed.trim(), "0", "port {port}");
-        assert_eq!(listed_ids(port, "replica"), [id.clone()], "port {port}");
+        assert_eq!(listed_ids(port, "replica"), [id.as_str()], "port {port}");
         let repl = cli(port, &["INFO", "replication"]);
         assert_eq!(field(&repl, "connected_slaves").as_deref(), Some("1"));
         let killed = cli(port, &["CLIENT", "KILL", "TYPE", "replica"]);
