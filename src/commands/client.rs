@@ -171,6 +171,9 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
 /// - tot-mem: the client and connection records, the buffers' allocations, argv and multi.
 pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let mut flags = String::new();
+    if c.replica {
+        flags.push('S');
+    }
     if c.sub_count() > 0 {
         flags.push('P');
     }
@@ -254,11 +257,14 @@ enum ListFilter {
     Ids(Vec<i64>),
 }
 
-/// A client's type as CLIENT LIST/KILL TYPE sees it: "pubsub" while it has any subscription
-/// (RESP2 or RESP3, as Redis 7.0), else "normal". A replica's link is served by its sender
-/// thread and stays a normal client of its shard.
+/// A client's type as CLIENT LIST/KILL TYPE sees it, in Redis 7.0's order: "replica" once it
+/// started SYNC/PSYNC, "pubsub" while it has any subscription (RESP2 or RESP3), else
+/// "normal". (A replica's link to its master runs on its own thread, not as a client here, so
+/// no client is of type "master".)
 pub fn client_type(c: &Client) -> &'static str {
-    if c.sub_count() > 0 {
+    if c.replica {
+        "replica"
+    } else if c.sub_count() > 0 {
         "pubsub"
     } else {
         "normal"
@@ -649,6 +655,29 @@ mod tests {
             AfterReply::Close
         );
         assert!(!h.shard.clients.get_mut(h.client).kill);
+    }
+
+    #[test]
+    fn replicas_are_their_own_type() {
+        // A replica shows flag S and type replica (alias slave); KILL TYPE normal spares it.
+        let mut h = Harness::new();
+        let r = add_client(&mut h, 7, "10.0.0.1:5");
+        h.shard.clients.get_mut(r).replica = true;
+        let list = text(h.run(&["CLIENT", "LIST", "TYPE", "replica"]));
+        assert!(
+            list.starts_with("id=7 ") && list.contains(" flags=S db=0 "),
+            "{list}"
+        );
+        assert_eq!(list.lines().count(), 1);
+        assert_eq!(text(h.run(&["CLIENT", "LIST", "TYPE", "slave"])), list);
+        let normal = text(h.run(&["CLIENT", "LIST", "TYPE", "normal"]));
+        assert!(normal.starts_with("id=1 ") && normal.lines().count() == 1);
+        let skip_no = ["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no"];
+        assert_eq!(after(&mut h, &skip_no), AfterReply::Close);
+        assert!(!h.shard.clients.get_mut(r).kill);
+        assert_eq!(h.run(&["CLIENT", "KILL", "TYPE", "pubsub"]), Reply::Int(0));
+        assert_eq!(h.run(&["CLIENT", "KILL", "TYPE", "Slave"]), Reply::Int(1));
+        assert!(h.shard.clients.get_mut(r).kill);
     }
 
     #[test]

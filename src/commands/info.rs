@@ -84,8 +84,9 @@ impl Totals {
         self.misses += sh.db.stats.misses;
         self.expired_keys += sh.db.stats.expired_keys;
         self.dirty += sh.dirty;
-        self.clients += sh.clients.len() as u64;
         for (_, c) in sh.clients.iter() {
+            // As Redis: connected_clients does not count replicas.
+            self.clients += u64::from(!c.replica);
             self.max_qbuf_bytes = self.max_qbuf_bytes.max(c.mem.qbuf as u64);
             self.max_obuf_bytes = self.max_obuf_bytes.max(c.mem.omem as u64);
         }

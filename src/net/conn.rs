@@ -26,6 +26,9 @@ pub struct Conn {
     pub sending: Vec<u8>,
     pub send_off: usize,
     pub send_inflight: bool,
+    /// The unparsed input arrived (or waited) while replies were unsent: parsing stopped
+    /// behind `CONN_OUT_PAUSE_BYTES` of output. Cleared once that input is consumed.
+    pub input_behind_output: bool,
     /// A multishot receive is armed for this socket.
     pub recv_armed: bool,
     /// Receiving stopped on purpose (backpressure); re-arm when drained.
@@ -70,6 +73,7 @@ impl Conn {
             sending: Vec::new(),
             send_off: 0,
             send_inflight: false,
+            input_behind_output: false,
             recv_armed: false,
             recv_paused: false,
             pending: VecDeque::new(),

@@ -105,10 +105,11 @@ impl Limits {
         parts.join(" ")
     }
 
-    /// Smallest non-zero limit of the classes a shard's clients can have: below it no check
-    /// is needed at all (`u64::MAX` when every such limit is 0).
+    /// Smallest non-zero limit of the classes a shard's clients can have (a replica's own
+    /// connection included): below it no check is needed at all (`u64::MAX` when every such
+    /// limit is 0).
     pub fn check_floor_bytes(&self) -> u64 {
-        [Class::Normal, Class::Pubsub]
+        [Class::Normal, Class::Replica, Class::Pubsub]
             .iter()
             .flat_map(|&c| [self.get(c).hard_bytes, self.get(c).soft_bytes])
             .filter(|&b| b > 0)

@@ -27,9 +27,9 @@ pub(super) fn note_mem(c: &Conn, cl: &mut Client) {
 }
 
 /// Checks connection `idx` (its unsent output beyond `OBUF_UNCOUNTED_BYTES`) against the
-/// limits of its class (pubsub while it has any
-/// subscription, RESP2 or RESP3 as in Redis; normal otherwise: a replica's stream is checked
-/// by its sender). Past them the client is closed at once without flushing, as Redis' "close
+/// limits of its class (replica once it started SYNC/PSYNC, pubsub while it has any
+/// subscription, RESP2 or RESP3 as in Redis; normal otherwise). A replica's stream itself is
+/// checked by its sender against the same replica class. Past them the client is closed at once without flushing, as Redis' "close
 /// ASAP" does: its output is dropped and the socket shut down, which also ends a send the
 /// peer never reads. Returns true when the client is being closed.
 pub(super) fn enforce(
@@ -43,7 +43,9 @@ pub(super) fn enforce(
     if c.dead {
         return false;
     }
-    let class = if cl.sub_count() > 0 {
+    let class = if cl.replica {
+        Class::Replica
+    } else if cl.sub_count() > 0 {
         Class::Pubsub
     } else {
         Class::Normal

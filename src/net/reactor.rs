@@ -428,7 +428,7 @@ impl Reactor {
         for c in &batch.cmds {
             let args = batch.args(c);
             let mut out = Out::new(&mut replies.data, c.proto);
-            exec::run_key(&mut self.shard, c.spec, args, &mut out, now, c.owner_checks);
+            exec::run_client_key(&mut self.shard, c.spec, args, &mut out, now, c.owner_checks);
             if let Some(req) = self.shard.block_request.take() {
                 // Nothing to pop yet: the command waits here; its reply comes later.
                 self.shard.blocked.add(Waiter {
@@ -806,10 +806,14 @@ impl Reactor {
             }
             // `unsent_bytes` is a few loads: checked before every command, so a pipeline of
             // large replies stops at the pause threshold plus one reply.
-            if cmds >= CONN_CMDS_PER_TURN
-                || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX
-                || conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES
-            {
+            if conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES {
+                // What is held back arrived while replies were unsent: Redis, which never
+                // holds input, would run it with that output pending (SYNC/PSYNC refuse).
+                conn.input_behind_output = true;
+                more_later = true;
+                break;
+            }
+            if cmds >= CONN_CMDS_PER_TURN || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX {
                 more_later = true;
                 break;
             }
@@ -870,6 +874,9 @@ impl Reactor {
             conn.dead = true;
             close_queue.push(idx);
             return;
+        }
+        if off == src.len() {
+            conn.input_behind_output = false;
         }
         if carried.is_empty() {
             conn.rbuf = src[off..].to_vec();
@@ -1161,7 +1168,10 @@ fn run_command(
 ) {
     let client = conn.client;
     let proto = shard.clients.get_mut(client).proto;
-    shard.replies_ahead = !conn.pending.is_empty();
+    // Any reply byte not taken by the kernel yet counts: a remote reply waiting, a send in
+    // flight, or input held back behind unsent output (the handler checks its own buffer).
+    shard.replies_ahead =
+        !conn.pending.is_empty() || conn.send_inflight || conn.input_behind_output;
     let plan = {
         let target = conn.reply_target();
         let mut out = Out::new(target, proto);

@@ -119,8 +119,9 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             "NOMASTERLINK Can't SYNC while not connected with my master".into(),
         ));
     }
-    // The stream must start on a fresh output buffer: replies of earlier commands still
-    // queued (in the buffer, or a remote reply not back yet) would precede it.
+    // The stream must start after every earlier reply byte reached the kernel: the sender
+    // thread writes to a duplicate of the socket, so a send still in flight on the shard's
+    // ring would interleave with it. Refused like Redis' "pending output".
     if !ctx.out.buf.is_empty() || ctx.shard.replies_ahead {
         return Err(ReplyError::Other(
             "ERR SYNC and PSYNC are invalid with pending output".into(),
@@ -151,6 +152,7 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     );
     if from > 0 && try_partial(&global, &replid, from as u64, client_id, &ip, &feed) {
         let header = format!("+CONTINUE {}\r\n", global.repl.state().replid);
+        ctx.client().replica = true;
         spawn_sender(global, dup, client_id, header, None, feed);
         return Ok(());
     }
@@ -166,6 +168,7 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
     let (session, header) = start_full(ctx, client_id, &ip, &feed);
+    ctx.client().replica = true;
     spawn_sender(global, dup, client_id, header, Some(session), feed);
     Ok(())
 }

@@ -54,12 +54,18 @@ fn count_good(st: &super::ReplState, now_ms: u64, max_lag_s: u64) -> u64 {
 
 /// Recounts the good replicas and sets the flag shards test before each write. A replica
 /// never refuses (its writes come from its master), like Redis with `masterhost` set.
+///
+/// Race-free: every change of an input (settings, role, replicas, ACKs) is followed by a
+/// refresh, and refreshes run one at a time reading their inputs inside `refresh_lock`, so
+/// a refresh that read older inputs can never store after one that read newer ones.
+/// Callers hold neither the state lock nor the config lock.
 pub fn refresh(global: &Global) {
-    let (n, lag) = settings(global);
-    let good = count_good(&global.repl.state(), unix_ms(), lag);
     let r = &global.repl;
-    r.good_replicas.store(good, Ordering::Relaxed);
+    let _serial = super::lock(&r.refresh_lock);
+    let (n, lag) = settings(global);
     let replica = r.is_replica.load(Ordering::Acquire);
+    let good = count_good(&r.state(), unix_ms(), lag);
+    r.good_replicas.store(good, Ordering::Relaxed);
     let refuse = n > 0 && lag > 0 && !replica && good < n;
     r.writes_refused.store(refuse, Ordering::Release);
 }
@@ -118,6 +124,42 @@ mod tests {
             .writes_refused
             .store(false, Ordering::Relaxed);
         assert_eq!(h.run(&["SET", "k", "v"]), Reply::ok());
+    }
+
+    #[test]
+    fn cluster_guard_is_for_clients_only() {
+        // Guards the apply path: in cluster mode a refused write is answered to a client's
+        // command on its owner shard, but a master's record (or a blocked command resuming,
+        // both through `run_key`) is still applied.
+        use crate::resp::{Out, OwnedArgs, Proto};
+        use crate::shard::exec::{run_client_key, run_key};
+        use crate::testkit::{Harness, Reply};
+        let mut h = Harness::new();
+        let mut map = (*h.shard.slot_map).clone();
+        map.cluster_enabled = true;
+        h.shard.slot_map = std::sync::Arc::new(map);
+        h.shard
+            .global
+            .repl
+            .writes_refused
+            .store(true, Ordering::Relaxed);
+        let run = |h: &mut Harness, client: bool, argv: &[&[u8]]| {
+            let owned = OwnedArgs::from_slices(argv);
+            let spec = crate::commands::lookup(argv[0]).expect("known command");
+            let mut buf = Vec::new();
+            let mut out = Out::new(&mut buf, Proto::Resp2);
+            if client {
+                run_client_key(&mut h.shard, spec, owned.args(), &mut out, h.now_ms, None);
+            } else {
+                run_key(&mut h.shard, spec, owned.args(), &mut out, h.now_ms, None);
+            }
+            Reply::decode(&buf).expect("one reply").0
+        };
+        let set: &[&[u8]] = &[b"SET", b"k", b"v"];
+        assert_eq!(run(&mut h, true, set), Reply::err(NOREPLICAS_TEXT));
+        assert_eq!(run(&mut h, true, &[b"GET", b"k"]), Reply::Nil);
+        assert_eq!(run(&mut h, false, set), Reply::ok());
+        assert_eq!(run(&mut h, true, &[b"GET", b"k"]), Reply::bulk("v"));
     }
 
     #[test]

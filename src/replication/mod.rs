@@ -51,6 +51,10 @@ pub struct ReplGlobal {
     pub writes_refused: AtomicBool,
     /// Good replicas at the last refresh (INFO's `min_slaves_good_slaves`).
     pub good_replicas: AtomicU64,
+    /// Serializes `min_replicas::refresh` (cron, ACKs, CONFIG SET and role changes run it from
+    /// different threads): each one reads its inputs and stores the flag inside it, so the
+    /// last store always comes from a refresh that saw every earlier change.
+    pub refresh_lock: Mutex<()>,
     /// Set at boot: the link thread hands records to shards through it.
     pub mesh: OnceLock<Arc<Mesh>>,
 }
@@ -232,6 +236,7 @@ impl Default for ReplGlobal {
             sync_partial_err: AtomicU64::new(0),
             writes_refused: AtomicBool::new(false),
             good_replicas: AtomicU64::new(0),
+            refresh_lock: Mutex::new(()),
             mesh: OnceLock::new(),
         }
     }

@@ -88,6 +88,9 @@ pub struct Client {
     /// The event loop's connection slot and generation (for pushes to this client).
     pub conn_slot: u32,
     pub conn_gen: u32,
+    /// Started SYNC/PSYNC: a replica (flag `S`, type and output class `replica`). Its stream
+    /// is written by a sender thread; this connection only carries its `REPLCONF ACK`s.
+    pub replica: bool,
     /// Sent a write command at some point: WAIT waits for the stream up to now (a client that
     /// never wrote has nothing to wait for, as in Redis).
     pub wrote: bool,

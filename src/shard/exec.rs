@@ -157,7 +157,7 @@ pub fn plan(
     }
     if spec.is_write() {
         // In cluster mode a keyed command is redirected first (Redis' order); the shard that
-        // owns its keys refuses it (`run_key`, or `transaction::queue` inside MULTI).
+        // owns its keys refuses it (`run_client_key`, or `transaction::queue` inside MULTI).
         let redirect_first = sh.slot_map.cluster_enabled && matches!(spec.handler, Handler::Key(_));
         if let Some(text) = write_refusal(sh).filter(|_| !redirect_first) {
             reply_error(sh, out, &ReplyError::Other(text.into()));
@@ -265,7 +265,7 @@ fn plan_keyed(
 ) -> Plan {
     // One shard and no cluster: every key is here and there is nothing to decide.
     if sh.shards == 1 && !sh.slot_map.cluster_enabled {
-        run_key(sh, spec, args, out, now_ms, None);
+        run_client_key(sh, spec, args, out, now_ms, None);
         return blocked_or_done(sh, spec, None);
     }
     let keys = match spec.key_positions(args) {
@@ -286,10 +286,10 @@ fn plan_keyed(
     );
     match decision {
         Decision::Keyless => {
-            run_key(sh, spec, args, out, now_ms, None);
+            run_client_key(sh, spec, args, out, now_ms, None);
         }
         Decision::Shard { shard, .. } if shard == sh.id => {
-            run_key(sh, spec, args, out, now_ms, None);
+            run_client_key(sh, spec, args, out, now_ms, None);
             return blocked_or_done(sh, spec, None);
         }
         Decision::Shard { shard, .. } => {
@@ -300,7 +300,7 @@ fn plan_keyed(
             };
         }
         Decision::OwnerDecides { shard, .. } if shard == sh.id => {
-            run_key(sh, spec, args, out, now_ms, Some(cflags));
+            run_client_key(sh, spec, args, out, now_ms, Some(cflags));
             return blocked_or_done(sh, spec, None);
         }
         Decision::OwnerDecides { shard, .. } => {
@@ -322,8 +322,63 @@ fn plan_keyed(
     Plan::Done(AfterReply::Nothing)
 }
 
+/// Runs a client's keyed command on the shard that owns its keys (here, or a request another
+/// shard sent for its client). In cluster mode the write guards apply here, after the slot
+/// decision, in Redis' order: redirect, then MISCONF (`run_key`), then READONLY/NOREPLICAS.
+/// (Standalone, `plan` refused already.)
+pub fn run_client_key(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+    owner_checks: Option<ClientFlags>,
+) {
+    if let Some(cflags) = owner_checks {
+        if !owner_allows(sh, spec, args, out, now_ms, cflags) {
+            return;
+        }
+    }
+    if spec.is_write() && sh.slot_map.cluster_enabled && sh.aof.write_error.is_none() {
+        if let Some(text) = write_refusal(sh) {
+            reply_error(sh, out, &ReplyError::Other(text.into()));
+            count_rejected(sh, spec);
+            return;
+        }
+    }
+    run_key(sh, spec, args, out, now_ms, None);
+}
+
+/// Completes the slot decision on the owner (migrating/importing slots); false when the
+/// command was answered with a redirect or an error.
+fn owner_allows(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+    cflags: ClientFlags,
+) -> bool {
+    let keys = spec.key_positions(args).unwrap_or_default();
+    let map = sh.slot_map.clone();
+    let db = &mut sh.db;
+    let r = route::decide_on_owner(args, &keys, &map, cflags, cmd_flags(spec), &mut |k| {
+        db.contains(k, now_ms)
+    });
+    if let Err(e) = r {
+        reply_error(sh, out, &e);
+        count_rejected(sh, spec);
+        return false;
+    }
+    true
+}
+
 /// Runs a keyed command on the shard that owns its keys. `owner_checks` carries the client
 /// flags when the slot decision must be completed here (migrating/importing slots).
+///
+/// No client-facing write refusal (READONLY, NOREPLICAS) here: this is also how a replica
+/// applies its master's stream, how a blocked command resumes and how EXEC runs its queue
+/// (checked once at EXEC), none of which Redis refuses. Clients go through `run_client_key`.
 pub fn run_key(
     sh: &mut Shard,
     spec: &'static CommandSpec,
@@ -336,15 +391,7 @@ pub fn run_key(
         unreachable!("keyed command")
     };
     if let Some(cflags) = owner_checks {
-        let keys = spec.key_positions(args).unwrap_or_default();
-        let map = sh.slot_map.clone();
-        let db = &mut sh.db;
-        let r = route::decide_on_owner(args, &keys, &map, cflags, cmd_flags(spec), &mut |k| {
-            db.contains(k, now_ms)
-        });
-        if let Err(e) = r {
-            reply_error(sh, out, &e);
-            count_rejected(sh, spec);
+        if !owner_allows(sh, spec, args, out, now_ms, cflags) {
             return;
         }
     }
@@ -354,13 +401,6 @@ pub fn run_key(
             reply_error(sh, out, &e);
             count_rejected(sh, spec);
             return;
-        }
-        if sh.slot_map.cluster_enabled {
-            if let Some(text) = write_refusal(sh) {
-                reply_error(sh, out, &ReplyError::Other(text.into()));
-                count_rejected(sh, spec);
-                return;
-            }
         }
         if sh.aof.rewrite.is_some() || !sh.repl.snaps.is_empty() {
             rewrite_barrier(sh, spec, args, now_ms);
@@ -597,7 +637,7 @@ pub fn run_line(
         Plan::Done(_) => {}
         Plan::Remote {
             spec, owner_checks, ..
-        } => run_key(sh, spec, owned.args(), &mut out, now_ms, owner_checks),
+        } => run_client_key(sh, spec, owned.args(), &mut out, now_ms, owner_checks),
         // The harness cannot wait: a blocked command answers like a timeout.
         Plan::Blocked { .. } => {
             sh.block_request = None;

@@ -78,8 +78,9 @@ pub struct Shard {
     /// Blocking commands answer at once (inside EXEC, and in the AOF loader).
     pub no_block: bool,
     /// The connection of the command being planned has replies ahead of it that are not in
-    /// the buffer its handler writes to (a remote reply still waiting). Set by the event loop
-    /// before each command (one plain store); SYNC/PSYNC refuse to start then.
+    /// the buffer its handler writes to (a remote reply still waiting, a send in flight, or
+    /// the command was held back behind unsent output). Set by the event loop before each
+    /// command (one plain store); SYNC/PSYNC refuse to start then.
     pub replies_ahead: bool,
     /// Replication: snapshots in progress, read-only replica flag, WAIT waiters.
     pub repl: crate::replication::ShardRepl,

@@ -15,6 +15,7 @@ mod migrate;
 mod obuf;
 mod protocol;
 mod pubsub;
+mod repl_clients;
 mod repl_guard;
 mod replication;
 mod shards;

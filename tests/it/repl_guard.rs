@@ -323,4 +323,140 @@ fn psync_behind_pending_replies_is_refused_like_redis() {
             );
         }
     }
+    // Behind a reply the kernel has not taken yet: a client that reads nothing while an 8 MB
+    // GET reply is on its way, then sends PSYNC. Redis still holds part of the reply.
+    let big = "x".repeat(8 << 20);
+    let head = format!("${}\r\n", big.len());
+    let err = "-ERR SYNC and PSYNC are invalid with pending output\r\n";
+    for (port, mut c) in [(redis.port, redis.client()), (s.port, s.client())] {
+        let _: () = redis::cmd("SET")
+            .arg("big")
+            .arg(&big)
+            .query(&mut c)
+            .expect("SET");
+        let mut r = slow_reader(port);
+        r.send(b"GET big\r\n");
+        std::thread::sleep(Duration::from_millis(300));
+        r.send(b"PSYNC ? -1\r\n");
+        std::thread::sleep(Duration::from_millis(300));
+        let got = r.read_n(head.len() + big.len() + 2 + err.len());
+        assert!(got.starts_with(head.as_bytes()), "port {port}");
+        let tail = String::from_utf8_lossy(&got[got.len().saturating_sub(80)..]).into_owned();
+        assert!(
+            tail.ends_with(&format!("x\r\n{err}")),
+            "port {port}: {tail:?}"
+        );
+        assert_eq!(
+            got.len(),
+            head.len() + big.len() + 2 + err.len(),
+            "port {port}"
+        );
+        r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    }
+}
+
+/// A raw connection with a small receive buffer, so a large reply stays partly unsent.
+fn slow_reader(port: u16) -> crate::common::Raw {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    sock.set_recv_buffer_size(64 * 1024).expect("SO_RCVBUF");
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    sock.connect(&addr.into()).expect("connect");
+    let s: std::net::TcpStream = sock.into();
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.set_nodelay(true).expect("nodelay");
+    crate::common::Raw { s }
+}
+
+#[test]
+fn cluster_replica_with_min_replicas_keeps_applying() {
+    // Guards the apply path: a cluster replica with min-replicas-to-write set (it has no
+    // replicas of its own) applies every write of its master, including a blocked pop that
+    // a later push wakes up.
+    let node = || {
+        Server::start(&[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-node-timeout",
+            "3000",
+            "--min-replicas-to-write",
+            "1",
+            "--server-threads",
+            "2",
+        ])
+    };
+    let (a, b) = (node(), node());
+    let nore = "NOREPLICAS Not enough good replicas to write.";
+    assert_eq!(
+        cli(a.port, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).trim(),
+        "OK"
+    );
+    let a_id = cli(a.port, &["CLUSTER", "MYID"]).trim().to_string();
+    wait_for("a to serve its slots", 20, || {
+        cli(a.port, &["SET", "probe", "0"]).trim() == nore
+    });
+    let ap = a.port.to_string();
+    let mut meets = 0;
+    wait_for("b to know a", 30, || {
+        if meets % 100 == 0 {
+            assert_eq!(
+                cli(b.port, &["CLUSTER", "MEET", "127.0.0.1", &ap]).trim(),
+                "OK"
+            );
+        }
+        meets += 1;
+        cli(b.port, &["CLUSTER", "NODES"]).contains(&a_id)
+    });
+    wait_for("b to replicate a", 20, || {
+        cli(b.port, &["CLUSTER", "REPLICATE", &a_id]).trim() == "OK"
+    });
+    wait_for("a good replica on a", 30, || {
+        cli(a.port, &["SET", "probe", "1"]).trim() == "OK"
+    });
+    let mut c = a.client();
+    for i in 0..40 {
+        let r: String = redis::cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(format!("v{i}"))
+            .query(&mut c)
+            .expect("SET");
+        assert_eq!(r, "OK");
+    }
+    // A blocked pop on the master resumes when the push arrives; both reach the replica.
+    let ap2 = a.port;
+    let waiter = std::thread::spawn(move || cli(ap2, &["BLPOP", "q", "10"]));
+    wait_for("the pop to block", 10, || {
+        cli(a.port, &["CLIENT", "LIST"]).contains("cmd=blpop")
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let pushed: i64 = redis::cmd("RPUSH")
+        .arg("q")
+        .arg("x")
+        .arg("y")
+        .query(&mut c)
+        .expect("RPUSH");
+    assert_eq!(pushed, 2);
+    let popped = waiter.join().expect("BLPOP thread");
+    assert_eq!(popped.split_whitespace().collect::<Vec<_>>(), ["q", "x"]);
+    wait_for("b to hold every key", 20, || {
+        cli(b.port, &["DBSIZE"]).trim() == "42"
+    });
+    assert_eq!(cli(a.port, &["DBSIZE"]).trim(), "42");
+    let mut r = b.client();
+    let _: () = redis::cmd("READONLY").query(&mut r).expect("READONLY");
+    for i in 0..40 {
+        let v: String = redis::cmd("GET")
+            .arg(format!("k{i}"))
+            .query(&mut r)
+            .expect("GET on the replica");
+        assert_eq!(v, format!("v{i}"));
+    }
+    let rest: Vec<String> = redis::cmd("LRANGE")
+        .arg("q")
+        .arg(0)
+        .arg(-1)
+        .query(&mut r)
+        .expect("LRANGE on the replica");
+    assert_eq!(rest, ["y"]);
 }
