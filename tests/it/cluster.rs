@@ -110,10 +110,13 @@ impl Cluster {
         let deadline = Instant::now() + limit;
         let known = self.nodes.len().to_string();
         loop {
+            // cluster_known_nodes counts handshake entries too (as in Redis), and a node
+            // learned from gossip is a handshake entry until it answers: wait for none left.
             let all = self.nodes.iter().all(|s| {
                 let info = cli(s.port, &["cluster", "info"]);
                 info_field(&info, "cluster_state") == "ok"
                     && info_field(&info, "cluster_known_nodes") == known
+                    && !cli(s.port, &["cluster", "nodes"]).contains("handshake")
             });
             if all {
                 return;
