@@ -2,6 +2,7 @@
 //! manifest, base serialization for rewrites, and loading at start. Format: docs/aof.md.
 
 pub mod check;
+pub mod foreign;
 pub mod journal;
 pub mod load;
 pub mod manifest;
@@ -17,16 +18,20 @@ use std::sync::Arc;
 /// Sets every shard's AOF up at start: load what the manifest names (or create fresh files),
 /// and leave the shards journaling. With `appendonly no` nothing is read or written.
 pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
-    let (on, dir, prefix) = global.cfg(|c| {
+    let (on, dir, prefix, data_dir, dbfilename) = global.cfg(|c| {
         (
             c.appendonly,
             c.dir.join(&c.appenddirname),
             c.appendfilename.clone(),
+            c.dir.clone(),
+            c.stored("dbfilename", "dump.rdb"),
         )
     });
     for sh in shards.iter_mut() {
         sh.aof = segment::AofShard::new(sh.id, dir.clone(), prefix.clone());
     }
+    let mpath = dir.join(manifest_name(&prefix));
+    foreign::check(&data_dir, &dbfilename, &prefix, on, &mpath)?;
     if !on {
         return Ok(());
     }
@@ -36,7 +41,6 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
             dir.display()
         )
     })?;
-    let mpath = dir.join(manifest_name(&prefix));
     check::finish_relayout(&dir, &prefix, &mpath)?;
     let now = crate::global::unix_ms();
     let n = shards.len();
