@@ -237,6 +237,10 @@ pub struct AofShard {
     /// Bytes were written that no started fsync covers yet.
     pub unsynced: bool,
     pub fsync_inflight: bool,
+    /// The incr file an in-flight fsync was submitted for, after the shard stopped writing to
+    /// it: kept open until the fsync completes, so its descriptor is neither closed under the
+    /// ring (EBADF, taken for a write error) nor reused by another file.
+    pub retired: Option<File>,
     pub last_fsync_ms: u64,
     /// The last write failed (full disk, I/O error): writes are refused with -MISCONF.
     pub write_error: Option<String>,
@@ -273,6 +277,7 @@ impl AofShard {
             base_bytes: 0,
             unsynced: false,
             fsync_inflight: false,
+            retired: None,
             last_fsync_ms: 0,
             write_error: None,
             rewrite: None,
@@ -324,9 +329,18 @@ impl AofShard {
 
     /// Closes the files (CONFIG SET appendonly no). Any rewrite is abandoned.
     pub fn close(&mut self) {
-        self.incr = None;
+        self.retire_incr();
         self.rewrite = None;
         self.unsynced = false;
+    }
+
+    /// Stops writing to the incr file (kept open while an fsync of it is in flight).
+    fn retire_incr(&mut self) {
+        if let Some(old) = self.incr.take() {
+            if self.fsync_inflight {
+                self.retired = Some(old);
+            }
+        }
     }
 
     /// Appends `data` to the incr file (and to the new incr during a rewrite). On failure the
@@ -442,8 +456,9 @@ impl AofShard {
             let _ = std::fs::remove_file(self.path(old, FileKind::Base));
             let _ = std::fs::remove_file(self.path(old, FileKind::Incr));
         }
-        self.incr =
-            Some(open_append(&self.path(rw.gen, FileKind::Incr)).map_err(|e| e.to_string())?);
+        let incr = open_append(&self.path(rw.gen, FileKind::Incr)).map_err(|e| e.to_string())?;
+        self.retire_incr();
+        self.incr = Some(incr);
         self.gen = rw.gen;
         self.incr_bytes = rw.new_incr_bytes;
         self.base_bytes = rw.base_bytes;
@@ -571,6 +586,7 @@ impl AofShard {
         self.last_rewrite_secs = rw.started.elapsed().as_secs() as i64;
         let incr = open_append(&self.path(rw.gen, FileKind::Incr));
         self.last_rewrite_ok = incr.is_ok();
+        self.retire_incr();
         self.incr = Some(incr.map_err(|e| format!("opening the new incr file: {e}"))?);
         self.gen = rw.gen;
         self.incr_bytes = rw.new_incr_bytes;

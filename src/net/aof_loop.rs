@@ -137,7 +137,10 @@ impl Reactor {
         let done = self.aof.epoch_inflight.take();
         self.shard.aof.fsync_inflight = false;
         self.shard.aof.last_fsync_ms = self.now_ms;
-        if res < 0 {
+        // An fsync of a file the shard no longer writes (the AOF switched off, or a rewrite
+        // committed: the new files were fsynced themselves) cannot fail a later write.
+        let retired = self.shard.aof.retired.take().is_some();
+        if res < 0 && !retired {
             let e = std::io::Error::from_raw_os_error(-res);
             if self.policy() == AppendFsync::Always {
                 // Replies were promised durability; Redis exits here too.

@@ -1579,3 +1579,50 @@ fn uncommitted_first_files_are_deleted_at_start() {
     assert_eq!(get(&mut c, "after").as_deref(), Some("1"));
     assert_eq!(dbsize(&mut c), 1);
 }
+
+#[test]
+fn bgrewriteaof_with_the_aof_off_and_quick_off_on_flips_commit_every_shard() {
+    // Guards the other ways into the all-or-nothing switch: BGREWRITEAOF with appendonly no
+    // writes every shard's files under one manifest, and CONFIG SET appendonly no then yes
+    // faster than some shards notice does not leave the others waiting for them forever.
+    let threads = ["--server-threads", "3"];
+    let s = Server::start(&threads);
+    let mut c = s.client();
+    let pairs: Vec<(String, String)> = (0..3000)
+        .map(|i| (format!("f:{i}"), i.to_string()))
+        .collect();
+    set_all(&mut c, &pairs);
+    let reply: String = redis::cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    assert_eq!(reply, "Background append only file rewriting started");
+    wait_for(30, "BGREWRITEAOF with the AOF off", || {
+        aof_dir(&s.dir).join(MANIFEST).exists()
+            && info_field(&mut c, "aof_rewrite_in_progress") == "0"
+    });
+    let m = manifest(&s.dir);
+    assert_eq!(m.len(), 6, "a base and an incr per shard: {m:?}");
+    assert_eq!(info_field(&mut c, "aof_enabled"), "0");
+    config_set(&mut c, "appendonly", "yes");
+    wait_for(30, "the AOF switched on", || {
+        info_field(&mut c, "aof_rewrite_in_progress") == "0" && base_seqs(&s.dir).len() == 3
+    });
+    for round in 0..6u64 {
+        config_set(&mut c, "appendonly", "no");
+        std::thread::sleep(Duration::from_millis(round * 30));
+        config_set(&mut c, "appendonly", "yes");
+        run(&mut c, &["SET", &format!("flip:{round}"), "1"]);
+        // A shard that saw `no` shows a scheduled rewrite until it starts its first files.
+        wait_for(30, "every shard back on its files", || {
+            info_field(&mut c, "aof_rewrite_in_progress") == "0"
+                && info_field(&mut c, "aof_rewrite_scheduled") == "0"
+        });
+    }
+    drop(c);
+    let s = restart(s, &["--appendonly", "yes", "--server-threads", "3"]);
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "written before the AOF was on");
+    for round in 0..6 {
+        assert_eq!(get(&mut c, &format!("flip:{round}")).as_deref(), Some("1"));
+    }
+    assert_eq!(dbsize(&mut c), pairs.len() + 6);
+    assert_eq!(unlisted_files(&s.dir), Vec::<String>::new());
+}
