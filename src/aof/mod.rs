@@ -79,13 +79,15 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
                     m.shards.unwrap_or(m.shards().len()),
                     shards.len()
                 ));
-                write_layout(global, shards, &m, now)?;
+                let mut all: Vec<&mut Shard> = shards.iter_mut().collect();
+                write_layout(global, &mut all, &m, now)?;
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             check::without_manifest(&dir, &prefix, &mpath)?;
             check::remove_temp_manifests(&dir, &prefix);
-            write_layout(global, shards, &Manifest::default(), now)?;
+            let mut all: Vec<&mut Shard> = shards.iter_mut().collect();
+            write_layout(global, &mut all, &Manifest::default(), now)?;
         }
         Err(e) => {
             return Err(format!(
@@ -104,7 +106,8 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
 }
 
 /// Writes every shard's keys into fresh files and makes them the AOF: at first boot (`old` is
-/// empty), or when the files were written by another number of shards (a relayout).
+/// empty), when the files were written by another number of shards (a relayout), and for
+/// DEBUG RELOAD.
 ///
 /// Two phases, so a crash at any point loses nothing and never leaves a manifest listing only
 /// some shards: the new files are first listed in a staging manifest
@@ -114,15 +117,22 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
 /// `check::finish_relayout` completes or undoes an interrupted one at the next start.
 fn write_layout(
     global: &Arc<Global>,
-    shards: &mut [Shard],
+    shards: &mut [&mut Shard],
     old: &Manifest,
     now: u64,
 ) -> Result<(), String> {
     // A rewrite writes generation gen + 1 and deletes its shard's files of `gen`: neither
-    // is a generation the old manifest lists.
-    let first_gen = old.files.iter().map(|f| f.seq + 1).max().unwrap_or(0);
+    // is a generation the old manifest lists or a shard has open.
+    let listed = old.files.iter().map(|f| f.seq + 1).max().unwrap_or(0);
+    let open = shards.iter().map(|sh| sh.aof.gen + 1).max().unwrap_or(0);
+    let first_gen = if old.files.is_empty() && open == 1 {
+        0
+    } else {
+        listed.max(open)
+    };
     let dir = global.aof.dir.clone();
     let prefix = global.aof.prefix.clone();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let staging =
         segment::AofGlobal::new(dir.clone(), check::relayout_prefix(&prefix), shards.len());
     {
@@ -219,13 +229,26 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
 pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, String> {
     let global = (*all[0]).global.clone();
     let on = global.cfg(|c| c.appendonly);
+    // Checked on every shard before any keyspace is touched.
+    if all.iter().any(|&p| (*p).aof.rewrite.is_some()) {
+        return Err("Background append only file rewriting already in progress".into());
+    }
+    for &p in all {
+        flush_now(&mut *p, false)?;
+    }
+    let old = global
+        .aof
+        .manifest
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    {
+        // One manifest rename for every shard's new files, as at start.
+        let mut shards: Vec<&mut Shard> = all.iter().map(|&p| &mut *p).collect();
+        write_layout(&global, &mut shards, &old, now)?;
+    }
     for &p in all {
         let sh = &mut *p;
-        if sh.aof.rewrite.is_some() {
-            return Err("Background append only file rewriting already in progress".into());
-        }
-        flush_now(sh, false)?;
-        sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
         sh.db.flush();
         sh.journal.enabled = false;
         sh.no_block = true;
