@@ -84,8 +84,13 @@ impl AofGlobal {
         planned.replace_shard(shard, entries);
         planned.shards = Some(self.shards);
         let name = crate::aof::check::relayout_name(&self.prefix);
-        write_atomically(&self.dir, &name, planned.format().as_bytes())
-            .map_err(|e| format!("staging manifest: {e}"))?;
+        if let Err(e) = write_atomically(&self.dir, &name, planned.format().as_bytes()) {
+            // The shards that joined already must not wait for this one: cancel the round.
+            en.round += 1;
+            en.planned = Manifest::default();
+            en.ready.clear();
+            return Err(format!("staging manifest: {e}"));
+        }
         en.planned = planned;
         en.ready.resize(self.shards, false);
         en.ready[shard] = false;
