@@ -1502,6 +1502,7 @@ fn crash_while_switching_the_aof_on_loads_everything_or_nothing() {
         if delay_ms == 1000 {
             wait_for(30, "the AOF switched on", || {
                 info_field(&mut c, "aof_rewrite_in_progress") == "0"
+                    && info_field(&mut c, "aof_rewrite_scheduled") == "0"
             });
         }
         kill9(&mut s);
