@@ -108,6 +108,7 @@ impl Global {
         let aof = crate::aof::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
+            shards,
         );
         Arc::new(Global {
             config: RwLock::new(config),

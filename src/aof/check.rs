@@ -26,7 +26,7 @@ pub fn parse_file_name(prefix: &str, name: &str) -> Option<(usize, u64, FileKind
 }
 
 /// Data files of this prefix in `dir`, sorted by name.
-fn data_files(dir: &Path, prefix: &str) -> Result<Vec<(String, usize)>, String> {
+pub fn data_files(dir: &Path, prefix: &str) -> Result<Vec<(String, usize)>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         format!(
             "Can't list the append-only directory {}: {e}",
@@ -84,11 +84,16 @@ pub fn finish_relayout(dir: &Path, prefix: &str, mpath: &Path) -> Result<(), Str
             .collect()
     } else {
         let listed: BTreeSet<&str> = real.files.iter().map(|f| f.name.as_str()).collect();
+        // With the base a shard was building under its temporary name.
         planned
             .files
             .iter()
             .filter(|f| !listed.contains(f.name.as_str()))
-            .map(|f| f.name.clone())
+            .flat_map(|f| {
+                let temp = (f.kind == FileKind::Base)
+                    .then(|| super::segment::temp_base_name(f.shard, f.seq));
+                std::iter::once(f.name.clone()).chain(temp)
+            })
             .collect()
     };
     crate::log::warning(&format!(
@@ -117,6 +122,25 @@ fn sorted(m: &Manifest) -> Vec<(usize, String)> {
     v
 }
 
+/// Deletes the temporary manifests a crash left (`manifest::write_atomically` writes
+/// `temp-<name>.<pid>` and renames it): called once the checks passed, nothing else is there
+/// that could still be renamed into place.
+pub fn remove_temp_manifests(dir: &Path, prefix: &str) {
+    let names = [
+        format!("temp-{}.", super::manifest::manifest_name(prefix)),
+        format!("temp-{}.", relayout_name(prefix)),
+    ];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for name in entries.filter_map(|e| e.ok()?.file_name().into_string().ok()) {
+        let pid = names.iter().find_map(|n| name.strip_prefix(n.as_str()));
+        if pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+            let _ = std::fs::remove_file(dir.join(&name));
+        }
+    }
+}
+
 /// No manifest: a fresh start is fine only if no data file of this prefix is there either.
 pub fn without_manifest(dir: &Path, prefix: &str, mpath: &Path) -> Result<(), String> {
     let files = data_files(dir, prefix)?;
@@ -134,7 +158,8 @@ pub fn without_manifest(dir: &Path, prefix: &str, mpath: &Path) -> Result<(), St
 }
 
 /// The manifest names a complete set: entries, one base at most per shard, no duplicate,
-/// shards 0..n without a gap, every file present, and no data file of a shard it omits.
+/// shards 0..n without a gap (with `shards n` recorded: exactly those n, each with a base and
+/// an incr), every file present, and no data file of a shard it omits.
 pub fn manifest_against_dir(
     dir: &Path,
     prefix: &str,
@@ -189,6 +214,33 @@ pub fn manifest_against_dir(
                 "{FATAL} {} holds {name} of shard {shard}, which the AOF manifest {shown} does \
                  not list: refusing to start without that shard's keys",
                 dir.display()
+            ));
+        }
+    }
+    if let Some(n) = m.shards {
+        // A manifest that says how many shards wrote it: exactly those, each with its base
+        // and its incr file.
+        if let Some(&extra) = shards.iter().find(|&&s| s >= n) {
+            return Err(format!(
+                "{FATAL} The AOF manifest {shown} lists shard {extra}, but says it was written \
+                 by {n} shard(s)"
+            ));
+        }
+        for s in 0..n {
+            let files = m.files_of(s);
+            let has = |k: FileKind| files.iter().any(|f| f.kind == k);
+            let missing = if files.is_empty() {
+                "no file"
+            } else if !has(FileKind::Base) {
+                "no base file"
+            } else if !has(FileKind::Incr) {
+                "no incr file"
+            } else {
+                continue;
+            };
+            return Err(format!(
+                "{FATAL} The AOF manifest {shown} lists {missing} of shard {s}, but says it \
+                 was written by {n} shard(s): refusing to start without that shard's keys"
             ));
         }
     }

@@ -1,5 +1,6 @@
 //! The AOF manifest: which base and incr files make up each shard's log. Redis 7's manifest
-//! syntax with one more key, `shard`. Parsing and formatting are pure; `save` replaces the file
+//! syntax with two more keys: `shard` (whose file) and `shards` (how many shards wrote the
+//! manifest, on every line, so a manifest missing a shard's lines is detected). Parsing and formatting are pure; `save` replaces the file
 //! atomically (temp file, fsync, rename, fsync of the directory).
 
 use std::io::Write;
@@ -22,6 +23,9 @@ pub struct FileEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
     pub files: Vec<FileEntry>,
+    /// The number of shards that wrote it (every line's `shards`); None in a manifest written
+    /// before slotd recorded it.
+    pub shards: Option<usize>,
 }
 
 /// `appendonly.aof.s3.7.base.aof`
@@ -56,6 +60,7 @@ impl Manifest {
                 return Err(bad());
             }
             let (mut name, mut seq, mut kind, mut shard) = (None, None, None, Some(0usize));
+            let mut count: Option<Option<usize>> = None;
             for kv in f.chunks(2) {
                 match kv[0] {
                     "file" => name = Some(kv[1].to_string()),
@@ -68,8 +73,23 @@ impl Manifest {
                         }
                     }
                     "shard" => shard = kv[1].parse().ok(),
+                    "shards" => count = Some(kv[1].parse().ok().filter(|&n| n > 0)),
                     _ => {} // unknown keys are ignored, as Redis does
                 }
+            }
+            // Every line states the same shard count, or none does.
+            let count = match count {
+                None => None,
+                Some(None) => return Err(bad()),
+                Some(Some(n)) => Some(n),
+            };
+            if m.files.is_empty() {
+                m.shards = count;
+            } else if m.shards != count {
+                return Err(format!(
+                    "{} (its lines disagree on the number of shards)",
+                    bad()
+                ));
             }
             match (name, seq, kind, shard) {
                 (Some(name), Some(seq), Some(kind), Some(shard))
@@ -96,9 +116,13 @@ impl Manifest {
                 FileKind::Incr => "i",
             };
             s.push_str(&format!(
-                "file {} seq {} type {t} shard {}\n",
+                "file {} seq {} type {t} shard {}",
                 f.name, f.seq, f.shard
             ));
+            if let Some(n) = self.shards {
+                s.push_str(&format!(" shards {n}"));
+            }
+            s.push('\n');
         }
         s
     }
@@ -170,6 +194,18 @@ mod tests {
         assert_eq!(back, m);
         assert_eq!(back.files_of(1)[0].kind, FileKind::Base);
         assert!(Manifest::parse("file x seq 1 type q\n").is_err());
+        // The shard count: written on every line, and the lines must agree.
+        m.shards = Some(2);
+        let text = m.format();
+        assert!(
+            text.lines().all(|l| l.ends_with(" shard 1 shards 2")),
+            "{text}"
+        );
+        assert_eq!(Manifest::parse(&text).unwrap(), m);
+        let mixed = "file a seq 1 type b shards 2\nfile b seq 1 type i shard 1\n";
+        assert!(Manifest::parse(mixed).unwrap_err().contains("disagree"));
+        assert!(Manifest::parse("file a seq 1 type b shards 0\n").is_err());
+        assert!(Manifest::parse("file a seq 1 type b shards x\n").is_err());
         assert!(Manifest::parse("file ../x seq 1 type b\n").is_err());
     }
 }

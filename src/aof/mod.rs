@@ -2,6 +2,7 @@
 //! manifest, base serialization for rewrites, and loading at start. Format: docs/aof.md.
 
 pub mod check;
+pub mod foreign;
 pub mod journal;
 pub mod load;
 pub mod manifest;
@@ -17,16 +18,20 @@ use std::sync::Arc;
 /// Sets every shard's AOF up at start: load what the manifest names (or create fresh files),
 /// and leave the shards journaling. With `appendonly no` nothing is read or written.
 pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
-    let (on, dir, prefix) = global.cfg(|c| {
+    let (on, dir, prefix, data_dir, dbfilename) = global.cfg(|c| {
         (
             c.appendonly,
             c.dir.join(&c.appenddirname),
             c.appendfilename.clone(),
+            c.dir.clone(),
+            c.stored("dbfilename", "dump.rdb"),
         )
     });
     for sh in shards.iter_mut() {
         sh.aof = segment::AofShard::new(sh.id, dir.clone(), prefix.clone());
     }
+    let mpath = dir.join(manifest_name(&prefix));
+    foreign::check(&data_dir, &dbfilename, &prefix, on, &mpath)?;
     if !on {
         return Ok(());
     }
@@ -36,7 +41,6 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
             dir.display()
         )
     })?;
-    let mpath = dir.join(manifest_name(&prefix));
     check::finish_relayout(&dir, &prefix, &mpath)?;
     let now = crate::global::unix_ms();
     let n = shards.len();
@@ -45,6 +49,7 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
             let m = Manifest::parse(&text).map_err(|e| format!("{e} ({})", mpath.display()))?;
             // Nothing is loaded, written or deleted unless the manifest names a whole set.
             check::manifest_against_dir(&dir, &prefix, &mpath, &m)?;
+            check::remove_temp_manifests(&dir, &prefix);
             let t0 = std::time::Instant::now();
             shards.iter_mut().for_each(|sh| sh.no_block = true);
             let truncate_torn = load::truncated_allowed(global);
@@ -61,7 +66,7 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
                 .manifest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()) = m.clone();
-            if m.shards() == (0..n).collect::<Vec<_>>() {
+            if m.shards() == (0..n).collect::<Vec<_>>() && m.shards.unwrap_or(n) == n {
                 for sh in shards.iter_mut() {
                     let gen = m.files_of(sh.id).iter().map(|f| f.seq).max().unwrap_or(1);
                     sh.aof
@@ -69,14 +74,20 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
                         .map_err(|e| format!("opening the AOF: {e}"))?;
                 }
             } else {
-                relayout(global, shards, &m, now)?;
+                crate::log::notice(&format!(
+                    "The AOF was written by {} shard(s); rewriting it for {}",
+                    m.shards.unwrap_or(m.shards().len()),
+                    shards.len()
+                ));
+                let mut all: Vec<&mut Shard> = shards.iter_mut().collect();
+                write_layout(global, &mut all, &m, now)?;
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             check::without_manifest(&dir, &prefix, &mpath)?;
-            for sh in shards.iter_mut() {
-                sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
-            }
+            check::remove_temp_manifests(&dir, &prefix);
+            let mut all: Vec<&mut Shard> = shards.iter_mut().collect();
+            write_layout(global, &mut all, &Manifest::default(), now)?;
         }
         Err(e) => {
             return Err(format!(
@@ -94,36 +105,42 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
     Ok(())
 }
 
-/// The files were written by another number of shards: write every shard's keys into fresh
-/// files for this layout, then drop the old ones.
+/// Writes every shard's keys into fresh files and makes them the AOF: at first boot (`old` is
+/// empty), when the files were written by another number of shards (a relayout), and for
+/// DEBUG RELOAD.
 ///
-/// Two phases, so a crash at any point loses nothing: the new files are first listed in a
-/// staging manifest (`<prefix>.relayout.manifest`) and written under a generation above every
-/// listed one, while the real manifest and every old file stay untouched; then the real
-/// manifest is replaced in one rename, the old files are deleted and the staging manifest
-/// last. `check::finish_relayout` completes or undoes an interrupted one at the next start.
-fn relayout(
+/// Two phases, so a crash at any point loses nothing and never leaves a manifest listing only
+/// some shards: the new files are first listed in a staging manifest
+/// (`<prefix>.relayout.manifest`) and written under a generation above every listed one, while
+/// the real manifest and every old file stay untouched; then the real manifest is replaced in
+/// one rename, the old files are deleted and the staging manifest last.
+/// `check::finish_relayout` completes or undoes an interrupted one at the next start.
+fn write_layout(
     global: &Arc<Global>,
-    shards: &mut [Shard],
+    shards: &mut [&mut Shard],
     old: &Manifest,
     now: u64,
 ) -> Result<(), String> {
-    crate::log::notice(&format!(
-        "The AOF was written by {} shard(s); rewriting it for {}",
-        old.shards().len(),
-        shards.len()
-    ));
-    let first_gen = old.files.iter().map(|f| f.seq).max().unwrap_or(0);
+    // A rewrite writes generation gen + 1 and deletes its shard's files of `gen`: neither
+    // is a generation the old manifest lists or a shard has open.
+    let listed = old.files.iter().map(|f| f.seq + 1).max().unwrap_or(0);
+    let open = shards.iter().map(|sh| sh.aof.gen + 1).max().unwrap_or(0);
+    let first_gen = if old.files.is_empty() && open == 1 {
+        0
+    } else {
+        listed.max(open)
+    };
     let dir = global.aof.dir.clone();
     let prefix = global.aof.prefix.clone();
-    let staging = segment::AofGlobal::new(dir.clone(), check::relayout_prefix(&prefix));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let staging =
+        segment::AofGlobal::new(dir.clone(), check::relayout_prefix(&prefix), shards.len());
     {
         let mut planned = staging.manifest.lock().unwrap_or_else(|e| e.into_inner());
         for sh in shards.iter() {
-            // A rewrite writes generation gen + 1 and deletes its shard's files of `gen`:
-            // neither is a generation the old manifest lists.
-            planned.replace_shard(sh.id, sh.aof.entries(first_gen + 2));
+            planned.replace_shard(sh.id, sh.aof.entries(first_gen + 1));
         }
+        planned.shards = Some(shards.len());
         manifest::write_atomically(
             &dir,
             &check::relayout_name(&prefix),
@@ -132,7 +149,7 @@ fn relayout(
         .map_err(|e| format!("staging manifest: {e}"))?;
     }
     for sh in shards.iter_mut() {
-        sh.aof.gen = first_gen + 1;
+        sh.aof.gen = first_gen;
         sh.aof.rewrite_now(&sh.db, now, &staging)?;
     }
     let planned = staging
@@ -179,7 +196,16 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
     std::fs::create_dir_all(&sh.aof.dir)
         .map_err(|e| format!("Can't create the AOF directory: {e}"))?;
     let tables = sh.db.table_count();
-    match sh.aof.start_rewrite(tables, enabling) {
+    let started = if enabling {
+        // Committed together with every other shard's first files (`segment::Enabling`).
+        let global = sh.global.clone();
+        sh.aof.start_enabling(tables, &global.aof)
+    } else {
+        sh.aof
+            .start_rewrite(tables, false)
+            .map_err(|e| e.to_string())
+    };
+    match started {
         Ok(()) => {
             sh.journal.enabled = true;
             crate::log::notice(&format!(
@@ -203,13 +229,26 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
 pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, String> {
     let global = (*all[0]).global.clone();
     let on = global.cfg(|c| c.appendonly);
+    // Checked on every shard before any keyspace is touched.
+    if all.iter().any(|&p| (*p).aof.rewrite.is_some()) {
+        return Err("Background append only file rewriting already in progress".into());
+    }
+    for &p in all {
+        flush_now(&mut *p, false)?;
+    }
+    let old = global
+        .aof
+        .manifest
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    {
+        // One manifest rename for every shard's new files, as at start.
+        let mut shards: Vec<&mut Shard> = all.iter().map(|&p| &mut *p).collect();
+        write_layout(&global, &mut shards, &old, now)?;
+    }
     for &p in all {
         let sh = &mut *p;
-        if sh.aof.rewrite.is_some() {
-            return Err("Background append only file rewriting already in progress".into());
-        }
-        flush_now(sh, false)?;
-        sh.aof.rewrite_now(&sh.db, now, &global.aof)?;
         sh.db.flush();
         sh.journal.enabled = false;
         sh.no_block = true;

@@ -20,21 +20,41 @@ const REWRITE_BUF_BYTES: usize = 256 * 1024;
 pub struct AofGlobal {
     pub dir: PathBuf,
     pub prefix: String,
+    /// The number of shards: recorded in every manifest written.
+    pub shards: usize,
     pub manifest: Mutex<Manifest>,
     /// Incremented by BGREWRITEAOF; each shard rewrites when it sees a new value.
     pub rewrite_requests: std::sync::atomic::AtomicU64,
-    /// Shards still building their first base while the AOF is being switched on.
-    pub enabling_left: std::sync::atomic::AtomicUsize,
+    /// The AOF being switched on at run time: the shards' first files, committed together.
+    pub enabling: Mutex<Enabling>,
+}
+
+/// Switching the AOF on at run time (CONFIG SET appendonly yes, or BGREWRITEAOF with the AOF
+/// off): each shard writes its first base and incr in the background, but the manifest is
+/// replaced once, when every shard's files are durable, so it never lists only some shards.
+/// Each shard lists its planned files in the staging manifest before creating them, so the
+/// next start deletes the files of a round a crash interrupted (`check::finish_relayout`).
+#[derive(Default)]
+pub struct Enabling {
+    /// The current round; a committed or cancelled round is followed by the next.
+    pub round: u64,
+    /// The files the shards of this round write (the staging manifest's content).
+    pub planned: Manifest,
+    /// Per shard: its files of this round are durable; it waits for the commit.
+    pub ready: Vec<bool>,
+    /// The last round committed.
+    pub committed: Option<u64>,
 }
 
 impl AofGlobal {
-    pub fn new(dir: PathBuf, prefix: String) -> Self {
+    pub fn new(dir: PathBuf, prefix: String, shards: usize) -> Self {
         AofGlobal {
             dir,
             prefix,
+            shards,
             manifest: Mutex::new(Manifest::default()),
             rewrite_requests: Default::default(),
-            enabling_left: Default::default(),
+            enabling: Mutex::new(Enabling::default()),
         }
     }
 
@@ -43,10 +63,97 @@ impl AofGlobal {
         let mut m = self.manifest.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = m.clone();
         next.replace_shard(shard, entries);
+        next.shards = Some(self.shards);
         let name = crate::aof::manifest::manifest_name(&self.prefix);
         write_atomically(&self.dir, &name, next.format().as_bytes())?;
         *m = next;
         Ok(())
+    }
+
+    /// A round of switching the AOF on is open and `shard` is not part of it.
+    pub fn round_open_without(&self, shard: usize) -> bool {
+        let en = self.enabling.lock().unwrap_or_else(|e| e.into_inner());
+        !en.planned.files.is_empty() && en.planned.files_of(shard).is_empty()
+    }
+
+    /// Shard `shard` joins the open round with `entries`: they are listed in the staging
+    /// manifest before any of them is created. Returns the round.
+    fn join(&self, shard: usize, entries: Vec<FileEntry>) -> Result<u64, String> {
+        let mut en = self.enabling.lock().unwrap_or_else(|e| e.into_inner());
+        let mut planned = en.planned.clone();
+        planned.replace_shard(shard, entries);
+        planned.shards = Some(self.shards);
+        let name = crate::aof::check::relayout_name(&self.prefix);
+        if let Err(e) = write_atomically(&self.dir, &name, planned.format().as_bytes()) {
+            // The shards that joined already must not wait for this one: cancel the round.
+            en.round += 1;
+            en.planned = Manifest::default();
+            en.ready.clear();
+            return Err(format!("staging manifest: {e}"));
+        }
+        en.planned = planned;
+        en.ready.resize(self.shards, false);
+        en.ready[shard] = false;
+        Ok(en.round)
+    }
+
+    /// Cancels `round` if it is still open (a shard of it failed): every shard of it drops its
+    /// files, and switching on starts over.
+    fn cancel(&self, round: u64) {
+        let mut en = self.enabling.lock().unwrap_or_else(|e| e.into_inner());
+        if en.round == round {
+            en.round += 1;
+            en.planned = Manifest::default();
+            en.ready.clear();
+        }
+    }
+
+    /// Shard `shard`'s files of `round` are durable. The last shard to get there replaces the
+    /// manifest (one rename), deletes every data file it does not list, then the staging
+    /// manifest. Ok(true): committed (now or before); Ok(false): wait.
+    fn ready(&self, shard: usize, round: u64) -> Result<bool, String> {
+        let mut en = self.enabling.lock().unwrap_or_else(|e| e.into_inner());
+        if en.committed == Some(round) {
+            return Ok(true);
+        }
+        if en.round != round {
+            return Err("switching the AOF on was cancelled by another shard".into());
+        }
+        en.ready[shard] = true;
+        if en.ready.iter().any(|r| !r) {
+            return Ok(false);
+        }
+        let planned = en.planned.clone();
+        let name = crate::aof::manifest::manifest_name(&self.prefix);
+        write_atomically(&self.dir, &name, planned.format().as_bytes())
+            .map_err(|e| format!("manifest: {e}"))?;
+        *self.manifest.lock().unwrap_or_else(|e| e.into_inner()) = planned.clone();
+        let listed: Vec<&str> = planned.files.iter().map(|f| f.name.as_str()).collect();
+        for (name, _) in crate::aof::check::data_files(&self.dir, &self.prefix)? {
+            if !listed.contains(&name.as_str()) {
+                let _ = std::fs::remove_file(self.dir.join(&name));
+            }
+        }
+        let staging = crate::aof::check::relayout_name(&self.prefix);
+        let _ = std::fs::remove_file(self.dir.join(staging));
+        en.committed = Some(round);
+        en.round += 1;
+        en.planned = Manifest::default();
+        en.ready.clear();
+        Ok(true)
+    }
+
+    /// Whether `round` was committed (Some(true)), is still open (Some(false)), or was
+    /// cancelled (None).
+    fn round_state(&self, round: u64) -> Option<bool> {
+        let en = self.enabling.lock().unwrap_or_else(|e| e.into_inner());
+        if en.committed == Some(round) {
+            Some(true)
+        } else if en.round == round {
+            Some(false)
+        } else {
+            None
+        }
     }
 }
 
@@ -69,6 +176,11 @@ pub struct Rewrite {
     /// Every slot is serialized and the new files' fsyncs were submitted.
     pub finishing: bool,
     pub failed: Option<String>,
+    /// Switching the AOF on at run time: the round this rewrite's files belong to
+    /// (`AofGlobal::enabling`), committed with every other shard's.
+    pub round: Option<u64>,
+    /// The files are durable and the base renamed; waiting for the round's commit.
+    pub waiting: bool,
 }
 
 impl Rewrite {
@@ -130,6 +242,10 @@ pub struct AofShard {
     /// Bytes were written that no started fsync covers yet.
     pub unsynced: bool,
     pub fsync_inflight: bool,
+    /// The incr file an in-flight fsync was submitted for, after the shard stopped writing to
+    /// it: kept open until the fsync completes, so its descriptor is neither closed under the
+    /// ring (EBADF, taken for a write error) nor reused by another file.
+    pub retired: Option<File>,
     pub last_fsync_ms: u64,
     /// The last write failed (full disk, I/O error): writes are refused with -MISCONF.
     pub write_error: Option<String>,
@@ -139,6 +255,11 @@ pub struct AofShard {
     pub last_rewrite_secs: i64,
     /// The last BGREWRITEAOF request this shard acted on.
     pub seen_request: u64,
+}
+
+/// The name of a base while a rewrite builds it.
+pub fn temp_base_name(shard: usize, gen: u64) -> String {
+    format!("temp-rewrite-s{shard}-{gen}.aof")
 }
 
 fn open_append(path: &PathBuf) -> std::io::Result<File> {
@@ -161,6 +282,7 @@ impl AofShard {
             base_bytes: 0,
             unsynced: false,
             fsync_inflight: false,
+            retired: None,
             last_fsync_ms: 0,
             write_error: None,
             rewrite: None,
@@ -212,9 +334,18 @@ impl AofShard {
 
     /// Closes the files (CONFIG SET appendonly no). Any rewrite is abandoned.
     pub fn close(&mut self) {
-        self.incr = None;
+        self.retire_incr();
         self.rewrite = None;
         self.unsynced = false;
+    }
+
+    /// Stops writing to the incr file (kept open while an fsync of it is in flight).
+    fn retire_incr(&mut self) {
+        if let Some(old) = self.incr.take() {
+            if self.fsync_inflight {
+                self.retired = Some(old);
+            }
+        }
     }
 
     /// Appends `data` to the incr file (and to the new incr during a rewrite). On failure the
@@ -247,9 +378,7 @@ impl AofShard {
     /// is being switched on, or BGREWRITEAOF with the AOF off).
     pub fn start_rewrite(&mut self, tables: usize, enabling: bool) -> std::io::Result<()> {
         let gen = self.gen + 1;
-        let base_tmp = self
-            .dir
-            .join(format!("temp-rewrite-s{}-{gen}.aof", self.shard));
+        let base_tmp = self.dir.join(temp_base_name(self.shard, gen));
         let base = File::create(&base_tmp)?;
         let new_incr = File::create(self.path(gen, FileKind::Incr))?;
         self.rewrite = Some(Rewrite {
@@ -267,6 +396,8 @@ impl AofShard {
             enabling,
             finishing: false,
             failed: None,
+            round: None,
+            waiting: false,
         });
         Ok(())
     }
@@ -330,8 +461,9 @@ impl AofShard {
             let _ = std::fs::remove_file(self.path(old, FileKind::Base));
             let _ = std::fs::remove_file(self.path(old, FileKind::Incr));
         }
-        self.incr =
-            Some(open_append(&self.path(rw.gen, FileKind::Incr)).map_err(|e| e.to_string())?);
+        let incr = open_append(&self.path(rw.gen, FileKind::Incr)).map_err(|e| e.to_string())?;
+        self.retire_incr();
+        self.incr = Some(incr);
         self.gen = rw.gen;
         self.incr_bytes = rw.new_incr_bytes;
         self.base_bytes = rw.base_bytes;
@@ -339,17 +471,134 @@ impl AofShard {
         Ok(())
     }
 
-    /// Abandons a rewrite (its files are deleted).
-    pub fn abort_rewrite(&mut self, why: &str) {
+    /// Abandons a rewrite (its files are deleted). A rewrite of a round of switching the AOF
+    /// on cancels the round; if the round was committed already, its files are in the manifest
+    /// and the shard switches to them instead.
+    pub fn abort_rewrite(&mut self, why: &str, global: &AofGlobal) {
+        let Some(round) = self.rewrite.as_ref().map(|rw| rw.round) else {
+            return;
+        };
+        if let Some(r) = round {
+            if global.round_state(r) == Some(true) {
+                if let Err(e) = self.switch_round() {
+                    crate::log::warning(&format!("AOF of shard {}: {e}", self.shard));
+                }
+                return;
+            }
+            global.cancel(r);
+        }
         if let Some(rw) = self.rewrite.take() {
             let _ = std::fs::remove_file(&rw.base_tmp);
             let _ = std::fs::remove_file(self.path(rw.gen, FileKind::Incr));
+            if rw.round.is_some() {
+                // Renamed into place when the shard became ready; listed in no manifest.
+                let _ = std::fs::remove_file(self.path(rw.gen, FileKind::Base));
+            }
             crate::log::warning(&format!(
                 "AOF rewrite of shard {} failed: {why}",
                 self.shard
             ));
             self.last_rewrite_ok = false;
         }
+    }
+
+    /// Starts switching the AOF on at run time: a generation above every data file of this
+    /// shard in the directory (an old manifest's, say), listed in the round's staging manifest before its files are created.
+    pub fn start_enabling(&mut self, tables: usize, global: &AofGlobal) -> Result<(), String> {
+        let top = crate::aof::check::data_files(&self.dir, &self.prefix)?
+            .iter()
+            .filter(|(_, shard)| *shard == self.shard)
+            .filter_map(|(n, _)| crate::aof::check::parse_file_name(&self.prefix, n))
+            .map(|(_, seq, _)| seq)
+            .max()
+            .unwrap_or(0);
+        self.gen = self.gen.max(top);
+        let round = global.join(self.shard, self.entries(self.gen + 1))?;
+        if let Err(e) = self.start_rewrite(tables, true) {
+            global.cancel(round);
+            return Err(e.to_string());
+        }
+        if let Some(rw) = self.rewrite.as_mut() {
+            rw.round = Some(round);
+        }
+        Ok(())
+    }
+
+    /// A round's rewrite whose files were fsynced: make the new incr durable, rename the base
+    /// into place and report ready. Ok(true): the round is committed and the shard now writes
+    /// to its new files; Ok(false): other shards are not ready yet (`poll_round` later).
+    pub fn round_ready(&mut self, global: &AofGlobal) -> Result<bool, String> {
+        let Some(rw) = self.rewrite.as_ref() else {
+            return Ok(false);
+        };
+        let Some(round) = rw.round else {
+            return Ok(false);
+        };
+        let prepared = match &rw.failed {
+            Some(e) => Err(e.clone()),
+            None => rw
+                .new_incr
+                .sync_data()
+                .map_err(|e| format!("fsync of the new incr: {e}"))
+                .and_then(|()| {
+                    std::fs::rename(&rw.base_tmp, self.path(rw.gen, FileKind::Base))
+                        .map_err(|e| format!("renaming the new base: {e}"))
+                }),
+        };
+        match prepared.and_then(|()| global.ready(self.shard, round)) {
+            Ok(true) => self.switch_round().map(|()| true),
+            Ok(false) => {
+                if let Some(rw) = self.rewrite.as_mut() {
+                    rw.waiting = true;
+                }
+                Ok(false)
+            }
+            Err(e) => {
+                self.abort_rewrite(&e, global);
+                Err(e)
+            }
+        }
+    }
+
+    /// A shard waiting for its round: switch once it is committed, drop the files if it was
+    /// cancelled. Ok(true) when the shard switched.
+    pub fn poll_round(&mut self, global: &AofGlobal) -> Result<bool, String> {
+        let Some(round) = self
+            .rewrite
+            .as_ref()
+            .filter(|rw| rw.waiting)
+            .and_then(|rw| rw.round)
+        else {
+            return Ok(false);
+        };
+        match global.round_state(round) {
+            Some(true) => self.switch_round().map(|()| true),
+            Some(false) => Ok(false),
+            None => {
+                let why = "switching the AOF on was cancelled by another shard";
+                self.abort_rewrite(why, global);
+                Err(why.into())
+            }
+        }
+    }
+
+    /// The round is committed: append to its incr file from now on.
+    fn switch_round(&mut self) -> Result<(), String> {
+        let Some(rw) = self.rewrite.take() else {
+            return Ok(());
+        };
+        self.rewrites += 1;
+        self.last_rewrite_secs = rw.started.elapsed().as_secs() as i64;
+        let incr = open_append(&self.path(rw.gen, FileKind::Incr));
+        self.last_rewrite_ok = incr.is_ok();
+        self.retire_incr();
+        self.incr = Some(incr.map_err(|e| format!("opening the new incr file: {e}"))?);
+        self.gen = rw.gen;
+        self.incr_bytes = rw.new_incr_bytes;
+        self.base_bytes = rw.base_bytes;
+        // Writes made while waiting for the other shards are not fsynced yet.
+        self.unsynced = true;
+        Ok(())
     }
 
     /// A synchronous full rewrite (used at start-up when the shard layout changed).

@@ -58,6 +58,9 @@ struct Totals {
 struct AofTotals {
     seen: bool,
     rewriting: bool,
+    /// appendonly is yes but the shard has not started writing its first files yet (Redis'
+    /// AOF_WAIT_REWRITE before the rewrite child starts).
+    scheduled: bool,
     rewrite_secs: i64,
     last_rewrite_ok: bool,
     last_rewrite_secs: i64,
@@ -167,6 +170,7 @@ impl AofTotals {
         AofTotals {
             seen: true,
             rewriting: a.rewrite.is_some(),
+            scheduled: !a.active() && a.rewrite.is_none() && sh.global.cfg(|c| c.appendonly),
             rewrite_secs: rewrite_secs.unwrap_or(-1),
             last_rewrite_ok: a.last_rewrite_ok,
             last_rewrite_secs: a.last_rewrite_secs,
@@ -185,6 +189,7 @@ impl AofTotals {
             return;
         }
         self.rewriting |= o.rewriting;
+        self.scheduled |= o.scheduled;
         self.rewrite_secs = self.rewrite_secs.max(o.rewrite_secs);
         self.last_rewrite_ok &= o.last_rewrite_ok;
         self.last_rewrite_secs = self.last_rewrite_secs.max(o.last_rewrite_secs);
@@ -454,7 +459,7 @@ fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("rdb_last_load_keys_loaded", 0)
         .kv("aof_enabled", aof)
         .kv("aof_rewrite_in_progress", a.rewriting as u8)
-        .kv("aof_rewrite_scheduled", 0)
+        .kv("aof_rewrite_scheduled", a.scheduled as u8)
         .kv("aof_last_rewrite_time_sec", a.last_rewrite_secs)
         .kv("aof_current_rewrite_time_sec", a.rewrite_secs)
         .kv("aof_last_bgrewrite_status", ok_err(a.last_rewrite_ok))

@@ -137,7 +137,10 @@ impl Reactor {
         let done = self.aof.epoch_inflight.take();
         self.shard.aof.fsync_inflight = false;
         self.shard.aof.last_fsync_ms = self.now_ms;
-        if res < 0 {
+        // An fsync of a file the shard no longer writes (the AOF switched off, or a rewrite
+        // committed: the new files were fsynced themselves) cannot fail a later write.
+        let retired = self.shard.aof.retired.take().is_some();
+        if res < 0 && !retired {
             let e = std::io::Error::from_raw_os_error(-res);
             if self.policy() == AppendFsync::Always {
                 // Replies were promised durability; Redis exits here too.
@@ -215,7 +218,8 @@ impl Reactor {
             return;
         };
         if let Some(why) = rw.failed.clone() {
-            sh.aof.abort_rewrite(&why);
+            let global = sh.global.clone();
+            sh.aof.abort_rewrite(&why, &global.aof);
             return;
         }
         if rw.finishing {
@@ -251,12 +255,24 @@ impl Reactor {
             return;
         }
         let id = self.shard.id;
+        let global = self.shard.global.clone();
         if let Some(why) = self.aof.rewrite_sync_failed.take() {
-            self.shard.aof.abort_rewrite(&why);
+            self.shard.aof.abort_rewrite(&why, &global.aof);
+            return;
+        }
+        if self
+            .shard
+            .aof
+            .rewrite
+            .as_ref()
+            .is_some_and(|r| r.round.is_some())
+        {
+            // Switching the AOF on: the manifest changes once every shard is ready.
+            let done = self.shard.aof.round_ready(&global.aof);
+            self.after_round(done);
             return;
         }
         let enabling = self.shard.aof.rewrite.as_ref().is_some_and(|r| r.enabling);
-        let global = self.shard.global.clone();
         match self.shard.aof.commit_rewrite(&global.aof) {
             Ok(()) => {
                 let now_s = crate::global::unix_ms() / 1000;
@@ -270,6 +286,32 @@ impl Reactor {
             }
         }
         if enabling && !global.cfg(|c| c.appendonly) {
+            // BGREWRITEAOF with the AOF off: the files are written, journaling stops.
+            self.shard.aof.close();
+            self.shard.journal.enabled = crate::replication::journal_needed(&global);
+        }
+    }
+
+    /// A round of switching the AOF on, after this shard reported ready or polled it:
+    /// Ok(true) the shard switched to its new files, Ok(false) still waiting.
+    fn after_round(&mut self, done: Result<bool, String>) {
+        let id = self.shard.id;
+        let global = self.shard.global.clone();
+        match done {
+            Ok(false) => return,
+            Ok(true) => {
+                let now_s = crate::global::unix_ms() / 1000;
+                global.lastsave_unix.store(now_s, Ordering::Relaxed);
+                crate::log::notice(&format!(
+                    "Background AOF rewrite of shard {id} finished successfully"
+                ));
+            }
+            Err(e) => {
+                crate::log::warning(&format!("Background AOF rewrite of shard {id} failed: {e}"));
+                return;
+            }
+        }
+        if !global.cfg(|c| c.appendonly) {
             // BGREWRITEAOF with the AOF off: the files are written, journaling stops.
             self.shard.aof.close();
             self.shard.journal.enabled = crate::replication::journal_needed(&global);
@@ -304,6 +346,22 @@ impl Reactor {
             && self.now_ms.saturating_sub(sh.aof.last_fsync_ms) >= EVERYSEC_MS
         {
             self.submit_fsync();
+        }
+        if self.shard.aof.rewrite.as_ref().is_some_and(|rw| rw.waiting) {
+            let done = self.shard.aof.poll_round(&global.aof);
+            self.after_round(done);
+        }
+        let sh = &mut self.shard;
+        if on && sh.aof.active() && sh.aof.rewrite.is_none() && global.aof.round_open_without(sh.id)
+        {
+            // The AOF was switched off and on again before this shard saw it off, while the
+            // others are writing their first files: join them, or their round never commits.
+            // What is journaled goes to the old files first; later writes reach the keyspace
+            // the new base serializes, or its new incr.
+            if let Err(e) = crate::aof::flush_now(sh, false) {
+                crate::log::warning(&format!("AOF of shard {}: {e}", sh.id));
+            }
+            sh.aof.close();
         }
         let sh = &mut self.shard;
         let tables = sh.db.table_count();

@@ -1071,7 +1071,10 @@ impl Reactor {
     /// and fsynced first, whatever the fsync policy, as Redis does on a clean shutdown.
     fn shutdown_conns(&mut self) {
         if self.shard.aof.rewrite.is_some() {
-            self.shard.aof.abort_rewrite("the server is shutting down");
+            let global = self.shard.global.clone();
+            self.shard
+                .aof
+                .abort_rewrite("the server is shutting down", &global.aof);
         }
         if self.shard.aof.active() {
             if let Err(e) = crate::aof::flush_now(&mut self.shard, true) {

@@ -1406,3 +1406,224 @@ fn interrupted_relayout_is_undone_or_completed_at_start() {
     expected.sort();
     assert_eq!(aof_files(&dir), expected, "the old layout's files are gone");
 }
+
+// ---------------------------------------------------------------- 8. the layout as a whole
+
+#[test]
+fn manifest_records_its_shard_count_and_a_dropped_shard_is_refused() {
+    // Guards the self-describing manifest: every line says how many shards wrote it, so a
+    // manifest that lost one shard's lines (and whose files are gone too) is refused instead
+    // of being loaded as a smaller layout and committed by a relayout.
+    let args = ["--appendonly", "yes", "--server-threads", "2"];
+    let (s, pairs) = fill_and_stop("2", 40);
+    let dir = release(s);
+    let path = aof_dir(&dir).join(MANIFEST);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.lines().all(|l| l.ends_with(" shards 2")),
+        "every line says shards 2:\n{text}"
+    );
+    // Shard 1's lines and files gone: nothing but the count tells it is missing.
+    let moved = dir.join("moved-away");
+    std::fs::create_dir_all(&moved).unwrap();
+    let shard1: Vec<String> = manifest(&dir)
+        .into_iter()
+        .filter(|e| e.shard == 1)
+        .map(|e| e.name)
+        .collect();
+    for name in &shard1 {
+        std::fs::rename(aof_dir(&dir).join(name), moved.join(name)).unwrap();
+    }
+    edit_manifest(&dir, |e| e.shard != 1);
+    let why = "lists no file of shard 1, but says it was written by 2 shard(s)";
+    refused(&dir, &args, why);
+    refused(&dir, &["--appendonly", "yes"], why);
+    refused(&dir, &["--appendonly", "yes", "--server-threads", "3"], why);
+    // Only the incr line of shard 1 dropped (its files present): refused as well.
+    for name in &shard1 {
+        std::fs::rename(moved.join(name), aof_dir(&dir).join(name)).unwrap();
+    }
+    std::fs::write(&path, &text).unwrap();
+    edit_manifest(&dir, |e| !(e.shard == 1 && e.kind == "i"));
+    refused(&dir, &args, "lists no incr file of shard 1");
+    // A shard the count does not cover.
+    let bad: String = text
+        .lines()
+        .map(|l| l.replace(" shards 2", " shards 1") + "\n")
+        .collect();
+    std::fs::write(&path, bad).unwrap();
+    refused(
+        &dir,
+        &args,
+        "lists shard 1, but says it was written by 1 shard(s)",
+    );
+    // Lines that disagree on the count.
+    let mixed: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { l.replace(" shards 2", "") } else { l.to_string() } + "\n")
+        .collect();
+    std::fs::write(&path, mixed).unwrap();
+    refused(&dir, &args, "disagree on the number of shards");
+    // The manifest back: every key loads.
+    std::fs::write(&path, &text).unwrap();
+    let s = start_again(dir, &args);
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "data after the refused starts");
+}
+
+/// The data files of the AOF directory the manifest does not name (besides the manifest).
+fn unlisted_files(dir: &Path) -> Vec<String> {
+    let listed: Vec<String> = manifest(dir).into_iter().map(|e| e.name).collect();
+    aof_files(dir)
+        .into_iter()
+        .filter(|n| n != MANIFEST && !listed.contains(n))
+        .collect()
+}
+
+#[test]
+fn crash_while_switching_the_aof_on_loads_everything_or_nothing() {
+    // Guards the all-or-nothing switch to appendonly yes at run time: every shard's first
+    // files are committed by one manifest rename, so a SIGKILL at any moment of CONFIG SET
+    // appendonly yes leaves either no AOF (the next start deletes the uncommitted files and
+    // starts empty) or every shard's keys, never a manifest of only some shards.
+    let threads = ["--server-threads", "3"];
+    let on = ["--appendonly", "yes", "--server-threads", "3"];
+    let pairs: Vec<(String, String)> = (0..20_000)
+        .map(|i| (format!("k:{i}"), i.to_string()))
+        .collect();
+    let mut outcomes = BTreeMap::new();
+    for delay_ms in [0u64, 2, 5, 10, 20, 40, 50, 60, 70, 80, 100, 150, 1000] {
+        let mut s = Server::start(&threads);
+        let mut c = s.client();
+        set_all(&mut c, &pairs);
+        config_set(&mut c, "appendonly", "yes");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if delay_ms == 1000 {
+            wait_for(30, "the AOF switched on", || {
+                info_field(&mut c, "aof_rewrite_in_progress") == "0"
+                    && info_field(&mut c, "aof_rewrite_scheduled") == "0"
+            });
+        }
+        kill9(&mut s);
+        drop(c);
+        let dir = release(s);
+        let s = start_again(dir.clone(), &on);
+        let mut c = s.client();
+        let n = dbsize(&mut c);
+        let log = s.log_text();
+        if n == 0 {
+            outcomes.insert("nothing", delay_ms);
+        } else {
+            assert_eq!(n, pairs.len(), "after {delay_ms} ms: all or nothing\n{log}");
+            assert_pairs(&mut c, &pairs, "every shard's keys");
+            outcomes.insert("everything", delay_ms);
+        }
+        let shards: Vec<u64> = manifest(&dir).iter().map(|e| e.shard).collect();
+        for shard in 0..3 {
+            assert!(shards.contains(&shard), "shard {shard} listed: {shards:?}");
+        }
+        assert_eq!(
+            unlisted_files(&dir),
+            Vec::<String>::new(),
+            "after {delay_ms} ms: no file left that the manifest does not name\n{log}"
+        );
+        assert!(
+            !aof_dir(&dir)
+                .join("appendonly.aof.relayout.manifest")
+                .exists(),
+            "the staging manifest is gone"
+        );
+    }
+    eprintln!("outcomes (last delay per outcome): {outcomes:?}");
+    assert!(outcomes.contains_key("everything"), "{outcomes:?}");
+}
+
+#[test]
+fn uncommitted_first_files_are_deleted_at_start() {
+    // Guards the start after a crash while the AOF was being switched on (or at a first boot)
+    // before its manifest was written: the staging manifest names the half-written files,
+    // which go; the node starts empty with a fresh AOF instead of refusing or loading them.
+    let args = ["--appendonly", "yes", "--server-threads", "2"];
+    let dir = test_dir("uncommitted");
+    std::fs::create_dir_all(aof_dir(&dir)).unwrap();
+    let mut staging = String::new();
+    for shard in 0..2 {
+        for (kind, t) in [("base", "b"), ("incr", "i")] {
+            let name = format!("appendonly.aof.s{shard}.1.{kind}.aof");
+            staging += &format!("file {name} seq 1 type {t} shard {shard} shards 2\n");
+        }
+    }
+    std::fs::write(
+        aof_dir(&dir).join("appendonly.aof.relayout.manifest"),
+        staging,
+    )
+    .unwrap();
+    // Shard 0 had created its incr file, shard 1 nothing yet.
+    std::fs::write(
+        aof_dir(&dir).join("appendonly.aof.s0.1.incr.aof"),
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+    )
+    .unwrap();
+    let s = start_again(dir.clone(), &args);
+    let log = s.log_text();
+    assert!(
+        log.contains("interrupted AOF relayout") && log.contains("not committed"),
+        "{log}"
+    );
+    let mut c = s.client();
+    assert_eq!(dbsize(&mut c), 0, "uncommitted files are not loaded");
+    run(&mut c, &["SET", "after", "1"]);
+    drop(c);
+    let s = restart(s, &args);
+    let mut c = s.client();
+    assert_eq!(get(&mut c, "after").as_deref(), Some("1"));
+    assert_eq!(dbsize(&mut c), 1);
+}
+
+#[test]
+fn bgrewriteaof_with_the_aof_off_and_quick_off_on_flips_commit_every_shard() {
+    // Guards the other ways into the all-or-nothing switch: BGREWRITEAOF with appendonly no
+    // writes every shard's files under one manifest, and CONFIG SET appendonly no then yes
+    // faster than some shards notice does not leave the others waiting for them forever.
+    let threads = ["--server-threads", "3"];
+    let s = Server::start(&threads);
+    let mut c = s.client();
+    let pairs: Vec<(String, String)> = (0..3000)
+        .map(|i| (format!("f:{i}"), i.to_string()))
+        .collect();
+    set_all(&mut c, &pairs);
+    let reply: String = redis::cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    assert_eq!(reply, "Background append only file rewriting started");
+    wait_for(30, "BGREWRITEAOF with the AOF off", || {
+        aof_dir(&s.dir).join(MANIFEST).exists()
+            && info_field(&mut c, "aof_rewrite_in_progress") == "0"
+    });
+    let m = manifest(&s.dir);
+    assert_eq!(m.len(), 6, "a base and an incr per shard: {m:?}");
+    assert_eq!(info_field(&mut c, "aof_enabled"), "0");
+    config_set(&mut c, "appendonly", "yes");
+    wait_for(30, "the AOF switched on", || {
+        info_field(&mut c, "aof_rewrite_in_progress") == "0" && base_seqs(&s.dir).len() == 3
+    });
+    for round in 0..6u64 {
+        config_set(&mut c, "appendonly", "no");
+        std::thread::sleep(Duration::from_millis(round * 30));
+        config_set(&mut c, "appendonly", "yes");
+        run(&mut c, &["SET", &format!("flip:{round}"), "1"]);
+        // A shard that saw `no` shows a scheduled rewrite until it starts its first files.
+        wait_for(30, "every shard back on its files", || {
+            info_field(&mut c, "aof_rewrite_in_progress") == "0"
+                && info_field(&mut c, "aof_rewrite_scheduled") == "0"
+        });
+    }
+    drop(c);
+    let s = restart(s, &["--appendonly", "yes", "--server-threads", "3"]);
+    let mut c = s.client();
+    assert_pairs(&mut c, &pairs, "written before the AOF was on");
+    for round in 0..6 {
+        assert_eq!(get(&mut c, &format!("flip:{round}")).as_deref(), Some("1"));
+    }
+    assert_eq!(dbsize(&mut c), pairs.len() + 6);
+    assert_eq!(unlisted_files(&s.dir), Vec::<String>::new());
+}

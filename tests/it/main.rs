@@ -2,6 +2,7 @@
 //! crate, redis-cli) on loopback. One crate so everything builds once.
 
 mod aof;
+mod aof_foreign;
 mod blocking;
 mod cluster;
 mod cluster1;
