@@ -408,8 +408,8 @@ fn run(
             crate::cluster::bus::kick();
             std::thread::sleep(Duration::from_millis(20));
         }
-        if let Err(e) = h.join() {
-            log::warning(&format!("The cluster bus executor failed: {e}"));
+        if h.join().is_err() {
+            log::warning("The cluster bus thread failed");
         }
     }
     log::verbose(&format!("Stopping ({reason})"));

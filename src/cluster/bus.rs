@@ -99,34 +99,53 @@ pub fn finished() -> bool {
 pub fn spawn(
     global: Arc<Global>,
     listener_fds: Vec<RawFd>,
-) -> Result<glommio::ExecutorJoinHandle<()>, String> {
+) -> Result<std::thread::JoinHandle<()>, String> {
     install_kick_handler();
-    LocalExecutorBuilder::new(Placement::Unbound)
-        .name("slotd-bus")
-        .io_memory(IO_MEMORY_BYTES)
-        .preempt_timer(Duration::from_millis(PREEMPT_TIMER_MS))
-        .spawn(move || async move {
+    // The thread is ours, not glommio's, so it can be made kickable before the executor
+    // exists: under load glommio 0.9 can park before it ever polls the root future (a
+    // preemption timer that fired during start-up is consumed and the executor sleeps with
+    // nothing armed). Seen as a bus thread with no CPU time, asleep in io_uring_enter, and
+    // a node that never joined its cluster; the kick wakes it and the root future runs.
+    std::thread::Builder::new()
+        .name("slotd-bus".into())
+        .spawn(move || {
+            kick_mask(libc::SIG_UNBLOCK);
+            let executor = match LocalExecutorBuilder::new(Placement::Unbound)
+                .io_memory(IO_MEMORY_BYTES)
+                .preempt_timer(Duration::from_millis(PREEMPT_TIMER_MS))
+                .make()
+            {
+                Ok(e) => e,
+                Err(e) => {
+                    crate::log::warning(&format!("Starting the cluster bus executor: {e}"));
+                    BUS_DONE.store(true, Ordering::Release);
+                    return;
+                }
+            };
+            // Kickable from here on (not during the set-up above, which a signal could fail).
             // SAFETY: pthread_self has no preconditions.
             BUS_THREAD.store(unsafe { libc::pthread_self() } as u64, Ordering::Release);
-            kick_mask(libc::SIG_UNBLOCK);
-            install_publish_hook(&global);
-            let driver = Rc::new(Driver {
-                global,
-                links: RefCell::new(HashMap::new()),
-                published: Cell::new(0),
-            });
-            for fd in listener_fds {
-                // SAFETY: the server bound this socket for the bus and hands it over for good.
-                let listener = unsafe { TcpListener::from_raw_fd(fd) };
-                if let Ok(a) = listener.local_addr() {
-                    crate::log::verbose(&format!("Cluster bus listening on {a}"));
+            executor.run(async move {
+                install_publish_hook(&global);
+                let driver = Rc::new(Driver {
+                    global,
+                    links: RefCell::new(HashMap::new()),
+                    published: Cell::new(0),
+                });
+                for fd in listener_fds {
+                    // SAFETY: the server bound this socket for the bus and hands it over for
+                    // good.
+                    let listener = unsafe { TcpListener::from_raw_fd(fd) };
+                    if let Ok(a) = listener.local_addr() {
+                        crate::log::verbose(&format!("Cluster bus listening on {a}"));
+                    }
+                    glommio::spawn_local(accept_loop(driver.clone(), listener)).detach();
                 }
-                glommio::spawn_local(accept_loop(driver.clone(), listener)).detach();
-            }
-            driver.timer_loop().await;
+                driver.timer_loop().await;
+            });
             BUS_DONE.store(true, Ordering::Release);
         })
-        .map_err(|e| format!("starting the cluster bus executor: {e}"))
+        .map_err(|e| format!("starting the cluster bus thread: {e}"))
 }
 
 /// The sending side of one live link.
