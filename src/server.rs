@@ -200,13 +200,14 @@ fn check_memlock(shards: usize) -> Result<(), String> {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: plain syscalls on a local struct.
+    // SAFETY: getrlimit writes into the valid local `lim`.
     unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
     if lim.rlim_cur < lim.rlim_max {
         let raised = libc::rlimit {
             rlim_cur: lim.rlim_max,
             rlim_max: lim.rlim_max,
         };
+        // SAFETY: setrlimit only reads the valid local `raised`.
         if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &raised) } == 0 {
             lim = raised;
         }

@@ -201,10 +201,13 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
 /// # Safety
 /// Every pointer must be a parked (or the calling) shard, used by nobody else meanwhile.
 pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, String> {
-    let global = (*all[0]).global.clone();
+    // SAFETY: the caller guarantees every pointer in `all` is a valid, parked (or the calling)
+    // shard that nobody else uses during this call.
+    let global = unsafe { (*all[0]).global.clone() };
     let on = global.cfg(|c| c.appendonly);
     for &p in all {
-        let sh = &mut *p;
+        // SAFETY: as above; each shard is borrowed only for this iteration.
+        let sh = unsafe { &mut *p };
         if sh.aof.rewrite.is_some() {
             return Err("Background append only file rewriting already in progress".into());
         }
@@ -221,9 +224,12 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     let truncate_torn = load::truncated_allowed(&global);
-    let report = load::load_into(&global.aof.dir, &manifest, all, now, truncate_torn)?;
+    // SAFETY: our own contract is `load_into`'s: every shard is valid and used by nobody else
+    // for the call (no reference from the loop above is alive any more).
+    let report = unsafe { load::load_into(&global.aof.dir, &manifest, all, now, truncate_torn) }?;
     for &p in all {
-        let sh = &mut *p;
+        // SAFETY: as at the top: a parked shard, borrowed only for this iteration.
+        let sh = unsafe { &mut *p };
         sh.journal.explicit = false;
         sh.no_block = false;
         sh.journal.enabled = on || crate::replication::journal_needed(&global);
