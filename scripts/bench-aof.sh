@@ -125,7 +125,7 @@ server_args() { # kind port dir appendonly appendfsync threads
 # stop_server, cleanup and the EXIT trap are shared; this script's own start_server (with a
 # CPU list and a load-time bound) and cpu_ticks (children included) are defined below and
 # take the place of the library's.
-# shellcheck source=lib/bench-common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/bench-common.sh
 . "$(dirname "$0")/lib/bench-common.sh"
 
 # True when the server answers PING with +PONG. A raw socket (no redis-cli fork) keeps the
@@ -133,7 +133,7 @@ server_args() { # kind port dir appendonly appendfsync threads
 ping_ok() { # port
     local fd line
     { exec {fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
-    printf 'PING\r\n' >&"$fd" 2>/dev/null || true
+    printf 'PING\r\n' 1>&"$fd" 2>/dev/null || true
     read -r -t 2 -u "$fd" line || line=
     exec {fd}>&-
     [[ $line == $'+PONG\r' ]]
@@ -207,7 +207,9 @@ bench_cmd() { # port pipeline requests
 # server) does not pay for this one's writeback.
 flush_aof() { # dir
     local files=("$1"/appendonlydir/*)
-    [[ -e ${files[0]} ]] && timeout -k 5 60 sync "${files[@]}" 2>/dev/null || true
+    if [[ -e ${files[0]} ]]; then
+        timeout -k 5 60 sync "${files[@]}" 2>/dev/null || true
+    fi
 }
 
 # One redis-benchmark run against a running server; appends a row to RUNS_TSV:
@@ -248,7 +250,7 @@ start_defined() { # name
     local name=$1 aof=yes fsync=${MODE[$1]}
     [[ $fsync == no ]] && { aof=no; fsync=everysec; }
     start_server "$name" "${BIN[${KIND[$name]}]}" "${PORT[$name]}" "$SERVER_CPU" \
-        $(server_args "${KIND[$name]}" "${PORT[$name]}" "${DIR[$name]}" "$aof" "$fsync" 1)
+        "$(server_args "${KIND[$name]}" "${PORT[$name]}" "${DIR[$name]}" "$aof" "$fsync" 1)"
 }
 
 # Runs every server of a section once per round, the order reversed every other round so
@@ -278,6 +280,7 @@ run_section() { # section rounds pipelines requests_or_empty names...
 
 # Emits N RESP SET commands with distinct keys, for redis-cli --pipe.
 gen_sets() { # n
+    # shellcheck disable=SC2016 # $3, $%d are RESP text in awk's printf format, not shell
     taskset -c "$CLIENT_CPU" awk -v n="$1" -v v="$FILL_VALUE" 'BEGIN {
         for (i = 0; i < n; i++) {
             k = sprintf("key:%010d", i)
@@ -357,7 +360,7 @@ timed_restart() { # label keys state round
     local label=$1 keys=$2 name="restart-$1" t0 t1 ticks size rss_kb
     t0=$(now_us)
     launch "$name" "${BIN[${R_KIND[$label]}]}" "$RESTART_PORT" "$RESTART_CPUS" \
-        $(restart_args "$label" "$keys")
+        "$(restart_args "$label" "$keys")"
     await_pong "$name" "$RESTART_PORT" "$RESTART_TIMEOUT_S" "$RESTART_POLL_S"
     t1=$(now_us)
     ticks=$(cpu_ticks "${PID[$name]}")
@@ -395,7 +398,7 @@ build_data_set() { # label keys
     local label=$1 keys=$2 name="fill-$1" size
     mkdir -p "$WORK/$label-$keys"
     start_server "$name" "${BIN[${R_KIND[$label]}]}" "$RESTART_PORT" "$SERVER_CPU" \
-        $(restart_args "$label" "$keys")
+        "$(restart_args "$label" "$keys")"
     local t0=$SECONDS
     fill_keys "$RESTART_PORT" "$keys"
     await_rewrite_idle "$RESTART_PORT"
@@ -411,7 +414,7 @@ build_data_set() { # label keys
 rewrite_data_set() { # label keys
     local label=$1 keys=$2 name="rewrite-$1"
     start_loaded "$name" "${BIN[${R_KIND[$label]}]}" "$RESTART_PORT" "$SERVER_CPU" \
-        $(restart_args "$label" "$keys")
+        "$(restart_args "$label" "$keys")"
     REWRITE_REPLY=$(cli "$RESTART_PORT" BGREWRITEAOF 2>&1 | tr -d '\r')
     if [[ $REWRITE_REPLY != Background* ]]; then
         stop_server "$name"

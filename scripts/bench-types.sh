@@ -110,7 +110,7 @@ slotd_args() { # port dir
     fi
 }
 
-# shellcheck source=lib/bench-common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/bench-common.sh
 . "$(dirname "$0")/lib/bench-common.sh"
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
@@ -162,7 +162,7 @@ requests_for() { [[ $1 == 1 ]] && echo "$N_P1" || echo "$N_P16"; }
 run_throughput() {
     local name round test p n
     for name in "${SERVERS[@]}"; do
-        start_server "$name" "${BIN[$name]}" "${PORT[$name]}" ${ARGS[$name]}
+        start_server "$name" "${BIN[$name]}" "${PORT[$name]}" "${ARGS[$name]}"
     done
     # Rounds outermost so that slow drifts of the shared machine hit both servers alike.
     for ((round = 1; round <= ROUNDS; round++)); do
@@ -220,7 +220,7 @@ gen_load() { # type n
 mem_one() { # type name n tsv
     local type=$1 name=$2 n=$3 tsv=$4 port=${PORT[$2]} key=${MEM_KEY[$1]}
     local before after t0 t1 out len enc
-    start_server "$name" "${BIN[$name]}" "$port" ${ARGS[$name]}
+    start_server "$name" "${BIN[$name]}" "$port" "${ARGS[$name]}"
     sleep 0.5
     before=$(rss_kib "${PID[$name]}")
     t0=$(date +%s.%N)

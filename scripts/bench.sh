@@ -88,7 +88,7 @@ slotd_args() { # port dir
     fi
 }
 
-# shellcheck source=lib/bench-common.sh
+# shellcheck source-path=SCRIPTDIR source=lib/bench-common.sh
 . "$(dirname "$0")/lib/bench-common.sh"
 
 bench_cmd() { # port test pipeline requests
@@ -100,6 +100,7 @@ bench_cmd() { # port test pipeline requests
 run_one() { # name port test pipeline requests round
     local name=$1 port=$2 test=$3 p=$4 n=$5 round=$6 before after csv
     before=$(cpu_ticks "${PID[$name]}")
+    # shellcheck disable=SC2046 # bench_cmd's words are the command line, split on purpose
     csv=$(timeout -k 5 "$RUN_TIMEOUT_S" $(bench_cmd "$port" "$test" "$p" "$n"))
     after=$(cpu_ticks "${PID[$name]}")
     # CSV row: "test","rps","avg","min","p50","p95","p99","max"
@@ -143,7 +144,7 @@ declare -A ARGS=(
 )
 log "rounds=$ROUNDS requests: P1=$N_P1 P16=$N_P16; work dir $WORK"
 for name in "${SERVERS[@]}"; do
-    start_server "$name" "${BIN[$name]}" "${PORT[$name]}" ${ARGS[$name]}
+    start_server "$name" "${BIN[$name]}" "${PORT[$name]}" "${ARGS[$name]}"
     fill "${PORT[$name]}"
 done
 # Rounds outermost so that slow drifts of the shared machine hit both servers alike.

@@ -10,6 +10,7 @@
 //! - `route`: pure redirect/ownership decisions.
 //! - `cluster`: hash slots, slot maps, cluster state, nodes.conf.
 //! - `resp`: protocol parsing and reply writing.
+//! - `sys`: checked wrappers for libc calls made in several places.
 
 pub mod aof;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod resp;
 pub mod route;
 pub mod server;
 pub mod shard;
+pub mod sys;
 pub mod testkit;
 pub mod topology;
 pub mod types;

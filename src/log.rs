@@ -55,8 +55,10 @@ fn timestamp() -> String {
         tv_sec: 0,
         tv_usec: 0,
     };
-    // SAFETY: plain syscalls writing into locals.
+    // SAFETY: tm is plain integers plus a nullable pointer; all zeroes is a valid value.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: plain calls writing into the valid locals `tv` and `tm` (the timezone argument
+    // may be null); localtime_r is the thread-safe variant.
     unsafe {
         libc::gettimeofday(&mut tv, std::ptr::null_mut());
         libc::localtime_r(&tv.tv_sec, &mut tm);

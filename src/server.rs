@@ -196,29 +196,19 @@ fn check_memlock(shards: usize) -> Result<(), String> {
     if has_cap_ipc_lock() {
         return Ok(());
     }
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscalls on a local struct.
-    unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
-    if lim.rlim_cur < lim.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: lim.rlim_max,
-            rlim_max: lim.rlim_max,
-        };
-        if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &raised) } == 0 {
-            lim = raised;
-        }
+    // A failed getrlimit reads as (0, 0), as the zeroed struct did before.
+    let (mut soft, hard) = crate::sys::getrlimit(libc::RLIMIT_MEMLOCK).unwrap_or((0, 0));
+    if soft < hard && crate::sys::setrlimit(libc::RLIMIT_MEMLOCK, hard, hard).is_ok() {
+        soft = hard;
     }
     let per_shard = crate::constants::RING_LOCKED_BYTES_PER_SHARD;
     let need = shards as u64 * per_shard;
-    if lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur < need {
+    if soft != libc::RLIM_INFINITY && soft < need {
         return Err(format!(
             "The locked-memory limit (ulimit -l) is {} KiB but {shards} shard(s) need about {} KiB \
              for their io_uring rings. Raise it (ulimit -l / LimitMEMLOCK= in systemd / \
              memlock in limits.conf), grant CAP_IPC_LOCK, or lower server-threads.",
-            lim.rlim_cur / 1024,
+            soft / 1024,
             need / 1024
         ));
     }

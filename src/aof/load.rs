@@ -22,8 +22,11 @@ const READ_CHUNK_BYTES: usize = 1024 * 1024;
 /// A shard handed to loader threads. The shards are not running yet; each one is only ever
 /// touched under its mutex.
 struct Locked(Mutex<*mut Shard>);
-// SAFETY: the pointer is only dereferenced while its mutex is held.
+// SAFETY: the pointer is only dereferenced while its mutex is held, so sharing a `Locked`
+// between loader threads never lets two of them reach the shard at once.
 unsafe impl Sync for Locked {}
+// SAFETY: a `Shard` may move between threads (each shard thread receives its own); the mutex
+// serialises every access through the pointer.
 unsafe impl Send for Locked {}
 
 #[derive(Default, Debug)]
@@ -274,10 +277,12 @@ fn replay(
             ptrs[i] = **g;
         }
     }
-    // SAFETY: every shard the command touches is locked by this thread for the call.
     let me_ptr: *mut Shard = *guards[0];
+    // SAFETY: every shard the command touches is locked by this thread for the call.
     let me = unsafe { &mut *me_ptr };
     sink.clear();
+    // SAFETY: the peers in `ptrs` are locked by this thread (held in `guards`) for the whole
+    // life of `ex`, and none of them is `me` (its entry is left null above).
     let mut ex = unsafe { Exec::with_frozen(me, Out::new(sink, Proto::Resp2), now_ms, &ptrs) };
     // Errors inside a record (e.g. WRONGTYPE) are replies, as when Redis replays its AOF.
     let _ = f(&mut ex, args);
@@ -289,8 +294,8 @@ fn flush_group(old: usize, old_count: usize, locks: &[Locked]) {
     let n = locks.len();
     for (i, l) in locks.iter().enumerate() {
         let g = l.0.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: locked above.
         let p: *mut Shard = *g;
+        // SAFETY: the shard's mutex is held (`g`) for as long as `sh` is used.
         let sh = unsafe { &mut *p };
         if n == old_count && i == old {
             sh.db.flush();

@@ -227,14 +227,21 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
 /// # Safety
 /// Every pointer must be a parked (or the calling) shard, used by nobody else meanwhile.
 pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, String> {
-    let global = (*all[0]).global.clone();
+    // SAFETY: the caller guarantees every pointer in `all` is a valid, parked (or the calling)
+    // shard that nobody else uses during this call.
+    let global = unsafe { (*all[0]).global.clone() };
     let on = global.cfg(|c| c.appendonly);
     // Checked on every shard before any keyspace is touched.
-    if all.iter().any(|&p| (*p).aof.rewrite.is_some()) {
+    let rewriting = |p: *mut Shard| {
+        // SAFETY: every pointer is a parked shard, as above.
+        unsafe { (*p).aof.rewrite.is_some() }
+    };
+    if all.iter().any(|&p| rewriting(p)) {
         return Err("Background append only file rewriting already in progress".into());
     }
     for &p in all {
-        flush_now(&mut *p, false)?;
+        // SAFETY: as above; each shard is borrowed only for this call.
+        flush_now(unsafe { &mut *p }, false)?;
     }
     let old = global
         .aof
@@ -244,11 +251,13 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         .clone();
     {
         // One manifest rename for every shard's new files, as at start.
-        let mut shards: Vec<&mut Shard> = all.iter().map(|&p| &mut *p).collect();
+        // SAFETY: as above: distinct parked shards, borrowed for this block only.
+        let mut shards: Vec<&mut Shard> = all.iter().map(|&p| unsafe { &mut *p }).collect();
         write_layout(&global, &mut shards, &old, now)?;
     }
     for &p in all {
-        let sh = &mut *p;
+        // SAFETY: as above; each shard is borrowed only for this iteration.
+        let sh = unsafe { &mut *p };
         sh.db.flush();
         sh.journal.enabled = false;
         sh.no_block = true;
@@ -260,9 +269,12 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     let truncate_torn = load::truncated_allowed(&global);
-    let report = load::load_into(&global.aof.dir, &manifest, all, now, truncate_torn)?;
+    // SAFETY: our own contract is `load_into`'s: every shard is valid and used by nobody else
+    // for the call (no reference from the loop above is alive any more).
+    let report = unsafe { load::load_into(&global.aof.dir, &manifest, all, now, truncate_torn) }?;
     for &p in all {
-        let sh = &mut *p;
+        // SAFETY: as at the top: a parked shard, borrowed only for this iteration.
+        let sh = unsafe { &mut *p };
         sh.journal.explicit = false;
         sh.no_block = false;
         sh.journal.enabled = on || crate::replication::journal_needed(&global);

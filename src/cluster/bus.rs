@@ -257,8 +257,8 @@ impl Driver {
 
     fn close(&self, link: LinkId) {
         if let Some(io) = self.links.borrow_mut().remove(&link) {
-            // SAFETY: shutting down a socket the reader task still owns; both tasks then end.
-            unsafe { libc::shutdown(io.fd, libc::SHUT_RDWR) };
+            // A socket the reader task still owns; both tasks then end.
+            let _ = crate::sys::shutdown(io.fd);
         }
     }
 
@@ -358,8 +358,8 @@ impl Driver {
         }
         let fds: Vec<RawFd> = self.links.borrow().values().map(|l| l.fd).collect();
         for fd in fds {
-            // SAFETY: see `close`.
-            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+            // As in `close`.
+            let _ = crate::sys::shutdown(fd);
         }
     }
 }

@@ -282,8 +282,9 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
 }
 
 fn uname() -> String {
-    // SAFETY: utsname is plain data; uname fills it with NUL-terminated strings.
+    // SAFETY: utsname is plain data (arrays of c_char), for which all zeroes is valid.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid, writable utsname; uname fills it with NUL-terminated strings.
     if unsafe { libc::uname(&mut u) } != 0 {
         return String::new();
     }
@@ -381,6 +382,7 @@ fn used_memory_bytes() -> u64 {
 
 /// Resident set size from /proc/self/statm (second field, in pages).
 fn rss_bytes() -> u64 {
+    // SAFETY: sysconf only reads a system constant; it takes no pointers.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
     std::fs::read_to_string("/proc/self/statm")
         .ok()
@@ -605,8 +607,9 @@ fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
 
 /// (system, user) CPU time of `who` as Redis prints it: seconds with 6 decimals.
 fn rusage(who: libc::c_int) -> (String, String) {
-    // SAFETY: getrusage fills the zeroed struct; it has no other effect.
+    // SAFETY: rusage is plain integers and timevals, for which all zeroes is valid.
     let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the valid, writable `r`; it has no other effect.
     unsafe { libc::getrusage(who, &mut r) };
     let tv = |t: libc::timeval| format!("{}.{:06}", t.tv_sec, t.tv_usec);
     (tv(r.ru_stime), tv(r.ru_utime))

@@ -80,8 +80,11 @@ impl BufRing {
 
     /// Publishes every pushed buffer to the kernel.
     pub fn publish(&mut self) {
-        // SAFETY: the tail field lives in the first entry of the shared ring.
+        // SAFETY: `ring_mem` is our live mapping of the ring; its tail field lives in the
+        // first entry.
         let tail = unsafe { BufRingEntry::tail(self.ring_mem) } as *const AtomicU16;
+        // SAFETY: `tail` points at an aligned u16 in that mapping, shared with the kernel, so
+        // it is written through an atomic as the io_uring ABI requires.
         unsafe { (*tail).store(self.tail, Ordering::Release) };
     }
 }

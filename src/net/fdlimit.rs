@@ -76,29 +76,15 @@ pub fn plan(
 
 /// The current soft limit and hard limit, or None when getrlimit fails.
 fn nofile() -> Option<(u64, u64)> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscall on a local struct.
-    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0)
-        .then_some((lim.rlim_cur, lim.rlim_max))
+    crate::sys::getrlimit(libc::RLIMIT_NOFILE).ok()
 }
 
 /// Makes `limit` the soft limit, keeping the hard limit unless it must grow (which only a
 /// privileged process may do). Unlike Redis, a lower hard limit is never set, so a later
 /// CONFIG SET can still raise maxclients.
 fn set_nofile(limit: u64, hard: u64) -> Result<(), i32> {
-    let lim = libc::rlimit {
-        rlim_cur: limit,
-        rlim_max: hard.max(limit),
-    };
-    // SAFETY: plain syscall on a local struct.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    }
+    crate::sys::setrlimit(libc::RLIMIT_NOFILE, limit, hard.max(limit))
+        .map_err(|e| e.raw_os_error().unwrap_or(0))
 }
 
 /// Fits `maxclients` to the limit, logging as Redis does; returns the maxclients that fits,

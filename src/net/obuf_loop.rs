@@ -63,8 +63,8 @@ pub(super) fn enforce(
     obuf::log_closing(&crate::commands::client::client_line(cl, now_ms));
     c.dead = true;
     c.out = Vec::new();
-    // SAFETY: our own open socket; it is closed later by `try_close` as usual.
-    unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };
+    // Our own open socket; it is closed later by `try_close` as usual.
+    let _ = crate::sys::shutdown(c.fd);
     close_queue.push(idx);
     true
 }

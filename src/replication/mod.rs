@@ -175,9 +175,9 @@ impl Feed {
             b.dead = true;
             b.data = Vec::new();
             if let Some(fd) = b.fd {
-                // SAFETY: the sender's socket, still open: `detach` clears it under this lock
-                // before the sender closes it.
-                unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+                // The sender's socket, still open: `detach` clears it under this lock before
+                // the sender closes it.
+                let _ = crate::sys::shutdown(fd);
             }
         }
         self.cv.notify_all();

@@ -119,6 +119,7 @@ impl Db {
         // `e` again. The raw pointer only sidesteps the borrow checker's limitation on
         // conditionally returned borrows.
         if !unsafe { &*e }.expired(now_ms) {
+            // SAFETY: as above; the table is untouched since `find_mut`.
             return Some(unsafe { &mut *e });
         }
         if self.keep_expired {
@@ -140,9 +141,9 @@ impl Db {
     pub fn lookup_read(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let e: Option<*mut Entry> = self.find_live(key, now_ms).map(|e| e as *mut Entry);
         match e {
-            // SAFETY: as in `find_live`; only the counters are touched in between.
             Some(e) => {
                 self.stats.hits += 1;
+                // SAFETY: as in `find_live`; only the counters are touched in between.
                 let e = unsafe { &mut *e };
                 e.access_s = (now_ms / 1000) as u32;
                 Some(e)

@@ -545,7 +545,9 @@ pub unsafe fn run_parked(
     let peers: Vec<&mut Shard> = ptrs
         .iter()
         .filter(|p| !p.is_null())
-        .map(|&p| &mut *p)
+        // SAFETY: a non-null entry is a parked shard (our contract), distinct from `this`
+        // and from every other entry, so the mutable borrows do not alias.
+        .map(|&p| unsafe { &mut *p })
         .collect();
     if write {
         let refused = std::iter::once(&*this)
@@ -566,8 +568,11 @@ pub unsafe fn run_parked(
             let keys = spec.key_positions(args).unwrap_or_default();
             let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
             for &p in ptrs.iter().filter(|p| !p.is_null()) {
-                crate::replication::journal_expired(&mut *p);
-                crate::replication::expire_before_write(&mut *p, &keys, now_ms);
+                // SAFETY: a parked shard (our contract); `peers` was consumed above, so this
+                // is the only borrow of it.
+                let peer = unsafe { &mut *p };
+                crate::replication::journal_expired(peer);
+                crate::replication::expire_before_write(peer, &keys, now_ms);
             }
             crate::replication::journal_expired(this);
             crate::replication::expire_before_write(this, &keys, now_ms);
@@ -578,12 +583,15 @@ pub unsafe fn run_parked(
             + ptrs
                 .iter()
                 .filter(|p| !p.is_null())
-                .map(|&p| (*p).dirty)
+                // SAFETY: a parked shard (our contract); only read, while no borrow of it is alive.
+                .map(|&p| unsafe { (*p).dirty })
                 .sum::<u64>()
     };
     let dirty_before = dirty_sum(this);
     this.journal.explicit = false;
-    let mut ex = Exec::with_frozen(this, Out::new(buf, proto), now_ms, ptrs);
+    // SAFETY: our contract is `with_frozen`'s: every non-null entry stays parked for the whole
+    // call, which outlives `ex`.
+    let mut ex = unsafe { Exec::with_frozen(this, Out::new(buf, proto), now_ms, ptrs) };
     let result = f(&mut ex, args);
     let changed = dirty_sum(ex.shard) != dirty_before;
     if write && changed {
@@ -602,7 +610,9 @@ pub unsafe fn run_parked(
     }
     if this.db.expired_log.is_some() {
         for &p in ptrs.iter().filter(|p| !p.is_null()) {
-            crate::replication::journal_expired(&mut *p);
+            // SAFETY: a parked shard (our contract); `ex` is no longer used, so no other
+            // borrow of it is alive.
+            crate::replication::journal_expired(unsafe { &mut *p });
         }
         crate::replication::journal_expired(this);
     }
@@ -610,7 +620,8 @@ pub unsafe fn run_parked(
         this.journal.explicit = false;
         // Parked peers cannot fsync before we reply: under `always` do it for them now.
         for &p in ptrs.iter().filter(|p| !p.is_null()) {
-            let peer = &mut *p;
+            // SAFETY: as above: a parked shard with no other borrow alive.
+            let peer = unsafe { &mut *p };
             if !peer.journal.is_empty() {
                 if let Err(e) = crate::aof::flush_now(peer, always) {
                     crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));

@@ -171,7 +171,7 @@ impl Server {
     /// SIGTERM and wait (bounded); returns the exit status code.
     pub fn stop(&mut self) -> Option<i32> {
         let mut c = self.child.take()?;
-        unsafe { libc_kill(c.id() as i32, 15) };
+        signal(c.id(), libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(st)) = c.try_wait() {
@@ -199,9 +199,11 @@ impl Server {
     }
 }
 
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
+/// Sends signal `sig` to process `pid`, a child the test started. The result is ignored: the
+/// child may already have exited, which the waits that follow notice.
+pub fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill takes no pointers; signalling a process cannot affect our memory.
+    unsafe { libc::kill(pid as i32, sig) };
 }
 
 impl Drop for Server {

@@ -4,7 +4,7 @@
 //! syntax, the memory fields of clients with pending input or unread output, and a replica
 //! that falls behind.
 
-use crate::common::{cli, cmd, free_port, test_dir, RedisServer, Server, BIN};
+use crate::common::{cli, cmd, free_port, signal, test_dir, RedisServer, Server, BIN};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -497,11 +497,6 @@ fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
-}
-
 /// A redis-server with extra arguments and a log file, killed on drop.
 struct RedisProc {
     port: u16,
@@ -559,8 +554,7 @@ fn stopped_replica_dropped(
     cli(r_port, &["REPLICAOF", "127.0.0.1", &m_port.to_string()]);
     let up = || info_field(r_port, "replication", "master_link_status").as_deref() == Some("up");
     wait_for("the link", 30, up);
-    // SAFETY (test): SIGSTOP/SIGCONT of our own child.
-    unsafe { libc_kill(r_pid as i32, 19) };
+    signal(r_pid, libc::SIGSTOP);
     let value = vec![b'w'; 100_000];
     let mut c = TcpStream::connect(("127.0.0.1", m_port)).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -571,7 +565,7 @@ fn stopped_replica_dropped(
         read_some(&mut c, b"+OK");
     }
     wait_for("the log line", 20, || m_log().contains(LOG_LINE));
-    unsafe { libc_kill(r_pid as i32, 18) };
+    signal(r_pid, libc::SIGCONT);
     wait_for("the replica to resync", 60, || {
         up() && cli(r_port, &["EXISTS", "k299"]).trim() == "1"
     });

@@ -2,7 +2,7 @@
 //! mix of server-threads, the continuous stream, partial resync after a dropped link or a
 //! stopped replica, WAIT, READONLY, ROLE/INFO shapes and REPLICAOF NO ONE.
 
-use crate::common::Server;
+use crate::common::{signal, Server};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -355,18 +355,13 @@ fn partial_resync_after_killed_link_and_stopped_replica() {
     assert_eq!(r.cli(&["GET", "k2"]).trim(), "v2");
     assert_eq!(info_field(&m, "stats", "sync_full").as_deref(), Some("1"));
     // A stopped replica keeps its link; the stream waits in its buffer.
-    unsafe { libc_kill(r.pid() as i32, 19) };
+    signal(r.pid(), libc::SIGSTOP);
     m.cli(&["SET", "k3", "v3"]);
     std::thread::sleep(Duration::from_millis(1500));
-    unsafe { libc_kill(r.pid() as i32, 18) };
+    signal(r.pid(), libc::SIGCONT);
     wait_caught_up(&m, &r);
     assert_eq!(r.cli(&["GET", "k3"]).trim(), "v3");
     assert_eq!(info_field(&m, "stats", "sync_full").as_deref(), Some("1"));
-}
-
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
 }
 
 #[test]
@@ -392,13 +387,13 @@ fn wait_readonly_role_info_and_promotion() {
     assert!(t0.elapsed() >= Duration::from_millis(250));
     // A stopped replica cannot acknowledge a new write; a client that never wrote waits for
     // nothing.
-    unsafe { libc_kill(r.pid() as i32, 19) };
+    signal(r.pid(), libc::SIGSTOP);
     let _: () = redis::cmd("SET").arg("b").arg("1").query(&mut c).unwrap();
     let t0 = Instant::now();
     assert_eq!(wait(&mut c, 1, 400), 0);
     assert!(t0.elapsed() >= Duration::from_millis(350));
     assert_eq!(m.cli(&["WAIT", "1", "0"]).trim(), "1");
-    unsafe { libc_kill(r.pid() as i32, 18) };
+    signal(r.pid(), libc::SIGCONT);
     assert_eq!(wait(&mut c, 1, 0), 1);
     assert_eq!(
         r.cli(&["SET", "a", "2"]).trim(),
@@ -505,21 +500,21 @@ fn expiry_is_decided_by_the_master() {
     r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
     wait_for("the link", 30, || link_up(&r));
     // Late arrival: the PERSIST reaches the replica after the original expiry time.
-    unsafe { libc_kill(r.pid() as i32, 19) };
+    signal(r.pid(), libc::SIGSTOP);
     m.cli(&["SET", "k", "v", "PX", "200"]);
     m.cli(&["PERSIST", "k"]);
     std::thread::sleep(Duration::from_millis(400));
-    unsafe { libc_kill(r.pid() as i32, 18) };
+    signal(r.pid(), libc::SIGCONT);
     wait_caught_up(&m, &r);
     assert_eq!(r.cli(&["GET", "k"]).trim(), "v");
     // A stopped master cannot send DEL: the replica hides the key but keeps it.
     m.cli(&["SET", "e", "1", "PX", "100"]);
     wait_caught_up(&m, &r);
-    unsafe { libc_kill(m.pid() as i32, 19) };
+    signal(m.pid(), libc::SIGSTOP);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(r.cli(&["GET", "e"]).trim(), "");
     assert_eq!(r.cli(&["DBSIZE"]).trim(), "2");
-    unsafe { libc_kill(m.pid() as i32, 18) };
+    signal(m.pid(), libc::SIGCONT);
     wait_for("the master's DEL", 10, || r.cli(&["DBSIZE"]).trim() == "1");
     wait_caught_up(&m, &r);
     assert_eq!(dump_all(&m), dump_all(&r));
@@ -660,10 +655,10 @@ fn shutdown_waits_for_lagging_replicas_like_redis() {
     drop(r);
     // A stopped replica: the master waits the whole timeout, then names the lagging replica.
     let (mut m, r) = start_pair("2");
-    unsafe { libc_kill(r.pid() as i32, 19) };
+    signal(r.pid(), libc::SIGSTOP);
     m.cli(&["SET", "k3", "v3"]);
     let took = shutdown_took(&mut m, &[]);
-    unsafe { libc_kill(r.pid() as i32, 18) };
+    signal(r.pid(), libc::SIGCONT);
     assert!(took >= Duration::from_millis(1900), "{took:?}");
     let log = m.log_text();
     assert!(
@@ -674,16 +669,16 @@ fn shutdown_waits_for_lagging_replicas_like_redis() {
     drop(r);
     // SHUTDOWN NOW does not wait.
     let (mut m, r) = start_pair("10");
-    unsafe { libc_kill(r.pid() as i32, 19) };
+    signal(r.pid(), libc::SIGSTOP);
     m.cli(&["SET", "k4", "v4"]);
     let took = shutdown_took(&mut m, &["NOW"]);
-    unsafe { libc_kill(r.pid() as i32, 18) };
+    signal(r.pid(), libc::SIGCONT);
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(!m.log_text().contains("Waiting for replicas"));
     drop(r);
     // SHUTDOWN ABORT during the wait: the master keeps serving, writes again included.
     let (m, r) = start_pair("10");
-    unsafe { libc_kill(r.pid() as i32, 19) };
+    signal(r.pid(), libc::SIGSTOP);
     m.cli(&["SET", "k5", "v5"]);
     let port = m.port;
     let waiter = std::thread::spawn(move || crate::common::cli(port, &["SHUTDOWN"]));
@@ -693,7 +688,7 @@ fn shutdown_waits_for_lagging_replicas_like_redis() {
     });
     assert_eq!(m.cli(&["SHUTDOWN", "ABORT"]).trim(), "OK");
     let _ = waiter.join();
-    unsafe { libc_kill(r.pid() as i32, 18) };
+    signal(r.pid(), libc::SIGCONT);
     wait_for("the abort", 10, || {
         m.log_text().contains("Shutdown manually aborted.")
     });

@@ -102,6 +102,7 @@ fn no_effect_directive_is_noted_at_start() {
 fn too_little_locked_memory_says_what_to_raise() {
     // Guards the io_uring memlock trap: a clear message instead of a half-started server.
     // Needs root to drop to `nobody` (no CAP_IPC_LOCK) with a tiny RLIMIT_MEMLOCK.
+    // SAFETY: geteuid takes no arguments and cannot fail.
     if unsafe { libc_geteuid() } != 0 || !std::path::Path::new("/usr/bin/setpriv").exists() {
         eprintln!("skipped: needs root and setpriv");
         return;
