@@ -1,0 +1,263 @@
+//! Sorted-set algebra: ZUNION, ZINTER, ZDIFF, their STORE forms, and ZINTERCARD.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// ZUNION, ZINTER, ZDIFF (and their STORE forms), ZINTERCARD
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Agg {
+    Sum,
+    Min,
+    Max,
+}
+
+pub(super) fn aggregate(agg: Agg, acc: &mut f64, v: f64) {
+    match agg {
+        Agg::Sum => {
+            *acc += v;
+            // inf + -inf: Redis keeps scores numbers.
+            if acc.is_nan() {
+                *acc = 0.0;
+            }
+        }
+        Agg::Min => *acc = acc.min(v),
+        Agg::Max => *acc = acc.max(v),
+    }
+}
+
+/// A parsed set-algebra request.
+pub(super) struct AlgebraReq {
+    keys: std::ops::Range<usize>,
+    weights: Vec<f64>,
+    agg: Agg,
+    withscores: bool,
+    /// ZINTERCARD's LIMIT (0: none).
+    limit: usize,
+}
+
+/// numkeys at `at`; the error names the command as typed (lowercase).
+pub(super) fn parse_numkeys(
+    args: Args<'_>,
+    at: usize,
+    cmd: &str,
+) -> Result<std::ops::Range<usize>, ReplyError> {
+    let n = int_arg(args.get(at))?;
+    if n < 1 {
+        return Err(ReplyError::other(format!(
+            "ERR at least 1 input key is needed for '{cmd}' command"
+        )));
+    }
+    if n as u64 > (args.len() - at - 1) as u64 {
+        return Err(ReplyError::Syntax);
+    }
+    Ok(at + 1..at + 1 + n as usize)
+}
+
+/// Looks every input key up once, as Redis does before reading options: WRONGTYPE first.
+pub(super) fn check_inputs(
+    ex: &mut Exec<'_>,
+    args: Args<'_>,
+    keys: &std::ops::Range<usize>,
+) -> CmdResult {
+    let now_ms = ex.now_ms;
+    for i in keys.clone() {
+        let key = args.get(i);
+        zinput(ex.db(key), key, now_ms)?;
+    }
+    Ok(())
+}
+
+/// The options after the keys: WEIGHTS, AGGREGATE, WITHSCORES, or ZINTERCARD's LIMIT.
+pub(super) fn parse_algebra_opts(
+    args: Args<'_>,
+    keys: std::ops::Range<usize>,
+    op: SetOp,
+    store: bool,
+    card: bool,
+) -> Result<AlgebraReq, ReplyError> {
+    let n = keys.len();
+    let mut req = AlgebraReq {
+        weights: vec![1.0; n],
+        agg: Agg::Sum,
+        withscores: false,
+        limit: 0,
+        keys,
+    };
+    let mut j = req.keys.end;
+    while j < args.len() {
+        let left = args.len() - j - 1;
+        let a = args.get(j).to_ascii_lowercase();
+        match a.as_slice() {
+            b"limit" if card && left >= 1 => {
+                req.limit = match parse_i64(args.get(j + 1)) {
+                    Some(v) if v >= 0 => v as usize,
+                    _ => return Err(ReplyError::other("ERR LIMIT can't be negative")),
+                };
+                j += 1;
+            }
+            b"weights" if !card && op != SetOp::Diff && left >= n => {
+                for k in 0..n {
+                    req.weights[k] = parse_score(args.get(j + 1 + k))
+                        .ok_or_else(|| ReplyError::other("ERR weight value is not a float"))?;
+                }
+                j += n;
+            }
+            b"aggregate" if !card && op != SetOp::Diff && left >= 1 => {
+                req.agg = match args.get(j + 1).to_ascii_lowercase().as_slice() {
+                    b"sum" => Agg::Sum,
+                    b"min" => Agg::Min,
+                    b"max" => Agg::Max,
+                    _ => return Err(ReplyError::Syntax),
+                };
+                j += 1;
+            }
+            b"withscores" if !card && !store => req.withscores = true,
+            _ => return Err(ReplyError::Syntax),
+        }
+        j += 1;
+    }
+    Ok(req)
+}
+
+/// Weighted score: Redis turns 0 * inf into 0 rather than NaN.
+pub(super) fn weighted(score: f64, w: f64) -> f64 {
+    let v = score * w;
+    if v.is_nan() {
+        0.0
+    } else {
+        v
+    }
+}
+
+/// Computes the result as (member -> score); bounded by the inputs' sizes.
+pub(super) fn compute(
+    ex: &mut Exec<'_>,
+    args: Args<'_>,
+    op: SetOp,
+    req: &AlgebraReq,
+) -> Result<HashMap<Box<[u8]>, f64>, ReplyError> {
+    let now_ms = ex.now_ms;
+    let keys: Vec<&[u8]> = req.keys.clone().map(|i| args.get(i)).collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    if op == SetOp::Inter {
+        // Start from the smallest input: the result cannot be larger.
+        let mut lens = Vec::with_capacity(keys.len());
+        for k in &keys {
+            lens.push(zinput(ex.db(k), k, now_ms)?.map_or(0, |z| z.len()));
+        }
+        if lens.contains(&0) {
+            return Ok(HashMap::new());
+        }
+        order.sort_by_key(|&i| lens[i]);
+    }
+    let mut acc: HashMap<Box<[u8]>, f64> = HashMap::new();
+    for (step, &i) in order.iter().enumerate() {
+        let (key, w) = (keys[i], req.weights[i]);
+        let z = zinput(ex.db(key), key, now_ms)?;
+        let z = z.as_deref();
+        match (op, step, z) {
+            (SetOp::Inter | SetOp::Diff, 0, None) => return Ok(acc),
+            (_, 0, Some(z)) => {
+                acc.reserve(z.len());
+                for e in z.iter() {
+                    acc.insert(e.member.clone(), weighted(e.score, w));
+                }
+            }
+            (SetOp::Union, _, Some(z)) => merge_union(&mut acc, z, w, req.agg),
+            (SetOp::Inter, _, Some(z)) => merge_inter(&mut acc, z, w, req.agg),
+            (SetOp::Diff, _, Some(z)) => acc.retain(|m, _| z.score(m).is_none()),
+            (_, _, None) => {}
+        }
+        if acc.is_empty() && op != SetOp::Union {
+            break;
+        }
+    }
+    Ok(acc)
+}
+
+pub(super) fn merge_union(acc: &mut HashMap<Box<[u8]>, f64>, z: &ZSetValue, w: f64, agg: Agg) {
+    for e in z.iter() {
+        let v = weighted(e.score, w);
+        match acc.get_mut(&e.member) {
+            Some(cur) => aggregate(agg, cur, v),
+            None => {
+                acc.insert(e.member.clone(), v);
+            }
+        }
+    }
+}
+
+pub(super) fn merge_inter(acc: &mut HashMap<Box<[u8]>, f64>, z: &ZSetValue, w: f64, agg: Agg) {
+    acc.retain(|m, cur| match z.score(m) {
+        Some(s) => {
+            aggregate(agg, cur, weighted(s, w));
+            true
+        }
+        None => false,
+    });
+}
+
+pub(super) fn sorted(acc: HashMap<Box<[u8]>, f64>) -> Vec<Entry> {
+    let mut v: Vec<Entry> = acc
+        .into_iter()
+        .map(|(member, score)| Entry { score, member })
+        .collect();
+    v.sort_by(|a, b| cmp_key(a.score, &a.member, b));
+    v
+}
+
+pub(super) fn algebra(ex: &mut Exec<'_>, args: Args<'_>, op: SetOp, store: bool) -> CmdResult {
+    let name = String::from_utf8_lossy(args.get(0)).to_ascii_lowercase();
+    let at = if store { 2 } else { 1 };
+    let keys = parse_numkeys(args, at, &name)?;
+    check_inputs(ex, args, &keys)?;
+    let req = parse_algebra_opts(args, keys, op, store, false)?;
+    let result = sorted(compute(ex, args, op, &req)?);
+    if store {
+        let n = store_result(ex, args.get(1), result);
+        ex.out.int(n as i64);
+    } else {
+        write_entries(&mut ex.out, result.len(), result.iter(), req.withscores);
+    }
+    Ok(())
+}
+
+pub(super) fn zunion(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    algebra(ex, args, SetOp::Union, false)
+}
+pub(super) fn zinter(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    algebra(ex, args, SetOp::Inter, false)
+}
+pub(super) fn zdiff(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    algebra(ex, args, SetOp::Diff, false)
+}
+pub(super) fn zunionstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    algebra(ex, args, SetOp::Union, true)
+}
+pub(super) fn zinterstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    algebra(ex, args, SetOp::Inter, true)
+}
+pub(super) fn zdiffstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    algebra(ex, args, SetOp::Diff, true)
+}
+
+pub(super) fn zintercard(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let keys = parse_numkeys(args, 1, "zintercard")?;
+    check_inputs(ex, args, &keys)?;
+    let req = parse_algebra_opts(args, keys, SetOp::Inter, false, true)?;
+    let mut n = compute(ex, args, SetOp::Inter, &req)?.len();
+    if req.limit > 0 {
+        n = n.min(req.limit);
+    }
+    ex.out.int(n as i64);
+    Ok(())
+}
