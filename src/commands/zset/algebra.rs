@@ -35,7 +35,7 @@ pub(super) fn aggregate(agg: Agg, acc: &mut f64, v: f64) {
 }
 
 /// A parsed set-algebra request.
-pub(super) struct AlgebraReq {
+struct AlgebraReq {
     keys: std::ops::Range<usize>,
     weights: Vec<f64>,
     agg: Agg,
@@ -45,7 +45,7 @@ pub(super) struct AlgebraReq {
 }
 
 /// numkeys at `at`; the error names the command as typed (lowercase).
-pub(super) fn parse_numkeys(
+fn parse_numkeys(
     args: Args<'_>,
     at: usize,
     cmd: &str,
@@ -63,11 +63,7 @@ pub(super) fn parse_numkeys(
 }
 
 /// Looks every input key up once, as Redis does before reading options: WRONGTYPE first.
-pub(super) fn check_inputs(
-    ex: &mut Exec<'_>,
-    args: Args<'_>,
-    keys: &std::ops::Range<usize>,
-) -> CmdResult {
+fn check_inputs(ex: &mut Exec<'_>, args: Args<'_>, keys: &std::ops::Range<usize>) -> CmdResult {
     let now_ms = ex.now_ms;
     for i in keys.clone() {
         let key = args.get(i);
@@ -77,7 +73,7 @@ pub(super) fn check_inputs(
 }
 
 /// The options after the keys: WEIGHTS, AGGREGATE, WITHSCORES, or ZINTERCARD's LIMIT.
-pub(super) fn parse_algebra_opts(
+fn parse_algebra_opts(
     args: Args<'_>,
     keys: std::ops::Range<usize>,
     op: SetOp,
@@ -129,7 +125,7 @@ pub(super) fn parse_algebra_opts(
 }
 
 /// Weighted score: Redis turns 0 * inf into 0 rather than NaN.
-pub(super) fn weighted(score: f64, w: f64) -> f64 {
+fn weighted(score: f64, w: f64) -> f64 {
     let v = score * w;
     if v.is_nan() {
         0.0
@@ -139,7 +135,7 @@ pub(super) fn weighted(score: f64, w: f64) -> f64 {
 }
 
 /// Computes the result as (member -> score); bounded by the inputs' sizes.
-pub(super) fn compute(
+fn compute(
     ex: &mut Exec<'_>,
     args: Args<'_>,
     op: SetOp,
@@ -184,7 +180,7 @@ pub(super) fn compute(
     Ok(acc)
 }
 
-pub(super) fn merge_union(acc: &mut HashMap<Box<[u8]>, f64>, z: &ZSetValue, w: f64, agg: Agg) {
+fn merge_union(acc: &mut HashMap<Box<[u8]>, f64>, z: &ZSetValue, w: f64, agg: Agg) {
     for e in z.iter() {
         let v = weighted(e.score, w);
         match acc.get_mut(&e.member) {
@@ -196,7 +192,7 @@ pub(super) fn merge_union(acc: &mut HashMap<Box<[u8]>, f64>, z: &ZSetValue, w: f
     }
 }
 
-pub(super) fn merge_inter(acc: &mut HashMap<Box<[u8]>, f64>, z: &ZSetValue, w: f64, agg: Agg) {
+fn merge_inter(acc: &mut HashMap<Box<[u8]>, f64>, z: &ZSetValue, w: f64, agg: Agg) {
     acc.retain(|m, cur| match z.score(m) {
         Some(s) => {
             aggregate(agg, cur, weighted(s, w));

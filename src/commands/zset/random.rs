@@ -8,7 +8,7 @@ use super::*;
 
 /// Most entries one ZRANDMEMBER with a negative count may return: bounds the reply buffer
 /// (Redis has no limit and would try to build any size).
-pub(super) const RANDMEMBER_REPEAT_MAX: u64 = 16 * 1024 * 1024;
+const RANDMEMBER_REPEAT_MAX: u64 = 16 * 1024 * 1024;
 
 pub(super) fn zrandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now_ms) = (args.get(1), ex.now_ms);
@@ -52,7 +52,7 @@ pub(super) fn zrandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     })
 }
 
-pub(super) fn rand_repeat(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
+fn rand_repeat(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
     let len = z.len() as u64;
     let picks = (0..n).filter_map(|_| z.at((next_rand() % len) as usize));
     write_entries(out, n, picks, withscores);
@@ -60,7 +60,7 @@ pub(super) fn rand_repeat(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores
 
 /// `n` distinct random entries; the whole set (highest score first) when `n` covers it, as
 /// Redis does.
-pub(super) fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
+fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
     let len = z.len();
     if n >= len {
         write_entries(out, len, z.iter().rev(), withscores);
@@ -80,7 +80,7 @@ pub(super) fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscor
 }
 
 /// Most entries one ZSCAN call visits on a big set, whatever COUNT says.
-pub(super) const ZSCAN_VISIT_MAX: usize = 100_000;
+const ZSCAN_VISIT_MAX: usize = 100_000;
 
 /// ZSCAN: a small set is returned whole with cursor 0 (as Redis does for listpacks); a big
 /// one is walked by rank, COUNT entries per call. The cursor is the next rank, so entries

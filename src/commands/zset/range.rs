@@ -1,5 +1,5 @@
-//! Ranges by rank, score and lex: ZRANGE and its older forms, ZRANGESTORE, ZCOUNT/ZLEXCOUNT,
-//! removal by range, and the pops (ZPOPMIN/ZPOPMAX/ZMPOP).
+//! Ranges by rank, score and lex: ZRANGE and its older forms, ZRANGESTORE, removal by range
+//! (ZREMRANGEBY*), and the pops (ZPOPMIN, ZPOPMAX, ZMPOP).
 
 use super::*;
 
@@ -8,14 +8,14 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum By {
+enum By {
     Rank,
     Score,
     Lex,
 }
 
 /// A parsed range request.
-pub(super) struct RangeReq<'a> {
+struct RangeReq<'a> {
     by: By,
     rev: bool,
     withscores: bool,
@@ -28,7 +28,7 @@ pub(super) struct RangeReq<'a> {
 
 /// Parses a range request whose key is at `key_at` (min and max follow it). `by`/`rev` are
 /// fixed for the older commands, which then refuse BYSCORE/BYLEX/REV as syntax errors.
-pub(super) fn parse_range<'a>(
+fn parse_range<'a>(
     args: Args<'a>,
     key_at: usize,
     by: Option<By>,
@@ -82,13 +82,13 @@ pub(super) fn parse_range<'a>(
 }
 
 /// The range's bounds, parsed before the key is looked up (as Redis orders its errors).
-pub(super) enum Bounds<'a> {
+enum Bounds<'a> {
     Rank(i64, i64),
     Score(ScoreRange),
     Lex(LexRange<'a>),
 }
 
-pub(super) fn parse_bounds<'a>(r: &RangeReq<'a>) -> Result<Bounds<'a>, ReplyError> {
+fn parse_bounds<'a>(r: &RangeReq<'a>) -> Result<Bounds<'a>, ReplyError> {
     Ok(match r.by {
         By::Rank => Bounds::Rank(int_arg(r.min)?, int_arg(r.max)?),
         By::Score => Bounds::Score(score_range(r.min, r.max)?),
@@ -97,7 +97,7 @@ pub(super) fn parse_bounds<'a>(r: &RangeReq<'a>) -> Result<Bounds<'a>, ReplyErro
 }
 
 /// The selected entries as (first rank in walking order, count, walk downwards).
-pub(super) fn select(z: &ZSetValue, r: &RangeReq<'_>, b: &Bounds<'_>) -> (usize, usize, bool) {
+fn select(z: &ZSetValue, r: &RangeReq<'_>, b: &Bounds<'_>) -> (usize, usize, bool) {
     let len = z.len() as i64;
     let (lo, hi) = match b {
         Bounds::Rank(start, end) => {
@@ -145,7 +145,7 @@ pub(super) fn select(z: &ZSetValue, r: &RangeReq<'_>, b: &Bounds<'_>) -> (usize,
 }
 
 /// Entries of a selection, in walking order.
-pub(super) fn walk(z: &ZSetValue, at: usize, down: bool) -> Box<dyn Iterator<Item = &Entry> + '_> {
+fn walk(z: &ZSetValue, at: usize, down: bool) -> Box<dyn Iterator<Item = &Entry> + '_> {
     if down {
         Box::new(z.iter_down_from(at))
     } else {
@@ -153,7 +153,7 @@ pub(super) fn walk(z: &ZSetValue, at: usize, down: bool) -> Box<dyn Iterator<Ite
     }
 }
 
-pub(super) fn range_generic(
+fn range_generic(
     ex: &mut Exec<'_>,
     args: Args<'_>,
     by: Option<By>,
@@ -237,7 +237,7 @@ pub(super) fn zrangestore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 // Removal by range, pops
 // ---------------------------------------------------------------------------------------------
 
-pub(super) fn remrange_generic(ex: &mut Exec<'_>, args: Args<'_>, by: By) -> CmdResult {
+fn remrange_generic(ex: &mut Exec<'_>, args: Args<'_>, by: By) -> CmdResult {
     let (min, max) = (args.get(2), args.get(3));
     let b = match by {
         By::Rank => Bounds::Rank(int_arg(min)?, int_arg(max)?),
@@ -306,7 +306,7 @@ pub(super) fn pop_entries(
     Ok(Some(v))
 }
 
-pub(super) fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, max: bool) -> CmdResult {
+fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, max: bool) -> CmdResult {
     if args.len() > 3 {
         return Err(ReplyError::Syntax);
     }

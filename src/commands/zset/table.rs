@@ -7,24 +7,24 @@ use super::*;
 // Command table
 // ---------------------------------------------------------------------------------------------
 
-pub(super) const K1: KeySpec = KeySpec::Range {
+const K1: KeySpec = KeySpec::Range {
     first: 1,
     last: 1,
     step: 1,
 };
-pub(super) const K_TWO: KeySpec = KeySpec::Range {
+const K_TWO: KeySpec = KeySpec::Range {
     first: 1,
     last: 2,
     step: 1,
 };
 /// numkeys at argument 1, the keys after it (ZUNION, ZINTER, ZDIFF, ZINTERCARD, ZMPOP).
-pub(super) const K_NUMKEYS1: KeySpec = KeySpec::Custom(keys_numkeys1);
+const K_NUMKEYS1: KeySpec = KeySpec::Custom(keys_numkeys1);
 /// A destination at 1, numkeys at 2, the keys after it (Z*STORE, and BZMPOP's timeout at 1).
-pub(super) const K_NUMKEYS2: KeySpec = KeySpec::Custom(keys_numkeys2);
+const K_NUMKEYS2: KeySpec = KeySpec::Custom(keys_numkeys2);
 
 /// Key positions of "numkeys key..." at `at`; no keys when numkeys is invalid, so that the
 /// handler itself answers with Redis' error.
-pub(super) fn numkeys_positions(args: Args<'_>, at: usize) -> Vec<usize> {
+fn numkeys_positions(args: Args<'_>, at: usize) -> Vec<usize> {
     let n = match parse_i64(args.get(at)) {
         Some(n) if n >= 1 && (n as u64) < (args.len() - at) as u64 => n as usize,
         _ => return Vec::new(),
@@ -32,7 +32,7 @@ pub(super) fn numkeys_positions(args: Args<'_>, at: usize) -> Vec<usize> {
     (at + 1..=at + n).collect()
 }
 
-pub(super) fn keys_numkeys1(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+fn keys_numkeys1(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
     Ok(if args.len() > 2 {
         numkeys_positions(args, 1)
     } else {
@@ -40,7 +40,7 @@ pub(super) fn keys_numkeys1(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
     })
 }
 
-pub(super) fn keys_numkeys2(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+fn keys_numkeys2(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
     if args.len() < 4 {
         return Ok(Vec::new());
     }
@@ -89,7 +89,7 @@ pub(super) const fn spec(
     }
 }
 
-pub(super) const DOC_ZADD: &[ArgDoc] = &[
+const DOC_ZADD: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d(
         "condition",
@@ -125,46 +125,46 @@ pub(super) const DOC_ZADD: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZINCRBY: &[ArgDoc] = &[
+const DOC_ZINCRBY: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("increment", "integer", "", 0, &[]),
     d("member", "string", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZREM: &[ArgDoc] = &[
+const DOC_ZREM: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("member", "string", "", 2, &[]),
 ];
 
-pub(super) const DOC_ZCARD: &[ArgDoc] = &[d("key", "key", "", 0, &[])];
+const DOC_ZCARD: &[ArgDoc] = &[d("key", "key", "", 0, &[])];
 
-pub(super) const DOC_ZCOUNT: &[ArgDoc] = &[
+const DOC_ZCOUNT: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("min", "double", "", 0, &[]),
     d("max", "double", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZSCORE: &[ArgDoc] = &[
+const DOC_ZSCORE: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("member", "string", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZMSCORE: &[ArgDoc] = &[
+const DOC_ZMSCORE: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("member", "string", "", 2, &[]),
 ];
 
-pub(super) const DOC_ZRANK: &[ArgDoc] = &[
+const DOC_ZRANK: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("member", "string", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZREVRANK: &[ArgDoc] = &[
+const DOC_ZREVRANK: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("member", "string", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZRANGE: &[ArgDoc] = &[
+const DOC_ZRANGE: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("start", "string", "", 0, &[]),
     d("stop", "string", "", 0, &[]),
@@ -192,7 +192,7 @@ pub(super) const DOC_ZRANGE: &[ArgDoc] = &[
     d("withscores", "pure-token", "WITHSCORES", 1, &[]),
 ];
 
-pub(super) const DOC_ZRANGESTORE: &[ArgDoc] = &[
+const DOC_ZRANGESTORE: &[ArgDoc] = &[
     d("dst", "key", "", 0, &[]),
     d("src", "key", "", 0, &[]),
     d("min", "string", "", 0, &[]),
@@ -220,14 +220,14 @@ pub(super) const DOC_ZRANGESTORE: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZREVRANGE: &[ArgDoc] = &[
+const DOC_ZREVRANGE: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("start", "integer", "", 0, &[]),
     d("stop", "integer", "", 0, &[]),
     d("withscores", "pure-token", "WITHSCORES", 1, &[]),
 ];
 
-pub(super) const DOC_ZRANGEBYSCORE: &[ArgDoc] = &[
+const DOC_ZRANGEBYSCORE: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("min", "double", "", 0, &[]),
     d("max", "double", "", 0, &[]),
@@ -244,7 +244,7 @@ pub(super) const DOC_ZRANGEBYSCORE: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZREVRANGEBYSCORE: &[ArgDoc] = &[
+const DOC_ZREVRANGEBYSCORE: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("max", "double", "", 0, &[]),
     d("min", "double", "", 0, &[]),
@@ -261,7 +261,7 @@ pub(super) const DOC_ZREVRANGEBYSCORE: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZRANGEBYLEX: &[ArgDoc] = &[
+const DOC_ZRANGEBYLEX: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("min", "string", "", 0, &[]),
     d("max", "string", "", 0, &[]),
@@ -277,7 +277,7 @@ pub(super) const DOC_ZRANGEBYLEX: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZREVRANGEBYLEX: &[ArgDoc] = &[
+const DOC_ZREVRANGEBYLEX: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("max", "string", "", 0, &[]),
     d("min", "string", "", 0, &[]),
@@ -293,23 +293,23 @@ pub(super) const DOC_ZREVRANGEBYLEX: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZLEXCOUNT: &[ArgDoc] = &[
+const DOC_ZLEXCOUNT: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("min", "string", "", 0, &[]),
     d("max", "string", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZPOPMIN: &[ArgDoc] = &[
+const DOC_ZPOPMIN: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("count", "integer", "", 1, &[]),
 ];
 
-pub(super) const DOC_ZPOPMAX: &[ArgDoc] = &[
+const DOC_ZPOPMAX: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("count", "integer", "", 1, &[]),
 ];
 
-pub(super) const DOC_ZMPOP: &[ArgDoc] = &[
+const DOC_ZMPOP: &[ArgDoc] = &[
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
     d(
@@ -325,25 +325,25 @@ pub(super) const DOC_ZMPOP: &[ArgDoc] = &[
     d("count", "integer", "COUNT", 1, &[]),
 ];
 
-pub(super) const DOC_ZREMRANGEBYRANK: &[ArgDoc] = &[
+const DOC_ZREMRANGEBYRANK: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("start", "integer", "", 0, &[]),
     d("stop", "integer", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZREMRANGEBYSCORE: &[ArgDoc] = &[
+const DOC_ZREMRANGEBYSCORE: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("min", "double", "", 0, &[]),
     d("max", "double", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZREMRANGEBYLEX: &[ArgDoc] = &[
+const DOC_ZREMRANGEBYLEX: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("min", "string", "", 0, &[]),
     d("max", "string", "", 0, &[]),
 ];
 
-pub(super) const DOC_ZUNION: &[ArgDoc] = &[
+const DOC_ZUNION: &[ArgDoc] = &[
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
     d("weight", "integer", "WEIGHTS", 3, &[]),
@@ -361,7 +361,7 @@ pub(super) const DOC_ZUNION: &[ArgDoc] = &[
     d("withscores", "pure-token", "WITHSCORES", 1, &[]),
 ];
 
-pub(super) const DOC_ZINTER: &[ArgDoc] = &[
+const DOC_ZINTER: &[ArgDoc] = &[
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
     d("weight", "integer", "WEIGHTS", 3, &[]),
@@ -379,13 +379,13 @@ pub(super) const DOC_ZINTER: &[ArgDoc] = &[
     d("withscores", "pure-token", "WITHSCORES", 1, &[]),
 ];
 
-pub(super) const DOC_ZDIFF: &[ArgDoc] = &[
+const DOC_ZDIFF: &[ArgDoc] = &[
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
     d("withscores", "pure-token", "WITHSCORES", 1, &[]),
 ];
 
-pub(super) const DOC_ZUNIONSTORE: &[ArgDoc] = &[
+const DOC_ZUNIONSTORE: &[ArgDoc] = &[
     d("destination", "key", "", 0, &[]),
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
@@ -403,7 +403,7 @@ pub(super) const DOC_ZUNIONSTORE: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZINTERSTORE: &[ArgDoc] = &[
+const DOC_ZINTERSTORE: &[ArgDoc] = &[
     d("destination", "key", "", 0, &[]),
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
@@ -421,19 +421,19 @@ pub(super) const DOC_ZINTERSTORE: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZDIFFSTORE: &[ArgDoc] = &[
+const DOC_ZDIFFSTORE: &[ArgDoc] = &[
     d("destination", "key", "", 0, &[]),
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
 ];
 
-pub(super) const DOC_ZINTERCARD: &[ArgDoc] = &[
+const DOC_ZINTERCARD: &[ArgDoc] = &[
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
     d("limit", "integer", "LIMIT", 1, &[]),
 ];
 
-pub(super) const DOC_ZRANDMEMBER: &[ArgDoc] = &[
+const DOC_ZRANDMEMBER: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d(
         "options",
@@ -447,24 +447,24 @@ pub(super) const DOC_ZRANDMEMBER: &[ArgDoc] = &[
     ),
 ];
 
-pub(super) const DOC_ZSCAN: &[ArgDoc] = &[
+const DOC_ZSCAN: &[ArgDoc] = &[
     d("key", "key", "", 0, &[]),
     d("cursor", "integer", "", 0, &[]),
     d("pattern", "pattern", "MATCH", 1, &[]),
     d("count", "integer", "COUNT", 1, &[]),
 ];
 
-pub(super) const DOC_BZPOPMIN: &[ArgDoc] = &[
+const DOC_BZPOPMIN: &[ArgDoc] = &[
     d("key", "key", "", 2, &[]),
     d("timeout", "double", "", 0, &[]),
 ];
 
-pub(super) const DOC_BZPOPMAX: &[ArgDoc] = &[
+const DOC_BZPOPMAX: &[ArgDoc] = &[
     d("key", "key", "", 2, &[]),
     d("timeout", "double", "", 0, &[]),
 ];
 
-pub(super) const DOC_BZMPOP: &[ArgDoc] = &[
+const DOC_BZMPOP: &[ArgDoc] = &[
     d("timeout", "double", "", 0, &[]),
     d("numkeys", "integer", "", 0, &[]),
     d("key", "key", "", 2, &[]),
@@ -814,10 +814,9 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
 ];
 
 /// Complexity of the range queries: N members in the set, M returned.
-pub(super) const RANGE_COMPLEXITY: &str =
-    "O(log(N)+M), N the size of the sorted set, M the members returned";
+const RANGE_COMPLEXITY: &str = "O(log(N)+M), N the size of the sorted set, M the members returned";
 
-pub(super) const K_BLOCK: KeySpec = KeySpec::Range {
+const K_BLOCK: KeySpec = KeySpec::Range {
     first: 1,
     last: -2,
     step: 1,

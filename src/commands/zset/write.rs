@@ -1,4 +1,5 @@
-//! ZADD, ZINCRBY, ZREM and the single-member reads (ZSCORE, ZMSCORE, ZRANK, ZCARD, ...).
+//! ZADD, ZINCRBY, ZREM, and the single-member and counting reads (ZCARD, ZSCORE, ZMSCORE,
+//! ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT).
 
 use super::*;
 
@@ -7,7 +8,7 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Default, Clone, Copy)]
-pub(super) struct AddFlags {
+struct AddFlags {
     nx: bool,
     xx: bool,
     gt: bool,
@@ -17,7 +18,7 @@ pub(super) struct AddFlags {
 }
 
 /// Parses ZADD's options; returns them and the index of the first score.
-pub(super) fn zadd_flags(args: Args<'_>) -> (AddFlags, usize) {
+fn zadd_flags(args: Args<'_>) -> (AddFlags, usize) {
     let mut f = AddFlags::default();
     let mut i = 2;
     while i < args.len() {
@@ -37,7 +38,7 @@ pub(super) fn zadd_flags(args: Args<'_>) -> (AddFlags, usize) {
     (f, i)
 }
 
-pub(super) fn zadd_check(f: AddFlags, arg_count: usize) -> CmdResult {
+fn zadd_check(f: AddFlags, arg_count: usize) -> CmdResult {
     if !arg_count.is_multiple_of(2) || arg_count == 0 {
         return Err(ReplyError::Syntax);
     }
@@ -60,7 +61,7 @@ pub(super) fn zadd_check(f: AddFlags, arg_count: usize) -> CmdResult {
 }
 
 /// Outcome of adding one member.
-pub(super) enum AddOut {
+enum AddOut {
     Added,
     Updated,
     /// Present with the same score: processed, nothing changed.
@@ -70,7 +71,7 @@ pub(super) enum AddOut {
 }
 
 /// Applies one (score, member) with ZADD's rules; returns the outcome and the final score.
-pub(super) fn add_one(
+fn add_one(
     z: &mut ZSetValue,
     f: AddFlags,
     score: f64,
@@ -113,7 +114,7 @@ pub(super) fn zadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     zadd_generic(ex, args, f, first, &scores)
 }
 
-pub(super) fn zadd_generic(
+fn zadd_generic(
     ex: &mut Exec<'_>,
     args: Args<'_>,
     f: AddFlags,
@@ -152,7 +153,7 @@ pub(super) fn zadd_generic(
 }
 
 /// Adds every pair; returns (added, updated, the score to reply for INCR when processed).
-pub(super) fn add_all(
+fn add_all(
     z: &mut ZSetValue,
     f: AddFlags,
     args: Args<'_>,
@@ -175,13 +176,7 @@ pub(super) fn add_all(
     Ok((added, updated, last))
 }
 
-pub(super) fn reply_add(
-    out: &mut Out<'_>,
-    f: AddFlags,
-    added: usize,
-    updated: usize,
-    last: Option<f64>,
-) {
+fn reply_add(out: &mut Out<'_>, f: AddFlags, added: usize, updated: usize, last: Option<f64>) {
     if f.incr {
         match last {
             Some(s) => out.double(s),
@@ -260,7 +255,7 @@ pub(super) fn zmscore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     })
 }
 
-pub(super) fn rank_generic(ex: &mut Exec<'_>, args: Args<'_>, rev: bool) -> CmdResult {
+fn rank_generic(ex: &mut Exec<'_>, args: Args<'_>, rev: bool) -> CmdResult {
     let now_ms = ex.now_ms;
     with_db(ex, args.get(1), |db, out| {
         let Some(z) = zread(db, args.get(1), now_ms)? else {
