@@ -1,0 +1,259 @@
+//! Keyspace-wide commands that fan out over shards: KEYS, RANDOMKEY, DBSIZE, FLUSHALL,
+//! FLUSHDB, and SCAN with its slot-based cursor.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Keyspace-wide: KEYS, RANDOMKEY, DBSIZE, FLUSHALL, FLUSHDB
+// ---------------------------------------------------------------------------------------------
+
+/// Every live key of one shard matching `pattern` (None: all keys).
+fn shard_keys(sh: &Shard, pattern: Option<&[u8]>, now_ms: u64) -> Vec<Vec<u8>> {
+    let db = &sh.db;
+    let mut found = Vec::new();
+    for idx in 0..db.table_count() {
+        db.for_each_in_table(idx, now_ms, |e| {
+            if pattern.is_none_or(|p| crate::glob::matches(p, &e.key, false)) {
+                found.push(e.key.to_vec());
+            }
+        });
+    }
+    found
+}
+
+pub(super) fn keys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let pattern = args.get(1);
+    // "*" alone skips matching, as Redis does.
+    let pattern = (pattern != b"*").then_some(pattern);
+    let now = ctx.now_ms;
+    let per_shard = ctx.shard.call_all(|sh| shard_keys(sh, pattern, now));
+    ctx.out.array(per_shard.iter().map(Vec::len).sum());
+    for key in per_shard.iter().flatten() {
+        ctx.out.bulk(key);
+    }
+    Ok(())
+}
+
+/// A random number for picking a shard; std's hasher keys are seeded per process and bumped
+/// per `RandomState`, which is random enough for RANDOMKEY.
+fn random_u64(salt: u64) -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(salt)
+}
+
+pub(super) fn randomkey(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let now = ctx.now_ms;
+    // One candidate per shard, weighted by the shard's size, keeps the pick uniform per key.
+    let picks = ctx
+        .shard
+        .call_all(|sh| (sh.db.len(), sh.db.random_key(now)));
+    let total: usize = picks.iter().filter(|p| p.1.is_some()).map(|p| p.0).sum();
+    if total == 0 {
+        ctx.out.null();
+        return Ok(());
+    }
+    let mut r = (random_u64(now) % total as u64) as usize;
+    for (len, key) in &picks {
+        let Some(key) = key else { continue };
+        if r < *len {
+            ctx.out.bulk(key);
+            return Ok(());
+        }
+        r -= len;
+    }
+    ctx.out.null();
+    Ok(())
+}
+
+pub(super) fn dbsize(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    let total: usize = ctx.shard.call_all(|sh| sh.db.len()).into_iter().sum();
+    ctx.out.int(total as i64);
+    Ok(())
+}
+
+/// FLUSHALL and FLUSHDB (one database, so the same thing). ASYNC and SYNC are both accepted;
+/// the flush is always done inline.
+pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() > 2 {
+        return Err(ReplyError::Syntax);
+    }
+    if args.len() == 2 {
+        let mode = args.get(1);
+        if !mode.eq_ignore_ascii_case(b"sync") && !mode.eq_ignore_ascii_case(b"async") {
+            return Err(ReplyError::Syntax);
+        }
+    }
+    ctx.shard.call_all(|sh| {
+        let n = sh.db.flush();
+        sh.dirty += n as u64;
+        // Every shard journals the flush of its own keys; a running AOF rewrite has nothing
+        // left to copy.
+        sh.journal.record(&[b"FLUSHALL"]);
+        sh.touch_all_watched();
+        if let Some(rw) = sh.aof.rewrite.as_mut() {
+            rw.cover_all_empty();
+        }
+    });
+    // Counted even when empty so the flush itself is propagated.
+    ctx.shard.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// SCAN
+// ---------------------------------------------------------------------------------------------
+//
+// Cursor design: the cursor is the next hash slot to visit (0..16384), 0 meaning both "start"
+// and "done". A call visits slots in increasing order and always returns a slot whole, stopping
+// once COUNT keys were visited (COUNT is a hint, as in Redis). Because a slot is never split
+// across calls, any key present for the whole scan is returned exactly once, whatever happens
+// to other keys meanwhile. Each shard walks its own slots from the cursor on, stopping once it
+// alone visited COUNT keys; the merged answer covers only slots below the first slot some shard
+// did not reach, so no slot is skipped. COUNT is capped by SCAN_MAX_KEYS_PER_CALL, and a call
+// returns at most that many keys unless a single slot holds more.
+
+pub(super) struct ScanOpts {
+    pub(super) cursor: usize,
+    pub(super) count: usize,
+    pub(super) pattern: Option<Vec<u8>>,
+    pub(super) type_name: Option<Vec<u8>>,
+}
+
+/// What one shard saw: (slot, keys visited, keys kept) for each non-empty slot, and the first
+/// slot at or above the cursor it did not visit.
+pub(super) struct ShardScan {
+    slots: Vec<(u16, usize, Vec<Vec<u8>>)>,
+    next_slot: usize,
+}
+
+/// A SCAN cursor is the next slot to visit: anything slotd never hands out is invalid.
+fn parse_slot_cursor(raw: &[u8]) -> Result<usize, ReplyError> {
+    let v = crate::commands::parse_cursor(raw)?;
+    if v >= SLOT_COUNT as u64 {
+        return Err(ReplyError::other("ERR invalid cursor"));
+    }
+    Ok(v as usize)
+}
+
+fn parse_scan(args: Args<'_>) -> Result<ScanOpts, ReplyError> {
+    let mut opts = ScanOpts {
+        cursor: parse_slot_cursor(args.get(1))?,
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    let mut i = 2;
+    while i < args.len() {
+        let (opt, has_value) = (args.get(i), i + 1 < args.len());
+        if !has_value {
+            return Err(ReplyError::Syntax);
+        }
+        let value = args.get(i + 1);
+        if opt.eq_ignore_ascii_case(b"count") {
+            let n = parse_i64(value).ok_or(ReplyError::NotInteger)?;
+            if n < 1 {
+                return Err(ReplyError::Syntax);
+            }
+            opts.count = (n as u64).min(SCAN_MAX_KEYS_PER_CALL as u64) as usize;
+        } else if opt.eq_ignore_ascii_case(b"match") {
+            opts.pattern = (value != b"*").then(|| value.to_vec());
+        } else if opt.eq_ignore_ascii_case(b"type") {
+            opts.type_name = Some(value.to_vec());
+        } else {
+            return Err(ReplyError::Syntax);
+        }
+        i += 2;
+    }
+    Ok(opts)
+}
+
+fn scan_keep(opts: &ScanOpts, e: &Entry) -> bool {
+    let type_ok = opts
+        .type_name
+        .as_deref()
+        .is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
+    type_ok
+        && opts
+            .pattern
+            .as_deref()
+            .is_none_or(|p| crate::glob::matches(p, &e.key, false))
+}
+
+/// Walks this shard's slots from the cursor on until COUNT keys were visited.
+pub(super) fn scan_shard(sh: &Shard, opts: &ScanOpts, now_ms: u64) -> ShardScan {
+    let (id, n, db) = (sh.id, sh.shards, &sh.db);
+    let first_idx = if opts.cursor <= id {
+        0
+    } else {
+        (opts.cursor - id).div_ceil(n)
+    };
+    let mut out = ShardScan {
+        slots: Vec::new(),
+        next_slot: SLOT_COUNT,
+    };
+    let mut visited = 0;
+    for idx in first_idx..db.table_count() {
+        let mut seen = 0;
+        let mut kept = Vec::new();
+        db.for_each_in_table(idx, now_ms, |e| {
+            seen += 1;
+            if scan_keep(opts, e) {
+                kept.push(e.key.to_vec());
+            }
+        });
+        let slot = db.slot_of_table(idx);
+        if seen > 0 {
+            out.slots.push((slot, seen, kept));
+        }
+        visited += seen;
+        if visited >= opts.count {
+            out.next_slot = slot as usize + 1;
+            break;
+        }
+    }
+    out
+}
+
+/// Merges the shards' walks in slot order; returns the next cursor and the keys.
+pub(super) fn scan_merge(per_shard: Vec<ShardScan>, count: usize) -> (usize, Vec<Vec<u8>>) {
+    let limit = per_shard
+        .iter()
+        .map(|s| s.next_slot)
+        .min()
+        .unwrap_or(SLOT_COUNT);
+    let mut slots: Vec<_> = per_shard
+        .into_iter()
+        .flat_map(|s| s.slots)
+        .filter(|s| (s.0 as usize) < limit)
+        .collect();
+    slots.sort_unstable_by_key(|s| s.0);
+    let (mut visited, mut keys, mut next) = (0, Vec::new(), limit);
+    for (slot, seen, kept) in slots {
+        if !keys.is_empty() && keys.len() + kept.len() > SCAN_MAX_KEYS_PER_CALL {
+            next = slot as usize;
+            break;
+        }
+        visited += seen;
+        keys.extend(kept);
+        if visited >= count {
+            next = slot as usize + 1;
+            break;
+        }
+    }
+    (if next >= SLOT_COUNT { 0 } else { next }, keys)
+}
+
+pub(super) fn scan(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let opts = parse_scan(args)?;
+    let now = ctx.now_ms;
+    let per_shard = ctx.shard.call_all(|sh| scan_shard(sh, &opts, now));
+    let (next, keys) = scan_merge(per_shard, opts.count);
+    ctx.out.array(2);
+    ctx.out.bulk_int(next as i64);
+    ctx.out.array(keys.len());
+    for key in &keys {
+        ctx.out.bulk(key);
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Generic key commands (Redis' "generic" group plus DBSIZE/FLUSHALL/FLUSHDB): delete, test,
+//! expire, rename and copy keys; walk the keyspace (KEYS, SCAN, RANDOMKEY); inspect values
+//! (OBJECT). Keyed commands reach keyspaces only through `Exec::db`; keyspace-wide commands fan
+//! out over shards. Never knows a value's internals beyond `Value`'s own methods.
+
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
+use crate::constants::{SCAN_MAX_KEYS_PER_CALL, SLOT_COUNT};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, ReplyError};
+use crate::shard::db::Entry;
+use crate::shard::value::Value;
+use crate::shard::Shard;
+
+mod expire;
+mod keyspace;
+mod object;
+mod rename;
+mod table;
+#[cfg(test)]
+mod tests;
+
+use expire::*;
+use keyspace::*;
+use object::*;
+use rename::*;
+pub use table::COMMANDS;
+
+// ---------------------------------------------------------------------------------------------
+// Existence, deletion, type
+// ---------------------------------------------------------------------------------------------
+
+/// Looks a key up without refreshing its access time, counting a keyspace hit or miss (Redis'
+/// "no touch" read lookups, used by EXISTS, TYPE, TTL and OBJECT).
+fn peek<'e>(ex: &'e mut Exec<'_>, key: &[u8]) -> Option<&'e mut Entry> {
+    let now = ex.now_ms;
+    let db = ex.db(key);
+    if db.contains(key, now) {
+        db.stats.hits += 1;
+        db.lookup_write(key, now)
+    } else {
+        db.stats.misses += 1;
+        None
+    }
+}
+
+/// DEL and UNLINK: values are small enough to drop inline here, so both delete synchronously.
+fn del(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let now = ex.now_ms;
+    let mut removed = 0;
+    for key in args.iter().skip(1) {
+        if ex.db(key).remove(key, now).is_some() {
+            ex.dirty(key, 1);
+            ex.journal(key, &[b"DEL", key]);
+            removed += 1;
+        }
+    }
+    ex.out.int(removed);
+    Ok(())
+}
+
+fn exists(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let mut found = 0;
+    for key in args.iter().skip(1) {
+        if peek(ex, key).is_some() {
+            found += 1;
+        }
+    }
+    ex.out.int(found);
+    Ok(())
+}
+
+fn touch(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let now = ex.now_ms;
+    let mut found = 0;
+    for key in args.iter().skip(1) {
+        if ex.db(key).lookup_read(key, now).is_some() {
+            found += 1;
+        }
+    }
+    ex.out.int(found);
+    Ok(())
+}
+
+fn type_cmd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
+    let name = peek(ex, args.get(1)).map_or("none", |e| e.value.type_name());
+    ex.out.simple(name);
+    Ok(())
+}

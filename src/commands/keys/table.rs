@@ -1,0 +1,494 @@
+//! The generic key command table: key specs, argument docs and the `CommandSpec` of every
+//! command in this family.
+
+use super::*;
+
+const K1: KeySpec = KeySpec::Range {
+    first: 1,
+    last: 1,
+    step: 1,
+};
+const K_ALL: KeySpec = KeySpec::Range {
+    first: 1,
+    last: -1,
+    step: 1,
+};
+const K12: KeySpec = KeySpec::Range {
+    first: 1,
+    last: 2,
+    step: 1,
+};
+const K2: KeySpec = KeySpec::Range {
+    first: 2,
+    last: 2,
+    step: 1,
+};
+
+/// A required argument with no token.
+pub(super) const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
+    ArgDoc::new(name, kind)
+}
+
+/// An optional argument introduced by `token`.
+pub(super) const fn opt(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
+    ArgDoc {
+        token,
+        optional: true,
+        ..arg(name, kind)
+    }
+}
+
+/// One alternative of a oneof group.
+const fn token(name: &'static str, token: &'static str) -> ArgDoc {
+    ArgDoc {
+        token,
+        ..arg(name, "pure-token")
+    }
+}
+
+const ARGS_KEYS: &[ArgDoc] = &[ArgDoc {
+    multiple: true,
+    ..arg("key", "key")
+}];
+const ARGS_KEY: &[ArgDoc] = &[arg("key", "key")];
+const ARGS_RENAME: &[ArgDoc] = &[arg("key", "key"), arg("newkey", "key")];
+pub(super) const EXPIRE_COND: ArgDoc = ArgDoc {
+    optional: true,
+    args: &[
+        token("nx", "NX"),
+        token("xx", "XX"),
+        token("gt", "GT"),
+        token("lt", "LT"),
+    ],
+    ..arg("condition", "oneof")
+};
+const ARGS_EXPIRE: &[ArgDoc] = &[arg("key", "key"), arg("seconds", "integer"), EXPIRE_COND];
+const ARGS_PEXPIRE: &[ArgDoc] = &[
+    arg("key", "key"),
+    arg("milliseconds", "integer"),
+    EXPIRE_COND,
+];
+const ARGS_EXPIREAT: &[ArgDoc] = &[
+    arg("key", "key"),
+    arg("unix-time-seconds", "unix-time"),
+    EXPIRE_COND,
+];
+const ARGS_PEXPIREAT: &[ArgDoc] = &[
+    arg("key", "key"),
+    arg("unix-time-milliseconds", "unix-time"),
+    EXPIRE_COND,
+];
+const ARGS_COPY: &[ArgDoc] = &[
+    arg("source", "key"),
+    arg("destination", "key"),
+    opt("destination-db", "integer", "DB"),
+    opt("replace", "pure-token", "REPLACE"),
+];
+pub(super) const ARGS_SCAN: &[ArgDoc] = &[
+    arg("cursor", "integer"),
+    opt("pattern", "pattern", "MATCH"),
+    opt("count", "integer", "COUNT"),
+    opt("type", "string", "TYPE"),
+];
+const ARGS_FLUSH: &[ArgDoc] = &[ArgDoc {
+    optional: true,
+    args: &[token("async", "ASYNC"), token("sync", "SYNC")],
+    ..arg("async", "oneof")
+}];
+
+/// A command of the generic group with its docs.
+pub(super) const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: KeySpec,
+    handler: Handler,
+    doc: (&'static str, &'static str, &'static str, &'static [ArgDoc]),
+) -> CommandSpec {
+    let (summary, since, complexity, args) = doc;
+    CommandSpec {
+        summary,
+        since,
+        complexity,
+        args,
+        ..CommandSpec::new(name, arity, flags, keys, handler)
+    }
+}
+
+const O1: &str = "O(1)";
+const ON_KEYS: &str = "O(N) where N is the number of keys given";
+
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "del",
+        -2,
+        WRITE | MULTI_KEY,
+        K_ALL,
+        Handler::Key(del),
+        (
+            "Removes the given keys and counts those that existed",
+            "1.0.0",
+            "O(N) where N is the number of keys given, plus the size of each removed value",
+            ARGS_KEYS,
+        ),
+    ),
+    cmd(
+        "unlink",
+        -2,
+        WRITE | FAST | MULTI_KEY,
+        K_ALL,
+        Handler::Key(del),
+        (
+            "Removes the given keys like DEL; memory may be reclaimed later",
+            "4.0.0",
+            ON_KEYS,
+            ARGS_KEYS,
+        ),
+    ),
+    cmd(
+        "exists",
+        -2,
+        READONLY | FAST | MULTI_KEY,
+        K_ALL,
+        Handler::Key(exists),
+        (
+            "Counts how many of the given keys exist (repeats count again)",
+            "1.0.0",
+            ON_KEYS,
+            ARGS_KEYS,
+        ),
+    ),
+    cmd(
+        "type",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(type_cmd),
+        (
+            "Names the data type held at a key, or none",
+            "1.0.0",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "expire",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(expire),
+        (
+            "Gives a key a time to live in seconds",
+            "1.0.0",
+            O1,
+            ARGS_EXPIRE,
+        ),
+    ),
+    cmd(
+        "pexpire",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(pexpire),
+        (
+            "Gives a key a time to live in milliseconds",
+            "2.6.0",
+            O1,
+            ARGS_PEXPIRE,
+        ),
+    ),
+    cmd(
+        "expireat",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(expireat),
+        (
+            "Makes a key expire at a Unix time in seconds",
+            "1.2.0",
+            O1,
+            ARGS_EXPIREAT,
+        ),
+    ),
+    cmd(
+        "pexpireat",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(pexpireat),
+        (
+            "Makes a key expire at a Unix time in milliseconds",
+            "2.6.0",
+            O1,
+            ARGS_PEXPIREAT,
+        ),
+    ),
+    cmd(
+        "ttl",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(ttl),
+        ("Seconds left before a key expires", "1.0.0", O1, ARGS_KEY),
+    ),
+    cmd(
+        "pttl",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(pttl),
+        (
+            "Milliseconds left before a key expires",
+            "2.6.0",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "expiretime",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(expiretime),
+        (
+            "The Unix time in seconds at which a key expires",
+            "7.0.0",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "pexpiretime",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(pexpiretime),
+        (
+            "The Unix time in milliseconds at which a key expires",
+            "7.0.0",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "persist",
+        2,
+        WRITE | FAST,
+        K1,
+        Handler::Key(persist),
+        (
+            "Drops a key's time to live so it never expires",
+            "2.2.0",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "rename",
+        3,
+        WRITE | MULTI_KEY,
+        K12,
+        Handler::Key(rename),
+        (
+            "Moves a key to a new name, replacing whatever was there",
+            "1.0.0",
+            O1,
+            ARGS_RENAME,
+        ),
+    ),
+    cmd(
+        "renamenx",
+        3,
+        WRITE | FAST | MULTI_KEY,
+        K12,
+        Handler::Key(renamenx),
+        (
+            "Moves a key to a new name only when that name is free",
+            "1.0.0",
+            O1,
+            ARGS_RENAME,
+        ),
+    ),
+    cmd(
+        "copy",
+        -3,
+        WRITE | DENYOOM | MULTI_KEY,
+        K12,
+        Handler::Key(copy),
+        (
+            "Duplicates a key's value and time to live under another name",
+            "6.2.0",
+            "O(N) where N is the number of elements copied; O(1) for strings",
+            ARGS_COPY,
+        ),
+    ),
+    cmd(
+        "touch",
+        -2,
+        READONLY | FAST | MULTI_KEY,
+        K_ALL,
+        Handler::Key(touch),
+        (
+            "Refreshes the last access time of keys and counts those that exist",
+            "3.2.1",
+            ON_KEYS,
+            ARGS_KEYS,
+        ),
+    ),
+    cmd(
+        "keys",
+        2,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(keys),
+        (
+            "Lists every key whose name matches a glob pattern",
+            "1.0.0",
+            "O(N) where N is the number of keys in the database",
+            &[arg("pattern", "pattern")],
+        ),
+    ),
+    cmd(
+        "scan",
+        -2,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(scan),
+        (
+            "Walks the keyspace a few keys at a time with a cursor",
+            "2.8.0",
+            "O(1) per call; O(N) for a whole walk, N being the number of keys",
+            ARGS_SCAN,
+        ),
+    ),
+    cmd(
+        "randomkey",
+        1,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(randomkey),
+        ("Picks a key at random", "1.0.0", O1, &[]),
+    ),
+    CommandSpec {
+        group: "server",
+        ..cmd(
+            "dbsize",
+            1,
+            READONLY | FAST,
+            KeySpec::None,
+            Handler::Conn(dbsize),
+            ("Counts the keys of the database", "1.0.0", O1, &[]),
+        )
+    },
+    CommandSpec {
+        group: "server",
+        ..cmd(
+            "flushall",
+            -1,
+            WRITE,
+            KeySpec::None,
+            Handler::Conn(flush),
+            (
+                "Deletes every key of every database",
+                "1.0.0",
+                "O(N) where N is the number of keys removed",
+                ARGS_FLUSH,
+            ),
+        )
+    },
+    CommandSpec {
+        group: "server",
+        ..cmd(
+            "flushdb",
+            -1,
+            WRITE,
+            KeySpec::None,
+            Handler::Conn(flush),
+            (
+                "Deletes every key of the current database",
+                "1.0.0",
+                "O(N) where N is the number of keys removed",
+                ARGS_FLUSH,
+            ),
+        )
+    },
+    CommandSpec {
+        subcommands: OBJECT_SUBCOMMANDS,
+        ..cmd(
+            "object",
+            -2,
+            0,
+            KeySpec::None,
+            Handler::Container,
+            (
+                "Introspection of the values stored at keys",
+                "2.2.3",
+                "Depends on the subcommand",
+                &[],
+            ),
+        )
+    },
+];
+
+static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd(
+        "encoding",
+        3,
+        READONLY,
+        K2,
+        Handler::Key(object_encoding),
+        (
+            "Names the internal representation of a key's value",
+            "2.2.3",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "freq",
+        3,
+        READONLY,
+        K2,
+        Handler::Key(object_freq),
+        (
+            "The logarithmic access frequency counter of a key (LFU policies only)",
+            "4.0.0",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "idletime",
+        3,
+        READONLY,
+        K2,
+        Handler::Key(object_idletime),
+        (
+            "Seconds since a key was last read or written",
+            "2.2.3",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "refcount",
+        3,
+        READONLY,
+        K2,
+        Handler::Key(object_refcount),
+        (
+            "How many references share a key's value",
+            "2.2.3",
+            O1,
+            ARGS_KEY,
+        ),
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        KeySpec::None,
+        Handler::Conn(object_help),
+        ("Lists the OBJECT subcommands", "6.2.0", O1, &[]),
+    ),
+];
