@@ -1,0 +1,87 @@
+//! String commands: GET, SET and its variants, counters, ranges, MGET/MSET, LCS.
+//! Handlers are plain synchronous keyed functions; they never touch another family's values
+//! except to answer WRONGTYPE, and never reach a keyspace except through `Exec::db`.
+
+use super::longdouble as ld;
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use crate::constants::{LCS_MAX_CELLS, STRING_MAX_BYTES};
+use crate::resp::parse::parse_i64;
+use crate::resp::{Args, Out, ReplyError};
+use crate::shard::db::Db;
+use crate::shard::value::{StrValue, Value};
+mod bytes;
+mod counters;
+mod getset;
+mod lcs;
+mod multi;
+mod table;
+#[cfg(test)]
+mod tests;
+
+use bytes::*;
+use counters::*;
+use getset::*;
+use lcs::*;
+use multi::*;
+pub use table::COMMANDS;
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------------------------
+
+/// The string inside a value, or WRONGTYPE for every other family.
+fn as_str(v: &Value) -> Result<&StrValue, ReplyError> {
+    #[allow(unreachable_patterns)] // other families will add variants
+    match v {
+        Value::Str(s) => Ok(s),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+fn as_str_mut(v: &mut Value) -> Result<&mut StrValue, ReplyError> {
+    #[allow(unreachable_patterns)] // other families will add variants
+    match v {
+        Value::Str(s) => Ok(s),
+        _ => Err(ReplyError::WrongType),
+    }
+}
+
+fn str_value(b: &[u8]) -> Value {
+    Value::Str(StrValue::from_slice(b))
+}
+
+fn int_arg(b: &[u8]) -> Result<i64, ReplyError> {
+    parse_i64(b).ok_or(ReplyError::NotInteger)
+}
+
+/// Runs `f` with the keyspace of `key` and the reply writer at the same time. The reply
+/// buffer is moved out of `ex` for the call (a pointer swap), because `Exec::db` borrows all
+/// of `ex`. `f` must return its error before writing any reply bytes.
+fn with_db<R>(ex: &mut Exec<'_>, key: &[u8], f: impl FnOnce(&mut Db, &mut Out<'_>) -> R) -> R {
+    let proto = ex.out.proto;
+    let mut buf = std::mem::take(ex.out.buf);
+    let r = {
+        let db = ex.db(key);
+        let mut out = Out::new(&mut buf, proto);
+        f(db, &mut out)
+    };
+    *ex.out.buf = buf;
+    r
+}
+
+/// Most bytes a string may grow to by APPEND/SETRANGE: proto-max-bulk-len, capped by the
+/// compile-time ceiling.
+fn max_string_bytes(ex: &Exec<'_>) -> u64 {
+    ex.shard
+        .global
+        .cfg(|c| c.proto_max_bulk_len)
+        .min(STRING_MAX_BYTES)
+}
+
+/// Errors when a string of `size` bytes growing by `extra` bytes would pass the limit.
+fn check_len(size: u64, extra: u64, max_bytes: u64) -> CmdResult {
+    match size.checked_add(extra) {
+        Some(total) if total <= max_bytes => Ok(()),
+        _ => Err(ReplyError::StringTooLong),
+    }
+}
