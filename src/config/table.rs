@@ -76,24 +76,6 @@ const fn d(
     }
 }
 
-const fn aka(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    default: &'static str,
-    kind: Kind,
-    access: Access,
-    status: Status,
-) -> Directive {
-    Directive {
-        name,
-        aliases,
-        default,
-        kind,
-        access,
-        status,
-    }
-}
-
 use Access::{Deprecated, FileOnly, Hidden, Immutable, Mutable, Protected};
 use Kind::{Bool, Enum, Int, Line, Mem, Special, Str, Typed};
 
@@ -146,7 +128,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("bind", "* -::*", Typed, Immutable, On("addresses the client port (and the cluster bus) listen on; a leading `-` makes one optional")),
     d("bind-source-addr", "", Str, Mutable, No(NOT_YET)),
     d("bio_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
-    aka("busy-reply-threshold", &["lua-time-limit"], "5000", Int(0, i64::MAX), Mutable, Inert("applies to scripts and functions, which slotd does not run yet")),
+    d("busy-reply-threshold", "5000", Int(0, i64::MAX), Mutable, Inert("applies to scripts and functions, which slotd does not run yet")).aliased(&["lua-time-limit"]),
     d("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Special, Mutable, On("output limits per client class (normal, replica, pubsub): a client past the hard limit, or past the soft limit for the given seconds, is closed")),
     d("client-query-buffer-limit", "1073741824", Typed, Mutable, On("largest unparsed input per client (>= 1mb)")),
     d("cluster-allow-pubsubshard-when-down", "yes", Bool, Mutable, No(NOT_YET)),
@@ -164,8 +146,8 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("cluster-node-timeout", "15000", Typed, Mutable, On("milliseconds of silence before a node is suspected failed")),
     d("cluster-port", "0", Typed, Immutable, On("cluster bus port; 0 means `port` + 10000")),
     d("cluster-preferred-endpoint-type", "ip", Enum(&["ip", "hostname", "unknown-endpoint"]), Mutable, On("endpoint shown in redirects, CLUSTER SLOTS and SHARDS")),
-    aka("cluster-replica-no-failover", &["cluster-slave-no-failover"], "no", Bool, Mutable, On("this replica never starts an automatic failover")),
-    aka("cluster-replica-validity-factor", &["cluster-slave-validity-factor"], "10", Int(0, INT_MAX), Mutable, On("how stale a replica may be and still fail over; 0 always")),
+    d("cluster-replica-no-failover", "no", Bool, Mutable, On("this replica never starts an automatic failover")).aliased(&["cluster-slave-no-failover"]),
+    d("cluster-replica-validity-factor", "10", Int(0, INT_MAX), Mutable, On("how stale a replica may be and still fail over; 0 always")).aliased(&["cluster-slave-validity-factor"]),
     d("cluster-require-full-coverage", "yes", Typed, Mutable, On("refuse queries while any slot is uncovered")),
     d("crash-log-enabled", "yes", Bool, Mutable, Inert("diagnostics: slotd stops with its own panic message and writes no Redis crash report")),
     d("crash-memcheck-enabled", "yes", Bool, Mutable, Inert("diagnostics: slotd runs no memory test after a crash")),
@@ -206,7 +188,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("logfile", "", Typed, Immutable, On("log file; empty logs to standard output")),
     d("loglevel", "notice", Typed, Mutable, On("`debug`, `verbose`, `notice` or `warning`")),
     d("lua-replicate-commands", "", Line, Deprecated, Inert("read and ignored by Redis 7.0 too")),
-    aka("masterauth", &[], "", Str, Mutable, On("password a replica sends (AUTH) to its master before it syncs")),
+    d("masterauth", "", Str, Mutable, On("password a replica sends (AUTH) to its master before it syncs")),
     d("masteruser", "", Str, Mutable, On("user name a replica sends with masterauth")),
     d("maxclients", "10000", Typed, Mutable, On("most simultaneous clients; fitted to the open-file limit at start")),
     d("maxmemory", "0", Mem(0, u64::MAX), Mutable, No("slotd does not limit memory or evict keys yet; only 0 (no limit) is accepted")),
@@ -214,8 +196,8 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("maxmemory-eviction-tenacity", "10", Int(0, 100), Mutable, Inert(NO_EVICTION)),
     d("maxmemory-policy", "noeviction", Enum(&["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), Mutable, No("eviction is not implemented yet; only noeviction is accepted")),
     d("maxmemory-samples", "5", Int(1, INT_MAX), Mutable, Inert(NO_EVICTION)),
-    aka("min-replicas-max-lag", &["min-slaves-max-lag"], "10", Special, Mutable, On("seconds since a replica's last ACK for it to count as good")),
-    aka("min-replicas-to-write", &["min-slaves-to-write"], "0", Special, Mutable, On("writes are refused (NOREPLICAS) with fewer good replicas than this")),
+    d("min-replicas-max-lag", "10", Special, Mutable, On("seconds since a replica's last ACK for it to count as good")).aliased(&["min-slaves-max-lag"]),
+    d("min-replicas-to-write", "0", Special, Mutable, On("writes are refused (NOREPLICAS) with fewer good replicas than this")).aliased(&["min-slaves-to-write"]),
     d("no-appendfsync-on-rewrite", "no", Bool, Mutable, No("slotd always fsyncs during a rewrite; only no is accepted")),
     d("notify-keyspace-events", "", Str, Mutable, No("keyspace notifications are not implemented yet; only \"\" is accepted")),
     d("oom-score-adj", "no", Enum(&["no", "yes", "relative", "absolute"]), Mutable, No("slotd does not set its oom_score_adj yet (which process the kernel kills first under memory pressure); only no is accepted")),
@@ -239,18 +221,18 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("repl-diskless-sync", "yes", Bool, Mutable, Inert("a slotd master always sends its snapshot over the socket, without fork or file")),
     d("repl-diskless-sync-delay", "5", Int(0, INT_MAX), Mutable, Inert("a slotd master starts each full sync at once, without fork")),
     d("repl-diskless-sync-max-replicas", "0", Int(0, INT_MAX), Mutable, Inert("a slotd master starts each full sync at once, without fork")),
-    aka("repl-ping-replica-period", &["repl-ping-slave-period"], "10", Int(1, INT_MAX), Mutable, On("seconds between the master's pings to its replicas")),
+    d("repl-ping-replica-period", "10", Int(1, INT_MAX), Mutable, On("seconds between the master's pings to its replicas")).aliased(&["repl-ping-slave-period"]),
     d("repl-timeout", "60", Int(1, INT_MAX), Mutable, On("seconds of silence before a replication link is dropped")),
-    aka("replica-announce-ip", &["slave-announce-ip"], "", Str, Mutable, No(NOT_YET)),
-    aka("replica-announce-port", &["slave-announce-port"], "0", Int(0, 65535), Mutable, No(NOT_YET)),
+    d("replica-announce-ip", "", Str, Mutable, No(NOT_YET)).aliased(&["slave-announce-ip"]),
+    d("replica-announce-port", "0", Int(0, 65535), Mutable, No(NOT_YET)).aliased(&["slave-announce-port"]),
     d("replica-announced", "yes", Bool, Mutable, On("whether Sentinel-facing listings show this replica")),
     d("replica-ignore-disk-write-errors", "no", Bool, Mutable, No(NOT_YET)),
-    aka("replica-ignore-maxmemory", &["slave-ignore-maxmemory"], "yes", Bool, Mutable, Inert("maxmemory is refused, so there is no limit to ignore")),
-    aka("replica-lazy-flush", &["slave-lazy-flush"], "no", Bool, Mutable, Inert("when memory is freed, not what is stored")),
-    aka("replica-priority", &["slave-priority"], "100", Int(0, INT_MAX), Mutable, On("shown in INFO replication, where Sentinel reads it to choose the replica to promote (0: never)")),
-    aka("replica-read-only", &["slave-read-only"], "yes", Bool, Mutable, On("a replica refuses writes from clients")),
-    aka("replica-serve-stale-data", &["slave-serve-stale-data"], "yes", Bool, Mutable, No(NOT_YET)),
-    aka("replicaof", &["slaveof"], "", Special, Immutable, On("replicate this master (standalone mode)")),
+    d("replica-ignore-maxmemory", "yes", Bool, Mutable, Inert("maxmemory is refused, so there is no limit to ignore")).aliased(&["slave-ignore-maxmemory"]),
+    d("replica-lazy-flush", "no", Bool, Mutable, Inert("when memory is freed, not what is stored")).aliased(&["slave-lazy-flush"]),
+    d("replica-priority", "100", Int(0, INT_MAX), Mutable, On("shown in INFO replication, where Sentinel reads it to choose the replica to promote (0: never)")).aliased(&["slave-priority"]),
+    d("replica-read-only", "yes", Bool, Mutable, On("a replica refuses writes from clients")).aliased(&["slave-read-only"]),
+    d("replica-serve-stale-data", "yes", Bool, Mutable, No(NOT_YET)).aliased(&["slave-serve-stale-data"]),
+    d("replicaof", "", Special, Immutable, On("replicate this master (standalone mode)")).aliased(&["slaveof"]),
     d("requirepass", "", Typed, Mutable, On("password for AUTH; empty for none")),
     d("sanitize-dump-payload", "no", Enum(&["no", "yes", "clients"]), Mutable, Inert("slotd decodes and checks every RESTORE payload completely before it accepts it, as `yes` does")),
     d("save", "", Special, Mutable, Inert("slotd takes no RDB snapshots yet: a save point is accepted only with appendonly yes, where the AOF already keeps every write")),
