@@ -8,8 +8,8 @@
 use crate::aof::manifest::Manifest;
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::commands::{Exec, Handler};
+use crate::dispatch::resolve;
 use crate::resp::{Args, Out, ParseOutcome, Parser, Proto};
-use crate::shard::exec::resolve;
 use crate::shard::Shard;
 use crate::topology::shard_of;
 use std::io::Read;

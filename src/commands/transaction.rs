@@ -5,9 +5,9 @@
 
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::dispatch::{reply_error, run_key, run_parked};
 use crate::resp::{Args, Out, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
-use crate::shard::exec::{reply_error, run_key, run_parked};
 use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
@@ -150,7 +150,7 @@ pub fn queue(
             }
             _ => {}
         }
-        if let Some(text) = crate::shard::exec::write_refusal(sh).filter(|_| spec.is_write()) {
+        if let Some(text) = crate::dispatch::write_refusal(sh).filter(|_| spec.is_write()) {
             return refuse(sh, client_idx, out, ReplyError::Other(text.into()));
         }
     }
@@ -285,7 +285,7 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     if m.queued.iter().any(|(spec, _)| spec.is_write()) {
         // Checked before the queued errors, as Redis does when it refuses EXEC itself.
         let sh = &*ctx.shard;
-        if let Some(text) = crate::shard::exec::write_refusal(sh) {
+        if let Some(text) = crate::dispatch::write_refusal(sh) {
             return Err(ReplyError::Other(format!(
                 "EXECABORT Transaction discarded because of: {text}"
             )));

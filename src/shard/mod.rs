@@ -5,7 +5,6 @@
 pub mod blocking;
 pub mod clients;
 pub mod db;
-pub mod exec;
 pub mod pubsub;
 pub mod value;
 

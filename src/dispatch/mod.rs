@@ -1,4 +1,5 @@
-//! Command dispatch on a shard: name lookup, subcommands, arity, auth, routing, and running the
+//! The dispatcher, between the drivers (the event loop, replication links, AOF loading) and
+//! the command handlers: name lookup, subcommands, arity, auth, routing, and running the
 //! handler with one `now_ms`. The event loop calls `plan` for each parsed command on the
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
