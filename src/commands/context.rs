@@ -4,7 +4,7 @@
 //! does once the reply is written. Holds no command logic.
 
 use crate::resp::Out;
-use crate::shard::{Client, Shard};
+use crate::shard::{Client, Parked, Shard};
 
 /// Context of a keyed handler: the executing shard, the time, the reply, and (inside a
 /// cross-shard exclusive section) the other frozen shards.
@@ -12,8 +12,8 @@ pub struct Exec<'a> {
     pub now_ms: u64,
     pub out: Out<'a>,
     pub shard: &'a mut Shard,
-    /// Indexed by shard id; non-null for shards frozen for this command (standalone multi-key).
-    frozen: &'a [*mut Shard],
+    /// The other shards frozen for this command (standalone multi-key), if any.
+    frozen: Parked<'a>,
 }
 
 impl<'a> Exec<'a> {
@@ -22,18 +22,16 @@ impl<'a> Exec<'a> {
             now_ms,
             out,
             shard,
-            frozen: &[],
+            frozen: Parked::none(),
         }
     }
 
-    /// # Safety
-    /// Every non-null pointer must point at a shard whose thread is parked in an exclusive
-    /// section for the whole life of this `Exec` (see `mesh::exclusive`).
-    pub unsafe fn with_frozen(
+    /// A context that also reaches the shards parked for this command's section.
+    pub fn with_frozen(
         shard: &'a mut Shard,
         out: Out<'a>,
         now_ms: u64,
-        frozen: &'a [*mut Shard],
+        frozen: Parked<'a>,
     ) -> Self {
         Exec {
             now_ms,
@@ -58,13 +56,10 @@ impl<'a> Exec<'a> {
         if id == self.shard.id {
             return self.shard;
         }
-        let p = self.frozen.get(id).copied().unwrap_or(std::ptr::null_mut());
-        assert!(
-            !p.is_null(),
-            "key on shard {id} used outside an exclusive section"
-        );
-        // SAFETY: guaranteed by `with_frozen`'s contract: the owner thread is parked.
-        unsafe { &mut *p }
+        match self.frozen.get(id) {
+            Some(sh) => sh,
+            None => panic!("key on shard {id} used outside an exclusive section"),
+        }
     }
 
     /// Journals `args` as the record of this command's effect on `key` (on the shard holding

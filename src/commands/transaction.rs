@@ -323,15 +323,18 @@ fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>
         .shard
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    ctx.shard.with_parked(&ids, &mut |this, ptrs| {
+    ctx.shard.with_parked(&ids, &mut |this, mut peers| {
         let n = this.shards;
         let me = this.id;
-        let this_ptr: *mut Shard = this;
         let mut exists = |key: &[u8]| {
             let id = shard_of(key_hash_slot(key), n);
-            let p = if id == me { this_ptr } else { ptrs[id] };
-            // SAFETY: this shard, or one parked for the section (ids covers watched keys).
-            unsafe { (*p).db.contains(key, now) }
+            let sh = if id == me {
+                &mut *this
+            } else {
+                // `ids` covers the watched keys' shards.
+                peers.get(id).expect("a watched key's shard is parked")
+            };
+            sh.db.contains(key, now)
         };
         if watch_broken(watch, now, &mut exists) {
             Out::new(buf, proto).null_array();
@@ -341,10 +344,8 @@ fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>
         for (spec, args) in &m.queued {
             match spec.handler {
                 Handler::Key(_) => {
-                    // SAFETY: the peers are parked by `with_parked`.
-                    let r = unsafe {
-                        run_parked(this, ptrs, spec, args.args(), buf, proto, now, always)
-                    };
+                    let r =
+                        run_parked(this, &mut peers, spec, args.args(), buf, proto, now, always);
                     if let Err(e) = r {
                         reply_error(this, &mut Out::new(buf, proto), &e);
                     }

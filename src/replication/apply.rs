@@ -88,11 +88,17 @@ fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink:
         ids.push(sh.id);
     }
     let always = false;
-    sh.with_parked(&ids, &mut |this, ptrs| {
-        // SAFETY: the other shards are parked by `with_parked` for this closure.
-        let _ = unsafe {
-            dispatch::run_parked(this, ptrs, spec, args, sink, Proto::Resp2, now_ms, always)
-        };
+    sh.with_parked(&ids, &mut |this, mut peers| {
+        let _ = dispatch::run_parked(
+            this,
+            &mut peers,
+            spec,
+            args,
+            sink,
+            Proto::Resp2,
+            now_ms,
+            always,
+        );
     });
 }
 
