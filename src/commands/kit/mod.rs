@@ -5,7 +5,8 @@
 //! - `number`: Redis' number readers and writers (`strtod`, `long double`, `%.17g`);
 //! - `access`: the db-and-output accessor on `Exec` (the keyspace of a key and the reply at
 //!   once) and the shard's random numbers;
-//! - `rng`: the one random generator each shard owns (`Shard.rng`).
+//! - `rng`: the one random generator each shard owns (`Shard.rng`);
+//! - `slot`: hash-slot arguments (`ArgCursor::next_slot`).
 //!
 //! Nothing here knows a command family; families never redeclare these helpers.
 
@@ -13,6 +14,7 @@ pub(crate) mod access;
 pub(crate) mod cursor;
 pub mod number;
 pub mod rng;
+mod slot;
 
 #[allow(unused_imports)] // the families adopt it in the following commits
 pub(crate) use cursor::ArgCursor;
