@@ -309,12 +309,13 @@ class Bench:
     def pid(self, name):
         return self.procs[name].pid
 
-    def launch(self, name, binary, port, cpus, args, append_log=False):
+    def launch(self, name, binary, port, cpus, args, append_log=False, check_port=True):
         """Starts a server in the background without waiting for it. `args` is the argument
         string as a shell would read it (quoted '' is an empty argument); the report shows it
         as given. taskset execs the server in place, so the child's pid is the server's own.
-        The server runs in its own session: a Ctrl-C reaches this script, which stops it."""
-        if port_busy(port):
+        The server runs in its own session: a Ctrl-C reaches this script, which stops it.
+        A timed start checks the port itself, before its clock starts (check_port=False)."""
+        if check_port and port_busy(port):
             raise Fatal(f"something already answers on port {port}; not benchmarking it")
         self.cmdline[name] = f"taskset -c {cpus} {binary} {args}"
         logf = open(self.work / f"{name}.log", "ab" if append_log else "wb")
