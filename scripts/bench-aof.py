@@ -36,7 +36,6 @@ Every server gets a fresh dir under /tmp; all of them are stopped and removed on
 Output: bench-results/YYYY-MM-DD-HHMM-aof.md
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -60,10 +59,8 @@ FILL_VALUE = "0123456789abcdef"
 # three data sets kept side by side (a RESP SET is 59 bytes; rewrites may double it).
 MEM_BYTES_PER_KEY = 400
 DISK_BYTES_PER_KEY = 400
-# Bounds on every wait.
-START_WAIT_S = 10
+# Bounds on the waits of this script (more in benchlib).
 STOP_WAIT_S = 30
-RUN_TIMEOUT_S = 300
 RESTART_TIMEOUT_S = 600
 REWRITE_WAIT_S = 300
 RESTART_POLL_S = 0.005
@@ -76,30 +73,15 @@ R_KIND = {"slotd-t1": "slotd", "slotd-t2": "slotd", "redis": "redis"}
 R_THREADS = {"slotd-t1": 1, "slotd-t2": 2, "redis": 1}
 
 
-class Settings:
+class Settings(bl.PairSettings):
     def __init__(self, opts):
-        self.quick = opts.quick
-        self.slotd_redis_args = opts.slotd_redis_args
-        self.redis_bin = bl.env_str("REDIS_BIN", "/usr/bin/redis-server")
+        super().__init__(opts, 4)
         self.port_base = bl.env_int("PORT_BASE", 6490)
-        self.server_cpu = bl.env_str("SERVER_CPU", "1")
-        self.client_cpu = bl.env_str("CLIENT_CPU", "0")
         self.restart_cpus = bl.env_str("RESTART_CPUS", f"{self.client_cpu},{self.server_cpu}")
-        self.out_dir = bl.env_str("BENCH_OUT_DIR", "bench-results")
-        self.rounds = 3 if opts.quick else 5
-        div = 4 if opts.quick else 1
-        self.n_p1 = bl.env_int("BENCH_N_P1", 200000) // div
-        self.n_p16 = bl.env_int("BENCH_N_P16", 2000000) // div
-        self.n_always = bl.env_int("BENCH_N_ALWAYS", 30000) // div
-        keys = bl.env_str("RESTART_KEYS", "1000000" if opts.quick else "1000000 10000000")
-        try:
-            self.restart_keys = [int(k) for k in keys.split()]
-        except ValueError:
-            raise Fatal(f"RESTART_KEYS={keys!r} is not a list of integers") from None
+        self.n_always = bl.env_int("BENCH_N_ALWAYS", 30000) // self.div
+        self.restart_keys = bl.env_ints(
+            "RESTART_KEYS", "1000000" if opts.quick else "1000000 10000000")
         self.restart_port = self.port_base + 6
-
-    def requests_for(self, p):
-        return self.n_p1 if p == 1 else self.n_p16
 
 
 # The one place that says how each server is started (arguments only; the binary and the
@@ -167,7 +149,7 @@ class Run:
         kind, mode, port, dir_ = self.servers[name]
         pid = self.b.pid(name)
         before = bl.cpu_ticks(pid, children=True)
-        res = bl.benchmark(bench_cmd(self.s, port, p, n), RUN_TIMEOUT_S)
+        res = bl.benchmark(bench_cmd(self.s, port, p, n), bl.RUN_TIMEOUT_S)
         after = bl.cpu_ticks(pid, children=True)
         if mode != "no":
             flush_aof(dir_)
@@ -498,11 +480,7 @@ def report(s, r, dsync_start, dsync_end, slotd_bin):
     out.append(f"- AOF dirs: {df_words[1]} on {df_words[0]} under /tmp,"
                f" ~{dsync_start or '?'} synchronous 512-byte writes/s at the start,"
                f" ~{dsync_end or '?'} at the end (dd oflag=dsync)")
-    out.append(f"- redis-server: {bl.server_version(s.redis_bin)}")
-    out.append(f"- slotd: git {bl.slotd_rev()}, binary {slotd_bin}")
-    if s.slotd_redis_args:
-        out.append("- NOTE: the slotd side ran with redis-server arguments (plumbing test, not a"
-                   " slotd measurement)")
+    out += bl.server_lines(s.redis_bin, slotd_bin, s.slotd_redis_args)
     out.append(f"- rounds: {s.rounds} (servers alternate per run, order flipped every round),"
                f" quick: {int(s.quick)}; medians below")
     out += ["", "## Command lines", "", "```"]
@@ -596,25 +574,20 @@ def report(s, r, dsync_start, dsync_end, slotd_bin):
     out += ["", "### AOF files", "", "| keys | data set | state | file | type | bytes | format |",
             "|---:|---|---|---|---|---:|---|"]
     out += bl.md_rows(r.files)
-    out += ["", "## All runs", "",
-            "| section | server | appendfsync | P | round | rps | p50 ms | p99 ms | CPU us/req |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|"]
-    out += bl.md_rows(r.runs)
-    out += ["", "## All restarts", "",
-            "| keys | data set | state | round | ms | CPU s | DBSIZE | RSS MB |",
-            "|---:|---|---|---:|---:|---:|---:|---:|"]
-    out += bl.md_rows(r.restarts)
+    out += bl.md_section_table(
+        "All runs",
+        "| section | server | appendfsync | P | round | rps | p50 ms | p99 ms | CPU us/req |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|", r.runs)
+    out += bl.md_section_table(
+        "All restarts", "| keys | data set | state | round | ms | CPU s | DBSIZE | RSS MB |",
+        "|---:|---|---|---:|---:|---:|---:|---:|", r.restarts)
     return "\n".join(out) + "\n"
 
 
 def main():
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 usage=argparse.SUPPRESS)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--slotd-redis-args", action="store_true")
+    ap = bl.pair_arg_parser(PROG, __doc__)
     # Internal: the RESP generator of the restart fills, run as its own pinned process.
-    ap.add_argument("--gen-sets", type=int, metavar="N", help=argparse.SUPPRESS)
+    ap.add_argument("--gen-sets", type=int, metavar="N", help=bl.SUPPRESS)
     opts = ap.parse_args()
     if opts.gen_sets is not None:
         gen_sets(opts.gen_sets)
@@ -622,13 +595,10 @@ def main():
     os.chdir(bl.ROOT)
     s = Settings(opts)
     log = bl.make_logger("bench-aof")
-    slotd_bin = bl.slotd_binary(log)
-    bl.need_executable(slotd_bin, "SLOTD_BIN")
-    bl.need_executable(s.redis_bin, "REDIS_BIN")
-    bl.need_tools("redis-benchmark", "redis-cli", "taskset")
+    slotd_bin = bl.pair_binaries(log, s.redis_bin)
 
     start_stamp = bl.stamp()
-    with bl.Bench(PROG, "bench-aof", "slotd-aofbench.", START_WAIT_S, STOP_WAIT_S) as b:
+    with bl.Bench(PROG, "bench-aof", "slotd-aofbench.", bl.START_WAIT_S, STOP_WAIT_S) as b:
         r = Run(s, b, {"redis": s.redis_bin, "slotd": slotd_bin})
         dsync_start = dsync_rate(b.work)
         b.log(f"rounds={s.rounds} requests: P1={s.n_p1} P16={s.n_p16} always={s.n_always}"
@@ -649,11 +619,7 @@ def main():
             r.restart_test(keys)
         dsync_end = dsync_rate(b.work)
         text = report(s, r, dsync_start, dsync_end, slotd_bin)
-    os.makedirs(s.out_dir, exist_ok=True)
-    path = os.path.join(s.out_dir, f"{start_stamp}-aof.md")
-    with open(path, "w") as f:
-        f.write(text)
-    log(f"report: {path}")
+    bl.write_report(s.out_dir, f"{start_stamp}-aof.md", text, log)
     return 0
 
 

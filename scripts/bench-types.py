@@ -33,7 +33,6 @@ server.
 Output: bench-results/YYYY-MM-DD-HHMM-types.md
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -56,10 +55,8 @@ MEM_BATCH = 100
 # Elements pushed into mylist before each LRANGE_100 run, so that every LRANGE returns 100
 # items whatever LPOP left behind.
 LIST_FILL = 1000
-# Bounds on every wait: server start and stop, one redis-benchmark or redis-cli run.
-START_WAIT_S = 10
+# Bounds on the waits of this script (more in benchlib): server stop, one memory load.
 STOP_WAIT_S = 10
-RUN_TIMEOUT_S = 300
 LOAD_TIMEOUT_S = 180
 
 MEM_TYPES = ["hash", "set-str", "set-int", "zset"]
@@ -73,35 +70,18 @@ MEM_SHAPE = {
 }
 
 
-class Settings:
+class Settings(bl.PairSettings):
     def __init__(self, opts):
-        self.quick = opts.quick
-        self.slotd_redis_args = opts.slotd_redis_args
-        self.redis_bin = bl.env_str("REDIS_BIN", "/usr/bin/redis-server")
+        super().__init__(opts, 10)
         self.redis_port = bl.env_int("REDIS_PORT", 6500)
         self.slotd_port = bl.env_int("SLOTD_PORT", 6501)
-        self.server_cpu = bl.env_str("SERVER_CPU", "1")
-        self.client_cpu = bl.env_str("CLIENT_CPU", "0")
-        self.out_dir = bl.env_str("BENCH_OUT_DIR", "bench-results")
-        self.rounds = 3 if opts.quick else 5
-        div = 10 if opts.quick else 1
-        self.n_p1 = bl.env_int("BENCH_N_P1", 200000) // div
-        self.n_p16 = bl.env_int("BENCH_N_P16", 2000000) // div
         self.mem_n = bl.env_int("BENCH_MEM_ELEMENTS", 1000000)
         # More key sizes, for the per-element figure only: where N falls against each server's
         # table growth steps moves B/elem by 10-20%, and 1M happens to sit where Redis' dicts
         # are fullest.
-        extra = os.environ.get("BENCH_MEM_EXTRA", "700000 1300000")
-        self.mem_extra_text = extra
-        try:
-            self.mem_extra = [int(x) for x in extra.split()]
-        except ValueError:
-            raise Fatal(f"BENCH_MEM_EXTRA={extra!r} is not a list of integers") from None
+        self.mem_extra = bl.env_ints("BENCH_MEM_EXTRA", "700000 1300000", False)
         self.skip_throughput = os.environ.get("BENCH_SKIP_THROUGHPUT", "0") == "1"
         self.skip_memory = os.environ.get("BENCH_SKIP_MEMORY", "0") == "1"
-
-    def requests_for(self, p):
-        return self.n_p1 if p == 1 else self.n_p16
 
 
 # The one place that says how each server is started (arguments only; the binary and the
@@ -133,7 +113,7 @@ def fill_list(s, port):
     lacks."""
     bl.run(["taskset", "-c", s.client_cpu, "redis-benchmark", "-h", "127.0.0.1", "-p",
             str(port), "-c", str(CLIENTS), "-r", str(KEYSPACE), "-t", "lpush", "-P", "16",
-            "-n", str(LIST_FILL), "-q"], RUN_TIMEOUT_S, f"filling mylist on port {port}")
+            "-n", str(LIST_FILL), "-q"], bl.RUN_TIMEOUT_S, f"filling mylist on port {port}")
 
 
 def run_one(s, b, runs, name, port, test, p, n, rnd):
@@ -142,7 +122,7 @@ def run_one(s, b, runs, name, port, test, p, n, rnd):
     if test == "lrange_100":
         fill_list(s, port)
     before = bl.cpu_ticks(b.pid(name))
-    res = bl.benchmark(bench_cmd(s, port, test, p, n), RUN_TIMEOUT_S)
+    res = bl.benchmark(bench_cmd(s, port, test, p, n), bl.RUN_TIMEOUT_S)
     after = bl.cpu_ticks(b.pid(name))
     cpu = "%.4f" % bl.cpu_us_per_req(after - before, n)
     runs.append([name, test, str(p), str(rnd), res["rps"], res["p50"], res["p99"], cpu])
@@ -327,11 +307,7 @@ def report(s, servers, cmdlines, runs, mem, load_start, slotd_bin):
     tick_us = 1000000 // bl.CLK_TCK
     out = [f"# slotd vs redis-server, collection types: {bl.now_text()}", "", "## Machine", ""]
     out += bl.machine_lines()
-    out.append(f"- redis-server: {bl.server_version(s.redis_bin)}")
-    out.append(f"- slotd: git {bl.slotd_rev()}, binary {slotd_bin}")
-    if s.slotd_redis_args:
-        out.append("- NOTE: the slotd side ran with redis-server arguments (plumbing test, not a"
-                   " slotd measurement)")
+    out += bl.server_lines(s.redis_bin, slotd_bin, s.slotd_redis_args)
     out.append(f"- load average (1/5/15 min) at start: {load_start}, at end: {bl.loadavg()}")
     out.append(f"- rounds: {s.rounds} (servers alternate per run), quick: {int(s.quick)};"
                " medians below")
@@ -374,39 +350,30 @@ def report(s, servers, cmdlines, runs, mem, load_start, slotd_bin):
     out.append("")
     main_rows = mem.get(s.mem_n, [])
     out += memory_table(main_rows) if main_rows else ["(skipped)"]
-    if s.mem_extra_text and main_rows:
+    if s.mem_extra and main_rows:
         out += ["", "### B/elem at other sizes", "",
                 "Same load and measure, other element counts. Each table grows in steps, so B/elem",
                 "depends on where N falls between two steps; compare the servers across sizes.",
                 ""]
         out += memory_sizes_table(s, mem)
-    out += ["", "## All throughput runs", "",
-            "| server | test | P | round | rps | p50 ms | p99 ms | CPU us/req |",
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
-    out += bl.md_rows(runs)
+    out += bl.md_section_table(
+        "All throughput runs", "| server | test | P | round | rps | p50 ms | p99 ms | CPU us/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|", runs)
     return "\n".join(out) + "\n"
 
 
 def main():
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 usage=argparse.SUPPRESS)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--slotd-redis-args", action="store_true")
-    opts = ap.parse_args()
+    opts = bl.pair_arg_parser(PROG, __doc__).parse_args()
     os.chdir(bl.ROOT)
     s = Settings(opts)
     log = bl.make_logger("bench-types")
-    slotd_bin = bl.slotd_binary(log)
-    bl.need_executable(slotd_bin, "SLOTD_BIN")
-    bl.need_executable(s.redis_bin, "REDIS_BIN")
-    bl.need_tools("redis-benchmark", "redis-cli", "taskset")
+    slotd_bin = bl.pair_binaries(log, s.redis_bin)
 
     start_stamp = bl.stamp()
     # Other people share the machine; the load average beside the numbers says how quiet
     # it was.
     load_start = bl.loadavg()
-    with bl.Bench(PROG, "bench-types", "slotd-bench-types.", START_WAIT_S, STOP_WAIT_S) as b:
+    with bl.Bench(PROG, "bench-types", "slotd-bench-types.", bl.START_WAIT_S, STOP_WAIT_S) as b:
         servers = {
             "redis": (s.redis_bin, s.redis_port, redis_args(s.redis_port, b.work / "redis")),
             "slotd": (slotd_bin, s.slotd_port, slotd_args(s, s.slotd_port, b.work / "slotd")),
@@ -420,11 +387,7 @@ def main():
         if not s.skip_memory:
             mem = run_memory(s, b, servers)
         text = report(s, servers, b.cmdline, runs, mem, load_start, slotd_bin)
-    os.makedirs(s.out_dir, exist_ok=True)
-    path = os.path.join(s.out_dir, f"{start_stamp}-types.md")
-    with open(path, "w") as f:
-        f.write(text)
-    log(f"report: {path}")
+    bl.write_report(s.out_dir, f"{start_stamp}-types.md", text, log)
     return 0
 
 

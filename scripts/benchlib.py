@@ -11,6 +11,7 @@ Every wait here is bounded: server start and stop, every child command (a `timeo
 every socket operation.
 """
 
+import argparse
 import os
 import pathlib
 import shlex
@@ -25,7 +26,12 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+SUPPRESS = argparse.SUPPRESS
 SOCKET_TIMEOUT_S = 2.0
+# Bounds shared by the scripts: a server's start (until it answers PING) and one
+# redis-benchmark run.
+START_WAIT_S = 10
+RUN_TIMEOUT_S = 300
 
 
 class Fatal(Exception):
@@ -45,6 +51,18 @@ def env_int(name, default):
         raise Fatal(f"{name}={value!r} is not an integer") from None
 
 
+def env_ints(name, default, empty_means_default=True):
+    """A space-separated list of integers; with empty_means_default False, a variable set
+    but empty gives no integers (bash's ${NAME-default})."""
+    value = os.environ.get(name)
+    if value is None or (not value and empty_means_default):
+        value = default
+    try:
+        return [int(x) for x in value.split()]
+    except ValueError:
+        raise Fatal(f"{name}={value!r} is not a list of integers") from None
+
+
 def stamp():
     """The report file name's prefix: start time as YYYY-MM-DD-HHMM."""
     return time.strftime("%Y-%m-%d-%H%M")
@@ -61,6 +79,11 @@ def md_row(cells):
 def md_rows(rows):
     """One markdown table row per record (the "All runs" tables)."""
     return [md_row(r) for r in rows]
+
+
+def md_section_table(title, header, align, rows):
+    """A report's closing section: a blank line, `## title`, and the table of every record."""
+    return ["", f"## {title}", "", header, align] + md_rows(rows)
 
 
 def median(values):
@@ -244,6 +267,73 @@ def build_slotd(log):
         raise Fatal("cargo build --release failed")
     target = os.environ.get("CARGO_TARGET_DIR") or str(ROOT / "target")
     return f"{target}/release/slotd"
+
+
+def arg_parser(prog, doc):
+    """An argparse parser whose --help prints the script's docstring (its usage text)."""
+    return argparse.ArgumentParser(prog=prog, description=doc, usage=argparse.SUPPRESS,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def pair_arg_parser(prog, doc):
+    """arg_parser with the two options every slotd-vs-redis script takes: --quick and
+    --slotd-redis-args (read by PairSettings)."""
+    ap = arg_parser(prog, doc)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--slotd-redis-args", action="store_true")
+    return ap
+
+
+class PairSettings:
+    """The settings every slotd-vs-redis script shares, from its options and environment:
+    --quick (3 rounds instead of 5, request counts divided by `quick_div`),
+    --slotd-redis-args, REDIS_BIN, SERVER_CPU, CLIENT_CPU, BENCH_OUT_DIR, and the request
+    counts per run at -P 1 and -P 16 (BENCH_N_P1, BENCH_N_P16)."""
+
+    def __init__(self, opts, quick_div):
+        self.quick = opts.quick
+        self.div = quick_div if opts.quick else 1
+        self.n_p1 = env_int("BENCH_N_P1", 200000) // self.div
+        self.n_p16 = env_int("BENCH_N_P16", 2000000) // self.div
+        self.slotd_redis_args = opts.slotd_redis_args
+        self.rounds = 3 if opts.quick else 5
+        self.redis_bin = env_str("REDIS_BIN", "/usr/bin/redis-server")
+        self.server_cpu = env_str("SERVER_CPU", "1")
+        self.client_cpu = env_str("CLIENT_CPU", "0")
+        self.out_dir = env_str("BENCH_OUT_DIR", "bench-results")
+
+    def requests_for(self, p):
+        return self.n_p1 if p == 1 else self.n_p16
+
+
+def pair_binaries(log, redis_bin):
+    """The slotd binary (see slotd_binary) once both it and `redis_bin` are known to be
+    executables and the client tools are on PATH."""
+    slotd_bin = slotd_binary(log)
+    need_executable(slotd_bin, "SLOTD_BIN")
+    need_executable(redis_bin, "REDIS_BIN")
+    need_tools("redis-benchmark", "redis-cli", "taskset")
+    return slotd_bin
+
+
+def server_lines(redis_bin, slotd_bin, plumbing):
+    """Report header items naming both servers; `plumbing` when the slotd side ran
+    redis-server arguments."""
+    lines = [f"- redis-server: {server_version(redis_bin)}",
+             f"- slotd: git {slotd_rev()}, binary {slotd_bin}"]
+    if plumbing:
+        lines.append("- NOTE: the slotd side ran with redis-server arguments (plumbing test,"
+                     " not a slotd measurement)")
+    return lines
+
+
+def write_report(out_dir, file_name, text, log):
+    """Writes OUT_DIR/file_name (the dir made when missing) and logs its path."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, file_name)
+    with open(path, "w") as f:
+        f.write(text)
+    log(f"report: {path}")
 
 
 def need_executable(path, what):
