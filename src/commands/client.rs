@@ -3,7 +3,8 @@
 
 use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
-use super::server::{arg, group, multi, opt, pure, tok, validate_client_name, write_help};
+use super::server::{validate_client_name, write_help};
+use super::spec::{arg, multi, oneof, opt, pure, tok};
 use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::resp::{Args, Proto, ReplyError};
 use crate::shard::Client;
@@ -68,11 +69,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        args: &[group(
-            "enabled",
-            "oneof",
-            &[pure("on", "ON"), pure("off", "OFF")],
-        )],
+        args: &[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])],
         ..sub(
             "no-evict",
             3,
@@ -100,27 +97,25 @@ const CLIENT_TYPES: &[ArgDoc] = &[
 ];
 
 const LIST_ARGS: &[ArgDoc] = &[
-    opt(tok("TYPE", group("client-type", "oneof", CLIENT_TYPES))),
+    opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
     opt(tok("ID", multi(arg("client-id", "integer")))),
 ];
 
-const KILL_ARGS: &[ArgDoc] = &[group(
+const KILL_ARGS: &[ArgDoc] = &[oneof(
     "filter",
-    "oneof",
     &[
         arg("old-format", "string"),
-        multi(group(
+        multi(oneof(
             "new-format",
-            "oneof",
             &[
                 opt(tok("ID", arg("client-id", "integer"))),
-                opt(tok("TYPE", group("client-type", "oneof", CLIENT_TYPES))),
+                opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
                 opt(tok("USER", arg("username", "string"))),
                 opt(tok("ADDR", arg("addr", "string"))),
                 opt(tok("LADDR", arg("laddr", "string"))),
                 opt(tok(
                     "SKIPME",
-                    group("skipme", "oneof", &[pure("yes", "YES"), pure("no", "NO")]),
+                    oneof("skipme", &[pure("yes", "YES"), pure("no", "NO")]),
                 )),
             ],
         )),
