@@ -656,13 +656,11 @@ fn config_get(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    if !args.len().is_multiple_of(2) {
-        return Err(ReplyError::Syntax);
+    let mut cur = ArgCursor::new(args, 2);
+    let mut pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(cur.remaining() / 2);
+    while !cur.is_done() {
+        pairs.push((cur.next()?, cur.next()?));
     }
-    let pairs: Vec<(&[u8], &[u8])> = (2..args.len())
-        .step_by(2)
-        .map(|i| (args.get(i), args.get(i + 1)))
-        .collect();
     let shards = ctx.shard.shards;
     // One CONFIG SET at a time, until its values are published: two running on different
     // shards could otherwise leave the output limits in force differing from CONFIG GET.
@@ -677,7 +675,6 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             .unwrap_or_else(|e| e.into_inner());
         let mut staged = cfg.clone();
         let r = crate::config::set_params(&mut staged, &pairs)
-            .map_err(ReplyError::Other)
             .and_then(|()| fit_maxclients(&staged, &cfg, &pairs, shards));
         if r.is_ok() {
             *cfg = staged;
@@ -711,9 +708,10 @@ fn fit_maxclients(
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(b"maxclients"))
                 .map_or("maxclients".into(), |(n, _)| String::from_utf8_lossy(n));
-            ReplyError::Other(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}"
-            ))
+            ReplyError::ConfigSetFailed {
+                arg: typed.into_owned(),
+                why,
+            }
         },
     )
 }

@@ -78,6 +78,11 @@ pub enum ReplyError {
     UnknownNode(String),
     /// MIGRATE's socket failure `IOERR error or timeout <writing|reading> to target instance`.
     MigrateIo(&'static str),
+    /// `CONFIG SET failed (possibly related to argument '<arg>') - <why>` (`arg` as typed).
+    ConfigSetFailed {
+        arg: String,
+        why: String,
+    },
 }
 
 impl PartialEq for ReplyError {
@@ -179,6 +184,12 @@ impl ReplyError {
                 buf.extend_from_slice(id.as_bytes());
                 return;
             }
+            ConfigSetFailed { arg, why } => {
+                let t =
+                    format!("ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}");
+                buf.extend_from_slice(t.as_bytes());
+                return;
+            }
             MigrateIo(what) => {
                 buf.extend_from_slice(b"IOERR error or timeout ");
                 buf.extend_from_slice(what.as_bytes());
@@ -273,6 +284,14 @@ mod tests {
                 "ERR unknown subcommand or wrong number of arguments for 'x'. Try DEBUG HELP.",
             ),
             (UnknownNode("ab".into()), "ERR Unknown node ab"),
+            (
+                ConfigSetFailed {
+                    arg: "Port".into(),
+                    why: "argument couldn't be parsed into an integer".into(),
+                },
+                "ERR CONFIG SET failed (possibly related to argument 'Port') - argument couldn't \
+                 be parsed into an integer",
+            ),
             (
                 MigrateIo("reading"),
                 "IOERR error or timeout reading to target instance",
