@@ -7,6 +7,7 @@
 
 use super::snapshot::{ShardSnap, SnapSession};
 use super::{lock, Feed, ReplicaInfo};
+use crate::commands::kit::ArgCursor;
 use crate::commands::{CmdResult, ConnCtx};
 use crate::global::{unix_ms, Global};
 use crate::resp::parse::parse_i64;
@@ -31,11 +32,10 @@ pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let global = ctx.shard.global.clone();
     let client_id = ctx.client().id;
-    let mut i = 1;
-    while i + 1 < args.len() {
-        let opt = String::from_utf8_lossy(args.get(i)).to_ascii_lowercase();
-        let val = args.get(i + 1);
-        match opt.as_str() {
+    let mut cur = ArgCursor::new(args, 1);
+    while !cur.is_done() {
+        let (name, val) = (cur.next()?, cur.next()?);
+        match String::from_utf8_lossy(name).to_ascii_lowercase().as_str() {
             "listening-port" => {
                 let port = parse_i64(val)
                     .filter(|p| (0..=65535).contains(p))
@@ -56,11 +56,10 @@ pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             _ => {
                 return Err(ReplyError::Other(format!(
                     "ERR Unrecognized REPLCONF option: {}",
-                    String::from_utf8_lossy(args.get(i))
+                    String::from_utf8_lossy(name)
                 )))
             }
         }
-        i += 2;
     }
     ctx.out.ok();
     Ok(())
