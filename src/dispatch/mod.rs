@@ -3,6 +3,8 @@
 //! handler with one `now_ms`. The event loop calls `plan` for each parsed command on the
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
+pub mod replay;
+
 use crate::commands::{self, AfterReply, CommandSpec, ConnCtx, Exec, Handler};
 use crate::constants::ERROR_ARG_ECHO_BYTES;
 use crate::resp::error::sanitize_for_error;
