@@ -102,16 +102,16 @@ def _kill_group(proc):
 class Failover:
     """One benchmark run: both clusters, the runs measured and the odd events."""
 
-    def __init__(self, b, opts, bins, ports, server_cpu, client_cpu, poll_ms):
+    def __init__(self, b, bins, ports, server_cpu, client_cpu, poll_ms):
         self.b = b
-        self.opts = opts
         self.bins = bins
         self.ports = ports
         self.server_cpu = server_cpu
         self.client_cpu = client_cpu
         self.poll_ms = poll_ms
         self.started = []
-        self.runs = []  # server signal run master_port fail_first fail_all promoted ok polls restore
+        # server signal run master_port fail_first fail_all promoted ok polls restore
+        self.runs = []
         self.odd = []
         b.on_exit.append(self.stop_clusters)
 
@@ -368,9 +368,9 @@ def main():
 
     start_stamp = bl.stamp()
     t_start = time.monotonic()
-    with bl.Bench(PROG, "bench-failover", "slotd-bench-failover.", bl.START_WAIT_S,
+    with bl.Bench("bench-failover", "slotd-bench-failover.", bl.START_WAIT_S,
                   STOP_WAIT_S) as b:
-        f = Failover(b, opts, {"redis": opts.redis_bin, "slotd": opts.slotd_bin}, ports,
+        f = Failover(b, {"redis": opts.redis_bin, "slotd": opts.slotd_bin}, ports,
                      server_cpu, client_cpu, poll_ms)
         sigs = " ".join(opts.signals)
         b.log(f"runs={opts.runs} signals={sigs} poll={poll_ms}ms; work dir {b.work}")
