@@ -3,6 +3,7 @@
 //! transaction is atomic and isolated even when its keys live on several cores. WATCH marks
 //! keys on their own shard; any write to them, from any connection, dooms the EXEC.
 
+use super::spec::{arg, multi as many, K_ALL};
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::dispatch::{reply_error, run_key, run_parked};
@@ -12,12 +13,6 @@ use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-const ALL_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
 
 const fn spec(
     name: &'static str,
@@ -73,19 +68,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Makes the next EXEC fail if any of these keys is modified meanwhile",
         since: "2.2.0",
         complexity: "O(1) for every key",
-        args: &[super::ArgDoc {
-            name: "key",
-            kind: "key",
-            token: "",
-            optional: false,
-            multiple: true,
-            args: &[],
-        }],
+        args: &[many(arg("key", "key"))],
         ..spec(
             "watch",
             -2,
             NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-            ALL_KEYS,
+            K_ALL,
             watch,
         )
     },

@@ -1068,10 +1068,10 @@ impl Reactor {
 
     fn expire_cycle(&mut self, budget: Duration) {
         let deadline = Instant::now() + budget;
-        let run = self
-            .shard
+        let shard = &mut self.shard;
+        let run = shard
             .db
-            .active_expire(self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+            .active_expire(&mut shard.rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
         crate::replication::journal_expired(&mut self.shard);
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }

@@ -53,6 +53,9 @@ pub struct Shard {
     pub id: usize,
     pub shards: usize,
     pub db: Db,
+    /// The shard's one random generator: key sampling, SPOP/SRANDMEMBER, HRANDFIELD,
+    /// ZRANDMEMBER, RANDOMKEY.
+    pub rng: crate::commands::kit::Rng,
     /// Changes to the data set since start (Redis' `server.dirty`).
     pub dirty: u64,
     pub global: Arc<Global>,
@@ -93,6 +96,7 @@ impl Shard {
             id,
             shards,
             db: Db::new(id, shards),
+            rng: crate::commands::kit::Rng::for_shard(id),
             dirty: 0,
             slot_map: global.initial_slot_map(),
             global,
