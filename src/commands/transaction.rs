@@ -23,6 +23,7 @@ const fn spec(
 ) -> CommandSpec {
     CommandSpec {
         group: "transactions",
+        acl: crate::commands::spec::acl::TRANSACTION,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Conn(f))
     }
 }
