@@ -4,6 +4,7 @@
 //! (`arg`, `opt`, `multi`, `tok`, `pure`, `oneof`, `block`, `K1`, `K_ALL`, ...).
 
 use super::{ConnFn, KeyFn};
+use crate::command_id::CommandId;
 use crate::resp::{Args, ReplyError};
 
 #[derive(Clone, Copy)]
@@ -219,6 +220,8 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
 pub struct CommandSpec {
     /// Lowercase name; for subcommands just the subcommand ("get"), see `full_name`.
     pub name: &'static str,
+    /// Its place in the built table (`registry`); `UNASSIGNED` in the family tables.
+    pub id: CommandId,
     pub arity: i32,
     pub flags: u32,
     pub keys: KeySpec,
@@ -252,6 +255,7 @@ impl CommandSpec {
     ) -> Self {
         CommandSpec {
             name,
+            id: CommandId::UNASSIGNED,
             arity,
             flags,
             keys,
