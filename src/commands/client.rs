@@ -503,8 +503,8 @@ fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use crate::commands::AfterReply;
+    use crate::dispatch::plan;
     use crate::resp::Proto;
-    use crate::shard::exec::plan;
     use crate::shard::Client;
     use crate::testkit::{Harness, Reply};
 
@@ -534,7 +534,7 @@ mod tests {
         let mut buf = Vec::new();
         let mut out = crate::resp::Out::new(&mut buf, Proto::Resp2);
         match plan(&mut h.shard, h.client, owned.args(), &mut out, h.now_ms) {
-            crate::shard::exec::Plan::Done(a) => a,
+            crate::dispatch::Plan::Done(a) => a,
             _ => panic!("conn command"),
         }
     }

@@ -578,7 +578,7 @@ pub fn shard_frames_for(sh: &Shard, channel: &[u8], message: &[u8]) -> Vec<(usiz
 #[cfg(test)]
 mod tests {
     use crate::cluster::slot_map::{SlotMap, NO_NODE};
-    use crate::shard::exec::run_line;
+    use crate::dispatch::run_line;
     use crate::shard::Client;
     use crate::testkit::{Harness, Reply};
     use std::sync::{Arc, Mutex};

@@ -604,8 +604,8 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
         // SAFETY: a one-shard context: this shard is the only one and nothing else uses it.
         result = unsafe { crate::aof::reload_all(&[me], now) }.map(|_| ());
     } else {
-        ctx.shard.with_parked(&ids, &mut |me, ptrs| {
-            let mut all = ptrs.to_vec();
+        ctx.shard.with_parked(&ids, &mut |me, peers| {
+            let mut all = peers.as_ptrs().to_vec();
             all[me.id] = me;
             // SAFETY: the others are parked by `with_parked`; `me` is this thread's shard.
             result = unsafe { crate::aof::reload_all(&all, now) }.map(|_| ());

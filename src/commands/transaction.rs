@@ -6,9 +6,9 @@
 use super::spec::{arg, multi as many, K_ALL};
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::dispatch::{reply_error, run_key, run_parked};
 use crate::resp::{Args, Out, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
-use crate::shard::exec::{reply_error, run_key, run_parked};
 use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
@@ -139,7 +139,7 @@ pub fn queue(
             }
             _ => {}
         }
-        if let Some(text) = crate::shard::exec::write_refusal(sh).filter(|_| spec.is_write()) {
+        if let Some(text) = crate::dispatch::write_refusal(sh).filter(|_| spec.is_write()) {
             return refuse(sh, client_idx, out, ReplyError::Other(text.into()));
         }
     }
@@ -274,7 +274,7 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     if m.queued.iter().any(|(spec, _)| spec.is_write()) {
         // Checked before the queued errors, as Redis does when it refuses EXEC itself.
         let sh = &*ctx.shard;
-        if let Some(text) = crate::shard::exec::write_refusal(sh) {
+        if let Some(text) = crate::dispatch::write_refusal(sh) {
             return Err(ReplyError::Other(format!(
                 "EXECABORT Transaction discarded because of: {text}"
             )));
@@ -312,15 +312,18 @@ fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>
         .shard
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    ctx.shard.with_parked(&ids, &mut |this, ptrs| {
+    ctx.shard.with_parked(&ids, &mut |this, mut peers| {
         let n = this.shards;
         let me = this.id;
-        let this_ptr: *mut Shard = this;
         let mut exists = |key: &[u8]| {
             let id = shard_of(key_hash_slot(key), n);
-            let p = if id == me { this_ptr } else { ptrs[id] };
-            // SAFETY: this shard, or one parked for the section (ids covers watched keys).
-            unsafe { (*p).db.contains(key, now) }
+            let sh = if id == me {
+                &mut *this
+            } else {
+                // `ids` covers the watched keys' shards.
+                peers.get(id).expect("a watched key's shard is parked")
+            };
+            sh.db.contains(key, now)
         };
         if watch_broken(watch, now, &mut exists) {
             Out::new(buf, proto).null_array();
@@ -330,10 +333,8 @@ fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>
         for (spec, args) in &m.queued {
             match spec.handler {
                 Handler::Key(_) => {
-                    // SAFETY: the peers are parked by `with_parked`.
-                    let r = unsafe {
-                        run_parked(this, ptrs, spec, args.args(), buf, proto, now, always)
-                    };
+                    let r =
+                        run_parked(this, &mut peers, spec, args.args(), buf, proto, now, always);
                     if let Err(e) = r {
                         reply_error(this, &mut Out::new(buf, proto), &e);
                     }
