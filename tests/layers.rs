@@ -31,6 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "types",
             "topology",
             "auth",
+            "command_id",
         ],
     ),
     ("config", &["config"]),
