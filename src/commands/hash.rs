@@ -1,6 +1,6 @@
 //! Hash commands: HSET/HMSET, HSETNX, HGET, HMGET, HDEL, HLEN, HSTRLEN, HEXISTS, HKEYS, HVALS,
 //! HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN. Handlers are plain synchronous keyed
-//! functions; random numbers and SCAN option parsing are shared with `commands::set`.
+//! functions; random numbers and SCAN options come from the command kit.
 
 use super::kit::number::longdouble as ld;
 use super::kit::number::{i64_arg, parse_i64};
@@ -8,8 +8,9 @@ use super::kit::rng::{random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
 use super::kit::Rng;
-use super::set::{arg, many, opt, tok, DOC_SCAN, SCAN_COMPLEXITY, SCAN_COUNT_MAX};
-use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::set::{DOC_SCAN, SCAN_COMPLEXITY, SCAN_COUNT_MAX};
+use super::spec::{arg, block, multi, opt, pure, K1};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
 use crate::shard::value::Value;
@@ -19,37 +20,27 @@ use crate::types::hash::HashValue;
 // Command table
 // ---------------------------------------------------------------------------------------------
 
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-
 const A_KEY: ArgDoc = arg("key", "key");
 const A_FIELD: ArgDoc = arg("field", "string");
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
 const DOC_KEY_FIELD: &[ArgDoc] = &[A_KEY, A_FIELD];
-const DOC_KEY_FIELDS: &[ArgDoc] = &[A_KEY, many(A_FIELD)];
+const DOC_KEY_FIELDS: &[ArgDoc] = &[A_KEY, multi(A_FIELD)];
 const DOC_HSET: &[ArgDoc] = &[
     A_KEY,
-    ArgDoc {
-        multiple: true,
-        args: &[A_FIELD, arg("value", "string")],
-        ..arg("field_value", "block")
-    },
+    multi(block("field_value", &[A_FIELD, arg("value", "string")])),
 ];
 const DOC_HSETNX: &[ArgDoc] = &[A_KEY, A_FIELD, arg("value", "string")];
 const DOC_HINCRBY: &[ArgDoc] = &[A_KEY, A_FIELD, arg("increment", "integer")];
 const DOC_HINCRBYFLOAT: &[ArgDoc] = &[A_KEY, A_FIELD, arg("increment", "double")];
 const DOC_HRANDFIELD: &[ArgDoc] = &[
     A_KEY,
-    opt(ArgDoc {
-        args: &[
+    opt(block(
+        "options",
+        &[
             arg("count", "integer"),
-            opt(tok("withvalues", "pure-token", "WITHVALUES")),
+            opt(pure("withvalues", "WITHVALUES")),
         ],
-        ..arg("options", "block")
-    }),
+    )),
 ];
 
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::KeyFn) -> CommandSpec {

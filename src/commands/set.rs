@@ -1,11 +1,12 @@
 //! Set commands: SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS, SPOP, SRANDMEMBER, SMOVE,
 //! SINTER/SINTERCARD/SINTERSTORE, SUNION/SUNIONSTORE, SDIFF/SDIFFSTORE, SSCAN. The hash family
-//! shares this file's doc builders and the SSCAN/HSCAN visit limit.
+//! shares this file's SCAN docs and the SSCAN/HSCAN visit limit.
 //! Handlers are plain synchronous keyed functions that reach every key through `Exec::db`.
 
 use super::kit::rng::{random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
+use super::spec::{arg, multi, opt, tok, K1, K12, K_ALL};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::value::Value;
@@ -15,63 +16,25 @@ use crate::types::set::SetValue;
 // Command table
 // ---------------------------------------------------------------------------------------------
 
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const K12: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-const K_ALL: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
-
-pub(crate) const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-pub(crate) const fn opt(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        optional: true,
-        ..a
-    }
-}
-pub(crate) const fn many(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        multiple: true,
-        ..a
-    }
-}
-pub(crate) const fn tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        ..arg(name, kind)
-    }
-}
-
 const A_KEY: ArgDoc = arg("key", "key");
 const A_MEMBER: ArgDoc = arg("member", "string");
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
 const DOC_KEY_MEMBER: &[ArgDoc] = &[A_KEY, A_MEMBER];
-const DOC_KEY_MEMBERS: &[ArgDoc] = &[A_KEY, many(A_MEMBER)];
+const DOC_KEY_MEMBERS: &[ArgDoc] = &[A_KEY, multi(A_MEMBER)];
 const DOC_KEY_COUNT: &[ArgDoc] = &[A_KEY, opt(arg("count", "integer"))];
-const DOC_KEYS: &[ArgDoc] = &[many(A_KEY)];
-const DOC_STORE: &[ArgDoc] = &[arg("destination", "key"), many(A_KEY)];
+const DOC_KEYS: &[ArgDoc] = &[multi(A_KEY)];
+const DOC_STORE: &[ArgDoc] = &[arg("destination", "key"), multi(A_KEY)];
 const DOC_SMOVE: &[ArgDoc] = &[arg("source", "key"), arg("destination", "key"), A_MEMBER];
 const DOC_SINTERCARD: &[ArgDoc] = &[
     arg("numkeys", "integer"),
-    many(A_KEY),
-    opt(tok("limit", "integer", "LIMIT")),
+    multi(A_KEY),
+    opt(tok("LIMIT", arg("limit", "integer"))),
 ];
 pub(crate) const DOC_SCAN: &[ArgDoc] = &[
     A_KEY,
     arg("cursor", "integer"),
-    opt(tok("pattern", "pattern", "MATCH")),
-    opt(tok("count", "integer", "COUNT")),
+    opt(tok("MATCH", arg("pattern", "pattern"))),
+    opt(tok("COUNT", arg("count", "integer"))),
 ];
 
 const fn spec(
