@@ -7,7 +7,8 @@
 //!   once) and the shard's random numbers;
 //! - `rng`: the one random generator each shard owns (`Shard.rng`), and random-count reading;
 //! - `numkeys`: key-count-led forms (LMPOP/ZMPOP and their blocking forms, SINTERCARD);
-//! - `scan`: the SCAN family's options (MATCH, COUNT, TYPE) and reply shape.
+//! - `scan`: the SCAN family's options (MATCH, COUNT, TYPE) and reply shape;
+//! - `slot`: hash-slot arguments (`ArgCursor::next_slot`).
 //!
 //! Nothing here knows a command family; families never redeclare these helpers.
 
@@ -17,6 +18,7 @@ pub mod number;
 pub(crate) mod numkeys;
 pub mod rng;
 pub(crate) mod scan;
+mod slot;
 
 pub(crate) use cursor::ArgCursor;
 pub use rng::Rng;
