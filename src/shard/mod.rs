@@ -123,7 +123,7 @@ impl Shard {
             return 0;
         }
         let keys = self.db.keys_in_slot(slot, usize::MAX);
-        let now_ms = crate::global::unix_ms();
+        let now_ms = crate::clock::unix_ms();
         for k in &keys {
             self.db.remove(k, now_ms);
             self.journal.record(&[b"DEL", k]);
