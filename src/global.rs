@@ -2,6 +2,8 @@
 //! global (client ids, connected clients), the cluster state handle and the latest slot map.
 //! Everything here is thread-safe and off the per-command hot path.
 
+pub mod pubsub;
+
 use crate::cluster::slot_map::SlotMap;
 use crate::cluster::state::ClusterState;
 use crate::config::Config;
@@ -57,7 +59,7 @@ pub struct Global {
     /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
     pub writes_paused_until_ms: AtomicU64,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
-    pub pubsub: RwLock<crate::shard::pubsub::PubSubIndex>,
+    pub pubsub: RwLock<pubsub::PubSubIndex>,
     /// Cluster mode: PUBLISH goes to every other node and SPUBLISH to the other nodes of the
     /// slot's shard, after local delivery (installed by the cluster bus).
     pub bus_publish: OnceLock<BusPublish>,

@@ -5,15 +5,14 @@
 //! - `number`: Redis' number readers and writers (`strtod`, `long double`, `%.17g`);
 //! - `access`: the db-and-output accessor on `Exec` (the keyspace of a key and the reply at
 //!   once) and the shard's random numbers;
-//! - `rng`: the one random generator each shard owns (`Shard.rng`).
+//! - `rng` (a leaf, `crate::rng`): the one random generator each shard owns (`Shard.rng`).
 //!
 //! Nothing here knows a command family; families never redeclare these helpers.
 
 pub(crate) mod access;
 pub(crate) mod cursor;
 pub mod number;
-pub mod rng;
 
+pub use crate::rng::{self, Rng};
 #[allow(unused_imports)] // the families adopt it in the following commits
 pub(crate) use cursor::ArgCursor;
-pub use rng::Rng;
