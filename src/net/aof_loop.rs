@@ -275,7 +275,7 @@ impl Reactor {
         let enabling = self.shard.aof.rewrite.as_ref().is_some_and(|r| r.enabling);
         match self.shard.aof.commit_rewrite(&global.aof) {
             Ok(()) => {
-                let now_s = crate::global::unix_ms() / 1000;
+                let now_s = crate::clock::unix_ms() / 1000;
                 global.lastsave_unix.store(now_s, Ordering::Relaxed);
                 crate::log::notice(&format!(
                     "Background AOF rewrite of shard {id} finished successfully"
@@ -300,7 +300,7 @@ impl Reactor {
         match done {
             Ok(false) => return,
             Ok(true) => {
-                let now_s = crate::global::unix_ms() / 1000;
+                let now_s = crate::clock::unix_ms() / 1000;
                 global.lastsave_unix.store(now_s, Ordering::Relaxed);
                 crate::log::notice(&format!(
                     "Background AOF rewrite of shard {id} finished successfully"
