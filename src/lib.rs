@@ -5,7 +5,8 @@
 //! - `server`: boot (memlock, listener, shards, bus), signals, shutdown.
 //! - `net`: per-shard io_uring event loop, connections, reply ordering.
 //! - `mesh`: every cross-shard message and the channels that carry them.
-//! - `shard`: keyspace, clients, command dispatch on one core.
+//! - `shard`: keyspace, clients, blocking waiters and subscriptions of one core.
+//! - `dispatch`: one command from parse to handler (lookup, checks, routing, replay).
 //! - `commands`: the command table and one file per family.
 //! - `route`: pure redirect/ownership decisions.
 //! - `cluster`: hash slots, slot maps, cluster state, nodes.conf.
@@ -18,6 +19,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod constants;
+pub mod dispatch;
 pub mod glob;
 pub mod global;
 pub mod log;

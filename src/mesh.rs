@@ -7,7 +7,7 @@ use crate::commands::CommandSpec;
 use crate::constants::MESH_INBOX_MESSAGES;
 use crate::resp::{Args, Proto};
 use crate::route::ClientFlags;
-use crate::shard::{Peers, Shard};
+use crate::shard::{Parked, Peers, Shard};
 use crate::topology::ShardId;
 use crossbeam_queue::ArrayQueue;
 use std::cell::RefCell;
@@ -255,7 +255,7 @@ impl Peers for ShardPeers {
         &self,
         me: &mut Shard,
         ids: &[usize],
-        f: &mut dyn FnMut(&mut Shard, &[*mut Shard]),
+        f: &mut dyn FnMut(&mut Shard, Parked<'_>),
     ) {
         let n = self.mesh.inboxes.len();
         while self
@@ -284,7 +284,10 @@ impl Peers for ShardPeers {
             std::thread::park_timeout(Duration::from_millis(1));
         }
         let ptrs: Vec<*mut Shard> = slot.ptrs.iter().map(|p| p.load(Ordering::SeqCst)).collect();
-        f(me, &ptrs);
+        // SAFETY: each non-null entry was published by a shard that now sleeps in `park_here`
+        // until `released` is set below, after `f` returned; a shard parks for one slot at a
+        // time, so the entries are distinct, and `me` is not among them (it did not park).
+        f(me, unsafe { Parked::new(&ptrs) });
         slot.released.store(true, Ordering::SeqCst);
         for t in slot
             .waiters

@@ -2,9 +2,9 @@
 //! replies out, with a settable clock. Also a small RESP reply decoder for assertions.
 
 use crate::config::Config;
+use crate::dispatch::run_line;
 use crate::global::Global;
 use crate::resp::Proto;
-use crate::shard::exec::run_line;
 use crate::shard::{Client, Shard};
 
 pub struct Harness {

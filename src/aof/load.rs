@@ -8,9 +8,9 @@
 use crate::aof::manifest::Manifest;
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::commands::{Exec, Handler};
+use crate::dispatch::resolve;
 use crate::resp::{Args, Out, ParseOutcome, Parser, Proto};
-use crate::shard::exec::resolve;
-use crate::shard::Shard;
+use crate::shard::{Parked, Shard};
 use crate::topology::shard_of;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -281,9 +281,10 @@ fn replay(
     // SAFETY: every shard the command touches is locked by this thread for the call.
     let me = unsafe { &mut *me_ptr };
     sink.clear();
-    // SAFETY: the peers in `ptrs` are locked by this thread (held in `guards`) for the whole
-    // life of `ex`, and none of them is `me` (its entry is left null above).
-    let mut ex = unsafe { Exec::with_frozen(me, Out::new(sink, Proto::Resp2), now_ms, &ptrs) };
+    // SAFETY: the peers in `ptrs` are distinct shards locked by this thread (held in `guards`)
+    // for the whole life of the view, and none of them is `me` (its entry is left null above).
+    let peers = unsafe { Parked::new(&ptrs) };
+    let mut ex = Exec::with_frozen(me, Out::new(sink, Proto::Resp2), now_ms, peers);
     // Errors inside a record (e.g. WRONGTYPE) are replies, as when Redis replays its AOF.
     let _ = f(&mut ex, args);
     Ok(())

@@ -1,7 +1,8 @@
 //! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT and HELP. Lists and
 //! kills reach the clients of every shard; the line format is Redis 7.0's CLIENT LIST.
 
-use super::server::{arg, group, multi, opt, pure, tok, validate_client_name, write_help};
+use super::server::{validate_client_name, write_help};
+use super::spec::{arg, multi, oneof, opt, pure, tok};
 use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Proto, ReplyError};
@@ -67,11 +68,7 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        args: &[group(
-            "enabled",
-            "oneof",
-            &[pure("on", "ON"), pure("off", "OFF")],
-        )],
+        args: &[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])],
         ..sub(
             "no-evict",
             3,
@@ -99,27 +96,25 @@ const CLIENT_TYPES: &[ArgDoc] = &[
 ];
 
 const LIST_ARGS: &[ArgDoc] = &[
-    opt(tok("TYPE", group("client-type", "oneof", CLIENT_TYPES))),
+    opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
     opt(tok("ID", multi(arg("client-id", "integer")))),
 ];
 
-const KILL_ARGS: &[ArgDoc] = &[group(
+const KILL_ARGS: &[ArgDoc] = &[oneof(
     "filter",
-    "oneof",
     &[
         arg("old-format", "string"),
-        multi(group(
+        multi(oneof(
             "new-format",
-            "oneof",
             &[
                 opt(tok("ID", arg("client-id", "integer"))),
-                opt(tok("TYPE", group("client-type", "oneof", CLIENT_TYPES))),
+                opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
                 opt(tok("USER", arg("username", "string"))),
                 opt(tok("ADDR", arg("addr", "string"))),
                 opt(tok("LADDR", arg("laddr", "string"))),
                 opt(tok(
                     "SKIPME",
-                    group("skipme", "oneof", &[pure("yes", "YES"), pure("no", "NO")]),
+                    oneof("skipme", &[pure("yes", "YES"), pure("no", "NO")]),
                 )),
             ],
         )),
@@ -502,8 +497,8 @@ fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use crate::commands::AfterReply;
+    use crate::dispatch::plan;
     use crate::resp::Proto;
-    use crate::shard::exec::plan;
     use crate::shard::Client;
     use crate::testkit::{Harness, Reply};
 
@@ -533,7 +528,7 @@ mod tests {
         let mut buf = Vec::new();
         let mut out = crate::resp::Out::new(&mut buf, Proto::Resp2);
         match plan(&mut h.shard, h.client, owned.args(), &mut out, h.now_ms) {
-            crate::shard::exec::Plan::Done(a) => a,
+            crate::dispatch::Plan::Done(a) => a,
             _ => panic!("conn command"),
         }
     }

@@ -3,6 +3,7 @@
 //! and READWRITE. Handlers lock the cluster state briefly,
 //! and after a change save nodes.conf and publish the new slot map to every shard.
 
+use super::spec::{arg, block, multi, oneof, opt, pure, tok};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::cluster::state::ClusterState;
@@ -13,36 +14,15 @@ use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use std::sync::{Arc, MutexGuard};
 
-const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-
-const fn many(name: &'static str, kind: &'static str, args: &'static [ArgDoc]) -> ArgDoc {
-    ArgDoc {
-        multiple: true,
-        args,
-        ..arg(name, kind)
-    }
-}
-
-const fn token(name: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        ..arg(name, "pure-token")
-    }
-}
-
-const SLOTS_ARG: &[ArgDoc] = &[many("slot", "integer", &[])];
-const RANGE_ARG: &[ArgDoc] = &[many(
+const SLOTS_ARG: &[ArgDoc] = &[multi(arg("slot", "integer"))];
+const RANGE_ARG: &[ArgDoc] = &[multi(block(
     "start-slot_end-slot",
-    "block",
     &[arg("start-slot", "integer"), arg("end-slot", "integer")],
-)];
-const RESET_ARG: &[ArgDoc] = &[ArgDoc {
-    optional: true,
-    args: &[token("hard", "HARD"), token("soft", "SOFT")],
-    ..arg("hard_soft", "oneof")
-}];
+))];
+const RESET_ARG: &[ArgDoc] = &[opt(oneof(
+    "hard_soft",
+    &[pure("hard", "HARD"), pure("soft", "SOFT")],
+))];
 
 /// A CLUSTER subcommand spec.
 const fn sub(
@@ -100,11 +80,10 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Makes this replica take over its master (FORCE: without the master's agreement; \
          TAKEOVER: without an election)",
         "O(1)",
-        &[ArgDoc {
-            optional: true,
-            args: &[token("force", "FORCE"), token("takeover", "TAKEOVER")],
-            ..arg("options", "oneof")
-        }],
+        &[opt(oneof(
+            "options",
+            &[pure("force", "FORCE"), pure("takeover", "TAKEOVER")],
+        ))],
     ),
     sub(
         "forget",
@@ -137,10 +116,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         &[
             arg("ip", "string"),
             arg("port", "integer"),
-            ArgDoc {
-                optional: true,
-                ..arg("cluster-bus-port", "integer")
-            },
+            opt(arg("cluster-bus-port", "integer")),
         ],
     ),
     sub(
@@ -179,24 +155,15 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(1)",
         &[
             arg("slot", "integer"),
-            ArgDoc {
-                args: &[
-                    ArgDoc {
-                        token: "IMPORTING",
-                        ..arg("node-id", "string")
-                    },
-                    ArgDoc {
-                        token: "MIGRATING",
-                        ..arg("node-id", "string")
-                    },
-                    token("stable", "STABLE"),
-                    ArgDoc {
-                        token: "NODE",
-                        ..arg("node-id", "string")
-                    },
+            oneof(
+                "subcommand",
+                &[
+                    tok("IMPORTING", arg("node-id", "string")),
+                    tok("MIGRATING", arg("node-id", "string")),
+                    pure("stable", "STABLE"),
+                    tok("NODE", arg("node-id", "string")),
                 ],
-                ..arg("subcommand", "oneof")
-            },
+            ),
         ],
     ),
     sub(

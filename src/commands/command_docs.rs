@@ -2,8 +2,9 @@
 //! described to clients in Redis 7.0's shapes. redis-cli reads COMMAND DOCS at start for its
 //! hints, and cluster clients read COMMAND INFO for key positions, so the shapes must match.
 
-use super::server::{arg, group, multi, opt, tok, write_help};
-use super::{flags, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::server::write_help;
+use super::spec::{arg, multi, oneof, opt, tok};
+use super::{flags, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, FLAG_NAMES};
 use crate::resp::{Args, Out, ReplyError};
 
 const fn sub(
@@ -85,9 +86,8 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         args: &[opt(tok(
             "FILTERBY",
-            group(
+            oneof(
                 "filterby",
-                "oneof",
                 &[
                     tok("MODULE", arg("module-name", "string")),
                     tok("ACLCAT", arg("category", "string")),
@@ -160,34 +160,12 @@ fn full_name(spec: &CommandSpec, parent: Option<&CommandSpec>) -> String {
     }
 }
 
-/// Flag names in the order Redis 7.0 lists them.
-const FLAG_ORDER: &[(u32, &str)] = &[
-    (flags::WRITE, "write"),
-    (flags::READONLY, "readonly"),
-    (flags::DENYOOM, "denyoom"),
-    (flags::ADMIN, "admin"),
-    (flags::PUBSUB, "pubsub"),
-    (flags::NOSCRIPT, "noscript"),
-    (flags::LOADING, "loading"),
-    (flags::STALE, "stale"),
-    (flags::SKIP_MONITOR, "skip_monitor"),
-    (flags::SKIP_SLOWLOG, "skip_slowlog"),
-    (flags::ASKING, "asking"),
-    (flags::FAST, "fast"),
-    (flags::NO_AUTH, "no_auth"),
-    (flags::MAY_REPLICATE, "may_replicate"),
-    (flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
-    (flags::NO_MULTI, "no_multi"),
-    (flags::MOVABLE_KEYS, "movablekeys"),
-    (flags::ALLOW_BUSY, "allow_busy"),
-];
-
 fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
     let mut f = spec.flags;
     if matches!(spec.keys, KeySpec::Custom(_)) {
         f |= flags::MOVABLE_KEYS;
     }
-    FLAG_ORDER
+    FLAG_NAMES
         .iter()
         .filter(|(bit, _)| f & bit != 0)
         .map(|(_, n)| *n)

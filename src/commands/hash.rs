@@ -2,13 +2,14 @@
 //! HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN. Handlers are plain synchronous keyed
 //! functions; random numbers and SCAN option parsing are shared with `commands::set`.
 
-use super::longdouble as ld;
+use super::kit::number::longdouble as ld;
+use super::kit::Rng;
 use super::set::{
-    arg, count_too_large, distinct_positions, empty_scan, many, opt, parse_random_count,
-    parse_scan_opts, rand_u64, scan_cursor, scan_keeps, tok, with_db, DOC_SCAN, RANDOM_COUNT_MAX,
-    SCAN_COMPLEXITY,
+    count_too_large, empty_scan, parse_random_count, parse_scan_opts, scan_cursor, scan_keeps,
+    DOC_SCAN, RANDOM_COUNT_MAX, SCAN_COMPLEXITY,
 };
-use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::spec::{arg, block, multi, opt, pure, K1};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
@@ -19,37 +20,27 @@ use crate::types::hash::HashValue;
 // Command table
 // ---------------------------------------------------------------------------------------------
 
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-
 const A_KEY: ArgDoc = arg("key", "key");
 const A_FIELD: ArgDoc = arg("field", "string");
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
 const DOC_KEY_FIELD: &[ArgDoc] = &[A_KEY, A_FIELD];
-const DOC_KEY_FIELDS: &[ArgDoc] = &[A_KEY, many(A_FIELD)];
+const DOC_KEY_FIELDS: &[ArgDoc] = &[A_KEY, multi(A_FIELD)];
 const DOC_HSET: &[ArgDoc] = &[
     A_KEY,
-    ArgDoc {
-        multiple: true,
-        args: &[A_FIELD, arg("value", "string")],
-        ..arg("field_value", "block")
-    },
+    multi(block("field_value", &[A_FIELD, arg("value", "string")])),
 ];
 const DOC_HSETNX: &[ArgDoc] = &[A_KEY, A_FIELD, arg("value", "string")];
 const DOC_HINCRBY: &[ArgDoc] = &[A_KEY, A_FIELD, arg("increment", "integer")];
 const DOC_HINCRBYFLOAT: &[ArgDoc] = &[A_KEY, A_FIELD, arg("increment", "double")];
 const DOC_HRANDFIELD: &[ArgDoc] = &[
     A_KEY,
-    opt(ArgDoc {
-        args: &[
+    opt(block(
+        "options",
+        &[
             arg("count", "integer"),
-            opt(tok("withvalues", "pure-token", "WITHVALUES")),
+            opt(pure("withvalues", "WITHVALUES")),
         ],
-        ..arg("options", "block")
-    }),
+    )),
 ];
 
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::KeyFn) -> CommandSpec {
@@ -195,7 +186,7 @@ fn read_hash<R>(
     f: impl FnOnce(Option<&HashValue>, &mut Out<'_>) -> R,
 ) -> Result<R, ReplyError> {
     let now = ex.now_ms;
-    with_db(ex, key, |db, out| match db.lookup_read(key, now) {
+    ex.with_db(key, |db, out| match db.lookup_read(key, now) {
         None => Ok(f(None, out)),
         Some(e) => Ok(f(Some(as_hash(&e.value)?), out)),
     })
@@ -209,17 +200,15 @@ fn write_hash<R>(
     f: impl FnOnce(&mut HashValue, &mut Out<'_>) -> Result<R, ReplyError>,
 ) -> Result<R, ReplyError> {
     let now = ex.now_ms;
-    with_db(ex, key, |db: &mut Db, out| {
-        match db.lookup_write(key, now) {
-            Some(e) => f(as_hash_mut(&mut e.value)?, out),
-            None => {
-                let mut h = HashValue::new();
-                let r = f(&mut h, out)?;
-                if !h.is_empty() {
-                    db.set(key, Value::Hash(h), 0, now);
-                }
-                Ok(r)
+    ex.with_db(key, |db: &mut Db, out| match db.lookup_write(key, now) {
+        Some(e) => f(as_hash_mut(&mut e.value)?, out),
+        None => {
+            let mut h = HashValue::new();
+            let r = f(&mut h, out)?;
+            if !h.is_empty() {
+                db.set(key, Value::Hash(h), 0, now);
             }
+            Ok(r)
         }
     })
 }
@@ -276,7 +265,7 @@ fn hsetnx(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 fn hdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    let deleted = with_db(ex, key, |db, out| {
+    let deleted = ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_write(key, now) else {
             out.int(0);
             return Ok(0);
@@ -450,11 +439,17 @@ fn rand_item(out: &mut Out<'_>, f: &[u8], v: &[u8], withvalues: bool) {
 fn hrandfield(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let withvalues = match args.len() {
         2 => {
-            return read_hash(ex, args.get(1), |h, out| {
-                match h.and_then(|h| h.random(&mut rand_u64)) {
+            let (key, now) = (args.get(1), ex.now_ms);
+            return ex.with_db_rng(key, |db, out, rng| {
+                let h = db
+                    .lookup_read(key, now)
+                    .map(|e| as_hash(&e.value))
+                    .transpose()?;
+                match h.and_then(|h| h.random(&mut || rng.next_u64())) {
                     Some((f, _)) => out.bulk(f),
                     None => out.null(),
                 }
+                Ok(())
             });
         }
         3 => false,
@@ -467,17 +462,23 @@ fn hrandfield(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     let now = ex.now_ms;
     let key = args.get(1);
-    with_db(ex, key, |db, out| {
+    ex.with_db_rng(key, |db, out, rng| {
         let Some(e) = db.lookup_read(key, now) else {
             out.array(0);
             return Ok(());
         };
         let h = as_hash(&e.value)?;
-        hrandfield_count(h, n, withvalues, out)
+        hrandfield_count(h, n, withvalues, out, rng)
     })
 }
 
-fn hrandfield_count(h: &HashValue, n: i64, withvalues: bool, out: &mut Out<'_>) -> CmdResult {
+fn hrandfield_count(
+    h: &HashValue,
+    n: i64,
+    withvalues: bool,
+    out: &mut Out<'_>,
+    rng: &mut Rng,
+) -> CmdResult {
     if n < 0 {
         let k = n.unsigned_abs();
         if k > RANDOM_COUNT_MAX {
@@ -485,7 +486,7 @@ fn hrandfield_count(h: &HashValue, n: i64, withvalues: bool, out: &mut Out<'_>) 
         }
         rand_header(out, k as usize, withvalues);
         for _ in 0..k {
-            if let Some((f, v)) = h.random(&mut rand_u64) {
+            if let Some((f, v)) = h.random(&mut || rng.next_u64()) {
                 rand_item(out, f, v, withvalues);
             }
         }
@@ -501,7 +502,7 @@ fn hrandfield_count(h: &HashValue, n: i64, withvalues: bool, out: &mut Out<'_>) 
     rand_header(out, k, withvalues);
     if k * 3 > len {
         let pairs = h.pairs();
-        for p in distinct_positions(len, k) {
+        for p in rng.distinct_positions(len, k) {
             rand_item(out, pairs[p].0, pairs[p].1, withvalues);
         }
         return Ok(());
@@ -510,7 +511,7 @@ fn hrandfield_count(h: &HashValue, n: i64, withvalues: bool, out: &mut Out<'_>) 
     // each pick succeeds with probability above 2/3).
     let mut seen = hashbrown::HashSet::with_capacity(k);
     while seen.len() < k {
-        if let Some((f, v)) = h.random(&mut rand_u64) {
+        if let Some((f, v)) = h.random(&mut || rng.next_u64()) {
             if seen.insert(f) {
                 rand_item(out, f, v, withvalues);
             }
@@ -522,7 +523,7 @@ fn hrandfield_count(h: &HashValue, n: i64, withvalues: bool, out: &mut Out<'_>) 
 fn hscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let cursor = parse_cursor(args.get(2))?;
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             empty_scan(out);
             return Ok(());

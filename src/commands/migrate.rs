@@ -3,6 +3,7 @@
 //! `crate::rdb`'s; this file holds the commands, their options and MIGRATE's blocking client.
 //! MIGRATE blocks its shard for at most a few timeouts, as Redis blocks its event loop.
 
+use super::spec::{arg, block, multi, oneof, opt, pure, tok, K1};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
 use crate::rdb::{self, DumpOpts};
 use crate::resp::parse::parse_i64;
@@ -16,69 +17,41 @@ use std::time::Duration;
 // Command table
 // ---------------------------------------------------------------------------------------------
 
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-
-const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-const fn tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        optional: true,
-        ..arg(name, kind)
-    }
-}
-
 const ARGS_DUMP: &[ArgDoc] = &[arg("key", "key")];
 const ARGS_RESTORE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("ttl", "integer"),
     arg("serialized-value", "string"),
-    tok("replace", "pure-token", "REPLACE"),
-    tok("absttl", "pure-token", "ABSTTL"),
-    tok("seconds", "integer", "IDLETIME"),
-    tok("frequency", "integer", "FREQ"),
+    opt(pure("replace", "REPLACE")),
+    opt(pure("absttl", "ABSTTL")),
+    opt(tok("IDLETIME", arg("seconds", "integer"))),
+    opt(tok("FREQ", arg("frequency", "integer"))),
 ];
 const ARGS_MIGRATE: &[ArgDoc] = &[
     arg("host", "string"),
     arg("port", "integer"),
-    ArgDoc {
-        args: &[
-            arg("key", "key"),
-            ArgDoc {
-                token: "\"\"",
-                ..arg("empty_string", "pure-token")
-            },
-        ],
-        ..arg("key_or_empty_string", "oneof")
-    },
+    oneof(
+        "key_or_empty_string",
+        &[arg("key", "key"), pure("empty_string", "\"\"")],
+    ),
     arg("destination-db", "integer"),
     arg("timeout", "integer"),
-    tok("copy", "pure-token", "COPY"),
-    tok("replace", "pure-token", "REPLACE"),
-    ArgDoc {
-        optional: true,
-        args: &[
-            ArgDoc {
-                token: "AUTH",
-                ..arg("password", "string")
-            },
-            ArgDoc {
-                token: "AUTH2",
-                args: &[arg("username", "string"), arg("password", "string")],
-                ..arg("username_password", "block")
-            },
+    opt(pure("copy", "COPY")),
+    opt(pure("replace", "REPLACE")),
+    opt(oneof(
+        "authentication",
+        &[
+            tok("AUTH", arg("password", "string")),
+            tok(
+                "AUTH2",
+                block(
+                    "username_password",
+                    &[arg("username", "string"), arg("password", "string")],
+                ),
+            ),
         ],
-        ..arg("authentication", "oneof")
-    },
-    ArgDoc {
-        multiple: true,
-        ..tok("keys", "key", "KEYS")
-    },
+    )),
+    opt(multi(tok("KEYS", arg("keys", "key")))),
 ];
 
 const fn spec(

@@ -6,23 +6,27 @@ pub mod client;
 pub mod cluster;
 pub mod cluster_admin;
 pub mod command_docs;
+mod context;
 pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod kit;
 pub mod list;
-pub mod longdouble;
 pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
 pub mod replication;
 pub mod server;
 pub mod set;
+pub mod spec;
 pub mod string;
 pub mod transaction;
 pub mod zset;
 
-use crate::resp::{Args, Out, ReplyError};
-use crate::shard::{Client, Shard};
+pub use context::{AfterReply, ConnCtx, Exec};
+pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
+
+use crate::resp::{Args, ReplyError};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -32,176 +36,6 @@ pub type CmdResult = Result<(), ReplyError>;
 pub type KeyFn = fn(&mut Exec<'_>, Args<'_>) -> CmdResult;
 /// Runs on the connection's shard with access to the client; may fan out to all shards.
 pub type ConnFn = fn(&mut ConnCtx<'_>, Args<'_>) -> CmdResult;
-
-#[derive(Clone, Copy)]
-pub enum Handler {
-    Key(KeyFn),
-    Conn(ConnFn),
-    /// A container whose handler is chosen by the subcommand (CONFIG, CLIENT, CLUSTER...).
-    Container,
-}
-
-/// Where the keys of a command are, in Redis' (first, last, step) form; `last` < 0 counts
-/// from the end. `Custom` returns the argument indexes of the keys or a syntax error.
-#[derive(Clone, Copy)]
-pub enum KeySpec {
-    None,
-    Range { first: i32, last: i32, step: i32 },
-    Custom(fn(Args<'_>) -> Result<Vec<usize>, ReplyError>),
-}
-
-/// One argument of a command, as `COMMAND DOCS` describes it to clients (redis-cli hints).
-#[derive(Clone, Copy, Debug)]
-pub struct ArgDoc {
-    pub name: &'static str,
-    /// key, string, integer, double, pattern, unix-time, pure-token, oneof, block
-    pub kind: &'static str,
-    /// The literal token for pure-token/oneof alternatives ("" when none).
-    pub token: &'static str,
-    pub optional: bool,
-    pub multiple: bool,
-    /// Children of a oneof/block argument.
-    pub args: &'static [ArgDoc],
-}
-
-impl ArgDoc {
-    /// A required argument with no token: the base every family's doc helpers build on.
-    pub const fn new(name: &'static str, kind: &'static str) -> ArgDoc {
-        ArgDoc {
-            name,
-            kind,
-            token: "",
-            optional: false,
-            multiple: false,
-            args: &[],
-        }
-    }
-}
-
-/// Command flags (COMMAND INFO names in `FLAG_NAMES`).
-pub mod flags {
-    pub const WRITE: u32 = 1 << 0;
-    pub const READONLY: u32 = 1 << 1;
-    pub const DENYOOM: u32 = 1 << 2;
-    pub const ADMIN: u32 = 1 << 3;
-    pub const PUBSUB: u32 = 1 << 4;
-    pub const NOSCRIPT: u32 = 1 << 5;
-    pub const LOADING: u32 = 1 << 6;
-    pub const STALE: u32 = 1 << 7;
-    pub const SKIP_MONITOR: u32 = 1 << 8;
-    pub const SKIP_SLOWLOG: u32 = 1 << 9;
-    pub const ASKING: u32 = 1 << 10;
-    pub const FAST: u32 = 1 << 11;
-    pub const NO_AUTH: u32 = 1 << 12;
-    pub const MAY_REPLICATE: u32 = 1 << 13;
-    pub const SENTINEL: u32 = 1 << 14;
-    pub const NO_MANDATORY_KEYS: u32 = 1 << 15;
-    pub const ALLOW_BUSY: u32 = 1 << 16;
-    pub const NO_MULTI: u32 = 1 << 17;
-    pub const MOVABLE_KEYS: u32 = 1 << 18;
-    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
-    /// In standalone mode with several shards, keys may span shards: run the handler in an
-    /// exclusive section over every involved shard (MSET, MSETNX, DEL, MGET, RENAME, ...).
-    pub const MULTI_KEY: u32 = 1 << 24;
-    /// Allowed only as `enable-debug-command` says (DEBUG); not shown by COMMAND INFO, as in
-    /// Redis 7.0.
-    pub const PROTECTED: u32 = 1 << 25;
-}
-
-pub const FLAG_NAMES: &[(u32, &str)] = &[
-    (flags::WRITE, "write"),
-    (flags::READONLY, "readonly"),
-    (flags::DENYOOM, "denyoom"),
-    (flags::ADMIN, "admin"),
-    (flags::PUBSUB, "pubsub"),
-    (flags::NOSCRIPT, "noscript"),
-    (flags::LOADING, "loading"),
-    (flags::STALE, "stale"),
-    (flags::SKIP_MONITOR, "skip_monitor"),
-    (flags::SKIP_SLOWLOG, "skip_slowlog"),
-    (flags::ASKING, "asking"),
-    (flags::FAST, "fast"),
-    (flags::NO_AUTH, "no_auth"),
-    (flags::MAY_REPLICATE, "may_replicate"),
-    (flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
-    (flags::ALLOW_BUSY, "allow_busy"),
-    (flags::NO_MULTI, "no_multi"),
-    (flags::MOVABLE_KEYS, "movablekeys"),
-    (flags::NO_ASYNC_LOADING, "no_async_loading"),
-];
-
-#[derive(Clone, Copy)]
-pub struct CommandSpec {
-    /// Lowercase name; for subcommands just the subcommand ("get"), see `full_name`.
-    pub name: &'static str,
-    pub arity: i32,
-    pub flags: u32,
-    pub keys: KeySpec,
-    pub handler: Handler,
-    /// Redis' command group: string, generic, server, connection, cluster, ...
-    pub group: &'static str,
-    /// One line, in slotd's own words.
-    pub summary: &'static str,
-    pub since: &'static str,
-    pub complexity: &'static str,
-    pub args: &'static [ArgDoc],
-    pub subcommands: &'static [CommandSpec],
-}
-
-impl CommandSpec {
-    /// A spec with empty docs; families fill the rest with struct update syntax.
-    pub const fn new(
-        name: &'static str,
-        arity: i32,
-        flags: u32,
-        keys: KeySpec,
-        handler: Handler,
-    ) -> Self {
-        CommandSpec {
-            name,
-            arity,
-            flags,
-            keys,
-            handler,
-            group: "generic",
-            summary: "",
-            since: "1.0.0",
-            complexity: "",
-            args: &[],
-            subcommands: &[],
-        }
-    }
-    pub fn is_write(&self) -> bool {
-        self.flags & flags::WRITE != 0
-    }
-    /// True when `n` arguments (command name included) satisfy the arity.
-    pub fn arity_ok(&self, n: usize) -> bool {
-        let a = self.arity;
-        if a >= 0 {
-            n as i32 == a
-        } else {
-            n as i32 >= -a
-        }
-    }
-    /// The argument indexes of this command's keys.
-    pub fn key_positions(&self, args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
-        match self.keys {
-            KeySpec::None => Ok(Vec::new()),
-            KeySpec::Range { first, last, step } => {
-                let n = args.len() as i32;
-                let last = if last < 0 { n + last } else { last.min(n - 1) };
-                let mut v = Vec::new();
-                let mut i = first;
-                while i <= last && i < n {
-                    v.push(i as usize);
-                    i += step.max(1);
-                }
-                Ok(v)
-            }
-            KeySpec::Custom(f) => f(args),
-        }
-    }
-}
 
 /// All top-level commands.
 pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
@@ -327,122 +161,4 @@ pub fn lookup_sub(parent: &'static CommandSpec, sub: &[u8]) -> Option<&'static C
         .subcommands
         .iter()
         .find(|c| c.name.as_bytes().eq_ignore_ascii_case(sub))
-}
-
-/// Context of a keyed handler: the executing shard, the time, the reply, and (inside a
-/// cross-shard exclusive section) the other frozen shards.
-pub struct Exec<'a> {
-    pub now_ms: u64,
-    pub out: Out<'a>,
-    pub shard: &'a mut Shard,
-    /// Indexed by shard id; non-null for shards frozen for this command (standalone multi-key).
-    frozen: &'a [*mut Shard],
-}
-
-impl<'a> Exec<'a> {
-    pub fn new(shard: &'a mut Shard, out: Out<'a>, now_ms: u64) -> Self {
-        Exec {
-            now_ms,
-            out,
-            shard,
-            frozen: &[],
-        }
-    }
-
-    /// # Safety
-    /// Every non-null pointer must point at a shard whose thread is parked in an exclusive
-    /// section for the whole life of this `Exec` (see `mesh::exclusive`).
-    pub unsafe fn with_frozen(
-        shard: &'a mut Shard,
-        out: Out<'a>,
-        now_ms: u64,
-        frozen: &'a [*mut Shard],
-    ) -> Self {
-        Exec {
-            now_ms,
-            out,
-            shard,
-            frozen,
-        }
-    }
-
-    /// The keyspace that holds `key` (this shard's, or a frozen peer's).
-    pub fn db(&mut self, key: &[u8]) -> &mut crate::shard::db::Db {
-        &mut self.shard_for(key).db
-    }
-
-    /// The shard that holds `key`.
-    pub fn shard_for(&mut self, key: &[u8]) -> &mut Shard {
-        if self.shard.shards == 1 {
-            return self.shard;
-        }
-        let slot = crate::cluster::hash_slot::key_hash_slot(key);
-        let id = crate::topology::shard_of(slot, self.shard.shards);
-        if id == self.shard.id {
-            return self.shard;
-        }
-        let p = self.frozen.get(id).copied().unwrap_or(std::ptr::null_mut());
-        assert!(
-            !p.is_null(),
-            "key on shard {id} used outside an exclusive section"
-        );
-        // SAFETY: guaranteed by `with_frozen`'s contract: the owner thread is parked.
-        unsafe { &mut *p }
-    }
-
-    /// Journals `args` as the record of this command's effect on `key` (on the shard holding
-    /// it). A command that journals explicitly is not also journaled verbatim.
-    pub fn journal(&mut self, key: &[u8], args: &[&[u8]]) {
-        self.shard.journal.explicit = true;
-        self.shard_for(key).journal.record(args);
-    }
-
-    /// Journals the whole current state of `key` (DEL, then the commands that recreate it):
-    /// for effects that have no cheap deterministic command form across shards (RENAME, COPY).
-    pub fn journal_state(&mut self, key: &[u8]) {
-        self.shard.journal.explicit = true;
-        let now = self.now_ms;
-        let sh = self.shard_for(key);
-        if !sh.journal.enabled {
-            return;
-        }
-        let mut buf = Vec::new();
-        crate::aof::journal::encode(&mut buf, &[b"DEL", key]);
-        if let Some(e) = sh.db.lookup_write(key, now) {
-            crate::aof::rewrite::serialize_entry(e, now, &mut buf);
-        }
-        sh.journal.append_raw(&buf);
-    }
-
-    /// Counts a change to the data set (Redis' `server.dirty`) on the shard holding `key`.
-    pub fn dirty(&mut self, key: &[u8], n: u64) {
-        self.shard_for(key).dirty += n;
-    }
-}
-
-/// Context of a connection-level handler: runs on the connection's shard.
-pub struct ConnCtx<'a> {
-    pub now_ms: u64,
-    pub out: Out<'a>,
-    pub shard: &'a mut Shard,
-    /// Index of this connection's client in `shard.clients`.
-    pub client_idx: usize,
-    /// Set by handlers that must affect the connection after the reply is written.
-    pub after: AfterReply,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum AfterReply {
-    #[default]
-    Nothing,
-    /// QUIT: flush the reply, then close.
-    Close,
-    /// SHUTDOWN accepted: the server is stopping; write nothing more.
-    Shutdown,
-}
-
-impl<'a> ConnCtx<'a> {
-    pub fn client(&mut self) -> &mut Client {
-        self.shard.clients.get_mut(self.client_idx)
-    }
 }

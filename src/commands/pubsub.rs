@@ -4,6 +4,7 @@
 //! core that has some (see `net::pubsub_loop`). Shard channels are routed like keys in cluster
 //! mode: the handlers check their slot themselves, since they run on the connection's core.
 
+use super::spec::{arg, block, keys, multi, opt};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::cluster::slot_map::NO_NODE;
@@ -26,43 +27,18 @@ const fn keyed(
     last: i32,
     f: super::ConnFn,
 ) -> CommandSpec {
-    let keys = KeySpec::Range {
-        first: 1,
-        last,
-        step: 1,
-    };
     CommandSpec {
         group: "pubsub",
-        ..CommandSpec::new(name, arity, flags, keys, Handler::Conn(f))
+        ..CommandSpec::new(name, arity, flags, keys(1, last, 1), Handler::Conn(f))
     }
 }
 
-const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-const fn many(a: ArgDoc, optional: bool) -> ArgDoc {
-    ArgDoc {
-        optional,
-        multiple: true,
-        ..a
-    }
-}
-const fn opt(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        optional: true,
-        ..a
-    }
-}
-
-const DOC_CHANNELS: &[ArgDoc] = &[many(arg("channel", "string"), false)];
-const DOC_OPT_CHANNELS: &[ArgDoc] = &[many(arg("channel", "string"), true)];
-const DOC_PATTERNS: &[ArgDoc] = &[ArgDoc {
-    args: &[arg("pattern", "pattern")],
-    ..many(arg("pattern", "block"), false)
-}];
-const DOC_OPT_PATTERNS: &[ArgDoc] = &[many(arg("pattern", "pattern"), true)];
-const DOC_SHARD: &[ArgDoc] = &[many(arg("shardchannel", "string"), false)];
-const DOC_OPT_SHARD: &[ArgDoc] = &[many(arg("shardchannel", "string"), true)];
+const DOC_CHANNELS: &[ArgDoc] = &[multi(arg("channel", "string"))];
+const DOC_OPT_CHANNELS: &[ArgDoc] = &[opt(multi(arg("channel", "string")))];
+const DOC_PATTERNS: &[ArgDoc] = &[multi(block("pattern", &[arg("pattern", "pattern")]))];
+const DOC_OPT_PATTERNS: &[ArgDoc] = &[opt(multi(arg("pattern", "pattern")))];
+const DOC_SHARD: &[ArgDoc] = &[multi(arg("shardchannel", "string"))];
+const DOC_OPT_SHARD: &[ArgDoc] = &[opt(multi(arg("shardchannel", "string")))];
 const DOC_PUBLISH: &[ArgDoc] = &[arg("channel", "string"), arg("message", "string")];
 const DOC_SPUBLISH: &[ArgDoc] = &[arg("shardchannel", "string"), arg("message", "string")];
 const DOC_OPT_PATTERN: &[ArgDoc] = &[opt(arg("pattern", "pattern"))];
@@ -599,7 +575,7 @@ pub fn shard_frames_for(sh: &Shard, channel: &[u8], message: &[u8]) -> Vec<(usiz
 #[cfg(test)]
 mod tests {
     use crate::cluster::slot_map::{SlotMap, NO_NODE};
-    use crate::shard::exec::run_line;
+    use crate::dispatch::run_line;
     use crate::shard::Client;
     use crate::testkit::{Harness, Reply};
     use std::sync::{Arc, Mutex};

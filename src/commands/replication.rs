@@ -1,40 +1,23 @@
 //! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the internal REPLCONF, PSYNC and
 //! SYNC a replica sends its master. The machinery is in `crate::replication`.
 
+use super::spec::{arg, block, oneof, pure};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::replication::{self, master, LinkState};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 use std::sync::atomic::Ordering;
 
-const HOST_PORT: &[ArgDoc] = &[
-    ArgDoc::new("host", "string"),
-    ArgDoc::new("port", "integer"),
-];
-const NO_ONE: &[ArgDoc] = &[
-    ArgDoc {
-        token: "NO",
-        ..ArgDoc::new("no", "pure-token")
-    },
-    ArgDoc {
-        token: "ONE",
-        ..ArgDoc::new("one", "pure-token")
-    },
-];
-const REPLICAOF_CHOICES: &[ArgDoc] = &[
-    ArgDoc {
-        args: HOST_PORT,
-        ..ArgDoc::new("host-port", "block")
-    },
-    ArgDoc {
-        args: NO_ONE,
-        ..ArgDoc::new("no-one", "block")
-    },
-];
-const REPLICAOF_ARGS: &[ArgDoc] = &[ArgDoc {
-    args: REPLICAOF_CHOICES,
-    ..ArgDoc::new("args", "oneof")
-}];
+const REPLICAOF_ARGS: &[ArgDoc] = &[oneof(
+    "args",
+    &[
+        block(
+            "host-port",
+            &[arg("host", "string"), arg("port", "integer")],
+        ),
+        block("no-one", &[pure("no", "NO"), pure("one", "ONE")]),
+    ],
+)];
 
 const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec {
     CommandSpec {
@@ -74,10 +57,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Blocks until the connection's writes reached a number of replicas, or a timeout",
         since: "3.0.0",
         complexity: "O(1)",
-        args: &[
-            ArgDoc::new("numreplicas", "integer"),
-            ArgDoc::new("timeout", "integer"),
-        ],
+        args: &[arg("numreplicas", "integer"), arg("timeout", "integer")],
         ..CommandSpec::new("wait", 3, NOSCRIPT, KeySpec::None, Handler::Conn(wait))
     },
     CommandSpec {
@@ -97,10 +77,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: "server",
         summary: "Internal: a replica asks for the stream from an offset, or a full copy",
         since: "2.8.0",
-        args: &[
-            ArgDoc::new("replicationid", "string"),
-            ArgDoc::new("offset", "integer"),
-        ],
+        args: &[arg("replicationid", "string"), arg("offset", "integer")],
         ..CommandSpec::new(
             "psync",
             -3,

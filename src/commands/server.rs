@@ -2,6 +2,7 @@
 //! DEBUG, SHUTDOWN and CONFIG, plus the one table (`COMMANDS`) that also lists INFO, CLIENT and
 //! COMMAND, whose handlers live in `info`, `client` and `command_docs`.
 
+use super::spec::{arg, block, multi, oneof, opt, pure, tok};
 use super::{
     client, command_docs, flags::*, info, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx,
     Handler, KeySpec,
@@ -12,37 +13,6 @@ use std::sync::atomic::Ordering;
 
 /// The version slotd reports as `redis_version` and in HELLO: the Redis release it mirrors.
 pub const REDIS_VERSION: &str = "7.0.15";
-
-/// An argument description with no token and no flags; see `opt`, `multi`, `tok`.
-pub const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-pub const fn opt(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        optional: true,
-        ..a
-    }
-}
-pub const fn multi(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        multiple: true,
-        ..a
-    }
-}
-pub const fn tok(token: &'static str, a: ArgDoc) -> ArgDoc {
-    ArgDoc { token, ..a }
-}
-/// A pure-token argument named after its lowercase token.
-pub const fn pure(name: &'static str, token: &'static str) -> ArgDoc {
-    tok(token, arg(name, "pure-token"))
-}
-/// A oneof/block argument with children.
-pub const fn group(name: &'static str, kind: &'static str, args: &'static [ArgDoc]) -> ArgDoc {
-    ArgDoc {
-        args,
-        ..arg(name, kind)
-    }
-}
 
 /// A connection-level command with docs.
 const fn conn(
@@ -245,16 +215,14 @@ const fn container(
 
 const AUTH_ARGS: &[ArgDoc] = &[opt(arg("username", "string")), arg("password", "string")];
 
-const HELLO_ARGS: &[ArgDoc] = &[opt(group(
+const HELLO_ARGS: &[ArgDoc] = &[opt(block(
     "arguments",
-    "block",
     &[
         arg("protover", "integer"),
         opt(tok(
             "AUTH",
-            group(
+            block(
                 "username-password",
-                "block",
                 &[arg("username", "string"), arg("password", "string")],
             ),
         )),
@@ -263,9 +231,8 @@ const HELLO_ARGS: &[ArgDoc] = &[opt(group(
 ))];
 
 const SHUTDOWN_ARGS: &[ArgDoc] = &[
-    opt(group(
+    opt(oneof(
         "nosave-save",
-        "oneof",
         &[pure("nosave", "NOSAVE"), pure("save", "SAVE")],
     )),
     opt(pure("now", "NOW")),
@@ -288,9 +255,8 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        args: &[multi(group(
+        args: &[multi(block(
             "data",
-            "block",
             &[arg("parameter", "string"), arg("value", "string")],
         ))],
         complexity: "O(N) when N is the number of configuration parameters provided",
@@ -611,8 +577,8 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
         // SAFETY: a one-shard context: this shard is the only one and nothing else uses it.
         result = unsafe { crate::aof::reload_all(&[me], now) }.map(|_| ());
     } else {
-        ctx.shard.with_parked(&ids, &mut |me, ptrs| {
-            let mut all = ptrs.to_vec();
+        ctx.shard.with_parked(&ids, &mut |me, peers| {
+            let mut all = peers.as_ptrs().to_vec();
             all[me.id] = me;
             // SAFETY: the others are parked by `with_parked`; `me` is this thread's shard.
             result = unsafe { crate::aof::reload_all(&all, now) }.map(|_| ());

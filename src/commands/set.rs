@@ -3,75 +3,36 @@
 //! helpers the hash family shares (random numbers, SCAN option parsing, random-count bounds).
 //! Handlers are plain synchronous keyed functions that reach every key through `Exec::db`.
 
+use super::spec::{arg, multi, opt, tok, K1, K12, K_ALL};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
-use crate::shard::db::Db;
 use crate::shard::value::Value;
 use crate::types::set::SetValue;
-use std::cell::Cell;
 
 // ---------------------------------------------------------------------------------------------
 // Command table
 // ---------------------------------------------------------------------------------------------
 
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const K12: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-const K_ALL: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
-
-pub(crate) const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-pub(crate) const fn opt(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        optional: true,
-        ..a
-    }
-}
-pub(crate) const fn many(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        multiple: true,
-        ..a
-    }
-}
-pub(crate) const fn tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        ..arg(name, kind)
-    }
-}
-
 const A_KEY: ArgDoc = arg("key", "key");
 const A_MEMBER: ArgDoc = arg("member", "string");
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
 const DOC_KEY_MEMBER: &[ArgDoc] = &[A_KEY, A_MEMBER];
-const DOC_KEY_MEMBERS: &[ArgDoc] = &[A_KEY, many(A_MEMBER)];
+const DOC_KEY_MEMBERS: &[ArgDoc] = &[A_KEY, multi(A_MEMBER)];
 const DOC_KEY_COUNT: &[ArgDoc] = &[A_KEY, opt(arg("count", "integer"))];
-const DOC_KEYS: &[ArgDoc] = &[many(A_KEY)];
-const DOC_STORE: &[ArgDoc] = &[arg("destination", "key"), many(A_KEY)];
+const DOC_KEYS: &[ArgDoc] = &[multi(A_KEY)];
+const DOC_STORE: &[ArgDoc] = &[arg("destination", "key"), multi(A_KEY)];
 const DOC_SMOVE: &[ArgDoc] = &[arg("source", "key"), arg("destination", "key"), A_MEMBER];
 const DOC_SINTERCARD: &[ArgDoc] = &[
     arg("numkeys", "integer"),
-    many(A_KEY),
-    opt(tok("limit", "integer", "LIMIT")),
+    multi(A_KEY),
+    opt(tok("LIMIT", arg("limit", "integer"))),
 ];
 pub(crate) const DOC_SCAN: &[ArgDoc] = &[
     A_KEY,
     arg("cursor", "integer"),
-    opt(tok("pattern", "pattern", "MATCH")),
-    opt(tok("count", "integer", "COUNT")),
+    opt(tok("MATCH", arg("pattern", "pattern"))),
+    opt(tok("COUNT", arg("count", "integer"))),
 ];
 
 const fn spec(
@@ -240,78 +201,6 @@ pub(crate) const RANDOM_COUNT_MAX: u64 = 10_000_000;
 /// Most elements one SSCAN/HSCAN call asks the table to visit.
 const SCAN_COUNT_MAX: usize = 1 << 20;
 
-/// Runs `f` with the keyspace of `key` and the reply writer at the same time. The reply
-/// buffer is moved out of `ex` for the call (a pointer swap), because `Exec::db` borrows all
-/// of `ex`. `f` must return its error before writing any reply bytes.
-pub(crate) fn with_db<R>(
-    ex: &mut Exec<'_>,
-    key: &[u8],
-    f: impl FnOnce(&mut Db, &mut Out<'_>) -> R,
-) -> R {
-    let proto = ex.out.proto;
-    let mut buf = std::mem::take(ex.out.buf);
-    let r = {
-        let db = ex.db(key);
-        let mut out = Out::new(&mut buf, proto);
-        f(db, &mut out)
-    };
-    *ex.out.buf = buf;
-    r
-}
-
-thread_local! {
-    static RNG: Cell<u64> = Cell::new(seed());
-}
-
-fn seed() -> u64 {
-    let mut b = [0u8; 8];
-    // SAFETY: getrandom writes at most 8 bytes into the 8-byte buffer.
-    let n = unsafe { libc::getrandom(b.as_mut_ptr() as *mut libc::c_void, 8, 0) };
-    let t = crate::global::unix_ms();
-    let s = u64::from_le_bytes(b) ^ if n == 8 { 0 } else { t.rotate_left(17) };
-    s | 1
-}
-
-/// A fresh 64-bit random number (xorshift64*: fast, and fair enough for sampling).
-pub(crate) fn rand_u64() -> u64 {
-    RNG.with(|c| {
-        let mut x = c.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        c.set(x);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    })
-}
-
-/// A random index below `n` (n > 0).
-pub(crate) fn rand_below(n: usize) -> usize {
-    (rand_u64() % n as u64) as usize
-}
-
-/// Picks `k` distinct positions out of `n` (k < n), in random order: a partial shuffle when
-/// `k` is a large share of `n`, rejection otherwise.
-pub(crate) fn distinct_positions(n: usize, k: usize) -> Vec<usize> {
-    if k * 3 > n {
-        let mut all: Vec<usize> = (0..n).collect();
-        for i in 0..k {
-            let j = i + rand_below(n - i);
-            all.swap(i, j);
-        }
-        all.truncate(k);
-        return all;
-    }
-    let mut seen = hashbrown::HashSet::with_capacity(k);
-    let mut v = Vec::with_capacity(k);
-    while v.len() < k {
-        let p = rand_below(n);
-        if seen.insert(p) {
-            v.push(p);
-        }
-    }
-    v
-}
-
 /// A random-count argument as SRANDMEMBER and HRANDFIELD read it: any integer except
 /// i64::MIN (whose absolute value does not fit).
 pub(crate) fn parse_random_count(raw: &[u8]) -> Result<i64, ReplyError> {
@@ -410,7 +299,7 @@ fn read_set<R>(
     f: impl FnOnce(Option<&SetValue>, &mut Out<'_>) -> R,
 ) -> Result<R, ReplyError> {
     let now = ex.now_ms;
-    with_db(ex, key, |db, out| match db.lookup_read(key, now) {
+    ex.with_db(key, |db, out| match db.lookup_read(key, now) {
         None => Ok(f(None, out)),
         Some(e) => Ok(f(Some(as_set(&e.value)?), out)),
     })
@@ -430,7 +319,7 @@ fn reply_members(out: &mut Out<'_>, members: &[Vec<u8>]) {
 
 fn sadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    let added = with_db(ex, key, |db, out| {
+    let added = ex.with_db(key, |db, out| {
         let mut added = 0;
         match db.lookup_write(key, now) {
             Some(e) => {
@@ -458,7 +347,7 @@ fn sadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 fn srem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    let removed = with_db(ex, key, |db, out| {
+    let removed = ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_write(key, now) else {
             out.int(0);
             return Ok(0);
@@ -530,13 +419,13 @@ fn spop(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 fn spop_one(ex: &mut Exec<'_>, key: &[u8]) -> CmdResult {
     let now = ex.now_ms;
-    let popped = with_db(ex, key, |db, out| {
+    let popped = ex.with_db_rng(key, |db, out, rng| {
         let Some(e) = db.lookup_write(key, now) else {
             out.null();
             return Ok(None);
         };
         let s = as_set_mut(&mut e.value)?;
-        let Some(m) = s.random(&mut rand_u64) else {
+        let Some(m) = s.random(&mut || rng.next_u64()) else {
             out.null();
             return Ok(None);
         };
@@ -557,7 +446,7 @@ fn spop_one(ex: &mut Exec<'_>, key: &[u8]) -> CmdResult {
 
 fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
     let now = ex.now_ms;
-    let popped = with_db(ex, key, |db, out| {
+    let popped = ex.with_db_rng(key, |db, out, rng| {
         let Some(e) = db.lookup_write(key, now) else {
             out.set(0);
             return Ok((0, None));
@@ -579,7 +468,7 @@ fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
         out.set(count as usize);
         let mut gone = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            if let Some(m) = s.random(&mut rand_u64) {
+            if let Some(m) = s.random(&mut || rng.next_u64()) {
                 s.remove(&m);
                 out.bulk(&m);
                 gone.push(m);
@@ -608,12 +497,20 @@ fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
 fn srandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let key = args.get(1);
     match args.len() {
-        2 => read_set(ex, key, |s, out| {
-            match s.and_then(|s| s.random(&mut rand_u64)) {
-                Some(m) => out.bulk(&m),
-                None => out.null(),
-            }
-        }),
+        2 => {
+            let now = ex.now_ms;
+            ex.with_db_rng(key, |db, out, rng| {
+                let s = db
+                    .lookup_read(key, now)
+                    .map(|e| as_set(&e.value))
+                    .transpose()?;
+                match s.and_then(|s| s.random(&mut || rng.next_u64())) {
+                    Some(m) => out.bulk(&m),
+                    None => out.null(),
+                }
+                Ok(())
+            })
+        }
         3 => {
             let n = parse_random_count(args.get(2))?;
             srandmember_count(ex, key, n)
@@ -624,7 +521,7 @@ fn srandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 fn srandmember_count(ex: &mut Exec<'_>, key: &[u8], n: i64) -> CmdResult {
     let now = ex.now_ms;
-    with_db(ex, key, |db, out| {
+    ex.with_db_rng(key, |db, out, rng| {
         let Some(e) = db.lookup_read(key, now) else {
             out.array(0);
             return Ok(());
@@ -640,7 +537,7 @@ fn srandmember_count(ex: &mut Exec<'_>, key: &[u8], n: i64) -> CmdResult {
             }
             out.array(n.unsigned_abs() as usize);
             for _ in 0..n.unsigned_abs() {
-                let m = s.random(&mut rand_u64).unwrap_or_default();
+                let m = s.random(&mut || rng.next_u64()).unwrap_or_default();
                 out.bulk(&m);
             }
             return Ok(());
@@ -655,14 +552,14 @@ fn srandmember_count(ex: &mut Exec<'_>, key: &[u8], n: i64) -> CmdResult {
         if k * 3 > len {
             let all = s.members();
             out.array(k);
-            for p in distinct_positions(len, k) {
+            for p in rng.distinct_positions(len, k) {
                 out.bulk(&all[p]);
             }
             return Ok(());
         }
         let mut seen = hashbrown::HashSet::with_capacity(k);
         while seen.len() < k {
-            if let Some(m) = s.random(&mut rand_u64) {
+            if let Some(m) = s.random(&mut || rng.next_u64()) {
                 seen.insert(m);
             }
         }
@@ -675,7 +572,7 @@ fn srandmember_count(ex: &mut Exec<'_>, key: &[u8], n: i64) -> CmdResult {
 fn sscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let cursor = parse_cursor(args.get(2))?;
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             empty_scan(out);
             return Ok(());
@@ -721,7 +618,7 @@ fn smove(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         ex.out.int(has as i64);
         return Ok(());
     }
-    let removed = with_db(ex, src, |db, _| {
+    let removed = ex.with_db(src, |db, _| {
         let Some(e) = db.lookup_write(src, now) else {
             return false;
         };

@@ -3,21 +3,16 @@
 //! transaction is atomic and isolated even when its keys live on several cores. WATCH marks
 //! keys on their own shard; any write to them, from any connection, dooms the EXEC.
 
+use super::spec::{arg, multi as many, K_ALL};
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::dispatch::{reply_error, run_key, run_parked};
 use crate::resp::{Args, Out, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
-use crate::shard::exec::{reply_error, run_key, run_parked};
 use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-const ALL_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
 
 const fn spec(
     name: &'static str,
@@ -73,19 +68,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Makes the next EXEC fail if any of these keys is modified meanwhile",
         since: "2.2.0",
         complexity: "O(1) for every key",
-        args: &[super::ArgDoc {
-            name: "key",
-            kind: "key",
-            token: "",
-            optional: false,
-            multiple: true,
-            args: &[],
-        }],
+        args: &[many(arg("key", "key"))],
         ..spec(
             "watch",
             -2,
             NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-            ALL_KEYS,
+            K_ALL,
             watch,
         )
     },
@@ -150,7 +138,7 @@ pub fn queue(
             }
             _ => {}
         }
-        if let Some(text) = crate::shard::exec::write_refusal(sh).filter(|_| spec.is_write()) {
+        if let Some(text) = crate::dispatch::write_refusal(sh).filter(|_| spec.is_write()) {
             return refuse(sh, client_idx, out, ReplyError::Other(text.into()));
         }
     }
@@ -285,7 +273,7 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     if m.queued.iter().any(|(spec, _)| spec.is_write()) {
         // Checked before the queued errors, as Redis does when it refuses EXEC itself.
         let sh = &*ctx.shard;
-        if let Some(text) = crate::shard::exec::write_refusal(sh) {
+        if let Some(text) = crate::dispatch::write_refusal(sh) {
             return Err(ReplyError::Other(format!(
                 "EXECABORT Transaction discarded because of: {text}"
             )));
@@ -323,15 +311,18 @@ fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>
         .shard
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    ctx.shard.with_parked(&ids, &mut |this, ptrs| {
+    ctx.shard.with_parked(&ids, &mut |this, mut peers| {
         let n = this.shards;
         let me = this.id;
-        let this_ptr: *mut Shard = this;
         let mut exists = |key: &[u8]| {
             let id = shard_of(key_hash_slot(key), n);
-            let p = if id == me { this_ptr } else { ptrs[id] };
-            // SAFETY: this shard, or one parked for the section (ids covers watched keys).
-            unsafe { (*p).db.contains(key, now) }
+            let sh = if id == me {
+                &mut *this
+            } else {
+                // `ids` covers the watched keys' shards.
+                peers.get(id).expect("a watched key's shard is parked")
+            };
+            sh.db.contains(key, now)
         };
         if watch_broken(watch, now, &mut exists) {
             Out::new(buf, proto).null_array();
@@ -341,10 +332,8 @@ fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>
         for (spec, args) in &m.queued {
             match spec.handler {
                 Handler::Key(_) => {
-                    // SAFETY: the peers are parked by `with_parked`.
-                    let r = unsafe {
-                        run_parked(this, ptrs, spec, args.args(), buf, proto, now, always)
-                    };
+                    let r =
+                        run_parked(this, &mut peers, spec, args.args(), buf, proto, now, always);
                     if let Err(e) = r {
                         reply_error(this, &mut Out::new(buf, proto), &e);
                     }

@@ -6,6 +6,7 @@
 use crate::commands::AfterReply;
 use crate::config::AppendFsync;
 use crate::constants::*;
+use crate::dispatch::{self as exec, Plan};
 use crate::global::unix_ms;
 use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests, ShardPeers};
 use crate::net::bufring::BufRing;
@@ -15,7 +16,6 @@ use crate::net::socket;
 use crate::resp::parse::{decode_inline, QUOTED_FLAG};
 use crate::resp::{Args, Out, OwnedArgs, ParseOutcome, Parser};
 use crate::shard::blocking::Waiter;
-use crate::shard::exec::{self, Plan};
 use crate::shard::{Client, Shard};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use std::cell::RefCell;
@@ -601,10 +601,10 @@ impl Reactor {
 
     fn expire_cycle(&mut self, budget: Duration) {
         let deadline = Instant::now() + budget;
-        let run = self
-            .shard
+        let shard = &mut self.shard;
+        let run = shard
             .db
-            .active_expire(self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+            .active_expire(&mut shard.rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
         crate::replication::journal_expired(&mut self.shard);
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }

@@ -3,8 +3,8 @@
 //! spanning shards run in a parked section; flushes run on every shard.
 
 use crate::commands::{CommandSpec, Handler};
+use crate::dispatch;
 use crate::resp::{Args, Out, ParseOutcome, Parser, Proto};
-use crate::shard::exec;
 use crate::shard::Shard;
 use crate::topology::{local_index, shard_of};
 
@@ -49,7 +49,7 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
         }
         return;
     }
-    let Ok(spec) = exec::resolve(args) else {
+    let Ok(spec) = dispatch::resolve(args) else {
         crate::log::warning(&format!(
             "Replication: unknown command '{}' from the master ignored",
             String::from_utf8_lossy(args.get(0))
@@ -80,7 +80,7 @@ fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink:
     let now_ms = 0;
     if ids.iter().all(|&i| i == sh.id) {
         let mut out = Out::new(sink, Proto::Resp2);
-        exec::run_key(sh, spec, args, &mut out, now_ms, None);
+        dispatch::run_key(sh, spec, args, &mut out, now_ms, None);
         sh.block_request = None;
         return;
     }
@@ -88,10 +88,17 @@ fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink:
         ids.push(sh.id);
     }
     let always = false;
-    sh.with_parked(&ids, &mut |this, ptrs| {
-        // SAFETY: the other shards are parked by `with_parked` for this closure.
-        let _ =
-            unsafe { exec::run_parked(this, ptrs, spec, args, sink, Proto::Resp2, now_ms, always) };
+    sh.with_parked(&ids, &mut |this, mut peers| {
+        let _ = dispatch::run_parked(
+            this,
+            &mut peers,
+            spec,
+            args,
+            sink,
+            Proto::Resp2,
+            now_ms,
+            always,
+        );
     });
 }
 

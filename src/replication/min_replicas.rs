@@ -131,8 +131,8 @@ mod tests {
         // Guards the apply path: in cluster mode a refused write is answered to a client's
         // command on its owner shard, but a master's record (or a blocked command resuming,
         // both through `run_key`) is still applied.
+        use crate::dispatch::{run_client_key, run_key};
         use crate::resp::{Out, OwnedArgs, Proto};
-        use crate::shard::exec::{run_client_key, run_key};
         use crate::testkit::{Harness, Reply};
         let mut h = Harness::new();
         let mut map = (*h.shard.slot_map).clone();

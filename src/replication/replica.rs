@@ -570,7 +570,7 @@ impl Dispatch {
             }
             return Ok(());
         }
-        let Ok(spec) = crate::shard::exec::resolve(args) else {
+        let Ok(spec) = crate::dispatch::resolve(args) else {
             return Ok(()); // PING, SELECT, unknown: nothing for the shards
         };
         if !matches!(spec.handler, crate::commands::Handler::Key(_)) {

@@ -2,7 +2,9 @@
 
 use super::write::push_int;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Two errors are equal when they send the same text: a named variant equals the `Other` that
+/// spells its text out.
+#[derive(Clone, Debug)]
 pub enum ReplyError {
     WrongType,
     Syntax,
@@ -46,9 +48,38 @@ pub enum ReplyError {
     DbIndexOutOfRange,
     SelectNotAllowedInCluster,
     StringTooLong,
+    /// A blocking timeout below zero.
+    TimeoutNegative,
+    /// A blocking timeout that is not a number.
+    TimeoutNotFloat,
+    /// A count or size past what Redis (or slotd) accepts, no bounds given.
+    ValueOutOfRange,
+    /// `getPositiveLongFromObjectOrReply` refusing a negative value.
+    NotPositive,
+    /// A random-member count of i64::MIN, whose absolute value does not fit.
+    CountNotAbsolute,
+    NumkeysNotPositive,
+    CountNotPositive,
+    LimitNegative,
+    InvalidCursor,
+    /// An INCRBYFLOAT/HINCRBYFLOAT result that is not finite.
+    IncrNanOrInfinity,
+    InvalidSlot,
+    TargetNotMaster,
     /// A free-form error; the text includes its code, e.g. `ERR value is ...`.
     Other(String),
 }
+
+impl PartialEq for ReplyError {
+    fn eq(&self, other: &Self) -> bool {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        self.write_text(&mut a);
+        other.write_text(&mut b);
+        a == b
+    }
+}
+
+impl Eq for ReplyError {}
 
 impl ReplyError {
     pub fn other(s: impl Into<String>) -> Self {
@@ -82,6 +113,21 @@ impl ReplyError {
             DbIndexOutOfRange => "ERR DB index is out of range",
             SelectNotAllowedInCluster => "ERR SELECT is not allowed in cluster mode",
             StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+            TimeoutNegative => "ERR timeout is negative",
+            TimeoutNotFloat => "ERR timeout is not a float or out of range",
+            ValueOutOfRange => "ERR value is out of range",
+            NotPositive => "ERR value is out of range, must be positive",
+            CountNotAbsolute => {
+                "ERR value is out of range, value must between -9223372036854775807 and \
+                 9223372036854775807"
+            }
+            NumkeysNotPositive => "ERR numkeys should be greater than 0",
+            CountNotPositive => "ERR count should be greater than 0",
+            LimitNegative => "ERR LIMIT can't be negative",
+            InvalidCursor => "ERR invalid cursor",
+            IncrNanOrInfinity => "ERR increment would produce NaN or Infinity",
+            InvalidSlot => "ERR Invalid or out of range slot",
+            TargetNotMaster => "ERR Target node is not a master",
             Arity(cmd) => {
                 buf.extend_from_slice(b"ERR wrong number of arguments for '");
                 buf.extend_from_slice(cmd.as_bytes());
@@ -161,5 +207,39 @@ mod tests {
             addr: "127.0.0.1:7002".into(),
         };
         assert_eq!(m.text(), "MOVED 3999 127.0.0.1:7002");
+    }
+
+    #[test]
+    fn shared_texts_are_redis_texts() {
+        // Each variant that replaced an inline text must keep Redis' exact words.
+        use ReplyError::*;
+        let cases = [
+            (TimeoutNegative, "ERR timeout is negative"),
+            (
+                TimeoutNotFloat,
+                "ERR timeout is not a float or out of range",
+            ),
+            (ValueOutOfRange, "ERR value is out of range"),
+            (NotPositive, "ERR value is out of range, must be positive"),
+            (
+                CountNotAbsolute,
+                "ERR value is out of range, value must between -9223372036854775807 and \
+                 9223372036854775807",
+            ),
+            (NumkeysNotPositive, "ERR numkeys should be greater than 0"),
+            (CountNotPositive, "ERR count should be greater than 0"),
+            (LimitNegative, "ERR LIMIT can't be negative"),
+            (InvalidCursor, "ERR invalid cursor"),
+            (
+                IncrNanOrInfinity,
+                "ERR increment would produce NaN or Infinity",
+            ),
+            (InvalidSlot, "ERR Invalid or out of range slot"),
+            (TargetNotMaster, "ERR Target node is not a master"),
+        ];
+        for (e, t) in cases {
+            assert_eq!(e.text(), t);
+            assert_eq!(e, ReplyError::other(t));
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::commands::kit::Rng;
 use crate::shard::value::{StrValue, Value};
 use crate::topology::{local_index, local_slot_count, slot_at};
 use hashbrown::hash_table::{Entry as TableEntry, HashTable};
@@ -46,7 +47,6 @@ pub struct Db {
     keys: usize,
     /// (slot, hash) of every key with a TTL, for sampling by the active expiry cycle.
     volatile: Vec<(u16, u64)>,
-    rng: u64,
     pub stats: DbStats,
     /// Master with replicas: keys deleted because they expired, for the stream to carry as
     /// DEL (replicas do not expire keys themselves). None when nobody consumes it.
@@ -73,7 +73,6 @@ impl Db {
             hasher: DefaultHashBuilder::default(),
             keys: 0,
             volatile: Vec::new(),
-            rng: 0x9E37_79B9_7F4A_7C15 ^ (shard as u64 + 1),
             stats: DbStats::default(),
             expired_log: None,
             keep_expired: false,
@@ -375,31 +374,21 @@ impl Db {
         n
     }
 
-    fn next_rand(&mut self) -> u64 {
-        // xorshift64*: cheap, good enough for sampling.
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A random live key, or None when the shard holds none.
-    pub fn random_key(&mut self, now_ms: u64) -> Option<Vec<u8>> {
+    /// A random live key, or None when the shard holds none; `rng` is the shard's generator.
+    pub fn random_key(&mut self, rng: &mut Rng, now_ms: u64) -> Option<Vec<u8>> {
         for _ in 0..100 {
             if self.keys == 0 {
                 return None;
             }
             // Pick a table weighted by size: walk from a random start to a non-empty table,
             // then a random element of it.
-            let start = (self.next_rand() % self.tables.len() as u64) as usize;
+            let start = (rng.next_u64() % self.tables.len() as u64) as usize;
             let n = self.tables.len();
             let idx = (0..n)
                 .map(|i| (start + i) % n)
                 .find(|&i| !self.tables[i].is_empty())?;
             let len = self.tables[idx].len();
-            let pick = (self.next_rand() % len as u64) as usize;
+            let pick = (rng.next_u64() % len as u64) as usize;
             let e = self.tables[idx].iter().nth(pick)?;
             if !e.expired(now_ms) {
                 return Some(e.key.to_vec());
@@ -414,6 +403,7 @@ impl Db {
     /// while more than a quarter of a sample was expired and the time budget allows.
     pub fn active_expire(
         &mut self,
+        rng: &mut Rng,
         now_ms: u64,
         sample: usize,
         deadline: std::time::Instant,
@@ -429,7 +419,7 @@ impl Db {
                 if self.volatile.is_empty() {
                     break;
                 }
-                let pos = (self.next_rand() % self.volatile.len() as u64) as u32;
+                let pos = (rng.next_u64() % self.volatile.len() as u64) as u32;
                 let (slot, h) = self.volatile[pos as usize];
                 let t = local_index(slot, self.shards);
                 run.sampled += 1;
@@ -507,7 +497,11 @@ mod tests {
         }
         let live_before = db.len();
         let far = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while db.active_expire(10_000, 20, far).expired > 0 {}
+        while db
+            .active_expire(&mut Rng::with_seed(1), 10_000, 20, far)
+            .expired
+            > 0
+        {}
         assert_eq!(db.volatile_len(), 0);
         assert!(db.len() < live_before);
         assert_eq!(db.len(), db.tables.iter().map(|t| t.len()).sum::<usize>());
@@ -546,7 +540,11 @@ mod tests {
         assert!(r.lookup_read(b"a", 100).is_none());
         assert_eq!(r.len(), 1, "hidden, not deleted");
         let far = std::time::Instant::now() + std::time::Duration::from_secs(1);
-        assert_eq!(r.active_expire(100, 20, far).expired, 0);
+        assert_eq!(
+            r.active_expire(&mut Rng::with_seed(1), 100, 20, far)
+                .expired,
+            0
+        );
         assert!(
             r.lookup_write(b"a", 0).is_some(),
             "the master's records still see it"

@@ -5,11 +5,12 @@
 pub mod blocking;
 pub mod clients;
 pub mod db;
-pub mod exec;
+pub mod parked;
 pub mod pubsub;
 pub mod value;
 
 pub use clients::{Client, Clients, MultiState, WatchState};
+pub use parked::Parked;
 
 use crate::cluster::slot_map::SlotMap;
 use crate::global::Global;
@@ -43,20 +44,18 @@ pub struct ShardStats {
 /// for its duration, so it is for rare paths (fan-out admin commands, cross-shard multi-key
 /// commands in standalone mode), never for the per-key hot path.
 pub trait Peers {
-    /// Runs `f` with every other shard in `ids` parked and reachable by pointer. `f` gets this
-    /// shard back and a slice indexed by shard id: null for this shard and for ids not asked.
-    fn with_parked(
-        &self,
-        me: &mut Shard,
-        ids: &[usize],
-        f: &mut dyn FnMut(&mut Shard, &[*mut Shard]),
-    );
+    /// Runs `f` with every other shard in `ids` parked. `f` gets this shard back and the view
+    /// of the parked ones.
+    fn with_parked(&self, me: &mut Shard, ids: &[usize], f: &mut dyn FnMut(&mut Shard, Parked<'_>));
 }
 
 pub struct Shard {
     pub id: usize,
     pub shards: usize,
     pub db: Db,
+    /// The shard's one random generator: key sampling, SPOP/SRANDMEMBER, HRANDFIELD,
+    /// ZRANDMEMBER, RANDOMKEY.
+    pub rng: crate::commands::kit::Rng,
     /// Changes to the data set since start (Redis' `server.dirty`).
     pub dirty: u64,
     pub global: Arc<Global>,
@@ -97,6 +96,7 @@ impl Shard {
             id,
             shards,
             db: Db::new(id, shards),
+            rng: crate::commands::kit::Rng::for_shard(id),
             dirty: 0,
             slot_map: global.initial_slot_map(),
             global,
@@ -155,10 +155,12 @@ impl Shard {
                     if i == self.id {
                         return f(self);
                     }
-                    let p = parked[i];
-                    assert!(!p.is_null(), "shard {i} is not parked in this section");
-                    // SAFETY: parked for the whole section by `with_parked`.
-                    f(unsafe { &mut *p })
+                    // SAFETY: the entries were handed to this shard by the section it runs in
+                    // (`with_parked` below), which keeps them parked until it returns, and
+                    // the section's own view is not in use while this shard runs.
+                    let mut view = unsafe { Parked::new(&parked) };
+                    let sh = view.get(i);
+                    f(sh.unwrap_or_else(|| panic!("shard {i} is not parked in this section")))
                 })
                 .collect();
         }
@@ -171,13 +173,15 @@ impl Shard {
         }
         let peers = self.peers.take().expect("peers checked above");
         let mut out = Vec::with_capacity(ids.len());
-        peers.with_parked(self, ids, &mut |me, ptrs| {
+        peers.with_parked(self, ids, &mut |me, mut parked| {
             for &i in ids {
                 if i == me.id {
                     out.push(f(me));
                 } else {
-                    // SAFETY: `with_parked` guarantees ptrs[i] is live and exclusively ours.
-                    out.push(f(unsafe { &mut *ptrs[i] }));
+                    let sh = parked
+                        .get(i)
+                        .expect("with_parked parks every shard asked for");
+                    out.push(f(sh));
                 }
             }
         });
@@ -186,7 +190,7 @@ impl Shard {
     }
 
     /// Runs `f` with the given shards parked (for cross-shard multi-key commands).
-    pub fn with_parked(&mut self, ids: &[usize], f: &mut dyn FnMut(&mut Shard, &[*mut Shard])) {
+    pub fn with_parked(&mut self, ids: &[usize], f: &mut dyn FnMut(&mut Shard, Parked<'_>)) {
         if let Some(parked) = self.parked.clone() {
             // Nested inside a section: every shard asked for must be parked already.
             let me = self.id;
@@ -194,13 +198,15 @@ impl Shard {
                 ids.iter().all(|&i| i == me || !parked[i].is_null()),
                 "shard not parked"
             );
-            f(self, &parked);
+            // SAFETY: as in `call_many`: the enclosing section keeps these parked and does not
+            // use its own view while this shard runs.
+            f(self, unsafe { Parked::new(&parked) });
             return;
         }
         let peers = self.peers.take().expect("multi-shard section needs peers");
-        peers.with_parked(self, ids, &mut |me, ptrs| {
-            me.parked = Some(ptrs.to_vec());
-            f(me, ptrs);
+        peers.with_parked(self, ids, &mut |me, parked| {
+            me.parked = Some(parked.as_ptrs().to_vec());
+            f(me, parked);
             me.parked = None;
         });
         self.peers = Some(peers);

@@ -34,25 +34,18 @@ pub(super) fn keys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// A random number for picking a shard; std's hasher keys are seeded per process and bumped
-/// per `RandomState`, which is random enough for RANDOMKEY.
-fn random_u64(salt: u64) -> u64 {
-    use std::hash::BuildHasher;
-    std::collections::hash_map::RandomState::new().hash_one(salt)
-}
-
 pub(super) fn randomkey(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let now = ctx.now_ms;
     // One candidate per shard, weighted by the shard's size, keeps the pick uniform per key.
     let picks = ctx
         .shard
-        .call_all(|sh| (sh.db.len(), sh.db.random_key(now)));
+        .call_all(|sh| (sh.db.len(), sh.db.random_key(&mut sh.rng, now)));
     let total: usize = picks.iter().filter(|p| p.1.is_some()).map(|p| p.0).sum();
     if total == 0 {
         ctx.out.null();
         return Ok(());
     }
-    let mut r = (random_u64(now) % total as u64) as usize;
+    let mut r = ctx.shard.rng.below(total);
     for (len, key) in &picks {
         let Some(key) = key else { continue };
         if r < *len {

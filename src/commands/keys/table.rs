@@ -2,66 +2,20 @@
 //! command in this family.
 
 use super::*;
+use crate::commands::spec::{arg, multi, oneof, opt, pure, tok, K1, K12, K2, K_ALL};
 
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const K_ALL: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
-const K12: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-const K2: KeySpec = KeySpec::Range {
-    first: 2,
-    last: 2,
-    step: 1,
-};
-
-/// A required argument with no token.
-pub(super) const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-
-/// An optional argument introduced by `token`.
-pub(super) const fn opt(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        optional: true,
-        ..arg(name, kind)
-    }
-}
-
-/// One alternative of a oneof group.
-const fn token(name: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        ..arg(name, "pure-token")
-    }
-}
-
-const ARGS_KEYS: &[ArgDoc] = &[ArgDoc {
-    multiple: true,
-    ..arg("key", "key")
-}];
+const ARGS_KEYS: &[ArgDoc] = &[multi(arg("key", "key"))];
 const ARGS_KEY: &[ArgDoc] = &[arg("key", "key")];
 const ARGS_RENAME: &[ArgDoc] = &[arg("key", "key"), arg("newkey", "key")];
-pub(super) const EXPIRE_COND: ArgDoc = ArgDoc {
-    optional: true,
-    args: &[
-        token("nx", "NX"),
-        token("xx", "XX"),
-        token("gt", "GT"),
-        token("lt", "LT"),
+pub(super) const EXPIRE_COND: ArgDoc = opt(oneof(
+    "condition",
+    &[
+        pure("nx", "NX"),
+        pure("xx", "XX"),
+        pure("gt", "GT"),
+        pure("lt", "LT"),
     ],
-    ..arg("condition", "oneof")
-};
+));
 const ARGS_EXPIRE: &[ArgDoc] = &[arg("key", "key"), arg("seconds", "integer"), EXPIRE_COND];
 const ARGS_PEXPIRE: &[ArgDoc] = &[
     arg("key", "key"),
@@ -81,20 +35,19 @@ const ARGS_PEXPIREAT: &[ArgDoc] = &[
 const ARGS_COPY: &[ArgDoc] = &[
     arg("source", "key"),
     arg("destination", "key"),
-    opt("destination-db", "integer", "DB"),
-    opt("replace", "pure-token", "REPLACE"),
+    opt(tok("DB", arg("destination-db", "integer"))),
+    opt(pure("replace", "REPLACE")),
 ];
 pub(super) const ARGS_SCAN: &[ArgDoc] = &[
     arg("cursor", "integer"),
-    opt("pattern", "pattern", "MATCH"),
-    opt("count", "integer", "COUNT"),
-    opt("type", "string", "TYPE"),
+    opt(tok("MATCH", arg("pattern", "pattern"))),
+    opt(tok("COUNT", arg("count", "integer"))),
+    opt(tok("TYPE", arg("type", "string"))),
 ];
-const ARGS_FLUSH: &[ArgDoc] = &[ArgDoc {
-    optional: true,
-    args: &[token("async", "ASYNC"), token("sync", "SYNC")],
-    ..arg("async", "oneof")
-}];
+const ARGS_FLUSH: &[ArgDoc] = &[opt(oneof(
+    "async",
+    &[pure("async", "ASYNC"), pure("sync", "SYNC")],
+))];
 
 /// A command of the generic group with its docs.
 pub(super) const fn cmd(

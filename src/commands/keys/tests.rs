@@ -482,8 +482,8 @@ fn rename_across_shards_keeps_ttl() {
     let argv = OwnedArgs::from_slices(&[b"RENAME", src.as_bytes(), dst.as_bytes()]);
     {
         // SAFETY: single-threaded test; the other shards are only reached through `ptrs`.
-        let mut ex =
-            unsafe { Exec::with_frozen(me, Out::new(&mut buf, Proto::Resp2), 1_000, &ptrs) };
+        let frozen = unsafe { crate::shard::Parked::new(&ptrs) };
+        let mut ex = Exec::with_frozen(me, Out::new(&mut buf, Proto::Resp2), 1_000, frozen);
         rename(&mut ex, argv.args()).expect("rename works");
     }
     assert_eq!(buf, b"+OK\r\n");

@@ -9,7 +9,7 @@ use super::*;
 /// The key and its type are checked before the index, as in Redis.
 pub(super) fn lset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let list = list_mut(db, key, now)?.ok_or(ReplyError::NoSuchKey)?;
         let index = int_arg(args.get(2))?;
         let pos = list.resolve(index).ok_or(ReplyError::OutOfRange)?;
@@ -31,7 +31,7 @@ pub(super) fn linsert(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         return Err(ReplyError::Syntax);
     };
     let (key, now) = (args.get(1), ex.now_ms);
-    let inserted = with_db(ex, key, |db, out| {
+    let inserted = ex.with_db(key, |db, out| {
         let Some(list) = list_mut(db, key, now)? else {
             out.int(0);
             return Ok(false);
@@ -53,7 +53,7 @@ pub(super) fn linsert(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn lrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let count = int_arg(args.get(2))?;
     let (key, now) = (args.get(1), ex.now_ms);
-    let removed = with_db(ex, key, |db, out| {
+    let removed = ex.with_db(key, |db, out| {
         let Some(list) = list_mut(db, key, now)? else {
             out.int(0);
             return Ok(0);
@@ -74,7 +74,7 @@ pub(super) fn lrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn ltrim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (start, stop) = (int_arg(args.get(2))?, int_arg(args.get(3))?);
     let (key, now) = (args.get(1), ex.now_ms);
-    let removed = with_db(ex, key, |db, out| {
+    let removed = ex.with_db(key, |db, out| {
         let n = match list_mut(db, key, now)? {
             None => 0,
             Some(list) => {

@@ -3,7 +3,7 @@
 //! BLMPOP) that the event loop calls before parking a client. Handlers reach keyspaces only
 //! through `Exec::db`; the list itself is `types::list::ListValue`.
 
-use super::longdouble::{self as ld, Parsed};
+use super::kit::number::longdouble::{self as ld, Parsed};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
@@ -55,21 +55,6 @@ fn end_arg(b: &[u8]) -> Result<End, ReplyError> {
     } else {
         Err(ReplyError::Syntax)
     }
-}
-
-/// Runs `f` with the keyspace of `key` and the reply writer at the same time. The reply
-/// buffer is moved out of `ex` for the call (a pointer swap), because `Exec::db` borrows all
-/// of `ex`. `f` must return its error before writing any reply bytes.
-fn with_db<R>(ex: &mut Exec<'_>, key: &[u8], f: impl FnOnce(&mut Db, &mut Out<'_>) -> R) -> R {
-    let proto = ex.out.proto;
-    let mut buf = std::mem::take(ex.out.buf);
-    let r = {
-        let db = ex.db(key);
-        let mut out = Out::new(&mut buf, proto);
-        f(db, &mut out)
-    };
-    *ex.out.buf = buf;
-    r
 }
 
 /// The list at `key` for writing: None when absent, WRONGTYPE for another type.
@@ -193,52 +178,14 @@ pub fn deadline_ms(now_ms: u64, timeout_ms: u64) -> Option<u64> {
 /// forever (rounds up to 0) and "0.0001" waits 1 ms.
 pub fn parse_timeout(raw: &[u8]) -> Result<u64, ReplyError> {
     let ms = match ld::parse(raw) {
-        None => {
-            return Err(ReplyError::other(
-                "ERR timeout is not a float or out of range",
-            ))
-        }
+        None => return Err(ReplyError::TimeoutNotFloat),
         Some(Parsed::Inf) => i64::MIN,
-        Some(Parsed::Finite(v)) => match f80_parts(v) {
-            Some(parts) => ceil_ms(parts),
-            None => ceil_ms_f64(raw),
-        },
+        Some(Parsed::Finite(v)) => ceil_ms(v.parts()),
     };
     if ms < 0 {
-        return Err(ReplyError::other("ERR timeout is negative"));
+        return Err(ReplyError::TimeoutNegative);
     }
     Ok(ms as u64)
-}
-
-/// (negative, mantissa, exponent) of a parsed long double. `F80` keeps its fields private;
-/// its derived Debug output is the only public view of them (a unit test pins the format).
-/// TODO(lead): replace with a `parts()` accessor on `F80`.
-fn f80_parts(v: ld::F80) -> Option<(bool, u64, i64)> {
-    let s = format!("{v:?}");
-    let field = |name: &str| -> Option<&str> {
-        let at = s.find(&format!("{name}: "))? + name.len() + 2;
-        let rest = &s[at..];
-        Some(&rest[..rest.find([',', ' ', '}'])?])
-    };
-    Some((
-        field("neg")?.parse().ok()?,
-        field("mant")?.parse().ok()?,
-        field("exp")?.parse().ok()?,
-    ))
-}
-
-/// Approximation used only if the long double's parts cannot be read.
-fn ceil_ms_f64(raw: &[u8]) -> i64 {
-    let v = std::str::from_utf8(raw)
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    let ms = (v * 1000.0).ceil();
-    if ms.is_finite() && ms.abs() < 9.2e18 {
-        ms as i64
-    } else {
-        i64::MIN
-    }
 }
 
 /// ceil(round64(±mant * 2^exp * 1000)) as x86 converts it to i64 (i64::MIN when out of range).

@@ -120,7 +120,7 @@ pub(super) fn mpop_first(
         if list_mut(ex.db(key), key, now)?.is_none() {
             continue;
         }
-        let popped = with_db(ex, key, |db, out| {
+        let popped = ex.with_db(key, |db, out| {
             out.array(2);
             out.bulk(key);
             pop_into_reply(db, out, key, m.end, m.count, now)

@@ -9,7 +9,7 @@ use super::*;
 /// LPUSH/RPUSH (`only_existing` false) and LPUSHX/RPUSHX.
 fn push_generic(ex: &mut Exec<'_>, args: Args<'_>, end: End, only_existing: bool) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    let pushed = with_db(ex, key, |db, out| {
+    let pushed = ex.with_db(key, |db, out| {
         match list_mut(db, key, now)? {
             Some(list) => {
                 push_all(list, args, end);
@@ -76,7 +76,7 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, end: End, name: &str) -> CmdRe
         None
     };
     let (key, now) = (args.get(1), ex.now_ms);
-    let popped = with_db(ex, key, |db, out| {
+    let popped = ex.with_db(key, |db, out| {
         let Some(list) = list_mut(db, key, now)? else {
             match count {
                 Some(_) => out.null_array(),

@@ -8,7 +8,7 @@ use super::*;
 
 pub(super) fn llen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         match db.lookup_read(key, now) {
             None => out.int(0),
             Some(e) => out.int(as_list(&e.value)?.len() as i64),
@@ -21,7 +21,7 @@ pub(super) fn llen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn lrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (start, stop) = (int_arg(args.get(2))?, int_arg(args.get(3))?);
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             out.array(0);
             return Ok(());
@@ -44,7 +44,7 @@ pub(super) fn lrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 /// the index says, as in Redis.
 pub(super) fn lindex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             out.null();
             return Ok(());
@@ -102,7 +102,7 @@ fn parse_lpos_opts(args: Args<'_>) -> Result<(PosQuery, bool), ReplyError> {
 pub(super) fn lpos(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (q, with_count) = parse_lpos_opts(args)?;
     let (key, elem, now) = (args.get(1), args.get(2), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let found = match db.lookup_read(key, now) {
             None => Vec::new(),
             Some(e) => as_list(&e.value)?.positions(elem, q),

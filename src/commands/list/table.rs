@@ -2,58 +2,11 @@
 //! and of the blocking pops.
 
 use super::*;
+use crate::commands::spec::{arg, multi, oneof, opt, pure, tok, K1, K12, K_BUT_LAST};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
 // ---------------------------------------------------------------------------------------------
-
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const K12: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-/// BLPOP/BRPOP: every argument but the command name and the trailing timeout.
-const K_BUT_LAST: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -2,
-    step: 1,
-};
-
-const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-pub(super) const fn many(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        multiple: true,
-        ..a
-    }
-}
-/// An optional argument introduced by `token`.
-const fn opt_tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        optional: true,
-        ..arg(name, kind)
-    }
-}
-const fn pure(name: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        ..arg(name, "pure-token")
-    }
-}
-/// A required choice between alternatives.
-const fn oneof(name: &'static str, args: &'static [ArgDoc]) -> ArgDoc {
-    ArgDoc {
-        args,
-        ..arg(name, "oneof")
-    }
-}
 
 const A_KEY: ArgDoc = arg("key", "key");
 const A_SRC: ArgDoc = arg("source", "key");
@@ -61,17 +14,11 @@ const A_DST: ArgDoc = arg("destination", "key");
 const A_ELEMENT: ArgDoc = arg("element", "string");
 const A_TIMEOUT: ArgDoc = arg("timeout", "double");
 const LEFT_RIGHT: &[ArgDoc] = &[pure("left", "LEFT"), pure("right", "RIGHT")];
-const A_COUNT_OPT: ArgDoc = opt_tok("count", "integer", "COUNT");
+const A_COUNT_OPT: ArgDoc = opt(tok("COUNT", arg("count", "integer")));
 
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
-const DOC_PUSH: &[ArgDoc] = &[A_KEY, many(A_ELEMENT)];
-const DOC_POP: &[ArgDoc] = &[
-    A_KEY,
-    ArgDoc {
-        optional: true,
-        ..arg("count", "integer")
-    },
-];
+const DOC_PUSH: &[ArgDoc] = &[A_KEY, multi(A_ELEMENT)];
+const DOC_POP: &[ArgDoc] = &[A_KEY, opt(arg("count", "integer"))];
 const DOC_RANGE: &[ArgDoc] = &[A_KEY, arg("start", "integer"), arg("stop", "integer")];
 const DOC_LINDEX: &[ArgDoc] = &[A_KEY, arg("index", "integer")];
 const DOC_LSET: &[ArgDoc] = &[A_KEY, arg("index", "integer"), A_ELEMENT];
@@ -85,9 +32,9 @@ const DOC_LREM: &[ArgDoc] = &[A_KEY, arg("count", "integer"), A_ELEMENT];
 const DOC_LPOS: &[ArgDoc] = &[
     A_KEY,
     A_ELEMENT,
-    opt_tok("rank", "integer", "RANK"),
-    opt_tok("num-matches", "integer", "COUNT"),
-    opt_tok("len", "integer", "MAXLEN"),
+    opt(tok("RANK", arg("rank", "integer"))),
+    opt(tok("COUNT", arg("num-matches", "integer"))),
+    opt(tok("MAXLEN", arg("len", "integer"))),
 ];
 const DOC_LMOVE: &[ArgDoc] = &[
     A_SRC,
@@ -98,11 +45,11 @@ const DOC_LMOVE: &[ArgDoc] = &[
 const DOC_RPOPLPUSH: &[ArgDoc] = &[A_SRC, A_DST];
 const DOC_LMPOP: &[ArgDoc] = &[
     arg("numkeys", "integer"),
-    many(A_KEY),
+    multi(A_KEY),
     oneof("where", LEFT_RIGHT),
     A_COUNT_OPT,
 ];
-const DOC_BPOP: &[ArgDoc] = &[many(A_KEY), A_TIMEOUT];
+const DOC_BPOP: &[ArgDoc] = &[multi(A_KEY), A_TIMEOUT];
 const DOC_BLMOVE: &[ArgDoc] = &[
     A_SRC,
     A_DST,
@@ -114,7 +61,7 @@ const DOC_BRPOPLPUSH: &[ArgDoc] = &[A_SRC, A_DST, A_TIMEOUT];
 const DOC_BLMPOP: &[ArgDoc] = &[
     A_TIMEOUT,
     arg("numkeys", "integer"),
-    many(A_KEY),
+    multi(A_KEY),
     oneof("where", LEFT_RIGHT),
     A_COUNT_OPT,
 ];

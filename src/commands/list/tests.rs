@@ -515,17 +515,6 @@ fn timeouts_parse_as_redis() {
 }
 
 #[test]
-fn f80_debug_format_is_readable() {
-    // Guards the Debug-format bridge to the long double's parts.
-    let Some(Parsed::Finite(v)) = ld::parse(b"-3") else {
-        panic!("parse failed")
-    };
-    let (neg, mant, exp) = f80_parts(v).expect("parts");
-    assert!(neg);
-    assert_eq!((mant as u128 * (1u128 << 64)) >> (-exp) as u32, 3 << 64);
-}
-
-#[test]
 fn deadlines() {
     // Guards forever, normal and overflowing deadlines.
     assert_eq!(deadline_ms(1000, 0), None);

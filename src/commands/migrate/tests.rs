@@ -1,7 +1,7 @@
 //! Family tests for DUMP/RESTORE/MIGRATE/DEBUG DIGEST-VALUE through the in-process harness.
 
+use crate::dispatch::run_line;
 use crate::resp::Proto;
-use crate::shard::exec::run_line;
 use crate::testkit::{Harness, Reply};
 
 /// Runs a command with binary arguments.

@@ -9,7 +9,7 @@ use super::*;
 pub(super) fn append(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, tail, now) = (args.get(1), args.get(2), ex.now_ms);
     let max_bytes = max_string_bytes(ex);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let total = match db.lookup_write(key, now) {
             Some(e) => {
                 let s = as_str_mut(&mut e.value)?;
@@ -32,7 +32,7 @@ pub(super) fn append(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 pub(super) fn strlen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let n = match db.lookup_read(key, now) {
             Some(e) => as_str(&e.value)?.bytes.len(),
             None => 0,
@@ -58,7 +58,7 @@ pub(super) fn getrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let start = int_arg(args.get(2))?;
     let end = int_arg(args.get(3))?;
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             out.bulk(b"");
             return Ok(());
@@ -88,7 +88,7 @@ pub(super) fn setrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     let (key, value, now) = (args.get(1), args.get(3), ex.now_ms);
     let max_bytes = max_string_bytes(ex);
-    let written = with_db(ex, key, |db, out| {
+    let written = ex.with_db(key, |db, out| {
         let entry = db.lookup_write(key, now);
         let cur_len = match &entry {
             Some(e) => as_str(&e.value)?.bytes.len(),

@@ -9,7 +9,7 @@ use super::*;
 /// Adds `delta` to the integer at `key` (absent counts as 0), keeping any TTL.
 fn incr_by(ex: &mut Exec<'_>, key: &[u8], delta: i64) -> CmdResult {
     let now = ex.now_ms;
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let new = match db.lookup_write(key, now) {
             Some(e) => {
                 let s = as_str_mut(&mut e.value)?;
@@ -56,7 +56,7 @@ pub(super) fn decrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
     let incr_raw = args.get(2);
-    let text = with_db(ex, key, |db, out| {
+    let text = ex.with_db(key, |db, out| {
         let entry = db.lookup_write(key, now);
         let cur = match &entry {
             Some(e) => ld::parse(&as_str(&e.value)?.bytes),

@@ -125,7 +125,7 @@ fn expire_at_ms(
 
 pub(super) fn get(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         match db.lookup_read(key, now) {
             None => out.null(),
             Some(e) => out.bulk(&as_str(&e.value)?.bytes),
@@ -156,7 +156,7 @@ fn set_generic(
     let now = ex.now_ms;
     // The journal form: the expiry that was stored (absolute), or a deletion.
     let mut stored_at: Option<u64> = None;
-    let written = with_db(ex, key, |db, out| {
+    let written = ex.with_db(key, |db, out| {
         if o.get {
             match db.lookup_read(key, now) {
                 None => out.null(),
@@ -255,7 +255,7 @@ pub(super) fn getset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 pub(super) fn getdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
-    let deleted = with_db(ex, key, |db, out| {
+    let deleted = ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             out.null();
             return Ok(false);
@@ -278,7 +278,7 @@ pub(super) fn getex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
     // The journal form of the change: DEL, PEXPIREAT with the absolute time, or PERSIST.
     let mut record: Option<(&[u8], Option<u64>)> = None;
-    let changed = with_db(ex, key, |db, out| {
+    let changed = ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
             out.null();
             return Ok(false);

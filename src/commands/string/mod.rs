@@ -2,12 +2,11 @@
 //! Handlers are plain synchronous keyed functions; they never touch another family's values
 //! except to answer WRONGTYPE, and never reach a keyspace except through `Exec::db`.
 
-use super::longdouble as ld;
+use super::kit::number::longdouble as ld;
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::constants::{LCS_MAX_CELLS, STRING_MAX_BYTES};
 use crate::resp::parse::parse_i64;
-use crate::resp::{Args, Out, ReplyError};
-use crate::shard::db::Db;
+use crate::resp::{Args, ReplyError};
 use crate::shard::value::{StrValue, Value};
 mod bytes;
 mod counters;
@@ -52,21 +51,6 @@ fn str_value(b: &[u8]) -> Value {
 
 fn int_arg(b: &[u8]) -> Result<i64, ReplyError> {
     parse_i64(b).ok_or(ReplyError::NotInteger)
-}
-
-/// Runs `f` with the keyspace of `key` and the reply writer at the same time. The reply
-/// buffer is moved out of `ex` for the call (a pointer swap), because `Exec::db` borrows all
-/// of `ex`. `f` must return its error before writing any reply bytes.
-fn with_db<R>(ex: &mut Exec<'_>, key: &[u8], f: impl FnOnce(&mut Db, &mut Out<'_>) -> R) -> R {
-    let proto = ex.out.proto;
-    let mut buf = std::mem::take(ex.out.buf);
-    let r = {
-        let db = ex.db(key);
-        let mut out = Out::new(&mut buf, proto);
-        f(db, &mut out)
-    };
-    *ex.out.buf = buf;
-    r
 }
 
 /// Most bytes a string may grow to by APPEND/SETRANGE: proto-max-bulk-len, capped by the

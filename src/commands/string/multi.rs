@@ -12,7 +12,7 @@ pub(super) fn mget(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     for i in 1..args.len() {
         let key = args.get(i);
         // A value of another type reads as null here, not WRONGTYPE.
-        with_db(ex, key, |db, out| match db.lookup_read(key, now) {
+        ex.with_db(key, |db, out| match db.lookup_read(key, now) {
             Some(e) => match as_str(&e.value) {
                 Ok(s) => out.bulk(&s.bytes),
                 Err(_) => out.null(),

@@ -2,54 +2,11 @@
 //! command.
 
 use super::*;
+use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_ALL, K_PAIRS};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
 // ---------------------------------------------------------------------------------------------
-
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const K_ALL: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
-const K_PAIRS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 2,
-};
-const K_TWO: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-
-const fn arg(name: &'static str, kind: &'static str) -> ArgDoc {
-    ArgDoc::new(name, kind)
-}
-const fn tok(name: &'static str, kind: &'static str, token: &'static str) -> ArgDoc {
-    ArgDoc {
-        token,
-        ..arg(name, kind)
-    }
-}
-const fn opt(a: ArgDoc) -> ArgDoc {
-    ArgDoc {
-        optional: true,
-        ..a
-    }
-}
-const fn oneof(name: &'static str, args: &'static [ArgDoc]) -> ArgDoc {
-    ArgDoc {
-        args,
-        optional: true,
-        ..arg(name, "oneof")
-    }
-}
 
 const A_KEY: ArgDoc = arg("key", "key");
 const A_VALUE: ArgDoc = arg("value", "string");
@@ -58,46 +15,36 @@ const DOC_KEY_VALUE: &[ArgDoc] = &[A_KEY, A_VALUE];
 const DOC_SET: &[ArgDoc] = &[
     A_KEY,
     A_VALUE,
-    oneof(
-        "condition",
-        &[tok("nx", "pure-token", "NX"), tok("xx", "pure-token", "XX")],
-    ),
-    opt(tok("get", "pure-token", "GET")),
-    oneof(
+    opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
+    opt(pure("get", "GET")),
+    opt(oneof(
         "expiration",
         &[
-            tok("seconds", "integer", "EX"),
-            tok("milliseconds", "integer", "PX"),
-            tok("unix-time-seconds", "unix-time", "EXAT"),
-            tok("unix-time-milliseconds", "unix-time", "PXAT"),
-            tok("keepttl", "pure-token", "KEEPTTL"),
+            tok("EX", arg("seconds", "integer")),
+            tok("PX", arg("milliseconds", "integer")),
+            tok("EXAT", arg("unix-time-seconds", "unix-time")),
+            tok("PXAT", arg("unix-time-milliseconds", "unix-time")),
+            pure("keepttl", "KEEPTTL"),
         ],
-    ),
+    )),
 ];
 const DOC_GETEX: &[ArgDoc] = &[
     A_KEY,
-    oneof(
+    opt(oneof(
         "expiration",
         &[
-            tok("seconds", "integer", "EX"),
-            tok("milliseconds", "integer", "PX"),
-            tok("unix-time-seconds", "unix-time", "EXAT"),
-            tok("unix-time-milliseconds", "unix-time", "PXAT"),
-            tok("persist", "pure-token", "PERSIST"),
+            tok("EX", arg("seconds", "integer")),
+            tok("PX", arg("milliseconds", "integer")),
+            tok("EXAT", arg("unix-time-seconds", "unix-time")),
+            tok("PXAT", arg("unix-time-milliseconds", "unix-time")),
+            pure("persist", "PERSIST"),
         ],
-    ),
+    )),
 ];
 const DOC_SETEX: &[ArgDoc] = &[A_KEY, arg("seconds", "integer"), A_VALUE];
 const DOC_PSETEX: &[ArgDoc] = &[A_KEY, arg("milliseconds", "integer"), A_VALUE];
-const DOC_MGET: &[ArgDoc] = &[ArgDoc {
-    multiple: true,
-    ..A_KEY
-}];
-const DOC_MSET: &[ArgDoc] = &[ArgDoc {
-    multiple: true,
-    args: &[A_KEY, A_VALUE],
-    ..arg("key_value", "block")
-}];
+const DOC_MGET: &[ArgDoc] = &[multi(A_KEY)];
+const DOC_MSET: &[ArgDoc] = &[multi(block("key_value", &[A_KEY, A_VALUE]))];
 const DOC_INCRBY: &[ArgDoc] = &[A_KEY, arg("increment", "integer")];
 const DOC_DECRBY: &[ArgDoc] = &[A_KEY, arg("decrement", "integer")];
 const DOC_INCRBYFLOAT: &[ArgDoc] = &[A_KEY, arg("increment", "double")];
@@ -106,10 +53,10 @@ const DOC_SETRANGE: &[ArgDoc] = &[A_KEY, arg("offset", "integer"), A_VALUE];
 const DOC_LCS: &[ArgDoc] = &[
     arg("key1", "key"),
     arg("key2", "key"),
-    opt(tok("len", "pure-token", "LEN")),
-    opt(tok("idx", "pure-token", "IDX")),
-    opt(tok("len", "integer", "MINMATCHLEN")),
-    opt(tok("withmatchlen", "pure-token", "WITHMATCHLEN")),
+    opt(pure("len", "LEN")),
+    opt(pure("idx", "IDX")),
+    opt(tok("MINMATCHLEN", arg("len", "integer"))),
+    opt(pure("withmatchlen", "WITHMATCHLEN")),
 ];
 
 /// A string-group command; the docs fields are filled at each entry.
@@ -282,6 +229,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         complexity: "O(N*M) where N and M are the lengths of the two strings.",
         summary: "Finds the longest common subsequence of the strings at two keys.",
         args: DOC_LCS,
-        ..spec("lcs", -3, READONLY | MULTI_KEY, K_TWO, lcs)
+        ..spec("lcs", -3, READONLY | MULTI_KEY, K12, lcs)
     },
 ];

@@ -3,6 +3,9 @@
 //! "try" halves of BZPOPMIN/BZPOPMAX/BZMPOP for the event loop to wire.
 //! Handlers reach every key through `Exec::db`, so multi-key commands work across shards.
 
+use super::kit::number::{
+    c_str, f64_arg as score_arg, is_c_space, parse_f64 as parse_score, strtod,
+};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
@@ -10,7 +13,6 @@ use crate::shard::db::Db;
 use crate::shard::value::Value;
 use crate::types::zset::{cmp_key, Entry, Limits, ZSetValue};
 use hashbrown::HashMap;
-use std::cell::Cell;
 
 mod algebra;
 mod random;
@@ -29,21 +31,6 @@ use write::*;
 // ---------------------------------------------------------------------------------------------
 // Shared helpers: lookups, limits, number parsing, replies
 // ---------------------------------------------------------------------------------------------
-
-/// Runs `f` with the keyspace of `key` and the reply writer at the same time (the reply buffer
-/// is moved out of `ex` for the call, because `Exec::db` borrows all of `ex`). `f` returns its
-/// error before writing any reply bytes.
-fn with_db<R>(ex: &mut Exec<'_>, key: &[u8], f: impl FnOnce(&mut Db, &mut Out<'_>) -> R) -> R {
-    let proto = ex.out.proto;
-    let mut buf = std::mem::take(ex.out.buf);
-    let r = {
-        let db = ex.db(key);
-        let mut out = Out::new(&mut buf, proto);
-        f(db, &mut out)
-    };
-    *ex.out.buf = buf;
-    r
-}
 
 /// The sorted set at `key` for reading; None when absent, WRONGTYPE for other values.
 fn zread<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d ZSetValue>, ReplyError> {
@@ -132,166 +119,6 @@ fn limits(ex: &Exec<'_>) -> Limits {
 
 fn int_arg(b: &[u8]) -> Result<i64, ReplyError> {
     parse_i64(b).ok_or(ReplyError::NotInteger)
-}
-
-fn is_c_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// What C's `strtod` reads from the start of `s`: the value, the bytes consumed (0 when no
-/// number), and whether the result over- or underflowed (`ERANGE`).
-fn strtod(s: &[u8]) -> (f64, usize, bool) {
-    let mut i = s.iter().take_while(|&&c| is_c_space(c)).count();
-    let start = i;
-    let neg = matches!(s.get(i), Some(b'-'));
-    if matches!(s.get(i), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let rest = &s[i..];
-    let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
-    let sign = if neg { -1.0 } else { 1.0 };
-    if word(b"infinity") {
-        return (sign * f64::INFINITY, i + 8, false);
-    }
-    if word(b"inf") {
-        return (sign * f64::INFINITY, i + 3, false);
-    }
-    if word(b"nan") {
-        return (f64::NAN, i + 3 + nan_suffix(&rest[3..]), false);
-    }
-    if rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' {
-        if let Some((v, used, erange)) = hex_float(&rest[2..]) {
-            return (sign * v, i + 2 + used, erange);
-        }
-    }
-    let used = decimal_len(rest);
-    if used == 0 {
-        return (0.0, 0, false);
-    }
-    let text = std::str::from_utf8(&rest[..used]).unwrap_or("0");
-    let v: f64 = text.parse().unwrap_or(0.0);
-    let nonzero_digits = rest[..used]
-        .iter()
-        .take_while(|c| !matches!(c, b'e' | b'E'))
-        .any(|c| matches!(c, b'1'..=b'9'));
-    let erange = v.is_infinite() || (v == 0.0 && nonzero_digits);
-    let _ = start;
-    (sign * v, i + used, erange)
-}
-
-/// Length of an optional "(chars)" after "nan", as strtod accepts.
-fn nan_suffix(s: &[u8]) -> usize {
-    if s.first() != Some(&b'(') {
-        return 0;
-    }
-    match s.iter().position(|&c| c == b')') {
-        Some(p)
-            if s[1..p]
-                .iter()
-                .all(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
-        {
-            p + 1
-        }
-        _ => 0,
-    }
-}
-
-/// Length of the longest decimal float at the start of `s` ("1", "1.", ".5", "1e5").
-fn decimal_len(s: &[u8]) -> usize {
-    let digits = |from: usize| s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let int = digits(0);
-    let mut i = int;
-    let mut frac = 0;
-    if s.get(i) == Some(&b'.') {
-        frac = digits(i + 1);
-        i += 1 + frac;
-    }
-    if int + frac == 0 {
-        return 0;
-    }
-    if matches!(s.get(i), Some(b'e' | b'E')) {
-        let mut j = i + 1;
-        if matches!(s.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        let e = digits(j);
-        if e > 0 {
-            i = j + e;
-        }
-    }
-    i
-}
-
-/// A hex float body after "0x": value, bytes used, ERANGE. None when no hex digit follows.
-fn hex_float(s: &[u8]) -> Option<(f64, usize, bool)> {
-    let mut mant: u64 = 0;
-    let mut exp: i64 = 0;
-    let mut i = 0;
-    let mut any = false;
-    let mut point = false;
-    while i < s.len() {
-        let c = s[i];
-        if c == b'.' && !point {
-            point = true;
-        } else if let Some(v) = (c as char).to_digit(16) {
-            any = true;
-            if mant >> 56 == 0 {
-                mant = mant * 16 + v as u64;
-                exp -= if point { 4 } else { 0 };
-            } else if !point {
-                exp += 4;
-            }
-        } else {
-            break;
-        }
-        i += 1;
-    }
-    if !any {
-        return None;
-    }
-    if i < s.len() && (s[i] | 0x20) == b'p' {
-        let mut j = i + 1;
-        let neg = s.get(j) == Some(&b'-');
-        if matches!(s.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        let n = s[j..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if n > 0 {
-            let e: i64 = std::str::from_utf8(&s[j..j + n])
-                .ok()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(100_000);
-            exp += if neg { -e } else { e };
-            i = j + n;
-        }
-    }
-    let v = mant as f64 * 2f64.powi(exp.clamp(-2000, 2000) as i32);
-    Some((v, i, v.is_infinite() || (v == 0.0 && mant != 0)))
-}
-
-/// A score or increment as Redis reads it (`getDoubleFromObject`): the whole argument must be a
-/// number, no leading space, no NaN, no overflow, no underflow to zero.
-fn parse_score(b: &[u8]) -> Option<f64> {
-    if b.is_empty() || is_c_space(b[0]) {
-        return None;
-    }
-    let (v, used, erange) = strtod(b);
-    if used != b.len() || v.is_nan() || (erange && (v.is_infinite() || v == 0.0)) {
-        return None;
-    }
-    Some(v)
-}
-
-fn score_arg(b: &[u8]) -> Result<f64, ReplyError> {
-    parse_score(b).ok_or(ReplyError::NotFloat)
-}
-
-/// The text C sees: everything up to the first NUL byte.
-fn c_str(b: &[u8]) -> &[u8] {
-    match memchr::memchr(0, b) {
-        Some(p) => &b[..p],
-        None => b,
-    }
 }
 
 /// A score range bound: Redis reads it with a plain `strtod` (so "" is 0 and overflow is
@@ -411,24 +238,6 @@ fn write_entries<'e>(
     }
 }
 
-/// xorshift64* state for random members; seeded once per thread from the std hasher.
-fn next_rand() -> u64 {
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            use std::hash::BuildHasher;
-            std::collections::hash_map::RandomState::new().hash_one(0x5EED_u64) | 1
-        });
-    }
-    STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.set(x);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Blocking pops: the non-blocking "try" halves for the event loop
 // ---------------------------------------------------------------------------------------------
@@ -452,7 +261,7 @@ pub enum BlockTry {
 /// (values beyond it wrap negative, as the C cast does on x86), "ERR timeout is negative"
 /// below zero. Returns the absolute deadline, or 0 for "forever".
 pub fn parse_timeout(raw: &[u8], now_ms: u64) -> Result<u64, ReplyError> {
-    let bad = || ReplyError::other("ERR timeout is not a float or out of range");
+    let bad = || ReplyError::TimeoutNotFloat;
     if raw.is_empty() || is_c_space(raw[0]) {
         return Err(bad());
     }
@@ -468,7 +277,7 @@ pub fn parse_timeout(raw: &[u8], now_ms: u64) -> Result<u64, ReplyError> {
         i64::MIN
     };
     if ms < 0 {
-        return Err(ReplyError::other("ERR timeout is negative"));
+        return Err(ReplyError::TimeoutNegative);
     }
     Ok(if ms == 0 {
         0

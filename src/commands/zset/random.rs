@@ -1,6 +1,7 @@
 //! ZRANDMEMBER and ZSCAN.
 
 use super::*;
+use crate::commands::kit::Rng;
 
 // ---------------------------------------------------------------------------------------------
 // ZRANDMEMBER, ZSCAN
@@ -13,9 +14,9 @@ const RANDMEMBER_REPEAT_MAX: u64 = 16 * 1024 * 1024;
 pub(super) fn zrandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now_ms) = (args.get(1), ex.now_ms);
     if args.len() == 2 {
-        return with_db(ex, key, |db, out| {
+        return ex.with_db_rng(key, |db, out, rng| {
             match zread(db, key, now_ms)? {
-                Some(z) => match z.at((next_rand() % z.len() as u64) as usize) {
+                Some(z) => match z.at(rng.below(z.len())) {
                     Some(e) => out.bulk(&e.member),
                     None => out.null(),
                 },
@@ -42,25 +43,27 @@ pub(super) fn zrandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if count.unsigned_abs() > RANDMEMBER_REPEAT_MAX && count < 0 {
         return Err(ReplyError::other("ERR value is out of range"));
     }
-    with_db(ex, key, |db, out| {
+    ex.with_db_rng(key, |db, out, rng| {
         match zread(db, key, now_ms)? {
             None => out.array(0),
-            Some(z) if count < 0 => rand_repeat(out, z, count.unsigned_abs() as usize, withscores),
-            Some(z) => rand_distinct(out, z, count as usize, withscores),
+            Some(z) if count < 0 => {
+                rand_repeat(out, z, count.unsigned_abs() as usize, withscores, rng)
+            }
+            Some(z) => rand_distinct(out, z, count as usize, withscores, rng),
         }
         Ok(())
     })
 }
 
-fn rand_repeat(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
-    let len = z.len() as u64;
-    let picks = (0..n).filter_map(|_| z.at((next_rand() % len) as usize));
+fn rand_repeat(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool, rng: &mut Rng) {
+    let len = z.len();
+    let picks = (0..n).filter_map(|_| z.at(rng.below(len)));
     write_entries(out, n, picks, withscores);
 }
 
 /// `n` distinct random entries; the whole set (highest score first) when `n` covers it, as
 /// Redis does.
-fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
+fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool, rng: &mut Rng) {
     let len = z.len();
     if n >= len {
         write_entries(out, len, z.iter().rev(), withscores);
@@ -70,7 +73,7 @@ fn rand_distinct(out: &mut Out<'_>, z: &ZSetValue, n: usize, withscores: bool) {
     let mut swapped: HashMap<usize, usize> = HashMap::with_capacity(n);
     let mut ranks = Vec::with_capacity(n);
     for i in 0..n {
-        let j = i + (next_rand() % (len - i) as u64) as usize;
+        let j = i + rng.below(len - i);
         let vj = *swapped.get(&j).unwrap_or(&j);
         let vi = *swapped.get(&i).unwrap_or(&i);
         swapped.insert(j, vi);
@@ -107,7 +110,7 @@ pub(super) fn zscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         i += 2;
     }
     let (key, now_ms) = (args.get(1), ex.now_ms);
-    with_db(ex, key, |db, out| {
+    ex.with_db(key, |db, out| {
         let z = zread(db, key, now_ms)?;
         let (next, picked): (u64, Vec<&Entry>) = match z {
             None => (0, Vec::new()),

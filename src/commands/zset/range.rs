@@ -162,7 +162,7 @@ fn range_generic(
     let r = parse_range(args, 1, by, rev, false)?;
     let b = parse_bounds(&r)?;
     let now_ms = ex.now_ms;
-    with_db(ex, args.get(1), |db, out| {
+    ex.with_db(args.get(1), |db, out| {
         let Some(z) = zread(db, args.get(1), now_ms)? else {
             out.array(0);
             return Ok(());
@@ -254,7 +254,7 @@ fn remrange_generic(ex: &mut Exec<'_>, args: Args<'_>, by: By) -> CmdResult {
         max,
     };
     let (key, now_ms) = (args.get(1), ex.now_ms);
-    let removed = with_db(ex, key, |db, out| {
+    let removed = ex.with_db(key, |db, out| {
         let Some(z) = zwrite(db, key, now_ms)? else {
             out.int(0);
             return Ok(0);
@@ -322,7 +322,7 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, max: bool) -> CmdResult {
         _ => None,
     };
     let (key, now_ms) = (args.get(1), ex.now_ms);
-    let popped = with_db(ex, key, |db, out| {
+    let popped = ex.with_db(key, |db, out| {
         let v = pop_entries(db, key, now_ms, max, count.unwrap_or(1))?.unwrap_or_default();
         // With a count, RESP3 nests [member, score] pairs; without one the reply is flat.
         match count {

@@ -2,21 +2,12 @@
 //! command (blocking ones apart, for the event loop).
 
 use super::*;
+use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_BUT_LAST};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
 // ---------------------------------------------------------------------------------------------
 
-const K1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const K_TWO: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
 /// numkeys at argument 1, the keys after it (ZUNION, ZINTER, ZDIFF, ZINTERCARD, ZMPOP).
 const K_NUMKEYS1: KeySpec = KeySpec::Custom(keys_numkeys1);
 /// A destination at 1, numkeys at 2, the keys after it (Z*STORE, and BZMPOP's timeout at 1).
@@ -58,24 +49,6 @@ pub fn keys_bzmpop(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
     })
 }
 
-/// One COMMAND DOCS argument: `f` bit 1 optional, bit 2 multiple.
-pub(super) const fn d(
-    name: &'static str,
-    kind: &'static str,
-    token: &'static str,
-    f: u8,
-    args: &'static [ArgDoc],
-) -> ArgDoc {
-    ArgDoc {
-        name,
-        kind,
-        token,
-        optional: f & 1 != 0,
-        multiple: f & 2 != 0,
-        args,
-    }
-}
-
 pub(super) const fn spec(
     name: &'static str,
     arity: i32,
@@ -90,395 +63,277 @@ pub(super) const fn spec(
 }
 
 const DOC_ZADD: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d(
-        "condition",
-        "oneof",
-        "",
-        1,
-        &[
-            d("nx", "pure-token", "NX", 0, &[]),
-            d("xx", "pure-token", "XX", 0, &[]),
-        ],
-    ),
-    d(
-        "comparison",
-        "oneof",
-        "",
-        1,
-        &[
-            d("gt", "pure-token", "GT", 0, &[]),
-            d("lt", "pure-token", "LT", 0, &[]),
-        ],
-    ),
-    d("change", "pure-token", "CH", 1, &[]),
-    d("increment", "pure-token", "INCR", 1, &[]),
-    d(
+    arg("key", "key"),
+    opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
+    opt(oneof("comparison", &[pure("gt", "GT"), pure("lt", "LT")])),
+    opt(pure("change", "CH")),
+    opt(pure("increment", "INCR")),
+    multi(block(
         "score_member",
-        "block",
-        "",
-        2,
-        &[
-            d("score", "double", "", 0, &[]),
-            d("member", "string", "", 0, &[]),
-        ],
-    ),
+        &[arg("score", "double"), arg("member", "string")],
+    )),
 ];
 
 const DOC_ZINCRBY: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("increment", "integer", "", 0, &[]),
-    d("member", "string", "", 0, &[]),
+    arg("key", "key"),
+    arg("increment", "integer"),
+    arg("member", "string"),
 ];
 
-const DOC_ZREM: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("member", "string", "", 2, &[]),
-];
+const DOC_ZREM: &[ArgDoc] = &[arg("key", "key"), multi(arg("member", "string"))];
 
-const DOC_ZCARD: &[ArgDoc] = &[d("key", "key", "", 0, &[])];
+const DOC_ZCARD: &[ArgDoc] = &[arg("key", "key")];
 
 const DOC_ZCOUNT: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("min", "double", "", 0, &[]),
-    d("max", "double", "", 0, &[]),
+    arg("key", "key"),
+    arg("min", "double"),
+    arg("max", "double"),
 ];
 
-const DOC_ZSCORE: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("member", "string", "", 0, &[]),
-];
+const DOC_ZSCORE: &[ArgDoc] = &[arg("key", "key"), arg("member", "string")];
 
-const DOC_ZMSCORE: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("member", "string", "", 2, &[]),
-];
+const DOC_ZMSCORE: &[ArgDoc] = &[arg("key", "key"), multi(arg("member", "string"))];
 
-const DOC_ZRANK: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("member", "string", "", 0, &[]),
-];
+const DOC_ZRANK: &[ArgDoc] = &[arg("key", "key"), arg("member", "string")];
 
-const DOC_ZREVRANK: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("member", "string", "", 0, &[]),
-];
+const DOC_ZREVRANK: &[ArgDoc] = &[arg("key", "key"), arg("member", "string")];
 
 const DOC_ZRANGE: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("start", "string", "", 0, &[]),
-    d("stop", "string", "", 0, &[]),
-    d(
+    arg("key", "key"),
+    arg("start", "string"),
+    arg("stop", "string"),
+    opt(oneof(
         "sortby",
-        "oneof",
-        "",
-        1,
-        &[
-            d("byscore", "pure-token", "BYSCORE", 0, &[]),
-            d("bylex", "pure-token", "BYLEX", 0, &[]),
-        ],
-    ),
-    d("rev", "pure-token", "REV", 1, &[]),
-    d(
-        "offset_count",
-        "block",
+        &[pure("byscore", "BYSCORE"), pure("bylex", "BYLEX")],
+    )),
+    opt(pure("rev", "REV")),
+    opt(tok(
         "LIMIT",
-        1,
-        &[
-            d("offset", "integer", "", 0, &[]),
-            d("count", "integer", "", 0, &[]),
-        ],
-    ),
-    d("withscores", "pure-token", "WITHSCORES", 1, &[]),
+        block(
+            "offset_count",
+            &[arg("offset", "integer"), arg("count", "integer")],
+        ),
+    )),
+    opt(pure("withscores", "WITHSCORES")),
 ];
 
 const DOC_ZRANGESTORE: &[ArgDoc] = &[
-    d("dst", "key", "", 0, &[]),
-    d("src", "key", "", 0, &[]),
-    d("min", "string", "", 0, &[]),
-    d("max", "string", "", 0, &[]),
-    d(
+    arg("dst", "key"),
+    arg("src", "key"),
+    arg("min", "string"),
+    arg("max", "string"),
+    opt(oneof(
         "sortby",
-        "oneof",
-        "",
-        1,
-        &[
-            d("byscore", "pure-token", "BYSCORE", 0, &[]),
-            d("bylex", "pure-token", "BYLEX", 0, &[]),
-        ],
-    ),
-    d("rev", "pure-token", "REV", 1, &[]),
-    d(
-        "offset_count",
-        "block",
+        &[pure("byscore", "BYSCORE"), pure("bylex", "BYLEX")],
+    )),
+    opt(pure("rev", "REV")),
+    opt(tok(
         "LIMIT",
-        1,
-        &[
-            d("offset", "integer", "", 0, &[]),
-            d("count", "integer", "", 0, &[]),
-        ],
-    ),
+        block(
+            "offset_count",
+            &[arg("offset", "integer"), arg("count", "integer")],
+        ),
+    )),
 ];
 
 const DOC_ZREVRANGE: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("start", "integer", "", 0, &[]),
-    d("stop", "integer", "", 0, &[]),
-    d("withscores", "pure-token", "WITHSCORES", 1, &[]),
+    arg("key", "key"),
+    arg("start", "integer"),
+    arg("stop", "integer"),
+    opt(pure("withscores", "WITHSCORES")),
 ];
 
 const DOC_ZRANGEBYSCORE: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("min", "double", "", 0, &[]),
-    d("max", "double", "", 0, &[]),
-    d("withscores", "pure-token", "WITHSCORES", 1, &[]),
-    d(
-        "offset_count",
-        "block",
+    arg("key", "key"),
+    arg("min", "double"),
+    arg("max", "double"),
+    opt(pure("withscores", "WITHSCORES")),
+    opt(tok(
         "LIMIT",
-        1,
-        &[
-            d("offset", "integer", "", 0, &[]),
-            d("count", "integer", "", 0, &[]),
-        ],
-    ),
+        block(
+            "offset_count",
+            &[arg("offset", "integer"), arg("count", "integer")],
+        ),
+    )),
 ];
 
 const DOC_ZREVRANGEBYSCORE: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("max", "double", "", 0, &[]),
-    d("min", "double", "", 0, &[]),
-    d("withscores", "pure-token", "WITHSCORES", 1, &[]),
-    d(
-        "offset_count",
-        "block",
+    arg("key", "key"),
+    arg("max", "double"),
+    arg("min", "double"),
+    opt(pure("withscores", "WITHSCORES")),
+    opt(tok(
         "LIMIT",
-        1,
-        &[
-            d("offset", "integer", "", 0, &[]),
-            d("count", "integer", "", 0, &[]),
-        ],
-    ),
+        block(
+            "offset_count",
+            &[arg("offset", "integer"), arg("count", "integer")],
+        ),
+    )),
 ];
 
 const DOC_ZRANGEBYLEX: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("min", "string", "", 0, &[]),
-    d("max", "string", "", 0, &[]),
-    d(
-        "offset_count",
-        "block",
+    arg("key", "key"),
+    arg("min", "string"),
+    arg("max", "string"),
+    opt(tok(
         "LIMIT",
-        1,
-        &[
-            d("offset", "integer", "", 0, &[]),
-            d("count", "integer", "", 0, &[]),
-        ],
-    ),
+        block(
+            "offset_count",
+            &[arg("offset", "integer"), arg("count", "integer")],
+        ),
+    )),
 ];
 
 const DOC_ZREVRANGEBYLEX: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("max", "string", "", 0, &[]),
-    d("min", "string", "", 0, &[]),
-    d(
-        "offset_count",
-        "block",
+    arg("key", "key"),
+    arg("max", "string"),
+    arg("min", "string"),
+    opt(tok(
         "LIMIT",
-        1,
-        &[
-            d("offset", "integer", "", 0, &[]),
-            d("count", "integer", "", 0, &[]),
-        ],
-    ),
+        block(
+            "offset_count",
+            &[arg("offset", "integer"), arg("count", "integer")],
+        ),
+    )),
 ];
 
 const DOC_ZLEXCOUNT: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("min", "string", "", 0, &[]),
-    d("max", "string", "", 0, &[]),
+    arg("key", "key"),
+    arg("min", "string"),
+    arg("max", "string"),
 ];
 
-const DOC_ZPOPMIN: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("count", "integer", "", 1, &[]),
-];
+const DOC_ZPOPMIN: &[ArgDoc] = &[arg("key", "key"), opt(arg("count", "integer"))];
 
-const DOC_ZPOPMAX: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("count", "integer", "", 1, &[]),
-];
+const DOC_ZPOPMAX: &[ArgDoc] = &[arg("key", "key"), opt(arg("count", "integer"))];
 
 const DOC_ZMPOP: &[ArgDoc] = &[
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d(
-        "where",
-        "oneof",
-        "",
-        0,
-        &[
-            d("min", "pure-token", "MIN", 0, &[]),
-            d("max", "pure-token", "MAX", 0, &[]),
-        ],
-    ),
-    d("count", "integer", "COUNT", 1, &[]),
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    oneof("where", &[pure("min", "MIN"), pure("max", "MAX")]),
+    opt(tok("COUNT", arg("count", "integer"))),
 ];
 
 const DOC_ZREMRANGEBYRANK: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("start", "integer", "", 0, &[]),
-    d("stop", "integer", "", 0, &[]),
+    arg("key", "key"),
+    arg("start", "integer"),
+    arg("stop", "integer"),
 ];
 
 const DOC_ZREMRANGEBYSCORE: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("min", "double", "", 0, &[]),
-    d("max", "double", "", 0, &[]),
+    arg("key", "key"),
+    arg("min", "double"),
+    arg("max", "double"),
 ];
 
 const DOC_ZREMRANGEBYLEX: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("min", "string", "", 0, &[]),
-    d("max", "string", "", 0, &[]),
+    arg("key", "key"),
+    arg("min", "string"),
+    arg("max", "string"),
 ];
 
 const DOC_ZUNION: &[ArgDoc] = &[
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d("weight", "integer", "WEIGHTS", 3, &[]),
-    d(
-        "aggregate",
-        "oneof",
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    opt(multi(tok("WEIGHTS", arg("weight", "integer")))),
+    opt(tok(
         "AGGREGATE",
-        1,
-        &[
-            d("sum", "pure-token", "SUM", 0, &[]),
-            d("min", "pure-token", "MIN", 0, &[]),
-            d("max", "pure-token", "MAX", 0, &[]),
-        ],
-    ),
-    d("withscores", "pure-token", "WITHSCORES", 1, &[]),
+        oneof(
+            "aggregate",
+            &[pure("sum", "SUM"), pure("min", "MIN"), pure("max", "MAX")],
+        ),
+    )),
+    opt(pure("withscores", "WITHSCORES")),
 ];
 
 const DOC_ZINTER: &[ArgDoc] = &[
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d("weight", "integer", "WEIGHTS", 3, &[]),
-    d(
-        "aggregate",
-        "oneof",
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    opt(multi(tok("WEIGHTS", arg("weight", "integer")))),
+    opt(tok(
         "AGGREGATE",
-        1,
-        &[
-            d("sum", "pure-token", "SUM", 0, &[]),
-            d("min", "pure-token", "MIN", 0, &[]),
-            d("max", "pure-token", "MAX", 0, &[]),
-        ],
-    ),
-    d("withscores", "pure-token", "WITHSCORES", 1, &[]),
+        oneof(
+            "aggregate",
+            &[pure("sum", "SUM"), pure("min", "MIN"), pure("max", "MAX")],
+        ),
+    )),
+    opt(pure("withscores", "WITHSCORES")),
 ];
 
 const DOC_ZDIFF: &[ArgDoc] = &[
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d("withscores", "pure-token", "WITHSCORES", 1, &[]),
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    opt(pure("withscores", "WITHSCORES")),
 ];
 
 const DOC_ZUNIONSTORE: &[ArgDoc] = &[
-    d("destination", "key", "", 0, &[]),
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d("weight", "integer", "WEIGHTS", 3, &[]),
-    d(
-        "aggregate",
-        "oneof",
+    arg("destination", "key"),
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    opt(multi(tok("WEIGHTS", arg("weight", "integer")))),
+    opt(tok(
         "AGGREGATE",
-        1,
-        &[
-            d("sum", "pure-token", "SUM", 0, &[]),
-            d("min", "pure-token", "MIN", 0, &[]),
-            d("max", "pure-token", "MAX", 0, &[]),
-        ],
-    ),
+        oneof(
+            "aggregate",
+            &[pure("sum", "SUM"), pure("min", "MIN"), pure("max", "MAX")],
+        ),
+    )),
 ];
 
 const DOC_ZINTERSTORE: &[ArgDoc] = &[
-    d("destination", "key", "", 0, &[]),
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d("weight", "integer", "WEIGHTS", 3, &[]),
-    d(
-        "aggregate",
-        "oneof",
+    arg("destination", "key"),
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    opt(multi(tok("WEIGHTS", arg("weight", "integer")))),
+    opt(tok(
         "AGGREGATE",
-        1,
-        &[
-            d("sum", "pure-token", "SUM", 0, &[]),
-            d("min", "pure-token", "MIN", 0, &[]),
-            d("max", "pure-token", "MAX", 0, &[]),
-        ],
-    ),
+        oneof(
+            "aggregate",
+            &[pure("sum", "SUM"), pure("min", "MIN"), pure("max", "MAX")],
+        ),
+    )),
 ];
 
 const DOC_ZDIFFSTORE: &[ArgDoc] = &[
-    d("destination", "key", "", 0, &[]),
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
+    arg("destination", "key"),
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
 ];
 
 const DOC_ZINTERCARD: &[ArgDoc] = &[
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d("limit", "integer", "LIMIT", 1, &[]),
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    opt(tok("LIMIT", arg("limit", "integer"))),
 ];
 
 const DOC_ZRANDMEMBER: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d(
+    arg("key", "key"),
+    opt(block(
         "options",
-        "block",
-        "",
-        1,
         &[
-            d("count", "integer", "", 0, &[]),
-            d("withscores", "pure-token", "WITHSCORES", 1, &[]),
+            arg("count", "integer"),
+            opt(pure("withscores", "WITHSCORES")),
         ],
-    ),
+    )),
 ];
 
 const DOC_ZSCAN: &[ArgDoc] = &[
-    d("key", "key", "", 0, &[]),
-    d("cursor", "integer", "", 0, &[]),
-    d("pattern", "pattern", "MATCH", 1, &[]),
-    d("count", "integer", "COUNT", 1, &[]),
+    arg("key", "key"),
+    arg("cursor", "integer"),
+    opt(tok("MATCH", arg("pattern", "pattern"))),
+    opt(tok("COUNT", arg("count", "integer"))),
 ];
 
-const DOC_BZPOPMIN: &[ArgDoc] = &[
-    d("key", "key", "", 2, &[]),
-    d("timeout", "double", "", 0, &[]),
-];
+const DOC_BZPOPMIN: &[ArgDoc] = &[multi(arg("key", "key")), arg("timeout", "double")];
 
-const DOC_BZPOPMAX: &[ArgDoc] = &[
-    d("key", "key", "", 2, &[]),
-    d("timeout", "double", "", 0, &[]),
-];
+const DOC_BZPOPMAX: &[ArgDoc] = &[multi(arg("key", "key")), arg("timeout", "double")];
 
 const DOC_BZMPOP: &[ArgDoc] = &[
-    d("timeout", "double", "", 0, &[]),
-    d("numkeys", "integer", "", 0, &[]),
-    d("key", "key", "", 2, &[]),
-    d(
-        "where",
-        "oneof",
-        "",
-        0,
-        &[
-            d("min", "pure-token", "MIN", 0, &[]),
-            d("max", "pure-token", "MAX", 0, &[]),
-        ],
-    ),
-    d("count", "integer", "COUNT", 1, &[]),
+    arg("timeout", "double"),
+    arg("numkeys", "integer"),
+    multi(arg("key", "key")),
+    oneof("where", &[pure("min", "MIN"), pure("max", "MAX")]),
+    opt(tok("COUNT", arg("count", "integer"))),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -565,7 +420,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             "zrangestore",
             -5,
             WRITE | DENYOOM | MULTI_KEY,
-            K_TWO,
+            K12,
             zrangestore,
         )
     },
@@ -777,7 +632,7 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
             "bzpopmin",
             -3,
             WRITE | NOSCRIPT | FAST | MULTI_KEY,
-            K_BLOCK,
+            K_BUT_LAST,
             bzpopmin,
         )
     },
@@ -791,7 +646,7 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
             "bzpopmax",
             -3,
             WRITE | NOSCRIPT | FAST | MULTI_KEY,
-            K_BLOCK,
+            K_BUT_LAST,
             bzpopmax,
         )
     },
@@ -815,9 +670,3 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
 
 /// Complexity of the range queries: N members in the set, M returned.
 const RANGE_COMPLEXITY: &str = "O(log(N)+M), N the size of the sorted set, M the members returned";
-
-const K_BLOCK: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -2,
-    step: 1,
-};

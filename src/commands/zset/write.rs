@@ -123,7 +123,7 @@ fn zadd_generic(
 ) -> CmdResult {
     let key = args.get(1);
     let (now_ms, lim) = (ex.now_ms, limits(ex));
-    let (added, updated, last) = with_db(ex, key, |db, out| {
+    let (added, updated, last) = ex.with_db(key, |db, out| {
         let exists = zwrite(db, key, now_ms)?.is_some();
         if !exists && f.xx {
             reply_add(out, f, 0, 0, None);
@@ -200,7 +200,7 @@ pub(super) fn zincrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn zrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let key = args.get(1);
     let now_ms = ex.now_ms;
-    let removed = with_db(ex, key, |db, out| {
+    let removed = ex.with_db(key, |db, out| {
         let mut n = 0;
         if let Some(z) = zwrite(db, key, now_ms)? {
             for i in 2..args.len() {
@@ -222,7 +222,7 @@ pub(super) fn zrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 pub(super) fn zcard(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let now_ms = ex.now_ms;
-    with_db(ex, args.get(1), |db, out| {
+    ex.with_db(args.get(1), |db, out| {
         let n = zread(db, args.get(1), now_ms)?.map_or(0, |z| z.len());
         out.int(n as i64);
         Ok(())
@@ -231,7 +231,7 @@ pub(super) fn zcard(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 pub(super) fn zscore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let now_ms = ex.now_ms;
-    with_db(ex, args.get(1), |db, out| {
+    ex.with_db(args.get(1), |db, out| {
         match zread(db, args.get(1), now_ms)?.and_then(|z| z.score(args.get(2))) {
             Some(s) => out.double(s),
             None => out.null(),
@@ -242,7 +242,7 @@ pub(super) fn zscore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 pub(super) fn zmscore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let now_ms = ex.now_ms;
-    with_db(ex, args.get(1), |db, out| {
+    ex.with_db(args.get(1), |db, out| {
         let z = zread(db, args.get(1), now_ms)?;
         out.array(args.len() - 2);
         for i in 2..args.len() {
@@ -257,7 +257,7 @@ pub(super) fn zmscore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 fn rank_generic(ex: &mut Exec<'_>, args: Args<'_>, rev: bool) -> CmdResult {
     let now_ms = ex.now_ms;
-    with_db(ex, args.get(1), |db, out| {
+    ex.with_db(args.get(1), |db, out| {
         let Some(z) = zread(db, args.get(1), now_ms)? else {
             out.null();
             return Ok(());
@@ -282,7 +282,7 @@ pub(super) fn zrevrank(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn zcount(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let range = score_range(args.get(2), args.get(3))?;
     let now_ms = ex.now_ms;
-    with_db(ex, args.get(1), |db, out| {
+    ex.with_db(args.get(1), |db, out| {
         let n = zread(db, args.get(1), now_ms)?.map_or(0, |z| {
             let (lo, hi) = range.ranks(z);
             hi - lo
@@ -295,7 +295,7 @@ pub(super) fn zcount(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn zlexcount(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let range = lex_range(args.get(2), args.get(3))?;
     let now_ms = ex.now_ms;
-    with_db(ex, args.get(1), |db, out| {
+    ex.with_db(args.get(1), |db, out| {
         let n = zread(db, args.get(1), now_ms)?.map_or(0, |z| {
             let (lo, hi) = range.ranks(z);
             hi - lo

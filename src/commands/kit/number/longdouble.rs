@@ -3,6 +3,7 @@
 //! rounded addition, and `%.17Lf` printing with trailing zeros removed. Redis computes in this
 //! format, and its answers differ visibly from f64 ones (0.1 + 0.2 prints "0.3" there).
 //! Everything is exact big-integer arithmetic, bounded by the 5119-byte input limit.
+use super::is_c_space;
 use std::cmp::Ordering;
 
 /// Longest input Redis' `string2ld` accepts, plus one.
@@ -34,6 +35,11 @@ impl F80 {
         mant: 0,
         exp: 0,
     };
+
+    /// (negative, mantissa, exponent): the value is `(-1)^neg * mant * 2^exp`.
+    pub fn parts(self) -> (bool, u64, i64) {
+        (self.neg, self.mant, self.exp)
+    }
 }
 
 /// What `strtold` would return for an accepted input.
@@ -241,10 +247,6 @@ fn round(num: &Big, den: &Big, exp2: i64, neg: bool) -> Option<F80> {
         }
         return (e <= EXP_MAX).then_some(F80 { neg, mant, exp: e });
     }
-}
-
-fn is_c_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 /// Parses like Redis' `string2ld`: the whole text (up to a NUL, as C sees it) must be a

@@ -1,4 +1,5 @@
-//! Command dispatch on a shard: name lookup, subcommands, arity, auth, routing, and running the
+//! The dispatcher, between the drivers (the event loop, replication links, AOF loading) and
+//! the command handlers: name lookup, subcommands, arity, auth, routing, and running the
 //! handler with one `now_ms`. The event loop calls `plan` for each parsed command on the
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
@@ -7,7 +8,7 @@ use crate::constants::ERROR_ARG_ECHO_BYTES;
 use crate::resp::error::sanitize_for_error;
 use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
-use crate::shard::Shard;
+use crate::shard::{Parked, Shard};
 use crate::topology::ShardId;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -509,9 +510,8 @@ fn run_multi(
     let always = sh
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    sh.with_parked(ids, &mut |this, ptrs| {
-        // SAFETY: the other shards are parked by `with_parked` for this closure's duration.
-        result = unsafe { run_parked(this, ptrs, spec, args, out.buf, proto, now_ms, always) };
+    sh.with_parked(ids, &mut |this, mut peers| {
+        result = run_parked(this, &mut peers, spec, args, out.buf, proto, now_ms, always);
     });
     let failed = result.is_err();
     if let Err(e) = result {
@@ -522,15 +522,12 @@ fn run_multi(
     sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
 }
 
-/// Runs one keyed command with `this` and the parked peers in `ptrs`: the checks, the AOF
-/// barrier, the handler, per-shard journaling and (under `always`) the peers' fsync.
-///
-/// # Safety
-/// Every non-null pointer in `ptrs` is a shard parked for the duration of the call.
+/// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the
+/// handler, per-shard journaling and (under `always`) the peers' fsync.
 #[allow(clippy::too_many_arguments)]
-pub unsafe fn run_parked(
+pub fn run_parked(
     this: &mut Shard,
-    ptrs: &[*mut Shard],
+    peers: &mut Parked<'_>,
     spec: &'static CommandSpec,
     args: Args<'_>,
     buf: &mut Vec<u8>,
@@ -542,21 +539,14 @@ pub unsafe fn run_parked(
         unreachable!("keyed command")
     };
     let write = spec.is_write();
-    let peers: Vec<&mut Shard> = ptrs
-        .iter()
-        .filter(|p| !p.is_null())
-        // SAFETY: a non-null entry is a parked shard (our contract), distinct from `this`
-        // and from every other entry, so the mutable borrows do not alias.
-        .map(|&p| unsafe { &mut *p })
-        .collect();
     if write {
         let refused = std::iter::once(&*this)
-            .chain(peers.iter().map(|p| &**p))
+            .chain(peers.iter())
             .find_map(misconf);
         if let Some(e) = refused {
             return Err(e);
         }
-        for p in peers {
+        for p in peers.iter_mut() {
             if p.aof.rewrite.is_some() || !p.repl.snaps.is_empty() {
                 rewrite_barrier(p, spec, args, now_ms);
             }
@@ -567,10 +557,7 @@ pub unsafe fn run_parked(
         if this.db.expired_log.is_some() {
             let keys = spec.key_positions(args).unwrap_or_default();
             let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
-            for &p in ptrs.iter().filter(|p| !p.is_null()) {
-                // SAFETY: a parked shard (our contract); `peers` was consumed above, so this
-                // is the only borrow of it.
-                let peer = unsafe { &mut *p };
+            for peer in peers.iter_mut() {
                 crate::replication::journal_expired(peer);
                 crate::replication::expire_before_write(peer, &keys, now_ms);
             }
@@ -578,23 +565,17 @@ pub unsafe fn run_parked(
             crate::replication::expire_before_write(this, &keys, now_ms);
         }
     }
-    let dirty_sum = |this: &Shard| {
-        this.dirty
-            + ptrs
-                .iter()
-                .filter(|p| !p.is_null())
-                // SAFETY: a parked shard (our contract); only read, while no borrow of it is alive.
-                .map(|&p| unsafe { (*p).dirty })
-                .sum::<u64>()
-    };
-    let dirty_before = dirty_sum(this);
+    let dirty_sum =
+        |this: &Shard, peers: &Parked<'_>| this.dirty + peers.iter().map(|p| p.dirty).sum::<u64>();
+    let dirty_before = dirty_sum(this, peers);
     this.journal.explicit = false;
-    // SAFETY: our contract is `with_frozen`'s: every non-null entry stays parked for the whole
-    // call, which outlives `ex`.
-    let mut ex = unsafe { Exec::with_frozen(this, Out::new(buf, proto), now_ms, ptrs) };
-    let result = f(&mut ex, args);
-    let changed = dirty_sum(ex.shard) != dirty_before;
+    let result = f(
+        &mut Exec::with_frozen(this, Out::new(buf, proto), now_ms, peers.reborrow()),
+        args,
+    );
+    let changed = dirty_sum(this, peers) != dirty_before;
     if write && changed {
+        let mut ex = Exec::with_frozen(this, Out::new(buf, proto), now_ms, peers.reborrow());
         let keys = spec.key_positions(args).unwrap_or_default();
         // A write over several shards without explicit per-shard records is journaled as the
         // resulting state of each key, in the journal of the shard that holds it.
@@ -609,19 +590,15 @@ pub unsafe fn run_parked(
         }
     }
     if this.db.expired_log.is_some() {
-        for &p in ptrs.iter().filter(|p| !p.is_null()) {
-            // SAFETY: a parked shard (our contract); `ex` is no longer used, so no other
-            // borrow of it is alive.
-            crate::replication::journal_expired(unsafe { &mut *p });
+        for peer in peers.iter_mut() {
+            crate::replication::journal_expired(peer);
         }
         crate::replication::journal_expired(this);
     }
     if write {
         this.journal.explicit = false;
         // Parked peers cannot fsync before we reply: under `always` do it for them now.
-        for &p in ptrs.iter().filter(|p| !p.is_null()) {
-            // SAFETY: as above: a parked shard with no other borrow alive.
-            let peer = unsafe { &mut *p };
+        for peer in peers.iter_mut() {
             if !peer.journal.is_empty() {
                 if let Err(e) = crate::aof::flush_now(peer, always) {
                     crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));

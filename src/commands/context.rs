@@ -1,0 +1,120 @@
+//! The contexts handlers run in: `Exec` for a keyed handler on the shard that owns its keys
+//! (and, inside a cross-shard exclusive section, the parked peers), `ConnCtx` for a
+//! connection-level handler on the connection's shard, and `AfterReply`, what the connection
+//! does once the reply is written. Holds no command logic.
+
+use crate::resp::Out;
+use crate::shard::{Client, Parked, Shard};
+
+/// Context of a keyed handler: the executing shard, the time, the reply, and (inside a
+/// cross-shard exclusive section) the other frozen shards.
+pub struct Exec<'a> {
+    pub now_ms: u64,
+    pub out: Out<'a>,
+    pub shard: &'a mut Shard,
+    /// The other shards frozen for this command (standalone multi-key), if any.
+    frozen: Parked<'a>,
+}
+
+impl<'a> Exec<'a> {
+    pub fn new(shard: &'a mut Shard, out: Out<'a>, now_ms: u64) -> Self {
+        Exec {
+            now_ms,
+            out,
+            shard,
+            frozen: Parked::none(),
+        }
+    }
+
+    /// A context that also reaches the shards parked for this command's section.
+    pub fn with_frozen(
+        shard: &'a mut Shard,
+        out: Out<'a>,
+        now_ms: u64,
+        frozen: Parked<'a>,
+    ) -> Self {
+        Exec {
+            now_ms,
+            out,
+            shard,
+            frozen,
+        }
+    }
+
+    /// The keyspace that holds `key` (this shard's, or a frozen peer's).
+    pub fn db(&mut self, key: &[u8]) -> &mut crate::shard::db::Db {
+        &mut self.shard_for(key).db
+    }
+
+    /// The shard that holds `key`.
+    pub fn shard_for(&mut self, key: &[u8]) -> &mut Shard {
+        if self.shard.shards == 1 {
+            return self.shard;
+        }
+        let slot = crate::cluster::hash_slot::key_hash_slot(key);
+        let id = crate::topology::shard_of(slot, self.shard.shards);
+        if id == self.shard.id {
+            return self.shard;
+        }
+        match self.frozen.get(id) {
+            Some(sh) => sh,
+            None => panic!("key on shard {id} used outside an exclusive section"),
+        }
+    }
+
+    /// Journals `args` as the record of this command's effect on `key` (on the shard holding
+    /// it). A command that journals explicitly is not also journaled verbatim.
+    pub fn journal(&mut self, key: &[u8], args: &[&[u8]]) {
+        self.shard.journal.explicit = true;
+        self.shard_for(key).journal.record(args);
+    }
+
+    /// Journals the whole current state of `key` (DEL, then the commands that recreate it):
+    /// for effects that have no cheap deterministic command form across shards (RENAME, COPY).
+    pub fn journal_state(&mut self, key: &[u8]) {
+        self.shard.journal.explicit = true;
+        let now = self.now_ms;
+        let sh = self.shard_for(key);
+        if !sh.journal.enabled {
+            return;
+        }
+        let mut buf = Vec::new();
+        crate::aof::journal::encode(&mut buf, &[b"DEL", key]);
+        if let Some(e) = sh.db.lookup_write(key, now) {
+            crate::aof::rewrite::serialize_entry(e, now, &mut buf);
+        }
+        sh.journal.append_raw(&buf);
+    }
+
+    /// Counts a change to the data set (Redis' `server.dirty`) on the shard holding `key`.
+    pub fn dirty(&mut self, key: &[u8], n: u64) {
+        self.shard_for(key).dirty += n;
+    }
+}
+
+/// Context of a connection-level handler: runs on the connection's shard.
+pub struct ConnCtx<'a> {
+    pub now_ms: u64,
+    pub out: Out<'a>,
+    pub shard: &'a mut Shard,
+    /// Index of this connection's client in `shard.clients`.
+    pub client_idx: usize,
+    /// Set by handlers that must affect the connection after the reply is written.
+    pub after: AfterReply,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AfterReply {
+    #[default]
+    Nothing,
+    /// QUIT: flush the reply, then close.
+    Close,
+    /// SHUTDOWN accepted: the server is stopping; write nothing more.
+    Shutdown,
+}
+
+impl<'a> ConnCtx<'a> {
+    pub fn client(&mut self) -> &mut Client {
+        self.shard.clients.get_mut(self.client_idx)
+    }
+}
