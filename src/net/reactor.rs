@@ -650,3 +650,83 @@ fn conn_at(conns: &mut [Option<Conn>], cref: ConnRef) -> Option<&mut Conn> {
     let c = conns.get_mut(cref.idx as usize)?.as_mut()?;
     (c.gen == cref.gen).then_some(c)
 }
+
+/// A write command (held while a master is paused for a manual failover).
+fn is_write(args: Args<'_>) -> bool {
+    crate::commands::lookup(args.get(0))
+        .is_some_and(|s| s.flags & crate::commands::flags::WRITE != 0)
+}
+
+/// Runs one parsed command for connection `conn`: here, or queued for its owner shard.
+fn run_command(
+    shard: &mut Shard,
+    conn: &mut Conn,
+    idx: usize,
+    args: Args<'_>,
+    outbox: &mut [Requests],
+    now_ms: u64,
+) {
+    let client = conn.client;
+    let proto = shard.clients.get_mut(client).proto;
+    // Any reply byte not taken by the kernel yet counts: a remote reply waiting, a send in
+    // flight, or input held back behind unsent output (the handler checks its own buffer).
+    shard.replies_ahead =
+        !conn.pending.is_empty() || conn.send_inflight || conn.input_behind_output;
+    let plan = {
+        let target = conn.reply_target();
+        let mut out = Out::new(target, proto);
+        exec::plan(shard, client, args, &mut out, now_ms)
+    };
+    match plan {
+        Plan::Done(AfterReply::Nothing) => {}
+        Plan::Done(AfterReply::Close) | Plan::Done(AfterReply::Shutdown) => {
+            conn.close_after_reply()
+        }
+        Plan::Remote {
+            shard: to,
+            spec,
+            owner_checks,
+        } => {
+            let seq = conn.reserve_remote();
+            let cref = ConnRef {
+                idx: idx as u32,
+                gen: conn.gen,
+            };
+            outbox[to].push(cref, seq, spec, proto, owner_checks, args);
+        }
+        Plan::Wait(w) => {
+            let seq = conn.reserve_remote();
+            let cref = ConnRef {
+                idx: idx as u32,
+                gen: conn.gen,
+            };
+            shard.repl.waits.push((cref, seq, w));
+            shard
+                .global
+                .repl
+                .waits_pending
+                .fetch_add(1, Ordering::AcqRel);
+        }
+        Plan::Blocked { spec, poll_shards } => {
+            let Some(req) = shard.block_request.take() else {
+                return;
+            };
+            let seq = conn.reserve_remote();
+            let cref = ConnRef {
+                idx: idx as u32,
+                gen: conn.gen,
+            };
+            shard.blocked.add(Waiter {
+                home: shard.id,
+                conn: cref,
+                seq,
+                spec,
+                args: args.to_owned(),
+                proto,
+                keys: req.keys,
+                deadline_ms: req.deadline_ms,
+                poll_shards,
+            });
+        }
+    }
+}
