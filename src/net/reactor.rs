@@ -2,6 +2,10 @@
 //! provided-buffer ring, one send per connection at a time, an eventfd doorbell for the mesh
 //! and a cron timer. Each turn: drain the mesh, parse and run every complete command, send
 //! cross-shard batches, start sends, then wait once. Never blocks anywhere else.
+//!
+//! Its duties live beside it, one section per file: the ring operations (`ring_ops.rs`),
+//! accepting (`accept_loop.rs`), client input and the command loop (`input_loop.rs`), output
+//! limits, blocking commands, Pub/Sub, replication and the AOF (`*_loop.rs`).
 
 use crate::commands::AfterReply;
 use crate::config::AppendFsync;
@@ -82,6 +86,9 @@ pub struct Reactor {
     /// The last drain stopped at its time budget with messages left.
     inbox_behind: bool,
     send_queue: Vec<usize>,
+    /// An empty buffer for the work list being refilled while it is worked through
+    /// (`take_list`): listing connections allocates nothing once the buffers have grown.
+    spare_list: Vec<usize>,
     rearm_queue: Vec<usize>,
     close_queue: Vec<usize>,
     cqes: Vec<(u64, i32, u32)>,
@@ -165,6 +172,7 @@ impl Reactor {
             write_paused: Vec::new(),
             inbox_behind: false,
             send_queue: Vec::new(),
+            spare_list: Vec::new(),
             rearm_queue: Vec::new(),
             close_queue: Vec::new(),
             cqes: Vec::with_capacity(RING_ENTRIES as usize),
@@ -186,7 +194,6 @@ impl Reactor {
         }
         self.submit(Op::Wake);
         self.submit(Op::Timer);
-        let id = self.shard.id;
         loop {
             self.now_ms = unix_ms();
             self.refresh_obuf_limits();
@@ -195,68 +202,69 @@ impl Reactor {
                 break;
             }
             self.turn_work();
-            let busy = self.inbox_behind
-                || !self.parse_queue.is_empty()
-                || self.outbox.iter().any(|o| !o.is_empty())
-                || self.reply_box.iter().any(|r| !r.items.is_empty())
-                || !self.stash.borrow().is_empty()
-                || self.expire_behind
-                || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
-                || self
-                    .shard
-                    .aof
-                    .rewrite
-                    .as_ref()
-                    .is_some_and(|r| !r.finishing);
-            let want = if busy {
-                0
-            } else {
-                self.mesh.inboxes[id].sleeping.store(true, Ordering::SeqCst);
-                if self.mesh.inbox_empty(id) {
-                    1
-                } else {
-                    self.mesh.inboxes[id]
-                        .sleeping
-                        .store(false, Ordering::SeqCst);
-                    0
-                }
-            };
-            // GETEVENTS even when not waiting: with DEFER_TASKRUN completions are only
-            // produced inside io_uring_enter with that flag.
-            let to_submit = self.ring.submission().len() as u32;
-            // SAFETY: no extra argument is passed; the ring outlives the call.
-            let r = unsafe {
-                self.ring.submitter().enter::<libc::sigset_t>(
-                    to_submit,
-                    want,
-                    ENTER_GETEVENTS,
-                    None,
-                )
-            };
-            self.mesh.inboxes[id]
-                .sleeping
-                .store(false, Ordering::SeqCst);
-            if let Err(e) = r {
-                if e.raw_os_error() != Some(libc::EINTR) && e.raw_os_error() != Some(libc::EBUSY) {
-                    crate::log::warning(&format!("shard {id}: io_uring_enter failed: {e}"));
-                }
-            }
+            self.enter_ring();
             self.reap();
         }
         self.shutdown_conns();
     }
 
+    /// Work is left for the next turn, which must then come at once instead of waiting.
+    fn work_left(&self) -> bool {
+        self.inbox_behind
+            || !self.parse_queue.is_empty()
+            || self.outbox.iter().any(|o| !o.is_empty())
+            || self.reply_box.iter().any(|r| !r.items.is_empty())
+            || !self.stash.borrow().is_empty()
+            || self.expire_behind
+            || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
+            || self
+                .shard
+                .aof
+                .rewrite
+                .as_ref()
+                .is_some_and(|r| !r.finishing)
+    }
+
+    /// Submits everything queued and, when no work is left, sleeps until a completion. The
+    /// shard announces its sleep first so that peers ring its doorbell.
+    fn enter_ring(&mut self) {
+        let id = self.shard.id;
+        let want = if self.work_left() {
+            0
+        } else {
+            self.mesh.inboxes[id].sleeping.store(true, Ordering::SeqCst);
+            if self.mesh.inbox_empty(id) {
+                1
+            } else {
+                self.mesh.inboxes[id]
+                    .sleeping
+                    .store(false, Ordering::SeqCst);
+                0
+            }
+        };
+        // GETEVENTS even when not waiting: with DEFER_TASKRUN completions are only
+        // produced inside io_uring_enter with that flag.
+        let to_submit = self.ring.submission().len() as u32;
+        // SAFETY: no extra argument is passed; the ring outlives the call.
+        let r = unsafe {
+            self.ring
+                .submitter()
+                .enter::<libc::sigset_t>(to_submit, want, ENTER_GETEVENTS, None)
+        };
+        self.mesh.inboxes[id]
+            .sleeping
+            .store(false, Ordering::SeqCst);
+        if let Err(e) = r {
+            if e.raw_os_error() != Some(libc::EINTR) && e.raw_os_error() != Some(libc::EBUSY) {
+                crate::log::warning(&format!("shard {id}: io_uring_enter failed: {e}"));
+            }
+        }
+    }
+
     /// Work done once per turn after the mesh is drained.
     fn turn_work(&mut self) {
         crate::replication::turn_start(&mut self.shard);
-        let queue = std::mem::take(&mut self.parse_queue);
-        let limits = self.limits();
-        for idx in queue {
-            if let Some(c) = self.conns[idx].as_mut() {
-                c.in_parse_queue = false;
-            }
-            self.process_input(idx, None, &limits);
-        }
+        self.parse_listed();
         if self.expire_behind {
             self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
         }
@@ -278,6 +286,19 @@ impl Reactor {
             self.bufs.publish();
             self.bufs_dirty = false;
         }
+    }
+
+    /// Runs the held-back input of every connection listed for parsing.
+    fn parse_listed(&mut self) {
+        let queue = take_list(&mut self.parse_queue, &mut self.spare_list);
+        let limits = self.limits();
+        for &idx in &queue {
+            if let Some(c) = self.conns[idx].as_mut() {
+                c.in_parse_queue = false;
+            }
+            self.process_input(idx, None, &limits);
+        }
+        self.spare_list = queue;
     }
 
     fn limits(&self) -> Limits {
@@ -435,8 +456,8 @@ impl Reactor {
     }
 
     fn start_sends(&mut self) {
-        let queue = std::mem::take(&mut self.send_queue);
-        for idx in queue {
+        let queue = take_list(&mut self.send_queue, &mut self.spare_list);
+        for &idx in &queue {
             let Some(c) = self.conns[idx].as_mut() else {
                 continue;
             };
@@ -468,6 +489,7 @@ impl Reactor {
                 self.close_queue.push(idx);
             }
         }
+        self.spare_list = queue;
     }
 
     fn on_send(&mut self, idx: usize, gen: u32, res: i32) {
@@ -643,6 +665,13 @@ impl Reactor {
             }
         }
     }
+}
+
+/// Takes the entries of work list `list`, which gets the `spare` buffer (emptied) in their
+/// place; the caller gives the taken buffer back as the next spare once done with it.
+fn take_list(list: &mut Vec<usize>, spare: &mut Vec<usize>) -> Vec<usize> {
+    spare.clear();
+    std::mem::replace(list, std::mem::take(spare))
 }
 
 /// Connection `cref` of `conns`, unless its slot was freed or reused since.
