@@ -19,6 +19,7 @@ const fn sub(
 ) -> CommandSpec {
     CommandSpec {
         group: "connection",
+        acl: crate::commands::spec::acl::CONNECTION,
         since,
         summary,
         complexity: "O(1)",
@@ -44,6 +45,8 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "This connection's name",
     ),
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         args: LIST_ARGS,
         complexity: "O(N) where N is the number of client connections",
         ..sub(
@@ -55,7 +58,10 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
             "Describe the open connections",
         )
     },
-    sub("info", 2, NLS, info, "6.2.0", "Describe this connection"),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
+    },
     CommandSpec {
         args: KILL_ARGS,
         complexity: "O(N) where N is the number of client connections",

@@ -36,6 +36,7 @@ const fn sub(
 ) -> CommandSpec {
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary,
         since: "3.0.0",
         complexity,
@@ -337,6 +338,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Container for the cluster subcommands",
         since: "3.0.0",
         complexity: "Depends on subcommand.",
@@ -345,6 +347,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Lets the next command reach a slot being imported (after -ASK)",
         since: "3.0.0",
         complexity: "O(1)",
@@ -352,6 +355,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Allows reads from a replica on this connection",
         since: "3.0.0",
         complexity: "O(1)",
@@ -365,6 +369,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Stops allowing reads from a replica on this connection",
         since: "3.0.0",
         complexity: "O(1)",

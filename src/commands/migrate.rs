@@ -69,6 +69,7 @@ const fn spec(
         complexity,
         args,
         group: "generic",
+        acl: crate::commands::spec::acl::KEYSPACE,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }
@@ -94,7 +95,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_DUMP,
         ),
     ),
-    spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC),
+    CommandSpec {
+        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+    },
     spec(
         "restore-asking",
         -4,
@@ -103,18 +107,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         restore,
         RESTORE_DOC,
     ),
-    spec(
-        "migrate",
-        -6,
-        WRITE | MOVABLE_KEYS,
-        KeySpec::Custom(migrate_keys),
-        migrate,
-        (
-            "Moves or copies keys to another node through DUMP and RESTORE.",
-            "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
-            ARGS_MIGRATE,
-        ),
-    ),
+    CommandSpec {
+        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        ..spec(
+            "migrate",
+            -6,
+            WRITE | MOVABLE_KEYS,
+            KeySpec::Custom(migrate_keys),
+            migrate,
+            (
+                "Moves or copies keys to another node through DUMP and RESTORE.",
+                "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
+                ARGS_MIGRATE,
+            ),
+        )
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------

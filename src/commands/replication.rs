@@ -23,6 +23,7 @@ const REPLICAOF_ARGS: &[ArgDoc] = &[oneof(
 const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec {
     CommandSpec {
         group: "server",
+        acl: 0,
         summary: "Replicates another server, or stops replicating and accepts writes",
         since,
         complexity: "O(1)",
@@ -41,6 +42,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     replicaof_spec("replicaof", "5.0.0"),
     replicaof_spec("slaveof", "1.0.0"),
     CommandSpec {
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         summary: "Tells whether this server is a master or a replica, with its replication state",
         since: "2.8.12",
@@ -55,6 +58,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "generic",
+        acl: crate::commands::spec::acl::KEYSPACE,
         summary: "Blocks until the connection's writes reached a number of replicas, or a timeout",
         since: "3.0.0",
         complexity: "O(1)",
@@ -63,6 +67,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "server",
+        acl: 0,
         summary: "Internal: a replica configures its replication stream",
         since: "3.0.0",
         complexity: "O(1)",
@@ -75,6 +80,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         summary: "Internal: a replica asks for the stream from an offset, or a full copy",
         since: "2.8.0",
@@ -88,6 +95,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         summary: "Internal: a replica asks for a full copy",
         since: "1.0.0",

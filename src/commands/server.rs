@@ -4,7 +4,7 @@
 
 use super::kit::number::{c_str, strtod};
 use super::kit::ArgCursor;
-use super::spec::{arg, block, multi, oneof, opt, pure, tok};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok};
 use super::{
     client, command_docs, flags::*, info, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx,
     Handler, KeySpec,
@@ -15,18 +15,24 @@ use std::sync::atomic::Ordering;
 /// The version slotd reports as `redis_version` and in HELLO: the Redis release it mirrors.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-/// A connection-level command with docs.
+/// A command of the connection group (ACL category @connection).
+const CONNECTION: (&str, u32) = ("connection", acl::CONNECTION);
+/// A command of the server group (no ACL category of its own).
+const SERVER: (&str, u32) = ("server", 0);
+
+/// A connection-level command with docs; `group` is a group and its ACL category.
 const fn conn(
     name: &'static str,
     arity: i32,
     flags: u32,
     f: super::ConnFn,
-    group: &'static str,
+    group: (&'static str, u32),
     since: &'static str,
     summary: &'static str,
 ) -> CommandSpec {
     CommandSpec {
-        group,
+        group: group.0,
+        acl: group.1,
         since,
         summary,
         complexity: "O(1)",
@@ -38,13 +44,15 @@ const LS: u32 = LOADING | STALE;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+
         args: &[opt(arg("message", "string"))],
         ..conn(
             "ping",
             -1,
             FAST,
             ping,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Check that the server answers",
         )
@@ -56,7 +64,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             2,
             LS | FAST,
             echo,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Reply with the given string",
         )
@@ -66,7 +74,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         -1,
         NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
         quit,
-        "connection",
+        CONNECTION,
         "1.0.0",
         "Close this connection after the reply",
     ),
@@ -78,7 +86,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -2,
             NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
             auth,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Authenticate this connection",
         )
@@ -90,7 +98,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -1,
             NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
             hello,
-            "connection",
+            CONNECTION,
             "6.0.0",
             "Negotiate the protocol version and describe the server",
         )
@@ -102,29 +110,36 @@ pub static COMMANDS: &[CommandSpec] = &[
             2,
             LS | FAST,
             select,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Choose the database",
         )
     },
-    conn(
-        "time",
-        1,
-        LS | FAST,
-        time,
-        "server",
-        "2.6.0",
-        "The server's clock",
-    ),
-    conn(
-        "lastsave",
-        1,
-        LS | FAST,
-        lastsave,
-        "server",
-        "1.0.0",
-        "Unix time of the last successful save to disk",
-    ),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..conn(
+            "time",
+            1,
+            LS | FAST,
+            time,
+            SERVER,
+            "2.6.0",
+            "The server's clock",
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        acl: crate::commands::spec::acl::ADMIN | crate::commands::spec::acl::DANGEROUS,
+        ..conn(
+            "lastsave",
+            1,
+            LS | FAST,
+            lastsave,
+            SERVER,
+            "1.0.0",
+            "Unix time of the last successful save to disk",
+        )
+    },
     CommandSpec {
         complexity: "Depends on subcommand.",
         ..conn(
@@ -132,7 +147,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -2,
             ADMIN | NOSCRIPT | LS | PROTECTED,
             debug,
-            "server",
+            SERVER,
             "1.0.0",
             "Helpers for testing the server",
         )
@@ -146,19 +161,26 @@ pub static COMMANDS: &[CommandSpec] = &[
             -1,
             ADMIN | NOSCRIPT | LS | NO_MULTI | ALLOW_BUSY,
             shutdown,
-            "server",
+            SERVER,
             "1.0.0",
             "Stop the server",
         )
     },
     CommandSpec {
+        tips: &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         args: &[opt(multi(arg("section", "string")))],
         ..conn(
             "info",
             -1,
             LS,
             info::info,
-            "server",
+            SERVER,
             "1.0.0",
             "Report server state and counters",
         )
@@ -184,6 +206,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+        acl: crate::commands::spec::acl::CONNECTION,
+
         complexity: "O(N) where N is the total number of Redis commands",
         subcommands: command_docs::SUBCOMMANDS,
         args: &[],
@@ -192,7 +217,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -1,
             LS,
             command_docs::command,
-            "server",
+            SERVER,
             "2.8.13",
             "Describe the commands this server knows",
         )
@@ -250,12 +275,14 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
             -3,
             ADMIN | NOSCRIPT | LS,
             config_get,
-            "server",
+            SERVER,
             "2.0.0",
             "Read configuration parameters matching glob patterns",
         )
     },
     CommandSpec {
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+
         args: &[multi(block(
             "data",
             &[arg("parameter", "string"), arg("value", "string")],
@@ -266,7 +293,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
             -4,
             ADMIN | NOSCRIPT | LS,
             config_set,
-            "server",
+            SERVER,
             "2.0.0",
             "Change configuration parameters at run time, all or none",
         )
@@ -276,7 +303,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         2,
         ADMIN | NOSCRIPT | LS,
         config_resetstat,
-        "server",
+        SERVER,
         "2.0.0",
         "Zero the counters INFO reports",
     ),
@@ -285,7 +312,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         2,
         LS,
         config_help,
-        "server",
+        SERVER,
         "5.0.0",
         "List the CONFIG subcommands",
     ),
@@ -1048,7 +1075,8 @@ mod tests {
         assert!(!h.shard.stats.cmd.is_empty());
         assert_eq!(h.run(&["CONFIG", "RESETSTAT"]), Reply::ok());
         // Only the RESETSTAT call itself is counted afterwards, as in Redis.
-        let names: Vec<&str> = h.shard.stats.cmd.keys().copied().collect();
+        let counted = h.shard.stats.cmd.iter();
+        let names: Vec<&str> = counted.map(|(id, _)| super::super::name_of(id)).collect();
         assert_eq!(names, ["config|resetstat"]);
         assert_eq!(h.shard.db.stats.misses, 0);
         let e = "ERR unknown subcommand 'FOO'. Try CONFIG HELP.";
