@@ -323,17 +323,21 @@ fn setslot_node(st: &mut ClusterState, slot: u16, n: u16, keys: usize) -> Result
 /// CLUSTER FAILOVER [FORCE|TAKEOVER], on a replica.
 pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
-    let (force, takeover) = match args.len() {
-        2 => (false, false),
-        3 if args.get(2).eq_ignore_ascii_case(b"force") => (true, false),
-        3 if args.get(2).eq_ignore_ascii_case(b"takeover") => (true, true),
-        3 => return Err(ReplyError::Syntax),
-        _ => {
-            return Err(ReplyError::SubcommandOrArity {
-                cmd: "CLUSTER",
-                sub: "failover".into(),
-            })
-        }
+    let mut cur = ArgCursor::new(args, 2);
+    if cur.remaining() > 1 {
+        return Err(ReplyError::SubcommandOrArity {
+            cmd: "CLUSTER",
+            sub: "failover".into(),
+        });
+    }
+    let (force, takeover) = if cur.is_done() {
+        (false, false)
+    } else if cur.flag("FORCE") {
+        (true, false)
+    } else if cur.flag("TAKEOVER") {
+        (true, true)
+    } else {
+        return Err(ReplyError::Syntax);
     };
     let mut st = lock(&g);
     let me = st.myself_node();
