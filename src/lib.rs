@@ -11,7 +11,7 @@
 //! - `route`: pure redirect/ownership decisions.
 //! - `cluster`: hash slots, slot maps, cluster state, nodes.conf.
 //! - `resp`: protocol parsing and reply writing.
-//! - `sys`: checked wrappers for libc calls made in several places.
+//! - `sys`: checked wrappers for every libc call (the only place libc is called).
 
 pub mod aof;
 pub mod auth;
