@@ -16,6 +16,7 @@
 pub mod aof;
 pub mod auth;
 pub mod cluster;
+pub mod command_id;
 pub mod commands;
 pub mod config;
 pub mod constants;

@@ -428,7 +428,16 @@ impl Reactor {
         for c in &batch.cmds {
             let args = batch.args(c);
             let mut out = Out::new(&mut replies.data, c.proto);
-            exec::run_client_key(&mut self.shard, c.spec, args, &mut out, now, c.owner_checks);
+            let keys = exec::Keys::given(&c.keys);
+            exec::run_client_key(
+                &mut self.shard,
+                c.spec,
+                args,
+                keys,
+                &mut out,
+                now,
+                c.owner_checks,
+            );
             if let Some(req) = self.shard.block_request.take() {
                 // Nothing to pop yet: the command waits here; its reply comes later.
                 self.shard.blocked.add(Waiter {
@@ -1183,6 +1192,7 @@ fn run_command(
         Plan::Remote {
             shard: to,
             spec,
+            keys,
             owner_checks,
         } => {
             let seq = conn.reserve_remote();
@@ -1190,7 +1200,7 @@ fn run_command(
                 idx: idx as u32,
                 gen: conn.gen,
             };
-            outbox[to].push(cref, seq, spec, proto, owner_checks, args);
+            outbox[to].push(cref, seq, spec, keys, proto, owner_checks, args);
         }
         Plan::Wait(w) => {
             let seq = conn.reserve_remote();
