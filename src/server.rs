@@ -270,7 +270,7 @@ fn block_signals() -> SigSet {
     let set = SigSet::of(&[libc::SIGTERM, libc::SIGINT]);
     let _ = crate::sys::thread_mask(MaskHow::Block, &set);
     let _ = crate::sys::ignore_signal(libc::SIGPIPE);
-    crate::cluster::bus::block_kick_signal();
+    crate::bus::block_kick_signal();
     set
 }
 
@@ -342,7 +342,7 @@ fn run(
     }
     log::notice("Server initialized");
     let bus = match bus_fds {
-        Some(fds) => match crate::cluster::bus::spawn(global.clone(), fds) {
+        Some(fds) => match crate::bus::spawn(global.clone(), fds) {
             Ok(h) => Some(h),
             Err(e) => {
                 stop_shards(&mesh, shards);
@@ -369,10 +369,10 @@ fn run(
     global.shutting_down.store(true, Ordering::SeqCst);
     if let Some(h) = bus {
         // The loop notices the shutdown after its next 10 ms timer, whose wake-up glommio
-        // can lose (cluster::bus::kick): keep waking it until it has returned.
+        // can lose (bus::kick): keep waking it until it has returned.
         let deadline = std::time::Instant::now() + Duration::from_millis(BUS_STOP_WAIT_MS);
-        while !crate::cluster::bus::finished() && std::time::Instant::now() < deadline {
-            crate::cluster::bus::kick();
+        while !crate::bus::finished() && std::time::Instant::now() < deadline {
+            crate::bus::kick();
             std::thread::sleep(Duration::from_millis(20));
         }
         if h.join().is_err() {
@@ -432,13 +432,13 @@ fn wait_for_stop(global: &Global, set: &SigSet) -> &'static str {
             0 => global.started_unix_ms, // not run even once yet: count from the start
             b => b,
         };
-        let silent_ms = crate::global::mono_unix_ms().saturating_sub(beat);
+        let silent_ms = crate::clock::mono_unix_ms().saturating_sub(beat);
         let stalled = global.cluster.is_some() && silent_ms > BUS_STALL_WARN_MS;
         if stalled && !warned_stall {
             log::warning("The cluster bus loop has not run for over 2 seconds");
         }
         if global.cluster.is_some() && silent_ms > BUS_KICK_AFTER_MS {
-            crate::cluster::bus::kick();
+            crate::bus::kick();
         }
         warned_stall = stalled;
         match set.wait_timeout(Duration::from_millis(50)) {

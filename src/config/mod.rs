@@ -3,26 +3,19 @@
 //! Redis 7.0 directive does in slotd (enforced, no effect, refused) is declared once in
 //! `table`; values of directives without a typed field are kept in CONFIG GET's form.
 
+use crate::log::LogLevel;
 use crate::resp::ReplyError;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod announce;
+pub mod obuf;
 mod table;
 
 pub use table::reference_table;
 use table::Kind::{Bool, Enum, Int, Line, Mem, Special, Str, Typed};
 use table::{Access, Directive, Status, DIRECTIVES};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogLevel {
-    Debug,
-    Verbose,
-    Notice,
-    Warning,
-    /// Not accepted by Redis 7.0's `loglevel` (it arrived in 7.2); kept for internal use.
-    Nothing,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppendFsync {
@@ -720,12 +713,9 @@ fn parse_i64(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
-/// A memory amount: digits then an optional unit (b, k=1000, kb=1024, m, mb, g, gb, any
-/// case). Like Redis, missing digits read as 0 and huge numbers saturate.
-fn parse_mem(s: &str) -> Option<u64> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+/// The factor of a memory unit (b, k=1000, kb=1024, m, mb, g, gb, any case; none = bytes).
+fn mem_unit_scale(unit: &str) -> Option<u64> {
+    Some(match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" => 1000,
         "kb" => 1024,
@@ -734,7 +724,15 @@ fn parse_mem(s: &str) -> Option<u64> {
         "g" => 1_000_000_000,
         "gb" => 1 << 30,
         _ => return None,
-    };
+    })
+}
+
+/// A memory amount: digits then an optional unit (b, k=1000, kb=1024, m, mb, g, gb, any
+/// case). Like Redis, missing digits read as 0 and huge numbers saturate.
+fn parse_mem(s: &str) -> Option<u64> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let scale = mem_unit_scale(unit)?;
     let n = number.bytes().fold(0u64, |acc, d| {
         acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     });
@@ -1133,10 +1131,8 @@ fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<Stri
         "latency-tracking-info-percentiles" => percentiles(values),
         "maxmemory-clients" => mem_or_percent(one(values)?),
         "replicaof" => replicaof(values),
-        "min-replicas-to-write" | "min-replicas-max-lag" => {
-            crate::replication::min_replicas::parse_setting(one(values)?)
-        }
-        "cluster-announce-hostname" => crate::cluster::announce::hostname_setting(one(values)?),
+        "min-replicas-to-write" | "min-replicas-max-lag" => min_replicas_value(one(values)?),
+        "cluster-announce-hostname" => announce::hostname_setting(one(values)?),
         "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
             .map(|perm| format!("{perm:o}"))
             .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),
@@ -1170,11 +1166,28 @@ fn save_value(current: &str, values: &[String], via: Via) -> Result<String, Stri
 
 /// `client-output-buffer-limit CLASS HARD SOFT SECONDS [...]`: merged into the current
 /// limits, shown as `normal h s t slave h s t pubsub h s t` in bytes (syntax and checks in
-/// `net::obuf`).
+/// `obuf`).
 fn output_limits(current: &str, values: &[String]) -> Result<String, String> {
-    let mut limits = crate::net::obuf::Limits::from_text(current);
+    let mut limits = obuf::Limits::from_text(current);
     limits.apply(values)?;
     Ok(limits.to_text())
+}
+
+/// Largest value of `min-replicas-to-write` / `min-replicas-max-lag` (Redis' INT_MAX bound).
+const MIN_REPLICAS_SETTING_MAX: i64 = i32::MAX as i64;
+
+/// `min-replicas-to-write` / `min-replicas-max-lag` (config file, arguments, CONFIG SET):
+/// Redis' range and reason texts.
+fn min_replicas_value(value: &str) -> Result<String, String> {
+    let v: i64 = value
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if !(0..=MIN_REPLICAS_SETTING_MAX).contains(&v) {
+        return Err(format!(
+            "argument must be between 0 and {MIN_REPLICAS_SETTING_MAX} inclusive"
+        ));
+    }
+    Ok(v.to_string())
 }
 
 fn oom_values(values: &[String]) -> Result<String, String> {

@@ -1009,3 +1009,15 @@ fn stdin_flag_position() {
     assert!(!inv.stdin);
     assert_eq!(inv.lines[0], "port \"-\" ");
 }
+
+#[test]
+fn min_replicas_range_and_texts() {
+    // Guards Redis' bounds and reason texts for both settings.
+    assert_eq!(min_replicas_value("3"), Ok("3".into()));
+    assert_eq!(min_replicas_value("0"), Ok("0".into()));
+    let range = "argument must be between 0 and 2147483647 inclusive";
+    assert_eq!(min_replicas_value("-1"), Err(range.into()));
+    assert_eq!(min_replicas_value("2147483648"), Err(range.into()));
+    let int = "argument couldn't be parsed into an integer";
+    assert_eq!(min_replicas_value("x"), Err(int.into()));
+}
