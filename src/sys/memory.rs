@@ -40,6 +40,7 @@ impl AnonMapping {
         self.ptr
     }
 
+    #[cfg(test)]
     pub fn len_bytes(&self) -> usize {
         self.len_bytes
     }

@@ -21,13 +21,11 @@ mod time;
 
 pub use fd::{close, dup, eventfd, poll_one, send, shutdown, try_lock_exclusive, write};
 pub use memory::{heap_in_use_bytes, AnonMapping};
-pub use process::{
-    daemonize, getrandom, getrlimit, getrusage, setrlimit, sysconf, uname, CpuTimes, Uname,
-};
+pub use process::{daemonize, getrandom, getrlimit, getrusage, setrlimit, sysconf, uname};
 pub use signals::{
     ignore_signal, install_wakeup_handler, signal_thread, thread_id, thread_mask, MaskHow, SigSet,
 };
-pub use time::{local_time_now, LocalTime};
+pub use time::local_time_now;
 
 use std::io;
 
