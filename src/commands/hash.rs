@@ -4,7 +4,7 @@
 
 use super::kit::number::longdouble as ld;
 use super::kit::number::{i64_arg, parse_i64};
-use super::kit::rng::{random_count, RANDOM_COUNT_MAX};
+use super::kit::random::{random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
 use super::kit::Rng;

@@ -3,7 +3,7 @@
 //! shares this file's SCAN docs and the SSCAN/HSCAN visit limit.
 //! Handlers are plain synchronous keyed functions that reach every key through `Exec::db`.
 
-use super::kit::rng::{random_count, RANDOM_COUNT_MAX};
+use super::kit::random::{random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
 use super::spec::{arg, multi, opt, tok, K1, K12, K_ALL};

@@ -3,7 +3,7 @@
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
 use crate::cluster::hash_slot::key_hash_slot;
-use crate::commands::kit::Rng;
+use crate::shard::rng::Rng;
 use crate::shard::value::{StrValue, Value};
 use crate::topology::{local_index, local_slot_count, slot_at};
 use hashbrown::hash_table::{Entry as TableEntry, HashTable};

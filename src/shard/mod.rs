@@ -7,6 +7,7 @@ pub mod clients;
 pub mod db;
 pub mod parked;
 pub mod pubsub;
+pub mod rng;
 pub mod value;
 
 pub use clients::{Client, Clients, MultiState, WatchState};
@@ -55,7 +56,7 @@ pub struct Shard {
     pub db: Db,
     /// The shard's one random generator: key sampling, SPOP/SRANDMEMBER, HRANDFIELD,
     /// ZRANDMEMBER, RANDOMKEY.
-    pub rng: crate::commands::kit::Rng,
+    pub rng: rng::Rng,
     /// Changes to the data set since start (Redis' `server.dirty`).
     pub dirty: u64,
     pub global: Arc<Global>,
@@ -96,7 +97,7 @@ impl Shard {
             id,
             shards,
             db: Db::new(id, shards),
-            rng: crate::commands::kit::Rng::for_shard(id),
+            rng: rng::Rng::for_shard(id),
             dirty: 0,
             slot_map: global.initial_slot_map(),
             global,

@@ -5,7 +5,8 @@
 //! - `number`: Redis' number readers and writers (`strtod`, `long double`, `%.17g`);
 //! - `access`: the db-and-output accessor on `Exec` (the keyspace of a key and the reply at
 //!   once) and the shard's random numbers;
-//! - `rng`: the one random generator each shard owns (`Shard.rng`), and random-count reading;
+//! - `random`: the random-member commands' count argument (the generator itself is the
+//!   shard's, `shard::rng`, re-exported here as `Rng`);
 //! - `numkeys`: key-count-led forms (LMPOP/ZMPOP and their blocking forms, SINTERCARD);
 //! - `scan`: the SCAN family's options (MATCH, COUNT, TYPE) and reply shape.
 //!
@@ -15,8 +16,8 @@ pub(crate) mod access;
 pub(crate) mod cursor;
 pub mod number;
 pub(crate) mod numkeys;
-pub mod rng;
+pub(crate) mod random;
 pub(crate) mod scan;
 
+pub use crate::shard::rng::Rng;
 pub(crate) use cursor::ArgCursor;
-pub use rng::Rng;

@@ -1,23 +1,9 @@
 //! The random generator each shard owns (`Shard.rng`): xorshift64*, a few instructions per
 //! number and fair enough for sampling (RANDOMKEY, SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER,
-//! active expiry). Never for secrets: ids and replication ids use the OS generator.
+//! active expiry). Never for secrets: ids and replication ids use the OS generator. It lives
+//! with the shard state so the keyspace's sampler and the command kit share one type.
 
-use crate::resp::ReplyError;
 use std::hash::BuildHasher;
-
-/// Most elements a negative-count random command (SRANDMEMBER, HRANDFIELD) may return. Redis
-/// has no bound and runs out of memory; slotd refuses larger counts with Redis' range error.
-pub(crate) const RANDOM_COUNT_MAX: u64 = 10_000_000;
-
-/// A random-count argument as SRANDMEMBER, HRANDFIELD and ZRANDMEMBER read it: any integer
-/// except i64::MIN (whose absolute value does not fit).
-pub(crate) fn random_count(raw: &[u8]) -> Result<i64, ReplyError> {
-    let v = super::number::i64_arg(raw)?;
-    if v == i64::MIN {
-        return Err(ReplyError::CountNotAbsolute);
-    }
-    Ok(v)
-}
 
 /// xorshift64* state; never zero.
 #[derive(Debug)]
