@@ -256,6 +256,11 @@ pub enum BlockTry {
 /// "ERR timeout is not a float or out of range"), scaled to ms and cast to a 64-bit integer
 /// (values beyond it wrap negative, as the C cast does on x86), "ERR timeout is negative"
 /// below zero. Returns the absolute deadline, or 0 for "forever".
+///
+/// Known gap: redis-server 7.0 reads BZPOPMIN's timeout with the same reader as BLPOP's
+/// (`kit::number::timeout`: long double, rounded up), so "0.0001" waits 1 ms there; this one
+/// truncates it to 0 and waits forever. Left as it was by the #12 refactor, which changes no
+/// behaviour; switching to the kit's reader is the fix.
 pub fn parse_timeout(raw: &[u8], now_ms: u64) -> Result<u64, ReplyError> {
     let bad = || ReplyError::TimeoutNotFloat;
     if raw.is_empty() || is_c_space(raw[0]) {
