@@ -46,6 +46,7 @@ const DOC_HRANDFIELD: &[ArgDoc] = &[
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::KeyFn) -> CommandSpec {
     CommandSpec {
         group: "hash",
+        acl: crate::commands::spec::acl::HASH,
         since: "2.0.0",
         ..CommandSpec::new(name, arity, flags, K1, Handler::Key(f))
     }

@@ -46,6 +46,7 @@ const fn spec(
 ) -> CommandSpec {
     CommandSpec {
         group: "set",
+        acl: crate::commands::spec::acl::SET,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }

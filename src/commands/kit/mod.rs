@@ -5,10 +5,11 @@
 //! - `number`: Redis' number readers and writers (`strtod`, `long double`, `%.17g`);
 //! - `access`: the db-and-output accessor on `Exec` (the keyspace of a key and the reply at
 //!   once) and the shard's random numbers;
-//! - `random`: the random-member commands' count argument (the generator itself is the
-//!   shard's, `shard::rng`, re-exported here as `Rng`);
+//! - `rng` (a leaf, `crate::rng`): the one random generator each shard owns (`Shard.rng`);
+//! - `random`: random-count arguments (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) and their bound;
 //! - `numkeys`: key-count-led forms (LMPOP/ZMPOP and their blocking forms, SINTERCARD);
-//! - `scan`: the SCAN family's options (MATCH, COUNT, TYPE) and reply shape.
+//! - `scan`: the SCAN family's options (MATCH, COUNT, TYPE) and reply shape;
+//! - `slot`: hash-slot arguments (`ArgCursor::next_slot`).
 //!
 //! Nothing here knows a command family; families never redeclare these helpers.
 
@@ -18,6 +19,7 @@ pub mod number;
 pub(crate) mod numkeys;
 pub(crate) mod random;
 pub(crate) mod scan;
+mod slot;
 
-pub use crate::shard::rng::Rng;
+pub use crate::rng::{self, Rng};
 pub(crate) use cursor::ArgCursor;
