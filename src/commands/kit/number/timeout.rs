@@ -1,6 +1,6 @@
 //! Blocking timeouts as Redis 7.0 reads them (`getTimeoutFromObjectOrReply`, seconds): a C
 //! `long double`, times 1000 in that precision, rounded up to a whole millisecond, converted
-//! to a 64-bit integer the way x86 does. The list family's blocking commands use it.
+//! to a 64-bit integer the way x86 does. Every blocking command (lists, sorted sets) uses it.
 
 use super::longdouble::{self as ld, Parsed};
 use crate::resp::ReplyError;
