@@ -53,7 +53,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("dispatch", &["dispatch"]),
     (
         "drivers",
-        &["net", "bus", "repl_link", "server", "testkit", "main"],
+        &[
+            "net",
+            "bus",
+            "repl_link",
+            "server",
+            "testkit",
+            "api",
+            "main",
+        ],
     ),
 ];
 

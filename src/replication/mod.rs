@@ -488,16 +488,6 @@ pub fn replid_and_offset(global: &Global) -> (String, u64) {
     (st.replid.clone(), st.offset)
 }
 
-/// Master side: every connected replica as (ip, announced port, acknowledged offset, online)
-/// (manual failover waits for a replica's offset to match ours).
-pub fn replicas(global: &Global) -> Vec<(String, u16, u64, bool)> {
-    let st = global.repl.state();
-    st.replicas
-        .iter()
-        .map(|r| (r.ip.clone(), r.listening_port, r.ack_offset, r.online))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
