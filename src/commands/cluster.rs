@@ -3,7 +3,7 @@
 //! and READWRITE. Handlers lock the cluster state briefly,
 //! and after a change save nodes.conf and publish the new slot map to every shard.
 
-use super::spec::{arg, block, multi, oneof, opt, pure, tok};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::cluster::state::ClusterState;
@@ -55,47 +55,63 @@ use super::cluster_admin as admin;
 const ID_ARG: &[ArgDoc] = &[arg("node-id", "string")];
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    sub(
-        "bumpepoch",
-        2,
-        ADMIN | STALE,
-        admin::bumpepoch,
-        "Advances this node's config epoch without an election",
-        "O(1)",
-        &[],
-    ),
-    sub(
-        "count-failure-reports",
-        3,
-        ADMIN | STALE,
-        admin::count_failure_reports,
-        "Counts the live reports that a node is failing",
-        "O(N) where N is the number of failure reports",
-        ID_ARG,
-    ),
-    sub(
-        "failover",
-        -2,
-        ADMIN | STALE,
-        admin::failover,
-        "Makes this replica take over its master (FORCE: without the master's agreement; \
-         TAKEOVER: without an election)",
-        "O(1)",
-        &[opt(oneof(
-            "options",
-            &[pure("force", "FORCE"), pure("takeover", "TAKEOVER")],
-        ))],
-    ),
-    sub(
-        "forget",
-        3,
-        ADMIN | STALE,
-        admin::forget,
-        "Removes a node from this node's table (and keeps it out for a minute)",
-        "O(1)",
-        ID_ARG,
-    ),
     CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "bumpepoch",
+            2,
+            ADMIN | STALE,
+            admin::bumpepoch,
+            "Advances this node's config epoch without an election",
+            "O(1)",
+            &[],
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "count-failure-reports",
+            3,
+            ADMIN | STALE,
+            admin::count_failure_reports,
+            "Counts the live reports that a node is failing",
+            "O(N) where N is the number of failure reports",
+            ID_ARG,
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "failover",
+            -2,
+            ADMIN | STALE,
+            admin::failover,
+            "Makes this replica take over its master (FORCE: without the master's agreement; \
+         TAKEOVER: without an election)",
+            "O(1)",
+            &[opt(oneof(
+                "options",
+                &[pure("force", "FORCE"), pure("takeover", "TAKEOVER")],
+            ))],
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "forget",
+            3,
+            ADMIN | STALE,
+            admin::forget,
+            "Removes a node from this node's table (and keeps it out for a minute)",
+            "O(1)",
+            ID_ARG,
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+
         since: "7.0.0",
         ..sub(
             "links",
@@ -107,85 +123,114 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             &[],
         )
     },
-    sub(
-        "meet",
-        -4,
-        ADMIN | STALE,
-        admin::meet,
-        "Starts a handshake with another node, joining it to this cluster",
-        "O(1)",
-        &[
-            arg("ip", "string"),
-            arg("port", "integer"),
-            opt(arg("cluster-bus-port", "integer")),
-        ],
-    ),
-    sub(
-        "replicas",
-        3,
-        ADMIN | STALE,
-        admin::replicas,
-        "Lists the replicas of a master",
-        "O(1)",
-        ID_ARG,
-    ),
-    sub(
-        "replicate",
-        3,
-        ADMIN | STALE,
-        admin::replicate,
-        "Makes this node a replica of a master",
-        "O(1)",
-        ID_ARG,
-    ),
-    sub(
-        "set-config-epoch",
-        3,
-        ADMIN | STALE,
-        admin::set_config_epoch,
-        "Sets the config epoch of a node that knows no other node",
-        "O(1)",
-        &[arg("config-epoch", "integer")],
-    ),
-    sub(
-        "setslot",
-        -4,
-        ADMIN | STALE,
-        admin::setslot,
-        "Changes the state of a hash slot: importing, migrating, stable or its owner",
-        "O(1)",
-        &[
-            arg("slot", "integer"),
-            oneof(
-                "subcommand",
-                &[
-                    tok("IMPORTING", arg("node-id", "string")),
-                    tok("MIGRATING", arg("node-id", "string")),
-                    pure("stable", "STABLE"),
-                    tok("NODE", arg("node-id", "string")),
-                ],
-            ),
-        ],
-    ),
-    sub(
-        "slaves",
-        3,
-        ADMIN | STALE,
-        admin::replicas,
-        "Lists the replicas of a master (old name of CLUSTER REPLICAS)",
-        "O(1)",
-        ID_ARG,
-    ),
-    sub(
-        "addslots",
-        -3,
-        ADMIN | STALE,
-        addslots,
-        "Claims hash slots for this node",
-        ON,
-        SLOTS_ARG,
-    ),
     CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "meet",
+            -4,
+            ADMIN | STALE,
+            admin::meet,
+            "Starts a handshake with another node, joining it to this cluster",
+            "O(1)",
+            &[
+                arg("ip", "string"),
+                arg("port", "integer"),
+                opt(arg("cluster-bus-port", "integer")),
+            ],
+        )
+    },
+    CommandSpec {
+        since: "5.0.0",
+
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "replicas",
+            3,
+            ADMIN | STALE,
+            admin::replicas,
+            "Lists the replicas of a master",
+            "O(1)",
+            ID_ARG,
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "replicate",
+            3,
+            ADMIN | STALE,
+            admin::replicate,
+            "Makes this node a replica of a master",
+            "O(1)",
+            ID_ARG,
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "set-config-epoch",
+            3,
+            ADMIN | STALE,
+            admin::set_config_epoch,
+            "Sets the config epoch of a node that knows no other node",
+            "O(1)",
+            &[arg("config-epoch", "integer")],
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "setslot",
+            -4,
+            ADMIN | STALE,
+            admin::setslot,
+            "Changes the state of a hash slot: importing, migrating, stable or its owner",
+            "O(1)",
+            &[
+                arg("slot", "integer"),
+                oneof(
+                    "subcommand",
+                    &[
+                        tok("IMPORTING", arg("node-id", "string")),
+                        tok("MIGRATING", arg("node-id", "string")),
+                        pure("stable", "STABLE"),
+                        tok("NODE", arg("node-id", "string")),
+                    ],
+                ),
+            ],
+        )
+    },
+    CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "5.0.0",
+        replaced_by: "`CLUSTER REPLICAS`",
+
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "slaves",
+            3,
+            ADMIN | STALE,
+            admin::replicas,
+            "Lists the replicas of a master (old name of CLUSTER REPLICAS)",
+            "O(1)",
+            ID_ARG,
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "addslots",
+            -3,
+            ADMIN | STALE,
+            addslots,
+            "Claims hash slots for this node",
+            ON,
+            SLOTS_ARG,
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+
         since: "7.0.0",
         ..sub(
             "addslotsrange",
@@ -206,16 +251,21 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(1)",
         &[arg("slot", "integer")],
     ),
-    sub(
-        "delslots",
-        -3,
-        ADMIN | STALE,
-        delslots,
-        "Unbinds hash slots locally",
-        ON,
-        SLOTS_ARG,
-    ),
     CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "delslots",
+            -3,
+            ADMIN | STALE,
+            delslots,
+            "Unbinds hash slots locally",
+            ON,
+            SLOTS_ARG,
+        )
+    },
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+
         since: "7.0.0",
         ..sub(
             "delslotsrange",
@@ -227,24 +277,30 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             RANGE_ARG,
         )
     },
-    sub(
-        "flushslots",
-        2,
-        ADMIN | STALE,
-        flushslots,
-        "Drops every hash slot this node serves (its keyspace must be empty)",
-        "O(1)",
-        &[],
-    ),
-    sub(
-        "getkeysinslot",
-        4,
-        STALE,
-        getkeysinslot,
-        "Lists up to count keys this node holds in a hash slot",
-        "O(log(N)) where N is the number of requested keys",
-        &[arg("slot", "integer"), arg("count", "integer")],
-    ),
+    CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "flushslots",
+            2,
+            ADMIN | STALE,
+            flushslots,
+            "Drops every hash slot this node serves (its keyspace must be empty)",
+            "O(1)",
+            &[],
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "getkeysinslot",
+            4,
+            STALE,
+            getkeysinslot,
+            "Lists up to count keys this node holds in a hash slot",
+            "O(log(N)) where N is the number of requested keys",
+            &[arg("slot", "integer"), arg("count", "integer")],
+        )
+    },
     CommandSpec {
         since: "5.0.0",
         ..sub(
@@ -257,15 +313,18 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             &[],
         )
     },
-    sub(
-        "info",
-        2,
-        STALE,
-        info,
-        "Reports this node's view of the cluster",
-        "O(1)",
-        &[],
-    ),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "info",
+            2,
+            STALE,
+            info,
+            "Reports this node's view of the cluster",
+            "O(1)",
+            &[],
+        )
+    },
     sub(
         "keyslot",
         3,
@@ -284,15 +343,18 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(1)",
         &[],
     ),
-    sub(
-        "nodes",
-        2,
-        STALE,
-        nodes,
-        "Describes every known node, one per line",
-        ON_NODES,
-        &[],
-    ),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "nodes",
+            2,
+            STALE,
+            nodes,
+            "Describes every known node, one per line",
+            ON_NODES,
+            &[],
+        )
+    },
     sub(
         "reset",
         -2,
@@ -303,16 +365,21 @@ const SUBCOMMANDS: &[CommandSpec] = &[
          side effect.",
         RESET_ARG,
     ),
-    sub(
-        "saveconfig",
-        2,
-        ADMIN | STALE,
-        saveconfig,
-        "Writes nodes.conf to disk now",
-        "O(1)",
-        &[],
-    ),
     CommandSpec {
+        info_flags: NO_ASYNC_LOADING,
+        ..sub(
+            "saveconfig",
+            2,
+            ADMIN | STALE,
+            saveconfig,
+            "Writes nodes.conf to disk now",
+            "O(1)",
+            &[],
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+
         since: "7.0.0",
         ..sub(
             "shards",
@@ -324,15 +391,22 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             &[],
         )
     },
-    sub(
-        "slots",
-        2,
-        STALE,
-        slots,
-        "Maps slot ranges to the nodes serving them",
-        ON_NODES,
-        &[],
-    ),
+    CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "7.0.0",
+        replaced_by: "`CLUSTER SHARDS`",
+
+        tips: &["nondeterministic_output"],
+        ..sub(
+            "slots",
+            2,
+            STALE,
+            slots,
+            "Maps slot ranges to the nodes serving them",
+            ON_NODES,
+            &[],
+        )
+    },
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -347,7 +421,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
-        acl: 0,
+        acl: acl::CONNECTION,
         summary: "Lets the next command reach a slot being imported (after -ASK)",
         since: "3.0.0",
         complexity: "O(1)",
@@ -355,7 +429,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
-        acl: 0,
+        acl: acl::CONNECTION,
         summary: "Allows reads from a replica on this connection",
         since: "3.0.0",
         complexity: "O(1)",
@@ -369,7 +443,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
-        acl: 0,
+        acl: acl::CONNECTION,
         summary: "Stops allowing reads from a replica on this connection",
         since: "3.0.0",
         complexity: "O(1)",

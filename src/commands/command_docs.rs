@@ -3,7 +3,7 @@
 //! hints, and cluster clients read COMMAND INFO for key positions, so the shapes must match.
 
 use super::server::write_help;
-use super::spec::{acl, arg, keyflag, multi, oneof, opt, tok};
+use super::spec::{acl, arg, docflag, keyflag, multi, oneof, opt, tok};
 use super::{flags, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, FLAG_NAMES};
 use crate::resp::{Args, Out, ReplyError};
 
@@ -168,7 +168,7 @@ fn full_name(spec: &CommandSpec, parent: Option<&CommandSpec>) -> String {
 }
 
 fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
-    let mut f = spec.flags;
+    let mut f = spec.flags | spec.info_flags;
     if matches!(spec.keys, KeySpec::Custom(_)) {
         f |= flags::MOVABLE_KEYS;
     }
@@ -182,7 +182,7 @@ fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
 /// A command's ACL categories: the ones its table entry declares and the ones Redis implies
 /// from its flags, in Redis' order.
 pub fn categories(spec: &CommandSpec) -> Vec<&'static str> {
-    let bits = spec.acl | acl::implied(spec.flags);
+    let bits = spec.acl | acl::implied(spec.flags | spec.info_flags);
     names_of(bits, acl::NAMES)
 }
 
@@ -296,6 +296,10 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     let n = 2
         + (!spec.summary.is_empty()) as usize
         + (!spec.complexity.is_empty()) as usize
+        + (spec.doc_flags != 0) as usize
+        + (!spec.deprecated_since.is_empty()) as usize
+        + (!spec.replaced_by.is_empty()) as usize
+        + (!spec.history.is_empty()) as usize
         + has_args as usize
         + has_subs as usize;
     out.map(n);
@@ -310,6 +314,27 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     if !spec.complexity.is_empty() {
         out.bulk(b"complexity");
         out.bulk(spec.complexity.as_bytes());
+    }
+    if spec.doc_flags != 0 {
+        out.bulk(b"doc_flags");
+        status_set(out, &names_of(spec.doc_flags as u32, docflag::NAMES));
+    }
+    if !spec.deprecated_since.is_empty() {
+        out.bulk(b"deprecated_since");
+        out.bulk(spec.deprecated_since.as_bytes());
+    }
+    if !spec.replaced_by.is_empty() {
+        out.bulk(b"replaced_by");
+        out.bulk(spec.replaced_by.as_bytes());
+    }
+    if !spec.history.is_empty() {
+        out.bulk(b"history");
+        out.set(spec.history.len());
+        for (version, change) in spec.history {
+            out.array(2);
+            out.bulk(version.as_bytes());
+            out.bulk(change.as_bytes());
+        }
     }
     if has_args {
         out.bulk(b"arguments");

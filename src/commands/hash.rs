@@ -84,6 +84,10 @@ when the command is called with multiple field/value pairs.",
         ..spec("hmget", -3, RF, hmget)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "4.0.0",
+        replaced_by: "`HSET` with multiple field-value pairs",
+
         complexity: "O(N) where N is the number of fields being set.",
         summary: "Sets fields of a hash (older form of HSET that answers OK).",
         args: DOC_HSET,
@@ -115,18 +119,24 @@ when the command is called with multiple field/value pairs.",
         ..spec("hexists", 3, RF, hexists)
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         complexity: SIZE_N,
         summary: "Returns every field name of a hash.",
         args: DOC_KEY,
         ..spec("hkeys", 2, READONLY, hkeys)
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         complexity: SIZE_N,
         summary: "Returns every value of a hash.",
         args: DOC_KEY,
         ..spec("hvals", 2, READONLY, hvals)
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         complexity: SIZE_N,
         summary: "Returns every field and value of a hash.",
         args: DOC_KEY,
@@ -146,6 +156,8 @@ when the command is called with multiple field/value pairs.",
         ..spec("hincrbyfloat", 4, WDF, hincrbyfloat)
     },
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         since: "6.2.0",
         complexity: "O(N) where N is the number of fields returned",
         summary: "Returns random fields of a hash, optionally with values; a negative count \
@@ -154,6 +166,8 @@ allows repeats.",
         ..spec("hrandfield", -2, READONLY, hrandfield)
     },
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         since: "2.8.0",
         complexity: SCAN_COMPLEXITY,
         summary: "Walks the fields and values of a hash a few at a time with a cursor.",

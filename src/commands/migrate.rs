@@ -3,7 +3,7 @@
 //! `crate::rdb`'s; this file holds the commands, their options and MIGRATE's blocking client.
 //! MIGRATE blocks its shard for at most a few timeouts, as Redis blocks its event loop.
 
-use super::spec::{arg, block, multi, oneof, opt, pure, tok, K1};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok, K1};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
 use crate::rdb::{self, DumpOpts};
 use crate::resp::parse::parse_i64;
@@ -69,7 +69,7 @@ const fn spec(
         complexity,
         args,
         group: "generic",
-        acl: crate::commands::spec::acl::KEYSPACE,
+        acl: acl::KEYSPACE,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }
@@ -82,33 +82,45 @@ const RESTORE_DOC: (&str, &str, &[ArgDoc]) = (
 );
 
 pub static COMMANDS: &[CommandSpec] = &[
-    spec(
-        "dump",
-        2,
-        READONLY,
-        K1,
-        dump,
-        (
-            "Returns the serialized form of the value at a key.",
-            "O(1) to find the key plus O(N*M) to serialize a value of N elements of average \
-             size M.",
-            ARGS_DUMP,
-        ),
-    ),
     CommandSpec {
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        tips: &["nondeterministic_output"],
+        ..spec(
+            "dump",
+            2,
+            READONLY,
+            K1,
+            dump,
+            (
+                "Returns the serialized form of the value at a key.",
+                "O(1) to find the key plus O(N*M) to serialize a value of N elements of average \
+             size M.",
+                ARGS_DUMP,
+            ),
+        )
+    },
+    CommandSpec {
+        acl: acl::KEYSPACE | acl::DANGEROUS,
         ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
     },
-    spec(
-        "restore-asking",
-        -4,
-        WRITE | DENYOOM | ASKING,
-        K1,
-        restore,
-        RESTORE_DOC,
-    ),
     CommandSpec {
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        doc_flags: crate::commands::spec::docflag::SYSCMD,
+
+        acl: acl::KEYSPACE | acl::DANGEROUS,
+        group: "server",
+        since: "3.0.0",
+        ..spec(
+            "restore-asking",
+            -4,
+            WRITE | DENYOOM | ASKING,
+            K1,
+            restore,
+            RESTORE_DOC,
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+
+        acl: acl::KEYSPACE | acl::DANGEROUS,
         ..spec(
             "migrate",
             -6,

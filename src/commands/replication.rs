@@ -1,7 +1,7 @@
 //! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the internal REPLCONF, PSYNC and
 //! SYNC a replica sends its master. The machinery is in `crate::replication`.
 
-use super::spec::{arg, block, oneof, pure};
+use super::spec::{acl, arg, block, oneof, pure};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::replication::{self, master, LinkState};
 use crate::resp::parse::parse_i64;
@@ -39,10 +39,14 @@ const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec 
 
 pub static COMMANDS: &[CommandSpec] = &[
     replicaof_spec("replicaof", "5.0.0"),
-    replicaof_spec("slaveof", "1.0.0"),
     CommandSpec {
-        acl: crate::commands::spec::acl::DANGEROUS,
-
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "5.0.0",
+        replaced_by: "`REPLICAOF`",
+        ..replicaof_spec("slaveof", "1.0.0")
+    },
+    CommandSpec {
+        acl: acl::ADMIN | acl::DANGEROUS,
         group: "server",
         summary: "Tells whether this server is a master or a replica, with its replication state",
         since: "2.8.12",
@@ -56,8 +60,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:agg_min"],
+
         group: "generic",
-        acl: crate::commands::spec::acl::KEYSPACE,
+        acl: acl::CONNECTION,
         summary: "Blocks until the connection's writes reached a number of replicas, or a timeout",
         since: "3.0.0",
         complexity: "O(1)",
@@ -65,6 +71,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::new("wait", 3, NOSCRIPT, KeySpec::None, Handler::Conn(wait))
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::SYSCMD,
+
         group: "server",
         acl: 0,
         summary: "Internal: a replica configures its replication stream",
@@ -79,8 +87,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        acl: crate::commands::spec::acl::DANGEROUS,
-
+        acl: acl::DANGEROUS,
         group: "server",
         summary: "Internal: a replica asks for the stream from an offset, or a full copy",
         since: "2.8.0",
@@ -94,8 +101,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        acl: crate::commands::spec::acl::DANGEROUS,
-
+        acl: acl::DANGEROUS,
         group: "server",
         summary: "Internal: a replica asks for a full copy",
         since: "1.0.0",

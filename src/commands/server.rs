@@ -140,6 +140,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::SYSCMD,
+
         complexity: "Depends on subcommand.",
         ..conn(
             "debug",

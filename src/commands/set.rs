@@ -91,12 +91,16 @@ called with multiple arguments.",
         ..spec("smismember", -3, READONLY | FAST, K1, smismember)
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         complexity: "O(N) where N is the set cardinality.",
         summary: "Returns every member of a set.",
         args: DOC_KEY,
         ..spec("smembers", 2, READONLY, K1, smembers)
     },
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the \
 passed count.",
         summary: "Removes and returns one or more random members of a set.",
@@ -104,6 +108,8 @@ passed count.",
         ..spec("spop", -2, WRITE | FAST, K1, spop)
     },
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute \
 value of the passed count.",
         summary: "Returns random members of a set; a negative count allows repeats.",
@@ -117,6 +123,8 @@ value of the passed count.",
         ..spec("smove", 4, WRITE | FAST | MULTI_KEY, K12, smove)
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         complexity: INTER,
         summary: "Returns the members present in every given set.",
         args: DOC_KEYS,
@@ -148,6 +156,8 @@ value of the passed count.",
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         complexity: UNION,
         summary: "Returns the members present in any given set.",
         args: DOC_KEYS,
@@ -166,6 +176,8 @@ value of the passed count.",
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         complexity: UNION,
         summary: "Returns the members of the first set that no other given set has.",
         args: DOC_KEYS,
@@ -184,6 +196,8 @@ value of the passed count.",
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         since: "2.8.0",
         complexity: SCAN_COMPLEXITY,
         summary: "Walks the members of a set a few at a time with a cursor.",

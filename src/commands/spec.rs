@@ -74,6 +74,9 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 17;
     pub const MOVABLE_KEYS: u32 = 1 << 18;
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// May block the client (BLPOP...): shown by COMMAND INFO; slotd's dispatch goes by the
+    /// handler instead, so tables put it in `info_flags`.
+    pub const BLOCKING: u32 = 1 << 20;
     /// In standalone mode with several shards, keys may span shards: run the handler in an
     /// exclusive section over every involved shard (MSET, MSETNX, DEL, MGET, RENAME, ...).
     pub const MULTI_KEY: u32 = 1 << 24;
@@ -131,7 +134,7 @@ pub mod acl {
     ];
 
     /// The categories Redis adds to every command from its flags (write, read, admin and
-    /// dangerous, pubsub, fast or slow).
+    /// dangerous, pubsub, blocking, fast or slow).
     pub const fn implied(flags: u32) -> u32 {
         use super::flags as f;
         let mut c = 0;
@@ -146,6 +149,9 @@ pub mod acl {
         }
         if flags & f::PUBSUB != 0 {
             c |= PUBSUB;
+        }
+        if flags & f::BLOCKING != 0 {
+            c |= BLOCKING;
         }
         c | if flags & f::FAST != 0 { FAST } else { SLOW }
     }
@@ -194,6 +200,16 @@ pub mod keyflag {
     }
 }
 
+/// COMMAND DOCS `doc_flags`.
+pub mod docflag {
+    /// Superseded: `deprecated_since` and `replaced_by` say since when and by what.
+    pub const DEPRECATED: u8 = 1 << 0;
+    /// Meant for servers talking to each other, not for users.
+    pub const SYSCMD: u8 = 1 << 1;
+    /// Bit `i` is `NAMES[i]`.
+    pub const NAMES: &[&str] = &["deprecated", "syscmd"];
+}
+
 /// COMMAND INFO flag names, in the order Redis 7.0 lists them.
 pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::WRITE, "write"),
@@ -202,6 +218,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::ADMIN, "admin"),
     (flags::PUBSUB, "pubsub"),
     (flags::NOSCRIPT, "noscript"),
+    (flags::BLOCKING, "blocking"),
     (flags::LOADING, "loading"),
     (flags::STALE, "stale"),
     (flags::SKIP_MONITOR, "skip_monitor"),
@@ -211,6 +228,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::NO_AUTH, "no_auth"),
     (flags::MAY_REPLICATE, "may_replicate"),
     (flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (flags::NO_ASYNC_LOADING, "no_async_loading"),
     (flags::NO_MULTI, "no_multi"),
     (flags::MOVABLE_KEYS, "movablekeys"),
     (flags::ALLOW_BUSY, "allow_busy"),
@@ -224,6 +242,9 @@ pub struct CommandSpec {
     pub id: CommandId,
     pub arity: i32,
     pub flags: u32,
+    /// Flags COMMAND INFO shows that slotd's dispatch does not act on (`BLOCKING`,
+    /// `NO_ASYNC_LOADING` on CLUSTER subcommands): documentation only.
+    pub info_flags: u32,
     pub keys: KeySpec,
     pub handler: Handler,
     /// Redis' command group: string, generic, server, connection, cluster, ...
@@ -239,6 +260,14 @@ pub struct CommandSpec {
     pub summary: &'static str,
     pub since: &'static str,
     pub complexity: &'static str,
+    /// `docflag` bits.
+    pub doc_flags: u8,
+    /// The version that deprecated the command ("" when it is not deprecated).
+    pub deprecated_since: &'static str,
+    /// What to use instead of a deprecated command.
+    pub replaced_by: &'static str,
+    /// (version, what changed), oldest first.
+    pub history: &'static [(&'static str, &'static str)],
     pub args: &'static [ArgDoc],
     pub subcommands: &'static [CommandSpec],
 }
@@ -258,6 +287,7 @@ impl CommandSpec {
             id: CommandId::UNASSIGNED,
             arity,
             flags,
+            info_flags: 0,
             keys,
             handler,
             group: "generic",
@@ -271,6 +301,10 @@ impl CommandSpec {
             summary: "",
             since: "1.0.0",
             complexity: "",
+            doc_flags: 0,
+            deprecated_since: "",
+            replaced_by: "",
+            history: &[],
             args: &[],
             subcommands: &[],
         }

@@ -2,7 +2,7 @@
 //! command in this family.
 
 use super::*;
-use crate::commands::spec::{arg, multi, oneof, opt, pure, tok, K1, K12, K2, K_ALL};
+use crate::commands::spec::{acl, arg, multi, oneof, opt, pure, tok, K1, K12, K2, K_ALL};
 
 const ARGS_KEYS: &[ArgDoc] = &[multi(arg("key", "key"))];
 const ARGS_KEY: &[ArgDoc] = &[arg("key", "key")];
@@ -72,45 +72,54 @@ const O1: &str = "O(1)";
 const ON_KEYS: &str = "O(N) where N is the number of keys given";
 
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd(
-        "del",
-        -2,
-        WRITE | MULTI_KEY,
-        K_ALL,
-        Handler::Key(del),
-        (
-            "Removes the given keys and counts those that existed",
-            "1.0.0",
-            "O(N) where N is the number of keys given, plus the size of each removed value",
-            ARGS_KEYS,
-        ),
-    ),
-    cmd(
-        "unlink",
-        -2,
-        WRITE | FAST | MULTI_KEY,
-        K_ALL,
-        Handler::Key(del),
-        (
-            "Removes the given keys like DEL; memory may be reclaimed later",
-            "4.0.0",
-            ON_KEYS,
-            ARGS_KEYS,
-        ),
-    ),
-    cmd(
-        "exists",
-        -2,
-        READONLY | FAST | MULTI_KEY,
-        K_ALL,
-        Handler::Key(exists),
-        (
-            "Counts how many of the given keys exist (repeats count again)",
-            "1.0.0",
-            ON_KEYS,
-            ARGS_KEYS,
-        ),
-    ),
+    CommandSpec {
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        ..cmd(
+            "del",
+            -2,
+            WRITE | MULTI_KEY,
+            K_ALL,
+            Handler::Key(del),
+            (
+                "Removes the given keys and counts those that existed",
+                "1.0.0",
+                "O(N) where N is the number of keys given, plus the size of each removed value",
+                ARGS_KEYS,
+            ),
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        ..cmd(
+            "unlink",
+            -2,
+            WRITE | FAST | MULTI_KEY,
+            K_ALL,
+            Handler::Key(del),
+            (
+                "Removes the given keys like DEL; memory may be reclaimed later",
+                "4.0.0",
+                ON_KEYS,
+                ARGS_KEYS,
+            ),
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        ..cmd(
+            "exists",
+            -2,
+            READONLY | FAST | MULTI_KEY,
+            K_ALL,
+            Handler::Key(exists),
+            (
+                "Counts how many of the given keys exist (repeats count again)",
+                "1.0.0",
+                ON_KEYS,
+                ARGS_KEYS,
+            ),
+        )
+    },
     cmd(
         "type",
         2,
@@ -281,22 +290,25 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_COPY,
         ),
     ),
-    cmd(
-        "touch",
-        -2,
-        READONLY | FAST | MULTI_KEY,
-        K_ALL,
-        Handler::Key(touch),
-        (
-            "Refreshes the last access time of keys and counts those that exist",
-            "3.2.1",
-            ON_KEYS,
-            ARGS_KEYS,
-        ),
-    ),
+    CommandSpec {
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        ..cmd(
+            "touch",
+            -2,
+            READONLY | FAST | MULTI_KEY,
+            K_ALL,
+            Handler::Key(touch),
+            (
+                "Refreshes the last access time of keys and counts those that exist",
+                "3.2.1",
+                ON_KEYS,
+                ARGS_KEYS,
+            ),
+        )
+    },
     CommandSpec {
         tips: &["request_policy:all_shards", "nondeterministic_output_order"],
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        acl: acl::KEYSPACE | acl::DANGEROUS,
         ..cmd(
             "keys",
             2,
@@ -312,7 +324,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        tips: &["nondeterministic_output"],
+        tips: &["nondeterministic_output", "request_policy:special"],
         ..cmd(
             "scan",
             -2,
@@ -328,7 +340,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        tips: &["nondeterministic_output"],
+        tips: &["request_policy:all_shards", "nondeterministic_output"],
         ..cmd(
             "randomkey",
             1,
@@ -342,7 +354,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         tips: &["request_policy:all_shards", "response_policy:agg_sum"],
 
         group: "server",
-        acl: 0,
+        acl: acl::KEYSPACE,
         ..cmd(
             "dbsize",
             1,
@@ -354,8 +366,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        acl: crate::commands::spec::acl::DANGEROUS,
-
+        acl: acl::KEYSPACE | acl::DANGEROUS,
         group: "server",
         ..cmd(
             "flushall",
@@ -373,8 +384,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        acl: crate::commands::spec::acl::DANGEROUS,
-
+        acl: acl::KEYSPACE | acl::DANGEROUS,
         group: "server",
         ..cmd(
             "flushdb",
@@ -409,58 +419,70 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(
-        "encoding",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_encoding),
-        (
-            "Names the internal representation of a key's value",
-            "2.2.3",
-            O1,
-            ARGS_KEY,
-        ),
-    ),
-    cmd(
-        "freq",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_freq),
-        (
-            "The logarithmic access frequency counter of a key (LFU policies only)",
-            "4.0.0",
-            O1,
-            ARGS_KEY,
-        ),
-    ),
-    cmd(
-        "idletime",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_idletime),
-        (
-            "Seconds since a key was last read or written",
-            "2.2.3",
-            O1,
-            ARGS_KEY,
-        ),
-    ),
-    cmd(
-        "refcount",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_refcount),
-        (
-            "How many references share a key's value",
-            "2.2.3",
-            O1,
-            ARGS_KEY,
-        ),
-    ),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "encoding",
+            3,
+            READONLY,
+            K2,
+            Handler::Key(object_encoding),
+            (
+                "Names the internal representation of a key's value",
+                "2.2.3",
+                O1,
+                ARGS_KEY,
+            ),
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "freq",
+            3,
+            READONLY,
+            K2,
+            Handler::Key(object_freq),
+            (
+                "The logarithmic access frequency counter of a key (LFU policies only)",
+                "4.0.0",
+                O1,
+                ARGS_KEY,
+            ),
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "idletime",
+            3,
+            READONLY,
+            K2,
+            Handler::Key(object_idletime),
+            (
+                "Seconds since a key was last read or written",
+                "2.2.3",
+                O1,
+                ARGS_KEY,
+            ),
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "refcount",
+            3,
+            READONLY,
+            K2,
+            Handler::Key(object_refcount),
+            (
+                "How many references share a key's value",
+                "2.2.3",
+                O1,
+                ARGS_KEY,
+            ),
+        )
+    },
     cmd(
         "help",
         2,

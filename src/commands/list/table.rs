@@ -192,6 +192,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("lmove", 5, WRITE | DENYOOM | MULTI_KEY, K12, lmove)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`LMOVE` with the `RIGHT` and `LEFT` arguments",
+
         since: "1.2.0",
         complexity: O1,
         summary: "Pops the tail of a list and pushes it at the head of another (see LMOVE).",
@@ -220,6 +224,8 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// does not have yet.
 pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "2.0.0",
         complexity: "O(N) where N is the number of keys given.",
         summary: "Pops the head of the first non-empty list, waiting for one if needed.",
@@ -227,6 +233,8 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         ..spec("blpop", -3, WRITE | NOSCRIPT, K_BUT_LAST, blpop_now)
     },
     CommandSpec {
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "2.0.0",
         complexity: "O(N) where N is the number of keys given.",
         summary: "Pops the tail of the first non-empty list, waiting for one if needed.",
@@ -234,6 +242,8 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         ..spec("brpop", -3, WRITE | NOSCRIPT, K_BUT_LAST, brpop_now)
     },
     CommandSpec {
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "6.2.0",
         complexity: O1,
         summary: "LMOVE that waits for the source list to get an element.",
@@ -247,6 +257,12 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
+
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "2.2.0",
         complexity: O1,
         summary: "RPOPLPUSH that waits for the source list to get an element.",
@@ -260,6 +276,8 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "7.0.0",
         complexity: "O(N+M): N keys given, M elements popped.",
         summary: "LMPOP that waits for one of the lists to get an element.",

@@ -114,6 +114,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("psetex", 4, WRITE | DENYOOM, K1, psetex)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`SET` with the `!GET` argument",
+
         since: "1.0.0",
         complexity: O1,
         summary: "Stores a string and returns the previous one.",
@@ -135,6 +139,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("getex", -2, WRITE | FAST, K1, getex)
     },
     CommandSpec {
+        tips: &["request_policy:multi_shard"],
+
         since: "1.0.0",
         complexity: "O(N) where N is the number of keys.",
         summary: "Returns the strings stored at several keys.",
@@ -142,6 +148,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("mget", -2, READONLY | FAST | MULTI_KEY, K_ALL, mget)
     },
     CommandSpec {
+        tips: &[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ],
+
         since: "1.0.1",
         complexity: "O(N) where N is the number of keys.",
         summary: "Stores several key/value pairs at once.",
@@ -149,6 +160,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("mset", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, mset)
     },
     CommandSpec {
+        tips: &["request_policy:multi_shard", "response_policy:agg_min"],
+
         since: "1.0.1",
         complexity: "O(N) where N is the number of keys.",
         summary: "Stores several key/value pairs only when none of the keys exists.",
@@ -219,6 +232,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("setrange", 4, WRITE | DENYOOM, K1, setrange)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "2.0.0",
+        replaced_by: "`GETRANGE`",
+
         since: "1.0.0",
         complexity: "O(N) where N is the length of the returned string.",
         summary: "Returns a byte range of the string at a key (old name of GETRANGE).",

@@ -426,6 +426,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`ZRANGE` with the `REV` argument",
+
         since: "1.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements returned.",
@@ -434,6 +438,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrevrange", -4, READONLY, K1, zrevrange)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`ZRANGE` with the `BYSCORE` argument",
+
         since: "1.0.5",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members whose score lies in a range, lowest first.",
@@ -441,6 +449,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrangebyscore", -4, READONLY, K1, zrangebyscore)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`ZRANGE` with the `REV` and `BYSCORE` arguments",
+
         since: "2.2.0",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members whose score lies in a range, highest first.",
@@ -448,6 +460,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrevrangebyscore", -4, READONLY, K1, zrevrangebyscore)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`ZRANGE` with the `BYLEX` argument",
+
         since: "2.8.9",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members in a lexical range, for sets with equal scores.",
@@ -455,6 +471,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrangebylex", -4, READONLY, K1, zrangebylex)
     },
     CommandSpec {
+        doc_flags: crate::commands::spec::docflag::DEPRECATED,
+        deprecated_since: "6.2.0",
+        replaced_by: "`ZRANGE` with the `REV` and `BYLEX` arguments",
+
         since: "2.8.9",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members in a lexical range in reverse order.",
@@ -602,6 +622,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         since: "6.2.0",
         complexity: "O(N) where N is the number of elements returned",
         summary: "Returns random members, distinct or with repeats.",
@@ -609,6 +631,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrandmember", -2, READONLY, K1, zrandmember)
     },
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         since: "2.8.0",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough \
              command calls for the cursor to return back to 0. N is the number of \
@@ -624,6 +648,8 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// blocking through `bzpop_try` / `bzmpop_try`, then adds these to the table.
 pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "5.0.0",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         summary: "Pops the member with the lowest score from the first non-empty key, \
@@ -638,6 +664,8 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "5.0.0",
         complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         summary: "Pops the member with the highest score from the first non-empty key, \
@@ -652,6 +680,8 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        info_flags: crate::commands::flags::BLOCKING,
+
         since: "7.0.0",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
                      number of elements in the sorted set, and M being the number of \
