@@ -44,8 +44,9 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "This connection's name",
     ),
     CommandSpec {
-        tips: &["nondeterministic_output"],
+history: &[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")],
 
+        tips: &["nondeterministic_output"],
         args: LIST_ARGS,
         complexity: "O(N) where N is the number of client connections",
         ..sub(
@@ -62,6 +63,8 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         ..sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
     },
     CommandSpec {
+history: &[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")],
+
         args: KILL_ARGS,
         complexity: "O(N) where N is the number of client connections",
         ..sub(

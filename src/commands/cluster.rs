@@ -57,7 +57,6 @@ const ID_ARG: &[ArgDoc] = &[arg("node-id", "string")];
 const SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         info_flags: NO_ASYNC_LOADING,
-
         tips: &["nondeterministic_output"],
         ..sub(
             "bumpepoch",
@@ -111,7 +110,6 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["nondeterministic_output"],
-
         since: "7.0.0",
         ..sub(
             "links",
@@ -124,6 +122,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        history: &[("4.0.0", "Added the optional `cluster_bus_port` argument.")],
         info_flags: NO_ASYNC_LOADING,
         ..sub(
             "meet",
@@ -141,7 +140,6 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         since: "5.0.0",
-
         tips: &["nondeterministic_output"],
         ..sub(
             "replicas",
@@ -204,7 +202,6 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "5.0.0",
         replaced_by: "`CLUSTER REPLICAS`",
-
         tips: &["nondeterministic_output"],
         ..sub(
             "slaves",
@@ -230,7 +227,6 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         info_flags: NO_ASYNC_LOADING,
-
         since: "7.0.0",
         ..sub(
             "addslotsrange",
@@ -265,7 +261,6 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         info_flags: NO_ASYNC_LOADING,
-
         since: "7.0.0",
         ..sub(
             "delslotsrange",
@@ -379,7 +374,6 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["nondeterministic_output"],
-
         since: "7.0.0",
         ..sub(
             "shards",
@@ -392,10 +386,14 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        history: &[
+            ("4.0.0", "Added node IDs."),
+            ("7.0.0", "Added additional networking metadata field."),
+        ],
+
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "7.0.0",
         replaced_by: "`CLUSTER SHARDS`",
-
         tips: &["nondeterministic_output"],
         ..sub(
             "slots",

@@ -42,7 +42,6 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
     ),
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         args: NAMES,
         complexity: "O(N) where N is the number of commands to look up",
         ..sub(
@@ -76,8 +75,12 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        tips: &["nondeterministic_output_order"],
+        history: &[(
+            "7.0.0",
+            "Allowed to be called with no argument to get info on all commands.",
+        )],
 
+        tips: &["nondeterministic_output_order"],
         args: NAMES,
         complexity: "O(N) where N is the number of commands to look up",
         ..sub(
@@ -90,7 +93,6 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         args: &[opt(tok(
             "FILTERBY",
             oneof(

@@ -10,6 +10,7 @@ use super::set::{
 };
 use super::spec::{arg, block, multi, opt, pure, K1};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler};
+use crate::commands::spec::keyflag;
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
@@ -59,6 +60,7 @@ const SIZE_N: &str = "O(N) where N is the size of the hash.";
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        history: &[("4.0.0", "Accepts multiple `field` and `value` arguments.")],
         complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs \
 when the command is called with multiple field/value pairs.",
         summary: "Sets fields of a hash, creating it when absent; answers how many were new.",
@@ -66,6 +68,7 @@ when the command is called with multiple field/value pairs.",
         ..spec("hset", -4, WDF, hset)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::INSERT,
         complexity: O1,
         summary: "Sets a field of a hash only when the field is absent.",
         args: DOC_HSETNX,
@@ -87,25 +90,29 @@ when the command is called with multiple field/value pairs.",
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "4.0.0",
         replaced_by: "`HSET` with multiple field-value pairs",
-
         complexity: "O(N) where N is the number of fields being set.",
         summary: "Sets fields of a hash (older form of HSET that answers OK).",
         args: DOC_HSET,
         ..spec("hmset", -4, WDF, hmset)
     },
     CommandSpec {
+        history: &[("2.4.0", "Accepts multiple `field` arguments.")],
+        key_flags: keyflag::RW | keyflag::DELETE,
+
         complexity: "O(N) where N is the number of fields to be removed.",
         summary: "Removes fields from a hash; an emptied hash is deleted.",
         args: DOC_KEY_FIELDS,
         ..spec("hdel", -3, WRITE | FAST, hdel)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         complexity: O1,
         summary: "Returns how many fields a hash has.",
         args: DOC_KEY,
         ..spec("hlen", 2, RF, hlen)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         since: "3.2.0",
         complexity: O1,
         summary: "Returns the length in bytes of a hash field's value.",
@@ -113,6 +120,7 @@ when the command is called with multiple field/value pairs.",
         ..spec("hstrlen", 3, RF, hstrlen)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         complexity: O1,
         summary: "Tells whether a hash has a field.",
         args: DOC_KEY_FIELD,
@@ -120,7 +128,6 @@ when the command is called with multiple field/value pairs.",
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         complexity: SIZE_N,
         summary: "Returns every field name of a hash.",
         args: DOC_KEY,
@@ -128,7 +135,6 @@ when the command is called with multiple field/value pairs.",
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         complexity: SIZE_N,
         summary: "Returns every value of a hash.",
         args: DOC_KEY,
@@ -136,19 +142,20 @@ when the command is called with multiple field/value pairs.",
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         complexity: SIZE_N,
         summary: "Returns every field and value of a hash.",
         args: DOC_KEY,
         ..spec("hgetall", 2, READONLY, hgetall)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         complexity: O1,
         summary: "Adds an integer to the integer stored in a hash field.",
         args: DOC_HINCRBY,
         ..spec("hincrby", 4, WDF, hincrby)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         since: "2.6.0",
         complexity: O1,
         summary: "Adds a floating point number to the number stored in a hash field.",
@@ -157,7 +164,6 @@ when the command is called with multiple field/value pairs.",
     },
     CommandSpec {
         tips: &["nondeterministic_output"],
-
         since: "6.2.0",
         complexity: "O(N) where N is the number of fields returned",
         summary: "Returns random fields of a hash, optionally with values; a negative count \
@@ -167,7 +173,6 @@ allows repeats.",
     },
     CommandSpec {
         tips: &["nondeterministic_output"],
-
         since: "2.8.0",
         complexity: SCAN_COMPLEXITY,
         summary: "Walks the fields and values of a hash a few at a time with a cursor.",

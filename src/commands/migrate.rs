@@ -5,6 +5,7 @@
 
 use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok, K1};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
+use crate::commands::spec::keyflag;
 use crate::rdb::{self, DumpOpts};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
@@ -81,6 +82,18 @@ const RESTORE_DOC: (&str, &str, &[ArgDoc]) = (
     ARGS_RESTORE,
 );
 
+/// RESTORE; RESTORE-ASKING is the same command allowed on an importing slot.
+const RESTORE: CommandSpec = CommandSpec {
+    history: &[
+        ("3.0.0", "Added the `REPLACE` modifier."),
+        ("5.0.0", "Added the `ABSTTL` modifier."),
+        ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+    ],
+    key_flags: keyflag::OW | keyflag::UPDATE,
+    acl: acl::KEYSPACE | acl::DANGEROUS,
+    ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+};
+
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         tips: &["nondeterministic_output"],
@@ -98,28 +111,24 @@ pub static COMMANDS: &[CommandSpec] = &[
             ),
         )
     },
+    RESTORE,
     CommandSpec {
-        acl: acl::KEYSPACE | acl::DANGEROUS,
-        ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
-    },
-    CommandSpec {
+        name: "restore-asking",
+        flags: WRITE | DENYOOM | ASKING,
         doc_flags: crate::commands::spec::docflag::SYSCMD,
-
-        acl: acl::KEYSPACE | acl::DANGEROUS,
         group: "server",
         since: "3.0.0",
-        ..spec(
-            "restore-asking",
-            -4,
-            WRITE | DENYOOM | ASKING,
-            K1,
-            restore,
-            RESTORE_DOC,
-        )
+        ..RESTORE
     },
     CommandSpec {
-        tips: &["nondeterministic_output"],
+        history: &[
+            ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+            ("3.0.6", "Added the `KEYS` option."),
+            ("4.0.7", "Added the `AUTH` option."),
+            ("6.0.0", "Added the `AUTH2` option."),
+        ],
 
+        tips: &["nondeterministic_output"],
         acl: acl::KEYSPACE | acl::DANGEROUS,
         ..spec(
             "migrate",

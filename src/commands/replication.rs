@@ -61,7 +61,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:agg_min"],
-
         group: "generic",
         acl: acl::CONNECTION,
         summary: "Blocks until the connection's writes reached a number of replicas, or a timeout",
@@ -72,7 +71,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         doc_flags: crate::commands::spec::docflag::SYSCMD,
-
         group: "server",
         acl: 0,
         summary: "Internal: a replica configures its replication stream",

@@ -44,7 +44,6 @@ const LS: u32 = LOADING | STALE;
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-
         args: &[opt(arg("message", "string"))],
         ..conn(
             "ping",
@@ -78,6 +77,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Close this connection after the reply",
     ),
     CommandSpec {
+history: &[("6.0.0", "Added ACL style (username and password).")],
+
         args: AUTH_ARGS,
         complexity: "O(N) where N is the number of passwords defined for the user",
         ..conn(
@@ -91,6 +92,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")],
+
         args: HELLO_ARGS,
         ..conn(
             "hello",
@@ -141,7 +144,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         doc_flags: crate::commands::spec::docflag::SYSCMD,
-
         complexity: "Depends on subcommand.",
         ..conn(
             "debug",
@@ -154,6 +156,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
+
         args: SHUTDOWN_ARGS,
         complexity: "O(N) when saving, where N is the total number of keys in all databases \
                      when saving data, otherwise O(1)",
@@ -168,13 +172,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("7.0.0", "Added support for taking multiple section arguments.")],
+
         tips: &[
             "nondeterministic_output",
             "request_policy:all_shards",
             "response_policy:special",
         ],
         acl: crate::commands::spec::acl::DANGEROUS,
-
         args: &[opt(multi(arg("section", "string")))],
         ..conn(
             "info",
@@ -209,7 +214,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         tips: &["nondeterministic_output_order"],
         acl: crate::commands::spec::acl::CONNECTION,
-
         complexity: "O(N) where N is the total number of Redis commands",
         subcommands: command_docs::SUBCOMMANDS,
         args: &[],
@@ -269,6 +273,11 @@ const SHUTDOWN_ARGS: &[ArgDoc] = &[
 
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        history: &[(
+            "7.0.0",
+            "Added the ability to pass multiple pattern parameters in one call",
+        )],
+
         args: &[multi(arg("parameter", "string"))],
         complexity: "O(N) when N is the number of configuration parameters provided",
         ..conn(
@@ -282,8 +291,12 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        history: &[(
+            "7.0.0",
+            "Added the ability to set multiple parameters in one call.",
+        )],
 
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         args: &[multi(block(
             "data",
             &[arg("parameter", "string"), arg("value", "string")],

@@ -5,6 +5,7 @@
 
 use super::spec::{arg, multi, opt, tok, K1, K12, K_ALL};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use crate::commands::spec::keyflag;
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::value::Value;
@@ -59,6 +60,9 @@ inside the collection..";
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        history: &[("2.4.0", "Accepts multiple `member` arguments.")],
+        key_flags: keyflag::RW | keyflag::INSERT,
+
         complexity: "O(1) for each element added, so O(N) to add N elements when the command is \
 called with multiple arguments.",
         summary: "Adds members to a set, creating it when absent.",
@@ -66,18 +70,23 @@ called with multiple arguments.",
         ..spec("sadd", -3, WRITE | DENYOOM | FAST, K1, sadd)
     },
     CommandSpec {
+        history: &[("2.4.0", "Accepts multiple `member` arguments.")],
+        key_flags: keyflag::RW | keyflag::DELETE,
+
         complexity: "O(N) where N is the number of members to be removed.",
         summary: "Removes members from a set; an emptied set is deleted.",
         args: DOC_KEY_MEMBERS,
         ..spec("srem", -3, WRITE | FAST, K1, srem)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         complexity: O1,
         summary: "Returns how many members a set has.",
         args: DOC_KEY,
         ..spec("scard", 2, READONLY | FAST, K1, scard)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         complexity: O1,
         summary: "Tells whether a value is a member of a set.",
         args: DOC_KEY_MEMBER,
@@ -92,15 +101,16 @@ called with multiple arguments.",
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         complexity: "O(N) where N is the set cardinality.",
         summary: "Returns every member of a set.",
         args: DOC_KEY,
         ..spec("smembers", 2, READONLY, K1, smembers)
     },
     CommandSpec {
-        tips: &["nondeterministic_output"],
+        history: &[("3.2.0", "Added the `count` argument.")],
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
 
+        tips: &["nondeterministic_output"],
         complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the \
 passed count.",
         summary: "Removes and returns one or more random members of a set.",
@@ -108,6 +118,7 @@ passed count.",
         ..spec("spop", -2, WRITE | FAST, K1, spop)
     },
     CommandSpec {
+        history: &[("2.6.0", "Added the optional `count` argument.")],
         tips: &["nondeterministic_output"],
 
         complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute \
@@ -124,7 +135,6 @@ value of the passed count.",
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         complexity: INTER,
         summary: "Returns the members present in every given set.",
         args: DOC_KEYS,
@@ -157,7 +167,6 @@ value of the passed count.",
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         complexity: UNION,
         summary: "Returns the members present in any given set.",
         args: DOC_KEYS,
@@ -177,7 +186,6 @@ value of the passed count.",
     },
     CommandSpec {
         tips: &["nondeterministic_output_order"],
-
         complexity: UNION,
         summary: "Returns the members of the first set that no other given set has.",
         args: DOC_KEYS,
@@ -197,7 +205,6 @@ value of the passed count.",
     },
     CommandSpec {
         tips: &["nondeterministic_output"],
-
         since: "2.8.0",
         complexity: SCAN_COMPLEXITY,
         summary: "Walks the members of a set a few at a time with a cursor.",

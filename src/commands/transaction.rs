@@ -6,6 +6,7 @@
 use super::spec::{arg, multi as many, K_ALL};
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::commands::spec::keyflag;
 use crate::dispatch::{reply_error, run_key, run_parked};
 use crate::resp::{Args, Out, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
@@ -66,6 +67,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         summary: "Makes the next EXEC fail if any of these keys is modified meanwhile",
         since: "2.2.0",
         complexity: "O(1) for every key",

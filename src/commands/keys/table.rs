@@ -2,6 +2,7 @@
 //! command in this family.
 
 use super::*;
+use crate::commands::spec::keyflag;
 use crate::commands::spec::{acl, arg, multi, oneof, opt, pure, tok, K1, K12, K2, K_ALL};
 
 const ARGS_KEYS: &[ArgDoc] = &[multi(arg("key", "key"))];
@@ -73,6 +74,7 @@ const ON_KEYS: &str = "O(N) where N is the number of keys given";
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        key_flags: keyflag::RM | keyflag::DELETE,
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         ..cmd(
             "del",
@@ -89,6 +91,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        key_flags: keyflag::RM | keyflag::DELETE,
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         ..cmd(
             "unlink",
@@ -105,6 +108,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("3.0.3", "Accepts multiple `key` arguments.")],
+
+        key_flags: keyflag::RO,
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         ..cmd(
             "exists",
@@ -120,20 +126,25 @@ pub static COMMANDS: &[CommandSpec] = &[
             ),
         )
     },
-    cmd(
-        "type",
-        2,
-        READONLY | FAST,
-        K1,
-        Handler::Key(type_cmd),
-        (
-            "Names the data type held at a key, or none",
-            "1.0.0",
-            O1,
-            ARGS_KEY,
-        ),
-    ),
-    cmd(
+    CommandSpec {
+        key_flags: keyflag::RO,
+        ..cmd(
+            "type",
+            2,
+            READONLY | FAST,
+            K1,
+            Handler::Key(type_cmd),
+            (
+                "Names the data type held at a key, or none",
+                "1.0.0",
+                O1,
+                ARGS_KEY,
+            ),
+        )
+    },
+    CommandSpec {
+history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+..cmd(
         "expire",
         -3,
         WRITE | FAST,
@@ -145,8 +156,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_EXPIRE,
         ),
-    ),
-    cmd(
+    )
+},
+    CommandSpec {
+history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+..cmd(
         "pexpire",
         -3,
         WRITE | FAST,
@@ -158,8 +172,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_PEXPIRE,
         ),
-    ),
-    cmd(
+    )
+},
+    CommandSpec {
+history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+..cmd(
         "expireat",
         -3,
         WRITE | FAST,
@@ -171,8 +188,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_EXPIREAT,
         ),
-    ),
-    cmd(
+    )
+},
+    CommandSpec {
+history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+..cmd(
         "pexpireat",
         -3,
         WRITE | FAST,
@@ -184,8 +204,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_PEXPIREAT,
         ),
-    ),
+    )
+},
     CommandSpec {
+history: &[("2.8.0", "Added the -2 reply.")],
+
         tips: &["nondeterministic_output"],
         ..cmd(
             "ttl",
@@ -197,6 +220,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("2.8.0", "Added the -2 reply.")],
+
         tips: &["nondeterministic_output"],
         ..cmd(
             "pttl",
@@ -264,7 +289,9 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_RENAME,
         ),
     ),
-    cmd(
+    CommandSpec {
+history: &[("3.2.0", "The command no longer returns an error when source and destination names are the same.")],
+..cmd(
         "renamenx",
         3,
         WRITE | FAST | MULTI_KEY,
@@ -276,7 +303,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_RENAME,
         ),
-    ),
+    )
+},
     cmd(
         "copy",
         -3,
@@ -291,6 +319,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ),
     ),
     CommandSpec {
+        key_flags: keyflag::RO,
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         ..cmd(
             "touch",
@@ -324,6 +353,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("6.0.0", "Added the `TYPE` subcommand.")],
+
         tips: &["nondeterministic_output", "request_policy:special"],
         ..cmd(
             "scan",
@@ -352,7 +383,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["request_policy:all_shards", "response_policy:agg_sum"],
-
         group: "server",
         acl: acl::KEYSPACE,
         ..cmd(
@@ -365,6 +395,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")],
+
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         acl: acl::KEYSPACE | acl::DANGEROUS,
         group: "server",
@@ -383,6 +415,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+history: &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")],
+
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         acl: acl::KEYSPACE | acl::DANGEROUS,
         group: "server",
@@ -418,71 +452,52 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
 ];
 
+/// An OBJECT subcommand that reads one key (argument 2); its output depends on the server.
+const fn object_sub(
+    name: &'static str,
+    f: crate::commands::KeyFn,
+    since: &'static str,
+    summary: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        key_flags: keyflag::RO,
+        ..cmd(
+            name,
+            3,
+            READONLY,
+            K2,
+            Handler::Key(f),
+            (summary, since, O1, ARGS_KEY),
+        )
+    }
+}
+
 static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "encoding",
-            3,
-            READONLY,
-            K2,
-            Handler::Key(object_encoding),
-            (
-                "Names the internal representation of a key's value",
-                "2.2.3",
-                O1,
-                ARGS_KEY,
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "freq",
-            3,
-            READONLY,
-            K2,
-            Handler::Key(object_freq),
-            (
-                "The logarithmic access frequency counter of a key (LFU policies only)",
-                "4.0.0",
-                O1,
-                ARGS_KEY,
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "idletime",
-            3,
-            READONLY,
-            K2,
-            Handler::Key(object_idletime),
-            (
-                "Seconds since a key was last read or written",
-                "2.2.3",
-                O1,
-                ARGS_KEY,
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "refcount",
-            3,
-            READONLY,
-            K2,
-            Handler::Key(object_refcount),
-            (
-                "How many references share a key's value",
-                "2.2.3",
-                O1,
-                ARGS_KEY,
-            ),
-        )
-    },
+    object_sub(
+        "encoding",
+        object_encoding,
+        "2.2.3",
+        "Names the internal representation of a key's value",
+    ),
+    object_sub(
+        "freq",
+        object_freq,
+        "4.0.0",
+        "The logarithmic access frequency counter of a key (LFU policies only)",
+    ),
+    object_sub(
+        "idletime",
+        object_idletime,
+        "2.2.3",
+        "Seconds since a key was last read or written",
+    ),
+    object_sub(
+        "refcount",
+        object_refcount,
+        "2.2.3",
+        "How many references share a key's value",
+    ),
     cmd(
         "help",
         2,

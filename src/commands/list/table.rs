@@ -2,6 +2,7 @@
 //! and of the blocking pops.
 
 use super::*;
+use crate::commands::spec::keyflag;
 use crate::commands::spec::{arg, multi, oneof, opt, pure, tok, K1, K12, K_BUT_LAST};
 
 // ---------------------------------------------------------------------------------------------
@@ -87,6 +88,9 @@ const C_PUSH: &str = "O(1) per element pushed, O(N) for N elements.";
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        history: &[("2.4.0", "Accepts multiple `element` arguments.")],
+        key_flags: keyflag::RW | keyflag::INSERT,
+
         since: "1.0.0",
         complexity: C_PUSH,
         summary: "Adds elements at the head of a list, creating it when absent.",
@@ -94,6 +98,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("lpush", -3, WDF, K1, lpush)
     },
     CommandSpec {
+        history: &[("2.4.0", "Accepts multiple `element` arguments.")],
+        key_flags: keyflag::RW | keyflag::INSERT,
+
         since: "1.0.0",
         complexity: C_PUSH,
         summary: "Adds elements at the tail of a list, creating it when absent.",
@@ -101,6 +108,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("rpush", -3, WDF, K1, rpush)
     },
     CommandSpec {
+        history: &[("4.0.0", "Accepts multiple `element` arguments.")],
+        key_flags: keyflag::RW | keyflag::INSERT,
+
         since: "2.2.0",
         complexity: C_PUSH,
         summary: "Adds elements at the head of a list only when the list exists.",
@@ -108,6 +118,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("lpushx", -3, WDF, K1, lpushx)
     },
     CommandSpec {
+        history: &[("4.0.0", "Accepts multiple `element` arguments.")],
+        key_flags: keyflag::RW | keyflag::INSERT,
+
         since: "2.2.0",
         complexity: C_PUSH,
         summary: "Adds elements at the tail of a list only when the list exists.",
@@ -115,6 +128,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("rpushx", -3, WDF, K1, rpushx)
     },
     CommandSpec {
+        history: &[("6.2.0", "Added the `count` argument.")],
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
+
         since: "1.0.0",
         complexity: "O(N) where N is the number of elements popped.",
         summary: "Removes and returns elements from the head of a list.",
@@ -122,6 +138,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("lpop", -2, WRITE | FAST, K1, lpop)
     },
     CommandSpec {
+        history: &[("6.2.0", "Added the `count` argument.")],
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
+
         since: "1.0.0",
         complexity: "O(N) where N is the number of elements popped.",
         summary: "Removes and returns elements from the tail of a list.",
@@ -129,6 +148,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("rpop", -2, WRITE | FAST, K1, rpop)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         since: "1.0.0",
         complexity: O1,
         summary: "Returns the number of elements of a list.",
@@ -157,6 +177,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("lset", 4, WRITE | DENYOOM, K1, lset)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::INSERT,
         since: "2.2.0",
         complexity: "O(N) where N is the number of elements scanned to find the pivot.",
         summary: "Inserts an element just before or after a pivot element of a list.",
@@ -164,6 +185,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("linsert", 5, WRITE | DENYOOM, K1, linsert)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::DELETE,
         since: "1.0.0",
         complexity: "O(N+M): N elements scanned, M elements removed.",
         summary: "Removes elements equal to a value from a list.",
@@ -171,6 +193,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("lrem", 4, WRITE, K1, lrem)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::DELETE,
         since: "1.0.0",
         complexity: "O(N) where N is the number of elements removed.",
         summary: "Keeps only the elements of a list between two indexes.",
@@ -195,7 +218,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`LMOVE` with the `RIGHT` and `LEFT` arguments",
-
         since: "1.2.0",
         complexity: O1,
         summary: "Pops the tail of a list and pushes it at the head of another (see LMOVE).",
@@ -224,6 +246,12 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// does not have yet.
 pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
         info_flags: crate::commands::flags::BLOCKING,
 
         since: "2.0.0",
@@ -233,6 +261,12 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         ..spec("blpop", -3, WRITE | NOSCRIPT, K_BUT_LAST, blpop_now)
     },
     CommandSpec {
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
         info_flags: crate::commands::flags::BLOCKING,
 
         since: "2.0.0",
@@ -243,7 +277,6 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         info_flags: crate::commands::flags::BLOCKING,
-
         since: "6.2.0",
         complexity: O1,
         summary: "LMOVE that waits for the source list to get an element.",
@@ -257,10 +290,14 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`BLMOVE` with the `RIGHT` and `LEFT` arguments",
-
         info_flags: crate::commands::flags::BLOCKING,
 
         since: "2.2.0",
@@ -277,7 +314,6 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         info_flags: crate::commands::flags::BLOCKING,
-
         since: "7.0.0",
         complexity: "O(N+M): N keys given, M elements popped.",
         summary: "LMPOP that waits for one of the lists to get an element.",

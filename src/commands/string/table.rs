@@ -2,6 +2,7 @@
 //! command.
 
 use super::*;
+use crate::commands::spec::keyflag;
 use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_ALL, K_PAIRS};
 
 // ---------------------------------------------------------------------------------------------
@@ -86,6 +87,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("get", 2, READONLY | FAST, K1, get)
     },
     CommandSpec {
+        history: &[
+            ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+            ("6.0.0", "Added the `KEEPTTL` option."),
+            ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+            (
+                "7.0.0",
+                "Allowed the `NX` and `GET` options to be used together.",
+            ),
+        ],
+
         since: "1.0.0",
         complexity: O1,
         summary: "Stores a string at a key, with optional conditions and expiry.",
@@ -93,6 +104,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("set", -3, WRITE | DENYOOM, K1, set)
     },
     CommandSpec {
+        key_flags: keyflag::OW | keyflag::INSERT,
         since: "1.0.0",
         complexity: O1,
         summary: "Stores a string at a key only when the key is absent.",
@@ -100,6 +112,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("setnx", 3, WDF, K1, setnx)
     },
     CommandSpec {
+        key_flags: keyflag::OW | keyflag::UPDATE,
         since: "2.0.0",
         complexity: O1,
         summary: "Stores a string with a time to live in seconds.",
@@ -107,6 +120,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("setex", 4, WRITE | DENYOOM, K1, setex)
     },
     CommandSpec {
+        key_flags: keyflag::OW | keyflag::UPDATE,
         since: "2.6.0",
         complexity: O1,
         summary: "Stores a string with a time to live in milliseconds.",
@@ -114,10 +128,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("psetex", 4, WRITE | DENYOOM, K1, psetex)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`SET` with the `!GET` argument",
-
         since: "1.0.0",
         complexity: O1,
         summary: "Stores a string and returns the previous one.",
@@ -125,6 +139,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("getset", 3, WDF, K1, getset)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
         since: "6.2.0",
         complexity: O1,
         summary: "Returns the string at a key and removes the key.",
@@ -140,7 +155,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["request_policy:multi_shard"],
-
         since: "1.0.0",
         complexity: "O(N) where N is the number of keys.",
         summary: "Returns the strings stored at several keys.",
@@ -148,6 +162,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("mget", -2, READONLY | FAST | MULTI_KEY, K_ALL, mget)
     },
     CommandSpec {
+        key_flags: keyflag::OW | keyflag::UPDATE,
         tips: &[
             "request_policy:multi_shard",
             "response_policy:all_succeeded",
@@ -160,6 +175,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("mset", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, mset)
     },
     CommandSpec {
+        key_flags: keyflag::OW | keyflag::INSERT,
         tips: &["request_policy:multi_shard", "response_policy:agg_min"],
 
         since: "1.0.1",
@@ -169,6 +185,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("msetnx", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, msetnx)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         since: "1.0.0",
         complexity: O1,
         summary: "Adds one to the integer stored at a key.",
@@ -176,6 +193,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("incr", 2, WDF, K1, incr)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         since: "1.0.0",
         complexity: O1,
         summary: "Adds an integer to the integer stored at a key.",
@@ -183,6 +201,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("incrby", 3, WDF, K1, incrby)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         since: "1.0.0",
         complexity: O1,
         summary: "Subtracts one from the integer stored at a key.",
@@ -190,6 +209,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("decr", 2, WDF, K1, decr)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         since: "1.0.0",
         complexity: O1,
         summary: "Subtracts an integer from the integer stored at a key.",
@@ -197,6 +217,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("decrby", 3, WDF, K1, decrby)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         since: "2.6.0",
         complexity: O1,
         summary: "Adds a floating point number to the number stored at a key.",
@@ -204,6 +225,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("incrbyfloat", 3, WDF, K1, incrbyfloat)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::INSERT,
         since: "2.0.0",
         complexity: O1,
         summary: "Appends bytes to the string at a key, creating it when absent.",
@@ -211,6 +233,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("append", 3, WDF, K1, append)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         since: "2.2.0",
         complexity: O1,
         summary: "Returns the length in bytes of the string at a key.",
@@ -235,7 +258,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "2.0.0",
         replaced_by: "`GETRANGE`",
-
         since: "1.0.0",
         complexity: "O(N) where N is the length of the returned string.",
         summary: "Returns a byte range of the string at a key (old name of GETRANGE).",

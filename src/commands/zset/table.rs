@@ -2,6 +2,7 @@
 //! command (blocking ones apart, for the event loop).
 
 use super::*;
+use crate::commands::spec::keyflag;
 use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_BUT_LAST};
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +340,12 @@ const DOC_BZMPOP: &[ArgDoc] = &[
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        history: &[
+            ("2.4.0", "Accepts multiple elements."),
+            ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+            ("6.2.0", "Added the `GT` and `LT` options."),
+        ],
+
         since: "1.2.0",
         complexity: "O(log(N)) for each item added, where N is the number of elements in \
              the sorted set.",
@@ -347,6 +354,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zadd", -4, WRITE | DENYOOM | FAST, K1, zadd)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::UPDATE,
         since: "1.2.0",
         complexity: "O(log(N)) where N is the number of elements in the sorted set.",
         summary: "Adds an increment to one member's score.",
@@ -354,6 +362,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zincrby", 4, WRITE | DENYOOM | FAST, K1, zincrby)
     },
     CommandSpec {
+        history: &[("2.4.0", "Accepts multiple elements.")],
+        key_flags: keyflag::RW | keyflag::DELETE,
+
         since: "1.2.0",
         complexity: "O(M*log(N)) with N being the number of elements in the sorted set and \
              M the number of elements to be removed.",
@@ -362,6 +373,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrem", -3, WRITE | FAST, K1, zrem)
     },
     CommandSpec {
+        key_flags: keyflag::RO,
         since: "1.2.0",
         complexity: "O(1)",
         summary: "Counts the members of a sorted set.",
@@ -404,6 +416,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrevrank", 3, READONLY | FAST, K1, zrevrank)
     },
     CommandSpec {
+        history: &[(
+            "6.2.0",
+            "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.",
+        )],
+
         since: "1.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements returned.",
@@ -429,7 +446,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`ZRANGE` with the `REV` argument",
-
         since: "1.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements returned.",
@@ -438,10 +454,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrevrange", -4, READONLY, K1, zrevrange)
     },
     CommandSpec {
+        history: &[("2.0.0", "Added the `WITHSCORES` modifier.")],
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`ZRANGE` with the `BYSCORE` argument",
-
         since: "1.0.5",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members whose score lies in a range, lowest first.",
@@ -449,10 +465,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zrangebyscore", -4, READONLY, K1, zrangebyscore)
     },
     CommandSpec {
+        history: &[("2.1.6", "`min` and `max` can be exclusive.")],
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`ZRANGE` with the `REV` and `BYSCORE` arguments",
-
         since: "2.2.0",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members whose score lies in a range, highest first.",
@@ -463,7 +479,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`ZRANGE` with the `BYLEX` argument",
-
         since: "2.8.9",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members in a lexical range, for sets with equal scores.",
@@ -474,7 +489,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc_flags: crate::commands::spec::docflag::DEPRECATED,
         deprecated_since: "6.2.0",
         replaced_by: "`ZRANGE` with the `REV` and `BYLEX` arguments",
-
         since: "2.8.9",
         complexity: RANGE_COMPLEXITY,
         summary: "Returns members in a lexical range in reverse order.",
@@ -489,6 +503,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zlexcount", 4, READONLY | FAST, K1, zlexcount)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
         since: "5.0.0",
         complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and \
              M being the number of elements popped.",
@@ -497,6 +512,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zpopmin", -2, WRITE | FAST, K1, zpopmin)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
         since: "5.0.0",
         complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and \
              M being the number of elements popped.",
@@ -514,6 +530,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zmpop", -4, WRITE | MULTI_KEY, K_NUMKEYS1, zmpop)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::DELETE,
         since: "2.0.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements removed by the operation.",
@@ -522,6 +539,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zremrangebyrank", 4, WRITE, K1, zremrangebyrank)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::DELETE,
         since: "1.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements removed by the operation.",
@@ -530,6 +548,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         ..spec("zremrangebyscore", 4, WRITE, K1, zremrangebyscore)
     },
     CommandSpec {
+        key_flags: keyflag::RW | keyflag::DELETE,
         since: "2.8.9",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements removed by the operation.",
@@ -623,7 +642,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["nondeterministic_output"],
-
         since: "6.2.0",
         complexity: "O(N) where N is the number of elements returned",
         summary: "Returns random members, distinct or with repeats.",
@@ -632,7 +650,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         tips: &["nondeterministic_output"],
-
         since: "2.8.0",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough \
              command calls for the cursor to return back to 0. N is the number of \
@@ -648,6 +665,12 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// blocking through `bzpop_try` / `bzmpop_try`, then adds these to the table.
 pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
         info_flags: crate::commands::flags::BLOCKING,
 
         since: "5.0.0",
@@ -664,6 +687,12 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+
+        key_flags: keyflag::RW | keyflag::ACCESS | keyflag::DELETE,
         info_flags: crate::commands::flags::BLOCKING,
 
         since: "5.0.0",
@@ -681,7 +710,6 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         info_flags: crate::commands::flags::BLOCKING,
-
         since: "7.0.0",
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
                      number of elements in the sorted set, and M being the number of \
