@@ -2,7 +2,7 @@
 //! kills reach the clients of every shard; the line format is Redis 7.0's CLIENT LIST.
 
 use super::server::{validate_client_name, write_help};
-use super::spec::{arg, multi, oneof, opt, pure, tok};
+use super::spec::{arg, block, deprecated, multi, oneof, opt, pure, since, tok};
 use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Proto, ReplyError};
@@ -44,8 +44,21 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "This connection's name",
     ),
     CommandSpec {
-history: &[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")],
-
+        history: &[
+            ("2.8.12", "Added unique client `id` field."),
+            ("5.0.0", "Added optional `TYPE` filter."),
+            ("6.0.0", "Added `user` field."),
+            (
+                "6.2.0",
+                "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional \
+                 `ID` filter.",
+            ),
+            (
+                "7.0.0",
+                "Added `resp`, `multi-mem`, `rbs` and `rbp` fields.",
+            ),
+            ("7.0.3", "Added `ssub` field."),
+        ],
         tips: &["nondeterministic_output"],
         args: LIST_ARGS,
         complexity: "O(N) where N is the number of client connections",
@@ -63,8 +76,17 @@ history: &[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optio
         ..sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
     },
     CommandSpec {
-history: &[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")],
-
+        history: &[
+            ("2.8.12", "Added new filter format."),
+            ("2.8.12", "`ID` option."),
+            ("3.2.0", "Added `master` type in for `TYPE` option."),
+            (
+                "5.0.0",
+                "Replaced `slave` `TYPE` with `replica`. `slave` still supported for \
+                 backward compatibility.",
+            ),
+            ("6.2.0", "`LADDR` option."),
+        ],
         args: KILL_ARGS,
         complexity: "O(N) where N is the number of client connections",
         ..sub(
@@ -105,26 +127,50 @@ const CLIENT_TYPES: &[ArgDoc] = &[
 ];
 
 const LIST_ARGS: &[ArgDoc] = &[
-    opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
-    opt(tok("ID", multi(arg("client-id", "integer")))),
+    since(
+        "5.0.0",
+        opt(tok(
+            "TYPE",
+            oneof("normal_master_replica_pubsub", CLIENT_TYPES),
+        )),
+    ),
+    since(
+        "6.2.0",
+        opt(tok(
+            "ID",
+            block("id", &[multi(arg("client-id", "integer"))]),
+        )),
+    ),
 ];
 
 const KILL_ARGS: &[ArgDoc] = &[oneof(
     "filter",
     &[
-        arg("old-format", "string"),
+        deprecated("2.8.12", arg("ip:port", "string")),
         multi(oneof(
             "new-format",
             &[
-                opt(tok("ID", arg("client-id", "integer"))),
-                opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
+                since("2.8.12", opt(tok("ID", arg("client-id", "integer")))),
+                since(
+                    "2.8.12",
+                    opt(tok(
+                        "TYPE",
+                        oneof(
+                            "normal_master_slave_pubsub",
+                            &[
+                                pure("normal", "NORMAL"),
+                                since("3.2.0", pure("master", "MASTER")),
+                                pure("slave", "SLAVE"),
+                                since("5.0.0", pure("replica", "REPLICA")),
+                                pure("pubsub", "PUBSUB"),
+                            ],
+                        ),
+                    )),
+                ),
                 opt(tok("USER", arg("username", "string"))),
-                opt(tok("ADDR", arg("addr", "string"))),
-                opt(tok("LADDR", arg("laddr", "string"))),
-                opt(tok(
-                    "SKIPME",
-                    oneof("skipme", &[pure("yes", "YES"), pure("no", "NO")]),
-                )),
+                opt(tok("ADDR", arg("ip:port", "string"))),
+                since("6.2.0", opt(tok("LADDR", arg("ip:port", "string")))),
+                opt(tok("SKIPME", arg("yes/no", "string"))),
             ],
         )),
     ],

@@ -3,7 +3,7 @@
 //! and READWRITE. Handlers lock the cluster state briefly,
 //! and after a change save nodes.conf and publish the new slot map to every shard.
 
-use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::cluster::state::ClusterState;
@@ -134,7 +134,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             &[
                 arg("ip", "string"),
                 arg("port", "integer"),
-                opt(arg("cluster-bus-port", "integer")),
+                since("4.0.0", opt(arg("cluster_bus_port", "integer"))),
             ],
         )
     },
@@ -191,8 +191,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
                     &[
                         tok("IMPORTING", arg("node-id", "string")),
                         tok("MIGRATING", arg("node-id", "string")),
-                        pure("stable", "STABLE"),
                         tok("NODE", arg("node-id", "string")),
+                        pure("stable", "STABLE"),
                     ],
                 ),
             ],

@@ -53,7 +53,6 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        args: &[arg("command", "string"), opt(multi(arg("arg", "string")))],
         complexity: "O(N) where N is the number of arguments to the command",
         ..sub(
             "getkeys",
@@ -64,7 +63,6 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        args: &[arg("command", "string"), opt(multi(arg("arg", "string")))],
         complexity: "O(N) where N is the number of arguments to the command",
         ..sub(
             "getkeysandflags",
@@ -367,6 +365,8 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         let n = 2
             + is_key as usize
             + (!a.token.is_empty()) as usize
+            + (!a.since.is_empty()) as usize
+            + (!a.deprecated_since.is_empty()) as usize
             + (!fl.is_empty()) as usize
             + (!a.args.is_empty()) as usize;
         out.map(n);
@@ -382,6 +382,14 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         if !a.token.is_empty() {
             out.bulk(b"token");
             out.bulk(a.token.as_bytes());
+        }
+        if !a.since.is_empty() {
+            out.bulk(b"since");
+            out.bulk(a.since.as_bytes());
+        }
+        if !a.deprecated_since.is_empty() {
+            out.bulk(b"deprecated_since");
+            out.bulk(a.deprecated_since.as_bytes());
         }
         if !fl.is_empty() {
             out.bulk(b"flags");

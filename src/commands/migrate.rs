@@ -3,7 +3,7 @@
 //! `crate::rdb`'s; this file holds the commands, their options and MIGRATE's blocking client.
 //! MIGRATE blocks its shard for at most a few timeouts, as Redis blocks its event loop.
 
-use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok, K1};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok, K1};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
 use crate::commands::spec::keyflag;
 use crate::rdb::{self, DumpOpts};
@@ -23,10 +23,10 @@ const ARGS_RESTORE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("ttl", "integer"),
     arg("serialized-value", "string"),
-    opt(pure("replace", "REPLACE")),
-    opt(pure("absttl", "ABSTTL")),
-    opt(tok("IDLETIME", arg("seconds", "integer"))),
-    opt(tok("FREQ", arg("frequency", "integer"))),
+    since("3.0.0", opt(pure("replace", "REPLACE"))),
+    since("5.0.0", opt(pure("absttl", "ABSTTL"))),
+    since("5.0.0", opt(tok("IDLETIME", arg("seconds", "integer")))),
+    since("5.0.0", opt(tok("FREQ", arg("frequency", "integer")))),
 ];
 const ARGS_MIGRATE: &[ArgDoc] = &[
     arg("host", "string"),

@@ -2,7 +2,7 @@
 //! DEBUG, SHUTDOWN and CONFIG, plus the one table (`COMMANDS`) that also lists INFO, CLIENT and
 //! COMMAND, whose handlers live in `info`, `client` and `command_docs`.
 
-use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok};
 use super::{
     client, command_docs, flags::*, info, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx,
     Handler, KeySpec,
@@ -77,7 +77,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Close this connection after the reply",
     ),
     CommandSpec {
-history: &[("6.0.0", "Added ACL style (username and password).")],
+        history: &[("6.0.0", "Added ACL style (username and password).")],
 
         args: AUTH_ARGS,
         complexity: "O(N) where N is the number of passwords defined for the user",
@@ -92,8 +92,11 @@ history: &[("6.0.0", "Added ACL style (username and password).")],
         )
     },
     CommandSpec {
-history: &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")],
-
+        history: &[(
+            "6.2.0",
+            "`protover` made optional; when called without arguments the command \
+                 reports the current connection's context.",
+        )],
         args: HELLO_ARGS,
         ..conn(
             "hello",
@@ -156,7 +159,7 @@ history: &[("6.2.0", "`protover` made optional; when called without arguments th
         )
     },
     CommandSpec {
-history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
+        history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
 
         args: SHUTDOWN_ARGS,
         complexity: "O(N) when saving, where N is the total number of keys in all databases \
@@ -172,7 +175,10 @@ history: &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")],
         )
     },
     CommandSpec {
-history: &[("7.0.0", "Added support for taking multiple section arguments.")],
+        history: &[(
+            "7.0.0",
+            "Added support for taking multiple section arguments.",
+        )],
 
         tips: &[
             "nondeterministic_output",
@@ -244,7 +250,10 @@ const fn container(
     }
 }
 
-const AUTH_ARGS: &[ArgDoc] = &[opt(arg("username", "string")), arg("password", "string")];
+const AUTH_ARGS: &[ArgDoc] = &[
+    since("6.0.0", opt(arg("username", "string"))),
+    arg("password", "string"),
+];
 
 const HELLO_ARGS: &[ArgDoc] = &[opt(block(
     "arguments",
@@ -253,7 +262,7 @@ const HELLO_ARGS: &[ArgDoc] = &[opt(block(
         opt(tok(
             "AUTH",
             block(
-                "username-password",
+                "username_password",
                 &[arg("username", "string"), arg("password", "string")],
             ),
         )),
@@ -263,12 +272,12 @@ const HELLO_ARGS: &[ArgDoc] = &[opt(block(
 
 const SHUTDOWN_ARGS: &[ArgDoc] = &[
     opt(oneof(
-        "nosave-save",
+        "nosave_save",
         &[pure("nosave", "NOSAVE"), pure("save", "SAVE")],
     )),
-    opt(pure("now", "NOW")),
-    opt(pure("force", "FORCE")),
-    opt(pure("abort", "ABORT")),
+    since("7.0.0", opt(pure("now", "NOW"))),
+    since("7.0.0", opt(pure("force", "FORCE"))),
+    since("7.0.0", opt(pure("abort", "ABORT"))),
 ];
 
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
@@ -278,7 +287,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
             "Added the ability to pass multiple pattern parameters in one call",
         )],
 
-        args: &[multi(arg("parameter", "string"))],
+        args: &[multi(block("parameter", &[arg("parameter", "string")]))],
         complexity: "O(N) when N is the number of configuration parameters provided",
         ..conn(
             "get",
@@ -298,7 +307,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
 
         tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         args: &[multi(block(
-            "data",
+            "parameter_value",
             &[arg("parameter", "string"), arg("value", "string")],
         ))],
         complexity: "O(N) when N is the number of configuration parameters provided",

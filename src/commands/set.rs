@@ -3,7 +3,7 @@
 //! helpers the hash family shares (random numbers, SCAN option parsing, random-count bounds).
 //! Handlers are plain synchronous keyed functions that reach every key through `Exec::db`.
 
-use super::spec::{arg, multi, opt, tok, K1, K12, K_ALL};
+use super::spec::{arg, multi, opt, since, tok, K1, K12, K_ALL};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::commands::spec::keyflag;
 use crate::resp::parse::parse_i64;
@@ -20,7 +20,8 @@ const A_MEMBER: ArgDoc = arg("member", "string");
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
 const DOC_KEY_MEMBER: &[ArgDoc] = &[A_KEY, A_MEMBER];
 const DOC_KEY_MEMBERS: &[ArgDoc] = &[A_KEY, multi(A_MEMBER)];
-const DOC_KEY_COUNT: &[ArgDoc] = &[A_KEY, opt(arg("count", "integer"))];
+const DOC_SPOP: &[ArgDoc] = &[A_KEY, since("3.2.0", opt(arg("count", "integer")))];
+const DOC_SRANDMEMBER: &[ArgDoc] = &[A_KEY, since("2.6.0", opt(arg("count", "integer")))];
 const DOC_KEYS: &[ArgDoc] = &[multi(A_KEY)];
 const DOC_STORE: &[ArgDoc] = &[arg("destination", "key"), multi(A_KEY)];
 const DOC_SMOVE: &[ArgDoc] = &[arg("source", "key"), arg("destination", "key"), A_MEMBER];
@@ -114,7 +115,7 @@ called with multiple arguments.",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the \
 passed count.",
         summary: "Removes and returns one or more random members of a set.",
-        args: DOC_KEY_COUNT,
+        args: DOC_SPOP,
         ..spec("spop", -2, WRITE | FAST, K1, spop)
     },
     CommandSpec {
@@ -124,7 +125,7 @@ passed count.",
         complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute \
 value of the passed count.",
         summary: "Returns random members of a set; a negative count allows repeats.",
-        args: DOC_KEY_COUNT,
+        args: DOC_SRANDMEMBER,
         ..spec("srandmember", -2, READONLY, K1, srandmember)
     },
     CommandSpec {

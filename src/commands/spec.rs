@@ -34,6 +34,10 @@ pub struct ArgDoc {
     pub token: &'static str,
     pub optional: bool,
     pub multiple: bool,
+    /// The version that added the argument, when later than the command ("" otherwise).
+    pub since: &'static str,
+    /// The version that deprecated the argument ("" when it is not).
+    pub deprecated_since: &'static str,
     /// Children of a oneof/block argument.
     pub args: &'static [ArgDoc],
 }
@@ -47,6 +51,8 @@ impl ArgDoc {
             token: "",
             optional: false,
             multiple: false,
+            since: "",
+            deprecated_since: "",
             args: &[],
         }
     }
@@ -388,6 +394,20 @@ pub const fn tok(token: &'static str, a: ArgDoc) -> ArgDoc {
 /// A bare literal (`NX`, `WITHSCORES`): a pure-token argument.
 pub const fn pure(name: &'static str, token: &'static str) -> ArgDoc {
     tok(token, arg(name, "pure-token"))
+}
+/// `a`, added to the command in `version`.
+pub const fn since(version: &'static str, a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        since: version,
+        ..a
+    }
+}
+/// `a`, deprecated since `version`.
+pub const fn deprecated(version: &'static str, a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        deprecated_since: version,
+        ..a
+    }
 }
 /// Exactly one of `args`.
 pub const fn oneof(name: &'static str, args: &'static [ArgDoc]) -> ArgDoc {

@@ -3,20 +3,23 @@
 
 use super::*;
 use crate::commands::spec::keyflag;
-use crate::commands::spec::{acl, arg, multi, oneof, opt, pure, tok, K1, K12, K2, K_ALL};
+use crate::commands::spec::{acl, arg, multi, oneof, opt, pure, since, tok, K1, K12, K2, K_ALL};
 
 const ARGS_KEYS: &[ArgDoc] = &[multi(arg("key", "key"))];
 const ARGS_KEY: &[ArgDoc] = &[arg("key", "key")];
 const ARGS_RENAME: &[ArgDoc] = &[arg("key", "key"), arg("newkey", "key")];
-pub(super) const EXPIRE_COND: ArgDoc = opt(oneof(
-    "condition",
-    &[
-        pure("nx", "NX"),
-        pure("xx", "XX"),
-        pure("gt", "GT"),
-        pure("lt", "LT"),
-    ],
-));
+pub(super) const EXPIRE_COND: ArgDoc = since(
+    "7.0.0",
+    opt(oneof(
+        "condition",
+        &[
+            pure("nx", "NX"),
+            pure("xx", "XX"),
+            pure("gt", "GT"),
+            pure("lt", "LT"),
+        ],
+    )),
+);
 const ARGS_EXPIRE: &[ArgDoc] = &[arg("key", "key"), arg("seconds", "integer"), EXPIRE_COND];
 const ARGS_PEXPIRE: &[ArgDoc] = &[
     arg("key", "key"),
@@ -43,11 +46,14 @@ pub(super) const ARGS_SCAN: &[ArgDoc] = &[
     arg("cursor", "integer"),
     opt(tok("MATCH", arg("pattern", "pattern"))),
     opt(tok("COUNT", arg("count", "integer"))),
-    opt(tok("TYPE", arg("type", "string"))),
+    since("6.0.0", opt(tok("TYPE", arg("type", "string")))),
 ];
 const ARGS_FLUSH: &[ArgDoc] = &[opt(oneof(
     "async",
-    &[pure("async", "ASYNC"), pure("sync", "SYNC")],
+    &[
+        since("4.0.0", pure("async", "ASYNC")),
+        since("6.2.0", pure("sync", "SYNC")),
+    ],
 ))];
 
 /// A command of the generic group with its docs.
@@ -108,7 +114,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-history: &[("3.0.3", "Accepts multiple `key` arguments.")],
+        history: &[("3.0.3", "Accepts multiple `key` arguments.")],
 
         key_flags: keyflag::RO,
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
@@ -143,71 +149,71 @@ history: &[("3.0.3", "Accepts multiple `key` arguments.")],
         )
     },
     CommandSpec {
-history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-..cmd(
-        "expire",
-        -3,
-        WRITE | FAST,
-        K1,
-        Handler::Key(expire),
-        (
-            "Gives a key a time to live in seconds",
-            "1.0.0",
-            O1,
-            ARGS_EXPIRE,
-        ),
-    )
-},
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        ..cmd(
+            "expire",
+            -3,
+            WRITE | FAST,
+            K1,
+            Handler::Key(expire),
+            (
+                "Gives a key a time to live in seconds",
+                "1.0.0",
+                O1,
+                ARGS_EXPIRE,
+            ),
+        )
+    },
     CommandSpec {
-history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-..cmd(
-        "pexpire",
-        -3,
-        WRITE | FAST,
-        K1,
-        Handler::Key(pexpire),
-        (
-            "Gives a key a time to live in milliseconds",
-            "2.6.0",
-            O1,
-            ARGS_PEXPIRE,
-        ),
-    )
-},
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        ..cmd(
+            "pexpire",
+            -3,
+            WRITE | FAST,
+            K1,
+            Handler::Key(pexpire),
+            (
+                "Gives a key a time to live in milliseconds",
+                "2.6.0",
+                O1,
+                ARGS_PEXPIRE,
+            ),
+        )
+    },
     CommandSpec {
-history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-..cmd(
-        "expireat",
-        -3,
-        WRITE | FAST,
-        K1,
-        Handler::Key(expireat),
-        (
-            "Makes a key expire at a Unix time in seconds",
-            "1.2.0",
-            O1,
-            ARGS_EXPIREAT,
-        ),
-    )
-},
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        ..cmd(
+            "expireat",
+            -3,
+            WRITE | FAST,
+            K1,
+            Handler::Key(expireat),
+            (
+                "Makes a key expire at a Unix time in seconds",
+                "1.2.0",
+                O1,
+                ARGS_EXPIREAT,
+            ),
+        )
+    },
     CommandSpec {
-history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-..cmd(
-        "pexpireat",
-        -3,
-        WRITE | FAST,
-        K1,
-        Handler::Key(pexpireat),
-        (
-            "Makes a key expire at a Unix time in milliseconds",
-            "2.6.0",
-            O1,
-            ARGS_PEXPIREAT,
-        ),
-    )
-},
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        ..cmd(
+            "pexpireat",
+            -3,
+            WRITE | FAST,
+            K1,
+            Handler::Key(pexpireat),
+            (
+                "Makes a key expire at a Unix time in milliseconds",
+                "2.6.0",
+                O1,
+                ARGS_PEXPIREAT,
+            ),
+        )
+    },
     CommandSpec {
-history: &[("2.8.0", "Added the -2 reply.")],
+        history: &[("2.8.0", "Added the -2 reply.")],
 
         tips: &["nondeterministic_output"],
         ..cmd(
@@ -220,7 +226,7 @@ history: &[("2.8.0", "Added the -2 reply.")],
         )
     },
     CommandSpec {
-history: &[("2.8.0", "Added the -2 reply.")],
+        history: &[("2.8.0", "Added the -2 reply.")],
 
         tips: &["nondeterministic_output"],
         ..cmd(
@@ -290,21 +296,25 @@ history: &[("2.8.0", "Added the -2 reply.")],
         ),
     ),
     CommandSpec {
-history: &[("3.2.0", "The command no longer returns an error when source and destination names are the same.")],
-..cmd(
-        "renamenx",
-        3,
-        WRITE | FAST | MULTI_KEY,
-        K12,
-        Handler::Key(renamenx),
-        (
-            "Moves a key to a new name only when that name is free",
-            "1.0.0",
-            O1,
-            ARGS_RENAME,
-        ),
-    )
-},
+        history: &[(
+            "3.2.0",
+            "The command no longer returns an error when source and destination names are the \
+         same.",
+        )],
+        ..cmd(
+            "renamenx",
+            3,
+            WRITE | FAST | MULTI_KEY,
+            K12,
+            Handler::Key(renamenx),
+            (
+                "Moves a key to a new name only when that name is free",
+                "1.0.0",
+                O1,
+                ARGS_RENAME,
+            ),
+        )
+    },
     cmd(
         "copy",
         -3,
@@ -353,7 +363,7 @@ history: &[("3.2.0", "The command no longer returns an error when source and des
         )
     },
     CommandSpec {
-history: &[("6.0.0", "Added the `TYPE` subcommand.")],
+        history: &[("6.0.0", "Added the `TYPE` subcommand.")],
 
         tips: &["nondeterministic_output", "request_policy:special"],
         ..cmd(
@@ -395,8 +405,10 @@ history: &[("6.0.0", "Added the `TYPE` subcommand.")],
         )
     },
     CommandSpec {
-history: &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")],
-
+        history: &[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ],
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         acl: acl::KEYSPACE | acl::DANGEROUS,
         group: "server",
@@ -415,8 +427,10 @@ history: &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Ad
         )
     },
     CommandSpec {
-history: &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")],
-
+        history: &[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ],
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         acl: acl::KEYSPACE | acl::DANGEROUS,
         group: "server",

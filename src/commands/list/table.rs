@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::commands::spec::keyflag;
-use crate::commands::spec::{arg, multi, oneof, opt, pure, tok, K1, K12, K_BUT_LAST};
+use crate::commands::spec::{arg, multi, oneof, opt, pure, since, tok, K1, K12, K_BUT_LAST};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
@@ -19,7 +19,7 @@ const A_COUNT_OPT: ArgDoc = opt(tok("COUNT", arg("count", "integer")));
 
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
 const DOC_PUSH: &[ArgDoc] = &[A_KEY, multi(A_ELEMENT)];
-const DOC_POP: &[ArgDoc] = &[A_KEY, opt(arg("count", "integer"))];
+const DOC_POP: &[ArgDoc] = &[A_KEY, since("6.2.0", opt(arg("count", "integer")))];
 const DOC_RANGE: &[ArgDoc] = &[A_KEY, arg("start", "integer"), arg("stop", "integer")];
 const DOC_LINDEX: &[ArgDoc] = &[A_KEY, arg("index", "integer")];
 const DOC_LSET: &[ArgDoc] = &[A_KEY, arg("index", "integer"), A_ELEMENT];

@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::commands::spec::keyflag;
-use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_ALL, K_PAIRS};
+use crate::commands::spec::{
+    arg, block, multi, oneof, opt, pure, since, tok, K1, K12, K_ALL, K_PAIRS,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
@@ -16,16 +18,22 @@ const DOC_KEY_VALUE: &[ArgDoc] = &[A_KEY, A_VALUE];
 const DOC_SET: &[ArgDoc] = &[
     A_KEY,
     A_VALUE,
-    opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
-    opt(pure("get", "GET")),
+    since(
+        "2.6.12",
+        opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
+    ),
+    since("6.2.0", opt(pure("get", "GET"))),
     opt(oneof(
         "expiration",
         &[
-            tok("EX", arg("seconds", "integer")),
-            tok("PX", arg("milliseconds", "integer")),
-            tok("EXAT", arg("unix-time-seconds", "unix-time")),
-            tok("PXAT", arg("unix-time-milliseconds", "unix-time")),
-            pure("keepttl", "KEEPTTL"),
+            since("2.6.12", tok("EX", arg("seconds", "integer"))),
+            since("2.6.12", tok("PX", arg("milliseconds", "integer"))),
+            since("6.2.0", tok("EXAT", arg("unix-time-seconds", "unix-time"))),
+            since(
+                "6.2.0",
+                tok("PXAT", arg("unix-time-milliseconds", "unix-time")),
+            ),
+            since("6.0.0", pure("keepttl", "KEEPTTL")),
         ],
     )),
 ];

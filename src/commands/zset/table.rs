@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::commands::spec::keyflag;
-use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_BUT_LAST};
+use crate::commands::spec::{arg, block, multi, oneof, opt, pure, since, tok, K1, K12, K_BUT_LAST};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
@@ -66,10 +66,16 @@ pub(super) const fn spec(
 
 const DOC_ZADD: &[ArgDoc] = &[
     arg("key", "key"),
-    opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
-    opt(oneof("comparison", &[pure("gt", "GT"), pure("lt", "LT")])),
-    opt(pure("change", "CH")),
-    opt(pure("increment", "INCR")),
+    since(
+        "3.0.2",
+        opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
+    ),
+    since(
+        "6.2.0",
+        opt(oneof("comparison", &[pure("gt", "GT"), pure("lt", "LT")])),
+    ),
+    since("3.0.2", opt(pure("change", "CH"))),
+    since("3.0.2", opt(pure("increment", "INCR"))),
     multi(block(
         "score_member",
         &[arg("score", "double"), arg("member", "string")],
@@ -104,18 +110,24 @@ const DOC_ZRANGE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("start", "string"),
     arg("stop", "string"),
-    opt(oneof(
-        "sortby",
-        &[pure("byscore", "BYSCORE"), pure("bylex", "BYLEX")],
-    )),
-    opt(pure("rev", "REV")),
-    opt(tok(
-        "LIMIT",
-        block(
-            "offset_count",
-            &[arg("offset", "integer"), arg("count", "integer")],
-        ),
-    )),
+    since(
+        "6.2.0",
+        opt(oneof(
+            "sortby",
+            &[pure("byscore", "BYSCORE"), pure("bylex", "BYLEX")],
+        )),
+    ),
+    since("6.2.0", opt(pure("rev", "REV"))),
+    since(
+        "6.2.0",
+        opt(tok(
+            "LIMIT",
+            block(
+                "offset_count",
+                &[arg("offset", "integer"), arg("count", "integer")],
+            ),
+        )),
+    ),
     opt(pure("withscores", "WITHSCORES")),
 ];
 
@@ -149,7 +161,7 @@ const DOC_ZRANGEBYSCORE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("min", "double"),
     arg("max", "double"),
-    opt(pure("withscores", "WITHSCORES")),
+    since("2.0.0", opt(pure("withscores", "WITHSCORES"))),
     opt(tok(
         "LIMIT",
         block(
