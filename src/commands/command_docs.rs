@@ -2,6 +2,7 @@
 //! described to clients in Redis 7.0's shapes. redis-cli reads COMMAND DOCS at start for its
 //! hints, and cluster clients read COMMAND INFO for key positions, so the shapes must match.
 
+use super::kit::ArgCursor;
 use super::server::write_help;
 use super::spec::{acl, arg, docflag, keyflag, multi, oneof, opt, tok};
 use super::{flags, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, FLAG_NAMES};
@@ -509,10 +510,11 @@ fn every_name() -> Vec<(String, &'static CommandSpec, Option<&'static CommandSpe
 
 fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let all = every_name();
-    let names: Vec<&String> = match args.len() {
-        2 => all.iter().map(|(n, _, _)| n).collect(),
-        5 if args.get(2).eq_ignore_ascii_case(b"filterby") => {
-            let (kind, x) = (args.get(3), args.get(4));
+    let mut cur = ArgCursor::new(args, 2);
+    let names: Vec<&String> = match cur.remaining() {
+        0 => all.iter().map(|(n, _, _)| n).collect(),
+        3 if cur.flag("filterby") => {
+            let (kind, x) = (cur.next()?, cur.next()?);
             if kind.eq_ignore_ascii_case(b"module") {
                 Vec::new()
             } else if kind.eq_ignore_ascii_case(b"aclcat") {

@@ -1,10 +1,11 @@
 //! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the internal REPLCONF, PSYNC and
 //! SYNC a replica sends its master. The machinery is in `crate::replication`.
 
+use super::kit::number::parse_i64;
+use super::kit::ArgCursor;
 use super::spec::{acl, arg, block, oneof, pure};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::replication::{self, master, LinkState};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 use std::sync::atomic::Ordering;
 
@@ -180,12 +181,13 @@ fn wait(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
              replicas are just local and are not propagated.",
         ));
     }
-    let num = parse_i64(args.get(1)).ok_or(ReplyError::NotInteger)?;
-    let timeout_ms = parse_i64(args.get(2)).ok_or(ReplyError::other(
-        "ERR timeout is not an integer or out of range",
-    ))?;
+    let mut cur = ArgCursor::new(args, 1);
+    let num = cur.next_i64()?;
+    let timeout_ms = cur
+        .next_i64()
+        .map_err(|_| ReplyError::other("ERR timeout is not an integer or out of range"))?;
     if timeout_ms < 0 {
-        return Err(ReplyError::other("ERR timeout is negative"));
+        return Err(ReplyError::TimeoutNegative);
     }
     // This shard's writes of this turn go to the stream first: the target covers them. The
     // target is the whole stream so far (a superset of this client's writes), or nothing for

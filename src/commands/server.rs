@@ -2,12 +2,13 @@
 //! DEBUG, SHUTDOWN and CONFIG, plus the one table (`COMMANDS`) that also lists INFO, CLIENT and
 //! COMMAND, whose handlers live in `info`, `client` and `command_docs`.
 
+use super::kit::number::{c_str, strtod};
+use super::kit::ArgCursor;
 use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok};
 use super::{
     client, command_docs, flags::*, info, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx,
     Handler, KeySpec,
 };
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Proto, ReplyError};
 use std::sync::atomic::Ordering;
 
@@ -440,8 +441,9 @@ fn parse_hello(args: Args<'_>) -> Result<HelloOpts<'_>, ReplyError> {
         auth: None,
         name: None,
     };
-    if args.len() >= 2 {
-        let v = parse_i64(args.get(1)).ok_or_else(|| {
+    let mut cur = ArgCursor::new(args, 1);
+    if !cur.is_done() {
+        let v = cur.next_i64().map_err(|_| {
             ReplyError::other("ERR Protocol version is not an integer or out of range")
         })?;
         o.proto = match v {
@@ -450,17 +452,15 @@ fn parse_hello(args: Args<'_>) -> Result<HelloOpts<'_>, ReplyError> {
             _ => return Err(ReplyError::other("NOPROTO unsupported protocol version")),
         };
     }
-    let mut i = 2;
-    while i < args.len() {
-        let opt = args.get(i);
-        let more = args.len() - 1 - i;
+    while !cur.is_done() {
+        let opt = cur.next()?;
+        let more = cur.remaining();
         if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-            o.auth = Some((args.get(i + 1), args.get(i + 2)));
-            i += 3;
+            o.auth = Some((cur.next()?, cur.next()?));
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
-            validate_client_name(args.get(i + 1))?;
-            o.name = Some(args.get(i + 1));
-            i += 2;
+            let name = cur.next()?;
+            validate_client_name(name)?;
+            o.name = Some(name);
         } else {
             let shown = crate::resp::error::sanitize_for_error(opt);
             return Err(ReplyError::other(format!(
@@ -536,9 +536,11 @@ fn write_hello_map(ctx: &mut ConnCtx<'_>) {
 }
 
 fn select(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let id = parse_i64(args.get(1))
-        .filter(|v| i32::try_from(*v).is_ok())
-        .ok_or(ReplyError::NotInteger)?;
+    let id = ArgCursor::new(args, 1).next_i64_in(
+        i32::MIN.into(),
+        i32::MAX.into(),
+        ReplyError::NotInteger,
+    )?;
     if ctx.shard.slot_map.cluster_enabled && id != 0 {
         return Err(ReplyError::SelectNotAllowedInCluster);
     }
@@ -564,18 +566,6 @@ fn lastsave(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let t = ctx.shard.global.lastsave_unix.load(Ordering::Relaxed);
     ctx.out.int(t as i64);
     Ok(())
-}
-
-/// Seconds as C's `strtod` reads them for DEBUG SLEEP: garbage reads as 0.
-fn parse_seconds_lenient(s: &[u8]) -> f64 {
-    let text = String::from_utf8_lossy(s);
-    let t = text.trim_start();
-    // Longest prefix that parses as a float, like strtod.
-    let end = (0..=t.len())
-        .rev()
-        .find(|&n| t.is_char_boundary(n) && t[..n].parse::<f64>().is_ok())
-        .unwrap_or(0);
-    t[..end].parse().unwrap_or(0.0)
 }
 
 fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
@@ -604,17 +594,18 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         return debug_reload(ctx);
     }
     if sub.eq_ignore_ascii_case(b"sleep") && args.len() == 3 {
-        let secs = parse_seconds_lenient(args.get(2));
+        // Seconds as C's `strtod` reads them (Redis' DEBUG SLEEP): garbage reads as 0.
+        let (secs, _, _) = strtod(c_str(args.get(2)));
         // Negative, NaN and absurd values sleep not at all rather than panic.
         let d = std::time::Duration::try_from_secs_f64(secs).unwrap_or_default();
         std::thread::sleep(d);
         ctx.out.ok();
         return Ok(());
     }
-    let shown = crate::resp::error::sanitize_for_error(sub);
-    Err(ReplyError::other(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{shown}'. Try DEBUG HELP."
-    )))
+    Err(ReplyError::SubcommandOrArity {
+        cmd: "DEBUG",
+        sub: crate::resp::error::sanitize_for_error(sub),
+    })
 }
 
 /// DEBUG RELOAD: the snapshot (every shard's AOF base) is written and loaded back while all
@@ -716,13 +707,11 @@ fn config_get(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    if !args.len().is_multiple_of(2) {
-        return Err(ReplyError::Syntax);
+    let mut cur = ArgCursor::new(args, 2);
+    let mut pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(cur.remaining() / 2);
+    while !cur.is_done() {
+        pairs.push((cur.next()?, cur.next()?));
     }
-    let pairs: Vec<(&[u8], &[u8])> = (2..args.len())
-        .step_by(2)
-        .map(|i| (args.get(i), args.get(i + 1)))
-        .collect();
     let shards = ctx.shard.shards;
     // One CONFIG SET at a time, until its values are published: two running on different
     // shards could otherwise leave the output limits in force differing from CONFIG GET.
@@ -745,7 +734,7 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         crate::log::set_level(cfg.loglevel);
         r.map(|()| crate::net::obuf::configured(&cfg))
     };
-    let obuf_limits = r.map_err(ReplyError::Other)?;
+    let obuf_limits = r?;
     crate::net::obuf::publish(&ctx.shard.global, obuf_limits);
     // min-replicas-* take effect at once, as in Redis.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
@@ -759,7 +748,7 @@ fn fit_maxclients(
     current: &crate::config::Config,
     pairs: &[(&[u8], &[u8])],
     shards: usize,
-) -> Result<(), String> {
+) -> Result<(), ReplyError> {
     if staged.maxclients <= current.maxclients {
         return Ok(());
     }
@@ -770,7 +759,10 @@ fn fit_maxclients(
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(b"maxclients"))
                 .map_or("maxclients".into(), |(n, _)| String::from_utf8_lossy(n));
-            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
+            ReplyError::ConfigSetFailed {
+                arg: typed.into_owned(),
+                why,
+            }
         },
     )
 }

@@ -5,7 +5,7 @@
 
 use super::{ConnFn, KeyFn};
 use crate::command_id::CommandId;
-use crate::resp::{Args, ReplyError};
+use crate::resp::{Args, KeyIdx, ReplyError};
 
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -329,12 +329,16 @@ impl CommandSpec {
     }
     /// The argument indexes of this command's keys.
     pub fn key_positions(&self, args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+        self.key_idx(args).map(|k| k.to_vec())
+    }
+    /// The argument indexes of this command's keys, without allocating for a few keys.
+    pub fn key_idx(&self, args: Args<'_>) -> Result<KeyIdx, ReplyError> {
         match self.keys {
-            KeySpec::None => Ok(Vec::new()),
+            KeySpec::None => Ok(KeyIdx::new()),
             KeySpec::Range { first, last, step } => {
                 let n = args.len() as i32;
                 let last = if last < 0 { n + last } else { last.min(n - 1) };
-                let mut v = Vec::new();
+                let mut v = KeyIdx::new();
                 let mut i = first;
                 while i <= last && i < n {
                     v.push(i as usize);
@@ -342,7 +346,7 @@ impl CommandSpec {
                 }
                 Ok(v)
             }
-            KeySpec::Custom(f) => f(args),
+            KeySpec::Custom(f) => f(args).map(KeyIdx::from),
         }
     }
 }

@@ -7,8 +7,9 @@
 
 use super::snapshot::{ShardSnap, SnapSession};
 use super::{lock, Feed, ReplicaInfo};
+use crate::clock::unix_ms;
 use crate::commands::{CmdResult, ConnCtx};
-use crate::global::{unix_ms, Global};
+use crate::global::Global;
 use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 use std::os::fd::RawFd;
@@ -331,7 +332,7 @@ fn send_all(
 ) -> Result<(), String> {
     write_all(fd, header)?;
     if let Some(s) = session {
-        let mark = crate::global::random_hex40();
+        let mark = crate::clock::random_hex40();
         write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
         send_snapshot(global, fd, s, feed)?;
         write_all(fd, mark.as_bytes())?;

@@ -6,10 +6,10 @@
 
 use super::apply::ReplBatch;
 use super::{LinkInfo, LinkState};
-use crate::global::{unix_ms, Global};
+use crate::clock::unix_ms;
+use crate::global::Global;
 use crate::mesh::MeshMsg;
 use crate::resp::{Args, ParseOutcome, Parser};
-use crate::topology::shard_of;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,7 +77,7 @@ pub fn stop_and_promote(global: &Arc<Global>) {
         return;
     }
     st.next_link_gen += 1;
-    st.replid2 = std::mem::replace(&mut st.replid, crate::global::random_hex40());
+    st.replid2 = std::mem::replace(&mut st.replid, crate::clock::random_hex40());
     st.second_offset = st.offset as i64 + 1;
     let size = super::backlog_size(global);
     st.ensure_backlog(size, false);
@@ -393,7 +393,7 @@ fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> R
 /// describe nothing we hold, so a retry after a failed load must be a full sync again.
 fn forget_history(global: &Global) {
     let mut st = global.repl.state();
-    st.replid = crate::global::random_hex40();
+    st.replid = crate::clock::random_hex40();
     st.replid2 = super::NO_REPLID.into();
     st.second_offset = -1;
     st.backlog = None;
@@ -570,19 +570,11 @@ impl Dispatch {
             }
             return Ok(());
         }
-        let Ok(spec) = crate::dispatch::resolve(args) else {
+        use crate::dispatch::replay::{self, Record};
+        let Ok(Record::Keyed(spec)) = replay::classify(args) else {
             return Ok(()); // PING, SELECT, unknown: nothing for the shards
         };
-        if !matches!(spec.handler, crate::commands::Handler::Key(_)) {
-            return Ok(());
-        }
-        let keys = spec.key_positions(args).unwrap_or_default();
-        let mut ids: Vec<usize> = keys
-            .iter()
-            .map(|&k| shard_of(crate::cluster::hash_slot::key_hash_slot(args.get(k)), n))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = replay::record_shards(spec, args, n).unwrap_or_default();
         match ids.as_slice() {
             [] => Ok(()),
             [one] => {

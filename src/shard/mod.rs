@@ -4,10 +4,12 @@
 
 pub mod blocking;
 pub mod clients;
-pub mod db;
 pub mod parked;
 pub mod pubsub;
-pub mod value;
+
+// The keyspace is its own module below the shard (the AOF and DUMP writers read it); these
+// paths stay for the code above.
+pub use crate::keyspace::{db, value};
 
 pub use clients::{Client, Clients, MultiState, WatchState};
 pub use parked::Parked;
@@ -103,7 +105,7 @@ pub struct Shard {
     pub db: Db,
     /// The shard's one random generator: key sampling, SPOP/SRANDMEMBER, HRANDFIELD,
     /// ZRANDMEMBER, RANDOMKEY.
-    pub rng: crate::commands::kit::Rng,
+    pub rng: crate::rng::Rng,
     /// Changes to the data set since start (Redis' `server.dirty`).
     pub dirty: u64,
     pub global: Arc<Global>,
@@ -144,7 +146,7 @@ impl Shard {
             id,
             shards,
             db: Db::new(id, shards),
-            rng: crate::commands::kit::Rng::for_shard(id),
+            rng: crate::rng::Rng::for_shard(id),
             dirty: 0,
             slot_map: global.initial_slot_map(),
             global,
@@ -171,7 +173,7 @@ impl Shard {
             return 0;
         }
         let keys = self.db.keys_in_slot(slot, usize::MAX);
-        let now_ms = crate::global::unix_ms();
+        let now_ms = crate::clock::unix_ms();
         for k in &keys {
             self.db.remove(k, now_ms);
             self.journal.record(&[b"DEL", k]);
