@@ -32,10 +32,8 @@ const ADMIN_NLS: u32 = ADMIN | NLS;
 
 pub const SUBCOMMANDS: &[CommandSpec] = &[
     sub("id", 2, NLS, client_id, "5.0.0", "This connection's id"),
-    CommandSpec {
-        args: &[arg("connection-name", "string")],
-        ..sub("setname", 3, NLS, setname, "2.6.9", "Name this connection")
-    },
+    sub("setname", 3, NLS, setname, "2.6.9", "Name this connection")
+        .args(&[arg("connection-name", "string")]),
     sub(
         "getname",
         2,
@@ -44,72 +42,64 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "2.6.9",
         "This connection's name",
     ),
-    CommandSpec {
-        history: &[
-            ("2.8.12", "Added unique client `id` field."),
-            ("5.0.0", "Added optional `TYPE` filter."),
-            ("6.0.0", "Added `user` field."),
-            (
-                "6.2.0",
-                "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional \
+    sub(
+        "list",
+        -2,
+        ADMIN_NLS,
+        list,
+        "2.4.0",
+        "Describe the open connections",
+    )
+    .complexity("O(N) where N is the number of client connections")
+    .args(LIST_ARGS)
+    .tips(&["nondeterministic_output"])
+    .history(&[
+        ("2.8.12", "Added unique client `id` field."),
+        ("5.0.0", "Added optional `TYPE` filter."),
+        ("6.0.0", "Added `user` field."),
+        (
+            "6.2.0",
+            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional \
                  `ID` filter.",
-            ),
-            (
-                "7.0.0",
-                "Added `resp`, `multi-mem`, `rbs` and `rbp` fields.",
-            ),
-            ("7.0.3", "Added `ssub` field."),
-        ],
-        tips: &["nondeterministic_output"],
-        args: LIST_ARGS,
-        complexity: "O(N) where N is the number of client connections",
-        ..sub(
-            "list",
-            -2,
-            ADMIN_NLS,
-            list,
-            "2.4.0",
-            "Describe the open connections",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
-    },
-    CommandSpec {
-        history: &[
-            ("2.8.12", "Added new filter format."),
-            ("2.8.12", "`ID` option."),
-            ("3.2.0", "Added `master` type in for `TYPE` option."),
-            (
-                "5.0.0",
-                "Replaced `slave` `TYPE` with `replica`. `slave` still supported for \
-                 backward compatibility.",
-            ),
-            ("6.2.0", "`LADDR` option."),
-        ],
-        args: KILL_ARGS,
-        complexity: "O(N) where N is the number of client connections",
-        ..sub(
-            "kill",
-            -3,
-            ADMIN_NLS,
-            kill,
-            "2.4.0",
-            "Close connections matching filters",
-        )
-    },
-    CommandSpec {
-        args: &[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])],
-        ..sub(
-            "no-evict",
-            3,
-            ADMIN_NLS,
-            no_evict,
+        ),
+        (
             "7.0.0",
-            "Exempt this connection from eviction",
-        )
-    },
+            "Added `resp`, `multi-mem`, `rbs` and `rbp` fields.",
+        ),
+        ("7.0.3", "Added `ssub` field."),
+    ]),
+    sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
+        .tips(&["nondeterministic_output"]),
+    sub(
+        "kill",
+        -3,
+        ADMIN_NLS,
+        kill,
+        "2.4.0",
+        "Close connections matching filters",
+    )
+    .complexity("O(N) where N is the number of client connections")
+    .args(KILL_ARGS)
+    .history(&[
+        ("2.8.12", "Added new filter format."),
+        ("2.8.12", "`ID` option."),
+        ("3.2.0", "Added `master` type in for `TYPE` option."),
+        (
+            "5.0.0",
+            "Replaced `slave` `TYPE` with `replica`. `slave` still supported for \
+                 backward compatibility.",
+        ),
+        ("6.2.0", "`LADDR` option."),
+    ]),
+    sub(
+        "no-evict",
+        3,
+        ADMIN_NLS,
+        no_evict,
+        "7.0.0",
+        "Exempt this connection from eviction",
+    )
+    .args(&[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])]),
     sub(
         "help",
         2,

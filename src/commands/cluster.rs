@@ -55,189 +55,161 @@ use super::cluster_admin as admin;
 const ID_ARG: &[ArgDoc] = &[arg("node-id", "string")];
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "bumpepoch",
-            2,
-            ADMIN | STALE,
-            admin::bumpepoch,
-            "Advances this node's config epoch without an election",
-            "O(1)",
-            &[],
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "count-failure-reports",
-            3,
-            ADMIN | STALE,
-            admin::count_failure_reports,
-            "Counts the live reports that a node is failing",
-            "O(N) where N is the number of failure reports",
-            ID_ARG,
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "failover",
-            -2,
-            ADMIN | STALE,
-            admin::failover,
-            "Makes this replica take over its master (FORCE: without the master's agreement; \
+    sub(
+        "bumpepoch",
+        2,
+        ADMIN | STALE,
+        admin::bumpepoch,
+        "Advances this node's config epoch without an election",
+        "O(1)",
+        &[],
+    )
+    .tips(&["nondeterministic_output"])
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "count-failure-reports",
+        3,
+        ADMIN | STALE,
+        admin::count_failure_reports,
+        "Counts the live reports that a node is failing",
+        "O(N) where N is the number of failure reports",
+        ID_ARG,
+    )
+    .tips(&["nondeterministic_output"]),
+    sub(
+        "failover",
+        -2,
+        ADMIN | STALE,
+        admin::failover,
+        "Makes this replica take over its master (FORCE: without the master's agreement; \
          TAKEOVER: without an election)",
-            "O(1)",
-            &[opt(oneof(
-                "options",
-                &[pure("force", "FORCE"), pure("takeover", "TAKEOVER")],
-            ))],
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "forget",
-            3,
-            ADMIN | STALE,
-            admin::forget,
-            "Removes a node from this node's table (and keeps it out for a minute)",
-            "O(1)",
-            ID_ARG,
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        since: "7.0.0",
-        ..sub(
-            "links",
-            2,
-            STALE,
-            admin::links,
-            "Describes each cluster bus connection of this node",
-            ON_NODES,
-            &[],
-        )
-    },
-    CommandSpec {
-        history: &[("4.0.0", "Added the optional `cluster_bus_port` argument.")],
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "meet",
-            -4,
-            ADMIN | STALE,
-            admin::meet,
-            "Starts a handshake with another node, joining it to this cluster",
-            "O(1)",
-            &[
-                arg("ip", "string"),
-                arg("port", "integer"),
-                since("4.0.0", opt(arg("cluster_bus_port", "integer"))),
-            ],
-        )
-    },
-    CommandSpec {
-        since: "5.0.0",
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "replicas",
-            3,
-            ADMIN | STALE,
-            admin::replicas,
-            "Lists the replicas of a master",
-            "O(1)",
-            ID_ARG,
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "replicate",
-            3,
-            ADMIN | STALE,
-            admin::replicate,
-            "Makes this node a replica of a master",
-            "O(1)",
-            ID_ARG,
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "set-config-epoch",
-            3,
-            ADMIN | STALE,
-            admin::set_config_epoch,
-            "Sets the config epoch of a node that knows no other node",
-            "O(1)",
-            &[arg("config-epoch", "integer")],
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "setslot",
-            -4,
-            ADMIN | STALE,
-            admin::setslot,
-            "Changes the state of a hash slot: importing, migrating, stable or its owner",
-            "O(1)",
-            &[
-                arg("slot", "integer"),
-                oneof(
-                    "subcommand",
-                    &[
-                        tok("IMPORTING", arg("node-id", "string")),
-                        tok("MIGRATING", arg("node-id", "string")),
-                        tok("NODE", arg("node-id", "string")),
-                        pure("stable", "STABLE"),
-                    ],
-                ),
-            ],
-        )
-    },
-    CommandSpec {
-        doc_flags: crate::commands::spec::docflag::DEPRECATED,
-        deprecated_since: "5.0.0",
-        replaced_by: "`CLUSTER REPLICAS`",
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "slaves",
-            3,
-            ADMIN | STALE,
-            admin::replicas,
-            "Lists the replicas of a master (old name of CLUSTER REPLICAS)",
-            "O(1)",
-            ID_ARG,
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "addslots",
-            -3,
-            ADMIN | STALE,
-            addslots,
-            "Claims hash slots for this node",
-            ON,
-            SLOTS_ARG,
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        since: "7.0.0",
-        ..sub(
-            "addslotsrange",
-            -4,
-            ADMIN | STALE,
-            addslotsrange,
-            "Claims ranges of hash slots for this node",
-            ON_RANGE,
-            RANGE_ARG,
-        )
-    },
+        "O(1)",
+        &[opt(oneof(
+            "options",
+            &[pure("force", "FORCE"), pure("takeover", "TAKEOVER")],
+        ))],
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "forget",
+        3,
+        ADMIN | STALE,
+        admin::forget,
+        "Removes a node from this node's table (and keeps it out for a minute)",
+        "O(1)",
+        ID_ARG,
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "links",
+        2,
+        STALE,
+        admin::links,
+        "Describes each cluster bus connection of this node",
+        ON_NODES,
+        &[],
+    )
+    .since("7.0.0")
+    .tips(&["nondeterministic_output"]),
+    sub(
+        "meet",
+        -4,
+        ADMIN | STALE,
+        admin::meet,
+        "Starts a handshake with another node, joining it to this cluster",
+        "O(1)",
+        &[
+            arg("ip", "string"),
+            arg("port", "integer"),
+            since("4.0.0", opt(arg("cluster_bus_port", "integer"))),
+        ],
+    )
+    .info_flags(NO_ASYNC_LOADING)
+    .history(&[("4.0.0", "Added the optional `cluster_bus_port` argument.")]),
+    sub(
+        "replicas",
+        3,
+        ADMIN | STALE,
+        admin::replicas,
+        "Lists the replicas of a master",
+        "O(1)",
+        ID_ARG,
+    )
+    .since("5.0.0")
+    .tips(&["nondeterministic_output"]),
+    sub(
+        "replicate",
+        3,
+        ADMIN | STALE,
+        admin::replicate,
+        "Makes this node a replica of a master",
+        "O(1)",
+        ID_ARG,
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "set-config-epoch",
+        3,
+        ADMIN | STALE,
+        admin::set_config_epoch,
+        "Sets the config epoch of a node that knows no other node",
+        "O(1)",
+        &[arg("config-epoch", "integer")],
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "setslot",
+        -4,
+        ADMIN | STALE,
+        admin::setslot,
+        "Changes the state of a hash slot: importing, migrating, stable or its owner",
+        "O(1)",
+        &[
+            arg("slot", "integer"),
+            oneof(
+                "subcommand",
+                &[
+                    tok("IMPORTING", arg("node-id", "string")),
+                    tok("MIGRATING", arg("node-id", "string")),
+                    tok("NODE", arg("node-id", "string")),
+                    pure("stable", "STABLE"),
+                ],
+            ),
+        ],
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "slaves",
+        3,
+        ADMIN | STALE,
+        admin::replicas,
+        "Lists the replicas of a master (old name of CLUSTER REPLICAS)",
+        "O(1)",
+        ID_ARG,
+    )
+    .tips(&["nondeterministic_output"])
+    .deprecated("5.0.0", "`CLUSTER REPLICAS`"),
+    sub(
+        "addslots",
+        -3,
+        ADMIN | STALE,
+        addslots,
+        "Claims hash slots for this node",
+        ON,
+        SLOTS_ARG,
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "addslotsrange",
+        -4,
+        ADMIN | STALE,
+        addslotsrange,
+        "Claims ranges of hash slots for this node",
+        ON_RANGE,
+        RANGE_ARG,
+    )
+    .since("7.0.0")
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "countkeysinslot",
         3,
@@ -247,79 +219,67 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(1)",
         &[arg("slot", "integer")],
     ),
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "delslots",
-            -3,
-            ADMIN | STALE,
-            delslots,
-            "Unbinds hash slots locally",
-            ON,
-            SLOTS_ARG,
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        since: "7.0.0",
-        ..sub(
-            "delslotsrange",
-            -4,
-            ADMIN | STALE,
-            delslotsrange,
-            "Unbinds ranges of hash slots locally",
-            ON_RANGE,
-            RANGE_ARG,
-        )
-    },
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "flushslots",
-            2,
-            ADMIN | STALE,
-            flushslots,
-            "Drops every hash slot this node serves (its keyspace must be empty)",
-            "O(1)",
-            &[],
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "getkeysinslot",
-            4,
-            STALE,
-            getkeysinslot,
-            "Lists up to count keys this node holds in a hash slot",
-            "O(log(N)) where N is the number of requested keys",
-            &[arg("slot", "integer"), arg("count", "integer")],
-        )
-    },
-    CommandSpec {
-        since: "5.0.0",
-        ..sub(
-            "help",
-            2,
-            LOADING | STALE,
-            help,
-            "Lists the CLUSTER subcommands",
-            "O(1)",
-            &[],
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "info",
-            2,
-            STALE,
-            info,
-            "Reports this node's view of the cluster",
-            "O(1)",
-            &[],
-        )
-    },
+    sub(
+        "delslots",
+        -3,
+        ADMIN | STALE,
+        delslots,
+        "Unbinds hash slots locally",
+        ON,
+        SLOTS_ARG,
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "delslotsrange",
+        -4,
+        ADMIN | STALE,
+        delslotsrange,
+        "Unbinds ranges of hash slots locally",
+        ON_RANGE,
+        RANGE_ARG,
+    )
+    .since("7.0.0")
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "flushslots",
+        2,
+        ADMIN | STALE,
+        flushslots,
+        "Drops every hash slot this node serves (its keyspace must be empty)",
+        "O(1)",
+        &[],
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "getkeysinslot",
+        4,
+        STALE,
+        getkeysinslot,
+        "Lists up to count keys this node holds in a hash slot",
+        "O(log(N)) where N is the number of requested keys",
+        &[arg("slot", "integer"), arg("count", "integer")],
+    )
+    .tips(&["nondeterministic_output"]),
+    sub(
+        "help",
+        2,
+        LOADING | STALE,
+        help,
+        "Lists the CLUSTER subcommands",
+        "O(1)",
+        &[],
+    )
+    .since("5.0.0"),
+    sub(
+        "info",
+        2,
+        STALE,
+        info,
+        "Reports this node's view of the cluster",
+        "O(1)",
+        &[],
+    )
+    .tips(&["nondeterministic_output"]),
     sub(
         "keyslot",
         3,
@@ -338,18 +298,16 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(1)",
         &[],
     ),
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "nodes",
-            2,
-            STALE,
-            nodes,
-            "Describes every known node, one per line",
-            ON_NODES,
-            &[],
-        )
-    },
+    sub(
+        "nodes",
+        2,
+        STALE,
+        nodes,
+        "Describes every known node, one per line",
+        ON_NODES,
+        &[],
+    )
+    .tips(&["nondeterministic_output"]),
     sub(
         "reset",
         -2,
@@ -360,99 +318,78 @@ const SUBCOMMANDS: &[CommandSpec] = &[
          side effect.",
         RESET_ARG,
     ),
-    CommandSpec {
-        info_flags: NO_ASYNC_LOADING,
-        ..sub(
-            "saveconfig",
-            2,
-            ADMIN | STALE,
-            saveconfig,
-            "Writes nodes.conf to disk now",
-            "O(1)",
-            &[],
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        since: "7.0.0",
-        ..sub(
-            "shards",
-            2,
-            STALE,
-            shards,
-            "Describes each shard: slots and nodes",
-            ON_NODES,
-            &[],
-        )
-    },
-    CommandSpec {
-        history: &[
-            ("4.0.0", "Added node IDs."),
-            ("7.0.0", "Added additional networking metadata field."),
-        ],
-
-        doc_flags: crate::commands::spec::docflag::DEPRECATED,
-        deprecated_since: "7.0.0",
-        replaced_by: "`CLUSTER SHARDS`",
-        tips: &["nondeterministic_output"],
-        ..sub(
-            "slots",
-            2,
-            STALE,
-            slots,
-            "Maps slot ranges to the nodes serving them",
-            ON_NODES,
-            &[],
-        )
-    },
+    sub(
+        "saveconfig",
+        2,
+        ADMIN | STALE,
+        saveconfig,
+        "Writes nodes.conf to disk now",
+        "O(1)",
+        &[],
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "shards",
+        2,
+        STALE,
+        shards,
+        "Describes each shard: slots and nodes",
+        ON_NODES,
+        &[],
+    )
+    .since("7.0.0")
+    .tips(&["nondeterministic_output"]),
+    sub(
+        "slots",
+        2,
+        STALE,
+        slots,
+        "Maps slot ranges to the nodes serving them",
+        ON_NODES,
+        &[],
+    )
+    .tips(&["nondeterministic_output"])
+    .history(&[
+        ("4.0.0", "Added node IDs."),
+        ("7.0.0", "Added additional networking metadata field."),
+    ])
+    .deprecated("7.0.0", "`CLUSTER SHARDS`"),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        group: "cluster",
-        acl: 0,
-        summary: "Container for the cluster subcommands",
-        since: "3.0.0",
-        complexity: "Depends on subcommand.",
-        subcommands: SUBCOMMANDS,
-        ..CommandSpec::new("cluster", -2, 0, KeySpec::None, Handler::Container)
-    },
-    CommandSpec {
-        group: "cluster",
-        acl: acl::CONNECTION,
-        summary: "Lets the next command reach a slot being imported (after -ASK)",
-        since: "3.0.0",
-        complexity: "O(1)",
-        ..CommandSpec::new("asking", 1, FAST, KeySpec::None, Handler::Conn(asking))
-    },
-    CommandSpec {
-        group: "cluster",
-        acl: acl::CONNECTION,
-        summary: "Allows reads from a replica on this connection",
-        since: "3.0.0",
-        complexity: "O(1)",
-        ..CommandSpec::new(
-            "readonly",
-            1,
-            LOADING | STALE | FAST,
-            KeySpec::None,
-            Handler::Conn(readonly),
-        )
-    },
-    CommandSpec {
-        group: "cluster",
-        acl: acl::CONNECTION,
-        summary: "Stops allowing reads from a replica on this connection",
-        since: "3.0.0",
-        complexity: "O(1)",
-        ..CommandSpec::new(
-            "readwrite",
-            1,
-            LOADING | STALE | FAST,
-            KeySpec::None,
-            Handler::Conn(readwrite),
-        )
-    },
+    CommandSpec::new("cluster", -2, 0, KeySpec::None, Handler::Container)
+        .group("cluster", 0)
+        .since("3.0.0")
+        .complexity("Depends on subcommand.")
+        .summary("Container for the cluster subcommands")
+        .subcommands(SUBCOMMANDS),
+    CommandSpec::new("asking", 1, FAST, KeySpec::None, Handler::Conn(asking))
+        .group("cluster", acl::CONNECTION)
+        .since("3.0.0")
+        .complexity("O(1)")
+        .summary("Lets the next command reach a slot being imported (after -ASK)"),
+    CommandSpec::new(
+        "readonly",
+        1,
+        LOADING | STALE | FAST,
+        KeySpec::None,
+        Handler::Conn(readonly),
+    )
+    .group("cluster", acl::CONNECTION)
+    .since("3.0.0")
+    .complexity("O(1)")
+    .summary("Allows reads from a replica on this connection"),
+    CommandSpec::new(
+        "readwrite",
+        1,
+        LOADING | STALE | FAST,
+        KeySpec::None,
+        Handler::Conn(readwrite),
+    )
+    .group("cluster", acl::CONNECTION)
+    .since("3.0.0")
+    .complexity("O(1)")
+    .summary("Stops allowing reads from a replica on this connection"),
 ];
 
 /// The process handle, or the "cluster disabled" error in standalone mode.

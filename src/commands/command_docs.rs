@@ -41,77 +41,66 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "2.8.13",
         "How many commands the server knows",
     ),
-    CommandSpec {
-        tips: &["nondeterministic_output_order"],
-        args: NAMES,
-        complexity: "O(N) where N is the number of commands to look up",
-        ..sub(
-            "docs",
-            -2,
-            docs,
-            "7.0.0",
-            "Documentation of commands, for clients",
-        )
-    },
-    CommandSpec {
-        complexity: "O(N) where N is the number of arguments to the command",
-        ..sub(
-            "getkeys",
-            -4,
-            getkeys,
-            "2.8.13",
-            "Which arguments of a command line are keys",
-        )
-    },
-    CommandSpec {
-        complexity: "O(N) where N is the number of arguments to the command",
-        ..sub(
-            "getkeysandflags",
-            -4,
-            getkeysandflags,
-            "7.0.0",
-            "The keys of a command line and how it uses each",
-        )
-    },
-    CommandSpec {
-        history: &[(
-            "7.0.0",
-            "Allowed to be called with no argument to get info on all commands.",
-        )],
-
-        tips: &["nondeterministic_output_order"],
-        args: NAMES,
-        complexity: "O(N) where N is the number of commands to look up",
-        ..sub(
-            "info",
-            -2,
-            info,
-            "2.8.13",
-            "Arity, flags and key positions of commands",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output_order"],
-        args: &[opt(tok(
-            "FILTERBY",
-            oneof(
-                "filterby",
-                &[
-                    tok("MODULE", arg("module-name", "string")),
-                    tok("ACLCAT", arg("category", "string")),
-                    tok("PATTERN", arg("pattern", "pattern")),
-                ],
-            ),
-        ))],
-        complexity: "O(N) where N is the total number of Redis commands",
-        ..sub(
-            "list",
-            -2,
-            list,
-            "7.0.0",
-            "Names of the commands, optionally filtered",
-        )
-    },
+    sub(
+        "docs",
+        -2,
+        docs,
+        "7.0.0",
+        "Documentation of commands, for clients",
+    )
+    .complexity("O(N) where N is the number of commands to look up")
+    .args(NAMES)
+    .tips(&["nondeterministic_output_order"]),
+    sub(
+        "getkeys",
+        -4,
+        getkeys,
+        "2.8.13",
+        "Which arguments of a command line are keys",
+    )
+    .complexity("O(N) where N is the number of arguments to the command"),
+    sub(
+        "getkeysandflags",
+        -4,
+        getkeysandflags,
+        "7.0.0",
+        "The keys of a command line and how it uses each",
+    )
+    .complexity("O(N) where N is the number of arguments to the command"),
+    sub(
+        "info",
+        -2,
+        info,
+        "2.8.13",
+        "Arity, flags and key positions of commands",
+    )
+    .complexity("O(N) where N is the number of commands to look up")
+    .args(NAMES)
+    .tips(&["nondeterministic_output_order"])
+    .history(&[(
+        "7.0.0",
+        "Allowed to be called with no argument to get info on all commands.",
+    )]),
+    sub(
+        "list",
+        -2,
+        list,
+        "7.0.0",
+        "Names of the commands, optionally filtered",
+    )
+    .complexity("O(N) where N is the total number of Redis commands")
+    .args(&[opt(tok(
+        "FILTERBY",
+        oneof(
+            "filterby",
+            &[
+                tok("MODULE", arg("module-name", "string")),
+                tok("ACLCAT", arg("category", "string")),
+                tok("PATTERN", arg("pattern", "pattern")),
+            ],
+        ),
+    ))])
+    .tips(&["nondeterministic_output_order"]),
     sub("help", 2, help, "5.0.0", "List the COMMAND subcommands"),
 ];
 

@@ -83,34 +83,30 @@ const RESTORE_DOC: (&str, &str, &[ArgDoc]) = (
 );
 
 /// RESTORE; RESTORE-ASKING is the same command allowed on an importing slot.
-const RESTORE: CommandSpec = CommandSpec {
-    history: &[
+const RESTORE: CommandSpec = spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .access(keyflag::OW | keyflag::UPDATE)
+    .history(&[
         ("3.0.0", "Added the `REPLACE` modifier."),
         ("5.0.0", "Added the `ABSTTL` modifier."),
         ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
-    ],
-    key_flags: keyflag::OW | keyflag::UPDATE,
-    acl: acl::KEYSPACE | acl::DANGEROUS,
-    ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
-};
+    ]);
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..spec(
-            "dump",
-            2,
-            READONLY,
-            K1,
-            dump,
-            (
-                "Returns the serialized form of the value at a key.",
-                "O(1) to find the key plus O(N*M) to serialize a value of N elements of average \
+    spec(
+        "dump",
+        2,
+        READONLY,
+        K1,
+        dump,
+        (
+            "Returns the serialized form of the value at a key.",
+            "O(1) to find the key plus O(N*M) to serialize a value of N elements of average \
              size M.",
-                ARGS_DUMP,
-            ),
-        )
-    },
+            ARGS_DUMP,
+        ),
+    )
+    .tips(&["nondeterministic_output"]),
     RESTORE,
     CommandSpec {
         name: "restore-asking",
@@ -120,29 +116,26 @@ pub static COMMANDS: &[CommandSpec] = &[
         since: "3.0.0",
         ..RESTORE
     },
-    CommandSpec {
-        history: &[
-            ("3.0.0", "Added the `COPY` and `REPLACE` options."),
-            ("3.0.6", "Added the `KEYS` option."),
-            ("4.0.7", "Added the `AUTH` option."),
-            ("6.0.0", "Added the `AUTH2` option."),
-        ],
-
-        tips: &["nondeterministic_output"],
-        acl: acl::KEYSPACE | acl::DANGEROUS,
-        ..spec(
-            "migrate",
-            -6,
-            WRITE | MOVABLE_KEYS,
-            KeySpec::Custom(migrate_keys),
-            migrate,
-            (
-                "Moves or copies keys to another node through DUMP and RESTORE.",
-                "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
-                ARGS_MIGRATE,
-            ),
-        )
-    },
+    spec(
+        "migrate",
+        -6,
+        WRITE | MOVABLE_KEYS,
+        KeySpec::Custom(migrate_keys),
+        migrate,
+        (
+            "Moves or copies keys to another node through DUMP and RESTORE.",
+            "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
+            ARGS_MIGRATE,
+        ),
+    )
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .tips(&["nondeterministic_output"])
+    .history(&[
+        ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+        ("3.0.6", "Added the `KEYS` option."),
+        ("4.0.7", "Added the `AUTH` option."),
+        ("6.0.0", "Added the `AUTH2` option."),
+    ]),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -176,6 +176,10 @@ pub mod keyflag {
     /// The "keys" are shard channels: routed like keys, but not keys.
     pub const NOT_KEY: u16 = 1 << 8;
     pub const INCOMPLETE: u16 = 1 << 9;
+    /// Reads and removes (pops).
+    pub const RW_ACCESS_DELETE: u16 = RW | ACCESS | DELETE;
+    /// Reads and changes in place (counters).
+    pub const RW_ACCESS_UPDATE: u16 = RW | ACCESS | UPDATE;
     pub const VARIABLE_FLAGS: u16 = 1 << 10;
     /// Bit `i` is `NAMES[i]`, in the order Redis lists them.
     pub const NAMES: &[&str] = &[
@@ -315,6 +319,93 @@ impl CommandSpec {
             subcommands: &[],
         }
     }
+    /// A command whose handler runs on the shard that owns its keys.
+    pub const fn keyed(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: KeySpec,
+        f: KeyFn,
+    ) -> Self {
+        Self::new(name, arity, flags, keys, Handler::Key(f))
+    }
+    /// A command whose handler runs on the connection's shard.
+    pub const fn conn(name: &'static str, arity: i32, flags: u32, f: ConnFn) -> Self {
+        Self::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+    }
+
+    // Table builders: each returns the spec with one part set, so that an entry reads as one
+    // chain (`hash("hget", 3, RF, hget).doc(O1, "...", ARGS)`).
+
+    /// Complexity, summary and argument docs.
+    pub const fn doc(
+        self,
+        complexity: &'static str,
+        summary: &'static str,
+        args: &'static [ArgDoc],
+    ) -> Self {
+        CommandSpec {
+            complexity,
+            summary,
+            args,
+            ..self
+        }
+    }
+    pub const fn since(self, since: &'static str) -> Self {
+        CommandSpec { since, ..self }
+    }
+    pub const fn complexity(self, complexity: &'static str) -> Self {
+        CommandSpec { complexity, ..self }
+    }
+    pub const fn summary(self, summary: &'static str) -> Self {
+        CommandSpec { summary, ..self }
+    }
+    pub const fn args(self, args: &'static [ArgDoc]) -> Self {
+        CommandSpec { args, ..self }
+    }
+    /// The command group and its ACL category.
+    pub const fn group(self, group: &'static str, acl: u32) -> Self {
+        CommandSpec { group, acl, ..self }
+    }
+    pub const fn acl(self, acl: u32) -> Self {
+        CommandSpec { acl, ..self }
+    }
+    pub const fn tips(self, tips: &'static [&'static str]) -> Self {
+        CommandSpec { tips, ..self }
+    }
+    /// How the command uses its keys (`keyflag`).
+    pub const fn access(self, key_flags: u16) -> Self {
+        CommandSpec { key_flags, ..self }
+    }
+    pub const fn info_flags(self, info_flags: u32) -> Self {
+        CommandSpec { info_flags, ..self }
+    }
+    /// May block the client (COMMAND INFO flag `blocking`, ACL category @blocking).
+    pub const fn blocking(self) -> Self {
+        self.info_flags(self.info_flags | flags::BLOCKING)
+    }
+    pub const fn history(self, history: &'static [(&'static str, &'static str)]) -> Self {
+        CommandSpec { history, ..self }
+    }
+    pub const fn doc_flags(self, doc_flags: u8) -> Self {
+        CommandSpec { doc_flags, ..self }
+    }
+    /// Deprecated since `version` in favour of `replaced_by`.
+    pub const fn deprecated(self, version: &'static str, replaced_by: &'static str) -> Self {
+        CommandSpec {
+            doc_flags: self.doc_flags | docflag::DEPRECATED,
+            deprecated_since: version,
+            replaced_by,
+            ..self
+        }
+    }
+    pub const fn subcommands(self, subcommands: &'static [CommandSpec]) -> Self {
+        CommandSpec {
+            subcommands,
+            ..self
+        }
+    }
+
     pub fn is_write(&self) -> bool {
         self.flags & flags::WRITE != 0
     }
@@ -350,6 +441,12 @@ impl CommandSpec {
         }
     }
 }
+
+/// History of the blocking pops that read their timeout as an integer before 6.0.
+pub const TIMEOUT_AS_DOUBLE: &[(&str, &str)] = &[(
+    "6.0.0",
+    "`timeout` is interpreted as a double instead of an integer.",
+)];
 
 // ---------------------------------------------------------------------------------------------
 // Builders for the family tables

@@ -78,171 +78,165 @@ pub(super) const fn cmd(
 const O1: &str = "O(1)";
 const ON_KEYS: &str = "O(N) where N is the number of keys given";
 
+/// FLUSHALL and FLUSHDB (one database: the same command).
+const fn flush_cmd(name: &'static str, summary: &'static str) -> CommandSpec {
+    let doc = (
+        summary,
+        "1.0.0",
+        "O(N) where N is the number of keys removed",
+        ARGS_FLUSH,
+    );
+    cmd(name, -1, WRITE, KeySpec::None, Handler::Conn(flush), doc)
+        .group("server", acl::KEYSPACE | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .history(&[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ])
+}
+
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        key_flags: keyflag::RM | keyflag::DELETE,
-        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
-        ..cmd(
-            "del",
-            -2,
-            WRITE | MULTI_KEY,
-            K_ALL,
-            Handler::Key(del),
-            (
-                "Removes the given keys and counts those that existed",
-                "1.0.0",
-                "O(N) where N is the number of keys given, plus the size of each removed value",
-                ARGS_KEYS,
-            ),
-        )
-    },
-    CommandSpec {
-        key_flags: keyflag::RM | keyflag::DELETE,
-        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
-        ..cmd(
-            "unlink",
-            -2,
-            WRITE | FAST | MULTI_KEY,
-            K_ALL,
-            Handler::Key(del),
-            (
-                "Removes the given keys like DEL; memory may be reclaimed later",
-                "4.0.0",
-                ON_KEYS,
-                ARGS_KEYS,
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[("3.0.3", "Accepts multiple `key` arguments.")],
-
-        key_flags: keyflag::RO,
-        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
-        ..cmd(
-            "exists",
-            -2,
-            READONLY | FAST | MULTI_KEY,
-            K_ALL,
-            Handler::Key(exists),
-            (
-                "Counts how many of the given keys exist (repeats count again)",
-                "1.0.0",
-                ON_KEYS,
-                ARGS_KEYS,
-            ),
-        )
-    },
-    CommandSpec {
-        key_flags: keyflag::RO,
-        ..cmd(
-            "type",
-            2,
-            READONLY | FAST,
-            K1,
-            Handler::Key(type_cmd),
-            (
-                "Names the data type held at a key, or none",
-                "1.0.0",
-                O1,
-                ARGS_KEY,
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-        ..cmd(
-            "expire",
-            -3,
-            WRITE | FAST,
-            K1,
-            Handler::Key(expire),
-            (
-                "Gives a key a time to live in seconds",
-                "1.0.0",
-                O1,
-                ARGS_EXPIRE,
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-        ..cmd(
-            "pexpire",
-            -3,
-            WRITE | FAST,
-            K1,
-            Handler::Key(pexpire),
-            (
-                "Gives a key a time to live in milliseconds",
-                "2.6.0",
-                O1,
-                ARGS_PEXPIRE,
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-        ..cmd(
-            "expireat",
-            -3,
-            WRITE | FAST,
-            K1,
-            Handler::Key(expireat),
-            (
-                "Makes a key expire at a Unix time in seconds",
-                "1.2.0",
-                O1,
-                ARGS_EXPIREAT,
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
-        ..cmd(
-            "pexpireat",
-            -3,
-            WRITE | FAST,
-            K1,
-            Handler::Key(pexpireat),
-            (
-                "Makes a key expire at a Unix time in milliseconds",
-                "2.6.0",
-                O1,
-                ARGS_PEXPIREAT,
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[("2.8.0", "Added the -2 reply.")],
-
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "ttl",
-            2,
-            READONLY | FAST,
-            K1,
-            Handler::Key(ttl),
-            ("Seconds left before a key expires", "1.0.0", O1, ARGS_KEY),
-        )
-    },
-    CommandSpec {
-        history: &[("2.8.0", "Added the -2 reply.")],
-
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "pttl",
-            2,
-            READONLY | FAST,
-            K1,
-            Handler::Key(pttl),
-            (
-                "Milliseconds left before a key expires",
-                "2.6.0",
-                O1,
-                ARGS_KEY,
-            ),
-        )
-    },
+    cmd(
+        "del",
+        -2,
+        WRITE | MULTI_KEY,
+        K_ALL,
+        Handler::Key(del),
+        (
+            "Removes the given keys and counts those that existed",
+            "1.0.0",
+            "O(N) where N is the number of keys given, plus the size of each removed value",
+            ARGS_KEYS,
+        ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RM | keyflag::DELETE),
+    cmd(
+        "unlink",
+        -2,
+        WRITE | FAST | MULTI_KEY,
+        K_ALL,
+        Handler::Key(del),
+        (
+            "Removes the given keys like DEL; memory may be reclaimed later",
+            "4.0.0",
+            ON_KEYS,
+            ARGS_KEYS,
+        ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RM | keyflag::DELETE),
+    cmd(
+        "exists",
+        -2,
+        READONLY | FAST | MULTI_KEY,
+        K_ALL,
+        Handler::Key(exists),
+        (
+            "Counts how many of the given keys exist (repeats count again)",
+            "1.0.0",
+            ON_KEYS,
+            ARGS_KEYS,
+        ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RO)
+    .history(&[("3.0.3", "Accepts multiple `key` arguments.")]),
+    cmd(
+        "type",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(type_cmd),
+        (
+            "Names the data type held at a key, or none",
+            "1.0.0",
+            O1,
+            ARGS_KEY,
+        ),
+    )
+    .access(keyflag::RO),
+    cmd(
+        "expire",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(expire),
+        (
+            "Gives a key a time to live in seconds",
+            "1.0.0",
+            O1,
+            ARGS_EXPIRE,
+        ),
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
+    cmd(
+        "pexpire",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(pexpire),
+        (
+            "Gives a key a time to live in milliseconds",
+            "2.6.0",
+            O1,
+            ARGS_PEXPIRE,
+        ),
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
+    cmd(
+        "expireat",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(expireat),
+        (
+            "Makes a key expire at a Unix time in seconds",
+            "1.2.0",
+            O1,
+            ARGS_EXPIREAT,
+        ),
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
+    cmd(
+        "pexpireat",
+        -3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(pexpireat),
+        (
+            "Makes a key expire at a Unix time in milliseconds",
+            "2.6.0",
+            O1,
+            ARGS_PEXPIREAT,
+        ),
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
+    cmd(
+        "ttl",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(ttl),
+        ("Seconds left before a key expires", "1.0.0", O1, ARGS_KEY),
+    )
+    .tips(&["nondeterministic_output"])
+    .history(&[("2.8.0", "Added the -2 reply.")]),
+    cmd(
+        "pttl",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(pttl),
+        (
+            "Milliseconds left before a key expires",
+            "2.6.0",
+            O1,
+            ARGS_KEY,
+        ),
+    )
+    .tips(&["nondeterministic_output"])
+    .history(&[("2.8.0", "Added the -2 reply.")]),
     cmd(
         "expiretime",
         2,
@@ -295,26 +289,24 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_RENAME,
         ),
     ),
-    CommandSpec {
-        history: &[(
-            "3.2.0",
-            "The command no longer returns an error when source and destination names are the \
+    cmd(
+        "renamenx",
+        3,
+        WRITE | FAST | MULTI_KEY,
+        K12,
+        Handler::Key(renamenx),
+        (
+            "Moves a key to a new name only when that name is free",
+            "1.0.0",
+            O1,
+            ARGS_RENAME,
+        ),
+    )
+    .history(&[(
+        "3.2.0",
+        "The command no longer returns an error when source and destination names are the \
          same.",
-        )],
-        ..cmd(
-            "renamenx",
-            3,
-            WRITE | FAST | MULTI_KEY,
-            K12,
-            Handler::Key(renamenx),
-            (
-                "Moves a key to a new name only when that name is free",
-                "1.0.0",
-                O1,
-                ARGS_RENAME,
-            ),
-        )
-    },
+    )]),
     cmd(
         "copy",
         -3,
@@ -328,142 +320,86 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_COPY,
         ),
     ),
-    CommandSpec {
-        key_flags: keyflag::RO,
-        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
-        ..cmd(
-            "touch",
-            -2,
-            READONLY | FAST | MULTI_KEY,
-            K_ALL,
-            Handler::Key(touch),
-            (
-                "Refreshes the last access time of keys and counts those that exist",
-                "3.2.1",
-                ON_KEYS,
-                ARGS_KEYS,
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["request_policy:all_shards", "nondeterministic_output_order"],
-        acl: acl::KEYSPACE | acl::DANGEROUS,
-        ..cmd(
-            "keys",
-            2,
-            READONLY,
-            KeySpec::None,
-            Handler::Conn(keys),
-            (
-                "Lists every key whose name matches a glob pattern",
-                "1.0.0",
-                "O(N) where N is the number of keys in the database",
-                &[arg("pattern", "pattern")],
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[("6.0.0", "Added the `TYPE` subcommand.")],
-
-        tips: &["nondeterministic_output", "request_policy:special"],
-        ..cmd(
-            "scan",
-            -2,
-            READONLY,
-            KeySpec::None,
-            Handler::Conn(scan),
-            (
-                "Walks the keyspace a few keys at a time with a cursor",
-                "2.8.0",
-                "O(1) per call; O(N) for a whole walk, N being the number of keys",
-                ARGS_SCAN,
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["request_policy:all_shards", "nondeterministic_output"],
-        ..cmd(
-            "randomkey",
-            1,
-            READONLY,
-            KeySpec::None,
-            Handler::Conn(randomkey),
-            ("Picks a key at random", "1.0.0", O1, &[]),
-        )
-    },
-    CommandSpec {
-        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
-        group: "server",
-        acl: acl::KEYSPACE,
-        ..cmd(
-            "dbsize",
-            1,
-            READONLY | FAST,
-            KeySpec::None,
-            Handler::Conn(dbsize),
-            ("Counts the keys of the database", "1.0.0", O1, &[]),
-        )
-    },
-    CommandSpec {
-        history: &[
-            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
-            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
-        ],
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        acl: acl::KEYSPACE | acl::DANGEROUS,
-        group: "server",
-        ..cmd(
-            "flushall",
-            -1,
-            WRITE,
-            KeySpec::None,
-            Handler::Conn(flush),
-            (
-                "Deletes every key of every database",
-                "1.0.0",
-                "O(N) where N is the number of keys removed",
-                ARGS_FLUSH,
-            ),
-        )
-    },
-    CommandSpec {
-        history: &[
-            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
-            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
-        ],
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        acl: acl::KEYSPACE | acl::DANGEROUS,
-        group: "server",
-        ..cmd(
-            "flushdb",
-            -1,
-            WRITE,
-            KeySpec::None,
-            Handler::Conn(flush),
-            (
-                "Deletes every key of the current database",
-                "1.0.0",
-                "O(N) where N is the number of keys removed",
-                ARGS_FLUSH,
-            ),
-        )
-    },
-    CommandSpec {
-        subcommands: OBJECT_SUBCOMMANDS,
-        ..cmd(
-            "object",
-            -2,
-            0,
-            KeySpec::None,
-            Handler::Container,
-            (
-                "Introspection of the values stored at keys",
-                "2.2.3",
-                "Depends on the subcommand",
-                &[],
-            ),
-        )
-    },
+    cmd(
+        "touch",
+        -2,
+        READONLY | FAST | MULTI_KEY,
+        K_ALL,
+        Handler::Key(touch),
+        (
+            "Refreshes the last access time of keys and counts those that exist",
+            "3.2.1",
+            ON_KEYS,
+            ARGS_KEYS,
+        ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RO),
+    cmd(
+        "keys",
+        2,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(keys),
+        (
+            "Lists every key whose name matches a glob pattern",
+            "1.0.0",
+            "O(N) where N is the number of keys in the database",
+            &[arg("pattern", "pattern")],
+        ),
+    )
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
+    cmd(
+        "scan",
+        -2,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(scan),
+        (
+            "Walks the keyspace a few keys at a time with a cursor",
+            "2.8.0",
+            "O(1) per call; O(N) for a whole walk, N being the number of keys",
+            ARGS_SCAN,
+        ),
+    )
+    .tips(&["nondeterministic_output", "request_policy:special"])
+    .history(&[("6.0.0", "Added the `TYPE` subcommand.")]),
+    cmd(
+        "randomkey",
+        1,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(randomkey),
+        ("Picks a key at random", "1.0.0", O1, &[]),
+    )
+    .tips(&["request_policy:all_shards", "nondeterministic_output"]),
+    cmd(
+        "dbsize",
+        1,
+        READONLY | FAST,
+        KeySpec::None,
+        Handler::Conn(dbsize),
+        ("Counts the keys of the database", "1.0.0", O1, &[]),
+    )
+    .group("server", acl::KEYSPACE)
+    .tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    flush_cmd("flushall", "Deletes every key of every database"),
+    flush_cmd("flushdb", "Deletes every key of the current database"),
+    cmd(
+        "object",
+        -2,
+        0,
+        KeySpec::None,
+        Handler::Container,
+        (
+            "Introspection of the values stored at keys",
+            "2.2.3",
+            "Depends on the subcommand",
+            &[],
+        ),
+    )
+    .subcommands(OBJECT_SUBCOMMANDS),
 ];
 
 /// An OBJECT subcommand that reads one key (argument 2); its output depends on the server.
@@ -473,18 +409,16 @@ const fn object_sub(
     since: &'static str,
     summary: &'static str,
 ) -> CommandSpec {
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        key_flags: keyflag::RO,
-        ..cmd(
-            name,
-            3,
-            READONLY,
-            K2,
-            Handler::Key(f),
-            (summary, since, O1, ARGS_KEY),
-        )
-    }
+    cmd(
+        name,
+        3,
+        READONLY,
+        K2,
+        Handler::Key(f),
+        (summary, since, O1, ARGS_KEY),
+    )
+    .tips(&["nondeterministic_output"])
+    .access(keyflag::RO)
 }
 
 static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
