@@ -4,8 +4,9 @@
 //! MIGRATE blocks its shard for at most a few timeouts, as Redis blocks its event loop.
 
 use super::kit::ArgCursor;
-use super::spec::{arg, block, multi, oneof, opt, pure, tok, K1};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok, K1};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
+use crate::commands::spec::keyflag;
 use crate::rdb::{self, DumpOpts};
 use crate::resp::{Args, ReplyError};
 use crate::types::zset::Limits;
@@ -22,10 +23,10 @@ const ARGS_RESTORE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("ttl", "integer"),
     arg("serialized-value", "string"),
-    opt(pure("replace", "REPLACE")),
-    opt(pure("absttl", "ABSTTL")),
-    opt(tok("IDLETIME", arg("seconds", "integer"))),
-    opt(tok("FREQ", arg("frequency", "integer"))),
+    since("3.0.0", opt(pure("replace", "REPLACE"))),
+    since("5.0.0", opt(pure("absttl", "ABSTTL"))),
+    since("5.0.0", opt(tok("IDLETIME", arg("seconds", "integer")))),
+    since("5.0.0", opt(tok("FREQ", arg("frequency", "integer")))),
 ];
 const ARGS_MIGRATE: &[ArgDoc] = &[
     arg("host", "string"),
@@ -69,7 +70,7 @@ const fn spec(
         complexity,
         args,
         group: "generic",
-        acl: crate::commands::spec::acl::KEYSPACE,
+        acl: acl::KEYSPACE,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }
@@ -80,6 +81,16 @@ const RESTORE_DOC: (&str, &str, &[ArgDoc]) = (
      (O(N*M*log(N)) for sorted sets).",
     ARGS_RESTORE,
 );
+
+/// RESTORE; RESTORE-ASKING is the same command allowed on an importing slot.
+const RESTORE: CommandSpec = spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .access(keyflag::OW | keyflag::UPDATE)
+    .history(&[
+        ("3.0.0", "Added the `REPLACE` modifier."),
+        ("5.0.0", "Added the `ABSTTL` modifier."),
+        ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+    ]);
 
 pub static COMMANDS: &[CommandSpec] = &[
     spec(
@@ -94,34 +105,37 @@ pub static COMMANDS: &[CommandSpec] = &[
              size M.",
             ARGS_DUMP,
         ),
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
+    RESTORE,
     CommandSpec {
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
-        ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+        name: "restore-asking",
+        flags: WRITE | DENYOOM | ASKING,
+        doc_flags: crate::commands::spec::docflag::SYSCMD,
+        group: "server",
+        since: "3.0.0",
+        ..RESTORE
     },
     spec(
-        "restore-asking",
-        -4,
-        WRITE | DENYOOM | ASKING,
-        K1,
-        restore,
-        RESTORE_DOC,
-    ),
-    CommandSpec {
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
-        ..spec(
-            "migrate",
-            -6,
-            WRITE | MOVABLE_KEYS,
-            KeySpec::Custom(migrate_keys),
-            migrate,
-            (
-                "Moves or copies keys to another node through DUMP and RESTORE.",
-                "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
-                ARGS_MIGRATE,
-            ),
-        )
-    },
+        "migrate",
+        -6,
+        WRITE | MOVABLE_KEYS,
+        KeySpec::Custom(migrate_keys),
+        migrate,
+        (
+            "Moves or copies keys to another node through DUMP and RESTORE.",
+            "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
+            ARGS_MIGRATE,
+        ),
+    )
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .tips(&["nondeterministic_output"])
+    .history(&[
+        ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+        ("3.0.6", "Added the `KEYS` option."),
+        ("4.0.7", "Added the `AUTH` option."),
+        ("6.0.0", "Added the `AUTH2` option."),
+    ]),
 ];
 
 // ---------------------------------------------------------------------------------------------

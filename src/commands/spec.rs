@@ -34,6 +34,10 @@ pub struct ArgDoc {
     pub token: &'static str,
     pub optional: bool,
     pub multiple: bool,
+    /// The version that added the argument, when later than the command ("" otherwise).
+    pub since: &'static str,
+    /// The version that deprecated the argument ("" when it is not).
+    pub deprecated_since: &'static str,
     /// Children of a oneof/block argument.
     pub args: &'static [ArgDoc],
 }
@@ -47,6 +51,8 @@ impl ArgDoc {
             token: "",
             optional: false,
             multiple: false,
+            since: "",
+            deprecated_since: "",
             args: &[],
         }
     }
@@ -73,6 +79,9 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 17;
     pub const MOVABLE_KEYS: u32 = 1 << 18;
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// May block the client (BLPOP...): shown by COMMAND INFO; slotd's dispatch goes by the
+    /// handler instead, so tables put it in `info_flags`.
+    pub const BLOCKING: u32 = 1 << 20;
     /// In standalone mode with several shards, keys may span shards: run the handler in an
     /// exclusive section over every involved shard (MSET, MSETNX, DEL, MGET, RENAME, ...).
     pub const MULTI_KEY: u32 = 1 << 24;
@@ -133,7 +142,7 @@ pub mod acl {
     ];
 
     /// The categories Redis adds to every command from its flags (write, read, admin and
-    /// dangerous, pubsub, fast or slow).
+    /// dangerous, pubsub, blocking, fast or slow).
     pub const fn implied(flags: u32) -> u32 {
         use super::flags as f;
         let mut c = 0;
@@ -148,6 +157,9 @@ pub mod acl {
         }
         if flags & f::PUBSUB != 0 {
             c |= PUBSUB;
+        }
+        if flags & f::BLOCKING != 0 {
+            c |= BLOCKING;
         }
         c | if flags & f::FAST != 0 { FAST } else { SLOW }
     }
@@ -168,6 +180,10 @@ pub mod keyflag {
     /// The "keys" are shard channels: routed like keys, but not keys.
     pub const NOT_KEY: u16 = 1 << 8;
     pub const INCOMPLETE: u16 = 1 << 9;
+    /// Reads and removes (pops).
+    pub const RW_ACCESS_DELETE: u16 = RW | ACCESS | DELETE;
+    /// Reads and changes in place (counters).
+    pub const RW_ACCESS_UPDATE: u16 = RW | ACCESS | UPDATE;
     pub const VARIABLE_FLAGS: u16 = 1 << 10;
     /// Bit `i` is `NAMES[i]`, in the order Redis lists them.
     pub const NAMES: &[&str] = &[
@@ -198,6 +214,16 @@ pub mod keyflag {
     }
 }
 
+/// COMMAND DOCS `doc_flags`.
+pub mod docflag {
+    /// Superseded: `deprecated_since` and `replaced_by` say since when and by what.
+    pub const DEPRECATED: u8 = 1 << 0;
+    /// Meant for servers talking to each other, not for users.
+    pub const SYSCMD: u8 = 1 << 1;
+    /// Bit `i` is `NAMES[i]`.
+    pub const NAMES: &[&str] = &["deprecated", "syscmd"];
+}
+
 /// COMMAND INFO flag names, in the order Redis 7.0 lists them.
 pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::WRITE, "write"),
@@ -206,6 +232,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::ADMIN, "admin"),
     (flags::PUBSUB, "pubsub"),
     (flags::NOSCRIPT, "noscript"),
+    (flags::BLOCKING, "blocking"),
     (flags::LOADING, "loading"),
     (flags::STALE, "stale"),
     (flags::SKIP_MONITOR, "skip_monitor"),
@@ -215,6 +242,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::NO_AUTH, "no_auth"),
     (flags::MAY_REPLICATE, "may_replicate"),
     (flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (flags::NO_ASYNC_LOADING, "no_async_loading"),
     (flags::NO_MULTI, "no_multi"),
     (flags::MOVABLE_KEYS, "movablekeys"),
     (flags::ALLOW_BUSY, "allow_busy"),
@@ -228,6 +256,9 @@ pub struct CommandSpec {
     pub id: CommandId,
     pub arity: i32,
     pub flags: u32,
+    /// Flags COMMAND INFO shows that slotd's dispatch does not act on (`BLOCKING`,
+    /// `NO_ASYNC_LOADING` on CLUSTER subcommands): documentation only.
+    pub info_flags: u32,
     pub keys: KeySpec,
     pub handler: Handler,
     /// Redis' command group: string, generic, server, connection, cluster, ...
@@ -243,6 +274,14 @@ pub struct CommandSpec {
     pub summary: &'static str,
     pub since: &'static str,
     pub complexity: &'static str,
+    /// `docflag` bits.
+    pub doc_flags: u8,
+    /// The version that deprecated the command ("" when it is not deprecated).
+    pub deprecated_since: &'static str,
+    /// What to use instead of a deprecated command.
+    pub replaced_by: &'static str,
+    /// (version, what changed), oldest first.
+    pub history: &'static [(&'static str, &'static str)],
     pub args: &'static [ArgDoc],
     pub subcommands: &'static [CommandSpec],
 }
@@ -262,6 +301,7 @@ impl CommandSpec {
             id: CommandId::UNASSIGNED,
             arity,
             flags,
+            info_flags: 0,
             keys,
             handler,
             group: "generic",
@@ -275,10 +315,101 @@ impl CommandSpec {
             summary: "",
             since: "1.0.0",
             complexity: "",
+            doc_flags: 0,
+            deprecated_since: "",
+            replaced_by: "",
+            history: &[],
             args: &[],
             subcommands: &[],
         }
     }
+    /// A command whose handler runs on the shard that owns its keys.
+    pub const fn keyed(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: KeySpec,
+        f: KeyFn,
+    ) -> Self {
+        Self::new(name, arity, flags, keys, Handler::Key(f))
+    }
+    /// A command whose handler runs on the connection's shard.
+    pub const fn conn(name: &'static str, arity: i32, flags: u32, f: ConnFn) -> Self {
+        Self::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+    }
+
+    // Table builders: each returns the spec with one part set, so that an entry reads as one
+    // chain (`hash("hget", 3, RF, hget).doc(O1, "...", ARGS)`).
+
+    /// Complexity, summary and argument docs.
+    pub const fn doc(
+        self,
+        complexity: &'static str,
+        summary: &'static str,
+        args: &'static [ArgDoc],
+    ) -> Self {
+        CommandSpec {
+            complexity,
+            summary,
+            args,
+            ..self
+        }
+    }
+    pub const fn since(self, since: &'static str) -> Self {
+        CommandSpec { since, ..self }
+    }
+    pub const fn complexity(self, complexity: &'static str) -> Self {
+        CommandSpec { complexity, ..self }
+    }
+    pub const fn summary(self, summary: &'static str) -> Self {
+        CommandSpec { summary, ..self }
+    }
+    pub const fn args(self, args: &'static [ArgDoc]) -> Self {
+        CommandSpec { args, ..self }
+    }
+    /// The command group and its ACL category.
+    pub const fn group(self, group: &'static str, acl: u32) -> Self {
+        CommandSpec { group, acl, ..self }
+    }
+    pub const fn acl(self, acl: u32) -> Self {
+        CommandSpec { acl, ..self }
+    }
+    pub const fn tips(self, tips: &'static [&'static str]) -> Self {
+        CommandSpec { tips, ..self }
+    }
+    /// How the command uses its keys (`keyflag`).
+    pub const fn access(self, key_flags: u16) -> Self {
+        CommandSpec { key_flags, ..self }
+    }
+    pub const fn info_flags(self, info_flags: u32) -> Self {
+        CommandSpec { info_flags, ..self }
+    }
+    /// May block the client (COMMAND INFO flag `blocking`, ACL category @blocking).
+    pub const fn blocking(self) -> Self {
+        self.info_flags(self.info_flags | flags::BLOCKING)
+    }
+    pub const fn history(self, history: &'static [(&'static str, &'static str)]) -> Self {
+        CommandSpec { history, ..self }
+    }
+    pub const fn doc_flags(self, doc_flags: u8) -> Self {
+        CommandSpec { doc_flags, ..self }
+    }
+    /// Deprecated since `version` in favour of `replaced_by`.
+    pub const fn deprecated(self, version: &'static str, replaced_by: &'static str) -> Self {
+        CommandSpec {
+            doc_flags: self.doc_flags | docflag::DEPRECATED,
+            deprecated_since: version,
+            replaced_by,
+            ..self
+        }
+    }
+    pub const fn subcommands(self, subcommands: &'static [CommandSpec]) -> Self {
+        CommandSpec {
+            subcommands,
+            ..self
+        }
+    }
+
     pub fn is_write(&self) -> bool {
         self.flags & flags::WRITE != 0
     }
@@ -314,6 +445,12 @@ impl CommandSpec {
         }
     }
 }
+
+/// History of the blocking pops that read their timeout as an integer before 6.0.
+pub const TIMEOUT_AS_DOUBLE: &[(&str, &str)] = &[(
+    "6.0.0",
+    "`timeout` is interpreted as a double instead of an integer.",
+)];
 
 // ---------------------------------------------------------------------------------------------
 // Builders for the family tables
@@ -362,6 +499,20 @@ pub const fn tok(token: &'static str, a: ArgDoc) -> ArgDoc {
 /// A bare literal (`NX`, `WITHSCORES`): a pure-token argument.
 pub const fn pure(name: &'static str, token: &'static str) -> ArgDoc {
     tok(token, arg(name, "pure-token"))
+}
+/// `a`, added to the command in `version`.
+pub const fn since(version: &'static str, a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        since: version,
+        ..a
+    }
+}
+/// `a`, deprecated since `version`.
+pub const fn deprecated(version: &'static str, a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        deprecated_since: version,
+        ..a
+    }
 }
 /// Exactly one of `args`.
 pub const fn oneof(name: &'static str, args: &'static [ArgDoc]) -> ArgDoc {
