@@ -2,7 +2,9 @@
 //! global (client ids, connected clients), the cluster state handle and the latest slot map.
 //! Everything here is thread-safe and off the per-command hot path.
 
+pub mod backlog;
 pub mod pubsub;
+pub mod repl;
 
 use crate::cluster::slot_map::SlotMap;
 use crate::cluster::state::ClusterState;
@@ -53,7 +55,7 @@ pub struct Global {
     pub config_file: Option<std::path::PathBuf>,
     pub executable: String,
     /// AOF files and manifest (set up by `aof::boot`).
-    pub aof: crate::aof::segment::AofGlobal,
+    pub aof: crate::aof_store::segment::AofGlobal,
     /// Last time (mono_unix_ms) the cluster bus loop ran; the main thread warns when it stalls.
     pub bus_heartbeat_ms: AtomicU64,
     /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
@@ -67,7 +69,7 @@ pub struct Global {
     /// server at boot; see `shard::pubsub::deliver_from_bus`).
     pub publish_sink: OnceLock<PublishSink>,
     /// Replication: ids, offsets, backlog, replicas, the link to our master.
-    pub repl: crate::replication::ReplGlobal,
+    pub repl: repl::ReplGlobal,
     /// `client-output-buffer-limit` in force (stored at boot and by CONFIG SET).
     pub obuf: crate::config::obuf::Shared,
 }
@@ -80,7 +82,7 @@ impl Global {
         };
         let config_file = config.config_file.clone();
         let obuf_limits = crate::config::obuf::configured(&config);
-        let aof = crate::aof::segment::AofGlobal::new(
+        let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
             shards,
@@ -113,7 +115,7 @@ impl Global {
             pubsub: RwLock::new(Default::default()),
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),
-            repl: crate::replication::ReplGlobal::with_replica_limit(
+            repl: repl::ReplGlobal::with_replica_limit(
                 obuf_limits.get(crate::config::obuf::Class::Replica),
             ),
             obuf: crate::config::obuf::Shared::new(obuf_limits),

@@ -19,6 +19,7 @@
 //! The modules form layers (docs/architecture.md, "Layers"; enforced by tests/layers.rs).
 
 pub mod aof;
+pub mod aof_store;
 pub mod auth;
 pub mod bus;
 pub mod clock;

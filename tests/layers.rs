@@ -42,10 +42,11 @@ const LAYERS: &[(&str, &[&str])] = &[
             "mesh",
             "keyspace",
             "rdb",
-            "aof",
-            "replication",
+            "aof_store",
             "global",
             "shard",
+            "replication",
+            "aof",
         ],
     ),
     ("commands", &["commands"]),
@@ -61,9 +62,6 @@ const LAYERS: &[(&str, &[&str])] = &[
 const ALLOWED: &[(&str, &str, &str)] = &[
     ("aof", "commands", "DISPATCH"),
     ("aof", "dispatch", "DISPATCH (load.rs)"),
-    ("aof", "global", "LAYERS"),
-    ("aof", "replication", "LAYERS"),
-    ("aof", "shard", "LAYERS, DISPATCH (load.rs)"),
     ("commands", "dispatch", "DISPATCH"),
     ("commands", "net", "DISPATCH"),
     ("mesh", "commands", "DISPATCH"),
@@ -71,8 +69,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("mesh", "shard", "DISPATCH"),
     ("replication", "commands", "DISPATCH"),
     ("replication", "dispatch", "DISPATCH (apply.rs)"),
-    ("replication", "global", "LAYERS"),
-    ("replication", "shard", "LAYERS, DISPATCH (apply.rs)"),
     ("shard", "commands", "DISPATCH"),
 ];
 
