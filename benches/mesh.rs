@@ -82,7 +82,8 @@ fn hop(c: &mut Criterion) {
                         idx: i as u32,
                         gen: 1,
                     };
-                    req.push(conn, i as u64, spec, Proto::Resp2, None, args.args());
+                    let keys = spec.key_idx(args.args()).expect("GET names its key");
+                    req.push(conn, i as u64, spec, keys, Proto::Resp2, None, args.args());
                 }
                 let _ = mesh.push(
                     1,

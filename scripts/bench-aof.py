@@ -598,7 +598,7 @@ def main():
     slotd_bin = bl.pair_binaries(log, s.redis_bin)
 
     start_stamp = bl.stamp()
-    with bl.Bench(PROG, "bench-aof", "slotd-aofbench.", bl.START_WAIT_S, STOP_WAIT_S) as b:
+    with bl.Bench("bench-aof", "slotd-aofbench.", bl.START_WAIT_S, STOP_WAIT_S) as b:
         r = Run(s, b, {"redis": s.redis_bin, "slotd": slotd_bin})
         dsync_start = dsync_rate(b.work)
         b.log(f"rounds={s.rounds} requests: P1={s.n_p1} P16={s.n_p16} always={s.n_always}"

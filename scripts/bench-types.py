@@ -339,9 +339,10 @@ def report(s, servers, cmdlines, runs, mem, load_start, slotd_bin):
     ]
     out += throughput_table(medians_of(runs)) if runs else ["(skipped)"]
     out += ["", "## Memory per element", ""]
+    n = s.mem_n
     out += [
-        f"One key of {s.mem_n} elements loaded into a freshly started server with redis-cli --pipe,",
-        f"{MEM_BATCH} elements per command; B/elem = (VmRSS after - VmRSS before) / {s.mem_n}, VmRSS",
+        f"One key of {n} elements loaded into a freshly started server with redis-cli --pipe,",
+        f"{MEM_BATCH} elements per command; B/elem = (VmRSS after - VmRSS before) / {n}, VmRSS",
         "from /proc/PID/status 0.5 s after start and 1 s after the load. Element shapes (I =",
         f"0..{s.mem_n - 1}):",
         "",
@@ -373,7 +374,7 @@ def main():
     # Other people share the machine; the load average beside the numbers says how quiet
     # it was.
     load_start = bl.loadavg()
-    with bl.Bench(PROG, "bench-types", "slotd-bench-types.", bl.START_WAIT_S, STOP_WAIT_S) as b:
+    with bl.Bench("bench-types", "slotd-bench-types.", bl.START_WAIT_S, STOP_WAIT_S) as b:
         servers = {
             "redis": (s.redis_bin, s.redis_port, redis_args(s.redis_port, b.work / "redis")),
             "slotd": (slotd_bin, s.slotd_port, slotd_args(s, s.slotd_port, b.work / "slotd")),

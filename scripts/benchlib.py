@@ -362,8 +362,7 @@ class Bench:
     however that happens, the `on_exit` callbacks run (clusters stopped another way), every
     server still running gets SIGTERM (SIGKILL after stop_wait_s), and the work dir goes."""
 
-    def __init__(self, prog, tag, work_prefix, start_wait_s, stop_wait_s):
-        self.prog = prog
+    def __init__(self, tag, work_prefix, start_wait_s, stop_wait_s):
         self.log = make_logger(tag)
         self.start_wait_s = start_wait_s
         self.stop_wait_s = stop_wait_s

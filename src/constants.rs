@@ -93,6 +93,10 @@ pub const AUTH_COMPARE_BLOCK_BYTES: usize = 512;
 /// Bytes of an argument echoed back inside an "unknown command" error.
 pub const ERROR_ARG_ECHO_BYTES: usize = 128;
 
+/// Key indexes of one command kept inline (no allocation) before they spill to the heap: the
+/// common command names one to three keys.
+pub const KEY_IDX_INLINE: usize = 4;
+
 const _: () = assert!(RECV_BUF_COUNT.is_power_of_two());
 const _: () = assert!(RECV_BUF_BYTES >= 4096);
 const _: () = assert!(CONN_OUT_PAUSE_BYTES > RECV_BUF_BYTES);

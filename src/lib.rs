@@ -24,6 +24,7 @@ pub mod auth;
 pub mod bus;
 pub mod clock;
 pub mod cluster;
+pub mod command_id;
 pub mod commands;
 pub mod config;
 pub mod constants;

@@ -5,7 +5,7 @@
 use crate::cluster::slot_map::SlotMap;
 use crate::commands::CommandSpec;
 use crate::constants::MESH_INBOX_MESSAGES;
-use crate::resp::{Args, Proto};
+use crate::resp::{Args, KeyIdx, Proto};
 use crate::route::ClientFlags;
 use crate::shard::{Parked, Peers, Shard};
 use crate::topology::ShardId;
@@ -30,7 +30,11 @@ pub struct RemoteCmd {
     pub conn: ConnRef,
     /// Reply chunk sequence number on the sending connection.
     pub seq: u64,
+    // TODO(#12, TABLE): a numeric command id in place of the spec reference once the table
+    // has one, so the mesh carries plain data only.
     pub spec: &'static CommandSpec,
+    /// Its keys, found once on the sending shard.
+    pub keys: KeyIdx,
     pub proto: Proto,
     pub owner_checks: Option<ClientFlags>,
     /// Range of this command's entries in `Requests::ranges`.
@@ -47,11 +51,13 @@ pub struct Requests {
 }
 
 impl Requests {
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         conn: ConnRef,
         seq: u64,
         spec: &'static CommandSpec,
+        keys: KeyIdx,
         proto: Proto,
         owner_checks: Option<ClientFlags>,
         args: Args<'_>,
@@ -65,6 +71,7 @@ impl Requests {
             conn,
             seq,
             spec,
+            keys,
             proto,
             owner_checks,
             first_arg,

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # PID and CMDLINE are the sourcing script's associative arrays, unknown to shellcheck here.
 # shellcheck disable=SC2004,SC2034
-# scripts/lib/bench-common.sh: helpers shared by the bench scripts (sourced, not run).
+# scripts/lib/bench-common.sh: helpers shared by the bash bench scripts (bench.sh,
+# bench-cluster.sh, bench-sync.sh; sourced, not run). The Python ones share scripts/benchlib.py.
 # The sourcing script defines WORK, SERVER_CPU, START_WAIT_TENTHS, STOP_WAIT_TENTHS, log(),
 # and the associative arrays PID and CMDLINE before sourcing this file. Installs the EXIT trap
 # that stops every server started here; a script that starts servers another way (clusters)

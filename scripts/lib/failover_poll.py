@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/lib/failover_poll.py: stop one cluster master and time the failover (bench-failover.sh).
+"""scripts/lib/failover_poll.py: stop one cluster master and time the failover (bench-failover.py).
 
 Sends the signal itself (so the clock starts at the kill, not at a shell's fork), then polls
 every surviving node over kept-open RESP connections every --interval seconds until:

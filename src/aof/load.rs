@@ -6,10 +6,8 @@
 //! damage stops start-up with the file and the offset.
 
 use crate::aof::manifest::Manifest;
-use crate::cluster::hash_slot::key_hash_slot;
-use crate::commands::{Exec, Handler};
-use crate::dispatch::resolve;
-use crate::resp::{Args, Out, ParseOutcome, Parser, Proto};
+use crate::dispatch::replay::{self, Record, Replay};
+use crate::resp::{Args, ParseOutcome, Parser};
 use crate::shard::{Parked, Shard};
 use crate::topology::shard_of;
 use std::io::Read;
@@ -238,7 +236,7 @@ fn load_file(
     Ok(())
 }
 
-/// Runs one record on the shard(s) owning its keys.
+/// Runs one record on the shard(s) owning its keys, with their locks held.
 fn replay(
     args: Args<'_>,
     old: usize,
@@ -247,23 +245,18 @@ fn replay(
     now_ms: u64,
     sink: &mut Vec<u8>,
 ) -> Result<(), String> {
-    let spec = resolve(args).map_err(|e| e.text())?;
     let n = locks.len();
-    let f = match spec.handler {
-        Handler::Key(f) => f,
-        _ if spec.name == "flushall" || spec.name == "flushdb" => {
+    let spec = match replay::classify(args).map_err(|e| e.text())? {
+        Record::Keyed(spec) => spec,
+        Record::Flush => {
             flush_group(old, old_count, locks);
             return Ok(());
         }
-        _ => return Err(format!("unexpected command '{}' in the AOF", spec.name)),
+        Record::Other(spec) => {
+            return Err(format!("unexpected command '{}' in the AOF", spec.name))
+        }
     };
-    let keys = spec.key_positions(args).map_err(|e| e.text())?;
-    let mut ids: Vec<usize> = keys
-        .iter()
-        .map(|&k| shard_of(key_hash_slot(args.get(k)), n))
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let ids = replay::record_shards(spec, args, n).map_err(|e| e.text())?;
     let first = *ids
         .first()
         .ok_or_else(|| "a keyed command without keys".to_string())?;
@@ -283,10 +276,8 @@ fn replay(
     sink.clear();
     // SAFETY: the peers in `ptrs` are distinct shards locked by this thread (held in `guards`)
     // for the whole life of the view, and none of them is `me` (its entry is left null above).
-    let peers = unsafe { Parked::new(&ptrs) };
-    let mut ex = Exec::with_frozen(me, Out::new(sink, Proto::Resp2), now_ms, peers);
-    // Errors inside a record (e.g. WRONGTYPE) are replies, as when Redis replays its AOF.
-    let _ = f(&mut ex, args);
+    let mut peers = unsafe { Parked::new(&ptrs) };
+    replay::run_record(me, &mut peers, spec, args, sink, now_ms, Replay::Load);
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! `table`; values of directives without a typed field are kept in CONFIG GET's form.
 
 use crate::log::LogLevel;
+use crate::resp::ReplyError;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -1313,29 +1314,30 @@ pub fn get_params(cfg: &Config, patterns: &[&[u8]]) -> Vec<(String, String)> {
     exact
 }
 
-/// CONFIG SET name value [name value ...]: all or nothing. The error is Redis' full text,
+/// CONFIG SET name value [name value ...]: all or nothing. The error is Redis' reply error,
 /// e.g. `ERR Unknown option or number of arguments for CONFIG SET - 'foo'`. Names are all
 /// checked (known, settable, not repeated) before any value, as Redis does.
-pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), ReplyError> {
+    let failed = |name: &[u8], why: &str| ReplyError::ConfigSetFailed {
+        arg: String::from_utf8_lossy(name).into_owned(),
+        why: why.to_string(),
+    };
     let mut canonical_names: Vec<&'static str> = Vec::with_capacity(pairs.len());
     for (name, _) in pairs {
         let typed = String::from_utf8_lossy(name);
-        let failed = |why: &str| {
-            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
-        };
         let param = table::find(&typed.to_ascii_lowercase()).filter(|p| p.is_param());
         let Some(canonical) = param.map(|p| p.name) else {
-            return Err(format!(
+            return Err(ReplyError::Other(format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
-            ));
+            )));
         };
         match access_of(canonical) {
-            Access::Immutable => return Err(failed("can't set immutable config")),
-            Access::Protected => return Err(failed("can't set protected config")),
+            Access::Immutable => return Err(failed(name, "can't set immutable config")),
+            Access::Protected => return Err(failed(name, "can't set protected config")),
             Access::Mutable | Access::Hidden | Access::FileOnly | Access::Deprecated => {}
         }
         if canonical_names.contains(&canonical) {
-            return Err(failed("duplicate parameter"));
+            return Err(failed(name, "duplicate parameter"));
         }
         canonical_names.push(canonical);
     }
@@ -1343,10 +1345,7 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Stri
     for ((name, value), canonical) in pairs.iter().zip(canonical_names) {
         let value = String::from_utf8_lossy(value).into_owned();
         let values = set_values(canonical, value);
-        apply(&mut staged, canonical, &values, Via::Set).map_err(|why| {
-            let typed = String::from_utf8_lossy(name);
-            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
-        })?;
+        apply(&mut staged, canonical, &values, Via::Set).map_err(|why| failed(name, &why))?;
     }
     let save_points = staged
         .unimplemented
@@ -1355,12 +1354,10 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Stri
     if save_points && !staged.appendonly {
         let blamed = pairs
             .iter()
-            .map(|(n, _)| String::from_utf8_lossy(n))
-            .find(|n| lookup(&n.to_ascii_lowercase()) == Some("save"))
-            .map_or_else(|| "appendonly".to_string(), |n| n.into_owned());
-        return Err(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{blamed}') - {SAVE_NEEDS_AOF}"
-        ));
+            .map(|(n, _)| *n)
+            .find(|n| lookup(&String::from_utf8_lossy(n).to_ascii_lowercase()) == Some("save"))
+            .unwrap_or(&b"appendonly"[..]);
+        return Err(failed(blamed, SAVE_NEEDS_AOF));
     }
     *cfg = staged;
     Ok(())

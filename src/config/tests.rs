@@ -54,7 +54,7 @@ fn set(cfg: &mut Config, pairs: &[(&str, &str)]) -> Result<(), String> {
         .iter()
         .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
         .collect();
-    set_params(cfg, &raw)
+    set_params(cfg, &raw).map_err(|e| e.text())
 }
 
 #[test]

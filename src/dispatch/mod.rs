@@ -3,10 +3,15 @@
 //! handler with one `now_ms`. The event loop calls `plan` for each parsed command on the
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
+mod keys;
+pub mod replay;
+
+pub use keys::Keys;
+
 use crate::commands::{self, AfterReply, CommandSpec, ConnCtx, Exec, Handler};
 use crate::constants::ERROR_ARG_ECHO_BYTES;
 use crate::resp::error::sanitize_for_error;
-use crate::resp::{Args, Out, Proto, ReplyError};
+use crate::resp::{Args, KeyIdx, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
 use crate::shard::{Parked, Shard};
 use crate::topology::ShardId;
@@ -22,6 +27,8 @@ pub enum Plan {
     Remote {
         shard: ShardId,
         spec: &'static CommandSpec,
+        /// Its keys, found here once; they travel with the command.
+        keys: KeyIdx,
         owner_checks: Option<ClientFlags>,
     },
     /// A blocking command found nothing: nothing was written; the caller parks it (the
@@ -189,9 +196,8 @@ pub fn plan(
             if let Err(e) = r {
                 reply_error(sh, out, &e);
             }
-            let name = commands::full_name(spec);
             sh.stats.commands_processed += 1;
-            sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+            sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
             if sh.repl.wait_request.is_some() {
                 if let Some(w) = sh.repl.wait_request.take() {
                     return Plan::Wait(w);
@@ -252,8 +258,7 @@ fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize
 }
 
 fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec) {
-    let name = commands::full_name(spec);
-    sh.count_call(name, 0, false, true);
+    sh.count_call(spec.id, 0, false, true);
 }
 
 fn plan_keyed(
@@ -266,10 +271,10 @@ fn plan_keyed(
 ) -> Plan {
     // One shard and no cluster: every key is here and there is nothing to decide.
     if sh.shards == 1 && !sh.slot_map.cluster_enabled {
-        run_client_key(sh, spec, args, out, now_ms, None);
+        run_client_key(sh, spec, args, Keys::unknown(), out, now_ms, None);
         return blocked_or_done(sh, spec, None);
     }
-    let keys = match spec.key_positions(args) {
+    let keys = match spec.key_idx(args) {
         Ok(k) => k,
         Err(e) => {
             reply_error(sh, out, &e);
@@ -287,32 +292,35 @@ fn plan_keyed(
     );
     match decision {
         Decision::Keyless => {
-            run_client_key(sh, spec, args, out, now_ms, None);
+            run_client_key(sh, spec, args, Keys::given(&keys), out, now_ms, None);
         }
         Decision::Shard { shard, .. } if shard == sh.id => {
-            run_client_key(sh, spec, args, out, now_ms, None);
+            run_client_key(sh, spec, args, Keys::given(&keys), out, now_ms, None);
             return blocked_or_done(sh, spec, None);
         }
         Decision::Shard { shard, .. } => {
             return Plan::Remote {
                 shard,
                 spec,
+                keys,
                 owner_checks: None,
             };
         }
         Decision::OwnerDecides { shard, .. } if shard == sh.id => {
-            run_client_key(sh, spec, args, out, now_ms, Some(cflags));
+            let keys = Keys::given(&keys);
+            run_client_key(sh, spec, args, keys, out, now_ms, Some(cflags));
             return blocked_or_done(sh, spec, None);
         }
         Decision::OwnerDecides { shard, .. } => {
             return Plan::Remote {
                 shard,
                 spec,
+                keys,
                 owner_checks: Some(cflags),
             };
         }
         Decision::Shards(ids) => {
-            run_multi(sh, spec, args, out, now_ms, &ids);
+            run_multi(sh, spec, args, &keys, out, now_ms, &ids);
             return blocked_or_done(sh, spec, Some(ids));
         }
         Decision::Reply(e) => {
@@ -326,17 +334,19 @@ fn plan_keyed(
 /// Runs a client's keyed command on the shard that owns its keys (here, or a request another
 /// shard sent for its client). In cluster mode the write guards apply here, after the slot
 /// decision, in Redis' order: redirect, then MISCONF (`run_key`), then READONLY/NOREPLICAS.
-/// (Standalone, `plan` refused already.)
+/// (Standalone, `plan` refused already.) `keys` are the command's keys when the caller found
+/// them already (routing, or carried over the mesh).
 pub fn run_client_key(
     sh: &mut Shard,
     spec: &'static CommandSpec,
     args: Args<'_>,
+    mut keys: Keys<'_>,
     out: &mut Out<'_>,
     now_ms: u64,
     owner_checks: Option<ClientFlags>,
 ) {
     if let Some(cflags) = owner_checks {
-        if !owner_allows(sh, spec, args, out, now_ms, cflags) {
+        if !owner_allows(sh, spec, args, keys.get(spec, args), out, now_ms, cflags) {
             return;
         }
     }
@@ -347,7 +357,7 @@ pub fn run_client_key(
             return;
         }
     }
-    run_key(sh, spec, args, out, now_ms, None);
+    run_key_with(sh, spec, args, &mut keys, out, now_ms, None);
 }
 
 /// Completes the slot decision on the owner (migrating/importing slots); false when the
@@ -356,14 +366,14 @@ fn owner_allows(
     sh: &mut Shard,
     spec: &'static CommandSpec,
     args: Args<'_>,
+    keys: &[usize],
     out: &mut Out<'_>,
     now_ms: u64,
     cflags: ClientFlags,
 ) -> bool {
-    let keys = spec.key_positions(args).unwrap_or_default();
     let map = sh.slot_map.clone();
     let db = &mut sh.db;
-    let r = route::decide_on_owner(args, &keys, &map, cflags, cmd_flags(spec), &mut |k| {
+    let r = route::decide_on_owner(args, keys, &map, cflags, cmd_flags(spec), &mut |k| {
         db.contains(k, now_ms)
     });
     if let Err(e) = r {
@@ -388,11 +398,32 @@ pub fn run_key(
     now_ms: u64,
     owner_checks: Option<ClientFlags>,
 ) {
+    run_key_with(
+        sh,
+        spec,
+        args,
+        &mut Keys::unknown(),
+        out,
+        now_ms,
+        owner_checks,
+    );
+}
+
+/// `run_key` with the command's keys, found at most once by whichever step needs them first.
+fn run_key_with(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    keys: &mut Keys<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+    owner_checks: Option<ClientFlags>,
+) {
     let Handler::Key(f) = spec.handler else {
         unreachable!("keyed command")
     };
     if let Some(cflags) = owner_checks {
-        if !owner_allows(sh, spec, args, out, now_ms, cflags) {
+        if !owner_allows(sh, spec, args, keys.get(spec, args), out, now_ms, cflags) {
             return;
         }
     }
@@ -404,11 +435,11 @@ pub fn run_key(
             return;
         }
         if sh.aof.rewrite.is_some() || !sh.repl.snaps.is_empty() {
-            rewrite_barrier(sh, spec, args, now_ms);
+            rewrite_barrier(sh, keys.get(spec, args), args, now_ms);
         }
     }
     if sh.db.expired_log.is_some() {
-        expire_first(sh, spec, args, now_ms, write);
+        expire_first(sh, keys.get(spec, args), args, now_ms, write);
     }
     let t0 = Instant::now();
     let dirty_before = sh.dirty;
@@ -417,7 +448,7 @@ pub fn run_key(
     let r = f(&mut ex, args);
     if write {
         if sh.dirty != dirty_before && (!sh.watchers.is_empty() || !sh.blocked.is_empty()) {
-            for k in spec.key_positions(args).unwrap_or_default() {
+            for &k in keys.get(spec, args) {
                 sh.touch_watched(args.get(k));
                 sh.blocked.touch(args.get(k));
             }
@@ -432,22 +463,14 @@ pub fn run_key(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    let name = commands::full_name(spec);
-    sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+    sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
 }
 
 /// Master with replicas: expiry deletions so far are journaled, then (for a write) its keys
 /// that expired are deleted with a DEL record ahead of the write's own.
-fn expire_first(
-    sh: &mut Shard,
-    spec: &'static CommandSpec,
-    args: Args<'_>,
-    now_ms: u64,
-    write: bool,
-) {
+fn expire_first(sh: &mut Shard, keys: &[usize], args: Args<'_>, now_ms: u64, write: bool) {
     crate::replication::journal_expired(sh);
     if write {
-        let keys = spec.key_positions(args).unwrap_or_default();
         let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
         crate::replication::expire_before_write(sh, &keys, now_ms);
     }
@@ -465,9 +488,8 @@ fn misconf(sh: &Shard) -> Option<ReplyError> {
 /// During an AOF rewrite or a replication snapshot, the slots of a write's keys are serialized
 /// (into the new base, into the snapshot) before the write runs, so each holds every slot as it
 /// was before any write logged after it started.
-fn rewrite_barrier(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, now_ms: u64) {
-    let keys = spec.key_positions(args).unwrap_or_default();
-    for k in keys {
+fn rewrite_barrier(sh: &mut Shard, keys: &[usize], args: Args<'_>, now_ms: u64) {
+    for &k in keys {
         let slot = crate::cluster::hash_slot::key_hash_slot(args.get(k));
         if !sh.db.owns_slot(slot) {
             continue;
@@ -500,6 +522,7 @@ fn run_multi(
     sh: &mut Shard,
     spec: &'static CommandSpec,
     args: Args<'_>,
+    keys: &[usize],
     out: &mut Out<'_>,
     now_ms: u64,
     ids: &[usize],
@@ -511,15 +534,17 @@ fn run_multi(
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
     sh.with_parked(ids, &mut |this, mut peers| {
-        result = run_parked(this, &mut peers, spec, args, out.buf, proto, now_ms, always);
+        let keys = &mut Keys::given(keys);
+        result = run_parked_with(
+            this, &mut peers, spec, args, keys, out.buf, proto, now_ms, always,
+        );
     });
     let failed = result.is_err();
     if let Err(e) = result {
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    let name = commands::full_name(spec);
-    sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+    sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the
@@ -530,6 +555,23 @@ pub fn run_parked(
     peers: &mut Parked<'_>,
     spec: &'static CommandSpec,
     args: Args<'_>,
+    buf: &mut Vec<u8>,
+    proto: Proto,
+    now_ms: u64,
+    always: bool,
+) -> commands::CmdResult {
+    let keys = &mut Keys::unknown();
+    run_parked_with(this, peers, spec, args, keys, buf, proto, now_ms, always)
+}
+
+/// `run_parked` with the command's keys, found at most once.
+#[allow(clippy::too_many_arguments)]
+fn run_parked_with(
+    this: &mut Shard,
+    peers: &mut Parked<'_>,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    keys: &mut Keys<'_>,
     buf: &mut Vec<u8>,
     proto: Proto,
     now_ms: u64,
@@ -548,15 +590,14 @@ pub fn run_parked(
         }
         for p in peers.iter_mut() {
             if p.aof.rewrite.is_some() || !p.repl.snaps.is_empty() {
-                rewrite_barrier(p, spec, args, now_ms);
+                rewrite_barrier(p, keys.get(spec, args), args, now_ms);
             }
         }
         if this.aof.rewrite.is_some() || !this.repl.snaps.is_empty() {
-            rewrite_barrier(this, spec, args, now_ms);
+            rewrite_barrier(this, keys.get(spec, args), args, now_ms);
         }
         if this.db.expired_log.is_some() {
-            let keys = spec.key_positions(args).unwrap_or_default();
-            let keys: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
+            let keys: Vec<&[u8]> = keys.get(spec, args).iter().map(|&k| args.get(k)).collect();
             for peer in peers.iter_mut() {
                 crate::replication::journal_expired(peer);
                 crate::replication::expire_before_write(peer, &keys, now_ms);
@@ -576,11 +617,10 @@ pub fn run_parked(
     let changed = dirty_sum(this, peers) != dirty_before;
     if write && changed {
         let mut ex = Exec::with_frozen(this, Out::new(buf, proto), now_ms, peers.reborrow());
-        let keys = spec.key_positions(args).unwrap_or_default();
         // A write over several shards without explicit per-shard records is journaled as the
         // resulting state of each key, in the journal of the shard that holds it.
         let explicit = ex.shard.journal.explicit;
-        for &k in &keys {
+        for &k in keys.get(spec, args) {
             if !explicit {
                 ex.journal_state(args.get(k));
             }
@@ -624,8 +664,14 @@ pub fn run_line(
     match plan(sh, client_idx, owned.args(), &mut out, now_ms) {
         Plan::Done(_) => {}
         Plan::Remote {
-            spec, owner_checks, ..
-        } => run_client_key(sh, spec, owned.args(), &mut out, now_ms, owner_checks),
+            spec,
+            keys,
+            owner_checks,
+            ..
+        } => {
+            let keys = Keys::given(&keys);
+            run_client_key(sh, spec, owned.args(), keys, &mut out, now_ms, owner_checks)
+        }
         // The harness cannot wait: a blocked command answers like a timeout.
         Plan::Blocked { .. } => {
             sh.block_request = None;

@@ -2,10 +2,10 @@
 //! like AOF records. The link thread routes each record to the shard owning its keys; records
 //! spanning shards run in a parked section; flushes run on every shard.
 
-use crate::commands::{CommandSpec, Handler};
-use crate::dispatch;
-use crate::resp::{Args, Out, ParseOutcome, Parser, Proto};
-use crate::shard::Shard;
+use crate::commands::CommandSpec;
+use crate::dispatch::replay::{self, Record, Replay};
+use crate::resp::{Args, ParseOutcome, Parser};
+use crate::shard::{Parked, Shard};
 use crate::topology::{local_index, shard_of};
 
 /// A batch of whole RESP records for one shard; `done` counts applied batches.
@@ -49,56 +49,41 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
         }
         return;
     }
-    let Ok(spec) = dispatch::resolve(args) else {
+    let Ok(record) = replay::classify(args) else {
         crate::log::warning(&format!(
             "Replication: unknown command '{}' from the master ignored",
             String::from_utf8_lossy(args.get(0))
         ));
         return;
     };
-    match spec.handler {
-        Handler::Key(_) => apply_keyed(sh, spec, args, sink),
-        _ if spec.name == "flushall" || spec.name == "flushdb" => flush_own(sh),
-        _ => {} // PING, SELECT, MULTI/EXEC wrappers: nothing to apply
+    match record {
+        Record::Keyed(spec) => apply_keyed(sh, spec, args, sink),
+        Record::Flush => flush_own(sh),
+        Record::Other(_) => {} // PING, SELECT, MULTI/EXEC wrappers: nothing to apply
     }
 }
 
 fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink: &mut Vec<u8>) {
-    let keys = spec.key_positions(args).unwrap_or_default();
-    let mut ids: Vec<usize> = keys
-        .iter()
-        .map(|&k| {
-            shard_of(
-                crate::cluster::hash_slot::key_hash_slot(args.get(k)),
-                sh.shards,
-            )
-        })
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let mut ids = replay::record_shards(spec, args, sh.shards).unwrap_or_default();
     // The master decides expiry (its DEL records): its records see every key as live.
     let now_ms = 0;
     if ids.iter().all(|&i| i == sh.id) {
-        let mut out = Out::new(sink, Proto::Resp2);
-        dispatch::run_key(sh, spec, args, &mut out, now_ms, None);
-        sh.block_request = None;
+        replay::run_record(
+            sh,
+            &mut Parked::none(),
+            spec,
+            args,
+            sink,
+            now_ms,
+            Replay::Stream,
+        );
         return;
     }
     if !ids.contains(&sh.id) {
         ids.push(sh.id);
     }
-    let always = false;
     sh.with_parked(&ids, &mut |this, mut peers| {
-        let _ = dispatch::run_parked(
-            this,
-            &mut peers,
-            spec,
-            args,
-            sink,
-            Proto::Resp2,
-            now_ms,
-            always,
-        );
+        replay::run_record(this, &mut peers, spec, args, sink, now_ms, Replay::Stream);
     });
 }
 

@@ -122,7 +122,16 @@ mod tests {
             let mut buf = Vec::new();
             let mut out = Out::new(&mut buf, Proto::Resp2);
             if client {
-                run_client_key(&mut h.shard, spec, owned.args(), &mut out, h.now_ms, None);
+                let keys = crate::dispatch::Keys::unknown();
+                run_client_key(
+                    &mut h.shard,
+                    spec,
+                    owned.args(),
+                    keys,
+                    &mut out,
+                    h.now_ms,
+                    None,
+                );
             } else {
                 run_key(&mut h.shard, spec, owned.args(), &mut out, h.now_ms, None);
             }

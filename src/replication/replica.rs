@@ -10,7 +10,6 @@ use crate::clock::unix_ms;
 use crate::global::Global;
 use crate::mesh::MeshMsg;
 use crate::resp::{Args, ParseOutcome, Parser};
-use crate::topology::shard_of;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -571,19 +570,11 @@ impl Dispatch {
             }
             return Ok(());
         }
-        let Ok(spec) = crate::dispatch::resolve(args) else {
+        use crate::dispatch::replay::{self, Record};
+        let Ok(Record::Keyed(spec)) = replay::classify(args) else {
             return Ok(()); // PING, SELECT, unknown: nothing for the shards
         };
-        if !matches!(spec.handler, crate::commands::Handler::Key(_)) {
-            return Ok(());
-        }
-        let keys = spec.key_positions(args).unwrap_or_default();
-        let mut ids: Vec<usize> = keys
-            .iter()
-            .map(|&k| shard_of(crate::cluster::hash_slot::key_hash_slot(args.get(k)), n))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = replay::record_shards(spec, args, n).unwrap_or_default();
         match ids.as_slice() {
             [] => Ok(()),
             [one] => {

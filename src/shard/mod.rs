@@ -17,6 +17,7 @@ pub use clients::{Client, Clients, MultiState, WatchState};
 pub use parked::Parked;
 
 use crate::cluster::slot_map::SlotMap;
+use crate::command_id::CommandId;
 use crate::global::Global;
 use hashbrown::HashMap;
 use std::sync::Arc;
@@ -30,6 +31,53 @@ pub struct CmdStat {
     pub failed_calls: u64,
 }
 
+/// Per-command counters indexed by command id; a command never called has no entry here (or
+/// an all-zero one).
+#[derive(Default, Debug, Clone)]
+pub struct CmdStats(Vec<CmdStat>);
+
+impl CmdStats {
+    /// The counters of `id`, created on first use (the array grows once to the table's size).
+    pub fn entry(&mut self, id: CommandId) -> &mut CmdStat {
+        let i = id.index();
+        if i >= self.0.len() {
+            self.0.resize(i + 1, CmdStat::default());
+        }
+        &mut self.0[i]
+    }
+
+    /// The commands counted so far (called or rejected at least once), by id.
+    pub fn iter(&self) -> impl Iterator<Item = (CommandId, &CmdStat)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.calls + s.rejected_calls > 0)
+            .map(|(i, s)| (CommandId(i as u16), s))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The counters of `id`, if it was counted.
+    pub fn get(&self, id: CommandId) -> Option<&CmdStat> {
+        self.0
+            .get(id.index())
+            .filter(|s| s.calls + s.rejected_calls > 0)
+    }
+
+    /// Adds every counter of `other` to this one.
+    pub fn add(&mut self, other: &CmdStats) {
+        for (id, st) in other.iter() {
+            let t = self.entry(id);
+            t.calls += st.calls;
+            t.usec += st.usec;
+            t.rejected_calls += st.rejected_calls;
+            t.failed_calls += st.failed_calls;
+        }
+    }
+}
+
 /// Counters of one shard; INFO sums them over shards.
 #[derive(Default, Debug, Clone)]
 pub struct ShardStats {
@@ -39,7 +87,7 @@ pub struct ShardStats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub error_replies: u64,
-    pub cmd: HashMap<&'static str, CmdStat>,
+    pub cmd: CmdStats,
     /// Errors by prefix (ERR, WRONGTYPE, ...) for INFO errorstats.
     pub errors: HashMap<String, u64>,
 }
@@ -238,9 +286,9 @@ impl Shard {
         }
     }
 
-    /// Counts one call of `name` for INFO commandstats.
-    pub fn count_call(&mut self, name: &'static str, usec: u64, failed: bool, rejected: bool) {
-        let s = self.stats.cmd.entry(name).or_default();
+    /// Counts one call of command `id` for INFO commandstats.
+    pub fn count_call(&mut self, id: CommandId, usec: u64, failed: bool, rejected: bool) {
+        let s = self.stats.cmd.entry(id);
         if rejected {
             s.rejected_calls += 1;
             return;
