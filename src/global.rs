@@ -6,16 +6,13 @@ pub mod backlog;
 pub mod pubsub;
 pub mod repl;
 
+use crate::clock::{random_hex40, unix_ms};
 use crate::cluster::slot_map::SlotMap;
 use crate::cluster::state::ClusterState;
 use crate::config::Config;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
-
-// The clock and ids moved to `clock` (a leaf); callers above the state tier still name them
-// here until their owners switch.
-pub use crate::clock::{mono_unix_ms, random_hex40, unix_ms};
 
 pub type SlotMapSink = Box<dyn Fn(Arc<SlotMap>) + Send + Sync>;
 pub type ShutdownHook = Box<dyn Fn() + Send + Sync>;
