@@ -5,7 +5,12 @@
 //! - `server`: boot (memlock, listener, shards, bus), signals, shutdown.
 //! - `net`: per-shard io_uring event loop, connections, reply ordering.
 //! - `mesh`: every cross-shard message and the channels that carry them.
-//! - `shard`: keyspace, clients, blocking waiters and subscriptions of one core.
+//! - `shard`: what one core owns: clients, blocking waiters, subscriptions, its replication
+//!   and AOF state, around its keyspace.
+//! - `keyspace`: one shard's data (slot tables, values), plain data below the shard.
+//! - `aof_store` / `aof`: AOF files and bytes (below the shard) / a shard's AOF at run time.
+//! - `global`: process-wide state (config, ids, the replication state, the Pub/Sub index).
+//! - `replication`: feeding the stream, role changes, the master and replica links.
 //! - `dispatch`: one command from parse to handler (lookup, checks, routing, replay).
 //! - `commands`: the command table and one file per family.
 //! - `route`: pure redirect/ownership decisions.
@@ -21,6 +26,7 @@
 //! The modules form layers (docs/architecture.md, "Layers"; enforced by tests/layers.rs).
 
 pub(crate) mod aof;
+pub(crate) mod aof_store;
 pub mod api;
 pub(crate) mod auth;
 pub(crate) mod bus;

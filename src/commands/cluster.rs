@@ -645,7 +645,7 @@ fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     let mut st = lock(&g);
-    let was_replica = st.reset(hard.then(crate::global::random_hex40));
+    let was_replica = st.reset(hard.then(crate::clock::random_hex40));
     commit(ctx, &g, st);
     if was_replica {
         // A replica's data belonged to its old master: a reset node starts empty.

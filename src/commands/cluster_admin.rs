@@ -7,8 +7,8 @@ use super::cluster::{cluster_global, commit, keys_total, lock};
 use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
 use super::{CmdResult, ConnCtx};
+use crate::clock::mono_unix_ms;
 use crate::cluster::state::ClusterState;
-use crate::global::mono_unix_ms;
 use crate::resp::error::sanitize_for_error;
 use crate::resp::{Args, ReplyError};
 

@@ -482,7 +482,7 @@ fn stats(l: &mut Lines<'_>, t: &Totals) {
 /// replicas, then the ids, offsets and backlog.
 fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
     let g = &ctx.shard.global;
-    let now = crate::global::unix_ms();
+    let now = crate::clock::unix_ms();
     let (prio, ro, announced) = g.cfg(|c| {
         let get = |k: &str, d: &str| c.unimplemented.get(k).cloned().unwrap_or(d.to_string());
         (

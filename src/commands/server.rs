@@ -944,7 +944,7 @@ mod tests {
         };
         let Reply::Bulk(s) = &v[0] else { panic!() };
         let secs: u64 = String::from_utf8_lossy(s).parse().unwrap();
-        assert!(secs.abs_diff(crate::global::unix_ms() / 1000) < 5);
+        assert!(secs.abs_diff(crate::clock::unix_ms() / 1000) < 5);
         let Reply::Bulk(us) = &v[1] else { panic!() };
         assert!(String::from_utf8_lossy(us).parse::<u32>().unwrap() < 1_000_000);
         let t = h

@@ -7,11 +7,11 @@
 //! accepting (`accept_loop.rs`), client input and the command loop (`input_loop.rs`), output
 //! limits, blocking commands, Pub/Sub, replication and the AOF (`*_loop.rs`).
 
+use crate::clock::unix_ms;
 use crate::commands::AfterReply;
 use crate::config::AppendFsync;
 use crate::constants::*;
 use crate::dispatch::{self as exec, Plan};
-use crate::global::unix_ms;
 use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests, ShardPeers};
 use crate::net::bufring::BufRing;
 use crate::net::conn::Conn;

@@ -17,14 +17,7 @@ use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// A WAIT command waiting for acknowledgements.
-#[derive(Clone, Copy, Debug)]
-pub struct WaitReq {
-    pub target: u64,
-    pub numreplicas: i64,
-    /// Absolute deadline in ms, 0 = forever.
-    pub deadline_ms: u64,
-}
+pub use crate::shard::repl::WaitReq;
 
 /// REPLCONF option/value pairs.
 pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
