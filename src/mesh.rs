@@ -95,6 +95,12 @@ pub struct Replies {
     pub data: Vec<u8>,
 }
 
+/// A batch of whole RESP records for one shard; `done` counts applied batches.
+pub struct ReplBatch {
+    pub data: Vec<u8>,
+    pub done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
 /// A connection accepted on one shard and handed to another.
 pub struct NewConn {
     pub fd: RawFd,
@@ -115,7 +121,7 @@ pub enum MeshMsg {
     /// A message published on a shard channel (SPUBLISH), for this core's shard subscribers.
     ShardPublish(Arc<(Vec<u8>, Vec<u8>)>),
     /// Records from our master for this shard to apply (replica side).
-    ReplApply(Box<crate::replication::apply::ReplBatch>),
+    ReplApply(Box<ReplBatch>),
     /// A connection of shard `home` closed: forget its blocked commands.
     DropConn {
         home: ShardId,

@@ -3,6 +3,7 @@
 //! handler with one `now_ms`. The event loop calls `plan` for each parsed command on the
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
+pub mod apply;
 mod keys;
 pub mod replay;
 

@@ -393,7 +393,7 @@ impl Reactor {
                 }
             }
             MeshMsg::ReplApply(b) => {
-                crate::replication::apply::apply_batch(&mut self.shard, &b.data, self.now_ms);
+                crate::dispatch::apply::apply_batch(&mut self.shard, &b.data, self.now_ms);
                 b.done.fetch_add(1, Ordering::Release);
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),

@@ -5,7 +5,6 @@
 //! Never runs on a shard's per-command path: shards touch it once per loop turn (feeding their
 //! journal to the backlog) and only when a backlog exists.
 
-pub mod apply;
 pub mod backlog;
 pub mod master;
 pub mod min_replicas;
