@@ -76,7 +76,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("mesh", "commands", "DISPATCH"),
     ("mesh", "shard", "DISPATCH"),
     ("rdb", "shard", "LAYERS"),
-    ("replication", "commands", "DISPATCH"),
     (
         "replication",
         "dispatch",

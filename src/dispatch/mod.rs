@@ -6,6 +6,8 @@
 pub mod apply;
 mod keys;
 pub mod replay;
+#[cfg(test)]
+mod tests;
 
 pub use keys::Keys;
 
