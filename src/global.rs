@@ -2,12 +2,18 @@
 //! global (client ids, connected clients), the cluster state handle and the latest slot map.
 //! Everything here is thread-safe and off the per-command hot path.
 
+pub mod pubsub;
+
 use crate::cluster::slot_map::SlotMap;
 use crate::cluster::state::ClusterState;
 use crate::config::Config;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
+
+// The clock and ids moved to `clock` (a leaf); callers above the state tier still name them
+// here until their owners switch.
+pub use crate::clock::{mono_unix_ms, random_hex40, unix_ms};
 
 pub type SlotMapSink = Box<dyn Fn(Arc<SlotMap>) + Send + Sync>;
 pub type ShutdownHook = Box<dyn Fn() + Send + Sync>;
@@ -53,7 +59,7 @@ pub struct Global {
     /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
     pub writes_paused_until_ms: AtomicU64,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
-    pub pubsub: RwLock<crate::shard::pubsub::PubSubIndex>,
+    pub pubsub: RwLock<pubsub::PubSubIndex>,
     /// Cluster mode: PUBLISH goes to every other node and SPUBLISH to the other nodes of the
     /// slot's shard, after local delivery (installed by the cluster bus).
     pub bus_publish: OnceLock<BusPublish>,
@@ -63,39 +69,7 @@ pub struct Global {
     /// Replication: ids, offsets, backlog, replicas, the link to our master.
     pub repl: crate::replication::ReplGlobal,
     /// `client-output-buffer-limit` in force (stored at boot and by CONFIG SET).
-    pub obuf: crate::net::obuf::Shared,
-}
-
-pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Unix time in ms that never goes backwards: the wall clock read once, then advanced by the
-/// monotonic clock. Cluster timing (pings, failure detection, handshakes, elections) uses it,
-/// so a wall-clock step backwards (NTP, a VM resuming) cannot freeze the cluster cron or the
-/// timeouts, and a step forwards cannot fail every node at once.
-pub fn mono_unix_ms() -> u64 {
-    static START: OnceLock<(Instant, u64)> = OnceLock::new();
-    let (at, unix) = START.get_or_init(|| (Instant::now(), unix_ms()));
-    unix + at.elapsed().as_millis() as u64
-}
-
-/// 40 random lowercase hex characters (node ids, run ids).
-pub fn random_hex40() -> String {
-    let mut bytes = [0u8; 20];
-    // SAFETY: getrandom writes at most 20 bytes into `bytes`, which is 20 bytes long.
-    let ok = unsafe { libc::getrandom(bytes.as_mut_ptr() as *mut libc::c_void, 20, 0) } == 20;
-    if !ok {
-        // getrandom cannot fail for 20 bytes on Linux >= 3.17; fall back to time + pid anyway.
-        let seed = unix_ms() ^ ((std::process::id() as u64) << 32);
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = (seed.rotate_left(i as u32 * 7) ^ (i as u64 * 0x9E37)) as u8;
-        }
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    pub obuf: crate::config::obuf::Shared,
 }
 
 impl Global {
@@ -105,7 +79,7 @@ impl Global {
             None => SlotMap::standalone(),
         };
         let config_file = config.config_file.clone();
-        let obuf_limits = crate::net::obuf::configured(&config);
+        let obuf_limits = crate::config::obuf::configured(&config);
         let aof = crate::aof::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -140,9 +114,9 @@ impl Global {
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),
             repl: crate::replication::ReplGlobal::with_replica_limit(
-                obuf_limits.get(crate::net::obuf::Class::Replica),
+                obuf_limits.get(crate::config::obuf::Class::Replica),
             ),
-            obuf: crate::net::obuf::Shared::new(obuf_limits),
+            obuf: crate::config::obuf::Shared::new(obuf_limits),
         })
     }
 

@@ -1,9 +1,19 @@
 //! Redis-style log lines (`pid:M 25 Nov 2026 12:00:00.123 * text`) to standard output or to
 //! `logfile`, filtered by `loglevel`. Also the sink for the `log` crate (glommio logs there).
 
-use crate::config::LogLevel;
 use std::io::Write;
 use std::sync::Mutex;
+
+/// `loglevel`: the lowest severity written (config parses it and sets it here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+    /// Not accepted by Redis 7.0's `loglevel` (it arrived in 7.2); kept for internal use.
+    Nothing,
+}
 
 struct Sink {
     level: LogLevel,

@@ -292,7 +292,7 @@ fn block_signals() -> libc::sigset_t {
         libc::sigaddset(&mut set, libc::SIGINT);
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        crate::cluster::bus::block_kick_signal();
+        crate::bus::block_kick_signal();
         set
     }
 }
@@ -365,7 +365,7 @@ fn run(
     }
     log::notice("Server initialized");
     let bus = match bus_fds {
-        Some(fds) => match crate::cluster::bus::spawn(global.clone(), fds) {
+        Some(fds) => match crate::bus::spawn(global.clone(), fds) {
             Ok(h) => Some(h),
             Err(e) => {
                 stop_shards(&mesh, shards);
@@ -392,10 +392,10 @@ fn run(
     global.shutting_down.store(true, Ordering::SeqCst);
     if let Some(h) = bus {
         // The loop notices the shutdown after its next 10 ms timer, whose wake-up glommio
-        // can lose (cluster::bus::kick): keep waking it until it has returned.
+        // can lose (bus::kick): keep waking it until it has returned.
         let deadline = std::time::Instant::now() + Duration::from_millis(BUS_STOP_WAIT_MS);
-        while !crate::cluster::bus::finished() && std::time::Instant::now() < deadline {
-            crate::cluster::bus::kick();
+        while !crate::bus::finished() && std::time::Instant::now() < deadline {
+            crate::bus::kick();
             std::thread::sleep(Duration::from_millis(20));
         }
         if h.join().is_err() {
@@ -459,13 +459,13 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
             0 => global.started_unix_ms, // not run even once yet: count from the start
             b => b,
         };
-        let silent_ms = crate::global::mono_unix_ms().saturating_sub(beat);
+        let silent_ms = crate::clock::mono_unix_ms().saturating_sub(beat);
         let stalled = global.cluster.is_some() && silent_ms > BUS_STALL_WARN_MS;
         if stalled && !warned_stall {
             log::warning("The cluster bus loop has not run for over 2 seconds");
         }
         if global.cluster.is_some() && silent_ms > BUS_KICK_AFTER_MS {
-            crate::cluster::bus::kick();
+            crate::bus::kick();
         }
         warned_stall = stalled;
         // SAFETY: waiting on our own blocked signals with a local timeout.

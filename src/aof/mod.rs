@@ -42,7 +42,7 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
         )
     })?;
     check::finish_relayout(&dir, &prefix, &mpath)?;
-    let now = crate::global::unix_ms();
+    let now = crate::clock::unix_ms();
     let n = shards.len();
     match std::fs::read_to_string(&mpath) {
         Ok(text) => {

@@ -2,9 +2,9 @@
 //! exactly (value and absolute expiry). Pure: no files here.
 
 use crate::aof::journal::encode;
+use crate::keyspace::db::Entry;
+use crate::keyspace::value::Value;
 use crate::resp::write::format_double_g17;
-use crate::shard::db::Entry;
-use crate::shard::value::Value;
 
 /// Appends the commands that recreate `e` to `out`; expired keys produce nothing.
 pub fn serialize_entry(e: &Entry, now_ms: u64, out: &mut Vec<u8>) {
@@ -97,8 +97,8 @@ fn serialize_hash_or_set(key: &[u8], v: &Value, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shard::db::Db;
-    use crate::shard::value::StrValue;
+    use crate::keyspace::db::Db;
+    use crate::keyspace::value::StrValue;
 
     #[test]
     fn strings_with_and_without_ttl() {

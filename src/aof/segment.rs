@@ -4,7 +4,7 @@
 
 use crate::aof::manifest::{file_name, write_atomically, FileEntry, FileKind, Manifest};
 use crate::aof::rewrite::serialize_entry;
-use crate::shard::db::Db;
+use crate::keyspace::db::Db;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::fd::AsRawFd;

@@ -4,12 +4,12 @@
 //! bookkeeping, roles, slot ownership by configEpoch (with UPDATE for stale claims), epoch
 //! collisions, gossip sections with failure reports, FAIL, PUBLISH and UPDATE.
 
-use crate::cluster::announce::{check_hostname, valid_bus_ip};
 use crate::cluster::links::BusOut;
 use crate::cluster::message::{self, mtype, Body, Gossip, Header, Message};
 use crate::cluster::node::{flag, LinkId, Node, SlotBits};
 use crate::cluster::slot_map::NO_NODE;
 use crate::cluster::state::ClusterState;
+use crate::config::announce::{check_hostname, valid_bus_ip};
 use crate::constants::CLUSTER_NODES_MAX;
 
 /// Where a message came from, as the driver saw the socket.

@@ -1,8 +1,8 @@
 //! Redis Cluster logic. `hash_slot` and `slot_map` are shared with the shards; the rest is the
-//! cluster state (sans-IO) and its persistence in nodes.conf.
+//! cluster state (sans-IO) and its persistence in nodes.conf. No sockets, threads, shards or
+//! process-wide state here: the bus driver (`crate::bus`) runs this core and performs the
+//! actions it returns.
 
-pub mod announce;
-pub mod bus;
 pub mod cron;
 pub mod failover;
 pub mod gossip;

@@ -100,7 +100,7 @@ impl ConfFile {
         let tmp = dir.join(format!(
             "{name}.tmp-{}-{}",
             std::process::id(),
-            crate::global::unix_ms()
+            crate::clock::unix_ms()
         ));
         match write_tmp(&tmp, content).and_then(|f| {
             std::fs::rename(&tmp, &self.path)?;
@@ -278,7 +278,7 @@ fn parse_addr(word: &str, n: &mut ParsedNode) -> Result<(), String> {
     };
     // A file written before hostnames were checked may hold one slotd now refuses: the node
     // loads without it (the next announcement brings a valid one back).
-    match crate::cluster::announce::check_hostname(host) {
+    match crate::config::announce::check_hostname(host) {
         Ok(()) => n.hostname = host.to_string(),
         Err(why) => crate::log::warning(&format!(
             "nodes.conf: ignoring the hostname of node {}: {why}",
@@ -293,7 +293,7 @@ fn parse_addr(word: &str, n: &mut ParsedNode) -> Result<(), String> {
         return Err("address without ':port'".into());
     };
     n.ip = addr[..colon].to_string();
-    if !n.ip.is_empty() && !crate::cluster::announce::valid_bus_ip(&n.ip) {
+    if !n.ip.is_empty() && !crate::config::announce::valid_bus_ip(&n.ip) {
         // Never connected to anyway (the bus dials literal addresses only): load the node
         // without an address, as a node that has not told us where it is.
         crate::log::warning(&format!(
@@ -379,7 +379,7 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     let d = PathBuf::from(format!(
         "/tmp/cl/unit-{tag}-{}-{}-{}",
         std::process::id(),
-        crate::global::unix_ms(),
+        crate::clock::unix_ms(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&d).expect("temp dir");

@@ -154,7 +154,7 @@ pub struct Sim {
 impl Sim {
     /// `n` fresh nodes at 127.0.0.(i+1), ports 30001.., bus ports 40001...
     pub fn new(seed: u64, n: usize, node_timeout_ms: u64) -> Sim {
-        crate::log::set_level(crate::config::LogLevel::Nothing);
+        crate::log::set_level(crate::log::LogLevel::Nothing);
         let mut sim = Sim {
             now_ms: START_MS,
             rng: Rng::new(seed),

@@ -38,7 +38,7 @@ pub enum EndpointType {
 
 /// Seed for the state's generator: OS randomness (ids must differ between processes).
 fn os_seed() -> u64 {
-    let hex = crate::global::random_hex40();
+    let hex = crate::clock::random_hex40();
     u64::from_str_radix(&hex[..16], 16).unwrap_or(0x9e37_79b9_7f4a_7c15) | 1
 }
 
@@ -207,9 +207,9 @@ impl ClusterState {
         let (conf, text) = ConfFile::open_locked(path, &cfg.cluster_config_file)?;
         let fresh = text.trim().is_empty();
         let mut st = if fresh {
-            ClusterState::new(crate::global::random_hex40())
+            ClusterState::new(crate::clock::random_hex40())
         } else {
-            let parsed = nodes_conf::parse(&text, conf.shown(), crate::global::mono_unix_ms())?;
+            let parsed = nodes_conf::parse(&text, conf.shown(), crate::clock::mono_unix_ms())?;
             ClusterState::from_parsed(parsed)
         };
         st.conf = Some(conf);

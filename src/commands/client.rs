@@ -1,10 +1,11 @@
 //! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT and HELP. Lists and
 //! kills reach the clients of every shard; the line format is Redis 7.0's CLIENT LIST.
 
+use super::kit::number::parse_i64;
+use super::kit::ArgCursor;
 use super::server::{validate_client_name, write_help};
 use super::spec::{arg, multi, oneof, opt, pure, tok};
 use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Proto, ReplyError};
 use crate::shard::Client;
 
@@ -18,6 +19,7 @@ const fn sub(
 ) -> CommandSpec {
     CommandSpec {
         group: "connection",
+        acl: crate::commands::spec::acl::CONNECTION,
         since,
         summary,
         complexity: "O(1)",
@@ -43,6 +45,8 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "This connection's name",
     ),
     CommandSpec {
+        tips: &["nondeterministic_output"],
+
         args: LIST_ARGS,
         complexity: "O(N) where N is the number of client connections",
         ..sub(
@@ -54,7 +58,10 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
             "Describe the open connections",
         )
     },
-    sub("info", 2, NLS, info, "6.2.0", "Describe this connection"),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
+    },
     CommandSpec {
         args: KILL_ARGS,
         complexity: "O(N) where N is the number of client connections",
@@ -282,17 +289,16 @@ fn parse_type(t: &[u8]) -> Result<&'static str, ReplyError> {
 }
 
 fn parse_list_filter(args: Args<'_>) -> Result<ListFilter, ReplyError> {
-    if args.len() == 2 {
+    let mut cur = ArgCursor::new(args, 2);
+    if cur.is_done() {
         return Ok(ListFilter::All);
     }
-    let opt = args.get(2);
-    if args.len() == 4 && opt.eq_ignore_ascii_case(b"type") {
-        return Ok(ListFilter::Type(parse_type(args.get(3))?));
+    if cur.remaining() == 2 && cur.flag("type") {
+        return Ok(ListFilter::Type(parse_type(cur.next()?)?));
     }
-    if args.len() > 3 && opt.eq_ignore_ascii_case(b"id") {
-        let ids = args
-            .iter()
-            .skip(3)
+    if cur.remaining() > 1 && cur.flag("id") {
+        let ids = cur
+            .rest()
             .map(|a| parse_i64(a).ok_or_else(|| ReplyError::other("ERR Invalid client ID")))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(ListFilter::Ids(ids));
@@ -368,13 +374,10 @@ fn parse_kill_filter(args: Args<'_>) -> Result<KillFilter, ReplyError> {
         skipme: true,
         ..Default::default()
     };
-    let mut i = 2;
-    while i < args.len() {
+    let mut cur = ArgCursor::new(args, 2);
+    while !cur.is_done() {
         // Every option takes a value; a dangling one is a syntax error.
-        if i + 1 >= args.len() {
-            return Err(ReplyError::Syntax);
-        }
-        let (opt, val) = (args.get(i), args.get(i + 1));
+        let (opt, val) = (cur.next()?, cur.next()?);
         if opt.eq_ignore_ascii_case(b"id") {
             let id = parse_i64(val)
                 .filter(|v| *v >= 1)
@@ -400,7 +403,6 @@ fn parse_kill_filter(args: Args<'_>) -> Result<KillFilter, ReplyError> {
         } else {
             return Err(ReplyError::Syntax);
         }
-        i += 2;
     }
     Ok(f)
 }

@@ -3,6 +3,7 @@
 //! and READWRITE. Handlers lock the cluster state briefly,
 //! and after a change save nodes.conf and publish the new slot map to every shard.
 
+use super::kit::ArgCursor;
 use super::spec::{arg, block, multi, oneof, opt, pure, tok};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
@@ -10,7 +11,6 @@ use crate::cluster::state::ClusterState;
 use crate::constants::SLOT_COUNT;
 use crate::global::Global;
 use crate::resp::error::sanitize_for_error;
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use std::sync::{Arc, MutexGuard};
 
@@ -36,6 +36,7 @@ const fn sub(
 ) -> CommandSpec {
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary,
         since: "3.0.0",
         complexity,
@@ -337,6 +338,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Container for the cluster subcommands",
         since: "3.0.0",
         complexity: "Depends on subcommand.",
@@ -345,6 +347,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Lets the next command reach a slot being imported (after -ASK)",
         since: "3.0.0",
         complexity: "O(1)",
@@ -352,6 +355,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Allows reads from a replica on this connection",
         since: "3.0.0",
         complexity: "O(1)",
@@ -365,6 +369,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "cluster",
+        acl: 0,
         summary: "Stops allowing reads from a replica on this connection",
         since: "3.0.0",
         complexity: "O(1)",
@@ -462,14 +467,6 @@ fn nodes(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// A slot argument of ADDSLOTS/DELSLOTS and their ranges.
-fn slot_arg(a: &[u8]) -> Result<u16, ReplyError> {
-    match parse_i64(a) {
-        Some(s) if (0..SLOT_COUNT as i64).contains(&s) => Ok(s as u16),
-        _ => Err(ReplyError::other("ERR Invalid or out of range slot")),
-    }
-}
-
 /// Checks slots `a..=b` for ADD (must be free) or DEL (must be bound), and that none was
 /// named before in this call; `seen` accumulates them.
 fn check_slots(
@@ -501,8 +498,9 @@ fn check_slots(
 /// ADDSLOTS / DELSLOTS: every argument is parsed before any is checked.
 fn slots_cmd(ctx: &mut ConnCtx<'_>, args: Args<'_>, del: bool) -> CmdResult {
     let g = cluster_global(ctx)?;
-    let list = (2..args.len())
-        .map(|i| slot_arg(args.get(i)))
+    let mut cur = ArgCursor::new(args, 2);
+    let list = (0..cur.remaining())
+        .map(|_| cur.next_slot())
         .collect::<Result<Vec<u16>, _>>()?;
     let mut st = lock(&g);
     let mut seen = vec![false; SLOT_COUNT];
@@ -532,9 +530,9 @@ fn ranges_cmd(ctx: &mut ConnCtx<'_>, args: Args<'_>, del: bool) -> CmdResult {
     }
     let mut st = lock(&g);
     let mut seen = vec![false; SLOT_COUNT];
-    for i in (2..args.len()).step_by(2) {
-        let a = slot_arg(args.get(i))?;
-        let b = slot_arg(args.get(i + 1))?;
+    let mut cur = ArgCursor::new(args, 2);
+    while !cur.is_done() {
+        let (a, b) = (cur.next_slot()?, cur.next_slot()?);
         if a > b {
             return Err(ReplyError::Other(format!(
                 "ERR start slot number {a} is greater than end slot number {b}"
@@ -587,7 +585,7 @@ fn flushslots(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 
 fn countkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     cluster_global(ctx)?;
-    let slot = parse_i64(args.get(2)).ok_or(ReplyError::NotInteger)?;
+    let slot = ArgCursor::new(args, 2).next_i64()?;
     if !(0..SLOT_COUNT as i64).contains(&slot) {
         return Err(ReplyError::other("ERR Invalid slot"));
     }
@@ -600,8 +598,8 @@ fn countkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 
 fn getkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     cluster_global(ctx)?;
-    let slot = parse_i64(args.get(2)).ok_or(ReplyError::NotInteger)?;
-    let count = parse_i64(args.get(3)).ok_or(ReplyError::NotInteger)?;
+    let mut cur = ArgCursor::new(args, 2);
+    let (slot, count) = (cur.next_i64()?, cur.next_i64()?);
     if !(0..SLOT_COUNT as i64).contains(&slot) || count < 0 {
         return Err(ReplyError::other("ERR Invalid slot or number of keys"));
     }
@@ -623,10 +621,10 @@ fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         3 if args.get(2).eq_ignore_ascii_case(b"soft") => false,
         3 => return Err(ReplyError::Syntax),
         _ => {
-            return Err(ReplyError::Other(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLUSTER HELP.",
-                sanitize_for_error(args.get(1))
-            )))
+            return Err(ReplyError::SubcommandOrArity {
+                cmd: "CLUSTER",
+                sub: sanitize_for_error(args.get(1)),
+            })
         }
     };
     let is_master = lock(&g).myself_node().is_master();

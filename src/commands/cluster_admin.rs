@@ -4,8 +4,9 @@
 //! shards before the cluster state is locked (a shard hop must never wait under that lock).
 
 use super::cluster::{cluster_global, commit, keys_total, lock};
+use super::kit::ArgCursor;
 use super::{CmdResult, ConnCtx};
-use crate::constants::SLOT_COUNT;
+use crate::cluster::state::ClusterState;
 use crate::global::mono_unix_ms;
 use crate::resp::error::sanitize_for_error;
 use crate::resp::parse::parse_i64;
@@ -15,8 +16,10 @@ fn text(a: &[u8]) -> String {
     String::from_utf8_lossy(a).into_owned()
 }
 
-fn unknown_node(a: &[u8]) -> ReplyError {
-    ReplyError::Other(format!("ERR Unknown node {}", sanitize_for_error(a)))
+/// The node a node-id argument names, or "ERR Unknown node <id>".
+fn node_arg(st: &ClusterState, a: &[u8]) -> Result<u16, ReplyError> {
+    st.lookup(&text(a))
+        .ok_or_else(|| ReplyError::UnknownNode(sanitize_for_error(a)))
 }
 
 /// CLUSTER MEET ip port [cport].
@@ -67,9 +70,7 @@ pub fn meet(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 pub fn forget(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
     let mut st = lock(&g);
-    let n = st
-        .lookup(&text(args.get(2)))
-        .ok_or_else(|| unknown_node(args.get(2)))?;
+    let n = node_arg(&st, args.get(2))?;
     if n == st.myself {
         return Err(ReplyError::other(
             "ERR I tried hard but I can't forget myself...",
@@ -90,9 +91,7 @@ pub fn replicate(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
     let keys = keys_total(ctx);
     let mut st = lock(&g);
-    let n = st
-        .lookup(&text(args.get(2)))
-        .ok_or_else(|| unknown_node(args.get(2)))?;
+    let n = node_arg(&st, args.get(2))?;
     if n == st.myself {
         return Err(ReplyError::other("ERR Can't replicate myself"));
     }
@@ -117,9 +116,7 @@ pub fn replicate(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 pub fn replicas(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
     let st = lock(&g);
-    let n = st
-        .lookup(&text(args.get(2)))
-        .ok_or_else(|| unknown_node(args.get(2)))?;
+    let n = node_arg(&st, args.get(2))?;
     if !st.node(n).is_master() {
         return Err(ReplyError::other("ERR The specified node is not a master"));
     }
@@ -138,9 +135,7 @@ pub fn replicas(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 pub fn count_failure_reports(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
     let mut st = lock(&g);
-    let n = st
-        .lookup(&text(args.get(2)))
-        .ok_or_else(|| unknown_node(args.get(2)))?;
+    let n = node_arg(&st, args.get(2))?;
     let count = st.valid_failure_reports(mono_unix_ms(), n);
     drop(st);
     ctx.out.int(count as i64);
@@ -150,7 +145,7 @@ pub fn count_failure_reports(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult
 /// CLUSTER SET-CONFIG-EPOCH epoch.
 pub fn set_config_epoch(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
-    let epoch = parse_i64(args.get(2)).ok_or(ReplyError::NotInteger)?;
+    let epoch = ArgCursor::new(args, 2).next_i64()?;
     if epoch < 0 {
         return Err(ReplyError::Other(format!(
             "ERR Invalid config epoch specified: {epoch}"
@@ -236,10 +231,7 @@ pub fn setslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             "ERR Please use SETSLOT only with masters.",
         ));
     }
-    let slot = match parse_i64(args.get(2)) {
-        Some(s) if (0..SLOT_COUNT as i64).contains(&s) => s as u16,
-        _ => return Err(ReplyError::other("ERR Invalid or out of range slot")),
-    };
+    let slot = ArgCursor::new(args, 2).next_slot()?;
     let action = args.get(3).to_ascii_lowercase();
     let invalid = || {
         ReplyError::other(
@@ -270,7 +262,7 @@ pub fn setslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                 ))
             })?;
             if st.node(n).is_replica() {
-                return Err(ReplyError::other("ERR Target node is not a master"));
+                return Err(ReplyError::TargetNotMaster);
             }
             if migrating {
                 st.migrating_to.insert(slot, n);
@@ -283,11 +275,9 @@ pub fn setslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             st.importing_from.remove(&slot);
         }
         (b"node", 5) => {
-            let n = st
-                .lookup(&text(args.get(4)))
-                .ok_or_else(|| unknown_node(args.get(4)))?;
+            let n = node_arg(&st, args.get(4))?;
             if st.node(n).is_replica() {
-                return Err(ReplyError::other("ERR Target node is not a master"));
+                return Err(ReplyError::TargetNotMaster);
             }
             setslot_node(&mut st, slot, n, keys)?;
         }
@@ -300,12 +290,7 @@ pub fn setslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 /// SETSLOT NODE: rebinds `slot` to `n`, closing open states as Redis does.
-fn setslot_node(
-    st: &mut crate::cluster::state::ClusterState,
-    slot: u16,
-    n: u16,
-    keys: usize,
-) -> Result<(), ReplyError> {
+fn setslot_node(st: &mut ClusterState, slot: u16, n: u16, keys: usize) -> Result<(), ReplyError> {
     let me = st.myself;
     let was_mine = st.owner_of(slot) == me;
     if was_mine && n != me && keys != 0 {
@@ -344,10 +329,10 @@ pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         3 if args.get(2).eq_ignore_ascii_case(b"takeover") => (true, true),
         3 => return Err(ReplyError::Syntax),
         _ => {
-            return Err(ReplyError::other(
-                "ERR unknown subcommand or wrong number of arguments for 'failover'. Try \
-                 CLUSTER HELP.",
-            ))
+            return Err(ReplyError::SubcommandOrArity {
+                cmd: "CLUSTER",
+                sub: "failover".into(),
+            })
         }
     };
     let mut st = lock(&g);

@@ -2,8 +2,9 @@
 //! described to clients in Redis 7.0's shapes. redis-cli reads COMMAND DOCS at start for its
 //! hints, and cluster clients read COMMAND INFO for key positions, so the shapes must match.
 
+use super::kit::ArgCursor;
 use super::server::write_help;
-use super::spec::{arg, multi, oneof, opt, tok};
+use super::spec::{acl, arg, keyflag, multi, oneof, opt, tok};
 use super::{flags, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, FLAG_NAMES};
 use crate::resp::{Args, Out, ReplyError};
 
@@ -16,6 +17,7 @@ const fn sub(
 ) -> CommandSpec {
     CommandSpec {
         group: "server",
+        acl: acl::CONNECTION,
         since,
         summary,
         complexity: "O(1)",
@@ -40,6 +42,8 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "How many commands the server knows",
     ),
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         args: NAMES,
         complexity: "O(N) where N is the number of commands to look up",
         ..sub(
@@ -73,6 +77,8 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         args: NAMES,
         complexity: "O(N) where N is the number of commands to look up",
         ..sub(
@@ -84,6 +90,8 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+
         args: &[opt(tok(
             "FILTERBY",
             oneof(
@@ -172,110 +180,26 @@ fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
         .collect()
 }
 
-/// ACL categories in Redis' bit order.
-const CATEGORIES: &[&str] = &[
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
-
-fn cat_bit(name: &str) -> u32 {
-    CATEGORIES
-        .iter()
-        .position(|c| *c == name)
-        .map(|i| 1 << i)
-        .unwrap_or(0)
+/// A command's ACL categories: the ones its table entry declares and the ones Redis implies
+/// from its flags, in Redis' order.
+pub fn categories(spec: &CommandSpec) -> Vec<&'static str> {
+    let bits = spec.acl | acl::implied(spec.flags);
+    names_of(bits, acl::NAMES)
 }
 
-/// Categories Redis gives some commands beyond what their flags and group imply.
-fn extra_categories(full: &str) -> &'static [&'static str] {
-    match full {
-        "lastsave" => &["admin", "dangerous"],
-        "info" | "keys" | "flushall" | "flushdb" | "swapdb" | "sort" | "migrate" | "restore"
-        | "role" | "monitor" | "sync" | "psync" => &["dangerous"],
-        f if f == "command" || f.starts_with("command|") => &["connection"],
-        _ => &[],
-    }
-}
-
-/// A command's ACL categories, derived from its flags, group and the table above.
-pub fn categories(spec: &CommandSpec, parent: Option<&CommandSpec>) -> Vec<&'static str> {
-    let mut bits = 0u32;
-    let container = matches!(spec.handler, Handler::Container);
-    if !container {
-        let by_group = match spec.group {
-            "generic" => "keyspace",
-            "sorted-set" | "sorted_set" | "zset" => "sortedset",
-            "transactions" => "transaction",
-            // Their flags give the category (Redis: the pubsub flag, not the group).
-            "server" | "cluster" | "pubsub" => "",
-            g => g,
-        };
-        bits |= cat_bit(by_group);
-    }
-    let f = spec.flags;
-    let pairs = [
-        (flags::WRITE, "write"),
-        (flags::READONLY, "read"),
-        (flags::ADMIN, "admin"),
-        (flags::ADMIN, "dangerous"),
-        (flags::PUBSUB, "pubsub"),
-    ];
-    for (bit, cat) in pairs {
-        if f & bit != 0 {
-            bits |= cat_bit(cat);
-        }
-    }
-    bits |= cat_bit(if f & flags::FAST != 0 { "fast" } else { "slow" });
-    for c in extra_categories(&full_name(spec, parent)) {
-        bits |= cat_bit(c);
-    }
-    CATEGORIES
+/// The names of the bits set in `bits`, bit `i` being `names[i]`.
+fn names_of(bits: u32, names: &[&'static str]) -> Vec<&'static str> {
+    names
         .iter()
         .enumerate()
         .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, c)| *c)
+        .map(|(_, n)| *n)
         .collect()
 }
 
-/// Command tips Redis 7.0 publishes for commands slotd has (by full name).
-fn tips(full: &str) -> &'static [&'static str] {
-    const NONDET: &[&str] = &["nondeterministic_output"];
-    const NONDET_ORDER: &[&str] = &["nondeterministic_output_order"];
-    match full {
-        "ping" => &["request_policy:all_shards", "response_policy:all_succeeded"],
-        "time" | "lastsave" | "client|info" | "client|list" | "randomkey" | "scan" | "ttl"
-        | "pttl" => NONDET,
-        "info" => &[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ],
-        "config|set" => &["request_policy:all_nodes", "response_policy:all_succeeded"],
-        "command" | "command|docs" | "command|info" | "command|list" => NONDET_ORDER,
-        "dbsize" => &["request_policy:all_shards", "response_policy:agg_sum"],
-        "flushall" | "flushdb" => &["request_policy:all_shards", "response_policy:all_succeeded"],
-        "keys" => &["request_policy:all_shards", "nondeterministic_output_order"],
-        _ => &[],
-    }
+/// How the command uses its keys, as key-spec flag names.
+fn key_access(spec: &CommandSpec) -> Vec<&'static str> {
+    names_of(spec.key_flags as u32, keyflag::NAMES)
 }
 
 fn status_set(out: &mut Out<'_>, items: &[&str]) {
@@ -304,33 +228,17 @@ pub fn write_info(out: &mut Out<'_>, spec: &CommandSpec, parent: Option<&Command
     out.int(first);
     out.int(last);
     out.int(step);
-    let cats: Vec<String> = categories(spec, parent)
-        .iter()
-        .map(|c| format!("@{c}"))
-        .collect();
+    let cats: Vec<String> = categories(spec).iter().map(|c| format!("@{c}")).collect();
     let cats: Vec<&str> = cats.iter().map(|s| s.as_str()).collect();
     status_set(out, &cats);
-    let t = tips(&full);
-    out.set(t.len());
-    for tip in t {
+    out.set(spec.tips.len());
+    for tip in spec.tips {
         out.bulk(tip.as_bytes());
     }
     write_key_specs(out, spec);
     out.set(spec.subcommands.len());
     for s in spec.subcommands {
         write_info(out, s, Some(spec));
-    }
-}
-
-/// Key-spec flags derived from the command's flags (the table has no per-key access data).
-fn key_access(spec: &CommandSpec) -> &'static [&'static str] {
-    // Shard channels travel in key positions for routing, but they are not keys.
-    if spec.flags & flags::PUBSUB != 0 {
-        &["not_key"]
-    } else if spec.flags & flags::WRITE != 0 {
-        &["RW", "update"]
-    } else {
-        &["RO", "access"]
     }
 }
 
@@ -342,7 +250,7 @@ fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
             out.set(1);
             out.map(3);
             out.bulk(b"flags");
-            status_set(out, access);
+            status_set(out, &access);
             out.bulk(b"begin_search");
             out.map(2);
             out.bulk(b"type");
@@ -369,7 +277,7 @@ fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
             out.set(1);
             out.map(3);
             out.bulk(b"flags");
-            status_set(out, access);
+            status_set(out, &access);
             for part in [&b"begin_search"[..], b"find_keys"] {
                 out.bulk(part);
                 out.map(2);
@@ -548,7 +456,7 @@ fn getkeysandflags(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     for k in keys {
         ctx.out.array(2);
         ctx.out.bulk(&k);
-        status_set(&mut ctx.out, access);
+        status_set(&mut ctx.out, &access);
     }
     Ok(())
 }
@@ -567,16 +475,17 @@ fn every_name() -> Vec<(String, &'static CommandSpec, Option<&'static CommandSpe
 
 fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let all = every_name();
-    let names: Vec<&String> = match args.len() {
-        2 => all.iter().map(|(n, _, _)| n).collect(),
-        5 if args.get(2).eq_ignore_ascii_case(b"filterby") => {
-            let (kind, x) = (args.get(3), args.get(4));
+    let mut cur = ArgCursor::new(args, 2);
+    let names: Vec<&String> = match cur.remaining() {
+        0 => all.iter().map(|(n, _, _)| n).collect(),
+        3 if cur.flag("filterby") => {
+            let (kind, x) = (cur.next()?, cur.next()?);
             if kind.eq_ignore_ascii_case(b"module") {
                 Vec::new()
             } else if kind.eq_ignore_ascii_case(b"aclcat") {
                 let want = String::from_utf8_lossy(x).to_ascii_lowercase();
                 all.iter()
-                    .filter(|(_, s, p)| categories(s, *p).contains(&want.as_str()))
+                    .filter(|(_, s, _)| categories(s).contains(&want.as_str()))
                     .map(|(n, _, _)| n)
                     .collect()
             } else if kind.eq_ignore_ascii_case(b"pattern") {

@@ -1,16 +1,16 @@
 //! Hash commands: HSET/HMSET, HSETNX, HGET, HMGET, HDEL, HLEN, HSTRLEN, HEXISTS, HKEYS, HVALS,
 //! HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN. Handlers are plain synchronous keyed
-//! functions; random numbers and SCAN option parsing are shared with `commands::set`.
+//! functions; random numbers and SCAN options come from the command kit.
 
 use super::kit::number::longdouble as ld;
+use super::kit::number::{i64_arg, parse_i64};
+use super::kit::random::{random_count, RANDOM_COUNT_MAX};
+use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
+use super::kit::ArgCursor;
 use super::kit::Rng;
-use super::set::{
-    count_too_large, empty_scan, parse_random_count, parse_scan_opts, scan_cursor, scan_keeps,
-    DOC_SCAN, RANDOM_COUNT_MAX, SCAN_COMPLEXITY,
-};
+use super::set::{DOC_SCAN, SCAN_COMPLEXITY, SCAN_COUNT_MAX};
 use super::spec::{arg, block, multi, opt, pure, K1};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
 use crate::shard::value::Value;
@@ -46,6 +46,7 @@ const DOC_HRANDFIELD: &[ArgDoc] = &[
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::KeyFn) -> CommandSpec {
     CommandSpec {
         group: "hash",
+        acl: crate::commands::spec::acl::HASH,
         since: "2.0.0",
         ..CommandSpec::new(name, arity, flags, K1, Handler::Key(f))
     }
@@ -292,7 +293,7 @@ fn hdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 fn hincrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, field) = (args.get(1), args.get(2));
-    let incr = parse_i64(args.get(3)).ok_or(ReplyError::NotInteger)?;
+    let incr = i64_arg(args.get(3))?;
     write_hash(ex, key, |h, out| {
         let cur = match h.get(field) {
             None => 0,
@@ -321,11 +322,11 @@ fn hincrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             Some(v) => match ld::parse(v) {
                 Some(ld::Parsed::Finite(c)) => c,
                 // An infinite stored value gives an infinite sum.
-                Some(ld::Parsed::Inf) => return Err(nan_inf()),
+                Some(ld::Parsed::Inf) => return Err(ReplyError::IncrNanOrInfinity),
                 None => return Err(ReplyError::other("ERR hash value is not a float")),
             },
         };
-        let text = ld::format_human(ld::add(cur, incr).ok_or_else(nan_inf)?);
+        let text = ld::format_human(ld::add(cur, incr).ok_or(ReplyError::IncrNanOrInfinity)?);
         h.set(field, text.as_bytes());
         out.bulk(text.as_bytes());
         Ok(text)
@@ -334,10 +335,6 @@ fn hincrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     // Journaled as the HSET of its result, so replay never redoes float arithmetic.
     ex.journal(key, &[b"HSET", key, field, text.as_bytes()]);
     Ok(())
-}
-
-fn nan_inf() -> ReplyError {
-    ReplyError::other("ERR increment would produce NaN or Infinity")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,9 +453,9 @@ fn hrandfield(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         4 if args.get(3).eq_ignore_ascii_case(b"withvalues") => true,
         _ => return Err(ReplyError::Syntax),
     };
-    let n = parse_random_count(args.get(2))?;
+    let n = random_count(args.get(2))?;
     if withvalues && n < -(i64::MAX / 2) {
-        return Err(count_too_large());
+        return Err(ReplyError::ValueOutOfRange);
     }
     let now = ex.now_ms;
     let key = args.get(1);
@@ -482,7 +479,7 @@ fn hrandfield_count(
     if n < 0 {
         let k = n.unsigned_abs();
         if k > RANDOM_COUNT_MAX {
-            return Err(count_too_large());
+            return Err(ReplyError::ValueOutOfRange);
         }
         rand_header(out, k as usize, withvalues);
         for _ in 0..k {
@@ -529,15 +526,15 @@ fn hscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             return Ok(());
         };
         let h = as_hash(&e.value)?;
-        let o = parse_scan_opts(args, cursor)?;
+        let o = ScanArgs::parse(ArgCursor::new(args, 3), SCAN_COUNT_MAX, false)?;
         let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        let next = h.scan(o.cursor, o.count, &mut |f, v| {
-            if scan_keeps(&o, f) {
+        let next = h.scan(cursor, o.count, &mut |f, v| {
+            if o.keeps(f) {
                 found.push((f.to_vec(), v.to_vec()));
             }
         });
         out.array(2);
-        scan_cursor(out, next);
+        write_cursor(out, next);
         out.array(2 * found.len());
         for (f, v) in &found {
             out.bulk(f);

@@ -3,7 +3,7 @@
 
 use super::{CmdResult, ConnCtx};
 use crate::resp::Args;
-use crate::shard::{CmdStat, Shard};
+use crate::shard::{CmdStats, Shard};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,7 +46,7 @@ struct Totals {
     clients: u64,
     max_qbuf_bytes: u64,
     max_obuf_bytes: u64,
-    cmd: BTreeMap<&'static str, CmdStat>,
+    cmd: CmdStats,
     errors: BTreeMap<String, u64>,
     aof: AofTotals,
     /// Full syncs, accepted and refused partial resyncs served.
@@ -93,14 +93,8 @@ impl Totals {
             self.max_qbuf_bytes = self.max_qbuf_bytes.max(c.mem.qbuf as u64);
             self.max_obuf_bytes = self.max_obuf_bytes.max(c.mem.omem as u64);
         }
-        for (name, st) in &s.cmd {
-            let t = self.cmd.entry(name).or_default();
-            t.calls += st.calls;
-            t.usec += st.usec;
-            t.rejected_calls += st.rejected_calls;
-            t.failed_calls += st.failed_calls;
-            self.commands += st.calls;
-        }
+        self.cmd.add(&s.cmd);
+        self.commands += s.cmd.iter().map(|(_, st)| st.calls).sum::<u64>();
         for (code, n) in &s.errors {
             *self.errors.entry(code.clone()).or_default() += n;
         }
@@ -219,13 +213,7 @@ fn merge(t: &mut Totals, p: Totals) {
     t.clients += p.clients;
     t.max_qbuf_bytes = t.max_qbuf_bytes.max(p.max_qbuf_bytes);
     t.max_obuf_bytes = t.max_obuf_bytes.max(p.max_obuf_bytes);
-    for (name, st) in p.cmd {
-        let e = t.cmd.entry(name).or_default();
-        e.calls += st.calls;
-        e.usec += st.usec;
-        e.rejected_calls += st.rejected_calls;
-        e.failed_calls += st.failed_calls;
-    }
+    t.cmd.add(&p.cmd);
     for (code, n) in p.errors {
         *t.errors.entry(code).or_default() += n;
     }
@@ -625,7 +613,10 @@ fn cpu(l: &mut Lines<'_>) {
 }
 
 fn commandstats(l: &mut Lines<'_>, t: &Totals) {
-    for (name, st) in &t.cmd {
+    let counted = super::ids_by_name()
+        .iter()
+        .filter_map(|&id| Some((super::name_of(id), t.cmd.get(id)?)));
+    for (name, st) in counted {
         let per_call = if st.calls > 0 {
             st.usec as f64 / st.calls as f64
         } else {

@@ -3,10 +3,10 @@
 //! `crate::rdb`'s; this file holds the commands, their options and MIGRATE's blocking client.
 //! MIGRATE blocks its shard for at most a few timeouts, as Redis blocks its event loop.
 
+use super::kit::ArgCursor;
 use super::spec::{arg, block, multi, oneof, opt, pure, tok, K1};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
 use crate::rdb::{self, DumpOpts};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 use crate::types::zset::Limits;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -69,6 +69,7 @@ const fn spec(
         complexity,
         args,
         group: "generic",
+        acl: crate::commands::spec::acl::KEYSPACE,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }
@@ -94,7 +95,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_DUMP,
         ),
     ),
-    spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC),
+    CommandSpec {
+        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+    },
     spec(
         "restore-asking",
         -4,
@@ -103,18 +107,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         restore,
         RESTORE_DOC,
     ),
-    spec(
-        "migrate",
-        -6,
-        WRITE | MOVABLE_KEYS,
-        KeySpec::Custom(migrate_keys),
-        migrate,
-        (
-            "Moves or copies keys to another node through DUMP and RESTORE.",
-            "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
-            ARGS_MIGRATE,
-        ),
-    ),
+    CommandSpec {
+        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        ..spec(
+            "migrate",
+            -6,
+            WRITE | MOVABLE_KEYS,
+            KeySpec::Custom(migrate_keys),
+            migrate,
+            (
+                "Moves or copies keys to another node through DUMP and RESTORE.",
+                "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
+                ARGS_MIGRATE,
+            ),
+        )
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -177,17 +184,16 @@ struct RestoreOpts {
 fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
     let mut o = RestoreOpts::default();
     let mut freq = false;
-    let mut i = 4;
-    while i < args.len() {
-        let a = args.get(i);
-        let more = i + 1 < args.len();
+    let mut cur = ArgCursor::new(args, 4);
+    while !cur.is_done() {
+        let a = cur.next()?;
+        let more = !cur.is_done();
         if a.eq_ignore_ascii_case(b"replace") {
             o.replace = true;
         } else if a.eq_ignore_ascii_case(b"absttl") {
             o.absttl = true;
         } else if a.eq_ignore_ascii_case(b"idletime") && more && !freq {
-            i += 1;
-            let v = parse_i64(args.get(i)).ok_or(ReplyError::NotInteger)?;
+            let v = cur.next_i64()?;
             if v < 0 {
                 return Err(ReplyError::other(
                     "ERR Invalid IDLETIME value, must be >= 0",
@@ -195,8 +201,7 @@ fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
             }
             o.idle_s = Some(v);
         } else if a.eq_ignore_ascii_case(b"freq") && more && o.idle_s.is_none() {
-            i += 1;
-            let v = parse_i64(args.get(i)).ok_or(ReplyError::NotInteger)?;
+            let v = cur.next_i64()?;
             if !(0..=255).contains(&v) {
                 return Err(ReplyError::other(
                     "ERR Invalid FREQ value, must be >= 0 and <= 255",
@@ -207,7 +212,6 @@ fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
         } else {
             return Err(ReplyError::Syntax);
         }
-        i += 1;
     }
     Ok(o)
 }
@@ -219,7 +223,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if !o.replace && ex.db(key).contains(key, now) {
         return Err(ReplyError::other("BUSYKEY Target key name already exists."));
     }
-    let ttl = parse_i64(args.get(2)).ok_or(ReplyError::NotInteger)?;
+    let ttl = ArgCursor::new(args, 2).next_i64()?;
     if ttl < 0 {
         return Err(ReplyError::other("ERR Invalid TTL value, must be >= 0"));
     }
@@ -301,22 +305,19 @@ fn parse_migrate(args: Args<'_>) -> Result<MigrateReq, ReplyError> {
         db: 0,
         timeout_ms: 0,
     };
-    let n = args.len();
-    let mut i = 6;
-    while i < n {
-        let a = args.get(i);
-        let more = n - 1 - i;
+    let mut cur = ArgCursor::new(args, 6);
+    while !cur.is_done() {
+        let a = cur.next()?;
+        let more = cur.remaining();
         if a.eq_ignore_ascii_case(b"copy") {
             r.copy = true;
         } else if a.eq_ignore_ascii_case(b"replace") {
             r.replace = true;
         } else if a.eq_ignore_ascii_case(b"auth") && more >= 1 {
-            r.password = Some(args.get(i + 1).to_vec());
-            i += 1;
+            r.password = Some(cur.next()?.to_vec());
         } else if a.eq_ignore_ascii_case(b"auth2") && more >= 2 {
-            r.user = Some(args.get(i + 1).to_vec());
-            r.password = Some(args.get(i + 2).to_vec());
-            i += 2;
+            r.user = Some(cur.next()?.to_vec());
+            r.password = Some(cur.next()?.to_vec());
         } else if a.eq_ignore_ascii_case(b"keys") {
             if !args.get(3).is_empty() {
                 return Err(ReplyError::other(
@@ -324,16 +325,16 @@ fn parse_migrate(args: Args<'_>) -> Result<MigrateReq, ReplyError> {
                      empty string",
                 ));
             }
-            r.first_key = i + 1;
-            r.key_count = n - i - 1;
+            r.first_key = cur.pos();
+            r.key_count = cur.remaining();
             break;
         } else {
             return Err(ReplyError::Syntax);
         }
-        i += 1;
     }
-    let timeout = parse_i64(args.get(5)).ok_or(ReplyError::NotInteger)?;
-    r.db = parse_i64(args.get(4)).ok_or(ReplyError::NotInteger)?;
+    let mut cur = ArgCursor::new(args, 4);
+    r.db = cur.next_i64()?;
+    let timeout = cur.next_i64()?;
     r.timeout_ms = if timeout <= 0 { 1000 } else { timeout as u64 };
     Ok(r)
 }
@@ -366,9 +367,7 @@ fn migrate(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
                     continue;
                 }
                 let what = if writing { "writing" } else { "reading" };
-                return Err(ReplyError::other(format!(
-                    "IOERR error or timeout {what} to target instance"
-                )));
+                return Err(ReplyError::MigrateIo(what));
             }
         }
     }
@@ -446,9 +445,7 @@ fn migrate_once(
             Err((false, _)) => {
                 // Some keys already moved: no retry, report the read error.
                 conn_cache::close(target);
-                return Err(Failure::Reply(ReplyError::other(
-                    "IOERR error or timeout reading to target instance",
-                )));
+                return Err(Failure::Reply(ReplyError::MigrateIo("reading")));
             }
         };
         let failed = [&auth_reply, &select_reply]

@@ -6,6 +6,7 @@ use crate::resp::{Args, ReplyError};
 
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     group: "server",
+    acl: 0,
     summary: "Compacts the append-only files of every shard in the background",
     since: "1.0.0",
     complexity: "O(1)",

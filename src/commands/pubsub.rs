@@ -15,6 +15,7 @@ use crate::shard::{Client, Shard};
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::ConnFn) -> CommandSpec {
     CommandSpec {
         group: "pubsub",
+        acl: 0,
         ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
     }
 }
@@ -29,6 +30,7 @@ const fn keyed(
 ) -> CommandSpec {
     CommandSpec {
         group: "pubsub",
+        acl: 0,
         ..CommandSpec::new(name, arity, flags, keys(1, last, 1), Handler::Conn(f))
     }
 }
@@ -109,6 +111,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         complexity: "Depends on subcommand.",
         subcommands: PUBSUB_SUBCOMMANDS,
         group: "pubsub",
+        acl: 0,
         ..CommandSpec::new("pubsub", -2, 0, KeySpec::None, Handler::Container)
     },
 ];

@@ -1,10 +1,11 @@
 //! Replication commands: REPLICAOF/SLAVEOF, ROLE, WAIT, and the internal REPLCONF, PSYNC and
 //! SYNC a replica sends its master. The machinery is in `crate::replication`.
 
+use super::kit::number::parse_i64;
+use super::kit::ArgCursor;
 use super::spec::{arg, block, oneof, pure};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::replication::{self, master, LinkState};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 use std::sync::atomic::Ordering;
 
@@ -22,6 +23,7 @@ const REPLICAOF_ARGS: &[ArgDoc] = &[oneof(
 const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec {
     CommandSpec {
         group: "server",
+        acl: 0,
         summary: "Replicates another server, or stops replicating and accepts writes",
         since,
         complexity: "O(1)",
@@ -40,6 +42,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     replicaof_spec("replicaof", "5.0.0"),
     replicaof_spec("slaveof", "1.0.0"),
     CommandSpec {
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         summary: "Tells whether this server is a master or a replica, with its replication state",
         since: "2.8.12",
@@ -54,6 +58,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "generic",
+        acl: crate::commands::spec::acl::KEYSPACE,
         summary: "Blocks until the connection's writes reached a number of replicas, or a timeout",
         since: "3.0.0",
         complexity: "O(1)",
@@ -62,6 +67,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         group: "server",
+        acl: 0,
         summary: "Internal: a replica configures its replication stream",
         since: "3.0.0",
         complexity: "O(1)",
@@ -74,6 +80,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         summary: "Internal: a replica asks for the stream from an offset, or a full copy",
         since: "2.8.0",
@@ -87,6 +95,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         summary: "Internal: a replica asks for a full copy",
         since: "1.0.0",
@@ -260,12 +270,13 @@ fn wait(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
              replicas are just local and are not propagated.",
         ));
     }
-    let num = parse_i64(args.get(1)).ok_or(ReplyError::NotInteger)?;
-    let timeout_ms = parse_i64(args.get(2)).ok_or(ReplyError::other(
-        "ERR timeout is not an integer or out of range",
-    ))?;
+    let mut cur = ArgCursor::new(args, 1);
+    let num = cur.next_i64()?;
+    let timeout_ms = cur
+        .next_i64()
+        .map_err(|_| ReplyError::other("ERR timeout is not an integer or out of range"))?;
     if timeout_ms < 0 {
-        return Err(ReplyError::other("ERR timeout is negative"));
+        return Err(ReplyError::TimeoutNegative);
     }
     // This shard's writes of this turn go to the stream first: the target covers them. The
     // target is the whole stream so far (a superset of this client's writes), or nothing for

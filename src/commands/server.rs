@@ -2,30 +2,37 @@
 //! DEBUG, SHUTDOWN and CONFIG, plus the one table (`COMMANDS`) that also lists INFO, CLIENT and
 //! COMMAND, whose handlers live in `info`, `client` and `command_docs`.
 
-use super::spec::{arg, block, multi, oneof, opt, pure, tok};
+use super::kit::number::{c_str, strtod};
+use super::kit::ArgCursor;
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok};
 use super::{
     client, command_docs, flags::*, info, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx,
     Handler, KeySpec,
 };
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Proto, ReplyError};
 use std::sync::atomic::Ordering;
 
 /// The version slotd reports as `redis_version` and in HELLO: the Redis release it mirrors.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-/// A connection-level command with docs.
+/// A command of the connection group (ACL category @connection).
+const CONNECTION: (&str, u32) = ("connection", acl::CONNECTION);
+/// A command of the server group (no ACL category of its own).
+const SERVER: (&str, u32) = ("server", 0);
+
+/// A connection-level command with docs; `group` is a group and its ACL category.
 const fn conn(
     name: &'static str,
     arity: i32,
     flags: u32,
     f: super::ConnFn,
-    group: &'static str,
+    group: (&'static str, u32),
     since: &'static str,
     summary: &'static str,
 ) -> CommandSpec {
     CommandSpec {
-        group,
+        group: group.0,
+        acl: group.1,
         since,
         summary,
         complexity: "O(1)",
@@ -37,13 +44,15 @@ const LS: u32 = LOADING | STALE;
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+
         args: &[opt(arg("message", "string"))],
         ..conn(
             "ping",
             -1,
             FAST,
             ping,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Check that the server answers",
         )
@@ -55,7 +64,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             2,
             LS | FAST,
             echo,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Reply with the given string",
         )
@@ -65,7 +74,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         -1,
         NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
         quit,
-        "connection",
+        CONNECTION,
         "1.0.0",
         "Close this connection after the reply",
     ),
@@ -77,7 +86,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -2,
             NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
             auth,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Authenticate this connection",
         )
@@ -89,7 +98,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -1,
             NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
             hello,
-            "connection",
+            CONNECTION,
             "6.0.0",
             "Negotiate the protocol version and describe the server",
         )
@@ -101,29 +110,36 @@ pub static COMMANDS: &[CommandSpec] = &[
             2,
             LS | FAST,
             select,
-            "connection",
+            CONNECTION,
             "1.0.0",
             "Choose the database",
         )
     },
-    conn(
-        "time",
-        1,
-        LS | FAST,
-        time,
-        "server",
-        "2.6.0",
-        "The server's clock",
-    ),
-    conn(
-        "lastsave",
-        1,
-        LS | FAST,
-        lastsave,
-        "server",
-        "1.0.0",
-        "Unix time of the last successful save to disk",
-    ),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..conn(
+            "time",
+            1,
+            LS | FAST,
+            time,
+            SERVER,
+            "2.6.0",
+            "The server's clock",
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        acl: crate::commands::spec::acl::ADMIN | crate::commands::spec::acl::DANGEROUS,
+        ..conn(
+            "lastsave",
+            1,
+            LS | FAST,
+            lastsave,
+            SERVER,
+            "1.0.0",
+            "Unix time of the last successful save to disk",
+        )
+    },
     CommandSpec {
         complexity: "Depends on subcommand.",
         ..conn(
@@ -131,7 +147,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -2,
             ADMIN | NOSCRIPT | LS | PROTECTED,
             debug,
-            "server",
+            SERVER,
             "1.0.0",
             "Helpers for testing the server",
         )
@@ -145,19 +161,26 @@ pub static COMMANDS: &[CommandSpec] = &[
             -1,
             ADMIN | NOSCRIPT | LS | NO_MULTI | ALLOW_BUSY,
             shutdown,
-            "server",
+            SERVER,
             "1.0.0",
             "Stop the server",
         )
     },
     CommandSpec {
+        tips: &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         args: &[opt(multi(arg("section", "string")))],
         ..conn(
             "info",
             -1,
             LS,
             info::info,
-            "server",
+            SERVER,
             "1.0.0",
             "Report server state and counters",
         )
@@ -183,6 +206,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["nondeterministic_output_order"],
+        acl: crate::commands::spec::acl::CONNECTION,
+
         complexity: "O(N) where N is the total number of Redis commands",
         subcommands: command_docs::SUBCOMMANDS,
         args: &[],
@@ -191,7 +217,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             -1,
             LS,
             command_docs::command,
-            "server",
+            SERVER,
             "2.8.13",
             "Describe the commands this server knows",
         )
@@ -249,12 +275,14 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
             -3,
             ADMIN | NOSCRIPT | LS,
             config_get,
-            "server",
+            SERVER,
             "2.0.0",
             "Read configuration parameters matching glob patterns",
         )
     },
     CommandSpec {
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+
         args: &[multi(block(
             "data",
             &[arg("parameter", "string"), arg("value", "string")],
@@ -265,7 +293,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
             -4,
             ADMIN | NOSCRIPT | LS,
             config_set,
-            "server",
+            SERVER,
             "2.0.0",
             "Change configuration parameters at run time, all or none",
         )
@@ -275,7 +303,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         2,
         ADMIN | NOSCRIPT | LS,
         config_resetstat,
-        "server",
+        SERVER,
         "2.0.0",
         "Zero the counters INFO reports",
     ),
@@ -284,7 +312,7 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         2,
         LS,
         config_help,
-        "server",
+        SERVER,
         "5.0.0",
         "List the CONFIG subcommands",
     ),
@@ -389,8 +417,9 @@ fn parse_hello(args: Args<'_>) -> Result<HelloOpts<'_>, ReplyError> {
         auth: None,
         name: None,
     };
-    if args.len() >= 2 {
-        let v = parse_i64(args.get(1)).ok_or_else(|| {
+    let mut cur = ArgCursor::new(args, 1);
+    if !cur.is_done() {
+        let v = cur.next_i64().map_err(|_| {
             ReplyError::other("ERR Protocol version is not an integer or out of range")
         })?;
         o.proto = match v {
@@ -399,17 +428,15 @@ fn parse_hello(args: Args<'_>) -> Result<HelloOpts<'_>, ReplyError> {
             _ => return Err(ReplyError::other("NOPROTO unsupported protocol version")),
         };
     }
-    let mut i = 2;
-    while i < args.len() {
-        let opt = args.get(i);
-        let more = args.len() - 1 - i;
+    while !cur.is_done() {
+        let opt = cur.next()?;
+        let more = cur.remaining();
         if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-            o.auth = Some((args.get(i + 1), args.get(i + 2)));
-            i += 3;
+            o.auth = Some((cur.next()?, cur.next()?));
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
-            validate_client_name(args.get(i + 1))?;
-            o.name = Some(args.get(i + 1));
-            i += 2;
+            let name = cur.next()?;
+            validate_client_name(name)?;
+            o.name = Some(name);
         } else {
             let shown = crate::resp::error::sanitize_for_error(opt);
             return Err(ReplyError::other(format!(
@@ -485,9 +512,11 @@ fn write_hello_map(ctx: &mut ConnCtx<'_>) {
 }
 
 fn select(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let id = parse_i64(args.get(1))
-        .filter(|v| i32::try_from(*v).is_ok())
-        .ok_or(ReplyError::NotInteger)?;
+    let id = ArgCursor::new(args, 1).next_i64_in(
+        i32::MIN.into(),
+        i32::MAX.into(),
+        ReplyError::NotInteger,
+    )?;
     if ctx.shard.slot_map.cluster_enabled && id != 0 {
         return Err(ReplyError::SelectNotAllowedInCluster);
     }
@@ -513,18 +542,6 @@ fn lastsave(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let t = ctx.shard.global.lastsave_unix.load(Ordering::Relaxed);
     ctx.out.int(t as i64);
     Ok(())
-}
-
-/// Seconds as C's `strtod` reads them for DEBUG SLEEP: garbage reads as 0.
-fn parse_seconds_lenient(s: &[u8]) -> f64 {
-    let text = String::from_utf8_lossy(s);
-    let t = text.trim_start();
-    // Longest prefix that parses as a float, like strtod.
-    let end = (0..=t.len())
-        .rev()
-        .find(|&n| t.is_char_boundary(n) && t[..n].parse::<f64>().is_ok())
-        .unwrap_or(0);
-    t[..end].parse().unwrap_or(0.0)
 }
 
 fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
@@ -553,17 +570,18 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         return debug_reload(ctx);
     }
     if sub.eq_ignore_ascii_case(b"sleep") && args.len() == 3 {
-        let secs = parse_seconds_lenient(args.get(2));
+        // Seconds as C's `strtod` reads them (Redis' DEBUG SLEEP): garbage reads as 0.
+        let (secs, _, _) = strtod(c_str(args.get(2)));
         // Negative, NaN and absurd values sleep not at all rather than panic.
         let d = std::time::Duration::try_from_secs_f64(secs).unwrap_or_default();
         std::thread::sleep(d);
         ctx.out.ok();
         return Ok(());
     }
-    let shown = crate::resp::error::sanitize_for_error(sub);
-    Err(ReplyError::other(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{shown}'. Try DEBUG HELP."
-    )))
+    Err(ReplyError::SubcommandOrArity {
+        cmd: "DEBUG",
+        sub: crate::resp::error::sanitize_for_error(sub),
+    })
 }
 
 /// DEBUG RELOAD: the snapshot (every shard's AOF base) is written and loaded back while all
@@ -665,13 +683,11 @@ fn config_get(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    if !args.len().is_multiple_of(2) {
-        return Err(ReplyError::Syntax);
+    let mut cur = ArgCursor::new(args, 2);
+    let mut pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(cur.remaining() / 2);
+    while !cur.is_done() {
+        pairs.push((cur.next()?, cur.next()?));
     }
-    let pairs: Vec<(&[u8], &[u8])> = (2..args.len())
-        .step_by(2)
-        .map(|i| (args.get(i), args.get(i + 1)))
-        .collect();
     let shards = ctx.shard.shards;
     // One CONFIG SET at a time, until its values are published: two running on different
     // shards could otherwise leave the output limits in force differing from CONFIG GET.
@@ -694,7 +710,7 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         crate::log::set_level(cfg.loglevel);
         r.map(|()| crate::net::obuf::configured(&cfg))
     };
-    let obuf_limits = r.map_err(ReplyError::Other)?;
+    let obuf_limits = r?;
     crate::net::obuf::publish(&ctx.shard.global, obuf_limits);
     // min-replicas-* take effect at once, as in Redis.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
@@ -708,7 +724,7 @@ fn fit_maxclients(
     current: &crate::config::Config,
     pairs: &[(&[u8], &[u8])],
     shards: usize,
-) -> Result<(), String> {
+) -> Result<(), ReplyError> {
     if staged.maxclients <= current.maxclients {
         return Ok(());
     }
@@ -719,7 +735,10 @@ fn fit_maxclients(
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(b"maxclients"))
                 .map_or("maxclients".into(), |(n, _)| String::from_utf8_lossy(n));
-            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
+            ReplyError::ConfigSetFailed {
+                arg: typed.into_owned(),
+                why,
+            }
         },
     )
 }
@@ -1056,7 +1075,8 @@ mod tests {
         assert!(!h.shard.stats.cmd.is_empty());
         assert_eq!(h.run(&["CONFIG", "RESETSTAT"]), Reply::ok());
         // Only the RESETSTAT call itself is counted afterwards, as in Redis.
-        let names: Vec<&str> = h.shard.stats.cmd.keys().copied().collect();
+        let counted = h.shard.stats.cmd.iter();
+        let names: Vec<&str> = counted.map(|(id, _)| super::super::name_of(id)).collect();
         assert_eq!(names, ["config|resetstat"]);
         assert_eq!(h.shard.db.stats.misses, 0);
         let e = "ERR unknown subcommand 'FOO'. Try CONFIG HELP.";

@@ -1,11 +1,13 @@
 //! Set commands: SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS, SPOP, SRANDMEMBER, SMOVE,
-//! SINTER/SINTERCARD/SINTERSTORE, SUNION/SUNIONSTORE, SDIFF/SDIFFSTORE, SSCAN. Also the
-//! helpers the hash family shares (random numbers, SCAN option parsing, random-count bounds).
+//! SINTER/SINTERCARD/SINTERSTORE, SUNION/SUNIONSTORE, SDIFF/SDIFFSTORE, SSCAN. The hash family
+//! shares this file's SCAN docs and the SSCAN/HSCAN visit limit.
 //! Handlers are plain synchronous keyed functions that reach every key through `Exec::db`.
 
+use super::kit::random::{random_count, RANDOM_COUNT_MAX};
+use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
+use super::kit::ArgCursor;
 use super::spec::{arg, multi, opt, tok, K1, K12, K_ALL};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::value::Value;
 use crate::types::set::SetValue;
@@ -44,6 +46,7 @@ const fn spec(
 ) -> CommandSpec {
     CommandSpec {
         group: "set",
+        acl: crate::commands::spec::acl::SET,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }
@@ -192,87 +195,11 @@ value of the passed count.",
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Helpers shared with the hash family
+// Limit shared with the hash family
 // ---------------------------------------------------------------------------------------------
 
-/// Most elements a negative-count random command (SRANDMEMBER, HRANDFIELD) may return. Redis
-/// has no bound and runs out of memory; slotd refuses larger counts with Redis' range error.
-pub(crate) const RANDOM_COUNT_MAX: u64 = 10_000_000;
 /// Most elements one SSCAN/HSCAN call asks the table to visit.
-const SCAN_COUNT_MAX: usize = 1 << 20;
-
-/// A random-count argument as SRANDMEMBER and HRANDFIELD read it: any integer except
-/// i64::MIN (whose absolute value does not fit).
-pub(crate) fn parse_random_count(raw: &[u8]) -> Result<i64, ReplyError> {
-    let v = parse_i64(raw).ok_or(ReplyError::NotInteger)?;
-    if v == i64::MIN {
-        return Err(ReplyError::other(
-            "ERR value is out of range, value must between -9223372036854775807 and \
-9223372036854775807",
-        ));
-    }
-    Ok(v)
-}
-
-/// The error for negative counts larger than slotd will answer.
-pub(crate) fn count_too_large() -> ReplyError {
-    ReplyError::other("ERR value is out of range")
-}
-
-/// Parsed SSCAN/HSCAN options.
-pub(crate) struct ScanOpts<'a> {
-    pub cursor: u64,
-    pub count: usize,
-    pub pattern: Option<&'a [u8]>,
-}
-
-/// Parses MATCH and COUNT from `args[3..]`.
-pub(crate) fn parse_scan_opts(args: Args<'_>, cursor: u64) -> Result<ScanOpts<'_>, ReplyError> {
-    let mut o = ScanOpts {
-        cursor,
-        count: 10,
-        pattern: None,
-    };
-    let mut i = 3;
-    while i < args.len() {
-        if i + 1 >= args.len() {
-            return Err(ReplyError::Syntax);
-        }
-        let (opt, value) = (args.get(i), args.get(i + 1));
-        if opt.eq_ignore_ascii_case(b"count") {
-            let n = parse_i64(value).ok_or(ReplyError::NotInteger)?;
-            if n < 1 {
-                return Err(ReplyError::Syntax);
-            }
-            o.count = (n as u64).min(SCAN_COUNT_MAX as u64) as usize;
-        } else if opt.eq_ignore_ascii_case(b"match") {
-            o.pattern = (value != b"*").then_some(value);
-        } else {
-            return Err(ReplyError::Syntax);
-        }
-        i += 2;
-    }
-    Ok(o)
-}
-
-/// True when `item` passes the MATCH filter.
-pub(crate) fn scan_keeps(o: &ScanOpts<'_>, item: &[u8]) -> bool {
-    o.pattern
-        .is_none_or(|p| crate::glob::matches(p, item, false))
-}
-
-/// The empty SCAN reply (cursor 0, no elements).
-pub(crate) fn empty_scan(out: &mut Out<'_>) {
-    out.array(2);
-    out.bulk(b"0");
-    out.array(0);
-}
-
-/// Writes a cursor as SCAN replies carry it.
-pub(crate) fn scan_cursor(out: &mut Out<'_>, cursor: u64) {
-    let text = cursor.to_string();
-    out.bulk(text.as_bytes());
-}
+pub(crate) const SCAN_COUNT_MAX: usize = 1 << 20;
 
 // ---------------------------------------------------------------------------------------------
 // Set helpers
@@ -324,13 +251,13 @@ fn sadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         match db.lookup_write(key, now) {
             Some(e) => {
                 let s = as_set_mut(&mut e.value)?;
-                for m in args.iter().skip(2) {
+                for m in ArgCursor::new(args, 2).rest() {
                     added += s.insert(m) as i64;
                 }
             }
             None => {
                 let mut s = SetValue::new();
-                for m in args.iter().skip(2) {
+                for m in ArgCursor::new(args, 2).rest() {
                     added += s.insert(m) as i64;
                 }
                 db.set(key, Value::Set(s), 0, now);
@@ -354,7 +281,7 @@ fn srem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         };
         let s = as_set_mut(&mut e.value)?;
         let mut removed = 0;
-        for m in args.iter().skip(2) {
+        for m in ArgCursor::new(args, 2).rest() {
             removed += s.remove(m) as i64;
             if s.is_empty() {
                 break;
@@ -388,7 +315,7 @@ fn sismember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 fn smismember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     read_set(ex, args.get(1), |s, out| {
         out.array(args.len() - 2);
-        for m in args.iter().skip(2) {
+        for m in ArgCursor::new(args, 2).rest() {
             out.int(s.is_some_and(|s| s.contains(m)) as i64);
         }
     })
@@ -408,10 +335,8 @@ fn spop(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     match args.len() {
         2 => spop_one(ex, args.get(1)),
         3 => {
-            let n = parse_i64(args.get(2))
-                .filter(|&n| n >= 0)
-                .ok_or_else(|| ReplyError::other("ERR value is out of range, must be positive"))?;
-            spop_count(ex, args.get(1), n as u64)
+            let n = ArgCursor::new(args, 2).next_u64()?;
+            spop_count(ex, args.get(1), n)
         }
         _ => Err(ReplyError::Syntax),
     }
@@ -512,7 +437,7 @@ fn srandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             })
         }
         3 => {
-            let n = parse_random_count(args.get(2))?;
+            let n = random_count(args.get(2))?;
             srandmember_count(ex, key, n)
         }
         _ => Err(ReplyError::Syntax),
@@ -533,7 +458,7 @@ fn srandmember_count(ex: &mut Exec<'_>, key: &[u8], n: i64) -> CmdResult {
         }
         if n < 0 {
             if n.unsigned_abs() > RANDOM_COUNT_MAX {
-                return Err(count_too_large());
+                return Err(ReplyError::ValueOutOfRange);
             }
             out.array(n.unsigned_abs() as usize);
             for _ in 0..n.unsigned_abs() {
@@ -578,15 +503,15 @@ fn sscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             return Ok(());
         };
         let s = as_set(&e.value)?;
-        let o = parse_scan_opts(args, cursor)?;
+        let o = ScanArgs::parse(ArgCursor::new(args, 3), SCAN_COUNT_MAX, false)?;
         let mut found = Vec::new();
-        let next = s.scan(o.cursor, o.count, &mut |m| {
-            if scan_keeps(&o, m) {
+        let next = s.scan(cursor, o.count, &mut |m| {
+            if o.keeps(m) {
                 found.push(m.to_vec());
             }
         });
         out.array(2);
-        scan_cursor(out, next);
+        write_cursor(out, next);
         out.array(found.len());
         found.iter().for_each(|m| out.bulk(m));
         Ok(())
@@ -799,27 +724,20 @@ fn sdiffstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 /// SINTERCARD's numkeys and LIMIT, checked in Redis' order.
 fn sintercard_parse(args: Args<'_>) -> Result<(usize, usize), ReplyError> {
-    let numkeys = parse_i64(args.get(1))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| ReplyError::other("ERR numkeys should be greater than 0"))?;
-    if numkeys as u64 > (args.len() - 2) as u64 {
+    let numkeys = ArgCursor::new(args, 1).next_numkeys()?;
+    if numkeys > (args.len() - 2) as u64 {
         return Err(ReplyError::other(
             "ERR Number of keys can't be greater than number of args",
         ));
     }
     let numkeys = numkeys as usize;
     let mut limit = 0usize;
-    let mut i = 2 + numkeys;
-    while i < args.len() {
-        if args.get(i).eq_ignore_ascii_case(b"limit") && i + 1 < args.len() {
-            let l = parse_i64(args.get(i + 1))
-                .filter(|&l| l >= 0)
-                .ok_or_else(|| ReplyError::other("ERR LIMIT can't be negative"))?;
-            limit = l as usize;
-            i += 2;
-        } else {
+    let mut cur = ArgCursor::new(args, 2 + numkeys);
+    while !cur.is_done() {
+        if cur.remaining() < 2 || !cur.flag("LIMIT") {
             return Err(ReplyError::Syntax);
         }
+        limit = cur.next_i64_in(0, i64::MAX, ReplyError::LimitNegative)? as usize;
     }
     Ok((numkeys, limit))
 }

@@ -4,6 +4,7 @@
 //! (`arg`, `opt`, `multi`, `tok`, `pure`, `oneof`, `block`, `K1`, `K_ALL`, ...).
 
 use super::{ConnFn, KeyFn};
+use crate::command_id::CommandId;
 use crate::resp::{Args, KeyIdx, ReplyError};
 
 #[derive(Clone, Copy)]
@@ -81,6 +82,118 @@ pub mod flags {
     pub const PROTECTED: u32 = 1 << 25;
 }
 
+/// ACL categories (COMMAND INFO names in `acl::NAMES`, in Redis' bit order).
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const SET: u32 = 1 << 3;
+    pub const SORTEDSET: u32 = 1 << 4;
+    pub const LIST: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const STRING: u32 = 1 << 7;
+    pub const BITMAP: u32 = 1 << 8;
+    pub const HYPERLOGLOG: u32 = 1 << 9;
+    pub const GEO: u32 = 1 << 10;
+    pub const STREAM: u32 = 1 << 11;
+    pub const PUBSUB: u32 = 1 << 12;
+    pub const ADMIN: u32 = 1 << 13;
+    pub const FAST: u32 = 1 << 14;
+    pub const SLOW: u32 = 1 << 15;
+    pub const BLOCKING: u32 = 1 << 16;
+    pub const DANGEROUS: u32 = 1 << 17;
+    pub const CONNECTION: u32 = 1 << 18;
+    pub const TRANSACTION: u32 = 1 << 19;
+    pub const SCRIPTING: u32 = 1 << 20;
+    /// Bit `i` is `NAMES[i]`.
+    pub const NAMES: &[&str] = &[
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
+    ];
+
+    /// The categories Redis adds to every command from its flags (write, read, admin and
+    /// dangerous, pubsub, fast or slow).
+    pub const fn implied(flags: u32) -> u32 {
+        use super::flags as f;
+        let mut c = 0;
+        if flags & f::WRITE != 0 {
+            c |= WRITE;
+        }
+        if flags & f::READONLY != 0 {
+            c |= READ;
+        }
+        if flags & f::ADMIN != 0 {
+            c |= ADMIN | DANGEROUS;
+        }
+        if flags & f::PUBSUB != 0 {
+            c |= PUBSUB;
+        }
+        c | if flags & f::FAST != 0 { FAST } else { SLOW }
+    }
+}
+
+/// Key-spec flags: how a command uses its keys (COMMAND INFO key specs, GETKEYSANDFLAGS).
+pub mod keyflag {
+    pub const RW: u16 = 1 << 0;
+    pub const RO: u16 = 1 << 1;
+    pub const OW: u16 = 1 << 2;
+    pub const RM: u16 = 1 << 3;
+    pub const ACCESS: u16 = 1 << 4;
+    pub const UPDATE: u16 = 1 << 5;
+    pub const INSERT: u16 = 1 << 6;
+    pub const DELETE: u16 = 1 << 7;
+    /// The "keys" are shard channels: routed like keys, but not keys.
+    pub const NOT_KEY: u16 = 1 << 8;
+    pub const INCOMPLETE: u16 = 1 << 9;
+    pub const VARIABLE_FLAGS: u16 = 1 << 10;
+    /// Bit `i` is `NAMES[i]`, in the order Redis lists them.
+    pub const NAMES: &[&str] = &[
+        "RW",
+        "RO",
+        "OW",
+        "RM",
+        "access",
+        "update",
+        "insert",
+        "delete",
+        "not_key",
+        "incomplete",
+        "variable_flags",
+    ];
+
+    /// The flags a command gets unless its table entry says otherwise: shard channels are not
+    /// keys, a write command reads and updates its keys, any other command reads them.
+    pub const fn default_for(flags: u32) -> u16 {
+        use super::flags as f;
+        if flags & f::PUBSUB != 0 {
+            NOT_KEY
+        } else if flags & f::WRITE != 0 {
+            RW | UPDATE
+        } else {
+            RO | ACCESS
+        }
+    }
+}
+
 /// COMMAND INFO flag names, in the order Redis 7.0 lists them.
 pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::WRITE, "write"),
@@ -107,12 +220,21 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
 pub struct CommandSpec {
     /// Lowercase name; for subcommands just the subcommand ("get"), see `full_name`.
     pub name: &'static str,
+    /// Its place in the built table (`registry`); `UNASSIGNED` in the family tables.
+    pub id: CommandId,
     pub arity: i32,
     pub flags: u32,
     pub keys: KeySpec,
     pub handler: Handler,
     /// Redis' command group: string, generic, server, connection, cluster, ...
     pub group: &'static str,
+    /// ACL categories beyond those Redis implies from the flags (`acl::implied`): the data
+    /// type's category and any extra (`acl::DANGEROUS`, `acl::CONNECTION`...).
+    pub acl: u32,
+    /// Command tips (nondeterministic_output, request_policy:..., ...).
+    pub tips: &'static [&'static str],
+    /// How the command uses its keys (`keyflag`), for every key it has.
+    pub key_flags: u16,
     /// One line, in slotd's own words.
     pub summary: &'static str,
     pub since: &'static str,
@@ -122,7 +244,8 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
-    /// A spec with empty docs; families fill the rest with struct update syntax.
+    /// A spec with empty docs in the generic group (ACL category @keyspace, containers none);
+    /// families fill the rest with struct update syntax.
     pub const fn new(
         name: &'static str,
         arity: i32,
@@ -132,11 +255,19 @@ impl CommandSpec {
     ) -> Self {
         CommandSpec {
             name,
+            id: CommandId::UNASSIGNED,
             arity,
             flags,
             keys,
             handler,
             group: "generic",
+            acl: if matches!(handler, Handler::Container) {
+                0
+            } else {
+                acl::KEYSPACE
+            },
+            tips: &[],
+            key_flags: keyflag::default_for(flags),
             summary: "",
             since: "1.0.0",
             complexity: "",

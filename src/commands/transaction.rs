@@ -23,6 +23,7 @@ const fn spec(
 ) -> CommandSpec {
     CommandSpec {
         group: "transactions",
+        acl: crate::commands::spec::acl::TRANSACTION,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Conn(f))
     }
 }
@@ -337,7 +338,7 @@ fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>
                     if let Err(e) = r {
                         reply_error(this, &mut Out::new(buf, proto), &e);
                     }
-                    this.count_call(super::full_name(spec), 0, false, false);
+                    this.count_call(spec.id, 0, false, false);
                 }
                 _ => run_local(this, client_idx, spec, args.args(), buf, proto, now),
             }

@@ -3,25 +3,19 @@
 //! Redis 7.0 directive does in slotd (enforced, no effect, refused) is declared once in
 //! `table`; values of directives without a typed field are kept in CONFIG GET's form.
 
+use crate::log::LogLevel;
+use crate::resp::ReplyError;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub mod announce;
+pub mod obuf;
 mod table;
 
 pub use table::reference_table;
 use table::Kind::{Bool, Enum, Int, Line, Mem, Special, Str, Typed};
 use table::{Access, Directive, Status, DIRECTIVES};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogLevel {
-    Debug,
-    Verbose,
-    Notice,
-    Warning,
-    /// Not accepted by Redis 7.0's `loglevel` (it arrived in 7.2); kept for internal use.
-    Nothing,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppendFsync {
@@ -719,12 +713,9 @@ fn parse_i64(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
-/// A memory amount: digits then an optional unit (b, k=1000, kb=1024, m, mb, g, gb, any
-/// case). Like Redis, missing digits read as 0 and huge numbers saturate.
-fn parse_mem(s: &str) -> Option<u64> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+/// The factor of a memory unit (b, k=1000, kb=1024, m, mb, g, gb, any case; none = bytes).
+fn mem_unit_scale(unit: &str) -> Option<u64> {
+    Some(match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" => 1000,
         "kb" => 1024,
@@ -733,7 +724,15 @@ fn parse_mem(s: &str) -> Option<u64> {
         "g" => 1_000_000_000,
         "gb" => 1 << 30,
         _ => return None,
-    };
+    })
+}
+
+/// A memory amount: digits then an optional unit (b, k=1000, kb=1024, m, mb, g, gb, any
+/// case). Like Redis, missing digits read as 0 and huge numbers saturate.
+fn parse_mem(s: &str) -> Option<u64> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let scale = mem_unit_scale(unit)?;
     let n = number.bytes().fold(0u64, |acc, d| {
         acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     });
@@ -1132,10 +1131,8 @@ fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<Stri
         "latency-tracking-info-percentiles" => percentiles(values),
         "maxmemory-clients" => mem_or_percent(one(values)?),
         "replicaof" => replicaof(values),
-        "min-replicas-to-write" | "min-replicas-max-lag" => {
-            crate::replication::min_replicas::parse_setting(one(values)?)
-        }
-        "cluster-announce-hostname" => crate::cluster::announce::hostname_setting(one(values)?),
+        "min-replicas-to-write" | "min-replicas-max-lag" => min_replicas_value(one(values)?),
+        "cluster-announce-hostname" => announce::hostname_setting(one(values)?),
         "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
             .map(|perm| format!("{perm:o}"))
             .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),
@@ -1169,11 +1166,28 @@ fn save_value(current: &str, values: &[String], via: Via) -> Result<String, Stri
 
 /// `client-output-buffer-limit CLASS HARD SOFT SECONDS [...]`: merged into the current
 /// limits, shown as `normal h s t slave h s t pubsub h s t` in bytes (syntax and checks in
-/// `net::obuf`).
+/// `obuf`).
 fn output_limits(current: &str, values: &[String]) -> Result<String, String> {
-    let mut limits = crate::net::obuf::Limits::from_text(current);
+    let mut limits = obuf::Limits::from_text(current);
     limits.apply(values)?;
     Ok(limits.to_text())
+}
+
+/// Largest value of `min-replicas-to-write` / `min-replicas-max-lag` (Redis' INT_MAX bound).
+const MIN_REPLICAS_SETTING_MAX: i64 = i32::MAX as i64;
+
+/// `min-replicas-to-write` / `min-replicas-max-lag` (config file, arguments, CONFIG SET):
+/// Redis' range and reason texts.
+fn min_replicas_value(value: &str) -> Result<String, String> {
+    let v: i64 = value
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if !(0..=MIN_REPLICAS_SETTING_MAX).contains(&v) {
+        return Err(format!(
+            "argument must be between 0 and {MIN_REPLICAS_SETTING_MAX} inclusive"
+        ));
+    }
+    Ok(v.to_string())
 }
 
 fn oom_values(values: &[String]) -> Result<String, String> {
@@ -1300,29 +1314,30 @@ pub fn get_params(cfg: &Config, patterns: &[&[u8]]) -> Vec<(String, String)> {
     exact
 }
 
-/// CONFIG SET name value [name value ...]: all or nothing. The error is Redis' full text,
+/// CONFIG SET name value [name value ...]: all or nothing. The error is Redis' reply error,
 /// e.g. `ERR Unknown option or number of arguments for CONFIG SET - 'foo'`. Names are all
 /// checked (known, settable, not repeated) before any value, as Redis does.
-pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), ReplyError> {
+    let failed = |name: &[u8], why: &str| ReplyError::ConfigSetFailed {
+        arg: String::from_utf8_lossy(name).into_owned(),
+        why: why.to_string(),
+    };
     let mut canonical_names: Vec<&'static str> = Vec::with_capacity(pairs.len());
     for (name, _) in pairs {
         let typed = String::from_utf8_lossy(name);
-        let failed = |why: &str| {
-            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
-        };
         let param = table::find(&typed.to_ascii_lowercase()).filter(|p| p.is_param());
         let Some(canonical) = param.map(|p| p.name) else {
-            return Err(format!(
+            return Err(ReplyError::Other(format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
-            ));
+            )));
         };
         match access_of(canonical) {
-            Access::Immutable => return Err(failed("can't set immutable config")),
-            Access::Protected => return Err(failed("can't set protected config")),
+            Access::Immutable => return Err(failed(name, "can't set immutable config")),
+            Access::Protected => return Err(failed(name, "can't set protected config")),
             Access::Mutable | Access::Hidden | Access::FileOnly | Access::Deprecated => {}
         }
         if canonical_names.contains(&canonical) {
-            return Err(failed("duplicate parameter"));
+            return Err(failed(name, "duplicate parameter"));
         }
         canonical_names.push(canonical);
     }
@@ -1330,10 +1345,7 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Stri
     for ((name, value), canonical) in pairs.iter().zip(canonical_names) {
         let value = String::from_utf8_lossy(value).into_owned();
         let values = set_values(canonical, value);
-        apply(&mut staged, canonical, &values, Via::Set).map_err(|why| {
-            let typed = String::from_utf8_lossy(name);
-            format!("ERR CONFIG SET failed (possibly related to argument '{typed}') - {why}")
-        })?;
+        apply(&mut staged, canonical, &values, Via::Set).map_err(|why| failed(name, &why))?;
     }
     let save_points = staged
         .unimplemented
@@ -1342,12 +1354,10 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Stri
     if save_points && !staged.appendonly {
         let blamed = pairs
             .iter()
-            .map(|(n, _)| String::from_utf8_lossy(n))
-            .find(|n| lookup(&n.to_ascii_lowercase()) == Some("save"))
-            .map_or_else(|| "appendonly".to_string(), |n| n.into_owned());
-        return Err(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{blamed}') - {SAVE_NEEDS_AOF}"
-        ));
+            .map(|(n, _)| *n)
+            .find(|n| lookup(&String::from_utf8_lossy(n).to_ascii_lowercase()) == Some("save"))
+            .unwrap_or(&b"appendonly"[..]);
+        return Err(failed(blamed, SAVE_NEEDS_AOF));
     }
     *cfg = staged;
     Ok(())

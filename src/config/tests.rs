@@ -54,7 +54,7 @@ fn set(cfg: &mut Config, pairs: &[(&str, &str)]) -> Result<(), String> {
         .iter()
         .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
         .collect();
-    set_params(cfg, &raw)
+    set_params(cfg, &raw).map_err(|e| e.text())
 }
 
 #[test]
@@ -1008,4 +1008,16 @@ fn stdin_flag_position() {
     let inv = parse_invocation(&args(&["--port", "-", "--hz", "1"])).unwrap();
     assert!(!inv.stdin);
     assert_eq!(inv.lines[0], "port \"-\" ");
+}
+
+#[test]
+fn min_replicas_range_and_texts() {
+    // Guards Redis' bounds and reason texts for both settings.
+    assert_eq!(min_replicas_value("3"), Ok("3".into()));
+    assert_eq!(min_replicas_value("0"), Ok("0".into()));
+    let range = "argument must be between 0 and 2147483647 inclusive";
+    assert_eq!(min_replicas_value("-1"), Err(range.into()));
+    assert_eq!(min_replicas_value("2147483648"), Err(range.into()));
+    let int = "argument couldn't be parsed into an integer";
+    assert_eq!(min_replicas_value("x"), Err(int.into()));
 }

@@ -199,9 +199,8 @@ pub fn plan(
             if let Err(e) = r {
                 reply_error(sh, out, &e);
             }
-            let name = commands::full_name(spec);
             sh.stats.commands_processed += 1;
-            sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+            sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
             if sh.repl.wait_request.is_some() {
                 if let Some(w) = sh.repl.wait_request.take() {
                     return Plan::Wait(w);
@@ -262,8 +261,7 @@ fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize
 }
 
 fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec) {
-    let name = commands::full_name(spec);
-    sh.count_call(name, 0, false, true);
+    sh.count_call(spec.id, 0, false, true);
 }
 
 fn plan_keyed(
@@ -468,8 +466,7 @@ fn run_key_with(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    let name = commands::full_name(spec);
-    sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+    sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
 }
 
 /// Master with replicas: expiry deletions so far are journaled, then (for a write) its keys
@@ -550,8 +547,7 @@ fn run_multi(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    let name = commands::full_name(spec);
-    sh.count_call(name, t0.elapsed().as_micros() as u64, failed, false);
+    sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the

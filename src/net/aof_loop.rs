@@ -126,11 +126,7 @@ impl Reactor {
         self.aof.epoch_inflight = Some(id);
         self.shard.aof.unsynced = false;
         self.shard.aof.fsync_inflight = true;
-        let e = opcode::Fsync::new(types::Fd(fd))
-            .flags(types::FsyncFlags::DATASYNC)
-            .build()
-            .user_data(ud(UD_FSYNC, 0, 0));
-        self.push_sqe(e);
+        self.submit(Op::Fsync { fd });
     }
 
     pub(super) fn on_fsync(&mut self, res: i32) {
@@ -184,10 +180,7 @@ impl Reactor {
             } else {
                 c.safe_total.max(end)
             };
-            if !c.in_send_queue {
-                c.in_send_queue = true;
-                self.send_queue.push(idx);
-            }
+            c.enlist_send(&mut self.send_queue, idx);
         }
         let replies = std::mem::take(&mut self.aof.held_replies);
         for (e, to, r) in replies {
@@ -237,11 +230,7 @@ impl Reactor {
         self.aof.rewrite_syncs = 2;
         self.aof.rewrite_sync_failed = None;
         for fd in [base, incr] {
-            let e = opcode::Fsync::new(types::Fd(fd))
-                .flags(types::FsyncFlags::DATASYNC)
-                .build()
-                .user_data(ud(UD_RWSYNC, 0, 0));
-            self.push_sqe(e);
+            self.submit(Op::RewriteSync { fd });
         }
     }
 
@@ -275,7 +264,7 @@ impl Reactor {
         let enabling = self.shard.aof.rewrite.as_ref().is_some_and(|r| r.enabling);
         match self.shard.aof.commit_rewrite(&global.aof) {
             Ok(()) => {
-                let now_s = crate::global::unix_ms() / 1000;
+                let now_s = crate::clock::unix_ms() / 1000;
                 global.lastsave_unix.store(now_s, Ordering::Relaxed);
                 crate::log::notice(&format!(
                     "Background AOF rewrite of shard {id} finished successfully"
@@ -300,7 +289,7 @@ impl Reactor {
         match done {
             Ok(false) => return,
             Ok(true) => {
-                let now_s = crate::global::unix_ms() / 1000;
+                let now_s = crate::clock::unix_ms() / 1000;
                 global.lastsave_unix.store(now_s, Ordering::Relaxed);
                 crate::log::notice(&format!(
                     "Background AOF rewrite of shard {id} finished successfully"

@@ -41,18 +41,7 @@ impl Reactor {
             r.items.push((conn, seq, r.data.len() as u32));
             return;
         }
-        let Some(c) = self.conn_mut(conn) else { return };
-        c.fill_remote(seq, data);
-        let need_send = !c.in_send_queue;
-        c.in_send_queue = true;
-        let wake_parse = !c.rbuf.is_empty() && !c.in_parse_queue;
-        if wake_parse {
-            c.in_parse_queue = true;
-            self.parse_queue.push(conn.idx as usize);
-        }
-        if need_send {
-            self.send_queue.push(conn.idx as usize);
-        }
+        self.fill_reply(conn, seq, data);
     }
 
     /// Every cron tick: timeouts (a null reply) and the retry of waiters polling other shards.

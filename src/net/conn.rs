@@ -12,6 +12,22 @@ pub enum Chunk {
     Waiting,
 }
 
+/// Where a connection is in its life. It only moves forward: Open, then Closing or Dead, and
+/// Closing may still become Dead. What operations are in flight and which work lists hold the
+/// connection are separate facts (`recv_armed`, `send_inflight`, `in_*_queue`): any of them
+/// can hold in any of these states.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Life {
+    /// Reading, running commands and replying.
+    Open,
+    /// Reads nothing more; closes once every reply is flushed (QUIT, a protocol error,
+    /// SHUTDOWN, a kill noticed while parsing).
+    Closing,
+    /// The peer hung up or errored, or the client was killed, timed out or passed its output
+    /// limits: no more output either; closes as soon as no operation is in flight.
+    Dead,
+}
+
 pub struct Conn {
     pub fd: RawFd,
     pub gen: u32,
@@ -31,8 +47,6 @@ pub struct Conn {
     pub input_behind_output: bool,
     /// A multishot receive is armed for this socket.
     pub recv_armed: bool,
-    /// Receiving stopped on purpose (backpressure); re-arm when drained.
-    pub recv_paused: bool,
     /// Chunks after the first reply that waits on another shard.
     pub pending: VecDeque<Chunk>,
     /// Sequence number of `pending.front()`.
@@ -44,13 +58,12 @@ pub struct Conn {
     pub obuf_soft_since_ms: u64,
     /// Remote requests not answered yet.
     pub remote_inflight: usize,
-    /// Stop reading; close once the output is flushed.
-    pub closing: bool,
-    /// Peer hung up or errored: close as soon as no operation is in flight.
-    pub dead: bool,
-    /// Queued in the reactor's "has unparsed input" list.
+    /// Where the connection is in its life (only ever moves forward).
+    life: Life,
+    /// Listed in the reactor's "has unparsed input" list (or its list of input held while
+    /// writes are paused, which goes back to the former).
     pub in_parse_queue: bool,
-    /// Queued in the reactor's "has output to send" list.
+    /// Listed in the reactor's "has output to send" list.
     pub in_send_queue: bool,
     /// Bytes ever moved from `out` to the kernel, and how far sending may go: under
     /// `appendfsync always` replies wait for the fsync covering their writes. u64::MAX when
@@ -75,19 +88,69 @@ impl Conn {
             send_inflight: false,
             input_behind_output: false,
             recv_armed: false,
-            recv_paused: false,
             pending: VecDeque::new(),
             pending_base: 0,
             pending_sealed_bytes: 0,
             obuf_soft_since_ms: 0,
             remote_inflight: 0,
-            closing: false,
-            dead: false,
+            life: Life::Open,
             in_parse_queue: false,
             in_send_queue: false,
             sent_total: 0,
             safe_total: u64::MAX,
             tagged_end: 0,
+        }
+    }
+
+    /// Reading and replying as usual (neither closing nor dead).
+    #[inline]
+    pub fn is_open(&self) -> bool {
+        self.life == Life::Open
+    }
+
+    /// Closing after its replies are flushed (and not dead).
+    #[inline]
+    pub fn is_closing(&self) -> bool {
+        self.life == Life::Closing
+    }
+
+    /// Closing without flushing.
+    #[inline]
+    pub fn is_dead(&self) -> bool {
+        self.life == Life::Dead
+    }
+
+    /// Stops reading and closes once the replies are out; a dead connection stays dead.
+    #[inline]
+    pub fn close_after_reply(&mut self) {
+        if self.life == Life::Open {
+            self.life = Life::Closing;
+        }
+    }
+
+    /// Closes without flushing, as soon as no operation is in flight.
+    #[inline]
+    pub fn kill(&mut self) {
+        self.life = Life::Dead;
+    }
+
+    /// Lists the connection (slot `idx`) in `sends`, the reactor's send list, unless it is
+    /// there already.
+    #[inline]
+    pub fn enlist_send(&mut self, sends: &mut Vec<usize>, idx: usize) {
+        if !self.in_send_queue {
+            self.in_send_queue = true;
+            sends.push(idx);
+        }
+    }
+
+    /// Lists the connection (slot `idx`) in `parses`, a list of connections with input to
+    /// parse, unless it is in such a list already.
+    #[inline]
+    pub fn enlist_parse(&mut self, parses: &mut Vec<usize>, idx: usize) {
+        if !self.in_parse_queue {
+            self.in_parse_queue = true;
+            parses.push(idx);
         }
     }
 
@@ -186,6 +249,30 @@ mod tests {
         assert!(c.pending.is_empty());
         c.reply_target().extend_from_slice(b"6");
         assert_eq!(c.out, b"123456");
+    }
+
+    #[test]
+    fn life_only_moves_forward() {
+        // Guards the lifecycle: a close after the reply never revives or un-kills a connection.
+        let mut c = Conn::new(-1, 0, 0);
+        assert!(c.is_open());
+        c.close_after_reply();
+        assert!(c.is_closing() && !c.is_open() && !c.is_dead());
+        c.kill();
+        c.close_after_reply();
+        assert!(c.is_dead() && !c.is_closing());
+    }
+
+    #[test]
+    fn a_connection_is_listed_once() {
+        // Guards the work lists against double entries (a connection served twice a turn).
+        let mut c = Conn::new(-1, 0, 0);
+        let (mut sends, mut parses) = (Vec::new(), Vec::new());
+        c.enlist_send(&mut sends, 4);
+        c.enlist_send(&mut sends, 4);
+        c.enlist_parse(&mut parses, 4);
+        c.enlist_parse(&mut parses, 4);
+        assert_eq!((sends, parses), (vec![4], vec![4]));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(super) fn enforce(
     now_ms: u64,
     close_queue: &mut Vec<usize>,
 ) -> bool {
-    if c.dead {
+    if c.is_dead() {
         return false;
     }
     let class = if cl.replica {
@@ -61,7 +61,7 @@ pub(super) fn enforce(
     }
     note_mem(c, cl);
     obuf::log_closing(&crate::commands::client::client_line(cl, now_ms));
-    c.dead = true;
+    c.kill();
     c.out = Vec::new();
     // Our own open socket; it is closed later by `try_close` as usual.
     let _ = crate::sys::shutdown(c.fd);

@@ -82,20 +82,15 @@ impl Reactor {
                 idx: cl.conn_slot,
                 gen: cl.conn_gen,
             };
-            let Some(c) = self.conn_mut(cref) else {
+            let Some(c) = conn_at(&mut self.conns, cref) else {
                 continue;
             };
-            if c.dead || c.closing {
+            if !c.is_open() {
                 continue;
             }
             c.reply_target().extend_from_slice(&frame);
-            let queue = !c.in_send_queue;
-            c.in_send_queue = true;
-            let check = c.unsent_bytes() >= self.obuf_floor;
-            if queue {
-                self.send_queue.push(cref.idx as usize);
-            }
-            if check {
+            c.enlist_send(&mut self.send_queue, cref.idx as usize);
+            if c.unsent_bytes() >= self.obuf_floor {
                 self.check_appended(cref.idx as usize);
             }
         }

@@ -2,6 +2,10 @@
 //! provided-buffer ring, one send per connection at a time, an eventfd doorbell for the mesh
 //! and a cron timer. Each turn: drain the mesh, parse and run every complete command, send
 //! cross-shard batches, start sends, then wait once. Never blocks anywhere else.
+//!
+//! Its duties live beside it, one section per file: the ring operations (`ring_ops.rs`),
+//! accepting (`accept_loop.rs`), client input and the command loop (`input_loop.rs`), output
+//! limits, blocking commands, Pub/Sub, replication and the AOF (`*_loop.rs`).
 
 use crate::commands::AfterReply;
 use crate::config::AppendFsync;
@@ -14,7 +18,7 @@ use crate::net::conn::Conn;
 use crate::net::protected;
 use crate::net::socket;
 use crate::resp::parse::{decode_inline, QUOTED_FLAG};
-use crate::resp::{Args, Out, OwnedArgs, ParseOutcome};
+use crate::resp::{Args, Out, OwnedArgs, ParseOutcome, Parser};
 use crate::shard::blocking::Waiter;
 use crate::shard::{Client, Shard};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
@@ -25,39 +29,24 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "accept_loop.rs"]
+mod accept_loop;
 #[path = "aof_loop.rs"]
 mod aof_loop;
 #[path = "blocked_loop.rs"]
 mod blocked_loop;
+#[path = "input_loop.rs"]
+mod input_loop;
 #[path = "obuf_loop.rs"]
 mod obuf_loop;
 #[path = "pubsub_loop.rs"]
 mod pubsub_loop;
 #[path = "repl_loop.rs"]
 mod repl_loop;
+#[path = "ring_ops.rs"]
+mod ring_ops;
 
-const UD_ACCEPT: u64 = 1;
-const UD_RECV: u64 = 2;
-const UD_SEND: u64 = 3;
-const UD_WAKE: u64 = 4;
-const UD_TIMER: u64 = 5;
-const UD_CANCEL: u64 = 6;
-const UD_FSYNC: u64 = 7;
-const UD_RWSYNC: u64 = 8;
-/// IORING_ENTER_GETEVENTS (not re-exported by the io-uring crate).
-const ENTER_GETEVENTS: u32 = 1;
-
-fn ud(kind: u64, idx: usize, gen: u32) -> u64 {
-    (kind << 56) | (((gen & 0xFF_FFFF) as u64) << 32) | idx as u64
-}
-
-fn ud_parts(ud: u64) -> (u64, usize, u32) {
-    (
-        ud >> 56,
-        (ud & 0xFFFF_FFFF) as usize,
-        ((ud >> 32) & 0xFF_FFFF) as u32,
-    )
-}
+use ring_ops::{Op, ENTER_GETEVENTS};
 
 /// Everything a shard thread needs to start its loop.
 pub struct ShardSetup {
@@ -97,6 +86,9 @@ pub struct Reactor {
     /// The last drain stopped at its time budget with messages left.
     inbox_behind: bool,
     send_queue: Vec<usize>,
+    /// An empty buffer for the work list being refilled while it is worked through
+    /// (`take_list`): listing connections allocates nothing once the buffers have grown.
+    spare_list: Vec<usize>,
     rearm_queue: Vec<usize>,
     close_queue: Vec<usize>,
     cqes: Vec<(u64, i32, u32)>,
@@ -180,6 +172,7 @@ impl Reactor {
             write_paused: Vec::new(),
             inbox_behind: false,
             send_queue: Vec::new(),
+            spare_list: Vec::new(),
             rearm_queue: Vec::new(),
             close_queue: Vec::new(),
             cqes: Vec::with_capacity(RING_ENTRIES as usize),
@@ -194,64 +187,13 @@ impl Reactor {
         })
     }
 
-    /// Queues one submission, flushing the submission queue when it is full.
-    fn push_sqe(&mut self, e: squeue::Entry) {
-        // SAFETY: every buffer an entry points at lives in `self` (boxed or in a Conn that is
-        // only freed after its operations completed) until the completion arrives.
-        while unsafe { self.ring.submission().push(&e) }.is_err() {
-            let _ = self.ring.submit();
-        }
-    }
-
-    fn arm_accept(&mut self, which: usize) {
-        if let Some(&fd) = self.listeners.get(which) {
-            self.accept_armed[which] = true;
-            let e = opcode::AcceptMulti::new(types::Fd(fd))
-                .build()
-                .user_data(ud(UD_ACCEPT, which, 0));
-            self.push_sqe(e);
-        }
-    }
-
-    fn arm_wake(&mut self) {
-        let fd = self.mesh.inboxes[self.shard.id].eventfd;
-        let p = &mut *self.wake_buf as *mut u64 as *mut u8;
-        let e = opcode::Read::new(types::Fd(fd), p, 8)
-            .build()
-            .user_data(ud(UD_WAKE, 0, 0));
-        self.push_sqe(e);
-    }
-
-    fn arm_timer(&mut self) {
-        let e = opcode::Timeout::new(&*self.timer_ts as *const types::Timespec)
-            .build()
-            .user_data(ud(UD_TIMER, 0, 0));
-        self.push_sqe(e);
-    }
-
-    fn arm_recv(&mut self, idx: usize) {
-        let Some(c) = self.conns[idx].as_mut() else {
-            return;
-        };
-        if c.recv_armed || c.dead || c.closing {
-            return;
-        }
-        c.recv_armed = true;
-        c.recv_paused = false;
-        let e = opcode::RecvMulti::new(types::Fd(c.fd), self.bufs.group_id)
-            .build()
-            .user_data(ud(UD_RECV, idx, c.gen));
-        self.push_sqe(e);
-    }
-
     /// Runs the loop until a Shutdown message arrives.
     pub fn run(mut self) {
         for i in 0..self.listeners.len() {
-            self.arm_accept(i);
+            self.submit(Op::Accept { listener: i });
         }
-        self.arm_wake();
-        self.arm_timer();
-        let id = self.shard.id;
+        self.submit(Op::Wake);
+        self.submit(Op::Timer);
         loop {
             self.now_ms = unix_ms();
             self.refresh_obuf_limits();
@@ -260,68 +202,69 @@ impl Reactor {
                 break;
             }
             self.turn_work();
-            let busy = self.inbox_behind
-                || !self.parse_queue.is_empty()
-                || self.outbox.iter().any(|o| !o.is_empty())
-                || self.reply_box.iter().any(|r| !r.items.is_empty())
-                || !self.stash.borrow().is_empty()
-                || self.expire_behind
-                || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
-                || self
-                    .shard
-                    .aof
-                    .rewrite
-                    .as_ref()
-                    .is_some_and(|r| !r.finishing);
-            let want = if busy {
-                0
-            } else {
-                self.mesh.inboxes[id].sleeping.store(true, Ordering::SeqCst);
-                if self.mesh.inbox_empty(id) {
-                    1
-                } else {
-                    self.mesh.inboxes[id]
-                        .sleeping
-                        .store(false, Ordering::SeqCst);
-                    0
-                }
-            };
-            // GETEVENTS even when not waiting: with DEFER_TASKRUN completions are only
-            // produced inside io_uring_enter with that flag.
-            let to_submit = self.ring.submission().len() as u32;
-            // SAFETY: no extra argument is passed; the ring outlives the call.
-            let r = unsafe {
-                self.ring.submitter().enter::<libc::sigset_t>(
-                    to_submit,
-                    want,
-                    ENTER_GETEVENTS,
-                    None,
-                )
-            };
-            self.mesh.inboxes[id]
-                .sleeping
-                .store(false, Ordering::SeqCst);
-            if let Err(e) = r {
-                if e.raw_os_error() != Some(libc::EINTR) && e.raw_os_error() != Some(libc::EBUSY) {
-                    crate::log::warning(&format!("shard {id}: io_uring_enter failed: {e}"));
-                }
-            }
+            self.enter_ring();
             self.reap();
         }
         self.shutdown_conns();
     }
 
+    /// Work is left for the next turn, which must then come at once instead of waiting.
+    fn work_left(&self) -> bool {
+        self.inbox_behind
+            || !self.parse_queue.is_empty()
+            || self.outbox.iter().any(|o| !o.is_empty())
+            || self.reply_box.iter().any(|r| !r.items.is_empty())
+            || !self.stash.borrow().is_empty()
+            || self.expire_behind
+            || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
+            || self
+                .shard
+                .aof
+                .rewrite
+                .as_ref()
+                .is_some_and(|r| !r.finishing)
+    }
+
+    /// Submits everything queued and, when no work is left, sleeps until a completion. The
+    /// shard announces its sleep first so that peers ring its doorbell.
+    fn enter_ring(&mut self) {
+        let id = self.shard.id;
+        let want = if self.work_left() {
+            0
+        } else {
+            self.mesh.inboxes[id].sleeping.store(true, Ordering::SeqCst);
+            if self.mesh.inbox_empty(id) {
+                1
+            } else {
+                self.mesh.inboxes[id]
+                    .sleeping
+                    .store(false, Ordering::SeqCst);
+                0
+            }
+        };
+        // GETEVENTS even when not waiting: with DEFER_TASKRUN completions are only
+        // produced inside io_uring_enter with that flag.
+        let to_submit = self.ring.submission().len() as u32;
+        // SAFETY: no extra argument is passed; the ring outlives the call.
+        let r = unsafe {
+            self.ring
+                .submitter()
+                .enter::<libc::sigset_t>(to_submit, want, ENTER_GETEVENTS, None)
+        };
+        self.mesh.inboxes[id]
+            .sleeping
+            .store(false, Ordering::SeqCst);
+        if let Err(e) = r {
+            if e.raw_os_error() != Some(libc::EINTR) && e.raw_os_error() != Some(libc::EBUSY) {
+                crate::log::warning(&format!("shard {id}: io_uring_enter failed: {e}"));
+            }
+        }
+    }
+
     /// Work done once per turn after the mesh is drained.
     fn turn_work(&mut self) {
         crate::replication::turn_start(&mut self.shard);
-        let queue = std::mem::take(&mut self.parse_queue);
-        let limits = self.limits();
-        for idx in queue {
-            if let Some(c) = self.conns[idx].as_mut() {
-                c.in_parse_queue = false;
-            }
-            self.process_input(idx, None, &limits);
-        }
+        self.parse_listed();
         if self.expire_behind {
             self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
         }
@@ -343,6 +286,19 @@ impl Reactor {
             self.bufs.publish();
             self.bufs_dirty = false;
         }
+    }
+
+    /// Runs the held-back input of every connection listed for parsing.
+    fn parse_listed(&mut self) {
+        let queue = take_list(&mut self.parse_queue, &mut self.spare_list);
+        let limits = self.limits();
+        for &idx in &queue {
+            if let Some(c) = self.conns[idx].as_mut() {
+                c.in_parse_queue = false;
+            }
+            self.process_input(idx, None, &limits);
+        }
+        self.spare_list = queue;
     }
 
     fn limits(&self) -> Limits {
@@ -415,8 +371,8 @@ impl Reactor {
                 continue;
             };
             let killed = self.shard.clients.get(c.client).is_some_and(|cl| cl.kill);
-            if killed && !c.dead {
-                c.dead = true;
+            if killed && !c.is_dead() {
+                c.kill();
                 self.close_queue.push(idx);
             }
         }
@@ -464,34 +420,26 @@ impl Reactor {
         for &(cref, seq, end) in &r.items {
             let data = &r.data[start..end as usize];
             start = end as usize;
-            let Some(c) = self.conn_mut(cref) else {
-                continue;
-            };
-            c.fill_remote(seq, data);
-            if c.unsent_bytes() >= self.obuf_floor {
+            if self.fill_reply(cref, seq, data) {
                 self.check_appended(cref.idx as usize);
-            }
-            let Some(c) = self.conn_mut(cref) else {
-                continue;
-            };
-            let wake_parse = !c.rbuf.is_empty() && !c.in_parse_queue;
-            if wake_parse {
-                c.in_parse_queue = true;
-            }
-            let need_send = !c.in_send_queue;
-            c.in_send_queue = true;
-            if wake_parse {
-                self.parse_queue.push(cref.idx as usize);
-            }
-            if need_send {
-                self.send_queue.push(cref.idx as usize);
             }
         }
     }
 
-    fn conn_mut(&mut self, cref: ConnRef) -> Option<&mut Conn> {
-        let c = self.conns.get_mut(cref.idx as usize)?.as_mut()?;
-        (c.gen == cref.gen).then_some(c)
+    /// Puts a reply computed elsewhere (another shard, a woken waiter, WAIT) into its chunk of
+    /// connection `cref`, lists the connection for sending, and for parsing when input waits
+    /// behind that reply. False when the connection is gone.
+    fn fill_reply(&mut self, cref: ConnRef, seq: u64, data: &[u8]) -> bool {
+        let idx = cref.idx as usize;
+        let Some(c) = conn_at(&mut self.conns, cref) else {
+            return false;
+        };
+        c.fill_remote(seq, data);
+        if !c.rbuf.is_empty() {
+            c.enlist_parse(&mut self.parse_queue, idx);
+        }
+        c.enlist_send(&mut self.send_queue, idx);
+        true
     }
 
     fn flush_outboxes(&mut self) {
@@ -517,17 +465,17 @@ impl Reactor {
     }
 
     fn start_sends(&mut self) {
-        let queue = std::mem::take(&mut self.send_queue);
-        for idx in queue {
+        let queue = take_list(&mut self.send_queue, &mut self.spare_list);
+        for &idx in &queue {
             let Some(c) = self.conns[idx].as_mut() else {
                 continue;
             };
             c.in_send_queue = false;
-            if c.dead {
+            if c.is_dead() {
                 continue;
             }
             self.after_buffers_moved(idx);
-            let Some(c) = self.conns[idx].as_mut().filter(|c| !c.dead) else {
+            let Some(c) = self.conns[idx].as_mut().filter(|c| !c.is_dead()) else {
                 continue;
             };
             let allowed = c
@@ -543,401 +491,27 @@ impl Reactor {
                 }
                 c.sent_total += allowed as u64;
                 c.send_off = 0;
-                c.send_inflight = true;
-                let e =
-                    opcode::Send::new(types::Fd(c.fd), c.sending.as_ptr(), c.sending.len() as u32)
-                        .flags(libc::MSG_NOSIGNAL)
-                        .build()
-                        .user_data(ud(UD_SEND, idx, c.gen));
-                self.push_sqe(e);
-            } else if c.closing && !c.send_inflight && c.out.is_empty() && c.pending.is_empty() {
+                let gen = c.gen;
+                self.submit(Op::Send { conn: idx, gen });
+            } else if c.is_closing() && !c.send_inflight && c.out.is_empty() && c.pending.is_empty()
+            {
                 self.close_queue.push(idx);
             }
         }
-    }
-
-    /// Moves every completion out of the ring, then handles them.
-    fn reap(&mut self) {
-        self.cqes.clear();
-        for cqe in self.ring.completion() {
-            self.cqes.push((cqe.user_data(), cqe.result(), cqe.flags()));
-        }
-        let cqes = std::mem::take(&mut self.cqes);
-        let limits = self.limits();
-        for &(u, res, flags) in &cqes {
-            let (kind, idx, gen) = ud_parts(u);
-            match kind {
-                UD_ACCEPT => self.on_accept(idx, res, flags),
-                UD_RECV => self.on_recv(idx, gen, res, flags, &limits),
-                UD_SEND => self.on_send(idx, gen, res),
-                UD_WAKE => self.arm_wake(),
-                UD_TIMER => {
-                    self.cron();
-                    self.arm_timer();
-                }
-                UD_FSYNC => self.on_fsync(res),
-                UD_RWSYNC => self.on_rewrite_sync(res),
-                _ => {}
-            }
-        }
-        self.cqes = cqes;
-    }
-
-    fn on_accept(&mut self, which: usize, res: i32, flags: u32) {
-        let more = cqueue::more(flags);
-        if !more {
-            self.accept_armed[which] = false;
-        }
-        if res < 0 && res != -libc::ECANCELED {
-            self.accept_failed(which, -res, more);
-        }
-        if !more && !self.stopping && !self.accept_paused[which] {
-            self.arm_accept(which);
-        }
-        if res < 0 {
-            return;
-        }
-        let n = self.shard.shards;
-        let target = self.next_target % n;
-        self.next_target = (self.next_target + 1) % n;
-        if target == self.shard.id {
-            self.register(res);
-        } else {
-            let msg = MeshMsg::Conn(crate::mesh::NewConn { fd: res });
-            match self.mesh.push(target, msg) {
-                Ok(()) => self.mesh.wake(target),
-                Err(_) => self.register(res),
-            }
-        }
-    }
-
-    /// An accept failed. Running out of descriptors (or kernel memory) pauses this listener
-    /// until the next cron tick instead of re-arming at once, which would fail at once again
-    /// and spin; waiting clients stay in the backlog. The log line is rate-limited.
-    fn accept_failed(&mut self, which: usize, errno: i32, more: bool) {
-        if self.now_ms >= self.accept_log_after_ms {
-            let e = std::io::Error::from_raw_os_error(errno).to_string();
-            // Redis' text: "accept: " and strerror, without std's " (os error N)".
-            let e = e.split(" (os error").next().unwrap_or(&e);
-            let also = match self.accept_errors_unlogged {
-                0 => String::new(),
-                n => format!(" ({n} more accept errors since the last report)"),
-            };
-            crate::log::warning(&format!("Accepting client connection: accept: {e}{also}"));
-            self.accept_log_after_ms = self.now_ms + ACCEPT_ERROR_LOG_PERIOD_MS;
-            self.accept_errors_unlogged = 0;
-        } else {
-            self.accept_errors_unlogged += 1;
-        }
-        // Failures of one incoming connection (aborted, interrupted) do not pause the rest.
-        let transient = matches!(
-            errno,
-            libc::ECONNABORTED | libc::EINTR | libc::EAGAIN | libc::EPROTO
-        );
-        if transient {
-            return;
-        }
-        self.accept_paused[which] = true;
-        if more {
-            // Still armed: cancel it; its final completion arrives without F_MORE.
-            let e = opcode::AsyncCancel::new(ud(UD_ACCEPT, which, 0))
-                .build()
-                .user_data(ud(UD_CANCEL, which, 0));
-            self.push_sqe(e);
-        }
-    }
-
-    /// Re-arms the listeners paused by `accept_failed` (once per cron tick).
-    fn resume_accepts(&mut self) {
-        for which in 0..self.listeners.len() {
-            if self.accept_paused[which] && !self.accept_armed[which] && !self.stopping {
-                self.accept_paused[which] = false;
-                self.arm_accept(which);
-            }
-        }
-    }
-
-    /// Takes a new client socket: limits, socket options, client record, first receive.
-    fn register(&mut self, fd: RawFd) {
-        let global = self.shard.global.clone();
-        let (maxclients, keepalive_s, protected, password_set) = global.cfg(|c| {
-            (
-                c.maxclients,
-                c.tcp_keepalive_s,
-                c.stored_bool("protected-mode", true),
-                c.requirepass.is_some(),
-            )
-        });
-        self.shard.stats.connections_received += 1;
-        let (links, full_reply) = cluster_links(&self.shard.slot_map);
-        if (global.connected_clients.load(Ordering::SeqCst) + links) as u64 >= maxclients {
-            socket::refuse(fd, full_reply);
-            self.shard.stats.rejected_connections += 1;
-            return;
-        }
-        // Once per connection; the address is only looked at when protected mode applies.
-        if protected::in_force(protected, password_set) && !protected::peer_is_loopback(fd) {
-            socket::refuse(fd, protected::DENIED_REPLY);
-            self.shard.stats.rejected_connections += 1;
-            return;
-        }
-        global.connected_clients.fetch_add(1, Ordering::SeqCst);
-        socket::tune_client(fd, keepalive_s);
-        let (addr, laddr) = socket::addrs(fd);
-        let client = Client {
-            id: global.new_client_id(),
-            fd,
-            addr,
-            laddr,
-            created_ms: self.now_ms,
-            last_interaction_ms: self.now_ms,
-            authenticated: global.cfg(|c| c.requirepass.is_none()),
-            last_cmd: "NULL",
-            ..Default::default()
-        };
-        let client_idx = self.shard.clients.insert(client);
-        let idx = match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.conns.push(None);
-                self.gens.push(0);
-                self.conns.len() - 1
-            }
-        };
-        self.gens[idx] = self.gens[idx].wrapping_add(1) & 0xFF_FFFF;
-        self.conns[idx] = Some(Conn::new(fd, self.gens[idx], client_idx));
-        let c = self.shard.clients.get_mut(client_idx);
-        c.conn_slot = idx as u32;
-        c.conn_gen = self.gens[idx];
-        self.arm_recv(idx);
-    }
-
-    fn on_recv(&mut self, idx: usize, gen: u32, res: i32, flags: u32, limits: &Limits) {
-        let bid = cqueue::buffer_select(flags);
-        let more = cqueue::more(flags);
-        let Some(c) = self
-            .conns
-            .get_mut(idx)
-            .and_then(|c| c.as_mut())
-            .filter(|c| c.gen == gen)
-        else {
-            if let Some(b) = bid {
-                self.give_back(b);
-            }
-            return;
-        };
-        if !more {
-            c.recv_armed = false;
-        }
-        if res <= 0 {
-            match -res {
-                libc::ENOBUFS => self.rearm_queue.push(idx),
-                libc::ECANCELED => {
-                    if c.closing || c.dead {
-                        self.close_queue.push(idx);
-                    }
-                }
-                _ => {
-                    // 0 is EOF; anything else is a reset or error: the client is gone.
-                    c.dead = true;
-                    self.close_queue.push(idx);
-                }
-            }
-            if let Some(b) = bid {
-                self.give_back(b);
-            }
-            return;
-        }
-        let Some(b) = bid else { return };
-        self.shard.stats.net_input_bytes += res as u64;
-        let closing = c.closing || c.dead;
-        if !closing {
-            self.process_input(idx, Some((b, res as usize)), limits);
-        }
-        self.give_back(b);
-        if !more {
-            self.rearm_queue.push(idx);
-        }
-    }
-
-    fn give_back(&mut self, bid: u16) {
-        self.bufs.push(bid);
-        self.bufs_dirty = true;
-    }
-
-    /// Parses and runs every complete command of connection `idx`: the bytes already carried in
-    /// its read buffer plus `fresh` (a provided buffer), without copying when nothing is carried.
-    fn process_input(&mut self, idx: usize, fresh: Option<(u16, usize)>, limits: &Limits) {
-        let Reactor {
-            conns,
-            bufs,
-            shard,
-            outbox,
-            scratch,
-            now_ms,
-            parse_queue,
-            send_queue,
-            close_queue,
-            write_paused,
-            ..
-        } = self;
-        let paused = shard.global.writes_paused_until_ms.load(Ordering::Relaxed) > *now_ms;
-        let mut held = false;
-        let Some(conn) = conns[idx].as_mut() else {
-            return;
-        };
-        let fresh: &[u8] = match fresh {
-            Some((b, len)) => bufs.data(b, len),
-            None => &[],
-        };
-        let mut carried = std::mem::take(&mut conn.rbuf);
-        let src: &[u8] = if carried.is_empty() {
-            fresh
-        } else {
-            carried.extend_from_slice(fresh);
-            &carried
-        };
-        let mut parser = std::mem::take(&mut conn.parser);
-        // Redis' authRequired(): decided per read, and again after each command while it
-        // holds (an AUTH in the same read lifts the limits for the commands behind it).
-        let mut unauth = limits.password_set
-            && shard
-                .clients
-                .get(conn.client)
-                .is_some_and(|c| !c.authenticated);
-        let mut off = 0usize;
-        let mut cmds = 0usize;
-        let mut more_later = false;
-        let mut want_bytes = 0usize;
-        loop {
-            if conn.closing || conn.dead {
-                break;
-            }
-            // `unsent_bytes` is a few loads: checked before every command, so a pipeline of
-            // large replies stops at the pause threshold plus one reply.
-            if conn.unsent_bytes() >= CONN_OUT_PAUSE_BYTES {
-                // What is held back arrived while replies were unsent: Redis, which never
-                // holds input, would run it with that output pending (SYNC/PSYNC refuse).
-                conn.input_behind_output = true;
-                more_later = true;
-                break;
-            }
-            if cmds >= CONN_CMDS_PER_TURN || conn.remote_inflight >= CONN_REMOTE_INFLIGHT_MAX {
-                more_later = true;
-                break;
-            }
-            match parser.parse_as(&src[off..], limits.max_bulk, unauth) {
-                ParseOutcome::Command { consumed } => {
-                    let base = &src[off..];
-                    let ranges = parser.ranges();
-                    let args = if ranges.iter().any(|r| r.1 & QUOTED_FLAG != 0) {
-                        decode_inline(base, ranges, scratch);
-                        scratch.args()
-                    } else {
-                        Args::new(base, ranges)
-                    };
-                    if paused && is_write(args) {
-                        held = true;
-                        break;
-                    }
-                    run_command(shard, conn, idx, args, outbox, *now_ms);
-                    off += consumed;
-                    cmds += 1;
-                    // Output limits are checked as each reply is added, as in Redis, so a
-                    // pipeline cannot pile up many large replies before the check.
-                    if conn.unsent_bytes() >= limits.obuf_floor {
-                        if let Some(cl) = shard.clients.get_live_mut(conn.client) {
-                            obuf_loop::enforce(conn, idx, cl, &limits.obuf, *now_ms, close_queue);
-                        }
-                        if conn.dead {
-                            break;
-                        }
-                    }
-                    if unauth {
-                        unauth = shard
-                            .clients
-                            .get(conn.client)
-                            .is_some_and(|c| !c.authenticated);
-                    }
-                }
-                ParseOutcome::Incomplete { want_total } => {
-                    want_bytes = want_total;
-                    break;
-                }
-                ParseOutcome::Error(e) => {
-                    let target = conn.reply_target();
-                    target.extend_from_slice(b"-ERR ");
-                    target.extend_from_slice(e.as_bytes());
-                    target.extend_from_slice(b"\r\n");
-                    let sample = &src[(off + parser.error_offset()).min(src.len())..];
-                    log_protocol_error(shard, conn.client, &e, sample);
-                    conn.closing = true;
-                    break;
-                }
-            }
-        }
-        conn.parser = parser;
-        let rest_len = src.len() - off;
-        if rest_len as u64 > limits.qbuf_max {
-            crate::log::warning("Closing client that reached max query buffer length");
-            conn.dead = true;
-            close_queue.push(idx);
-            return;
-        }
-        if off == src.len() {
-            conn.input_behind_output = false;
-        }
-        if carried.is_empty() {
-            conn.rbuf = src[off..].to_vec();
-        } else {
-            carried.drain(..off);
-            conn.rbuf = carried;
-        }
-        // A large bulk is arriving: grow once to its full size instead of doubling repeatedly.
-        if want_bytes > conn.rbuf.capacity() && want_bytes as u64 <= limits.qbuf_max {
-            let extra = want_bytes - conn.rbuf.len();
-            conn.rbuf.reserve(extra);
-        }
-        if held && !conn.in_parse_queue {
-            conn.in_parse_queue = true;
-            write_paused.push(idx);
-        }
-        if more_later
-            && !conn.rbuf.is_empty()
-            && conn.remote_inflight < CONN_REMOTE_INFLIGHT_MAX
-            && conn.unsent_bytes() < CONN_OUT_PAUSE_BYTES
-            && !conn.in_parse_queue
-        {
-            conn.in_parse_queue = true;
-            parse_queue.push(idx);
-        }
-        if (!conn.out.is_empty() || conn.closing) && !conn.in_send_queue {
-            conn.in_send_queue = true;
-            send_queue.push(idx);
-        }
-        if let Some(cl) = shard.clients.get_live_mut(conn.client) {
-            if cl.kill {
-                conn.closing = true;
-            }
-            obuf_loop::note_mem(conn, cl);
-            if conn.unsent_bytes() >= limits.obuf_floor {
-                obuf_loop::enforce(conn, idx, cl, &limits.obuf, *now_ms, close_queue);
-            }
-        }
+        self.spare_list = queue;
     }
 
     fn on_send(&mut self, idx: usize, gen: u32, res: i32) {
-        let Some(c) = self
-            .conns
-            .get_mut(idx)
-            .and_then(|c| c.as_mut())
-            .filter(|c| c.gen == gen)
-        else {
+        let cref = ConnRef {
+            idx: idx as u32,
+            gen,
+        };
+        let Some(c) = conn_at(&mut self.conns, cref) else {
             return;
         };
         c.send_inflight = false;
         if res < 0 {
-            c.dead = true;
+            c.kill();
             self.close_queue.push(idx);
             return;
         }
@@ -947,20 +521,15 @@ impl Reactor {
         let Some(c) = self.conns[idx].as_mut() else {
             return;
         };
-        if c.dead {
+        if c.is_dead() {
             // Closed for its output limits, now or while this send was in flight (when its
             // close attempt had to wait for this completion): close it now.
             self.close_queue.push(idx);
             return;
         }
         if c.send_off < c.sending.len() {
-            let rest = &c.sending[c.send_off..];
-            c.send_inflight = true;
-            let e = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), rest.len() as u32)
-                .flags(libc::MSG_NOSIGNAL)
-                .build()
-                .user_data(ud(UD_SEND, idx, c.gen));
-            self.push_sqe(e);
+            let gen = c.gen;
+            self.submit(Op::Send { conn: idx, gen });
             return;
         }
         c.sending.clear();
@@ -968,14 +537,12 @@ impl Reactor {
             c.sending = Vec::new();
         }
         c.send_off = 0;
-        if (!c.out.is_empty() || c.closing) && !c.in_send_queue {
-            c.in_send_queue = true;
-            self.send_queue.push(idx);
+        if !c.out.is_empty() || c.is_closing() {
+            c.enlist_send(&mut self.send_queue, idx);
         }
         // Output drained: resume parsing what was held back.
-        if !c.rbuf.is_empty() && !c.in_parse_queue && !c.closing {
-            c.in_parse_queue = true;
-            self.parse_queue.push(idx);
+        if !c.rbuf.is_empty() && !c.is_closing() {
+            c.enlist_parse(&mut self.parse_queue, idx);
         }
     }
 
@@ -984,19 +551,16 @@ impl Reactor {
         let Some(c) = self.conns.get_mut(idx).and_then(|c| c.as_mut()) else {
             return;
         };
-        if !c.dead && (!c.out.is_empty() || !c.pending.is_empty() || c.send_inflight) {
+        if !c.is_dead() && (!c.out.is_empty() || !c.pending.is_empty() || c.send_inflight) {
             return; // still flushing; the send completion brings us back
         }
         if c.send_inflight {
             return;
         }
         if c.recv_armed {
-            let target = ud(UD_RECV, idx, c.gen);
-            let e = opcode::AsyncCancel::new(target)
-                .build()
-                .user_data(ud(UD_CANCEL, idx, c.gen));
-            c.dead = true;
-            self.push_sqe(e);
+            c.kill();
+            let gen = c.gen;
+            self.submit(Op::CancelRecv { conn: idx, gen });
             return; // the receive completes with ECANCELED and brings us back
         }
         let fd = c.fd;
@@ -1054,7 +618,7 @@ impl Reactor {
                 if self.now_ms.saturating_sub(cl.last_interaction_ms) > limit_ms {
                     crate::log::verbose("Closing idle client");
                     if let Some(c) = self.conns[idx].as_mut() {
-                        c.dead = true;
+                        c.kill();
                     }
                     self.close_queue.push(idx);
                 }
@@ -1112,55 +676,17 @@ impl Reactor {
     }
 }
 
-/// In cluster mode Redis counts two bus links per other known node against maxclients and
-/// says so in its refusal; standalone, only clients count.
-fn cluster_links(map: &crate::cluster::slot_map::SlotMap) -> (usize, &'static [u8]) {
-    if !map.cluster_enabled {
-        return (0, b"-ERR max number of clients reached\r\n");
-    }
-    // Node table slots of forgotten nodes are left empty.
-    let nodes = map.addrs.iter().filter(|a| !a.is_empty()).count();
-    (
-        2 * nodes.saturating_sub(1),
-        b"-ERR max number of clients + cluster connections reached\r\n",
-    )
+/// Takes the entries of work list `list`, which gets the `spare` buffer (emptied) in their
+/// place; the caller gives the taken buffer back as the next spare once done with it.
+fn take_list(list: &mut Vec<usize>, spare: &mut Vec<usize>) -> Vec<usize> {
+    spare.clear();
+    std::mem::replace(list, std::mem::take(spare))
 }
 
-/// Redis' verbose log line for a protocol error: the reason, who sent it, and a sample of
-/// the query buffer from the failing header (non-printable bytes shown as '.').
-fn log_protocol_error(shard: &Shard, client: usize, text: &str, sample: &[u8]) {
-    let (id, addr, laddr) = match shard.clients.get(client) {
-        Some(c) => (c.id, c.addr.as_str(), c.laddr.as_str()),
-        None => (0, "?", "?"),
-    };
-    let printable = |part: &[u8]| -> String {
-        part.iter()
-            .map(|&b| {
-                if b.is_ascii_graphic() || b == b' ' {
-                    b as char
-                } else {
-                    '.'
-                }
-            })
-            .collect()
-    };
-    // As Redis: all of it when short, else both ends around the count of what is left out.
-    let shown = if sample.len() < PROTO_DUMP_BYTES {
-        format!("'{}'", printable(sample))
-    } else {
-        let half = PROTO_DUMP_BYTES / 2;
-        format!(
-            "'{}' (... more {} bytes ...) '{}'",
-            printable(&sample[..half]),
-            sample.len() - PROTO_DUMP_BYTES,
-            printable(&sample[sample.len() - half..])
-        )
-    };
-    crate::log::verbose(&format!(
-        "Protocol error ({}) from client: id={id} addr={addr} laddr={laddr}. Query buffer \
-         during protocol error: {shown}",
-        crate::resp::parse::error_log_tag(text)
-    ));
+/// Connection `cref` of `conns`, unless its slot was freed or reused since.
+fn conn_at(conns: &mut [Option<Conn>], cref: ConnRef) -> Option<&mut Conn> {
+    let c = conns.get_mut(cref.idx as usize)?.as_mut()?;
+    (c.gen == cref.gen).then_some(c)
 }
 
 /// A write command (held while a master is paused for a manual failover).
@@ -1191,7 +717,9 @@ fn run_command(
     };
     match plan {
         Plan::Done(AfterReply::Nothing) => {}
-        Plan::Done(AfterReply::Close) | Plan::Done(AfterReply::Shutdown) => conn.closing = true,
+        Plan::Done(AfterReply::Close) | Plan::Done(AfterReply::Shutdown) => {
+            conn.close_after_reply()
+        }
         Plan::Remote {
             shard: to,
             spec,

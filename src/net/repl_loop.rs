@@ -51,25 +51,10 @@ impl Reactor {
                 global.repl.waits_pending.fetch_sub(1, Ordering::AcqRel);
                 let mut buf = Vec::new();
                 Out::new(&mut buf, crate::resp::Proto::Resp2).int(n);
-                self.answer_wait(cref, seq, &buf);
+                self.fill_reply(cref, seq, &buf);
             } else {
                 self.shard.repl.waits.push((cref, seq, w));
             }
-        }
-    }
-
-    fn answer_wait(&mut self, cref: ConnRef, seq: u64, data: &[u8]) {
-        let Some(c) = self.conn_mut(cref) else { return };
-        c.fill_remote(seq, data);
-        let need_send = !c.in_send_queue;
-        c.in_send_queue = true;
-        let wake_parse = !c.rbuf.is_empty() && !c.in_parse_queue;
-        if wake_parse {
-            c.in_parse_queue = true;
-            self.parse_queue.push(cref.idx as usize);
-        }
-        if need_send {
-            self.send_queue.push(cref.idx as usize);
         }
     }
 

@@ -3,7 +3,7 @@
 //! collections chain ("mix") their elements, unordered ones xor per-element digests, so two
 //! nodes holding equal values agree whatever their internal order. Includes a small SHA-1.
 
-use crate::shard::value::Value;
+use crate::keyspace::value::Value;
 
 /// Redis' type numbers, mixed in first so equal bytes of different types differ.
 const OBJ_STRING: u32 = 0;
@@ -131,7 +131,7 @@ fn sha1_block(h: &mut [u32; 5], block: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shard::value::StrValue;
+    use crate::keyspace::value::StrValue;
 
     #[test]
     fn sha1_vectors() {

@@ -5,7 +5,7 @@
 
 use super::listpack::{intset_write, LpWriter};
 use super::{crc64::crc64, put_len, put_string, types, RDB_VERSION};
-use crate::shard::value::Value;
+use crate::keyspace::value::Value;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
 /// The configuration that changes the bytes: `rdbcompression` and `list-max-listpack-size`.

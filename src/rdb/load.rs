@@ -5,7 +5,7 @@
 use super::listpack::{intset_read, lp_read, ziplist_read};
 use super::{lzf, types, verify, PayloadError};
 use crate::constants::STRING_MAX_BYTES;
-use crate::shard::value::{StrValue, Value};
+use crate::keyspace::value::{StrValue, Value};
 use crate::types::list::{End, ListValue};
 use crate::types::zset::{cmp_key, Entry, Limits, ZSetValue};
 use crate::types::{hash::HashValue, set::SetValue};

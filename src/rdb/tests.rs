@@ -2,7 +2,7 @@
 //! `redis_dumps.txt`), roundtrips of every encoding, and refusal of damaged payloads.
 
 use super::*;
-use crate::shard::value::{StrValue, Value};
+use crate::keyspace::value::{StrValue, Value};
 use crate::types::list::ListValue;
 use crate::types::zset::{Limits, ZSetValue};
 use crate::types::{hash::HashValue, set::SetValue};

@@ -8,7 +8,8 @@
 
 use super::snapshot::{ShardSnap, SnapSession};
 use super::{lock, Feed, ReplicaInfo};
-use crate::global::{unix_ms, Global};
+use crate::clock::unix_ms;
+use crate::global::Global;
 use crate::resp::ReplyError;
 use crate::shard::Shard;
 use std::os::fd::RawFd;
@@ -278,7 +279,7 @@ fn send_all(
 ) -> Result<(), String> {
     write_all(fd, header)?;
     if let Some(s) = session {
-        let mark = crate::global::random_hex40();
+        let mark = crate::clock::random_hex40();
         write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
         send_snapshot(global, fd, s, feed)?;
         write_all(fd, mark.as_bytes())?;

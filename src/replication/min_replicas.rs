@@ -6,27 +6,12 @@
 //! acknowledges or goes away, and after every CONFIG SET. Shards read one atomic flag per
 //! write command (`ReplGlobal::writes_refused`), nothing more.
 
-use crate::global::{unix_ms, Global};
+use crate::clock::unix_ms;
+use crate::global::Global;
 use std::sync::atomic::Ordering;
 
 /// The reply of a refused write (Redis' `shared.noreplicaserr`).
 pub const NOREPLICAS_TEXT: &str = "NOREPLICAS Not enough good replicas to write.";
-
-/// Largest value of either setting (Redis' INT_MAX bound).
-const SETTING_MAX: i64 = i32::MAX as i64;
-
-/// Validates a CONFIG SET / redis.conf value of either setting: Redis' range and reason text.
-pub fn parse_setting(value: &str) -> Result<String, String> {
-    let v: i64 = value
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-    if !(0..=SETTING_MAX).contains(&v) {
-        return Err(format!(
-            "argument must be between 0 and {SETTING_MAX} inclusive"
-        ));
-    }
-    Ok(v.to_string())
-}
 
 /// (min-replicas-to-write, min-replicas-max-lag) as configured.
 fn settings(global: &Global) -> (u64, u64) {
@@ -73,18 +58,6 @@ pub fn refresh(global: &Global) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn setting_range_and_texts() {
-        // Guards Redis' bounds and reason texts for both settings.
-        assert_eq!(parse_setting("3"), Ok("3".into()));
-        assert_eq!(parse_setting("0"), Ok("0".into()));
-        let range = "argument must be between 0 and 2147483647 inclusive";
-        assert_eq!(parse_setting("-1"), Err(range.into()));
-        assert_eq!(parse_setting("2147483648"), Err(range.into()));
-        let int = "argument couldn't be parsed into an integer";
-        assert_eq!(parse_setting("x"), Err(int.into()));
-    }
 
     #[test]
     fn refused_writes_served_reads_and_doomed_multi() {

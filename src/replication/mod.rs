@@ -128,7 +128,7 @@ pub struct ReplState {
     /// Replica side: a REPLCONF GETACK arrived; the link sends an ACK at once.
     pub ack_requested: bool,
     /// The replica class of `client-output-buffer-limit` (`net::obuf::publish` keeps it).
-    pub replica_obuf: crate::net::obuf::ClassLimit,
+    pub replica_obuf: crate::config::obuf::ClassLimit,
 }
 
 /// Bytes of the stream waiting to be written to one replica (its output buffer).
@@ -161,16 +161,16 @@ pub struct FeedBuf {
 }
 
 impl Feed {
-    pub fn push(&self, data: &[u8], limit: crate::net::obuf::ClassLimit) {
+    pub fn push(&self, data: &[u8], limit: crate::config::obuf::ClassLimit) {
         let mut b = lock(&self.buf);
         if b.dead {
             return;
         }
         b.data.extend_from_slice(data);
         let pending = (b.data.len() + b.writing) as u64;
-        let now = crate::global::unix_ms();
-        if crate::net::obuf::over_limit(limit, pending, &mut b.soft_since_ms, now) {
-            crate::net::obuf::log_closing(&format!("{} omem={pending}", b.who));
+        let now = crate::clock::unix_ms();
+        if crate::config::obuf::over_limit(limit, pending, &mut b.soft_since_ms, now) {
+            crate::config::obuf::log_closing(&format!("{} omem={pending}", b.who));
             b.dead = true;
             b.data = Vec::new();
             if let Some(fd) = b.fd {
@@ -209,7 +209,7 @@ impl Default for ReplGlobal {
     fn default() -> Self {
         ReplGlobal {
             state: Mutex::new(ReplState {
-                replid: crate::global::random_hex40(),
+                replid: crate::clock::random_hex40(),
                 replid2: NO_REPLID.into(),
                 second_offset: -1,
                 offset: 0,
@@ -220,8 +220,8 @@ impl Default for ReplGlobal {
                 pending_ports: Vec::new(),
                 last_ping_ms: 0,
                 ack_requested: false,
-                replica_obuf: crate::net::obuf::Limits::default_limits()
-                    .get(crate::net::obuf::Class::Replica),
+                replica_obuf: crate::config::obuf::Limits::default_limits()
+                    .get(crate::config::obuf::Class::Replica),
             }),
             apply_lock: Mutex::new(()),
             feeding: AtomicBool::new(false),
@@ -242,7 +242,7 @@ impl Default for ReplGlobal {
 }
 
 impl ReplGlobal {
-    pub fn with_replica_limit(limit: crate::net::obuf::ClassLimit) -> ReplGlobal {
+    pub fn with_replica_limit(limit: crate::config::obuf::ClassLimit) -> ReplGlobal {
         let g = ReplGlobal::default();
         g.state().replica_obuf = limit;
         g
@@ -273,7 +273,7 @@ impl ReplState {
             return;
         }
         if new_history {
-            self.replid = crate::global::random_hex40();
+            self.replid = crate::clock::random_hex40();
             self.replid2 = NO_REPLID.into();
             self.second_offset = -1;
         }

@@ -5,7 +5,8 @@
 //! second, and a dropped link reconnects with a partial resync.
 
 use super::{LinkInfo, LinkState};
-use crate::global::{unix_ms, Global};
+use crate::clock::unix_ms;
+use crate::global::Global;
 use crate::mesh::{MeshMsg, ReplBatch};
 use crate::resp::{Args, ParseOutcome, Parser};
 use std::io::{Read, Write};
@@ -75,7 +76,7 @@ pub fn stop_and_promote(global: &Arc<Global>) {
         return;
     }
     st.next_link_gen += 1;
-    st.replid2 = std::mem::replace(&mut st.replid, crate::global::random_hex40());
+    st.replid2 = std::mem::replace(&mut st.replid, crate::clock::random_hex40());
     st.second_offset = st.offset as i64 + 1;
     let size = super::backlog_size(global);
     st.ensure_backlog(size, false);
@@ -391,7 +392,7 @@ fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> R
 /// describe nothing we hold, so a retry after a failed load must be a full sync again.
 fn forget_history(global: &Global) {
     let mut st = global.repl.state();
-    st.replid = crate::global::random_hex40();
+    st.replid = crate::clock::random_hex40();
     st.replid2 = super::NO_REPLID.into();
     st.second_offset = -1;
     st.backlog = None;

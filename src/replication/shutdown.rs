@@ -3,7 +3,8 @@
 //! stream, as Redis 7.0 does, so a planned stop (or the failover that follows it) loses no
 //! acknowledged write. Runs on the main thread; shards keep serving reads meanwhile.
 
-use crate::global::{unix_ms, Global};
+use crate::clock::unix_ms;
+use crate::global::Global;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 

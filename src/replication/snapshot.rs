@@ -6,7 +6,7 @@
 
 use super::lock;
 use crate::aof::rewrite::serialize_entry;
-use crate::shard::db::Db;
+use crate::keyspace::db::Db;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
@@ -143,7 +143,7 @@ impl ShardSnap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shard::value::{StrValue, Value};
+    use crate::keyspace::value::{StrValue, Value};
     use std::sync::Arc;
 
     #[test]

@@ -68,6 +68,21 @@ pub enum ReplyError {
     TargetNotMaster,
     /// A free-form error; the text includes its code, e.g. `ERR value is ...`.
     Other(String),
+    /// `unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.` (`sub`
+    /// as the user typed it, sanitized).
+    SubcommandOrArity {
+        cmd: &'static str,
+        sub: String,
+    },
+    /// `ERR Unknown node <id>` (the id as typed, sanitized).
+    UnknownNode(String),
+    /// MIGRATE's socket failure `IOERR error or timeout <writing|reading> to target instance`.
+    MigrateIo(&'static str),
+    /// `CONFIG SET failed (possibly related to argument '<arg>') - <why>` (`arg` as typed).
+    ConfigSetFailed {
+        arg: String,
+        why: String,
+    },
 }
 
 impl PartialEq for ReplyError {
@@ -156,6 +171,31 @@ impl ReplyError {
                 return;
             }
             ExpireNotPositive(_) => "ERR invalid expire time",
+            SubcommandOrArity { cmd, sub } => {
+                let t = format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} \
+                     HELP."
+                );
+                buf.extend_from_slice(t.as_bytes());
+                return;
+            }
+            UnknownNode(id) => {
+                buf.extend_from_slice(b"ERR Unknown node ");
+                buf.extend_from_slice(id.as_bytes());
+                return;
+            }
+            ConfigSetFailed { arg, why } => {
+                let t =
+                    format!("ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}");
+                buf.extend_from_slice(t.as_bytes());
+                return;
+            }
+            MigrateIo(what) => {
+                buf.extend_from_slice(b"IOERR error or timeout ");
+                buf.extend_from_slice(what.as_bytes());
+                buf.extend_from_slice(b" to target instance");
+                return;
+            }
             Moved { slot, addr } | Ask { slot, addr } => {
                 buf.extend_from_slice(if matches!(self, Moved { .. }) {
                     b"MOVED "
@@ -236,6 +276,26 @@ mod tests {
             ),
             (InvalidSlot, "ERR Invalid or out of range slot"),
             (TargetNotMaster, "ERR Target node is not a master"),
+            (
+                SubcommandOrArity {
+                    cmd: "DEBUG",
+                    sub: "x".into(),
+                },
+                "ERR unknown subcommand or wrong number of arguments for 'x'. Try DEBUG HELP.",
+            ),
+            (UnknownNode("ab".into()), "ERR Unknown node ab"),
+            (
+                ConfigSetFailed {
+                    arg: "Port".into(),
+                    why: "argument couldn't be parsed into an integer".into(),
+                },
+                "ERR CONFIG SET failed (possibly related to argument 'Port') - argument couldn't \
+                 be parsed into an integer",
+            ),
+            (
+                MigrateIo("reading"),
+                "IOERR error or timeout reading to target instance",
+            ),
         ];
         for (e, t) in cases {
             assert_eq!(e.text(), t);

@@ -4,15 +4,18 @@
 
 pub mod blocking;
 pub mod clients;
-pub mod db;
 pub mod parked;
 pub mod pubsub;
-pub mod value;
+
+// The keyspace is its own module below the shard (the AOF and DUMP writers read it); these
+// paths stay for the code above.
+pub use crate::keyspace::{db, value};
 
 pub use clients::{Client, Clients, MultiState, WatchState};
 pub use parked::Parked;
 
 use crate::cluster::slot_map::SlotMap;
+use crate::command_id::CommandId;
 use crate::global::Global;
 use hashbrown::HashMap;
 use std::sync::Arc;
@@ -26,6 +29,53 @@ pub struct CmdStat {
     pub failed_calls: u64,
 }
 
+/// Per-command counters indexed by command id; a command never called has no entry here (or
+/// an all-zero one).
+#[derive(Default, Debug, Clone)]
+pub struct CmdStats(Vec<CmdStat>);
+
+impl CmdStats {
+    /// The counters of `id`, created on first use (the array grows once to the table's size).
+    pub fn entry(&mut self, id: CommandId) -> &mut CmdStat {
+        let i = id.index();
+        if i >= self.0.len() {
+            self.0.resize(i + 1, CmdStat::default());
+        }
+        &mut self.0[i]
+    }
+
+    /// The commands counted so far (called or rejected at least once), by id.
+    pub fn iter(&self) -> impl Iterator<Item = (CommandId, &CmdStat)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.calls + s.rejected_calls > 0)
+            .map(|(i, s)| (CommandId(i as u16), s))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The counters of `id`, if it was counted.
+    pub fn get(&self, id: CommandId) -> Option<&CmdStat> {
+        self.0
+            .get(id.index())
+            .filter(|s| s.calls + s.rejected_calls > 0)
+    }
+
+    /// Adds every counter of `other` to this one.
+    pub fn add(&mut self, other: &CmdStats) {
+        for (id, st) in other.iter() {
+            let t = self.entry(id);
+            t.calls += st.calls;
+            t.usec += st.usec;
+            t.rejected_calls += st.rejected_calls;
+            t.failed_calls += st.failed_calls;
+        }
+    }
+}
+
 /// Counters of one shard; INFO sums them over shards.
 #[derive(Default, Debug, Clone)]
 pub struct ShardStats {
@@ -35,7 +85,7 @@ pub struct ShardStats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub error_replies: u64,
-    pub cmd: HashMap<&'static str, CmdStat>,
+    pub cmd: CmdStats,
     /// Errors by prefix (ERR, WRONGTYPE, ...) for INFO errorstats.
     pub errors: HashMap<String, u64>,
 }
@@ -55,7 +105,7 @@ pub struct Shard {
     pub db: Db,
     /// The shard's one random generator: key sampling, SPOP/SRANDMEMBER, HRANDFIELD,
     /// ZRANDMEMBER, RANDOMKEY.
-    pub rng: crate::commands::kit::Rng,
+    pub rng: crate::rng::Rng,
     /// Changes to the data set since start (Redis' `server.dirty`).
     pub dirty: u64,
     pub global: Arc<Global>,
@@ -96,7 +146,7 @@ impl Shard {
             id,
             shards,
             db: Db::new(id, shards),
-            rng: crate::commands::kit::Rng::for_shard(id),
+            rng: crate::rng::Rng::for_shard(id),
             dirty: 0,
             slot_map: global.initial_slot_map(),
             global,
@@ -123,7 +173,7 @@ impl Shard {
             return 0;
         }
         let keys = self.db.keys_in_slot(slot, usize::MAX);
-        let now_ms = crate::global::unix_ms();
+        let now_ms = crate::clock::unix_ms();
         for k in &keys {
             self.db.remove(k, now_ms);
             self.journal.record(&[b"DEL", k]);
@@ -234,9 +284,9 @@ impl Shard {
         }
     }
 
-    /// Counts one call of `name` for INFO commandstats.
-    pub fn count_call(&mut self, name: &'static str, usec: u64, failed: bool, rejected: bool) {
-        let s = self.stats.cmd.entry(name).or_default();
+    /// Counts one call of command `id` for INFO commandstats.
+    pub fn count_call(&mut self, id: CommandId, usec: u64, failed: bool, rejected: bool) {
+        let s = self.stats.cmd.entry(id);
         if rejected {
             s.rejected_calls += 1;
             return;

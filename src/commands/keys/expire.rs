@@ -20,17 +20,20 @@ impl ExpireCond {
     /// Options come before the time in Redis' checks, so a bad option wins over a bad time.
     fn parse(args: Args<'_>) -> Result<Self, ReplyError> {
         let mut c = ExpireCond::default();
-        for opt in args.iter().skip(3) {
-            match opt.to_ascii_lowercase().as_slice() {
-                b"nx" => c.nx = true,
-                b"xx" => c.xx = true,
-                b"gt" => c.gt = true,
-                b"lt" => c.lt = true,
-                _ => {
-                    // Redis turns line breaks inside error texts into spaces.
-                    let shown = String::from_utf8_lossy(opt).replace(['\r', '\n'], " ");
-                    return Err(ReplyError::other(format!("ERR Unsupported option {shown}")));
-                }
+        let mut cur = ArgCursor::new(args, 3);
+        while let Some(opt) = cur.peek() {
+            if cur.flag("NX") {
+                c.nx = true;
+            } else if cur.flag("XX") {
+                c.xx = true;
+            } else if cur.flag("GT") {
+                c.gt = true;
+            } else if cur.flag("LT") {
+                c.lt = true;
+            } else {
+                // Redis turns line breaks inside error texts into spaces.
+                let shown = String::from_utf8_lossy(opt).replace(['\r', '\n'], " ");
+                return Err(ReplyError::other(format!("ERR Unsupported option {shown}")));
             }
         }
         if c.nx && (c.xx || c.gt || c.lt) {
@@ -128,7 +131,7 @@ fn expire_target_ms(when: i64, kind: ExpireKind, now_ms: u64) -> Result<i64, Rep
 
 fn expire_generic(ex: &mut Exec<'_>, args: Args<'_>, kind: ExpireKind) -> CmdResult {
     let cond = ExpireCond::parse(args)?;
-    let when = parse_i64(args.get(2)).ok_or(ReplyError::NotInteger)?;
+    let when = i64_arg(args.get(2))?;
     let now = ex.now_ms;
     let at_ms = expire_target_ms(when, kind, now)?;
     let key = args.get(1);

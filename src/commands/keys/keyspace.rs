@@ -124,7 +124,7 @@ pub(super) struct ShardScan {
 fn parse_slot_cursor(raw: &[u8]) -> Result<usize, ReplyError> {
     let v = crate::commands::parse_cursor(raw)?;
     if v >= SLOT_COUNT as u64 {
-        return Err(ReplyError::other("ERR invalid cursor"));
+        return Err(ReplyError::InvalidCursor);
     }
     Ok(v as usize)
 }
@@ -136,28 +136,10 @@ fn parse_scan(args: Args<'_>) -> Result<ScanOpts, ReplyError> {
         pattern: None,
         type_name: None,
     };
-    let mut i = 2;
-    while i < args.len() {
-        let (opt, has_value) = (args.get(i), i + 1 < args.len());
-        if !has_value {
-            return Err(ReplyError::Syntax);
-        }
-        let value = args.get(i + 1);
-        if opt.eq_ignore_ascii_case(b"count") {
-            let n = parse_i64(value).ok_or(ReplyError::NotInteger)?;
-            if n < 1 {
-                return Err(ReplyError::Syntax);
-            }
-            opts.count = (n as u64).min(SCAN_MAX_KEYS_PER_CALL as u64) as usize;
-        } else if opt.eq_ignore_ascii_case(b"match") {
-            opts.pattern = (value != b"*").then(|| value.to_vec());
-        } else if opt.eq_ignore_ascii_case(b"type") {
-            opts.type_name = Some(value.to_vec());
-        } else {
-            return Err(ReplyError::Syntax);
-        }
-        i += 2;
-    }
+    let o = ScanArgs::parse(ArgCursor::new(args, 2), SCAN_MAX_KEYS_PER_CALL, true)?;
+    opts.count = o.count;
+    opts.pattern = o.pattern.map(<[u8]>::to_vec);
+    opts.type_name = o.type_name.map(<[u8]>::to_vec);
     Ok(opts)
 }
 

@@ -3,9 +3,11 @@
 //! (OBJECT). Keyed commands reach keyspaces only through `Exec::db`; keyspace-wide commands fan
 //! out over shards. Never knows a value's internals beyond `Value`'s own methods.
 
+use super::kit::number::{i64_arg, parse_i64};
+use super::kit::scan::ScanArgs;
+use super::kit::ArgCursor;
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
 use crate::constants::{SCAN_MAX_KEYS_PER_CALL, SLOT_COUNT};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 use crate::shard::db::Entry;
 use crate::shard::value::Value;

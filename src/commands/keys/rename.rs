@@ -54,18 +54,15 @@ fn rename_generic(ex: &mut Exec<'_>, args: Args<'_>, nx: bool) -> CmdResult {
 /// COPY's options: REPLACE, and DB (only database 0 exists in slotd).
 fn parse_copy_opts(ex: &mut Exec<'_>, args: Args<'_>) -> Result<bool, ReplyError> {
     let mut replace = false;
-    let mut i = 3;
-    while i < args.len() {
-        let opt = args.get(i);
-        if opt.eq_ignore_ascii_case(b"replace") {
+    let mut cur = ArgCursor::new(args, 3);
+    while !cur.is_done() {
+        if cur.flag("REPLACE") {
             replace = true;
-        } else if opt.eq_ignore_ascii_case(b"db") && i + 1 < args.len() {
-            i += 1;
-            check_copy_db(ex, args.get(i))?;
+        } else if let Some(db) = cur.opt_value("DB")? {
+            check_copy_db(ex, db)?;
         } else {
             return Err(ReplyError::Syntax);
         }
-        i += 1;
     }
     Ok(replace)
 }
@@ -73,7 +70,7 @@ fn parse_copy_opts(ex: &mut Exec<'_>, args: Args<'_>) -> Result<bool, ReplyError
 /// Redis reads the index as a C int, then checks it against `databases`; a valid index other
 /// than 0 is refused in cluster mode, and is out of range in standalone slotd (one database).
 fn check_copy_db(ex: &mut Exec<'_>, raw: &[u8]) -> Result<(), ReplyError> {
-    let db = parse_i64(raw).ok_or(ReplyError::NotInteger)?;
+    let db = i64_arg(raw)?;
     if db < i32::MIN as i64 || db > i32::MAX as i64 {
         return Err(ReplyError::other(
             "ERR value is out of range, value must between -2147483648 and 2147483647",

@@ -176,27 +176,33 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_PEXPIREAT,
         ),
     ),
-    cmd(
-        "ttl",
-        2,
-        READONLY | FAST,
-        K1,
-        Handler::Key(ttl),
-        ("Seconds left before a key expires", "1.0.0", O1, ARGS_KEY),
-    ),
-    cmd(
-        "pttl",
-        2,
-        READONLY | FAST,
-        K1,
-        Handler::Key(pttl),
-        (
-            "Milliseconds left before a key expires",
-            "2.6.0",
-            O1,
-            ARGS_KEY,
-        ),
-    ),
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "ttl",
+            2,
+            READONLY | FAST,
+            K1,
+            Handler::Key(ttl),
+            ("Seconds left before a key expires", "1.0.0", O1, ARGS_KEY),
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "pttl",
+            2,
+            READONLY | FAST,
+            K1,
+            Handler::Key(pttl),
+            (
+                "Milliseconds left before a key expires",
+                "2.6.0",
+                O1,
+                ARGS_KEY,
+            ),
+        )
+    },
     cmd(
         "expiretime",
         2,
@@ -288,42 +294,55 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_KEYS,
         ),
     ),
-    cmd(
-        "keys",
-        2,
-        READONLY,
-        KeySpec::None,
-        Handler::Conn(keys),
-        (
-            "Lists every key whose name matches a glob pattern",
-            "1.0.0",
-            "O(N) where N is the number of keys in the database",
-            &[arg("pattern", "pattern")],
-        ),
-    ),
-    cmd(
-        "scan",
-        -2,
-        READONLY,
-        KeySpec::None,
-        Handler::Conn(scan),
-        (
-            "Walks the keyspace a few keys at a time with a cursor",
-            "2.8.0",
-            "O(1) per call; O(N) for a whole walk, N being the number of keys",
-            ARGS_SCAN,
-        ),
-    ),
-    cmd(
-        "randomkey",
-        1,
-        READONLY,
-        KeySpec::None,
-        Handler::Conn(randomkey),
-        ("Picks a key at random", "1.0.0", O1, &[]),
-    ),
     CommandSpec {
+        tips: &["request_policy:all_shards", "nondeterministic_output_order"],
+        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
+        ..cmd(
+            "keys",
+            2,
+            READONLY,
+            KeySpec::None,
+            Handler::Conn(keys),
+            (
+                "Lists every key whose name matches a glob pattern",
+                "1.0.0",
+                "O(N) where N is the number of keys in the database",
+                &[arg("pattern", "pattern")],
+            ),
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "scan",
+            -2,
+            READONLY,
+            KeySpec::None,
+            Handler::Conn(scan),
+            (
+                "Walks the keyspace a few keys at a time with a cursor",
+                "2.8.0",
+                "O(1) per call; O(N) for a whole walk, N being the number of keys",
+                ARGS_SCAN,
+            ),
+        )
+    },
+    CommandSpec {
+        tips: &["nondeterministic_output"],
+        ..cmd(
+            "randomkey",
+            1,
+            READONLY,
+            KeySpec::None,
+            Handler::Conn(randomkey),
+            ("Picks a key at random", "1.0.0", O1, &[]),
+        )
+    },
+    CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
+
         group: "server",
+        acl: 0,
         ..cmd(
             "dbsize",
             1,
@@ -334,6 +353,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         ..cmd(
             "flushall",
@@ -350,6 +372,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        acl: crate::commands::spec::acl::DANGEROUS,
+
         group: "server",
         ..cmd(
             "flushdb",

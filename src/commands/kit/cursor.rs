@@ -3,18 +3,16 @@
 //! unexpected argument, `ERR value is not an integer or out of range`, `ERR value is not a
 //! valid float`, ...). Option names match case-insensitively, as Redis' `strcasecmp` does.
 
-use super::number::{parse_f64, parse_i64};
+use super::number::{f64_arg, i64_arg, parse_i64};
 use crate::resp::{Args, ReplyError};
 
 /// A read position in `Args`. Copying it is free; it never allocates.
-#[allow(dead_code)] // the families adopt it in the following commits
 #[derive(Clone, Copy)]
 pub(crate) struct ArgCursor<'a> {
     args: Args<'a>,
     pos: usize,
 }
 
-#[allow(dead_code)] // the families adopt it in the following commits
 impl<'a> ArgCursor<'a> {
     /// A cursor at argument `pos` (1 is the first argument after the command name).
     pub(crate) fn new(args: Args<'a>, pos: usize) -> Self {
@@ -50,25 +48,25 @@ impl<'a> ArgCursor<'a> {
 
     /// The next argument as a 64-bit integer (Redis' `string2ll`).
     pub(crate) fn next_i64(&mut self) -> Result<i64, ReplyError> {
-        parse_i64(self.next()?).ok_or(ReplyError::NotInteger)
+        i64_arg(self.next()?)
     }
 
-    /// The next argument as an integer in `min..=max`; `err` when it is an integer outside.
+    /// The next argument as an integer in `min..=max`; `err` otherwise, a non-integer included
+    /// (Redis' `getRangeLongFromObjectOrReply` with its own message).
     pub(crate) fn next_i64_in(
         &mut self,
         min: i64,
         max: i64,
         err: ReplyError,
     ) -> Result<i64, ReplyError> {
-        let v = self.next_i64()?;
-        if v < min || v > max {
-            return Err(err);
+        match parse_i64(self.next()?) {
+            Some(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(err),
         }
-        Ok(v)
     }
 
     /// The next argument as a non-negative integer (Redis' `getPositiveLongFromObjectOrReply`:
-    /// "ERR value is out of range, must be positive" below zero).
+    /// "ERR value is out of range, must be positive" for a negative value or a non-integer).
     pub(crate) fn next_u64(&mut self) -> Result<u64, ReplyError> {
         Ok(self.next_i64_in(0, i64::MAX, ReplyError::NotPositive)? as u64)
     }
@@ -76,7 +74,7 @@ impl<'a> ArgCursor<'a> {
     /// The next argument as a double (Redis' `getDoubleFromObject`: the whole argument, no NaN,
     /// no overflow).
     pub(crate) fn next_f64(&mut self) -> Result<f64, ReplyError> {
-        parse_f64(self.next()?).ok_or(ReplyError::NotFloat)
+        f64_arg(self.next()?)
     }
 
     /// Consumes the next argument when it is `name` (any case); false otherwise.
@@ -153,7 +151,8 @@ mod tests {
 
     #[test]
     fn integers_and_their_errors() {
-        // string2ll rules and the exact texts for bad, out-of-range and negative values.
+        // string2ll rules and the exact texts for bad, out-of-range and negative values; the
+        // ranged reads answer their own text for a non-integer too, as Redis does.
         let a = owned(&[
             "X",
             "12",
@@ -162,7 +161,9 @@ mod tests {
             "007",
             "9223372036854775808",
             "-1",
+            "abc",
             "5",
+            "x",
             "5",
         ]);
         let mut c = ArgCursor::new(a.args(), 1);
@@ -172,14 +173,19 @@ mod tests {
         assert_eq!(c.next_i64().map_err(text), not_int);
         assert_eq!(c.next_i64().map_err(text), not_int);
         assert_eq!(c.next_i64().map_err(text), not_int);
+        let not_positive = Err("ERR value is out of range, must be positive".to_string());
+        assert_eq!(c.next_u64().map_err(text), not_positive);
+        assert_eq!(c.next_u64().map_err(text), not_positive);
+        let count = Err("ERR count should be greater than 0".to_string());
         assert_eq!(
-            c.next_u64().map_err(text),
-            Err("ERR value is out of range, must be positive".into())
+            c.next_i64_in(1, 4, ReplyError::CountNotPositive)
+                .map_err(text),
+            count
         );
         assert_eq!(
             c.next_i64_in(1, 4, ReplyError::CountNotPositive)
                 .map_err(text),
-            Err("ERR count should be greater than 0".into())
+            count
         );
         assert_eq!(c.next_u64(), Ok(5));
         assert_eq!(c.next_i64().map_err(text), Err("ERR syntax error".into()));

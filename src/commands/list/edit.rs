@@ -11,7 +11,7 @@ pub(super) fn lset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
     ex.with_db(key, |db, out| {
         let list = list_mut(db, key, now)?.ok_or(ReplyError::NoSuchKey)?;
-        let index = int_arg(args.get(2))?;
+        let index = i64_arg(args.get(2))?;
         let pos = list.resolve(index).ok_or(ReplyError::OutOfRange)?;
         list.set(pos, args.get(3));
         out.ok();
@@ -51,7 +51,7 @@ pub(super) fn linsert(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub(super) fn lrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let count = int_arg(args.get(2))?;
+    let count = i64_arg(args.get(2))?;
     let (key, now) = (args.get(1), ex.now_ms);
     let removed = ex.with_db(key, |db, out| {
         let Some(list) = list_mut(db, key, now)? else {
@@ -72,7 +72,7 @@ pub(super) fn lrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub(super) fn ltrim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let (start, stop) = (int_arg(args.get(2))?, int_arg(args.get(3))?);
+    let (start, stop) = (i64_arg(args.get(2))?, i64_arg(args.get(3))?);
     let (key, now) = (args.get(1), ex.now_ms);
     let removed = ex.with_db(key, |db, out| {
         let n = match list_mut(db, key, now)? {

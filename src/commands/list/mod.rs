@@ -4,8 +4,10 @@
 //! through `Exec::db`; the list itself is `types::list::ListValue`.
 
 use super::kit::number::longdouble::{self as ld, Parsed};
+use super::kit::number::{i64_arg, parse_i64};
+use super::kit::numkeys::Mpop;
+use super::kit::{self, ArgCursor};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
 use crate::shard::value::Value;
@@ -40,10 +42,6 @@ fn as_list_mut(v: &mut Value) -> Result<&mut ListValue, ReplyError> {
         Value::List(l) => Ok(l),
         _ => Err(ReplyError::WrongType),
     }
-}
-
-fn int_arg(b: &[u8]) -> Result<i64, ReplyError> {
-    parse_i64(b).ok_or(ReplyError::NotInteger)
 }
 
 /// LEFT or RIGHT (any case), else a syntax error.
@@ -309,7 +307,7 @@ pub fn try_blmpop(ex: &mut Exec<'_>, args: Args<'_>) -> Result<BlockTry, ReplyEr
     match mpop_first(ex, args, &m)? {
         Found::Done => Ok(BlockTry::Served),
         Found::Nothing => Ok(BlockTry::Wait(BlockWait {
-            keys: keys_between(args, m.first_key, m.first_key + m.numkeys),
+            keys: keys_between(args, m.keys.start, m.keys.end),
             timeout_ms,
             no_wait_reply: NullReply::Array,
         })),

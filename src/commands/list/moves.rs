@@ -65,46 +65,9 @@ pub(super) fn rpoplpush(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Parsed LMPOP/BLMPOP arguments after the numkeys position.
-pub(super) struct MpopArgs {
-    /// Argument indexes of the keys.
-    pub(super) first_key: usize,
-    pub(super) numkeys: usize,
-    end: End,
-    count: u64,
-}
-
-/// Parses `numkeys key.. LEFT|RIGHT [COUNT n]` with numkeys at `numkeys_idx`.
-pub(super) fn parse_mpop(args: Args<'_>, numkeys_idx: usize) -> Result<MpopArgs, ReplyError> {
-    let numkeys = match parse_i64(args.get(numkeys_idx)) {
-        Some(n) if n > 0 => n as u64,
-        _ => return Err(ReplyError::other("ERR numkeys should be greater than 0")),
-    };
-    let where_idx = (numkeys_idx as u64 + 1)
-        .checked_add(numkeys)
-        .filter(|&w| w < args.len() as u64)
-        .ok_or(ReplyError::Syntax)? as usize;
-    let end = end_arg(args.get(where_idx))?;
-    let mut count = None;
-    let mut i = where_idx + 1;
-    while i < args.len() {
-        let more = i + 1 < args.len();
-        if count.is_none() && more && args.get(i).eq_ignore_ascii_case(b"count") {
-            match parse_i64(args.get(i + 1)) {
-                Some(n) if n > 0 => count = Some(n as u64),
-                _ => return Err(ReplyError::other("ERR count should be greater than 0")),
-            }
-            i += 2;
-        } else {
-            return Err(ReplyError::Syntax);
-        }
-    }
-    Ok(MpopArgs {
-        first_key: numkeys_idx + 1,
-        numkeys: numkeys as usize,
-        end,
-        count: count.unwrap_or(1),
-    })
+/// Parses LMPOP's `numkeys key.. LEFT|RIGHT [COUNT n]` with numkeys at `numkeys_idx`.
+pub(super) fn parse_mpop(args: Args<'_>, numkeys_idx: usize) -> Result<Mpop<End>, ReplyError> {
+    kit::numkeys::parse_mpop(args, numkeys_idx, |w| end_arg(w).ok())
 }
 
 /// Pops from the first existing list among the keys, replying `[key, [elements]]`; a key of
@@ -112,10 +75,10 @@ pub(super) fn parse_mpop(args: Args<'_>, numkeys_idx: usize) -> Result<MpopArgs,
 pub(super) fn mpop_first(
     ex: &mut Exec<'_>,
     args: Args<'_>,
-    m: &MpopArgs,
+    m: &Mpop<End>,
 ) -> Result<Found, ReplyError> {
     let now = ex.now_ms;
-    for i in m.first_key..m.first_key + m.numkeys {
+    for i in m.keys.clone() {
         let key = args.get(i);
         if list_mut(ex.db(key), key, now)?.is_none() {
             continue;
@@ -123,7 +86,7 @@ pub(super) fn mpop_first(
         let popped = ex.with_db(key, |db, out| {
             out.array(2);
             out.bulk(key);
-            pop_into_reply(db, out, key, m.end, m.count, now)
+            pop_into_reply(db, out, key, m.side, m.count, now)
         });
         ex.dirty(key, popped as u64);
         return Ok(Found::Done);

@@ -64,14 +64,7 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, end: End, name: &str) -> CmdRe
         return Err(ReplyError::Arity(name.into()));
     }
     let count = if args.len() == 3 {
-        match parse_i64(args.get(2)) {
-            Some(n) if n >= 0 => Some(n as u64),
-            _ => {
-                return Err(ReplyError::other(
-                    "ERR value is out of range, must be positive",
-                ))
-            }
-        }
+        Some(ArgCursor::new(args, 2).next_u64()?)
     } else {
         None
     };

@@ -19,7 +19,7 @@ pub(super) fn llen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 /// Indexes are checked before the key is looked up, as in Redis.
 pub(super) fn lrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let (start, stop) = (int_arg(args.get(2))?, int_arg(args.get(3))?);
+    let (start, stop) = (i64_arg(args.get(2))?, i64_arg(args.get(3))?);
     let (key, now) = (args.get(1), ex.now_ms);
     ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
@@ -50,7 +50,7 @@ pub(super) fn lindex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             return Ok(());
         };
         let list = as_list(&e.value)?;
-        let index = int_arg(args.get(2))?;
+        let index = i64_arg(args.get(2))?;
         match list.resolve(index).and_then(|p| list.get(p)) {
             Some(b) => out.bulk(b),
             None => out.null(),
@@ -71,15 +71,11 @@ fn parse_lpos_opts(args: Args<'_>) -> Result<(PosQuery, bool), ReplyError> {
         Some(n) if n >= 0 => Ok(n as u64),
         _ => Err(ReplyError::other(format!("ERR {what} can't be negative"))),
     };
-    let mut i = 3;
-    while i < args.len() {
-        let (opt, has_value) = (args.get(i), i + 1 < args.len());
-        if !has_value {
-            return Err(ReplyError::Syntax);
-        }
-        let v = args.get(i + 1);
+    let mut cur = ArgCursor::new(args, 3);
+    while !cur.is_done() {
+        let (opt, v) = (cur.next()?, cur.next()?);
         if opt.eq_ignore_ascii_case(b"rank") {
-            q.rank = int_arg(v)?;
+            q.rank = i64_arg(v)?;
             if q.rank == 0 {
                 return Err(ReplyError::other(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the \
@@ -94,7 +90,6 @@ fn parse_lpos_opts(args: Args<'_>) -> Result<(PosQuery, bool), ReplyError> {
         } else {
             return Err(ReplyError::Syntax);
         }
-        i += 2;
     }
     Ok((q, with_count))
 }

@@ -76,6 +76,7 @@ const fn spec(
 ) -> CommandSpec {
     CommandSpec {
         group: "list",
+        acl: crate::commands::spec::acl::LIST,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }

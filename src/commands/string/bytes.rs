@@ -55,8 +55,8 @@ fn byte_range(start: i64, end: i64, len: usize) -> Option<std::ops::RangeInclusi
 }
 
 pub(super) fn getrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let start = int_arg(args.get(2))?;
-    let end = int_arg(args.get(3))?;
+    let start = i64_arg(args.get(2))?;
+    let end = i64_arg(args.get(3))?;
     let (key, now) = (args.get(1), ex.now_ms);
     ex.with_db(key, |db, out| {
         let Some(e) = db.lookup_read(key, now) else {
@@ -82,7 +82,7 @@ fn overwrite_at(bytes: &mut Vec<u8>, offset: usize, value: &[u8]) {
 }
 
 pub(super) fn setrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let offset = int_arg(args.get(2))?;
+    let offset = i64_arg(args.get(2))?;
     if offset < 0 {
         return Err(ReplyError::other("ERR offset is out of range"));
     }

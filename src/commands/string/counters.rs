@@ -39,12 +39,12 @@ pub(super) fn decr(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub(super) fn incrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let delta = int_arg(args.get(2))?;
+    let delta = i64_arg(args.get(2))?;
     incr_by(ex, args.get(1), delta)
 }
 
 pub(super) fn decrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let v = int_arg(args.get(2))?;
+    let v = i64_arg(args.get(2))?;
     let delta = v
         .checked_neg()
         .ok_or_else(|| ReplyError::other("ERR decrement would overflow"))?;
@@ -64,11 +64,10 @@ pub(super) fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         };
         let cur = cur.ok_or(ReplyError::NotFloat)?;
         let incr = ld::parse(incr_raw).ok_or(ReplyError::NotFloat)?;
-        let nan_inf = || ReplyError::other("ERR increment would produce NaN or Infinity");
         let (ld::Parsed::Finite(a), ld::Parsed::Finite(b)) = (cur, incr) else {
-            return Err(nan_inf());
+            return Err(ReplyError::IncrNanOrInfinity);
         };
-        let text = ld::format_human(ld::add(a, b).ok_or_else(nan_inf)?);
+        let text = ld::format_human(ld::add(a, b).ok_or(ReplyError::IncrNanOrInfinity)?);
         match entry {
             Some(e) => e.value = str_value(text.as_bytes()),
             None => db.set(key, str_value(text.as_bytes()), 0, now),

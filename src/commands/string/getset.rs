@@ -53,36 +53,41 @@ impl Opts<'_> {
 /// have one; any violation is a syntax error, as in Redis.
 fn parse_opts<'a>(args: Args<'a>, from: usize, for_set: bool) -> Result<Opts<'a>, ReplyError> {
     let mut o = Opts::plain();
-    let mut i = from;
-    while i < args.len() {
-        let a = args.get(i);
-        let next = (i + 1 < args.len()).then(|| args.get(i + 1));
-        let is = |t: &str| a.eq_ignore_ascii_case(t.as_bytes());
-        let free = |t: Expiry| o.ttl == Expiry::Unchanged || o.ttl == t;
-        let timed = TIMED_OPTIONS.iter().find(|(t, _)| is(t)).map(|&(_, t)| t);
-        if is("NX") && !o.xx && for_set {
+    let free = |ttl: Expiry, t: Expiry| ttl == Expiry::Unchanged || ttl == t;
+    let mut cur = ArgCursor::new(args, from);
+    while !cur.is_done() {
+        if for_set && !o.xx && cur.flag("NX") {
             o.nx = true;
-        } else if is("XX") && !o.nx && for_set {
+        } else if for_set && !o.nx && cur.flag("XX") {
             o.xx = true;
-        } else if is("GET") && for_set {
+        } else if for_set && cur.flag("GET") {
             o.get = true;
-        } else if is("KEEPTTL") && for_set && free(Expiry::KeepTtl) {
+        } else if for_set && free(o.ttl, Expiry::KeepTtl) && cur.flag("KEEPTTL") {
             o.ttl = Expiry::KeepTtl;
-        } else if is("PERSIST") && !for_set && free(Expiry::Persist) {
+        } else if !for_set && free(o.ttl, Expiry::Persist) && cur.flag("PERSIST") {
             o.ttl = Expiry::Persist;
-        } else if let (Some(t), Some(v)) = (timed, next) {
-            if !free(t) {
+        } else if let Some((t, v)) = timed_option(&mut cur)? {
+            if !free(o.ttl, t) {
                 return Err(ReplyError::Syntax);
             }
             o.ttl = t;
             o.ttl_arg = v;
-            i += 1;
         } else {
             return Err(ReplyError::Syntax);
         }
-        i += 1;
     }
     Ok(o)
+}
+
+/// EX/PX/EXAT/PXAT and its value when the cursor is at one (a syntax error when the value is
+/// missing), None at any other argument.
+fn timed_option<'a>(cur: &mut ArgCursor<'a>) -> Result<Option<(Expiry, &'a [u8])>, ReplyError> {
+    for (name, t) in TIMED_OPTIONS {
+        if let Some(v) = cur.opt_value(name)? {
+            return Ok(Some((t, v)));
+        }
+    }
+    Ok(None)
 }
 
 /// The absolute expiry (ms) an EX/PX/EXAT/PXAT option asks for, None for other options.
@@ -102,7 +107,7 @@ fn expire_at_ms(
         _ => return Ok(None),
     };
     let bad = || ReplyError::InvalidExpire(cmd.into());
-    let v = int_arg(raw)?;
+    let v = i64_arg(raw)?;
     if v <= 0 {
         return Err(bad());
     }

@@ -25,23 +25,19 @@ struct LcsOpts {
 
 fn parse_lcs_opts(args: Args<'_>) -> Result<LcsOpts, ReplyError> {
     let mut o = LcsOpts::default();
-    let mut i = 3;
-    while i < args.len() {
-        let a = args.get(i);
-        let is = |t: &str| a.eq_ignore_ascii_case(t.as_bytes());
-        if is("IDX") {
+    let mut cur = ArgCursor::new(args, 3);
+    while !cur.is_done() {
+        if cur.flag("IDX") {
             o.idx = true;
-        } else if is("LEN") {
+        } else if cur.flag("LEN") {
             o.len = true;
-        } else if is("WITHMATCHLEN") {
+        } else if cur.flag("WITHMATCHLEN") {
             o.with_match_len = true;
-        } else if is("MINMATCHLEN") && i + 1 < args.len() {
-            o.min_match_len = int_arg(args.get(i + 1))?.max(0) as u64;
-            i += 1;
+        } else if let Some(v) = cur.opt_value("MINMATCHLEN")? {
+            o.min_match_len = i64_arg(v)?.max(0) as u64;
         } else {
             return Err(ReplyError::Syntax);
         }
-        i += 1;
     }
     if o.idx && o.len {
         return Err(ReplyError::other(

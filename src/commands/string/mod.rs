@@ -3,9 +3,10 @@
 //! except to answer WRONGTYPE, and never reach a keyspace except through `Exec::db`.
 
 use super::kit::number::longdouble as ld;
+use super::kit::number::{i64_arg, parse_i64};
+use super::kit::ArgCursor;
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
 use crate::constants::{LCS_MAX_CELLS, STRING_MAX_BYTES};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 use crate::shard::value::{StrValue, Value};
 mod bytes;
@@ -47,10 +48,6 @@ fn as_str_mut(v: &mut Value) -> Result<&mut StrValue, ReplyError> {
 
 fn str_value(b: &[u8]) -> Value {
     Value::Str(StrValue::from_slice(b))
-}
-
-fn int_arg(b: &[u8]) -> Result<i64, ReplyError> {
-    parse_i64(b).ok_or(ReplyError::NotInteger)
 }
 
 /// Most bytes a string may grow to by APPEND/SETRANGE: proto-max-bulk-len, capped by the

@@ -69,6 +69,7 @@ const fn spec(
 ) -> CommandSpec {
     CommandSpec {
         group: "string",
+        acl: crate::commands::spec::acl::STRING,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }

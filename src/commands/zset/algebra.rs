@@ -50,7 +50,7 @@ fn parse_numkeys(
     at: usize,
     cmd: &str,
 ) -> Result<std::ops::Range<usize>, ReplyError> {
-    let n = int_arg(args.get(at))?;
+    let n = i64_arg(args.get(at))?;
     if n < 1 {
         return Err(ReplyError::other(format!(
             "ERR at least 1 input key is needed for '{cmd}' command"
@@ -88,38 +88,33 @@ fn parse_algebra_opts(
         limit: 0,
         keys,
     };
-    let mut j = req.keys.end;
-    while j < args.len() {
-        let left = args.len() - j - 1;
-        let a = args.get(j).to_ascii_lowercase();
-        match a.as_slice() {
-            b"limit" if card && left >= 1 => {
-                req.limit = match parse_i64(args.get(j + 1)) {
-                    Some(v) if v >= 0 => v as usize,
-                    _ => return Err(ReplyError::other("ERR LIMIT can't be negative")),
-                };
-                j += 1;
+    let mut cur = ArgCursor::new(args, req.keys.end);
+    while !cur.is_done() {
+        let left = cur.remaining() - 1;
+        let weighable = !card && op != SetOp::Diff;
+        if card && left >= 1 && cur.flag("LIMIT") {
+            req.limit = cur.next_i64_in(0, i64::MAX, ReplyError::LimitNegative)? as usize;
+        } else if weighable && left >= n && cur.flag("WEIGHTS") {
+            for w in req.weights.iter_mut() {
+                *w = parse_score(cur.next()?)
+                    .ok_or_else(|| ReplyError::other("ERR weight value is not a float"))?;
             }
-            b"weights" if !card && op != SetOp::Diff && left >= n => {
-                for k in 0..n {
-                    req.weights[k] = parse_score(args.get(j + 1 + k))
-                        .ok_or_else(|| ReplyError::other("ERR weight value is not a float"))?;
-                }
-                j += n;
-            }
-            b"aggregate" if !card && op != SetOp::Diff && left >= 1 => {
-                req.agg = match args.get(j + 1).to_ascii_lowercase().as_slice() {
-                    b"sum" => Agg::Sum,
-                    b"min" => Agg::Min,
-                    b"max" => Agg::Max,
-                    _ => return Err(ReplyError::Syntax),
-                };
-                j += 1;
-            }
-            b"withscores" if !card && !store => req.withscores = true,
-            _ => return Err(ReplyError::Syntax),
+        } else if weighable && left >= 1 && cur.flag("AGGREGATE") {
+            let w = cur.next()?;
+            req.agg = if w.eq_ignore_ascii_case(b"sum") {
+                Agg::Sum
+            } else if w.eq_ignore_ascii_case(b"min") {
+                Agg::Min
+            } else if w.eq_ignore_ascii_case(b"max") {
+                Agg::Max
+            } else {
+                return Err(ReplyError::Syntax);
+            };
+        } else if !card && !store && cur.flag("WITHSCORES") {
+            req.withscores = true;
+        } else {
+            return Err(ReplyError::Syntax);
         }
-        j += 1;
     }
     Ok(req)
 }

@@ -3,11 +3,11 @@
 //! "try" halves of BZPOPMIN/BZPOPMAX/BZMPOP for the event loop to wire.
 //! Handlers reach every key through `Exec::db`, so multi-key commands work across shards.
 
-use super::kit::number::{
-    c_str, f64_arg as score_arg, is_c_space, parse_f64 as parse_score, strtod,
-};
+use super::kit::number::{c_str, i64_arg, is_c_space, parse_i64};
+use super::kit::number::{parse_f64 as parse_score, strtod};
+use super::kit::numkeys::Mpop;
+use super::kit::{self, ArgCursor};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
 use crate::shard::value::Value;
@@ -115,10 +115,6 @@ fn limits(ex: &Exec<'_>) -> Limits {
             value_max_bytes: get("zset-max-listpack-value", d.value_max_bytes),
         }
     })
-}
-
-fn int_arg(b: &[u8]) -> Result<i64, ReplyError> {
-    parse_i64(b).ok_or(ReplyError::NotInteger)
 }
 
 /// A score range bound: Redis reads it with a plain `strtod` (so "" is 0 and overflow is

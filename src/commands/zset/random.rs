@@ -1,6 +1,8 @@
 //! ZRANDMEMBER and ZSCAN.
 
 use super::*;
+use crate::commands::kit::number::format_double_g17;
+use crate::commands::kit::scan::{write_cursor, ScanArgs};
 use crate::commands::kit::Rng;
 
 // ---------------------------------------------------------------------------------------------
@@ -25,23 +27,18 @@ pub(super) fn zrandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             Ok(())
         });
     }
-    let count = int_arg(args.get(2))?;
-    let withscores = match args.len() {
-        3 => false,
-        4 if args.get(3).eq_ignore_ascii_case(b"withscores") => true,
-        _ => return Err(ReplyError::Syntax),
-    };
+    let count = i64_arg(args.get(2))?;
+    let mut cur = ArgCursor::new(args, 3);
+    let withscores = cur.flag("WITHSCORES");
+    cur.finish()?;
     if count == i64::MIN {
-        return Err(ReplyError::other(
-            "ERR value is out of range, value must between -9223372036854775807 and \
-             9223372036854775807",
-        ));
+        return Err(ReplyError::CountNotAbsolute);
     }
     if withscores && count < -(i64::MAX / 2) {
-        return Err(ReplyError::other("ERR value is out of range"));
+        return Err(ReplyError::ValueOutOfRange);
     }
     if count.unsigned_abs() > RANDMEMBER_REPEAT_MAX && count < 0 {
-        return Err(ReplyError::other("ERR value is out of range"));
+        return Err(ReplyError::ValueOutOfRange);
     }
     ex.with_db_rng(key, |db, out, rng| {
         match zread(db, key, now_ms)? {
@@ -90,25 +87,7 @@ const ZSCAN_VISIT_MAX: usize = 100_000;
 /// removed before the cursor between calls can make later ones shift past it.
 pub(super) fn zscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let cursor = parse_cursor(args.get(2))?;
-    let (mut count, mut pattern) = (10usize, None);
-    let mut i = 3;
-    while i < args.len() {
-        if i + 1 >= args.len() {
-            return Err(ReplyError::Syntax);
-        }
-        let (opt, value) = (args.get(i), args.get(i + 1));
-        if opt.eq_ignore_ascii_case(b"count") {
-            match int_arg(value)? {
-                n if n < 1 => return Err(ReplyError::Syntax),
-                n => count = (n as u64).min(ZSCAN_VISIT_MAX as u64) as usize,
-            }
-        } else if opt.eq_ignore_ascii_case(b"match") {
-            pattern = (value != b"*").then_some(value);
-        } else {
-            return Err(ReplyError::Syntax);
-        }
-        i += 2;
-    }
+    let o = ScanArgs::parse(ArgCursor::new(args, 3), ZSCAN_VISIT_MAX, false)?;
     let (key, now_ms) = (args.get(1), ex.now_ms);
     ex.with_db(key, |db, out| {
         let z = zread(db, key, now_ms)?;
@@ -117,19 +96,19 @@ pub(super) fn zscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             Some(z) if z.encoding() == "listpack" => (0, z.iter().collect()),
             Some(z) => {
                 let from = cursor.min(z.len() as u64) as usize;
-                let v: Vec<&Entry> = z.iter_from(from).take(count).collect();
+                let v: Vec<&Entry> = z.iter_from(from).take(o.count).collect();
                 let end = from + v.len();
                 (if end >= z.len() { 0 } else { end as u64 }, v)
             }
         };
-        let keep = |e: &&Entry| pattern.is_none_or(|p| crate::glob::matches(p, &e.member, false));
+        let keep = |e: &&Entry| o.keeps(&e.member);
         let kept: Vec<&Entry> = picked.into_iter().filter(keep).collect();
         out.array(2);
-        out.bulk(next.to_string().as_bytes());
+        write_cursor(out, next);
         out.array(2 * kept.len());
         for e in kept {
             out.bulk(&e.member);
-            out.bulk(crate::resp::write::format_double_g17(e.score).as_bytes());
+            out.bulk(format_double_g17(e.score).as_bytes());
         }
         Ok(())
     })

@@ -37,23 +37,22 @@ fn parse_range<'a>(
 ) -> Result<RangeReq<'a>, ReplyError> {
     let (mut by_opt, mut rev_opt) = (by, rev);
     let (mut withscores, mut offset, mut limit) = (false, 0, -1);
-    let mut j = key_at + 3;
-    while j < args.len() {
-        let a = args.get(j).to_ascii_lowercase();
-        let left = args.len() - j - 1;
-        match a.as_slice() {
-            b"withscores" if !store => withscores = true,
-            b"limit" if left >= 2 => {
-                offset = int_arg(args.get(j + 1))?;
-                limit = int_arg(args.get(j + 2))?;
-                j += 2;
-            }
-            b"rev" if rev_opt.is_none() => rev_opt = Some(true),
-            b"bylex" if by_opt.is_none() => by_opt = Some(By::Lex),
-            b"byscore" if by_opt.is_none() => by_opt = Some(By::Score),
-            _ => return Err(ReplyError::Syntax),
+    let mut cur = ArgCursor::new(args, key_at + 3);
+    while !cur.is_done() {
+        if !store && cur.flag("WITHSCORES") {
+            withscores = true;
+        } else if cur.remaining() >= 3 && cur.flag("LIMIT") {
+            offset = cur.next_i64()?;
+            limit = cur.next_i64()?;
+        } else if rev_opt.is_none() && cur.flag("REV") {
+            rev_opt = Some(true);
+        } else if by_opt.is_none() && cur.flag("BYLEX") {
+            by_opt = Some(By::Lex);
+        } else if by_opt.is_none() && cur.flag("BYSCORE") {
+            by_opt = Some(By::Score);
+        } else {
+            return Err(ReplyError::Syntax);
         }
-        j += 1;
     }
     let (by, rev) = (by_opt.unwrap_or(By::Rank), rev_opt.unwrap_or(false));
     if limit != -1 && by == By::Rank {
@@ -90,7 +89,7 @@ enum Bounds<'a> {
 
 fn parse_bounds<'a>(r: &RangeReq<'a>) -> Result<Bounds<'a>, ReplyError> {
     Ok(match r.by {
-        By::Rank => Bounds::Rank(int_arg(r.min)?, int_arg(r.max)?),
+        By::Rank => Bounds::Rank(i64_arg(r.min)?, i64_arg(r.max)?),
         By::Score => Bounds::Score(score_range(r.min, r.max)?),
         By::Lex => Bounds::Lex(lex_range(r.min, r.max)?),
     })
@@ -240,7 +239,7 @@ pub(super) fn zrangestore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 fn remrange_generic(ex: &mut Exec<'_>, args: Args<'_>, by: By) -> CmdResult {
     let (min, max) = (args.get(2), args.get(3));
     let b = match by {
-        By::Rank => Bounds::Rank(int_arg(min)?, int_arg(max)?),
+        By::Rank => Bounds::Rank(i64_arg(min)?, i64_arg(max)?),
         By::Score => Bounds::Score(score_range(min, max)?),
         By::Lex => Bounds::Lex(lex_range(min, max)?),
     };
@@ -311,14 +310,7 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, max: bool) -> CmdResult {
         return Err(ReplyError::Syntax);
     }
     let count = match args.len() {
-        3 => match parse_i64(args.get(2)) {
-            Some(n) if n >= 0 => Some(n as u64 as usize),
-            _ => {
-                return Err(ReplyError::other(
-                    "ERR value is out of range, must be positive",
-                ))
-            }
-        },
+        3 => Some(ArgCursor::new(args, 2).next_u64()? as usize),
         _ => None,
     };
     let (key, now_ms) = (args.get(1), ex.now_ms);
@@ -350,47 +342,17 @@ pub(super) fn zpopmax(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     pop_generic(ex, args, true)
 }
 
-/// ZMPOP/BZMPOP arguments after numkeys: the keys, MIN|MAX, COUNT.
-pub(super) struct MpopReq {
-    pub(super) keys: std::ops::Range<usize>,
-    max: bool,
-    count: usize,
-}
-
-/// Parses "numkeys key... MIN|MAX [COUNT count]" with numkeys at `at`.
-pub(super) fn parse_mpop(args: Args<'_>, at: usize) -> Result<MpopReq, ReplyError> {
-    let numkeys = match parse_i64(args.get(at)) {
-        Some(n) if n > 0 => n as u64,
-        _ => return Err(ReplyError::other("ERR numkeys should be greater than 0")),
-    };
-    let first = at + 1;
-    if numkeys >= (args.len() - first) as u64 {
-        return Err(ReplyError::Syntax);
-    }
-    let where_at = first + numkeys as usize;
-    let max = match args.get(where_at).to_ascii_lowercase().as_slice() {
-        b"min" => false,
-        b"max" => true,
-        _ => return Err(ReplyError::Syntax),
-    };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        let has_value = j + 1 < args.len();
-        if count.is_none() && has_value && args.get(j).eq_ignore_ascii_case(b"count") {
-            count = match parse_i64(args.get(j + 1)) {
-                Some(n) if n > 0 => Some(n as usize),
-                _ => return Err(ReplyError::other("ERR count should be greater than 0")),
-            };
-            j += 2;
+/// Parses "numkeys key... MIN|MAX [COUNT count]" with numkeys at `at`; the side is true for
+/// MAX.
+pub(super) fn parse_mpop(args: Args<'_>, at: usize) -> Result<Mpop<bool>, ReplyError> {
+    kit::numkeys::parse_mpop(args, at, |w| {
+        if w.eq_ignore_ascii_case(b"min") {
+            Some(false)
+        } else if w.eq_ignore_ascii_case(b"max") {
+            Some(true)
         } else {
-            return Err(ReplyError::Syntax);
+            None
         }
-    }
-    Ok(MpopReq {
-        keys: first..where_at,
-        max,
-        count: count.unwrap_or(1),
     })
 }
 
@@ -399,12 +361,12 @@ pub(super) fn parse_mpop(args: Args<'_>, at: usize) -> Result<MpopReq, ReplyErro
 pub(super) fn mpop_now(
     ex: &mut Exec<'_>,
     args: Args<'_>,
-    req: &MpopReq,
+    req: &Mpop<bool>,
 ) -> Result<bool, ReplyError> {
     let now_ms = ex.now_ms;
     for i in req.keys.clone() {
         let key = args.get(i);
-        let Some(v) = pop_entries(ex.db(key), key, now_ms, req.max, req.count)? else {
+        let Some(v) = pop_entries(ex.db(key), key, now_ms, req.side, req.count as usize)? else {
             continue;
         };
         ex.dirty(key, v.len() as u64);

@@ -58,6 +58,7 @@ pub(super) const fn spec(
 ) -> CommandSpec {
     CommandSpec {
         group: "sorted-set",
+        acl: crate::commands::spec::acl::SORTEDSET,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }

@@ -20,22 +20,26 @@ struct AddFlags {
 /// Parses ZADD's options; returns them and the index of the first score.
 fn zadd_flags(args: Args<'_>) -> (AddFlags, usize) {
     let mut f = AddFlags::default();
-    let mut i = 2;
-    while i < args.len() {
-        let a = args.get(i);
-        let slot = match a.to_ascii_lowercase().as_slice() {
-            b"nx" => &mut f.nx,
-            b"xx" => &mut f.xx,
-            b"gt" => &mut f.gt,
-            b"lt" => &mut f.lt,
-            b"ch" => &mut f.ch,
-            b"incr" => &mut f.incr,
-            _ => break,
+    let mut cur = ArgCursor::new(args, 2);
+    loop {
+        let slot = if cur.flag("NX") {
+            &mut f.nx
+        } else if cur.flag("XX") {
+            &mut f.xx
+        } else if cur.flag("GT") {
+            &mut f.gt
+        } else if cur.flag("LT") {
+            &mut f.lt
+        } else if cur.flag("CH") {
+            &mut f.ch
+        } else if cur.flag("INCR") {
+            &mut f.incr
+        } else {
+            break;
         };
         *slot = true;
-        i += 1;
     }
-    (f, i)
+    (f, cur.pos())
 }
 
 fn zadd_check(f: AddFlags, arg_count: usize) -> CmdResult {
@@ -108,8 +112,10 @@ pub(super) fn zadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (f, first) = zadd_flags(args);
     zadd_check(f, args.len() - first)?;
     let mut scores = Vec::with_capacity((args.len() - first) / 2);
-    for i in (first..args.len()).step_by(2) {
-        scores.push(score_arg(args.get(i))?);
+    let mut cur = ArgCursor::new(args, first);
+    while !cur.is_done() {
+        scores.push(cur.next_f64()?);
+        cur.next()?; // the member
     }
     zadd_generic(ex, args, f, first, &scores)
 }
@@ -192,7 +198,7 @@ pub(super) fn zincrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         incr: true,
         ..AddFlags::default()
     };
-    let score = score_arg(args.get(2))?;
+    let score = ArgCursor::new(args, 2).next_f64()?;
     // Same as "ZADD key INCR increment member": the member follows the increment.
     zadd_generic(ex, args, f, 2, &[score])
 }

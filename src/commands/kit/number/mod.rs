@@ -1,13 +1,17 @@
 //! Numbers as Redis reads and writes them: C's `strtod` (decimal, hex, `inf`, `nan`, with its
 //! `ERANGE` report), `getDoubleFromObject`'s whole-argument check, `string2ll` integers, and the
-//! 80-bit `long double` arithmetic of INCRBYFLOAT (`longdouble`). Pure functions; the argument
-//! cursor and the families call these, none re-implements them.
+//! 80-bit `long double` arithmetic of INCRBYFLOAT (`longdouble`), and `%.17g` (re-exported from
+//! the reply writer). Pure functions; the argument cursor and the families call these, none
+//! re-implements them.
 
 pub mod longdouble;
 
 use crate::resp::ReplyError;
 
 pub use crate::resp::parse::parse_i64;
+/// `%.17g` as Redis prints doubles; it lives with the reply writer, which RDB and AOF code
+/// (below the commands layer) share.
+pub use crate::resp::write::format_double_g17;
 
 /// `parse_i64`, failing with "ERR value is not an integer or out of range".
 pub fn i64_arg(b: &[u8]) -> Result<i64, ReplyError> {

@@ -2,9 +2,9 @@
 //! drops are cheap, and rehashing is spread over many small tables), lazy expiry on access, and
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
+use super::value::{StrValue, Value};
 use crate::cluster::hash_slot::key_hash_slot;
-use crate::commands::kit::Rng;
-use crate::shard::value::{StrValue, Value};
+use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
 use hashbrown::hash_table::{Entry as TableEntry, HashTable};
 use hashbrown::DefaultHashBuilder;

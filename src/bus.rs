@@ -1,17 +1,18 @@
-//! The bus core: one glommio executor, in cluster mode only, beside the shard threads. It is
-//! the only socket code of the cluster: it accepts bus connections, opens the links the
-//! cluster state asks for, frames messages, feeds them to the state machine and performs the
-//! actions it returns (send, close, deliver a publish, follow a master). After every event it
-//! writes nodes.conf when the state asks and publishes a new slot map when ownership changed.
-//! The only glommio code in slotd.
+//! The cluster bus driver: one glommio executor, in cluster mode only, beside the shard
+//! threads. It is the only socket code of the cluster (the sans-IO core is `cluster`): it
+//! accepts bus connections, opens the links the cluster state asks for, frames messages, feeds
+//! them to the state machine and performs the actions it returns (send, close, deliver a
+//! publish, follow a master). After every event it writes nodes.conf when the state asks and
+//! publishes a new slot map when ownership changed. The only glommio code in slotd.
 
+use crate::clock::mono_unix_ms;
 use crate::cluster::gossip::Origin;
 use crate::cluster::links::BusOut;
 use crate::cluster::message;
 use crate::cluster::node::LinkId;
 use crate::cluster::state::ClusterState;
 use crate::constants::{BUS_LINK_SENDBUF_MAX_BYTES, BUS_MSG_MAX_BYTES};
-use crate::global::{mono_unix_ms, Global};
+use crate::global::Global;
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::channels::local_channel::{self, LocalSender};
@@ -218,7 +219,7 @@ impl Driver {
                 // The state counts on the monotonic clock; shards compare with the wall clock.
                 let wall = match until_ms {
                     0 => 0,
-                    t => crate::global::unix_ms() + t.saturating_sub(mono_unix_ms()),
+                    t => crate::clock::unix_ms() + t.saturating_sub(mono_unix_ms()),
                 };
                 self.global
                     .writes_paused_until_ms
@@ -311,7 +312,7 @@ impl Driver {
     fn repl_view(&self, now_ms: u64) -> (u64, crate::cluster::failover::ReplView) {
         let offset = crate::replication::repl_offset(&self.global);
         // The replication layer keeps wall-clock times: compare wall with wall.
-        let down = crate::replication::link_down_ms(&self.global, crate::global::unix_ms());
+        let down = crate::replication::link_down_ms(&self.global, crate::clock::unix_ms());
         let view = match down {
             Some(0) => crate::cluster::failover::ReplView {
                 link_up: true,
