@@ -66,7 +66,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("aof", "shard", "LAYERS, DISPATCH (load.rs)"),
     ("commands", "dispatch", "DISPATCH"),
     ("commands", "net", "DISPATCH"),
-    ("mesh", "commands", "DISPATCH"),
     ("mesh", "shard", "DISPATCH"),
     (
         "replication",
