@@ -7,7 +7,6 @@
 //! Never runs on a shard's per-command path: shards touch it once per loop turn (feeding their
 //! journal to the backlog) and only when a backlog exists.
 
-pub mod apply;
 pub mod master;
 pub mod min_replicas;
 pub mod replica;
