@@ -54,7 +54,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("dispatch", &["dispatch"]),
     (
         "drivers",
-        &["net", "bus", "repl_link", "server", "testkit", "main"],
+        &[
+            "net",
+            "bus",
+            "repl_link",
+            "server",
+            "testkit",
+            "api",
+            "main",
+        ],
     ),
 ];
 

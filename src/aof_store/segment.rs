@@ -353,8 +353,8 @@ impl AofShard {
     pub fn write(&mut self, data: &[u8]) -> Result<(), String> {
         if let Some(f) = self.incr.as_mut() {
             if let Err(e) = f.write_all(data) {
-                // SAFETY: plain ftruncate on our own file back to its last good size.
-                unsafe { libc::ftruncate(f.as_raw_fd(), self.incr_bytes as libc::off_t) };
+                // ftruncate back to the last good size.
+                let _ = f.set_len(self.incr_bytes);
                 let msg = e.to_string();
                 self.write_error = Some(msg.clone());
                 return Err(msg);

@@ -18,11 +18,7 @@ use crate::global::Global;
 use crate::shard::Shard;
 // The replication state types live below the shard (the process-wide part in `Global.repl`,
 // the per-shard part in `Shard.repl`); this module keeps the operations on them and the links.
-pub use crate::global::backlog;
-pub use crate::global::repl::{
-    lock, Feed, FeedBuf, LinkInfo, LinkState, ReplGlobal, ReplState, ReplicaInfo, NO_REPLID,
-};
-pub use crate::shard::repl::ShardRepl;
+pub use crate::global::repl::{lock, Feed, LinkInfo, LinkState, ReplState, ReplicaInfo, NO_REPLID};
 pub use crate::shard::snapshot;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -208,16 +204,6 @@ pub fn replid_and_offset(global: &Global) -> (String, u64) {
     (st.replid.clone(), st.offset)
 }
 
-/// Master side: every connected replica as (ip, announced port, acknowledged offset, online)
-/// (manual failover waits for a replica's offset to match ours).
-pub fn replicas(global: &Global) -> Vec<(String, u16, u64, bool)> {
-    let st = global.repl.state();
-    st.replicas
-        .iter()
-        .map(|r| (r.ip.clone(), r.listening_port, r.ack_offset, r.online))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,23 +223,5 @@ mod tests {
         crate::aof_store::journal::encode(&mut want, &[b"REPLFLUSH", b"1", b"3"]);
         crate::aof_store::journal::encode(&mut want, &[b"SET", b"b", b"2"]);
         assert_eq!(out, want);
-    }
-
-    #[test]
-    fn psync_acceptance() {
-        // Guards the partial resync rule: same id (or replid2 up to its end) and bytes held.
-        let g = ReplGlobal::default();
-        let mut st = g.state();
-        st.ensure_backlog(100, true);
-        let id = st.replid.clone();
-        st.append(b"0123456789", &g.offset);
-        assert!(st.can_continue(&id, 1));
-        assert!(st.can_continue(&id, 11));
-        assert!(!st.can_continue(&id, 12));
-        assert!(!st.can_continue("x", 5));
-        st.replid2 = "old".into();
-        st.second_offset = 6;
-        assert!(st.can_continue("old", 6));
-        assert!(!st.can_continue("old", 7));
     }
 }
