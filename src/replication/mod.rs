@@ -223,22 +223,4 @@ mod tests {
         crate::aof_store::journal::encode(&mut want, &[b"SET", b"b", b"2"]);
         assert_eq!(out, want);
     }
-
-    #[test]
-    fn psync_acceptance() {
-        // Guards the partial resync rule: same id (or replid2 up to its end) and bytes held.
-        let g = crate::global::repl::ReplGlobal::default();
-        let mut st = g.state();
-        st.ensure_backlog(100, true);
-        let id = st.replid.clone();
-        st.append(b"0123456789", &g.offset);
-        assert!(st.can_continue(&id, 1));
-        assert!(st.can_continue(&id, 11));
-        assert!(!st.can_continue(&id, 12));
-        assert!(!st.can_continue("x", 5));
-        st.replid2 = "old".into();
-        st.second_offset = 6;
-        assert!(st.can_continue("old", 6));
-        assert!(!st.can_continue("old", 7));
-    }
 }
