@@ -9,9 +9,6 @@
 
 pub mod master;
 pub mod min_replicas;
-pub mod replica;
-pub mod resume;
-pub mod shutdown;
 
 use crate::global::Global;
 use crate::shard::Shard;
@@ -162,13 +159,13 @@ pub fn journal_needed(global: &Global) -> bool {
 /// Starts (or re-points) replication from `host:port`. Returns false when already replicating
 /// exactly that master.
 pub fn start_replica_of(global: &Arc<Global>, host: &str, port: u16) -> bool {
-    replica::start(global, host, port)
+    crate::repl_link::replica::start(global, host, port)
 }
 
 /// Stops replicating and accepts writes: a new history id, the old one kept as replid2 so
 /// other replicas of the old master can continue from us.
 pub fn become_master(global: &Arc<Global>) {
-    replica::stop_and_promote(global)
+    crate::repl_link::replica::stop_and_promote(global)
 }
 
 /// The offset the bus advertises: master_repl_offset on a master, the processed offset on a
