@@ -282,6 +282,9 @@ fn run(
     bus_fds: Option<Vec<RawFd>>,
 ) -> Result<i32, String> {
     let sigset = block_signals();
+    // The state tier reaches these drivers only through the hooks installed here.
+    crate::replication::install_link_spawner(crate::repl_link::replica::spawn);
+    crate::aof::install_reloader(crate::aof_load::reload_for_debug);
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
     {
         let m = mesh.clone();

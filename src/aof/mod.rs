@@ -6,6 +6,7 @@
 pub use crate::aof_store::{check, foreign, journal, manifest, rewrite, segment};
 
 use crate::shard::Shard;
+use std::sync::OnceLock;
 
 /// Writes a shard's journal to its files now (blocking). With `sync`, fdatasync as well.
 pub fn flush_now(sh: &mut Shard, sync: bool) -> Result<(), String> {
@@ -54,4 +55,32 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
             Err(format!("Can't start an AOF rewrite: {e}"))
         }
     }
+}
+
+/// DEBUG RELOAD's work on every parked shard (write each base, drop the keyspaces, load them
+/// back): the `aof_load` driver's, installed by `server` at boot (loading replays through the
+/// dispatcher, above this module).
+///
+/// # Safety
+/// As `reload_all`.
+pub type Reloader = unsafe fn(&[*mut Shard], u64) -> Result<(), String>;
+
+static RELOADER: OnceLock<Reloader> = OnceLock::new();
+
+/// Installs the reloader (once, at boot).
+pub fn install_reloader(reload: Reloader) {
+    let _ = RELOADER.set(reload);
+}
+
+/// DEBUG RELOAD: with every shard parked (`all[id]` points at shard `id`), write each shard's
+/// base, drop the keyspaces and load them back from the files, through the installed reloader.
+///
+/// # Safety
+/// Every pointer must be a parked (or the calling) shard, used by nobody else meanwhile.
+pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<(), String> {
+    let Some(reload) = RELOADER.get() else {
+        return Err("no AOF loader".into());
+    };
+    // SAFETY: our caller's contract is the reloader's.
+    unsafe { reload(all, now) }
 }

@@ -121,7 +121,7 @@ fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                 return Ok(()); // ACK never gets a reply
             }
             "getack" => {
-                crate::repl_link::replica::request_ack(&global);
+                replication::request_ack(&global);
                 return Ok(());
             }
             _ => {

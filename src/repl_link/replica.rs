@@ -22,80 +22,15 @@ const INFLIGHT_BATCHES_MAX: u64 = 256;
 /// Read timeout of the socket: how often the link checks for ACK time and REPLICAOF changes.
 const POLL_MS: u64 = 100;
 
-/// Starts replicating `host:port` (REPLICAOF, the bus). False when already doing exactly that.
-pub fn start(global: &Arc<Global>, host: &str, port: u16) -> bool {
-    let mut st = global.repl.state();
-    if st
-        .link
-        .as_ref()
-        .is_some_and(|l| l.host == host && l.port == port)
-    {
-        return false;
-    }
-    let gen = st.next_link_gen;
-    st.next_link_gen += 1;
-    let now = unix_ms();
-    let offset = st.offset;
-    st.link = Some(LinkInfo {
-        host: host.to_string(),
-        port,
-        gen,
-        state: LinkState::Connect,
-        last_io_ms: 0,
-        down_since_ms: now,
-        last_up_ms: 0,
-        read_offset: offset,
-        processed_offset: offset,
-        sync_read_bytes: 0,
-    });
-    // Our own replicas must resync against the new history.
-    for r in &st.replicas {
-        r.feed.kill();
-    }
-    drop(st);
-    global.repl.feeding.store(false, Ordering::Release);
-    global.repl.is_replica.store(true, Ordering::Release);
-    crate::log::set_replica_role(true);
-    crate::replication::min_replicas::refresh(global);
-    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
-    crate::log::notice(&format!("Connecting to MASTER {host}:{port}"));
-    let g = global.clone();
+/// Starts the link thread for link generation `gen` (installed as `replication`'s link
+/// spawner at boot: REPLICAOF, the bus and the configuration start a link through it).
+pub fn spawn(global: Arc<Global>, gen: u64) {
     let spawned = std::thread::Builder::new()
         .name("slotd-repl-link".into())
-        .spawn(move || link_main(g, gen));
+        .spawn(move || link_main(global, gen));
     if let Err(e) = spawned {
         crate::log::warning(&format!("Can't start the replication link: {e}"));
     }
-    true
-}
-
-/// REPLICAOF NO ONE: stop the link, keep the data, start a new history.
-pub fn stop_and_promote(global: &Arc<Global>) {
-    let mut st = global.repl.state();
-    if st.link.take().is_none() {
-        return;
-    }
-    st.next_link_gen += 1;
-    st.replid2 = std::mem::replace(&mut st.replid, crate::clock::random_hex40());
-    st.second_offset = st.offset as i64 + 1;
-    let size = crate::replication::backlog_size(global);
-    st.ensure_backlog(size, false);
-    // Sub-replicas reconnect and continue through replid2.
-    for r in &st.replicas {
-        r.feed.kill();
-    }
-    drop(st);
-    global.repl.is_replica.store(false, Ordering::Release);
-    crate::log::set_replica_role(false);
-    crate::replication::min_replicas::refresh(global);
-    global.repl.feeding.store(true, Ordering::Release);
-    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
-    crate::log::notice("MASTER MODE enabled (user request from 'REPLICAOF NO ONE')");
-}
-
-/// REPLCONF GETACK from our master's stream or a client: ACK at the next chance.
-pub fn request_ack(global: &Global) {
-    global.repl.state().ack_requested = true;
 }
 
 fn current(global: &Global, gen: u64) -> Option<LinkInfo> {
