@@ -285,6 +285,7 @@ fn run(
     // The state tier reaches these drivers only through the hooks installed here.
     crate::replication::install_link_spawner(crate::repl_link::replica::spawn);
     crate::aof::install_reloader(crate::aof_load::reload_for_debug);
+    crate::replication::master::install_sender_spawner(crate::repl_link::sender::spawn);
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
     {
         let m = mesh.clone();
