@@ -29,7 +29,7 @@ pub use registry::{
     all_commands, count_ids, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub,
     name_of, spec_of,
 };
-pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
+pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, KeySpecDoc, FLAG_NAMES};
 
 use crate::resp::{Args, ReplyError};
 
