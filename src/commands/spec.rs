@@ -1,7 +1,17 @@
 //! What a command is, as data: `CommandSpec` (name, arity with Redis' sign convention, flags,
-//! key positions, docs, handler), `KeySpec`, `ArgDoc`, the flag bits, and the one set of
-//! `const fn` builders every family table declares its docs and key positions with
-//! (`arg`, `opt`, `multi`, `tok`, `pure`, `oneof`, `block`, `K1`, `K_ALL`, ...).
+//! key positions, ACL categories, tips, key specs, docs, handler), `KeySpec`, `ArgDoc`, the
+//! flag bits, and the one set of `const fn` builders every family table declares its commands
+//! with. A table entry is one chain, for example:
+//!
+//! ```text
+//! hash("hincrby", 4, WDF, hincrby)                    // family builder: group, ACL category
+//!     .doc(O1, "Adds an integer to a hash field.", DOC_HINCRBY)
+//!     .access(keyflag::RW_ACCESS_UPDATE)              // key-spec flags, when not the default
+//!     .tips(&["nondeterministic_output"])             // only what Redis publishes
+//! ```
+//!
+//! Everything COMMAND INFO / DOCS / LIST / GETKEYS say comes from these fields; nothing is
+//! derived from a command's name at reply time. `registry` builds the table and its ids.
 
 use super::{ConnFn, KeyFn};
 use crate::command_id::CommandId;
