@@ -496,10 +496,10 @@ fn kill(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn no_evict(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let v = args.get(2);
-    let on = if v.eq_ignore_ascii_case(b"on") {
+    let mut cur = ArgCursor::new(args, 2);
+    let on = if cur.flag("ON") {
         true
-    } else if v.eq_ignore_ascii_case(b"off") {
+    } else if cur.flag("OFF") {
         false
     } else {
         return Err(ReplyError::Syntax);

@@ -624,17 +624,19 @@ fn getkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 
 fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
-    let hard = match args.len() {
-        2 => false,
-        3 if args.get(2).eq_ignore_ascii_case(b"hard") => true,
-        3 if args.get(2).eq_ignore_ascii_case(b"soft") => false,
-        3 => return Err(ReplyError::Syntax),
-        _ => {
-            return Err(ReplyError::SubcommandOrArity {
-                cmd: "CLUSTER",
-                sub: sanitize_for_error(args.get(1)),
-            })
-        }
+    let mut cur = ArgCursor::new(args, 2);
+    if cur.remaining() > 1 {
+        return Err(ReplyError::SubcommandOrArity {
+            cmd: "CLUSTER",
+            sub: sanitize_for_error(args.get(1)),
+        });
+    }
+    let hard = if cur.is_done() || cur.flag("SOFT") {
+        false
+    } else if cur.flag("HARD") {
+        true
+    } else {
+        return Err(ReplyError::Syntax);
     };
     let is_master = lock(&g).myself_node().is_master();
     if is_master && keys_total(ctx) != 0 {
@@ -643,7 +645,7 @@ fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     let mut st = lock(&g);
-    let was_replica = st.reset(hard.then(crate::global::random_hex40));
+    let was_replica = st.reset(hard.then(crate::clock::random_hex40));
     commit(ctx, &g, st);
     if was_replica {
         // A replica's data belonged to its old master: a reset node starts empty.

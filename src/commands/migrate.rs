@@ -217,13 +217,12 @@ fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
     let mut freq = false;
     let mut cur = ArgCursor::new(args, 4);
     while !cur.is_done() {
-        let a = cur.next()?;
-        let more = !cur.is_done();
-        if a.eq_ignore_ascii_case(b"replace") {
+        let more = cur.remaining() >= 2;
+        if cur.flag("REPLACE") {
             o.replace = true;
-        } else if a.eq_ignore_ascii_case(b"absttl") {
+        } else if cur.flag("ABSTTL") {
             o.absttl = true;
-        } else if a.eq_ignore_ascii_case(b"idletime") && more && !freq {
+        } else if more && !freq && cur.flag("IDLETIME") {
             let v = cur.next_i64()?;
             if v < 0 {
                 return Err(ReplyError::other(
@@ -231,7 +230,7 @@ fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
                 ));
             }
             o.idle_s = Some(v);
-        } else if a.eq_ignore_ascii_case(b"freq") && more && o.idle_s.is_none() {
+        } else if more && o.idle_s.is_none() && cur.flag("FREQ") {
             let v = cur.next_i64()?;
             if !(0..=255).contains(&v) {
                 return Err(ReplyError::other(
@@ -338,18 +337,17 @@ fn parse_migrate(args: Args<'_>) -> Result<MigrateReq, ReplyError> {
     };
     let mut cur = ArgCursor::new(args, 6);
     while !cur.is_done() {
-        let a = cur.next()?;
-        let more = cur.remaining();
-        if a.eq_ignore_ascii_case(b"copy") {
+        let left = cur.remaining();
+        if cur.flag("COPY") {
             r.copy = true;
-        } else if a.eq_ignore_ascii_case(b"replace") {
+        } else if cur.flag("REPLACE") {
             r.replace = true;
-        } else if a.eq_ignore_ascii_case(b"auth") && more >= 1 {
+        } else if left >= 2 && cur.flag("AUTH") {
             r.password = Some(cur.next()?.to_vec());
-        } else if a.eq_ignore_ascii_case(b"auth2") && more >= 2 {
+        } else if left >= 3 && cur.flag("AUTH2") {
             r.user = Some(cur.next()?.to_vec());
             r.password = Some(cur.next()?.to_vec());
-        } else if a.eq_ignore_ascii_case(b"keys") {
+        } else if cur.flag("KEYS") {
             if !args.get(3).is_empty() {
                 return Err(ReplyError::other(
                     "ERR When using MIGRATE KEYS option, the key argument must be set to the \

@@ -37,6 +37,7 @@ struct Registry {
     /// point into `subs`, so every spec reachable from here carries its id.
     top: &'static [CommandSpec],
     /// Every subcommand, ids top.len().., grouped by parent.
+    #[allow(dead_code)] // read by `spec_of`, for ids carried across cores
     subs: &'static [CommandSpec],
     /// Full names by id: "get", "config|get".
     names: Vec<&'static str>,
@@ -110,11 +111,13 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
 }
 
 /// How many ids there are (commands and subcommands): per-command arrays have this length.
+#[allow(dead_code)] // for per-command arrays kept outside the registry
 pub fn count_ids() -> usize {
     registry().names.len()
 }
 
 /// The spec of `id`.
+#[allow(dead_code)] // for ids carried across cores (the mesh)
 pub fn spec_of(id: CommandId) -> &'static CommandSpec {
     let r = registry();
     let i = id.index();

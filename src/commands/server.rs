@@ -610,17 +610,18 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
 fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let (mut nosave, mut save, mut abort, mut others) = (false, false, false, false);
     let mut now = false;
-    for a in args.iter().skip(1) {
-        if a.eq_ignore_ascii_case(b"nosave") {
+    let mut cur = ArgCursor::new(args, 1);
+    while !cur.is_done() {
+        if cur.flag("NOSAVE") {
             nosave = true;
-        } else if a.eq_ignore_ascii_case(b"save") {
+        } else if cur.flag("SAVE") {
             save = true;
-        } else if a.eq_ignore_ascii_case(b"now") {
+        } else if cur.flag("NOW") {
             now = true;
             others = true;
-        } else if a.eq_ignore_ascii_case(b"force") {
+        } else if cur.flag("FORCE") {
             others = true;
-        } else if a.eq_ignore_ascii_case(b"abort") {
+        } else if cur.flag("ABORT") {
             abort = true;
         } else {
             return Err(ReplyError::Syntax);
@@ -943,7 +944,7 @@ mod tests {
         };
         let Reply::Bulk(s) = &v[0] else { panic!() };
         let secs: u64 = String::from_utf8_lossy(s).parse().unwrap();
-        assert!(secs.abs_diff(crate::global::unix_ms() / 1000) < 5);
+        assert!(secs.abs_diff(crate::clock::unix_ms() / 1000) < 5);
         let Reply::Bulk(us) = &v[1] else { panic!() };
         assert!(String::from_utf8_lossy(us).parse::<u32>().unwrap() < 1_000_000);
         let t = h

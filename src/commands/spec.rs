@@ -151,7 +151,6 @@ pub mod flags {
     pub const FAST: u32 = 1 << 11;
     pub const NO_AUTH: u32 = 1 << 12;
     pub const MAY_REPLICATE: u32 = 1 << 13;
-    pub const SENTINEL: u32 = 1 << 14;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 15;
     pub const ALLOW_BUSY: u32 = 1 << 16;
     pub const NO_MULTI: u32 = 1 << 17;
@@ -168,7 +167,10 @@ pub mod flags {
     pub const PROTECTED: u32 = 1 << 25;
 }
 
-/// ACL categories (COMMAND INFO names in `acl::NAMES`, in Redis' bit order).
+/// ACL categories (COMMAND INFO names in `acl::NAMES`, in Redis' bit order). The list is
+/// positional (bit `i` is `NAMES[i]`), so it names every category Redis 7.0 has, including
+/// those of command groups slotd does not serve yet (bitmap, geo, stream, scripting...).
+#[allow(dead_code)]
 pub mod acl {
     pub const KEYSPACE: u32 = 1 << 0;
     pub const READ: u32 = 1 << 1;
@@ -241,6 +243,8 @@ pub mod acl {
 }
 
 /// Key-spec flags: how a command uses its keys (COMMAND INFO key specs, GETKEYSANDFLAGS).
+/// Positional like `acl`: every flag Redis 7.0 defines, whether or not a table uses it yet.
+#[allow(dead_code)]
 pub mod keyflag {
     pub const RW: u16 = 1 << 0;
     pub const RO: u16 = 1 << 1;

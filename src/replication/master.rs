@@ -8,6 +8,7 @@
 use super::snapshot::{ShardSnap, SnapSession};
 use super::{lock, Feed, ReplicaInfo};
 use crate::clock::unix_ms;
+use crate::commands::kit::ArgCursor;
 use crate::commands::{CmdResult, ConnCtx};
 use crate::global::Global;
 use crate::resp::parse::parse_i64;
@@ -16,14 +17,7 @@ use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// A WAIT command waiting for acknowledgements.
-#[derive(Clone, Copy, Debug)]
-pub struct WaitReq {
-    pub target: u64,
-    pub numreplicas: i64,
-    /// Absolute deadline in ms, 0 = forever.
-    pub deadline_ms: u64,
-}
+pub use crate::shard::repl::WaitReq;
 
 /// REPLCONF option/value pairs.
 pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
@@ -32,11 +26,10 @@ pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let global = ctx.shard.global.clone();
     let client_id = ctx.client().id;
-    let mut i = 1;
-    while i + 1 < args.len() {
-        let opt = String::from_utf8_lossy(args.get(i)).to_ascii_lowercase();
-        let val = args.get(i + 1);
-        match opt.as_str() {
+    let mut cur = ArgCursor::new(args, 1);
+    while !cur.is_done() {
+        let (name, val) = (cur.next()?, cur.next()?);
+        match String::from_utf8_lossy(name).to_ascii_lowercase().as_str() {
             "listening-port" => {
                 let port = parse_i64(val)
                     .filter(|p| (0..=65535).contains(p))
@@ -57,11 +50,10 @@ pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             _ => {
                 return Err(ReplyError::Other(format!(
                     "ERR Unrecognized REPLCONF option: {}",
-                    String::from_utf8_lossy(args.get(i))
+                    String::from_utf8_lossy(name)
                 )))
             }
         }
-        i += 2;
     }
     ctx.out.ok();
     Ok(())
@@ -139,13 +131,12 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         .map(|(h, _)| h)
         .unwrap_or("")
         .to_string();
-    // SAFETY: dup of our own live socket; the copy is owned by the sender thread.
-    let dup = unsafe { libc::dup(fd) };
-    if dup < 0 {
+    // A copy of our own live socket, owned by the sender thread.
+    let Ok(dup) = crate::sys::dup(fd) else {
         return Err(ReplyError::Other(
             "ERR can't duplicate the replica socket".into(),
         ));
-    }
+    };
     let feed = Arc::new(Feed::default());
     feed.attach(
         dup,
@@ -161,8 +152,8 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         global.repl.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
     if is_replica {
-        // SAFETY: our dup, not shared yet.
-        unsafe { libc::close(dup) };
+        // Our dup, not shared yet.
+        let _ = crate::sys::close(dup);
         return Err(ReplyError::Other(
             "ERR slotd replicas serve partial resyncs only".into(),
         ));
@@ -315,11 +306,9 @@ fn finish_sender(
         .retain(|r| r.client_id != client_id);
     super::min_replicas::refresh(global);
     global.repl.ack_gen.fetch_add(1, Ordering::Release);
-    // SAFETY: our duplicate of the socket. shutdown() makes the shard's receive see the end.
-    unsafe {
-        libc::shutdown(fd, libc::SHUT_RDWR);
-        libc::close(fd);
-    }
+    // Our duplicate of the socket. shutdown() makes the shard's receive see the end.
+    let _ = crate::sys::shutdown(fd);
+    let _ = crate::sys::close(fd);
 }
 
 /// The sender's whole life: header, snapshot (framed), then the stream until the feed dies.
@@ -399,20 +388,14 @@ fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Re
 /// Blocking write of everything (the duplicated socket may be non-blocking: wait with poll).
 pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), String> {
     while !data.is_empty() {
-        // SAFETY: send from a live slice on our socket.
-        let n = unsafe {
-            libc::send(
-                fd,
-                data.as_ptr() as *const libc::c_void,
-                data.len(),
-                libc::MSG_NOSIGNAL,
-            )
+        let e = match crate::sys::send(fd, data, libc::MSG_NOSIGNAL) {
+            Ok(n) if n > 0 => {
+                data = &data[n..];
+                continue;
+            }
+            Ok(_) => std::io::Error::from(std::io::ErrorKind::WriteZero),
+            Err(e) => e,
         };
-        if n > 0 {
-            data = &data[n as usize..];
-            continue;
-        }
-        let e = std::io::Error::last_os_error();
         match e.raw_os_error() {
             Some(libc::EINTR) => continue,
             Some(libc::EAGAIN) => wait_writable(fd)?,
@@ -423,20 +406,14 @@ pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), String> {
 }
 
 fn wait_writable(fd: RawFd) -> Result<(), String> {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: one pollfd on the stack.
-    let r = unsafe { libc::poll(&mut p, 1, 60_000) };
-    if r == 0 {
-        return Err("timeout writing to the replica".into());
+    match crate::sys::poll_one(fd, libc::POLLOUT, 60_000) {
+        Ok(0) => Err("timeout writing to the replica".into()),
+        Ok(revents) if revents & (libc::POLLERR | libc::POLLHUP) != 0 => {
+            Err("replica socket closed".into())
+        }
+        // A failed poll (EINTR) only sends the caller round its loop again.
+        _ => Ok(()),
     }
-    if p.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
-        return Err("replica socket closed".into());
-    }
-    Ok(())
 }
 
 /// A connection closed: if it was a replica its sender stops.
