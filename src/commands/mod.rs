@@ -28,7 +28,7 @@ pub use context::{AfterReply, ConnCtx, Exec};
 pub use registry::{
     all_commands, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub, name_of,
 };
-pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, KeySpecDoc, FLAG_NAMES};
+pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
 
 use crate::resp::{Args, ReplyError};
 
