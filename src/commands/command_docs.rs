@@ -399,8 +399,10 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     }
     if has_args {
         out.bulk(b"arguments");
-        let mut key_index = 0;
-        write_args(out, spec.args, &mut key_index);
+        // Key arguments name the key spec that finds them: with one spec, all of them name 0;
+        // with several (declared in `key_specs`), they name them in order.
+        let step = i64::from(spec.key_specs.len() > 1);
+        write_args_counting(out, spec.args, &mut 0, step);
     }
     if has_subs {
         out.bulk(b"subcommands");
@@ -412,7 +414,14 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     }
 }
 
+/// The argument docs; key arguments get successive key spec indexes from `key_index`.
+#[cfg(test)]
 fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
+    write_args_counting(out, args, key_index, 1);
+}
+
+/// The argument docs; each key argument gets `key_index`, which then grows by `step`.
+fn write_args_counting(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64, step: i64) {
     out.array(args.len());
     for a in args {
         let mut fl = Vec::new();
@@ -438,7 +447,7 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         if is_key {
             out.bulk(b"key_spec_index");
             out.int(*key_index);
-            *key_index += 1;
+            *key_index += step;
         }
         if !a.token.is_empty() {
             out.bulk(b"token");
@@ -458,7 +467,7 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         }
         if !a.args.is_empty() {
             out.bulk(b"arguments");
-            write_args(out, a.args, key_index);
+            write_args_counting(out, a.args, key_index, step);
         }
     }
 }

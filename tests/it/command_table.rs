@@ -63,9 +63,8 @@ const KNOWN: &[(&str, &[&str], &str)] = &[
     ),
     (
         "arguments",
-        &["lcs", "migrate"],
-        "key_spec_index counts key arguments (LCS: 0, 1 where Redis' one spec gives 0, 0); \
-         MIGRATE's empty-string token is spelled \"\" since an empty token means none here",
+        &["migrate"],
+        "MIGRATE's empty-string token is spelled \"\": an empty token means none here",
     ),
 ];
 
