@@ -515,8 +515,9 @@ fn spec_of_line(line: Args<'_>) -> Option<&'static CommandSpec> {
     Some(spec)
 }
 
-/// The keys of the command line after `COMMAND GETKEYS[ANDFLAGS]`, with its spec.
-fn keys_of_line(args: Args<'_>) -> Result<(&'static CommandSpec, Vec<Vec<u8>>), ReplyError> {
+/// The keys of the command line after `COMMAND GETKEYS[ANDFLAGS]`, each with its key-spec
+/// flags.
+fn keys_of_line(args: Args<'_>) -> Result<Vec<(Vec<u8>, u16)>, ReplyError> {
     let mut owned = crate::resp::OwnedArgs::default();
     for a in args.iter().skip(2) {
         owned.push(a);
@@ -538,29 +539,97 @@ fn keys_of_line(args: Args<'_>) -> Result<(&'static CommandSpec, Vec<Vec<u8>>), 
     if keys.is_empty() {
         return Err(invalid());
     }
-    Ok((
-        spec,
-        keys.into_iter().map(|i| line.get(i).to_vec()).collect(),
-    ))
+    Ok(keys
+        .into_iter()
+        .map(|i| (line.get(i).to_vec(), flags_at(spec, line, i)))
+        .collect())
+}
+
+/// The key-spec flags of the key at argument `at`: those of the declared key spec that finds
+/// it when the command has several, else the command's.
+fn flags_at(spec: &CommandSpec, line: Args<'_>, at: usize) -> u16 {
+    if spec.key_specs.len() > 1 {
+        for k in spec.key_specs {
+            if spec_positions(k, line).contains(&at) {
+                return k.flags;
+            }
+        }
+    }
+    spec.key_flags
+}
+
+/// The arguments a key spec finds in `line`.
+fn spec_positions(k: &KeySpecDoc, line: Args<'_>) -> Vec<usize> {
+    let n = line.len() as i64;
+    let start = match k.begin {
+        BeginSearch::Index(i) => i as i64,
+        BeginSearch::Keyword {
+            keyword,
+            start_from,
+        } => {
+            let is_kw = |j: &i64| {
+                line.get(*j as usize)
+                    .eq_ignore_ascii_case(keyword.as_bytes())
+            };
+            let found = if start_from < 0 {
+                (1..=n + start_from as i64).rev().find(is_kw)
+            } else {
+                (start_from as i64..n).find(is_kw)
+            };
+            match found {
+                Some(j) => j + 1,
+                None => return Vec::new(),
+            }
+        }
+    };
+    let (first, end, step) = match k.find {
+        FindKeys::Range { last, step, .. } => {
+            let end = if last >= 0 {
+                start + last as i64
+            } else {
+                n + last as i64
+            };
+            (start, end, step as i64)
+        }
+        FindKeys::Keynum {
+            keynum_idx,
+            first,
+            step,
+        } => {
+            let at = start + keynum_idx as i64;
+            let count = (at < n)
+                .then(|| crate::resp::parse::parse_i64(line.get(at as usize)))
+                .flatten()
+                .unwrap_or(0);
+            let first = start + first as i64;
+            (first, first + (count - 1) * step as i64, step as i64)
+        }
+    };
+    let mut v = Vec::new();
+    let mut i = first;
+    while i <= end && i < n && i >= 0 {
+        v.push(i as usize);
+        i += step.max(1);
+    }
+    v
 }
 
 fn getkeys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let (_, keys) = keys_of_line(args)?;
+    let keys = keys_of_line(args)?;
     ctx.out.array(keys.len());
-    for k in keys {
+    for (k, _) in keys {
         ctx.out.bulk(&k);
     }
     Ok(())
 }
 
 fn getkeysandflags(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let (spec, keys) = keys_of_line(args)?;
-    let access = key_access(spec);
+    let keys = keys_of_line(args)?;
     ctx.out.array(keys.len());
-    for k in keys {
+    for (k, flags) in keys {
         ctx.out.array(2);
         ctx.out.bulk(&k);
-        status_set(&mut ctx.out, &access);
+        status_set(&mut ctx.out, &names_of(flags as u32, keyflag::NAMES));
     }
     Ok(())
 }
