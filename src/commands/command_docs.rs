@@ -23,13 +23,7 @@ const fn sub(
         since,
         summary,
         complexity: "O(1)",
-        ..CommandSpec::new(
-            name,
-            arity,
-            flags::LOADING | flags::STALE,
-            KeySpec::None,
-            Handler::Conn(f),
-        )
+        ..CommandSpec::conn(name, arity, flags::LOADING | flags::STALE, f)
     }
 }
 

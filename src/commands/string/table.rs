@@ -77,7 +77,7 @@ const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+    CommandSpec::keyed(name, arity, flags, keys, f)
         .group("string", crate::commands::spec::acl::STRING)
 }
 
