@@ -4,7 +4,9 @@
 
 use super::kit::ArgCursor;
 use super::server::write_help;
-use super::spec::{acl, arg, docflag, keyflag, multi, oneof, opt, tok};
+use super::spec::{
+    acl, arg, docflag, keyflag, multi, oneof, opt, tok, BeginSearch, FindKeys, KeySpecDoc,
+};
 use super::{flags, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, FLAG_NAMES};
 use crate::resp::{Args, Out, ReplyError};
 
@@ -200,8 +202,20 @@ fn status_set(out: &mut Out<'_>, items: &[&str]) {
 
 /// Legacy (first, last, step) of a command's keys.
 fn legacy_range(spec: &CommandSpec) -> (i64, i64, i64) {
-    match spec.keys {
-        KeySpec::Range { first, last, step } => (first as i64, last as i64, step as i64),
+    match (spec.keys, spec.key_specs.first()) {
+        (KeySpec::Range { first, last, step }, _) => (first as i64, last as i64, step as i64),
+        // Keys the command finds itself: the declared leading index + range spec, as Redis.
+        (
+            KeySpec::Custom(_),
+            Some(KeySpecDoc {
+                begin: BeginSearch::Index(i),
+                find: FindKeys::Range { last, step, .. },
+                ..
+            }),
+        ) => {
+            let last = if *last < 0 { *last } else { i + last };
+            (*i as i64, last as i64, *step as i64)
+        }
         _ => (0, 0, 0),
     }
 }
@@ -232,41 +246,36 @@ pub fn write_info(out: &mut Out<'_>, spec: &CommandSpec, parent: Option<&Command
 }
 
 fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
-    let access = key_access(spec);
+    if !spec.key_specs.is_empty() {
+        out.set(spec.key_specs.len());
+        for k in spec.key_specs {
+            write_key_spec(out, k);
+        }
+        return;
+    }
     match spec.keys {
         KeySpec::None => out.set(0),
         KeySpec::Range { first, last, step } => {
             out.set(1);
-            out.map(3);
-            out.bulk(b"flags");
-            status_set(out, &access);
-            out.bulk(b"begin_search");
-            out.map(2);
-            out.bulk(b"type");
-            out.bulk(b"index");
-            out.bulk(b"spec");
-            out.map(1);
-            out.bulk(b"index");
-            out.int(first as i64);
-            out.bulk(b"find_keys");
-            out.map(2);
-            out.bulk(b"type");
-            out.bulk(b"range");
-            out.bulk(b"spec");
-            out.map(3);
-            out.bulk(b"lastkey");
-            out.int(if last < 0 { last } else { last - first } as i64);
-            out.bulk(b"keystep");
-            out.int(step as i64);
-            out.bulk(b"limit");
-            out.int(0);
+            let find = FindKeys::Range {
+                last: if last < 0 { last } else { last - first },
+                step,
+                limit: 0,
+            };
+            let k = KeySpecDoc {
+                notes: "",
+                flags: spec.key_flags,
+                begin: BeginSearch::Index(first),
+                find,
+            };
+            write_key_spec(out, &k);
         }
         KeySpec::Custom(_) => {
             // Key positions depend on the arguments: say so, as Redis does for such specs.
             out.set(1);
             out.map(3);
             out.bulk(b"flags");
-            status_set(out, &access);
+            status_set(out, &key_access(spec));
             for part in [&b"begin_search"[..], b"find_keys"] {
                 out.bulk(part);
                 out.map(2);
@@ -276,6 +285,68 @@ fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
                 out.map(0);
             }
         }
+    }
+}
+
+/// One key spec: notes, flags, where the search begins and how keys are found from there.
+fn write_key_spec(out: &mut Out<'_>, k: &KeySpecDoc) {
+    out.map(3 + !k.notes.is_empty() as usize);
+    if !k.notes.is_empty() {
+        out.bulk(b"notes");
+        out.bulk(k.notes.as_bytes());
+    }
+    out.bulk(b"flags");
+    status_set(out, &names_of(k.flags as u32, keyflag::NAMES));
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    match k.begin {
+        BeginSearch::Index(i) => {
+            out.bulk(b"index");
+            out.bulk(b"spec");
+            out.map(1);
+            out.bulk(b"index");
+            out.int(i as i64);
+        }
+        BeginSearch::Keyword {
+            keyword,
+            start_from,
+        } => {
+            out.bulk(b"keyword");
+            out.bulk(b"spec");
+            out.map(2);
+            out.bulk(b"keyword");
+            out.bulk(keyword.as_bytes());
+            out.bulk(b"startfrom");
+            out.int(start_from as i64);
+        }
+    }
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    let fields = match k.find {
+        FindKeys::Range { last, step, limit } => {
+            out.bulk(b"range");
+            [("lastkey", last), ("keystep", step), ("limit", limit)]
+        }
+        FindKeys::Keynum {
+            keynum_idx,
+            first,
+            step,
+        } => {
+            out.bulk(b"keynum");
+            [
+                ("keynumidx", keynum_idx),
+                ("firstkey", first),
+                ("keystep", step),
+            ]
+        }
+    };
+    out.bulk(b"spec");
+    out.map(3);
+    for (name, v) in fields {
+        out.bulk(name.as_bytes());
+        out.int(v as i64);
     }
 }
 

@@ -67,56 +67,6 @@ const KNOWN: &[(&str, &[&str], &str)] = &[
         "key_spec_index counts key arguments (LCS: 0, 1 where Redis' one spec gives 0, 0); \
          MIGRATE's empty-string token is spelled \"\" since an empty token means none here",
     ),
-    (
-        "key_specs",
-        &[
-            "blmove",
-            "blmpop",
-            "brpoplpush",
-            "bzmpop",
-            "copy",
-            "getex",
-            "lmove",
-            "lmpop",
-            "migrate",
-            "rename",
-            "renamenx",
-            "rpoplpush",
-            "sdiffstore",
-            "set",
-            "sintercard",
-            "sinterstore",
-            "smove",
-            "sunionstore",
-            "zdiff",
-            "zdiffstore",
-            "zinter",
-            "zintercard",
-            "zinterstore",
-            "zmpop",
-            "zrangestore",
-            "zunion",
-            "zunionstore",
-        ],
-        "slotd describes one key spec per command (a range, or `unknown` for keys found by \
-         the command itself) where Redis splits source and destination or searches by \
-         keyword/numkeys",
-    ),
-    (
-        "first",
-        &["migrate", "zdiffstore", "zinterstore", "zunionstore"],
-        "keys found by the command itself report no legacy (first, last, step) range",
-    ),
-    (
-        "last",
-        &["migrate", "zdiffstore", "zinterstore", "zunionstore"],
-        "as `first`",
-    ),
-    (
-        "step",
-        &["migrate", "zdiffstore", "zinterstore", "zunionstore"],
-        "as `first`",
-    ),
 ];
 
 /// A reply, as much of it as COMMAND INFO/DOCS use (RESP2).

@@ -6,6 +6,7 @@ use crate::commands::spec::keyflag;
 use crate::commands::spec::{
     arg, block, multi, oneof, opt, pure, since, tok, K1, K12, K_ALL, K_PAIRS,
 };
+use crate::commands::spec::{key_range, KeySpecDoc};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
@@ -90,6 +91,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         DOC_KEY,
     ),
     spec("set", -3, WRITE | DENYOOM, K1, set)
+        .key_specs(&[KeySpecDoc {
+            notes: "RW and ACCESS due to the optional `GET` argument",
+            ..key_range(1, 0, keyflag::RW_ACCESS_UPDATE | keyflag::VARIABLE_FLAGS)
+        }])
         .since("1.0.0")
         .doc(
             O1,
@@ -147,6 +152,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
         .access(keyflag::RW_ACCESS_DELETE),
     spec("getex", -2, WRITE | FAST, K1, getex)
+        .key_specs(&[KeySpecDoc {
+            notes: "RW and UPDATE because it changes the TTL",
+            ..key_range(1, 0, keyflag::RW_ACCESS_UPDATE)
+        }])
         .since("6.2.0")
         .doc(
             O1,
