@@ -83,7 +83,15 @@ fn hop(c: &mut Criterion) {
                         gen: 1,
                     };
                     let keys = spec.key_idx(args.args()).expect("GET names its key");
-                    req.push(conn, i as u64, spec, keys, Proto::Resp2, None, args.args());
+                    req.push(
+                        conn,
+                        i as u64,
+                        spec.id,
+                        keys,
+                        Proto::Resp2,
+                        None,
+                        args.args(),
+                    );
                 }
                 let _ = mesh.push(
                     1,

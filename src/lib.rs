@@ -20,7 +20,6 @@
 //! - `log`: Redis-style log lines and the log level.
 //! - `resp`: protocol parsing and reply writing.
 //! - `sys`: checked wrappers for every libc call (the only place libc is called).
-//!
 //! - `api`: the public surface (main.rs, benches, integration tests); the rest is crate-private.
 //!
 //! The modules form layers (docs/architecture.md, "Layers"; enforced by tests/layers.rs).

@@ -3,7 +3,7 @@
 //! Also the "park" protocol that lets one shard borrow others' state for rare multi-shard work.
 
 use crate::cluster::slot_map::SlotMap;
-use crate::commands::CommandSpec;
+use crate::command_id::CommandId;
 use crate::constants::MESH_INBOX_MESSAGES;
 use crate::resp::{Args, KeyIdx, Proto};
 use crate::route::ClientFlags;
@@ -30,9 +30,8 @@ pub struct RemoteCmd {
     pub conn: ConnRef,
     /// Reply chunk sequence number on the sending connection.
     pub seq: u64,
-    // TODO(#12, TABLE): a numeric command id in place of the spec reference once the table
-    // has one, so the mesh carries plain data only.
-    pub spec: &'static CommandSpec,
+    /// The command (its spec is `commands::spec_of(cmd)` on the receiving shard).
+    pub cmd: CommandId,
     /// Its keys, found once on the sending shard.
     pub keys: KeyIdx,
     pub proto: Proto,
@@ -56,7 +55,7 @@ impl Requests {
         &mut self,
         conn: ConnRef,
         seq: u64,
-        spec: &'static CommandSpec,
+        cmd: CommandId,
         keys: KeyIdx,
         proto: Proto,
         owner_checks: Option<ClientFlags>,
@@ -70,7 +69,7 @@ impl Requests {
         self.cmds.push(RemoteCmd {
             conn,
             seq,
-            spec,
+            cmd,
             keys,
             proto,
             owner_checks,
@@ -95,6 +94,12 @@ pub struct Replies {
     pub data: Vec<u8>,
 }
 
+/// A batch of whole RESP records for one shard; `done` counts applied batches.
+pub struct ReplBatch {
+    pub data: Vec<u8>,
+    pub done: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
 /// A connection accepted on one shard and handed to another.
 pub struct NewConn {
     pub fd: RawFd,
@@ -115,7 +120,7 @@ pub enum MeshMsg {
     /// A message published on a shard channel (SPUBLISH), for this core's shard subscribers.
     ShardPublish(Arc<(Vec<u8>, Vec<u8>)>),
     /// Records from our master for this shard to apply (replica side).
-    ReplApply(Box<crate::replication::apply::ReplBatch>),
+    ReplApply(Box<ReplBatch>),
     /// A connection of shard `home` closed: forget its blocked commands.
     DropConn {
         home: ShardId,

@@ -72,11 +72,12 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("aof", "dispatch", "DISPATCH (load.rs)"),
     ("commands", "dispatch", "DISPATCH"),
     ("commands", "net", "DISPATCH"),
-    ("mesh", "commands", "DISPATCH"),
-    ("mesh", "replication", "DISPATCH"),
     ("mesh", "shard", "DISPATCH"),
-    ("replication", "commands", "DISPATCH"),
-    ("replication", "dispatch", "DISPATCH (apply.rs)"),
+    (
+        "replication",
+        "dispatch",
+        "DISPATCH, LAYERS (replica.rs: the link's record router, a driver)",
+    ),
     ("shard", "commands", "DISPATCH"),
 ];
 

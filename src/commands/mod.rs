@@ -27,6 +27,7 @@ pub mod zset;
 pub use context::{AfterReply, ConnCtx, Exec};
 pub use registry::{
     all_commands, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub, name_of,
+    spec_of,
 };
 pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
 

@@ -7,7 +7,7 @@
 use super::spec::{arg, block, keys, multi, opt};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
-use crate::cluster::slot_map::NO_NODE;
+use crate::cluster::slot_map::{SlotMap, NO_NODE};
 use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::shard::pubsub::{Outgoing, SubKind};
 use crate::shard::{Client, Shard};
@@ -205,7 +205,19 @@ fn drop_one(sh: &mut Shard, client_idx: usize, name: &[u8], kind: SubKind) -> bo
 
 /// Unsubscribes a client from a shard channel whose slot went away; returns the
 /// `sunsubscribe` push to send it, or None when it was not subscribed.
-pub fn drop_and_confirm(sh: &mut Shard, client_idx: usize, channel: &[u8]) -> Option<Vec<u8>> {
+/// A new slot map is being installed: drops the subscriptions of this shard's clients to shard
+/// channels whose slot `new` does not serve here, and returns the `sunsubscribe` push frames
+/// to write, per client index, in the order Redis sends them (channels sorted).
+pub fn unsubscribe_lost_slots(sh: &mut Shard, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
+    let lost = crate::shard::pubsub::lost_on_slot_map(sh, new);
+    lost.into_iter()
+        .filter_map(|(client, channel)| {
+            drop_and_confirm(sh, client, &channel).map(|frame| (client, frame))
+        })
+        .collect()
+}
+
+fn drop_and_confirm(sh: &mut Shard, client_idx: usize, channel: &[u8]) -> Option<Vec<u8>> {
     sh.clients.get(client_idx)?;
     if !drop_one(sh, client_idx, channel, SubKind::Shard) {
         return None;
@@ -709,7 +721,7 @@ mod tests {
         let mut new = old.clone();
         new.version = 2;
         new.owner[15495] = NO_NODE;
-        let frames = crate::shard::pubsub::on_slot_map(&mut h.shard, &new);
+        let frames = super::unsubscribe_lost_slots(&mut h.shard, &new);
         let got: Vec<(usize, String)> = frames.into_iter().map(|(c, f)| (c, text(&f))).collect();
         let me = h.client;
         assert_eq!(
@@ -730,9 +742,9 @@ mod tests {
         replica.myself_is_replica = true;
         replica.master = 1;
         replica.owner[12182] = 1;
-        assert!(crate::shard::pubsub::on_slot_map(&mut h.shard, &replica).is_empty());
+        assert!(super::unsubscribe_lost_slots(&mut h.shard, &replica).is_empty());
         // The same map again (already installed by a CLUSTER command) changes nothing.
-        assert!(crate::shard::pubsub::on_slot_map(&mut h.shard, &new).is_empty());
+        assert!(super::unsubscribe_lost_slots(&mut h.shard, &new).is_empty());
     }
 
     #[test]

@@ -37,7 +37,6 @@ struct Registry {
     /// point into `subs`, so every spec reachable from here carries its id.
     top: &'static [CommandSpec],
     /// Every subcommand, ids top.len().., grouped by parent.
-    #[allow(dead_code)] // read by `spec_of`, for ids carried across cores
     subs: &'static [CommandSpec],
     /// Full names by id: "get", "config|get".
     names: Vec<&'static str>,
@@ -117,7 +116,6 @@ pub fn count_ids() -> usize {
 }
 
 /// The spec of `id`.
-#[allow(dead_code)] // for ids carried across cores (the mesh)
 pub fn spec_of(id: CommandId) -> &'static CommandSpec {
     let r = registry();
     let i = id.index();

@@ -58,7 +58,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "replconf",
         -1,
         ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        master::replconf,
+        replconf,
     )
     .group("server", 0)
     .since("3.0.0")
@@ -69,7 +69,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "psync",
         -3,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
-        master::psync,
+        psync,
     )
     .group("server", acl::DANGEROUS)
     .since("2.8.0")
@@ -79,12 +79,103 @@ pub static COMMANDS: &[CommandSpec] = &[
         "sync",
         1,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
-        master::psync,
+        psync,
     )
     .group("server", acl::DANGEROUS)
     .since("1.0.0")
     .summary("Internal: a replica asks for a full copy"),
 ];
+
+/// REPLCONF option/value pairs.
+fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(ReplyError::Syntax);
+    }
+    let global = ctx.shard.global.clone();
+    let client_id = ctx.client().id;
+    let mut cur = ArgCursor::new(args, 1);
+    while !cur.is_done() {
+        let (name, val) = (cur.next()?, cur.next()?);
+        match String::from_utf8_lossy(name).to_ascii_lowercase().as_str() {
+            "listening-port" => {
+                let port = parse_i64(val)
+                    .filter(|p| (0..=65535).contains(p))
+                    .ok_or(ReplyError::NotInteger)?;
+                master::set_listening_port(&global, client_id, port as u16);
+            }
+            "ip-address" | "capa" | "rdb-only" | "rdb-filter-only" => {}
+            "ack" => {
+                if let Some(off) = parse_i64(val).filter(|v| *v >= 0) {
+                    master::on_ack(&global, client_id, off as u64);
+                }
+                return Ok(()); // ACK never gets a reply
+            }
+            "getack" => {
+                crate::replication::replica::request_ack(&global);
+                return Ok(());
+            }
+            _ => {
+                return Err(ReplyError::Other(format!(
+                    "ERR Unrecognized REPLCONF option: {}",
+                    String::from_utf8_lossy(name)
+                )))
+            }
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// PSYNC <replid> <offset> and SYNC: checks the replica may be served here, then hands it to
+/// the master side (`replication::master::begin_sync`).
+fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let global = ctx.shard.global.clone();
+    let (client_id, fd, addr) = {
+        let c = ctx.client();
+        (c.id, c.fd, c.addr.clone())
+    };
+    if global
+        .repl
+        .state()
+        .replicas
+        .iter()
+        .any(|r| r.client_id == client_id)
+    {
+        return Ok(()); // already a replica: ignored, as Redis does
+    }
+    let is_replica = global.repl.is_replica.load(Ordering::Acquire);
+    let link_up = replication::link_status(&global) == Some(LinkState::Connected);
+    if is_replica && !link_up {
+        return Err(ReplyError::Other(
+            "NOMASTERLINK Can't SYNC while not connected with my master".into(),
+        ));
+    }
+    // The stream must start after every earlier reply byte reached the kernel: the sender
+    // thread writes to a duplicate of the socket, so a send still in flight on the shard's
+    // ring would interleave with it. Refused like Redis' "pending output".
+    if !ctx.out.buf.is_empty() || ctx.shard.replies_ahead {
+        return Err(ReplyError::Other(
+            "ERR SYNC and PSYNC are invalid with pending output".into(),
+        ));
+    }
+    let (replid, from) = if args.len() == 3 {
+        let from = parse_i64(args.get(2)).unwrap_or(-1);
+        (String::from_utf8_lossy(args.get(1)).to_string(), from)
+    } else {
+        ("?".to_string(), -1)
+    };
+    let ask = master::SyncAsk {
+        client_id,
+        fd,
+        addr,
+        replid,
+        from,
+        is_replica,
+    };
+    master::begin_sync(ctx.shard, ask)?;
+    ctx.client().replica = true;
+    Ok(())
+}
 
 fn replicaof(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let global = ctx.shard.global.clone();

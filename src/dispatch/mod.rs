@@ -3,8 +3,11 @@
 //! handler with one `now_ms`. The event loop calls `plan` for each parsed command on the
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
+pub mod apply;
 mod keys;
 pub mod replay;
+#[cfg(test)]
+mod tests;
 
 pub use keys::Keys;
 

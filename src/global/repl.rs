@@ -277,3 +277,26 @@ impl ReplState {
         same && self.backlog.as_ref().is_some_and(|b| b.can_serve(from))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psync_acceptance() {
+        // Guards the partial resync rule: same id (or replid2 up to its end) and bytes held.
+        let g = ReplGlobal::default();
+        let mut st = g.state();
+        st.ensure_backlog(100, true);
+        let id = st.replid.clone();
+        st.append(b"0123456789", &g.offset);
+        assert!(st.can_continue(&id, 1));
+        assert!(st.can_continue(&id, 11));
+        assert!(!st.can_continue(&id, 12));
+        assert!(!st.can_continue("x", 5));
+        st.replid2 = "old".into();
+        st.second_offset = 6;
+        assert!(st.can_continue("old", 6));
+        assert!(!st.can_continue("old", 7));
+    }
+}

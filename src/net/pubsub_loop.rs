@@ -68,7 +68,7 @@ impl Reactor {
     /// Called when `new` is installed: clients of shard channels in slots not served here any
     /// more are unsubscribed and told so.
     pub(super) fn unsubscribe_lost_slots(&mut self, new: &SlotMap) {
-        let frames = crate::shard::pubsub::on_slot_map(&mut self.shard, new);
+        let frames = crate::commands::pubsub::unsubscribe_lost_slots(&mut self.shard, new);
         self.push_frames(frames);
     }
 

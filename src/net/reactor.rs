@@ -349,7 +349,7 @@ impl Reactor {
                 }
             }
             MeshMsg::ReplApply(b) => {
-                crate::replication::apply::apply_batch(&mut self.shard, &b.data, self.now_ms);
+                crate::dispatch::apply::apply_batch(&mut self.shard, &b.data, self.now_ms);
                 b.done.fetch_add(1, Ordering::Release);
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
@@ -385,9 +385,10 @@ impl Reactor {
             let args = batch.args(c);
             let mut out = Out::new(&mut replies.data, c.proto);
             let keys = exec::Keys::given(&c.keys);
+            let spec = crate::commands::spec_of(c.cmd);
             exec::run_client_key(
                 &mut self.shard,
-                c.spec,
+                spec,
                 args,
                 keys,
                 &mut out,
@@ -400,7 +401,7 @@ impl Reactor {
                     home: from,
                     conn: c.conn,
                     seq: c.seq,
-                    spec: c.spec,
+                    spec,
                     args: args.to_owned(),
                     proto: c.proto,
                     keys: req.keys,
@@ -728,7 +729,7 @@ fn run_command(
                 idx: idx as u32,
                 gen: conn.gen,
             };
-            outbox[to].push(cref, seq, spec, keys, proto, owner_checks, args);
+            outbox[to].push(cref, seq, spec.id, keys, proto, owner_checks, args);
         }
         Plan::Wait(w) => {
             let seq = conn.reserve_remote();

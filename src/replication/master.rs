@@ -1,4 +1,5 @@
-//! Master side: PSYNC (partial from the backlog, or full: snapshot then stream), REPLCONF, the
+//! Master side: serving PSYNC (partial from the backlog, or full: snapshot then stream) and
+//! REPLCONF's effects (the commands themselves are in `commands::replication`), the
 //! per-replica sender thread, WAIT's bookkeeping, and the keepalive PING in the stream.
 //!
 //! A replica is a normal client of some shard: that shard keeps reading its REPLCONF ACKs,
@@ -8,59 +9,17 @@
 use super::snapshot::{ShardSnap, SnapSession};
 use super::{lock, Feed, ReplicaInfo};
 use crate::clock::unix_ms;
-use crate::commands::kit::ArgCursor;
-use crate::commands::{CmdResult, ConnCtx};
 use crate::global::Global;
-use crate::resp::parse::parse_i64;
-use crate::resp::{Args, ReplyError};
+use crate::resp::ReplyError;
+use crate::shard::Shard;
 use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub use crate::shard::repl::WaitReq;
 
-/// REPLCONF option/value pairs.
-pub fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    if args.len().is_multiple_of(2) {
-        return Err(ReplyError::Syntax);
-    }
-    let global = ctx.shard.global.clone();
-    let client_id = ctx.client().id;
-    let mut cur = ArgCursor::new(args, 1);
-    while !cur.is_done() {
-        let (name, val) = (cur.next()?, cur.next()?);
-        match String::from_utf8_lossy(name).to_ascii_lowercase().as_str() {
-            "listening-port" => {
-                let port = parse_i64(val)
-                    .filter(|p| (0..=65535).contains(p))
-                    .ok_or(ReplyError::NotInteger)?;
-                set_listening_port(&global, client_id, port as u16);
-            }
-            "ip-address" | "capa" | "rdb-only" | "rdb-filter-only" => {}
-            "ack" => {
-                if let Some(off) = parse_i64(val).filter(|v| *v >= 0) {
-                    on_ack(&global, client_id, off as u64);
-                }
-                return Ok(()); // ACK never gets a reply
-            }
-            "getack" => {
-                super::replica::request_ack(&global);
-                return Ok(());
-            }
-            _ => {
-                return Err(ReplyError::Other(format!(
-                    "ERR Unrecognized REPLCONF option: {}",
-                    String::from_utf8_lossy(name)
-                )))
-            }
-        }
-    }
-    ctx.out.ok();
-    Ok(())
-}
-
 /// Listening ports announced before PSYNC, by client id (few entries, short-lived).
-fn set_listening_port(global: &Global, client_id: u64, port: u16) {
+pub fn set_listening_port(global: &Global, client_id: u64, port: u16) {
     let mut st = global.repl.state();
     st.pending_ports.retain(|(id, _)| *id != client_id);
     if st.pending_ports.len() >= 1024 {
@@ -69,7 +28,8 @@ fn set_listening_port(global: &Global, client_id: u64, port: u16) {
     st.pending_ports.push((client_id, port));
 }
 
-fn on_ack(global: &Global, client_id: u64, off: u64) {
+/// REPLCONF ACK <offset> from replica `client_id`.
+pub fn on_ack(global: &Global, client_id: u64, off: u64) {
     let mut st = global.repl.state();
     if let Some(r) = st.replicas.iter_mut().find(|r| r.client_id == client_id) {
         r.ack_offset = r.ack_offset.max(off);
@@ -89,43 +49,33 @@ fn on_ack(global: &Global, client_id: u64, off: u64) {
     }
 }
 
-/// PSYNC <replid> <offset> and SYNC.
-pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let global = ctx.shard.global.clone();
-    let (client_id, fd, addr) = {
-        let c = ctx.client();
-        (c.id, c.fd, c.addr.clone())
-    };
-    if global
-        .repl
-        .state()
-        .replicas
-        .iter()
-        .any(|r| r.client_id == client_id)
-    {
-        return Ok(()); // already a replica: ignored, as Redis does
-    }
-    let is_replica = global.repl.is_replica.load(Ordering::Acquire);
-    let link_up = super::link_status(&global) == Some(super::LinkState::Connected);
-    if is_replica && !link_up {
-        return Err(ReplyError::Other(
-            "NOMASTERLINK Can't SYNC while not connected with my master".into(),
-        ));
-    }
-    // The stream must start after every earlier reply byte reached the kernel: the sender
-    // thread writes to a duplicate of the socket, so a send still in flight on the shard's
-    // ring would interleave with it. Refused like Redis' "pending output".
-    if !ctx.out.buf.is_empty() || ctx.shard.replies_ahead {
-        return Err(ReplyError::Other(
-            "ERR SYNC and PSYNC are invalid with pending output".into(),
-        ));
-    }
-    let (replid, from) = if args.len() == 3 {
-        let from = parse_i64(args.get(2)).unwrap_or(-1);
-        (String::from_utf8_lossy(args.get(1)).to_string(), from)
-    } else {
-        ("?".to_string(), -1)
-    };
+/// What a replica asked for with PSYNC/SYNC, once the command checked it may be served.
+pub struct SyncAsk {
+    pub client_id: u64,
+    /// The replica's socket (duplicated here for the sender thread).
+    pub fd: RawFd,
+    /// "ip:port" as CLIENT LIST shows it.
+    pub addr: String,
+    /// The replication id and offset to continue from ("?" and -1 for a full sync).
+    pub replid: String,
+    pub from: i64,
+    /// This node is itself a replica (as read when the command was checked).
+    pub is_replica: bool,
+}
+
+/// Starts serving a replica: a partial resync from the backlog when its history allows it,
+/// else a full one (a snapshot of every shard, then the stream), written by a sender thread.
+/// `sh` is the shard of the replica's connection.
+pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
+    let global = sh.global.clone();
+    let SyncAsk {
+        client_id,
+        fd,
+        addr,
+        replid,
+        from,
+        is_replica,
+    } = ask;
     let ip = addr
         .rsplit_once(':')
         .map(|(h, _)| h)
@@ -144,7 +94,6 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     );
     if from > 0 && try_partial(&global, &replid, from as u64, client_id, &ip, &feed) {
         let header = format!("+CONTINUE {}\r\n", global.repl.state().replid);
-        ctx.client().replica = true;
         spawn_sender(global, dup, client_id, header, None, feed);
         return Ok(());
     }
@@ -159,8 +108,7 @@ pub fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
-    let (session, header) = start_full(ctx, client_id, &ip, &feed);
-    ctx.client().replica = true;
+    let (session, header) = start_full(sh, client_id, &ip, &feed);
     spawn_sender(global, dup, client_id, header, Some(session), feed);
     Ok(())
 }
@@ -219,18 +167,18 @@ fn try_partial(
 /// Starts a snapshot on every shard at one instant (all shards parked): each shard's
 /// unfed journal goes to the stream first, then the offset read there is the snapshot's.
 fn start_full(
-    ctx: &mut ConnCtx<'_>,
+    sh: &mut Shard,
     client_id: u64,
     ip: &str,
     feed: &Arc<Feed>,
 ) -> (Arc<SnapSession>, String) {
-    let global = ctx.shard.global.clone();
-    let shards = ctx.shard.shards;
+    let global = sh.global.clone();
+    let shards = sh.shards;
     let session = Arc::new(SnapSession::new(shards));
     let size = super::backlog_size(&global);
     let mut seen = 0usize;
     let mut header = String::new();
-    ctx.shard.call_all(|sh| {
+    sh.call_all(|sh| {
         if seen == 0 {
             let mut st = global.repl.state();
             let first = st.replicas.is_empty();

@@ -7,7 +7,6 @@
 //! Never runs on a shard's per-command path: shards touch it once per loop turn (feeding their
 //! journal to the backlog) and only when a backlog exists.
 
-pub mod apply;
 pub mod master;
 pub mod min_replicas;
 pub mod replica;
@@ -223,23 +222,5 @@ mod tests {
         crate::aof_store::journal::encode(&mut want, &[b"REPLFLUSH", b"1", b"3"]);
         crate::aof_store::journal::encode(&mut want, &[b"SET", b"b", b"2"]);
         assert_eq!(out, want);
-    }
-
-    #[test]
-    fn psync_acceptance() {
-        // Guards the partial resync rule: same id (or replid2 up to its end) and bytes held.
-        let g = crate::global::repl::ReplGlobal::default();
-        let mut st = g.state();
-        st.ensure_backlog(100, true);
-        let id = st.replid.clone();
-        st.append(b"0123456789", &g.offset);
-        assert!(st.can_continue(&id, 1));
-        assert!(st.can_continue(&id, 11));
-        assert!(!st.can_continue(&id, 12));
-        assert!(!st.can_continue("x", 5));
-        st.replid2 = "old".into();
-        st.second_offset = 6;
-        assert!(st.can_continue("old", 6));
-        assert!(!st.can_continue("old", 7));
     }
 }

@@ -4,11 +4,10 @@
 //! keys (any `server-threads` on either side), the processed offset is acknowledged every
 //! second, and a dropped link reconnects with a partial resync.
 
-use super::apply::ReplBatch;
 use super::{LinkInfo, LinkState};
 use crate::clock::unix_ms;
 use crate::global::Global;
-use crate::mesh::MeshMsg;
+use crate::mesh::{MeshMsg, ReplBatch};
 use crate::resp::{Args, ParseOutcome, Parser};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

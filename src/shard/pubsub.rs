@@ -54,11 +54,12 @@ fn served_here(map: &SlotMap, slot: u16) -> bool {
 }
 
 /// A new slot map is being installed: every client of this shard subscribed to a shard
-/// channel whose slot `new` does not serve here gets unsubscribed. Returns the `sunsubscribe`
-/// push frames to write, per client index, in the order Redis sends them (channels sorted).
+/// channel whose slot `new` does not serve here must be unsubscribed. Returns that work, as
+/// (client index, channel) pairs in the order Redis sends the `sunsubscribe` frames (channels
+/// sorted, then clients); the caller drops each subscription and tells the client.
 /// It compares with the subscriptions, not with the previous map, because the shard that ran
 /// a CLUSTER command may have installed `new` already before the mesh delivers it.
-pub fn on_slot_map(sh: &mut Shard, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
+pub fn lost_on_slot_map(sh: &Shard, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
     if !new.cluster_enabled || sh.subs.shard_channels.is_empty() {
         return Vec::new();
     }
@@ -70,7 +71,7 @@ pub fn on_slot_map(sh: &mut Shard, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
         .cloned()
         .collect();
     lost.sort_unstable();
-    let mut frames = Vec::new();
+    let mut work = Vec::new();
     for channel in lost {
         let mut clients: Vec<usize> = sh
             .subs
@@ -79,13 +80,9 @@ pub fn on_slot_map(sh: &mut Shard, new: &SlotMap) -> Vec<(usize, Vec<u8>)> {
             .map(|s| s.iter().copied().collect())
             .unwrap_or_default();
         clients.sort_unstable();
-        for client in clients {
-            if let Some(frame) = crate::commands::pubsub::drop_and_confirm(sh, client, &channel) {
-                frames.push((client, frame));
-            }
-        }
+        work.extend(clients.into_iter().map(|client| (client, channel.clone())));
     }
-    frames
+    work
 }
 
 /// Shards of this process with receivers for a message, and how many receivers in all.

@@ -1,18 +1,13 @@
 //! Replica side, on a shard: applying records received from the master (snapshot or stream)
-//! like AOF records. The link thread routes each record to the shard owning its keys; records
-//! spanning shards run in a parked section; flushes run on every shard.
+//! through the one replay path (`replay`). The link thread routes each record to the shard
+//! owning its keys; records spanning shards run in a parked section; flushes run on every
+//! shard.
 
+use super::replay::{self, Record, Replay};
 use crate::commands::CommandSpec;
-use crate::dispatch::replay::{self, Record, Replay};
 use crate::resp::{Args, ParseOutcome, Parser};
 use crate::shard::{Parked, Shard};
 use crate::topology::{local_index, shard_of};
-
-/// A batch of whole RESP records for one shard; `done` counts applied batches.
-pub struct ReplBatch {
-    pub data: Vec<u8>,
-    pub done: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
 
 /// Applies every record of `data` on this shard.
 pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
