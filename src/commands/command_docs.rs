@@ -542,6 +542,9 @@ fn keys_of_line(args: Args<'_>) -> Result<Vec<(Vec<u8>, u16)>, ReplyError> {
 /// The key-spec flags of the key at argument `at`: those of the declared key spec that finds
 /// it when the command has several, else the command's.
 fn flags_at(spec: &CommandSpec, line: Args<'_>, at: usize) -> u16 {
+    if let Some(f) = spec.line_key_flags {
+        return f(line);
+    }
     if spec.key_specs.len() > 1 {
         for k in spec.key_specs {
             if spec_positions(k, line).contains(&at) {
@@ -897,7 +900,7 @@ mod tests {
         );
         h.shard.clients.get_mut(h.client).proto = Proto::Resp3;
         let raw = h.raw(&["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"]);
-        assert_eq!(raw, b"*1\r\n*2\r\n$1\r\nk\r\n~2\r\n+RW\r\n+update\r\n");
+        assert_eq!(raw, b"*1\r\n*2\r\n$1\r\nk\r\n~2\r\n+OW\r\n+update\r\n");
     }
 
     #[test]

@@ -230,5 +230,8 @@ fn getkeysandflags_match_redis() {
         "COMMAND GETKEYSANDFLAGS lpush a x",
         "COMMAND GETKEYSANDFLAGS del a b",
         "COMMAND GETKEYSANDFLAGS mget a b",
+        "COMMAND GETKEYSANDFLAGS set a v",
+        "COMMAND GETKEYSANDFLAGS set a v get",
+        "COMMAND GETKEYSANDFLAGS set a v ex 10 GET",
     ]);
 }
