@@ -5,8 +5,9 @@
 
 use super::kit::ArgCursor;
 use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok, K1};
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, KeySpec};
 use crate::commands::spec::keyflag;
+use crate::commands::spec::{key_range, BeginSearch, FindKeys, KeySpecDoc};
 use crate::rdb::{self, DumpOpts};
 use crate::resp::{Args, ReplyError};
 use crate::types::zset::Limits;
@@ -71,7 +72,7 @@ const fn spec(
         args,
         group: "generic",
         acl: acl::KEYSPACE,
-        ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+        ..CommandSpec::keyed(name, arity, flags, keys, f)
     }
 }
 
@@ -128,6 +129,22 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_MIGRATE,
         ),
     )
+    .key_specs(&[
+        key_range(3, 0, keyflag::RW_ACCESS_DELETE),
+        KeySpecDoc {
+            notes: "",
+            flags: keyflag::RW_ACCESS_DELETE | keyflag::INCOMPLETE,
+            begin: BeginSearch::Keyword {
+                keyword: "KEYS",
+                start_from: -2,
+            },
+            find: FindKeys::Range {
+                last: -1,
+                step: 1,
+                limit: 0,
+            },
+        },
+    ])
     .acl(acl::KEYSPACE | acl::DANGEROUS)
     .tips(&["nondeterministic_output"])
     .history(&[

@@ -36,7 +36,7 @@ const fn conn(
         since,
         summary,
         complexity: "O(1)",
-        ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+        ..CommandSpec::conn(name, arity, flags, f)
     }
 }
 

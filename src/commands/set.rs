@@ -7,8 +7,9 @@ use super::kit::random::{random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
 use super::spec::{arg, multi, opt, since, tok, K1, K12, K_ALL};
-use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::commands::spec::keyflag;
+use crate::commands::spec::{key_numkeys, key_range};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::value::Value;
 use crate::types::set::SetValue;
@@ -46,8 +47,7 @@ const fn spec(
     keys: KeySpec,
     f: super::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
-        .group("set", crate::commands::spec::acl::SET)
+    CommandSpec::keyed(name, arity, flags, keys, f).group("set", crate::commands::spec::acl::SET)
 }
 
 const O1: &str = "O(1)";
@@ -119,11 +119,12 @@ value of the passed count.",
         )
         .tips(&["nondeterministic_output"])
         .history(&[("2.6.0", "Added the optional `count` argument.")]),
-    spec("smove", 4, WRITE | FAST | MULTI_KEY, K12, smove).doc(
-        O1,
-        "Moves a member from one set to another.",
-        DOC_SMOVE,
-    ),
+    spec("smove", 4, WRITE | FAST | MULTI_KEY, K12, smove)
+        .key_specs(&[
+            key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+            key_range(2, 0, keyflag::RW | keyflag::INSERT),
+        ])
+        .doc(O1, "Moves a member from one set to another.", DOC_SMOVE),
     spec("sinter", -2, READONLY | MULTI_KEY, K_ALL, sinter)
         .doc(
             INTER,
@@ -138,6 +139,7 @@ value of the passed count.",
         KeySpec::Custom(sintercard_keys),
         sintercard,
     )
+    .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
     .since("7.0.0")
     .doc(
         INTER,
@@ -151,6 +153,10 @@ value of the passed count.",
         K_ALL,
         sinterstore,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW | keyflag::UPDATE),
+        key_range(2, -1, keyflag::RO | keyflag::ACCESS),
+    ])
     .doc(
         INTER,
         "Stores the intersection of sets at a destination key.",
@@ -170,6 +176,10 @@ value of the passed count.",
         K_ALL,
         sunionstore,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_range(2, -1, keyflag::RO | keyflag::ACCESS),
+    ])
     .doc(
         UNION,
         "Stores the union of sets at a destination key.",
@@ -189,6 +199,10 @@ value of the passed count.",
         K_ALL,
         sdiffstore,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_range(2, -1, keyflag::RO | keyflag::ACCESS),
+    ])
     .doc(
         UNION,
         "Stores the difference of sets at a destination key.",

@@ -1,7 +1,17 @@
 //! What a command is, as data: `CommandSpec` (name, arity with Redis' sign convention, flags,
-//! key positions, docs, handler), `KeySpec`, `ArgDoc`, the flag bits, and the one set of
-//! `const fn` builders every family table declares its docs and key positions with
-//! (`arg`, `opt`, `multi`, `tok`, `pure`, `oneof`, `block`, `K1`, `K_ALL`, ...).
+//! key positions, ACL categories, tips, key specs, docs, handler), `KeySpec`, `ArgDoc`, the
+//! flag bits, and the one set of `const fn` builders every family table declares its commands
+//! with. A table entry is one chain, for example:
+//!
+//! ```text
+//! hash("hincrby", 4, WDF, hincrby)                    // family builder: group, ACL category
+//!     .doc(O1, "Adds an integer to a hash field.", DOC_HINCRBY)
+//!     .access(keyflag::RW_ACCESS_UPDATE)              // key-spec flags, when not the default
+//!     .tips(&["nondeterministic_output"])             // only what Redis publishes
+//! ```
+//!
+//! Everything COMMAND INFO / DOCS / LIST / GETKEYS say comes from these fields; nothing is
+//! derived from a command's name at reply time. `registry` builds the table and its ids.
 
 use super::{ConnFn, KeyFn};
 use crate::command_id::CommandId;
@@ -22,6 +32,73 @@ pub enum KeySpec {
     None,
     Range { first: i32, last: i32, step: i32 },
     Custom(fn(Args<'_>) -> Result<Vec<usize>, ReplyError>),
+}
+
+/// One key spec as COMMAND INFO describes it, for commands whose keys one `KeySpec` range
+/// cannot describe the way Redis does (source and destination apart, numkeys, keywords).
+/// Documentation only: routing reads `KeySpec`.
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpecDoc {
+    /// Redis' remark on the flags ("" when none).
+    pub notes: &'static str,
+    /// `keyflag` bits.
+    pub flags: u16,
+    pub begin: BeginSearch,
+    pub find: FindKeys,
+}
+
+/// Where the search for a key spec's keys starts.
+#[derive(Clone, Copy, Debug)]
+pub enum BeginSearch {
+    /// At this argument.
+    Index(i32),
+    /// After the last (`start_from` < 0: searching backwards from the end) `keyword`.
+    Keyword {
+        keyword: &'static str,
+        start_from: i32,
+    },
+}
+
+/// Which arguments from the start are keys.
+#[derive(Clone, Copy, Debug)]
+pub enum FindKeys {
+    /// Up to `last` (relative to the start; < 0 from the end), every `step`.
+    Range { last: i32, step: i32, limit: i32 },
+    /// The argument at `keynum_idx` (relative) counts the keys, which start at `first`.
+    Keynum {
+        keynum_idx: i32,
+        first: i32,
+        step: i32,
+    },
+}
+
+/// A key spec of the keys from argument `index` to `last` (relative to `index`, < 0 from the
+/// end of the line), every one.
+pub const fn key_range(index: i32, last: i32, flags: u16) -> KeySpecDoc {
+    KeySpecDoc {
+        notes: "",
+        flags,
+        begin: BeginSearch::Index(index),
+        find: FindKeys::Range {
+            last,
+            step: 1,
+            limit: 0,
+        },
+    }
+}
+
+/// A key spec of "numkeys key [key ...]" with numkeys at argument `index`.
+pub const fn key_numkeys(index: i32, flags: u16) -> KeySpecDoc {
+    KeySpecDoc {
+        notes: "",
+        flags,
+        begin: BeginSearch::Index(index),
+        find: FindKeys::Keynum {
+            keynum_idx: 0,
+            first: 1,
+            step: 1,
+        },
+    }
 }
 
 /// One argument of a command, as `COMMAND DOCS` describes it to clients (redis-cli hints).
@@ -270,6 +347,12 @@ pub struct CommandSpec {
     pub tips: &'static [&'static str],
     /// How the command uses its keys (`keyflag`), for every key it has.
     pub key_flags: u16,
+    /// COMMAND INFO's key specs when they are more than `keys` and `key_flags` say (empty:
+    /// one spec made of those two).
+    pub key_specs: &'static [KeySpecDoc],
+    /// For a key spec with `keyflag::VARIABLE_FLAGS`: the flags this very command line gives
+    /// its keys (COMMAND GETKEYSANDFLAGS), as Redis' per-command key procedures compute them.
+    pub line_key_flags: Option<fn(Args<'_>) -> u16>,
     /// One line, in slotd's own words.
     pub summary: &'static str,
     pub since: &'static str,
@@ -312,6 +395,8 @@ impl CommandSpec {
             },
             tips: &[],
             key_flags: keyflag::default_for(flags),
+            key_specs: &[],
+            line_key_flags: None,
             summary: "",
             since: "1.0.0",
             complexity: "",
@@ -380,6 +465,15 @@ impl CommandSpec {
     /// How the command uses its keys (`keyflag`).
     pub const fn access(self, key_flags: u16) -> Self {
         CommandSpec { key_flags, ..self }
+    }
+    pub const fn key_specs(self, key_specs: &'static [KeySpecDoc]) -> Self {
+        CommandSpec { key_specs, ..self }
+    }
+    pub const fn line_key_flags(self, f: fn(Args<'_>) -> u16) -> Self {
+        CommandSpec {
+            line_key_flags: Some(f),
+            ..self
+        }
     }
     pub const fn info_flags(self, info_flags: u32) -> Self {
         CommandSpec { info_flags, ..self }

@@ -2,6 +2,7 @@
 //! command in this family.
 
 use super::*;
+use crate::commands::spec::key_range;
 use crate::commands::spec::keyflag;
 use crate::commands::spec::{acl, arg, multi, oneof, opt, pure, since, tok, K1, K12, K2, K_ALL};
 
@@ -288,7 +289,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_RENAME,
         ),
-    ),
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+        key_range(2, 0, keyflag::OW | keyflag::UPDATE),
+    ]),
     cmd(
         "renamenx",
         3,
@@ -302,6 +307,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             ARGS_RENAME,
         ),
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+        key_range(2, 0, keyflag::OW | keyflag::INSERT),
+    ])
     .history(&[(
         "3.2.0",
         "The command no longer returns an error when source and destination names are the \
@@ -319,7 +328,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             "O(N) where N is the number of elements copied; O(1) for strings",
             ARGS_COPY,
         ),
-    ),
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RO | keyflag::ACCESS),
+        key_range(2, 0, keyflag::OW | keyflag::UPDATE),
+    ]),
     cmd(
         "touch",
         -2,

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::commands::spec::{arg, multi, oneof, opt, pure, since, tok, K1, K12, K_BUT_LAST};
+use crate::commands::spec::{key_numkeys, key_range};
 use crate::commands::spec::{keyflag, TIMEOUT_AS_DOUBLE};
 
 // ---------------------------------------------------------------------------------------------
@@ -75,8 +76,7 @@ const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
-        .group("list", crate::commands::spec::acl::LIST)
+    CommandSpec::keyed(name, arity, flags, keys, f).group("list", crate::commands::spec::acl::LIST)
 }
 
 const O1: &str = "O(1)";
@@ -189,6 +189,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         DOC_LPOS,
     ),
     spec("lmove", 5, WRITE | DENYOOM | MULTI_KEY, K12, lmove)
+        .key_specs(&[
+            key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+            key_range(2, 0, keyflag::RW | keyflag::INSERT),
+        ])
         .since("6.2.0")
         .doc(
             O1,
@@ -196,6 +200,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             DOC_LMOVE,
         ),
     spec("rpoplpush", 3, WRITE | DENYOOM | MULTI_KEY, K12, rpoplpush)
+        .key_specs(&[
+            key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+            key_range(2, 0, keyflag::RW | keyflag::INSERT),
+        ])
         .since("1.2.0")
         .doc(
             O1,
@@ -210,6 +218,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         KeySpec::Custom(lmpop_keys),
         lmpop,
     )
+    .key_specs(&[key_numkeys(1, keyflag::RW_ACCESS_DELETE)])
     .since("7.0.0")
     .doc(
         "O(N+M): N keys given, M elements popped.",
@@ -251,6 +260,10 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         K12,
         blmove_now,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+        key_range(2, 0, keyflag::RW | keyflag::INSERT),
+    ])
     .since("6.2.0")
     .doc(
         O1,
@@ -265,6 +278,10 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         K12,
         brpoplpush_now,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+        key_range(2, 0, keyflag::RW | keyflag::INSERT),
+    ])
     .since("2.2.0")
     .doc(
         O1,
@@ -281,6 +298,7 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         KeySpec::Custom(blmpop_keys),
         blmpop_now,
     )
+    .key_specs(&[key_numkeys(2, keyflag::RW_ACCESS_DELETE)])
     .since("7.0.0")
     .doc(
         "O(N+M): N keys given, M elements popped.",

@@ -6,6 +6,7 @@ use crate::commands::spec::keyflag;
 use crate::commands::spec::{
     arg, block, multi, oneof, opt, pure, since, tok, K1, K12, K_ALL, K_PAIRS,
 };
+use crate::commands::spec::{key_range, KeySpecDoc};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
@@ -76,11 +77,22 @@ const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+    CommandSpec::keyed(name, arity, flags, keys, f)
         .group("string", crate::commands::spec::acl::STRING)
 }
 
 const O1: &str = "O(1)";
+
+/// SET's key flags for one line: with GET it reads the old value (RW access update), without
+/// it only overwrites (OW update), as Redis 7.0 answers COMMAND GETKEYSANDFLAGS.
+fn set_key_flags(line: Args<'_>) -> u16 {
+    let get = line.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+    if get {
+        keyflag::RW_ACCESS_UPDATE
+    } else {
+        keyflag::OW | keyflag::UPDATE
+    }
+}
 const WDF: u32 = WRITE | DENYOOM | FAST;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -90,6 +102,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         DOC_KEY,
     ),
     spec("set", -3, WRITE | DENYOOM, K1, set)
+        .key_specs(&[KeySpecDoc {
+            notes: "RW and ACCESS due to the optional `GET` argument",
+            ..key_range(1, 0, keyflag::RW_ACCESS_UPDATE | keyflag::VARIABLE_FLAGS)
+        }])
+        .line_key_flags(set_key_flags)
         .since("1.0.0")
         .doc(
             O1,
@@ -147,6 +164,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
         .access(keyflag::RW_ACCESS_DELETE),
     spec("getex", -2, WRITE | FAST, K1, getex)
+        .key_specs(&[KeySpecDoc {
+            notes: "RW and UPDATE because it changes the TTL",
+            ..key_range(1, 0, keyflag::RW_ACCESS_UPDATE)
+        }])
         .since("6.2.0")
         .doc(
             O1,

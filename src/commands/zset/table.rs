@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::commands::spec::{arg, block, multi, oneof, opt, pure, since, tok, K1, K12, K_BUT_LAST};
+use crate::commands::spec::{key_numkeys, key_range};
 use crate::commands::spec::{keyflag, TIMEOUT_AS_DOUBLE};
 
 // ---------------------------------------------------------------------------------------------
@@ -57,7 +58,7 @@ pub(super) const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+    CommandSpec::keyed(name, arity, flags, keys, f)
         .group("sorted-set", crate::commands::spec::acl::SORTEDSET)
 }
 
@@ -433,6 +434,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         K12,
         zrangestore,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_range(2, 0, keyflag::RO | keyflag::ACCESS),
+    ])
     .since("6.2.0")
     .doc(
         "O(log(N)+M) with N being the number of elements in the sorted set and \
@@ -509,6 +514,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
         .access(keyflag::RW_ACCESS_DELETE),
     spec("zmpop", -4, WRITE | MULTI_KEY, K_NUMKEYS1, zmpop)
+        .key_specs(&[key_numkeys(1, keyflag::RW_ACCESS_DELETE)])
         .since("7.0.0")
         .doc(
             "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
@@ -545,6 +551,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         )
         .access(keyflag::RW | keyflag::DELETE),
     spec("zunion", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zunion)
+        .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
         .since("6.2.0")
         .doc(
             "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted \
@@ -553,6 +560,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             DOC_ZUNION,
         ),
     spec("zinter", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zinter)
+        .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
         .since("6.2.0")
         .doc(
             "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted \
@@ -562,6 +570,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             DOC_ZINTER,
         ),
     spec("zdiff", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zdiff)
+        .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
         .since("6.2.0")
         .doc(
             "O(L + (N-K)log(N)) worst case where L is the total number of elements \
@@ -577,6 +586,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         K_NUMKEYS2,
         zunionstore,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_numkeys(2, keyflag::RO | keyflag::ACCESS),
+    ])
     .since("2.0.0")
     .doc(
         "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted \
@@ -591,6 +604,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         K_NUMKEYS2,
         zinterstore,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_numkeys(2, keyflag::RO | keyflag::ACCESS),
+    ])
     .since("2.0.0")
     .doc(
         "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted \
@@ -606,6 +623,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         K_NUMKEYS2,
         zdiffstore,
     )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_numkeys(2, keyflag::RO | keyflag::ACCESS),
+    ])
     .since("6.2.0")
     .doc(
         "O(L + (N-K)log(N)) worst case where L is the total number of elements \
@@ -621,6 +642,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         K_NUMKEYS1,
         zintercard,
     )
+    .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
     .since("7.0.0")
     .doc(
         "O(N*K) worst case with N being the smallest input sorted set, K being \
@@ -693,6 +715,7 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         KeySpec::Custom(keys_bzmpop),
         bzmpop,
     )
+    .key_specs(&[key_numkeys(2, keyflag::RW_ACCESS_DELETE)])
     .since("7.0.0")
     .doc(
         "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
