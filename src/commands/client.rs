@@ -499,7 +499,6 @@ fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use crate::commands::AfterReply;
-    use crate::dispatch::plan;
     use crate::resp::Proto;
     use crate::shard::Client;
     use crate::testkit::{Harness, Reply};
@@ -524,15 +523,7 @@ mod tests {
 
     /// Runs a command and returns what the connection must do afterwards.
     fn after(h: &mut Harness, argv: &[&str]) -> AfterReply {
-        let owned = crate::resp::OwnedArgs::from_slices(
-            &argv.iter().map(|s| s.as_bytes()).collect::<Vec<_>>(),
-        );
-        let mut buf = Vec::new();
-        let mut out = crate::resp::Out::new(&mut buf, Proto::Resp2);
-        match plan(&mut h.shard, h.client, owned.args(), &mut out, h.now_ms) {
-            crate::dispatch::Plan::Done(a) => a,
-            _ => panic!("conn command"),
-        }
+        h.after(argv)
     }
 
     #[test]
