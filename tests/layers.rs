@@ -64,7 +64,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("aof", "global", "LAYERS"),
     ("aof", "replication", "LAYERS"),
     ("aof", "shard", "LAYERS, DISPATCH (load.rs)"),
-    ("commands", "dispatch", "DISPATCH"),
     ("commands", "net", "DISPATCH"),
     ("mesh", "shard", "DISPATCH"),
     (
