@@ -6,7 +6,7 @@ use super::{reply_error, run_key, run_parked};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::commands::{AfterReply, CommandSpec, ConnCtx, Handler, QueuedTx};
 use crate::resp::{Args, Out, Proto};
-use crate::shard::{Shard, WatchState};
+use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
 
@@ -22,35 +22,39 @@ pub(super) fn run_queue(
 ) {
     // Blocking commands inside EXEC answer at once (as in Redis).
     sh.no_block = true;
-    run_queued(sh, client_idx, tx, buf, proto, now);
-    sh.no_block = false;
-}
-
-fn run_queued(
-    sh: &mut Shard,
-    client_idx: usize,
-    tx: &QueuedTx,
-    buf: &mut Vec<u8>,
-    proto: Proto,
-    now: u64,
-) {
     let (m, watch) = (&tx.multi, tx.watch.as_ref());
     let ids = exec_shards(sh, &m.queued, watch);
     if ids.len() == 1 {
         if watch_broken(watch, now, &mut |key| sh.db.contains(key, now)) {
             Out::new(buf, proto).null_array();
-            return;
+        } else {
+            Out::new(buf, proto).array(m.queued.len());
+            for (spec, args) in &m.queued {
+                run_local(sh, client_idx, spec, args.args(), buf, proto, now);
+            }
         }
-        Out::new(buf, proto).array(m.queued.len());
-        for (spec, args) in &m.queued {
-            run_local(sh, client_idx, spec, args.args(), buf, proto, now);
-        }
-        return;
+    } else {
+        run_parked_queue(sh, client_idx, m, watch, &ids, buf, proto, now);
     }
+    sh.no_block = false;
+}
+
+/// The queue of an EXEC whose keys span shards, with those shards parked.
+#[allow(clippy::too_many_arguments)]
+fn run_parked_queue(
+    sh: &mut Shard,
+    client_idx: usize,
+    m: &MultiState,
+    watch: Option<&WatchState>,
+    ids: &[usize],
+    buf: &mut Vec<u8>,
+    proto: Proto,
+    now: u64,
+) {
     let always = sh
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    sh.with_parked(&ids, &mut |this, mut peers| {
+    sh.with_parked(ids, &mut |this, mut peers| {
         let n = this.shards;
         let me = this.id;
         let mut exists = |key: &[u8]| {
