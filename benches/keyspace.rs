@@ -4,9 +4,9 @@
 //! Run: `cargo bench --bench keyspace`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use slotd::shard::db::Db;
-use slotd::shard::value::{StrValue, Value};
-use slotd::testkit::Harness;
+use slotd::api::Db;
+use slotd::api::Harness;
+use slotd::api::{StrValue, Value};
 use std::time::{Duration, Instant};
 
 const KEYS: usize = 1_000_000;

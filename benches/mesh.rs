@@ -5,8 +5,8 @@
 //! Run: `cargo bench --bench mesh`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use slotd::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests};
-use slotd::resp::{OwnedArgs, Proto};
+use slotd::api::{ConnRef, Mesh, MeshMsg, Replies, Requests};
+use slotd::api::{OwnedArgs, Proto};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +66,7 @@ fn hop(c: &mut Criterion) {
     let mesh = Mesh::new(2).expect("eventfds");
     let m = mesh.clone();
     let t = std::thread::spawn(move || peer(m));
-    let spec = slotd::commands::lookup(b"get").expect("GET is in the table");
+    let spec = slotd::api::lookup(b"get").expect("GET is in the table");
     let args = OwnedArgs::from_slices(&[b"GET", b"key:000000012345"]);
     let mut g = c.benchmark_group("cross_shard_hop");
     g.measurement_time(Duration::from_secs(3))

@@ -3,7 +3,7 @@
 //! Run: `cargo bench --bench resp`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use slotd::resp::{Out, ParseOutcome, Parser, Proto};
+use slotd::api::{Out, ParseOutcome, Parser, Proto};
 use std::time::Duration;
 
 /// `proto-max-bulk-len` default (512 MB), as the connection would pass it.

@@ -13,6 +13,7 @@ use crate::cluster::node::LinkId;
 use crate::cluster::state::ClusterState;
 use crate::constants::{BUS_LINK_SENDBUF_MAX_BYTES, BUS_MSG_MAX_BYTES};
 use crate::global::Global;
+use crate::sys::{MaskHow, SigSet};
 use bytes::Bytes;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::channels::local_channel::{self, LocalSender};
@@ -40,7 +41,7 @@ const IO_MEMORY_BYTES: usize = 64 * 1024;
 /// Preemption bound so a busy bus task cannot delay timers (glommio-notes.md section 3).
 const PREEMPT_TIMER_MS: u64 = 2;
 
-/// The bus thread (a pthread_t), 0 until the executor runs; the target of `kick`.
+/// The bus thread (its kernel thread id), 0 until the executor runs; the target of `kick`.
 static BUS_THREAD: AtomicU64 = AtomicU64::new(0);
 /// The bus loop has seen the shutdown and returned.
 static BUS_DONE: AtomicBool = AtomicBool::new(false);
@@ -48,33 +49,20 @@ static BUS_DONE: AtomicBool = AtomicBool::new(false);
 /// without SA_RESTART, so the wait returns EINTR.
 const KICK_SIGNAL: libc::c_int = libc::SIGURG;
 
-extern "C" fn on_kick(_: libc::c_int) {}
-
 /// Blocks the kick signal in the calling thread and the threads it spawns later (called
 /// before any thread exists); the bus thread unblocks it for itself, so a stray signal sent
 /// to the process cannot interrupt a shard's io_uring wait.
 pub fn block_kick_signal() {
-    kick_mask(libc::SIG_BLOCK);
+    kick_mask(MaskHow::Block);
 }
 
-fn kick_mask(how: libc::c_int) {
-    // SAFETY: plain signal-mask syscalls on a local set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, KICK_SIGNAL);
-        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
-    }
+fn kick_mask(how: MaskHow) {
+    let _ = crate::sys::thread_mask(how, &SigSet::of(&[KICK_SIGNAL]));
 }
 
 fn install_kick_handler() {
-    // SAFETY: a no-op (async-signal-safe) handler for a signal slotd uses for nothing else.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_kick as *const () as usize;
-        libc::sigemptyset(&mut sa.sa_mask);
-        libc::sigaction(KICK_SIGNAL, &sa, std::ptr::null_mut());
-    }
+    // A no-op handler, for a signal slotd uses for nothing else.
+    let _ = crate::sys::install_wakeup_handler(KICK_SIGNAL);
 }
 
 /// Wakes the bus executor if it sleeps past its timers. glommio 0.9 can lose the wake-up of
@@ -85,8 +73,7 @@ fn install_kick_handler() {
 pub fn kick() {
     let t = BUS_THREAD.load(Ordering::Acquire);
     if t != 0 && !BUS_DONE.load(Ordering::Acquire) {
-        // SAFETY: the thread is joinable and not yet joined, so its pthread_t is valid.
-        unsafe { libc::pthread_kill(t as libc::pthread_t, KICK_SIGNAL) };
+        let _ = crate::sys::signal_thread(t as libc::pid_t, KICK_SIGNAL);
     }
 }
 
@@ -110,7 +97,7 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("slotd-bus".into())
         .spawn(move || {
-            kick_mask(libc::SIG_UNBLOCK);
+            kick_mask(MaskHow::Unblock);
             let executor = match LocalExecutorBuilder::new(Placement::Unbound)
                 .io_memory(IO_MEMORY_BYTES)
                 .preempt_timer(Duration::from_millis(PREEMPT_TIMER_MS))
@@ -124,8 +111,7 @@ pub fn spawn(
                 }
             };
             // Kickable from here on (not during the set-up above, which a signal could fail).
-            // SAFETY: pthread_self has no preconditions.
-            BUS_THREAD.store(unsafe { libc::pthread_self() } as u64, Ordering::Release);
+            BUS_THREAD.store(crate::sys::thread_id() as u64, Ordering::Release);
             executor.run(async move {
                 install_publish_hook(&global);
                 let driver = Rc::new(Driver {
@@ -274,12 +260,11 @@ impl Driver {
             .local_addr()
             .map(|a| a.ip().to_string())
             .unwrap_or_default();
-        // SAFETY: dup of our own socket; the writer owns the copy.
-        let wfd = unsafe { libc::dup(stream.as_raw_fd()) };
-        if wfd < 0 {
+        // A copy of our own socket, owned by the writer.
+        let Ok(wfd) = crate::sys::dup(stream.as_raw_fd()) else {
             self.with_state(|st| st.link_down(mono_unix_ms(), link));
             return;
-        }
+        };
         // SAFETY: a fresh descriptor from dup, owned by this stream alone.
         let writer = unsafe { TcpStream::from_raw_fd(wfd) };
         let (tx, rx) = local_channel::new_bounded(LINK_QUEUE_MESSAGES);

@@ -27,8 +27,7 @@ pub fn mono_unix_ms() -> u64 {
 /// 40 random lowercase hex characters (node ids, run ids, replication ids).
 pub fn random_hex40() -> String {
     let mut bytes = [0u8; 20];
-    // SAFETY: getrandom writes at most 20 bytes into `bytes`, which is 20 bytes long.
-    let ok = unsafe { libc::getrandom(bytes.as_mut_ptr() as *mut libc::c_void, 20, 0) } == 20;
+    let ok = matches!(crate::sys::getrandom(&mut bytes), Ok(20));
     if !ok {
         // getrandom cannot fail for 20 bytes on Linux >= 3.17; fall back to time + pid anyway.
         let seed = unix_ms() ^ ((std::process::id() as u64) << 32);

@@ -2,18 +2,17 @@
 //! global (client ids, connected clients), the cluster state handle and the latest slot map.
 //! Everything here is thread-safe and off the per-command hot path.
 
+pub mod backlog;
 pub mod pubsub;
+pub mod repl;
 
+use crate::clock::{random_hex40, unix_ms};
 use crate::cluster::slot_map::SlotMap;
 use crate::cluster::state::ClusterState;
 use crate::config::Config;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
-
-// The clock and ids moved to `clock` (a leaf); callers above the state tier still name them
-// here until their owners switch.
-pub use crate::clock::{mono_unix_ms, random_hex40, unix_ms};
 
 pub type SlotMapSink = Box<dyn Fn(Arc<SlotMap>) + Send + Sync>;
 pub type ShutdownHook = Box<dyn Fn() + Send + Sync>;
@@ -53,7 +52,7 @@ pub struct Global {
     pub config_file: Option<std::path::PathBuf>,
     pub executable: String,
     /// AOF files and manifest (set up by `aof::boot`).
-    pub aof: crate::aof::segment::AofGlobal,
+    pub aof: crate::aof_store::segment::AofGlobal,
     /// Last time (mono_unix_ms) the cluster bus loop ran; the main thread warns when it stalls.
     pub bus_heartbeat_ms: AtomicU64,
     /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
@@ -67,7 +66,7 @@ pub struct Global {
     /// server at boot; see `shard::pubsub::deliver_from_bus`).
     pub publish_sink: OnceLock<PublishSink>,
     /// Replication: ids, offsets, backlog, replicas, the link to our master.
-    pub repl: crate::replication::ReplGlobal,
+    pub repl: repl::ReplGlobal,
     /// `client-output-buffer-limit` in force (stored at boot and by CONFIG SET).
     pub obuf: crate::config::obuf::Shared,
 }
@@ -80,7 +79,7 @@ impl Global {
         };
         let config_file = config.config_file.clone();
         let obuf_limits = crate::config::obuf::configured(&config);
-        let aof = crate::aof::segment::AofGlobal::new(
+        let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
             shards,
@@ -113,7 +112,7 @@ impl Global {
             pubsub: RwLock::new(Default::default()),
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),
-            repl: crate::replication::ReplGlobal::with_replica_limit(
+            repl: repl::ReplGlobal::with_replica_limit(
                 obuf_limits.get(crate::config::obuf::Class::Replica),
             ),
             obuf: crate::config::obuf::Shared::new(obuf_limits),

@@ -5,7 +5,12 @@
 //! - `server`: boot (memlock, listener, shards, bus), signals, shutdown.
 //! - `net`: per-shard io_uring event loop, connections, reply ordering.
 //! - `mesh`: every cross-shard message and the channels that carry them.
-//! - `shard`: keyspace, clients, blocking waiters and subscriptions of one core.
+//! - `shard`: what one core owns: clients, blocking waiters, subscriptions, its replication
+//!   and AOF state, around its keyspace.
+//! - `keyspace`: one shard's data (slot tables, values), plain data below the shard.
+//! - `aof_store` / `aof`: AOF files and bytes (below the shard) / a shard's AOF at run time.
+//! - `global`: process-wide state (config, ids, the replication state, the Pub/Sub index).
+//! - `replication`: feeding the stream, role changes, the master and replica links.
 //! - `dispatch`: one command from parse to handler (lookup, checks, routing, replay).
 //! - `commands`: the command table and one file per family.
 //! - `route`: pure redirect/ownership decisions.
@@ -14,34 +19,37 @@
 //! - `clock`: wall and monotonic unix-ms clocks, random ids.
 //! - `log`: Redis-style log lines and the log level.
 //! - `resp`: protocol parsing and reply writing.
-//! - `sys`: checked wrappers for libc calls made in several places.
+//! - `sys`: checked wrappers for every libc call (the only place libc is called).
+//! - `api`: the public surface (main.rs, benches, integration tests); the rest is crate-private.
 //!
 //! The modules form layers (docs/architecture.md, "Layers"; enforced by tests/layers.rs).
 
-pub mod aof;
-pub mod auth;
-pub mod bus;
-pub mod clock;
-pub mod cluster;
-pub mod command_id;
-pub mod commands;
-pub mod config;
-pub mod constants;
-pub mod dispatch;
-pub mod glob;
-pub mod global;
-pub mod keyspace;
-pub mod log;
-pub mod mesh;
-pub mod net;
-pub mod rdb;
-pub mod replication;
-pub mod resp;
-pub mod rng;
-pub mod route;
-pub mod server;
-pub mod shard;
-pub mod sys;
-pub mod testkit;
-pub mod topology;
-pub mod types;
+pub(crate) mod aof;
+pub(crate) mod aof_store;
+pub mod api;
+pub(crate) mod auth;
+pub(crate) mod bus;
+pub(crate) mod clock;
+pub(crate) mod cluster;
+pub(crate) mod command_id;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub(crate) mod constants;
+pub(crate) mod dispatch;
+pub(crate) mod glob;
+pub(crate) mod global;
+pub(crate) mod keyspace;
+pub(crate) mod log;
+pub(crate) mod mesh;
+pub(crate) mod net;
+pub(crate) mod rdb;
+pub(crate) mod replication;
+pub(crate) mod resp;
+pub(crate) mod rng;
+pub(crate) mod route;
+pub(crate) mod server;
+pub(crate) mod shard;
+pub(crate) mod sys;
+pub(crate) mod testkit;
+pub(crate) mod topology;
+pub(crate) mod types;

@@ -61,30 +61,19 @@ pub fn set_level(level: LogLevel) {
 }
 
 fn timestamp() -> String {
-    let mut tv = libc::timeval {
-        tv_sec: 0,
-        tv_usec: 0,
-    };
-    // SAFETY: tm is plain integers plus a nullable pointer; all zeroes is a valid value.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: plain calls writing into the valid locals `tv` and `tm` (the timezone argument
-    // may be null); localtime_r is the thread-safe variant.
-    unsafe {
-        libc::gettimeofday(&mut tv, std::ptr::null_mut());
-        libc::localtime_r(&tv.tv_sec, &mut tm);
-    }
+    let t = crate::sys::local_time_now();
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     format!(
         "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
-        tm.tm_mday,
-        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
-        tm.tm_year + 1900,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        tv.tv_usec / 1000
+        t.mday,
+        MONTHS[t.month0.clamp(0, 11) as usize],
+        t.year,
+        t.hour,
+        t.min,
+        t.sec,
+        t.micros / 1000
     )
 }
 

@@ -2,5 +2,5 @@
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    std::process::exit(slotd::server::main_with_args(&args));
+    std::process::exit(slotd::api::main_with_args(&args));
 }

@@ -151,11 +151,8 @@ impl Mesh {
     pub fn new(shards: usize) -> std::io::Result<Arc<Mesh>> {
         let mut inboxes = Vec::with_capacity(shards);
         for _ in 0..shards {
-            // SAFETY: plain syscall; the fd is owned by the mesh for the process lifetime.
-            let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-            if fd < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
+            // Owned by the mesh for the process lifetime.
+            let fd = crate::sys::eventfd(libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)?;
             inboxes.push(Inbox {
                 queue: ArrayQueue::new(MESH_INBOX_MESSAGES),
                 sleeping: AtomicBool::new(false),
@@ -177,10 +174,8 @@ impl Mesh {
     pub fn wake(&self, to: ShardId) {
         let inbox = &self.inboxes[to];
         if inbox.sleeping.swap(false, Ordering::SeqCst) {
-            let one: u64 = 1;
-            // SAFETY: writing 8 bytes from a live u64 to our eventfd. EAGAIN (counter full)
-            // means a wake-up is pending anyway.
-            unsafe { libc::write(inbox.eventfd, &one as *const u64 as *const libc::c_void, 8) };
+            // EAGAIN (counter full) means a wake-up is pending anyway.
+            let _ = crate::sys::write(inbox.eventfd, &1u64.to_ne_bytes());
         }
     }
 

@@ -1,6 +1,7 @@
 //! The random generator each shard owns (`Shard.rng`): xorshift64*, a few instructions per
 //! number and fair enough for sampling (RANDOMKEY, SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER,
-//! active expiry). Never for secrets: ids and replication ids use the OS generator.
+//! active expiry). Never for secrets: ids and replication ids use the OS generator. It lives
+//! with the shard state so the keyspace's sampler and the command kit share one type.
 
 use std::hash::BuildHasher;
 

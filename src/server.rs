@@ -9,6 +9,7 @@ use crate::mesh::{Mesh, MeshMsg};
 use crate::net::reactor::{Reactor, ShardSetup};
 use crate::net::socket;
 use crate::shard::Shard;
+use crate::sys::{MaskHow, SigSet};
 use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
@@ -125,25 +126,7 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
 /// Forks into the background like Redis: the parent exits, the child starts a new session
 /// and points stdio at /dev/null. Must run before any thread exists.
 fn daemonize() -> Result<(), String> {
-    // SAFETY: single-threaded at this point; plain fork/setsid/dup2.
-    unsafe {
-        match libc::fork() {
-            -1 => return Err(format!("fork: {}", std::io::Error::last_os_error())),
-            0 => {}
-            _ => libc::_exit(0),
-        }
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if null >= 0 {
-            libc::dup2(null, 0);
-            libc::dup2(null, 1);
-            libc::dup2(null, 2);
-            if null > 2 {
-                libc::close(null);
-            }
-        }
-    }
-    Ok(())
+    crate::sys::daemonize().map_err(|e| format!("fork: {e}"))
 }
 
 /// CPUs this process may run on (sched_getaffinity), as `core_affinity` sees them.
@@ -256,8 +239,8 @@ fn bind_port(cfg: &Config, port: u16, kind: &str) -> Result<Vec<RawFd>, String> 
 
 fn close_all(fds: &[RawFd]) {
     for &fd in fds {
-        // SAFETY: listening sockets this function opened and nobody else holds.
-        unsafe { libc::close(fd) };
+        // Listening sockets this function opened and nobody else holds.
+        let _ = crate::sys::close(fd);
     }
 }
 
@@ -283,18 +266,12 @@ fn bind_bus(cfg: &Config) -> Result<Vec<RawFd>, String> {
 
 /// Blocks the stop signals in the calling thread (and every thread it spawns later), so the
 /// main thread alone takes them with sigtimedwait.
-fn block_signals() -> libc::sigset_t {
-    // SAFETY: plain signal-mask syscalls on a local set.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        crate::bus::block_kick_signal();
-        set
-    }
+fn block_signals() -> SigSet {
+    let set = SigSet::of(&[libc::SIGTERM, libc::SIGINT]);
+    let _ = crate::sys::thread_mask(MaskHow::Block, &set);
+    let _ = crate::sys::ignore_signal(libc::SIGPIPE);
+    crate::bus::block_kick_signal();
+    set
 }
 
 fn run(
@@ -444,11 +421,7 @@ const BUS_KICK_AFTER_MS: u64 = 250;
 /// How long shutdown keeps waking the bus loop before joining it regardless.
 const BUS_STOP_WAIT_MS: u64 = 5000;
 
-fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
-    let ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 50_000_000,
-    };
+fn wait_for_stop(global: &Global, set: &SigSet) -> &'static str {
     let mut warned_stall = false;
     loop {
         if global.stop_requested.load(Ordering::SeqCst) {
@@ -468,13 +441,10 @@ fn wait_for_stop(global: &Global, set: &libc::sigset_t) -> &'static str {
             crate::bus::kick();
         }
         warned_stall = stalled;
-        // SAFETY: waiting on our own blocked signals with a local timeout.
-        let sig = unsafe { libc::sigtimedwait(set, std::ptr::null_mut(), &ts) };
-        if sig == libc::SIGTERM {
-            return "Received SIGTERM";
-        }
-        if sig == libc::SIGINT {
-            return "Received SIGINT";
+        match set.wait_timeout(Duration::from_millis(50)) {
+            Ok(Some(libc::SIGTERM)) => return "Received SIGTERM",
+            Ok(Some(libc::SIGINT)) => return "Received SIGINT",
+            _ => {}
         }
     }
 }

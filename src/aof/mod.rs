@@ -1,13 +1,11 @@
-//! Append-only persistence, per shard: the journal commands write to, the segment files, the
-//! manifest, base serialization for rewrites, and loading at start. Format: docs/aof.md.
+//! Append-only persistence of the shards: setting every shard's AOF up at start (loading what
+//! the manifest names), flushing a shard's journal, starting rewrites, DEBUG RELOAD. The files
+//! themselves (journal, segments, manifest, checks, rewrite serialization) are `aof_store`,
+//! below the shard, re-exported here. Format: docs/aof.md.
 
-pub mod check;
-pub mod foreign;
-pub mod journal;
 pub mod load;
-pub mod manifest;
-pub mod rewrite;
-pub mod segment;
+
+pub use crate::aof_store::{check, foreign, journal, manifest, rewrite, segment};
 
 use crate::global::Global;
 use crate::shard::Shard;

@@ -9,7 +9,6 @@ use crate::constants::SLOT_COUNT;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// The locked nodes.conf of this process.
@@ -32,13 +31,7 @@ pub fn io_text(e: &std::io::Error) -> String {
 }
 
 fn try_lock(f: &File) -> std::io::Result<()> {
-    // SAFETY: flock on a descriptor we own; no memory is shared with the kernel.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    crate::sys::try_lock_exclusive(f)
 }
 
 impl ConfFile {

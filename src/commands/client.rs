@@ -4,7 +4,7 @@
 use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
 use super::server::{validate_client_name, write_help};
-use super::spec::{arg, multi, oneof, opt, pure, tok};
+use super::spec::{arg, block, deprecated, multi, oneof, opt, pure, since, tok};
 use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::resp::{Args, Proto, ReplyError};
 use crate::shard::Client;
@@ -32,10 +32,8 @@ const ADMIN_NLS: u32 = ADMIN | NLS;
 
 pub const SUBCOMMANDS: &[CommandSpec] = &[
     sub("id", 2, NLS, client_id, "5.0.0", "This connection's id"),
-    CommandSpec {
-        args: &[arg("connection-name", "string")],
-        ..sub("setname", 3, NLS, setname, "2.6.9", "Name this connection")
-    },
+    sub("setname", 3, NLS, setname, "2.6.9", "Name this connection")
+        .args(&[arg("connection-name", "string")]),
     sub(
         "getname",
         2,
@@ -44,47 +42,64 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "2.6.9",
         "This connection's name",
     ),
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-
-        args: LIST_ARGS,
-        complexity: "O(N) where N is the number of client connections",
-        ..sub(
-            "list",
-            -2,
-            ADMIN_NLS,
-            list,
-            "2.4.0",
-            "Describe the open connections",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
-    },
-    CommandSpec {
-        args: KILL_ARGS,
-        complexity: "O(N) where N is the number of client connections",
-        ..sub(
-            "kill",
-            -3,
-            ADMIN_NLS,
-            kill,
-            "2.4.0",
-            "Close connections matching filters",
-        )
-    },
-    CommandSpec {
-        args: &[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])],
-        ..sub(
-            "no-evict",
-            3,
-            ADMIN_NLS,
-            no_evict,
+    sub(
+        "list",
+        -2,
+        ADMIN_NLS,
+        list,
+        "2.4.0",
+        "Describe the open connections",
+    )
+    .complexity("O(N) where N is the number of client connections")
+    .args(LIST_ARGS)
+    .tips(&["nondeterministic_output"])
+    .history(&[
+        ("2.8.12", "Added unique client `id` field."),
+        ("5.0.0", "Added optional `TYPE` filter."),
+        ("6.0.0", "Added `user` field."),
+        (
+            "6.2.0",
+            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional \
+                 `ID` filter.",
+        ),
+        (
             "7.0.0",
-            "Exempt this connection from eviction",
-        )
-    },
+            "Added `resp`, `multi-mem`, `rbs` and `rbp` fields.",
+        ),
+        ("7.0.3", "Added `ssub` field."),
+    ]),
+    sub("info", 2, NLS, info, "6.2.0", "Describe this connection")
+        .tips(&["nondeterministic_output"]),
+    sub(
+        "kill",
+        -3,
+        ADMIN_NLS,
+        kill,
+        "2.4.0",
+        "Close connections matching filters",
+    )
+    .complexity("O(N) where N is the number of client connections")
+    .args(KILL_ARGS)
+    .history(&[
+        ("2.8.12", "Added new filter format."),
+        ("2.8.12", "`ID` option."),
+        ("3.2.0", "Added `master` type in for `TYPE` option."),
+        (
+            "5.0.0",
+            "Replaced `slave` `TYPE` with `replica`. `slave` still supported for \
+                 backward compatibility.",
+        ),
+        ("6.2.0", "`LADDR` option."),
+    ]),
+    sub(
+        "no-evict",
+        3,
+        ADMIN_NLS,
+        no_evict,
+        "7.0.0",
+        "Exempt this connection from eviction",
+    )
+    .args(&[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])]),
     sub(
         "help",
         2,
@@ -103,26 +118,50 @@ const CLIENT_TYPES: &[ArgDoc] = &[
 ];
 
 const LIST_ARGS: &[ArgDoc] = &[
-    opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
-    opt(tok("ID", multi(arg("client-id", "integer")))),
+    since(
+        "5.0.0",
+        opt(tok(
+            "TYPE",
+            oneof("normal_master_replica_pubsub", CLIENT_TYPES),
+        )),
+    ),
+    since(
+        "6.2.0",
+        opt(tok(
+            "ID",
+            block("id", &[multi(arg("client-id", "integer"))]),
+        )),
+    ),
 ];
 
 const KILL_ARGS: &[ArgDoc] = &[oneof(
     "filter",
     &[
-        arg("old-format", "string"),
+        deprecated("2.8.12", arg("ip:port", "string")),
         multi(oneof(
             "new-format",
             &[
-                opt(tok("ID", arg("client-id", "integer"))),
-                opt(tok("TYPE", oneof("client-type", CLIENT_TYPES))),
+                since("2.8.12", opt(tok("ID", arg("client-id", "integer")))),
+                since(
+                    "2.8.12",
+                    opt(tok(
+                        "TYPE",
+                        oneof(
+                            "normal_master_slave_pubsub",
+                            &[
+                                pure("normal", "NORMAL"),
+                                since("3.2.0", pure("master", "MASTER")),
+                                pure("slave", "SLAVE"),
+                                since("5.0.0", pure("replica", "REPLICA")),
+                                pure("pubsub", "PUBSUB"),
+                            ],
+                        ),
+                    )),
+                ),
                 opt(tok("USER", arg("username", "string"))),
-                opt(tok("ADDR", arg("addr", "string"))),
-                opt(tok("LADDR", arg("laddr", "string"))),
-                opt(tok(
-                    "SKIPME",
-                    oneof("skipme", &[pure("yes", "YES"), pure("no", "NO")]),
-                )),
+                opt(tok("ADDR", arg("ip:port", "string"))),
+                since("6.2.0", opt(tok("LADDR", arg("ip:port", "string")))),
+                opt(tok("SKIPME", arg("yes/no", "string"))),
             ],
         )),
     ],
@@ -457,10 +496,10 @@ fn kill(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn no_evict(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let v = args.get(2);
-    let on = if v.eq_ignore_ascii_case(b"on") {
+    let mut cur = ArgCursor::new(args, 2);
+    let on = if cur.flag("ON") {
         true
-    } else if v.eq_ignore_ascii_case(b"off") {
+    } else if cur.flag("OFF") {
         false
     } else {
         return Err(ReplyError::Syntax);

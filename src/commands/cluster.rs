@@ -4,7 +4,7 @@
 //! and after a change save nodes.conf and publish the new slot map to every shard.
 
 use super::kit::ArgCursor;
-use super::spec::{arg, block, multi, oneof, opt, pure, tok};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::cluster::state::ClusterState;
@@ -63,7 +63,9 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Advances this node's config epoch without an election",
         "O(1)",
         &[],
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "count-failure-reports",
         3,
@@ -72,7 +74,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Counts the live reports that a node is failing",
         "O(N) where N is the number of failure reports",
         ID_ARG,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     sub(
         "failover",
         -2,
@@ -85,7 +88,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
             "options",
             &[pure("force", "FORCE"), pure("takeover", "TAKEOVER")],
         ))],
-    ),
+    )
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "forget",
         3,
@@ -94,19 +98,19 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Removes a node from this node's table (and keeps it out for a minute)",
         "O(1)",
         ID_ARG,
-    ),
-    CommandSpec {
-        since: "7.0.0",
-        ..sub(
-            "links",
-            2,
-            STALE,
-            admin::links,
-            "Describes each cluster bus connection of this node",
-            ON_NODES,
-            &[],
-        )
-    },
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "links",
+        2,
+        STALE,
+        admin::links,
+        "Describes each cluster bus connection of this node",
+        ON_NODES,
+        &[],
+    )
+    .since("7.0.0")
+    .tips(&["nondeterministic_output"]),
     sub(
         "meet",
         -4,
@@ -117,9 +121,11 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         &[
             arg("ip", "string"),
             arg("port", "integer"),
-            opt(arg("cluster-bus-port", "integer")),
+            since("4.0.0", opt(arg("cluster_bus_port", "integer"))),
         ],
-    ),
+    )
+    .info_flags(NO_ASYNC_LOADING)
+    .history(&[("4.0.0", "Added the optional `cluster_bus_port` argument.")]),
     sub(
         "replicas",
         3,
@@ -128,7 +134,9 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Lists the replicas of a master",
         "O(1)",
         ID_ARG,
-    ),
+    )
+    .since("5.0.0")
+    .tips(&["nondeterministic_output"]),
     sub(
         "replicate",
         3,
@@ -137,7 +145,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Makes this node a replica of a master",
         "O(1)",
         ID_ARG,
-    ),
+    )
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "set-config-epoch",
         3,
@@ -146,7 +155,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Sets the config epoch of a node that knows no other node",
         "O(1)",
         &[arg("config-epoch", "integer")],
-    ),
+    )
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "setslot",
         -4,
@@ -161,12 +171,13 @@ const SUBCOMMANDS: &[CommandSpec] = &[
                 &[
                     tok("IMPORTING", arg("node-id", "string")),
                     tok("MIGRATING", arg("node-id", "string")),
-                    pure("stable", "STABLE"),
                     tok("NODE", arg("node-id", "string")),
+                    pure("stable", "STABLE"),
                 ],
             ),
         ],
-    ),
+    )
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "slaves",
         3,
@@ -175,7 +186,9 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Lists the replicas of a master (old name of CLUSTER REPLICAS)",
         "O(1)",
         ID_ARG,
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .deprecated("5.0.0", "`CLUSTER REPLICAS`"),
     sub(
         "addslots",
         -3,
@@ -184,19 +197,19 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Claims hash slots for this node",
         ON,
         SLOTS_ARG,
-    ),
-    CommandSpec {
-        since: "7.0.0",
-        ..sub(
-            "addslotsrange",
-            -4,
-            ADMIN | STALE,
-            addslotsrange,
-            "Claims ranges of hash slots for this node",
-            ON_RANGE,
-            RANGE_ARG,
-        )
-    },
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "addslotsrange",
+        -4,
+        ADMIN | STALE,
+        addslotsrange,
+        "Claims ranges of hash slots for this node",
+        ON_RANGE,
+        RANGE_ARG,
+    )
+    .since("7.0.0")
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "countkeysinslot",
         3,
@@ -214,19 +227,19 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Unbinds hash slots locally",
         ON,
         SLOTS_ARG,
-    ),
-    CommandSpec {
-        since: "7.0.0",
-        ..sub(
-            "delslotsrange",
-            -4,
-            ADMIN | STALE,
-            delslotsrange,
-            "Unbinds ranges of hash slots locally",
-            ON_RANGE,
-            RANGE_ARG,
-        )
-    },
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "delslotsrange",
+        -4,
+        ADMIN | STALE,
+        delslotsrange,
+        "Unbinds ranges of hash slots locally",
+        ON_RANGE,
+        RANGE_ARG,
+    )
+    .since("7.0.0")
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "flushslots",
         2,
@@ -235,7 +248,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Drops every hash slot this node serves (its keyspace must be empty)",
         "O(1)",
         &[],
-    ),
+    )
+    .info_flags(NO_ASYNC_LOADING),
     sub(
         "getkeysinslot",
         4,
@@ -244,19 +258,18 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Lists up to count keys this node holds in a hash slot",
         "O(log(N)) where N is the number of requested keys",
         &[arg("slot", "integer"), arg("count", "integer")],
-    ),
-    CommandSpec {
-        since: "5.0.0",
-        ..sub(
-            "help",
-            2,
-            LOADING | STALE,
-            help,
-            "Lists the CLUSTER subcommands",
-            "O(1)",
-            &[],
-        )
-    },
+    )
+    .tips(&["nondeterministic_output"]),
+    sub(
+        "help",
+        2,
+        LOADING | STALE,
+        help,
+        "Lists the CLUSTER subcommands",
+        "O(1)",
+        &[],
+    )
+    .since("5.0.0"),
     sub(
         "info",
         2,
@@ -265,7 +278,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Reports this node's view of the cluster",
         "O(1)",
         &[],
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     sub(
         "keyslot",
         3,
@@ -292,7 +306,8 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Describes every known node, one per line",
         ON_NODES,
         &[],
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     sub(
         "reset",
         -2,
@@ -311,19 +326,19 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Writes nodes.conf to disk now",
         "O(1)",
         &[],
-    ),
-    CommandSpec {
-        since: "7.0.0",
-        ..sub(
-            "shards",
-            2,
-            STALE,
-            shards,
-            "Describes each shard: slots and nodes",
-            ON_NODES,
-            &[],
-        )
-    },
+    )
+    .info_flags(NO_ASYNC_LOADING),
+    sub(
+        "shards",
+        2,
+        STALE,
+        shards,
+        "Describes each shard: slots and nodes",
+        ON_NODES,
+        &[],
+    )
+    .since("7.0.0")
+    .tips(&["nondeterministic_output"]),
     sub(
         "slots",
         2,
@@ -332,55 +347,49 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Maps slot ranges to the nodes serving them",
         ON_NODES,
         &[],
-    ),
+    )
+    .tips(&["nondeterministic_output"])
+    .history(&[
+        ("4.0.0", "Added node IDs."),
+        ("7.0.0", "Added additional networking metadata field."),
+    ])
+    .deprecated("7.0.0", "`CLUSTER SHARDS`"),
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        group: "cluster",
-        acl: 0,
-        summary: "Container for the cluster subcommands",
-        since: "3.0.0",
-        complexity: "Depends on subcommand.",
-        subcommands: SUBCOMMANDS,
-        ..CommandSpec::new("cluster", -2, 0, KeySpec::None, Handler::Container)
-    },
-    CommandSpec {
-        group: "cluster",
-        acl: 0,
-        summary: "Lets the next command reach a slot being imported (after -ASK)",
-        since: "3.0.0",
-        complexity: "O(1)",
-        ..CommandSpec::new("asking", 1, FAST, KeySpec::None, Handler::Conn(asking))
-    },
-    CommandSpec {
-        group: "cluster",
-        acl: 0,
-        summary: "Allows reads from a replica on this connection",
-        since: "3.0.0",
-        complexity: "O(1)",
-        ..CommandSpec::new(
-            "readonly",
-            1,
-            LOADING | STALE | FAST,
-            KeySpec::None,
-            Handler::Conn(readonly),
-        )
-    },
-    CommandSpec {
-        group: "cluster",
-        acl: 0,
-        summary: "Stops allowing reads from a replica on this connection",
-        since: "3.0.0",
-        complexity: "O(1)",
-        ..CommandSpec::new(
-            "readwrite",
-            1,
-            LOADING | STALE | FAST,
-            KeySpec::None,
-            Handler::Conn(readwrite),
-        )
-    },
+    CommandSpec::new("cluster", -2, 0, KeySpec::None, Handler::Container)
+        .group("cluster", 0)
+        .since("3.0.0")
+        .complexity("Depends on subcommand.")
+        .summary("Container for the cluster subcommands")
+        .subcommands(SUBCOMMANDS),
+    CommandSpec::new("asking", 1, FAST, KeySpec::None, Handler::Conn(asking))
+        .group("cluster", acl::CONNECTION)
+        .since("3.0.0")
+        .complexity("O(1)")
+        .summary("Lets the next command reach a slot being imported (after -ASK)"),
+    CommandSpec::new(
+        "readonly",
+        1,
+        LOADING | STALE | FAST,
+        KeySpec::None,
+        Handler::Conn(readonly),
+    )
+    .group("cluster", acl::CONNECTION)
+    .since("3.0.0")
+    .complexity("O(1)")
+    .summary("Allows reads from a replica on this connection"),
+    CommandSpec::new(
+        "readwrite",
+        1,
+        LOADING | STALE | FAST,
+        KeySpec::None,
+        Handler::Conn(readwrite),
+    )
+    .group("cluster", acl::CONNECTION)
+    .since("3.0.0")
+    .complexity("O(1)")
+    .summary("Stops allowing reads from a replica on this connection"),
 ];
 
 /// The process handle, or the "cluster disabled" error in standalone mode.
@@ -615,17 +624,19 @@ fn getkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 
 fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
-    let hard = match args.len() {
-        2 => false,
-        3 if args.get(2).eq_ignore_ascii_case(b"hard") => true,
-        3 if args.get(2).eq_ignore_ascii_case(b"soft") => false,
-        3 => return Err(ReplyError::Syntax),
-        _ => {
-            return Err(ReplyError::SubcommandOrArity {
-                cmd: "CLUSTER",
-                sub: sanitize_for_error(args.get(1)),
-            })
-        }
+    let mut cur = ArgCursor::new(args, 2);
+    if cur.remaining() > 1 {
+        return Err(ReplyError::SubcommandOrArity {
+            cmd: "CLUSTER",
+            sub: sanitize_for_error(args.get(1)),
+        });
+    }
+    let hard = if cur.is_done() || cur.flag("SOFT") {
+        false
+    } else if cur.flag("HARD") {
+        true
+    } else {
+        return Err(ReplyError::Syntax);
     };
     let is_master = lock(&g).myself_node().is_master();
     if is_master && keys_total(ctx) != 0 {
@@ -634,7 +645,7 @@ fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     let mut st = lock(&g);
-    let was_replica = st.reset(hard.then(crate::global::random_hex40));
+    let was_replica = st.reset(hard.then(crate::clock::random_hex40));
     commit(ctx, &g, st);
     if was_replica {
         // A replica's data belonged to its old master: a reset node starts empty.

@@ -4,12 +4,12 @@
 //! shards before the cluster state is locked (a shard hop must never wait under that lock).
 
 use super::cluster::{cluster_global, commit, keys_total, lock};
+use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
 use super::{CmdResult, ConnCtx};
+use crate::clock::mono_unix_ms;
 use crate::cluster::state::ClusterState;
-use crate::global::mono_unix_ms;
 use crate::resp::error::sanitize_for_error;
-use crate::resp::parse::parse_i64;
 use crate::resp::{Args, ReplyError};
 
 fn text(a: &[u8]) -> String {
@@ -25,38 +25,32 @@ fn node_arg(st: &ClusterState, a: &[u8]) -> Result<u16, ReplyError> {
 /// CLUSTER MEET ip port [cport].
 pub fn meet(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
-    if args.len() > 5 {
+    let mut cur = ArgCursor::new(args, 2);
+    if cur.remaining() > 3 {
         return Err(ReplyError::Arity("cluster|meet".into()));
     }
-    let port = parse_i64(args.get(3)).ok_or_else(|| {
+    let (ip_arg, port_arg) = (cur.next()?, cur.next()?);
+    let bad_port = |which: &str, a: &[u8]| {
         ReplyError::Other(format!(
-            "ERR Invalid TCP base port specified: {}",
-            sanitize_for_error(args.get(3))
+            "ERR Invalid TCP {which} port specified: {}",
+            sanitize_for_error(a)
         ))
-    })?;
-    let cport = match args.len() {
-        5 => parse_i64(args.get(4)).ok_or_else(|| {
-            ReplyError::Other(format!(
-                "ERR Invalid TCP bus port specified: {}",
-                sanitize_for_error(args.get(4))
-            ))
-        })?,
-        _ => port + i64::from(crate::cluster::state::CLUSTER_PORT_INCR),
     };
-    let ip = text(args.get(2));
+    let port = parse_i64(port_arg).ok_or_else(|| bad_port("base", port_arg))?;
+    let cport = match cur.peek() {
+        Some(a) => parse_i64(a).ok_or_else(|| bad_port("bus", a))?,
+        None => port + i64::from(crate::cluster::state::CLUSTER_PORT_INCR),
+    };
     let valid = |p: i64| (1..=65535).contains(&p);
-    let parsed = ip.parse::<std::net::IpAddr>();
-    let Ok(addr) = parsed.map_err(|_| ()).and_then(|a| {
-        if valid(port) && valid(cport) {
-            Ok(a)
-        } else {
-            Err(())
-        }
-    }) else {
+    let addr = text(ip_arg)
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .filter(|_| valid(port) && valid(cport));
+    let Some(addr) = addr else {
         return Err(ReplyError::Other(format!(
             "ERR Invalid node address specified: {}:{}",
-            sanitize_for_error(args.get(2)),
-            sanitize_for_error(args.get(3))
+            sanitize_for_error(ip_arg),
+            sanitize_for_error(port_arg)
         )));
     };
     let mut st = lock(&g);
@@ -323,17 +317,21 @@ fn setslot_node(st: &mut ClusterState, slot: u16, n: u16, keys: usize) -> Result
 /// CLUSTER FAILOVER [FORCE|TAKEOVER], on a replica.
 pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
-    let (force, takeover) = match args.len() {
-        2 => (false, false),
-        3 if args.get(2).eq_ignore_ascii_case(b"force") => (true, false),
-        3 if args.get(2).eq_ignore_ascii_case(b"takeover") => (true, true),
-        3 => return Err(ReplyError::Syntax),
-        _ => {
-            return Err(ReplyError::SubcommandOrArity {
-                cmd: "CLUSTER",
-                sub: "failover".into(),
-            })
-        }
+    let mut cur = ArgCursor::new(args, 2);
+    if cur.remaining() > 1 {
+        return Err(ReplyError::SubcommandOrArity {
+            cmd: "CLUSTER",
+            sub: "failover".into(),
+        });
+    }
+    let (force, takeover) = if cur.is_done() {
+        (false, false)
+    } else if cur.flag("FORCE") {
+        (true, false)
+    } else if cur.flag("TAKEOVER") {
+        (true, true)
+    } else {
+        return Err(ReplyError::Syntax);
     };
     let mut st = lock(&g);
     let me = st.myself_node();

@@ -4,7 +4,9 @@
 
 use super::kit::ArgCursor;
 use super::server::write_help;
-use super::spec::{acl, arg, keyflag, multi, oneof, opt, tok};
+use super::spec::{
+    acl, arg, docflag, keyflag, multi, oneof, opt, tok, BeginSearch, FindKeys, KeySpecDoc,
+};
 use super::{flags, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, FLAG_NAMES};
 use crate::resp::{Args, Out, ReplyError};
 
@@ -41,77 +43,66 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "2.8.13",
         "How many commands the server knows",
     ),
-    CommandSpec {
-        tips: &["nondeterministic_output_order"],
-
-        args: NAMES,
-        complexity: "O(N) where N is the number of commands to look up",
-        ..sub(
-            "docs",
-            -2,
-            docs,
-            "7.0.0",
-            "Documentation of commands, for clients",
-        )
-    },
-    CommandSpec {
-        args: &[arg("command", "string"), opt(multi(arg("arg", "string")))],
-        complexity: "O(N) where N is the number of arguments to the command",
-        ..sub(
-            "getkeys",
-            -4,
-            getkeys,
-            "2.8.13",
-            "Which arguments of a command line are keys",
-        )
-    },
-    CommandSpec {
-        args: &[arg("command", "string"), opt(multi(arg("arg", "string")))],
-        complexity: "O(N) where N is the number of arguments to the command",
-        ..sub(
-            "getkeysandflags",
-            -4,
-            getkeysandflags,
-            "7.0.0",
-            "The keys of a command line and how it uses each",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output_order"],
-
-        args: NAMES,
-        complexity: "O(N) where N is the number of commands to look up",
-        ..sub(
-            "info",
-            -2,
-            info,
-            "2.8.13",
-            "Arity, flags and key positions of commands",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output_order"],
-
-        args: &[opt(tok(
-            "FILTERBY",
-            oneof(
-                "filterby",
-                &[
-                    tok("MODULE", arg("module-name", "string")),
-                    tok("ACLCAT", arg("category", "string")),
-                    tok("PATTERN", arg("pattern", "pattern")),
-                ],
-            ),
-        ))],
-        complexity: "O(N) where N is the total number of Redis commands",
-        ..sub(
-            "list",
-            -2,
-            list,
-            "7.0.0",
-            "Names of the commands, optionally filtered",
-        )
-    },
+    sub(
+        "docs",
+        -2,
+        docs,
+        "7.0.0",
+        "Documentation of commands, for clients",
+    )
+    .complexity("O(N) where N is the number of commands to look up")
+    .args(NAMES)
+    .tips(&["nondeterministic_output_order"]),
+    sub(
+        "getkeys",
+        -4,
+        getkeys,
+        "2.8.13",
+        "Which arguments of a command line are keys",
+    )
+    .complexity("O(N) where N is the number of arguments to the command"),
+    sub(
+        "getkeysandflags",
+        -4,
+        getkeysandflags,
+        "7.0.0",
+        "The keys of a command line and how it uses each",
+    )
+    .complexity("O(N) where N is the number of arguments to the command"),
+    sub(
+        "info",
+        -2,
+        info,
+        "2.8.13",
+        "Arity, flags and key positions of commands",
+    )
+    .complexity("O(N) where N is the number of commands to look up")
+    .args(NAMES)
+    .tips(&["nondeterministic_output_order"])
+    .history(&[(
+        "7.0.0",
+        "Allowed to be called with no argument to get info on all commands.",
+    )]),
+    sub(
+        "list",
+        -2,
+        list,
+        "7.0.0",
+        "Names of the commands, optionally filtered",
+    )
+    .complexity("O(N) where N is the total number of Redis commands")
+    .args(&[opt(tok(
+        "FILTERBY",
+        oneof(
+            "filterby",
+            &[
+                tok("MODULE", arg("module-name", "string")),
+                tok("ACLCAT", arg("category", "string")),
+                tok("PATTERN", arg("pattern", "pattern")),
+            ],
+        ),
+    ))])
+    .tips(&["nondeterministic_output_order"]),
     sub("help", 2, help, "5.0.0", "List the COMMAND subcommands"),
 ];
 
@@ -169,7 +160,7 @@ fn full_name(spec: &CommandSpec, parent: Option<&CommandSpec>) -> String {
 }
 
 fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
-    let mut f = spec.flags;
+    let mut f = spec.flags | spec.info_flags;
     if matches!(spec.keys, KeySpec::Custom(_)) {
         f |= flags::MOVABLE_KEYS;
     }
@@ -183,7 +174,7 @@ fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
 /// A command's ACL categories: the ones its table entry declares and the ones Redis implies
 /// from its flags, in Redis' order.
 pub fn categories(spec: &CommandSpec) -> Vec<&'static str> {
-    let bits = spec.acl | acl::implied(spec.flags);
+    let bits = spec.acl | acl::implied(spec.flags | spec.info_flags);
     names_of(bits, acl::NAMES)
 }
 
@@ -211,8 +202,20 @@ fn status_set(out: &mut Out<'_>, items: &[&str]) {
 
 /// Legacy (first, last, step) of a command's keys.
 fn legacy_range(spec: &CommandSpec) -> (i64, i64, i64) {
-    match spec.keys {
-        KeySpec::Range { first, last, step } => (first as i64, last as i64, step as i64),
+    match (spec.keys, spec.key_specs.first()) {
+        (KeySpec::Range { first, last, step }, _) => (first as i64, last as i64, step as i64),
+        // Keys the command finds itself: the declared leading index + range spec, as Redis.
+        (
+            KeySpec::Custom(_),
+            Some(KeySpecDoc {
+                begin: BeginSearch::Index(i),
+                find: FindKeys::Range { last, step, .. },
+                ..
+            }),
+        ) => {
+            let last = if *last < 0 { *last } else { i + last };
+            (*i as i64, last as i64, *step as i64)
+        }
         _ => (0, 0, 0),
     }
 }
@@ -243,41 +246,36 @@ pub fn write_info(out: &mut Out<'_>, spec: &CommandSpec, parent: Option<&Command
 }
 
 fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
-    let access = key_access(spec);
+    if !spec.key_specs.is_empty() {
+        out.set(spec.key_specs.len());
+        for k in spec.key_specs {
+            write_key_spec(out, k);
+        }
+        return;
+    }
     match spec.keys {
         KeySpec::None => out.set(0),
         KeySpec::Range { first, last, step } => {
             out.set(1);
-            out.map(3);
-            out.bulk(b"flags");
-            status_set(out, &access);
-            out.bulk(b"begin_search");
-            out.map(2);
-            out.bulk(b"type");
-            out.bulk(b"index");
-            out.bulk(b"spec");
-            out.map(1);
-            out.bulk(b"index");
-            out.int(first as i64);
-            out.bulk(b"find_keys");
-            out.map(2);
-            out.bulk(b"type");
-            out.bulk(b"range");
-            out.bulk(b"spec");
-            out.map(3);
-            out.bulk(b"lastkey");
-            out.int(if last < 0 { last } else { last - first } as i64);
-            out.bulk(b"keystep");
-            out.int(step as i64);
-            out.bulk(b"limit");
-            out.int(0);
+            let find = FindKeys::Range {
+                last: if last < 0 { last } else { last - first },
+                step,
+                limit: 0,
+            };
+            let k = KeySpecDoc {
+                notes: "",
+                flags: spec.key_flags,
+                begin: BeginSearch::Index(first),
+                find,
+            };
+            write_key_spec(out, &k);
         }
         KeySpec::Custom(_) => {
             // Key positions depend on the arguments: say so, as Redis does for such specs.
             out.set(1);
             out.map(3);
             out.bulk(b"flags");
-            status_set(out, &access);
+            status_set(out, &key_access(spec));
             for part in [&b"begin_search"[..], b"find_keys"] {
                 out.bulk(part);
                 out.map(2);
@@ -290,6 +288,68 @@ fn write_key_specs(out: &mut Out<'_>, spec: &CommandSpec) {
     }
 }
 
+/// One key spec: notes, flags, where the search begins and how keys are found from there.
+fn write_key_spec(out: &mut Out<'_>, k: &KeySpecDoc) {
+    out.map(3 + !k.notes.is_empty() as usize);
+    if !k.notes.is_empty() {
+        out.bulk(b"notes");
+        out.bulk(k.notes.as_bytes());
+    }
+    out.bulk(b"flags");
+    status_set(out, &names_of(k.flags as u32, keyflag::NAMES));
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    match k.begin {
+        BeginSearch::Index(i) => {
+            out.bulk(b"index");
+            out.bulk(b"spec");
+            out.map(1);
+            out.bulk(b"index");
+            out.int(i as i64);
+        }
+        BeginSearch::Keyword {
+            keyword,
+            start_from,
+        } => {
+            out.bulk(b"keyword");
+            out.bulk(b"spec");
+            out.map(2);
+            out.bulk(b"keyword");
+            out.bulk(keyword.as_bytes());
+            out.bulk(b"startfrom");
+            out.int(start_from as i64);
+        }
+    }
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    let fields = match k.find {
+        FindKeys::Range { last, step, limit } => {
+            out.bulk(b"range");
+            [("lastkey", last), ("keystep", step), ("limit", limit)]
+        }
+        FindKeys::Keynum {
+            keynum_idx,
+            first,
+            step,
+        } => {
+            out.bulk(b"keynum");
+            [
+                ("keynumidx", keynum_idx),
+                ("firstkey", first),
+                ("keystep", step),
+            ]
+        }
+    };
+    out.bulk(b"spec");
+    out.map(3);
+    for (name, v) in fields {
+        out.bulk(name.as_bytes());
+        out.int(v as i64);
+    }
+}
+
 /// One COMMAND DOCS value (the map of fields; the caller writes the name).
 pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     let has_args = !spec.args.is_empty();
@@ -297,6 +357,10 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     let n = 2
         + (!spec.summary.is_empty()) as usize
         + (!spec.complexity.is_empty()) as usize
+        + (spec.doc_flags != 0) as usize
+        + (!spec.deprecated_since.is_empty()) as usize
+        + (!spec.replaced_by.is_empty()) as usize
+        + (!spec.history.is_empty()) as usize
         + has_args as usize
         + has_subs as usize;
     out.map(n);
@@ -311,6 +375,27 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     if !spec.complexity.is_empty() {
         out.bulk(b"complexity");
         out.bulk(spec.complexity.as_bytes());
+    }
+    if spec.doc_flags != 0 {
+        out.bulk(b"doc_flags");
+        status_set(out, &names_of(spec.doc_flags as u32, docflag::NAMES));
+    }
+    if !spec.deprecated_since.is_empty() {
+        out.bulk(b"deprecated_since");
+        out.bulk(spec.deprecated_since.as_bytes());
+    }
+    if !spec.replaced_by.is_empty() {
+        out.bulk(b"replaced_by");
+        out.bulk(spec.replaced_by.as_bytes());
+    }
+    if !spec.history.is_empty() {
+        out.bulk(b"history");
+        out.set(spec.history.len());
+        for (version, change) in spec.history {
+            out.array(2);
+            out.bulk(version.as_bytes());
+            out.bulk(change.as_bytes());
+        }
     }
     if has_args {
         out.bulk(b"arguments");
@@ -341,6 +426,8 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         let n = 2
             + is_key as usize
             + (!a.token.is_empty()) as usize
+            + (!a.since.is_empty()) as usize
+            + (!a.deprecated_since.is_empty()) as usize
             + (!fl.is_empty()) as usize
             + (!a.args.is_empty()) as usize;
         out.map(n);
@@ -356,6 +443,14 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         if !a.token.is_empty() {
             out.bulk(b"token");
             out.bulk(a.token.as_bytes());
+        }
+        if !a.since.is_empty() {
+            out.bulk(b"since");
+            out.bulk(a.since.as_bytes());
+        }
+        if !a.deprecated_since.is_empty() {
+            out.bulk(b"deprecated_since");
+            out.bulk(a.deprecated_since.as_bytes());
         }
         if !fl.is_empty() {
             out.bulk(b"flags");

@@ -11,6 +11,7 @@ use super::kit::Rng;
 use super::set::{DOC_SCAN, SCAN_COMPLEXITY, SCAN_COUNT_MAX};
 use super::spec::{arg, block, multi, opt, pure, K1};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler};
+use crate::commands::spec::keyflag;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
 use crate::shard::value::Value;
@@ -44,12 +45,9 @@ const DOC_HRANDFIELD: &[ArgDoc] = &[
 ];
 
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::KeyFn) -> CommandSpec {
-    CommandSpec {
-        group: "hash",
-        acl: crate::commands::spec::acl::HASH,
-        since: "2.0.0",
-        ..CommandSpec::new(name, arity, flags, K1, Handler::Key(f))
-    }
+    CommandSpec::new(name, arity, flags, K1, Handler::Key(f))
+        .group("hash", crate::commands::spec::acl::HASH)
+        .since("2.0.0")
 }
 
 const O1: &str = "O(1)";
@@ -58,108 +56,97 @@ const RF: u32 = READONLY | FAST;
 const SIZE_N: &str = "O(N) where N is the size of the hash.";
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs \
+    spec("hset", -4, WDF, hset)
+        .doc(
+            "O(1) for each field/value pair added, so O(N) to add N field/value pairs \
 when the command is called with multiple field/value pairs.",
-        summary: "Sets fields of a hash, creating it when absent; answers how many were new.",
-        args: DOC_HSET,
-        ..spec("hset", -4, WDF, hset)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Sets a field of a hash only when the field is absent.",
-        args: DOC_HSETNX,
-        ..spec("hsetnx", 4, WDF, hsetnx)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Returns the value of a hash field.",
-        args: DOC_KEY_FIELD,
-        ..spec("hget", 3, RF, hget)
-    },
-    CommandSpec {
-        complexity: "O(N) where N is the number of fields being requested.",
-        summary: "Returns the values of several hash fields.",
-        args: DOC_KEY_FIELDS,
-        ..spec("hmget", -3, RF, hmget)
-    },
-    CommandSpec {
-        complexity: "O(N) where N is the number of fields being set.",
-        summary: "Sets fields of a hash (older form of HSET that answers OK).",
-        args: DOC_HSET,
-        ..spec("hmset", -4, WDF, hmset)
-    },
-    CommandSpec {
-        complexity: "O(N) where N is the number of fields to be removed.",
-        summary: "Removes fields from a hash; an emptied hash is deleted.",
-        args: DOC_KEY_FIELDS,
-        ..spec("hdel", -3, WRITE | FAST, hdel)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Returns how many fields a hash has.",
-        args: DOC_KEY,
-        ..spec("hlen", 2, RF, hlen)
-    },
-    CommandSpec {
-        since: "3.2.0",
-        complexity: O1,
-        summary: "Returns the length in bytes of a hash field's value.",
-        args: DOC_KEY_FIELD,
-        ..spec("hstrlen", 3, RF, hstrlen)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Tells whether a hash has a field.",
-        args: DOC_KEY_FIELD,
-        ..spec("hexists", 3, RF, hexists)
-    },
-    CommandSpec {
-        complexity: SIZE_N,
-        summary: "Returns every field name of a hash.",
-        args: DOC_KEY,
-        ..spec("hkeys", 2, READONLY, hkeys)
-    },
-    CommandSpec {
-        complexity: SIZE_N,
-        summary: "Returns every value of a hash.",
-        args: DOC_KEY,
-        ..spec("hvals", 2, READONLY, hvals)
-    },
-    CommandSpec {
-        complexity: SIZE_N,
-        summary: "Returns every field and value of a hash.",
-        args: DOC_KEY,
-        ..spec("hgetall", 2, READONLY, hgetall)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Adds an integer to the integer stored in a hash field.",
-        args: DOC_HINCRBY,
-        ..spec("hincrby", 4, WDF, hincrby)
-    },
-    CommandSpec {
-        since: "2.6.0",
-        complexity: O1,
-        summary: "Adds a floating point number to the number stored in a hash field.",
-        args: DOC_HINCRBYFLOAT,
-        ..spec("hincrbyfloat", 4, WDF, hincrbyfloat)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(N) where N is the number of fields returned",
-        summary: "Returns random fields of a hash, optionally with values; a negative count \
+            "Sets fields of a hash, creating it when absent; answers how many were new.",
+            DOC_HSET,
+        )
+        .history(&[("4.0.0", "Accepts multiple `field` and `value` arguments.")]),
+    spec("hsetnx", 4, WDF, hsetnx)
+        .doc(
+            O1,
+            "Sets a field of a hash only when the field is absent.",
+            DOC_HSETNX,
+        )
+        .access(keyflag::RW | keyflag::INSERT),
+    spec("hget", 3, RF, hget).doc(O1, "Returns the value of a hash field.", DOC_KEY_FIELD),
+    spec("hmget", -3, RF, hmget).doc(
+        "O(N) where N is the number of fields being requested.",
+        "Returns the values of several hash fields.",
+        DOC_KEY_FIELDS,
+    ),
+    spec("hmset", -4, WDF, hmset)
+        .doc(
+            "O(N) where N is the number of fields being set.",
+            "Sets fields of a hash (older form of HSET that answers OK).",
+            DOC_HSET,
+        )
+        .deprecated("4.0.0", "`HSET` with multiple field-value pairs"),
+    spec("hdel", -3, WRITE | FAST, hdel)
+        .doc(
+            "O(N) where N is the number of fields to be removed.",
+            "Removes fields from a hash; an emptied hash is deleted.",
+            DOC_KEY_FIELDS,
+        )
+        .access(keyflag::RW | keyflag::DELETE)
+        .history(&[("2.4.0", "Accepts multiple `field` arguments.")]),
+    spec("hlen", 2, RF, hlen)
+        .doc(O1, "Returns how many fields a hash has.", DOC_KEY)
+        .access(keyflag::RO),
+    spec("hstrlen", 3, RF, hstrlen)
+        .since("3.2.0")
+        .doc(
+            O1,
+            "Returns the length in bytes of a hash field's value.",
+            DOC_KEY_FIELD,
+        )
+        .access(keyflag::RO),
+    spec("hexists", 3, RF, hexists)
+        .doc(O1, "Tells whether a hash has a field.", DOC_KEY_FIELD)
+        .access(keyflag::RO),
+    spec("hkeys", 2, READONLY, hkeys)
+        .doc(SIZE_N, "Returns every field name of a hash.", DOC_KEY)
+        .tips(&["nondeterministic_output_order"]),
+    spec("hvals", 2, READONLY, hvals)
+        .doc(SIZE_N, "Returns every value of a hash.", DOC_KEY)
+        .tips(&["nondeterministic_output_order"]),
+    spec("hgetall", 2, READONLY, hgetall)
+        .doc(SIZE_N, "Returns every field and value of a hash.", DOC_KEY)
+        .tips(&["nondeterministic_output_order"]),
+    spec("hincrby", 4, WDF, hincrby)
+        .doc(
+            O1,
+            "Adds an integer to the integer stored in a hash field.",
+            DOC_HINCRBY,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("hincrbyfloat", 4, WDF, hincrbyfloat)
+        .since("2.6.0")
+        .doc(
+            O1,
+            "Adds a floating point number to the number stored in a hash field.",
+            DOC_HINCRBYFLOAT,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("hrandfield", -2, READONLY, hrandfield)
+        .since("6.2.0")
+        .doc(
+            "O(N) where N is the number of fields returned",
+            "Returns random fields of a hash, optionally with values; a negative count \
 allows repeats.",
-        args: DOC_HRANDFIELD,
-        ..spec("hrandfield", -2, READONLY, hrandfield)
-    },
-    CommandSpec {
-        since: "2.8.0",
-        complexity: SCAN_COMPLEXITY,
-        summary: "Walks the fields and values of a hash a few at a time with a cursor.",
-        args: DOC_SCAN,
-        ..spec("hscan", -3, READONLY, hscan)
-    },
+            DOC_HRANDFIELD,
+        )
+        .tips(&["nondeterministic_output"]),
+    spec("hscan", -3, READONLY, hscan)
+        .since("2.8.0")
+        .doc(
+            SCAN_COMPLEXITY,
+            "Walks the fields and values of a hash a few at a time with a cursor.",
+            DOC_SCAN,
+        )
+        .tips(&["nondeterministic_output"]),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -270,26 +270,10 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
 }
 
 fn uname() -> String {
-    // SAFETY: utsname is plain data (arrays of c_char), for which all zeroes is valid.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a valid, writable utsname; uname fills it with NUL-terminated strings.
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return String::new();
+    match crate::sys::uname() {
+        Ok(u) => format!("{} {} {}", u.sysname, u.release, u.machine),
+        Err(_) => String::new(),
     }
-    let field = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    format!(
-        "{} {} {}",
-        field(&u.sysname),
-        field(&u.release),
-        field(&u.machine)
-    )
 }
 
 fn server(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
@@ -363,15 +347,12 @@ pub fn bytes_human(n: u64) -> String {
 
 /// Bytes the allocator has handed out (heap in use plus mmap'ed chunks).
 fn used_memory_bytes() -> u64 {
-    // SAFETY: mallinfo2 only reads allocator statistics.
-    let m = unsafe { libc::mallinfo2() };
-    (m.uordblks + m.hblkhd) as u64
+    crate::sys::heap_in_use_bytes()
 }
 
 /// Resident set size from /proc/self/statm (second field, in pages).
 fn rss_bytes() -> u64 {
-    // SAFETY: sysconf only reads a system constant; it takes no pointers.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+    let page = crate::sys::sysconf(libc::_SC_PAGESIZE).unwrap_or(1).max(1) as u64;
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
@@ -380,13 +361,8 @@ fn rss_bytes() -> u64 {
 }
 
 fn total_system_memory_bytes() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let (pages, page) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PHYS_PAGES),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
-    };
+    let pages = crate::sys::sysconf(libc::_SC_PHYS_PAGES).unwrap_or(0);
+    let page = crate::sys::sysconf(libc::_SC_PAGESIZE).unwrap_or(0);
     (pages.max(0) as u64).saturating_mul(page.max(0) as u64)
 }
 
@@ -506,7 +482,7 @@ fn stats(l: &mut Lines<'_>, t: &Totals) {
 /// replicas, then the ids, offsets and backlog.
 fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
     let g = &ctx.shard.global;
-    let now = crate::global::unix_ms();
+    let now = crate::clock::unix_ms();
     let (prio, ro, announced) = g.cfg(|c| {
         let get = |k: &str, d: &str| c.unimplemented.get(k).cloned().unwrap_or(d.to_string());
         (
@@ -595,12 +571,11 @@ fn replication(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
 
 /// (system, user) CPU time of `who` as Redis prints it: seconds with 6 decimals.
 fn rusage(who: libc::c_int) -> (String, String) {
-    // SAFETY: rusage is plain integers and timevals, for which all zeroes is valid.
-    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the valid, writable `r`; it has no other effect.
-    unsafe { libc::getrusage(who, &mut r) };
-    let tv = |t: libc::timeval| format!("{}.{:06}", t.tv_sec, t.tv_usec);
-    (tv(r.ru_stime), tv(r.ru_utime))
+    let t = crate::sys::getrusage(who).unwrap_or_default();
+    (
+        format!("{}.{:06}", t.system_secs, t.system_micros),
+        format!("{}.{:06}", t.user_secs, t.user_micros),
+    )
 }
 
 fn cpu(l: &mut Lines<'_>) {

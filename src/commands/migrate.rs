@@ -4,8 +4,10 @@
 //! MIGRATE blocks its shard for at most a few timeouts, as Redis blocks its event loop.
 
 use super::kit::ArgCursor;
-use super::spec::{arg, block, multi, oneof, opt, pure, tok, K1};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok, K1};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
+use crate::commands::spec::keyflag;
+use crate::commands::spec::{key_range, BeginSearch, FindKeys, KeySpecDoc};
 use crate::rdb::{self, DumpOpts};
 use crate::resp::{Args, ReplyError};
 use crate::types::zset::Limits;
@@ -22,10 +24,10 @@ const ARGS_RESTORE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("ttl", "integer"),
     arg("serialized-value", "string"),
-    opt(pure("replace", "REPLACE")),
-    opt(pure("absttl", "ABSTTL")),
-    opt(tok("IDLETIME", arg("seconds", "integer"))),
-    opt(tok("FREQ", arg("frequency", "integer"))),
+    since("3.0.0", opt(pure("replace", "REPLACE"))),
+    since("5.0.0", opt(pure("absttl", "ABSTTL"))),
+    since("5.0.0", opt(tok("IDLETIME", arg("seconds", "integer")))),
+    since("5.0.0", opt(tok("FREQ", arg("frequency", "integer")))),
 ];
 const ARGS_MIGRATE: &[ArgDoc] = &[
     arg("host", "string"),
@@ -69,7 +71,7 @@ const fn spec(
         complexity,
         args,
         group: "generic",
-        acl: crate::commands::spec::acl::KEYSPACE,
+        acl: acl::KEYSPACE,
         ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
     }
 }
@@ -80,6 +82,16 @@ const RESTORE_DOC: (&str, &str, &[ArgDoc]) = (
      (O(N*M*log(N)) for sorted sets).",
     ARGS_RESTORE,
 );
+
+/// RESTORE; RESTORE-ASKING is the same command allowed on an importing slot.
+const RESTORE: CommandSpec = spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .access(keyflag::OW | keyflag::UPDATE)
+    .history(&[
+        ("3.0.0", "Added the `REPLACE` modifier."),
+        ("5.0.0", "Added the `ABSTTL` modifier."),
+        ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+    ]);
 
 pub static COMMANDS: &[CommandSpec] = &[
     spec(
@@ -94,34 +106,53 @@ pub static COMMANDS: &[CommandSpec] = &[
              size M.",
             ARGS_DUMP,
         ),
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
+    RESTORE,
     CommandSpec {
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
-        ..spec("restore", -4, WRITE | DENYOOM, K1, restore, RESTORE_DOC)
+        name: "restore-asking",
+        flags: WRITE | DENYOOM | ASKING,
+        doc_flags: crate::commands::spec::docflag::SYSCMD,
+        group: "server",
+        since: "3.0.0",
+        ..RESTORE
     },
     spec(
-        "restore-asking",
-        -4,
-        WRITE | DENYOOM | ASKING,
-        K1,
-        restore,
-        RESTORE_DOC,
-    ),
-    CommandSpec {
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
-        ..spec(
-            "migrate",
-            -6,
-            WRITE | MOVABLE_KEYS,
-            KeySpec::Custom(migrate_keys),
-            migrate,
-            (
-                "Moves or copies keys to another node through DUMP and RESTORE.",
-                "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
-                ARGS_MIGRATE,
-            ),
-        )
-    },
+        "migrate",
+        -6,
+        WRITE | MOVABLE_KEYS,
+        KeySpec::Custom(migrate_keys),
+        migrate,
+        (
+            "Moves or copies keys to another node through DUMP and RESTORE.",
+            "Like DUMP plus DEL here and RESTORE on the target, plus an O(N) transfer.",
+            ARGS_MIGRATE,
+        ),
+    )
+    .key_specs(&[
+        key_range(3, 0, keyflag::RW_ACCESS_DELETE),
+        KeySpecDoc {
+            notes: "",
+            flags: keyflag::RW_ACCESS_DELETE | keyflag::INCOMPLETE,
+            begin: BeginSearch::Keyword {
+                keyword: "KEYS",
+                start_from: -2,
+            },
+            find: FindKeys::Range {
+                last: -1,
+                step: 1,
+                limit: 0,
+            },
+        },
+    ])
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .tips(&["nondeterministic_output"])
+    .history(&[
+        ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+        ("3.0.6", "Added the `KEYS` option."),
+        ("4.0.7", "Added the `AUTH` option."),
+        ("6.0.0", "Added the `AUTH2` option."),
+    ]),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -186,13 +217,12 @@ fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
     let mut freq = false;
     let mut cur = ArgCursor::new(args, 4);
     while !cur.is_done() {
-        let a = cur.next()?;
-        let more = !cur.is_done();
-        if a.eq_ignore_ascii_case(b"replace") {
+        let more = cur.remaining() >= 2;
+        if cur.flag("REPLACE") {
             o.replace = true;
-        } else if a.eq_ignore_ascii_case(b"absttl") {
+        } else if cur.flag("ABSTTL") {
             o.absttl = true;
-        } else if a.eq_ignore_ascii_case(b"idletime") && more && !freq {
+        } else if more && !freq && cur.flag("IDLETIME") {
             let v = cur.next_i64()?;
             if v < 0 {
                 return Err(ReplyError::other(
@@ -200,7 +230,7 @@ fn parse_restore_opts(args: Args<'_>) -> Result<RestoreOpts, ReplyError> {
                 ));
             }
             o.idle_s = Some(v);
-        } else if a.eq_ignore_ascii_case(b"freq") && more && o.idle_s.is_none() {
+        } else if more && o.idle_s.is_none() && cur.flag("FREQ") {
             let v = cur.next_i64()?;
             if !(0..=255).contains(&v) {
                 return Err(ReplyError::other(
@@ -307,18 +337,17 @@ fn parse_migrate(args: Args<'_>) -> Result<MigrateReq, ReplyError> {
     };
     let mut cur = ArgCursor::new(args, 6);
     while !cur.is_done() {
-        let a = cur.next()?;
-        let more = cur.remaining();
-        if a.eq_ignore_ascii_case(b"copy") {
+        let left = cur.remaining();
+        if cur.flag("COPY") {
             r.copy = true;
-        } else if a.eq_ignore_ascii_case(b"replace") {
+        } else if cur.flag("REPLACE") {
             r.replace = true;
-        } else if a.eq_ignore_ascii_case(b"auth") && more >= 1 {
+        } else if left >= 2 && cur.flag("AUTH") {
             r.password = Some(cur.next()?.to_vec());
-        } else if a.eq_ignore_ascii_case(b"auth2") && more >= 2 {
+        } else if left >= 3 && cur.flag("AUTH2") {
             r.user = Some(cur.next()?.to_vec());
             r.password = Some(cur.next()?.to_vec());
-        } else if a.eq_ignore_ascii_case(b"keys") {
+        } else if cur.flag("KEYS") {
             if !args.get(3).is_empty() {
                 return Err(ReplyError::other(
                     "ERR When using MIGRATE KEYS option, the key argument must be set to the \

@@ -27,8 +27,8 @@ pub mod zset;
 
 pub use context::{AfterReply, ConnCtx, Exec, QueuedTx};
 pub use registry::{
-    all_commands, count_ids, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub,
-    name_of, spec_of,
+    all_commands, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub, name_of,
+    spec_of,
 };
 pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
 

@@ -4,20 +4,17 @@
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::resp::{Args, ReplyError};
 
-pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
-    group: "server",
-    acl: 0,
-    summary: "Compacts the append-only files of every shard in the background",
-    since: "1.0.0",
-    complexity: "O(1)",
-    ..CommandSpec::new(
-        "bgrewriteaof",
-        1,
-        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-        KeySpec::None,
-        Handler::Conn(bgrewriteaof),
-    )
-}];
+pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new(
+    "bgrewriteaof",
+    1,
+    ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+    KeySpec::None,
+    Handler::Conn(bgrewriteaof),
+)
+.group("server", 0)
+.since("1.0.0")
+.complexity("O(1)")
+.summary("Compacts the append-only files of every shard in the background")];
 
 /// Starts the rewrite on every shard now (each then advances it a slot at a time).
 fn bgrewriteaof(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {

@@ -13,11 +13,7 @@ use crate::shard::pubsub::{Outgoing, SubKind};
 use crate::shard::{Client, Shard};
 
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::ConnFn) -> CommandSpec {
-    CommandSpec {
-        group: "pubsub",
-        acl: 0,
-        ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
-    }
+    CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f)).group("pubsub", 0)
 }
 
 /// A shard channel command: its channels (from argument 1 to `last`) are routed like keys.
@@ -28,11 +24,7 @@ const fn keyed(
     last: i32,
     f: super::ConnFn,
 ) -> CommandSpec {
-    CommandSpec {
-        group: "pubsub",
-        acl: 0,
-        ..CommandSpec::new(name, arity, flags, keys(1, last, 1), Handler::Conn(f))
-    }
+    CommandSpec::new(name, arity, flags, keys(1, last, 1), Handler::Conn(f)).group("pubsub", 0)
 }
 
 const DOC_CHANNELS: &[ArgDoc] = &[multi(arg("channel", "string"))];
@@ -49,116 +41,26 @@ const SUB: u32 = PUBSUB | NOSCRIPT | LOADING | STALE;
 const SEND: u32 = PUBSUB | LOADING | STALE | FAST;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        summary: "Listens for messages on channels",
-        since: "2.0.0",
-        complexity: "O(N) where N is the number of channels to subscribe to.",
-        args: DOC_CHANNELS,
-        ..spec("subscribe", -2, SUB, subscribe)
-    },
-    CommandSpec {
-        summary: "Stops listening on channels (all when none given)",
-        since: "2.0.0",
-        complexity: "O(N) where N is the number of clients already subscribed to a channel.",
-        args: DOC_OPT_CHANNELS,
-        ..spec("unsubscribe", -1, SUB, unsubscribe)
-    },
-    CommandSpec {
-        summary: "Listens for messages on channels matching glob patterns",
-        since: "2.0.0",
-        complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
-        args: DOC_PATTERNS,
-        ..spec("psubscribe", -2, SUB, psubscribe)
-    },
-    CommandSpec {
-        summary: "Stops listening on patterns (all when none given)",
-        since: "2.0.0",
-        complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
-        args: DOC_OPT_PATTERNS,
-        ..spec("punsubscribe", -1, SUB, punsubscribe)
-    },
-    CommandSpec {
-        summary: "Sends a message to a channel's subscribers, on every core",
-        since: "2.0.0",
-        complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
-        args: DOC_PUBLISH,
-        ..spec("publish", 3, SEND, publish)
-    },
-    CommandSpec {
-        summary: "Listens for messages on shard channels",
-        since: "7.0.0",
-        complexity: "O(N) where N is the number of shard channels to subscribe to.",
-        args: DOC_SHARD,
-        ..keyed("ssubscribe", -2, SUB, -1, ssubscribe)
-    },
-    CommandSpec {
-        summary: "Stops listening on shard channels (all when none given)",
-        since: "7.0.0",
-        complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
-        args: DOC_OPT_SHARD,
-        ..keyed("sunsubscribe", -1, SUB, -1, sunsubscribe)
-    },
-    CommandSpec {
-        summary: "Sends a message to a shard channel's subscribers",
-        since: "7.0.0",
-        complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
-        args: DOC_SPUBLISH,
-        ..keyed("spublish", 3, SEND, 1, spublish)
-    },
-    CommandSpec {
-        summary: "Inspects the Pub/Sub state",
-        since: "2.8.0",
-        complexity: "Depends on subcommand.",
-        subcommands: PUBSUB_SUBCOMMANDS,
-        group: "pubsub",
-        acl: 0,
-        ..CommandSpec::new("pubsub", -2, 0, KeySpec::None, Handler::Container)
-    },
+    spec("subscribe", -2, SUB, subscribe).since("2.0.0").doc("O(N) where N is the number of channels to subscribe to.", "Listens for messages on channels", DOC_CHANNELS),
+    spec("unsubscribe", -1, SUB, unsubscribe).since("2.0.0").doc("O(N) where N is the number of clients already subscribed to a channel.", "Stops listening on channels (all when none given)", DOC_OPT_CHANNELS),
+    spec("psubscribe", -2, SUB, psubscribe).since("2.0.0").doc("O(N) where N is the number of patterns the client is already subscribed to.", "Listens for messages on channels matching glob patterns", DOC_PATTERNS),
+    spec("punsubscribe", -1, SUB, punsubscribe).since("2.0.0").doc("O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", "Stops listening on patterns (all when none given)", DOC_OPT_PATTERNS),
+    spec("publish", 3, SEND, publish).since("2.0.0").doc("O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", "Sends a message to a channel's subscribers, on every core", DOC_PUBLISH),
+    keyed("ssubscribe", -2, SUB, -1, ssubscribe).since("7.0.0").doc("O(N) where N is the number of shard channels to subscribe to.", "Listens for messages on shard channels", DOC_SHARD),
+    keyed("sunsubscribe", -1, SUB, -1, sunsubscribe).since("7.0.0").doc("O(N) where N is the number of clients already subscribed to a shard channel.", "Stops listening on shard channels (all when none given)", DOC_OPT_SHARD),
+    keyed("spublish", 3, SEND, 1, spublish).since("7.0.0").doc("O(N) where N is the number of clients subscribed to the receiving shard channel.", "Sends a message to a shard channel's subscribers", DOC_SPUBLISH),
+    CommandSpec::new("pubsub", -2, 0, KeySpec::None, Handler::Container).group("pubsub", 0).since("2.8.0").complexity("Depends on subcommand.").summary("Inspects the Pub/Sub state").subcommands(PUBSUB_SUBCOMMANDS),
 ];
 
 const INSPECT: u32 = PUBSUB | LOADING | STALE;
 
 static PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        summary: "Active channels, optionally matching a pattern",
-        since: "2.8.0",
-        complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
-        args: DOC_OPT_PATTERN,
-        ..spec("channels", -2, INSPECT, channels)
-    },
-    CommandSpec {
-        summary: "Subscriber counts of channels",
-        since: "2.8.0",
-        complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
-        args: DOC_OPT_CHANNELS,
-        ..spec("numsub", -2, INSPECT, numsub)
-    },
-    CommandSpec {
-        summary: "Number of subscribed patterns",
-        since: "2.8.0",
-        complexity: "O(1)",
-        ..spec("numpat", 2, INSPECT, numpat)
-    },
-    CommandSpec {
-        summary: "Active shard channels, optionally matching a pattern",
-        since: "7.0.0",
-        complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
-        args: DOC_OPT_PATTERN,
-        ..spec("shardchannels", -2, INSPECT, shardchannels)
-    },
-    CommandSpec {
-        summary: "Subscriber counts of shard channels",
-        since: "7.0.0",
-        complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
-        args: DOC_OPT_SHARD,
-        ..spec("shardnumsub", -2, INSPECT, shardnumsub)
-    },
-    CommandSpec {
-        summary: "Shows the PUBSUB subcommands",
-        since: "6.2.0",
-        complexity: "O(1)",
-        ..spec("help", 2, LOADING | STALE, help)
-    },
+    spec("channels", -2, INSPECT, channels).since("2.8.0").doc("O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", "Active channels, optionally matching a pattern", DOC_OPT_PATTERN),
+    spec("numsub", -2, INSPECT, numsub).since("2.8.0").doc("O(N) for the NUMSUB subcommand, where N is the number of requested channels", "Subscriber counts of channels", DOC_OPT_CHANNELS),
+    spec("numpat", 2, INSPECT, numpat).since("2.8.0").complexity("O(1)").summary("Number of subscribed patterns"),
+    spec("shardchannels", -2, INSPECT, shardchannels).since("7.0.0").doc("O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", "Active shard channels, optionally matching a pattern", DOC_OPT_PATTERN),
+    spec("shardnumsub", -2, INSPECT, shardnumsub).since("7.0.0").doc("O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", "Subscriber counts of shard channels", DOC_OPT_SHARD),
+    spec("help", 2, LOADING | STALE, help).since("6.2.0").complexity("O(1)").summary("Shows the PUBSUB subcommands"),
 ];
 
 /// Commands a RESP2 client may run while subscribed.

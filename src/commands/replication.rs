@@ -3,7 +3,7 @@
 
 use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
-use super::spec::{arg, block, oneof, pure};
+use super::spec::{acl, arg, block, oneof, pure};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::replication::{self, master, LinkState};
 use crate::resp::{Args, ReplyError};
@@ -40,74 +40,60 @@ const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec 
 
 pub static COMMANDS: &[CommandSpec] = &[
     replicaof_spec("replicaof", "5.0.0"),
-    replicaof_spec("slaveof", "1.0.0"),
-    CommandSpec {
-        acl: crate::commands::spec::acl::DANGEROUS,
-
-        group: "server",
-        summary: "Tells whether this server is a master or a replica, with its replication state",
-        since: "2.8.12",
-        complexity: "O(1)",
-        ..CommandSpec::new(
-            "role",
-            1,
-            NOSCRIPT | LOADING | STALE | FAST,
-            KeySpec::None,
-            Handler::Conn(role),
+    replicaof_spec("slaveof", "1.0.0").deprecated("5.0.0", "`REPLICAOF`"),
+    CommandSpec::new(
+        "role",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST,
+        KeySpec::None,
+        Handler::Conn(role),
+    )
+    .group("server", acl::ADMIN | acl::DANGEROUS)
+    .since("2.8.12")
+    .complexity("O(1)")
+    .summary("Tells whether this server is a master or a replica, with its replication state"),
+    CommandSpec::new("wait", 3, NOSCRIPT, KeySpec::None, Handler::Conn(wait))
+        .group("generic", acl::CONNECTION)
+        .since("3.0.0")
+        .doc(
+            "O(1)",
+            "Blocks until the connection's writes reached a number of replicas, or a timeout",
+            &[arg("numreplicas", "integer"), arg("timeout", "integer")],
         )
-    },
-    CommandSpec {
-        group: "generic",
-        acl: crate::commands::spec::acl::KEYSPACE,
-        summary: "Blocks until the connection's writes reached a number of replicas, or a timeout",
-        since: "3.0.0",
-        complexity: "O(1)",
-        args: &[arg("numreplicas", "integer"), arg("timeout", "integer")],
-        ..CommandSpec::new("wait", 3, NOSCRIPT, KeySpec::None, Handler::Conn(wait))
-    },
-    CommandSpec {
-        group: "server",
-        acl: 0,
-        summary: "Internal: a replica configures its replication stream",
-        since: "3.0.0",
-        complexity: "O(1)",
-        ..CommandSpec::new(
-            "replconf",
-            -1,
-            ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-            KeySpec::None,
-            Handler::Conn(replconf),
-        )
-    },
-    CommandSpec {
-        acl: crate::commands::spec::acl::DANGEROUS,
-
-        group: "server",
-        summary: "Internal: a replica asks for the stream from an offset, or a full copy",
-        since: "2.8.0",
-        args: &[arg("replicationid", "string"), arg("offset", "integer")],
-        ..CommandSpec::new(
-            "psync",
-            -3,
-            ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
-            KeySpec::None,
-            Handler::Conn(psync),
-        )
-    },
-    CommandSpec {
-        acl: crate::commands::spec::acl::DANGEROUS,
-
-        group: "server",
-        summary: "Internal: a replica asks for a full copy",
-        since: "1.0.0",
-        ..CommandSpec::new(
-            "sync",
-            1,
-            ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
-            KeySpec::None,
-            Handler::Conn(psync),
-        )
-    },
+        .tips(&["request_policy:all_shards", "response_policy:agg_min"]),
+    CommandSpec::new(
+        "replconf",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        KeySpec::None,
+        Handler::Conn(replconf),
+    )
+    .group("server", 0)
+    .since("3.0.0")
+    .complexity("O(1)")
+    .summary("Internal: a replica configures its replication stream")
+    .doc_flags(crate::commands::spec::docflag::SYSCMD),
+    CommandSpec::new(
+        "psync",
+        -3,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        KeySpec::None,
+        Handler::Conn(psync),
+    )
+    .group("server", acl::DANGEROUS)
+    .since("2.8.0")
+    .summary("Internal: a replica asks for the stream from an offset, or a full copy")
+    .args(&[arg("replicationid", "string"), arg("offset", "integer")]),
+    CommandSpec::new(
+        "sync",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+        KeySpec::None,
+        Handler::Conn(psync),
+    )
+    .group("server", acl::DANGEROUS)
+    .since("1.0.0")
+    .summary("Internal: a replica asks for a full copy"),
 ];
 
 /// REPLCONF option/value pairs.
@@ -117,11 +103,10 @@ fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let global = ctx.shard.global.clone();
     let client_id = ctx.client().id;
-    let mut i = 1;
-    while i + 1 < args.len() {
-        let opt = String::from_utf8_lossy(args.get(i)).to_ascii_lowercase();
-        let val = args.get(i + 1);
-        match opt.as_str() {
+    let mut cur = ArgCursor::new(args, 1);
+    while !cur.is_done() {
+        let (name, val) = (cur.next()?, cur.next()?);
+        match String::from_utf8_lossy(name).to_ascii_lowercase().as_str() {
             "listening-port" => {
                 let port = parse_i64(val)
                     .filter(|p| (0..=65535).contains(p))
@@ -136,17 +121,16 @@ fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                 return Ok(()); // ACK never gets a reply
             }
             "getack" => {
-                replication::replica::request_ack(&global);
+                crate::replication::replica::request_ack(&global);
                 return Ok(());
             }
             _ => {
                 return Err(ReplyError::Other(format!(
                     "ERR Unrecognized REPLCONF option: {}",
-                    String::from_utf8_lossy(args.get(i))
+                    String::from_utf8_lossy(name)
                 )))
             }
         }
-        i += 2;
     }
     ctx.out.ok();
     Ok(())

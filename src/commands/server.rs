@@ -4,7 +4,7 @@
 
 use super::kit::number::{c_str, strtod};
 use super::kit::ArgCursor;
-use super::spec::{acl, arg, block, multi, oneof, opt, pure, tok};
+use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok};
 use super::{
     client, command_docs, flags::*, info, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx,
     Handler, KeySpec,
@@ -43,32 +43,27 @@ const fn conn(
 const LS: u32 = LOADING | STALE;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-
-        args: &[opt(arg("message", "string"))],
-        ..conn(
-            "ping",
-            -1,
-            FAST,
-            ping,
-            CONNECTION,
-            "1.0.0",
-            "Check that the server answers",
-        )
-    },
-    CommandSpec {
-        args: &[arg("message", "string")],
-        ..conn(
-            "echo",
-            2,
-            LS | FAST,
-            echo,
-            CONNECTION,
-            "1.0.0",
-            "Reply with the given string",
-        )
-    },
+    conn(
+        "ping",
+        -1,
+        FAST,
+        ping,
+        CONNECTION,
+        "1.0.0",
+        "Check that the server answers",
+    )
+    .args(&[opt(arg("message", "string"))])
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    conn(
+        "echo",
+        2,
+        LS | FAST,
+        echo,
+        CONNECTION,
+        "1.0.0",
+        "Reply with the given string",
+    )
+    .args(&[arg("message", "string")]),
     conn(
         "quit",
         -1,
@@ -78,150 +73,140 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Close this connection after the reply",
     ),
-    CommandSpec {
-        args: AUTH_ARGS,
-        complexity: "O(N) where N is the number of passwords defined for the user",
-        ..conn(
-            "auth",
-            -2,
-            NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
-            auth,
-            CONNECTION,
-            "1.0.0",
-            "Authenticate this connection",
-        )
-    },
-    CommandSpec {
-        args: HELLO_ARGS,
-        ..conn(
-            "hello",
-            -1,
-            NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
-            hello,
-            CONNECTION,
-            "6.0.0",
-            "Negotiate the protocol version and describe the server",
-        )
-    },
-    CommandSpec {
-        args: &[arg("index", "integer")],
-        ..conn(
-            "select",
-            2,
-            LS | FAST,
-            select,
-            CONNECTION,
-            "1.0.0",
-            "Choose the database",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..conn(
-            "time",
-            1,
-            LS | FAST,
-            time,
-            SERVER,
-            "2.6.0",
-            "The server's clock",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        acl: crate::commands::spec::acl::ADMIN | crate::commands::spec::acl::DANGEROUS,
-        ..conn(
-            "lastsave",
-            1,
-            LS | FAST,
-            lastsave,
-            SERVER,
-            "1.0.0",
-            "Unix time of the last successful save to disk",
-        )
-    },
-    CommandSpec {
-        complexity: "Depends on subcommand.",
-        ..conn(
-            "debug",
-            -2,
-            ADMIN | NOSCRIPT | LS | PROTECTED,
-            debug,
-            SERVER,
-            "1.0.0",
-            "Helpers for testing the server",
-        )
-    },
-    CommandSpec {
-        args: SHUTDOWN_ARGS,
-        complexity: "O(N) when saving, where N is the total number of keys in all databases \
+    conn(
+        "auth",
+        -2,
+        NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
+        auth,
+        CONNECTION,
+        "1.0.0",
+        "Authenticate this connection",
+    )
+    .complexity("O(N) where N is the number of passwords defined for the user")
+    .args(AUTH_ARGS)
+    .history(&[("6.0.0", "Added ACL style (username and password).")]),
+    conn(
+        "hello",
+        -1,
+        NOSCRIPT | LS | FAST | NO_AUTH | ALLOW_BUSY,
+        hello,
+        CONNECTION,
+        "6.0.0",
+        "Negotiate the protocol version and describe the server",
+    )
+    .args(HELLO_ARGS)
+    .history(&[(
+        "6.2.0",
+        "`protover` made optional; when called without arguments the command \
+                 reports the current connection's context.",
+    )]),
+    conn(
+        "select",
+        2,
+        LS | FAST,
+        select,
+        CONNECTION,
+        "1.0.0",
+        "Choose the database",
+    )
+    .args(&[arg("index", "integer")]),
+    conn(
+        "time",
+        1,
+        LS | FAST,
+        time,
+        SERVER,
+        "2.6.0",
+        "The server's clock",
+    )
+    .tips(&["nondeterministic_output"]),
+    conn(
+        "lastsave",
+        1,
+        LS | FAST,
+        lastsave,
+        SERVER,
+        "1.0.0",
+        "Unix time of the last successful save to disk",
+    )
+    .acl(crate::commands::spec::acl::ADMIN | crate::commands::spec::acl::DANGEROUS)
+    .tips(&["nondeterministic_output"]),
+    conn(
+        "debug",
+        -2,
+        ADMIN | NOSCRIPT | LS | PROTECTED,
+        debug,
+        SERVER,
+        "1.0.0",
+        "Helpers for testing the server",
+    )
+    .complexity("Depends on subcommand.")
+    .doc_flags(crate::commands::spec::docflag::SYSCMD),
+    conn(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LS | NO_MULTI | ALLOW_BUSY,
+        shutdown,
+        SERVER,
+        "1.0.0",
+        "Stop the server",
+    )
+    .complexity(
+        "O(N) when saving, where N is the total number of keys in all databases \
                      when saving data, otherwise O(1)",
-        ..conn(
-            "shutdown",
-            -1,
-            ADMIN | NOSCRIPT | LS | NO_MULTI | ALLOW_BUSY,
-            shutdown,
-            SERVER,
-            "1.0.0",
-            "Stop the server",
-        )
-    },
-    CommandSpec {
-        tips: &[
-            "nondeterministic_output",
-            "request_policy:all_shards",
-            "response_policy:special",
-        ],
-        acl: crate::commands::spec::acl::DANGEROUS,
-
-        args: &[opt(multi(arg("section", "string")))],
-        ..conn(
-            "info",
-            -1,
-            LS,
-            info::info,
-            SERVER,
-            "1.0.0",
-            "Report server state and counters",
-        )
-    },
-    CommandSpec {
-        complexity: "Depends on subcommand.",
-        subcommands: CONFIG_SUBCOMMANDS,
-        ..container(
-            "config",
-            "server",
-            "2.0.0",
-            "Read and change the configuration",
-        )
-    },
-    CommandSpec {
-        complexity: "Depends on subcommand.",
-        subcommands: client::SUBCOMMANDS,
-        ..container(
-            "client",
-            "connection",
-            "2.4.0",
-            "Inspect and manage connections",
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output_order"],
-        acl: crate::commands::spec::acl::CONNECTION,
-
-        complexity: "O(N) where N is the total number of Redis commands",
-        subcommands: command_docs::SUBCOMMANDS,
-        args: &[],
-        ..conn(
-            "command",
-            -1,
-            LS,
-            command_docs::command,
-            SERVER,
-            "2.8.13",
-            "Describe the commands this server knows",
-        )
-    },
+    )
+    .args(SHUTDOWN_ARGS)
+    .history(&[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")]),
+    conn(
+        "info",
+        -1,
+        LS,
+        info::info,
+        SERVER,
+        "1.0.0",
+        "Report server state and counters",
+    )
+    .acl(crate::commands::spec::acl::DANGEROUS)
+    .args(&[opt(multi(arg("section", "string")))])
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ])
+    .history(&[(
+        "7.0.0",
+        "Added support for taking multiple section arguments.",
+    )]),
+    container(
+        "config",
+        "server",
+        "2.0.0",
+        "Read and change the configuration",
+    )
+    .complexity("Depends on subcommand.")
+    .subcommands(CONFIG_SUBCOMMANDS),
+    container(
+        "client",
+        "connection",
+        "2.4.0",
+        "Inspect and manage connections",
+    )
+    .complexity("Depends on subcommand.")
+    .subcommands(client::SUBCOMMANDS),
+    conn(
+        "command",
+        -1,
+        LS,
+        command_docs::command,
+        SERVER,
+        "2.8.13",
+        "Describe the commands this server knows",
+    )
+    .acl(crate::commands::spec::acl::CONNECTION)
+    .complexity("O(N) where N is the total number of Redis commands")
+    .args(&[])
+    .subcommands(command_docs::SUBCOMMANDS)
+    .tips(&["nondeterministic_output_order"]),
 ];
 
 /// A command whose handler is chosen by its subcommand.
@@ -239,7 +224,10 @@ const fn container(
     }
 }
 
-const AUTH_ARGS: &[ArgDoc] = &[opt(arg("username", "string")), arg("password", "string")];
+const AUTH_ARGS: &[ArgDoc] = &[
+    since("6.0.0", opt(arg("username", "string"))),
+    arg("password", "string"),
+];
 
 const HELLO_ARGS: &[ArgDoc] = &[opt(block(
     "arguments",
@@ -248,7 +236,7 @@ const HELLO_ARGS: &[ArgDoc] = &[opt(block(
         opt(tok(
             "AUTH",
             block(
-                "username-password",
+                "username_password",
                 &[arg("username", "string"), arg("password", "string")],
             ),
         )),
@@ -258,46 +246,49 @@ const HELLO_ARGS: &[ArgDoc] = &[opt(block(
 
 const SHUTDOWN_ARGS: &[ArgDoc] = &[
     opt(oneof(
-        "nosave-save",
+        "nosave_save",
         &[pure("nosave", "NOSAVE"), pure("save", "SAVE")],
     )),
-    opt(pure("now", "NOW")),
-    opt(pure("force", "FORCE")),
-    opt(pure("abort", "ABORT")),
+    since("7.0.0", opt(pure("now", "NOW"))),
+    since("7.0.0", opt(pure("force", "FORCE"))),
+    since("7.0.0", opt(pure("abort", "ABORT"))),
 ];
 
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        args: &[multi(arg("parameter", "string"))],
-        complexity: "O(N) when N is the number of configuration parameters provided",
-        ..conn(
-            "get",
-            -3,
-            ADMIN | NOSCRIPT | LS,
-            config_get,
-            SERVER,
-            "2.0.0",
-            "Read configuration parameters matching glob patterns",
-        )
-    },
-    CommandSpec {
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-
-        args: &[multi(block(
-            "data",
-            &[arg("parameter", "string"), arg("value", "string")],
-        ))],
-        complexity: "O(N) when N is the number of configuration parameters provided",
-        ..conn(
-            "set",
-            -4,
-            ADMIN | NOSCRIPT | LS,
-            config_set,
-            SERVER,
-            "2.0.0",
-            "Change configuration parameters at run time, all or none",
-        )
-    },
+    conn(
+        "get",
+        -3,
+        ADMIN | NOSCRIPT | LS,
+        config_get,
+        SERVER,
+        "2.0.0",
+        "Read configuration parameters matching glob patterns",
+    )
+    .complexity("O(N) when N is the number of configuration parameters provided")
+    .args(&[multi(block("parameter", &[arg("parameter", "string")]))])
+    .history(&[(
+        "7.0.0",
+        "Added the ability to pass multiple pattern parameters in one call",
+    )]),
+    conn(
+        "set",
+        -4,
+        ADMIN | NOSCRIPT | LS,
+        config_set,
+        SERVER,
+        "2.0.0",
+        "Change configuration parameters at run time, all or none",
+    )
+    .complexity("O(N) when N is the number of configuration parameters provided")
+    .args(&[multi(block(
+        "parameter_value",
+        &[arg("parameter", "string"), arg("value", "string")],
+    ))])
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+    .history(&[(
+        "7.0.0",
+        "Added the ability to set multiple parameters in one call.",
+    )]),
     conn(
         "resetstat",
         2,
@@ -619,17 +610,18 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
 fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let (mut nosave, mut save, mut abort, mut others) = (false, false, false, false);
     let mut now = false;
-    for a in args.iter().skip(1) {
-        if a.eq_ignore_ascii_case(b"nosave") {
+    let mut cur = ArgCursor::new(args, 1);
+    while !cur.is_done() {
+        if cur.flag("NOSAVE") {
             nosave = true;
-        } else if a.eq_ignore_ascii_case(b"save") {
+        } else if cur.flag("SAVE") {
             save = true;
-        } else if a.eq_ignore_ascii_case(b"now") {
+        } else if cur.flag("NOW") {
             now = true;
             others = true;
-        } else if a.eq_ignore_ascii_case(b"force") {
+        } else if cur.flag("FORCE") {
             others = true;
-        } else if a.eq_ignore_ascii_case(b"abort") {
+        } else if cur.flag("ABORT") {
             abort = true;
         } else {
             return Err(ReplyError::Syntax);
@@ -952,7 +944,7 @@ mod tests {
         };
         let Reply::Bulk(s) = &v[0] else { panic!() };
         let secs: u64 = String::from_utf8_lossy(s).parse().unwrap();
-        assert!(secs.abs_diff(crate::global::unix_ms() / 1000) < 5);
+        assert!(secs.abs_diff(crate::clock::unix_ms() / 1000) < 5);
         let Reply::Bulk(us) = &v[1] else { panic!() };
         assert!(String::from_utf8_lossy(us).parse::<u32>().unwrap() < 1_000_000);
         let t = h

@@ -6,8 +6,10 @@
 use super::kit::random::{random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
-use super::spec::{arg, multi, opt, tok, K1, K12, K_ALL};
+use super::spec::{arg, multi, opt, since, tok, K1, K12, K_ALL};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use crate::commands::spec::keyflag;
+use crate::commands::spec::{key_numkeys, key_range};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::value::Value;
 use crate::types::set::SetValue;
@@ -21,7 +23,8 @@ const A_MEMBER: ArgDoc = arg("member", "string");
 const DOC_KEY: &[ArgDoc] = &[A_KEY];
 const DOC_KEY_MEMBER: &[ArgDoc] = &[A_KEY, A_MEMBER];
 const DOC_KEY_MEMBERS: &[ArgDoc] = &[A_KEY, multi(A_MEMBER)];
-const DOC_KEY_COUNT: &[ArgDoc] = &[A_KEY, opt(arg("count", "integer"))];
+const DOC_SPOP: &[ArgDoc] = &[A_KEY, since("3.2.0", opt(arg("count", "integer")))];
+const DOC_SRANDMEMBER: &[ArgDoc] = &[A_KEY, since("2.6.0", opt(arg("count", "integer")))];
 const DOC_KEYS: &[ArgDoc] = &[multi(A_KEY)];
 const DOC_STORE: &[ArgDoc] = &[arg("destination", "key"), multi(A_KEY)];
 const DOC_SMOVE: &[ArgDoc] = &[arg("source", "key"), arg("destination", "key"), A_MEMBER];
@@ -44,11 +47,8 @@ const fn spec(
     keys: KeySpec,
     f: super::KeyFn,
 ) -> CommandSpec {
-    CommandSpec {
-        group: "set",
-        acl: crate::commands::spec::acl::SET,
-        ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
-    }
+    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+        .group("set", crate::commands::spec::acl::SET)
 }
 
 const O1: &str = "O(1)";
@@ -60,138 +60,163 @@ including enough command calls for the cursor to return back to 0. N is the numb
 inside the collection..";
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        complexity: "O(1) for each element added, so O(N) to add N elements when the command is \
+    spec("sadd", -3, WRITE | DENYOOM | FAST, K1, sadd)
+        .doc(
+            "O(1) for each element added, so O(N) to add N elements when the command is \
 called with multiple arguments.",
-        summary: "Adds members to a set, creating it when absent.",
-        args: DOC_KEY_MEMBERS,
-        ..spec("sadd", -3, WRITE | DENYOOM | FAST, K1, sadd)
-    },
-    CommandSpec {
-        complexity: "O(N) where N is the number of members to be removed.",
-        summary: "Removes members from a set; an emptied set is deleted.",
-        args: DOC_KEY_MEMBERS,
-        ..spec("srem", -3, WRITE | FAST, K1, srem)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Returns how many members a set has.",
-        args: DOC_KEY,
-        ..spec("scard", 2, READONLY | FAST, K1, scard)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Tells whether a value is a member of a set.",
-        args: DOC_KEY_MEMBER,
-        ..spec("sismember", 3, READONLY | FAST, K1, sismember)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(N) where N is the number of elements being checked for membership",
-        summary: "Tells, for each of several values, whether it is a member of a set.",
-        args: DOC_KEY_MEMBERS,
-        ..spec("smismember", -3, READONLY | FAST, K1, smismember)
-    },
-    CommandSpec {
-        complexity: "O(N) where N is the set cardinality.",
-        summary: "Returns every member of a set.",
-        args: DOC_KEY,
-        ..spec("smembers", 2, READONLY, K1, smembers)
-    },
-    CommandSpec {
-        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the \
+            "Adds members to a set, creating it when absent.",
+            DOC_KEY_MEMBERS,
+        )
+        .access(keyflag::RW | keyflag::INSERT)
+        .history(&[("2.4.0", "Accepts multiple `member` arguments.")]),
+    spec("srem", -3, WRITE | FAST, K1, srem)
+        .doc(
+            "O(N) where N is the number of members to be removed.",
+            "Removes members from a set; an emptied set is deleted.",
+            DOC_KEY_MEMBERS,
+        )
+        .access(keyflag::RW | keyflag::DELETE)
+        .history(&[("2.4.0", "Accepts multiple `member` arguments.")]),
+    spec("scard", 2, READONLY | FAST, K1, scard)
+        .doc(O1, "Returns how many members a set has.", DOC_KEY)
+        .access(keyflag::RO),
+    spec("sismember", 3, READONLY | FAST, K1, sismember)
+        .doc(
+            O1,
+            "Tells whether a value is a member of a set.",
+            DOC_KEY_MEMBER,
+        )
+        .access(keyflag::RO),
+    spec("smismember", -3, READONLY | FAST, K1, smismember)
+        .since("6.2.0")
+        .doc(
+            "O(N) where N is the number of elements being checked for membership",
+            "Tells, for each of several values, whether it is a member of a set.",
+            DOC_KEY_MEMBERS,
+        ),
+    spec("smembers", 2, READONLY, K1, smembers)
+        .doc(
+            "O(N) where N is the set cardinality.",
+            "Returns every member of a set.",
+            DOC_KEY,
+        )
+        .tips(&["nondeterministic_output_order"]),
+    spec("spop", -2, WRITE | FAST, K1, spop)
+        .doc(
+            "Without the count argument O(1), otherwise O(N) where N is the value of the \
 passed count.",
-        summary: "Removes and returns one or more random members of a set.",
-        args: DOC_KEY_COUNT,
-        ..spec("spop", -2, WRITE | FAST, K1, spop)
-    },
-    CommandSpec {
-        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute \
+            "Removes and returns one or more random members of a set.",
+            DOC_SPOP,
+        )
+        .tips(&["nondeterministic_output"])
+        .access(keyflag::RW_ACCESS_DELETE)
+        .history(&[("3.2.0", "Added the `count` argument.")]),
+    spec("srandmember", -2, READONLY, K1, srandmember)
+        .doc(
+            "Without the count argument O(1), otherwise O(N) where N is the absolute \
 value of the passed count.",
-        summary: "Returns random members of a set; a negative count allows repeats.",
-        args: DOC_KEY_COUNT,
-        ..spec("srandmember", -2, READONLY, K1, srandmember)
-    },
-    CommandSpec {
-        complexity: O1,
-        summary: "Moves a member from one set to another.",
-        args: DOC_SMOVE,
-        ..spec("smove", 4, WRITE | FAST | MULTI_KEY, K12, smove)
-    },
-    CommandSpec {
-        complexity: INTER,
-        summary: "Returns the members present in every given set.",
-        args: DOC_KEYS,
-        ..spec("sinter", -2, READONLY | MULTI_KEY, K_ALL, sinter)
-    },
-    CommandSpec {
-        since: "7.0.0",
-        complexity: INTER,
-        summary: "Counts the members present in every given set, optionally up to a limit.",
-        args: DOC_SINTERCARD,
-        ..spec(
-            "sintercard",
-            -3,
-            READONLY | MULTI_KEY,
-            KeySpec::Custom(sintercard_keys),
-            sintercard,
+            "Returns random members of a set; a negative count allows repeats.",
+            DOC_SRANDMEMBER,
         )
-    },
-    CommandSpec {
-        complexity: INTER,
-        summary: "Stores the intersection of sets at a destination key.",
-        args: DOC_STORE,
-        ..spec(
-            "sinterstore",
-            -3,
-            WRITE | DENYOOM | MULTI_KEY,
-            K_ALL,
-            sinterstore,
+        .tips(&["nondeterministic_output"])
+        .history(&[("2.6.0", "Added the optional `count` argument.")]),
+    spec("smove", 4, WRITE | FAST | MULTI_KEY, K12, smove)
+        .key_specs(&[
+            key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+            key_range(2, 0, keyflag::RW | keyflag::INSERT),
+        ])
+        .doc(O1, "Moves a member from one set to another.", DOC_SMOVE),
+    spec("sinter", -2, READONLY | MULTI_KEY, K_ALL, sinter)
+        .doc(
+            INTER,
+            "Returns the members present in every given set.",
+            DOC_KEYS,
         )
-    },
-    CommandSpec {
-        complexity: UNION,
-        summary: "Returns the members present in any given set.",
-        args: DOC_KEYS,
-        ..spec("sunion", -2, READONLY | MULTI_KEY, K_ALL, sunion)
-    },
-    CommandSpec {
-        complexity: UNION,
-        summary: "Stores the union of sets at a destination key.",
-        args: DOC_STORE,
-        ..spec(
-            "sunionstore",
-            -3,
-            WRITE | DENYOOM | MULTI_KEY,
-            K_ALL,
-            sunionstore,
+        .tips(&["nondeterministic_output_order"]),
+    spec(
+        "sintercard",
+        -3,
+        READONLY | MULTI_KEY,
+        KeySpec::Custom(sintercard_keys),
+        sintercard,
+    )
+    .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
+    .since("7.0.0")
+    .doc(
+        INTER,
+        "Counts the members present in every given set, optionally up to a limit.",
+        DOC_SINTERCARD,
+    ),
+    spec(
+        "sinterstore",
+        -3,
+        WRITE | DENYOOM | MULTI_KEY,
+        K_ALL,
+        sinterstore,
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW | keyflag::UPDATE),
+        key_range(2, -1, keyflag::RO | keyflag::ACCESS),
+    ])
+    .doc(
+        INTER,
+        "Stores the intersection of sets at a destination key.",
+        DOC_STORE,
+    ),
+    spec("sunion", -2, READONLY | MULTI_KEY, K_ALL, sunion)
+        .doc(
+            UNION,
+            "Returns the members present in any given set.",
+            DOC_KEYS,
         )
-    },
-    CommandSpec {
-        complexity: UNION,
-        summary: "Returns the members of the first set that no other given set has.",
-        args: DOC_KEYS,
-        ..spec("sdiff", -2, READONLY | MULTI_KEY, K_ALL, sdiff)
-    },
-    CommandSpec {
-        complexity: UNION,
-        summary: "Stores the difference of sets at a destination key.",
-        args: DOC_STORE,
-        ..spec(
-            "sdiffstore",
-            -3,
-            WRITE | DENYOOM | MULTI_KEY,
-            K_ALL,
-            sdiffstore,
+        .tips(&["nondeterministic_output_order"]),
+    spec(
+        "sunionstore",
+        -3,
+        WRITE | DENYOOM | MULTI_KEY,
+        K_ALL,
+        sunionstore,
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_range(2, -1, keyflag::RO | keyflag::ACCESS),
+    ])
+    .doc(
+        UNION,
+        "Stores the union of sets at a destination key.",
+        DOC_STORE,
+    ),
+    spec("sdiff", -2, READONLY | MULTI_KEY, K_ALL, sdiff)
+        .doc(
+            UNION,
+            "Returns the members of the first set that no other given set has.",
+            DOC_KEYS,
         )
-    },
-    CommandSpec {
-        since: "2.8.0",
-        complexity: SCAN_COMPLEXITY,
-        summary: "Walks the members of a set a few at a time with a cursor.",
-        args: DOC_SCAN,
-        ..spec("sscan", -3, READONLY, K1, sscan)
-    },
+        .tips(&["nondeterministic_output_order"]),
+    spec(
+        "sdiffstore",
+        -3,
+        WRITE | DENYOOM | MULTI_KEY,
+        K_ALL,
+        sdiffstore,
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_range(2, -1, keyflag::RO | keyflag::ACCESS),
+    ])
+    .doc(
+        UNION,
+        "Stores the difference of sets at a destination key.",
+        DOC_STORE,
+    ),
+    spec("sscan", -3, READONLY, K1, sscan)
+        .since("2.8.0")
+        .doc(
+            SCAN_COMPLEXITY,
+            "Walks the members of a set a few at a time with a cursor.",
+            DOC_SCAN,
+        )
+        .tips(&["nondeterministic_output"]),
 ];
 
 // ---------------------------------------------------------------------------------------------

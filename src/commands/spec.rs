@@ -1,7 +1,17 @@
 //! What a command is, as data: `CommandSpec` (name, arity with Redis' sign convention, flags,
-//! key positions, docs, handler), `KeySpec`, `ArgDoc`, the flag bits, and the one set of
-//! `const fn` builders every family table declares its docs and key positions with
-//! (`arg`, `opt`, `multi`, `tok`, `pure`, `oneof`, `block`, `K1`, `K_ALL`, ...).
+//! key positions, ACL categories, tips, key specs, docs, handler), `KeySpec`, `ArgDoc`, the
+//! flag bits, and the one set of `const fn` builders every family table declares its commands
+//! with. A table entry is one chain, for example:
+//!
+//! ```text
+//! hash("hincrby", 4, WDF, hincrby)                    // family builder: group, ACL category
+//!     .doc(O1, "Adds an integer to a hash field.", DOC_HINCRBY)
+//!     .access(keyflag::RW_ACCESS_UPDATE)              // key-spec flags, when not the default
+//!     .tips(&["nondeterministic_output"])             // only what Redis publishes
+//! ```
+//!
+//! Everything COMMAND INFO / DOCS / LIST / GETKEYS say comes from these fields; nothing is
+//! derived from a command's name at reply time. `registry` builds the table and its ids.
 
 use super::{ConnFn, KeyFn};
 use crate::command_id::CommandId;
@@ -24,6 +34,73 @@ pub enum KeySpec {
     Custom(fn(Args<'_>) -> Result<Vec<usize>, ReplyError>),
 }
 
+/// One key spec as COMMAND INFO describes it, for commands whose keys one `KeySpec` range
+/// cannot describe the way Redis does (source and destination apart, numkeys, keywords).
+/// Documentation only: routing reads `KeySpec`.
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpecDoc {
+    /// Redis' remark on the flags ("" when none).
+    pub notes: &'static str,
+    /// `keyflag` bits.
+    pub flags: u16,
+    pub begin: BeginSearch,
+    pub find: FindKeys,
+}
+
+/// Where the search for a key spec's keys starts.
+#[derive(Clone, Copy, Debug)]
+pub enum BeginSearch {
+    /// At this argument.
+    Index(i32),
+    /// After the last (`start_from` < 0: searching backwards from the end) `keyword`.
+    Keyword {
+        keyword: &'static str,
+        start_from: i32,
+    },
+}
+
+/// Which arguments from the start are keys.
+#[derive(Clone, Copy, Debug)]
+pub enum FindKeys {
+    /// Up to `last` (relative to the start; < 0 from the end), every `step`.
+    Range { last: i32, step: i32, limit: i32 },
+    /// The argument at `keynum_idx` (relative) counts the keys, which start at `first`.
+    Keynum {
+        keynum_idx: i32,
+        first: i32,
+        step: i32,
+    },
+}
+
+/// A key spec of the keys from argument `index` to `last` (relative to `index`, < 0 from the
+/// end of the line), every one.
+pub const fn key_range(index: i32, last: i32, flags: u16) -> KeySpecDoc {
+    KeySpecDoc {
+        notes: "",
+        flags,
+        begin: BeginSearch::Index(index),
+        find: FindKeys::Range {
+            last,
+            step: 1,
+            limit: 0,
+        },
+    }
+}
+
+/// A key spec of "numkeys key [key ...]" with numkeys at argument `index`.
+pub const fn key_numkeys(index: i32, flags: u16) -> KeySpecDoc {
+    KeySpecDoc {
+        notes: "",
+        flags,
+        begin: BeginSearch::Index(index),
+        find: FindKeys::Keynum {
+            keynum_idx: 0,
+            first: 1,
+            step: 1,
+        },
+    }
+}
+
 /// One argument of a command, as `COMMAND DOCS` describes it to clients (redis-cli hints).
 #[derive(Clone, Copy, Debug)]
 pub struct ArgDoc {
@@ -34,6 +111,10 @@ pub struct ArgDoc {
     pub token: &'static str,
     pub optional: bool,
     pub multiple: bool,
+    /// The version that added the argument, when later than the command ("" otherwise).
+    pub since: &'static str,
+    /// The version that deprecated the argument ("" when it is not).
+    pub deprecated_since: &'static str,
     /// Children of a oneof/block argument.
     pub args: &'static [ArgDoc],
 }
@@ -47,6 +128,8 @@ impl ArgDoc {
             token: "",
             optional: false,
             multiple: false,
+            since: "",
+            deprecated_since: "",
             args: &[],
         }
     }
@@ -68,12 +151,14 @@ pub mod flags {
     pub const FAST: u32 = 1 << 11;
     pub const NO_AUTH: u32 = 1 << 12;
     pub const MAY_REPLICATE: u32 = 1 << 13;
-    pub const SENTINEL: u32 = 1 << 14;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 15;
     pub const ALLOW_BUSY: u32 = 1 << 16;
     pub const NO_MULTI: u32 = 1 << 17;
     pub const MOVABLE_KEYS: u32 = 1 << 18;
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// May block the client (BLPOP...): shown by COMMAND INFO; slotd's dispatch goes by the
+    /// handler instead, so tables put it in `info_flags`.
+    pub const BLOCKING: u32 = 1 << 20;
     /// In standalone mode with several shards, keys may span shards: run the handler in an
     /// exclusive section over every involved shard (MSET, MSETNX, DEL, MGET, RENAME, ...).
     pub const MULTI_KEY: u32 = 1 << 24;
@@ -82,7 +167,10 @@ pub mod flags {
     pub const PROTECTED: u32 = 1 << 25;
 }
 
-/// ACL categories (COMMAND INFO names in `acl::NAMES`, in Redis' bit order).
+/// ACL categories (COMMAND INFO names in `acl::NAMES`, in Redis' bit order). The list is
+/// positional (bit `i` is `NAMES[i]`), so it names every category Redis 7.0 has, including
+/// those of command groups slotd does not serve yet (bitmap, geo, stream, scripting...).
+#[allow(dead_code)]
 pub mod acl {
     pub const KEYSPACE: u32 = 1 << 0;
     pub const READ: u32 = 1 << 1;
@@ -131,7 +219,7 @@ pub mod acl {
     ];
 
     /// The categories Redis adds to every command from its flags (write, read, admin and
-    /// dangerous, pubsub, fast or slow).
+    /// dangerous, pubsub, blocking, fast or slow).
     pub const fn implied(flags: u32) -> u32 {
         use super::flags as f;
         let mut c = 0;
@@ -147,11 +235,16 @@ pub mod acl {
         if flags & f::PUBSUB != 0 {
             c |= PUBSUB;
         }
+        if flags & f::BLOCKING != 0 {
+            c |= BLOCKING;
+        }
         c | if flags & f::FAST != 0 { FAST } else { SLOW }
     }
 }
 
 /// Key-spec flags: how a command uses its keys (COMMAND INFO key specs, GETKEYSANDFLAGS).
+/// Positional like `acl`: every flag Redis 7.0 defines, whether or not a table uses it yet.
+#[allow(dead_code)]
 pub mod keyflag {
     pub const RW: u16 = 1 << 0;
     pub const RO: u16 = 1 << 1;
@@ -164,6 +257,10 @@ pub mod keyflag {
     /// The "keys" are shard channels: routed like keys, but not keys.
     pub const NOT_KEY: u16 = 1 << 8;
     pub const INCOMPLETE: u16 = 1 << 9;
+    /// Reads and removes (pops).
+    pub const RW_ACCESS_DELETE: u16 = RW | ACCESS | DELETE;
+    /// Reads and changes in place (counters).
+    pub const RW_ACCESS_UPDATE: u16 = RW | ACCESS | UPDATE;
     pub const VARIABLE_FLAGS: u16 = 1 << 10;
     /// Bit `i` is `NAMES[i]`, in the order Redis lists them.
     pub const NAMES: &[&str] = &[
@@ -194,6 +291,16 @@ pub mod keyflag {
     }
 }
 
+/// COMMAND DOCS `doc_flags`.
+pub mod docflag {
+    /// Superseded: `deprecated_since` and `replaced_by` say since when and by what.
+    pub const DEPRECATED: u8 = 1 << 0;
+    /// Meant for servers talking to each other, not for users.
+    pub const SYSCMD: u8 = 1 << 1;
+    /// Bit `i` is `NAMES[i]`.
+    pub const NAMES: &[&str] = &["deprecated", "syscmd"];
+}
+
 /// COMMAND INFO flag names, in the order Redis 7.0 lists them.
 pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::WRITE, "write"),
@@ -202,6 +309,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::ADMIN, "admin"),
     (flags::PUBSUB, "pubsub"),
     (flags::NOSCRIPT, "noscript"),
+    (flags::BLOCKING, "blocking"),
     (flags::LOADING, "loading"),
     (flags::STALE, "stale"),
     (flags::SKIP_MONITOR, "skip_monitor"),
@@ -211,6 +319,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::NO_AUTH, "no_auth"),
     (flags::MAY_REPLICATE, "may_replicate"),
     (flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (flags::NO_ASYNC_LOADING, "no_async_loading"),
     (flags::NO_MULTI, "no_multi"),
     (flags::MOVABLE_KEYS, "movablekeys"),
     (flags::ALLOW_BUSY, "allow_busy"),
@@ -224,6 +333,9 @@ pub struct CommandSpec {
     pub id: CommandId,
     pub arity: i32,
     pub flags: u32,
+    /// Flags COMMAND INFO shows that slotd's dispatch does not act on (`BLOCKING`,
+    /// `NO_ASYNC_LOADING` on CLUSTER subcommands): documentation only.
+    pub info_flags: u32,
     pub keys: KeySpec,
     pub handler: Handler,
     /// Redis' command group: string, generic, server, connection, cluster, ...
@@ -235,10 +347,21 @@ pub struct CommandSpec {
     pub tips: &'static [&'static str],
     /// How the command uses its keys (`keyflag`), for every key it has.
     pub key_flags: u16,
+    /// COMMAND INFO's key specs when they are more than `keys` and `key_flags` say (empty:
+    /// one spec made of those two).
+    pub key_specs: &'static [KeySpecDoc],
     /// One line, in slotd's own words.
     pub summary: &'static str,
     pub since: &'static str,
     pub complexity: &'static str,
+    /// `docflag` bits.
+    pub doc_flags: u8,
+    /// The version that deprecated the command ("" when it is not deprecated).
+    pub deprecated_since: &'static str,
+    /// What to use instead of a deprecated command.
+    pub replaced_by: &'static str,
+    /// (version, what changed), oldest first.
+    pub history: &'static [(&'static str, &'static str)],
     pub args: &'static [ArgDoc],
     pub subcommands: &'static [CommandSpec],
 }
@@ -258,6 +381,7 @@ impl CommandSpec {
             id: CommandId::UNASSIGNED,
             arity,
             flags,
+            info_flags: 0,
             keys,
             handler,
             group: "generic",
@@ -268,13 +392,108 @@ impl CommandSpec {
             },
             tips: &[],
             key_flags: keyflag::default_for(flags),
+            key_specs: &[],
             summary: "",
             since: "1.0.0",
             complexity: "",
+            doc_flags: 0,
+            deprecated_since: "",
+            replaced_by: "",
+            history: &[],
             args: &[],
             subcommands: &[],
         }
     }
+    /// A command whose handler runs on the shard that owns its keys.
+    pub const fn keyed(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        keys: KeySpec,
+        f: KeyFn,
+    ) -> Self {
+        Self::new(name, arity, flags, keys, Handler::Key(f))
+    }
+    /// A command whose handler runs on the connection's shard.
+    pub const fn conn(name: &'static str, arity: i32, flags: u32, f: ConnFn) -> Self {
+        Self::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+    }
+
+    // Table builders: each returns the spec with one part set, so that an entry reads as one
+    // chain (`hash("hget", 3, RF, hget).doc(O1, "...", ARGS)`).
+
+    /// Complexity, summary and argument docs.
+    pub const fn doc(
+        self,
+        complexity: &'static str,
+        summary: &'static str,
+        args: &'static [ArgDoc],
+    ) -> Self {
+        CommandSpec {
+            complexity,
+            summary,
+            args,
+            ..self
+        }
+    }
+    pub const fn since(self, since: &'static str) -> Self {
+        CommandSpec { since, ..self }
+    }
+    pub const fn complexity(self, complexity: &'static str) -> Self {
+        CommandSpec { complexity, ..self }
+    }
+    pub const fn summary(self, summary: &'static str) -> Self {
+        CommandSpec { summary, ..self }
+    }
+    pub const fn args(self, args: &'static [ArgDoc]) -> Self {
+        CommandSpec { args, ..self }
+    }
+    /// The command group and its ACL category.
+    pub const fn group(self, group: &'static str, acl: u32) -> Self {
+        CommandSpec { group, acl, ..self }
+    }
+    pub const fn acl(self, acl: u32) -> Self {
+        CommandSpec { acl, ..self }
+    }
+    pub const fn tips(self, tips: &'static [&'static str]) -> Self {
+        CommandSpec { tips, ..self }
+    }
+    /// How the command uses its keys (`keyflag`).
+    pub const fn access(self, key_flags: u16) -> Self {
+        CommandSpec { key_flags, ..self }
+    }
+    pub const fn key_specs(self, key_specs: &'static [KeySpecDoc]) -> Self {
+        CommandSpec { key_specs, ..self }
+    }
+    pub const fn info_flags(self, info_flags: u32) -> Self {
+        CommandSpec { info_flags, ..self }
+    }
+    /// May block the client (COMMAND INFO flag `blocking`, ACL category @blocking).
+    pub const fn blocking(self) -> Self {
+        self.info_flags(self.info_flags | flags::BLOCKING)
+    }
+    pub const fn history(self, history: &'static [(&'static str, &'static str)]) -> Self {
+        CommandSpec { history, ..self }
+    }
+    pub const fn doc_flags(self, doc_flags: u8) -> Self {
+        CommandSpec { doc_flags, ..self }
+    }
+    /// Deprecated since `version` in favour of `replaced_by`.
+    pub const fn deprecated(self, version: &'static str, replaced_by: &'static str) -> Self {
+        CommandSpec {
+            doc_flags: self.doc_flags | docflag::DEPRECATED,
+            deprecated_since: version,
+            replaced_by,
+            ..self
+        }
+    }
+    pub const fn subcommands(self, subcommands: &'static [CommandSpec]) -> Self {
+        CommandSpec {
+            subcommands,
+            ..self
+        }
+    }
+
     pub fn is_write(&self) -> bool {
         self.flags & flags::WRITE != 0
     }
@@ -310,6 +529,12 @@ impl CommandSpec {
         }
     }
 }
+
+/// History of the blocking pops that read their timeout as an integer before 6.0.
+pub const TIMEOUT_AS_DOUBLE: &[(&str, &str)] = &[(
+    "6.0.0",
+    "`timeout` is interpreted as a double instead of an integer.",
+)];
 
 // ---------------------------------------------------------------------------------------------
 // Builders for the family tables
@@ -358,6 +583,20 @@ pub const fn tok(token: &'static str, a: ArgDoc) -> ArgDoc {
 /// A bare literal (`NX`, `WITHSCORES`): a pure-token argument.
 pub const fn pure(name: &'static str, token: &'static str) -> ArgDoc {
     tok(token, arg(name, "pure-token"))
+}
+/// `a`, added to the command in `version`.
+pub const fn since(version: &'static str, a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        since: version,
+        ..a
+    }
+}
+/// `a`, deprecated since `version`.
+pub const fn deprecated(version: &'static str, a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        deprecated_since: version,
+        ..a
+    }
 }
 /// Exactly one of `args`.
 pub const fn oneof(name: &'static str, args: &'static [ArgDoc]) -> ArgDoc {

@@ -6,6 +6,7 @@
 use super::spec::{arg, multi as many, K_ALL};
 use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, QueuedTx};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::commands::spec::keyflag;
 use crate::resp::{Args, Out, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
 use crate::shard::{MultiState, Shard, WatchState};
@@ -19,75 +20,65 @@ const fn spec(
     keys: KeySpec,
     f: super::ConnFn,
 ) -> CommandSpec {
-    CommandSpec {
-        group: "transactions",
-        acl: crate::commands::spec::acl::TRANSACTION,
-        ..CommandSpec::new(name, arity, flags, keys, Handler::Conn(f))
-    }
+    CommandSpec::new(name, arity, flags, keys, Handler::Conn(f))
+        .group("transactions", crate::commands::spec::acl::TRANSACTION)
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        summary: "Starts queueing commands for an atomic EXEC",
-        since: "1.2.0",
-        complexity: "O(1)",
-        ..spec(
-            "multi",
-            1,
-            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-            KeySpec::None,
-            multi,
-        )
-    },
-    CommandSpec {
-        summary: "Runs the queued commands atomically",
-        since: "1.2.0",
-        complexity: "Depends on the queued commands",
-        ..spec(
-            "exec",
-            1,
-            NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
-            KeySpec::None,
-            exec,
-        )
-    },
-    CommandSpec {
-        summary: "Drops the queued commands and the watched keys",
-        since: "2.0.0",
-        complexity: "O(N) where N is the number of queued commands",
-        ..spec(
-            "discard",
-            1,
-            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-            KeySpec::None,
-            discard,
-        )
-    },
-    CommandSpec {
-        summary: "Makes the next EXEC fail if any of these keys is modified meanwhile",
-        since: "2.2.0",
-        complexity: "O(1) for every key",
-        args: &[many(arg("key", "key"))],
-        ..spec(
-            "watch",
-            -2,
-            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-            K_ALL,
-            watch,
-        )
-    },
-    CommandSpec {
-        summary: "Forgets every watched key",
-        since: "2.2.0",
-        complexity: "O(1)",
-        ..spec(
-            "unwatch",
-            1,
-            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-            KeySpec::None,
-            unwatch,
-        )
-    },
+    spec(
+        "multi",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        KeySpec::None,
+        multi,
+    )
+    .since("1.2.0")
+    .complexity("O(1)")
+    .summary("Starts queueing commands for an atomic EXEC"),
+    spec(
+        "exec",
+        1,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        KeySpec::None,
+        exec,
+    )
+    .since("1.2.0")
+    .complexity("Depends on the queued commands")
+    .summary("Runs the queued commands atomically"),
+    spec(
+        "discard",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        KeySpec::None,
+        discard,
+    )
+    .since("2.0.0")
+    .complexity("O(N) where N is the number of queued commands")
+    .summary("Drops the queued commands and the watched keys"),
+    spec(
+        "watch",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        K_ALL,
+        watch,
+    )
+    .since("2.2.0")
+    .doc(
+        "O(1) for every key",
+        "Makes the next EXEC fail if any of these keys is modified meanwhile",
+        &[many(arg("key", "key"))],
+    )
+    .access(keyflag::RO),
+    spec(
+        "unwatch",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        KeySpec::None,
+        unwatch,
+    )
+    .since("2.2.0")
+    .complexity("O(1)")
+    .summary("Forgets every watched key"),
 ];
 
 /// Commands that act at once even inside MULTI (everything else is queued).

@@ -13,7 +13,8 @@ pub mod announce;
 pub mod obuf;
 mod table;
 
-pub use table::reference_table;
+#[cfg(test)]
+use table::reference_table;
 use table::Kind::{Bool, Enum, Int, Line, Mem, Special, Str, Typed};
 use table::{Access, Directive, Status, DIRECTIVES};
 
@@ -302,6 +303,7 @@ fn push_value(lines: &mut Vec<String>, quoted: &str) {
 /// Parses `slotd [config-file] [-] [--directive value ...]` and reads the files it names.
 /// `Err` is the complete message to print before exiting 1, except the two sentinels
 /// `VERSION_REQUESTED` and `HELP_REQUESTED`, which ask the caller to print and exit 0.
+#[cfg(test)]
 pub fn load(args: &[String]) -> Result<Loaded, String> {
     load_checked(args, None)
 }

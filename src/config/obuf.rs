@@ -32,6 +32,7 @@ pub struct ClassLimit {
 pub struct Limits(pub [ClassLimit; 3]);
 
 /// Redis 7.0's defaults, as CONFIG GET shows them.
+#[cfg(test)]
 pub const DEFAULT_TEXT: &str =
     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
 
@@ -97,7 +98,7 @@ impl Limits {
     }
 
     /// The form CONFIG GET shows (the replica class is named `slave`, as in Redis 7.0).
-    pub fn to_text(&self) -> String {
+    pub fn to_text(self) -> String {
         let names = ["normal", "slave", "pubsub"];
         let parts: Vec<String> = names
             .iter()

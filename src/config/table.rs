@@ -295,6 +295,7 @@ impl Directive {
         !matches!(self.access, Access::FileOnly | Access::Deprecated)
     }
 
+    #[cfg(test)]
     pub(super) fn status_word(&self) -> &'static str {
         match self.status {
             Status::Enforced(_) => "enforced",
@@ -318,6 +319,7 @@ pub(super) fn find(name: &str) -> Option<&'static Directive> {
 }
 
 /// docs/config-reference.md's table, generated from `DIRECTIVES`.
+#[cfg(test)]
 pub fn reference_table() -> String {
     let mut s = String::from(
         "| Directive | Default | Runtime | Status | What slotd does |\n|---|---|---|---|---|\n",

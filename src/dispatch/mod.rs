@@ -10,7 +10,7 @@ pub mod replay;
 mod tests;
 mod transaction;
 
-pub use crate::commands::guards::{write_refusal, READONLY_TEXT};
+use crate::commands::guards::write_refusal;
 pub use keys::Keys;
 
 use crate::commands::{self, AfterReply, CommandSpec, ConnCtx, Exec, Handler};

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU16, Ordering};
 
 pub struct BufRing {
     ring_mem: *mut BufRingEntry,
-    ring_bytes: usize,
+    /// The ring's memory (`ring_mem` points into it), unmapped when the ring drops.
+    _ring_map: crate::sys::AnonMapping,
     bufs: Vec<u8>,
     buf_bytes: usize,
     count: u16,
@@ -26,23 +27,12 @@ impl BufRing {
     ) -> std::io::Result<BufRing> {
         assert!(count.is_power_of_two());
         let ring_bytes = count as usize * std::mem::size_of::<BufRingEntry>();
-        // SAFETY: anonymous private mapping, page aligned as the kernel requires.
-        let mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                ring_bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if mem == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error());
-        }
+        // Page aligned, as the kernel requires.
+        let map = crate::sys::AnonMapping::new(ring_bytes)?;
+        let mem = map.as_mut_ptr();
         let mut br = BufRing {
             ring_mem: mem as *mut BufRingEntry,
-            ring_bytes,
+            _ring_map: map,
             bufs: vec![0u8; count as usize * buf_bytes],
             buf_bytes,
             count,
@@ -86,12 +76,5 @@ impl BufRing {
         // SAFETY: `tail` points at an aligned u16 in that mapping, shared with the kernel, so
         // it is written through an atomic as the io_uring ABI requires.
         unsafe { (*tail).store(self.tail, Ordering::Release) };
-    }
-}
-
-impl Drop for BufRing {
-    fn drop(&mut self) {
-        // SAFETY: unmapping our own mapping; the ring that used it is dropped before us.
-        unsafe { libc::munmap(self.ring_mem as *mut libc::c_void, self.ring_bytes) };
     }
 }

@@ -216,7 +216,8 @@ impl Conn {
         self.out.len() + (self.sending.len() - self.send_off) + self.pending_sealed_bytes + back
     }
 
-    /// Bytes queued in reply chunks behind a remote reply (counted by walking: CLIENT LIST).
+    /// Bytes queued in reply chunks behind a remote reply (counted by walking).
+    #[cfg(test)]
     pub fn chunk_bytes(&self) -> usize {
         self.pending
             .iter()

@@ -7,11 +7,11 @@
 //! accepting (`accept_loop.rs`), client input and the command loop (`input_loop.rs`), output
 //! limits, blocking commands, Pub/Sub, replication and the AOF (`*_loop.rs`).
 
+use crate::clock::unix_ms;
 use crate::commands::AfterReply;
 use crate::config::AppendFsync;
 use crate::constants::*;
 use crate::dispatch::{self as exec, Plan};
-use crate::global::unix_ms;
 use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests, ShardPeers};
 use crate::net::bufring::BufRing;
 use crate::net::conn::Conn;
@@ -579,8 +579,8 @@ impl Reactor {
         crate::commands::pubsub::forget_client(&mut self.shard, client);
         self.conns[idx] = None;
         self.free.push(idx);
-        // SAFETY: closing our own socket; no operation references it any more.
-        unsafe { libc::close(fd) };
+        // Our own socket; no operation references it any more.
+        let _ = crate::sys::close(fd);
         self.shard.clients.remove(client);
         self.shard
             .global
@@ -659,19 +659,16 @@ impl Reactor {
             // A pending multishot accept keeps a reference to the socket until the ring's
             // asynchronous teardown, which would keep the port bound after exit and make an
             // immediate restart fail. shutdown() stops listening at once.
-            // SAFETY: our listening socket.
-            unsafe {
-                libc::shutdown(fd, libc::SHUT_RDWR);
-                libc::close(fd);
-            }
+            let _ = crate::sys::shutdown(fd);
+            let _ = crate::sys::close(fd);
         }
         for slot in self.conns.iter_mut() {
             if let Some(c) = slot.take() {
                 if !c.out.is_empty() && !c.send_inflight {
                     socket::write_best_effort(c.fd, &c.out);
                 }
-                // SAFETY: our socket; the ring is dropped right after.
-                unsafe { libc::close(c.fd) };
+                // Our socket; the ring is dropped right after.
+                let _ = crate::sys::close(c.fd);
             }
         }
     }

@@ -96,20 +96,11 @@ pub fn addrs(fd: RawFd) -> (String, String) {
 
 /// Writes what the socket takes right now without blocking the loop for long.
 pub fn write_best_effort(fd: RawFd, data: &[u8]) {
-    // SAFETY: plain non-blocking send from a live slice.
-    unsafe {
-        libc::send(
-            fd,
-            data.as_ptr() as *const libc::c_void,
-            data.len(),
-            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-        )
-    };
+    let _ = crate::sys::send(fd, data, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT);
 }
 
 /// Sends a final error line and closes (e.g. max clients reached).
 pub fn refuse(fd: RawFd, line: &[u8]) {
     write_best_effort(fd, line);
-    // SAFETY: closing the socket we were handed.
-    unsafe { libc::close(fd) };
+    let _ = crate::sys::close(fd);
 }

@@ -16,14 +16,7 @@ use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// A WAIT command waiting for acknowledgements.
-#[derive(Clone, Copy, Debug)]
-pub struct WaitReq {
-    pub target: u64,
-    pub numreplicas: i64,
-    /// Absolute deadline in ms, 0 = forever.
-    pub deadline_ms: u64,
-}
+pub use crate::shard::repl::WaitReq;
 
 /// Listening ports announced before PSYNC, by client id (few entries, short-lived).
 pub fn set_listening_port(global: &Global, client_id: u64, port: u16) {
@@ -82,13 +75,12 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         .map(|(h, _)| h)
         .unwrap_or("")
         .to_string();
-    // SAFETY: dup of our own live socket; the copy is owned by the sender thread.
-    let dup = unsafe { libc::dup(fd) };
-    if dup < 0 {
+    // A copy of our own live socket, owned by the sender thread.
+    let Ok(dup) = crate::sys::dup(fd) else {
         return Err(ReplyError::Other(
             "ERR can't duplicate the replica socket".into(),
         ));
-    }
+    };
     let feed = Arc::new(Feed::default());
     feed.attach(
         dup,
@@ -106,8 +98,8 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         global.repl.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
     if ask.is_replica {
-        // SAFETY: our dup, not shared yet.
-        unsafe { libc::close(dup) };
+        // Our dup, not shared yet.
+        let _ = crate::sys::close(dup);
         return Err(ReplyError::Other(
             "ERR slotd replicas serve partial resyncs only".into(),
         ));
@@ -259,11 +251,9 @@ fn finish_sender(
         .retain(|r| r.client_id != client_id);
     super::min_replicas::refresh(global);
     global.repl.ack_gen.fetch_add(1, Ordering::Release);
-    // SAFETY: our duplicate of the socket. shutdown() makes the shard's receive see the end.
-    unsafe {
-        libc::shutdown(fd, libc::SHUT_RDWR);
-        libc::close(fd);
-    }
+    // Our duplicate of the socket. shutdown() makes the shard's receive see the end.
+    let _ = crate::sys::shutdown(fd);
+    let _ = crate::sys::close(fd);
 }
 
 /// The sender's whole life: header, snapshot (framed), then the stream until the feed dies.
@@ -343,20 +333,14 @@ fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Re
 /// Blocking write of everything (the duplicated socket may be non-blocking: wait with poll).
 pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), String> {
     while !data.is_empty() {
-        // SAFETY: send from a live slice on our socket.
-        let n = unsafe {
-            libc::send(
-                fd,
-                data.as_ptr() as *const libc::c_void,
-                data.len(),
-                libc::MSG_NOSIGNAL,
-            )
+        let e = match crate::sys::send(fd, data, libc::MSG_NOSIGNAL) {
+            Ok(n) if n > 0 => {
+                data = &data[n..];
+                continue;
+            }
+            Ok(_) => std::io::Error::from(std::io::ErrorKind::WriteZero),
+            Err(e) => e,
         };
-        if n > 0 {
-            data = &data[n as usize..];
-            continue;
-        }
-        let e = std::io::Error::last_os_error();
         match e.raw_os_error() {
             Some(libc::EINTR) => continue,
             Some(libc::EAGAIN) => wait_writable(fd)?,
@@ -367,20 +351,14 @@ pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), String> {
 }
 
 fn wait_writable(fd: RawFd) -> Result<(), String> {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: one pollfd on the stack.
-    let r = unsafe { libc::poll(&mut p, 1, 60_000) };
-    if r == 0 {
-        return Err("timeout writing to the replica".into());
+    match crate::sys::poll_one(fd, libc::POLLOUT, 60_000) {
+        Ok(0) => Err("timeout writing to the replica".into()),
+        Ok(revents) if revents & (libc::POLLERR | libc::POLLHUP) != 0 => {
+            Err("replica socket closed".into())
+        }
+        // A failed poll (EINTR) only sends the caller round its loop again.
+        _ => Ok(()),
     }
-    if p.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
-        return Err("replica socket closed".into());
-    }
-    Ok(())
 }
 
 /// A connection closed: if it was a replica its sender stops.

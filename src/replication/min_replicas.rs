@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn good_replicas_are_online_and_recent() {
         // Guards the lag rule: whole seconds since the last ACK, at most max-lag; online only.
-        let g = super::super::ReplGlobal::default();
+        let g = crate::global::repl::ReplGlobal::default();
         let mut st = g.state();
         let mk = |id, online, ack_time_ms| super::super::ReplicaInfo {
             client_id: id,

@@ -205,7 +205,7 @@ impl Conn {
 
     fn send(&mut self, parts: &[&[u8]]) -> Result<(), String> {
         let mut b = Vec::new();
-        crate::aof::journal::encode(&mut b, parts);
+        crate::aof_store::journal::encode(&mut b, parts);
         self.sock.write_all(&b).map_err(|e| e.to_string())
     }
 }
@@ -293,12 +293,12 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
     let mut b = Vec::new();
     let auth = !pass.is_empty();
     if auth && user.is_empty() {
-        crate::aof::journal::encode(&mut b, &[b"AUTH", pass.as_bytes()]);
+        crate::aof_store::journal::encode(&mut b, &[b"AUTH", pass.as_bytes()]);
     } else if auth {
-        crate::aof::journal::encode(&mut b, &[b"AUTH", user.as_bytes(), pass.as_bytes()]);
+        crate::aof_store::journal::encode(&mut b, &[b"AUTH", user.as_bytes(), pass.as_bytes()]);
     }
-    crate::aof::journal::encode(&mut b, &[b"REPLCONF", b"listening-port", port.as_bytes()]);
-    crate::aof::journal::encode(&mut b, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+    crate::aof_store::journal::encode(&mut b, &[b"REPLCONF", b"listening-port", port.as_bytes()]);
+    crate::aof_store::journal::encode(&mut b, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
     c.sock.write_all(&b).map_err(|e| e.to_string())?;
     if auth {
         let reply = c.line(Duration::from_secs(5))?;
@@ -614,7 +614,7 @@ impl Dispatch {
         self.flush()?;
         for id in 0..self.shards() {
             let mut b = Vec::new();
-            crate::aof::journal::encode(&mut b, &[b"FLUSHALL"]);
+            crate::aof_store::journal::encode(&mut b, &[b"FLUSHALL"]);
             self.send(id, b);
         }
         Ok(())

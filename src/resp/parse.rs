@@ -33,7 +33,7 @@ impl<'a> Args<'a> {
         (0..self.len()).map(move |i| self.get(i))
     }
     /// Owned copy of these arguments, for commands that travel to another shard.
-    pub fn to_owned(&self) -> OwnedArgs {
+    pub fn to_owned(self) -> OwnedArgs {
         let total: usize = self.ranges.iter().map(|r| r.1 as usize).sum();
         let mut buf = Vec::with_capacity(total);
         let mut ranges = Vec::with_capacity(self.len());

@@ -6,6 +6,8 @@ pub mod blocking;
 pub mod clients;
 pub mod parked;
 pub mod pubsub;
+pub mod repl;
+pub mod snapshot;
 
 // The keyspace is its own module below the shard (the AOF and DUMP writers read it); these
 // paths stay for the code above.
@@ -114,8 +116,8 @@ pub struct Shard {
     pub stats: ShardStats,
     pub peers: Option<Box<dyn Peers>>,
     /// Writes of this shard in deterministic form, consumed by the AOF (and replication).
-    pub journal: crate::aof::journal::Journal,
-    pub aof: crate::aof::segment::AofShard,
+    pub journal: crate::aof_store::journal::Journal,
+    pub aof: crate::aof_store::segment::AofShard,
     /// WATCHed keys of this shard and the flags of the clients watching them.
     pub watchers: HashMap<Box<[u8]>, Vec<std::sync::Weak<std::sync::atomic::AtomicBool>>>,
     /// Pub/Sub subscriptions of this shard's clients.
@@ -132,7 +134,7 @@ pub struct Shard {
     /// command (one plain store); SYNC/PSYNC refuse to start then.
     pub replies_ahead: bool,
     /// Replication: snapshots in progress, read-only replica flag, WAIT waiters.
-    pub repl: crate::replication::ShardRepl,
+    pub repl: repl::ShardRepl,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -154,7 +156,7 @@ impl Shard {
             stats: ShardStats::default(),
             peers: None,
             journal: Default::default(),
-            aof: crate::aof::segment::AofShard::new(id, Default::default(), String::new()),
+            aof: crate::aof_store::segment::AofShard::new(id, Default::default(), String::new()),
             watchers: HashMap::new(),
             subs: Default::default(),
             blocked: Default::default(),

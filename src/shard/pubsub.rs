@@ -12,7 +12,7 @@ use hashbrown::{HashMap, HashSet};
 use std::sync::Arc;
 
 // The kinds and the process-wide index live with the process-wide state (`Global.pubsub`).
-pub use crate::global::pubsub::{PubSubIndex, SubKind};
+pub use crate::global::pubsub::SubKind;
 
 /// One message published by a client of this shard, waiting for the end of the turn.
 pub struct Outgoing {

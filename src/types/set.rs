@@ -82,10 +82,6 @@ impl<E: Keyed> ScanTable<E> {
     pub fn len(&self) -> usize {
         self.len
     }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     fn hash(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key)
     }

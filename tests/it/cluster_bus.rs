@@ -4,8 +4,8 @@
 //! redis-server 7.0 where Redis has the behaviour.
 
 use crate::common::{cli, free_port, test_dir, RedisServer, Server, BIN};
-use slotd::cluster::message::{encode, Body, Gossip, Header, Message};
-use slotd::cluster::node::{flag, SlotBits};
+use slotd::api::{encode, Body, Gossip, Header, Message};
+use slotd::api::{flag, SlotBits};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

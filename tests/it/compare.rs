@@ -953,3 +953,23 @@ fn pubsub_replies_match_redis() {
         "PING",
     ]);
 }
+
+#[test]
+fn zset_scan_and_timeout_checks_match_redis() {
+    // Guards ZSCAN's order (absent key, then type, then options, as SSCAN/HSCAN) and
+    // BZPOPMIN's timeout reader (the long double one BLPOP uses: tiny timeouts round up).
+    same_replies(&[
+        "SET str v",
+        "ZSCAN str 0 COUNT 0",
+        "ZSCAN nokey 0 COUNT 0",
+        "ZSCAN nokey 0 FOO",
+        "ZADD z 1 a",
+        "ZSCAN z 0 COUNT 0",
+        "ZSCAN z 0 MATCH",
+        "BZPOPMIN nokey 0.0001",
+        "BZPOPMAX nokey 1e5000",
+        "BZPOPMIN nokey -0.0011",
+        "BZMPOP 0.0001 1 nokey MIN",
+        "BZPOPMIN z 0.0001",
+    ]);
+}

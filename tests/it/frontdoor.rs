@@ -196,7 +196,7 @@ fn protected_mode_matches_redis_in_a_network_namespace() {
         return;
     };
     assert_eq!(ours, theirs, "slotd vs redis-server");
-    let denied = String::from_utf8_lossy(slotd::net::protected::DENIED_REPLY).into_owned();
+    let denied = String::from_utf8_lossy(slotd::api::DENIED_REPLY).into_owned();
     let section = |name: &str| {
         let start = ours.find(&format!("== {name}\n")).expect(name) + name.len() + 4;
         let rest = &ours[start..];

@@ -7,6 +7,7 @@ mod blocking;
 mod cluster;
 mod cluster1;
 mod cluster_bus;
+mod command_table;
 mod common;
 mod compare;
 mod failclosed;

@@ -2,20 +2,25 @@
 //! command in this family.
 
 use super::*;
-use crate::commands::spec::{arg, multi, oneof, opt, pure, tok, K1, K12, K2, K_ALL};
+use crate::commands::spec::key_range;
+use crate::commands::spec::keyflag;
+use crate::commands::spec::{acl, arg, multi, oneof, opt, pure, since, tok, K1, K12, K2, K_ALL};
 
 const ARGS_KEYS: &[ArgDoc] = &[multi(arg("key", "key"))];
 const ARGS_KEY: &[ArgDoc] = &[arg("key", "key")];
 const ARGS_RENAME: &[ArgDoc] = &[arg("key", "key"), arg("newkey", "key")];
-pub(super) const EXPIRE_COND: ArgDoc = opt(oneof(
-    "condition",
-    &[
-        pure("nx", "NX"),
-        pure("xx", "XX"),
-        pure("gt", "GT"),
-        pure("lt", "LT"),
-    ],
-));
+pub(super) const EXPIRE_COND: ArgDoc = since(
+    "7.0.0",
+    opt(oneof(
+        "condition",
+        &[
+            pure("nx", "NX"),
+            pure("xx", "XX"),
+            pure("gt", "GT"),
+            pure("lt", "LT"),
+        ],
+    )),
+);
 const ARGS_EXPIRE: &[ArgDoc] = &[arg("key", "key"), arg("seconds", "integer"), EXPIRE_COND];
 const ARGS_PEXPIRE: &[ArgDoc] = &[
     arg("key", "key"),
@@ -42,11 +47,14 @@ pub(super) const ARGS_SCAN: &[ArgDoc] = &[
     arg("cursor", "integer"),
     opt(tok("MATCH", arg("pattern", "pattern"))),
     opt(tok("COUNT", arg("count", "integer"))),
-    opt(tok("TYPE", arg("type", "string"))),
+    since("6.0.0", opt(tok("TYPE", arg("type", "string")))),
 ];
 const ARGS_FLUSH: &[ArgDoc] = &[opt(oneof(
     "async",
-    &[pure("async", "ASYNC"), pure("sync", "SYNC")],
+    &[
+        since("4.0.0", pure("async", "ASYNC")),
+        since("6.2.0", pure("sync", "SYNC")),
+    ],
 ))];
 
 /// A command of the generic group with its docs.
@@ -71,6 +79,23 @@ pub(super) const fn cmd(
 const O1: &str = "O(1)";
 const ON_KEYS: &str = "O(N) where N is the number of keys given";
 
+/// FLUSHALL and FLUSHDB (one database: the same command).
+const fn flush_cmd(name: &'static str, summary: &'static str) -> CommandSpec {
+    let doc = (
+        summary,
+        "1.0.0",
+        "O(N) where N is the number of keys removed",
+        ARGS_FLUSH,
+    );
+    cmd(name, -1, WRITE, KeySpec::None, Handler::Conn(flush), doc)
+        .group("server", acl::KEYSPACE | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .history(&[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ])
+}
+
 pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "del",
@@ -84,7 +109,9 @@ pub static COMMANDS: &[CommandSpec] = &[
             "O(N) where N is the number of keys given, plus the size of each removed value",
             ARGS_KEYS,
         ),
-    ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RM | keyflag::DELETE),
     cmd(
         "unlink",
         -2,
@@ -97,7 +124,9 @@ pub static COMMANDS: &[CommandSpec] = &[
             ON_KEYS,
             ARGS_KEYS,
         ),
-    ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RM | keyflag::DELETE),
     cmd(
         "exists",
         -2,
@@ -110,7 +139,10 @@ pub static COMMANDS: &[CommandSpec] = &[
             ON_KEYS,
             ARGS_KEYS,
         ),
-    ),
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RO)
+    .history(&[("3.0.3", "Accepts multiple `key` arguments.")]),
     cmd(
         "type",
         2,
@@ -123,7 +155,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_KEY,
         ),
-    ),
+    )
+    .access(keyflag::RO),
     cmd(
         "expire",
         -3,
@@ -136,7 +169,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_EXPIRE,
         ),
-    ),
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
     cmd(
         "pexpire",
         -3,
@@ -149,7 +183,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_PEXPIRE,
         ),
-    ),
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
     cmd(
         "expireat",
         -3,
@@ -162,7 +197,8 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_EXPIREAT,
         ),
-    ),
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
     cmd(
         "pexpireat",
         -3,
@@ -175,34 +211,33 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_PEXPIREAT,
         ),
-    ),
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "ttl",
-            2,
-            READONLY | FAST,
-            K1,
-            Handler::Key(ttl),
-            ("Seconds left before a key expires", "1.0.0", O1, ARGS_KEY),
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "pttl",
-            2,
-            READONLY | FAST,
-            K1,
-            Handler::Key(pttl),
-            (
-                "Milliseconds left before a key expires",
-                "2.6.0",
-                O1,
-                ARGS_KEY,
-            ),
-        )
-    },
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
+    cmd(
+        "ttl",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(ttl),
+        ("Seconds left before a key expires", "1.0.0", O1, ARGS_KEY),
+    )
+    .tips(&["nondeterministic_output"])
+    .history(&[("2.8.0", "Added the -2 reply.")]),
+    cmd(
+        "pttl",
+        2,
+        READONLY | FAST,
+        K1,
+        Handler::Key(pttl),
+        (
+            "Milliseconds left before a key expires",
+            "2.6.0",
+            O1,
+            ARGS_KEY,
+        ),
+    )
+    .tips(&["nondeterministic_output"])
+    .history(&[("2.8.0", "Added the -2 reply.")]),
     cmd(
         "expiretime",
         2,
@@ -254,7 +289,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_RENAME,
         ),
-    ),
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+        key_range(2, 0, keyflag::OW | keyflag::UPDATE),
+    ]),
     cmd(
         "renamenx",
         3,
@@ -267,7 +306,16 @@ pub static COMMANDS: &[CommandSpec] = &[
             O1,
             ARGS_RENAME,
         ),
-    ),
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RW_ACCESS_DELETE),
+        key_range(2, 0, keyflag::OW | keyflag::INSERT),
+    ])
+    .history(&[(
+        "3.2.0",
+        "The command no longer returns an error when source and destination names are the \
+         same.",
+    )]),
     cmd(
         "copy",
         -3,
@@ -280,7 +328,11 @@ pub static COMMANDS: &[CommandSpec] = &[
             "O(N) where N is the number of elements copied; O(1) for strings",
             ARGS_COPY,
         ),
-    ),
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::RO | keyflag::ACCESS),
+        key_range(2, 0, keyflag::OW | keyflag::UPDATE),
+    ]),
     cmd(
         "touch",
         -2,
@@ -293,173 +345,119 @@ pub static COMMANDS: &[CommandSpec] = &[
             ON_KEYS,
             ARGS_KEYS,
         ),
-    ),
-    CommandSpec {
-        tips: &["request_policy:all_shards", "nondeterministic_output_order"],
-        acl: crate::commands::spec::acl::KEYSPACE | crate::commands::spec::acl::DANGEROUS,
-        ..cmd(
-            "keys",
-            2,
-            READONLY,
-            KeySpec::None,
-            Handler::Conn(keys),
-            (
-                "Lists every key whose name matches a glob pattern",
-                "1.0.0",
-                "O(N) where N is the number of keys in the database",
-                &[arg("pattern", "pattern")],
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "scan",
-            -2,
-            READONLY,
-            KeySpec::None,
-            Handler::Conn(scan),
-            (
-                "Walks the keyspace a few keys at a time with a cursor",
-                "2.8.0",
-                "O(1) per call; O(N) for a whole walk, N being the number of keys",
-                ARGS_SCAN,
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["nondeterministic_output"],
-        ..cmd(
-            "randomkey",
-            1,
-            READONLY,
-            KeySpec::None,
-            Handler::Conn(randomkey),
-            ("Picks a key at random", "1.0.0", O1, &[]),
-        )
-    },
-    CommandSpec {
-        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
-
-        group: "server",
-        acl: 0,
-        ..cmd(
-            "dbsize",
-            1,
-            READONLY | FAST,
-            KeySpec::None,
-            Handler::Conn(dbsize),
-            ("Counts the keys of the database", "1.0.0", O1, &[]),
-        )
-    },
-    CommandSpec {
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        acl: crate::commands::spec::acl::DANGEROUS,
-
-        group: "server",
-        ..cmd(
-            "flushall",
-            -1,
-            WRITE,
-            KeySpec::None,
-            Handler::Conn(flush),
-            (
-                "Deletes every key of every database",
-                "1.0.0",
-                "O(N) where N is the number of keys removed",
-                ARGS_FLUSH,
-            ),
-        )
-    },
-    CommandSpec {
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        acl: crate::commands::spec::acl::DANGEROUS,
-
-        group: "server",
-        ..cmd(
-            "flushdb",
-            -1,
-            WRITE,
-            KeySpec::None,
-            Handler::Conn(flush),
-            (
-                "Deletes every key of the current database",
-                "1.0.0",
-                "O(N) where N is the number of keys removed",
-                ARGS_FLUSH,
-            ),
-        )
-    },
-    CommandSpec {
-        subcommands: OBJECT_SUBCOMMANDS,
-        ..cmd(
-            "object",
-            -2,
-            0,
-            KeySpec::None,
-            Handler::Container,
-            (
-                "Introspection of the values stored at keys",
-                "2.2.3",
-                "Depends on the subcommand",
-                &[],
-            ),
-        )
-    },
+    )
+    .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+    .access(keyflag::RO),
+    cmd(
+        "keys",
+        2,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(keys),
+        (
+            "Lists every key whose name matches a glob pattern",
+            "1.0.0",
+            "O(N) where N is the number of keys in the database",
+            &[arg("pattern", "pattern")],
+        ),
+    )
+    .acl(acl::KEYSPACE | acl::DANGEROUS)
+    .tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
+    cmd(
+        "scan",
+        -2,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(scan),
+        (
+            "Walks the keyspace a few keys at a time with a cursor",
+            "2.8.0",
+            "O(1) per call; O(N) for a whole walk, N being the number of keys",
+            ARGS_SCAN,
+        ),
+    )
+    .tips(&["nondeterministic_output", "request_policy:special"])
+    .history(&[("6.0.0", "Added the `TYPE` subcommand.")]),
+    cmd(
+        "randomkey",
+        1,
+        READONLY,
+        KeySpec::None,
+        Handler::Conn(randomkey),
+        ("Picks a key at random", "1.0.0", O1, &[]),
+    )
+    .tips(&["request_policy:all_shards", "nondeterministic_output"]),
+    cmd(
+        "dbsize",
+        1,
+        READONLY | FAST,
+        KeySpec::None,
+        Handler::Conn(dbsize),
+        ("Counts the keys of the database", "1.0.0", O1, &[]),
+    )
+    .group("server", acl::KEYSPACE)
+    .tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    flush_cmd("flushall", "Deletes every key of every database"),
+    flush_cmd("flushdb", "Deletes every key of the current database"),
+    cmd(
+        "object",
+        -2,
+        0,
+        KeySpec::None,
+        Handler::Container,
+        (
+            "Introspection of the values stored at keys",
+            "2.2.3",
+            "Depends on the subcommand",
+            &[],
+        ),
+    )
+    .subcommands(OBJECT_SUBCOMMANDS),
 ];
 
+/// An OBJECT subcommand that reads one key (argument 2); its output depends on the server.
+const fn object_sub(
+    name: &'static str,
+    f: crate::commands::KeyFn,
+    since: &'static str,
+    summary: &'static str,
+) -> CommandSpec {
+    cmd(
+        name,
+        3,
+        READONLY,
+        K2,
+        Handler::Key(f),
+        (summary, since, O1, ARGS_KEY),
+    )
+    .tips(&["nondeterministic_output"])
+    .access(keyflag::RO)
+}
+
 static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(
+    object_sub(
         "encoding",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_encoding),
-        (
-            "Names the internal representation of a key's value",
-            "2.2.3",
-            O1,
-            ARGS_KEY,
-        ),
+        object_encoding,
+        "2.2.3",
+        "Names the internal representation of a key's value",
     ),
-    cmd(
+    object_sub(
         "freq",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_freq),
-        (
-            "The logarithmic access frequency counter of a key (LFU policies only)",
-            "4.0.0",
-            O1,
-            ARGS_KEY,
-        ),
+        object_freq,
+        "4.0.0",
+        "The logarithmic access frequency counter of a key (LFU policies only)",
     ),
-    cmd(
+    object_sub(
         "idletime",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_idletime),
-        (
-            "Seconds since a key was last read or written",
-            "2.2.3",
-            O1,
-            ARGS_KEY,
-        ),
+        object_idletime,
+        "2.2.3",
+        "Seconds since a key was last read or written",
     ),
-    cmd(
+    object_sub(
         "refcount",
-        3,
-        READONLY,
-        K2,
-        Handler::Key(object_refcount),
-        (
-            "How many references share a key's value",
-            "2.2.3",
-            O1,
-            ARGS_KEY,
-        ),
+        object_refcount,
+        "2.2.3",
+        "How many references share a key's value",
     ),
     cmd(
         "help",

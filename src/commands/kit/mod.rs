@@ -21,5 +21,5 @@ pub(crate) mod random;
 pub(crate) mod scan;
 mod slot;
 
-pub use crate::rng::{self, Rng};
+pub use crate::rng::Rng;
 pub(crate) use cursor::ArgCursor;

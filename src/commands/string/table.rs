@@ -2,7 +2,11 @@
 //! command.
 
 use super::*;
-use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_ALL, K_PAIRS};
+use crate::commands::spec::keyflag;
+use crate::commands::spec::{
+    arg, block, multi, oneof, opt, pure, since, tok, K1, K12, K_ALL, K_PAIRS,
+};
+use crate::commands::spec::{key_range, KeySpecDoc};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
@@ -15,16 +19,22 @@ const DOC_KEY_VALUE: &[ArgDoc] = &[A_KEY, A_VALUE];
 const DOC_SET: &[ArgDoc] = &[
     A_KEY,
     A_VALUE,
-    opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
-    opt(pure("get", "GET")),
+    since(
+        "2.6.12",
+        opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
+    ),
+    since("6.2.0", opt(pure("get", "GET"))),
     opt(oneof(
         "expiration",
         &[
-            tok("EX", arg("seconds", "integer")),
-            tok("PX", arg("milliseconds", "integer")),
-            tok("EXAT", arg("unix-time-seconds", "unix-time")),
-            tok("PXAT", arg("unix-time-milliseconds", "unix-time")),
-            pure("keepttl", "KEEPTTL"),
+            since("2.6.12", tok("EX", arg("seconds", "integer"))),
+            since("2.6.12", tok("PX", arg("milliseconds", "integer"))),
+            since("6.2.0", tok("EXAT", arg("unix-time-seconds", "unix-time"))),
+            since(
+                "6.2.0",
+                tok("PXAT", arg("unix-time-milliseconds", "unix-time")),
+            ),
+            since("6.0.0", pure("keepttl", "KEEPTTL")),
         ],
     )),
 ];
@@ -67,169 +77,199 @@ const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec {
-        group: "string",
-        acl: crate::commands::spec::acl::STRING,
-        ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
-    }
+    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+        .group("string", crate::commands::spec::acl::STRING)
 }
 
 const O1: &str = "O(1)";
 const WDF: u32 = WRITE | DENYOOM | FAST;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Returns the string stored at a key.",
-        args: DOC_KEY,
-        ..spec("get", 2, READONLY | FAST, K1, get)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Stores a string at a key, with optional conditions and expiry.",
-        args: DOC_SET,
-        ..spec("set", -3, WRITE | DENYOOM, K1, set)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Stores a string at a key only when the key is absent.",
-        args: DOC_KEY_VALUE,
-        ..spec("setnx", 3, WDF, K1, setnx)
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: O1,
-        summary: "Stores a string with a time to live in seconds.",
-        args: DOC_SETEX,
-        ..spec("setex", 4, WRITE | DENYOOM, K1, setex)
-    },
-    CommandSpec {
-        since: "2.6.0",
-        complexity: O1,
-        summary: "Stores a string with a time to live in milliseconds.",
-        args: DOC_PSETEX,
-        ..spec("psetex", 4, WRITE | DENYOOM, K1, psetex)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Stores a string and returns the previous one.",
-        args: DOC_KEY_VALUE,
-        ..spec("getset", 3, WDF, K1, getset)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: O1,
-        summary: "Returns the string at a key and removes the key.",
-        args: DOC_KEY,
-        ..spec("getdel", 2, WRITE | FAST, K1, getdel)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: O1,
-        summary: "Returns the string at a key and optionally changes its expiry.",
-        args: DOC_GETEX,
-        ..spec("getex", -2, WRITE | FAST, K1, getex)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: "O(N) where N is the number of keys.",
-        summary: "Returns the strings stored at several keys.",
-        args: DOC_MGET,
-        ..spec("mget", -2, READONLY | FAST | MULTI_KEY, K_ALL, mget)
-    },
-    CommandSpec {
-        since: "1.0.1",
-        complexity: "O(N) where N is the number of keys.",
-        summary: "Stores several key/value pairs at once.",
-        args: DOC_MSET,
-        ..spec("mset", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, mset)
-    },
-    CommandSpec {
-        since: "1.0.1",
-        complexity: "O(N) where N is the number of keys.",
-        summary: "Stores several key/value pairs only when none of the keys exists.",
-        args: DOC_MSET,
-        ..spec("msetnx", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, msetnx)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Adds one to the integer stored at a key.",
-        args: DOC_KEY,
-        ..spec("incr", 2, WDF, K1, incr)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Adds an integer to the integer stored at a key.",
-        args: DOC_INCRBY,
-        ..spec("incrby", 3, WDF, K1, incrby)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Subtracts one from the integer stored at a key.",
-        args: DOC_KEY,
-        ..spec("decr", 2, WDF, K1, decr)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: O1,
-        summary: "Subtracts an integer from the integer stored at a key.",
-        args: DOC_DECRBY,
-        ..spec("decrby", 3, WDF, K1, decrby)
-    },
-    CommandSpec {
-        since: "2.6.0",
-        complexity: O1,
-        summary: "Adds a floating point number to the number stored at a key.",
-        args: DOC_INCRBYFLOAT,
-        ..spec("incrbyfloat", 3, WDF, K1, incrbyfloat)
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: O1,
-        summary: "Appends bytes to the string at a key, creating it when absent.",
-        args: DOC_KEY_VALUE,
-        ..spec("append", 3, WDF, K1, append)
-    },
-    CommandSpec {
-        since: "2.2.0",
-        complexity: O1,
-        summary: "Returns the length in bytes of the string at a key.",
-        args: DOC_KEY,
-        ..spec("strlen", 2, READONLY | FAST, K1, strlen)
-    },
-    CommandSpec {
-        since: "2.4.0",
-        complexity: "O(N) where N is the length of the returned string.",
-        summary: "Returns a byte range of the string at a key.",
-        args: DOC_RANGE,
-        ..spec("getrange", 4, READONLY, K1, getrange)
-    },
-    CommandSpec {
-        since: "2.2.0",
-        complexity: "O(1) plus O(M) where M is the length of the value.",
-        summary: "Overwrites bytes of the string at a key from an offset, zero-padding as needed.",
-        args: DOC_SETRANGE,
-        ..spec("setrange", 4, WRITE | DENYOOM, K1, setrange)
-    },
-    CommandSpec {
-        since: "1.0.0",
-        complexity: "O(N) where N is the length of the returned string.",
-        summary: "Returns a byte range of the string at a key (old name of GETRANGE).",
-        args: DOC_RANGE,
-        ..spec("substr", 4, READONLY, K1, getrange)
-    },
-    CommandSpec {
-        since: "7.0.0",
-        complexity: "O(N*M) where N and M are the lengths of the two strings.",
-        summary: "Finds the longest common subsequence of the strings at two keys.",
-        args: DOC_LCS,
-        ..spec("lcs", -3, READONLY | MULTI_KEY, K12, lcs)
-    },
+    spec("get", 2, READONLY | FAST, K1, get).since("1.0.0").doc(
+        O1,
+        "Returns the string stored at a key.",
+        DOC_KEY,
+    ),
+    spec("set", -3, WRITE | DENYOOM, K1, set)
+        .key_specs(&[KeySpecDoc {
+            notes: "RW and ACCESS due to the optional `GET` argument",
+            ..key_range(1, 0, keyflag::RW_ACCESS_UPDATE | keyflag::VARIABLE_FLAGS)
+        }])
+        .since("1.0.0")
+        .doc(
+            O1,
+            "Stores a string at a key, with optional conditions and expiry.",
+            DOC_SET,
+        )
+        .history(&[
+            ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+            ("6.0.0", "Added the `KEEPTTL` option."),
+            ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+            (
+                "7.0.0",
+                "Allowed the `NX` and `GET` options to be used together.",
+            ),
+        ]),
+    spec("setnx", 3, WDF, K1, setnx)
+        .since("1.0.0")
+        .doc(
+            O1,
+            "Stores a string at a key only when the key is absent.",
+            DOC_KEY_VALUE,
+        )
+        .access(keyflag::OW | keyflag::INSERT),
+    spec("setex", 4, WRITE | DENYOOM, K1, setex)
+        .since("2.0.0")
+        .doc(
+            O1,
+            "Stores a string with a time to live in seconds.",
+            DOC_SETEX,
+        )
+        .access(keyflag::OW | keyflag::UPDATE),
+    spec("psetex", 4, WRITE | DENYOOM, K1, psetex)
+        .since("2.6.0")
+        .doc(
+            O1,
+            "Stores a string with a time to live in milliseconds.",
+            DOC_PSETEX,
+        )
+        .access(keyflag::OW | keyflag::UPDATE),
+    spec("getset", 3, WDF, K1, getset)
+        .since("1.0.0")
+        .doc(
+            O1,
+            "Stores a string and returns the previous one.",
+            DOC_KEY_VALUE,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE)
+        .deprecated("6.2.0", "`SET` with the `!GET` argument"),
+    spec("getdel", 2, WRITE | FAST, K1, getdel)
+        .since("6.2.0")
+        .doc(
+            O1,
+            "Returns the string at a key and removes the key.",
+            DOC_KEY,
+        )
+        .access(keyflag::RW_ACCESS_DELETE),
+    spec("getex", -2, WRITE | FAST, K1, getex)
+        .key_specs(&[KeySpecDoc {
+            notes: "RW and UPDATE because it changes the TTL",
+            ..key_range(1, 0, keyflag::RW_ACCESS_UPDATE)
+        }])
+        .since("6.2.0")
+        .doc(
+            O1,
+            "Returns the string at a key and optionally changes its expiry.",
+            DOC_GETEX,
+        ),
+    spec("mget", -2, READONLY | FAST | MULTI_KEY, K_ALL, mget)
+        .since("1.0.0")
+        .doc(
+            "O(N) where N is the number of keys.",
+            "Returns the strings stored at several keys.",
+            DOC_MGET,
+        )
+        .tips(&["request_policy:multi_shard"]),
+    spec("mset", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, mset)
+        .since("1.0.1")
+        .doc(
+            "O(N) where N is the number of keys.",
+            "Stores several key/value pairs at once.",
+            DOC_MSET,
+        )
+        .tips(&[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ])
+        .access(keyflag::OW | keyflag::UPDATE),
+    spec("msetnx", -3, WRITE | DENYOOM | MULTI_KEY, K_PAIRS, msetnx)
+        .since("1.0.1")
+        .doc(
+            "O(N) where N is the number of keys.",
+            "Stores several key/value pairs only when none of the keys exists.",
+            DOC_MSET,
+        )
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
+        .access(keyflag::OW | keyflag::INSERT),
+    spec("incr", 2, WDF, K1, incr)
+        .since("1.0.0")
+        .doc(O1, "Adds one to the integer stored at a key.", DOC_KEY)
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("incrby", 3, WDF, K1, incrby)
+        .since("1.0.0")
+        .doc(
+            O1,
+            "Adds an integer to the integer stored at a key.",
+            DOC_INCRBY,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("decr", 2, WDF, K1, decr)
+        .since("1.0.0")
+        .doc(
+            O1,
+            "Subtracts one from the integer stored at a key.",
+            DOC_KEY,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("decrby", 3, WDF, K1, decrby)
+        .since("1.0.0")
+        .doc(
+            O1,
+            "Subtracts an integer from the integer stored at a key.",
+            DOC_DECRBY,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("incrbyfloat", 3, WDF, K1, incrbyfloat)
+        .since("2.6.0")
+        .doc(
+            O1,
+            "Adds a floating point number to the number stored at a key.",
+            DOC_INCRBYFLOAT,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("append", 3, WDF, K1, append)
+        .since("2.0.0")
+        .doc(
+            O1,
+            "Appends bytes to the string at a key, creating it when absent.",
+            DOC_KEY_VALUE,
+        )
+        .access(keyflag::RW | keyflag::INSERT),
+    spec("strlen", 2, READONLY | FAST, K1, strlen)
+        .since("2.2.0")
+        .doc(
+            O1,
+            "Returns the length in bytes of the string at a key.",
+            DOC_KEY,
+        )
+        .access(keyflag::RO),
+    spec("getrange", 4, READONLY, K1, getrange)
+        .since("2.4.0")
+        .doc(
+            "O(N) where N is the length of the returned string.",
+            "Returns a byte range of the string at a key.",
+            DOC_RANGE,
+        ),
+    spec("setrange", 4, WRITE | DENYOOM, K1, setrange)
+        .since("2.2.0")
+        .doc(
+            "O(1) plus O(M) where M is the length of the value.",
+            "Overwrites bytes of the string at a key from an offset, zero-padding as needed.",
+            DOC_SETRANGE,
+        ),
+    spec("substr", 4, READONLY, K1, getrange)
+        .since("1.0.0")
+        .doc(
+            "O(N) where N is the length of the returned string.",
+            "Returns a byte range of the string at a key (old name of GETRANGE).",
+            DOC_RANGE,
+        )
+        .deprecated("2.0.0", "`GETRANGE`"),
+    spec("lcs", -3, READONLY | MULTI_KEY, K12, lcs)
+        .since("7.0.0")
+        .doc(
+            "O(N*M) where N and M are the lengths of the two strings.",
+            "Finds the longest common subsequence of the strings at two keys.",
+            DOC_LCS,
+        ),
 ];

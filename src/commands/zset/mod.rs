@@ -3,7 +3,8 @@
 //! "try" halves of BZPOPMIN/BZPOPMAX/BZMPOP for the event loop to wire.
 //! Handlers reach every key through `Exec::db`, so multi-key commands work across shards.
 
-use super::kit::number::{c_str, i64_arg, is_c_space, parse_i64};
+use super::kit::number::timeout::timeout_ms;
+use super::kit::number::{c_str, i64_arg, parse_i64};
 use super::kit::number::{parse_f64 as parse_score, strtod};
 use super::kit::numkeys::Mpop;
 use super::kit::{self, ArgCursor};
@@ -252,33 +253,16 @@ pub enum BlockTry {
     },
 }
 
-/// Reads a blocking timeout in seconds as Redis 7.0 does: a long-double-style number (errors
-/// "ERR timeout is not a float or out of range"), scaled to ms and cast to a 64-bit integer
-/// (values beyond it wrap negative, as the C cast does on x86), "ERR timeout is negative"
-/// below zero. Returns the absolute deadline, or 0 for "forever".
+/// Reads a blocking timeout in seconds as Redis 7.0 does for every blocking command
+/// (`kit::number::timeout`: a long double, rounded up to a whole millisecond; "ERR timeout is
+/// not a float or out of range", "ERR timeout is negative"). Returns the absolute deadline, or
+/// 0 for "forever".
 pub fn parse_timeout(raw: &[u8], now_ms: u64) -> Result<u64, ReplyError> {
-    let bad = || ReplyError::TimeoutNotFloat;
-    if raw.is_empty() || is_c_space(raw[0]) {
-        return Err(bad());
-    }
-    let text = c_str(raw);
-    let (secs, used, _) = strtod(text);
-    if used != text.len() || secs.is_nan() || text.is_empty() {
-        return Err(bad());
-    }
-    let ms = secs * 1000.0;
-    let ms = if ms.is_finite() && ms.abs() < 9.223_372_036_854_775e18 {
-        ms.trunc() as i64
-    } else {
-        i64::MIN
-    };
-    if ms < 0 {
-        return Err(ReplyError::TimeoutNegative);
-    }
+    let ms = timeout_ms(raw)?;
     Ok(if ms == 0 {
         0
     } else {
-        now_ms.saturating_add(ms as u64)
+        now_ms.saturating_add(ms)
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::commands::kit::number::format_double_g17;
-use crate::commands::kit::scan::{write_cursor, ScanArgs};
+use crate::commands::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use crate::commands::kit::Rng;
 
 // ---------------------------------------------------------------------------------------------
@@ -87,14 +87,18 @@ const ZSCAN_VISIT_MAX: usize = 100_000;
 /// removed before the cursor between calls can make later ones shift past it.
 pub(super) fn zscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let cursor = parse_cursor(args.get(2))?;
-    let o = ScanArgs::parse(ArgCursor::new(args, 3), ZSCAN_VISIT_MAX, false)?;
     let (key, now_ms) = (args.get(1), ex.now_ms);
     ex.with_db(key, |db, out| {
-        let z = zread(db, key, now_ms)?;
+        // As Redis: an absent key answers the empty scan and another type WRONGTYPE before
+        // the options are read.
+        let Some(z) = zread(db, key, now_ms)? else {
+            empty_scan(out);
+            return Ok(());
+        };
+        let o = ScanArgs::parse(ArgCursor::new(args, 3), ZSCAN_VISIT_MAX, false)?;
         let (next, picked): (u64, Vec<&Entry>) = match z {
-            None => (0, Vec::new()),
-            Some(z) if z.encoding() == "listpack" => (0, z.iter().collect()),
-            Some(z) => {
+            z if z.encoding() == "listpack" => (0, z.iter().collect()),
+            z => {
                 let from = cursor.min(z.len() as u64) as usize;
                 let v: Vec<&Entry> = z.iter_from(from).take(o.count).collect();
                 let end = from + v.len();

@@ -2,7 +2,9 @@
 //! command (blocking ones apart, for the event loop).
 
 use super::*;
-use crate::commands::spec::{arg, block, multi, oneof, opt, pure, tok, K1, K12, K_BUT_LAST};
+use crate::commands::spec::{arg, block, multi, oneof, opt, pure, since, tok, K1, K12, K_BUT_LAST};
+use crate::commands::spec::{key_numkeys, key_range};
+use crate::commands::spec::{keyflag, TIMEOUT_AS_DOUBLE};
 
 // ---------------------------------------------------------------------------------------------
 // Command table
@@ -56,19 +58,22 @@ pub(super) const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec {
-        group: "sorted-set",
-        acl: crate::commands::spec::acl::SORTEDSET,
-        ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
-    }
+    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+        .group("sorted-set", crate::commands::spec::acl::SORTEDSET)
 }
 
 const DOC_ZADD: &[ArgDoc] = &[
     arg("key", "key"),
-    opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
-    opt(oneof("comparison", &[pure("gt", "GT"), pure("lt", "LT")])),
-    opt(pure("change", "CH")),
-    opt(pure("increment", "INCR")),
+    since(
+        "3.0.2",
+        opt(oneof("condition", &[pure("nx", "NX"), pure("xx", "XX")])),
+    ),
+    since(
+        "6.2.0",
+        opt(oneof("comparison", &[pure("gt", "GT"), pure("lt", "LT")])),
+    ),
+    since("3.0.2", opt(pure("change", "CH"))),
+    since("3.0.2", opt(pure("increment", "INCR"))),
     multi(block(
         "score_member",
         &[arg("score", "double"), arg("member", "string")],
@@ -103,18 +108,24 @@ const DOC_ZRANGE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("start", "string"),
     arg("stop", "string"),
-    opt(oneof(
-        "sortby",
-        &[pure("byscore", "BYSCORE"), pure("bylex", "BYLEX")],
-    )),
-    opt(pure("rev", "REV")),
-    opt(tok(
-        "LIMIT",
-        block(
-            "offset_count",
-            &[arg("offset", "integer"), arg("count", "integer")],
-        ),
-    )),
+    since(
+        "6.2.0",
+        opt(oneof(
+            "sortby",
+            &[pure("byscore", "BYSCORE"), pure("bylex", "BYLEX")],
+        )),
+    ),
+    since("6.2.0", opt(pure("rev", "REV"))),
+    since(
+        "6.2.0",
+        opt(tok(
+            "LIMIT",
+            block(
+                "offset_count",
+                &[arg("offset", "integer"), arg("count", "integer")],
+            ),
+        )),
+    ),
     opt(pure("withscores", "WITHSCORES")),
 ];
 
@@ -148,7 +159,7 @@ const DOC_ZRANGEBYSCORE: &[ArgDoc] = &[
     arg("key", "key"),
     arg("min", "double"),
     arg("max", "double"),
-    opt(pure("withscores", "WITHSCORES")),
+    since("2.0.0", opt(pure("withscores", "WITHSCORES"))),
     opt(tok(
         "LIMIT",
         block(
@@ -338,335 +349,383 @@ const DOC_BZMPOP: &[ArgDoc] = &[
 ];
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(log(N)) for each item added, where N is the number of elements in \
+    spec("zadd", -4, WRITE | DENYOOM | FAST, K1, zadd)
+        .since("1.2.0")
+        .doc(
+            "O(log(N)) for each item added, where N is the number of elements in \
              the sorted set.",
-        summary: "Adds members with scores, or updates their scores; creates the key when absent.",
-        args: DOC_ZADD,
-        ..spec("zadd", -4, WRITE | DENYOOM | FAST, K1, zadd)
-    },
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(log(N)) where N is the number of elements in the sorted set.",
-        summary: "Adds an increment to one member's score.",
-        args: DOC_ZINCRBY,
-        ..spec("zincrby", 4, WRITE | DENYOOM | FAST, K1, zincrby)
-    },
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(M*log(N)) with N being the number of elements in the sorted set and \
-             M the number of elements to be removed.",
-        summary: "Removes members from a sorted set.",
-        args: DOC_ZREM,
-        ..spec("zrem", -3, WRITE | FAST, K1, zrem)
-    },
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(1)",
-        summary: "Counts the members of a sorted set.",
-        args: DOC_ZCARD,
-        ..spec("zcard", 2, READONLY | FAST, K1, zcard)
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        summary: "Counts the members whose score lies in a range.",
-        args: DOC_ZCOUNT,
-        ..spec("zcount", 4, READONLY | FAST, K1, zcount)
-    },
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(1)",
-        summary: "Returns one member's score.",
-        args: DOC_ZSCORE,
-        ..spec("zscore", 3, READONLY | FAST, K1, zscore)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(N) where N is the number of members being requested.",
-        summary: "Returns the scores of several members.",
-        args: DOC_ZMSCORE,
-        ..spec("zmscore", -3, READONLY | FAST, K1, zmscore)
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: "O(log(N))",
-        summary: "Returns a member's position counted from the lowest score.",
-        args: DOC_ZRANK,
-        ..spec("zrank", 3, READONLY | FAST, K1, zrank)
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: "O(log(N))",
-        summary: "Returns a member's position counted from the highest score.",
-        args: DOC_ZREVRANK,
-        ..spec("zrevrank", 3, READONLY | FAST, K1, zrevrank)
-    },
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
-             M the number of elements returned.",
-        summary: "Returns members by position, score or lexical range, in either direction.",
-        args: DOC_ZRANGE,
-        ..spec("zrange", -4, READONLY, K1, zrange)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
-             M the number of elements stored into the destination key.",
-        summary: "Stores a range of a sorted set at another key.",
-        args: DOC_ZRANGESTORE,
-        ..spec(
-            "zrangestore",
-            -5,
-            WRITE | DENYOOM | MULTI_KEY,
-            K12,
-            zrangestore,
+            "Adds members with scores, or updates their scores; creates the key when absent.",
+            DOC_ZADD,
         )
-    },
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
+        .history(&[
+            ("2.4.0", "Accepts multiple elements."),
+            ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+            ("6.2.0", "Added the `GT` and `LT` options."),
+        ]),
+    spec("zincrby", 4, WRITE | DENYOOM | FAST, K1, zincrby)
+        .since("1.2.0")
+        .doc(
+            "O(log(N)) where N is the number of elements in the sorted set.",
+            "Adds an increment to one member's score.",
+            DOC_ZINCRBY,
+        )
+        .access(keyflag::RW_ACCESS_UPDATE),
+    spec("zrem", -3, WRITE | FAST, K1, zrem)
+        .since("1.2.0")
+        .doc(
+            "O(M*log(N)) with N being the number of elements in the sorted set and \
+             M the number of elements to be removed.",
+            "Removes members from a sorted set.",
+            DOC_ZREM,
+        )
+        .access(keyflag::RW | keyflag::DELETE)
+        .history(&[("2.4.0", "Accepts multiple elements.")]),
+    spec("zcard", 2, READONLY | FAST, K1, zcard)
+        .since("1.2.0")
+        .doc("O(1)", "Counts the members of a sorted set.", DOC_ZCARD)
+        .access(keyflag::RO),
+    spec("zcount", 4, READONLY | FAST, K1, zcount)
+        .since("2.0.0")
+        .doc(
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "Counts the members whose score lies in a range.",
+            DOC_ZCOUNT,
+        ),
+    spec("zscore", 3, READONLY | FAST, K1, zscore)
+        .since("1.2.0")
+        .doc("O(1)", "Returns one member's score.", DOC_ZSCORE),
+    spec("zmscore", -3, READONLY | FAST, K1, zmscore)
+        .since("6.2.0")
+        .doc(
+            "O(N) where N is the number of members being requested.",
+            "Returns the scores of several members.",
+            DOC_ZMSCORE,
+        ),
+    spec("zrank", 3, READONLY | FAST, K1, zrank)
+        .since("2.0.0")
+        .doc(
+            "O(log(N))",
+            "Returns a member's position counted from the lowest score.",
+            DOC_ZRANK,
+        ),
+    spec("zrevrank", 3, READONLY | FAST, K1, zrevrank)
+        .since("2.0.0")
+        .doc(
+            "O(log(N))",
+            "Returns a member's position counted from the highest score.",
+            DOC_ZREVRANK,
+        ),
+    spec("zrange", -4, READONLY, K1, zrange)
+        .since("1.2.0")
+        .doc(
+            "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements returned.",
-        summary: "Returns members by position, highest score first.",
-        args: DOC_ZREVRANGE,
-        ..spec("zrevrange", -4, READONLY, K1, zrevrange)
-    },
-    CommandSpec {
-        since: "1.0.5",
-        complexity: RANGE_COMPLEXITY,
-        summary: "Returns members whose score lies in a range, lowest first.",
-        args: DOC_ZRANGEBYSCORE,
-        ..spec("zrangebyscore", -4, READONLY, K1, zrangebyscore)
-    },
-    CommandSpec {
-        since: "2.2.0",
-        complexity: RANGE_COMPLEXITY,
-        summary: "Returns members whose score lies in a range, highest first.",
-        args: DOC_ZREVRANGEBYSCORE,
-        ..spec("zrevrangebyscore", -4, READONLY, K1, zrevrangebyscore)
-    },
-    CommandSpec {
-        since: "2.8.9",
-        complexity: RANGE_COMPLEXITY,
-        summary: "Returns members in a lexical range, for sets with equal scores.",
-        args: DOC_ZRANGEBYLEX,
-        ..spec("zrangebylex", -4, READONLY, K1, zrangebylex)
-    },
-    CommandSpec {
-        since: "2.8.9",
-        complexity: RANGE_COMPLEXITY,
-        summary: "Returns members in a lexical range in reverse order.",
-        args: DOC_ZREVRANGEBYLEX,
-        ..spec("zrevrangebylex", -4, READONLY, K1, zrevrangebylex)
-    },
-    CommandSpec {
-        since: "2.8.9",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        summary: "Counts the members in a lexical range.",
-        args: DOC_ZLEXCOUNT,
-        ..spec("zlexcount", 4, READONLY | FAST, K1, zlexcount)
-    },
-    CommandSpec {
-        since: "5.0.0",
-        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and \
+            "Returns members by position, score or lexical range, in either direction.",
+            DOC_ZRANGE,
+        )
+        .history(&[(
+            "6.2.0",
+            "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.",
+        )]),
+    spec(
+        "zrangestore",
+        -5,
+        WRITE | DENYOOM | MULTI_KEY,
+        K12,
+        zrangestore,
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_range(2, 0, keyflag::RO | keyflag::ACCESS),
+    ])
+    .since("6.2.0")
+    .doc(
+        "O(log(N)+M) with N being the number of elements in the sorted set and \
+             M the number of elements stored into the destination key.",
+        "Stores a range of a sorted set at another key.",
+        DOC_ZRANGESTORE,
+    ),
+    spec("zrevrange", -4, READONLY, K1, zrevrange)
+        .since("1.2.0")
+        .doc(
+            "O(log(N)+M) with N being the number of elements in the sorted set and \
+             M the number of elements returned.",
+            "Returns members by position, highest score first.",
+            DOC_ZREVRANGE,
+        )
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` argument"),
+    spec("zrangebyscore", -4, READONLY, K1, zrangebyscore)
+        .since("1.0.5")
+        .doc(
+            RANGE_COMPLEXITY,
+            "Returns members whose score lies in a range, lowest first.",
+            DOC_ZRANGEBYSCORE,
+        )
+        .history(&[("2.0.0", "Added the `WITHSCORES` modifier.")])
+        .deprecated("6.2.0", "`ZRANGE` with the `BYSCORE` argument"),
+    spec("zrevrangebyscore", -4, READONLY, K1, zrevrangebyscore)
+        .since("2.2.0")
+        .doc(
+            RANGE_COMPLEXITY,
+            "Returns members whose score lies in a range, highest first.",
+            DOC_ZREVRANGEBYSCORE,
+        )
+        .history(&[("2.1.6", "`min` and `max` can be exclusive.")])
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYSCORE` arguments"),
+    spec("zrangebylex", -4, READONLY, K1, zrangebylex)
+        .since("2.8.9")
+        .doc(
+            RANGE_COMPLEXITY,
+            "Returns members in a lexical range, for sets with equal scores.",
+            DOC_ZRANGEBYLEX,
+        )
+        .deprecated("6.2.0", "`ZRANGE` with the `BYLEX` argument"),
+    spec("zrevrangebylex", -4, READONLY, K1, zrevrangebylex)
+        .since("2.8.9")
+        .doc(
+            RANGE_COMPLEXITY,
+            "Returns members in a lexical range in reverse order.",
+            DOC_ZREVRANGEBYLEX,
+        )
+        .deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYLEX` arguments"),
+    spec("zlexcount", 4, READONLY | FAST, K1, zlexcount)
+        .since("2.8.9")
+        .doc(
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "Counts the members in a lexical range.",
+            DOC_ZLEXCOUNT,
+        ),
+    spec("zpopmin", -2, WRITE | FAST, K1, zpopmin)
+        .since("5.0.0")
+        .doc(
+            "O(log(N)*M) with N being the number of elements in the sorted set, and \
              M being the number of elements popped.",
-        summary: "Removes and returns the members with the lowest scores.",
-        args: DOC_ZPOPMIN,
-        ..spec("zpopmin", -2, WRITE | FAST, K1, zpopmin)
-    },
-    CommandSpec {
-        since: "5.0.0",
-        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and \
+            "Removes and returns the members with the lowest scores.",
+            DOC_ZPOPMIN,
+        )
+        .access(keyflag::RW_ACCESS_DELETE),
+    spec("zpopmax", -2, WRITE | FAST, K1, zpopmax)
+        .since("5.0.0")
+        .doc(
+            "O(log(N)*M) with N being the number of elements in the sorted set, and \
              M being the number of elements popped.",
-        summary: "Removes and returns the members with the highest scores.",
-        args: DOC_ZPOPMAX,
-        ..spec("zpopmax", -2, WRITE | FAST, K1, zpopmax)
-    },
-    CommandSpec {
-        since: "7.0.0",
-        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
+            "Removes and returns the members with the highest scores.",
+            DOC_ZPOPMAX,
+        )
+        .access(keyflag::RW_ACCESS_DELETE),
+    spec("zmpop", -4, WRITE | MULTI_KEY, K_NUMKEYS1, zmpop)
+        .key_specs(&[key_numkeys(1, keyflag::RW_ACCESS_DELETE)])
+        .since("7.0.0")
+        .doc(
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
              number of elements in the sorted set, and M being the number of \
              elements popped.",
-        summary: "Pops members from the first non-empty sorted set among several keys.",
-        args: DOC_ZMPOP,
-        ..spec("zmpop", -4, WRITE | MULTI_KEY, K_NUMKEYS1, zmpop)
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
+            "Pops members from the first non-empty sorted set among several keys.",
+            DOC_ZMPOP,
+        ),
+    spec("zremrangebyrank", 4, WRITE, K1, zremrangebyrank)
+        .since("2.0.0")
+        .doc(
+            "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements removed by the operation.",
-        summary: "Removes the members in a range of positions.",
-        args: DOC_ZREMRANGEBYRANK,
-        ..spec("zremrangebyrank", 4, WRITE, K1, zremrangebyrank)
-    },
-    CommandSpec {
-        since: "1.2.0",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
+            "Removes the members in a range of positions.",
+            DOC_ZREMRANGEBYRANK,
+        )
+        .access(keyflag::RW | keyflag::DELETE),
+    spec("zremrangebyscore", 4, WRITE, K1, zremrangebyscore)
+        .since("1.2.0")
+        .doc(
+            "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements removed by the operation.",
-        summary: "Removes the members whose score lies in a range.",
-        args: DOC_ZREMRANGEBYSCORE,
-        ..spec("zremrangebyscore", 4, WRITE, K1, zremrangebyscore)
-    },
-    CommandSpec {
-        since: "2.8.9",
-        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and \
+            "Removes the members whose score lies in a range.",
+            DOC_ZREMRANGEBYSCORE,
+        )
+        .access(keyflag::RW | keyflag::DELETE),
+    spec("zremrangebylex", 4, WRITE, K1, zremrangebylex)
+        .since("2.8.9")
+        .doc(
+            "O(log(N)+M) with N being the number of elements in the sorted set and \
              M the number of elements removed by the operation.",
-        summary: "Removes the members in a lexical range.",
-        args: DOC_ZREMRANGEBYLEX,
-        ..spec("zremrangebylex", 4, WRITE, K1, zremrangebylex)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted \
+            "Removes the members in a lexical range.",
+            DOC_ZREMRANGEBYLEX,
+        )
+        .access(keyflag::RW | keyflag::DELETE),
+    spec("zunion", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zunion)
+        .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
+        .since("6.2.0")
+        .doc(
+            "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted \
              sets, and M being the number of elements in the resulting sorted set.",
-        summary: "Returns the union of sorted sets.",
-        args: DOC_ZUNION,
-        ..spec("zunion", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zunion)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted \
+            "Returns the union of sorted sets.",
+            DOC_ZUNION,
+        ),
+    spec("zinter", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zinter)
+        .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
+        .since("6.2.0")
+        .doc(
+            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted \
              set, K being the number of input sorted sets and M being the number of \
              elements in the resulting sorted set.",
-        summary: "Returns the intersection of sorted sets.",
-        args: DOC_ZINTER,
-        ..spec("zinter", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zinter)
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements \
+            "Returns the intersection of sorted sets.",
+            DOC_ZINTER,
+        ),
+    spec("zdiff", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zdiff)
+        .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
+        .since("6.2.0")
+        .doc(
+            "O(L + (N-K)log(N)) worst case where L is the total number of elements \
              in all the sets, N is the size of the first set, and K is the size of \
              the result set.",
-        summary: "Returns the members of the first sorted set missing from the others.",
-        args: DOC_ZDIFF,
-        ..spec("zdiff", -3, READONLY | MULTI_KEY, K_NUMKEYS1, zdiff)
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted \
+            "Returns the members of the first sorted set missing from the others.",
+            DOC_ZDIFF,
+        ),
+    spec(
+        "zunionstore",
+        -4,
+        WRITE | DENYOOM | MULTI_KEY,
+        K_NUMKEYS2,
+        zunionstore,
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_numkeys(2, keyflag::RO | keyflag::ACCESS),
+    ])
+    .since("2.0.0")
+    .doc(
+        "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted \
              sets, and M being the number of elements in the resulting sorted set.",
-        summary: "Stores the union of sorted sets at a key.",
-        args: DOC_ZUNIONSTORE,
-        ..spec(
-            "zunionstore",
-            -4,
-            WRITE | DENYOOM | MULTI_KEY,
-            K_NUMKEYS2,
-            zunionstore,
-        )
-    },
-    CommandSpec {
-        since: "2.0.0",
-        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted \
+        "Stores the union of sorted sets at a key.",
+        DOC_ZUNIONSTORE,
+    ),
+    spec(
+        "zinterstore",
+        -4,
+        WRITE | DENYOOM | MULTI_KEY,
+        K_NUMKEYS2,
+        zinterstore,
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_numkeys(2, keyflag::RO | keyflag::ACCESS),
+    ])
+    .since("2.0.0")
+    .doc(
+        "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted \
              set, K being the number of input sorted sets and M being the number of \
              elements in the resulting sorted set.",
-        summary: "Stores the intersection of sorted sets at a key.",
-        args: DOC_ZINTERSTORE,
-        ..spec(
-            "zinterstore",
-            -4,
-            WRITE | DENYOOM | MULTI_KEY,
-            K_NUMKEYS2,
-            zinterstore,
-        )
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements \
+        "Stores the intersection of sorted sets at a key.",
+        DOC_ZINTERSTORE,
+    ),
+    spec(
+        "zdiffstore",
+        -4,
+        WRITE | DENYOOM | MULTI_KEY,
+        K_NUMKEYS2,
+        zdiffstore,
+    )
+    .key_specs(&[
+        key_range(1, 0, keyflag::OW | keyflag::UPDATE),
+        key_numkeys(2, keyflag::RO | keyflag::ACCESS),
+    ])
+    .since("6.2.0")
+    .doc(
+        "O(L + (N-K)log(N)) worst case where L is the total number of elements \
              in all the sets, N is the size of the first set, and K is the size of \
              the result set.",
-        summary: "Stores the difference of sorted sets at a key.",
-        args: DOC_ZDIFFSTORE,
-        ..spec(
-            "zdiffstore",
-            -4,
-            WRITE | DENYOOM | MULTI_KEY,
-            K_NUMKEYS2,
-            zdiffstore,
-        )
-    },
-    CommandSpec {
-        since: "7.0.0",
-        complexity: "O(N*K) worst case with N being the smallest input sorted set, K being \
+        "Stores the difference of sorted sets at a key.",
+        DOC_ZDIFFSTORE,
+    ),
+    spec(
+        "zintercard",
+        -3,
+        READONLY | MULTI_KEY,
+        K_NUMKEYS1,
+        zintercard,
+    )
+    .key_specs(&[key_numkeys(1, keyflag::RO | keyflag::ACCESS)])
+    .since("7.0.0")
+    .doc(
+        "O(N*K) worst case with N being the smallest input sorted set, K being \
              the number of input sorted sets.",
-        summary: "Counts the members of the intersection of sorted sets.",
-        args: DOC_ZINTERCARD,
-        ..spec(
-            "zintercard",
-            -3,
-            READONLY | MULTI_KEY,
-            K_NUMKEYS1,
-            zintercard,
+        "Counts the members of the intersection of sorted sets.",
+        DOC_ZINTERCARD,
+    ),
+    spec("zrandmember", -2, READONLY, K1, zrandmember)
+        .since("6.2.0")
+        .doc(
+            "O(N) where N is the number of elements returned",
+            "Returns random members, distinct or with repeats.",
+            DOC_ZRANDMEMBER,
         )
-    },
-    CommandSpec {
-        since: "6.2.0",
-        complexity: "O(N) where N is the number of elements returned",
-        summary: "Returns random members, distinct or with repeats.",
-        args: DOC_ZRANDMEMBER,
-        ..spec("zrandmember", -2, READONLY, K1, zrandmember)
-    },
-    CommandSpec {
-        since: "2.8.0",
-        complexity: "O(1) for every call. O(N) for a complete iteration, including enough \
+        .tips(&["nondeterministic_output"]),
+    spec("zscan", -3, READONLY, K1, zscan)
+        .since("2.8.0")
+        .doc(
+            "O(1) for every call. O(N) for a complete iteration, including enough \
              command calls for the cursor to return back to 0. N is the number of \
              elements inside the collection..",
-        summary: "Iterates over members and scores with a cursor.",
-        args: DOC_ZSCAN,
-        ..spec("zscan", -3, READONLY, K1, zscan)
-    },
+            "Iterates over members and scores with a cursor.",
+            DOC_ZSCAN,
+        )
+        .tips(&["nondeterministic_output"]),
 ];
 
 /// Commands with a blocking form, not registered yet: the handlers here never block (they
 /// answer as Redis does inside MULTI when nothing is ready). The event loop wires the real
 /// blocking through `bzpop_try` / `bzmpop_try`, then adds these to the table.
 pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        since: "5.0.0",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        summary: "Pops the member with the lowest score from the first non-empty key, \
+    spec(
+        "bzpopmin",
+        -3,
+        WRITE | NOSCRIPT | FAST | MULTI_KEY,
+        K_BUT_LAST,
+        bzpopmin,
+    )
+    .since("5.0.0")
+    .doc(
+        "O(log(N)) with N being the number of elements in the sorted set.",
+        "Pops the member with the lowest score from the first non-empty key, \
                   waiting when all are empty.",
-        args: DOC_BZPOPMIN,
-        ..spec(
-            "bzpopmin",
-            -3,
-            WRITE | NOSCRIPT | FAST | MULTI_KEY,
-            K_BUT_LAST,
-            bzpopmin,
-        )
-    },
-    CommandSpec {
-        since: "5.0.0",
-        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-        summary: "Pops the member with the highest score from the first non-empty key, \
+        DOC_BZPOPMIN,
+    )
+    .access(keyflag::RW_ACCESS_DELETE)
+    .blocking()
+    .history(TIMEOUT_AS_DOUBLE),
+    spec(
+        "bzpopmax",
+        -3,
+        WRITE | NOSCRIPT | FAST | MULTI_KEY,
+        K_BUT_LAST,
+        bzpopmax,
+    )
+    .since("5.0.0")
+    .doc(
+        "O(log(N)) with N being the number of elements in the sorted set.",
+        "Pops the member with the highest score from the first non-empty key, \
                   waiting when all are empty.",
-        args: DOC_BZPOPMAX,
-        ..spec(
-            "bzpopmax",
-            -3,
-            WRITE | NOSCRIPT | FAST | MULTI_KEY,
-            K_BUT_LAST,
-            bzpopmax,
-        )
-    },
-    CommandSpec {
-        since: "7.0.0",
-        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
+        DOC_BZPOPMAX,
+    )
+    .access(keyflag::RW_ACCESS_DELETE)
+    .blocking()
+    .history(TIMEOUT_AS_DOUBLE),
+    spec(
+        "bzmpop",
+        -5,
+        WRITE | MULTI_KEY,
+        KeySpec::Custom(keys_bzmpop),
+        bzmpop,
+    )
+    .key_specs(&[key_numkeys(2, keyflag::RW_ACCESS_DELETE)])
+    .since("7.0.0")
+    .doc(
+        "O(K) + O(M*log(N)) where K is the number of provided keys, N being the \
                      number of elements in the sorted set, and M being the number of \
                      elements popped.",
-        summary: "Pops members from the first non-empty sorted set, waiting when all are \
+        "Pops members from the first non-empty sorted set, waiting when all are \
                   empty.",
-        args: DOC_BZMPOP,
-        ..spec(
-            "bzmpop",
-            -5,
-            WRITE | MULTI_KEY,
-            KeySpec::Custom(keys_bzmpop),
-            bzmpop,
-        )
-    },
+        DOC_BZMPOP,
+    )
+    .blocking(),
 ];
 
 /// Complexity of the range queries: N members in the set, M returned.

@@ -5,6 +5,7 @@
 //! re-implements them.
 
 pub mod longdouble;
+pub mod timeout;
 
 use crate::resp::ReplyError;
 

@@ -4,8 +4,8 @@
 //! so every table is captured as it was when the snapshot started, and every stream record
 //! after the snapshot's offset is a change on top of it.
 
-use super::lock;
-use crate::aof::rewrite::serialize_entry;
+use crate::aof_store::rewrite::serialize_entry;
+use crate::global::repl::lock;
 use crate::keyspace::db::Db;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(q.shards_left, 0);
         let all: Vec<u8> = q.chunks.iter().flatten().copied().collect();
         let mut want = Vec::new();
-        crate::aof::journal::encode(&mut want, &[b"SET", b"a", b"1"]);
+        crate::aof_store::journal::encode(&mut want, &[b"SET", b"a", b"1"]);
         assert_eq!(all, want);
     }
 }

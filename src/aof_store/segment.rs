@@ -2,8 +2,8 @@
 //! being built slot by slot and the new incr that takes the writes from the rewrite's start.
 //! The only AOF file I/O of a running shard (fsyncs are submitted by the event loop).
 
-use crate::aof::manifest::{file_name, write_atomically, FileEntry, FileKind, Manifest};
-use crate::aof::rewrite::serialize_entry;
+use crate::aof_store::manifest::{file_name, write_atomically, FileEntry, FileKind, Manifest};
+use crate::aof_store::rewrite::serialize_entry;
 use crate::keyspace::db::Db;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -64,7 +64,7 @@ impl AofGlobal {
         let mut next = m.clone();
         next.replace_shard(shard, entries);
         next.shards = Some(self.shards);
-        let name = crate::aof::manifest::manifest_name(&self.prefix);
+        let name = crate::aof_store::manifest::manifest_name(&self.prefix);
         write_atomically(&self.dir, &name, next.format().as_bytes())?;
         *m = next;
         Ok(())
@@ -83,7 +83,7 @@ impl AofGlobal {
         let mut planned = en.planned.clone();
         planned.replace_shard(shard, entries);
         planned.shards = Some(self.shards);
-        let name = crate::aof::check::relayout_name(&self.prefix);
+        let name = crate::aof_store::check::relayout_name(&self.prefix);
         if let Err(e) = write_atomically(&self.dir, &name, planned.format().as_bytes()) {
             // The shards that joined already must not wait for this one: cancel the round.
             en.round += 1;
@@ -124,17 +124,17 @@ impl AofGlobal {
             return Ok(false);
         }
         let planned = en.planned.clone();
-        let name = crate::aof::manifest::manifest_name(&self.prefix);
+        let name = crate::aof_store::manifest::manifest_name(&self.prefix);
         write_atomically(&self.dir, &name, planned.format().as_bytes())
             .map_err(|e| format!("manifest: {e}"))?;
         *self.manifest.lock().unwrap_or_else(|e| e.into_inner()) = planned.clone();
         let listed: Vec<&str> = planned.files.iter().map(|f| f.name.as_str()).collect();
-        for (name, _) in crate::aof::check::data_files(&self.dir, &self.prefix)? {
+        for (name, _) in crate::aof_store::check::data_files(&self.dir, &self.prefix)? {
             if !listed.contains(&name.as_str()) {
                 let _ = std::fs::remove_file(self.dir.join(&name));
             }
         }
-        let staging = crate::aof::check::relayout_name(&self.prefix);
+        let staging = crate::aof_store::check::relayout_name(&self.prefix);
         let _ = std::fs::remove_file(self.dir.join(staging));
         en.committed = Some(round);
         en.round += 1;
@@ -353,8 +353,8 @@ impl AofShard {
     pub fn write(&mut self, data: &[u8]) -> Result<(), String> {
         if let Some(f) = self.incr.as_mut() {
             if let Err(e) = f.write_all(data) {
-                // SAFETY: plain ftruncate on our own file back to its last good size.
-                unsafe { libc::ftruncate(f.as_raw_fd(), self.incr_bytes as libc::off_t) };
+                // ftruncate back to the last good size.
+                let _ = f.set_len(self.incr_bytes);
                 let msg = e.to_string();
                 self.write_error = Some(msg.clone());
                 return Err(msg);
@@ -505,10 +505,10 @@ impl AofShard {
     /// Starts switching the AOF on at run time: a generation above every data file of this
     /// shard in the directory (an old manifest's, say), listed in the round's staging manifest before its files are created.
     pub fn start_enabling(&mut self, tables: usize, global: &AofGlobal) -> Result<(), String> {
-        let top = crate::aof::check::data_files(&self.dir, &self.prefix)?
+        let top = crate::aof_store::check::data_files(&self.dir, &self.prefix)?
             .iter()
             .filter(|(_, shard)| *shard == self.shard)
-            .filter_map(|(n, _)| crate::aof::check::parse_file_name(&self.prefix, n))
+            .filter_map(|(n, _)| crate::aof_store::check::parse_file_name(&self.prefix, n))
             .map(|(_, seq, _)| seq)
             .max()
             .unwrap_or(0);

@@ -1,7 +1,7 @@
 //! Serializing keys for an AOF base: each live key becomes the RESP commands that recreate it
 //! exactly (value and absolute expiry). Pure: no files here.
 
-use crate::aof::journal::encode;
+use crate::aof_store::journal::encode;
 use crate::keyspace::db::Entry;
 use crate::keyspace::value::Value;
 use crate::resp::write::format_double_g17;

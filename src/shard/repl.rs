@@ -1,0 +1,28 @@
+//! A shard's part of the replication state: snapshots it is producing for full syncs, the
+//! read-only flag of a replica, and its clients' WAIT commands.
+
+/// A WAIT command waiting for acknowledgements.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitReq {
+    pub target: u64,
+    pub numreplicas: i64,
+    /// Absolute deadline in ms, 0 = forever.
+    pub deadline_ms: u64,
+}
+
+/// Per-shard replication state.
+#[derive(Default)]
+pub struct ShardRepl {
+    /// Snapshots being produced for full syncs (each slot serialized once per snapshot).
+    pub snaps: Vec<super::snapshot::ShardSnap>,
+    /// Replica with `replica-read-only yes`: writes of normal clients are refused.
+    pub readonly: bool,
+    /// The role epoch this shard last saw.
+    pub seen_epoch: u64,
+    /// WAIT commands of this shard's clients: connection, reply chunk, request.
+    pub waits: Vec<(crate::mesh::ConnRef, u64, WaitReq)>,
+    /// Set by WAIT's handler; the event loop parks the command (taken at once).
+    pub wait_request: Option<WaitReq>,
+    /// The ACK generation WAIT waiters were last checked against.
+    pub seen_ack_gen: u64,
+}
