@@ -77,7 +77,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "dispatch",
         "DISPATCH, LAYERS (replica.rs: the link's record router, a driver)",
     ),
-    ("shard", "commands", "DISPATCH"),
 ];
 
 /// Where `testkit` may be imported from test code only.

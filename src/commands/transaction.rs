@@ -133,7 +133,7 @@ pub fn queue(
             _ => m.slot = Some(s),
         }
     }
-    m.queued.push((spec, args.to_owned()));
+    m.queued.push((spec.id, args.to_owned()));
     out.simple("QUEUED");
     Ok(())
 }
@@ -216,7 +216,10 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
         return Err(ReplyError::other("ERR EXEC without MULTI"));
     };
     let watch = c.watch.take();
-    if m.queued.iter().any(|(spec, _)| spec.is_write()) {
+    if m.queued
+        .iter()
+        .any(|(id, _)| super::spec_of(*id).is_write())
+    {
         // Checked before the queued errors, as Redis does when it refuses EXEC itself.
         let sh = &*ctx.shard;
         if let Some(text) = super::guards::write_refusal(sh) {

@@ -4,7 +4,8 @@
 
 use super::{reply_error, run_key, run_parked};
 use crate::cluster::hash_slot::key_hash_slot;
-use crate::commands::{AfterReply, CommandSpec, ConnCtx, Handler, QueuedTx};
+use crate::command_id::CommandId;
+use crate::commands::{spec_of, AfterReply, CommandSpec, ConnCtx, Handler, QueuedTx};
 use crate::resp::{Args, Out, Proto};
 use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
@@ -29,7 +30,8 @@ pub(super) fn run_queue(
             Out::new(buf, proto).null_array();
         } else {
             Out::new(buf, proto).array(m.queued.len());
-            for (spec, args) in &m.queued {
+            for &(id, ref args) in &m.queued {
+                let spec = spec_of(id);
                 run_local(sh, client_idx, spec, args.args(), buf, proto, now);
             }
         }
@@ -72,7 +74,8 @@ fn run_parked_queue(
             return;
         }
         Out::new(buf, proto).array(m.queued.len());
-        for (spec, args) in &m.queued {
+        for &(id, ref args) in &m.queued {
+            let spec = spec_of(id);
             match spec.handler {
                 Handler::Key(_) => {
                     let r =
@@ -92,13 +95,13 @@ fn run_parked_queue(
 /// every shard when a queued command may fan out.
 fn exec_shards(
     sh: &Shard,
-    queued: &[(&'static CommandSpec, crate::resp::OwnedArgs)],
+    queued: &[(CommandId, crate::resp::OwnedArgs)],
     watch: Option<&WatchState>,
 ) -> Vec<usize> {
     let n = sh.shards;
     if queued
         .iter()
-        .any(|(s, _)| matches!(s.handler, Handler::Conn(_)))
+        .any(|&(id, _)| matches!(spec_of(id).handler, Handler::Conn(_)))
     {
         return (0..n).collect();
     }
@@ -109,8 +112,8 @@ fn exec_shards(
             ids.push(id);
         }
     };
-    for (spec, args) in queued {
-        for k in spec.key_positions(args.args()).unwrap_or_default() {
+    for &(id, ref args) in queued {
+        for &k in spec_of(id).key_idx(args.args()).unwrap_or_default().iter() {
             add(args.args().get(k));
         }
     }
