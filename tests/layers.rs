@@ -70,7 +70,6 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// check fails when a listed edge no longer exists, so delete its line in the same commit.
 const ALLOWED: &[(&str, &str, &str)] = &[
     ("aof", "dispatch", "DISPATCH (load.rs)"),
-    ("mesh", "shard", "DISPATCH"),
     (
         "replication",
         "dispatch",
