@@ -7,12 +7,9 @@ use crate::command_id::CommandId;
 use crate::constants::MESH_INBOX_MESSAGES;
 use crate::resp::{Args, KeyIdx, Proto};
 use crate::route::ClientFlags;
-use crate::shard::{Parked, Peers, Shard};
 use crate::topology::ShardId;
 use crossbeam_queue::ArrayQueue;
-use std::cell::RefCell;
 use std::os::fd::RawFd;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
@@ -211,10 +208,11 @@ impl Mesh {
     }
 }
 
-/// Rendezvous for one multi-shard section: parked shards publish their state pointer and wait
-/// for `released`.
+/// Rendezvous for one multi-shard section: parked shards publish their state and wait for
+/// `released`. The state is type-erased here (the shard module publishes its `Shard` and
+/// reads it back in `shard::peers`), so the mesh carries it without naming the shard.
 pub struct ParkSlot {
-    ptrs: Vec<AtomicPtr<Shard>>,
+    ptrs: Vec<AtomicPtr<()>>,
     parked: AtomicUsize,
     released: AtomicBool,
     owner: Thread,
@@ -222,9 +220,22 @@ pub struct ParkSlot {
 }
 
 impl ParkSlot {
-    /// Called on the parked shard's thread: publish our state and block until released.
-    pub fn park_here(&self, me: &mut Shard) {
-        self.ptrs[me.id].store(me as *mut Shard, Ordering::SeqCst);
+    /// A slot for a section over `shards` shards, owned by the calling thread.
+    pub fn new(shards: usize) -> Self {
+        ParkSlot {
+            ptrs: (0..shards)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+            parked: AtomicUsize::new(0),
+            released: AtomicBool::new(false),
+            owner: std::thread::current(),
+            waiters: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Called on the parked shard's thread: publish its state and block until released.
+    pub fn park_here(&self, id: ShardId, state: *mut ()) {
+        self.ptrs[id].store(state, Ordering::SeqCst);
         self.waiters
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -235,68 +246,23 @@ impl ParkSlot {
             std::thread::park();
         }
     }
-}
 
-/// The `Peers` of one shard: its view of the mesh, plus a stash for messages that arrive while
-/// it waits for the park token (the event loop drains the stash before its inbox).
-pub struct ShardPeers {
-    pub mesh: Arc<Mesh>,
-    pub stash: Rc<RefCell<Vec<MeshMsg>>>,
-}
-
-impl ShardPeers {
-    /// While another shard holds the token it may be trying to park us: serve Park messages,
-    /// stash everything else in arrival order.
-    fn serve_parks(&self, me: &mut Shard) {
-        while let Some(msg) = self.mesh.pop(me.id) {
-            match msg {
-                MeshMsg::Park(slot) => slot.park_here(me),
-                other => self.stash.borrow_mut().push(other),
-            }
-        }
-    }
-}
-
-impl Peers for ShardPeers {
-    fn with_parked(
-        &self,
-        me: &mut Shard,
-        ids: &[usize],
-        f: &mut dyn FnMut(&mut Shard, Parked<'_>),
-    ) {
-        let n = self.mesh.inboxes.len();
-        while self
-            .mesh
-            .token
-            .compare_exchange(TOKEN_FREE, me.id, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            self.serve_parks(me);
-            std::thread::yield_now();
-        }
-        let slot = Arc::new(ParkSlot {
-            ptrs: (0..n)
-                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
-                .collect(),
-            parked: AtomicUsize::new(0),
-            released: AtomicBool::new(false),
-            owner: std::thread::current(),
-            waiters: Mutex::new(Vec::new()),
-        });
-        let others: Vec<usize> = ids.iter().copied().filter(|&i| i != me.id).collect();
-        for &id in &others {
-            self.mesh.send_blocking(id, MeshMsg::Park(slot.clone()));
-        }
-        while slot.parked.load(Ordering::SeqCst) < others.len() {
+    /// Called by the owner: waits until `count` shards parked.
+    pub fn wait_parked(&self, count: usize) {
+        while self.parked.load(Ordering::SeqCst) < count {
             std::thread::park_timeout(Duration::from_millis(1));
         }
-        let ptrs: Vec<*mut Shard> = slot.ptrs.iter().map(|p| p.load(Ordering::SeqCst)).collect();
-        // SAFETY: each non-null entry was published by a shard that now sleeps in `park_here`
-        // until `released` is set below, after `f` returned; a shard parks for one slot at a
-        // time, so the entries are distinct, and `me` is not among them (it did not park).
-        f(me, unsafe { Parked::new(&ptrs) });
-        slot.released.store(true, Ordering::SeqCst);
-        for t in slot
+    }
+
+    /// The published states, indexed by shard id (null for shards that did not park).
+    pub fn published(&self) -> Vec<*mut ()> {
+        self.ptrs.iter().map(|p| p.load(Ordering::SeqCst)).collect()
+    }
+
+    /// Called by the owner when the section is over: every parked shard resumes.
+    pub fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
+        for t in self
             .waiters
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -304,6 +270,19 @@ impl Peers for ShardPeers {
         {
             t.unpark();
         }
-        self.mesh.token.store(TOKEN_FREE, Ordering::SeqCst);
+    }
+}
+
+impl Mesh {
+    /// Takes the park token for shard `me`; false while another shard holds it.
+    pub fn try_take_token(&self, me: ShardId) -> bool {
+        self.token
+            .compare_exchange(TOKEN_FREE, me, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// Gives the park token back.
+    pub fn release_token(&self) {
+        self.token.store(TOKEN_FREE, Ordering::SeqCst);
     }
 }

@@ -91,8 +91,8 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     let cpus = plan_cpus(&cfg)?;
     let shards = shard_count(&cfg, &cpus);
     check_memlock(shards)?;
-    let reserve = crate::net::fdlimit::reserved_fds(shards, cfg.cluster_enabled);
-    cfg.maxclients = crate::net::fdlimit::fit(cfg.maxclients, reserve)?;
+    let reserve = crate::config::fdlimit::reserved_fds(shards, cfg.cluster_enabled);
+    cfg.maxclients = crate::config::fdlimit::fit(cfg.maxclients, reserve)?;
     let listeners = bind_all(&cfg)?;
     let bus_fds = if cfg.cluster_enabled {
         Some(bind_bus(&cfg)?)
@@ -523,6 +523,8 @@ fn shard_thread(
             return;
         }
     }
+    let conn_bytes = std::mem::size_of::<crate::net::conn::Conn>();
+    crate::commands::client::CONN_RECORD_BYTES.store(conn_bytes, Ordering::Relaxed);
     let reactor = match Reactor::new(ShardSetup {
         shard,
         mesh,

@@ -1,8 +1,9 @@
 //! The in-process shard harness for family tests: one shard, one client, commands in, RESP
 //! replies out, with a settable clock. Also a small RESP reply decoder for assertions.
 
+use crate::commands::AfterReply;
 use crate::config::Config;
-use crate::dispatch::run_line;
+use crate::dispatch::{plan, run_line, Plan};
 use crate::global::Global;
 use crate::resp::Proto;
 use crate::shard::{Client, Shard};
@@ -57,6 +58,31 @@ impl Harness {
         let v: Vec<&[u8]> = argv.iter().map(|s| s.as_bytes()).collect();
         let proto = self.shard.clients.get_mut(self.client).proto;
         run_line(&mut self.shard, self.client, &v, proto, self.now_ms)
+    }
+
+    /// Runs one command line (binary arguments) as client `client` in `proto` and returns the
+    /// raw reply bytes.
+    pub fn raw_line(&mut self, client: usize, argv: &[&[u8]], proto: Proto) -> Vec<u8> {
+        run_line(&mut self.shard, client, argv, proto, self.now_ms)
+    }
+
+    /// Runs a connection-level command and returns what the connection must do afterwards.
+    pub fn after(&mut self, argv: &[&str]) -> AfterReply {
+        let owned = crate::resp::OwnedArgs::from_slices(
+            &argv.iter().map(|s| s.as_bytes()).collect::<Vec<_>>(),
+        );
+        let mut buf = Vec::new();
+        let mut out = crate::resp::Out::new(&mut buf, Proto::Resp2);
+        match plan(
+            &mut self.shard,
+            self.client,
+            owned.args(),
+            &mut out,
+            self.now_ms,
+        ) {
+            Plan::Done(a) => a,
+            _ => panic!("conn command"),
+        }
     }
 
     /// Runs one command and decodes its reply.

@@ -8,6 +8,7 @@ use super::spec::{arg, block, deprecated, multi, oneof, opt, pure, since, tok};
 use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx};
 use crate::resp::{Args, Proto, ReplyError};
 use crate::shard::Client;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const fn sub(
     name: &'static str,
@@ -245,7 +246,7 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let m = &c.mem;
     let multi = c.multi.as_ref().map_or(-1, |q| q.queued.len() as i64);
     let multi_mem = multi_mem(c);
-    let record = std::mem::size_of::<Client>() + std::mem::size_of::<crate::net::conn::Conn>();
+    let record = std::mem::size_of::<Client>() + CONN_RECORD_BYTES.load(Ordering::Relaxed);
     let tot_mem = record + m.alloc + argv_mem + multi_mem;
     let events = if m.omem > 0 { "rw" } else { "r" };
     format!(
@@ -271,6 +272,11 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
         m.omem,
     )
 }
+
+/// The size of the event loop's record of a connection, counted in CLIENT LIST's tot-mem
+/// next to the `Client`; the event loop stores it when it starts (commands do not name its
+/// types).
+pub static CONN_RECORD_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 /// Redis' multiStateMemOverhead: queued arguments, a record per queued command, and one per
 /// watched key.
@@ -538,7 +544,6 @@ fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use crate::commands::AfterReply;
-    use crate::dispatch::plan;
     use crate::resp::Proto;
     use crate::shard::Client;
     use crate::testkit::{Harness, Reply};
@@ -563,15 +568,7 @@ mod tests {
 
     /// Runs a command and returns what the connection must do afterwards.
     fn after(h: &mut Harness, argv: &[&str]) -> AfterReply {
-        let owned = crate::resp::OwnedArgs::from_slices(
-            &argv.iter().map(|s| s.as_bytes()).collect::<Vec<_>>(),
-        );
-        let mut buf = Vec::new();
-        let mut out = crate::resp::Out::new(&mut buf, Proto::Resp2);
-        match plan(&mut h.shard, h.client, owned.args(), &mut out, h.now_ms) {
-            crate::dispatch::Plan::Done(a) => a,
-            _ => panic!("conn command"),
-        }
+        h.after(argv)
     }
 
     #[test]

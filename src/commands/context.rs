@@ -4,7 +4,7 @@
 //! does once the reply is written. Holds no command logic.
 
 use crate::resp::Out;
-use crate::shard::{Client, Parked, Shard};
+use crate::shard::{Client, MultiState, Parked, Shard, WatchState};
 
 /// Context of a keyed handler: the executing shard, the time, the reply, and (inside a
 /// cross-shard exclusive section) the other frozen shards.
@@ -101,6 +101,14 @@ pub struct ConnCtx<'a> {
     pub client_idx: usize,
     /// Set by handlers that must affect the connection after the reply is written.
     pub after: AfterReply,
+    /// Set by EXEC when it accepted the transaction: the dispatcher runs the queue next.
+    pub run_queue: Option<QueuedTx>,
+}
+
+/// A transaction EXEC accepted: its queued commands and the keys its client watched.
+pub struct QueuedTx {
+    pub multi: MultiState,
+    pub watch: Option<WatchState>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

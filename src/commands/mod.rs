@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod cluster_admin;
 pub mod command_docs;
 mod context;
+pub mod guards;
 pub mod hash;
 pub mod info;
 pub mod keys;
@@ -24,7 +25,7 @@ pub mod string;
 pub mod transaction;
 pub mod zset;
 
-pub use context::{AfterReply, ConnCtx, Exec};
+pub use context::{AfterReply, ConnCtx, Exec, QueuedTx};
 pub use registry::{
     all_commands, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub, name_of,
     spec_of,

@@ -492,7 +492,6 @@ pub fn shard_frames_for(sh: &Shard, channel: &[u8], message: &[u8]) -> Vec<(usiz
 #[cfg(test)]
 mod tests {
     use crate::cluster::slot_map::{SlotMap, NO_NODE};
-    use crate::dispatch::run_line;
     use crate::shard::Client;
     use crate::testkit::{Harness, Reply};
     use std::sync::{Arc, Mutex};
@@ -515,7 +514,7 @@ mod tests {
     fn run_as(h: &mut Harness, client: usize, argv: &[&str]) -> Vec<u8> {
         let v: Vec<&[u8]> = argv.iter().map(|s| s.as_bytes()).collect();
         let proto = h.shard.clients.get_mut(client).proto;
-        run_line(&mut h.shard, client, &v, proto, h.now_ms)
+        h.raw_line(client, &v, proto)
     }
 
     /// A cluster map: this node (0) serves everything except slot `elsewhere` (node 1) and

@@ -700,14 +700,20 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         }
         // Settings read on every use need nothing more; the log level lives in the logger.
         crate::log::set_level(cfg.loglevel);
-        r.map(|()| crate::net::obuf::configured(&cfg))
+        r.map(|()| crate::config::obuf::configured(&cfg))
     };
     let obuf_limits = r?;
-    crate::net::obuf::publish(&ctx.shard.global, obuf_limits);
+    publish_obuf(&ctx.shard.global, obuf_limits);
     // min-replicas-* take effect at once, as in Redis.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();
     Ok(())
+}
+
+/// Makes new output buffer limits visible to the shards (next turn) and to the replica senders.
+fn publish_obuf(global: &crate::global::Global, limits: crate::config::obuf::Limits) {
+    global.obuf.store(limits);
+    global.repl.state().replica_obuf = limits.get(crate::config::obuf::Class::Replica);
 }
 
 /// A raised maxclients must fit the open-file limit (Redis' updateMaxclients).
@@ -720,8 +726,8 @@ fn fit_maxclients(
     if staged.maxclients <= current.maxclients {
         return Ok(());
     }
-    let reserve = crate::net::fdlimit::reserved_fds(shards, staged.cluster_enabled);
-    crate::net::fdlimit::check_raise(staged.maxclients, current.maxclients, reserve).map_err(
+    let reserve = crate::config::fdlimit::reserved_fds(shards, staged.cluster_enabled);
+    crate::config::fdlimit::check_raise(staged.maxclients, current.maxclients, reserve).map_err(
         |why| {
             let typed = pairs
                 .iter()

@@ -4,15 +4,13 @@
 //! keys on their own shard; any write to them, from any connection, dooms the EXEC.
 
 use super::spec::{arg, multi as many, K_ALL};
-use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec, QueuedTx};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::commands::spec::keyflag;
-use crate::dispatch::{reply_error, run_key, run_parked};
 use crate::resp::{Args, Out, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
 use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 const fn spec(
@@ -88,14 +86,8 @@ pub fn runs_now(spec: &CommandSpec) -> bool {
     matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit")
 }
 
-fn refuse(sh: &mut Shard, client_idx: usize, out: &mut Out<'_>, e: ReplyError) {
-    reply_error(sh, out, &e);
-    if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
-        m.error = true;
-    }
-}
-
-/// Checks a command issued inside MULTI and queues it (or refuses it and dooms the EXEC).
+/// Checks a command issued inside MULTI and queues it, or returns why it is refused (the
+/// dispatcher answers the error and dooms the EXEC).
 pub fn queue(
     sh: &mut Shard,
     client_idx: usize,
@@ -103,35 +95,29 @@ pub fn queue(
     args: Args<'_>,
     out: &mut Out<'_>,
     cflags: ClientFlags,
-) {
+) -> Result<(), ReplyError> {
     if spec.flags & NO_MULTI != 0 {
-        return refuse(
-            sh,
-            client_idx,
-            out,
-            ReplyError::other("ERR Command not allowed inside a transaction"),
-        );
+        return Err(ReplyError::other(
+            "ERR Command not allowed inside a transaction",
+        ));
     }
     let mut slot = None;
     if sh.slot_map.cluster_enabled && matches!(spec.handler, Handler::Key(_)) {
-        let keys = match spec.key_positions(args) {
-            Ok(k) => k,
-            Err(e) => return refuse(sh, client_idx, out, e),
-        };
+        let keys = spec.key_idx(args)?;
         let cmd = CmdFlags {
             write: spec.is_write(),
             asking: false,
             migrate: false,
         };
         match route::decide(args, &keys, &sh.slot_map, sh.shards, cflags, cmd) {
-            Decision::Reply(e) => return refuse(sh, client_idx, out, e),
+            Decision::Reply(e) => return Err(e),
             Decision::Shard { slot: s, .. } | Decision::OwnerDecides { slot: s, .. } => {
                 slot = Some(s)
             }
             _ => {}
         }
-        if let Some(text) = crate::dispatch::write_refusal(sh).filter(|_| spec.is_write()) {
-            return refuse(sh, client_idx, out, ReplyError::Other(text.into()));
+        if let Some(text) = super::guards::write_refusal(sh).filter(|_| spec.is_write()) {
+            return Err(ReplyError::Other(text.into()));
         }
     }
     let m = sh
@@ -142,13 +128,14 @@ pub fn queue(
     if let Some(s) = slot {
         match m.slot {
             Some(first) if first != s => {
-                return refuse(sh, client_idx, out, ReplyError::CrossSlot);
+                return Err(ReplyError::CrossSlot);
             }
             _ => m.slot = Some(s),
         }
     }
-    m.queued.push((spec, args.to_owned()));
+    m.queued.push((spec.id, args.to_owned()));
     out.simple("QUEUED");
+    Ok(())
 }
 
 fn multi(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
@@ -223,49 +210,19 @@ fn watch(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Shards an EXEC must hold: those of the queued keys and of the watched keys, this one, and
-/// every shard when a queued command may fan out.
-fn exec_shards(
-    sh: &Shard,
-    queued: &[(&'static CommandSpec, crate::resp::OwnedArgs)],
-    watch: Option<&WatchState>,
-) -> Vec<usize> {
-    let n = sh.shards;
-    if queued
-        .iter()
-        .any(|(s, _)| matches!(s.handler, Handler::Conn(_)))
-    {
-        return (0..n).collect();
-    }
-    let mut ids = vec![sh.id];
-    let mut add = |key: &[u8]| {
-        let id = shard_of(key_hash_slot(key), n);
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    };
-    for (spec, args) in queued {
-        for k in spec.key_positions(args.args()).unwrap_or_default() {
-            add(args.args().get(k));
-        }
-    }
-    for (key, _) in watch.map(|w| w.keys.as_slice()).unwrap_or_default() {
-        add(key);
-    }
-    ids.sort_unstable();
-    ids
-}
-
 fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let c = ctx.client();
     let Some(m) = c.multi.take() else {
         return Err(ReplyError::other("ERR EXEC without MULTI"));
     };
     let watch = c.watch.take();
-    if m.queued.iter().any(|(spec, _)| spec.is_write()) {
+    if m.queued
+        .iter()
+        .any(|(id, _)| super::spec_of(*id).is_write())
+    {
         // Checked before the queued errors, as Redis does when it refuses EXEC itself.
         let sh = &*ctx.shard;
-        if let Some(text) = crate::dispatch::write_refusal(sh) {
+        if let Some(text) = super::guards::write_refusal(sh) {
             return Err(ReplyError::Other(format!(
                 "EXECABORT Transaction discarded because of: {text}"
             )));
@@ -276,107 +233,8 @@ fn exec(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
             "EXECABORT Transaction discarded because of previous errors.",
         ));
     }
-    // Blocking commands inside EXEC answer at once (as in Redis).
-    ctx.shard.no_block = true;
-    let r = exec_queued(ctx, &m, watch.as_ref());
-    ctx.shard.no_block = false;
-    r
-}
-
-fn exec_queued(ctx: &mut ConnCtx<'_>, m: &MultiState, watch: Option<&WatchState>) -> CmdResult {
-    let ids = exec_shards(ctx.shard, &m.queued, watch);
-    let (client_idx, now, proto) = (ctx.client_idx, ctx.now_ms, ctx.out.proto);
-    let buf: &mut Vec<u8> = ctx.out.buf;
-    if ids.len() == 1 {
-        let sh = &mut *ctx.shard;
-        if watch_broken(watch, now, &mut |key| sh.db.contains(key, now)) {
-            Out::new(buf, proto).null_array();
-            return Ok(());
-        }
-        Out::new(buf, proto).array(m.queued.len());
-        for (spec, args) in &m.queued {
-            run_local(sh, client_idx, spec, args.args(), buf, proto, now);
-        }
-        return Ok(());
-    }
-    let always = ctx
-        .shard
-        .global
-        .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    ctx.shard.with_parked(&ids, &mut |this, mut peers| {
-        let n = this.shards;
-        let me = this.id;
-        let mut exists = |key: &[u8]| {
-            let id = shard_of(key_hash_slot(key), n);
-            let sh = if id == me {
-                &mut *this
-            } else {
-                // `ids` covers the watched keys' shards.
-                peers.get(id).expect("a watched key's shard is parked")
-            };
-            sh.db.contains(key, now)
-        };
-        if watch_broken(watch, now, &mut exists) {
-            Out::new(buf, proto).null_array();
-            return;
-        }
-        Out::new(buf, proto).array(m.queued.len());
-        for (spec, args) in &m.queued {
-            match spec.handler {
-                Handler::Key(_) => {
-                    let r =
-                        run_parked(this, &mut peers, spec, args.args(), buf, proto, now, always);
-                    if let Err(e) = r {
-                        reply_error(this, &mut Out::new(buf, proto), &e);
-                    }
-                    this.count_call(spec.id, 0, false, false);
-                }
-                _ => run_local(this, client_idx, spec, args.args(), buf, proto, now),
-            }
-        }
-    });
+    // Blocking commands inside EXEC answer at once (as in Redis): the dispatcher runs the
+    // queue once this handler returns (`ConnCtx::run_queue`).
+    ctx.run_queue = Some(QueuedTx { multi: m, watch });
     Ok(())
-}
-
-/// True when a watched key was written, or existed when watched and is gone now (expired).
-fn watch_broken(
-    watch: Option<&WatchState>,
-    _now: u64,
-    exists: &mut dyn FnMut(&[u8]) -> bool,
-) -> bool {
-    let Some(w) = watch else { return false };
-    if w.touched.load(Ordering::SeqCst) {
-        return true;
-    }
-    w.keys.iter().any(|(k, existed)| *existed && !exists(k))
-}
-
-/// One queued command on this shard: keyed ones through the normal path, others as a
-/// connection command.
-fn run_local(
-    sh: &mut Shard,
-    client_idx: usize,
-    spec: &'static CommandSpec,
-    args: Args<'_>,
-    buf: &mut Vec<u8>,
-    proto: crate::resp::Proto,
-    now: u64,
-) {
-    match spec.handler {
-        Handler::Key(_) => run_key(sh, spec, args, &mut Out::new(buf, proto), now, None),
-        Handler::Conn(f) => {
-            let mut cx = ConnCtx {
-                now_ms: now,
-                out: Out::new(buf, proto),
-                shard: sh,
-                client_idx,
-                after: super::AfterReply::Nothing,
-            };
-            let r = f(&mut cx, args);
-            if let Err(e) = r {
-                reply_error(sh, &mut Out::new(buf, proto), &e);
-            }
-        }
-        Handler::Container => unreachable!("queued commands are resolved"),
-    }
 }

@@ -10,6 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub mod announce;
+pub mod fdlimit;
 pub mod obuf;
 mod table;
 

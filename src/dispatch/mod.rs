@@ -8,7 +8,9 @@ mod keys;
 pub mod replay;
 #[cfg(test)]
 mod tests;
+mod transaction;
 
+use crate::commands::guards::write_refusal;
 pub use keys::Keys;
 
 use crate::commands::{self, AfterReply, CommandSpec, ConnCtx, Exec, Handler};
@@ -18,7 +20,6 @@ use crate::resp::{Args, KeyIdx, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags, Decision};
 use crate::shard::{Parked, Shard};
 use crate::topology::ShardId;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// What the connection must do with one command.
@@ -44,9 +45,6 @@ pub enum Plan {
     /// enough replicas acknowledge or the deadline passes.
     Wait(crate::replication::master::WaitReq),
 }
-
-/// The error a read-only replica answers to writes of normal clients.
-pub const READONLY_TEXT: &str = "READONLY You can't write against a read only replica.";
 
 fn cmd_flags(spec: &CommandSpec) -> CmdFlags {
     CmdFlags {
@@ -180,7 +178,12 @@ pub fn plan(
         }
     }
     if in_multi && !commands::transaction::runs_now(spec) {
-        commands::transaction::queue(sh, client_idx, spec, args, out, cflags);
+        if let Err(e) = commands::transaction::queue(sh, client_idx, spec, args, out, cflags) {
+            reply_error(sh, out, &e);
+            if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+                m.error = true;
+            }
+        }
         return Plan::Done(AfterReply::Nothing);
     }
     match spec.handler {
@@ -192,9 +195,13 @@ pub fn plan(
                 shard: sh,
                 client_idx,
                 after: AfterReply::Nothing,
+                run_queue: None,
             };
             let r = f(&mut ctx, args);
             let after = ctx.after;
+            if let Some(tx) = ctx.run_queue.take() {
+                transaction::run_queue(sh, client_idx, &tx, out.buf, out.proto, now_ms);
+            }
             let failed = r.is_err();
             if let Err(e) = r {
                 reply_error(sh, out, &e);
@@ -234,20 +241,6 @@ fn protected_allowed(sh: &Shard, client_idx: usize) -> bool {
 fn is_loopback_addr(addr: &str) -> bool {
     let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
     ip == "127.0.0.1" || ip == "::1"
-}
-
-/// Why a write command of a normal client is refused here, if it is: a read-only replica
-/// (only its master changes the data), or a master with too few good replicas
-/// (`min-replicas-to-write`, one relaxed load kept fresh off the request path).
-#[inline]
-pub fn write_refusal(sh: &Shard) -> Option<&'static str> {
-    if sh.repl.readonly {
-        return Some(READONLY_TEXT);
-    }
-    if sh.global.repl.writes_refused.load(Ordering::Relaxed) {
-        return Some(crate::replication::min_replicas::NOREPLICAS_TEXT);
-    }
-    None
 }
 
 fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize>>) -> Plan {

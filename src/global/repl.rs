@@ -116,7 +116,7 @@ pub struct ReplState {
     pub last_ping_ms: u64,
     /// Replica side: a REPLCONF GETACK arrived; the link sends an ACK at once.
     pub ack_requested: bool,
-    /// The replica class of `client-output-buffer-limit` (`net::obuf::publish` keeps it).
+    /// The replica class of `client-output-buffer-limit` (CONFIG SET keeps it, `commands::server`).
     pub replica_obuf: crate::config::obuf::ClassLimit,
 }
 

@@ -14,7 +14,7 @@ impl Reactor {
                 let mut buf = Vec::new();
                 exec::run_key(
                     &mut self.shard,
-                    w.spec,
+                    crate::commands::spec_of(w.cmd),
                     w.args.args(),
                     &mut Out::new(&mut buf, w.proto),
                     now,
@@ -105,7 +105,9 @@ impl Reactor {
         let map = self.shard.slot_map.clone();
         for w in self.shard.blocked.take_all() {
             let args = w.args.args();
-            let keys = w.spec.key_positions(args).unwrap_or_default();
+            let keys = crate::commands::spec_of(w.cmd)
+                .key_positions(args)
+                .unwrap_or_default();
             let flags = crate::route::CmdFlags {
                 write: true,
                 asking: false,

@@ -3,7 +3,6 @@
 
 pub mod bufring;
 pub mod conn;
-pub mod fdlimit;
 pub mod obuf;
 pub mod protected;
 pub mod reactor;

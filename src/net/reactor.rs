@@ -12,7 +12,7 @@ use crate::commands::AfterReply;
 use crate::config::AppendFsync;
 use crate::constants::*;
 use crate::dispatch::{self as exec, Plan};
-use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests, ShardPeers};
+use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests};
 use crate::net::bufring::BufRing;
 use crate::net::conn::Conn;
 use crate::net::protected;
@@ -20,6 +20,7 @@ use crate::net::socket;
 use crate::resp::parse::{decode_inline, QUOTED_FLAG};
 use crate::resp::{Args, Out, OwnedArgs, ParseOutcome, Parser};
 use crate::shard::blocking::Waiter;
+use crate::shard::peers::ShardPeers;
 use crate::shard::{Client, Shard};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use std::cell::RefCell;
@@ -335,7 +336,7 @@ impl Reactor {
             MeshMsg::Requests { from, batch } => self.serve_requests(from, batch),
             MeshMsg::Replies(r) => self.take_replies(r),
             MeshMsg::Park(slot) => {
-                slot.park_here(&mut self.shard);
+                crate::shard::peers::park_here(&slot, &mut self.shard);
                 self.after_park();
             }
             MeshMsg::SlotMap(map) => {
@@ -401,7 +402,7 @@ impl Reactor {
                     home: from,
                     conn: c.conn,
                     seq: c.seq,
-                    spec,
+                    cmd: c.cmd,
                     args: args.to_owned(),
                     proto: c.proto,
                     keys: req.keys,
@@ -757,7 +758,7 @@ fn run_command(
                 home: shard.id,
                 conn: cref,
                 seq,
-                spec,
+                cmd: spec.id,
                 args: args.to_owned(),
                 proto,
                 keys: req.keys,

@@ -69,15 +69,9 @@ pub struct SyncAsk {
 /// `sh` is the shard of the replica's connection.
 pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
     let global = sh.global.clone();
-    let SyncAsk {
-        client_id,
-        fd,
-        addr,
-        replid,
-        from,
-        is_replica,
-    } = ask;
-    let ip = addr
+    let (client_id, fd, from) = (ask.client_id, ask.fd, ask.from);
+    let ip = ask
+        .addr
         .rsplit_once(':')
         .map(|(h, _)| h)
         .unwrap_or("")
@@ -91,9 +85,12 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
     let feed = Arc::new(Feed::default());
     feed.attach(
         dup,
-        format!("id={client_id} addr={addr} fd={fd} name= flags=S db=0 cmd=psync"),
+        format!(
+            "id={client_id} addr={} fd={fd} name= flags=S db=0 cmd=psync",
+            ask.addr
+        ),
     );
-    if from > 0 && try_partial(&global, &replid, from as u64, client_id, &ip, &feed) {
+    if from > 0 && try_partial(&global, &ask.replid, from as u64, client_id, &ip, &feed) {
         let header = format!("+CONTINUE {}\r\n", global.repl.state().replid);
         spawn_sender(Sender {
             global,
@@ -105,10 +102,10 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         });
         return Ok(());
     }
-    if replid != "?" {
+    if ask.replid != "?" {
         global.repl.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
-    if is_replica {
+    if ask.is_replica {
         // Our dup, not shared yet.
         let _ = crate::sys::close(dup);
         return Err(ReplyError::Other(

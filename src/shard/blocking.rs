@@ -3,7 +3,7 @@
 //! connection lives: when a write makes one of its keys ready the command is run again here
 //! (FIFO per key), and its reply travels to the connection's shard like any remote reply.
 
-use crate::commands::CommandSpec;
+use crate::command_id::CommandId;
 use crate::mesh::ConnRef;
 use crate::resp::{OwnedArgs, Proto};
 use crate::topology::ShardId;
@@ -24,7 +24,7 @@ pub struct Waiter {
     pub home: ShardId,
     pub conn: ConnRef,
     pub seq: u64,
-    pub spec: &'static CommandSpec,
+    pub cmd: CommandId,
     pub args: OwnedArgs,
     pub proto: Proto,
     pub keys: Vec<Vec<u8>>,

@@ -1,7 +1,7 @@
 //! The clients connected to one shard: their identity and protocol state (what CLIENT LIST
 //! shows and what commands like HELLO, SELECT, READONLY change). The socket side is in `net`.
 
-use crate::commands::CommandSpec;
+use crate::command_id::CommandId;
 use crate::resp::{OwnedArgs, Proto};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 /// A transaction being queued (between MULTI and EXEC).
 #[derive(Clone, Default)]
 pub struct MultiState {
-    pub queued: Vec<(&'static CommandSpec, OwnedArgs)>,
+    pub queued: Vec<(CommandId, OwnedArgs)>,
     /// A queued command was refused: EXEC answers EXECABORT.
     pub error: bool,
     /// Cluster mode: the slot of the first keyed command (all must share it).

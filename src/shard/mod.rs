@@ -5,6 +5,7 @@
 pub mod blocking;
 pub mod clients;
 pub mod parked;
+pub mod peers;
 pub mod pubsub;
 pub mod repl;
 pub mod snapshot;

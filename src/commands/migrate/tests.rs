@@ -1,12 +1,11 @@
 //! Family tests for DUMP/RESTORE/MIGRATE/DEBUG DIGEST-VALUE through the in-process harness.
 
-use crate::dispatch::run_line;
 use crate::resp::Proto;
 use crate::testkit::{Harness, Reply};
 
 /// Runs a command with binary arguments.
 fn run_bin(h: &mut Harness, argv: &[&[u8]]) -> Reply {
-    let raw = run_line(&mut h.shard, h.client, argv, Proto::Resp2, h.now_ms);
+    let raw = h.raw_line(h.client, argv, Proto::Resp2);
     Reply::decode(&raw).expect("a reply").0
 }
 
