@@ -51,7 +51,7 @@ pub struct Global {
     /// Path of the config file slotd was started with (CONFIG REWRITE, INFO config_file).
     pub config_file: Option<std::path::PathBuf>,
     pub executable: String,
-    /// AOF files and manifest (set up by `aof::boot`).
+    /// AOF files and manifest (set up by `aof_load::boot`).
     pub aof: crate::aof_store::segment::AofGlobal,
     /// Last time (mono_unix_ms) the cluster bus loop ran; the main thread warns when it stalls.
     pub bus_heartbeat_ms: AtomicU64,

@@ -25,6 +25,7 @@
 //! The modules form layers (docs/architecture.md, "Layers"; enforced by tests/layers.rs).
 
 pub(crate) mod aof;
+pub(crate) mod aof_load;
 pub(crate) mod aof_store;
 pub mod api;
 pub(crate) mod auth;
@@ -43,6 +44,7 @@ pub(crate) mod log;
 pub(crate) mod mesh;
 pub(crate) mod net;
 pub(crate) mod rdb;
+pub(crate) mod repl_link;
 pub(crate) mod replication;
 pub(crate) mod resp;
 pub(crate) mod rng;

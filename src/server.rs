@@ -282,6 +282,10 @@ fn run(
     bus_fds: Option<Vec<RawFd>>,
 ) -> Result<i32, String> {
     let sigset = block_signals();
+    // The state tier reaches these drivers only through the hooks installed here.
+    crate::replication::install_link_spawner(crate::repl_link::replica::spawn);
+    crate::aof::install_reloader(crate::aof_load::reload_for_debug);
+    crate::replication::master::install_sender_spawner(crate::repl_link::sender::spawn);
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
     {
         let m = mesh.clone();
@@ -302,8 +306,8 @@ fn run(
     let mut states: Vec<Shard> = (0..shards)
         .map(|id| Shard::new(id, shards, global.clone()))
         .collect();
-    crate::aof::boot(&global, &mut states)?;
-    crate::replication::resume::restore_at_start(&global);
+    crate::aof_load::boot(&global, &mut states)?;
+    crate::repl_link::resume::restore_at_start(&global);
     if global.cluster.is_some() {
         check_slots_after_load(&global, &mut states)?;
     }
@@ -358,8 +362,8 @@ fn run(
         global.stop_requested.store(true, Ordering::SeqCst);
         log::warning(&format!("{reason}, scheduling shutdown..."));
         log::notice("User requested shutdown...");
-        match crate::replication::shutdown::wait_for_replicas(&global) {
-            crate::replication::shutdown::Outcome::Aborted => {
+        match crate::repl_link::shutdown::wait_for_replicas(&global) {
+            crate::repl_link::shutdown::Outcome::Aborted => {
                 global.stop_requested.store(false, Ordering::SeqCst);
                 global.shutdown_now.store(false, Ordering::SeqCst);
             }
@@ -380,12 +384,12 @@ fn run(
         }
     }
     log::verbose(&format!("Stopping ({reason})"));
-    let frozen = crate::replication::resume::freeze_for_shutdown(&global);
+    let frozen = crate::repl_link::resume::freeze_for_shutdown(&global);
     stop_shards(&mesh, shards);
     for h in handles {
         let _ = h.join();
     }
-    crate::replication::resume::save_after_shutdown(&global, frozen);
+    crate::repl_link::resume::save_after_shutdown(&global, frozen);
     Ok(0)
 }
 

@@ -5,7 +5,7 @@ use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
 use super::server::{validate_client_name, write_help};
 use super::spec::{arg, block, deprecated, multi, oneof, opt, pure, since, tok};
-use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx};
 use crate::resp::{Args, Proto, ReplyError};
 use crate::shard::Client;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +24,7 @@ const fn sub(
         since,
         summary,
         complexity: "O(1)",
-        ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+        ..CommandSpec::conn(name, arity, flags, f)
     }
 }
 

@@ -41,7 +41,7 @@ const fn sub(
         since: "3.0.0",
         complexity,
         args,
-        ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+        ..CommandSpec::conn(name, arity, flags, f)
     }
 }
 
@@ -363,33 +363,21 @@ pub static COMMANDS: &[CommandSpec] = &[
         .complexity("Depends on subcommand.")
         .summary("Container for the cluster subcommands")
         .subcommands(SUBCOMMANDS),
-    CommandSpec::new("asking", 1, FAST, KeySpec::None, Handler::Conn(asking))
+    CommandSpec::conn("asking", 1, FAST, asking)
         .group("cluster", acl::CONNECTION)
         .since("3.0.0")
         .complexity("O(1)")
         .summary("Lets the next command reach a slot being imported (after -ASK)"),
-    CommandSpec::new(
-        "readonly",
-        1,
-        LOADING | STALE | FAST,
-        KeySpec::None,
-        Handler::Conn(readonly),
-    )
-    .group("cluster", acl::CONNECTION)
-    .since("3.0.0")
-    .complexity("O(1)")
-    .summary("Allows reads from a replica on this connection"),
-    CommandSpec::new(
-        "readwrite",
-        1,
-        LOADING | STALE | FAST,
-        KeySpec::None,
-        Handler::Conn(readwrite),
-    )
-    .group("cluster", acl::CONNECTION)
-    .since("3.0.0")
-    .complexity("O(1)")
-    .summary("Stops allowing reads from a replica on this connection"),
+    CommandSpec::conn("readonly", 1, LOADING | STALE | FAST, readonly)
+        .group("cluster", acl::CONNECTION)
+        .since("3.0.0")
+        .complexity("O(1)")
+        .summary("Allows reads from a replica on this connection"),
+    CommandSpec::conn("readwrite", 1, LOADING | STALE | FAST, readwrite)
+        .group("cluster", acl::CONNECTION)
+        .since("3.0.0")
+        .complexity("O(1)")
+        .summary("Stops allowing reads from a replica on this connection"),
 ];
 
 /// The process handle, or the "cluster disabled" error in standalone mode.

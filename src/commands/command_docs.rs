@@ -23,13 +23,7 @@ const fn sub(
         since,
         summary,
         complexity: "O(1)",
-        ..CommandSpec::new(
-            name,
-            arity,
-            flags::LOADING | flags::STALE,
-            KeySpec::None,
-            Handler::Conn(f),
-        )
+        ..CommandSpec::conn(name, arity, flags::LOADING | flags::STALE, f)
     }
 }
 
@@ -399,8 +393,10 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     }
     if has_args {
         out.bulk(b"arguments");
-        let mut key_index = 0;
-        write_args(out, spec.args, &mut key_index);
+        // Key arguments name the key spec that finds them: with one spec, all of them name 0;
+        // with several (declared in `key_specs`), they name them in order.
+        let step = i64::from(spec.key_specs.len() > 1);
+        write_args_counting(out, spec.args, &mut 0, step);
     }
     if has_subs {
         out.bulk(b"subcommands");
@@ -412,7 +408,14 @@ pub fn write_docs(out: &mut Out<'_>, spec: &CommandSpec) {
     }
 }
 
+/// The argument docs; key arguments get successive key spec indexes from `key_index`.
+#[cfg(test)]
 fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
+    write_args_counting(out, args, key_index, 1);
+}
+
+/// The argument docs; each key argument gets `key_index`, which then grows by `step`.
+fn write_args_counting(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64, step: i64) {
     out.array(args.len());
     for a in args {
         let mut fl = Vec::new();
@@ -438,7 +441,7 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         if is_key {
             out.bulk(b"key_spec_index");
             out.int(*key_index);
-            *key_index += 1;
+            *key_index += step;
         }
         if !a.token.is_empty() {
             out.bulk(b"token");
@@ -458,7 +461,7 @@ fn write_args(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64) {
         }
         if !a.args.is_empty() {
             out.bulk(b"arguments");
-            write_args(out, a.args, key_index);
+            write_args_counting(out, a.args, key_index, step);
         }
     }
 }
@@ -506,8 +509,9 @@ fn spec_of_line(line: Args<'_>) -> Option<&'static CommandSpec> {
     Some(spec)
 }
 
-/// The keys of the command line after `COMMAND GETKEYS[ANDFLAGS]`, with its spec.
-fn keys_of_line(args: Args<'_>) -> Result<(&'static CommandSpec, Vec<Vec<u8>>), ReplyError> {
+/// The keys of the command line after `COMMAND GETKEYS[ANDFLAGS]`, each with its key-spec
+/// flags.
+fn keys_of_line(args: Args<'_>) -> Result<Vec<(Vec<u8>, u16)>, ReplyError> {
     let mut owned = crate::resp::OwnedArgs::default();
     for a in args.iter().skip(2) {
         owned.push(a);
@@ -529,29 +533,100 @@ fn keys_of_line(args: Args<'_>) -> Result<(&'static CommandSpec, Vec<Vec<u8>>), 
     if keys.is_empty() {
         return Err(invalid());
     }
-    Ok((
-        spec,
-        keys.into_iter().map(|i| line.get(i).to_vec()).collect(),
-    ))
+    Ok(keys
+        .into_iter()
+        .map(|i| (line.get(i).to_vec(), flags_at(spec, line, i)))
+        .collect())
+}
+
+/// The key-spec flags of the key at argument `at`: those of the declared key spec that finds
+/// it when the command has several, else the command's.
+fn flags_at(spec: &CommandSpec, line: Args<'_>, at: usize) -> u16 {
+    if let Some(f) = spec.line_key_flags {
+        return f(line);
+    }
+    if spec.key_specs.len() > 1 {
+        for k in spec.key_specs {
+            if spec_positions(k, line).contains(&at) {
+                return k.flags;
+            }
+        }
+    }
+    spec.key_flags
+}
+
+/// The arguments a key spec finds in `line`.
+fn spec_positions(k: &KeySpecDoc, line: Args<'_>) -> Vec<usize> {
+    let n = line.len() as i64;
+    let start = match k.begin {
+        BeginSearch::Index(i) => i as i64,
+        BeginSearch::Keyword {
+            keyword,
+            start_from,
+        } => {
+            let is_kw = |j: &i64| {
+                line.get(*j as usize)
+                    .eq_ignore_ascii_case(keyword.as_bytes())
+            };
+            let found = if start_from < 0 {
+                (1..=n + start_from as i64).rev().find(is_kw)
+            } else {
+                (start_from as i64..n).find(is_kw)
+            };
+            match found {
+                Some(j) => j + 1,
+                None => return Vec::new(),
+            }
+        }
+    };
+    let (first, end, step) = match k.find {
+        FindKeys::Range { last, step, .. } => {
+            let end = if last >= 0 {
+                start + last as i64
+            } else {
+                n + last as i64
+            };
+            (start, end, step as i64)
+        }
+        FindKeys::Keynum {
+            keynum_idx,
+            first,
+            step,
+        } => {
+            let at = start + keynum_idx as i64;
+            let count = (at < n)
+                .then(|| crate::resp::parse::parse_i64(line.get(at as usize)))
+                .flatten()
+                .unwrap_or(0);
+            let first = start + first as i64;
+            (first, first + (count - 1) * step as i64, step as i64)
+        }
+    };
+    let mut v = Vec::new();
+    let mut i = first;
+    while i <= end && i < n && i >= 0 {
+        v.push(i as usize);
+        i += step.max(1);
+    }
+    v
 }
 
 fn getkeys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let (_, keys) = keys_of_line(args)?;
+    let keys = keys_of_line(args)?;
     ctx.out.array(keys.len());
-    for k in keys {
+    for (k, _) in keys {
         ctx.out.bulk(&k);
     }
     Ok(())
 }
 
 fn getkeysandflags(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let (spec, keys) = keys_of_line(args)?;
-    let access = key_access(spec);
+    let keys = keys_of_line(args)?;
     ctx.out.array(keys.len());
-    for k in keys {
+    for (k, flags) in keys {
         ctx.out.array(2);
         ctx.out.bulk(&k);
-        status_set(&mut ctx.out, &access);
+        status_set(&mut ctx.out, &names_of(flags as u32, keyflag::NAMES));
     }
     Ok(())
 }
@@ -825,7 +900,7 @@ mod tests {
         );
         h.shard.clients.get_mut(h.client).proto = Proto::Resp3;
         let raw = h.raw(&["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"]);
-        assert_eq!(raw, b"*1\r\n*2\r\n$1\r\nk\r\n~2\r\n+RW\r\n+update\r\n");
+        assert_eq!(raw, b"*1\r\n*2\r\n$1\r\nk\r\n~2\r\n+OW\r\n+update\r\n");
     }
 
     #[test]

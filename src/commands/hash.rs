@@ -10,7 +10,7 @@ use super::kit::ArgCursor;
 use super::kit::Rng;
 use super::set::{DOC_SCAN, SCAN_COMPLEXITY, SCAN_COUNT_MAX};
 use super::spec::{arg, block, multi, opt, pure, K1};
-use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec};
 use crate::commands::spec::keyflag;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
@@ -45,7 +45,7 @@ const DOC_HRANDFIELD: &[ArgDoc] = &[
 ];
 
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::KeyFn) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, K1, Handler::Key(f))
+    CommandSpec::keyed(name, arity, flags, K1, f)
         .group("hash", crate::commands::spec::acl::HASH)
         .since("2.0.0")
 }

@@ -5,7 +5,7 @@
 
 use super::kit::ArgCursor;
 use super::spec::{acl, arg, block, multi, oneof, opt, pure, since, tok, K1};
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, KeySpec};
 use crate::commands::spec::keyflag;
 use crate::commands::spec::{key_range, BeginSearch, FindKeys, KeySpecDoc};
 use crate::rdb::{self, DumpOpts};
@@ -72,7 +72,7 @@ const fn spec(
         args,
         group: "generic",
         acl: acl::KEYSPACE,
-        ..CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+        ..CommandSpec::keyed(name, arity, flags, keys, f)
     }
 }
 

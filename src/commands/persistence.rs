@@ -1,15 +1,14 @@
 //! Persistence commands. slotd's snapshot is the AOF base of every shard (docs/aof.md), so
 //! BGREWRITEAOF, BGSAVE and SAVE all write it; SAVE does it in the foreground like Redis.
 
-use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::{flags::*, CmdResult, CommandSpec, ConnCtx};
 use crate::resp::{Args, ReplyError};
 
-pub static COMMANDS: &[CommandSpec] = &[CommandSpec::new(
+pub static COMMANDS: &[CommandSpec] = &[CommandSpec::conn(
     "bgrewriteaof",
     1,
     ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
-    KeySpec::None,
-    Handler::Conn(bgrewriteaof),
+    bgrewriteaof,
 )
 .group("server", 0)
 .since("1.0.0")

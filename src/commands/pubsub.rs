@@ -13,7 +13,7 @@ use crate::shard::pubsub::{Outgoing, SubKind};
 use crate::shard::{Client, Shard};
 
 const fn spec(name: &'static str, arity: i32, flags: u32, f: super::ConnFn) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f)).group("pubsub", 0)
+    CommandSpec::conn(name, arity, flags, f).group("pubsub", 0)
 }
 
 /// A shard channel command: its channels (from argument 1 to `last`) are routed like keys.

@@ -4,7 +4,7 @@
 use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
 use super::spec::{acl, arg, block, oneof, pure};
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx};
 use crate::replication::{self, master, LinkState};
 use crate::resp::{Args, ReplyError};
 use std::sync::atomic::Ordering;
@@ -28,12 +28,11 @@ const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec 
         since,
         complexity: "O(1)",
         args: REPLICAOF_ARGS,
-        ..CommandSpec::new(
+        ..CommandSpec::conn(
             name,
             3,
             ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
-            KeySpec::None,
-            Handler::Conn(replicaof),
+            replicaof,
         )
     }
 }
@@ -41,18 +40,12 @@ const fn replicaof_spec(name: &'static str, since: &'static str) -> CommandSpec 
 pub static COMMANDS: &[CommandSpec] = &[
     replicaof_spec("replicaof", "5.0.0"),
     replicaof_spec("slaveof", "1.0.0").deprecated("5.0.0", "`REPLICAOF`"),
-    CommandSpec::new(
-        "role",
-        1,
-        NOSCRIPT | LOADING | STALE | FAST,
-        KeySpec::None,
-        Handler::Conn(role),
-    )
-    .group("server", acl::ADMIN | acl::DANGEROUS)
-    .since("2.8.12")
-    .complexity("O(1)")
-    .summary("Tells whether this server is a master or a replica, with its replication state"),
-    CommandSpec::new("wait", 3, NOSCRIPT, KeySpec::None, Handler::Conn(wait))
+    CommandSpec::conn("role", 1, NOSCRIPT | LOADING | STALE | FAST, role)
+        .group("server", acl::ADMIN | acl::DANGEROUS)
+        .since("2.8.12")
+        .complexity("O(1)")
+        .summary("Tells whether this server is a master or a replica, with its replication state"),
+    CommandSpec::conn("wait", 3, NOSCRIPT, wait)
         .group("generic", acl::CONNECTION)
         .since("3.0.0")
         .doc(
@@ -61,35 +54,32 @@ pub static COMMANDS: &[CommandSpec] = &[
             &[arg("numreplicas", "integer"), arg("timeout", "integer")],
         )
         .tips(&["request_policy:all_shards", "response_policy:agg_min"]),
-    CommandSpec::new(
+    CommandSpec::conn(
         "replconf",
         -1,
         ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
-        KeySpec::None,
-        Handler::Conn(replconf),
+        replconf,
     )
     .group("server", 0)
     .since("3.0.0")
     .complexity("O(1)")
     .summary("Internal: a replica configures its replication stream")
     .doc_flags(crate::commands::spec::docflag::SYSCMD),
-    CommandSpec::new(
+    CommandSpec::conn(
         "psync",
         -3,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
-        KeySpec::None,
-        Handler::Conn(psync),
+        psync,
     )
     .group("server", acl::DANGEROUS)
     .since("2.8.0")
     .summary("Internal: a replica asks for the stream from an offset, or a full copy")
     .args(&[arg("replicationid", "string"), arg("offset", "integer")]),
-    CommandSpec::new(
+    CommandSpec::conn(
         "sync",
         1,
         ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
-        KeySpec::None,
-        Handler::Conn(psync),
+        psync,
     )
     .group("server", acl::DANGEROUS)
     .since("1.0.0")
@@ -121,7 +111,7 @@ fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                 return Ok(()); // ACK never gets a reply
             }
             "getack" => {
-                crate::replication::replica::request_ack(&global);
+                replication::request_ack(&global);
                 return Ok(());
             }
             _ => {

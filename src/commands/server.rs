@@ -36,7 +36,7 @@ const fn conn(
         since,
         summary,
         complexity: "O(1)",
-        ..CommandSpec::new(name, arity, flags, KeySpec::None, Handler::Conn(f))
+        ..CommandSpec::conn(name, arity, flags, f)
     }
 }
 
@@ -584,13 +584,13 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
     if ctx.shard.peers.is_none() {
         let me: *mut crate::shard::Shard = ctx.shard;
         // SAFETY: a one-shard context: this shard is the only one and nothing else uses it.
-        result = unsafe { crate::aof::reload_all(&[me], now) }.map(|_| ());
+        result = unsafe { crate::aof::reload_all(&[me], now) };
     } else {
         ctx.shard.with_parked(&ids, &mut |me, peers| {
             let mut all = peers.as_ptrs().to_vec();
             all[me.id] = me;
             // SAFETY: the others are parked by `with_parked`; `me` is this thread's shard.
-            result = unsafe { crate::aof::reload_all(&all, now) }.map(|_| ());
+            result = unsafe { crate::aof::reload_all(&all, now) };
         });
     }
     if let Err(e) = result {

@@ -7,7 +7,7 @@ use super::kit::random::{random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
 use super::spec::{arg, multi, opt, since, tok, K1, K12, K_ALL};
-use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::commands::spec::keyflag;
 use crate::commands::spec::{key_numkeys, key_range};
 use crate::resp::{Args, Out, ReplyError};
@@ -47,8 +47,7 @@ const fn spec(
     keys: KeySpec,
     f: super::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
-        .group("set", crate::commands::spec::acl::SET)
+    CommandSpec::keyed(name, arity, flags, keys, f).group("set", crate::commands::spec::acl::SET)
 }
 
 const O1: &str = "O(1)";

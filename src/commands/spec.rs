@@ -350,6 +350,9 @@ pub struct CommandSpec {
     /// COMMAND INFO's key specs when they are more than `keys` and `key_flags` say (empty:
     /// one spec made of those two).
     pub key_specs: &'static [KeySpecDoc],
+    /// For a key spec with `keyflag::VARIABLE_FLAGS`: the flags this very command line gives
+    /// its keys (COMMAND GETKEYSANDFLAGS), as Redis' per-command key procedures compute them.
+    pub line_key_flags: Option<fn(Args<'_>) -> u16>,
     /// One line, in slotd's own words.
     pub summary: &'static str,
     pub since: &'static str,
@@ -393,6 +396,7 @@ impl CommandSpec {
             tips: &[],
             key_flags: keyflag::default_for(flags),
             key_specs: &[],
+            line_key_flags: None,
             summary: "",
             since: "1.0.0",
             complexity: "",
@@ -464,6 +468,12 @@ impl CommandSpec {
     }
     pub const fn key_specs(self, key_specs: &'static [KeySpecDoc]) -> Self {
         CommandSpec { key_specs, ..self }
+    }
+    pub const fn line_key_flags(self, f: fn(Args<'_>) -> u16) -> Self {
+        CommandSpec {
+            line_key_flags: Some(f),
+            ..self
+        }
     }
     pub const fn info_flags(self, info_flags: u32) -> Self {
         CommandSpec { info_flags, ..self }

@@ -1,20 +1,21 @@
 //! Master side: serving PSYNC (partial from the backlog, or full: snapshot then stream) and
-//! REPLCONF's effects (the commands themselves are in `commands::replication`), the
-//! per-replica sender thread, WAIT's bookkeeping, and the keepalive PING in the stream.
+//! REPLCONF's effects (the commands themselves are in `commands::replication`), WAIT's
+//! bookkeeping, and the keepalive PING in the stream. The per-replica sender thread is the
+//! `repl_link::sender` driver, started through the hook `server` installs.
 //!
 //! A replica is a normal client of some shard: that shard keeps reading its REPLCONF ACKs,
 //! while a sender thread writes the snapshot and the stream to a duplicate of its socket with
 //! blocking writes, so no shard loop ever waits on a slow replica.
 
 use super::snapshot::{ShardSnap, SnapSession};
-use super::{lock, Feed, ReplicaInfo};
+use super::{Feed, ReplicaInfo};
 use crate::clock::unix_ms;
 use crate::global::Global;
 use crate::resp::ReplyError;
 use crate::shard::Shard;
 use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use crate::shard::repl::WaitReq;
 
@@ -91,7 +92,14 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
     );
     if from > 0 && try_partial(&global, &ask.replid, from as u64, client_id, &ip, &feed) {
         let header = format!("+CONTINUE {}\r\n", global.repl.state().replid);
-        spawn_sender(global, dup, client_id, header, None, feed);
+        spawn_sender(Sender {
+            global,
+            fd: dup,
+            client_id,
+            header,
+            session: None,
+            feed,
+        });
         return Ok(());
     }
     if ask.replid != "?" {
@@ -106,7 +114,14 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
     }
     global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
     let (session, header) = start_full(sh, client_id, &ip, &feed);
-    spawn_sender(global, dup, client_id, header, Some(session), feed);
+    spawn_sender(Sender {
+        global,
+        fd: dup,
+        client_id,
+        header,
+        session: Some(session),
+        feed,
+    });
     Ok(())
 }
 
@@ -208,32 +223,39 @@ fn start_full(
     (session, header)
 }
 
-fn spawn_sender(
-    global: Arc<Global>,
-    fd: RawFd,
-    client_id: u64,
-    header: String,
-    session: Option<Arc<SnapSession>>,
-    feed: Arc<Feed>,
-) {
-    let g = global.clone();
-    let s = session.clone();
-    let feed2 = feed.clone();
-    let r = std::thread::Builder::new()
-        .name("slotd-repl-send".into())
-        .spawn(move || {
-            let result = send_all(&g, fd, header.as_bytes(), s.as_deref(), &feed);
-            if let Err(e) = result {
-                crate::log::notice(&format!("Connection with replica lost: {e}"));
-            }
-            finish_sender(&g, fd, client_id, s.as_deref(), &feed);
-        });
-    if r.is_err() {
-        finish_sender(&global, fd, client_id, session.as_deref(), &feed2);
+/// One replica's sender, ready to start.
+pub struct Sender {
+    pub global: Arc<Global>,
+    /// Our duplicate of the replica's socket (the sender closes it).
+    pub fd: RawFd,
+    pub client_id: u64,
+    /// The +CONTINUE or +FULLRESYNC line.
+    pub header: String,
+    /// The snapshot of a full sync.
+    pub session: Option<Arc<SnapSession>>,
+    pub feed: Arc<Feed>,
+}
+
+/// Starts the sender thread of one replica: the `repl_link` driver's, installed by `server`
+/// at boot (this module is below the drivers and does not name them).
+pub type SenderSpawner = fn(Sender);
+
+static SENDER_SPAWNER: OnceLock<SenderSpawner> = OnceLock::new();
+
+/// Installs the sender spawner (once, at boot).
+pub fn install_sender_spawner(spawn: SenderSpawner) {
+    let _ = SENDER_SPAWNER.set(spawn);
+}
+
+fn spawn_sender(s: Sender) {
+    match SENDER_SPAWNER.get() {
+        Some(spawn) => spawn(s),
+        None => finish_sender(&s.global, s.fd, s.client_id, s.session.as_deref(), &s.feed),
     }
 }
 
-fn finish_sender(
+/// A sender is done (or could not start): the replica is forgotten and its socket closed.
+pub fn finish_sender(
     global: &Global,
     fd: RawFd,
     client_id: u64,
@@ -254,111 +276,6 @@ fn finish_sender(
     // Our duplicate of the socket. shutdown() makes the shard's receive see the end.
     let _ = crate::sys::shutdown(fd);
     let _ = crate::sys::close(fd);
-}
-
-/// The sender's whole life: header, snapshot (framed), then the stream until the feed dies.
-fn send_all(
-    global: &Global,
-    fd: RawFd,
-    header: &[u8],
-    session: Option<&SnapSession>,
-    feed: &Feed,
-) -> Result<(), String> {
-    write_all(fd, header)?;
-    if let Some(s) = session {
-        let mark = crate::clock::random_hex40();
-        write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
-        send_snapshot(global, fd, s, feed)?;
-        write_all(fd, mark.as_bytes())?;
-        crate::log::notice("Synchronization with replica succeeded");
-    }
-    loop {
-        let data = {
-            let mut b = lock(&feed.buf);
-            while b.data.is_empty() && !b.dead {
-                b = feed
-                    .cv
-                    .wait_timeout(b, std::time::Duration::from_secs(1))
-                    .map(|r| r.0)
-                    .unwrap_or_else(|e| e.into_inner().0);
-                if global.shutting_down.load(Ordering::Relaxed) {
-                    return Ok(());
-                }
-            }
-            if b.dead {
-                return Err("output buffer limit reached, or the replica is gone".into());
-            }
-            let data = std::mem::take(&mut b.data);
-            b.writing = data.len();
-            data
-        };
-        write_all(fd, &data)?;
-        feed.set_writing(0);
-    }
-}
-
-fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Result<(), String> {
-    loop {
-        let (chunks, left) = {
-            let mut q = lock(&s.q);
-            while q.chunks.is_empty() && q.shards_left > 0 && !q.aborted {
-                q =
-                    s.cv.wait_timeout(q, std::time::Duration::from_millis(200))
-                        .map(|r| r.0)
-                        .unwrap_or_else(|e| e.into_inner().0);
-            }
-            if q.aborted {
-                return Err("snapshot aborted".into());
-            }
-            q.bytes = 0;
-            (std::mem::take(&mut q.chunks), q.shards_left)
-        };
-        // Room again: shards waiting for it may be asleep.
-        if let Some(mesh) = global.repl.mesh.get() {
-            for id in 0..mesh.inboxes.len() {
-                mesh.wake(id);
-            }
-        }
-        feed.set_writing(chunks.iter().map(Vec::len).sum());
-        for c in chunks {
-            write_all(fd, &c)?;
-        }
-        feed.set_writing(0);
-        if left == 0 && lock(&s.q).chunks.is_empty() {
-            return Ok(());
-        }
-    }
-}
-
-/// Blocking write of everything (the duplicated socket may be non-blocking: wait with poll).
-pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), String> {
-    while !data.is_empty() {
-        let e = match crate::sys::send(fd, data, libc::MSG_NOSIGNAL) {
-            Ok(n) if n > 0 => {
-                data = &data[n..];
-                continue;
-            }
-            Ok(_) => std::io::Error::from(std::io::ErrorKind::WriteZero),
-            Err(e) => e,
-        };
-        match e.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::EAGAIN) => wait_writable(fd)?,
-            _ => return Err(e.to_string()),
-        }
-    }
-    Ok(())
-}
-
-fn wait_writable(fd: RawFd) -> Result<(), String> {
-    match crate::sys::poll_one(fd, libc::POLLOUT, 60_000) {
-        Ok(0) => Err("timeout writing to the replica".into()),
-        Ok(revents) if revents & (libc::POLLERR | libc::POLLHUP) != 0 => {
-            Err("replica socket closed".into())
-        }
-        // A failed poll (EINTR) only sends the caller round its loop again.
-        _ => Ok(()),
-    }
 }
 
 /// A connection closed: if it was a replica its sender stops.

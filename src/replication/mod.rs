@@ -1,26 +1,24 @@
 //! Master/replica replication between slotd nodes: the operations on the replication state
 //! (feeding shard journals to the stream, role changes) and the API the cluster bus and the
-//! commands use, over the state itself, which lives below the shard (`global::repl`,
-//! `global::backlog`, `shard::repl`, `shard::snapshot`; re-exported here). Design and wire
-//! format: docs/replication.md.
+//! commands use (the replica link thread itself is the `repl_link` driver, started through
+//! the hook `server` installs), over the state itself, which lives below the shard
+//! (`global::repl`, `global::backlog`, `shard::repl`, `shard::snapshot`; re-exported here).
+//! Design and wire format: docs/replication.md.
 //!
 //! Never runs on a shard's per-command path: shards touch it once per loop turn (feeding their
 //! journal to the backlog) and only when a backlog exists.
 
 pub mod master;
 pub mod min_replicas;
-pub mod replica;
-pub mod resume;
-pub mod shutdown;
 
 use crate::global::Global;
 use crate::shard::Shard;
 // The replication state types live below the shard (the process-wide part in `Global.repl`,
-// the per-shard part in `Shard.repl`); this module keeps the operations on them and the links.
+// the per-shard part in `Shard.repl`); this module keeps the operations on them.
 pub use crate::global::repl::{lock, Feed, LinkInfo, LinkState, ReplState, ReplicaInfo, NO_REPLID};
 pub use crate::shard::snapshot;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// `repl-backlog-size` in bytes (Redis' minimum is 16 KB).
 pub fn backlog_size(global: &Global) -> usize {
@@ -162,13 +160,87 @@ pub fn journal_needed(global: &Global) -> bool {
 /// Starts (or re-points) replication from `host:port`. Returns false when already replicating
 /// exactly that master.
 pub fn start_replica_of(global: &Arc<Global>, host: &str, port: u16) -> bool {
-    replica::start(global, host, port)
+    let mut st = global.repl.state();
+    if st
+        .link
+        .as_ref()
+        .is_some_and(|l| l.host == host && l.port == port)
+    {
+        return false;
+    }
+    let gen = st.next_link_gen;
+    st.next_link_gen += 1;
+    let now = crate::clock::unix_ms();
+    let offset = st.offset;
+    st.link = Some(LinkInfo {
+        host: host.to_string(),
+        port,
+        gen,
+        state: LinkState::Connect,
+        last_io_ms: 0,
+        down_since_ms: now,
+        last_up_ms: 0,
+        read_offset: offset,
+        processed_offset: offset,
+        sync_read_bytes: 0,
+    });
+    // Our own replicas must resync against the new history.
+    for r in &st.replicas {
+        r.feed.kill();
+    }
+    drop(st);
+    global.repl.feeding.store(false, Ordering::Release);
+    global.repl.is_replica.store(true, Ordering::Release);
+    crate::log::set_replica_role(true);
+    min_replicas::refresh(global);
+    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
+    crate::log::notice(&format!("Connecting to MASTER {host}:{port}"));
+    match LINK_SPAWNER.get() {
+        Some(spawn) => spawn(global.clone(), gen),
+        None => crate::log::warning("Can't start the replication link: no link driver"),
+    }
+    true
+}
+
+/// Starts the replica link thread for a link generation: the `repl_link` driver's, installed
+/// by `server` at boot (this module is below the drivers and does not name them).
+pub type LinkSpawner = fn(Arc<Global>, u64);
+
+static LINK_SPAWNER: OnceLock<LinkSpawner> = OnceLock::new();
+
+/// Installs the link spawner (once, at boot).
+pub fn install_link_spawner(spawn: LinkSpawner) {
+    let _ = LINK_SPAWNER.set(spawn);
 }
 
 /// Stops replicating and accepts writes: a new history id, the old one kept as replid2 so
 /// other replicas of the old master can continue from us.
 pub fn become_master(global: &Arc<Global>) {
-    replica::stop_and_promote(global)
+    let mut st = global.repl.state();
+    if st.link.take().is_none() {
+        return;
+    }
+    st.next_link_gen += 1;
+    st.replid2 = std::mem::replace(&mut st.replid, crate::clock::random_hex40());
+    st.second_offset = st.offset as i64 + 1;
+    let size = backlog_size(global);
+    st.ensure_backlog(size, false);
+    // Sub-replicas reconnect and continue through replid2.
+    for r in &st.replicas {
+        r.feed.kill();
+    }
+    drop(st);
+    global.repl.is_replica.store(false, Ordering::Release);
+    crate::log::set_replica_role(false);
+    min_replicas::refresh(global);
+    global.repl.feeding.store(true, Ordering::Release);
+    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
+    crate::log::notice("MASTER MODE enabled (user request from 'REPLICAOF NO ONE')");
+}
+
+/// REPLCONF GETACK from our master's stream or a client: ACK at the next chance.
+pub fn request_ack(global: &Global) {
+    global.repl.state().ack_requested = true;
 }
 
 /// The offset the bus advertises: master_repl_offset on a master, the processed offset on a

@@ -7,7 +7,7 @@ use super::kit::number::timeout::timeout_ms as parse_timeout;
 use super::kit::number::{i64_arg, parse_i64};
 use super::kit::numkeys::Mpop;
 use super::kit::{self, ArgCursor};
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
 use crate::shard::value::Value;

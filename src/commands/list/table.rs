@@ -76,8 +76,7 @@ const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
-        .group("list", crate::commands::spec::acl::LIST)
+    CommandSpec::keyed(name, arity, flags, keys, f).group("list", crate::commands::spec::acl::LIST)
 }
 
 const O1: &str = "O(1)";

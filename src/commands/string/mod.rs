@@ -5,7 +5,7 @@
 use super::kit::number::longdouble as ld;
 use super::kit::number::{i64_arg, parse_i64};
 use super::kit::ArgCursor;
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::constants::{LCS_MAX_CELLS, STRING_MAX_BYTES};
 use crate::resp::{Args, ReplyError};
 use crate::shard::value::{StrValue, Value};

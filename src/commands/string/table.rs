@@ -77,11 +77,22 @@ const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+    CommandSpec::keyed(name, arity, flags, keys, f)
         .group("string", crate::commands::spec::acl::STRING)
 }
 
 const O1: &str = "O(1)";
+
+/// SET's key flags for one line: with GET it reads the old value (RW access update), without
+/// it only overwrites (OW update), as Redis 7.0 answers COMMAND GETKEYSANDFLAGS.
+fn set_key_flags(line: Args<'_>) -> u16 {
+    let get = line.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+    if get {
+        keyflag::RW_ACCESS_UPDATE
+    } else {
+        keyflag::OW | keyflag::UPDATE
+    }
+}
 const WDF: u32 = WRITE | DENYOOM | FAST;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -95,6 +106,7 @@ pub static COMMANDS: &[CommandSpec] = &[
             notes: "RW and ACCESS due to the optional `GET` argument",
             ..key_range(1, 0, keyflag::RW_ACCESS_UPDATE | keyflag::VARIABLE_FLAGS)
         }])
+        .line_key_flags(set_key_flags)
         .since("1.0.0")
         .doc(
             O1,

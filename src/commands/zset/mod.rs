@@ -8,7 +8,7 @@ use super::kit::number::{c_str, i64_arg, parse_i64};
 use super::kit::number::{parse_f64 as parse_score, strtod};
 use super::kit::numkeys::Mpop;
 use super::kit::{self, ArgCursor};
-use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, Handler, KeySpec};
+use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
 use crate::shard::value::Value;

@@ -58,7 +58,7 @@ pub(super) const fn spec(
     keys: KeySpec,
     f: crate::commands::KeyFn,
 ) -> CommandSpec {
-    CommandSpec::new(name, arity, flags, keys, Handler::Key(f))
+    CommandSpec::keyed(name, arity, flags, keys, f)
         .group("sorted-set", crate::commands::spec::acl::SORTEDSET)
 }
 

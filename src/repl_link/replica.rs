@@ -4,10 +4,10 @@
 //! keys (any `server-threads` on either side), the processed offset is acknowledged every
 //! second, and a dropped link reconnects with a partial resync.
 
-use super::{LinkInfo, LinkState};
 use crate::clock::unix_ms;
 use crate::global::Global;
 use crate::mesh::{MeshMsg, ReplBatch};
+use crate::replication::{LinkInfo, LinkState};
 use crate::resp::{Args, ParseOutcome, Parser};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -22,80 +22,15 @@ const INFLIGHT_BATCHES_MAX: u64 = 256;
 /// Read timeout of the socket: how often the link checks for ACK time and REPLICAOF changes.
 const POLL_MS: u64 = 100;
 
-/// Starts replicating `host:port` (REPLICAOF, the bus). False when already doing exactly that.
-pub fn start(global: &Arc<Global>, host: &str, port: u16) -> bool {
-    let mut st = global.repl.state();
-    if st
-        .link
-        .as_ref()
-        .is_some_and(|l| l.host == host && l.port == port)
-    {
-        return false;
-    }
-    let gen = st.next_link_gen;
-    st.next_link_gen += 1;
-    let now = unix_ms();
-    let offset = st.offset;
-    st.link = Some(LinkInfo {
-        host: host.to_string(),
-        port,
-        gen,
-        state: LinkState::Connect,
-        last_io_ms: 0,
-        down_since_ms: now,
-        last_up_ms: 0,
-        read_offset: offset,
-        processed_offset: offset,
-        sync_read_bytes: 0,
-    });
-    // Our own replicas must resync against the new history.
-    for r in &st.replicas {
-        r.feed.kill();
-    }
-    drop(st);
-    global.repl.feeding.store(false, Ordering::Release);
-    global.repl.is_replica.store(true, Ordering::Release);
-    crate::log::set_replica_role(true);
-    super::min_replicas::refresh(global);
-    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
-    crate::log::notice(&format!("Connecting to MASTER {host}:{port}"));
-    let g = global.clone();
+/// Starts the link thread for link generation `gen` (installed as `replication`'s link
+/// spawner at boot: REPLICAOF, the bus and the configuration start a link through it).
+pub fn spawn(global: Arc<Global>, gen: u64) {
     let spawned = std::thread::Builder::new()
         .name("slotd-repl-link".into())
-        .spawn(move || link_main(g, gen));
+        .spawn(move || link_main(global, gen));
     if let Err(e) = spawned {
         crate::log::warning(&format!("Can't start the replication link: {e}"));
     }
-    true
-}
-
-/// REPLICAOF NO ONE: stop the link, keep the data, start a new history.
-pub fn stop_and_promote(global: &Arc<Global>) {
-    let mut st = global.repl.state();
-    if st.link.take().is_none() {
-        return;
-    }
-    st.next_link_gen += 1;
-    st.replid2 = std::mem::replace(&mut st.replid, crate::clock::random_hex40());
-    st.second_offset = st.offset as i64 + 1;
-    let size = super::backlog_size(global);
-    st.ensure_backlog(size, false);
-    // Sub-replicas reconnect and continue through replid2.
-    for r in &st.replicas {
-        r.feed.kill();
-    }
-    drop(st);
-    global.repl.is_replica.store(false, Ordering::Release);
-    crate::log::set_replica_role(false);
-    super::min_replicas::refresh(global);
-    global.repl.feeding.store(true, Ordering::Release);
-    global.repl.epoch.fetch_add(1, Ordering::AcqRel);
-    crate::log::notice("MASTER MODE enabled (user request from 'REPLICAOF NO ONE')");
-}
-
-/// REPLCONF GETACK from our master's stream or a client: ACK at the next chance.
-pub fn request_ack(global: &Global) {
-    global.repl.state().ack_requested = true;
 }
 
 fn current(global: &Global, gen: u64) -> Option<LinkInfo> {
@@ -123,7 +58,7 @@ fn link_main(global: Arc<Global>, gen: u64) {
         crate::log::warning("Replication link started before the shards");
         return;
     };
-    let _running = super::lock(&LINK_RUNNING);
+    let _running = crate::replication::lock(&LINK_RUNNING);
     let mut d = Dispatch::new(mesh);
     while current(&global, gen).is_some() && !global.shutting_down.load(Ordering::Relaxed) {
         let r = run_link(&global, gen, &mut d);
@@ -232,7 +167,7 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
     };
     set_link(global, gen, |l| l.state = LinkState::Handshake);
     handshake(global, &mut c)?;
-    let (replid, offset) = super::replid_and_offset(global);
+    let (replid, offset) = crate::replication::replid_and_offset(global);
     let from = (offset + 1).to_string();
     c.send(&[b"PSYNC", replid.as_bytes(), from.as_bytes()])?;
     let reply = loop {
@@ -393,19 +328,19 @@ fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> R
 fn forget_history(global: &Global) {
     let mut st = global.repl.state();
     st.replid = crate::clock::random_hex40();
-    st.replid2 = super::NO_REPLID.into();
+    st.replid2 = crate::replication::NO_REPLID.into();
     st.second_offset = -1;
     st.backlog = None;
 }
 
 fn adopt_full(global: &Global, gen: u64, id: &str, off: u64) {
-    let size = super::backlog_size(global);
+    let size = crate::replication::backlog_size(global);
     let mut st = global.repl.state();
     if st.link.as_ref().is_none_or(|l| l.gen != gen) {
         return;
     }
     st.replid = id.to_string();
-    st.replid2 = super::NO_REPLID.into();
+    st.replid2 = crate::replication::NO_REPLID.into();
     st.second_offset = -1;
     st.offset = off;
     st.backlog = None;
@@ -419,7 +354,7 @@ fn adopt_full(global: &Global, gen: u64, id: &str, off: u64) {
 
 /// +CONTINUE <id>: a new id means the master was promoted; our old history becomes replid2.
 fn adopt_continue(global: &Global, id: &str) {
-    let size = super::backlog_size(global);
+    let size = crate::replication::backlog_size(global);
     let mut st = global.repl.state();
     if !id.is_empty() && id != st.replid {
         st.replid2 = std::mem::replace(&mut st.replid, id.to_string());
@@ -454,7 +389,7 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
                     let args = Args::new(&c.buf[c.pos..], parser.ranges());
                     if is_getack(args) {
                         getack = true;
-                        let _applying = super::lock(&global.repl.apply_lock);
+                        let _applying = crate::replication::lock(&global.repl.apply_lock);
                         if current(global, gen).is_none() {
                             return Ok(());
                         }
@@ -479,7 +414,7 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
         }
         {
             // Records reach the shards and the offset together, or not at all (shutdown).
-            let _applying = super::lock(&global.repl.apply_lock);
+            let _applying = crate::replication::lock(&global.repl.apply_lock);
             if current(global, gen).is_none() {
                 return Ok(());
             }

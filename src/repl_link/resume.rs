@@ -5,8 +5,8 @@
 //! `appendonly yes`, only for a replica whose link was up: anything else starts over with a
 //! full sync, as before.
 
-use super::{lock, LinkState};
 use crate::global::Global;
+use crate::replication::{lock, LinkState};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -72,7 +72,7 @@ pub fn restore_at_start(global: &Global) {
     let (Ok(offset), true) = (offset.parse::<u64>(), replid.len() == 40) else {
         return;
     };
-    let size = super::backlog_size(global);
+    let size = crate::replication::backlog_size(global);
     let mut st = global.repl.state();
     st.replid = replid.to_string();
     st.offset = offset;
