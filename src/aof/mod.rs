@@ -5,6 +5,7 @@
 
 pub use crate::aof_store::{check, foreign, journal, manifest, rewrite, segment};
 
+use crate::shard::parked::Parked;
 use crate::shard::Shard;
 use std::sync::OnceLock;
 
@@ -72,15 +73,26 @@ pub fn install_reloader(reload: Reloader) {
     let _ = RELOADER.set(reload);
 }
 
-/// DEBUG RELOAD: with every shard parked (`all[id]` points at shard `id`), write each shard's
-/// base, drop the keyspaces and load them back from the files, through the installed reloader.
-///
-/// # Safety
-/// Every pointer must be a parked (or the calling) shard, used by nobody else meanwhile.
-pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<(), String> {
+/// DEBUG RELOAD on this shard and every other one, parked in `peers` (none when the process
+/// has one shard): write each shard's base, drop the keyspaces and load them back from the
+/// files, through the installed reloader. Refuses when a shard is missing from the section.
+pub fn reload_parked(me: &mut Shard, peers: &mut Parked<'_>, now: u64) -> Result<(), String> {
     let Some(reload) = RELOADER.get() else {
         return Err("no AOF loader".into());
     };
-    // SAFETY: our caller's contract is the reloader's.
-    unsafe { reload(all, now) }
+    let mut all: Vec<*mut Shard> = vec![std::ptr::null_mut(); me.shards];
+    for sh in peers.iter_mut() {
+        let id = sh.id;
+        all[id] = sh;
+    }
+    let id = me.id;
+    all[id] = me;
+    if all.iter().any(|p| p.is_null()) {
+        return Err("not every shard is parked".into());
+    }
+    // SAFETY: the reloader's contract: each entry comes from a unique borrow held for this
+    // whole call (`me`, and the parked peers through `peers`, which `Parked` guarantees nothing
+    // else reaches), the entries are distinct shards (indexed by their own ids), and neither
+    // borrow is used again until the reloader returns.
+    unsafe { reload(&all, now) }
 }

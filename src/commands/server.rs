@@ -10,6 +10,7 @@ use super::{
     Handler, KeySpec,
 };
 use crate::resp::{Args, Proto, ReplyError};
+use crate::shard::parked::Parked;
 use std::sync::atomic::Ordering;
 
 /// The version slotd reports as `redis_version` and in HELLO: the Redis release it mirrors.
@@ -582,15 +583,10 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
     let ids: Vec<usize> = (0..ctx.shard.shards).collect();
     let mut result = Ok(());
     if ctx.shard.peers.is_none() {
-        let me: *mut crate::shard::Shard = ctx.shard;
-        // SAFETY: a one-shard context: this shard is the only one and nothing else uses it.
-        result = unsafe { crate::aof::reload_all(&[me], now) };
+        result = crate::aof::reload_parked(ctx.shard, &mut Parked::none(), now);
     } else {
-        ctx.shard.with_parked(&ids, &mut |me, peers| {
-            let mut all = peers.as_ptrs().to_vec();
-            all[me.id] = me;
-            // SAFETY: the others are parked by `with_parked`; `me` is this thread's shard.
-            result = unsafe { crate::aof::reload_all(&all, now) };
+        ctx.shard.with_parked(&ids, &mut |me, mut peers| {
+            result = crate::aof::reload_parked(me, &mut peers, now);
         });
     }
     if let Err(e) = result {

@@ -84,8 +84,8 @@ impl<'a> Parked<'a> {
             .map(|&p| unsafe { &*p })
     }
 
-    /// The raw entries, for a section nested in this one (`Shard::with_parked`) and for the
-    /// AOF reload, whose own contracts take raw pointers.
+    /// The raw entries, for a section nested in this one (`Shard::with_parked`), whose own
+    /// contract takes raw pointers.
     pub fn as_ptrs(&self) -> &'a [*mut Shard] {
         self.ptrs
     }
