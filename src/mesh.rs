@@ -234,7 +234,11 @@ impl ParkSlot {
     }
 
     /// Called on the parked shard's thread: publish its state and block until released.
-    pub fn park_here(&self, id: ShardId, state: *mut ()) {
+    ///
+    /// # Safety
+    /// `state` points at shard `id`'s state (a `Shard`: the section casts it back), which
+    /// nothing on this thread touches until this returns, and which stays alive meanwhile.
+    pub unsafe fn park_here(&self, id: ShardId, state: *mut ()) {
         self.ptrs[id].store(state, Ordering::SeqCst);
         self.waiters
             .lock()

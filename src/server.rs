@@ -239,8 +239,8 @@ fn bind_port(cfg: &Config, port: u16, kind: &str) -> Result<Vec<RawFd>, String> 
 
 fn close_all(fds: &[RawFd]) {
     for &fd in fds {
-        // Listening sockets this function opened and nobody else holds.
-        let _ = crate::sys::close(fd);
+        // SAFETY: listening sockets this function opened and nobody else holds.
+        let _ = unsafe { crate::sys::close(fd) };
     }
 }
 

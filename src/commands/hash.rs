@@ -4,7 +4,7 @@
 
 use super::kit::number::longdouble as ld;
 use super::kit::number::{i64_arg, parse_i64};
-use super::kit::random::{random_count, RANDOM_COUNT_MAX};
+use super::kit::random::{check_pair_count, random_count, RANDOM_COUNT_MAX};
 use super::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use super::kit::ArgCursor;
 use super::kit::Rng;
@@ -441,8 +441,8 @@ fn hrandfield(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         _ => return Err(ReplyError::Syntax),
     };
     let n = random_count(args.get(2))?;
-    if withvalues && n < -(i64::MAX / 2) {
-        return Err(ReplyError::ValueOutOfRange);
+    if withvalues {
+        check_pair_count(n)?;
     }
     let now = ex.now_ms;
     let key = args.get(1);

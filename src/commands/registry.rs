@@ -110,7 +110,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
 }
 
 /// How many ids there are (commands and subcommands): per-command arrays have this length.
-#[allow(dead_code)] // for per-command arrays kept outside the registry
+#[cfg(test)]
 pub fn count_ids() -> usize {
     registry().names.len()
 }

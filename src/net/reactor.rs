@@ -580,8 +580,8 @@ impl Reactor {
         crate::commands::pubsub::forget_client(&mut self.shard, client);
         self.conns[idx] = None;
         self.free.push(idx);
-        // Our own socket; no operation references it any more.
-        let _ = crate::sys::close(fd);
+        // SAFETY: our own socket; its Conn is gone and no operation references it any more.
+        let _ = unsafe { crate::sys::close(fd) };
         self.shard.clients.remove(client);
         self.shard
             .global
@@ -661,15 +661,17 @@ impl Reactor {
             // asynchronous teardown, which would keep the port bound after exit and make an
             // immediate restart fail. shutdown() stops listening at once.
             let _ = crate::sys::shutdown(fd);
-            let _ = crate::sys::close(fd);
+            // SAFETY: the shard's own listening socket, closed once as the loop ends.
+            let _ = unsafe { crate::sys::close(fd) };
         }
         for slot in self.conns.iter_mut() {
             if let Some(c) = slot.take() {
                 if !c.out.is_empty() && !c.send_inflight {
                     socket::write_best_effort(c.fd, &c.out);
                 }
-                // Our socket; the ring is dropped right after.
-                let _ = crate::sys::close(c.fd);
+                // SAFETY: the connection's own socket, closed once as the loop ends; the ring
+                // is dropped right after.
+                let _ = unsafe { crate::sys::close(c.fd) };
             }
         }
     }

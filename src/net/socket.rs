@@ -102,5 +102,6 @@ pub fn write_best_effort(fd: RawFd, data: &[u8]) {
 /// Sends a final error line and closes (e.g. max clients reached).
 pub fn refuse(fd: RawFd, line: &[u8]) {
     write_best_effort(fd, line);
-    let _ = crate::sys::close(fd);
+    // SAFETY: `refuse` takes over the accepted socket it is handed; nobody else holds it.
+    let _ = unsafe { crate::sys::close(fd) };
 }

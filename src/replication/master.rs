@@ -106,8 +106,8 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         global.repl.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
     if ask.is_replica {
-        // Our dup, not shared yet.
-        let _ = crate::sys::close(dup);
+        // SAFETY: our dup, not shared yet.
+        let _ = unsafe { crate::sys::close(dup) };
         return Err(ReplyError::Other(
             "ERR slotd replicas serve partial resyncs only".into(),
         ));
@@ -275,7 +275,8 @@ pub fn finish_sender(
     global.repl.ack_gen.fetch_add(1, Ordering::Release);
     // Our duplicate of the socket. shutdown() makes the shard's receive see the end.
     let _ = crate::sys::shutdown(fd);
-    let _ = crate::sys::close(fd);
+    // SAFETY: the sender's own duplicate, closed once here as the sender finishes.
+    let _ = unsafe { crate::sys::close(fd) };
 }
 
 /// A connection closed: if it was a replica its sender stops.

@@ -51,11 +51,6 @@ impl<'a> Parked<'a> {
         }
     }
 
-    /// True when shard `id` is parked in this section.
-    pub fn is_parked(&self, id: usize) -> bool {
-        self.ptrs.get(id).is_some_and(|p| !p.is_null())
-    }
-
     /// Shard `id`, when it is parked in this section.
     pub fn get(&mut self, id: usize) -> Option<&mut Shard> {
         let p = self.ptrs.get(id).copied().filter(|p| !p.is_null())?;

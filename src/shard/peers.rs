@@ -17,7 +17,9 @@ pub struct ShardPeers {
 
 /// Parks this shard for another shard's section: publishes it and sleeps until released.
 pub fn park_here(slot: &ParkSlot, me: &mut Shard) {
-    slot.park_here(me.id, me as *mut Shard as *mut ());
+    // SAFETY: we publish our own `Shard` (as the section expects), from a unique borrow held,
+    // and unused, until `park_here` returns after the release.
+    unsafe { slot.park_here(me.id, me as *mut Shard as *mut ()) };
 }
 
 impl ShardPeers {
@@ -51,7 +53,7 @@ impl Peers for ShardPeers {
             self.mesh.send_blocking(id, MeshMsg::Park(slot.clone()));
         }
         slot.wait_parked(others.len());
-        // Only `park_here` publishes, and it publishes a `Shard`.
+        // Only `park_here` publishes, and its contract says it publishes a `Shard`.
         let ptrs: Vec<*mut Shard> = slot.published().into_iter().map(|p| p.cast()).collect();
         // SAFETY: each non-null entry was published by a shard that now sleeps in `park_here`
         // until `release` below, after `f` returned; a shard parks for one slot at a time, so

@@ -14,8 +14,12 @@ use std::os::fd::{AsRawFd, RawFd};
 /// other holder (no `File` or socket object wrapping it, no pending io_uring operation on
 /// it), since the number can be reused at once. Linux releases the descriptor even when it
 /// reports an error (EINTR, EIO), so a failed close is never retried.
-pub fn close(fd: RawFd) -> io::Result<()> {
-    // SAFETY: close takes no pointers; which descriptor it ends is the caller's contract.
+///
+/// # Safety
+/// `fd` is the caller's own open descriptor with no other holder, and nothing uses the number
+/// afterwards (Rust's I/O safety: ending a descriptor someone else owns is unsound).
+pub unsafe fn close(fd: RawFd) -> io::Result<()> {
+    // SAFETY: close takes no pointers; which descriptor it ends is our caller's contract.
     cvt(unsafe { libc::close(fd) }).map(drop)
 }
 
@@ -82,7 +86,9 @@ mod tests {
     fn errors_are_errno() {
         // Guards the plumbing: a failing call reports its errno instead of a made-up success.
         assert_eq!(shutdown(-1).unwrap_err().raw_os_error(), Some(libc::EBADF));
-        assert_eq!(close(-1).unwrap_err().raw_os_error(), Some(libc::EBADF));
+        // SAFETY: -1 is no descriptor; nothing is closed.
+        let closed = unsafe { close(-1) };
+        assert_eq!(closed.unwrap_err().raw_os_error(), Some(libc::EBADF));
         assert_eq!(dup(-1).unwrap_err().raw_os_error(), Some(libc::EBADF));
         assert_eq!(
             write(-1, b"x").unwrap_err().raw_os_error(),
@@ -99,8 +105,11 @@ mod tests {
         assert_eq!(write(fd, &1u64.to_ne_bytes()).unwrap(), 8);
         let copy = dup(fd).expect("dup");
         assert_eq!(poll_one(copy, libc::POLLIN, 0).unwrap(), libc::POLLIN);
-        close(copy).unwrap();
-        close(fd).unwrap();
+        // SAFETY: both descriptors were made by this test and are not used again.
+        unsafe {
+            close(copy).unwrap();
+            close(fd).unwrap();
+        }
     }
 
     #[test]

@@ -16,3 +16,13 @@ pub(crate) fn random_count(raw: &[u8]) -> Result<i64, ReplyError> {
     }
     Ok(v)
 }
+
+/// A count whose reply carries pairs (HRANDFIELD WITHVALUES, ZRANDMEMBER WITHSCORES) must fit
+/// twice: Redis refuses any magnitude above `i64::MAX / 2`, positive or negative, before it
+/// looks at the key.
+pub(crate) fn check_pair_count(count: i64) -> Result<(), ReplyError> {
+    if count.unsigned_abs() > (i64::MAX / 2) as u64 {
+        return Err(ReplyError::ValueOutOfRange);
+    }
+    Ok(())
+}

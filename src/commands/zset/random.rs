@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::commands::kit::number::format_double_g17;
+use crate::commands::kit::random::check_pair_count;
 use crate::commands::kit::scan::{empty_scan, write_cursor, ScanArgs};
 use crate::commands::kit::Rng;
 
@@ -34,8 +35,8 @@ pub(super) fn zrandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if count == i64::MIN {
         return Err(ReplyError::CountNotAbsolute);
     }
-    if withscores && count < -(i64::MAX / 2) {
-        return Err(ReplyError::ValueOutOfRange);
+    if withscores {
+        check_pair_count(count)?;
     }
     if count.unsigned_abs() > RANDMEMBER_REPEAT_MAX && count < 0 {
         return Err(ReplyError::ValueOutOfRange);
