@@ -504,11 +504,7 @@ fn write_hello_map(ctx: &mut ConnCtx<'_>) {
 }
 
 fn select(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    let id = ArgCursor::new(args, 1).next_i64_in(
-        i32::MIN.into(),
-        i32::MAX.into(),
-        ReplyError::NotInteger,
-    )?;
+    let id = ArgCursor::new(args, 1).next_c_int()?;
     if ctx.shard.slot_map.cluster_enabled && id != 0 {
         return Err(ReplyError::SelectNotAllowedInCluster);
     }
@@ -928,7 +924,10 @@ mod tests {
         assert_eq!(h.run(&["SELECT", "-1"]), oor);
         let ni = Reply::err("ERR value is not an integer or out of range");
         assert_eq!(h.run(&["SELECT", "x"]), ni);
-        assert_eq!(h.run(&["SELECT", "4294967296"]), ni);
+        let not_int = "ERR value is out of range, value must between -2147483648 and 2147483647";
+        assert_eq!(h.run(&["SELECT", "4294967296"]), Reply::err(not_int));
+        assert_eq!(h.run(&["SELECT", "-2147483649"]), Reply::err(not_int));
+        assert_eq!(h.run(&["SELECT", "99999999999999999999"]), ni);
         let mut map = (*h.shard.slot_map).clone();
         map.cluster_enabled = true;
         h.shard.slot_map = std::sync::Arc::new(map);

@@ -57,6 +57,8 @@ pub enum ReplyError {
     /// `getPositiveLongFromObjectOrReply` refusing a negative value.
     NotPositive,
     /// A random-member count of i64::MIN, whose absolute value does not fit.
+    /// An integer argument Redis reads as a C int (SELECT, COPY ... DB) beyond its range.
+    NotCInt,
     CountNotAbsolute,
     NumkeysNotPositive,
     CountNotPositive,
@@ -136,6 +138,7 @@ impl ReplyError {
                 "ERR value is out of range, value must between -9223372036854775807 and \
                  9223372036854775807"
             }
+            NotCInt => "ERR value is out of range, value must between -2147483648 and 2147483647",
             NumkeysNotPositive => "ERR numkeys should be greater than 0",
             CountNotPositive => "ERR count should be greater than 0",
             LimitNegative => "ERR LIMIT can't be negative",
@@ -261,6 +264,10 @@ mod tests {
             ),
             (ValueOutOfRange, "ERR value is out of range"),
             (NotPositive, "ERR value is out of range, must be positive"),
+            (
+                NotCInt,
+                "ERR value is out of range, value must between -2147483648 and 2147483647",
+            ),
             (
                 CountNotAbsolute,
                 "ERR value is out of range, value must between -9223372036854775807 and \

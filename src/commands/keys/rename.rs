@@ -71,10 +71,8 @@ fn parse_copy_opts(ex: &mut Exec<'_>, args: Args<'_>) -> Result<bool, ReplyError
 /// than 0 is refused in cluster mode, and is out of range in standalone slotd (one database).
 fn check_copy_db(ex: &mut Exec<'_>, raw: &[u8]) -> Result<(), ReplyError> {
     let db = i64_arg(raw)?;
-    if db < i32::MIN as i64 || db > i32::MAX as i64 {
-        return Err(ReplyError::other(
-            "ERR value is out of range, value must between -2147483648 and 2147483647",
-        ));
+    if i32::try_from(db).is_err() {
+        return Err(ReplyError::NotCInt);
     }
     let databases = ex.shard.global.cfg(|c| c.databases) as i64;
     if db < 0 || db >= databases.max(1) {

@@ -65,6 +65,13 @@ impl<'a> ArgCursor<'a> {
         }
     }
 
+    /// The next argument as Redis reads a C int (`getIntFromObjectOrReply`): not an integer is
+    /// `ReplyError::NotInteger`, an integer beyond the int range is `ReplyError::NotCInt`.
+    pub(crate) fn next_c_int(&mut self) -> Result<i32, ReplyError> {
+        let v = parse_i64(self.next()?).ok_or(ReplyError::NotInteger)?;
+        i32::try_from(v).map_err(|_| ReplyError::NotCInt)
+    }
+
     /// The next argument as a non-negative integer (Redis' `getPositiveLongFromObjectOrReply`:
     /// "ERR value is out of range, must be positive" for a negative value or a non-integer).
     pub(crate) fn next_u64(&mut self) -> Result<u64, ReplyError> {
