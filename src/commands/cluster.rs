@@ -1157,6 +1157,12 @@ mod tests {
         );
         assert_eq!(h.run(&["cluster", "MEET"]), arity("cluster|meet"));
         assert_eq!(
+            h.run(&["cluster", "meet", "1.2.3.4", "5", "6", "7"]),
+            err(
+                "ERR unknown subcommand or wrong number of arguments for 'meet'. Try CLUSTER HELP."
+            )
+        );
+        assert_eq!(
             h.run(&["cluster", "forget", "a", "b"]),
             arity("cluster|forget")
         );

@@ -27,7 +27,11 @@ pub fn meet(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
     let mut cur = ArgCursor::new(args, 2);
     if cur.remaining() > 3 {
-        return Err(ReplyError::Arity("cluster|meet".into()));
+        // Past the table's arity Redis answers with its subcommand text, as RESET does.
+        return Err(ReplyError::SubcommandOrArity {
+            cmd: "CLUSTER",
+            sub: sanitize_for_error(args.get(1)),
+        });
     }
     let (ip_arg, port_arg) = (cur.next()?, cur.next()?);
     let bad_port = |which: &str, a: &[u8]| {
