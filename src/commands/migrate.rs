@@ -10,7 +10,6 @@ use crate::commands::spec::keyflag;
 use crate::commands::spec::{key_range, BeginSearch, FindKeys, KeySpecDoc};
 use crate::rdb::{self, DumpOpts};
 use crate::resp::{Args, ReplyError};
-use crate::types::zset::Limits;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -173,23 +172,6 @@ fn dump_opts(ex: &Exec<'_>) -> DumpOpts {
     })
 }
 
-/// The sorted-set encoding thresholds from the configuration.
-fn zset_limits(ex: &Exec<'_>) -> Limits {
-    ex.shard.global.cfg(|c| {
-        let get = |name: &str, dflt: usize| {
-            c.unimplemented
-                .get(name)
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(dflt)
-        };
-        let d = Limits::default();
-        Limits {
-            entries_max: get("zset-max-listpack-entries", d.entries_max),
-            value_max_bytes: get("zset-max-listpack-value", d.value_max_bytes),
-        }
-    })
-}
-
 fn dump(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let key = args.get(1);
     let now = ex.now_ms;
@@ -257,7 +239,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if ttl < 0 {
         return Err(ReplyError::other("ERR Invalid TTL value, must be >= 0"));
     }
-    let zlim = zset_limits(ex);
+    let zlim = super::zset::limits(ex);
     let value = rdb::restore(args.get(3), zlim).map_err(|e| ReplyError::other(e.text()))?;
     let deleted = o.replace && ex.db(key).remove(key, now).is_some();
     let at_ms = match (ttl, o.absttl) {

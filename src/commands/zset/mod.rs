@@ -101,16 +101,14 @@ fn drop_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
     }
 }
 
-/// The encoding thresholds from the configuration (Redis' defaults until set).
-fn limits(ex: &Exec<'_>) -> Limits {
+/// The encoding thresholds from the configuration (Redis' defaults until set); RESTORE reads
+/// them too.
+pub(crate) fn limits(ex: &Exec<'_>) -> Limits {
     ex.shard.global.cfg(|c| {
-        let get = |name: &str, dflt: usize| {
-            c.unimplemented
-                .get(name)
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(dflt)
-        };
         let d = Limits::default();
+        let get = |name: &str, dflt: usize| {
+            usize::try_from(c.stored_i64(name, dflt as i64)).unwrap_or(dflt)
+        };
         Limits {
             entries_max: get("zset-max-listpack-entries", d.entries_max),
             value_max_bytes: get("zset-max-listpack-value", d.value_max_bytes),
