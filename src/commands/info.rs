@@ -593,13 +593,16 @@ fn commandstats(l: &mut Lines<'_>, t: &Totals) {
         .filter_map(|&id| Some((super::name_of(id), t.cmd.get(id)?)));
     for (name, st) in counted {
         let per_call = if st.calls > 0 {
-            st.usec as f64 / st.calls as f64
+            st.nsec as f64 / 1000.0 / st.calls as f64
         } else {
             0.0
         };
         let v = format!(
             "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
-            st.calls, st.usec, st.rejected_calls, st.failed_calls
+            st.calls,
+            st.nsec / 1000,
+            st.rejected_calls,
+            st.failed_calls
         );
         l.kv(&format!("cmdstat_{name}"), v);
     }

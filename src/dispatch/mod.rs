@@ -207,7 +207,7 @@ pub fn plan(
                 reply_error(sh, out, &e);
             }
             sh.stats.commands_processed += 1;
-            sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
+            sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
             if sh.repl.wait_request.is_some() {
                 if let Some(w) = sh.repl.wait_request.take() {
                     return Plan::Wait(w);
@@ -459,7 +459,7 @@ fn run_key_with(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
+    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
 }
 
 /// Master with replicas: expiry deletions so far are journaled, then (for a write) its keys
@@ -540,7 +540,7 @@ fn run_multi(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    sh.count_call(spec.id, t0.elapsed().as_micros() as u64, failed, false);
+    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the

@@ -27,7 +27,9 @@ use std::sync::Arc;
 #[derive(Default, Debug, Clone, Copy)]
 pub struct CmdStat {
     pub calls: u64,
-    pub usec: u64,
+    /// Time spent in the handler, in nanoseconds (INFO shows microseconds: summing whole
+    /// microseconds per call would round every sub-microsecond command to 0).
+    pub nsec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
 }
@@ -72,7 +74,7 @@ impl CmdStats {
         for (id, st) in other.iter() {
             let t = self.entry(id);
             t.calls += st.calls;
-            t.usec += st.usec;
+            t.nsec += st.nsec;
             t.rejected_calls += st.rejected_calls;
             t.failed_calls += st.failed_calls;
         }
@@ -288,14 +290,14 @@ impl Shard {
     }
 
     /// Counts one call of command `id` for INFO commandstats.
-    pub fn count_call(&mut self, id: CommandId, usec: u64, failed: bool, rejected: bool) {
+    pub fn count_call(&mut self, id: CommandId, nsec: u64, failed: bool, rejected: bool) {
         let s = self.stats.cmd.entry(id);
         if rejected {
             s.rejected_calls += 1;
             return;
         }
         s.calls += 1;
-        s.usec += usec;
+        s.nsec += nsec;
         if failed {
             s.failed_calls += 1;
         }
