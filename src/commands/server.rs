@@ -692,6 +692,10 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         }
         // Settings read on every use need nothing more; the log level lives in the logger.
         crate::log::set_level(cfg.loglevel);
+        if r.is_ok() {
+            let evict = crate::keyspace::evict::Settings::from_config(&cfg);
+            ctx.shard.global.maxmemory.store(evict);
+        }
         r.map(|()| crate::config::obuf::configured(&cfg))
     };
     let obuf_limits = r?;
