@@ -18,7 +18,7 @@
 //! Sizes are never stored: they follow from the header, so the block's layout is recomputed
 //! for every deallocation and reallocation.
 
-use super::value::{str_encoding, StrValue, Value};
+use super::value::{str_encoding, StrValue, Value, ValueRef};
 use std::alloc::{self, Layout};
 use std::ptr::{self, NonNull};
 
@@ -225,7 +225,15 @@ impl Entry {
     }
 
     pub fn key(&self) -> &[u8] {
-        let s = self.shape();
+        // The key's place needs the flags and the key length only: skip the value length, so a
+        // lookup reads nothing past the key.
+        let p = self.block.as_ptr();
+        let s = Shape {
+            meta: self.meta(),
+            // SAFETY: bytes 4..8 hold the key length in every block.
+            key_len: unsafe { ptr::read_unaligned(p.add(4) as *const u32) } as usize,
+            val_len: 0,
+        };
         // SAFETY: the key's `key_len` bytes sit at `key_off` inside the block, which lives as
         // long as `&self` and is not mutated while shared.
         unsafe { std::slice::from_raw_parts(self.block.as_ptr().add(s.key_off()), s.key_len) }
@@ -344,6 +352,31 @@ impl Entry {
         }
     }
 
+    /// The value, read-only.
+    pub fn value(&self) -> ValueRef<'_> {
+        match self.stored() {
+            Stored::Inline { bytes, .. } => ValueRef::Str(bytes),
+            Stored::Boxed(v) => v.as_ref(),
+        }
+    }
+
+    /// Seconds since the last access, read from the LRU clock as Redis does (wrapping at 24
+    /// bits). Meaningful under an LRU or no policy.
+    pub fn idle_s(&self, now_ms: u64) -> u64 {
+        let (clock, lru) = ((now_ms / 1000) as u32 & LRU_MAX, self.lru());
+        if clock >= lru {
+            (clock - lru) as u64
+        } else {
+            (clock as u64 + LRU_MAX as u64) - lru as u64
+        }
+    }
+
+    /// Makes the key look idle for `idle_s` seconds (RESTORE IDLETIME).
+    pub fn set_idle_s(&mut self, now_ms: u64, idle_s: u64) {
+        let clock = (now_ms / 1000).saturating_sub(idle_s);
+        self.set_lru(clock as u32 & LRU_MAX);
+    }
+
     /// The bytes of a string value, inline or boxed; None for other types.
     pub fn str_bytes(&self) -> Option<&[u8]> {
         match self.stored() {
@@ -454,6 +487,42 @@ impl Entry {
             *self.block.as_ptr().add(new.body_off()) = bytes.len() as u8;
             let dst = self.block.as_ptr().add(new.val_off());
             ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+        }
+    }
+
+    /// APPEND: adds `tail` to a string value (the caller checked the type), growing an inline
+    /// string in its block while it fits, and marks it modified. Returns the new length.
+    pub fn append_str(&mut self, tail: &[u8]) -> usize {
+        let s = self.shape();
+        if !s.boxed() && s.val_len + tail.len() <= INLINE_STR_MAX_BYTES {
+            let new = Shape {
+                val_len: s.val_len + tail.len(),
+                ..s
+            };
+            // SAFETY: as in `set_str_flagged`: the block had `s.layout()`; realloc keeps its
+            // bytes (header, key, old value) and the old pointer is not used again.
+            let raw = unsafe { alloc::realloc(self.block.as_ptr(), s.layout(), new.size()) };
+            let Some(block) = NonNull::new(raw) else {
+                alloc::handle_alloc_error(new.layout())
+            };
+            self.block = block;
+            // SAFETY: the block now has room for `new.val_len` value bytes at `val_off`; the
+            // tail goes after the old value, and `tail` is caller memory outside the block.
+            unsafe {
+                *block.as_ptr().add(new.body_off()) = new.val_len as u8;
+                let dst = block.as_ptr().add(new.val_off() + s.val_len);
+                ptr::copy_nonoverlapping(tail.as_ptr(), dst, tail.len());
+            }
+            self.set_meta(s.meta | F_MODIFIED);
+            return new.val_len;
+        }
+        match self.value_mut() {
+            Value::Str(v) => {
+                v.bytes.extend_from_slice(tail);
+                v.modified = true;
+                v.bytes.len()
+            }
+            other => panic!("append_str on a {}", other.type_name()),
         }
     }
 

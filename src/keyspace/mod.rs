@@ -4,7 +4,5 @@
 //! owns one `Db` per core (and re-exports these modules as `shard::db` / `shard::value`).
 
 pub mod db;
-// Not used by `db` yet: the swap of Db's internals to it follows.
-#[allow(dead_code)]
 pub mod entry;
 pub mod value;

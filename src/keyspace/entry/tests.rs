@@ -248,3 +248,22 @@ fn entries_live_in_a_growing_table() {
         assert_eq!(e.expire_at_ms(), if i % 3 == 0 { i as u64 + 1 } else { 0 });
     }
 }
+
+#[test]
+fn append_grows_inline_then_moves_to_the_heap() {
+    // Guards APPEND's in-block growth, the switch to a boxed string past the inline limit and
+    // the modified flag on both sides.
+    let mut e = Entry::new_str(b"k", b"", 42, 7);
+    e.set_vpos(3);
+    let mut want = Vec::new();
+    for i in 0..60u8 {
+        let tail = bytes(i as usize % 13, i);
+        want.extend_from_slice(&tail);
+        assert_eq!(e.append_str(&tail), want.len());
+        assert_eq!(e.str_bytes(), Some(&want[..]));
+        assert_eq!(e.is_inline(), want.len() <= INLINE_STR_MAX_BYTES);
+        assert_eq!(e.encoding(), "raw");
+        assert_eq!((e.expire_at_ms(), e.vpos(), e.lru()), (42, 3, 7));
+    }
+    assert!(!e.is_inline());
+}
