@@ -36,7 +36,10 @@ def read_medians(path):
     rows = {}
     with open(path, newline="") as f:
         for server, test, pipeline, rps, _p50, _p99, cpu in csv.reader(f, delimiter="\t"):
-            rows[(server, test.upper(), int(pipeline))] = (float(rps), float(cpu))
+            # "set r=1M" reads "SET r=1M": only the command is upper case.
+            cmd, _, rest = test.partition(" ")
+            label = (cmd.upper() + " " + rest).strip()
+            rows[(server, label, int(pipeline))] = (float(rps), float(cpu))
     return rows
 
 
