@@ -463,13 +463,18 @@ class Bench:
                 raise Fatal(f"{name} did not answer PING within {bound_s:g}s")
             time.sleep(poll_s)
 
-    def print_log_tail(self, name, lines=20):
+    def log_tail(self, name, lines=20):
+        """The last lines of the server's log, "" when it has none."""
         try:
             text = (self.work / f"{name}.log").read_text(errors="replace")
         except OSError:
-            return
-        for line in text.splitlines()[-lines:]:
-            print(line, file=sys.stderr)
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def print_log_tail(self, name, lines=20):
+        tail = self.log_tail(name, lines)
+        if tail:
+            print(tail, file=sys.stderr)
 
     def start(self, name, binary, port, cpus, args, bound_s=None, fresh_dir=True,
               append_log=False, note=""):
