@@ -700,6 +700,7 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     };
     let obuf_limits = r?;
     publish_obuf(&ctx.shard.global, obuf_limits);
+    crate::shard::evict::settings_changed(ctx.shard);
     // min-replicas-* take effect at once, as in Redis.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Bits of an entry's LRU/LFU field (Redis' LRU_BITS).
 pub const LRU_BITS: u32 = 24;
 /// Largest LRU clock value; the clock wraps to 0 after it (about 194 days of seconds).
-pub const LRU_CLOCK_MAX: u32 = (1 << LRU_BITS) - 1;
+pub const LRU_CLOCK_MAX: u32 = super::entry::LRU_MAX;
+const _: () = assert!(LRU_CLOCK_MAX == (1 << LRU_BITS) - 1);
 /// Milliseconds per LRU clock tick (Redis' LRU_CLOCK_RESOLUTION).
 pub const LRU_CLOCK_RESOLUTION_MS: u64 = 1000;
 /// The LFU counter of a new key, so it is not evicted before it had a chance to be read.
@@ -303,6 +304,23 @@ pub fn unit_random(rng: &mut Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
+thread_local! {
+    /// The LFU counter's coin (xorshift64): per thread, so `Db::touch` stays `&self`.
+    static LFU_COIN: std::cell::Cell<u64> = const { std::cell::Cell::new(0x9E37_79B9_7F4A_7C15) };
+}
+
+/// A uniform number in [0, 1) for the LFU increment (Redis uses rand()).
+fn lfu_random() -> f64 {
+    LFU_COIN.with(|c| {
+        let mut x = c.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
 /// How the keyspace sets an entry's LRU/LFU field on creation and access (kept in sync with
 /// the policy in force).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -337,14 +355,31 @@ impl Touch {
     }
 
     /// The field after an access: the LRU clock, or (LFU) the decayed counter incremented
-    /// logarithmically and stamped with now (Redis' updateLFU). `r` as in `lfu_log_incr`.
-    pub fn accessed(&self, lru: u32, now_ms: u64, r: f64) -> u32 {
+    /// logarithmically and stamped with now (Redis' updateLFU).
+    #[inline]
+    pub fn accessed(&self, lru: u32, now_ms: u64) -> u32 {
         if !self.lfu {
             return lru_clock(now_ms);
         }
+        self.lfu_accessed(lru, now_ms, lfu_random())
+    }
+
+    /// `accessed` under LFU with the random number `r` in [0, 1] given.
+    pub fn lfu_accessed(&self, lru: u32, now_ms: u64, r: f64) -> u32 {
         let counter = lfu_decayed(lru, self.lfu_decay_min, now_ms);
         let counter = lfu_log_incr(counter, self.lfu_log_factor, r);
         lfu_minutes(now_ms) << 8 | counter as u32
+    }
+
+    /// The field of a key whose value was replaced: `fresh` under LRU; under LFU the old
+    /// counter, touched (Redis' lookupKeyWrite then dbSetValue keeping `lru`).
+    #[inline]
+    pub fn overwritten(&self, old: u32, fresh: u32, now_ms: u64) -> u32 {
+        if self.lfu {
+            self.accessed(old, now_ms)
+        } else {
+            fresh
+        }
     }
 }
 
@@ -477,7 +512,7 @@ pub fn sample(
                     return;
                 }
                 got += 1;
-                f(&e.key, e.access_s & LRU_CLOCK_MAX, e.expire_at_ms());
+                f(e.key(), e.lru(), e.expire_at_ms());
             };
             db.for_each_in_table(idx, now_ms, &mut take);
         }
@@ -612,9 +647,13 @@ mod tests {
             lfu_decay_min: 1,
         };
         assert_eq!(t.fresh(now), m << 8 | 5);
-        assert_eq!(t.accessed(field(2, 5), now, 0.5), m << 8 | 4);
+        assert_eq!(t.lfu_accessed(field(2, 5), now, 0.5), m << 8 | 4);
+        // At LFU_INIT_VAL the first hit always counts.
+        assert_eq!(t.accessed(field(0, 5), now), m << 8 | 6);
+        assert_eq!(t.overwritten(field(0, 5), 0, now), m << 8 | 6);
         let lru = Touch { lfu: false, ..t };
-        assert_eq!(lru.accessed(123, now, 0.5), lru_clock(now));
+        assert_eq!(lru.accessed(123, now), lru_clock(now));
+        assert_eq!(lru.overwritten(123, 77, now), 77);
     }
 
     #[test]

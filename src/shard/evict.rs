@@ -32,15 +32,15 @@ pub trait Meter {
     fn own(&self, sh: &Shard) -> i64;
 }
 
-/// The allocator's counters.
+/// The allocator's counters (`sys::alloc`).
 pub struct AllocMeter;
 
 impl Meter for AllocMeter {
     fn total(&self, _: &Shard) -> u64 {
-        crate::sys::heap_in_use_bytes()
+        crate::sys::alloc::used_bytes()
     }
     fn own(&self, _: &Shard) -> i64 {
-        crate::sys::heap_in_use_bytes() as i64
+        crate::sys::alloc::thread_net_bytes()
     }
 }
 
@@ -142,6 +142,13 @@ fn replica_ignores(sh: &Shard, s: &Settings) -> bool {
             .load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// After CONFIG SET: the shard that ran it applies the new LRU/LFU mode at once (the others
+/// at their next cron, within 100 ms).
+pub fn settings_changed(sh: &mut Shard) {
+    let s = sh.global.maxmemory.load();
+    sync_touch(sh, &s);
+}
+
 /// Keeps the keyspace's LRU/LFU bookkeeping in line with the policy in force; a switch
 /// between LRU and LFU forgets the pool (its scores meant the other thing).
 fn sync_touch(sh: &mut Shard, s: &Settings) {
@@ -151,6 +158,7 @@ fn sync_touch(sh: &mut Shard, s: &Settings) {
             sh.evict.pool.clear();
         }
         sh.evict.touch = t;
+        sh.db.touch_mode = t;
     }
 }
 

@@ -7,45 +7,59 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 
 pub(super) fn object_encoding(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    match peek(ex, args.get(2)).map(|e| e.value.encoding()) {
+    match peek(ex, args.get(2)).map(|e| e.encoding()) {
         Some(enc) => ex.out.bulk(enc.as_bytes()),
         None => ex.out.null(),
     }
     Ok(())
 }
 
-/// slotd never runs an LFU eviction policy, so an existing key always gets Redis' error.
+/// The key's LFU counter after its decay (nothing stored), or Redis' error when the policy
+/// is not an LFU one.
 pub(super) fn object_freq(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    if peek(ex, args.get(2)).is_none() {
+    let now = ex.now_ms;
+    let s = ex.shard.global.maxmemory.load();
+    let Some(e) = peek(ex, args.get(2)) else {
         ex.out.null();
         return Ok(());
+    };
+    if !s.policy.is_lfu() {
+        return Err(ReplyError::other(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
+             note that when switching between policies at runtime LRU and LFU data will take \
+             some time to adjust.",
+        ));
     }
-    Err(ReplyError::other(
-        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
-         that when switching between policies at runtime LRU and LFU data will take some time \
-         to adjust.",
-    ))
+    let freq = crate::keyspace::evict::lfu_decayed(e.lru(), s.lfu_decay_min, now);
+    ex.out.int(freq as i64);
+    Ok(())
 }
 
+/// Seconds since the last access by the LRU clock, or Redis' error under an LFU policy.
 pub(super) fn object_idletime(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let now_s = (ex.now_ms / 1000) as u32;
-    match peek(ex, args.get(2)) {
-        // Both sides are truncated to 32 bits, so the difference wraps correctly.
-        Some(e) => {
-            let idle_s = now_s.wrapping_sub(e.access_s);
-            ex.out.int(idle_s as i64);
-        }
-        None => ex.out.null(),
+    let now = ex.now_ms;
+    let lfu = ex.shard.global.maxmemory.load().policy.is_lfu();
+    let Some(e) = peek(ex, args.get(2)) else {
+        ex.out.null();
+        return Ok(());
+    };
+    if lfu {
+        return Err(ReplyError::other(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that \
+             when switching between policies at runtime LRU and LFU data will take some time \
+             to adjust.",
+        ));
     }
+    let idle_s = e.idle_s(now);
+    ex.out.int(idle_s as i64);
     Ok(())
 }
 
 /// Redis shares one object for the integers 0..10000 (no maxmemory policy here forbids it) and
 /// reports INT_MAX references for it; any other value has exactly one.
-pub(super) fn refcount(v: &Value) -> i64 {
-    #[allow(unreachable_patterns)]
-    match v {
-        Value::Str(s) if !s.modified => match parse_i64(&s.bytes) {
+pub(super) fn refcount(e: &Entry) -> i64 {
+    match e.value() {
+        ValueRef::Str(s) if e.encoding() == "int" => match parse_i64(s) {
             Some(n) if (0..10_000).contains(&n) => i32::MAX as i64,
             _ => 1,
         },
@@ -54,7 +68,7 @@ pub(super) fn refcount(v: &Value) -> i64 {
 }
 
 pub(super) fn object_refcount(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    match peek(ex, args.get(2)).map(|e| refcount(&e.value)) {
+    match peek(ex, args.get(2)).map(|e| refcount(e)) {
         Some(n) => ex.out.int(n),
         None => ex.out.null(),
     }
