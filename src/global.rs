@@ -119,7 +119,7 @@ impl Global {
                 obuf_limits.get(crate::config::obuf::Class::Replica),
             ),
             obuf: crate::config::obuf::Shared::new(obuf_limits),
-            maxmemory: crate::keyspace::evict::Shared::new(maxmemory),
+            maxmemory: crate::keyspace::evict::Shared::new(maxmemory, shards),
         })
     }
 

@@ -249,7 +249,7 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
     match name {
         "server" => server(&mut l, ctx),
         "clients" => clients(&mut l, ctx, t),
-        "memory" => memory(&mut l),
+        "memory" => memory(&mut l, ctx.shard.global.maxmemory.load()),
         "persistence" => persistence(&mut l, ctx, t),
         "stats" => stats(&mut l, t),
         "replication" => replication(&mut l, ctx),
@@ -369,7 +369,7 @@ fn total_system_memory_bytes() -> u64 {
     (pages.max(0) as u64).saturating_mul(page.max(0) as u64)
 }
 
-fn memory(l: &mut Lines<'_>) {
+fn memory(l: &mut Lines<'_>, evict: crate::keyspace::evict::Settings) {
     let used = used_memory_bytes();
     let peak = PEAK_MEMORY_BYTES
         .fetch_max(used, Ordering::Relaxed)
@@ -397,9 +397,9 @@ fn memory(l: &mut Lines<'_>) {
         .kv("allocator_resident", alloc.resident_bytes)
         .kv("total_system_memory", sys)
         .kv("total_system_memory_human", bytes_human(sys))
-        .kv("maxmemory", 0)
-        .kv("maxmemory_human", "0B")
-        .kv("maxmemory_policy", "noeviction")
+        .kv("maxmemory", evict.maxmemory_bytes)
+        .kv("maxmemory_human", bytes_human(evict.maxmemory_bytes))
+        .kv("maxmemory_policy", evict.policy.name())
         .kv("mem_fragmentation_ratio", format!("{frag:.2}"))
         .kv("mem_fragmentation_bytes", rss as i64 - used as i64)
         .kv("mem_allocator", crate::sys::alloc::allocator_name());

@@ -170,7 +170,9 @@ impl Settings {
 }
 
 /// The settings in force, shared by every shard: one relaxed load tells a shard whether a
-/// limit exists; the rest is read when it does. Written by CONFIG SET and at boot.
+/// limit exists; the rest is read when it does. Written by CONFIG SET and at boot. Also what
+/// each shard last found it could evict, so a shard with nothing of its own knows whether
+/// the others can pay (read and written at cron and on the eviction path only).
 #[derive(Default, Debug)]
 pub struct Shared {
     maxmemory_bytes: AtomicU64,
@@ -178,6 +180,8 @@ pub struct Shared {
     packed: AtomicU64,
     /// lfu_log_factor | lfu_decay_min << 32.
     lfu: AtomicU64,
+    /// Per shard: keys its policy may evict, as of its last cron or eviction.
+    candidates: Box<[AtomicU64]>,
 }
 
 const POLICIES: [Policy; 8] = [
@@ -192,10 +196,31 @@ const POLICIES: [Policy; 8] = [
 ];
 
 impl Shared {
-    pub fn new(s: Settings) -> Shared {
-        let shared = Shared::default();
+    pub fn new(s: Settings, shards: usize) -> Shared {
+        let shared = Shared {
+            candidates: (0..shards).map(|_| AtomicU64::new(0)).collect(),
+            ..Shared::default()
+        };
         shared.store(s);
         shared
+    }
+
+    /// Shard `id` may evict `n` keys.
+    pub fn set_candidates(&self, id: usize, n: u64) {
+        if let Some(c) = self.candidates.get(id) {
+            if c.load(Ordering::Relaxed) != n {
+                c.store(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Shards other than `id` that reported keys they may evict.
+    pub fn others_with_candidates(&self, id: usize) -> usize {
+        self.candidates
+            .iter()
+            .enumerate()
+            .filter(|&(i, c)| i != id && c.load(Ordering::Relaxed) > 0)
+            .count()
     }
 
     pub fn store(&self, s: Settings) {
@@ -729,8 +754,12 @@ mod tests {
             lfu_decay_min: 9,
             replica_ignore: false,
         };
-        let sh = Shared::new(s);
+        let sh = Shared::new(s, 3);
         assert_eq!(sh.load(), s);
+        sh.set_candidates(1, 10);
+        sh.set_candidates(7, 10); // no such shard: ignored
+        assert_eq!(sh.others_with_candidates(0), 1);
+        assert_eq!(sh.others_with_candidates(1), 0);
         assert_eq!(sh.maxmemory_bytes(), 64 << 20);
         for p in POLICIES {
             assert_eq!(Policy::parse(p.name()), Some(p));

@@ -65,9 +65,6 @@ pub struct ShardEvict {
 /// processCommand): returns at once when no limit is set.
 #[inline]
 pub fn before_command(sh: &mut Shard, now_ms: u64) -> Outcome {
-    if sh.global.maxmemory.maxmemory_bytes() == 0 {
-        return Outcome::Under;
-    }
     perform(sh, &AllocMeter, now_ms, Pace::Command)
 }
 
@@ -78,24 +75,32 @@ pub enum Pace {
     /// excess (what this shard just added, as a rule).
     Command,
     /// The cron and the catch-up turns: always re-read; evict this shard's part of the
-    /// excess (one share of `shards`), so shards that add nothing still help when another's
-    /// keys cannot pay.
+    /// excess (shared with the other shards that have keys to evict), so shards that add
+    /// nothing still help when another's keys cannot pay.
     Cron,
 }
 
 /// Checks the memory and evicts if over the limit.
 pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> Outcome {
+    if pace == Pace::Command {
+        // The per-command path: the limit and this thread's counter, nothing else.
+        let limit = sh.global.maxmemory.maxmemory_bytes();
+        if limit == 0 || sh.evict.share.check(limit, meter.own(sh)) == Need::Under {
+            return Outcome::Under;
+        }
+    }
     let s = sh.global.maxmemory.load();
     sync_touch(sh, &s);
+    if pace == Pace::Cron {
+        let n = candidates(sh, &s) as u64;
+        sh.global.maxmemory.set_candidates(sh.id, n);
+    }
     if s.maxmemory_bytes == 0 || replica_ignores(sh, &s) {
         sh.evict.behind = false;
         return Outcome::Under;
     }
     let limit = s.maxmemory_bytes;
     let own = meter.own(sh);
-    if pace == Pace::Command && sh.evict.share.check(limit, own) == Need::Under {
-        return Outcome::Under;
-    }
     sh.evict.share.reread(meter.total(sh), own);
     let mut excess = sh.evict.share.excess(limit, own);
     if excess == 0 {
@@ -106,8 +111,9 @@ pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> O
         sh.evict.behind = false;
         return Outcome::Fail;
     }
+    let others = sh.global.maxmemory.others_with_candidates(sh.id);
     if pace == Pace::Cron {
-        excess = excess.div_ceil(sh.shards as u64);
+        excess = excess.div_ceil(1 + others as u64);
     }
     let started = Instant::now();
     let time_limit_us = s.time_limit_us();
@@ -120,7 +126,14 @@ pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> O
         }
         if !evict_one(sh, &s, now_ms) {
             sh.evict.behind = false;
-            return Outcome::Fail;
+            sh.global.maxmemory.set_candidates(sh.id, 0);
+            // Nothing here to evict: when other shards have keys they pay at their next
+            // cron, and this command goes on; only when no shard has any is it refused.
+            return if others > 0 {
+                Outcome::Running
+            } else {
+                Outcome::Fail
+            };
         }
         keys += 1;
         if keys.is_multiple_of(evict::EVICT_CLOCK_CHECK_KEYS)
@@ -129,6 +142,15 @@ pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> O
             sh.evict.behind = true;
             return Outcome::Running;
         }
+    }
+}
+
+/// Keys of this shard the policy may evict.
+fn candidates(sh: &Shard, s: &Settings) -> usize {
+    match s.policy.rank() {
+        Rank::Never => 0,
+        _ if s.policy.allkeys() => sh.db.len(),
+        _ => sh.db.volatile_len(),
     }
 }
 
@@ -382,6 +404,38 @@ mod tests {
             perform(&mut h.shard, &PerKey, now, Pace::Cron),
             Outcome::Fail
         );
+    }
+
+    #[test]
+    fn a_shard_without_keys_leaves_the_excess_to_shards_with_some() {
+        // Shard 0 of 2 holds nothing: over the limit it refuses only when no shard can pay.
+        let global = crate::global::Global::new(crate::config::Config::default(), 2, None);
+        global.maxmemory.store(Settings {
+            maxmemory_bytes: 1,
+            policy: crate::keyspace::evict::Policy::AllkeysLru,
+            ..Settings::default()
+        });
+        struct Over;
+        impl Meter for Over {
+            fn total(&self, _: &Shard) -> u64 {
+                1000
+            }
+            fn own(&self, _: &Shard) -> i64 {
+                1000
+            }
+        }
+        let mut sh = Shard::new(0, 2, global.clone());
+        let now = 1_700_000_000_000;
+        assert_eq!(perform(&mut sh, &Over, now, Pace::Command), Outcome::Fail);
+        global.maxmemory.set_candidates(1, 5);
+        assert_eq!(
+            perform(&mut sh, &Over, now, Pace::Command),
+            Outcome::Running
+        );
+        // Its cron publishes that it has nothing itself.
+        global.maxmemory.set_candidates(0, 9);
+        perform(&mut sh, &Over, now, Pace::Cron);
+        assert_eq!(global.maxmemory.others_with_candidates(1), 0);
     }
 
     #[test]
