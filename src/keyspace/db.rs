@@ -311,6 +311,20 @@ impl Db {
         }
     }
 
+    /// A key of local table `idx` found by probing from `hash` (any key whose control byte
+    /// matches, expired ones included), or None when the probe meets an empty group first:
+    /// eviction samples with random hashes in O(1) whatever the table's size.
+    pub fn entry_near(&self, idx: usize, hash: u64) -> Option<&Entry> {
+        self.tables[idx].find(hash, |_| true)
+    }
+
+    /// The key at position `pos` of the TTL index (eviction samples volatile keys from it).
+    pub fn volatile_entry(&self, pos: usize) -> Option<&Entry> {
+        let &(slot, h) = self.volatile.get(pos)?;
+        let t = local_index(slot, self.shards);
+        self.tables[t].find(h, |e| e.has_expire() && e.vpos() as usize == pos)
+    }
+
     /// Number of per-slot tables this shard has.
     pub fn table_count(&self) -> usize {
         self.tables.len()

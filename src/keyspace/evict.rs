@@ -497,13 +497,21 @@ impl Pool {
 // Sampling a Db
 // ---------------------------------------------------------------------------------------------
 
-/// Tables visited at most per sample, so a sparse keyspace (few keys, few TTLs) costs bounded
-/// work (Redis' dictGetSomeKeys walks at most ten times the count).
-const SAMPLE_TABLE_STEPS: usize = 10;
+/// Probes per wanted key before a sample gives up (a probe with a random hash finds a key
+/// about one time in ten in a large table).
+const SAMPLE_PROBES: usize = 64;
+/// Probes that find nothing in a row before sampling moves to another table.
+const SAMPLE_TABLE_MISSES: usize = 16;
+/// Tables up to this many keys are sampled by walking them (cheaper than probing, where
+/// few keys make a probe rarely hit).
+const SAMPLE_WALK_MAX_KEYS: usize = 64;
 
-/// Visits up to `want` live keys of `db` from a random position (only keys with a TTL when
-/// `volatile`), calling `f(key, lru, expire_at_ms)`. Keys come from consecutive per-slot
-/// tables, a run of each from a random offset, as Redis samples a run of buckets.
+/// Visits up to `want` live keys of `db` from a random table (only keys with a TTL when
+/// `volatile`), calling `f(key, lru, expire_at_ms)`. A small table gives a run of keys from
+/// a random offset (as Redis samples a run of buckets); a large one is probed with random
+/// hashes (`Db::entry_near`), so the cost does not grow with the table (a slot holding every
+/// key under one hash tag samples as fast as a spread keyspace). A key may come twice; the
+/// pool keeps one copy worth evicting.
 pub fn sample(
     db: &Db,
     rng: &mut Rng,
@@ -513,35 +521,86 @@ pub fn sample(
     mut f: impl FnMut(&[u8], u32, u64),
 ) -> usize {
     let tables = db.table_count();
-    if tables == 0 || want == 0 {
+    if tables == 0 || want == 0 || db.is_empty() {
         return 0;
     }
+    if volatile {
+        return sample_volatile(db, rng, want, now_ms, f);
+    }
     let mut got = 0;
-    let mut idx = rng.below(tables);
-    let mut steps = 0;
-    let mut visited = 0;
-    while got < want && visited < tables && steps < want * SAMPLE_TABLE_STEPS {
-        let len = db.count_in_slot(db.slot_of_table(idx));
-        visited += 1;
-        if len > 0 {
-            steps += 1;
-            let skip = rng.below(len);
-            let mut pos = 0;
-            let mut take = |e: &super::db::Entry| {
-                let p = pos;
-                pos += 1;
-                if got >= want || (p + len - skip) % len >= want {
-                    return;
-                }
-                if volatile && e.expire_at_ms() == 0 {
-                    return;
-                }
-                got += 1;
-                f(e.key(), e.lru(), e.expire_at_ms());
+    let mut misses = SAMPLE_TABLE_MISSES;
+    let mut idx = 0;
+    let mut probes = 0;
+    while got < want && probes < want * SAMPLE_PROBES {
+        if misses >= SAMPLE_TABLE_MISSES {
+            // A non-empty table from a random start.
+            let start = rng.below(tables);
+            let found = (0..tables)
+                .map(|i| (start + i) % tables)
+                .map(|i| (i, db.count_in_slot(db.slot_of_table(i))))
+                .find(|&(_, n)| n > 0);
+            let Some((i, n)) = found else {
+                return got;
             };
-            db.for_each_in_table(idx, now_ms, &mut take);
+            (idx, misses) = (i, 0);
+            let len = n;
+            if len <= SAMPLE_WALK_MAX_KEYS {
+                probes += len;
+                let skip = rng.below(len);
+                let mut pos = 0;
+                db.for_each_in_table(idx, now_ms, |e| {
+                    let p = pos;
+                    pos += 1;
+                    let exp = e.expire_at_ms();
+                    if got >= want || (p + len - skip) % len >= want {
+                        return;
+                    }
+                    got += 1;
+                    f(e.key(), e.lru(), exp);
+                });
+                misses = SAMPLE_TABLE_MISSES;
+                continue;
+            }
         }
-        idx = (idx + 1) % tables;
+        probes += 1;
+        let Some(e) = db.entry_near(idx, rng.next_u64()) else {
+            misses += 1;
+            continue;
+        };
+        let exp = e.expire_at_ms();
+        if exp != 0 && exp <= now_ms {
+            misses += 1;
+            continue;
+        }
+        got += 1;
+        f(e.key(), e.lru(), exp);
+    }
+    got
+}
+
+/// `sample` of keys with a TTL: uniform picks from the TTL index (Redis samples its expires
+/// dictionary the same way).
+fn sample_volatile(
+    db: &Db,
+    rng: &mut Rng,
+    want: usize,
+    now_ms: u64,
+    mut f: impl FnMut(&[u8], u32, u64),
+) -> usize {
+    let n = db.volatile_len();
+    let mut got = 0;
+    for _ in 0..want * 2 {
+        if n == 0 || got == want {
+            break;
+        }
+        let Some(e) = db.volatile_entry(rng.below(n)) else {
+            continue;
+        };
+        let exp = e.expire_at_ms();
+        if exp > now_ms {
+            got += 1;
+            f(e.key(), e.lru(), exp);
+        }
     }
     got
 }
@@ -729,6 +788,50 @@ mod tests {
         p.offer(3, 1, b"worse");
         assert_eq!(p.len(), EVPOOL_SIZE);
         assert!(p.entries.iter().all(|e| e.key != b"worse"));
+    }
+
+    #[test]
+    fn sampling_costs_the_same_for_one_huge_slot_and_a_spread_keyspace() {
+        // Every key under one hash tag lands in one table: probing finds keys there in a
+        // bounded number of steps, and only keys with a TTL under a volatile policy.
+        use crate::keyspace::value::{StrValue, Value};
+        let mut db = Db::new(0, 1);
+        for i in 0..20_000u64 {
+            let key = format!("{{tag}}k{i}");
+            let exp = if i % 10 == 0 { 2_000_000_000_000 } else { 0 };
+            db.set(
+                key.as_bytes(),
+                Value::Str(StrValue::from_slice(b"v")),
+                exp,
+                0,
+            );
+        }
+        let mut rng = Rng::with_seed(5);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let n = sample(&db, &mut rng, 5, false, 1, |k, _, _| {
+                seen.insert(k.to_vec());
+            });
+            assert_eq!(n, 5);
+        }
+        assert!(
+            seen.len() > 90,
+            "{} distinct keys in 100 samples",
+            seen.len()
+        );
+        let mut ttl = 0;
+        let n = sample(&db, &mut rng, 5, true, 1, |_, _, exp| {
+            ttl += (exp != 0) as usize;
+        });
+        assert_eq!((n, ttl), (5, 5));
+        // A spread keyspace: small tables are walked.
+        let mut db = Db::new(0, 1);
+        for i in 0..2_000u64 {
+            let key = format!("k{i}");
+            db.set(key.as_bytes(), Value::Str(StrValue::from_slice(b"v")), 0, 0);
+        }
+        assert_eq!(sample(&db, &mut rng, 5, false, 1, |_, _, _| {}), 5);
+        assert_eq!(sample(&db, &mut rng, 5, true, 1, |_, _, _| {}), 0);
     }
 
     #[test]
