@@ -199,7 +199,16 @@ impl Default for Allocator {
     }
 }
 
-/// The allocator's own view of its memory (jemalloc's `stats.*`), for INFO memory.
+/// The allocator's own view of its memory (jemalloc's `stats.*`), for INFO memory. Only
+/// jemalloc fills it (the other allocators' builds answer None).
+#[cfg_attr(
+    not(all(
+        feature = "jemalloc",
+        not(feature = "mimalloc"),
+        not(feature = "system")
+    )),
+    allow(dead_code)
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AllocatorStats {
     /// Bytes in allocated objects (jemalloc `stats.allocated`).
