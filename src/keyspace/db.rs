@@ -44,6 +44,14 @@ pub struct Db {
     pub keep_expired: bool,
 }
 
+/// See `Db::overhead_bytes`.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct DbOverhead {
+    pub tables_bytes: usize,
+    pub per_slot_bytes: usize,
+    pub expires_bytes: usize,
+}
+
 /// Result of one active expiry run.
 #[derive(Default, Debug)]
 pub struct ExpireRun {
@@ -76,6 +84,28 @@ impl Db {
     /// Keys with a TTL.
     pub fn volatile_len(&self) -> usize {
         self.volatile.len()
+    }
+
+    /// What the keyspace's own structures take beside the entries (INFO memory's overhead,
+    /// MEMORY STATS' `overhead.hashtable.*`): the per-slot tables' allocations, the array of
+    /// per-slot table headers, and the TTL index; allocator usable sizes, O(tables).
+    pub fn overhead_bytes(&self) -> DbOverhead {
+        use crate::sys::alloc::jemalloc_size_class as usable;
+        let tables = self
+            .tables
+            .iter()
+            .map(|t| t.allocation_size())
+            .filter(|&b| b > 0);
+        DbOverhead {
+            tables_bytes: tables.map(usable).sum(),
+            per_slot_bytes: usable(
+                self.tables.capacity() * std::mem::size_of::<HashTable<Entry>>(),
+            ),
+            expires_bytes: match self.volatile.capacity() {
+                0 => 0,
+                n => usable(n * std::mem::size_of::<(u16, u64)>()),
+            },
+        }
     }
 
     /// True when `slot` belongs to this shard's tables.

@@ -607,6 +607,10 @@ impl Reactor {
         self.aof_cron();
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
         self.reap_killed();
+        if self.shard.id == 0 {
+            // used_memory_peak, sampled like Redis' cron (one shard suffices: it is global).
+            crate::sys::alloc::sample_peak();
+        }
         let timeout_s = self.shard.global.cfg(|c| c.timeout_s);
         if timeout_s > 0 {
             let limit_ms = timeout_s * 1000;
