@@ -2,11 +2,11 @@
 //! drops are cheap, and rehashing is spread over many small tables), lazy expiry on access, and
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
+use super::table::SlotTable;
 use super::value::Value;
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
-use hashbrown::hash_table::HashTable;
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
@@ -30,7 +30,7 @@ pub struct DbStats {
 pub struct Db {
     shard: usize,
     shards: usize,
-    tables: Vec<HashTable<Entry>>,
+    tables: Vec<SlotTable>,
     hasher: DefaultHashBuilder,
     keys: usize,
     /// (slot, hash) of every key with a TTL, for sampling by the active expiry cycle.
@@ -65,7 +65,7 @@ impl Db {
         Db {
             shard,
             shards,
-            tables: (0..n).map(|_| HashTable::new()).collect(),
+            tables: (0..n).map(|_| SlotTable::new()).collect(),
             hasher: DefaultHashBuilder::default(),
             keys: 0,
             volatile: Vec::new(),
@@ -142,8 +142,8 @@ impl Db {
         if self.keep_expired {
             return None;
         }
-        if let Ok(occ) = self.tables[t].find_entry(h, |e| e.key() == key) {
-            let (e, _) = occ.remove();
+        let hasher = &self.hasher;
+        if let Some(e) = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher)) {
             self.after_remove(&e, true);
         }
         None
@@ -308,8 +308,8 @@ impl Db {
     /// Deletes a key; returns its entry when it existed (expired keys count as absent).
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let (t, h, _) = self.table_of(key);
-        let occ = self.tables[t].find_entry(h, |e| e.key() == key).ok()?;
-        let (e, _) = occ.remove();
+        let hasher = &self.hasher;
+        let e = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher))?;
         let expired = e.expired(now_ms);
         self.after_remove(&e, expired);
         if expired {
@@ -359,7 +359,7 @@ impl Db {
     pub fn flush(&mut self) -> usize {
         let n = self.keys;
         for t in &mut self.tables {
-            *t = HashTable::new();
+            *t = SlotTable::new();
         }
         self.volatile = Vec::new();
         self.keys = 0;
@@ -372,9 +372,9 @@ impl Db {
             return 0;
         }
         let idx = local_index(slot, self.shards);
-        let table = std::mem::take(&mut self.tables[idx]);
+        let mut table = std::mem::take(&mut self.tables[idx]);
         let n = table.len();
-        for e in table.into_iter() {
+        for e in table.drain() {
             self.keys -= 1;
             if e.has_expire() {
                 self.volatile_remove(e.vpos());
@@ -432,10 +432,13 @@ impl Db {
                 let (slot, h) = self.volatile[pos as usize];
                 let t = local_index(slot, self.shards);
                 run.sampled += 1;
-                if let Ok(occ) = self.tables[t].find_entry(h, |e| e.has_expire() && e.vpos() == pos)
+                let at_pos = |e: &Entry| e.has_expire() && e.vpos() == pos;
+                if self.tables[t]
+                    .find(h, at_pos)
+                    .is_some_and(|e| e.expired(now_ms))
                 {
-                    if occ.get().expired(now_ms) {
-                        let (e, _) = occ.remove();
+                    let hasher = &self.hasher;
+                    if let Some(e) = self.tables[t].remove(h, at_pos, Self::hash_entry(hasher)) {
                         self.after_remove(&e, true);
                         expired_here += 1;
                     }

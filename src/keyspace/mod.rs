@@ -5,4 +5,5 @@
 
 pub mod db;
 pub mod entry;
+pub mod table;
 pub mod value;

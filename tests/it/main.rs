@@ -13,6 +13,7 @@ mod compare;
 mod failclosed;
 mod failover;
 mod frontdoor;
+mod keyspace;
 mod memory;
 mod migrate;
 mod obuf;
