@@ -12,14 +12,6 @@ use std::hash::BuildHasher;
 
 pub use super::entry::Entry;
 
-/// Mask of the 24-bit LRU/LFU field.
-pub const LRU_BITS_MASK: u32 = super::entry::LRU_MAX;
-
-/// Redis' LRU clock: seconds, in 24 bits (it wraps every ~194 days).
-pub fn lru_clock(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32 & LRU_BITS_MASK
-}
-
 #[derive(Default, Debug, Clone, Copy)]
 pub struct DbStats {
     pub hits: u64,
@@ -42,6 +34,8 @@ pub struct Db {
     /// Replica: expired keys are hidden from lookups but kept until the master's DEL, so a
     /// write the master made just before the expiry still finds its key.
     pub keep_expired: bool,
+    /// How accesses set the LRU/LFU field (the shard keeps it in line with the policy).
+    pub touch_mode: super::evict::Touch,
 }
 
 /// See `Db::overhead_bytes`.
@@ -72,6 +66,7 @@ impl Db {
             stats: DbStats::default(),
             expired_log: None,
             keep_expired: false,
+            touch_mode: Default::default(),
         }
     }
 
@@ -99,7 +94,7 @@ impl Db {
         DbOverhead {
             tables_bytes: tables.map(usable).sum(),
             per_slot_bytes: usable(
-                self.tables.capacity() * std::mem::size_of::<HashTable<Entry>>(),
+                self.tables.capacity() * std::mem::size_of::<SlotTable>(),
             ),
             expires_bytes: match self.volatile.capacity() {
                 0 => 0,
@@ -149,14 +144,15 @@ impl Db {
         None
     }
 
-    /// Records an access to `e` in its LRU/LFU field (OBJECT IDLETIME / FREQ, eviction).
+    /// Records an access to `e` in its LRU/LFU field (OBJECT IDLETIME / FREQ, eviction): the
+    /// LRU clock, or under an LFU policy the decayed, logarithmically incremented counter.
     pub fn touch(&self, e: &mut Entry, now_ms: u64) {
-        e.set_lru(lru_clock(now_ms));
+        e.set_lru(self.touch_mode.accessed(e.lru(), now_ms));
     }
 
     /// The LRU/LFU field of a key written at `now_ms`.
     pub fn fresh_lru(&self, now_ms: u64) -> u32 {
-        lru_clock(now_ms)
+        self.touch_mode.fresh(now_ms)
     }
 
     /// Looks a key up for writing: expired keys are deleted first. No hit/miss counting.
@@ -195,7 +191,7 @@ impl Db {
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
             e.set_str(bytes);
-            e.set_lru(lru);
+            e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
             let e = Entry::new_str(key, bytes, expire_at_ms, lru);
@@ -224,7 +220,7 @@ impl Db {
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
             e.set_value(value);
-            e.set_lru(lru);
+            e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
             let e = Entry::new(key, value, expire_at_ms, lru);

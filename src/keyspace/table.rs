@@ -36,6 +36,11 @@ impl SlotTable {
         self.len == 0
     }
 
+    /// Bytes of the bucket array as requested from the allocator (0 when none is allocated).
+    pub fn allocation_size(&self) -> usize {
+        std::mem::size_of_val(&*self.buckets)
+    }
+
     /// Buckets allocated (each one word).
     #[cfg(test)]
     pub fn bucket_count(&self) -> usize {

@@ -10,6 +10,7 @@ mod cluster_bus;
 mod command_table;
 mod common;
 mod compare;
+mod evict;
 mod failclosed;
 mod failover;
 mod frontdoor;
