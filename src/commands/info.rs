@@ -395,7 +395,12 @@ fn memory(l: &mut Lines<'_>) {
         .kv("maxmemory_policy", "noeviction")
         .kv("mem_fragmentation_ratio", format!("{frag:.2}"))
         .kv("mem_fragmentation_bytes", rss as i64 - used as i64)
-        .kv("mem_allocator", "libc");
+        .kv("mem_allocator", "libc")
+        .kv(
+            "lazyfree_pending_objects",
+            crate::lazyfree::pending_objects(),
+        )
+        .kv("lazyfreed_objects", crate::lazyfree::freed_objects());
 }
 
 fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {

@@ -690,8 +690,10 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         if r.is_ok() {
             *cfg = staged;
         }
-        // Settings read on every use need nothing more; the log level lives in the logger.
+        // Settings read on every use need nothing more; the log level lives in the logger,
+        // the lazy-free settings in `lazyfree`.
         crate::log::set_level(cfg.loglevel);
+        crate::lazyfree::configure(&cfg);
         r.map(|()| crate::config::obuf::configured(&cfg))
     };
     let obuf_limits = r?;

@@ -4,6 +4,7 @@
 
 use super::value::{StrValue, Value};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::lazyfree::{self, Cause};
 use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
 use hashbrown::hash_table::{Entry as TableEntry, HashTable};
@@ -127,6 +128,7 @@ impl Db {
         if let Ok(occ) = self.tables[t].find_entry(h, |e| &*e.key == key) {
             let (e, _) = occ.remove();
             self.after_remove(&e, true);
+            lazyfree::free(e.value, Cause::Expire);
         }
         None
     }
@@ -175,7 +177,10 @@ impl Db {
                     s.bytes.extend_from_slice(bytes);
                     s.modified = false;
                 }
-                v => *v = Value::Str(StrValue::from_slice(bytes)),
+                v => {
+                    let old = std::mem::replace(v, Value::Str(StrValue::from_slice(bytes)));
+                    lazyfree::free(old, Cause::ServerDel);
+                }
             }
             e.access_s = access_s;
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
@@ -210,7 +215,7 @@ impl Db {
         match self.tables[t].entry(h, |e| &*e.key == key, Self::hash_entry(hasher)) {
             TableEntry::Occupied(mut occ) => {
                 let e = occ.get_mut();
-                e.value = value;
+                lazyfree::free(std::mem::replace(&mut e.value, value), Cause::ServerDel);
                 e.access_s = access_s;
                 stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
             }
@@ -357,6 +362,17 @@ impl Db {
         n
     }
 
+    /// Deletes every key like `flush`, handing the old tables whole to the lazy-free worker
+    /// (FLUSHALL/FLUSHDB ASYNC); returns how many keys there were.
+    pub fn flush_lazily(&mut self) -> usize {
+        let n = self.keys;
+        let fresh = (0..self.tables.len()).map(|_| HashTable::new()).collect();
+        let tables = std::mem::replace(&mut self.tables, fresh);
+        lazyfree::free_keyspace((tables, std::mem::take(&mut self.volatile)), n);
+        self.keys = 0;
+        n
+    }
+
     /// Deletes every key of `slot`; returns how many there were.
     pub fn flush_slot(&mut self, slot: u16) -> usize {
         if !self.owns_slot(slot) {
@@ -429,6 +445,7 @@ impl Db {
                     if occ.get().expired(now_ms) {
                         let (e, _) = occ.remove();
                         self.after_remove(&e, true);
+                        lazyfree::free(e.value, Cause::Expire);
                         expired_here += 1;
                     }
                 }

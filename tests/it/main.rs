@@ -13,6 +13,7 @@ mod compare;
 mod failclosed;
 mod failover;
 mod frontdoor;
+mod lazyfree;
 mod migrate;
 mod obuf;
 mod protocol;
