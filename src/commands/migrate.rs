@@ -178,7 +178,7 @@ fn dump(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let opts = dump_opts(ex);
     match ex.db(key).lookup_read(key, now) {
         Some(e) => {
-            let payload = rdb::dump(&e.value, opts);
+            let payload = rdb::dump(e.value(), opts);
             ex.out.bulk(&payload);
         }
         None => ex.out.null(),
@@ -244,7 +244,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let replaced = o.replace.then(|| ex.db(key).remove(key, now)).flatten();
     let deleted = replaced.is_some();
     if let Some(e) = replaced {
-        crate::lazyfree::free(e.value, crate::lazyfree::Cause::ServerDel);
+        crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
     }
     let at_ms = match (ttl, o.absttl) {
         (0, _) => 0,
@@ -262,8 +262,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     ex.db(key).set(key, value, at_ms, now);
     if let (Some(idle), Some(e)) = (o.idle_s, ex.db(key).lookup_write(key, now)) {
-        let now_s = (now / 1000) as i64;
-        e.access_s = now_s.saturating_sub(idle).max(0) as u32;
+        e.set_idle_s(now, idle.max(0) as u64);
     }
     ex.dirty(key, 1);
     ex.journal_state(key);
@@ -496,7 +495,7 @@ fn io_fail((_, t): (bool, bool)) -> Failure {
 fn delete_moved(ex: &mut Exec<'_>, key: &[u8], _args: Args<'_>) {
     let now = ex.now_ms;
     if let Some(e) = ex.db(key).remove(key, now) {
-        crate::lazyfree::free(e.value, crate::lazyfree::Cause::ServerDel);
+        crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
         ex.dirty(key, 1);
         ex.journal(key, &[b"DEL", key]);
     }
@@ -537,7 +536,7 @@ fn build_pipeline<'k>(
         } else {
             at.saturating_sub(now).max(1)
         };
-        let payload = rdb::dump(&e.value, opts);
+        let payload = rdb::dump(e.value(), opts);
         let ttl = ttl.to_string();
         let mut parts: Vec<&[u8]> = vec![name, k, ttl.as_bytes(), &payload];
         if req.replace {
@@ -682,7 +681,7 @@ pub fn debug_digest_value(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             // Time 0 sees every stored key, expired or not, without deleting it.
             sh.db
                 .lookup_write(&key, 0)
-                .map(|e| rdb::digest::digest_value(&e.value, e.expire_at_ms() != 0))
+                .map(|e| rdb::digest::digest_value(e.value(), e.expire_at_ms() != 0))
                 .unwrap_or([0; 20])
         });
         digests.push(rdb::digest::hex(&d));

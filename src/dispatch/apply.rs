@@ -141,7 +141,7 @@ fn drop_slot(sh: &mut Shard, slot: u16, now_ms: u64) {
     }
     let mut keys: Vec<Vec<u8>> = Vec::new();
     sh.db
-        .for_each_in_table(idx, 0, |e| keys.push(e.key.to_vec()));
+        .for_each_in_table(idx, 0, |e| keys.push(e.key().to_vec()));
     for k in &keys {
         sh.journal.record(&[b"DEL", k]);
         sh.touch_watched(k);

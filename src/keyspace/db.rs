@@ -2,7 +2,7 @@
 //! drops are cheap, and rehashing is spread over many small tables), lazy expiry on access, and
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
-use super::value::{StrValue, Value};
+use super::value::{StrValue, Value, ValueRef};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::lazyfree::{self, Cause};
 use crate::rng::Rng;
@@ -11,22 +11,76 @@ use hashbrown::hash_table::{Entry as TableEntry, HashTable};
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
-/// One key and its value.
+/// One key and its value. Callers use the accessors only, so the storage can change.
 #[derive(Debug)]
 pub struct Entry {
-    pub key: Box<[u8]>,
-    pub value: Value,
+    key: Box<[u8]>,
+    value: Value,
     /// Absolute expiry (ms since the Unix epoch), 0 when the key has no TTL.
     expire_at_ms: u64,
     /// Position in `Db::volatile` while `expire_at_ms != 0`.
     vpos: u32,
-    /// Last access, seconds since the Unix epoch truncated to 32 bits (OBJECT IDLETIME).
-    pub access_s: u32,
+    /// Redis' 24-bit LRU/LFU field (see `lru`).
+    lru: u32,
+}
+
+/// Mask of the 24-bit LRU/LFU field.
+pub const LRU_BITS_MASK: u32 = (1 << 24) - 1;
+
+/// Redis' LRU clock: seconds, in 24 bits (it wraps every ~194 days).
+pub fn lru_clock(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32 & LRU_BITS_MASK
 }
 
 impl Entry {
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+    /// The value, read-only.
+    pub fn value(&self) -> ValueRef<'_> {
+        self.value.as_ref()
+    }
+    /// The value for in-place changes.
+    pub fn value_mut(&mut self) -> &mut Value {
+        &mut self.value
+    }
+    /// Replaces the value; expiry and the LRU/LFU field are kept.
+    pub fn set_value(&mut self, value: Value) {
+        self.value = value;
+    }
+    /// The value, consuming the entry.
+    pub fn into_value(self) -> Value {
+        self.value
+    }
+    /// The OBJECT ENCODING name Redis would report for the value.
+    pub fn encoding(&self) -> &'static str {
+        self.value.encoding()
+    }
     pub fn expire_at_ms(&self) -> u64 {
         self.expire_at_ms
+    }
+    /// Redis' 24-bit LRU/LFU field: the low 24 bits of the LRU clock (seconds) under an LRU or
+    /// no policy; minutes (16 bits) << 8 | log counter (8 bits) under an LFU policy.
+    pub fn lru(&self) -> u32 {
+        self.lru
+    }
+    pub fn set_lru(&mut self, lru: u32) {
+        self.lru = lru & LRU_BITS_MASK;
+    }
+    /// Seconds since the last access, read from the LRU clock as Redis does (wrapping at 24
+    /// bits). Meaningful under an LRU or no policy.
+    pub fn idle_s(&self, now_ms: u64) -> u64 {
+        let clock = lru_clock(now_ms);
+        if clock >= self.lru {
+            (clock - self.lru) as u64
+        } else {
+            (clock as u64 + LRU_BITS_MASK as u64) - self.lru as u64
+        }
+    }
+    /// Makes the key look idle for `idle_s` seconds (RESTORE IDLETIME).
+    pub fn set_idle_s(&mut self, now_ms: u64, idle_s: u64) {
+        let clock = (now_ms / 1000).saturating_sub(idle_s);
+        self.lru = clock as u32 & LRU_BITS_MASK;
     }
     fn expired(&self, now_ms: u64) -> bool {
         self.expire_at_ms != 0 && self.expire_at_ms <= now_ms
@@ -133,6 +187,16 @@ impl Db {
         None
     }
 
+    /// Records an access to `e` in its LRU/LFU field (OBJECT IDLETIME / FREQ, eviction).
+    pub fn touch(&self, e: &mut Entry, now_ms: u64) {
+        e.lru = lru_clock(now_ms);
+    }
+
+    /// The LRU/LFU field of a key written at `now_ms`.
+    pub fn fresh_lru(&self, now_ms: u64) -> u32 {
+        lru_clock(now_ms)
+    }
+
     /// Looks a key up for writing: expired keys are deleted first. No hit/miss counting.
     pub fn lookup_write(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         self.find_live(key, now_ms)
@@ -146,7 +210,7 @@ impl Db {
                 self.stats.hits += 1;
                 // SAFETY: as in `find_live`; only the counters are touched in between.
                 let e = unsafe { &mut *e };
-                e.access_s = (now_ms / 1000) as u32;
+                self.touch(e, now_ms);
                 Some(e)
             }
             None => {
@@ -165,7 +229,7 @@ impl Db {
     /// allocation when it fits (no malloc/free on overwrite of similar sizes).
     pub fn set_str(&mut self, key: &[u8], bytes: &[u8], expire_at_ms: u64, now_ms: u64) {
         let (t, h, slot) = self.table_of(key);
-        let access_s = (now_ms / 1000) as u32;
+        let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) {
             match &mut e.value {
@@ -182,7 +246,7 @@ impl Db {
                     lazyfree::free(old, Cause::ServerDel);
                 }
             }
-            e.access_s = access_s;
+            e.lru = lru;
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
             let vpos = self.volatile.len() as u32;
@@ -193,7 +257,7 @@ impl Db {
                 value,
                 expire_at_ms,
                 vpos,
-                access_s,
+                lru,
             };
             self.tables[t].insert_unique(h, entry, Self::hash_entry(hasher));
             self.keys += 1;
@@ -210,13 +274,13 @@ impl Db {
     pub fn set(&mut self, key: &[u8], value: Value, expire_at_ms: u64, now_ms: u64) {
         let (t, h, slot) = self.table_of(key);
         let hasher = &self.hasher;
-        let access_s = (now_ms / 1000) as u32;
+        let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         match self.tables[t].entry(h, |e| &*e.key == key, Self::hash_entry(hasher)) {
             TableEntry::Occupied(mut occ) => {
                 let e = occ.get_mut();
                 lazyfree::free(std::mem::replace(&mut e.value, value), Cause::ServerDel);
-                e.access_s = access_s;
+                e.lru = lru;
                 stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
             }
             TableEntry::Vacant(vac) => {
@@ -226,7 +290,7 @@ impl Db {
                     value,
                     expire_at_ms,
                     vpos,
-                    access_s,
+                    lru,
                 });
                 self.keys += 1;
                 if expire_at_ms != 0 {

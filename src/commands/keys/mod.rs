@@ -11,7 +11,7 @@ use crate::constants::{SCAN_MAX_KEYS_PER_CALL, SLOT_COUNT};
 use crate::lazyfree::{self, Cause};
 use crate::resp::{Args, ReplyError};
 use crate::shard::db::Entry;
-use crate::shard::value::Value;
+use crate::shard::value::ValueRef;
 use crate::shard::Shard;
 
 mod expire;
@@ -64,7 +64,7 @@ fn del_generic(ex: &mut Exec<'_>, args: Args<'_>, cause: Cause) -> CmdResult {
     let mut removed = 0;
     for key in args.iter().skip(1) {
         if let Some(e) = ex.db(key).remove(key, now) {
-            lazyfree::free(e.value, cause);
+            lazyfree::free(e.into_value(), cause);
             ex.dirty(key, 1);
             ex.journal(key, &[b"DEL", key]);
             removed += 1;
@@ -98,7 +98,7 @@ fn touch(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn type_cmd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let name = peek(ex, args.get(1)).map_or("none", |e| e.value.type_name());
+    let name = peek(ex, args.get(1)).map_or("none", |e| e.value().type_name());
     ex.out.simple(name);
     Ok(())
 }
