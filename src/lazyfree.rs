@@ -188,20 +188,31 @@ pub fn free_keyspace<T: Send + 'static>(contents: T, keys: usize) -> bool {
 
 /// Objects handed to the worker and not freed yet (INFO `lazyfree_pending_objects`).
 pub fn pending_objects() -> u64 {
-    worker().map_or(0, |w| w.counters.pending.load(Ordering::Relaxed))
+    COUNTERS.pending.load(Ordering::Relaxed)
 }
 
-/// Objects the worker freed since start (INFO `lazyfreed_objects`).
+/// Objects the worker freed since start or CONFIG RESETSTAT (INFO `lazyfreed_objects`).
 pub fn freed_objects() -> u64 {
-    worker().map_or(0, |w| w.counters.freed.load(Ordering::Relaxed))
+    COUNTERS.freed.load(Ordering::Relaxed)
 }
+
+/// CONFIG RESETSTAT: `lazyfreed_objects` starts again from 0 (the pending count stays).
+pub fn reset_stats() {
+    COUNTERS.freed.store(0, Ordering::Relaxed);
+}
+
+/// The counters of the process' worker.
+static COUNTERS: Counters = Counters {
+    pending: AtomicU64::new(0),
+    freed: AtomicU64::new(0),
+};
 
 /// The process' worker, started on first use; None when the thread could not be spawned
 /// (values are then freed in place, and the failure is logged once).
 fn worker() -> Option<&'static Worker> {
     static WORKER: OnceLock<Option<Worker>> = OnceLock::new();
     WORKER
-        .get_or_init(|| match Worker::start(LAZYFREE_QUEUE_JOBS_MAX) {
+        .get_or_init(|| match Worker::start(LAZYFREE_QUEUE_JOBS_MAX, &COUNTERS) {
             Ok(w) => Some(w),
             Err(e) => {
                 crate::log::warning(&format!(
@@ -219,7 +230,6 @@ struct Job {
     objects: u64,
 }
 
-#[derive(Default)]
 struct Counters {
     pending: AtomicU64,
     freed: AtomicU64,
@@ -232,12 +242,9 @@ struct Worker {
 }
 
 impl Worker {
-    /// Starts a worker whose queue holds at most `jobs_max` jobs.
-    fn start(jobs_max: usize) -> std::io::Result<Worker> {
+    /// Starts a worker whose queue holds at most `jobs_max` jobs, counting in `counters`.
+    fn start(jobs_max: usize, counters: &'static Counters) -> std::io::Result<Worker> {
         let (tx, rx) = sync_channel::<Job>(jobs_max);
-        // One worker per process (tests start a few more): leaking its counters lets the
-        // thread and every sender share them without reference counting.
-        let counters: &'static Counters = Box::leak(Box::default());
         std::thread::Builder::new()
             .name("slotd-lazyfree".into())
             .spawn(move || Self::run(rx, counters))?;
@@ -273,6 +280,14 @@ mod tests {
     use super::*;
     use std::sync::mpsc::channel;
     use std::time::{Duration, Instant};
+
+    /// Counters of a test's own worker (leaked: the worker thread outlives the test).
+    fn test_counters() -> &'static Counters {
+        Box::leak(Box::new(Counters {
+            pending: AtomicU64::new(0),
+            freed: AtomicU64::new(0),
+        }))
+    }
 
     /// Waits until the worker freed `n` objects and none are pending.
     fn wait_freed(w: &Worker, n: u64) {
@@ -337,7 +352,7 @@ mod tests {
     #[test]
     fn worker_frees_off_thread_and_counts() {
         // Guards the hand-off: the drop runs on the worker, counters end at 0 pending.
-        let w = Worker::start(4).unwrap();
+        let w = Worker::start(4, test_counters()).unwrap();
         let (tx, rx) = channel();
         let probe = Probe {
             dropped_on: tx,
@@ -352,7 +367,7 @@ mod tests {
     #[test]
     fn full_queue_frees_in_place() {
         // Guards the bound: with the worker stuck and its queue full, the caller frees.
-        let w = Worker::start(1).unwrap();
+        let w = Worker::start(1, test_counters()).unwrap();
         let (tx, rx) = channel();
         let (open, gate) = channel();
         let stuck = Probe {

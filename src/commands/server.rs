@@ -740,6 +740,7 @@ fn config_resetstat(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
         sh.stats = Default::default();
         sh.db.stats = Default::default();
     });
+    crate::lazyfree::reset_stats();
     ctx.out.ok();
     Ok(())
 }

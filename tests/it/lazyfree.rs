@@ -119,6 +119,7 @@ fn counter_steps() -> Vec<(&'static str, Vec<Vec<String>>)> {
             ],
         ),
         ("DEL big set", vec![big_set(), s(&["DEL", "big"])]),
+        ("CONFIG RESETSTAT", vec![s(&["CONFIG", "RESETSTAT"])]),
         (
             "DEL with lazyfree-lazy-user-del",
             vec![
@@ -304,4 +305,24 @@ fn unlink_of_a_big_set_does_not_stall_the_shard() {
     );
     let keys: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
     assert_eq!(keys, 0);
+}
+
+#[test]
+fn replica_lazy_flush_empties_on_the_worker() {
+    // Guards replica-lazy-flush: the data a replica held before its full sync is freed by the
+    // lazy-free thread (counted there, as Redis counts the keys of the emptied databases).
+    let master = Server::start(&[]);
+    master.cli(&["SET", "a", "1"]);
+    let replica = Server::start(&["--replica-lazy-flush", "yes"]);
+    replica.cli(&["MSET", "x", "1", "y", "2", "z", "3"]);
+    let mut c = replica.client();
+    replica.cli(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    let until = Instant::now() + Duration::from_secs(30);
+    while replica.cli(&["GET", "a"]).trim() != "1" {
+        assert!(Instant::now() < until, "the replica never synced");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(freed_when_idle(&mut c), 3);
+    let keys: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(keys, 1);
 }
