@@ -325,8 +325,11 @@ pub fn write_info(o: &Overview, s: &mut String) {
     kv("mem_aof_buffer", &o.aof_buffer_bytes);
     kv("mem_allocator", &alloc::allocator_name());
     kv("active_defrag_running", &0);
-    kv("lazyfree_pending_objects", &0);
-    kv("lazyfreed_objects", &0);
+    kv(
+        "lazyfree_pending_objects",
+        &crate::lazyfree::pending_objects(),
+    );
+    kv("lazyfreed_objects", &crate::lazyfree::freed_objects());
 }
 
 // ---------------------------------------------------------------------------------------------

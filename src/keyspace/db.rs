@@ -3,14 +3,33 @@
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
 use super::table::SlotTable;
-use super::value::Value;
+use super::value::{StrValue, Value, ValueRef};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::lazyfree::{self, Cause};
 use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
 pub use super::entry::Entry;
+
+/// Hands the collection an overwrite is about to replace to lazy free (Redis' dbSetValue under
+/// `lazyfree-lazy-server-del`); strings are freed in place by the overwrite itself.
+fn release_old_collection(e: &mut Entry) {
+    if !matches!(e.value(), ValueRef::Str(_)) {
+        let old = std::mem::replace(e.value_mut(), Value::Str(StrValue::new(Vec::new())));
+        lazyfree::free(old, Cause::ServerDel);
+    }
+}
+
+/// Frees a removed entry: a collection through lazy free for `cause`, anything else here.
+fn free_entry(e: Entry, cause: Cause) {
+    if matches!(e.value(), ValueRef::Str(_)) {
+        drop(e);
+    } else {
+        lazyfree::free(e.into_value(), cause);
+    }
+}
 
 #[derive(Default, Debug, Clone, Copy)]
 pub struct DbStats {
@@ -93,9 +112,7 @@ impl Db {
             .filter(|&b| b > 0);
         DbOverhead {
             tables_bytes: tables.map(usable).sum(),
-            per_slot_bytes: usable(
-                self.tables.capacity() * std::mem::size_of::<SlotTable>(),
-            ),
+            per_slot_bytes: usable(self.tables.capacity() * std::mem::size_of::<SlotTable>()),
             expires_bytes: match self.volatile.capacity() {
                 0 => 0,
                 n => usable(n * std::mem::size_of::<(u16, u64)>()),
@@ -140,6 +157,7 @@ impl Db {
         let hasher = &self.hasher;
         if let Some(e) = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher)) {
             self.after_remove(&e, true);
+            free_entry(e, Cause::Expire);
         }
         None
     }
@@ -190,6 +208,7 @@ impl Db {
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            release_old_collection(e);
             e.set_str(bytes);
             e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
@@ -219,6 +238,7 @@ impl Db {
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            release_old_collection(e);
             e.set_value(value);
             e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
@@ -362,6 +382,17 @@ impl Db {
         n
     }
 
+    /// Deletes every key like `flush`, handing the old tables whole to the lazy-free worker
+    /// (FLUSHALL/FLUSHDB ASYNC); returns how many keys there were.
+    pub fn flush_lazily(&mut self) -> usize {
+        let n = self.keys;
+        let fresh = (0..self.tables.len()).map(|_| SlotTable::new()).collect();
+        let tables = std::mem::replace(&mut self.tables, fresh);
+        lazyfree::free_keyspace((tables, std::mem::take(&mut self.volatile)), n);
+        self.keys = 0;
+        n
+    }
+
     /// Deletes every key of `slot`; returns how many there were.
     pub fn flush_slot(&mut self, slot: u16) -> usize {
         if !self.owns_slot(slot) {
@@ -436,6 +467,7 @@ impl Db {
                     let hasher = &self.hasher;
                     if let Some(e) = self.tables[t].remove(h, at_pos, Self::hash_entry(hasher)) {
                         self.after_remove(&e, true);
+                        free_entry(e, Cause::Expire);
                         expired_here += 1;
                     }
                 }

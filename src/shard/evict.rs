@@ -196,7 +196,7 @@ fn evict_one(sh: &mut Shard, s: &Settings, now_ms: u64) -> bool {
         sh.touch_watched(&key);
         sh.evict.evicted_keys += 1;
     }
-    crate::replication::journal_expired(sh);
+    super::repl::journal_expired(sh);
     sh.evict.victim = key;
     true
 }

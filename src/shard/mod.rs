@@ -184,7 +184,9 @@ impl Shard {
         let keys = self.db.keys_in_slot(slot, usize::MAX);
         let now_ms = crate::clock::unix_ms();
         for k in &keys {
-            self.db.remove(k, now_ms);
+            if let Some(e) = self.db.remove(k, now_ms) {
+                crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
+            }
             self.journal.record(&[b"DEL", k]);
             self.touch_watched(k);
         }

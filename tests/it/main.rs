@@ -15,6 +15,7 @@ mod failclosed;
 mod failover;
 mod frontdoor;
 mod keyspace;
+mod lazyfree;
 mod memory;
 mod migrate;
 mod obuf;
