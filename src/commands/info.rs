@@ -38,6 +38,7 @@ struct Totals {
     hits: u64,
     misses: u64,
     expired_keys: u64,
+    evicted_keys: u64,
     dirty: u64,
     clients: u64,
     max_qbuf_bytes: u64,
@@ -84,6 +85,7 @@ impl Totals {
         self.hits += sh.db.stats.hits;
         self.misses += sh.db.stats.misses;
         self.expired_keys += sh.db.stats.expired_keys;
+        self.evicted_keys += sh.evict.evicted_keys;
         self.dirty += sh.dirty;
         for (_, c) in sh.clients.iter() {
             // As Redis: connected_clients does not count replicas.
@@ -210,6 +212,7 @@ fn merge(t: &mut Totals, p: Totals) {
     t.hits += p.hits;
     t.misses += p.misses;
     t.expired_keys += p.expired_keys;
+    t.evicted_keys += p.evicted_keys;
     t.dirty += p.dirty;
     t.clients += p.clients;
     t.max_qbuf_bytes = t.max_qbuf_bytes.max(p.max_qbuf_bytes);
@@ -420,7 +423,7 @@ fn stats(l: &mut Lines<'_>, t: &Totals) {
         .kv("sync_partial_ok", t.sync.1)
         .kv("sync_partial_err", t.sync.2)
         .kv("expired_keys", t.expired_keys)
-        .kv("evicted_keys", 0)
+        .kv("evicted_keys", t.evicted_keys)
         .kv("evicted_clients", 0)
         .kv("keyspace_hits", t.hits)
         .kv("keyspace_misses", t.misses)

@@ -87,12 +87,9 @@ impl Overview {
         let (used, peak) = alloc::sample_peak();
         let rss = rss_bytes();
         let g = &ctx.shard.global;
-        let (maxmemory_bytes, maxmemory_policy) = g.cfg(|c| {
-            (
-                c.stored_i64("maxmemory", 0).max(0) as u64,
-                c.stored("maxmemory-policy", "noeviction"),
-            )
-        });
+        let evict = g.maxmemory.load();
+        let (maxmemory_bytes, maxmemory_policy) =
+            (evict.maxmemory_bytes, evict.policy.name().to_string());
         let (backlog_bytes, replica_feed_bytes) = {
             let st = g.repl.state();
             let backlog = st.backlog.as_ref().map_or(0, |b| b.size() as u64);
@@ -328,8 +325,11 @@ pub fn write_info(o: &Overview, s: &mut String) {
     kv("mem_aof_buffer", &o.aof_buffer_bytes);
     kv("mem_allocator", &alloc::allocator_name());
     kv("active_defrag_running", &0);
-    kv("lazyfree_pending_objects", &0);
-    kv("lazyfreed_objects", &0);
+    kv(
+        "lazyfree_pending_objects",
+        &crate::lazyfree::pending_objects(),
+    );
+    kv("lazyfreed_objects", &crate::lazyfree::freed_objects());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,4 +4,7 @@
 //! owns one `Db` per core (and re-exports these modules as `shard::db` / `shard::value`).
 
 pub mod db;
+pub mod entry;
+pub mod evict;
+pub mod table;
 pub mod value;

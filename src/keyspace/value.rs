@@ -102,15 +102,7 @@ impl Value {
     /// The OBJECT ENCODING name Redis would report for this value.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str(s) => {
-                if !s.modified && s.bytes.len() <= 20 && parse_i64(&s.bytes).is_some() {
-                    "int"
-                } else if !s.modified && s.bytes.len() <= EMBSTR_MAX_BYTES {
-                    "embstr"
-                } else {
-                    "raw"
-                }
-            }
+            Value::Str(s) => str_encoding(&s.bytes, s.modified),
             Value::Hash(v) => v.encoding(),
             Value::List(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
@@ -126,6 +118,31 @@ impl Value {
             Value::List(v) => v.heap_bytes(),
             Value::Set(v) => v.heap_bytes(),
             Value::ZSet(v) => v.heap_bytes(),
+        }
+    }
+}
+
+/// The OBJECT ENCODING name of a string: "int" and "embstr" as Redis decides them, "raw" for
+/// longer strings and for strings grown in place (`modified`).
+pub fn str_encoding(bytes: &[u8], modified: bool) -> &'static str {
+    if !modified && bytes.len() <= 20 && parse_i64(bytes).is_some() {
+        "int"
+    } else if !modified && bytes.len() <= EMBSTR_MAX_BYTES {
+        "embstr"
+    } else {
+        "raw"
+    }
+}
+
+impl crate::lazyfree::FreeEffort for Value {
+    /// Redis' free effort of the value (strings are one allocation).
+    fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::Hash(v) => v.free_effort(),
+            Value::List(v) => v.free_effort(),
+            Value::Set(v) => v.free_effort(),
+            Value::ZSet(v) => v.free_effort(),
         }
     }
 }

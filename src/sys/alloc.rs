@@ -87,7 +87,6 @@ fn claim(net: i64) -> usize {
 
 /// Bytes this thread allocated minus bytes it freed (usable sizes); a thread-local read, cheap
 /// enough per command. Negative when the thread freed more than it allocated.
-#[allow(dead_code)] // read per write by the eviction check (issue 13, part C)
 pub fn thread_net_bytes() -> i64 {
     LOCAL.try_with(|l| l.net_bytes.get()).unwrap_or(0)
 }
