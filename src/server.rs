@@ -546,6 +546,8 @@ fn shard_thread(
             return;
         }
     };
+    // The event loop's own structures (buffers, connection slots) belong to start-up memory.
+    crate::sys::alloc::add_startup(crate::sys::alloc::thread_net_bytes());
     let _ = ready.send(Ok(id));
     reactor.run();
 }

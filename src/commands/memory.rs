@@ -9,7 +9,8 @@ use super::keys::peek;
 use super::spec::{acl, arg, keyflag, opt, tok, K2};
 use super::{client, flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, KeySpec};
 use crate::keyspace::db::{DbOverhead, Entry};
-use crate::keyspace::value::ValueRef;
+use crate::keyspace::entry::Stored;
+use crate::keyspace::value::Value;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::Shard;
 use crate::sys::alloc::{self, jemalloc_size_class as usable};
@@ -359,25 +360,25 @@ fn usage_samples(args: Args<'_>) -> Result<usize, ReplyError> {
     Ok(samples)
 }
 
-/// The bytes one key takes: its table slot, the key's own allocation and the value's heap
-/// (collections sampled), all at allocator usable sizes.
+/// The bytes one key takes, at allocator usable sizes: its table slot (one word), its block
+/// (header, expiry, key and an inline string), and for a boxed value the box and the value's
+/// heap (collections sampled).
 pub fn entry_bytes(e: &Entry, samples: usize) -> usize {
-    let slot = std::mem::size_of::<Entry>() + 1;
-    let key = match e.key().len() {
-        0 => 0,
-        n => usable(n),
-    };
-    slot + key + value_bytes(e.value(), samples)
+    let own = std::mem::size_of::<Entry>() + usable(e.block_bytes());
+    match e.stored() {
+        Stored::Inline { .. } => own,
+        Stored::Boxed(v) => own + usable(std::mem::size_of::<Value>()) + value_bytes(v, samples),
+    }
 }
 
-fn value_bytes(v: ValueRef<'_>, samples: usize) -> usize {
+fn value_bytes(v: &Value, samples: usize) -> usize {
     match v {
-        ValueRef::Str([]) => 0,
-        ValueRef::Str(b) => usable(b.len()),
-        ValueRef::Hash(h) => h.heap_bytes_sampled(samples),
-        ValueRef::List(l) => l.heap_bytes(),
-        ValueRef::Set(s) => s.heap_bytes_sampled(samples),
-        ValueRef::ZSet(z) => z.heap_bytes_sampled(samples),
+        Value::Str(s) if s.bytes.capacity() == 0 => 0,
+        Value::Str(s) => usable(s.bytes.capacity()),
+        Value::Hash(h) => h.heap_bytes_sampled(samples),
+        Value::List(l) => l.heap_bytes(),
+        Value::Set(s) => s.heap_bytes_sampled(samples),
+        Value::ZSet(z) => z.heap_bytes_sampled(samples),
     }
 }
 

@@ -114,6 +114,11 @@ pub fn mark_startup() {
     STARTUP_BYTES.store(used_bytes(), Ordering::Relaxed);
 }
 
+/// Adds what a thread allocated while starting (a shard's event loop) to the baseline.
+pub fn add_startup(bytes: i64) {
+    STARTUP_BYTES.fetch_add(bytes.max(0) as u64, Ordering::Relaxed);
+}
+
 pub fn startup_bytes() -> u64 {
     STARTUP_BYTES.load(Ordering::Relaxed)
 }

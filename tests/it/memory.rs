@@ -110,6 +110,18 @@ fn used_memory_and_memory_usage_follow_the_data() {
         .query(&mut c)
         .expect("usage");
     assert!((1000..1200).contains(&usage), "{usage}");
+    // A short string lives inside the key's one block: a table word plus one small block.
+    let () = redis::cmd("SET")
+        .arg("s")
+        .arg("bar")
+        .query(&mut c)
+        .expect("set");
+    let small: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("s")
+        .query(&mut c)
+        .expect("usage");
+    assert!((16..=64).contains(&small), "{small}");
     // A hash of 1000 fields: the sampled and the exact sizes agree roughly.
     let mut pipe = redis::pipe();
     for i in 0..1000 {
