@@ -307,6 +307,7 @@ fn run(
     let mut states: Vec<Shard> = (0..shards)
         .map(|id| Shard::new(id, shards, global.clone()))
         .collect();
+    global.cfg(crate::commands::server::apply_jemalloc_bg_thread);
     // Redis' used_memory_startup: the server's own structures, before any data loads.
     crate::sys::alloc::mark_startup();
     crate::aof_load::boot(&global, &mut states)?;

@@ -698,6 +698,7 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             ctx.shard.global.maxmemory.store(evict);
         }
         crate::lazyfree::configure(&cfg);
+        apply_jemalloc_bg_thread(&cfg);
         r.map(|()| crate::config::obuf::configured(&cfg))
     };
     let obuf_limits = r?;
@@ -707,6 +708,15 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();
     Ok(())
+}
+
+/// `jemalloc-bg-thread`: starts or stops jemalloc's purging thread (at boot and on CONFIG
+/// SET, as Redis), logging a refusal.
+pub fn apply_jemalloc_bg_thread(cfg: &crate::config::Config) {
+    let on = cfg.stored_bool("jemalloc-bg-thread", true);
+    if !crate::sys::alloc::set_background_thread(on) {
+        crate::log::warning("jemalloc refused to change its background thread");
+    }
 }
 
 /// Makes new output buffer limits visible to the shards (next turn) and to the replica senders.

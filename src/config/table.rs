@@ -166,7 +166,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("ignore-warnings", "", Str, Mutable, Inert("silences Redis start-up warnings that slotd never prints")),
     d("io-threads", "1", Int(1, 128), Immutable, Inert("CPU tuning: slotd's threads are set with server-threads")),
     d("io-threads-do-reads", "no", Bool, Immutable, Inert("CPU tuning: slotd's threads are set with server-threads")),
-    d("jemalloc-bg-thread", "yes", Bool, Mutable, Inert("allocator tuning; slotd's jemalloc purges dirty pages on its decay timers from the shard threads, with no background thread")),
+    d("jemalloc-bg-thread", "yes", Bool, Mutable, On("yes: jemalloc purges freed pages from its own background thread, as in Redis (at start and on CONFIG SET); no: the shard threads purge as they allocate")),
     d("key-load-delay", "0", Int(INT_MIN, INT_MAX), Hidden, Inert("a Redis test knob (delay while loading)")),
     d("latency-monitor-threshold", "0", Int(0, i64::MAX), Mutable, No("the latency monitor (LATENCY) is not implemented yet; only 0 is accepted")),
     d("latency-tracking", "yes", Bool, Mutable, Inert("observability only: INFO latencystats is not produced yet, whatever this says")),

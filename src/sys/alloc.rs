@@ -224,7 +224,7 @@ pub struct AllocatorStats {
 }
 
 pub use chosen::allocator_name;
-pub use chosen::{allocator_stats, malloc_stats_text, purge};
+pub use chosen::{allocator_stats, malloc_stats_text, purge, set_background_thread};
 
 /// jemalloc's size classes (lg quantum 4, four classes per doubling): the usable size of an
 /// allocation of `size` bytes with an alignment of at most 16. Matches `nallocx(size, 0)`
@@ -291,6 +291,12 @@ mod chosen {
         })
     }
 
+    /// Starts or stops jemalloc's background purging thread (`jemalloc-bg-thread`, as Redis'
+    /// set_jemalloc_bg_thread). False when jemalloc refused.
+    pub fn set_background_thread(on: bool) -> bool {
+        tikv_jemalloc_ctl::background_thread::write(on).is_ok()
+    }
+
     /// jemalloc's `malloc_stats_print` text (MEMORY MALLOC-STATS).
     pub fn malloc_stats_text() -> String {
         let mut out = Vec::new();
@@ -345,6 +351,11 @@ mod chosen {
         None
     }
 
+    /// Only jemalloc has a background purging thread.
+    pub fn set_background_thread(_on: bool) -> bool {
+        true
+    }
+
     pub fn malloc_stats_text() -> String {
         "Stats not supported for the current allocator".to_string()
     }
@@ -384,6 +395,11 @@ mod chosen {
 
     pub fn allocator_stats() -> Option<AllocatorStats> {
         None
+    }
+
+    /// Only jemalloc has a background purging thread.
+    pub fn set_background_thread(_on: bool) -> bool {
+        true
     }
 
     pub fn malloc_stats_text() -> String {
@@ -480,5 +496,6 @@ mod tests {
         assert!(stats.resident_bytes >= stats.active_bytes);
         assert!(malloc_stats_text().contains("jemalloc"));
         assert!(purge());
+        assert!(set_background_thread(true) && set_background_thread(false));
     }
 }

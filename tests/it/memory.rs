@@ -216,3 +216,48 @@ fn redis_cli_memkeys_and_bigkeys_find_the_same_biggest_keys() {
         .expect("bytes");
     assert!((3000..3500).contains(&bytes), "{line}");
 }
+
+/// Threads of `pid` named as jemalloc names its background purging threads.
+fn jemalloc_bg_threads(pid: u32) -> usize {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.trim() == "jemalloc_bg_thd")
+        .count()
+}
+
+#[test]
+fn jemalloc_bg_thread_starts_and_stops_the_purging_thread() {
+    // Guards jemalloc-bg-thread as Redis applies it: on by default, and CONFIG SET turns
+    // jemalloc's background thread off and on at once.
+    let slotd = Server::start(&[]);
+    let wait_for = |want_some: bool| {
+        for _ in 0..100 {
+            if (jemalloc_bg_threads(slotd.pid()) > 0) == want_some {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    };
+    assert!(wait_for(true), "no background thread by default");
+    assert_eq!(
+        slotd
+            .cli(&["CONFIG", "SET", "jemalloc-bg-thread", "no"])
+            .trim(),
+        "OK"
+    );
+    assert!(wait_for(false), "still running after CONFIG SET no");
+    assert_eq!(
+        slotd
+            .cli(&["CONFIG", "SET", "jemalloc-bg-thread", "yes"])
+            .trim(),
+        "OK"
+    );
+    assert!(wait_for(true), "not back after CONFIG SET yes");
+    let off = Server::start(&["--jemalloc-bg-thread", "no"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(jemalloc_bg_threads(off.pid()), 0);
+}
