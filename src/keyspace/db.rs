@@ -7,84 +7,36 @@ use crate::cluster::hash_slot::key_hash_slot;
 use crate::lazyfree::{self, Cause};
 use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
-use hashbrown::hash_table::{Entry as TableEntry, HashTable};
+use hashbrown::hash_table::HashTable;
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
-/// One key and its value. Callers use the accessors only, so the storage can change.
-#[derive(Debug)]
-pub struct Entry {
-    key: Box<[u8]>,
-    value: Value,
-    /// Absolute expiry (ms since the Unix epoch), 0 when the key has no TTL.
-    expire_at_ms: u64,
-    /// Position in `Db::volatile` while `expire_at_ms != 0`.
-    vpos: u32,
-    /// Redis' 24-bit LRU/LFU field (see `lru`).
-    lru: u32,
+pub use super::entry::Entry;
+
+impl lazyfree::FreeEffort for Entry {
+    fn free_effort(&self) -> usize {
+        self.value().free_effort()
+    }
+}
+
+/// A write replaces `e`'s value: a big collection goes to the lazy-free worker when
+/// `lazyfree-lazy-server-del` says so. Strings (one allocation) are left to the overwrite.
+fn free_replaced(e: &mut Entry) {
+    if !lazyfree::lazy_for(Cause::ServerDel) || matches!(e.value(), ValueRef::Str(_)) {
+        return;
+    }
+    // A boxed collection: `value_mut` moves nothing, and the empty string left in its place
+    // allocates nothing.
+    let old = std::mem::replace(e.value_mut(), Value::Str(StrValue::new(Vec::new())));
+    lazyfree::free(old, Cause::ServerDel);
 }
 
 /// Mask of the 24-bit LRU/LFU field.
-pub const LRU_BITS_MASK: u32 = (1 << 24) - 1;
+pub const LRU_BITS_MASK: u32 = super::entry::LRU_MAX;
 
 /// Redis' LRU clock: seconds, in 24 bits (it wraps every ~194 days).
 pub fn lru_clock(now_ms: u64) -> u32 {
     (now_ms / 1000) as u32 & LRU_BITS_MASK
-}
-
-impl Entry {
-    pub fn key(&self) -> &[u8] {
-        &self.key
-    }
-    /// The value, read-only.
-    pub fn value(&self) -> ValueRef<'_> {
-        self.value.as_ref()
-    }
-    /// The value for in-place changes.
-    pub fn value_mut(&mut self) -> &mut Value {
-        &mut self.value
-    }
-    /// Replaces the value; expiry and the LRU/LFU field are kept.
-    pub fn set_value(&mut self, value: Value) {
-        self.value = value;
-    }
-    /// The value, consuming the entry.
-    pub fn into_value(self) -> Value {
-        self.value
-    }
-    /// The OBJECT ENCODING name Redis would report for the value.
-    pub fn encoding(&self) -> &'static str {
-        self.value.encoding()
-    }
-    pub fn expire_at_ms(&self) -> u64 {
-        self.expire_at_ms
-    }
-    /// Redis' 24-bit LRU/LFU field: the low 24 bits of the LRU clock (seconds) under an LRU or
-    /// no policy; minutes (16 bits) << 8 | log counter (8 bits) under an LFU policy.
-    pub fn lru(&self) -> u32 {
-        self.lru
-    }
-    pub fn set_lru(&mut self, lru: u32) {
-        self.lru = lru & LRU_BITS_MASK;
-    }
-    /// Seconds since the last access, read from the LRU clock as Redis does (wrapping at 24
-    /// bits). Meaningful under an LRU or no policy.
-    pub fn idle_s(&self, now_ms: u64) -> u64 {
-        let clock = lru_clock(now_ms);
-        if clock >= self.lru {
-            (clock - self.lru) as u64
-        } else {
-            (clock as u64 + LRU_BITS_MASK as u64) - self.lru as u64
-        }
-    }
-    /// Makes the key look idle for `idle_s` seconds (RESTORE IDLETIME).
-    pub fn set_idle_s(&mut self, now_ms: u64, idle_s: u64) {
-        let clock = (now_ms / 1000).saturating_sub(idle_s);
-        self.lru = clock as u32 & LRU_BITS_MASK;
-    }
-    fn expired(&self, now_ms: u64) -> bool {
-        self.expire_at_ms != 0 && self.expire_at_ms <= now_ms
-    }
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -161,13 +113,13 @@ impl Db {
     }
 
     fn hash_entry(hasher: &DefaultHashBuilder) -> impl Fn(&Entry) -> u64 + '_ {
-        move |e: &Entry| hasher.hash_one(&*e.key)
+        move |e: &Entry| hasher.hash_one(e.key())
     }
 
     /// Finds a live key with one probe, deleting it first when it has expired.
     fn find_live(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let (t, h, _) = self.table_of(key);
-        let e: *mut Entry = self.tables[t].find_mut(h, |e| &*e.key == key)?;
+        let e: *mut Entry = self.tables[t].find_mut(h, |e| e.key() == key)?;
         // SAFETY: `e` points into `self.tables[t]`, which nothing touches between here and
         // either returning the reference (live key) or the removal below, which does not use
         // `e` again. The raw pointer only sidesteps the borrow checker's limitation on
@@ -179,17 +131,17 @@ impl Db {
         if self.keep_expired {
             return None;
         }
-        if let Ok(occ) = self.tables[t].find_entry(h, |e| &*e.key == key) {
+        if let Ok(occ) = self.tables[t].find_entry(h, |e| e.key() == key) {
             let (e, _) = occ.remove();
             self.after_remove(&e, true);
-            lazyfree::free(e.value, Cause::Expire);
+            lazyfree::free(e, Cause::Expire);
         }
         None
     }
 
     /// Records an access to `e` in its LRU/LFU field (OBJECT IDLETIME / FREQ, eviction).
     pub fn touch(&self, e: &mut Entry, now_ms: u64) {
-        e.lru = lru_clock(now_ms);
+        e.set_lru(lru_clock(now_ms));
     }
 
     /// The LRU/LFU field of a key written at `now_ms`.
@@ -225,78 +177,50 @@ impl Db {
         self.find_live(key, now_ms).is_some()
     }
 
-    /// SET's fast path: stores `bytes` as a string with one probe, reusing the old string's
-    /// allocation when it fits (no malloc/free on overwrite of similar sizes).
+    /// SET's fast path: stores `bytes` as a string with one probe, rewriting the key's block
+    /// in place when the length is unchanged (no malloc/free on overwrite of equal sizes).
     pub fn set_str(&mut self, key: &[u8], bytes: &[u8], expire_at_ms: u64, now_ms: u64) {
         let (t, h, slot) = self.table_of(key);
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
-        if let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) {
-            match &mut e.value {
-                Value::Str(s)
-                    if s.bytes.capacity() >= bytes.len()
-                        && s.bytes.capacity() <= 2 * bytes.len().max(16) =>
-                {
-                    s.bytes.clear();
-                    s.bytes.extend_from_slice(bytes);
-                    s.modified = false;
-                }
-                v => {
-                    let old = std::mem::replace(v, Value::Str(StrValue::from_slice(bytes)));
-                    lazyfree::free(old, Cause::ServerDel);
-                }
-            }
-            e.lru = lru;
+        if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            free_replaced(e);
+            e.set_str(bytes);
+            e.set_lru(lru);
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
-            let vpos = self.volatile.len() as u32;
-            let value = Value::Str(StrValue::from_slice(bytes));
-            let hasher = &self.hasher;
-            let entry = Entry {
-                key: key.into(),
-                value,
-                expire_at_ms,
-                vpos,
-                lru,
-            };
-            self.tables[t].insert_unique(h, entry, Self::hash_entry(hasher));
-            self.keys += 1;
-            if expire_at_ms != 0 {
-                self.volatile.push((slot, h));
-            }
+            let e = Entry::new_str(key, bytes, expire_at_ms, lru);
+            self.insert_new(t, h, slot, e);
         }
         if let Some(pos) = stale_pos {
             self.volatile_remove(pos);
         }
     }
 
+    /// Adds a key known to be absent, indexing its TTL.
+    fn insert_new(&mut self, t: usize, h: u64, slot: u16, mut e: Entry) {
+        if e.has_expire() {
+            e.set_vpos(self.volatile.len() as u32);
+            self.volatile.push((slot, h));
+        }
+        let hasher = &self.hasher;
+        self.tables[t].insert_unique(h, e, Self::hash_entry(hasher));
+        self.keys += 1;
+    }
+
     /// Inserts or overwrites a key. `expire_at_ms` 0 means no TTL; any old TTL is replaced.
     pub fn set(&mut self, key: &[u8], value: Value, expire_at_ms: u64, now_ms: u64) {
         let (t, h, slot) = self.table_of(key);
-        let hasher = &self.hasher;
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
-        match self.tables[t].entry(h, |e| &*e.key == key, Self::hash_entry(hasher)) {
-            TableEntry::Occupied(mut occ) => {
-                let e = occ.get_mut();
-                lazyfree::free(std::mem::replace(&mut e.value, value), Cause::ServerDel);
-                e.lru = lru;
-                stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
-            }
-            TableEntry::Vacant(vac) => {
-                let vpos = self.volatile.len() as u32;
-                vac.insert(Entry {
-                    key: key.into(),
-                    value,
-                    expire_at_ms,
-                    vpos,
-                    lru,
-                });
-                self.keys += 1;
-                if expire_at_ms != 0 {
-                    self.volatile.push((slot, h));
-                }
-            }
+        if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            free_replaced(e);
+            e.set_value(value);
+            e.set_lru(lru);
+            stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
+        } else {
+            let e = Entry::new(key, value, expire_at_ms, lru);
+            self.insert_new(t, h, slot, e);
         }
         if let Some(pos) = stale_pos {
             self.volatile_remove(pos);
@@ -312,16 +236,24 @@ impl Db {
         slot: u16,
         h: u64,
     ) -> Option<u32> {
-        let had = e.expire_at_ms != 0;
-        e.expire_at_ms = at_ms;
-        if had && at_ms == 0 {
-            return Some(e.vpos);
+        match (e.has_expire(), at_ms != 0) {
+            (false, false) => None,
+            (true, false) => {
+                let pos = e.vpos();
+                e.set_expire(0, 0);
+                Some(pos)
+            }
+            (false, true) => {
+                e.set_expire(at_ms, volatile.len() as u32);
+                volatile.push((slot, h));
+                None
+            }
+            (true, true) => {
+                let pos = e.vpos();
+                e.set_expire(at_ms, pos);
+                None
+            }
         }
-        if !had && at_ms != 0 {
-            e.vpos = volatile.len() as u32;
-            volatile.push((slot, h));
-        }
-        None
     }
 
     /// Sets the TTL of an existing key (0 removes it). Returns false when the key is absent.
@@ -330,7 +262,7 @@ impl Db {
             return false;
         }
         let (t, h, slot) = self.table_of(key);
-        let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) else {
+        let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) else {
             return false;
         };
         if let Some(pos) = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h) {
@@ -346,21 +278,21 @@ impl Db {
         if pos != last {
             let (slot, h) = self.volatile[pos as usize];
             let t = local_index(slot, self.shards);
-            if let Some(e) = self.tables[t].find_mut(h, |e| e.expire_at_ms != 0 && e.vpos == last) {
-                e.vpos = pos;
+            if let Some(e) = self.tables[t].find_mut(h, |e| e.has_expire() && e.vpos() == last) {
+                e.set_vpos(pos);
             }
         }
     }
 
     fn after_remove(&mut self, e: &Entry, expired: bool) {
         self.keys -= 1;
-        if e.expire_at_ms != 0 {
-            self.volatile_remove(e.vpos);
+        if e.has_expire() {
+            self.volatile_remove(e.vpos());
         }
         if expired {
             self.stats.expired_keys += 1;
             if let Some(log) = self.expired_log.as_mut() {
-                log.push(e.key.to_vec());
+                log.push(e.key().to_vec());
             }
         }
     }
@@ -368,7 +300,7 @@ impl Db {
     /// Deletes a key; returns its entry when it existed (expired keys count as absent).
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let (t, h, _) = self.table_of(key);
-        let occ = self.tables[t].find_entry(h, |e| &*e.key == key).ok()?;
+        let occ = self.tables[t].find_entry(h, |e| e.key() == key).ok()?;
         let (e, _) = occ.remove();
         let expired = e.expired(now_ms);
         self.after_remove(&e, expired);
@@ -393,7 +325,7 @@ impl Db {
             return Vec::new();
         }
         let t = &self.tables[local_index(slot, self.shards)];
-        t.iter().take(max).map(|e| e.key.to_vec()).collect()
+        t.iter().take(max).map(|e| e.key().to_vec()).collect()
     }
 
     /// Visits every live key of local table index `idx` (see `topology::slot_at`).
@@ -447,8 +379,8 @@ impl Db {
         let n = table.len();
         for e in table.into_iter() {
             self.keys -= 1;
-            if e.expire_at_ms != 0 {
-                self.volatile_remove(e.vpos);
+            if e.has_expire() {
+                self.volatile_remove(e.vpos());
             }
         }
         n
@@ -471,9 +403,9 @@ impl Db {
             let pick = (rng.next_u64() % len as u64) as usize;
             let e = self.tables[idx].iter().nth(pick)?;
             if !e.expired(now_ms) {
-                return Some(e.key.to_vec());
+                return Some(e.key().to_vec());
             }
-            let key = e.key.to_vec();
+            let key = e.key().to_vec();
             self.lookup_write(&key, now_ms);
         }
         None
@@ -503,13 +435,12 @@ impl Db {
                 let (slot, h) = self.volatile[pos as usize];
                 let t = local_index(slot, self.shards);
                 run.sampled += 1;
-                if let Ok(occ) =
-                    self.tables[t].find_entry(h, |e| e.expire_at_ms != 0 && e.vpos == pos)
+                if let Ok(occ) = self.tables[t].find_entry(h, |e| e.has_expire() && e.vpos() == pos)
                 {
                     if occ.get().expired(now_ms) {
                         let (e, _) = occ.remove();
                         self.after_remove(&e, true);
-                        lazyfree::free(e.value, Cause::Expire);
+                        lazyfree::free(e, Cause::Expire);
                         expired_here += 1;
                     }
                 }
@@ -525,6 +456,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyspace::value::StrValue;
 
     fn s(v: &str) -> Value {
         Value::Str(StrValue::from_slice(v.as_bytes()))
@@ -573,7 +505,7 @@ mod tests {
         for (pos, &(slot, h)) in db.volatile.iter().enumerate() {
             let t = local_index(slot, 1);
             assert!(db.tables[t]
-                .find(h, |e| e.vpos as usize == pos && e.expire_at_ms != 0)
+                .find(h, |e| e.vpos() as usize == pos && e.has_expire())
                 .is_some());
         }
         let live_before = db.len();
@@ -598,10 +530,10 @@ mod tests {
         db.set_str(b"k", b"x", 0, 0);
         assert_eq!(db.volatile_len(), 0);
         assert_eq!(db.len(), 1);
-        match &db.lookup_read(b"k", 0).unwrap().value {
-            Value::Str(s) => assert_eq!(s.bytes, b"x"),
-            other => panic!("not a string: {other:?}"),
-        }
+        assert_eq!(
+            db.lookup_read(b"k", 0).unwrap().str_bytes(),
+            Some(&b"x"[..])
+        );
         db.set_str(b"k", b"v", 100, 0);
         assert!(db.lookup_read(b"k", 100).is_none());
         assert_eq!(db.len(), 0);

@@ -1,6 +1,7 @@
 //! Values stored in the keyspace. Each data type family owns its variant; strings for now.
 //! Encodings are reported with Redis' names (OBJECT ENCODING) without copying Redis' layouts.
 
+use crate::lazyfree::FreeEffort;
 use crate::resp::parse::parse_i64;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
@@ -102,15 +103,7 @@ impl Value {
     /// The OBJECT ENCODING name Redis would report for this value.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str(s) => {
-                if !s.modified && s.bytes.len() <= 20 && parse_i64(&s.bytes).is_some() {
-                    "int"
-                } else if !s.modified && s.bytes.len() <= EMBSTR_MAX_BYTES {
-                    "embstr"
-                } else {
-                    "raw"
-                }
-            }
+            Value::Str(s) => str_encoding(&s.bytes, s.modified),
             Value::Hash(v) => v.encoding(),
             Value::List(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
@@ -130,15 +123,33 @@ impl Value {
     }
 }
 
-impl crate::lazyfree::FreeEffort for Value {
+/// The OBJECT ENCODING name of a string: "int" and "embstr" as Redis decides them, "raw" for
+/// longer strings and for strings grown in place (`modified`).
+pub fn str_encoding(bytes: &[u8], modified: bool) -> &'static str {
+    if !modified && bytes.len() <= 20 && parse_i64(bytes).is_some() {
+        "int"
+    } else if !modified && bytes.len() <= EMBSTR_MAX_BYTES {
+        "embstr"
+    } else {
+        "raw"
+    }
+}
+
+impl FreeEffort for ValueRef<'_> {
     /// Redis' free effort of the value (strings are one allocation).
     fn free_effort(&self) -> usize {
         match self {
-            Value::Str(_) => 1,
-            Value::Hash(v) => v.free_effort(),
-            Value::List(v) => v.free_effort(),
-            Value::Set(v) => v.free_effort(),
-            Value::ZSet(v) => v.free_effort(),
+            ValueRef::Str(_) => 1,
+            ValueRef::Hash(v) => v.free_effort(),
+            ValueRef::List(v) => v.free_effort(),
+            ValueRef::Set(v) => v.free_effort(),
+            ValueRef::ZSet(v) => v.free_effort(),
         }
+    }
+}
+
+impl FreeEffort for Value {
+    fn free_effort(&self) -> usize {
+        self.as_ref().free_effort()
     }
 }

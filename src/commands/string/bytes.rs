@@ -12,11 +12,10 @@ pub(super) fn append(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.with_db(key, |db, out| {
         let total = match db.lookup_write(key, now) {
             Some(e) => {
-                let s = as_str_mut(e.value_mut())?;
-                check_len(s.bytes.len() as u64, tail.len() as u64, max_bytes)?;
-                s.bytes.extend_from_slice(tail);
-                s.modified = true;
-                s.bytes.len()
+                let len = as_str(e.value())?.len();
+                check_len(len as u64, tail.len() as u64, max_bytes)?;
+                // Grows a short string inside the key's block (see Entry::append_str).
+                e.append_str(tail)
             }
             None => {
                 db.set(key, str_value(tail), 0, now);

@@ -12,10 +12,10 @@ fn incr_by(ex: &mut Exec<'_>, key: &[u8], delta: i64) -> CmdResult {
     ex.with_db(key, |db, out| {
         let new = match db.lookup_write(key, now) {
             Some(e) => {
-                let s = as_str_mut(e.value_mut())?;
-                let cur = parse_i64(&s.bytes).ok_or(ReplyError::NotInteger)?;
+                let cur = parse_i64(as_str(e.value())?).ok_or(ReplyError::NotInteger)?;
                 let new = cur.checked_add(delta).ok_or(ReplyError::Overflow)?;
-                *s = StrValue::new(new.to_string().into_bytes());
+                // Rewritten in the key's own block: a counter stays one allocation.
+                e.set_str(new.to_string().as_bytes());
                 new
             }
             None => {
