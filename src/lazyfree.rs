@@ -114,9 +114,7 @@ pub enum Cause {
     ServerDel,
     /// An expired key (`lazyfree-lazy-expire`).
     Expire,
-    /// A key evicted for maxmemory (`lazyfree-lazy-eviction`). Maxmemory eviction (being
-    /// built beside this) hands its victims here; until then nothing constructs it.
-    #[allow(dead_code)]
+    /// A key evicted for maxmemory (`lazyfree-lazy-eviction`).
     Eviction,
 }
 
@@ -211,7 +209,6 @@ thread_local! {
 /// freed for it. A shard measuring its own memory (its share of maxmemory) reads this: the
 /// worker's frees count on the worker's thread, so without the credit a shard would go on
 /// holding every big value it ever unlinked. One thread-local read and one relaxed load.
-#[allow(dead_code)] // for the per-shard maxmemory check (issue 13, part C)
 pub fn thread_net_bytes() -> i64 {
     crate::sys::alloc::thread_net_bytes() - FREED_FOR_ME.with(|c| c.load(Ordering::Relaxed))
 }

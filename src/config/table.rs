@@ -91,7 +91,6 @@ const ENCODING: &str = "slotd's small encodings use Redis' default thresholds, w
      in this version; only the default is accepted";
 const NO_RDB: &str = "slotd writes and reads no RDB file yet (no snapshots; persistence is the \
      AOF), so there is no file for this to act on";
-const NO_EVICTION: &str = "maxmemory is refused, so no eviction ever runs for this to tune";
 const CPU_LIST: &str = "thread affinity tuning: slotd has no such thread; pin shards with \
      server-cpus";
 const NOT_YET: &str = "not implemented yet; only the default is accepted";
@@ -167,7 +166,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("ignore-warnings", "", Str, Mutable, Inert("silences Redis start-up warnings that slotd never prints")),
     d("io-threads", "1", Int(1, 128), Immutable, Inert("CPU tuning: slotd's threads are set with server-threads")),
     d("io-threads-do-reads", "no", Bool, Immutable, Inert("CPU tuning: slotd's threads are set with server-threads")),
-    d("jemalloc-bg-thread", "yes", Bool, Mutable, Inert("allocator tuning; slotd does not use jemalloc")),
+    d("jemalloc-bg-thread", "yes", Bool, Mutable, Inert("allocator tuning; slotd's jemalloc purges dirty pages on its decay timers from the shard threads, with no background thread")),
     d("key-load-delay", "0", Int(INT_MIN, INT_MAX), Hidden, Inert("a Redis test knob (delay while loading)")),
     d("latency-monitor-threshold", "0", Int(0, i64::MAX), Mutable, No("the latency monitor (LATENCY) is not implemented yet; only 0 is accepted")),
     d("latency-tracking", "yes", Bool, Mutable, Inert("observability only: INFO latencystats is not produced yet, whatever this says")),
@@ -177,8 +176,8 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("lazyfree-lazy-server-del", "no", Bool, Mutable, On("values deleted or replaced by a write (SET or RENAME over a key, RESTORE REPLACE, ...) are freed on the lazy-free thread when big")),
     d("lazyfree-lazy-user-del", "no", Bool, Mutable, On("DEL frees big values on the lazy-free thread, as UNLINK")),
     d("lazyfree-lazy-user-flush", "no", Bool, Mutable, On("FLUSHALL/FLUSHDB without SYNC or ASYNC flush asynchronously")),
-    d("lfu-decay-time", "1", Int(0, INT_MAX), Mutable, Inert(NO_EVICTION)),
-    d("lfu-log-factor", "10", Int(0, INT_MAX), Mutable, Inert(NO_EVICTION)),
+    d("lfu-decay-time", "1", Int(0, INT_MAX), Mutable, On("minutes for an LFU counter to lose one (0: never decays)")),
+    d("lfu-log-factor", "10", Int(0, INT_MAX), Mutable, On("how slowly the LFU counter grows with hits (Redis' logarithmic counter)")),
     d("list-compress-depth", "0", Int(0, INT_MAX), Mutable, No(ENCODING)),
     d("list-max-listpack-size", "-2", Int(INT_MIN, INT_MAX), Mutable, No(ENCODING)).aliased(&["list-max-ziplist-size"]),
     d("list-max-ziplist-entries", "", Line, Deprecated, Inert("read and ignored by Redis 7.0 too")),
@@ -191,11 +190,11 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("masterauth", "", Str, Mutable, On("password a replica sends (AUTH) to its master before it syncs")),
     d("masteruser", "", Str, Mutable, On("user name a replica sends with masterauth")),
     d("maxclients", "10000", Typed, Mutable, On("most simultaneous clients; fitted to the open-file limit at start")),
-    d("maxmemory", "0", Mem(0, u64::MAX), Mutable, No("slotd does not limit memory or evict keys yet; only 0 (no limit) is accepted")),
+    d("maxmemory", "0", Mem(0, u64::MAX), Mutable, On("memory limit (used_memory); over it keys are evicted by maxmemory-policy, each shard from its own databases, or deny-oom commands get -OOM; CONFIG SET evicts down in time-sliced steps")),
     d("maxmemory-clients", "0", Special, Mutable, No("client memory eviction is not implemented yet; only 0 is accepted")),
-    d("maxmemory-eviction-tenacity", "10", Int(0, 100), Mutable, Inert(NO_EVICTION)),
-    d("maxmemory-policy", "noeviction", Enum(&["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), Mutable, No("eviction is not implemented yet; only noeviction is accepted")),
-    d("maxmemory-samples", "5", Int(1, INT_MAX), Mutable, Inert(NO_EVICTION)),
+    d("maxmemory-eviction-tenacity", "10", Int(0, 100), Mutable, On("time one eviction call may take before the rest continues in later loop turns")),
+    d("maxmemory-policy", "noeviction", Enum(&["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), Mutable, On("which keys maxmemory evicts: the eight Redis policies")),
+    d("maxmemory-samples", "5", Int(1, INT_MAX), Mutable, On("keys sampled per database for each refill of the 16-key eviction pool")),
     d("min-replicas-max-lag", "10", Special, Mutable, On("seconds since a replica's last ACK for it to count as good")).aliased(&["min-slaves-max-lag"]),
     d("min-replicas-to-write", "0", Special, Mutable, On("writes are refused (NOREPLICAS) with fewer good replicas than this")).aliased(&["min-slaves-to-write"]),
     d("no-appendfsync-on-rewrite", "no", Bool, Mutable, No("slotd always fsyncs during a rewrite; only no is accepted")),
@@ -227,7 +226,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("replica-announce-port", "0", Int(0, 65535), Mutable, No(NOT_YET)).aliased(&["slave-announce-port"]),
     d("replica-announced", "yes", Bool, Mutable, On("whether Sentinel-facing listings show this replica")),
     d("replica-ignore-disk-write-errors", "no", Bool, Mutable, No(NOT_YET)),
-    d("replica-ignore-maxmemory", "yes", Bool, Mutable, Inert("maxmemory is refused, so there is no limit to ignore")).aliased(&["slave-ignore-maxmemory"]),
+    d("replica-ignore-maxmemory", "yes", Bool, Mutable, On("a replica does not evict (its master's DELs do); `no` makes it evict on its own")).aliased(&["slave-ignore-maxmemory"]),
     d("replica-lazy-flush", "no", Bool, Mutable, On("a replica empties its data set for a full sync on the lazy-free thread")).aliased(&["slave-lazy-flush"]),
     d("replica-priority", "100", Int(0, INT_MAX), Mutable, On("shown in INFO replication, where Sentinel reads it to choose the replica to promote (0: never)")).aliased(&["slave-priority"]),
     d("replica-read-only", "yes", Bool, Mutable, On("a replica refuses writes from clients")).aliased(&["slave-read-only"]),

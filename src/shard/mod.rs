@@ -4,6 +4,7 @@
 
 pub mod blocking;
 pub mod clients;
+pub mod evict;
 pub mod parked;
 pub mod peers;
 pub mod pubsub;
@@ -138,6 +139,8 @@ pub struct Shard {
     pub replies_ahead: bool,
     /// Replication: snapshots in progress, read-only replica flag, WAIT waiters.
     pub repl: repl::ShardRepl,
+    /// maxmemory: this shard's memory estimate, eviction pool and counters.
+    pub evict: evict::ShardEvict,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -167,6 +170,7 @@ impl Shard {
             no_block: false,
             replies_ahead: false,
             repl: Default::default(),
+            evict: Default::default(),
             parked: None,
         }
     }

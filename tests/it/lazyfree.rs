@@ -327,3 +327,27 @@ fn replica_lazy_flush_empties_on_the_worker() {
     let keys: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
     assert_eq!(keys, 1);
 }
+
+#[test]
+fn lazy_eviction_frees_victims_on_the_worker() {
+    // Guards lazyfree-lazy-eviction: with every key a big set, each evicted key is one object
+    // the lazy-free thread freed, and memory still comes down to the limit.
+    let slotd = Server::start(&[
+        "--maxmemory",
+        "8mb",
+        "--maxmemory-policy",
+        "allkeys-random",
+        "--lazyfree-lazy-eviction",
+        "yes",
+    ]);
+    let mut c = slotd.client();
+    for i in 0..200 {
+        let key = format!("set:{i}");
+        run(&mut c, &filled("SADD", &key, 500, |m| vec![format!("member:{m:06}")]));
+    }
+    let freed = freed_when_idle(&mut c);
+    let stats: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
+    let evicted: u64 = info_field(&stats, "evicted_keys").parse().unwrap();
+    assert!(evicted > 0, "8 MB cannot hold 200 sets of 500 members");
+    assert_eq!(freed, evicted);
+}

@@ -33,8 +33,8 @@ pub use table::COMMANDS;
 // ---------------------------------------------------------------------------------------------
 
 /// Looks a key up without refreshing its access time, counting a keyspace hit or miss (Redis'
-/// "no touch" read lookups, used by EXISTS, TYPE, TTL and OBJECT).
-fn peek<'e>(ex: &'e mut Exec<'_>, key: &[u8]) -> Option<&'e mut Entry> {
+/// "no touch" read lookups, used by EXISTS, TYPE, TTL, OBJECT and MEMORY USAGE).
+pub(crate) fn peek<'e>(ex: &'e mut Exec<'_>, key: &[u8]) -> Option<&'e mut Entry> {
     let now = ex.now_ms;
     let db = ex.db(key);
     if db.contains(key, now) {
