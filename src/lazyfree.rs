@@ -184,6 +184,20 @@ pub fn free_keyspace<T: Send + 'static>(contents: T, keys: usize) -> bool {
     worker().is_some_and(|w| w.hand_off(Box::new(contents), keys as u64))
 }
 
+/// Waits up to `max` for the worker to free everything pending; true when nothing is left.
+/// Only for eviction's last resort (Redis' short wait in performEvictions when the victims it
+/// handed over are all that can bring memory down); never on a command's normal path.
+pub fn wait_idle(max: std::time::Duration) -> bool {
+    let until = std::time::Instant::now() + max;
+    while pending_objects() != 0 {
+        if std::time::Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(20));
+    }
+    true
+}
+
 /// Objects handed to the worker and not freed yet (INFO `lazyfree_pending_objects`).
 pub fn pending_objects() -> u64 {
     COUNTERS.pending.load(Ordering::Relaxed)
