@@ -121,3 +121,7 @@ pub const LAZYFREE_QUEUE_JOBS_MAX: usize = 1024;
 /// Bytes of one quicklist node in Redis 7.0 (list-max-listpack-size -2): the unit in which a
 /// list's free effort is counted.
 pub const LISTPACK_NODE_BYTES: usize = 8192;
+/// Longest a shard waits for the lazy-free worker when eviction ran out of keys and only the
+/// victims it handed over can bring memory under the limit (Redis waits the eviction time
+/// limit, which `maxmemory-eviction-tenacity 100` makes unbounded).
+pub const LAZYFREE_EVICTION_WAIT_MAX_US: u64 = 10_000;

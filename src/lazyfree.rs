@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::constants::{LAZYFREE_QUEUE_JOBS_MAX, LAZYFREE_THRESHOLD, LISTPACK_NODE_BYTES};
 use crate::resp::parse::parse_i64;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::OnceLock;
 
@@ -114,9 +114,7 @@ pub enum Cause {
     ServerDel,
     /// An expired key (`lazyfree-lazy-expire`).
     Expire,
-    /// A key evicted for maxmemory (`lazyfree-lazy-eviction`). Maxmemory eviction (being
-    /// built beside this) hands its victims here; until then nothing constructs it.
-    #[allow(dead_code)]
+    /// A key evicted for maxmemory (`lazyfree-lazy-eviction`).
     Eviction,
 }
 
@@ -186,6 +184,20 @@ pub fn free_keyspace<T: Send + 'static>(contents: T, keys: usize) -> bool {
     worker().is_some_and(|w| w.hand_off(Box::new(contents), keys as u64))
 }
 
+/// Waits up to `max` for the worker to free everything pending; true when nothing is left.
+/// Only for eviction's last resort (Redis' short wait in performEvictions when the victims it
+/// handed over are all that can bring memory down); never on a command's normal path.
+pub fn wait_idle(max: std::time::Duration) -> bool {
+    let until = std::time::Instant::now() + max;
+    while pending_objects() != 0 {
+        if std::time::Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(20));
+    }
+    true
+}
+
 /// Objects handed to the worker and not freed yet (INFO `lazyfree_pending_objects`).
 pub fn pending_objects() -> u64 {
     COUNTERS.pending.load(Ordering::Relaxed)
@@ -199,6 +211,20 @@ pub fn freed_objects() -> u64 {
 /// CONFIG RESETSTAT: `lazyfreed_objects` starts again from 0 (the pending count stays).
 pub fn reset_stats() {
     COUNTERS.freed.store(0, Ordering::Relaxed);
+}
+
+thread_local! {
+    /// Bytes the worker freed of what this thread handed it (leaked once per thread that
+    /// hands anything over: the shards, and a few test threads).
+    static FREED_FOR_ME: &'static AtomicI64 = Box::leak(Box::new(AtomicI64::new(0)));
+}
+
+/// This thread's net allocated bytes (`sys::alloc::thread_net_bytes`) less what the worker
+/// freed for it. A shard measuring its own memory (its share of maxmemory) reads this: the
+/// worker's frees count on the worker's thread, so without the credit a shard would go on
+/// holding every big value it ever unlinked. One thread-local read and one relaxed load.
+pub fn thread_net_bytes() -> i64 {
+    crate::sys::alloc::thread_net_bytes() - FREED_FOR_ME.with(|c| c.load(Ordering::Relaxed))
 }
 
 /// The counters of the process' worker.
@@ -224,10 +250,12 @@ fn worker() -> Option<&'static Worker> {
         .as_ref()
 }
 
-/// One queued free: the value (or whole keyspace) and how many objects it counts for.
+/// One queued free: the value (or whole keyspace), how many objects it counts for, and the
+/// handing thread's credit for the bytes it frees.
 struct Job {
     contents: Box<dyn Send>,
     objects: u64,
+    freed_for: &'static AtomicI64,
 }
 
 struct Counters {
@@ -254,7 +282,10 @@ impl Worker {
     /// The worker's loop: drop each job, then count it. Ends when every sender is gone.
     fn run(rx: Receiver<Job>, counters: &Counters) {
         for job in rx {
+            let before = crate::sys::alloc::thread_net_bytes();
             drop(job.contents);
+            let freed_bytes = before - crate::sys::alloc::thread_net_bytes();
+            job.freed_for.fetch_add(freed_bytes, Ordering::Relaxed);
             counters.pending.fetch_sub(job.objects, Ordering::Relaxed);
             counters.freed.fetch_add(job.objects, Ordering::Relaxed);
         }
@@ -264,7 +295,12 @@ impl Worker {
     fn hand_off(&self, contents: Box<dyn Send>, objects: u64) -> bool {
         // Counted before the send, so the worker's subtraction can never run first.
         self.counters.pending.fetch_add(objects, Ordering::Relaxed);
-        match self.tx.try_send(Job { contents, objects }) {
+        let freed_for = FREED_FOR_ME.with(|c| *c);
+        match self.tx.try_send(Job {
+            contents,
+            objects,
+            freed_for,
+        }) {
             Ok(()) => true,
             Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
                 self.counters.pending.fetch_sub(objects, Ordering::Relaxed);
@@ -362,6 +398,20 @@ mod tests {
         let on = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_ne!(on, std::thread::current().id());
         wait_freed(&w, 3);
+    }
+
+    #[test]
+    fn worker_frees_are_credited_to_the_handing_thread() {
+        // Guards per-shard accounting: memory a thread hands over stops counting for it once
+        // the worker freed it, though the worker's own counter took the frees.
+        let w = Worker::start(4, test_counters()).unwrap();
+        let big = vec![7u8; 4 << 20];
+        let holding = thread_net_bytes();
+        assert!(w.hand_off(Box::new(big), 1));
+        wait_freed(&w, 1);
+        let released = holding - thread_net_bytes();
+        // Less this thread's one-time credit cell, allocated by the hand-off itself.
+        assert!(released >= (4 << 20) - 64, "credited {released} bytes");
     }
 
     #[test]

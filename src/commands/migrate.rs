@@ -244,7 +244,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let replaced = o.replace.then(|| ex.db(key).remove(key, now)).flatten();
     let deleted = replaced.is_some();
     if let Some(e) = replaced {
-        crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
+        crate::lazyfree::free(e, crate::lazyfree::Cause::ServerDel);
     }
     let at_ms = match (ttl, o.absttl) {
         (0, _) => 0,
@@ -495,7 +495,7 @@ fn io_fail((_, t): (bool, bool)) -> Failure {
 fn delete_moved(ex: &mut Exec<'_>, key: &[u8], _args: Args<'_>) {
     let now = ex.now_ms;
     if let Some(e) = ex.db(key).remove(key, now) {
-        crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
+        crate::lazyfree::free(e, crate::lazyfree::Cause::ServerDel);
         ex.dirty(key, 1);
         ex.journal(key, &[b"DEL", key]);
     }

@@ -14,20 +14,22 @@ use std::hash::BuildHasher;
 pub use super::entry::Entry;
 
 /// Hands the collection an overwrite is about to replace to lazy free (Redis' dbSetValue under
-/// `lazyfree-lazy-server-del`); strings are freed in place by the overwrite itself.
+/// `lazyfree-lazy-server-del`); strings are freed in place by the overwrite itself. The setting
+/// is read first, so an overwrite costs one relaxed load while it is off.
 fn release_old_collection(e: &mut Entry) {
-    if !matches!(e.value(), ValueRef::Str(_)) {
+    if lazyfree::lazy_for(Cause::ServerDel) && !matches!(e.value(), ValueRef::Str(_)) {
+        // A boxed collection: `value_mut` moves nothing, and the empty string left in its
+        // place allocates nothing.
         let old = std::mem::replace(e.value_mut(), Value::Str(StrValue::new(Vec::new())));
         lazyfree::free(old, Cause::ServerDel);
     }
 }
 
-/// Frees a removed entry: a collection through lazy free for `cause`, anything else here.
-fn free_entry(e: Entry, cause: Cause) {
-    if matches!(e.value(), ValueRef::Str(_)) {
-        drop(e);
-    } else {
-        lazyfree::free(e.into_value(), cause);
+/// A removed entry goes to lazy free whole (no copy of an inline string): its effort is its
+/// value's, so strings are dropped in place.
+impl lazyfree::FreeEffort for Entry {
+    fn free_effort(&self) -> usize {
+        self.value().free_effort()
     }
 }
 
@@ -157,7 +159,7 @@ impl Db {
         let hasher = &self.hasher;
         if let Some(e) = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher)) {
             self.after_remove(&e, true);
-            free_entry(e, Cause::Expire);
+            lazyfree::free(e, Cause::Expire);
         }
         None
     }
@@ -467,7 +469,7 @@ impl Db {
                     let hasher = &self.hasher;
                     if let Some(e) = self.tables[t].remove(h, at_pos, Self::hash_entry(hasher)) {
                         self.after_remove(&e, true);
-                        free_entry(e, Cause::Expire);
+                        lazyfree::free(e, Cause::Expire);
                         expired_here += 1;
                     }
                 }

@@ -1,6 +1,7 @@
 //! Values stored in the keyspace. Each data type family owns its variant; strings for now.
 //! Encodings are reported with Redis' names (OBJECT ENCODING) without copying Redis' layouts.
 
+use crate::lazyfree::FreeEffort;
 use crate::resp::parse::parse_i64;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
@@ -134,15 +135,21 @@ pub fn str_encoding(bytes: &[u8], modified: bool) -> &'static str {
     }
 }
 
-impl crate::lazyfree::FreeEffort for Value {
+impl FreeEffort for ValueRef<'_> {
     /// Redis' free effort of the value (strings are one allocation).
     fn free_effort(&self) -> usize {
         match self {
-            Value::Str(_) => 1,
-            Value::Hash(v) => v.free_effort(),
-            Value::List(v) => v.free_effort(),
-            Value::Set(v) => v.free_effort(),
-            Value::ZSet(v) => v.free_effort(),
+            ValueRef::Str(_) => 1,
+            ValueRef::Hash(v) => v.free_effort(),
+            ValueRef::List(v) => v.free_effort(),
+            ValueRef::Set(v) => v.free_effort(),
+            ValueRef::ZSet(v) => v.free_effort(),
         }
+    }
+}
+
+impl FreeEffort for Value {
+    fn free_effort(&self) -> usize {
+        self.as_ref().free_effort()
     }
 }

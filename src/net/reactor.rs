@@ -195,8 +195,8 @@ impl Reactor {
         }
         self.submit(Op::Wake);
         self.submit(Op::Timer);
+        self.now_ms = unix_ms();
         loop {
-            self.now_ms = unix_ms();
             self.refresh_obuf_limits();
             self.drain_inbox();
             if self.stopping {
@@ -204,6 +204,10 @@ impl Reactor {
             }
             self.turn_work();
             self.enter_ring();
+            // After the wait, not before it: the commands `reap` runs (and the inbox next
+            // turn) must not see the time the shard went to sleep, or a key would outlive its
+            // TTL by the length of the sleep.
+            self.now_ms = unix_ms();
             self.reap();
         }
         self.shutdown_conns();

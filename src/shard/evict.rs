@@ -40,7 +40,9 @@ impl Meter for AllocMeter {
         crate::sys::alloc::used_bytes()
     }
     fn own(&self, _: &Shard) -> i64 {
-        crate::sys::alloc::thread_net_bytes()
+        // With what the lazy-free worker freed for this shard: its frees count on its own
+        // thread, and a shard that unlinked a big value would otherwise not see it go.
+        crate::lazyfree::thread_net_bytes()
     }
 }
 
@@ -131,6 +133,8 @@ pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> O
             // cron, and this command goes on; only when no shard has any is it refused.
             return if others > 0 {
                 Outcome::Running
+            } else if lazy_victims_suffice(sh, meter, own, excess, time_limit_us) {
+                Outcome::Under
             } else {
                 Outcome::Fail
             };
@@ -143,6 +147,24 @@ pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> O
             return Outcome::Running;
         }
     }
+}
+
+/// Out of keys with `lazyfree-lazy-eviction`: the victims may still be on the lazy-free
+/// worker. Wait for it briefly (the eviction time limit, capped) and see whether what it freed
+/// for this shard covers the excess, as Redis does before it answers -OOM.
+fn lazy_victims_suffice(
+    sh: &Shard,
+    meter: &impl Meter,
+    own: i64,
+    excess: u64,
+    time_limit_us: u64,
+) -> bool {
+    if crate::lazyfree::pending_objects() == 0 {
+        return false;
+    }
+    let wait_us = time_limit_us.min(crate::constants::LAZYFREE_EVICTION_WAIT_MAX_US);
+    crate::lazyfree::wait_idle(std::time::Duration::from_micros(wait_us));
+    own.saturating_sub(meter.own(sh)).max(0) as u64 >= excess
 }
 
 /// Keys of this shard the policy may evict.
@@ -191,7 +213,8 @@ fn evict_one(sh: &mut Shard, s: &Settings, now_ms: u64) -> bool {
     };
     let _ = found; // one database for now
     let key = std::mem::take(&mut sh.evict.victim);
-    if sh.db.remove(&key, now_ms).is_some() {
+    if let Some(e) = sh.db.remove(&key, now_ms) {
+        crate::lazyfree::free(e, crate::lazyfree::Cause::Eviction);
         sh.journal.record(&[b"DEL", &key]);
         sh.touch_watched(&key);
         sh.evict.evicted_keys += 1;

@@ -185,7 +185,7 @@ impl Shard {
         let now_ms = crate::clock::unix_ms();
         for k in &keys {
             if let Some(e) = self.db.remove(k, now_ms) {
-                crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
+                crate::lazyfree::free(e, crate::lazyfree::Cause::ServerDel);
             }
             self.journal.record(&[b"DEL", k]);
             self.touch_watched(k);

@@ -64,7 +64,7 @@ fn del_generic(ex: &mut Exec<'_>, args: Args<'_>, cause: Cause) -> CmdResult {
     let mut removed = 0;
     for key in args.iter().skip(1) {
         if let Some(e) = ex.db(key).remove(key, now) {
-            lazyfree::free(e.into_value(), cause);
+            lazyfree::free(e, cause);
             ex.dirty(key, 1);
             ex.journal(key, &[b"DEL", key]);
             removed += 1;
