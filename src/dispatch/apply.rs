@@ -53,7 +53,7 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
     };
     match record {
         Record::Keyed(spec) => apply_keyed(sh, spec, args, sink),
-        Record::Flush => flush_own(sh),
+        Record::Flush => flush_own(sh, flush_lazily(args)),
         Record::Other(_) => {} // PING, SELECT, MULTI/EXEC wrappers: nothing to apply
     }
 }
@@ -82,9 +82,24 @@ fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink:
     });
 }
 
-/// The master flushed everything: drop this shard's keys (journaled for our own AOF).
-fn flush_own(sh: &mut Shard) {
-    let n = sh.db.flush();
+/// FLUSHALL ASYNC or SYNC as the record says (the link marks a full sync's flush with
+/// `replica-lazy-flush`); a bare FLUSHALL follows this node's `lazyfree-lazy-user-flush`, as a
+/// Redis replica running its master's FLUSHALL does.
+fn flush_lazily(args: Args<'_>) -> bool {
+    match args.len() {
+        2 => args.get(1).eq_ignore_ascii_case(b"async"),
+        _ => crate::lazyfree::user_flush_async(),
+    }
+}
+
+/// The master flushed everything: drop this shard's keys (journaled for our own AOF), on the
+/// lazy-free worker when `lazily`.
+fn flush_own(sh: &mut Shard, lazily: bool) {
+    let n = if lazily {
+        sh.db.flush_lazily()
+    } else {
+        sh.db.flush()
+    };
     sh.dirty += n as u64 + 1;
     sh.journal.record(&[b"FLUSHALL"]);
     sh.touch_all_watched();
@@ -102,7 +117,7 @@ fn flush_master_shard(sh: &mut Shard, s: usize, n: usize, now_ms: u64) {
         return;
     }
     if n == sh.shards && s == sh.id {
-        flush_own(sh);
+        flush_own(sh, crate::lazyfree::user_flush_async());
         return;
     }
     let mut slot = s;

@@ -105,27 +105,7 @@ pub fn turn_start(sh: &mut Shard) {
     }
 }
 
-/// Master with replicas: keys the keyspace deleted because they expired go to the journal as
-/// DEL (replicas keep expired keys until then). Called before and after every command and
-/// after active expiry, so a DEL always precedes any later record of the same key.
-pub fn journal_expired(sh: &mut Shard) {
-    let Some(log) = sh.db.expired_log.as_mut() else {
-        return;
-    };
-    if log.is_empty() {
-        return;
-    }
-    let keys = std::mem::take(log);
-    for k in &keys {
-        sh.journal.record(&[b"DEL", k]);
-    }
-    if let Some(log) = sh.db.expired_log.as_mut() {
-        if log.is_empty() {
-            *log = keys;
-            log.clear();
-        }
-    }
-}
+pub use crate::shard::repl::journal_expired;
 
 /// Before a write runs on a master with replicas: its keys that expired are deleted now (and
 /// journaled as DEL before the write's own record), so the replica sees the same sequence.

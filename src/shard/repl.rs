@@ -1,5 +1,6 @@
 //! A shard's part of the replication state: snapshots it is producing for full syncs, the
-//! read-only flag of a replica, and its clients' WAIT commands.
+//! read-only flag of a replica, its clients' WAIT commands, and the DEL records of keys that
+//! expired (or were evicted) while replicas are fed.
 
 /// A WAIT command waiting for acknowledgements.
 #[derive(Clone, Copy, Debug)]
@@ -25,4 +26,26 @@ pub struct ShardRepl {
     pub wait_request: Option<WaitReq>,
     /// The ACK generation WAIT waiters were last checked against.
     pub seen_ack_gen: u64,
+}
+
+/// Master with replicas: keys the keyspace deleted because they expired go to the journal as
+/// DEL (replicas keep expired keys until then). Called before and after every command and
+/// after active expiry, so a DEL always precedes any later record of the same key.
+pub fn journal_expired(sh: &mut super::Shard) {
+    let Some(log) = sh.db.expired_log.as_mut() else {
+        return;
+    };
+    if log.is_empty() {
+        return;
+    }
+    let keys = std::mem::take(log);
+    for k in &keys {
+        sh.journal.record(&[b"DEL", k]);
+    }
+    if let Some(log) = sh.db.expired_log.as_mut() {
+        if log.is_empty() {
+            *log = keys;
+            log.clear();
+        }
+    }
 }

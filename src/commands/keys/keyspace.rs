@@ -64,20 +64,16 @@ pub(super) fn dbsize(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHALL and FLUSHDB (one database, so the same thing). ASYNC and SYNC are both accepted;
-/// the flush is always done inline.
+/// FLUSHALL and FLUSHDB (one database, so the same thing). ASYNC hands every shard's tables
+/// to the lazy-free worker, SYNC frees them here; neither, `lazyfree-lazy-user-flush` decides.
 pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    if args.len() > 2 {
-        return Err(ReplyError::Syntax);
-    }
-    if args.len() == 2 {
-        let mode = args.get(1);
-        if !mode.eq_ignore_ascii_case(b"sync") && !mode.eq_ignore_ascii_case(b"async") {
-            return Err(ReplyError::Syntax);
-        }
-    }
+    let lazily = flush_mode(args)?;
     ctx.shard.call_all(|sh| {
-        let n = sh.db.flush();
+        let n = if lazily {
+            sh.db.flush_lazily()
+        } else {
+            sh.db.flush()
+        };
         sh.dirty += n as u64;
         // Every shard journals the flush of its own keys; a running AOF rewrite has nothing
         // left to copy.
@@ -91,6 +87,16 @@ pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.shard.dirty += 1;
     ctx.out.ok();
     Ok(())
+}
+
+/// FLUSHALL/FLUSHDB's optional modifier (Redis' getFlushCommandFlags): true for ASYNC.
+fn flush_mode(args: Args<'_>) -> Result<bool, ReplyError> {
+    match args.len() {
+        1 => Ok(crate::lazyfree::user_flush_async()),
+        2 if args.get(1).eq_ignore_ascii_case(b"sync") => Ok(false),
+        2 if args.get(1).eq_ignore_ascii_case(b"async") => Ok(true),
+        _ => Err(ReplyError::Syntax),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
