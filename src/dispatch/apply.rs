@@ -84,16 +84,8 @@ fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink:
 
 /// The master flushed everything: drop this shard's keys (journaled for our own AOF).
 fn flush_own(sh: &mut Shard) {
-    let n = sh.db.flush();
-    sh.dirty += n as u64 + 1;
-    sh.journal.record(&[b"FLUSHALL"]);
-    sh.touch_all_watched();
-    if let Some(rw) = sh.aof.rewrite.as_mut() {
-        rw.cover_all_empty();
-    }
-    for s in sh.repl.snaps.iter_mut() {
-        s.cover_all_empty();
-    }
+    crate::commands::keys::flush_shard_all(sh);
+    sh.dirty += 1;
 }
 
 /// One master shard (`s` of `n`) flushed: drop the keys of the slots it owned.
@@ -118,19 +110,20 @@ fn flush_master_shard(sh: &mut Shard, s: usize, n: usize, now_ms: u64) {
 /// Drops one slot's keys, journaling each deletion (a partial flush has no record form).
 fn drop_slot(sh: &mut Shard, slot: u16, now_ms: u64) {
     let idx = local_index(slot, sh.shards);
-    if let Some(rw) = sh.aof.rewrite.as_mut() {
-        rw.cover_table(&sh.db, idx, now_ms);
+    let cmd_db = sh.journal.selected();
+    let ids: Vec<u32> = sh.each_db().map(|(i, _)| i).collect();
+    for i in ids {
+        sh.cover_table_in(i, idx, now_ms);
+        let db = sh.db_get(i).expect("listed");
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        db.for_each_in_table(idx, 0, |e| keys.push(e.key.to_vec()));
+        sh.journal.select(i);
+        for k in &keys {
+            sh.journal.record(&[b"DEL", k]);
+            sh.touch_watched(i, k);
+        }
+        let n = sh.db_at(i).flush_slot(slot);
+        sh.dirty += n as u64;
     }
-    for snap in sh.repl.snaps.iter_mut() {
-        snap.cover_table(&sh.db, idx, now_ms);
-    }
-    let mut keys: Vec<Vec<u8>> = Vec::new();
-    sh.db
-        .for_each_in_table(idx, 0, |e| keys.push(e.key.to_vec()));
-    for k in &keys {
-        sh.journal.record(&[b"DEL", k]);
-        sh.touch_watched(k);
-    }
-    let n = sh.db.flush_slot(slot);
-    sh.dirty += n as u64;
+    sh.journal.select(cmd_db);
 }

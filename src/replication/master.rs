@@ -199,7 +199,7 @@ fn start_full(
         }
         super::feed_journal(sh);
         sh.journal.enabled = true;
-        let tables = sh.db.table_count();
+        let tables = sh.walk_tables();
         sh.repl.snaps.push(ShardSnap::new(session.clone(), tables));
         seen += 1;
         if seen == shards {

@@ -93,12 +93,16 @@ pub fn turn_start(sh: &mut Shard) {
         // In cluster mode the slot map sends writes to the master (MOVED) instead.
         let cluster = sh.slot_map.cluster_enabled;
         sh.repl.readonly = replica && !cluster && sh.global.cfg(replica_read_only);
-        sh.db.keep_expired = replica;
+        for (_, db) in sh.each_db_mut() {
+            db.keep_expired = replica;
+        }
         return;
     }
     let feeding = g.feeding.load(Ordering::Relaxed);
     if feeding != sh.db.expired_log.is_some() {
-        sh.db.expired_log = feeding.then(Vec::new);
+        for (_, db) in sh.each_db_mut() {
+            db.expired_log = feeding.then(Vec::new);
+        }
     }
     if feeding && !sh.journal.enabled {
         sh.journal.enabled = true;
@@ -109,34 +113,38 @@ pub fn turn_start(sh: &mut Shard) {
 /// DEL (replicas keep expired keys until then). Called before and after every command and
 /// after active expiry, so a DEL always precedes any later record of the same key.
 pub fn journal_expired(sh: &mut Shard) {
-    let Some(log) = sh.db.expired_log.as_mut() else {
-        return;
-    };
-    if log.is_empty() {
+    if sh.db.expired_log.is_none() {
         return;
     }
-    let keys = std::mem::take(log);
-    for k in &keys {
-        sh.journal.record(&[b"DEL", k]);
-    }
-    if let Some(log) = sh.db.expired_log.as_mut() {
+    let cmd_db = sh.journal.selected();
+    let (journal, first, more) = (&mut sh.journal, &mut sh.db, &mut sh.dbs);
+    for (i, db) in std::iter::once((0, first)).chain(more.each_mut()) {
+        let Some(log) = db.expired_log.as_mut() else {
+            continue;
+        };
         if log.is_empty() {
-            *log = keys;
-            log.clear();
+            continue;
         }
+        journal.select(i);
+        for k in log.iter() {
+            journal.record(&[b"DEL", k]);
+        }
+        log.clear();
     }
+    journal.select(cmd_db);
 }
 
 /// Before a write runs on a master with replicas: its keys that expired are deleted now (and
 /// journaled as DEL before the write's own record), so the replica sees the same sequence.
 pub fn expire_before_write(sh: &mut Shard, keys: &[&[u8]], now_ms: u64) {
-    if sh.db.volatile_len() == 0 {
+    let db = sh.sel_db();
+    if db.volatile_len() == 0 {
         return;
     }
     for k in keys {
         let slot = crate::cluster::hash_slot::key_hash_slot(k);
-        if sh.db.owns_slot(slot) {
-            sh.db.contains(k, now_ms);
+        if db.owns_slot(slot) {
+            db.contains(k, now_ms);
         }
     }
     journal_expired(sh);

@@ -13,6 +13,7 @@ use crate::shard::db::Entry;
 use crate::shard::value::Value;
 use crate::shard::Shard;
 
+mod dbs;
 mod expire;
 mod keyspace;
 mod object;
@@ -21,7 +22,10 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dbs::db_index_arg;
+use dbs::*;
 use expire::*;
+pub(crate) use keyspace::flush_shard_all;
 use keyspace::*;
 use object::*;
 use rename::*;
