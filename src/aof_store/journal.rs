@@ -102,7 +102,9 @@ impl Journal {
     pub fn record(&mut self, args: &[&[u8]]) {
         if self.enabled {
             self.before_record();
-            if args.len() == 1 && (args[0] == b"FLUSHALL" || args[0] == b"FLUSHDB") {
+            let marked = (args.len() == 1 && (args[0] == b"FLUSHALL" || args[0] == b"FLUSHDB"))
+                || (args.len() == 3 && args[0] == b"SWAPDB");
+            if marked {
                 self.flush_marks.push(self.buf.len());
             }
             encode(&mut self.buf, args);

@@ -11,6 +11,9 @@ use crate::topology::{local_index, shard_of};
 
 /// Applies every record of `data` on this shard.
 pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
+    // The master's records are in the database its last SELECT named, whatever clients of
+    // this shard selected meanwhile.
+    sh.sel = sh.repl.apply_db;
     let mut parser = Parser::new();
     let mut off = 0;
     let mut sink = Vec::new();
@@ -53,8 +56,37 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
     };
     match record {
         Record::Keyed(spec) => apply_keyed(sh, spec, args, sink),
+        Record::Flush if args.get(0).eq_ignore_ascii_case(b"FLUSHDB") => {
+            crate::commands::keys::flush_shard_db(sh, sh.sel);
+            sh.dirty += 1;
+        }
         Record::Flush => flush_own(sh),
-        Record::Other(_) => {} // PING, SELECT, MULTI/EXEC wrappers: nothing to apply
+        Record::Other(spec) if spec.name == "select" => {
+            match replay::select_arg(args, sh.databases) {
+                Ok(db) => {
+                    sh.repl.apply_db = db;
+                    sh.sel = db;
+                }
+                Err(e) => crate::log::warning(&format!("Replication: {e}")),
+            }
+        }
+        Record::Other(spec) if spec.name == "swapdb" => {
+            let dbs = sh.databases;
+            match (
+                replay::db_arg(args.get(1), dbs),
+                replay::db_arg(args.get(2), dbs),
+            ) {
+                (Ok(a), Ok(b)) => {
+                    sh.cover_db(a, now_ms);
+                    sh.cover_db(b, now_ms);
+                    sh.swap_dbs(a, b);
+                    sh.journal.record_args(args);
+                    sh.dirty += 1;
+                }
+                (Err(e), _) | (_, Err(e)) => crate::log::warning(&format!("Replication: {e}")),
+            }
+        }
+        Record::Other(_) => {} // PING, MULTI/EXEC wrappers: nothing to apply
     }
 }
 

@@ -206,6 +206,9 @@ fn start_full(
             let mut st = global.repl.state();
             let port = take_port(&mut st, client_id);
             header = format!("+FULLRESYNC {} {}\r\n", st.replid, st.offset);
+            // The replica reads the stream from here in database 0 (where the snapshot
+            // leaves it); the next records say which database they are for.
+            st.stream_db = crate::global::repl::NO_DB;
             st.replicas.push(ReplicaInfo {
                 client_id,
                 ip: ip.to_string(),

@@ -25,4 +25,6 @@ pub struct ShardRepl {
     pub wait_request: Option<WaitReq>,
     /// The ACK generation WAIT waiters were last checked against.
     pub seen_ack_gen: u64,
+    /// Replica: the database the master's records applied here are for (their SELECTs).
+    pub apply_db: u32,
 }

@@ -10,6 +10,7 @@ mod cluster_bus;
 mod command_table;
 mod common;
 mod compare;
+mod databases;
 mod failclosed;
 mod failover;
 mod frontdoor;

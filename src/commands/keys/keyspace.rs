@@ -94,11 +94,13 @@ pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         }
     }
     let dbi = ctx.client().db;
+    let mut seen = 0;
     ctx.shard.call_all(|sh| {
         if all {
             flush_shard_all(sh);
         } else {
             flush_shard_db(sh, dbi);
+            crate::replication::stream_once(sh, &mut seen, Some(dbi), &[b"FLUSHDB"]);
         }
     });
     // Counted even when empty so the flush itself is propagated.
