@@ -3,7 +3,7 @@
 //! RELOAD, through replication (full sync and stream, with FLUSHDB and SWAPDB from several
 //! shards), a cluster failover, `redis://host/3` URLs and `redis-benchmark --dbnum`.
 
-use crate::common::{free_port, Server};
+use crate::common::{free_port, Raw, Server};
 use crate::compare::same_replies;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -191,6 +191,22 @@ fn write_many_dbs(port: u16, tag: &str) {
         .unwrap();
 }
 
+/// Reads exactly `want` from `r`.
+fn expect(r: &mut Raw, want: &[u8]) {
+    let got = r.read_n(want.len());
+    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want));
+}
+
+/// redis-cli -p `port` -n `db` `args`: its output, trimmed.
+fn cli_db(port: &str, db: &str, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", port, "-n", db])
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 fn restart(mut s: Server, extra: &[&str]) -> Server {
     assert_eq!(s.stop(), Some(0));
     let dir = std::mem::take(&mut s.dir);
@@ -230,11 +246,10 @@ fn aof_restart_rewrite_and_reload_keep_every_database() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
-    let out = Command::new("redis-cli")
-        .args(["-p", &s.port.to_string(), "-n", "6", "SET", "late", "1"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    assert_eq!(
+        cli_db(&s.port.to_string(), "6", &["SET", "late", "1"]),
+        "OK"
+    );
     let want = dump_dbs(s.port);
     assert!(want.contains_key("6/late"));
     let s = restart(s, &args);
@@ -278,11 +293,10 @@ fn replication_carries_every_database() {
     wait_caught_up(&m, &r);
     assert_eq!(dump_dbs(r.port), dump_dbs(m.port), "after the full sync");
     write_many_dbs(m.port, "again");
-    let out = Command::new("redis-cli")
-        .args(["-p", &m.port.to_string(), "-n", "11", "SET", "x", "eleven"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    assert_eq!(
+        cli_db(&m.port.to_string(), "11", &["SET", "x", "eleven"]),
+        "OK"
+    );
     wait_caught_up(&m, &r);
     let want = dump_dbs(m.port);
     assert!(want.contains_key("11/x"));
@@ -318,4 +332,116 @@ fn database_urls_and_redis_benchmark_dbnum() {
     assert!(info.contains("db3:keys=1,"), "{info}");
     assert!(info.contains("db4:keys="), "{info}");
     assert!(!info.contains("db0:"), "{info}");
+}
+
+#[test]
+fn blocked_and_watching_clients_see_only_their_database() {
+    // BLPOP in database 3 is not woken by a push to the same name in database 0, only by one
+    // in database 3 (and SWAPDB brings a ready list in, as in Redis); WATCH in database 1 is
+    // not broken by a write in database 0.
+    let s = Server::start(&["--server-threads", "2"]);
+    let port = s.port.to_string();
+    let mut w = s.raw();
+    w.send(b"SELECT 3\r\nBLPOP q 10\r\n");
+    std::thread::sleep(Duration::from_millis(200));
+    s.cli(&["LPUSH", "q", "db0"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let cli = |db: &str, args: &[&str]| cli_db(&port, db, args);
+    assert_eq!(cli("3", &["LPUSH", "q", "db3"]), "1");
+    let want = b"+OK\r\n*2\r\n$1\r\nq\r\n$3\r\ndb3\r\n";
+    expect(&mut w, want);
+    assert_eq!(cli("0", &["LLEN", "q"]), "1");
+    // SWAPDB wakes a client blocked on a key the swap makes ready.
+    w.send(b"SELECT 5\r\nBLPOP q 10\r\n");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(cli("0", &["SWAPDB", "0", "5"]), "OK");
+    let want = b"+OK\r\n*2\r\n$1\r\nq\r\n$3\r\ndb0\r\n";
+    expect(&mut w, want);
+    // WATCH is per database.
+    let mut t = s.raw();
+    t.send(b"SELECT 1\r\nWATCH k\r\nMULTI\r\nSET k 1\r\n");
+    let want = b"+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n";
+    expect(&mut t, want);
+    assert_eq!(cli("0", &["SET", "k", "other"]), "OK");
+    t.send(b"EXEC\r\n");
+    let want = b"*1\r\n+OK\r\n";
+    expect(&mut t, want);
+    t.send(b"WATCH k\r\nMULTI\r\nSET k 2\r\n");
+    let want = b"+OK\r\n+OK\r\n+QUEUED\r\n";
+    expect(&mut t, want);
+    assert_eq!(cli("1", &["SET", "k", "3"]), "OK");
+    t.send(b"EXEC\r\n");
+    assert_eq!(t.read_n(5), b"*-1\r\n".to_vec());
+    assert_eq!(cli("1", &["GET", "k"]), "3");
+}
+
+#[test]
+fn migrate_to_a_destination_database() {
+    // MIGRATE reads the key in the client's database and restores it in the target's.
+    let a = Server::start(&[]);
+    let b = Server::start(&["--server-threads", "2"]);
+    let mut c = a.client();
+    let () = redis::cmd("SELECT").arg(2).query(&mut c).unwrap();
+    let () = redis::cmd("SET").arg("m").arg("v").query(&mut c).unwrap();
+    let ok: String = redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(b.port)
+        .arg("m")
+        .arg(6)
+        .arg(5000)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(ok, "OK");
+    let url = format!("redis://127.0.0.1:{}/6", b.port);
+    let mut d = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let v: String = redis::cmd("GET").arg("m").query(&mut d).unwrap();
+    assert_eq!(v, "v");
+    let none: i64 = redis::cmd("EXISTS").arg("m").query(&mut c).unwrap();
+    assert_eq!(none, 0);
+}
+
+#[test]
+fn cluster_failover_keeps_other_databases() {
+    // A one-master cluster with one replica: keys in database 2 reach the replica, and the
+    // replica promoted by CLUSTER FAILOVER TAKEOVER serves them (several databases in cluster
+    // mode, as Valkey 9).
+    let args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
+    let m = Server::start(&args);
+    let r = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        m.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    let rp = r.port.to_string();
+    assert_eq!(m.cli(&["cluster", "meet", "127.0.0.1", &rp]).trim(), "OK");
+    let mid = m.cli(&["cluster", "myid"]).trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while r.cli(&["cluster", "replicate", &mid]).trim() != "OK" {
+        assert!(Instant::now() < deadline, "replica never attached");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let url = format!("redis://127.0.0.1:{}/2", m.port);
+    let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+    for i in 0..100 {
+        let () = redis::cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(i)
+            .query(&mut c)
+            .unwrap();
+    }
+    let acked: i64 = redis::cmd("WAIT").arg(1).arg(10000).query(&mut c).unwrap();
+    assert_eq!(acked, 1);
+    assert_eq!(r.cli(&["cluster", "failover", "takeover"]).trim(), "OK");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let role = r.cli(&["role"]);
+        if role.starts_with("master") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "replica not promoted: {role}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(cli_db(&rp, "2", &["DBSIZE"]), "100");
+    assert_eq!(cli_db(&rp, "2", &["GET", "k42"]), "42");
+    assert_eq!(r.cli(&["DBSIZE"]).trim(), "0");
 }
