@@ -34,12 +34,10 @@ Output: bench-results/YYYY-MM-DD-HHMM-types.md
 """
 
 import os
-import subprocess
 import sys
 import time
 
 import benchlib as bl
-from benchlib import Fatal
 
 PROG = "bench-types.py"
 CLIENTS = 50
@@ -181,21 +179,10 @@ def mem_one(s, b, servers, type_, name, n, load_path):
     b.start(name, binary, port, s.server_cpu, args)
     time.sleep(0.5)
     before = bl.proc_status_kib(b.pid(name), "VmRSS")
-    t0 = time.monotonic()
-    with open(load_path, "rb") as resp:
-        try:
-            res = subprocess.run(["taskset", "-c", s.client_cpu, "redis-cli", "-h",
-                                  "127.0.0.1", "-p", str(port), "--pipe"], stdin=resp,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                 errors="replace", timeout=LOAD_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise Fatal(f"loading {type_} into {name} timed out") from None
-    t1 = time.monotonic()
-    if res.returncode != 0:
-        raise Fatal(f"loading {type_} into {name} failed: {res.stdout}")
-    if "errors: 0," not in res.stdout:
-        last = (res.stdout.splitlines() or [""])[-1]
-        b.log(f"WARNING: {name} {type_} load reported: {last}")
+    took, errors = bl.pipe_load(port, load_path, s.client_cpu, LOAD_TIMEOUT_S,
+                                f"loading {type_} into {name}")
+    if errors:
+        b.log(f"WARNING: {name} {type_} load reported: {errors}")
     # Redis rehashes big dicts incrementally (1 ms per 100 ms cron tick); let that settle.
     time.sleep(1)
     after = bl.proc_status_kib(b.pid(name), "VmRSS")
@@ -203,7 +190,7 @@ def mem_one(s, b, servers, type_, name, n, load_path):
     enc = bl.cli(port, "OBJECT", "ENCODING", key).strip()
     b.stop(name)
     row = [type_, name, str(before), str(after), "%.1f" % ((after - before) * 1024 / n),
-           length, enc, "%.2f" % (t1 - t0)]
+           length, enc, "%.2f" % took]
     print("  %-7s %-5s RSS %s -> %s KiB: %s B/elem, len %s, %s, load %ss"
           % tuple(row), file=sys.stderr)
     return row
@@ -364,16 +351,8 @@ def report(s, servers, cmdlines, runs, mem, load_start, slotd_bin):
 
 
 def main():
-    opts = bl.pair_arg_parser(PROG, __doc__).parse_args()
-    os.chdir(bl.ROOT)
-    s = Settings(opts)
-    log = bl.make_logger("bench-types")
-    slotd_bin = bl.pair_binaries(log, s.redis_bin)
-
-    start_stamp = bl.stamp()
-    # Other people share the machine; the load average beside the numbers says how quiet
-    # it was.
-    load_start = bl.loadavg()
+    s, log, slotd_bin, start_stamp, load_start = bl.pair_start(PROG, __doc__, Settings,
+                                                                "bench-types")
     with bl.Bench("bench-types", "slotd-bench-types.", bl.START_WAIT_S, STOP_WAIT_S) as b:
         servers = {
             "redis": (s.redis_bin, s.redis_port, redis_args(s.redis_port, b.work / "redis")),

@@ -12,17 +12,26 @@
 #   REDIS_PORT        default 6450;   SLOTD_PORT  default 6451
 #   SERVER_CPU        default 1 (both servers, one at a time);  CLIENT_CPU default 0
 #   BENCH_OUT_DIR     default bench-results (relative to the repository root)
-#   BENCH_N_P1, BENCH_N_P16, BENCH_N_FILL  request counts before --quick's division
-#                     (defaults 200000, 2000000, 500000); small values make a smoke test
+#   BENCH_N_P1, BENCH_N_P16  request counts before --quick's division (defaults 200000,
+#                     2000000); small values make a smoke test
+#   BENCH_TESTS       redis-benchmark tests (default "set get mset")
+#   BENCH_KEYSPACES   distinct keys, redis-benchmark's -r (default "100000"); with several,
+#                     each gets freshly started servers and its own rows ("set r=1M")
+# Issue 13's CPU-per-request bar (SET/GET at -P 1 and -P 16, 100k and 1M distinct keys, about
+# 6 minutes):
+#   BENCH_KEYSPACES="100000 1000000" BENCH_TESTS="set get" scripts/bench.sh
 # Smoke test of the plumbing without slotd (tiny, a few seconds):
-#   SLOTD_BIN=/usr/bin/redis-server BENCH_N_P1=20000 BENCH_N_P16=100000 BENCH_N_FILL=50000 \
+#   SLOTD_BIN=/usr/bin/redis-server BENCH_N_P1=20000 BENCH_N_P16=100000 \
 #     BENCH_OUT_DIR=/tmp/bench-smoke scripts/bench.sh --quick --slotd-redis-args
 #
-# Each server runs alone on SERVER_CPU while redis-benchmark runs on CLIENT_CPU. For every test
-# (SET, GET, MSET) and pipeline depth (1, 16) the servers alternate A,B for each round; the
-# report holds medians. CPU per request is the server's utime+stime delta (/proc/PID/stat)
-# over the run divided by the requests sent. Output: bench-results/YYYY-MM-DD-HHMM-bench.md
-# and a .png chart beside it (python3 + matplotlib, installed with pip when missing).
+# Each server runs alone on SERVER_CPU while redis-benchmark runs on CLIENT_CPU. Before the
+# runs of a keyspace, every one of its keys is written once (redis-cli --pipe, the keys and
+# 3-byte value size redis-benchmark uses), so GET always hits and the table holds the whole
+# keyspace from the first run. For every test and pipeline depth (1, 16) the servers
+# alternate A,B for each round; the report holds medians. CPU per request is the server's
+# utime+stime delta (/proc/PID/stat) over the run divided by the requests sent. Output:
+# bench-results/YYYY-MM-DD-HHMM-bench.md and a .png chart beside it (python3 + matplotlib,
+# installed with pip when missing).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,19 +56,21 @@ CLIENT_CPU=${CLIENT_CPU:-0}
 OUT_DIR=${BENCH_OUT_DIR:-bench-results}
 
 CLIENTS=50
-KEYSPACE=100000
-TESTS=(set get mset)
+read -r -a KEYSPACES <<<"${BENCH_KEYSPACES:-100000}"
+read -r -a TESTS <<<"${BENCH_TESTS:-set get mset}"
 PIPELINES=(1 16)
 ROUNDS=5
 N_P1=${BENCH_N_P1:-200000}
 N_P16=${BENCH_N_P16:-2000000}
-N_FILL=${BENCH_N_FILL:-500000}
 if [[ $QUICK == 1 ]]; then
     ROUNDS=3
     N_P1=$((N_P1 / 10))
     N_P16=$((N_P16 / 10))
-    N_FILL=$((N_FILL / 10))
 fi
+((${#KEYSPACES[@]} > 0 && ${#TESTS[@]} > 0)) || {
+    echo "bench.sh: BENCH_KEYSPACES and BENCH_TESTS must not be empty" >&2
+    exit 2
+}
 # Bounds on every wait: server start, server stop, one redis-benchmark run.
 START_WAIT_TENTHS=100
 STOP_WAIT_TENTHS=100
@@ -91,36 +102,60 @@ slotd_args() { # port dir
 # shellcheck source-path=SCRIPTDIR source=lib/bench-common.sh
 . "$(dirname "$0")/lib/bench-common.sh"
 
-bench_cmd() { # port test pipeline requests
+bench_cmd() { # port test pipeline requests keyspace
     echo "taskset -c $CLIENT_CPU redis-benchmark -h 127.0.0.1 -p $1 -c $CLIENTS" \
-        "-r $KEYSPACE -t $2 -P $3 -n $4 --csv"
+        "-r $5 -t $2 -P $3 -n $4 --csv"
+}
+
+# "100k", "1M", or the number itself when it is no round multiple.
+human_count() {
+    local n=$1
+    if ((n % 1000000 == 0)); then echo "$((n / 1000000))M"
+    elif ((n % 1000 == 0)); then echo "$((n / 1000))k"
+    else echo "$n"; fi
+}
+
+# The test's name in the report: plain with the one default keyspace (the report reads as it
+# always has), with its keyspace otherwise.
+test_label() { # test keyspace
+    if [[ ${KEYSPACES[*]} == 100000 ]]; then echo "$1"; else echo "$1 r=$(human_count "$2")"; fi
 }
 
 # One redis-benchmark run against a running server; appends a row to RUNS_TSV.
-run_one() { # name port test pipeline requests round
-    local name=$1 port=$2 test=$3 p=$4 n=$5 round=$6 before after csv
+run_one() { # name port test pipeline requests round keyspace
+    local name=$1 port=$2 test=$3 p=$4 n=$5 round=$6 ks=$7 before after csv label
+    label=$(test_label "$test" "$ks")
     before=$(cpu_ticks "${PID[$name]}")
     # shellcheck disable=SC2046 # bench_cmd's words are the command line, split on purpose
-    csv=$(timeout -k 5 "$RUN_TIMEOUT_S" $(bench_cmd "$port" "$test" "$p" "$n"))
+    csv=$(timeout -k 5 "$RUN_TIMEOUT_S" $(bench_cmd "$port" "$test" "$p" "$n" "$ks"))
     after=$(cpu_ticks "${PID[$name]}")
     # CSV row: "test","rps","avg","min","p50","p95","p99","max"
-    awk -F'","' -v name="$name" -v test="$test" -v p="$p" -v round="$round" \
+    awk -F'","' -v name="$name" -v test="$label" -v p="$p" -v round="$round" \
         -v n="$n" -v ticks=$((after - before)) -v hz="$CLK_TCK" '
         NR == 2 {
             gsub(/"/, "", $0); split($0, f, ",")
             printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.4f\n", name, test, p, round, f[2], f[5], f[7],
                 ticks / hz * 1e6 / n
         }' <<<"$csv" >>"$RUNS_TSV"
-    tail -n 1 "$RUNS_TSV" | awk -F'\t' '{ printf "  %-5s %-4s P%-2s r%s: %s rps p50 %s p99 %s ms %s us/req\n",
+    tail -n 1 "$RUNS_TSV" | awk -F'\t' '{ printf "  %-5s %-10s P%-2s r%s: %s rps p50 %s p99 %s ms %s us/req\n",
         $1, $2, $3, $4, $5, $6, $7, $8 }' >&2
 }
 
 requests_for() { [[ $1 == 1 ]] && echo "$N_P1" || echo "$N_P16"; }
 
-# Fills the keyspace so GET hits from the first round on, the same way for both servers.
-fill() { # port
-    timeout -k 5 "$RUN_TIMEOUT_S" taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 \
-        -p "$1" -c "$CLIENTS" -r "$KEYSPACE" -t set -P 16 -n "$N_FILL" -q >/dev/null
+# Writes every key of the keyspace once, named as redis-benchmark names them (key:%012d), with a
+# 3-byte value (the size of its default), so GET hits from the first round on, the same way for
+# both servers.
+fill_resp() { # keyspace
+    awk -v n="$1" 'BEGIN {
+        for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n", i
+    }'
+}
+fill() { # port keyspace
+    local out
+    out=$(fill_resp "$2" | timeout -k 5 "$RUN_TIMEOUT_S" taskset -c "$CLIENT_CPU" \
+        redis-cli -h 127.0.0.1 -p "$1" --pipe)
+    grep -q 'errors: 0,' <<<"$out" || { echo "bench.sh: fill failed: $out" >&2; exit 1; }
 }
 
 # ---- build ------------------------------------------------------------------------------
@@ -142,24 +177,27 @@ declare -A ARGS=(
     [redis]="$(redis_args "$REDIS_PORT" "$WORK/redis")"
     [slotd]="$(slotd_args "$SLOTD_PORT" "$WORK/slotd")"
 )
-log "rounds=$ROUNDS requests: P1=$N_P1 P16=$N_P16; work dir $WORK"
-for name in "${SERVERS[@]}"; do
-    start_server "$name" "${BIN[$name]}" "${PORT[$name]}" "${ARGS[$name]}"
-    fill "${PORT[$name]}"
-done
-# Rounds outermost so that slow drifts of the shared machine hit both servers alike.
-for ((round = 1; round <= ROUNDS; round++)); do
-    log "round $round/$ROUNDS"
-    for test in "${TESTS[@]}"; do
-        for p in "${PIPELINES[@]}"; do
-            n=$(requests_for "$p")
-            for name in "${SERVERS[@]}"; do
-                run_one "$name" "${PORT[$name]}" "$test" "$p" "$n" "$round"
+log "rounds=$ROUNDS requests: P1=$N_P1 P16=$N_P16 keyspaces: ${KEYSPACES[*]}; work dir $WORK"
+for ks in "${KEYSPACES[@]}"; do
+    for name in "${SERVERS[@]}"; do
+        start_server "$name" "${BIN[$name]}" "${PORT[$name]}" "${ARGS[$name]}"
+        fill "${PORT[$name]}" "$ks"
+    done
+    # Rounds outermost (within a keyspace) so that slow drifts of the shared machine hit both
+    # servers alike.
+    for ((round = 1; round <= ROUNDS; round++)); do
+        log "keyspace $ks, round $round/$ROUNDS"
+        for test in "${TESTS[@]}"; do
+            for p in "${PIPELINES[@]}"; do
+                n=$(requests_for "$p")
+                for name in "${SERVERS[@]}"; do
+                    run_one "$name" "${PORT[$name]}" "$test" "$p" "$n" "$round" "$ks"
+                done
             done
         done
     done
+    for name in "${SERVERS[@]}"; do stop_server "$name"; done
 done
-for name in "${SERVERS[@]}"; do stop_server "$name"; done
 
 # ---- report -----------------------------------------------------------------------------
 mkdir -p "$OUT_DIR"
@@ -167,27 +205,14 @@ REPORT="$OUT_DIR/$START_STAMP-bench.md"
 CHART="$OUT_DIR/$START_STAMP-bench.png"
 MEDIANS="$WORK/medians.tsv"
 
-# Median per (server, test, pipeline) of each measured column.
-awk -F'\t' '
-    { k = $1 "\t" $2 "\t" $3; n[k]++; for (c = 5; c <= 8; c++) v[k, c, n[k]] = $c }
-    function median(k, c,    m, i, j, a, t) {
-        m = n[k]; for (i = 1; i <= m; i++) a[i] = v[k, c, i] + 0
-        for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-        return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-    }
-    END { for (k in n) printf "%s\t%s\t%s\t%s\t%s\n", k, median(k, 5), median(k, 6), median(k, 7), median(k, 8) }
-' "$RUNS_TSV" | sort >"$MEDIANS"
-
+runs_medians "$RUNS_TSV" >"$MEDIANS"
 
 {
     echo "# slotd vs redis-server: $(date '+%Y-%m-%d %H:%M')"
     echo
     echo "## Machine"
     echo
-    echo "- CPUs (nproc): $(nproc)"
-    echo "- model: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-    echo "- kernel: $(uname -r)"
-    echo "- memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    machine_header
     echo "- redis-server: $("$REDIS_BIN" --version)"
     echo "- slotd: git $(slotd_rev), binary $SLOTD_BIN"
     [[ $SLOTD_REDIS_ARGS == 1 ]] && echo "- NOTE: the slotd side ran with redis-server arguments" \
@@ -198,10 +223,11 @@ awk -F'\t' '
     echo
     echo '```'
     for name in "${SERVERS[@]}"; do echo "$name: ${CMDLINE[$name]}"; done
-    echo "fill: taskset -c $CLIENT_CPU redis-benchmark -h 127.0.0.1 -p PORT -c $CLIENTS" \
-        "-r $KEYSPACE -t set -P 16 -n $N_FILL -q"
+    echo "fill: SET key:%012d xxx for each of the KEYSPACE keys, written by" \
+        "taskset -c $CLIENT_CPU redis-cli -h 127.0.0.1 -p PORT --pipe"
     for p in "${PIPELINES[@]}"; do
-        echo "run:  $(bench_cmd PORT TEST "$p" "$(requests_for "$p")")   # TEST in ${TESTS[*]}"
+        echo "run:  $(bench_cmd PORT TEST "$p" "$(requests_for "$p")" KEYSPACE)" \
+            "  # TEST in ${TESTS[*]}; KEYSPACE in ${KEYSPACES[*]}"
     done
     echo '```'
     echo
@@ -209,32 +235,11 @@ awk -F'\t' '
     echo "run, divided by the requests sent. MSET requests carry 10 keys each."
     echo
     echo "## Results"
-    awk -F'\t' '
-        { k = $2 "\t" $3; rps[$1, k] = $4; p50[$1, k] = $5; p99[$1, k] = $6; cpu[$1, k] = $7
-          if (!(k in seen)) { seen[k] = 1; order[++nk] = k } }
-        function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
-        END {
-            for (i = 1; i <= nk; i++) {
-                k = order[i]; split(k, tp, "\t")
-                printf "\n### %s, pipeline %s\n\n", toupper(tp[1]), tp[2]
-                print "| server | rps | p50 ms | p99 ms | CPU us/req |"
-                print "|---|---:|---:|---:|---:|"
-                for (s = 1; s <= 2; s++) {
-                    name = s == 1 ? "redis" : "slotd"
-                    printf "| %s | %.0f | %.3f | %.3f | %.3f |\n", name, rps[name, k],
-                        p50[name, k], p99[name, k], cpu[name, k]
-                }
-                printf "| slotd/redis | %s | %s | %s | %s |\n", ratio(rps["slotd", k], rps["redis", k]),
-                    ratio(p50["slotd", k], p50["redis", k]), ratio(p99["slotd", k], p99["redis", k]),
-                    ratio(cpu["slotd", k], cpu["redis", k])
-            }
-        }' <(sort -t$'\t' -k2,2 -k3,3n "$MEDIANS")
+    medians_tables "$MEDIANS"
     echo
     echo "## All runs"
     echo
-    echo "| server | test | P | round | rps | p50 ms | p99 ms | CPU us/req |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' -v OFS=' | ' '{ $1 = $1; print "| " $0 " |" }' "$RUNS_TSV"
+    runs_table "$RUNS_TSV"
 } >"$REPORT"
 
 if python3 "$ROOT/scripts/chart.py" "$MEDIANS" "$CHART" >&2; then

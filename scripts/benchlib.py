@@ -198,6 +198,26 @@ def benchmark(argv, timeout_s):
     return {"rps": fields[1], "p50": fields[4], "p99": fields[6]}
 
 
+def pipe_load(port, path, cpu, timeout_s, what):
+    """Sends the RESP commands of file `path` with `redis-cli --pipe` pinned to `cpu`; returns
+    (seconds taken, the last line of redis-cli's summary when it reported errors, else "")."""
+    t0 = time.monotonic()
+    with open(path, "rb") as resp:
+        try:
+            res = subprocess.run(["taskset", "-c", str(cpu), "redis-cli", "-h", "127.0.0.1",
+                                  "-p", str(port), "--pipe"], stdin=resp,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 errors="replace", timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise Fatal(f"{what} took over {timeout_s}s") from None
+    took = time.monotonic() - t0
+    if res.returncode != 0:
+        raise Fatal(f"{what} failed: {res.stdout}")
+    if "errors: 0," in res.stdout:
+        return took, ""
+    return took, (res.stdout.splitlines() or [""])[-1]
+
+
 def cpu_us_per_req(ticks, requests):
     return ticks / CLK_TCK * 1e6 / requests
 
@@ -316,6 +336,19 @@ def pair_binaries(log, redis_bin):
     return slotd_bin
 
 
+def pair_start(prog, doc, settings_cls, tag):
+    """The opening of a slotd-vs-redis script's main(): parses its options (pair_arg_parser),
+    moves to the repository root, reads its settings and finds both binaries. Returns
+    (settings, log, slotd binary, report stamp, load average at start): other people share
+    the machine, and the load average beside the numbers says how quiet it was."""
+    opts = pair_arg_parser(prog, doc).parse_args()
+    os.chdir(ROOT)
+    s = settings_cls(opts)
+    log = make_logger(tag)
+    slotd_bin = pair_binaries(log, s.redis_bin)
+    return s, log, slotd_bin, stamp(), loadavg()
+
+
 def server_lines(redis_bin, slotd_bin, plumbing):
     """Report header items naming both servers; `plumbing` when the slotd side ran
     redis-server arguments."""
@@ -430,13 +463,18 @@ class Bench:
                 raise Fatal(f"{name} did not answer PING within {bound_s:g}s")
             time.sleep(poll_s)
 
-    def print_log_tail(self, name, lines=20):
+    def log_tail(self, name, lines=20):
+        """The last lines of the server's log, "" when it has none."""
         try:
             text = (self.work / f"{name}.log").read_text(errors="replace")
         except OSError:
-            return
-        for line in text.splitlines()[-lines:]:
-            print(line, file=sys.stderr)
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def print_log_tail(self, name, lines=20):
+        tail = self.log_tail(name, lines)
+        if tail:
+            print(tail, file=sys.stderr)
 
     def start(self, name, binary, port, cpus, args, bound_s=None, fresh_dir=True,
               append_log=False, note=""):

@@ -4,6 +4,8 @@
 
 /// The binary's entry point: arguments in, exit code out.
 pub use crate::server::main_with_args;
+/// The global allocator the binary installs (counts used_memory).
+pub use crate::sys::alloc::Allocator;
 
 /// One shard's keyspace and values (benches/keyspace.rs).
 pub use crate::keyspace::db::Db;

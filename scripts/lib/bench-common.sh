@@ -113,7 +113,10 @@ medians_tables() { # medians_tsv
         END {
             for (i = 1; i <= nk; i++) {
                 k = order[i]; split(k, tp, "\t")
-                printf "\n### %s, pipeline %s\n\n", toupper(tp[1]), tp[2]
+                # "set r=1M" reads "SET r=1M": only the command is upper case.
+                title = tp[1]
+                sub(/^[^ ]+/, toupper(substr(title, 1, index(title " ", " ") - 1)), title)
+                printf "\n### %s, pipeline %s\n\n", title, tp[2]
                 print "| server | rps | p50 ms | p99 ms | CPU us/req |"
                 print "|---|---:|---:|---:|---:|"
                 for (s = 1; s <= 2; s++) {

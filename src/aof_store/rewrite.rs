@@ -4,7 +4,7 @@
 use crate::aof_store::journal::encode;
 use crate::keyspace::db::Db;
 use crate::keyspace::db::Entry;
-use crate::keyspace::value::Value;
+use crate::keyspace::value::ValueRef;
 use crate::resp::write::format_double_g17;
 
 /// Appends the commands that recreate `e` to `out`; expired keys produce nothing.
@@ -13,14 +13,14 @@ pub fn serialize_entry(e: &Entry, now_ms: u64, out: &mut Vec<u8>) {
     if at != 0 && at <= now_ms {
         return;
     }
-    let key: &[u8] = &e.key;
-    match &e.value {
-        Value::Str(s) => {
+    let key: &[u8] = e.key();
+    match e.value() {
+        ValueRef::Str(s) => {
             if at == 0 {
-                encode(out, &[b"SET", key, &s.bytes]);
+                encode(out, &[b"SET", key, s]);
             } else {
                 let t = at.to_string();
-                encode(out, &[b"SET", key, &s.bytes, b"PXAT", t.as_bytes()]);
+                encode(out, &[b"SET", key, s, b"PXAT", t.as_bytes()]);
             }
             return;
         }
@@ -66,10 +66,10 @@ pub fn split_table(v: usize, tables_per_db: usize) -> (u32, usize) {
 /// becomes one huge record.
 pub const ELEMENTS_PER_COMMAND: usize = 64;
 
-fn serialize_collection(key: &[u8], v: &Value, out: &mut Vec<u8>) {
+fn serialize_collection(key: &[u8], v: ValueRef<'_>, out: &mut Vec<u8>) {
     match v {
-        Value::Str(_) => unreachable!("strings are handled by the caller"),
-        Value::List(l) => {
+        ValueRef::Str(_) => unreachable!("strings are handled by the caller"),
+        ValueRef::List(l) => {
             let n = l.len();
             let items: Vec<&[u8]> = if n == 0 {
                 Vec::new()
@@ -78,7 +78,7 @@ fn serialize_collection(key: &[u8], v: &Value, out: &mut Vec<u8>) {
             };
             chunked(out, b"RPUSH", key, &items);
         }
-        Value::ZSet(z) => {
+        ValueRef::ZSet(z) => {
             let scores: Vec<String> = z.iter().map(|e| format_double_g17(e.score)).collect();
             let mut flat: Vec<&[u8]> = Vec::with_capacity(2 * scores.len());
             for (e, s) in z.iter().zip(&scores) {
@@ -87,7 +87,7 @@ fn serialize_collection(key: &[u8], v: &Value, out: &mut Vec<u8>) {
             }
             chunked_pairs(out, b"ZADD", key, &flat);
         }
-        Value::Hash(_) | Value::Set(_) => serialize_hash_or_set(key, v, out),
+        ValueRef::Hash(_) | ValueRef::Set(_) => serialize_hash_or_set(key, v, out),
     }
 }
 
@@ -109,14 +109,14 @@ fn chunked_pairs(out: &mut Vec<u8>, cmd: &[u8], key: &[u8], flat: &[&[u8]]) {
     }
 }
 
-fn serialize_hash_or_set(key: &[u8], v: &Value, out: &mut Vec<u8>) {
+fn serialize_hash_or_set(key: &[u8], v: ValueRef<'_>, out: &mut Vec<u8>) {
     match v {
-        Value::Hash(h) => {
+        ValueRef::Hash(h) => {
             let pairs = h.pairs();
             let flat: Vec<&[u8]> = pairs.iter().flat_map(|(f, v)| [*f, *v]).collect();
             chunked_pairs(out, b"HSET", key, &flat);
         }
-        Value::Set(s) => {
+        ValueRef::Set(s) => {
             let members = s.members();
             let refs: Vec<&[u8]> = members.iter().map(|m| m.as_slice()).collect();
             chunked(out, b"SADD", key, &refs);
@@ -128,7 +128,7 @@ fn serialize_hash_or_set(key: &[u8], v: &Value, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyspace::value::StrValue;
+    use crate::keyspace::value::{StrValue, Value};
 
     #[test]
     fn strings_with_and_without_ttl() {

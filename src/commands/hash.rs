@@ -14,7 +14,7 @@ use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec};
 use crate::commands::spec::keyflag;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
-use crate::shard::value::Value;
+use crate::shard::value::{Value, ValueRef};
 use crate::types::hash::HashValue;
 
 // ---------------------------------------------------------------------------------------------
@@ -153,9 +153,9 @@ allows repeats.",
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn as_hash(v: &Value) -> Result<&HashValue, ReplyError> {
+fn as_hash(v: ValueRef<'_>) -> Result<&HashValue, ReplyError> {
     match v {
-        Value::Hash(h) => Ok(h),
+        ValueRef::Hash(h) => Ok(h),
         _ => Err(ReplyError::WrongType),
     }
 }
@@ -176,7 +176,7 @@ fn read_hash<R>(
     let now = ex.now_ms;
     ex.with_db(key, |db, out| match db.lookup_read(key, now) {
         None => Ok(f(None, out)),
-        Some(e) => Ok(f(Some(as_hash(&e.value)?), out)),
+        Some(e) => Ok(f(Some(as_hash(e.value())?), out)),
     })
 }
 
@@ -189,7 +189,7 @@ fn write_hash<R>(
 ) -> Result<R, ReplyError> {
     let now = ex.now_ms;
     ex.with_db(key, |db: &mut Db, out| match db.lookup_write(key, now) {
-        Some(e) => f(as_hash_mut(&mut e.value)?, out),
+        Some(e) => f(as_hash_mut(e.value_mut())?, out),
         None => {
             let mut h = HashValue::new();
             let r = f(&mut h, out)?;
@@ -258,7 +258,7 @@ fn hdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.int(0);
             return Ok(0);
         };
-        let h = as_hash_mut(&mut e.value)?;
+        let h = as_hash_mut(e.value_mut())?;
         let mut deleted = 0;
         for f in args.iter().skip(2) {
             deleted += h.remove(f) as i64;
@@ -427,7 +427,7 @@ fn hrandfield(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             return ex.with_db_rng(key, |db, out, rng| {
                 let h = db
                     .lookup_read(key, now)
-                    .map(|e| as_hash(&e.value))
+                    .map(|e| as_hash(e.value()))
                     .transpose()?;
                 match h.and_then(|h| h.random(&mut || rng.next_u64())) {
                     Some((f, _)) => out.bulk(f),
@@ -451,7 +451,7 @@ fn hrandfield(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.array(0);
             return Ok(());
         };
-        let h = as_hash(&e.value)?;
+        let h = as_hash(e.value())?;
         hrandfield_count(h, n, withvalues, out, rng)
     })
 }
@@ -512,7 +512,7 @@ fn hscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             empty_scan(out);
             return Ok(());
         };
-        let h = as_hash(&e.value)?;
+        let h = as_hash(e.value())?;
         let o = ScanArgs::parse(ArgCursor::new(args, 3), SCAN_COUNT_MAX, false)?;
         let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let next = h.scan(cursor, o.count, &mut |f, v| {

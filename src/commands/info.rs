@@ -366,9 +366,9 @@ pub fn bytes_human(n: u64) -> String {
     format!("{v:.2}{}", UNITS[unit])
 }
 
-/// Bytes the allocator has handed out (heap in use plus mmap'ed chunks).
+/// Bytes allocated and not freed, at allocator usable sizes (Redis' used_memory).
 fn used_memory_bytes() -> u64 {
-    crate::sys::heap_in_use_bytes()
+    crate::sys::alloc::used_bytes()
 }
 
 /// Resident set size from /proc/self/statm (second field, in pages).
@@ -394,6 +394,7 @@ fn memory(l: &mut Lines<'_>) {
         .max(used);
     let rss = rss_bytes();
     let sys = total_system_memory_bytes();
+    let alloc = crate::sys::alloc::allocator_stats().unwrap_or_default();
     let frag = if used > 0 {
         rss as f64 / used as f64
     } else {
@@ -409,6 +410,9 @@ fn memory(l: &mut Lines<'_>) {
             "used_memory_peak_perc",
             format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64),
         )
+        .kv("allocator_allocated", alloc.allocated_bytes)
+        .kv("allocator_active", alloc.active_bytes)
+        .kv("allocator_resident", alloc.resident_bytes)
         .kv("total_system_memory", sys)
         .kv("total_system_memory_human", bytes_human(sys))
         .kv("maxmemory", 0)
@@ -416,7 +420,7 @@ fn memory(l: &mut Lines<'_>) {
         .kv("maxmemory_policy", "noeviction")
         .kv("mem_fragmentation_ratio", format!("{frag:.2}"))
         .kv("mem_fragmentation_bytes", rss as i64 - used as i64)
-        .kv("mem_allocator", "libc");
+        .kv("mem_allocator", crate::sys::alloc::allocator_name());
 }
 
 fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {

@@ -178,7 +178,7 @@ fn dump(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let opts = dump_opts(ex);
     match ex.db(key).lookup_read(key, now) {
         Some(e) => {
-            let payload = rdb::dump(&e.value, opts);
+            let payload = rdb::dump(e.value(), opts);
             ex.out.bulk(&payload);
         }
         None => ex.out.null(),
@@ -258,8 +258,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     ex.db(key).set(key, value, at_ms, now);
     if let (Some(idle), Some(e)) = (o.idle_s, ex.db(key).lookup_write(key, now)) {
-        let now_s = (now / 1000) as i64;
-        e.access_s = now_s.saturating_sub(idle).max(0) as u32;
+        e.set_idle_s(now, idle.max(0) as u64);
     }
     ex.dirty(key, 1);
     ex.journal_state(key);
@@ -532,7 +531,7 @@ fn build_pipeline<'k>(
         } else {
             at.saturating_sub(now).max(1)
         };
-        let payload = rdb::dump(&e.value, opts);
+        let payload = rdb::dump(e.value(), opts);
         let ttl = ttl.to_string();
         let mut parts: Vec<&[u8]> = vec![name, k, ttl.as_bytes(), &payload];
         if req.replace {
@@ -681,7 +680,7 @@ pub fn debug_digest_value(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             }
             sh.db_at(dbi)
                 .lookup_write(&key, 0)
-                .map(|e| rdb::digest::digest_value(&e.value, e.expire_at_ms() != 0))
+                .map(|e| rdb::digest::digest_value(e.value(), e.expire_at_ms() != 0))
                 .unwrap_or([0; 20])
         });
         digests.push(rdb::digest::hex(&d));

@@ -11,7 +11,7 @@ use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, KeySpe
 use crate::commands::spec::keyflag;
 use crate::commands::spec::{key_numkeys, key_range};
 use crate::resp::{Args, Out, ReplyError};
-use crate::shard::value::Value;
+use crate::shard::value::{Value, ValueRef};
 use crate::types::set::SetValue;
 
 // ---------------------------------------------------------------------------------------------
@@ -229,9 +229,9 @@ pub(crate) const SCAN_COUNT_MAX: usize = 1 << 20;
 // Set helpers
 // ---------------------------------------------------------------------------------------------
 
-fn as_set(v: &Value) -> Result<&SetValue, ReplyError> {
+fn as_set(v: ValueRef<'_>) -> Result<&SetValue, ReplyError> {
     match v {
-        Value::Set(s) => Ok(s),
+        ValueRef::Set(s) => Ok(s),
         _ => Err(ReplyError::WrongType),
     }
 }
@@ -252,7 +252,7 @@ fn read_set<R>(
     let now = ex.now_ms;
     ex.with_db(key, |db, out| match db.lookup_read(key, now) {
         None => Ok(f(None, out)),
-        Some(e) => Ok(f(Some(as_set(&e.value)?), out)),
+        Some(e) => Ok(f(Some(as_set(e.value())?), out)),
     })
 }
 
@@ -274,7 +274,7 @@ fn sadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         let mut added = 0;
         match db.lookup_write(key, now) {
             Some(e) => {
-                let s = as_set_mut(&mut e.value)?;
+                let s = as_set_mut(e.value_mut())?;
                 for m in ArgCursor::new(args, 2).rest() {
                     added += s.insert(m) as i64;
                 }
@@ -303,7 +303,7 @@ fn srem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.int(0);
             return Ok(0);
         };
-        let s = as_set_mut(&mut e.value)?;
+        let s = as_set_mut(e.value_mut())?;
         let mut removed = 0;
         for m in ArgCursor::new(args, 2).rest() {
             removed += s.remove(m) as i64;
@@ -373,7 +373,7 @@ fn spop_one(ex: &mut Exec<'_>, key: &[u8]) -> CmdResult {
             out.null();
             return Ok(None);
         };
-        let s = as_set_mut(&mut e.value)?;
+        let s = as_set_mut(e.value_mut())?;
         let Some(m) = s.random(&mut || rng.next_u64()) else {
             out.null();
             return Ok(None);
@@ -400,7 +400,7 @@ fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
             out.set(0);
             return Ok((0, None));
         };
-        let s = as_set_mut(&mut e.value)?;
+        let s = as_set_mut(e.value_mut())?;
         if count == 0 {
             out.set(0);
             return Ok((0, None));
@@ -451,7 +451,7 @@ fn srandmember(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             ex.with_db_rng(key, |db, out, rng| {
                 let s = db
                     .lookup_read(key, now)
-                    .map(|e| as_set(&e.value))
+                    .map(|e| as_set(e.value()))
                     .transpose()?;
                 match s.and_then(|s| s.random(&mut || rng.next_u64())) {
                     Some(m) => out.bulk(&m),
@@ -475,7 +475,7 @@ fn srandmember_count(ex: &mut Exec<'_>, key: &[u8], n: i64) -> CmdResult {
             out.array(0);
             return Ok(());
         };
-        let s = as_set(&e.value)?;
+        let s = as_set(e.value())?;
         if n == 0 {
             out.array(0);
             return Ok(());
@@ -526,7 +526,7 @@ fn sscan(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             empty_scan(out);
             return Ok(());
         };
-        let s = as_set(&e.value)?;
+        let s = as_set(e.value())?;
         let o = ScanArgs::parse(ArgCursor::new(args, 3), SCAN_COUNT_MAX, false)?;
         let mut found = Vec::new();
         let next = s.scan(cursor, o.count, &mut |m| {
@@ -551,7 +551,7 @@ fn set_len_write(ex: &mut Exec<'_>, key: &[u8]) -> Result<Option<usize>, ReplyEr
     let now = ex.now_ms;
     match ex.db(key).lookup_write(key, now) {
         None => Ok(None),
-        Some(e) => Ok(Some(as_set(&e.value)?.len())),
+        Some(e) => Ok(Some(as_set(e.value())?.len())),
     }
 }
 
@@ -571,7 +571,7 @@ fn smove(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         let Some(e) = db.lookup_write(src, now) else {
             return false;
         };
-        let Value::Set(s) = &mut e.value else {
+        let Value::Set(s) = e.value_mut() else {
             return false;
         };
         let removed = s.remove(m);
@@ -585,7 +585,7 @@ fn smove(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     }
     let db = ex.db(dst);
-    match db.lookup_write(dst, now).map(|e| &mut e.value) {
+    match db.lookup_write(dst, now).map(|e| e.value_mut()) {
         Some(Value::Set(s)) => {
             s.insert(m);
         }
@@ -602,8 +602,8 @@ fn smove(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 fn read_contains(ex: &mut Exec<'_>, key: &[u8], m: &[u8]) -> bool {
     let now = ex.now_ms;
-    match ex.db(key).lookup_write(key, now).map(|e| &e.value) {
-        Some(Value::Set(s)) => s.contains(m),
+    match ex.db(key).lookup_write(key, now).map(|e| e.value()) {
+        Some(ValueRef::Set(s)) => s.contains(m),
         _ => false,
     }
 }
@@ -616,7 +616,7 @@ fn set_sizes(ex: &mut Exec<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, Re
     for key in keys {
         let s = match ex.db(key).lookup_read(key, now) {
             None => None,
-            Some(e) => Some(as_set(&e.value)?.len()),
+            Some(e) => Some(as_set(e.value())?.len()),
         };
         sizes.push(s);
     }
@@ -626,8 +626,8 @@ fn set_sizes(ex: &mut Exec<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, Re
 /// Applies `f` to the set at `key` (which `set_sizes` found to be a set).
 fn with_set<R>(ex: &mut Exec<'_>, key: &[u8], f: impl FnOnce(&SetValue) -> R) -> Option<R> {
     let now = ex.now_ms;
-    match ex.db(key).lookup_write(key, now).map(|e| &e.value) {
-        Some(Value::Set(s)) => Some(f(s)),
+    match ex.db(key).lookup_write(key, now).map(|e| e.value()) {
+        Some(ValueRef::Set(s)) => Some(f(s)),
         _ => None,
     }
 }

@@ -148,7 +148,7 @@ fn drop_slot(sh: &mut Shard, slot: u16, now_ms: u64) {
         sh.cover_table_in(i, idx, now_ms);
         let db = sh.db_get(i).expect("listed");
         let mut keys: Vec<Vec<u8>> = Vec::new();
-        db.for_each_in_table(idx, 0, |e| keys.push(e.key.to_vec()));
+        db.for_each_in_table(idx, 0, |e| keys.push(e.key().to_vec()));
         sh.journal.select(i);
         for k in &keys {
             sh.journal.record(&[b"DEL", k]);

@@ -2,34 +2,22 @@
 //! drops are cheap, and rehashing is spread over many small tables), lazy expiry on access, and
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
-use super::value::{StrValue, Value};
+use super::value::Value;
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
-use hashbrown::hash_table::{Entry as TableEntry, HashTable};
+use hashbrown::hash_table::HashTable;
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
-/// One key and its value.
-#[derive(Debug)]
-pub struct Entry {
-    pub key: Box<[u8]>,
-    pub value: Value,
-    /// Absolute expiry (ms since the Unix epoch), 0 when the key has no TTL.
-    expire_at_ms: u64,
-    /// Position in `Db::volatile` while `expire_at_ms != 0`.
-    vpos: u32,
-    /// Last access, seconds since the Unix epoch truncated to 32 bits (OBJECT IDLETIME).
-    pub access_s: u32,
-}
+pub use super::entry::Entry;
 
-impl Entry {
-    pub fn expire_at_ms(&self) -> u64 {
-        self.expire_at_ms
-    }
-    fn expired(&self, now_ms: u64) -> bool {
-        self.expire_at_ms != 0 && self.expire_at_ms <= now_ms
-    }
+/// Mask of the 24-bit LRU/LFU field.
+pub const LRU_BITS_MASK: u32 = super::entry::LRU_MAX;
+
+/// Redis' LRU clock: seconds, in 24 bits (it wraps every ~194 days).
+pub fn lru_clock(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32 & LRU_BITS_MASK
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -106,13 +94,13 @@ impl Db {
     }
 
     fn hash_entry(hasher: &DefaultHashBuilder) -> impl Fn(&Entry) -> u64 + '_ {
-        move |e: &Entry| hasher.hash_one(&*e.key)
+        move |e: &Entry| hasher.hash_one(e.key())
     }
 
     /// Finds a live key with one probe, deleting it first when it has expired.
     fn find_live(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let (t, h, _) = self.table_of(key);
-        let e: *mut Entry = self.tables[t].find_mut(h, |e| &*e.key == key)?;
+        let e: *mut Entry = self.tables[t].find_mut(h, |e| e.key() == key)?;
         // SAFETY: `e` points into `self.tables[t]`, which nothing touches between here and
         // either returning the reference (live key) or the removal below, which does not use
         // `e` again. The raw pointer only sidesteps the borrow checker's limitation on
@@ -124,11 +112,21 @@ impl Db {
         if self.keep_expired {
             return None;
         }
-        if let Ok(occ) = self.tables[t].find_entry(h, |e| &*e.key == key) {
+        if let Ok(occ) = self.tables[t].find_entry(h, |e| e.key() == key) {
             let (e, _) = occ.remove();
             self.after_remove(&e, true);
         }
         None
+    }
+
+    /// Records an access to `e` in its LRU/LFU field (OBJECT IDLETIME / FREQ, eviction).
+    pub fn touch(&self, e: &mut Entry, now_ms: u64) {
+        e.set_lru(lru_clock(now_ms));
+    }
+
+    /// The LRU/LFU field of a key written at `now_ms`.
+    pub fn fresh_lru(&self, now_ms: u64) -> u32 {
+        lru_clock(now_ms)
     }
 
     /// Looks a key up for writing: expired keys are deleted first. No hit/miss counting.
@@ -144,7 +142,7 @@ impl Db {
                 self.stats.hits += 1;
                 // SAFETY: as in `find_live`; only the counters are touched in between.
                 let e = unsafe { &mut *e };
-                e.access_s = (now_ms / 1000) as u32;
+                self.touch(e, now_ms);
                 Some(e)
             }
             None => {
@@ -159,75 +157,48 @@ impl Db {
         self.find_live(key, now_ms).is_some()
     }
 
-    /// SET's fast path: stores `bytes` as a string with one probe, reusing the old string's
-    /// allocation when it fits (no malloc/free on overwrite of similar sizes).
+    /// SET's fast path: stores `bytes` as a string with one probe, rewriting the key's block
+    /// in place when the length is unchanged (no malloc/free on overwrite of equal sizes).
     pub fn set_str(&mut self, key: &[u8], bytes: &[u8], expire_at_ms: u64, now_ms: u64) {
         let (t, h, slot) = self.table_of(key);
-        let access_s = (now_ms / 1000) as u32;
+        let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
-        if let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) {
-            match &mut e.value {
-                Value::Str(s)
-                    if s.bytes.capacity() >= bytes.len()
-                        && s.bytes.capacity() <= 2 * bytes.len().max(16) =>
-                {
-                    s.bytes.clear();
-                    s.bytes.extend_from_slice(bytes);
-                    s.modified = false;
-                }
-                v => *v = Value::Str(StrValue::from_slice(bytes)),
-            }
-            e.access_s = access_s;
+        if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            e.set_str(bytes);
+            e.set_lru(lru);
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
-            let vpos = self.volatile.len() as u32;
-            let value = Value::Str(StrValue::from_slice(bytes));
-            let hasher = &self.hasher;
-            let entry = Entry {
-                key: key.into(),
-                value,
-                expire_at_ms,
-                vpos,
-                access_s,
-            };
-            self.tables[t].insert_unique(h, entry, Self::hash_entry(hasher));
-            self.keys += 1;
-            if expire_at_ms != 0 {
-                self.volatile.push((slot, h));
-            }
+            let e = Entry::new_str(key, bytes, expire_at_ms, lru);
+            self.insert_new(t, h, slot, e);
         }
         if let Some(pos) = stale_pos {
             self.volatile_remove(pos);
         }
     }
 
+    /// Adds a key known to be absent, indexing its TTL.
+    fn insert_new(&mut self, t: usize, h: u64, slot: u16, mut e: Entry) {
+        if e.has_expire() {
+            e.set_vpos(self.volatile.len() as u32);
+            self.volatile.push((slot, h));
+        }
+        let hasher = &self.hasher;
+        self.tables[t].insert_unique(h, e, Self::hash_entry(hasher));
+        self.keys += 1;
+    }
+
     /// Inserts or overwrites a key. `expire_at_ms` 0 means no TTL; any old TTL is replaced.
     pub fn set(&mut self, key: &[u8], value: Value, expire_at_ms: u64, now_ms: u64) {
         let (t, h, slot) = self.table_of(key);
-        let hasher = &self.hasher;
-        let access_s = (now_ms / 1000) as u32;
+        let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
-        match self.tables[t].entry(h, |e| &*e.key == key, Self::hash_entry(hasher)) {
-            TableEntry::Occupied(mut occ) => {
-                let e = occ.get_mut();
-                e.value = value;
-                e.access_s = access_s;
-                stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
-            }
-            TableEntry::Vacant(vac) => {
-                let vpos = self.volatile.len() as u32;
-                vac.insert(Entry {
-                    key: key.into(),
-                    value,
-                    expire_at_ms,
-                    vpos,
-                    access_s,
-                });
-                self.keys += 1;
-                if expire_at_ms != 0 {
-                    self.volatile.push((slot, h));
-                }
-            }
+        if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            e.set_value(value);
+            e.set_lru(lru);
+            stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
+        } else {
+            let e = Entry::new(key, value, expire_at_ms, lru);
+            self.insert_new(t, h, slot, e);
         }
         if let Some(pos) = stale_pos {
             self.volatile_remove(pos);
@@ -243,16 +214,24 @@ impl Db {
         slot: u16,
         h: u64,
     ) -> Option<u32> {
-        let had = e.expire_at_ms != 0;
-        e.expire_at_ms = at_ms;
-        if had && at_ms == 0 {
-            return Some(e.vpos);
+        match (e.has_expire(), at_ms != 0) {
+            (false, false) => None,
+            (true, false) => {
+                let pos = e.vpos();
+                e.set_expire(0, 0);
+                Some(pos)
+            }
+            (false, true) => {
+                e.set_expire(at_ms, volatile.len() as u32);
+                volatile.push((slot, h));
+                None
+            }
+            (true, true) => {
+                let pos = e.vpos();
+                e.set_expire(at_ms, pos);
+                None
+            }
         }
-        if !had && at_ms != 0 {
-            e.vpos = volatile.len() as u32;
-            volatile.push((slot, h));
-        }
-        None
     }
 
     /// Sets the TTL of an existing key (0 removes it). Returns false when the key is absent.
@@ -261,7 +240,7 @@ impl Db {
             return false;
         }
         let (t, h, slot) = self.table_of(key);
-        let Some(e) = self.tables[t].find_mut(h, |e| &*e.key == key) else {
+        let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) else {
             return false;
         };
         if let Some(pos) = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h) {
@@ -277,21 +256,21 @@ impl Db {
         if pos != last {
             let (slot, h) = self.volatile[pos as usize];
             let t = local_index(slot, self.shards);
-            if let Some(e) = self.tables[t].find_mut(h, |e| e.expire_at_ms != 0 && e.vpos == last) {
-                e.vpos = pos;
+            if let Some(e) = self.tables[t].find_mut(h, |e| e.has_expire() && e.vpos() == last) {
+                e.set_vpos(pos);
             }
         }
     }
 
     fn after_remove(&mut self, e: &Entry, expired: bool) {
         self.keys -= 1;
-        if e.expire_at_ms != 0 {
-            self.volatile_remove(e.vpos);
+        if e.has_expire() {
+            self.volatile_remove(e.vpos());
         }
         if expired {
             self.stats.expired_keys += 1;
             if let Some(log) = self.expired_log.as_mut() {
-                log.push(e.key.to_vec());
+                log.push(e.key().to_vec());
             }
         }
     }
@@ -299,7 +278,7 @@ impl Db {
     /// Deletes a key; returns its entry when it existed (expired keys count as absent).
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let (t, h, _) = self.table_of(key);
-        let occ = self.tables[t].find_entry(h, |e| &*e.key == key).ok()?;
+        let occ = self.tables[t].find_entry(h, |e| e.key() == key).ok()?;
         let (e, _) = occ.remove();
         let expired = e.expired(now_ms);
         self.after_remove(&e, expired);
@@ -324,7 +303,7 @@ impl Db {
             return Vec::new();
         }
         let t = &self.tables[local_index(slot, self.shards)];
-        t.iter().take(max).map(|e| e.key.to_vec()).collect()
+        t.iter().take(max).map(|e| e.key().to_vec()).collect()
     }
 
     /// Visits every live key of local table index `idx` (see `topology::slot_at`).
@@ -367,8 +346,8 @@ impl Db {
         let n = table.len();
         for e in table.into_iter() {
             self.keys -= 1;
-            if e.expire_at_ms != 0 {
-                self.volatile_remove(e.vpos);
+            if e.has_expire() {
+                self.volatile_remove(e.vpos());
             }
         }
         n
@@ -391,9 +370,9 @@ impl Db {
             let pick = (rng.next_u64() % len as u64) as usize;
             let e = self.tables[idx].iter().nth(pick)?;
             if !e.expired(now_ms) {
-                return Some(e.key.to_vec());
+                return Some(e.key().to_vec());
             }
-            let key = e.key.to_vec();
+            let key = e.key().to_vec();
             self.lookup_write(&key, now_ms);
         }
         None
@@ -423,8 +402,7 @@ impl Db {
                 let (slot, h) = self.volatile[pos as usize];
                 let t = local_index(slot, self.shards);
                 run.sampled += 1;
-                if let Ok(occ) =
-                    self.tables[t].find_entry(h, |e| e.expire_at_ms != 0 && e.vpos == pos)
+                if let Ok(occ) = self.tables[t].find_entry(h, |e| e.has_expire() && e.vpos() == pos)
                 {
                     if occ.get().expired(now_ms) {
                         let (e, _) = occ.remove();
@@ -444,6 +422,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyspace::value::StrValue;
 
     fn s(v: &str) -> Value {
         Value::Str(StrValue::from_slice(v.as_bytes()))
@@ -492,7 +471,7 @@ mod tests {
         for (pos, &(slot, h)) in db.volatile.iter().enumerate() {
             let t = local_index(slot, 1);
             assert!(db.tables[t]
-                .find(h, |e| e.vpos as usize == pos && e.expire_at_ms != 0)
+                .find(h, |e| e.vpos() as usize == pos && e.has_expire())
                 .is_some());
         }
         let live_before = db.len();
@@ -517,10 +496,10 @@ mod tests {
         db.set_str(b"k", b"x", 0, 0);
         assert_eq!(db.volatile_len(), 0);
         assert_eq!(db.len(), 1);
-        match &db.lookup_read(b"k", 0).unwrap().value {
-            Value::Str(s) => assert_eq!(s.bytes, b"x"),
-            other => panic!("not a string: {other:?}"),
-        }
+        assert_eq!(
+            db.lookup_read(b"k", 0).unwrap().str_bytes(),
+            Some(&b"x"[..])
+        );
         db.set_str(b"k", b"v", 100, 0);
         assert!(db.lookup_read(b"k", 100).is_none());
         assert_eq!(db.len(), 0);

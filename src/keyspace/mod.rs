@@ -4,4 +4,5 @@
 //! owns one `Db` per core (and re-exports these modules as `shard::db` / `shard::value`).
 
 pub mod db;
+pub mod entry;
 pub mod value;

@@ -33,33 +33,76 @@ pub enum Value {
     ZSet(ZSetValue),
 }
 
+/// A read-only view of a stored value. The keyspace hands values out through this view (not as
+/// `&Value`) so an entry may keep a small string inside its own allocation.
+#[derive(Clone, Copy, Debug)]
+pub enum ValueRef<'a> {
+    Str(&'a [u8]),
+    Hash(&'a HashValue),
+    List(&'a ListValue),
+    Set(&'a SetValue),
+    ZSet(&'a ZSetValue),
+}
+
+impl<'a> ValueRef<'a> {
+    /// The TYPE name.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            ValueRef::Str(_) => "string",
+            ValueRef::Hash(_) => "hash",
+            ValueRef::List(_) => "list",
+            ValueRef::Set(_) => "set",
+            ValueRef::ZSet(_) => "zset",
+        }
+    }
+
+    /// Approximate heap bytes held by the value.
+    pub fn heap_bytes(self) -> usize {
+        match self {
+            ValueRef::Str(b) => b.len(),
+            ValueRef::Hash(v) => v.heap_bytes(),
+            ValueRef::List(v) => v.heap_bytes(),
+            ValueRef::Set(v) => v.heap_bytes(),
+            ValueRef::ZSet(v) => v.heap_bytes(),
+        }
+    }
+
+    /// An owned copy of the value (a string copies as unmodified).
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Str(b) => Value::Str(StrValue::from_slice(b)),
+            ValueRef::Hash(v) => Value::Hash(v.clone()),
+            ValueRef::List(v) => Value::List(v.clone()),
+            ValueRef::Set(v) => Value::Set(v.clone()),
+            ValueRef::ZSet(v) => Value::ZSet(v.clone()),
+        }
+    }
+}
+
 /// Largest embstr in Redis 7 (bytes).
 const EMBSTR_MAX_BYTES: usize = 44;
 
 impl Value {
+    /// The read-only view of this value.
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Str(s) => ValueRef::Str(&s.bytes),
+            Value::Hash(v) => ValueRef::Hash(v),
+            Value::List(v) => ValueRef::List(v),
+            Value::Set(v) => ValueRef::Set(v),
+            Value::ZSet(v) => ValueRef::ZSet(v),
+        }
+    }
+
     /// The TYPE name.
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Str(_) => "string",
-            Value::Hash(_) => "hash",
-            Value::List(_) => "list",
-            Value::Set(_) => "set",
-            Value::ZSet(_) => "zset",
-        }
+        self.as_ref().type_name()
     }
 
     /// The OBJECT ENCODING name Redis would report for this value.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str(s) => {
-                if !s.modified && s.bytes.len() <= 20 && parse_i64(&s.bytes).is_some() {
-                    "int"
-                } else if !s.modified && s.bytes.len() <= EMBSTR_MAX_BYTES {
-                    "embstr"
-                } else {
-                    "raw"
-                }
-            }
+            Value::Str(s) => str_encoding(&s.bytes, s.modified),
             Value::Hash(v) => v.encoding(),
             Value::List(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
@@ -76,5 +119,17 @@ impl Value {
             Value::Set(v) => v.heap_bytes(),
             Value::ZSet(v) => v.heap_bytes(),
         }
+    }
+}
+
+/// The OBJECT ENCODING name of a string: "int" and "embstr" as Redis decides them, "raw" for
+/// longer strings and for strings grown in place (`modified`).
+pub fn str_encoding(bytes: &[u8], modified: bool) -> &'static str {
+    if !modified && bytes.len() <= 20 && parse_i64(bytes).is_some() {
+        "int"
+    } else if !modified && bytes.len() <= EMBSTR_MAX_BYTES {
+        "embstr"
+    } else {
+        "raw"
     }
 }

@@ -3,7 +3,7 @@
 //! collections chain ("mix") their elements, unordered ones xor per-element digests, so two
 //! nodes holding equal values agree whatever their internal order. Includes a small SHA-1.
 
-use crate::keyspace::value::Value;
+use crate::keyspace::value::ValueRef;
 
 /// Redis' type numbers, mixed in first so equal bytes of different types differ.
 const OBJ_STRING: u32 = 0;
@@ -13,22 +13,22 @@ const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
 
 /// The digest of `v`; `has_ttl` adds the marker Redis adds for volatile keys.
-pub fn digest_value(v: &Value, has_ttl: bool) -> [u8; 20] {
+pub fn digest_value(v: ValueRef<'_>, has_ttl: bool) -> [u8; 20] {
     let mut d = [0u8; 20];
     let t = match v {
-        Value::Str(_) => OBJ_STRING,
-        Value::List(_) => OBJ_LIST,
-        Value::Set(_) => OBJ_SET,
-        Value::ZSet(_) => OBJ_ZSET,
-        Value::Hash(_) => OBJ_HASH,
+        ValueRef::Str(_) => OBJ_STRING,
+        ValueRef::List(_) => OBJ_LIST,
+        ValueRef::Set(_) => OBJ_SET,
+        ValueRef::ZSet(_) => OBJ_ZSET,
+        ValueRef::Hash(_) => OBJ_HASH,
     };
     mix(&mut d, &t.to_be_bytes());
     match v {
-        Value::Str(s) => mix(&mut d, &s.bytes),
-        Value::List(l) if !l.is_empty() => l.range(0, l.len() - 1).for_each(|e| mix(&mut d, e)),
-        Value::List(_) => {}
-        Value::Set(s) => s.for_each(&mut |m| xor(&mut d, m)),
-        Value::ZSet(z) => {
+        ValueRef::Str(s) => mix(&mut d, s),
+        ValueRef::List(l) if !l.is_empty() => l.range(0, l.len() - 1).for_each(|e| mix(&mut d, e)),
+        ValueRef::List(_) => {}
+        ValueRef::Set(s) => s.for_each(&mut |m| xor(&mut d, m)),
+        ValueRef::ZSet(z) => {
             for e in z.iter() {
                 let mut ed = [0u8; 20];
                 mix(&mut ed, &e.member);
@@ -39,7 +39,7 @@ pub fn digest_value(v: &Value, has_ttl: bool) -> [u8; 20] {
                 xor(&mut d, &ed);
             }
         }
-        Value::Hash(h) => h.for_each(&mut |f, val| {
+        ValueRef::Hash(h) => h.for_each(&mut |f, val| {
             let mut ed = [0u8; 20];
             mix(&mut ed, f);
             mix(&mut ed, val);
@@ -131,7 +131,7 @@ fn sha1_block(h: &mut [u32; 5], block: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyspace::value::StrValue;
+    use crate::keyspace::value::{StrValue, Value};
 
     #[test]
     fn sha1_vectors() {
@@ -150,8 +150,17 @@ mod tests {
         // Guards determinism: equal values agree, different values or TTL presence differ.
         let a = Value::Str(StrValue::from_slice(b"hello"));
         let b = Value::Str(StrValue::from_slice(b"hellp"));
-        assert_eq!(digest_value(&a, false), digest_value(&a.clone(), false));
-        assert_ne!(digest_value(&a, false), digest_value(&b, false));
-        assert_ne!(digest_value(&a, false), digest_value(&a, true));
+        assert_eq!(
+            digest_value(a.as_ref(), false),
+            digest_value(a.clone().as_ref(), false)
+        );
+        assert_ne!(
+            digest_value(a.as_ref(), false),
+            digest_value(b.as_ref(), false)
+        );
+        assert_ne!(
+            digest_value(a.as_ref(), false),
+            digest_value(a.as_ref(), true)
+        );
     }
 }

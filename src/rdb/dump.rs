@@ -5,7 +5,7 @@
 
 use super::listpack::{intset_write, LpWriter};
 use super::{crc64::crc64, put_len, put_string, types, RDB_VERSION};
-use crate::keyspace::value::Value;
+use crate::keyspace::value::ValueRef;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
 /// The configuration that changes the bytes: `rdbcompression` and `list-max-listpack-size`.
@@ -25,17 +25,17 @@ impl Default for DumpOpts {
 }
 
 /// The DUMP payload of `v`.
-pub fn dump(v: &Value, opts: DumpOpts) -> Vec<u8> {
+pub fn dump(v: ValueRef<'_>, opts: DumpOpts) -> Vec<u8> {
     let mut b = Vec::new();
     match v {
-        Value::Str(s) => {
+        ValueRef::Str(s) => {
             b.push(types::STRING);
-            put_string(&mut b, &s.bytes, opts.compress);
+            put_string(&mut b, s, opts.compress);
         }
-        Value::List(l) => dump_list(&mut b, l, opts),
-        Value::Hash(h) => dump_hash(&mut b, h, opts.compress),
-        Value::Set(s) => dump_set(&mut b, s, opts.compress),
-        Value::ZSet(z) => dump_zset(&mut b, z, opts.compress),
+        ValueRef::List(l) => dump_list(&mut b, l, opts),
+        ValueRef::Hash(h) => dump_hash(&mut b, h, opts.compress),
+        ValueRef::Set(s) => dump_set(&mut b, s, opts.compress),
+        ValueRef::ZSet(z) => dump_zset(&mut b, z, opts.compress),
     }
     b.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = crc64(0, &b);

@@ -114,7 +114,11 @@ fn captured_values() -> Vec<(&'static str, Value)> {
 fn dump_bytes_equal_redis() {
     // Guards byte-for-byte DUMP compatibility with Redis 7.0 for every deterministic encoding.
     for (name, v) in captured_values() {
-        assert_eq!(dump(&v, DumpOpts::default()), redis_dump(name), "{name}");
+        assert_eq!(
+            dump(v.as_ref(), DumpOpts::default()),
+            redis_dump(name),
+            "{name}"
+        );
     }
 }
 
@@ -147,10 +151,10 @@ fn large_unordered_values_roundtrip() {
         set(&irefs),
         s(&"z".repeat(100_000)),
     ] {
-        let p = dump(&v, DumpOpts::default());
+        let p = dump(v.as_ref(), DumpOpts::default());
         assert_eq!(restore(&p, Limits::default()).expect("valid"), v);
         let plain = dump(
-            &v,
+            v.as_ref(),
             DumpOpts {
                 compress: false,
                 list_fill: -2,
@@ -209,7 +213,7 @@ fn legacy_encodings_restore() {
 fn damaged_payloads_are_refused_without_panic() {
     // Guards the exact error class for footer damage versus body damage, and no panics.
     let good = dump(
-        &list(&strs((0..50).map(|i| format!("e{i}")))),
+        list(&strs((0..50).map(|i| format!("e{i}")))).as_ref(),
         DumpOpts::default(),
     );
     let lim = Limits::default();

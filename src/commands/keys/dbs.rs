@@ -40,7 +40,7 @@ pub(super) fn move_cmd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     sh.cover_for_write(dst, key, now);
     let e = sh.db_at(src).remove(key, now).expect("looked up above");
     let at_ms = e.expire_at_ms();
-    sh.db_at(dst).set(key, e.value, at_ms, now);
+    sh.db_at(dst).set(key, e.into_value(), at_ms, now);
     sh.touch_watched(dst, key);
     sh.blocked.touch(dst, key);
     ex.dirty(key, 1);

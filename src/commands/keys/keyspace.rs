@@ -16,8 +16,8 @@ fn shard_keys(sh: &Shard, dbi: u32, pattern: Option<&[u8]>, now_ms: u64) -> Vec<
     let mut found = Vec::new();
     for idx in 0..db.table_count() {
         db.for_each_in_table(idx, now_ms, |e| {
-            if pattern.is_none_or(|p| crate::glob::matches(p, &e.key, false)) {
-                found.push(e.key.to_vec());
+            if pattern.is_none_or(|p| crate::glob::matches(p, e.key(), false)) {
+                found.push(e.key().to_vec());
             }
         });
     }
@@ -200,12 +200,12 @@ fn scan_keep(opts: &ScanOpts, e: &Entry) -> bool {
     let type_ok = opts
         .type_name
         .as_deref()
-        .is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
+        .is_none_or(|t| t.eq_ignore_ascii_case(e.value().type_name().as_bytes()));
     type_ok
         && opts
             .pattern
             .as_deref()
-            .is_none_or(|p| crate::glob::matches(p, &e.key, false))
+            .is_none_or(|p| crate::glob::matches(p, e.key(), false))
 }
 
 /// Walks this shard's slots from the cursor on until COUNT keys were visited.
@@ -233,7 +233,7 @@ pub(super) fn scan_shard(sh: &Shard, dbi: u32, opts: &ScanOpts, now_ms: u64) -> 
         db.for_each_in_table(idx, now_ms, |e| {
             seen += 1;
             if scan_keep(opts, e) {
-                kept.push(e.key.to_vec());
+                kept.push(e.key().to_vec());
             }
         });
         let slot = db.slot_of_table(idx);

@@ -10,7 +10,7 @@ use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Exec, Handler, Ke
 use crate::constants::{SCAN_MAX_KEYS_PER_CALL, SLOT_COUNT};
 use crate::resp::{Args, ReplyError};
 use crate::shard::db::Entry;
-use crate::shard::value::Value;
+use crate::shard::value::ValueRef;
 use crate::shard::Shard;
 
 mod dbs;
@@ -88,7 +88,7 @@ fn touch(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn type_cmd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let name = peek(ex, args.get(1)).map_or("none", |e| e.value.type_name());
+    let name = peek(ex, args.get(1)).map_or("none", |e| e.value().type_name());
     ex.out.simple(name);
     Ok(())
 }

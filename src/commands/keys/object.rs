@@ -7,7 +7,7 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 
 pub(super) fn object_encoding(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    match peek(ex, args.get(2)).map(|e| e.value.encoding()) {
+    match peek(ex, args.get(2)).map(|e| e.encoding()) {
         Some(enc) => ex.out.bulk(enc.as_bytes()),
         None => ex.out.null(),
     }
@@ -28,11 +28,10 @@ pub(super) fn object_freq(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub(super) fn object_idletime(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let now_s = (ex.now_ms / 1000) as u32;
+    let now = ex.now_ms;
     match peek(ex, args.get(2)) {
-        // Both sides are truncated to 32 bits, so the difference wraps correctly.
         Some(e) => {
-            let idle_s = now_s.wrapping_sub(e.access_s);
+            let idle_s = e.idle_s(now);
             ex.out.int(idle_s as i64);
         }
         None => ex.out.null(),
@@ -42,10 +41,9 @@ pub(super) fn object_idletime(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 /// Redis shares one object for the integers 0..10000 (no maxmemory policy here forbids it) and
 /// reports INT_MAX references for it; any other value has exactly one.
-pub(super) fn refcount(v: &Value) -> i64 {
-    #[allow(unreachable_patterns)]
-    match v {
-        Value::Str(s) if !s.modified => match parse_i64(&s.bytes) {
+pub(super) fn refcount(e: &Entry) -> i64 {
+    match e.value() {
+        ValueRef::Str(s) if e.encoding() == "int" => match parse_i64(s) {
             Some(n) if (0..10_000).contains(&n) => i32::MAX as i64,
             _ => 1,
         },
@@ -54,7 +52,7 @@ pub(super) fn refcount(v: &Value) -> i64 {
 }
 
 pub(super) fn object_refcount(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    match peek(ex, args.get(2)).map(|e| refcount(&e.value)) {
+    match peek(ex, args.get(2)).map(|e| refcount(e)) {
         Some(n) => ex.out.int(n),
         None => ex.out.null(),
     }

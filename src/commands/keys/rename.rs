@@ -35,10 +35,10 @@ fn rename_generic(ex: &mut Exec<'_>, args: Args<'_>, nx: bool) -> CmdResult {
         return Ok(());
     }
     let entry = ex.db(src).remove(src, now).ok_or(ReplyError::NoSuchKey)?;
-    let (at_ms, access_s) = (entry.expire_at_ms(), entry.access_s);
-    ex.db(dst).set(dst, entry.value, at_ms, now);
+    let (at_ms, lru) = (entry.expire_at_ms(), entry.lru());
+    ex.db(dst).set(dst, entry.into_value(), at_ms, now);
     if let Some(e) = ex.db(dst).lookup_write(dst, now) {
-        e.access_s = access_s;
+        e.set_lru(lru);
     }
     ex.dirty(dst, 1);
     ex.journal(src, &[b"DEL", src]);
@@ -81,7 +81,7 @@ pub(super) fn copy(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         ex.out.int(0);
         return Ok(());
     };
-    let (value, at_ms) = (e.value.clone(), e.expire_at_ms());
+    let (value, at_ms) = (e.value().to_value(), e.expire_at_ms());
     let sh = ex.shard_for(dst);
     if !replace && sh.db_at(dst_db).contains(dst, now) {
         ex.out.int(0);

@@ -6,7 +6,7 @@ use crate::cluster::hash_slot::key_hash_slot;
 use crate::config::Config;
 use crate::global::Global;
 use crate::resp::{Out, OwnedArgs, Proto};
-use crate::shard::value::StrValue;
+use crate::shard::value::{StrValue, Value};
 use crate::testkit::{Harness, Reply};
 use crate::topology::shard_of;
 

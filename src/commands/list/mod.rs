@@ -10,7 +10,7 @@ use super::kit::{self, ArgCursor};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
-use crate::shard::value::Value;
+use crate::shard::value::{Value, ValueRef};
 use crate::types::list::{End, ListValue, PosQuery};
 mod edit;
 mod moves;
@@ -30,9 +30,9 @@ pub use table::{BLOCKING_COMMANDS, COMMANDS};
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-fn as_list(v: &Value) -> Result<&ListValue, ReplyError> {
+fn as_list(v: ValueRef<'_>) -> Result<&ListValue, ReplyError> {
     match v {
-        Value::List(l) => Ok(l),
+        ValueRef::List(l) => Ok(l),
         _ => Err(ReplyError::WrongType),
     }
 }
@@ -63,15 +63,15 @@ fn list_mut<'d>(
 ) -> Result<Option<&'d mut ListValue>, ReplyError> {
     match db.lookup_write(key, now_ms) {
         None => Ok(None),
-        Some(e) => as_list_mut(&mut e.value).map(Some),
+        Some(e) => as_list_mut(e.value_mut()).map(Some),
     }
 }
 
 /// Deletes `key` when its list has become empty (an empty list never stays in the keyspace).
 fn drop_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
     let empty = matches!(
-        db.lookup_write(key, now_ms).map(|e| &e.value),
-        Some(Value::List(l)) if l.is_empty()
+        db.lookup_write(key, now_ms).map(|e| e.value()),
+        Some(ValueRef::List(l)) if l.is_empty()
     );
     if empty {
         db.remove(key, now_ms);
@@ -90,7 +90,7 @@ fn pop_into_reply(
 ) -> usize {
     let Some(Ok(l)) = db
         .lookup_write(key, now_ms)
-        .map(|e| as_list_mut(&mut e.value))
+        .map(|e| as_list_mut(e.value_mut()))
     else {
         out.array(0);
         return 0;

@@ -11,7 +11,7 @@ pub(super) fn llen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.with_db(key, |db, out| {
         match db.lookup_read(key, now) {
             None => out.int(0),
-            Some(e) => out.int(as_list(&e.value)?.len() as i64),
+            Some(e) => out.int(as_list(e.value())?.len() as i64),
         }
         Ok(())
     })
@@ -26,7 +26,7 @@ pub(super) fn lrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.array(0);
             return Ok(());
         };
-        let list = as_list(&e.value)?;
+        let list = as_list(e.value())?;
         match list.clamp_range(start, stop) {
             None => out.array(0),
             Some((first, last)) => {
@@ -49,7 +49,7 @@ pub(super) fn lindex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.null();
             return Ok(());
         };
-        let list = as_list(&e.value)?;
+        let list = as_list(e.value())?;
         let index = i64_arg(args.get(2))?;
         match list.resolve(index).and_then(|p| list.get(p)) {
             Some(b) => out.bulk(b),
@@ -100,7 +100,7 @@ pub(super) fn lpos(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.with_db(key, |db, out| {
         let found = match db.lookup_read(key, now) {
             None => Vec::new(),
-            Some(e) => as_list(&e.value)?.positions(elem, q),
+            Some(e) => as_list(e.value())?.positions(elem, q),
         };
         if with_count {
             out.array(found.len());

@@ -12,11 +12,10 @@ pub(super) fn append(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.with_db(key, |db, out| {
         let total = match db.lookup_write(key, now) {
             Some(e) => {
-                let s = as_str_mut(&mut e.value)?;
-                check_len(s.bytes.len() as u64, tail.len() as u64, max_bytes)?;
-                s.bytes.extend_from_slice(tail);
-                s.modified = true;
-                s.bytes.len()
+                let len = as_str(e.value())?.len();
+                check_len(len as u64, tail.len() as u64, max_bytes)?;
+                // Grows a short string inside the key's block (see Entry::append_str).
+                e.append_str(tail)
             }
             None => {
                 db.set(key, str_value(tail), 0, now);
@@ -34,7 +33,7 @@ pub(super) fn strlen(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (key, now) = (args.get(1), ex.now_ms);
     ex.with_db(key, |db, out| {
         let n = match db.lookup_read(key, now) {
-            Some(e) => as_str(&e.value)?.bytes.len(),
+            Some(e) => as_str(e.value())?.len(),
             None => 0,
         };
         out.int(n as i64);
@@ -63,9 +62,9 @@ pub(super) fn getrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.bulk(b"");
             return Ok(());
         };
-        let s = as_str(&e.value)?;
-        match byte_range(start, end, s.bytes.len()) {
-            Some(r) => out.bulk(&s.bytes[r]),
+        let s = as_str(e.value())?;
+        match byte_range(start, end, s.len()) {
+            Some(r) => out.bulk(&s[r]),
             None => out.bulk(b""),
         }
         Ok(())
@@ -91,7 +90,7 @@ pub(super) fn setrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let written = ex.with_db(key, |db, out| {
         let entry = db.lookup_write(key, now);
         let cur_len = match &entry {
-            Some(e) => as_str(&e.value)?.bytes.len(),
+            Some(e) => as_str(e.value())?.len(),
             None => 0,
         };
         // Writing nothing changes nothing (and creates no key).
@@ -102,7 +101,7 @@ pub(super) fn setrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         check_len(offset as u64, value.len() as u64, max_bytes)?;
         let total = match entry {
             Some(e) => {
-                let s = as_str_mut(&mut e.value)?;
+                let s = as_str_mut(e.value_mut())?;
                 overwrite_at(&mut s.bytes, offset as usize, value);
                 s.modified = true;
                 s.bytes.len()

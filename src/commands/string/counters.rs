@@ -12,10 +12,10 @@ fn incr_by(ex: &mut Exec<'_>, key: &[u8], delta: i64) -> CmdResult {
     ex.with_db(key, |db, out| {
         let new = match db.lookup_write(key, now) {
             Some(e) => {
-                let s = as_str_mut(&mut e.value)?;
-                let cur = parse_i64(&s.bytes).ok_or(ReplyError::NotInteger)?;
+                let cur = parse_i64(as_str(e.value())?).ok_or(ReplyError::NotInteger)?;
                 let new = cur.checked_add(delta).ok_or(ReplyError::Overflow)?;
-                *s = StrValue::new(new.to_string().into_bytes());
+                // Rewritten in the key's own block: a counter stays one allocation.
+                e.set_str(new.to_string().as_bytes());
                 new
             }
             None => {
@@ -59,7 +59,7 @@ pub(super) fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let text = ex.with_db(key, |db, out| {
         let entry = db.lookup_write(key, now);
         let cur = match &entry {
-            Some(e) => ld::parse(&as_str(&e.value)?.bytes),
+            Some(e) => ld::parse(as_str(e.value())?),
             None => Some(ld::Parsed::Finite(ld::F80::ZERO)),
         };
         let cur = cur.ok_or(ReplyError::NotFloat)?;
@@ -69,7 +69,7 @@ pub(super) fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         };
         let text = ld::format_human(ld::add(a, b).ok_or(ReplyError::IncrNanOrInfinity)?);
         match entry {
-            Some(e) => e.value = str_value(text.as_bytes()),
+            Some(e) => e.set_value(str_value(text.as_bytes())),
             None => db.set(key, str_value(text.as_bytes()), 0, now),
         }
         out.bulk(text.as_bytes());

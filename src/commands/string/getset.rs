@@ -133,7 +133,7 @@ pub(super) fn get(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.with_db(key, |db, out| {
         match db.lookup_read(key, now) {
             None => out.null(),
-            Some(e) => out.bulk(&as_str(&e.value)?.bytes),
+            Some(e) => out.bulk(as_str(e.value())?),
         }
         Ok(())
     })
@@ -165,7 +165,7 @@ fn set_generic(
         if o.get {
             match db.lookup_read(key, now) {
                 None => out.null(),
-                Some(e) => out.bulk(&as_str(&e.value)?.bytes),
+                Some(e) => out.bulk(as_str(e.value())?),
             }
         }
         // Only NX, XX and KEEPTTL need the old entry; a plain SET is a single probe.
@@ -265,7 +265,7 @@ pub(super) fn getdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.null();
             return Ok(false);
         };
-        out.bulk(&as_str(&e.value)?.bytes);
+        out.bulk(as_str(e.value())?);
         db.remove(key, now);
         Ok(true)
     })?;
@@ -288,10 +288,10 @@ pub(super) fn getex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             out.null();
             return Ok(false);
         };
-        let s = as_str(&e.value)?;
+        let s = as_str(e.value())?;
         let at = expire_at_ms(o.ttl, o.ttl_arg, now, "getex")?;
         let had_ttl = e.expire_at_ms() != 0;
-        out.bulk(&s.bytes);
+        out.bulk(s);
         Ok(match (o.ttl, at) {
             (_, Some(at)) if at <= now => {
                 record = Some((b"DEL", None));

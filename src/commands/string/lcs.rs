@@ -11,7 +11,7 @@ fn lcs_input(ex: &mut Exec<'_>, key: &[u8]) -> Result<Vec<u8>, ()> {
     let now = ex.now_ms;
     match ex.db(key).lookup_read(key, now) {
         None => Ok(Vec::new()),
-        Some(e) => as_str(&e.value).map(|s| s.bytes.clone()).map_err(|_| ()),
+        Some(e) => as_str(e.value()).map(|s| s.to_vec()).map_err(|_| ()),
     }
 }
 

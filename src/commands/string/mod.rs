@@ -8,7 +8,7 @@ use super::kit::ArgCursor;
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::constants::{LCS_MAX_CELLS, STRING_MAX_BYTES};
 use crate::resp::{Args, ReplyError};
-use crate::shard::value::{StrValue, Value};
+use crate::shard::value::{StrValue, Value, ValueRef};
 mod bytes;
 mod counters;
 mod getset;
@@ -29,11 +29,10 @@ pub use table::COMMANDS;
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The string inside a value, or WRONGTYPE for every other family.
-fn as_str(v: &Value) -> Result<&StrValue, ReplyError> {
-    #[allow(unreachable_patterns)] // other families will add variants
+/// The bytes of a string value, or WRONGTYPE for every other family.
+fn as_str(v: ValueRef<'_>) -> Result<&[u8], ReplyError> {
     match v {
-        Value::Str(s) => Ok(s),
+        ValueRef::Str(s) => Ok(s),
         _ => Err(ReplyError::WrongType),
     }
 }

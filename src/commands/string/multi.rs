@@ -13,8 +13,8 @@ pub(super) fn mget(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         let key = args.get(i);
         // A value of another type reads as null here, not WRONGTYPE.
         ex.with_db(key, |db, out| match db.lookup_read(key, now) {
-            Some(e) => match as_str(&e.value) {
-                Ok(s) => out.bulk(&s.bytes),
+            Some(e) => match as_str(e.value()) {
+                Ok(s) => out.bulk(s),
                 Err(_) => out.null(),
             },
             None => out.null(),

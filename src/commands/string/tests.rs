@@ -383,7 +383,7 @@ fn setrange_append_strlen() {
     // APPEND and SETRANGE leave a "raw" string; a fresh APPEND does not.
     let enc = |h: &mut Harness, k: &[u8]| {
         let now = h.now_ms;
-        let e = h.shard.db.lookup_read(k, now).map(|e| e.value.encoding());
+        let e = h.shard.db.lookup_read(k, now).map(|e| e.encoding());
         e.unwrap_or("none")
     };
     h.run(&["APPEND", "fresh", "12"]);

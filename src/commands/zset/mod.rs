@@ -11,7 +11,7 @@ use super::kit::{self, ArgCursor};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
-use crate::shard::value::Value;
+use crate::shard::value::{Value, ValueRef};
 use crate::types::zset::{cmp_key, Entry, Limits, ZSetValue};
 use hashbrown::HashMap;
 
@@ -37,8 +37,8 @@ use write::*;
 fn zread<'d>(db: &'d mut Db, key: &[u8], now_ms: u64) -> Result<Option<&'d ZSetValue>, ReplyError> {
     match db.lookup_read(key, now_ms) {
         None => Ok(None),
-        Some(e) => match &e.value {
-            Value::ZSet(z) => Ok(Some(z)),
+        Some(e) => match e.value() {
+            ValueRef::ZSet(z) => Ok(Some(z)),
             _ => Err(ReplyError::WrongType),
         },
     }
@@ -53,9 +53,9 @@ fn zinput<'d>(
 ) -> Result<Option<std::borrow::Cow<'d, ZSetValue>>, ReplyError> {
     match db.lookup_read(key, now_ms) {
         None => Ok(None),
-        Some(e) => match &e.value {
-            Value::ZSet(z) => Ok(Some(std::borrow::Cow::Borrowed(z))),
-            Value::Set(set) => {
+        Some(e) => match e.value() {
+            ValueRef::ZSet(z) => Ok(Some(std::borrow::Cow::Borrowed(z))),
+            ValueRef::Set(set) => {
                 let mut v: Vec<Entry> = set
                     .members()
                     .into_iter()
@@ -86,7 +86,7 @@ fn zwrite<'d>(
 ) -> Result<Option<&'d mut ZSetValue>, ReplyError> {
     match db.lookup_write(key, now_ms) {
         None => Ok(None),
-        Some(e) => match &mut e.value {
+        Some(e) => match e.value_mut() {
             Value::ZSet(z) => Ok(Some(z)),
             _ => Err(ReplyError::WrongType),
         },
