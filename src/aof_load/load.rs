@@ -337,27 +337,34 @@ fn flush_group(old: usize, old_count: usize, locks: &[Locked], db: Option<u32>) 
     }
 }
 
-/// SWAPDB in the files of old shard `old`: that shard's two databases trade contents. Only
-/// when the files' shard layout is the running one (a swap of some slots only has no form).
+/// SWAPDB in the files of old shard `old`: the two databases trade the keys of the slots
+/// that shard owned (the whole databases when the layout is the running one).
 fn swap_group(
     args: Args<'_>,
     old: usize,
     old_count: usize,
     locks: &[Locked],
 ) -> Result<(), String> {
-    if locks.len() != old_count {
-        return Err(
-            "SWAPDB in an AOF written with another server-threads count: start with the \
-             count that wrote it, then BGREWRITEAOF"
-                .to_string(),
-        );
-    }
     let dbs = databases(locks);
     let a = replay::select_arg(args, dbs)?;
     let b = replay::db_arg(args.get(2), dbs)?;
-    let g = locks[old].0.lock().unwrap_or_else(|e| e.into_inner());
-    let p: *mut Shard = *g;
-    // SAFETY: the shard's mutex is held (`g`) for as long as the reference is used.
-    unsafe { (*p).swap_dbs(a, b) };
+    let n = locks.len();
+    for (i, l) in locks.iter().enumerate() {
+        let g = l.0.lock().unwrap_or_else(|e| e.into_inner());
+        let p: *mut Shard = *g;
+        // SAFETY: the shard's mutex is held (`g`) for as long as `sh` is used.
+        let sh = unsafe { &mut *p };
+        if n == old_count {
+            if i == old {
+                sh.swap_dbs(a, b);
+            }
+            continue;
+        }
+        for slot in (old..crate::constants::SLOT_COUNT).step_by(old_count.max(1)) {
+            if shard_of(slot as u16, n) == i {
+                sh.swap_slot(a, b, slot as u16);
+            }
+        }
+    }
     Ok(())
 }

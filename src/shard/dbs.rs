@@ -197,6 +197,30 @@ impl Shard {
         }
     }
 
+    /// The keys of `slot` in databases `a` and `b` trade places (loading a SWAPDB written by
+    /// a shard of another layout, which owned only some of this shard's slots).
+    pub fn swap_slot(&mut self, a: u32, b: u32, slot: u16) {
+        let mut take = |i: u32| {
+            let db = self.db_at(i);
+            let keys = db.keys_in_slot(slot, usize::MAX);
+            let mut out = Vec::with_capacity(keys.len());
+            for k in keys {
+                if let Some(e) = db.remove(&k, 0) {
+                    let at = e.expire_at_ms();
+                    out.push((k, e.into_value(), at));
+                }
+            }
+            out
+        };
+        let (from_a, from_b) = (take(a), take(b));
+        for (k, v, at) in from_a {
+            self.db_at(b).set(&k, v, at, 0);
+        }
+        for (k, v, at) in from_b {
+            self.db_at(a).set(&k, v, at, 0);
+        }
+    }
+
     /// A write changed `key` in database `db`: every client WATCHing it will see its EXEC fail.
     pub fn touch_watched(&mut self, db: u32, key: &[u8]) {
         if self.watchers.is_empty() {

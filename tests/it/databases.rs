@@ -256,6 +256,19 @@ fn aof_restart_rewrite_and_reload_keep_every_database() {
     assert_eq!(dump_dbs(s.port), want, "after a rewrite and a restart");
     assert_eq!(s.cli(&["DEBUG", "RELOAD"]).trim(), "OK");
     assert_eq!(dump_dbs(s.port), want, "after DEBUG RELOAD");
+    // Another shard count: each old shard's SWAPDB applies to the slots it owned.
+    assert_eq!(
+        cli_db(&s.port.to_string(), "1", &["SET", "swap", "me"]),
+        "OK"
+    );
+    assert_eq!(s.cli(&["SWAPDB", "1", "12"]).trim(), "OK");
+    write_many_dbs(s.port, "more");
+    let want = dump_dbs(s.port);
+    assert!(want.contains_key("12/swap"), "{want:?}");
+    let mut three = args.to_vec();
+    three[3] = "3";
+    let s = restart(s, &three);
+    assert_eq!(dump_dbs(s.port), want, "after a restart with 3 shards");
 }
 
 fn link_up(r: &Server) -> bool {
