@@ -69,6 +69,8 @@ pub struct Global {
     pub repl: repl::ReplGlobal,
     /// `client-output-buffer-limit` in force (stored at boot and by CONFIG SET).
     pub obuf: crate::config::obuf::Shared,
+    /// maxmemory and the eviction settings in force (stored at boot and by CONFIG SET).
+    pub maxmemory: crate::keyspace::evict::Shared,
 }
 
 impl Global {
@@ -79,6 +81,7 @@ impl Global {
         };
         let config_file = config.config_file.clone();
         let obuf_limits = crate::config::obuf::configured(&config);
+        let maxmemory = crate::keyspace::evict::Settings::from_config(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -116,6 +119,7 @@ impl Global {
                 obuf_limits.get(crate::config::obuf::Class::Replica),
             ),
             obuf: crate::config::obuf::Shared::new(obuf_limits),
+            maxmemory: crate::keyspace::evict::Shared::new(maxmemory, shards),
         })
     }
 

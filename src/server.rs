@@ -114,6 +114,7 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
         cfg.port
     ));
     let pidfile = cfg.pidfile.clone();
+    crate::lazyfree::configure(&cfg);
     let global = Global::new(cfg, shards, cluster);
     let code = run(global, shards, listeners, cpus, bus_fds)?;
     if let Some(p) = pidfile {
@@ -306,6 +307,8 @@ fn run(
     let mut states: Vec<Shard> = (0..shards)
         .map(|id| Shard::new(id, shards, global.clone()))
         .collect();
+    // Redis' used_memory_startup: the server's own structures, before any data loads.
+    crate::sys::alloc::mark_startup();
     crate::aof_load::boot(&global, &mut states)?;
     crate::repl_link::resume::restore_at_start(&global);
     if global.cluster.is_some() {

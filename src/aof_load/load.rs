@@ -314,7 +314,7 @@ fn flush_group(old: usize, old_count: usize, locks: &[Locked], db: Option<u32>) 
         if n == old_count && i == old {
             match db {
                 None => {
-                    sh.flush_all_dbs();
+                    sh.flush_all_dbs(false);
                 }
                 Some(d) => {
                     sh.db_at(d).flush();

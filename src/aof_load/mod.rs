@@ -209,7 +209,7 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
     for &p in all {
         // SAFETY: as above; each shard is borrowed only for this iteration.
         let sh = unsafe { &mut *p };
-        sh.flush_all_dbs();
+        sh.flush_all_dbs(false);
         sh.journal.enabled = false;
         sh.no_block = true;
     }

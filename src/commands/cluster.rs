@@ -645,7 +645,7 @@ fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     commit(ctx, &g, st);
     if was_replica {
         // A replica's data belonged to its old master: a reset node starts empty.
-        ctx.shard.call_all(|sh| sh.flush_all_dbs());
+        ctx.shard.call_all(|sh| sh.flush_all_dbs(false));
     }
     ctx.out.ok();
     Ok(())

@@ -6,7 +6,7 @@ use crate::resp::Args;
 use crate::shard::{CmdStats, Shard};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 /// Sections in output order; the flag says whether "default" (and a bare INFO) includes it.
 const SECTIONS: &[(&str, bool)] = &[
@@ -24,10 +24,6 @@ const SECTIONS: &[(&str, bool)] = &[
     ("keyspace", true),
 ];
 
-/// Highest `used_memory` any INFO call has seen (Redis samples it in its cron; slotd samples
-/// it when asked, so this is a lower bound of the true peak).
-static PEAK_MEMORY_BYTES: AtomicU64 = AtomicU64::new(0);
-
 /// Totals over all shards.
 #[derive(Default)]
 struct Totals {
@@ -44,6 +40,7 @@ struct Totals {
     hits: u64,
     misses: u64,
     expired_keys: u64,
+    evicted_keys: u64,
     dirty: u64,
     clients: u64,
     max_qbuf_bytes: u64,
@@ -53,6 +50,8 @@ struct Totals {
     aof: AofTotals,
     /// Full syncs, accepted and refused partial resyncs served.
     sync: (u64, u64, u64),
+    /// Gathered only when the memory section is asked for.
+    memory: Option<super::memory::Overview>,
 }
 
 /// The AOF of every shard summed up for INFO persistence.
@@ -96,6 +95,7 @@ impl Totals {
             self.misses += db.stats.misses;
             self.expired_keys += db.stats.expired_keys;
         }
+        self.evicted_keys += sh.evict.evicted_keys;
         self.dirty += sh.dirty;
         for (_, c) in sh.clients.iter() {
             // As Redis: connected_clients does not count replicas.
@@ -153,6 +153,9 @@ pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         r.sync_partial_ok.load(Ordering::Relaxed),
         r.sync_partial_err.load(Ordering::Relaxed),
     );
+    if sections.contains(&"memory") {
+        t.memory = Some(super::memory::Overview::gather(ctx));
+    }
     let mut text = String::new();
     for (i, name) in sections.iter().enumerate() {
         if i > 0 {
@@ -226,6 +229,7 @@ fn merge(t: &mut Totals, p: Totals) {
     t.hits += p.hits;
     t.misses += p.misses;
     t.expired_keys += p.expired_keys;
+    t.evicted_keys += p.evicted_keys;
     t.dirty += p.dirty;
     t.clients += p.clients;
     t.max_qbuf_bytes = t.max_qbuf_bytes.max(p.max_qbuf_bytes);
@@ -263,7 +267,11 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
     match name {
         "server" => server(&mut l, ctx),
         "clients" => clients(&mut l, ctx, t),
-        "memory" => memory(&mut l),
+        "memory" => {
+            if let Some(o) = &t.memory {
+                super::memory::write_info(o, l.0);
+            }
+        }
         "persistence" => persistence(&mut l, ctx, t),
         "stats" => stats(&mut l, t),
         "replication" => replication(&mut l, ctx),
@@ -366,63 +374,6 @@ pub fn bytes_human(n: u64) -> String {
     format!("{v:.2}{}", UNITS[unit])
 }
 
-/// Bytes allocated and not freed, at allocator usable sizes (Redis' used_memory).
-fn used_memory_bytes() -> u64 {
-    crate::sys::alloc::used_bytes()
-}
-
-/// Resident set size from /proc/self/statm (second field, in pages).
-fn rss_bytes() -> u64 {
-    let page = crate::sys::sysconf(libc::_SC_PAGESIZE).unwrap_or(1).max(1) as u64;
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map(|pages| pages * page)
-        .unwrap_or(0)
-}
-
-fn total_system_memory_bytes() -> u64 {
-    let pages = crate::sys::sysconf(libc::_SC_PHYS_PAGES).unwrap_or(0);
-    let page = crate::sys::sysconf(libc::_SC_PAGESIZE).unwrap_or(0);
-    (pages.max(0) as u64).saturating_mul(page.max(0) as u64)
-}
-
-fn memory(l: &mut Lines<'_>) {
-    let used = used_memory_bytes();
-    let peak = PEAK_MEMORY_BYTES
-        .fetch_max(used, Ordering::Relaxed)
-        .max(used);
-    let rss = rss_bytes();
-    let sys = total_system_memory_bytes();
-    let alloc = crate::sys::alloc::allocator_stats().unwrap_or_default();
-    let frag = if used > 0 {
-        rss as f64 / used as f64
-    } else {
-        0.0
-    };
-    l.kv("used_memory", used)
-        .kv("used_memory_human", bytes_human(used))
-        .kv("used_memory_rss", rss)
-        .kv("used_memory_rss_human", bytes_human(rss))
-        .kv("used_memory_peak", peak)
-        .kv("used_memory_peak_human", bytes_human(peak))
-        .kv(
-            "used_memory_peak_perc",
-            format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64),
-        )
-        .kv("allocator_allocated", alloc.allocated_bytes)
-        .kv("allocator_active", alloc.active_bytes)
-        .kv("allocator_resident", alloc.resident_bytes)
-        .kv("total_system_memory", sys)
-        .kv("total_system_memory_human", bytes_human(sys))
-        .kv("maxmemory", 0)
-        .kv("maxmemory_human", "0B")
-        .kv("maxmemory_policy", "noeviction")
-        .kv("mem_fragmentation_ratio", format!("{frag:.2}"))
-        .kv("mem_fragmentation_bytes", rss as i64 - used as i64)
-        .kv("mem_allocator", crate::sys::alloc::allocator_name());
-}
-
 fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
     let g = &ctx.shard.global;
     let aof = g.cfg(|c| c.appendonly) as u8;
@@ -493,7 +444,7 @@ fn stats(l: &mut Lines<'_>, t: &Totals) {
         .kv("sync_partial_ok", t.sync.1)
         .kv("sync_partial_err", t.sync.2)
         .kv("expired_keys", t.expired_keys)
-        .kv("evicted_keys", 0)
+        .kv("evicted_keys", t.evicted_keys)
         .kv("evicted_clients", 0)
         .kv("keyspace_hits", t.hits)
         .kv("keyspace_misses", t.misses)

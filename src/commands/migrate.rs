@@ -241,7 +241,11 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     let zlim = super::zset::limits(ex);
     let value = rdb::restore(args.get(3), zlim).map_err(|e| ReplyError::other(e.text()))?;
-    let deleted = o.replace && ex.db(key).remove(key, now).is_some();
+    let replaced = o.replace.then(|| ex.db(key).remove(key, now)).flatten();
+    let deleted = replaced.is_some();
+    if let Some(e) = replaced {
+        crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
+    }
     let at_ms = match (ttl, o.absttl) {
         (0, _) => 0,
         (t, true) => t as u64,
@@ -490,7 +494,8 @@ fn io_fail((_, t): (bool, bool)) -> Failure {
 /// Removes a key the target acknowledged, journaled as a DEL.
 fn delete_moved(ex: &mut Exec<'_>, key: &[u8], _args: Args<'_>) {
     let now = ex.now_ms;
-    if ex.db(key).remove(key, now).is_some() {
+    if let Some(e) = ex.db(key).remove(key, now) {
+        crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
         ex.dirty(key, 1);
         ex.journal(key, &[b"DEL", key]);
     }

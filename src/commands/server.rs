@@ -688,12 +688,19 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         if r.is_ok() {
             *cfg = staged;
         }
-        // Settings read on every use need nothing more; the log level lives in the logger.
+        // Settings read on every use need nothing more; the log level lives in the logger,
+        // the lazy-free settings in `lazyfree`.
         crate::log::set_level(cfg.loglevel);
+        if r.is_ok() {
+            let evict = crate::keyspace::evict::Settings::from_config(&cfg);
+            ctx.shard.global.maxmemory.store(evict);
+        }
+        crate::lazyfree::configure(&cfg);
         r.map(|()| crate::config::obuf::configured(&cfg))
     };
     let obuf_limits = r?;
     publish_obuf(&ctx.shard.global, obuf_limits);
+    crate::shard::evict::settings_changed(ctx.shard);
     // min-replicas-* take effect at once, as in Redis.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();
@@ -738,6 +745,7 @@ fn config_resetstat(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
             db.stats = Default::default();
         }
     });
+    crate::lazyfree::reset_stats();
     ctx.out.ok();
     Ok(())
 }

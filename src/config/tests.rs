@@ -492,15 +492,15 @@ fn include_globs() {
 #[test]
 fn refused_values_fail_with_file_and_line() {
     // A refused directive takes only its default; anything else names file, line, reason.
-    let err = err_of("port 7000\nmaxmemory 1gb\n");
+    let err = err_of("port 7000\nmaxmemory-clients 1gb\n");
     assert!(err.contains("at line 2"), "{err}");
-    assert!(err.contains(">>> 'maxmemory 1gb'"), "{err}");
+    assert!(err.contains(">>> 'maxmemory-clients 1gb'"), "{err}");
     assert!(err.ends_with(
-        "'maxmemory' is not supported by slotd: slotd does not limit memory or evict keys \
-         yet; only 0 (no limit) is accepted"
+        "'maxmemory-clients' is not supported by slotd: client memory eviction is not \
+         implemented yet; only 0 is accepted"
     ));
     for bad in [
-        "maxmemory-policy allkeys-lru",
+        "latency-monitor-threshold 100",
         "notify-keyspace-events KEA",
         "tls-port 6380",
         "unixsocket /tmp/x.sock",
@@ -518,16 +518,41 @@ fn refused_values_fail_with_file_and_line() {
         );
     }
     // Defaults (in any spelling Redis accepts) stay accepted, so stock redis.conf files load.
-    let ok = "maxmemory 0mb\nnotify-keyspace-events \"\"\ntls-port 0\nsupervised no\n\
-              maxmemory-policy NoEviction\nhash-max-ziplist-entries 512\nunixsocket \"\"\n";
+    let ok = "maxmemory-clients 0\nnotify-keyspace-events \"\"\ntls-port 0\nsupervised no\n\
+              latency-monitor-threshold 0\nhash-max-ziplist-entries 512\nunixsocket \"\"\n";
     assert!(load_file(ok, &[]).is_ok());
     let mut cfg = Config::default();
-    let e = set(&mut cfg, &[("maxmemory", "1kb")]).unwrap_err();
+    let e = set(&mut cfg, &[("maxmemory-clients", "1kb")]).unwrap_err();
     assert!(e.starts_with(
-        "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - 'maxmemory' is \
-         not supported by slotd"
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - \
+         'maxmemory-clients' is not supported by slotd"
     ));
-    assert_eq!(get(&cfg, "maxmemory"), "0");
+    assert_eq!(get(&cfg, "maxmemory-clients"), "0");
+}
+
+#[test]
+fn maxmemory_and_eviction_settings_are_enforced() {
+    // Once refused (only 0 / noeviction); now every value Redis takes loads and sets
+    // (keyspace::evict's tests read them back as eviction settings).
+    let cfg = load_file(
+        "maxmemory 1gb\nmaxmemory-policy allkeys-LFU\nmaxmemory-samples 10\n\
+         maxmemory-eviction-tenacity 20\nlfu-log-factor 3\nlfu-decay-time 0\n\
+         replica-ignore-maxmemory no\n",
+        &[],
+    )
+    .unwrap()
+    .config;
+    assert_eq!(get(&cfg, "maxmemory"), "1073741824");
+    assert_eq!(get(&cfg, "maxmemory-policy"), "allkeys-lfu");
+    assert_eq!(get(&cfg, "replica-ignore-maxmemory"), "no");
+    let mut cfg = Config::default();
+    set(
+        &mut cfg,
+        &[("maxmemory", "1kb"), ("maxmemory-policy", "volatile-ttl")],
+    )
+    .unwrap();
+    assert_eq!(get(&cfg, "maxmemory"), "1024");
+    assert_eq!(get(&cfg, "maxmemory-policy"), "volatile-ttl");
 }
 
 #[test]
@@ -686,10 +711,7 @@ fn no_directive_is_silently_ignored() {
                 "appendfsync",
                 "protected",
             ] {
-                let sensitive = d.name.contains(word)
-                    && d.name != "replica-ignore-maxmemory"
-                    && !d.name.starts_with("maxmemory-eviction")
-                    && d.name != "maxmemory-samples";
+                let sensitive = d.name.contains(word);
                 assert!(!sensitive, "{} must be enforced or refused", d.name);
             }
         }

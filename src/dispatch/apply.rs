@@ -57,10 +57,10 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
     match record {
         Record::Keyed(spec) => apply_keyed(sh, spec, args, sink),
         Record::Flush if args.get(0).eq_ignore_ascii_case(b"FLUSHDB") => {
-            crate::commands::keys::flush_shard_db(sh, sh.sel);
+            crate::commands::keys::flush_shard_db(sh, sh.sel, flush_lazily(args));
             sh.dirty += 1;
         }
-        Record::Flush => flush_own(sh),
+        Record::Flush => flush_own(sh, flush_lazily(args)),
         Record::Other(spec) if spec.name == "select" => {
             match replay::select_arg(args, sh.databases) {
                 Ok(db) => {
@@ -114,9 +114,20 @@ fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink:
     });
 }
 
-/// The master flushed everything: drop this shard's keys (journaled for our own AOF).
-fn flush_own(sh: &mut Shard) {
-    crate::commands::keys::flush_shard_all(sh);
+/// FLUSHALL ASYNC or SYNC as the record says (the link marks a full sync's flush with
+/// `replica-lazy-flush`); a bare FLUSHALL follows this node's `lazyfree-lazy-user-flush`, as a
+/// Redis replica running its master's FLUSHALL does.
+fn flush_lazily(args: Args<'_>) -> bool {
+    match args.len() {
+        2 => args.get(1).eq_ignore_ascii_case(b"async"),
+        _ => crate::lazyfree::user_flush_async(),
+    }
+}
+
+/// The master flushed everything: drop this shard's keys (journaled for our own AOF), on the
+/// lazy-free worker when `lazily`.
+fn flush_own(sh: &mut Shard, lazily: bool) {
+    crate::commands::keys::flush_shard_all(sh, lazily);
     sh.dirty += 1;
 }
 
@@ -126,7 +137,7 @@ fn flush_master_shard(sh: &mut Shard, s: usize, n: usize, now_ms: u64) {
         return;
     }
     if n == sh.shards && s == sh.id {
-        flush_own(sh);
+        flush_own(sh, crate::lazyfree::user_flush_async());
         return;
     }
     let mut slot = s;

@@ -157,6 +157,19 @@ pub fn plan(
         count_rejected(sh, spec);
         return Plan::Done(AfterReply::Nothing);
     }
+    // maxmemory, in Redis' place (after auth, before the write guards). Keyed commands are
+    // checked on the shard that owns their keys (`run_client_key`), except inside MULTI.
+    let conn_cmd = matches!(spec.handler, Handler::Conn(_));
+    if (conn_cmd || in_multi) && sh.global.maxmemory.maxmemory_bytes() != 0 {
+        if let Some(e) = oom_refusal(sh, spec, Some(client_idx), now_ms) {
+            reply_error(sh, out, &e);
+            if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+                m.error = true;
+            }
+            count_rejected(sh, spec);
+            return Plan::Done(AfterReply::Nothing);
+        }
+    }
     if subscribed && !commands::pubsub::allowed_while_subscribed(spec.name) {
         let name = commands::full_name(spec);
         let e = ReplyError::Other(format!(
@@ -348,6 +361,13 @@ pub fn run_client_key(
             return;
         }
     }
+    if sh.global.maxmemory.maxmemory_bytes() != 0 {
+        if let Some(e) = oom_refusal(sh, spec, None, now_ms) {
+            reply_error(sh, out, &e);
+            count_rejected(sh, spec);
+            return;
+        }
+    }
     if spec.is_write() && sh.slot_map.cluster_enabled && sh.aof.write_error.is_none() {
         if let Some(text) = write_refusal(sh) {
             reply_error(sh, out, &ReplyError::Other(text.into()));
@@ -356,6 +376,50 @@ pub fn run_client_key(
         }
     }
     run_key_with(sh, spec, args, &mut keys, out, now_ms, None);
+}
+
+/// Redis' reply when memory is over maxmemory and nothing could be evicted.
+const OOM_TEXT: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// Evicts if memory is over maxmemory (`shard::evict`); when nothing could be evicted, the
+/// error for a command Redis refuses then: deny-oom commands, anything queued inside MULTI
+/// but EXEC/DISCARD/QUIT/RESET, and EXEC of a queue holding a deny-oom command (which also
+/// discards the transaction). `client_idx` is given on the connection's shard.
+fn oom_refusal(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    client_idx: Option<usize>,
+    now_ms: u64,
+) -> Option<ReplyError> {
+    if crate::shard::evict::before_command(sh, now_ms) != crate::shard::evict::Outcome::Fail {
+        return None;
+    }
+    let denyoom = spec.flags & commands::flags::DENYOOM != 0;
+    let Some(idx) = client_idx else {
+        return denyoom.then(|| ReplyError::other(OOM_TEXT));
+    };
+    let client = sh.clients.get_mut(idx);
+    let Some(m) = client.multi.as_ref() else {
+        return denyoom.then(|| ReplyError::other(OOM_TEXT));
+    };
+    match spec.name {
+        "exec" => {
+            let queued_denyoom = m
+                .queued
+                .iter()
+                .any(|(id, _)| commands::spec_of(*id).flags & commands::flags::DENYOOM != 0);
+            if !queued_denyoom {
+                return None;
+            }
+            client.multi = None;
+            client.watch = None;
+            Some(ReplyError::Other(format!(
+                "EXECABORT Transaction discarded because of: {OOM_TEXT}"
+            )))
+        }
+        "discard" | "quit" | "reset" => None,
+        _ => Some(ReplyError::other(OOM_TEXT)),
+    }
 }
 
 /// Completes the slot decision on the owner (migrating/importing slots); false when the
@@ -518,6 +582,13 @@ fn run_multi(
     now_ms: u64,
     ids: &[usize],
 ) {
+    if sh.global.maxmemory.maxmemory_bytes() != 0 {
+        if let Some(e) = oom_refusal(sh, spec, None, now_ms) {
+            reply_error(sh, out, &e);
+            count_rejected(sh, spec);
+            return;
+        }
+    }
     let t0 = Instant::now();
     let proto = out.proto;
     let mut result = Ok(());

@@ -2,22 +2,33 @@
 //! drops are cheap, and rehashing is spread over many small tables), lazy expiry on access, and
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
-use super::value::Value;
+use super::table::SlotTable;
+use super::value::{StrValue, Value, ValueRef};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::lazyfree::{self, Cause};
 use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
-use hashbrown::hash_table::HashTable;
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
 pub use super::entry::Entry;
 
-/// Mask of the 24-bit LRU/LFU field.
-pub const LRU_BITS_MASK: u32 = super::entry::LRU_MAX;
+/// Hands the collection an overwrite is about to replace to lazy free (Redis' dbSetValue under
+/// `lazyfree-lazy-server-del`); strings are freed in place by the overwrite itself.
+fn release_old_collection(e: &mut Entry) {
+    if !matches!(e.value(), ValueRef::Str(_)) {
+        let old = std::mem::replace(e.value_mut(), Value::Str(StrValue::new(Vec::new())));
+        lazyfree::free(old, Cause::ServerDel);
+    }
+}
 
-/// Redis' LRU clock: seconds, in 24 bits (it wraps every ~194 days).
-pub fn lru_clock(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32 & LRU_BITS_MASK
+/// Frees a removed entry: a collection through lazy free for `cause`, anything else here.
+fn free_entry(e: Entry, cause: Cause) {
+    if matches!(e.value(), ValueRef::Str(_)) {
+        drop(e);
+    } else {
+        lazyfree::free(e.into_value(), cause);
+    }
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -30,7 +41,7 @@ pub struct DbStats {
 pub struct Db {
     shard: usize,
     shards: usize,
-    tables: Vec<HashTable<Entry>>,
+    tables: Vec<SlotTable>,
     hasher: DefaultHashBuilder,
     keys: usize,
     /// (slot, hash) of every key with a TTL, for sampling by the active expiry cycle.
@@ -42,6 +53,16 @@ pub struct Db {
     /// Replica: expired keys are hidden from lookups but kept until the master's DEL, so a
     /// write the master made just before the expiry still finds its key.
     pub keep_expired: bool,
+    /// How accesses set the LRU/LFU field (the shard keeps it in line with the policy).
+    pub touch_mode: super::evict::Touch,
+}
+
+/// See `Db::overhead_bytes`.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct DbOverhead {
+    pub tables_bytes: usize,
+    pub per_slot_bytes: usize,
+    pub expires_bytes: usize,
 }
 
 /// Result of one active expiry run.
@@ -57,13 +78,14 @@ impl Db {
         Db {
             shard,
             shards,
-            tables: (0..n).map(|_| HashTable::new()).collect(),
+            tables: (0..n).map(|_| SlotTable::new()).collect(),
             hasher: DefaultHashBuilder::default(),
             keys: 0,
             volatile: Vec::new(),
             stats: DbStats::default(),
             expired_log: None,
             keep_expired: false,
+            touch_mode: Default::default(),
         }
     }
 
@@ -76,6 +98,26 @@ impl Db {
     /// Keys with a TTL.
     pub fn volatile_len(&self) -> usize {
         self.volatile.len()
+    }
+
+    /// What the keyspace's own structures take beside the entries (INFO memory's overhead,
+    /// MEMORY STATS' `overhead.hashtable.*`): the per-slot tables' allocations, the array of
+    /// per-slot table headers, and the TTL index; allocator usable sizes, O(tables).
+    pub fn overhead_bytes(&self) -> DbOverhead {
+        use crate::sys::alloc::jemalloc_size_class as usable;
+        let tables = self
+            .tables
+            .iter()
+            .map(|t| t.allocation_size())
+            .filter(|&b| b > 0);
+        DbOverhead {
+            tables_bytes: tables.map(usable).sum(),
+            per_slot_bytes: usable(self.tables.capacity() * std::mem::size_of::<SlotTable>()),
+            expires_bytes: match self.volatile.capacity() {
+                0 => 0,
+                n => usable(n * std::mem::size_of::<(u16, u64)>()),
+            },
+        }
     }
 
     /// True when `slot` belongs to this shard's tables.
@@ -112,21 +154,23 @@ impl Db {
         if self.keep_expired {
             return None;
         }
-        if let Ok(occ) = self.tables[t].find_entry(h, |e| e.key() == key) {
-            let (e, _) = occ.remove();
+        let hasher = &self.hasher;
+        if let Some(e) = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher)) {
             self.after_remove(&e, true);
+            free_entry(e, Cause::Expire);
         }
         None
     }
 
-    /// Records an access to `e` in its LRU/LFU field (OBJECT IDLETIME / FREQ, eviction).
+    /// Records an access to `e` in its LRU/LFU field (OBJECT IDLETIME / FREQ, eviction): the
+    /// LRU clock, or under an LFU policy the decayed, logarithmically incremented counter.
     pub fn touch(&self, e: &mut Entry, now_ms: u64) {
-        e.set_lru(lru_clock(now_ms));
+        e.set_lru(self.touch_mode.accessed(e.lru(), now_ms));
     }
 
     /// The LRU/LFU field of a key written at `now_ms`.
     pub fn fresh_lru(&self, now_ms: u64) -> u32 {
-        lru_clock(now_ms)
+        self.touch_mode.fresh(now_ms)
     }
 
     /// Looks a key up for writing: expired keys are deleted first. No hit/miss counting.
@@ -164,8 +208,9 @@ impl Db {
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            release_old_collection(e);
             e.set_str(bytes);
-            e.set_lru(lru);
+            e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
             let e = Entry::new_str(key, bytes, expire_at_ms, lru);
@@ -193,8 +238,9 @@ impl Db {
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            release_old_collection(e);
             e.set_value(value);
-            e.set_lru(lru);
+            e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
             let e = Entry::new(key, value, expire_at_ms, lru);
@@ -278,8 +324,8 @@ impl Db {
     /// Deletes a key; returns its entry when it existed (expired keys count as absent).
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let (t, h, _) = self.table_of(key);
-        let occ = self.tables[t].find_entry(h, |e| e.key() == key).ok()?;
-        let (e, _) = occ.remove();
+        let hasher = &self.hasher;
+        let e = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher))?;
         let expired = e.expired(now_ms);
         self.after_remove(&e, expired);
         if expired {
@@ -329,9 +375,20 @@ impl Db {
     pub fn flush(&mut self) -> usize {
         let n = self.keys;
         for t in &mut self.tables {
-            *t = HashTable::new();
+            *t = SlotTable::new();
         }
         self.volatile = Vec::new();
+        self.keys = 0;
+        n
+    }
+
+    /// Deletes every key like `flush`, handing the old tables whole to the lazy-free worker
+    /// (FLUSHALL/FLUSHDB ASYNC); returns how many keys there were.
+    pub fn flush_lazily(&mut self) -> usize {
+        let n = self.keys;
+        let fresh = (0..self.tables.len()).map(|_| SlotTable::new()).collect();
+        let tables = std::mem::replace(&mut self.tables, fresh);
+        lazyfree::free_keyspace((tables, std::mem::take(&mut self.volatile)), n);
         self.keys = 0;
         n
     }
@@ -342,9 +399,9 @@ impl Db {
             return 0;
         }
         let idx = local_index(slot, self.shards);
-        let table = std::mem::take(&mut self.tables[idx]);
+        let mut table = std::mem::take(&mut self.tables[idx]);
         let n = table.len();
-        for e in table.into_iter() {
+        for e in table.drain() {
             self.keys -= 1;
             if e.has_expire() {
                 self.volatile_remove(e.vpos());
@@ -402,11 +459,15 @@ impl Db {
                 let (slot, h) = self.volatile[pos as usize];
                 let t = local_index(slot, self.shards);
                 run.sampled += 1;
-                if let Ok(occ) = self.tables[t].find_entry(h, |e| e.has_expire() && e.vpos() == pos)
+                let at_pos = |e: &Entry| e.has_expire() && e.vpos() == pos;
+                if self.tables[t]
+                    .find(h, at_pos)
+                    .is_some_and(|e| e.expired(now_ms))
                 {
-                    if occ.get().expired(now_ms) {
-                        let (e, _) = occ.remove();
+                    let hasher = &self.hasher;
+                    if let Some(e) = self.tables[t].remove(h, at_pos, Self::hash_entry(hasher)) {
                         self.after_remove(&e, true);
+                        free_entry(e, Cause::Expire);
                         expired_here += 1;
                     }
                 }

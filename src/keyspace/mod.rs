@@ -5,4 +5,6 @@
 
 pub mod db;
 pub mod entry;
+pub mod evict;
+pub mod table;
 pub mod value;

@@ -133,3 +133,16 @@ pub fn str_encoding(bytes: &[u8], modified: bool) -> &'static str {
         "raw"
     }
 }
+
+impl crate::lazyfree::FreeEffort for Value {
+    /// Redis' free effort of the value (strings are one allocation).
+    fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::Hash(v) => v.free_effort(),
+            Value::List(v) => v.free_effort(),
+            Value::Set(v) => v.free_effort(),
+            Value::ZSet(v) => v.free_effort(),
+        }
+    }
+}

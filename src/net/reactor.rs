@@ -217,6 +217,7 @@ impl Reactor {
             || self.reply_box.iter().any(|r| !r.items.is_empty())
             || !self.stash.borrow().is_empty()
             || self.expire_behind
+            || self.shard.evict.behind
             || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
             || self
                 .shard
@@ -268,6 +269,9 @@ impl Reactor {
         self.parse_listed();
         if self.expire_behind {
             self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
+        }
+        if self.shard.evict.behind {
+            crate::shard::evict::catch_up(&mut self.shard, self.now_ms);
         }
         self.serve_blocked();
         self.publish_outgoing();
@@ -608,7 +612,12 @@ impl Reactor {
         self.repl_cron();
         self.aof_cron();
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
+        crate::shard::evict::cron(&mut self.shard, self.now_ms);
         self.reap_killed();
+        if self.shard.id == 0 {
+            // used_memory_peak, sampled like Redis' cron (one shard suffices: it is global).
+            crate::sys::alloc::sample_peak();
+        }
         let timeout_s = self.shard.global.cfg(|c| c.timeout_s);
         if timeout_s > 0 {
             let limit_ms = timeout_s * 1000;

@@ -587,12 +587,18 @@ impl Dispatch {
         Ok(())
     }
 
-    /// Every shard drops its data (start of a full sync).
+    /// Every shard drops its data (start of a full sync), on the lazy-free worker when
+    /// `replica-lazy-flush` says so.
     fn flush_everything(&mut self) -> Result<(), String> {
         self.flush()?;
+        let how: &[u8] = if crate::lazyfree::replica_flush_async() {
+            b"ASYNC"
+        } else {
+            b"SYNC"
+        };
         for id in 0..self.shards() {
             let mut b = Vec::new();
-            crate::aof_store::journal::encode(&mut b, &[b"FLUSHALL"]);
+            crate::aof_store::journal::encode(&mut b, &[b"FLUSHALL", how]);
             self.send(id, b);
         }
         Ok(())

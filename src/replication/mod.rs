@@ -155,30 +155,7 @@ pub fn turn_start(sh: &mut Shard) {
     }
 }
 
-/// Master with replicas: keys the keyspace deleted because they expired go to the journal as
-/// DEL (replicas keep expired keys until then). Called before and after every command and
-/// after active expiry, so a DEL always precedes any later record of the same key.
-pub fn journal_expired(sh: &mut Shard) {
-    if sh.db.expired_log.is_none() {
-        return;
-    }
-    let cmd_db = sh.journal.selected();
-    let (journal, first, more) = (&mut sh.journal, &mut sh.db, &mut sh.dbs);
-    for (i, db) in std::iter::once((0, first)).chain(more.each_mut()) {
-        let Some(log) = db.expired_log.as_mut() else {
-            continue;
-        };
-        if log.is_empty() {
-            continue;
-        }
-        journal.select(i);
-        for k in log.iter() {
-            journal.record(&[b"DEL", k]);
-        }
-        log.clear();
-    }
-    journal.select(cmd_db);
-}
+pub use crate::shard::repl::journal_expired;
 
 /// Before a write runs on a master with replicas: its keys that expired are deleted now (and
 /// journaled as DEL before the write's own record), so the replica sees the same sequence.

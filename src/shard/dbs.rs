@@ -27,6 +27,7 @@ impl Dbs {
         self.more[k].get_or_insert_with(|| {
             let mut db = Db::new(shard.0, shard.1);
             db.keep_expired = first.keep_expired;
+            db.touch_mode = first.touch_mode;
             db.expired_log = first.expired_log.as_ref().map(|_| Vec::new());
             Box::new(db)
         })
@@ -112,9 +113,11 @@ impl Shard {
         self.each_db_mut().map(|(_, d)| d.flush_slot(slot)).sum()
     }
 
-    /// Drops every key of every database; returns how many went.
-    pub fn flush_all_dbs(&mut self) -> usize {
-        self.each_db_mut().map(|(_, d)| d.flush()).sum()
+    /// Drops every key of every database (on the lazy-free worker when `lazily`); returns how
+    /// many went.
+    pub fn flush_all_dbs(&mut self, lazily: bool) -> usize {
+        let flush = |d: &mut Db| if lazily { d.flush_lazily() } else { d.flush() };
+        self.each_db_mut().map(|(_, d)| flush(d)).sum()
     }
 
     /// Serializes, into a running AOF rewrite and replication snapshots, the table of `key`

@@ -5,6 +5,7 @@
 pub mod blocking;
 pub mod clients;
 pub mod dbs;
+pub mod evict;
 pub mod parked;
 pub mod peers;
 pub mod pubsub;
@@ -149,6 +150,8 @@ pub struct Shard {
     pub replies_ahead: bool,
     /// Replication: snapshots in progress, read-only replica flag, WAIT waiters.
     pub repl: repl::ShardRepl,
+    /// maxmemory: this shard's memory estimate, eviction pool and counters.
+    pub evict: evict::ShardEvict,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -182,6 +185,7 @@ impl Shard {
             no_block: false,
             replies_ahead: false,
             repl: Default::default(),
+            evict: Default::default(),
             parked: None,
         }
     }
@@ -199,7 +203,9 @@ impl Shard {
             let keys = self.db_at(i).keys_in_slot(slot, usize::MAX);
             self.journal.select(i);
             for k in &keys {
-                self.db_at(i).remove(k, now_ms);
+                if let Some(e) = self.db_at(i).remove(k, now_ms) {
+                    crate::lazyfree::free(e.into_value(), crate::lazyfree::Cause::ServerDel);
+                }
                 self.journal.record(&[b"DEL", k]);
                 self.touch_watched(i, k);
             }

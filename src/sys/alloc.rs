@@ -16,7 +16,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 /// Threads that get a slot of their own; later threads share the overflow slot. A node runs
 /// one thread per shard, the bus, the main thread, a replica link and a sender per replica.
@@ -87,7 +87,6 @@ fn claim(net: i64) -> usize {
 
 /// Bytes this thread allocated minus bytes it freed (usable sizes); a thread-local read, cheap
 /// enough per command. Negative when the thread freed more than it allocated.
-#[allow(dead_code)] // read per write by the eviction check (issue 13, part C)
 pub fn thread_net_bytes() -> i64 {
     LOCAL.try_with(|l| l.net_bytes.get()).unwrap_or(0)
 }
@@ -102,6 +101,29 @@ pub fn used_bytes() -> u64 {
         sum += slot.0.load(Ordering::Relaxed);
     }
     sum.max(0) as u64
+}
+
+/// `used_bytes` once the server's own structures exist, before data loads (Redis'
+/// `used_memory_startup`).
+static STARTUP_BYTES: AtomicU64 = AtomicU64::new(0);
+/// Highest `used_bytes` seen by `sample_peak` (Redis samples it in its cron and on INFO).
+static PEAK_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Records the start-up baseline (once boot has built the shards, before loading data).
+pub fn mark_startup() {
+    STARTUP_BYTES.store(used_bytes(), Ordering::Relaxed);
+}
+
+pub fn startup_bytes() -> u64 {
+    STARTUP_BYTES.load(Ordering::Relaxed)
+}
+
+/// Folds the current `used_bytes` into the peak and returns (used, peak). Called from one
+/// shard's 100 ms cron and by INFO / MEMORY STATS.
+pub fn sample_peak() -> (u64, u64) {
+    let used = used_bytes();
+    let peak = PEAK_BYTES.fetch_max(used, Ordering::Relaxed).max(used);
+    (used, peak)
 }
 
 /// What the wrapper needs from the allocator beneath it: the usable size it hands out for a
@@ -188,9 +210,7 @@ pub struct AllocatorStats {
 }
 
 pub use chosen::allocator_name;
-pub use chosen::allocator_stats;
-#[allow(unused_imports)] // the MEMORY command uses these (next commit)
-pub use chosen::{malloc_stats_text, purge};
+pub use chosen::{allocator_stats, malloc_stats_text, purge};
 
 /// jemalloc's size classes (lg quantum 4, four classes per doubling): the usable size of an
 /// allocation of `size` bytes with an alignment of at most 16. Matches `nallocx(size, 0)`
@@ -258,7 +278,6 @@ mod chosen {
     }
 
     /// jemalloc's `malloc_stats_print` text (MEMORY MALLOC-STATS).
-    #[allow(dead_code)] // MEMORY MALLOC-STATS (next commit)
     pub fn malloc_stats_text() -> String {
         let mut out = Vec::new();
         let options = tikv_jemalloc_ctl::stats_print::Options::default();
@@ -270,7 +289,6 @@ mod chosen {
 
     /// Returns dirty pages of every arena to the system (MEMORY PURGE), as Redis'
     /// `jemalloc_purge`: `arena.<MALLCTL_ARENAS_ALL>.purge`. False when jemalloc refused.
-    #[allow(dead_code)] // MEMORY PURGE (next commit)
     pub fn purge() -> bool {
         // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
         const NAME: &[u8] = b"arena.4096.purge\0";

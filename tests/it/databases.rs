@@ -458,3 +458,44 @@ fn cluster_failover_keeps_other_databases() {
     assert_eq!(cli_db(&rp, "2", &["GET", "k42"]), "42");
     assert_eq!(r.cli(&["DBSIZE"]).trim(), "0");
 }
+
+#[test]
+fn eviction_reaches_every_database() {
+    // maxmemory with the data in database 3 only: keys there are evicted (with a DEL in their
+    // database), writes keep succeeding, nothing is refused with OOM.
+    let s = Server::start(&["--maxmemory-policy", "allkeys-lru"]);
+    let used: u64 = s
+        .cli(&["INFO", "memory"])
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory");
+    let limit = (used + 8 * 1024 * 1024).to_string();
+    assert_eq!(s.cli(&["CONFIG", "SET", "maxmemory", &limit]).trim(), "OK");
+    let url = format!("redis://127.0.0.1:{}/3", s.port);
+    let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let value = "x".repeat(1000);
+    for chunk in 0..40 {
+        let mut pipe = redis::pipe();
+        for i in 0..1000 {
+            pipe.cmd("SET")
+                .arg(format!("k{chunk}:{i}"))
+                .arg(&value)
+                .ignore();
+        }
+        let r: redis::RedisResult<()> = pipe.query(&mut c);
+        assert!(
+            r.is_ok(),
+            "OOM in chunk {chunk} while database 3 can be evicted"
+        );
+    }
+    let stats = s.cli(&["INFO", "stats"]);
+    let evicted: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("evicted_keys:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(evicted > 0, "{stats}");
+    let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert!(n > 0 && (n as u64) < 40_000, "dbsize {n}");
+}

@@ -27,8 +27,8 @@ fn refused_settings_stop_start_up_naming_file_and_line() {
     let dir = test_dir("refused");
     for (line, reason) in [
         (
-            "maxmemory 100mb",
-            "slotd does not limit memory or evict keys yet",
+            "maxmemory-clients 10%",
+            "client memory eviction is not implemented yet",
         ),
         ("user default off", "ACL users are not implemented yet"),
         (
@@ -59,9 +59,9 @@ fn refused_settings_stop_start_up_naming_file_and_line() {
         assert!(text.contains(reason), "{line}: {text}");
     }
     // The same from the command line.
-    let text = refused_start(&["--maxmemory", "1gb"]);
+    let text = refused_start(&["--maxmemory-clients", "1gb"]);
     assert!(
-        text.contains("'maxmemory' is not supported by slotd"),
+        text.contains("'maxmemory-clients' is not supported by slotd"),
         "{text}"
     );
 }
@@ -72,8 +72,8 @@ fn config_set_refuses_and_info_agrees() {
     // INFO never show a value that is not in force.
     let s = Server::start(&[]);
     for (name, value) in [
-        ("maxmemory", "100mb"),
-        ("maxmemory-policy", "allkeys-lru"),
+        ("maxmemory-clients", "100mb"),
+        ("latency-monitor-threshold", "100"),
         ("notify-keyspace-events", "KEA"),
         ("save", "900 1"),
     ] {
@@ -85,9 +85,19 @@ fn config_set_refuses_and_info_agrees() {
             "{name}: {r}"
         );
     }
-    assert_eq!(tr(s.cli(&["config", "get", "maxmemory"])), "maxmemory\n0");
+    assert_eq!(
+        tr(s.cli(&["config", "get", "maxmemory-clients"])),
+        "maxmemory-clients\n0"
+    );
+    assert_eq!(
+        tr(s.cli(&["config", "get", "latency-monitor-threshold"])),
+        "latency-monitor-threshold\n0"
+    );
     assert!(tr(s.cli(&["info", "memory"])).contains("maxmemory:0"));
-    assert_eq!(tr(s.cli(&["config", "set", "maxmemory", "0"])), "OK");
+    assert_eq!(
+        tr(s.cli(&["config", "set", "maxmemory-clients", "0"])),
+        "OK"
+    );
     assert_eq!(tr(s.cli(&["config", "set", "appendonly", "yes"])), "OK");
     assert_eq!(tr(s.cli(&["config", "set", "save", "900 1"])), "OK");
     assert_eq!(tr(s.cli(&["config", "get", "save"])), "save\n900 1");

@@ -80,26 +80,19 @@ pub(super) fn dbsize(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHALL (every database) and FLUSHDB (the selected one). ASYNC and SYNC are both
-/// accepted; the flush is always done inline.
+/// FLUSHALL (every database) and FLUSHDB (the selected one). ASYNC hands every shard's
+/// tables to the lazy-free worker, SYNC frees them here; neither, `lazyfree-lazy-user-flush`
+/// decides.
 pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let all = args.get(0).eq_ignore_ascii_case(b"flushall");
-    if args.len() > 2 {
-        return Err(ReplyError::Syntax);
-    }
-    if args.len() == 2 {
-        let mode = args.get(1);
-        if !mode.eq_ignore_ascii_case(b"sync") && !mode.eq_ignore_ascii_case(b"async") {
-            return Err(ReplyError::Syntax);
-        }
-    }
+    let lazily = flush_mode(args)?;
     let dbi = ctx.client().db;
     let mut seen = 0;
     ctx.shard.call_all(|sh| {
         if all {
-            flush_shard_all(sh);
+            flush_shard_all(sh, lazily);
         } else {
-            flush_shard_db(sh, dbi);
+            flush_shard_db(sh, dbi, lazily);
             crate::replication::stream_once(sh, &mut seen, Some(dbi), &[b"FLUSHDB"]);
         }
     });
@@ -111,8 +104,8 @@ pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 
 /// FLUSHALL on one shard: every database. Every shard journals the flush of its own keys; a
 /// running AOF rewrite or snapshot has nothing left to copy.
-pub(crate) fn flush_shard_all(sh: &mut Shard) {
-    let n = sh.flush_all_dbs();
+pub(crate) fn flush_shard_all(sh: &mut Shard, lazily: bool) {
+    let n = sh.flush_all_dbs(lazily);
     sh.dirty += n as u64;
     sh.journal.record(&[b"FLUSHALL"]);
     sh.touch_all_watched();
@@ -125,12 +118,12 @@ pub(crate) fn flush_shard_all(sh: &mut Shard) {
 }
 
 /// FLUSHDB on one shard: database `dbi` only.
-pub(crate) fn flush_shard_db(sh: &mut Shard, dbi: u32) {
+pub(crate) fn flush_shard_db(sh: &mut Shard, dbi: u32, lazily: bool) {
     let tables = sh.db.table_count();
-    let n = if sh.db_get(dbi).is_some() {
-        sh.db_at(dbi).flush()
-    } else {
-        0
+    let n = match sh.db_get(dbi) {
+        None => 0,
+        Some(_) if lazily => sh.db_at(dbi).flush_lazily(),
+        Some(_) => sh.db_at(dbi).flush(),
     };
     sh.dirty += n as u64;
     let cmd_db = sh.journal.selected();
@@ -143,6 +136,16 @@ pub(crate) fn flush_shard_db(sh: &mut Shard, dbi: u32) {
     }
     for s in sh.repl.snaps.iter_mut() {
         s.cover_db_empty(dbi, tables);
+    }
+}
+
+/// FLUSHALL/FLUSHDB's optional modifier (Redis' getFlushCommandFlags): true for ASYNC.
+fn flush_mode(args: Args<'_>) -> Result<bool, ReplyError> {
+    match args.len() {
+        1 => Ok(crate::lazyfree::user_flush_async()),
+        2 if args.get(1).eq_ignore_ascii_case(b"sync") => Ok(false),
+        2 if args.get(1).eq_ignore_ascii_case(b"async") => Ok(true),
+        _ => Err(ReplyError::Syntax),
     }
 }
 

@@ -14,28 +14,44 @@ pub(super) fn object_encoding(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// slotd never runs an LFU eviction policy, so an existing key always gets Redis' error.
+/// The key's LFU counter after its decay (nothing stored), or Redis' error when the policy
+/// is not an LFU one.
 pub(super) fn object_freq(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    if peek(ex, args.get(2)).is_none() {
+    let now = ex.now_ms;
+    let s = ex.shard.global.maxmemory.load();
+    let Some(e) = peek(ex, args.get(2)) else {
         ex.out.null();
         return Ok(());
+    };
+    if !s.policy.is_lfu() {
+        return Err(ReplyError::other(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
+             note that when switching between policies at runtime LRU and LFU data will take \
+             some time to adjust.",
+        ));
     }
-    Err(ReplyError::other(
-        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
-         that when switching between policies at runtime LRU and LFU data will take some time \
-         to adjust.",
-    ))
+    let freq = crate::keyspace::evict::lfu_decayed(e.lru(), s.lfu_decay_min, now);
+    ex.out.int(freq as i64);
+    Ok(())
 }
 
+/// Seconds since the last access by the LRU clock, or Redis' error under an LFU policy.
 pub(super) fn object_idletime(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let now = ex.now_ms;
-    match peek(ex, args.get(2)) {
-        Some(e) => {
-            let idle_s = e.idle_s(now);
-            ex.out.int(idle_s as i64);
-        }
-        None => ex.out.null(),
+    let lfu = ex.shard.global.maxmemory.load().policy.is_lfu();
+    let Some(e) = peek(ex, args.get(2)) else {
+        ex.out.null();
+        return Ok(());
+    };
+    if lfu {
+        return Err(ReplyError::other(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that \
+             when switching between policies at runtime LRU and LFU data will take some time \
+             to adjust.",
+        ));
     }
+    let idle_s = e.idle_s(now);
+    ex.out.int(idle_s as i64);
     Ok(())
 }
 

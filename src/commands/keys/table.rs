@@ -117,7 +117,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         -2,
         WRITE | FAST | MULTI_KEY,
         K_ALL,
-        Handler::Key(del),
+        Handler::Key(unlink),
         (
             "Removes the given keys like DEL; memory may be reclaimed later",
             "4.0.0",
