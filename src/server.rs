@@ -479,7 +479,7 @@ fn check_slots_after_load(global: &Arc<Global>, shards: &mut [Shard]) -> Result<
     for sh in shards.iter_mut() {
         for idx in 0..sh.db.table_count() {
             let slot = sh.db.slot_of_table(idx);
-            if sh.db.count_in_slot(slot) == 0 || map.owner_of(slot) == map.myself {
+            if sh.count_in_slot_all(slot) == 0 || map.owner_of(slot) == map.myself {
                 continue;
             }
             if map.owner_of(slot) == crate::cluster::slot_map::NO_NODE {

@@ -298,7 +298,7 @@ fn multi_mem(c: &Client) -> usize {
     let watched = c.watch.as_ref().map_or(0, |w| {
         w.keys
             .iter()
-            .map(|(k, _)| k.len() + std::mem::size_of::<(Vec<u8>, bool)>())
+            .map(|(k, _, _)| k.len() + std::mem::size_of::<(Vec<u8>, bool, u32)>())
             .sum()
     });
     queued + watched

@@ -35,6 +35,8 @@ struct Totals {
     error_replies: u64,
     keys: u64,
     expires: u64,
+    /// (keys, keys with a TTL) per database number.
+    per_db: Vec<(u64, u64)>,
     hits: u64,
     misses: u64,
     expired_keys: u64,
@@ -79,12 +81,20 @@ impl Totals {
         self.net_input_bytes += s.net_input_bytes;
         self.net_output_bytes += s.net_output_bytes;
         self.error_replies += s.error_replies;
-        self.keys += sh.db.len() as u64;
         self.aof = AofTotals::of(sh);
-        self.expires += sh.db.volatile_len() as u64;
-        self.hits += sh.db.stats.hits;
-        self.misses += sh.db.stats.misses;
-        self.expired_keys += sh.db.stats.expired_keys;
+        for (i, db) in sh.each_db() {
+            let (keys, expires) = (db.len() as u64, db.volatile_len() as u64);
+            self.keys += keys;
+            self.expires += expires;
+            if self.per_db.len() <= i as usize {
+                self.per_db.resize(i as usize + 1, (0, 0));
+            }
+            self.per_db[i as usize].0 += keys;
+            self.per_db[i as usize].1 += expires;
+            self.hits += db.stats.hits;
+            self.misses += db.stats.misses;
+            self.expired_keys += db.stats.expired_keys;
+        }
         self.evicted_keys += sh.evict.evicted_keys;
         self.dirty += sh.dirty;
         for (_, c) in sh.clients.iter() {
@@ -209,6 +219,13 @@ fn merge(t: &mut Totals, p: Totals) {
     t.error_replies += p.error_replies;
     t.keys += p.keys;
     t.expires += p.expires;
+    if t.per_db.len() < p.per_db.len() {
+        t.per_db.resize(p.per_db.len(), (0, 0));
+    }
+    for (i, (k, e)) in p.per_db.iter().enumerate() {
+        t.per_db[i].0 += k;
+        t.per_db[i].1 += e;
+    }
     t.hits += p.hits;
     t.misses += p.misses;
     t.expired_keys += p.expired_keys;
@@ -269,9 +286,13 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
             let on = ctx.shard.slot_map.cluster_enabled as u8;
             l.kv("cluster_enabled", on);
         }
-        "keyspace" if t.keys > 0 => {
-            let v = format!("keys={},expires={},avg_ttl=0", t.keys, t.expires);
-            l.kv("db0", v);
+        "keyspace" => {
+            for (i, &(keys, expires)) in t.per_db.iter().enumerate() {
+                if keys > 0 {
+                    let v = format!("keys={keys},expires={expires},avg_ttl=0");
+                    l.kv(&format!("db{i}"), v);
+                }
+            }
         }
         _ => {} // modules (slotd loads none) and an empty keyspace
     }

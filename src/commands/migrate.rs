@@ -672,6 +672,7 @@ mod conn_cache {
 /// shard that owns each key. Logically expired keys still count, as in Redis.
 pub fn debug_digest_value(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let n = args.len().saturating_sub(2);
+    let dbi = ctx.client().db;
     let mut digests = Vec::with_capacity(n);
     for i in 2..args.len() {
         let key = args.get(i).to_vec();
@@ -679,7 +680,10 @@ pub fn debug_digest_value(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         let id = crate::topology::shard_of(slot, ctx.shard.shards);
         let d = ctx.shard.call_on(id, |sh| {
             // Time 0 sees every stored key, expired or not, without deleting it.
-            sh.db
+            if sh.db_get(dbi).is_none() {
+                return [0; 20];
+            }
+            sh.db_at(dbi)
                 .lookup_write(&key, 0)
                 .map(|e| rdb::digest::digest_value(e.value(), e.expire_at_ms() != 0))
                 .unwrap_or([0; 20])

@@ -151,7 +151,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("crash-log-enabled", "yes", Bool, Mutable, Inert("diagnostics: slotd stops with its own panic message and writes no Redis crash report")),
     d("crash-memcheck-enabled", "yes", Bool, Mutable, Inert("diagnostics: slotd runs no memory test after a crash")),
     d("daemonize", "no", Typed, Immutable, On("run in the background")),
-    d("databases", "16", Typed, Immutable, On("only database 0 exists in this version whatever the value: SELECT of any other index answers `ERR DB index is out of range`, so a client that needs another database fails at once")),
+    d("databases", "16", Typed, Immutable, On("SELECT 0..N-1, MOVE, SWAPDB, COPY ... DB; in cluster mode too (as Valkey 9, where Redis 7 allows database 0 only); a database costs nothing until first used")),
     d("dbfilename", "dump.rdb", Str, Protected, On("slotd reads and writes no RDB file yet: if this file exists in `dir` where Redis 7.0 would load it, start-up stops naming it instead of starting empty beside it")),
     d("dir", "./", Typed, Immutable, On("working directory; must exist. CONFIG GET shows it absolute")),
     d("disable-thp", "yes", Bool, Immutable, Inert("kernel tuning: slotd forks no child, so transparent huge pages cost it no copy-on-write latency")),

@@ -395,6 +395,7 @@ impl Reactor {
             let mut out = Out::new(&mut replies.data, c.proto);
             let keys = exec::Keys::given(&c.keys);
             let spec = crate::commands::spec_of(c.cmd);
+            self.shard.sel = c.db;
             exec::run_client_key(
                 &mut self.shard,
                 spec,
@@ -414,6 +415,7 @@ impl Reactor {
                     args: args.to_owned(),
                     proto: c.proto,
                     keys: req.keys,
+                    db: c.db,
                     deadline_ms: req.deadline_ms,
                     poll_shards: None,
                 });
@@ -648,9 +650,19 @@ impl Reactor {
     fn expire_cycle(&mut self, budget: Duration) {
         let deadline = Instant::now() + budget;
         let shard = &mut self.shard;
-        let run = shard
-            .db
-            .active_expire(&mut shard.rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+        let mut run =
+            shard
+                .db
+                .active_expire(&mut shard.rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+        // The other databases in use get the same cycle (Redis walks every database).
+        let rng = &mut shard.rng;
+        for (_, db) in shard.dbs.each_mut() {
+            if db.volatile_len() > 0 {
+                let r = db.active_expire(rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+                run.expired += r.expired;
+                run.sampled += r.sampled;
+            }
+        }
         crate::replication::journal_expired(&mut self.shard);
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }
@@ -745,7 +757,8 @@ fn run_command(
                 idx: idx as u32,
                 gen: conn.gen,
             };
-            outbox[to].push(cref, seq, spec.id, keys, proto, owner_checks, args);
+            let db = shard.sel;
+            outbox[to].push(cref, seq, spec.id, keys, proto, owner_checks, db, args);
         }
         Plan::Wait(w) => {
             let seq = conn.reserve_remote();
@@ -777,6 +790,7 @@ fn run_command(
                 args: args.to_owned(),
                 proto,
                 keys: req.keys,
+                db: shard.sel,
                 deadline_ms: req.deadline_ms,
                 poll_shards,
             });

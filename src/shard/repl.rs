@@ -26,26 +26,32 @@ pub struct ShardRepl {
     pub wait_request: Option<WaitReq>,
     /// The ACK generation WAIT waiters were last checked against.
     pub seen_ack_gen: u64,
+    /// Replica: the database the master's records applied here are for (their SELECTs).
+    pub apply_db: u32,
 }
 
 /// Master with replicas: keys the keyspace deleted because they expired go to the journal as
 /// DEL (replicas keep expired keys until then). Called before and after every command and
 /// after active expiry, so a DEL always precedes any later record of the same key.
 pub fn journal_expired(sh: &mut super::Shard) {
-    let Some(log) = sh.db.expired_log.as_mut() else {
-        return;
-    };
-    if log.is_empty() {
+    if sh.db.expired_log.is_none() {
         return;
     }
-    let keys = std::mem::take(log);
-    for k in &keys {
-        sh.journal.record(&[b"DEL", k]);
-    }
-    if let Some(log) = sh.db.expired_log.as_mut() {
+    // Each database's deletions in that database; the command's database is restored after.
+    let cmd_db = sh.journal.selected();
+    let (journal, first, more) = (&mut sh.journal, &mut sh.db, &mut sh.dbs);
+    for (i, db) in std::iter::once((0, first)).chain(more.each_mut()) {
+        let Some(log) = db.expired_log.as_mut() else {
+            continue;
+        };
         if log.is_empty() {
-            *log = keys;
-            log.clear();
+            continue;
         }
+        journal.select(i);
+        for k in log.iter() {
+            journal.record(&[b"DEL", k]);
+        }
+        log.clear();
     }
+    journal.select(cmd_db);
 }

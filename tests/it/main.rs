@@ -10,6 +10,7 @@ mod cluster_bus;
 mod command_table;
 mod common;
 mod compare;
+mod databases;
 mod evict;
 mod failclosed;
 mod failover;

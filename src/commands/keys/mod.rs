@@ -14,6 +14,7 @@ use crate::shard::db::Entry;
 use crate::shard::value::ValueRef;
 use crate::shard::Shard;
 
+mod dbs;
 mod expire;
 mod keyspace;
 mod object;
@@ -22,8 +23,11 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dbs::db_index_arg;
+use dbs::*;
 use expire::*;
 use keyspace::*;
+pub(crate) use keyspace::{flush_shard_all, flush_shard_db};
 use object::*;
 use rename::*;
 pub use table::COMMANDS;
