@@ -90,6 +90,7 @@ fn hop(c: &mut Criterion) {
                         keys,
                         Proto::Resp2,
                         None,
+                        0,
                         args.args(),
                     );
                 }

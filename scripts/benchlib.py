@@ -12,6 +12,7 @@ every socket operation.
 """
 
 import argparse
+import functools
 import os
 import pathlib
 import shlex
@@ -222,8 +223,11 @@ def cpu_us_per_req(ticks, requests):
     return ticks / CLK_TCK * 1e6 / requests
 
 
+@functools.lru_cache(maxsize=None)
 def slotd_rev():
-    """Short git revision of the tree, "(dirty)" when it has uncommitted changes."""
+    """Short git revision of the tree, "(dirty)" when it has uncommitted changes. Read once:
+    pair_binaries reads it at the start of a run, so that a commit or merge made while the
+    run goes on does not change what the report names."""
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, timeout=30, check=True).stdout.strip()
@@ -330,6 +334,7 @@ def pair_binaries(log, redis_bin):
     """The slotd binary (see slotd_binary) once both it and `redis_bin` are known to be
     executables and the client tools are on PATH."""
     slotd_bin = slotd_binary(log)
+    slotd_rev()
     need_executable(slotd_bin, "SLOTD_BIN")
     need_executable(redis_bin, "REDIS_BIN")
     need_tools("redis-benchmark", "redis-cli", "taskset")

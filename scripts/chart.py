@@ -78,14 +78,16 @@ def grouped_bars(panels, out_path, title, plt=None, panel_width_in=6, log_y=Fals
 
 def draw(rows, out_png, plt):
     groups = sorted({(t, p) for _, t, p in rows}, key=lambda g: (g[1], g[0]))
-    labels = [f"{t}\nP{p}" for t, p in groups]
+    # "SET r=1M" takes two lines under its bar pair.
+    labels = [t.replace(" ", "\n") + f"\nP{p}" for t, p in groups]
     panels = []
     for col, title in [(0, "requests/s (higher is better)"),
                        (1, "server CPU us/request (lower is better)")]:
         series = {server: [rows.get((server, t, p), (0.0, 0.0))[col] for t, p in groups]
                   for server, _ in SERVER_COLORS}
         panels.append((title, labels, series))
-    grouped_bars(panels, out_png, "slotd vs redis-server, one server core each (medians)", plt)
+    grouped_bars(panels, out_png, "slotd vs redis-server, one server core each (medians)", plt,
+                 panel_width_in=max(6, 0.8 * len(groups)))
 
 
 def main():

@@ -111,3 +111,17 @@ pub const BUS_LINK_SENDBUF_MAX_BYTES: usize = 64 * 1024 * 1024;
 pub const CLUSTER_NODES_MAX: usize = 1000;
 /// Longest `cluster-announce-hostname` (Redis 7.0: "less than 256 characters").
 pub const CLUSTER_HOSTNAME_MAX_BYTES: usize = 255;
+
+/// A deleted value goes to the lazy-free worker only when freeing it costs more than this many
+/// units of Redis' free effort (elements of a table, nodes of a list): Redis' LAZYFREE_THRESHOLD.
+pub const LAZYFREE_THRESHOLD: usize = 64;
+/// Frees the lazy-free worker may have queued; beyond it a value is freed in place, so the
+/// memory awaiting the worker stays bounded and the shard never waits for it.
+pub const LAZYFREE_QUEUE_JOBS_MAX: usize = 1024;
+/// Bytes of one quicklist node in Redis 7.0 (list-max-listpack-size -2): the unit in which a
+/// list's free effort is counted.
+pub const LISTPACK_NODE_BYTES: usize = 8192;
+/// Longest a shard waits for the lazy-free worker when eviction ran out of keys and only the
+/// victims it handed over can bring memory under the limit (Redis waits the eviction time
+/// limit, which `maxmemory-eviction-tenacity 100` makes unbounded).
+pub const LAZYFREE_EVICTION_WAIT_MAX_US: u64 = 10_000;

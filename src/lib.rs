@@ -8,6 +8,7 @@
 //! - `shard`: what one core owns: clients, blocking waiters, subscriptions, its replication
 //!   and AOF state, around its keyspace.
 //! - `keyspace`: one shard's data (slot tables, values), plain data below the shard.
+//! - `lazyfree`: the worker thread that frees big deleted values off the shards.
 //! - `aof_store` / `aof`: AOF files and bytes (below the shard) / a shard's AOF at run time.
 //! - `global`: process-wide state (config, ids, the replication state, the Pub/Sub index).
 //! - `replication`: feeding the stream, role changes, the master and replica links.
@@ -40,6 +41,7 @@ pub(crate) mod dispatch;
 pub(crate) mod glob;
 pub(crate) mod global;
 pub(crate) mod keyspace;
+pub(crate) mod lazyfree;
 pub(crate) mod log;
 pub(crate) mod mesh;
 pub(crate) mod net;

@@ -33,6 +33,8 @@ pub struct RemoteCmd {
     pub keys: KeyIdx,
     pub proto: Proto,
     pub owner_checks: Option<ClientFlags>,
+    /// The client's selected database.
+    pub db: u32,
     /// Range of this command's entries in `Requests::ranges`.
     pub first_arg: u32,
     pub argc: u32,
@@ -56,6 +58,7 @@ impl Requests {
         keys: KeyIdx,
         proto: Proto,
         owner_checks: Option<ClientFlags>,
+        db: u32,
         args: Args<'_>,
     ) {
         let first_arg = self.ranges.len() as u32;
@@ -70,6 +73,7 @@ impl Requests {
             keys,
             proto,
             owner_checks,
+            db,
             first_arg,
             argc: args.len() as u32,
         });

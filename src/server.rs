@@ -114,6 +114,7 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
         cfg.port
     ));
     let pidfile = cfg.pidfile.clone();
+    crate::lazyfree::configure(&cfg);
     let global = Global::new(cfg, shards, cluster);
     let code = run(global, shards, listeners, cpus, bus_fds)?;
     if let Some(p) = pidfile {
@@ -306,6 +307,9 @@ fn run(
     let mut states: Vec<Shard> = (0..shards)
         .map(|id| Shard::new(id, shards, global.clone()))
         .collect();
+    global.cfg(crate::commands::server::apply_jemalloc_bg_thread);
+    // Redis' used_memory_startup: the server's own structures, before any data loads.
+    crate::sys::alloc::mark_startup();
     crate::aof_load::boot(&global, &mut states)?;
     crate::repl_link::resume::restore_at_start(&global);
     if global.cluster.is_some() {
@@ -475,7 +479,7 @@ fn check_slots_after_load(global: &Arc<Global>, shards: &mut [Shard]) -> Result<
     for sh in shards.iter_mut() {
         for idx in 0..sh.db.table_count() {
             let slot = sh.db.slot_of_table(idx);
-            if sh.db.count_in_slot(slot) == 0 || map.owner_of(slot) == map.myself {
+            if sh.count_in_slot_all(slot) == 0 || map.owner_of(slot) == map.myself {
                 continue;
             }
             if map.owner_of(slot) == crate::cluster::slot_map::NO_NODE {
@@ -543,6 +547,8 @@ fn shard_thread(
             return;
         }
     };
+    // The event loop's own structures (buffers, connection slots) belong to start-up memory.
+    crate::sys::alloc::add_startup(crate::sys::alloc::thread_net_bytes());
     let _ = ready.send(Ok(id));
     reactor.run();
 }

@@ -41,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "state",
         &[
             "mesh",
+            "lazyfree",
             "keyspace",
             "rdb",
             "aof_store",

@@ -32,7 +32,7 @@ pub fn flush_now(sh: &mut Shard, sync: bool) -> Result<(), String> {
 pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
     std::fs::create_dir_all(&sh.aof.dir)
         .map_err(|e| format!("Can't create the AOF directory: {e}"))?;
-    let tables = sh.db.table_count();
+    let tables = sh.walk_tables();
     let started = if enabling {
         // Committed together with every other shard's first files (`segment::Enabling`).
         let global = sh.global.clone();
@@ -45,6 +45,8 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
     match started {
         Ok(()) => {
             sh.journal.enabled = true;
+            // The records not written yet go to the new incr file too, which starts in db 0.
+            sh.journal.new_file();
             crate::log::notice(&format!(
                 "Background append only file rewriting started (shard {})",
                 sh.id

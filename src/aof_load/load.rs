@@ -176,6 +176,8 @@ fn load_file(
     let mut chunk = vec![0u8; READ_CHUNK_BYTES];
     let mut base_off: u64 = 0; // file offset of buf[0]
     let mut sink = Vec::new();
+    // Every file starts in database 0; SELECT records change it.
+    let mut db = 0u32;
     loop {
         let n = f
             .read(&mut chunk)
@@ -188,7 +190,8 @@ fn load_file(
                     let args = Args::new(&buf[off..], parser.ranges());
                     if !args.is_empty() {
                         let at = base_off + off as u64;
-                        replay(args, old, old_count, locks, now_ms, &mut sink).map_err(|e| {
+                        let r = replay(args, old, old_count, locks, now_ms, &mut db, &mut sink);
+                        r.map_err(|e| {
                             format!(
                                 "Bad command in the append only file {shown} at offset {at}: {e}"
                             )
@@ -243,14 +246,23 @@ fn replay(
     old_count: usize,
     locks: &[Locked],
     now_ms: u64,
+    db: &mut u32,
     sink: &mut Vec<u8>,
 ) -> Result<(), String> {
     let n = locks.len();
     let spec = match replay::classify(args).map_err(|e| e.text())? {
         Record::Keyed(spec) => spec,
         Record::Flush => {
-            flush_group(old, old_count, locks);
+            let all = args.get(0).eq_ignore_ascii_case(b"flushall");
+            flush_group(old, old_count, locks, (!all).then_some(*db));
             return Ok(());
+        }
+        Record::Other(spec) if spec.name == "select" => {
+            *db = replay::select_arg(args, databases(locks))?;
+            return Ok(());
+        }
+        Record::Other(spec) if spec.name == "swapdb" => {
+            return swap_group(args, old, old_count, locks);
         }
         Record::Other(spec) => {
             return Err(format!("unexpected command '{}' in the AOF", spec.name))
@@ -273,6 +285,7 @@ fn replay(
     let me_ptr: *mut Shard = *guards[0];
     // SAFETY: every shard the command touches is locked by this thread for the call.
     let me = unsafe { &mut *me_ptr };
+    me.sel = *db;
     sink.clear();
     // SAFETY: the peers in `ptrs` are distinct shards locked by this thread (held in `guards`)
     // for the whole life of the view, and none of them is `me` (its entry is left null above).
@@ -281,8 +294,17 @@ fn replay(
     Ok(())
 }
 
-/// FLUSHALL in the files of old shard `old`: drop the keys of the slots that shard owned.
-fn flush_group(old: usize, old_count: usize, locks: &[Locked]) {
+/// `databases` of the shards being loaded.
+fn databases(locks: &[Locked]) -> u32 {
+    let g = locks[0].0.lock().unwrap_or_else(|e| e.into_inner());
+    let p: *mut Shard = *g;
+    // SAFETY: the shard's mutex is held (`g`) while the field is read.
+    unsafe { (*p).databases }
+}
+
+/// FLUSHALL (`db` None) or FLUSHDB of database `db` in the files of old shard `old`: drop the
+/// keys of the slots that shard owned.
+fn flush_group(old: usize, old_count: usize, locks: &[Locked], db: Option<u32>) {
     let n = locks.len();
     for (i, l) in locks.iter().enumerate() {
         let g = l.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -290,13 +312,59 @@ fn flush_group(old: usize, old_count: usize, locks: &[Locked]) {
         // SAFETY: the shard's mutex is held (`g`) for as long as `sh` is used.
         let sh = unsafe { &mut *p };
         if n == old_count && i == old {
-            sh.db.flush();
+            match db {
+                None => {
+                    sh.flush_all_dbs(false);
+                }
+                Some(d) => {
+                    sh.db_at(d).flush();
+                }
+            }
             continue;
         }
         for slot in (old..crate::constants::SLOT_COUNT).step_by(old_count.max(1)) {
             if shard_of(slot as u16, n) == i {
-                sh.db.flush_slot(slot as u16);
+                match db {
+                    None => {
+                        sh.flush_slot_all(slot as u16);
+                    }
+                    Some(d) => {
+                        sh.db_at(d).flush_slot(slot as u16);
+                    }
+                }
             }
         }
     }
+}
+
+/// SWAPDB in the files of old shard `old`: the two databases trade the keys of the slots
+/// that shard owned (the whole databases when the layout is the running one).
+fn swap_group(
+    args: Args<'_>,
+    old: usize,
+    old_count: usize,
+    locks: &[Locked],
+) -> Result<(), String> {
+    let dbs = databases(locks);
+    let a = replay::select_arg(args, dbs)?;
+    let b = replay::db_arg(args.get(2), dbs)?;
+    let n = locks.len();
+    for (i, l) in locks.iter().enumerate() {
+        let g = l.0.lock().unwrap_or_else(|e| e.into_inner());
+        let p: *mut Shard = *g;
+        // SAFETY: the shard's mutex is held (`g`) for as long as `sh` is used.
+        let sh = unsafe { &mut *p };
+        if n == old_count {
+            if i == old {
+                sh.swap_dbs(a, b);
+            }
+            continue;
+        }
+        for slot in (old..crate::constants::SLOT_COUNT).step_by(old_count.max(1)) {
+            if shard_of(slot as u16, n) == i {
+                sh.swap_slot(a, b, slot as u16);
+            }
+        }
+    }
+    Ok(())
 }

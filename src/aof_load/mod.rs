@@ -95,7 +95,9 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
     }
     for sh in shards.iter_mut() {
         sh.dirty = 0;
-        sh.db.stats = Default::default();
+        for (_, db) in sh.each_db_mut() {
+            db.stats = Default::default();
+        }
         sh.journal.enabled = true;
         sh.journal.explicit = false;
     }
@@ -147,7 +149,8 @@ fn write_layout(
     }
     for sh in shards.iter_mut() {
         sh.aof.gen = first_gen;
-        sh.aof.rewrite_now(&sh.db, now, &staging)?;
+        let dbs = sh.dbs.list(&sh.db, sh.databases);
+        sh.aof.rewrite_now(&dbs, now, &staging)?;
     }
     let planned = staging
         .manifest
@@ -206,7 +209,7 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
     for &p in all {
         // SAFETY: as above; each shard is borrowed only for this iteration.
         let sh = unsafe { &mut *p };
-        sh.db.flush();
+        sh.flush_all_dbs(false);
         sh.journal.enabled = false;
         sh.no_block = true;
     }

@@ -1,6 +1,11 @@
 //! A shard's write journal: every write, in a deterministic RESP form, appended in memory as
 //! commands run. The replication backlog and the AOF segment consume it (in that order, at the
 //! end of each loop turn); it is the one write path of a shard's changes.
+//!
+//! Databases: a record is for the database last given to `select`; a `SELECT n` record goes
+//! in front of it whenever that differs from the database in effect at that point of the
+//! stream, as Redis writes its AOF and replication stream. A reader starts every file (and
+//! every chunk of the replication stream, `repl_unsent`) in database 0 unless told otherwise.
 
 /// Appends RESP commands; taken whole by the consumer at the end of a loop turn.
 #[derive(Default)]
@@ -15,6 +20,15 @@ pub struct Journal {
     repl_sent: usize,
     /// Positions in `buf` of FLUSHALL records (the stream carries them in a per-shard form).
     flush_marks: Vec<usize>,
+    /// The database the next records are for (`select`).
+    db: u32,
+    /// The database in effect at the end of `buf` for a reader of the records so far.
+    written: u32,
+    /// The database in effect at the front of `buf`, and before the last `take`.
+    start_db: u32,
+    taken_db: u32,
+    /// The database in effect at `repl_sent`.
+    repl_db: u32,
 }
 
 /// The FLUSHALL record as `record` writes it.
@@ -34,11 +48,63 @@ pub fn encode(buf: &mut Vec<u8>, args: &[&[u8]]) {
     }
 }
 
+/// Appends `SELECT db` to `buf`.
+pub fn encode_select(buf: &mut Vec<u8>, db: u32) {
+    let n = db.to_string();
+    encode(buf, &[b"SELECT", n.as_bytes()]);
+}
+
 impl Journal {
+    /// The records that follow are for database `db` (a plain store; the SELECT record, when
+    /// one is needed, is written with the next record).
+    #[inline]
+    pub fn select(&mut self, db: u32) {
+        self.db = db;
+    }
+
+    /// The database the next records are for.
+    pub fn selected(&self) -> u32 {
+        self.db
+    }
+
+    #[inline]
+    fn before_record(&mut self) {
+        if self.db != self.written {
+            encode_select(&mut self.buf, self.db);
+            self.written = self.db;
+        }
+    }
+
+    /// The records not written yet go to a new file as well (a rewrite's new incr file), whose
+    /// reader starts in database 0: the buffer is made to say which database it starts in.
+    pub fn new_file(&mut self) {
+        if self.start_db == 0 {
+            return;
+        }
+        let mut head = Vec::new();
+        encode_select(&mut head, self.start_db);
+        // The put-back form: the head counts as copied to the backlog when the buffer's
+        // front was, and the positions behind it move.
+        let was_sent = self.repl_sent > 0;
+        let n = head.len();
+        for m in self.flush_marks.iter_mut() {
+            *m += n;
+        }
+        if was_sent {
+            self.repl_sent += n;
+        }
+        head.extend_from_slice(&self.buf);
+        self.buf = head;
+        self.start_db = 0;
+    }
+
     /// Records a command (explicit form chosen by a handler).
     pub fn record(&mut self, args: &[&[u8]]) {
         if self.enabled {
-            if args.len() == 1 && args[0] == b"FLUSHALL" {
+            self.before_record();
+            let marked = (args.len() == 1 && (args[0] == b"FLUSHALL" || args[0] == b"FLUSHDB"))
+                || (args.len() == 3 && args[0] == b"SWAPDB");
+            if marked {
                 self.flush_marks.push(self.buf.len());
             }
             encode(&mut self.buf, args);
@@ -50,6 +116,7 @@ impl Journal {
         if !self.enabled {
             return;
         }
+        self.before_record();
         self.buf.push(b'*');
         crate::resp::write::push_int(&mut self.buf, args.len() as i64);
         self.buf.extend_from_slice(b"\r\n");
@@ -65,6 +132,7 @@ impl Journal {
     /// Appends records already in RESP form.
     pub fn append_raw(&mut self, records: &[u8]) {
         if self.enabled {
+            self.before_record();
             self.buf.extend_from_slice(records);
         }
     }
@@ -79,12 +147,20 @@ impl Journal {
     /// Takes everything recorded so far.
     pub fn take(&mut self) -> Vec<u8> {
         self.repl_sent = 0;
+        self.taken_db = self.start_db;
+        self.start_db = self.written;
+        self.repl_db = self.written;
         self.flush_marks.clear();
         std::mem::take(&mut self.buf)
     }
 
+    /// The database in effect at the front of `repl_unsent`, and at its end.
+    pub fn repl_dbs(&self) -> (u32, u32) {
+        (self.repl_db, self.written)
+    }
+
     /// The records not yet copied to the replication backlog, and the positions (relative to
-    /// that slice) of the FLUSHALL records among them.
+    /// that slice) of the FLUSHALL (and FLUSHDB) records among them.
     pub fn repl_unsent(&self) -> (&[u8], Vec<usize>) {
         let from = self.repl_sent;
         let marks = self
@@ -99,6 +175,7 @@ impl Journal {
     /// Everything recorded so far counts as copied to the backlog (or as never to be).
     pub fn mark_repl_sent(&mut self) {
         self.repl_sent = self.buf.len();
+        self.repl_db = self.written;
     }
 
     /// Gives a buffer back after it was written (keeps its capacity for the next turn).
@@ -118,6 +195,7 @@ impl Journal {
         }
         data.extend_from_slice(&self.buf);
         self.buf = data;
+        self.start_db = self.taken_db;
     }
 }
 
@@ -159,5 +237,34 @@ mod tests {
         let (bytes, marks) = j.repl_unsent();
         assert_eq!(bytes, b"*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n");
         assert!(marks.is_empty());
+    }
+
+    #[test]
+    fn select_records_when_the_database_changes() {
+        // Guards SELECT in the journal: written once per change, before the record it is for,
+        // and in front of what a new file gets.
+        let mut j = Journal {
+            enabled: true,
+            ..Default::default()
+        };
+        j.record(&[b"DEL", b"a"]);
+        j.select(3);
+        j.record(&[b"DEL", b"b"]);
+        j.record(&[b"DEL", b"c"]);
+        j.select(0);
+        j.record(&[b"DEL", b"d"]);
+        let sel = |n: &str| format!("*2\r\n$6\r\nSELECT\r\n${}\r\n{n}\r\n", n.len());
+        let del = |k: &str| format!("*2\r\n$3\r\nDEL\r\n$1\r\n{k}\r\n");
+        let want = [del("a"), sel("3"), del("b"), del("c"), sel("0"), del("d")].concat();
+        assert_eq!(String::from_utf8(j.take()).unwrap(), want);
+        j.select(5);
+        j.record(&[b"DEL", b"e"]);
+        let _ = j.take();
+        j.record(&[b"DEL", b"f"]);
+        j.new_file();
+        assert_eq!(
+            String::from_utf8(j.take()).unwrap(),
+            [sel("5"), del("f")].concat()
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! exactly (value and absolute expiry). Pure: no files here.
 
 use crate::aof_store::journal::encode;
+use crate::keyspace::db::Db;
 use crate::keyspace::db::Entry;
 use crate::keyspace::value::ValueRef;
 use crate::resp::write::format_double_g17;
@@ -29,6 +30,36 @@ pub fn serialize_entry(e: &Entry, now_ms: u64, out: &mut Vec<u8>) {
         let t = at.to_string();
         encode(out, &[b"PEXPIREAT", key, t.as_bytes()]);
     }
+}
+
+/// Serializes table `idx` of database `dbi` into `out`; `cur` is the database a reader of
+/// `out` is in, and a `SELECT dbi` goes first when the table has keys and that differs.
+pub fn serialize_table(
+    db: &Db,
+    dbi: u32,
+    idx: usize,
+    now_ms: u64,
+    cur: &mut u32,
+    out: &mut Vec<u8>,
+) {
+    let mut at = *cur;
+    db.for_each_in_table(idx, now_ms, |e| {
+        if at != dbi {
+            crate::aof_store::journal::encode_select(out, dbi);
+            at = dbi;
+        }
+        serialize_entry(e, now_ms, out);
+    });
+    *cur = at;
+}
+
+/// The databases a rewrite or snapshot walks: database `i` at `[i]`, `None` if never used.
+/// Its tables are numbered `dbi * tables_per_db + idx` (`split_table`).
+pub type DbList<'a> = [Option<&'a Db>];
+
+/// A walk's table number as (database, table of that database).
+pub fn split_table(v: usize, tables_per_db: usize) -> (u32, usize) {
+    ((v / tables_per_db.max(1)) as u32, v % tables_per_db.max(1))
 }
 
 /// Collections are written in chunks of this many elements per command, so a huge key never
@@ -97,7 +128,6 @@ fn serialize_hash_or_set(key: &[u8], v: ValueRef<'_>, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyspace::db::Db;
     use crate::keyspace::value::{StrValue, Value};
 
     #[test]

@@ -3,7 +3,7 @@
 //! The only AOF file I/O of a running shard (fsyncs are submitted by the event loop).
 
 use crate::aof_store::manifest::{file_name, write_atomically, FileEntry, FileKind, Manifest};
-use crate::aof_store::rewrite::serialize_entry;
+use crate::aof_store::rewrite::{serialize_table, split_table, DbList};
 use crate::keyspace::db::Db;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -170,6 +170,8 @@ pub struct Rewrite {
     done_count: usize,
     next_table: usize,
     buf: Vec<u8>,
+    /// The database a reader of the new base is in at its end so far.
+    base_db: u32,
     pub started: Instant,
     /// The AOF is being switched on: there is no old incr to keep writing.
     pub enabling: bool,
@@ -194,17 +196,29 @@ impl Rewrite {
         self.new_incr.as_raw_fd()
     }
 
-    /// Serializes local table `idx` into the new base if it was not yet.
-    pub fn cover_table(&mut self, db: &Db, idx: usize, now_ms: u64) {
-        if self.done[idx] {
+    /// Serializes local table `idx` of database `dbi` into the new base if it was not yet.
+    pub fn cover_table(&mut self, db: &Db, dbi: u32, idx: usize, now_ms: u64) {
+        let v = dbi as usize * db.table_count() + idx;
+        if self.done.get(v).copied().unwrap_or(true) {
             return;
         }
-        self.done[idx] = true;
+        self.done[v] = true;
         self.done_count += 1;
-        let buf = &mut self.buf;
-        db.for_each_in_table(idx, now_ms, |e| serialize_entry(e, now_ms, buf));
+        serialize_table(db, dbi, idx, now_ms, &mut self.base_db, &mut self.buf);
         if self.buf.len() >= REWRITE_BUF_BYTES {
             self.flush_buf();
+        }
+    }
+
+    /// Marks every table of database `dbi` done without serializing (FLUSHDB during a
+    /// rewrite: the flush itself is in the new incr).
+    pub fn cover_db_empty(&mut self, dbi: u32, tables_per_db: usize) {
+        let from = dbi as usize * tables_per_db;
+        for d in self.done.iter_mut().skip(from).take(tables_per_db) {
+            if !*d {
+                *d = true;
+                self.done_count += 1;
+            }
         }
     }
 
@@ -392,6 +406,7 @@ impl AofShard {
             done_count: 0,
             next_table: 0,
             buf: Vec::new(),
+            base_db: 0,
             started: Instant::now(),
             enabling,
             finishing: false,
@@ -402,15 +417,25 @@ impl AofShard {
         Ok(())
     }
 
-    /// Serializes tables in order until `deadline`; returns true once every table is done.
-    pub fn rewrite_step(&mut self, db: &Db, now_ms: u64, deadline: Instant) -> bool {
+    /// Serializes tables in order (database by database) until `deadline`; returns true once
+    /// every table is done.
+    pub fn rewrite_step(&mut self, dbs: &DbList<'_>, now_ms: u64, deadline: Instant) -> bool {
         let Some(rw) = self.rewrite.as_mut() else {
             return false;
         };
+        let per_db = dbs.first().copied().flatten().map_or(1, Db::table_count);
         while rw.next_table < rw.done.len() {
-            let idx = rw.next_table;
+            let v = rw.next_table;
             rw.next_table += 1;
-            rw.cover_table(db, idx, now_ms);
+            let (dbi, idx) = split_table(v, per_db);
+            match dbs.get(dbi as usize).copied().flatten() {
+                Some(db) => rw.cover_table(db, dbi, idx, now_ms),
+                None if !rw.done[v] => {
+                    rw.done[v] = true;
+                    rw.done_count += 1;
+                }
+                None => {}
+            }
             if Instant::now() >= deadline {
                 break;
             }
@@ -602,13 +627,19 @@ impl AofShard {
     }
 
     /// A synchronous full rewrite (used at start-up when the shard layout changed).
-    pub fn rewrite_now(&mut self, db: &Db, now_ms: u64, global: &AofGlobal) -> Result<(), String> {
+    pub fn rewrite_now(
+        &mut self,
+        dbs: &DbList<'_>,
+        now_ms: u64,
+        global: &AofGlobal,
+    ) -> Result<(), String> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
-        self.start_rewrite(db.table_count(), true)
+        let per_db = dbs.first().copied().flatten().map_or(1, Db::table_count);
+        self.start_rewrite(per_db * dbs.len().max(1), true)
             .map_err(|e| e.to_string())?;
         let far = Instant::now() + std::time::Duration::from_secs(3600 * 24);
-        self.rewrite_step(db, now_ms, far);
+        self.rewrite_step(dbs, now_ms, far);
         self.finish_rewrite_files();
         if let Some(rw) = self.rewrite.as_ref() {
             rw.base

@@ -246,8 +246,7 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let m = &c.mem;
     let multi = c.multi.as_ref().map_or(-1, |q| q.queued.len() as i64);
     let multi_mem = multi_mem(c);
-    let record = std::mem::size_of::<Client>() + CONN_RECORD_BYTES.load(Ordering::Relaxed);
-    let tot_mem = record + m.alloc + argv_mem + multi_mem;
+    let tot_mem = client_mem_bytes(c) + argv_mem;
     let events = if m.omem > 0 { "rw" } else { "r" };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age_s} idle={idle_s} flags={flags} db={} \
@@ -273,6 +272,14 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     )
 }
 
+/// A client's memory as CLIENT LIST's tot-mem counts it, less the running command's
+/// arguments: its records, its buffers' allocations, MULTI's queue and WATCH's keys (INFO
+/// memory's mem_clients_normal / mem_clients_slaves sum it).
+pub fn client_mem_bytes(c: &Client) -> usize {
+    let record = std::mem::size_of::<Client>() + CONN_RECORD_BYTES.load(Ordering::Relaxed);
+    record + c.mem.alloc + multi_mem(c)
+}
+
 /// The size of the event loop's record of a connection, counted in CLIENT LIST's tot-mem
 /// next to the `Client`; the event loop stores it when it starts (commands do not name its
 /// types).
@@ -291,7 +298,7 @@ fn multi_mem(c: &Client) -> usize {
     let watched = c.watch.as_ref().map_or(0, |w| {
         w.keys
             .iter()
-            .map(|(k, _)| k.len() + std::mem::size_of::<(Vec<u8>, bool)>())
+            .map(|(k, _, _)| k.len() + std::mem::size_of::<(Vec<u8>, bool, u32)>())
             .sum()
     });
     queued + watched

@@ -413,7 +413,7 @@ pub(super) fn commit(ctx: &mut ConnCtx<'_>, g: &Global, mut st: MutexGuard<'_, C
 }
 
 pub(super) fn keys_total(ctx: &mut ConnCtx<'_>) -> usize {
-    ctx.shard.call_all(|sh| sh.db.len()).iter().sum()
+    ctx.shard.call_all(|sh| sh.keys_all_dbs()).iter().sum()
 }
 
 fn asking(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
@@ -588,7 +588,11 @@ fn countkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     }
     let slot = slot as u16;
     let shard = crate::topology::shard_of(slot, ctx.shard.shards);
-    let n = ctx.shard.call_on(shard, |sh| sh.db.count_in_slot(slot));
+    // In the selected database (several exist in cluster mode, as in Valkey 9).
+    let dbi = ctx.client().db;
+    let n = ctx.shard.call_on(shard, |sh| {
+        sh.db_get(dbi).map_or(0, |d| d.count_in_slot(slot))
+    });
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -604,7 +608,11 @@ fn getkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     // The slot's table bounds the result; the count only caps it.
     let max = usize::try_from(count).unwrap_or(usize::MAX);
     let shard = crate::topology::shard_of(slot, ctx.shard.shards);
-    let keys = ctx.shard.call_on(shard, |sh| sh.db.keys_in_slot(slot, max));
+    let dbi = ctx.client().db;
+    let keys = ctx.shard.call_on(shard, |sh| {
+        sh.db_get(dbi)
+            .map_or_else(Vec::new, |d| d.keys_in_slot(slot, max))
+    });
     ctx.out.array(keys.len());
     keys.iter().for_each(|k| ctx.out.bulk(k));
     Ok(())
@@ -637,7 +645,7 @@ fn reset(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     commit(ctx, &g, st);
     if was_replica {
         // A replica's data belonged to its old master: a reset node starts empty.
-        ctx.shard.call_all(|sh| sh.db.flush());
+        ctx.shard.call_all(|sh| sh.flush_all_dbs(false));
     }
     ctx.out.ok();
     Ok(())

@@ -237,7 +237,8 @@ pub fn setslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         )
     };
     let shard = crate::topology::shard_of(slot, ctx.shard.shards);
-    let keys = ctx.shard.call_on(shard, |sh| sh.db.count_in_slot(slot));
+    // Keys of every database: a slot holding any is not empty.
+    let keys = ctx.shard.call_on(shard, |sh| sh.count_in_slot_all(slot));
     let mut st = lock(&g);
     let me = st.myself;
     match (action.as_slice(), args.len()) {

@@ -41,9 +41,17 @@ impl<'a> Exec<'a> {
         }
     }
 
-    /// The keyspace that holds `key` (this shard's, or a frozen peer's).
+    /// The keyspace that holds `key` in the selected database (this shard's, or a frozen
+    /// peer's).
+    #[inline]
     pub fn db(&mut self, key: &[u8]) -> &mut crate::shard::db::Db {
-        &mut self.shard_for(key).db
+        let i = self.shard.sel;
+        self.shard_for(key).db_at(i)
+    }
+
+    /// The database the command runs in (`SELECT`).
+    pub fn db_index(&self) -> u32 {
+        self.shard.sel
     }
 
     /// The shard that holds `key`.
@@ -66,24 +74,36 @@ impl<'a> Exec<'a> {
     /// it). A command that journals explicitly is not also journaled verbatim.
     pub fn journal(&mut self, key: &[u8], args: &[&[u8]]) {
         self.shard.journal.explicit = true;
-        self.shard_for(key).journal.record(args);
+        let i = self.shard.sel;
+        let sh = self.shard_for(key);
+        sh.journal.select(i);
+        sh.journal.record(args);
     }
 
     /// Journals the whole current state of `key` (DEL, then the commands that recreate it):
     /// for effects that have no cheap deterministic command form across shards (RENAME, COPY).
     pub fn journal_state(&mut self, key: &[u8]) {
+        let i = self.shard.sel;
+        self.journal_state_in(key, i);
+    }
+
+    /// `journal_state` of `key` in database `i` (COPY ... DB).
+    pub fn journal_state_in(&mut self, key: &[u8], i: u32) {
         self.shard.journal.explicit = true;
         let now = self.now_ms;
+        let cmd_db = self.shard.sel;
         let sh = self.shard_for(key);
         if !sh.journal.enabled {
             return;
         }
+        sh.journal.select(i);
         let mut buf = Vec::new();
         crate::aof::journal::encode(&mut buf, &[b"DEL", key]);
-        if let Some(e) = sh.db.lookup_write(key, now) {
+        if let Some(e) = sh.db_at(i).lookup_write(key, now) {
             crate::aof::rewrite::serialize_entry(e, now, &mut buf);
         }
         sh.journal.append_raw(&buf);
+        sh.journal.select(cmd_db);
     }
 
     /// Counts a change to the data set (Redis' `server.dirty`) on the shard holding `key`.

@@ -6,7 +6,7 @@ use crate::resp::Args;
 use crate::shard::{CmdStats, Shard};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 /// Sections in output order; the flag says whether "default" (and a bare INFO) includes it.
 const SECTIONS: &[(&str, bool)] = &[
@@ -24,10 +24,6 @@ const SECTIONS: &[(&str, bool)] = &[
     ("keyspace", true),
 ];
 
-/// Highest `used_memory` any INFO call has seen (Redis samples it in its cron; slotd samples
-/// it when asked, so this is a lower bound of the true peak).
-static PEAK_MEMORY_BYTES: AtomicU64 = AtomicU64::new(0);
-
 /// Totals over all shards.
 #[derive(Default)]
 struct Totals {
@@ -39,6 +35,8 @@ struct Totals {
     error_replies: u64,
     keys: u64,
     expires: u64,
+    /// (keys, keys with a TTL) per database number.
+    per_db: Vec<(u64, u64)>,
     hits: u64,
     misses: u64,
     expired_keys: u64,
@@ -52,6 +50,8 @@ struct Totals {
     aof: AofTotals,
     /// Full syncs, accepted and refused partial resyncs served.
     sync: (u64, u64, u64),
+    /// Gathered only when the memory section is asked for.
+    memory: Option<super::memory::Overview>,
 }
 
 /// The AOF of every shard summed up for INFO persistence.
@@ -81,12 +81,20 @@ impl Totals {
         self.net_input_bytes += s.net_input_bytes;
         self.net_output_bytes += s.net_output_bytes;
         self.error_replies += s.error_replies;
-        self.keys += sh.db.len() as u64;
         self.aof = AofTotals::of(sh);
-        self.expires += sh.db.volatile_len() as u64;
-        self.hits += sh.db.stats.hits;
-        self.misses += sh.db.stats.misses;
-        self.expired_keys += sh.db.stats.expired_keys;
+        for (i, db) in sh.each_db() {
+            let (keys, expires) = (db.len() as u64, db.volatile_len() as u64);
+            self.keys += keys;
+            self.expires += expires;
+            if self.per_db.len() <= i as usize {
+                self.per_db.resize(i as usize + 1, (0, 0));
+            }
+            self.per_db[i as usize].0 += keys;
+            self.per_db[i as usize].1 += expires;
+            self.hits += db.stats.hits;
+            self.misses += db.stats.misses;
+            self.expired_keys += db.stats.expired_keys;
+        }
         self.evicted_keys += sh.evict.evicted_keys;
         self.dirty += sh.dirty;
         for (_, c) in sh.clients.iter() {
@@ -145,6 +153,9 @@ pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         r.sync_partial_ok.load(Ordering::Relaxed),
         r.sync_partial_err.load(Ordering::Relaxed),
     );
+    if sections.contains(&"memory") {
+        t.memory = Some(super::memory::Overview::gather(ctx));
+    }
     let mut text = String::new();
     for (i, name) in sections.iter().enumerate() {
         if i > 0 {
@@ -208,6 +219,13 @@ fn merge(t: &mut Totals, p: Totals) {
     t.error_replies += p.error_replies;
     t.keys += p.keys;
     t.expires += p.expires;
+    if t.per_db.len() < p.per_db.len() {
+        t.per_db.resize(p.per_db.len(), (0, 0));
+    }
+    for (i, (k, e)) in p.per_db.iter().enumerate() {
+        t.per_db[i].0 += k;
+        t.per_db[i].1 += e;
+    }
     t.hits += p.hits;
     t.misses += p.misses;
     t.expired_keys += p.expired_keys;
@@ -249,7 +267,11 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
     match name {
         "server" => server(&mut l, ctx),
         "clients" => clients(&mut l, ctx, t),
-        "memory" => memory(&mut l, ctx.shard.global.maxmemory.load()),
+        "memory" => {
+            if let Some(o) = &t.memory {
+                super::memory::write_info(o, l.0);
+            }
+        }
         "persistence" => persistence(&mut l, ctx, t),
         "stats" => stats(&mut l, t),
         "replication" => replication(&mut l, ctx),
@@ -264,9 +286,13 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
             let on = ctx.shard.slot_map.cluster_enabled as u8;
             l.kv("cluster_enabled", on);
         }
-        "keyspace" if t.keys > 0 => {
-            let v = format!("keys={},expires={},avg_ttl=0", t.keys, t.expires);
-            l.kv("db0", v);
+        "keyspace" => {
+            for (i, &(keys, expires)) in t.per_db.iter().enumerate() {
+                if keys > 0 {
+                    let v = format!("keys={keys},expires={expires},avg_ttl=0");
+                    l.kv(&format!("db{i}"), v);
+                }
+            }
         }
         _ => {} // modules (slotd loads none) and an empty keyspace
     }
@@ -346,63 +372,6 @@ pub fn bytes_human(n: u64) -> String {
         unit += 1;
     }
     format!("{v:.2}{}", UNITS[unit])
-}
-
-/// Bytes allocated and not freed, at allocator usable sizes (Redis' used_memory).
-fn used_memory_bytes() -> u64 {
-    crate::sys::alloc::used_bytes()
-}
-
-/// Resident set size from /proc/self/statm (second field, in pages).
-fn rss_bytes() -> u64 {
-    let page = crate::sys::sysconf(libc::_SC_PAGESIZE).unwrap_or(1).max(1) as u64;
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map(|pages| pages * page)
-        .unwrap_or(0)
-}
-
-fn total_system_memory_bytes() -> u64 {
-    let pages = crate::sys::sysconf(libc::_SC_PHYS_PAGES).unwrap_or(0);
-    let page = crate::sys::sysconf(libc::_SC_PAGESIZE).unwrap_or(0);
-    (pages.max(0) as u64).saturating_mul(page.max(0) as u64)
-}
-
-fn memory(l: &mut Lines<'_>, evict: crate::keyspace::evict::Settings) {
-    let used = used_memory_bytes();
-    let peak = PEAK_MEMORY_BYTES
-        .fetch_max(used, Ordering::Relaxed)
-        .max(used);
-    let rss = rss_bytes();
-    let sys = total_system_memory_bytes();
-    let alloc = crate::sys::alloc::allocator_stats().unwrap_or_default();
-    let frag = if used > 0 {
-        rss as f64 / used as f64
-    } else {
-        0.0
-    };
-    l.kv("used_memory", used)
-        .kv("used_memory_human", bytes_human(used))
-        .kv("used_memory_rss", rss)
-        .kv("used_memory_rss_human", bytes_human(rss))
-        .kv("used_memory_peak", peak)
-        .kv("used_memory_peak_human", bytes_human(peak))
-        .kv(
-            "used_memory_peak_perc",
-            format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64),
-        )
-        .kv("allocator_allocated", alloc.allocated_bytes)
-        .kv("allocator_active", alloc.active_bytes)
-        .kv("allocator_resident", alloc.resident_bytes)
-        .kv("total_system_memory", sys)
-        .kv("total_system_memory_human", bytes_human(sys))
-        .kv("maxmemory", evict.maxmemory_bytes)
-        .kv("maxmemory_human", bytes_human(evict.maxmemory_bytes))
-        .kv("maxmemory_policy", evict.policy.name())
-        .kv("mem_fragmentation_ratio", format!("{frag:.2}"))
-        .kv("mem_fragmentation_bytes", rss as i64 - used as i64)
-        .kv("mem_allocator", crate::sys::alloc::allocator_name());
 }
 
 fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {

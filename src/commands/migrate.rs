@@ -241,7 +241,11 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     let zlim = super::zset::limits(ex);
     let value = rdb::restore(args.get(3), zlim).map_err(|e| ReplyError::other(e.text()))?;
-    let deleted = o.replace && ex.db(key).remove(key, now).is_some();
+    let replaced = o.replace.then(|| ex.db(key).remove(key, now)).flatten();
+    let deleted = replaced.is_some();
+    if let Some(e) = replaced {
+        crate::lazyfree::free(e, crate::lazyfree::Cause::ServerDel);
+    }
     let at_ms = match (ttl, o.absttl) {
         (0, _) => 0,
         (t, true) => t as u64,
@@ -490,7 +494,8 @@ fn io_fail((_, t): (bool, bool)) -> Failure {
 /// Removes a key the target acknowledged, journaled as a DEL.
 fn delete_moved(ex: &mut Exec<'_>, key: &[u8], _args: Args<'_>) {
     let now = ex.now_ms;
-    if ex.db(key).remove(key, now).is_some() {
+    if let Some(e) = ex.db(key).remove(key, now) {
+        crate::lazyfree::free(e, crate::lazyfree::Cause::ServerDel);
         ex.dirty(key, 1);
         ex.journal(key, &[b"DEL", key]);
     }
@@ -667,6 +672,7 @@ mod conn_cache {
 /// shard that owns each key. Logically expired keys still count, as in Redis.
 pub fn debug_digest_value(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let n = args.len().saturating_sub(2);
+    let dbi = ctx.client().db;
     let mut digests = Vec::with_capacity(n);
     for i in 2..args.len() {
         let key = args.get(i).to_vec();
@@ -674,7 +680,10 @@ pub fn debug_digest_value(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         let id = crate::topology::shard_of(slot, ctx.shard.shards);
         let d = ctx.shard.call_on(id, |sh| {
             // Time 0 sees every stored key, expired or not, without deleting it.
-            sh.db
+            if sh.db_get(dbi).is_none() {
+                return [0; 20];
+            }
+            sh.db_at(dbi)
                 .lookup_write(&key, 0)
                 .map(|e| rdb::digest::digest_value(e.value(), e.expire_at_ms() != 0))
                 .unwrap_or([0; 20])

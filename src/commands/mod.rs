@@ -13,6 +13,7 @@ pub mod info;
 pub mod keys;
 pub mod kit;
 pub mod list;
+pub mod memory;
 pub mod migrate;
 pub mod persistence;
 pub mod pubsub;

@@ -5,8 +5,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    cluster, hash, keys, list, migrate, persistence, pubsub, replication, server, set, string,
-    transaction, zset,
+    cluster, hash, keys, list, memory, migrate, persistence, pubsub, replication, server, set,
+    string, transaction, zset,
 };
 use crate::command_id::CommandId;
 use hashbrown::HashMap;
@@ -18,6 +18,7 @@ fn family_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .iter()
         .chain(keys::COMMANDS.iter())
         .chain(server::COMMANDS.iter())
+        .chain(memory::COMMANDS.iter())
         .chain(cluster::COMMANDS.iter())
         .chain(hash::COMMANDS.iter())
         .chain(list::COMMANDS.iter())

@@ -504,14 +504,12 @@ fn write_hello_map(ctx: &mut ConnCtx<'_>) {
 }
 
 fn select(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    // Cluster mode too: several databases there are Valkey 9's behaviour (Redis 7 allows 0).
     let id = ArgCursor::new(args, 1).next_c_int()?;
-    if ctx.shard.slot_map.cluster_enabled && id != 0 {
-        return Err(ReplyError::SelectNotAllowedInCluster);
-    }
-    if id != 0 {
+    if id < 0 || id as u32 >= ctx.shard.databases.max(1) {
         return Err(ReplyError::DbIndexOutOfRange);
     }
-    ctx.client().db = 0;
+    ctx.client().db = id as u32;
     ctx.out.ok();
     Ok(())
 }
@@ -690,12 +688,15 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         if r.is_ok() {
             *cfg = staged;
         }
-        // Settings read on every use need nothing more; the log level lives in the logger.
+        // Settings read on every use need nothing more; the log level lives in the logger,
+        // the lazy-free settings in `lazyfree`.
         crate::log::set_level(cfg.loglevel);
         if r.is_ok() {
             let evict = crate::keyspace::evict::Settings::from_config(&cfg);
             ctx.shard.global.maxmemory.store(evict);
         }
+        crate::lazyfree::configure(&cfg);
+        apply_jemalloc_bg_thread(&cfg);
         r.map(|()| crate::config::obuf::configured(&cfg))
     };
     let obuf_limits = r?;
@@ -705,6 +706,15 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     crate::replication::min_replicas::refresh(&ctx.shard.global);
     ctx.out.ok();
     Ok(())
+}
+
+/// `jemalloc-bg-thread`: starts or stops jemalloc's purging thread (at boot and on CONFIG
+/// SET, as Redis), logging a refusal.
+pub fn apply_jemalloc_bg_thread(cfg: &crate::config::Config) {
+    let on = cfg.stored_bool("jemalloc-bg-thread", true);
+    if !crate::sys::alloc::set_background_thread(on) {
+        crate::log::warning("jemalloc refused to change its background thread");
+    }
 }
 
 /// Makes new output buffer limits visible to the shards (next turn) and to the replica senders.
@@ -741,8 +751,11 @@ fn fit_maxclients(
 fn config_resetstat(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.shard.call_all(|sh| {
         sh.stats = Default::default();
-        sh.db.stats = Default::default();
+        for (_, db) in sh.each_db_mut() {
+            db.stats = Default::default();
+        }
     });
+    crate::lazyfree::reset_stats();
     ctx.out.ok();
     Ok(())
 }
@@ -920,12 +933,18 @@ mod tests {
     }
 
     #[test]
-    fn select_db_zero_only() {
-        // SELECT accepts 0 only; errors for other indexes, non-integers and cluster mode.
+    fn select_databases() {
+        // SELECT takes 0..databases-1 (16 by default), in cluster mode too (as Valkey 9);
+        // errors for other indexes and non-integers; keys are per database.
         let mut h = Harness::new();
         assert_eq!(h.run(&["SELECT", "0"]), Reply::ok());
+        assert_eq!(h.run(&["SET", "k", "zero"]), Reply::ok());
+        assert_eq!(h.run(&["SELECT", "15"]), Reply::ok());
+        assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
+        assert_eq!(h.run(&["SET", "k", "fifteen"]), Reply::ok());
+        assert_eq!(h.run(&["DBSIZE"]), Reply::Int(1));
         let oor = Reply::err("ERR DB index is out of range");
-        assert_eq!(h.run(&["SELECT", "1"]), oor);
+        assert_eq!(h.run(&["SELECT", "16"]), oor);
         assert_eq!(h.run(&["SELECT", "-1"]), oor);
         let ni = Reply::err("ERR value is not an integer or out of range");
         assert_eq!(h.run(&["SELECT", "x"]), ni);
@@ -933,12 +952,13 @@ mod tests {
         assert_eq!(h.run(&["SELECT", "4294967296"]), Reply::err(not_int));
         assert_eq!(h.run(&["SELECT", "-2147483649"]), Reply::err(not_int));
         assert_eq!(h.run(&["SELECT", "99999999999999999999"]), ni);
+        assert_eq!(h.run(&["GET", "k"]), Reply::bulk("fifteen"));
         let mut map = (*h.shard.slot_map).clone();
         map.cluster_enabled = true;
         h.shard.slot_map = std::sync::Arc::new(map);
-        let e = Reply::err("ERR SELECT is not allowed in cluster mode");
-        assert_eq!(h.run(&["SELECT", "1"]), e);
         assert_eq!(h.run(&["SELECT", "0"]), Reply::ok());
+        assert_eq!(h.run(&["SELECT", "1"]), Reply::ok());
+        assert_eq!(h.run(&["SELECT", "16"]), oor);
     }
 
     #[test]

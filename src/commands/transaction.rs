@@ -194,16 +194,21 @@ fn watch(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         .touched
         .clone();
     let (n, now) = (ctx.shard.shards, ctx.now_ms);
+    let db = ctx.client().db;
     for key in args.iter().skip(1) {
         let weak = Arc::downgrade(&flag);
         let existed = ctx.shard.call_on(shard_of(key_hash_slot(key), n), |sh| {
-            let list = sh.watchers.entry(key.into()).or_default();
+            let mut tag = Vec::new();
+            let list = sh
+                .watchers
+                .entry(crate::shard::dbs::tagged(&mut tag, db, key).into())
+                .or_default();
             list.retain(|w| w.strong_count() > 0);
             list.push(weak.clone());
-            sh.db.contains(key, now)
+            sh.db_at(db).contains(key, now)
         });
         if let Some(w) = ctx.client().watch.as_mut() {
-            w.keys.push((key.to_vec(), existed));
+            w.keys.push((key.to_vec(), existed, db));
         }
     }
     ctx.out.ok();

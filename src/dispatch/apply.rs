@@ -11,6 +11,9 @@ use crate::topology::{local_index, shard_of};
 
 /// Applies every record of `data` on this shard.
 pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
+    // The master's records are in the database its last SELECT named, whatever clients of
+    // this shard selected meanwhile.
+    sh.sel = sh.repl.apply_db;
     let mut parser = Parser::new();
     let mut off = 0;
     let mut sink = Vec::new();
@@ -53,8 +56,37 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
     };
     match record {
         Record::Keyed(spec) => apply_keyed(sh, spec, args, sink),
-        Record::Flush => flush_own(sh),
-        Record::Other(_) => {} // PING, SELECT, MULTI/EXEC wrappers: nothing to apply
+        Record::Flush if args.get(0).eq_ignore_ascii_case(b"FLUSHDB") => {
+            crate::commands::keys::flush_shard_db(sh, sh.sel, flush_lazily(args));
+            sh.dirty += 1;
+        }
+        Record::Flush => flush_own(sh, flush_lazily(args)),
+        Record::Other(spec) if spec.name == "select" => {
+            match replay::select_arg(args, sh.databases) {
+                Ok(db) => {
+                    sh.repl.apply_db = db;
+                    sh.sel = db;
+                }
+                Err(e) => crate::log::warning(&format!("Replication: {e}")),
+            }
+        }
+        Record::Other(spec) if spec.name == "swapdb" => {
+            let dbs = sh.databases;
+            match (
+                replay::db_arg(args.get(1), dbs),
+                replay::db_arg(args.get(2), dbs),
+            ) {
+                (Ok(a), Ok(b)) => {
+                    sh.cover_db(a, now_ms);
+                    sh.cover_db(b, now_ms);
+                    sh.swap_dbs(a, b);
+                    sh.journal.record_args(args);
+                    sh.dirty += 1;
+                }
+                (Err(e), _) | (_, Err(e)) => crate::log::warning(&format!("Replication: {e}")),
+            }
+        }
+        Record::Other(_) => {} // PING, MULTI/EXEC wrappers: nothing to apply
     }
 }
 
@@ -82,18 +114,21 @@ fn apply_keyed(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, sink:
     });
 }
 
-/// The master flushed everything: drop this shard's keys (journaled for our own AOF).
-fn flush_own(sh: &mut Shard) {
-    let n = sh.db.flush();
-    sh.dirty += n as u64 + 1;
-    sh.journal.record(&[b"FLUSHALL"]);
-    sh.touch_all_watched();
-    if let Some(rw) = sh.aof.rewrite.as_mut() {
-        rw.cover_all_empty();
+/// FLUSHALL ASYNC or SYNC as the record says (the link marks a full sync's flush with
+/// `replica-lazy-flush`); a bare FLUSHALL follows this node's `lazyfree-lazy-user-flush`, as a
+/// Redis replica running its master's FLUSHALL does.
+fn flush_lazily(args: Args<'_>) -> bool {
+    match args.len() {
+        2 => args.get(1).eq_ignore_ascii_case(b"async"),
+        _ => crate::lazyfree::user_flush_async(),
     }
-    for s in sh.repl.snaps.iter_mut() {
-        s.cover_all_empty();
-    }
+}
+
+/// The master flushed everything: drop this shard's keys (journaled for our own AOF), on the
+/// lazy-free worker when `lazily`.
+fn flush_own(sh: &mut Shard, lazily: bool) {
+    crate::commands::keys::flush_shard_all(sh, lazily);
+    sh.dirty += 1;
 }
 
 /// One master shard (`s` of `n`) flushed: drop the keys of the slots it owned.
@@ -102,7 +137,7 @@ fn flush_master_shard(sh: &mut Shard, s: usize, n: usize, now_ms: u64) {
         return;
     }
     if n == sh.shards && s == sh.id {
-        flush_own(sh);
+        flush_own(sh, crate::lazyfree::user_flush_async());
         return;
     }
     let mut slot = s;
@@ -118,19 +153,20 @@ fn flush_master_shard(sh: &mut Shard, s: usize, n: usize, now_ms: u64) {
 /// Drops one slot's keys, journaling each deletion (a partial flush has no record form).
 fn drop_slot(sh: &mut Shard, slot: u16, now_ms: u64) {
     let idx = local_index(slot, sh.shards);
-    if let Some(rw) = sh.aof.rewrite.as_mut() {
-        rw.cover_table(&sh.db, idx, now_ms);
+    let cmd_db = sh.journal.selected();
+    let ids: Vec<u32> = sh.each_db().map(|(i, _)| i).collect();
+    for i in ids {
+        sh.cover_table_in(i, idx, now_ms);
+        let db = sh.db_get(i).expect("listed");
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        db.for_each_in_table(idx, 0, |e| keys.push(e.key().to_vec()));
+        sh.journal.select(i);
+        for k in &keys {
+            sh.journal.record(&[b"DEL", k]);
+            sh.touch_watched(i, k);
+        }
+        let n = sh.db_at(i).flush_slot(slot);
+        sh.dirty += n as u64;
     }
-    for snap in sh.repl.snaps.iter_mut() {
-        snap.cover_table(&sh.db, idx, now_ms);
-    }
-    let mut keys: Vec<Vec<u8>> = Vec::new();
-    sh.db
-        .for_each_in_table(idx, 0, |e| keys.push(e.key().to_vec()));
-    for k in &keys {
-        sh.journal.record(&[b"DEL", k]);
-        sh.touch_watched(k);
-    }
-    let n = sh.db.flush_slot(slot);
-    sh.dirty += n as u64;
+    sh.journal.select(cmd_db);
 }

@@ -128,6 +128,7 @@ pub fn plan(
         }
     };
     let client = sh.clients.get_mut(client_idx);
+    let db = client.db;
     client.last_interaction_ms = now_ms;
     client.last_cmd = commands::full_name(spec);
     client.wrote |= spec.is_write();
@@ -142,6 +143,7 @@ pub fn plan(
     // Rare states read once here: subscribed (RESP2) and inside MULTI.
     let subscribed = client.proto == Proto::Resp2 && client.sub_count() > 0;
     let in_multi = client.multi.is_some();
+    sh.sel = db;
     if needs_auth && sh.global.cfg(|c| c.requirepass.is_some()) {
         reply_error(sh, out, &ReplyError::NoAuth);
         count_rejected(sh, spec);
@@ -432,7 +434,7 @@ fn owner_allows(
     cflags: ClientFlags,
 ) -> bool {
     let map = sh.slot_map.clone();
-    let db = &mut sh.db;
+    let db = sh.sel_db();
     let r = route::decide_on_owner(args, keys, &map, cflags, cmd_flags(spec), &mut |k| {
         db.contains(k, now_ms)
     });
@@ -504,13 +506,15 @@ fn run_key_with(
     let t0 = Instant::now();
     let dirty_before = sh.dirty;
     sh.journal.explicit = false;
+    sh.journal.select(sh.sel);
     let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
     let r = f(&mut ex, args);
     if write {
         if sh.dirty != dirty_before && (!sh.watchers.is_empty() || !sh.blocked.is_empty()) {
+            let db = sh.sel;
             for &k in keys.get(spec, args) {
-                sh.touch_watched(args.get(k));
-                sh.blocked.touch(args.get(k));
+                sh.touch_watched(db, args.get(k));
+                sh.blocked.touch(db, args.get(k));
             }
         }
         journal_verbatim(sh, args, dirty_before);
@@ -549,18 +553,9 @@ fn misconf(sh: &Shard) -> Option<ReplyError> {
 /// (into the new base, into the snapshot) before the write runs, so each holds every slot as it
 /// was before any write logged after it started.
 fn rewrite_barrier(sh: &mut Shard, keys: &[usize], args: Args<'_>, now_ms: u64) {
+    let db = sh.sel;
     for &k in keys {
-        let slot = crate::cluster::hash_slot::key_hash_slot(args.get(k));
-        if !sh.db.owns_slot(slot) {
-            continue;
-        }
-        let idx = crate::topology::local_index(slot, sh.shards);
-        if let Some(rw) = sh.aof.rewrite.as_mut() {
-            rw.cover_table(&sh.db, idx, now_ms);
-        }
-        for snap in sh.repl.snaps.iter_mut() {
-            snap.cover_table(&sh.db, idx, now_ms);
-        }
+        sh.cover_for_write(db, args.get(k), now_ms);
     }
 }
 
@@ -648,6 +643,12 @@ fn run_parked_with(
         unreachable!("keyed command")
     };
     let write = spec.is_write();
+    // The parked peers run this command in the caller's database.
+    this.journal.select(this.sel);
+    for p in peers.iter_mut() {
+        p.sel = this.sel;
+        p.journal.select(this.sel);
+    }
     if write {
         let refused = std::iter::once(&*this)
             .chain(peers.iter())
@@ -692,8 +693,9 @@ fn run_parked_with(
                 ex.journal_state(args.get(k));
             }
             let owner = ex.shard_for(args.get(k));
-            owner.touch_watched(args.get(k));
-            owner.blocked.touch(args.get(k));
+            let db = owner.sel;
+            owner.touch_watched(db, args.get(k));
+            owner.blocked.touch(db, args.get(k));
         }
     }
     if this.db.expired_log.is_some() {

@@ -42,6 +42,24 @@ pub fn classify(args: Args<'_>) -> Result<Record, ReplyError> {
     })
 }
 
+/// A record's database argument (SELECT n, SWAPDB a b) below `databases`.
+pub fn db_arg(raw: &[u8], databases: u32) -> Result<u32, String> {
+    crate::resp::parse::parse_i64(raw)
+        .filter(|&v| v >= 0 && v < i64::from(databases.max(1)))
+        .map(|v| v as u32)
+        .ok_or_else(|| {
+            format!(
+                "database index '{}' out of range (databases {databases})",
+                String::from_utf8_lossy(raw)
+            )
+        })
+}
+
+/// The database of a SELECT record (its first argument).
+pub fn select_arg(args: Args<'_>, databases: u32) -> Result<u32, String> {
+    db_arg(args.get(1), databases)
+}
+
 /// The shards (of `shards`) that own a keyed record's keys, ascending, each once.
 pub fn record_shards(
     spec: &'static CommandSpec,

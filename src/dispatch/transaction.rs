@@ -26,12 +26,14 @@ pub(super) fn run_queue(
     let (m, watch) = (&tx.multi, tx.watch.as_ref());
     let ids = exec_shards(sh, &m.queued, watch);
     if ids.len() == 1 {
-        if watch_broken(watch, now, &mut |key| sh.db.contains(key, now)) {
+        if watch_broken(watch, now, &mut |key, db| sh.db_at(db).contains(key, now)) {
             Out::new(buf, proto).null_array();
         } else {
             Out::new(buf, proto).array(m.queued.len());
             for &(id, ref args) in &m.queued {
                 let spec = spec_of(id);
+                // A SELECT queued earlier in the transaction changed the client's database.
+                sh.sel = sh.clients.get(client_idx).map_or(0, |c| c.db);
                 run_local(sh, client_idx, spec, args.args(), buf, proto, now);
             }
         }
@@ -59,7 +61,7 @@ fn run_parked_queue(
     sh.with_parked(ids, &mut |this, mut peers| {
         let n = this.shards;
         let me = this.id;
-        let mut exists = |key: &[u8]| {
+        let mut exists = |key: &[u8], db: u32| {
             let id = shard_of(key_hash_slot(key), n);
             let sh = if id == me {
                 &mut *this
@@ -67,7 +69,7 @@ fn run_parked_queue(
                 // `ids` covers the watched keys' shards.
                 peers.get(id).expect("a watched key's shard is parked")
             };
-            sh.db.contains(key, now)
+            sh.db_at(db).contains(key, now)
         };
         if watch_broken(watch, now, &mut exists) {
             Out::new(buf, proto).null_array();
@@ -76,6 +78,7 @@ fn run_parked_queue(
         Out::new(buf, proto).array(m.queued.len());
         for &(id, ref args) in &m.queued {
             let spec = spec_of(id);
+            this.sel = this.clients.get(client_idx).map_or(0, |c| c.db);
             match spec.handler {
                 Handler::Key(_) => {
                     let r =
@@ -117,7 +120,7 @@ fn exec_shards(
             add(args.args().get(k));
         }
     }
-    for (key, _) in watch.map(|w| w.keys.as_slice()).unwrap_or_default() {
+    for (key, _, _) in watch.map(|w| w.keys.as_slice()).unwrap_or_default() {
         add(key);
     }
     ids.sort_unstable();
@@ -128,13 +131,15 @@ fn exec_shards(
 fn watch_broken(
     watch: Option<&WatchState>,
     _now: u64,
-    exists: &mut dyn FnMut(&[u8]) -> bool,
+    exists: &mut dyn FnMut(&[u8], u32) -> bool,
 ) -> bool {
     let Some(w) = watch else { return false };
     if w.touched.load(Ordering::SeqCst) {
         return true;
     }
-    w.keys.iter().any(|(k, existed)| *existed && !exists(k))
+    w.keys
+        .iter()
+        .any(|(k, existed, db)| *existed && !exists(k, *db))
 }
 
 /// One queued command on this shard: keyed ones through the normal path, others as a

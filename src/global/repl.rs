@@ -118,7 +118,16 @@ pub struct ReplState {
     pub ack_requested: bool,
     /// The replica class of `client-output-buffer-limit` (CONFIG SET keeps it, `commands::server`).
     pub replica_obuf: crate::config::obuf::ClassLimit,
+    /// Master: the database a reader of the stream is in after its last byte (`NO_DB`:
+    /// unknown, the next records start with SELECT).
+    pub stream_db: u32,
+    /// Replica: the database the master's stream is in where we stopped reading (kept for a
+    /// partial resynchronization).
+    pub link_db: u32,
 }
+
+/// `ReplState::stream_db` when a reader's database is not known.
+pub const NO_DB: u32 = u32::MAX;
 
 /// Bytes of the stream waiting to be written to one replica (its output buffer).
 ///
@@ -211,6 +220,8 @@ impl Default for ReplGlobal {
                 ack_requested: false,
                 replica_obuf: crate::config::obuf::Limits::default_limits()
                     .get(crate::config::obuf::Class::Replica),
+                stream_db: 0,
+                link_db: 0,
             }),
             apply_lock: Mutex::new(()),
             feeding: AtomicBool::new(false),

@@ -2,15 +2,36 @@
 //! drops are cheap, and rehashing is spread over many small tables), lazy expiry on access, and
 //! an index of keys with a TTL that the active expiry cycle samples. Plain data: no I/O.
 
-use super::value::Value;
+use super::table::SlotTable;
+use super::value::{StrValue, Value, ValueRef};
 use crate::cluster::hash_slot::key_hash_slot;
+use crate::lazyfree::{self, Cause};
 use crate::rng::Rng;
 use crate::topology::{local_index, local_slot_count, slot_at};
-use hashbrown::hash_table::HashTable;
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
 pub use super::entry::Entry;
+
+/// Hands the collection an overwrite is about to replace to lazy free (Redis' dbSetValue under
+/// `lazyfree-lazy-server-del`); strings are freed in place by the overwrite itself. The setting
+/// is read first, so an overwrite costs one relaxed load while it is off.
+fn release_old_collection(e: &mut Entry) {
+    if lazyfree::lazy_for(Cause::ServerDel) && !matches!(e.value(), ValueRef::Str(_)) {
+        // A boxed collection: `value_mut` moves nothing, and the empty string left in its
+        // place allocates nothing.
+        let old = std::mem::replace(e.value_mut(), Value::Str(StrValue::new(Vec::new())));
+        lazyfree::free(old, Cause::ServerDel);
+    }
+}
+
+/// A removed entry goes to lazy free whole (no copy of an inline string): its effort is its
+/// value's, so strings are dropped in place.
+impl lazyfree::FreeEffort for Entry {
+    fn free_effort(&self) -> usize {
+        self.value().free_effort()
+    }
+}
 
 #[derive(Default, Debug, Clone, Copy)]
 pub struct DbStats {
@@ -22,7 +43,7 @@ pub struct DbStats {
 pub struct Db {
     shard: usize,
     shards: usize,
-    tables: Vec<HashTable<Entry>>,
+    tables: Vec<SlotTable>,
     hasher: DefaultHashBuilder,
     keys: usize,
     /// (slot, hash) of every key with a TTL, for sampling by the active expiry cycle.
@@ -38,6 +59,14 @@ pub struct Db {
     pub touch_mode: super::evict::Touch,
 }
 
+/// See `Db::overhead_bytes`.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct DbOverhead {
+    pub tables_bytes: usize,
+    pub per_slot_bytes: usize,
+    pub expires_bytes: usize,
+}
+
 /// Result of one active expiry run.
 #[derive(Default, Debug)]
 pub struct ExpireRun {
@@ -51,7 +80,7 @@ impl Db {
         Db {
             shard,
             shards,
-            tables: (0..n).map(|_| HashTable::new()).collect(),
+            tables: (0..n).map(|_| SlotTable::new()).collect(),
             hasher: DefaultHashBuilder::default(),
             keys: 0,
             volatile: Vec::new(),
@@ -71,6 +100,26 @@ impl Db {
     /// Keys with a TTL.
     pub fn volatile_len(&self) -> usize {
         self.volatile.len()
+    }
+
+    /// What the keyspace's own structures take beside the entries (INFO memory's overhead,
+    /// MEMORY STATS' `overhead.hashtable.*`): the per-slot tables' allocations, the array of
+    /// per-slot table headers, and the TTL index; allocator usable sizes, O(tables).
+    pub fn overhead_bytes(&self) -> DbOverhead {
+        use crate::sys::alloc::jemalloc_size_class as usable;
+        let tables = self
+            .tables
+            .iter()
+            .map(|t| t.allocation_size())
+            .filter(|&b| b > 0);
+        DbOverhead {
+            tables_bytes: tables.map(usable).sum(),
+            per_slot_bytes: usable(self.tables.capacity() * std::mem::size_of::<SlotTable>()),
+            expires_bytes: match self.volatile.capacity() {
+                0 => 0,
+                n => usable(n * std::mem::size_of::<(u16, u64)>()),
+            },
+        }
     }
 
     /// True when `slot` belongs to this shard's tables.
@@ -107,9 +156,10 @@ impl Db {
         if self.keep_expired {
             return None;
         }
-        if let Ok(occ) = self.tables[t].find_entry(h, |e| e.key() == key) {
-            let (e, _) = occ.remove();
+        let hasher = &self.hasher;
+        if let Some(e) = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher)) {
             self.after_remove(&e, true);
+            lazyfree::free(e, Cause::Expire);
         }
         None
     }
@@ -160,6 +210,7 @@ impl Db {
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            release_old_collection(e);
             e.set_str(bytes);
             e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
@@ -189,6 +240,7 @@ impl Db {
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
+            release_old_collection(e);
             e.set_value(value);
             e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
@@ -274,8 +326,8 @@ impl Db {
     /// Deletes a key; returns its entry when it existed (expired keys count as absent).
     pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
         let (t, h, _) = self.table_of(key);
-        let occ = self.tables[t].find_entry(h, |e| e.key() == key).ok()?;
-        let (e, _) = occ.remove();
+        let hasher = &self.hasher;
+        let e = self.tables[t].remove(h, |e| e.key() == key, Self::hash_entry(hasher))?;
         let expired = e.expired(now_ms);
         self.after_remove(&e, expired);
         if expired {
@@ -339,9 +391,20 @@ impl Db {
     pub fn flush(&mut self) -> usize {
         let n = self.keys;
         for t in &mut self.tables {
-            *t = HashTable::new();
+            *t = SlotTable::new();
         }
         self.volatile = Vec::new();
+        self.keys = 0;
+        n
+    }
+
+    /// Deletes every key like `flush`, handing the old tables whole to the lazy-free worker
+    /// (FLUSHALL/FLUSHDB ASYNC); returns how many keys there were.
+    pub fn flush_lazily(&mut self) -> usize {
+        let n = self.keys;
+        let fresh = (0..self.tables.len()).map(|_| SlotTable::new()).collect();
+        let tables = std::mem::replace(&mut self.tables, fresh);
+        lazyfree::free_keyspace((tables, std::mem::take(&mut self.volatile)), n);
         self.keys = 0;
         n
     }
@@ -352,9 +415,9 @@ impl Db {
             return 0;
         }
         let idx = local_index(slot, self.shards);
-        let table = std::mem::take(&mut self.tables[idx]);
+        let mut table = std::mem::take(&mut self.tables[idx]);
         let n = table.len();
-        for e in table.into_iter() {
+        for e in table.drain() {
             self.keys -= 1;
             if e.has_expire() {
                 self.volatile_remove(e.vpos());
@@ -412,11 +475,15 @@ impl Db {
                 let (slot, h) = self.volatile[pos as usize];
                 let t = local_index(slot, self.shards);
                 run.sampled += 1;
-                if let Ok(occ) = self.tables[t].find_entry(h, |e| e.has_expire() && e.vpos() == pos)
+                let at_pos = |e: &Entry| e.has_expire() && e.vpos() == pos;
+                if self.tables[t]
+                    .find(h, at_pos)
+                    .is_some_and(|e| e.expired(now_ms))
                 {
-                    if occ.get().expired(now_ms) {
-                        let (e, _) = occ.remove();
+                    let hasher = &self.hasher;
+                    if let Some(e) = self.tables[t].remove(h, at_pos, Self::hash_entry(hasher)) {
                         self.after_remove(&e, true);
+                        lazyfree::free(e, Cause::Expire);
                         expired_here += 1;
                     }
                 }

@@ -97,10 +97,16 @@ pub enum Stored<'a> {
     Boxed(&'a Value),
 }
 
-/// The owner of one key's block; one word, so a table slot is one pointer.
+/// The owner of one key's block; one word, so a table slot is one pointer. The word's top 16
+/// bits carry a tag the table sets from the key's hash (x86-64 user addresses fit in 47 bits),
+/// so a probe can skip non-matching keys without reading their blocks.
 pub struct Entry {
-    block: NonNull<u8>,
+    word: NonNull<u8>,
 }
+
+/// Bits of the word that hold the block's address.
+const ADDR_BITS: u32 = 48;
+const ADDR_MASK: usize = (1 << ADDR_BITS) - 1;
 
 // SAFETY: an Entry owns its block (and the boxed Value in it) exclusively, like a Box: moving
 // it to another thread moves that ownership, and `Value` is itself Send.
@@ -172,9 +178,12 @@ impl Entry {
             Value::Str(s) if s.bytes.len() <= INLINE_STR_MAX_BYTES => {
                 Self::new_str_flagged(key, &s.bytes, s.modified, expire_at_ms, lru)
             }
-            v => Entry {
-                block: build(key, lru & LRU_MAX, expire(expire_at_ms), boxed_payload(v)),
-            },
+            v => Entry::from_block(build(
+                key,
+                lru & LRU_MAX,
+                expire(expire_at_ms),
+                boxed_payload(v),
+            )),
         }
     }
 
@@ -192,24 +201,61 @@ impl Entry {
             return Self::new(key, v, at_ms, lru);
         }
         let meta = (lru & LRU_MAX) | if modified { F_MODIFIED } else { 0 };
-        Entry {
-            block: build(key, meta, expire(at_ms), Payload::Inline(b)),
-        }
+        Entry::from_block(build(key, meta, expire(at_ms), Payload::Inline(b)))
+    }
+
+    fn from_block(block: NonNull<u8>) -> Entry {
+        assert_eq!(
+            block.as_ptr().addr() & !ADDR_MASK,
+            0,
+            "heap address above 48 bits"
+        );
+        Entry { word: block }
+    }
+
+    /// The block's address (the word without its tag).
+    fn p(&self) -> *mut u8 {
+        self.word.as_ptr().map_addr(|a| a & ADDR_MASK)
+    }
+
+    /// Points the entry at a new block, keeping its tag.
+    fn set_block(&mut self, block: NonNull<u8>) {
+        assert_eq!(
+            block.as_ptr().addr() & !ADDR_MASK,
+            0,
+            "heap address above 48 bits"
+        );
+        let tag = self.word.as_ptr().addr() & !ADDR_MASK;
+        self.word = block.map_addr(|a| a | tag);
+    }
+
+    /// The table's 16-bit tag (0 until a table sets it).
+    pub fn tag(&self) -> u16 {
+        (self.word.as_ptr().addr() >> ADDR_BITS) as u16
+    }
+
+    pub fn set_tag(&mut self, tag: u16) {
+        let addr = self.word.as_ptr().addr() & ADDR_MASK;
+        // The address part is non-zero, so the tagged word is too.
+        self.word = self.word.map_addr(|_| {
+            std::num::NonZeroUsize::new(addr | (tag as usize) << ADDR_BITS)
+                .expect("a block address is non-zero")
+        });
     }
 
     fn meta(&self) -> u32 {
         // SAFETY: every block starts with its 4-byte meta word.
-        unsafe { ptr::read_unaligned(self.block.as_ptr() as *const u32) }
+        unsafe { ptr::read_unaligned(self.p() as *const u32) }
     }
 
     fn set_meta(&mut self, meta: u32) {
         // SAFETY: as in `meta`; `&mut self` makes this the only access to the block.
-        unsafe { ptr::write_unaligned(self.block.as_ptr() as *mut u32, meta) }
+        unsafe { ptr::write_unaligned(self.p() as *mut u32, meta) }
     }
 
     fn shape(&self) -> Shape {
         let meta = self.meta();
-        let p = self.block.as_ptr();
+        let p = self.p();
         // SAFETY: bytes 4..8 hold the key length in every block.
         let key_len = unsafe { ptr::read_unaligned(p.add(4) as *const u32) } as usize;
         let mut shape = Shape {
@@ -227,7 +273,7 @@ impl Entry {
     pub fn key(&self) -> &[u8] {
         // The key's place needs the flags and the key length only: skip the value length, so a
         // lookup reads nothing past the key.
-        let p = self.block.as_ptr();
+        let p = self.p();
         let s = Shape {
             meta: self.meta(),
             // SAFETY: bytes 4..8 hold the key length in every block.
@@ -236,7 +282,7 @@ impl Entry {
         };
         // SAFETY: the key's `key_len` bytes sit at `key_off` inside the block, which lives as
         // long as `&self` and is not mutated while shared.
-        unsafe { std::slice::from_raw_parts(self.block.as_ptr().add(s.key_off()), s.key_len) }
+        unsafe { std::slice::from_raw_parts(self.p().add(s.key_off()), s.key_len) }
     }
 
     /// The 24-bit LRU/LFU field.
@@ -259,7 +305,7 @@ impl Entry {
             return 0;
         }
         // SAFETY: blocks with EXPIRE hold the expiry at offset 8.
-        unsafe { ptr::read_unaligned(self.block.as_ptr().add(HEAD_BYTES) as *const u64) }
+        unsafe { ptr::read_unaligned(self.p().add(HEAD_BYTES) as *const u64) }
     }
 
     /// True when the key has a TTL that has passed at `now_ms`.
@@ -274,13 +320,13 @@ impl Entry {
             return u32::MAX;
         }
         // SAFETY: blocks with EXPIRE hold the index position at offset 16.
-        unsafe { ptr::read_unaligned(self.block.as_ptr().add(HEAD_BYTES + 8) as *const u32) }
+        unsafe { ptr::read_unaligned(self.p().add(HEAD_BYTES + 8) as *const u32) }
     }
 
     pub fn set_vpos(&mut self, vpos: u32) {
         assert!(self.has_expire(), "vpos of a key without TTL");
         // SAFETY: as in `vpos`, with exclusive access through `&mut self`.
-        unsafe { ptr::write_unaligned(self.block.as_ptr().add(HEAD_BYTES + 8) as *mut u32, vpos) }
+        unsafe { ptr::write_unaligned(self.p().add(HEAD_BYTES + 8) as *mut u32, vpos) }
     }
 
     /// Sets the expiry (0 removes it). Adding or removing a TTL rebuilds the block, so keys
@@ -289,9 +335,7 @@ impl Entry {
         match (self.has_expire(), at_ms != 0) {
             (true, true) => {
                 // SAFETY: the block has the expiry section (EXPIRE is set).
-                unsafe {
-                    ptr::write_unaligned(self.block.as_ptr().add(HEAD_BYTES) as *mut u64, at_ms)
-                }
+                unsafe { ptr::write_unaligned(self.p().add(HEAD_BYTES) as *mut u64, at_ms) }
                 self.set_vpos(vpos);
             }
             (false, false) => {}
@@ -310,21 +354,21 @@ impl Entry {
         };
         // The boxed Value (if any) now belongs to the new block: free only the old block.
         self.free_block_only();
-        self.block = block;
+        self.set_block(block);
     }
 
     fn boxed_ptr(&self) -> *mut Value {
         let s = self.shape();
         assert!(s.boxed());
         // SAFETY: a boxed block holds the Value pointer at its body offset.
-        unsafe { ptr::read_unaligned(self.block.as_ptr().add(s.body_off()) as *const *mut Value) }
+        unsafe { ptr::read_unaligned(self.p().add(s.body_off()) as *const *mut Value) }
     }
 
     fn set_boxed_ptr(&mut self, v: *mut Value) {
         let s = self.shape();
         assert!(s.boxed());
         // SAFETY: as in `boxed_ptr`, with exclusive access through `&mut self`.
-        unsafe { ptr::write_unaligned(self.block.as_ptr().add(s.body_off()) as *mut *mut Value, v) }
+        unsafe { ptr::write_unaligned(self.p().add(s.body_off()) as *mut *mut Value, v) }
     }
 
     /// Deallocates the block without dropping a boxed Value (the caller took it over).
@@ -332,7 +376,7 @@ impl Entry {
         let layout = self.shape().layout();
         // SAFETY: the block was allocated by `build` (or resized by `realloc` in
         // `set_str`) with exactly this layout, recomputed from the same header.
-        unsafe { alloc::dealloc(self.block.as_ptr(), layout) }
+        unsafe { alloc::dealloc(self.p(), layout) }
     }
 
     /// What the key holds.
@@ -344,8 +388,7 @@ impl Entry {
             return Stored::Boxed(unsafe { &*self.boxed_ptr() });
         }
         // SAFETY: the inline value's `val_len` bytes sit at `val_off` inside the block.
-        let bytes =
-            unsafe { std::slice::from_raw_parts(self.block.as_ptr().add(s.val_off()), s.val_len) };
+        let bytes = unsafe { std::slice::from_raw_parts(self.p().add(s.val_off()), s.val_len) };
         Stored::Inline {
             bytes,
             modified: s.meta & F_MODIFIED != 0,
@@ -469,11 +512,11 @@ impl Entry {
             // SAFETY: the block was allocated with `s.layout()`; the new size is non-zero and
             // below isize::MAX (checked by `layout`). realloc keeps the key and header, which
             // precede the value; the old pointer is not used again.
-            let raw = unsafe { alloc::realloc(self.block.as_ptr(), s.layout(), new.size()) };
+            let raw = unsafe { alloc::realloc(self.p(), s.layout(), new.size()) };
             let Some(block) = NonNull::new(raw) else {
                 alloc::handle_alloc_error(new.layout())
             };
-            self.block = block;
+            self.set_block(block);
         }
         self.set_meta(meta);
         let new = Shape {
@@ -484,8 +527,8 @@ impl Entry {
         // length byte sits at the body offset, and `bytes` is caller memory outside the block
         // (the caller cannot hold a borrow of this entry while passing `&mut self`).
         unsafe {
-            *self.block.as_ptr().add(new.body_off()) = bytes.len() as u8;
-            let dst = self.block.as_ptr().add(new.val_off());
+            *self.p().add(new.body_off()) = bytes.len() as u8;
+            let dst = self.p().add(new.val_off());
             ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
         }
     }
@@ -501,11 +544,11 @@ impl Entry {
             };
             // SAFETY: as in `set_str_flagged`: the block had `s.layout()`; realloc keeps its
             // bytes (header, key, old value) and the old pointer is not used again.
-            let raw = unsafe { alloc::realloc(self.block.as_ptr(), s.layout(), new.size()) };
+            let raw = unsafe { alloc::realloc(self.p(), s.layout(), new.size()) };
             let Some(block) = NonNull::new(raw) else {
                 alloc::handle_alloc_error(new.layout())
             };
-            self.block = block;
+            self.set_block(block);
             // SAFETY: the block now has room for `new.val_len` value bytes at `val_off`; the
             // tail goes after the old value, and `tail` is caller memory outside the block.
             unsafe {
@@ -537,7 +580,7 @@ impl Entry {
         let old_box = s.boxed().then(|| self.boxed_ptr());
         let block = build(self.key(), meta, expire, payload);
         self.free_block_only();
-        self.block = block;
+        self.set_block(block);
         if let Some(old) = old_box {
             // SAFETY: `old` came from Box::into_raw; the freed block was its only owner.
             drop(unsafe { Box::from_raw(old) });

@@ -6,4 +6,5 @@
 pub mod db;
 pub mod entry;
 pub mod evict;
+pub mod table;
 pub mod value;

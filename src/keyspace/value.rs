@@ -1,6 +1,7 @@
 //! Values stored in the keyspace. Each data type family owns its variant; strings for now.
 //! Encodings are reported with Redis' names (OBJECT ENCODING) without copying Redis' layouts.
 
+use crate::lazyfree::FreeEffort;
 use crate::resp::parse::parse_i64;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
@@ -131,5 +132,24 @@ pub fn str_encoding(bytes: &[u8], modified: bool) -> &'static str {
         "embstr"
     } else {
         "raw"
+    }
+}
+
+impl FreeEffort for ValueRef<'_> {
+    /// Redis' free effort of the value (strings are one allocation).
+    fn free_effort(&self) -> usize {
+        match self {
+            ValueRef::Str(_) => 1,
+            ValueRef::Hash(v) => v.free_effort(),
+            ValueRef::List(v) => v.free_effort(),
+            ValueRef::Set(v) => v.free_effort(),
+            ValueRef::ZSet(v) => v.free_effort(),
+        }
+    }
+}
+
+impl FreeEffort for Value {
+    fn free_effort(&self) -> usize {
+        self.as_ref().free_effort()
     }
 }

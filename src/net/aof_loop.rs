@@ -219,7 +219,8 @@ impl Reactor {
             return;
         }
         let deadline = Instant::now() + Duration::from_micros(REWRITE_STEP_US);
-        if !sh.aof.rewrite_step(&sh.db, self.now_ms, deadline) {
+        let dbs = sh.dbs.list(&sh.db, sh.databases);
+        if !sh.aof.rewrite_step(&dbs, self.now_ms, deadline) {
             return;
         }
         sh.aof.finish_rewrite_files();

@@ -12,6 +12,7 @@ impl Reactor {
         while let Some(key) = self.shard.blocked.ready.pop() {
             while let Some(w) = self.shard.blocked.pop_first(&key) {
                 let mut buf = Vec::new();
+                self.shard.sel = w.db;
                 exec::run_key(
                     &mut self.shard,
                     crate::commands::spec_of(w.cmd),

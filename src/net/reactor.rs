@@ -195,8 +195,8 @@ impl Reactor {
         }
         self.submit(Op::Wake);
         self.submit(Op::Timer);
+        self.now_ms = unix_ms();
         loop {
-            self.now_ms = unix_ms();
             self.refresh_obuf_limits();
             self.drain_inbox();
             if self.stopping {
@@ -204,6 +204,10 @@ impl Reactor {
             }
             self.turn_work();
             self.enter_ring();
+            // After the wait, not before it: the commands `reap` runs (and the inbox next
+            // turn) must not see the time the shard went to sleep, or a key would outlive its
+            // TTL by the length of the sleep.
+            self.now_ms = unix_ms();
             self.reap();
         }
         self.shutdown_conns();
@@ -391,6 +395,7 @@ impl Reactor {
             let mut out = Out::new(&mut replies.data, c.proto);
             let keys = exec::Keys::given(&c.keys);
             let spec = crate::commands::spec_of(c.cmd);
+            self.shard.sel = c.db;
             exec::run_client_key(
                 &mut self.shard,
                 spec,
@@ -410,6 +415,7 @@ impl Reactor {
                     args: args.to_owned(),
                     proto: c.proto,
                     keys: req.keys,
+                    db: c.db,
                     deadline_ms: req.deadline_ms,
                     poll_shards: None,
                 });
@@ -612,6 +618,10 @@ impl Reactor {
         self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
         crate::shard::evict::cron(&mut self.shard, self.now_ms);
         self.reap_killed();
+        if self.shard.id == 0 {
+            // used_memory_peak, sampled like Redis' cron (one shard suffices: it is global).
+            crate::sys::alloc::sample_peak();
+        }
         let timeout_s = self.shard.global.cfg(|c| c.timeout_s);
         if timeout_s > 0 {
             let limit_ms = timeout_s * 1000;
@@ -640,9 +650,19 @@ impl Reactor {
     fn expire_cycle(&mut self, budget: Duration) {
         let deadline = Instant::now() + budget;
         let shard = &mut self.shard;
-        let run = shard
-            .db
-            .active_expire(&mut shard.rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+        let mut run =
+            shard
+                .db
+                .active_expire(&mut shard.rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+        // The other databases in use get the same cycle (Redis walks every database).
+        let rng = &mut shard.rng;
+        for (_, db) in shard.dbs.each_mut() {
+            if db.volatile_len() > 0 {
+                let r = db.active_expire(rng, self.now_ms, EXPIRE_SAMPLE_KEYS, deadline);
+                run.expired += r.expired;
+                run.sampled += r.sampled;
+            }
+        }
         crate::replication::journal_expired(&mut self.shard);
         self.expire_behind = Instant::now() >= deadline && run.expired > 0;
     }
@@ -737,7 +757,8 @@ fn run_command(
                 idx: idx as u32,
                 gen: conn.gen,
             };
-            outbox[to].push(cref, seq, spec.id, keys, proto, owner_checks, args);
+            let db = shard.sel;
+            outbox[to].push(cref, seq, spec.id, keys, proto, owner_checks, db, args);
         }
         Plan::Wait(w) => {
             let seq = conn.reserve_remote();
@@ -769,6 +790,7 @@ fn run_command(
                 args: args.to_owned(),
                 proto,
                 keys: req.keys,
+                db: shard.sel,
                 deadline_ms: req.deadline_ms,
                 poll_shards,
             });

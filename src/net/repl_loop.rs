@@ -17,8 +17,8 @@ impl Reactor {
             let deadline = Instant::now() + Duration::from_micros(SNAPSHOT_STEP_US);
             let sh = &mut self.shard;
             let now = self.now_ms;
-            let db = &sh.db;
-            sh.repl.snaps.retain_mut(|s| !s.step(db, now, deadline));
+            let dbs = sh.dbs.list(&sh.db, sh.databases);
+            sh.repl.snaps.retain_mut(|s| !s.step(&dbs, now, deadline));
         }
         if !self.shard.repl.waits.is_empty() {
             let gen = self.shard.global.repl.ack_gen.load(Ordering::Acquire);

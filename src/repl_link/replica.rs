@@ -59,7 +59,7 @@ fn link_main(global: Arc<Global>, gen: u64) {
         return;
     };
     let _running = crate::replication::lock(&LINK_RUNNING);
-    let mut d = Dispatch::new(mesh);
+    let mut d = Dispatch::new(mesh, global.clone());
     while current(&global, gen).is_some() && !global.shutting_down.load(Ordering::Relaxed) {
         let r = run_link(&global, gen, &mut d);
         d.wait_applied(Duration::from_secs(5));
@@ -273,6 +273,8 @@ fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> R
         .to_vec();
     d.flush_everything()?;
     d.wait_applied(Duration::from_secs(600));
+    // The snapshot, and the stream after it, start in database 0.
+    d.select(0);
     let mut parser = Parser::new();
     let mut last_io = Instant::now();
     loop {
@@ -471,16 +473,41 @@ struct Dispatch {
     batches: Vec<Vec<u8>>,
     sent: Vec<u64>,
     done: Vec<Arc<AtomicU64>>,
+    /// The database the master's records are for (its SELECT records).
+    db: u32,
+    /// The database each shard's apply path was last told (`NO_DB`: not yet).
+    shard_db: Vec<u32>,
+    global: Arc<Global>,
 }
 
 impl Dispatch {
-    fn new(mesh: Arc<crate::mesh::Mesh>) -> Dispatch {
+    fn new(mesh: Arc<crate::mesh::Mesh>, global: Arc<Global>) -> Dispatch {
         let n = mesh.inboxes.len();
+        let db = global.repl.state().link_db;
         Dispatch {
             mesh,
             batches: vec![Vec::new(); n],
             sent: vec![0; n],
             done: (0..n).map(|_| Arc::new(AtomicU64::new(0))).collect(),
+            db,
+            shard_db: vec![crate::global::repl::NO_DB; n],
+            global,
+        }
+    }
+
+    /// A SELECT record: later records are for database `db` (kept for a partial resync).
+    fn select(&mut self, db: u32) {
+        if db != self.db {
+            self.db = db;
+            self.global.repl.state().link_db = db;
+        }
+    }
+
+    /// Appends `SELECT db` to `buf` (bound for shard `id`) unless that shard is in it.
+    fn say_db(&mut self, id: usize, buf: &mut Vec<u8>) {
+        if self.shard_db[id] != self.db {
+            crate::aof_store::journal::encode_select(buf, self.db);
+            self.shard_db[id] = self.db;
         }
     }
 
@@ -494,13 +521,23 @@ impl Dispatch {
             return Ok(());
         }
         let name = args.get(0);
+        if name.eq_ignore_ascii_case(b"SELECT") && args.len() == 2 {
+            let db = crate::resp::parse::parse_i64(args.get(1)).unwrap_or(-1);
+            let db = u32::try_from(db).map_err(|_| "a SELECT with a bad index".to_string())?;
+            self.select(db);
+            return Ok(());
+        }
         if name.eq_ignore_ascii_case(b"REPLFLUSH")
             || name.eq_ignore_ascii_case(b"FLUSHALL")
             || name.eq_ignore_ascii_case(b"FLUSHDB")
+            || name.eq_ignore_ascii_case(b"SWAPDB")
         {
             self.flush()?;
             for id in 0..n {
-                self.send(id, raw.to_vec());
+                let mut b = Vec::new();
+                self.say_db(id, &mut b);
+                b.extend_from_slice(raw);
+                self.send(id, b);
             }
             return Ok(());
         }
@@ -512,6 +549,9 @@ impl Dispatch {
         match ids.as_slice() {
             [] => Ok(()),
             [one] => {
+                let mut b = std::mem::take(&mut self.batches[*one]);
+                self.say_db(*one, &mut b);
+                self.batches[*one] = b;
                 self.batches[*one].extend_from_slice(raw);
                 if self.batches[*one].len() >= BATCH_BYTES {
                     self.flush_one(*one);
@@ -523,7 +563,10 @@ impl Dispatch {
                 // must be applied before anything after it.
                 self.flush()?;
                 self.wait_applied(Duration::from_secs(600));
-                self.send(*first, raw.to_vec());
+                let mut b = Vec::new();
+                self.say_db(*first, &mut b);
+                b.extend_from_slice(raw);
+                self.send(*first, b);
                 self.wait_applied(Duration::from_secs(600));
                 Ok(())
             }
@@ -544,12 +587,18 @@ impl Dispatch {
         Ok(())
     }
 
-    /// Every shard drops its data (start of a full sync).
+    /// Every shard drops its data (start of a full sync), on the lazy-free worker when
+    /// `replica-lazy-flush` says so.
     fn flush_everything(&mut self) -> Result<(), String> {
         self.flush()?;
+        let how: &[u8] = if crate::lazyfree::replica_flush_async() {
+            b"ASYNC"
+        } else {
+            b"SYNC"
+        };
         for id in 0..self.shards() {
             let mut b = Vec::new();
-            crate::aof_store::journal::encode(&mut b, &[b"FLUSHALL"]);
+            crate::aof_store::journal::encode(&mut b, &[b"FLUSHALL", how]);
             self.send(id, b);
         }
         Ok(())

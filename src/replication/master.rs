@@ -199,13 +199,16 @@ fn start_full(
         }
         super::feed_journal(sh);
         sh.journal.enabled = true;
-        let tables = sh.db.table_count();
+        let tables = sh.walk_tables();
         sh.repl.snaps.push(ShardSnap::new(session.clone(), tables));
         seen += 1;
         if seen == shards {
             let mut st = global.repl.state();
             let port = take_port(&mut st, client_id);
             header = format!("+FULLRESYNC {} {}\r\n", st.replid, st.offset);
+            // The replica reads the stream from here in database 0 (where the snapshot
+            // leaves it); the next records say which database they are for.
+            st.stream_db = crate::global::repl::NO_DB;
             st.replicas.push(ReplicaInfo {
                 client_id,
                 ip: ip.to_string(),

@@ -58,9 +58,45 @@ pub fn feed_journal(sh: &mut Shard) {
     } else {
         std::borrow::Cow::Owned(per_shard_flush(bytes, &marks, sh.id, sh.shards))
     };
+    let (start_db, end_db) = sh.journal.repl_dbs();
     let g = &sh.global.repl;
-    g.state().append(&data, &g.offset);
+    let mut st = g.state();
+    // Shards' chunks interleave in the stream: each says its database if the stream's
+    // reader is in another one.
+    if st.stream_db != start_db {
+        let mut sel = Vec::new();
+        crate::aof_store::journal::encode_select(&mut sel, start_db);
+        st.append(&sel, &g.offset);
+    }
+    st.append(&data, &g.offset);
+    st.stream_db = end_db;
+    drop(st);
     sh.journal.mark_repl_sent();
+}
+
+/// With several shards, a FLUSHDB or SWAPDB every shard journaled (for its AOF) goes to the
+/// stream once: the coordinator calls this on each shard inside the section that parks them
+/// all, after the shard's own change; the shard's records so far are fed, and the last shard
+/// appends the one record (in database `db` when given), so every record of any shard from
+/// before the change precedes it and every later one follows it.
+pub fn stream_once(sh: &mut Shard, seen: &mut usize, db: Option<u32>, args: &[&[u8]]) {
+    feed_journal(sh);
+    *seen += 1;
+    if *seen < sh.shards || sh.shards == 1 {
+        return;
+    }
+    let g = &sh.global.repl;
+    if !g.feeding.load(Ordering::Relaxed) || g.epoch.load(Ordering::Acquire) != sh.repl.seen_epoch {
+        return;
+    }
+    let mut rec = Vec::new();
+    let mut st = g.state();
+    if let Some(db) = db.filter(|&d| d != st.stream_db) {
+        crate::aof_store::journal::encode_select(&mut rec, db);
+        st.stream_db = db;
+    }
+    crate::aof_store::journal::encode(&mut rec, args);
+    st.append(&rec, &g.offset);
 }
 
 /// With several shards every shard journals its own FLUSHALL; in the stream each becomes
@@ -72,7 +108,17 @@ fn per_shard_flush(bytes: &[u8], marks: &[usize], id: usize, shards: usize) -> V
     let mut at = 0;
     let (a, b) = (id.to_string(), shards.to_string());
     for &m in marks {
-        if m < at || bytes.get(m..m + rec.len()) != Some(rec) {
+        if m < at {
+            continue;
+        }
+        if bytes.get(m..m + rec.len()) != Some(rec) {
+            // FLUSHDB and SWAPDB: in the stream once, from `stream_once`.
+            let mut p = crate::resp::Parser::new();
+            if let crate::resp::ParseOutcome::Command { consumed } = p.parse(&bytes[m..], u64::MAX)
+            {
+                out.extend_from_slice(&bytes[at..m]);
+                at = m + consumed;
+            }
             continue;
         }
         out.extend_from_slice(&bytes[at..m]);
@@ -93,50 +139,35 @@ pub fn turn_start(sh: &mut Shard) {
         // In cluster mode the slot map sends writes to the master (MOVED) instead.
         let cluster = sh.slot_map.cluster_enabled;
         sh.repl.readonly = replica && !cluster && sh.global.cfg(replica_read_only);
-        sh.db.keep_expired = replica;
+        for (_, db) in sh.each_db_mut() {
+            db.keep_expired = replica;
+        }
         return;
     }
     let feeding = g.feeding.load(Ordering::Relaxed);
     if feeding != sh.db.expired_log.is_some() {
-        sh.db.expired_log = feeding.then(Vec::new);
+        for (_, db) in sh.each_db_mut() {
+            db.expired_log = feeding.then(Vec::new);
+        }
     }
     if feeding && !sh.journal.enabled {
         sh.journal.enabled = true;
     }
 }
 
-/// Master with replicas: keys the keyspace deleted because they expired go to the journal as
-/// DEL (replicas keep expired keys until then). Called before and after every command and
-/// after active expiry, so a DEL always precedes any later record of the same key.
-pub fn journal_expired(sh: &mut Shard) {
-    let Some(log) = sh.db.expired_log.as_mut() else {
-        return;
-    };
-    if log.is_empty() {
-        return;
-    }
-    let keys = std::mem::take(log);
-    for k in &keys {
-        sh.journal.record(&[b"DEL", k]);
-    }
-    if let Some(log) = sh.db.expired_log.as_mut() {
-        if log.is_empty() {
-            *log = keys;
-            log.clear();
-        }
-    }
-}
+pub use crate::shard::repl::journal_expired;
 
 /// Before a write runs on a master with replicas: its keys that expired are deleted now (and
 /// journaled as DEL before the write's own record), so the replica sees the same sequence.
 pub fn expire_before_write(sh: &mut Shard, keys: &[&[u8]], now_ms: u64) {
-    if sh.db.volatile_len() == 0 {
+    let db = sh.sel_db();
+    if db.volatile_len() == 0 {
         return;
     }
     for k in keys {
         let slot = crate::cluster::hash_slot::key_hash_slot(k);
-        if sh.db.owns_slot(slot) {
-            sh.db.contains(k, now_ms);
+        if db.owns_slot(slot) {
+            db.contains(k, now_ms);
         }
     }
     journal_expired(sh);

@@ -46,7 +46,6 @@ pub enum ReplyError {
     DebugNotAllowed,
     WrongPass,
     DbIndexOutOfRange,
-    SelectNotAllowedInCluster,
     StringTooLong,
     /// A blocking timeout below zero.
     TimeoutNegative,
@@ -128,7 +127,6 @@ impl ReplyError {
             }
             WrongPass => "WRONGPASS invalid username-password pair or user is disabled.",
             DbIndexOutOfRange => "ERR DB index is out of range",
-            SelectNotAllowedInCluster => "ERR SELECT is not allowed in cluster mode",
             StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
             TimeoutNegative => "ERR timeout is negative",
             TimeoutNotFloat => "ERR timeout is not a float or out of range",

@@ -2,10 +2,13 @@
 //! BZPOPMAX, BZMPOP). A blocked command waits on the shard that owns its keys, wherever its
 //! connection lives: when a write makes one of its keys ready the command is run again here
 //! (FIFO per key), and its reply travels to the connection's shard like any remote reply.
+//! A waiter waits on its keys in its client's database: a write to the same name in another
+//! database does not wake it (the queues are keyed by `dbs::tagged` keys).
 
 use crate::command_id::CommandId;
 use crate::mesh::ConnRef;
 use crate::resp::{OwnedArgs, Proto};
+use crate::shard::dbs::tagged;
 use crate::topology::ShardId;
 use hashbrown::HashMap;
 use std::collections::VecDeque;
@@ -28,6 +31,8 @@ pub struct Waiter {
     pub args: OwnedArgs,
     pub proto: Proto,
     pub keys: Vec<Vec<u8>>,
+    /// The client's database when it blocked.
+    pub db: u32,
     pub deadline_ms: u64,
     /// Standalone mode, keys on several shards: no shard can signal readiness for all of them,
     /// so the home shard retries the command every cron tick (these shards, in order).
@@ -39,8 +44,9 @@ pub struct Blocked {
     waiters: HashMap<u64, Waiter>,
     by_key: HashMap<Box<[u8]>, VecDeque<u64>>,
     next_id: u64,
-    /// Keys written since the last serving pass that have waiters.
+    /// Keys written since the last serving pass that have waiters (`dbs::tagged`).
     pub ready: Vec<Vec<u8>>,
+    tag_buf: Vec<u8>,
 }
 
 impl Blocked {
@@ -57,21 +63,36 @@ impl Blocked {
         self.next_id += 1;
         for k in &w.keys {
             self.by_key
-                .entry(k.as_slice().into())
+                .entry(tagged(&mut self.tag_buf, w.db, k).into())
                 .or_default()
                 .push_back(id);
         }
         self.waiters.insert(id, w);
     }
 
-    /// Notes that `key` was written (cheap when nobody waits on it).
-    pub fn touch(&mut self, key: &[u8]) {
+    /// Notes that `key` was written in database `db` (cheap when nobody waits on it).
+    pub fn touch(&mut self, db: u32, key: &[u8]) {
+        if self.by_key.is_empty() {
+            return;
+        }
+        let key = tagged(&mut self.tag_buf, db, key);
         if self.by_key.contains_key(key) && !self.ready.iter().any(|k| k == key) {
             self.ready.push(key.to_vec());
         }
     }
 
-    /// The oldest waiter on `key`, taken out of every queue it is in.
+    /// SWAPDB: every key waited on in database `db` is checked again.
+    pub fn touch_db(&mut self, db: u32) {
+        let tag = db.to_le_bytes();
+        for k in self.by_key.keys() {
+            if k.starts_with(&tag) && !self.ready.iter().any(|r| r[..] == k[..]) {
+                self.ready.push(k.to_vec());
+            }
+        }
+    }
+
+    /// The oldest waiter on `key` (a `dbs::tagged` key, as in `ready`), taken out of every
+    /// queue it is in.
     pub fn pop_first(&mut self, key: &[u8]) -> Option<Waiter> {
         let id = loop {
             let q = self.by_key.get_mut(key)?;
@@ -89,7 +110,7 @@ impl Blocked {
         self.next_id += 1;
         for k in &w.keys {
             self.by_key
-                .entry(k.as_slice().into())
+                .entry(tagged(&mut self.tag_buf, w.db, k).into())
                 .or_default()
                 .push_front(id);
         }
@@ -99,10 +120,11 @@ impl Blocked {
     fn remove(&mut self, id: u64) -> Option<Waiter> {
         let w = self.waiters.remove(&id)?;
         for k in &w.keys {
-            if let Some(q) = self.by_key.get_mut(k.as_slice()) {
+            let k = tagged(&mut self.tag_buf, w.db, k);
+            if let Some(q) = self.by_key.get_mut(k) {
                 q.retain(|&x| x != id);
                 if q.is_empty() {
-                    self.by_key.remove(k.as_slice());
+                    self.by_key.remove(k);
                 }
             }
         }

@@ -31,8 +31,9 @@ impl std::fmt::Debug for MultiState {
 #[derive(Clone, Debug, Default)]
 pub struct WatchState {
     pub touched: Arc<AtomicBool>,
-    /// (key, existed when watched): a watched key that expired counts as touched too.
-    pub keys: Vec<(Vec<u8>, bool)>,
+    /// (key, existed when watched, database): a watched key that expired counts as touched
+    /// too.
+    pub keys: Vec<(Vec<u8>, bool, u32)>,
 }
 
 /// A connection's buffer sizes, copied by the event loop whenever it reads into, parses from,

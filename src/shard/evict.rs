@@ -40,7 +40,9 @@ impl Meter for AllocMeter {
         crate::sys::alloc::used_bytes()
     }
     fn own(&self, _: &Shard) -> i64 {
-        crate::sys::alloc::thread_net_bytes()
+        // With what the lazy-free worker freed for this shard: its frees count on its own
+        // thread, and a shard that unlinked a big value would otherwise not see it go.
+        crate::lazyfree::thread_net_bytes()
     }
 }
 
@@ -131,6 +133,8 @@ pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> O
             // cron, and this command goes on; only when no shard has any is it refused.
             return if others > 0 {
                 Outcome::Running
+            } else if lazy_victims_suffice(sh, meter, own, excess, time_limit_us) {
+                Outcome::Under
             } else {
                 Outcome::Fail
             };
@@ -145,12 +149,30 @@ pub fn perform(sh: &mut Shard, meter: &impl Meter, now_ms: u64, pace: Pace) -> O
     }
 }
 
+/// Out of keys with `lazyfree-lazy-eviction`: the victims may still be on the lazy-free
+/// worker. Wait for it briefly (the eviction time limit, capped) and see whether what it freed
+/// for this shard covers the excess, as Redis does before it answers -OOM.
+fn lazy_victims_suffice(
+    sh: &Shard,
+    meter: &impl Meter,
+    own: i64,
+    excess: u64,
+    time_limit_us: u64,
+) -> bool {
+    if crate::lazyfree::pending_objects() == 0 {
+        return false;
+    }
+    let wait_us = time_limit_us.min(crate::constants::LAZYFREE_EVICTION_WAIT_MAX_US);
+    crate::lazyfree::wait_idle(std::time::Duration::from_micros(wait_us));
+    own.saturating_sub(meter.own(sh)).max(0) as u64 >= excess
+}
+
 /// Keys of this shard the policy may evict.
 fn candidates(sh: &Shard, s: &Settings) -> usize {
     match s.policy.rank() {
         Rank::Never => 0,
-        _ if s.policy.allkeys() => sh.db.len(),
-        _ => sh.db.volatile_len(),
+        _ if s.policy.allkeys() => sh.each_db().map(|(_, d)| d.len()).sum(),
+        _ => sh.each_db().map(|(_, d)| d.volatile_len()).sum(),
     }
 }
 
@@ -180,7 +202,9 @@ fn sync_touch(sh: &mut Shard, s: &Settings) {
             sh.evict.pool.clear();
         }
         sh.evict.touch = t;
-        sh.db.touch_mode = t;
+        for (_, db) in sh.each_db_mut() {
+            db.touch_mode = t;
+        }
     }
 }
 
@@ -189,14 +213,19 @@ fn evict_one(sh: &mut Shard, s: &Settings, now_ms: u64) -> bool {
     let Some(found) = pick(sh, s, now_ms) else {
         return false;
     };
-    let _ = found; // one database for now
+    let d = found as u32;
     let key = std::mem::take(&mut sh.evict.victim);
-    if sh.db.remove(&key, now_ms).is_some() {
+    if let Some(e) = sh.db_at(d).remove(&key, now_ms) {
+        crate::lazyfree::free(e, crate::lazyfree::Cause::Eviction);
+        // The DEL is for the victim's database, whatever the running command selected.
+        let cmd_db = sh.journal.selected();
+        sh.journal.select(d);
         sh.journal.record(&[b"DEL", &key]);
-        sh.touch_watched(&key);
+        sh.journal.select(cmd_db);
+        sh.touch_watched(d, &key);
         sh.evict.evicted_keys += 1;
     }
-    crate::replication::journal_expired(sh);
+    super::repl::journal_expired(sh);
     sh.evict.victim = key;
     true
 }
@@ -212,16 +241,21 @@ fn pick(sh: &mut Shard, s: &Settings, now_ms: u64) -> Option<usize> {
         }
     };
     if s.policy.rank() == Rank::Random {
-        let dbs = 1;
+        let dbs = sh.databases.max(1) as usize;
         for i in 0..dbs {
             let d = (sh.evict.next_db + i) % dbs;
-            if candidates(&sh.db) == 0 {
+            let db = if d == 0 {
+                Some(&sh.db)
+            } else {
+                sh.dbs.get(d as u32)
+            };
+            let Some(db) = db.filter(|db| candidates(db) > 0) else {
                 continue;
-            }
+            };
             sh.evict.next_db = d + 1;
             let victim = &mut sh.evict.victim;
             victim.clear();
-            let n = evict::sample(&sh.db, &mut sh.rng, 1, volatile, now_ms, |k, _, _| {
+            let n = evict::sample(db, &mut sh.rng, 1, volatile, now_ms, |k, _, _| {
                 victim.extend_from_slice(k)
             });
             if n == 1 {
@@ -232,9 +266,15 @@ fn pick(sh: &mut Shard, s: &Settings, now_ms: u64) -> Option<usize> {
     }
     for _ in 0..PICK_REFILLS {
         let mut total = 0;
-        if candidates(&sh.db) > 0 {
-            total += candidates(&sh.db);
-            evict::populate(&mut sh.evict.pool, &sh.db, 0, s, &mut sh.rng, now_ms);
+        // Every database in use feeds the one pool (Redis samples each database in turn).
+        let (first, more) = (&sh.db, &sh.dbs);
+        let all = std::iter::once((0, first))
+            .chain((1..sh.databases).filter_map(|i| more.get(i).map(|d| (i as usize, d))));
+        for (i, db) in all {
+            if candidates(db) > 0 {
+                total += candidates(db);
+                evict::populate(&mut sh.evict.pool, db, i, s, &mut sh.rng, now_ms);
+            }
         }
         if total == 0 {
             return None;
@@ -242,7 +282,7 @@ fn pick(sh: &mut Shard, s: &Settings, now_ms: u64) -> Option<usize> {
         let mut key = std::mem::take(&mut sh.evict.victim);
         while let Some(d) = sh.evict.pool.pop_best(&mut key) {
             // A candidate may have gone since it was sampled (deleted, or its TTL removed).
-            let live = match sh.db.lookup_write(&key, now_ms) {
+            let live = match sh.db_at(d as u32).lookup_write(&key, now_ms) {
                 Some(e) => !volatile || e.expire_at_ms() != 0,
                 None => false,
             };
@@ -282,7 +322,7 @@ mod tests {
     const BYTES_PER_KEY: u64 = 1000;
     impl Meter for PerKey {
         fn total(&self, sh: &Shard) -> u64 {
-            sh.db.len() as u64 * BYTES_PER_KEY
+            sh.keys_all_dbs() as u64 * BYTES_PER_KEY
         }
         fn own(&self, sh: &Shard) -> i64 {
             self.total(sh) as i64

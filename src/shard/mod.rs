@@ -4,6 +4,7 @@
 
 pub mod blocking;
 pub mod clients;
+pub mod dbs;
 pub mod evict;
 pub mod parked;
 pub mod peers;
@@ -108,7 +109,14 @@ pub trait Peers {
 pub struct Shard {
     pub id: usize,
     pub shards: usize,
+    /// Database 0; the others are in `dbs` (`db_at`, `each_db`).
     pub db: Db,
+    /// Databases 1.. (`databases N`), created on first use.
+    pub dbs: dbs::Dbs,
+    /// The database the command being run selected (set by the dispatcher; `Exec::db`).
+    pub sel: u32,
+    /// `databases` (fixed at start).
+    pub databases: u32,
     /// The shard's one random generator: key sampling, SPOP/SRANDMEMBER, HRANDFIELD,
     /// ZRANDMEMBER, RANDOMKEY.
     pub rng: crate::rng::Rng,
@@ -123,7 +131,10 @@ pub struct Shard {
     pub journal: crate::aof_store::journal::Journal,
     pub aof: crate::aof_store::segment::AofShard,
     /// WATCHed keys of this shard and the flags of the clients watching them.
+    /// Keys are `dbs::tagged` (database number, then the key).
     pub watchers: HashMap<Box<[u8]>, Vec<std::sync::Weak<std::sync::atomic::AtomicBool>>>,
+    /// Scratch for `dbs::tagged` keys (reused, so touching a key does not allocate).
+    pub tag_buf: Vec<u8>,
     /// Pub/Sub subscriptions of this shard's clients.
     pub subs: pubsub::ShardSubs,
     /// Clients blocked on keys of this shard.
@@ -154,6 +165,9 @@ impl Shard {
             id,
             shards,
             db: Db::new(id, shards),
+            dbs: Default::default(),
+            sel: 0,
+            databases: global.cfg(|c| c.databases),
             rng: crate::rng::Rng::for_shard(id),
             dirty: 0,
             slot_map: global.initial_slot_map(),
@@ -164,6 +178,7 @@ impl Shard {
             journal: Default::default(),
             aof: crate::aof_store::segment::AofShard::new(id, Default::default(), String::new()),
             watchers: HashMap::new(),
+            tag_buf: Vec::new(),
             subs: Default::default(),
             blocked: Default::default(),
             block_request: None,
@@ -181,15 +196,23 @@ impl Shard {
         if !self.db.owns_slot(slot) {
             return 0;
         }
-        let keys = self.db.keys_in_slot(slot, usize::MAX);
         let now_ms = crate::clock::unix_ms();
-        for k in &keys {
-            self.db.remove(k, now_ms);
-            self.journal.record(&[b"DEL", k]);
-            self.touch_watched(k);
+        let ids: Vec<u32> = self.each_db().map(|(i, _)| i).collect();
+        let mut total = 0;
+        for i in ids {
+            let keys = self.db_at(i).keys_in_slot(slot, usize::MAX);
+            self.journal.select(i);
+            for k in &keys {
+                if let Some(e) = self.db_at(i).remove(k, now_ms) {
+                    crate::lazyfree::free(e, crate::lazyfree::Cause::ServerDel);
+                }
+                self.journal.record(&[b"DEL", k]);
+                self.touch_watched(i, k);
+            }
+            total += keys.len();
         }
-        self.dirty += keys.len() as u64;
-        keys.len()
+        self.dirty += total as u64;
+        total
     }
 
     /// Runs `f` on every shard (this one included), in shard order, and collects the results.
@@ -269,17 +292,6 @@ impl Shard {
             me.parked = None;
         });
         self.peers = Some(peers);
-    }
-
-    /// A write changed `key`: every client WATCHing it will see its EXEC fail.
-    pub fn touch_watched(&mut self, key: &[u8]) {
-        if let Some(list) = self.watchers.remove(key) {
-            for w in list {
-                if let Some(flag) = w.upgrade() {
-                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                }
-            }
-        }
     }
 
     /// FLUSHALL/FLUSHDB: every watched key of this shard is touched.

@@ -3,8 +3,12 @@
 //! serialized yet, that table is serialized first (the write barrier, as in the AOF rewrite),
 //! so every table is captured as it was when the snapshot started, and every stream record
 //! after the snapshot's offset is a change on top of it.
+//!
+//! Chunks of every shard interleave in one queue, so each chunk starts and ends in database 0
+//! for its reader: a chunk holding other databases says `SELECT n` before them and ends with
+//! `SELECT 0`.
 
-use crate::aof_store::rewrite::serialize_entry;
+use crate::aof_store::rewrite::{serialize_table, split_table, DbList};
 use crate::global::repl::lock;
 use crate::keyspace::db::Db;
 use std::collections::VecDeque;
@@ -72,6 +76,8 @@ pub struct ShardSnap {
     done_count: usize,
     next_table: usize,
     buf: Vec<u8>,
+    /// The database a reader of `buf` is in at its end.
+    buf_db: u32,
 }
 
 impl ShardSnap {
@@ -82,26 +88,49 @@ impl ShardSnap {
             done_count: 0,
             next_table: 0,
             buf: Vec::new(),
+            buf_db: 0,
         }
     }
 
-    /// Serializes local table `idx` if it was not yet (the write barrier and the steps).
-    pub fn cover_table(&mut self, db: &Db, idx: usize, now_ms: u64) {
-        if self.done.get(idx).copied().unwrap_or(true) {
+    /// Serializes local table `idx` of database `dbi` if it was not yet (the write barrier and
+    /// the steps).
+    pub fn cover_table(&mut self, db: &Db, dbi: u32, idx: usize, now_ms: u64) {
+        let v = dbi as usize * db.table_count() + idx;
+        if self.done.get(v).copied().unwrap_or(true) {
             return;
         }
-        self.done[idx] = true;
+        self.done[v] = true;
         self.done_count += 1;
-        let buf = &mut self.buf;
-        db.for_each_in_table(idx, now_ms, |e| serialize_entry(e, now_ms, buf));
+        serialize_table(db, dbi, idx, now_ms, &mut self.buf_db, &mut self.buf);
         if self.buf.len() >= SNAP_CHUNK_BYTES {
-            self.session.push(std::mem::take(&mut self.buf), false);
+            let chunk = self.take_chunk();
+            self.session.push(chunk, false);
+        }
+    }
+
+    /// The buffered chunk, ending in database 0.
+    fn take_chunk(&mut self) -> Vec<u8> {
+        if self.buf_db != 0 {
+            crate::aof_store::journal::encode_select(&mut self.buf, 0);
+            self.buf_db = 0;
+        }
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Marks every table of database `dbi` done (FLUSHDB while the snapshot runs).
+    pub fn cover_db_empty(&mut self, dbi: u32, tables_per_db: usize) {
+        let from = dbi as usize * tables_per_db;
+        for d in self.done.iter_mut().skip(from).take(tables_per_db) {
+            if !*d {
+                *d = true;
+                self.done_count += 1;
+            }
         }
     }
 
     /// One loop turn's share: tables until `deadline` while the queue has room. Returns true
     /// when this shard's part is complete (the caller drops it) or was aborted.
-    pub fn step(&mut self, db: &Db, now_ms: u64, deadline: Instant) -> bool {
+    pub fn step(&mut self, dbs: &DbList<'_>, now_ms: u64, deadline: Instant) -> bool {
         let (room, aborted) = {
             let q = lock(&self.session.q);
             (q.bytes < SNAP_QUEUE_BYTES_MAX, q.aborted)
@@ -109,17 +138,27 @@ impl ShardSnap {
         if aborted {
             return true;
         }
+        let per_db = dbs.first().copied().flatten().map_or(1, Db::table_count);
         while room && self.next_table < self.done.len() {
-            let idx = self.next_table;
+            let v = self.next_table;
             self.next_table += 1;
-            self.cover_table(db, idx, now_ms);
+            let (dbi, idx) = split_table(v, per_db);
+            match dbs.get(dbi as usize).copied().flatten() {
+                Some(db) => self.cover_table(db, dbi, idx, now_ms),
+                None if !self.done[v] => {
+                    self.done[v] = true;
+                    self.done_count += 1;
+                }
+                None => {}
+            }
             if Instant::now() >= deadline || self.buf.len() >= SNAP_CHUNK_BYTES {
                 break;
             }
         }
         let finished = self.done_count == self.done.len();
         if finished || !self.buf.is_empty() {
-            self.session.push(std::mem::take(&mut self.buf), finished);
+            let chunk = self.take_chunk();
+            self.session.push(chunk, finished);
         }
         finished
     }
@@ -155,10 +194,10 @@ mod tests {
         let mut snap = ShardSnap::new(s.clone(), db.table_count());
         let slot = crate::cluster::hash_slot::key_hash_slot(b"a");
         let idx = crate::topology::local_index(slot, 1);
-        snap.cover_table(&db, idx, 0);
+        snap.cover_table(&db, 0, idx, 0);
         db.set(b"a", Value::Str(StrValue::from_slice(b"2")), 0, 0);
         let far = Instant::now() + std::time::Duration::from_secs(60);
-        while !snap.step(&db, 0, far) {}
+        while !snap.step(&[Some(&db)], 0, far) {}
         let q = lock(&s.q);
         assert_eq!(q.shards_left, 0);
         let all: Vec<u8> = q.chunks.iter().flatten().copied().collect();

@@ -16,7 +16,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 /// Threads that get a slot of their own; later threads share the overflow slot. A node runs
 /// one thread per shard, the bus, the main thread, a replica link and a sender per replica.
@@ -103,6 +103,34 @@ pub fn used_bytes() -> u64 {
     sum.max(0) as u64
 }
 
+/// `used_bytes` once the server's own structures exist, before data loads (Redis'
+/// `used_memory_startup`).
+static STARTUP_BYTES: AtomicU64 = AtomicU64::new(0);
+/// Highest `used_bytes` seen by `sample_peak` (Redis samples it in its cron and on INFO).
+static PEAK_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Records the start-up baseline (once boot has built the shards, before loading data).
+pub fn mark_startup() {
+    STARTUP_BYTES.store(used_bytes(), Ordering::Relaxed);
+}
+
+/// Adds what a thread allocated while starting (a shard's event loop) to the baseline.
+pub fn add_startup(bytes: i64) {
+    STARTUP_BYTES.fetch_add(bytes.max(0) as u64, Ordering::Relaxed);
+}
+
+pub fn startup_bytes() -> u64 {
+    STARTUP_BYTES.load(Ordering::Relaxed)
+}
+
+/// Folds the current `used_bytes` into the peak and returns (used, peak). Called from one
+/// shard's 100 ms cron and by INFO / MEMORY STATS.
+pub fn sample_peak() -> (u64, u64) {
+    let used = used_bytes();
+    let peak = PEAK_BYTES.fetch_max(used, Ordering::Relaxed).max(used);
+    (used, peak)
+}
+
 /// What the wrapper needs from the allocator beneath it: the usable size it hands out for a
 /// layout, the same number at allocation and at free, without looking at the pointer.
 pub trait SizeClass {
@@ -175,7 +203,16 @@ impl Default for Allocator {
     }
 }
 
-/// The allocator's own view of its memory (jemalloc's `stats.*`), for INFO memory.
+/// The allocator's own view of its memory (jemalloc's `stats.*`), for INFO memory. Only
+/// jemalloc fills it (the other allocators' builds answer None).
+#[cfg_attr(
+    not(all(
+        feature = "jemalloc",
+        not(feature = "mimalloc"),
+        not(feature = "system")
+    )),
+    allow(dead_code)
+)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AllocatorStats {
     /// Bytes in allocated objects (jemalloc `stats.allocated`).
@@ -187,9 +224,7 @@ pub struct AllocatorStats {
 }
 
 pub use chosen::allocator_name;
-pub use chosen::allocator_stats;
-#[allow(unused_imports)] // the MEMORY command uses these (next commit)
-pub use chosen::{malloc_stats_text, purge};
+pub use chosen::{allocator_stats, malloc_stats_text, purge, set_background_thread};
 
 /// jemalloc's size classes (lg quantum 4, four classes per doubling): the usable size of an
 /// allocation of `size` bytes with an alignment of at most 16. Matches `nallocx(size, 0)`
@@ -256,8 +291,13 @@ mod chosen {
         })
     }
 
+    /// Starts or stops jemalloc's background purging thread (`jemalloc-bg-thread`, as Redis'
+    /// set_jemalloc_bg_thread). False when jemalloc refused.
+    pub fn set_background_thread(on: bool) -> bool {
+        tikv_jemalloc_ctl::background_thread::write(on).is_ok()
+    }
+
     /// jemalloc's `malloc_stats_print` text (MEMORY MALLOC-STATS).
-    #[allow(dead_code)] // MEMORY MALLOC-STATS (next commit)
     pub fn malloc_stats_text() -> String {
         let mut out = Vec::new();
         let options = tikv_jemalloc_ctl::stats_print::Options::default();
@@ -269,7 +309,6 @@ mod chosen {
 
     /// Returns dirty pages of every arena to the system (MEMORY PURGE), as Redis'
     /// `jemalloc_purge`: `arena.<MALLCTL_ARENAS_ALL>.purge`. False when jemalloc refused.
-    #[allow(dead_code)] // MEMORY PURGE (next commit)
     pub fn purge() -> bool {
         // MALLCTL_ARENAS_ALL is 4096 in jemalloc 5.
         const NAME: &[u8] = b"arena.4096.purge\0";
@@ -312,6 +351,11 @@ mod chosen {
         None
     }
 
+    /// Only jemalloc has a background purging thread.
+    pub fn set_background_thread(_on: bool) -> bool {
+        true
+    }
+
     pub fn malloc_stats_text() -> String {
         "Stats not supported for the current allocator".to_string()
     }
@@ -351,6 +395,11 @@ mod chosen {
 
     pub fn allocator_stats() -> Option<AllocatorStats> {
         None
+    }
+
+    /// Only jemalloc has a background purging thread.
+    pub fn set_background_thread(_on: bool) -> bool {
+        true
     }
 
     pub fn malloc_stats_text() -> String {
@@ -447,5 +496,6 @@ mod tests {
         assert!(stats.resident_bytes >= stats.active_bytes);
         assert!(malloc_stats_text().contains("jemalloc"));
         assert!(purge());
+        assert!(set_background_thread(true) && set_background_thread(false));
     }
 }

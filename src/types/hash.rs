@@ -152,6 +152,17 @@ impl HashValue {
             Repr::Table(t) => t.table_bytes() + t.iter().map(|p| p.owned_bytes()).sum::<usize>(),
         }
     }
+    /// As `heap_bytes`, but a table averages its first `samples` fields and scales by the
+    /// count (MEMORY USAGE's SAMPLES); exact when `samples` covers every field.
+    pub fn heap_bytes_sampled(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Table(t) if samples < t.len() => {
+                let sum: usize = t.iter().take(samples).map(|p| p.owned_bytes()).sum();
+                t.table_bytes() + super::scale(sum, samples, t.len())
+            }
+            _ => self.heap_bytes(),
+        }
+    }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {

@@ -5,3 +5,13 @@ pub mod hash;
 pub mod list;
 pub mod set;
 pub mod zset;
+
+/// `sum` over `seen` elements extrapolated to `total` (0 when nothing was seen): MEMORY
+/// USAGE's sampled sizes of big collections.
+pub(crate) fn scale(sum: usize, seen: usize, total: usize) -> usize {
+    if seen == 0 {
+        0
+    } else {
+        (sum as f64 / seen as f64 * total as f64) as usize
+    }
+}

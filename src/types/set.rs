@@ -335,6 +335,16 @@ impl SetValue {
             Repr::Table(t) => t.table_bytes() + t.iter().map(|m| m.owned_bytes()).sum::<usize>(),
         }
     }
+    /// As `heap_bytes`, sampling the first `samples` members of a table (MEMORY USAGE).
+    pub fn heap_bytes_sampled(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Table(t) if samples < t.len() => {
+                let sum: usize = t.iter().take(samples).map(|m| m.owned_bytes()).sum();
+                t.table_bytes() + super::scale(sum, samples, t.len())
+            }
+            _ => self.heap_bytes(),
+        }
+    }
 
     pub fn contains(&self, m: &[u8]) -> bool {
         match &self.repr {

@@ -293,8 +293,16 @@ impl ZSetValue {
     }
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
+        self.heap_bytes_sampled(usize::MAX)
+    }
+
+    /// As `heap_bytes`, the member bytes averaged over the first `samples` members and
+    /// scaled to the count (MEMORY USAGE's SAMPLES); exact when `samples` covers them all.
+    pub fn heap_bytes_sampled(&self, samples: usize) -> usize {
         let entry = std::mem::size_of::<Entry>();
-        let members: usize = self.iter().map(|e| e.member.len()).sum();
+        let seen = samples.min(self.len());
+        let sampled: usize = self.iter().take(seen).map(|e| e.member.len()).sum();
+        let members = super::scale(sampled, seen, self.len());
         match &self.repr {
             Repr::Small(v) => v.capacity() * entry + members,
             Repr::Big(b) => {

@@ -212,13 +212,14 @@ fn quit_replies_ok_then_closes() {
 }
 
 #[test]
-fn only_database_zero_exists() {
-    // Guards SELECT: slotd keeps one database, so other indexes are out of range.
-    let s = Server::start(&[]);
+fn databases_directive_bounds_select() {
+    // Guards SELECT against `databases`: 0..N-1 exist, N is out of range.
+    let s = Server::start(&["--databases", "4"]);
     let mut r = s.raw();
     r.roundtrip(&cmd(&[b"SELECT", b"0"]), b"+OK\r\n");
+    r.roundtrip(&cmd(&[b"SELECT", b"3"]), b"+OK\r\n");
     r.roundtrip(
-        &cmd(&[b"SELECT", b"1"]),
+        &cmd(&[b"SELECT", b"4"]),
         b"-ERR DB index is out of range\r\n",
     );
 }

@@ -1,5 +1,6 @@
 //! Keyspace-wide commands that fan out over shards: KEYS, RANDOMKEY, DBSIZE, FLUSHALL,
-//! FLUSHDB, and SCAN with its slot-based cursor.
+//! FLUSHDB, and SCAN with its slot-based cursor. All but FLUSHALL see the client's selected
+//! database only.
 
 use super::*;
 
@@ -8,8 +9,10 @@ use super::*;
 // ---------------------------------------------------------------------------------------------
 
 /// Every live key of one shard matching `pattern` (None: all keys).
-fn shard_keys(sh: &Shard, pattern: Option<&[u8]>, now_ms: u64) -> Vec<Vec<u8>> {
-    let db = &sh.db;
+fn shard_keys(sh: &Shard, dbi: u32, pattern: Option<&[u8]>, now_ms: u64) -> Vec<Vec<u8>> {
+    let Some(db) = sh.db_get(dbi) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for idx in 0..db.table_count() {
         db.for_each_in_table(idx, now_ms, |e| {
@@ -25,8 +28,8 @@ pub(super) fn keys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let pattern = args.get(1);
     // "*" alone skips matching, as Redis does.
     let pattern = (pattern != b"*").then_some(pattern);
-    let now = ctx.now_ms;
-    let per_shard = ctx.shard.call_all(|sh| shard_keys(sh, pattern, now));
+    let (now, dbi) = (ctx.now_ms, ctx.client().db);
+    let per_shard = ctx.shard.call_all(|sh| shard_keys(sh, dbi, pattern, now));
     ctx.out.array(per_shard.iter().map(Vec::len).sum());
     for key in per_shard.iter().flatten() {
         ctx.out.bulk(key);
@@ -35,11 +38,19 @@ pub(super) fn keys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub(super) fn randomkey(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    let now = ctx.now_ms;
+    let (now, dbi) = (ctx.now_ms, ctx.client().db);
     // One candidate per shard, weighted by the shard's size, keeps the pick uniform per key.
-    let picks = ctx
-        .shard
-        .call_all(|sh| (sh.db.len(), sh.db.random_key(&mut sh.rng, now)));
+    let picks = ctx.shard.call_all(|sh| {
+        if sh.db_get(dbi).is_none() {
+            return (0, None);
+        }
+        let db = if dbi == 0 {
+            &mut sh.db
+        } else {
+            sh.dbs.at(dbi, (sh.id, sh.shards), &sh.db)
+        };
+        (db.len(), db.random_key(&mut sh.rng, now))
+    });
     let total: usize = picks.iter().filter(|p| p.1.is_some()).map(|p| p.0).sum();
     if total == 0 {
         ctx.out.null();
@@ -59,38 +70,83 @@ pub(super) fn randomkey(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 }
 
 pub(super) fn dbsize(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    let total: usize = ctx.shard.call_all(|sh| sh.db.len()).into_iter().sum();
+    let dbi = ctx.client().db;
+    let total: usize = ctx
+        .shard
+        .call_all(|sh| sh.db_get(dbi).map_or(0, |d| d.len()))
+        .into_iter()
+        .sum();
     ctx.out.int(total as i64);
     Ok(())
 }
 
-/// FLUSHALL and FLUSHDB (one database, so the same thing). ASYNC and SYNC are both accepted;
-/// the flush is always done inline.
+/// FLUSHALL (every database) and FLUSHDB (the selected one). ASYNC hands every shard's
+/// tables to the lazy-free worker, SYNC frees them here; neither, `lazyfree-lazy-user-flush`
+/// decides.
 pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
-    if args.len() > 2 {
-        return Err(ReplyError::Syntax);
-    }
-    if args.len() == 2 {
-        let mode = args.get(1);
-        if !mode.eq_ignore_ascii_case(b"sync") && !mode.eq_ignore_ascii_case(b"async") {
-            return Err(ReplyError::Syntax);
-        }
-    }
+    let all = args.get(0).eq_ignore_ascii_case(b"flushall");
+    let lazily = flush_mode(args)?;
+    let dbi = ctx.client().db;
+    let mut seen = 0;
     ctx.shard.call_all(|sh| {
-        let n = sh.db.flush();
-        sh.dirty += n as u64;
-        // Every shard journals the flush of its own keys; a running AOF rewrite has nothing
-        // left to copy.
-        sh.journal.record(&[b"FLUSHALL"]);
-        sh.touch_all_watched();
-        if let Some(rw) = sh.aof.rewrite.as_mut() {
-            rw.cover_all_empty();
+        if all {
+            flush_shard_all(sh, lazily);
+        } else {
+            flush_shard_db(sh, dbi, lazily);
+            crate::replication::stream_once(sh, &mut seen, Some(dbi), &[b"FLUSHDB"]);
         }
     });
     // Counted even when empty so the flush itself is propagated.
     ctx.shard.dirty += 1;
     ctx.out.ok();
     Ok(())
+}
+
+/// FLUSHALL on one shard: every database. Every shard journals the flush of its own keys; a
+/// running AOF rewrite or snapshot has nothing left to copy.
+pub(crate) fn flush_shard_all(sh: &mut Shard, lazily: bool) {
+    let n = sh.flush_all_dbs(lazily);
+    sh.dirty += n as u64;
+    sh.journal.record(&[b"FLUSHALL"]);
+    sh.touch_all_watched();
+    if let Some(rw) = sh.aof.rewrite.as_mut() {
+        rw.cover_all_empty();
+    }
+    for s in sh.repl.snaps.iter_mut() {
+        s.cover_all_empty();
+    }
+}
+
+/// FLUSHDB on one shard: database `dbi` only.
+pub(crate) fn flush_shard_db(sh: &mut Shard, dbi: u32, lazily: bool) {
+    let tables = sh.db.table_count();
+    let n = match sh.db_get(dbi) {
+        None => 0,
+        Some(_) if lazily => sh.db_at(dbi).flush_lazily(),
+        Some(_) => sh.db_at(dbi).flush(),
+    };
+    sh.dirty += n as u64;
+    let cmd_db = sh.journal.selected();
+    sh.journal.select(dbi);
+    sh.journal.record(&[b"FLUSHDB"]);
+    sh.journal.select(cmd_db);
+    sh.touch_watched_db(dbi);
+    if let Some(rw) = sh.aof.rewrite.as_mut() {
+        rw.cover_db_empty(dbi, tables);
+    }
+    for s in sh.repl.snaps.iter_mut() {
+        s.cover_db_empty(dbi, tables);
+    }
+}
+
+/// FLUSHALL/FLUSHDB's optional modifier (Redis' getFlushCommandFlags): true for ASYNC.
+fn flush_mode(args: Args<'_>) -> Result<bool, ReplyError> {
+    match args.len() {
+        1 => Ok(crate::lazyfree::user_flush_async()),
+        2 if args.get(1).eq_ignore_ascii_case(b"sync") => Ok(false),
+        2 if args.get(1).eq_ignore_ascii_case(b"async") => Ok(true),
+        _ => Err(ReplyError::Syntax),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,8 +212,14 @@ fn scan_keep(opts: &ScanOpts, e: &Entry) -> bool {
 }
 
 /// Walks this shard's slots from the cursor on until COUNT keys were visited.
-pub(super) fn scan_shard(sh: &Shard, opts: &ScanOpts, now_ms: u64) -> ShardScan {
-    let (id, n, db) = (sh.id, sh.shards, &sh.db);
+pub(super) fn scan_shard(sh: &Shard, dbi: u32, opts: &ScanOpts, now_ms: u64) -> ShardScan {
+    let (id, n) = (sh.id, sh.shards);
+    let Some(db) = sh.db_get(dbi) else {
+        return ShardScan {
+            slots: Vec::new(),
+            next_slot: SLOT_COUNT,
+        };
+    };
     let first_idx = if opts.cursor <= id {
         0
     } else {
@@ -221,8 +283,8 @@ pub(super) fn scan_merge(per_shard: Vec<ShardScan>, count: usize) -> (usize, Vec
 
 pub(super) fn scan(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let opts = parse_scan(args)?;
-    let now = ctx.now_ms;
-    let per_shard = ctx.shard.call_all(|sh| scan_shard(sh, &opts, now));
+    let (now, dbi) = (ctx.now_ms, ctx.client().db);
+    let per_shard = ctx.shard.call_all(|sh| scan_shard(sh, dbi, &opts, now));
     let (next, keys) = scan_merge(per_shard, opts.count);
     ctx.out.array(2);
     ctx.out.bulk_int(next as i64);

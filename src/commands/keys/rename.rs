@@ -51,48 +51,27 @@ fn rename_generic(ex: &mut Exec<'_>, args: Args<'_>, nx: bool) -> CmdResult {
     Ok(())
 }
 
-/// COPY's options: REPLACE, and DB (only database 0 exists in slotd).
-fn parse_copy_opts(ex: &mut Exec<'_>, args: Args<'_>) -> Result<bool, ReplyError> {
+/// COPY's options: REPLACE, and DB (the destination database; the selected one by default).
+fn parse_copy_opts(ex: &mut Exec<'_>, args: Args<'_>) -> Result<(bool, u32), ReplyError> {
     let mut replace = false;
+    let mut db = ex.db_index();
     let mut cur = ArgCursor::new(args, 3);
     while !cur.is_done() {
         if cur.flag("REPLACE") {
             replace = true;
-        } else if let Some(db) = cur.opt_value("DB")? {
-            check_copy_db(ex, db)?;
+        } else if let Some(raw) = cur.opt_value("DB")? {
+            db = db_index_arg(ex.shard.databases, raw)?;
         } else {
             return Err(ReplyError::Syntax);
         }
     }
-    Ok(replace)
-}
-
-/// Redis reads the index as a C int, then checks it against `databases`; a valid index other
-/// than 0 is refused in cluster mode, and is out of range in standalone slotd (one database).
-fn check_copy_db(ex: &mut Exec<'_>, raw: &[u8]) -> Result<(), ReplyError> {
-    let db = i64_arg(raw)?;
-    if i32::try_from(db).is_err() {
-        return Err(ReplyError::NotCInt);
-    }
-    let databases = ex.shard.global.cfg(|c| c.databases) as i64;
-    if db < 0 || db >= databases.max(1) {
-        return Err(ReplyError::DbIndexOutOfRange);
-    }
-    if db == 0 {
-        return Ok(());
-    }
-    if ex.shard.slot_map.cluster_enabled {
-        return Err(ReplyError::other(
-            "ERR Copying to another database is not allowed in cluster mode",
-        ));
-    }
-    Err(ReplyError::DbIndexOutOfRange)
+    Ok((replace, db))
 }
 
 pub(super) fn copy(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let replace = parse_copy_opts(ex, args)?;
+    let (replace, dst_db) = parse_copy_opts(ex, args)?;
     let (src, dst) = (args.get(1), args.get(2));
-    if src == dst {
+    if src == dst && dst_db == ex.db_index() {
         return Err(ReplyError::other(
             "ERR source and destination objects are the same",
         ));
@@ -103,13 +82,21 @@ pub(super) fn copy(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     };
     let (value, at_ms) = (e.value().to_value(), e.expire_at_ms());
-    if !replace && ex.db(dst).contains(dst, now) {
+    let sh = ex.shard_for(dst);
+    if !replace && sh.db_at(dst_db).contains(dst, now) {
         ex.out.int(0);
         return Ok(());
     }
-    ex.db(dst).set(dst, value, at_ms, now);
+    if dst_db != ex.db_index() {
+        // The generic write path covers and touches `dst` in the selected database only.
+        let sh = ex.shard_for(dst);
+        sh.cover_for_write(dst_db, dst, now);
+        sh.touch_watched(dst_db, dst);
+        sh.blocked.touch(dst_db, dst);
+    }
+    ex.shard_for(dst).db_at(dst_db).set(dst, value, at_ms, now);
     ex.dirty(dst, 1);
-    ex.journal_state(dst);
+    ex.journal_state_in(dst, dst_db);
     ex.out.int(1);
     Ok(())
 }

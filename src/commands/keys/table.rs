@@ -117,7 +117,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         -2,
         WRITE | FAST | MULTI_KEY,
         K_ALL,
-        Handler::Key(del),
+        Handler::Key(unlink),
         (
             "Removes the given keys like DEL; memory may be reclaimed later",
             "4.0.0",
@@ -397,6 +397,35 @@ pub static COMMANDS: &[CommandSpec] = &[
     )
     .group("server", acl::KEYSPACE)
     .tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    cmd(
+        "move",
+        3,
+        WRITE | FAST,
+        K1,
+        Handler::Key(move_cmd),
+        (
+            "Moves a key to another database",
+            "1.0.0",
+            O1,
+            &[arg("key", "key"), arg("db", "integer")],
+        ),
+    )
+    .access(keyflag::RW_ACCESS_UPDATE),
+    cmd(
+        "swapdb",
+        3,
+        WRITE | FAST,
+        KeySpec::None,
+        Handler::Conn(swapdb),
+        (
+            "Swaps the contents of two databases",
+            "4.0.0",
+            "O(N) where N is the count of clients watching or blocking on keys from both \
+             databases.",
+            &[arg("index1", "integer"), arg("index2", "integer")],
+        ),
+    )
+    .group("server", acl::KEYSPACE | acl::DANGEROUS),
     flush_cmd("flushall", "Deletes every key of every database"),
     flush_cmd("flushdb", "Deletes every key of the current database"),
     cmd(

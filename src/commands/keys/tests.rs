@@ -262,7 +262,9 @@ fn copy_options_and_errors() {
     );
     let range = Reply::err("ERR DB index is out of range");
     assert_eq!(h.run(&["COPY", "a", "b", "db", "-1"]), range);
-    assert_eq!(h.run(&["COPY", "a", "b", "db", "1"]), range);
+    assert_eq!(h.run(&["COPY", "a", "b", "db", "16"]), range);
+    // Another database is a real copy now (16 databases).
+    assert_eq!(h.run(&["COPY", "a", "b", "db", "1"]), int(1));
     assert_eq!(
         h.run(&["COPY", "a", "b", "db"]),
         Reply::err("ERR syntax error")
@@ -448,7 +450,7 @@ fn scan_merge_covers_all_slots_over_shards() {
                 pattern: None,
                 type_name: None,
             };
-            let per: Vec<_> = shards.iter().map(|s| scan_shard(s, &opts, 0)).collect();
+            let per: Vec<_> = shards.iter().map(|s| scan_shard(s, 0, &opts, 0)).collect();
             let (next, keys) = scan_merge(per, count);
             assert!(next == 0 || next > cursor, "cursor must advance");
             seen.extend(keys);
@@ -640,4 +642,57 @@ fn table_metadata_matches_redis() {
     ));
     assert_eq!(ARGS_SCAN.len(), 4);
     assert_eq!(EXPIRE_COND.args.len(), 4);
+}
+
+#[test]
+fn databases_move_swapdb_copy_flushdb() {
+    // Guards the numbered databases: MOVE (TTL kept, 0 when missing or taken), SWAPDB,
+    // COPY ... DB, FLUSHDB of one database against FLUSHALL of all, INFO keyspace lines.
+    let mut h = Harness::new();
+    h.run(&["SET", "a", "1", "PX", "100000"]);
+    assert_eq!(h.run(&["MOVE", "a", "3"]), int(1));
+    assert_eq!(h.run(&["EXISTS", "a"]), int(0));
+    assert_eq!(h.run(&["MOVE", "a", "3"]), int(0));
+    let same = Reply::err("ERR source and destination objects are the same");
+    assert_eq!(h.run(&["MOVE", "a", "0"]), same);
+    let oor = Reply::err("ERR DB index is out of range");
+    assert_eq!(h.run(&["MOVE", "a", "16"]), oor);
+    h.run(&["SELECT", "3"]);
+    assert!(matches!(h.run(&["PTTL", "a"]), Reply::Int(n) if n > 0));
+    h.run(&["SET", "b", "x"]);
+    h.run(&["SELECT", "0"]);
+    h.run(&["SET", "b", "y"]);
+    assert_eq!(h.run(&["SELECT", "3"]), Reply::ok());
+    assert_eq!(h.run(&["MOVE", "b", "0"]), int(0));
+    assert_eq!(h.run(&["COPY", "b", "c", "DB", "5"]), int(1));
+    assert_eq!(h.run(&["COPY", "b", "b", "DB", "3"]), same);
+    assert_eq!(h.run(&["COPY", "b", "b", "DB", "0"]), int(0));
+    assert_eq!(h.run(&["COPY", "b", "b", "DB", "0", "REPLACE"]), int(1));
+    h.run(&["SELECT", "0"]);
+    assert_eq!(h.run(&["GET", "b"]), Reply::bulk("x"));
+    assert_eq!(h.run(&["SWAPDB", "0", "5"]), Reply::ok());
+    assert_eq!(h.run(&["GET", "c"]), Reply::bulk("x"));
+    assert_eq!(h.run(&["DBSIZE"]), int(1));
+    assert_eq!(
+        h.run(&["SWAPDB", "x", "1"]),
+        Reply::err("ERR invalid first DB index")
+    );
+    assert_eq!(
+        h.run(&["SWAPDB", "1", "x"]),
+        Reply::err("ERR invalid second DB index")
+    );
+    assert_eq!(h.run(&["SWAPDB", "1", "16"]), oor);
+    let Reply::Bulk(info) = h.run(&["INFO", "keyspace"]) else {
+        panic!("INFO is a bulk string")
+    };
+    let info = String::from_utf8(info).unwrap();
+    assert!(info.contains("db0:keys=1,expires=0"), "{info}");
+    assert!(info.contains("db3:keys=2,expires=1"), "{info}");
+    assert!(info.contains("db5:keys=1,expires=0"), "{info}");
+    assert_eq!(h.run(&["FLUSHDB"]), Reply::ok());
+    assert_eq!(h.run(&["DBSIZE"]), int(0));
+    h.run(&["SELECT", "3"]);
+    assert_eq!(h.run(&["DBSIZE"]), int(2));
+    assert_eq!(h.run(&["FLUSHALL"]), Reply::ok());
+    assert_eq!(h.run(&["DBSIZE"]), int(0));
 }

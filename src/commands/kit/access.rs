@@ -1,6 +1,7 @@
 //! The db-and-output accessor: a handler gets the keyspace that holds a key and the reply
 //! writer at the same time (and, when it samples, the shard's random generator), in place of
-//! the per-family `with_db` copies.
+//! the per-family `with_db` copies. The keyspace is the client's selected database
+//! (`Shard::sel`) on the shard that owns the key.
 
 use crate::commands::kit::Rng;
 use crate::commands::Exec;
@@ -27,10 +28,16 @@ impl Exec<'_> {
     ) -> R {
         let proto = self.out.proto;
         let mut buf = std::mem::take(self.out.buf);
+        let i = self.shard.sel;
         let r = {
             let shard = self.shard_for(key);
             let mut out = Out::new(&mut buf, proto);
-            f(&mut shard.db, &mut out, &mut shard.rng)
+            let db = if i == 0 {
+                &mut shard.db
+            } else {
+                shard.dbs.at(i, (shard.id, shard.shards), &shard.db)
+            };
+            f(db, &mut out, &mut shard.rng)
         };
         *self.out.buf = buf;
         r

@@ -267,3 +267,24 @@ fn append_grows_inline_then_moves_to_the_heap() {
     }
     assert!(!e.is_inline());
 }
+
+#[test]
+fn table_tag_survives_every_block_move() {
+    // Guards the tag in the word's top bits: reallocations and rebuilds keep it, reads of
+    // the block ignore it.
+    for tag in [0u16, 1, 0x8000, 0xffff] {
+        let mut e = Entry::new_str(b"key", b"v", 0, 5);
+        e.set_tag(tag);
+        e.set_str(&bytes(100, 1));
+        e.set_expire(10, 0);
+        e.append_str(&bytes(300, 2));
+        e.set_str(b"x");
+        e.set_expire(0, 0);
+        e.set_value(list(&[b"a"]));
+        let _ = e.value_mut();
+        assert_eq!((e.tag(), e.key(), e.lru()), (tag, &b"key"[..], 5));
+        e.set_tag(tag ^ 0x5555);
+        assert_eq!(e.tag(), tag ^ 0x5555);
+        assert_eq!(e.key(), b"key");
+    }
+}
