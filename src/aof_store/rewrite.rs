@@ -10,7 +10,7 @@ use crate::resp::write::format_double_g17;
 /// Appends the commands that recreate `e` to `out`; expired keys produce nothing.
 pub fn serialize_entry(e: &Entry, now_ms: u64, out: &mut Vec<u8>) {
     let at = e.expire_at_ms();
-    if at != 0 && at <= now_ms {
+    if at != 0 && at < now_ms {
         return;
     }
     let key: &[u8] = e.key();

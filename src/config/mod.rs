@@ -849,7 +849,18 @@ fn set_typed(cfg: &mut Config, name: &str, v: &[String]) -> Option<Result<(), St
         "maxclients" => int_in(v, 1, u32::MAX.into()).map(|n| cfg.maxclients = n as u64),
         "timeout" => int_in(v, 0, INT_MAX).map(|n| cfg.timeout_s = n as u64),
         "tcp-keepalive" => int_in(v, 0, INT_MAX).map(|n| cfg.tcp_keepalive_s = n as u64),
-        "proto-max-bulk-len" => big_mem(v).map(|n| cfg.proto_max_bulk_len = n),
+        // Keys are stored with a 32-bit length (keyspace::entry), so bulks stop at 4 GiB - 1.
+        "proto-max-bulk-len" => big_mem(v).and_then(|n| {
+            if n > u32::MAX as u64 {
+                return Err(
+                    "slotd stores key lengths in 32 bits, so this is at most 4gb - 1 \
+                            (4294967295)"
+                        .to_string(),
+                );
+            }
+            cfg.proto_max_bulk_len = n;
+            Ok(())
+        }),
         "client-query-buffer-limit" => big_mem(v).map(|n| cfg.client_query_buffer_limit = n),
         "requirepass" => text(v).map(|s| cfg.requirepass = (!s.is_empty()).then(|| s.into())),
         "databases" => int_in(v, 1, INT_MAX).map(|n| cfg.databases = n as u32),

@@ -206,7 +206,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("proc-title-template", "{title} {listen-addr} {server-mode}", Str, Mutable, Inert("cosmetic: slotd does not rewrite its process title")),
     d("propagation-error-behavior", "ignore", Enum(&["ignore", "panic", "panic-on-replicas"]), Mutable, No(NOT_YET)),
     d("protected-mode", "yes", Bool, Mutable, On("without a password and without an explicit bind, only loopback clients are served")),
-    d("proto-max-bulk-len", "536870912", Typed, Mutable, On("largest bulk string in a request (>= 1mb)")),
+    d("proto-max-bulk-len", "536870912", Typed, Mutable, On("largest bulk string in a request (>= 1mb; at most 4gb - 1 in slotd, which stores key lengths in 32 bits)")),
     d("rdb-del-sync-files", "no", Bool, Mutable, Inert(NO_RDB)),
     d("rdb-key-save-delay", "0", Int(INT_MIN, INT_MAX), Hidden, Inert("a Redis test knob (delay while saving)")),
     d("rdb-save-incremental-fsync", "yes", Bool, Mutable, Inert(NO_RDB)),

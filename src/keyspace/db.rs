@@ -334,6 +334,7 @@ impl Db {
         let expired = e.expired(now_ms);
         self.after_remove(&e, expired);
         if expired {
+            lazyfree::free(e, Cause::Expire);
             None
         } else {
             Some(e)
@@ -418,13 +419,23 @@ impl Db {
             return 0;
         }
         let idx = local_index(slot, self.shards);
+        // Unindex the slot's TTLs while its table is still in place (`volatile_remove` finds
+        // the entry it moves through its table), highest position first, so the entry moved
+        // into a freed position is never one of this slot's.
+        let mut positions: Vec<u32> = self.tables[idx]
+            .iter()
+            .filter(|e| e.has_expire())
+            .map(|e| e.vpos())
+            .collect();
+        positions.sort_unstable_by(|a, b| b.cmp(a));
+        for pos in positions {
+            self.volatile_remove(pos);
+        }
         let mut table = std::mem::take(&mut self.tables[idx]);
         let n = table.len();
+        self.keys -= n;
         for e in table.drain() {
-            self.keys -= 1;
-            if e.has_expire() {
-                self.volatile_remove(e.vpos());
-            }
+            lazyfree::free(e, Cause::ServerDel);
         }
         n
     }
@@ -581,7 +592,7 @@ mod tests {
             Some(&b"x"[..])
         );
         db.set_str(b"k", b"v", 100, 0);
-        assert!(db.lookup_read(b"k", 100).is_none());
+        assert!(db.lookup_read(b"k", 101).is_none());
         assert_eq!(db.len(), 0);
     }
 
@@ -591,16 +602,16 @@ mod tests {
         let mut db = Db::new(0, 1);
         db.expired_log = Some(Vec::new());
         db.set(b"a", s("1"), 50, 0);
-        assert!(db.lookup_read(b"a", 100).is_none());
+        assert!(db.lookup_read(b"a", 101).is_none());
         assert_eq!(db.expired_log.as_ref().unwrap(), &vec![b"a".to_vec()]);
         let mut r = Db::new(0, 1);
         r.keep_expired = true;
         r.set(b"a", s("1"), 50, 0);
-        assert!(r.lookup_read(b"a", 100).is_none());
+        assert!(r.lookup_read(b"a", 101).is_none());
         assert_eq!(r.len(), 1, "hidden, not deleted");
         let far = std::time::Instant::now() + std::time::Duration::from_secs(1);
         assert_eq!(
-            r.active_expire(&mut Rng::with_seed(1), 100, 20, far)
+            r.active_expire(&mut Rng::with_seed(1), 101, 20, far)
                 .expired,
             0
         );
@@ -614,9 +625,41 @@ mod tests {
     fn lazy_expiry_on_access() {
         let mut db = Db::new(0, 1);
         db.set(b"k", s("v"), 100, 0);
-        assert!(db.lookup_read(b"k", 99).is_some());
-        assert!(db.lookup_read(b"k", 100).is_none());
+        assert!(
+            db.lookup_read(b"k", 100).is_some(),
+            "still there in its millisecond"
+        );
+        assert!(db.lookup_read(b"k", 101).is_none());
         assert_eq!(db.len(), 0);
         assert_eq!(db.stats.expired_keys, 1);
+    }
+
+    #[test]
+    fn flush_slot_keeps_the_ttl_index_of_other_slots() {
+        // Guards flush_slot's unindexing: TTL keys of the dropped slot interleaved with TTL
+        // keys of another slot (the dropped slot's keys last in the index) used to leave stale
+        // positions behind and panic on a later removal.
+        let mut db = Db::new(0, 1);
+        for i in 0..10 {
+            db.set(format!("{{b}}{i}").as_bytes(), s("v"), 5_000, 0);
+        }
+        for i in 0..50 {
+            db.set(format!("{{a}}{i}").as_bytes(), s("v"), 5_000, 0);
+        }
+        for i in 10..20 {
+            db.set(format!("{{b}}{i}").as_bytes(), s("v"), 5_000, 0);
+        }
+        assert_eq!(db.flush_slot(key_hash_slot(b"{a}")), 50);
+        assert_eq!((db.len(), db.volatile_len()), (20, 20));
+        for (pos, &(slot, h)) in db.volatile.iter().enumerate() {
+            let t = local_index(slot, 1);
+            assert!(db.tables[t]
+                .find(h, |e| e.vpos() as usize == pos && e.has_expire())
+                .is_some());
+        }
+        for i in 0..20 {
+            assert!(db.remove(format!("{{b}}{i}").as_bytes(), 0).is_some());
+        }
+        assert_eq!((db.len(), db.volatile_len()), (0, 0));
     }
 }

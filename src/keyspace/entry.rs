@@ -109,10 +109,25 @@ const ADDR_BITS: u32 = 48;
 const ADDR_MASK: usize = (1 << ADDR_BITS) - 1;
 
 // SAFETY: an Entry owns its block (and the boxed Value in it) exclusively, like a Box: moving
-// it to another thread moves that ownership, and `Value` is itself Send.
+// it to another thread moves that ownership, and `Value` is itself Send (checked below).
 unsafe impl Send for Entry {}
-// SAFETY: `&Entry` only reads the block; nothing in it has interior mutability.
-unsafe impl Sync for Entry {}
+const _: () = {
+    fn value_is_send<T: Send>() {}
+    let _ = value_is_send::<Value>;
+};
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("keyspace::entry keeps a hash tag in the top 16 bits of a 64-bit pointer");
+
+/// Stops the process when the allocator returns an address the tag would overwrite. An abort,
+/// not a panic: callers have already reallocated the old block, and unwinding would free it
+/// a second time through the entry's Drop.
+fn check_address(block: NonNull<u8>) {
+    if block.as_ptr().addr() & !ADDR_MASK != 0 {
+        eprintln!("slotd: heap address above 48 bits; the keyspace cannot tag it");
+        std::process::abort();
+    }
+}
 
 /// Allocates and fills a block. The only place blocks are created.
 fn build(key: &[u8], meta: u32, expire: Option<(u64, u32)>, payload: Payload) -> NonNull<u8> {
@@ -205,11 +220,7 @@ impl Entry {
     }
 
     fn from_block(block: NonNull<u8>) -> Entry {
-        assert_eq!(
-            block.as_ptr().addr() & !ADDR_MASK,
-            0,
-            "heap address above 48 bits"
-        );
+        check_address(block);
         Entry { word: block }
     }
 
@@ -220,11 +231,7 @@ impl Entry {
 
     /// Points the entry at a new block, keeping its tag.
     fn set_block(&mut self, block: NonNull<u8>) {
-        assert_eq!(
-            block.as_ptr().addr() & !ADDR_MASK,
-            0,
-            "heap address above 48 bits"
-        );
+        check_address(block);
         let tag = self.word.as_ptr().addr() & !ADDR_MASK;
         self.word = block.map_addr(|a| a | tag);
     }
@@ -308,10 +315,11 @@ impl Entry {
         unsafe { ptr::read_unaligned(self.p().add(HEAD_BYTES) as *const u64) }
     }
 
-    /// True when the key has a TTL that has passed at `now_ms`.
+    /// True when the key has a TTL that has passed at `now_ms`: as Redis' keyIsExpired, a key
+    /// is still there in the millisecond its TTL names and gone after it.
     pub fn expired(&self, now_ms: u64) -> bool {
         let at = self.expire_at_ms();
-        at != 0 && at <= now_ms
+        at != 0 && at < now_ms
     }
 
     /// Position in the Db's volatile index (meaningful only while the key has a TTL).

@@ -9,7 +9,10 @@ pub struct BufRing {
     ring_mem: *mut BufRingEntry,
     /// The ring's memory (`ring_mem` points into it), unmapped when the ring drops.
     _ring_map: crate::sys::AnonMapping,
-    bufs: Vec<u8>,
+    /// The buffers themselves, mapped directly rather than taken from the allocator: memory
+    /// the kernel writes into, fixed for the shard's life, so not part of used_memory (see
+    /// docs/architecture.md, memory accounting). Unmapped when the ring drops.
+    bufs: crate::sys::AnonMapping,
     buf_bytes: usize,
     count: u16,
     /// Local tail: entries added but not yet published.
@@ -33,7 +36,7 @@ impl BufRing {
         let mut br = BufRing {
             ring_mem: mem as *mut BufRingEntry,
             _ring_map: map,
-            bufs: vec![0u8; count as usize * buf_bytes],
+            bufs: crate::sys::AnonMapping::new(count as usize * buf_bytes)?,
             buf_bytes,
             count,
             tail: 0,
@@ -53,8 +56,14 @@ impl BufRing {
 
     /// The bytes of buffer `bid` that a completion filled.
     pub fn data(&self, bid: u16, len: usize) -> &[u8] {
+        assert!(
+            bid < self.count && len <= self.buf_bytes,
+            "buffer out of range"
+        );
         let start = bid as usize * self.buf_bytes;
-        &self.bufs[start..start + len]
+        // SAFETY: in bounds (checked above); the kernel filled buffer `bid` and does not
+        // touch it again until `push` hands it back, which needs `&mut self`.
+        unsafe { std::slice::from_raw_parts(self.bufs.as_mut_ptr().add(start), len) }
     }
 
     /// Gives buffer `bid` back (visible to the kernel after `publish`).
@@ -62,7 +71,10 @@ impl BufRing {
         let idx = (self.tail & (self.count - 1)) as usize;
         // SAFETY: idx < count; the entry belongs to us until the tail is published.
         let entry = unsafe { &mut *self.ring_mem.add(idx) };
-        entry.set_addr(self.bufs[bid as usize * self.buf_bytes..].as_ptr() as u64);
+        assert!(bid < self.count, "buffer out of range");
+        // SAFETY: bid < count, so the offset stays inside the mapping.
+        let addr = unsafe { self.bufs.as_mut_ptr().add(bid as usize * self.buf_bytes) };
+        entry.set_addr(addr as u64);
         entry.set_len(self.buf_bytes as u32);
         entry.set_bid(bid);
         self.tail = self.tail.wrapping_add(1);

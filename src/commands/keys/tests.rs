@@ -200,6 +200,12 @@ fn ttl_family_rounds_and_reports_missing() {
     assert_eq!(h.run(&["EXPIRETIME", "k"]), int(4_000_000_000));
     h.run(&["PEXPIRE", "k", "100"]);
     h.advance_ms(100);
+    assert_eq!(
+        h.run(&["PTTL", "k"]),
+        int(0),
+        "still there in its last millisecond"
+    );
+    h.advance_ms(1);
     assert_eq!(h.run(&["PTTL", "k"]), int(-2));
     assert_eq!(h.run(&["DBSIZE"]), int(0));
 }
@@ -303,7 +309,7 @@ fn keys_matches_glob_and_skips_expired() {
         h.run(&["SET", k, "v"]);
     }
     h.run(&["PEXPIRE", "hxllo", "10"]);
-    h.advance_ms(10);
+    h.advance_ms(11);
     assert_eq!(
         sorted(bulks(&h.run(&["KEYS", "h[ae]llo"]))),
         vec!["hallo", "hello"]

@@ -447,7 +447,7 @@ fn expired_list_is_absent() {
     let mut h = Harness::new();
     h.run(&["RPUSH", "l", "a", "b"]);
     h.run(&["PEXPIRE", "l", "100"]);
-    h.advance_ms(100);
+    h.advance_ms(101);
     assert_eq!(h.run(&["LLEN", "l"]), Reply::Int(0));
     assert_eq!(h.run(&["RPUSH", "l", "c"]), Reply::Int(1));
     assert_eq!(h.run(&["TTL", "l"]), Reply::Int(-1));

@@ -108,15 +108,19 @@ fn set_conditions_get_and_expiry() {
     );
     h.advance_ms(99);
     assert_eq!(h.run(&["SET", "k", "v5", "KEEPTTL", "GET"]), b("v4"));
-    h.advance_ms(1);
+    h.advance_ms(2);
     assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
     // An absolute time in the past leaves no key, but still answers as a write.
     assert_eq!(h.run(&["SET", "k", "v", "EXAT", "1"]), Reply::ok());
     assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
     let at = (h.now_ms + 50).to_string();
     assert_eq!(h.run(&["SET", "k", "v", "PXAT", &at]), Reply::ok());
-    h.advance_ms(49);
-    assert_eq!(h.run(&["GET", "k"]), b("v"));
+    h.advance_ms(50);
+    assert_eq!(
+        h.run(&["GET", "k"]),
+        b("v"),
+        "still there in its last millisecond"
+    );
     h.advance_ms(1);
     assert_eq!(h.run(&["GET", "k"]), Reply::Nil);
     // A plain SET drops an old TTL.
@@ -142,7 +146,7 @@ fn setnx_setex_psetex_getset() {
             (&["PSETEX", "p", "10", "v"], Reply::ok()),
         ],
     );
-    h.advance_ms(10);
+    h.advance_ms(11);
     assert_eq!(h.run(&["GET", "p"]), Reply::Nil);
     assert_eq!(h.run(&["GET", "t"]), b("v"));
     assert_eq!(h.run(&["GETSET", "t", "w"]), b("v"));
@@ -242,7 +246,7 @@ fn integer_counters() {
             (&["INCR", "n"], int(8)),
         ],
     );
-    h.advance_ms(100);
+    h.advance_ms(101);
     assert_eq!(h.run(&["GET", "n"]), Reply::Nil, "INCR keeps the TTL");
 }
 

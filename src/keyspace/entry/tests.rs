@@ -74,8 +74,11 @@ fn expiry_added_changed_and_removed() {
         e.set_expire(1000, 4);
         check(&e, b"key:0000000001", &v, 1000, 9);
         assert_eq!(e.vpos(), 4);
-        assert!(!e.expired(999));
-        assert!(e.expired(1000));
+        assert!(
+            !e.expired(1000),
+            "still there in its own millisecond, as Redis"
+        );
+        assert!(e.expired(1001));
         e.set_expire(2000, 5);
         assert_eq!((e.expire_at_ms(), e.vpos()), (2000, 5));
         e.set_vpos(6);
