@@ -254,6 +254,7 @@ def run_one(s, b, servers, name, policy, rnd, warmup, ops, cmds):
     binary, port, args_fn = servers[name]
     b.start(name, binary, port, s.server_cpu, args_fn(policy))
     pid = b.pid(name)
+    idle = info_ints(port, "memory", {"used_memory"}).get("used_memory", 0)
     client = Client(port)
     try:
         client.run(warmup, cmds, lambda: None)
@@ -288,7 +289,7 @@ def run_one(s, b, servers, name, policy, rnd, warmup, ops, cmds):
         "first_error": first_error, "used_med": bl.median(used) / s.maxmemory,
         "used_max": max(used) / s.maxmemory, "maxmemory_info": mem.get("maxmemory", 0),
         "rss_mb": (samples[-1][1] if samples else 0) / 1024, "hwm_mb": hwm / 1024,
-        "samples": len(samples),
+        "samples": len(samples), "idle_mb": idle / 1048576,
     }
     b.log("  %-12s %-5s r%d: hit %.4f (client %.4f), %.0f ops/s, %.2f us/op, evicted %d,"
           " keys %d, used_memory median %.3f max %.3f of maxmemory, errors %d %s"
@@ -344,18 +345,19 @@ def medians(results):
         groups.setdefault((r["policy"], r["server"]), []).append(r)
     return {k: {f: bl.median(r[f] for r in rows)
                 for f in ["hit", "ceiling", "client_hit", "ops_s", "cpu_us", "evicted", "dbsize",
-                          "used_med", "used_max", "hwm_mb"]}
+                          "used_med", "used_max", "hwm_mb", "idle_mb"]}
             for k, rows in groups.items()}
 
 
 def summary_table(s, med, refusals):
     lines = ["| policy | redis hit ratio | slotd hit ratio | slotd - redis (points) |"
              " redis used_memory / maxmemory median, max |"
-             " slotd used_memory / maxmemory median, max | keys held at end redis, slotd |"
+             " slotd used_memory / maxmemory median, max | used_memory MB before any key"
+             " redis, slotd | keys held at end redis, slotd |"
              " oracle hit ratio for the keys held redis, slotd |"
              " evicted keys redis, slotd | peak RSS MB redis, slotd |"
              " server CPU us/op redis, slotd |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for policy in s.policies:
         r, d = med.get((policy, "redis")), med.get((policy, "slotd"))
 
@@ -376,7 +378,7 @@ def summary_table(s, med, refusals):
             policy, cell(r, "hit", "%.4f"), slotd_hit, diff,
             f"{cell(r, 'used_med', '%.3f')}, {cell(r, 'used_max', '%.3f')}",
             f"{cell(d, 'used_med', '%.3f')}, {cell(d, 'used_max', '%.3f')}",
-            pair("dbsize", "%.0f"), pair("ceiling", "%.4f"), pair("evicted", "%.0f"), pair("hwm_mb", "%.1f"),
+            pair("idle_mb", "%.1f"), pair("dbsize", "%.0f"), pair("ceiling", "%.4f"), pair("evicted", "%.0f"), pair("hwm_mb", "%.1f"),
             pair("cpu_us", "%.2f")]))
     return lines
 
@@ -421,7 +423,9 @@ def report(s, servers, results, refusals, load_start, slotd_bin, chart_name):
         "- hit ratio: INFO keyspace_hits / (hits + misses) over the measured operations; the"
         " client's own count (non-nil GET replies / GETs) should equal it. The oracle hit ratio"
         " is the share of accesses to the K hottest keys, K the keys a server held at the end:"
-        " what a perfect policy would reach with that server's memory per key",
+        " what a perfect policy would reach with that server's memory per key. maxmemory"
+        " counts all of used_memory, so what a server uses before its first key (its"
+        " used_memory right after start, shown) leaves that much less for keys",
         f"- used_memory sampled every {SAMPLE_EVERY_S:g} s during the measurement, as a fraction"
         " of maxmemory (Redis evicts after a write takes it above, so a max slightly above 1 is"
         " normal)",

@@ -59,6 +59,12 @@ pub struct Db {
     pub touch_mode: super::evict::Touch,
 }
 
+/// What `Db::put` stores: string bytes (SET's path) or any value.
+enum Incoming<'a> {
+    Str(&'a [u8]),
+    Value(Value),
+}
+
 /// See `Db::overhead_bytes`.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct DbOverhead {
@@ -206,16 +212,32 @@ impl Db {
     /// SET's fast path: stores `bytes` as a string with one probe, rewriting the key's block
     /// in place when the length is unchanged (no malloc/free on overwrite of equal sizes).
     pub fn set_str(&mut self, key: &[u8], bytes: &[u8], expire_at_ms: u64, now_ms: u64) {
+        self.put(key, Incoming::Str(bytes), expire_at_ms, now_ms)
+    }
+
+    /// Inserts or overwrites a key. `expire_at_ms` 0 means no TTL; any old TTL is replaced.
+    pub fn set(&mut self, key: &[u8], value: Value, expire_at_ms: u64, now_ms: u64) {
+        self.put(key, Incoming::Value(value), expire_at_ms, now_ms)
+    }
+
+    /// `set` and `set_str` with one probe: an existing key is rewritten in its own block.
+    fn put(&mut self, key: &[u8], v: Incoming<'_>, expire_at_ms: u64, now_ms: u64) {
         let (t, h, slot) = self.table_of(key);
         let lru = self.fresh_lru(now_ms);
         let mut stale_pos = None;
         if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
             release_old_collection(e);
-            e.set_str(bytes);
+            match v {
+                Incoming::Str(bytes) => e.set_str(bytes),
+                Incoming::Value(v) => e.set_value(v),
+            }
             e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
             stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
         } else {
-            let e = Entry::new_str(key, bytes, expire_at_ms, lru);
+            let e = match v {
+                Incoming::Str(bytes) => Entry::new_str(key, bytes, expire_at_ms, lru),
+                Incoming::Value(v) => Entry::new(key, v, expire_at_ms, lru),
+            };
             self.insert_new(t, h, slot, e);
         }
         if let Some(pos) = stale_pos {
@@ -232,25 +254,6 @@ impl Db {
         let hasher = &self.hasher;
         self.tables[t].insert_unique(h, e, Self::hash_entry(hasher));
         self.keys += 1;
-    }
-
-    /// Inserts or overwrites a key. `expire_at_ms` 0 means no TTL; any old TTL is replaced.
-    pub fn set(&mut self, key: &[u8], value: Value, expire_at_ms: u64, now_ms: u64) {
-        let (t, h, slot) = self.table_of(key);
-        let lru = self.fresh_lru(now_ms);
-        let mut stale_pos = None;
-        if let Some(e) = self.tables[t].find_mut(h, |e| e.key() == key) {
-            release_old_collection(e);
-            e.set_value(value);
-            e.set_lru(self.touch_mode.overwritten(e.lru(), lru, now_ms));
-            stale_pos = Self::retime(e, expire_at_ms, &mut self.volatile, slot, h);
-        } else {
-            let e = Entry::new(key, value, expire_at_ms, lru);
-            self.insert_new(t, h, slot, e);
-        }
-        if let Some(pos) = stale_pos {
-            self.volatile_remove(pos);
-        }
     }
 
     /// Gives entry `e` a new expiry, adding it to the volatile index when it gains a TTL.
@@ -363,11 +366,11 @@ impl Db {
         }
     }
 
-    /// A key of local table `idx` found by probing from `hash` (any key whose control byte
-    /// matches, expired ones included), or None when the probe meets an empty group first:
-    /// eviction samples with random hashes in O(1) whatever the table's size.
+    /// The first key of local table `idx` at or after bucket `hash` (expired ones included),
+    /// None when the table is empty: eviction samples with random numbers in O(1) whatever
+    /// the table's size.
     pub fn entry_near(&self, idx: usize, hash: u64) -> Option<&Entry> {
-        self.tables[idx].find(hash, |_| true)
+        self.tables[idx].entry_from(hash as usize)
     }
 
     /// The key at position `pos` of the TTL index (eviction samples volatile keys from it).
