@@ -367,11 +367,11 @@ impl Db {
         }
     }
 
-    /// A key of local table `idx` found by probing from `hash` (any key whose control byte
-    /// matches, expired ones included), or None when the probe meets an empty group first:
-    /// eviction samples with random hashes in O(1) whatever the table's size.
+    /// The first key of local table `idx` at or after bucket `hash` (expired ones included),
+    /// None when the table is empty: eviction samples with random numbers in O(1) whatever
+    /// the table's size.
     pub fn entry_near(&self, idx: usize, hash: u64) -> Option<&Entry> {
-        self.tables[idx].find(hash, |_| true)
+        self.tables[idx].entry_from(hash as usize)
     }
 
     /// The key at position `pos` of the TTL index (eviction samples volatile keys from it).

@@ -497,8 +497,8 @@ impl Pool {
 // Sampling a Db
 // ---------------------------------------------------------------------------------------------
 
-/// Probes per wanted key before a sample gives up (a probe with a random hash finds a key
-/// about one time in ten in a large table).
+/// Probes per wanted key before a sample gives up (a probe from a random bucket finds the
+/// next key; only expired keys make it miss).
 const SAMPLE_PROBES: usize = 64;
 /// Probes that find nothing in a row before sampling moves to another table.
 const SAMPLE_TABLE_MISSES: usize = 16;
@@ -508,8 +508,8 @@ const SAMPLE_WALK_MAX_KEYS: usize = 64;
 
 /// Visits up to `want` live keys of `db` from a random table (only keys with a TTL when
 /// `volatile`), calling `f(key, lru, expire_at_ms)`. A small table gives a run of keys from
-/// a random offset (as Redis samples a run of buckets); a large one is probed with random
-/// hashes (`Db::entry_near`), so the cost does not grow with the table (a slot holding every
+/// a random offset (as Redis samples a run of buckets); a large one is probed from random
+/// buckets (`Db::entry_near`), so the cost does not grow with the table (a slot holding every
 /// key under one hash tag samples as fast as a spread keyspace). A key may come twice; the
 /// pool keeps one copy worth evicting.
 pub fn sample(

@@ -67,6 +67,16 @@ impl SlotTable {
         }
     }
 
+    /// The first entry at or after bucket `i` (modulo the size, wrapping): eviction's random
+    /// sample (at most 3/4 of the buckets are full, so the scan is short).
+    pub fn entry_from(&self, i: usize) -> Option<&Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.mask();
+        (0..self.buckets.len()).find_map(|k| self.buckets[(i + k) & mask].as_ref())
+    }
+
     pub fn find(&self, h: u64, eq: impl FnMut(&Entry) -> bool) -> Option<&Entry> {
         let i = self.find_index(h, eq)?;
         self.buckets[i].as_ref()
