@@ -684,7 +684,7 @@ pub fn debug_digest_value(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                 return [0; 20];
             }
             sh.db_at(dbi)
-                .lookup_write(&key, 0)
+                .lookup_no_touch(&key, 0)
                 .map(|e| rdb::digest::digest_value(e.value(), e.expire_at_ms() != 0))
                 .unwrap_or([0; 20])
         });

@@ -181,8 +181,19 @@ impl Db {
         self.touch_mode.fresh(now_ms)
     }
 
-    /// Looks a key up for writing: expired keys are deleted first. No hit/miss counting.
+    /// Looks a key up for writing: expired keys are deleted first, and the access is recorded
+    /// in the LRU/LFU field (as Redis' lookupKeyWrite). No hit/miss counting.
     pub fn lookup_write(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        let e: *mut Entry = self.find_live(key, now_ms)?;
+        // SAFETY: as in `find_live`; `touch` reads only the access settings.
+        let e = unsafe { &mut *e };
+        self.touch(e, now_ms);
+        Some(e)
+    }
+
+    /// Looks a key up without recording an access (Redis' LOOKUP_NOTOUCH): expired keys are
+    /// still deleted. For introspection such as DEBUG DIGEST-VALUE.
+    pub fn lookup_no_touch(&mut self, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         self.find_live(key, now_ms)
     }
 

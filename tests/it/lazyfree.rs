@@ -243,66 +243,44 @@ fn big_set(c: &mut redis::Connection, key: &str, n: usize) {
     }
 }
 
-/// Round-trip time of `args` on `c`.
-fn timed(c: &mut redis::Connection, args: &[&str]) -> Duration {
-    let t = Instant::now();
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    let _: redis::Value = cmd.query(c).expect("command");
-    t.elapsed()
-}
-
 #[test]
 fn unlink_of_a_big_set_does_not_stall_the_shard() {
-    // Guards the reason lazy free exists: UNLINK of a 200k-member set answers at once, and
-    // another client's PING on the same (only) shard is answered meanwhile within the bound,
-    // though freeing the set in place takes longer than that (DEL of an equal set, measured
-    // here); and the memory is released afterwards (the worker counts it, nothing pending).
+    // Guards the reason lazy free exists: UNLINK of a 200k-member set hands it to the worker
+    // (lazyfreed_objects counts it, nothing stays pending) where DEL of an equal set frees it
+    // in place (not counted). The shard's own time for each comes from INFO commandstats,
+    // measured in the same run, so the check is a ratio, not a wall-clock bound: freeing in
+    // place took ~23 ms in a release build (far more in this debug one), the hand-off ~50 us.
     const MEMBERS: usize = 200_000;
-    // Generous for a loaded 2-core machine; in place, the free alone takes ~23 ms in a
-    // release build and far more in this debug one.
-    let bound = Duration::from_millis(15);
     let slotd = Server::start(&["--server-threads", "1"]);
     let mut c = slotd.client();
     big_set(&mut c, "a", MEMBERS);
     big_set(&mut c, "b", MEMBERS);
     let before = freed_when_idle(&mut c);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let pinger = {
-        let mut p = slotd.client();
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut worst = Duration::ZERO;
-            let mut pings = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) || pings < 10 {
-                worst = worst.max(timed(&mut p, &["PING"]));
-                pings += 1;
-            }
-            worst
-        })
-    };
-    std::thread::sleep(Duration::from_millis(20));
-    let unlink = timed(&mut c, &["UNLINK", "a"]);
-    std::thread::sleep(Duration::from_millis(50));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let worst_ping = pinger.join().expect("pinger");
-    let del = timed(&mut c, &["DEL", "b"]);
-    eprintln!("UNLINK {unlink:?}, worst PING meanwhile {worst_ping:?}, DEL {del:?}");
-    assert!(
-        del > bound,
-        "DEL in place took only {del:?}: the bound proves nothing"
-    );
-    assert!(unlink < bound, "UNLINK took {unlink:?}");
-    assert!(
-        worst_ping < bound,
-        "a PING waited {worst_ping:?} during UNLINK"
-    );
+    let _: i64 = redis::cmd("UNLINK").arg("a").query(&mut c).expect("UNLINK");
     assert_eq!(
         freed_when_idle(&mut c),
         before + 1,
         "the worker freed the set"
+    );
+    let _: i64 = redis::cmd("DEL").arg("b").query(&mut c).expect("DEL");
+    assert_eq!(freed_when_idle(&mut c), before + 1, "DEL frees in place");
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut c)
+        .unwrap();
+    let usec = |cmd: &str| -> u64 {
+        let line = stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{cmd}:")))
+            .unwrap_or_else(|| panic!("no {cmd} in {stats}"));
+        let field = line.split(',').find(|f| f.contains("usec=")).unwrap();
+        field.rsplit('=').next().unwrap().parse().unwrap()
+    };
+    let (unlink_us, del_us) = (usec("unlink"), usec("del"));
+    eprintln!("shard time: UNLINK {unlink_us} us, DEL {del_us} us");
+    assert!(
+        unlink_us * 10 < del_us,
+        "UNLINK took {unlink_us} us of the shard's time, DEL {del_us} us"
     );
     let keys: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
     assert_eq!(keys, 0);

@@ -43,7 +43,7 @@ pub(crate) fn peek<'e>(ex: &'e mut Exec<'_>, key: &[u8]) -> Option<&'e mut Entry
     let db = ex.db(key);
     if db.contains(key, now) {
         db.stats.hits += 1;
-        db.lookup_write(key, now)
+        db.lookup_no_touch(key, now)
     } else {
         db.stats.misses += 1;
         None
