@@ -11,7 +11,8 @@ pub struct BufRing {
     _ring_map: crate::sys::AnonMapping,
     /// The buffers themselves, mapped directly rather than taken from the allocator: memory
     /// the kernel writes into, fixed for the shard's life, so not part of used_memory (see
-    /// docs/architecture.md, memory accounting). Unmapped when the ring drops.
+    /// docs/architecture.md, memory accounting). Faulted in at start, so receives never take
+    /// a page fault and the ring's RSS is there from the first moment. Unmapped on drop.
     bufs: crate::sys::AnonMapping,
     buf_bytes: usize,
     count: u16,
@@ -36,7 +37,7 @@ impl BufRing {
         let mut br = BufRing {
             ring_mem: mem as *mut BufRingEntry,
             _ring_map: map,
-            bufs: crate::sys::AnonMapping::new(count as usize * buf_bytes)?,
+            bufs: crate::sys::AnonMapping::new_populated(count as usize * buf_bytes)?,
             buf_bytes,
             count,
             tail: 0,

@@ -12,8 +12,19 @@ pub struct AnonMapping {
 }
 
 impl AnonMapping {
-    /// Maps `len_bytes` (more than 0) of fresh zeroed memory.
+    /// Maps `len_bytes` (more than 0) of fresh zeroed memory, faulted in on first touch.
     pub fn new(len_bytes: usize) -> io::Result<AnonMapping> {
+        Self::map(len_bytes, 0)
+    }
+
+    /// Like `new`, with every page faulted in now (MAP_POPULATE): for memory the kernel will
+    /// write into on the hot path, so no receive pays a page fault and the resident size is
+    /// known from the start.
+    pub fn new_populated(len_bytes: usize) -> io::Result<AnonMapping> {
+        Self::map(len_bytes, libc::MAP_POPULATE)
+    }
+
+    fn map(len_bytes: usize, extra_flags: libc::c_int) -> io::Result<AnonMapping> {
         // SAFETY: a new private anonymous mapping at an address the kernel picks: it cannot
         // overlap memory Rust already uses.
         let ptr = unsafe {
@@ -21,7 +32,7 @@ impl AnonMapping {
                 std::ptr::null_mut(),
                 len_bytes,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | extra_flags,
                 -1,
                 0,
             )
