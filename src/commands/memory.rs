@@ -91,19 +91,13 @@ impl Overview {
         let evict = g.maxmemory.load();
         let (maxmemory_bytes, maxmemory_policy) =
             (evict.maxmemory_bytes, evict.policy.name().to_string());
-        let (backlog_bytes, replica_feed_bytes) = {
-            let st = g.repl.state();
-            let backlog = st.backlog.as_ref().map_or(0, |b| b.size() as u64);
-            let feeds: u64 = st
-                .replicas
-                .iter()
-                .map(|r| {
-                    let b = crate::global::repl::lock(&r.feed.buf);
-                    (b.data.capacity() + b.writing) as u64
-                })
-                .sum();
-            (backlog, feeds)
-        };
+        let backlog_bytes = g
+            .repl
+            .state()
+            .backlog
+            .as_ref()
+            .map_or(0, |b| b.size() as u64);
+        let replica_feed_bytes = g.repl.replica_feed_bytes();
         let mut o = Overview {
             used_bytes: used,
             peak_bytes: peak,

@@ -248,6 +248,19 @@ impl ReplGlobal {
         g
     }
 
+    /// Bytes buffered for replicas beyond the backlog (their feeds), part of Redis'
+    /// freeMemoryGetNotCountedMemory.
+    pub fn replica_feed_bytes(&self) -> u64 {
+        self.state()
+            .replicas
+            .iter()
+            .map(|r| {
+                let b = lock(&r.feed.buf);
+                (b.data.capacity() + b.writing) as u64
+            })
+            .sum()
+    }
+
     pub fn state(&self) -> MutexGuard<'_, ReplState> {
         lock(&self.state)
     }

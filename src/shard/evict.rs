@@ -36,8 +36,17 @@ pub trait Meter {
 pub struct AllocMeter;
 
 impl Meter for AllocMeter {
-    fn total(&self, _: &Shard) -> u64 {
-        crate::sys::alloc::used_bytes()
+    fn total(&self, sh: &Shard) -> u64 {
+        // As Redis' freeMemoryGetNotCountedMemory, replica output buffers and the AOF buffer
+        // do not count toward the limit (this shard's journal; the other shards' journals
+        // stay counted, a slight overestimate rather than a cross-core read).
+        let repl = &sh.global.repl;
+        let feeds = if repl.feeding.load(std::sync::atomic::Ordering::Relaxed) {
+            repl.replica_feed_bytes()
+        } else {
+            0
+        };
+        crate::sys::alloc::used_bytes().saturating_sub(feeds + sh.journal.len() as u64)
     }
     fn own(&self, _: &Shard) -> i64 {
         // With what the lazy-free worker freed for this shard: its frees count on its own

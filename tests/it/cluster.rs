@@ -225,8 +225,17 @@ fn redis_cli_creates_a_three_master_cluster() {
         assert_eq!(l.len(), 9, "one slot range per master: {l:?}");
     }
     c.check(p[2]);
-    // Two peers, a link each way with each: four maps in Redis' shape.
-    let links = cli(p[0], &["cluster", "links"]);
+    // Two peers, a link each way with each: four maps in Redis' shape. A peer's inbound link
+    // appears when that peer's own outbound connection lands, which may trail the cluster
+    // turning ok by a few cron ticks on a busy machine: wait for it, boundedly.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let links = loop {
+        let links = cli(p[0], &["cluster", "links"]);
+        if links.matches("direction").count() == 4 || Instant::now() >= deadline {
+            break links;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(links.matches("direction").count(), 4, "{links}");
     assert_eq!(
         links.lines().filter(|l| *l == "to" || *l == "from").count(),
