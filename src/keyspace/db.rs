@@ -143,7 +143,7 @@ impl Db {
         )
     }
 
-    /// Batch prefetch experiment: the table and hash of `key` when this shard owns it, with
+    /// Batch prefetch (`net::prefetch`): the table and hash of `key` when this shard owns it, with
     /// a prefetch hint for its home bucket.
     pub fn prefetch_bucket(&self, key: &[u8]) -> Option<(usize, u64)> {
         let slot = key_hash_slot(key);
@@ -155,7 +155,7 @@ impl Db {
         Some((t, h))
     }
 
-    /// Batch prefetch experiment, second pass: a hint for the block the bucket points to.
+    /// Batch prefetch, second pass: a hint for the block the bucket points to.
     pub fn prefetch_block(&self, t: usize, h: u64) {
         self.tables[t].prefetch_block(h);
     }

@@ -1,4 +1,4 @@
-//! A cache prefetch hint (batch prefetch experiment): no effect on results, only on timing.
+//! A cache prefetch hint (`net::prefetch`): no effect on results, only on timing.
 
 /// Asks the CPU to bring the line at `p` into L1; never faults, whatever `p` is.
 #[inline(always)]

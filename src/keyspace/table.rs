@@ -67,7 +67,7 @@ impl SlotTable {
         }
     }
 
-    /// Prefetch hint for `h`'s home bucket (batch prefetch experiment).
+    /// Prefetch hint for `h`'s home bucket (`net::prefetch`).
     pub fn prefetch_home(&self, h: u64) {
         if !self.buckets.is_empty() {
             crate::keyspace::prefetch::hint(
