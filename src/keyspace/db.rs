@@ -143,6 +143,23 @@ impl Db {
         )
     }
 
+    /// Batch prefetch (`net::prefetch`): the table and hash of `key` when this shard owns it, with
+    /// a prefetch hint for its home bucket.
+    pub fn prefetch_bucket(&self, key: &[u8]) -> Option<(usize, u64)> {
+        let slot = key_hash_slot(key);
+        if !self.owns_slot(slot) {
+            return None;
+        }
+        let (t, h) = (local_index(slot, self.shards), self.hasher.hash_one(key));
+        self.tables[t].prefetch_home(h);
+        Some((t, h))
+    }
+
+    /// Batch prefetch, second pass: a hint for the block the bucket points to.
+    pub fn prefetch_block(&self, t: usize, h: u64) {
+        self.tables[t].prefetch_block(h);
+    }
+
     fn hash_entry(hasher: &DefaultHashBuilder) -> impl Fn(&Entry) -> u64 + '_ {
         move |e: &Entry| hasher.hash_one(e.key())
     }

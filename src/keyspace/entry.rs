@@ -229,6 +229,11 @@ impl Entry {
         self.word.as_ptr().map_addr(|a| a & ADDR_MASK)
     }
 
+    /// The block's address, for a prefetch hint only.
+    pub fn block_addr(&self) -> *const u8 {
+        self.p()
+    }
+
     /// Points the entry at a new block, keeping its tag.
     fn set_block(&mut self, block: NonNull<u8>) {
         check_address(block);

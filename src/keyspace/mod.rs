@@ -6,5 +6,6 @@
 pub mod db;
 pub mod entry;
 pub mod evict;
+pub mod prefetch;
 pub mod table;
 pub mod value;

@@ -67,6 +67,32 @@ impl SlotTable {
         }
     }
 
+    /// Prefetch hint for `h`'s home bucket (`net::prefetch`).
+    pub fn prefetch_home(&self, h: u64) {
+        if !self.buckets.is_empty() {
+            crate::keyspace::prefetch::hint(
+                &self.buckets[h as usize & self.mask()] as *const _ as *const u8,
+            );
+        }
+    }
+
+    /// Prefetch hint for the block of the first entry in `h`'s probe run whose tag matches
+    /// (reads buckets only, never blocks).
+    pub fn prefetch_block(&self, h: u64) {
+        if self.buckets.is_empty() {
+            return;
+        }
+        let (mask, tag) = (self.mask(), tag_of(h));
+        let mut i = h as usize & mask;
+        while let Some(e) = self.buckets[i].as_ref() {
+            if e.tag() == tag {
+                crate::keyspace::prefetch::hint(e.block_addr());
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// The first entry at or after bucket `i` (modulo the size, wrapping): eviction's random
     /// sample (at most 3/4 of the buckets are full, so the scan is short).
     pub fn entry_from(&self, i: usize) -> Option<&Entry> {

@@ -3,6 +3,7 @@
 //! queue each command, keep the unparsed tail, re-list the connection, check its buffers).
 
 use super::*;
+use crate::net::prefetch;
 
 impl Reactor {
     /// A receive completion: the bytes go to the command loop; errors, EOF and cancellations
@@ -73,6 +74,7 @@ impl Reactor {
             shard,
             outbox,
             scratch,
+            ahead,
             now_ms,
             parse_queue,
             send_queue,
@@ -99,6 +101,9 @@ impl Reactor {
             now_ms: *now_ms,
             writes_paused,
         };
+        if !conn.parser.in_frame() {
+            prefetch::batch(ahead, &run.shard.db, src, limits.max_bulk);
+        }
         let (off, stop) = run.commands(conn, idx, src);
         if !keep_unparsed(conn, carried, fresh, off, stop, limits.qbuf_max) {
             close_queue.push(idx);

@@ -4,6 +4,7 @@
 pub mod bufring;
 pub mod conn;
 pub mod obuf;
+pub mod prefetch;
 pub mod protected;
 pub mod reactor;
 pub mod socket;

@@ -94,6 +94,8 @@ pub struct Reactor {
     close_queue: Vec<usize>,
     cqes: Vec<(u64, i32, u32)>,
     scratch: OwnedArgs,
+    /// The look-ahead parser of the batch prefetch (`net::prefetch`).
+    ahead: Parser,
     now_ms: u64,
     stopping: bool,
     bufs_dirty: bool,
@@ -178,6 +180,7 @@ impl Reactor {
             close_queue: Vec::new(),
             cqes: Vec::with_capacity(RING_ENTRIES as usize),
             scratch: OwnedArgs::default(),
+            ahead: Parser::new(),
             now_ms: unix_ms(),
             stopping: false,
             bufs_dirty: false,

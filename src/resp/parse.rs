@@ -161,7 +161,7 @@ impl Parser {
         self.in_multibulk || self.pos > 0
     }
 
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.pos = 0;
         self.args_left = 0;
         self.bulk_len = -1;
