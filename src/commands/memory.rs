@@ -28,15 +28,17 @@ struct ShardPart {
     normal_clients: u64,
     replica_clients: u64,
     aof_buffer_bytes: u64,
-    keys: u64,
-    db: DbOverhead,
+    /// (database number, keys, its structures' overhead) of every database this shard has.
+    dbs: Vec<(u32, u64, DbOverhead)>,
 }
 
 impl ShardPart {
     fn of(sh: &Shard) -> ShardPart {
         let mut p = ShardPart {
-            keys: sh.db.len() as u64,
-            db: sh.db.overhead_bytes(),
+            dbs: sh
+                .each_db()
+                .map(|(n, db)| (n, db.len() as u64, db.overhead_bytes()))
+                .collect(),
             ..ShardPart::default()
         };
         if sh.global.cfg(|c| c.appendonly) {
@@ -56,6 +58,12 @@ impl ShardPart {
     }
 }
 
+fn add_overhead(to: &mut DbOverhead, d: &DbOverhead) {
+    to.tables_bytes += d.tables_bytes;
+    to.per_slot_bytes += d.per_slot_bytes;
+    to.expires_bytes += d.expires_bytes;
+}
+
 /// The memory figures of the whole node at one moment.
 pub struct Overview {
     pub used_bytes: u64,
@@ -72,6 +80,8 @@ pub struct Overview {
     pub replica_clients: u64,
     pub aof_buffer_bytes: u64,
     pub keys: u64,
+    /// Keys and structure overhead per database number (every shard's part summed).
+    pub per_db: std::collections::BTreeMap<u32, (u64, DbOverhead)>,
     /// Database 0's keyspace structures (slotd has one database per node today).
     pub db: DbOverhead,
     pub cluster_enabled: bool,
@@ -111,6 +121,7 @@ impl Overview {
             replica_clients: 0,
             aof_buffer_bytes: 0,
             keys: 0,
+            per_db: Default::default(),
             db: DbOverhead::default(),
             cluster_enabled: ctx.shard.slot_map.cluster_enabled,
             allocator: allocator_figures(used, rss),
@@ -123,10 +134,13 @@ impl Overview {
             o.normal_clients += p.normal_clients;
             o.replica_clients += p.replica_clients;
             o.aof_buffer_bytes += p.aof_buffer_bytes;
-            o.keys += p.keys;
-            o.db.tables_bytes += p.db.tables_bytes;
-            o.db.per_slot_bytes += p.db.per_slot_bytes;
-            o.db.expires_bytes += p.db.expires_bytes;
+            for (n, keys, d) in p.dbs {
+                o.keys += keys;
+                add_overhead(&mut o.db, &d);
+                let e = o.per_db.entry(n).or_default();
+                e.0 += keys;
+                add_overhead(&mut e.1, &d);
+            }
         }
         o
     }
@@ -136,21 +150,22 @@ impl Overview {
         self.clients_replica_bytes + self.replica_feed_bytes
     }
 
-    /// `overhead.hashtable.main`: in standalone mode the per-slot table headers count here;
-    /// in cluster mode they are reported as `slot-to-keys`, where Redis counts its slot index.
-    fn main_table_bytes(&self) -> u64 {
+    /// `overhead.hashtable.main` of one database: in standalone mode the per-slot table
+    /// headers count here; in cluster mode they are reported as `slot-to-keys`, where Redis
+    /// counts its slot index.
+    fn main_table_bytes(&self, d: &DbOverhead) -> u64 {
         let headers = if self.cluster_enabled {
             0
         } else {
-            self.db.per_slot_bytes
+            d.per_slot_bytes
         };
-        (self.db.tables_bytes + headers) as u64
+        (d.tables_bytes + headers) as u64
     }
 
-    /// `overhead.hashtable.slot-to-keys` (0 in standalone mode, as in Redis).
-    fn slot_to_keys_bytes(&self) -> u64 {
+    /// `overhead.hashtable.slot-to-keys` of one database (0 in standalone mode, as in Redis).
+    fn slot_to_keys_bytes(&self, d: &DbOverhead) -> u64 {
         if self.cluster_enabled {
-            self.db.per_slot_bytes as u64
+            d.per_slot_bytes as u64
         } else {
             0
         }
@@ -404,8 +419,14 @@ fn stat_float(out: &mut Out<'_>, name: &str, v: f32) {
 fn memory_stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let o = Overview::gather(ctx);
     let out = &mut ctx.out;
-    let has_db = o.keys > 0;
-    out.map(27 + usize::from(has_db));
+    // As Redis: one `db.N` entry per database holding keys.
+    let used_dbs: Vec<(u32, &DbOverhead)> = o
+        .per_db
+        .iter()
+        .filter(|(_, (keys, _))| *keys > 0)
+        .map(|(n, (_, d))| (*n, d))
+        .collect();
+    out.map(27 + used_dbs.len());
     for (name, v) in [
         ("peak.allocated", o.peak_bytes),
         ("total.allocated", o.used_bytes),
@@ -420,12 +441,12 @@ fn memory_stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     ] {
         stat_int(out, name, v as i64);
     }
-    if has_db {
-        out.bulk(b"db.0");
+    for (n, d) in used_dbs {
+        out.bulk(format!("db.{n}").as_bytes());
         out.map(3);
-        stat_int(out, "overhead.hashtable.main", o.main_table_bytes() as i64);
-        stat_int(out, "overhead.hashtable.expires", o.db.expires_bytes as i64);
-        let slot_to_keys = o.slot_to_keys_bytes() as i64;
+        stat_int(out, "overhead.hashtable.main", o.main_table_bytes(d) as i64);
+        stat_int(out, "overhead.hashtable.expires", d.expires_bytes as i64);
+        let slot_to_keys = o.slot_to_keys_bytes(d) as i64;
         stat_int(out, "overhead.hashtable.slot-to-keys", slot_to_keys);
     }
     stat_int(out, "overhead.total", o.overhead_bytes() as i64);
@@ -700,6 +721,7 @@ mod tests {
             replica_clients: 0,
             aof_buffer_bytes: 0,
             keys: 10,
+            per_db: Default::default(),
             db: DbOverhead::default(),
             cluster_enabled: false,
             allocator: (used, used, used),

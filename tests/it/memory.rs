@@ -66,21 +66,26 @@ fn info_memory_and_memory_stats_have_redis_fields_in_order() {
     for port in [redis.port, slotd.port] {
         crate::common::cli(port, &["SET", "k", "v"]);
         crate::common::cli(port, &["SET", "t", "v", "EX", "100"]);
+        crate::common::cli(port, &["-n", "3", "SET", "k3", "v"]);
     }
     let keys = |text: String| -> Vec<String> {
         let lines: Vec<String> = text.lines().map(String::from).collect();
-        // Flat RESP2 map: names at even positions; db.0's own map is one nested line group.
+        // Flat RESP2 map: names at even positions; each db.N's own map is one nested group.
         let mut names = Vec::new();
         let mut i = 0;
         while i < lines.len() {
             names.push(lines[i].clone());
-            i += if lines[i] == "db.0" { 5 } else { 2 };
+            i += if lines[i].starts_with("db.") { 5 } else { 2 };
         }
         names
     };
     let ours = keys(slotd.cli(&["MEMORY", "STATS"]));
     assert_eq!(ours, keys(r(&["MEMORY", "STATS"])));
     assert!(ours.contains(&"db.0".to_string()), "{ours:?}");
+    assert!(
+        ours.contains(&"db.3".to_string()),
+        "one entry per database with keys: {ours:?}"
+    );
     // RESP3: a map, with doubles where Redis has them.
     let resp3 = slotd.cli(&["-3", "MEMORY", "STATS"]);
     assert!(resp3.contains("dataset.percentage"), "{resp3}");
