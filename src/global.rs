@@ -71,6 +71,10 @@ pub struct Global {
     pub obuf: crate::config::obuf::Shared,
     /// maxmemory and the eviction settings in force (stored at boot and by CONFIG SET).
     pub maxmemory: crate::keyspace::evict::Shared,
+    /// The script cache and function libraries, shared by every core.
+    pub scripts: crate::lua::store::ScriptStore,
+    /// Per shard: the script running there, if any (SCRIPT KILL, -BUSY).
+    pub script_runs: Vec<crate::lua::RunControl>,
 }
 
 impl Global {
@@ -120,6 +124,8 @@ impl Global {
             ),
             obuf: crate::config::obuf::Shared::new(obuf_limits),
             maxmemory: crate::keyspace::evict::Shared::new(maxmemory, shards),
+            scripts: Default::default(),
+            script_runs: (0..shards).map(|_| Default::default()).collect(),
         })
     }
 

@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "topology",
             "auth",
             "command_id",
+            "lua",
         ],
     ),
     ("config", &["config"]),
