@@ -23,6 +23,8 @@ pub(super) struct State {
     pub phase: Function,
     /// A finished coroutine kept for the next run (creating one per run costs an allocation).
     pub co: Option<Thread>,
+    /// The last run ended with an error a command already counted (see `LuaVm::error_counted`).
+    pub counted: bool,
 }
 
 impl State {
@@ -196,5 +198,6 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
         globals,
         phase,
         co: None,
+        counted: false,
     })
 }
