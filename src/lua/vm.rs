@@ -706,6 +706,10 @@ mod tests {
             ),
             ("return redis.log(9, 'x')", "ERR Invalid debug level."),
             ("return redis.sha1hex()", "ERR wrong number of arguments"),
+            (
+                "coroutine.yield(1)",
+                "ERR attempt to yield across metamethod/C-call boundary",
+            ),
         ];
         for (s, msg) in raised {
             let want = format!("{msg} script: {}, on @user_script:1.", sha(s));
@@ -725,6 +729,12 @@ mod tests {
         for (s, msg) in replied {
             assert_eq!(eval(s).unwrap_err(), msg, "{s}");
         }
+        // A coroutine of the script's own may yield.
+        assert_eq!(
+            eval("local co = coroutine.wrap(function() coroutine.yield(4) end) return co()")
+                .unwrap(),
+            ":4\r\n"
+        );
         // The line is the user's, past blank lines.
         let s = "\n\nlocal a = 1\nreturn redis.call('incr','s')";
         let mut vm = LuaVm::new();
