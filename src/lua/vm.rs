@@ -217,6 +217,15 @@ impl LuaVm {
         }
     }
 
+    /// Bytes the EVAL state and the FUNCTION state use (INFO memory's `used_memory_vm_eval`
+    /// and `used_memory_vm_functions`).
+    pub fn memory_bytes(&self) -> (usize, usize) {
+        (
+            self.eval.st.lua.used_memory(),
+            self.func.st.lua.used_memory(),
+        )
+    }
+
     /// SCRIPT FLUSH seen (the store's epoch moved): a fresh EVAL state, as Redis.
     pub fn sync_scripts(&mut self, store: &ScriptStore) {
         let epoch = store.epoch();
@@ -522,6 +531,16 @@ mod tests {
             }
             Ok(())
         }
+
+        fn acl_check(&mut self, argv: &[&[u8]]) -> Result<bool, CallRefused> {
+            match argv[0] {
+                b"get" => Ok(true),
+                b"set" => Ok(false),
+                _ => Err(CallRefused(
+                    "Invalid command passed to redis.acl_check_cmd()".into(),
+                )),
+            }
+        }
     }
 
     fn run_on(
@@ -606,6 +625,11 @@ mod tests {
         );
         assert_eq!(eval("return {1, {err='x'}}").unwrap(), "*2\r\n:1\r\n-x\r\n");
         assert_eq!(eval("return redis.replicate_commands()").unwrap(), ":1\r\n");
+        assert_eq!(
+            eval("return {redis.acl_check_cmd('get','k'), redis.acl_check_cmd('set','k','v')}")
+                .unwrap(),
+            "*2\r\n:1\r\n$-1\r\n"
+        );
         assert_eq!(eval("return redis.breakpoint()").unwrap(), "$-1\r\n");
         assert_eq!(
             eval("return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}").unwrap(),
@@ -706,6 +730,14 @@ mod tests {
             ),
             ("return redis.log(9, 'x')", "ERR Invalid debug level."),
             ("return redis.sha1hex()", "ERR wrong number of arguments"),
+            (
+                "return redis.acl_check_cmd('nosuch')",
+                "ERR Invalid command passed to redis.acl_check_cmd()",
+            ),
+            (
+                "return redis.acl_check_cmd()",
+                "ERR Please specify at least one argument for this redis lib call",
+            ),
             (
                 "coroutine.yield(1)",
                 "ERR attempt to yield across metamethod/C-call boundary",
@@ -810,6 +842,8 @@ mod tests {
         let mut host = FakeHost::default();
         assert!(run_on(&mut vm, &mut host, "rawset(_G,'z',1)", &[], Proto::Resp2).is_err());
         assert!(run_on(&mut vm, &mut host, "return z", &[], Proto::Resp2).is_err());
+        let (eval_bytes, function_bytes) = vm.memory_bytes();
+        assert!(eval_bytes > 10_000 && function_bytes > 10_000);
         // math.random draws from Redis' generator (same first value as a fresh server).
         assert_eq!(
             eval("math.randomseed(0) return math.random(100) > 0").unwrap(),
