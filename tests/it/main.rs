@@ -25,6 +25,7 @@ mod pubsub;
 mod repl_clients;
 mod repl_guard;
 mod replication;
+mod script_busy;
 mod shards;
 mod startup;
 mod types;
