@@ -20,6 +20,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod registry;
 pub mod replication;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod spec;
@@ -32,7 +33,7 @@ pub use registry::{
     all_commands, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub, name_of,
     spec_of,
 };
-pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
+pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, ScriptCmd, FLAG_NAMES};
 
 use crate::resp::{Args, ReplyError};
 

@@ -8,6 +8,7 @@ pub mod apply;
 mod busy_tests;
 mod keys;
 pub mod replay;
+mod script;
 #[cfg(test)]
 mod tests;
 mod transaction;
@@ -137,7 +138,8 @@ pub fn plan(
     let db = client.db;
     client.last_interaction_ms = now_ms;
     client.last_cmd = commands::full_name(spec);
-    client.wrote |= spec.is_write();
+    // A script may write (WAIT then waits for the stream up to it).
+    client.wrote |= spec.is_write() | matches!(spec.handler, Handler::Script(_));
     let needs_auth = !client.authenticated && spec.flags & commands::flags::NO_AUTH == 0;
     let cflags = ClientFlags {
         asking: client.asking,
@@ -261,7 +263,7 @@ pub fn plan(
             }
             Plan::Done(after)
         }
-        Handler::Key(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
+        Handler::Key(_) | Handler::Script(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
         Handler::Container => unreachable!("resolve returns leaf commands"),
     }
 }
@@ -452,7 +454,7 @@ fn busy_there(sh: &mut Shard, spec: &CommandSpec, to: usize, out: &mut Out<'_>) 
 }
 
 /// Redis' reply when memory is over maxmemory and nothing could be evicted.
-const OOM_TEXT: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+pub(crate) const OOM_TEXT: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /// Evicts if memory is over maxmemory (`shard::evict`); when nothing could be evicted, the
 /// error for a command Redis refuses then: deny-oom commands, anything queued inside MULTI
@@ -554,14 +556,16 @@ fn run_key_with(
     now_ms: u64,
     owner_checks: Option<ClientFlags>,
 ) {
-    let Handler::Key(f) = spec.handler else {
-        unreachable!("keyed command")
-    };
     if let Some(cflags) = owner_checks {
         if !owner_allows(sh, spec, args, keys.get(spec, args), out, now_ms, cflags) {
             return;
         }
     }
+    let f = match spec.handler {
+        Handler::Key(f) => f,
+        Handler::Script(cmd) => return script::run(sh, cmd, spec, args, keys, out, now_ms),
+        _ => unreachable!("keyed command"),
+    };
     let write = spec.is_write();
     if write {
         if let Some(e) = misconf(sh) {
@@ -615,7 +619,7 @@ fn expire_first(sh: &mut Shard, keys: &[usize], args: Args<'_>, now_ms: u64, wri
 
 /// `-MISCONF` while the shard's AOF cannot be written: nothing may be acknowledged that would
 /// not survive a restart.
-fn misconf(sh: &Shard) -> Option<ReplyError> {
+pub(crate) fn misconf(sh: &Shard) -> Option<ReplyError> {
     let e = sh.aof.write_error.as_ref()?;
     Some(ReplyError::Other(format!(
         "MISCONF Errors writing to the AOF file: {e}"
@@ -655,6 +659,9 @@ fn run_multi(
     now_ms: u64,
     ids: &[usize],
 ) {
+    if let Handler::Script(cmd) = spec.handler {
+        return script::run_multi(sh, cmd, spec, args, keys, out, now_ms, ids);
+    }
     if sh.global.maxmemory.maxmemory_bytes() != 0 {
         if let Some(e) = oom_refusal(sh, spec, None, now_ms) {
             reply_error(sh, out, &e);
@@ -671,7 +678,15 @@ fn run_multi(
     sh.with_parked(ids, &mut |this, mut peers| {
         let keys = &mut Keys::given(keys);
         result = run_parked_with(
-            this, &mut peers, spec, args, keys, out.buf, proto, now_ms, always,
+            this,
+            &mut peers,
+            spec,
+            args,
+            keys,
+            out.buf,
+            proto,
+            now_ms,
+            Some(always),
         );
     });
     let failed = result.is_err();
@@ -683,7 +698,8 @@ fn run_multi(
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the
-/// handler, per-shard journaling and (under `always`) the peers' fsync.
+/// handler, per-shard journaling and the peers' journal writes (fsynced when `flush` is
+/// `Some(true)`, under `always`; `None`: the caller writes them later).
 #[allow(clippy::too_many_arguments)]
 pub fn run_parked(
     this: &mut Shard,
@@ -693,10 +709,10 @@ pub fn run_parked(
     buf: &mut Vec<u8>,
     proto: Proto,
     now_ms: u64,
-    always: bool,
+    flush: Option<bool>,
 ) -> commands::CmdResult {
     let keys = &mut Keys::unknown();
-    run_parked_with(this, peers, spec, args, keys, buf, proto, now_ms, always)
+    run_parked_with(this, peers, spec, args, keys, buf, proto, now_ms, flush)
 }
 
 /// `run_parked` with the command's keys, found at most once.
@@ -710,7 +726,7 @@ fn run_parked_with(
     buf: &mut Vec<u8>,
     proto: Proto,
     now_ms: u64,
-    always: bool,
+    flush: Option<bool>,
 ) -> commands::CmdResult {
     let Handler::Key(f) = spec.handler else {
         unreachable!("keyed command")
@@ -779,16 +795,25 @@ fn run_parked_with(
     }
     if write {
         this.journal.explicit = false;
-        // Parked peers cannot fsync before we reply: under `always` do it for them now.
-        for peer in peers.iter_mut() {
-            if !peer.journal.is_empty() {
-                if let Err(e) = crate::aof::flush_now(peer, always) {
-                    crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
-                }
-            }
+        // Parked peers cannot fsync before we reply: under `always` do it for them now
+        // (unless the caller does it after closing a MULTI/EXEC block).
+        if let Some(always) = flush {
+            flush_parked(peers, always);
         }
     }
     result
+}
+
+/// Writes the parked peers' journals (their AOF, fsynced under `always`): they cannot do it
+/// themselves before the reply of the section goes out.
+pub(crate) fn flush_parked(peers: &mut Parked<'_>, always: bool) {
+    for peer in peers.iter_mut() {
+        if !peer.journal.is_empty() {
+            if let Err(e) = crate::aof::flush_now(peer, always) {
+                crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
+            }
+        }
+    }
 }
 
 /// Convenience for tests and tools: run one command line on a one-shard context and return the
