@@ -149,8 +149,9 @@ fn write_layout(
     }
     for sh in shards.iter_mut() {
         sh.aof.gen = first_gen;
+        let head = crate::aof::base_head(sh);
         let dbs = sh.dbs.list(&sh.db, sh.databases);
-        sh.aof.rewrite_now(&dbs, now, &staging)?;
+        sh.aof.rewrite_now(&dbs, now, &staging, &head)?;
     }
     let planned = staging
         .manifest

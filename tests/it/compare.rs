@@ -4,7 +4,7 @@
 use crate::common::{cmd, Raw, RedisServer as Redis, Server};
 
 /// Reads one whole RESP reply from a raw connection.
-fn read_reply(r: &mut Raw) -> Vec<u8> {
+pub fn read_reply(r: &mut Raw) -> Vec<u8> {
     let mut buf = Vec::new();
     loop {
         if let Some(n) = reply_len(&buf) {
