@@ -463,7 +463,21 @@ fn commit_on(sh: &mut Shard, change: &Change, args: Args<'_>) -> Result<(), Repl
 
 /// Runs `change` on shard 0 (parking it when this client is on another shard).
 fn commit(ctx: &mut ConnCtx<'_>, change: &Change, args: Args<'_>) -> CmdResult {
-    ctx.shard.call_on(0, |sh| commit_on(sh, change, args))
+    let here = ctx.shard.id;
+    let always = ctx
+        .shard
+        .global
+        .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
+    ctx.shard.call_on(0, |sh| {
+        commit_on(sh, change, args)?;
+        if always && sh.id != here {
+            // A parked shard 0 cannot fsync before this shard replies: do it for it now.
+            if let Err(e) = crate::aof::flush_now(sh, true) {
+                crate::log::warning(&format!("AOF write of shard 0: {e}"));
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Whether a journaled record (resolved to `spec`) changes the function libraries: AOF
