@@ -63,41 +63,51 @@ const fn scripting(s: CommandSpec, version: &'static str, summary: &'static str)
         .summary(summary)
 }
 
+/// What tells the commands that run a script apart: when they came, the first argument's name,
+/// the complexity line, the key spec and a summary.
+struct Run {
+    since: &'static str,
+    args: &'static [ArgDoc],
+    complexity: &'static str,
+    specs: &'static [KeySpecDoc],
+    summary: &'static str,
+}
+const fn run(s: CommandSpec, r: Run) -> CommandSpec {
+    scripting(s, r.since, r.summary)
+        .complexity(r.complexity)
+        .args(r.args)
+        .key_specs(r.specs)
+}
+
+#[rustfmt::skip]
 pub const fn eval(s: CommandSpec) -> CommandSpec {
-    scripting(s, "2.6.0", "Runs a Lua script on the server")
-        .complexity(BY_SCRIPT)
-        .args(EVAL_ARGS)
-        .key_specs(RW_SPECS)
+    run(s, Run { since: "2.6.0", args: EVAL_ARGS, complexity: BY_SCRIPT, specs: RW_SPECS,
+        summary: "Runs a Lua script on the server" })
 }
+#[rustfmt::skip]
 pub const fn evalsha(s: CommandSpec) -> CommandSpec {
-    scripting(s, "2.6.0", "Runs a cached Lua script, named by its SHA1")
-        .complexity(BY_SCRIPT)
-        .args(EVALSHA_ARGS)
-        .key_specs(RW_SPECS_BARE)
+    run(s, Run { since: "2.6.0", args: EVALSHA_ARGS, complexity: BY_SCRIPT, specs: RW_SPECS_BARE,
+        summary: "Runs a cached Lua script, named by its SHA1" })
 }
+#[rustfmt::skip]
 pub const fn eval_ro(s: CommandSpec) -> CommandSpec {
-    scripting(s, "7.0.0", "Runs a Lua script that only reads")
-        .complexity(BY_SCRIPT)
-        .args(EVAL_ARGS)
-        .key_specs(RO_SPECS)
+    run(s, Run { since: "7.0.0", args: EVAL_ARGS, complexity: BY_SCRIPT, specs: RO_SPECS,
+        summary: "Runs a Lua script that only reads" })
 }
+#[rustfmt::skip]
 pub const fn evalsha_ro(s: CommandSpec) -> CommandSpec {
-    scripting(s, "7.0.0", "Runs a cached Lua script that only reads")
-        .complexity(BY_SCRIPT)
-        .args(EVALSHA_ARGS)
-        .key_specs(RO_SPECS_BARE)
+    run(s, Run { since: "7.0.0", args: EVALSHA_ARGS, complexity: BY_SCRIPT, specs: RO_SPECS_BARE,
+        summary: "Runs a cached Lua script that only reads" })
 }
+#[rustfmt::skip]
 pub const fn fcall(s: CommandSpec) -> CommandSpec {
-    scripting(s, "7.0.0", "Calls a function of a loaded library")
-        .complexity(BY_FUNCTION)
-        .args(FCALL_ARGS)
-        .key_specs(RW_SPECS)
+    run(s, Run { since: "7.0.0", args: FCALL_ARGS, complexity: BY_FUNCTION, specs: RW_SPECS,
+        summary: "Calls a function of a loaded library" })
 }
+#[rustfmt::skip]
 pub const fn fcall_ro(s: CommandSpec) -> CommandSpec {
-    scripting(s, "7.0.0", "Calls a function that only reads")
-        .complexity(BY_FUNCTION)
-        .args(FCALL_ARGS)
-        .key_specs(RO_SPECS)
+    run(s, Run { since: "7.0.0", args: FCALL_ARGS, complexity: BY_FUNCTION, specs: RO_SPECS,
+        summary: "Calls a function that only reads" })
 }
 
 /// The SCRIPT container (its ACL categories are only @slow, as for every container).
