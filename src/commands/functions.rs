@@ -12,9 +12,9 @@
 //!
 //! Compiling a library is the engine's (`lua::vm::load_library`); this file never runs Lua.
 
+use super::scripting_docs as docs;
 use super::server::write_help;
-use super::spec::{acl, arg, oneof, opt, pure, tok};
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::lua::store::{FunctionMeta, Libraries, Library};
 use crate::lua::ScriptFlags;
 use crate::resp::{Args, Out, ReplyError};
@@ -25,141 +25,31 @@ use std::sync::atomic::Ordering;
 // The table
 // ---------------------------------------------------------------------------------------------
 
-/// A FUNCTION subcommand (group scripting, ACL category @scripting).
-const fn sub(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    f: super::ConnFn,
-    summary: &'static str,
-) -> CommandSpec {
-    CommandSpec {
-        group: "scripting",
-        acl: acl::SCRIPTING,
-        since: "7.0.0",
-        summary,
-        complexity: "O(1)",
-        ..CommandSpec::conn(name, arity, flags, f)
-    }
+/// A FUNCTION subcommand: name, arity, flags and handler here; what COMMAND INFO and DOCS say
+/// about it comes from `scripting_docs`.
+const fn sub(name: &'static str, arity: i32, flags: u32, f: super::ConnFn) -> CommandSpec {
+    CommandSpec::conn(name, arity, flags, f)
 }
 
-/// Changes go to every node of a cluster (Redis' tips for them).
-const ALL_SHARDS: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
-
-pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
-    group: "scripting",
-    since: "7.0.0",
-    summary: "Manage the function libraries",
-    complexity: "Depends on subcommand.",
-    acl: 0,
-    ..CommandSpec::new("function", -2, 0, KeySpec::None, Handler::Container)
-}
+pub static COMMANDS: &[CommandSpec] = &[docs::function(CommandSpec::new(
+    "function",
+    -2,
+    0,
+    KeySpec::None,
+    Handler::Container,
+))
 .subcommands(SUBCOMMANDS)];
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    sub(
-        "delete",
-        3,
-        WRITE | NOSCRIPT,
-        delete,
-        "Remove one library and its functions",
-    )
-    .args(&[arg("library-name", "string")])
-    .tips(ALL_SHARDS),
-    sub(
-        "dump",
-        2,
-        NOSCRIPT,
-        dump,
-        "Serialize every library into one payload",
-    )
-    .complexity("O(N) where N is the number of functions"),
-    sub("flush", -2, WRITE | NOSCRIPT, flush, "Remove every library")
-        .complexity("O(N) where N is the number of functions deleted")
-        .args(FLUSH_ARGS)
-        .tips(ALL_SHARDS),
-    sub(
-        "help",
-        2,
-        LOADING | STALE,
-        help,
-        "Describe the FUNCTION subcommands",
-    )
-    .complexity("O(1)"),
-    sub(
-        "kill",
-        2,
-        NOSCRIPT | ALLOW_BUSY,
-        kill,
-        "Stop the function that is running, if it has not written",
-    )
-    .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
-    sub(
-        "list",
-        -2,
-        NOSCRIPT,
-        list,
-        "Describe the libraries and their functions",
-    )
-    .complexity("O(N) where N is the number of functions")
-    .args(LIST_ARGS)
-    .tips(&["nondeterministic_output_order"]),
-    sub(
-        "load",
-        -3,
-        WRITE | DENYOOM | NOSCRIPT,
-        load,
-        "Create a library from its code",
-    )
-    .complexity("O(1) (considering compilation time is redundant)")
-    .args(LOAD_ARGS)
-    .tips(ALL_SHARDS),
-    sub(
-        "restore",
-        -3,
-        WRITE | DENYOOM | NOSCRIPT,
-        restore,
-        "Recreate libraries from a FUNCTION DUMP payload",
-    )
-    .complexity("O(N) where N is the number of functions on the payload")
-    .args(RESTORE_ARGS)
-    .tips(ALL_SHARDS),
-    sub(
-        "stats",
-        2,
-        NOSCRIPT | ALLOW_BUSY,
-        stats,
-        "Say which function runs and how many libraries and functions each engine holds",
-    )
-    .tips(&[
-        "nondeterministic_output",
-        "request_policy:all_shards",
-        "response_policy:special",
-    ]),
-];
-
-const FLUSH_ARGS: &[ArgDoc] = &[opt(oneof(
-    "async",
-    &[pure("async", "ASYNC"), pure("sync", "SYNC")],
-))];
-const LIST_ARGS: &[ArgDoc] = &[
-    opt(tok("LIBRARYNAME", arg("library-name-pattern", "string"))),
-    opt(pure("withcode", "WITHCODE")),
-];
-const LOAD_ARGS: &[ArgDoc] = &[
-    opt(pure("replace", "REPLACE")),
-    arg("function-code", "string"),
-];
-const RESTORE_ARGS: &[ArgDoc] = &[
-    arg("serialized-value", "string"),
-    opt(oneof(
-        "policy",
-        &[
-            pure("flush", "FLUSH"),
-            pure("append", "APPEND"),
-            pure("replace", "REPLACE"),
-        ],
-    )),
+    docs::function_delete(sub("delete", 3, WRITE | NOSCRIPT, delete)),
+    docs::function_dump(sub("dump", 2, NOSCRIPT, dump)),
+    docs::function_flush(sub("flush", -2, WRITE | NOSCRIPT, flush)),
+    docs::function_help(sub("help", 2, LOADING | STALE, help)),
+    docs::function_kill(sub("kill", 2, NOSCRIPT | ALLOW_BUSY, kill)),
+    docs::function_list(sub("list", -2, NOSCRIPT, list)),
+    docs::function_load(sub("load", -3, WRITE | DENYOOM | NOSCRIPT, load)),
+    docs::function_restore(sub("restore", -3, WRITE | DENYOOM | NOSCRIPT, restore)),
+    docs::function_stats(sub("stats", 2, NOSCRIPT | ALLOW_BUSY, stats)),
 ];
 
 // ---------------------------------------------------------------------------------------------
