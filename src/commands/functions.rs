@@ -60,39 +60,11 @@ fn err(text: impl Into<String>) -> ReplyError {
     ReplyError::Other(format!("ERR {}", text.into()))
 }
 
-/// Library and function names: letters, digits and underscores, at least one.
-pub fn valid_name(name: &[u8]) -> bool {
-    !name.is_empty() && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
-}
-
 /// The library name the first line of a FUNCTION LOAD payload declares (`#!lua name=<lib>`),
 /// checked in Redis' order (metadata, name, engine) before any code runs.
 pub fn library_name(code: &[u8]) -> Result<String, ReplyError> {
-    if !code.starts_with(b"#!") {
-        return Err(err("Missing library metadata"));
-    }
-    let invalid = || err("Invalid library metadata");
-    let end = code.iter().position(|&c| c == b'\n').ok_or_else(invalid)?;
-    let line = String::from_utf8_lossy(&code[..end]);
-    let parts = crate::config::split_args(&line)
-        .filter(|p| !p.is_empty())
-        .ok_or_else(invalid)?;
-    let engine = parts[0].get(2..).unwrap_or("");
-    let mut name: Option<&str> = None;
-    for p in &parts[1..] {
-        let is_name = p.len() >= 5 && p.as_bytes()[..5].eq_ignore_ascii_case(b"name=");
-        if !is_name {
-            return Err(err(format!("Invalid metadata value given: {p}")));
-        }
-        if name.is_some() {
-            return Err(err(
-                "Invalid metadata value, name argument was given multiple times",
-            ));
-        }
-        name = Some(&p[5..]);
-    }
-    let name = name.ok_or_else(|| err("Library name was not given"))?;
-    if !valid_name(name.as_bytes()) {
+    let (engine, name, _) = crate::lua::shebang::library(code).map_err(err)?;
+    if !crate::lua::shebang::valid_name(name.as_bytes()) {
         return Err(err(
             "Library names can only contain letters, numbers, or underscores(_) and must be at \
              least one character long",
@@ -101,7 +73,7 @@ pub fn library_name(code: &[u8]) -> Result<String, ReplyError> {
     if !engine.eq_ignore_ascii_case("lua") {
         return Err(err(format!("Engine '{engine}' not found")));
     }
-    Ok(name.to_string())
+    Ok(name)
 }
 
 /// How FUNCTION RESTORE treats libraries that exist already.
@@ -249,9 +221,7 @@ const FLAG_NAMES: &[(u8, &str)] = &[
 
 /// Compiles and registers one library's code in a scratch state (the engine's check).
 fn compile(code: &[u8]) -> Result<Library, ReplyError> {
-    // The engine's `lua::vm::load_library` is not merged yet: fail closed.
-    library_name(code)?;
-    Err(err("the Lua engine is not available yet"))
+    crate::lua::vm::load_library(code)
 }
 
 /// Reads a FUNCTION change line (`FUNCTION LOAD|DELETE|FLUSH|RESTORE ...`, the subcommand at

@@ -606,7 +606,7 @@ fn is_space(c: u8) -> bool {
 /// Splits a configuration line into arguments the way Redis does: whitespace separates,
 /// "double quotes" allow \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes' allow \'.
 /// A closing quote must be followed by whitespace or the end. None: unbalanced quotes.
-pub(crate) fn split_args(line: &str) -> Option<Vec<String>> {
+fn split_args(line: &str) -> Option<Vec<String>> {
     let bytes = line.as_bytes();
     let mut at = 0;
     let mut args = Vec::new();
