@@ -21,7 +21,8 @@ pub mod persistence;
 pub mod pubsub;
 pub mod registry;
 pub mod replication;
-// Used by the scripting and function tables once they land (issue 14); until then only tests.
+pub mod scripting;
+// Used by the function table; the EVAL/SCRIPT tables keep their own docs for now (issue 14).
 #[allow(dead_code)]
 pub mod scripting_docs;
 pub mod server;
@@ -36,7 +37,7 @@ pub use registry::{
     all_commands, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub, name_of,
     spec_of,
 };
-pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
+pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, ScriptCmd, FLAG_NAMES};
 
 use crate::resp::{Args, ReplyError};
 
