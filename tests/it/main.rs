@@ -15,6 +15,7 @@ mod evict;
 mod failclosed;
 mod failover;
 mod frontdoor;
+mod functions;
 mod keyspace;
 mod lazyfree;
 mod memory;
