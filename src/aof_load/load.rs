@@ -303,6 +303,14 @@ fn replay(
         Record::Other(spec) if spec.name == "swapdb" => {
             return swap_group(args, old, old_count, locks);
         }
+        Record::Other(spec) if crate::commands::functions::is_change(spec) => {
+            // Libraries are node-wide: shard 0 holds their changes, as when they were made.
+            let g = locks[0].0.lock().unwrap_or_else(|e| e.into_inner());
+            let p: *mut Shard = *g;
+            // SAFETY: shard 0's mutex is held (`g`) for as long as the shard is used.
+            crate::commands::functions::replay(unsafe { &mut *p }, args);
+            return Ok(());
+        }
         Record::Other(spec) => {
             return Err(format!("unexpected command '{}' in the AOF", spec.name))
         }

@@ -5,8 +5,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    cluster, hash, keys, list, memory, migrate, persistence, pubsub, replication, scripting,
-    server, set, string, transaction, zset,
+    cluster, functions, hash, keys, list, memory, migrate, persistence, pubsub, replication,
+    scripting, server, set, string, transaction, zset,
 };
 use crate::command_id::CommandId;
 use hashbrown::HashMap;
@@ -32,6 +32,7 @@ fn family_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(scripting::COMMANDS.iter())
         .chain(migrate::COMMANDS.iter())
         .chain(replication::COMMANDS.iter())
+        .chain(functions::COMMANDS.iter())
 }
 
 struct Registry {

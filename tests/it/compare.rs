@@ -19,7 +19,7 @@ pub fn read_reply(r: &mut Raw) -> Vec<u8> {
     }
 }
 
-fn reply_len(b: &[u8]) -> Option<usize> {
+pub fn reply_len(b: &[u8]) -> Option<usize> {
     let end = b.windows(2).position(|w| w == b"\r\n")?;
     let line = std::str::from_utf8(&b[1..end]).ok()?;
     let next = end + 2;
