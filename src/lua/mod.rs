@@ -13,7 +13,7 @@ pub mod libs;
 mod rand48;
 mod redis_table;
 mod sandbox;
-mod shebang;
+pub(crate) mod shebang;
 pub mod store;
 pub mod vm;
 

@@ -71,7 +71,7 @@ pub(super) fn script(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
 }
 
 /// A library's metadata: (engine, name, code after the shebang line, starting at its line feed).
-pub(super) fn library(payload: &[u8]) -> Result<(String, String, &[u8]), String> {
+pub(crate) fn library(payload: &[u8]) -> Result<(String, String, &[u8]), String> {
     if !payload.starts_with(b"#!") {
         return Err("Missing library metadata".into());
     }
@@ -106,7 +106,7 @@ pub(super) fn library(payload: &[u8]) -> Result<(String, String, &[u8]), String>
 }
 
 /// Letters, digits and underscores, at least one (library and function names).
-pub(super) fn valid_name(name: &[u8]) -> bool {
+pub(crate) fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
