@@ -546,28 +546,13 @@ fn promoted_replica_runs_the_libraries() {
     );
     let mut mc = m.raw();
     call(&mut mc, &[b"FUNCTION", b"LOAD", LIB2.as_bytes()]);
-    let rp = r.port.to_string();
-    assert_eq!(m.cli(&["cluster", "meet", "127.0.0.1", &rp]).trim(), "OK");
-    let mid = m.cli(&["cluster", "myid"]).trim().to_string();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while r.cli(&["cluster", "replicate", &mid]).trim() != "OK" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "replica never attached"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    crate::cluster::attach_replica(&m, &r);
     call(&mut mc, &[b"FUNCTION", b"LOAD", CALLS.as_bytes()]);
     let set = call(&mut mc, &[b"FCALL", b"setk", b"1", b"k", b"before"]);
     assert_eq!(set, b"+OK\r\n");
     let acked = call(&mut mc, &[b"WAIT", b"1", b"10000"]);
     assert_eq!(acked, b":1\r\n");
-    assert_eq!(r.cli(&["cluster", "failover", "takeover"]).trim(), "OK");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !r.cli(&["role"]).starts_with("master") {
-        assert!(std::time::Instant::now() < deadline, "replica not promoted");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    crate::cluster::take_over(&r);
     let mut rc = r.raw();
     assert_eq!(call(&mut rc, &[b"FCALL", b"f2", b"0"]), b":2\r\n");
     assert_eq!(
