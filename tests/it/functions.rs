@@ -565,3 +565,50 @@ fn promoted_replica_runs_the_libraries() {
     );
     assert_eq!(listing(r.port), listing(m.port));
 }
+
+/// Functions with each flag, for the checks before and during a run.
+const FLAGGED: &str = "#!lua name=fl\n\
+    redis.register_function('w', function(keys) return redis.call('SET', keys[1], 'v') end)\n\
+    redis.register_function{function_name='r', callback=function(keys) \
+    return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='woom', callback=function(keys) \
+    return redis.call('SET', keys[1], 'v') end, flags={'allow-oom'}}\n\
+    redis.register_function{function_name='rstale', callback=function() return 'ok' end, \
+    flags={'no-writes','allow-stale'}}\n\
+    redis.register_function{function_name='cross', callback=function() \
+    return redis.call('GET', 'zzz') end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='crossok', callback=function() \
+    return redis.call('GET', 'zzz') end, flags={'no-writes','allow-cross-slot-keys'}}";
+
+#[test]
+fn function_flags_match_redis() {
+    // Guards the flags FCALL enforces as Redis: over maxmemory only no-writes and allow-oom
+    // functions run, an undeclared key is read in standalone mode, and on a replica writing
+    // functions (and FUNCTION changes) are READONLY while no-writes ones run.
+    let Some((redis, slotd)) = start(&["--server-threads", "2"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    load(&mut p, FLAGGED);
+    for line in [
+        "CONFIG SET maxmemory 1",
+        "FCALL w 1 k",
+        "FCALL woom 1 k",
+        "FCALL r 1 k",
+        "FCALL_RO r 1 k",
+        "CONFIG SET maxmemory 0",
+        "FCALL cross 1 k",
+        "FCALL crossok 1 k",
+        "FCALL cross 0",
+        "REPLICAOF 127.0.0.1 1",
+        "FCALL w 1 k",
+        "FCALL rstale 0",
+        "FCALL_RO rstale 0",
+        "FUNCTION DELETE fl",
+        "FUNCTION FLUSH",
+        "REPLICAOF NO ONE",
+    ] {
+        p.line(line);
+    }
+    p.same(&[b"FUNCTION", b"LOAD", b"REPLACE", FLAGGED.as_bytes()]);
+}
