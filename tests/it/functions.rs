@@ -369,7 +369,11 @@ fn libraries_survive_restarts_and_rewrites() {
         call(&mut c, &[b"FUNCTION", b"LOAD", code.as_bytes()]);
     }
     assert_eq!(call(&mut c, &[b"FUNCTION", b"DELETE", b"lib2"]), b"+OK\r\n");
+    // A change inside a transaction is journaled inside its MULTI/EXEC block.
+    call(&mut c, &[b"MULTI"]);
+    call(&mut c, &[b"SET", b"k", b"v"]);
     call(&mut c, &[b"FUNCTION", b"LOAD", CLASH.as_bytes()]);
+    assert_eq!(call(&mut c, &[b"EXEC"]), b"*2\r\n+OK\r\n$4\r\nlib3\r\n");
     let want = listing(s.port);
     assert!(
         want.starts_with(b"*2\r\n"),
@@ -494,6 +498,23 @@ fn fcall_matches_redis() {
         "FCALL boom 0",
         "GET k1",
         "GET k3",
+    ] {
+        p.line(line);
+    }
+    // Inside MULTI: a library loaded by the transaction is callable later in it.
+    let multi = "#!lua name=m1\nredis.register_function('mf', function(k) \
+                 return redis.call('INCR', k[1]) end)";
+    p.line("MULTI");
+    p.same(&[b"FUNCTION", b"LOAD", multi.as_bytes()]);
+    for line in [
+        "FCALL mf 1 cnt",
+        "FUNCTION LIST LIBRARYNAME m1",
+        "EXEC",
+        "FCALL mf 1 cnt",
+        "MULTI",
+        "FUNCTION DELETE nosuch",
+        "FUNCTION LOAD bad",
+        "EXEC",
     ] {
         p.line(line);
     }
