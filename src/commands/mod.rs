@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod cluster_admin;
 pub mod command_docs;
 mod context;
+pub mod functions;
 pub mod guards;
 pub mod hash;
 pub mod info;

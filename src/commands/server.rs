@@ -14,7 +14,7 @@ use crate::shard::parked::Parked;
 use std::sync::atomic::Ordering;
 
 /// The version slotd reports as `redis_version` and in HELLO: the Redis release it mirrors.
-pub const REDIS_VERSION: &str = "7.0.15";
+pub const REDIS_VERSION: &str = crate::constants::REDIS_VERSION;
 
 /// A command of the connection group (ACL category @connection).
 const CONNECTION: (&str, u32) = ("connection", acl::CONNECTION);

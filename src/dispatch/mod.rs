@@ -598,7 +598,15 @@ fn run_multi(
     sh.with_parked(ids, &mut |this, mut peers| {
         let keys = &mut Keys::given(keys);
         result = run_parked_with(
-            this, &mut peers, spec, args, keys, out.buf, proto, now_ms, always,
+            this,
+            &mut peers,
+            spec,
+            args,
+            keys,
+            out.buf,
+            proto,
+            now_ms,
+            Some(always),
         );
     });
     let failed = result.is_err();
@@ -610,7 +618,8 @@ fn run_multi(
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the
-/// handler, per-shard journaling and (under `always`) the peers' fsync.
+/// handler, per-shard journaling and the peers' journal writes (fsynced when `flush` is
+/// `Some(true)`, under `always`; `None`: the caller writes them later).
 #[allow(clippy::too_many_arguments)]
 pub fn run_parked(
     this: &mut Shard,
@@ -620,10 +629,10 @@ pub fn run_parked(
     buf: &mut Vec<u8>,
     proto: Proto,
     now_ms: u64,
-    always: bool,
+    flush: Option<bool>,
 ) -> commands::CmdResult {
     let keys = &mut Keys::unknown();
-    run_parked_with(this, peers, spec, args, keys, buf, proto, now_ms, always)
+    run_parked_with(this, peers, spec, args, keys, buf, proto, now_ms, flush)
 }
 
 /// `run_parked` with the command's keys, found at most once.
@@ -637,7 +646,7 @@ fn run_parked_with(
     buf: &mut Vec<u8>,
     proto: Proto,
     now_ms: u64,
-    always: bool,
+    flush: Option<bool>,
 ) -> commands::CmdResult {
     let Handler::Key(f) = spec.handler else {
         unreachable!("keyed command")
@@ -706,16 +715,25 @@ fn run_parked_with(
     }
     if write {
         this.journal.explicit = false;
-        // Parked peers cannot fsync before we reply: under `always` do it for them now.
-        for peer in peers.iter_mut() {
-            if !peer.journal.is_empty() {
-                if let Err(e) = crate::aof::flush_now(peer, always) {
-                    crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
-                }
-            }
+        // Parked peers cannot fsync before we reply: under `always` do it for them now
+        // (unless the caller does it after closing a MULTI/EXEC block).
+        if let Some(always) = flush {
+            flush_parked(peers, always);
         }
     }
     result
+}
+
+/// Writes the parked peers' journals (their AOF, fsynced under `always`): they cannot do it
+/// themselves before the reply of the section goes out.
+pub(crate) fn flush_parked(peers: &mut Parked<'_>, always: bool) {
+    for peer in peers.iter_mut() {
+        if !peer.journal.is_empty() {
+            if let Err(e) = crate::aof::flush_now(peer, always) {
+                crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
+            }
+        }
+    }
 }
 
 /// Convenience for tests and tools: run one command line on a one-shard context and return the

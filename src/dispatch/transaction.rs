@@ -29,6 +29,8 @@ pub(super) fn run_queue(
         if watch_broken(watch, now, &mut |key, db| sh.db_at(db).contains(key, now)) {
             Out::new(buf, proto).null_array();
         } else {
+            // Two or more writes are journaled as one MULTI/EXEC block, as Redis propagates.
+            let mark = sh.journal.begin_block();
             Out::new(buf, proto).array(m.queued.len());
             for &(id, ref args) in &m.queued {
                 let spec = spec_of(id);
@@ -36,6 +38,7 @@ pub(super) fn run_queue(
                 sh.sel = sh.clients.get(client_idx).map_or(0, |c| c.db);
                 run_local(sh, client_idx, spec, args.args(), buf, proto, now);
             }
+            sh.journal.end_block(mark);
         }
     } else {
         run_parked_queue(sh, client_idx, m, watch, &ids, buf, proto, now);
@@ -75,14 +78,20 @@ fn run_parked_queue(
             Out::new(buf, proto).null_array();
             return;
         }
+        // Each shard's writes are one block; parked peers write their journals once the
+        // blocks are closed (before the reply, under `always`).
+        let mark = this.journal.begin_block();
+        let peer_marks: Vec<_> = peers
+            .iter_mut()
+            .map(|p| (p.id, p.journal.begin_block()))
+            .collect();
         Out::new(buf, proto).array(m.queued.len());
         for &(id, ref args) in &m.queued {
             let spec = spec_of(id);
             this.sel = this.clients.get(client_idx).map_or(0, |c| c.db);
             match spec.handler {
                 Handler::Key(_) => {
-                    let r =
-                        run_parked(this, &mut peers, spec, args.args(), buf, proto, now, always);
+                    let r = run_parked(this, &mut peers, spec, args.args(), buf, proto, now, None);
                     if let Err(e) = r {
                         reply_error(this, &mut Out::new(buf, proto), &e);
                     }
@@ -91,6 +100,13 @@ fn run_parked_queue(
                 _ => run_local(this, client_idx, spec, args.args(), buf, proto, now),
             }
         }
+        this.journal.end_block(mark);
+        for (id, m) in peer_marks {
+            if let Some(p) = peers.get(id) {
+                p.journal.end_block(m);
+            }
+        }
+        super::flush_parked(&mut peers, always);
     });
 }
 

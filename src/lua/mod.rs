@@ -6,7 +6,14 @@
 //! VM a `Host`, which executes each `redis.call` and says what the call may do; everything the
 //! engine needs from the server comes through that trait and `RunControl`.
 
+mod convert;
+mod coro;
+mod functions_load;
 pub mod libs;
+mod rand48;
+mod redis_table;
+mod sandbox;
+pub(crate) mod shebang;
 pub mod store;
 pub mod vm;
 
