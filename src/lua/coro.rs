@@ -385,7 +385,8 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lu
         // SAFETY: as above; the log line is written and dropped before the raise.
         unsafe { raise_from_hook(l, c"ERR Script killed by user with SCRIPT KILL...") };
     }
-    if elapsed_ms >= ctx.busy_threshold_ms {
+    // A threshold of 0 means none, as Redis' busy-reply-threshold 0.
+    if ctx.busy_threshold_ms > 0 && elapsed_ms >= ctx.busy_threshold_ms {
         ctl.busy.store(true, Ordering::Relaxed);
         // SAFETY: `l` is the run's own coroutine (checked), inside its hook; `yieldable` rules
         // out the C boundaries where Lua 5.1 would raise instead of yielding, and a hook yield

@@ -23,6 +23,8 @@ pub(super) struct State {
     pub phase: Function,
     /// A finished coroutine kept for the next run (creating one per run costs an allocation).
     pub co: Option<Thread>,
+    /// The last run ended with an error a command already counted (see `LuaVm::error_counted`).
+    pub counted: bool,
 }
 
 impl State {
@@ -118,7 +120,31 @@ for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'bit', '
                        'cmsgpack', 'redis'}) do
   if G[name] ~= nil then G[name] = view(G[name]) end
 end
-getmetatable('').__metatable = sealed
+-- Strings' methods go through the read-only `string`, and their metatable is read-only too.
+local smt = getmetatable('')
+smt.__index = G.string
+smt.__metatable = view(smt)
+
+-- Redis' Lua parses every chunk as text: bytecode is a syntax error at its first byte.
+local real_loadstring, real_load = loadstring, load
+G.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then
+    return real_loadstring(' \27', name or s)
+  end
+  return real_loadstring(s, name)
+end
+G.load = function(f, name)
+  if type(f) ~= 'function' then return real_load(f, name) end
+  local first = true
+  return real_load(function()
+    local piece = f()
+    if first then
+      first = false
+      if type(piece) == 'string' and piece:byte(1) == 27 then piece = ' \27' end
+    end
+    return piece
+  end, name)
+end
 
 local gmt = {__index = G, __newindex = deny, __metatable = sealed}
 local P = setmetatable({}, gmt)
@@ -172,5 +198,6 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
         globals,
         phase,
         co: None,
+        counted: false,
     })
 }
