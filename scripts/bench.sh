@@ -254,6 +254,16 @@ runs_medians "$RUNS_TSV" >"$MEDIANS"
     echo "fill: SET key:%012d xxx for each of the KEYSPACE keys, written by" \
         "taskset -c $CLIENT_CPU redis-cli -h 127.0.0.1 -p PORT --pipe"
     for p in "${PIPELINES[@]}"; do
+        if [[ ${TESTS[*]} == *evalsha* ]]; then
+            # Each EVALSHA test has its own command line.
+            for test in "${TESTS[@]}"; do
+                echo "run:  $(bench_cmd PORT "$test" "$p" "$(requests_for "$p")" KEYSPACE)" \
+                    "  # KEYSPACE in ${KEYSPACES[*]}"
+            done
+            [[ $p == 1 ]] && echo "scripts: $EVAL_GET_SCRIPT | $EVAL_SET_SCRIPT (SCRIPT LOAD" \
+                "after the fill)"
+            continue
+        fi
         echo "run:  $(bench_cmd PORT TEST "$p" "$(requests_for "$p")" KEYSPACE)" \
             "  # TEST in ${TESTS[*]}; KEYSPACE in ${KEYSPACES[*]}"
     done
