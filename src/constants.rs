@@ -144,3 +144,7 @@ pub const LISTPACK_NODE_BYTES: usize = 8192;
 /// victims it handed over can bring memory under the limit (Redis waits the eviction time
 /// limit, which `maxmemory-eviction-tenacity 100` makes unbounded).
 pub const LAZYFREE_EVICTION_WAIT_MAX_US: u64 = 10_000;
+
+/// Scripts a shard remembers as needing every shard (standalone, keys they did not declare on
+/// other shards); the memory starts over past this many.
+pub const SCRIPT_NEEDS_ALL_MAX: usize = 1024;

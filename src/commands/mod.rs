@@ -20,8 +20,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod registry;
 pub mod replication;
-// Used by the scripting and function tables once they land (issue 14); until then only tests.
-#[allow(dead_code)]
+pub mod scripting;
 pub mod scripting_docs;
 pub mod server;
 pub mod set;
@@ -35,7 +34,7 @@ pub use registry::{
     all_commands, exists, full_name, ids_by_name, install_renames, lookup, lookup_sub, name_of,
     spec_of,
 };
-pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, FLAG_NAMES};
+pub use spec::{flags, ArgDoc, CommandSpec, Handler, KeySpec, ScriptCmd, FLAG_NAMES};
 
 use crate::resp::{Args, ReplyError};
 

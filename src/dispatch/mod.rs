@@ -6,6 +6,7 @@
 pub mod apply;
 mod keys;
 pub mod replay;
+mod script;
 #[cfg(test)]
 mod tests;
 mod transaction;
@@ -131,7 +132,8 @@ pub fn plan(
     let db = client.db;
     client.last_interaction_ms = now_ms;
     client.last_cmd = commands::full_name(spec);
-    client.wrote |= spec.is_write();
+    // A script may write (WAIT then waits for the stream up to it).
+    client.wrote |= spec.is_write() | matches!(spec.handler, Handler::Script(_));
     let needs_auth = !client.authenticated && spec.flags & commands::flags::NO_AUTH == 0;
     let cflags = ClientFlags {
         asking: client.asking,
@@ -230,7 +232,7 @@ pub fn plan(
             }
             Plan::Done(after)
         }
-        Handler::Key(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
+        Handler::Key(_) | Handler::Script(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
         Handler::Container => unreachable!("resolve returns leaf commands"),
     }
 }
@@ -379,7 +381,7 @@ pub fn run_client_key(
 }
 
 /// Redis' reply when memory is over maxmemory and nothing could be evicted.
-const OOM_TEXT: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+pub(crate) const OOM_TEXT: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /// Evicts if memory is over maxmemory (`shard::evict`); when nothing could be evicted, the
 /// error for a command Redis refuses then: deny-oom commands, anything queued inside MULTI
@@ -481,14 +483,16 @@ fn run_key_with(
     now_ms: u64,
     owner_checks: Option<ClientFlags>,
 ) {
-    let Handler::Key(f) = spec.handler else {
-        unreachable!("keyed command")
-    };
     if let Some(cflags) = owner_checks {
         if !owner_allows(sh, spec, args, keys.get(spec, args), out, now_ms, cflags) {
             return;
         }
     }
+    let f = match spec.handler {
+        Handler::Key(f) => f,
+        Handler::Script(cmd) => return script::run(sh, cmd, spec, args, keys, out, now_ms),
+        _ => unreachable!("keyed command"),
+    };
     let write = spec.is_write();
     if write {
         if let Some(e) = misconf(sh) {
@@ -542,7 +546,7 @@ fn expire_first(sh: &mut Shard, keys: &[usize], args: Args<'_>, now_ms: u64, wri
 
 /// `-MISCONF` while the shard's AOF cannot be written: nothing may be acknowledged that would
 /// not survive a restart.
-fn misconf(sh: &Shard) -> Option<ReplyError> {
+pub(crate) fn misconf(sh: &Shard) -> Option<ReplyError> {
     let e = sh.aof.write_error.as_ref()?;
     Some(ReplyError::Other(format!(
         "MISCONF Errors writing to the AOF file: {e}"
@@ -582,6 +586,9 @@ fn run_multi(
     now_ms: u64,
     ids: &[usize],
 ) {
+    if let Handler::Script(cmd) = spec.handler {
+        return script::run_multi(sh, cmd, spec, args, keys, out, now_ms, ids);
+    }
     if sh.global.maxmemory.maxmemory_bytes() != 0 {
         if let Some(e) = oom_refusal(sh, spec, None, now_ms) {
             reply_error(sh, out, &e);

@@ -2,7 +2,7 @@
 //! accepted it (`ConnCtx::run_queue`), with every shard its keys (and watched keys) live on
 //! parked, so it is atomic and isolated like Redis' single thread.
 
-use super::{reply_error, run_key, run_parked};
+use super::{reply_error, run_key, run_parked, script};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::command_id::CommandId;
 use crate::commands::{spec_of, AfterReply, CommandSpec, ConnCtx, Handler, QueuedTx};
@@ -90,6 +90,10 @@ fn run_parked_queue(
             let spec = spec_of(id);
             this.sel = this.clients.get(client_idx).map_or(0, |c| c.db);
             match spec.handler {
+                Handler::Script(cmd) => {
+                    let args = args.args();
+                    script::run_in_section(this, &mut peers, cmd, spec, args, buf, proto, now);
+                }
                 Handler::Key(_) => {
                     let r = run_parked(this, &mut peers, spec, args.args(), buf, proto, now, None);
                     if let Err(e) = r {
@@ -118,9 +122,10 @@ fn exec_shards(
     watch: Option<&WatchState>,
 ) -> Vec<usize> {
     let n = sh.shards;
+    // A script may reach keys it did not declare: it holds every shard too.
     if queued
         .iter()
-        .any(|&(id, _)| matches!(spec_of(id).handler, Handler::Conn(_)))
+        .any(|&(id, _)| matches!(spec_of(id).handler, Handler::Conn(_) | Handler::Script(_)))
     {
         return (0..n).collect();
     }
@@ -170,7 +175,9 @@ fn run_local(
     now: u64,
 ) {
     match spec.handler {
-        Handler::Key(_) => run_key(sh, spec, args, &mut Out::new(buf, proto), now, None),
+        Handler::Key(_) | Handler::Script(_) => {
+            run_key(sh, spec, args, &mut Out::new(buf, proto), now, None)
+        }
         Handler::Conn(f) => {
             let mut cx = ConnCtx {
                 now_ms: now,

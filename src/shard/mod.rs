@@ -152,6 +152,11 @@ pub struct Shard {
     pub repl: repl::ShardRepl,
     /// maxmemory: this shard's memory estimate, eviction pool and counters.
     pub evict: evict::ShardEvict,
+    /// This shard's Lua interpreter, created by the first script run here.
+    pub lua: Option<Box<crate::lua::vm::LuaVm>>,
+    /// Scripts (by SHA; functions by the SHA of their name) that reached keys of shards they
+    /// did not declare: in standalone mode with several shards they run holding every shard.
+    pub script_needs_all: hashbrown::HashSet<crate::lua::store::Sha>,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -186,6 +191,8 @@ impl Shard {
             replies_ahead: false,
             repl: Default::default(),
             evict: Default::default(),
+            lua: None,
+            script_needs_all: Default::default(),
             parked: None,
         }
     }

@@ -26,6 +26,7 @@ mod pubsub;
 mod repl_clients;
 mod repl_guard;
 mod replication;
+mod scripting;
 mod scripting_aof;
 mod shards;
 mod startup;
