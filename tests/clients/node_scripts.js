@@ -1,7 +1,9 @@
 // Node.js users of Lua scripts, unchanged, against one server: ioredis' defineCommand (EVALSHA
-// with its NOSCRIPT fallback, in a pipeline too) and BullMQ, whose every queue operation is a
-// script (add jobs, a Worker processes them, the completed and failed events, a delayed job,
-// job counts). Run by scripts/node-clients.sh with NODE_PATH pointing at its npm install.
+// with its NOSCRIPT fallback, in a pipeline too), redlock 4 (acquire, extend and release are
+// scripts), rate-limiter-flexible's RateLimiterRedis (one script per consume) and BullMQ,
+// whose every queue operation is a script (add jobs, a Worker processes them, the completed
+// and failed events, a delayed job, job counts). Run by scripts/node-clients.sh with NODE_PATH
+// pointing at its npm install.
 //
 // Usage: node node_scripts.js PORT
 // Prints one line per check and closes with 'N passed, N failed'; exits 1 on any failure.
@@ -9,6 +11,8 @@
 const assert = require('assert');
 const Redis = require('ioredis');
 const { Queue, Worker, QueueEvents } = require('bullmq');
+const Redlock = require('redlock');
+const { RateLimiterRedis } = require('rate-limiter-flexible');
 
 const port = Number(process.argv[2]);
 const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
@@ -35,6 +39,43 @@ check('ioredis_define_command', async () => {
   const tx = await r.multi().incrTwo('{n}:a', '{n}:b', 1).exec();
   assert.deepStrictEqual(tx, [[null, [9, 9]]]);
   await r.del('{n}:a', '{n}:b');
+  r.disconnect();
+});
+
+check('redlock_acquire_extend_release', async () => {
+  const r = new Redis(connection);
+  const redlock = new Redlock([r], { retryCount: 50, retryDelay: 20, retryJitter: 5 });
+  const lock = await redlock.lock('locks:res', 2000);
+  assert.strictEqual(await r.get('locks:res'), lock.value);
+  const extended = await lock.extend(5000);
+  assert.ok((await r.pttl('locks:res')) > 2000, 'extended');
+  // A second holder waits until the first releases.
+  const started = Date.now();
+  const second = redlock.lock('locks:res', 2000);
+  setTimeout(() => extended.unlock(), 200);
+  const lock2 = await second;
+  assert.ok(Date.now() - started >= 150, 'waited for the release');
+  assert.strictEqual(await r.get('locks:res'), lock2.value);
+  await lock2.unlock();
+  assert.strictEqual(await r.exists('locks:res'), 0);
+  r.disconnect();
+});
+
+check('rate_limiter_flexible_consume', async () => {
+  const r = new Redis(connection);
+  const limiter = new RateLimiterRedis({
+    storeClient: r, keyPrefix: `rl${Date.now()}`, points: 3, duration: 5,
+  });
+  const seen = [];
+  for (let i = 0; i < 3; i++) seen.push((await limiter.consume('user')).remainingPoints);
+  assert.deepStrictEqual(seen, [2, 1, 0]);
+  let refused = null;
+  try {
+    await limiter.consume('user');
+  } catch (res) {
+    refused = res;
+  }
+  assert.ok(refused && refused.remainingPoints === 0 && refused.msBeforeNext > 0, refused);
   r.disconnect();
 });
 
