@@ -25,6 +25,9 @@ pub(super) enum Flavor {
     Function,
 }
 
+/// Arguments of a `redis.call` passed to the host without allocating.
+const ARGV_INLINE: usize = 16;
+
 thread_local! {
     /// Reused for every `redis.call` reply on this thread.
     static REPLY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -166,13 +169,25 @@ fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bo
         reply.clear();
         let outcome = ARGS.with(|a| {
             let (buf, ends) = &*a.borrow();
-            let mut argv: Vec<&[u8]> = Vec::with_capacity(ends.len());
+            // Most calls have few arguments: their slices stay on the stack.
+            let mut small: [&[u8]; ARGV_INLINE] = [&[]; ARGV_INLINE];
+            let mut large: Vec<&[u8]> = Vec::new();
             let mut start = 0;
-            for &end in ends.iter() {
-                argv.push(&buf[start..end]);
+            for (i, &end) in ends.iter().enumerate() {
+                let arg = &buf[start..end];
+                if ends.len() <= ARGV_INLINE {
+                    small[i] = arg;
+                } else {
+                    large.push(arg);
+                }
                 start = end;
             }
-            coro::with_host(|host| host.call(&argv, proto, vars.repl, reply))
+            let argv: &[&[u8]] = if ends.len() <= ARGV_INLINE {
+                &small[..ends.len()]
+            } else {
+                &large
+            };
+            coro::with_host(|host| host.call(argv, proto, vars.repl, reply))
         });
         match outcome {
             None => raise(

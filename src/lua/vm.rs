@@ -6,7 +6,7 @@
 //! functions), so EVALSHA costs one map lookup and one coroutine resume.
 
 use super::convert;
-use super::coro::{self, HookArgs, Resumed, RunScope, RunVars};
+use super::coro::{self, HookArgs, Resumed, RunScope, RunVars, Start};
 use super::functions_load::{self, Registered};
 use super::redis_table::Flavor;
 use super::sandbox::{self, State};
@@ -15,7 +15,7 @@ use super::store::{Library, Script, ScriptStore, Sha};
 use super::{Host, RunControl, ScriptFlags};
 use crate::resp::{Out, ReplyError};
 use hashbrown::HashMap;
-use mlua::{Function, MultiValue, Thread, Value};
+use mlua::{Function, Thread, Value};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -132,28 +132,18 @@ impl LuaVm {
                 Err(e) => return Step::Done(Err(e)),
             },
         };
-        let g = &self.eval.st.globals;
-        let set = seq(&self.eval.st, run.keys)
-            .and_then(|k| g.raw_set("KEYS", k))
-            .and_then(|_| seq(&self.eval.st, run.args))
-            .and_then(|a| g.raw_set("ARGV", a));
-        if let Err(e) = set {
-            return Step::Done(Err(internal(&e)));
-        }
         let name = RunName::Sha(script.sha);
         let generation = self.generation;
-        start(
-            &mut self.eval.st,
-            Flavor::Eval,
-            generation,
-            host,
-            ctl,
-            &run,
-            &func,
-            MultiValue::new(),
-            name,
-            out,
-        )
+        let st = &mut self.eval.st;
+        let globals = st.globals.clone();
+        let start_with = Start::Eval {
+            func: &func,
+            globals: &globals,
+            keys: run.keys,
+            args: run.args,
+        };
+        let ctx = (Flavor::Eval, generation, name);
+        start(st, ctx, host, ctl, &run, start_with, out)
     }
 
     /// Runs FCALL's function `name`, called with the KEYS and ARGV tables.
@@ -168,28 +158,13 @@ impl LuaVm {
         let Some((fname, func)) = self.func.functions.get(name).cloned() else {
             return Step::Done(Err(ReplyError::other("ERR Function not found")));
         };
-        let mut args = MultiValue::new();
-        match (seq(&self.func.st, run.keys), seq(&self.func.st, run.args)) {
-            (Ok(k), Ok(a)) => {
-                args.push_back(Value::Table(k));
-                args.push_back(Value::Table(a));
-            }
-            (Err(e), _) | (_, Err(e)) => return Step::Done(Err(internal(&e))),
-        }
-        let fname = RunName::Function(fname);
-        let generation = self.generation;
-        start(
-            &mut self.func.st,
-            Flavor::Function,
-            generation,
-            host,
-            ctl,
-            &run,
-            &func,
-            args,
-            fname,
-            out,
-        )
+        let ctx = (Flavor::Function, self.generation, RunName::Function(fname));
+        let start_with = Start::Function {
+            func: &func,
+            keys: run.keys,
+            args: run.args,
+        };
+        start(&mut self.func.st, ctx, host, ctl, &run, start_with, out)
     }
 
     /// Continues a script suspended at the busy threshold.
@@ -216,7 +191,7 @@ impl LuaVm {
             may_yield: s.may_yield,
         };
         let scope = RunScope::enter(host, &s.co, hook, s.vars);
-        let outcome = coro::resume(&st.lua, &s.co, None, MultiValue::new());
+        let outcome = coro::resume(&st.lua, &s.co, Start::Continue);
         let vars = scope.vars();
         drop(scope);
         let ctx = Finish {
@@ -325,15 +300,6 @@ fn compile_script(st: &State, body: &[u8]) -> Result<Function, ReplyError> {
         })
 }
 
-/// A Lua array of byte strings (KEYS, ARGV).
-fn seq(st: &State, items: &[&[u8]]) -> mlua::Result<mlua::Table> {
-    let t = st.lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.iter().enumerate() {
-        t.raw_set(i + 1, st.lua.create_string(item)?)?;
-    }
-    Ok(t)
-}
-
 fn internal(e: &mlua::Error) -> ReplyError {
     ReplyError::Other(convert::one_line(format!("ERR {e}").as_bytes()))
 }
@@ -348,17 +314,13 @@ struct Finish {
     busy_threshold_ms: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn start(
     st: &mut State,
-    flavor: Flavor,
-    generation: u64,
+    (flavor, generation, name): (Flavor, u64, RunName),
     host: &mut dyn Host,
     ctl: &RunControl,
     run: &Run<'_>,
-    func: &Function,
-    args: MultiValue,
-    name: RunName,
+    start_with: Start<'_>,
     out: &mut Out<'_>,
 ) -> Step {
     let co = match st.take_co() {
@@ -374,7 +336,7 @@ fn start(
         may_yield: run.may_yield,
     };
     let scope = RunScope::enter(host, &co, hook, RunVars::default());
-    let outcome = coro::resume(&st.lua, &co, Some(func), args);
+    let outcome = coro::resume(&st.lua, &co, start_with);
     let vars = scope.vars();
     drop(scope);
     let ctx = Finish {
