@@ -164,8 +164,21 @@ fn prepare(
     })
 }
 
+/// A run's result, and whether its error is one a `redis.call` already counted (Redis does
+/// not count it twice in INFO errorstats).
+type Outcome = (Result<(), ReplyError>, bool);
+
+fn fresh(r: Result<(), ReplyError>) -> Outcome {
+    (r, false)
+}
+
+/// The error a run gets when, holding every shard already, it cannot run.
+fn undeclared() -> Outcome {
+    fresh(Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}"))))
+}
+
 /// Runs a script command on the shard that owns its declared keys (`keys` found by routing, or
-/// here), all of them on this shard (or none: it runs where the client is).
+/// here), all of them on this shard (none: every shard is held when there are several).
 pub(super) fn run(
     sh: &mut Shard,
     cmd: ScriptCmd,
@@ -181,7 +194,7 @@ pub(super) fn run(
             let keys = keys.get(spec, args).to_vec();
             run_here(sh, cmd, args, &keys, out, now_ms)
         }
-        Err(e) => Err(e),
+        Err(e) => fresh(Err(e)),
     };
     finish(sh, spec, out, r, t0);
 }
@@ -226,26 +239,22 @@ pub(super) fn run_in_section(
                 // Every shard is held here: no other core to reach.
                 Attempt::NeedAll => {
                     out.buf.truncate(start);
-                    Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}")))
+                    undeclared()
                 }
             }
         }
-        Err(e) => Err(e),
+        Err(e) => fresh(Err(e)),
     };
     finish(this, spec, out, r, t0);
 }
 
 /// The error reply and INFO commandstats of the script command itself.
-fn finish(
-    sh: &mut Shard,
-    spec: &'static CommandSpec,
-    out: &mut Out<'_>,
-    r: Result<(), ReplyError>,
-    t0: Instant,
-) {
-    let failed = r.is_err();
-    if let Err(e) = r {
-        reply_error(sh, out, &e);
+fn finish(sh: &mut Shard, spec: &'static CommandSpec, out: &mut Out<'_>, r: Outcome, t0: Instant) {
+    let failed = r.0.is_err();
+    match r {
+        (Err(e), true) => out.error(&e),
+        (Err(e), false) => reply_error(sh, out, &e),
+        (Ok(()), _) => {}
     }
     sh.stats.commands_processed += 1;
     sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
@@ -259,10 +268,10 @@ fn run_here(
     keys: &[usize],
     out: &mut Out<'_>,
     now_ms: u64,
-) -> Result<(), ReplyError> {
+) -> Outcome {
+    let all: Vec<usize> = (0..sh.shards).collect();
     // Without declared keys nothing says where its keys are: every shard is held.
     if sh.shards > 1 && (keys.is_empty() || needs_all(sh, cmd, args)) {
-        let all: Vec<usize> = (0..sh.shards).collect();
         return run_held(sh, cmd, args, keys, out, now_ms, &all);
     }
     let start = out.buf.len();
@@ -271,7 +280,6 @@ fn run_here(
         Attempt::NeedAll => {
             out.buf.truncate(start);
             remember_needs_all(sh, cmd, args);
-            let all: Vec<usize> = (0..sh.shards).collect();
             run_held(sh, cmd, args, keys, out, now_ms, &all)
         }
     }
@@ -286,7 +294,7 @@ fn run_held(
     out: &mut Out<'_>,
     now_ms: u64,
     ids: &[usize],
-) -> Result<(), ReplyError> {
+) -> Outcome {
     let mut ids = ids.to_vec();
     if needs_all(sh, cmd, args) {
         ids = (0..sh.shards).collect();
@@ -311,7 +319,7 @@ fn run_held(
         }
         Attempt::NeedAll => {
             out.buf.truncate(start);
-            Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}")))
+            undeclared()
         }
     }
 }
@@ -340,7 +348,7 @@ fn remember_needs_all(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) {
 }
 
 enum Attempt {
-    Done(Result<(), ReplyError>),
+    Done(Outcome),
     /// The script reached a key of a shard not held before it wrote: nothing it did counts;
     /// run it again holding every shard.
     NeedAll,
@@ -358,11 +366,11 @@ fn attempt(
 ) -> Attempt {
     let t = match target(sh, cmd, args) {
         Ok(t) => t,
-        Err(e) => return Attempt::Done(Err(e)),
+        Err(e) => return Attempt::Done(fresh(Err(e))),
     };
     let mode = match prepare(sh, cmd, t.flags, now_ms) {
         Ok(m) => m,
-        Err(e) => return Attempt::Done(Err(e)),
+        Err(e) => return Attempt::Done(fresh(Err(e))),
     };
     let held = 1 + peers.as_ref().map_or(0, |p| p.iter().count());
     let slot = if sh.slot_map.cluster_enabled {
@@ -413,6 +421,7 @@ fn attempt(
         slot,
         db,
         need_all: false,
+        counted: Vec::new(),
     };
     host.held_all = held >= host.sh.shards;
     let step = match &t.body {
@@ -423,6 +432,7 @@ fn attempt(
         }
     };
     let need_all = host.need_all;
+    let counted = std::mem::take(&mut host.counted);
     let sh = host.sh;
     sh.sel = db;
     sh.lua = Some(vm);
@@ -450,7 +460,16 @@ fn attempt(
             global.scripts.insert(&s.body, s.flags);
         }
     }
-    Attempt::Done(r)
+    // An error a call produced (raised by redis.call, or returned from redis.pcall) was
+    // counted when the call failed.
+    let seen = match &r {
+        Err(e) => {
+            let text = e.text();
+            counted.iter().any(|m| text.as_bytes().starts_with(m))
+        }
+        Ok(()) => false,
+    };
+    Attempt::Done((r, seen))
 }
 
 /// Redis caches an EVAL script only once it compiled.
@@ -474,6 +493,8 @@ struct ScriptHost<'h, 'p> {
     /// The database the script selected (SELECT inside a script affects it alone).
     db: u32,
     need_all: bool,
+    /// The error messages calls of this run answered or were refused with (counted then).
+    counted: Vec<Box<[u8]>>,
 }
 
 fn refused(text: &str) -> CallRefused {
@@ -620,6 +641,59 @@ fn lookup(args: Args<'_>) -> Result<&'static CommandSpec, CallRefused> {
 
 impl Host for ScriptHost<'_, '_> {
     fn call(
+        &mut self,
+        argv: &[&[u8]],
+        proto: Proto,
+        repl: ReplFlags,
+        reply: &mut Vec<u8>,
+    ) -> Result<(), CallRefused> {
+        let start = reply.len();
+        let r = self.call_checked(argv, proto, repl, reply);
+        match &r {
+            // The run is abandoned and repeated: nothing of it counts.
+            Err(_) if self.need_all => {}
+            // Counted as Redis counts a rejected call (errorstats by its code).
+            Err(CallRefused(text)) => {
+                let full = match text.strip_prefix('-') {
+                    Some(coded) => coded.to_string(),
+                    None => format!("ERR {text}"),
+                };
+                super::count_error(self.sh, &full);
+                if let Ok(spec) = lookup_name(argv) {
+                    self.sh.count_call(spec.id, 0, false, true);
+                }
+                self.counted.push(full.into_bytes().into());
+            }
+            Ok(()) => {
+                if let Some(msg) = reply.get(start..).and_then(error_line) {
+                    self.counted.push(msg.into());
+                }
+            }
+        }
+        r
+    }
+}
+
+/// The message of an error reply ("-CODE text\r\n"), without the dash and the line end.
+fn error_line(reply: &[u8]) -> Option<&[u8]> {
+    let rest = reply.strip_prefix(b"-")?;
+    let end = rest.windows(2).position(|w| w == b"\r\n")?;
+    Some(&rest[..end])
+}
+
+/// The command an argv names, for counting a refused call (none when unknown).
+fn lookup_name(argv: &[&[u8]]) -> Result<&'static CommandSpec, ()> {
+    let name = argv.first().ok_or(())?;
+    let spec = commands::lookup(name).ok_or(())?;
+    match (spec.handler, argv.get(1)) {
+        (Handler::Container, Some(sub)) => commands::lookup_sub(spec, sub).ok_or(()),
+        _ => Ok(spec),
+    }
+}
+
+impl ScriptHost<'_, '_> {
+    /// `Host::call` once the refusal bookkeeping is set aside.
+    fn call_checked(
         &mut self,
         argv: &[&[u8]],
         proto: Proto,

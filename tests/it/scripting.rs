@@ -315,3 +315,59 @@ fn script_effects_reach_the_aof_as_redis_7_writes_them_and_survive_kill_9() {
         .unwrap();
     assert_eq!(in_db2, [Some("2".to_string()), Some("3".to_string())]);
 }
+
+/// INFO errorstats, commandstats (calls and error counts) and the error total, as lines.
+fn error_figures(c: &mut redis::Connection) -> Vec<String> {
+    let mut lines = Vec::new();
+    for section in ["errorstats", "commandstats", "stats"] {
+        let info: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+        for l in info.lines() {
+            if l.starts_with("errorstat_") || l.starts_with("total_error_replies") {
+                lines.push(l.to_string());
+            }
+            if let Some(rest) = l.strip_prefix("cmdstat_") {
+                let f: Vec<&str> = rest.split(',').collect();
+                // name=calls, rejected_calls, failed_calls (times differ).
+                lines.push(format!("{} {} {}", f[0], f[3], f[4]));
+            }
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn errors_inside_scripts_count_in_info_as_redis_counts_them() {
+    let Some(redis) = RedisServer::start("redis-eval-stats") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let mut figures = Vec::new();
+    for mut c in [redis.client(), slotd.client()] {
+        let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+        for script in [
+            "return redis.call('set','a','x')",
+            "return redis.call('incr','a')",
+            "return redis.pcall('incr','a')",
+            "return redis.call('nosuch')",
+            "return redis.call('get')",
+            "return redis.pcall('multi')",
+            "return redis.error_reply('MY err')",
+            "return {err='XX bad'}",
+        ] {
+            let _: redis::RedisResult<redis::Value> =
+                redis::cmd("EVAL").arg(script).arg(0).query(&mut c);
+        }
+        let _: redis::RedisResult<redis::Value> = redis::cmd("EVAL_RO")
+            .arg("return redis.call('set','a','1')")
+            .arg(0)
+            .query(&mut c);
+        let _: redis::RedisResult<redis::Value> = redis::cmd("EVALSHA")
+            .arg("ffffffffffffffffffffffffffffffffffffffff")
+            .arg(0)
+            .query(&mut c);
+        figures.push(error_figures(&mut c));
+    }
+    assert_eq!(figures[1], figures[0], "slotd vs redis");
+}
