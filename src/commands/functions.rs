@@ -45,7 +45,12 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     docs::function_dump(sub("dump", 2, NOSCRIPT, dump)),
     docs::function_flush(sub("flush", -2, WRITE | NOSCRIPT, flush)),
     docs::function_help(sub("help", 2, LOADING | STALE, help)),
-    docs::function_kill(sub("kill", 2, NOSCRIPT | ALLOW_BUSY, kill)),
+    docs::function_kill(sub(
+        "kill",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        super::busy::function_kill,
+    )),
     docs::function_list(sub("list", -2, NOSCRIPT, list)),
     docs::function_load(sub("load", -3, WRITE | DENYOOM | NOSCRIPT, load)),
     docs::function_restore(sub("restore", -3, WRITE | DENYOOM | NOSCRIPT, restore)),
@@ -267,10 +272,15 @@ fn parse_change(args: Args<'_>, cur: &Libraries) -> Result<Change, ReplyError> {
             _ => Policy::Append,
         };
         let codes = crate::rdb::function_codes(args.get(2)).map_err(err)?;
-        let libs = codes
-            .iter()
-            .map(|c| compile(c))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut libs: Vec<Library> = Vec::with_capacity(codes.len());
+        for code in &codes {
+            // Each library is checked as LOAD checks it, against those before it.
+            let name = library_name(code)?;
+            if libs.iter().any(|l| l.name == name) {
+                return Err(err(format!("Library '{name}' already exists")));
+            }
+            libs.push(compile(code)?);
+        }
         return Ok(Change::Restore { libs, policy });
     }
     Err(subcommand_syntax(args))
@@ -481,25 +491,24 @@ fn write_library(out: &mut Out<'_>, lib: &Library, with_code: bool) {
     }
 }
 
-/// The error FUNCTION STATS and FUNCTION KILL answer while an EVAL script holds a shard.
-const BUSY_EVAL: &str =
-    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-
 /// FUNCTION STATS: the running function (none unless one holds a shard past the busy
-/// threshold, the only time Redis can answer while one runs) and the LUA engine's counts.
+/// threshold, the only time Redis can answer while one runs: an EVAL script there is -BUSY)
+/// and the LUA engine's counts.
 fn stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    let busy = busy_run(&ctx.shard.global);
-    if let Some(run) = busy {
-        if !run.is_function.load(Ordering::Acquire) {
-            return Err(ReplyError::other(BUSY_EVAL));
-        }
+    let global = &ctx.shard.global;
+    let busy_eval = (0..global.script_runs.len()).any(|i| {
+        super::busy::is_busy(global, i)
+            && !global.script_runs[i].is_function.load(Ordering::Acquire)
+    });
+    if busy_eval {
+        return Err(ReplyError::other(super::busy::BUSY_EVAL));
     }
-    let libs = ctx.shard.global.scripts.libraries();
+    let libs = global.scripts.libraries();
     let functions: usize = libs.values().map(|l| l.functions.len()).sum();
     let out = &mut ctx.out;
     out.map(2);
     out.bulk(b"running_script");
-    // What runs is known to the runner only (name and command line): shown as none.
+    // Which function runs and its command line are the running shard's: shown as none.
     out.null();
     out.bulk(b"engines");
     out.map(1);
@@ -509,36 +518,6 @@ fn stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     out.int(libs.len() as i64);
     out.bulk(b"functions_count");
     out.int(functions as i64);
-    Ok(())
-}
-
-/// The run control of a shard whose script ran past the busy threshold, if any.
-fn busy_run(global: &crate::global::Global) -> Option<&crate::lua::RunControl> {
-    global
-        .script_runs
-        .iter()
-        .find(|r| r.running.load(Ordering::Acquire) && r.busy.load(Ordering::Acquire))
-}
-
-/// FUNCTION KILL: stops a busy function that has not written (Redis' refusals otherwise).
-fn kill(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    let Some(run) = busy_run(&ctx.shard.global) else {
-        return Err(ReplyError::other(
-            "NOTBUSY No scripts in execution right now.",
-        ));
-    };
-    if run.wrote.load(Ordering::Acquire) {
-        return Err(ReplyError::other(
-            "UNKILLABLE Sorry the script already executed write commands against the dataset. \
-             You can either wait the script termination or kill the server in a hard way using \
-             the SHUTDOWN NOSAVE command.",
-        ));
-    }
-    if !run.is_function.load(Ordering::Acquire) {
-        return Err(ReplyError::other(BUSY_EVAL));
-    }
-    run.kill.store(true, Ordering::Release);
-    ctx.out.ok();
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! convention, flags, key positions, docs, handler). Routing reads key positions from here only.
 //! Family files (`string`, `keys`, `server`, `cluster`, ...) each export `COMMANDS`.
 
+pub mod busy;
 pub mod client;
 pub mod cluster;
 pub mod cluster_admin;

@@ -4,6 +4,8 @@
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
 pub mod apply;
+#[cfg(test)]
+mod busy_tests;
 mod keys;
 pub mod replay;
 mod script;
@@ -11,6 +13,7 @@ mod script;
 mod tests;
 mod transaction;
 
+use crate::commands::busy;
 use crate::commands::guards::write_refusal;
 pub use keys::Keys;
 
@@ -42,6 +45,9 @@ pub enum Plan {
         spec: &'static CommandSpec,
         poll_shards: Option<Vec<ShardId>>,
     },
+    /// A script ran past `busy-reply-threshold` and yielded: nothing was written; the caller
+    /// takes `shard.suspended`, continues it between its other work and replies when it ends.
+    Suspended,
     /// WAIT found too few acknowledgements: nothing was written; the caller parks it until
     /// enough replicas acknowledge or the deadline passes.
     Wait(crate::replication::master::WaitReq),
@@ -198,6 +204,31 @@ pub fn plan(
             return Plan::Done(AfterReply::Nothing);
         }
     }
+    // -BUSY comes after the checks above, as in Redis; a keyed command is checked where it
+    // runs (`run_client_key`) or is sent (`plan_keyed`), after its slot decision.
+    if (in_multi || !matches!(spec.handler, Handler::Key(_))) && busy_here(sh, spec) {
+        let e = busy::refusal(&sh.global, sh.id);
+        let client = sh.clients.get_mut(client_idx);
+        let e = match client.multi.as_mut() {
+            // EXEC refused discards the transaction, saying why (Redis' execCommandAbort).
+            Some(_) if spec.name == "exec" => {
+                client.multi = None;
+                client.watch = None;
+                ReplyError::Other(format!(
+                    "EXECABORT Transaction discarded because of: {}",
+                    e.text()
+                ))
+            }
+            Some(m) => {
+                m.error = true;
+                e
+            }
+            None => e,
+        };
+        reply_error(sh, out, &e);
+        count_rejected(sh, spec);
+        return Plan::Done(AfterReply::Nothing);
+    }
     if in_multi && !commands::transaction::runs_now(spec) {
         if let Err(e) = commands::transaction::queue(sh, client_idx, spec, args, out, cflags) {
             reply_error(sh, out, &e);
@@ -271,6 +302,9 @@ fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize
             poll_shards: ids,
         };
     }
+    if sh.suspended.is_some() {
+        return Plan::Suspended;
+    }
     Plan::Done(AfterReply::Nothing)
 }
 
@@ -316,6 +350,9 @@ fn plan_keyed(
             return blocked_or_done(sh, spec, None);
         }
         Decision::Shard { shard, .. } => {
+            if busy_there(sh, spec, shard, out) {
+                return Plan::Done(AfterReply::Nothing);
+            }
             return Plan::Remote {
                 shard,
                 spec,
@@ -329,6 +366,9 @@ fn plan_keyed(
             return blocked_or_done(sh, spec, None);
         }
         Decision::OwnerDecides { shard, .. } => {
+            if busy_there(sh, spec, shard, out) {
+                return Plan::Done(AfterReply::Nothing);
+            }
             return Plan::Remote {
                 shard,
                 spec,
@@ -337,6 +377,12 @@ fn plan_keyed(
             };
         }
         Decision::Shards(ids) => {
+            // Parking a busy shard would show its half-run script: refuse instead.
+            if let Some(e) = busy::refusal_among(&sh.global, &ids) {
+                reply_error(sh, out, &e);
+                count_rejected(sh, spec);
+                return Plan::Done(AfterReply::Nothing);
+            }
             run_multi(sh, spec, args, &keys, out, now_ms, &ids);
             return blocked_or_done(sh, spec, Some(ids));
         }
@@ -381,7 +427,34 @@ pub fn run_client_key(
             return;
         }
     }
+    if busy_here(sh, spec) {
+        reply_error(sh, out, &busy::refusal(&sh.global, sh.id));
+        count_rejected(sh, spec);
+        return;
+    }
     run_key_with(sh, spec, args, &mut keys, out, now_ms, None);
+}
+
+/// This shard runs a script past `busy-reply-threshold` (suspended between slices, `net`'s
+/// script loop) and `spec` is not one of the commands Redis still runs then.
+#[inline]
+fn busy_here(sh: &Shard, spec: &CommandSpec) -> bool {
+    busy::is_busy(&sh.global, sh.id) && !busy::allowed(spec)
+}
+
+/// A command for shard `to` while a script there is past the threshold: answered -BUSY here
+/// at once, so this shard's client waits for nothing. Not when the connection has replies
+/// pending (it may be the script's own client, whose later commands wait for the script):
+/// the owner then decides.
+#[inline]
+fn busy_there(sh: &mut Shard, spec: &CommandSpec, to: usize, out: &mut Out<'_>) -> bool {
+    if !busy::is_busy(&sh.global, to) || sh.replies_ahead || busy::allowed(spec) {
+        return false;
+    }
+    let e = busy::refusal(&sh.global, to);
+    reply_error(sh, out, &e);
+    sh.count_call(spec.id, 0, false, true);
+    true
 }
 
 /// Redis' reply when memory is over maxmemory and nothing could be evicted.
@@ -769,6 +842,12 @@ pub fn run_line(
         } => {
             let keys = Keys::given(&keys);
             run_client_key(sh, spec, owned.args(), keys, &mut out, now_ms, owner_checks)
+        }
+        // The harness cannot wait: a suspended script runs to its end here.
+        Plan::Suspended => {
+            if let Some(mut s) = sh.suspended.take() {
+                while !(s.resume)(sh, &mut out, now_ms) {}
+            }
         }
         // The harness cannot wait: a blocked command answers like a timeout.
         Plan::Blocked { .. } => {

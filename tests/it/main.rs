@@ -27,6 +27,7 @@ mod pubsub;
 mod repl_clients;
 mod repl_guard;
 mod replication;
+mod script_busy;
 mod scripting;
 mod scripting_aof;
 mod shards;
