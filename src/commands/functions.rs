@@ -14,7 +14,8 @@
 
 use super::scripting_docs as docs;
 use super::server::write_help;
-use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::spec::{keyflag, ScriptCmd};
+use super::{flags::*, scripting, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::lua::store::{FunctionMeta, Libraries, Library};
 use crate::lua::ScriptFlags;
 use crate::resp::{Args, Out, ReplyError};
@@ -31,14 +32,35 @@ const fn sub(name: &'static str, arity: i32, flags: u32, f: super::ConnFn) -> Co
     CommandSpec::conn(name, arity, flags, f)
 }
 
-pub static COMMANDS: &[CommandSpec] = &[docs::function(CommandSpec::new(
-    "function",
-    -2,
-    0,
-    KeySpec::None,
-    Handler::Container,
-))
-.subcommands(SUBCOMMANDS)];
+/// FCALL and FCALL_RO: routed by their declared keys like EVAL, run by `dispatch::script`.
+const fn fcall_spec(name: &'static str, flags: u32, cmd: ScriptCmd) -> CommandSpec {
+    CommandSpec::new(
+        name,
+        -3,
+        flags,
+        KeySpec::Custom(scripting::script_keys),
+        Handler::Script(cmd),
+    )
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    docs::function(CommandSpec::new(
+        "function",
+        -2,
+        0,
+        KeySpec::None,
+        Handler::Container,
+    ))
+    .subcommands(SUBCOMMANDS),
+    docs::fcall(fcall_spec("fcall", scripting::SCRIPT_RUN, ScriptCmd::Fcall))
+        .access(keyflag::RW_ACCESS_UPDATE),
+    docs::fcall_ro(fcall_spec(
+        "fcall_ro",
+        scripting::SCRIPT_RUN | READONLY,
+        ScriptCmd::FcallRo,
+    ))
+    .access(keyflag::RO | keyflag::ACCESS),
+];
 
 const SUBCOMMANDS: &[CommandSpec] = &[
     docs::function_delete(sub("delete", 3, WRITE | NOSCRIPT, delete)),
@@ -186,7 +208,6 @@ pub fn sorted(libs: &Libraries) -> Vec<&Library> {
 }
 
 /// The function called `name` (without case, as FCALL finds it) and its library.
-#[allow(dead_code)] // FCALL's lookup, used once the runner's Handler::Script lands
 pub fn find_function<'a>(
     libs: &'a Libraries,
     name: &[u8],

@@ -18,8 +18,15 @@ pub fn script_keys(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
 
 /// The declared key count of a script call (argument 2), checked against the line.
 pub fn numkeys(args: Args<'_>) -> Result<usize, ReplyError> {
-    let v = crate::resp::parse::parse_i64(args.get(2))
-        .ok_or_else(|| ReplyError::other("ERR value is not an integer or out of range"))?;
+    let v = crate::resp::parse::parse_i64(args.get(2)).ok_or_else(|| {
+        // FCALL and FCALL_RO word it their own way.
+        let name = args.get(0);
+        if name.len() >= 5 && name[..5].eq_ignore_ascii_case(b"fcall") {
+            ReplyError::other("ERR Bad number of keys provided")
+        } else {
+            ReplyError::other("ERR value is not an integer or out of range")
+        }
+    })?;
     if v > args.len() as i64 - 3 {
         return Err(ReplyError::other(
             "ERR Number of keys can't be greater than number of args",

@@ -450,3 +450,118 @@ fn replicas_get_libraries_by_full_sync_and_stream() {
         String::from_utf8_lossy(&refused)
     );
 }
+
+/// A library exercising FCALL: keys and args, writes, read-only and flagged functions.
+const CALLS: &str = "#!lua name=calls\n\
+    redis.register_function('echo', function(keys, args) return {keys, args} end)\n\
+    redis.register_function('setk', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function{function_name='getk', callback=function(keys, args) \
+    return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='sneaky', callback=function(keys, args) \
+    return redis.call('SET', keys[1], 'x') end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='nocl', callback=function() return 'ok' end, \
+    flags={'no-writes', 'no-cluster'}}\n\
+    redis.register_function('oops', function() return redis.error_reply('MY err') end)\n\
+    redis.register_function('boom', function() error('bad thing') end)";
+
+#[test]
+fn fcall_matches_redis() {
+    // Guards FCALL / FCALL_RO: lookup without case, numkeys errors, keys and args, writes,
+    // FCALL_RO refusing a function without no-writes, no-writes enforced inside the function,
+    // errors raised by the function, RESP3, with several shards (keys on any of them).
+    let Some((redis, slotd)) = start(&["--server-threads", "3"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    load(&mut p, CALLS);
+    for line in [
+        "FCALL nosuch 0",
+        "FCALL echo",
+        "FCALL echo x",
+        "FCALL echo 3 a",
+        "FCALL echo -1",
+        "FCALL echo 0",
+        "FCALL ECHO 2 k1 k2 a1 a2",
+        "FCALL setk 1 k1 v1",
+        "FCALL setk 1 k2 v2",
+        "FCALL getk 1 k1",
+        "FCALL_RO getk 1 k2",
+        "FCALL_RO setk 1 k3 v3",
+        "FCALL sneaky 1 k1",
+        "FCALL_RO sneaky 1 k1",
+        "FCALL nocl 0",
+        "FCALL oops 0",
+        "FCALL boom 0",
+        "GET k1",
+        "GET k3",
+    ] {
+        p.line(line);
+    }
+    p.both(&[b"HELLO", b"3"]);
+    p.line("FCALL echo 1 k a");
+    p.line("FCALL getk 1 k1");
+}
+
+#[test]
+fn fcall_in_cluster_mode_refuses_no_cluster_and_redirects() {
+    // Guards FCALL in cluster mode: a no-cluster function is refused with Redis' text, keys of
+    // two slots are CROSSSLOT, and a function runs where its key's slot is served.
+    let s = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        s.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    let mut c = s.raw();
+    call(&mut c, &[b"FUNCTION", b"LOAD", CALLS.as_bytes()]);
+    let nocl = call(&mut c, &[b"FCALL", b"nocl", b"0"]);
+    assert_eq!(
+        nocl,
+        b"-ERR Can not run script on cluster, 'no-cluster' flag is set.\r\n".to_vec()
+    );
+    let cross = call(&mut c, &[b"FCALL", b"echo", b"2", b"a", b"b"]);
+    assert!(
+        cross.starts_with(b"-CROSSSLOT"),
+        "{}",
+        String::from_utf8_lossy(&cross)
+    );
+    for key in ["a", "b", "{x}1"] {
+        let set = call(&mut c, &[b"FCALL", b"setk", b"1", key.as_bytes(), b"v"]);
+        assert_eq!(set, b"+OK\r\n");
+        let get = call(&mut c, &[b"FCALL_RO", b"getk", b"1", key.as_bytes()]);
+        assert_eq!(get, b"$1\r\nv\r\n");
+    }
+}
+
+#[test]
+fn promoted_replica_runs_the_libraries() {
+    // Guards failover: a one-master cluster with one replica; a library loaded on the master
+    // (and one loaded before the replica attached) reaches the replica, and once promoted by
+    // CLUSTER FAILOVER TAKEOVER it runs them with FCALL.
+    let args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
+    let m = Server::start(&args);
+    let r = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        m.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    let mut mc = m.raw();
+    call(&mut mc, &[b"FUNCTION", b"LOAD", LIB2.as_bytes()]);
+    crate::cluster::attach_replica(&m, &r);
+    call(&mut mc, &[b"FUNCTION", b"LOAD", CALLS.as_bytes()]);
+    let set = call(&mut mc, &[b"FCALL", b"setk", b"1", b"k", b"before"]);
+    assert_eq!(set, b"+OK\r\n");
+    let acked = call(&mut mc, &[b"WAIT", b"1", b"10000"]);
+    assert_eq!(acked, b":1\r\n");
+    crate::cluster::take_over(&r);
+    let mut rc = r.raw();
+    assert_eq!(call(&mut rc, &[b"FCALL", b"f2", b"0"]), b":2\r\n");
+    assert_eq!(
+        call(&mut rc, &[b"FCALL_RO", b"getk", b"1", b"k"]),
+        b"$6\r\nbefore\r\n"
+    );
+    assert_eq!(
+        call(&mut rc, &[b"FCALL", b"setk", b"1", b"k", b"after"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(listing(r.port), listing(m.port));
+}
