@@ -102,13 +102,24 @@ fn script_load(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// A script's shebang flags, or Redis' error for a bad shebang. (Compile errors surface when
-/// the script first runs, until the engine offers a compile-only check.)
+/// A script's shebang flags once it compiled in this shard's VM, or Redis' error for a bad
+/// shebang or a compile error.
 pub fn check_script(
-    _sh: &mut crate::shard::Shard,
+    sh: &mut crate::shard::Shard,
     body: &[u8],
 ) -> Result<crate::lua::ScriptFlags, ReplyError> {
-    crate::lua::vm::script_flags(body)
+    let flags = crate::lua::vm::script_flags(body)?;
+    let vm = sh
+        .lua
+        .get_or_insert_with(|| Box::new(crate::lua::vm::LuaVm::new()));
+    vm.sync_scripts(&sh.global.scripts);
+    let script = crate::lua::store::Script {
+        sha: crate::lua::store::sha_of(body),
+        body: body.into(),
+        flags,
+    };
+    vm.compile(&script)?;
+    Ok(flags)
 }
 
 /// SCRIPT EXISTS sha...: 1 or 0 for each.

@@ -419,7 +419,6 @@ fn attempt(
         slot,
         db,
         need_all: false,
-        counted: Vec::new(),
     };
     host.held_all = held >= host.sh.shards;
     let step = match &t.body {
@@ -430,7 +429,8 @@ fn attempt(
         }
     };
     let need_all = host.need_all;
-    let counted = std::mem::take(&mut host.counted);
+    let is_function = matches!(t.body, Body::Function(_));
+    let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
     let sh = host.sh;
     sh.sel = db;
     sh.lua = Some(vm);
@@ -460,14 +460,7 @@ fn attempt(
     }
     // An error a call produced (raised by redis.call, or returned from redis.pcall) was
     // counted when the call failed.
-    let seen = match &r {
-        Err(e) => {
-            let text = e.text();
-            counted.iter().any(|m| text.as_bytes().starts_with(m))
-        }
-        Ok(()) => false,
-    };
-    Attempt::Done((r, seen))
+    Attempt::Done((r, counted))
 }
 
 /// Redis caches an EVAL script only once it compiled.
@@ -491,8 +484,6 @@ struct ScriptHost<'h, 'p> {
     /// The database the script selected (SELECT inside a script affects it alone).
     db: u32,
     need_all: bool,
-    /// The error messages calls of this run answered or were refused with (counted then).
-    counted: Vec<Box<[u8]>>,
 }
 
 fn refused(text: &str) -> CallRefused {
@@ -645,7 +636,6 @@ impl Host for ScriptHost<'_, '_> {
         repl: ReplFlags,
         reply: &mut Vec<u8>,
     ) -> Result<(), CallRefused> {
-        let start = reply.len();
         let r = self.call_checked(argv, proto, repl, reply);
         match &r {
             // The run is abandoned and repeated: nothing of it counts.
@@ -660,23 +650,11 @@ impl Host for ScriptHost<'_, '_> {
                 if let Ok(spec) = lookup_name(argv) {
                     self.sh.count_call(spec.id, 0, false, true);
                 }
-                self.counted.push(full.into_bytes().into());
             }
-            Ok(()) => {
-                if let Some(msg) = reply.get(start..).and_then(error_line) {
-                    self.counted.push(msg.into());
-                }
-            }
+            Ok(()) => {}
         }
         r
     }
-}
-
-/// The message of an error reply ("-CODE text\r\n"), without the dash and the line end.
-fn error_line(reply: &[u8]) -> Option<&[u8]> {
-    let rest = reply.strip_prefix(b"-")?;
-    let end = rest.windows(2).position(|w| w == b"\r\n")?;
-    Some(&rest[..end])
 }
 
 /// The command an argv names, for counting a refused call (none when unknown).

@@ -113,6 +113,16 @@ impl LuaVm {
         }
     }
 
+    /// SCRIPT LOAD's check: compiles `script` into the EVAL state (kept for its first run),
+    /// or Redis' "Error compiling script" error. (Added by the runner part.)
+    pub fn compile(&mut self, script: &Script) -> Result<(), ReplyError> {
+        if !self.eval.scripts.contains_key(&script.sha) {
+            let f = compile_script(&self.eval.st, &script.body)?;
+            self.eval.scripts.insert(script.sha, f);
+        }
+        Ok(())
+    }
+
     /// Runs an EVAL/EVALSHA script (compiled on first use in this VM).
     pub fn eval(
         &mut self,

@@ -55,6 +55,12 @@ fn standalone_cases() -> Vec<Vec<String>> {
         line(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]),
         line(&["EVALSHA", "short", "0"]),
         line(&["SCRIPT", "LOAD", "return 'loaded'"]),
+        line(&["SCRIPT", "LOAD", "retur 1"]),
+        line(&["SCRIPT", "LOAD", "#!lua flags=foo\nreturn 1"]),
+        line(&["SCRIPT", "LOAD", "#!lua name=x\nreturn 1"]),
+        line(&["EVAL", "retur 1", "0"]),
+        // Neither compile error left the script cached.
+        line(&["SCRIPT", "EXISTS", "bd8a38c8c92a9e7c822671136e91e991e5980660", "b534286061d4b9e4026607613b95c06c06015ae8"]),
         line(&["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "nope"]),
         line(&["EVAL", "return 1", "x"]),
         line(&["EVAL", "return 1", "3", "a"]),
