@@ -14,7 +14,6 @@ use super::CommandSpec;
 /// Redis' complexity line of the commands that run a script.
 const BY_SCRIPT: &str = "Depends on the script that is executed.";
 /// Redis' complexity line of FCALL and FCALL_RO.
-#[allow(dead_code)] // until FCALL's table entry lands (functions part)
 const BY_FUNCTION: &str = "Depends on the function that is executed.";
 
 /// `<first> numkeys [key ...] [arg ...]`: the shape of every command that runs a script.
@@ -28,7 +27,6 @@ const fn run_args(first: &'static str) -> [ArgDoc; 4] {
 }
 const EVAL_ARGS: &[ArgDoc] = &run_args("script");
 const EVALSHA_ARGS: &[ArgDoc] = &run_args("sha1");
-#[allow(dead_code)] // until FCALL's table entry lands (functions part)
 const FCALL_ARGS: &[ArgDoc] = &run_args("function");
 
 /// The numkeys key spec (numkeys at argument 2, keys right after it) with Redis' notes.
@@ -102,13 +100,11 @@ pub const fn evalsha_ro(s: CommandSpec) -> CommandSpec {
         summary: "Runs a cached Lua script that only reads" })
 }
 #[rustfmt::skip]
-#[allow(dead_code)] // until FCALL's table entry lands (functions part)
 pub const fn fcall(s: CommandSpec) -> CommandSpec {
     run(s, Run { since: "7.0.0", args: FCALL_ARGS, complexity: BY_FUNCTION, specs: RW_SPECS,
         summary: "Calls a function of a loaded library" })
 }
 #[rustfmt::skip]
-#[allow(dead_code)] // until FCALL's table entry lands (functions part)
 pub const fn fcall_ro(s: CommandSpec) -> CommandSpec {
     run(s, Run { since: "7.0.0", args: FCALL_ARGS, complexity: BY_FUNCTION, specs: RO_SPECS,
         summary: "Calls a function that only reads" })
