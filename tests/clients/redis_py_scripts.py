@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """redis-py's script users, unchanged, against one server: Lock (acquire, extend, release,
 a second client's blocking acquire, timeouts), register_script (EVALSHA with the NOSCRIPT
-fallback), scripts in pipelines and transactions, and (--cluster) RedisCluster with Lock and
-register_script. Run by tests/it/clients.rs against slotd and redis-server alike.
+fallback), scripts in pipelines and transactions, FUNCTION LOAD and FCALL(_RO), and
+(--cluster) RedisCluster with Lock and register_script. Run by tests/it/clients.rs against slotd and redis-server alike.
 
 Usage: redis_py_scripts.py PORT [--cluster]
 Prints one line per check and closes with 'N passed, N failed'; exits 1 on any failure.
@@ -219,6 +219,39 @@ def eval_replies_and_errors(r, tag):
         assert str(e).startswith("WRONGTYPE"), str(e)
     else:
         raise AssertionError("returned error table was not an error reply")
+    r.delete(k)
+
+
+LIBRARY = """#!lua name=pylib
+redis.register_function('py_incr', function(keys, args)
+    return redis.call('INCRBY', keys[1], args[1])
+end)
+redis.register_function{function_name='py_get', callback=function(keys)
+    return redis.call('GET', keys[1])
+end, flags={'no-writes'}}
+"""
+
+
+@check
+def functions_load_and_fcall(r, tag):
+    k = f"{tag}:n"
+    r.function_flush()
+    eq(r.function_load(LIBRARY), b"pylib", "load")
+    eq(r.fcall("py_incr", 1, k, 4), 4, "fcall")
+    eq(r.fcall_ro("py_get", 1, k), b"4", "fcall_ro")
+    try:
+        r.fcall_ro("py_incr", 1, k, 1)
+    except redis.ResponseError as e:
+        eq(str(e), "Can not execute a script with write flag using *_ro command.", "fcall_ro")
+    else:
+        raise AssertionError("FCALL_RO of a writing function succeeded")
+    libs = r.function_list(library="pylib")
+    eq(len(libs), 1, "one library listed")
+    pipe = r.pipeline(transaction=True)
+    pipe.fcall("py_incr", 1, k, 1)
+    pipe.fcall("py_incr", 1, k, 1)
+    eq(pipe.execute(), [5, 6], "fcall in MULTI")
+    r.function_delete("pylib")
     r.delete(k)
 
 
