@@ -1,7 +1,7 @@
 //! Real clients whose features are Lua scripts, unchanged, against slotd: redis-cli --eval,
 //! the `redis` crate's `Script` (EVALSHA, falling back on NOSCRIPT), and redis-py's Lock,
-//! register_script, pipelines and FCALL (tests/clients/redis_py_scripts.py) on one and two shards and
-//! on a 3-master cluster. Where redis-server 7.0 is installed the same checks run against it
+//! register_script, pipelines and FCALL (tests/clients/redis_py_scripts.py) on one and two
+//! shards and on a 3-master cluster. Where redis-server 7.0 is installed the same checks run against it
 //! first, so a failure on slotd is never a wrong expectation. The Python checks are skipped
 //! (with a message) only when python3 cannot import redis (.ci/run installs it).
 
