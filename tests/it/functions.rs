@@ -265,6 +265,15 @@ fn load_list_delete_match_redis() {
     load(&mut p, "#!lua name=bad\nthis is not lua");
     load(&mut p, "#!lua name=lib2\nthis is not lua");
     load(&mut p, LIB1);
+    for field in ["number_of_functions", "number_of_libraries"] {
+        let mem = |port| {
+            let info = crate::common::cli(port, &["INFO", "memory"]);
+            info.lines()
+                .find(|l| l.starts_with(field))
+                .map(str::to_string)
+        };
+        assert_eq!(mem(slotd.port), mem(redis.port));
+    }
     for line in [
         "FUNCTION LIST LIBRARYNAME lib2",
         "FUNCTION LIST LIBRARYNAME lib2 WITHCODE",
