@@ -231,7 +231,8 @@ fn bulk_body(reply: &[u8]) -> Vec<u8> {
 
 /// A library with one writing and one read-only function (with a description).
 const LIB1: &str = "#!lua name=lib1\n\
-    redis.register_function('f1', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function('f1', function(keys, args) \
+    return redis.call('SET', keys[1], args[1]) end)\n\
     redis.register_function{function_name='f1ro', callback=function(keys, args) \
     return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads one key'}";
 /// A library with one function.
@@ -467,7 +468,8 @@ fn replicas_get_libraries_by_full_sync_and_stream() {
 /// A library exercising FCALL: keys and args, writes, read-only and flagged functions.
 const CALLS: &str = "#!lua name=calls\n\
     redis.register_function('echo', function(keys, args) return {keys, args} end)\n\
-    redis.register_function('setk', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function('setk', function(keys, args) \
+    return redis.call('SET', keys[1], args[1]) end)\n\
     redis.register_function{function_name='getk', callback=function(keys, args) \
     return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n\
     redis.register_function{function_name='sneaky', callback=function(keys, args) \
