@@ -312,6 +312,9 @@ fn dump_restore_cross_with_redis() {
     };
     let mut p = pair(&redis, &slotd);
     load(&mut p, LIB1);
+    p.line("CONFIG SET rdbcompression no");
+    p.line("FUNCTION DUMP");
+    p.line("CONFIG SET rdbcompression yes");
     let from_both = p.line("FUNCTION DUMP");
     let payload = bulk_body(&from_both);
     p.line("FUNCTION FLUSH");
