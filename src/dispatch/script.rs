@@ -85,17 +85,15 @@ fn target(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<Target, Repl
             })
         }
         ScriptCmd::Fcall | ScriptCmd::FcallRo => {
-            let name = args.get(1);
             let libs = store.libraries();
-            let meta = libs
-                .values()
-                .flat_map(|l| l.functions.iter())
-                .find(|f| f.name.as_bytes() == name)
+            // Found without case, as Redis' function table does; the VM knows it by the name
+            // it registered.
+            let (_, meta) = crate::commands::functions::find_function(&libs, args.get(1))
                 .ok_or_else(|| ReplyError::other("ERR Function not found"))?;
             // A function always has flags semantics (no compatibility mode).
             let flags = ScriptFlags(meta.flags.0 | ScriptFlags::HAS_SHEBANG);
             Ok(Target {
-                body: Body::Function(name.into()),
+                body: Body::Function(meta.name.as_bytes().into()),
                 flags,
                 uncached: false,
             })
