@@ -377,3 +377,77 @@ fn errors_inside_scripts_count_in_info_as_redis_counts_them() {
     }
     assert_eq!(figures[1], figures[0], "slotd vs redis");
 }
+
+#[test]
+fn scripts_answer_in_resp3_as_redis_on_the_owner_core() {
+    let Some(redis) = RedisServer::start("redis-eval-resp3") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let mut a = Raw::connect(redis.port);
+    let mut b = slotd.raw();
+    // HELLO's own reply names the server: switch both, then compare what follows.
+    for r in [&mut a, &mut b] {
+        r.send(&cmd(&[b"HELLO", b"3"]));
+        let _ = read_reply(r);
+    }
+    let cases = vec![
+        line(&["HSET", "a", "f", "v"]),
+        line(&["HSET", "b", "g", "w"]),
+        line(&["EVAL", "return redis.call('hgetall',KEYS[1])", "1", "a"]),
+        line(&[
+            "EVAL",
+            "redis.setresp(3) return redis.call('hgetall',KEYS[1])",
+            "1",
+            "b",
+        ]),
+        line(&[
+            "EVAL",
+            "redis.setresp(3) return redis.call('hgetall',KEYS[1])",
+            "1",
+            "a",
+        ]),
+        line(&["EVAL", "return redis.call('get',KEYS[1])", "1", "nosuch"]),
+        line(&[
+            "EVAL",
+            "redis.setresp(3) return redis.call('get',KEYS[1])",
+            "1",
+            "nosuch",
+        ]),
+        line(&["EVAL", "return {double=3.5}", "0"]),
+        line(&[
+            "EVAL",
+            "return redis.call('hget',KEYS[1],'f')",
+            "2",
+            "a",
+            "b",
+        ]),
+    ];
+    same(&mut a, &mut b, &cases, "RESP3, two shards");
+}
+
+#[test]
+fn a_replica_applies_the_effects_of_scripts() {
+    let m = Server::start(&["--server-threads", "2"]);
+    let r = Server::start(&["--replicaof", "127.0.0.1", &m.port.to_string()]);
+    let mut c = m.client();
+    let _: () = redis::cmd("EVAL")
+        .arg("redis.call('set',KEYS[1],'1') redis.call('incr',KEYS[1]) redis.call('set',KEYS[2],'x')")
+        .arg(2)
+        .arg("a")
+        .arg("b")
+        .query(&mut c)
+        .unwrap();
+    let mut rc = r.client();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got: (Option<String>, Option<String>) =
+            redis::cmd("MGET").arg("a").arg("b").query(&mut rc).unwrap();
+        if got == (Some("2".into()), Some("x".into())) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "replica has {got:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
