@@ -451,3 +451,70 @@ fn a_replica_applies_the_effects_of_scripts() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn scripts_under_maxmemory_meet_redis_oom_rules() {
+    let Some(redis) = RedisServer::start("redis-eval-oom") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let cases = vec![
+        line(&["SET", "k", "v"]),
+        line(&["CONFIG", "SET", "maxmemory", "1"]),
+        line(&["EVAL", "return redis.call('set','a','1')", "0"]),
+        line(&["EVAL", "return redis.call('get',KEYS[1])", "1", "k"]),
+        line(&["EVAL", "#!lua\nreturn 1", "0"]),
+        line(&[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get','k')",
+            "0",
+        ]),
+        line(&[
+            "EVAL",
+            "#!lua flags=allow-oom\nreturn redis.call('set','a','1')",
+            "0",
+        ]),
+        line(&["EVAL_RO", "#!lua flags=allow-oom\nreturn 1", "0"]),
+        line(&[
+            "EVAL",
+            "redis.call('del','a') return redis.call('set','a','2')",
+            "0",
+        ]),
+        line(&["CONFIG", "SET", "maxmemory", "0"]),
+        line(&["EVAL", "return redis.call('set','a','3')", "0"]),
+    ];
+    let mut a = Raw::connect(redis.port);
+    let mut b = slotd.raw();
+    same(&mut a, &mut b, &cases, "maxmemory 1");
+}
+
+#[test]
+fn scripts_on_a_read_only_replica_meet_redis_rules() {
+    let Some(rm) = RedisServer::start("redis-eval-master") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let Some(rr) = RedisServer::start_with(
+        "redis-eval-replica",
+        &["--replicaof", "127.0.0.1", &rm.port.to_string()],
+    ) else {
+        return;
+    };
+    let sm = Server::start(&[]);
+    let sr = Server::start(&["--replicaof", "127.0.0.1", &sm.port.to_string()]);
+    let cases = vec![
+        line(&["EVAL", "return redis.call('set','a','1')", "0"]),
+        line(&["EVAL", "#!lua\nreturn 1", "0"]),
+        line(&[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get','a')",
+            "0",
+        ]),
+        line(&["EVAL_RO", "return redis.call('get','a')", "0"]),
+        line(&["EVAL", "return redis.call('get','a')", "0"]),
+    ];
+    let mut a = Raw::connect(rr.port);
+    let mut b = sr.raw();
+    same(&mut a, &mut b, &cases, "read-only replica");
+}
