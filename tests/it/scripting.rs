@@ -292,6 +292,15 @@ fn script_effects_reach_the_aof_as_redis_7_writes_them_and_survive_kill_9() {
         ],
         "{all:?}"
     );
+    // redis.set_repl(redis.REPL_NONE) keeps a write out of the AOF (and the stream).
+    let _: () = redis::cmd("EVAL")
+        .arg("redis.set_repl(redis.REPL_NONE) redis.call('set','n','1') redis.set_repl(redis.REPL_ALL) redis.call('set','n2','1')")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let all: Vec<String> = incr_records(&s.dir).concat();
+    assert!(all.iter().any(|r| r == "SET n2 1"), "{all:?}");
+    assert!(!all.iter().any(|r| r == "SET n 1"), "{all:?}");
     // Acknowledged writes of scripts over both shards survive kill -9.
     let mut last = 0i64;
     for _ in 0..100 {
