@@ -136,7 +136,7 @@ static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     sub("flush", -2, NOSCRIPT, script_flush).since("2.6.0").doc("O(N) with N being the number of scripts in cache", "Remove all the scripts from the script cache.", DOC_FLUSH).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).history(&[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")]),
     sub("exists", -3, NOSCRIPT, script_exists).since("2.6.0").doc("O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "Check existence of scripts in the script cache.", DOC_SHAS).tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]),
     sub("load", 3, NOSCRIPT | STALE, script_load).since("2.6.0").doc("O(N) with N being the length in bytes of the script body.", "Load the specified Lua script into the script cache.", DOC_LOAD).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    sub("kill", 2, NOSCRIPT | ALLOW_BUSY, script_kill).since("2.6.0").complexity("O(1)").summary("Kill the script currently in execution.").tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
+    sub("kill", 2, NOSCRIPT | ALLOW_BUSY, super::busy::script_kill).since("2.6.0").complexity("O(1)").summary("Kill the script currently in execution.").tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
 ];
 
 /// SCRIPT LOAD: checks the script (shebang flags, compiles) and caches it node-wide.
@@ -206,14 +206,6 @@ fn script_debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     Err(ReplyError::other("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
-}
-
-/// SCRIPT KILL: the busy part handles a running script; with none running anywhere, Redis'
-/// NOTBUSY.
-fn script_kill(_ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    Err(ReplyError::other(
-        "NOTBUSY No scripts in execution right now.",
-    ))
 }
 
 /// The help lines are part of the reply format clients may show, so they match Redis'.
