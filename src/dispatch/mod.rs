@@ -64,8 +64,12 @@ fn cmd_flags(spec: &CommandSpec) -> CmdFlags {
 /// Writes an error reply and counts it for INFO errorstats.
 pub fn reply_error(sh: &mut Shard, out: &mut Out<'_>, e: &ReplyError) {
     out.error(e);
+    count_error(sh, &e.text());
+}
+
+/// Counts an error reply (INFO stats `total_error_replies` and errorstats by its code).
+pub(crate) fn count_error(sh: &mut Shard, text: &str) {
     sh.stats.error_replies += 1;
-    let text = e.text();
     let code = text.split(' ').next().unwrap_or("ERR").to_string();
     *sh.stats.errors.entry(code).or_default() += 1;
 }

@@ -82,17 +82,15 @@ fn target(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<Target, Repl
             })
         }
         ScriptCmd::Fcall | ScriptCmd::FcallRo => {
-            let name = args.get(1);
             let libs = store.libraries();
-            let meta = libs
-                .values()
-                .flat_map(|l| l.functions.iter())
-                .find(|f| f.name.as_bytes() == name)
+            // Found without case, as Redis' function table does; the VM knows it by the name
+            // it registered.
+            let (_, meta) = crate::commands::functions::find_function(&libs, args.get(1))
                 .ok_or_else(|| ReplyError::other("ERR Function not found"))?;
             // A function always has flags semantics (no compatibility mode).
             let flags = ScriptFlags(meta.flags.0 | ScriptFlags::HAS_SHEBANG);
             Ok(Target {
-                body: Body::Function(name.into()),
+                body: Body::Function(meta.name.as_bytes().into()),
                 flags,
                 uncached: false,
             })
@@ -161,8 +159,21 @@ fn prepare(
     })
 }
 
+/// A run's result, and whether its error is one a `redis.call` already counted (Redis does
+/// not count it twice in INFO errorstats).
+type Outcome = (Result<(), ReplyError>, bool);
+
+fn fresh(r: Result<(), ReplyError>) -> Outcome {
+    (r, false)
+}
+
+/// The error a run gets when, holding every shard already, it cannot run.
+fn undeclared() -> Outcome {
+    fresh(Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}"))))
+}
+
 /// Runs a script command on the shard that owns its declared keys (`keys` found by routing, or
-/// here), all of them on this shard (or none: it runs where the client is).
+/// here), all of them on this shard (none: every shard is held when there are several).
 pub(super) fn run(
     sh: &mut Shard,
     cmd: ScriptCmd,
@@ -178,7 +189,7 @@ pub(super) fn run(
             let keys = keys.get(spec, args).to_vec();
             run_here(sh, cmd, args, &keys, out, now_ms)
         }
-        Err(e) => Err(e),
+        Err(e) => fresh(Err(e)),
     };
     finish(sh, spec, out, r, t0);
 }
@@ -223,26 +234,22 @@ pub(super) fn run_in_section(
                 // Every shard is held here: no other core to reach.
                 Attempt::NeedAll => {
                     out.buf.truncate(start);
-                    Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}")))
+                    undeclared()
                 }
             }
         }
-        Err(e) => Err(e),
+        Err(e) => fresh(Err(e)),
     };
     finish(this, spec, out, r, t0);
 }
 
 /// The error reply and INFO commandstats of the script command itself.
-fn finish(
-    sh: &mut Shard,
-    spec: &'static CommandSpec,
-    out: &mut Out<'_>,
-    r: Result<(), ReplyError>,
-    t0: Instant,
-) {
-    let failed = r.is_err();
-    if let Err(e) = r {
-        reply_error(sh, out, &e);
+fn finish(sh: &mut Shard, spec: &'static CommandSpec, out: &mut Out<'_>, r: Outcome, t0: Instant) {
+    let failed = r.0.is_err();
+    match r {
+        (Err(e), true) => out.error(&e),
+        (Err(e), false) => reply_error(sh, out, &e),
+        (Ok(()), _) => {}
     }
     sh.stats.commands_processed += 1;
     sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
@@ -256,10 +263,10 @@ fn run_here(
     keys: &[usize],
     out: &mut Out<'_>,
     now_ms: u64,
-) -> Result<(), ReplyError> {
+) -> Outcome {
+    let all: Vec<usize> = (0..sh.shards).collect();
     // Without declared keys nothing says where its keys are: every shard is held.
     if sh.shards > 1 && (keys.is_empty() || needs_all(sh, cmd, args)) {
-        let all: Vec<usize> = (0..sh.shards).collect();
         return run_held(sh, cmd, args, keys, out, now_ms, &all);
     }
     let start = out.buf.len();
@@ -268,7 +275,6 @@ fn run_here(
         Attempt::NeedAll => {
             out.buf.truncate(start);
             remember_needs_all(sh, cmd, args);
-            let all: Vec<usize> = (0..sh.shards).collect();
             run_held(sh, cmd, args, keys, out, now_ms, &all)
         }
     }
@@ -283,7 +289,7 @@ fn run_held(
     out: &mut Out<'_>,
     now_ms: u64,
     ids: &[usize],
-) -> Result<(), ReplyError> {
+) -> Outcome {
     let mut ids = ids.to_vec();
     if needs_all(sh, cmd, args) {
         ids = (0..sh.shards).collect();
@@ -308,7 +314,7 @@ fn run_held(
         }
         Attempt::NeedAll => {
             out.buf.truncate(start);
-            Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}")))
+            undeclared()
         }
     }
 }
@@ -341,7 +347,7 @@ fn remember_needs_all_key(sh: &mut Shard, k: Sha) {
 }
 
 enum Attempt {
-    Done(Result<(), ReplyError>),
+    Done(Outcome),
     /// The script reached a key of a shard not held before it wrote: nothing it did counts;
     /// run it again holding every shard.
     NeedAll,
@@ -359,11 +365,11 @@ fn attempt(
 ) -> Attempt {
     let t = match target(sh, cmd, args) {
         Ok(t) => t,
-        Err(e) => return Attempt::Done(Err(e)),
+        Err(e) => return Attempt::Done(fresh(Err(e))),
     };
     let mode = match prepare(sh, cmd, t.flags, now_ms) {
         Ok(m) => m,
-        Err(e) => return Attempt::Done(Err(e)),
+        Err(e) => return Attempt::Done(fresh(Err(e))),
     };
     let held = 1 + peers.as_ref().map_or(0, |p| p.iter().count());
     let slot = if sh.slot_map.cluster_enabled {
@@ -428,6 +434,8 @@ fn attempt(
     };
     let need_all = host.need_all;
     let (wrote, slot, script_db) = (host.wrote, host.slot, host.db);
+    let is_function = matches!(t.body, Body::Function(_));
+    let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
     let sh = host.sh;
     sh.sel = db;
     sh.lua = Some(vm);
@@ -451,7 +459,7 @@ fn attempt(
                 resume: run.into_resume(),
                 proto: out.proto,
             }));
-            return Attempt::Done(Ok(()));
+            return Attempt::Done(fresh(Ok(())));
         }
         step => step,
     };
@@ -478,7 +486,9 @@ fn attempt(
             global.scripts.insert(&s.body, s.flags);
         }
     }
-    Attempt::Done(r)
+    // An error a call produced (raised by redis.call, or returned from redis.pcall) was
+    // counted when the call failed.
+    Attempt::Done((r, counted))
 }
 
 /// A run taken off the core at busy-reply-threshold (this shard alone, no parked peers):
@@ -530,6 +540,8 @@ impl Resumable {
         };
         host.held_all = host.sh.shards == 1;
         let step = vm.resume(co, &mut host, ctl, out);
+        let is_function = matches!(self.body, Body::Function(_));
+        let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
         let need_all = host.need_all;
         (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
         let sh = host.sh;
@@ -562,8 +574,11 @@ impl Resumable {
                 global.scripts.insert(&s.body, s.flags);
             }
         }
-        if let Err(e) = r {
-            reply_error(sh, out, &e);
+        // As `finish`: an error a call produced was counted when the call failed.
+        match r {
+            Err(e) if counted && !need_all => out.error(&e),
+            Err(e) => reply_error(sh, out, &e),
+            Ok(()) => {}
         }
         true
     }
@@ -736,6 +751,46 @@ fn lookup(args: Args<'_>) -> Result<&'static CommandSpec, CallRefused> {
 
 impl Host for ScriptHost<'_, '_> {
     fn call(
+        &mut self,
+        argv: &[&[u8]],
+        proto: Proto,
+        repl: ReplFlags,
+        reply: &mut Vec<u8>,
+    ) -> Result<(), CallRefused> {
+        let r = self.call_checked(argv, proto, repl, reply);
+        match &r {
+            // The run is abandoned and repeated: nothing of it counts.
+            Err(_) if self.need_all => {}
+            // Counted as Redis counts a rejected call (errorstats by its code).
+            Err(CallRefused(text)) => {
+                let full = match text.strip_prefix('-') {
+                    Some(coded) => coded.to_string(),
+                    None => format!("ERR {text}"),
+                };
+                super::count_error(self.sh, &full);
+                if let Ok(spec) = lookup_name(argv) {
+                    self.sh.count_call(spec.id, 0, false, true);
+                }
+            }
+            Ok(()) => {}
+        }
+        r
+    }
+}
+
+/// The command an argv names, for counting a refused call (none when unknown).
+fn lookup_name(argv: &[&[u8]]) -> Result<&'static CommandSpec, ()> {
+    let name = argv.first().ok_or(())?;
+    let spec = commands::lookup(name).ok_or(())?;
+    match (spec.handler, argv.get(1)) {
+        (Handler::Container, Some(sub)) => commands::lookup_sub(spec, sub).ok_or(()),
+        _ => Ok(spec),
+    }
+}
+
+impl ScriptHost<'_, '_> {
+    /// `Host::call` once the refusal bookkeeping is set aside.
+    fn call_checked(
         &mut self,
         argv: &[&[u8]],
         proto: Proto,

@@ -8,7 +8,7 @@
 
 use super::{Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
-use mlua::{ffi, Function, Lua, MultiValue, Thread, Value};
+use mlua::{ffi, Function, IntoLuaMulti, Lua, MultiValue, Table, Thread, Value};
 use std::cell::Cell;
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
@@ -54,6 +54,8 @@ thread_local! {
     static HOST: Cell<Option<NonNull<dyn Host + 'static>>> = const { Cell::new(None) };
     static HOOK: Cell<Option<HookCtx>> = const { Cell::new(None) };
     static VARS: Cell<RunVars> = Cell::new(RunVars::default());
+    /// Set by the hook right before it yields, to tell its yields from the script's own.
+    static HOOK_YIELDED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Everything a run sets up on this thread; cleared when dropped, so no pointer outlives the
@@ -192,56 +194,62 @@ pub(super) fn arm_hook(co: &Thread) {
     }
 }
 
-/// Starts `func(args...)` on `co` (a fresh or cleanly finished coroutine) or, with `func` None,
-/// continues `co` after a hook yield.
-pub(super) fn resume(
-    lua: &Lua,
-    co: &Thread,
-    func: Option<&Function>,
-    args: MultiValue,
-) -> mlua::Result<Resumed> {
+/// How a resume begins.
+pub(super) enum Start<'a> {
+    /// An EVAL script: `KEYS` and `ARGV` become globals of `globals` (fresh tables, as Redis
+    /// makes them per run), then `func()`.
+    Eval {
+        func: &'a Function,
+        globals: &'a Table,
+        keys: &'a [&'a [u8]],
+        args: &'a [&'a [u8]],
+    },
+    /// FCALL: `func(keys, args)`.
+    Function {
+        func: &'a Function,
+        keys: &'a [&'a [u8]],
+        args: &'a [&'a [u8]],
+    },
+    /// A library's top level: `func()`.
+    Plain(&'a Function),
+    /// After a hook yield.
+    Continue,
+}
+
+/// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after a hook
+/// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
+pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<Resumed> {
     let co_state = co.state();
-    let start = func.is_some();
-    let nargs = args.len() as c_int;
-    let mut pushed = MultiValue::new();
-    if let Some(f) = func {
-        pushed.push_back(Value::Function(f.clone()));
-        pushed.extend(args);
-    }
-    // SAFETY: exec_raw runs the closure on mlua's own stack with `pushed` on it, inside a
-    // protected call. The closure only moves values between that stack and `co` (same global
-    // state), resumes `co` (errors inside it are caught by lua_resume and leave it dead), reads
-    // its call stack with lua_getstack/lua_getinfo and leaves at most five values behind for
-    // exec_raw to convert. `co` is not touched between a hook yield and the next resume.
-    let out: MultiValue = unsafe {
-        lua.exec_raw(pushed, |state| {
-            if start {
-                ffi::lua_settop(co_state, 0);
-                ffi::lua_xmove(state, co_state, nargs + 1);
+    let out: MultiValue = match start {
+        Start::Eval {
+            func,
+            globals,
+            keys,
+            args,
+        } => exec(lua, (func, globals), co_state, |state| {
+            // SAFETY: inside `exec`'s protected call with room made; the stack holds func,
+            // globals; each array is pushed and stored into globals (a plain table without
+            // __newindex), then globals is popped.
+            unsafe {
+                push_array(state, keys);
+                ffi::lua_setfield(state, -2, c"KEYS".as_ptr());
+                push_array(state, args);
+                ffi::lua_setfield(state, -2, c"ARGV".as_ptr());
+                ffi::lua_pop(state, 1);
             }
-            let status = ffi::lua_resume_(co_state, if start { nargs } else { 0 });
-            match status {
-                0 => {
-                    let n = ffi::lua_gettop(co_state);
-                    if n == 0 {
-                        ffi::lua_pushnil(state);
-                    } else {
-                        ffi::lua_settop(co_state, 1);
-                        ffi::lua_xmove(co_state, state, 1);
-                    }
-                    ffi::lua_pushinteger(state, 0);
-                }
-                ffi::LUA_YIELD => {
-                    ffi::lua_pushnil(state);
-                    ffi::lua_pushinteger(state, 1);
-                }
-                _ => {
-                    ffi::lua_xmove(co_state, state, 1);
-                    ffi::lua_pushinteger(state, 2);
-                    push_error_position(co_state, state);
-                }
+            (1, 0)
+        })?,
+        Start::Function { func, keys, args } => exec(lua, func, co_state, |state| {
+            // SAFETY: inside `exec`'s protected call with room made; func, then the two arrays,
+            // go to the coroutine.
+            unsafe {
+                push_array(state, keys);
+                push_array(state, args);
             }
-        })?
+            (3, 2)
+        })?,
+        Start::Plain(func) => exec(lua, func, co_state, |_| (1, 0))?,
+        Start::Continue => exec(lua, (), co_state, |_| (0, 0))?,
     };
     let mut it = out.into_iter();
     let value = it.next().unwrap_or(Value::Nil);
@@ -262,6 +270,80 @@ pub(super) fn resume(
             }
         }
     })
+}
+
+/// Runs `prepare` then resumes `co` inside one protected call on mlua's stack (`exec_raw`),
+/// and leaves the outcome there: (value, status 0 returned / 1 yielded / 2 failed, then for a
+/// failure the source and line of the user frame). `prepare` gets mlua's stack holding `args`
+/// and answers how many values to move to `co` (0: continue after a yield) and how many of
+/// them are arguments.
+fn exec(
+    lua: &Lua,
+    args: impl IntoLuaMulti,
+    co: *mut ffi::lua_State,
+    prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
+) -> mlua::Result<MultiValue> {
+    // SAFETY: exec_raw runs the closure on mlua's own stack with `args` on it, inside a
+    // protected call (an allocation error is caught). The closure makes room, lets `prepare`
+    // push the run's values, moves them to `co` (same global state), resumes `co` (errors
+    // inside it are caught by lua_resume and leave it dead), reads its call stack and leaves
+    // at most four values for exec_raw to convert. A coroutine that yielded from the hook gets
+    // nothing pushed before it continues.
+    unsafe {
+        lua.exec_raw(args, |state| {
+            ffi::luaL_checkstack(state, 8, std::ptr::null());
+            let (moved, nargs) = prepare(state);
+            if moved > 0 {
+                ffi::lua_settop(co, 0);
+                ffi::lua_xmove(state, co, moved);
+            }
+            match ffi::lua_resume_(co, nargs) {
+                0 => {
+                    if ffi::lua_gettop(co) == 0 {
+                        ffi::lua_pushnil(state);
+                    } else {
+                        ffi::lua_settop(co, 1);
+                        ffi::lua_xmove(co, state, 1);
+                    }
+                    ffi::lua_pushinteger(state, 0);
+                }
+                ffi::LUA_YIELD if HOOK_YIELDED.with(|y| y.replace(false)) => {
+                    ffi::lua_pushnil(state);
+                    ffi::lua_pushinteger(state, 1);
+                }
+                ffi::LUA_YIELD => {
+                    // The script called coroutine.yield outside a coroutine of its own: in
+                    // Redis that crosses its pcall, an error. The coroutine is dropped.
+                    ffi::lua_pushstring(
+                        state,
+                        c"attempt to yield across metamethod/C-call boundary".as_ptr(),
+                    );
+                    ffi::lua_pushinteger(state, 2);
+                    push_error_position(co, state);
+                }
+                _ => {
+                    ffi::lua_xmove(co, state, 1);
+                    ffi::lua_pushinteger(state, 2);
+                    push_error_position(co, state);
+                }
+            }
+        })
+    }
+}
+
+/// Pushes a new Lua array of byte strings.
+///
+/// # Safety
+/// `state` must have room for two more values, inside a protected call.
+unsafe fn push_array(state: *mut ffi::lua_State, items: &[&[u8]]) {
+    // SAFETY: the caller's guarantees; each string is copied by Lua.
+    unsafe {
+        ffi::lua_createtable(state, items.len() as c_int, 0);
+        for (i, item) in items.iter().enumerate() {
+            ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+            ffi::lua_rawseti(state, -2, i as ffi::lua_Integer + 1);
+        }
+    }
 }
 
 /// Wraps `f`, a function answering `(value, raise)`, in a C function that returns `value` or
@@ -393,6 +475,7 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lu
         // is resumed by lua_resume continuing the interrupted instruction (ldo.c resume()).
         unsafe {
             if ctx.may_yield && l == ctx.co && yieldable(l) {
+                HOOK_YIELDED.with(|y| y.set(true));
                 ffi::lua_yield(l, 0);
             }
         }

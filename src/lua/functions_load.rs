@@ -83,7 +83,7 @@ fn run_top_level(st: &mut State, func: &Function) -> Result<Vec<Registered>, Str
     coro::arm_hook(&co);
     let outcome = {
         let _scope = coro::LoadScope::enter(&co);
-        coro::resume(&st.lua, &co, Some(func), MultiValue::new())
+        coro::resume(&st.lua, &co, coro::Start::Plain(func))
     };
     let registered = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
     st.phase.call::<()>(false).map_err(internal)?;

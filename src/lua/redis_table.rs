@@ -25,6 +25,9 @@ pub(super) enum Flavor {
     Function,
 }
 
+/// Arguments of a `redis.call` passed to the host without allocating.
+const ARGV_INLINE: usize = 16;
+
 thread_local! {
     /// Reused for every `redis.call` reply on this thread.
     static REPLY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -118,20 +121,16 @@ fn raise(lua: &Lua, text: &str) -> mlua::Result<(Value, bool)> {
     ))
 }
 
-/// `redis.call` (raise = true) and `redis.pcall`.
-fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bool)> {
-    if !coro::in_run() {
-        return raise(
-            lua,
-            "redis.call/pcall can only be called inside a script invocation",
-        );
-    }
+/// Redis' `luaArgsToRedisArgv`: runs `f` with the arguments as byte strings (numbers as
+/// `%.17g`), or answers the error table for no arguments or one of another type.
+fn with_args<R>(
+    lua: &Lua,
+    args: &MultiValue,
+    f: impl FnOnce(&[&[u8]]) -> R,
+) -> mlua::Result<Result<R, Table>> {
     if args.is_empty() {
-        let t = convert::error_table(
-            lua,
-            b"Please specify at least one argument for this redis lib call",
-        )?;
-        return Ok((Value::Table(t), raise_err));
+        let text = b"Please specify at least one argument for this redis lib call";
+        return Ok(Err(convert::error_table(lua, text)?));
     }
     let collected = ARGS.with(|a| {
         let (buf, ends) = &mut *a.borrow_mut();
@@ -149,11 +148,39 @@ fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bo
         true
     });
     if !collected {
-        let t = convert::error_table(
+        let text = b"Lua redis lib command arguments must be strings or integers";
+        return Ok(Err(convert::error_table(lua, text)?));
+    }
+    Ok(Ok(ARGS.with(|a| {
+        let (buf, ends) = &*a.borrow();
+        // Most calls have few arguments: their slices stay on the stack.
+        let mut small: [&[u8]; ARGV_INLINE] = [&[]; ARGV_INLINE];
+        let mut large: Vec<&[u8]> = Vec::new();
+        let mut start = 0;
+        for (i, &end) in ends.iter().enumerate() {
+            let arg = &buf[start..end];
+            if ends.len() <= ARGV_INLINE {
+                small[i] = arg;
+            } else {
+                large.push(arg);
+            }
+            start = end;
+        }
+        if ends.len() <= ARGV_INLINE {
+            f(&small[..ends.len()])
+        } else {
+            f(&large)
+        }
+    })))
+}
+
+/// `redis.call` (raise = true) and `redis.pcall`.
+fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bool)> {
+    if !coro::in_run() {
+        return raise(
             lua,
-            b"Lua redis lib command arguments must be strings or integers",
-        )?;
-        return Ok((Value::Table(t), raise_err));
+            "redis.call/pcall can only be called inside a script invocation",
+        );
     }
     let vars = coro::vars();
     let proto = if vars.resp3 {
@@ -164,16 +191,11 @@ fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bo
     REPLY.with(|r| {
         let reply = &mut *r.borrow_mut();
         reply.clear();
-        let outcome = ARGS.with(|a| {
-            let (buf, ends) = &*a.borrow();
-            let mut argv: Vec<&[u8]> = Vec::with_capacity(ends.len());
-            let mut start = 0;
-            for &end in ends.iter() {
-                argv.push(&buf[start..end]);
-                start = end;
-            }
-            coro::with_host(|host| host.call(&argv, proto, vars.repl, reply))
-        });
+        let run = |argv: &[&[u8]]| coro::with_host(|host| host.call(argv, proto, vars.repl, reply));
+        let outcome = match with_args(lua, &args, run)? {
+            Ok(outcome) => outcome,
+            Err(t) => return Ok((Value::Table(t), raise_err)),
+        };
         match outcome {
             None => raise(
                 lua,
@@ -279,16 +301,26 @@ fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
     Ok((Value::Nil, false))
 }
 
-/// `redis.acl_check_cmd`: slotd has no ACL users to check a command against, so it refuses
-/// rather than answer a permission it cannot know (fail closed).
-fn acl_check_cmd(lua: &Lua, _args: MultiValue) -> mlua::Result<(Value, bool)> {
+/// `redis.acl_check_cmd`: the host answers for the calling client's user.
+fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
     if !coro::in_run() {
         return raise(
             lua,
             "redis.acl_check_cmd can only be called inside a script invocation",
         );
     }
-    raise(lua, "redis.acl_check_cmd is not supported by slotd")
+    let answer = with_args(lua, &args, |argv| {
+        coro::with_host(|host| host.acl_check(argv))
+    })?;
+    match answer {
+        Err(t) => Ok((Value::Table(t), true)),
+        Ok(None) => raise(
+            lua,
+            "redis.acl_check_cmd can only be called inside a script invocation",
+        ),
+        Ok(Some(Ok(allowed))) => Ok((Value::Boolean(allowed), false)),
+        Ok(Some(Err(refused))) => raise(lua, &refused.0),
+    }
 }
 
 fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {

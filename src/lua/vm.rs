@@ -6,7 +6,7 @@
 //! functions), so EVALSHA costs one map lookup and one coroutine resume.
 
 use super::convert;
-use super::coro::{self, HookArgs, Resumed, RunScope, RunVars};
+use super::coro::{self, HookArgs, Resumed, RunScope, RunVars, Start};
 use super::functions_load::{self, Registered};
 use super::redis_table::Flavor;
 use super::sandbox::{self, State};
@@ -15,7 +15,7 @@ use super::store::{Library, Script, ScriptStore, Sha};
 use super::{Host, RunControl, ScriptFlags};
 use crate::resp::{Out, ReplyError};
 use hashbrown::HashMap;
-use mlua::{Function, MultiValue, Thread, Value};
+use mlua::{Function, Thread, Value};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -113,6 +113,16 @@ impl LuaVm {
         }
     }
 
+    /// SCRIPT LOAD's check: compiles `script` into the EVAL state (kept for its first run),
+    /// or Redis' "Error compiling script" error. (Added by the runner part.)
+    pub fn compile(&mut self, script: &Script) -> Result<(), ReplyError> {
+        if !self.eval.scripts.contains_key(&script.sha) {
+            let f = compile_script(&self.eval.st, &script.body)?;
+            self.eval.scripts.insert(script.sha, f);
+        }
+        Ok(())
+    }
+
     /// Runs an EVAL/EVALSHA script (compiled on first use in this VM).
     pub fn eval(
         &mut self,
@@ -132,28 +142,18 @@ impl LuaVm {
                 Err(e) => return Step::Done(Err(e)),
             },
         };
-        let g = &self.eval.st.globals;
-        let set = seq(&self.eval.st, run.keys)
-            .and_then(|k| g.raw_set("KEYS", k))
-            .and_then(|_| seq(&self.eval.st, run.args))
-            .and_then(|a| g.raw_set("ARGV", a));
-        if let Err(e) = set {
-            return Step::Done(Err(internal(&e)));
-        }
         let name = RunName::Sha(script.sha);
         let generation = self.generation;
-        start(
-            &mut self.eval.st,
-            Flavor::Eval,
-            generation,
-            host,
-            ctl,
-            &run,
-            &func,
-            MultiValue::new(),
-            name,
-            out,
-        )
+        let st = &mut self.eval.st;
+        let globals = st.globals.clone();
+        let start_with = Start::Eval {
+            func: &func,
+            globals: &globals,
+            keys: run.keys,
+            args: run.args,
+        };
+        let ctx = (Flavor::Eval, generation, name);
+        start(st, ctx, host, ctl, &run, start_with, out)
     }
 
     /// Runs FCALL's function `name`, called with the KEYS and ARGV tables.
@@ -168,28 +168,13 @@ impl LuaVm {
         let Some((fname, func)) = self.func.functions.get(name).cloned() else {
             return Step::Done(Err(ReplyError::other("ERR Function not found")));
         };
-        let mut args = MultiValue::new();
-        match (seq(&self.func.st, run.keys), seq(&self.func.st, run.args)) {
-            (Ok(k), Ok(a)) => {
-                args.push_back(Value::Table(k));
-                args.push_back(Value::Table(a));
-            }
-            (Err(e), _) | (_, Err(e)) => return Step::Done(Err(internal(&e))),
-        }
-        let fname = RunName::Function(fname);
-        let generation = self.generation;
-        start(
-            &mut self.func.st,
-            Flavor::Function,
-            generation,
-            host,
-            ctl,
-            &run,
-            &func,
-            args,
-            fname,
-            out,
-        )
+        let ctx = (Flavor::Function, self.generation, RunName::Function(fname));
+        let start_with = Start::Function {
+            func: &func,
+            keys: run.keys,
+            args: run.args,
+        };
+        start(&mut self.func.st, ctx, host, ctl, &run, start_with, out)
     }
 
     /// Continues a script suspended at the busy threshold.
@@ -216,7 +201,7 @@ impl LuaVm {
             may_yield: s.may_yield,
         };
         let scope = RunScope::enter(host, &s.co, hook, s.vars);
-        let outcome = coro::resume(&st.lua, &s.co, None, MultiValue::new());
+        let outcome = coro::resume(&st.lua, &s.co, Start::Continue);
         let vars = scope.vars();
         drop(scope);
         let ctx = Finish {
@@ -240,6 +225,15 @@ impl LuaVm {
         } else {
             self.eval.st.counted
         }
+    }
+
+    /// Bytes the EVAL state and the FUNCTION state use (INFO memory's `used_memory_vm_eval`
+    /// and `used_memory_vm_functions`).
+    pub fn memory_bytes(&self) -> (usize, usize) {
+        (
+            self.eval.st.lua.used_memory(),
+            self.func.st.lua.used_memory(),
+        )
     }
 
     /// SCRIPT FLUSH seen (the store's epoch moved): a fresh EVAL state, as Redis.
@@ -325,15 +319,6 @@ fn compile_script(st: &State, body: &[u8]) -> Result<Function, ReplyError> {
         })
 }
 
-/// A Lua array of byte strings (KEYS, ARGV).
-fn seq(st: &State, items: &[&[u8]]) -> mlua::Result<mlua::Table> {
-    let t = st.lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.iter().enumerate() {
-        t.raw_set(i + 1, st.lua.create_string(item)?)?;
-    }
-    Ok(t)
-}
-
 fn internal(e: &mlua::Error) -> ReplyError {
     ReplyError::Other(convert::one_line(format!("ERR {e}").as_bytes()))
 }
@@ -348,17 +333,13 @@ struct Finish {
     busy_threshold_ms: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn start(
     st: &mut State,
-    flavor: Flavor,
-    generation: u64,
+    (flavor, generation, name): (Flavor, u64, RunName),
     host: &mut dyn Host,
     ctl: &RunControl,
     run: &Run<'_>,
-    func: &Function,
-    args: MultiValue,
-    name: RunName,
+    start_with: Start<'_>,
     out: &mut Out<'_>,
 ) -> Step {
     let co = match st.take_co() {
@@ -374,7 +355,7 @@ fn start(
         may_yield: run.may_yield,
     };
     let scope = RunScope::enter(host, &co, hook, RunVars::default());
-    let outcome = coro::resume(&st.lua, &co, Some(func), args);
+    let outcome = coro::resume(&st.lua, &co, start_with);
     let vars = scope.vars();
     drop(scope);
     let ctx = Finish {
@@ -560,6 +541,16 @@ mod tests {
             }
             Ok(())
         }
+
+        fn acl_check(&mut self, argv: &[&[u8]]) -> Result<bool, CallRefused> {
+            match argv[0] {
+                b"get" => Ok(true),
+                b"set" => Ok(false),
+                _ => Err(CallRefused(
+                    "Invalid command passed to redis.acl_check_cmd()".into(),
+                )),
+            }
+        }
     }
 
     fn run_on(
@@ -644,6 +635,11 @@ mod tests {
         );
         assert_eq!(eval("return {1, {err='x'}}").unwrap(), "*2\r\n:1\r\n-x\r\n");
         assert_eq!(eval("return redis.replicate_commands()").unwrap(), ":1\r\n");
+        assert_eq!(
+            eval("return {redis.acl_check_cmd('get','k'), redis.acl_check_cmd('set','k','v')}")
+                .unwrap(),
+            "*2\r\n:1\r\n$-1\r\n"
+        );
         assert_eq!(eval("return redis.breakpoint()").unwrap(), "$-1\r\n");
         assert_eq!(
             eval("return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}").unwrap(),
@@ -744,6 +740,18 @@ mod tests {
             ),
             ("return redis.log(9, 'x')", "ERR Invalid debug level."),
             ("return redis.sha1hex()", "ERR wrong number of arguments"),
+            (
+                "return redis.acl_check_cmd('nosuch')",
+                "ERR Invalid command passed to redis.acl_check_cmd()",
+            ),
+            (
+                "return redis.acl_check_cmd()",
+                "ERR Please specify at least one argument for this redis lib call",
+            ),
+            (
+                "coroutine.yield(1)",
+                "ERR attempt to yield across metamethod/C-call boundary",
+            ),
         ];
         for (s, msg) in raised {
             let want = format!("{msg} script: {}, on @user_script:1.", sha(s));
@@ -763,6 +771,12 @@ mod tests {
         for (s, msg) in replied {
             assert_eq!(eval(s).unwrap_err(), msg, "{s}");
         }
+        // A coroutine of the script's own may yield.
+        assert_eq!(
+            eval("local co = coroutine.wrap(function() coroutine.yield(4) end) return co()")
+                .unwrap(),
+            ":4\r\n"
+        );
         // The line is the user's, past blank lines.
         let s = "\n\nlocal a = 1\nreturn redis.call('incr','s')";
         let mut vm = LuaVm::new();
@@ -838,6 +852,8 @@ mod tests {
         let mut host = FakeHost::default();
         assert!(run_on(&mut vm, &mut host, "rawset(_G,'z',1)", &[], Proto::Resp2).is_err());
         assert!(run_on(&mut vm, &mut host, "return z", &[], Proto::Resp2).is_err());
+        let (eval_bytes, function_bytes) = vm.memory_bytes();
+        assert!(eval_bytes > 10_000 && function_bytes > 10_000);
         // math.random draws from Redis' generator (same first value as a fresh server).
         assert_eq!(
             eval("math.randomseed(0) return math.random(100) > 0").unwrap(),

@@ -55,6 +55,12 @@ fn standalone_cases() -> Vec<Vec<String>> {
         line(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]),
         line(&["EVALSHA", "short", "0"]),
         line(&["SCRIPT", "LOAD", "return 'loaded'"]),
+        line(&["SCRIPT", "LOAD", "retur 1"]),
+        line(&["SCRIPT", "LOAD", "#!lua flags=foo\nreturn 1"]),
+        line(&["SCRIPT", "LOAD", "#!lua name=x\nreturn 1"]),
+        line(&["EVAL", "retur 1", "0"]),
+        // Neither compile error left the script cached.
+        line(&["SCRIPT", "EXISTS", "bd8a38c8c92a9e7c822671136e91e991e5980660", "b534286061d4b9e4026607613b95c06c06015ae8"]),
         line(&["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "nope"]),
         line(&["EVAL", "return 1", "x"]),
         line(&["EVAL", "return 1", "3", "a"]),
@@ -314,4 +320,60 @@ fn script_effects_reach_the_aof_as_redis_7_writes_them_and_survive_kill_9() {
         .query(&mut c)
         .unwrap();
     assert_eq!(in_db2, [Some("2".to_string()), Some("3".to_string())]);
+}
+
+/// INFO errorstats, commandstats (calls and error counts) and the error total, as lines.
+fn error_figures(c: &mut redis::Connection) -> Vec<String> {
+    let mut lines = Vec::new();
+    for section in ["errorstats", "commandstats", "stats"] {
+        let info: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+        for l in info.lines() {
+            if l.starts_with("errorstat_") || l.starts_with("total_error_replies") {
+                lines.push(l.to_string());
+            }
+            if let Some(rest) = l.strip_prefix("cmdstat_") {
+                let f: Vec<&str> = rest.split(',').collect();
+                // name=calls, rejected_calls, failed_calls (times differ).
+                lines.push(format!("{} {} {}", f[0], f[3], f[4]));
+            }
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn errors_inside_scripts_count_in_info_as_redis_counts_them() {
+    let Some(redis) = RedisServer::start("redis-eval-stats") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let mut figures = Vec::new();
+    for mut c in [redis.client(), slotd.client()] {
+        let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+        for script in [
+            "return redis.call('set','a','x')",
+            "return redis.call('incr','a')",
+            "return redis.pcall('incr','a')",
+            "return redis.call('nosuch')",
+            "return redis.call('get')",
+            "return redis.pcall('multi')",
+            "return redis.error_reply('MY err')",
+            "return {err='XX bad'}",
+        ] {
+            let _: redis::RedisResult<redis::Value> =
+                redis::cmd("EVAL").arg(script).arg(0).query(&mut c);
+        }
+        let _: redis::RedisResult<redis::Value> = redis::cmd("EVAL_RO")
+            .arg("return redis.call('set','a','1')")
+            .arg(0)
+            .query(&mut c);
+        let _: redis::RedisResult<redis::Value> = redis::cmd("EVALSHA")
+            .arg("ffffffffffffffffffffffffffffffffffffffff")
+            .arg(0)
+            .query(&mut c);
+        figures.push(error_figures(&mut c));
+    }
+    assert_eq!(figures[1], figures[0], "slotd vs redis");
 }
