@@ -347,7 +347,7 @@ unsafe fn push_array(state: *mut ffi::lua_State, items: &[&[u8]]) {
 }
 
 /// Wraps `f`, a function answering `(value, raise)`, in a C function that returns `value` or
-/// raises it. Redis raises error tables from its C functions; a Rust callback cannot raise a
+/// raises it (a string raised gets the caller's position first, as `luaL_error` gives). Redis raises error tables from its C functions; a Rust callback cannot raise a
 /// table through mlua, and a Lua wrapper would be a tail-call target that hides the caller's
 /// line from the error. A C function is neither.
 pub(super) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
@@ -372,6 +372,12 @@ unsafe extern "C-unwind" fn raise_if_asked(l: *mut ffi::lua_State) -> c_int {
         ffi::lua_call(l, argc, 2);
         if ffi::lua_toboolean(l, -1) != 0 {
             ffi::lua_pop(l, 1);
+            if ffi::lua_type(l, -1) == ffi::LUA_TSTRING {
+                // A message (luaL_error style) carries the caller's position.
+                ffi::luaL_where(l, 1);
+                ffi::lua_insert(l, -2);
+                ffi::lua_concat(l, 2);
+            }
             ffi::lua_error(l);
         }
         ffi::lua_pop(l, 1);

@@ -98,20 +98,63 @@ pub(super) fn add_version(redis: &Table) -> mlua::Result<()> {
     redis.set("REDIS_VERSION", REDIS_VERSION)
 }
 
-/// `math.random`'s generator (the prelude does the argument checks, in Lua, so their errors
-/// carry the caller's position as Redis' C checks do).
+/// `math.random` and `math.randomseed` as Redis replaces them (stored in `raw` for the
+/// prelude to install), with Lua's argument checks and texts.
 pub(super) fn add_rand(lua: &Lua, raw: &Table) -> mlua::Result<()> {
-    raw.set(
-        "lrand",
-        lua.create_function(|_, ()| Ok(rand48::next_unit()))?,
-    )?;
-    raw.set(
-        "srand",
-        lua.create_function(|_, seed: f64| {
-            rand48::seed(seed as i64 as i32);
-            Ok(())
-        })?,
-    )
+    set_raising(lua, raw, "random", lua.create_function(random)?)?;
+    set_raising(lua, raw, "randomseed", lua.create_function(randomseed)?)
+}
+
+/// `luaL_checkint`: a number or a string that reads as one, truncated to a C int.
+fn check_int(args: &MultiValue, n: usize, fname: &str) -> Result<i64, String> {
+    let v = args.get(n - 1).unwrap_or(&Value::Nil);
+    match convert::to_number(v) {
+        Some(x) => Ok(convert::truncate(x) as i32 as i64),
+        None => {
+            let got = if n > args.len() {
+                "no value"
+            } else {
+                v.type_name()
+            };
+            Err(format!(
+                "bad argument #{n} to '{fname}' (number expected, got {got})"
+            ))
+        }
+    }
+}
+
+fn message(lua: &Lua, text: &str) -> mlua::Result<(Value, bool)> {
+    Ok((Value::String(lua.create_string(text)?), true))
+}
+
+fn random(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
+    let r = rand48::next_unit();
+    let empty = |n: usize| format!("bad argument #{n} to 'random' (interval is empty)");
+    let v = match args.len() {
+        0 => r,
+        1 => match check_int(&args, 1, "random") {
+            Err(e) => return message(lua, &e),
+            Ok(u) if u < 1 => return message(lua, &empty(1)),
+            Ok(u) => (r * u as f64).floor() + 1.0,
+        },
+        2 => match (check_int(&args, 1, "random"), check_int(&args, 2, "random")) {
+            (Err(e), _) | (_, Err(e)) => return message(lua, &e),
+            (Ok(l), Ok(u)) if l > u => return message(lua, &empty(2)),
+            (Ok(l), Ok(u)) => (r * (u - l + 1) as f64).floor() + l as f64,
+        },
+        _ => return message(lua, "wrong number of arguments"),
+    };
+    Ok((Value::Number(v), false))
+}
+
+fn randomseed(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
+    match check_int(&args, 1, "randomseed") {
+        Ok(seed) => {
+            rand48::seed(seed as i32);
+            Ok((Value::Nil, false))
+        }
+        Err(e) => message(lua, &e),
+    }
 }
 
 fn raise(lua: &Lua, text: &str) -> mlua::Result<(Value, bool)> {
