@@ -87,7 +87,7 @@ static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     docs::script_flush(sub("flush", -2, NOSCRIPT, script_flush)),
     docs::script_exists(sub("exists", -3, NOSCRIPT, script_exists)),
     docs::script_load(sub("load", 3, NOSCRIPT | STALE, script_load)),
-    docs::script_kill(sub("kill", 2, NOSCRIPT | ALLOW_BUSY, script_kill)),
+    docs::script_kill(sub("kill", 2, NOSCRIPT | ALLOW_BUSY, super::busy::script_kill)),
 ];
 
 /// SCRIPT LOAD: checks the script (shebang flags, compiles) and caches it node-wide.
@@ -168,14 +168,6 @@ fn script_debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     Err(ReplyError::other("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
-}
-
-/// SCRIPT KILL: the busy part handles a running script; with none running anywhere, Redis'
-/// NOTBUSY.
-fn script_kill(_ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    Err(ReplyError::other(
-        "NOTBUSY No scripts in execution right now.",
-    ))
 }
 
 /// The help lines are part of the reply format clients may show, so they match Redis'.

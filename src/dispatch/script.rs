@@ -21,9 +21,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Until the busy part wires `busy-reply-threshold`: Redis' default.
-const BUSY_THRESHOLD_MS: u64 = 5000;
-
 /// The refusal of a call that reached a key of a core the script does not hold, once it has
 /// written (before that, the run is abandoned and repeated with every core held).
 const UNDECLARED_KEY: &str = "Script attempted to access a key of another core that it did not \
@@ -338,11 +335,15 @@ fn needs_all(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
 
 fn remember_needs_all(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) {
     if let Some(k) = run_key_of(cmd, args) {
-        if sh.script_needs_all.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
-            sh.script_needs_all.clear();
-        }
-        sh.script_needs_all.insert(k);
+        remember_needs_all_key(sh, k);
     }
+}
+
+fn remember_needs_all_key(sh: &mut Shard, k: Sha) {
+    if sh.script_needs_all.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
+        sh.script_needs_all.clear();
+    }
+    sh.script_needs_all.insert(k);
 }
 
 enum Attempt {
@@ -395,6 +396,9 @@ fn attempt(
         .store(matches!(t.body, Body::Function(_)), Ordering::Relaxed);
     ctl.started_ms.store(now_ms, Ordering::Relaxed);
     ctl.running.store(true, Ordering::Release);
+    // Past busy-reply-threshold a run on this shard alone may leave the core (the event loop
+    // continues it); not inside EXEC or the AOF loader (`no_block`), nor with parked peers.
+    let may_yield = peers.is_none() && !sh.no_block;
     let no_block = std::mem::replace(&mut sh.no_block, true);
     let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
     vm.sync_scripts(&global.scripts);
@@ -404,8 +408,8 @@ fn attempt(
     let run = Run {
         keys: &key_args,
         args: &argv,
-        may_yield: false,
-        busy_threshold_ms: BUSY_THRESHOLD_MS,
+        may_yield,
+        busy_threshold_ms: global.busy_reply_threshold_ms.load(Ordering::Relaxed),
     };
     let db = sh.sel;
     let mut host = ScriptHost {
@@ -429,12 +433,36 @@ fn attempt(
         }
     };
     let need_all = host.need_all;
+    let (wrote, slot, script_db) = (host.wrote, host.slot, host.db);
     let is_function = matches!(t.body, Body::Function(_));
     let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
     let sh = host.sh;
     sh.sel = db;
     sh.lua = Some(vm);
     sh.no_block = no_block;
+    let step = match step {
+        Step::Yielded(s) if !need_all => {
+            // Nothing is written yet: the event loop continues the run (`Shard::suspended`).
+            let run = Resumable {
+                co: Some(s),
+                mark: Some(mark),
+                mode,
+                wrote,
+                slot,
+                db: script_db,
+                now_ms,
+                body: t.body,
+                uncached: t.uncached,
+                needs_all_key: run_key_of(cmd, args),
+            };
+            sh.suspended = Some(Box::new(crate::shard::suspended::Suspended {
+                resume: run.into_resume(),
+                proto: out.proto,
+            }));
+            return Attempt::Done(fresh(Ok(())));
+        }
+        step => step,
+    };
     ctl.running.store(false, Ordering::Release);
     ctl.busy.store(false, Ordering::Release);
     sh.journal.end_block(mark);
@@ -450,8 +478,8 @@ fn attempt(
     }
     let r = match step {
         Step::Done(r) => r,
-        // Runs are started with `may_yield: false`.
-        Step::Yielded(_) => Err(ReplyError::other("ERR script suspended unexpectedly")),
+        // Dropped: the run reached another core and runs again holding every shard.
+        Step::Yielded(_) => unreachable!("a yielded run continues unless it needs every shard"),
     };
     if t.uncached && !r.as_ref().is_err_and(is_compile_error) {
         if let Body::Script(s) = &t.body {
@@ -461,6 +489,99 @@ fn attempt(
     // An error a call produced (raised by redis.call, or returned from redis.pcall) was
     // counted when the call failed.
     Attempt::Done((r, counted))
+}
+
+/// A run taken off the core at busy-reply-threshold (this shard alone, no parked peers):
+/// everything its `ScriptHost` and the end of `attempt` need to continue it a slice at a time.
+struct Resumable {
+    co: Option<crate::lua::vm::Suspended>,
+    /// The journal block of its writes, ended (wrapped in MULTI/EXEC) when it ends.
+    mark: Option<crate::aof_store::journal::BlockMark>,
+    mode: Mode,
+    wrote: bool,
+    slot: Option<u16>,
+    /// The database the script selected.
+    db: u32,
+    /// When it started: its commands see that time, as every slice of one run.
+    now_ms: u64,
+    body: Body,
+    uncached: bool,
+    needs_all_key: Option<Sha>,
+}
+
+impl Resumable {
+    /// The event loop's handle: one slice per call; true once the run ended and its reply
+    /// (or error reply) is in `out`.
+    fn into_resume(mut self) -> crate::shard::suspended::ResumeFn {
+        Box::new(move |sh: &mut Shard, out: &mut Out<'_>, _now_ms: u64| self.slice(sh, out))
+    }
+
+    fn slice(&mut self, sh: &mut Shard, out: &mut Out<'_>) -> bool {
+        let global = sh.global.clone();
+        let ctl = &global.script_runs[sh.id];
+        let Some(co) = self.co.take() else {
+            return true;
+        };
+        let client_db = sh.sel;
+        let no_block = std::mem::replace(&mut sh.no_block, true);
+        let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
+        let start = out.buf.len();
+        let mut host = ScriptHost {
+            sh,
+            peers: None,
+            held_all: false,
+            now_ms: self.now_ms,
+            mode: self.mode,
+            ctl,
+            wrote: self.wrote,
+            slot: self.slot,
+            db: self.db,
+            need_all: false,
+        };
+        host.held_all = host.sh.shards == 1;
+        let step = vm.resume(co, &mut host, ctl, out);
+        let is_function = matches!(self.body, Body::Function(_));
+        let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
+        let need_all = host.need_all;
+        (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
+        let sh = host.sh;
+        sh.sel = client_db;
+        sh.lua = Some(vm);
+        sh.no_block = no_block;
+        let r = match step {
+            Step::Yielded(co) if !need_all => {
+                self.co = Some(co);
+                return false;
+            }
+            Step::Done(r) if !need_all => r,
+            // It reached another core after its first slice: too late to run it again (its
+            // reply may not be withheld that long); it holds every shard from now on.
+            _ => {
+                out.buf.truncate(start);
+                if let Some(k) = self.needs_all_key {
+                    remember_needs_all_key(sh, k);
+                }
+                Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}")))
+            }
+        };
+        ctl.running.store(false, Ordering::Release);
+        ctl.busy.store(false, Ordering::Release);
+        if let Some(mark) = self.mark.take() {
+            sh.journal.end_block(mark);
+        }
+        if self.uncached && !r.as_ref().is_err_and(is_compile_error) {
+            if let Body::Script(s) = &self.body {
+                global.scripts.insert(&s.body, s.flags);
+            }
+        }
+        // As `finish`: an error a call produced was counted when the call failed.
+        match r {
+            Err(e) if counted && !need_all => out.error(&e),
+            Err(e) => reply_error(sh, out, &e),
+            Ok(()) => {}
+        }
+        true
+    }
 }
 
 /// Redis caches an EVAL script only once it compiled.
