@@ -18,6 +18,9 @@ pub enum Raise {
     /// `luaL_error`: the caller's position ("user_script:1: ", nothing under pcall), then
     /// the message.
     Msg(String),
+    /// `lua_error` with the message alone (what Lua itself raises from inside a C function,
+    /// such as "table index is nil").
+    Plain(String),
     /// `luaL_argerror`: "bad argument #n to 'name' (msg)", the name as Lua sees the call.
     Arg(c_int, String),
 }
@@ -37,6 +40,11 @@ pub unsafe fn raise(l: *mut lua_State, r: Raise) -> c_int {
                 push_bytes(l, msg.as_bytes());
                 drop(msg);
                 ffi::lua_concat(l, 2);
+                ffi::lua_error(l)
+            }
+            Raise::Plain(msg) => {
+                push_bytes(l, msg.as_bytes());
+                drop(msg);
                 ffi::lua_error(l)
             }
             Raise::Arg(narg, msg) => {

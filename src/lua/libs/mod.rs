@@ -10,12 +10,14 @@ mod bit;
 mod call;
 mod capi;
 mod cjson;
+mod cmsgpack;
 mod cnum;
 
 /// Opens every library into `lua` as a global table.
 pub fn open_all(lua: &mlua::Lua) -> mlua::Result<()> {
     let globals = lua.globals();
     globals.raw_set("cjson", cjson::open(lua)?)?;
+    globals.raw_set("cmsgpack", cmsgpack::open_table(lua)?)?;
     globals.raw_set("bit", bit::open(lua)?)?;
     Ok(())
 }
@@ -37,7 +39,12 @@ pub(crate) mod testing {
     /// numbers truncated to integers, true as 1, false and nil as nothing), or the error
     /// text the call raised, without the "script: ..." suffix Redis adds.
     pub fn show(lua: &Lua, expr: &str) -> String {
-        let chunk = lua.load(format!("return {expr}")).set_name("@user_script");
+        // The same one-line helper the expected values were generated with.
+        let hex = "local function hex(s) return (s:gsub(\".\", function(c) \
+                   return string.format(\"%02x\", c:byte()) end)) end ";
+        let chunk = lua
+            .load(format!("{hex}return {expr}"))
+            .set_name("@user_script");
         match chunk.eval::<Value>() {
             Ok(v) => reply(v),
             Err(mlua::Error::RuntimeError(msg)) => {
@@ -74,13 +81,21 @@ pub(crate) mod testing {
     /// Checks each line `<expression> => <expected>` of `cases` (an empty expected value is
     /// written as "=>" ending the line).
     pub fn check_lines(cases: &str) {
-        let lua = lua();
-        for line in cases.lines().filter(|l| !l.is_empty()) {
-            let (expr, want) = match line.rsplit_once(" => ") {
-                Some(pair) => pair,
-                None => (line.strip_suffix(" =>").unwrap_or(line), ""),
-            };
-            assert_eq!(show(&lua, expr), want, "{expr}");
+        // Replies thousands of tables deep are printed recursively: give them room.
+        let cases = cases.to_string();
+        let run = move || {
+            let lua = lua();
+            for line in cases.lines().filter(|l| !l.is_empty()) {
+                let (expr, want) = match line.rsplit_once(" => ") {
+                    Some(pair) => pair,
+                    None => (line.strip_suffix(" =>").unwrap_or(line), ""),
+                };
+                assert_eq!(show(&lua, expr), want, "{expr}");
+            }
+        };
+        let thread = std::thread::Builder::new().stack_size(256 << 20).spawn(run);
+        if let Err(panic) = thread.expect("spawn the checking thread").join() {
+            std::panic::resume_unwind(panic);
         }
     }
 
