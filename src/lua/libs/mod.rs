@@ -7,7 +7,6 @@
 //! read from input and sizes in formats are checked before anything is built.
 
 mod bit;
-mod call;
 mod capi;
 mod cjson;
 mod cmsgpack;
