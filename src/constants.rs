@@ -1,6 +1,21 @@
 //! Every limit and fixed size in slotd, in one place, with the assertions that relate them.
 //! Defaults that a user can change through redis.conf live in `config`; these cannot.
 
+/// The Redis release slotd mirrors: INFO `redis_version`, HELLO, and Lua's
+/// `redis.REDIS_VERSION` (with `REDIS_VERSION_NUM`, 0x00MMmmpp as Redis encodes it).
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const REDIS_VERSION_NUM: u32 = (7 << 16) | 15;
+
+/// Lua instructions between two runs of the script hook (kill flag, busy threshold), as
+/// Redis' LUA_MASKCOUNT hook.
+pub const LUA_HOOK_INSTRUCTIONS: i32 = 100_000;
+/// Nesting depth at which converting a script's result to a reply stops (a table that contains
+/// itself would otherwise recurse forever); the element becomes an error, as Redis' "reached
+/// lua stack limit".
+pub const LUA_REPLY_DEPTH_MAX: usize = 1000;
+/// How long a library's top-level code may run during FUNCTION LOAD (Redis 7.0: 500 ms).
+pub const LUA_LOAD_TIMEOUT_MS: u64 = 500;
+
 /// Hash slots in a Redis Cluster.
 pub const SLOT_COUNT: usize = 16384;
 
@@ -129,3 +144,7 @@ pub const LISTPACK_NODE_BYTES: usize = 8192;
 /// victims it handed over can bring memory under the limit (Redis waits the eviction time
 /// limit, which `maxmemory-eviction-tenacity 100` makes unbounded).
 pub const LAZYFREE_EVICTION_WAIT_MAX_US: u64 = 10_000;
+
+/// Scripts a shard remembers as needing every shard (standalone, keys they did not declare on
+/// other shards); the memory starts over past this many.
+pub const SCRIPT_NEEDS_ALL_MAX: usize = 1024;

@@ -75,6 +75,9 @@ pub struct Global {
     pub scripts: crate::lua::store::ScriptStore,
     /// Per shard: the script running there, if any (SCRIPT KILL, -BUSY).
     pub script_runs: Vec<crate::lua::RunControl>,
+    /// `busy-reply-threshold` (alias `lua-time-limit`) in force, in milliseconds (stored at
+    /// boot and by CONFIG SET; read once per script run).
+    pub busy_reply_threshold_ms: AtomicU64,
 }
 
 impl Global {
@@ -86,6 +89,7 @@ impl Global {
         let config_file = config.config_file.clone();
         let obuf_limits = crate::config::obuf::configured(&config);
         let maxmemory = crate::keyspace::evict::Settings::from_config(&config);
+        let busy_threshold = crate::config::busy_reply_threshold_ms(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -126,6 +130,7 @@ impl Global {
             maxmemory: crate::keyspace::evict::Shared::new(maxmemory, shards),
             scripts: Default::default(),
             script_runs: (0..shards).map(|_| Default::default()).collect(),
+            busy_reply_threshold_ms: AtomicU64::new(busy_threshold),
         })
     }
 

@@ -389,6 +389,8 @@ fn run(
     }
     log::verbose(&format!("Stopping ({reason})"));
     let frozen = crate::repl_link::resume::freeze_for_shutdown(&global);
+    // A shard inside a script that cannot yield sees Shutdown only once the script stops.
+    crate::commands::busy::kill_all_for_shutdown(&global);
     stop_shards(&mesh, shards);
     for h in handles {
         let _ = h.join();

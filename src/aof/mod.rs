@@ -44,6 +44,10 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
     };
     match started {
         Ok(()) => {
+            let head = base_head(sh);
+            if let Some(rw) = sh.aof.rewrite.as_mut() {
+                rw.put_head(&head);
+            }
             sh.journal.enabled = true;
             // The records not written yet go to the new incr file too, which starts in db 0.
             sh.journal.new_file();
@@ -58,6 +62,17 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
             Err(format!("Can't start an AOF rewrite: {e}"))
         }
     }
+}
+
+/// What a new base of this shard starts with: on shard 0, the function libraries (which are
+/// node-wide and journaled by shard 0 only); nothing on the others.
+pub fn base_head(sh: &Shard) -> Vec<u8> {
+    let mut head = Vec::new();
+    if sh.id == 0 {
+        let libs = sh.global.scripts.libraries();
+        crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
+    }
+    head
 }
 
 /// DEBUG RELOAD's work on every parked shard (write each base, drop the keyspaces, load them

@@ -7,7 +7,7 @@
 
 use crate::aof::manifest::Manifest;
 use crate::dispatch::replay::{self, Record, Replay};
-use crate::resp::{Args, ParseOutcome, Parser};
+use crate::resp::{Args, OwnedArgs, ParseOutcome, Parser};
 use crate::shard::{Parked, Shard};
 use crate::topology::shard_of;
 use std::io::Read;
@@ -178,6 +178,8 @@ fn load_file(
     let mut sink = Vec::new();
     // Every file starts in database 0; SELECT records change it.
     let mut db = 0u32;
+    // Inside MULTI: where it started, and the records held until its EXEC.
+    let mut multi: Option<(u64, Vec<OwnedArgs>)> = None;
     loop {
         let n = f
             .read(&mut chunk)
@@ -190,12 +192,40 @@ fn load_file(
                     let args = Args::new(&buf[off..], parser.ranges());
                     if !args.is_empty() {
                         let at = base_off + off as u64;
-                        let r = replay(args, old, old_count, locks, now_ms, &mut db, &mut sink);
-                        r.map_err(|e| {
+                        let bad = |e: String| {
                             format!(
                                 "Bad command in the append only file {shown} at offset {at}: {e}"
                             )
-                        })?;
+                        };
+                        let name = args.get(0);
+                        if args.len() == 1 && name.eq_ignore_ascii_case(b"MULTI") {
+                            if multi.is_some() {
+                                return Err(bad("MULTI calls can not be nested".into()));
+                            }
+                            multi = Some((at, Vec::new()));
+                        } else if args.len() == 1 && name.eq_ignore_ascii_case(b"EXEC") {
+                            // A script's or a transaction's writes, applied once whole.
+                            let (_, held) = multi
+                                .take()
+                                .ok_or_else(|| bad("EXEC without MULTI".into()))?;
+                            for rec in &held {
+                                let r = replay(
+                                    rec.args(),
+                                    old,
+                                    old_count,
+                                    locks,
+                                    now_ms,
+                                    &mut db,
+                                    &mut sink,
+                                );
+                                r.map_err(bad)?;
+                            }
+                        } else if let Some((_, held)) = multi.as_mut() {
+                            held.push(args.to_owned());
+                        } else {
+                            let r = replay(args, old, old_count, locks, now_ms, &mut db, &mut sink);
+                            r.map_err(bad)?;
+                        }
                         report.commands += 1;
                     }
                     off += consumed;
@@ -216,7 +246,16 @@ fn load_file(
         }
     }
     report.bytes += base_off;
-    if !buf.is_empty() {
+    // A file ending inside MULTI (a crash while a block was written) ends before it, as
+    // Redis reverts an incomplete MULTI/EXEC.
+    let mut whole_up_to = base_off;
+    if let Some((at, _)) = multi {
+        crate::log::warning(&format!(
+            "Revert incomplete MULTI/EXEC transaction in AOF file {shown}"
+        ));
+        whole_up_to = at;
+    }
+    if !buf.is_empty() || whole_up_to != base_off {
         if tail == TornTail::NotLast {
             return Err(format!(
                 "Fatal error: the truncated file is not the last file: {shown} (a torn record \
@@ -234,7 +273,7 @@ fn load_file(
         crate::log::warning(&format!(
             "!!! Warning: short read while loading the AOF file {shown}!!!"
         ));
-        report.torn.push((path.to_path_buf(), base_off));
+        report.torn.push((path.to_path_buf(), whole_up_to));
     }
     Ok(())
 }
@@ -263,6 +302,14 @@ fn replay(
         }
         Record::Other(spec) if spec.name == "swapdb" => {
             return swap_group(args, old, old_count, locks);
+        }
+        Record::Other(spec) if crate::commands::functions::is_change(spec) => {
+            // Libraries are node-wide: shard 0 holds their changes, as when they were made.
+            let g = locks[0].0.lock().unwrap_or_else(|e| e.into_inner());
+            let p: *mut Shard = *g;
+            // SAFETY: shard 0's mutex is held (`g`) for as long as the shard is used.
+            crate::commands::functions::replay(unsafe { &mut *p }, args);
+            return Ok(());
         }
         Record::Other(spec) => {
             return Err(format!("unexpected command '{}' in the AOF", spec.name))

@@ -149,8 +149,9 @@ fn write_layout(
     }
     for sh in shards.iter_mut() {
         sh.aof.gen = first_gen;
+        let head = crate::aof::base_head(sh);
         let dbs = sh.dbs.list(&sh.db, sh.databases);
-        sh.aof.rewrite_now(&dbs, now, &staging)?;
+        sh.aof.rewrite_now(&dbs, now, &staging, &head)?;
     }
     let planned = staging
         .manifest
@@ -206,6 +207,8 @@ pub unsafe fn reload_all(all: &[*mut Shard], now: u64) -> Result<LoadReport, Str
         let mut shards: Vec<&mut Shard> = all.iter().map(|&p| unsafe { &mut *p }).collect();
         write_layout(&global, &mut shards, &old, now)?;
     }
+    // The function libraries come back from shard 0's new base, like the keys.
+    global.scripts.set_libraries(Default::default());
     for &p in all {
         // SAFETY: as above; each shard is borrowed only for this iteration.
         let sh = unsafe { &mut *p };

@@ -29,6 +29,42 @@ pub struct Journal {
     taken_db: u32,
     /// The database in effect at `repl_sent`.
     repl_db: u32,
+    /// Bumped whenever the buffer is taken or put back (a `BlockMark` from before is stale).
+    generation: u64,
+    /// Blocks begun and not ended: a block inside another (EVAL inside EXEC) is part of it.
+    open_blocks: u32,
+}
+
+/// Where a block of records starts (a script's or a transaction's writes), for `end_block`.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockMark {
+    at: usize,
+    generation: u64,
+    nested: bool,
+}
+
+/// The MULTI and EXEC records that wrap a block of two or more writes.
+const MULTI_RECORD: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
+const EXEC_RECORD: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
+
+/// The end of the RESP record starting at `at` in `buf`, and whether it is a SELECT.
+fn record_end(buf: &[u8], at: usize) -> Option<(usize, bool)> {
+    let line = |from: usize| -> Option<(i64, usize)> {
+        let nl = from + buf.get(from..)?.windows(2).position(|w| w == b"\r\n")?;
+        let v = crate::resp::parse::parse_i64(buf.get(from + 1..nl)?)?;
+        Some((v, nl + 2))
+    };
+    let (n, mut pos) = line(at)?;
+    let mut select = false;
+    for i in 0..n {
+        let (len, start) = line(pos)?;
+        let end = start + usize::try_from(len).ok()?;
+        if i == 0 {
+            select = buf.get(start..end)?.eq_ignore_ascii_case(b"SELECT");
+        }
+        pos = end + 2;
+    }
+    Some((pos, select))
 }
 
 /// The FLUSHALL record as `record` writes it.
@@ -81,6 +117,7 @@ impl Journal {
         if self.start_db == 0 {
             return;
         }
+        self.generation += 1;
         let mut head = Vec::new();
         encode_select(&mut head, self.start_db);
         // The put-back form: the head counts as copied to the backlog when the buffer's
@@ -144,8 +181,58 @@ impl Journal {
         self.buf.len()
     }
 
+    /// A block of records starts here (see `end_block`).
+    pub fn begin_block(&mut self) -> BlockMark {
+        self.open_blocks += 1;
+        BlockMark {
+            at: self.buf.len(),
+            generation: self.generation,
+            nested: self.open_blocks > 1,
+        }
+    }
+
+    /// Ends the block begun at `m`: two or more records in it (SELECTs aside) are wrapped in
+    /// MULTI ... EXEC, as Redis 7 propagates the effects of a script or a transaction; the
+    /// MULTI goes after a leading SELECT, as in Redis' files. A block whose records were taken
+    /// (or partly copied to the backlog) meanwhile is left as it is.
+    pub fn end_block(&mut self, m: BlockMark) {
+        self.open_blocks = self.open_blocks.saturating_sub(1);
+        if m.nested
+            || !self.enabled
+            || m.generation != self.generation
+            || self.repl_sent > m.at
+            || self.buf.len() <= m.at
+        {
+            return;
+        }
+        let mut pos = m.at;
+        let mut writes = 0;
+        let mut multi_at = m.at;
+        while pos < self.buf.len() {
+            let Some((end, select)) = record_end(&self.buf, pos) else {
+                return;
+            };
+            if select && writes == 0 {
+                multi_at = end;
+            }
+            writes += usize::from(!select);
+            pos = end;
+        }
+        if writes < 2 {
+            return;
+        }
+        let tail = self.buf.split_off(multi_at);
+        self.buf.extend_from_slice(MULTI_RECORD);
+        for mk in self.flush_marks.iter_mut().filter(|mk| **mk >= multi_at) {
+            *mk += MULTI_RECORD.len();
+        }
+        self.buf.extend_from_slice(&tail);
+        self.buf.extend_from_slice(EXEC_RECORD);
+    }
+
     /// Takes everything recorded so far.
     pub fn take(&mut self) -> Vec<u8> {
+        self.generation += 1;
         self.repl_sent = 0;
         self.taken_db = self.start_db;
         self.start_db = self.written;
@@ -188,6 +275,7 @@ impl Journal {
 
     /// Puts unwritten bytes back in front of anything recorded since (a failed write).
     pub fn unwrite(&mut self, mut data: Vec<u8>) {
+        self.generation += 1;
         // The bytes put back were copied to the backlog before they were taken.
         self.repl_sent += data.len();
         for m in self.flush_marks.iter_mut() {
@@ -215,6 +303,78 @@ mod tests {
         let mut off = Journal::default();
         off.record(&[b"SET"]);
         assert!(off.is_empty());
+    }
+
+    /// Records of `buf`, one line each, as "SET k v".
+    fn lines(buf: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < buf.len() {
+            let (end, _) = record_end(buf, pos).expect("whole records");
+            let text = String::from_utf8_lossy(&buf[pos..end]).to_string();
+            let words: Vec<&str> = text
+                .split("\r\n")
+                .filter(|w| !w.is_empty() && !w.starts_with('*') && !w.starts_with('$'))
+                .collect();
+            out.push(words.join(" "));
+            pos = end;
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_of_two_writes_are_wrapped_like_redis_7() {
+        // Guards the effects form Redis 7.0.15 writes to its AOF: one write stays bare, two
+        // or more go inside MULTI/EXEC, after the SELECT of the first one.
+        let mut j = Journal {
+            enabled: true,
+            ..Default::default()
+        };
+        let m = j.begin_block();
+        j.record(&[b"SET", b"a", b"1"]);
+        j.end_block(m);
+        let m = j.begin_block();
+        j.select(3);
+        j.record(&[b"SET", b"x", b"1"]);
+        j.select(4);
+        j.record(&[b"FLUSHALL"]);
+        j.end_block(m);
+        let m = j.begin_block();
+        j.end_block(m);
+        // A block inside a block (EVAL inside EXEC) is part of the outer one.
+        let outer = j.begin_block();
+        j.select(0);
+        let inner = j.begin_block();
+        j.record(&[b"SET", b"i", b"1"]);
+        j.record(&[b"SET", b"j", b"1"]);
+        j.end_block(inner);
+        j.record(&[b"SET", b"k", b"1"]);
+        j.end_block(outer);
+        assert_eq!(
+            lines(&j.buf),
+            [
+                "SET a 1", "SELECT 3", "MULTI", "SET x 1", "SELECT 4", "FLUSHALL", "EXEC",
+                "SELECT 0", "MULTI", "SET i 1", "SET j 1", "SET k 1", "EXEC"
+            ]
+        );
+        assert_eq!(j.repl_unsent().1, vec![lines_len(&j.buf, 5)]);
+        // A block whose start was taken meanwhile is left alone.
+        let m = j.begin_block();
+        j.record(&[b"SET", b"b", b"1"]);
+        let _ = j.take();
+        j.record(&[b"SET", b"c", b"1"]);
+        j.record(&[b"SET", b"d", b"1"]);
+        j.end_block(m);
+        assert_eq!(lines(&j.buf), ["SET c 1", "SET d 1"]);
+    }
+
+    /// Byte offset of record `i` of `buf`.
+    fn lines_len(buf: &[u8], i: usize) -> usize {
+        let mut pos = 0;
+        for _ in 0..i {
+            pos = record_end(buf, pos).unwrap().0;
+        }
+        pos
     }
 
     #[test]

@@ -32,6 +32,16 @@ pub fn serialize_entry(e: &Entry, now_ms: u64, out: &mut Vec<u8>) {
     }
 }
 
+/// Appends one `FUNCTION LOAD <code>` per library (in name order) to `out`: how a rewritten
+/// base and a full sync's snapshot carry the function libraries (shard 0's only).
+pub fn serialize_libraries(libs: &crate::lua::store::Libraries, out: &mut Vec<u8>) {
+    let mut all: Vec<_> = libs.values().collect();
+    all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    for lib in all {
+        encode(out, &[b"FUNCTION", b"LOAD", &lib.code]);
+    }
+}
+
 /// Serializes table `idx` of database `dbi` into `out`; `cur` is the database a reader of
 /// `out` is in, and a `SELECT dbi` goes first when the table has keys and that differs.
 pub fn serialize_table(

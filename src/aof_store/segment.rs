@@ -231,6 +231,12 @@ impl Rewrite {
         self.done_count = self.done.len();
     }
 
+    /// Puts records at the front of the new base (before any table): shard 0's libraries.
+    pub fn put_head(&mut self, records: &[u8]) {
+        assert_eq!(self.done_count, 0, "the head goes before every table");
+        self.buf.extend_from_slice(records);
+    }
+
     fn flush_buf(&mut self) {
         if self.buf.is_empty() || self.failed.is_some() {
             self.buf.clear();
@@ -632,12 +638,16 @@ impl AofShard {
         dbs: &DbList<'_>,
         now_ms: u64,
         global: &AofGlobal,
+        head: &[u8],
     ) -> Result<(), String> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
         let per_db = dbs.first().copied().flatten().map_or(1, Db::table_count);
         self.start_rewrite(per_db * dbs.len().max(1), true)
             .map_err(|e| e.to_string())?;
+        if let Some(rw) = self.rewrite.as_mut() {
+            rw.put_head(head);
+        }
         let far = Instant::now() + std::time::Duration::from_secs(3600 * 24);
         self.rewrite_step(dbs, now_ms, far);
         self.finish_rewrite_files();

@@ -168,7 +168,12 @@ fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
 /// A command's ACL categories: the ones its table entry declares and the ones Redis implies
 /// from its flags, in Redis' order.
 pub fn categories(spec: &CommandSpec) -> Vec<&'static str> {
-    let bits = spec.acl | acl::implied(spec.flags | spec.info_flags);
+    let mut implied = acl::implied(spec.flags | spec.info_flags);
+    // Redis leaves scripting commands out of @read (EVAL_RO...).
+    if spec.acl & acl::SCRIPTING != 0 {
+        implied &= !acl::READ;
+    }
+    let bits = spec.acl | implied;
     names_of(bits, acl::NAMES)
 }
 

@@ -89,6 +89,9 @@ pub struct Overview {
     pub allocator: (u64, u64, u64),
     pub maxmemory_bytes: u64,
     pub maxmemory_policy: String,
+    /// EVAL scripts in the node-wide cache, and the bytes of their bodies.
+    pub cached_scripts: u64,
+    pub scripts_eval_bytes: u64,
 }
 
 impl Overview {
@@ -127,6 +130,8 @@ impl Overview {
             allocator: allocator_figures(used, rss),
             maxmemory_bytes,
             maxmemory_policy,
+            cached_scripts: g.scripts.len() as u64,
+            scripts_eval_bytes: g.scripts.body_bytes() as u64,
         };
         for p in parts {
             o.clients_normal_bytes += p.clients_normal_bytes;
@@ -182,6 +187,7 @@ impl Overview {
             + self.clients_slaves()
             + self.clients_normal_bytes
             + self.aof_buffer_bytes
+            + self.scripts_eval_bytes
             + self.db_overhead()
     }
 
@@ -263,8 +269,9 @@ fn total_system_memory_bytes() -> u64 {
     (pages.max(0) as u64).saturating_mul(page.max(0) as u64)
 }
 
-/// INFO's memory section body, fields in Redis 7.0's order. slotd runs no Lua or functions
-/// engine, so their figures are 0; active defrag never runs; lazy free has nothing pending.
+/// INFO's memory section body, fields in Redis 7.0's order. The EVAL script cache counts its
+/// scripts and their bodies; the Lua VMs' own memory is not measured yet (0); active defrag
+/// never runs; lazy free has nothing pending.
 pub fn write_info(o: &Overview, s: &mut String) {
     let human = super::info::bytes_human;
     let sys = total_system_memory_bytes();
@@ -298,9 +305,9 @@ pub fn write_info(o: &Overview, s: &mut String) {
         kv(k, &0);
     }
     kv("used_memory_lua_human", &"0B");
+    kv("used_memory_scripts_eval", &o.scripts_eval_bytes);
+    kv("number_of_cached_scripts", &o.cached_scripts);
     for k in [
-        "used_memory_scripts_eval",
-        "number_of_cached_scripts",
         "number_of_functions",
         "number_of_libraries",
         "used_memory_vm_functions",
@@ -310,8 +317,8 @@ pub fn write_info(o: &Overview, s: &mut String) {
     }
     kv("used_memory_vm_total_human", &"0B");
     kv("used_memory_functions", &0);
-    kv("used_memory_scripts", &0);
-    kv("used_memory_scripts_human", &"0B");
+    kv("used_memory_scripts", &o.scripts_eval_bytes);
+    kv("used_memory_scripts_human", &human(o.scripts_eval_bytes));
     kv("maxmemory", &o.maxmemory_bytes);
     kv("maxmemory_human", &human(o.maxmemory_bytes));
     kv("maxmemory_policy", &o.maxmemory_policy);
@@ -436,7 +443,7 @@ fn memory_stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
         ("clients.normal", o.clients_normal_bytes),
         ("cluster.links", 0),
         ("aof.buffer", o.aof_buffer_bytes),
-        ("lua.caches", 0),
+        ("lua.caches", o.scripts_eval_bytes),
         ("functions.caches", 0),
     ] {
         stat_int(out, name, v as i64);
@@ -727,6 +734,8 @@ mod tests {
             allocator: (used, used, used),
             maxmemory_bytes: 0,
             maxmemory_policy: "noeviction".into(),
+            cached_scripts: 0,
+            scripts_eval_bytes: 0,
         }
     }
 

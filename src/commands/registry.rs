@@ -5,8 +5,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    cluster, hash, keys, list, memory, migrate, persistence, pubsub, replication, server, set,
-    string, transaction, zset,
+    cluster, functions, hash, keys, list, memory, migrate, persistence, pubsub, replication,
+    scripting, server, set, string, transaction, zset,
 };
 use crate::command_id::CommandId;
 use hashbrown::HashMap;
@@ -29,8 +29,10 @@ fn family_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())
+        .chain(scripting::COMMANDS.iter())
         .chain(migrate::COMMANDS.iter())
         .chain(replication::COMMANDS.iter())
+        .chain(functions::COMMANDS.iter())
 }
 
 struct Registry {

@@ -14,7 +14,7 @@ use crate::shard::parked::Parked;
 use std::sync::atomic::Ordering;
 
 /// The version slotd reports as `redis_version` and in HELLO: the Redis release it mirrors.
-pub const REDIS_VERSION: &str = "7.0.15";
+pub const REDIS_VERSION: &str = crate::constants::REDIS_VERSION;
 
 /// A command of the connection group (ACL category @connection).
 const CONNECTION: (&str, u32) = ("connection", acl::CONNECTION);
@@ -630,6 +630,12 @@ fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ctx.out.ok();
         return Ok(());
     }
+    // A script past busy-reply-threshold: only SHUTDOWN NOSAVE stops the server.
+    if !nosave {
+        if let Some(e) = crate::commands::busy::refusal_any(g) {
+            return Err(e);
+        }
+    }
     if now {
         g.shutdown_now.store(true, Ordering::SeqCst);
     }
@@ -694,6 +700,9 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         if r.is_ok() {
             let evict = crate::keyspace::evict::Settings::from_config(&cfg);
             ctx.shard.global.maxmemory.store(evict);
+            let busy_ms = crate::config::busy_reply_threshold_ms(&cfg);
+            let g = &ctx.shard.global;
+            g.busy_reply_threshold_ms.store(busy_ms, Ordering::Relaxed);
         }
         crate::lazyfree::configure(&cfg);
         apply_jemalloc_bg_thread(&cfg);

@@ -23,6 +23,30 @@ pub enum Handler {
     Conn(ConnFn),
     /// A container whose handler is chosen by the subcommand (CONFIG, CLIENT, CLUSTER...).
     Container,
+    /// A script or function call (EVAL family, FCALL): routed like a keyed command by its
+    /// declared keys, run on their owner by `dispatch::script`.
+    Script(ScriptCmd),
+}
+
+/// Which script-running command a `Handler::Script` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptCmd {
+    Eval,
+    EvalSha,
+    EvalRo,
+    EvalShaRo,
+    Fcall,
+    FcallRo,
+}
+
+impl ScriptCmd {
+    /// The `_RO` forms: a script that tries to write fails.
+    pub fn read_only(self) -> bool {
+        matches!(
+            self,
+            ScriptCmd::EvalRo | ScriptCmd::EvalShaRo | ScriptCmd::FcallRo
+        )
+    }
 }
 
 /// Where the keys of a command are, in Redis' (first, last, step) form; `last` < 0 counts

@@ -102,7 +102,7 @@ pub fn queue(
         ));
     }
     let mut slot = None;
-    if sh.slot_map.cluster_enabled && matches!(spec.handler, Handler::Key(_)) {
+    if sh.slot_map.cluster_enabled && matches!(spec.handler, Handler::Key(_) | Handler::Script(_)) {
         let keys = spec.key_idx(args)?;
         let cmd = CmdFlags {
             write: spec.is_write(),

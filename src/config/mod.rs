@@ -174,6 +174,12 @@ impl Config {
     }
 }
 
+/// `busy-reply-threshold` (alias `lua-time-limit`) in milliseconds: how long a script or
+/// function runs before its shard answers other commands with -BUSY (0: at once).
+pub fn busy_reply_threshold_ms(c: &Config) -> u64 {
+    c.stored_i64("busy-reply-threshold", 5000).max(0) as u64
+}
+
 /// Deepest chain of `include` lines followed (Redis has no limit and crashes on a cycle).
 const MAX_INCLUDE_DEPTH: usize = 16;
 /// Most addresses one `bind` line may list, as in Redis.

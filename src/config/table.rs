@@ -127,7 +127,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("bind", "* -::*", Typed, Immutable, On("addresses the client port (and the cluster bus) listen on; a leading `-` makes one optional")),
     d("bind-source-addr", "", Str, Mutable, No(NOT_YET)),
     d("bio_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
-    d("busy-reply-threshold", "5000", Int(0, i64::MAX), Mutable, Inert("applies to scripts and functions, which slotd does not run yet")).aliased(&["lua-time-limit"]),
+    d("busy-reply-threshold", "5000", Int(0, i64::MAX), Mutable, On("milliseconds a script or function runs before other commands for its shard get -BUSY and SCRIPT KILL / FUNCTION KILL can stop it")).aliased(&["lua-time-limit"]),
     d("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", Special, Mutable, On("output limits per client class (normal, replica, pubsub): a client past the hard limit, or past the soft limit for the given seconds, is closed")),
     d("client-query-buffer-limit", "1073741824", Typed, Mutable, On("largest unparsed input per client (>= 1mb)")),
     d("cluster-allow-pubsubshard-when-down", "yes", Bool, Mutable, No(NOT_YET)),

@@ -86,6 +86,10 @@ fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>)
                 (Err(e), _) | (_, Err(e)) => crate::log::warning(&format!("Replication: {e}")),
             }
         }
+        // The link sends FUNCTION records to shard 0, which journals library changes.
+        Record::Other(spec) if crate::commands::functions::is_change(spec) => {
+            crate::commands::functions::replay(sh, args)
+        }
         Record::Other(_) => {} // PING, MULTI/EXEC wrappers: nothing to apply
     }
 }

@@ -4,12 +4,16 @@
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
 pub mod apply;
+#[cfg(test)]
+mod busy_tests;
 mod keys;
 pub mod replay;
+mod script;
 #[cfg(test)]
 mod tests;
 mod transaction;
 
+use crate::commands::busy;
 use crate::commands::guards::write_refusal;
 pub use keys::Keys;
 
@@ -41,6 +45,9 @@ pub enum Plan {
         spec: &'static CommandSpec,
         poll_shards: Option<Vec<ShardId>>,
     },
+    /// A script ran past `busy-reply-threshold` and yielded: nothing was written; the caller
+    /// takes `shard.suspended`, continues it between its other work and replies when it ends.
+    Suspended,
     /// WAIT found too few acknowledgements: nothing was written; the caller parks it until
     /// enough replicas acknowledge or the deadline passes.
     Wait(crate::replication::master::WaitReq),
@@ -57,8 +64,12 @@ fn cmd_flags(spec: &CommandSpec) -> CmdFlags {
 /// Writes an error reply and counts it for INFO errorstats.
 pub fn reply_error(sh: &mut Shard, out: &mut Out<'_>, e: &ReplyError) {
     out.error(e);
+    count_error(sh, &e.text());
+}
+
+/// Counts an error reply (INFO stats `total_error_replies` and errorstats by its code).
+pub(crate) fn count_error(sh: &mut Shard, text: &str) {
     sh.stats.error_replies += 1;
-    let text = e.text();
     let code = text.split(' ').next().unwrap_or("ERR").to_string();
     *sh.stats.errors.entry(code).or_default() += 1;
 }
@@ -131,7 +142,8 @@ pub fn plan(
     let db = client.db;
     client.last_interaction_ms = now_ms;
     client.last_cmd = commands::full_name(spec);
-    client.wrote |= spec.is_write();
+    // A script may write (WAIT then waits for the stream up to it).
+    client.wrote |= spec.is_write() | matches!(spec.handler, Handler::Script(_));
     let needs_auth = !client.authenticated && spec.flags & commands::flags::NO_AUTH == 0;
     let cflags = ClientFlags {
         asking: client.asking,
@@ -192,6 +204,31 @@ pub fn plan(
             return Plan::Done(AfterReply::Nothing);
         }
     }
+    // -BUSY comes after the checks above, as in Redis; a keyed command is checked where it
+    // runs (`run_client_key`) or is sent (`plan_keyed`), after its slot decision.
+    if (in_multi || !matches!(spec.handler, Handler::Key(_))) && busy_here(sh, spec) {
+        let e = busy::refusal(&sh.global, sh.id);
+        let client = sh.clients.get_mut(client_idx);
+        let e = match client.multi.as_mut() {
+            // EXEC refused discards the transaction, saying why (Redis' execCommandAbort).
+            Some(_) if spec.name == "exec" => {
+                client.multi = None;
+                client.watch = None;
+                ReplyError::Other(format!(
+                    "EXECABORT Transaction discarded because of: {}",
+                    e.text()
+                ))
+            }
+            Some(m) => {
+                m.error = true;
+                e
+            }
+            None => e,
+        };
+        reply_error(sh, out, &e);
+        count_rejected(sh, spec);
+        return Plan::Done(AfterReply::Nothing);
+    }
     if in_multi && !commands::transaction::runs_now(spec) {
         if let Err(e) = commands::transaction::queue(sh, client_idx, spec, args, out, cflags) {
             reply_error(sh, out, &e);
@@ -230,7 +267,7 @@ pub fn plan(
             }
             Plan::Done(after)
         }
-        Handler::Key(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
+        Handler::Key(_) | Handler::Script(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
         Handler::Container => unreachable!("resolve returns leaf commands"),
     }
 }
@@ -264,6 +301,9 @@ fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize
             spec,
             poll_shards: ids,
         };
+    }
+    if sh.suspended.is_some() {
+        return Plan::Suspended;
     }
     Plan::Done(AfterReply::Nothing)
 }
@@ -310,6 +350,9 @@ fn plan_keyed(
             return blocked_or_done(sh, spec, None);
         }
         Decision::Shard { shard, .. } => {
+            if busy_there(sh, spec, shard, out) {
+                return Plan::Done(AfterReply::Nothing);
+            }
             return Plan::Remote {
                 shard,
                 spec,
@@ -323,6 +366,9 @@ fn plan_keyed(
             return blocked_or_done(sh, spec, None);
         }
         Decision::OwnerDecides { shard, .. } => {
+            if busy_there(sh, spec, shard, out) {
+                return Plan::Done(AfterReply::Nothing);
+            }
             return Plan::Remote {
                 shard,
                 spec,
@@ -331,6 +377,12 @@ fn plan_keyed(
             };
         }
         Decision::Shards(ids) => {
+            // Parking a busy shard would show its half-run script: refuse instead.
+            if let Some(e) = busy::refusal_among(&sh.global, &ids) {
+                reply_error(sh, out, &e);
+                count_rejected(sh, spec);
+                return Plan::Done(AfterReply::Nothing);
+            }
             run_multi(sh, spec, args, &keys, out, now_ms, &ids);
             return blocked_or_done(sh, spec, Some(ids));
         }
@@ -375,11 +427,38 @@ pub fn run_client_key(
             return;
         }
     }
+    if busy_here(sh, spec) {
+        reply_error(sh, out, &busy::refusal(&sh.global, sh.id));
+        count_rejected(sh, spec);
+        return;
+    }
     run_key_with(sh, spec, args, &mut keys, out, now_ms, None);
 }
 
+/// This shard runs a script past `busy-reply-threshold` (suspended between slices, `net`'s
+/// script loop) and `spec` is not one of the commands Redis still runs then.
+#[inline]
+fn busy_here(sh: &Shard, spec: &CommandSpec) -> bool {
+    busy::is_busy(&sh.global, sh.id) && !busy::allowed(spec)
+}
+
+/// A command for shard `to` while a script there is past the threshold: answered -BUSY here
+/// at once, so this shard's client waits for nothing. Not when the connection has replies
+/// pending (it may be the script's own client, whose later commands wait for the script):
+/// the owner then decides.
+#[inline]
+fn busy_there(sh: &mut Shard, spec: &CommandSpec, to: usize, out: &mut Out<'_>) -> bool {
+    if !busy::is_busy(&sh.global, to) || sh.replies_ahead || busy::allowed(spec) {
+        return false;
+    }
+    let e = busy::refusal(&sh.global, to);
+    reply_error(sh, out, &e);
+    sh.count_call(spec.id, 0, false, true);
+    true
+}
+
 /// Redis' reply when memory is over maxmemory and nothing could be evicted.
-const OOM_TEXT: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+pub(crate) const OOM_TEXT: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /// Evicts if memory is over maxmemory (`shard::evict`); when nothing could be evicted, the
 /// error for a command Redis refuses then: deny-oom commands, anything queued inside MULTI
@@ -481,14 +560,16 @@ fn run_key_with(
     now_ms: u64,
     owner_checks: Option<ClientFlags>,
 ) {
-    let Handler::Key(f) = spec.handler else {
-        unreachable!("keyed command")
-    };
     if let Some(cflags) = owner_checks {
         if !owner_allows(sh, spec, args, keys.get(spec, args), out, now_ms, cflags) {
             return;
         }
     }
+    let f = match spec.handler {
+        Handler::Key(f) => f,
+        Handler::Script(cmd) => return script::run(sh, cmd, spec, args, keys, out, now_ms),
+        _ => unreachable!("keyed command"),
+    };
     let write = spec.is_write();
     if write {
         if let Some(e) = misconf(sh) {
@@ -542,7 +623,7 @@ fn expire_first(sh: &mut Shard, keys: &[usize], args: Args<'_>, now_ms: u64, wri
 
 /// `-MISCONF` while the shard's AOF cannot be written: nothing may be acknowledged that would
 /// not survive a restart.
-fn misconf(sh: &Shard) -> Option<ReplyError> {
+pub(crate) fn misconf(sh: &Shard) -> Option<ReplyError> {
     let e = sh.aof.write_error.as_ref()?;
     Some(ReplyError::Other(format!(
         "MISCONF Errors writing to the AOF file: {e}"
@@ -582,6 +663,9 @@ fn run_multi(
     now_ms: u64,
     ids: &[usize],
 ) {
+    if let Handler::Script(cmd) = spec.handler {
+        return script::run_multi(sh, cmd, spec, args, keys, out, now_ms, ids);
+    }
     if sh.global.maxmemory.maxmemory_bytes() != 0 {
         if let Some(e) = oom_refusal(sh, spec, None, now_ms) {
             reply_error(sh, out, &e);
@@ -598,7 +682,15 @@ fn run_multi(
     sh.with_parked(ids, &mut |this, mut peers| {
         let keys = &mut Keys::given(keys);
         result = run_parked_with(
-            this, &mut peers, spec, args, keys, out.buf, proto, now_ms, always,
+            this,
+            &mut peers,
+            spec,
+            args,
+            keys,
+            out.buf,
+            proto,
+            now_ms,
+            Some(always),
         );
     });
     let failed = result.is_err();
@@ -610,7 +702,8 @@ fn run_multi(
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the
-/// handler, per-shard journaling and (under `always`) the peers' fsync.
+/// handler, per-shard journaling and the peers' journal writes (fsynced when `flush` is
+/// `Some(true)`, under `always`; `None`: the caller writes them later).
 #[allow(clippy::too_many_arguments)]
 pub fn run_parked(
     this: &mut Shard,
@@ -620,10 +713,10 @@ pub fn run_parked(
     buf: &mut Vec<u8>,
     proto: Proto,
     now_ms: u64,
-    always: bool,
+    flush: Option<bool>,
 ) -> commands::CmdResult {
     let keys = &mut Keys::unknown();
-    run_parked_with(this, peers, spec, args, keys, buf, proto, now_ms, always)
+    run_parked_with(this, peers, spec, args, keys, buf, proto, now_ms, flush)
 }
 
 /// `run_parked` with the command's keys, found at most once.
@@ -637,7 +730,7 @@ fn run_parked_with(
     buf: &mut Vec<u8>,
     proto: Proto,
     now_ms: u64,
-    always: bool,
+    flush: Option<bool>,
 ) -> commands::CmdResult {
     let Handler::Key(f) = spec.handler else {
         unreachable!("keyed command")
@@ -706,16 +799,25 @@ fn run_parked_with(
     }
     if write {
         this.journal.explicit = false;
-        // Parked peers cannot fsync before we reply: under `always` do it for them now.
-        for peer in peers.iter_mut() {
-            if !peer.journal.is_empty() {
-                if let Err(e) = crate::aof::flush_now(peer, always) {
-                    crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
-                }
-            }
+        // Parked peers cannot fsync before we reply: under `always` do it for them now
+        // (unless the caller does it after closing a MULTI/EXEC block).
+        if let Some(always) = flush {
+            flush_parked(peers, always);
         }
     }
     result
+}
+
+/// Writes the parked peers' journals (their AOF, fsynced under `always`): they cannot do it
+/// themselves before the reply of the section goes out.
+pub(crate) fn flush_parked(peers: &mut Parked<'_>, always: bool) {
+    for peer in peers.iter_mut() {
+        if !peer.journal.is_empty() {
+            if let Err(e) = crate::aof::flush_now(peer, always) {
+                crate::log::warning(&format!("AOF write of shard {}: {e}", peer.id));
+            }
+        }
+    }
 }
 
 /// Convenience for tests and tools: run one command line on a one-shard context and return the
@@ -740,6 +842,12 @@ pub fn run_line(
         } => {
             let keys = Keys::given(&keys);
             run_client_key(sh, spec, owned.args(), keys, &mut out, now_ms, owner_checks)
+        }
+        // The harness cannot wait: a suspended script runs to its end here.
+        Plan::Suspended => {
+            if let Some(mut s) = sh.suspended.take() {
+                while !(s.resume)(sh, &mut out, now_ms) {}
+            }
         }
         // The harness cannot wait: a blocked command answers like a timeout.
         Plan::Blocked { .. } => {

@@ -111,8 +111,8 @@ pub fn run_record(
             me.block_request = None;
         }
         Replay::Stream => {
-            let always = false;
-            let _ = run_parked(me, peers, spec, args, sink, Proto::Resp2, now_ms, always);
+            let flush = Some(false);
+            let _ = run_parked(me, peers, spec, args, sink, Proto::Resp2, now_ms, flush);
         }
     }
 }

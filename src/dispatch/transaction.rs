@@ -2,7 +2,7 @@
 //! accepted it (`ConnCtx::run_queue`), with every shard its keys (and watched keys) live on
 //! parked, so it is atomic and isolated like Redis' single thread.
 
-use super::{reply_error, run_key, run_parked};
+use super::{reply_error, run_key, run_parked, script};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::command_id::CommandId;
 use crate::commands::{spec_of, AfterReply, CommandSpec, ConnCtx, Handler, QueuedTx};
@@ -29,6 +29,8 @@ pub(super) fn run_queue(
         if watch_broken(watch, now, &mut |key, db| sh.db_at(db).contains(key, now)) {
             Out::new(buf, proto).null_array();
         } else {
+            // Two or more writes are journaled as one MULTI/EXEC block, as Redis propagates.
+            let mark = sh.journal.begin_block();
             Out::new(buf, proto).array(m.queued.len());
             for &(id, ref args) in &m.queued {
                 let spec = spec_of(id);
@@ -36,6 +38,7 @@ pub(super) fn run_queue(
                 sh.sel = sh.clients.get(client_idx).map_or(0, |c| c.db);
                 run_local(sh, client_idx, spec, args.args(), buf, proto, now);
             }
+            sh.journal.end_block(mark);
         }
     } else {
         run_parked_queue(sh, client_idx, m, watch, &ids, buf, proto, now);
@@ -75,14 +78,24 @@ fn run_parked_queue(
             Out::new(buf, proto).null_array();
             return;
         }
+        // Each shard's writes are one block; parked peers write their journals once the
+        // blocks are closed (before the reply, under `always`).
+        let mark = this.journal.begin_block();
+        let peer_marks: Vec<_> = peers
+            .iter_mut()
+            .map(|p| (p.id, p.journal.begin_block()))
+            .collect();
         Out::new(buf, proto).array(m.queued.len());
         for &(id, ref args) in &m.queued {
             let spec = spec_of(id);
             this.sel = this.clients.get(client_idx).map_or(0, |c| c.db);
             match spec.handler {
+                Handler::Script(cmd) => {
+                    let args = args.args();
+                    script::run_in_section(this, &mut peers, cmd, spec, args, buf, proto, now);
+                }
                 Handler::Key(_) => {
-                    let r =
-                        run_parked(this, &mut peers, spec, args.args(), buf, proto, now, always);
+                    let r = run_parked(this, &mut peers, spec, args.args(), buf, proto, now, None);
                     if let Err(e) = r {
                         reply_error(this, &mut Out::new(buf, proto), &e);
                     }
@@ -91,6 +104,13 @@ fn run_parked_queue(
                 _ => run_local(this, client_idx, spec, args.args(), buf, proto, now),
             }
         }
+        this.journal.end_block(mark);
+        for (id, m) in peer_marks {
+            if let Some(p) = peers.get(id) {
+                p.journal.end_block(m);
+            }
+        }
+        super::flush_parked(&mut peers, always);
     });
 }
 
@@ -102,9 +122,10 @@ fn exec_shards(
     watch: Option<&WatchState>,
 ) -> Vec<usize> {
     let n = sh.shards;
+    // A script may reach keys it did not declare: it holds every shard too.
     if queued
         .iter()
-        .any(|&(id, _)| matches!(spec_of(id).handler, Handler::Conn(_)))
+        .any(|&(id, _)| matches!(spec_of(id).handler, Handler::Conn(_) | Handler::Script(_)))
     {
         return (0..n).collect();
     }
@@ -154,7 +175,9 @@ fn run_local(
     now: u64,
 ) {
     match spec.handler {
-        Handler::Key(_) => run_key(sh, spec, args, &mut Out::new(buf, proto), now, None),
+        Handler::Key(_) | Handler::Script(_) => {
+            run_key(sh, spec, args, &mut Out::new(buf, proto), now, None)
+        }
         Handler::Conn(f) => {
             let mut cx = ConnCtx {
                 now_ms: now,

@@ -35,7 +35,7 @@ impl Reactor {
     }
 
     /// Sends a waiter's reply to its connection.
-    fn deliver(&mut self, home: usize, conn: ConnRef, seq: u64, data: &[u8]) {
+    pub(super) fn deliver(&mut self, home: usize, conn: ConnRef, seq: u64, data: &[u8]) {
         if home != self.shard.id {
             let r = &mut self.reply_box[home];
             r.data.extend_from_slice(data);

@@ -58,6 +58,8 @@ pub struct Conn {
     pub obuf_soft_since_ms: u64,
     /// Remote requests not answered yet.
     pub remote_inflight: usize,
+    /// Its script runs past busy-reply-threshold on this shard: its later commands wait.
+    pub script_held: bool,
     /// Where the connection is in its life (only ever moves forward).
     life: Life,
     /// Listed in the reactor's "has unparsed input" list (or its list of input held while
@@ -93,6 +95,7 @@ impl Conn {
             pending_sealed_bytes: 0,
             obuf_soft_since_ms: 0,
             remote_inflight: 0,
+            script_held: false,
             life: Life::Open,
             in_parse_queue: false,
             in_send_queue: false,

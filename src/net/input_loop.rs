@@ -73,6 +73,7 @@ impl Reactor {
             bufs,
             shard,
             outbox,
+            script,
             scratch,
             ahead,
             now_ms,
@@ -95,6 +96,7 @@ impl Reactor {
         let mut run = CommandRun {
             shard,
             outbox,
+            script,
             scratch,
             close_queue,
             limits,
@@ -104,7 +106,11 @@ impl Reactor {
         if !conn.parser.in_frame() {
             prefetch::batch(ahead, &run.shard.db, src, limits.max_bulk);
         }
-        let (off, stop) = run.commands(conn, idx, src);
+        let (off, stop) = if conn.script_held {
+            (0, Stop::Held)
+        } else {
+            run.commands(conn, idx, src)
+        };
         if !keep_unparsed(conn, carried, fresh, off, stop, limits.qbuf_max) {
             close_queue.push(idx);
             return;
@@ -125,12 +131,15 @@ enum Stop {
     Later,
     /// A write command arrived while writes are paused: it waits for the pause to end.
     WritePaused,
+    /// The connection's script runs past busy-reply-threshold: the rest waits for its end.
+    Held,
 }
 
 /// What running one connection's commands borrows from the reactor besides the connection.
 struct CommandRun<'a> {
     shard: &'a mut Shard,
     outbox: &'a mut [Requests],
+    script: &'a mut Option<script_loop::ScriptWait>,
     scratch: &'a mut OwnedArgs,
     close_queue: &'a mut Vec<usize>,
     limits: &'a Limits,
@@ -158,9 +167,20 @@ impl CommandRun<'_> {
                     if self.writes_paused && is_write(args) {
                         break Stop::WritePaused;
                     }
-                    run_command(self.shard, conn, idx, args, self.outbox, self.now_ms);
+                    let held = run_command(
+                        self.shard,
+                        conn,
+                        idx,
+                        args,
+                        self.outbox,
+                        self.script,
+                        self.now_ms,
+                    );
                     off += consumed;
                     cmds += 1;
+                    if held {
+                        break Stop::Held;
+                    }
                     self.check_output(conn, idx);
                     if unauth {
                         unauth = self.unauthenticated(conn);
@@ -293,7 +313,7 @@ fn keep_unparsed(
     // A large bulk is arriving: grow once to its full size instead of doubling repeatedly.
     let want = match stop {
         Stop::Incomplete { want } => want,
-        Stop::Closed | Stop::Later | Stop::WritePaused => 0,
+        Stop::Closed | Stop::Later | Stop::WritePaused | Stop::Held => 0,
     };
     if want > conn.rbuf.capacity() && want as u64 <= qbuf_max {
         let extra = want - conn.rbuf.len();
@@ -322,7 +342,7 @@ fn relist(
         {
             conn.enlist_parse(parse_queue, idx)
         }
-        Stop::Incomplete { .. } | Stop::Closed | Stop::Later => {}
+        Stop::Incomplete { .. } | Stop::Closed | Stop::Later | Stop::Held => {}
     }
     if !conn.out.is_empty() || conn.is_closing() {
         conn.enlist_send(send_queue, idx);

@@ -12,7 +12,7 @@ use crate::commands::AfterReply;
 use crate::config::AppendFsync;
 use crate::constants::*;
 use crate::dispatch::{self as exec, Plan};
-use crate::mesh::{ConnRef, Mesh, MeshMsg, Replies, Requests};
+use crate::mesh::{ConnRef, Mesh, MeshMsg, RemoteCmd, Replies, Requests};
 use crate::net::bufring::BufRing;
 use crate::net::conn::Conn;
 use crate::net::protected;
@@ -46,6 +46,8 @@ mod pubsub_loop;
 mod repl_loop;
 #[path = "ring_ops.rs"]
 mod ring_ops;
+#[path = "script_loop.rs"]
+mod script_loop;
 
 use ring_ops::{Op, ENTER_GETEVENTS};
 
@@ -106,6 +108,8 @@ pub struct Reactor {
     /// classes checked here (below it no check runs).
     obuf: crate::net::obuf::Limits,
     obuf_floor: usize,
+    /// A script past busy-reply-threshold, continued a slice per turn (`script_loop`).
+    script: Option<script_loop::ScriptWait>,
 }
 
 /// The event loop's side of the AOF: fsync epochs and the replies they hold back.
@@ -188,6 +192,7 @@ impl Reactor {
             aof: AofLoop::default(),
             obuf: crate::net::obuf::Limits::default(),
             obuf_floor: usize::MAX,
+            script: None,
         })
     }
 
@@ -225,6 +230,7 @@ impl Reactor {
             || !self.stash.borrow().is_empty()
             || self.expire_behind
             || self.shard.evict.behind
+            || self.script.is_some()
             || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
             || self
                 .shard
@@ -274,13 +280,17 @@ impl Reactor {
     fn turn_work(&mut self) {
         crate::replication::turn_start(&mut self.shard);
         self.parse_listed();
-        if self.expire_behind {
-            self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
+        self.script_turn();
+        // Nothing may change or wake on the keyspace under a suspended script.
+        if self.script.is_none() {
+            if self.expire_behind {
+                self.expire_cycle(Duration::from_micros(EXPIRE_FAST_BUDGET_US));
+            }
+            if self.shard.evict.behind {
+                crate::shard::evict::catch_up(&mut self.shard, self.now_ms);
+            }
+            self.serve_blocked();
         }
-        if self.shard.evict.behind {
-            crate::shard::evict::catch_up(&mut self.shard, self.now_ms);
-        }
-        self.serve_blocked();
         self.publish_outgoing();
         self.repl_turn();
         self.aof_turn();
@@ -343,6 +353,13 @@ impl Reactor {
     }
 
     fn on_message(&mut self, msg: MeshMsg) {
+        let msg = match self.script {
+            None => msg,
+            Some(_) => match self.defer_while_busy(msg) {
+                Some(m) => m,
+                None => return,
+            },
+        };
         match msg {
             MeshMsg::Requests { from, batch } => self.serve_requests(from, batch),
             MeshMsg::Replies(r) => self.take_replies(r),
@@ -392,8 +409,11 @@ impl Reactor {
 
     fn serve_requests(&mut self, from: usize, batch: Requests) {
         let now = self.now_ms;
-        let replies = &mut self.reply_box[from];
         for c in &batch.cmds {
+            if self.script.is_some() && self.hold_request(from, &batch, c) {
+                continue;
+            }
+            let replies = &mut self.reply_box[from];
             let args = batch.args(c);
             let mut out = Out::new(&mut replies.data, c.proto);
             let keys = exec::Keys::given(&c.keys);
@@ -422,6 +442,12 @@ impl Reactor {
                     deadline_ms: req.deadline_ms,
                     poll_shards: None,
                 });
+                continue;
+            }
+            if self.shard.suspended.is_some() {
+                // Past the threshold: the reply comes when the script ends.
+                let w = script_loop::ScriptWait::take(&mut self.shard, from, c.conn, c.seq);
+                self.script = Some(w);
                 continue;
             }
             replies
@@ -618,8 +644,10 @@ impl Reactor {
         self.blocked_cron();
         self.repl_cron();
         self.aof_cron();
-        self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
-        crate::shard::evict::cron(&mut self.shard, self.now_ms);
+        if self.script.is_none() {
+            self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
+            crate::shard::evict::cron(&mut self.shard, self.now_ms);
+        }
         self.reap_killed();
         if self.shard.id == 0 {
             // used_memory_peak, sampled like Redis' cron (one shard suffices: it is global).
@@ -725,14 +753,17 @@ fn is_write(args: Args<'_>) -> bool {
 }
 
 /// Runs one parsed command for connection `conn`: here, or queued for its owner shard.
+/// True when the command is a script that yielded past busy-reply-threshold (now in
+/// `script`): the connection runs nothing more until it ends.
 fn run_command(
     shard: &mut Shard,
     conn: &mut Conn,
     idx: usize,
     args: Args<'_>,
     outbox: &mut [Requests],
+    script: &mut Option<script_loop::ScriptWait>,
     now_ms: u64,
-) {
+) -> bool {
     let client = conn.client;
     let proto = shard.clients.get_mut(client).proto;
     // Any reply byte not taken by the kernel yet counts: a remote reply waiting, a send in
@@ -746,6 +777,17 @@ fn run_command(
     };
     match plan {
         Plan::Done(AfterReply::Nothing) => {}
+        Plan::Suspended => {
+            let seq = conn.reserve_remote();
+            let cref = ConnRef {
+                idx: idx as u32,
+                gen: conn.gen,
+            };
+            let home = shard.id;
+            *script = Some(script_loop::ScriptWait::take(shard, home, cref, seq));
+            conn.script_held = true;
+            return true;
+        }
         Plan::Done(AfterReply::Close) | Plan::Done(AfterReply::Shutdown) => {
             conn.close_after_reply()
         }
@@ -778,7 +820,7 @@ fn run_command(
         }
         Plan::Blocked { spec, poll_shards } => {
             let Some(req) = shard.block_request.take() else {
-                return;
+                return false;
             };
             let seq = conn.reserve_remote();
             let cref = ConnRef {
@@ -799,4 +841,5 @@ fn run_command(
             });
         }
     }
+    false
 }

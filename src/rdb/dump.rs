@@ -4,7 +4,7 @@
 //! hashtable sets, listpack or skiplist sorted sets.
 
 use super::listpack::{intset_write, LpWriter};
-use super::{crc64::crc64, put_len, put_string, types, RDB_VERSION};
+use super::{put_len, put_string, types};
 use crate::keyspace::value::ValueRef;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
@@ -37,9 +37,7 @@ pub fn dump(v: ValueRef<'_>, opts: DumpOpts) -> Vec<u8> {
         ValueRef::Set(s) => dump_set(&mut b, s, opts.compress),
         ValueRef::ZSet(z) => dump_zset(&mut b, z, opts.compress),
     }
-    b.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = crc64(0, &b);
-    b.extend_from_slice(&crc.to_le_bytes());
+    super::seal(&mut b);
     b
 }
 

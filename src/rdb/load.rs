@@ -37,6 +37,29 @@ pub fn restore(payload: &[u8], zlim: Limits) -> Result<Value, PayloadError> {
     Ok(v)
 }
 
+/// FUNCTION RESTORE's reading of a payload (footer checked first): the code of each library,
+/// in order, or Redis' error text (without the "ERR " prefix).
+pub fn function_codes(payload: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
+    let body = verify(payload).map_err(|_| "DUMP payload version or checksum are wrong")?;
+    let mut r = Reader { buf: body, pos: 0 };
+    let mut codes = Vec::new();
+    while r.remaining() > 0 {
+        match r.byte().map_err(|_| "can not read data type")? {
+            super::OPCODE_FUNCTION2 => {
+                codes.push(r.string().map_err(|_| "Failed loading library payload")?)
+            }
+            // The release candidates' format starts with the library name; 7.0 reads it only to
+            // fail, and so does slotd.
+            super::OPCODE_FUNCTION_PRE_GA => {
+                r.string().map_err(|_| "Failed loading library name")?;
+                return Err("Pre-GA function format not supported");
+            }
+            _ => return Err("given type is not a function"),
+        }
+    }
+    Ok(codes)
+}
+
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,

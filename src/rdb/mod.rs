@@ -11,7 +11,7 @@ pub mod load;
 pub mod lzf;
 
 pub use dump::{dump, DumpOpts};
-pub use load::restore;
+pub use load::{function_codes, restore};
 
 /// The RDB version Redis 7.0 writes, and the newest a payload may carry.
 pub const RDB_VERSION: u16 = 10;
@@ -52,6 +52,18 @@ impl PayloadError {
             PayloadError::BadData => "ERR Bad data format",
         }
     }
+}
+
+/// RDB opcodes of a FUNCTION DUMP payload: one library's code (7.0 GA), and the format of
+/// the 7.0 release candidates, which slotd does not read.
+pub const OPCODE_FUNCTION2: u8 = 245;
+pub const OPCODE_FUNCTION_PRE_GA: u8 = 246;
+
+/// Closes a payload body: the RDB version, then the CRC-64 of everything before it.
+pub fn seal(b: &mut Vec<u8>) {
+    b.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64::crc64(0, b);
+    b.extend_from_slice(&crc.to_le_bytes());
 }
 
 /// Checks the footer and returns the body (type byte and value).

@@ -541,6 +541,11 @@ impl Dispatch {
             }
             return Ok(());
         }
+        if name.eq_ignore_ascii_case(b"FUNCTION") {
+            // Function libraries are node-wide: shard 0 applies and journals their changes.
+            self.batches[0].extend_from_slice(raw);
+            return Ok(());
+        }
         use crate::dispatch::replay::{self, Record};
         let Ok(Record::Keyed(spec)) = replay::classify(args) else {
             return Ok(()); // PING, SELECT, unknown: nothing for the shards

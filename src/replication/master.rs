@@ -199,6 +199,15 @@ fn start_full(
         }
         super::feed_journal(sh);
         sh.journal.enabled = true;
+        if sh.id == 0 {
+            // The libraries as of the snapshot's offset (their changes are shard 0's records),
+            // replacing whatever the replica had.
+            let mut head = Vec::new();
+            crate::aof_store::journal::encode(&mut head, &[b"FUNCTION", b"FLUSH", b"SYNC"]);
+            let libs = global.scripts.libraries();
+            crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
+            session.push(head, false);
+        }
         let tables = sh.walk_tables();
         sh.repl.snaps.push(ShardSnap::new(session.clone(), tables));
         seen += 1;

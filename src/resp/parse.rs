@@ -391,7 +391,9 @@ fn hex_val(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
 
-fn unquote(raw: &[u8]) -> Vec<u8> {
+/// The bytes of one quoted word (with its quotes) as Redis' `sdssplitargs` reads it: "double
+/// quotes" take \n \r \t \b \a and \xHH escapes, 'single quotes' only \'.
+pub fn unquote(raw: &[u8]) -> Vec<u8> {
     let q = raw[0];
     let body = &raw[1..raw.len() - 1];
     let mut out = Vec::with_capacity(body.len());

@@ -11,6 +11,7 @@ pub mod peers;
 pub mod pubsub;
 pub mod repl;
 pub mod snapshot;
+pub mod suspended;
 
 // The keyspace is its own module below the shard (the AOF and DUMP writers read it); these
 // paths stay for the code above.
@@ -141,6 +142,9 @@ pub struct Shard {
     pub blocked: blocking::Blocked,
     /// Set by a blocking handler that found nothing to serve (taken by the caller).
     pub block_request: Option<blocking::BlockRequest>,
+    /// A script run that yielded past busy-reply-threshold, left by the dispatcher for the
+    /// event loop to continue (`net` script loop); taken at once.
+    pub suspended: Option<Box<suspended::Suspended>>,
     /// Blocking commands answer at once (inside EXEC, and in the AOF loader).
     pub no_block: bool,
     /// The connection of the command being planned has replies ahead of it that are not in
@@ -152,6 +156,11 @@ pub struct Shard {
     pub repl: repl::ShardRepl,
     /// maxmemory: this shard's memory estimate, eviction pool and counters.
     pub evict: evict::ShardEvict,
+    /// This shard's Lua interpreter, created by the first script run here.
+    pub lua: Option<Box<crate::lua::vm::LuaVm>>,
+    /// Scripts (by SHA; functions by the SHA of their name) that reached keys of shards they
+    /// did not declare: in standalone mode with several shards they run holding every shard.
+    pub script_needs_all: hashbrown::HashSet<crate::lua::store::Sha>,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -182,10 +191,13 @@ impl Shard {
             subs: Default::default(),
             blocked: Default::default(),
             block_request: None,
+            suspended: None,
             no_block: false,
             replies_ahead: false,
             repl: Default::default(),
             evict: Default::default(),
+            lua: None,
+            script_needs_all: Default::default(),
             parked: None,
         }
     }

@@ -48,7 +48,7 @@ impl SnapSession {
         }
     }
 
-    fn push(&self, chunk: Vec<u8>, finished: bool) {
+    pub fn push(&self, chunk: Vec<u8>, finished: bool) {
         let mut q = lock(&self.q);
         if !chunk.is_empty() && !q.aborted {
             q.bytes += chunk.len();

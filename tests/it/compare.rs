@@ -4,7 +4,7 @@
 use crate::common::{cmd, Raw, RedisServer as Redis, Server};
 
 /// Reads one whole RESP reply from a raw connection.
-fn read_reply(r: &mut Raw) -> Vec<u8> {
+pub fn read_reply(r: &mut Raw) -> Vec<u8> {
     let mut buf = Vec::new();
     loop {
         if let Some(n) = reply_len(&buf) {
@@ -19,7 +19,7 @@ fn read_reply(r: &mut Raw) -> Vec<u8> {
     }
 }
 
-fn reply_len(b: &[u8]) -> Option<usize> {
+pub fn reply_len(b: &[u8]) -> Option<usize> {
     let end = b.windows(2).position(|w| w == b"\r\n")?;
     let line = std::str::from_utf8(&b[1..end]).ok()?;
     let next = end + 2;

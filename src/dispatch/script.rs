@@ -1,0 +1,804 @@
+//! Running a script (EVAL family, FCALL) on the shard that owns its declared keys: finding the
+//! script, Redis 7.0's checks before the run (shebang flags) and before each `redis.call`
+//! (`lua::Host` over this shard and any parked peers), blocking commands answering at once,
+//! the effects journaled as one MULTI/EXEC block per shard, and the rerun with every shard
+//! parked when a standalone script reaches a key of a shard it does not hold.
+//!
+//! Never runs Lua itself (`lua::vm` does) and never parses a script.
+
+use super::{misconf, reply_error, run_key_with, run_parked, Keys};
+use crate::cluster::hash_slot::key_hash_slot;
+use crate::commands::guards::write_refusal;
+use crate::commands::{self, flags, AfterReply, CommandSpec, ConnCtx, Handler, ScriptCmd};
+use crate::lua::store::{sha_of, Script, Sha};
+use crate::lua::vm::{LuaVm, Run, Step};
+use crate::lua::{CallRefused, Host, ReplFlags, RunControl, ScriptFlags};
+use crate::resp::{Args, Out, OwnedArgs, Proto, ReplyError};
+use crate::route::{self, ClientFlags, CmdFlags};
+use crate::shard::{Client, Parked, Shard};
+use crate::topology::shard_of;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Until the busy part wires `busy-reply-threshold`: Redis' default.
+const BUSY_THRESHOLD_MS: u64 = 5000;
+
+/// The refusal of a call that reached a key of a core the script does not hold, once it has
+/// written (before that, the run is abandoned and repeated with every core held).
+const UNDECLARED_KEY: &str = "Script attempted to access a key of another core that it did not \
+     declare, after it had written (slotd runs a script on the cores of its declared keys: \
+     pass every key the script uses in KEYS)";
+
+/// What a run executes: an EVAL script, or a function of the loaded libraries.
+enum Body {
+    Script(Arc<Script>),
+    Function(Box<[u8]>),
+}
+
+struct Target {
+    body: Body,
+    flags: ScriptFlags,
+    /// An EVAL script not in the cache yet: cached once it compiled.
+    uncached: bool,
+}
+
+/// Finds what `args` runs: the EVAL body (cached or not), the cached script of an EVALSHA, or
+/// a loaded function.
+fn target(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<Target, ReplyError> {
+    let store = &sh.global.scripts;
+    match cmd {
+        ScriptCmd::Eval | ScriptCmd::EvalRo => {
+            let body = args.get(1);
+            let sha = sha_of(body);
+            if let Some(s) = store.get(&sha) {
+                let flags = s.flags;
+                return Ok(Target {
+                    body: Body::Script(s),
+                    flags,
+                    uncached: false,
+                });
+            }
+            let flags = crate::lua::vm::script_flags(body)?;
+            let s = Arc::new(Script {
+                sha,
+                body: body.into(),
+                flags,
+            });
+            Ok(Target {
+                body: Body::Script(s),
+                flags,
+                uncached: true,
+            })
+        }
+        ScriptCmd::EvalSha | ScriptCmd::EvalShaRo => {
+            let s = crate::lua::store::parse_sha(args.get(1))
+                .and_then(|sha| store.get(&sha))
+                .ok_or_else(|| {
+                    ReplyError::other("NOSCRIPT No matching script. Please use EVAL.")
+                })?;
+            let flags = s.flags;
+            Ok(Target {
+                body: Body::Script(s),
+                flags,
+                uncached: false,
+            })
+        }
+        ScriptCmd::Fcall | ScriptCmd::FcallRo => {
+            let name = args.get(1);
+            let libs = store.libraries();
+            let meta = libs
+                .values()
+                .flat_map(|l| l.functions.iter())
+                .find(|f| f.name.as_bytes() == name)
+                .ok_or_else(|| ReplyError::other("ERR Function not found"))?;
+            // A function always has flags semantics (no compatibility mode).
+            let flags = ScriptFlags(meta.flags.0 | ScriptFlags::HAS_SHEBANG);
+            Ok(Target {
+                body: Body::Function(name.into()),
+                flags,
+                uncached: false,
+            })
+        }
+    }
+}
+
+/// How one run may act, from the command and the script's flags (Redis' `scriptPrepareForRun`).
+#[derive(Clone, Copy)]
+struct Mode {
+    read_only: bool,
+    allow_oom: bool,
+    allow_cross_slot: bool,
+    /// memory was over maxmemory (nothing evictable) when the script started.
+    oom_at_start: bool,
+}
+
+/// Redis' refusals before a run, in its order: processCommand's (a script declaring writes
+/// counts as a write, and as deny-oom unless allow-oom), then `scriptPrepareForRun`'s.
+fn prepare(
+    sh: &mut Shard,
+    cmd: ScriptCmd,
+    flags: ScriptFlags,
+    now_ms: u64,
+) -> Result<Mode, ReplyError> {
+    let shebang = flags.has(ScriptFlags::HAS_SHEBANG);
+    let no_writes = flags.has(ScriptFlags::NO_WRITES);
+    let allow_oom = flags.has(ScriptFlags::ALLOW_OOM);
+    let oom_at_start = sh.global.maxmemory.maxmemory_bytes() != 0
+        && crate::shard::evict::before_command(sh, now_ms) == crate::shard::evict::Outcome::Fail;
+    if shebang {
+        let writes = !no_writes;
+        if writes && !allow_oom && oom_at_start {
+            return Err(ReplyError::other(super::OOM_TEXT));
+        }
+        if writes {
+            if let Some(e) = misconf(sh) {
+                return Err(e);
+            }
+            if let Some(text) = write_refusal(sh) {
+                return Err(ReplyError::Other(text.into()));
+            }
+        }
+        if flags.has(ScriptFlags::NO_CLUSTER) && sh.slot_map.cluster_enabled {
+            return Err(ReplyError::other(
+                "ERR Can not run script on cluster, 'no-cluster' flag is set.",
+            ));
+        }
+        if writes && cmd.read_only() {
+            return Err(ReplyError::other(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        if oom_at_start && !allow_oom && !no_writes {
+            return Err(ReplyError::other(
+                "OOM allow-oom flag is not set on the script, can not run it when used memory > \
+                 'maxmemory'",
+            ));
+        }
+    }
+    Ok(Mode {
+        read_only: cmd.read_only() || (shebang && no_writes),
+        allow_oom: shebang && allow_oom,
+        allow_cross_slot: !shebang || flags.has(ScriptFlags::ALLOW_CROSS_SLOT),
+        oom_at_start,
+    })
+}
+
+/// A run's result, and whether its error is one a `redis.call` already counted (Redis does
+/// not count it twice in INFO errorstats).
+type Outcome = (Result<(), ReplyError>, bool);
+
+fn fresh(r: Result<(), ReplyError>) -> Outcome {
+    (r, false)
+}
+
+/// The error a run gets when, holding every shard already, it cannot run.
+fn undeclared() -> Outcome {
+    fresh(Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}"))))
+}
+
+/// Runs a script command on the shard that owns its declared keys (`keys` found by routing, or
+/// here), all of them on this shard (none: every shard is held when there are several).
+pub(super) fn run(
+    sh: &mut Shard,
+    cmd: ScriptCmd,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    keys: &mut Keys<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+) {
+    let t0 = Instant::now();
+    let r = match commands::scripting::numkeys(args) {
+        Ok(_) => {
+            let keys = keys.get(spec, args).to_vec();
+            run_here(sh, cmd, args, &keys, out, now_ms)
+        }
+        Err(e) => fresh(Err(e)),
+    };
+    finish(sh, spec, out, r, t0);
+}
+
+/// Standalone, declared keys on several shards: the run holds every shard in `ids` parked.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_multi(
+    sh: &mut Shard,
+    cmd: ScriptCmd,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    keys: &[usize],
+    out: &mut Out<'_>,
+    now_ms: u64,
+    ids: &[usize],
+) {
+    let t0 = Instant::now();
+    let r = run_held(sh, cmd, args, keys, out, now_ms, ids);
+    finish(sh, spec, out, r, t0);
+}
+
+/// Inside a section that holds every shard (EXEC): runs the script with the parked peers.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_in_section(
+    this: &mut Shard,
+    peers: &mut Parked<'_>,
+    cmd: ScriptCmd,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    buf: &mut Vec<u8>,
+    proto: Proto,
+    now_ms: u64,
+) {
+    let t0 = Instant::now();
+    let out = &mut Out::new(buf, proto);
+    let r = match commands::scripting::numkeys(args) {
+        Ok(n) => {
+            let keys: Vec<usize> = (3..3 + n).collect();
+            let start = out.buf.len();
+            match attempt(this, Some(peers), cmd, args, &keys, out, now_ms) {
+                Attempt::Done(r) => r,
+                // Every shard is held here: no other core to reach.
+                Attempt::NeedAll => {
+                    out.buf.truncate(start);
+                    undeclared()
+                }
+            }
+        }
+        Err(e) => fresh(Err(e)),
+    };
+    finish(this, spec, out, r, t0);
+}
+
+/// The error reply and INFO commandstats of the script command itself.
+fn finish(sh: &mut Shard, spec: &'static CommandSpec, out: &mut Out<'_>, r: Outcome, t0: Instant) {
+    let failed = r.0.is_err();
+    match r {
+        (Err(e), true) => out.error(&e),
+        (Err(e), false) => reply_error(sh, out, &e),
+        (Ok(()), _) => {}
+    }
+    sh.stats.commands_processed += 1;
+    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+}
+
+/// This shard alone, unless the script is known to need every shard (or finds out).
+fn run_here(
+    sh: &mut Shard,
+    cmd: ScriptCmd,
+    args: Args<'_>,
+    keys: &[usize],
+    out: &mut Out<'_>,
+    now_ms: u64,
+) -> Outcome {
+    let all: Vec<usize> = (0..sh.shards).collect();
+    // Without declared keys nothing says where its keys are: every shard is held.
+    if sh.shards > 1 && (keys.is_empty() || needs_all(sh, cmd, args)) {
+        return run_held(sh, cmd, args, keys, out, now_ms, &all);
+    }
+    let start = out.buf.len();
+    match attempt(sh, None, cmd, args, keys, out, now_ms) {
+        Attempt::Done(r) => r,
+        Attempt::NeedAll => {
+            out.buf.truncate(start);
+            remember_needs_all(sh, cmd, args);
+            run_held(sh, cmd, args, keys, out, now_ms, &all)
+        }
+    }
+}
+
+/// With the shards `ids` parked (every shard when the first try reached another one).
+fn run_held(
+    sh: &mut Shard,
+    cmd: ScriptCmd,
+    args: Args<'_>,
+    keys: &[usize],
+    out: &mut Out<'_>,
+    now_ms: u64,
+    ids: &[usize],
+) -> Outcome {
+    let mut ids = ids.to_vec();
+    if needs_all(sh, cmd, args) {
+        ids = (0..sh.shards).collect();
+    }
+    let always = sh
+        .global
+        .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
+    let start = out.buf.len();
+    let mut result = None;
+    sh.with_parked(&ids, &mut |this, mut peers| {
+        let r = attempt(this, Some(&mut peers), cmd, args, keys, out, now_ms);
+        super::flush_parked(&mut peers, always);
+        result = Some(r);
+    });
+    match result.expect("the section ran") {
+        Attempt::Done(r) => r,
+        Attempt::NeedAll if ids.len() < sh.shards => {
+            out.buf.truncate(start);
+            remember_needs_all(sh, cmd, args);
+            let all: Vec<usize> = (0..sh.shards).collect();
+            run_held(sh, cmd, args, keys, out, now_ms, &all)
+        }
+        Attempt::NeedAll => {
+            out.buf.truncate(start);
+            undeclared()
+        }
+    }
+}
+
+/// The script's name for the needs-every-shard memory: its SHA (functions by name).
+fn run_key_of(cmd: ScriptCmd, args: Args<'_>) -> Option<Sha> {
+    match cmd {
+        ScriptCmd::Eval | ScriptCmd::EvalRo => Some(sha_of(args.get(1))),
+        ScriptCmd::EvalSha | ScriptCmd::EvalShaRo => crate::lua::store::parse_sha(args.get(1)),
+        ScriptCmd::Fcall | ScriptCmd::FcallRo => Some(sha_of(args.get(1))),
+    }
+}
+
+fn needs_all(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
+    !sh.script_needs_all.is_empty()
+        && run_key_of(cmd, args).is_some_and(|k| sh.script_needs_all.contains(&k))
+}
+
+fn remember_needs_all(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) {
+    if let Some(k) = run_key_of(cmd, args) {
+        if sh.script_needs_all.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
+            sh.script_needs_all.clear();
+        }
+        sh.script_needs_all.insert(k);
+    }
+}
+
+enum Attempt {
+    Done(Outcome),
+    /// The script reached a key of a shard not held before it wrote: nothing it did counts;
+    /// run it again holding every shard.
+    NeedAll,
+}
+
+/// One run of the script on `sh` (and `peers` when held).
+fn attempt(
+    sh: &mut Shard,
+    mut peers: Option<&mut Parked<'_>>,
+    cmd: ScriptCmd,
+    args: Args<'_>,
+    keys: &[usize],
+    out: &mut Out<'_>,
+    now_ms: u64,
+) -> Attempt {
+    let t = match target(sh, cmd, args) {
+        Ok(t) => t,
+        Err(e) => return Attempt::Done(fresh(Err(e))),
+    };
+    let mode = match prepare(sh, cmd, t.flags, now_ms) {
+        Ok(m) => m,
+        Err(e) => return Attempt::Done(fresh(Err(e))),
+    };
+    let held = 1 + peers.as_ref().map_or(0, |p| p.iter().count());
+    let slot = if sh.slot_map.cluster_enabled {
+        keys.first().map(|&k| key_hash_slot(args.get(k)))
+    } else {
+        None
+    };
+    // Each held shard's writes become one block.
+    let mark = sh.journal.begin_block();
+    let peer_marks: Vec<_> = peers
+        .as_mut()
+        .map(|p| {
+            p.iter_mut()
+                .map(|s| (s.id, s.journal.begin_block()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ctl_idx = sh.id;
+    let global = sh.global.clone();
+    let ctl = &global.script_runs[ctl_idx];
+    ctl.kill.store(false, Ordering::Relaxed);
+    ctl.wrote.store(false, Ordering::Relaxed);
+    ctl.is_function
+        .store(matches!(t.body, Body::Function(_)), Ordering::Relaxed);
+    ctl.started_ms.store(now_ms, Ordering::Relaxed);
+    ctl.running.store(true, Ordering::Release);
+    let no_block = std::mem::replace(&mut sh.no_block, true);
+    let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
+    vm.sync_scripts(&global.scripts);
+    let key_args: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
+    let first_arg = 3 + keys.len();
+    let argv: Vec<&[u8]> = (first_arg..args.len()).map(|i| args.get(i)).collect();
+    let run = Run {
+        keys: &key_args,
+        args: &argv,
+        may_yield: false,
+        busy_threshold_ms: BUSY_THRESHOLD_MS,
+    };
+    let db = sh.sel;
+    let mut host = ScriptHost {
+        sh,
+        peers: peers.as_deref_mut(),
+        held_all: false,
+        now_ms,
+        mode,
+        ctl,
+        wrote: false,
+        slot,
+        db,
+        need_all: false,
+    };
+    host.held_all = held >= host.sh.shards;
+    let step = match &t.body {
+        Body::Script(s) => vm.eval(&mut host, ctl, run, s, out),
+        Body::Function(name) => {
+            vm.sync_libraries(&global.scripts);
+            vm.fcall(&mut host, ctl, run, name, out)
+        }
+    };
+    let need_all = host.need_all;
+    let is_function = matches!(t.body, Body::Function(_));
+    let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
+    let sh = host.sh;
+    sh.sel = db;
+    sh.lua = Some(vm);
+    sh.no_block = no_block;
+    ctl.running.store(false, Ordering::Release);
+    ctl.busy.store(false, Ordering::Release);
+    sh.journal.end_block(mark);
+    if let Some(p) = peers.as_mut() {
+        for (id, m) in peer_marks {
+            if let Some(peer) = p.get(id) {
+                peer.journal.end_block(m);
+            }
+        }
+    }
+    if need_all {
+        return Attempt::NeedAll;
+    }
+    let r = match step {
+        Step::Done(r) => r,
+        // Runs are started with `may_yield: false`.
+        Step::Yielded(_) => Err(ReplyError::other("ERR script suspended unexpectedly")),
+    };
+    if t.uncached && !r.as_ref().is_err_and(is_compile_error) {
+        if let Body::Script(s) = &t.body {
+            global.scripts.insert(&s.body, s.flags);
+        }
+    }
+    // An error a call produced (raised by redis.call, or returned from redis.pcall) was
+    // counted when the call failed.
+    Attempt::Done((r, counted))
+}
+
+/// Redis caches an EVAL script only once it compiled.
+fn is_compile_error(e: &ReplyError) -> bool {
+    e.text().starts_with("ERR Error compiling script")
+}
+
+/// `lua::Host` for one run: `redis.call` through Redis' checks, then the command through the
+/// path a client's command takes on its owner.
+struct ScriptHost<'h, 'p> {
+    sh: &'h mut Shard,
+    peers: Option<&'h mut Parked<'p>>,
+    /// Every shard is held (this one and all peers): fan-out commands may run.
+    held_all: bool,
+    now_ms: u64,
+    mode: Mode,
+    ctl: &'h RunControl,
+    wrote: bool,
+    /// Cluster mode: the slot of the declared keys, or of the first key used.
+    slot: Option<u16>,
+    /// The database the script selected (SELECT inside a script affects it alone).
+    db: u32,
+    need_all: bool,
+}
+
+fn refused(text: &str) -> CallRefused {
+    CallRefused(text.to_string())
+}
+
+impl ScriptHost<'_, '_> {
+    /// Redis' `scriptVerifyClusterState`.
+    fn cluster_check(
+        &mut self,
+        spec: &'static CommandSpec,
+        args: Args<'_>,
+        keys: &[usize],
+    ) -> Result<(), CallRefused> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let map = self.sh.slot_map.clone();
+        let cmd = CmdFlags {
+            write: spec.is_write(),
+            asking: false,
+            migrate: false,
+        };
+        let now = self.now_ms;
+        let db = self.sh.sel_db();
+        let r = route::decide_on_owner(args, keys, &map, ClientFlags::default(), cmd, &mut |k| {
+            db.contains(k, now)
+        });
+        match r {
+            Ok(()) => {}
+            Err(ReplyError::ClusterDownState) => {
+                return Err(refused(
+                    "Script attempted to execute a command while the cluster is down",
+                ))
+            }
+            Err(e)
+                if e.text()
+                    .starts_with("CLUSTERDOWN The cluster is down and only") =>
+            {
+                return Err(refused(
+                    "Script attempted to execute a write command while the cluster is down and \
+                     readonly",
+                ))
+            }
+            // Unbound, another node's, cross-slot, migrating: Redis says the same.
+            Err(_) => {
+                return Err(refused(
+                    "Script attempted to access a non local key in a cluster node",
+                ))
+            }
+        }
+        if self.mode.allow_cross_slot {
+            return Ok(());
+        }
+        let slot = key_hash_slot(args.get(keys[0]));
+        match self.slot {
+            None => self.slot = Some(slot),
+            Some(s) if s != slot => {
+                return Err(refused(
+                    "Script attempted to access keys that do not hash to the same slot",
+                ))
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// True when every key of the call is on a shard this run holds.
+    fn keys_held(&mut self, args: Args<'_>, keys: &[usize]) -> bool {
+        let n = self.sh.shards;
+        if n == 1 {
+            return true;
+        }
+        let me = self.sh.id;
+        keys.iter().all(|&k| {
+            let id = shard_of(key_hash_slot(args.get(k)), n);
+            id == me || self.peers.as_mut().is_some_and(|p| p.get(id).is_some())
+        })
+    }
+
+    /// A call needing a shard not held: before any write the run is abandoned and repeated
+    /// holding every shard; after, the call is refused.
+    fn reach_out(&mut self) -> CallRefused {
+        if !self.wrote {
+            self.need_all = true;
+        }
+        refused(UNDECLARED_KEY)
+    }
+
+    fn run_conn(
+        &mut self,
+        f: commands::ConnFn,
+        spec: &'static CommandSpec,
+        args: Args<'_>,
+        proto: Proto,
+        reply: &mut Vec<u8>,
+    ) {
+        let sh = &mut *self.sh;
+        let idx = sh.clients.insert(Client {
+            authenticated: true,
+            db: self.db,
+            proto,
+            ..Default::default()
+        });
+        let t0 = Instant::now();
+        let mut cx = ConnCtx {
+            now_ms: self.now_ms,
+            out: Out::new(reply, proto),
+            shard: sh,
+            client_idx: idx,
+            after: AfterReply::Nothing,
+            run_queue: None,
+        };
+        let r = f(&mut cx, args);
+        let failed = r.is_err();
+        if let Err(e) = r {
+            reply_error(sh, &mut Out::new(reply, proto), &e);
+        }
+        if let Some(c) = sh.clients.remove(idx) {
+            self.db = c.db;
+        }
+        sh.stats.commands_processed += 1;
+        sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    }
+}
+
+/// The command a script names, as Redis' `lookupCommand` finds it for `scriptCall`.
+fn lookup(args: Args<'_>) -> Result<&'static CommandSpec, CallRefused> {
+    let unknown = || refused("Unknown Redis command called from script");
+    let spec = commands::lookup(args.get(0)).ok_or_else(unknown)?;
+    let spec = match spec.handler {
+        Handler::Container if args.len() >= 2 => {
+            commands::lookup_sub(spec, args.get(1)).ok_or_else(unknown)?
+        }
+        _ => spec,
+    };
+    if !spec.arity_ok(args.len()) {
+        return Err(refused(
+            "Wrong number of args calling Redis command from script",
+        ));
+    }
+    Ok(spec)
+}
+
+impl Host for ScriptHost<'_, '_> {
+    fn call(
+        &mut self,
+        argv: &[&[u8]],
+        proto: Proto,
+        repl: ReplFlags,
+        reply: &mut Vec<u8>,
+    ) -> Result<(), CallRefused> {
+        let r = self.call_checked(argv, proto, repl, reply);
+        match &r {
+            // The run is abandoned and repeated: nothing of it counts.
+            Err(_) if self.need_all => {}
+            // Counted as Redis counts a rejected call (errorstats by its code).
+            Err(CallRefused(text)) => {
+                let full = match text.strip_prefix('-') {
+                    Some(coded) => coded.to_string(),
+                    None => format!("ERR {text}"),
+                };
+                super::count_error(self.sh, &full);
+                if let Ok(spec) = lookup_name(argv) {
+                    self.sh.count_call(spec.id, 0, false, true);
+                }
+            }
+            Ok(()) => {}
+        }
+        r
+    }
+}
+
+/// The command an argv names, for counting a refused call (none when unknown).
+fn lookup_name(argv: &[&[u8]]) -> Result<&'static CommandSpec, ()> {
+    let name = argv.first().ok_or(())?;
+    let spec = commands::lookup(name).ok_or(())?;
+    match (spec.handler, argv.get(1)) {
+        (Handler::Container, Some(sub)) => commands::lookup_sub(spec, sub).ok_or(()),
+        _ => Ok(spec),
+    }
+}
+
+impl ScriptHost<'_, '_> {
+    /// `Host::call` once the refusal bookkeeping is set aside.
+    fn call_checked(
+        &mut self,
+        argv: &[&[u8]],
+        proto: Proto,
+        repl: ReplFlags,
+        reply: &mut Vec<u8>,
+    ) -> Result<(), CallRefused> {
+        if self.need_all {
+            return Err(refused(UNDECLARED_KEY));
+        }
+        if argv.is_empty() {
+            return Err(refused(
+                "Please specify at least one argument for this redis lib call",
+            ));
+        }
+        let owned = OwnedArgs::from_slices(argv);
+        let args = owned.args();
+        let spec = lookup(args)?;
+        if spec.flags & flags::NOSCRIPT != 0 {
+            return Err(refused("This Redis command is not allowed from script"));
+        }
+        let write = spec.is_write();
+        if self.mode.read_only && spec.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
+            return Err(refused(
+                "Write commands are not allowed from read-only scripts.",
+            ));
+        }
+        if write && !self.wrote {
+            if let Some(text) = write_refusal(self.sh) {
+                return Err(CallRefused(format!("-{text}")));
+            }
+            if let Some(e) = misconf(self.sh) {
+                return Err(CallRefused(format!("-{}", e.text())));
+            }
+        }
+        if !self.mode.allow_oom
+            && !self.wrote
+            && self.mode.oom_at_start
+            && spec.flags & flags::DENYOOM != 0
+        {
+            return Err(CallRefused(format!("-{}", super::OOM_TEXT)));
+        }
+        let keys = spec.key_idx(args).unwrap_or_default();
+        if self.sh.slot_map.cluster_enabled {
+            self.cluster_check(spec, args, &keys)?;
+        }
+        let conn = matches!(spec.handler, Handler::Conn(_));
+        if !self.keys_held(args, &keys) || (conn && !self.held_all && self.peers.is_some()) {
+            return Err(self.reach_out());
+        }
+        if write {
+            self.wrote = true;
+            self.ctl.wrote.store(true, Ordering::Relaxed);
+        }
+        // redis.set_repl: slotd's journal feeds the AOF and the replicas together, so a write
+        // goes to both or (REPL_NONE) to neither.
+        let journal_off = repl == ReplFlags::NONE;
+        let saved = self.set_journal(!journal_off);
+        self.sh.sel = self.db;
+        let now = self.now_ms;
+        match spec.handler {
+            Handler::Key(_) => {
+                let (me, n) = (self.sh.id, self.sh.shards);
+                let mut owners = keys
+                    .iter()
+                    .map(|&k| shard_of(key_hash_slot(args.get(k)), n));
+                let first = owners.next().unwrap_or(me);
+                let one = self.peers.is_none() || owners.all(|id| id == first);
+                if one {
+                    // All its keys on one shard: the command runs there as a client's would.
+                    let db = self.db;
+                    let owner = match self.peers.as_mut() {
+                        Some(p) if first != me => p.get(first).expect("keys_held"),
+                        _ => &mut *self.sh,
+                    };
+                    owner.sel = db;
+                    let out = &mut Out::new(reply, proto);
+                    run_key_with(owner, spec, args, &mut Keys::given(&keys), out, now, None);
+                    owner.block_request = None;
+                } else {
+                    let peers = self.peers.as_mut().expect("not local");
+                    let t0 = Instant::now();
+                    let r = run_parked(self.sh, peers, spec, args, reply, proto, now, None);
+                    let failed = r.is_err();
+                    if let Err(e) = r {
+                        reply_error(self.sh, &mut Out::new(reply, proto), &e);
+                    }
+                    self.sh.stats.commands_processed += 1;
+                    let ns = t0.elapsed().as_nanos() as u64;
+                    self.sh.count_call(spec.id, ns, failed, false);
+                }
+            }
+            Handler::Conn(f) => self.run_conn(f, spec, args, proto, reply),
+            Handler::Script(_) | Handler::Container => {
+                unreachable!("scripts are noscript; containers resolve to a subcommand")
+            }
+        }
+        self.restore_journal(saved);
+        Ok(())
+    }
+}
+
+impl ScriptHost<'_, '_> {
+    /// Turns journaling of every held shard on or off for one call; returns what it was.
+    fn set_journal(&mut self, on: bool) -> Vec<bool> {
+        if on {
+            return Vec::new();
+        }
+        let mut saved = vec![self.sh.journal.enabled];
+        self.sh.journal.enabled = false;
+        if let Some(p) = self.peers.as_mut() {
+            for s in p.iter_mut() {
+                saved.push(s.journal.enabled);
+                s.journal.enabled = false;
+            }
+        }
+        saved
+    }
+
+    fn restore_journal(&mut self, saved: Vec<bool>) {
+        let mut it = saved.into_iter();
+        if let Some(v) = it.next() {
+            self.sh.journal.enabled = v;
+        }
+        if let Some(p) = self.peers.as_mut() {
+            for (s, v) in p.iter_mut().zip(it) {
+                s.journal.enabled = v;
+            }
+        }
+    }
+}

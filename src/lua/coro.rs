@@ -1,0 +1,546 @@
+//! The unsafe corner of the engine, kept in one file: resuming a script's coroutine through the
+//! Lua C API (so an error value stays a Lua value and its position can be read from the dead
+//! coroutine's stack), the count hook that raises the kill error and yields at the busy
+//! threshold, and the per-thread run context (the `Host` and `RunControl` of the run in
+//! progress) that `redis.call` and the hook read.
+//!
+//! Everything else in `lua` uses mlua's safe API.
+
+use super::{Host, ReplFlags, RunControl};
+use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
+use mlua::{ffi, Function, IntoLuaMulti, Lua, MultiValue, Table, Thread, Value};
+use std::cell::Cell;
+use std::ffi::{c_int, CStr};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// The chunk name of the engine's own Lua code: frames with this source are skipped when an
+/// error's position is reported, as Redis reports the user's line, never its own helpers'.
+pub(super) const INTERNAL_SOURCE: &str = "=slotd";
+
+/// What the hook needs for the run in progress on this thread.
+#[derive(Clone, Copy)]
+struct HookCtx {
+    /// Null while a library loads (`load`).
+    ctl: *const RunControl,
+    /// A FUNCTION LOAD runs the library's top level: the hook enforces the load timeout.
+    load: bool,
+    /// The run's own coroutine: only it may yield (a coroutine the script created must not).
+    co: *mut ffi::lua_State,
+    started: Instant,
+    busy_threshold_ms: u64,
+    may_yield: bool,
+}
+
+/// Per-run settings the script changes through `redis.setresp` and `redis.set_repl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct RunVars {
+    pub resp3: bool,
+    pub repl: ReplFlags,
+}
+
+impl Default for RunVars {
+    fn default() -> Self {
+        RunVars {
+            resp3: false,
+            repl: ReplFlags::ALL,
+        }
+    }
+}
+
+thread_local! {
+    static HOST: Cell<Option<NonNull<dyn Host + 'static>>> = const { Cell::new(None) };
+    static HOOK: Cell<Option<HookCtx>> = const { Cell::new(None) };
+    static VARS: Cell<RunVars> = Cell::new(RunVars::default());
+    /// Set by the hook right before it yields, to tell its yields from the script's own.
+    static HOOK_YIELDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Everything a run sets up on this thread; cleared when dropped, so no pointer outlives the
+/// borrow it came from.
+pub(super) struct RunScope<'a> {
+    _host: PhantomData<&'a mut dyn Host>,
+}
+
+/// How one resume ended.
+pub(super) enum Resumed {
+    /// The script returned; its first result (nil when it returned nothing).
+    Returned(Value),
+    /// The hook yielded at the busy threshold; resume it later.
+    Yielded,
+    /// The script raised `value`; `source`/`line` locate the user's code that raised it.
+    Failed {
+        value: Value,
+        source: Option<String>,
+        line: i64,
+    },
+}
+
+/// The run's timing and kill switch as the hook sees them.
+pub(super) struct HookArgs<'a> {
+    pub ctl: &'a RunControl,
+    pub started: Instant,
+    pub busy_threshold_ms: u64,
+    pub may_yield: bool,
+}
+
+impl<'a> RunScope<'a> {
+    /// Makes `host`, `hook` and `vars` the run in progress on this thread until the scope drops.
+    pub fn enter(host: &'a mut dyn Host, co: &Thread, hook: HookArgs<'a>, vars: RunVars) -> Self {
+        let ptr: NonNull<dyn Host + 'a> = NonNull::from(host);
+        // SAFETY: only the lifetime is erased. The pointer lives in HOST while the scope
+        // lives, the scope borrows `host` mutably for 'a, and Drop clears HOST, so the pointer
+        // is never used after the borrow ends and never aliases another use of `host`.
+        let ptr: NonNull<dyn Host + 'static> = unsafe { std::mem::transmute(ptr) };
+        HOST.with(|h| h.set(Some(ptr)));
+        HOOK.with(|h| {
+            h.set(Some(HookCtx {
+                ctl: hook.ctl,
+                load: false,
+                co: co.state(),
+                started: hook.started,
+                busy_threshold_ms: hook.busy_threshold_ms,
+                may_yield: hook.may_yield,
+            }))
+        });
+        VARS.with(|v| v.set(vars));
+        RunScope { _host: PhantomData }
+    }
+
+    /// The settings as the script left them (saved across a yield).
+    pub fn vars(&self) -> RunVars {
+        VARS.with(|v| v.get())
+    }
+}
+
+impl Drop for RunScope<'_> {
+    fn drop(&mut self) {
+        HOST.with(|h| h.set(None));
+        HOOK.with(|h| h.set(None));
+        VARS.with(|v| v.set(RunVars::default()));
+    }
+}
+
+/// The hook context of a library's top-level code running on this thread (no host: its
+/// `redis` table has no `call`).
+pub(super) struct LoadScope;
+
+impl LoadScope {
+    pub fn enter(co: &Thread) -> Self {
+        HOOK.with(|h| {
+            h.set(Some(HookCtx {
+                ctl: std::ptr::null(),
+                load: true,
+                co: co.state(),
+                started: Instant::now(),
+                busy_threshold_ms: LUA_LOAD_TIMEOUT_MS,
+                may_yield: false,
+            }))
+        });
+        LoadScope
+    }
+}
+
+impl Drop for LoadScope {
+    fn drop(&mut self) {
+        HOOK.with(|h| h.set(None));
+    }
+}
+
+/// Runs `f` with the host of the run in progress; None outside a run (e.g. while a function
+/// library loads) or when a call is already in progress (no re-entry).
+pub(super) fn with_host<R>(f: impl FnOnce(&mut dyn Host) -> R) -> Option<R> {
+    let ptr = HOST.with(|h| h.take())?;
+    struct Restore(NonNull<dyn Host + 'static>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            HOST.with(|h| h.set(Some(self.0)));
+        }
+    }
+    let restore = Restore(ptr);
+    let mut p = restore.0;
+    // SAFETY: the pointer was stored by a live RunScope (see `enter`) and was taken out of
+    // HOST, so no other reference to the host exists while `f` runs; it goes back on return.
+    let host = unsafe { p.as_mut() };
+    Some(f(host))
+}
+
+/// True while a script runs on this thread (not while a library loads).
+pub(super) fn in_run() -> bool {
+    HOOK.with(|h| h.get().is_some_and(|c| !c.load))
+}
+
+pub(super) fn vars() -> RunVars {
+    VARS.with(|v| v.get())
+}
+
+pub(super) fn set_vars(vars: RunVars) {
+    VARS.with(|v| v.set(vars));
+}
+
+/// Arms the count hook on `co` (Redis checks every 100k instructions).
+pub(super) fn arm_hook(co: &Thread) {
+    // SAFETY: `co` is a live coroutine of this Lua state (the Thread handle keeps it
+    // anchored); lua_sethook only stores the hook in it.
+    unsafe {
+        ffi::lua_sethook(
+            co.state(),
+            Some(count_hook),
+            ffi::LUA_MASKCOUNT,
+            LUA_HOOK_INSTRUCTIONS,
+        );
+    }
+}
+
+/// How a resume begins.
+pub(super) enum Start<'a> {
+    /// An EVAL script: `KEYS` and `ARGV` become globals of `globals` (fresh tables, as Redis
+    /// makes them per run), then `func()`.
+    Eval {
+        func: &'a Function,
+        globals: &'a Table,
+        keys: &'a [&'a [u8]],
+        args: &'a [&'a [u8]],
+    },
+    /// FCALL: `func(keys, args)`.
+    Function {
+        func: &'a Function,
+        keys: &'a [&'a [u8]],
+        args: &'a [&'a [u8]],
+    },
+    /// A library's top level: `func()`.
+    Plain(&'a Function),
+    /// After a hook yield.
+    Continue,
+}
+
+/// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after a hook
+/// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
+pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<Resumed> {
+    let co_state = co.state();
+    let out: MultiValue = match start {
+        Start::Eval {
+            func,
+            globals,
+            keys,
+            args,
+        } => exec(lua, (func, globals), co_state, |state| {
+            // SAFETY: inside `exec`'s protected call with room made; the stack holds func,
+            // globals; each array is pushed and stored into globals (a plain table without
+            // __newindex), then globals is popped.
+            unsafe {
+                push_array(state, keys);
+                ffi::lua_setfield(state, -2, c"KEYS".as_ptr());
+                push_array(state, args);
+                ffi::lua_setfield(state, -2, c"ARGV".as_ptr());
+                ffi::lua_pop(state, 1);
+            }
+            (1, 0)
+        })?,
+        Start::Function { func, keys, args } => exec(lua, func, co_state, |state| {
+            // SAFETY: inside `exec`'s protected call with room made; func, then the two arrays,
+            // go to the coroutine.
+            unsafe {
+                push_array(state, keys);
+                push_array(state, args);
+            }
+            (3, 2)
+        })?,
+        Start::Plain(func) => exec(lua, func, co_state, |_| (1, 0))?,
+        Start::Continue => exec(lua, (), co_state, |_| (0, 0))?,
+    };
+    let mut it = out.into_iter();
+    let value = it.next().unwrap_or(Value::Nil);
+    let status = it.next().and_then(|v| v.as_integer()).unwrap_or(2);
+    Ok(match status {
+        0 => Resumed::Returned(value),
+        1 => Resumed::Yielded,
+        _ => {
+            let source = match it.next() {
+                Some(Value::String(s)) => Some(s.to_string_lossy()),
+                _ => None,
+            };
+            let line = it.next().and_then(|v| v.as_integer()).unwrap_or(0);
+            Resumed::Failed {
+                value,
+                source,
+                line,
+            }
+        }
+    })
+}
+
+/// Runs `prepare` then resumes `co` inside one protected call on mlua's stack (`exec_raw`),
+/// and leaves the outcome there: (value, status 0 returned / 1 yielded / 2 failed, then for a
+/// failure the source and line of the user frame). `prepare` gets mlua's stack holding `args`
+/// and answers how many values to move to `co` (0: continue after a yield) and how many of
+/// them are arguments.
+fn exec(
+    lua: &Lua,
+    args: impl IntoLuaMulti,
+    co: *mut ffi::lua_State,
+    prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
+) -> mlua::Result<MultiValue> {
+    // SAFETY: exec_raw runs the closure on mlua's own stack with `args` on it, inside a
+    // protected call (an allocation error is caught). The closure makes room, lets `prepare`
+    // push the run's values, moves them to `co` (same global state), resumes `co` (errors
+    // inside it are caught by lua_resume and leave it dead), reads its call stack and leaves
+    // at most four values for exec_raw to convert. A coroutine that yielded from the hook gets
+    // nothing pushed before it continues.
+    unsafe {
+        lua.exec_raw(args, |state| {
+            ffi::luaL_checkstack(state, 8, std::ptr::null());
+            let (moved, nargs) = prepare(state);
+            if moved > 0 {
+                ffi::lua_settop(co, 0);
+                ffi::lua_xmove(state, co, moved);
+            }
+            match ffi::lua_resume_(co, nargs) {
+                0 => {
+                    if ffi::lua_gettop(co) == 0 {
+                        ffi::lua_pushnil(state);
+                    } else {
+                        ffi::lua_settop(co, 1);
+                        ffi::lua_xmove(co, state, 1);
+                    }
+                    ffi::lua_pushinteger(state, 0);
+                }
+                ffi::LUA_YIELD if HOOK_YIELDED.with(|y| y.replace(false)) => {
+                    ffi::lua_pushnil(state);
+                    ffi::lua_pushinteger(state, 1);
+                }
+                ffi::LUA_YIELD => {
+                    // The script called coroutine.yield outside a coroutine of its own: in
+                    // Redis that crosses its pcall, an error. The coroutine is dropped.
+                    ffi::lua_pushstring(
+                        state,
+                        c"attempt to yield across metamethod/C-call boundary".as_ptr(),
+                    );
+                    ffi::lua_pushinteger(state, 2);
+                    push_error_position(co, state);
+                }
+                _ => {
+                    ffi::lua_xmove(co, state, 1);
+                    ffi::lua_pushinteger(state, 2);
+                    push_error_position(co, state);
+                }
+            }
+        })
+    }
+}
+
+/// Pushes a new Lua array of byte strings.
+///
+/// # Safety
+/// `state` must have room for two more values, inside a protected call.
+unsafe fn push_array(state: *mut ffi::lua_State, items: &[&[u8]]) {
+    // SAFETY: the caller's guarantees; each string is copied by Lua.
+    unsafe {
+        ffi::lua_createtable(state, items.len() as c_int, 0);
+        for (i, item) in items.iter().enumerate() {
+            ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+            ffi::lua_rawseti(state, -2, i as ffi::lua_Integer + 1);
+        }
+    }
+}
+
+/// Wraps `f`, a function answering `(value, raise)`, in a C function that returns `value` or
+/// raises it (a string raised gets the caller's position first, as `luaL_error` gives). Redis raises error tables from its C functions; a Rust callback cannot raise a
+/// table through mlua, and a Lua wrapper would be a tail-call target that hides the caller's
+/// line from the error. A C function is neither.
+pub(super) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    // SAFETY: exec_raw leaves `f` on the stack; lua_pushcclosure pops it as the upvalue of a
+    // new C closure, which is the one value left for exec_raw to return.
+    unsafe {
+        lua.exec_raw(f, |state| {
+            ffi::lua_pushcclosure(state, raise_if_asked, 1);
+        })
+    }
+}
+
+unsafe extern "C-unwind" fn raise_if_asked(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: called by Lua as a C function with its arguments on the stack; calls the upvalue
+    // (a Lua-callable function) with them, keeping two results, then raises or returns the
+    // first. Errors inside the call propagate as Lua errors through this frame, which owns
+    // nothing.
+    unsafe {
+        let argc = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, argc, 2);
+        if ffi::lua_toboolean(l, -1) != 0 {
+            ffi::lua_pop(l, 1);
+            if ffi::lua_type(l, -1) == ffi::LUA_TSTRING {
+                // A message (luaL_error style) carries the caller's position.
+                ffi::luaL_where(l, 1);
+                ffi::lua_insert(l, -2);
+                ffi::lua_concat(l, 2);
+            }
+            ffi::lua_error(l);
+        }
+        ffi::lua_pop(l, 1);
+        1
+    }
+}
+
+/// Redis' `pcall` (luaRedisPcall): Lua's, except that an error table is handed back as its
+/// `err` message, as scripts written for Redis 6 expect.
+pub(super) fn redis_pcall(lua: &Lua) -> mlua::Result<Function> {
+    // SAFETY: `pcall_keeping_messages` follows the C function protocol (see below).
+    unsafe { lua.create_c_function(pcall_keeping_messages) }
+}
+
+unsafe extern "C-unwind" fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the C function protocol: arguments on the stack, results returned by count. The
+    // stack has LUA_MINSTACK free slots on entry; at most two more values are pushed here.
+    unsafe {
+        let argc = ffi::lua_gettop(l);
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_insert(l, 1);
+        if ffi::lua_pcall(l, argc - 1, ffi::LUA_MULTRET, 0) != 0 {
+            ffi::lua_remove(l, 1);
+            if ffi::lua_istable(l, -1) != 0 {
+                ffi::lua_getfield(l, -1, c"err".as_ptr());
+                if ffi::lua_isstring(l, -1) != 0 {
+                    ffi::lua_replace(l, -2);
+                }
+            }
+            ffi::lua_pushboolean(l, 0);
+            ffi::lua_insert(l, 1);
+        }
+        ffi::lua_gettop(l)
+    }
+}
+
+/// Pushes the source and current line of the user frame that raised the error on dead `co`
+/// (nothing when none is found). Redis' handler takes the function that raised, or its caller
+/// when that is a C function; here the engine's own Lua helpers are skipped as well.
+///
+/// # Safety
+/// `co` must be a coroutine that just died with an error (its call stack intact) and `state`
+/// a stack with room for two more values.
+unsafe fn push_error_position(co: *mut ffi::lua_State, state: *mut ffi::lua_State) {
+    let mut level = 0;
+    loop {
+        // SAFETY: lua_Debug is plain C data (zero is a valid "empty" record); lua_getstack and
+        // lua_getinfo fill it for a frame of `co` (the caller guarantees its stack is intact),
+        // and `what`/`source` then point to NUL-terminated strings owned by Lua that live as
+        // long as the function does. `state` has room for the two values (caller).
+        unsafe {
+            let mut ar: ffi::lua_Debug = std::mem::zeroed();
+            if ffi::lua_getstack(co, level, &mut ar) == 0 {
+                return;
+            }
+            if ffi::lua_getinfo(co, c"Sl".as_ptr(), &mut ar) == 0 {
+                return;
+            }
+            let what = CStr::from_ptr(ar.what).to_bytes();
+            let source = CStr::from_ptr(ar.source);
+            let ours = source.to_bytes() == INTERNAL_SOURCE.as_bytes();
+            if what != b"C" && what != b"tail" && !ours {
+                ffi::lua_pushstring(state, source.as_ptr());
+                ffi::lua_pushinteger(state, ar.currentline as ffi::lua_Integer);
+                return;
+            }
+        }
+        level += 1;
+    }
+}
+
+/// The count hook: raises the kill error once `ctl.kill` is set (and from then on at every line,
+/// so `pcall` cannot swallow it, as Redis does), marks the shard busy past the threshold, and
+/// yields there when the run allows it and nothing below the current frame forbids a yield.
+unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
+    let Some(ctx) = HOOK.with(|h| h.get()) else {
+        return;
+    };
+    let elapsed_ms = ctx.started.elapsed().as_millis() as u64;
+    if ctx.load {
+        if elapsed_ms > ctx.busy_threshold_ms {
+            // SAFETY: Lua calls the hook on the running coroutine `l`; nothing in this frame
+            // owns resources.
+            unsafe { raise_from_hook(l, c"ERR FUNCTION LOAD timeout") };
+        }
+        return;
+    }
+    // SAFETY: outside a load HOOK holds the RunControl of the run in progress, which outlives
+    // the RunScope that stored it.
+    let ctl = unsafe { &*ctx.ctl };
+    if ctl.kill.load(Ordering::Relaxed) {
+        crate::log::warning("Lua script killed by user with SCRIPT KILL.");
+        // SAFETY: as above; the log line is written and dropped before the raise.
+        unsafe { raise_from_hook(l, c"ERR Script killed by user with SCRIPT KILL...") };
+    }
+    // A threshold of 0 means none, as Redis' busy-reply-threshold 0.
+    if ctx.busy_threshold_ms > 0 && elapsed_ms >= ctx.busy_threshold_ms {
+        ctl.busy.store(true, Ordering::Relaxed);
+        // SAFETY: `l` is the run's own coroutine (checked), inside its hook; `yieldable` rules
+        // out the C boundaries where Lua 5.1 would raise instead of yielding, and a hook yield
+        // is resumed by lua_resume continuing the interrupted instruction (ldo.c resume()).
+        unsafe {
+            if ctx.may_yield && l == ctx.co && yieldable(l) {
+                HOOK_YIELDED.with(|y| y.set(true));
+                ffi::lua_yield(l, 0);
+            }
+        }
+    }
+}
+
+/// Raises `{err = text}` in `l` and switches the hook to every line, so a `pcall` that catches
+/// the error cannot keep the script going (Redis does the same).
+///
+/// # Safety
+/// `l` must be the running coroutine, inside its hook, with no Rust value owning resources
+/// alive in the calling frames (the error unwinds them with a longjmp).
+unsafe fn raise_from_hook(l: *mut ffi::lua_State, text: &CStr) -> ! {
+    // SAFETY: a hook may use the stack of `l` (Lua reserved LUA_MINSTACK slots for it) and
+    // raise an error; the caller guarantees no Rust destructor is skipped by the longjmp.
+    unsafe {
+        ffi::lua_sethook(l, Some(count_hook), ffi::LUA_MASKLINE, 0);
+        ffi::lua_createtable(l, 0, 1);
+        ffi::lua_pushstring(l, text.as_ptr());
+        ffi::lua_setfield(l, -2, c"err".as_ptr());
+        ffi::lua_error(l)
+    }
+}
+
+/// Whether a yield from the hook is allowed here: Lua 5.1 refuses to yield across a C call
+/// (pcall, table.sort's comparator, a metamethod, a generic `for` iterator written in Lua),
+/// raising an error into the script instead. Walks the stack and answers no on any C frame,
+/// and on any Lua frame (but the bottom one) not entered by a plain call.
+///
+/// # Safety
+/// `l` must be the running coroutine, inside its hook.
+unsafe fn yieldable(l: *mut ffi::lua_State) -> bool {
+    let mut level = 0;
+    loop {
+        // SAFETY: as in `push_error_position`: plain C records filled by lua_getstack and
+        // lua_getinfo for frames of the running coroutine; `what` and `namewhat` are never
+        // null after lua_getinfo("Sn"), `name` may be (checked).
+        unsafe {
+            let mut ar: ffi::lua_Debug = std::mem::zeroed();
+            if ffi::lua_getstack(l, level, &mut ar) == 0 {
+                return true;
+            }
+            if ffi::lua_getinfo(l, c"Sn".as_ptr(), &mut ar) == 0 {
+                return false;
+            }
+            if CStr::from_ptr(ar.what).to_bytes() == b"C" {
+                return false;
+            }
+            let mut below: ffi::lua_Debug = std::mem::zeroed();
+            let bottom = ffi::lua_getstack(l, level + 1, &mut below) == 0;
+            if !bottom {
+                let namewhat = CStr::from_ptr(ar.namewhat).to_bytes();
+                let for_iterator =
+                    !ar.name.is_null() && CStr::from_ptr(ar.name).to_bytes() == b"(for generator)";
+                if namewhat.is_empty() || for_iterator {
+                    return false;
+                }
+            }
+        }
+        level += 1;
+    }
+}

@@ -1,0 +1,118 @@
+//! The event loop's side of a script past `busy-reply-threshold` (Redis' "busy" state, kept
+//! to one shard): the run the dispatcher left suspended is continued one slice per turn;
+//! meanwhile the shard's other commands get -BUSY (the dispatcher's checks read the shard's
+//! `RunControl`), later commands of the script's own connection wait for its reply, and
+//! what must not see a half-run script (park requests of other shards, the replica stream,
+//! slot maps dropping keys, blocked clients, active expiry and eviction) waits for its end.
+//! Other shards never wait: they answer -BUSY for this shard themselves.
+
+use super::*;
+use crate::shard::suspended::Suspended;
+
+/// The suspended run and what waits for its end.
+pub(super) struct ScriptWait {
+    run: Box<Suspended>,
+    /// Where its reply goes: the connection's shard, the connection, its reply chunk.
+    home: usize,
+    conn: ConnRef,
+    seq: u64,
+    /// Later requests of the script's own connection (from `home`), run once it ends.
+    held: Requests,
+    /// Messages that must not see a half-run script, handled in order once it ends.
+    deferred: Vec<MeshMsg>,
+}
+
+impl ScriptWait {
+    /// Takes the run the dispatcher left in `shard.suspended`, with its reply's address.
+    pub(super) fn take(shard: &mut Shard, home: usize, conn: ConnRef, seq: u64) -> ScriptWait {
+        let run = shard
+            .suspended
+            .take()
+            .expect("Plan::Suspended leaves a suspended run");
+        ScriptWait {
+            run,
+            home,
+            conn,
+            seq,
+            held: Requests::default(),
+            deferred: Vec::new(),
+        }
+    }
+
+    /// The request comes from the script's own connection: it waits for the script's reply.
+    pub(super) fn holds(&self, from: usize, conn: ConnRef) -> bool {
+        self.home == from && self.conn == conn
+    }
+}
+
+impl Reactor {
+    /// A message during a suspended script: handed back when it may be handled now, kept for
+    /// the script's end otherwise.
+    pub(super) fn defer_while_busy(&mut self, msg: MeshMsg) -> Option<MeshMsg> {
+        let Some(w) = self.script.as_mut() else {
+            return Some(msg);
+        };
+        match msg {
+            MeshMsg::Park(_) | MeshMsg::ReplApply(_) | MeshMsg::SlotMap(_) => {
+                w.deferred.push(msg);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    /// Keeps a request of the script's own connection for the script's end (true), in order.
+    pub(super) fn hold_request(&mut self, from: usize, batch: &Requests, c: &RemoteCmd) -> bool {
+        let Some(w) = self.script.as_mut().filter(|w| w.holds(from, c.conn)) else {
+            return false;
+        };
+        let args = batch.args(c);
+        w.held.push(
+            c.conn,
+            c.seq,
+            c.cmd,
+            c.keys.clone(),
+            c.proto,
+            c.owner_checks,
+            c.db,
+            args,
+        );
+        true
+    }
+
+    /// One slice of the suspended script, if any; at its end the reply goes out, the
+    /// script's connection reads again and whatever waited is handled.
+    pub(super) fn script_turn(&mut self) {
+        let Some(w) = self.script.as_mut() else {
+            return;
+        };
+        let mut buf = Vec::new();
+        let proto = w.run.proto;
+        let ended = (w.run.resume)(&mut self.shard, &mut Out::new(&mut buf, proto), self.now_ms);
+        if !ended {
+            return;
+        }
+        let Some(w) = self.script.take() else {
+            return;
+        };
+        // The runner clears the run's state as it ends; -BUSY must stop with it in any case.
+        self.shard.global.script_runs[self.shard.id]
+            .busy
+            .store(false, Ordering::Release);
+        self.deliver(w.home, w.conn, w.seq, &buf);
+        if w.home == self.shard.id {
+            if let Some(c) = conn_at(&mut self.conns, w.conn) {
+                c.script_held = false;
+                if !c.rbuf.is_empty() {
+                    c.enlist_parse(&mut self.parse_queue, w.conn.idx as usize);
+                }
+            }
+        }
+        if !w.held.is_empty() {
+            self.serve_requests(w.home, w.held);
+        }
+        for m in w.deferred {
+            self.on_message(m);
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! FUNCTION and FCALL side by side with Debian's redis-server 7.0: the same command lines get
+//! byte-identical replies (RESP2 and RESP3), DUMP payloads restore in both directions, and the
+//! libraries survive restarts, AOF rewrites and failovers. Skipped with a message when
+//! redis-server is not installed.
+
+use crate::common::{cmd, Raw, RedisServer as Redis, Server};
+use crate::compare::{read_reply, reply_len};
+
+/// A connection to each server.
+struct Pair {
+    redis: Raw,
+    slotd: Raw,
+}
+
+impl Pair {
+    /// Sends `args` to both; asserts equal replies and returns slotd's.
+    fn same(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let req = cmd(args);
+        self.redis.send(&req);
+        self.slotd.send(&req);
+        let a = read_reply(&mut self.redis);
+        let b = read_reply(&mut self.slotd);
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        assert_eq!(
+            String::from_utf8_lossy(&b),
+            String::from_utf8_lossy(&a),
+            "slotd vs redis for {shown:?}"
+        );
+        b
+    }
+
+    /// Like `same` for FUNCTION LIST, whose libraries (and each library's functions) Redis
+    /// lists in its hash tables' order, which changes from run to run: compared sorted.
+    fn same_listing(&mut self, args: &[&[u8]]) {
+        let req = cmd(args);
+        self.redis.send(&req);
+        self.slotd.send(&req);
+        let a = sorted_listing(&read_reply(&mut self.redis));
+        let b = sorted_listing(&read_reply(&mut self.slotd));
+        assert_eq!(
+            String::from_utf8_lossy(&b),
+            String::from_utf8_lossy(&a),
+            "slotd vs redis for {:?}",
+            String::from_utf8_lossy(&req)
+        );
+    }
+
+    /// Sends `args` to both, replies unchecked (HELLO: client ids differ).
+    fn both(&mut self, args: &[&[u8]]) {
+        let req = cmd(args);
+        self.redis.send(&req);
+        self.slotd.send(&req);
+        read_reply(&mut self.redis);
+        read_reply(&mut self.slotd);
+    }
+
+    /// `line`, compared sorted when it is a FUNCTION LIST.
+    fn list_or_line(&mut self, line: &str) {
+        if line.starts_with("FUNCTION LIST") {
+            let parts: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            self.same_listing(&parts);
+        } else {
+            self.line(line);
+        }
+    }
+
+    /// Like `same` with space-separated arguments.
+    fn line(&mut self, line: &str) -> Vec<u8> {
+        let parts: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        self.same(&parts)
+    }
+}
+
+/// Both servers (slotd with `extra` directives), or None when redis-server is missing.
+fn start(extra: &[&str]) -> Option<(Redis, Server)> {
+    let Some(redis) = Redis::start("func") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return None;
+    };
+    Some((redis, Server::start(extra)))
+}
+
+fn pair(redis: &Redis, slotd: &Server) -> Pair {
+    Pair {
+        redis: Raw::connect(redis.port),
+        slotd: slotd.raw(),
+    }
+}
+
+#[test]
+fn function_errors_match_redis() {
+    // Guards the argument checks and error texts of every FUNCTION subcommand (those that
+    // need no compiled library), with several shards so changes go through shard 0.
+    let Some((redis, slotd)) = start(&["--server-threads", "2"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    for code in [
+        "return 1",
+        "#!lua name=a",
+        "#!lua name=a b=c\nx",
+        "#!lua name=a name=b\nx",
+        "#!lua name=a NAME=b\nx",
+        "#!lua\nx",
+        "#!foo name=a\nx",
+        "#!foo name=a-b\nx",
+        "#!lua name=\nx",
+        "#!lua 'name=a\nx",
+    ] {
+        p.same(&[b"FUNCTION", b"LOAD", code.as_bytes()]);
+        p.same(&[b"FUNCTION", b"LOAD", b"REPLACE", code.as_bytes()]);
+    }
+    for line in [
+        "FUNCTION LOAD foo x",
+        "FUNCTION LOAD replace",
+        "FUNCTION LOAD",
+        "FUNCTION LIST",
+        "FUNCTION LIST WITHCODE LIBRARYNAME x*",
+        "FUNCTION LIST LIBRARYNAME",
+        "FUNCTION LIST foo",
+        "FUNCTION LIST WITHCODE WITHCODE",
+        "FUNCTION LIST LIBRARYNAME a LIBRARYNAME b",
+        "FUNCTION DELETE nosuch",
+        "FUNCTION DELETE",
+        "FUNCTION DELETE a b",
+        "FUNCTION FLUSH foo",
+        "FUNCTION FLUSH sync async",
+        "FUNCTION FLUSH",
+        "FUNCTION FLUSH ASYNC",
+        "FUNCTION FLUSH sync",
+        "FUNCTION STATS",
+        "FUNCTION STATS x",
+        "FUNCTION DUMP",
+        "FUNCTION DUMP x",
+        "FUNCTION RESTORE",
+        "FUNCTION RESTORE abc",
+        "FUNCTION RESTORE abc foo",
+        "FUNCTION RESTORE abc flush x",
+        "FUNCTION KILL",
+        "FUNCTION foo",
+        "FUNCTION",
+    ] {
+        p.line(line);
+    }
+    p.both(&[b"HELLO", b"3"]);
+    p.line("FUNCTION LIST");
+    p.line("FUNCTION STATS");
+}
+
+#[test]
+fn empty_dump_payloads_cross() {
+    // Guards the DUMP framing without libraries: both servers dump the same bytes, and each
+    // restores the other's payload under every policy; damaged payloads get Redis' errors.
+    let Some((redis, slotd)) = start(&[]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    let dump = p.line("FUNCTION DUMP");
+    let payload = bulk_body(&dump);
+    for policy in ["FLUSH", "APPEND", "REPLACE", "append"] {
+        p.same(&[b"FUNCTION", b"RESTORE", &payload, policy.as_bytes()]);
+    }
+    p.same(&[b"FUNCTION", b"RESTORE", &payload]);
+    let mut bad = payload.clone();
+    bad[0] ^= 1;
+    p.same(&[b"FUNCTION", b"RESTORE", &bad]);
+    p.same(&[b"FUNCTION", b"RESTORE", &payload[..9]]);
+    // A newer RDB version than 10.
+    let mut newer = payload.clone();
+    newer[0] = 11;
+    p.same(&[b"FUNCTION", b"RESTORE", &newer]);
+}
+
+/// An aggregate reply split into its header line and its elements (each whole RESP).
+fn split(b: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let nl = b.iter().position(|&c| c == b'\n').expect("header") + 1;
+    let mut n: usize = std::str::from_utf8(&b[1..nl - 2]).unwrap().parse().unwrap();
+    if b[0] == b'%' {
+        n *= 2;
+    }
+    let mut at = nl;
+    let mut items = Vec::new();
+    for _ in 0..n {
+        let len = reply_len(&b[at..]).expect("whole element");
+        items.push(b[at..at + len].to_vec());
+        at += len;
+    }
+    (b[..nl].to_vec(), items)
+}
+
+/// A FUNCTION LIST reply with its libraries, and each library's functions, sorted.
+fn sorted_listing(reply: &[u8]) -> Vec<u8> {
+    if !matches!(reply[0], b'*' | b'%') {
+        return reply.to_vec();
+    }
+    let (head, libs) = split(reply);
+    let mut libs: Vec<Vec<u8>> = libs
+        .into_iter()
+        .map(|lib| {
+            let (lib_head, mut fields) = split(&lib);
+            if let Some(i) = fields.iter().position(|f| f == b"$9\r\nfunctions\r\n") {
+                let (fh, mut functions) = split(&fields[i + 1]);
+                functions.sort();
+                fields[i + 1] = [fh, functions.concat()].concat();
+            }
+            [lib_head, fields.concat()].concat()
+        })
+        .collect();
+    libs.sort();
+    [head, libs.concat()].concat()
+}
+
+/// The body of a RESP bulk string reply.
+fn bulk_body(reply: &[u8]) -> Vec<u8> {
+    assert_eq!(
+        reply[0],
+        b'$',
+        "a bulk reply: {:?}",
+        String::from_utf8_lossy(reply)
+    );
+    let nl = reply.iter().position(|&c| c == b'\n').expect("header");
+    reply[nl + 1..reply.len() - 2].to_vec()
+}
+
+// ---------------------------------------------------------------------------------------------
+// With libraries (the engine compiles them)
+// ---------------------------------------------------------------------------------------------
+
+/// A library with one writing and one read-only function (with a description).
+const LIB1: &str = "#!lua name=lib1\n\
+    redis.register_function('f1', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function{function_name='f1ro', callback=function(keys, args) \
+    return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads one key'}";
+/// A library with one function.
+const LIB2: &str = "#!lua name=lib2\nredis.register_function('f2', function() return 2 end)";
+/// LIB2's name with other code.
+const LIB2B: &str = "#!lua name=lib2\nredis.register_function('f2b', function() return 3 end)";
+/// A library whose function clashes (without case) with LIB2's.
+const CLASH: &str = "#!lua name=lib3\nredis.register_function('F2', function() return 4 end)";
+
+fn load(p: &mut Pair, code: &str) -> Vec<u8> {
+    p.same(&[b"FUNCTION", b"LOAD", code.as_bytes()])
+}
+
+#[test]
+fn load_list_delete_match_redis() {
+    // Guards LOAD (reply, name clashes, REPLACE, errors raised while loading, empty
+    // libraries), LIST (shape in RESP2 and RESP3, LIBRARYNAME, WITHCODE), DELETE and STATS.
+    let Some((redis, slotd)) = start(&["--server-threads", "2"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    load(&mut p, LIB2);
+    load(&mut p, LIB2);
+    load(&mut p, LIB2B);
+    p.same(&[b"FUNCTION", b"LOAD", b"REPLACE", LIB2B.as_bytes()]);
+    load(&mut p, CLASH);
+    p.same(&[b"FUNCTION", b"LOAD", b"REPLACE", LIB2.as_bytes()]);
+    load(&mut p, CLASH);
+    load(&mut p, "#!lua name=empty\nreturn 1");
+    load(&mut p, "#!lua name=bad\nerror('boom')");
+    load(&mut p, "#!lua name=bad\nthis is not lua");
+    load(&mut p, "#!lua name=lib2\nthis is not lua");
+    load(&mut p, LIB1);
+    for line in [
+        "FUNCTION LIST LIBRARYNAME lib2",
+        "FUNCTION LIST LIBRARYNAME lib2 WITHCODE",
+        "FUNCTION LIST LIBRARYNAME LIB*",
+        "FUNCTION LIST LIBRARYNAME nomatch*",
+        "FUNCTION STATS",
+        "FUNCTION DELETE LIB2",
+        "FUNCTION DELETE lib2",
+        "FUNCTION LIST LIBRARYNAME lib2",
+        "FUNCTION LIST",
+        "FUNCTION LIST WITHCODE",
+        "FUNCTION STATS",
+    ] {
+        p.list_or_line(line);
+    }
+    p.both(&[b"HELLO", b"3"]);
+    for line in [
+        "FUNCTION LIST",
+        "FUNCTION LIST WITHCODE",
+        "FUNCTION STATS",
+        "FUNCTION FLUSH",
+        "FUNCTION LIST",
+        "FUNCTION STATS",
+    ] {
+        p.list_or_line(line);
+    }
+}
+
+#[test]
+fn dump_restore_cross_with_redis() {
+    // Guards DUMP/RESTORE both ways: a payload of redis-server restores into slotd and the
+    // reverse, the bytes are equal for the same library, and the policies' errors match.
+    let Some((redis, slotd)) = start(&["--server-threads", "2"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    load(&mut p, LIB1);
+    let from_both = p.line("FUNCTION DUMP");
+    let payload = bulk_body(&from_both);
+    p.line("FUNCTION FLUSH");
+    p.same(&[b"FUNCTION", b"RESTORE", &payload]);
+    p.same(&[b"FUNCTION", b"RESTORE", &payload]);
+    p.same(&[b"FUNCTION", b"RESTORE", &payload, b"APPEND"]);
+    p.same(&[b"FUNCTION", b"RESTORE", &payload, b"REPLACE"]);
+    load(&mut p, LIB2);
+    p.same(&[b"FUNCTION", b"RESTORE", &payload, b"FLUSH"]);
+    p.list_or_line("FUNCTION LIST WITHCODE");
+    // The other way round: each server restores the other's dump of two libraries.
+    load(&mut p, LIB2);
+    let mut r = Raw::connect(redis.port);
+    let mut s = slotd.raw();
+    let from_redis = bulk_body(&call(&mut r, &[b"FUNCTION", b"DUMP"]));
+    let from_slotd = bulk_body(&call(&mut s, &[b"FUNCTION", b"DUMP"]));
+    for (conn, payload) in [(&mut r, &from_slotd), (&mut s, &from_redis)] {
+        assert_eq!(call(conn, &[b"FUNCTION", b"FLUSH"]), b"+OK\r\n");
+        assert_eq!(call(conn, &[b"FUNCTION", b"RESTORE", payload]), b"+OK\r\n");
+    }
+    p.list_or_line("FUNCTION LIST LIBRARYNAME lib1 WITHCODE");
+    p.line("FUNCTION LIST LIBRARYNAME lib2 WITHCODE");
+    p.line("FUNCTION STATS");
+}
+
+/// Sends one command on a raw connection and reads its reply.
+fn call(r: &mut Raw, args: &[&[u8]]) -> Vec<u8> {
+    r.send(&cmd(args));
+    read_reply(r)
+}
+
+/// FUNCTION LIST WITHCODE of a server (name order in slotd).
+fn listing(port: u16) -> Vec<u8> {
+    call(
+        &mut Raw::connect(port),
+        &[b"FUNCTION", b"LIST", b"WITHCODE"],
+    )
+}
+
+fn persistence_field(port: u16, field: &str) -> String {
+    let info = crate::common::cli(port, &["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn libraries_survive_restarts_and_rewrites() {
+    // Guards durability: FUNCTION changes are in the AOF once (shard 0's), a restart with any
+    // shard count loads the same libraries, and BGREWRITEAOF writes them into the new base
+    // (the old incr files are gone after it, so a restart then reads them from there), as
+    // does DEBUG RELOAD.
+    let args = [
+        "--appendonly",
+        "yes",
+        "--server-threads",
+        "2",
+        "--enable-debug-command",
+        "yes",
+    ];
+    let mut s = Server::start(&args);
+    let mut c = s.raw();
+    for code in [LIB1, LIB2, CLASH] {
+        call(&mut c, &[b"FUNCTION", b"LOAD", code.as_bytes()]);
+    }
+    assert_eq!(call(&mut c, &[b"FUNCTION", b"DELETE", b"lib2"]), b"+OK\r\n");
+    call(&mut c, &[b"FUNCTION", b"LOAD", CLASH.as_bytes()]);
+    let want = listing(s.port);
+    assert!(
+        want.starts_with(b"*2\r\n"),
+        "{}",
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(s.cli(&["DEBUG", "RELOAD"]).trim(), "OK");
+    assert_eq!(listing(s.port), want, "after DEBUG RELOAD");
+    for threads in ["2", "1", "3"] {
+        let mut a = args.to_vec();
+        a[3] = threads;
+        s = restart(s, &a);
+        assert_eq!(
+            listing(s.port),
+            want,
+            "after a restart with {threads} shards"
+        );
+    }
+    let rewrites = persistence_field(s.port, "aof_rewrites");
+    assert_eq!(
+        s.cli(&["BGREWRITEAOF"]).trim(),
+        "Background append only file rewriting started"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while persistence_field(s.port, "aof_rewrites") == rewrites
+        || persistence_field(s.port, "aof_rewrite_in_progress") != "0"
+    {
+        assert!(std::time::Instant::now() < deadline, "rewrite not done");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    s = restart(s, &args);
+    assert_eq!(listing(s.port), want, "after BGREWRITEAOF and a restart");
+    call(&mut s.raw(), &[b"FUNCTION", b"FLUSH"]);
+    s = restart(s, &args);
+    assert_eq!(listing(s.port), b"*0\r\n");
+}
+
+/// Stops `s` and starts a new server on its directory (and AOF) with `args`.
+fn restart(mut s: Server, args: &[&str]) -> Server {
+    assert_eq!(s.stop(), Some(0), "clean stop");
+    let dir = std::mem::take(&mut s.dir);
+    drop(s);
+    Server::start_in(crate::common::free_port(), dir, args).expect("restart")
+}
+
+#[test]
+fn replicas_get_libraries_by_full_sync_and_stream() {
+    // Guards replication: libraries loaded before a replica attaches reach it with the full
+    // sync (replacing what it had), later changes with the stream, whatever the shard counts.
+    let m = Server::start(&["--server-threads", "2"]);
+    let mut mc = m.raw();
+    call(&mut mc, &[b"FUNCTION", b"LOAD", LIB1.as_bytes()]);
+    let r = Server::start(&["--server-threads", "3"]);
+    let mut rc = r.raw();
+    call(&mut rc, &[b"FUNCTION", b"LOAD", LIB2B.as_bytes()]);
+    let mp = m.port.to_string();
+    assert_eq!(r.cli(&["REPLICAOF", "127.0.0.1", &mp]).trim(), "OK");
+    let wait_same = |what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while listing(r.port) != listing(m.port) {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_same("the full sync carries the libraries");
+    call(&mut mc, &[b"FUNCTION", b"LOAD", LIB2.as_bytes()]);
+    call(&mut mc, &[b"FUNCTION", b"DELETE", b"lib1"]);
+    wait_same("the stream carries LOAD and DELETE");
+    let p = bulk_body(&call(&mut mc, &[b"FUNCTION", b"DUMP"]));
+    call(&mut mc, &[b"FUNCTION", b"FLUSH"]);
+    call(&mut mc, &[b"FUNCTION", b"RESTORE", &p]);
+    wait_same("the stream carries FLUSH and RESTORE");
+    assert!(listing(r.port).starts_with(b"*1\r\n"));
+    let refused = call(&mut rc, &[b"FUNCTION", b"LOAD", LIB1.as_bytes()]);
+    assert!(
+        refused.starts_with(b"-READONLY"),
+        "{}",
+        String::from_utf8_lossy(&refused)
+    );
+}
