@@ -49,7 +49,6 @@ local G, raw, redis, flavor, load_redis = ...
 local error, type, tostring, tonumber, select, pairs, ipairs =
   error, type, tostring, tonumber, select, pairs, ipairs
 local setmetatable, getmetatable, rawset, pcall = setmetatable, getmetatable, rawset, pcall
-local floor = math.floor
 
 local readonly = setmetatable({}, {__mode = 'k'})
 local function deny() error('Attempt to modify a readonly table', 2) end
@@ -64,35 +63,8 @@ local function view(t)
   return v
 end
 
-local lrand, srand = raw.lrand, raw.srand
-local function checkint(v, n, fname)
-  local x = tonumber(v)
-  if x == nil then
-    error("bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " ..
-      type(v) .. ")", 3)
-  end
-  if x >= 0 then return floor(x) end
-  return -floor(-x)
-end
-math.random = function(...)
-  local n = select('#', ...)
-  local r = lrand()
-  if n == 0 then return r end
-  if n == 1 then
-    local u = checkint((...), 1, 'random')
-    if not (1 <= u) then error("bad argument #1 to 'random' (interval is empty)", 2) end
-    return floor(r * u) + 1
-  end
-  if n == 2 then
-    local l, u = ...
-    l = checkint(l, 1, 'random')
-    u = checkint(u, 2, 'random')
-    if not (l <= u) then error("bad argument #2 to 'random' (interval is empty)", 2) end
-    return floor(r * (u - l + 1)) + l
-  end
-  error('wrong number of arguments', 2)
-end
-math.randomseed = function(seed) srand(checkint(seed, 1, 'randomseed')) end
+math.random = raw.random
+math.randomseed = raw.randomseed
 
 G.pcall = raw.pcall
 G.rawset = function(t, k, v)

@@ -30,6 +30,7 @@ mod replication;
 mod script_busy;
 mod scripting;
 mod scripting_aof;
+mod scripting_engine;
 mod shards;
 mod startup;
 mod types;
