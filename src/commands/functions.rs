@@ -352,6 +352,16 @@ fn commit_on(sh: &mut Shard, change: &Change, args: Args<'_>) -> Result<(), Repl
     Ok(())
 }
 
+/// A library change needs shard 0: while a script holds it past the busy threshold, the
+/// change is refused with its -BUSY (as Redis refuses every such command then) rather than
+/// waiting for the script with this shard's clients.
+fn shard0_busy(ctx: &ConnCtx<'_>) -> CmdResult {
+    match super::busy::refusal_among(&ctx.shard.global, &[0]) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// Runs `change` on shard 0 (parking it when this client is on another shard).
 fn commit(ctx: &mut ConnCtx<'_>, change: &Change, args: Args<'_>) -> CmdResult {
     let here = ctx.shard.id;
@@ -401,6 +411,7 @@ pub fn replay(sh: &mut Shard, args: Args<'_>) {
 // ---------------------------------------------------------------------------------------------
 
 fn load(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     let cur = ctx.shard.global.scripts.libraries();
     let change = parse_change(args, &cur)?;
     commit(ctx, &change, args)?;
@@ -411,6 +422,7 @@ fn load(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn delete(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     let change = Change::Delete(args.get(2).to_vec());
     commit(ctx, &change, args)?;
     ctx.out.ok();
@@ -418,6 +430,7 @@ fn delete(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     flush_mode(args)?;
     commit(ctx, &Change::Flush, args)?;
     ctx.out.ok();
@@ -425,6 +438,7 @@ fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn restore(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     let cur = ctx.shard.global.scripts.libraries();
     let change = parse_change(args, &cur)?;
     commit(ctx, &change, args)?;

@@ -369,7 +369,11 @@ fn libraries_survive_restarts_and_rewrites() {
         call(&mut c, &[b"FUNCTION", b"LOAD", code.as_bytes()]);
     }
     assert_eq!(call(&mut c, &[b"FUNCTION", b"DELETE", b"lib2"]), b"+OK\r\n");
+    // A change inside a transaction is journaled inside its MULTI/EXEC block.
+    call(&mut c, &[b"MULTI"]);
+    call(&mut c, &[b"SET", b"k", b"v"]);
     call(&mut c, &[b"FUNCTION", b"LOAD", CLASH.as_bytes()]);
+    assert_eq!(call(&mut c, &[b"EXEC"]), b"*2\r\n+OK\r\n$4\r\nlib3\r\n");
     let want = listing(s.port);
     assert!(
         want.starts_with(b"*2\r\n"),
@@ -497,6 +501,23 @@ fn fcall_matches_redis() {
     ] {
         p.line(line);
     }
+    // Inside MULTI: a library loaded by the transaction is callable later in it.
+    let multi = "#!lua name=m1\nredis.register_function('mf', function(k) \
+                 return redis.call('INCR', k[1]) end)";
+    p.line("MULTI");
+    p.same(&[b"FUNCTION", b"LOAD", multi.as_bytes()]);
+    for line in [
+        "FCALL mf 1 cnt",
+        "FUNCTION LIST LIBRARYNAME m1",
+        "EXEC",
+        "FCALL mf 1 cnt",
+        "MULTI",
+        "FUNCTION DELETE nosuch",
+        "FUNCTION LOAD bad",
+        "EXEC",
+    ] {
+        p.line(line);
+    }
     p.both(&[b"HELLO", b"3"]);
     p.line("FCALL echo 1 k a");
     p.line("FCALL getk 1 k1");
@@ -564,4 +585,51 @@ fn promoted_replica_runs_the_libraries() {
         b"+OK\r\n"
     );
     assert_eq!(listing(r.port), listing(m.port));
+}
+
+/// Functions with each flag, for the checks before and during a run.
+const FLAGGED: &str = "#!lua name=fl\n\
+    redis.register_function('w', function(keys) return redis.call('SET', keys[1], 'v') end)\n\
+    redis.register_function{function_name='r', callback=function(keys) \
+    return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='woom', callback=function(keys) \
+    return redis.call('SET', keys[1], 'v') end, flags={'allow-oom'}}\n\
+    redis.register_function{function_name='rstale', callback=function() return 'ok' end, \
+    flags={'no-writes','allow-stale'}}\n\
+    redis.register_function{function_name='cross', callback=function() \
+    return redis.call('GET', 'zzz') end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='crossok', callback=function() \
+    return redis.call('GET', 'zzz') end, flags={'no-writes','allow-cross-slot-keys'}}";
+
+#[test]
+fn function_flags_match_redis() {
+    // Guards the flags FCALL enforces as Redis: over maxmemory only no-writes and allow-oom
+    // functions run, an undeclared key is read in standalone mode, and on a replica writing
+    // functions (and FUNCTION changes) are READONLY while no-writes ones run.
+    let Some((redis, slotd)) = start(&["--server-threads", "2"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    load(&mut p, FLAGGED);
+    for line in [
+        "CONFIG SET maxmemory 1",
+        "FCALL w 1 k",
+        "FCALL woom 1 k",
+        "FCALL r 1 k",
+        "FCALL_RO r 1 k",
+        "CONFIG SET maxmemory 0",
+        "FCALL cross 1 k",
+        "FCALL crossok 1 k",
+        "FCALL cross 0",
+        "REPLICAOF 127.0.0.1 1",
+        "FCALL w 1 k",
+        "FCALL rstale 0",
+        "FCALL_RO rstale 0",
+        "FUNCTION DELETE fl",
+        "FUNCTION FLUSH",
+        "REPLICAOF NO ONE",
+    ] {
+        p.line(line);
+    }
+    p.same(&[b"FUNCTION", b"LOAD", b"REPLACE", FLAGGED.as_bytes()]);
 }
