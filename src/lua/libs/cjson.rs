@@ -1009,6 +1009,12 @@ cjson.decode('truex') => ERR user_script:1: Expected the end but found invalid t
 cjson.decode('[true,false,null]')[1] => 1
 cjson.decode('{"a":1}').a => 1
 cjson.decode('[1,2,3]')[3] => 3
+hex(cjson.encode("a\"b\\c/d\b\f\n\r\t\1\31\127\128\255é")) => 22615c22625c5c635c2f645c625c665c6e5c725c745c75303030315c75303031665c753030376680ffc3a922
+hex(cjson.decode('"\\u00e9\\ud83d\\ude00\\n\\/\\b\\f\\t\\r\\"\\\\"')) => c3a9f09f98800a2f080c090d225c
+hex(cjson.decode('"\\u0000\\u007f\\u0080\\u07ff\\u0800\\uffff"')) => 007fc280dfbfe0a080efbfbf
+hex(cjson.decode('"\128\255\t"')) => 80ff09
+hex(cjson.encode({["\0k"]="\0v"})) => 7b225c75303030306b223a225c753030303076227d
+hex(cjson.encode(cjson.decode('"\\udbff\\udfff"'))) => 22f48fbfbf22
 "#,
         );
     }
