@@ -13,16 +13,13 @@ use crate::commands::{self, flags, AfterReply, CommandSpec, ConnCtx, Handler, Sc
 use crate::lua::store::{sha_of, Script, Sha};
 use crate::lua::vm::{LuaVm, Run, Step};
 use crate::lua::{CallRefused, Host, ReplFlags, RunControl, ScriptFlags};
-use crate::resp::{Args, Out, OwnedArgs, Proto, ReplyError};
+use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags};
 use crate::shard::{Client, Parked, Shard};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Until the busy part wires `busy-reply-threshold`: Redis' default.
-const BUSY_THRESHOLD_MS: u64 = 5000;
 
 /// The refusal of a call that reached a key of a core the script does not hold, once it has
 /// written (before that, the run is abandoned and repeated with every core held).
@@ -85,17 +82,15 @@ fn target(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<Target, Repl
             })
         }
         ScriptCmd::Fcall | ScriptCmd::FcallRo => {
-            let name = args.get(1);
             let libs = store.libraries();
-            let meta = libs
-                .values()
-                .flat_map(|l| l.functions.iter())
-                .find(|f| f.name.as_bytes() == name)
+            // Found without case, as Redis' function table does; the VM knows it by the name
+            // it registered.
+            let (_, meta) = crate::commands::functions::find_function(&libs, args.get(1))
                 .ok_or_else(|| ReplyError::other("ERR Function not found"))?;
             // A function always has flags semantics (no compatibility mode).
             let flags = ScriptFlags(meta.flags.0 | ScriptFlags::HAS_SHEBANG);
             Ok(Target {
-                body: Body::Function(name.into()),
+                body: Body::Function(meta.name.as_bytes().into()),
                 flags,
                 uncached: false,
             })
@@ -340,11 +335,15 @@ fn needs_all(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
 
 fn remember_needs_all(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) {
     if let Some(k) = run_key_of(cmd, args) {
-        if sh.script_needs_all.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
-            sh.script_needs_all.clear();
-        }
-        sh.script_needs_all.insert(k);
+        remember_needs_all_key(sh, k);
     }
+}
+
+fn remember_needs_all_key(sh: &mut Shard, k: Sha) {
+    if sh.script_needs_all.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
+        sh.script_needs_all.clear();
+    }
+    sh.script_needs_all.insert(k);
 }
 
 enum Attempt {
@@ -397,6 +396,9 @@ fn attempt(
         .store(matches!(t.body, Body::Function(_)), Ordering::Relaxed);
     ctl.started_ms.store(now_ms, Ordering::Relaxed);
     ctl.running.store(true, Ordering::Release);
+    // Past busy-reply-threshold a run on this shard alone may leave the core (the event loop
+    // continues it); not inside EXEC or the AOF loader (`no_block`), nor with parked peers.
+    let may_yield = peers.is_none() && !sh.no_block;
     let no_block = std::mem::replace(&mut sh.no_block, true);
     let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
     vm.sync_scripts(&global.scripts);
@@ -406,8 +408,8 @@ fn attempt(
     let run = Run {
         keys: &key_args,
         args: &argv,
-        may_yield: false,
-        busy_threshold_ms: BUSY_THRESHOLD_MS,
+        may_yield,
+        busy_threshold_ms: global.busy_reply_threshold_ms.load(Ordering::Relaxed),
     };
     let db = sh.sel;
     let mut host = ScriptHost {
@@ -431,12 +433,36 @@ fn attempt(
         }
     };
     let need_all = host.need_all;
+    let (wrote, slot, script_db) = (host.wrote, host.slot, host.db);
     let is_function = matches!(t.body, Body::Function(_));
     let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
     let sh = host.sh;
     sh.sel = db;
     sh.lua = Some(vm);
     sh.no_block = no_block;
+    let step = match step {
+        Step::Yielded(s) if !need_all => {
+            // Nothing is written yet: the event loop continues the run (`Shard::suspended`).
+            let run = Resumable {
+                co: Some(s),
+                mark: Some(mark),
+                mode,
+                wrote,
+                slot,
+                db: script_db,
+                now_ms,
+                body: t.body,
+                uncached: t.uncached,
+                needs_all_key: run_key_of(cmd, args),
+            };
+            sh.suspended = Some(Box::new(crate::shard::suspended::Suspended {
+                resume: run.into_resume(),
+                proto: out.proto,
+            }));
+            return Attempt::Done(fresh(Ok(())));
+        }
+        step => step,
+    };
     ctl.running.store(false, Ordering::Release);
     ctl.busy.store(false, Ordering::Release);
     sh.journal.end_block(mark);
@@ -452,8 +478,8 @@ fn attempt(
     }
     let r = match step {
         Step::Done(r) => r,
-        // Runs are started with `may_yield: false`.
-        Step::Yielded(_) => Err(ReplyError::other("ERR script suspended unexpectedly")),
+        // Dropped: the run reached another core and runs again holding every shard.
+        Step::Yielded(_) => unreachable!("a yielded run continues unless it needs every shard"),
     };
     if t.uncached && !r.as_ref().is_err_and(is_compile_error) {
         if let Body::Script(s) = &t.body {
@@ -463,6 +489,99 @@ fn attempt(
     // An error a call produced (raised by redis.call, or returned from redis.pcall) was
     // counted when the call failed.
     Attempt::Done((r, counted))
+}
+
+/// A run taken off the core at busy-reply-threshold (this shard alone, no parked peers):
+/// everything its `ScriptHost` and the end of `attempt` need to continue it a slice at a time.
+struct Resumable {
+    co: Option<crate::lua::vm::Suspended>,
+    /// The journal block of its writes, ended (wrapped in MULTI/EXEC) when it ends.
+    mark: Option<crate::aof_store::journal::BlockMark>,
+    mode: Mode,
+    wrote: bool,
+    slot: Option<u16>,
+    /// The database the script selected.
+    db: u32,
+    /// When it started: its commands see that time, as every slice of one run.
+    now_ms: u64,
+    body: Body,
+    uncached: bool,
+    needs_all_key: Option<Sha>,
+}
+
+impl Resumable {
+    /// The event loop's handle: one slice per call; true once the run ended and its reply
+    /// (or error reply) is in `out`.
+    fn into_resume(mut self) -> crate::shard::suspended::ResumeFn {
+        Box::new(move |sh: &mut Shard, out: &mut Out<'_>, _now_ms: u64| self.slice(sh, out))
+    }
+
+    fn slice(&mut self, sh: &mut Shard, out: &mut Out<'_>) -> bool {
+        let global = sh.global.clone();
+        let ctl = &global.script_runs[sh.id];
+        let Some(co) = self.co.take() else {
+            return true;
+        };
+        let client_db = sh.sel;
+        let no_block = std::mem::replace(&mut sh.no_block, true);
+        let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
+        let start = out.buf.len();
+        let mut host = ScriptHost {
+            sh,
+            peers: None,
+            held_all: false,
+            now_ms: self.now_ms,
+            mode: self.mode,
+            ctl,
+            wrote: self.wrote,
+            slot: self.slot,
+            db: self.db,
+            need_all: false,
+        };
+        host.held_all = host.sh.shards == 1;
+        let step = vm.resume(co, &mut host, ctl, out);
+        let is_function = matches!(self.body, Body::Function(_));
+        let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
+        let need_all = host.need_all;
+        (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
+        let sh = host.sh;
+        sh.sel = client_db;
+        sh.lua = Some(vm);
+        sh.no_block = no_block;
+        let r = match step {
+            Step::Yielded(co) if !need_all => {
+                self.co = Some(co);
+                return false;
+            }
+            Step::Done(r) if !need_all => r,
+            // It reached another core after its first slice: too late to run it again (its
+            // reply may not be withheld that long); it holds every shard from now on.
+            _ => {
+                out.buf.truncate(start);
+                if let Some(k) = self.needs_all_key {
+                    remember_needs_all_key(sh, k);
+                }
+                Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}")))
+            }
+        };
+        ctl.running.store(false, Ordering::Release);
+        ctl.busy.store(false, Ordering::Release);
+        if let Some(mark) = self.mark.take() {
+            sh.journal.end_block(mark);
+        }
+        if self.uncached && !r.as_ref().is_err_and(is_compile_error) {
+            if let Body::Script(s) = &self.body {
+                global.scripts.insert(&s.body, s.flags);
+            }
+        }
+        // As `finish`: an error a call produced was counted when the call failed.
+        match r {
+            Err(e) if counted && !need_all => out.error(&e),
+            Err(e) => reply_error(sh, out, &e),
+            Ok(()) => {}
+        }
+        true
+    }
 }
 
 /// Redis caches an EVAL script only once it compiled.
@@ -638,7 +757,16 @@ impl Host for ScriptHost<'_, '_> {
         repl: ReplFlags,
         reply: &mut Vec<u8>,
     ) -> Result<(), CallRefused> {
-        let r = self.call_checked(argv, proto, repl, reply);
+        // The line in one buffer for the handlers (`Args`), reusing the shard's scratch.
+        let (mut buf, mut ranges) = std::mem::take(&mut self.sh.script_args);
+        buf.clear();
+        ranges.clear();
+        for a in argv {
+            ranges.push((buf.len() as u32, a.len() as u32));
+            buf.extend_from_slice(a);
+        }
+        let r = self.call_checked(Args::new(&buf, &ranges), proto, repl, reply);
+        self.sh.script_args = (buf, ranges);
         match &r {
             // The run is abandoned and repeated: nothing of it counts.
             Err(_) if self.need_all => {}
@@ -673,7 +801,7 @@ impl ScriptHost<'_, '_> {
     /// `Host::call` once the refusal bookkeeping is set aside.
     fn call_checked(
         &mut self,
-        argv: &[&[u8]],
+        args: Args<'_>,
         proto: Proto,
         repl: ReplFlags,
         reply: &mut Vec<u8>,
@@ -681,13 +809,11 @@ impl ScriptHost<'_, '_> {
         if self.need_all {
             return Err(refused(UNDECLARED_KEY));
         }
-        if argv.is_empty() {
+        if args.is_empty() {
             return Err(refused(
                 "Please specify at least one argument for this redis lib call",
             ));
         }
-        let owned = OwnedArgs::from_slices(argv);
-        let args = owned.args();
         let spec = lookup(args)?;
         if spec.flags & flags::NOSCRIPT != 0 {
             return Err(refused("This Redis command is not allowed from script"));

@@ -4,6 +4,7 @@
 mod aof;
 mod aof_foreign;
 mod blocking;
+mod clients;
 mod cluster;
 mod cluster1;
 mod cluster_bus;
