@@ -333,6 +333,11 @@ impl Encoder {
                     }
                     let len = self.array_length(l)?;
                     if len > 0 {
+                        // Each element takes a byte and a comma at least: fail now rather
+                        // than after writing hundreds of megabytes of a sparse array.
+                        if self.out.len() + 2 * len as usize > super::OUTPUT_BYTES_MAX {
+                            return Err(super::output_too_large("cjson.encode"));
+                        }
                         self.out.push(b'[');
                         frames.push(Frame::Array { len, next: 1 });
                     } else {
@@ -359,6 +364,9 @@ impl Encoder {
         // SAFETY: an array frame has its table on top; an object frame has its table and
         // the last key (nil at first) on top, as lua_next wants.
         unsafe {
+            if self.out.len() > super::OUTPUT_BYTES_MAX {
+                return Err(super::output_too_large("cjson.encode"));
+            }
             loop {
                 match frames.last_mut() {
                     None => return Ok(false),
@@ -1001,6 +1009,12 @@ cjson.decode('truex') => ERR user_script:1: Expected the end but found invalid t
 cjson.decode('[true,false,null]')[1] => 1
 cjson.decode('{"a":1}').a => 1
 cjson.decode('[1,2,3]')[3] => 3
+hex(cjson.encode("a\"b\\c/d\b\f\n\r\t\1\31\127\128\255é")) => 22615c22625c5c635c2f645c625c665c6e5c725c745c75303030315c75303031665c753030376680ffc3a922
+hex(cjson.decode('"\\u00e9\\ud83d\\ude00\\n\\/\\b\\f\\t\\r\\"\\\\"')) => c3a9f09f98800a2f080c090d225c
+hex(cjson.decode('"\\u0000\\u007f\\u0080\\u07ff\\u0800\\uffff"')) => 007fc280dfbfe0a080efbfbf
+hex(cjson.decode('"\128\255\t"')) => 80ff09
+hex(cjson.encode({["\0k"]="\0v"})) => 7b225c75303030306b223a225c753030303076227d
+hex(cjson.encode(cjson.decode('"\\udbff\\udfff"'))) => 22f48fbfbf22
 "#,
         );
     }
