@@ -419,6 +419,12 @@ fn libraries_survive_restarts_and_rewrites() {
     }
     s = restart(s, &args);
     assert_eq!(listing(s.port), want, "after BGREWRITEAOF and a restart");
+    let mut c = s.raw();
+    let payload = bulk_body(&call(&mut c, &[b"FUNCTION", b"DUMP"]));
+    call(&mut c, &[b"FUNCTION", b"FLUSH"]);
+    call(&mut c, &[b"FUNCTION", b"RESTORE", &payload]);
+    s = restart(s, &args);
+    assert_eq!(listing(s.port), want, "after FLUSH, RESTORE and a restart");
     call(&mut s.raw(), &[b"FUNCTION", b"FLUSH"]);
     s = restart(s, &args);
     assert_eq!(listing(s.port), b"*0\r\n");
