@@ -265,6 +265,10 @@ fn load_list_delete_match_redis() {
     load(&mut p, "#!lua name=bad\nerror('boom')");
     load(&mut p, "#!lua name=bad\nthis is not lua");
     load(&mut p, "#!lua name=lib2\nthis is not lua");
+    load(
+        &mut p,
+        "#!lua name=badf\nredis.register_function('a-b', function() return 1 end)",
+    );
     load(&mut p, LIB1);
     for field in ["number_of_functions", "number_of_libraries"] {
         let mem = |port| {
