@@ -17,7 +17,7 @@ use super::server::write_help;
 use super::spec::{keyflag, ScriptCmd};
 use super::{flags::*, scripting, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::lua::store::{FunctionMeta, Libraries, Library};
-use crate::lua::ScriptFlags;
+use crate::lua::{RunControl, RunningFunction, ScriptFlags};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::Shard;
 use std::sync::atomic::Ordering;
@@ -551,9 +551,30 @@ fn write_library(out: &mut Out<'_>, lib: &Library, with_code: bool) {
     }
 }
 
-/// FUNCTION STATS: the running function (none unless one holds a shard past the busy
-/// threshold, the only time Redis can answer while one runs: an EVAL script there is -BUSY)
-/// and the LUA engine's counts.
+/// Publishes the function a run that was just suspended past the busy threshold is running
+/// (once per such run), for FUNCTION STATS on any core.
+pub fn note_running(ctl: &RunControl, started_ms: u64, name: &[u8], args: Args<'_>) {
+    let info = RunningFunction {
+        started_ms,
+        name: name.into(),
+        argv: (0..args.len()).map(|i| args.get(i).into()).collect(),
+    };
+    *ctl.function.lock().unwrap_or_else(|e| e.into_inner()) = Some(info);
+}
+
+/// The function a shard runs past the busy threshold, if its run was suspended.
+fn running_function(ctl: &RunControl) -> Option<RunningFunction> {
+    let busy = ctl.running.load(Ordering::Acquire) && ctl.busy.load(Ordering::Acquire);
+    if !busy || !ctl.is_function.load(Ordering::Acquire) {
+        return None;
+    }
+    let started = ctl.started_ms.load(Ordering::Acquire);
+    let info = ctl.function.lock().unwrap_or_else(|e| e.into_inner());
+    info.as_ref().filter(|f| f.started_ms == started).cloned()
+}
+
+/// FUNCTION STATS: the function running past the busy threshold, if any (the only time Redis
+/// can answer while one runs; an EVAL script there is -BUSY), and the LUA engine's counts.
 fn stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let global = &ctx.shard.global;
     let busy_eval = (0..global.script_runs.len()).any(|i| {
@@ -563,13 +584,28 @@ fn stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     if busy_eval {
         return Err(ReplyError::other(super::busy::BUSY_EVAL));
     }
+    let running = global.script_runs.iter().find_map(running_function);
     let libs = global.scripts.libraries();
     let functions: usize = libs.values().map(|l| l.functions.len()).sum();
+    let now_ms = ctx.now_ms;
     let out = &mut ctx.out;
     out.map(2);
     out.bulk(b"running_script");
-    // Which function runs and its command line are the running shard's: shown as none.
-    out.null();
+    match running {
+        None => out.null(),
+        Some(f) => {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(&f.name);
+            out.bulk(b"command");
+            out.array(f.argv.len());
+            for a in &f.argv {
+                out.bulk(a);
+            }
+            out.bulk(b"duration_ms");
+            out.int(now_ms.saturating_sub(f.started_ms) as i64);
+        }
+    }
     out.bulk(b"engines");
     out.map(1);
     out.bulk(b"LUA");

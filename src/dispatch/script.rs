@@ -443,6 +443,9 @@ fn attempt(
     let step = match step {
         Step::Yielded(s) if !need_all => {
             // Nothing is written yet: the event loop continues the run (`Shard::suspended`).
+            if let Body::Function(name) = &t.body {
+                crate::commands::functions::note_running(ctl, now_ms, name, args);
+            }
             let run = Resumable {
                 co: Some(s),
                 mark: Some(mark),

@@ -130,9 +130,10 @@ fn register(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
         Err(text) => return raise(lua, text),
     };
     if !shebang::valid_name(name.as_bytes()) {
+        // Redis 7.0 says "Library" here too (functionLibCreateFunction), and so does slotd.
         return raise(
             lua,
-            "Function names can only contain letters, numbers, or underscores(_) and must be at \
+            "Library names can only contain letters, numbers, or underscores(_) and must be at \
              least one character long",
         );
     }

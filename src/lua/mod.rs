@@ -84,7 +84,8 @@ impl ScriptFlags {
 }
 
 /// One shard's running script, seen by every shard through `Global` (SCRIPT KILL and FUNCTION
-/// KILL arriving on any core, -BUSY for requests headed to a busy core). Atomics only.
+/// KILL arriving on any core, -BUSY for requests headed to a busy core, FUNCTION STATS).
+/// Atomics, and one lock taken only when a function's run is suspended past the threshold.
 #[derive(Default)]
 pub struct RunControl {
     /// A script or function runs on this shard now.
@@ -99,4 +100,18 @@ pub struct RunControl {
     pub wrote: std::sync::atomic::AtomicBool,
     /// SCRIPT KILL / FUNCTION KILL asked it to stop: the hook raises an error in it.
     pub kill: std::sync::atomic::AtomicBool,
+    /// The function a suspended run is running (FUNCTION STATS' `running_script`): set when
+    /// the run is first suspended, valid while its `started_ms` is the run's.
+    pub function: std::sync::Mutex<Option<RunningFunction>>,
+}
+
+/// A function past the busy threshold, as FUNCTION STATS shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunningFunction {
+    /// `RunControl::started_ms` of its run.
+    pub started_ms: u64,
+    /// The name it registered.
+    pub name: Box<[u8]>,
+    /// The FCALL command line, as the client sent it.
+    pub argv: Vec<Box<[u8]>>,
 }

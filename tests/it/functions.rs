@@ -265,6 +265,10 @@ fn load_list_delete_match_redis() {
     load(&mut p, "#!lua name=bad\nerror('boom')");
     load(&mut p, "#!lua name=bad\nthis is not lua");
     load(&mut p, "#!lua name=lib2\nthis is not lua");
+    load(
+        &mut p,
+        "#!lua name=badf\nredis.register_function('a-b', function() return 1 end)",
+    );
     load(&mut p, LIB1);
     for field in ["number_of_functions", "number_of_libraries"] {
         let mem = |port| {
@@ -419,6 +423,12 @@ fn libraries_survive_restarts_and_rewrites() {
     }
     s = restart(s, &args);
     assert_eq!(listing(s.port), want, "after BGREWRITEAOF and a restart");
+    let mut c = s.raw();
+    let payload = bulk_body(&call(&mut c, &[b"FUNCTION", b"DUMP"]));
+    call(&mut c, &[b"FUNCTION", b"FLUSH"]);
+    call(&mut c, &[b"FUNCTION", b"RESTORE", &payload]);
+    s = restart(s, &args);
+    assert_eq!(listing(s.port), want, "after FLUSH, RESTORE and a restart");
     call(&mut s.raw(), &[b"FUNCTION", b"FLUSH"]);
     s = restart(s, &args);
     assert_eq!(listing(s.port), b"*0\r\n");
@@ -646,4 +656,67 @@ fn function_flags_match_redis() {
         p.line(line);
     }
     p.same(&[b"FUNCTION", b"LOAD", b"REPLACE", FLAGGED.as_bytes()]);
+}
+
+/// A read-only function that spins for `ARGV[1]` milliseconds (by the server's clock).
+const SPIN: &str = "#!lua name=busy\n\
+    redis.register_function{function_name='spin', callback=function(keys, args) \
+    local t = redis.call('TIME') local i = 0 \
+    while true do i = i + 1 if i % 10000 == 0 then local n = redis.call('TIME') \
+    if (n[1] - t[1]) * 1000 + (n[2] - t[2]) / 1000 > tonumber(args[1]) then break end end end \
+    return 'done' end, flags={'no-writes'}}";
+
+/// `reply` with the number after `duration_ms` replaced by 0.
+fn mask_duration(reply: &[u8]) -> Vec<u8> {
+    let key = b"$11\r\nduration_ms\r\n:";
+    let Some(at) = reply.windows(key.len()).position(|w| w == key) else {
+        return reply.to_vec();
+    };
+    let from = at + key.len();
+    let to = from
+        + reply[from..]
+            .iter()
+            .position(|&c| c == b'\r')
+            .expect("number");
+    [&reply[..from], b"0", &reply[to..]].concat()
+}
+
+#[test]
+fn function_stats_and_kill_while_busy_match_redis() {
+    // Guards FUNCTION STATS while a function runs past busy-reply-threshold (its name, the
+    // FCALL line and a duration, in RESP2 and RESP3), SCRIPT KILL's refusal of a function,
+    // FUNCTION KILL, and the killed function's error.
+    let Some((redis, slotd)) = start(&["--server-threads", "2"]) else {
+        return;
+    };
+    let mut runner = pair(&redis, &slotd);
+    let mut other = pair(&redis, &slotd);
+    runner.line("CONFIG SET busy-reply-threshold 50");
+    load(&mut runner, SPIN);
+    let req = cmd(&[b"FCALL", b"spin", b"1", b"somekey", b"3000"]);
+    runner.redis.send(&req);
+    runner.slotd.send(&req);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stats = |p: &mut Pair| {
+        let req = cmd(&[b"FUNCTION", b"STATS"]);
+        p.redis.send(&req);
+        p.slotd.send(&req);
+        let a = mask_duration(&read_reply(&mut p.redis));
+        let b = mask_duration(&read_reply(&mut p.slotd));
+        assert_eq!(String::from_utf8_lossy(&b), String::from_utf8_lossy(&a));
+        assert!(
+            b.windows(4).any(|w| w == b"spin"),
+            "{}",
+            String::from_utf8_lossy(&b)
+        );
+    };
+    stats(&mut other);
+    other.both(&[b"HELLO", b"3"]);
+    stats(&mut other);
+    other.line("SCRIPT KILL");
+    other.line("FUNCTION KILL");
+    let a = read_reply(&mut runner.redis);
+    let b = read_reply(&mut runner.slotd);
+    assert_eq!(String::from_utf8_lossy(&b), String::from_utf8_lossy(&a));
+    other.line("FUNCTION STATS");
 }
