@@ -50,6 +50,9 @@ fn standalone_cases() -> Vec<Vec<String>> {
         line(&["EVAL", "redis.call('incr','c1') redis.call('incr','c2') return redis.call('mget','c1','c2','a','b')", "0"]),
         line(&["EVAL", "redis.call('incr','c1') redis.call('incr','c2') return redis.call('mget','c1','c2','a','b')", "0"]),
         line(&["EVAL", "return redis.call('get','a')", "1", "b"]),
+        // Writes its declared key, then reads one it did not declare on the other shard.
+        line(&["EVAL", "redis.call('set',KEYS[1],'z') return redis.call('get','b')", "1", "a"]),
+        line(&["EVAL", "redis.call('set',KEYS[1],'z') return redis.call('get','b')", "1", "a"]),
         line(&["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"]),
         line(&["EVALSHA_RO", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"]),
         line(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]),
@@ -512,6 +515,14 @@ fn scripts_on_a_read_only_replica_meet_redis_rules() {
     };
     let sm = Server::start(&[]);
     let sr = Server::start(&["--replicaof", "127.0.0.1", &sm.port.to_string()]);
+    for port in [rr.port, sr.port] {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !crate::common::cli(port, &["info", "replication"]).contains("master_link_status:up")
+        {
+            assert!(Instant::now() < deadline, "replica on {port} not linked");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     let cases = vec![
         line(&["EVAL", "return redis.call('set','a','1')", "0"]),
         line(&["EVAL", "#!lua\nreturn 1", "0"]),
