@@ -14,7 +14,9 @@
 #   BENCH_OUT_DIR     default bench-results (relative to the repository root)
 #   BENCH_N_P1, BENCH_N_P16  request counts before --quick's division (defaults 200000,
 #                     2000000); small values make a smoke test
-#   BENCH_TESTS       redis-benchmark tests (default "set get mset")
+#   BENCH_TESTS       redis-benchmark tests (default "set get mset"); evalsha-get and
+#                     evalsha-set run EVALSHA of a one-key GET / SET script (bench-evalsha.sh)
+#   BENCH_REPORT_TAG  the report's name after the date (default bench)
 #   BENCH_KEYSPACES   distinct keys, redis-benchmark's -r (default "100000"); with several,
 #                     each gets freshly started servers and its own rows ("set r=1M")
 # Issue 13's CPU-per-request bar (SET/GET at -P 1 and -P 16, 100k and 1M distinct keys, about
@@ -54,6 +56,7 @@ SLOTD_PORT=${SLOTD_PORT:-6451}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 OUT_DIR=${BENCH_OUT_DIR:-bench-results}
+REPORT_TAG=${BENCH_REPORT_TAG:-bench}
 
 CLIENTS=50
 read -r -a KEYSPACES <<<"${BENCH_KEYSPACES:-100000}"
@@ -102,9 +105,33 @@ slotd_args() { # port dir
 # shellcheck source-path=SCRIPTDIR source=lib/bench-common.sh
 . "$(dirname "$0")/lib/bench-common.sh"
 
+# The scripts of the EVALSHA tests (scripts/bench-evalsha.sh): a GET and a SET of one key,
+# loaded into each server after its fill; redis-benchmark names the script by its SHA1.
+EVAL_GET_SCRIPT="return redis.call('GET', KEYS[1])"
+EVAL_SET_SCRIPT="return redis.call('SET', KEYS[1], ARGV[1])"
+sha1_of() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
+
 bench_cmd() { # port test pipeline requests keyspace
-    echo "taskset -c $CLIENT_CPU redis-benchmark -h 127.0.0.1 -p $1 -c $CLIENTS" \
-        "-r $5 -t $2 -P $3 -n $4 --csv"
+    local base="taskset -c $CLIENT_CPU redis-benchmark -h 127.0.0.1 -p $1 -c $CLIENTS -r $5"
+    case "$2" in
+        evalsha-get) echo "$base -P $3 -n $4 --csv EVALSHA $(sha1_of "$EVAL_GET_SCRIPT") 1" \
+            "key:__rand_int__" ;;
+        evalsha-set) echo "$base -P $3 -n $4 --csv EVALSHA $(sha1_of "$EVAL_SET_SCRIPT") 1" \
+            "key:__rand_int__ xxx" ;;
+        *) echo "$base -t $2 -P $3 -n $4 --csv" ;;
+    esac
+}
+
+# SCRIPT LOAD of both EVALSHA scripts; checks the server answers the SHA1 redis-benchmark uses.
+load_scripts() { # port
+    local body sha
+    for body in "$EVAL_GET_SCRIPT" "$EVAL_SET_SCRIPT"; do
+        sha=$(redis-cli -h 127.0.0.1 -p "$1" SCRIPT LOAD "$body")
+        [[ $sha == "$(sha1_of "$body")" ]] || {
+            echo "bench.sh: SCRIPT LOAD on port $1 answered '$sha'" >&2
+            exit 1
+        }
+    done
 }
 
 # "100k", "1M", or the number itself when it is no round multiple.
@@ -182,6 +209,7 @@ for ks in "${KEYSPACES[@]}"; do
     for name in "${SERVERS[@]}"; do
         start_server "$name" "${BIN[$name]}" "${PORT[$name]}" "${ARGS[$name]}"
         fill "${PORT[$name]}" "$ks"
+        [[ ${TESTS[*]} == *evalsha* ]] && load_scripts "${PORT[$name]}"
     done
     # Rounds outermost (within a keyspace) so that slow drifts of the shared machine hit both
     # servers alike.
@@ -201,8 +229,8 @@ done
 
 # ---- report -----------------------------------------------------------------------------
 mkdir -p "$OUT_DIR"
-REPORT="$OUT_DIR/$START_STAMP-bench.md"
-CHART="$OUT_DIR/$START_STAMP-bench.png"
+REPORT="$OUT_DIR/$START_STAMP-$REPORT_TAG.md"
+CHART="$OUT_DIR/$START_STAMP-$REPORT_TAG.png"
 MEDIANS="$WORK/medians.tsv"
 
 runs_medians "$RUNS_TSV" >"$MEDIANS"
@@ -226,6 +254,16 @@ runs_medians "$RUNS_TSV" >"$MEDIANS"
     echo "fill: SET key:%012d xxx for each of the KEYSPACE keys, written by" \
         "taskset -c $CLIENT_CPU redis-cli -h 127.0.0.1 -p PORT --pipe"
     for p in "${PIPELINES[@]}"; do
+        if [[ ${TESTS[*]} == *evalsha* ]]; then
+            # Each EVALSHA test has its own command line.
+            for test in "${TESTS[@]}"; do
+                echo "run:  $(bench_cmd PORT "$test" "$p" "$(requests_for "$p")" KEYSPACE)" \
+                    "  # KEYSPACE in ${KEYSPACES[*]}"
+            done
+            [[ $p == 1 ]] && echo "scripts: $EVAL_GET_SCRIPT | $EVAL_SET_SCRIPT (SCRIPT LOAD" \
+                "after the fill)"
+            continue
+        fi
         echo "run:  $(bench_cmd PORT TEST "$p" "$(requests_for "$p")" KEYSPACE)" \
             "  # TEST in ${TESTS[*]}; KEYSPACE in ${KEYSPACES[*]}"
     done

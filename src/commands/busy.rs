@@ -102,7 +102,6 @@ pub fn kill(global: &Global, function: bool) -> Result<(), ReplyError> {
 }
 
 /// SCRIPT KILL's handler (the SCRIPT table names it; flags NOSCRIPT | ALLOW_BUSY).
-#[allow(dead_code)] // until the SCRIPT container lists it (issue 14, runner part)
 pub fn script_kill(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     kill(&ctx.shard.global, false)?;
     ctx.out.ok();
@@ -110,7 +109,6 @@ pub fn script_kill(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
 }
 
 /// FUNCTION KILL's handler (the FUNCTION table names it; flags NOSCRIPT | ALLOW_BUSY).
-#[allow(dead_code)] // until the FUNCTION container lists it (issue 14, functions part)
 pub fn function_kill(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     kill(&ctx.shard.global, true)?;
     ctx.out.ok();

@@ -14,7 +14,8 @@
 
 use super::scripting_docs as docs;
 use super::server::write_help;
-use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::spec::{keyflag, ScriptCmd};
+use super::{flags::*, scripting, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::lua::store::{FunctionMeta, Libraries, Library};
 use crate::lua::ScriptFlags;
 use crate::resp::{Args, Out, ReplyError};
@@ -31,14 +32,35 @@ const fn sub(name: &'static str, arity: i32, flags: u32, f: super::ConnFn) -> Co
     CommandSpec::conn(name, arity, flags, f)
 }
 
-pub static COMMANDS: &[CommandSpec] = &[docs::function(CommandSpec::new(
-    "function",
-    -2,
-    0,
-    KeySpec::None,
-    Handler::Container,
-))
-.subcommands(SUBCOMMANDS)];
+/// FCALL and FCALL_RO: routed by their declared keys like EVAL, run by `dispatch::script`.
+const fn fcall_spec(name: &'static str, flags: u32, cmd: ScriptCmd) -> CommandSpec {
+    CommandSpec::new(
+        name,
+        -3,
+        flags,
+        KeySpec::Custom(scripting::script_keys),
+        Handler::Script(cmd),
+    )
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    docs::function(CommandSpec::new(
+        "function",
+        -2,
+        0,
+        KeySpec::None,
+        Handler::Container,
+    ))
+    .subcommands(SUBCOMMANDS),
+    docs::fcall(fcall_spec("fcall", scripting::SCRIPT_RUN, ScriptCmd::Fcall))
+        .access(keyflag::RW_ACCESS_UPDATE),
+    docs::fcall_ro(fcall_spec(
+        "fcall_ro",
+        scripting::SCRIPT_RUN | READONLY,
+        ScriptCmd::FcallRo,
+    ))
+    .access(keyflag::RO | keyflag::ACCESS),
+];
 
 const SUBCOMMANDS: &[CommandSpec] = &[
     docs::function_delete(sub("delete", 3, WRITE | NOSCRIPT, delete)),
@@ -186,7 +208,6 @@ pub fn sorted(libs: &Libraries) -> Vec<&Library> {
 }
 
 /// The function called `name` (without case, as FCALL finds it) and its library.
-#[allow(dead_code)] // FCALL's lookup, used once the runner's Handler::Script lands
 pub fn find_function<'a>(
     libs: &'a Libraries,
     name: &[u8],
@@ -197,6 +218,31 @@ pub fn find_function<'a>(
             .find(|f| f.name.as_bytes().eq_ignore_ascii_case(name))
             .map(|f| (l, f))
     })
+}
+
+/// What the libraries amount to, for INFO memory and MEMORY STATS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub libraries: u64,
+    pub functions: u64,
+    /// Their code, names and descriptions (Redis counts its own structures instead, so this
+    /// is close to, not equal to, its `used_memory_functions`).
+    pub bytes: u64,
+}
+
+pub fn footprint(libs: &Libraries) -> Footprint {
+    let mut f = Footprint {
+        libraries: libs.len() as u64,
+        ..Default::default()
+    };
+    for lib in libs.values() {
+        f.functions += lib.functions.len() as u64;
+        f.bytes += (lib.code.len() + lib.name.len()) as u64;
+        for g in &lib.functions {
+            f.bytes += (g.name.len() + g.description.as_ref().map_or(0, String::len)) as u64;
+        }
+    }
+    f
 }
 
 /// FUNCTION DUMP's payload: each library's code under the FUNCTION2 opcode, then the RDB
@@ -331,6 +377,16 @@ fn commit_on(sh: &mut Shard, change: &Change, args: Args<'_>) -> Result<(), Repl
     Ok(())
 }
 
+/// A library change needs shard 0: while a script holds it past the busy threshold, the
+/// change is refused with its -BUSY (as Redis refuses every such command then) rather than
+/// waiting for the script with this shard's clients.
+fn shard0_busy(ctx: &ConnCtx<'_>) -> CmdResult {
+    match super::busy::refusal_among(&ctx.shard.global, &[0]) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// Runs `change` on shard 0 (parking it when this client is on another shard).
 fn commit(ctx: &mut ConnCtx<'_>, change: &Change, args: Args<'_>) -> CmdResult {
     let here = ctx.shard.id;
@@ -380,6 +436,7 @@ pub fn replay(sh: &mut Shard, args: Args<'_>) {
 // ---------------------------------------------------------------------------------------------
 
 fn load(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     let cur = ctx.shard.global.scripts.libraries();
     let change = parse_change(args, &cur)?;
     commit(ctx, &change, args)?;
@@ -390,6 +447,7 @@ fn load(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn delete(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     let change = Change::Delete(args.get(2).to_vec());
     commit(ctx, &change, args)?;
     ctx.out.ok();
@@ -397,6 +455,7 @@ fn delete(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     flush_mode(args)?;
     commit(ctx, &Change::Flush, args)?;
     ctx.out.ok();
@@ -404,6 +463,7 @@ fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn restore(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    shard0_busy(ctx)?;
     let cur = ctx.shard.global.scripts.libraries();
     let change = parse_change(args, &cur)?;
     commit(ctx, &change, args)?;

@@ -22,8 +22,6 @@ pub mod pubsub;
 pub mod registry;
 pub mod replication;
 pub mod scripting;
-// Used by the function table; the EVAL/SCRIPT tables keep their own docs for now (issue 14).
-#[allow(dead_code)]
 pub mod scripting_docs;
 pub mod server;
 pub mod set;

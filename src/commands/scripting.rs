@@ -3,9 +3,9 @@
 //! FLUSH / KILL / HELP over the node-wide script cache (`lua::store`). Never runs Lua itself
 //! except to check a script SCRIPT LOAD is given.
 
+use super::scripting_docs as docs;
 use super::spec::{acl, keyflag, ScriptCmd};
-use super::spec::{arg, key_numkeys, multi, oneof, opt, pure, since, KeySpecDoc};
-use super::{flags::*, ArgDoc, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
+use super::{flags::*, CmdResult, CommandSpec, ConnCtx, Handler, KeySpec};
 use crate::lua::store::parse_sha;
 use crate::resp::{Args, ReplyError};
 
@@ -18,8 +18,15 @@ pub fn script_keys(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
 
 /// The declared key count of a script call (argument 2), checked against the line.
 pub fn numkeys(args: Args<'_>) -> Result<usize, ReplyError> {
-    let v = crate::resp::parse::parse_i64(args.get(2))
-        .ok_or_else(|| ReplyError::other("ERR value is not an integer or out of range"))?;
+    let v = crate::resp::parse::parse_i64(args.get(2)).ok_or_else(|| {
+        // FCALL and FCALL_RO word it their own way.
+        let name = args.get(0);
+        if name.len() >= 5 && name[..5].eq_ignore_ascii_case(b"fcall") {
+            ReplyError::other("ERR Bad number of keys provided")
+        } else {
+            ReplyError::other("ERR value is not an integer or out of range")
+        }
+    })?;
     if v > args.len() as i64 - 3 {
         return Err(ReplyError::other(
             "ERR Number of keys can't be greater than number of args",
@@ -34,40 +41,6 @@ pub fn numkeys(args: Args<'_>) -> Result<usize, ReplyError> {
 /// Flags Redis 7.0 gives EVAL, EVALSHA and FCALL (COMMAND INFO); the `_RO` forms add
 /// `readonly`.
 pub const SCRIPT_RUN: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLE_KEYS;
-
-const EVAL_KEYS_RW: &[KeySpecDoc] = &[KeySpecDoc {
-    notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE",
-    ..key_numkeys(2, keyflag::RW_ACCESS_UPDATE)
-}];
-const EVALSHA_KEYS_RW: &[KeySpecDoc] = &[key_numkeys(2, keyflag::RW_ACCESS_UPDATE)];
-const EVAL_KEYS_RO: &[KeySpecDoc] = &[KeySpecDoc {
-    notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS",
-    ..key_numkeys(2, keyflag::RO | keyflag::ACCESS)
-}];
-const EVALSHA_KEYS_RO: &[KeySpecDoc] = &[key_numkeys(2, keyflag::RO | keyflag::ACCESS)];
-
-const DOC_EVAL: &[ArgDoc] = &[
-    arg("script", "string"),
-    arg("numkeys", "integer"),
-    opt(multi(arg("key", "key"))),
-    opt(multi(arg("arg", "string"))),
-];
-const DOC_EVALSHA: &[ArgDoc] = &[
-    arg("sha1", "string"),
-    arg("numkeys", "integer"),
-    opt(multi(arg("key", "key"))),
-    opt(multi(arg("arg", "string"))),
-];
-const DOC_SHAS: &[ArgDoc] = &[multi(arg("sha1", "string"))];
-const DOC_LOAD: &[ArgDoc] = &[arg("script", "string")];
-const DOC_DEBUG: &[ArgDoc] = &[oneof(
-    "mode",
-    &[pure("yes", "YES"), pure("sync", "SYNC"), pure("no", "NO")],
-)];
-const DOC_FLUSH: &[ArgDoc] = &[opt(since(
-    "6.2.0",
-    oneof("async", &[pure("async", "ASYNC"), pure("sync", "SYNC")]),
-))];
 
 /// One script-running command: keys from `numkeys`, @slow @scripting.
 const fn run(name: &'static str, flags: u32, cmd: ScriptCmd) -> CommandSpec {
@@ -85,58 +58,41 @@ const fn sub(name: &'static str, arity: i32, flags: u32, f: super::ConnFn) -> Co
     CommandSpec::conn(name, arity, flags, f).group("scripting", acl::SCRIPTING)
 }
 
+// What COMMAND INFO and DOCS say beyond name, arity, flags and keys comes from
+// `scripting_docs`.
 pub static COMMANDS: &[CommandSpec] = &[
-    run("eval", SCRIPT_RUN, ScriptCmd::Eval)
-        .since("2.6.0")
-        .doc(
-            "Depends on the script that is executed.",
-            "Execute a Lua script server side",
-            DOC_EVAL,
-        )
-        .access(keyflag::RW_ACCESS_UPDATE)
-        .key_specs(EVAL_KEYS_RW),
-    run("evalsha", SCRIPT_RUN, ScriptCmd::EvalSha)
-        .since("2.6.0")
-        .doc(
-            "Depends on the script that is executed.",
-            "Execute a Lua script server side",
-            DOC_EVALSHA,
-        )
-        .access(keyflag::RW_ACCESS_UPDATE)
-        .key_specs(EVALSHA_KEYS_RW),
-    run("eval_ro", SCRIPT_RUN | READONLY, ScriptCmd::EvalRo)
-        .since("7.0.0")
-        .doc(
-            "Depends on the script that is executed.",
-            "Execute a read-only Lua script server side",
-            DOC_EVAL,
-        )
-        .access(keyflag::RO | keyflag::ACCESS)
-        .key_specs(EVAL_KEYS_RO),
-    run("evalsha_ro", SCRIPT_RUN | READONLY, ScriptCmd::EvalShaRo)
-        .since("7.0.0")
-        .doc(
-            "Depends on the script that is executed.",
-            "Execute a read-only Lua script server side",
-            DOC_EVALSHA,
-        )
-        .access(keyflag::RO | keyflag::ACCESS)
-        .key_specs(EVALSHA_KEYS_RO),
-    CommandSpec::new("script", -2, 0, KeySpec::None, Handler::Container)
-        .group("scripting", 0)
-        .since("2.6.0")
-        .complexity("Depends on subcommand.")
-        .summary("A container for Lua scripts management commands")
-        .subcommands(SCRIPT_SUBCOMMANDS),
+    docs::eval(run("eval", SCRIPT_RUN, ScriptCmd::Eval)).access(keyflag::RW_ACCESS_UPDATE),
+    docs::evalsha(run("evalsha", SCRIPT_RUN, ScriptCmd::EvalSha)).access(keyflag::RW_ACCESS_UPDATE),
+    docs::eval_ro(run("eval_ro", SCRIPT_RUN | READONLY, ScriptCmd::EvalRo))
+        .access(keyflag::RO | keyflag::ACCESS),
+    docs::evalsha_ro(run(
+        "evalsha_ro",
+        SCRIPT_RUN | READONLY,
+        ScriptCmd::EvalShaRo,
+    ))
+    .access(keyflag::RO | keyflag::ACCESS),
+    docs::script(CommandSpec::new(
+        "script",
+        -2,
+        0,
+        KeySpec::None,
+        Handler::Container,
+    ))
+    .subcommands(SCRIPT_SUBCOMMANDS),
 ];
 
 static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
-    sub("debug", 3, NOSCRIPT, script_debug).since("3.2.0").doc("O(1)", "Set the debug mode for executed scripts.", DOC_DEBUG),
-    sub("help", 2, LOADING | STALE, script_help).since("5.0.0").complexity("O(1)").summary("Show helpful text about the different subcommands"),
-    sub("flush", -2, NOSCRIPT, script_flush).since("2.6.0").doc("O(N) with N being the number of scripts in cache", "Remove all the scripts from the script cache.", DOC_FLUSH).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]).history(&[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")]),
-    sub("exists", -3, NOSCRIPT, script_exists).since("2.6.0").doc("O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "Check existence of scripts in the script cache.", DOC_SHAS).tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]),
-    sub("load", 3, NOSCRIPT | STALE, script_load).since("2.6.0").doc("O(N) with N being the length in bytes of the script body.", "Load the specified Lua script into the script cache.", DOC_LOAD).tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
-    sub("kill", 2, NOSCRIPT | ALLOW_BUSY, script_kill).since("2.6.0").complexity("O(1)").summary("Kill the script currently in execution.").tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
+    docs::script_debug(sub("debug", 3, NOSCRIPT, script_debug)),
+    docs::script_help(sub("help", 2, LOADING | STALE, script_help)),
+    docs::script_flush(sub("flush", -2, NOSCRIPT, script_flush)),
+    docs::script_exists(sub("exists", -3, NOSCRIPT, script_exists)),
+    docs::script_load(sub("load", 3, NOSCRIPT | STALE, script_load)),
+    docs::script_kill(sub(
+        "kill",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        super::busy::script_kill,
+    )),
 ];
 
 /// SCRIPT LOAD: checks the script (shebang flags, compiles) and caches it node-wide.
@@ -217,14 +173,6 @@ fn script_debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         ));
     }
     Err(ReplyError::other("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
-}
-
-/// SCRIPT KILL: the busy part handles a running script; with none running anywhere, Redis'
-/// NOTBUSY.
-fn script_kill(_ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    Err(ReplyError::other(
-        "NOTBUSY No scripts in execution right now.",
-    ))
 }
 
 /// The help lines are part of the reply format clients may show, so they match Redis'.

@@ -344,6 +344,8 @@ fn plan_keyed(
     match decision {
         Decision::Keyless => {
             run_client_key(sh, spec, args, Keys::given(&keys), out, now_ms, None);
+            // A keyless script on a one-shard node may yield past the busy threshold.
+            return blocked_or_done(sh, spec, None);
         }
         Decision::Shard { shard, .. } if shard == sh.id => {
             run_client_key(sh, spec, args, Keys::given(&keys), out, now_ms, None);

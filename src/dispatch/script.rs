@@ -21,9 +21,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Until the busy part wires `busy-reply-threshold`: Redis' default.
-const BUSY_THRESHOLD_MS: u64 = 5000;
-
 /// The refusal of a call that reached a key of a core the script does not hold, once it has
 /// written (before that, the run is abandoned and repeated with every core held).
 const UNDECLARED_KEY: &str = "Script attempted to access a key of another core that it did not \
@@ -85,17 +82,15 @@ fn target(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<Target, Repl
             })
         }
         ScriptCmd::Fcall | ScriptCmd::FcallRo => {
-            let name = args.get(1);
             let libs = store.libraries();
-            let meta = libs
-                .values()
-                .flat_map(|l| l.functions.iter())
-                .find(|f| f.name.as_bytes() == name)
+            // Found without case, as Redis' function table does; the VM knows it by the name
+            // it registered.
+            let (_, meta) = crate::commands::functions::find_function(&libs, args.get(1))
                 .ok_or_else(|| ReplyError::other("ERR Function not found"))?;
             // A function always has flags semantics (no compatibility mode).
             let flags = ScriptFlags(meta.flags.0 | ScriptFlags::HAS_SHEBANG);
             Ok(Target {
-                body: Body::Function(name.into()),
+                body: Body::Function(meta.name.as_bytes().into()),
                 flags,
                 uncached: false,
             })
@@ -270,9 +265,9 @@ fn run_here(
     now_ms: u64,
 ) -> Outcome {
     let all: Vec<usize> = (0..sh.shards).collect();
-    // A script first runs holding every shard, to learn whether it stays on the shards of
-    // its declared keys (`script_confined`); one that strayed keeps holding every shard.
-    if sh.shards > 1 && (!confined(sh, cmd, args) || needs_all(sh, cmd, args)) {
+    // Known to reach keys of other shards: it holds every shard from the start. Otherwise it
+    // runs here (and may leave the core past busy-reply-threshold).
+    if sh.shards > 1 && needs_all(sh, cmd, args) {
         return run_held(sh, cmd, args, keys, out, now_ms, &all);
     }
     let start = out.buf.len();
@@ -334,30 +329,6 @@ fn run_key_of(cmd: ScriptCmd, args: Args<'_>) -> Option<Sha> {
     }
 }
 
-/// The script stayed on the shards of its declared keys when it ran holding every shard.
-fn confined(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
-    !sh.script_confined.is_empty()
-        && run_key_of(cmd, args).is_some_and(|k| sh.script_confined.contains(&k))
-}
-
-/// What a run holding every shard learned: whether the script strayed from its declared
-/// keys' shards.
-fn learn(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>, strayed: bool) {
-    let Some(k) = run_key_of(cmd, args) else {
-        return;
-    };
-    let set = if strayed {
-        sh.script_confined.remove(&k);
-        &mut sh.script_needs_all
-    } else {
-        &mut sh.script_confined
-    };
-    if set.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
-        set.clear();
-    }
-    set.insert(k);
-}
-
 fn needs_all(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
     !sh.script_needs_all.is_empty()
         && run_key_of(cmd, args).is_some_and(|k| sh.script_needs_all.contains(&k))
@@ -365,11 +336,15 @@ fn needs_all(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
 
 fn remember_needs_all(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) {
     if let Some(k) = run_key_of(cmd, args) {
-        if sh.script_needs_all.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
-            sh.script_needs_all.clear();
-        }
-        sh.script_needs_all.insert(k);
+        remember_needs_all_key(sh, k);
     }
+}
+
+fn remember_needs_all_key(sh: &mut Shard, k: Sha) {
+    if sh.script_needs_all.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
+        sh.script_needs_all.clear();
+    }
+    sh.script_needs_all.insert(k);
 }
 
 enum Attempt {
@@ -422,6 +397,9 @@ fn attempt(
         .store(matches!(t.body, Body::Function(_)), Ordering::Relaxed);
     ctl.started_ms.store(now_ms, Ordering::Relaxed);
     ctl.running.store(true, Ordering::Release);
+    // Past busy-reply-threshold a run on this shard alone may leave the core (the event loop
+    // continues it); not inside EXEC or the AOF loader (`no_block`), nor with parked peers.
+    let may_yield = peers.is_none() && !sh.no_block;
     let no_block = std::mem::replace(&mut sh.no_block, true);
     let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
     vm.sync_scripts(&global.scripts);
@@ -431,16 +409,10 @@ fn attempt(
     let run = Run {
         keys: &key_args,
         args: &argv,
-        may_yield: false,
-        busy_threshold_ms: BUSY_THRESHOLD_MS,
+        may_yield,
+        busy_threshold_ms: global.busy_reply_threshold_ms.load(Ordering::Relaxed),
     };
     let db = sh.sel;
-    let n = sh.shards;
-    let declared = keys.iter().fold(0u64, |m, &k| {
-        m | 1u64
-            .checked_shl(shard_of(key_hash_slot(args.get(k)), n) as u32)
-            .unwrap_or(0)
-    });
     let mut host = ScriptHost {
         sh,
         peers: peers.as_deref_mut(),
@@ -452,11 +424,9 @@ fn attempt(
         slot,
         db,
         need_all: false,
-        declared,
-        strayed: false,
+        run_key: run_key_of(cmd, args),
     };
     host.held_all = held >= host.sh.shards;
-    let held_all = host.held_all;
     let step = match &t.body {
         Body::Script(s) => vm.eval(&mut host, ctl, run, s, out),
         Body::Function(name) => {
@@ -465,19 +435,39 @@ fn attempt(
         }
     };
     let need_all = host.need_all;
-    let strayed = host.strayed;
+    let (wrote, slot, script_db) = (host.wrote, host.slot, host.db);
     let is_function = matches!(t.body, Body::Function(_));
     let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
     let sh = host.sh;
     sh.sel = db;
     sh.lua = Some(vm);
     sh.no_block = no_block;
+    let step = match step {
+        Step::Yielded(s) if !need_all => {
+            // Nothing is written yet: the event loop continues the run (`Shard::suspended`).
+            let run = Resumable {
+                co: Some(s),
+                mark: Some(mark),
+                mode,
+                wrote,
+                slot,
+                db: script_db,
+                now_ms,
+                body: t.body,
+                uncached: t.uncached,
+                needs_all_key: run_key_of(cmd, args),
+            };
+            sh.suspended = Some(Box::new(crate::shard::suspended::Suspended {
+                resume: run.into_resume(),
+                proto: out.proto,
+            }));
+            return Attempt::Done(fresh(Ok(())));
+        }
+        step => step,
+    };
     ctl.running.store(false, Ordering::Release);
     ctl.busy.store(false, Ordering::Release);
     sh.journal.end_block(mark);
-    if held_all && sh.shards > 1 {
-        learn(sh, cmd, args, strayed);
-    }
     if let Some(p) = peers.as_mut() {
         for (id, m) in peer_marks {
             if let Some(peer) = p.get(id) {
@@ -490,8 +480,8 @@ fn attempt(
     }
     let r = match step {
         Step::Done(r) => r,
-        // Runs are started with `may_yield: false`.
-        Step::Yielded(_) => Err(ReplyError::other("ERR script suspended unexpectedly")),
+        // Dropped: the run reached another core and runs again holding every shard.
+        Step::Yielded(_) => unreachable!("a yielded run continues unless it needs every shard"),
     };
     if t.uncached && !r.as_ref().is_err_and(is_compile_error) {
         if let Body::Script(s) = &t.body {
@@ -501,6 +491,100 @@ fn attempt(
     // An error a call produced (raised by redis.call, or returned from redis.pcall) was
     // counted when the call failed.
     Attempt::Done((r, counted))
+}
+
+/// A run taken off the core at busy-reply-threshold (this shard alone, no parked peers):
+/// everything its `ScriptHost` and the end of `attempt` need to continue it a slice at a time.
+struct Resumable {
+    co: Option<crate::lua::vm::Suspended>,
+    /// The journal block of its writes, ended (wrapped in MULTI/EXEC) when it ends.
+    mark: Option<crate::aof_store::journal::BlockMark>,
+    mode: Mode,
+    wrote: bool,
+    slot: Option<u16>,
+    /// The database the script selected.
+    db: u32,
+    /// When it started: its commands see that time, as every slice of one run.
+    now_ms: u64,
+    body: Body,
+    uncached: bool,
+    needs_all_key: Option<Sha>,
+}
+
+impl Resumable {
+    /// The event loop's handle: one slice per call; true once the run ended and its reply
+    /// (or error reply) is in `out`.
+    fn into_resume(mut self) -> crate::shard::suspended::ResumeFn {
+        Box::new(move |sh: &mut Shard, out: &mut Out<'_>, _now_ms: u64| self.slice(sh, out))
+    }
+
+    fn slice(&mut self, sh: &mut Shard, out: &mut Out<'_>) -> bool {
+        let global = sh.global.clone();
+        let ctl = &global.script_runs[sh.id];
+        let Some(co) = self.co.take() else {
+            return true;
+        };
+        let client_db = sh.sel;
+        let no_block = std::mem::replace(&mut sh.no_block, true);
+        let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
+        let start = out.buf.len();
+        let mut host = ScriptHost {
+            sh,
+            peers: None,
+            held_all: false,
+            now_ms: self.now_ms,
+            mode: self.mode,
+            ctl,
+            wrote: self.wrote,
+            slot: self.slot,
+            db: self.db,
+            need_all: false,
+            run_key: self.needs_all_key,
+        };
+        host.held_all = host.sh.shards == 1;
+        let step = vm.resume(co, &mut host, ctl, out);
+        let is_function = matches!(self.body, Body::Function(_));
+        let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
+        let need_all = host.need_all;
+        (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
+        let sh = host.sh;
+        sh.sel = client_db;
+        sh.lua = Some(vm);
+        sh.no_block = no_block;
+        let r = match step {
+            Step::Yielded(co) if !need_all => {
+                self.co = Some(co);
+                return false;
+            }
+            Step::Done(r) if !need_all => r,
+            // It reached another core after its first slice: too late to run it again (its
+            // reply may not be withheld that long); it holds every shard from now on.
+            _ => {
+                out.buf.truncate(start);
+                if let Some(k) = self.needs_all_key {
+                    remember_needs_all_key(sh, k);
+                }
+                Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}")))
+            }
+        };
+        ctl.running.store(false, Ordering::Release);
+        ctl.busy.store(false, Ordering::Release);
+        if let Some(mark) = self.mark.take() {
+            sh.journal.end_block(mark);
+        }
+        if self.uncached && !r.as_ref().is_err_and(is_compile_error) {
+            if let Body::Script(s) = &self.body {
+                global.scripts.insert(&s.body, s.flags);
+            }
+        }
+        // As `finish`: an error a call produced was counted when the call failed.
+        match r {
+            Err(e) if counted && !need_all => out.error(&e),
+            Err(e) => reply_error(sh, out, &e),
+            Ok(()) => {}
+        }
+        true
+    }
 }
 
 /// Redis caches an EVAL script only once it compiled.
@@ -524,10 +608,8 @@ struct ScriptHost<'h, 'p> {
     /// The database the script selected (SELECT inside a script affects it alone).
     db: u32,
     need_all: bool,
-    /// The shards of the declared keys (bit per shard; none past 64 shards).
-    declared: u64,
-    /// A call reached a key on another shard than the declared keys' ones.
-    strayed: bool,
+    /// The script's name for the needs-every-shard memory (`run_key_of`).
+    run_key: Option<Sha>,
 }
 
 fn refused(text: &str) -> CallRefused {
@@ -604,10 +686,6 @@ impl ScriptHost<'_, '_> {
         let me = self.sh.id;
         keys.iter().all(|&k| {
             let id = shard_of(key_hash_slot(args.get(k)), n);
-            let bit = 1u64.checked_shl(id as u32).unwrap_or(0);
-            if self.declared & bit == 0 {
-                self.strayed = true;
-            }
             id == me || self.peers.as_mut().is_some_and(|p| p.get(id).is_some())
         })
     }
@@ -617,6 +695,10 @@ impl ScriptHost<'_, '_> {
     fn reach_out(&mut self) -> CallRefused {
         if !self.wrote {
             self.need_all = true;
+        }
+        // Either way its later runs hold every shard from the start.
+        if let Some(k) = self.run_key {
+            remember_needs_all_key(self.sh, k);
         }
         refused(UNDECLARED_KEY)
     }

@@ -54,6 +54,8 @@ thread_local! {
     static HOST: Cell<Option<NonNull<dyn Host + 'static>>> = const { Cell::new(None) };
     static HOOK: Cell<Option<HookCtx>> = const { Cell::new(None) };
     static VARS: Cell<RunVars> = Cell::new(RunVars::default());
+    /// Set by the hook right before it yields, to tell its yields from the script's own.
+    static HOOK_YIELDED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Everything a run sets up on this thread; cleared when dropped, so no pointer outlives the
@@ -305,9 +307,19 @@ fn exec(
                     }
                     ffi::lua_pushinteger(state, 0);
                 }
-                ffi::LUA_YIELD => {
+                ffi::LUA_YIELD if HOOK_YIELDED.with(|y| y.replace(false)) => {
                     ffi::lua_pushnil(state);
                     ffi::lua_pushinteger(state, 1);
+                }
+                ffi::LUA_YIELD => {
+                    // The script called coroutine.yield outside a coroutine of its own: in
+                    // Redis that crosses its pcall, an error. The coroutine is dropped.
+                    ffi::lua_pushstring(
+                        state,
+                        c"attempt to yield across metamethod/C-call boundary".as_ptr(),
+                    );
+                    ffi::lua_pushinteger(state, 2);
+                    push_error_position(co, state);
                 }
                 _ => {
                     ffi::lua_xmove(co, state, 1);
@@ -334,8 +346,9 @@ unsafe fn push_array(state: *mut ffi::lua_State, items: &[&[u8]]) {
     }
 }
 
-/// Wraps `f`, a function answering `(value, raise)`, in a C function that returns `value` or
-/// raises it. Redis raises error tables from its C functions; a Rust callback cannot raise a
+/// Wraps `f`, a function answering its results then a flag (false/0: return them; true/1:
+/// raise the last result; 2: raise it after the caller's position, as `luaL_error` does), in a
+/// C function. Redis raises error tables from its C functions; a Rust callback cannot raise a
 /// table through mlua, and a Lua wrapper would be a tail-call target that hides the caller's
 /// line from the error. A C function is neither.
 pub(super) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
@@ -350,20 +363,31 @@ pub(super) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
 
 unsafe extern "C-unwind" fn raise_if_asked(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C function with its arguments on the stack; calls the upvalue
-    // (a Lua-callable function) with them, keeping two results, then raises or returns the
-    // first. Errors inside the call propagate as Lua errors through this frame, which owns
-    // nothing.
+    // (a Lua-callable function) with them, keeping every result; the last one is the flag
+    // (false or 0: return the others; true or 1: raise the value under it; 2: raise it with
+    // the caller's position). Errors inside the call propagate as Lua errors through this
+    // frame, which owns nothing.
     unsafe {
         let argc = ffi::lua_gettop(l);
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         ffi::lua_insert(l, 1);
-        ffi::lua_call(l, argc, 2);
-        if ffi::lua_toboolean(l, -1) != 0 {
-            ffi::lua_pop(l, 1);
-            ffi::lua_error(l);
-        }
+        ffi::lua_call(l, argc, ffi::LUA_MULTRET);
+        let n = ffi::lua_gettop(l);
+        let flag = if ffi::lua_type(l, n) == ffi::LUA_TNUMBER {
+            ffi::lua_tointeger(l, n)
+        } else {
+            ffi::lua_toboolean(l, n) as ffi::lua_Integer
+        };
         ffi::lua_pop(l, 1);
-        1
+        if flag == 0 {
+            return n - 1;
+        }
+        if flag == 2 {
+            ffi::luaL_where(l, 1);
+            ffi::lua_insert(l, -2);
+            ffi::lua_concat(l, 2);
+        }
+        ffi::lua_error(l)
     }
 }
 
@@ -463,6 +487,7 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lu
         // is resumed by lua_resume continuing the interrupted instruction (ldo.c resume()).
         unsafe {
             if ctx.may_yield && l == ctx.co && yieldable(l) {
+                HOOK_YIELDED.with(|y| y.set(true));
                 ffi::lua_yield(l, 0);
             }
         }

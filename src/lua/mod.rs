@@ -6,6 +6,7 @@
 //! VM a `Host`, which executes each `redis.call` and says what the call may do; everything the
 //! engine needs from the server comes through that trait and `RunControl`.
 
+mod builtins;
 mod convert;
 mod coro;
 mod functions_load;
@@ -50,6 +51,16 @@ pub trait Host {
         repl: ReplFlags,
         reply: &mut Vec<u8>,
     ) -> Result<(), CallRefused>;
+
+    /// `redis.acl_check_cmd(argv...)`: whether the calling client's user may run `argv`.
+    /// `Err` is raised in the script: Redis' "Invalid command passed to
+    /// redis.acl_check_cmd()" for an unknown command. The default refuses the call, for hosts
+    /// that cannot answer (fail closed).
+    fn acl_check(&mut self, _argv: &[&[u8]]) -> Result<bool, CallRefused> {
+        Err(CallRefused(
+            "redis.acl_check_cmd is not supported by slotd".into(),
+        ))
+    }
 }
 
 /// The flags of a script or function (`#!lua flags=...`, `redis.register_function{flags=}`),

@@ -98,20 +98,60 @@ pub(super) fn add_version(redis: &Table) -> mlua::Result<()> {
     redis.set("REDIS_VERSION", REDIS_VERSION)
 }
 
-/// `math.random`'s generator (the prelude does the argument checks, in Lua, so their errors
-/// carry the caller's position as Redis' C checks do).
+/// `math.random` and `math.randomseed` as Redis replaces them (stored in `raw` for the
+/// prelude to install), with Lua's argument checks and texts.
 pub(super) fn add_rand(lua: &Lua, raw: &Table) -> mlua::Result<()> {
-    raw.set(
-        "lrand",
-        lua.create_function(|_, ()| Ok(rand48::next_unit()))?,
-    )?;
-    raw.set(
-        "srand",
-        lua.create_function(|_, seed: f64| {
-            rand48::seed(seed as i64 as i32);
-            Ok(())
-        })?,
-    )
+    set_raising(lua, raw, "random", lua.create_function(random)?)?;
+    set_raising(lua, raw, "randomseed", lua.create_function(randomseed)?)
+}
+
+/// `luaL_checkint`: a number or a string that reads as one, truncated to a C int.
+fn check_int(args: &MultiValue, n: usize, fname: &str) -> Result<i64, String> {
+    let v = args.get(n - 1).unwrap_or(&Value::Nil);
+    match convert::to_number(v) {
+        Some(x) => Ok(convert::truncate(x) as i32 as i64),
+        None => {
+            let got = super::builtins::type_name(args.get(n - 1));
+            Err(format!(
+                "bad argument #{n} to '{fname}' (number expected, got {got})"
+            ))
+        }
+    }
+}
+
+/// A `luaL_error`-style message: raised after the caller's position.
+fn message(lua: &Lua, text: &str) -> mlua::Result<(Value, u8)> {
+    Ok((Value::String(lua.create_string(text)?), 2))
+}
+
+fn random(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, u8)> {
+    let r = rand48::next_unit();
+    let empty = |n: usize| format!("bad argument #{n} to 'random' (interval is empty)");
+    let v = match args.len() {
+        0 => r,
+        1 => match check_int(&args, 1, "random") {
+            Err(e) => return message(lua, &e),
+            Ok(u) if u < 1 => return message(lua, &empty(1)),
+            Ok(u) => (r * u as f64).floor() + 1.0,
+        },
+        2 => match (check_int(&args, 1, "random"), check_int(&args, 2, "random")) {
+            (Err(e), _) | (_, Err(e)) => return message(lua, &e),
+            (Ok(l), Ok(u)) if l > u => return message(lua, &empty(2)),
+            (Ok(l), Ok(u)) => (r * (u - l + 1) as f64).floor() + l as f64,
+        },
+        _ => return message(lua, "wrong number of arguments"),
+    };
+    Ok((Value::Number(v), 0))
+}
+
+fn randomseed(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, u8)> {
+    match check_int(&args, 1, "randomseed") {
+        Ok(seed) => {
+            rand48::seed(seed as i32);
+            Ok((Value::Nil, 0))
+        }
+        Err(e) => message(lua, &e),
+    }
 }
 
 fn raise(lua: &Lua, text: &str) -> mlua::Result<(Value, bool)> {
@@ -121,20 +161,16 @@ fn raise(lua: &Lua, text: &str) -> mlua::Result<(Value, bool)> {
     ))
 }
 
-/// `redis.call` (raise = true) and `redis.pcall`.
-fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bool)> {
-    if !coro::in_run() {
-        return raise(
-            lua,
-            "redis.call/pcall can only be called inside a script invocation",
-        );
-    }
+/// Redis' `luaArgsToRedisArgv`: runs `f` with the arguments as byte strings (numbers as
+/// `%.17g`), or answers the error table for no arguments or one of another type.
+fn with_args<R>(
+    lua: &Lua,
+    args: &MultiValue,
+    f: impl FnOnce(&[&[u8]]) -> R,
+) -> mlua::Result<Result<R, Table>> {
     if args.is_empty() {
-        let t = convert::error_table(
-            lua,
-            b"Please specify at least one argument for this redis lib call",
-        )?;
-        return Ok((Value::Table(t), raise_err));
+        let text = b"Please specify at least one argument for this redis lib call";
+        return Ok(Err(convert::error_table(lua, text)?));
     }
     let collected = ARGS.with(|a| {
         let (buf, ends) = &mut *a.borrow_mut();
@@ -152,11 +188,39 @@ fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bo
         true
     });
     if !collected {
-        let t = convert::error_table(
+        let text = b"Lua redis lib command arguments must be strings or integers";
+        return Ok(Err(convert::error_table(lua, text)?));
+    }
+    Ok(Ok(ARGS.with(|a| {
+        let (buf, ends) = &*a.borrow();
+        // Most calls have few arguments: their slices stay on the stack.
+        let mut small: [&[u8]; ARGV_INLINE] = [&[]; ARGV_INLINE];
+        let mut large: Vec<&[u8]> = Vec::new();
+        let mut start = 0;
+        for (i, &end) in ends.iter().enumerate() {
+            let arg = &buf[start..end];
+            if ends.len() <= ARGV_INLINE {
+                small[i] = arg;
+            } else {
+                large.push(arg);
+            }
+            start = end;
+        }
+        if ends.len() <= ARGV_INLINE {
+            f(&small[..ends.len()])
+        } else {
+            f(&large)
+        }
+    })))
+}
+
+/// `redis.call` (raise = true) and `redis.pcall`.
+fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bool)> {
+    if !coro::in_run() {
+        return raise(
             lua,
-            b"Lua redis lib command arguments must be strings or integers",
-        )?;
-        return Ok((Value::Table(t), raise_err));
+            "redis.call/pcall can only be called inside a script invocation",
+        );
     }
     let vars = coro::vars();
     let proto = if vars.resp3 {
@@ -167,28 +231,11 @@ fn call(lua: &Lua, args: MultiValue, raise_err: bool) -> mlua::Result<(Value, bo
     REPLY.with(|r| {
         let reply = &mut *r.borrow_mut();
         reply.clear();
-        let outcome = ARGS.with(|a| {
-            let (buf, ends) = &*a.borrow();
-            // Most calls have few arguments: their slices stay on the stack.
-            let mut small: [&[u8]; ARGV_INLINE] = [&[]; ARGV_INLINE];
-            let mut large: Vec<&[u8]> = Vec::new();
-            let mut start = 0;
-            for (i, &end) in ends.iter().enumerate() {
-                let arg = &buf[start..end];
-                if ends.len() <= ARGV_INLINE {
-                    small[i] = arg;
-                } else {
-                    large.push(arg);
-                }
-                start = end;
-            }
-            let argv: &[&[u8]] = if ends.len() <= ARGV_INLINE {
-                &small[..ends.len()]
-            } else {
-                &large
-            };
-            coro::with_host(|host| host.call(argv, proto, vars.repl, reply))
-        });
+        let run = |argv: &[&[u8]]| coro::with_host(|host| host.call(argv, proto, vars.repl, reply));
+        let outcome = match with_args(lua, &args, run)? {
+            Ok(outcome) => outcome,
+            Err(t) => return Ok((Value::Table(t), raise_err)),
+        };
         match outcome {
             None => raise(
                 lua,
@@ -294,16 +341,26 @@ fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
     Ok((Value::Nil, false))
 }
 
-/// `redis.acl_check_cmd`: slotd has no ACL users to check a command against, so it refuses
-/// rather than answer a permission it cannot know (fail closed).
-fn acl_check_cmd(lua: &Lua, _args: MultiValue) -> mlua::Result<(Value, bool)> {
+/// `redis.acl_check_cmd`: the host answers for the calling client's user.
+fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
     if !coro::in_run() {
         return raise(
             lua,
             "redis.acl_check_cmd can only be called inside a script invocation",
         );
     }
-    raise(lua, "redis.acl_check_cmd is not supported by slotd")
+    let answer = with_args(lua, &args, |argv| {
+        coro::with_host(|host| host.acl_check(argv))
+    })?;
+    match answer {
+        Err(t) => Ok((Value::Table(t), true)),
+        Ok(None) => raise(
+            lua,
+            "redis.acl_check_cmd can only be called inside a script invocation",
+        ),
+        Ok(Some(Ok(allowed))) => Ok((Value::Boolean(allowed), false)),
+        Ok(Some(Err(refused))) => raise(lua, &refused.0),
+    }
 }
 
 fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {

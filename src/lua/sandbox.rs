@@ -6,7 +6,7 @@
 //! refusals come from views: scripts see an empty table whose metatable reads through to the
 //! real globals (or library) and refuses every write ("Attempt to modify a readonly table"),
 //! while reading an undefined global raises Redis' "Script attempted to access nonexistent
-//! global variable". `rawset` and `setmetatable` refuse the views too. Iterating `_G` or a
+//! global variable". `rawset` and `setmetatable` (`builtins`) refuse the views too. Iterating `_G` or a
 //! library table with `pairs` sees nothing (a view is empty): the one known difference.
 
 use super::coro::INTERNAL_SOURCE;
@@ -49,7 +49,6 @@ local G, raw, redis, flavor, load_redis = ...
 local error, type, tostring, tonumber, select, pairs, ipairs =
   error, type, tostring, tonumber, select, pairs, ipairs
 local setmetatable, getmetatable, rawset, pcall = setmetatable, getmetatable, rawset, pcall
-local floor = math.floor
 
 local readonly = setmetatable({}, {__mode = 'k'})
 local function deny() error('Attempt to modify a readonly table', 2) end
@@ -64,47 +63,14 @@ local function view(t)
   return v
 end
 
-local lrand, srand = raw.lrand, raw.srand
-local function checkint(v, n, fname)
-  local x = tonumber(v)
-  if x == nil then
-    error("bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " ..
-      type(v) .. ")", 3)
-  end
-  if x >= 0 then return floor(x) end
-  return -floor(-x)
-end
-math.random = function(...)
-  local n = select('#', ...)
-  local r = lrand()
-  if n == 0 then return r end
-  if n == 1 then
-    local u = checkint((...), 1, 'random')
-    if not (1 <= u) then error("bad argument #1 to 'random' (interval is empty)", 2) end
-    return floor(r * u) + 1
-  end
-  if n == 2 then
-    local l, u = ...
-    l = checkint(l, 1, 'random')
-    u = checkint(u, 2, 'random')
-    if not (l <= u) then error("bad argument #2 to 'random' (interval is empty)", 2) end
-    return floor(r * (u - l + 1)) + l
-  end
-  error('wrong number of arguments', 2)
-end
-math.randomseed = function(seed) srand(checkint(seed, 1, 'randomseed')) end
+math.random = raw.random
+math.randomseed = raw.randomseed
 
 G.pcall = raw.pcall
-G.rawset = function(t, k, v)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  local r = rawset(t, k, v)
-  return r
-end
-G.setmetatable = function(t, m)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  local r = setmetatable(t, m)
-  return r
-end
+G.rawset = raw.rawset
+G.setmetatable = raw.setmetatable
+G.loadstring = raw.loadstring
+G.load = raw.load
 for _, name in ipairs({'print', 'dofile', 'loadfile', 'getfenv', 'setfenv', 'newproxy',
                        'module', 'require', 'package', 'debug', 'io', 'os'}) do
   G[name] = nil
@@ -125,27 +91,6 @@ local smt = getmetatable('')
 smt.__index = G.string
 smt.__metatable = view(smt)
 
--- Redis' Lua parses every chunk as text: bytecode is a syntax error at its first byte.
-local real_loadstring, real_load = loadstring, load
-G.loadstring = function(s, name)
-  if type(s) == 'string' and s:byte(1) == 27 then
-    return real_loadstring(' \27', name or s)
-  end
-  return real_loadstring(s, name)
-end
-G.load = function(f, name)
-  if type(f) ~= 'function' then return real_load(f, name) end
-  local first = true
-  return real_load(function()
-    local piece = f()
-    if first then
-      first = false
-      if type(piece) == 'string' and piece:byte(1) == 27 then piece = ' \27' end
-    end
-    return piece
-  end, name)
-end
-
 local gmt = {__index = G, __newindex = deny, __metatable = sealed}
 local P = setmetatable({}, gmt)
 readonly[P] = true
@@ -160,7 +105,7 @@ end
 local function phase(loading)
   if loading then gmt.__index = load_env else gmt.__index = G end
 end
-return P, phase
+return P, phase, readonly
 "#;
 
 /// A new sandboxed state of the given flavor, libraries opened.
@@ -175,6 +120,7 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     let raw = lua.create_table()?;
     redis_table::add_rand(&lua, &raw)?;
     raw.set("pcall", super::coro::redis_pcall(&lua)?)?;
+    super::builtins::add(&lua, &raw)?;
     let load_redis = lua.create_table()?;
     if flavor == Flavor::Function {
         super::functions_load::add_register(&lua, &load_redis)?;
@@ -185,13 +131,11 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
         Flavor::Eval => "eval",
         Flavor::Function => "function",
     };
-    let (view, phase): (Table, Function) = lua.load(PRELUDE).set_name(INTERNAL_SOURCE).call((
-        globals.clone(),
-        raw,
-        redis,
-        name,
-        load_redis,
-    ))?;
+    let (view, phase, readonly): (Table, Function, Table) = lua
+        .load(PRELUDE)
+        .set_name(INTERNAL_SOURCE)
+        .call((globals.clone(), raw, redis, name, load_redis))?;
+    lua.set_named_registry_value(super::builtins::READONLY_KEY, readonly)?;
     lua.set_globals(view)?;
     Ok(State {
         lua,

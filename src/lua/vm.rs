@@ -227,6 +227,15 @@ impl LuaVm {
         }
     }
 
+    /// Bytes the EVAL state and the FUNCTION state use (INFO memory's `used_memory_vm_eval`
+    /// and `used_memory_vm_functions`).
+    pub fn memory_bytes(&self) -> (usize, usize) {
+        (
+            self.eval.st.lua.used_memory(),
+            self.func.st.lua.used_memory(),
+        )
+    }
+
     /// SCRIPT FLUSH seen (the store's epoch moved): a fresh EVAL state, as Redis.
     pub fn sync_scripts(&mut self, store: &ScriptStore) {
         let epoch = store.epoch();
@@ -532,6 +541,16 @@ mod tests {
             }
             Ok(())
         }
+
+        fn acl_check(&mut self, argv: &[&[u8]]) -> Result<bool, CallRefused> {
+            match argv[0] {
+                b"get" => Ok(true),
+                b"set" => Ok(false),
+                _ => Err(CallRefused(
+                    "Invalid command passed to redis.acl_check_cmd()".into(),
+                )),
+            }
+        }
     }
 
     fn run_on(
@@ -616,6 +635,11 @@ mod tests {
         );
         assert_eq!(eval("return {1, {err='x'}}").unwrap(), "*2\r\n:1\r\n-x\r\n");
         assert_eq!(eval("return redis.replicate_commands()").unwrap(), ":1\r\n");
+        assert_eq!(
+            eval("return {redis.acl_check_cmd('get','k'), redis.acl_check_cmd('set','k','v')}")
+                .unwrap(),
+            "*2\r\n:1\r\n$-1\r\n"
+        );
         assert_eq!(eval("return redis.breakpoint()").unwrap(), "$-1\r\n");
         assert_eq!(
             eval("return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}").unwrap(),
@@ -716,6 +740,18 @@ mod tests {
             ),
             ("return redis.log(9, 'x')", "ERR Invalid debug level."),
             ("return redis.sha1hex()", "ERR wrong number of arguments"),
+            (
+                "return redis.acl_check_cmd('nosuch')",
+                "ERR Invalid command passed to redis.acl_check_cmd()",
+            ),
+            (
+                "return redis.acl_check_cmd()",
+                "ERR Please specify at least one argument for this redis lib call",
+            ),
+            (
+                "coroutine.yield(1)",
+                "ERR attempt to yield across metamethod/C-call boundary",
+            ),
         ];
         for (s, msg) in raised {
             let want = format!("{msg} script: {}, on @user_script:1.", sha(s));
@@ -735,6 +771,12 @@ mod tests {
         for (s, msg) in replied {
             assert_eq!(eval(s).unwrap_err(), msg, "{s}");
         }
+        // A coroutine of the script's own may yield.
+        assert_eq!(
+            eval("local co = coroutine.wrap(function() coroutine.yield(4) end) return co()")
+                .unwrap(),
+            ":4\r\n"
+        );
         // The line is the user's, past blank lines.
         let s = "\n\nlocal a = 1\nreturn redis.call('incr','s')";
         let mut vm = LuaVm::new();
@@ -810,6 +852,8 @@ mod tests {
         let mut host = FakeHost::default();
         assert!(run_on(&mut vm, &mut host, "rawset(_G,'z',1)", &[], Proto::Resp2).is_err());
         assert!(run_on(&mut vm, &mut host, "return z", &[], Proto::Resp2).is_err());
+        let (eval_bytes, function_bytes) = vm.memory_bytes();
+        assert!(eval_bytes > 10_000 && function_bytes > 10_000);
         // math.random draws from Redis' generator (same first value as a fresh server).
         assert_eq!(
             eval("math.randomseed(0) return math.random(100) > 0").unwrap(),
@@ -890,6 +934,43 @@ mod tests {
             run_on(&mut vm, &mut host, "return 7", &[], Proto::Resp2).unwrap(),
             b":7\r\n"
         );
+    }
+
+    #[test]
+    fn loops_behind_c_boundaries_run_on_instead_of_failing_to_yield() {
+        // Lua 5.1 cannot yield across these; the hook must not try (the script would get an
+        // error) and the script completes, possibly yielding before or after them.
+        let bodies = [
+            "local n = 0 local t = setmetatable({}, {__index = function() \
+             for i = 1, 300000 do n = n + 1 end return n end}) return t.x",
+            "local n = 0 local t = {3, 1, 2} table.sort(t, function(a, b) \
+             for i = 1, 100000 do n = n + 1 end return a < b end) return n",
+            "local function it(_, i) if i < 3 then for j = 1, 200000 do end return i + 1 end end \
+             local n = 0 for i in it, nil, 0 do n = n + i end return n",
+            "local n = 0 local ok = pcall(function() for i = 1, 500000 do n = n + 1 end end) \
+             return n",
+            "local s = string.gsub('abc', '%w', function(c) for i = 1, 200000 do end return c end) \
+             return s",
+        ];
+        for body in bodies {
+            let mut vm = LuaVm::new();
+            let mut host = FakeHost::default();
+            let ctl = RunControl::default();
+            let mut step = start_run(&mut vm, &mut host, &ctl, body);
+            let mut buf = Vec::new();
+            loop {
+                match step {
+                    Step::Yielded(s) => {
+                        let mut out = Out::new(&mut buf, Proto::Resp2);
+                        step = vm.resume(s, &mut host, &ctl, &mut out);
+                    }
+                    Step::Done(r) => {
+                        r.unwrap_or_else(|e| panic!("{body}: {}", e.text()));
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     #[test]

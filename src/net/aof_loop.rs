@@ -20,11 +20,16 @@ impl Reactor {
         if self.aof.policy.is_none() {
             self.aof.policy = Some(self.shard.global.cfg(|c| c.appendfsync));
         }
-        self.write_journal();
+        // A suspended script's writes stay in the journal until it ends (one block); nothing
+        // else writes on this shard meanwhile, so no reply waits for them.
+        let suspended = self.script.is_some();
+        if !suspended {
+            self.write_journal();
+        }
         self.rewrite_progress();
         if self.policy() == AppendFsync::Always && self.shard.aof.active() {
-            self.hold_this_turn();
-            let written = self.shard.journal.is_empty();
+            self.hold_this_turn(suspended);
+            let written = suspended || self.shard.journal.is_empty();
             if self.shard.aof.unsynced && written && self.aof.epoch_inflight.is_none() {
                 self.submit_fsync();
             }
@@ -77,9 +82,11 @@ impl Reactor {
 
     /// Under `always`, output produced this turn waits for the fsync that covers this turn's
     /// writes (or the one running, which covers everything written before).
-    fn hold_this_turn(&mut self) {
-        // Unwritten journal bytes (a failing disk) count as unsynced: their replies wait.
-        let pending = self.shard.aof.unsynced || !self.shard.journal.is_empty();
+    fn hold_this_turn(&mut self, suspended: bool) {
+        // Unwritten journal bytes (a failing disk) count as unsynced: their replies wait
+        // (not a suspended script's: its reply is not out yet, and the others' refusals wrote
+        // nothing).
+        let pending = self.shard.aof.unsynced || (!suspended && !self.shard.journal.is_empty());
         let epoch = if pending {
             Some(self.aof.epoch_next)
         } else {

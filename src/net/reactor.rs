@@ -379,6 +379,7 @@ impl Reactor {
             }
             MeshMsg::ReplApply(b) => {
                 crate::dispatch::apply::apply_batch(&mut self.shard, &b.data, self.now_ms);
+                self.finish_inline();
                 b.done.fetch_add(1, Ordering::Release);
             }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),

@@ -12,7 +12,9 @@ impl Reactor {
     pub(super) fn repl_turn(&mut self) {
         // Expiry deletions by keyless commands (RANDOMKEY, SCAN...) since the last command.
         crate::replication::journal_expired(&mut self.shard);
-        crate::replication::feed_journal(&mut self.shard);
+        if self.script.is_none() {
+            crate::replication::feed_journal(&mut self.shard);
+        }
         if !self.shard.repl.snaps.is_empty() {
             let deadline = Instant::now() + Duration::from_micros(SNAPSHOT_STEP_US);
             let sh = &mut self.shard;

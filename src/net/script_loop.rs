@@ -4,7 +4,8 @@
 //! `RunControl`), later commands of the script's own connection wait for its reply, and
 //! what must not see a half-run script (park requests of other shards, the replica stream,
 //! slot maps dropping keys, blocked clients, active expiry and eviction) waits for its end.
-//! Other shards never wait: they answer -BUSY for this shard themselves.
+//! Other shards never wait: they answer -BUSY for this shard themselves. The journal is not
+//! written or fed to replicas meanwhile, so the script's writes stay one MULTI/EXEC block.
 
 use super::*;
 use crate::shard::suspended::Suspended;
@@ -78,6 +79,16 @@ impl Reactor {
             args,
         );
         true
+    }
+
+    /// A script that yielded where nobody waits for its reply (a master's stream applied
+    /// here): it runs to its end now, as the stream's order requires.
+    pub(super) fn finish_inline(&mut self) {
+        if let Some(mut run) = self.shard.suspended.take() {
+            let mut sink = Vec::new();
+            let mut out = Out::new(&mut sink, run.proto);
+            while !(run.resume)(&mut self.shard, &mut out, self.now_ms) {}
+        }
     }
 
     /// One slice of the suspended script, if any; at its end the reply goes out, the

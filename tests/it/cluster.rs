@@ -7,6 +7,33 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Makes `r` the replica of `m` (both cluster nodes, `m` serving slots): MEET, then
+/// CLUSTER REPLICATE until `r` knows `m`.
+pub fn attach_replica(m: &Server, r: &Server) {
+    let rp = r.port.to_string();
+    assert_eq!(m.cli(&["cluster", "meet", "127.0.0.1", &rp]).trim(), "OK");
+    let mid = m.cli(&["cluster", "myid"]).trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while r.cli(&["cluster", "replicate", &mid]).trim() != "OK" {
+        assert!(Instant::now() < deadline, "replica never attached");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// CLUSTER FAILOVER TAKEOVER on replica `r`, waiting until it reports the master role.
+pub fn take_over(r: &Server) {
+    assert_eq!(r.cli(&["cluster", "failover", "takeover"]).trim(), "OK");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let role = r.cli(&["role"]);
+        if role.starts_with("master") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "replica not promoted: {role}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A set of slotd nodes started for one test.
 pub struct Cluster {
     pub nodes: Vec<Server>,

@@ -3,7 +3,8 @@
 //! list is exact both ways: a new difference fails, and so does a listed one that went away.
 //! Skipped (with a message) only when redis-server is not installed.
 
-use crate::common::{RedisServer as Redis, Server};
+use crate::common::{cmd, Raw, RedisServer as Redis, Server};
+use crate::compare::read_reply;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Known, justified differences: (field, commands, why).
@@ -234,4 +235,107 @@ fn getkeysandflags_match_redis() {
         "COMMAND GETKEYSANDFLAGS set a v get",
         "COMMAND GETKEYSANDFLAGS set a v ex 10 GET",
     ]);
+}
+
+/// The scripting commands and subcommands of Redis 7.0 (SCRIPT DEBUG included: slotd lists it
+/// and refuses its debugger modes).
+const SCRIPTING: &[&str] = &[
+    "eval",
+    "evalsha",
+    "eval_ro",
+    "evalsha_ro",
+    "fcall",
+    "fcall_ro",
+    "script|debug",
+    "script|exists",
+    "script|flush",
+    "script|help",
+    "script|kill",
+    "script|load",
+    "function|delete",
+    "function|dump",
+    "function|flush",
+    "function|help",
+    "function|kill",
+    "function|list",
+    "function|load",
+    "function|restore",
+    "function|stats",
+];
+
+#[test]
+fn scripting_commands_info_is_byte_identical() {
+    // COMMAND INFO of each scripting command and subcommand, byte for byte in RESP2 and RESP3
+    // (one name per call: a container's subcommands come in Redis' hash-table order).
+    let mut script = Vec::new();
+    for proto in ["2", "3"] {
+        script.push(format!("HELLO {proto}"));
+        for name in SCRIPTING {
+            script.push(format!("COMMAND INFO {name}"));
+        }
+        script.push("COMMAND INFO eval fcall_ro nosuch evalsha_ro".to_string());
+    }
+    let Some(redis) = Redis::start("scripting_info") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&[]);
+    let (mut a, mut b) = (Raw::connect(redis.port), slotd.raw());
+    for line in &script {
+        let parts: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        a.send(&cmd(&parts));
+        b.send(&cmd(&parts));
+        let (ra, rb) = (read_reply(&mut a), read_reply(&mut b));
+        // HELLO's reply names the server and its version: only the COMMAND replies compare.
+        if !line.starts_with("HELLO") {
+            assert_eq!(
+                String::from_utf8_lossy(&rb),
+                String::from_utf8_lossy(&ra),
+                "{line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn scripting_commands_are_listed_as_redis() {
+    // COMMAND LIST FILTERBY ACLCAT scripting / PATTERN give the same names as Redis (as sets),
+    // and every scripting name is in COMMAND LIST, so COMMAND COUNT counts them.
+    let Some(redis) = Redis::start("scripting_list") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&[]);
+    let (mut r, mut s) = (redis.client(), slotd.client());
+    for args in [
+        &["COMMAND", "LIST", "FILTERBY", "ACLCAT", "scripting"][..],
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN", "eval*"],
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN", "f[cu]*"],
+        &["COMMAND", "LIST", "FILTERBY", "PATTERN", "script|*"],
+    ] {
+        assert_eq!(
+            sorted(&query(&mut s, args)),
+            sorted(&query(&mut r, args)),
+            "{args:?}"
+        );
+    }
+    let all = query(&mut s, &["COMMAND", "LIST"]);
+    let names: BTreeSet<&V> = list(&all).iter().collect();
+    for n in SCRIPTING {
+        assert!(
+            names.contains(&V::Str(n.to_string())),
+            "COMMAND LIST lacks {n}"
+        );
+    }
+    let V::Int(count) = query(&mut s, &["COMMAND", "COUNT"]) else {
+        panic!("COMMAND COUNT")
+    };
+    let top = list(&all)
+        .iter()
+        .filter(|n| !matches!(n, V::Str(x) if x.contains('|')));
+    assert_eq!(
+        count as usize,
+        top.count(),
+        "COMMAND COUNT counts top-level commands"
+    );
 }

@@ -426,13 +426,7 @@ fn cluster_failover_keeps_other_databases() {
         "OK"
     );
     let rp = r.port.to_string();
-    assert_eq!(m.cli(&["cluster", "meet", "127.0.0.1", &rp]).trim(), "OK");
-    let mid = m.cli(&["cluster", "myid"]).trim().to_string();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while r.cli(&["cluster", "replicate", &mid]).trim() != "OK" {
-        assert!(Instant::now() < deadline, "replica never attached");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    crate::cluster::attach_replica(&m, &r);
     let url = format!("redis://127.0.0.1:{}/2", m.port);
     let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
     for i in 0..100 {
@@ -444,16 +438,7 @@ fn cluster_failover_keeps_other_databases() {
     }
     let acked: i64 = redis::cmd("WAIT").arg(1).arg(10000).query(&mut c).unwrap();
     assert_eq!(acked, 1);
-    assert_eq!(r.cli(&["cluster", "failover", "takeover"]).trim(), "OK");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let role = r.cli(&["role"]);
-        if role.starts_with("master") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "replica not promoted: {role}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    crate::cluster::take_over(&r);
     assert_eq!(cli_db(&rp, "2", &["DBSIZE"]), "100");
     assert_eq!(cli_db(&rp, "2", &["GET", "k42"]), "42");
     assert_eq!(r.cli(&["DBSIZE"]).trim(), "0");

@@ -231,7 +231,8 @@ fn bulk_body(reply: &[u8]) -> Vec<u8> {
 
 /// A library with one writing and one read-only function (with a description).
 const LIB1: &str = "#!lua name=lib1\n\
-    redis.register_function('f1', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function('f1', function(keys, args) \
+    return redis.call('SET', keys[1], args[1]) end)\n\
     redis.register_function{function_name='f1ro', callback=function(keys, args) \
     return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads one key'}";
 /// A library with one function.
@@ -265,6 +266,15 @@ fn load_list_delete_match_redis() {
     load(&mut p, "#!lua name=bad\nthis is not lua");
     load(&mut p, "#!lua name=lib2\nthis is not lua");
     load(&mut p, LIB1);
+    for field in ["number_of_functions", "number_of_libraries"] {
+        let mem = |port| {
+            let info = crate::common::cli(port, &["INFO", "memory"]);
+            info.lines()
+                .find(|l| l.starts_with(field))
+                .map(str::to_string)
+        };
+        assert_eq!(mem(slotd.port), mem(redis.port));
+    }
     for line in [
         "FUNCTION LIST LIBRARYNAME lib2",
         "FUNCTION LIST LIBRARYNAME lib2 WITHCODE",
@@ -302,6 +312,9 @@ fn dump_restore_cross_with_redis() {
     };
     let mut p = pair(&redis, &slotd);
     load(&mut p, LIB1);
+    p.line("CONFIG SET rdbcompression no");
+    p.line("FUNCTION DUMP");
+    p.line("CONFIG SET rdbcompression yes");
     let from_both = p.line("FUNCTION DUMP");
     let payload = bulk_body(&from_both);
     p.line("FUNCTION FLUSH");
@@ -369,7 +382,11 @@ fn libraries_survive_restarts_and_rewrites() {
         call(&mut c, &[b"FUNCTION", b"LOAD", code.as_bytes()]);
     }
     assert_eq!(call(&mut c, &[b"FUNCTION", b"DELETE", b"lib2"]), b"+OK\r\n");
+    // A change inside a transaction is journaled inside its MULTI/EXEC block.
+    call(&mut c, &[b"MULTI"]);
+    call(&mut c, &[b"SET", b"k", b"v"]);
     call(&mut c, &[b"FUNCTION", b"LOAD", CLASH.as_bytes()]);
+    assert_eq!(call(&mut c, &[b"EXEC"]), b"*2\r\n+OK\r\n$4\r\nlib3\r\n");
     let want = listing(s.port);
     assert!(
         want.starts_with(b"*2\r\n"),
@@ -449,4 +466,184 @@ fn replicas_get_libraries_by_full_sync_and_stream() {
         "{}",
         String::from_utf8_lossy(&refused)
     );
+}
+
+/// A library exercising FCALL: keys and args, writes, read-only and flagged functions.
+const CALLS: &str = "#!lua name=calls\n\
+    redis.register_function('echo', function(keys, args) return {keys, args} end)\n\
+    redis.register_function('setk', function(keys, args) \
+    return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function{function_name='getk', callback=function(keys, args) \
+    return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='sneaky', callback=function(keys, args) \
+    return redis.call('SET', keys[1], 'x') end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='nocl', callback=function() return 'ok' end, \
+    flags={'no-writes', 'no-cluster'}}\n\
+    redis.register_function('oops', function() return redis.error_reply('MY err') end)\n\
+    redis.register_function('boom', function() error('bad thing') end)";
+
+#[test]
+fn fcall_matches_redis() {
+    // Guards FCALL / FCALL_RO: lookup without case, numkeys errors, keys and args, writes,
+    // FCALL_RO refusing a function without no-writes, no-writes enforced inside the function,
+    // errors raised by the function, RESP3, with several shards (keys on any of them).
+    let Some((redis, slotd)) = start(&["--server-threads", "3"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    load(&mut p, CALLS);
+    for line in [
+        "FCALL nosuch 0",
+        "FCALL echo",
+        "FCALL echo x",
+        "FCALL echo 3 a",
+        "FCALL echo -1",
+        "FCALL echo 0",
+        "FCALL ECHO 2 k1 k2 a1 a2",
+        "FCALL setk 1 k1 v1",
+        "FCALL setk 1 k2 v2",
+        "FCALL getk 1 k1",
+        "FCALL_RO getk 1 k2",
+        "FCALL_RO setk 1 k3 v3",
+        "FCALL sneaky 1 k1",
+        "FCALL_RO sneaky 1 k1",
+        "FCALL nocl 0",
+        "FCALL oops 0",
+        "FCALL boom 0",
+        "GET k1",
+        "GET k3",
+    ] {
+        p.line(line);
+    }
+    // Inside MULTI: a library loaded by the transaction is callable later in it.
+    let multi = "#!lua name=m1\nredis.register_function('mf', function(k) \
+                 return redis.call('INCR', k[1]) end)";
+    p.line("MULTI");
+    p.same(&[b"FUNCTION", b"LOAD", multi.as_bytes()]);
+    for line in [
+        "FCALL mf 1 cnt",
+        "FUNCTION LIST LIBRARYNAME m1",
+        "EXEC",
+        "FCALL mf 1 cnt",
+        "MULTI",
+        "FUNCTION DELETE nosuch",
+        "FUNCTION LOAD bad",
+        "EXEC",
+    ] {
+        p.line(line);
+    }
+    p.both(&[b"HELLO", b"3"]);
+    p.line("FCALL echo 1 k a");
+    p.line("FCALL getk 1 k1");
+}
+
+#[test]
+fn fcall_in_cluster_mode_refuses_no_cluster_and_redirects() {
+    // Guards FCALL in cluster mode: a no-cluster function is refused with Redis' text, keys of
+    // two slots are CROSSSLOT, and a function runs where its key's slot is served.
+    let s = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        s.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    let mut c = s.raw();
+    call(&mut c, &[b"FUNCTION", b"LOAD", CALLS.as_bytes()]);
+    let nocl = call(&mut c, &[b"FCALL", b"nocl", b"0"]);
+    assert_eq!(
+        nocl,
+        b"-ERR Can not run script on cluster, 'no-cluster' flag is set.\r\n".to_vec()
+    );
+    let cross = call(&mut c, &[b"FCALL", b"echo", b"2", b"a", b"b"]);
+    assert!(
+        cross.starts_with(b"-CROSSSLOT"),
+        "{}",
+        String::from_utf8_lossy(&cross)
+    );
+    for key in ["a", "b", "{x}1"] {
+        let set = call(&mut c, &[b"FCALL", b"setk", b"1", key.as_bytes(), b"v"]);
+        assert_eq!(set, b"+OK\r\n");
+        let get = call(&mut c, &[b"FCALL_RO", b"getk", b"1", key.as_bytes()]);
+        assert_eq!(get, b"$1\r\nv\r\n");
+    }
+}
+
+#[test]
+fn promoted_replica_runs_the_libraries() {
+    // Guards failover: a one-master cluster with one replica; a library loaded on the master
+    // (and one loaded before the replica attached) reaches the replica, and once promoted by
+    // CLUSTER FAILOVER TAKEOVER it runs them with FCALL.
+    let args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
+    let m = Server::start(&args);
+    let r = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        m.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    let mut mc = m.raw();
+    call(&mut mc, &[b"FUNCTION", b"LOAD", LIB2.as_bytes()]);
+    crate::cluster::attach_replica(&m, &r);
+    call(&mut mc, &[b"FUNCTION", b"LOAD", CALLS.as_bytes()]);
+    let set = call(&mut mc, &[b"FCALL", b"setk", b"1", b"k", b"before"]);
+    assert_eq!(set, b"+OK\r\n");
+    let acked = call(&mut mc, &[b"WAIT", b"1", b"10000"]);
+    assert_eq!(acked, b":1\r\n");
+    crate::cluster::take_over(&r);
+    let mut rc = r.raw();
+    assert_eq!(call(&mut rc, &[b"FCALL", b"f2", b"0"]), b":2\r\n");
+    assert_eq!(
+        call(&mut rc, &[b"FCALL_RO", b"getk", b"1", b"k"]),
+        b"$6\r\nbefore\r\n"
+    );
+    assert_eq!(
+        call(&mut rc, &[b"FCALL", b"setk", b"1", b"k", b"after"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(listing(r.port), listing(m.port));
+}
+
+/// Functions with each flag, for the checks before and during a run.
+const FLAGGED: &str = "#!lua name=fl\n\
+    redis.register_function('w', function(keys) return redis.call('SET', keys[1], 'v') end)\n\
+    redis.register_function{function_name='r', callback=function(keys) \
+    return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='woom', callback=function(keys) \
+    return redis.call('SET', keys[1], 'v') end, flags={'allow-oom'}}\n\
+    redis.register_function{function_name='rstale', callback=function() return 'ok' end, \
+    flags={'no-writes','allow-stale'}}\n\
+    redis.register_function{function_name='cross', callback=function() \
+    return redis.call('GET', 'zzz') end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='crossok', callback=function() \
+    return redis.call('GET', 'zzz') end, flags={'no-writes','allow-cross-slot-keys'}}";
+
+#[test]
+fn function_flags_match_redis() {
+    // Guards the flags FCALL enforces as Redis: over maxmemory only no-writes and allow-oom
+    // functions run, an undeclared key is read in standalone mode, and on a replica writing
+    // functions (and FUNCTION changes) are READONLY while no-writes ones run.
+    let Some((redis, slotd)) = start(&["--server-threads", "2"]) else {
+        return;
+    };
+    let mut p = pair(&redis, &slotd);
+    load(&mut p, FLAGGED);
+    for line in [
+        "CONFIG SET maxmemory 1",
+        "FCALL w 1 k",
+        "FCALL woom 1 k",
+        "FCALL r 1 k",
+        "FCALL_RO r 1 k",
+        "CONFIG SET maxmemory 0",
+        "FCALL cross 1 k",
+        "FCALL crossok 1 k",
+        "FCALL cross 0",
+        "REPLICAOF 127.0.0.1 1",
+        "FCALL w 1 k",
+        "FCALL rstale 0",
+        "FCALL_RO rstale 0",
+        "FUNCTION DELETE fl",
+        "FUNCTION FLUSH",
+        "REPLICAOF NO ONE",
+    ] {
+        p.line(line);
+    }
+    p.same(&[b"FUNCTION", b"LOAD", b"REPLACE", FLAGGED.as_bytes()]);
 }

@@ -4,6 +4,7 @@
 mod aof;
 mod aof_foreign;
 mod blocking;
+mod clients;
 mod cluster;
 mod cluster1;
 mod cluster_bus;
@@ -29,6 +30,8 @@ mod replication;
 mod script_busy;
 mod scripting;
 mod scripting_aof;
+mod scripting_engine;
+mod scripting_libs;
 mod shards;
 mod startup;
 mod types;

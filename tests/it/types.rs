@@ -160,7 +160,7 @@ fn slot(key: &str) -> u16 {
 }
 
 /// Which of `shards` shards holds `key` (slotd: slot modulo shard count).
-fn shard(key: &str, shards: u16) -> u16 {
+pub(crate) fn shard(key: &str, shards: u16) -> u16 {
     slot(key) % shards
 }
 

@@ -163,3 +163,32 @@ fn find_function_ignores_case() {
     assert_eq!(find_function(&libs, b"myfunc").unwrap().1.name, "MyFunc");
     assert!(find_function(&libs, b"other").is_none());
 }
+
+#[test]
+fn a_change_waits_for_no_busy_shard_0() {
+    // Guards the changes' -BUSY: a client on shard 1 changing libraries while a function holds
+    // shard 0 past the threshold gets shard 0's refusal instead of waiting for the script.
+    use std::sync::atomic::Ordering::Relaxed;
+    let global = crate::global::Global::new(crate::config::Config::default(), 2, None);
+    let ctl = &global.script_runs[0];
+    ctl.running.store(true, Relaxed);
+    ctl.busy.store(true, Relaxed);
+    ctl.is_function.store(true, Relaxed);
+    let mut sh = Shard::new(1, 2, global);
+    let client = sh.clients.insert(crate::shard::Client {
+        id: 1,
+        authenticated: true,
+        ..Default::default()
+    });
+    let code = b"#!lua name=x\nredis.register_function('f', function() return 1 end)";
+    for argv in [
+        &[&b"FUNCTION"[..], b"LOAD", code][..],
+        &[b"FUNCTION", b"DELETE", b"x"],
+        &[b"FUNCTION", b"FLUSH"],
+        &[b"FUNCTION", b"RESTORE", b"payload"],
+    ] {
+        let reply = crate::dispatch::run_line(&mut sh, client, argv, crate::resp::Proto::Resp2, 0);
+        let want = format!("-{}\r\n", crate::commands::busy::BUSY_FUNCTION);
+        assert_eq!(String::from_utf8_lossy(&reply), want);
+    }
+}
