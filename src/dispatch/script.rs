@@ -265,8 +265,9 @@ fn run_here(
     now_ms: u64,
 ) -> Outcome {
     let all: Vec<usize> = (0..sh.shards).collect();
-    // Without declared keys nothing says where its keys are: every shard is held.
-    if sh.shards > 1 && (keys.is_empty() || needs_all(sh, cmd, args)) {
+    // Known to reach keys of other shards: it holds every shard from the start. Otherwise it
+    // runs here (and may leave the core past busy-reply-threshold).
+    if sh.shards > 1 && needs_all(sh, cmd, args) {
         return run_held(sh, cmd, args, keys, out, now_ms, &all);
     }
     let start = out.buf.len();
@@ -423,6 +424,7 @@ fn attempt(
         slot,
         db,
         need_all: false,
+        run_key: run_key_of(cmd, args),
     };
     host.held_all = held >= host.sh.shards;
     let step = match &t.body {
@@ -540,6 +542,7 @@ impl Resumable {
             slot: self.slot,
             db: self.db,
             need_all: false,
+            run_key: self.needs_all_key,
         };
         host.held_all = host.sh.shards == 1;
         let step = vm.resume(co, &mut host, ctl, out);
@@ -608,6 +611,8 @@ struct ScriptHost<'h, 'p> {
     /// The database the script selected (SELECT inside a script affects it alone).
     db: u32,
     need_all: bool,
+    /// The script's name for the needs-every-shard memory (`run_key_of`).
+    run_key: Option<Sha>,
 }
 
 fn refused(text: &str) -> CallRefused {
@@ -693,6 +698,10 @@ impl ScriptHost<'_, '_> {
     fn reach_out(&mut self) -> CallRefused {
         if !self.wrote {
             self.need_all = true;
+        }
+        // Either way its later runs hold every shard from the start.
+        if let Some(k) = self.run_key {
+            remember_needs_all_key(self.sh, k);
         }
         refused(UNDECLARED_KEY)
     }

@@ -46,9 +46,10 @@ fn standalone_cases() -> Vec<Vec<String>> {
             "b",
             "w",
         ]),
-        // Keys it did not declare, on both shards: run again holding every shard.
-        line(&["EVAL", "redis.call('incr','c1') redis.call('incr','c2') return redis.call('mget','c1','c2','a','b')", "0"]),
-        line(&["EVAL", "redis.call('incr','c1') redis.call('incr','c2') return redis.call('mget','c1','c2','a','b')", "0"]),
+        // Keys it did not declare, on both shards, read before any write: the run starts again
+        // holding every shard.
+        line(&["EVAL", "local v = redis.call('mget','c1','c2','a','b') redis.call('incr','c1') redis.call('incr','c2') return v", "0"]),
+        line(&["EVAL", "local v = redis.call('mget','c1','c2','a','b') redis.call('incr','c1') redis.call('incr','c2') return v", "0"]),
         line(&["EVAL", "return redis.call('get','a')", "1", "b"]),
         line(&["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"]),
         line(&["EVALSHA_RO", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"]),
@@ -512,6 +513,14 @@ fn scripts_on_a_read_only_replica_meet_redis_rules() {
     };
     let sm = Server::start(&[]);
     let sr = Server::start(&["--replicaof", "127.0.0.1", &sm.port.to_string()]);
+    for port in [rr.port, sr.port] {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !crate::common::cli(port, &["info", "replication"]).contains("master_link_status:up")
+        {
+            assert!(Instant::now() < deadline, "replica on {port} not linked");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     let cases = vec![
         line(&["EVAL", "return redis.call('set','a','1')", "0"]),
         line(&["EVAL", "#!lua\nreturn 1", "0"]),
@@ -526,4 +535,26 @@ fn scripts_on_a_read_only_replica_meet_redis_rules() {
     let mut a = Raw::connect(rr.port);
     let mut b = sr.raw();
     same(&mut a, &mut b, &cases, "read-only replica");
+}
+
+#[test]
+fn a_script_that_writes_then_reaches_an_undeclared_core_fails_once_then_holds_every_core() {
+    // Standalone, two shards: "a" lives on shard 1, "b" on shard 0. The first run wrote "a"
+    // before it reached "b": it cannot start again, so it answers the documented error; the
+    // shard remembers the script, and later runs hold every shard from the start.
+    let s = Server::start(&["--server-threads", "2"]);
+    let mut c = s.client();
+    let _: () = redis::cmd("SET").arg("b").arg("w").query(&mut c).unwrap();
+    let script = "redis.call('set',KEYS[1],'z') return redis.call('get','b')";
+    let first: redis::RedisResult<String> =
+        redis::cmd("EVAL").arg(script).arg(1).arg("a").query(&mut c);
+    let e = first.expect_err("the first run reached shard 0 after writing");
+    assert!(e.to_string().contains("did not declare"), "{e}");
+    let again: String = redis::cmd("EVAL")
+        .arg(script)
+        .arg(1)
+        .arg("a")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(again, "w");
 }
