@@ -13,7 +13,7 @@ use crate::commands::{self, flags, AfterReply, CommandSpec, ConnCtx, Handler, Sc
 use crate::lua::store::{sha_of, Script, Sha};
 use crate::lua::vm::{LuaVm, Run, Step};
 use crate::lua::{CallRefused, Host, ReplFlags, RunControl, ScriptFlags};
-use crate::resp::{Args, Out, OwnedArgs, Proto, ReplyError};
+use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags};
 use crate::shard::{Client, Parked, Shard};
 use crate::topology::shard_of;
@@ -268,8 +268,9 @@ fn run_here(
     now_ms: u64,
 ) -> Outcome {
     let all: Vec<usize> = (0..sh.shards).collect();
-    // Without declared keys nothing says where its keys are: every shard is held.
-    if sh.shards > 1 && (keys.is_empty() || needs_all(sh, cmd, args)) {
+    // A script first runs holding every shard, to learn whether it stays on the shards of
+    // its declared keys (`script_confined`); one that strayed keeps holding every shard.
+    if sh.shards > 1 && (!confined(sh, cmd, args) || needs_all(sh, cmd, args)) {
         return run_held(sh, cmd, args, keys, out, now_ms, &all);
     }
     let start = out.buf.len();
@@ -329,6 +330,30 @@ fn run_key_of(cmd: ScriptCmd, args: Args<'_>) -> Option<Sha> {
         ScriptCmd::EvalSha | ScriptCmd::EvalShaRo => crate::lua::store::parse_sha(args.get(1)),
         ScriptCmd::Fcall | ScriptCmd::FcallRo => Some(sha_of(args.get(1))),
     }
+}
+
+/// The script stayed on the shards of its declared keys when it ran holding every shard.
+fn confined(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
+    !sh.script_confined.is_empty()
+        && run_key_of(cmd, args).is_some_and(|k| sh.script_confined.contains(&k))
+}
+
+/// What a run holding every shard learned: whether the script strayed from its declared
+/// keys' shards.
+fn learn(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>, strayed: bool) {
+    let Some(k) = run_key_of(cmd, args) else {
+        return;
+    };
+    let set = if strayed {
+        sh.script_confined.remove(&k);
+        &mut sh.script_needs_all
+    } else {
+        &mut sh.script_confined
+    };
+    if set.len() >= crate::constants::SCRIPT_NEEDS_ALL_MAX {
+        set.clear();
+    }
+    set.insert(k);
 }
 
 fn needs_all(sh: &Shard, cmd: ScriptCmd, args: Args<'_>) -> bool {
@@ -408,6 +433,12 @@ fn attempt(
         busy_threshold_ms: BUSY_THRESHOLD_MS,
     };
     let db = sh.sel;
+    let n = sh.shards;
+    let declared = keys.iter().fold(0u64, |m, &k| {
+        m | 1u64
+            .checked_shl(shard_of(key_hash_slot(args.get(k)), n) as u32)
+            .unwrap_or(0)
+    });
     let mut host = ScriptHost {
         sh,
         peers: peers.as_deref_mut(),
@@ -419,8 +450,11 @@ fn attempt(
         slot,
         db,
         need_all: false,
+        declared,
+        strayed: false,
     };
     host.held_all = held >= host.sh.shards;
+    let held_all = host.held_all;
     let step = match &t.body {
         Body::Script(s) => vm.eval(&mut host, ctl, run, s, out),
         Body::Function(name) => {
@@ -429,6 +463,7 @@ fn attempt(
         }
     };
     let need_all = host.need_all;
+    let strayed = host.strayed;
     let is_function = matches!(t.body, Body::Function(_));
     let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
     let sh = host.sh;
@@ -438,6 +473,9 @@ fn attempt(
     ctl.running.store(false, Ordering::Release);
     ctl.busy.store(false, Ordering::Release);
     sh.journal.end_block(mark);
+    if held_all && sh.shards > 1 {
+        learn(sh, cmd, args, strayed);
+    }
     if let Some(p) = peers.as_mut() {
         for (id, m) in peer_marks {
             if let Some(peer) = p.get(id) {
@@ -484,6 +522,10 @@ struct ScriptHost<'h, 'p> {
     /// The database the script selected (SELECT inside a script affects it alone).
     db: u32,
     need_all: bool,
+    /// The shards of the declared keys (bit per shard; none past 64 shards).
+    declared: u64,
+    /// A call reached a key on another shard than the declared keys' ones.
+    strayed: bool,
 }
 
 fn refused(text: &str) -> CallRefused {
@@ -560,6 +602,10 @@ impl ScriptHost<'_, '_> {
         let me = self.sh.id;
         keys.iter().all(|&k| {
             let id = shard_of(key_hash_slot(args.get(k)), n);
+            let bit = 1u64.checked_shl(id as u32).unwrap_or(0);
+            if self.declared & bit == 0 {
+                self.strayed = true;
+            }
             id == me || self.peers.as_mut().is_some_and(|p| p.get(id).is_some())
         })
     }
@@ -636,7 +682,16 @@ impl Host for ScriptHost<'_, '_> {
         repl: ReplFlags,
         reply: &mut Vec<u8>,
     ) -> Result<(), CallRefused> {
-        let r = self.call_checked(argv, proto, repl, reply);
+        // The line in one buffer for the handlers (`Args`), reusing the shard's scratch.
+        let (mut buf, mut ranges) = std::mem::take(&mut self.sh.script_args);
+        buf.clear();
+        ranges.clear();
+        for a in argv {
+            ranges.push((buf.len() as u32, a.len() as u32));
+            buf.extend_from_slice(a);
+        }
+        let r = self.call_checked(Args::new(&buf, &ranges), proto, repl, reply);
+        self.sh.script_args = (buf, ranges);
         match &r {
             // The run is abandoned and repeated: nothing of it counts.
             Err(_) if self.need_all => {}
@@ -671,7 +726,7 @@ impl ScriptHost<'_, '_> {
     /// `Host::call` once the refusal bookkeeping is set aside.
     fn call_checked(
         &mut self,
-        argv: &[&[u8]],
+        args: Args<'_>,
         proto: Proto,
         repl: ReplFlags,
         reply: &mut Vec<u8>,
@@ -679,13 +734,11 @@ impl ScriptHost<'_, '_> {
         if self.need_all {
             return Err(refused(UNDECLARED_KEY));
         }
-        if argv.is_empty() {
+        if args.is_empty() {
             return Err(refused(
                 "Please specify at least one argument for this redis lib call",
             ));
         }
-        let owned = OwnedArgs::from_slices(argv);
-        let args = owned.args();
         let spec = lookup(args)?;
         if spec.flags & flags::NOSCRIPT != 0 {
             return Err(refused("This Redis command is not allowed from script"));
