@@ -23,6 +23,8 @@ pub enum Raise {
     Plain(String),
     /// `luaL_argerror`: "bad argument #n to 'name' (msg)", the name as Lua sees the call.
     Arg(c_int, String),
+    /// `luaL_argerror` with a message that need not be UTF-8 (it quotes input bytes).
+    ArgBytes(c_int, Vec<u8>),
 }
 
 pub type Res<T> = Result<T, Raise>;
@@ -47,11 +49,36 @@ pub unsafe fn raise(l: *mut lua_State, r: Raise) -> c_int {
                 drop(msg);
                 ffi::lua_error(l)
             }
-            Raise::Arg(narg, msg) => {
-                push_bytes(l, msg.as_bytes());
+            Raise::Arg(narg, msg) => raise(l, Raise::ArgBytes(narg, msg.into_bytes())),
+            Raise::ArgBytes(narg, msg) => {
+                push_bytes(l, &msg);
                 drop(msg);
                 ffi::luaL_argerror(l, narg, ffi::lua_tolstring(l, -1, std::ptr::null_mut()))
             }
+        }
+    }
+}
+
+/// A library function as Lua calls it.
+pub type CFunction = unsafe extern "C-unwind" fn(*mut lua_State) -> c_int;
+
+/// Ends an entry point: its number of results, or its error raised. The body has returned,
+/// so nothing but the error itself is left to drop.
+pub unsafe fn finish(l: *mut lua_State, result: Res<c_int>) -> c_int {
+    match result {
+        Ok(n) => n,
+        // SAFETY: the error is the only Rust value left, and raise consumes it.
+        Err(r) => unsafe { raise(l, r) },
+    }
+}
+
+/// Sets each `(name, function)` as a field of the table on top of the stack.
+pub unsafe fn set_functions(l: *mut lua_State, functions: &[(&CStr, CFunction)]) {
+    // SAFETY: the caller has a table on top.
+    unsafe {
+        for (name, f) in functions {
+            ffi::lua_pushcfunction(l, *f);
+            ffi::lua_setfield(l, -2, name.as_ptr());
         }
     }
 }

@@ -11,7 +11,7 @@ use std::ffi::{c_int, c_void};
 
 use mlua::ffi::{self, lua_State};
 
-use super::capi::{self, raise, Raise, Res};
+use super::capi::{self, Raise, Res};
 use super::cnum;
 
 /// One module table's settings (lua-cjson's `json_config_t` without its buffers).
@@ -445,10 +445,7 @@ unsafe extern "C-unwind" fn json_encode(l: *mut lua_State) -> c_int {
         if ffi::lua_gettop(l) != 1 {
             return ffi::luaL_argerror(l, 1, c"expected 1 argument".as_ptr());
         }
-        match encode(l) {
-            Ok(()) => 1,
-            Err(r) => raise(l, r),
-        }
+        capi::finish(l, encode(l).map(|()| 1))
     }
 }
 
@@ -819,10 +816,7 @@ unsafe extern "C-unwind" fn json_decode(l: *mut lua_State) -> c_int {
         if len >= 2 && (data[0] == 0 || data[1] == 0) {
             return ffi::luaL_error(l, c"JSON parser does not support UTF-16 or UTF-32".as_ptr());
         }
-        match decode(l, data) {
-            Ok(()) => 1,
-            Err(r) => raise(l, r),
-        }
+        capi::finish(l, decode(l, data).map(|()| 1))
     }
 }
 

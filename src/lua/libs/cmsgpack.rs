@@ -12,7 +12,7 @@ use std::ffi::c_int;
 
 use mlua::ffi::{self, lua_State};
 
-use super::capi::{self, raise, Raise, Res};
+use super::capi::{self, Raise, Res};
 use super::cnum;
 
 /// Tables nested deeper than this pack as nil (lua-cmsgpack's guard against cycles).
@@ -212,10 +212,7 @@ unsafe extern "C-unwind" fn mp_pack(l: *mut lua_State) -> c_int {
         if ffi::lua_checkstack(l, nargs) == 0 {
             return ffi::luaL_argerror(l, 0, c"Too many arguments for MessagePack pack.".as_ptr());
         }
-        match pack_all(l, nargs) {
-            Ok(()) => 1,
-            Err(r) => raise(l, r),
-        }
+        capi::finish(l, pack_all(l, nargs).map(|()| 1))
     }
 }
 
@@ -498,10 +495,7 @@ unsafe fn unpack_entry(l: *mut lua_State, limit: i64, offset: i64) -> c_int {
         let mut len = 0usize;
         let p = ffi::luaL_checklstring(l, 1, &mut len).cast::<u8>();
         let data = std::slice::from_raw_parts(p, len);
-        match unpack_full(l, data, limit, offset) {
-            Ok(n) => n,
-            Err(r) => raise(l, r),
-        }
+        capi::finish(l, unpack_full(l, data, limit, offset))
     }
 }
 
@@ -542,16 +536,6 @@ unsafe fn opt_integer(l: *mut lua_State, idx: c_int) -> i64 {
 }
 
 unsafe extern "C-unwind" fn cmsgpack_open(l: *mut lua_State) -> c_int {
-    type Entry = (
-        &'static std::ffi::CStr,
-        unsafe extern "C-unwind" fn(*mut lua_State) -> c_int,
-    );
-    let functions: [Entry; 4] = [
-        (c"pack", mp_pack),
-        (c"unpack", mp_unpack),
-        (c"unpack_one", mp_unpack_one),
-        (c"unpack_limit", mp_unpack_limit),
-    ];
     let fields: [(&std::ffi::CStr, &std::ffi::CStr); 4] = [
         (c"_NAME", c"cmsgpack"),
         (c"_VERSION", c"lua-cmsgpack 0.4.0"),
@@ -561,10 +545,15 @@ unsafe extern "C-unwind" fn cmsgpack_open(l: *mut lua_State) -> c_int {
     // SAFETY: builds one table on the running state.
     unsafe {
         ffi::lua_newtable(l);
-        for (name, f) in functions {
-            ffi::lua_pushcfunction(l, f);
-            ffi::lua_setfield(l, -2, name.as_ptr());
-        }
+        capi::set_functions(
+            l,
+            &[
+                (c"pack", mp_pack),
+                (c"unpack", mp_unpack),
+                (c"unpack_one", mp_unpack_one),
+                (c"unpack_limit", mp_unpack_limit),
+            ],
+        );
         for (name, value) in fields {
             ffi::lua_pushstring(l, value.as_ptr());
             ffi::lua_setfield(l, -2, name.as_ptr());

@@ -7,17 +7,18 @@
 //! read from input and sizes in formats are checked before anything is built.
 
 mod bit;
-mod call;
 mod capi;
 mod cjson;
 mod cmsgpack;
 mod cnum;
+mod struct_lib;
 
 /// Opens every library into `lua` as a global table.
 pub fn open_all(lua: &mlua::Lua) -> mlua::Result<()> {
     let globals = lua.globals();
     globals.raw_set("cjson", cjson::open(lua)?)?;
     globals.raw_set("cmsgpack", cmsgpack::open_table(lua)?)?;
+    globals.raw_set("struct", struct_lib::open(lua)?)?;
     globals.raw_set("bit", bit::open(lua)?)?;
     Ok(())
 }
