@@ -333,6 +333,11 @@ impl Encoder {
                     }
                     let len = self.array_length(l)?;
                     if len > 0 {
+                        // Each element takes a byte and a comma at least: fail now rather
+                        // than after writing hundreds of megabytes of a sparse array.
+                        if self.out.len() + 2 * len as usize > super::OUTPUT_BYTES_MAX {
+                            return Err(super::output_too_large("cjson.encode"));
+                        }
                         self.out.push(b'[');
                         frames.push(Frame::Array { len, next: 1 });
                     } else {
@@ -359,6 +364,9 @@ impl Encoder {
         // SAFETY: an array frame has its table on top; an object frame has its table and
         // the last key (nil at first) on top, as lua_next wants.
         unsafe {
+            if self.out.len() > super::OUTPUT_BYTES_MAX {
+                return Err(super::output_too_large("cjson.encode"));
+            }
             loop {
                 match frames.last_mut() {
                     None => return Ok(false),

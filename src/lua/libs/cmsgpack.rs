@@ -139,6 +139,9 @@ unsafe fn is_array(l: *mut lua_State) -> Res<bool> {
 
 /// Appends the value on top of the stack and pops it.
 unsafe fn pack_value(l: *mut lua_State, buf: &mut Vec<u8>, level: c_int) -> Res<()> {
+    if buf.len() > super::OUTPUT_BYTES_MAX {
+        return Err(super::output_too_large("cmsgpack.pack"));
+    }
     // SAFETY: C API calls on the running state, balanced.
     unsafe {
         let mut t = ffi::lua_type(l, -1);

@@ -13,6 +13,19 @@ mod cmsgpack;
 mod cnum;
 mod struct_lib;
 
+/// The largest string `cjson.encode` or `cmsgpack.pack` builds (Redis' default
+/// proto-max-bulk-len). Redis has no such bound: a sparse array allowed by
+/// `encode_sparse_array(true, 0)` or a table packed through its own cycles could ask for
+/// gigabytes; here the call fails instead.
+const OUTPUT_BYTES_MAX: usize = 512 << 20;
+
+/// The error past `OUTPUT_BYTES_MAX`.
+fn output_too_large(lib: &str) -> capi::Raise {
+    capi::Raise::Msg(format!(
+        "{lib}: result larger than {OUTPUT_BYTES_MAX} bytes"
+    ))
+}
+
 /// Opens every library into `lua` as a global table.
 pub fn open_all(lua: &mlua::Lua) -> mlua::Result<()> {
     let globals = lua.globals();
@@ -105,6 +118,93 @@ pub(crate) mod testing {
         let lua = lua();
         for (expr, want) in cases {
             assert_eq!(show(&lua, expr), *want, "{expr}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    //! Input built to hurt: the libraries must answer with an error or a value, inside the
+    //! stack a shard thread has (Rust's default 2 MiB for spawned threads), quickly and
+    //! without allocating by counts the input claims.
+
+    use super::testing::{lua, show};
+
+    /// Guards against recursion on nesting (every walk is iterative), allocation sized by
+    /// a claimed count, and unbounded output.
+    #[test]
+    fn hostile_input_fails_cleanly_on_a_shard_sized_stack() {
+        let run = || {
+            let lua = lua();
+            let cases: &[(&str, &str)] = &[
+                // The deepest nesting Lua's stack allows, each way.
+                (
+                    "(function() cjson.decode_max_depth(1e6) \
+                     local ok = pcall(cjson.decode, string.rep('[', 7997) .. \
+                     string.rep(']', 7997)) return tostring(ok) end)()",
+                    "true",
+                ),
+                (
+                    "select(2, pcall(cjson.decode, string.rep('[', 100000)))",
+                    "Found too many nested data structures (7999) at character 7999",
+                ),
+                (
+                    "(function() cjson.encode_max_depth(1e6) local t = {} local c = t \
+                     for i = 1, 100000 do c[1] = {} c = c[1] end \
+                     return select(2, pcall(cjson.encode, t)) end)()",
+                    "Cannot serialise, excessive nesting (7998)",
+                ),
+                (
+                    "select(2, pcall(cmsgpack.unpack, string.rep('\\145', 100000)))",
+                    "stack overflow (in function mp_decode_to_lua_array)",
+                ),
+                (
+                    "select(2, pcall(cmsgpack.unpack, string.rep('\\129\\1', 100000)))",
+                    "stack overflow (too many return values at once; \
+                     use unpack_one or unpack_limit instead.)",
+                ),
+                // Counts and lengths the input claims but does not hold.
+                (
+                    "select(2, pcall(cmsgpack.unpack, '\\221\\255\\255\\255\\255\\1'))",
+                    "Missing bytes in input.",
+                ),
+                (
+                    "select(2, pcall(cmsgpack.unpack, '\\223\\255\\255\\255\\255'))",
+                    "Missing bytes in input.",
+                ),
+                (
+                    "select(2, pcall(cmsgpack.unpack, '\\219\\255\\255\\255\\255ab'))",
+                    "Missing bytes in input.",
+                ),
+                (
+                    "select(2, pcall(struct.unpack, 'c2147483647', 'abc'))",
+                    "bad argument #2 to '?' (data string too short)",
+                ),
+                (
+                    "select(2, pcall(struct.pack, 'c2147483647', 'abc'))",
+                    "bad argument #3 to '?' (string too short)",
+                ),
+                ("struct.size(string.rep('c2147483647', 4))", "8589934588"),
+                // Output past the bound, from sparse arrays and from cycles.
+                (
+                    "(function() cjson.encode_sparse_array(true, 0) \
+                     return select(2, pcall(cjson.encode, {[2^31 - 1] = 1})) end)()",
+                    "cjson.encode: result larger than 536870912 bytes",
+                ),
+                (
+                    "(function() local t = {} for i = 1, 3 do t[i] = t end \
+                     t[4] = string.rep('x', 6e7) \
+                     return select(2, pcall(cmsgpack.pack, t)) end)()",
+                    "cmsgpack.pack: result larger than 536870912 bytes",
+                ),
+            ];
+            for (expr, want) in cases {
+                assert_eq!(show(&lua, expr), *want, "{expr}");
+            }
+        };
+        let thread = std::thread::Builder::new().stack_size(2 << 20).spawn(run);
+        if let Err(panic) = thread.expect("spawn a shard-sized thread").join() {
+            std::panic::resume_unwind(panic);
         }
     }
 }
