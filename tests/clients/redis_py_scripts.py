@@ -4,7 +4,7 @@ a second client's blocking acquire, timeouts), register_script (EVALSHA with the
 fallback), scripts in pipelines and transactions, FUNCTION LOAD and FCALL(_RO), and
 (--cluster) RedisCluster with Lock and register_script. Run by tests/it/clients.rs against slotd and redis-server alike.
 
-Usage: redis_py_scripts.py PORT [--cluster]
+Usage: redis_py_scripts.py PORT [--cluster] [--resp3]
 Prints one line per check and closes with 'N passed, N failed'; exits 1 on any failure.
 """
 
@@ -94,7 +94,8 @@ def lock_blocking_second_client(r, tag):
     got = {}
 
     def waiter():
-        c = redis.Redis(connection_pool=redis.ConnectionPool(**r.connection_pool.connection_kwargs))
+        kwargs = r.connection_pool.connection_kwargs
+        c = redis.Redis(connection_pool=redis.ConnectionPool(**kwargs))
         second = c.lock(name, timeout=30, sleep=0.02)
         t0 = time.monotonic()
         got["ok"] = second.acquire(blocking=True, blocking_timeout=10)
@@ -309,10 +310,11 @@ def cluster_checks(port):
 def main():
     port = int(sys.argv[1])
     cluster = "--cluster" in sys.argv[2:]
+    protocol = 3 if "--resp3" in sys.argv[2:] else 2
     if cluster:
         results = cluster_checks(port)
     else:
-        r = redis.Redis(host="127.0.0.1", port=port)
+        r = redis.Redis(host="127.0.0.1", port=port, protocol=protocol)
         results = []
         for fn in CHECKS:
             tag = f"py:{fn.__name__}"

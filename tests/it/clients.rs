@@ -181,10 +181,17 @@ fn redis_py_lock_and_scripts_standalone() {
     }
     if let Some(r) = Redis::start("redis_py") {
         redis_py(r.port, "redis-server", &[]);
+        redis_py(r.port, "redis-server, RESP3", &["--resp3"]);
     }
     for threads in ["1", "2"] {
         let s = Server::start(&["--server-threads", threads]);
         redis_py(s.port, &format!("slotd --server-threads {threads}"), &[]);
+        // The same through RESP3 (HELLO 3): script replies converted for that protocol.
+        redis_py(
+            s.port,
+            &format!("slotd --server-threads {threads}, RESP3"),
+            &["--resp3"],
+        );
     }
 }
 
