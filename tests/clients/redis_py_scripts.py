@@ -2,7 +2,8 @@
 """redis-py's script users, unchanged, against one server: Lock (acquire, extend, release,
 a second client's blocking acquire, timeouts), register_script (EVALSHA with the NOSCRIPT
 fallback), scripts in pipelines and transactions, FUNCTION LOAD and FCALL(_RO), and
-(--cluster) RedisCluster with Lock and register_script. Run by tests/it/clients.rs against slotd and redis-server alike.
+(--cluster) RedisCluster with Lock, register_script and FCALL. Run by tests/it/clients.rs
+against slotd and redis-server alike.
 
 Usage: redis_py_scripts.py PORT [--cluster] [--resp3]
 Prints one line per check and closes with 'N passed, N failed'; exits 1 on any failure.
@@ -300,7 +301,20 @@ def cluster_checks(port):
             raise AssertionError("EVAL over two slots succeeded")
         plain.close()
 
+    def functions():
+        # RedisCluster sends FUNCTION LOAD to every master, then FCALL by its key's slot.
+        lib = LIBRARY.replace("pylib", "pycl")
+        loaded = rc.function_load(lib, replace=True)
+        eq(sorted(set(loaded.values())), [b"pycl"], "loaded on every master")
+        eq(len(loaded), 3, "three masters")
+        for i in range(12):
+            eq(rc.fcall("py_incr", 1, f"cl:f{i}", 2), 2, f"fcall {i}")
+            eq(rc.fcall_ro("py_get", 1, f"cl:f{i}"), b"2", f"fcall_ro {i}")
+            rc.delete(f"cl:f{i}")
+        rc.function_delete("pycl")
+
     run("cluster_lock_on_every_master", locks)
+    run("cluster_function_load_and_fcall", functions)
     run("cluster_register_script", scripts)
     run("cluster_eval_crossslot", crossslot)
     rc.close()
