@@ -10,7 +10,8 @@
 use super::coro;
 use mlua::{Lua, MultiValue, Table, Value};
 
-/// The registry key of the set of read-only views (a weak-keyed table the prelude fills).
+/// The registry key of the set of read-only views (a weak-keyed table the prelude fills;
+/// `coro::see_through` spells it too).
 pub(super) const READONLY_KEY: &str = "slotd.readonly";
 
 const RETURN: u8 = 0;

@@ -420,6 +420,109 @@ unsafe extern "C-unwind" fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_
     }
 }
 
+/// `next`, `pairs` and `ipairs` that see through the sandbox's read-only views to the tables
+/// behind them (a view is an empty table: Lua's own would iterate nothing), stored in `raw`.
+/// C functions as Lua's, so their argument errors read as Lua's.
+pub(super) fn add_iterators(lua: &Lua, raw: &Table) -> mlua::Result<()> {
+    // SAFETY: the three C functions follow the C function protocol (see each); exec_raw
+    // leaves the pushed function on its stack and lua_pushcclosure pops it as the upvalue of
+    // the closure it leaves for exec_raw to return.
+    unsafe {
+        let next = lua.create_c_function(next_through_views)?;
+        raw.set("next", next.clone())?;
+        let pairs: Function = lua.exec_raw(next, |state| {
+            ffi::lua_pushcclosure(state, pairs_through_views, 1);
+        })?;
+        raw.set("pairs", pairs)?;
+        let aux = lua.create_c_function(ipairs_step)?;
+        let ipairs: Function = lua.exec_raw(aux, |state| {
+            ffi::lua_pushcclosure(state, ipairs_through_views, 1);
+        })?;
+        raw.set("ipairs", ipairs)
+    }
+}
+
+/// Replaces the table at stack index 1, when it is a read-only view, by the table the view
+/// reads through to.
+///
+/// # Safety
+/// Inside a C function called by Lua, index 1 holding a table, with 3 free slots.
+unsafe fn see_through(l: *mut ffi::lua_State) {
+    // SAFETY: the caller's guarantees; only raw reads of the registry and of the view's
+    // metatable (a plain table of the engine's), and the stack is left as found but index 1.
+    unsafe {
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"slotd.readonly".as_ptr());
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_rawget(l, -2);
+        let is_view = ffi::lua_toboolean(l, -1) != 0;
+        ffi::lua_pop(l, 2);
+        if is_view && ffi::lua_getmetatable(l, 1) != 0 {
+            ffi::lua_pushstring(l, c"__index".as_ptr());
+            ffi::lua_rawget(l, -2);
+            if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
+                ffi::lua_replace(l, 1);
+                ffi::lua_pop(l, 1);
+            } else {
+                ffi::lua_pop(l, 2);
+            }
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn next_through_views(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua's luaB_next with `see_through` first: arguments on the stack, a table checked
+    // at 1 (luaL_checktype raises otherwise), the key at 2.
+    unsafe {
+        ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+        ffi::lua_settop(l, 2);
+        see_through(l);
+        if ffi::lua_next(l, 1) != 0 {
+            2
+        } else {
+            ffi::lua_pushnil(l);
+            1
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn pairs_through_views(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua's luaB_pairs: returns the `next` upvalue, the table and nil.
+    unsafe {
+        ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_pushnil(l);
+        3
+    }
+}
+
+unsafe extern "C-unwind" fn ipairs_through_views(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua's luaB_ipairs: returns the step upvalue, the table and 0.
+    unsafe {
+        ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_pushinteger(l, 0);
+        3
+    }
+}
+
+unsafe extern "C-unwind" fn ipairs_step(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua's ipairsaux with `see_through`: the table at 1 (checked), the index at 2.
+    unsafe {
+        let i = ffi::luaL_checkinteger(l, 2) + 1;
+        ffi::luaL_checktype(l, 1, ffi::LUA_TTABLE);
+        see_through(l);
+        ffi::lua_pushinteger(l, i);
+        ffi::lua_rawgeti(l, 1, i);
+        if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
+            0
+        } else {
+            2
+        }
+    }
+}
+
 /// Pushes the source and current line of the user frame that raised the error on dead `co`
 /// (nothing when none is found). Redis' handler takes the function that raised, or its caller
 /// when that is a C function; here the engine's own Lua helpers are skipped as well.

@@ -6,8 +6,8 @@
 //! refusals come from views: scripts see an empty table whose metatable reads through to the
 //! real globals (or library) and refuses every write ("Attempt to modify a readonly table"),
 //! while reading an undefined global raises Redis' "Script attempted to access nonexistent
-//! global variable". `rawset` and `setmetatable` (`builtins`) refuse the views too. Iterating `_G` or a
-//! library table with `pairs` sees nothing (a view is empty): the one known difference.
+//! global variable". `rawset` and `setmetatable` (`builtins`) refuse the views too; `next`, `pairs` and `ipairs`
+//! see through them. `#string` is 0 (a view is empty): a known difference.
 
 use super::coro::INTERNAL_SOURCE;
 use super::redis_table::{self, Flavor};
@@ -67,6 +67,9 @@ math.random = raw.random
 math.randomseed = raw.randomseed
 
 G.pcall = raw.pcall
+G.next = raw.next
+G.pairs = raw.pairs
+G.ipairs = raw.ipairs
 G.rawset = raw.rawset
 G.setmetatable = raw.setmetatable
 G.loadstring = raw.loadstring
@@ -121,6 +124,7 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     redis_table::add_rand(&lua, &raw)?;
     raw.set("pcall", super::coro::redis_pcall(&lua)?)?;
     super::builtins::add(&lua, &raw)?;
+    super::coro::add_iterators(&lua, &raw)?;
     let load_redis = lua.create_table()?;
     if flavor == Flavor::Function {
         super::functions_load::add_register(&lua, &load_redis)?;

@@ -2,9 +2,10 @@
 """redis-py's script users, unchanged, against one server: Lock (acquire, extend, release,
 a second client's blocking acquire, timeouts), register_script (EVALSHA with the NOSCRIPT
 fallback), scripts in pipelines and transactions, FUNCTION LOAD and FCALL(_RO), and
-(--cluster) RedisCluster with Lock and register_script. Run by tests/it/clients.rs against slotd and redis-server alike.
+(--cluster) RedisCluster with Lock, register_script and FCALL. Run by tests/it/clients.rs
+against slotd and redis-server alike.
 
-Usage: redis_py_scripts.py PORT [--cluster]
+Usage: redis_py_scripts.py PORT [--cluster] [--resp3]
 Prints one line per check and closes with 'N passed, N failed'; exits 1 on any failure.
 """
 
@@ -94,7 +95,8 @@ def lock_blocking_second_client(r, tag):
     got = {}
 
     def waiter():
-        c = redis.Redis(connection_pool=redis.ConnectionPool(**r.connection_pool.connection_kwargs))
+        kwargs = r.connection_pool.connection_kwargs
+        c = redis.Redis(connection_pool=redis.ConnectionPool(**kwargs))
         second = c.lock(name, timeout=30, sleep=0.02)
         t0 = time.monotonic()
         got["ok"] = second.acquire(blocking=True, blocking_timeout=10)
@@ -299,7 +301,20 @@ def cluster_checks(port):
             raise AssertionError("EVAL over two slots succeeded")
         plain.close()
 
+    def functions():
+        # RedisCluster sends FUNCTION LOAD to every master, then FCALL by its key's slot.
+        lib = LIBRARY.replace("pylib", "pycl")
+        loaded = rc.function_load(lib, replace=True)
+        eq(sorted(set(loaded.values())), [b"pycl"], "loaded on every master")
+        eq(len(loaded), 3, "three masters")
+        for i in range(12):
+            eq(rc.fcall("py_incr", 1, f"cl:f{i}", 2), 2, f"fcall {i}")
+            eq(rc.fcall_ro("py_get", 1, f"cl:f{i}"), b"2", f"fcall_ro {i}")
+            rc.delete(f"cl:f{i}")
+        rc.function_delete("pycl")
+
     run("cluster_lock_on_every_master", locks)
+    run("cluster_function_load_and_fcall", functions)
     run("cluster_register_script", scripts)
     run("cluster_eval_crossslot", crossslot)
     rc.close()
@@ -309,10 +324,11 @@ def cluster_checks(port):
 def main():
     port = int(sys.argv[1])
     cluster = "--cluster" in sys.argv[2:]
+    protocol = 3 if "--resp3" in sys.argv[2:] else 2
     if cluster:
         results = cluster_checks(port)
     else:
-        r = redis.Redis(host="127.0.0.1", port=port)
+        r = redis.Redis(host="127.0.0.1", port=port, protocol=protocol)
         results = []
         for fn in CHECKS:
             tag = f"py:{fn.__name__}"

@@ -181,21 +181,59 @@ fn redis_py_lock_and_scripts_standalone() {
     }
     if let Some(r) = Redis::start("redis_py") {
         redis_py(r.port, "redis-server", &[]);
+        redis_py(r.port, "redis-server, RESP3", &["--resp3"]);
     }
     for threads in ["1", "2"] {
         let s = Server::start(&["--server-threads", threads]);
         redis_py(s.port, &format!("slotd --server-threads {threads}"), &[]);
+        // The same through RESP3 (HELLO 3): script replies converted for that protocol.
+        redis_py(
+            s.port,
+            &format!("slotd --server-threads {threads}, RESP3"),
+            &["--resp3"],
+        );
     }
 }
 
 #[test]
-fn redis_py_lock_and_scripts_cluster() {
-    // RedisCluster: locks and register_script on every master of a 3-master cluster, and the
-    // server's CROSSSLOT for keys of two slots.
+fn scripts_through_cluster_clients() {
+    // A 3-master cluster: the `redis` crate's cluster connection routes each Script call by its
+    // first key to the master owning it (EVALSHA, NOSCRIPT on a master that never saw the
+    // script, SCRIPT LOAD there, EVALSHA); then redis-py's RedisCluster with locks and
+    // register_script on every master, and the server's CROSSSLOT for keys of two slots.
+    let c = Cluster::create(3, 0, &["--server-threads", "2"]);
+    let client =
+        redis::cluster::ClusterClient::new(vec![format!("redis://{}/", c.nodes[0].addr())])
+            .expect("cluster client");
+    let mut conn = client.get_connection().expect("cluster connection");
+    let script = redis::Script::new(
+        "redis.call('SET', KEYS[1], ARGV[1]) redis.call('SET', KEYS[2], ARGV[1]) \
+         return redis.call('MGET', KEYS[1], KEYS[2])",
+    );
+    for i in 0..24 {
+        let (a, b) = (format!("{{cs{i}}}:a"), format!("{{cs{i}}}:b"));
+        let v: Vec<String> = script
+            .key(&a)
+            .key(&b)
+            .arg(i)
+            .invoke(&mut conn)
+            .expect("script");
+        assert_eq!(v, vec![i.to_string(), i.to_string()], "{a}");
+    }
+    let e = script
+        .key("cs-x")
+        .key("cs-y")
+        .arg(1)
+        .invoke::<Vec<String>>(&mut conn)
+        .expect_err("two slots");
+    // The crate sends it to the first key's master, whose CROSSSLOT it reports by kind.
+    assert_eq!(
+        e.to_string(),
+        "CrossSlot: Keys in request don't hash to the same slot"
+    );
     if !python_has_redis() {
         eprintln!("python3 cannot import redis (pip install redis): redis-py checks skipped");
         return;
     }
-    let c = Cluster::create(3, 0, &["--server-threads", "2"]);
     redis_py(c.nodes[0].port, "a 3-master slotd cluster", &["--cluster"]);
 }

@@ -113,6 +113,23 @@ const CONVERSIONS: &[(&str, &[&str])] = &[
         &[],
     ),
     ("return type(getmetatable(_G))", &[]),
+    (
+        "local r = {} for k in pairs(_G) do table.insert(r, k) end table.sort(r) return r",
+        &["k"],
+    ),
+    (
+        "local r = {} for k in pairs(redis) do table.insert(r, k) end table.sort(r) return r",
+        &[],
+    ),
+    (
+        "local n = 0 for k, v in pairs(string) do n = n + 1 end return n",
+        &[],
+    ),
+    ("local n = 0 for i, v in ipairs(KEYS) do n = n + i end return n", &["a", "b"]),
+    ("return next({})", &[]),
+    ("return next(math, nil) ~= nil", &[]),
+    ("return pairs(nil)", &[]),
+    ("return ipairs()", &[]),
     ("return #KEYS + #ARGV", &["k1", "k2"]),
 ];
 
