@@ -87,7 +87,12 @@ static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     docs::script_flush(sub("flush", -2, NOSCRIPT, script_flush)),
     docs::script_exists(sub("exists", -3, NOSCRIPT, script_exists)),
     docs::script_load(sub("load", 3, NOSCRIPT | STALE, script_load)),
-    docs::script_kill(sub("kill", 2, NOSCRIPT | ALLOW_BUSY, super::busy::script_kill)),
+    docs::script_kill(sub(
+        "kill",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        super::busy::script_kill,
+    )),
 ];
 
 /// SCRIPT LOAD: checks the script (shebang flags, compiles) and caches it node-wide.
