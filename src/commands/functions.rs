@@ -220,6 +220,31 @@ pub fn find_function<'a>(
     })
 }
 
+/// What the libraries amount to, for INFO memory and MEMORY STATS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub libraries: u64,
+    pub functions: u64,
+    /// Their code, names and descriptions (Redis counts its own structures instead, so this
+    /// is close to, not equal to, its `used_memory_functions`).
+    pub bytes: u64,
+}
+
+pub fn footprint(libs: &Libraries) -> Footprint {
+    let mut f = Footprint {
+        libraries: libs.len() as u64,
+        ..Default::default()
+    };
+    for lib in libs.values() {
+        f.functions += lib.functions.len() as u64;
+        f.bytes += (lib.code.len() + lib.name.len()) as u64;
+        for g in &lib.functions {
+            f.bytes += (g.name.len() + g.description.as_ref().map_or(0, String::len)) as u64;
+        }
+    }
+    f
+}
+
 /// FUNCTION DUMP's payload: each library's code under the FUNCTION2 opcode, then the RDB
 /// version and the CRC-64.
 pub fn dump_payload(libs: &Libraries, compress: bool) -> Vec<u8> {

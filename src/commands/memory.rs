@@ -92,6 +92,8 @@ pub struct Overview {
     /// EVAL scripts in the node-wide cache, and the bytes of their bodies.
     pub cached_scripts: u64,
     pub scripts_eval_bytes: u64,
+    /// The function libraries: how many, how many functions, and their bytes.
+    pub libraries: super::functions::Footprint,
 }
 
 impl Overview {
@@ -132,6 +134,7 @@ impl Overview {
             maxmemory_policy,
             cached_scripts: g.scripts.len() as u64,
             scripts_eval_bytes: g.scripts.body_bytes() as u64,
+            libraries: super::functions::footprint(&g.scripts.libraries()),
         };
         for p in parts {
             o.clients_normal_bytes += p.clients_normal_bytes;
@@ -188,6 +191,7 @@ impl Overview {
             + self.clients_normal_bytes
             + self.aof_buffer_bytes
             + self.scripts_eval_bytes
+            + self.libraries.bytes
             + self.db_overhead()
     }
 
@@ -307,18 +311,16 @@ pub fn write_info(o: &Overview, s: &mut String) {
     kv("used_memory_lua_human", &"0B");
     kv("used_memory_scripts_eval", &o.scripts_eval_bytes);
     kv("number_of_cached_scripts", &o.cached_scripts);
-    for k in [
-        "number_of_functions",
-        "number_of_libraries",
-        "used_memory_vm_functions",
-        "used_memory_vm_total",
-    ] {
+    kv("number_of_functions", &o.libraries.functions);
+    kv("number_of_libraries", &o.libraries.libraries);
+    for k in ["used_memory_vm_functions", "used_memory_vm_total"] {
         kv(k, &0);
     }
     kv("used_memory_vm_total_human", &"0B");
-    kv("used_memory_functions", &0);
-    kv("used_memory_scripts", &o.scripts_eval_bytes);
-    kv("used_memory_scripts_human", &human(o.scripts_eval_bytes));
+    kv("used_memory_functions", &o.libraries.bytes);
+    let scripts = o.scripts_eval_bytes + o.libraries.bytes;
+    kv("used_memory_scripts", &scripts);
+    kv("used_memory_scripts_human", &human(scripts));
     kv("maxmemory", &o.maxmemory_bytes);
     kv("maxmemory_human", &human(o.maxmemory_bytes));
     kv("maxmemory_policy", &o.maxmemory_policy);
@@ -444,7 +446,7 @@ fn memory_stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
         ("cluster.links", 0),
         ("aof.buffer", o.aof_buffer_bytes),
         ("lua.caches", o.scripts_eval_bytes),
-        ("functions.caches", 0),
+        ("functions.caches", o.libraries.bytes),
     ] {
         stat_int(out, name, v as i64);
     }
@@ -736,6 +738,7 @@ mod tests {
             maxmemory_policy: "noeviction".into(),
             cached_scripts: 0,
             scripts_eval_bytes: 0,
+            libraries: Default::default(),
         }
     }
 

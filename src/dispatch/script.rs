@@ -13,7 +13,7 @@ use crate::commands::{self, flags, AfterReply, CommandSpec, ConnCtx, Handler, Sc
 use crate::lua::store::{sha_of, Script, Sha};
 use crate::lua::vm::{LuaVm, Run, Step};
 use crate::lua::{CallRefused, Host, ReplFlags, RunControl, ScriptFlags};
-use crate::resp::{Args, Out, OwnedArgs, Proto, ReplyError};
+use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags};
 use crate::shard::{Client, Parked, Shard};
 use crate::topology::shard_of;
@@ -757,7 +757,16 @@ impl Host for ScriptHost<'_, '_> {
         repl: ReplFlags,
         reply: &mut Vec<u8>,
     ) -> Result<(), CallRefused> {
-        let r = self.call_checked(argv, proto, repl, reply);
+        // The line in one buffer for the handlers (`Args`), reusing the shard's scratch.
+        let (mut buf, mut ranges) = std::mem::take(&mut self.sh.script_args);
+        buf.clear();
+        ranges.clear();
+        for a in argv {
+            ranges.push((buf.len() as u32, a.len() as u32));
+            buf.extend_from_slice(a);
+        }
+        let r = self.call_checked(Args::new(&buf, &ranges), proto, repl, reply);
+        self.sh.script_args = (buf, ranges);
         match &r {
             // The run is abandoned and repeated: nothing of it counts.
             Err(_) if self.need_all => {}
@@ -792,7 +801,7 @@ impl ScriptHost<'_, '_> {
     /// `Host::call` once the refusal bookkeeping is set aside.
     fn call_checked(
         &mut self,
-        argv: &[&[u8]],
+        args: Args<'_>,
         proto: Proto,
         repl: ReplFlags,
         reply: &mut Vec<u8>,
@@ -800,13 +809,11 @@ impl ScriptHost<'_, '_> {
         if self.need_all {
             return Err(refused(UNDECLARED_KEY));
         }
-        if argv.is_empty() {
+        if args.is_empty() {
             return Err(refused(
                 "Please specify at least one argument for this redis lib call",
             ));
         }
-        let owned = OwnedArgs::from_slices(argv);
-        let args = owned.args();
         let spec = lookup(args)?;
         if spec.flags & flags::NOSCRIPT != 0 {
             return Err(refused("This Redis command is not allowed from script"));

@@ -346,8 +346,9 @@ unsafe fn push_array(state: *mut ffi::lua_State, items: &[&[u8]]) {
     }
 }
 
-/// Wraps `f`, a function answering `(value, raise)`, in a C function that returns `value` or
-/// raises it (a string raised gets the caller's position first, as `luaL_error` gives). Redis raises error tables from its C functions; a Rust callback cannot raise a
+/// Wraps `f`, a function answering its results then a flag (false/0: return them; true/1:
+/// raise the last result; 2: raise it after the caller's position, as `luaL_error` does), in a
+/// C function. Redis raises error tables from its C functions; a Rust callback cannot raise a
 /// table through mlua, and a Lua wrapper would be a tail-call target that hides the caller's
 /// line from the error. A C function is neither.
 pub(super) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
@@ -362,26 +363,31 @@ pub(super) fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
 
 unsafe extern "C-unwind" fn raise_if_asked(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C function with its arguments on the stack; calls the upvalue
-    // (a Lua-callable function) with them, keeping two results, then raises or returns the
-    // first. Errors inside the call propagate as Lua errors through this frame, which owns
-    // nothing.
+    // (a Lua-callable function) with them, keeping every result; the last one is the flag
+    // (false or 0: return the others; true or 1: raise the value under it; 2: raise it with
+    // the caller's position). Errors inside the call propagate as Lua errors through this
+    // frame, which owns nothing.
     unsafe {
         let argc = ffi::lua_gettop(l);
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         ffi::lua_insert(l, 1);
-        ffi::lua_call(l, argc, 2);
-        if ffi::lua_toboolean(l, -1) != 0 {
-            ffi::lua_pop(l, 1);
-            if ffi::lua_type(l, -1) == ffi::LUA_TSTRING {
-                // A message (luaL_error style) carries the caller's position.
-                ffi::luaL_where(l, 1);
-                ffi::lua_insert(l, -2);
-                ffi::lua_concat(l, 2);
-            }
-            ffi::lua_error(l);
-        }
+        ffi::lua_call(l, argc, ffi::LUA_MULTRET);
+        let n = ffi::lua_gettop(l);
+        let flag = if ffi::lua_type(l, n) == ffi::LUA_TNUMBER {
+            ffi::lua_tointeger(l, n)
+        } else {
+            ffi::lua_toboolean(l, n) as ffi::lua_Integer
+        };
         ffi::lua_pop(l, 1);
-        1
+        if flag == 0 {
+            return n - 1;
+        }
+        if flag == 2 {
+            ffi::luaL_where(l, 1);
+            ffi::lua_insert(l, -2);
+            ffi::lua_concat(l, 2);
+        }
+        ffi::lua_error(l)
     }
 }
 

@@ -6,6 +6,7 @@
 //! VM a `Host`, which executes each `redis.call` and says what the call may do; everything the
 //! engine needs from the server comes through that trait and `RunControl`.
 
+mod builtins;
 mod convert;
 mod coro;
 mod functions_load;

@@ -111,11 +111,7 @@ fn check_int(args: &MultiValue, n: usize, fname: &str) -> Result<i64, String> {
     match convert::to_number(v) {
         Some(x) => Ok(convert::truncate(x) as i32 as i64),
         None => {
-            let got = if n > args.len() {
-                "no value"
-            } else {
-                v.type_name()
-            };
+            let got = super::builtins::type_name(args.get(n - 1));
             Err(format!(
                 "bad argument #{n} to '{fname}' (number expected, got {got})"
             ))
@@ -123,11 +119,12 @@ fn check_int(args: &MultiValue, n: usize, fname: &str) -> Result<i64, String> {
     }
 }
 
-fn message(lua: &Lua, text: &str) -> mlua::Result<(Value, bool)> {
-    Ok((Value::String(lua.create_string(text)?), true))
+/// A `luaL_error`-style message: raised after the caller's position.
+fn message(lua: &Lua, text: &str) -> mlua::Result<(Value, u8)> {
+    Ok((Value::String(lua.create_string(text)?), 2))
 }
 
-fn random(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
+fn random(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, u8)> {
     let r = rand48::next_unit();
     let empty = |n: usize| format!("bad argument #{n} to 'random' (interval is empty)");
     let v = match args.len() {
@@ -144,14 +141,14 @@ fn random(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
         },
         _ => return message(lua, "wrong number of arguments"),
     };
-    Ok((Value::Number(v), false))
+    Ok((Value::Number(v), 0))
 }
 
-fn randomseed(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
+fn randomseed(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, u8)> {
     match check_int(&args, 1, "randomseed") {
         Ok(seed) => {
             rand48::seed(seed as i32);
-            Ok((Value::Nil, false))
+            Ok((Value::Nil, 0))
         }
         Err(e) => message(lua, &e),
     }

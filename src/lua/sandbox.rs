@@ -6,7 +6,7 @@
 //! refusals come from views: scripts see an empty table whose metatable reads through to the
 //! real globals (or library) and refuses every write ("Attempt to modify a readonly table"),
 //! while reading an undefined global raises Redis' "Script attempted to access nonexistent
-//! global variable". `rawset` and `setmetatable` refuse the views too. Iterating `_G` or a
+//! global variable". `rawset` and `setmetatable` (`builtins`) refuse the views too. Iterating `_G` or a
 //! library table with `pairs` sees nothing (a view is empty): the one known difference.
 
 use super::coro::INTERNAL_SOURCE;
@@ -67,16 +67,10 @@ math.random = raw.random
 math.randomseed = raw.randomseed
 
 G.pcall = raw.pcall
-G.rawset = function(t, k, v)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  local r = rawset(t, k, v)
-  return r
-end
-G.setmetatable = function(t, m)
-  if readonly[t] then error('Attempt to modify a readonly table', 0) end
-  local r = setmetatable(t, m)
-  return r
-end
+G.rawset = raw.rawset
+G.setmetatable = raw.setmetatable
+G.loadstring = raw.loadstring
+G.load = raw.load
 for _, name in ipairs({'print', 'dofile', 'loadfile', 'getfenv', 'setfenv', 'newproxy',
                        'module', 'require', 'package', 'debug', 'io', 'os'}) do
   G[name] = nil
@@ -97,27 +91,6 @@ local smt = getmetatable('')
 smt.__index = G.string
 smt.__metatable = view(smt)
 
--- Redis' Lua parses every chunk as text: bytecode is a syntax error at its first byte.
-local real_loadstring, real_load = loadstring, load
-G.loadstring = function(s, name)
-  if type(s) == 'string' and s:byte(1) == 27 then
-    return real_loadstring(' \27', name or s)
-  end
-  return real_loadstring(s, name)
-end
-G.load = function(f, name)
-  if type(f) ~= 'function' then return real_load(f, name) end
-  local first = true
-  return real_load(function()
-    local piece = f()
-    if first then
-      first = false
-      if type(piece) == 'string' and piece:byte(1) == 27 then piece = ' \27' end
-    end
-    return piece
-  end, name)
-end
-
 local gmt = {__index = G, __newindex = deny, __metatable = sealed}
 local P = setmetatable({}, gmt)
 readonly[P] = true
@@ -132,7 +105,7 @@ end
 local function phase(loading)
   if loading then gmt.__index = load_env else gmt.__index = G end
 end
-return P, phase
+return P, phase, readonly
 "#;
 
 /// A new sandboxed state of the given flavor, libraries opened.
@@ -147,6 +120,7 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     let raw = lua.create_table()?;
     redis_table::add_rand(&lua, &raw)?;
     raw.set("pcall", super::coro::redis_pcall(&lua)?)?;
+    super::builtins::add(&lua, &raw)?;
     let load_redis = lua.create_table()?;
     if flavor == Flavor::Function {
         super::functions_load::add_register(&lua, &load_redis)?;
@@ -157,13 +131,11 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
         Flavor::Eval => "eval",
         Flavor::Function => "function",
     };
-    let (view, phase): (Table, Function) = lua.load(PRELUDE).set_name(INTERNAL_SOURCE).call((
-        globals.clone(),
-        raw,
-        redis,
-        name,
-        load_redis,
-    ))?;
+    let (view, phase, readonly): (Table, Function, Table) = lua
+        .load(PRELUDE)
+        .set_name(INTERNAL_SOURCE)
+        .call((globals.clone(), raw, redis, name, load_redis))?;
+    lua.set_named_registry_value(super::builtins::READONLY_KEY, readonly)?;
     lua.set_globals(view)?;
     Ok(State {
         lua,

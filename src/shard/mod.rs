@@ -161,6 +161,9 @@ pub struct Shard {
     /// Scripts (by SHA; functions by the SHA of their name) that reached keys of shards they
     /// did not declare: in standalone mode with several shards they run holding every shard.
     pub script_needs_all: hashbrown::HashSet<crate::lua::store::Sha>,
+    /// Scratch for the command line of a script's `redis.call` (bytes, argument ranges),
+    /// reused so a call does not allocate.
+    pub script_args: (Vec<u8>, Vec<(u32, u32)>),
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -198,6 +201,7 @@ impl Shard {
             evict: Default::default(),
             lua: None,
             script_needs_all: Default::default(),
+            script_args: Default::default(),
             parked: None,
         }
     }

@@ -48,6 +48,20 @@ pub fn reply_len(b: &[u8]) -> Option<usize> {
     }
 }
 
+/// Sends `req` to both connections (redis-server first) and asserts byte-equal replies;
+/// `what` names the case in the failure.
+pub fn same_reply(redis: &mut Raw, slotd: &mut Raw, req: &[u8], what: &str) {
+    redis.send(req);
+    slotd.send(req);
+    let want = read_reply(redis);
+    let got = read_reply(slotd);
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&want),
+        "slotd vs redis for {what}"
+    );
+}
+
 /// Runs each line (split on spaces; `\s` stands for a space inside an argument) on both
 /// servers and asserts equal replies.
 pub fn same_replies(script: &[&str]) {

@@ -231,7 +231,8 @@ fn bulk_body(reply: &[u8]) -> Vec<u8> {
 
 /// A library with one writing and one read-only function (with a description).
 const LIB1: &str = "#!lua name=lib1\n\
-    redis.register_function('f1', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function('f1', function(keys, args) \
+    return redis.call('SET', keys[1], args[1]) end)\n\
     redis.register_function{function_name='f1ro', callback=function(keys, args) \
     return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='reads one key'}";
 /// A library with one function.
@@ -265,6 +266,15 @@ fn load_list_delete_match_redis() {
     load(&mut p, "#!lua name=bad\nthis is not lua");
     load(&mut p, "#!lua name=lib2\nthis is not lua");
     load(&mut p, LIB1);
+    for field in ["number_of_functions", "number_of_libraries"] {
+        let mem = |port| {
+            let info = crate::common::cli(port, &["INFO", "memory"]);
+            info.lines()
+                .find(|l| l.starts_with(field))
+                .map(str::to_string)
+        };
+        assert_eq!(mem(slotd.port), mem(redis.port));
+    }
     for line in [
         "FUNCTION LIST LIBRARYNAME lib2",
         "FUNCTION LIST LIBRARYNAME lib2 WITHCODE",
@@ -302,6 +312,9 @@ fn dump_restore_cross_with_redis() {
     };
     let mut p = pair(&redis, &slotd);
     load(&mut p, LIB1);
+    p.line("CONFIG SET rdbcompression no");
+    p.line("FUNCTION DUMP");
+    p.line("CONFIG SET rdbcompression yes");
     let from_both = p.line("FUNCTION DUMP");
     let payload = bulk_body(&from_both);
     p.line("FUNCTION FLUSH");
@@ -458,7 +471,8 @@ fn replicas_get_libraries_by_full_sync_and_stream() {
 /// A library exercising FCALL: keys and args, writes, read-only and flagged functions.
 const CALLS: &str = "#!lua name=calls\n\
     redis.register_function('echo', function(keys, args) return {keys, args} end)\n\
-    redis.register_function('setk', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n\
+    redis.register_function('setk', function(keys, args) \
+    return redis.call('SET', keys[1], args[1]) end)\n\
     redis.register_function{function_name='getk', callback=function(keys, args) \
     return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n\
     redis.register_function{function_name='sneaky', callback=function(keys, args) \

@@ -292,6 +292,15 @@ fn script_effects_reach_the_aof_as_redis_7_writes_them_and_survive_kill_9() {
         ],
         "{all:?}"
     );
+    // redis.set_repl(redis.REPL_NONE) keeps a write out of the AOF (and the stream).
+    let _: () = redis::cmd("EVAL")
+        .arg("redis.set_repl(redis.REPL_NONE) redis.call('set','n','1') redis.set_repl(redis.REPL_ALL) redis.call('set','n2','1')")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let all: Vec<String> = incr_records(&s.dir).concat();
+    assert!(all.iter().any(|r| r == "SET n2 1"), "{all:?}");
+    assert!(!all.iter().any(|r| r == "SET n 1"), "{all:?}");
     // Acknowledged writes of scripts over both shards survive kill -9.
     let mut last = 0i64;
     for _ in 0..100 {
@@ -376,4 +385,145 @@ fn errors_inside_scripts_count_in_info_as_redis_counts_them() {
         figures.push(error_figures(&mut c));
     }
     assert_eq!(figures[1], figures[0], "slotd vs redis");
+}
+
+#[test]
+fn scripts_answer_in_resp3_as_redis_on_the_owner_core() {
+    let Some(redis) = RedisServer::start("redis-eval-resp3") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let mut a = Raw::connect(redis.port);
+    let mut b = slotd.raw();
+    // HELLO's own reply names the server: switch both, then compare what follows.
+    for r in [&mut a, &mut b] {
+        r.send(&cmd(&[b"HELLO", b"3"]));
+        let _ = read_reply(r);
+    }
+    let cases = vec![
+        line(&["HSET", "a", "f", "v"]),
+        line(&["HSET", "b", "g", "w"]),
+        line(&["EVAL", "return redis.call('hgetall',KEYS[1])", "1", "a"]),
+        line(&[
+            "EVAL",
+            "redis.setresp(3) return redis.call('hgetall',KEYS[1])",
+            "1",
+            "b",
+        ]),
+        line(&[
+            "EVAL",
+            "redis.setresp(3) return redis.call('hgetall',KEYS[1])",
+            "1",
+            "a",
+        ]),
+        line(&["EVAL", "return redis.call('get',KEYS[1])", "1", "nosuch"]),
+        line(&[
+            "EVAL",
+            "redis.setresp(3) return redis.call('get',KEYS[1])",
+            "1",
+            "nosuch",
+        ]),
+        line(&["EVAL", "return {double=3.5}", "0"]),
+        line(&[
+            "EVAL",
+            "return redis.call('hget',KEYS[1],'f')",
+            "2",
+            "a",
+            "b",
+        ]),
+    ];
+    same(&mut a, &mut b, &cases, "RESP3, two shards");
+}
+
+#[test]
+fn a_replica_applies_the_effects_of_scripts() {
+    let m = Server::start(&["--server-threads", "2"]);
+    let r = Server::start(&["--replicaof", "127.0.0.1", &m.port.to_string()]);
+    let mut c = m.client();
+    let _: () = redis::cmd("EVAL")
+        .arg("redis.call('set',KEYS[1],'1') redis.call('incr',KEYS[1]) redis.call('set',KEYS[2],'x')")
+        .arg(2)
+        .arg("a")
+        .arg("b")
+        .query(&mut c)
+        .unwrap();
+    let mut rc = r.client();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got: (Option<String>, Option<String>) =
+            redis::cmd("MGET").arg("a").arg("b").query(&mut rc).unwrap();
+        if got == (Some("2".into()), Some("x".into())) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "replica has {got:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn scripts_under_maxmemory_meet_redis_oom_rules() {
+    let Some(redis) = RedisServer::start("redis-eval-oom") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let cases = vec![
+        line(&["SET", "k", "v"]),
+        line(&["CONFIG", "SET", "maxmemory", "1"]),
+        line(&["EVAL", "return redis.call('set','a','1')", "0"]),
+        line(&["EVAL", "return redis.call('get',KEYS[1])", "1", "k"]),
+        line(&["EVAL", "#!lua\nreturn 1", "0"]),
+        line(&[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get','k')",
+            "0",
+        ]),
+        line(&[
+            "EVAL",
+            "#!lua flags=allow-oom\nreturn redis.call('set','a','1')",
+            "0",
+        ]),
+        line(&["EVAL_RO", "#!lua flags=allow-oom\nreturn 1", "0"]),
+        line(&[
+            "EVAL",
+            "redis.call('del','a') return redis.call('set','a','2')",
+            "0",
+        ]),
+        line(&["CONFIG", "SET", "maxmemory", "0"]),
+        line(&["EVAL", "return redis.call('set','a','3')", "0"]),
+    ];
+    let mut a = Raw::connect(redis.port);
+    let mut b = slotd.raw();
+    same(&mut a, &mut b, &cases, "maxmemory 1");
+}
+
+#[test]
+fn scripts_on_a_read_only_replica_meet_redis_rules() {
+    let Some(rm) = RedisServer::start("redis-eval-master") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let Some(rr) = RedisServer::start_with(
+        "redis-eval-replica",
+        &["--replicaof", "127.0.0.1", &rm.port.to_string()],
+    ) else {
+        return;
+    };
+    let sm = Server::start(&[]);
+    let sr = Server::start(&["--replicaof", "127.0.0.1", &sm.port.to_string()]);
+    let cases = vec![
+        line(&["EVAL", "return redis.call('set','a','1')", "0"]),
+        line(&["EVAL", "#!lua\nreturn 1", "0"]),
+        line(&[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get','a')",
+            "0",
+        ]),
+        line(&["EVAL_RO", "return redis.call('get','a')", "0"]),
+        line(&["EVAL", "return redis.call('get','a')", "0"]),
+    ];
+    let mut a = Raw::connect(rr.port);
+    let mut b = sr.raw();
+    same(&mut a, &mut b, &cases, "read-only replica");
 }

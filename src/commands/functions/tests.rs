@@ -180,6 +180,12 @@ fn a_change_waits_for_no_busy_shard_0() {
         authenticated: true,
         ..Default::default()
     });
+    let mut h = crate::testkit::Harness {
+        shard: sh,
+        client,
+        now_ms: 0,
+        proto: crate::resp::Proto::Resp2,
+    };
     let code = b"#!lua name=x\nredis.register_function('f', function() return 1 end)";
     for argv in [
         &[&b"FUNCTION"[..], b"LOAD", code][..],
@@ -187,7 +193,7 @@ fn a_change_waits_for_no_busy_shard_0() {
         &[b"FUNCTION", b"FLUSH"],
         &[b"FUNCTION", b"RESTORE", b"payload"],
     ] {
-        let reply = crate::dispatch::run_line(&mut sh, client, argv, crate::resp::Proto::Resp2, 0);
+        let reply = h.raw_line(client, argv, crate::resp::Proto::Resp2);
         let want = format!("-{}\r\n", crate::commands::busy::BUSY_FUNCTION);
         assert_eq!(String::from_utf8_lossy(&reply), want);
     }

@@ -2,82 +2,136 @@
 //! LuaBitOp does it on doubles (add 2^52+2^51, keep the low word: wraps modulo 2^32 and
 //! rounds to nearest-even), every result is a signed 32-bit number.
 
-use mlua::{Lua, MultiValue, Table, Value};
+use std::ffi::c_int;
 
-use super::call::{self, arg, to_number, Fail, LibResult};
+use mlua::ffi::{self, lua_State};
 
-/// LuaBitOp's `barg`: argument `i` as 32 bits; a value `lua_tonumber` cannot read is an
-/// error unless its bits happen to be non-zero (never: a non-number reads as 0).
-fn barg(lua: &Lua, args: &[Value], i: usize) -> LibResult<u32> {
-    let n = to_number(lua, arg(args, i))?;
-    let bits = (n.unwrap_or(0.0) + 6_755_399_441_055_744.0).to_bits() as u32;
-    if bits == 0 && n.is_none() {
-        return Err(Fail::Arg(
-            i as i32,
-            format!("number expected, got {}", call::type_name(args, i)),
-        ));
+use super::capi::{self, Raise, Res};
+
+/// LuaBitOp's `barg`: argument `i` as 32 bits. A value `lua_tonumber` cannot read counts as
+/// 0 and is an error.
+unsafe fn barg(l: *mut lua_State, i: c_int) -> Res<u32> {
+    // SAFETY: plain reads of the stack.
+    unsafe {
+        let n = ffi::lua_tonumber(l, i);
+        let bits = (n + 6_755_399_441_055_744.0).to_bits() as u32;
+        if bits == 0 && ffi::lua_isnumber(l, i) == 0 {
+            let got = capi::type_name(l, i);
+            return Err(Raise::Arg(i, format!("number expected, got {got}")));
+        }
+        Ok(bits)
     }
-    Ok(bits)
 }
 
-fn ret(b: u32) -> LibResult<MultiValue> {
-    call::one(Value::Number(f64::from(b as i32)))
-}
-
-fn fold(lua: &Lua, args: &[Value], op: fn(u32, u32) -> u32) -> LibResult<MultiValue> {
-    let mut b = barg(lua, args, 1)?;
-    // LuaBitOp reads the operands from the last one down.
-    for i in (2..=args.len()).rev() {
-        b = op(b, barg(lua, args, i)?);
+/// Pushes a result as LuaBitOp does: the 32 bits read as a signed number.
+unsafe fn ret(l: *mut lua_State, b: Res<u32>) -> c_int {
+    // SAFETY: pushes one number, or raises the body's error.
+    unsafe {
+        let b = b.map(|b| {
+            ffi::lua_pushnumber(l, f64::from(b as i32));
+            1
+        });
+        capi::finish(l, b)
     }
-    ret(b)
 }
 
-fn shift(lua: &Lua, args: &[Value], op: fn(u32, u32) -> u32) -> LibResult<MultiValue> {
-    let b = barg(lua, args, 1)?;
-    let n = barg(lua, args, 2)? & 31;
-    ret(op(b, n))
+/// `band`, `bor`, `bxor`: the first operand, then the others from the last one down.
+unsafe fn fold(l: *mut lua_State, op: fn(u32, u32) -> u32) -> Res<u32> {
+    // SAFETY: plain reads of the stack.
+    unsafe {
+        let mut b = barg(l, 1)?;
+        for i in (2..=ffi::lua_gettop(l)).rev() {
+            b = op(b, barg(l, i)?);
+        }
+        Ok(b)
+    }
 }
 
-fn tohex(lua: &Lua, args: &[Value]) -> LibResult<MultiValue> {
-    let mut b = barg(lua, args, 1)?;
-    let mut n = if args.len() < 2 {
-        8
-    } else {
-        barg(lua, args, 2)? as i32
+/// The shifts and rotations: operand 1 by operand 2 modulo 32.
+unsafe fn shift(l: *mut lua_State, op: fn(u32, u32) -> u32) -> Res<u32> {
+    // SAFETY: plain reads of the stack.
+    unsafe { Ok(op(barg(l, 1)?, barg(l, 2)? & 31)) }
+}
+
+unsafe fn tohex(l: *mut lua_State) -> Res<()> {
+    // SAFETY: reads the arguments, pushes one string.
+    unsafe {
+        let mut b = barg(l, 1)?;
+        let n = if ffi::lua_type(l, 2) == ffi::LUA_TNONE {
+            8
+        } else {
+            barg(l, 2)? as i32
+        };
+        let digits: &[u8; 16] = if n < 0 {
+            b"0123456789ABCDEF"
+        } else {
+            b"0123456789abcdef"
+        };
+        let n = n.saturating_abs().min(8) as usize;
+        let mut buf = [0u8; 8];
+        for slot in buf[..n].iter_mut().rev() {
+            *slot = digits[(b & 15) as usize];
+            b >>= 4;
+        }
+        capi::push_bytes(l, &buf[..n]);
+        Ok(())
+    }
+}
+
+macro_rules! bit_fn {
+    ($name:ident, |$l:ident| $body:expr) => {
+        unsafe extern "C-unwind" fn $name($l: *mut lua_State) -> c_int {
+            // SAFETY: the body only reads arguments; ret pushes or raises.
+            unsafe { ret($l, $body) }
+        }
     };
-    let digits: &[u8; 16] = if n < 0 {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
-    n = n.saturating_abs().min(8);
-    let mut buf = [0u8; 8];
-    for slot in buf[..n as usize].iter_mut().rev() {
-        *slot = digits[(b & 15) as usize];
-        b >>= 4;
+}
+
+bit_fn!(bit_tobit, |l| barg(l, 1));
+bit_fn!(bit_bnot, |l| barg(l, 1).map(|b| !b));
+bit_fn!(bit_band, |l| fold(l, |x, y| x & y));
+bit_fn!(bit_bor, |l| fold(l, |x, y| x | y));
+bit_fn!(bit_bxor, |l| fold(l, |x, y| x ^ y));
+bit_fn!(bit_lshift, |l| shift(l, |b, n| b << n));
+bit_fn!(bit_rshift, |l| shift(l, |b, n| b >> n));
+bit_fn!(bit_arshift, |l| shift(l, |b, n| ((b as i32) >> n) as u32));
+bit_fn!(bit_rol, |l| shift(l, u32::rotate_left));
+bit_fn!(bit_ror, |l| shift(l, u32::rotate_right));
+bit_fn!(bit_bswap, |l| barg(l, 1).map(u32::swap_bytes));
+
+unsafe extern "C-unwind" fn bit_tohex(l: *mut lua_State) -> c_int {
+    // SAFETY: the body returns its errors; finish raises them.
+    unsafe { capi::finish(l, tohex(l).map(|()| 1)) }
+}
+
+unsafe extern "C-unwind" fn bit_open(l: *mut lua_State) -> c_int {
+    // SAFETY: builds one table on the running state.
+    unsafe {
+        ffi::lua_newtable(l);
+        capi::set_functions(
+            l,
+            &[
+                (c"tobit", bit_tobit),
+                (c"bnot", bit_bnot),
+                (c"band", bit_band),
+                (c"bor", bit_bor),
+                (c"bxor", bit_bxor),
+                (c"lshift", bit_lshift),
+                (c"rshift", bit_rshift),
+                (c"arshift", bit_arshift),
+                (c"rol", bit_rol),
+                (c"ror", bit_ror),
+                (c"bswap", bit_bswap),
+                (c"tohex", bit_tohex),
+            ],
+        );
+        1
     }
-    call::one(Value::String(lua.create_string(&buf[..n as usize])?))
 }
 
 /// The `bit` table.
-pub fn open(lua: &Lua) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    call::set(lua, &t, "tobit", |l, a| ret(barg(l, a, 1)?))?;
-    call::set(lua, &t, "bnot", |l, a| ret(!barg(l, a, 1)?))?;
-    call::set(lua, &t, "band", |l, a| fold(l, a, |x, y| x & y))?;
-    call::set(lua, &t, "bor", |l, a| fold(l, a, |x, y| x | y))?;
-    call::set(lua, &t, "bxor", |l, a| fold(l, a, |x, y| x ^ y))?;
-    call::set(lua, &t, "lshift", |l, a| shift(l, a, |b, n| b << n))?;
-    call::set(lua, &t, "rshift", |l, a| shift(l, a, |b, n| b >> n))?;
-    call::set(lua, &t, "arshift", |l, a| {
-        shift(l, a, |b, n| ((b as i32) >> n) as u32)
-    })?;
-    call::set(lua, &t, "rol", |l, a| shift(l, a, |b, n| b.rotate_left(n)))?;
-    call::set(lua, &t, "ror", |l, a| shift(l, a, |b, n| b.rotate_right(n)))?;
-    call::set(lua, &t, "bswap", |l, a| ret(barg(l, a, 1)?.swap_bytes()))?;
-    call::set(lua, &t, "tohex", tohex)?;
-    Ok(t)
+pub fn open(lua: &mlua::Lua) -> mlua::Result<mlua::Table> {
+    capi::open_with(lua, bit_open)
 }
 
 #[cfg(test)]
