@@ -109,3 +109,16 @@ fn the_sending_shard_answers_busy_for_a_busy_owner() {
     assert!(matches!(plan, super::Plan::Remote { shard: 1, .. }));
     assert!(buf.is_empty());
 }
+
+#[test]
+fn exec_over_a_busy_shard_is_aborted_before_parking() {
+    let mut h = two_shards();
+    let (here, there) = (key_on(0), key_on(1));
+    set_busy(&h.shard.global, 1, true, false);
+    assert_eq!(h.run(&["MULTI"]), Reply::ok());
+    assert_eq!(h.run(&["SET", &here, "1"]), Reply::Simple("QUEUED".into()));
+    assert_eq!(h.run(&["SET", &there, "1"]), Reply::Simple("QUEUED".into()));
+    let abort = format!("EXECABORT Transaction discarded because of: {BUSY_EVAL}");
+    assert_eq!(h.run(&["EXEC"]), Reply::err(&abort));
+    assert_eq!(h.run(&["GET", &here]), Reply::Nil);
+}

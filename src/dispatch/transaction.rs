@@ -6,7 +6,7 @@ use super::{reply_error, run_key, run_parked, script};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::command_id::CommandId;
 use crate::commands::{spec_of, AfterReply, CommandSpec, ConnCtx, Handler, QueuedTx};
-use crate::resp::{Args, Out, Proto};
+use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::shard::{MultiState, Shard, WatchState};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
@@ -40,6 +40,11 @@ pub(super) fn run_queue(
             }
             sh.journal.end_block(mark);
         }
+    } else if let Some(e) = crate::commands::busy::refusal_among(&sh.global, &ids) {
+        // Parking a shard whose script is past busy-reply-threshold would show it half-run:
+        // refused as Redis refuses EXEC while busy.
+        let text = format!("EXECABORT Transaction discarded because of: {}", e.text());
+        reply_error(sh, &mut Out::new(buf, proto), &ReplyError::Other(text));
     } else {
         run_parked_queue(sh, client_idx, m, watch, &ids, buf, proto, now);
     }

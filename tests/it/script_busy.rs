@@ -178,12 +178,7 @@ fn commands_behind_a_busy_script_wait_for_it_as_redis() {
 fn a_script_client_on_another_shard_waits_for_its_script() {
     // Two shards: connections go round-robin, so among four clients some send their script
     // to the other shard and their pipelined commands follow it there.
-    let s = Server::start(&[
-        "--server-threads",
-        "2",
-        "--busy-reply-threshold",
-        THRESHOLD_MS,
-    ]);
+    let s = two_shards();
     let key = key_on(0);
     let mut watcher = Raw::connect(s.port);
     for round in 0..4 {
@@ -207,6 +202,28 @@ fn a_script_client_on_another_shard_waits_for_its_script() {
     }
 }
 
+/// A function: FUNCTION KILL stops it, SCRIPT KILL names FUNCTION KILL, FUNCTION STATS runs.
+fn kill_a_looping_function(port: u16) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    let lib = "#!lua name=busylib\n\
+               redis.register_function('spin', function() while true do end end)";
+    t.push(call(&mut b, &["FUNCTION", "LOAD", lib]));
+    a.send(&cmd(&[b"FCALL", b"spin", b"0"]));
+    t.push(until_busy(&mut b, &["GET", "k"]));
+    t.push(call(&mut b, &["SCRIPT", "KILL"]));
+    t.push(call(&mut b, &["FUNCTION", "KILL"]));
+    t.push(reply(&mut a));
+    t.push(call(&mut b, &["FUNCTION", "KILL"]));
+    t
+}
+
+#[test]
+fn function_kill_ends_a_busy_function_as_redis() {
+    side_by_side(kill_a_looping_function);
+}
+
 /// A key owned by shard `id` of two.
 fn key_on(id: u16) -> String {
     (0..)
@@ -215,14 +232,19 @@ fn key_on(id: u16) -> String {
         .expect("a key")
 }
 
-#[test]
-fn other_shards_keep_serving_while_one_is_busy() {
-    let s = Server::start(&[
+/// slotd with two shards and the small threshold.
+fn two_shards() -> Server {
+    Server::start(&[
         "--server-threads",
         "2",
         "--busy-reply-threshold",
         THRESHOLD_MS,
-    ]);
+    ])
+}
+
+#[test]
+fn other_shards_keep_serving_while_one_is_busy() {
+    let s = two_shards();
     let (busy_key, free_key) = (key_on(0), key_on(1));
     let mut a = Raw::connect(s.port);
     let mut b = Raw::connect(s.port);
@@ -259,4 +281,56 @@ fn other_shards_keep_serving_while_one_is_busy() {
         call(&mut b, &["SCRIPT", "KILL"]),
         "-NOTBUSY No scripts in execution right now.\r\n"
     );
+}
+
+#[test]
+fn a_script_that_cannot_yield_is_killed_from_another_shard() {
+    // Inside pcall the script cannot leave its core: shard 0 stays in it. Clients of shard 1
+    // are still served and get -BUSY for shard 0's keys; SCRIPT KILL from there stops it.
+    let s = two_shards();
+    let (busy_key, free_key) = (key_on(0), key_on(1));
+    let mut a = Raw::connect(s.port);
+    // Consecutive connections go to different shards: one of these two is on shard 1.
+    let mut c1 = Raw::connect(s.port);
+    let mut c2 = Raw::connect(s.port);
+    a.send(&cmd(&[
+        b"EVAL",
+        b"pcall(function() while true do end end) return 1",
+        b"1",
+        busy_key.as_bytes(),
+    ]));
+    std::thread::sleep(Duration::from_millis(300));
+    for c in [&mut c1, &mut c2] {
+        c.send(&cmd(&[b"GET", free_key.as_bytes()]));
+        c.send(&cmd(&[b"SCRIPT", b"KILL"]));
+    }
+    let mut replies = Vec::new();
+    for c in [&mut c1, &mut c2] {
+        replies.push((reply(c), reply(c)));
+    }
+    replies.sort();
+    let notbusy = "-NOTBUSY No scripts in execution right now.\r\n".to_string();
+    let free = "$-1\r\n".to_string();
+    // Shard 1's client was served at once and killed it; shard 0's client ran after it.
+    assert_eq!(
+        replies,
+        vec![(free.clone(), "+OK\r\n".to_string()), (free, notbusy)]
+    );
+    // As in Redis 7.0, the pcall around the loop catches the kill error and the script ends.
+    assert_eq!(reply(&mut a), ":1\r\n");
+}
+
+#[test]
+fn sigterm_stops_a_node_stuck_in_a_script() {
+    // Inside EXEC the script cannot leave the only shard; SIGTERM still stops the node.
+    let mut s = Server::start(&["--busy-reply-threshold", THRESHOLD_MS]);
+    let mut a = Raw::connect(s.port);
+    assert_eq!(call(&mut a, &["MULTI"]), "+OK\r\n");
+    assert_eq!(
+        call(&mut a, &["EVAL", "while true do end", "0"]),
+        "+QUEUED\r\n"
+    );
+    a.send(&cmd(&[b"EXEC"]));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.stop(), Some(0));
 }
