@@ -8,7 +8,7 @@
 
 use super::{Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
-use mlua::{ffi, Function, IntoLuaMulti, Lua, MultiValue, Table, Thread, Value};
+use mlua::{ffi, Function, IntoLuaMulti, Lua, Table, Thread, Value};
 use std::cell::Cell;
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
@@ -29,7 +29,9 @@ struct HookCtx {
     load: bool,
     /// The run's own coroutine: only it may yield (a coroutine the script created must not).
     co: *mut ffi::lua_State,
-    started: Instant,
+    /// When the run started; None until the hook first runs (short scripts, the common case,
+    /// never read the clock: the first 100k instructions count as time zero).
+    started: Option<Instant>,
     busy_threshold_ms: u64,
     may_yield: bool,
 }
@@ -81,7 +83,8 @@ pub(super) enum Resumed {
 /// The run's timing and kill switch as the hook sees them.
 pub(super) struct HookArgs<'a> {
     pub ctl: &'a RunControl,
-    pub started: Instant,
+    /// None for a new run (see `HookCtx::started`).
+    pub started: Option<Instant>,
     pub busy_threshold_ms: u64,
     pub may_yield: bool,
 }
@@ -113,6 +116,11 @@ impl<'a> RunScope<'a> {
     pub fn vars(&self) -> RunVars {
         VARS.with(|v| v.get())
     }
+
+    /// When the run started, as the hook knows it (None: the hook never ran).
+    pub fn started(&self) -> Option<Instant> {
+        HOOK.with(|h| h.get().and_then(|c| c.started))
+    }
 }
 
 impl Drop for RunScope<'_> {
@@ -134,7 +142,7 @@ impl LoadScope {
                 ctl: std::ptr::null(),
                 load: true,
                 co: co.state(),
-                started: Instant::now(),
+                started: Some(Instant::now()),
                 busy_threshold_ms: LUA_LOAD_TIMEOUT_MS,
                 may_yield: false,
             }))
@@ -220,7 +228,7 @@ pub(super) enum Start<'a> {
 /// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
 pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<Resumed> {
     let co_state = co.state();
-    let out: MultiValue = match start {
+    let (value, status, source, line): Outcome = match start {
         Start::Eval {
             func,
             globals,
@@ -251,18 +259,15 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
         Start::Plain(func) => exec(lua, func, co_state, |_| (1, 0))?,
         Start::Continue => exec(lua, (), co_state, |_| (0, 0))?,
     };
-    let mut it = out.into_iter();
-    let value = it.next().unwrap_or(Value::Nil);
-    let status = it.next().and_then(|v| v.as_integer()).unwrap_or(2);
     Ok(match status {
         0 => Resumed::Returned(value),
         1 => Resumed::Yielded,
         _ => {
-            let source = match it.next() {
-                Some(Value::String(s)) => Some(s.to_string_lossy()),
+            let source = match source {
+                Value::String(s) => Some(s.to_string_lossy()),
                 _ => None,
             };
-            let line = it.next().and_then(|v| v.as_integer()).unwrap_or(0);
+            let line = line.as_integer().unwrap_or(0);
             Resumed::Failed {
                 value,
                 source,
@@ -271,6 +276,10 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
         }
     })
 }
+
+/// What `exec` leaves: the value, the status, and for a failure the source and line (a
+/// tuple, so reading it allocates nothing).
+type Outcome = (Value, i64, Value, Value);
 
 /// Runs `prepare` then resumes `co` inside one protected call on mlua's stack (`exec_raw`),
 /// and leaves the outcome there: (value, status 0 returned / 1 yielded / 2 failed, then for a
@@ -282,7 +291,7 @@ fn exec(
     args: impl IntoLuaMulti,
     co: *mut ffi::lua_State,
     prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
-) -> mlua::Result<MultiValue> {
+) -> mlua::Result<Outcome> {
     // SAFETY: exec_raw runs the closure on mlua's own stack with `args` on it, inside a
     // protected call (an allocation error is caught). The closure makes room, lets `prepare`
     // push the run's values, moves them to `co` (same global state), resumes `co` (errors
@@ -562,10 +571,19 @@ unsafe fn push_error_position(co: *mut ffi::lua_State, state: *mut ffi::lua_Stat
 /// so `pcall` cannot swallow it, as Redis does), marks the shard busy past the threshold, and
 /// yields there when the run allows it and nothing below the current frame forbids a yield.
 unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
-    let Some(ctx) = HOOK.with(|h| h.get()) else {
+    let Some(mut ctx) = HOOK.with(|h| h.get()) else {
         return;
     };
-    let elapsed_ms = ctx.started.elapsed().as_millis() as u64;
+    let started = match ctx.started {
+        Some(t) => t,
+        None => {
+            let now = Instant::now();
+            ctx.started = Some(now);
+            HOOK.with(|h| h.set(Some(ctx)));
+            now
+        }
+    };
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     if ctx.load {
         if elapsed_ms > ctx.busy_threshold_ms {
             // SAFETY: Lua calls the hook on the running coroutine `l`; nothing in this frame
