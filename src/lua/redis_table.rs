@@ -317,6 +317,10 @@ fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
     Ok((Value::Nil, false))
 }
 
+/// slotd's refusal of `redis.set_repl(REPL_AOF)` and `(REPL_REPLICA)`.
+pub(crate) const SET_REPL_ONE_SIDE: &str = "slotd writes the AOF and the replication stream \
+     together: redis.set_repl takes REPL_ALL or REPL_NONE";
+
 fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
     if !coro::in_run() {
         return raise(
@@ -333,6 +337,11 @@ fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
             lua,
             "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
         );
+    }
+    // slotd's journal feeds the AOF and the replicas together: a write goes to both or to
+    // neither, so a flag naming only one of them is refused rather than half honoured.
+    if flags == ReplFlags::AOF.0 as i64 || flags == ReplFlags::REPLICA.0 as i64 {
+        return raise(lua, SET_REPL_ONE_SIDE);
     }
     coro::set_vars(RunVars {
         repl: ReplFlags(flags as u8),

@@ -302,6 +302,23 @@ fn script_effects_reach_the_aof_as_redis_7_writes_them_and_survive_kill_9() {
     let all: Vec<String> = incr_records(&s.dir).concat();
     assert!(all.iter().any(|r| r == "SET n2 1"), "{all:?}");
     assert!(!all.iter().any(|r| r == "SET n 1"), "{all:?}");
+    // REPL_AOF and REPL_REPLICA alone cannot be honoured (one journal feeds both): refused,
+    // and the script stops there.
+    for flag in ["REPL_AOF", "REPL_REPLICA", "REPL_SLAVE"] {
+        let r: redis::RedisResult<()> = redis::cmd("EVAL")
+            .arg(format!(
+                "redis.set_repl(redis.{flag}) redis.call('set','one_side','1')"
+            ))
+            .arg(0)
+            .query(&mut c);
+        let e = r.unwrap_err().to_string();
+        assert!(
+            e.contains("redis.set_repl takes REPL_ALL or REPL_NONE"),
+            "{e}"
+        );
+        let v: Option<String> = redis::cmd("GET").arg("one_side").query(&mut c).unwrap();
+        assert_eq!(v, None);
+    }
     // Acknowledged writes of scripts over both shards survive kill -9.
     let mut last = 0i64;
     for _ in 0..100 {
