@@ -28,6 +28,8 @@ struct ShardPart {
     normal_clients: u64,
     replica_clients: u64,
     aof_buffer_bytes: u64,
+    /// This shard's Lua states (EVAL, FUNCTION), when it has created them.
+    lua_vm_bytes: (u64, u64),
     /// (database number, keys, its structures' overhead) of every database this shard has.
     dbs: Vec<(u32, u64, DbOverhead)>,
 }
@@ -43,6 +45,10 @@ impl ShardPart {
         };
         if sh.global.cfg(|c| c.appendonly) {
             p.aof_buffer_bytes = sh.journal.len() as u64;
+        }
+        if let Some(vm) = sh.lua.as_ref() {
+            let (eval, functions) = vm.memory_bytes();
+            p.lua_vm_bytes = (eval as u64, functions as u64);
         }
         for (_, c) in sh.clients.iter() {
             let bytes = client::client_mem_bytes(c) as u64;
@@ -92,6 +98,8 @@ pub struct Overview {
     /// EVAL scripts in the node-wide cache, and the bytes of their bodies.
     pub cached_scripts: u64,
     pub scripts_eval_bytes: u64,
+    /// The Lua states of every shard that created them: EVAL's, FUNCTION's.
+    pub lua_vm_bytes: (u64, u64),
     /// The function libraries: how many, how many functions, and their bytes.
     pub libraries: super::functions::Footprint,
 }
@@ -134,6 +142,7 @@ impl Overview {
             maxmemory_policy,
             cached_scripts: g.scripts.len() as u64,
             scripts_eval_bytes: g.scripts.body_bytes() as u64,
+            lua_vm_bytes: (0, 0),
             libraries: super::functions::footprint(&g.scripts.libraries()),
         };
         for p in parts {
@@ -142,6 +151,8 @@ impl Overview {
             o.normal_clients += p.normal_clients;
             o.replica_clients += p.replica_clients;
             o.aof_buffer_bytes += p.aof_buffer_bytes;
+            o.lua_vm_bytes.0 += p.lua_vm_bytes.0;
+            o.lua_vm_bytes.1 += p.lua_vm_bytes.1;
             for (n, keys, d) in p.dbs {
                 o.keys += keys;
                 add_overhead(&mut o.db, &d);
@@ -305,18 +316,18 @@ pub fn write_info(o: &Overview, s: &mut String) {
     kv("allocator_resident", &o.allocator.2);
     kv("total_system_memory", &sys);
     kv("total_system_memory_human", &human(sys));
+    let (vm_eval, vm_functions) = o.lua_vm_bytes;
     for k in ["used_memory_lua", "used_memory_vm_eval"] {
-        kv(k, &0);
+        kv(k, &vm_eval);
     }
-    kv("used_memory_lua_human", &"0B");
+    kv("used_memory_lua_human", &human(vm_eval));
     kv("used_memory_scripts_eval", &o.scripts_eval_bytes);
     kv("number_of_cached_scripts", &o.cached_scripts);
     kv("number_of_functions", &o.libraries.functions);
     kv("number_of_libraries", &o.libraries.libraries);
-    for k in ["used_memory_vm_functions", "used_memory_vm_total"] {
-        kv(k, &0);
-    }
-    kv("used_memory_vm_total_human", &"0B");
+    kv("used_memory_vm_functions", &vm_functions);
+    kv("used_memory_vm_total", &(vm_eval + vm_functions));
+    kv("used_memory_vm_total_human", &human(vm_eval + vm_functions));
     kv("used_memory_functions", &o.libraries.bytes);
     let scripts = o.scripts_eval_bytes + o.libraries.bytes;
     kv("used_memory_scripts", &scripts);
@@ -738,6 +749,7 @@ mod tests {
             maxmemory_policy: "noeviction".into(),
             cached_scripts: 0,
             scripts_eval_bytes: 0,
+            lua_vm_bytes: (0, 0),
             libraries: Default::default(),
         }
     }
