@@ -8,7 +8,7 @@
 
 use super::{Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
-use mlua::{ffi, Function, IntoLuaMulti, Lua, MultiValue, Table, Thread, Value};
+use mlua::{ffi, Function, IntoLuaMulti, Lua, Table, Thread, Value};
 use std::cell::Cell;
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
@@ -220,7 +220,7 @@ pub(super) enum Start<'a> {
 /// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
 pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<Resumed> {
     let co_state = co.state();
-    let out: MultiValue = match start {
+    let (value, status, source, line): Outcome = match start {
         Start::Eval {
             func,
             globals,
@@ -251,18 +251,15 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
         Start::Plain(func) => exec(lua, func, co_state, |_| (1, 0))?,
         Start::Continue => exec(lua, (), co_state, |_| (0, 0))?,
     };
-    let mut it = out.into_iter();
-    let value = it.next().unwrap_or(Value::Nil);
-    let status = it.next().and_then(|v| v.as_integer()).unwrap_or(2);
     Ok(match status {
         0 => Resumed::Returned(value),
         1 => Resumed::Yielded,
         _ => {
-            let source = match it.next() {
-                Some(Value::String(s)) => Some(s.to_string_lossy()),
+            let source = match source {
+                Value::String(s) => Some(s.to_string_lossy()),
                 _ => None,
             };
-            let line = it.next().and_then(|v| v.as_integer()).unwrap_or(0);
+            let line = line.as_integer().unwrap_or(0);
             Resumed::Failed {
                 value,
                 source,
@@ -271,6 +268,10 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
         }
     })
 }
+
+/// What `exec` leaves: the value, the status, and for a failure the source and line (a
+/// tuple, so reading it allocates nothing).
+type Outcome = (Value, i64, Value, Value);
 
 /// Runs `prepare` then resumes `co` inside one protected call on mlua's stack (`exec_raw`),
 /// and leaves the outcome there: (value, status 0 returned / 1 yielded / 2 failed, then for a
@@ -282,7 +283,7 @@ fn exec(
     args: impl IntoLuaMulti,
     co: *mut ffi::lua_State,
     prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
-) -> mlua::Result<MultiValue> {
+) -> mlua::Result<Outcome> {
     // SAFETY: exec_raw runs the closure on mlua's own stack with `args` on it, inside a
     // protected call (an allocation error is caught). The closure makes room, lets `prepare`
     // push the run's values, moves them to `co` (same global state), resumes `co` (errors
