@@ -53,7 +53,12 @@ impl Default for RunVars {
 thread_local! {
     static HOST: Cell<Option<NonNull<dyn Host + 'static>>> = const { Cell::new(None) };
     static HOOK: Cell<Option<HookCtx>> = const { Cell::new(None) };
-    static VARS: Cell<RunVars> = Cell::new(RunVars::default());
+    static VARS: Cell<RunVars> = const {
+        Cell::new(RunVars {
+            resp3: false,
+            repl: ReplFlags::ALL,
+        })
+    };
     /// Set by the hook right before it yields, to tell its yields from the script's own.
     static HOOK_YIELDED: Cell<bool> = const { Cell::new(false) };
 }

@@ -27,6 +27,9 @@ pub struct Run<'a> {
     pub may_yield: bool,
     /// Past this many milliseconds the shard is busy (`ctl.busy`); 0: no limit, as Redis.
     pub busy_threshold_ms: u64,
+    /// When the run began, as the runner read the clock for the command (the busy threshold
+    /// counts from there: no second clock read per run).
+    pub started: Instant,
 }
 
 /// How a run ended, for now.
@@ -68,7 +71,8 @@ pub struct Suspended {
 
 struct EvalState {
     st: State,
-    scripts: HashMap<Sha, Function>,
+    /// With the flags of the script, so a run of a compiled script needs nothing else.
+    scripts: HashMap<Sha, (Function, ScriptFlags)>,
 }
 
 struct FuncState {
@@ -118,9 +122,35 @@ impl LuaVm {
     pub fn compile(&mut self, script: &Script) -> Result<(), ReplyError> {
         if !self.eval.scripts.contains_key(&script.sha) {
             let f = compile_script(&self.eval.st, &script.body)?;
-            self.eval.scripts.insert(script.sha, f);
+            self.eval.scripts.insert(script.sha, (f, script.flags));
         }
         Ok(())
+    }
+
+    /// The flags of the script `sha` when this VM compiled it since the last SCRIPT FLUSH it
+    /// saw (`sync_scripts` first): `eval_compiled` can run it without the store.
+    pub fn compiled_flags(&self, sha: &Sha) -> Option<ScriptFlags> {
+        self.eval.scripts.get(sha).map(|(_, flags)| *flags)
+    }
+
+    /// Runs the script `sha` this VM compiled already (`compiled_flags` answered Some).
+    pub fn eval_compiled(
+        &mut self,
+        host: &mut dyn Host,
+        ctl: &RunControl,
+        run: Run<'_>,
+        sha: &Sha,
+        out: &mut Out<'_>,
+    ) -> Step {
+        match self.eval.scripts.get(sha) {
+            Some((f, _)) => {
+                let func = f.clone();
+                self.run_script(host, ctl, run, *sha, func, out)
+            }
+            None => Step::Done(Err(ReplyError::other(
+                "NOSCRIPT No matching script. Please use EVAL.",
+            ))),
+        }
     }
 
     /// Runs an EVAL/EVALSHA script (compiled on first use in this VM).
@@ -133,16 +163,29 @@ impl LuaVm {
         out: &mut Out<'_>,
     ) -> Step {
         let func = match self.eval.scripts.get(&script.sha) {
-            Some(f) => f.clone(),
+            Some((f, _)) => f.clone(),
             None => match compile_script(&self.eval.st, &script.body) {
                 Ok(f) => {
-                    self.eval.scripts.insert(script.sha, f.clone());
+                    let entry = (f.clone(), script.flags);
+                    self.eval.scripts.insert(script.sha, entry);
                     f
                 }
                 Err(e) => return Step::Done(Err(e)),
             },
         };
-        let name = RunName::Sha(script.sha);
+        self.run_script(host, ctl, run, script.sha, func, out)
+    }
+
+    fn run_script(
+        &mut self,
+        host: &mut dyn Host,
+        ctl: &RunControl,
+        run: Run<'_>,
+        sha: Sha,
+        func: Function,
+        out: &mut Out<'_>,
+    ) -> Step {
+        let name = RunName::Sha(sha);
         let generation = self.generation;
         let st = &mut self.eval.st;
         let globals = st.globals.clone();
@@ -347,7 +390,7 @@ fn start(
         Err(e) => return Step::Done(Err(internal(&e))),
     };
     coro::arm_hook(&co);
-    let started = Instant::now();
+    let started = run.started;
     let hook = HookArgs {
         ctl,
         started,
@@ -573,6 +616,7 @@ mod tests {
             args: &[b"a1"],
             may_yield: false,
             busy_threshold_ms: 5000,
+            started: Instant::now(),
         };
         match vm.eval(host, &ctl, run, &script, &mut out) {
             Step::Done(Ok(())) => Ok(buf),
@@ -900,6 +944,7 @@ mod tests {
             args: &[],
             may_yield: true,
             busy_threshold_ms: 1,
+            started: Instant::now(),
         };
         vm.eval(host, ctl, run, &script, &mut out)
     }
@@ -1033,6 +1078,7 @@ mod tests {
             args: &[b"a"],
             may_yield: false,
             busy_threshold_ms: 5000,
+            started: Instant::now(),
         };
         let Step::Done(Ok(())) = vm.fcall(&mut host, &ctl, run, b"f1", &mut out) else {
             panic!("fcall failed");
@@ -1043,6 +1089,7 @@ mod tests {
             args: &[],
             may_yield: false,
             busy_threshold_ms: 5000,
+            started: Instant::now(),
         };
         let mut buf = Vec::new();
         let mut out = Out::new(&mut buf, Proto::Resp2);
