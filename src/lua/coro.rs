@@ -29,7 +29,9 @@ struct HookCtx {
     load: bool,
     /// The run's own coroutine: only it may yield (a coroutine the script created must not).
     co: *mut ffi::lua_State,
-    started: Instant,
+    /// When the run started; None until the hook first runs (short scripts, the common case,
+    /// never read the clock: the first 100k instructions count as time zero).
+    started: Option<Instant>,
     busy_threshold_ms: u64,
     may_yield: bool,
 }
@@ -86,7 +88,8 @@ pub(super) enum Resumed {
 /// The run's timing and kill switch as the hook sees them.
 pub(super) struct HookArgs<'a> {
     pub ctl: &'a RunControl,
-    pub started: Instant,
+    /// None for a new run (see `HookCtx::started`).
+    pub started: Option<Instant>,
     pub busy_threshold_ms: u64,
     pub may_yield: bool,
 }
@@ -118,6 +121,11 @@ impl<'a> RunScope<'a> {
     pub fn vars(&self) -> RunVars {
         VARS.with(|v| v.get())
     }
+
+    /// When the run started, as the hook knows it (None: the hook never ran).
+    pub fn started(&self) -> Option<Instant> {
+        HOOK.with(|h| h.get().and_then(|c| c.started))
+    }
 }
 
 impl Drop for RunScope<'_> {
@@ -139,7 +147,7 @@ impl LoadScope {
                 ctl: std::ptr::null(),
                 load: true,
                 co: co.state(),
-                started: Instant::now(),
+                started: Some(Instant::now()),
                 busy_threshold_ms: LUA_LOAD_TIMEOUT_MS,
                 may_yield: false,
             }))
@@ -568,10 +576,19 @@ unsafe fn push_error_position(co: *mut ffi::lua_State, state: *mut ffi::lua_Stat
 /// so `pcall` cannot swallow it, as Redis does), marks the shard busy past the threshold, and
 /// yields there when the run allows it and nothing below the current frame forbids a yield.
 unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
-    let Some(ctx) = HOOK.with(|h| h.get()) else {
+    let Some(mut ctx) = HOOK.with(|h| h.get()) else {
         return;
     };
-    let elapsed_ms = ctx.started.elapsed().as_millis() as u64;
+    let started = match ctx.started {
+        Some(t) => t,
+        None => {
+            let now = Instant::now();
+            ctx.started = Some(now);
+            HOOK.with(|h| h.set(Some(ctx)));
+            now
+        }
+    };
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     if ctx.load {
         if elapsed_ms > ctx.busy_threshold_ms {
             // SAFETY: Lua calls the hook on the running coroutine `l`; nothing in this frame

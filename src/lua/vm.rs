@@ -239,9 +239,13 @@ impl LuaVm {
         };
         let hook = HookArgs {
             ctl,
-            started: s.started,
+            started: None,
             busy_threshold_ms: s.busy_threshold_ms,
             may_yield: s.may_yield,
+        };
+        let hook = HookArgs {
+            started: Some(s.started),
+            ..hook
         };
         let scope = RunScope::enter(host, &s.co, hook, s.vars);
         let outcome = coro::resume(&st.lua, &s.co, Start::Continue);
@@ -251,7 +255,7 @@ impl LuaVm {
             flavor: s.flavor,
             generation: s.generation,
             name: s.name,
-            started: s.started,
+            started: Some(s.started),
             may_yield: s.may_yield,
             busy_threshold_ms: s.busy_threshold_ms,
         };
@@ -371,7 +375,8 @@ struct Finish {
     flavor: Flavor,
     generation: u64,
     name: RunName,
-    started: Instant,
+    /// None when the hook never ran (a short run reads no clock).
+    started: Option<Instant>,
     may_yield: bool,
     busy_threshold_ms: u64,
 }
@@ -390,16 +395,18 @@ fn start(
         Err(e) => return Step::Done(Err(internal(&e))),
     };
     coro::arm_hook(&co);
-    let started = run.started;
+    // The runner's clock read for the command: the threshold counts from there, and the
+    // engine reads no clock for a run that ends before its first hook.
     let hook = HookArgs {
         ctl,
-        started,
+        started: Some(run.started),
         busy_threshold_ms: run.busy_threshold_ms,
         may_yield: run.may_yield,
     };
     let scope = RunScope::enter(host, &co, hook, RunVars::default());
     let outcome = coro::resume(&st.lua, &co, start_with);
     let vars = scope.vars();
+    let started = scope.started();
     drop(scope);
     let ctx = Finish {
         flavor,
@@ -433,7 +440,8 @@ fn finish(
             co,
             vars,
             name: ctx.name,
-            started: ctx.started,
+            // A hook yield comes after the hook read the clock.
+            started: ctx.started.unwrap_or_else(Instant::now),
             may_yield: ctx.may_yield,
             busy_threshold_ms: ctx.busy_threshold_ms,
         }),
