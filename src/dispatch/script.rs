@@ -564,6 +564,12 @@ fn attempt_with(
         }
     }
     if need_all {
+        // It compiled (a call reached another core): cached now, as Redis caches every EVAL
+        // that compiles, so the store agrees with this VM's compiled scripts (which EVALSHA
+        // consults first) even when the run ends in the undeclared-key error.
+        if let (true, Body::Script(s)) = (t.uncached, &t.body) {
+            global.scripts.insert(&s.body, s.flags);
+        }
         return Attempt::NeedAll;
     }
     let r = match step {
