@@ -8,6 +8,7 @@
 
 use super::{Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
+use crate::resp::Out;
 use mlua::{ffi, Function, IntoLuaMulti, Lua, Table, Thread, Value};
 use std::cell::Cell;
 use std::ffi::{c_int, CStr};
@@ -77,6 +78,9 @@ pub(super) enum Resumed {
     Returned(Value),
     /// The hook yielded at the busy threshold; resume it later.
     Yielded,
+    /// The script returned a string: its bulk reply is written to the `out` given to `resume`
+    /// already (the common EVALSHA result, with no value handle made for it).
+    Written,
     /// The script raised `value`; `source`/`line` locate the user's code that raised it.
     Failed {
         value: Value,
@@ -231,7 +235,12 @@ pub(super) enum Start<'a> {
 
 /// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after a hook
 /// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
-pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<Resumed> {
+pub(super) fn resume(
+    lua: &Lua,
+    co: &Thread,
+    start: Start<'_>,
+    out: Option<&mut Out<'_>>,
+) -> mlua::Result<Resumed> {
     let co_state = co.state();
     let (value, status, source, line): Outcome = match start {
         Start::Eval {
@@ -239,7 +248,7 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
             globals,
             keys,
             args,
-        } => exec(lua, (func, globals), co_state, |state| {
+        } => exec(lua, (func, globals), co_state, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; the stack holds func,
             // globals; each array is pushed and stored into globals (a plain table without
             // __newindex), then globals is popped.
@@ -252,7 +261,7 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
             }
             (1, 0)
         })?,
-        Start::Function { func, keys, args } => exec(lua, func, co_state, |state| {
+        Start::Function { func, keys, args } => exec(lua, func, co_state, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; func, then the two arrays,
             // go to the coroutine.
             unsafe {
@@ -261,12 +270,13 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
             }
             (3, 2)
         })?,
-        Start::Plain(func) => exec(lua, func, co_state, |_| (1, 0))?,
-        Start::Continue => exec(lua, (), co_state, |_| (0, 0))?,
+        Start::Plain(func) => exec(lua, func, co_state, out, |_| (1, 0))?,
+        Start::Continue => exec(lua, (), co_state, out, |_| (0, 0))?,
     };
     Ok(match status {
         0 => Resumed::Returned(value),
         1 => Resumed::Yielded,
+        3 => Resumed::Written,
         _ => {
             let source = match source {
                 Value::String(s) => Some(s.to_string_lossy()),
@@ -295,6 +305,7 @@ fn exec(
     lua: &Lua,
     args: impl IntoLuaMulti,
     co: *mut ffi::lua_State,
+    out: Option<&mut Out<'_>>,
     prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
 ) -> mlua::Result<Outcome> {
     // SAFETY: exec_raw runs the closure on mlua's own stack with `args` on it, inside a
@@ -312,6 +323,20 @@ fn exec(
                 ffi::lua_xmove(state, co, moved);
             }
             match ffi::lua_resume_(co, nargs) {
+                0 if out.is_some()
+                    && ffi::lua_gettop(co) > 0
+                    && ffi::lua_type(co, 1) == ffi::LUA_TSTRING =>
+                {
+                    // A string result: its bulk reply, straight from the coroutine's stack.
+                    let mut len = 0;
+                    let p = ffi::lua_tolstring(co, 1, &mut len);
+                    if let Some(out) = out {
+                        out.bulk(std::slice::from_raw_parts(p.cast(), len));
+                    }
+                    ffi::lua_settop(co, 0);
+                    ffi::lua_pushnil(state);
+                    ffi::lua_pushinteger(state, 3);
+                }
                 0 => {
                     if ffi::lua_gettop(co) == 0 {
                         ffi::lua_pushnil(state);

@@ -248,7 +248,7 @@ impl LuaVm {
             ..hook
         };
         let scope = RunScope::enter(host, &s.co, hook, s.vars);
-        let outcome = coro::resume(&st.lua, &s.co, Start::Continue);
+        let outcome = coro::resume(&st.lua, &s.co, Start::Continue, Some(&mut *out));
         let vars = scope.vars();
         drop(scope);
         let ctx = Finish {
@@ -404,7 +404,7 @@ fn start(
         may_yield: run.may_yield,
     };
     let scope = RunScope::enter(host, &co, hook, RunVars::default());
-    let outcome = coro::resume(&st.lua, &co, start_with);
+    let outcome = coro::resume(&st.lua, &co, start_with, Some(&mut *out));
     let vars = scope.vars();
     let started = scope.started();
     drop(scope);
@@ -433,6 +433,10 @@ fn finish(
             st.co = Some(co);
             st.counted = counted(&v);
             Step::Done(reply(&v, vars, out))
+        }
+        Ok(Resumed::Written) => {
+            st.co = Some(co);
+            Step::Done(Ok(()))
         }
         Ok(Resumed::Yielded) => Step::Yielded(Suspended {
             flavor: ctx.flavor,
