@@ -10,6 +10,7 @@ use super::{misconf, reply_error, run_key_with, run_parked, Keys};
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::commands::guards::write_refusal;
 use crate::commands::{self, flags, AfterReply, CommandSpec, ConnCtx, Handler, ScriptCmd};
+use crate::global::Global;
 use crate::lua::store::{sha_of, Script, Sha};
 use crate::lua::vm::{LuaVm, Run, Step};
 use crate::lua::{CallRefused, Host, ReplFlags, RunControl, ScriptFlags};
@@ -27,9 +28,14 @@ const UNDECLARED_KEY: &str = "Script attempted to access a key of another core t
      declare, after it had written (slotd runs a script on the cores of its declared keys: \
      pass every key the script uses in KEYS)";
 
+/// Script keys and arguments passed to the engine from the stack, without allocating.
+const SCRIPT_ARGS_INLINE: usize = 8;
+
 /// What a run executes: an EVAL script, or a function of the loaded libraries.
 enum Body {
     Script(Arc<Script>),
+    /// A script this shard's VM compiled already (found without the node-wide store).
+    Compiled(Sha),
     Function(Box<[u8]>),
 }
 
@@ -44,10 +50,24 @@ struct Target {
 /// a loaded function.
 fn target(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<Target, ReplyError> {
     let store = &sh.global.scripts;
+    // A script this shard ran before: no lock and no reference count on the store.
+    let mut compiled = |sha: &Sha| {
+        let vm = sh.lua.as_mut()?;
+        vm.sync_scripts(store);
+        let flags = vm.compiled_flags(sha)?;
+        Some(Target {
+            body: Body::Compiled(*sha),
+            flags,
+            uncached: false,
+        })
+    };
     match cmd {
         ScriptCmd::Eval | ScriptCmd::EvalRo => {
             let body = args.get(1);
             let sha = sha_of(body);
+            if let Some(t) = compiled(&sha) {
+                return Ok(t);
+            }
             if let Some(s) = store.get(&sha) {
                 let flags = s.flags;
                 return Ok(Target {
@@ -69,11 +89,13 @@ fn target(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<Target, Repl
             })
         }
         ScriptCmd::EvalSha | ScriptCmd::EvalShaRo => {
-            let s = crate::lua::store::parse_sha(args.get(1))
-                .and_then(|sha| store.get(&sha))
-                .ok_or_else(|| {
-                    ReplyError::other("NOSCRIPT No matching script. Please use EVAL.")
-                })?;
+            let sha = crate::lua::store::parse_sha(args.get(1));
+            if let Some(t) = sha.as_ref().and_then(compiled) {
+                return Ok(t);
+            }
+            let s = sha.and_then(|sha| store.get(&sha)).ok_or_else(|| {
+                ReplyError::other("NOSCRIPT No matching script. Please use EVAL.")
+            })?;
             let flags = s.flags;
             Ok(Target {
                 body: Body::Script(s),
@@ -186,8 +208,8 @@ pub(super) fn run(
     let t0 = Instant::now();
     let r = match commands::scripting::numkeys(args) {
         Ok(_) => {
-            let keys = keys.get(spec, args).to_vec();
-            run_here(sh, cmd, args, &keys, out, now_ms)
+            let keys = keys.get(spec, args);
+            run_here(sh, cmd, args, keys, out, now_ms, t0)
         }
         Err(e) => fresh(Err(e)),
     };
@@ -207,7 +229,7 @@ pub(super) fn run_multi(
     ids: &[usize],
 ) {
     let t0 = Instant::now();
-    let r = run_held(sh, cmd, args, keys, out, now_ms, ids);
+    let r = run_held(sh, cmd, args, keys, out, now_ms, t0, ids);
     finish(sh, spec, out, r, t0);
 }
 
@@ -229,7 +251,7 @@ pub(super) fn run_in_section(
         Ok(n) => {
             let keys: Vec<usize> = (3..3 + n).collect();
             let start = out.buf.len();
-            match attempt(this, Some(peers), cmd, args, &keys, out, now_ms) {
+            match attempt(this, Some(peers), cmd, args, &keys, out, now_ms, t0) {
                 Attempt::Done(r) => r,
                 // Every shard is held here: no other core to reach.
                 Attempt::NeedAll => {
@@ -263,25 +285,31 @@ fn run_here(
     keys: &[usize],
     out: &mut Out<'_>,
     now_ms: u64,
+    t0: Instant,
 ) -> Outcome {
-    let all: Vec<usize> = (0..sh.shards).collect();
     // Known to reach keys of other shards: it holds every shard from the start. Otherwise it
     // runs here (and may leave the core past busy-reply-threshold).
     if sh.shards > 1 && needs_all(sh, cmd, args) {
-        return run_held(sh, cmd, args, keys, out, now_ms, &all);
+        return run_held(sh, cmd, args, keys, out, now_ms, t0, &every_shard(sh));
     }
     let start = out.buf.len();
-    match attempt(sh, None, cmd, args, keys, out, now_ms) {
+    match attempt(sh, None, cmd, args, keys, out, now_ms, t0) {
         Attempt::Done(r) => r,
         Attempt::NeedAll => {
             out.buf.truncate(start);
             remember_needs_all(sh, cmd, args);
-            run_held(sh, cmd, args, keys, out, now_ms, &all)
+            run_held(sh, cmd, args, keys, out, now_ms, t0, &every_shard(sh))
         }
     }
 }
 
+/// The ids of every shard (the rare runs that hold them all).
+fn every_shard(sh: &Shard) -> Vec<usize> {
+    (0..sh.shards).collect()
+}
+
 /// With the shards `ids` parked (every shard when the first try reached another one).
+#[allow(clippy::too_many_arguments)]
 fn run_held(
     sh: &mut Shard,
     cmd: ScriptCmd,
@@ -289,19 +317,23 @@ fn run_held(
     keys: &[usize],
     out: &mut Out<'_>,
     now_ms: u64,
+    t0: Instant,
     ids: &[usize],
 ) -> Outcome {
-    let mut ids = ids.to_vec();
-    if needs_all(sh, cmd, args) {
-        ids = (0..sh.shards).collect();
-    }
+    let all;
+    let ids = if needs_all(sh, cmd, args) {
+        all = every_shard(sh);
+        &all
+    } else {
+        ids
+    };
     let always = sh
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
     let start = out.buf.len();
     let mut result = None;
-    sh.with_parked(&ids, &mut |this, mut peers| {
-        let r = attempt(this, Some(&mut peers), cmd, args, keys, out, now_ms);
+    sh.with_parked(ids, &mut |this, mut peers| {
+        let r = attempt(this, Some(&mut peers), cmd, args, keys, out, now_ms, t0);
         super::flush_parked(&mut peers, always);
         result = Some(r);
     });
@@ -310,8 +342,7 @@ fn run_held(
         Attempt::NeedAll if ids.len() < sh.shards => {
             out.buf.truncate(start);
             remember_needs_all(sh, cmd, args);
-            let all: Vec<usize> = (0..sh.shards).collect();
-            run_held(sh, cmd, args, keys, out, now_ms, &all)
+            run_held(sh, cmd, args, keys, out, now_ms, t0, &every_shard(sh))
         }
         Attempt::NeedAll => {
             out.buf.truncate(start);
@@ -355,14 +386,69 @@ enum Attempt {
 }
 
 /// One run of the script on `sh` (and `peers` when held).
+#[allow(clippy::too_many_arguments)]
 fn attempt(
     sh: &mut Shard,
+    peers: Option<&mut Parked<'_>>,
+    cmd: ScriptCmd,
+    args: Args<'_>,
+    keys: &[usize],
+    out: &mut Out<'_>,
+    now_ms: u64,
+    t0: Instant,
+) -> Attempt {
+    // The run borrows the node-wide state beside the shard: the shard's own handle is taken
+    // for the run and put back (no reference count moves per run).
+    let global = sh.script_global.take().unwrap_or_else(|| sh.global.clone());
+    let r = attempt_with(sh, &global, peers, cmd, args, keys, out, now_ms, t0);
+    sh.script_global = Some(global);
+    r
+}
+
+/// Splits `items` into at most `SCRIPT_ARGS_INLINE` slices on the stack, or a Vec beyond.
+struct Slices<'a> {
+    inline: [&'a [u8]; SCRIPT_ARGS_INLINE],
+    len: usize,
+    spill: Vec<&'a [u8]>,
+}
+
+impl<'a> Slices<'a> {
+    fn of(args: Args<'a>, idx: impl ExactSizeIterator<Item = usize>) -> Self {
+        let mut s = Slices {
+            inline: [&[]; SCRIPT_ARGS_INLINE],
+            len: idx.len(),
+            spill: Vec::new(),
+        };
+        if s.len <= SCRIPT_ARGS_INLINE {
+            for (slot, i) in s.inline.iter_mut().zip(idx) {
+                *slot = args.get(i);
+            }
+        } else {
+            s.spill = idx.map(|i| args.get(i)).collect();
+        }
+        s
+    }
+
+    fn as_slice(&self) -> &[&'a [u8]] {
+        if self.len <= SCRIPT_ARGS_INLINE {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn attempt_with(
+    sh: &mut Shard,
+    global: &Global,
     mut peers: Option<&mut Parked<'_>>,
     cmd: ScriptCmd,
     args: Args<'_>,
     keys: &[usize],
     out: &mut Out<'_>,
     now_ms: u64,
+    t0: Instant,
 ) -> Attempt {
     let t = match target(sh, cmd, args) {
         Ok(t) => t,
@@ -388,9 +474,7 @@ fn attempt(
                 .collect()
         })
         .unwrap_or_default();
-    let ctl_idx = sh.id;
-    let global = sh.global.clone();
-    let ctl = &global.script_runs[ctl_idx];
+    let ctl = &global.script_runs[sh.id];
     ctl.kill.store(false, Ordering::Relaxed);
     ctl.wrote.store(false, Ordering::Relaxed);
     ctl.is_function
@@ -403,14 +487,14 @@ fn attempt(
     let no_block = std::mem::replace(&mut sh.no_block, true);
     let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
     vm.sync_scripts(&global.scripts);
-    let key_args: Vec<&[u8]> = keys.iter().map(|&k| args.get(k)).collect();
-    let first_arg = 3 + keys.len();
-    let argv: Vec<&[u8]> = (first_arg..args.len()).map(|i| args.get(i)).collect();
+    let key_args = Slices::of(args, keys.iter().copied());
+    let argv = Slices::of(args, 3 + keys.len()..args.len());
     let run = Run {
-        keys: &key_args,
-        args: &argv,
+        keys: key_args.as_slice(),
+        args: argv.as_slice(),
         may_yield,
         busy_threshold_ms: global.busy_reply_threshold_ms.load(Ordering::Relaxed),
+        started: t0,
     };
     let db = sh.sel;
     let mut host = ScriptHost {
@@ -429,6 +513,7 @@ fn attempt(
     host.held_all = held >= host.sh.shards;
     let step = match &t.body {
         Body::Script(s) => vm.eval(&mut host, ctl, run, s, out),
+        Body::Compiled(sha) => vm.eval_compiled(&mut host, ctl, run, sha, out),
         Body::Function(name) => {
             vm.sync_libraries(&global.scripts);
             vm.fcall(&mut host, ctl, run, name, out)
@@ -479,6 +564,12 @@ fn attempt(
         }
     }
     if need_all {
+        // It compiled (a call reached another core): cached now, as Redis caches every EVAL
+        // that compiles, so the store agrees with this VM's compiled scripts (which EVALSHA
+        // consults first) even when the run ends in the undeclared-key error.
+        if let (true, Body::Script(s)) = (t.uncached, &t.body) {
+            global.scripts.insert(&s.body, s.flags);
+        }
         return Attempt::NeedAll;
     }
     let r = match step {
@@ -875,8 +966,14 @@ impl ScriptHost<'_, '_> {
                 let mut owners = keys
                     .iter()
                     .map(|&k| shard_of(key_hash_slot(args.get(k)), n));
-                let first = owners.next().unwrap_or(me);
-                let one = self.peers.is_none() || owners.all(|id| id == first);
+                // Alone on this shard, every key is here (keys_held): no key is hashed.
+                let (first, one) = match self.peers {
+                    None => (me, true),
+                    Some(_) => {
+                        let first = owners.next().unwrap_or(me);
+                        (first, owners.all(|id| id == first))
+                    }
+                };
                 if one {
                     // All its keys on one shard: the command runs there as a client's would.
                     let db = self.db;

@@ -11,14 +11,7 @@ use mlua::{Lua, Table, Value};
 /// or a bare message (code ERR); a trailing CR/LF is trimmed. A "-" text without a space is a
 /// bare message too.
 pub(super) fn error_table(lua: &Lua, text: &[u8]) -> mlua::Result<Table> {
-    let (code, msg): (&[u8], &[u8]) = match text.strip_prefix(b"-") {
-        Some(rest) => match rest.iter().position(|&c| c == b' ') {
-            Some(sp) => (&rest[..sp], &rest[sp + 1..]),
-            None => (b"ERR", rest),
-        },
-        None => (b"ERR", text),
-    };
-    let msg = trim_crlf(msg);
+    let (code, msg) = error_parts(text);
     let mut full = Vec::with_capacity(code.len() + 1 + msg.len());
     full.extend_from_slice(code);
     full.push(b' ');
@@ -26,6 +19,19 @@ pub(super) fn error_table(lua: &Lua, text: &[u8]) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.set("err", lua.create_string(&full)?)?;
     Ok(t)
+}
+
+/// The code and the message of an error table's `err` ("CODE message"), as `error_table`
+/// splits `text`.
+pub(super) fn error_parts(text: &[u8]) -> (&[u8], &[u8]) {
+    let (code, msg): (&[u8], &[u8]) = match text.strip_prefix(b"-") {
+        Some(rest) => match rest.iter().position(|&c| c == b' ') {
+            Some(sp) => (&rest[..sp], &rest[sp + 1..]),
+            None => (b"ERR", rest),
+        },
+        None => (b"ERR", text),
+    };
+    (code, trim_crlf(msg))
 }
 
 fn trim_crlf(mut s: &[u8]) -> &[u8] {
@@ -108,6 +114,40 @@ pub(super) fn truncate(n: f64) -> i64 {
 pub(super) fn reply_to_lua(lua: &Lua, reply: &[u8]) -> mlua::Result<Value> {
     let mut pos = 0;
     parse(lua, reply, &mut pos)
+}
+
+/// A reply `redis.call` turns into a Lua value without building anything but a string or a
+/// one-field table (the common replies); `Other` for the rest (`reply_to_lua` converts them).
+pub(super) enum Simple<'a> {
+    /// `{ok = ..}`
+    Status(&'a [u8]),
+    /// An error reply: its whole line ("-CODE message"), for `error_parts`.
+    Error(&'a [u8]),
+    Number(f64),
+    Bulk(&'a [u8]),
+    Nil,
+    Bool(bool),
+    Other,
+}
+
+pub(super) fn simple_reply(reply: &[u8]) -> Simple<'_> {
+    let Some(&tag) = reply.first() else {
+        return Simple::Nil;
+    };
+    let mut pos = 1;
+    let head = line(reply, &mut pos);
+    match tag {
+        b'+' => Simple::Status(head),
+        b'-' => Simple::Error(&reply[..1 + head.len()]),
+        b':' => Simple::Number(int_of(head) as f64),
+        b'$' => match int_of(head) {
+            n if n < 0 => Simple::Bool(false),
+            n => Simple::Bulk(bulk(reply, &mut pos, n)),
+        },
+        b'_' => Simple::Nil,
+        b'#' => Simple::Bool(head == b"t"),
+        _ => Simple::Other,
+    }
 }
 
 /// The line at `*pos` (without its CRLF); moves past it.

@@ -8,6 +8,7 @@
 
 use super::{Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
+use crate::resp::Out;
 use mlua::{ffi, Function, IntoLuaMulti, Lua, Table, Thread, Value};
 use std::cell::Cell;
 use std::ffi::{c_int, CStr};
@@ -55,7 +56,12 @@ impl Default for RunVars {
 thread_local! {
     static HOST: Cell<Option<NonNull<dyn Host + 'static>>> = const { Cell::new(None) };
     static HOOK: Cell<Option<HookCtx>> = const { Cell::new(None) };
-    static VARS: Cell<RunVars> = Cell::new(RunVars::default());
+    static VARS: Cell<RunVars> = const {
+        Cell::new(RunVars {
+            resp3: false,
+            repl: ReplFlags::ALL,
+        })
+    };
     /// Set by the hook right before it yields, to tell its yields from the script's own.
     static HOOK_YIELDED: Cell<bool> = const { Cell::new(false) };
 }
@@ -72,6 +78,9 @@ pub(super) enum Resumed {
     Returned(Value),
     /// The hook yielded at the busy threshold; resume it later.
     Yielded,
+    /// The script returned a string: its bulk reply is written to the `out` given to `resume`
+    /// already (the common EVALSHA result, with no value handle made for it).
+    Written,
     /// The script raised `value`; `source`/`line` locate the user's code that raised it.
     Failed {
         value: Value,
@@ -226,7 +235,12 @@ pub(super) enum Start<'a> {
 
 /// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after a hook
 /// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
-pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<Resumed> {
+pub(super) fn resume(
+    lua: &Lua,
+    co: &Thread,
+    start: Start<'_>,
+    out: Option<&mut Out<'_>>,
+) -> mlua::Result<Resumed> {
     let co_state = co.state();
     let (value, status, source, line): Outcome = match start {
         Start::Eval {
@@ -234,7 +248,7 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
             globals,
             keys,
             args,
-        } => exec(lua, (func, globals), co_state, |state| {
+        } => exec(lua, (func, globals), co_state, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; the stack holds func,
             // globals; each array is pushed and stored into globals (a plain table without
             // __newindex), then globals is popped.
@@ -247,7 +261,7 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
             }
             (1, 0)
         })?,
-        Start::Function { func, keys, args } => exec(lua, func, co_state, |state| {
+        Start::Function { func, keys, args } => exec(lua, func, co_state, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; func, then the two arrays,
             // go to the coroutine.
             unsafe {
@@ -256,12 +270,13 @@ pub(super) fn resume(lua: &Lua, co: &Thread, start: Start<'_>) -> mlua::Result<R
             }
             (3, 2)
         })?,
-        Start::Plain(func) => exec(lua, func, co_state, |_| (1, 0))?,
-        Start::Continue => exec(lua, (), co_state, |_| (0, 0))?,
+        Start::Plain(func) => exec(lua, func, co_state, out, |_| (1, 0))?,
+        Start::Continue => exec(lua, (), co_state, out, |_| (0, 0))?,
     };
     Ok(match status {
         0 => Resumed::Returned(value),
         1 => Resumed::Yielded,
+        3 => Resumed::Written,
         _ => {
             let source = match source {
                 Value::String(s) => Some(s.to_string_lossy()),
@@ -290,6 +305,7 @@ fn exec(
     lua: &Lua,
     args: impl IntoLuaMulti,
     co: *mut ffi::lua_State,
+    out: Option<&mut Out<'_>>,
     prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
 ) -> mlua::Result<Outcome> {
     // SAFETY: exec_raw runs the closure on mlua's own stack with `args` on it, inside a
@@ -307,6 +323,20 @@ fn exec(
                 ffi::lua_xmove(state, co, moved);
             }
             match ffi::lua_resume_(co, nargs) {
+                0 if out.is_some()
+                    && ffi::lua_gettop(co) > 0
+                    && ffi::lua_type(co, 1) == ffi::LUA_TSTRING =>
+                {
+                    // A string result: its bulk reply, straight from the coroutine's stack.
+                    let mut len = 0;
+                    let p = ffi::lua_tolstring(co, 1, &mut len);
+                    if let Some(out) = out {
+                        out.bulk(std::slice::from_raw_parts(p.cast(), len));
+                    }
+                    ffi::lua_settop(co, 0);
+                    ffi::lua_pushnil(state);
+                    ffi::lua_pushinteger(state, 3);
+                }
                 0 => {
                     if ffi::lua_gettop(co) == 0 {
                         ffi::lua_pushnil(state);
@@ -670,4 +700,191 @@ unsafe fn yieldable(l: *mut ffi::lua_State) -> bool {
         }
         level += 1;
     }
+}
+
+/// `redis.call` (`raise`) or `redis.pcall` as a C function: a call whose arguments are all
+/// strings goes straight to the run's host and its reply straight onto the Lua stack (no
+/// Rust callback, no value handles). Anything else (no run, numbers or other types as
+/// arguments, more than `CALL_ARGV_INLINE` of them) calls `slow`, the general `redis.call` /
+/// `redis.pcall`; replies other than a status, an error, an integer, a bulk string, a null or a
+/// boolean are converted by `convert` (a reply string in, the Lua value out).
+pub(super) fn fast_call(
+    lua: &Lua,
+    slow: Function,
+    convert: Function,
+    raise: bool,
+) -> mlua::Result<Function> {
+    let f: ffi::lua_CFunction = if raise {
+        fast_redis_call
+    } else {
+        fast_redis_pcall
+    };
+    // SAFETY: exec_raw leaves `slow` and `convert` on the stack; lua_pushcclosure pops them as
+    // the upvalues of a new C closure, the one value left for exec_raw to return.
+    unsafe {
+        lua.exec_raw((slow, convert), |state| {
+            ffi::lua_pushcclosure(state, f, 2);
+        })
+    }
+}
+
+/// Arguments of a fast `redis.call` held on the stack.
+const CALL_ARGV_INLINE: usize = 16;
+
+thread_local! {
+    /// The reply of the fast `redis.call` in progress (reused).
+    static FAST_REPLY: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// What the Rust part of a fast call left to do.
+enum Fast {
+    /// Not for the fast path: nothing was done, call the general function.
+    Slow,
+    /// The reply (`len` bytes at `ptr`, in FAST_REPLY) is ready to push.
+    Reply(*const u8, usize),
+    /// The host refused the call: the refusal text (in FAST_REPLY).
+    Refused(*const u8, usize),
+}
+
+unsafe extern "C-unwind" fn fast_redis_call(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: called by Lua as a C function (see `fast_call_body`).
+    unsafe { fast_call_body(l, true) }
+}
+
+unsafe extern "C-unwind" fn fast_redis_pcall(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: called by Lua as a C function (see `fast_call_body`).
+    unsafe { fast_call_body(l, false) }
+}
+
+/// # Safety
+/// Called by Lua as a C function with upvalues `slow` and `convert` (`fast_call`).
+unsafe fn fast_call_body(l: *mut ffi::lua_State, raise: bool) -> c_int {
+    // SAFETY: the C function protocol. `fast_host_call` owns every Rust value it makes and
+    // returns before any Lua call that may raise; from here on only plain pointers into
+    // FAST_REPLY (a thread-local buffer nothing else touches until the next fast call) are
+    // live, so a Lua error's longjmp skips no destructor. The stack has LUA_MINSTACK free
+    // slots on entry; at most four values are pushed at a time.
+    unsafe {
+        let argc = ffi::lua_gettop(l);
+        let bytes = |p: *const u8, n: usize| std::slice::from_raw_parts(p, n);
+        match fast_host_call(l, argc) {
+            Fast::Slow => {
+                ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+                ffi::lua_insert(l, 1);
+                ffi::lua_call(l, argc, ffi::LUA_MULTRET);
+                ffi::lua_gettop(l)
+            }
+            Fast::Refused(p, n) => {
+                push_error_table(l, bytes(p, n));
+                if raise {
+                    ffi::lua_error(l);
+                }
+                1
+            }
+            Fast::Reply(p, n) => {
+                use super::convert::Simple;
+                let reply = bytes(p, n);
+                match super::convert::simple_reply(reply) {
+                    Simple::Status(s) => {
+                        ffi::lua_createtable(l, 0, 0);
+                        ffi::lua_pushlstring(l, s.as_ptr().cast(), s.len());
+                        ffi::lua_setfield(l, -2, c"ok".as_ptr());
+                    }
+                    Simple::Error(text) => {
+                        push_error_table(l, text);
+                        if raise {
+                            ffi::lua_error(l);
+                        }
+                    }
+                    Simple::Number(x) => {
+                        ffi::lua_pushnumber(l, x);
+                    }
+                    Simple::Bulk(s) => {
+                        ffi::lua_pushlstring(l, s.as_ptr().cast(), s.len());
+                    }
+                    Simple::Nil => {
+                        ffi::lua_pushnil(l);
+                    }
+                    Simple::Bool(b) => {
+                        ffi::lua_pushboolean(l, b as c_int);
+                    }
+                    Simple::Other => {
+                        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(2));
+                        ffi::lua_pushlstring(l, p.cast(), n);
+                        ffi::lua_call(l, 1, 1);
+                    }
+                }
+                1
+            }
+        }
+    }
+}
+
+/// Pushes Redis' error table for `text` ("-CODE message" or a bare message), marked as
+/// counted by the command already (`ignore_error_stats_update`), as the general path makes it.
+///
+/// # Safety
+/// Inside a C function with three free stack slots.
+unsafe fn push_error_table(l: *mut ffi::lua_State, text: &[u8]) {
+    let (code, msg) = super::convert::error_parts(text);
+    // SAFETY: the caller's guarantees; Lua copies each string; lua_concat joins the three.
+    unsafe {
+        ffi::lua_createtable(l, 0, 0);
+        ffi::lua_pushlstring(l, code.as_ptr().cast(), code.len());
+        ffi::lua_pushlstring(l, c" ".as_ptr(), 1);
+        ffi::lua_pushlstring(l, msg.as_ptr().cast(), msg.len());
+        ffi::lua_concat(l, 3);
+        ffi::lua_setfield(l, -2, c"err".as_ptr());
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_setfield(l, -2, c"ignore_error_stats_update".as_ptr());
+    }
+}
+
+/// The Rust part of a fast call: checks the call fits the fast path, runs it on the host and
+/// leaves its reply (or refusal) in FAST_REPLY. Calls no Lua function that may raise.
+///
+/// # Safety
+/// `l` is inside a C function whose `argc` arguments are on its stack.
+unsafe fn fast_host_call(l: *mut ffi::lua_State, argc: c_int) -> Fast {
+    if argc < 1 || argc as usize > CALL_ARGV_INLINE || !in_run() {
+        return Fast::Slow;
+    }
+    let mut argv: [&[u8]; CALL_ARGV_INLINE] = [&[]; CALL_ARGV_INLINE];
+    for (i, slot) in argv.iter_mut().take(argc as usize).enumerate() {
+        let idx = i as c_int + 1;
+        // SAFETY: `idx` is an argument on the stack; lua_tolstring on a string (checked) only
+        // reads it, and the bytes stay alive while the string is on the stack, which outlasts
+        // this function (the host runs commands, never Lua).
+        unsafe {
+            if ffi::lua_type(l, idx) != ffi::LUA_TSTRING {
+                return Fast::Slow;
+            }
+            let mut len = 0;
+            let p = ffi::lua_tolstring(l, idx, &mut len);
+            *slot = std::slice::from_raw_parts(p.cast(), len);
+        }
+    }
+    let vars = vars();
+    let proto = if vars.resp3 {
+        crate::resp::Proto::Resp3
+    } else {
+        crate::resp::Proto::Resp2
+    };
+    let mut reply = FAST_REPLY.with(|r| r.take());
+    reply.clear();
+    let argv = &argv[..argc as usize];
+    let outcome = with_host(|host| host.call(argv, proto, vars.repl, &mut reply));
+    let fast = match outcome {
+        // No host (a call already in progress): the general path answers.
+        None => Fast::Slow,
+        Some(Ok(())) => Fast::Reply(reply.as_ptr(), reply.len()),
+        Some(Err(refused)) => {
+            reply.clear();
+            reply.extend_from_slice(refused.0.as_bytes());
+            Fast::Refused(reply.as_ptr(), reply.len())
+        }
+    };
+    // The pointers stay valid: moving the Vec does not move its bytes.
+    FAST_REPLY.with(|r| r.set(reply));
+    fast
 }

@@ -83,12 +83,13 @@ fn run_top_level(st: &mut State, func: &Function) -> Result<Vec<Registered>, Str
     coro::arm_hook(&co);
     let outcome = {
         let _scope = coro::LoadScope::enter(&co);
-        coro::resume(&st.lua, &co, coro::Start::Plain(func))
+        coro::resume(&st.lua, &co, coro::Start::Plain(func), None)
     };
     let registered = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
     st.phase.call::<()>(false).map_err(internal)?;
     match outcome.map_err(internal)? {
-        Resumed::Returned(_) => {
+        // Written: only with an `out`, which a load has not.
+        Resumed::Returned(_) | Resumed::Written => {
             st.co = Some(co);
             Ok(registered)
         }

@@ -44,14 +44,20 @@ pub(super) fn set_raising(lua: &Lua, t: &Table, name: &str, f: Function) -> mlua
 pub(super) fn build(lua: &Lua, flavor: Flavor) -> mlua::Result<Table> {
     let redis = lua.create_table()?;
     let raising = |name: &str, f: Function| set_raising(lua, &redis, name, f);
-    raising(
-        "call",
+    // The common calls take the C fast path (coro::fast_call); these handle the rest.
+    let slow_call = coro::raising(
+        lua,
         lua.create_function(|lua, a: MultiValue| call(lua, a, true))?,
     )?;
+    let slow_pcall = lua.create_function(|lua, a: MultiValue| Ok(call(lua, a, false)?.0))?;
+    let convert = lua.create_function(|lua, reply: mlua::LuaString| {
+        convert::reply_to_lua(lua, &reply.as_bytes())
+    })?;
     redis.set(
-        "pcall",
-        lua.create_function(|lua, a: MultiValue| Ok(call(lua, a, false)?.0))?,
+        "call",
+        coro::fast_call(lua, slow_call, convert.clone(), true)?,
     )?;
+    redis.set("pcall", coro::fast_call(lua, slow_pcall, convert, false)?)?;
     raising("sha1hex", lua.create_function(sha1hex)?)?;
     redis.set("error_reply", lua.create_function(error_reply)?)?;
     redis.set("status_reply", lua.create_function(status_reply)?)?;

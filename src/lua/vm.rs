@@ -27,6 +27,9 @@ pub struct Run<'a> {
     pub may_yield: bool,
     /// Past this many milliseconds the shard is busy (`ctl.busy`); 0: no limit, as Redis.
     pub busy_threshold_ms: u64,
+    /// When the run began, as the runner read the clock for the command (the busy threshold
+    /// counts from there: no second clock read per run).
+    pub started: Instant,
 }
 
 /// How a run ended, for now.
@@ -68,7 +71,8 @@ pub struct Suspended {
 
 struct EvalState {
     st: State,
-    scripts: HashMap<Sha, Function>,
+    /// With the flags of the script, so a run of a compiled script needs nothing else.
+    scripts: HashMap<Sha, (Function, ScriptFlags)>,
 }
 
 struct FuncState {
@@ -118,9 +122,35 @@ impl LuaVm {
     pub fn compile(&mut self, script: &Script) -> Result<(), ReplyError> {
         if !self.eval.scripts.contains_key(&script.sha) {
             let f = compile_script(&self.eval.st, &script.body)?;
-            self.eval.scripts.insert(script.sha, f);
+            self.eval.scripts.insert(script.sha, (f, script.flags));
         }
         Ok(())
+    }
+
+    /// The flags of the script `sha` when this VM compiled it since the last SCRIPT FLUSH it
+    /// saw (`sync_scripts` first): `eval_compiled` can run it without the store.
+    pub fn compiled_flags(&self, sha: &Sha) -> Option<ScriptFlags> {
+        self.eval.scripts.get(sha).map(|(_, flags)| *flags)
+    }
+
+    /// Runs the script `sha` this VM compiled already (`compiled_flags` answered Some).
+    pub fn eval_compiled(
+        &mut self,
+        host: &mut dyn Host,
+        ctl: &RunControl,
+        run: Run<'_>,
+        sha: &Sha,
+        out: &mut Out<'_>,
+    ) -> Step {
+        match self.eval.scripts.get(sha) {
+            Some((f, _)) => {
+                let func = f.clone();
+                self.run_script(host, ctl, run, *sha, func, out)
+            }
+            None => Step::Done(Err(ReplyError::other(
+                "NOSCRIPT No matching script. Please use EVAL.",
+            ))),
+        }
     }
 
     /// Runs an EVAL/EVALSHA script (compiled on first use in this VM).
@@ -133,16 +163,29 @@ impl LuaVm {
         out: &mut Out<'_>,
     ) -> Step {
         let func = match self.eval.scripts.get(&script.sha) {
-            Some(f) => f.clone(),
+            Some((f, _)) => f.clone(),
             None => match compile_script(&self.eval.st, &script.body) {
                 Ok(f) => {
-                    self.eval.scripts.insert(script.sha, f.clone());
+                    let entry = (f.clone(), script.flags);
+                    self.eval.scripts.insert(script.sha, entry);
                     f
                 }
                 Err(e) => return Step::Done(Err(e)),
             },
         };
-        let name = RunName::Sha(script.sha);
+        self.run_script(host, ctl, run, script.sha, func, out)
+    }
+
+    fn run_script(
+        &mut self,
+        host: &mut dyn Host,
+        ctl: &RunControl,
+        run: Run<'_>,
+        sha: Sha,
+        func: Function,
+        out: &mut Out<'_>,
+    ) -> Step {
+        let name = RunName::Sha(sha);
         let generation = self.generation;
         let st = &mut self.eval.st;
         let globals = st.globals.clone();
@@ -205,7 +248,7 @@ impl LuaVm {
             ..hook
         };
         let scope = RunScope::enter(host, &s.co, hook, s.vars);
-        let outcome = coro::resume(&st.lua, &s.co, Start::Continue);
+        let outcome = coro::resume(&st.lua, &s.co, Start::Continue, Some(&mut *out));
         let vars = scope.vars();
         drop(scope);
         let ctx = Finish {
@@ -352,14 +395,16 @@ fn start(
         Err(e) => return Step::Done(Err(internal(&e))),
     };
     coro::arm_hook(&co);
+    // The runner's clock read for the command: the threshold counts from there, and the
+    // engine reads no clock for a run that ends before its first hook.
     let hook = HookArgs {
         ctl,
-        started: None,
+        started: Some(run.started),
         busy_threshold_ms: run.busy_threshold_ms,
         may_yield: run.may_yield,
     };
     let scope = RunScope::enter(host, &co, hook, RunVars::default());
-    let outcome = coro::resume(&st.lua, &co, start_with);
+    let outcome = coro::resume(&st.lua, &co, start_with, Some(&mut *out));
     let vars = scope.vars();
     let started = scope.started();
     drop(scope);
@@ -388,6 +433,10 @@ fn finish(
             st.co = Some(co);
             st.counted = counted(&v);
             Step::Done(reply(&v, vars, out))
+        }
+        Ok(Resumed::Written) => {
+            st.co = Some(co);
+            Step::Done(Ok(()))
         }
         Ok(Resumed::Yielded) => Step::Yielded(Suspended {
             flavor: ctx.flavor,
@@ -579,6 +628,7 @@ mod tests {
             args: &[b"a1"],
             may_yield: false,
             busy_threshold_ms: 5000,
+            started: Instant::now(),
         };
         match vm.eval(host, &ctl, run, &script, &mut out) {
             Step::Done(Ok(())) => Ok(buf),
@@ -906,6 +956,7 @@ mod tests {
             args: &[],
             may_yield: true,
             busy_threshold_ms: 1,
+            started: Instant::now(),
         };
         vm.eval(host, ctl, run, &script, &mut out)
     }
@@ -1039,6 +1090,7 @@ mod tests {
             args: &[b"a"],
             may_yield: false,
             busy_threshold_ms: 5000,
+            started: Instant::now(),
         };
         let Step::Done(Ok(())) = vm.fcall(&mut host, &ctl, run, b"f1", &mut out) else {
             panic!("fcall failed");
@@ -1049,6 +1101,7 @@ mod tests {
             args: &[],
             may_yield: false,
             busy_threshold_ms: 5000,
+            started: Instant::now(),
         };
         let mut buf = Vec::new();
         let mut out = Out::new(&mut buf, Proto::Resp2);

@@ -164,6 +164,9 @@ pub struct Shard {
     /// Scratch for the command line of a script's `redis.call` (bytes, argument ranges),
     /// reused so a call does not allocate.
     pub script_args: (Vec<u8>, Vec<(u32, u32)>),
+    /// `global` again, taken by a script run for its duration (a borrow beside the shard
+    /// without a reference count change per run); None while a run has it.
+    pub script_global: Option<Arc<Global>>,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -183,6 +186,7 @@ impl Shard {
             rng: crate::rng::Rng::for_shard(id),
             dirty: 0,
             slot_map: global.initial_slot_map(),
+            script_global: Some(global.clone()),
             global,
             clients: Clients::default(),
             stats: ShardStats::default(),

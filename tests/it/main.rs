@@ -31,6 +31,7 @@ mod script_busy;
 mod scripting;
 mod scripting_aof;
 mod scripting_engine;
+mod scripting_fast;
 mod scripting_libs;
 mod shards;
 mod startup;

@@ -9,7 +9,7 @@ use crate::compare::read_reply;
 use std::time::{Duration, Instant};
 
 /// Sends each command line to both servers and asserts byte-equal replies.
-fn same(redis: &mut Raw, slotd: &mut Raw, lines: &[Vec<String>], what: &str) {
+pub(crate) fn same(redis: &mut Raw, slotd: &mut Raw, lines: &[Vec<String>], what: &str) {
     for line in lines {
         let refs: Vec<&[u8]> = line.iter().map(|p| p.as_bytes()).collect();
         let req = cmd(&refs);
@@ -25,7 +25,7 @@ fn same(redis: &mut Raw, slotd: &mut Raw, lines: &[Vec<String>], what: &str) {
     }
 }
 
-fn line(words: &[&str]) -> Vec<String> {
+pub(crate) fn line(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
 
