@@ -921,12 +921,12 @@ mod tests {
     fn setresp_and_set_repl_reach_the_host() {
         let mut vm = LuaVm::new();
         let mut host = FakeHost::default();
-        let body = "redis.set_repl(redis.REPL_AOF) redis.call('set','a','1') \
+        let body = "redis.set_repl(redis.REPL_NONE) redis.call('set','a','1') \
                     redis.set_repl(redis.REPL_ALL) redis.setresp(3) redis.call('ping') \
                     return redis.call('set','b',1.5)";
         let r = run_on(&mut vm, &mut host, body, &[], Proto::Resp2).unwrap();
         assert_eq!(r, b"+OK\r\n");
-        assert_eq!(host.calls[0].2, ReplFlags::AOF);
+        assert_eq!(host.calls[0].2, ReplFlags::NONE);
         assert_eq!(host.calls[1].1, Proto::Resp3);
         assert_eq!(host.calls[2].0[2], b"1.5");
         assert_eq!(host.kv.get(&b"b"[..]).unwrap(), b"1.5");
@@ -941,6 +941,21 @@ mod tests {
         .unwrap();
         assert_eq!(host.calls[3].1, Proto::Resp2);
         assert_eq!(host.calls[3].2, ReplFlags::ALL);
+        // One journal feeds the AOF and the replicas: a flag naming one of them is refused.
+        for flag in ["REPL_AOF", "REPL_REPLICA", "REPL_SLAVE"] {
+            let body = format!("redis.set_repl(redis.{flag}) return redis.call('ping')");
+            let e = run_on(&mut vm, &mut host, &body, &[], Proto::Resp2).unwrap_err();
+            let text = format!("{e:?}");
+            assert!(
+                text.contains(super::super::redis_table::SET_REPL_ONE_SIDE),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            host.calls.len(),
+            4,
+            "a refused set_repl runs nothing after it"
+        );
     }
 
     fn start_run(vm: &mut LuaVm, host: &mut FakeHost, ctl: &RunControl, body: &str) -> Step {
