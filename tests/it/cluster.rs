@@ -20,6 +20,19 @@ pub fn attach_replica(m: &Server, r: &Server) {
     }
 }
 
+/// A one-master cluster holding every slot (node timeout 3 s) and a spare cluster node with two
+/// shards, not yet met: the setup of the one-master-one-replica failover tests.
+pub fn master_and_spare() -> (Server, Server) {
+    let args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
+    let m = Server::start(&args);
+    let r = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        m.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
+        "OK"
+    );
+    (m, r)
+}
+
 /// CLUSTER FAILOVER TAKEOVER on replica `r`, waiting until it reports the master role.
 pub fn take_over(r: &Server) {
     assert_eq!(r.cli(&["cluster", "failover", "takeover"]).trim(), "OK");

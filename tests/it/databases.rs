@@ -418,13 +418,7 @@ fn cluster_failover_keeps_other_databases() {
     // A one-master cluster with one replica: keys in database 2 reach the replica, and the
     // replica promoted by CLUSTER FAILOVER TAKEOVER serves them (several databases in cluster
     // mode, as Valkey 9).
-    let args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
-    let m = Server::start(&args);
-    let r = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
-    assert_eq!(
-        m.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
-        "OK"
-    );
+    let (m, r) = crate::cluster::master_and_spare();
     let rp = r.port.to_string();
     crate::cluster::attach_replica(&m, &r);
     let url = format!("redis://127.0.0.1:{}/2", m.port);

@@ -582,13 +582,7 @@ fn promoted_replica_runs_the_libraries() {
     // Guards failover: a one-master cluster with one replica; a library loaded on the master
     // (and one loaded before the replica attached) reaches the replica, and once promoted by
     // CLUSTER FAILOVER TAKEOVER it runs them with FCALL.
-    let args = ["--cluster-enabled", "yes", "--cluster-node-timeout", "3000"];
-    let m = Server::start(&args);
-    let r = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
-    assert_eq!(
-        m.cli(&["cluster", "addslotsrange", "0", "16383"]).trim(),
-        "OK"
-    );
+    let (m, r) = crate::cluster::master_and_spare();
     let mut mc = m.raw();
     call(&mut mc, &[b"FUNCTION", b"LOAD", LIB2.as_bytes()]);
     crate::cluster::attach_replica(&m, &r);
