@@ -2,6 +2,7 @@
 //! convention, flags, key positions, docs, handler). Routing reads key positions from here only.
 //! Family files (`string`, `keys`, `server`, `cluster`, ...) each export `COMMANDS`.
 
+pub mod bitmap;
 pub mod busy;
 pub mod client;
 pub mod cluster;
@@ -9,8 +10,10 @@ pub mod cluster_admin;
 pub mod command_docs;
 mod context;
 pub mod functions;
+pub mod geo;
 pub mod guards;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod kit;
@@ -25,7 +28,9 @@ pub mod scripting;
 pub mod scripting_docs;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod spec;
+pub mod stream;
 pub mod string;
 pub mod transaction;
 pub mod zset;

@@ -5,8 +5,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    cluster, functions, hash, keys, list, memory, migrate, persistence, pubsub, replication,
-    scripting, server, set, string, transaction, zset,
+    bitmap, cluster, functions, geo, hash, hll, keys, list, memory, migrate, persistence, pubsub,
+    replication, scripting, server, set, sort, stream, string, transaction, zset,
 };
 use crate::command_id::CommandId;
 use hashbrown::HashMap;
@@ -26,6 +26,12 @@ fn family_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(set::COMMANDS.iter())
         .chain(zset::COMMANDS.iter())
         .chain(zset::BLOCKING_COMMANDS.iter())
+        .chain(stream::COMMANDS.iter())
+        .chain(stream::BLOCKING_COMMANDS.iter())
+        .chain(bitmap::COMMANDS.iter())
+        .chain(hll::COMMANDS.iter())
+        .chain(geo::COMMANDS.iter())
+        .chain(sort::COMMANDS.iter())
         .chain(persistence::COMMANDS.iter())
         .chain(transaction::COMMANDS.iter())
         .chain(pubsub::COMMANDS.iter())

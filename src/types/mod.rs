@@ -1,9 +1,13 @@
 //! The collection value types (hash, list, set, sorted set): data structures and their pure
 //! operations, independent of commands and of the keyspace.
 
+pub mod bits;
+pub mod geohash;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 /// `sum` over `seen` elements extrapolated to `total` (0 when nothing was seen): MEMORY

@@ -1,0 +1,1 @@
+//! Bit operations over byte strings (counting, searching, bit fields): being built for issue 15.

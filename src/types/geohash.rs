@@ -1,0 +1,1 @@
+//! Geohash encoding and distances as Redis computes them: being built for issue 15.

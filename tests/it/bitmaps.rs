@@ -1,0 +1,1 @@
+//! Integration tests for issue 15/14 work in progress: bitmaps.
