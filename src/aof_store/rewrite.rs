@@ -6,6 +6,7 @@ use crate::keyspace::db::Db;
 use crate::keyspace::db::Entry;
 use crate::keyspace::value::ValueRef;
 use crate::resp::write::format_double_g17;
+use crate::types::stream::{StreamId, StreamValue};
 
 /// Appends the commands that recreate `e` to `out`; expired keys produce nothing.
 pub fn serialize_entry(e: &Entry, now_ms: u64, out: &mut Vec<u8>) {
@@ -98,6 +99,91 @@ fn serialize_collection(key: &[u8], v: ValueRef<'_>, out: &mut Vec<u8>) {
             chunked_pairs(out, b"ZADD", key, &flat);
         }
         ValueRef::Hash(_) | ValueRef::Set(_) => serialize_hash_or_set(key, v, out),
+        ValueRef::Stream(s) => serialize_stream(key, s, out),
+    }
+}
+
+/// A stream as Redis 7.0's rewrite writes it: one XADD per entry (an empty stream as
+/// `XADD key MAXLEN 0 0-1 x y`), XSETID with ENTRIESADDED and MAXDELETEDID, then per group
+/// XGROUP CREATE ... ENTRIESREAD, and per consumer either XGROUP CREATECONSUMER (nothing
+/// pending) or one `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n JUSTID FORCE` per
+/// pending entry.
+fn serialize_stream(key: &[u8], s: &StreamValue, out: &mut Vec<u8>) {
+    let text = |id: StreamId| {
+        let mut b = Vec::with_capacity(41);
+        id.write(&mut b);
+        b
+    };
+    if s.is_empty() {
+        encode(out, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
+    } else {
+        s.range(StreamId::MIN, StreamId::MAX, false, |e| {
+            let id = text(e.id);
+            let mut args: Vec<&[u8]> = Vec::with_capacity(3 + 2 * e.field_count());
+            args.extend_from_slice(&[b"XADD", key, &id]);
+            for (f, v) in e.fields() {
+                args.push(f);
+                args.push(v);
+            }
+            encode(out, &args);
+            true
+        });
+    }
+    let (last, maxdel) = (text(s.last_id()), text(s.max_deleted_id()));
+    let added = s.entries_added().to_string();
+    encode(
+        out,
+        &[
+            b"XSETID",
+            key,
+            &last,
+            b"ENTRIESADDED",
+            added.as_bytes(),
+            b"MAXDELETEDID",
+            &maxdel,
+        ],
+    );
+    for (name, g) in s.groups() {
+        let (gid, read) = (text(g.last_id), g.entries_read.to_string());
+        encode(
+            out,
+            &[
+                b"XGROUP",
+                b"CREATE",
+                key,
+                name,
+                &gid,
+                b"ENTRIESREAD",
+                read.as_bytes(),
+            ],
+        );
+        for (cname, c) in g.consumers() {
+            if c.pending_len() == 0 {
+                encode(out, &[b"XGROUP", b"CREATECONSUMER", key, name, cname]);
+                continue;
+            }
+            for id in c.pending() {
+                let Some(p) = g.pending_get(id) else { continue };
+                let (t, n) = (p.delivery_time_ms.to_string(), p.delivery_count.to_string());
+                encode(
+                    out,
+                    &[
+                        b"XCLAIM",
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &text(id),
+                        b"TIME",
+                        t.as_bytes(),
+                        b"RETRYCOUNT",
+                        n.as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                );
+            }
+        }
     }
 }
 

@@ -408,6 +408,10 @@ fn value_bytes(v: &Value, samples: usize) -> usize {
         Value::List(l) => l.heap_bytes(),
         Value::Set(s) => s.heap_bytes_sampled(samples),
         Value::ZSet(z) => z.heap_bytes_sampled(samples),
+        Value::Stream(s) => {
+            usable(std::mem::size_of::<crate::types::stream::StreamValue>())
+                + s.heap_bytes_sampled(samples)
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Values stored in the keyspace. Each data type family owns its variant; strings for now.
+//! Values stored in the keyspace. Each data type family owns its variant.
 //! Encodings are reported with Redis' names (OBJECT ENCODING) without copying Redis' layouts.
 
 use crate::lazyfree::FreeEffort;
 use crate::resp::parse::parse_i64;
+use crate::types::stream::StreamValue;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
 /// A string value. `modified` marks strings grown in place (APPEND, SETRANGE), which Redis
@@ -32,6 +33,7 @@ pub enum Value {
     List(ListValue),
     Set(SetValue),
     ZSet(ZSetValue),
+    Stream(Box<StreamValue>),
 }
 
 /// A read-only view of a stored value. The keyspace hands values out through this view (not as
@@ -43,6 +45,7 @@ pub enum ValueRef<'a> {
     List(&'a ListValue),
     Set(&'a SetValue),
     ZSet(&'a ZSetValue),
+    Stream(&'a StreamValue),
 }
 
 impl<'a> ValueRef<'a> {
@@ -54,6 +57,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(_) => "list",
             ValueRef::Set(_) => "set",
             ValueRef::ZSet(_) => "zset",
+            ValueRef::Stream(_) => "stream",
         }
     }
 
@@ -65,6 +69,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(v) => v.heap_bytes(),
             ValueRef::Set(v) => v.heap_bytes(),
             ValueRef::ZSet(v) => v.heap_bytes(),
+            ValueRef::Stream(v) => v.heap_bytes(),
         }
     }
 
@@ -76,6 +81,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::List(v) => Value::List(v.clone()),
             ValueRef::Set(v) => Value::Set(v.clone()),
             ValueRef::ZSet(v) => Value::ZSet(v.clone()),
+            ValueRef::Stream(v) => Value::Stream(Box::new(v.clone())),
         }
     }
 }
@@ -92,6 +98,7 @@ impl Value {
             Value::List(v) => ValueRef::List(v),
             Value::Set(v) => ValueRef::Set(v),
             Value::ZSet(v) => ValueRef::ZSet(v),
+            Value::Stream(v) => ValueRef::Stream(v),
         }
     }
 
@@ -108,6 +115,7 @@ impl Value {
             Value::List(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(v) => v.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -119,6 +127,7 @@ impl Value {
             Value::List(v) => v.heap_bytes(),
             Value::Set(v) => v.heap_bytes(),
             Value::ZSet(v) => v.heap_bytes(),
+            Value::Stream(v) => v.heap_bytes(),
         }
     }
 }
@@ -144,6 +153,7 @@ impl FreeEffort for ValueRef<'_> {
             ValueRef::List(v) => v.free_effort(),
             ValueRef::Set(v) => v.free_effort(),
             ValueRef::ZSet(v) => v.free_effort(),
+            ValueRef::Stream(v) => v.free_effort(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! nodes holding equal values agree whatever their internal order. Includes a small SHA-1.
 
 use crate::keyspace::value::ValueRef;
+use crate::types::stream::StreamId;
 
 /// Redis' type numbers, mixed in first so equal bytes of different types differ.
 const OBJ_STRING: u32 = 0;
@@ -11,6 +12,7 @@ const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
+const OBJ_STREAM: u32 = 6;
 
 /// The digest of `v`; `has_ttl` adds the marker Redis adds for volatile keys.
 pub fn digest_value(v: ValueRef<'_>, has_ttl: bool) -> [u8; 20] {
@@ -21,6 +23,7 @@ pub fn digest_value(v: ValueRef<'_>, has_ttl: bool) -> [u8; 20] {
         ValueRef::Set(_) => OBJ_SET,
         ValueRef::ZSet(_) => OBJ_ZSET,
         ValueRef::Hash(_) => OBJ_HASH,
+        ValueRef::Stream(_) => OBJ_STREAM,
     };
     mix(&mut d, &t.to_be_bytes());
     match v {
@@ -44,6 +47,16 @@ pub fn digest_value(v: ValueRef<'_>, has_ttl: bool) -> [u8; 20] {
             mix(&mut ed, f);
             mix(&mut ed, val);
             xor(&mut d, &ed);
+        }),
+        // Entries chain in ID order: "ms.seq", then each field and value (groups are not part
+        // of the digest, as in Redis).
+        ValueRef::Stream(st) => st.range(StreamId::MIN, StreamId::MAX, false, |e| {
+            mix(&mut d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+            for (f, v) in e.fields() {
+                mix(&mut d, f);
+                mix(&mut d, v);
+            }
+            true
         }),
     }
     if has_ttl {

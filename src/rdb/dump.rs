@@ -1,11 +1,13 @@
 //! Serializing one value the way Redis 7.0's DUMP does, with the same encoding choices, so the
 //! bytes are identical for the same value: strings (int/raw/LZF), lists as quicklist nodes of
 //! listpacks split where Redis would split them, listpack or hashtable hashes, intset or
-//! hashtable sets, listpack or skiplist sorted sets.
+//! hashtable sets, listpack or skiplist sorted sets, streams as their nodes (listpacks copied
+//! as stored) followed by the stream's metadata and consumer groups (RDB type 19).
 
 use super::listpack::{intset_write, LpWriter};
 use super::{put_len, put_string, types};
 use crate::keyspace::value::ValueRef;
+use crate::types::stream::StreamValue;
 use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
 
 /// The configuration that changes the bytes: `rdbcompression` and `list-max-listpack-size`.
@@ -36,6 +38,7 @@ pub fn dump(v: ValueRef<'_>, opts: DumpOpts) -> Vec<u8> {
         ValueRef::Hash(h) => dump_hash(&mut b, h, opts.compress),
         ValueRef::Set(s) => dump_set(&mut b, s, opts.compress),
         ValueRef::ZSet(z) => dump_zset(&mut b, z, opts.compress),
+        ValueRef::Stream(st) => dump_stream(&mut b, st, opts.compress),
     }
     super::seal(&mut b);
     b
@@ -151,5 +154,54 @@ fn dump_zset(b: &mut Vec<u8>, z: &ZSetValue, compress: bool) {
     for e in z.iter().rev() {
         put_string(b, &e.member, compress);
         b.extend_from_slice(&e.score.to_le_bytes());
+    }
+}
+
+/// A stream as Redis 7.0 saves it (RDB_TYPE_STREAM_LISTPACKS_2): the nodes (master ID as a
+/// 16-byte big-endian string, then the listpack), length, last ID, first ID, max deleted ID,
+/// entries added, then each group with its PEL (raw IDs, delivery time, count) and consumers
+/// (name, seen time, raw IDs of their pending entries).
+fn dump_stream(b: &mut Vec<u8>, s: &StreamValue, compress: bool) {
+    b.push(types::STREAM_LISTPACKS_2);
+    put_len(b, s.node_count() as u64);
+    for (master_id, lp) in s.nodes() {
+        put_string(b, &master_id.to_be_bytes(), compress);
+        put_string(b, lp, compress);
+    }
+    let first = s.first_id_raw();
+    let (last, maxdel) = (s.last_id(), s.max_deleted_id());
+    for n in [
+        s.len(),
+        last.ms,
+        last.seq,
+        first.ms,
+        first.seq,
+        maxdel.ms,
+        maxdel.seq,
+    ] {
+        put_len(b, n);
+    }
+    put_len(b, s.entries_added());
+    put_len(b, s.groups_len() as u64);
+    for (name, g) in s.groups() {
+        put_string(b, name, compress);
+        put_len(b, g.last_id.ms);
+        put_len(b, g.last_id.seq);
+        put_len(b, g.entries_read as u64);
+        put_len(b, g.pending_len() as u64);
+        for (id, p) in g.pending() {
+            b.extend_from_slice(&id.to_be_bytes());
+            b.extend_from_slice(&p.delivery_time_ms.to_le_bytes());
+            put_len(b, p.delivery_count);
+        }
+        put_len(b, g.consumers_len() as u64);
+        for (cname, c) in g.consumers() {
+            put_string(b, cname, compress);
+            b.extend_from_slice(&c.seen_time_ms.to_le_bytes());
+            put_len(b, c.pending_len() as u64);
+            for id in c.pending() {
+                b.extend_from_slice(&id.to_be_bytes());
+            }
+        }
     }
 }

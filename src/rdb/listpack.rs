@@ -2,8 +2,8 @@
 //! sets, list nodes), intset (integer sets) and, for reading older payloads only, ziplist.
 //! Readers check every length against the bytes that remain and fail with None, never panic.
 
-use crate::resp::parse::parse_i64;
 use crate::resp::write::push_int;
+use crate::types::listpack::{le_int, put_elem, read, Lp};
 
 /// Size of a listpack's header: total bytes (u32) and element count (u16).
 pub const LP_HEADER_BYTES: usize = 6;
@@ -42,13 +42,7 @@ impl LpWriter {
 
     /// Appends one element; canonical decimal integers are stored as integers.
     pub fn push(&mut self, s: &[u8]) {
-        let start = self.buf.len();
-        match parse_i64(s) {
-            Some(v) => push_lp_int(&mut self.buf, v),
-            None => push_lp_str(&mut self.buf, s),
-        }
-        let entry_len = self.buf.len() - start;
-        push_backlen(&mut self.buf, entry_len);
+        put_elem(&mut self.buf, Lp::Str(s));
         self.count += 1;
     }
 
@@ -63,79 +57,10 @@ impl LpWriter {
     }
 }
 
-fn push_lp_int(buf: &mut Vec<u8>, v: i64) {
-    if (0..=127).contains(&v) {
-        buf.push(v as u8);
-    } else if (-4096..=4095).contains(&v) {
-        let u = if v < 0 { v + 8192 } else { v } as u16;
-        buf.push(0xC0 | (u >> 8) as u8);
-        buf.push(u as u8);
-    } else if i16::try_from(v).is_ok() {
-        buf.push(0xF1);
-        buf.extend_from_slice(&(v as i16).to_le_bytes());
-    } else if (-(1 << 23)..(1 << 23)).contains(&v) {
-        buf.push(0xF2);
-        buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-    } else if i32::try_from(v).is_ok() {
-        buf.push(0xF3);
-        buf.extend_from_slice(&(v as i32).to_le_bytes());
-    } else {
-        buf.push(0xF4);
-        buf.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-fn push_lp_str(buf: &mut Vec<u8>, s: &[u8]) {
-    let n = s.len();
-    if n < 64 {
-        buf.push(0x80 | n as u8);
-    } else if n < 4096 {
-        buf.push(0xE0 | (n >> 8) as u8);
-        buf.push(n as u8);
-    } else {
-        buf.push(0xF0);
-        buf.extend_from_slice(&(n as u32).to_le_bytes());
-    }
-    buf.extend_from_slice(s);
-}
-
-/// Bytes the back-length of an entry of `len` bytes takes.
-fn backlen_bytes(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..=16382 => 2,
-        16383..=2097150 => 3,
-        2097151..=268435454 => 4,
-        _ => 5,
-    }
-}
-
-/// The entry length in 7-bit groups, most significant first, bit 7 set on all but the first.
-fn push_backlen(buf: &mut Vec<u8>, len: usize) {
-    let n = backlen_bytes(len);
-    for i in (0..n).rev() {
-        let group = ((len >> (7 * i)) & 127) as u8;
-        buf.push(if i == n - 1 { group } else { group | 128 });
-    }
-}
-
 fn int_text(v: i64) -> Vec<u8> {
     let mut b = Vec::with_capacity(20);
     push_int(&mut b, v);
     b
-}
-
-fn le_int(bytes: &[u8]) -> i64 {
-    let mut a = [0u8; 8];
-    a[..bytes.len()].copy_from_slice(bytes);
-    let v = i64::from_le_bytes(a);
-    let shift = 64 - 8 * bytes.len() as u32;
-    // Sign-extend from the stored width.
-    if shift == 0 {
-        v
-    } else {
-        (v << shift) >> shift
-    }
 }
 
 /// Every element of a listpack as bytes (integers as decimal text); None when malformed.
@@ -153,49 +78,17 @@ pub fn lp_read(lp: &[u8]) -> Option<Vec<Vec<u8>>> {
         if b == LP_END {
             break;
         }
-        let (item, entry_len) = lp_entry(&lp[pos..])?;
-        items.push(item);
-        pos += entry_len;
-        pos = pos.checked_add(backlen_bytes(entry_len))?;
+        let (v, next) = read(lp, pos)?;
+        items.push(match v {
+            Lp::Int(i) => int_text(i),
+            Lp::Str(s) => s.to_vec(),
+        });
+        pos = next;
     }
     if pos != lp.len() - 1 || (count != LP_COUNT_UNKNOWN && count != items.len()) {
         return None;
     }
     Some(items)
-}
-
-/// One entry at the start of `e`: its value and the size of encoding plus data.
-fn lp_entry(e: &[u8]) -> Option<(Vec<u8>, usize)> {
-    let b = e[0];
-    let take = |from: usize, n: usize| e.get(from..from.checked_add(n)?);
-    if b & 0x80 == 0 {
-        return Some((int_text(b as i64), 1));
-    }
-    if b & 0xC0 == 0x80 {
-        let n = (b & 0x3F) as usize;
-        return Some((take(1, n)?.to_vec(), 1 + n));
-    }
-    if b & 0xE0 == 0xC0 {
-        let u = (((b & 0x1F) as i64) << 8) | *e.get(1)? as i64;
-        let v = if u >= 4096 { u - 8192 } else { u };
-        return Some((int_text(v), 2));
-    }
-    if b & 0xF0 == 0xE0 {
-        let n = (((b & 0x0F) as usize) << 8) | *e.get(1)? as usize;
-        return Some((take(2, n)?.to_vec(), 2 + n));
-    }
-    let int_width = match b {
-        0xF0 => {
-            let n = u32::from_le_bytes(take(1, 4)?.try_into().ok()?) as usize;
-            return Some((take(5, n)?.to_vec(), 5 + n));
-        }
-        0xF1 => 2,
-        0xF2 => 3,
-        0xF3 => 4,
-        0xF4 => 8,
-        _ => return None,
-    };
-    Some((int_text(le_int(take(1, int_width)?)), 1 + int_width))
 }
 
 /// An intset blob for sorted distinct integers, in the narrowest width that holds them all.

@@ -7,6 +7,7 @@ use super::{lzf, types, verify, PayloadError};
 use crate::constants::STRING_MAX_BYTES;
 use crate::keyspace::value::{StrValue, Value};
 use crate::types::list::{End, ListValue};
+use crate::types::stream::{Group, StreamId, StreamValue};
 use crate::types::zset::{cmp_key, Entry, Limits, ZSetValue};
 use crate::types::{hash::HashValue, set::SetValue};
 
@@ -32,6 +33,9 @@ pub fn restore(payload: &[u8], zlim: Limits) -> Result<Value, PayloadError> {
         types::ZSET | types::ZSET_2 => zset_from(r.scored(t == types::ZSET_2)?, zlim)?,
         types::ZSET_LISTPACK => zset_from(text_scores(lp_read(&r.string()?))?, zlim)?,
         types::ZSET_ZIPLIST => zset_from(text_scores(ziplist_read(&r.string()?))?, zlim)?,
+        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => {
+            Value::Stream(Box::new(stream(&mut r, t == types::STREAM_LISTPACKS_2)?))
+        }
         _ => return Err(BAD),
     };
     Ok(v)
@@ -102,6 +106,27 @@ impl Reader<'_> {
             _ => return Ok(Len::Special(b & 0x3F)),
         };
         Ok(Len::Plain(usize::try_from(n).map_err(|_| BAD)?))
+    }
+
+    fn u64(&mut self) -> Result<u64, PayloadError> {
+        Ok(self.len()? as u64)
+    }
+
+    fn id_pair(&mut self) -> Result<StreamId, PayloadError> {
+        Ok(StreamId::new(self.u64()?, self.u64()?))
+    }
+
+    /// A stream ID stored raw: 16 bytes, big endian.
+    fn raw_id(&mut self) -> Result<StreamId, PayloadError> {
+        let b: [u8; 16] = self.take(16)?.try_into().map_err(|_| BAD)?;
+        Ok(StreamId::from_be_bytes(b))
+    }
+
+    /// A millisecond time stored raw: 8 bytes, little endian.
+    fn ms_time(&mut self) -> Result<u64, PayloadError> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().map_err(|_| BAD)?,
+        ))
     }
 
     fn len(&mut self) -> Result<usize, PayloadError> {
@@ -302,4 +327,68 @@ fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: Limits) -> Result<Value, PayloadEr
         return Err(BAD);
     }
     Ok(Value::ZSet(ZSetValue::from_sorted(entries, lim)))
+}
+
+/// Bytes a stream PEL entry takes at least: raw ID, delivery time, a one-byte count.
+const PEL_ENTRY_MIN_BYTES: usize = 16 + 8 + 1;
+
+/// A stream (type 19, or the older 15 without first ID, max deleted ID, entries added and
+/// the groups' read counters). Nodes are checked entry by entry, PEL entries must belong to
+/// exactly one consumer, names must be distinct.
+fn stream(r: &mut Reader<'_>, v2: bool) -> Result<StreamValue, PayloadError> {
+    let n = r.count(2)?;
+    let mut nodes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let key: [u8; 16] = r.string()?.as_slice().try_into().map_err(|_| BAD)?;
+        nodes.push((StreamId::from_be_bytes(key), r.string()?));
+    }
+    let length = r.u64()?;
+    let last_id = r.id_pair()?;
+    let (first_id, max_deleted, added) = if v2 {
+        (Some(r.id_pair()?), r.id_pair()?, r.u64()?)
+    } else {
+        (None, StreamId::MIN, length)
+    };
+    let mut s =
+        StreamValue::from_parts(nodes, length, last_id, first_id, max_deleted, added).ok_or(BAD)?;
+    let groups = r.count(1)?;
+    for _ in 0..groups {
+        let name = r.string()?;
+        let last = r.id_pair()?;
+        let read = if v2 {
+            r.u64()? as i64
+        } else {
+            s.estimate_entries_read(last).map_or(-1, |n| n as i64)
+        };
+        let mut g = Group::new(last, read);
+        let mut pel = std::collections::BTreeMap::new();
+        for _ in 0..r.count(PEL_ENTRY_MIN_BYTES)? {
+            let id = r.raw_id()?;
+            let time = r.ms_time()?;
+            let count = r.u64()?;
+            if pel.insert(id, (time, count, false)).is_some() {
+                return Err(BAD);
+            }
+        }
+        for _ in 0..r.count(1)? {
+            let cname = r.string()?;
+            let seen = r.ms_time()?;
+            if !g.create_consumer(&cname, seen) {
+                return Err(BAD);
+            }
+            for _ in 0..r.count(16)? {
+                let id = r.raw_id()?;
+                let e = pel.get_mut(&id).ok_or(BAD)?;
+                if e.2 {
+                    return Err(BAD);
+                }
+                e.2 = true;
+                g.claim(id, &cname, e.0, e.1);
+            }
+        }
+        if pel.values().any(|e| !e.2) || !s.insert_group(&name, g) {
+            return Err(BAD);
+        }
+    }
+    Ok(s)
 }

@@ -17,10 +17,17 @@ pub struct Out<'a> {
 
 /// Appends the decimal form of `v` without allocating.
 pub fn push_int(buf: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        buf.push(b'-');
+    }
+    push_u64(buf, v.unsigned_abs());
+}
+
+/// Appends the decimal form of `u` without allocating.
+#[inline]
+pub fn push_u64(buf: &mut Vec<u8>, mut u: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
-    let neg = v < 0;
-    let mut u = v.unsigned_abs();
     loop {
         i -= 1;
         tmp[i] = b'0' + (u % 10) as u8;
@@ -28,9 +35,6 @@ pub fn push_int(buf: &mut Vec<u8>, v: i64) {
         if u == 0 {
             break;
         }
-    }
-    if neg {
-        buf.push(b'-');
     }
     buf.extend_from_slice(&tmp[i..]);
 }
