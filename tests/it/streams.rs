@@ -264,3 +264,6 @@ fn stream_groups_and_reads_match_redis() {
     same_stream_replies(&[], GROUPS);
     same_stream_replies(&["--server-threads", "3"], GROUPS);
 }
+
+mod blocking;
+mod journal;

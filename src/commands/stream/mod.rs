@@ -122,6 +122,18 @@ fn node_limits(ex: &Exec<'_>) -> (usize, usize) {
     })
 }
 
+/// The time stream fields are stamped with (delivery and seen times, `*` IDs): the command's
+/// clock, or the wall clock when the command runs without one (a replica applies its
+/// master's records at time 0 so that no key expires under them; Redis' replicas stamp
+/// XCLAIM with their own clock too). Key lookups keep the command's time.
+fn stream_clock(ex: &Exec<'_>) -> u64 {
+    if ex.now_ms == 0 {
+        crate::clock::unix_ms()
+    } else {
+        ex.now_ms
+    }
+}
+
 /// Redis' NOGROUP error naming the key and group.
 fn no_group(key: &[u8], group: &[u8]) -> ReplyError {
     ReplyError::Other(format!(

@@ -250,7 +250,7 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             ));
         }
     }
-    let (key, now) = (args.get(1), ex.now_ms);
+    let (key, now, clock) = (args.get(1), ex.now_ms, stream_clock(ex));
     let (max_bytes, max_entries) = node_limits(ex);
     let mut stack: [(&[u8], &[u8]); 8] = [(&[], &[]); 8];
     let mut heap = Vec::new();
@@ -287,7 +287,7 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
                 ));
             }
             let id = match a.id {
-                None => next_auto_id(last, now),
+                None => next_auto_id(last, clock),
                 Some((id, true)) => id,
                 Some((id, false)) if id.ms == last.ms => match last.seq.checked_add(1) {
                     Some(seq) => StreamId { ms: id.ms, seq },
