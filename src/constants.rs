@@ -148,3 +148,8 @@ pub const LAZYFREE_EVICTION_WAIT_MAX_US: u64 = 10_000;
 /// Scripts a shard remembers as needing every shard (standalone, keys they did not declare on
 /// other shards); the memory starts over past this many.
 pub const SCRIPT_NEEDS_ALL_MAX: usize = 1024;
+
+/// Redis 7.0's `stream-node-max-bytes` and `stream-node-max-entries` defaults: where a
+/// stream's tail node stops taking entries.
+pub const STREAM_NODE_MAX_BYTES_DEFAULT: u64 = 4096;
+pub const STREAM_NODE_MAX_ENTRIES_DEFAULT: u64 = 100;

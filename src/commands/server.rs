@@ -705,6 +705,7 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             g.busy_reply_threshold_ms.store(busy_ms, Ordering::Relaxed);
         }
         crate::lazyfree::configure(&cfg);
+        crate::config::stream_nodes::configure(&cfg);
         apply_jemalloc_bg_thread(&cfg);
         r.map(|()| crate::config::obuf::configured(&cfg))
     };
