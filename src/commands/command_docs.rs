@@ -430,6 +430,9 @@ fn write_args_counting(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64, 
         if a.multiple {
             fl.push("multiple");
         }
+        if a.multiple_token {
+            fl.push("multiple_token");
+        }
         let is_key = a.kind == "key";
         let n = 2
             + is_key as usize

@@ -135,6 +135,8 @@ pub struct ArgDoc {
     pub token: &'static str,
     pub optional: bool,
     pub multiple: bool,
+    /// Repeated with its token each time (`GET a GET b`): COMMAND DOCS flag `multiple_token`.
+    pub multiple_token: bool,
     /// The version that added the argument, when later than the command ("" otherwise).
     pub since: &'static str,
     /// The version that deprecated the argument ("" when it is not).
@@ -152,6 +154,7 @@ impl ArgDoc {
             token: "",
             optional: false,
             multiple: false,
+            multiple_token: false,
             since: "",
             deprecated_since: "",
             args: &[],
@@ -607,6 +610,14 @@ pub const fn opt(a: ArgDoc) -> ArgDoc {
 pub const fn multi(a: ArgDoc) -> ArgDoc {
     ArgDoc {
         multiple: true,
+        ..a
+    }
+}
+/// `a`, repeatable, each time with its token (`GET a GET b`).
+pub const fn multi_token(a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        multiple: true,
+        multiple_token: true,
         ..a
     }
 }
