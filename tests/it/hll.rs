@@ -256,6 +256,41 @@ fn bad_input_matches_redis() {
 }
 
 #[test]
+fn scripts_and_key_flags_match_redis() {
+    // PFCOUNT may write (the cached count): read-only scripts refuse it as Redis does, other
+    // scripts run it; GETKEYSANDFLAGS reports each command's key flags as Redis.
+    let Some((redis, slotd)) = start(&[]) else {
+        return;
+    };
+    let mut p = Pair::new(&redis, &slotd);
+    let count = b"return redis.call('pfcount', KEYS[1])";
+    let add = b"redis.call('pfadd', KEYS[1], 'z') return redis.call('pfcount', KEYS[1])";
+    let no_writes = b"#!lua flags=no-writes\nreturn redis.call('pfcount', KEYS[1])";
+    p.same(&[b"PFADD", b"q", b"a", b"b"]);
+    p.same(&[b"EVAL_RO", count, b"1", b"q"]);
+    p.same(&[b"EVAL_RO", count, b"1", b"nosuch"]);
+    p.same(&[b"EVAL", no_writes, b"1", b"q"]);
+    p.same(&[b"EVAL", add, b"1", b"q"]);
+    p.same(&[b"EVAL", count, b"1", b"q"]);
+    p.same(&[b"GET", b"q"]);
+    for line in [
+        "COMMAND GETKEYSANDFLAGS pfadd a x",
+        "COMMAND GETKEYSANDFLAGS pfcount a b",
+        "COMMAND GETKEYSANDFLAGS pfmerge d a b",
+        "COMMAND GETKEYSANDFLAGS pfdebug getreg a",
+        "COMMAND INFO pfcount",
+        "MULTI",
+        "PFADD q c",
+        "PFCOUNT q",
+        "PFMERGE q",
+        "EXEC",
+        "GET q",
+    ] {
+        p.line(line);
+    }
+}
+
+#[test]
 fn resp3_matches_redis() {
     // RESP3 shapes: integers, arrays, statuses and errors.
     let Some((redis, slotd)) = start(&[]) else {
@@ -393,5 +428,77 @@ fn multi_key_forms_across_shards() {
         "PFCOUNT x1 s",
     ] {
         p.line(line);
+    }
+}
+
+/// `rdb_changes_since_last_save` from INFO persistence.
+fn changes(r: &mut Raw) -> String {
+    r.send(&cmd(&[b"INFO", b"persistence"]));
+    let info = String::from_utf8_lossy(&read_reply(r)).into_owned();
+    info.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn change_counter_matches_redis() {
+    // Each command adds to the change counter what Redis adds (registers raised, key created,
+    // cache updated, encoding converted), and reads add nothing.
+    let Some((redis, slotd)) = start(&[]) else {
+        return;
+    };
+    let mut p = Pair::new(&redis, &slotd);
+    for line in [
+        "PFADD a x y z",
+        "PFADD a x",
+        "PFADD a w",
+        "PFCOUNT a",
+        "PFCOUNT a",
+        "PFCOUNT a nosuch",
+        "PFMERGE m a",
+        "PFDEBUG TODENSE m",
+        "PFDEBUG TODENSE m",
+        "PFDEBUG GETREG a",
+        "PFADD b",
+        "PFADD b",
+    ] {
+        p.line(line);
+        let (want, got) = (changes(&mut p.redis), changes(&mut p.slotd));
+        assert_eq!(got, want, "change counter after `{line}`");
+    }
+}
+
+#[test]
+fn cluster_mode_routes_by_key_specs() {
+    // In cluster mode keys of different slots are refused with CROSSSLOT; one slot works.
+    let s = Server::start(&[
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+    ]);
+    s.cli(&["cluster", "addslotsrange", "0", "16383"]);
+    for _ in 0..200 {
+        if s.cli(&["cluster", "info"]).contains("cluster_state:ok") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let mut r = s.raw();
+    let mut ask = |args: &[&[u8]]| {
+        r.send(&cmd(args));
+        String::from_utf8_lossy(&read_reply(&mut r)).into_owned()
+    };
+    assert_eq!(ask(&[b"PFADD", b"{t}a", b"x"]), ":1\r\n");
+    assert_eq!(ask(&[b"PFADD", b"{t}b", b"y"]), ":1\r\n");
+    assert_eq!(ask(&[b"PFMERGE", b"{t}c", b"{t}a", b"{t}b"]), "+OK\r\n");
+    assert_eq!(ask(&[b"PFCOUNT", b"{t}c", b"{t}a"]), ":2\r\n");
+    for args in [
+        &[&b"PFMERGE"[..], b"{t}c", b"other"][..],
+        &[b"PFCOUNT", b"{t}a", b"other"],
+    ] {
+        let e = ask(args);
+        assert!(e.starts_with("-CROSSSLOT"), "{e}");
     }
 }

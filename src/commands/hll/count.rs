@@ -24,14 +24,15 @@ pub(super) fn pfadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
                 }
             }
             None => {
+                // Creating the key is one change and each raised register another, as
+                // Redis counts them (`dirty`); a new value is never corrupt.
                 let mut v = hll::new_sparse();
+                updated = 1;
                 for el in elements {
-                    // A new value is never corrupt.
-                    let _ = hll::add(&mut v, el, max_bytes);
+                    updated += hll::add(&mut v, el, max_bytes).unwrap_or(false) as u64;
                 }
                 hll::invalidate_cache(&mut v);
                 store_new(db, key, v, now);
-                updated = 1;
             }
         }
         out.int((updated > 0) as i64);

@@ -43,15 +43,23 @@ pub static COMMANDS: &[CommandSpec] = &[
             DOC_PFADD,
         )
         .access(keyflag::RW | keyflag::INSERT),
-    spec("pfcount", -2, READONLY | MULTI_KEY, K_ALL, pfcount)
-        .doc(
-            "O(1) with a very small average constant time when called with a single key. \
+    // MAY_REPLICATE: it may write the cached count (read-only scripts refuse it, as Redis).
+    spec(
+        "pfcount",
+        -2,
+        READONLY | MAY_REPLICATE | MULTI_KEY,
+        K_ALL,
+        pfcount,
+    )
+    .doc(
+        "O(1) with a very small average constant time when called with a single key. \
              O(N) with N being the number of keys, and much bigger constant times, when \
              called with multiple keys.",
-            "Estimates the number of distinct elements added to the HyperLogLogs at keys.",
-            DOC_PFCOUNT,
-        )
-        .key_specs(PFCOUNT_KEYS),
+        "Estimates the number of distinct elements added to the HyperLogLogs at keys.",
+        DOC_PFCOUNT,
+    )
+    .key_specs(PFCOUNT_KEYS)
+    .access(keyflag::RW | keyflag::ACCESS),
     spec("pfmerge", -2, WRITE | DENYOOM | MULTI_KEY, K_ALL, pfmerge)
         .doc(
             "O(N) to merge N HyperLogLogs, but with high constant times.",
