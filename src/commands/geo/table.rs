@@ -16,24 +16,42 @@ const fn geo(name: &'static str, arity: i32, flags: u32, keys: KeySpec, f: KeyFn
     CommandSpec::keyed(name, arity, flags, keys, f).group("geo", acl::GEO)
 }
 
-/// GEORADIUS' and GEORADIUSBYMEMBER's keys: the source, and the last STORE or STOREDIST key
-/// from argument 5 on (Redis' `georadiusGetKeys`).
-fn keys_store_option(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+/// GEORADIUS' keys: the source, then what its key specs find (the key after the first
+/// STORE, the key after the first STOREDIST, from argument 6), then the key it really stores
+/// into when a later STORE/STOREDIST overrides those (so it is routed and parked too).
+fn keys_georadius(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+    Ok(store_keys(args, 6))
+}
+
+/// GEORADIUSBYMEMBER's keys: as GEORADIUS', options from argument 5.
+fn keys_georadiusbymember(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+    Ok(store_keys(args, 5))
+}
+
+fn store_keys(args: Args<'_>, options_at: usize) -> Vec<usize> {
+    let n = args.len();
+    let is = |i: usize, word: &[u8]| args.get(i).eq_ignore_ascii_case(word);
+    // Redis' keyword search: the first match before the last argument.
+    let after = |word: &[u8]| (options_at..n.saturating_sub(1)).find(|&i| is(i, word));
     let mut keys = vec![1];
-    let mut store = None;
-    let mut i = 5;
-    while i < args.len() {
-        let a = args.get(i);
-        if (a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"storedist"))
-            && i + 1 < args.len()
-        {
-            store = Some(i + 1);
+    keys.extend(after(b"store").map(|i| i + 1));
+    keys.extend(after(b"storedist").map(|i| i + 1));
+    // The handler's own reading: COUNT takes a value, the last STORE/STOREDIST wins.
+    let mut used = None;
+    let mut i = options_at;
+    while i < n {
+        if (is(i, b"store") || is(i, b"storedist") || is(i, b"count")) && i + 1 < n {
+            if !is(i, b"count") {
+                used = Some(i + 1);
+            }
             i += 1;
         }
         i += 1;
     }
-    keys.extend(store);
-    Ok(keys)
+    if let Some(k) = used.filter(|k| !keys.contains(k)) {
+        keys.push(k);
+    }
+    keys
 }
 
 /// A key spec of the key right after `keyword`, searched from argument `start_from`.
@@ -259,7 +277,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "georadius",
         -6,
         WRITE | DENYOOM | MULTI_KEY,
-        KeySpec::Custom(keys_store_option),
+        KeySpec::Custom(keys_georadius),
         georadius,
     )
     .key_specs(SPECS_GEORADIUS)
@@ -278,7 +296,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "georadiusbymember",
         -5,
         WRITE | DENYOOM | MULTI_KEY,
-        KeySpec::Custom(keys_store_option),
+        KeySpec::Custom(keys_georadiusbymember),
         georadiusbymember,
     )
     .key_specs(SPECS_GEORADIUSBYMEMBER)
