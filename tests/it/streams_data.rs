@@ -92,6 +92,18 @@ fn fill_streams(r: &mut Connection) {
     let () = pipe.query(r).expect("big stream");
 }
 
+/// Copies every stream key from `from` to `to` with DUMP and RESTORE.
+fn copy_streams(from: &mut Connection, to: &mut Connection) {
+    for k in STREAM_KEYS {
+        let p = bytes(from, &format!("DUMP {k}"));
+        assert_eq!(
+            call(to, &[b"RESTORE", k.as_bytes(), b"0", &p]),
+            Value::Okay,
+            "{k}"
+        );
+    }
+}
+
 /// What Redis says about a stream, for comparing two keys on the same redis-server.
 fn info_full(c: &mut Connection, key: &str) -> String {
     format!("{:?}", run(c, &format!("XINFO STREAM {key} FULL")))
@@ -149,13 +161,7 @@ fn keyspace_commands_treat_streams_as_redis_does() {
     let slotd = Server::start(&["--server-threads", "3"]);
     let (mut r, mut s) = (redis.client(), slotd.client());
     fill_streams(&mut r);
-    for k in STREAM_KEYS {
-        let p = bytes(&mut r, &format!("DUMP {k}"));
-        assert_eq!(
-            call(&mut s, &[b"RESTORE", k.as_bytes(), b"0", &p]),
-            Value::Okay
-        );
-    }
+    copy_streams(&mut r, &mut s);
     run(&mut s, "SET str v");
     run(&mut r, "SET str v");
     let scan = |c: &mut Connection| {
@@ -476,13 +482,7 @@ fn aof_rewrite_writes_streams_in_redis_form() {
     let slotd = Server::start(&["--appendonly", "yes", "--server-threads", "2"]);
     let (mut r, mut s) = (redis.client(), slotd.client());
     fill_streams(&mut r);
-    for k in STREAM_KEYS {
-        let p = bytes(&mut r, &format!("DUMP {k}"));
-        assert_eq!(
-            call(&mut s, &[b"RESTORE", k.as_bytes(), b"0", &p]),
-            Value::Okay
-        );
-    }
+    copy_streams(&mut r, &mut s);
     rewrite_and_wait(&mut r, &rdir);
     rewrite_and_wait(&mut s, &slotd.dir);
     for k in STREAM_KEYS {
