@@ -153,3 +153,16 @@ pub const SCRIPT_NEEDS_ALL_MAX: usize = 1024;
 /// stream's tail node stops taking entries.
 pub const STREAM_NODE_MAX_BYTES_DEFAULT: u64 = 4096;
 pub const STREAM_NODE_MAX_ENTRIES_DEFAULT: u64 = 100;
+
+/// Streams: the LIMIT an approximate trim (`MAXLEN ~`, `MINID ~`) gets when none is given is
+/// 100 times stream-node-max-entries, or this default when that product is 0 or above
+/// `STREAM_APPROX_TRIM_LIMIT_MAX` (Redis' listpack size cap), as in Redis 7.0.
+pub const STREAM_APPROX_TRIM_DEFAULT_LIMIT: i64 = 10_000;
+pub const STREAM_APPROX_TRIM_LIMIT_MAX: i64 = 1 << 30;
+/// XREAD/XREADGROUP: the COUNT a blocked read is served with when it gave none (Redis'
+/// XREAD_BLOCKED_DEFAULT_COUNT), so a low ID does not answer a huge stream at once.
+pub const STREAM_BLOCKED_READ_DEFAULT_COUNT: u64 = 1000;
+/// XAUTOCLAIM examines at most COUNT times this many pending entries per call.
+pub const STREAM_AUTOCLAIM_ATTEMPTS_FACTOR: u64 = 10;
+/// XINFO STREAM FULL lists this many entries (and pending entries) when COUNT is not given.
+pub const STREAM_INFO_FULL_DEFAULT_COUNT: u64 = 10;

@@ -19,6 +19,9 @@ pub struct BlockRequest {
     pub keys: Vec<Vec<u8>>,
     /// Absolute deadline (ms since the epoch); 0 waits forever.
     pub deadline_ms: u64,
+    /// The line to run again when woken, when it is not the one given (XREAD resolves `$`
+    /// to the stream's last ID when it blocks).
+    pub args: Option<OwnedArgs>,
 }
 
 /// One blocked command.

@@ -269,6 +269,7 @@ fn now_or_null(
             ex.shard.block_request = Some(crate::shard::blocking::BlockRequest {
                 keys: w.keys,
                 deadline_ms: at,
+                args: None,
             });
         }
     }

@@ -306,8 +306,11 @@ fn no_wait(r: Result<BlockTry, ReplyError>, ex: &mut Exec<'_>) -> CmdResult {
             ex.out.null_array();
         } else {
             // Nothing is written: the caller parks the command (shard::blocking).
-            ex.shard.block_request =
-                Some(crate::shard::blocking::BlockRequest { keys, deadline_ms });
+            ex.shard.block_request = Some(crate::shard::blocking::BlockRequest {
+                keys,
+                deadline_ms,
+                args: None,
+            });
         }
     }
     Ok(())
