@@ -149,6 +149,11 @@ pub const LAZYFREE_EVICTION_WAIT_MAX_US: u64 = 10_000;
 /// other shards); the memory starts over past this many.
 pub const SCRIPT_NEEDS_ALL_MAX: usize = 1024;
 
+/// Redis 7.0's `stream-node-max-bytes` and `stream-node-max-entries` defaults: where a
+/// stream's tail node stops taking entries.
+pub const STREAM_NODE_MAX_BYTES_DEFAULT: u64 = 4096;
+pub const STREAM_NODE_MAX_ENTRIES_DEFAULT: u64 = 100;
+
 /// Streams: the LIMIT an approximate trim (`MAXLEN ~`, `MINID ~`) gets when none is given is
 /// 100 times stream-node-max-entries, or this default when that product is 0 or above
 /// `STREAM_APPROX_TRIM_LIMIT_MAX` (Redis' listpack size cap), as in Redis 7.0.

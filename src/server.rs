@@ -115,6 +115,7 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     ));
     let pidfile = cfg.pidfile.clone();
     crate::lazyfree::configure(&cfg);
+    crate::config::stream_nodes::configure(&cfg);
     let global = Global::new(cfg, shards, cluster);
     let code = run(global, shards, listeners, cpus, bus_fds)?;
     if let Some(p) = pidfile {

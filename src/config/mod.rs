@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub mod announce;
 pub mod fdlimit;
 pub mod obuf;
+pub mod stream_nodes;
 mod table;
 
 #[cfg(test)]
@@ -178,6 +179,11 @@ impl Config {
 /// function runs before its shard answers other commands with -BUSY (0: at once).
 pub fn busy_reply_threshold_ms(c: &Config) -> u64 {
     c.stored_i64("busy-reply-threshold", 5000).max(0) as u64
+}
+
+/// `hll-sparse-max-bytes`: the size past which a sparse HyperLogLog turns dense.
+pub fn hll_sparse_max_bytes(c: &Config) -> u64 {
+    c.stored_i64("hll-sparse-max-bytes", 3000).max(0) as u64
 }
 
 /// Deepest chain of `include` lines followed (Redis has no limit and crashes on a cycle).

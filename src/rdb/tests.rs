@@ -304,3 +304,5 @@ fn random_bytes_never_panic() {
         let _ = restore(&seal(&body, 10), Limits::default());
     }
 }
+
+mod stream;

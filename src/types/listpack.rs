@@ -37,27 +37,35 @@ pub fn new_empty(capacity: usize) -> Vec<u8> {
     b
 }
 
-/// Encodes an integer element (encoding and data, no back-length) into `out`.
-fn put_int(out: &mut Vec<u8>, v: i64) {
-    if (0..=127).contains(&v) {
-        out.push(v as u8);
+/// Encodes an integer element (encoding and data, no back-length): the bytes and their count.
+fn int_enc(v: i64) -> ([u8; 9], usize) {
+    let mut b = [0u8; 9];
+    let n = if (0..=127).contains(&v) {
+        b[0] = v as u8;
+        1
     } else if (-4096..=4095).contains(&v) {
         let u = if v < 0 { v + 8192 } else { v } as u16;
-        out.push(0xC0 | (u >> 8) as u8);
-        out.push(u as u8);
+        b[0] = 0xC0 | (u >> 8) as u8;
+        b[1] = u as u8;
+        2
     } else if i16::try_from(v).is_ok() {
-        out.push(0xF1);
-        out.extend_from_slice(&(v as i16).to_le_bytes());
+        b[0] = 0xF1;
+        b[1..3].copy_from_slice(&(v as i16).to_le_bytes());
+        3
     } else if (-(1 << 23)..(1 << 23)).contains(&v) {
-        out.push(0xF2);
-        out.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+        b[0] = 0xF2;
+        b[1..4].copy_from_slice(&(v as i32).to_le_bytes()[..3]);
+        4
     } else if i32::try_from(v).is_ok() {
-        out.push(0xF3);
-        out.extend_from_slice(&(v as i32).to_le_bytes());
+        b[0] = 0xF3;
+        b[1..5].copy_from_slice(&(v as i32).to_le_bytes());
+        5
     } else {
-        out.push(0xF4);
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+        b[0] = 0xF4;
+        b[1..9].copy_from_slice(&v.to_le_bytes());
+        9
+    };
+    (b, n)
 }
 
 fn put_str(out: &mut Vec<u8>, s: &[u8]) {
@@ -98,12 +106,17 @@ fn put_backlen(out: &mut Vec<u8>, len: usize) {
 /// a canonical integer is stored as an integer, as Redis does.
 pub fn put_elem(out: &mut Vec<u8>, v: Lp<'_>) {
     let start = out.len();
-    match v {
-        Lp::Int(i) => put_int(out, i),
-        Lp::Str(s) => match parse_i64(s) {
-            Some(i) => put_int(out, i),
-            None => put_str(out, s),
-        },
+    let int = match v {
+        Lp::Int(i) => Some(i),
+        Lp::Str(s) => parse_i64(s),
+    };
+    match (int, v) {
+        (Some(i), _) => {
+            let (b, n) = int_enc(i);
+            out.extend_from_slice(&b[..n]);
+        }
+        (None, Lp::Str(s)) => put_str(out, s),
+        (None, Lp::Int(_)) => unreachable!("an integer element always has its value"),
     }
     let len = out.len() - start;
     put_backlen(out, len);
@@ -127,15 +140,31 @@ fn add_count(lp: &mut [u8], delta: u16) {
     }
 }
 
-/// Appends elements before the terminator.
-pub fn append(lp: &mut Vec<u8>, items: &[Lp<'_>]) {
-    lp.pop();
-    for &v in items {
-        put_elem(lp, v);
+/// Appends elements one at a time (no list of them built first); `finish` closes the
+/// listpack again and updates its header.
+pub struct Appender<'a> {
+    lp: &'a mut Vec<u8>,
+    added: usize,
+}
+
+impl<'a> Appender<'a> {
+    pub fn new(lp: &'a mut Vec<u8>) -> Self {
+        if lp.last() == Some(&END) {
+            lp.pop();
+        }
+        Appender { lp, added: 0 }
     }
-    lp.push(END);
-    set_total(lp);
-    add_count(lp, items.len().min(COUNT_UNKNOWN as usize) as u16);
+
+    pub fn push(&mut self, v: Lp<'_>) {
+        put_elem(self.lp, v);
+        self.added += 1;
+    }
+
+    pub fn finish(self) {
+        self.lp.push(END);
+        set_total(self.lp);
+        add_count(self.lp, self.added.min(COUNT_UNKNOWN as usize) as u16);
+    }
 }
 
 /// Decodes the element at `pos`: its value and the position of the next element. None at the
@@ -216,16 +245,19 @@ pub fn replace_int(lp: &mut Vec<u8>, pos: usize, v: i64) -> usize {
     let Some((_, next)) = read(lp, pos) else {
         return pos;
     };
-    let mut e = Vec::with_capacity(16);
-    put_elem(&mut e, Lp::Int(v));
-    let n = e.len();
-    if n == next - pos {
-        lp[pos..next].copy_from_slice(&e);
+    // Encoding (at most 9 bytes) and back-length (1 byte below 128): no allocation.
+    let (b, len) = int_enc(v);
+    let mut e = [0u8; 10];
+    e[..len].copy_from_slice(&b[..len]);
+    e[len] = len as u8;
+    let e = &e[..len + 1];
+    if e.len() == next - pos {
+        lp[pos..next].copy_from_slice(e);
     } else {
-        lp.splice(pos..next, e);
+        lp.splice(pos..next, e.iter().copied());
         set_total(lp);
     }
-    pos + n
+    pos + e.len()
 }
 
 /// Decimal text of an integer element into `out`.
@@ -268,8 +300,9 @@ mod tests {
             &mid,
         ];
         let mut lp = new_empty(0);
-        let lps: Vec<Lp> = items.iter().map(|s| Lp::Str(s)).collect();
-        append(&mut lp, &lps);
+        let mut a = Appender::new(&mut lp);
+        items.iter().for_each(|s| a.push(Lp::Str(s)));
+        a.finish();
         assert_eq!(
             lp.len() as u32,
             u32::from_le_bytes(lp[..4].try_into().unwrap())

@@ -4,6 +4,7 @@
 
 pub mod group;
 pub mod node;
+pub mod rax;
 
 // The commands (commands::stream) name these through this module.
 #[allow(unused_imports)]
@@ -276,6 +277,13 @@ impl StreamValue {
     /// Number of nodes (radix tree keys in Redis).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// XINFO STREAM's `radix-tree-nodes`: the node count of Redis' radix tree over the same
+    /// master IDs.
+    pub fn radix_tree_nodes(&self) -> usize {
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        rax::node_count(&keys)
     }
 
     /// XSETID and snapshot loading.

@@ -160,13 +160,13 @@ pub fn create(id: StreamId, fields: &[(&[u8], &[u8])], node_max_bytes: usize) ->
         node_max_bytes
     };
     let mut buf = lp::new_empty(prealloc);
-    let mut head: Vec<Lp<'_>> = Vec::with_capacity(fields.len() + 4);
-    head.push(Lp::Int(0));
-    head.push(Lp::Int(0));
-    head.push(Lp::Int(fields.len() as i64));
-    head.extend(fields.iter().map(|(f, _)| Lp::Str(f)));
-    head.push(Lp::Int(0));
-    lp::append(&mut buf, &head);
+    let mut a = lp::Appender::new(&mut buf);
+    for n in [0, 0, fields.len() as i64] {
+        a.push(Lp::Int(n));
+    }
+    fields.iter().for_each(|(f, _)| a.push(Lp::Str(f)));
+    a.push(Lp::Int(0));
+    a.finish();
     push(&mut buf, id, id, fields);
     buf
 }
@@ -185,22 +185,22 @@ pub fn push(buf: &mut Vec<u8>, master_id: StreamId, id: StreamId, fields: &[(&[u
         })
     };
     lp::replace_int(buf, lp::HEADER_BYTES, m.live as i64 + 1);
-    let mut items: Vec<Lp<'_>> = Vec::with_capacity(fields.len() * 2 + 5);
-    items.push(Lp::Int(if same { FLAG_SAMEFIELDS } else { 0 }));
-    items.push(Lp::Int(id.ms.wrapping_sub(master_id.ms) as i64));
-    items.push(Lp::Int(id.seq.wrapping_sub(master_id.seq) as i64));
+    let mut a = lp::Appender::new(buf);
+    a.push(Lp::Int(if same { FLAG_SAMEFIELDS } else { 0 }));
+    a.push(Lp::Int(id.ms.wrapping_sub(master_id.ms) as i64));
+    a.push(Lp::Int(id.seq.wrapping_sub(master_id.seq) as i64));
     if !same {
-        items.push(Lp::Int(fields.len() as i64));
+        a.push(Lp::Int(fields.len() as i64));
     }
     for (f, v) in fields {
         if !same {
-            items.push(Lp::Str(f));
+            a.push(Lp::Str(f));
         }
-        items.push(Lp::Str(v));
+        a.push(Lp::Str(v));
     }
     let lp_count = 3 + fields.len() + if same { 0 } else { fields.len() + 1 };
-    items.push(Lp::Int(lp_count as i64));
-    lp::append(buf, &items);
+    a.push(Lp::Int(lp_count as i64));
+    a.finish();
 }
 
 /// Whether an element equals the bytes `s` as Redis compares them (integers by their text).

@@ -2,6 +2,7 @@
 //! consumer groups.
 
 use super::*;
+use std::collections::BTreeMap;
 
 fn id(ms: u64, seq: u64) -> StreamId {
     StreamId::new(ms, seq)
@@ -73,4 +74,208 @@ fn groups_pel_and_consumers() {
     assert!(!g.create_consumer(b"carol", 6));
     assert_eq!(g.consumers().count(), 2);
     assert!(s.destroy_group(b"g"));
+}
+
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+type Model = BTreeMap<StreamId, Pairs>;
+
+fn collect(
+    s: &StreamValue,
+    a: StreamId,
+    b: StreamId,
+    rev: bool,
+    max: usize,
+) -> Vec<(StreamId, Pairs)> {
+    let mut out = Vec::new();
+    s.range(a, b, rev, |e| {
+        assert_eq!(e.field_count(), e.fields().count());
+        out.push((
+            e.id,
+            e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+        ));
+        out.len() < max
+    });
+    out
+}
+
+fn model_range(
+    m: &Model,
+    a: StreamId,
+    b: StreamId,
+    rev: bool,
+    max: usize,
+) -> Vec<(StreamId, Pairs)> {
+    if a > b {
+        return Vec::new();
+    }
+    let it = m.range(a..=b).map(|(k, v)| (*k, v.clone()));
+    if rev {
+        it.rev().take(max).collect()
+    } else {
+        it.take(max).collect()
+    }
+}
+
+#[test]
+fn random_operations_match_a_model() {
+    // Guards the node representation (splits, SAMEFIELDS, deletion marks, node removal,
+    // exact and ~ trimming, forward and backward walks) against a plain ordered map.
+    let mut x: u64 = 0xDEAD_BEEF_1234_5678;
+    let mut rnd = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n.max(1)
+    };
+    for round in 0..60 {
+        let max_entries = [0, 1, 2, 5, 100][round % 5];
+        let max_bytes = [0, 40, 120, 4096][(round / 5) % 4];
+        let mut s = StreamValue::new();
+        let mut m: Model = BTreeMap::new();
+        let mut next = id(1, 0);
+        for _ in 0..400 {
+            match rnd(10) {
+                0..=4 => {
+                    next = if rnd(3) == 0 {
+                        id(next.ms + 1 + rnd(1000), rnd(3))
+                    } else {
+                        next.next().unwrap()
+                    };
+                    let nf = 1 + rnd(3) as usize;
+                    let fields: Vec<(Vec<u8>, Vec<u8>)> = (0..nf)
+                        .map(|i| {
+                            let f = if rnd(4) == 0 {
+                                format!("x{}", rnd(5))
+                            } else {
+                                format!("f{i}")
+                            };
+                            let v = match rnd(4) {
+                                0 => rnd(100000).to_string(),
+                                1 => format!("-{}", rnd(5000)),
+                                2 => "v".repeat(rnd(80) as usize),
+                                _ => format!("val{}", rnd(10)),
+                            };
+                            (f.into_bytes(), v.into_bytes())
+                        })
+                        .collect();
+                    let refs: Vec<(&[u8], &[u8])> =
+                        fields.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+                    s.append(next, &refs, max_bytes, max_entries);
+                    m.insert(next, fields);
+                }
+                5 | 6 => {
+                    let target = match m.keys().nth(rnd(m.len() as u64 + 1) as usize) {
+                        Some(k) if rnd(5) > 0 => *k,
+                        _ => id(rnd(next.ms + 2), rnd(3)),
+                    };
+                    assert_eq!(s.delete(target), m.remove(&target).is_some());
+                    if m.contains_key(&target) {
+                        unreachable!();
+                    }
+                }
+                7 => {
+                    let approx = rnd(2) == 0;
+                    let how = if rnd(2) == 0 {
+                        Trim::MaxLen(rnd(m.len() as u64 + 3))
+                    } else {
+                        Trim::MinId(id(rnd(next.ms + 2), rnd(2)))
+                    };
+                    let limit = if approx && rnd(3) == 0 {
+                        Some(rnd(50))
+                    } else {
+                        None
+                    };
+                    let removed = s.trim(how, approx, limit);
+                    let exact_goal = match how {
+                        Trim::MaxLen(n) => (m.len() as u64).saturating_sub(n),
+                        Trim::MinId(min) => m.range(..min).count() as u64,
+                    };
+                    if approx {
+                        assert!(removed <= exact_goal);
+                    } else {
+                        assert_eq!(removed, exact_goal);
+                    }
+                    for _ in 0..removed {
+                        let k = *m.keys().next().unwrap();
+                        m.remove(&k);
+                    }
+                }
+                _ => {
+                    let a = id(rnd(next.ms + 2), rnd(2));
+                    let b = id(rnd(next.ms + 2), u64::MAX - rnd(2));
+                    let rev = rnd(2) == 0;
+                    let max = 1 + rnd(20) as usize;
+                    assert_eq!(collect(&s, a, b, rev, max), model_range(&m, a, b, rev, max));
+                }
+            }
+            assert_eq!(s.len(), m.len() as u64);
+            assert_eq!(s.first_id(), m.keys().next().copied());
+            assert_eq!(s.last_entry_id(), m.keys().next_back().copied());
+        }
+        assert_eq!(
+            collect(&s, StreamId::MIN, StreamId::MAX, false, usize::MAX),
+            model_range(&m, StreamId::MIN, StreamId::MAX, false, usize::MAX)
+        );
+        assert_eq!(
+            collect(&s, StreamId::MIN, StreamId::MAX, true, usize::MAX),
+            model_range(&m, StreamId::MIN, StreamId::MAX, true, usize::MAX)
+        );
+        for (k, v) in &m {
+            let e = s.get(*k).expect("present");
+            let got: Vec<_> = e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+            assert_eq!(&got, v);
+        }
+        if max_entries > 0 {
+            assert!(s.nodes().all(|(_, lp)| {
+                let m = node::master(lp).unwrap();
+                m.live + m.deleted <= max_entries as u64
+            }));
+        }
+        for (k, lp) in s.nodes() {
+            assert!(node::validate(lp, k).is_some());
+        }
+    }
+}
+
+#[test]
+fn approx_trim_removes_whole_nodes_only() {
+    // Guards `~`: nodes go whole while the rest still reaches the target; nothing else moves.
+    let mut s = StreamValue::new();
+    for i in 1..=35u64 {
+        s.append(id(i, 0), &[(b"f", b"v")], 4096, 10);
+    }
+    assert_eq!(s.trim(Trim::MaxLen(12), true, None), 20);
+    assert_eq!(s.len(), 15);
+    assert_eq!(s.trim(Trim::MaxLen(12), true, None), 0);
+    assert_eq!(s.trim(Trim::MinId(id(30, 0)), true, None), 0);
+    assert_eq!(s.trim(Trim::MinId(id(31, 0)), true, None), 10);
+    assert_eq!(s.first_id(), Some(id(31, 0)));
+    // LIMIT stops before a node that would exceed it.
+    let mut s = StreamValue::new();
+    for i in 1..=35u64 {
+        s.append(id(i, 0), &[(b"f", b"v")], 4096, 10);
+    }
+    assert_eq!(s.trim(Trim::MaxLen(0), true, Some(25)), 20);
+}
+
+#[test]
+fn read_counters_and_lag() {
+    // Guards the estimates XINFO and XREADGROUP share, on the edge cases Redis 7.0 names.
+    let mut s = StreamValue::new();
+    assert_eq!(s.estimate_entries_read(id(5, 0)), Some(0));
+    for i in 1..=5u64 {
+        s.append(id(i, 0), &[(b"f", b"v")], 4096, 100);
+    }
+    assert_eq!(s.estimate_entries_read(id(5, 0)), Some(5));
+    assert_eq!(s.estimate_entries_read(id(6, 0)), None);
+    assert_eq!(s.estimate_entries_read(id(1, 0)), Some(1));
+    assert_eq!(s.estimate_entries_read(StreamId::MIN), Some(0));
+    assert_eq!(s.estimate_entries_read(id(3, 0)), None);
+    s.delete(id(2, 0));
+    assert!(s.range_has_tombstones(None, None));
+    assert!(!s.range_has_tombstones(Some(id(3, 0)), None));
+    s.create_group(b"g", id(1, 0), 1);
+    assert_eq!(s.group_lag(s.group(b"g").unwrap()), None);
+    s.create_group(b"h", id(3, 0), 3);
+    assert_eq!(s.group_lag(s.group(b"h").unwrap()), Some(2));
 }
