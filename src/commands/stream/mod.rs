@@ -112,14 +112,10 @@ fn insert_header(buf: &mut Vec<u8>, at: usize, tag: u8, n: u64) {
     buf.splice(at..at, head[..len].iter().copied());
 }
 
-/// stream-node-max-bytes and stream-node-max-entries as XADD applies them.
-fn node_limits(ex: &Exec<'_>) -> (usize, usize) {
-    ex.shard.global.cfg(|c| {
-        (
-            c.stored_i64("stream-node-max-bytes", 4096).max(0) as usize,
-            c.stored_i64("stream-node-max-entries", 100).max(0) as usize,
-        )
-    })
+/// stream-node-max-bytes and stream-node-max-entries as XADD applies them (two relaxed
+/// loads, kept current by the config).
+fn node_limits() -> (usize, usize) {
+    crate::config::stream_nodes::node_limits()
 }
 
 /// The time stream fields are stamped with (delivery and seen times, `*` IDs): the command's

@@ -116,7 +116,7 @@ fn parse_add_or_trim(ex: &Exec<'_>, args: Args<'_>, xadd: bool) -> Result<AddArg
             ));
         }
     } else if t.approx {
-        let entries = node_limits(ex).1 as i64;
+        let entries = node_limits().1 as i64;
         t.limit = entries.saturating_mul(100);
         if t.limit <= 0 || t.limit > crate::constants::STREAM_APPROX_TRIM_LIMIT_MAX {
             t.limit = crate::constants::STREAM_APPROX_TRIM_DEFAULT_LIMIT;
@@ -251,7 +251,7 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         }
     }
     let (key, now, clock) = (args.get(1), ex.now_ms, stream_clock(ex));
-    let (max_bytes, max_entries) = node_limits(ex);
+    let (max_bytes, max_entries) = node_limits();
     let mut stack: [(&[u8], &[u8]); 8] = [(&[], &[]); 8];
     let mut heap = Vec::new();
     let pairs = (fields_at..args.len())
