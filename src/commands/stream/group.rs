@@ -689,6 +689,11 @@ pub(super) fn xautoclaim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         let Some(s) = s.filter(|s| s.group(group).is_some()) else {
             return Err(no_group(key, group));
         };
+        if count >= crate::constants::STREAM_AUTOCLAIM_COUNT_UNALLOCATABLE {
+            return Err(ReplyError::other(
+                "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
+            ));
+        }
         let mut attempts = count.saturating_mul(crate::constants::STREAM_AUTOCLAIM_ATTEMPTS_FACTOR);
         let mut left = count;
         let mut records = Vec::new();

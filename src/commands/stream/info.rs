@@ -52,7 +52,25 @@ fn write_progress(out: &mut Out<'_>, s: &StreamValue, g: &crate::types::stream::
     out.bulk(b"entries-read");
     int_or_null(out, (g.entries_read >= 0).then_some(g.entries_read as u64));
     out.bulk(b"lag");
-    int_or_null(out, s.group_lag(g));
+    match lag(s, g) {
+        Some(v) => out.int(v),
+        None => out.null(),
+    }
+}
+
+/// A group's lag as Redis 7.0 reports it: entries added minus the group's read counter (when
+/// no deleted entry lies ahead of it) or its estimate, signed (a counter set past the entries
+/// added gives a negative lag); None when it cannot be known.
+fn lag(s: &StreamValue, g: &crate::types::stream::Group) -> Option<i64> {
+    let added = s.entries_added() as i64;
+    if added == 0 {
+        return Some(0);
+    }
+    if g.entries_read >= 0 && !s.range_has_tombstones(Some(g.last_id), None) {
+        return Some(added.wrapping_sub(g.entries_read));
+    }
+    s.estimate_entries_read(g.last_id)
+        .map(|read| added.wrapping_sub(read as i64))
 }
 
 fn write_edge(out: &mut Out<'_>, s: &StreamValue, rev: bool) {

@@ -291,7 +291,10 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
                 Some((id, true)) => id,
                 Some((id, false)) if id.ms == last.ms => match last.seq.checked_add(1) {
                     Some(seq) => StreamId { ms: id.ms, seq },
-                    None => return Err(too_small()),
+                    // Redis fails here without setting errno: its other append error shows.
+                    None => {
+                        return Err(ReplyError::other("ERR Elements are too large to be stored"))
+                    }
                 },
                 Some((id, false)) => id,
             };
