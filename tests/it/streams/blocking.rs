@@ -209,3 +209,54 @@ fn block_inside_multi_answers_at_once_and_scripts_refuse_it() {
         "{r}"
     );
 }
+
+#[test]
+fn cluster_mode_routes_stream_reads_by_their_keys() {
+    // Guards the key specs: XREAD/XREADGROUP keys in different slots are CROSSSLOT, hash
+    // tags keep them together, and a blocked reader whose slot loses its owner is answered.
+    let s = Server::start(&["--cluster-enabled", "yes", "--server-threads", "2"]);
+    assert_eq!(
+        s.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).trim(),
+        "OK"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+        assert!(Instant::now() < deadline, "cluster never became ok");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = s.raw();
+    send(&mut c, &["XREAD", "STREAMS", "a", "b", "0", "0"]);
+    assert_eq!(
+        reply(&mut c),
+        "-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+    );
+    send(
+        &mut c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "STREAMS",
+            "a",
+            "b",
+            ">",
+            ">",
+        ],
+    );
+    assert_eq!(
+        reply(&mut c),
+        "-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+    );
+    s.cli(&["XADD", "{t}1", "1-0", "f", "v"]);
+    send(&mut c, &["XREAD", "STREAMS", "{t}1", "{t}2", "0", "0"]);
+    assert_eq!(
+        reply(&mut c),
+        "*1\r\n*2\r\n$4\r\n{t}1\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    );
+    let slot = s.cli(&["CLUSTER", "KEYSLOT", "bs"]).trim().to_string();
+    send(&mut c, &["XREAD", "BLOCK", "30000", "STREAMS", "bs", "$"]);
+    wait_blocked(&s, 1);
+    assert_eq!(s.cli(&["CLUSTER", "DELSLOTS", &slot]).trim(), "OK");
+    assert_eq!(reply(&mut c), "-CLUSTERDOWN The cluster is down\r\n");
+}
