@@ -7,7 +7,7 @@
 use crate::common::{free_port, Server};
 use std::time::{Duration, Instant};
 
-/// The writes, on streams `s` (groups) and `t` (trims).
+/// The writes, on streams `s` (groups), `t` (trims) and `u` (from a script and MULTI).
 fn build(s: &Server) {
     let run = |args: &[&str]| s.cli(args);
     for i in 0..6 {
@@ -95,19 +95,41 @@ fn build(s: &Server) {
         "MAXDELETEDID",
         "1-1",
     ]);
+    // Inside a script and a transaction, the same forms (in one MULTI/EXEC block).
+    run(&["XGROUP", "CREATE", "u", "g", "$", "MKSTREAM"]);
+    run(&[
+        "EVAL",
+        "redis.call('xadd', KEYS[1], '*', 'from', 'lua'); \
+         return redis.call('xadd', KEYS[1], 'MAXLEN', '~', '1', '*', 'again', 'lua')",
+        "1",
+        "u",
+    ]);
+    let mut c = s.client();
+    let _: redis::Value = redis::pipe()
+        .atomic()
+        .cmd("XREADGROUP")
+        .arg(&["GROUP", "g", "frank", "STREAMS", "u", ">"])
+        .cmd("XAUTOCLAIM")
+        .arg(&["u", "g", "gina", "0", "0", "COUNT", "1", "JUSTID"])
+        .query(&mut c)
+        .expect("MULTI/EXEC");
 }
 
-/// XINFO STREAM FULL of both streams (and XLEN), each consumer's seen-time blanked.
+/// XINFO STREAM FULL of the streams (and XLEN), each consumer's seen-time blanked. For `u`
+/// the groups' read counter and lag are blanked too: Redis propagates XREADGROUP as XCLAIMs
+/// whose LASTID moves the group but not its counter, so a replay (its own too) ends with the
+/// counter unknown where the node had one.
 fn state(s: &Server) -> String {
     let mut out = String::new();
-    for key in ["s", "t"] {
+    for key in ["s", "t", "u"] {
         out.push_str(&s.cli(&["XLEN", key]));
         let full = s.cli(&["XINFO", "STREAM", key, "FULL", "COUNT", "0"]);
         let mut blank = false;
         for line in full.lines() {
             out.push_str(if blank { "-" } else { line });
             out.push('\n');
-            blank = line == "seen-time";
+            blank =
+                line == "seen-time" || (key == "u" && (line == "entries-read" || line == "lag"));
         }
     }
     out
@@ -121,7 +143,9 @@ fn streams_read_back_the_same_after_an_aof_restart() {
         let mut s = Server::start(&args);
         build(&s);
         let before = state(&s);
-        assert!(before.contains("erin"), "{before}");
+        for who in ["erin", "frank", "gina", "lua"] {
+            assert!(before.contains(who), "{who}: {before}");
+        }
         assert_eq!(s.stop(), Some(0));
         let dir = std::mem::take(&mut s.dir);
         let again = Server::start_in(free_port(), dir, &args).expect("restart");
