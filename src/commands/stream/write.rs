@@ -18,8 +18,6 @@ pub(super) struct TrimArgs {
     pub threshold_at: usize,
     /// Where an explicit operator (`~` or `=`) is.
     pub operator_at: Option<usize>,
-    /// Where the (last) LIMIT keyword is.
-    pub limit_at: Option<usize>,
 }
 
 /// XADD's options and ID.
@@ -83,7 +81,6 @@ fn parse_add_or_trim(ex: &Exec<'_>, args: Args<'_>, xadd: bool) -> Result<AddArg
                 return Err(ReplyError::other("ERR The LIMIT argument must be >= 0."));
             }
             t.limit_given = true;
-            t.limit_at = Some(i);
             i += 1;
         } else if xadd && opt.eq_ignore_ascii_case(b"nomkstream") {
             a.nomkstream = true;
@@ -127,9 +124,11 @@ fn parse_add_or_trim(ex: &Exec<'_>, args: Args<'_>, xadd: bool) -> Result<AddArg
     Ok(a)
 }
 
-/// True while records of the AOF are loaded (Redis obeys those without the client checks).
+/// True for records Redis obeys without the client checks: the AOF being loaded, and a
+/// master's stream (which a replica applies at time 0). Their trims were made exact, and a
+/// LIMIT they still carry no longer applies.
 fn replaying(ex: &Exec<'_>) -> bool {
-    ex.shard.no_block && !ex.shard.journal.enabled
+    ex.now_ms == 0 || (ex.shard.no_block && !ex.shard.journal.enabled)
 }
 
 /// Applies the trim of `t` to `s`; the entries removed.
@@ -173,22 +172,12 @@ impl Threshold {
     }
 }
 
-/// Journals `args` with some arguments replaced and (for LIMIT after an exact rewrite)
-/// dropped, without allocating for ordinary lines.
-fn journal_edited(
-    ex: &mut Exec<'_>,
-    key: &[u8],
-    args: Args<'_>,
-    replace: &[(usize, &[u8])],
-    drop: &[usize],
-) {
+/// Journals `args` with some arguments replaced, without allocating for ordinary lines.
+fn journal_edited(ex: &mut Exec<'_>, key: &[u8], args: Args<'_>, replace: &[(usize, &[u8])]) {
     let mut stack: [&[u8]; 32] = [&[]; 32];
     let mut heap: Vec<&[u8]> = Vec::new();
     let mut n = 0;
     for i in 0..args.len() {
-        if drop.contains(&i) {
-            continue;
-        }
         let a = replace
             .iter()
             .find(|(at, _)| *at == i)
@@ -210,29 +199,21 @@ fn journal_edited(
     }
 }
 
-/// The trim rewrite of an approximate trim: `~` becomes `=`, the threshold what was reached,
-/// and LIMIT goes (an exact trim takes none). Fills `replace` and `drop`; returns how many of
-/// each.
+/// The trim rewrite of an approximate trim, as Redis propagates it: `~` becomes `=` and the
+/// threshold what was reached (LIMIT stays; replays ignore it). Fills `replace`; returns how
+/// many.
 fn trim_edits<'t>(
     t: &TrimArgs,
     reached: &'t Threshold,
     replace: &mut [(usize, &'t [u8])],
-    drop: &mut [usize; 2],
-) -> (usize, usize) {
+) -> usize {
     let mut r = 0;
     if let Some(op) = t.operator_at {
         replace[r] = (op, b"=");
         r += 1;
     }
     replace[r] = (t.threshold_at, reached.as_bytes());
-    r += 1;
-    match t.limit_at {
-        Some(l) => {
-            *drop = [l, l + 1];
-            (r, 2)
-        }
-        None => (r, 0),
-    }
+    r + 1
 }
 
 /// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value ...
@@ -323,16 +304,15 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     let text = IdText::new(id);
     let mut replace: [(usize, &[u8]); 3] = [(0, &[]); 3];
-    let mut drop = [0usize; 2];
-    let (mut r, mut d) = (0, 0);
+    let mut r = 0;
     if let Some(reached) = &reached {
-        (r, d) = trim_edits(&a.trim, reached, &mut replace, &mut drop);
+        r = trim_edits(&a.trim, reached, &mut replace);
     }
     if !id_given_whole {
         replace[r] = (a.id_at, text.as_bytes());
         r += 1;
     }
-    journal_edited(ex, key, args, &replace[..r], &drop[..d]);
+    journal_edited(ex, key, args, &replace[..r]);
     Ok(())
 }
 
@@ -372,9 +352,8 @@ pub(super) fn xtrim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.dirty(key, deleted);
     if let Some(reached) = reached {
         let mut replace: [(usize, &[u8]); 3] = [(0, &[]); 3];
-        let mut drop = [0usize; 2];
-        let (r, d) = trim_edits(&a.trim, &reached, &mut replace, &mut drop);
-        journal_edited(ex, key, args, &replace[..r], &drop[..d]);
+        let r = trim_edits(&a.trim, &reached, &mut replace);
+        journal_edited(ex, key, args, &replace[..r]);
     }
     Ok(())
 }
