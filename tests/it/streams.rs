@@ -362,3 +362,5 @@ fn stream_groups_and_reads_match_redis() {
 
 mod blocking;
 mod journal;
+
+mod random;
