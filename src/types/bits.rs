@@ -17,7 +17,10 @@ pub fn popcount(bytes: &[u8]) -> u64 {
     let mut chunks = bytes.chunks_exact(8);
     let mut n: u64 = 0;
     for c in &mut chunks {
-        n += be_word(c).count_ones() as u64;
+        // Bit order does not matter for a count: native order saves the byte swap.
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        n += u64::from_ne_bytes(w).count_ones() as u64;
     }
     n + chunks
         .remainder()

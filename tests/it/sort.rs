@@ -156,7 +156,8 @@ fn sort_with_patterns_over_several_shards_matches_redis() {
 
 #[test]
 fn cluster_mode_refuses_patterns_as_redis() {
-    // Redis 7.0 refuses BY patterns and every GET in cluster mode; BY nosort is fine.
+    // Redis 7.0 refuses BY patterns and every GET in cluster mode; BY nosort is fine; a STORE
+    // or BITOP destination in another slot is CROSSSLOT.
     let lines = [
         "RPUSH l 3 1 2",
         "SORT l BY w_*",
@@ -166,6 +167,13 @@ fn cluster_mode_refuses_patterns_as_redis() {
         "SORT_RO l GET o_*",
         "SORT l BY w_* LIMIT x 1",
         "SORT l LIMIT x 1 BY w_*",
+        "SORT l STORE other",
+        "SORT l STORE {l}x",
+        "LRANGE {l}x 0 -1",
+        "SETBIT b 1 1",
+        "BITOP OR d b",
+        "BITOP OR {b}d b nokey{b}",
+        "GET {b}d",
     ];
     let Some(redis) = Redis::start_with("sort_cluster", &["--cluster-enabled", "yes"]) else {
         eprintln!("redis-server not installed: comparison skipped");
