@@ -150,6 +150,12 @@ fn sort_with_patterns_over_several_shards_matches_redis() {
         "SORT l BY w_* STORE other",
         "EXEC",
         "LRANGE other 0 -1",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','w_*','GET','o_*','GET','#') 1 l",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','h_*->g','GET','o_*','GET','#') 1 l",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','h_*->g','STORE',KEYS[2]) 2 l {l}d",
+        "LRANGE {l}d 0 -1",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','nosort') 1 sw",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','nosort','GET','#') 1 sw",
     ]);
     compare(&["--server-threads", "3"], false, &script(&more));
 }
