@@ -316,6 +316,7 @@ fn sort_items(ex: &mut Exec<'_>, s: &Sort<'_>, items: &mut [Item]) -> Result<boo
         }
         let text = c_str(by.as_deref().unwrap_or(&it.obj));
         let (v, used, erange) = strtod(text);
+        // An empty string reads as 0, as C's strtod leaves it.
         if used != text.len() || erange || v.is_nan() {
             bad = true;
         }
