@@ -363,7 +363,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::ASKING, "asking"),
     (flags::FAST, "fast"),
     (flags::NO_AUTH, "no_auth"),
-    (flags::MAY_REPLICATE, "may_replicate"),
+    // MAY_REPLICATE (PFCOUNT) is not listed: Redis 7.0 hides it on purpose.
     (flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
     (flags::NO_ASYNC_LOADING, "no_async_loading"),
     (flags::NO_MULTI, "no_multi"),
