@@ -292,3 +292,47 @@ fn sort_store_survives_an_aof_restart() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sort_store_wakes_a_blocked_pop_as_redis() {
+    // A list stored by SORT is a list write: a client blocked on the destination gets its head.
+    let Some(redis) = Redis::start("sort_blpop") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let mut got = Vec::new();
+    for port in [redis.port, slotd.port] {
+        let url = format!("redis://127.0.0.1:{port}/");
+        let client = redis::Client::open(url).expect("url");
+        let mut c = client.get_connection().expect("connect");
+        let _: i64 = redis::cmd("RPUSH")
+            .arg("src")
+            .arg(&[3, 1, 2])
+            .query(&mut c)
+            .unwrap();
+        let waiter = std::thread::spawn(move || {
+            let mut w = client.get_connection().expect("connect");
+            let r: Vec<String> = redis::cmd("BLPOP").arg("dst").arg(5).query(&mut w).unwrap();
+            r
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let n: i64 = redis::cmd("SORT")
+            .arg("src")
+            .arg("DESC")
+            .arg("STORE")
+            .arg("dst")
+            .query(&mut c)
+            .unwrap();
+        let popped = waiter.join().expect("waiter");
+        let rest: Vec<String> = redis::cmd("LRANGE")
+            .arg("dst")
+            .arg(0)
+            .arg(-1)
+            .query(&mut c)
+            .unwrap();
+        got.push((n, popped, rest));
+    }
+    assert_eq!(got[1], got[0], "slotd vs redis");
+    assert_eq!(got[0].1, vec!["dst".to_string(), "3".to_string()]);
+}
