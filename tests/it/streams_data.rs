@@ -458,24 +458,32 @@ fn rewrite_and_wait(c: &mut Connection, dir: &std::path::Path) {
     }
 }
 
+/// A redis-server writing its AOF in command form (no RDB preamble), DEBUG enabled, and the
+/// directory it writes to.
+fn redis_with_aof(tag: &str) -> Option<(Redis, std::path::PathBuf)> {
+    let dir = crate::common::test_dir(&format!("{tag}-redis"));
+    let d = dir.display().to_string();
+    let aof = [
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--dir",
+        &d,
+    ];
+    let redis = Redis::start_with(
+        tag,
+        &[&aof[..], &["--enable-debug-command", "yes"]].concat(),
+    )?;
+    Some((redis, dir))
+}
+
 #[test]
 fn aof_rewrite_writes_streams_in_redis_form() {
     // Guards the rewrite form against redis-server 7.0's own (aof-use-rdb-preamble no): the
     // same XADD, XSETID, XGROUP CREATE ... ENTRIESREAD, XCLAIM ... JUSTID FORCE and XGROUP
     // CREATECONSUMER commands, argument for argument, for the same stream.
-    let rdir = crate::common::test_dir("sdata-redis-aof");
-    let dir_arg = rdir.display().to_string();
-    let Some(redis) = Redis::start_with(
-        "sdata-aof",
-        &[
-            "--appendonly",
-            "yes",
-            "--aof-use-rdb-preamble",
-            "no",
-            "--dir",
-            &dir_arg,
-        ],
-    ) else {
+    let Some((redis, rdir)) = redis_with_aof("sdata-aof") else {
         eprintln!("redis-server not installed: skipped");
         return;
     };
@@ -543,21 +551,7 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
     // RELOAD, and on a replica after a full sync, XINFO STREAM FULL on slotd equals redis-server
     // after its own rewrite and DEBUG LOADAOF (seen times aside): entries, node layout, groups,
     // read counters, PEL with delivery times and counts, consumers.
-    let rdir = crate::common::test_dir("sdata-redis-reload");
-    let dir_arg = rdir.display().to_string();
-    let Some(redis) = Redis::start_with(
-        "sdata-reload",
-        &[
-            "--appendonly",
-            "yes",
-            "--aof-use-rdb-preamble",
-            "no",
-            "--dir",
-            &dir_arg,
-            "--enable-debug-command",
-            "yes",
-        ],
-    ) else {
+    let Some((redis, rdir)) = redis_with_aof("sdata-reload") else {
         eprintln!("redis-server not installed: skipped");
         return;
     };
