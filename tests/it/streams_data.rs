@@ -668,3 +668,63 @@ fn same_history_same_bytes_as_redis() {
         );
     }
 }
+
+/// INFO memory's `lazyfreed_objects` once nothing is pending.
+fn lazyfreed(c: &mut Connection) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let info = match run(c, "INFO memory") {
+            Value::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
+            Value::VerbatimString { text, .. } => text,
+            other => format!("{other:?}"),
+        };
+        if crate::cluster::info_field(&info, "lazyfree_pending_objects") == "0" {
+            return crate::cluster::info_field(&info, "lazyfreed_objects");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lazy free never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn unlink_of_streams_goes_lazy_as_in_redis() {
+    // Guards the free effort of a stream (radix tree nodes, groups times the first group's
+    // PEL) around Redis' threshold: the same UNLINKs are freed lazily on both servers.
+    let Some(redis) = Redis::start("sdata-lazy") else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let slotd = Server::start(&[]);
+    let (mut r, mut s) = (redis.client(), slotd.client());
+    for c in [&mut r, &mut s] {
+        run(c, "CONFIG SET stream-node-max-entries 1");
+    }
+    for (n, groups) in [
+        (20, 0),
+        (30, 0),
+        (33, 0),
+        (40, 0),
+        (70, 0),
+        (10, 3),
+        (25, 2),
+    ] {
+        for c in [&mut r, &mut s] {
+            for i in 1..=n {
+                run(c, &format!("XADD z {i}-0 f v"));
+            }
+            for g in 0..groups {
+                run(c, &format!("XGROUP CREATE z g{g} 0"));
+                run(c, &format!("XREADGROUP GROUP g{g} c STREAMS z >"));
+            }
+            run(c, "UNLINK z");
+        }
+        assert_eq!(
+            lazyfreed(&mut s),
+            lazyfreed(&mut r),
+            "{n} entries, {groups} groups"
+        );
+    }
+}

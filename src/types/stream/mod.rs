@@ -601,10 +601,17 @@ impl StreamValue {
             .sum()
     }
 
-    /// Redis' free effort: one per node plus groups times (1 + the first group's PEL).
+    /// Redis' free effort: its radix tree's node count plus the groups times (1 + the first
+    /// group's PEL). Past `LAZYFREE_THRESHOLD` keys the tree has more nodes than that anyway, so
+    /// the key count stands in for it there (the answer "more than the threshold" is the same).
     pub fn free_effort(&self) -> usize {
         let pel = self.groups.values().next().map_or(0, |g| g.pending_len());
-        self.nodes.len() + self.groups.len() * (1 + pel)
+        let tree = if self.nodes.len() > crate::constants::LAZYFREE_THRESHOLD {
+            self.nodes.len()
+        } else {
+            self.radix_tree_nodes()
+        };
+        tree + self.groups.len() * (1 + pel)
     }
 
     /// Whether the range (start, or 0-0, to end, or MAX) may contain a deleted entry, as
