@@ -4,8 +4,8 @@
 # fallback, pipelines, MULTI), redlock 4, rate-limiter-flexible and BullMQ (a Queue, a Worker
 # processing jobs, completed/failed events, a delayed job, job counts). The checks are
 # tests/clients/node_scripts.js. Not in CI: it installs from the npm registry (about 25
-# packages) on each run, and BullMQ needs what slotd lacks (streams: XADD in its scripts,
-# XREAD in QueueEvents), so it fails on slotd today.
+# packages) on each run. BullMQ uses streams (XADD and XTRIM in its scripts, XREAD BLOCK in
+# QueueEvents); every check passes on slotd since the stream commands (issue 15).
 #
 # Usage: scripts/node-clients.sh [--no-redis]
 # Environment:

@@ -166,6 +166,10 @@ pub const STREAM_APPROX_TRIM_LIMIT_MAX: i64 = 1 << 30;
 /// XREAD/XREADGROUP: the COUNT a blocked read is served with when it gave none (Redis'
 /// XREAD_BLOCKED_DEFAULT_COUNT), so a low ID does not answer a huge stream at once.
 pub const STREAM_BLOCKED_READ_DEFAULT_COUNT: u64 = 1000;
+/// XAUTOCLAIM with a COUNT from this one up answers Redis' "Insufficient memory ... COUNT too
+/// high": Redis allocates 16 bytes per COUNT up front, and on x86-64 Linux that fails from
+/// 2^47 bytes (the user address space) whatever the memory. slotd allocates nothing per COUNT.
+pub const STREAM_AUTOCLAIM_COUNT_UNALLOCATABLE: u64 = 1 << 43;
 /// XAUTOCLAIM examines at most COUNT times this many pending entries per call.
 pub const STREAM_AUTOCLAIM_ATTEMPTS_FACTOR: u64 = 10;
 /// XINFO STREAM FULL lists this many entries (and pending entries) when COUNT is not given.

@@ -252,10 +252,105 @@ const GROUPS: &[&str] = &[
     "exec",
 ];
 
+/// Limits and corners: huge and negative counts, the largest IDs, emptied streams, group
+/// counters set by hand (negative lag), many fields.
+const EDGES: &[&str] = &[
+    "xadd s 1-0 a 1 b 2 c 3 d 4 e 5 f 6 g 7 h 8 i 9 j 10",
+    "xadd s 2-0 a 1 b 2 c 3 d 4 e 5 f 6 g 7 h 8 i 9",
+    "xadd s 3-0 a 1 b 2 c 3",
+    "xrange s - + count 9223372036854775807",
+    "xrange s - + count 9223372036854775808",
+    "xrevrange s + - count -9223372036854775808",
+    "xread count 9223372036854775807 streams s 0",
+    "xadd s maxlen 9223372036854775807 4-0 a 1",
+    "xadd s maxlen 9223372036854775808 5-0 a 1",
+    "xadd s minid 18446744073709551615 5-0 a 1",
+    "xlen s",
+    "xadd s 6-0 a 1",
+    "xadd s maxlen ~ 0 limit 9223372036854775807 7-0 a 1",
+    "xadd s maxlen ~ 0 limit 0 8-0 a 1",
+    "xlen s",
+    "xadd s MAXLEN = 1 9-0 a 1",
+    "xrange s - +",
+    "xtrim s MINID = 9-0",
+    "xtrim s MINID = 10",
+    "xlen s",
+    "xadd s 10-0 x y",
+    "xadd s 10-0 x y",
+    "xadd s 10-1 x y",
+    "xadd s 10-18446744073709551615 x y",
+    "xadd s 10-* x y",
+    "xadd s 11-* x y",
+    "xgroup create s g 0",
+    "xautoclaim s g c 0 0 count 9223372036854775807",
+    "xautoclaim s g c 0 0 count 576460752303423487",
+    "xautoclaim s g c 0 0 count 576460752303423488",
+    "xautoclaim s g c -5 0",
+    "xclaim s g c -5 10-0",
+    "xpending s g - + 9223372036854775807",
+    "xpending s g - + -1",
+    "xpending s g idle x - + 10",
+    "xpending s g idle 5 - + 10 c extra",
+    "xinfo stream s full count 0",
+    "xinfo stream s full count 1",
+    "xinfo stream s full count x",
+    "xreadgroup group g c count 1 streams s >",
+    "xreadgroup group g c count 0 streams s >",
+    "xinfo groups s",
+    "xgroup setid s g 10-0 entriesread 5",
+    "xinfo groups s",
+    "xgroup setid s g $",
+    "xinfo groups s",
+    "xgroup setid s g + entriesread 100",
+    "xinfo groups s",
+    "xreadgroup group g c streams s >",
+    "xadd s 20-0 new 1",
+    "xinfo groups s",
+    "xreadgroup group g c streams s >",
+    "xinfo groups s",
+    "xinfo stream s",
+    "xdel s 20-0 10-0",
+    "xinfo stream s",
+    "xinfo groups s",
+    "xsetid s 99-0 entriesadded 100 maxdeletedid 50-0",
+    "xinfo stream s",
+    "xinfo groups s",
+    "xadd e 1-0 a 1",
+    "xdel e 1-0",
+    "xinfo stream e",
+    "xinfo stream e full",
+    "xrange e - +",
+    "xread streams e 0",
+    "xgroup create e g $",
+    "xinfo groups e",
+    "xadd e maxlen 0 2-0 a 1",
+    "xinfo stream e",
+    "xlen e",
+    "exists e",
+    "xtrim e maxlen 0",
+    "exists e",
+    "del e",
+    "xadd e nomkstream maxlen 0 * a 1",
+    "xgroup createconsumer e g c",
+    "xread streams s s 0 0",
+    "xread count 1 streams s s 0 (0",
+    "xrange s (10-0 (10-1",
+    "xrange s 20 10",
+    "xrevrange s 10 20",
+    "xack s g 10-0 10-0 10-0",
+    "xdel s 1-0 1-0",
+];
+
 #[test]
 fn stream_writes_and_ranges_match_redis() {
     // Guards the reply bytes and error texts of the non-group commands.
     same_stream_replies(&[], WRITES);
+}
+
+#[test]
+fn stream_limits_and_corners_match_redis() {
+    // Guards huge and negative numbers, ID overflow, emptied streams and XINFO's counters.
+    same_stream_replies(&[], EDGES);
 }
 
 #[test]
@@ -264,3 +359,6 @@ fn stream_groups_and_reads_match_redis() {
     same_stream_replies(&[], GROUPS);
     same_stream_replies(&["--server-threads", "3"], GROUPS);
 }
+
+mod blocking;
+mod journal;

@@ -235,9 +235,10 @@ pub(super) fn xgroup_destroy(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 /// XGROUP CREATECONSUMER key group consumer: 1 when created.
 pub(super) fn xgroup_createconsumer(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let (key, group, now) = (args.get(2), args.get(3), ex.now_ms);
+    let (key, group, at) = (args.get(2), args.get(3), ex.now_ms);
+    let now = stream_clock(ex);
     let created = ex.with_db(key, |db, out| -> Result<bool, ReplyError> {
-        let s = xgroup_stream(db, key, now)?;
+        let s = xgroup_stream(db, key, at)?;
         let g = s
             .group_mut(group)
             .ok_or_else(|| no_group_for_key(group, key))?;
@@ -517,9 +518,10 @@ enum ClaimId {
 /// [FORCE] [JUSTID] [LASTID id].
 pub(super) fn xclaim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     ex.shard.journal.explicit = true;
-    let (key, group, consumer, now) = (args.get(1), args.get(2), args.get(3), ex.now_ms);
+    let (key, group, consumer, at) = (args.get(1), args.get(2), args.get(3), ex.now_ms);
+    let now = stream_clock(ex);
     let records = ex.with_db(key, |db, out| -> Result<Vec<ClaimRecord>, ReplyError> {
-        let s = stream_mut(db, key, now)?;
+        let s = stream_mut(db, key, at)?;
         let Some(s) = s.filter(|s| s.group(group).is_some()) else {
             return Err(no_group(key, group));
         };
@@ -680,12 +682,18 @@ pub(super) fn xautoclaim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         }
         j += 1;
     }
-    let (key, group, consumer, now) = (args.get(1), args.get(2), args.get(3), ex.now_ms);
+    let (key, group, consumer, at) = (args.get(1), args.get(2), args.get(3), ex.now_ms);
+    let now = stream_clock(ex);
     let records = ex.with_db(key, |db, out| -> Result<Vec<ClaimRecord>, ReplyError> {
-        let s = stream_mut(db, key, now)?;
+        let s = stream_mut(db, key, at)?;
         let Some(s) = s.filter(|s| s.group(group).is_some()) else {
             return Err(no_group(key, group));
         };
+        if count >= crate::constants::STREAM_AUTOCLAIM_COUNT_UNALLOCATABLE {
+            return Err(ReplyError::other(
+                "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
+            ));
+        }
         let mut attempts = count.saturating_mul(crate::constants::STREAM_AUTOCLAIM_ATTEMPTS_FACTOR);
         let mut left = count;
         let mut records = Vec::new();

@@ -19,37 +19,6 @@ fn info_stream<'d>(db: &'d mut Db, key: &[u8], now: u64) -> Result<&'d StreamVal
     stream_read(db, key, now)?.ok_or(ReplyError::NoSuchKey)
 }
 
-/// How many nodes Redis' radix tree has for the stream's node keys (16-byte big-endian
-/// master IDs): the compressed trie those keys make, root and leaves included.
-fn rax_nodes(s: &StreamValue) -> u64 {
-    let keys: Vec<[u8; 16]> = s.nodes().map(|(id, _)| id.to_be_bytes()).collect();
-    if keys.is_empty() {
-        return 1;
-    }
-    trie_nodes(&keys, 0)
-}
-
-/// Nodes of the compressed trie below depth `d` for `keys` (sorted, sharing `d` bytes).
-fn trie_nodes(keys: &[[u8; 16]], d: usize) -> u64 {
-    if d == 16 {
-        return 1;
-    }
-    let (first, last) = (&keys[0], &keys[keys.len() - 1]);
-    let common = (d..16).take_while(|&i| first[i] == last[i]).count();
-    if common > 0 {
-        return 1 + trie_nodes(keys, d + common);
-    }
-    let mut n = 1;
-    let mut i = 0;
-    while i < keys.len() {
-        let b = keys[i][d];
-        let j = i + keys[i..].iter().take_while(|k| k[d] == b).count();
-        n += trie_nodes(&keys[i..j], d + 1);
-        i = j;
-    }
-    n
-}
-
 /// The fields XINFO STREAM starts with, FULL or not.
 fn write_head(out: &mut Out<'_>, s: &StreamValue) {
     out.bulk(b"length");
@@ -57,7 +26,7 @@ fn write_head(out: &mut Out<'_>, s: &StreamValue) {
     out.bulk(b"radix-tree-keys");
     out.int(s.node_count() as i64);
     out.bulk(b"radix-tree-nodes");
-    out.int(rax_nodes(s) as i64);
+    out.int(s.radix_tree_nodes() as i64);
     out.bulk(b"last-generated-id");
     id::write_id(out, s.last_id());
     out.bulk(b"max-deleted-entry-id");
@@ -83,7 +52,25 @@ fn write_progress(out: &mut Out<'_>, s: &StreamValue, g: &crate::types::stream::
     out.bulk(b"entries-read");
     int_or_null(out, (g.entries_read >= 0).then_some(g.entries_read as u64));
     out.bulk(b"lag");
-    int_or_null(out, s.group_lag(g));
+    match lag(s, g) {
+        Some(v) => out.int(v),
+        None => out.null(),
+    }
+}
+
+/// A group's lag as Redis 7.0 reports it: entries added minus the group's read counter (when
+/// no deleted entry lies ahead of it) or its estimate, signed (a counter set past the entries
+/// added gives a negative lag); None when it cannot be known.
+fn lag(s: &StreamValue, g: &crate::types::stream::Group) -> Option<i64> {
+    let added = s.entries_added() as i64;
+    if added == 0 {
+        return Some(0);
+    }
+    if g.entries_read >= 0 && !s.range_has_tombstones(Some(g.last_id), None) {
+        return Some(added.wrapping_sub(g.entries_read));
+    }
+    s.estimate_entries_read(g.last_id)
+        .map(|read| added.wrapping_sub(read as i64))
 }
 
 fn write_edge(out: &mut Out<'_>, s: &StreamValue, rev: bool) {

@@ -112,14 +112,22 @@ fn insert_header(buf: &mut Vec<u8>, at: usize, tag: u8, n: u64) {
     buf.splice(at..at, head[..len].iter().copied());
 }
 
-/// stream-node-max-bytes and stream-node-max-entries as XADD applies them.
-fn node_limits(ex: &Exec<'_>) -> (usize, usize) {
-    ex.shard.global.cfg(|c| {
-        (
-            c.stored_i64("stream-node-max-bytes", 4096).max(0) as usize,
-            c.stored_i64("stream-node-max-entries", 100).max(0) as usize,
-        )
-    })
+/// stream-node-max-bytes and stream-node-max-entries as XADD applies them (two relaxed
+/// loads, kept current by the config).
+fn node_limits() -> (usize, usize) {
+    crate::config::stream_nodes::node_limits()
+}
+
+/// The time stream fields are stamped with (delivery and seen times, `*` IDs): the command's
+/// clock, or the wall clock when the command runs without one (a replica applies its
+/// master's records at time 0 so that no key expires under them; Redis' replicas stamp
+/// XCLAIM with their own clock too). Key lookups keep the command's time.
+fn stream_clock(ex: &Exec<'_>) -> u64 {
+    if ex.now_ms == 0 {
+        crate::clock::unix_ms()
+    } else {
+        ex.now_ms
+    }
 }
 
 /// Redis' NOGROUP error naming the key and group.

@@ -248,7 +248,7 @@ fn serve_one(
     from: From,
     r: &ReadArgs<'_>,
 ) -> Result<bool, ReplyError> {
-    let now = ex.now_ms;
+    let (now, clock) = (ex.now_ms, stream_clock(ex));
     let resp3 = ex.out.resp3();
     let Some((group, consumer)) = r.group else {
         let From::After(gt) = from else {
@@ -301,9 +301,9 @@ fn serve_one(
             entries_read: g.entries_read,
         };
         match gt {
-            Some(after) => history(out, s, group, consumer, after, count, now),
+            Some(after) => history(out, s, group, consumer, after, count, clock),
             None => {
-                deliver_new(out, s, group, consumer, count, noack, now, &mut read);
+                deliver_new(out, s, group, consumer, count, noack, clock, &mut read);
             }
         }
         Ok(Some(read))
@@ -445,9 +445,8 @@ fn journal_group_read(
         }
         super::group::journal_setid(ex, key, group, read.last_id, read.entries_read);
     } else {
-        let now = ex.now_ms;
         let mut t = [0u8; 21];
-        let time = int_text(now as i64, &mut t);
+        let time = int_text(stream_clock(ex) as i64, &mut t);
         for &id in &read.delivered {
             // Each XCLAIM carries the group's last ID as it was after that entry: its own.
             let idt = IdText::new(id);

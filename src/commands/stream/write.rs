@@ -116,7 +116,7 @@ fn parse_add_or_trim(ex: &Exec<'_>, args: Args<'_>, xadd: bool) -> Result<AddArg
             ));
         }
     } else if t.approx {
-        let entries = node_limits(ex).1 as i64;
+        let entries = node_limits().1 as i64;
         t.limit = entries.saturating_mul(100);
         if t.limit <= 0 || t.limit > crate::constants::STREAM_APPROX_TRIM_LIMIT_MAX {
             t.limit = crate::constants::STREAM_APPROX_TRIM_DEFAULT_LIMIT;
@@ -250,8 +250,8 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             ));
         }
     }
-    let (key, now) = (args.get(1), ex.now_ms);
-    let (max_bytes, max_entries) = node_limits(ex);
+    let (key, now, clock) = (args.get(1), ex.now_ms, stream_clock(ex));
+    let (max_bytes, max_entries) = node_limits();
     let mut stack: [(&[u8], &[u8]); 8] = [(&[], &[]); 8];
     let mut heap = Vec::new();
     let pairs = (fields_at..args.len())
@@ -287,11 +287,14 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
                 ));
             }
             let id = match a.id {
-                None => next_auto_id(last, now),
+                None => next_auto_id(last, clock),
                 Some((id, true)) => id,
                 Some((id, false)) if id.ms == last.ms => match last.seq.checked_add(1) {
                     Some(seq) => StreamId { ms: id.ms, seq },
-                    None => return Err(too_small()),
+                    // Redis fails here without setting errno: its other append error shows.
+                    None => {
+                        return Err(ReplyError::other("ERR Elements are too large to be stored"))
+                    }
                 },
                 Some((id, false)) => id,
             };
