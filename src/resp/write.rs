@@ -25,8 +25,15 @@ pub fn push_int(buf: &mut Vec<u8>, v: i64) {
 
 /// Appends the decimal form of `u` without allocating.
 #[inline]
-pub fn push_u64(buf: &mut Vec<u8>, mut u: u64) {
+pub fn push_u64(buf: &mut Vec<u8>, u: u64) {
     let mut tmp = [0u8; 20];
+    let start = digits_u64(&mut tmp, u);
+    buf.extend_from_slice(&tmp[start..]);
+}
+
+/// Writes the decimal digits of `u` right-aligned into `tmp`; returns where they start.
+#[inline]
+pub fn digits_u64(tmp: &mut [u8; 20], mut u: u64) -> usize {
     let mut i = tmp.len();
     loop {
         i -= 1;
@@ -36,7 +43,7 @@ pub fn push_u64(buf: &mut Vec<u8>, mut u: u64) {
             break;
         }
     }
-    buf.extend_from_slice(&tmp[i..]);
+    i
 }
 
 /// Formats a double the way Redis 7.0 prints scores and floats in replies (`%.17g`, with

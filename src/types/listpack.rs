@@ -260,11 +260,6 @@ pub fn replace_int(lp: &mut Vec<u8>, pos: usize, v: i64) -> usize {
     pos + e.len()
 }
 
-/// Decimal text of an integer element into `out`.
-pub fn push_int_text(out: &mut Vec<u8>, v: i64) {
-    crate::resp::write::push_int(out, v);
-}
-
 /// Length of the decimal text of `v`.
 pub fn int_text_len(v: i64) -> usize {
     let mut n = if v < 0 { 2 } else { 1 };

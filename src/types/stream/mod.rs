@@ -2,16 +2,18 @@
 //! metadata (last ID, entries added, max deleted ID, first ID) and its consumer groups.
 //! Pure: no commands, no keyspace, no I/O; the commands live in `commands::stream`.
 
+pub mod entry;
 pub mod group;
 pub mod node;
 pub mod rax;
 
+pub use entry::Entry;
 // The commands (commands::stream) name these through this module.
 #[allow(unused_imports)]
 pub use group::{Consumer, Group, Pending};
 
 use crate::resp::write::push_u64;
-use crate::types::listpack::{self, Lp};
+use entry::{entry, int_texts, IntTexts};
 use node::{Master, Raw};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -88,131 +90,6 @@ impl StreamId {
 pub enum Trim {
     MaxLen(u64),
     MinId(StreamId),
-}
-
-/// One entry as ranges and lookups hand it out: a view into its node.
-pub struct Entry<'a> {
-    pub id: StreamId,
-    buf: &'a [u8],
-    master_fields: usize,
-    body: usize,
-    nfields: usize,
-    same: bool,
-    /// Decimal texts of the entry's integer-encoded elements, in walking order.
-    ints: Cow<'a, [u8]>,
-}
-
-impl<'a> Entry<'a> {
-    /// Field/value pairs in insertion order.
-    pub fn fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        Fields {
-            walk: Walk {
-                buf: self.buf,
-                mpos: self.master_fields,
-                pos: self.body,
-                same: self.same,
-            },
-            ints: &self.ints,
-            ioff: 0,
-            left: self.nfields,
-        }
-    }
-
-    pub fn field_count(&self) -> usize {
-        self.nfields
-    }
-}
-
-/// The iterator behind `Entry::fields`.
-struct Fields<'e> {
-    walk: Walk<'e>,
-    ints: &'e [u8],
-    ioff: usize,
-    left: usize,
-}
-
-impl<'e> Fields<'e> {
-    fn text(&mut self, v: Lp<'e>) -> &'e [u8] {
-        match v {
-            Lp::Str(s) => s,
-            Lp::Int(i) => {
-                let n = listpack::int_text_len(i);
-                let t = self.ints.get(self.ioff..self.ioff + n).unwrap_or(b"");
-                self.ioff += n;
-                t
-            }
-        }
-    }
-}
-
-impl<'e> Iterator for Fields<'e> {
-    type Item = (&'e [u8], &'e [u8]);
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let (f, v) = self.walk.pair()?;
-        let f = self.text(f);
-        let v = self.text(v);
-        Some((f, v))
-    }
-}
-
-/// Steps through an entry's field/value elements.
-struct Walk<'a> {
-    buf: &'a [u8],
-    mpos: usize,
-    pos: usize,
-    same: bool,
-}
-
-impl<'a> Walk<'a> {
-    fn pair(&mut self) -> Option<(Lp<'a>, Lp<'a>)> {
-        let f = if self.same {
-            let (f, next) = listpack::read(self.buf, self.mpos)?;
-            self.mpos = next;
-            f
-        } else {
-            let (f, next) = listpack::read(self.buf, self.pos)?;
-            self.pos = next;
-            f
-        };
-        let (v, next) = listpack::read(self.buf, self.pos)?;
-        self.pos = next;
-        Some((f, v))
-    }
-}
-
-/// Fills `out` with the texts of the integer elements of `raw`, in the order `fields` walks.
-fn int_texts(buf: &[u8], m: &Master, raw: &Raw, out: &mut Vec<u8>) {
-    out.clear();
-    let mut w = Walk {
-        buf,
-        mpos: m.fields_pos,
-        pos: raw.body,
-        same: raw.same(),
-    };
-    for _ in 0..raw.nfields {
-        let Some((f, v)) = w.pair() else { return };
-        for e in [f, v] {
-            if let Lp::Int(i) = e {
-                listpack::push_int_text(out, i);
-            }
-        }
-    }
-}
-
-fn entry<'a>(buf: &'a [u8], m: &Master, raw: &Raw, ints: Cow<'a, [u8]>) -> Entry<'a> {
-    Entry {
-        id: raw.id,
-        buf,
-        master_fields: m.fields_pos,
-        body: raw.body,
-        nfields: raw.nfields,
-        same: raw.same(),
-        ints,
-    }
 }
 
 /// Approximate bytes a BTreeMap spends per element beyond key and value.
@@ -348,7 +225,7 @@ impl StreamValue {
         if start > end || self.length == 0 {
             return;
         }
-        let mut scratch = Vec::new();
+        let mut scratch = IntTexts::new();
         if !rev {
             let from = self
                 .nodes
@@ -370,7 +247,7 @@ impl StreamValue {
                         continue;
                     }
                     int_texts(buf, &m, &r, &mut scratch);
-                    if !f(entry(buf, &m, &r, Cow::Borrowed(&scratch))) {
+                    if !f(entry(buf, &m, &r, Cow::Borrowed(scratch.as_slice()))) {
                         return;
                     }
                 }
@@ -388,7 +265,7 @@ impl StreamValue {
                         continue;
                     }
                     int_texts(buf, &m, &r, &mut scratch);
-                    if !f(entry(buf, &m, &r, Cow::Borrowed(&scratch))) {
+                    if !f(entry(buf, &m, &r, Cow::Borrowed(scratch.as_slice()))) {
                         return;
                     }
                 }
@@ -418,9 +295,13 @@ impl StreamValue {
         if r.deleted() {
             return None;
         }
-        let mut ints = Vec::new();
+        let mut ints = IntTexts::new();
         int_texts(buf, &m, &r, &mut ints);
-        Some(entry(buf, &m, &r, Cow::Owned(ints)))
+        let ints = match ints.as_slice() {
+            [] => Cow::Borrowed(&[][..]),
+            t => Cow::Owned(t.to_vec()),
+        };
+        Some(entry(buf, &m, &r, ints))
     }
 
     /// Deletes one entry (XDEL): true when it was live. Marks it deleted inside its node (the
@@ -601,10 +482,17 @@ impl StreamValue {
             .sum()
     }
 
-    /// Redis' free effort: one per node plus groups times (1 + the first group's PEL).
+    /// Redis' free effort: its radix tree's node count plus the groups times (1 + the first
+    /// group's PEL). Past `LAZYFREE_THRESHOLD` keys the tree has more nodes than that anyway, so
+    /// the key count stands in for it there (the answer "more than the threshold" is the same).
     pub fn free_effort(&self) -> usize {
         let pel = self.groups.values().next().map_or(0, |g| g.pending_len());
-        self.nodes.len() + self.groups.len() * (1 + pel)
+        let tree = if self.nodes.len() > crate::constants::LAZYFREE_THRESHOLD {
+            self.nodes.len()
+        } else {
+            self.radix_tree_nodes()
+        };
+        tree + self.groups.len() * (1 + pel)
     }
 
     /// Whether the range (start, or 0-0, to end, or MAX) may contain a deleted entry, as

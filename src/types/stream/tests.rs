@@ -279,3 +279,28 @@ fn read_counters_and_lag() {
     s.create_group(b"h", id(3, 0), 3);
     assert_eq!(s.group_lag(s.group(b"h").unwrap()), Some(2));
 }
+
+#[test]
+fn many_integer_fields_read_back() {
+    // Guards the integer-text buffer past its stack part: 30 fields of 19-digit numbers.
+    let texts: Vec<(String, String)> = (0..30i64)
+        .map(|i| (i.to_string(), (i64::MIN + i).to_string()))
+        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = texts
+        .iter()
+        .map(|(f, v)| (f.as_bytes(), v.as_bytes()))
+        .collect();
+    let mut s = StreamValue::new();
+    s.append(id(1, 0), &pairs, 0, 0);
+    s.append(id(2, 0), &pairs, 0, 0);
+    let want: Vec<(Vec<u8>, Vec<u8>)> = pairs
+        .iter()
+        .map(|(f, v)| (f.to_vec(), v.to_vec()))
+        .collect();
+    for e in collect(&s, StreamId::MIN, StreamId::MAX, false, 10) {
+        assert_eq!(e.1, want);
+    }
+    let e = s.get(id(2, 0)).expect("present");
+    let got: Vec<_> = e.fields().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+    assert_eq!(got, want);
+}
