@@ -253,7 +253,7 @@ const GROUPS: &[&str] = &[
 ];
 
 /// Limits and corners: huge and negative counts, the largest IDs, emptied streams, group
-/// counters set by hand (negative lag), many fields.
+/// counters set by hand (negative lag), many fields; the keys COMMAND GETKEYS finds.
 const EDGES: &[&str] = &[
     "xadd s 1-0 a 1 b 2 c 3 d 4 e 5 f 6 g 7 h 8 i 9 j 10",
     "xadd s 2-0 a 1 b 2 c 3 d 4 e 5 f 6 g 7 h 8 i 9",
@@ -339,6 +339,16 @@ const EDGES: &[&str] = &[
     "xrevrange s 10 20",
     "xack s g 10-0 10-0 10-0",
     "xdel s 1-0 1-0",
+    "command getkeys xread count 1 streams a b 0 0",
+    "command getkeys xreadgroup group g c noack block 0 streams a b > >",
+    "command getkeys xread streams a",
+    "command getkeys xread streams",
+    "command getkeys xadd s * a 1",
+    "command getkeysandflags xreadgroup group g c streams a >",
+    "command getkeysandflags xadd s maxlen ~ 5 * a 1",
+    "command getkeys xgroup create s g $",
+    "command getkeys xinfo stream s",
+    "command getkeys xread foo streams a 0",
 ];
 
 #[test]

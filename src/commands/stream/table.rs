@@ -417,10 +417,11 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
         "xreadgroup",
         -7,
         WRITE | MOVABLE_KEYS | MULTI_KEY,
-        KeySpec::Custom(xread_keys),
+        KeySpec::Custom(xreadgroup_keys),
         xreadgroup,
     )
     .key_specs(&[streams_spec(4)])
+    .access(RO_ACCESS)
     .blocking()
     .since("5.0.0")
     .doc(
@@ -432,33 +433,22 @@ pub static BLOCKING_COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-/// The keys of XREAD/XREADGROUP as Redis' `xreadGetKeys` finds them: the first half of the
-/// arguments after the STREAMS option (none when the line is malformed: the handler then
-/// answers the syntax error).
+/// The keys of XREAD as its key spec finds them (what Redis 7.0 routes and COMMAND GETKEYS
+/// by): the first half of what follows the first STREAMS from argument 1.
 pub fn xread_keys(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
-    Ok(streams_at(args).map_or_else(Vec::new, |(first, n)| (first..first + n).collect()))
+    Ok(keys_after_streams(args, 1))
 }
 
-/// Where the stream keys of an XREAD/XREADGROUP line start and how many there are.
-pub(super) fn streams_at(args: Args<'_>) -> Option<(usize, usize)> {
-    let mut i = 1;
-    while i < args.len() {
-        let a = args.get(i);
-        if a.eq_ignore_ascii_case(b"block") || a.eq_ignore_ascii_case(b"count") {
-            i += 2;
-        } else if a.eq_ignore_ascii_case(b"group") {
-            i += 3;
-        } else if a.eq_ignore_ascii_case(b"noack") {
-            i += 1;
-        } else if a.eq_ignore_ascii_case(b"streams") {
-            let n = args.len() - i - 1;
-            if n == 0 || !n.is_multiple_of(2) {
-                return None;
-            }
-            return Some((i + 1, n / 2));
-        } else {
-            return None;
-        }
-    }
-    None
+/// XREADGROUP's keys: as XREAD's, the search for STREAMS starting at argument 4.
+pub fn xreadgroup_keys(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+    Ok(keys_after_streams(args, 4))
+}
+
+fn keys_after_streams(args: Args<'_>, start_from: usize) -> Vec<usize> {
+    let Some(at) = (start_from..args.len()).find(|&i| args.get(i).eq_ignore_ascii_case(b"streams"))
+    else {
+        return Vec::new();
+    };
+    let n = (args.len() - at - 1) / 2;
+    (at + 1..at + 1 + n).collect()
 }
