@@ -474,15 +474,15 @@ fn block(ex: &mut Exec<'_>, args: Args<'_>, r: &ReadArgs<'_>, froms: &[From], ms
         .map(|i| args.get(r.first_key + i).to_vec())
         .collect();
     let mut line = OwnedArgs::default();
-    line.push(args.get(0));
-    if !r.count_given {
-        line.push(b"COUNT");
-        let mut b = [0u8; 21];
-        line.push(int_text(STREAM_BLOCKED_READ_DEFAULT_COUNT as i64, &mut b));
-    }
     let ids_at = r.first_key + r.streams;
-    for i in 1..args.len() {
+    for i in 0..args.len() {
         let a = args.get(i);
+        if i + 1 == r.first_key && !r.count_given {
+            // Just before STREAMS, where no option value can make a key search go astray.
+            line.push(b"COUNT");
+            let mut b = [0u8; 21];
+            line.push(int_text(STREAM_BLOCKED_READ_DEFAULT_COUNT as i64, &mut b));
+        }
         match (i >= ids_at, froms.get(i.wrapping_sub(ids_at))) {
             (true, Some(From::After(id))) if a == b"$" => line.push(IdText::new(*id).as_bytes()),
             _ => line.push(a),

@@ -260,3 +260,18 @@ fn cluster_mode_routes_stream_reads_by_their_keys() {
     assert_eq!(s.cli(&["CLUSTER", "DELSLOTS", &slot]).trim(), "OK");
     assert_eq!(reply(&mut c), "-CLUSTERDOWN The cluster is down\r\n");
 }
+
+#[test]
+fn a_woken_read_without_count_gets_at_most_a_thousand_entries() {
+    // Guards Redis' limit for a blocked read served later (XREAD_BLOCKED_DEFAULT_COUNT).
+    let s = Server::start(&[]);
+    let mut w = s.raw();
+    send(&mut w, &["XREAD", "BLOCK", "5000", "STREAMS", "big", "0"]);
+    wait_blocked(&s, 1);
+    s.cli(&[
+        "EVAL",
+        "for i = 1, 1500 do redis.call('xadd', 'big', '*', 'a', i) end",
+        "0",
+    ]);
+    assert!(reply(&mut w).starts_with("*1\r\n*2\r\n$3\r\nbig\r\n*1000\r\n"));
+}
