@@ -13,6 +13,7 @@ impl Reactor {
             while let Some(w) = self.shard.blocked.pop_first(&key) {
                 let mut buf = Vec::new();
                 self.shard.sel = w.db;
+                self.shard.blocked.rerun = true;
                 exec::run_key(
                     &mut self.shard,
                     crate::commands::spec_of(w.cmd),
@@ -21,6 +22,7 @@ impl Reactor {
                     now,
                     None,
                 );
+                self.shard.blocked.rerun = false;
                 if let Some(req) = self.shard.block_request.take() {
                     // Someone was faster: back to the head of the line.
                     self.shard.blocked.push_front(Waiter {
@@ -68,7 +70,9 @@ impl Reactor {
                 .map(|c| c.client);
             let Some(client) = client else { continue };
             let mut out = Out::new(&mut buf, w.proto);
+            self.shard.blocked.rerun = true;
             let plan = exec::plan(&mut self.shard, client, w.args.args(), &mut out, now);
+            self.shard.blocked.rerun = false;
             if let Plan::Blocked { .. } = plan {
                 self.shard.block_request = None;
                 self.shard.blocked.add(Waiter {

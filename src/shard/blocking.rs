@@ -49,6 +49,9 @@ pub struct Blocked {
     next_id: u64,
     /// Keys written since the last serving pass that have waiters (`dbs::tagged`).
     pub ready: Vec<Vec<u8>>,
+    /// Set while a parked command runs again (a woken or polled waiter): XREADGROUP then
+    /// tells a reader whose group went away, as Redis tells a blocked one.
+    pub rerun: bool,
     tag_buf: Vec<u8>,
 }
 

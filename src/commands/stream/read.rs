@@ -184,8 +184,14 @@ fn read(ex: &mut Exec<'_>, args: Args<'_>, xreadgroup: bool) -> CmdResult {
     for i in 0..r.streams {
         let key = args.get(r.first_key + i);
         let raw = args.get(r.first_key + r.streams + i);
+        let rerun = ex.shard.blocked.rerun;
         let s = stream_read(ex.db(key), key, now)?;
         if let Some((group, _)) = r.group {
+            if rerun && s.is_some_and(|s| s.group(group).is_none()) {
+                return Err(ReplyError::other(
+                    "NOGROUP the consumer group this client was blocked on no longer exists",
+                ));
+            }
             if s.and_then(|s| s.group(group)).is_none() {
                 return Err(ReplyError::Other(format!(
                     "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP \

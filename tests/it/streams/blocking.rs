@@ -156,7 +156,10 @@ fn xreadgroup_waits_then_delivers_into_the_pel() {
         );
         wait_blocked(&s, 1);
         s.cli(&["XGROUP", "DESTROY", "q", "grp"]);
-        assert!(reply(&mut w).starts_with("-NOGROUP "));
+        assert_eq!(
+            reply(&mut w),
+            "-NOGROUP the consumer group this client was blocked on no longer exists\r\n"
+        );
 
         s.cli(&["XGROUP", "CREATE", "q", "grp", "$"]);
         send(
