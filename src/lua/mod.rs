@@ -11,6 +11,7 @@ mod convert;
 mod coro;
 mod functions_load;
 pub mod libs;
+mod passthrough;
 mod rand48;
 mod redis_table;
 mod sandbox;
