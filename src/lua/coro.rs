@@ -626,10 +626,22 @@ unsafe fn push_error_position(co: *mut ffi::lua_State, state: *mut ffi::lua_Stat
 /// The count hook: raises the kill error once `ctl.kill` is set (and from then on at every line,
 /// so `pcall` cannot swallow it, as Redis does), marks the shard busy past the threshold, and
 /// yields there when the run allows it and nothing below the current frame forbids a yield.
-unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
+unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
     let Some(mut ctx) = HOOK.with(|h| h.get()) else {
         return;
     };
+    // SAFETY: Lua hands the hook a valid record for the running function; lua_getinfo("S")
+    // fills its `source`, a NUL-terminated string Lua owns.
+    let engine_line = unsafe {
+        (*ar).event == ffi::LUA_HOOKLINE
+            && ffi::lua_getinfo(l, c"S".as_ptr(), ar) != 0
+            && CStr::from_ptr((*ar).source).to_bytes() == INTERNAL_SOURCE.as_bytes()
+    };
+    if engine_line {
+        // A line of the engine's own relay code (pcall, coroutines): Redis' C functions have
+        // no lines, so the kill error waits for the script's next line, as there.
+        return;
+    }
     let started = match ctx.started {
         Some(t) => t,
         None => {

@@ -155,17 +155,27 @@ pub(super) unsafe fn chain_yieldable(l: *mut ffi::lua_State, run: *mut ffi::lua_
     })
 }
 
-/// Switches every coroutine of the chain (and `run`) to the line hook: once the kill flag is
-/// set, a protected call that catches the kill error cannot keep its caller going.
+/// Switches the coroutine the script sees as running to the line hook, as Redis switches the
+/// thread its hook ran in: the innermost script coroutine of the chain (or `run`), and the
+/// protected calls' coroutines inside it. Once the kill flag is set, a protected call that
+/// catches the kill error cannot keep that coroutine going past its next line.
 ///
 /// # Safety
 /// As `chain_yieldable`.
 pub(super) unsafe fn hook_every_line(run: *mut ffi::lua_State, hook: ffi::lua_Hook) {
     CHAIN.with(|c| {
-        for t in std::iter::once(run).chain(c.borrow().iter().map(|link| link.co)) {
+        let chain = c.borrow();
+        let set = |t: *mut ffi::lua_State| {
             // SAFETY: a live thread (caller); lua_sethook only stores the hook.
             unsafe { ffi::lua_sethook(t, Some(hook), ffi::LUA_MASKLINE, 0) };
+        };
+        for link in chain.iter().rev() {
+            set(link.co);
+            if link.user {
+                return;
+            }
         }
+        set(run);
     });
 }
 
@@ -212,12 +222,12 @@ unsafe extern "C-unwind" fn hook_yield(l: *mut ffi::lua_State) -> c_int {
     unsafe { ffi::lua_yield(l, 0) }
 }
 
-/// The name the calling script gave the engine function it called (Lua's `luaL_argerror`
-/// asks the same of the C function itself), or `fallback`.
+/// The name the calling script gave the engine function it called, or "?" when Lua cannot
+/// tell (`luaL_argerror` asks the same of a C function itself).
 ///
 /// # Safety
 /// Inside a C function called by a relay function.
-unsafe fn caller_name(l: *mut ffi::lua_State, fallback: &CStr) -> Vec<u8> {
+unsafe fn caller_name(l: *mut ffi::lua_State) -> Vec<u8> {
     // SAFETY: plain C records filled by lua_getstack / lua_getinfo for frames of `l`; `name`
     // is checked for null before it is read.
     unsafe {
@@ -228,7 +238,7 @@ unsafe fn caller_name(l: *mut ffi::lua_State, fallback: &CStr) -> Vec<u8> {
         {
             return CStr::from_ptr(ar.name).to_bytes().to_vec();
         }
-        fallback.to_bytes().to_vec()
+        b"?".to_vec()
     }
 }
 
@@ -265,13 +275,13 @@ unsafe fn push_user_where(l: *mut ffi::lua_State) {
 ///
 /// # Safety
 /// Inside a C function called by a relay function; raises (nothing to drop here).
-unsafe fn arg_error(l: *mut ffi::lua_State, n: c_int, fallback: &CStr, why: &CStr) -> ! {
+unsafe fn arg_error(l: *mut ffi::lua_State, n: c_int, why: &CStr) -> ! {
     // SAFETY: the caller's guarantees; the name is copied by Lua before the Vec is dropped,
     // and the raise happens after every Rust value is gone.
     unsafe {
         push_user_where(l);
         {
-            let name = caller_name(l, fallback);
+            let name = caller_name(l);
             let text = format!("bad argument #{n} to '");
             ffi::lua_pushlstring(l, text.as_ptr().cast(), text.len());
             ffi::lua_pushlstring(l, name.as_ptr().cast(), name.len());
@@ -296,10 +306,11 @@ fn visible_running() -> Option<*mut ffi::lua_State> {
 unsafe extern "C-unwind" fn pstart(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: the C function protocol; `start_protected` documents the rest.
     unsafe {
-        if ffi::lua_gettop(l) < 1 {
-            arg_error(l, 1, c"pcall", c"value expected");
-        }
-        if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION || ffi::lua_iscfunction(l, 1) != 0 {
+        // Redis' pcall has no argument check: `pcall()` calls its own placeholder.
+        if ffi::lua_gettop(l) < 1
+            || ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION
+            || ffi::lua_iscfunction(l, 1) != 0
+        {
             return coro::pcall_keeping_messages(l);
         }
         let nargs = ffi::lua_gettop(l) - 1;
@@ -312,7 +323,7 @@ unsafe extern "C-unwind" fn xstart(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: the C function protocol; `start_protected` documents the rest.
     unsafe {
         if ffi::lua_gettop(l) < 2 {
-            arg_error(l, 2, c"xpcall", c"value expected");
+            arg_error(l, 2, c"value expected");
         }
         ffi::lua_settop(l, 2);
         if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION || ffi::lua_iscfunction(l, 1) != 0 {
@@ -618,7 +629,7 @@ unsafe extern "C-unwind" fn rstart(l: *mut ffi::lua_State) -> c_int {
     unsafe {
         let co = ffi::lua_tothread(l, 1);
         if co.is_null() {
-            arg_error(l, 1, c"resume", c"coroutine expected");
+            arg_error(l, 1, c"coroutine expected");
         }
         let nargs = ffi::lua_gettop(l) - 1;
         resume_user(l, co, nargs, RESUME)
@@ -688,7 +699,7 @@ unsafe extern "C-unwind" fn wcreate(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: the C function protocol.
     unsafe {
         if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION || ffi::lua_iscfunction(l, 1) != 0 {
-            arg_error(l, 1, c"wrap", c"Lua function expected");
+            arg_error(l, 1, c"Lua function expected");
         }
         let co = ffi::lua_newthread(l);
         ffi::lua_pushvalue(l, 1);

@@ -1,1 +1,388 @@
-//! Integration tests for issue 15/14 work in progress: script_yield.
+//! A script that leaves its core past busy-reply-threshold from inside `pcall`, `xpcall` or a
+//! coroutine of its own (issue 14): first the rebuilt `pcall`, `xpcall` and `coroutine`
+//! functions side by side with redis-server 7.0 (RESP2 and RESP3, byte for byte: results,
+//! error objects and positions, handlers, nesting and depth limits, the script's own yields),
+//! then, on a one-shard node, scripts and functions looping inside them: another client gets
+//! -BUSY, SCRIPT KILL / FUNCTION KILL end them with Redis' text, SHUTDOWN NOSAVE stops the node.
+
+use crate::common::{cmd, Raw, RedisServer, Server};
+use crate::script_busy::{call, reply, side_by_side, until_busy};
+use crate::scripting_engine::{both, same_evals};
+
+const PCALL: &[(&str, &[&str])] = &[
+    ("return {pcall(function() return 1, 2, 3 end)}", &[]),
+    ("return select('#', pcall(function() end))", &[]),
+    (
+        "return select('#', pcall(function() return nil, nil end))",
+        &[],
+    ),
+    ("return {pcall(function(a, b) return a + b end, 2, 3)}", &[]),
+    (
+        "return {pcall(function(...) return select('#', ...) end, nil, nil)}",
+        &[],
+    ),
+    ("return {pcall(function() error('boom') end)}", &[]),
+    ("return {pcall(function() error('boom', 0) end)}", &[]),
+    ("return {pcall(function() error('boom', 2) end)}", &[]),
+    ("return {pcall(function()\n\n error('line 3')\n end)}", &[]),
+    ("return {pcall(function() error({err='tbl'}) end)}", &[]),
+    ("return {pcall(function() error({err=42}) end)}", &[]),
+    (
+        "local ok, e = pcall(function() error({code=1}) end) return {type(e), e.code}",
+        &[],
+    ),
+    (
+        "local ok, e = pcall(function() error() end) return {tostring(ok), tostring(e)}",
+        &[],
+    ),
+    (
+        "local ok, e = pcall(function() error(nil) end) return {tostring(ok), tostring(e)}",
+        &[],
+    ),
+    (
+        "local ok, e = pcall(function() error(7) end) return {tostring(ok), e}",
+        &[],
+    ),
+    (
+        "return {pcall(function() local x = nil return x.y end)}",
+        &[],
+    ),
+    (
+        "return {pcall(function() return redis.call('nosuch') end)}",
+        &[],
+    ),
+    (
+        "return {pcall(function() return redis.call('incr', KEYS[1]) end)}",
+        &["str"],
+    ),
+    (
+        "return {pcall(function() return redis.call('get', KEYS[1]) end)}",
+        &["str"],
+    ),
+    (
+        "return {pcall(function() return redis.pcall('nosuch') end)}",
+        &[],
+    ),
+    ("return {pcall(redis.call, 'incr', KEYS[1])}", &["str"]),
+    ("return {pcall(error, 'x')}", &[]),
+    (
+        "local ok, e = pcall(error) return {tostring(ok), tostring(e)}",
+        &[],
+    ),
+    ("return {pcall(nil)}", &[]),
+    ("return {pcall(42)}", &[]),
+    ("return {pcall(pcall)}", &[]),
+    ("return {pcall()}", &[]),
+    ("return {pcall(pcall, error, 'e')}", &[]),
+    ("return {pcall(string.rep)}", &[]),
+    (
+        "return {pcall(function() return pcall(function() error('in') end) end)}",
+        &[],
+    ),
+    (
+        "local n = 0 local function f() n = n + 1 return pcall(f) end f() return n",
+        &[],
+    ),
+    (
+        "local function f(d) local ok, e = pcall(f, d + 1) if not ok then return {d, e} end \
+         return e end return f(1)",
+        &[],
+    ),
+    (
+        "local function f() return 1 + f() end local ok, e = pcall(f) return {tostring(ok), e}",
+        &[],
+    ),
+    (
+        "return select('#', pcall(function() return unpack({}, 1, 5000) end))",
+        &[],
+    ),
+    (
+        "local t = setmetatable({}, {__index = function(t, k) return k .. '!' end}) \
+         return {pcall(function() return t.x end)}",
+        &[],
+    ),
+    ("pcall(function() end) error('top')", &[]),
+    ("return {pcall(function() xpcall = 1 end)}", &[]),
+    ("pcall = nil", &[]),
+    (
+        "return type(pcall) .. type(xpcall) .. type(coroutine.wrap)",
+        &[],
+    ),
+];
+
+const XPCALL: &[(&str, &[&str])] = &[
+    (
+        "return {xpcall(function() return 1, 2 end, function(e) return e end)}",
+        &[],
+    ),
+    (
+        "return {xpcall(function() error('x') end, function(e) return 'h:' .. e end)}",
+        &[],
+    ),
+    (
+        "return {xpcall(function() error({err='t'}) end, function(e) return e.err end)}",
+        &[],
+    ),
+    (
+        "return {xpcall(function() return redis.call('nosuch') end, \
+         function(e) return type(e) .. ':' .. e.err end)}",
+        &[],
+    ),
+    (
+        "return {xpcall(function() local t = nil return t.x end, function(e) return e end)}",
+        &[],
+    ),
+    (
+        "return {xpcall(function() error('x') end, function(e) error('again') end)}",
+        &[],
+    ),
+    ("return {xpcall(function() error('x') end, 42)}", &[]),
+    ("return {xpcall(function() return 'ok' end)}", &[]),
+    (
+        "return {xpcall(error, function(e) return 'h' .. tostring(e) end)}",
+        &[],
+    ),
+    ("return {xpcall(nil, function(e) return e end)}", &[]),
+    (
+        "return {xpcall(function(...) return select('#', ...) end, function(e) return e end)}",
+        &[],
+    ),
+];
+
+const COROUTINES: &[(&str, &[&str])] = &[
+    (
+        "local co = coroutine.create(function(a, b) local c = coroutine.yield(a + b) \
+         return c * 2 end) local r1 = {coroutine.resume(co, 1, 2)} \
+         local r2 = {coroutine.resume(co, 10)} local r3 = {coroutine.resume(co)} \
+         return {r1[2], r2[2], tostring(r3[1]), r3[2], coroutine.status(co)}",
+        &[],
+    ),
+    (
+        "local f = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end) \
+         return {f(), f(), f()}",
+        &[],
+    ),
+    (
+        "local f = coroutine.wrap(function() error('boom') end) return {pcall(f)}",
+        &[],
+    ),
+    (
+        "local f = coroutine.wrap(function() error('boom') end) f()",
+        &[],
+    ),
+    (
+        "local f = coroutine.wrap(function() error({err='tb'}) end) f()",
+        &[],
+    ),
+    (
+        "local f = coroutine.wrap(function() end) f() return {pcall(f)}",
+        &[],
+    ),
+    ("local f = coroutine.wrap(function() end) f() f()", &[]),
+    (
+        "local co = coroutine.create(function() end) coroutine.resume(co) \
+         return {coroutine.resume(co)}",
+        &[],
+    ),
+    // Not as tail calls (`return coroutine.resume(42)`): see docs/scripting.md.
+    ("local r = coroutine.resume(42) return r", &[]),
+    ("local r = coroutine.wrap(42) return r", &[]),
+    ("local r = coroutine.wrap(error) return r", &[]),
+    (
+        "local r = coroutine.resume(coroutine.running()) return r",
+        &[],
+    ),
+    ("return tostring(coroutine.running())", &[]),
+    (
+        "local co = coroutine.create(function() return coroutine.running() end) \
+         local ok, r = coroutine.resume(co) return tostring(r == co)",
+        &[],
+    ),
+    (
+        "local co co = coroutine.create(function() local ok, s = pcall(function() \
+         return coroutine.status(co) end) return s end) return {coroutine.resume(co)}",
+        &[],
+    ),
+    (
+        "local co co = coroutine.create(function() return pcall(function() \
+         return coroutine.resume(co) end) end) return {coroutine.resume(co)}",
+        &[],
+    ),
+    (
+        "local co = coroutine.create(function() return pcall(function() \
+         return tostring(coroutine.running()) end) end) local ok, a, b = coroutine.resume(co) \
+         return {tostring(ok), tostring(a), tostring(b == tostring(co))}",
+        &[],
+    ),
+    (
+        "local co1, co2 co1 = coroutine.create(function() return coroutine.resume(co2) end) \
+         co2 = coroutine.create(function() return coroutine.status(co1) end) \
+         return {coroutine.resume(co1)}",
+        &[],
+    ),
+    (
+        "local co = coroutine.create(function() return pcall(coroutine.yield, 1) end) \
+         return {coroutine.resume(co)}",
+        &[],
+    ),
+    (
+        "local co = coroutine.create(function() return pcall(function() \
+         coroutine.yield(1) end) end) return {coroutine.resume(co)}",
+        &[],
+    ),
+    ("return {pcall(coroutine.yield, 1)}", &[]),
+    ("return {pcall(function() coroutine.yield(1) end)}", &[]),
+    ("coroutine.yield(1)", &[]),
+    (
+        "return coroutine.status(coroutine.create(function() end))",
+        &[],
+    ),
+    (
+        "local n = 0 local function f() n = n + 1 \
+         local ok, e = coroutine.resume(coroutine.create(f)) return e end \
+         local e = f() return {n, e}",
+        &[],
+    ),
+    (
+        "local co = coroutine.create(function() error({err='x'}) end) \
+         local ok, e = coroutine.resume(co) return {tostring(ok), type(e), e.err}",
+        &[],
+    ),
+    (
+        "return {pcall(coroutine.wrap(function(a) return a, 1 end), 5)}",
+        &[],
+    ),
+    ("coroutine.resume = nil", &[]),
+];
+
+fn compare(resp3: bool) {
+    let Some(redis) = RedisServer::start("redis-yield") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "1"]);
+    let mut a = Raw::connect(redis.port);
+    let mut b = slotd.raw();
+    both(&mut a, &mut b, &[b"SET", b"str", b"abc"]);
+    if resp3 {
+        both(&mut a, &mut b, &[b"HELLO", b"3"]);
+    }
+    let proto = if resp3 { "RESP3" } else { "RESP2" };
+    same_evals(&mut a, &mut b, PCALL, &format!("{proto} pcall"));
+    same_evals(&mut a, &mut b, XPCALL, &format!("{proto} xpcall"));
+    same_evals(&mut a, &mut b, COROUTINES, &format!("{proto} coroutines"));
+}
+
+#[test]
+fn pcall_xpcall_and_coroutines_answer_as_redis_in_resp2() {
+    compare(false);
+}
+
+#[test]
+fn pcall_xpcall_and_coroutines_answer_as_redis_in_resp3() {
+    compare(true);
+}
+
+/// Scripts that loop forever behind a boundary Lua 5.1 cannot yield across.
+const LOOPS: &[&str] = &[
+    "pcall(function() while true do end end)",
+    "xpcall(function() while true do end end, function(e) return e end)",
+    "coroutine.wrap(function() while true do end end)()",
+    "local co = coroutine.create(function() pcall(function() while true do end end) end) \
+     coroutine.resume(co) return 1",
+    "while true do pcall(function() while true do end end) end",
+];
+
+/// Each loop on a one-shard node: another client gets -BUSY, SCRIPT KILL ends the script and
+/// its client gets Redis' kill error; the node serves again.
+fn kill_loops(port: u16) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut b = Raw::connect(port);
+    t.push(call(&mut b, &["SET", "k", "v"]));
+    for body in LOOPS {
+        let mut a = Raw::connect(port);
+        a.send(&cmd(&[b"EVAL", body.as_bytes(), b"0"]));
+        t.push(until_busy(&mut b, &["GET", "k"]));
+        t.push(call(&mut b, &["SCRIPT", "KILL"]));
+        t.push(reply(&mut a));
+        t.push(call(&mut a, &["GET", "k"]));
+    }
+    t
+}
+
+#[test]
+fn script_kill_ends_loops_inside_pcall_and_coroutines_on_one_shard_as_redis() {
+    side_by_side(kill_loops);
+}
+
+/// A script that wrote, then loops inside pcall: UNKILLABLE; SHUTDOWN NOSAVE stops the node.
+fn shutdown_nosave_inside_pcall(port: u16) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    a.send(&cmd(&[
+        b"EVAL",
+        b"redis.call('set', KEYS[1], '1') pcall(function() while true do end end)",
+        b"1",
+        b"w",
+    ]));
+    t.push(until_busy(&mut b, &["GET", "w"]));
+    t.push(call(&mut b, &["SCRIPT", "KILL"]));
+    b.send(&cmd(&[b"SHUTDOWN", b"NOSAVE"]));
+    t.push(format!("shutdown closes the client: {}", b.closed()));
+    t.push(format!("script client closed: {}", a.closed()));
+    t
+}
+
+#[test]
+fn shutdown_nosave_stops_a_node_looping_inside_pcall_as_redis() {
+    side_by_side(shutdown_nosave_inside_pcall);
+}
+
+/// Functions looping inside pcall, xpcall and a coroutine: FUNCTION KILL ends each.
+fn kill_looping_functions(port: u16) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut b = Raw::connect(port);
+    let lib = "#!lua name=spinlib\n\
+               redis.register_function('p', function() pcall(function() while true do end end) end)\n\
+               redis.register_function('x', function() \
+               xpcall(function() while true do end end, function(e) return e end) end)\n\
+               redis.register_function('c', function() \
+               coroutine.wrap(function() while true do end end)() end)";
+    t.push(call(&mut b, &["FUNCTION", "LOAD", lib]));
+    for name in ["p", "x", "c"] {
+        let mut a = Raw::connect(port);
+        a.send(&cmd(&[b"FCALL", name.as_bytes(), b"0"]));
+        t.push(until_busy(&mut b, &["GET", "k"]));
+        t.push(call(&mut b, &["SCRIPT", "KILL"]));
+        t.push(call(&mut b, &["FUNCTION", "KILL"]));
+        t.push(reply(&mut a));
+    }
+    t
+}
+
+#[test]
+fn function_kill_ends_functions_looping_inside_pcall_on_one_shard_as_redis() {
+    side_by_side(kill_looping_functions);
+}
+
+/// A long loop inside pcall that ends by itself after being taken off the core: the same result
+/// as Redis, and the other client was answered -BUSY meanwhile.
+fn long_pcall_finishes(port: u16) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    let body = "local n = 0 local ok, r = pcall(function() \
+                for i = 1, 3e7 do n = n + 1 end return n end) \
+                return {tostring(ok), r, redis.call('incr', KEYS[1])}";
+    a.send(&cmd(&[b"EVAL", body.as_bytes(), b"1", b"cnt"]));
+    t.push(until_busy(&mut b, &["GET", "cnt"]));
+    t.push(reply(&mut a));
+    t.push(call(&mut b, &["GET", "cnt"]));
+    t
+}
+
+#[test]
+fn a_long_loop_inside_pcall_finishes_with_redis_result() {
+    side_by_side(long_pcall_finishes);
+}
