@@ -120,7 +120,6 @@ impl<'a> RunScope<'a> {
             }))
         });
         VARS.with(|v| v.set(vars));
-        passthrough::reset_chain();
         RunScope { _host: PhantomData }
     }
 

@@ -16,6 +16,7 @@ mod rand48;
 mod redis_table;
 mod sandbox;
 pub(crate) mod shebang;
+mod sort;
 pub mod store;
 pub mod vm;
 

@@ -64,7 +64,8 @@ struct Link {
 
 thread_local! {
     /// The coroutines resumed through this file, outermost first (strictly nested: one
-    /// thread runs at a time).
+    /// thread runs at a time). Always balanced: `drive` pops what it pushed, and lua_resume
+    /// never raises past it, so a run (or a suspension) leaves it empty.
     static CHAIN: RefCell<Vec<Link>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -179,11 +180,6 @@ pub(super) unsafe fn hook_every_line(run: *mut ffi::lua_State, hook: ffi::lua_Ho
     });
 }
 
-/// Forgets the chain (a new run starts with none).
-pub(super) fn reset_chain() {
-    CHAIN.with(|c| c.borrow_mut().clear());
-}
-
 /// Builds the six functions and stores them in `raw` (pcall, xpcall) and `co` (resume, wrap,
 /// running, status), for the sandbox prelude to install.
 pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
@@ -247,7 +243,7 @@ unsafe fn caller_name(l: *mut ffi::lua_State) -> Vec<u8> {
 ///
 /// # Safety
 /// Inside a C function with two free stack slots.
-unsafe fn push_user_where(l: *mut ffi::lua_State) {
+pub(super) unsafe fn push_user_where(l: *mut ffi::lua_State) {
     let mut level = 1;
     loop {
         // SAFETY: as in `caller_name`; `source` and `what` are never null after "Sl".
@@ -275,7 +271,19 @@ unsafe fn push_user_where(l: *mut ffi::lua_State) {
 ///
 /// # Safety
 /// Inside a C function called by a relay function; raises (nothing to drop here).
-unsafe fn arg_error(l: *mut ffi::lua_State, n: c_int, why: &CStr) -> ! {
+pub(super) unsafe fn arg_error(l: *mut ffi::lua_State, n: c_int, why: &CStr) -> ! {
+    // SAFETY: the caller's guarantees.
+    unsafe {
+        ffi::lua_pushstring(l, why.as_ptr());
+        arg_error_top(l, n)
+    }
+}
+
+/// `arg_error` with the reason at the top of the stack (popped).
+///
+/// # Safety
+/// As `arg_error`, with the reason string pushed and four more free slots.
+pub(super) unsafe fn arg_error_top(l: *mut ffi::lua_State, n: c_int) -> ! {
     // SAFETY: the caller's guarantees; the name is copied by Lua before the Vec is dropped,
     // and the raise happens after every Rust value is gone.
     unsafe {
@@ -287,7 +295,7 @@ unsafe fn arg_error(l: *mut ffi::lua_State, n: c_int, why: &CStr) -> ! {
             ffi::lua_pushlstring(l, name.as_ptr().cast(), name.len());
         }
         ffi::lua_pushstring(l, c"' (".as_ptr());
-        ffi::lua_pushstring(l, why.as_ptr());
+        ffi::lua_pushvalue(l, -5);
         ffi::lua_pushstring(l, c")".as_ptr());
         ffi::lua_concat(l, 6);
         ffi::lua_error(l)

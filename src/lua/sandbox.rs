@@ -45,7 +45,7 @@ impl State {
 }
 
 const PRELUDE: &str = r#"
-local G, raw, redis, flavor, load_redis, co = ...
+local G, raw, redis, flavor, load_redis, co, sort = ...
 local error, type, tostring, tonumber, select, pairs, ipairs =
   error, type, tostring, tonumber, select, pairs, ipairs
 local setmetatable, getmetatable, rawset, pcall = setmetatable, getmetatable, rawset, pcall
@@ -69,6 +69,7 @@ math.randomseed = raw.randomseed
 G.pcall = raw.pcall
 G.xpcall = raw.xpcall
 for name, f in pairs(co) do G.coroutine[name] = f end
+G.table.sort = sort
 G.next = raw.next
 G.pairs = raw.pairs
 G.ipairs = raw.ipairs
@@ -131,6 +132,7 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     }
     let co = lua.create_table()?;
     super::passthrough::add(&lua, &raw, &co)?;
+    let sort = super::sort::build(&lua)?;
     super::builtins::add(&lua, &raw)?;
     super::coro::add_iterators(&lua, &raw)?;
     let load_redis = lua.create_table()?;
@@ -146,7 +148,7 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     let (view, phase, readonly): (Table, Function, Table) = lua
         .load(PRELUDE)
         .set_name(INTERNAL_SOURCE)
-        .call((globals.clone(), raw, redis, name, load_redis, co))?;
+        .call((globals.clone(), raw, redis, name, load_redis, co, sort))?;
     lua.set_named_registry_value(super::builtins::READONLY_KEY, readonly)?;
     lua.set_globals(view)?;
     Ok(State {

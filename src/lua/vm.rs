@@ -1047,8 +1047,13 @@ mod tests {
     }
 
     #[test]
-    fn loops_inside_pcall_xpcall_and_coroutines_yield_and_finish_as_without_yielding() {
-        let cases: [(&str, &[u8]); 7] = [
+    fn loops_inside_pcall_xpcall_coroutines_and_sort_yield_and_finish_as_without_yielding() {
+        let cases: [(&str, &[u8]); 8] = [
+            (
+                "local t = {3, 1, 2} table.sort(t, function(a, b) for i = 1, 300000 do end \
+                 return a < b end) return t",
+                b"*3\r\n:1\r\n:2\r\n:3\r\n",
+            ),
             (
                 "local n = 0 local ok, r = pcall(function() for i = 1, 1000000 do n = n + 1 \
                  end return n end) return {ok and 1 or 0, r}",

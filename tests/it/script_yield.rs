@@ -255,6 +255,78 @@ const COROUTINES: &[(&str, &[&str])] = &[
     ("coroutine.resume = nil", &[]),
 ];
 
+/// A linear congruential generator every sort script starts with (the same numbers on both
+/// servers, whatever their math.random does).
+const LCG: &str = "local seed = 12345 local function rnd(n) seed = (seed * 1103515245 + 12345) \
+                   % 2147483648 return seed % n + 1 end ";
+
+const SORTS: &[&str] = &[
+    // Random arrays with duplicates, every length up to 60 and a few long ones, with the default
+    // order, a reversed comparator and a comparator logging every comparison it is asked.
+    "local out = {} for n = 0, 60 do local t = {} for i = 1, n do t[i] = rnd(n + 1) end \
+     table.sort(t) out[#out + 1] = table.concat(t, ',') end return out",
+    "local out = {} for _, n in ipairs({100, 257, 1000}) do local t = {} \
+     for i = 1, n do t[i] = rnd(50) end table.sort(t) out[#out + 1] = table.concat(t, ',') end \
+     return redis.sha1hex(table.concat(out, ';'))",
+    "local out = {} for n = 0, 40 do local t = {} for i = 1, n do t[i] = rnd(10) end \
+     table.sort(t, function(a, b) return a > b end) out[#out + 1] = table.concat(t, ',') end \
+     return out",
+    "local out = {} for n = 2, 40 do local t, log = {}, {} for i = 1, n do t[i] = rnd(n) end \
+     table.sort(t, function(a, b) log[#log + 1] = a .. '<' .. b return a < b end) \
+     out[#out + 1] = table.concat(t, ',') .. '|' .. table.concat(log, ' ') end return out",
+    "local t, log = {}, {} for i = 1, 500 do t[i] = rnd(1000) end \
+     table.sort(t, function(a, b) log[#log + 1] = a .. '<' .. b return a < b end) \
+     return {#log, redis.sha1hex(table.concat(log, ' ')), redis.sha1hex(table.concat(t, ','))}",
+    "local t = {} for i = 1, 30 do t[i] = tostring(rnd(100)) end table.sort(t) \
+     return table.concat(t, ',')",
+    "local t = {} for i = 1, 30 do t[i] = {k = rnd(5), id = i} end \
+     table.sort(t, function(a, b) return a.k < b.k end) local o = {} \
+     for i = 1, 30 do o[i] = t[i].k .. '/' .. t[i].id end return table.concat(o, ',')",
+    // Inconsistent comparators: Lua's error, or its order, exactly.
+    "local out = {} for n = 1, 30 do local t = {} for i = 1, n do t[i] = rnd(5) end \
+     local ok, e = pcall(table.sort, t, function(a, b) return a <= b end) \
+     out[#out + 1] = tostring(ok) .. ' ' .. tostring(e) .. ' ' .. table.concat(t, ',') end \
+     return out",
+    "local out = {} for n = 1, 30 do local t = {} for i = 1, n do t[i] = i end \
+     local ok, e = pcall(table.sort, t, function(a, b) return rnd(2) == 1 end) \
+     out[#out + 1] = tostring(ok) .. ' ' .. tostring(e) .. ' ' .. table.concat(t, ',') end \
+     return out",
+    "local t = {3, 1, 2, 5, 4} table.sort(t, function(a, b) return true end)",
+    "local t = {3, 1, 2, 5, 4} local ok, e = pcall(function() \
+     table.sort(t, function(a, b) return true end) end) return {tostring(ok), e}",
+    "local t = {3, 1, 2} table.sort(t, function(a, b) return false end) \
+     return table.concat(t, ',')",
+    // Mixed types and argument errors.
+    "table.sort({1, 'a', 2})",
+    "return {pcall(table.sort, {1, 'a', 2})}",
+    "return {pcall(table.sort, {{}, {}})}",
+    "local t = {1, 2, 3} t[2] = nil table.sort(t) return t",
+    "table.sort()",
+    "table.sort(1)",
+    "table.sort({}, 1)",
+    "table.sort({}, false)",
+    "return {pcall(table.sort)}",
+    "table.sort({2, 1}, nil) return 1",
+    // Errors inside the comparator, with their positions.
+    "table.sort({3, 1, 2}, function(a, b)\n  return a.x < b\nend)",
+    "table.sort({3, 1, 2}, function(a, b)\n  error('cmp')\nend)",
+    "table.sort({3, 1, 2}, function(a, b)\n  return redis.call('nosuch')\nend)",
+    "return {pcall(table.sort, {3, 1, 2}, function(a, b) error({err='t'}) end)}",
+    // The comparator's own protected calls and coroutines.
+    "local t = {5, 3, 9, 1} table.sort(t, function(a, b) local ok, r = pcall(function() \
+     return a < b end) return r end) return t",
+    "local t = {5, 3, 9, 1} table.sort(t, coroutine.wrap(function(a, b) \
+     while true do a, b = coroutine.yield(a < b) end end)) return t",
+];
+
+/// Each sort script with the generator in front.
+fn sort_cases() -> Vec<(String, &'static [&'static str])> {
+    SORTS
+        .iter()
+        .map(|s| (format!("{LCG}{s}"), &[][..]))
+        .collect()
+}
+
 fn compare(resp3: bool) {
     let Some(redis) = RedisServer::start("redis-yield") else {
         eprintln!("redis-server not installed: comparison skipped");
@@ -271,6 +343,9 @@ fn compare(resp3: bool) {
     same_evals(&mut a, &mut b, PCALL, &format!("{proto} pcall"));
     same_evals(&mut a, &mut b, XPCALL, &format!("{proto} xpcall"));
     same_evals(&mut a, &mut b, COROUTINES, &format!("{proto} coroutines"));
+    let sorts = sort_cases();
+    let sorts: Vec<(&str, &[&str])> = sorts.iter().map(|(s, k)| (s.as_str(), *k)).collect();
+    same_evals(&mut a, &mut b, &sorts, &format!("{proto} table.sort"));
 }
 
 #[test]
@@ -291,6 +366,9 @@ const LOOPS: &[&str] = &[
     "local co = coroutine.create(function() pcall(function() while true do end end) end) \
      coroutine.resume(co) return 1",
     "while true do pcall(function() while true do end end) end",
+    "table.sort({3, 1, 2}, function(a, b) while true do end end)",
+    "local t = {3, 1, 2} local ok = pcall(table.sort, t, function(a, b) while true do end end) \
+     return 1",
 ];
 
 /// Each loop on a one-shard node: another client gets -BUSY, SCRIPT KILL ends the script and
