@@ -180,8 +180,8 @@ pub(super) unsafe fn hook_every_line(run: *mut ffi::lua_State, hook: ffi::lua_Ho
     });
 }
 
-/// Builds the six functions and stores them in `raw` (pcall, xpcall) and `co` (resume, wrap,
-/// running, status), for the sandbox prelude to install.
+/// Builds the seven functions and stores them in `raw` (pcall, xpcall) and `co` (resume, wrap,
+/// running, status, yield), for the sandbox prelude to install.
 pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
     // SAFETY: every function made here follows the C function protocol (see each).
     let (hook_yield, cont, pstart, xstart, rstart, wcreate, wstart, running, status) = unsafe {
@@ -207,7 +207,37 @@ pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
     co.set("resume", resume)?;
     co.set("wrap", wrap)?;
     co.set("running", running)?;
-    co.set("status", status)
+    co.set("status", status)?;
+    // SAFETY: `yield_checked` follows the C function protocol (see it).
+    co.set("yield", unsafe { lua.create_c_function(yield_checked)? })
+}
+
+/// `coroutine.yield(...)`: Lua's, refusing as Lua 5.1 does a yield from inside `table.sort`'s
+/// comparator (a C call there; the engine's Lua sort here, whose frames are the only engine
+/// frames a script's yield can cross).
+unsafe extern "C-unwind" fn yield_checked(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the C function protocol; the frame walk only reads debug records, and the raise
+    // happens with nothing to drop.
+    unsafe {
+        let mut level = 1;
+        loop {
+            let mut ar: ffi::lua_Debug = std::mem::zeroed();
+            if ffi::lua_getstack(l, level, &mut ar) == 0 {
+                break;
+            }
+            if ffi::lua_getinfo(l, c"S".as_ptr(), &mut ar) != 0
+                && CStr::from_ptr(ar.source).to_bytes() == INTERNAL_SOURCE.as_bytes()
+            {
+                ffi::lua_pushstring(
+                    l,
+                    c"attempt to yield across metamethod/C-call boundary".as_ptr(),
+                );
+                ffi::lua_error(l);
+            }
+            level += 1;
+        }
+        ffi::lua_yield(l, ffi::lua_gettop(l))
+    }
 }
 
 /// Yields the running coroutine for the hook (the relay got `MARK` from the coroutine below).

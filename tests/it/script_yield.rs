@@ -253,6 +253,17 @@ const COROUTINES: &[(&str, &[&str])] = &[
         &[],
     ),
     ("coroutine.resume = nil", &[]),
+    (
+        "local co = coroutine.wrap(function() table.sort({3, 1, 2}, function(a, b) \
+         coroutine.yield('y') return a < b end) return 'done' end) return {pcall(co)}",
+        &[],
+    ),
+    (
+        "local co = coroutine.wrap(function() table.sort({3, 1, 2}, function(a, b) \
+         local f = coroutine.wrap(function() coroutine.yield(a < b) end) return f() end) \
+         return 'done' end) return co()",
+        &[],
+    ),
 ];
 
 /// A linear congruential generator every sort script starts with (the same numbers on both
