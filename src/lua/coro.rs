@@ -191,6 +191,11 @@ pub(super) fn in_run() -> bool {
     HOOK.with(|h| h.get().is_some_and(|c| !c.load))
 }
 
+/// The run's (or library load's) own coroutine on this thread, if one runs.
+pub(super) fn run_co() -> Option<*mut ffi::lua_State> {
+    HOOK.with(|h| h.get().map(|c| c.co))
+}
+
 pub(super) fn vars() -> RunVars {
     VARS.with(|v| v.get())
 }

@@ -203,6 +203,8 @@ pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
             marker, hook_yield, cont, pstart, xstart, rstart, wcreate, wstart,
         ))?;
     raw.set("pcall", pcall)?;
+    // SAFETY: `error` follows the C function protocol (see it).
+    raw.set("error", unsafe { lua.create_c_function(error)? })?;
     raw.set("xpcall", xpcall)?;
     co.set("resume", resume)?;
     co.set("wrap", wrap)?;
@@ -210,6 +212,172 @@ pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
     co.set("status", status)?;
     // SAFETY: `yield_checked` follows the C function protocol (see it).
     co.set("yield", unsafe { lua.create_c_function(yield_checked)? })
+}
+
+/// `error(message [, level])`: Lua's luaB_error, with the position of `level` counted on the
+/// stack Lua 5.1 would have: the engine's Lua frames in a row (a sort, a relay and the C step
+/// function it called) count as the one C frame they stand for, and the bottom of a protected
+/// call's coroutine continues into the coroutine that called `pcall`.
+unsafe extern "C-unwind" fn error(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the C function protocol; luaL_optinteger raises Lua's argument error itself,
+    // and the final raise happens with nothing to drop.
+    unsafe {
+        let level = ffi::luaL_optinteger(l, 2, 1);
+        ffi::lua_settop(l, 1);
+        if ffi::lua_isstring(l, 1) != 0 && level > 0 {
+            push_where_at(l, level);
+            ffi::lua_pushvalue(l, 1);
+            ffi::lua_concat(l, 2);
+        }
+        ffi::lua_error(l)
+    }
+}
+
+/// A frame of the stack walked by `push_where_at`.
+enum Frame {
+    /// No frame: past the bottom.
+    None,
+    /// The engine's Lua code, or a C function it called (part of one virtual C frame).
+    Engine,
+    /// Anything else: a script's function, a C function, a tail-call placeholder.
+    Other { lua_line: Option<c_int> },
+}
+
+/// # Safety
+/// `t` a live thread whose frame `idx` may be read.
+unsafe fn frame(t: *mut ffi::lua_State, idx: c_int) -> Frame {
+    // SAFETY: plain C records filled by lua_getstack / lua_getinfo; `source` and `what` are
+    // never null after "Sl".
+    unsafe {
+        let mut ar: ffi::lua_Debug = std::mem::zeroed();
+        if ffi::lua_getstack(t, idx, &mut ar) == 0
+            || ffi::lua_getinfo(t, c"Sl".as_ptr(), &mut ar) == 0
+        {
+            return Frame::None;
+        }
+        let internal = |ar: &ffi::lua_Debug| {
+            CStr::from_ptr(ar.source).to_bytes() == INTERNAL_SOURCE.as_bytes()
+        };
+        if internal(&ar) {
+            return Frame::Engine;
+        }
+        let what = CStr::from_ptr(ar.what).to_bytes();
+        if what == b"C" || what == b"tail" {
+            // Part of the engine's frame: a C function engine code called (the frame below),
+            // or the placeholder of an engine function a relay replaced by a tail call (the
+            // frame above).
+            let next = if what == b"C" { idx + 1 } else { idx - 1 };
+            let mut near: ffi::lua_Debug = std::mem::zeroed();
+            if next >= 0
+                && ffi::lua_getstack(t, next, &mut near) != 0
+                && ffi::lua_getinfo(t, c"S".as_ptr(), &mut near) != 0
+                && internal(&near)
+            {
+                return Frame::Engine;
+            }
+            return Frame::Other { lua_line: None };
+        }
+        Frame::Other {
+            lua_line: (ar.currentline > 0).then_some(ar.currentline),
+        }
+    }
+}
+
+/// Pushes `luaL_where(l, level)` as Lua 5.1 would answer it for the script's stack (see
+/// `error`).
+///
+/// # Safety
+/// Inside a C function the script called, with two free slots.
+unsafe fn push_where_at(l: *mut ffi::lua_State, level: ffi::lua_Integer) {
+    // The coroutines below `l` that a protected call's bottom continues into, innermost
+    // first (copied out: no borrow is held while Lua pushes).
+    let mut parents = [std::ptr::null_mut(); 8];
+    let mut n_parents = 0;
+    CHAIN.with(|c| {
+        let chain = c.borrow();
+        if chain.last().map(|link| link.co) != Some(l) {
+            return;
+        }
+        for (i, link) in chain.iter().enumerate().rev() {
+            if link.user || n_parents == parents.len() {
+                return;
+            }
+            parents[n_parents] = if i == 0 {
+                coro::run_co().unwrap_or(std::ptr::null_mut())
+            } else {
+                chain[i - 1].co
+            };
+            n_parents += 1;
+        }
+    });
+    let mut thread = l;
+    let mut idx: c_int = 1;
+    let mut v: ffi::lua_Integer = 1;
+    let mut crossed = 0;
+    // SAFETY: every thread walked is alive (the chain's coroutines and the run's are held by
+    // their callers' stacks); the walk only reads debug records; the push uses `l`'s room.
+    unsafe {
+        loop {
+            match frame(thread, idx) {
+                Frame::None => {
+                    if crossed == n_parents || parents[crossed].is_null() {
+                        break;
+                    }
+                    // The protected call's C frame: the parent's step function and relay.
+                    thread = parents[crossed];
+                    crossed += 1;
+                    idx = 0;
+                    if v == level {
+                        break;
+                    }
+                    while matches!(frame(thread, idx), Frame::Engine) {
+                        idx += 1;
+                    }
+                    v += 1;
+                }
+                Frame::Engine => {
+                    if v == level {
+                        break;
+                    }
+                    while matches!(frame(thread, idx), Frame::Engine) {
+                        idx += 1;
+                    }
+                    v += 1;
+                }
+                Frame::Other { lua_line } => {
+                    if v == level {
+                        if lua_line.is_some() {
+                            push_position(l, thread, idx);
+                            return;
+                        }
+                        break;
+                    }
+                    idx += 1;
+                    v += 1;
+                }
+            }
+        }
+        ffi::lua_pushstring(l, c"".as_ptr());
+    }
+}
+
+/// Pushes "short_src:line: " of frame `idx` of `thread` onto `l`.
+///
+/// # Safety
+/// `idx` a Lua frame of live `thread`; `l` with a free slot.
+unsafe fn push_position(l: *mut ffi::lua_State, thread: *mut ffi::lua_State, idx: c_int) {
+    // SAFETY: the caller's guarantees; lua_pushfstring copies the C string it is given.
+    unsafe {
+        let mut ar: ffi::lua_Debug = std::mem::zeroed();
+        ffi::lua_getstack(thread, idx, &mut ar);
+        ffi::lua_getinfo(thread, c"Sl".as_ptr(), &mut ar);
+        ffi::lua_pushfstring(
+            l,
+            c"%s:%d: ".as_ptr(),
+            ar.short_src.as_ptr(),
+            ar.currentline,
+        );
+    }
 }
 
 /// `coroutine.yield(...)`: Lua's, refusing as Lua 5.1 does a yield from inside `table.sort`'s

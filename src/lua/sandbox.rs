@@ -68,6 +68,7 @@ math.randomseed = raw.randomseed
 
 G.pcall = raw.pcall
 G.xpcall = raw.xpcall
+G.error = raw.error
 for name, f in pairs(co) do G.coroutine[name] = f end
 G.table.sort = sort
 G.next = raw.next

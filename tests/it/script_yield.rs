@@ -103,6 +103,41 @@ const PCALL: &[(&str, &[&str])] = &[
     ),
     ("pcall(function() end) error('top')", &[]),
     ("return {pcall(function() xpcall = 1 end)}", &[]),
+    // error's level counted on the stack Lua 5.1 has (pcall and sort are one C frame there).
+    (
+        "local function f() error('x', 3) end return {pcall(f)}",
+        &[],
+    ),
+    (
+        "local function f() error('x', 4) end return {pcall(f)}",
+        &[],
+    ),
+    (
+        "local function chk(x) if not x then error('bad', 3) end end \
+         local function api(x) chk(x) end return {pcall(api)}",
+        &[],
+    ),
+    (
+        "local function chk(x) if not x then error('bad', 4) end end \
+         local function api(x) chk(x) end return {pcall(api)}",
+        &[],
+    ),
+    ("return {pcall(pcall, function() error('y', 4) end)}", &[]),
+    ("return {pcall(function() error('lvl2', 2) end)}", &[]),
+    ("return {pcall(function() error('lvl0', 0) end)}", &[]),
+    ("return {pcall(function() error('lvl9', 9) end)}", &[]),
+    ("error('top', 2)", &[]),
+    ("error('top', 1)", &[]),
+    ("error('x', 'y')", &[]),
+    ("local function f() error('deep', 2) end f()", &[]),
+    (
+        "local co = coroutine.wrap(function() error('w', 2) end) return {pcall(co)}",
+        &[],
+    ),
+    (
+        "local co = coroutine.wrap(function() error('w', 3) end) return {pcall(co)}",
+        &[],
+    ),
     ("pcall = nil", &[]),
     (
         "return type(pcall) .. type(xpcall) .. type(coroutine.wrap)",
@@ -323,6 +358,12 @@ const SORTS: &[&str] = &[
     "table.sort({3, 1, 2}, function(a, b)\n  error('cmp')\nend)",
     "table.sort({3, 1, 2}, function(a, b)\n  return redis.call('nosuch')\nend)",
     "return {pcall(table.sort, {3, 1, 2}, function(a, b) error({err='t'}) end)}",
+    "return {pcall(table.sort, {3, 1, 2}, function(a, b) error('cmp', 2) end)}",
+    "return {pcall(function() table.sort({3, 1, 2}, function(a, b) error('cmp', 3) end) end)}",
+    "local t = {} for i = 1, 100 do t[i] = rnd(100) end local n = 0 \
+     local ok, e = pcall(table.sort, t, function(a, b) n = n + 1 if n == 300 then \
+     error('late', 2) end return a < b end) return {tostring(ok), e}",
+    "table.sort({3, 1, 2}, function(a, b)\n error('cmp3', 3)\n end)",
     // The comparator's own protected calls and coroutines.
     "local t = {5, 3, 9, 1} table.sort(t, function(a, b) local ok, r = pcall(function() \
      return a < b end) return r end) return t",
