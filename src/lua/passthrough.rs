@@ -588,6 +588,14 @@ unsafe fn start_protected(
         let first = ffi::lua_gettop(l) - nargs; // the function
         let co = ffi::lua_newthread(l);
         ffi::lua_insert(l, first); // thread under the function and its arguments
+        if ffi::lua_checkstack(co, nargs + 1) == 0 {
+            // More arguments than Lua lets a C function push (8000): Lua's own pcall fails
+            // the same way, on its call.
+            ffi::lua_settop(l, handler);
+            ffi::lua_pushboolean(l, 0);
+            ffi::lua_pushstring(l, c"stack overflow".as_ptr());
+            return 2;
+        }
         ffi::lua_xmove(l, co, nargs + 1);
         set_level(l, co);
         drive(l, (co, first), nargs, kind, handler)

@@ -10,6 +10,17 @@ use crate::script_busy::{call, reply, side_by_side, until_busy};
 use crate::scripting_engine::{both, same_evals};
 
 const PCALL: &[(&str, &[&str])] = &[
+    (
+        "local t = {} for i = 1, 300 do t[i] = i end \
+         return {pcall(function(...) return select('#', ...), select(300, ...) end, unpack(t))}",
+        &[],
+    ),
+    (
+        "local t = {} for i = 1, 300 do t[i] = i end \
+         local co = coroutine.create(function(...) return select('#', ...) end) \
+         return {coroutine.resume(co, unpack(t))}",
+        &[],
+    ),
     ("return {pcall(function() return 1, 2, 3 end)}", &[]),
     ("return select('#', pcall(function() end))", &[]),
     (
