@@ -11,6 +11,10 @@
 //! The hook yields only when every coroutine from the run's down to the running one was
 //! entered through these functions and none is inside a C call (`chain_yieldable`, read from
 //! the interpreter's own call counters, exactly as `lua_yield` would decide).
+//!
+//! Scripts must not see the difference, so `coroutine.running`/`status` hide a protected
+//! call's coroutine, `coroutine.yield` refuses to cross the engine's sort as Lua refuses to
+//! cross its C sort, and `error` counts its level on the stack Lua 5.1 would have.
 
 use super::coro::{self, INTERNAL_SOURCE};
 use mlua::{ffi, Function, Lua, Table};
@@ -180,8 +184,8 @@ pub(super) unsafe fn hook_every_line(run: *mut ffi::lua_State, hook: ffi::lua_Ho
     });
 }
 
-/// Builds the seven functions and stores them in `raw` (pcall, xpcall) and `co` (resume, wrap,
-/// running, status, yield), for the sandbox prelude to install.
+/// Builds the functions and stores them in `raw` (pcall, xpcall, error) and `co` (resume,
+/// wrap, running, status, create, yield), for the sandbox prelude to install.
 pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
     // SAFETY: every function made here follows the C function protocol (see each).
     let (hook_yield, cont, pstart, xstart, rstart, wcreate, wstart, running, status) = unsafe {
@@ -210,6 +214,8 @@ pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
     co.set("wrap", wrap)?;
     co.set("running", running)?;
     co.set("status", status)?;
+    // SAFETY: `create` follows the C function protocol (see it).
+    co.set("create", unsafe { lua.create_c_function(create)? })?;
     // SAFETY: `yield_checked` follows the C function protocol (see it).
     co.set("yield", unsafe { lua.create_c_function(yield_checked)? })
 }
@@ -912,8 +918,41 @@ unsafe fn resume_failed_owned(
 unsafe extern "C-unwind" fn wcreate(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: the C function protocol.
     unsafe {
-        if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION || ffi::lua_iscfunction(l, 1) != 0 {
+        if !script_lua_function(l, 1) {
             arg_error(l, 1, c"Lua function expected");
+        }
+        let co = ffi::lua_newthread(l);
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_xmove(l, co, 1);
+        1
+    }
+}
+
+/// Whether the value at `idx` is a Lua function of the script's: Lua's coroutine.create
+/// refuses C functions, and the engine's Lua functions stand for Lua's C ones.
+///
+/// # Safety
+/// Inside a C function with a free slot.
+unsafe fn script_lua_function(l: *mut ffi::lua_State, idx: c_int) -> bool {
+    // SAFETY: lua_getinfo(">S") pops the function pushed for it and fills a plain record;
+    // `source` is never null after "S".
+    unsafe {
+        if ffi::lua_type(l, idx) != ffi::LUA_TFUNCTION || ffi::lua_iscfunction(l, idx) != 0 {
+            return false;
+        }
+        let mut ar: ffi::lua_Debug = std::mem::zeroed();
+        ffi::lua_pushvalue(l, idx);
+        ffi::lua_getinfo(l, c">S".as_ptr(), &mut ar) != 0
+            && CStr::from_ptr(ar.source).to_bytes() != INTERNAL_SOURCE.as_bytes()
+    }
+}
+
+/// `coroutine.create(f)`: Lua's luaB_cocreate, refusing the engine's functions too.
+unsafe extern "C-unwind" fn create(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the C function protocol; luaL_argerror names this C function as Lua's does.
+    unsafe {
+        if !script_lua_function(l, 1) {
+            ffi::luaL_argerror(l, 1, c"Lua function expected".as_ptr());
         }
         let co = ffi::lua_newthread(l);
         ffi::lua_pushvalue(l, 1);

@@ -299,6 +299,16 @@ const COROUTINES: &[(&str, &[&str])] = &[
         &[],
     ),
     ("coroutine.resume = nil", &[]),
+    ("return {pcall(coroutine.create, pcall)}", &[]),
+    ("return {pcall(coroutine.create, table.sort)}", &[]),
+    ("return {pcall(coroutine.wrap, coroutine.resume)}", &[]),
+    ("local r = coroutine.create(pcall) return r", &[]),
+    ("local r = coroutine.create() return r", &[]),
+    (
+        "return type(coroutine.create(function() end)) .. coroutine.status(\
+         coroutine.create(function() end))",
+        &[],
+    ),
     (
         "local co = coroutine.wrap(function() table.sort({3, 1, 2}, function(a, b) \
          coroutine.yield('y') return a < b end) return 'done' end) return {pcall(co)}",
