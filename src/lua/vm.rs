@@ -1106,6 +1106,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_extra_collector_step_every_50_runs_of_either_flavor() {
+        let mut vm = LuaVm::new();
+        let mut host = FakeHost::default();
+        for i in 1..LUA_GC_CYCLE_PERIOD {
+            // Errors count as runs too.
+            let body = if i % 2 == 0 { "return 1" } else { "error('x')" };
+            let _ = run_on(&mut vm, &mut host, body, &[], Proto::Resp2);
+            assert_eq!(vm.runs_since_gc, i);
+        }
+        run_on(&mut vm, &mut host, "return 1", &[], Proto::Resp2).unwrap();
+        assert_eq!(vm.runs_since_gc, 0);
+    }
+
     fn assert_killed_on_line_2(step: Step, body: &str) {
         match step {
             Step::Done(Err(e)) => assert_eq!(
