@@ -206,6 +206,7 @@ pub(super) fn add(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
         lua.load(RELAY).set_name(INTERNAL_SOURCE).call((
             marker, hook_yield, cont, pstart, xstart, rstart, wcreate, wstart,
         ))?;
+    lua.set_named_registry_value(POOL_KEY.to_str().unwrap_or_default(), lua.create_table()?)?;
     raw.set("pcall", pcall)?;
     // SAFETY: `error` follows the C function protocol (see it).
     raw.set("error", unsafe { lua.create_c_function(error)? })?;
@@ -592,7 +593,7 @@ unsafe fn start_protected(
         }
         make_room(l, 4);
         let first = ffi::lua_gettop(l) - nargs; // the function
-        let co = ffi::lua_newthread(l);
+        let co = pooled_thread(l);
         ffi::lua_insert(l, first); // thread under the function and its arguments
         if ffi::lua_checkstack(co, nargs + 1) == 0 {
             // More arguments than Lua lets a C function push (8000): Lua's own pcall fails
@@ -607,6 +608,71 @@ unsafe fn start_protected(
         drive(l, (co, first), nargs, kind, handler)
     }
 }
+
+/// The registry key of the finished protected-call coroutines kept for reuse (a creation per
+/// `pcall` is most of its cost).
+const POOL_KEY: &CStr = c"slotd.pcall_threads";
+
+/// Pushes a coroutine for a protected call: a finished one from the pool (its hook set again as
+/// a new thread would copy it from `l`), else a new one.
+///
+/// # Safety
+/// Inside a step function with three free slots.
+unsafe fn pooled_thread(l: *mut ffi::lua_State) -> *mut ffi::lua_State {
+    // SAFETY: the pool is a plain table of the engine's holding only threads `give_back`
+    // checked as finished; reading and clearing its last slot cannot raise.
+    unsafe {
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, POOL_KEY.as_ptr());
+        let n = ffi::lua_objlen(l, -1) as ffi::lua_Integer;
+        if n == 0 || ffi::lua_type(l, -1) != ffi::LUA_TTABLE {
+            ffi::lua_pop(l, 1);
+            return ffi::lua_newthread(l);
+        }
+        ffi::lua_rawgeti(l, -1, n);
+        ffi::lua_pushnil(l);
+        ffi::lua_rawseti(l, -3, n);
+        ffi::lua_remove(l, -2);
+        let co = ffi::lua_tothread(l, -1);
+        ffi::lua_sethook(
+            co,
+            ffi::lua_gethook(l),
+            ffi::lua_gethookmask(l),
+            ffi::lua_gethookcount(l),
+        );
+        co
+    }
+}
+
+/// Puts the protected call's coroutine at `at` back in the pool when it finished cleanly (no
+/// frame, nothing on its stack) and the pool has room.
+///
+/// # Safety
+/// Inside a step function with two free slots; `co` is the thread at `at`.
+unsafe fn give_back(l: *mut ffi::lua_State, co: *mut ffi::lua_State, at: c_int) {
+    // SAFETY: as `pooled_thread`; lua_rawseti into the engine's plain table cannot raise but
+    // for memory, and the table never grows past POOL_MAX.
+    unsafe {
+        let mut ar: ffi::lua_Debug = std::mem::zeroed();
+        if ffi::lua_status(co) != 0
+            || ffi::lua_gettop(co) != 0
+            || ffi::lua_getstack(co, 0, &mut ar) != 0
+        {
+            return;
+        }
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, POOL_KEY.as_ptr());
+        if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
+            let n = ffi::lua_objlen(l, -1);
+            if n < POOL_MAX {
+                ffi::lua_pushvalue(l, at);
+                ffi::lua_rawseti(l, -2, n as ffi::lua_Integer + 1);
+            }
+        }
+        ffi::lua_pop(l, 1);
+    }
+}
+
+/// Coroutines kept per Lua state for reuse.
+const POOL_MAX: usize = 16;
 
 /// Makes room for `n` values on `l` or raises Lua's "stack overflow" for it.
 ///
@@ -676,7 +742,8 @@ unsafe fn finish(
         match (status, kind) {
             (0 | ffi::LUA_YIELD, RESUME | WRAP) | (0, PCALL | XPCALL) => {
                 let n = ffi::lua_gettop(co);
-                if ffi::lua_checkstack(l, n + 1) == 0 {
+                // The results, the boolean, and two slots for `give_back` above them.
+                if ffi::lua_checkstack(l, n + 3) == 0 {
                     ffi::lua_settop(co, 0);
                     return resume_failed(l, kind, c"too many results to resume");
                 }
@@ -684,6 +751,9 @@ unsafe fn finish(
                     ffi::lua_pushboolean(l, 1);
                 }
                 ffi::lua_xmove(co, l, n);
+                if kind == PCALL || kind == XPCALL {
+                    give_back(l, co, at);
+                }
                 ffi::lua_gettop(l) - base
             }
             (ffi::LUA_YIELD, _) => {
