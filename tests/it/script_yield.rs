@@ -10,6 +10,15 @@ use crate::script_busy::{call, reply, side_by_side, until_busy};
 use crate::scripting_engine::{both, same_evals};
 
 const PCALL: &[(&str, &[&str])] = &[
+    // Protected calls one after another (their coroutines are reused): results, errors and
+    // refused yields interleaved, nested.
+    (
+        "local r = {} for i = 1, 40 do local ok, e = pcall(function(x) \
+         if x % 3 == 0 then error('e' .. x, 0) end if x % 5 == 0 then coroutine.yield() end \
+         return pcall(function() return x * 2 end) end, i) \
+         r[#r + 1] = tostring(ok) .. ':' .. tostring(e) end return table.concat(r, ',')",
+        &[],
+    ),
     (
         "local t = {} for i = 1, 300 do t[i] = i end \
          return {pcall(function(...) return select('#', ...), select(300, ...) end, unpack(t))}",
