@@ -4,6 +4,8 @@
 //! plain Lua call and the busy-threshold hook can yield through it (`passthrough`); without
 //! one it runs in Rust over the C API, comparing with `lua_lessthan` as Lua's C sort does (no
 //! Lua code runs there but `__lt` metamethods, which Lua 5.1 cannot yield across anyway).
+//! The Lua port indexes a table without a metatable directly (`t[i]`, the same access as
+//! Lua's `lua_rawgeti` there) and goes through `rawget`/`rawset` otherwise.
 
 use super::coro::INTERNAL_SOURCE;
 use super::passthrough::{arg_error_top, push_user_where};
@@ -11,9 +13,11 @@ use mlua::{ffi, Function, Lua};
 use std::ffi::c_int;
 
 /// The comparator port. `lt(a, b)`'s truth value is all Lua's C sort reads of it; every value
-/// compared is the one read from the table at that step, as on Lua's stack.
-const SORT: &str = r#"
-local check, default_sort, invalid, floor, rawget, rawset = ...
+/// compared is the one read from the table at that step, as on Lua's stack. Written with
+/// `rawget`/`rawset`, as Lua's sort reads and writes; `direct` derives the faster copy used for
+/// a table without a metatable, where `t[i]` is the same access.
+const AUXSORT: &str = r#"
+local _, rawget, rawset, floor, invalid = ...
 local function auxsort(t, l, u, lt)
   while l < u do
     local al, au = rawget(t, l), rawget(t, u)
@@ -61,11 +65,41 @@ local function auxsort(t, l, u, lt)
     auxsort(t, j, i, lt)
   end
 end
+return auxsort
+"#;
+
+/// `AUXSORT` with `rawget(t, x)` as `t[x]` and `rawset(t, x, y)` as `t[x] = y` (its arguments
+/// hold no comma or parenthesis once the reads are rewritten).
+fn direct(src: &str) -> String {
+    let rewrite = |src: &str, call: &str, to: &dyn Fn(&str) -> String| -> String {
+        let mut out = String::with_capacity(src.len());
+        let mut rest = src;
+        while let Some(at) = rest.find(call) {
+            out.push_str(&rest[..at]);
+            let args = &rest[at + call.len()..];
+            let end = args.find(')').unwrap_or(args.len());
+            out.push_str(&to(&args[..end]));
+            rest = args.get(end + 1..).unwrap_or("");
+        }
+        out.push_str(rest);
+        out
+    };
+    let reads = rewrite(src, "rawget(t, ", &|x| format!("t[{x}]"));
+    rewrite(&reads, "rawset(t, ", &|args| match args.split_once(", ") {
+        Some((k, v)) => format!("t[{k}] = {v}"),
+        None => format!("rawset(t, {args})"),
+    })
+}
+
+/// The function scripts call: arguments checked as Lua's sort checks them, then the Rust sort
+/// (no comparator) or one of the comparator ports.
+const SORT: &str = r#"
+local check, default_sort, raw_aux, direct_aux, getmetatable = ...
 return function(...)
   local n = check(...)
   local t, lt = ...
   if lt == nil then return default_sort(t, n) end
-  auxsort(t, 1, n, lt)
+  if getmetatable(t) == nil then direct_aux(t, 1, n, lt) else raw_aux(t, 1, n, lt) end
 end
 "#;
 
@@ -84,13 +118,24 @@ pub(super) fn build(lua: &Lua) -> mlua::Result<Function> {
     let floor: Function = math.get("floor")?;
     let rawget: Function = globals.get("rawget")?;
     let rawset: Function = globals.get("rawset")?;
+    let getmetatable: Function = globals.get("getmetatable")?;
+    let aux = |src: &str| -> mlua::Result<Function> {
+        lua.load(src).set_name(INTERNAL_SOURCE).call((
+            mlua::Value::Nil,
+            rawget.clone(),
+            rawset.clone(),
+            floor.clone(),
+            invalid.clone(),
+        ))
+    };
+    let raw_aux = aux(AUXSORT)?;
+    let direct_aux = aux(&direct(AUXSORT))?;
     lua.load(SORT).set_name(INTERNAL_SOURCE).call((
         check,
         default_sort,
-        invalid,
-        floor,
-        rawget,
-        rawset,
+        raw_aux,
+        direct_aux,
+        getmetatable,
     ))
 }
 
@@ -261,5 +306,19 @@ unsafe fn auxsort(l: *mut ffi::lua_State, mut lo: c_int, mut up: c_int) {
             }
             auxsort(l, j, i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_direct_port_indexes_where_the_raw_one_calls() {
+        let d = direct(AUXSORT);
+        assert!(!d.contains("rawget(t") && !d.contains("rawset(t"), "{d}");
+        assert!(d.contains("t[i] = t[u - 1] t[u - 1] = p"), "{d}");
+        assert!(d.contains("local al, au = t[l], t[u]"), "{d}");
+        assert_eq!(AUXSORT.lines().count(), d.lines().count());
     }
 }
