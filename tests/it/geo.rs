@@ -401,6 +401,12 @@ const ODD_POINTS: &[&str] = &[
     "GEOSEARCH anti FROMMEMBER sw BYBOX 0 0 m WITHDIST",
     "GEODIST anti sw ne",
     "GEODIST anti e w km",
+    // Distances whose fourth decimal Redis' fixed-point printing rounds otherwise than %.4f.
+    "GEOADD fp 10.3519 5.2877 a 103.3127 62.8143 b -45.6827 39.6586 c 64.9645 19.2748 d",
+    "GEODIST fp a b ft",
+    "GEODIST fp c d ft",
+    "GEOSEARCH fp FROMMEMBER a BYRADIUS 60000000 ft WITHDIST",
+    "GEORADIUSBYMEMBER fp c 60000000 ft WITHDIST DESC",
 ];
 
 #[test]

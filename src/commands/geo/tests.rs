@@ -16,11 +16,17 @@ fn coordinates_print_as_redis_human_long_double() {
 }
 
 #[test]
-fn distances_round_half_to_even_like_glibc() {
-    // %.4f of an exact tie rounds to even, as glibc's printf does.
-    let mut out = Vec::new();
-    let mut o = Out::new(&mut out, crate::resp::Proto::Resp2);
-    write_distance(&mut o, 0.03125);
-    write_distance(&mut o, 0.09375);
-    assert_eq!(out, b"$6\r\n0.0312\r\n$6\r\n0.0938\r\n");
+fn distances_print_as_redis_fixed_point() {
+    // Redis rounds the distance times 10^4 (half to even), not the exact decimal expansion:
+    // 30697827.88915 ft prints ...8892 where %.4f gives ...8891; ties go to even; zero and
+    // tiny values print with a leading 0; NaN prints llrint's out-of-range value.
+    let mut buf = [0u8; 32];
+    let d = 9356697.94061292 / 0.3048;
+    assert_eq!(distance_text(d, &mut buf), b"30697827.8892");
+    assert_eq!(distance_text(0.03125, &mut buf), b"0.0312");
+    assert_eq!(distance_text(0.09375, &mut buf), b"0.0938");
+    assert_eq!(distance_text(0.0, &mut buf), b"0.0000");
+    assert_eq!(distance_text(0.0005, &mut buf), b"0.0005");
+    assert_eq!(distance_text(166274.15156960033, &mut buf), b"166274.1516");
+    assert_eq!(distance_text(f64::NAN, &mut buf), b"-922337203685477.5808");
 }
