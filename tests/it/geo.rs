@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// A redis-server and a slotd driven with the same requests.
 struct Pair {
-    _redis: Redis,
+    redis: Redis,
     slotd: Server,
     a: Raw,
     b: Raw,
@@ -25,12 +25,7 @@ impl Pair {
         };
         let slotd = Server::start(extra);
         let (a, b) = (Raw::connect(redis.port), slotd.raw());
-        Some(Pair {
-            _redis: redis,
-            slotd,
-            a,
-            b,
-        })
+        Some(Pair { redis, slotd, a, b })
     }
 
     /// Sends `args` to both; asserts byte-equal replies.
@@ -130,6 +125,14 @@ fn add_points(p: &mut Pair, rng: &mut Lcg) {
     }
 }
 
+/// A pair holding `add_points`' data from `seed`, and the generator to go on with.
+fn with_points(tag: &str, seed: u64) -> Option<(Pair, Lcg)> {
+    let mut p = Pair::start(tag, &[])?;
+    let mut rng = Lcg(seed);
+    add_points(&mut p, &mut rng);
+    Some((p, rng))
+}
+
 /// Random WITH*, ASC/DESC and COUNT [ANY] options.
 fn random_options(rng: &mut Lcg) -> Vec<String> {
     let mut o = Vec::new();
@@ -210,12 +213,15 @@ fn random_searches(p: &mut Pair, rng: &mut Lcg) {
 fn random_points_match_redis() {
     // Scores, positions, geohashes, distances and every search form agree to the byte on
     // seeded random data, in both protocols.
-    let Some(mut p) = Pair::start("geo_random", &[]) else {
+    let Some((mut p, mut rng)) = with_points("geo_random", 42) else {
         return;
     };
-    let mut rng = Lcg(42);
-    add_points(&mut p, &mut rng);
     p.line("ZRANGE g 0 -1 WITHSCORES");
+    // Geo indexes are sorted sets: the same DUMP payloads, big (skiplist) and small.
+    p.line("OBJECT ENCODING g");
+    p.line("DUMP g");
+    p.line("GEOADD small 13.361389 38.115556 Palermo 180 85.05112878 ne -180 -85.05112878 sw");
+    p.line("DUMP small");
     for proto in ["2", "3"] {
         p.hello(proto);
         for i in (0..400).step_by(7) {
@@ -239,6 +245,37 @@ fn random_points_match_redis() {
             random_searches(&mut p, &mut rng);
         }
     }
+}
+
+#[test]
+fn geo_payloads_move_both_ways() {
+    // A geo index DUMPed on redis-server RESTOREs on slotd and answers the same searches,
+    // and slotd's payload RESTOREs on redis-server.
+    let Some((mut p, _)) = with_points("geo_dump", 9) else {
+        return;
+    };
+    let (mut redis, mut slotd) = (p.redis.client(), p.slotd.client());
+    for (key, copy) in [("g", "g2"), ("d", "d2")] {
+        let from_redis: Vec<u8> = redis::cmd("DUMP").arg(key).query(&mut redis).expect("dump");
+        let from_slotd: Vec<u8> = redis::cmd("DUMP").arg(key).query(&mut slotd).expect("dump");
+        assert_eq!(from_redis, from_slotd, "DUMP {key}");
+        let ok: String = redis::cmd("RESTORE")
+            .arg(copy)
+            .arg(0)
+            .arg(&from_redis)
+            .query(&mut slotd)
+            .expect("restore on slotd");
+        assert_eq!(ok, "OK");
+        let ok: String = redis::cmd("RESTORE")
+            .arg(copy)
+            .arg(0)
+            .arg(&from_slotd)
+            .query(&mut redis)
+            .expect("restore on redis");
+        assert_eq!(ok, "OK");
+    }
+    p.line("GEOSEARCH g2 FROMLONLAT 0 0 BYRADIUS 5000 km WITHCOORD WITHDIST ASC");
+    p.line("GEOSEARCH d2 FROMLONLAT 13.5 37.5 BYBOX 40 30 km WITHCOORD WITHHASH DESC");
 }
 
 #[test]
@@ -434,6 +471,7 @@ const ODD_POINTS: &[&str] = &[
     "GEOSEARCH anti FROMMEMBER sw BYBOX 0 0 m WITHDIST",
     "GEODIST anti sw ne",
     "GEODIST anti e w km",
+    "DUMP anti",
     // Distances whose fourth decimal Redis' fixed-point printing rounds otherwise than %.4f.
     "GEOADD fp 10.3519 5.2877 a 103.3127 62.8143 b -45.6827 39.6586 c 64.9645 19.2748 d",
     "GEODIST fp a b ft",
