@@ -7,7 +7,7 @@
 //! propagates it; the STORE forms are journaled as written (or, across shards, as the
 //! resulting keys), like the sorted-set STORE commands.
 
-use super::kit::number::parse_f64;
+use super::kit::number::{f64_arg, parse_f64};
 use super::{CmdResult, Exec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
@@ -39,8 +39,7 @@ fn zset_at<'d>(
 }
 
 /// A unit's size in meters (Redis' `extractUnitOrReply`).
-fn unit_meters(raw: &[u8]) -> Result<f64, ReplyError> {
-    let u = raw;
+fn unit_meters(u: &[u8]) -> Result<f64, ReplyError> {
     if u.eq_ignore_ascii_case(b"m") {
         Ok(1.0)
     } else if u.eq_ignore_ascii_case(b"km") {
@@ -64,8 +63,7 @@ fn number(raw: &[u8], err: &'static str) -> Result<f64, ReplyError> {
 /// A longitude and latitude pair, checked against the valid area (GEOADD, FROMLONLAT,
 /// GEORADIUS' centre).
 fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), ReplyError> {
-    let lon = number(lon, "ERR value is not a valid float")?;
-    let lat = number(lat, "ERR value is not a valid float")?;
+    let (lon, lat) = (f64_arg(lon)?, f64_arg(lat)?);
     if !geohash::valid_lon_lat(lon, lat) {
         return Err(ReplyError::other(format!(
             "ERR invalid longitude,latitude pair {lon:.6},{lat:.6}"
