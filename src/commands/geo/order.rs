@@ -60,8 +60,12 @@ pub(super) fn partial_sort<T>(
     lo: usize,
     hi: usize,
 ) {
-    let n = v.len();
-    partial_in(v, 0, n, cmp, lo, hi);
+    // Partitions wait in a work list instead of Redis' recursion (they are disjoint, so the
+    // order they are sorted in does not matter): no input can exhaust the thread's stack.
+    let mut todo = vec![(0, v.len())];
+    while let Some((a, n)) = todo.pop() {
+        partial_in(v, a, n, cmp, lo, hi, &mut todo);
+    }
 }
 
 /// The median of three positions by `cmp`, as Bentley and McIlroy's `med3`.
@@ -91,7 +95,8 @@ fn swap_runs<T>(v: &mut [T], a: usize, b: usize, n: usize) {
     }
 }
 
-/// Sorts `v[a..a + n]` as far as `lo..=hi` needs (Redis' `_pqsort`, indexes for pointers).
+/// Sorts `v[a..a + n]` as far as `lo..=hi` needs (Redis' `_pqsort`, indexes for pointers);
+/// the left partition Redis recurses into goes to `todo`.
 fn partial_in<T>(
     v: &mut [T],
     mut a: usize,
@@ -99,6 +104,7 @@ fn partial_in<T>(
     cmp: &impl Fn(&T, &T) -> Ordering,
     lo: usize,
     hi: usize,
+    todo: &mut Vec<(usize, usize)>,
 ) {
     use Ordering::*;
     loop {
@@ -167,7 +173,7 @@ fn partial_in<T>(
         let overlaps = |start: usize, len: usize| !(hi < start || lo >= start + len);
         let left = pb - pa;
         if left > 1 && overlaps(a, left) {
-            partial_in(v, a, left, cmp, lo, hi);
+            todo.push((a, left));
         }
         let right = pd - pc;
         if right > 1 {
