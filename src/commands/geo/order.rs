@@ -219,4 +219,23 @@ mod tests {
             assert_eq!(v[..k], sorted[..k], "n={n}");
         }
     }
+
+    #[test]
+    fn partial_sort_of_large_regular_inputs() {
+        // All equal, ascending, descending and organ-pipe inputs of 200k elements: the
+        // requested prefix comes out right, without deep recursion.
+        let n = 200_000u64;
+        let inputs: [Vec<u64>; 4] = [
+            vec![7; n as usize],
+            (0..n).collect(),
+            (0..n).rev().collect(),
+            (0..n).map(|i| i.min(n - i)).collect(),
+        ];
+        for mut v in inputs {
+            let mut sorted = v.clone();
+            sorted.sort();
+            partial_sort(&mut v, &|a, b| a.cmp(b), 0, 9);
+            assert_eq!(v[..10], sorted[..10]);
+        }
+    }
 }
