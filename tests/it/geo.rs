@@ -556,6 +556,38 @@ fn stores_across_shards_match_redis() {
 }
 
 #[test]
+fn a_store_wakes_a_client_blocked_on_the_destination() {
+    // BZPOPMIN waiting on the destination is served by the stored set, as with redis-server,
+    // with the source and the destination on different shards too.
+    let Some(mut p) = Pair::start("geo_wake", &["--server-threads", "3"]) else {
+        return;
+    };
+    p.line("GEOADD src 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+    for (dst, store) in [
+        (
+            "w1",
+            "GEOSEARCHSTORE w1 src FROMLONLAT 15 37 BYRADIUS 300 km",
+        ),
+        ("w2", "GEORADIUS src 15 37 300 km STOREDIST w2"),
+        ("w3", "GEORADIUSBYMEMBER src Palermo 1 km STORE w3"),
+    ] {
+        let mut waiting = [Raw::connect(p.redis.port), Raw::connect(p.slotd.port)];
+        for w in waiting.iter_mut() {
+            w.send(&cmd(&[b"BZPOPMIN", dst.as_bytes(), b"5"]));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        p.line(store);
+        let [a, b] = &mut waiting;
+        assert_eq!(
+            String::from_utf8_lossy(&read_reply(b)),
+            String::from_utf8_lossy(&read_reply(a)),
+            "{store}"
+        );
+        p.line(&format!("ZRANGE {dst} 0 -1 WITHSCORES"));
+    }
+}
+
+#[test]
 fn command_info_is_byte_identical() {
     // COMMAND INFO of every geo command in both protocols (GEORADIUS' keyword key specs
     // included), and the keys COMMAND GETKEYS[ANDFLAGS] finds in their lines.
