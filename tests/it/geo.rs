@@ -320,6 +320,8 @@ const EDGES: &[&str] = &[
     "GEOADD g inf 1 x",
     "GEOADD g 1 nan x",
     "GEOADD g 180.0000001 0 x",
+    "GEOADD g 0.0078125 200 x",
+    "GEOADD g 1e300 0.0234375 x",
     "GEOADD g NX XX 1 2 z",
     "GEOADD g 1 2",
     "GEOADD g ch ch ch",
