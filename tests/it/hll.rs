@@ -502,3 +502,60 @@ fn cluster_mode_routes_by_key_specs() {
         assert!(e.starts_with("-CROSSSLOT"), "{e}");
     }
 }
+
+/// A field of INFO `section` from redis-cli's text.
+fn info_field(s: &Server, section: &str, field: &str) -> Option<String> {
+    let text = s.cli(&["INFO", section]);
+    text.lines().find_map(|l| {
+        l.strip_prefix(&format!("{field}:"))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+/// Waits (bounded) until the replica is linked and has processed all the master streamed.
+fn wait_caught_up(m: &Server, r: &Server) {
+    for _ in 0..600 {
+        let up = info_field(r, "replication", "master_link_status").as_deref() == Some("up");
+        let mo = info_field(m, "replication", "master_repl_offset");
+        if up && mo.is_some() && mo == info_field(r, "replication", "slave_repl_offset") {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the replica did not catch up");
+}
+
+#[test]
+fn replica_gets_the_same_values() {
+    // The stream carries every HLL change (PFCOUNT's cache included), so the replica holds the
+    // master's bytes; a PFCOUNT on the replica changes its copy only, not the offsets.
+    let m = Server::start(&["--server-threads", "3"]);
+    let r = Server::start(&["--server-threads", "2"]);
+    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    let keys = ["h1", "h2", "h3", "h4"];
+    let mut mc = m.raw();
+    for (i, k) in keys.iter().enumerate() {
+        for j in 0..(i + 1) * 500 {
+            let e = format!("{k}-{j}");
+            mc.send(&cmd(&[b"PFADD", k.as_bytes(), e.as_bytes()]));
+            read_reply(&mut mc);
+        }
+    }
+    for args in [
+        &[&b"PFCOUNT"[..], b"h1"][..],
+        &[b"PFMERGE", b"all", b"h1", b"h2", b"h3", b"h4"],
+        &[b"PFDEBUG", b"TODENSE", b"h2"],
+        &[b"PFADD", b"h3", b"late"],
+    ] {
+        mc.send(&cmd(args));
+        read_reply(&mut mc);
+    }
+    wait_caught_up(&m, &r);
+    for k in keys.iter().chain(&["all"]) {
+        assert_eq!(get(&r, k), get(&m, k), "{k} on the replica");
+    }
+    assert_eq!(r.cli(&["PFCOUNT", "h3"]), m.cli(&["PFCOUNT", "h3"]));
+    m.cli(&["PFADD", "h4", "after"]);
+    wait_caught_up(&m, &r);
+    assert_eq!(get(&r, "h4"), get(&m, "h4"));
+}
