@@ -559,3 +559,10 @@ fn replica_gets_the_same_values() {
     wait_caught_up(&m, &r);
     assert_eq!(get(&r, "h4"), get(&m, "h4"));
 }
+
+#[test]
+fn pfselftest_passes() {
+    // Redis' self-test (registers, ten million additions in both encodings) passes.
+    let s = Server::start(&[]);
+    assert_eq!(s.cli(&["PFSELFTEST"]).trim(), "OK");
+}

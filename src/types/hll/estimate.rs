@@ -27,14 +27,12 @@ pub fn count_registers(regs: &[u8; REGISTERS]) -> u64 {
     estimate(&histo)
 }
 
-/// Counts the dense registers by value, four registers (three bytes) at a time.
+/// Counts the dense registers by value.
 fn dense_histogram(regs: &[u8], histo: &mut [u32; 64]) {
-    for c in regs.chunks_exact(3) {
-        let (b0, b1, b2) = (c[0], c[1], c[2]);
-        histo[(b0 & 63) as usize] += 1;
-        histo[((b0 >> 6) | ((b1 & 15) << 2)) as usize] += 1;
-        histo[((b1 >> 4) | ((b2 & 3) << 4)) as usize] += 1;
-        histo[(b2 >> 2) as usize] += 1;
+    for g in super::dense_groups(regs) {
+        for r in g {
+            histo[r as usize] += 1;
+        }
     }
 }
 
