@@ -209,6 +209,19 @@ fn bad_input_matches_redis() {
         p.same(&[b"PFDEBUG", b"GETREG", k]);
         p.same(&[b"PFDEBUG", b"ENCODING", k]);
     }
+    // A valid HLL stored by SET is "embstr" until a PF command touches it.
+    let empty = [hdr(1, 0), vec![0x7f, 0xff]].concat();
+    for args in [
+        &[&b"SET"[..], b"e", &empty][..],
+        &[b"OBJECT", b"ENCODING", b"e"],
+        &[b"PFCOUNT", b"e"],
+        &[b"OBJECT", b"ENCODING", b"e"],
+        &[b"SET", b"e2", &empty],
+        &[b"PFADD", b"e2"],
+        &[b"OBJECT", b"ENCODING", b"e2"],
+    ] {
+        p.same(args);
+    }
     for line in [
         "SET s hello",
         "PFADD s a",
