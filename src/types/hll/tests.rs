@@ -156,3 +156,15 @@ fn dense_groups_read_every_register() {
         assert_eq!(r, dense_get(&regs, i), "register {i}");
     }
 }
+
+#[test]
+fn run_past_the_end_after_full_cover() {
+    // Runs that cover every register and then go past the last one are corrupt for Redis 7.0's
+    // count, merge and conversion alike.
+    let mut v = new_sparse();
+    v.push(0x80); // one register of value 1, past the 16384 the XZERO covered
+    assert_eq!(count(&v), Err(Corrupt));
+    let mut max = [0u8; REGISTERS];
+    assert_eq!(merge_into(&mut max, &v), Err(Corrupt));
+    assert_eq!(to_dense(&mut v), Err(Corrupt));
+}
