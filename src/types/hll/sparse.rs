@@ -47,8 +47,9 @@ fn val_op(value: u8, len: usize) -> u8 {
     ((value - 1) << 2) | (len as u8 - 1) | 0x80
 }
 
-/// The byte after an XZERO's first; Redis reads its string's terminating zero when a value
-/// ends inside the opcode.
+/// The byte after an XZERO's first; when a (corrupt) value ends inside the opcode Redis reads
+/// the byte past its string's end, which is the terminating zero unless an earlier edit of
+/// that value left a byte there: slotd always reads zero, the one known difference.
 #[inline]
 fn byte_at(b: &[u8], i: usize) -> u8 {
     b.get(i).copied().unwrap_or(0)
