@@ -9,6 +9,9 @@ pub const REDIS_VERSION_NUM: u32 = (7 << 16) | 15;
 /// Lua instructions between two runs of the script hook (kill flag, busy threshold), as
 /// Redis' LUA_MASKCOUNT hook.
 pub const LUA_HOOK_INSTRUCTIONS: i32 = 100_000;
+/// Redis 7.0 runs one extra Lua collector step (`lua_gc(LUA_GCSTEP, 50)`) every 50 script or
+/// function runs (`LUA_GC_CYCLE_PERIOD`, one counter for both); slotd does it per shard VM.
+pub const LUA_GC_CYCLE_PERIOD: u32 = 50;
 /// Nesting depth at which converting a script's result to a reply stops (a table that contains
 /// itself would otherwise recurse forever); the element becomes an error, as Redis' "reached
 /// lua stack limit".
@@ -98,6 +101,10 @@ pub const EXPIRE_FAST_BUDGET_US: u64 = 500;
 /// Longest value a string may grow to with APPEND/SETRANGE when proto-max-bulk-len allows
 /// more (Redis: 512 MiB checked against proto-max-bulk-len).
 pub const STRING_MAX_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Smallest proto-max-bulk-len the configuration accepts (Redis' minimum): bit offsets within
+/// it need no look at the configured value (bit commands skip the config lock then).
+pub const PROTO_MAX_BULK_LEN_MIN: u64 = 1024 * 1024;
 
 /// Most keys returned per slot step of one SCAN call beyond COUNT.
 pub const SCAN_MAX_KEYS_PER_CALL: usize = 100_000;

@@ -225,6 +225,7 @@ fn load(
     s: &mut Sort<'_>,
 ) -> Result<(Vec<Item>, i64, i64), ReplyError> {
     let now = ex.now_ms;
+    // A script run holds `script_global` for its duration: Redis' CLIENT_SCRIPT.
     let in_script = ex.shard.script_global.is_none();
     let db = ex.try_db(key).ok_or_else(unreachable_key)?;
     let value = db.lookup_read(key, now).map(|e| e.value());
@@ -316,6 +317,7 @@ fn sort_items(ex: &mut Exec<'_>, s: &Sort<'_>, items: &mut [Item]) -> Result<boo
         }
         let text = c_str(by.as_deref().unwrap_or(&it.obj));
         let (v, used, erange) = strtod(text);
+        // An empty string reads as 0, as C's strtod leaves it.
         if used != text.len() || erange || v.is_nan() {
             bad = true;
         }

@@ -947,7 +947,12 @@ impl ScriptHost<'_, '_> {
             self.cluster_check(spec, args, &keys)?;
         }
         let conn = matches!(spec.handler, Handler::Conn(_));
-        if !self.keys_held(args, &keys) || (conn && !self.held_all && self.peers.is_some()) {
+        // Keys named by data (SORT's BY/GET patterns) may be on any shard: hold them all.
+        let any_key = self.sh.shards > 1 && spec.line_reaches_any_key.is_some_and(|f| f(args));
+        if !self.keys_held(args, &keys)
+            || (conn && !self.held_all && self.peers.is_some())
+            || (any_key && !self.held_all)
+        {
             return Err(self.reach_out());
         }
         if write {
@@ -971,7 +976,7 @@ impl ScriptHost<'_, '_> {
                     None => (me, true),
                     Some(_) => {
                         let first = owners.next().unwrap_or(me);
-                        (first, owners.all(|id| id == first))
+                        (first, owners.all(|id| id == first) && !any_key)
                     }
                 };
                 if one {

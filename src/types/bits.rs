@@ -12,12 +12,33 @@ fn be_word(c: &[u8]) -> u64 {
     u64::from_be_bytes(a)
 }
 
-/// Set bits in `bytes`, a word at a time.
+/// Set bits in `bytes`, a word at a time (with the CPU's POPCNT instruction when it has one:
+/// the x86-64 baseline lacks it, and the portable count is several times slower).
 pub fn popcount(bytes: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU supports POPCNT (checked just above), the one feature the function
+        // is compiled with beyond the baseline; it reads `bytes` like any safe code.
+        return unsafe { popcount_popcnt(bytes) };
+    }
+    popcount_words(bytes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn popcount_popcnt(bytes: &[u8]) -> u64 {
+    popcount_words(bytes)
+}
+
+#[inline(always)]
+fn popcount_words(bytes: &[u8]) -> u64 {
     let mut chunks = bytes.chunks_exact(8);
     let mut n: u64 = 0;
     for c in &mut chunks {
-        n += be_word(c).count_ones() as u64;
+        // Bit order does not matter for a count: native order saves the byte swap.
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        n += u64::from_ne_bytes(w).count_ones() as u64;
     }
     n + chunks
         .remainder()

@@ -327,6 +327,60 @@ fn bitmap_command_info_matches_redis() {
 }
 
 #[test]
+fn bitmaps_dump_and_limits_match_redis() {
+    // Bitmaps are strings: DUMP payloads equal Redis' (short, long, compressible); a payload
+    // from Redis restores here. Offsets follow proto-max-bulk-len when it is lowered.
+    compare(
+        &[],
+        false,
+        &[
+            "SETBIT d1 7 1",
+            "DUMP d1",
+            "SETBIT d2 1000 1",
+            "DUMP d2",
+            "BITFIELD d3 SET u8 #40 255 SET i16 #3 -2",
+            "DUMP d3",
+            "SET d4 \0",
+            "SETBIT d4 100000 1",
+            "DUMP d4",
+            "CONFIG SET proto-max-bulk-len 1mb",
+            "SETBIT lim 8388607 1",
+            "SETBIT lim 8388608 1",
+            "GETBIT lim 8388608",
+            "BITFIELD lim SET u8 8388600 1",
+            "BITFIELD lim GET u8 8388608",
+            "BITFIELD lim SET u8 #1048575 1",
+            "BITFIELD lim SET u8 #1048576 1",
+            "STRLEN lim",
+            "CONFIG SET proto-max-bulk-len 512mb",
+        ],
+    );
+    let Some(redis) = Redis::start("bitmaps_dump") else {
+        return;
+    };
+    let slotd = Server::start(&[]);
+    let (mut r, mut s) = (redis.client(), slotd.client());
+    let _: i64 = redis::cmd("SETBIT")
+        .arg("x")
+        .arg(5000)
+        .arg(1)
+        .query(&mut r)
+        .unwrap();
+    let payload: Vec<u8> = redis::cmd("DUMP").arg("x").query(&mut r).unwrap();
+    let _: () = redis::cmd("RESTORE")
+        .arg("x")
+        .arg(0)
+        .arg(&payload)
+        .query(&mut s)
+        .unwrap();
+    let count: i64 = redis::cmd("BITCOUNT").arg("x").query(&mut s).unwrap();
+    let pos: i64 = redis::cmd("BITPOS").arg("x").arg(1).query(&mut s).unwrap();
+    assert_eq!((count, pos), (1, 5000));
+    let back: Vec<u8> = redis::cmd("DUMP").arg("x").query(&mut s).unwrap();
+    assert_eq!(back, payload, "slotd's DUMP of the restored bitmap");
+}
+
+#[test]
 fn bitop_across_shards_matches_redis() {
     // Sources and destination on different cores of a standalone slotd: one atomic section.
     let mut script = vec![

@@ -38,6 +38,22 @@ const SORTS: &[&str] = &[
     "SORT l LIMIT 7 2",
     "SORT l LIMIT 6 100",
     "SORT l LIMIT 2 0",
+    "SORT l LIMIT 1 9223372036854775807",
+    "SORT l LIMIT 9223372036854775807 9223372036854775807",
+    "SORT l LIMIT -9223372036854775808 -9223372036854775808",
+    "SORT l BY nosort LIMIT 1 9223372036854775807",
+    "SORT z BY nosort DESC LIMIT 2 9223372036854775807",
+    "RPUSH nums \\s1 +2 3e0 inf -inf 1e-5 0x1p3",
+    "SORT nums",
+    "SORT nums DESC ALPHA",
+    "RPUSH bad1 1 2\\s",
+    "SORT bad1",
+    "RPUSH bad2 1 nan",
+    "SORT bad2",
+    "RPUSH empty \\0 1 \\s",
+    "SORT empty",
+    "RPUSH empty2 \\0 1",
+    "SORT empty2",
     "SORT l ALPHA",
     "SORT l ALPHA DESC LIMIT 0 3",
     "SORT words",
@@ -119,6 +135,10 @@ const SORTS: &[&str] = &[
     "COMMAND GETKEYSANDFLAGS sort l LIMIT 0 1 GET store",
     "COMMAND GETKEYSANDFLAGS sort_ro l GET #",
     "COMMAND INFO sort sort_ro",
+    // Last: redis-server does not clear errno before strtod, so after an ERANGE every later
+    // numeric SORT of a string it reads fails until some call resets errno.
+    "RPUSH bad3 1 1e400",
+    "SORT bad3",
 ];
 
 fn script(extra: &[&'static str]) -> Vec<&'static str> {
@@ -150,13 +170,20 @@ fn sort_with_patterns_over_several_shards_matches_redis() {
         "SORT l BY w_* STORE other",
         "EXEC",
         "LRANGE other 0 -1",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','w_*','GET','o_*','GET','#') 1 l",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','h_*->g','GET','o_*','GET','#') 1 l",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','h_*->g','STORE',KEYS[2]) 2 l {l}d",
+        "LRANGE {l}d 0 -1",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','nosort') 1 sw",
+        "EVAL return\\sredis.call('SORT',KEYS[1],'BY','nosort','GET','#') 1 sw",
     ]);
     compare(&["--server-threads", "3"], false, &script(&more));
 }
 
 #[test]
 fn cluster_mode_refuses_patterns_as_redis() {
-    // Redis 7.0 refuses BY patterns and every GET in cluster mode; BY nosort is fine.
+    // Redis 7.0 refuses BY patterns and every GET in cluster mode; BY nosort is fine; a STORE
+    // or BITOP destination in another slot is CROSSSLOT.
     let lines = [
         "RPUSH l 3 1 2",
         "SORT l BY w_*",
@@ -166,6 +193,13 @@ fn cluster_mode_refuses_patterns_as_redis() {
         "SORT_RO l GET o_*",
         "SORT l BY w_* LIMIT x 1",
         "SORT l LIMIT x 1 BY w_*",
+        "SORT l STORE other",
+        "SORT l STORE {l}x",
+        "LRANGE {l}x 0 -1",
+        "SETBIT b 1 1",
+        "BITOP OR d b",
+        "BITOP OR {b}d b nokey{b}",
+        "GET {b}d",
     ];
     let Some(redis) = Redis::start_with("sort_cluster", &["--cluster-enabled", "yes"]) else {
         eprintln!("redis-server not installed: comparison skipped");
@@ -257,4 +291,48 @@ fn sort_store_survives_an_aof_restart() {
         std::mem::take(&mut s2.dir);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sort_store_wakes_a_blocked_pop_as_redis() {
+    // A list stored by SORT is a list write: a client blocked on the destination gets its head.
+    let Some(redis) = Redis::start("sort_blpop") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", "2"]);
+    let mut got = Vec::new();
+    for port in [redis.port, slotd.port] {
+        let url = format!("redis://127.0.0.1:{port}/");
+        let client = redis::Client::open(url).expect("url");
+        let mut c = client.get_connection().expect("connect");
+        let _: i64 = redis::cmd("RPUSH")
+            .arg("src")
+            .arg(&[3, 1, 2])
+            .query(&mut c)
+            .unwrap();
+        let waiter = std::thread::spawn(move || {
+            let mut w = client.get_connection().expect("connect");
+            let r: Vec<String> = redis::cmd("BLPOP").arg("dst").arg(5).query(&mut w).unwrap();
+            r
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let n: i64 = redis::cmd("SORT")
+            .arg("src")
+            .arg("DESC")
+            .arg("STORE")
+            .arg("dst")
+            .query(&mut c)
+            .unwrap();
+        let popped = waiter.join().expect("waiter");
+        let rest: Vec<String> = redis::cmd("LRANGE")
+            .arg("dst")
+            .arg(0)
+            .arg(-1)
+            .query(&mut c)
+            .unwrap();
+        got.push((n, popped, rest));
+    }
+    assert_eq!(got[1], got[0], "slotd vs redis");
+    assert_eq!(got[0].1, vec!["dst".to_string(), "3".to_string()]);
 }

@@ -45,7 +45,7 @@ fn field_type(raw: &[u8]) -> Result<(bool, u32), ReplyError> {
 }
 
 /// Every operation of the line, in order, with Redis' first error.
-fn parse_ops(args: Args<'_>, limit_bytes: u64) -> Result<Vec<Op>, ReplyError> {
+fn parse_ops(ex: &Exec<'_>, args: Args<'_>) -> Result<Vec<Op>, ReplyError> {
     let mut ops = Vec::new();
     let mut overflow = Overflow::Wrap;
     let mut j = 2;
@@ -75,7 +75,7 @@ fn parse_ops(args: Args<'_>, limit_bytes: u64) -> Result<Vec<Op>, ReplyError> {
             return Err(ReplyError::Syntax);
         };
         let (signed, bits) = field_type(args.get(j + 1))?;
-        let offset = bit_offset(args.get(j + 2), Some(bits), limit_bytes)?;
+        let offset = bit_offset(ex, args.get(j + 2), Some(bits))?;
         let value = match kind {
             Kind::Get => 0,
             _ => super::super::kit::number::i64_arg(args.get(j + 3))?,
@@ -102,7 +102,7 @@ pub(super) fn bitfield_ro(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn run(ex: &mut Exec<'_>, args: Args<'_>, read_only: bool) -> CmdResult {
-    let ops = parse_ops(args, max_bytes(ex))?;
+    let ops = parse_ops(ex, args)?;
     let (key, now) = (args.get(1), ex.now_ms);
     // The farthest bit a write reaches, if any write.
     let reach = ops

@@ -50,7 +50,8 @@ pub(super) fn bitop(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     for i in 3..args.len() {
         let key = args.get(i);
         let db = ex.db(key);
-        let src = match db.lookup_read(key, now) {
+        // Read (and counted as a hit or miss) in the first pass already.
+        let src = match db.lookup_no_touch(key, now) {
             Some(e) => as_str(e.value())?,
             None => &[][..],
         };

@@ -7,7 +7,7 @@
 
 use super::kit::number::parse_i64;
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
-use crate::constants::STRING_MAX_BYTES;
+use crate::constants::{PROTO_MAX_BULK_LEN_MIN, STRING_MAX_BYTES};
 use crate::keyspace::entry::{Entry, INLINE_STR_MAX_BYTES};
 use crate::resp::{Args, ReplyError};
 use crate::shard::value::{StrValue, Value, ValueRef};
@@ -43,15 +43,20 @@ fn max_bytes(ex: &Exec<'_>) -> u64 {
 
 /// A bit offset as Redis' `getBitOffsetFromArgument` reads it: an integer, or with `hash_bits`
 /// (BITFIELD) `#N` meaning N fields of that width; negative offsets and offsets whose byte is
-/// at or past the size limit are refused.
-fn bit_offset(raw: &[u8], hash_bits: Option<u32>, limit_bytes: u64) -> Result<u64, ReplyError> {
+/// at or past proto-max-bulk-len are refused. The configuration is read only for offsets past
+/// its smallest possible value.
+fn bit_offset(ex: &Exec<'_>, raw: &[u8], hash_bits: Option<u32>) -> Result<u64, ReplyError> {
     let err = || ReplyError::other(OFFSET_ERR);
     let (digits, times) = match (raw.first(), hash_bits) {
         (Some(b'#'), Some(bits)) => (&raw[1..], bits as i64),
         _ => (raw, 1),
     };
     let v = parse_i64(digits).ok_or_else(err)?.wrapping_mul(times);
-    if v < 0 || (v as u64 >> 3) >= limit_bytes {
+    if v < 0 {
+        return Err(err());
+    }
+    let byte = v as u64 >> 3;
+    if byte >= PROTO_MAX_BULK_LEN_MIN && byte >= max_bytes(ex) {
         return Err(err());
     }
     Ok(v as u64)

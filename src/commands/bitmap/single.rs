@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn setbit(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let offset = bit_offset(args.get(2), None, max_bytes(ex))?;
+    let offset = bit_offset(ex, args.get(2), None)?;
     let on = match args.get(3) {
         b"0" => false,
         b"1" => true,
@@ -45,7 +45,7 @@ pub(super) fn setbit(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub(super) fn getbit(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
-    let offset = bit_offset(args.get(2), None, max_bytes(ex))?;
+    let offset = bit_offset(ex, args.get(2), None)?;
     let (key, now) = (args.get(1), ex.now_ms);
     ex.with_db(key, |db, out| {
         let bit = match db.lookup_read(key, now) {
