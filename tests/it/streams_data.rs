@@ -501,29 +501,18 @@ fn aof_rewrite_writes_streams_in_redis_form() {
 }
 
 /// XINFO STREAM FULL (every entry and pending entry) without the consumers' seen times,
-/// which a reload in command form restarts (in Redis too); `times: false` also blanks the PEL
-/// delivery times.
-fn info_full_portable(c: &mut Connection, key: &str, times: bool) -> String {
-    fn strip(v: Value, times: bool) -> Value {
+/// which a reload in command form restarts (in Redis too).
+fn info_full_portable(c: &mut Connection, key: &str) -> String {
+    fn strip(v: Value) -> Value {
         match v {
             Value::Array(items) => {
-                // A group PEL entry is [id, consumer, time, count], a consumer's [id, time, count].
-                let is_id =
-                    matches!(&items.first(), Some(Value::BulkString(b)) if b.contains(&b'-'));
-                let time_at = match items.len() {
-                    4 if is_id && matches!(items[2], Value::Int(_)) => Some(2),
-                    3 if is_id && matches!(items[1], Value::Int(_)) => Some(1),
-                    _ => None,
-                };
                 let mut out = Vec::with_capacity(items.len());
-                let mut it = items.into_iter().enumerate();
-                while let Some((i, x)) = it.next() {
+                let mut it = items.into_iter();
+                while let Some(x) = it.next() {
                     if x == Value::BulkString(b"seen-time".to_vec()) {
                         it.next();
-                    } else if !times && time_at == Some(i) {
-                        out.push(Value::Nil);
                     } else {
-                        out.push(strip(x, times));
+                        out.push(strip(x));
                     }
                 }
                 Value::Array(out)
@@ -531,16 +520,15 @@ fn info_full_portable(c: &mut Connection, key: &str, times: bool) -> String {
             other => other,
         }
     }
-    let v = run(c, &format!("XINFO STREAM {key} FULL COUNT 0"));
-    format!("{:?}", strip(v, times))
+    format!(
+        "{:?}",
+        strip(run(c, &format!("XINFO STREAM {key} FULL COUNT 0")))
+    )
 }
 
-fn same_streams(r: &mut Connection, s: &mut Connection, stage: &str, times: bool) {
+fn same_streams(r: &mut Connection, s: &mut Connection, stage: &str) {
     for k in STREAM_KEYS {
-        let (mine, theirs) = (
-            info_full_portable(s, k, times),
-            info_full_portable(r, k, times),
-        );
+        let (mine, theirs) = (info_full_portable(s, k), info_full_portable(r, k));
         assert_eq!(mine, theirs, "{k} {stage}");
     }
 }
@@ -567,7 +555,7 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
     let (mut r, mut s) = (redis.client(), slotd.client());
     fill_streams(&mut r);
     copy_streams(&mut r, &mut s);
-    same_streams(&mut r, &mut s, "after RESTORE", true);
+    same_streams(&mut r, &mut s, "after RESTORE");
     rewrite_and_wait(&mut r, &rdir);
     assert_eq!(run(&mut r, "DEBUG LOADAOF"), Value::Okay);
     rewrite_and_wait(&mut s, &slotd.dir);
@@ -575,9 +563,9 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
     slotd.stop();
     slotd = Server::start_in(port, dir, &args).expect("restart");
     let mut s = slotd.client();
-    same_streams(&mut r, &mut s, "after rewrite and restart", true);
+    same_streams(&mut r, &mut s, "after rewrite and restart");
     assert_eq!(run(&mut s, "DEBUG RELOAD"), Value::Okay);
-    same_streams(&mut r, &mut s, "after DEBUG RELOAD", true);
+    same_streams(&mut r, &mut s, "after DEBUG RELOAD");
     let replica = Server::start(&["--server-threads", "2"]);
     replica.cli(&["REPLICAOF", "127.0.0.1", &slotd.port.to_string()]);
     let mut rc = replica.client();
@@ -590,10 +578,7 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
         assert!(std::time::Instant::now() < deadline, "replica never synced");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    // Known gap (notes/i15/api.md, 10:58): a replica applies records with now = 0, so XCLAIM's
-    // TIME is clamped to 0 there; PEL delivery times are left out on the replica until the
-    // stream commands stamp with the replica's clock.
-    same_streams(&mut r, &mut rc, "on a replica after a full sync", false);
+    same_streams(&mut r, &mut rc, "on a replica after a full sync");
 }
 
 #[test]
