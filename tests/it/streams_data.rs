@@ -134,6 +134,9 @@ fn redis_payloads_restore_on_slotd_and_dump_back_identical() {
             run(&mut r, &format!("OBJECT ENCODING {k}")),
             "{k}"
         );
+        // Every XINFO STREAM FULL field, seen times and delivery times included.
+        let full = format!("XINFO STREAM {k} FULL COUNT 0");
+        assert_eq!(run(&mut s, &full), run(&mut r, &full), "{full}");
         let back = bytes(&mut s, &format!("DUMP {k}"));
         assert_eq!(back, p, "DUMP {k} differs from Redis'");
         let copy = format!("{k}:back");
@@ -196,13 +199,17 @@ fn keyspace_commands_treat_streams_as_redis_does() {
     }
     // COPY (to another shard's key too) and RENAME keep the value whole.
     let orig = bytes(&mut s, "DUMP groups");
-    for (line, key) in [
-        ("COPY groups groups2", "groups2"),
-        ("COPY groups {x}copy", "{x}copy"),
-        ("RENAME groups2 renamed", "renamed"),
+    for (line, key, db) in [
+        ("COPY groups groups2", "groups2", 0),
+        ("COPY groups {x}copy", "{x}copy", 0),
+        ("RENAME groups2 renamed", "renamed", 0),
+        ("COPY renamed {x}other DB 3", "{x}other", 3),
+        ("MOVE renamed 3", "renamed", 3),
     ] {
         assert_eq!(run(&mut s, line), run(&mut r, line), "{line}");
+        run(&mut s, &format!("SELECT {db}"));
         assert_eq!(bytes(&mut s, &format!("DUMP {key}")), orig, "{line}");
+        run(&mut s, "SELECT 0");
     }
     // MEMORY USAGE answers an integer in Redis' neighbourhood.
     for k in ["plain", "big"] {
