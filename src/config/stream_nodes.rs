@@ -20,7 +20,6 @@ pub fn configure(cfg: &Config) {
 
 /// (stream-node-max-bytes, stream-node-max-entries); 0 means no limit. XADD (commands::stream)
 /// passes them to `StreamValue::append`.
-#[allow(dead_code)] // until the stream commands land
 #[inline]
 pub fn node_limits() -> (usize, usize) {
     let clamp = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);

@@ -113,11 +113,12 @@ fn info_full(c: &mut Connection, key: &str) -> String {
 fn redis_payloads_restore_on_slotd_and_dump_back_identical() {
     // Guards RDB type 19 both ways: Redis' DUMP restores on slotd, slotd's DUMP is the same
     // bytes, and restored back on Redis gives the same XINFO STREAM FULL as the original.
-    let Some(redis) = Redis::start("sdata-dump") else {
+    let debug = ["--enable-debug-command", "yes"];
+    let Some(redis) = Redis::start_with("sdata-dump", &debug) else {
         eprintln!("redis-server not installed: skipped");
         return;
     };
-    let slotd = Server::start(&[]);
+    let slotd = Server::start(&debug);
     let (mut r, mut s) = (redis.client(), slotd.client());
     fill_streams(&mut r);
     for k in STREAM_KEYS {
@@ -133,17 +134,19 @@ fn redis_payloads_restore_on_slotd_and_dump_back_identical() {
             run(&mut r, &format!("OBJECT ENCODING {k}")),
             "{k}"
         );
+        // Every XINFO STREAM FULL field, seen times and delivery times included.
+        let full = format!("XINFO STREAM {k} FULL COUNT 0");
+        assert_eq!(run(&mut s, &full), run(&mut r, &full), "{full}");
         let back = bytes(&mut s, &format!("DUMP {k}"));
         assert_eq!(back, p, "DUMP {k} differs from Redis'");
         let copy = format!("{k}:back");
         let ok = call(&mut r, &[b"RESTORE", copy.as_bytes(), b"0", &back]);
         assert_eq!(ok, Value::Okay, "RESTORE {copy} on redis");
         assert_eq!(info_full(&mut r, k), info_full(&mut r, &copy), "{k}");
-        assert_eq!(
-            run(&mut s, &format!("DEBUG DIGEST-VALUE {k}")),
-            run(&mut r, &format!("DEBUG DIGEST-VALUE {k}")),
-            "digest {k}"
-        );
+        let digest = format!("DEBUG DIGEST-VALUE {k}");
+        let want = run(&mut r, &digest);
+        assert!(matches!(want, Value::Array(_)), "{want:?}");
+        assert_eq!(run(&mut s, &digest), want, "digest {k}");
     }
     // RDB compression off changes the bytes the same way on both.
     run(&mut r, "CONFIG SET rdbcompression no");
@@ -196,13 +199,17 @@ fn keyspace_commands_treat_streams_as_redis_does() {
     }
     // COPY (to another shard's key too) and RENAME keep the value whole.
     let orig = bytes(&mut s, "DUMP groups");
-    for (line, key) in [
-        ("COPY groups groups2", "groups2"),
-        ("COPY groups {x}copy", "{x}copy"),
-        ("RENAME groups2 renamed", "renamed"),
+    for (line, key, db) in [
+        ("COPY groups groups2", "groups2", 0),
+        ("COPY groups {x}copy", "{x}copy", 0),
+        ("RENAME groups2 renamed", "renamed", 0),
+        ("COPY renamed {x}other DB 3", "{x}other", 3),
+        ("MOVE renamed 3", "renamed", 3),
     ] {
         assert_eq!(run(&mut s, line), run(&mut r, line), "{line}");
+        run(&mut s, &format!("SELECT {db}"));
         assert_eq!(bytes(&mut s, &format!("DUMP {key}")), orig, "{line}");
+        run(&mut s, "SELECT 0");
     }
     // MEMORY USAGE answers an integer in Redis' neighbourhood.
     for k in ["plain", "big"] {
@@ -501,29 +508,18 @@ fn aof_rewrite_writes_streams_in_redis_form() {
 }
 
 /// XINFO STREAM FULL (every entry and pending entry) without the consumers' seen times,
-/// which a reload in command form restarts (in Redis too); `times: false` also blanks the PEL
-/// delivery times.
-fn info_full_portable(c: &mut Connection, key: &str, times: bool) -> String {
-    fn strip(v: Value, times: bool) -> Value {
+/// which a reload in command form restarts (in Redis too).
+fn info_full_portable(c: &mut Connection, key: &str) -> String {
+    fn strip(v: Value) -> Value {
         match v {
             Value::Array(items) => {
-                // A group PEL entry is [id, consumer, time, count], a consumer's [id, time, count].
-                let is_id =
-                    matches!(&items.first(), Some(Value::BulkString(b)) if b.contains(&b'-'));
-                let time_at = match items.len() {
-                    4 if is_id && matches!(items[2], Value::Int(_)) => Some(2),
-                    3 if is_id && matches!(items[1], Value::Int(_)) => Some(1),
-                    _ => None,
-                };
                 let mut out = Vec::with_capacity(items.len());
-                let mut it = items.into_iter().enumerate();
-                while let Some((i, x)) = it.next() {
+                let mut it = items.into_iter();
+                while let Some(x) = it.next() {
                     if x == Value::BulkString(b"seen-time".to_vec()) {
                         it.next();
-                    } else if !times && time_at == Some(i) {
-                        out.push(Value::Nil);
                     } else {
-                        out.push(strip(x, times));
+                        out.push(strip(x));
                     }
                 }
                 Value::Array(out)
@@ -531,16 +527,15 @@ fn info_full_portable(c: &mut Connection, key: &str, times: bool) -> String {
             other => other,
         }
     }
-    let v = run(c, &format!("XINFO STREAM {key} FULL COUNT 0"));
-    format!("{:?}", strip(v, times))
+    format!(
+        "{:?}",
+        strip(run(c, &format!("XINFO STREAM {key} FULL COUNT 0")))
+    )
 }
 
-fn same_streams(r: &mut Connection, s: &mut Connection, stage: &str, times: bool) {
+fn same_streams(r: &mut Connection, s: &mut Connection, stage: &str) {
     for k in STREAM_KEYS {
-        let (mine, theirs) = (
-            info_full_portable(s, k, times),
-            info_full_portable(r, k, times),
-        );
+        let (mine, theirs) = (info_full_portable(s, k), info_full_portable(r, k));
         assert_eq!(mine, theirs, "{k} {stage}");
     }
 }
@@ -567,7 +562,7 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
     let (mut r, mut s) = (redis.client(), slotd.client());
     fill_streams(&mut r);
     copy_streams(&mut r, &mut s);
-    same_streams(&mut r, &mut s, "after RESTORE", true);
+    same_streams(&mut r, &mut s, "after RESTORE");
     rewrite_and_wait(&mut r, &rdir);
     assert_eq!(run(&mut r, "DEBUG LOADAOF"), Value::Okay);
     rewrite_and_wait(&mut s, &slotd.dir);
@@ -575,9 +570,9 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
     slotd.stop();
     slotd = Server::start_in(port, dir, &args).expect("restart");
     let mut s = slotd.client();
-    same_streams(&mut r, &mut s, "after rewrite and restart", true);
+    same_streams(&mut r, &mut s, "after rewrite and restart");
     assert_eq!(run(&mut s, "DEBUG RELOAD"), Value::Okay);
-    same_streams(&mut r, &mut s, "after DEBUG RELOAD", true);
+    same_streams(&mut r, &mut s, "after DEBUG RELOAD");
     let replica = Server::start(&["--server-threads", "2"]);
     replica.cli(&["REPLICAOF", "127.0.0.1", &slotd.port.to_string()]);
     let mut rc = replica.client();
@@ -590,10 +585,7 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
         assert!(std::time::Instant::now() < deadline, "replica never synced");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    // Known gap (notes/i15/api.md, 10:58): a replica applies records with now = 0, so XCLAIM's
-    // TIME is clamped to 0 there; PEL delivery times are left out on the replica until the
-    // stream commands stamp with the replica's clock.
-    same_streams(&mut r, &mut rc, "on a replica after a full sync", false);
+    same_streams(&mut r, &mut rc, "on a replica after a full sync");
 }
 
 #[test]
@@ -602,11 +594,12 @@ fn same_history_same_bytes_as_redis() {
     // (explicit IDs, repeated and new field sets, integers, long values, MAXLEN/MINID with and
     // without ~ and LIMIT), XDEL, XTRIM and node-size changes gives the same replies, XLEN,
     // XINFO STREAM and DUMP bytes on slotd as on redis-server.
-    let Some(redis) = Redis::start("sdata-history") else {
+    let debug = ["--enable-debug-command", "yes"];
+    let Some(redis) = Redis::start_with("sdata-history", &debug) else {
         eprintln!("redis-server not installed: skipped");
         return;
     };
-    let slotd = Server::start(&[]);
+    let slotd = Server::start(&debug);
     let (mut r, mut s) = (redis.client(), slotd.client());
     let mut x: u64 = 0x005E_ED0F_5EED;
     let mut rnd = move |n: u64| {
@@ -658,7 +651,11 @@ fn same_history_same_bytes_as_redis() {
             assert_eq!(run(&mut s, &line), run(&mut r, &line), "{line}");
         }
         let k = key.as_str();
-        for line in [format!("XLEN {k}"), format!("XINFO STREAM {k}")] {
+        for line in [
+            format!("XLEN {k}"),
+            format!("XINFO STREAM {k}"),
+            format!("DEBUG DIGEST-VALUE {k}"),
+        ] {
             assert_eq!(run(&mut s, &line), run(&mut r, &line), "{line}");
         }
         assert_eq!(

@@ -188,17 +188,19 @@ impl StreamValue {
         let total = node::fields_bytes(fields);
         let mut appended = false;
         if let Some(mut tail) = self.nodes.last_entry() {
-            let buf = tail.get();
-            let full = buf.len() + total >= max_bytes
-                || (node_max_entries > 0
-                    && node::master(buf)
-                        .is_some_and(|m| m.live + m.deleted >= node_max_entries as u64));
-            if full {
-                tail.get_mut().shrink_to_fit();
-            } else {
-                let master_id = *tail.key();
-                node::push(tail.get_mut(), master_id, id, fields);
-                appended = true;
+            let master_id = *tail.key();
+            let buf = tail.get_mut();
+            match node::master(buf) {
+                Some(m)
+                    if buf.len() + total < max_bytes
+                        && (node_max_entries == 0
+                            || m.live + m.deleted < node_max_entries as u64) =>
+                {
+                    node::push(buf, &m, master_id, id, fields);
+                    appended = true;
+                }
+                // Full: it keeps exactly its bytes from now on, as Redis shrinks it.
+                _ => buf.shrink_to_fit(),
             }
         }
         if !appended {

@@ -167,13 +167,21 @@ pub fn create(id: StreamId, fields: &[(&[u8], &[u8])], node_max_bytes: usize) ->
     fields.iter().for_each(|(f, _)| a.push(Lp::Str(f)));
     a.push(Lp::Int(0));
     a.finish();
-    push(&mut buf, id, id, fields);
+    if let Some(m) = master(&buf) {
+        push(&mut buf, &m, id, id, fields);
+    }
     buf
 }
 
-/// Appends an entry to the node whose master ID is `master_id`, raising the live count.
-pub fn push(buf: &mut Vec<u8>, master_id: StreamId, id: StreamId, fields: &[(&[u8], &[u8])]) {
-    let Some(m) = master(buf) else { return };
+/// Appends an entry to the node whose master ID is `master_id` and whose master entry is
+/// `m` (as `master` read it), raising the live count.
+pub fn push(
+    buf: &mut Vec<u8>,
+    m: &Master,
+    master_id: StreamId,
+    id: StreamId,
+    fields: &[(&[u8], &[u8])],
+) {
     let same = fields.len() == m.nfields && {
         let mut p = m.fields_pos;
         fields.iter().all(|(f, _)| match lp::read(buf, p) {
