@@ -681,7 +681,7 @@ fn run_multi(
     let always = sh
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    sh.with_parked(ids, &mut |this, mut peers| {
+    let parked = sh.try_with_parked(ids, &mut |this, mut peers| {
         let keys = &mut Keys::given(keys);
         result = run_parked_with(
             this,
@@ -695,6 +695,12 @@ fn run_multi(
             Some(always),
         );
     });
+    if let Err(busy) = parked {
+        // A shard became busy after the check in `plan_keyed`: nothing ran.
+        reply_error(sh, out, &busy);
+        count_rejected(sh, spec);
+        return;
+    }
     let failed = result.is_err();
     if let Err(e) = result {
         reply_error(sh, out, &e);

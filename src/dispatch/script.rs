@@ -332,11 +332,15 @@ fn run_held(
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
     let start = out.buf.len();
     let mut result = None;
-    sh.with_parked(ids, &mut |this, mut peers| {
+    let parked = sh.try_with_parked(ids, &mut |this, mut peers| {
         let r = attempt(this, Some(&mut peers), cmd, args, keys, out, now_ms, t0);
         super::flush_parked(&mut peers, always);
         result = Some(r);
     });
+    if let Err(busy) = parked {
+        // A shard it needs runs a script past the threshold: -BUSY at once, nothing ran.
+        return fresh(Err(busy));
+    }
     match result.expect("the section ran") {
         Attempt::Done(r) => r,
         Attempt::NeedAll if ids.len() < sh.shards => {
