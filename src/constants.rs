@@ -148,3 +148,8 @@ pub const LAZYFREE_EVICTION_WAIT_MAX_US: u64 = 10_000;
 /// Scripts a shard remembers as needing every shard (standalone, keys they did not declare on
 /// other shards); the memory starts over past this many.
 pub const SCRIPT_NEEDS_ALL_MAX: usize = 1024;
+
+/// A standalone script taking the other shards mid-run (a key it did not declare) waits at
+/// most this long for them to park, then falls back to refusing the call: a safety bound, as
+/// nothing it waits for should wait for it.
+pub const SCRIPT_TAKE_PARK_MS: u64 = 1000;

@@ -7,6 +7,7 @@
 //! Never runs Lua itself (`lua::vm` does) and never parses a script.
 
 use super::{misconf, reply_error, run_key_with, run_parked, Keys};
+use crate::aof_store::journal::BlockMark;
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::commands::guards::write_refusal;
 use crate::commands::{self, flags, AfterReply, CommandSpec, ConnCtx, Handler, ScriptCmd};
@@ -16,6 +17,7 @@ use crate::lua::vm::{LuaVm, Run, Step};
 use crate::lua::{CallRefused, Host, ReplFlags, RunControl, ScriptFlags};
 use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags};
+use crate::shard::peers::Held;
 use crate::shard::{Client, Parked, Shard};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
@@ -501,6 +503,7 @@ fn attempt_with(
         started: t0,
     };
     let db = sh.sel;
+    let sh_shards = sh.shards;
     let mut host = ScriptHost {
         sh,
         peers: peers.as_deref_mut(),
@@ -513,6 +516,9 @@ fn attempt_with(
         db,
         need_all: false,
         run_key: run_key_of(cmd, args),
+        may_take: may_yield && held < sh_shards,
+        taken: None,
+        taken_marks: Vec::new(),
     };
     host.held_all = held >= host.sh.shards;
     let step = match &t.body {
@@ -523,6 +529,16 @@ fn attempt_with(
             vm.fcall(&mut host, ctl, run, name, out)
         }
     };
+    // A run that took the other shards mid-run holds them to its end: it no longer leaves
+    // the core (their clients would wait on a suspended script).
+    let mut step = step;
+    while host.taken.is_some() {
+        match step {
+            Step::Yielded(co) => step = vm.resume(co, &mut host, ctl, out),
+            Step::Done(_) => break,
+        }
+    }
+    host.release_taken();
     let need_all = host.need_all;
     let (wrote, slot, script_db) = (host.wrote, host.slot, host.db);
     let is_function = matches!(t.body, Body::Function(_));
@@ -638,6 +654,11 @@ impl Resumable {
             db: self.db,
             need_all: false,
             run_key: self.needs_all_key,
+            // Past the threshold already: taking every core now would leave none to read
+            // SCRIPT KILL while it runs on.
+            may_take: false,
+            taken: None,
+            taken_marks: Vec::new(),
         };
         host.held_all = host.sh.shards == 1;
         let step = vm.resume(co, &mut host, ctl, out);
@@ -708,6 +729,25 @@ struct ScriptHost<'h, 'p> {
     need_all: bool,
     /// The script's name for the needs-every-shard memory (`run_key_of`).
     run_key: Option<Sha>,
+    /// A call reaching another core may park every other shard there and then (`take_all`):
+    /// the run is alone on its shard, which it froze since it started, so the whole script
+    /// is as if it ran at that moment with every shard held.
+    may_take: bool,
+    /// The other shards, parked mid-run by `take_all`, and their journal blocks.
+    taken: Option<Held>,
+    taken_marks: Vec<(usize, BlockMark)>,
+}
+
+/// The parked peers of a run: those of its section, or those it took mid-run.
+fn peers_of<'a>(
+    peers: &'a mut Option<&mut Parked<'_>>,
+    taken: &'a mut Option<Held>,
+) -> Option<Parked<'a>> {
+    match (peers, taken) {
+        (Some(p), _) => Some(p.reborrow()),
+        (None, Some(h)) => Some(h.view()),
+        (None, None) => None,
+    }
 }
 
 fn refused(text: &str) -> CallRefused {
@@ -784,13 +824,19 @@ impl ScriptHost<'_, '_> {
         let me = self.sh.id;
         keys.iter().all(|&k| {
             let id = shard_of(key_hash_slot(args.get(k)), n);
-            id == me || self.peers.as_mut().is_some_and(|p| p.get(id).is_some())
+            id == me
+                || peers_of(&mut self.peers, &mut self.taken)
+                    .is_some_and(|mut p| p.get(id).is_some())
         })
     }
 
-    /// A call needing a shard not held: before any write the run is abandoned and repeated
-    /// holding every shard; after, the call is refused.
-    fn reach_out(&mut self) -> CallRefused {
+    /// A call needing a shard not held: the run takes every other shard now when it can
+    /// (`take_all`). Otherwise, before any write the run is abandoned and repeated holding
+    /// every shard; after, the call is refused.
+    fn reach_out(&mut self) -> Result<(), CallRefused> {
+        if self.take_all() {
+            return Ok(());
+        }
         if !self.wrote {
             self.need_all = true;
         }
@@ -798,7 +844,59 @@ impl ScriptHost<'_, '_> {
         if let Some(k) = self.run_key {
             remember_needs_all_key(self.sh, k);
         }
-        refused(UNDECLARED_KEY)
+        Err(refused(UNDECLARED_KEY))
+    }
+
+    /// Parks every other shard mid-run, if the run is alone on its shard and the park token
+    /// is free (taken without waiting: its holder may be waiting for this shard) and no shard
+    /// is busy in a script. From then on the run holds every shard and does not leave the core.
+    fn take_all(&mut self) -> bool {
+        if !self.may_take || self.peers.is_some() || self.taken.is_some() {
+            return false;
+        }
+        let sh = &mut *self.sh;
+        let ids: Vec<usize> = (0..sh.shards).collect();
+        let Some(mut held) = sh
+            .peers
+            .as_ref()
+            .and_then(|p| p.try_park(&sh.global, sh.id, &ids))
+        else {
+            return false;
+        };
+        sh.set_parked(Some(held.ptrs().to_vec()));
+        self.taken_marks = held
+            .view()
+            .iter_mut()
+            .map(|p| (p.id, p.journal.begin_block()))
+            .collect();
+        self.taken = Some(held);
+        self.held_all = true;
+        // Its later runs hold every shard from the start, as after a rerun.
+        if let Some(k) = self.run_key {
+            remember_needs_all_key(self.sh, k);
+        }
+        true
+    }
+
+    /// Ends a mid-run park: the taken shards' blocks close, their journals are written (under
+    /// `always`, fsynced before the reply) and they resume.
+    fn release_taken(&mut self) {
+        let Some(mut held) = self.taken.take() else {
+            return;
+        };
+        let always = self
+            .sh
+            .global
+            .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
+        let mut view = held.view();
+        for (id, m) in self.taken_marks.drain(..) {
+            if let Some(p) = view.get(id) {
+                p.journal.end_block(m);
+            }
+        }
+        super::flush_parked(&mut view, always);
+        self.sh.set_parked(None);
+        self.held_all = self.sh.shards == 1;
     }
 
     fn run_conn(
@@ -952,7 +1050,7 @@ impl ScriptHost<'_, '_> {
         }
         let conn = matches!(spec.handler, Handler::Conn(_));
         if !self.keys_held(args, &keys) || (conn && !self.held_all && self.peers.is_some()) {
-            return Err(self.reach_out());
+            self.reach_out()?;
         }
         if write {
             self.wrote = true;
@@ -971,9 +1069,9 @@ impl ScriptHost<'_, '_> {
                     .iter()
                     .map(|&k| shard_of(key_hash_slot(args.get(k)), n));
                 // Alone on this shard, every key is here (keys_held): no key is hashed.
-                let (first, one) = match self.peers {
-                    None => (me, true),
-                    Some(_) => {
+                let (first, one) = match (&self.peers, &self.taken) {
+                    (None, None) => (me, true),
+                    _ => {
                         let first = owners.next().unwrap_or(me);
                         (first, owners.all(|id| id == first))
                     }
@@ -981,7 +1079,8 @@ impl ScriptHost<'_, '_> {
                 if one {
                     // All its keys on one shard: the command runs there as a client's would.
                     let db = self.db;
-                    let owner = match self.peers.as_mut() {
+                    let mut view = peers_of(&mut self.peers, &mut self.taken);
+                    let owner = match view.as_mut() {
                         Some(p) if first != me => p.get(first).expect("keys_held"),
                         _ => &mut *self.sh,
                     };
@@ -990,9 +1089,9 @@ impl ScriptHost<'_, '_> {
                     run_key_with(owner, spec, args, &mut Keys::given(&keys), out, now, None);
                     owner.block_request = None;
                 } else {
-                    let peers = self.peers.as_mut().expect("not local");
+                    let mut peers = peers_of(&mut self.peers, &mut self.taken).expect("not local");
                     let t0 = Instant::now();
-                    let r = run_parked(self.sh, peers, spec, args, reply, proto, now, None);
+                    let r = run_parked(self.sh, &mut peers, spec, args, reply, proto, now, None);
                     let failed = r.is_err();
                     if let Err(e) = r {
                         reply_error(self.sh, &mut Out::new(reply, proto), &e);
@@ -1020,7 +1119,7 @@ impl ScriptHost<'_, '_> {
         }
         let mut saved = vec![self.sh.journal.enabled];
         self.sh.journal.enabled = false;
-        if let Some(p) = self.peers.as_mut() {
+        if let Some(mut p) = peers_of(&mut self.peers, &mut self.taken) {
             for s in p.iter_mut() {
                 saved.push(s.journal.enabled);
                 s.journal.enabled = false;
@@ -1034,7 +1133,7 @@ impl ScriptHost<'_, '_> {
         if let Some(v) = it.next() {
             self.sh.journal.enabled = v;
         }
-        if let Some(p) = self.peers.as_mut() {
+        if let Some(mut p) = peers_of(&mut self.peers, &mut self.taken) {
             for (s, v) in p.iter_mut().zip(it) {
                 s.journal.enabled = v;
             }

@@ -10,13 +10,14 @@
 //! script then, so nothing can wait in a cycle through it.
 
 use super::{BusyShard, Parked, Peers, Shard};
+use crate::constants::SCRIPT_TAKE_PARK_MS;
 use crate::global::Global;
 use crate::mesh::{BusyPark, Mesh, MeshMsg, ParkSlot};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The `Peers` of one shard: its view of the mesh, plus a stash for messages that arrive while
 /// it waits for the park token (the event loop drains the stash before its inbox).
@@ -98,20 +99,22 @@ impl ShardPeers {
     /// Sends the park requests of a section held by `me` (token taken) and waits until every
     /// other shard of `ids` parked; under `BusyPark::Refuse` gives up (releasing what parked
     /// and the token) on the first busy shard.
+    /// With a `deadline`, also gives up when the others have not all parked by then.
     fn park_others(
         &self,
         global: &Global,
         me: usize,
         ids: &[usize],
         mode: BusyPark,
-    ) -> Result<Arc<ParkSlot>, BusyShard> {
+        deadline: Option<Instant>,
+    ) -> Result<Arc<ParkSlot>, Option<BusyShard>> {
         let n = self.mesh.inboxes.len();
         let others: Vec<usize> = ids.iter().copied().filter(|&i| i != me).collect();
         let refuse = mode == BusyPark::Refuse;
         if refuse {
             if let Some(&id) = others.iter().find(|&&i| busy(global, i)) {
                 self.mesh.release_token();
-                return Err(busy_shard(global, id));
+                return Err(Some(busy_shard(global, id)));
             }
         }
         let slot = Arc::new(ParkSlot::with_busy(n, mode));
@@ -119,12 +122,14 @@ impl ShardPeers {
             self.mesh.send_blocking(id, MeshMsg::Park(slot.clone()));
         }
         while slot.parked_count() < others.len() {
-            if let Some(id) = refuse.then(|| gave_up(global, &slot, &others)).flatten() {
+            let busy_one = refuse.then(|| gave_up(global, &slot, &others)).flatten();
+            let late = deadline.is_some_and(|d| Instant::now() >= d);
+            if busy_one.is_some() || late {
                 // Shards that parked resume; those that have not read the request yet find
                 // the slot released and do not park.
                 slot.release();
                 self.mesh.release_token();
-                return Err(busy_shard(global, id));
+                return Err(busy_one.map(|id| busy_shard(global, id)));
             }
             std::thread::park_timeout(Duration::from_millis(1));
         }
@@ -155,7 +160,9 @@ impl Peers for ShardPeers {
             std::thread::yield_now();
         }
         let global = me.global.clone();
-        let slot = self.park_others(&global, me.id, ids, mode)?;
+        let slot = self
+            .park_others(&global, me.id, ids, mode, None)
+            .map_err(|e| e.expect("only a deadline gives up without a busy shard"))?;
         // Only `park_here` publishes, and its contract says it publishes a `Shard`.
         let ptrs: Vec<*mut Shard> = slot.published().into_iter().map(|p| p.cast()).collect();
         // SAFETY: each non-null entry was published by a shard that now sleeps in `park_here`
@@ -173,7 +180,11 @@ impl Peers for ShardPeers {
         if !self.mesh.try_take_token(me) {
             return None;
         }
-        let slot = self.park_others(global, me, ids, BusyPark::Refuse).ok()?;
+        // Bounded as well: whatever keeps a shard from parking, the script falls back.
+        let deadline = Instant::now() + Duration::from_millis(SCRIPT_TAKE_PARK_MS);
+        let slot = self
+            .park_others(global, me, ids, BusyPark::Refuse, Some(deadline))
+            .ok()?;
         let ptrs = slot.published().into_iter().map(|p| p.cast()).collect();
         Some(Held {
             mesh: self.mesh.clone(),
