@@ -153,3 +153,8 @@ pub const SCRIPT_NEEDS_ALL_MAX: usize = 1024;
 /// most this long for them to park, then falls back to refusing the call: a safety bound, as
 /// nothing it waits for should wait for it.
 pub const SCRIPT_TAKE_PARK_MS: u64 = 1000;
+
+/// The largest MULTI/EXEC block of a master's stream a replica collects to apply it as one
+/// unit; a larger one breaks the link (as a protocol error does) rather than be applied in
+/// parts.
+pub const REPL_BLOCK_BYTES_MAX: usize = 256 << 20;

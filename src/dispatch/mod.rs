@@ -4,6 +4,7 @@
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
 pub mod apply;
+pub mod apply_block;
 #[cfg(test)]
 mod busy_tests;
 mod keys;

@@ -332,3 +332,97 @@ fn number(bulk: &str) -> u64 {
         .and_then(|v| v.parse().ok())
         .expect("a number")
 }
+
+/// The replica's link reports up.
+fn link_is_up(r: &Server) -> bool {
+    r.cli(&["INFO", "replication"])
+        .contains("master_link_status:up")
+}
+
+/// The numbers of an MGET reply (nil as 0).
+fn numbers(reply: &str) -> Vec<u64> {
+    let mut lines = reply.split("\r\n").skip(1);
+    let mut out = Vec::new();
+    while let Some(head) = lines.next() {
+        match head {
+            "$-1" => out.push(0),
+            h if h.starts_with('$') => {
+                out.push(lines.next().and_then(|v| v.parse().ok()).expect("a number"))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn a_replica_applies_a_multi_exec_block_as_one_unit() {
+    // A one-shard master writes each script's (and EXEC's) writes as one MULTI/EXEC block;
+    // the three-shard replica holds the three keys on three shards. A reader on the replica
+    // (MGET parks the three shards, so it reads one state) must always see them equal: it
+    // never sees half a block. Bounded: the writer does a fixed number of rounds.
+    let m = Server::start(&[]);
+    let r = Server::start(&[
+        "--server-threads",
+        "3",
+        "--replicaof",
+        "127.0.0.1",
+        &m.port.to_string(),
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !link_is_up(&r) {
+        assert!(Instant::now() < deadline, "the link never came up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let keys: Vec<String> = (0..3).map(|i| key_on(i, 3, "inv")).collect();
+    let rounds = 300u64;
+    let (mport, ks) = (m.port, keys.clone());
+    let writer = std::thread::spawn(move || {
+        let mut w = Raw::connect(mport);
+        let k: Vec<&str> = ks.iter().map(String::as_str).collect();
+        let script = "for _, k in ipairs(KEYS) do redis.call('incr', k) end return 1";
+        for i in 0..rounds {
+            if i % 2 == 0 {
+                assert_eq!(
+                    ask(&mut w, &["EVAL", script, "3", k[0], k[1], k[2]]),
+                    ":1\r\n"
+                );
+            } else {
+                w.send(&cmd(&[b"MULTI"]));
+                for key in &k {
+                    w.send(&cmd(&[b"INCR", key.as_bytes()]));
+                }
+                w.send(&cmd(&[b"EXEC"]));
+                replies(&mut w, 5);
+            }
+        }
+    });
+    let mut reader = Raw::connect(r.port);
+    let mget = ["MGET", &keys[0], &keys[1], &keys[2]];
+    let (mut reads, mut midway) = (0u64, 0u64);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = numbers(&ask(&mut reader, &mget));
+        assert_eq!(v.len(), 3, "{v:?}");
+        assert!(
+            v[0] == v[1] && v[1] == v[2],
+            "read {reads}: half a block: {v:?}"
+        );
+        reads += 1;
+        if v[0] > 0 && v[0] < rounds {
+            midway += 1;
+        }
+        if v[0] == rounds {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replica never caught up: {v:?}"
+        );
+    }
+    writer.join().expect("the writer");
+    assert!(
+        midway > 0,
+        "no read happened while the blocks streamed ({reads} reads)"
+    );
+}
