@@ -337,6 +337,12 @@ impl Mesh {
             .is_ok()
     }
 
+    /// The shard holding the park token, if any.
+    pub fn token_holder(&self) -> Option<ShardId> {
+        let t = self.token.load(Ordering::SeqCst);
+        (t != TOKEN_FREE).then_some(t)
+    }
+
     /// Gives the park token back.
     pub fn release_token(&self) {
         self.token.store(TOKEN_FREE, Ordering::SeqCst);

@@ -253,7 +253,7 @@ pub(super) fn run_in_section(
         Ok(n) => {
             let keys: Vec<usize> = (3..3 + n).collect();
             let start = out.buf.len();
-            match attempt(this, Some(peers), cmd, args, &keys, out, now_ms, t0) {
+            match attempt(this, Some(peers), None, cmd, args, &keys, out, now_ms, t0) {
                 Attempt::Done(r) => r,
                 // Every shard is held here: no other core to reach.
                 Attempt::NeedAll => {
@@ -295,7 +295,7 @@ fn run_here(
         return run_held(sh, cmd, args, keys, out, now_ms, t0, &every_shard(sh));
     }
     let start = out.buf.len();
-    match attempt(sh, None, cmd, args, keys, out, now_ms, t0) {
+    match attempt(sh, None, None, cmd, args, keys, out, now_ms, t0) {
         Attempt::Done(r) => r,
         Attempt::NeedAll => {
             out.buf.truncate(start);
@@ -329,21 +329,15 @@ fn run_held(
     } else {
         ids
     };
-    let always = sh
-        .global
-        .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
     let start = out.buf.len();
-    let mut result = None;
-    let parked = sh.try_with_parked(ids, &mut |this, mut peers| {
-        let r = attempt(this, Some(&mut peers), cmd, args, keys, out, now_ms, t0);
-        super::flush_parked(&mut peers, always);
-        result = Some(r);
-    });
-    if let Err(busy) = parked {
+    // The park outlives this call when the run is suspended past the threshold (the run
+    // releases it as it ends).
+    let held = match sh.hold(ids) {
+        Ok(h) => h,
         // A shard it needs runs a script past the threshold: -BUSY at once, nothing ran.
-        return fresh(Err(busy));
-    }
-    match result.expect("the section ran") {
+        Err(busy) => return fresh(Err(busy)),
+    };
+    match attempt(sh, None, Some(held), cmd, args, keys, out, now_ms, t0) {
         Attempt::Done(r) => r,
         Attempt::NeedAll if ids.len() < sh.shards => {
             out.buf.truncate(start);
@@ -396,6 +390,7 @@ enum Attempt {
 fn attempt(
     sh: &mut Shard,
     peers: Option<&mut Parked<'_>>,
+    taken: Option<Held>,
     cmd: ScriptCmd,
     args: Args<'_>,
     keys: &[usize],
@@ -406,7 +401,7 @@ fn attempt(
     // The run borrows the node-wide state beside the shard: the shard's own handle is taken
     // for the run and put back (no reference count moves per run).
     let global = sh.script_global.take().unwrap_or_else(|| sh.global.clone());
-    let r = attempt_with(sh, &global, peers, cmd, args, keys, out, now_ms, t0);
+    let r = attempt_with(sh, &global, peers, taken, cmd, args, keys, out, now_ms, t0);
     sh.script_global = Some(global);
     r
 }
@@ -449,6 +444,7 @@ fn attempt_with(
     sh: &mut Shard,
     global: &Global,
     mut peers: Option<&mut Parked<'_>>,
+    mut taken: Option<Held>,
     cmd: ScriptCmd,
     args: Args<'_>,
     keys: &[usize],
@@ -458,13 +454,15 @@ fn attempt_with(
 ) -> Attempt {
     let t = match target(sh, cmd, args) {
         Ok(t) => t,
-        Err(e) => return Attempt::Done(fresh(Err(e))),
+        Err(e) => return unheld(sh, taken, Err(e)),
     };
     let mode = match prepare(sh, cmd, t.flags, now_ms) {
         Ok(m) => m,
-        Err(e) => return Attempt::Done(fresh(Err(e))),
+        Err(e) => return unheld(sh, taken, Err(e)),
     };
-    let held = 1 + peers.as_ref().map_or(0, |p| p.iter().count());
+    let held = 1
+        + peers.as_ref().map_or(0, |p| p.iter().count())
+        + taken.as_mut().map_or(0, |h| h.view().iter().count());
     let slot = if sh.slot_map.cluster_enabled {
         keys.first().map(|&k| key_hash_slot(args.get(k)))
     } else {
@@ -480,6 +478,15 @@ fn attempt_with(
                 .collect()
         })
         .unwrap_or_default();
+    let taken_marks: Vec<_> = taken
+        .as_mut()
+        .map(|h| {
+            h.view()
+                .iter_mut()
+                .map(|s| (s.id, s.journal.begin_block()))
+                .collect()
+        })
+        .unwrap_or_default();
     let ctl = &global.script_runs[sh.id];
     ctl.kill.store(false, Ordering::Relaxed);
     ctl.wrote.store(false, Ordering::Relaxed);
@@ -487,8 +494,9 @@ fn attempt_with(
         .store(matches!(t.body, Body::Function(_)), Ordering::Relaxed);
     ctl.started_ms.store(now_ms, Ordering::Relaxed);
     ctl.running.store(true, Ordering::Release);
-    // Past busy-reply-threshold a run on this shard alone may leave the core (the event loop
-    // continues it); not inside EXEC or the AOF loader (`no_block`), nor with parked peers.
+    // Past busy-reply-threshold a run may leave the core (the event loop continues it, the
+    // shards it parked stay parked); not inside EXEC or the AOF loader (`no_block`), nor in
+    // a section that parked its peers for it.
     let may_yield = peers.is_none() && !sh.no_block;
     let no_block = std::mem::replace(&mut sh.no_block, true);
     let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
@@ -517,8 +525,8 @@ fn attempt_with(
         need_all: false,
         run_key: run_key_of(cmd, args),
         may_take: may_yield && held < sh_shards,
-        taken: None,
-        taken_marks: Vec::new(),
+        taken,
+        taken_marks,
     };
     host.held_all = held >= host.sh.shards;
     let step = match &t.body {
@@ -529,17 +537,19 @@ fn attempt_with(
             vm.fcall(&mut host, ctl, run, name, out)
         }
     };
-    // A run that took the other shards mid-run holds them to its end: it no longer leaves
-    // the core (their clients would wait on a suspended script).
-    let mut step = step;
-    while host.taken.is_some() {
-        match step {
-            Step::Yielded(co) => step = vm.resume(co, &mut host, ctl, out),
-            Step::Done(_) => break,
-        }
-    }
-    host.release_taken();
     let need_all = host.need_all;
+    // A suspended run keeps the shards it parked (they answer -BUSY through other shards);
+    // otherwise they resume now.
+    let keep = match step {
+        Step::Yielded(_) if !need_all => host.taken.take().map(|mut h| {
+            lend_busy(global, ctl, &mut h);
+            (h, std::mem::take(&mut host.taken_marks))
+        }),
+        _ => {
+            host.release_taken();
+            None
+        }
+    };
     let (wrote, slot, script_db) = (host.wrote, host.slot, host.db);
     let is_function = matches!(t.body, Body::Function(_));
     let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
@@ -564,6 +574,7 @@ fn attempt_with(
                 body: t.body,
                 uncached: t.uncached,
                 needs_all_key: run_key_of(cmd, args),
+                taken: keep,
             };
             sh.suspended = Some(Box::new(crate::shard::suspended::Suspended {
                 resume: run.into_resume(),
@@ -623,6 +634,8 @@ struct Resumable {
     body: Body,
     uncached: bool,
     needs_all_key: Option<Sha>,
+    /// The shards it parked (a run over several shards), with their journal blocks.
+    taken: Option<(Held, Vec<(usize, BlockMark)>)>,
 }
 
 impl Resumable {
@@ -654,17 +667,32 @@ impl Resumable {
             db: self.db,
             need_all: false,
             run_key: self.needs_all_key,
-            // Past the threshold already: taking every core now would leave none to read
+            // Past the threshold already: taking more cores now would leave fewer to read
             // SCRIPT KILL while it runs on.
             may_take: false,
             taken: None,
             taken_marks: Vec::new(),
         };
-        host.held_all = host.sh.shards == 1;
+        if let Some((mut h, marks)) = self.taken.take() {
+            host.held_all = 1 + h.view().iter().count() >= host.sh.shards;
+            host.taken = Some(h);
+            host.taken_marks = marks;
+        } else {
+            host.held_all = host.sh.shards == 1;
+        }
         let step = vm.resume(co, &mut host, ctl, out);
         let is_function = matches!(self.body, Body::Function(_));
         let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
         let need_all = host.need_all;
+        match step {
+            Step::Yielded(_) if !need_all => {
+                self.taken = host
+                    .taken
+                    .take()
+                    .map(|h| (h, std::mem::take(&mut host.taken_marks)))
+            }
+            _ => host.release_taken(),
+        }
         (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
         let sh = host.sh;
         sh.sel = client_db;
@@ -704,6 +732,26 @@ impl Resumable {
         }
         true
     }
+}
+
+/// A run over several shards is suspended past the threshold: the shards it parked show busy
+/// too (with its kind), so the other shards answer -BUSY for their keys at once.
+fn lend_busy(global: &Global, ctl: &RunControl, held: &mut Held) {
+    let function = ctl.is_function.load(Ordering::Relaxed);
+    for p in held.view().iter() {
+        let c = &global.script_runs[p.id];
+        c.is_function.store(function, Ordering::Relaxed);
+        c.busy.store(true, Ordering::Release);
+    }
+}
+
+/// A run that fails before it starts releases the shards it was given.
+fn unheld(sh: &mut Shard, taken: Option<Held>, r: Result<(), ReplyError>) -> Attempt {
+    if taken.is_some() {
+        sh.set_parked(None);
+    }
+    drop(taken);
+    Attempt::Done(fresh(r))
 }
 
 /// Redis caches an EVAL script only once it compiled.
@@ -847,28 +895,41 @@ impl ScriptHost<'_, '_> {
         Err(refused(UNDECLARED_KEY))
     }
 
-    /// Parks every other shard mid-run, if the run is alone on its shard and the park token
-    /// is free (taken without waiting: its holder may be waiting for this shard) and no shard
-    /// is busy in a script. From then on the run holds every shard and does not leave the core.
+    /// Parks every other shard mid-run: a run alone on its shard when the park token is free
+    /// (taken without waiting: its holder may be waiting for this shard), a run over some
+    /// shards with the token it holds; never when a shard is busy in a script. From then on
+    /// the run holds every shard.
     fn take_all(&mut self) -> bool {
-        if !self.may_take || self.peers.is_some() || self.taken.is_some() {
+        if !self.may_take || self.peers.is_some() {
             return false;
         }
         let sh = &mut *self.sh;
         let ids: Vec<usize> = (0..sh.shards).collect();
-        let Some(mut held) = sh
-            .peers
-            .as_ref()
-            .and_then(|p| p.try_park(&sh.global, sh.id, &ids))
-        else {
+        let Some(peers) = sh.peers.as_ref() else {
             return false;
         };
+        let mut held = match self.taken.take() {
+            // A run over some shards holds the token: it parks the rest with it.
+            Some(mut h) => {
+                if !peers.park_more(&sh.global, sh.id, &mut h, &ids) {
+                    self.taken = Some(h);
+                    return false;
+                }
+                h
+            }
+            None => match peers.try_park(&sh.global, sh.id, &ids) {
+                Some(h) => h,
+                None => return false,
+            },
+        };
         sh.set_parked(Some(held.ptrs().to_vec()));
-        self.taken_marks = held
+        let new: Vec<_> = held
             .view()
             .iter_mut()
+            .filter(|p| !self.taken_marks.iter().any(|(id, _)| *id == p.id))
             .map(|p| (p.id, p.journal.begin_block()))
             .collect();
+        self.taken_marks.extend(new);
         self.taken = Some(held);
         self.held_all = true;
         // Its later runs hold every shard from the start, as after a rerun.
@@ -895,6 +956,12 @@ impl ScriptHost<'_, '_> {
             }
         }
         super::flush_parked(&mut view, always);
+        // Before they resume: their own clients must not see -BUSY for this run.
+        for p in view.iter() {
+            self.sh.global.script_runs[p.id]
+                .busy
+                .store(false, Ordering::Release);
+        }
         self.sh.set_parked(None);
         self.held_all = self.sh.shards == 1;
     }
@@ -1049,7 +1116,10 @@ impl ScriptHost<'_, '_> {
             self.cluster_check(spec, args, &keys)?;
         }
         let conn = matches!(spec.handler, Handler::Conn(_));
-        if !self.keys_held(args, &keys) || (conn && !self.held_all && self.peers.is_some()) {
+        // A connection-level command (DBSIZE, INFO...) of a run that parked some shards but
+        // not all would reach shards it does not hold.
+        let some_held = self.peers.is_some() || self.taken.is_some();
+        if !self.keys_held(args, &keys) || (conn && !self.held_all && some_held) {
             self.reach_out()?;
         }
         if write {

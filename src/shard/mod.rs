@@ -114,9 +114,22 @@ pub trait Peers {
         f: &mut dyn FnMut(&mut Shard, Parked<'_>),
     ) -> Result<(), BusyShard>;
 
+    /// Parks the other shards of `ids` until the returned park is dropped (for a section that
+    /// outlives one call: a script over several shards, suspended between slices).
+    fn park(
+        &self,
+        me: &mut Shard,
+        ids: &[usize],
+        mode: crate::mesh::BusyPark,
+    ) -> Result<peers::Held, BusyShard>;
+
     /// For a script mid-run on shard `me`: parks the other shards of `ids` unless the park
     /// token is taken (never waits for it) or one of them is busy.
     fn try_park(&self, global: &Global, me: usize, ids: &[usize]) -> Option<peers::Held>;
+
+    /// For a script mid-run on shard `me` that holds `held` (and so the token): parks the
+    /// shards of `ids` it does not hold yet; false when one is busy or does not park in time.
+    fn park_more(&self, global: &Global, me: usize, held: &mut peers::Held, ids: &[usize]) -> bool;
 }
 
 /// A section refused because shard `id` runs a script past busy-reply-threshold (a function
@@ -404,6 +417,22 @@ impl Shard {
         });
         self.peers = Some(peers);
         r
+    }
+
+    /// Parks the other shards of `ids` for a script run (outside any section), refused at
+    /// once when one runs a script past busy-reply-threshold; `parked` names them until the
+    /// run calls `set_parked(None)` and drops the park.
+    pub fn hold(&mut self, ids: &[usize]) -> Result<peers::Held, crate::resp::ReplyError> {
+        assert!(
+            self.parked.is_none(),
+            "a run holds shards from outside any section"
+        );
+        let peers = self.peers.take().expect("multi-shard run needs peers");
+        let r = peers.park(self, ids, BusyPark::Refuse);
+        self.peers = Some(peers);
+        let held = r.map_err(BusyShard::reply)?;
+        self.parked = Some(held.ptrs().to_vec());
+        Ok(held)
     }
 
     /// A script mid-run took the other shards (`Peers::try_park`): fan-out calls it makes

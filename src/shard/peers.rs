@@ -46,12 +46,14 @@ fn busy_shard(global: &Global, id: usize) -> BusyShard {
     }
 }
 
-/// A park taken by a script mid-run (`Peers::try_park`): the other shards stay parked, and the
+/// A park that outlives one call (a script over several shards, `Peers::park`, or one that
+/// took shards mid-run, `Peers::try_park` / `park_more`): the shards stay parked, and the
 /// token held, until it is dropped.
 pub struct Held {
     mesh: Arc<Mesh>,
-    slot: Arc<ParkSlot>,
-    /// Indexed by shard id: the parked shards, null for the holder.
+    /// One slot per time shards were added.
+    slots: Vec<Arc<ParkSlot>>,
+    /// Indexed by shard id: the parked shards, null for the holder and shards not held.
     ptrs: Vec<*mut Shard>,
 }
 
@@ -73,7 +75,9 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.slot.release();
+        for s in &self.slots {
+            s.release();
+        }
         self.mesh.release_token();
     }
 }
@@ -97,10 +101,10 @@ impl ShardPeers {
     }
 
     /// Sends the park requests of a section held by `me` (token taken) and waits until every
-    /// other shard of `ids` parked; under `BusyPark::Refuse` gives up (releasing what parked
-    /// and the token) on the first busy shard.
-    /// With a `deadline`, also gives up when the others have not all parked by then.
-    fn park_others(
+    /// other shard of `ids` parked; under `BusyPark::Refuse` gives up (releasing what parked,
+    /// the caller gives the token back) on the first busy shard. With a `deadline`, also gives up when the others have not all
+    /// parked by then.
+    fn park_set(
         &self,
         global: &Global,
         me: usize,
@@ -113,7 +117,6 @@ impl ShardPeers {
         let refuse = mode == BusyPark::Refuse;
         if refuse {
             if let Some(&id) = others.iter().find(|&&i| busy(global, i)) {
-                self.mesh.release_token();
                 return Err(Some(busy_shard(global, id)));
             }
         }
@@ -128,7 +131,6 @@ impl ShardPeers {
                 // Shards that parked resume; those that have not read the request yet find
                 // the slot released and do not park.
                 slot.release();
-                self.mesh.release_token();
                 return Err(busy_one.map(|id| busy_shard(global, id)));
             }
             std::thread::park_timeout(Duration::from_millis(1));
@@ -147,7 +149,41 @@ fn gave_up(global: &Global, slot: &ParkSlot, others: &[usize]) -> Option<usize> 
     unparked.find(|&i| busy(global, i))
 }
 
+impl ShardPeers {
+    /// The park of a slot every other shard of the section parked for.
+    fn held(&self, slot: Arc<ParkSlot>) -> Held {
+        // Only `park_here` publishes, and its contract says it publishes a `Shard`.
+        let ptrs = slot.published().into_iter().map(|p| p.cast()).collect();
+        Held {
+            mesh: self.mesh.clone(),
+            slots: vec![slot],
+            ptrs,
+        }
+    }
+}
+
 impl Peers for ShardPeers {
+    fn park(&self, me: &mut Shard, ids: &[usize], mode: BusyPark) -> Result<Held, BusyShard> {
+        let global = me.global.clone();
+        while !self.mesh.try_take_token(me.id) {
+            // A client's section does not wait behind a script past the threshold that holds
+            // the token (a run over several shards, suspended between slices).
+            let holder = self.mesh.token_holder();
+            if let Some(h) = holder.filter(|&h| mode == BusyPark::Refuse && busy(&global, h)) {
+                return Err(busy_shard(&global, h));
+            }
+            self.serve_parks(me);
+            std::thread::yield_now();
+        }
+        let slot = self
+            .park_set(&global, me.id, ids, mode, None)
+            .map_err(|e| {
+                self.mesh.release_token();
+                e.expect("only a deadline gives up without a busy shard")
+            })?;
+        Ok(self.held(slot))
+    }
+
     fn with_parked(
         &self,
         me: &mut Shard,
@@ -155,22 +191,9 @@ impl Peers for ShardPeers {
         mode: BusyPark,
         f: &mut dyn FnMut(&mut Shard, Parked<'_>),
     ) -> Result<(), BusyShard> {
-        while !self.mesh.try_take_token(me.id) {
-            self.serve_parks(me);
-            std::thread::yield_now();
-        }
-        let global = me.global.clone();
-        let slot = self
-            .park_others(&global, me.id, ids, mode, None)
-            .map_err(|e| e.expect("only a deadline gives up without a busy shard"))?;
-        // Only `park_here` publishes, and its contract says it publishes a `Shard`.
-        let ptrs: Vec<*mut Shard> = slot.published().into_iter().map(|p| p.cast()).collect();
-        // SAFETY: each non-null entry was published by a shard that now sleeps in `park_here`
-        // until `release` below, after `f` returned; a shard parks for one slot at a time, so
-        // the entries are distinct, and `me` is not among them (it did not park).
-        f(me, unsafe { Parked::new(&ptrs) });
-        slot.release();
-        self.mesh.release_token();
+        let mut held = self.park(me, ids, mode)?;
+        f(me, held.view());
+        // Dropping `held` releases the parked shards and the token.
         Ok(())
     }
 
@@ -182,14 +205,33 @@ impl Peers for ShardPeers {
         }
         // Bounded as well: whatever keeps a shard from parking, the script falls back.
         let deadline = Instant::now() + Duration::from_millis(SCRIPT_TAKE_PARK_MS);
-        let slot = self
-            .park_others(global, me, ids, BusyPark::Refuse, Some(deadline))
-            .ok()?;
-        let ptrs = slot.published().into_iter().map(|p| p.cast()).collect();
-        Some(Held {
-            mesh: self.mesh.clone(),
-            slot,
-            ptrs,
-        })
+        let Ok(slot) = self.park_set(global, me, ids, BusyPark::Refuse, Some(deadline)) else {
+            self.mesh.release_token();
+            return None;
+        };
+        Some(self.held(slot))
+    }
+
+    fn park_more(&self, global: &Global, me: usize, held: &mut Held, ids: &[usize]) -> bool {
+        let missing: Vec<usize> = ids
+            .iter()
+            .copied()
+            .filter(|&i| i != me && held.ptrs[i].is_null())
+            .collect();
+        if missing.is_empty() {
+            return true;
+        }
+        // The token is ours already (held); the same bound as `try_park`.
+        let deadline = Instant::now() + Duration::from_millis(SCRIPT_TAKE_PARK_MS);
+        let Ok(slot) = self.park_set(global, me, &missing, BusyPark::Refuse, Some(deadline)) else {
+            return false;
+        };
+        for (i, p) in slot.published().into_iter().enumerate() {
+            if !p.is_null() {
+                held.ptrs[i] = p.cast();
+            }
+        }
+        held.slots.push(slot);
+        true
     }
 }

@@ -31,6 +31,14 @@ fn ask(r: &mut Raw, args: &[&str]) -> String {
     String::from_utf8_lossy(&read_reply(r)).into_owned()
 }
 
+/// Sends EVAL of `body` over `keys` without waiting for its reply.
+fn start_eval(r: &mut Raw, body: &str, keys: &[&str]) {
+    let n = keys.len().to_string();
+    let mut a: Vec<&[u8]> = vec![b"EVAL", body.as_bytes(), n.as_bytes()];
+    a.extend(keys.iter().map(|k| k.as_bytes()));
+    r.send(&cmd(&a));
+}
+
 /// Reads `n` pipelined replies, as text.
 fn replies(r: &mut Raw, n: usize) -> Vec<String> {
     let mut buf = Vec::new();
@@ -96,7 +104,7 @@ fn fan_out_while_busy(port: u16, key: &str) -> Vec<String> {
     let mut c = Raw::connect(port);
     t.push(ask(&mut b, &["SET", key, "v"]));
     t.push(ask(&mut b, &["SET", "other", "w"]));
-    a.send(&cmd(&[b"EVAL", b"while true do end", b"1", key.as_bytes()]));
+    start_eval(&mut a, "while true do end", &[key]);
     wait_busy(&mut b, key);
     for r in [&mut b, &mut c] {
         for args in FAN_OUT {
@@ -153,12 +161,11 @@ fn fan_out_never_waits_for_a_script_that_cannot_yield() {
     let mut c1 = Raw::connect(s.port);
     let mut c2 = Raw::connect(s.port);
     let mut a = Raw::connect(s.port);
-    a.send(&cmd(&[
-        b"EVAL",
-        b"pcall(function() while true do end end) return 1",
-        b"1",
-        key.as_bytes(),
-    ]));
+    start_eval(
+        &mut a,
+        "pcall(function() while true do end end) return 1",
+        &[&key],
+    );
     wait_busy_from_any_core(s.port, &key);
     for c in [&mut c1, &mut c2] {
         c.send(&cmd(&[b"DBSIZE"]));
@@ -184,8 +191,9 @@ fn fan_out_never_waits_for_a_script_that_cannot_yield() {
 }
 
 /// Scripts (and a function) that write a declared key and then reach keys of other cores,
-/// each run for the first time (the take happens mid-run), compared with redis-server.
-fn undeclared_after_write(port: u16) -> Vec<String> {
+/// each run for the first time (the take happens mid-run), compared with redis-server. `w`
+/// are keys of shards 0, 1 and 2 of a three-shard slotd.
+fn undeclared_after_write(port: u16, w: &[String]) -> Vec<String> {
     let mut r = Raw::connect(port);
     let lib = "#!lua name=reach\n\
                redis.register_function('reach', function(keys, args) \
@@ -215,20 +223,34 @@ fn undeclared_after_write(port: u16) -> Vec<String> {
         &["FUNCTION", "LOAD", lib],
         &["FCALL", "reach", "1", "fk"],
         &["MGET", "k", "u1", "u2", "u3", "u4", "f1", "fk"],
-        &["DBSIZE"],
     ];
-    steps.iter().map(|s| ask(&mut r, s)).collect()
+    let mut t: Vec<String> = steps.iter().map(|s| ask(&mut r, s)).collect();
+    // Declared keys on two cores: the run parks those (from whichever core the connection
+    // is on), then the third mid-run: the three connections are on three cores, so two of
+    // them start on one of the declared cores.
+    for i in 0..3 {
+        let body = format!(
+            "redis.call('set', KEYS[1], '{i}') redis.call('set', KEYS[2], '{i}') \
+             redis.call('set', ARGV[1], '{i}') return redis.call('dbsize') -- {i}"
+        );
+        let mut c = Raw::connect(port);
+        t.push(ask(&mut c, &["EVAL", &body, "2", &w[0], &w[1], &w[2]]));
+        t.push(ask(&mut c, &["MGET", &w[0], &w[1], &w[2]]));
+    }
+    t.push(ask(&mut r, &["DBSIZE"]));
+    t
 }
 
 #[test]
 fn undeclared_keys_after_a_write_are_reached_mid_run_as_redis() {
     let slotd = with_threads(3, &[]);
-    let ours = undeclared_after_write(slotd.port);
+    let w: Vec<String> = (0..3).map(|i| key_on(i, 3, "w")).collect();
+    let ours = undeclared_after_write(slotd.port, &w);
     let Some(redis) = RedisServer::start("busy2-undeclared") else {
         eprintln!("redis-server not installed: comparison skipped");
         return;
     };
-    let theirs = undeclared_after_write(redis.port);
+    let theirs = undeclared_after_write(redis.port, &w);
     assert_eq!(ours, theirs, "slotd vs redis-server");
 }
 
@@ -425,4 +447,105 @@ fn a_replica_applies_a_multi_exec_block_as_one_unit() {
         midway > 0,
         "no read happened while the blocks streamed ({reads} reads)"
     );
+}
+
+/// A looping script whose declared keys live on both cores of a two-shard slotd (so it parks
+/// the other core): past the threshold it leaves its core like a one-core script, so a client
+/// of that core gets -BUSY and its SCRIPT KILL ends the script. Compared with redis-server.
+/// `a` runs the script and `c` (two connections later: the same core on slotd) watches.
+fn kill_a_script_holding_every_core(port: u16, k0: &str, k1: &str) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    let mut c = Raw::connect(port);
+    t.push(ask(&mut c, &["SET", k1, "v"]));
+    start_eval(&mut a, "while true do end", &[k0, k1]);
+    wait_busy(&mut c, k0);
+    t.push(ask(&mut c, &["GET", k1]));
+    t.push(ask(&mut c, &["SCRIPT", "KILL"]));
+    t.push(String::from_utf8_lossy(&read_reply(&mut a)).into_owned());
+    t.push(ask(&mut b, &["GET", k1]));
+    t.push(ask(&mut c, &["SCRIPT", "KILL"]));
+    t
+}
+
+#[test]
+fn a_script_holding_every_core_leaves_its_core_and_is_killed_as_redis() {
+    let slotd = with_threads(2, &[]);
+    let (k0, k1) = (key_on(0, 2, "h"), key_on(1, 2, "h"));
+    let ours = kill_a_script_holding_every_core(slotd.port, &k0, &k1);
+    let Some(redis) =
+        RedisServer::start_with("busy2-held", &["--busy-reply-threshold", THRESHOLD_MS])
+    else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let theirs = kill_a_script_holding_every_core(redis.port, &k0, &k1);
+    assert_eq!(ours, theirs, "slotd vs redis-server");
+}
+
+#[test]
+fn shutdown_nosave_stops_a_node_whose_script_holds_every_core() {
+    // The script wrote (SCRIPT KILL refuses it) and holds both cores of the node; a client of
+    // its core still reaches SHUTDOWN NOSAVE, as in Redis.
+    let mut s = with_threads(2, &[]);
+    let (k0, k1) = (key_on(0, 2, "n"), key_on(1, 2, "n"));
+    let mut a = Raw::connect(s.port);
+    let _b = Raw::connect(s.port);
+    let mut c = Raw::connect(s.port);
+    let body = "redis.call('set', KEYS[1], 'w') while true do end";
+    start_eval(&mut a, body, &[&k0, &k1]);
+    wait_busy(&mut c, &k1);
+    assert!(ask(&mut c, &["SCRIPT", "KILL"]).starts_with("-UNKILLABLE"));
+    c.send(&cmd(&[b"SHUTDOWN", b"NOSAVE"]));
+    assert!(c.closed(), "SHUTDOWN NOSAVE closes the client");
+    assert_eq!(s.wait_exit(20), Some(0), "the node stops");
+}
+
+#[test]
+fn around_a_suspended_script_over_two_of_three_cores_others_answer_at_once() {
+    // The script holds shards 1 and 2 (shard 0 keeps accepting connections). Fresh clients
+    // land on every core in turn; those not on a parked core are answered at once: -BUSY for
+    // INFO (a fan-out) and for the held keys, shard 0's key served. SCRIPT KILL from one of
+    // them ends the script. A client of a parked core is dropped after a short wait.
+    let s = with_threads(3, &[]);
+    let (k1, k2, f0) = (key_on(1, 3, "t"), key_on(2, 3, "t"), key_on(0, 3, "t"));
+    let mut setup = Raw::connect(s.port);
+    assert_eq!(ask(&mut setup, &["SET", &f0, "v"]), "+OK\r\n");
+    let mut a = Raw::connect(s.port);
+    start_eval(&mut a, "while true do end", &[&k1, &k2]);
+    wait_busy_from_any_core(s.port, &k1);
+    let busy = "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or \
+                SHUTDOWN NOSAVE.\r\n";
+    let mut answered = 0;
+    for _ in 0..6 {
+        let mut r = Raw::connect(s.port);
+        r.s.set_read_timeout(Some(Duration::from_millis(500))).ok();
+        r.send(&cmd(&[b"GET", f0.as_bytes()]));
+        let first = r.read_n(1);
+        if first.is_empty() {
+            continue; // a parked core's client
+        }
+        assert_eq!(String::from_utf8_lossy(&first), "$1\r\nv\r\n");
+        r.s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        assert_eq!(ask(&mut r, &["INFO", "keyspace"]), busy);
+        assert_eq!(ask(&mut r, &["GET", &k2]), busy);
+        answered += 1;
+    }
+    assert!(
+        answered >= 2,
+        "shard 0 and the script's core answer ({answered})"
+    );
+    // Once more on a core that answers (one of three fresh connections), SCRIPT KILL.
+    let killed_by = (0..3).find_map(|_| {
+        let mut r = Raw::connect(s.port);
+        r.s.set_read_timeout(Some(Duration::from_millis(500))).ok();
+        r.send(&cmd(&[b"SCRIPT", b"KILL"]));
+        let got = r.read_n(1);
+        (!got.is_empty()).then(|| String::from_utf8_lossy(&got).into_owned())
+    });
+    assert_eq!(killed_by.as_deref(), Some("+OK\r\n"));
+    let killed = String::from_utf8_lossy(&read_reply(&mut a)).into_owned();
+    assert!(killed.starts_with("-ERR Script killed by user"), "{killed}");
+    assert_eq!(ask(&mut setup, &["DBSIZE"]), ":1\r\n");
 }
