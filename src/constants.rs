@@ -99,6 +99,10 @@ pub const EXPIRE_FAST_BUDGET_US: u64 = 500;
 /// more (Redis: 512 MiB checked against proto-max-bulk-len).
 pub const STRING_MAX_BYTES: u64 = 512 * 1024 * 1024;
 
+/// Smallest proto-max-bulk-len the configuration accepts (Redis' minimum): bit offsets within
+/// it need no look at the configured value (bit commands skip the config lock then).
+pub const PROTO_MAX_BULK_LEN_MIN: u64 = 1024 * 1024;
+
 /// Most keys returned per slot step of one SCAN call beyond COUNT.
 pub const SCAN_MAX_KEYS_PER_CALL: usize = 100_000;
 

@@ -78,6 +78,9 @@ pub struct Global {
     /// `busy-reply-threshold` (alias `lua-time-limit`) in force, in milliseconds (stored at
     /// boot and by CONFIG SET; read once per script run).
     pub busy_reply_threshold_ms: AtomicU64,
+    /// `hll-sparse-max-bytes` in force (stored at boot and by CONFIG SET; read by HyperLogLog
+    /// writes that grow a sparse value).
+    pub hll_sparse_max_bytes: AtomicU64,
 }
 
 impl Global {
@@ -90,6 +93,7 @@ impl Global {
         let obuf_limits = crate::config::obuf::configured(&config);
         let maxmemory = crate::keyspace::evict::Settings::from_config(&config);
         let busy_threshold = crate::config::busy_reply_threshold_ms(&config);
+        let hll_sparse_max = crate::config::hll_sparse_max_bytes(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -131,6 +135,7 @@ impl Global {
             scripts: Default::default(),
             script_runs: (0..shards).map(|_| Default::default()).collect(),
             busy_reply_threshold_ms: AtomicU64::new(busy_threshold),
+            hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
         })
     }
 

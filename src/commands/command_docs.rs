@@ -307,6 +307,11 @@ fn write_key_spec(out: &mut Out<'_>, k: &KeySpecDoc) {
             out.bulk(b"index");
             out.int(i as i64);
         }
+        BeginSearch::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
+        }
         BeginSearch::Keyword {
             keyword,
             start_from,
@@ -324,6 +329,12 @@ fn write_key_spec(out: &mut Out<'_>, k: &KeySpecDoc) {
     out.map(2);
     out.bulk(b"type");
     let fields = match k.find {
+        FindKeys::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
+            return;
+        }
         FindKeys::Range { last, step, limit } => {
             out.bulk(b"range");
             [("lastkey", last), ("keystep", step), ("limit", limit)]
@@ -430,7 +441,10 @@ fn write_args_counting(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64, 
         if a.multiple {
             fl.push("multiple");
         }
-        let is_key = a.kind == "key";
+        if a.multiple_token {
+            fl.push("multiple_token");
+        }
+        let is_key = a.kind == "key" || a.key_spec_index >= 0;
         let n = 2
             + is_key as usize
             + (!a.token.is_empty()) as usize
@@ -443,7 +457,10 @@ fn write_args_counting(out: &mut Out<'_>, args: &[ArgDoc], key_index: &mut i64, 
         out.bulk(a.name.as_bytes());
         out.bulk(b"type");
         out.bulk(a.kind.as_bytes());
-        if is_key {
+        if a.key_spec_index >= 0 {
+            out.bulk(b"key_spec_index");
+            out.int(a.key_spec_index as i64);
+        } else if is_key {
             out.bulk(b"key_spec_index");
             out.int(*key_index);
             *key_index += step;
@@ -564,6 +581,7 @@ fn flags_at(spec: &CommandSpec, line: Args<'_>, at: usize) -> u16 {
 fn spec_positions(k: &KeySpecDoc, line: Args<'_>) -> Vec<usize> {
     let n = line.len() as i64;
     let start = match k.begin {
+        BeginSearch::Unknown => return Vec::new(),
         BeginSearch::Index(i) => i as i64,
         BeginSearch::Keyword {
             keyword,
@@ -585,6 +603,7 @@ fn spec_positions(k: &KeySpecDoc, line: Args<'_>) -> Vec<usize> {
         }
     };
     let (first, end, step) = match k.find {
+        FindKeys::Unknown => return Vec::new(),
         FindKeys::Range { last, step, .. } => {
             let end = if last >= 0 {
                 start + last as i64

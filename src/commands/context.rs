@@ -70,6 +70,22 @@ impl<'a> Exec<'a> {
         }
     }
 
+    /// The keyspace that holds `key` when this command may reach it (this shard or a frozen
+    /// peer); None for a key on a shard the command does not hold (a key named by data, such
+    /// as SORT's BY/GET patterns, when the command did not park every shard).
+    pub fn try_db(&mut self, key: &[u8]) -> Option<&mut crate::shard::db::Db> {
+        let i = self.shard.sel;
+        if self.shard.shards == 1 {
+            return Some(self.shard.db_at(i));
+        }
+        let slot = crate::cluster::hash_slot::key_hash_slot(key);
+        let id = crate::topology::shard_of(slot, self.shard.shards);
+        if id == self.shard.id {
+            return Some(self.shard.db_at(i));
+        }
+        self.frozen.get(id).map(|sh| sh.db_at(i))
+    }
+
     /// Journals `args` as the record of this command's effect on `key` (on the shard holding
     /// it). A command that journals explicitly is not also journaled verbatim.
     pub fn journal(&mut self, key: &[u8], args: &[&[u8]]) {

@@ -703,6 +703,8 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             let busy_ms = crate::config::busy_reply_threshold_ms(&cfg);
             let g = &ctx.shard.global;
             g.busy_reply_threshold_ms.store(busy_ms, Ordering::Relaxed);
+            let hll_max = crate::config::hll_sparse_max_bytes(&cfg);
+            g.hll_sparse_max_bytes.store(hll_max, Ordering::Relaxed);
         }
         crate::lazyfree::configure(&cfg);
         apply_jemalloc_bg_thread(&cfg);

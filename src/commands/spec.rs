@@ -81,6 +81,8 @@ pub enum BeginSearch {
         keyword: &'static str,
         start_from: i32,
     },
+    /// Nowhere COMMAND INFO can say (SORT's BY/GET patterns, its STORE anywhere).
+    Unknown,
 }
 
 /// Which arguments from the start are keys.
@@ -94,6 +96,8 @@ pub enum FindKeys {
         first: i32,
         step: i32,
     },
+    /// Not describable (paired with `BeginSearch::Unknown`).
+    Unknown,
 }
 
 /// A key spec of the keys from argument `index` to `last` (relative to `index`, < 0 from the
@@ -108,6 +112,17 @@ pub const fn key_range(index: i32, last: i32, flags: u16) -> KeySpecDoc {
             step: 1,
             limit: 0,
         },
+    }
+}
+
+/// A key spec whose keys COMMAND INFO cannot locate ("unknown" search and find), with Redis'
+/// note on why.
+pub const fn key_unknown(notes: &'static str, flags: u16) -> KeySpecDoc {
+    KeySpecDoc {
+        notes,
+        flags,
+        begin: BeginSearch::Unknown,
+        find: FindKeys::Unknown,
     }
 }
 
@@ -135,6 +150,11 @@ pub struct ArgDoc {
     pub token: &'static str,
     pub optional: bool,
     pub multiple: bool,
+    /// Repeated with its token each time (`GET a GET b`): COMMAND DOCS flag `multiple_token`.
+    pub multiple_token: bool,
+    /// The key spec that finds this argument's keys when it is not the next in order (SORT's
+    /// patterns and STORE destination); -1: key arguments are numbered in order.
+    pub key_spec_index: i8,
     /// The version that added the argument, when later than the command ("" otherwise).
     pub since: &'static str,
     /// The version that deprecated the argument ("" when it is not).
@@ -152,6 +172,8 @@ impl ArgDoc {
             token: "",
             optional: false,
             multiple: false,
+            multiple_token: false,
+            key_spec_index: -1,
             since: "",
             deprecated_since: "",
             args: &[],
@@ -341,7 +363,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (flags::ASKING, "asking"),
     (flags::FAST, "fast"),
     (flags::NO_AUTH, "no_auth"),
-    (flags::MAY_REPLICATE, "may_replicate"),
+    // MAY_REPLICATE (PFCOUNT) is not listed: Redis 7.0 hides it on purpose.
     (flags::NO_MANDATORY_KEYS, "no_mandatory_keys"),
     (flags::NO_ASYNC_LOADING, "no_async_loading"),
     (flags::NO_MULTI, "no_multi"),
@@ -377,6 +399,9 @@ pub struct CommandSpec {
     /// For a key spec with `keyflag::VARIABLE_FLAGS`: the flags this very command line gives
     /// its keys (COMMAND GETKEYSANDFLAGS), as Redis' per-command key procedures compute them.
     pub line_key_flags: Option<fn(Args<'_>) -> u16>,
+    /// True for a line that reaches keys its key spec cannot name (SORT's BY/GET patterns):
+    /// standalone with several shards, it runs with every shard parked.
+    pub line_reaches_any_key: Option<fn(Args<'_>) -> bool>,
     /// One line, in slotd's own words.
     pub summary: &'static str,
     pub since: &'static str,
@@ -421,6 +446,7 @@ impl CommandSpec {
             key_flags: keyflag::default_for(flags),
             key_specs: &[],
             line_key_flags: None,
+            line_reaches_any_key: None,
             summary: "",
             since: "1.0.0",
             complexity: "",
@@ -496,6 +522,12 @@ impl CommandSpec {
     pub const fn line_key_flags(self, f: fn(Args<'_>) -> u16) -> Self {
         CommandSpec {
             line_key_flags: Some(f),
+            ..self
+        }
+    }
+    pub const fn line_reaches_any_key(self, f: fn(Args<'_>) -> bool) -> Self {
+        CommandSpec {
+            line_reaches_any_key: Some(f),
             ..self
         }
     }
@@ -607,6 +639,21 @@ pub const fn opt(a: ArgDoc) -> ArgDoc {
 pub const fn multi(a: ArgDoc) -> ArgDoc {
     ArgDoc {
         multiple: true,
+        ..a
+    }
+}
+/// `a`, repeatable, each time with its token (`GET a GET b`).
+pub const fn multi_token(a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        multiple: true,
+        multiple_token: true,
+        ..a
+    }
+}
+/// `a`, whose keys (or the keys its pattern names) key spec `index` finds.
+pub const fn key_spec_at(index: i8, a: ArgDoc) -> ArgDoc {
+    ArgDoc {
+        key_spec_index: index,
         ..a
     }
 }

@@ -180,6 +180,11 @@ pub fn busy_reply_threshold_ms(c: &Config) -> u64 {
     c.stored_i64("busy-reply-threshold", 5000).max(0) as u64
 }
 
+/// `hll-sparse-max-bytes`: the size past which a sparse HyperLogLog turns dense.
+pub fn hll_sparse_max_bytes(c: &Config) -> u64 {
+    c.stored_i64("hll-sparse-max-bytes", 3000).max(0) as u64
+}
+
 /// Deepest chain of `include` lines followed (Redis has no limit and crashes on a cycle).
 const MAX_INCLUDE_DEPTH: usize = 16;
 /// Most addresses one `bind` line may list, as in Redis.

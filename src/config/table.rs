@@ -161,7 +161,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("enable-protected-configs", "no", Enum(&["no", "yes", "local"]), Immutable, No(NOT_YET)),
     d("hash-max-listpack-entries", "512", Int(0, i64::MAX), Mutable, No(ENCODING)).aliased(&["hash-max-ziplist-entries"]),
     d("hash-max-listpack-value", "64", Mem(0, LLONG), Mutable, No(ENCODING)).aliased(&["hash-max-ziplist-value"]),
-    d("hll-sparse-max-bytes", "3000", Mem(0, LLONG), Mutable, Inert("applies to HyperLogLog values, which slotd does not have yet")),
+    d("hll-sparse-max-bytes", "3000", Mem(0, LLONG), Mutable, On("a sparse HyperLogLog that would grow past this many bytes (header included) turns dense, as in Redis")),
     d("hz", "10", Typed, Mutable, Inert("CPU tuning: slotd's cron runs every 100 ms whatever this says; INFO shows the value")),
     d("ignore-warnings", "", Str, Mutable, Inert("silences Redis start-up warnings that slotd never prints")),
     d("io-threads", "1", Int(1, 128), Immutable, Inert("CPU tuning: slotd's threads are set with server-threads")),

@@ -334,7 +334,7 @@ fn plan_keyed(
             return Plan::Done(AfterReply::Nothing);
         }
     };
-    let decision = route::decide(
+    let mut decision = route::decide(
         args,
         &keys,
         &sh.slot_map,
@@ -342,6 +342,12 @@ fn plan_keyed(
         cflags,
         cmd_flags(spec),
     );
+    // Keys named by data (SORT's BY/GET patterns) may live on any shard: hold them all.
+    if let Some(reaches_any) = spec.line_reaches_any_key {
+        if !sh.slot_map.cluster_enabled && reaches_any(args) {
+            decision = Decision::Shards((0..sh.shards).collect());
+        }
+    }
     match decision {
         Decision::Keyless => {
             run_client_key(sh, spec, args, Keys::given(&keys), out, now_ms, None);

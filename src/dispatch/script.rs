@@ -1119,7 +1119,12 @@ impl ScriptHost<'_, '_> {
         // A connection-level command (DBSIZE, INFO...) of a run that parked some shards but
         // not all would reach shards it does not hold.
         let some_held = self.peers.is_some() || self.taken.is_some();
-        if !self.keys_held(args, &keys) || (conn && !self.held_all && some_held) {
+        // Keys named by data (SORT's BY/GET patterns) may be on any shard: hold them all.
+        let any_key = self.sh.shards > 1 && spec.line_reaches_any_key.is_some_and(|f| f(args));
+        if !self.keys_held(args, &keys)
+            || (conn && !self.held_all && some_held)
+            || (any_key && !self.held_all)
+        {
             self.reach_out()?;
         }
         if write {
@@ -1143,7 +1148,7 @@ impl ScriptHost<'_, '_> {
                     (None, None) => (me, true),
                     _ => {
                         let first = owners.next().unwrap_or(me);
-                        (first, owners.all(|id| id == first))
+                        (first, owners.all(|id| id == first) && !any_key)
                     }
                 };
                 if one {

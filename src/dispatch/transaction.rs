@@ -136,10 +136,16 @@ fn exec_shards(
 ) -> Vec<usize> {
     let n = sh.shards;
     // A script may reach keys it did not declare: it holds every shard too.
-    if queued
-        .iter()
-        .any(|&(id, _)| matches!(spec_of(id).handler, Handler::Conn(_) | Handler::Script(_)))
-    {
+    // So does a command whose keys are named by data (SORT's BY/GET patterns).
+    let reaches_any = |id: CommandId, args: &crate::resp::OwnedArgs| {
+        spec_of(id)
+            .line_reaches_any_key
+            .is_some_and(|f| f(args.args()))
+    };
+    if queued.iter().any(|(id, args)| {
+        matches!(spec_of(*id).handler, Handler::Conn(_) | Handler::Script(_))
+            || reaches_any(*id, args)
+    }) {
         return (0..n).collect();
     }
     let mut ids = vec![sh.id];
