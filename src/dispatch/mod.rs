@@ -256,11 +256,18 @@ pub fn plan(
                 transaction::run_queue(sh, client_idx, &tx, out.buf, out.proto, now_ms);
             }
             let failed = r.is_err();
+            // A fan-out a busy shard refused (`Shard::try_call_all`): rejected, as Redis
+            // rejects the command before running it.
+            let rejected = r.as_ref().is_err_and(|e| e.text().starts_with("BUSY "));
             if let Err(e) = r {
                 reply_error(sh, out, &e);
             }
-            sh.stats.commands_processed += 1;
-            sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+            if rejected {
+                count_rejected(sh, spec);
+            } else {
+                sh.stats.commands_processed += 1;
+                sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+            }
             if sh.repl.wait_request.is_some() {
                 if let Some(w) = sh.repl.wait_request.take() {
                     return Plan::Wait(w);

@@ -117,6 +117,10 @@ fn fan_out_while_busy(port: u16, key: &str) -> Vec<String> {
     t.push(String::from_utf8_lossy(&read_reply(&mut a)).into_owned());
     t.push(ask(&mut b, &["DBSIZE"]));
     t.push(ask(&mut c, &["GET", "other"]));
+    // The refusals counted as Redis counts them: rejected, not failed.
+    let stats = ask(&mut b, &["INFO", "commandstats"]);
+    let keys_line = stats.lines().find(|l| l.starts_with("cmdstat_keys:"));
+    t.push(keys_line.unwrap_or("no cmdstat_keys").to_string());
     t
 }
 
@@ -125,6 +129,8 @@ fn fan_out_commands_answer_busy_at_once_as_redis() {
     let slotd = with_threads(2, &[]);
     let key = key_on(0, 2, "k");
     let ours = fan_out_while_busy(slotd.port, &key);
+    let stats = ours.last().map_or("", String::as_str);
+    assert!(stats.contains("rejected_calls=2,failed_calls=0"), "{stats}");
     let Some(redis) = RedisServer::start_with("busy2", &["--busy-reply-threshold", THRESHOLD_MS])
     else {
         eprintln!("redis-server not installed: comparison skipped");
