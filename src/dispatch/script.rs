@@ -1003,6 +1003,23 @@ impl ScriptHost<'_, '_> {
     }
 }
 
+/// Connection-level commands a script may call that read or change every shard.
+fn fans_out(spec: &CommandSpec) -> bool {
+    matches!(
+        commands::full_name(spec),
+        "dbsize"
+            | "keys"
+            | "scan"
+            | "randomkey"
+            | "flushall"
+            | "flushdb"
+            | "swapdb"
+            | "info"
+            | "memory|stats"
+            | "memory|doctor"
+    )
+}
+
 /// The command a script names, as Redis' `lookupCommand` finds it for `scriptCall`.
 fn lookup(args: Args<'_>) -> Result<&'static CommandSpec, CallRefused> {
     let unknown = || refused("Unknown Redis command called from script");
@@ -1116,9 +1133,13 @@ impl ScriptHost<'_, '_> {
             self.cluster_check(spec, args, &keys)?;
         }
         let conn = matches!(spec.handler, Handler::Conn(_));
-        // A connection-level command (DBSIZE, INFO...) of a run that parked some shards but
-        // not all would reach shards it does not hold.
+        // A connection-level command that reads or changes every shard (DBSIZE, INFO...) of
+        // a run that does not hold them all reaches out first (a run alone on its shard would
+        // otherwise park the others from mid-script through a waiting park, which could park
+        // this very shard for another section and show it the script half-run); one of a run
+        // that parked some shards would reach shards it does not hold.
         let some_held = self.peers.is_some() || self.taken.is_some();
+        let some_held = some_held || (conn && self.sh.shards > 1 && fans_out(spec));
         // Keys named by data (SORT's BY/GET patterns) may be on any shard: hold them all.
         let any_key = self.sh.shards > 1 && spec.line_reaches_any_key.is_some_and(|f| f(args));
         if !self.keys_held(args, &keys)
@@ -1212,6 +1233,36 @@ impl ScriptHost<'_, '_> {
             for (s, v) in p.iter_mut().zip(it) {
                 s.journal.enabled = v;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fan_out_list_names_scriptable_connection_commands() {
+        // Guards `fans_out` against a renamed or re-homed command: each name resolves to a
+        // connection-level command a script may call.
+        let lines: &[&[&[u8]]] = &[
+            &[b"dbsize"],
+            &[b"keys", b"*"],
+            &[b"scan", b"0"],
+            &[b"randomkey"],
+            &[b"flushall"],
+            &[b"flushdb"],
+            &[b"swapdb", b"0", b"1"],
+            &[b"info"],
+            &[b"memory", b"stats"],
+            &[b"memory", b"doctor"],
+        ];
+        for argv in lines {
+            let owned = crate::resp::OwnedArgs::from_slices(argv);
+            let spec = lookup(owned.args()).unwrap_or_else(|_| panic!("{argv:?}"));
+            assert!(fans_out(spec), "{argv:?}");
+            assert!(matches!(spec.handler, Handler::Conn(_)), "{argv:?}");
+            assert_eq!(spec.flags & flags::NOSCRIPT, 0, "{argv:?}");
         }
     }
 }

@@ -229,6 +229,13 @@ fn undeclared_after_write(port: u16, w: &[String]) -> Vec<String> {
         &["FUNCTION", "LOAD", lib],
         &["FCALL", "reach", "1", "fk"],
         &["MGET", "k", "u1", "u2", "u3", "u4", "f1", "fk"],
+        // Node-wide reads from a script alone on its core: it takes the others first.
+        &[
+            "EVAL",
+            "redis.call('incr', KEYS[1]) return {redis.call('dbsize'), #redis.call('keys', '*')}",
+            "1",
+            "k",
+        ],
     ];
     let mut t: Vec<String> = steps.iter().map(|s| ask(&mut r, s)).collect();
     // Declared keys on two cores: the run parks those (from whichever core the connection
