@@ -1,8 +1,10 @@
 //! Running a script (EVAL family, FCALL) on the shard that owns its declared keys: finding the
 //! script, Redis 7.0's checks before the run (shebang flags) and before each `redis.call`
 //! (`lua::Host` over this shard and any parked peers), blocking commands answering at once,
-//! the effects journaled as one MULTI/EXEC block per shard, and the rerun with every shard
-//! parked when a standalone script reaches a key of a shard it does not hold.
+//! the effects journaled as one MULTI/EXEC block per shard, the shards a run parks (held
+//! across its slices when it leaves the core past the threshold), and, when a standalone
+//! script reaches a key of a shard it does not hold, taking that shard mid-run (or, when that
+//! cannot be done without waiting, the rerun with every shard parked).
 //!
 //! Never runs Lua itself (`lua::vm` does) and never parses a script.
 
@@ -618,8 +620,9 @@ fn attempt_with(
     Attempt::Done((r, counted))
 }
 
-/// A run taken off the core at busy-reply-threshold (this shard alone, no parked peers):
-/// everything its `ScriptHost` and the end of `attempt` need to continue it a slice at a time.
+/// A run taken off the core at busy-reply-threshold (this shard, and the shards it parked if
+/// any; never a run inside a section such as EXEC): everything its `ScriptHost` and the end of
+/// `attempt` need to continue it a slice at a time.
 struct Resumable {
     co: Option<crate::lua::vm::Suspended>,
     /// The journal block of its writes, ended (wrapped in MULTI/EXEC) when it ends.
@@ -778,10 +781,11 @@ struct ScriptHost<'h, 'p> {
     /// The script's name for the needs-every-shard memory (`run_key_of`).
     run_key: Option<Sha>,
     /// A call reaching another core may park every other shard there and then (`take_all`):
-    /// the run is alone on its shard, which it froze since it started, so the whole script
-    /// is as if it ran at that moment with every shard held.
+    /// the shards the run holds were frozen since it started, so the whole script is as if it
+    /// ran at that moment with every shard held.
     may_take: bool,
-    /// The other shards, parked mid-run by `take_all`, and their journal blocks.
+    /// The shards the run parked itself (its declared keys' shards, `Shard::hold`, and those
+    /// taken mid-run), and their journal blocks; released as the run ends.
     taken: Option<Held>,
     taken_marks: Vec<(usize, BlockMark)>,
 }
