@@ -9,6 +9,9 @@ pub const REDIS_VERSION_NUM: u32 = (7 << 16) | 15;
 /// Lua instructions between two runs of the script hook (kill flag, busy threshold), as
 /// Redis' LUA_MASKCOUNT hook.
 pub const LUA_HOOK_INSTRUCTIONS: i32 = 100_000;
+/// Redis 7.0 runs one extra Lua collector step (`lua_gc(LUA_GCSTEP, 50)`) every 50 script or
+/// function runs (`LUA_GC_CYCLE_PERIOD`, one counter for both); slotd does it per shard VM.
+pub const LUA_GC_CYCLE_PERIOD: u32 = 50;
 /// Nesting depth at which converting a script's result to a reply stops (a table that contains
 /// itself would otherwise recurse forever); the element becomes an error, as Redis' "reached
 /// lua stack limit".

@@ -1,12 +1,13 @@
-//! The unsafe corner of the engine, kept in one file: resuming a script's coroutine through the
-//! Lua C API (so an error value stays a Lua value and its position can be read from the dead
-//! coroutine's stack), the count hook that raises the kill error and yields at the busy
-//! threshold, and the per-thread run context (the `Host` and `RunControl` of the run in
-//! progress) that `redis.call` and the hook read.
+//! The unsafe corner of the engine: resuming a script's coroutine through the Lua C API (so an
+//! error value stays a Lua value and its position can be read from the dead coroutine's
+//! stack), the count hook that raises the kill error and yields at the busy threshold, and the
+//! per-thread run context (the `Host` and `RunControl` of the run in progress) that
+//! `redis.call` and the hook read.
 //!
-//! Everything else in `lua` uses mlua's safe API.
+//! `passthrough` holds the other unsafe part (pcall and coroutines a hook yield passes
+//! through) and `libs` the C libraries; everything else in `lua` uses mlua's safe API.
 
-use super::{Host, ReplFlags, RunControl};
+use super::{passthrough, Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
 use crate::resp::Out;
 use mlua::{ffi, Function, IntoLuaMulti, Lua, Table, Thread, Value};
@@ -28,7 +29,8 @@ struct HookCtx {
     ctl: *const RunControl,
     /// A FUNCTION LOAD runs the library's top level: the hook enforces the load timeout.
     load: bool,
-    /// The run's own coroutine: only it may yield (a coroutine the script created must not).
+    /// The run's own coroutine: the hook yields it, or a coroutine resumed below it through
+    /// `passthrough` (which forwards the yield up to it).
     co: *mut ffi::lua_State,
     /// When the run started; None until the hook first runs (short scripts, the common case,
     /// never read the clock: the first 100k instructions count as time zero).
@@ -189,6 +191,11 @@ pub(super) fn in_run() -> bool {
     HOOK.with(|h| h.get().is_some_and(|c| !c.load))
 }
 
+/// The run's (or library load's) own coroutine on this thread, if one runs.
+pub(super) fn run_co() -> Option<*mut ffi::lua_State> {
+    HOOK.with(|h| h.get().map(|c| c.co))
+}
+
 pub(super) fn vars() -> RunVars {
     VARS.with(|v| v.get())
 }
@@ -346,7 +353,7 @@ fn exec(
                     }
                     ffi::lua_pushinteger(state, 0);
                 }
-                ffi::LUA_YIELD if HOOK_YIELDED.with(|y| y.replace(false)) => {
+                ffi::LUA_YIELD if take_hook_yield() => {
                     ffi::lua_pushnil(state);
                     ffi::lua_pushinteger(state, 1);
                 }
@@ -430,14 +437,37 @@ unsafe extern "C-unwind" fn raise_if_asked(l: *mut ffi::lua_State) -> c_int {
     }
 }
 
-/// Redis' `pcall` (luaRedisPcall): Lua's, except that an error table is handed back as its
-/// `err` message, as scripts written for Redis 6 expect.
-pub(super) fn redis_pcall(lua: &Lua) -> mlua::Result<Function> {
-    // SAFETY: `pcall_keeping_messages` follows the C function protocol (see below).
-    unsafe { lua.create_c_function(pcall_keeping_messages) }
+/// `lua_gc(LUA_GCSTEP, kbytes)`: one step of the incremental collector, sized as Redis asks.
+pub(super) fn gc_step(lua: &Lua, kbytes: c_int) {
+    // SAFETY: exec_raw runs the closure on mlua's stack inside a protected call; lua_gc only
+    // collects (Lua 5.1's sandbox has no finalizer that could run Lua code here).
+    let done: mlua::Result<()> = unsafe {
+        lua.exec_raw((), |state| {
+            ffi::lua_gc(state, ffi::LUA_GCSTEP, kbytes);
+        })
+    };
+    // A collector step can only fail for memory, which the next allocation reports anyway.
+    drop(done);
 }
 
-unsafe extern "C-unwind" fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_int {
+/// Sets the flag that tells the hook's yields from a script's own (`passthrough`'s relay sets
+/// it too, forwarding a hook yield from the coroutine below).
+pub(super) fn mark_hook_yield() {
+    HOOK_YIELDED.with(|y| y.set(true));
+}
+
+/// Whether the yield just seen was the hook's (clears the flag).
+pub(super) fn take_hook_yield() -> bool {
+    HOOK_YIELDED.with(|y| y.replace(false))
+}
+
+/// Redis' `pcall` (luaRedisPcall) for a function that is not a Lua function: Lua's, except
+/// that an error table is handed back as its `err` message, as scripts written for Redis 6
+/// expect.
+///
+/// # Safety
+/// Called as a C function (from `passthrough`'s pcall, with its arguments).
+pub(super) unsafe fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: the C function protocol: arguments on the stack, results returned by count. The
     // stack has LUA_MINSTACK free slots on entry; at most two more values are pushed here.
     unsafe {
@@ -600,10 +630,22 @@ unsafe fn push_error_position(co: *mut ffi::lua_State, state: *mut ffi::lua_Stat
 /// The count hook: raises the kill error once `ctl.kill` is set (and from then on at every line,
 /// so `pcall` cannot swallow it, as Redis does), marks the shard busy past the threshold, and
 /// yields there when the run allows it and nothing below the current frame forbids a yield.
-unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {
+unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
     let Some(mut ctx) = HOOK.with(|h| h.get()) else {
         return;
     };
+    // SAFETY: Lua hands the hook a valid record for the running function; lua_getinfo("S")
+    // fills its `source`, a NUL-terminated string Lua owns.
+    let engine_line = unsafe {
+        (*ar).event == ffi::LUA_HOOKLINE
+            && ffi::lua_getinfo(l, c"S".as_ptr(), ar) != 0
+            && CStr::from_ptr((*ar).source).to_bytes() == INTERNAL_SOURCE.as_bytes()
+    };
+    if engine_line {
+        // A line of the engine's own relay code (pcall, coroutines): Redis' C functions have
+        // no lines, so the kill error waits for the script's next line, as there.
+        return;
+    }
     let started = match ctx.started {
         Some(t) => t,
         None => {
@@ -633,12 +675,15 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, _ar: *mut ffi::lu
     // A threshold of 0 means none, as Redis' busy-reply-threshold 0.
     if ctx.busy_threshold_ms > 0 && elapsed_ms >= ctx.busy_threshold_ms {
         ctl.busy.store(true, Ordering::Relaxed);
-        // SAFETY: `l` is the run's own coroutine (checked), inside its hook; `yieldable` rules
-        // out the C boundaries where Lua 5.1 would raise instead of yielding, and a hook yield
-        // is resumed by lua_resume continuing the interrupted instruction (ldo.c resume()).
+        // SAFETY: `l` is the running coroutine, inside its hook. `chain_yieldable` accepts it
+        // only when it is the run's coroutine or the innermost one the engine's pcall /
+        // coroutine functions resumed, and no coroutine of that chain is inside a C call (Lua
+        // 5.1 would raise instead of yielding); each level above forwards the yield
+        // (`passthrough`). A hook yield is resumed by lua_resume continuing the interrupted
+        // instruction (ldo.c resume()).
         unsafe {
-            if ctx.may_yield && l == ctx.co && yieldable(l) {
-                HOOK_YIELDED.with(|y| y.set(true));
+            if ctx.may_yield && passthrough::chain_yieldable(l, ctx.co) {
+                mark_hook_yield();
                 ffi::lua_yield(l, 0);
             }
         }
@@ -656,49 +701,13 @@ unsafe fn raise_from_hook(l: *mut ffi::lua_State, text: &CStr) -> ! {
     // raise an error; the caller guarantees no Rust destructor is skipped by the longjmp.
     unsafe {
         ffi::lua_sethook(l, Some(count_hook), ffi::LUA_MASKLINE, 0);
+        if let Some(ctx) = HOOK.with(|h| h.get()) {
+            passthrough::hook_every_line(ctx.co, count_hook);
+        }
         ffi::lua_createtable(l, 0, 1);
         ffi::lua_pushstring(l, text.as_ptr());
         ffi::lua_setfield(l, -2, c"err".as_ptr());
         ffi::lua_error(l)
-    }
-}
-
-/// Whether a yield from the hook is allowed here: Lua 5.1 refuses to yield across a C call
-/// (pcall, table.sort's comparator, a metamethod, a generic `for` iterator written in Lua),
-/// raising an error into the script instead. Walks the stack and answers no on any C frame,
-/// and on any Lua frame (but the bottom one) not entered by a plain call.
-///
-/// # Safety
-/// `l` must be the running coroutine, inside its hook.
-unsafe fn yieldable(l: *mut ffi::lua_State) -> bool {
-    let mut level = 0;
-    loop {
-        // SAFETY: as in `push_error_position`: plain C records filled by lua_getstack and
-        // lua_getinfo for frames of the running coroutine; `what` and `namewhat` are never
-        // null after lua_getinfo("Sn"), `name` may be (checked).
-        unsafe {
-            let mut ar: ffi::lua_Debug = std::mem::zeroed();
-            if ffi::lua_getstack(l, level, &mut ar) == 0 {
-                return true;
-            }
-            if ffi::lua_getinfo(l, c"Sn".as_ptr(), &mut ar) == 0 {
-                return false;
-            }
-            if CStr::from_ptr(ar.what).to_bytes() == b"C" {
-                return false;
-            }
-            let mut below: ffi::lua_Debug = std::mem::zeroed();
-            let bottom = ffi::lua_getstack(l, level + 1, &mut below) == 0;
-            if !bottom {
-                let namewhat = CStr::from_ptr(ar.namewhat).to_bytes();
-                let for_iterator =
-                    !ar.name.is_null() && CStr::from_ptr(ar.name).to_bytes() == b"(for generator)";
-                if namewhat.is_empty() || for_iterator {
-                    return false;
-                }
-            }
-        }
-        level += 1;
     }
 }
 

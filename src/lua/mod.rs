@@ -11,10 +11,12 @@ mod convert;
 mod coro;
 mod functions_load;
 pub mod libs;
+mod passthrough;
 mod rand48;
 mod redis_table;
 mod sandbox;
 pub(crate) mod shebang;
+mod sort;
 pub mod store;
 pub mod vm;
 

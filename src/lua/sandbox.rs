@@ -45,7 +45,7 @@ impl State {
 }
 
 const PRELUDE: &str = r#"
-local G, raw, redis, flavor, load_redis = ...
+local G, raw, redis, flavor, load_redis, co, sort = ...
 local error, type, tostring, tonumber, select, pairs, ipairs =
   error, type, tostring, tonumber, select, pairs, ipairs
 local setmetatable, getmetatable, rawset, pcall = setmetatable, getmetatable, rawset, pcall
@@ -67,6 +67,10 @@ math.random = raw.random
 math.randomseed = raw.randomseed
 
 G.pcall = raw.pcall
+G.xpcall = raw.xpcall
+G.error = raw.error
+for name, f in pairs(co) do G.coroutine[name] = f end
+G.table.sort = sort
 G.next = raw.next
 G.pairs = raw.pairs
 G.ipairs = raw.ipairs
@@ -122,7 +126,14 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     let redis = redis_table::build(&lua, flavor)?;
     let raw = lua.create_table()?;
     redis_table::add_rand(&lua, &raw)?;
-    raw.set("pcall", super::coro::redis_pcall(&lua)?)?;
+    if !super::passthrough::layout_ok(&lua) {
+        return Err(mlua::Error::runtime(
+            "the linked Lua is not the Lua 5.1.5 build slotd reads (lua_State layout)",
+        ));
+    }
+    let co = lua.create_table()?;
+    super::passthrough::add(&lua, &raw, &co)?;
+    let sort = super::sort::build(&lua)?;
     super::builtins::add(&lua, &raw)?;
     super::coro::add_iterators(&lua, &raw)?;
     let load_redis = lua.create_table()?;
@@ -138,7 +149,7 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     let (view, phase, readonly): (Table, Function, Table) = lua
         .load(PRELUDE)
         .set_name(INTERNAL_SOURCE)
-        .call((globals.clone(), raw, redis, name, load_redis))?;
+        .call((globals.clone(), raw, redis, name, load_redis, co, sort))?;
     lua.set_named_registry_value(super::builtins::READONLY_KEY, readonly)?;
     lua.set_globals(view)?;
     Ok(State {

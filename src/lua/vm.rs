@@ -13,6 +13,7 @@ use super::sandbox::{self, State};
 use super::shebang;
 use super::store::{Library, Script, ScriptStore, Sha};
 use super::{Host, RunControl, ScriptFlags};
+use crate::constants::LUA_GC_CYCLE_PERIOD;
 use crate::resp::{Out, ReplyError};
 use hashbrown::HashMap;
 use mlua::{Function, Thread, Value};
@@ -87,6 +88,8 @@ pub struct LuaVm {
     libs_version: Option<u64>,
     /// Bumped whenever a state is rebuilt.
     generation: u64,
+    /// Runs ended since the last extra collector step (`count_run`).
+    runs_since_gc: u32,
 }
 
 fn new_state(flavor: Flavor) -> State {
@@ -114,6 +117,7 @@ impl LuaVm {
             scripts_epoch: 0,
             libs_version: None,
             generation: 0,
+            runs_since_gc: 0,
         }
     }
 
@@ -196,7 +200,8 @@ impl LuaVm {
             args: run.args,
         };
         let ctx = (Flavor::Eval, generation, name);
-        start(st, ctx, host, ctl, &run, start_with, out)
+        let step = start(st, ctx, host, ctl, &run, start_with, out);
+        self.count_run(Flavor::Eval, step)
     }
 
     /// Runs FCALL's function `name`, called with the KEYS and ARGV tables.
@@ -217,7 +222,8 @@ impl LuaVm {
             keys: run.keys,
             args: run.args,
         };
-        start(&mut self.func.st, ctx, host, ctl, &run, start_with, out)
+        let step = start(&mut self.func.st, ctx, host, ctl, &run, start_with, out);
+        self.count_run(Flavor::Function, step)
     }
 
     /// Continues a script suspended at the busy threshold.
@@ -259,7 +265,25 @@ impl LuaVm {
             may_yield: s.may_yield,
             busy_threshold_ms: s.busy_threshold_ms,
         };
-        finish(st, ctx, s.co, outcome, vars, out)
+        let step = finish(st, ctx, s.co, outcome, vars, out);
+        self.count_run(s.flavor, step)
+    }
+
+    /// Redis' extra collector step: every `LUA_GC_CYCLE_PERIOD` runs that ended (either
+    /// flavor, errors included), one `lua_gc(LUA_GCSTEP, 50)` on the state that ran the last.
+    fn count_run(&mut self, flavor: Flavor, step: Step) -> Step {
+        if matches!(step, Step::Done(_)) {
+            self.runs_since_gc += 1;
+            if self.runs_since_gc >= LUA_GC_CYCLE_PERIOD {
+                self.runs_since_gc = 0;
+                let st = match flavor {
+                    Flavor::Eval => &self.eval.st,
+                    Flavor::Function => &self.func.st,
+                };
+                coro::gc_step(&st.lua, LUA_GC_CYCLE_PERIOD as i32);
+            }
+        }
+        step
     }
 
     /// Whether the error that ended the last run (`Step::Done(Err)`) is a command's error
@@ -982,22 +1006,8 @@ mod tests {
         let mut host = FakeHost::default();
         let ctl = RunControl::default();
         let body = "local i = 0 while i < 1000000 do i = i + 1 end return i";
-        let mut step = start_run(&mut vm, &mut host, &ctl, body);
-        let mut yields = 0;
-        let mut buf = Vec::new();
-        loop {
-            match step {
-                Step::Yielded(s) => {
-                    yields += 1;
-                    let mut out = Out::new(&mut buf, Proto::Resp2);
-                    step = vm.resume(s, &mut host, &ctl, &mut out);
-                }
-                Step::Done(r) => {
-                    r.unwrap();
-                    break;
-                }
-            }
-        }
+        let (yields, done) = run_to_end_on(&mut vm, &mut host, &ctl, body);
+        let buf = done.unwrap();
         assert!(yields >= 2, "{yields}");
         assert!(ctl.busy.load(Ordering::Relaxed));
         assert_eq!(buf, b":1000000\r\n");
@@ -1005,6 +1015,150 @@ mod tests {
         assert_eq!(
             run_on(&mut vm, &mut host, "return 7", &[], Proto::Resp2).unwrap(),
             b":7\r\n"
+        );
+    }
+
+    /// Runs `body` with a 1 ms threshold, resuming it until it ends: (yields, reply or error).
+    fn run_to_end_on(
+        vm: &mut LuaVm,
+        host: &mut FakeHost,
+        ctl: &RunControl,
+        body: &str,
+    ) -> (usize, Result<Vec<u8>, String>) {
+        let mut step = start_run(vm, host, ctl, body);
+        let mut yields = 0;
+        let mut buf = Vec::new();
+        loop {
+            match step {
+                Step::Yielded(s) => {
+                    yields += 1;
+                    let mut out = Out::new(&mut buf, Proto::Resp2);
+                    step = vm.resume(s, host, ctl, &mut out);
+                }
+                Step::Done(r) => return (yields, r.map(|()| buf).map_err(|e| e.text())),
+            }
+        }
+    }
+
+    fn run_to_end(body: &str) -> (usize, Result<Vec<u8>, String>) {
+        let mut vm = LuaVm::new();
+        let mut host = FakeHost::default();
+        run_to_end_on(&mut vm, &mut host, &RunControl::default(), body)
+    }
+
+    #[test]
+    fn loops_inside_pcall_xpcall_coroutines_and_sort_yield_and_finish_as_without_yielding() {
+        let cases: [(&str, &[u8]); 8] = [
+            (
+                "local t = {3, 1, 2} table.sort(t, function(a, b) for i = 1, 300000 do end \
+                 return a < b end) return t",
+                b"*3\r\n:1\r\n:2\r\n:3\r\n",
+            ),
+            (
+                "local n = 0 local ok, r = pcall(function() for i = 1, 1000000 do n = n + 1 \
+                 end return n end) return {ok and 1 or 0, r}",
+                b"*2\r\n:1\r\n:1000000\r\n",
+            ),
+            (
+                "return {xpcall(function() for i = 1, 1000000 do end error('late') end, \
+                 function(e) return 'handled ' .. e end)}",
+                b"*2\r\n$-1\r\n$27\r\nhandled user_script:1: late\r\n",
+            ),
+            (
+                "local f = coroutine.wrap(function(a) for i = 1, 1000000 do end \
+                 local b = coroutine.yield(a + 1) for i = 1, 500000 do end return b * 2 end) \
+                 return {f(1), f(10)}",
+                b"*2\r\n:2\r\n:20\r\n",
+            ),
+            (
+                "local co = coroutine.create(function() pcall(function() \
+                 for i = 1, 1000000 do end end) coroutine.yield(coroutine.status(\
+                 coroutine.running())) return 'end' end) \
+                 local a, b = coroutine.resume(co) local c, d = coroutine.resume(co) \
+                 return {b, d, coroutine.status(co), tostring(coroutine.running())}",
+                b"*4\r\n$7\r\nrunning\r\n$3\r\nend\r\n$4\r\ndead\r\n$3\r\nnil\r\n",
+            ),
+            (
+                "return {pcall(function() return pcall(function() \
+                 for i = 1, 1000000 do end return select('#', pcall(function() end)) end) end)}",
+                b"*3\r\n:1\r\n:1\r\n:1\r\n",
+            ),
+            (
+                "local ok, e = pcall(function() for i = 1, 1000000 do end \
+                 redis.call('nosuch') end) return e",
+                b"$44\r\nERR Unknown Redis command called from script\r\n",
+            ),
+            (
+                "local ok, e = pcall(function() for i = 1, 300000 do end coroutine.yield(1) end) \
+                 return e",
+                b"$50\r\nattempt to yield across metamethod/C-call boundary\r\n",
+            ),
+        ];
+        for (body, want) in cases {
+            let (yields, got) = run_to_end(body);
+            let got = got.unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(want),
+                "{body}"
+            );
+            assert!(yields >= 1, "{body}: never yielded");
+        }
+    }
+
+    #[test]
+    fn an_extra_collector_step_every_50_runs_of_either_flavor() {
+        let mut vm = LuaVm::new();
+        let mut host = FakeHost::default();
+        for i in 1..LUA_GC_CYCLE_PERIOD {
+            // Errors count as runs too.
+            let body = if i % 2 == 0 { "return 1" } else { "error('x')" };
+            let _ = run_on(&mut vm, &mut host, body, &[], Proto::Resp2);
+            assert_eq!(vm.runs_since_gc, i);
+        }
+        run_on(&mut vm, &mut host, "return 1", &[], Proto::Resp2).unwrap();
+        assert_eq!(vm.runs_since_gc, 0);
+    }
+
+    fn assert_killed_on_line_2(step: Step, body: &str) {
+        match step {
+            Step::Done(Err(e)) => assert_eq!(
+                e.text(),
+                format!(
+                    "ERR Script killed by user with SCRIPT KILL... script: {}, on \
+                     @user_script:2.",
+                    sha(body)
+                )
+            ),
+            _ => panic!("not killed"),
+        }
+    }
+
+    #[test]
+    fn a_script_killed_while_suspended_inside_pcall_gets_the_kill_error() {
+        let mut vm = LuaVm::new();
+        let mut host = FakeHost::default();
+        let ctl = RunControl::default();
+        let body =
+            "local i = 0\nwhile true do pcall(function() while true do i = i + 1 end end) end";
+        let Step::Yielded(s) = start_run(&mut vm, &mut host, &ctl, body) else {
+            panic!("did not yield inside pcall");
+        };
+        ctl.kill.store(true, Ordering::Relaxed);
+        let mut buf = Vec::new();
+        let mut out = Out::new(&mut buf, Proto::Resp2);
+        assert_killed_on_line_2(vm.resume(s, &mut host, &ctl, &mut out), body);
+        // The VM runs scripts normally afterwards.
+        assert_eq!(
+            run_on(
+                &mut vm,
+                &mut host,
+                "return {pcall(error, 'x')}",
+                &[],
+                Proto::Resp2
+            )
+            .unwrap(),
+            b"*2\r\n$-1\r\n$1\r\nx\r\n"
         );
     }
 
@@ -1053,17 +1207,7 @@ mod tests {
         ctl.kill.store(true, Ordering::Relaxed);
         let body =
             "local i = 0\nwhile true do pcall(function() while true do i = i + 1 end end) end";
-        match start_run(&mut vm, &mut host, &ctl, body) {
-            Step::Done(Err(e)) => assert_eq!(
-                e.text(),
-                format!(
-                    "ERR Script killed by user with SCRIPT KILL... script: {}, on \
-                     @user_script:2.",
-                    sha(body)
-                )
-            ),
-            _ => panic!("not killed"),
-        }
+        assert_killed_on_line_2(start_run(&mut vm, &mut host, &ctl, body), body);
         // A plain loop, killed while suspended: the resume raises the kill error.
         ctl.kill.store(false, Ordering::Relaxed);
         let body = "while true do end";

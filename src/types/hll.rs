@@ -168,6 +168,20 @@ pub fn dense_put(regs: &mut [u8], i: usize, val: u8) {
     }
 }
 
+/// The dense registers four at a time (every three bytes hold four whole registers).
+#[inline]
+fn dense_groups(regs: &[u8]) -> impl Iterator<Item = [u8; 4]> + '_ {
+    regs.chunks_exact(3).map(|c| {
+        let (b0, b1, b2) = (c[0], c[1], c[2]);
+        [
+            b0 & REGISTER_MAX,
+            (b0 >> 6) | ((b1 & 15) << 2),
+            (b1 >> 4) | ((b2 & 3) << 4),
+            b2 >> 2,
+        ]
+    })
+}
+
 /// Raises dense register `i` to `val`; true when it changed.
 #[inline]
 pub fn dense_set(regs: &mut [u8], i: usize, val: u8) -> bool {
@@ -204,9 +218,10 @@ pub fn add(v: &mut Vec<u8>, element: &[u8], sparse_max_bytes: u64) -> Result<boo
 pub fn merge_into(max: &mut [u8; REGISTERS], v: &[u8]) -> Result<(), Corrupt> {
     match encoding(v) {
         Encoding::Dense => {
-            let regs = &v[HDR_BYTES..];
-            for (i, m) in max.iter_mut().enumerate() {
-                *m = (*m).max(dense_get(regs, i));
+            for (m, g) in max.chunks_exact_mut(4).zip(dense_groups(&v[HDR_BYTES..])) {
+                for (m, r) in m.iter_mut().zip(g) {
+                    *m = (*m).max(r);
+                }
             }
             Ok(())
         }
@@ -228,12 +243,21 @@ pub fn store_registers(v: &mut Vec<u8>, max: &[u8; REGISTERS], sparse_max_bytes:
 
 /// PFSELFTEST: the dense registers keep what is stored in them, and counts of a dense and a
 /// sparse value fed the same elements agree and stay within bounds. `rand` is C's `rand()`.
-pub fn selftest(mut rand: impl FnMut() -> u32, sparse_max_bytes: u64) -> Result<(), String> {
-    const CYCLES: usize = 1000;
+pub fn selftest(rand: impl FnMut() -> u32, sparse_max_bytes: u64) -> Result<(), String> {
+    selftest_sized(rand, sparse_max_bytes, 1000, 10_000_000)
+}
+
+/// PFSELFTEST with `cycles` rounds of the register test and `elements` additions.
+fn selftest_sized(
+    mut rand: impl FnMut() -> u32,
+    sparse_max_bytes: u64,
+    cycles: usize,
+    elements: u64,
+) -> Result<(), String> {
     let mut dense = vec![0u8; DENSE_BYTES];
     dense[..4].copy_from_slice(b"HYLL");
     let mut want = [0u8; REGISTERS];
-    for _ in 0..CYCLES {
+    for _ in 0..cycles {
         for (i, w) in want.iter_mut().enumerate() {
             *w = (rand() & REGISTER_MAX as u32) as u8;
             dense_put(&mut dense[HDR_BYTES..], i, *w);
@@ -252,7 +276,7 @@ pub fn selftest(mut rand: impl FnMut() -> u32, sparse_max_bytes: u64) -> Result<
     let relerr = 1.04 / (REGISTERS as f64).sqrt();
     let mut checkpoint: u64 = 1;
     let seed = rand() as u64 | (rand() as u64) << 32;
-    for j in 1..=10_000_000u64 {
+    for j in 1..=elements {
         let ele = (j ^ seed).to_le_bytes();
         let (index, val) = register_of(&ele);
         dense_set(&mut dense[HDR_BYTES..], index, val);

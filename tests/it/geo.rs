@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// A redis-server and a slotd driven with the same requests.
 struct Pair {
-    _redis: Redis,
+    redis: Redis,
     slotd: Server,
     a: Raw,
     b: Raw,
@@ -25,12 +25,7 @@ impl Pair {
         };
         let slotd = Server::start(extra);
         let (a, b) = (Raw::connect(redis.port), slotd.raw());
-        Some(Pair {
-            _redis: redis,
-            slotd,
-            a,
-            b,
-        })
+        Some(Pair { redis, slotd, a, b })
     }
 
     /// Sends `args` to both; asserts byte-equal replies.
@@ -130,6 +125,14 @@ fn add_points(p: &mut Pair, rng: &mut Lcg) {
     }
 }
 
+/// A pair holding `add_points`' data from `seed`, and the generator to go on with.
+fn with_points(tag: &str, seed: u64) -> Option<(Pair, Lcg)> {
+    let mut p = Pair::start(tag, &[])?;
+    let mut rng = Lcg(seed);
+    add_points(&mut p, &mut rng);
+    Some((p, rng))
+}
+
 /// Random WITH*, ASC/DESC and COUNT [ANY] options.
 fn random_options(rng: &mut Lcg) -> Vec<String> {
     let mut o = Vec::new();
@@ -210,12 +213,15 @@ fn random_searches(p: &mut Pair, rng: &mut Lcg) {
 fn random_points_match_redis() {
     // Scores, positions, geohashes, distances and every search form agree to the byte on
     // seeded random data, in both protocols.
-    let Some(mut p) = Pair::start("geo_random", &[]) else {
+    let Some((mut p, mut rng)) = with_points("geo_random", 42) else {
         return;
     };
-    let mut rng = Lcg(42);
-    add_points(&mut p, &mut rng);
     p.line("ZRANGE g 0 -1 WITHSCORES");
+    // Geo indexes are sorted sets: the same DUMP payloads, big (skiplist) and small.
+    p.line("OBJECT ENCODING g");
+    p.line("DUMP g");
+    p.line("GEOADD small 13.361389 38.115556 Palermo 180 85.05112878 ne -180 -85.05112878 sw");
+    p.line("DUMP small");
     for proto in ["2", "3"] {
         p.hello(proto);
         for i in (0..400).step_by(7) {
@@ -241,6 +247,70 @@ fn random_points_match_redis() {
     }
 }
 
+#[test]
+fn geo_payloads_move_both_ways() {
+    // A geo index DUMPed on redis-server RESTOREs on slotd and answers the same searches,
+    // and slotd's payload RESTOREs on redis-server.
+    let Some((mut p, _)) = with_points("geo_dump", 9) else {
+        return;
+    };
+    let (mut redis, mut slotd) = (p.redis.client(), p.slotd.client());
+    for (key, copy) in [("g", "g2"), ("d", "d2")] {
+        let from_redis: Vec<u8> = redis::cmd("DUMP").arg(key).query(&mut redis).expect("dump");
+        let from_slotd: Vec<u8> = redis::cmd("DUMP").arg(key).query(&mut slotd).expect("dump");
+        assert_eq!(from_redis, from_slotd, "DUMP {key}");
+        let ok: String = redis::cmd("RESTORE")
+            .arg(copy)
+            .arg(0)
+            .arg(&from_redis)
+            .query(&mut slotd)
+            .expect("restore on slotd");
+        assert_eq!(ok, "OK");
+        let ok: String = redis::cmd("RESTORE")
+            .arg(copy)
+            .arg(0)
+            .arg(&from_slotd)
+            .query(&mut redis)
+            .expect("restore on redis");
+        assert_eq!(ok, "OK");
+    }
+    p.line("GEOSEARCH g2 FROMLONLAT 0 0 BYRADIUS 5000 km WITHCOORD WITHDIST ASC");
+    p.line("GEOSEARCH d2 FROMLONLAT 13.5 37.5 BYBOX 40 30 km WITHCOORD WITHHASH DESC");
+}
+
+#[test]
+fn same_meridian_distances_match_redis() {
+    // Points on one meridian: Redis 7.0.15 measures them with the exact latitude formula,
+    // whose last bits differ from the haversine's (STOREDIST scores show every bit), and
+    // tests boxes latitude first.
+    let Some(mut p) = Pair::start("geo_meridian", &[]) else {
+        return;
+    };
+    let mut rng = Lcg(3);
+    for i in 0..300 {
+        let lat = rng.range(-80.0, 80.0);
+        p.strings(&[
+            "GEOADD".into(),
+            "ln".into(),
+            "12.5".into(),
+            format!("{lat:.6}"),
+            format!("p{i}"),
+        ]);
+    }
+    p.line("GEOSEARCHSTORE sd ln FROMLONLAT 12.5 10 BYRADIUS 20000 km STOREDIST");
+    p.line("ZRANGE sd 0 -1 WITHSCORES");
+    p.line("GEOSEARCHSTORE sd ln FROMMEMBER p0 BYRADIUS 20000 km STOREDIST");
+    p.line("ZRANGE sd 0 -1 WITHSCORES");
+    for _ in 0..100 {
+        let (lon, lat) = (rng.range(12.0, 13.0), rng.range(-80.0, 80.0));
+        let w = rng.pick(&[1, 10, 100, 1000]);
+        let h = rng.pick(&[1, 10, 100, 1000, 5000]);
+        p.line(&format!(
+            "GEOSEARCH ln FROMLONLAT {lon:.6} {lat:.6} BYBOX {w} {h} km WITHDIST ASC"
+        ));
+    }
+}
+
 /// Error texts and edge cases, in the order Redis checks them.
 const EDGES: &[&str] = &[
     "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
@@ -250,6 +320,8 @@ const EDGES: &[&str] = &[
     "GEOADD g inf 1 x",
     "GEOADD g 1 nan x",
     "GEOADD g 180.0000001 0 x",
+    "GEOADD g 0.0078125 200 x",
+    "GEOADD g 1e300 0.0234375 x",
     "GEOADD g NX XX 1 2 z",
     "GEOADD g 1 2",
     "GEOADD g ch ch ch",
@@ -401,6 +473,13 @@ const ODD_POINTS: &[&str] = &[
     "GEOSEARCH anti FROMMEMBER sw BYBOX 0 0 m WITHDIST",
     "GEODIST anti sw ne",
     "GEODIST anti e w km",
+    "DUMP anti",
+    // Distances whose fourth decimal Redis' fixed-point printing rounds otherwise than %.4f.
+    "GEOADD fp 10.3519 5.2877 a 103.3127 62.8143 b -45.6827 39.6586 c 64.9645 19.2748 d",
+    "GEODIST fp a b ft",
+    "GEODIST fp c d ft",
+    "GEOSEARCH fp FROMMEMBER a BYRADIUS 60000000 ft WITHDIST",
+    "GEORADIUSBYMEMBER fp c 60000000 ft WITHDIST DESC",
 ];
 
 #[test]
@@ -476,6 +555,38 @@ fn stores_across_shards_match_redis() {
         p.line(&format!("EXISTS {dst}"));
     }
     assert!(p.slotd.cli(&["DBSIZE"]).trim() == "1");
+}
+
+#[test]
+fn a_store_wakes_a_client_blocked_on_the_destination() {
+    // BZPOPMIN waiting on the destination is served by the stored set, as with redis-server,
+    // with the source and the destination on different shards too.
+    let Some(mut p) = Pair::start("geo_wake", &["--server-threads", "3"]) else {
+        return;
+    };
+    p.line("GEOADD src 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+    for (dst, store) in [
+        (
+            "w1",
+            "GEOSEARCHSTORE w1 src FROMLONLAT 15 37 BYRADIUS 300 km",
+        ),
+        ("w2", "GEORADIUS src 15 37 300 km STOREDIST w2"),
+        ("w3", "GEORADIUSBYMEMBER src Palermo 1 km STORE w3"),
+    ] {
+        let mut waiting = [Raw::connect(p.redis.port), Raw::connect(p.slotd.port)];
+        for w in waiting.iter_mut() {
+            w.send(&cmd(&[b"BZPOPMIN", dst.as_bytes(), b"5"]));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        p.line(store);
+        let [a, b] = &mut waiting;
+        assert_eq!(
+            String::from_utf8_lossy(&read_reply(b)),
+            String::from_utf8_lossy(&read_reply(a)),
+            "{store}"
+        );
+        p.line(&format!("ZRANGE {dst} 0 -1 WITHSCORES"));
+    }
 }
 
 #[test]

@@ -209,6 +209,19 @@ fn bad_input_matches_redis() {
         p.same(&[b"PFDEBUG", b"GETREG", k]);
         p.same(&[b"PFDEBUG", b"ENCODING", k]);
     }
+    // A valid HLL stored by SET is "embstr" until a PF command touches it.
+    let empty = [hdr(1, 0), vec![0x7f, 0xff]].concat();
+    for args in [
+        &[&b"SET"[..], b"e", &empty][..],
+        &[b"OBJECT", b"ENCODING", b"e"],
+        &[b"PFCOUNT", b"e"],
+        &[b"OBJECT", b"ENCODING", b"e"],
+        &[b"SET", b"e2", &empty],
+        &[b"PFADD", b"e2"],
+        &[b"OBJECT", b"ENCODING", b"e2"],
+    ] {
+        p.same(args);
+    }
     for line in [
         "SET s hello",
         "PFADD s a",
@@ -500,5 +513,159 @@ fn cluster_mode_routes_by_key_specs() {
     ] {
         let e = ask(args);
         assert!(e.starts_with("-CROSSSLOT"), "{e}");
+    }
+}
+
+/// A field of INFO `section` from redis-cli's text.
+fn info_field(s: &Server, section: &str, field: &str) -> Option<String> {
+    let text = s.cli(&["INFO", section]);
+    text.lines().find_map(|l| {
+        l.strip_prefix(&format!("{field}:"))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+/// Waits (bounded) until the replica is linked and has processed all the master streamed.
+fn wait_caught_up(m: &Server, r: &Server) {
+    for _ in 0..600 {
+        let up = info_field(r, "replication", "master_link_status").as_deref() == Some("up");
+        let mo = info_field(m, "replication", "master_repl_offset");
+        if up && mo.is_some() && mo == info_field(r, "replication", "slave_repl_offset") {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the replica did not catch up");
+}
+
+#[test]
+fn replica_gets_the_same_values() {
+    // The stream carries every HLL change (PFCOUNT's cache included), so the replica holds the
+    // master's bytes; a PFCOUNT on the replica changes its copy only, not the offsets.
+    let m = Server::start(&["--server-threads", "3"]);
+    let r = Server::start(&["--server-threads", "2"]);
+    r.cli(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    let keys = ["h1", "h2", "h3", "h4"];
+    let mut mc = m.raw();
+    for (i, k) in keys.iter().enumerate() {
+        for j in 0..(i + 1) * 500 {
+            let e = format!("{k}-{j}");
+            mc.send(&cmd(&[b"PFADD", k.as_bytes(), e.as_bytes()]));
+            read_reply(&mut mc);
+        }
+    }
+    for args in [
+        &[&b"PFCOUNT"[..], b"h1"][..],
+        &[b"PFMERGE", b"all", b"h1", b"h2", b"h3", b"h4"],
+        &[b"PFDEBUG", b"TODENSE", b"h2"],
+        &[b"PFADD", b"h3", b"late"],
+    ] {
+        mc.send(&cmd(args));
+        read_reply(&mut mc);
+    }
+    wait_caught_up(&m, &r);
+    for k in keys.iter().chain(&["all"]) {
+        assert_eq!(get(&r, k), get(&m, k), "{k} on the replica");
+    }
+    assert_eq!(r.cli(&["PFCOUNT", "h3"]), m.cli(&["PFCOUNT", "h3"]));
+    m.cli(&["PFADD", "h4", "after"]);
+    wait_caught_up(&m, &r);
+    assert_eq!(get(&r, "h4"), get(&m, "h4"));
+}
+
+#[test]
+fn pfselftest_passes() {
+    // Redis' self-test (registers, ten million additions in both encodings) passes.
+    let s = Server::start(&[]);
+    assert_eq!(s.cli(&["PFSELFTEST"]).trim(), "OK");
+}
+
+/// A small deterministic generator (xorshift64) for the fuzz cases.
+struct Gen(u64);
+
+impl Gen {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+    /// 1..=max
+    fn run(&mut self, max: u64) -> usize {
+        (1 + self.below(max)) as usize
+    }
+}
+
+/// A sparse value with a stale cache whose runs cover about every register: exactly, a few
+/// short, a few past the end, or cut inside its last opcode.
+fn near_valid_sparse(g: &mut Gen) -> Vec<u8> {
+    let mut v = b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80".to_vec();
+    let target = [16384usize, 16384, 16384, 16383, 16385, 16379, 16448][g.below(7) as usize];
+    let mut covered = 0;
+    while covered < target {
+        let left = (target - covered) as u64;
+        let n = match g.below(10) {
+            0..=2 => {
+                let n = g.run(left.min(64));
+                v.push((n - 1) as u8);
+                n
+            }
+            3..=5 => {
+                let n = g.run(left.min(16384));
+                v.extend_from_slice(&[0x40 | ((n - 1) >> 8) as u8, ((n - 1) & 0xff) as u8]);
+                n
+            }
+            _ => {
+                let (n, val) = (g.run(left.min(4)), g.run(32));
+                v.push(0x80 | (((val - 1) << 2) as u8) | (n - 1) as u8);
+                n
+            }
+        };
+        covered += n;
+    }
+    if g.below(20) == 0 {
+        v.pop();
+    }
+    v
+}
+
+#[test]
+fn near_valid_sparse_values_match_redis() {
+    // Sparse values whose runs miss, overshoot or cut the register count: every command
+    // answers (INVALIDOBJ or a result) and leaves the bytes exactly as redis-server does,
+    // including promotions forced by a small hll-sparse-max-bytes.
+    let Some((redis, slotd)) = start(&[]) else {
+        return;
+    };
+    let mut p = Pair::new(&redis, &slotd);
+    let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+    for i in 0..400 {
+        let v = near_valid_sparse(&mut g);
+        p.same(&[b"SET", b"f", &v]);
+        match g.below(7) {
+            0 | 1 => {
+                let limit = if g.below(3) == 0 { "60" } else { "3000" };
+                p.line(&format!("CONFIG SET hll-sparse-max-bytes {limit}"));
+                p.line(&format!("PFADD f a{i} b{i} c{i}"));
+            }
+            2 => {
+                p.line("PFCOUNT f");
+            }
+            3 => {
+                p.line("PFMERGE f g");
+            }
+            4 => {
+                p.line("PFMERGE h f");
+            }
+            5 => {
+                p.line("PFDEBUG TODENSE f");
+            }
+            _ => {
+                p.line("PFDEBUG DECODE f");
+            }
+        }
+        p.line("GET f");
+        p.line("PFCOUNT f g");
+        p.same(&[b"SET", b"g", &v]);
     }
 }

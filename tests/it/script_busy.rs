@@ -43,7 +43,7 @@ fn line(r: &mut Raw) -> Vec<u8> {
 }
 
 /// One whole reply as text (the replies here are simple lines, short bulks, or arrays of them).
-fn reply(r: &mut Raw) -> String {
+pub(crate) fn reply(r: &mut Raw) -> String {
     let head = line(r);
     let text = String::from_utf8_lossy(&head).into_owned();
     let n = || -> i64 { text[1..text.len() - 2].parse().expect("a length") };
@@ -64,7 +64,7 @@ fn reply(r: &mut Raw) -> String {
     }
 }
 
-fn call(r: &mut Raw, args: &[&str]) -> String {
+pub(crate) fn call(r: &mut Raw, args: &[&str]) -> String {
     let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
     r.send(&cmd(&a));
     reply(r)
@@ -72,7 +72,7 @@ fn call(r: &mut Raw, args: &[&str]) -> String {
 
 /// Sends `args` on `r` until the reply starts with "-BUSY" (the script passed the threshold);
 /// returns that reply. Bounded: fails after 5 s.
-fn until_busy(r: &mut Raw, args: &[&str]) -> String {
+pub(crate) fn until_busy(r: &mut Raw, args: &[&str]) -> String {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let got = call(r, args);
@@ -86,7 +86,7 @@ fn until_busy(r: &mut Raw, args: &[&str]) -> String {
 
 /// Runs `scenario` on redis-server 7.0 and on slotd (one shard), each with the small
 /// threshold, and asserts the same transcript.
-fn side_by_side(scenario: fn(u16) -> Vec<String>) {
+pub(crate) fn side_by_side(scenario: fn(u16) -> Vec<String>) {
     let slotd = Server::start(&["--busy-reply-threshold", THRESHOLD_MS]);
     let ours = scenario(slotd.port);
     let Some(redis) = RedisServer::start_with("busy", &["--busy-reply-threshold", THRESHOLD_MS])

@@ -7,7 +7,7 @@ use crate::common::{cmd, Raw, RedisServer, Server};
 use crate::compare::read_reply;
 
 /// Sends each EVAL (body, keys, args) to both servers and asserts byte-equal replies.
-fn same_evals(redis: &mut Raw, slotd: &mut Raw, cases: &[(&str, &[&str])], what: &str) {
+pub(crate) fn same_evals(redis: &mut Raw, slotd: &mut Raw, cases: &[(&str, &[&str])], what: &str) {
     for (body, keys) in cases {
         let numkeys = keys.len().to_string();
         let mut parts: Vec<&[u8]> = vec![b"EVAL", body.as_bytes(), numkeys.as_bytes()];
@@ -26,7 +26,7 @@ fn same_evals(redis: &mut Raw, slotd: &mut Raw, cases: &[(&str, &[&str])], what:
 }
 
 /// Sends a command to both servers and drops the replies (setup whose reply may differ).
-fn both(redis: &mut Raw, slotd: &mut Raw, parts: &[&[u8]]) {
+pub(crate) fn both(redis: &mut Raw, slotd: &mut Raw, parts: &[&[u8]]) {
     let req = cmd(parts);
     redis.send(&req);
     slotd.send(&req);

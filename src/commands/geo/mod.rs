@@ -7,7 +7,7 @@
 //! propagates it; the STORE forms are journaled as written (or, across shards, as the
 //! resulting keys), like the sorted-set STORE commands.
 
-use super::kit::number::parse_f64;
+use super::kit::number::{f64_arg, parse_f64};
 use super::{CmdResult, Exec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
@@ -39,8 +39,7 @@ fn zset_at<'d>(
 }
 
 /// A unit's size in meters (Redis' `extractUnitOrReply`).
-fn unit_meters(raw: &[u8]) -> Result<f64, ReplyError> {
-    let u = raw;
+fn unit_meters(u: &[u8]) -> Result<f64, ReplyError> {
     if u.eq_ignore_ascii_case(b"m") {
         Ok(1.0)
     } else if u.eq_ignore_ascii_case(b"km") {
@@ -64,8 +63,7 @@ fn number(raw: &[u8], err: &'static str) -> Result<f64, ReplyError> {
 /// A longitude and latitude pair, checked against the valid area (GEOADD, FROMLONLAT,
 /// GEORADIUS' centre).
 fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), ReplyError> {
-    let lon = number(lon, "ERR value is not a valid float")?;
-    let lat = number(lat, "ERR value is not a valid float")?;
+    let (lon, lat) = (f64_arg(lon)?, f64_arg(lat)?);
     if !geohash::valid_lon_lat(lon, lat) {
         return Err(ReplyError::other(format!(
             "ERR invalid longitude,latitude pair {lon:.6},{lat:.6}"
@@ -109,23 +107,35 @@ fn coord_text(v: f64, buf: &mut [u8; 64]) -> &[u8] {
     &buf[..n]
 }
 
-/// Writes a distance as Redis does: `%.4f`, always a bulk string.
+/// Writes a distance as redis-server 7.0.15 does (its `fixedpoint_d2string` with 4 digits),
+/// always a bulk string: the value times 10^4 rounded half to even as `llrint` rounds it,
+/// printed with four decimals. That rounding of the scaled double differs from `%.4f` on
+/// the last digit now and then; a NaN prints as `llrint`'s out-of-range value does.
 fn write_distance(out: &mut Out<'_>, d: f64) {
+    let mut buf = [0u8; 32];
+    let text = distance_text(d, &mut buf);
+    out.bulk(text);
+}
+
+fn distance_text(d: f64, buf: &mut [u8; 32]) -> &[u8] {
     use std::io::Write;
-    if d.is_nan() {
-        // glibc prints the sign of a NaN (the antipodes' asin gives x86's negative one).
-        out.bulk(if d.is_sign_negative() {
-            b"-nan"
-        } else {
-            b"nan"
-        });
-        return;
+    if d == 0.0 {
+        return b"0.0000";
     }
-    let mut buf = [0u8; 400];
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let scaled = (d * 10000.0).round_ties_even();
+    // x86's conversion answers i64::MIN for NaN and anything out of range.
+    let v = if (-TWO_63..TWO_63).contains(&scaled) {
+        scaled as i64
+    } else {
+        i64::MIN
+    };
+    let sign = if v < 0 { "-" } else { "" };
+    let abs = v.unsigned_abs();
     let mut w = &mut buf[..];
-    let _ = write!(w, "{d:.4}");
-    let n = 400 - w.len();
-    out.bulk(&buf[..n]);
+    let _ = write!(w, "{sign}{}.{:04}", abs / 10000, abs % 10000);
+    let n = 32 - w.len();
+    &buf[..n]
 }
 
 #[cfg(test)]

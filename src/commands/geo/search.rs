@@ -5,6 +5,7 @@
 
 use super::order::{cmp_dist, merge_sort, partial_sort};
 use super::*;
+use crate::commands::kit::number::{c_str, i64_arg};
 use crate::shard::value::Value;
 use crate::types::geohash::{Search, Shape};
 use crate::types::zset::{cmp_key, Entry};
@@ -136,74 +137,97 @@ fn parse<'a>(args: Args<'a>, kind: Kind, z: Option<&ZSetValue>) -> Result<Reques
     Ok(req)
 }
 
-/// The options after the fixed arguments.
+/// Which of GEOSEARCH's centre and shape options were given.
+#[derive(Default)]
+struct Seen {
+    from_member: bool,
+    from_lonlat: bool,
+    by_radius: bool,
+    by_box: bool,
+}
+
+/// The options after the fixed arguments, then the checks Redis makes once all are read.
 fn parse_options<'a>(
     args: Args<'a>,
     kind: Kind,
     z: Option<&ZSetValue>,
     req: &mut Request<'a>,
 ) -> Result<(), ReplyError> {
-    let (mut from_member, mut from_lonlat, mut by_radius, mut by_box) =
-        (false, false, false, false);
-    let n = args.len();
+    let mut seen = Seen::default();
     let mut i = kind.options_at();
-    while i < n {
-        let a = args.get(i);
-        let is = |name: &[u8]| a.eq_ignore_ascii_case(name);
-        let has = |k: usize| i + k < n;
-        if is(b"withdist") {
-            req.with_dist = true;
-        } else if is(b"withhash") {
-            req.with_hash = true;
-        } else if is(b"withcoord") {
-            req.with_coord = true;
-        } else if is(b"any") {
-            req.any = true;
-        } else if is(b"asc") {
-            req.sort = Sort::Asc;
-        } else if is(b"desc") {
-            req.sort = Sort::Desc;
-        } else if is(b"count") && has(1) {
-            req.count = super::super::kit::number::i64_arg(args.get(i + 1))?;
-            if req.count <= 0 {
-                return Err(ReplyError::other("ERR COUNT must be > 0"));
-            }
-            i += 1;
-        } else if (is(b"store") || is(b"storedist")) && has(1) && kind.takes_store_key() {
-            req.store = Some(args.get(i + 1));
-            req.store_dist = is(b"storedist");
-            i += 1;
-        } else if is(b"storedist") && kind == Kind::SearchStore {
-            req.store_dist = true;
-        } else if is(b"frommember") && has(1) && kind.is_search() && !from_lonlat {
-            if let Some(z) = z {
-                req.centre = member_pos(z, args.get(i + 1))?;
-            }
-            from_member = true;
-            i += 1;
-        } else if is(b"fromlonlat") && has(2) && kind.is_search() && !from_member {
-            req.centre = lon_lat(args.get(i + 1), args.get(i + 2))?;
-            from_lonlat = true;
-            i += 2;
-        } else if is(b"byradius") && has(2) && kind.is_search() && !by_box {
-            let (r, conv) = radius_arg(args.get(i + 1), args.get(i + 2))?;
-            (req.shape, req.conversion) = (Shape::Radius(r), conv);
-            by_radius = true;
-            i += 2;
-        } else if is(b"bybox") && has(3) && kind.is_search() && !by_radius {
-            let (w, h, conv) = box_arg(args.get(i + 1), args.get(i + 2), args.get(i + 3))?;
-            req.shape = Shape::Box {
-                width: w,
-                height: h,
-            };
-            req.conversion = conv;
-            by_box = true;
-            i += 3;
-        } else {
-            return Err(ReplyError::Syntax);
-        }
-        i += 1;
+    while i < args.len() {
+        i += 1 + one_option(args, i, kind, z, req, &mut seen)?;
     }
+    check_request(args, kind, req, &seen)
+}
+
+/// Reads the option at `i` (Redis' `strcasecmp` ladder: an option whose values are missing
+/// or that this command does not take is a syntax error); returns the values it consumed.
+fn one_option<'a>(
+    args: Args<'a>,
+    i: usize,
+    kind: Kind,
+    z: Option<&ZSetValue>,
+    req: &mut Request<'a>,
+    seen: &mut Seen,
+) -> Result<usize, ReplyError> {
+    let a = args.get(i);
+    let is = |name: &[u8]| a.eq_ignore_ascii_case(name);
+    let has = |k: usize| i + k < args.len();
+    let search = kind.is_search();
+    let flag = if is(b"withdist") {
+        &mut req.with_dist
+    } else if is(b"withhash") {
+        &mut req.with_hash
+    } else if is(b"withcoord") {
+        &mut req.with_coord
+    } else if is(b"any") {
+        &mut req.any
+    } else if is(b"asc") || is(b"desc") {
+        req.sort = if is(b"asc") { Sort::Asc } else { Sort::Desc };
+        return Ok(0);
+    } else if is(b"count") && has(1) {
+        req.count = i64_arg(args.get(i + 1))?;
+        if req.count <= 0 {
+            return Err(ReplyError::other("ERR COUNT must be > 0"));
+        }
+        return Ok(1);
+    } else if (is(b"store") || is(b"storedist")) && has(1) && kind.takes_store_key() {
+        req.store = Some(args.get(i + 1));
+        req.store_dist = is(b"storedist");
+        return Ok(1);
+    } else if is(b"storedist") && kind == Kind::SearchStore {
+        &mut req.store_dist
+    } else if is(b"frommember") && has(1) && search && !seen.from_lonlat {
+        // Without a source the member is not looked up (the reply is empty anyway).
+        if let Some(z) = z {
+            req.centre = member_pos(z, args.get(i + 1))?;
+        }
+        seen.from_member = true;
+        return Ok(1);
+    } else if is(b"fromlonlat") && has(2) && search && !seen.from_member {
+        req.centre = lon_lat(args.get(i + 1), args.get(i + 2))?;
+        seen.from_lonlat = true;
+        return Ok(2);
+    } else if is(b"byradius") && has(2) && search && !seen.by_box {
+        let (r, conv) = radius_arg(args.get(i + 1), args.get(i + 2))?;
+        (req.shape, req.conversion) = (Shape::Radius(r), conv);
+        seen.by_radius = true;
+        return Ok(2);
+    } else if is(b"bybox") && has(3) && search && !seen.by_radius {
+        let (width, height, conv) = box_arg(args.get(i + 1), args.get(i + 2), args.get(i + 3))?;
+        (req.shape, req.conversion) = (Shape::Box { width, height }, conv);
+        seen.by_box = true;
+        return Ok(3);
+    } else {
+        return Err(ReplyError::Syntax);
+    };
+    *flag = true;
+    Ok(0)
+}
+
+/// The conflicts Redis reports after reading every option, in its order.
+fn check_request(args: Args<'_>, kind: Kind, req: &Request<'_>, seen: &Seen) -> CmdResult {
     if req.store.is_some() && (req.with_dist || req.with_hash || req.with_coord) {
         return Err(ReplyError::other(format!(
             "ERR {} is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
@@ -214,15 +238,15 @@ fn parse_options<'a>(
             }
         )));
     }
-    let typed =
-        || String::from_utf8_lossy(super::super::kit::number::c_str(args.get(0))).into_owned();
-    if kind.is_search() && !(from_member || from_lonlat) {
+    // The command's name as typed (Redis prints its argv[0]).
+    let typed = || String::from_utf8_lossy(c_str(args.get(0))).into_owned();
+    if kind.is_search() && !(seen.from_member || seen.from_lonlat) {
         return Err(ReplyError::other(format!(
             "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}",
             typed()
         )));
     }
-    if kind.is_search() && !(by_radius || by_box) {
+    if kind.is_search() && !(seen.by_radius || seen.by_box) {
         return Err(ReplyError::other(format!(
             "ERR exactly one of BYRADIUS and BYBOX can be specified for {}",
             typed()

@@ -58,6 +58,11 @@ pub(super) fn pfcount(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             return Ok(true);
         };
         hll_bytes(e.value())?;
+        // A valid cache is only read: a small value stays inline in its key's block.
+        if let Some(card) = raw_cached_count(e) {
+            out.int(card as i64);
+            return Ok(true);
+        }
         let v = hll_mut(e);
         if let Some(card) = hll::cached(v) {
             out.int(card as i64);

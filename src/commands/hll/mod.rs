@@ -4,6 +4,7 @@
 //! is boxed); they never touch another family's values except to answer WRONGTYPE.
 
 use super::{CmdResult, Exec};
+use crate::keyspace::entry::Stored;
 use crate::resp::ReplyError;
 use crate::shard::db::{Db, Entry};
 use crate::shard::value::{StrValue, Value, ValueRef};
@@ -45,6 +46,19 @@ fn hll_mut(e: &mut Entry) -> &mut Vec<u8> {
             &mut s.bytes
         }
         other => panic!("HyperLogLog edit of a {}", other.type_name()),
+    }
+}
+
+/// The cached count of a value `hll_bytes` accepted, when it is valid and the value is already
+/// "raw" (so `hll_mut` would change nothing that can be seen).
+fn raw_cached_count(e: &Entry) -> Option<u64> {
+    match e.stored() {
+        Stored::Inline {
+            bytes,
+            modified: true,
+        } => hll::cached(bytes),
+        Stored::Boxed(Value::Str(s)) if s.modified => hll::cached(&s.bytes),
+        _ => None,
     }
 }
 

@@ -145,3 +145,12 @@ fn search_cells_cover_the_centre() {
     assert!(min <= score && score < max);
     assert!(cells.iter().any(|c| !c.is_none()));
 }
+
+#[test]
+fn equal_longitudes_use_the_latitude_formula() {
+    // redis-server 7.0.15 measures along a meridian as R * |dlat| (not the haversine, whose
+    // last bits differ); that is what its STOREDIST scores show.
+    let (a, b) = (-41.92566, 21.577705);
+    assert_eq!(distance(12.5, a, 12.5, b), lat_distance(a, b));
+    assert_eq!(distance(12.5, a, 12.5, b), distance(12.5, b, 12.5, a));
+}

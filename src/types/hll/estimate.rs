@@ -20,21 +20,38 @@ pub fn count(v: &[u8]) -> Result<u64, Corrupt> {
 
 /// The estimate of one byte per register (PFCOUNT of several keys).
 pub fn count_registers(regs: &[u8; REGISTERS]) -> u64 {
-    let mut histo = [0u32; 64];
-    for &r in regs {
-        histo[(r & 63) as usize] += 1;
+    let mut lanes = Lanes::new();
+    for c in regs.chunks_exact(4) {
+        lanes.add([c[0] & 63, c[1] & 63, c[2] & 63, c[3] & 63]);
     }
-    estimate(&histo)
+    estimate(&lanes.sum())
 }
 
-/// Counts the dense registers by value, four registers (three bytes) at a time.
+/// Counts the dense registers by value.
 fn dense_histogram(regs: &[u8], histo: &mut [u32; 64]) {
-    for c in regs.chunks_exact(3) {
-        let (b0, b1, b2) = (c[0], c[1], c[2]);
-        histo[(b0 & 63) as usize] += 1;
-        histo[((b0 >> 6) | ((b1 & 15) << 2)) as usize] += 1;
-        histo[((b1 >> 4) | ((b2 & 3) << 4)) as usize] += 1;
-        histo[(b2 >> 2) as usize] += 1;
+    let mut lanes = Lanes::new();
+    for g in super::dense_groups(regs) {
+        lanes.add(g);
+    }
+    *histo = lanes.sum();
+}
+
+/// Four histograms filled in turn, so that counting equal neighbours does not wait on the
+/// previous increment of the same counter; summed at the end.
+struct Lanes([[u32; 64]; 4]);
+
+impl Lanes {
+    fn new() -> Self {
+        Lanes([[0; 64]; 4])
+    }
+    #[inline]
+    fn add(&mut self, regs: [u8; 4]) {
+        for (lane, r) in self.0.iter_mut().zip(regs) {
+            lane[r as usize] += 1;
+        }
+    }
+    fn sum(&self) -> [u32; 64] {
+        std::array::from_fn(|i| self.0.iter().map(|l| l[i]).sum())
     }
 }
 

@@ -47,8 +47,9 @@ fn val_op(value: u8, len: usize) -> u8 {
     ((value - 1) << 2) | (len as u8 - 1) | 0x80
 }
 
-/// The byte after an XZERO's first; Redis reads its string's terminating zero when a value
-/// ends inside the opcode.
+/// The byte after an XZERO's first; when a (corrupt) value ends inside the opcode Redis reads
+/// the byte past its string's end, which is the terminating zero unless an earlier edit of
+/// that value left a byte there: slotd always reads zero, the one known difference.
 #[inline]
 fn byte_at(b: &[u8], i: usize) -> u8 {
     b.get(i).copied().unwrap_or(0)
@@ -265,18 +266,16 @@ fn promote(v: &mut Vec<u8>, index: usize, val: u8) -> Result<bool, Corrupt> {
 }
 
 /// Walks a sparse body (after the header) run by run, calling `f(first_register, run, value)`
-/// for each non-zero run, as Redis' decoders do: `Corrupt` unless the runs cover exactly every
-/// register (a non-zero run past the end stops the walk).
+/// for each non-zero run: `Corrupt` unless the runs cover exactly every register, as Redis 7.0
+/// decides in its merge and conversion. (A run reaching past the last register makes the value
+/// corrupt; Redis writes it past its register array first, slotd skips it.)
 fn walk(body: &[u8], mut f: impl FnMut(usize, usize, u8)) -> Result<(), Corrupt> {
     let mut idx = 0usize;
     let mut p = 0;
     while p < body.len() {
         let op = op_at(body, p);
         p += op.bytes;
-        if op.value != 0 {
-            if idx + op.span > REGISTERS {
-                break;
-            }
+        if op.value != 0 && idx + op.span <= REGISTERS {
             f(idx, op.span, op.value);
         }
         idx += op.span;
@@ -317,15 +316,22 @@ pub(super) fn merge_into(max: &mut [u8; REGISTERS], body: &[u8]) -> Result<(), C
 }
 
 /// The histogram of register values of a sparse body; `Corrupt` when the runs do not cover
-/// exactly every register.
+/// exactly every register (a run past the last register makes it corrupt, as in Redis).
 pub(super) fn histogram(body: &[u8], histo: &mut [u32; 64]) -> Result<(), Corrupt> {
-    let mut nonzero = 0u32;
-    walk(body, |_, run, value| {
-        histo[value as usize] += run as u32;
-        nonzero += run as u32;
-    })?;
-    histo[0] = REGISTERS as u32 - nonzero;
-    Ok(())
+    let mut idx = 0usize;
+    let mut p = 0;
+    while p < body.len() {
+        let op = op_at(body, p);
+        p += op.bytes;
+        idx += op.span;
+        let h = &mut histo[op.value as usize];
+        *h = h.wrapping_add(op.span as u32);
+    }
+    if idx == REGISTERS {
+        Ok(())
+    } else {
+        Err(Corrupt)
+    }
 }
 
 /// PFDEBUG DECODE's text of a sparse value: `z:len`, `Z:len`, `v:value,len`, space-separated.
