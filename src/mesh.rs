@@ -212,6 +212,17 @@ impl Mesh {
     }
 }
 
+/// How a section treats a shard whose script is past busy-reply-threshold (suspended between
+/// slices): parking it would show the section a half-run script.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusyPark {
+    /// The busy shard parks once its script ended (the master's stream, internal work).
+    Wait,
+    /// The busy shard answers at once that it is busy (`ParkSlot::refuse`), and the section
+    /// is abandoned: a client's command then gets -BUSY instead of waiting.
+    Refuse,
+}
+
 /// Rendezvous for one multi-shard section: parked shards publish their state and wait for
 /// `released`. The state is type-erased here (the shard module publishes its `Shard` and
 /// reads it back in `shard::peers`), so the mesh carries it without naming the shard.
@@ -221,11 +232,19 @@ pub struct ParkSlot {
     released: AtomicBool,
     owner: Thread,
     waiters: Mutex<Vec<Thread>>,
+    busy: BusyPark,
+    /// A busy shard refused to park (`BusyPark::Refuse`).
+    refused: AtomicBool,
 }
 
 impl ParkSlot {
     /// A slot for a section over `shards` shards, owned by the calling thread.
     pub fn new(shards: usize) -> Self {
+        Self::with_busy(shards, BusyPark::Wait)
+    }
+
+    /// A slot whose section treats busy shards as `busy` says.
+    pub fn with_busy(shards: usize, busy: BusyPark) -> Self {
         ParkSlot {
             ptrs: (0..shards)
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
@@ -234,10 +253,39 @@ impl ParkSlot {
             released: AtomicBool::new(false),
             owner: std::thread::current(),
             waiters: Mutex::new(Vec::new()),
+            busy,
+            refused: AtomicBool::new(false),
         }
     }
 
-    /// Called on the parked shard's thread: publish its state and block until released.
+    /// What a busy shard does with this slot's park request.
+    pub fn busy_mode(&self) -> BusyPark {
+        self.busy
+    }
+
+    /// Called on a busy shard's thread instead of `park_here` (`BusyPark::Refuse` only).
+    pub fn refuse(&self) {
+        self.refused.store(true, Ordering::SeqCst);
+        self.owner.unpark();
+    }
+
+    /// Some shard refused to park.
+    pub fn refused(&self) -> bool {
+        self.refused.load(Ordering::SeqCst)
+    }
+
+    /// How many shards parked so far.
+    pub fn parked_count(&self) -> usize {
+        self.parked.load(Ordering::SeqCst)
+    }
+
+    /// Shard `id` parked for this slot.
+    pub fn is_parked(&self, id: ShardId) -> bool {
+        !self.ptrs[id].load(Ordering::SeqCst).is_null()
+    }
+
+    /// Called on the parked shard's thread: publish its state and block until released (at
+    /// once when the section was abandoned already).
     ///
     /// # Safety
     /// `state` points at shard `id`'s state (a `Shard`: the section casts it back), which
@@ -287,6 +335,12 @@ impl Mesh {
         self.token
             .compare_exchange(TOKEN_FREE, me, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
+    }
+
+    /// The shard holding the park token, if any.
+    pub fn token_holder(&self) -> Option<ShardId> {
+        let t = self.token.load(Ordering::SeqCst);
+        (t != TOKEN_FREE).then_some(t)
     }
 
     /// Gives the park token back.

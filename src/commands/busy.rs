@@ -10,14 +10,9 @@ use crate::global::Global;
 use crate::lua::RunControl;
 use crate::resp::Args;
 use crate::resp::ReplyError;
+pub use crate::shard::{BUSY_EVAL, BUSY_FUNCTION};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-/// Redis' refusal while an EVAL script is past the threshold.
-pub const BUSY_EVAL: &str =
-    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-/// Redis' refusal while a function (FCALL) is past the threshold.
-pub const BUSY_FUNCTION: &str =
-    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 /// SCRIPT KILL / FUNCTION KILL with nothing past the threshold.
 pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 /// SCRIPT KILL / FUNCTION KILL of a script that has written.

@@ -370,7 +370,7 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     };
     let mut lines: Vec<(u64, String)> = ctx
         .shard
-        .call_all(|sh| {
+        .try_call_all(|sh| {
             sh.clients
                 .iter()
                 .filter(|(_, c)| wanted(c))
@@ -379,7 +379,7 @@ fn list(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                     (c.id, client_line_with(c, now, argv))
                 })
                 .collect::<Vec<_>>()
-        })
+        })?
         .into_iter()
         .flatten()
         .collect();
@@ -460,10 +460,10 @@ fn parse_kill_filter(args: Args<'_>) -> Result<KillFilter, ReplyError> {
 }
 
 /// Marks matching clients on every shard; returns (count, whether this client matched).
-fn kill_matching(ctx: &mut ConnCtx<'_>, f: &KillFilter) -> (usize, bool) {
+fn kill_matching(ctx: &mut ConnCtx<'_>, f: &KillFilter) -> Result<(usize, bool), ReplyError> {
     let me = ctx.client().id;
     let mut self_hit = false;
-    let counts = ctx.shard.call_all(|sh| {
+    let counts = ctx.shard.try_call_all(|sh| {
         let mut n = 0;
         for (_, c) in sh.clients.iter_mut() {
             if !f.matches(c) || (f.skipme && c.id == me) {
@@ -477,8 +477,8 @@ fn kill_matching(ctx: &mut ConnCtx<'_>, f: &KillFilter) -> (usize, bool) {
             }
         }
         n
-    });
-    (counts.into_iter().sum(), self_hit)
+    })?;
+    Ok((counts.into_iter().sum(), self_hit))
 }
 
 fn kill(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
@@ -489,7 +489,7 @@ fn kill(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             skipme: false,
             ..Default::default()
         };
-        let (n, self_hit) = kill_matching(ctx, &f);
+        let (n, self_hit) = kill_matching(ctx, &f)?;
         if n == 0 {
             return Err(ReplyError::other("ERR No such client"));
         }
@@ -500,7 +500,7 @@ fn kill(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     }
     let f = parse_kill_filter(args)?;
-    let (n, self_hit) = kill_matching(ctx, &f);
+    let (n, self_hit) = kill_matching(ctx, &f)?;
     if self_hit {
         ctx.after = AfterReply::Close;
     }

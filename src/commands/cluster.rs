@@ -590,9 +590,9 @@ fn countkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let shard = crate::topology::shard_of(slot, ctx.shard.shards);
     // In the selected database (several exist in cluster mode, as in Valkey 9).
     let dbi = ctx.client().db;
-    let n = ctx.shard.call_on(shard, |sh| {
+    let n = ctx.shard.try_call_on(shard, |sh| {
         sh.db_get(dbi).map_or(0, |d| d.count_in_slot(slot))
-    });
+    })?;
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -609,10 +609,10 @@ fn getkeysinslot(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let max = usize::try_from(count).unwrap_or(usize::MAX);
     let shard = crate::topology::shard_of(slot, ctx.shard.shards);
     let dbi = ctx.client().db;
-    let keys = ctx.shard.call_on(shard, |sh| {
+    let keys = ctx.shard.try_call_on(shard, |sh| {
         sh.db_get(dbi)
             .map_or_else(Vec::new, |d| d.keys_in_slot(slot, max))
-    });
+    })?;
     ctx.out.array(keys.len());
     keys.iter().for_each(|k| ctx.out.bulk(k));
     Ok(())

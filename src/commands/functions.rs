@@ -394,7 +394,7 @@ fn commit(ctx: &mut ConnCtx<'_>, change: &Change, args: Args<'_>) -> CmdResult {
         .shard
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    ctx.shard.call_on(0, |sh| {
+    ctx.shard.try_call_on(0, |sh| {
         commit_on(sh, change, args)?;
         if always && sh.id != here {
             // A parked shard 0 cannot fsync before this shard replies: do it for it now.
@@ -403,7 +403,7 @@ fn commit(ctx: &mut ConnCtx<'_>, change: &Change, args: Args<'_>) -> CmdResult {
             }
         }
         Ok(())
-    })
+    })?
 }
 
 /// Whether a journaled record (resolved to `spec`) changes the function libraries: AOF

@@ -140,11 +140,11 @@ fn wanted_sections(args: Args<'_>) -> Vec<&'static str> {
 pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let sections = wanted_sections(args);
     let mut t = Totals::default();
-    for part in ctx.shard.call_all(|sh| {
+    for part in ctx.shard.try_call_all(|sh| {
         let mut one = Totals::default();
         one.add_shard(sh);
         one
-    }) {
+    })? {
         merge(&mut t, part);
     }
     let r = &ctx.shard.global.repl;
@@ -154,7 +154,7 @@ pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         r.sync_partial_err.load(Ordering::Relaxed),
     );
     if sections.contains(&"memory") {
-        t.memory = Some(super::memory::Overview::gather(ctx));
+        t.memory = Some(super::memory::Overview::gather(ctx)?);
     }
     let mut text = String::new();
     for (i, name) in sections.iter().enumerate() {

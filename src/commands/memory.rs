@@ -106,8 +106,9 @@ pub struct Overview {
 
 impl Overview {
     /// Gathers the overview over every shard (one parked call when there are several).
-    pub fn gather(ctx: &mut ConnCtx<'_>) -> Overview {
-        let parts = ctx.shard.call_all(|sh| ShardPart::of(sh));
+    /// Refused when a shard runs a script past busy-reply-threshold.
+    pub fn gather(ctx: &mut ConnCtx<'_>) -> Result<Overview, ReplyError> {
+        let parts = ctx.shard.try_call_all(|sh| ShardPart::of(sh))?;
         let (used, peak) = alloc::sample_peak();
         let rss = rss_bytes();
         let g = &ctx.shard.global;
@@ -161,7 +162,7 @@ impl Overview {
                 add_overhead(&mut e.1, &d);
             }
         }
-        o
+        Ok(o)
     }
 
     /// MEMORY STATS' `clients.slaves`: replica clients and the stream buffered for them.
@@ -441,7 +442,7 @@ fn stat_float(out: &mut Out<'_>, name: &str, v: f32) {
 }
 
 fn memory_stats(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    let o = Overview::gather(ctx);
+    let o = Overview::gather(ctx)?;
     let out = &mut ctx.out;
     // As Redis: one `db.N` entry per database holding keys.
     let used_dbs: Vec<(u32, &DbOverhead)> = o
@@ -595,7 +596,7 @@ to investigate the issue if it causes problems in your instance, or to understan
 certain clients are using a big amount of memory.";
 
 fn memory_doctor(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    let o = Overview::gather(ctx);
+    let o = Overview::gather(ctx)?;
     ctx.out.verbatim(doctor_report(&o).as_bytes());
     Ok(())
 }

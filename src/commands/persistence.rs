@@ -19,7 +19,7 @@ pub static COMMANDS: &[CommandSpec] = &[CommandSpec::conn(
 fn bgrewriteaof(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let busy = ctx
         .shard
-        .call_all(|sh| sh.aof.rewrite.is_some())
+        .try_call_all(|sh| sh.aof.rewrite.is_some())?
         .into_iter()
         .any(|b| b);
     if busy {

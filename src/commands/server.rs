@@ -761,12 +761,12 @@ fn fit_maxclients(
 }
 
 fn config_resetstat(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
-    ctx.shard.call_all(|sh| {
+    ctx.shard.try_call_all(|sh| {
         sh.stats = Default::default();
         for (_, db) in sh.each_db_mut() {
             db.stats = Default::default();
         }
-    });
+    })?;
     crate::lazyfree::reset_stats();
     ctx.out.ok();
     Ok(())

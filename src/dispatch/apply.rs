@@ -1,7 +1,7 @@
 //! Replica side, on a shard: applying records received from the master (snapshot or stream)
 //! through the one replay path (`replay`). The link thread routes each record to the shard
 //! owning its keys; records spanning shards run in a parked section; flushes run on every
-//! shard.
+//! shard; a MULTI/EXEC block runs whole (`apply_block`).
 
 use super::replay::{self, Record, Replay};
 use crate::commands::CommandSpec;
@@ -21,6 +21,11 @@ pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
         match parser.parse(&data[off..], u64::MAX) {
             ParseOutcome::Command { consumed } => {
                 let args = Args::new(&data[off..], parser.ranges());
+                if args.len() == 1 && args.get(0).eq_ignore_ascii_case(b"MULTI") {
+                    // A MULTI/EXEC block of the master: applied as one unit.
+                    off = super::apply_block::apply(sh, data, off + consumed, now_ms);
+                    continue;
+                }
                 if !args.is_empty() {
                     sink.clear();
                     apply_record(sh, args, now_ms, &mut sink);
@@ -35,7 +40,7 @@ pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
     }
 }
 
-fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>) {
+pub(super) fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>) {
     if args.get(0).eq_ignore_ascii_case(b"REPLFLUSH") && args.len() == 3 {
         let n = |i: usize| {
             crate::resp::parse::parse_i64(args.get(i))

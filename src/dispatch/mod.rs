@@ -4,6 +4,7 @@
 //! connection's shard and `run_key` on the owner shard (locally or after a hop).
 
 pub mod apply;
+pub mod apply_block;
 #[cfg(test)]
 mod busy_tests;
 mod keys;
@@ -255,11 +256,18 @@ pub fn plan(
                 transaction::run_queue(sh, client_idx, &tx, out.buf, out.proto, now_ms);
             }
             let failed = r.is_err();
+            // A fan-out a busy shard refused (`Shard::try_call_all`): rejected, as Redis
+            // rejects the command before running it.
+            let rejected = r.as_ref().is_err_and(|e| e.text().starts_with("BUSY "));
             if let Err(e) = r {
                 reply_error(sh, out, &e);
             }
-            sh.stats.commands_processed += 1;
-            sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+            if rejected {
+                count_rejected(sh, spec);
+            } else {
+                sh.stats.commands_processed += 1;
+                sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+            }
             if sh.repl.wait_request.is_some() {
                 if let Some(w) = sh.repl.wait_request.take() {
                     return Plan::Wait(w);
@@ -687,7 +695,7 @@ fn run_multi(
     let always = sh
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    sh.with_parked(ids, &mut |this, mut peers| {
+    let parked = sh.try_with_parked(ids, &mut |this, mut peers| {
         let keys = &mut Keys::given(keys);
         result = run_parked_with(
             this,
@@ -701,6 +709,12 @@ fn run_multi(
             Some(always),
         );
     });
+    if let Err(busy) = parked {
+        // A shard became busy after the check in `plan_keyed`: nothing ran.
+        reply_error(sh, out, &busy);
+        count_rejected(sh, spec);
+        return;
+    }
     let failed = result.is_err();
     if let Err(e) = result {
         reply_error(sh, out, &e);

@@ -1,12 +1,15 @@
 //! Running a script (EVAL family, FCALL) on the shard that owns its declared keys: finding the
 //! script, Redis 7.0's checks before the run (shebang flags) and before each `redis.call`
 //! (`lua::Host` over this shard and any parked peers), blocking commands answering at once,
-//! the effects journaled as one MULTI/EXEC block per shard, and the rerun with every shard
-//! parked when a standalone script reaches a key of a shard it does not hold.
+//! the effects journaled as one MULTI/EXEC block per shard, the shards a run parks (held
+//! across its slices when it leaves the core past the threshold), and, when a standalone
+//! script reaches a key of a shard it does not hold, taking that shard mid-run (or, when that
+//! cannot be done without waiting, the rerun with every shard parked).
 //!
 //! Never runs Lua itself (`lua::vm` does) and never parses a script.
 
 use super::{misconf, reply_error, run_key_with, run_parked, Keys};
+use crate::aof_store::journal::BlockMark;
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::commands::guards::write_refusal;
 use crate::commands::{self, flags, AfterReply, CommandSpec, ConnCtx, Handler, ScriptCmd};
@@ -16,6 +19,7 @@ use crate::lua::vm::{LuaVm, Run, Step};
 use crate::lua::{CallRefused, Host, ReplFlags, RunControl, ScriptFlags};
 use crate::resp::{Args, Out, Proto, ReplyError};
 use crate::route::{self, ClientFlags, CmdFlags};
+use crate::shard::peers::Held;
 use crate::shard::{Client, Parked, Shard};
 use crate::topology::shard_of;
 use std::sync::atomic::Ordering;
@@ -251,7 +255,7 @@ pub(super) fn run_in_section(
         Ok(n) => {
             let keys: Vec<usize> = (3..3 + n).collect();
             let start = out.buf.len();
-            match attempt(this, Some(peers), cmd, args, &keys, out, now_ms, t0) {
+            match attempt(this, Some(peers), None, cmd, args, &keys, out, now_ms, t0) {
                 Attempt::Done(r) => r,
                 // Every shard is held here: no other core to reach.
                 Attempt::NeedAll => {
@@ -293,7 +297,7 @@ fn run_here(
         return run_held(sh, cmd, args, keys, out, now_ms, t0, &every_shard(sh));
     }
     let start = out.buf.len();
-    match attempt(sh, None, cmd, args, keys, out, now_ms, t0) {
+    match attempt(sh, None, None, cmd, args, keys, out, now_ms, t0) {
         Attempt::Done(r) => r,
         Attempt::NeedAll => {
             out.buf.truncate(start);
@@ -327,17 +331,15 @@ fn run_held(
     } else {
         ids
     };
-    let always = sh
-        .global
-        .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
     let start = out.buf.len();
-    let mut result = None;
-    sh.with_parked(ids, &mut |this, mut peers| {
-        let r = attempt(this, Some(&mut peers), cmd, args, keys, out, now_ms, t0);
-        super::flush_parked(&mut peers, always);
-        result = Some(r);
-    });
-    match result.expect("the section ran") {
+    // The park outlives this call when the run is suspended past the threshold (the run
+    // releases it as it ends).
+    let held = match sh.hold(ids) {
+        Ok(h) => h,
+        // A shard it needs runs a script past the threshold: -BUSY at once, nothing ran.
+        Err(busy) => return fresh(Err(busy)),
+    };
+    match attempt(sh, None, Some(held), cmd, args, keys, out, now_ms, t0) {
         Attempt::Done(r) => r,
         Attempt::NeedAll if ids.len() < sh.shards => {
             out.buf.truncate(start);
@@ -390,6 +392,7 @@ enum Attempt {
 fn attempt(
     sh: &mut Shard,
     peers: Option<&mut Parked<'_>>,
+    taken: Option<Held>,
     cmd: ScriptCmd,
     args: Args<'_>,
     keys: &[usize],
@@ -400,7 +403,7 @@ fn attempt(
     // The run borrows the node-wide state beside the shard: the shard's own handle is taken
     // for the run and put back (no reference count moves per run).
     let global = sh.script_global.take().unwrap_or_else(|| sh.global.clone());
-    let r = attempt_with(sh, &global, peers, cmd, args, keys, out, now_ms, t0);
+    let r = attempt_with(sh, &global, peers, taken, cmd, args, keys, out, now_ms, t0);
     sh.script_global = Some(global);
     r
 }
@@ -443,6 +446,7 @@ fn attempt_with(
     sh: &mut Shard,
     global: &Global,
     mut peers: Option<&mut Parked<'_>>,
+    mut taken: Option<Held>,
     cmd: ScriptCmd,
     args: Args<'_>,
     keys: &[usize],
@@ -452,13 +456,15 @@ fn attempt_with(
 ) -> Attempt {
     let t = match target(sh, cmd, args) {
         Ok(t) => t,
-        Err(e) => return Attempt::Done(fresh(Err(e))),
+        Err(e) => return unheld(sh, taken, Err(e)),
     };
     let mode = match prepare(sh, cmd, t.flags, now_ms) {
         Ok(m) => m,
-        Err(e) => return Attempt::Done(fresh(Err(e))),
+        Err(e) => return unheld(sh, taken, Err(e)),
     };
-    let held = 1 + peers.as_ref().map_or(0, |p| p.iter().count());
+    let held = 1
+        + peers.as_ref().map_or(0, |p| p.iter().count())
+        + taken.as_mut().map_or(0, |h| h.view().iter().count());
     let slot = if sh.slot_map.cluster_enabled {
         keys.first().map(|&k| key_hash_slot(args.get(k)))
     } else {
@@ -474,6 +480,15 @@ fn attempt_with(
                 .collect()
         })
         .unwrap_or_default();
+    let taken_marks: Vec<_> = taken
+        .as_mut()
+        .map(|h| {
+            h.view()
+                .iter_mut()
+                .map(|s| (s.id, s.journal.begin_block()))
+                .collect()
+        })
+        .unwrap_or_default();
     let ctl = &global.script_runs[sh.id];
     ctl.kill.store(false, Ordering::Relaxed);
     ctl.wrote.store(false, Ordering::Relaxed);
@@ -481,8 +496,9 @@ fn attempt_with(
         .store(matches!(t.body, Body::Function(_)), Ordering::Relaxed);
     ctl.started_ms.store(now_ms, Ordering::Relaxed);
     ctl.running.store(true, Ordering::Release);
-    // Past busy-reply-threshold a run on this shard alone may leave the core (the event loop
-    // continues it); not inside EXEC or the AOF loader (`no_block`), nor with parked peers.
+    // Past busy-reply-threshold a run may leave the core (the event loop continues it, the
+    // shards it parked stay parked); not inside EXEC or the AOF loader (`no_block`), nor in
+    // a section that parked its peers for it.
     let may_yield = peers.is_none() && !sh.no_block;
     let no_block = std::mem::replace(&mut sh.no_block, true);
     let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
@@ -497,6 +513,7 @@ fn attempt_with(
         started: t0,
     };
     let db = sh.sel;
+    let sh_shards = sh.shards;
     let mut host = ScriptHost {
         sh,
         peers: peers.as_deref_mut(),
@@ -509,6 +526,9 @@ fn attempt_with(
         db,
         need_all: false,
         run_key: run_key_of(cmd, args),
+        may_take: may_yield && held < sh_shards,
+        taken,
+        taken_marks,
     };
     host.held_all = held >= host.sh.shards;
     let step = match &t.body {
@@ -520,6 +540,18 @@ fn attempt_with(
         }
     };
     let need_all = host.need_all;
+    // A suspended run keeps the shards it parked (they answer -BUSY through other shards);
+    // otherwise they resume now.
+    let keep = match step {
+        Step::Yielded(_) if !need_all => host.taken.take().map(|mut h| {
+            lend_busy(global, ctl, &mut h);
+            (h, std::mem::take(&mut host.taken_marks))
+        }),
+        _ => {
+            host.release_taken();
+            None
+        }
+    };
     let (wrote, slot, script_db) = (host.wrote, host.slot, host.db);
     let is_function = matches!(t.body, Body::Function(_));
     let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
@@ -544,6 +576,7 @@ fn attempt_with(
                 body: t.body,
                 uncached: t.uncached,
                 needs_all_key: run_key_of(cmd, args),
+                taken: keep,
             };
             sh.suspended = Some(Box::new(crate::shard::suspended::Suspended {
                 resume: run.into_resume(),
@@ -587,8 +620,9 @@ fn attempt_with(
     Attempt::Done((r, counted))
 }
 
-/// A run taken off the core at busy-reply-threshold (this shard alone, no parked peers):
-/// everything its `ScriptHost` and the end of `attempt` need to continue it a slice at a time.
+/// A run taken off the core at busy-reply-threshold (this shard, and the shards it parked if
+/// any; never a run inside a section such as EXEC): everything its `ScriptHost` and the end of
+/// `attempt` need to continue it a slice at a time.
 struct Resumable {
     co: Option<crate::lua::vm::Suspended>,
     /// The journal block of its writes, ended (wrapped in MULTI/EXEC) when it ends.
@@ -603,6 +637,8 @@ struct Resumable {
     body: Body,
     uncached: bool,
     needs_all_key: Option<Sha>,
+    /// The shards it parked (a run over several shards), with their journal blocks.
+    taken: Option<(Held, Vec<(usize, BlockMark)>)>,
 }
 
 impl Resumable {
@@ -634,12 +670,32 @@ impl Resumable {
             db: self.db,
             need_all: false,
             run_key: self.needs_all_key,
+            // Past the threshold already: taking more cores now would leave fewer to read
+            // SCRIPT KILL while it runs on.
+            may_take: false,
+            taken: None,
+            taken_marks: Vec::new(),
         };
-        host.held_all = host.sh.shards == 1;
+        if let Some((mut h, marks)) = self.taken.take() {
+            host.held_all = 1 + h.view().iter().count() >= host.sh.shards;
+            host.taken = Some(h);
+            host.taken_marks = marks;
+        } else {
+            host.held_all = host.sh.shards == 1;
+        }
         let step = vm.resume(co, &mut host, ctl, out);
         let is_function = matches!(self.body, Body::Function(_));
         let counted = matches!(step, Step::Done(Err(_))) && vm.error_counted(is_function);
         let need_all = host.need_all;
+        match step {
+            Step::Yielded(_) if !need_all => {
+                self.taken = host
+                    .taken
+                    .take()
+                    .map(|h| (h, std::mem::take(&mut host.taken_marks)))
+            }
+            _ => host.release_taken(),
+        }
         (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
         let sh = host.sh;
         sh.sel = client_db;
@@ -681,6 +737,26 @@ impl Resumable {
     }
 }
 
+/// A run over several shards is suspended past the threshold: the shards it parked show busy
+/// too (with its kind), so the other shards answer -BUSY for their keys at once.
+fn lend_busy(global: &Global, ctl: &RunControl, held: &mut Held) {
+    let function = ctl.is_function.load(Ordering::Relaxed);
+    for p in held.view().iter() {
+        let c = &global.script_runs[p.id];
+        c.is_function.store(function, Ordering::Relaxed);
+        c.busy.store(true, Ordering::Release);
+    }
+}
+
+/// A run that fails before it starts releases the shards it was given.
+fn unheld(sh: &mut Shard, taken: Option<Held>, r: Result<(), ReplyError>) -> Attempt {
+    if taken.is_some() {
+        sh.set_parked(None);
+    }
+    drop(taken);
+    Attempt::Done(fresh(r))
+}
+
 /// Redis caches an EVAL script only once it compiled.
 fn is_compile_error(e: &ReplyError) -> bool {
     e.text().starts_with("ERR Error compiling script")
@@ -704,6 +780,26 @@ struct ScriptHost<'h, 'p> {
     need_all: bool,
     /// The script's name for the needs-every-shard memory (`run_key_of`).
     run_key: Option<Sha>,
+    /// A call reaching another core may park every other shard there and then (`take_all`):
+    /// the shards the run holds were frozen since it started, so the whole script is as if it
+    /// ran at that moment with every shard held.
+    may_take: bool,
+    /// The shards the run parked itself (its declared keys' shards, `Shard::hold`, and those
+    /// taken mid-run), and their journal blocks; released as the run ends.
+    taken: Option<Held>,
+    taken_marks: Vec<(usize, BlockMark)>,
+}
+
+/// The parked peers of a run: those of its section, or those it took mid-run.
+fn peers_of<'a>(
+    peers: &'a mut Option<&mut Parked<'_>>,
+    taken: &'a mut Option<Held>,
+) -> Option<Parked<'a>> {
+    match (peers, taken) {
+        (Some(p), _) => Some(p.reborrow()),
+        (None, Some(h)) => Some(h.view()),
+        (None, None) => None,
+    }
 }
 
 fn refused(text: &str) -> CallRefused {
@@ -780,13 +876,19 @@ impl ScriptHost<'_, '_> {
         let me = self.sh.id;
         keys.iter().all(|&k| {
             let id = shard_of(key_hash_slot(args.get(k)), n);
-            id == me || self.peers.as_mut().is_some_and(|p| p.get(id).is_some())
+            id == me
+                || peers_of(&mut self.peers, &mut self.taken)
+                    .is_some_and(|mut p| p.get(id).is_some())
         })
     }
 
-    /// A call needing a shard not held: before any write the run is abandoned and repeated
-    /// holding every shard; after, the call is refused.
-    fn reach_out(&mut self) -> CallRefused {
+    /// A call needing a shard not held: the run takes every other shard now when it can
+    /// (`take_all`). Otherwise, before any write the run is abandoned and repeated holding
+    /// every shard; after, the call is refused.
+    fn reach_out(&mut self) -> Result<(), CallRefused> {
+        if self.take_all() {
+            return Ok(());
+        }
         if !self.wrote {
             self.need_all = true;
         }
@@ -794,7 +896,78 @@ impl ScriptHost<'_, '_> {
         if let Some(k) = self.run_key {
             remember_needs_all_key(self.sh, k);
         }
-        refused(UNDECLARED_KEY)
+        Err(refused(UNDECLARED_KEY))
+    }
+
+    /// Parks every other shard mid-run: a run alone on its shard when the park token is free
+    /// (taken without waiting: its holder may be waiting for this shard), a run over some
+    /// shards with the token it holds; never when a shard is busy in a script. From then on
+    /// the run holds every shard.
+    fn take_all(&mut self) -> bool {
+        if !self.may_take || self.peers.is_some() {
+            return false;
+        }
+        let sh = &mut *self.sh;
+        let ids: Vec<usize> = (0..sh.shards).collect();
+        let Some(peers) = sh.peers.as_ref() else {
+            return false;
+        };
+        let mut held = match self.taken.take() {
+            // A run over some shards holds the token: it parks the rest with it.
+            Some(mut h) => {
+                if !peers.park_more(&sh.global, sh.id, &mut h, &ids) {
+                    self.taken = Some(h);
+                    return false;
+                }
+                h
+            }
+            None => match peers.try_park(&sh.global, sh.id, &ids) {
+                Some(h) => h,
+                None => return false,
+            },
+        };
+        sh.set_parked(Some(held.ptrs().to_vec()));
+        let new: Vec<_> = held
+            .view()
+            .iter_mut()
+            .filter(|p| !self.taken_marks.iter().any(|(id, _)| *id == p.id))
+            .map(|p| (p.id, p.journal.begin_block()))
+            .collect();
+        self.taken_marks.extend(new);
+        self.taken = Some(held);
+        self.held_all = true;
+        // Its later runs hold every shard from the start, as after a rerun.
+        if let Some(k) = self.run_key {
+            remember_needs_all_key(self.sh, k);
+        }
+        true
+    }
+
+    /// Ends a mid-run park: the taken shards' blocks close, their journals are written (under
+    /// `always`, fsynced before the reply) and they resume.
+    fn release_taken(&mut self) {
+        let Some(mut held) = self.taken.take() else {
+            return;
+        };
+        let always = self
+            .sh
+            .global
+            .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
+        let mut view = held.view();
+        for (id, m) in self.taken_marks.drain(..) {
+            if let Some(p) = view.get(id) {
+                p.journal.end_block(m);
+            }
+        }
+        super::flush_parked(&mut view, always);
+        // Before they resume: their own clients must not see -BUSY for this run.
+        for p in view.iter() {
+            self.sh.global.script_runs[p.id]
+                .busy
+                .store(false, Ordering::Release);
+        }
+        self.sh.set_parked(None);
+        self.held_all = self.sh.shards == 1;
     }
 
     fn run_conn(
@@ -832,6 +1005,23 @@ impl ScriptHost<'_, '_> {
         sh.stats.commands_processed += 1;
         sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
     }
+}
+
+/// Connection-level commands a script may call that read or change every shard.
+fn fans_out(spec: &CommandSpec) -> bool {
+    matches!(
+        commands::full_name(spec),
+        "dbsize"
+            | "keys"
+            | "scan"
+            | "randomkey"
+            | "flushall"
+            | "flushdb"
+            | "swapdb"
+            | "info"
+            | "memory|stats"
+            | "memory|doctor"
+    )
 }
 
 /// The command a script names, as Redis' `lookupCommand` finds it for `scriptCall`.
@@ -947,13 +1137,20 @@ impl ScriptHost<'_, '_> {
             self.cluster_check(spec, args, &keys)?;
         }
         let conn = matches!(spec.handler, Handler::Conn(_));
+        // A connection-level command that reads or changes every shard (DBSIZE, INFO...) of
+        // a run that does not hold them all reaches out first (a run alone on its shard would
+        // otherwise park the others from mid-script through a waiting park, which could park
+        // this very shard for another section and show it the script half-run); one of a run
+        // that parked some shards would reach shards it does not hold.
+        let some_held = self.peers.is_some() || self.taken.is_some();
+        let some_held = some_held || (conn && self.sh.shards > 1 && fans_out(spec));
         // Keys named by data (SORT's BY/GET patterns) may be on any shard: hold them all.
         let any_key = self.sh.shards > 1 && spec.line_reaches_any_key.is_some_and(|f| f(args));
         if !self.keys_held(args, &keys)
-            || (conn && !self.held_all && self.peers.is_some())
+            || (conn && !self.held_all && some_held)
             || (any_key && !self.held_all)
         {
-            return Err(self.reach_out());
+            self.reach_out()?;
         }
         if write {
             self.wrote = true;
@@ -972,9 +1169,9 @@ impl ScriptHost<'_, '_> {
                     .iter()
                     .map(|&k| shard_of(key_hash_slot(args.get(k)), n));
                 // Alone on this shard, every key is here (keys_held): no key is hashed.
-                let (first, one) = match self.peers {
-                    None => (me, true),
-                    Some(_) => {
+                let (first, one) = match (&self.peers, &self.taken) {
+                    (None, None) => (me, true),
+                    _ => {
                         let first = owners.next().unwrap_or(me);
                         (first, owners.all(|id| id == first) && !any_key)
                     }
@@ -982,7 +1179,8 @@ impl ScriptHost<'_, '_> {
                 if one {
                     // All its keys on one shard: the command runs there as a client's would.
                     let db = self.db;
-                    let owner = match self.peers.as_mut() {
+                    let mut view = peers_of(&mut self.peers, &mut self.taken);
+                    let owner = match view.as_mut() {
                         Some(p) if first != me => p.get(first).expect("keys_held"),
                         _ => &mut *self.sh,
                     };
@@ -991,9 +1189,9 @@ impl ScriptHost<'_, '_> {
                     run_key_with(owner, spec, args, &mut Keys::given(&keys), out, now, None);
                     owner.block_request = None;
                 } else {
-                    let peers = self.peers.as_mut().expect("not local");
+                    let mut peers = peers_of(&mut self.peers, &mut self.taken).expect("not local");
                     let t0 = Instant::now();
-                    let r = run_parked(self.sh, peers, spec, args, reply, proto, now, None);
+                    let r = run_parked(self.sh, &mut peers, spec, args, reply, proto, now, None);
                     let failed = r.is_err();
                     if let Err(e) = r {
                         reply_error(self.sh, &mut Out::new(reply, proto), &e);
@@ -1021,7 +1219,7 @@ impl ScriptHost<'_, '_> {
         }
         let mut saved = vec![self.sh.journal.enabled];
         self.sh.journal.enabled = false;
-        if let Some(p) = self.peers.as_mut() {
+        if let Some(mut p) = peers_of(&mut self.peers, &mut self.taken) {
             for s in p.iter_mut() {
                 saved.push(s.journal.enabled);
                 s.journal.enabled = false;
@@ -1035,10 +1233,40 @@ impl ScriptHost<'_, '_> {
         if let Some(v) = it.next() {
             self.sh.journal.enabled = v;
         }
-        if let Some(p) = self.peers.as_mut() {
+        if let Some(mut p) = peers_of(&mut self.peers, &mut self.taken) {
             for (s, v) in p.iter_mut().zip(it) {
                 s.journal.enabled = v;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fan_out_list_names_scriptable_connection_commands() {
+        // Guards `fans_out` against a renamed or re-homed command: each name resolves to a
+        // connection-level command a script may call.
+        let lines: &[&[&[u8]]] = &[
+            &[b"dbsize"],
+            &[b"keys", b"*"],
+            &[b"scan", b"0"],
+            &[b"randomkey"],
+            &[b"flushall"],
+            &[b"flushdb"],
+            &[b"swapdb", b"0", b"1"],
+            &[b"info"],
+            &[b"memory", b"stats"],
+            &[b"memory", b"doctor"],
+        ];
+        for argv in lines {
+            let owned = crate::resp::OwnedArgs::from_slices(argv);
+            let spec = lookup(owned.args()).unwrap_or_else(|_| panic!("{argv:?}"));
+            assert!(fans_out(spec), "{argv:?}");
+            assert!(matches!(spec.handler, Handler::Conn(_)), "{argv:?}");
+            assert_eq!(spec.flags & flags::NOSCRIPT, 0, "{argv:?}");
         }
     }
 }

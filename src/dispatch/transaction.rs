@@ -66,7 +66,7 @@ fn run_parked_queue(
     let always = sh
         .global
         .cfg(|c| c.appendfsync == crate::config::AppendFsync::Always);
-    sh.with_parked(ids, &mut |this, mut peers| {
+    let parked = sh.try_with_parked(ids, &mut |this, mut peers| {
         let n = this.shards;
         let me = this.id;
         let mut exists = |key: &[u8], db: u32| {
@@ -117,6 +117,14 @@ fn run_parked_queue(
         }
         super::flush_parked(&mut peers, always);
     });
+    if let Err(busy) = parked {
+        // A shard became busy after `run_queue` checked: nothing ran.
+        let text = format!(
+            "EXECABORT Transaction discarded because of: {}",
+            busy.text()
+        );
+        reply_error(sh, &mut Out::new(buf, proto), &ReplyError::Other(text));
+    }
 }
 
 /// Shards an EXEC must hold: those of the queued keys and of the watched keys, this one, and

@@ -3,7 +3,8 @@
 //! meanwhile the shard's other commands get -BUSY (the dispatcher's checks read the shard's
 //! `RunControl`), later commands of the script's own connection wait for its reply, and
 //! what must not see a half-run script (park requests of other shards, the replica stream,
-//! slot maps dropping keys, blocked clients, active expiry and eviction) waits for its end.
+//! slot maps dropping keys, blocked clients, active expiry and eviction) waits for its end,
+//! except a client's section, which is refused at once (its command gets -BUSY).
 //! Other shards never wait: they answer -BUSY for this shard themselves. The journal is not
 //! written or fed to replicas meanwhile, so the script's writes stay one MULTI/EXEC block.
 
@@ -54,6 +55,11 @@ impl Reactor {
             return Some(msg);
         };
         match msg {
+            // A client's section answers -BUSY at once rather than wait for the script.
+            MeshMsg::Park(slot) if slot.busy_mode() == crate::mesh::BusyPark::Refuse => {
+                slot.refuse();
+                None
+            }
             MeshMsg::Park(_) | MeshMsg::ReplApply(_) | MeshMsg::SlotMap(_) => {
                 w.deferred.push(msg);
                 None

@@ -4,6 +4,7 @@
 //! at start, written at shutdown), and the shutdown wait for replicas to catch up. The state
 //! they work on is `replication` and `global::repl`, below. Design: docs/replication.md.
 
+pub mod block;
 pub mod replica;
 pub mod resume;
 pub mod sender;

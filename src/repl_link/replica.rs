@@ -4,6 +4,7 @@
 //! keys (any `server-threads` on either side), the processed offset is acknowledged every
 //! second, and a dropped link reconnects with a partial resync.
 
+use super::block::{self, Block};
 use crate::clock::unix_ms;
 use crate::global::Global;
 use crate::mesh::{MeshMsg, ReplBatch};
@@ -150,6 +151,9 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         return Ok(());
     };
     set_link(global, gen, |l| l.state = LinkState::Connecting);
+    // A block cut by the last connection was neither applied nor counted: it comes again.
+    d.block = None;
+    d.carry.clear();
     let addr = (info.host.as_str(), info.port)
         .to_socket_addrs()
         .map_err(|e| e.to_string())?
@@ -383,12 +387,34 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
         if current(global, gen).is_none() {
             return Ok(());
         }
-        let start = c.pos;
+        let mut start = c.pos;
         let mut getack = false;
         while c.pos < c.buf.len() {
             match parser.parse(&c.buf[c.pos..], u64::MAX) {
                 ParseOutcome::Command { consumed } => {
                     let args = Args::new(&c.buf[c.pos..], parser.ranges());
+                    if d.block.is_some() || block::is_multi(args) {
+                        // A block's bytes count in the offset once it reached the shards
+                        // whole (a GETACK inside it waits for the next ACK).
+                        let opens = d.block.is_none();
+                        if opens && !hand_over(global, gen, d, &[&c.buf[start..c.pos]])? {
+                            return Ok(());
+                        }
+                        if opens {
+                            start = c.pos;
+                        }
+                        d.route(args, &c.buf[c.pos..c.pos + consumed])?;
+                        c.pos += consumed;
+                        if d.block.is_none() {
+                            let carried = std::mem::take(&mut d.carry);
+                            let parts = [&carried[..], &c.buf[start..c.pos]];
+                            if !hand_over(global, gen, d, &parts)? {
+                                return Ok(());
+                            }
+                            start = c.pos;
+                        }
+                        continue;
+                    }
                     if is_getack(args) {
                         getack = true;
                         let _applying = crate::replication::lock(&global.repl.apply_lock);
@@ -414,14 +440,12 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
         if getack {
             continue;
         }
-        {
-            // Records reach the shards and the offset together, or not at all (shutdown).
-            let _applying = crate::replication::lock(&global.repl.apply_lock);
-            if current(global, gen).is_none() {
-                return Ok(());
-            }
-            d.flush()?;
-            commit(global, gen, &c.buf[start..c.pos]);
+        if d.block.is_some() {
+            // The open block's bytes so far: committed with the rest of it.
+            let seen = &c.buf[start..c.pos];
+            d.carry.extend_from_slice(seen);
+        } else if !hand_over(global, gen, d, &[&c.buf[start..c.pos]])? {
+            return Ok(());
         }
         let asked = std::mem::take(&mut global.repl.state().ack_requested);
         if asked || last_ack.elapsed() >= Duration::from_secs(1) {
@@ -435,6 +459,21 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
             return Err("MASTER timeout: no data nor PING received...".into());
         }
     }
+}
+
+/// Hands the queued records to the shards and commits `parts` (their stream bytes, in order)
+/// together, under the apply lock; false when the link was re-pointed or stopped meanwhile.
+fn hand_over(global: &Global, gen: u64, d: &mut Dispatch, parts: &[&[u8]]) -> Result<bool, String> {
+    // Records reach the shards and the offset together, or not at all (shutdown).
+    let _applying = crate::replication::lock(&global.repl.apply_lock);
+    if current(global, gen).is_none() {
+        return Ok(false);
+    }
+    d.flush()?;
+    for p in parts {
+        commit(global, gen, p);
+    }
+    Ok(true)
 }
 
 fn is_getack(args: Args<'_>) -> bool {
@@ -478,6 +517,10 @@ struct Dispatch {
     /// The database each shard's apply path was last told (`NO_DB`: not yet).
     shard_db: Vec<u32>,
     global: Arc<Global>,
+    /// A MULTI/EXEC block being collected, and its stream bytes of earlier reads (not
+    /// committed to the offset until the block is handed over).
+    block: Option<Block>,
+    carry: Vec<u8>,
 }
 
 impl Dispatch {
@@ -492,6 +535,8 @@ impl Dispatch {
             db,
             shard_db: vec![crate::global::repl::NO_DB; n],
             global,
+            block: None,
+            carry: Vec::new(),
         }
     }
 
@@ -519,6 +564,9 @@ impl Dispatch {
         let n = self.shards();
         if args.is_empty() {
             return Ok(());
+        }
+        if self.block.is_some() || block::is_multi(args) {
+            return self.route_in_block(args, raw);
         }
         let name = args.get(0);
         if name.eq_ignore_ascii_case(b"SELECT") && args.len() == 2 {
@@ -576,6 +624,59 @@ impl Dispatch {
                 Ok(())
             }
         }
+    }
+
+    /// A record of a MULTI/EXEC block: kept until its EXEC, then handed to the shard(s) whole.
+    fn route_in_block(&mut self, args: Args<'_>, raw: &[u8]) -> Result<(), String> {
+        let n = self.shards();
+        let b = match self.block.as_mut() {
+            Some(_) if block::is_multi(args) => {
+                return Err("MULTI inside a MULTI/EXEC block of the stream".into())
+            }
+            Some(b) => b,
+            None => self.block.insert(Block::new(n, self.db)),
+        };
+        b.push(args, raw)?;
+        if args.get(0).eq_ignore_ascii_case(b"SELECT") && args.len() == 2 {
+            let db = crate::resp::parse::parse_i64(args.get(1)).unwrap_or(-1);
+            let db = u32::try_from(db).map_err(|_| "a SELECT with a bad index".to_string())?;
+            self.select(db);
+        }
+        if block::is_exec(args) {
+            self.end_block();
+        }
+        Ok(())
+    }
+
+    /// The block's EXEC arrived: one shard gets it in its batch; a block over several shards
+    /// goes to the first of them (which parks the others) after everything before it was
+    /// applied, and is applied before anything after it.
+    fn end_block(&mut self) {
+        let Some(b) = self.block.take() else {
+            return;
+        };
+        let ids = b.shards();
+        let Some(&first) = ids.first() else {
+            return; // nothing for the shards (PINGs)
+        };
+        let mut data = std::mem::take(&mut self.batches[first]);
+        if self.shard_db[first] != b.db {
+            crate::aof_store::journal::encode_select(&mut data, b.db);
+        }
+        data.extend_from_slice(&b.data);
+        // Its SELECTs moved that shard's apply path to the master's current database.
+        self.shard_db[first] = self.db;
+        if ids.len() == 1 {
+            self.batches[first] = data;
+            if self.batches[first].len() >= BATCH_BYTES {
+                self.flush_one(first);
+            }
+            return;
+        }
+        let _ = self.flush();
+        self.wait_applied(Duration::from_secs(600));
+        self.send(first, data);
+        self.wait_applied(Duration::from_secs(600));
     }
 
     fn flush_one(&mut self, id: usize) {

@@ -23,6 +23,7 @@ pub use parked::Parked;
 use crate::cluster::slot_map::SlotMap;
 use crate::command_id::CommandId;
 use crate::global::Global;
+use crate::mesh::BusyPark;
 use hashbrown::HashMap;
 use std::sync::Arc;
 
@@ -103,8 +104,58 @@ pub struct ShardStats {
 /// commands in standalone mode), never for the per-key hot path.
 pub trait Peers {
     /// Runs `f` with every other shard in `ids` parked. `f` gets this shard back and the view
-    /// of the parked ones.
-    fn with_parked(&self, me: &mut Shard, ids: &[usize], f: &mut dyn FnMut(&mut Shard, Parked<'_>));
+    /// of the parked ones. Under `BusyPark::Refuse`, `f` does not run when one of them runs a
+    /// script past busy-reply-threshold.
+    fn with_parked(
+        &self,
+        me: &mut Shard,
+        ids: &[usize],
+        mode: crate::mesh::BusyPark,
+        f: &mut dyn FnMut(&mut Shard, Parked<'_>),
+    ) -> Result<(), BusyShard>;
+
+    /// Parks the other shards of `ids` until the returned park is dropped (for a section that
+    /// outlives one call: a script over several shards, suspended between slices).
+    fn park(
+        &self,
+        me: &mut Shard,
+        ids: &[usize],
+        mode: crate::mesh::BusyPark,
+    ) -> Result<peers::Held, BusyShard>;
+
+    /// For a script mid-run on shard `me`: parks the other shards of `ids` unless the park
+    /// token is taken (never waits for it) or one of them is busy.
+    fn try_park(&self, global: &Global, me: usize, ids: &[usize]) -> Option<peers::Held>;
+
+    /// For a script mid-run on shard `me` that holds `held` (and so the token): parks the
+    /// shards of `ids` it does not hold yet; false when one is busy or does not park in time.
+    fn park_more(&self, global: &Global, me: usize, held: &mut peers::Held, ids: &[usize]) -> bool;
+}
+
+/// A section refused because shard `id` runs a script past busy-reply-threshold (a function
+/// when `function`): the command gets Redis' -BUSY (`reply`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusyShard {
+    pub id: usize,
+    pub function: bool,
+}
+
+/// Redis' refusal while an EVAL script is past the threshold.
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// Redis' refusal while a function (FCALL) is past the threshold.
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+impl BusyShard {
+    /// Redis' -BUSY, naming the kill command that fits the script.
+    pub fn reply(self) -> crate::resp::ReplyError {
+        crate::resp::ReplyError::other(if self.function {
+            BUSY_FUNCTION
+        } else {
+            BUSY_EVAL
+        })
+    }
 }
 
 pub struct Shard {
@@ -235,23 +286,54 @@ impl Shard {
         total
     }
 
-    /// Runs `f` on every shard (this one included), in shard order, and collects the results.
+    /// Runs `f` on every shard (this one included), in shard order, and collects the results;
+    /// a shard busy in a script is waited for (internal work, never a client's command).
     pub fn call_all<R>(&mut self, mut f: impl FnMut(&mut Shard) -> R) -> Vec<R> {
         let ids: Vec<usize> = (0..self.shards).collect();
-        self.call_many(&ids, &mut f)
+        self.call_many(&ids, BusyPark::Wait, &mut f)
+            .expect("a waiting section is never refused")
     }
 
-    /// Runs `f` on shard `id` and returns its result.
+    /// Runs `f` on shard `id` and returns its result (waiting for a busy script, as `call_all`).
     pub fn call_on<R>(&mut self, id: usize, mut f: impl FnMut(&mut Shard) -> R) -> R {
-        self.call_many(&[id], &mut f)
+        self.call_many(&[id], BusyPark::Wait, &mut f)
+            .expect("a waiting section is never refused")
             .pop()
             .expect("one result per shard")
     }
 
-    fn call_many<R>(&mut self, ids: &[usize], f: &mut impl FnMut(&mut Shard) -> R) -> Vec<R> {
+    /// `call_all` for a client's command: refused at once, without running `f` anywhere, when
+    /// a shard runs a script past busy-reply-threshold (Redis answers -BUSY then).
+    pub fn try_call_all<R>(
+        &mut self,
+        mut f: impl FnMut(&mut Shard) -> R,
+    ) -> Result<Vec<R>, crate::resp::ReplyError> {
+        let ids: Vec<usize> = (0..self.shards).collect();
+        self.call_many(&ids, BusyPark::Refuse, &mut f)
+            .map_err(BusyShard::reply)
+    }
+
+    /// `call_on` for a client's command, refused as `try_call_all`.
+    pub fn try_call_on<R>(
+        &mut self,
+        id: usize,
+        mut f: impl FnMut(&mut Shard) -> R,
+    ) -> Result<R, crate::resp::ReplyError> {
+        let mut r = self
+            .call_many(&[id], BusyPark::Refuse, &mut f)
+            .map_err(BusyShard::reply)?;
+        Ok(r.pop().expect("one result per shard"))
+    }
+
+    fn call_many<R>(
+        &mut self,
+        ids: &[usize],
+        mode: BusyPark,
+        f: &mut impl FnMut(&mut Shard) -> R,
+    ) -> Result<Vec<R>, BusyShard> {
         if let Some(parked) = self.parked.clone() {
             // Already inside a parked section (e.g. EXEC): use the parked peers directly.
-            return ids
+            return Ok(ids
                 .iter()
                 .map(|&i| {
                     if i == self.id {
@@ -264,18 +346,18 @@ impl Shard {
                     let sh = view.get(i);
                     f(sh.unwrap_or_else(|| panic!("shard {i} is not parked in this section")))
                 })
-                .collect();
+                .collect());
         }
         if ids.iter().all(|&i| i == self.id) || self.peers.is_none() {
             assert!(
                 ids.iter().all(|&i| i == self.id),
                 "no peers in a one-shard context"
             );
-            return ids.iter().map(|_| f(self)).collect();
+            return Ok(ids.iter().map(|_| f(self)).collect());
         }
         let peers = self.peers.take().expect("peers checked above");
         let mut out = Vec::with_capacity(ids.len());
-        peers.with_parked(self, ids, &mut |me, mut parked| {
+        let r = peers.with_parked(self, ids, mode, &mut |me, mut parked| {
             for &i in ids {
                 if i == me.id {
                     out.push(f(me));
@@ -288,11 +370,33 @@ impl Shard {
             }
         });
         self.peers = Some(peers);
-        out
+        r.map(|()| out)
     }
 
-    /// Runs `f` with the given shards parked (for cross-shard multi-key commands).
+    /// Runs `f` with the given shards parked (for cross-shard multi-key commands); a shard
+    /// busy in a script is waited for.
     pub fn with_parked(&mut self, ids: &[usize], f: &mut dyn FnMut(&mut Shard, Parked<'_>)) {
+        self.park_section(ids, BusyPark::Wait, f)
+            .expect("a waiting section is never refused");
+    }
+
+    /// `with_parked` for a client's command: `f` does not run when one of the shards runs a
+    /// script past busy-reply-threshold (the command gets -BUSY).
+    pub fn try_with_parked(
+        &mut self,
+        ids: &[usize],
+        f: &mut dyn FnMut(&mut Shard, Parked<'_>),
+    ) -> Result<(), crate::resp::ReplyError> {
+        self.park_section(ids, BusyPark::Refuse, f)
+            .map_err(BusyShard::reply)
+    }
+
+    fn park_section(
+        &mut self,
+        ids: &[usize],
+        mode: BusyPark,
+        f: &mut dyn FnMut(&mut Shard, Parked<'_>),
+    ) -> Result<(), BusyShard> {
         if let Some(parked) = self.parked.clone() {
             // Nested inside a section: every shard asked for must be parked already.
             let me = self.id;
@@ -303,15 +407,38 @@ impl Shard {
             // SAFETY: as in `call_many`: the enclosing section keeps these parked and does not
             // use its own view while this shard runs.
             f(self, unsafe { Parked::new(&parked) });
-            return;
+            return Ok(());
         }
         let peers = self.peers.take().expect("multi-shard section needs peers");
-        peers.with_parked(self, ids, &mut |me, parked| {
+        let r = peers.with_parked(self, ids, mode, &mut |me, parked| {
             me.parked = Some(parked.as_ptrs().to_vec());
             f(me, parked);
             me.parked = None;
         });
         self.peers = Some(peers);
+        r
+    }
+
+    /// Parks the other shards of `ids` for a script run (outside any section), refused at
+    /// once when one runs a script past busy-reply-threshold; `parked` names them until the
+    /// run calls `set_parked(None)` and drops the park.
+    pub fn hold(&mut self, ids: &[usize]) -> Result<peers::Held, crate::resp::ReplyError> {
+        assert!(
+            self.parked.is_none(),
+            "a run holds shards from outside any section"
+        );
+        let peers = self.peers.take().expect("multi-shard run needs peers");
+        let r = peers.park(self, ids, BusyPark::Refuse);
+        self.peers = Some(peers);
+        let held = r.map_err(BusyShard::reply)?;
+        self.parked = Some(held.ptrs().to_vec());
+        Ok(held)
+    }
+
+    /// A script mid-run took the other shards (`Peers::try_park`): fan-out calls it makes
+    /// reach them through `parked`, as inside a section; `None` when the park ends.
+    pub fn set_parked(&mut self, ptrs: Option<Vec<*mut Shard>>) {
+        self.parked = ptrs;
     }
 
     /// FLUSHALL/FLUSHDB: every watched key of this shard is touched.

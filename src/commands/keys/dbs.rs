@@ -66,7 +66,7 @@ pub(super) fn swapdb(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let now = ctx.now_ms;
     let (sa, sb) = (a.to_string(), b.to_string());
     let mut seen = 0;
-    ctx.shard.call_all(|sh| {
+    ctx.shard.try_call_all(|sh| {
         // A running rewrite or snapshot copies both databases as they were first.
         sh.cover_db(a, now);
         sh.cover_db(b, now);
@@ -81,7 +81,7 @@ pub(super) fn swapdb(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         sh.blocked.touch_db(b);
         let rec: [&[u8]; 3] = [b"SWAPDB", sa.as_bytes(), sb.as_bytes()];
         crate::replication::stream_once(sh, &mut seen, None, &rec);
-    });
+    })?;
     ctx.shard.dirty += 1;
     ctx.out.ok();
     Ok(())

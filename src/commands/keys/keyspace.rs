@@ -29,7 +29,9 @@ pub(super) fn keys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     // "*" alone skips matching, as Redis does.
     let pattern = (pattern != b"*").then_some(pattern);
     let (now, dbi) = (ctx.now_ms, ctx.client().db);
-    let per_shard = ctx.shard.call_all(|sh| shard_keys(sh, dbi, pattern, now));
+    let per_shard = ctx
+        .shard
+        .try_call_all(|sh| shard_keys(sh, dbi, pattern, now))?;
     ctx.out.array(per_shard.iter().map(Vec::len).sum());
     for key in per_shard.iter().flatten() {
         ctx.out.bulk(key);
@@ -40,7 +42,7 @@ pub(super) fn keys(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn randomkey(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let (now, dbi) = (ctx.now_ms, ctx.client().db);
     // One candidate per shard, weighted by the shard's size, keeps the pick uniform per key.
-    let picks = ctx.shard.call_all(|sh| {
+    let picks = ctx.shard.try_call_all(|sh| {
         if sh.db_get(dbi).is_none() {
             return (0, None);
         }
@@ -50,7 +52,7 @@ pub(super) fn randomkey(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
             sh.dbs.at(dbi, (sh.id, sh.shards), &sh.db)
         };
         (db.len(), db.random_key(&mut sh.rng, now))
-    });
+    })?;
     let total: usize = picks.iter().filter(|p| p.1.is_some()).map(|p| p.0).sum();
     if total == 0 {
         ctx.out.null();
@@ -73,7 +75,7 @@ pub(super) fn dbsize(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let dbi = ctx.client().db;
     let total: usize = ctx
         .shard
-        .call_all(|sh| sh.db_get(dbi).map_or(0, |d| d.len()))
+        .try_call_all(|sh| sh.db_get(dbi).map_or(0, |d| d.len()))?
         .into_iter()
         .sum();
     ctx.out.int(total as i64);
@@ -88,14 +90,14 @@ pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let lazily = flush_mode(args)?;
     let dbi = ctx.client().db;
     let mut seen = 0;
-    ctx.shard.call_all(|sh| {
+    ctx.shard.try_call_all(|sh| {
         if all {
             flush_shard_all(sh, lazily);
         } else {
             flush_shard_db(sh, dbi, lazily);
             crate::replication::stream_once(sh, &mut seen, Some(dbi), &[b"FLUSHDB"]);
         }
-    });
+    })?;
     // Counted even when empty so the flush itself is propagated.
     ctx.shard.dirty += 1;
     ctx.out.ok();
@@ -284,7 +286,9 @@ pub(super) fn scan_merge(per_shard: Vec<ShardScan>, count: usize) -> (usize, Vec
 pub(super) fn scan(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let opts = parse_scan(args)?;
     let (now, dbi) = (ctx.now_ms, ctx.client().db);
-    let per_shard = ctx.shard.call_all(|sh| scan_shard(sh, dbi, &opts, now));
+    let per_shard = ctx
+        .shard
+        .try_call_all(|sh| scan_shard(sh, dbi, &opts, now))?;
     let (next, keys) = scan_merge(per_shard, opts.count);
     ctx.out.array(2);
     ctx.out.bulk_int(next as i64);
