@@ -177,6 +177,7 @@ pub const STREAM_AUTOCLAIM_COUNT_UNALLOCATABLE: u64 = 1 << 43;
 pub const STREAM_AUTOCLAIM_ATTEMPTS_FACTOR: u64 = 10;
 /// XINFO STREAM FULL lists this many entries (and pending entries) when COUNT is not given.
 pub const STREAM_INFO_FULL_DEFAULT_COUNT: u64 = 10;
+
 /// A standalone script taking the other shards mid-run (a key it did not declare) waits at
 /// most this long for them to park, then falls back to refusing the call: a safety bound, as
 /// nothing it waits for should wait for it.
