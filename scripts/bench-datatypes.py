@@ -60,6 +60,8 @@ TESTS = {
     "GEOSEARCH": (["GEOSEARCH", "bench:geo", "FROMLONLAT", "13.4", "52.5", "BYRADIUS", "5",
                    "km", "ASC", "COUNT", "10"], 100000),
 }
+# Request count divisors of the tests whose requests cost 10-500x a GET.
+HEAVY = {"BITCOUNT": 10, "PFCOUNT2": 100, "GEOSEARCH": 100}
 TEST_NOTES = {
     "XADD": "appends one 1-field entry with an auto ID to one stream",
     "XREAD": f"reads the first 10 entries of a {STREAM_FILL}-entry stream (2 fields each)",
@@ -157,9 +159,7 @@ def run_throughput(s, b, servers, runs):
                 raise bl.Fatal(f"{name}: the fill reported errors: {errors}")
         for test in TESTS:
             for p in PIPELINES:
-                n = s.requests_for(p)
-                if test in ("BITCOUNT", "PFCOUNT2"):
-                    n //= 10  # each request does ~100x the work of the others
+                n = s.requests_for(p) // HEAVY.get(test, 1)
                 for name in order:
                     run_one(s, b, runs, name, servers[name][1], test, p, n, rnd)
         for name in order:
@@ -200,19 +200,20 @@ def mem_one(s, b, servers, case, name, path):
     b.start(name, binary, port, s.server_cpu, args)
     time.sleep(0.5)
     before = bl.proc_status_kib(b.pid(name), "VmRSS")
+    used_before = int(bl.info_field(port, "memory", "used_memory"))
     took, errors = bl.pipe_load(port, path, s.client_cpu, LOAD_TIMEOUT_S,
                                 f"loading {case} into {name}")
     if errors:
         raise bl.Fatal(f"{name}: the {case} load reported errors: {errors}")
     time.sleep(1)
     after = bl.proc_status_kib(b.pid(name), "VmRSS")
-    used = bl.info_field(port, "memory", "used_memory")
+    used = int(bl.info_field(port, "memory", "used_memory"))
     b.stop(name)
     div, unit = mem_units(case, s.mem_n)
     row = [case, name, str(before), str(after), "%.1f" % ((after - before) * 1024 / div), unit,
-           used, "%.2f" % took]
-    print("  %-6s %-5s RSS %s -> %s KiB: %s %s, used_memory %s, load %ss" % tuple(row),
-          file=sys.stderr)
+           str(used), "%.2f" % took, "%.1f" % ((used - used_before) / div)]
+    print("  %-6s %-5s RSS %s -> %s KiB: %s %s, used_memory %s, load %ss, %s by used_memory"
+          % tuple(row), file=sys.stderr)
     return row
 
 
@@ -255,14 +256,16 @@ def throughput_table(med):
 
 def memory_table(rows):
     by = {(r[0], r[1]): r for r in rows}
-    lines = ["| case | unit | redis | slotd | slotd/redis | redis used_memory | slotd used_memory |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| case | unit | redis (RSS) | slotd (RSS) | slotd/redis (RSS) | redis (used_memory) |"
+             " slotd (used_memory) | slotd/redis (used_memory) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for case in MEM_CASES:
         r, d = by.get((case, "redis")), by.get((case, "slotd"))
         if not r or not d:
             continue
-        lines.append("| %s | %s | %s | %s | %s | %s | %s |"
-                     % (case, r[5], r[4], d[4], bl.ratio(float(d[4]), float(r[4])), r[6], d[6]))
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |"
+                     % (case, r[5], r[4], d[4], bl.ratio(float(d[4]), float(r[4])), r[8], d[8],
+                        bl.ratio(float(d[8]), float(r[8]))))
     return lines
 
 
@@ -283,15 +286,18 @@ def report(s, servers, cmdlines, runs, mem, load_start, slotd_bin):
     out += ["```", "", "## Throughput and CPU per request", ""]
     out += [f"- {t}: {note}" for t, note in TEST_NOTES.items()]
     out += ["",
-            f"N is {s.n_p1} at -P 1 and {s.n_p16} at -P 16 ({CLIENTS} clients), a tenth of that",
-            "for BITCOUNT and PFCOUNT2. CPU us/req: server utime+stime delta over the run divided",
+            f"N is {s.n_p1} at -P 1 and {s.n_p16} at -P 16 ({CLIENTS} clients), divided by",
+            ", ".join(f"{d} for {t}" for t, d in HEAVY.items())
+            + ". CPU us/req: server utime+stime delta over the run divided",
             f"by the requests, counted in {tick_us} us ticks. Ratios are slotd/redis (rps: higher",
             "is better for slotd; CPU: lower is better).", ""]
     out += throughput_table(medians_of(runs)) if runs else ["(skipped)"]
     out += ["", "## Memory", "",
             f"N = {s.mem_n}. Loaded into a fresh server with redis-cli --pipe; the figure is",
             "(VmRSS after - VmRSS before) / N (per HLL key: / (N/50)), VmRSS 0.5 s after start",
-            "and 1 s after the load.", ""]
+            "and 1 s after the load; the used_memory columns divide the growth of INFO's",
+            "used_memory the same way (what the server allocated, without the allocator's",
+            "retained pages).", ""]
     out += [f"- {c}: `{MEM_SHAPE[c]}`" for c in MEM_CASES]
     out.append("")
     out += memory_table(mem) if mem else ["(skipped)"]

@@ -550,10 +550,16 @@ fn keys_of_line(args: Args<'_>) -> Result<Vec<(Vec<u8>, u16)>, ReplyError> {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let invalid = || ReplyError::other("ERR Invalid arguments specified for command");
-    let keys = spec.key_positions(line).map_err(|_| invalid())?;
+    // No keys found (or a bad key count): an empty list for commands whose keys are optional
+    // (EVAL, FCALL...), as Redis answers, an error for the others.
+    let keys = spec.key_positions(line).unwrap_or_default();
     if keys.is_empty() {
-        return Err(invalid());
+        if spec.flags & flags::NO_MANDATORY_KEYS != 0 {
+            return Ok(Vec::new());
+        }
+        return Err(ReplyError::other(
+            "ERR Invalid arguments specified for command",
+        ));
     }
     Ok(keys
         .into_iter()

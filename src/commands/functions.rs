@@ -38,9 +38,16 @@ const fn fcall_spec(name: &'static str, flags: u32, cmd: ScriptCmd) -> CommandSp
         name,
         -3,
         flags,
-        KeySpec::Custom(scripting::script_keys),
+        KeySpec::Custom(fcall_keys),
         Handler::Script(cmd),
     )
+}
+
+/// The keys of FCALL/FCALL_RO. A bad key count finds no keys here (as Redis' key lookup), so
+/// the call runs where the client is and answers "Function not found" first when the
+/// function is missing too, as Redis does; the count's error comes from the run.
+fn fcall_keys(args: Args<'_>) -> Result<Vec<usize>, ReplyError> {
+    Ok(scripting::script_keys(args).unwrap_or_default())
 }
 
 pub static COMMANDS: &[CommandSpec] = &[

@@ -198,6 +198,16 @@ fn undeclared() -> Outcome {
     fresh(Err(ReplyError::Other(format!("ERR {UNDECLARED_KEY}"))))
 }
 
+/// The declared key count, checked. FCALL looks its function up first, so a missing function
+/// answers "Function not found" before a bad count, as in Redis.
+fn numkeys(sh: &mut Shard, cmd: ScriptCmd, args: Args<'_>) -> Result<usize, ReplyError> {
+    let n = commands::scripting::numkeys(args);
+    if n.is_err() && matches!(cmd, ScriptCmd::Fcall | ScriptCmd::FcallRo) {
+        target(sh, cmd, args)?;
+    }
+    n
+}
+
 /// Runs a script command on the shard that owns its declared keys (`keys` found by routing, or
 /// here), all of them on this shard (none: every shard is held when there are several).
 pub(super) fn run(
@@ -210,7 +220,7 @@ pub(super) fn run(
     now_ms: u64,
 ) {
     let t0 = Instant::now();
-    let r = match commands::scripting::numkeys(args) {
+    let r = match numkeys(sh, cmd, args) {
         Ok(_) => {
             let keys = keys.get(spec, args);
             run_here(sh, cmd, args, keys, out, now_ms, t0)
@@ -251,7 +261,7 @@ pub(super) fn run_in_section(
 ) {
     let t0 = Instant::now();
     let out = &mut Out::new(buf, proto);
-    let r = match commands::scripting::numkeys(args) {
+    let r = match numkeys(this, cmd, args) {
         Ok(n) => {
             let keys: Vec<usize> = (3..3 + n).collect();
             let start = out.buf.len();

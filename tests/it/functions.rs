@@ -504,6 +504,15 @@ fn fcall_matches_redis() {
     load(&mut p, CALLS);
     for line in [
         "FCALL nosuch 0",
+        "FCALL nosuch x",
+        "FCALL nosuch 5",
+        "FCALL nosuch -1",
+        "FCALL_RO nosuch 2 a",
+        "COMMAND GETKEYS FCALL nosuch x",
+        "COMMAND GETKEYS FCALL echo 0",
+        "COMMAND GETKEYS EVAL s 0",
+        "COMMAND GETKEYS EVAL s 5 a",
+        "COMMAND GETKEYSANDFLAGS FCALL echo -1",
         "FCALL echo",
         "FCALL echo x",
         "FCALL echo 3 a",
