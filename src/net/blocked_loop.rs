@@ -6,33 +6,46 @@
 use super::*;
 
 impl Reactor {
-    /// Runs waiters on keys written this turn, oldest first, until each key runs dry.
+    /// Runs waiters on keys written this turn, keys in the order they became ready and each
+    /// key's waiters oldest first, until each key runs dry. A waiter learns which key woke it.
     pub(super) fn serve_blocked(&mut self) {
         let now = self.now_ms;
-        while let Some(key) = self.shard.blocked.ready.pop() {
-            while let Some(w) = self.shard.blocked.pop_first(&key) {
-                let mut buf = Vec::new();
-                self.shard.sel = w.db;
-                self.shard.blocked.rerun = true;
-                exec::run_key(
-                    &mut self.shard,
-                    crate::commands::spec_of(w.cmd),
-                    w.args.args(),
-                    &mut Out::new(&mut buf, w.proto),
-                    now,
-                    None,
-                );
-                self.shard.blocked.rerun = false;
-                if let Some(req) = self.shard.block_request.take() {
-                    // Someone was faster: back to the head of the line.
-                    self.shard.blocked.push_front(Waiter {
-                        keys: req.keys,
-                        ..w
-                    });
-                    break;
-                }
-                self.deliver(w.home, w.conn, w.seq, &buf);
+        while !self.shard.blocked.ready.is_empty() {
+            // Keys made ready while serving these wait for the next pass, as Redis' ready list.
+            let keys = std::mem::take(&mut self.shard.blocked.ready);
+            for key in keys {
+                self.serve_key(&key, now);
             }
+        }
+    }
+
+    /// Serves the waiters of one ready key (`dbs::tagged`).
+    fn serve_key(&mut self, key: &[u8], now: u64) {
+        while let Some(w) = self.shard.blocked.pop_first(key) {
+            let mut buf = Vec::new();
+            self.shard.sel = w.db;
+            self.shard.blocked.rerun = true;
+            // Past the database tag (`dbs::tagged`): the key as the command names it.
+            self.shard.blocked.woken = Some(key[std::mem::size_of::<u32>()..].to_vec());
+            exec::run_key(
+                &mut self.shard,
+                crate::commands::spec_of(w.cmd),
+                w.args.args(),
+                &mut Out::new(&mut buf, w.proto),
+                now,
+                None,
+            );
+            self.shard.blocked.rerun = false;
+            self.shard.blocked.woken = None;
+            if let Some(req) = self.shard.block_request.take() {
+                // Someone was faster: back to the head of the line.
+                self.shard.blocked.push_front(Waiter {
+                    keys: req.keys,
+                    ..w
+                });
+                break;
+            }
+            self.deliver(w.home, w.conn, w.seq, &buf);
         }
     }
 

@@ -52,6 +52,10 @@ pub struct Blocked {
     /// Set while a parked command runs again (a woken or polled waiter): XREADGROUP then
     /// tells a reader whose group went away, as Redis tells a blocked one.
     pub rerun: bool,
+    /// The key whose write woke the waiter being run again (not tagged). XREAD/XREADGROUP
+    /// then answer for that stream only, as Redis 7.0 serves a blocked reader per ready key.
+    /// None for a polled waiter (keys on several shards), which no single key woke.
+    pub woken: Option<Vec<u8>>,
     tag_buf: Vec<u8>,
 }
 

@@ -1,8 +1,9 @@
 //! XLEN, XRANGE, XREVRANGE, XREAD and XREADGROUP. XREAD/XREADGROUP with BLOCK that find
 //! nothing ask to wait (`shard::blocking`) with `$` resolved to the stream's last ID and a
 //! COUNT of 1000 when none was given, as Redis serves a blocked read; a write to one of the
-//! streams runs them again. XREADGROUP journals what it changed as Redis propagates it: an
-//! XCLAIM per delivered entry, or XGROUP CREATECONSUMER/SETID under NOACK.
+//! streams runs them again, answering for that stream only. XREADGROUP journals what it
+//! changed as Redis propagates it: an XCLAIM per delivered entry, or XGROUP
+//! CREATECONSUMER/SETID under NOACK.
 
 use super::id::{self, IdText};
 use super::*;
@@ -180,11 +181,25 @@ pub(super) fn xreadgroup(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 fn read(ex: &mut Exec<'_>, args: Args<'_>, xreadgroup: bool) -> CmdResult {
     let r = parse_read(ex, args, xreadgroup)?;
     let now = ex.now_ms;
-    let mut froms = Vec::with_capacity(r.streams);
-    for i in 0..r.streams {
+    let rerun = ex.shard.blocked.rerun;
+    // A waiter woken by a write to one stream answers for that stream alone (its first
+    // mention), even when others got entries too: Redis 7.0 serves blocked readers per ready
+    // key. A polled waiter (streams on several shards) answers for the first stream that has
+    // something.
+    let woken = if rerun {
+        ex.shard.blocked.woken.take()
+    } else {
+        None
+    };
+    let streams = match woken.and_then(|k| (0..r.streams).find(|&i| args.get(r.first_key + i) == k))
+    {
+        Some(i) => i..i + 1,
+        None => 0..r.streams,
+    };
+    let mut froms = Vec::with_capacity(streams.len());
+    for i in streams {
         let key = args.get(r.first_key + i);
         let raw = args.get(r.first_key + r.streams + i);
-        let rerun = ex.shard.blocked.rerun;
         let s = stream_read(ex.db(key), key, now)?;
         if let Some((group, _)) = r.group {
             if rerun && s.is_some_and(|s| s.group(group).is_none()) {
@@ -201,34 +216,40 @@ fn read(ex: &mut Exec<'_>, args: Args<'_>, xreadgroup: bool) -> CmdResult {
                 )));
             }
         }
-        froms.push(if raw == b"$" {
-            if xreadgroup {
-                return Err(ReplyError::other(
+        froms.push((
+            i,
+            if raw == b"$" {
+                if xreadgroup {
+                    return Err(ReplyError::other(
                     "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read \
                      the history of this consumer by specifying a proper ID, or use the > ID to \
                      get new messages. The $ ID would just return an empty result set.",
                 ));
-            }
-            From::After(s.map_or(StreamId::MIN, |s| s.last_id()))
-        } else if raw == b">" {
-            if !xreadgroup {
-                return Err(ReplyError::other(
+                }
+                From::After(s.map_or(StreamId::MIN, |s| s.last_id()))
+            } else if raw == b">" {
+                if !xreadgroup {
+                    return Err(ReplyError::other(
                     "ERR The > ID can be specified only when calling XREADGROUP using the GROUP \
                      <group> <consumer> option.",
                 ));
-            }
-            From::New
-        } else {
-            From::After(id::parse_id(raw, id::IdForm::Strict, 0)?)
-        });
+                }
+                From::New
+            } else {
+                From::After(id::parse_id(raw, id::IdForm::Strict, 0)?)
+            },
+        ));
     }
 
     let at = ex.out.buf.len();
     let mut served = 0u64;
-    for (i, from) in froms.iter().enumerate() {
+    for &(i, from) in &froms {
         let key = args.get(r.first_key + i);
-        if serve_one(ex, key, *from, &r)? {
+        if serve_one(ex, key, from, &r)? {
             served += 1;
+            if rerun {
+                break;
+            }
         }
     }
     if served > 0 {
@@ -475,7 +496,7 @@ pub(super) fn int_text(v: i64, buf: &mut [u8; 21]) -> &[u8] {
 
 /// Parks the read: its keys, deadline, and the line to run again, with `$` resolved and a
 /// COUNT of 1000 when none was given.
-fn block(ex: &mut Exec<'_>, args: Args<'_>, r: &ReadArgs<'_>, froms: &[From], ms: u64) {
+fn block(ex: &mut Exec<'_>, args: Args<'_>, r: &ReadArgs<'_>, froms: &[(usize, From)], ms: u64) {
     let keys: Vec<Vec<u8>> = (0..r.streams)
         .map(|i| args.get(r.first_key + i).to_vec())
         .collect();
@@ -489,8 +510,9 @@ fn block(ex: &mut Exec<'_>, args: Args<'_>, r: &ReadArgs<'_>, froms: &[From], ms
             let mut b = [0u8; 21];
             line.push(int_text(STREAM_BLOCKED_READ_DEFAULT_COUNT as i64, &mut b));
         }
-        match (i >= ids_at, froms.get(i.wrapping_sub(ids_at))) {
-            (true, Some(From::After(id))) if a == b"$" => line.push(IdText::new(*id).as_bytes()),
+        let from = froms.iter().find(|f| i >= ids_at && f.0 == i - ids_at);
+        match from {
+            Some((_, From::After(id))) if a == b"$" => line.push(IdText::new(*id).as_bytes()),
             _ => line.push(a),
         }
     }

@@ -1,9 +1,10 @@
 //! Blocking XREAD/XREADGROUP with real second clients: woken by XADD from another connection
 //! on any core, `$` meaning "after what was there when it blocked", several streams on
 //! several shards, timeouts, XGROUP DESTROY and DEL unblocking with NOGROUP, and BLOCK
-//! answered at once inside MULTI and refused inside scripts.
+//! answered at once inside MULTI and refused inside scripts; side by side with redis-server,
+//! a reader woken by one of its streams answers for that stream alone.
 
-use crate::common::{cmd, Raw, Server};
+use crate::common::{cmd, Raw, RedisServer, Server};
 use crate::compare::read_reply;
 use std::time::{Duration, Instant};
 
@@ -277,4 +278,160 @@ fn a_woken_read_without_count_gets_at_most_a_thousand_entries() {
         "0",
     ]);
     assert!(reply(&mut w).starts_with("*1\r\n*2\r\n$3\r\nbig\r\n*1000\r\n"));
+}
+
+/// Sends one space-separated line and reads its reply.
+fn line(r: &mut Raw, l: &str) -> String {
+    send(r, &l.split(' ').collect::<Vec<_>>());
+    reply(r)
+}
+
+/// One scenario on redis-server and on slotd (`threads` shards): `setup` lines, then a reader
+/// blocks on `reader`, another client runs `writes` in one MULTI/EXEC (so every write lands
+/// before the reader is served), then the reader's reply and each `checks` line must be the
+/// same bytes on both.
+fn side_by_side(threads: &str, setup: &[&str], reader: &str, writes: &[&str], checks: &[&str]) {
+    let Some(redis) = RedisServer::start("xwake") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&["--server-threads", threads]);
+    let run = |port: u16| -> Vec<String> {
+        let mut c = Raw::connect(port);
+        let mut w = Raw::connect(port);
+        let mut got = Vec::new();
+        for l in setup {
+            got.push(line(&mut c, l));
+        }
+        if let Some(hello) = reader.strip_prefix("HELLO 3 ") {
+            line(&mut w, "HELLO 3");
+            send(&mut w, &hello.split(' ').collect::<Vec<_>>());
+        } else {
+            send(&mut w, &reader.split(' ').collect::<Vec<_>>());
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        got.push(line(&mut c, "MULTI"));
+        for l in writes {
+            got.push(line(&mut c, l));
+        }
+        got.push(line(&mut c, "EXEC"));
+        got.push(reply(&mut w));
+        for l in checks {
+            got.push(line(&mut c, l));
+        }
+        got
+    };
+    let want = run(redis.port);
+    let got = run(slotd.port);
+    assert_eq!(got, want, "slotd ({threads} shards) vs redis for {reader}");
+}
+
+#[test]
+fn a_woken_reader_answers_for_the_stream_that_woke_it() {
+    // Guards Redis 7.0's serving of a blocked XREAD/XREADGROUP per ready key: a write to b then
+    // to a (one EXEC) answers with b alone, COUNT applies to it, and only b's entries enter the
+    // group's PEL (a's stay undelivered). Keys share a hash tag so that they live on one shard.
+    let read_cases: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "XREAD BLOCK 0 STREAMS {t}a {t}b $ $",
+            &[],
+            &["XADD {t}b 1-0 f b1", "XADD {t}a 1-0 f a1"],
+        ),
+        (
+            "XREAD COUNT 1 BLOCK 0 STREAMS {t}a {t}b 1-0 1-0",
+            &["XADD {t}a 1-0 f a1", "XADD {t}b 1-0 f b1"],
+            &[
+                "XADD {t}b 2-0 f b2",
+                "XADD {t}b 3-0 f b3",
+                "XADD {t}a 2-0 f a2",
+            ],
+        ),
+        (
+            "HELLO 3 XREAD BLOCK 0 STREAMS {t}a {t}b $ $",
+            &[],
+            &["XADD {t}b 1-0 f b1", "XADD {t}a 1-0 f a1"],
+        ),
+    ];
+    let groups = [
+        "XGROUP CREATE {t}a g $ MKSTREAM",
+        "XGROUP CREATE {t}b g $ MKSTREAM",
+    ];
+    let group_checks = [
+        "XPENDING {t}a g",
+        "XPENDING {t}b g",
+        "XINFO GROUPS {t}a",
+        "XINFO GROUPS {t}b",
+        "XREADGROUP GROUP g other STREAMS {t}a {t}b > >",
+    ];
+    let group_writes = [
+        "XADD {t}b 1-0 f b1",
+        "XADD {t}b 2-0 f b2",
+        "XADD {t}a 1-0 f a1",
+    ];
+    for threads in ["1", "3"] {
+        for (reader, setup, writes) in read_cases {
+            side_by_side(threads, setup, reader, writes, &[]);
+        }
+        side_by_side(
+            threads,
+            &groups,
+            "XREADGROUP GROUP g c BLOCK 0 STREAMS {t}a {t}b > >",
+            &group_writes,
+            &group_checks,
+        );
+        side_by_side(
+            threads,
+            &groups,
+            "XREADGROUP GROUP g c COUNT 1 BLOCK 0 STREAMS {t}a {t}b > >",
+            &group_writes,
+            &group_checks,
+        );
+        side_by_side(
+            threads,
+            &groups,
+            "XREADGROUP GROUP g c BLOCK 0 NOACK STREAMS {t}a {t}b > >",
+            &group_writes,
+            &group_checks,
+        );
+        // The first ready key is b, whose group is gone: NOGROUP, though a has entries.
+        side_by_side(
+            threads,
+            &groups,
+            "XREADGROUP GROUP g c BLOCK 0 STREAMS {t}a {t}b > >",
+            &["XGROUP DESTROY {t}b g", "XADD {t}a 1-0 f a1"],
+            &["XPENDING {t}a g"],
+        );
+        // a's group is gone but only b became ready: served from b.
+        side_by_side(
+            threads,
+            &groups,
+            "XREADGROUP GROUP g c BLOCK 0 STREAMS {t}a {t}b > >",
+            &["XADD {t}b 1-0 f b1", "XGROUP DESTROY {t}a g"],
+            &["XPENDING {t}b g"],
+        );
+    }
+}
+
+#[test]
+fn a_polled_reader_over_several_shards_answers_for_one_stream() {
+    // Guards the shape when the streams live on different cores (standalone, three shards):
+    // the waiter is retried at the cron, not woken by a key, and answers for the first stream
+    // named that has entries, one stream as Redis answers, never both.
+    let s = Server::start(&["--server-threads", "3"]);
+    let mut w = s.raw();
+    // bar lives on shard 0 and foo on shard 2 (slot % 3).
+    send(
+        &mut w,
+        &["XREAD", "BLOCK", "5000", "STREAMS", "bar", "foo", "$", "$"],
+    );
+    wait_blocked(&s, 1);
+    let mut c = s.raw();
+    for l in ["MULTI", "XADD foo 1-0 f foo1", "XADD bar 1-0 f bar1"] {
+        line(&mut c, l);
+    }
+    line(&mut c, "EXEC");
+    assert_eq!(
+        reply(&mut w),
+        "*1\r\n*2\r\n$3\r\nbar\r\n*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$4\r\nbar1\r\n"
+    );
 }
