@@ -177,6 +177,12 @@ pub const STREAM_AUTOCLAIM_COUNT_UNALLOCATABLE: u64 = 1 << 43;
 pub const STREAM_AUTOCLAIM_ATTEMPTS_FACTOR: u64 = 10;
 /// XINFO STREAM FULL lists this many entries (and pending entries) when COUNT is not given.
 pub const STREAM_INFO_FULL_DEFAULT_COUNT: u64 = 10;
+/// A stream's node index grows by a 1/this share of its length when full (at least
+/// `STREAM_INDEX_MIN_GROWTH` slots) rather than doubling, so its spare slots stay near that
+/// share of the nodes; it gives memory back when its capacity passes this many times its length.
+pub const STREAM_INDEX_GROWTH_DIVISOR: usize = 8;
+pub const STREAM_INDEX_MIN_GROWTH: usize = 4;
+pub const STREAM_INDEX_SHRINK_FACTOR: usize = 4;
 
 /// A standalone script taking the other shards mid-run (a key it did not declare) waits at
 /// most this long for them to park, then falls back to refusing the call: a safety bound, as

@@ -4,6 +4,7 @@
 
 pub mod entry;
 pub mod group;
+pub mod index;
 pub mod node;
 pub mod rax;
 
@@ -14,6 +15,7 @@ pub use group::{Consumer, Group, Pending};
 
 use crate::resp::write::push_u64;
 use entry::{entry, int_texts, IntTexts};
+use index::NodeIndex;
 use node::{Master, Raw};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -98,8 +100,8 @@ const BTREE_SLOT_OVERHEAD_BYTES: usize = 16;
 /// A stream.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct StreamValue {
-    /// Nodes keyed by master ID, each a listpack in Redis' stream node layout.
-    nodes: BTreeMap<StreamId, Vec<u8>>,
+    /// Nodes by master ID, each a listpack in Redis' stream node layout.
+    nodes: NodeIndex,
     length: u64,
     last_id: StreamId,
     /// First live entry, 0-0 when empty (kept as Redis keeps it).
@@ -159,7 +161,7 @@ impl StreamValue {
     /// XINFO STREAM's `radix-tree-nodes`: the node count of Redis' radix tree over the same
     /// master IDs.
     pub fn radix_tree_nodes(&self) -> usize {
-        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        let keys: Vec<[u8; 16]> = self.nodes.iter().map(|(k, _)| k.to_be_bytes()).collect();
         rax::node_count(&keys)
     }
 
@@ -187,9 +189,7 @@ impl StreamValue {
         };
         let total = node::fields_bytes(fields);
         let mut appended = false;
-        if let Some(mut tail) = self.nodes.last_entry() {
-            let master_id = *tail.key();
-            let buf = tail.get_mut();
+        if let Some((master_id, buf)) = self.nodes.last_mut() {
             match node::master(buf) {
                 Some(m)
                     if buf.len() + total < max_bytes
@@ -205,7 +205,7 @@ impl StreamValue {
         }
         if !appended {
             self.nodes
-                .insert(id, node::create(id, fields, node_max_bytes));
+                .push_back(id, node::create(id, fields, node_max_bytes));
         }
         self.length += 1;
         self.entries_added += 1;
@@ -229,12 +229,8 @@ impl StreamValue {
         }
         let mut scratch = IntTexts::new();
         if !rev {
-            let from = self
-                .nodes
-                .range(..=start)
-                .next_back()
-                .map_or(start, |(k, _)| *k);
-            for (&mid, buf) in self.nodes.range(from..) {
+            let from = self.nodes.floor(start).unwrap_or(0);
+            for (mid, buf) in self.nodes.iter_from(from) {
                 if mid > end {
                     return;
                 }
@@ -255,7 +251,7 @@ impl StreamValue {
                 }
             }
         } else {
-            for (&mid, buf) in self.nodes.range(..=end).rev() {
+            for (mid, buf) in self.nodes.iter_to(self.nodes.count_upto(end)).rev() {
                 let Some(m) = node::master(buf) else { continue };
                 let mut p = node::end_pos(buf);
                 while let Some(r) = node::entry_before(buf, &m, mid, p) {
@@ -275,14 +271,16 @@ impl StreamValue {
         }
     }
 
-    /// The node holding `id` (if any) and the entry's layout, deleted or not.
-    fn locate(&self, id: StreamId) -> Option<(StreamId, &Vec<u8>, Master, Raw)> {
-        let (&mid, buf) = self.nodes.range(..=id).next_back()?;
+    /// The position of the node holding `id` (if any), the node and the entry's layout,
+    /// deleted or not.
+    fn locate(&self, id: StreamId) -> Option<(usize, &Vec<u8>, Master, Raw)> {
+        let pos = self.nodes.floor(id)?;
+        let (mid, buf) = self.nodes.get(pos)?;
         let m = node::master(buf)?;
         let mut p = m.first_entry_pos;
         while let Some(r) = node::entry_at(buf, &m, mid, p) {
             if r.id == id {
-                return Some((mid, buf, m, r));
+                return Some((pos, buf, m, r));
             }
             if r.id > id {
                 return None;
@@ -310,15 +308,15 @@ impl StreamValue {
     /// node goes when its last live entry does), raises the max deleted ID and moves the first
     /// ID as Redis does.
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((mid, _, m, r)) = self.locate(id) else {
+        let Some((pos, _, m, r)) = self.locate(id) else {
             return false;
         };
         if r.deleted() {
             return false;
         }
         if m.live == 1 {
-            self.nodes.remove(&mid);
-        } else if let Some(buf) = self.nodes.get_mut(&mid) {
+            self.nodes.remove(pos);
+        } else if let Some((_, buf)) = self.nodes.get_mut(pos) {
             node::mark_deleted(buf, &r);
             node::set_counts(buf, m.live - 1, m.deleted + 1);
         }
@@ -356,11 +354,10 @@ impl StreamValue {
                     break;
                 }
             }
-            let Some(mut first) = self.nodes.first_entry() else {
+            let Some((mid, first)) = self.nodes.first() else {
                 break;
             };
-            let mid = *first.key();
-            let Some(m) = node::master(first.get()) else {
+            let Some(m) = node::master(first) else {
                 break;
             };
             let entries = m.live;
@@ -369,10 +366,10 @@ impl StreamValue {
             }
             let remove = match how {
                 Trim::MaxLen(n) => self.length.saturating_sub(entries) >= n,
-                Trim::MinId(min) => node::last_entry(first.get(), mid).is_some_and(|r| r.id < min),
+                Trim::MinId(min) => node::last_entry(first, mid).is_some_and(|r| r.id < min),
             };
             if remove {
-                first.remove();
+                self.nodes.pop_front();
                 self.length = self.length.saturating_sub(entries);
                 deleted += entries;
                 continue;
@@ -380,7 +377,9 @@ impl StreamValue {
             if approx {
                 break;
             }
-            let buf = first.get_mut();
+            let Some((_, buf)) = self.nodes.get_mut(0) else {
+                break;
+            };
             let mut from_node = 0u64;
             let mut p = m.first_entry_pos;
             while let Some(r) = node::entry_at(buf, &m, mid, p) {
@@ -441,38 +440,30 @@ impl StreamValue {
         self.groups.remove(name).is_some()
     }
 
-    /// Heap bytes: every node's allocation, the tree's slots, the groups.
+    /// Heap bytes: every node's allocation (a full node's is exact once shrunk), the index's
+    /// slots (its whole capacity), the groups.
     pub fn heap_bytes(&self) -> usize {
-        let nodes: usize = self
-            .nodes
-            .values()
-            .map(|b| {
-                b.capacity()
-                    + std::mem::size_of::<(StreamId, Vec<u8>)>()
-                    + BTREE_SLOT_OVERHEAD_BYTES
-            })
-            .sum();
-        nodes + self.groups_bytes()
+        let nodes: usize = self.nodes.iter().map(|(_, b)| b.capacity()).sum();
+        nodes + self.nodes.own_heap_bytes() + self.groups_bytes()
     }
 
     /// MEMORY USAGE's estimate: the first `samples` nodes averaged over all but the tail node,
     /// plus the tail node's real size, plus the groups (as Redis' objectComputeSize).
     pub fn heap_bytes_sampled(&self, samples: usize) -> usize {
-        let per_node = std::mem::size_of::<(StreamId, Vec<u8>)>() + BTREE_SLOT_OVERHEAD_BYTES;
         let n = self.nodes.len();
         let seen: Vec<usize> = self
             .nodes
-            .values()
+            .iter()
             .take(samples.max(1))
-            .map(|b| b.capacity())
+            .map(|(_, b)| b.capacity())
             .collect();
         let nodes = if n <= seen.len() {
             seen.iter().sum::<usize>()
         } else {
             let avg = seen.iter().sum::<usize>() / seen.len().max(1);
-            avg * (n - 1) + self.nodes.values().next_back().map_or(0, |b| b.capacity())
+            avg * (n - 1) + self.nodes.last().map_or(0, |(_, b)| b.capacity())
         };
-        nodes + n * per_node + self.groups_bytes()
+        nodes + self.nodes.own_heap_bytes() + self.groups_bytes()
     }
 
     fn groups_bytes(&self) -> usize {
@@ -553,7 +544,7 @@ impl StreamValue {
 
     /// The nodes as (master ID, listpack bytes), ascending: what an RDB payload carries.
     pub fn nodes(&self) -> impl Iterator<Item = (StreamId, &[u8])> {
-        self.nodes.iter().map(|(k, v)| (*k, v.as_slice()))
+        self.nodes.iter().map(|(k, v)| (k, v.as_slice()))
     }
 
     /// The first ID as Redis stores it (0-0 when empty).
@@ -572,7 +563,7 @@ impl StreamValue {
         max_deleted_id: StreamId,
         entries_added: u64,
     ) -> Option<Self> {
-        let mut map = BTreeMap::new();
+        let mut map = NodeIndex::new();
         let mut live = 0u64;
         let mut prev_last: Option<StreamId> = None;
         for (mid, buf) in nodes {
@@ -582,7 +573,7 @@ impl StreamValue {
             let (n, last) = node::validate(&buf, mid)?;
             live = live.checked_add(n)?;
             prev_last = Some(last);
-            map.insert(mid, buf);
+            map.push_back(mid, buf);
         }
         if live != length || prev_last.is_some_and(|l| l > last_id) {
             return None;

@@ -1,5 +1,5 @@
 //! The node count of the radix tree Redis keeps a stream's nodes in (XINFO STREAM's
-//! `radix-tree-nodes`). slotd keeps its nodes in an ordered map, so the count is derived: the
+//! `radix-tree-nodes`). slotd keeps its nodes in a sorted array, so the count is derived: the
 //! nodes of a fully compressed radix tree over the 16-byte big-endian master IDs (a node where
 //! keys branch, the chain leading to it when it is not the root, and one leaf per key). Checked
 //! against redis-server 7.0 over random append, XDEL and trim histories, where Redis' tree
