@@ -85,16 +85,9 @@ class Settings(bl.PairSettings):
         self.skip_memory = os.environ.get("BENCH_SKIP_MEMORY", "0") == "1"
 
 
-def redis_args(port, dir_):
-    return f"--port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir_}"
-
-
-def slotd_args(s, port, dir_):
-    if os.environ.get("SLOTD_ARGS"):
-        return os.environ["SLOTD_ARGS"]
-    if s.slotd_redis_args:
-        return redis_args(port, dir_)
-    return f"--port {port} --server-threads 1"
+# How each server is started: benchlib's plain pair (arguments only).
+redis_args = bl.plain_redis_args
+slotd_args = bl.plain_slotd_args
 
 
 def resp(*args):

@@ -354,6 +354,22 @@ def pair_start(prog, doc, settings_cls, tag):
     return s, log, slotd_bin, stamp(), loadavg()
 
 
+def plain_redis_args(port, dir_):
+    """redis-server's arguments in the scripts that compare one plain server with another: no
+    persistence, loopback only (the binary and the taskset prefix are added by Bench.launch)."""
+    return f"--port {port} --bind 127.0.0.1 --save '' --appendonly no --dir {dir_}"
+
+
+def plain_slotd_args(s, port, dir_):
+    """slotd's arguments beside plain_redis_args: SLOTD_ARGS when set, redis-server's own with
+    --slotd-redis-args (plumbing runs), else one shard on `port`."""
+    if os.environ.get("SLOTD_ARGS"):
+        return os.environ["SLOTD_ARGS"]
+    if s.slotd_redis_args:
+        return plain_redis_args(port, dir_)
+    return f"--port {port} --server-threads 1"
+
+
 def server_lines(redis_bin, slotd_bin, plumbing):
     """Report header items naming both servers; `plumbing` when the slotd side ran
     redis-server arguments."""
