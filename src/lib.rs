@@ -50,6 +50,8 @@ pub(crate) mod lua;
 pub(crate) mod mesh;
 pub(crate) mod net;
 pub(crate) mod rdb;
+pub(crate) mod rdb_load;
+pub(crate) mod rdb_save;
 pub(crate) mod repl_link;
 pub(crate) mod replication;
 pub(crate) mod resp;

@@ -58,6 +58,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         "drivers",
         &[
             "aof_load",
+            "rdb_load",
+            "rdb_save",
             "repl_link",
             "net",
             "bus",

@@ -29,19 +29,50 @@ impl Default for DumpOpts {
 /// The DUMP payload of `v`.
 pub fn dump(v: ValueRef<'_>, opts: DumpOpts) -> Vec<u8> {
     let mut b = Vec::new();
-    match v {
-        ValueRef::Str(s) => {
-            b.push(types::STRING);
-            put_string(&mut b, s, opts.compress);
-        }
-        ValueRef::List(l) => dump_list(&mut b, l, opts),
-        ValueRef::Hash(h) => dump_hash(&mut b, h, opts.compress),
-        ValueRef::Set(s) => dump_set(&mut b, s, opts.compress),
-        ValueRef::ZSet(z) => dump_zset(&mut b, z, opts.compress),
-        ValueRef::Stream(st) => dump_stream(&mut b, st, opts.compress),
-    }
+    dump_body(&mut b, v, opts);
     super::seal(&mut b);
     b
+}
+
+/// Appends `v`'s RDB type byte and value encoding to `b` (a DUMP payload without its footer).
+pub fn dump_body(b: &mut Vec<u8>, v: ValueRef<'_>, opts: DumpOpts) {
+    dump_keyed(b, None, v, opts)
+}
+
+/// Appends the type byte, then `key` as an RDB string when given (an RDB file's key entry puts
+/// the key between the two), then the value encoding.
+pub fn dump_keyed(b: &mut Vec<u8>, key: Option<&[u8]>, v: ValueRef<'_>, opts: DumpOpts) {
+    let k = Head {
+        key,
+        compress: opts.compress,
+    };
+    match v {
+        ValueRef::Str(s) => {
+            k.put(b, types::STRING);
+            put_string(b, s, opts.compress);
+        }
+        ValueRef::List(l) => dump_list(b, k, l, opts),
+        ValueRef::Hash(h) => dump_hash(b, k, h, opts.compress),
+        ValueRef::Set(s) => dump_set(b, k, s, opts.compress),
+        ValueRef::ZSet(z) => dump_zset(b, k, z, opts.compress),
+        ValueRef::Stream(st) => dump_stream(b, k, st, opts.compress),
+    }
+}
+
+/// What precedes a value's encoding: its type byte and, in an RDB file, its key.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    key: Option<&'a [u8]>,
+    compress: bool,
+}
+
+impl Head<'_> {
+    fn put(self, b: &mut Vec<u8>, t: u8) {
+        b.push(t);
+        if let Some(key) = self.key {
+            put_string(b, key, self.compress);
+        }
+    }
 }
 
 /// Node byte limits for negative `list-max-listpack-size` values -1..-5.
@@ -64,7 +95,7 @@ fn node_allows(bytes: usize, count: usize, sz: usize, fill: i64) -> bool {
     grown <= NODE_SAFETY_BYTES && count < count_max
 }
 
-fn dump_list(b: &mut Vec<u8>, l: &ListValue, opts: DumpOpts) {
+fn dump_list(b: &mut Vec<u8>, k: Head<'_>, l: &ListValue, opts: DumpOpts) {
     let mut nodes: Vec<LpWriter> = Vec::new();
     let items = if l.is_empty() {
         None
@@ -81,7 +112,7 @@ fn dump_list(b: &mut Vec<u8>, l: &ListValue, opts: DumpOpts) {
             }
         }
     }
-    b.push(types::LIST_QUICKLIST_2);
+    k.put(b, types::LIST_QUICKLIST_2);
     put_len(b, nodes.len() as u64);
     const PACKED: u64 = 2;
     for n in nodes {
@@ -90,18 +121,18 @@ fn dump_list(b: &mut Vec<u8>, l: &ListValue, opts: DumpOpts) {
     }
 }
 
-fn dump_hash(b: &mut Vec<u8>, h: &HashValue, compress: bool) {
+fn dump_hash(b: &mut Vec<u8>, k: Head<'_>, h: &HashValue, compress: bool) {
     if h.encoding() == "listpack" {
         let mut w = LpWriter::new();
         h.for_each(&mut |f, v| {
             w.push(f);
             w.push(v);
         });
-        b.push(types::HASH_LISTPACK);
+        k.put(b, types::HASH_LISTPACK);
         put_string(b, &w.finish(), compress);
         return;
     }
-    b.push(types::HASH);
+    k.put(b, types::HASH);
     put_len(b, h.len() as u64);
     h.for_each(&mut |f, v| {
         put_string(b, f, compress);
@@ -109,7 +140,7 @@ fn dump_hash(b: &mut Vec<u8>, h: &HashValue, compress: bool) {
     });
 }
 
-fn dump_set(b: &mut Vec<u8>, s: &SetValue, compress: bool) {
+fn dump_set(b: &mut Vec<u8>, k: Head<'_>, s: &SetValue, compress: bool) {
     use crate::types::set::MemberRef;
     if s.encoding() == "intset" {
         let ints: Vec<i64> = s
@@ -119,11 +150,11 @@ fn dump_set(b: &mut Vec<u8>, s: &SetValue, compress: bool) {
                 MemberRef::Bytes(_) => None,
             })
             .collect();
-        b.push(types::SET_INTSET);
+        k.put(b, types::SET_INTSET);
         put_string(b, &intset_write(&ints), compress);
         return;
     }
-    b.push(types::SET);
+    k.put(b, types::SET);
     put_len(b, s.len() as u64);
     s.for_each(&mut |m| put_string(b, m, compress));
 }
@@ -137,18 +168,18 @@ pub fn score_text(v: f64) -> String {
     crate::resp::write::format_double_g17(v)
 }
 
-fn dump_zset(b: &mut Vec<u8>, z: &ZSetValue, compress: bool) {
+fn dump_zset(b: &mut Vec<u8>, k: Head<'_>, z: &ZSetValue, compress: bool) {
     if z.encoding() == "listpack" {
         let mut w = LpWriter::new();
         for e in z.iter() {
             w.push(&e.member);
             w.push(score_text(e.score).as_bytes());
         }
-        b.push(types::ZSET_LISTPACK);
+        k.put(b, types::ZSET_LISTPACK);
         put_string(b, &w.finish(), compress);
         return;
     }
-    b.push(types::ZSET_2);
+    k.put(b, types::ZSET_2);
     put_len(b, z.len() as u64);
     // Highest score first, as Redis walks its skiplist from the tail.
     for e in z.iter().rev() {
@@ -161,8 +192,8 @@ fn dump_zset(b: &mut Vec<u8>, z: &ZSetValue, compress: bool) {
 /// 16-byte big-endian string, then the listpack), length, last ID, first ID, max deleted ID,
 /// entries added, then each group with its PEL (raw IDs, delivery time, count) and consumers
 /// (name, seen time, raw IDs of their pending entries).
-fn dump_stream(b: &mut Vec<u8>, s: &StreamValue, compress: bool) {
-    b.push(types::STREAM_LISTPACKS_2);
+fn dump_stream(b: &mut Vec<u8>, k: Head<'_>, s: &StreamValue, compress: bool) {
+    k.put(b, types::STREAM_LISTPACKS_2);
     put_len(b, s.node_count() as u64);
     for (master_id, lp) in s.nodes() {
         put_string(b, &master_id.to_be_bytes(), compress);

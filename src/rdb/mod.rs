@@ -6,6 +6,7 @@
 pub mod crc64;
 pub mod digest;
 pub mod dump;
+pub mod file;
 pub mod listpack;
 pub mod load;
 pub mod lzf;

@@ -209,7 +209,11 @@ fn start_full(
             session.push(head, false);
         }
         let tables = sh.walk_tables();
-        sh.repl.snaps.push(ShardSnap::new(session.clone(), tables));
+        sh.repl.snaps.push(ShardSnap::new(
+            session.clone(),
+            tables,
+            crate::shard::snapshot::SnapFormat::Resp,
+        ));
         seen += 1;
         if seen == shards {
             let mut st = global.repl.state();

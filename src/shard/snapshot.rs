@@ -4,13 +4,18 @@
 //! so every table is captured as it was when the snapshot started, and every stream record
 //! after the snapshot's offset is a change on top of it.
 //!
-//! Chunks of every shard interleave in one queue, so each chunk starts and ends in database 0
-//! for its reader: a chunk holding other databases says `SELECT n` before them and ends with
-//! `SELECT 0`.
+//! Chunks of every shard interleave in one queue, so each chunk stands alone for its reader:
+//! as RESP commands (`SnapFormat::Resp`) a chunk starts and ends in database 0 (it says
+//! `SELECT n` before other databases and ends with `SELECT 0`); as RDB key entries
+//! (`SnapFormat::Rdb`) a chunk starts with the SELECTDB of its first key and selects again
+//! where the database changes. The consumer writes what goes around the chunks (an RDB file's
+//! header, functions, EOF and checksum).
 
 use crate::aof_store::rewrite::{serialize_table, split_table, DbList};
 use crate::global::repl::lock;
 use crate::keyspace::db::Db;
+use crate::rdb::dump::DumpOpts;
+use crate::rdb::file::write::{put_entry, put_select_db};
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
@@ -69,9 +74,22 @@ impl SnapSession {
     }
 }
 
+/// What a snapshot's chunks hold.
+#[derive(Clone, Copy, Debug)]
+pub enum SnapFormat {
+    /// RESP commands recreating each key (the AOF rewrite's serializers).
+    Resp,
+    /// RDB key entries (expiry, type, key, value), with these encoding options.
+    Rdb(DumpOpts),
+}
+
+/// `buf_db` when no database is selected yet for the chunk being built (RDB chunks).
+const NO_DB: u32 = u32::MAX;
+
 /// One shard's part of a snapshot.
 pub struct ShardSnap {
     pub session: std::sync::Arc<SnapSession>,
+    format: SnapFormat,
     done: Vec<bool>,
     done_count: usize,
     next_table: usize,
@@ -81,14 +99,22 @@ pub struct ShardSnap {
 }
 
 impl ShardSnap {
-    pub fn new(session: std::sync::Arc<SnapSession>, tables: usize) -> ShardSnap {
+    pub fn new(
+        session: std::sync::Arc<SnapSession>,
+        tables: usize,
+        format: SnapFormat,
+    ) -> ShardSnap {
         ShardSnap {
             session,
+            format,
             done: vec![false; tables],
             done_count: 0,
             next_table: 0,
             buf: Vec::new(),
-            buf_db: 0,
+            buf_db: match format {
+                SnapFormat::Resp => 0,
+                SnapFormat::Rdb(_) => NO_DB,
+            },
         }
     }
 
@@ -101,18 +127,37 @@ impl ShardSnap {
         }
         self.done[v] = true;
         self.done_count += 1;
-        serialize_table(db, dbi, idx, now_ms, &mut self.buf_db, &mut self.buf);
+        match self.format {
+            SnapFormat::Resp => {
+                serialize_table(db, dbi, idx, now_ms, &mut self.buf_db, &mut self.buf)
+            }
+            SnapFormat::Rdb(opts) => {
+                let (buf, at) = (&mut self.buf, &mut self.buf_db);
+                db.for_each_in_table(idx, now_ms, |e| {
+                    if *at != dbi {
+                        put_select_db(buf, dbi);
+                        *at = dbi;
+                    }
+                    put_entry(buf, e.key(), e.value(), e.expire_at_ms(), opts);
+                });
+            }
+        }
         if self.buf.len() >= SNAP_CHUNK_BYTES {
             let chunk = self.take_chunk();
             self.session.push(chunk, false);
         }
     }
 
-    /// The buffered chunk, ending in database 0.
+    /// The buffered chunk: ending in database 0 (RESP), or with no database selected for the
+    /// next one (RDB).
     fn take_chunk(&mut self) -> Vec<u8> {
-        if self.buf_db != 0 {
-            crate::aof_store::journal::encode_select(&mut self.buf, 0);
-            self.buf_db = 0;
+        match self.format {
+            SnapFormat::Resp if self.buf_db != 0 => {
+                crate::aof_store::journal::encode_select(&mut self.buf, 0);
+                self.buf_db = 0;
+            }
+            SnapFormat::Resp => {}
+            SnapFormat::Rdb(_) => self.buf_db = NO_DB,
         }
         std::mem::take(&mut self.buf)
     }
@@ -191,7 +236,7 @@ mod tests {
         let mut db = Db::new(0, 1);
         db.set(b"a", Value::Str(StrValue::from_slice(b"1")), 0, 0);
         let s = Arc::new(SnapSession::new(1));
-        let mut snap = ShardSnap::new(s.clone(), db.table_count());
+        let mut snap = ShardSnap::new(s.clone(), db.table_count(), SnapFormat::Resp);
         let slot = crate::cluster::hash_slot::key_hash_slot(b"a");
         let idx = crate::topology::local_index(slot, 1);
         snap.cover_table(&db, 0, idx, 0);
