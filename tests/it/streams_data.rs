@@ -494,7 +494,15 @@ fn aof_rewrite_writes_streams_in_redis_form() {
         eprintln!("redis-server not installed: skipped");
         return;
     };
-    let slotd = Server::start(&["--appendonly", "yes", "--server-threads", "2"]);
+    // Both servers write RESP bases (aof-use-rdb-preamble no), the form compared here.
+    let slotd = Server::start(&[
+        "--appendonly",
+        "yes",
+        "--server-threads",
+        "2",
+        "--aof-use-rdb-preamble",
+        "no",
+    ]);
     let (mut r, mut s) = (redis.client(), slotd.client());
     fill_streams(&mut r);
     copy_streams(&mut r, &mut s);
