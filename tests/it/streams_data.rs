@@ -558,6 +558,7 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
         eprintln!("redis-server not installed: skipped");
         return;
     };
+    // The command form on both sides: RESP bases (aof-use-rdb-preamble no), as redis-server's.
     let args = [
         "--appendonly",
         "yes",
@@ -565,6 +566,8 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
         "3",
         "--enable-debug-command",
         "yes",
+        "--aof-use-rdb-preamble",
+        "no",
     ];
     let mut slotd = Server::start(&args);
     let (mut r, mut s) = (redis.client(), slotd.client());
