@@ -286,7 +286,7 @@ fn run(
     let sigset = block_signals();
     // The state tier reaches these drivers only through the hooks installed here.
     crate::replication::install_link_spawner(crate::repl_link::replica::spawn);
-    crate::aof::install_reloader(crate::aof_load::reload_for_debug);
+    crate::aof::install_reloader(crate::rdb_load::reload::reload_for_debug);
     crate::replication::master::install_sender_spawner(crate::repl_link::sender::spawn);
     crate::rdb_save::install();
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;

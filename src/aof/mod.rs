@@ -103,13 +103,21 @@ pub fn base_format(global: &crate::global::Global) -> BaseFormat {
     })
 }
 
-/// DEBUG RELOAD's work on every parked shard (write each base, drop the keyspaces, load them
-/// back): the `aof_load` driver's, installed by `server` at boot (loading replays through the
-/// dispatcher, above this module).
+/// DEBUG RELOAD's work on every parked shard (save the RDB file, drop the keyspaces and the
+/// libraries, load the file back): the `rdb_load` driver's, installed by `server` at boot
+/// (saving and loading are drivers, above this module).
 ///
 /// # Safety
-/// As `reload_all`.
-pub type Reloader = unsafe fn(&[*mut Shard], u64) -> Result<(), String>;
+/// `all[id]` points at shard `id`, each the calling shard or a parked one, valid and reached
+/// by nobody else for the whole call.
+pub type Reloader = unsafe fn(&[*mut Shard], u64) -> Result<(), ReloadError>;
+
+/// Why DEBUG RELOAD failed: Redis answers a failed save and a failed load differently.
+#[derive(Debug)]
+pub enum ReloadError {
+    Save(String),
+    Load(String),
+}
 
 static RELOADER: OnceLock<Reloader> = OnceLock::new();
 
@@ -119,11 +127,11 @@ pub fn install_reloader(reload: Reloader) {
 }
 
 /// DEBUG RELOAD on this shard and every other one, parked in `peers` (none when the process
-/// has one shard): write each shard's base, drop the keyspaces and load them back from the
-/// files, through the installed reloader. Refuses when a shard is missing from the section.
-pub fn reload_parked(me: &mut Shard, peers: &mut Parked<'_>, now: u64) -> Result<(), String> {
+/// has one shard), through the installed reloader. Refuses when a shard is missing from the
+/// section.
+pub fn reload_parked(me: &mut Shard, peers: &mut Parked<'_>, now: u64) -> Result<(), ReloadError> {
     let Some(reload) = RELOADER.get() else {
-        return Err("no AOF loader".into());
+        return Err(ReloadError::Save("no reloader".into()));
     };
     let mut all: Vec<*mut Shard> = vec![std::ptr::null_mut(); me.shards];
     for sh in peers.iter_mut() {
@@ -133,7 +141,7 @@ pub fn reload_parked(me: &mut Shard, peers: &mut Parked<'_>, now: u64) -> Result
     let id = me.id;
     all[id] = me;
     if all.iter().any(|p| p.is_null()) {
-        return Err("not every shard is parked".into());
+        return Err(ReloadError::Save("not every shard is parked".into()));
     }
     // SAFETY: the reloader's contract: each entry comes from a unique borrow held for this
     // whole call (`me`, and the parked peers through `peers`, which `Parked` guarantees nothing

@@ -574,8 +574,8 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     })
 }
 
-/// DEBUG RELOAD: the snapshot (every shard's AOF base) is written and loaded back while all
-/// shards are parked, so the data set afterwards is exactly what the files hold.
+/// DEBUG RELOAD: as Redis, `dump.rdb` is saved, the data set dropped and the file loaded back
+/// while all shards are parked, so the data set afterwards is exactly what the file holds.
 fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
     let now = ctx.now_ms;
     let ids: Vec<usize> = (0..ctx.shard.shards).collect();
@@ -587,16 +587,20 @@ fn debug_reload(ctx: &mut ConnCtx<'_>) -> CmdResult {
             result = crate::aof::reload_parked(me, &mut peers, now);
         });
     }
-    if let Err(e) = result {
-        crate::log::warning(&format!("DEBUG RELOAD failed: {e}"));
-        return Err(ReplyError::Other(format!(
-            "ERR Error trying to load the AOF files: {e}"
-        )));
+    match result {
+        Ok(()) => {}
+        // Redis' replies: a bare -ERR when the save failed, its text when the load did.
+        Err(crate::aof::ReloadError::Save(e)) => {
+            crate::log::warning(&format!("DEBUG RELOAD could not save the RDB file: {e}"));
+            return Err(ReplyError::other("ERR"));
+        }
+        Err(crate::aof::ReloadError::Load(e)) => {
+            crate::log::warning(&format!("DEBUG RELOAD could not load the RDB file: {e}"));
+            return Err(ReplyError::other(
+                "ERR Error trying to load the RDB dump, check server logs.",
+            ));
+        }
     }
-    ctx.shard
-        .global
-        .lastsave_unix
-        .store(now / 1000, std::sync::atomic::Ordering::Relaxed);
     ctx.out.ok();
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! file or a socket (the callers map or receive the bytes) and never journals what it loads.
 //! Format and behaviour: docs/aof.md ("Redis data files").
 
+pub mod reload;
+
 use crate::cluster::hash_slot::key_hash_slot;
 use crate::cluster::slot_map::{SlotMap, NO_NODE};
 use crate::global::Global;

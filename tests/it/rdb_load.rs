@@ -140,11 +140,14 @@ pub fn redis_in(dir: &Path, tag: &str, extra: &[&str]) -> RedisServer {
 /// restart (from what slotd wrote itself) has them too. Returns slotd's first log.
 fn slotd_has(dir: &Path, shards: usize, extra: &[&str], want: &Digests) -> String {
     let n = shards.to_string();
+    // No save points: stopping must not rewrite a dump.rdb whose loading is checked.
     let mut args = vec![
         "--server-threads",
         n.as_str(),
         "--enable-debug-command",
         "yes",
+        "--save",
+        "",
     ];
     args.extend_from_slice(extra);
     let mut s = Server::start_in(free_port(), dir.to_path_buf(), &args)
@@ -218,9 +221,8 @@ fn slotd_loads_a_dump_rdb_of_redis_server() {
         ] {
             assert!(has_line(&log, line), "{line}\n{log}");
         }
-        assert_eq!(
-            std::fs::read(dir.join("dump.rdb")).unwrap(),
-            file,
+        assert!(
+            std::fs::read(dir.join("dump.rdb")).unwrap() == file,
             "unchanged"
         );
         let _ = std::fs::remove_dir_all(&dir);
@@ -254,7 +256,7 @@ fn a_damaged_dump_rdb_stops_start_up_naming_the_file_and_offset() {
             all.contains("dump.rdb") && all.contains("at offset"),
             "{what}: {all}"
         );
-        assert_eq!(std::fs::read(&file).unwrap(), bytes, "{what}: unchanged");
+        assert!(std::fs::read(&file).unwrap() == bytes, "{what}: unchanged");
         let _ = std::fs::remove_dir_all(&dir);
     }
     let _ = std::fs::remove_dir_all(&rdir);
@@ -526,5 +528,55 @@ fn cluster_mode_drops_keys_of_slots_another_node_serves() {
         keys.len() - mine
     );
     assert!(has_line(&log, &dropped), "{log}");
+    let _ = std::fs::remove_dir_all(&rdir);
+}
+
+#[test]
+fn debug_reload_goes_through_dump_rdb() {
+    // Guards DEBUG RELOAD as Redis does it: dump.rdb is written (redis-check-rdb accepts it),
+    // the data set dropped and the file loaded back with every key and library, on 1 and 3
+    // shards, with and without the AOF; a restart with appendonly no then loads that file.
+    let rdir = test_dir("reload-redis");
+    let redis = redis_in(&rdir, "reload-redis", &[]);
+    let mut r = redis.client();
+    fill_every_type(&mut r);
+    let want = digests(&mut r);
+    drop(redis);
+    for (shards, aof) in [("1", "no"), ("3", "no"), ("3", "yes")] {
+        let args = [
+            "--server-threads",
+            shards,
+            "--appendonly",
+            aof,
+            "--enable-debug-command",
+            "yes",
+        ];
+        let mut s = Server::start(&args);
+        let mut c = s.client();
+        fill_every_type(&mut c);
+        let mine = digests(&mut c);
+        let values = |d: &Digests| -> Vec<String> { d.0.values().map(|v| v.0.clone()).collect() };
+        assert_eq!(values(&mine), values(&want), "filled like redis-server");
+        assert_eq!(q(&mut c, &["DEBUG", "RELOAD"]), redis::Value::Okay);
+        assert_eq!(digests(&mut c), mine, "{shards} shard(s), appendonly {aof}");
+        assert_eq!(q(&mut c, &["FCALL", "answer", "0"]), redis::Value::Int(42));
+        assert!(has_line(&s.log_text(), "DB reloaded by DEBUG RELOAD"));
+        let out = std::process::Command::new("redis-check-rdb")
+            .arg(s.dir.join("dump.rdb"))
+            .output()
+            .expect("redis-check-rdb is installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        drop(c);
+        assert_eq!(s.stop(), Some(0));
+        let (port, dir) = (s.port, std::mem::take(&mut s.dir));
+        let mut again = Server::start_in(port, dir, &args).expect("restart");
+        let after = digests(&mut again.client());
+        assert_eq!(after, mine, "restart: {shards} shard(s), appendonly {aof}");
+        again.stop();
+    }
     let _ = std::fs::remove_dir_all(&rdir);
 }

@@ -577,7 +577,9 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
     rewrite_and_wait(&mut r, &rdir);
     assert_eq!(run(&mut r, "DEBUG LOADAOF"), Value::Okay);
     rewrite_and_wait(&mut s, &slotd.dir);
-    let (port, dir) = (slotd.port, slotd.dir.clone());
+    // Taken, not cloned: dropping the stopped server must not delete the directory the
+    // restarted one runs in (DEBUG RELOAD saves dump.rdb there).
+    let (port, dir) = (slotd.port, std::mem::take(&mut slotd.dir));
     slotd.stop();
     slotd = Server::start_in(port, dir, &args).expect("restart");
     let mut s = slotd.client();
