@@ -115,7 +115,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("aof-load-truncated", "yes", Bool, Mutable, On("yes: a torn AOF tail is truncated with a warning at start; no: start-up fails")),
     d("aof-rewrite-incremental-fsync", "yes", Bool, Mutable, Inert("latency tuning of rewrite fsyncs; slotd's rewrite always fsyncs before it switches files")),
     d("aof-timestamp-enabled", "no", Bool, Mutable, No(NOT_YET)),
-    d("aof-use-rdb-preamble", "yes", Bool, Mutable, Inert("file format of the AOF base only: slotd's base is a command stream (docs/aof.md); what is stored and how durable it is do not change")),
+    d("aof-use-rdb-preamble", "yes", Bool, Mutable, On("yes: each shard's rewritten AOF base is an RDB file (`<appendfilename>.s<shard>.<gen>.base.rdb`); no: RESP commands (docs/aof.md)")),
     d("aof_rewrite_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
     d("appenddirname", "appendonlydir", Typed, Immutable, On("AOF directory inside `dir` (a name, not a path)")),
     d("appendfilename", "appendonly.aof", Typed, Immutable, On("AOF base file name (a name, not a path)")),
