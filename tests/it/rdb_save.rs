@@ -381,3 +381,42 @@ fn failed_save_reports_err_and_misconf_like_redis() {
     drop(r);
     let _ = std::fs::remove_dir_all(rdir);
 }
+
+#[test]
+fn save_points_start_a_bgsave_and_restart_loads_it() {
+    // Guards the cron's save points (Redis' log line) and the whole cycle with the loader: a
+    // point reached writes dump.rdb, and a restart with appendonly no serves its keys.
+    let mut s = Server::start(&["--save", "1 2", "--server-threads", "2"]);
+    s.cli(&["set", "a", "1"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        info_field(s.port, "rdb_saves"),
+        "0",
+        "one change is below the point"
+    );
+    s.cli(&["set", "b", "2"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while info_field(s.port, "rdb_saves") == "0"
+        || info_field(s.port, "rdb_bgsave_in_progress") != "0"
+    {
+        assert!(Instant::now() < deadline, "the save point did not fire");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(info_field(s.port, "rdb_changes_since_last_save"), "0");
+    assert!(
+        s.log_text().contains("2 changes in 1 seconds. Saving..."),
+        "{}",
+        s.log_text()
+    );
+    check_rdb(&s.dir.join("dump.rdb"));
+    s.cli(&["set", "c", "3"]);
+    let (port, dir) = (s.port, s.dir.clone());
+    assert_eq!(s.stop(), Some(0));
+    let s2 = Server::start_in(port, dir, &["--save", "1 2", "--server-threads", "3"])
+        .or_else(|_| Server::start_in(crate::common::free_port(), s.dir.clone(), &[]))
+        .expect("restart");
+    for (k, v) in [("a", "1"), ("b", "2"), ("c", "3")] {
+        assert_eq!(tr(s2.cli(&["get", k])), v);
+    }
+    std::mem::forget(s); // s2 owns and removes the directory
+}
