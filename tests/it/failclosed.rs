@@ -48,7 +48,6 @@ fn refused_settings_stop_start_up_naming_file_and_line() {
             "supervised systemd",
             "does not notify upstart or systemd yet",
         ),
-        ("save 900 1", "set 'appendonly yes'"),
     ] {
         let f = dir.join("r.conf");
         std::fs::write(&f, format!("port 7001\n{line}\n")).unwrap();
