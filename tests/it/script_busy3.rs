@@ -1,0 +1,205 @@
+//! A script inside MULTI/EXEC past busy-reply-threshold (issue 14): the whole EXEC leaves the
+//! core at that command, other clients get -BUSY, SCRIPT KILL ends the script and the EXEC
+//! goes on with the rest of its queue (the killed script's slot holds Redis' error), SHUTDOWN
+//! NOSAVE stops the node, and the EXEC's writes still reach the AOF as one MULTI/EXEC block.
+//! Side by side with redis-server 7.0 where Redis has the behaviour.
+
+use crate::common::{cmd, Raw, RedisServer, Server};
+use crate::compare::read_reply;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The threshold every scenario runs with (small, so each test stays short).
+const THRESHOLD_MS: &str = "100";
+
+const BUSY: &str =
+    "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+
+/// Sends one command and reads its whole reply, as text.
+fn ask(r: &mut Raw, args: &[&str]) -> String {
+    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+    r.send(&cmd(&a));
+    String::from_utf8_lossy(&read_reply(r)).into_owned()
+}
+
+/// The next reply on `r`, as text.
+fn next(r: &mut Raw) -> String {
+    String::from_utf8_lossy(&read_reply(r)).into_owned()
+}
+
+/// Asks GET `key` on `r` until the reply is -BUSY; returns how long that took. Bounded.
+fn wait_busy(r: &mut Raw, key: &str) -> Duration {
+    let t0 = Instant::now();
+    while ask(r, &["GET", key]) != BUSY {
+        assert!(t0.elapsed() < Duration::from_secs(5), "never busy");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    t0.elapsed()
+}
+
+/// Queues `queued` inside MULTI on `a` (each answers +QUEUED) and sends EXEC without waiting.
+fn start_exec(a: &mut Raw, queued: &[&[&str]]) -> Vec<String> {
+    let mut t = vec![ask(a, &["MULTI"])];
+    for q in queued {
+        t.push(ask(a, q));
+    }
+    a.send(&cmd(&[b"EXEC"]));
+    t
+}
+
+/// Runs `scenario` on slotd (started with `slotd_args` and the small threshold) and on
+/// redis-server 7.0, and asserts the same transcript.
+fn side_by_side(slotd_args: &[&str], scenario: &dyn Fn(u16) -> Vec<String>) {
+    let mut args = vec!["--busy-reply-threshold", THRESHOLD_MS];
+    args.extend_from_slice(slotd_args);
+    let slotd = Server::start(&args);
+    let ours = scenario(slotd.port);
+    let redis = RedisServer::start_with("busy3", &["--busy-reply-threshold", THRESHOLD_MS])
+        .expect("redis-server 7.0 is installed");
+    let theirs = scenario(redis.port);
+    assert_eq!(ours, theirs, "slotd vs redis-server");
+}
+
+const LOOP: &str = "local i = 0 while true do i = i + 1 end";
+
+/// EXEC of a write, an endless script and a read: another client gets -BUSY, SCRIPT KILL
+/// ends the script and the EXEC answers every slot, the killed script's with Redis' error.
+fn kill_inside_exec(port: u16, k: &str) -> Vec<String> {
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    let eval: &[&str] = &["EVAL", LOOP, "0"];
+    let mut t = start_exec(&mut a, &[&["SET", k, "1"], eval, &["INCR", k], &["GET", k]]);
+    wait_busy(&mut b, k);
+    t.push(ask(&mut b, &["PING"]));
+    t.push(ask(&mut b, &["EXEC"]));
+    t.push(ask(&mut b, &["SCRIPT", "KILL"]));
+    t.push(next(&mut a));
+    t.push(ask(&mut b, &["GET", k]));
+    t.push(ask(&mut b, &["SCRIPT", "KILL"]));
+    t.push(ask(&mut a, &["PING"]));
+    t
+}
+
+#[test]
+fn script_kill_inside_exec_ends_the_script_and_exec_goes_on_as_redis() {
+    side_by_side(&[], &|port| kill_inside_exec(port, "k"));
+}
+
+/// A script inside EXEC that wrote cannot be killed; SHUTDOWN NOSAVE stops the server.
+fn shutdown_nosave_inside_exec(port: u16) -> Vec<String> {
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    let body = "redis.call('set', KEYS[1], '1') while true do end";
+    let mut t = start_exec(&mut a, &[&["GET", "w"], &["EVAL", body, "1", "w"]]);
+    wait_busy(&mut b, "w");
+    t.push(ask(&mut b, &["SCRIPT", "KILL"]));
+    b.send(&cmd(&[b"SHUTDOWN", b"NOSAVE"]));
+    t.push(format!("shutdown closes the client: {}", b.closed()));
+    t.push(format!("exec client closed: {}", a.closed()));
+    t
+}
+
+#[test]
+fn shutdown_nosave_stops_a_one_shard_node_whose_exec_runs_a_script_as_redis() {
+    // Replaces the old limit where only SIGTERM stopped a node stuck in a script inside EXEC.
+    side_by_side(&[], &shutdown_nosave_inside_exec);
+}
+
+/// A key that shard `id` of `n` owns.
+fn key_on(id: u16, n: u16, prefix: &str) -> String {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|k| crate::types::shard(k, n) == id)
+        .expect("a key")
+}
+
+/// EXEC over both cores of a two-shard node (a script makes it park every core): the EXEC's
+/// core answers -BUSY and reads SCRIPT KILL; the EXEC then writes on both cores.
+/// `a` runs the EXEC and `c` (two connections later: the same core on slotd) watches.
+fn kill_inside_exec_over_two_cores(port: u16, k0: &str, k1: &str) -> Vec<String> {
+    let mut a = Raw::connect(port);
+    let _b = Raw::connect(port);
+    let mut c = Raw::connect(port);
+    let eval: &[&str] = &["EVAL", LOOP, "0"];
+    let queued: &[&[&str]] = &[
+        &["SET", k0, "1"],
+        eval,
+        &["SET", k1, "2"],
+        &["MGET", k0, k1],
+    ];
+    let mut t = start_exec(&mut a, queued);
+    wait_busy(&mut c, k0);
+    t.push(ask(&mut c, &["GET", k1]));
+    t.push(ask(&mut c, &["SCRIPT", "KILL"]));
+    t.push(next(&mut a));
+    t.push(ask(&mut c, &["MGET", k0, k1]));
+    t
+}
+
+#[test]
+fn script_kill_inside_exec_over_two_cores_as_redis() {
+    let (k0, k1) = (key_on(0, 2, "e"), key_on(1, 2, "e"));
+    side_by_side(&["--server-threads", "2"], &|port| {
+        kill_inside_exec_over_two_cores(port, &k0, &k1)
+    });
+}
+
+/// The incr files' records of a node's AOF (one per shard), each as its words.
+fn aof_records(dir: &Path) -> Vec<String> {
+    let aof = dir.join("appendonlydir");
+    let manifest = std::fs::read_to_string(aof.join("appendonly.aof.manifest")).expect("manifest");
+    manifest
+        .lines()
+        .filter(|l| l.contains("type i"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .flat_map(|f| crate::scripting_aof::records(&std::fs::read(aof.join(f)).expect("incr")))
+        .filter(|r| !r.starts_with("SELECT"))
+        .collect()
+}
+
+#[test]
+fn an_exec_suspended_by_a_slow_script_is_one_multi_exec_block_in_the_aof() {
+    // The script writes and then runs past the threshold on its own (no kill): the EXEC's
+    // writes before, inside and after it are journaled as one block, and a restart has them.
+    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let mut s = Server::start(&[&aof[..], &["--busy-reply-threshold", THRESHOLD_MS]].concat());
+    let mut a = Raw::connect(s.port);
+    let mut b = Raw::connect(s.port);
+    let body = "redis.call('set', KEYS[1], 'in') for i = 1, tonumber(ARGV[1]) do end return 7";
+    let eval: &[&str] = &["EVAL", body, "1", "y", "40000000"];
+    let t = start_exec(&mut a, &[&["SET", "x", "1"], eval, &["SET", "z", "3"]]);
+    assert_eq!(t, ["+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "+QUEUED\r\n"]);
+    wait_busy(&mut b, "x");
+    assert_eq!(next(&mut a), "*3\r\n+OK\r\n:7\r\n+OK\r\n");
+    assert_eq!(
+        aof_records(&s.dir),
+        ["MULTI", "SET x 1", "SET y in", "SET z 3", "EXEC"]
+    );
+    let (port, dir) = (s.port, s.dir.clone());
+    assert_eq!(s.stop(), Some(0));
+    let s = Server::start_in(port, dir, &aof).expect("restart");
+    let mut r = Raw::connect(s.port);
+    assert_eq!(
+        ask(&mut r, &["MGET", "x", "y", "z"]),
+        "*3\r\n$1\r\n1\r\n$2\r\nin\r\n$1\r\n3\r\n"
+    );
+}
+
+#[test]
+fn a_killed_script_leaves_the_rest_of_the_exec_one_block_in_the_aof() {
+    let aof = ["--appendonly", "yes", "--appendfsync", "always"];
+    let s = Server::start(&[&aof[..], &["--busy-reply-threshold", THRESHOLD_MS]].concat());
+    let mut a = Raw::connect(s.port);
+    let mut b = Raw::connect(s.port);
+    let eval: &[&str] = &["EVAL", LOOP, "0"];
+    start_exec(&mut a, &[&["SET", "p", "1"], eval, &["SET", "q", "2"]]);
+    wait_busy(&mut b, "p");
+    assert_eq!(ask(&mut b, &["SCRIPT", "KILL"]), "+OK\r\n");
+    let got = next(&mut a);
+    assert!(
+        got.starts_with("*3\r\n+OK\r\n-ERR Script killed by user"),
+        "{got}"
+    );
+    assert!(got.ends_with("+OK\r\n"), "{got}");
+    assert_eq!(aof_records(&s.dir), ["MULTI", "SET p 1", "SET q 2", "EXEC"]);
+}
