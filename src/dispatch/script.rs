@@ -592,6 +592,10 @@ fn attempt_with(
     sh.sel = db;
     sh.lua = Some(vm);
     sh.no_block = no_block;
+    let mut keep = keep;
+    if let Some((h, _)) = keep.as_mut() {
+        lend(sh, h);
+    }
     let step = match step {
         Step::Yielded(s) if !need_all => {
             // Nothing is written yet: the event loop continues the run (`Shard::suspended`).
@@ -729,6 +733,7 @@ impl Resumable {
             taken_marks: Vec::new(),
         };
         if let Some((mut h, marks)) = self.taken.take() {
+            recall(host.sh, &mut h);
             host.held_all = 1 + h.view().iter().count() >= host.sh.shards;
             host.taken = Some(h);
             host.taken_marks = marks;
@@ -751,6 +756,9 @@ impl Resumable {
             _ => host.release_taken(),
         }
         (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
+        if let Some((h, _)) = self.taken.as_mut() {
+            lend(sh, h);
+        }
         sh.sel = client_db;
         sh.lua = Some(vm);
         sh.no_block = no_block;
@@ -807,6 +815,19 @@ pub(super) fn lend_busy(global: &Global, ctl: &RunControl, held: &mut Held) {
         c.is_function.store(function, Ordering::Relaxed);
         c.busy.store(true, Ordering::Release);
     }
+}
+
+/// Between two slices of a suspended run the shards it holds serve their own clients (-BUSY,
+/// `Held::lend`); this shard stops naming them as parked meanwhile.
+pub(super) fn lend(sh: &mut Shard, held: &mut Held) {
+    sh.set_parked(None);
+    held.lend(&sh.global);
+}
+
+/// Before the next slice: the held shards parked again (`Held::recall`).
+pub(super) fn recall(sh: &mut Shard, held: &mut Held) {
+    held.recall();
+    sh.set_parked(Some(held.ptrs().to_vec()));
 }
 
 /// A run that fails before it starts releases the shards it was given.

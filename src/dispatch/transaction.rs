@@ -57,6 +57,7 @@ pub(super) fn run_queue(
         } else {
             // What the queue answered so far waits in the run with the rest of its reply.
             run.reply = buf.split_off(start);
+            run.leave(sh);
             sh.suspended = Some(Box::new(Suspended {
                 resume: Box::new(move |sh, out, _now_ms| run.slice(sh, out, now)),
                 proto,
@@ -223,11 +224,6 @@ impl ExecRun {
                 _ => run_local(sh, self.client_idx, spec, args, buf, proto, now),
             }
             if let Some(s) = sh.suspended.take() {
-                if let Some(h) = self.held.as_mut() {
-                    // The shards it holds show busy too, as a suspended multi-shard run's.
-                    let ctl = &sh.global.script_runs[sh.id];
-                    script::lend_busy(&sh.global, ctl, h);
-                }
                 self.script = Some(s);
                 return false;
             }
@@ -235,9 +231,22 @@ impl ExecRun {
         true
     }
 
+    /// Between two slices: the shards it holds show busy, as a suspended multi-shard run's,
+    /// and serve their own clients meanwhile (`Held::lend`).
+    fn leave(&mut self, sh: &mut Shard) {
+        if let Some(h) = self.held.as_mut() {
+            let ctl = &sh.global.script_runs[sh.id];
+            script::lend_busy(&sh.global, ctl, h);
+            script::lend(sh, h);
+        }
+    }
+
     /// One turn of a suspended EXEC: a slice of its script, and the rest of the queue once
     /// the script ended. True when the EXEC ended (its reply array is then in `out`).
     fn slice(&mut self, sh: &mut Shard, out: &mut Out<'_>, now: u64) -> bool {
+        if let Some(h) = self.held.as_mut() {
+            script::recall(sh, h);
+        }
         let no_block = std::mem::replace(&mut sh.no_block, true);
         let mut reply = std::mem::take(&mut self.reply);
         let ended = self.go_on(sh, &mut reply, now);
@@ -246,6 +255,7 @@ impl ExecRun {
             self.finish(sh);
         } else {
             self.reply = reply;
+            self.leave(sh);
         }
         sh.no_block = no_block;
         ended

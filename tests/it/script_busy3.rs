@@ -114,11 +114,12 @@ fn key_on(id: u16, n: u16, prefix: &str) -> String {
 }
 
 /// EXEC over both cores of a two-shard node (a script makes it park every core): the EXEC's
-/// core answers -BUSY and reads SCRIPT KILL; the EXEC then writes on both cores.
-/// `a` runs the EXEC and `c` (two connections later: the same core on slotd) watches.
+/// core and the core it holds answer -BUSY, the held one reads SCRIPT KILL; the EXEC then
+/// writes on both cores. `a` runs the EXEC, `c` (two connections later: the same core on
+/// slotd) watches, and `b` is a client of the held core.
 fn kill_inside_exec_over_two_cores(port: u16, k0: &str, k1: &str) -> Vec<String> {
     let mut a = Raw::connect(port);
-    let _b = Raw::connect(port);
+    let mut b = Raw::connect(port);
     let mut c = Raw::connect(port);
     let eval: &[&str] = &["EVAL", LOOP, "0"];
     let queued: &[&[&str]] = &[
@@ -130,7 +131,9 @@ fn kill_inside_exec_over_two_cores(port: u16, k0: &str, k1: &str) -> Vec<String>
     let mut t = start_exec(&mut a, queued);
     wait_busy(&mut c, k0);
     t.push(ask(&mut c, &["GET", k1]));
-    t.push(ask(&mut c, &["SCRIPT", "KILL"]));
+    t.push(ask(&mut b, &["GET", k0]));
+    t.push(ask(&mut b, &["SET", k1, "b"]));
+    t.push(ask(&mut b, &["SCRIPT", "KILL"]));
     t.push(next(&mut a));
     t.push(ask(&mut c, &["MGET", k0, k1]));
     t
@@ -202,4 +205,138 @@ fn a_killed_script_leaves_the_rest_of_the_exec_one_block_in_the_aof() {
     );
     assert!(got.ends_with("+OK\r\n"), "{got}");
     assert_eq!(aof_records(&s.dir), ["MULTI", "SET p 1", "SET q 2", "EXEC"]);
+}
+
+/// The cores of a script holding both cores of a two-shard node: a client of the held core
+/// gets -BUSY for everything Redis refuses then (keys of either core, PING, a transaction),
+/// MULTI/DISCARD and SCRIPT KILL still run there, and nothing it asked changed a key.
+/// `a` runs the script, `b` is on the held core, `c` on the script's core.
+fn held_core_answers_busy(port: u16, k0: &str, k1: &str) -> Vec<String> {
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    let mut c = Raw::connect(port);
+    let mut t = vec![ask(&mut c, &["MSET", k0, "old0", k1, "old1"])];
+    send_eval(&mut a, LOOP, &[k0, k1], &[]);
+    wait_busy(&mut c, k0);
+    for q in [
+        &["SET", k1, "new"][..],
+        &["DEL", k1],
+        &["INCR", k0],
+        &["GET", k1],
+        &["PING"],
+        &["MULTI"],
+        &["SET", k1, "queued"],
+        &["EXEC"],
+        &["MULTI"],
+        &["DISCARD"],
+        &["EXPIRE", k1, "1"],
+        &["SCRIPT", "KILL"],
+    ] {
+        t.push(ask(&mut b, q));
+    }
+    t.push(next(&mut a));
+    t.push(ask(&mut b, &["MGET", k0, k1]));
+    t.push(ask(&mut b, &["TTL", k1]));
+    t
+}
+
+#[test]
+fn a_core_held_by_a_suspended_script_answers_its_clients_busy_as_redis() {
+    let (k0, k1) = (key_on(0, 2, "h"), key_on(1, 2, "h"));
+    side_by_side(&["--server-threads", "2"], &|port| {
+        held_core_answers_busy(port, &k0, &k1)
+    });
+}
+
+/// Sends EVAL of `body` over `keys` and `argv` on `a`, without waiting for its reply.
+fn send_eval(a: &mut Raw, body: &str, keys: &[&str], argv: &[&str]) {
+    let n = keys.len().to_string();
+    let mut args: Vec<&[u8]> = vec![b"EVAL", body.as_bytes(), n.as_bytes()];
+    args.extend(keys.iter().chain(argv).map(|s| s.as_bytes()));
+    a.send(&cmd(&args));
+}
+
+/// slotd with two shards and the small threshold, plus `extra`.
+fn two_shards(extra: &[&str]) -> Server {
+    let mut args = vec![
+        "--server-threads",
+        "2",
+        "--busy-reply-threshold",
+        THRESHOLD_MS,
+    ];
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
+
+#[test]
+fn a_client_of_a_held_core_gets_busy_within_the_threshold() {
+    // Before, a held core slept until the script ended and its clients waited that long.
+    let s = two_shards(&[]);
+    let (k0, k1) = (key_on(0, 2, "l"), key_on(1, 2, "l"));
+    let mut a = Raw::connect(s.port);
+    let mut b = Raw::connect(s.port);
+    let mut c = Raw::connect(s.port);
+    send_eval(&mut a, LOOP, &[&k0, &k1], &[]);
+    wait_busy(&mut c, &k0);
+    let mut took: Vec<Duration> = (0..20)
+        .map(|_| {
+            let t0 = Instant::now();
+            assert_eq!(ask(&mut b, &["GET", &k1]), BUSY);
+            t0.elapsed()
+        })
+        .collect();
+    took.sort();
+    let threshold = Duration::from_millis(THRESHOLD_MS.parse().expect("ms"));
+    assert!(took[10] < threshold, "median {:?} ({took:?})", took[10]);
+    assert!(took[19] < Duration::from_secs(2), "slowest {:?}", took[19]);
+    // Fresh connections (shard 0 accepts for both cores, held or not) are answered too.
+    for _ in 0..4 {
+        let mut r = Raw::connect(s.port);
+        assert_eq!(ask(&mut r, &["PING"]), BUSY);
+    }
+    assert_eq!(ask(&mut b, &["SCRIPT", "KILL"]), "+OK\r\n");
+    assert!(next(&mut a).starts_with("-ERR Script killed by user"));
+}
+
+#[test]
+fn shutdown_nosave_from_a_held_core_stops_the_node() {
+    // The script wrote (SCRIPT KILL refuses it) and holds both cores; a client of the core it
+    // holds (not the script's own) reaches SHUTDOWN NOSAVE, as any client does in Redis.
+    let mut s = two_shards(&[]);
+    let (k0, k1) = (key_on(0, 2, "s"), key_on(1, 2, "s"));
+    let mut a = Raw::connect(s.port);
+    let mut b = Raw::connect(s.port);
+    let mut c = Raw::connect(s.port);
+    let body = "redis.call('set', KEYS[1], 'w') while true do end";
+    send_eval(&mut a, body, &[&k0, &k1], &[]);
+    wait_busy(&mut c, &k0);
+    assert!(ask(&mut b, &["FUNCTION", "KILL"]).starts_with("-UNKILLABLE"));
+    b.send(&cmd(&[b"SHUTDOWN", b"NOSAVE"]));
+    assert!(b.closed(), "SHUTDOWN NOSAVE closes the client");
+    assert_eq!(s.wait_exit(20), Some(0), "the node stops");
+}
+
+#[test]
+fn a_suspended_script_over_two_cores_keeps_its_writes_one_block_per_core() {
+    // Lent between slices, the held core writes none of the script's records before it ends.
+    let s = two_shards(&["--appendonly", "yes", "--appendfsync", "always"]);
+    let (k0, k1) = (key_on(0, 2, "j"), key_on(1, 2, "j"));
+    let mut a = Raw::connect(s.port);
+    let mut b = Raw::connect(s.port);
+    let mut c = Raw::connect(s.port);
+    let body = "redis.call('set', KEYS[1], 'a') redis.call('set', KEYS[2], 'b') \
+                redis.call('set', KEYS[2], 'c') for i = 1, tonumber(ARGV[1]) do end return 1";
+    send_eval(&mut a, body, &[&k0, &k1], &["40000000"]);
+    wait_busy(&mut c, &k0);
+    assert_eq!(ask(&mut b, &["GET", &k1]), BUSY);
+    assert!(!aof_records(&s.dir).contains(&format!("SET {k1} b")));
+    assert_eq!(next(&mut a), ":1\r\n");
+    let records = aof_records(&s.dir);
+    let block = [
+        "MULTI".to_string(),
+        format!("SET {k1} b"),
+        format!("SET {k1} c"),
+        "EXEC".into(),
+    ];
+    assert!(records.windows(4).any(|w| w == block), "{records:?}");
 }
