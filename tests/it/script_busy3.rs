@@ -230,10 +230,14 @@ fn held_core_answers_busy(port: u16, k0: &str, k1: &str) -> Vec<String> {
         &["MULTI"],
         &["DISCARD"],
         &["EXPIRE", k1, "1"],
-        &["SCRIPT", "KILL"],
     ] {
         t.push(ask(&mut b, q));
     }
+    // WATCH runs while busy in Redis: from the script's core too, on a key of the held core
+    // (one of the two: a section between two slices, under the script's own park token).
+    t.push(ask(&mut c, &["WATCH", k0, k1]));
+    t.push(ask(&mut c, &["UNWATCH"]));
+    t.push(ask(&mut b, &["SCRIPT", "KILL"]));
     t.push(next(&mut a));
     t.push(ask(&mut b, &["MGET", k0, k1]));
     t.push(ask(&mut b, &["TTL", k1]));
