@@ -294,6 +294,39 @@ fn finish(sh: &mut Shard, spec: &'static CommandSpec, out: &mut Out<'_>, r: Outc
     }
     sh.stats.commands_processed += 1;
     sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    if sh.suspended.is_some() {
+        count_at_end(sh, spec.id);
+    }
+}
+
+/// A run that left the core was counted as a call when it did; its end adds the time since
+/// then and, when it ends in an error reply, the failure: Redis counts the whole call once,
+/// its time included.
+fn count_at_end(sh: &mut Shard, id: crate::command_id::CommandId) {
+    let Some(s) = sh.suspended.take() else {
+        return;
+    };
+    let crate::shard::suspended::Suspended {
+        resume: mut inner,
+        proto,
+    } = *s;
+    let since = Instant::now();
+    let resume: crate::shard::suspended::ResumeFn = Box::new(move |sh, out, now_ms| {
+        let start = out.buf.len();
+        let ended = inner(sh, out, now_ms);
+        if ended {
+            let c = sh.stats.cmd.entry(id);
+            c.nsec += since.elapsed().as_nanos() as u64;
+            if out.buf.get(start) == Some(&b'-') {
+                c.failed_calls += 1;
+            }
+        }
+        ended
+    });
+    sh.suspended = Some(Box::new(crate::shard::suspended::Suspended {
+        resume,
+        proto,
+    }));
 }
 
 /// This shard alone, unless the script is known to need every shard (or finds out).

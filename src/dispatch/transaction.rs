@@ -57,6 +57,7 @@ pub(super) fn run_queue(
         } else {
             // What the queue answered so far waits in the run with the rest of its reply.
             run.reply = buf.split_off(start);
+            run.since = Some(std::time::Instant::now());
             run.leave(sh);
             sh.suspended = Some(Box::new(Suspended {
                 resume: Box::new(move |sh, out, _now_ms| run.slice(sh, out, now)),
@@ -149,6 +150,8 @@ struct ExecRun {
     /// Over several shards: the others, parked until the EXEC ends, and their blocks.
     held: Option<Held>,
     peer_marks: Vec<(usize, BlockMark)>,
+    /// When it left the core: EXEC's time in INFO commandstats covers the wait, as Redis'.
+    since: Option<std::time::Instant>,
 }
 
 impl ExecRun {
@@ -183,6 +186,7 @@ impl ExecRun {
             mark,
             held,
             peer_marks,
+            since: None,
         }
     }
 
@@ -253,6 +257,9 @@ impl ExecRun {
         if ended {
             out.buf.extend_from_slice(&reply);
             self.finish(sh);
+            if let (Some(t), Some(exec)) = (self.since, crate::commands::lookup(b"exec")) {
+                sh.stats.cmd.entry(exec.id).nsec += t.elapsed().as_nanos() as u64;
+            }
         } else {
             self.reply = reply;
             self.leave(sh);

@@ -77,7 +77,41 @@ fn kill_inside_exec(port: u16, k: &str) -> Vec<String> {
     t.push(ask(&mut b, &["GET", k]));
     t.push(ask(&mut b, &["SCRIPT", "KILL"]));
     t.push(ask(&mut a, &["PING"]));
+    t.extend(call_stats(&mut b, &["eval", "exec"]));
     t
+}
+
+/// INFO commandstats of `names`: calls, rejected and failed as they are, the time as whether
+/// it covers the threshold (the script ran at least that long inside the call).
+fn call_stats(r: &mut Raw, names: &[&str]) -> Vec<String> {
+    let info = ask(r, &["INFO", "commandstats"]);
+    let threshold_us: u64 = THRESHOLD_MS.parse::<u64>().expect("ms") * 1000;
+    names
+        .iter()
+        .map(|name| {
+            let prefix = format!("cmdstat_{name}:");
+            let line = info
+                .lines()
+                .find(|l| l.starts_with(&prefix))
+                .unwrap_or_default();
+            let fields: Vec<&str> = line[prefix.len().min(line.len())..].split(',').collect();
+            let usec: u64 = fields
+                .iter()
+                .find_map(|f| f.strip_prefix("usec="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let counts: Vec<&str> = fields
+                .iter()
+                .copied()
+                .filter(|f| !f.starts_with("usec"))
+                .collect();
+            format!(
+                "{name} {} covers threshold: {}",
+                counts.join(","),
+                usec >= threshold_us
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -343,4 +377,21 @@ fn a_suspended_script_over_two_cores_keeps_its_writes_one_block_per_core() {
         "EXEC".into(),
     ];
     assert!(records.windows(4).any(|w| w == block), "{records:?}");
+}
+
+/// A killed script's call counts once, failed, with its whole time, as in Redis (the call
+/// is counted as it leaves the core, and its end adds the rest).
+fn killed_script_stats(port: u16) -> Vec<String> {
+    let mut a = Raw::connect(port);
+    let mut b = Raw::connect(port);
+    send_eval(&mut a, LOOP, &[], &[]);
+    wait_busy(&mut b, "k");
+    let mut t = vec![ask(&mut b, &["SCRIPT", "KILL"]), next(&mut a)];
+    t.extend(call_stats(&mut b, &["eval"]));
+    t
+}
+
+#[test]
+fn a_killed_script_counts_as_one_failed_call_as_redis() {
+    side_by_side(&[], &killed_script_stats);
 }
