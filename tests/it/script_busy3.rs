@@ -395,3 +395,65 @@ fn killed_script_stats(port: u16) -> Vec<String> {
 fn a_killed_script_counts_as_one_failed_call_as_redis() {
     side_by_side(&[], &killed_script_stats);
 }
+
+#[test]
+fn clients_of_every_core_hammering_a_script_over_held_cores_lose_nothing() {
+    // Three cores; scripts that hold two of them run past the threshold again and again
+    // (lent and recalled every slice) while clients on every core INCR keys of every core.
+    // Every INCR answers a number or -BUSY, and each counter ends equal to the numbers
+    // answered for it: nothing ran twice, was lost, or saw a half-run script.
+    let s = Server::start(&["--server-threads", "3", "--busy-reply-threshold", "20"]);
+    let keys: Vec<String> = (0..3).map(|i| key_on(i, 3, "c")).collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammers: Vec<_> = (0..4)
+        .map(|h| {
+            let (port, keys, stop) = (s.port, keys.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut r = Raw::connect(port);
+                // One slot per key, and one more for the -BUSY answers.
+                let mut counted = vec![0u64; keys.len() + 1];
+                let mut i = h;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let k = i % keys.len();
+                    i += 1;
+                    let got = ask(&mut r, &["INCR", &keys[k]]);
+                    if got.starts_with(':') {
+                        counted[k] += 1;
+                    } else {
+                        assert_eq!(got, BUSY);
+                        counted[keys.len()] += 1;
+                    }
+                }
+                counted
+            })
+        })
+        .collect();
+    let body = "redis.call('incr', KEYS[1]) for i = 1, tonumber(ARGV[1]) do end \
+                redis.call('incr', KEYS[2]) return 1";
+    let mut by_script = vec![0u64; keys.len()];
+    for round in 0..6 {
+        let (x, y) = (1 + round % 2, 2 - round % 2);
+        let mut a = Raw::connect(s.port);
+        send_eval(&mut a, body, &[&keys[x], &keys[y]], &["10000000"]);
+        assert_eq!(next(&mut a), ":1\r\n", "round {round}");
+        by_script[x] += 1;
+        by_script[y] += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = by_script;
+    total.push(0);
+    for h in hammers {
+        for (t, n) in total.iter_mut().zip(h.join().expect("hammer")) {
+            *t += n;
+        }
+    }
+    let busy = total.pop().unwrap_or_default();
+    assert!(busy > 0, "the scripts never passed the threshold");
+    let mut r = Raw::connect(s.port);
+    for (k, want) in keys.iter().zip(total) {
+        assert_eq!(
+            ask(&mut r, &["GET", k]),
+            format!("${}\r\n{want}\r\n", want.to_string().len())
+        );
+    }
+}
