@@ -28,8 +28,10 @@ pub(super) fn run_queue(
     proto: Proto,
     now: u64,
 ) {
-    // A script may leave the core unless the caller cannot continue it (the AOF loader).
-    let may_yield = !sh.no_block;
+    // A script may leave the core unless the caller cannot continue it (the AOF loader,
+    // whose setting is put back at the end).
+    let outer_no_block = sh.no_block;
+    let may_yield = !outer_no_block;
     // Blocking commands inside EXEC answer at once (as in Redis).
     sh.no_block = true;
     let ids = exec_shards(sh, &tx.multi.queued, tx.watch.as_ref());
@@ -65,7 +67,7 @@ pub(super) fn run_queue(
             }));
         }
     }
-    sh.no_block = false;
+    sh.no_block = outer_no_block;
 }
 
 /// EXECABORT naming the busy shard that refused the transaction's park.
