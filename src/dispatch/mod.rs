@@ -211,8 +211,9 @@ pub fn plan(
         let e = busy::refusal(&sh.global, sh.id);
         let client = sh.clients.get_mut(client_idx);
         let e = match client.multi.as_mut() {
-            // EXEC refused discards the transaction, saying why (Redis' execCommandAbort).
-            Some(_) if spec.name == "exec" => {
+            // EXEC refused discards the transaction, saying why (Redis' execCommandAbort),
+            // with or without MULTI.
+            _ if spec.name == "exec" => {
                 client.multi = None;
                 client.watch = None;
                 ReplyError::Other(format!(
@@ -253,7 +254,7 @@ pub fn plan(
             let r = f(&mut ctx, args);
             let after = ctx.after;
             if let Some(tx) = ctx.run_queue.take() {
-                transaction::run_queue(sh, client_idx, &tx, out.buf, out.proto, now_ms);
+                transaction::run_queue(sh, client_idx, tx, out.buf, out.proto, now_ms);
             }
             let failed = r.is_err();
             // A fan-out a busy shard refused (`Shard::try_call_all`): rejected, as Redis
@@ -272,6 +273,10 @@ pub fn plan(
                 if let Some(w) = sh.repl.wait_request.take() {
                     return Plan::Wait(w);
                 }
+            }
+            // EXEC whose script left the core past the threshold: its reply comes later.
+            if sh.suspended.is_some() {
+                return Plan::Suspended;
             }
             Plan::Done(after)
         }

@@ -247,11 +247,14 @@ pub(super) fn run_multi(
     finish(sh, spec, out, r, t0);
 }
 
-/// Inside a section that holds every shard (EXEC): runs the script with the parked peers.
+/// Inside EXEC, which holds every shard (`peers`, none on a one-shard node): runs the script
+/// there. With `may_yield` a run past the threshold leaves `this.suspended` for the EXEC to
+/// take (`transaction::ExecRun`), which keeps the park, so the peers stay valid.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn run_in_section(
+pub(super) fn run_in_exec(
     this: &mut Shard,
-    peers: &mut Parked<'_>,
+    peers: Option<&mut Parked<'_>>,
+    may_yield: bool,
     cmd: ScriptCmd,
     spec: &'static CommandSpec,
     args: Args<'_>,
@@ -265,9 +268,11 @@ pub(super) fn run_in_section(
         Ok(n) => {
             let keys: Vec<usize> = (3..3 + n).collect();
             let start = out.buf.len();
-            match attempt(this, Some(peers), None, cmd, args, &keys, out, now_ms, t0) {
+            match attempt(
+                this, peers, None, may_yield, cmd, args, &keys, out, now_ms, t0,
+            ) {
                 Attempt::Done(r) => r,
-                // Every shard is held here: no other core to reach.
+                // Every shard is held here (or there is one): no other core to reach.
                 Attempt::NeedAll => {
                     out.buf.truncate(start);
                     undeclared()
@@ -289,6 +294,39 @@ fn finish(sh: &mut Shard, spec: &'static CommandSpec, out: &mut Out<'_>, r: Outc
     }
     sh.stats.commands_processed += 1;
     sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    if sh.suspended.is_some() {
+        count_at_end(sh, spec.id);
+    }
+}
+
+/// A run that left the core was counted as a call when it did; its end adds the time since
+/// then and, when it ends in an error reply, the failure: Redis counts the whole call once,
+/// its time included.
+fn count_at_end(sh: &mut Shard, id: crate::command_id::CommandId) {
+    let Some(s) = sh.suspended.take() else {
+        return;
+    };
+    let crate::shard::suspended::Suspended {
+        resume: mut inner,
+        proto,
+    } = *s;
+    let since = Instant::now();
+    let resume: crate::shard::suspended::ResumeFn = Box::new(move |sh, out, now_ms| {
+        let start = out.buf.len();
+        let ended = inner(sh, out, now_ms);
+        if ended {
+            let c = sh.stats.cmd.entry(id);
+            c.nsec += since.elapsed().as_nanos() as u64;
+            if out.buf.get(start) == Some(&b'-') {
+                c.failed_calls += 1;
+            }
+        }
+        ended
+    });
+    sh.suspended = Some(Box::new(crate::shard::suspended::Suspended {
+        resume,
+        proto,
+    }));
 }
 
 /// This shard alone, unless the script is known to need every shard (or finds out).
@@ -307,7 +345,7 @@ fn run_here(
         return run_held(sh, cmd, args, keys, out, now_ms, t0, &every_shard(sh));
     }
     let start = out.buf.len();
-    match attempt(sh, None, None, cmd, args, keys, out, now_ms, t0) {
+    match attempt(sh, None, None, false, cmd, args, keys, out, now_ms, t0) {
         Attempt::Done(r) => r,
         Attempt::NeedAll => {
             out.buf.truncate(start);
@@ -349,7 +387,18 @@ fn run_held(
         // A shard it needs runs a script past the threshold: -BUSY at once, nothing ran.
         Err(busy) => return fresh(Err(busy)),
     };
-    match attempt(sh, None, Some(held), cmd, args, keys, out, now_ms, t0) {
+    match attempt(
+        sh,
+        None,
+        Some(held),
+        false,
+        cmd,
+        args,
+        keys,
+        out,
+        now_ms,
+        t0,
+    ) {
         Attempt::Done(r) => r,
         Attempt::NeedAll if ids.len() < sh.shards => {
             out.buf.truncate(start);
@@ -403,6 +452,7 @@ fn attempt(
     sh: &mut Shard,
     peers: Option<&mut Parked<'_>>,
     taken: Option<Held>,
+    in_exec: bool,
     cmd: ScriptCmd,
     args: Args<'_>,
     keys: &[usize],
@@ -413,7 +463,9 @@ fn attempt(
     // The run borrows the node-wide state beside the shard: the shard's own handle is taken
     // for the run and put back (no reference count moves per run).
     let global = sh.script_global.take().unwrap_or_else(|| sh.global.clone());
-    let r = attempt_with(sh, &global, peers, taken, cmd, args, keys, out, now_ms, t0);
+    let r = attempt_with(
+        sh, &global, peers, taken, in_exec, cmd, args, keys, out, now_ms, t0,
+    );
     sh.script_global = Some(global);
     r
 }
@@ -457,6 +509,7 @@ fn attempt_with(
     global: &Global,
     mut peers: Option<&mut Parked<'_>>,
     mut taken: Option<Held>,
+    in_exec: bool,
     cmd: ScriptCmd,
     args: Args<'_>,
     keys: &[usize],
@@ -507,9 +560,10 @@ fn attempt_with(
     ctl.started_ms.store(now_ms, Ordering::Relaxed);
     ctl.running.store(true, Ordering::Release);
     // Past busy-reply-threshold a run may leave the core (the event loop continues it, the
-    // shards it parked stay parked); not inside EXEC or the AOF loader (`no_block`), nor in
-    // a section that parked its peers for it.
-    let may_yield = peers.is_none() && !sh.no_block;
+    // shards it parked stay parked); not inside the AOF loader (`no_block`), nor in a section
+    // that parked its peers for it, except EXEC's (which says so: it keeps its park across
+    // the suspension, and continues the run itself).
+    let may_yield = in_exec || (peers.is_none() && !sh.no_block);
     let no_block = std::mem::replace(&mut sh.no_block, true);
     let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
     vm.sync_scripts(&global.scripts);
@@ -524,6 +578,8 @@ fn attempt_with(
     };
     let db = sh.sel;
     let sh_shards = sh.shards;
+    // EXEC's parked peers, kept by a run that yields inside it.
+    let section_ptrs = peers.as_ref().map(|p| p.as_ptrs());
     let mut host = ScriptHost {
         sh,
         peers: peers.as_deref_mut(),
@@ -569,15 +625,23 @@ fn attempt_with(
     sh.sel = db;
     sh.lua = Some(vm);
     sh.no_block = no_block;
+    let mut keep = keep;
+    if let Some((h, _)) = keep.as_mut() {
+        lend(sh, h);
+    }
     let step = match step {
         Step::Yielded(s) if !need_all => {
             // Nothing is written yet: the event loop continues the run (`Shard::suspended`).
             if let Body::Function(name) = &t.body {
                 crate::commands::functions::note_running(ctl, now_ms, name, args);
             }
+            // Inside EXEC: the section's peers, valid while the EXEC holds its park, which
+            // outlives this run (`transaction::ExecRun` drops the run first).
+            let section = section_ptrs.map(|p| (p.to_vec(), peer_marks));
             let run = Resumable {
                 co: Some(s),
                 mark: Some(mark),
+                section,
                 mode,
                 wrote,
                 slot,
@@ -631,8 +695,8 @@ fn attempt_with(
 }
 
 /// A run taken off the core at busy-reply-threshold (this shard, and the shards it parked if
-/// any; never a run inside a section such as EXEC): everything its `ScriptHost` and the end of
-/// `attempt` need to continue it a slice at a time.
+/// any, or those EXEC parked when it runs inside one): everything its `ScriptHost` and the
+/// end of `attempt` need to continue it a slice at a time.
 struct Resumable {
     co: Option<crate::lua::vm::Suspended>,
     /// The journal block of its writes, ended (wrapped in MULTI/EXEC) when it ends.
@@ -649,7 +713,14 @@ struct Resumable {
     needs_all_key: Option<Sha>,
     /// The shards it parked (a run over several shards), with their journal blocks.
     taken: Option<(Held, Vec<(usize, BlockMark)>)>,
+    /// Inside EXEC over several shards: the peers EXEC parked (raw, indexed by shard id), and
+    /// their journal blocks. The EXEC holds them parked until after this run is dropped.
+    section: Option<Section>,
 }
+
+/// EXEC's parked peers as a run inside it keeps them (indexed by shard id, null for this
+/// shard), with the run's journal block on each.
+type Section = (Vec<*mut Shard>, Vec<(usize, BlockMark)>);
 
 impl Resumable {
     /// The event loop's handle: one slice per call; true once the run ended and its reply
@@ -668,9 +739,17 @@ impl Resumable {
         let no_block = std::mem::replace(&mut sh.no_block, true);
         let mut vm = sh.lua.take().unwrap_or_else(|| Box::new(LuaVm::new()));
         let start = out.buf.len();
+        let section = self.section.take();
+        // SAFETY: the EXEC that parked these shards keeps them parked (and touches none of
+        // them) for as long as this run lives (`section`'s contract); they are distinct, and
+        // this shard is not among them.
+        let mut view = section
+            .as_ref()
+            .map(|(ptrs, _)| unsafe { Parked::new(ptrs) });
+        let in_section = view.as_ref().map(|v| 1 + v.iter().count());
         let mut host = ScriptHost {
-            sh,
-            peers: None,
+            sh: &mut *sh,
+            peers: view.as_mut(),
             held_all: false,
             now_ms: self.now_ms,
             mode: self.mode,
@@ -687,9 +766,12 @@ impl Resumable {
             taken_marks: Vec::new(),
         };
         if let Some((mut h, marks)) = self.taken.take() {
+            recall(host.sh, &mut h);
             host.held_all = 1 + h.view().iter().count() >= host.sh.shards;
             host.taken = Some(h);
             host.taken_marks = marks;
+        } else if let Some(held) = in_section {
+            host.held_all = held >= host.sh.shards;
         } else {
             host.held_all = host.sh.shards == 1;
         }
@@ -707,13 +789,16 @@ impl Resumable {
             _ => host.release_taken(),
         }
         (self.wrote, self.slot, self.db) = (host.wrote, host.slot, host.db);
-        let sh = host.sh;
+        if let Some((h, _)) = self.taken.as_mut() {
+            lend(sh, h);
+        }
         sh.sel = client_db;
         sh.lua = Some(vm);
         sh.no_block = no_block;
         let r = match step {
             Step::Yielded(co) if !need_all => {
                 self.co = Some(co);
+                self.section = section;
                 return false;
             }
             Step::Done(r) if !need_all => r,
@@ -732,6 +817,13 @@ impl Resumable {
         if let Some(mark) = self.mark.take() {
             sh.journal.end_block(mark);
         }
+        if let (Some(view), Some((_, marks))) = (view.as_mut(), section.as_ref()) {
+            for &(id, m) in marks {
+                if let Some(peer) = view.get(id) {
+                    peer.journal.end_block(m);
+                }
+            }
+        }
         if self.uncached && !r.as_ref().is_err_and(is_compile_error) {
             if let Body::Script(s) = &self.body {
                 global.scripts.insert(&s.body, s.flags);
@@ -749,13 +841,26 @@ impl Resumable {
 
 /// A run over several shards is suspended past the threshold: the shards it parked show busy
 /// too (with its kind), so the other shards answer -BUSY for their keys at once.
-fn lend_busy(global: &Global, ctl: &RunControl, held: &mut Held) {
+pub(super) fn lend_busy(global: &Global, ctl: &RunControl, held: &mut Held) {
     let function = ctl.is_function.load(Ordering::Relaxed);
     for p in held.view().iter() {
         let c = &global.script_runs[p.id];
         c.is_function.store(function, Ordering::Relaxed);
         c.busy.store(true, Ordering::Release);
     }
+}
+
+/// Between two slices of a suspended run the shards it holds serve their own clients (-BUSY,
+/// `Held::lend`); this shard stops naming them as parked meanwhile.
+pub(super) fn lend(sh: &mut Shard, held: &mut Held) {
+    sh.set_parked(None);
+    held.lend(&sh.global);
+}
+
+/// Before the next slice: the held shards parked again (`Held::recall`).
+pub(super) fn recall(sh: &mut Shard, held: &mut Held) {
+    held.recall();
+    sh.set_parked(Some(held.ptrs().to_vec()));
 }
 
 /// A run that fails before it starts releases the shards it was given.

@@ -207,7 +207,8 @@ impl Reactor {
         loop {
             self.refresh_obuf_limits();
             self.drain_inbox();
-            if self.stopping {
+            // A lent shard stops once the run holding it lets go (it parks for it until then).
+            if self.stopping && self.script.as_ref().is_none_or(|w| !w.is_lent()) {
                 break;
             }
             self.turn_work();
@@ -230,7 +231,7 @@ impl Reactor {
             || !self.stash.borrow().is_empty()
             || self.expire_behind
             || self.shard.evict.behind
-            || self.script.is_some()
+            || self.script.as_ref().is_some_and(|w| !w.is_lent())
             || self.shard.repl.snaps.iter().any(|s| s.wants_turns())
             || self
                 .shard
@@ -393,9 +394,10 @@ impl Reactor {
     /// Another shard may have changed our clients (CLIENT KILL) while we were parked.
     fn after_park(&mut self) {
         self.reap_killed();
+        self.lent_check();
     }
 
-    fn reap_killed(&mut self) {
+    pub(super) fn reap_killed(&mut self) {
         for idx in 0..self.conns.len() {
             let Some(c) = self.conns[idx].as_mut() else {
                 continue;

@@ -7,13 +7,20 @@
 //! except a client's section, which is refused at once (its command gets -BUSY).
 //! Other shards never wait: they answer -BUSY for this shard themselves. The journal is not
 //! written or fed to replicas meanwhile, so the script's writes stay one MULTI/EXEC block.
+//!
+//! A shard that a suspended run on another shard holds is lent back to its loop between the
+//! run's slices (`shard::peers::Held::lend`): it finds its busy flag set as its park ends and
+//! waits the same way (a `ScriptWait` with no run), so its clients get -BUSY and reach SCRIPT
+//! KILL and SHUTDOWN NOSAVE, and shard 0 accepts connections; the run's next park request is
+//! served at once, and the wait ends when a park ends with the flag cleared.
 
 use super::*;
 use crate::shard::suspended::Suspended;
 
 /// The suspended run and what waits for its end.
 pub(super) struct ScriptWait {
-    run: Box<Suspended>,
+    /// None on a shard lent by another shard's run.
+    run: Option<Box<Suspended>>,
     /// Where its reply goes: the connection's shard, the connection, its reply chunk.
     home: usize,
     conn: ConnRef,
@@ -32,7 +39,7 @@ impl ScriptWait {
             .take()
             .expect("Plan::Suspended leaves a suspended run");
         ScriptWait {
-            run,
+            run: Some(run),
             home,
             conn,
             seq,
@@ -43,8 +50,20 @@ impl ScriptWait {
 
     /// The request comes from the script's own connection: it waits for the script's reply.
     pub(super) fn holds(&self, from: usize, conn: ConnRef) -> bool {
-        self.home == from && self.conn == conn
+        self.run.is_some() && self.home == from && self.conn == conn
     }
+
+    /// The loop has nothing to run for it, so it may sleep (a lent shard).
+    pub(super) fn is_lent(&self) -> bool {
+        self.run.is_none()
+    }
+}
+
+/// This shard's busy flag: set by a run that holds it and lends it back between slices.
+fn flagged(shard: &Shard) -> bool {
+    shard.global.script_runs[shard.id]
+        .busy
+        .load(Ordering::Acquire)
 }
 
 impl Reactor {
@@ -55,6 +74,15 @@ impl Reactor {
             return Some(msg);
         };
         match msg {
+            // Lent: only the run's holder has the token, so this is its park (the next slice,
+            // or a section of its core): served at once, and the wait goes on unless the run
+            // ended meanwhile.
+            MeshMsg::Park(slot) if w.is_lent() => {
+                crate::shard::peers::park_here(&slot, &mut self.shard);
+                self.reap_killed();
+                self.lent_check();
+                None
+            }
             // A client's section answers -BUSY at once rather than wait for the script.
             MeshMsg::Park(slot) if slot.busy_mode() == crate::mesh::BusyPark::Refuse => {
                 slot.refuse();
@@ -97,15 +125,45 @@ impl Reactor {
         }
     }
 
+    /// After a park ends: lent by a suspended run of another shard (its busy flag set, no
+    /// script of its own), this shard waits for that run's end as for its own script.
+    pub(super) fn lent_check(&mut self) {
+        match self.script.as_ref() {
+            None if flagged(&self.shard) => {
+                self.script = Some(ScriptWait {
+                    run: None,
+                    home: usize::MAX,
+                    conn: ConnRef { idx: 0, gen: 0 },
+                    seq: 0,
+                    held: Requests::default(),
+                    deferred: Vec::new(),
+                });
+            }
+            Some(w) if w.is_lent() && !flagged(&self.shard) => {
+                let Some(w) = self.script.take() else {
+                    return;
+                };
+                for m in w.deferred {
+                    self.on_message(m);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// One slice of the suspended script, if any; at its end the reply goes out, the
     /// script's connection reads again and whatever waited is handled.
     pub(super) fn script_turn(&mut self) {
         let Some(w) = self.script.as_mut() else {
             return;
         };
+        let Some(run) = w.run.as_mut() else {
+            // Lent: the run's holder clears the flag if it stopped between slices.
+            return self.lent_check();
+        };
         let mut buf = Vec::new();
-        let proto = w.run.proto;
-        let ended = (w.run.resume)(&mut self.shard, &mut Out::new(&mut buf, proto), self.now_ms);
+        let proto = run.proto;
+        let ended = (run.resume)(&mut self.shard, &mut Out::new(&mut buf, proto), self.now_ms);
         if !ended {
             return;
         }

@@ -49,17 +49,29 @@ fn busy_shard(global: &Global, id: usize) -> BusyShard {
 /// A park that outlives one call (a script over several shards, `Peers::park`, or one that
 /// took shards mid-run, `Peers::try_park` / `park_more`): the shards stay parked, and the
 /// token held, until it is dropped.
+///
+/// Between two slices of a suspended run the park is lent back (`lend`): the shards return to
+/// their own loops, which see their busy flag (lent by the run) and answer their clients
+/// -BUSY without touching their keyspace (`net::script_loop`), and `recall` parks them again
+/// before the next slice. The token stays with the holder all along.
 pub struct Held {
     mesh: Arc<Mesh>,
-    /// One slot per time shards were added.
+    /// One slot per time shards were added (none while lent).
     slots: Vec<Arc<ParkSlot>>,
-    /// Indexed by shard id: the parked shards, null for the holder and shards not held.
+    /// Indexed by shard id: the held shards, null for the holder and shards not held. While
+    /// lent they name the shards only: nothing may reach them.
     ptrs: Vec<*mut Shard>,
+    /// Lent back to their loops (`lend`); the busy flags to clear if dropped so.
+    lent: Option<Arc<Global>>,
+    /// The token was the holder's already (a section between two slices of its own
+    /// suspended run, `Peers::park`): it stays taken when this park ends.
+    token_borrowed: bool,
 }
 
 impl Held {
     /// The parked shards, for as long as this borrow lasts.
     pub fn view(&mut self) -> Parked<'_> {
+        assert!(self.lent.is_none(), "a lent park is recalled before use");
         // SAFETY: every non-null entry was published by a shard that sleeps in `park_here`
         // until `drop` releases the slot, which cannot happen while this borrow lives; the
         // entries are distinct (a shard parks for one slot at a time) and the holder, the only
@@ -69,16 +81,66 @@ impl Held {
 
     /// The raw entries, for fan-out calls nested in the run (`Shard::parked`).
     pub fn ptrs(&self) -> &[*mut Shard] {
+        assert!(self.lent.is_none(), "a lent park is recalled before use");
         &self.ptrs
+    }
+
+    /// Between two slices: the held shards go back to their own loops. Their busy flags must
+    /// be set already (`dispatch::script::lend_busy`): that is how they know they are lent.
+    pub fn lend(&mut self, global: &Arc<Global>) {
+        if self.lent.is_some() {
+            return;
+        }
+        self.lent = Some(global.clone());
+        for s in self.slots.drain(..) {
+            s.release();
+        }
+    }
+
+    /// Before the next slice: parks the lent shards again and waits until they did. A lent
+    /// shard serves any park request at once and does not stop its loop while lent, so this
+    /// wait ends.
+    pub fn recall(&mut self) {
+        if self.lent.take().is_none() {
+            return;
+        }
+        let n = self.ptrs.len();
+        let ids: Vec<usize> = (0..n).filter(|&i| !self.ptrs[i].is_null()).collect();
+        let slot = Arc::new(ParkSlot::with_busy(n, BusyPark::Wait));
+        for &id in &ids {
+            self.mesh.send_blocking(id, MeshMsg::Park(slot.clone()));
+        }
+        slot.wait_parked(ids.len());
+        for &id in &ids {
+            // A shard's state lives in its event loop for the thread's life: the same
+            // address every time (the run inside an EXEC keeps them, `Resumable::section`).
+            assert_eq!(
+                slot.published()[id].cast(),
+                self.ptrs[id],
+                "shard {id} moved"
+            );
+        }
+        self.slots.push(slot);
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
+        if let Some(global) = self.lent.take() {
+            // The run is dropped between slices (its shard stops): the lent shards must see
+            // it ended, or they would keep answering -BUSY (and keep their loops running).
+            for (id, p) in self.ptrs.iter().enumerate() {
+                if !p.is_null() {
+                    global.script_runs[id].busy.store(false, Ordering::Release);
+                }
+            }
+        }
         for s in &self.slots {
             s.release();
         }
-        self.mesh.release_token();
+        if !self.token_borrowed {
+            self.mesh.release_token();
+        }
     }
 }
 
@@ -158,6 +220,8 @@ impl ShardPeers {
             mesh: self.mesh.clone(),
             slots: vec![slot],
             ptrs,
+            lent: None,
+            token_borrowed: false,
         }
     }
 }
@@ -165,7 +229,11 @@ impl ShardPeers {
 impl Peers for ShardPeers {
     fn park(&self, me: &mut Shard, ids: &[usize], mode: BusyPark) -> Result<Held, BusyShard> {
         let global = me.global.clone();
-        while !self.mesh.try_take_token(me.id) {
+        // This shard holds the token already only when a run of its own is suspended between
+        // slices with its shards lent back (`Held::lend`): a section of this core meanwhile
+        // (WATCH of a key there) parks them under that token, as the next slice will.
+        let own = self.mesh.token_holder() == Some(me.id);
+        while !own && !self.mesh.try_take_token(me.id) {
             // A client's section does not wait behind a script past the threshold that holds
             // the token (a run over several shards, suspended between slices).
             let holder = self.mesh.token_holder();
@@ -178,10 +246,14 @@ impl Peers for ShardPeers {
         let slot = self
             .park_set(&global, me.id, ids, mode, None)
             .map_err(|e| {
-                self.mesh.release_token();
+                if !own {
+                    self.mesh.release_token();
+                }
                 e.expect("only a deadline gives up without a busy shard")
             })?;
-        Ok(self.held(slot))
+        let mut held = self.held(slot);
+        held.token_borrowed = own;
+        Ok(held)
     }
 
     fn with_parked(

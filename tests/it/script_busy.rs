@@ -321,18 +321,3 @@ fn a_script_that_cannot_yield_is_killed_from_another_shard() {
     // As in Redis 7.0, the pcall around the loop catches the kill error and the script ends.
     assert_eq!(reply(&mut a), ":1\r\n");
 }
-
-#[test]
-fn sigterm_stops_a_node_stuck_in_a_script() {
-    // Inside EXEC the script cannot leave the only shard; SIGTERM still stops the node.
-    let mut s = Server::start(&["--busy-reply-threshold", THRESHOLD_MS]);
-    let mut a = Raw::connect(s.port);
-    assert_eq!(call(&mut a, &["MULTI"]), "+OK\r\n");
-    assert_eq!(
-        call(&mut a, &["EVAL", "while true do end", "0"]),
-        "+QUEUED\r\n"
-    );
-    a.send(&cmd(&[b"EXEC"]));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(s.stop(), Some(0));
-}
