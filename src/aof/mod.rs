@@ -5,6 +5,7 @@
 
 pub use crate::aof_store::{check, foreign, journal, manifest, rewrite, segment};
 
+use crate::aof_store::rewrite::BaseFormat;
 use crate::shard::parked::Parked;
 use crate::shard::Shard;
 use std::sync::OnceLock;
@@ -33,6 +34,7 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
     std::fs::create_dir_all(&sh.aof.dir)
         .map_err(|e| format!("Can't create the AOF directory: {e}"))?;
     let tables = sh.walk_tables();
+    sh.aof.base_format = base_format(&sh.global);
     let started = if enabling {
         // Committed together with every other shard's first files (`segment::Enabling`).
         let global = sh.global.clone();
@@ -65,23 +67,57 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
 }
 
 /// What a new base of this shard starts with: on shard 0, the function libraries (which are
-/// node-wide and journaled by shard 0 only); nothing on the others.
+/// node-wide and journaled by shard 0 only); an RDB base starts with its header on every
+/// shard.
 pub fn base_head(sh: &Shard) -> Vec<u8> {
     let mut head = Vec::new();
-    if sh.id == 0 {
-        let libs = sh.global.scripts.libraries();
-        crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
+    let libs = (sh.id == 0).then(|| sh.global.scripts.libraries());
+    match sh.aof.base_format {
+        BaseFormat::Resp => {
+            if let Some(libs) = libs {
+                crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
+            }
+        }
+        BaseFormat::Rdb { .. } => {
+            crate::aof_store::rewrite::rdb_base_head(libs.as_deref(), &mut head)
+        }
     }
     head
 }
 
-/// DEBUG RELOAD's work on every parked shard (write each base, drop the keyspaces, load them
-/// back): the `aof_load` driver's, installed by `server` at boot (loading replays through the
-/// dispatcher, above this module).
+/// The format of a new base now: an RDB file with `aof-use-rdb-preamble yes` (Redis'
+/// default; `rdbcompression` and `rdbchecksum` shape its bytes), RESP commands with `no`.
+pub fn base_format(global: &crate::global::Global) -> BaseFormat {
+    global.cfg(|c| {
+        if !c.stored_bool("aof-use-rdb-preamble", true) {
+            return BaseFormat::Resp;
+        }
+        let d = crate::rdb::DumpOpts::default();
+        BaseFormat::Rdb {
+            opts: crate::rdb::DumpOpts {
+                compress: c.stored_bool("rdbcompression", d.compress),
+                list_fill: c.stored_i64("list-max-listpack-size", d.list_fill),
+            },
+            checksum: c.stored_bool("rdbchecksum", true),
+        }
+    })
+}
+
+/// DEBUG RELOAD's work on every parked shard (save the RDB file, drop the keyspaces and the
+/// libraries, load the file back): the `rdb_load` driver's, installed by `server` at boot
+/// (saving and loading are drivers, above this module).
 ///
 /// # Safety
-/// As `reload_all`.
-pub type Reloader = unsafe fn(&[*mut Shard], u64) -> Result<(), String>;
+/// `all[id]` points at shard `id`, each the calling shard or a parked one, valid and reached
+/// by nobody else for the whole call.
+pub type Reloader = unsafe fn(&[*mut Shard], u64) -> Result<(), ReloadError>;
+
+/// Why DEBUG RELOAD failed: Redis answers a failed save and a failed load differently.
+#[derive(Debug)]
+pub enum ReloadError {
+    Save(String),
+    Load(String),
+}
 
 static RELOADER: OnceLock<Reloader> = OnceLock::new();
 
@@ -91,11 +127,11 @@ pub fn install_reloader(reload: Reloader) {
 }
 
 /// DEBUG RELOAD on this shard and every other one, parked in `peers` (none when the process
-/// has one shard): write each shard's base, drop the keyspaces and load them back from the
-/// files, through the installed reloader. Refuses when a shard is missing from the section.
-pub fn reload_parked(me: &mut Shard, peers: &mut Parked<'_>, now: u64) -> Result<(), String> {
+/// has one shard), through the installed reloader. Refuses when a shard is missing from the
+/// section.
+pub fn reload_parked(me: &mut Shard, peers: &mut Parked<'_>, now: u64) -> Result<(), ReloadError> {
     let Some(reload) = RELOADER.get() else {
-        return Err("no AOF loader".into());
+        return Err(ReloadError::Save("no reloader".into()));
     };
     let mut all: Vec<*mut Shard> = vec![std::ptr::null_mut(); me.shards];
     for sh in peers.iter_mut() {
@@ -105,7 +141,7 @@ pub fn reload_parked(me: &mut Shard, peers: &mut Parked<'_>, now: u64) -> Result
     let id = me.id;
     all[id] = me;
     if all.iter().any(|p| p.is_null()) {
-        return Err("not every shard is parked".into());
+        return Err(ReloadError::Save("not every shard is parked".into()));
     }
     // SAFETY: the reloader's contract: each entry comes from a unique borrow held for this
     // whole call (`me`, and the parked peers through `peers`, which `Parked` guarantees nothing
