@@ -27,3 +27,6 @@ pub use crate::net::protected::DENIED_REPLY;
 /// The cluster bus wire format, for forging hostile peers (tests/it/cluster_bus.rs).
 pub use crate::cluster::message::{encode, Body, Gossip, Header, Message};
 pub use crate::cluster::node::{flag, SlotBits};
+
+/// The CRC-64 of DUMP payloads and RDB files (benches/rdb.rs).
+pub use crate::rdb::crc64::crc64;
