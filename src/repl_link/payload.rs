@@ -230,6 +230,83 @@ fn write_error(e: std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::{TcpListener, TcpStream};
+
+    /// A link whose master writes `pieces` (one write each, a pause between) and closes.
+    fn link(pieces: Vec<Vec<u8>>) -> Conn {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            let (mut s, _) = l.accept().expect("accept");
+            for p in pieces {
+                s.write_all(&p).expect("write");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Conn::new(TcpStream::connect(addr).expect("connect")).expect("conn")
+    }
+
+    fn dir(tag: &str) -> PathBuf {
+        let pid = std::process::id();
+        let d = std::env::temp_dir().join(format!("slotd-payload-{pid}-{tag}"));
+        std::fs::create_dir_all(&d).expect("dir");
+        d
+    }
+
+    #[test]
+    fn a_mark_cut_across_reads_ends_the_payload() {
+        // Guards the diskless framing: the mark split over two reads is found, the bytes
+        // before it are the file, the stream after it stays for the link.
+        let mark = b"0123456789abcdef0123456789abcdef01234567".to_vec();
+        let body = [b"REDIS0010".to_vec(), vec![7u8; 100_000]].concat();
+        let pieces = vec![
+            body[..70_000].to_vec(),
+            [&body[70_000..], &mark[..13]].concat(),
+            [&mark[13..], b"*1\r\n$4\r\nPING\r\n"].concat(),
+        ];
+        let mut c = link(pieces);
+        let path = dir("mark").join("mark.rdb");
+        let mut calls = 0;
+        let got = receive(
+            &mut c,
+            &Framing::Mark(mark),
+            path.clone(),
+            Duration::from_secs(5),
+            &mut |_| {
+                calls += 1;
+                true
+            },
+        )
+        .expect("received");
+        assert_eq!(got.format, Format::Rdb);
+        assert_eq!(got.bytes, body.len() as u64);
+        assert_eq!(std::fs::read(&path).expect("file"), body);
+        assert!(c.buf[c.pos..].starts_with(b"*1\r\n"));
+        assert!(calls > 0);
+        drop(got);
+        assert!(!path.exists(), "an unkept payload file is removed");
+        let _ = std::fs::remove_dir_all(dir("mark"));
+    }
+
+    #[test]
+    fn a_cut_link_fails_and_leaves_no_file() {
+        // Guards the disk framing: fewer bytes than announced and a closed link fail the
+        // transfer with Redis' line, and the temporary file goes.
+        let mut c = link(vec![b"REDIS0010abc".to_vec()]);
+        let path = dir("cut").join("cut.rdb");
+        let e = receive(
+            &mut c,
+            &Framing::Len(1000),
+            path.clone(),
+            Duration::from_secs(5),
+            &mut |_| true,
+        )
+        .err()
+        .expect("cut");
+        assert_eq!(e, "I/O error trying to sync with MASTER: connection lost");
+        assert!(!path.exists());
+        let _ = std::fs::remove_dir_all(dir("cut"));
+    }
 
     #[test]
     fn the_first_line_names_the_framing() {

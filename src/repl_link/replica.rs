@@ -100,6 +100,17 @@ pub(super) struct Conn {
 }
 
 impl Conn {
+    /// A connected socket, reads bounded by the link's poll interval.
+    pub(super) fn new(sock: TcpStream) -> Result<Conn, String> {
+        sock.set_read_timeout(Some(Duration::from_millis(POLL_MS)))
+            .map_err(|e| e.to_string())?;
+        Ok(Conn {
+            sock,
+            buf: Vec::new(),
+            pos: 0,
+        })
+    }
+
     /// Reads more input; Ok(false) on a read timeout.
     pub(super) fn fill(&mut self) -> Result<bool, String> {
         if self.pos > 0 && self.pos == self.buf.len() {
@@ -170,13 +181,7 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
     let sock = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
         .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
     let _ = sock.set_nodelay(true);
-    sock.set_read_timeout(Some(Duration::from_millis(POLL_MS)))
-        .map_err(|e| e.to_string())?;
-    let mut c = Conn {
-        sock,
-        buf: Vec::new(),
-        pos: 0,
-    };
+    let mut c = Conn::new(sock)?;
     set_link(global, gen, |l| l.state = LinkState::Handshake);
     handshake(global, &mut c)?;
     let (replid, offset) = crate::replication::replid_and_offset(global);
