@@ -168,7 +168,11 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         return Ok(());
     };
     set_link(global, gen, |l| l.state = LinkState::Connecting);
-    crate::log::notice(&format!("Connecting to MASTER {}:{}", info.host, info.port));
+    if d.attempts > 0 {
+        // The first attempt's line came with REPLICAOF.
+        crate::log::notice(&format!("Connecting to MASTER {}:{}", info.host, info.port));
+    }
+    d.attempts += 1;
     crate::log::notice("MASTER <-> REPLICA sync started");
     // A block cut by the last connection was neither applied nor counted: it comes again.
     d.block = None;
@@ -329,9 +333,10 @@ fn load_rdb(
     got: &mut Received,
     dbfile: &std::path::Path,
 ) -> Result<(), String> {
-    let data = std::fs::read(&got.path)
+    let map = std::fs::File::open(&got.path)
+        .and_then(|f| crate::sys::FileMapping::of(&f))
         .map_err(|e| format!("Can't read the payload of MASTER <-> REPLICA sync: {e}"))?;
-    super::fullsync::check(&data)?;
+    super::fullsync::check(map.bytes())?;
     std::fs::rename(&got.path, dbfile).map_err(|e| {
         format!(
             "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA \
@@ -343,7 +348,7 @@ fn load_rdb(
     forget_history(global);
     d.flush()?;
     d.wait_applied(Duration::from_secs(600));
-    let done = super::fullsync::stage(data);
+    let done = super::fullsync::stage(map);
     d.send(0, super::fullsync::LOAD_RECORD.to_vec());
     let loaded = loop {
         match done.recv_timeout(Duration::from_millis(POLL_MS)) {
@@ -589,6 +594,8 @@ struct Dispatch {
     /// committed to the offset until the block is handed over).
     block: Option<Block>,
     carry: Vec<u8>,
+    /// Connection attempts so far.
+    attempts: u64,
 }
 
 impl Dispatch {
@@ -605,6 +612,7 @@ impl Dispatch {
             global,
             block: None,
             carry: Vec::new(),
+            attempts: 0,
         }
     }
 
