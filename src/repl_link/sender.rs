@@ -111,7 +111,13 @@ fn send_spooled(
 ) -> Result<(), String> {
     let spool_err =
         |e: std::io::Error| format!("can't spool the payload to {}: {e}", path.display());
-    let mut file = std::fs::File::create(path).map_err(spool_err)?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(spool_err)?;
     let mut crc = 0u64;
     let mut last_ping = Instant::now();
     drain_snapshot(global, s, feed, |chunk| {
