@@ -222,10 +222,7 @@ mod master_side {
         let log = || std::fs::read_to_string(dir.join("replica.log")).unwrap_or_default();
         assert!(log().contains("MASTER <-> REPLICA sync: Finished with success"));
         // Redis loaded the libraries from the payload.
-        assert_eq!(
-            text(&run(&mut r.client(), &["FUNCTION", "LIST"])).contains("d1lib"),
-            true
-        );
+        assert!(text(&run(&mut r.client(), &["FUNCTION", "LIST"])).contains("d1lib"));
 
         writes_after(&mut c);
         assert_same_data(&m, &r, "after the writes");
