@@ -42,6 +42,12 @@ fn send_all(s: &Sender) -> Result<(), String> {
     if let Some(session) = s.session.as_deref() {
         match &s.payload {
             Payload::Eof => send_diskless(global, fd, session, feed)?,
+            Payload::Resp => {
+                let mark = crate::clock::random_hex40();
+                write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
+                drain_snapshot(global, session, feed, |chunk| write_all(fd, chunk))?;
+                write_all(fd, mark.as_bytes())?;
+            }
             Payload::Disk(dir) => {
                 let name = format!("temp-sync-{}-{}.rdb", std::process::id(), s.client_id);
                 let path = dir.join(name);
