@@ -216,7 +216,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("repl-backlog-size", "1048576", Mem(1, LLONG), Mutable, On("bytes of the replication stream kept for partial resyncs")),
     d("repl-backlog-ttl", "3600", Int(0, i64::MAX), Mutable, Inert("memory tuning: the backlog stays allocated (bounded by repl-backlog-size) after the last replica leaves")),
     d("repl-disable-tcp-nodelay", "no", Bool, Mutable, Inert("network tuning of the replication stream")),
-    d("repl-diskless-load", "disabled", Enum(&["disabled", "on-empty-db", "swapdb"]), Mutable, Inert("a slotd replica always loads the snapshot from the socket, slot by slot, while it keeps serving")),
+    d("repl-diskless-load", "disabled", Enum(&["disabled", "on-empty-db", "swapdb"]), Mutable, Inert("a slotd replica always receives the payload into a file in `dir` while it keeps serving its old data, and flushes and loads it in one step only once it is complete and its checksum is right")),
     d("repl-diskless-sync", "yes", Bool, Mutable, On("yes: a full sync streams the RDB payload EOF-marked to replicas with capa eof as the shards make it; no (and replicas without capa eof, plain SYNC): the payload is spooled to a temp file in dir and sent with its length")),
     d("repl-diskless-sync-delay", "5", Int(0, INT_MAX), Mutable, Inert("a slotd master starts each full sync at once: its snapshot needs no fork, so waiting for more replicas to share one saves nothing")),
     d("repl-diskless-sync-max-replicas", "0", Int(0, INT_MAX), Mutable, Inert("a slotd master starts each full sync at once: its snapshot needs no fork, so waiting for more replicas to share one saves nothing")),

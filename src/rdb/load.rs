@@ -1,6 +1,8 @@
-//! Parsing a DUMP payload back into a value. Every length is checked against the bytes that
-//! remain before anything is allocated or looped over, so no payload can panic, loop long or
-//! make us allocate more than a small multiple of its own size.
+//! Parsing RDB-encoded values back: a DUMP payload (`restore`, `function_codes`) and, through
+//! `Cursor` and `value`, every value of an RDB file (`rdb::file::read` shares them). Every
+//! length is checked against the bytes that remain before anything is allocated or looped
+//! over, so no input can panic, loop long or make us allocate more than a small multiple of
+//! its own size.
 
 use super::listpack::{intset_read, lp_read, ziplist_read};
 use super::{lzf, types, verify, PayloadError};
@@ -16,36 +18,57 @@ const BAD: PayloadError = PayloadError::BadData;
 const LZF_EXPANSION_MAX: usize = 88;
 
 /// Decodes a whole payload (footer checked first). `zlim` picks the sorted-set encoding.
+/// An empty collection is bad data here (RESTORE never creates an empty key).
 pub fn restore(payload: &[u8], zlim: Limits) -> Result<Value, PayloadError> {
     let body = verify(payload)?;
-    let mut r = Reader { buf: body, pos: 0 };
+    let mut r = Cursor::new(body, 0);
     let t = r.byte()?;
+    value(&mut r, t, super::RDB_VERSION as u32, zlim)?.ok_or(BAD)
+}
+
+/// Decodes the value of RDB type `t` at the cursor, as a file of `version` stores it: the one
+/// decoder behind RESTORE and the file reader. `Ok(None)` is an empty collection, which Redis'
+/// file loader skips (an old bug could save them) and RESTORE refuses. Types 20 and 21 (Redis
+/// 7.2's listpack set and consumer active times) exist from version 11 on.
+pub(in crate::rdb) fn value(
+    r: &mut Cursor<'_>,
+    t: u8,
+    version: u32,
+    zlim: Limits,
+) -> Result<Option<Value>, PayloadError> {
+    let v11 = version >= 11;
     let v = match t {
-        types::STRING => Value::Str(StrValue::new(r.string()?)),
-        types::LIST => list_from(r.strings()?)?,
-        types::LIST_ZIPLIST => list_from(ziplist_read(&r.string()?).ok_or(BAD)?)?,
-        types::LIST_QUICKLIST | types::LIST_QUICKLIST_2 => quicklist(&mut r, t)?,
-        types::SET => set_from(r.strings()?, true)?,
-        types::SET_INTSET => set_from(intset_strings(&r.string()?)?, true)?,
+        types::STRING => Some(Value::Str(StrValue::new(r.string()?))),
+        types::LIST => list_from(r.strings()?),
+        types::LIST_ZIPLIST => list_from(ziplist_read(&r.string()?).ok_or(BAD)?),
+        types::LIST_QUICKLIST | types::LIST_QUICKLIST_2 => quicklist(r, t)?,
+        types::SET => set_from(r.strings()?)?,
+        types::SET_INTSET => set_from(intset_strings(&r.string()?)?)?,
+        types::SET_LISTPACK if v11 => set_from(lp_read(&r.string()?).ok_or(BAD)?)?,
         types::HASH => hash_from(r.strings_n(2)?, true)?,
+        types::HASH_ZIPMAP => hash_from(zipmap_read(&r.string()?).ok_or(BAD)?, true)?,
         types::HASH_LISTPACK => hash_from(lp_read(&r.string()?).ok_or(BAD)?, false)?,
         types::HASH_ZIPLIST => hash_from(ziplist_read(&r.string()?).ok_or(BAD)?, false)?,
         types::ZSET | types::ZSET_2 => zset_from(r.scored(t == types::ZSET_2)?, zlim)?,
         types::ZSET_LISTPACK => zset_from(text_scores(lp_read(&r.string()?))?, zlim)?,
         types::ZSET_ZIPLIST => zset_from(text_scores(ziplist_read(&r.string()?))?, zlim)?,
-        types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => {
-            Value::Stream(Box::new(stream(&mut r, t == types::STREAM_LISTPACKS_2)?))
-        }
+        types::STREAM_LISTPACKS => Some(stream_value(r, StreamKind::V1)?),
+        types::STREAM_LISTPACKS_2 => Some(stream_value(r, StreamKind::V2)?),
+        types::STREAM_LISTPACKS_3 if v11 => Some(stream_value(r, StreamKind::V3)?),
         _ => return Err(BAD),
     };
     Ok(v)
+}
+
+fn stream_value(r: &mut Cursor<'_>, kind: StreamKind) -> Result<Value, PayloadError> {
+    Ok(Value::Stream(Box::new(stream(r, kind)?)))
 }
 
 /// FUNCTION RESTORE's reading of a payload (footer checked first): the code of each library,
 /// in order, or Redis' error text (without the "ERR " prefix).
 pub fn function_codes(payload: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
     let body = verify(payload).map_err(|_| "DUMP payload version or checksum are wrong")?;
-    let mut r = Reader { buf: body, pos: 0 };
+    let mut r = Cursor::new(body, 0);
     let mut codes = Vec::new();
     while r.remaining() > 0 {
         match r.byte().map_err(|_| "can not read data type")? {
@@ -64,9 +87,10 @@ pub fn function_codes(payload: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
     Ok(codes)
 }
 
-struct Reader<'a> {
+/// A position in a byte slice with RDB's primitive readers; every read checks what remains.
+pub(in crate::rdb) struct Cursor<'a> {
     buf: &'a [u8],
-    pos: usize,
+    pub(in crate::rdb) pos: usize,
 }
 
 /// What a length field held: a length, or the selector of a specially encoded string.
@@ -75,18 +99,27 @@ enum Len {
     Special(u8),
 }
 
-impl Reader<'_> {
-    fn remaining(&self) -> usize {
+impl<'a> Cursor<'a> {
+    pub(in crate::rdb) fn new(buf: &'a [u8], pos: usize) -> Self {
+        Cursor { buf, pos }
+    }
+
+    /// Every byte before the position.
+    pub(in crate::rdb) fn consumed(&self) -> &'a [u8] {
+        &self.buf[..self.pos]
+    }
+
+    pub(in crate::rdb) fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
-    fn byte(&mut self) -> Result<u8, PayloadError> {
+    pub(in crate::rdb) fn byte(&mut self) -> Result<u8, PayloadError> {
         let b = *self.buf.get(self.pos).ok_or(BAD)?;
         self.pos += 1;
         Ok(b)
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8], PayloadError> {
+    pub(in crate::rdb) fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
         if n > self.remaining() {
             return Err(BAD);
         }
@@ -108,7 +141,7 @@ impl Reader<'_> {
         Ok(Len::Plain(usize::try_from(n).map_err(|_| BAD)?))
     }
 
-    fn u64(&mut self) -> Result<u64, PayloadError> {
+    pub(in crate::rdb) fn u64(&mut self) -> Result<u64, PayloadError> {
         Ok(self.len()? as u64)
     }
 
@@ -123,13 +156,13 @@ impl Reader<'_> {
     }
 
     /// A millisecond time stored raw: 8 bytes, little endian.
-    fn ms_time(&mut self) -> Result<u64, PayloadError> {
+    pub(in crate::rdb) fn ms_time(&mut self) -> Result<u64, PayloadError> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().map_err(|_| BAD)?,
         ))
     }
 
-    fn len(&mut self) -> Result<usize, PayloadError> {
+    pub(in crate::rdb) fn len(&mut self) -> Result<usize, PayloadError> {
         match self.len_or_special()? {
             Len::Plain(n) => Ok(n),
             Len::Special(_) => Err(BAD),
@@ -147,7 +180,7 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    fn string(&mut self) -> Result<Vec<u8>, PayloadError> {
+    pub(in crate::rdb) fn string(&mut self) -> Result<Vec<u8>, PayloadError> {
         let n = match self.len_or_special()? {
             Len::Plain(n) => n,
             Len::Special(0) => return Ok((self.byte()? as i8).to_string().into_bytes()),
@@ -244,17 +277,17 @@ fn text_scores(items: Option<Vec<Vec<u8>>>) -> Result<Vec<(Vec<u8>, f64)>, Paylo
     Ok(v)
 }
 
-fn list_from(items: Vec<Vec<u8>>) -> Result<Value, PayloadError> {
+fn list_from(items: Vec<Vec<u8>>) -> Option<Value> {
     if items.is_empty() {
-        return Err(BAD);
+        return None;
     }
     let mut l = ListValue::new();
     items.iter().for_each(|e| l.push(End::Tail, e));
-    Ok(Value::List(l))
+    Some(Value::List(l))
 }
 
 /// Quicklist nodes: ziplists (type 14) or, for type 18, a container kind then a string.
-fn quicklist(r: &mut Reader<'_>, t: u8) -> Result<Value, PayloadError> {
+fn quicklist(r: &mut Cursor<'_>, t: u8) -> Result<Option<Value>, PayloadError> {
     const PLAIN: usize = 1;
     const PACKED: usize = 2;
     let nodes = r.count(2)?;
@@ -274,29 +307,27 @@ fn quicklist(r: &mut Reader<'_>, t: u8) -> Result<Value, PayloadError> {
         };
         items.iter().for_each(|e| l.push(End::Tail, e));
     }
-    if l.is_empty() {
-        return Err(BAD);
-    }
-    Ok(Value::List(l))
+    Ok((!l.is_empty()).then_some(Value::List(l)))
 }
 
-fn set_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Value, PayloadError> {
+/// Set members; a duplicate is bad data in every encoding.
+fn set_from(items: Vec<Vec<u8>>) -> Result<Option<Value>, PayloadError> {
     let mut s = SetValue::new();
     for m in &items {
-        if !s.insert(m) && strict {
+        if !s.insert(m) {
             return Err(BAD);
         }
     }
-    if s.is_empty() {
-        return Err(BAD);
-    }
-    Ok(Value::Set(s))
+    Ok((!s.is_empty()).then_some(Value::Set(s)))
 }
 
 /// Field/value pairs; `strict` refuses duplicate fields (the plain encoding's check).
-fn hash_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Value, PayloadError> {
-    if items.is_empty() || !items.len().is_multiple_of(2) {
+fn hash_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Option<Value>, PayloadError> {
+    if !items.len().is_multiple_of(2) {
         return Err(BAD);
+    }
+    if items.is_empty() {
+        return Ok(None);
     }
     let mut h = HashValue::new();
     for pair in items.chunks_exact(2) {
@@ -304,12 +335,15 @@ fn hash_from(items: Vec<Vec<u8>>, strict: bool) -> Result<Value, PayloadError> {
             return Err(BAD);
         }
     }
-    Ok(Value::Hash(h))
+    Ok(Some(Value::Hash(h)))
 }
 
-fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: Limits) -> Result<Value, PayloadError> {
-    if pairs.is_empty() || pairs.iter().any(|p| p.1.is_nan()) {
+fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: Limits) -> Result<Option<Value>, PayloadError> {
+    if pairs.iter().any(|p| p.1.is_nan()) {
         return Err(BAD);
+    }
+    if pairs.is_empty() {
+        return Ok(None);
     }
     let mut entries: Vec<Entry> = pairs
         .into_iter()
@@ -326,16 +360,26 @@ fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: Limits) -> Result<Value, PayloadEr
     if !distinct {
         return Err(BAD);
     }
-    Ok(Value::ZSet(ZSetValue::from_sorted(entries, lim)))
+    Ok(Some(Value::ZSet(ZSetValue::from_sorted(entries, lim))))
 }
 
 /// Bytes a stream PEL entry takes at least: raw ID, delivery time, a one-byte count.
 const PEL_ENTRY_MIN_BYTES: usize = 16 + 8 + 1;
 
+/// The three stream layouts: 15 (7.0's older one), 19 (7.0), 21 (7.2).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StreamKind {
+    V1,
+    V2,
+    V3,
+}
+
 /// A stream (type 19, or the older 15 without first ID, max deleted ID, entries added and
-/// the groups' read counters). Nodes are checked entry by entry, PEL entries must belong to
-/// exactly one consumer, names must be distinct.
-fn stream(r: &mut Reader<'_>, v2: bool) -> Result<StreamValue, PayloadError> {
+/// the groups' read counters, or 7.2's 21 which adds each consumer's active time, read and
+/// dropped: 7.0 has no such field). Nodes are checked entry by entry, PEL entries must belong
+/// to exactly one consumer, names must be distinct.
+fn stream(r: &mut Cursor<'_>, kind: StreamKind) -> Result<StreamValue, PayloadError> {
+    let v2 = kind != StreamKind::V1;
     let n = r.count(2)?;
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
@@ -373,6 +417,9 @@ fn stream(r: &mut Reader<'_>, v2: bool) -> Result<StreamValue, PayloadError> {
         for _ in 0..r.count(1)? {
             let cname = r.string()?;
             let seen = r.ms_time()?;
+            if kind == StreamKind::V3 {
+                r.ms_time()?;
+            }
             if !g.create_consumer(&cname, seen) {
                 return Err(BAD);
             }
@@ -391,4 +438,34 @@ fn stream(r: &mut Reader<'_>, v2: bool) -> Result<StreamValue, PayloadError> {
         }
     }
     Ok(s)
+}
+
+/// A zipmap (hashes of Redis before 2.6): a count byte, then per pair the field length, field,
+/// value length, a free-space byte, value and that many unused bytes; 0xFF ends it. Lengths
+/// are one byte, or 254 and a 32-bit little-endian length.
+fn zipmap_read(zm: &[u8]) -> Option<Vec<Vec<u8>>> {
+    const END: u8 = 0xFF;
+    const BIG_LEN: u8 = 254;
+    let mut pos = 1;
+    let mut items = Vec::new();
+    let len_at = |pos: usize| -> Option<(usize, usize)> {
+        match *zm.get(pos)? {
+            BIG_LEN => {
+                let b = zm.get(pos + 1..pos + 5)?;
+                Some((u32::from_le_bytes(b.try_into().ok()?) as usize, pos + 5))
+            }
+            END => None,
+            n => Some((n as usize, pos + 1)),
+        }
+    };
+    let take = |from: usize, n: usize| zm.get(from..from.checked_add(n)?);
+    while *zm.get(pos)? != END {
+        let (flen, p) = len_at(pos)?;
+        items.push(take(p, flen)?.to_vec());
+        let (vlen, p) = len_at(p + flen)?;
+        let free = *zm.get(p)? as usize;
+        items.push(take(p + 1, vlen)?.to_vec());
+        pos = p + 1 + vlen + free;
+    }
+    (pos == zm.len() - 1).then_some(items)
 }

@@ -27,6 +27,11 @@ pub mod types {
     pub const ZSET: u8 = 3;
     pub const HASH: u8 = 4;
     pub const ZSET_2: u8 = 5;
+    /// Module values (4.0 release candidates, then 4.0 on): slotd has no modules.
+    pub const MODULE_PRE_GA: u8 = 6;
+    pub const MODULE_2: u8 = 7;
+    /// Hashes of Redis before 2.6 (files only).
+    pub const HASH_ZIPMAP: u8 = 9;
     pub const LIST_ZIPLIST: u8 = 10;
     pub const SET_INTSET: u8 = 11;
     pub const ZSET_ZIPLIST: u8 = 12;
@@ -37,6 +42,9 @@ pub mod types {
     pub const ZSET_LISTPACK: u8 = 17;
     pub const LIST_QUICKLIST_2: u8 = 18;
     pub const STREAM_LISTPACKS_2: u8 = 19;
+    /// Redis 7.2 (RDB version 11): listpack sets, and streams with consumers' active times.
+    pub const SET_LISTPACK: u8 = 20;
+    pub const STREAM_LISTPACKS_3: u8 = 21;
 }
 
 /// Why a payload was refused; each maps to Redis' exact error text.

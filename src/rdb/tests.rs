@@ -8,10 +8,15 @@ use crate::types::zset::{Limits, ZSetValue};
 use crate::types::{hash::HashValue, set::SetValue};
 
 fn redis_dump(name: &str) -> Vec<u8> {
-    let line = include_str!("redis_dumps.txt")
+    captured(include_str!("redis_dumps.txt"), name)
+}
+
+/// The bytes on the line of `text` that starts with `name` (lines of "name hex").
+pub(in crate::rdb) fn captured(text: &str, name: &str) -> Vec<u8> {
+    let line = text
         .lines()
         .find(|l| l.split(' ').next() == Some(name))
-        .expect("captured dump");
+        .expect("captured bytes");
     let hex = line.split(' ').nth(1).expect("hex");
     (0..hex.len())
         .step_by(2)

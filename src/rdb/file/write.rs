@@ -53,7 +53,8 @@ pub fn put_aux(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     put_string(out, value, false);
 }
 
-/// One FUNCTION2 record per library (name order), as `rdbSaveFunctions` writes them.
+/// One FUNCTION2 record per library, in name order (Redis writes its dictionary's order;
+/// loaders take any order).
 pub fn put_functions(out: &mut Vec<u8>, libs: &crate::lua::store::Libraries) {
     let mut all: Vec<_> = libs.values().collect();
     all.sort_unstable_by(|a, b| a.name.cmp(&b.name));
