@@ -30,7 +30,7 @@ mod master_side {
 
     /// The redis-server replica's link is up and it processed the whole stream so far.
     fn wait_caught_up(m: &Server, r: &RedisServer) {
-        wait_for("the redis-server replica to catch up", 60, || {
+        wait_for("the redis-server replica to catch up", 120, || {
             let up = info(r.port, "replication", "master_link_status");
             let mo = info(m.port, "replication", "master_repl_offset");
             let ro = info(r.port, "replication", "master_repl_offset");
@@ -273,7 +273,7 @@ mod master_side {
         let m = Server::start(&["--server-threads", "3", "--enable-debug-command", "yes"]);
         let mut c = m.client();
         let value = "b".repeat(1000);
-        for batch in 0..30 {
+        for batch in 0..20 {
             let mut p = redis::pipe();
             for i in 0..1000 {
                 p.cmd("SET")
@@ -285,11 +285,11 @@ mod master_side {
         }
         let r = redis_replica(&m, &dir);
         for i in 0..200 {
-            run(&mut c, &["SET", &format!("k{}:{i}", i % 30), "changed"]);
-            run(&mut c, &["DEL", &format!("k{}:{}", i % 30, 500 + i)]);
+            run(&mut c, &["SET", &format!("k{}:{i}", i % 20), "changed"]);
+            run(&mut c, &["DEL", &format!("k{}:{}", i % 20, 500 + i)]);
         }
-        assert_same_data(&m, &r, "after the full sync of 30 MB");
-        assert_eq!(cli(r.port, &["DBSIZE"]).trim(), "29800");
+        assert_same_data(&m, &r, "after the full sync of 20 MB");
+        assert_eq!(cli(r.port, &["DBSIZE"]).trim(), "19800");
         drop(r);
         let _ = std::fs::remove_dir_all(&dir);
     }
