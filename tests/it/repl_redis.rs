@@ -733,6 +733,102 @@ mod replica_side {
         same_data(&m, &r2);
     }
 
+    fn role(port: u16) -> String {
+        field(&cli(port, &["INFO", "replication"]), "role").unwrap_or_default()
+    }
+
+    fn link_is_up(port: u16) -> bool {
+        field(&cli(port, &["INFO", "replication"]), "master_link_status").as_deref() == Some("up")
+    }
+
+    /// `n` keys `{prefix}:i` readable on `port` (READONLY: a replica serves its master's slots).
+    fn has_keys(port: u16, prefix: &str, n: usize) -> bool {
+        let Ok(mut c) = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .and_then(|c| c.get_connection())
+        else {
+            return false;
+        };
+        let _ = redis::cmd("READONLY").query::<()>(&mut c);
+        (0..n).step_by(97).chain([n - 1]).all(|i| {
+            let got: Option<String> = redis::cmd("GET")
+                .arg(format!("{prefix}:{i}"))
+                .query(&mut c)
+                .unwrap_or(None);
+            got == Some(i.to_string())
+        })
+    }
+
+    fn write_keys(port: u16, prefix: &str, n: usize) {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .expect("url")
+            .get_connection()
+            .expect("connect");
+        for i in 0..n {
+            redis::cmd("SET")
+                .arg(format!("{prefix}:{i}"))
+                .arg(i)
+                .query::<()>(&mut c)
+                .expect("SET");
+        }
+    }
+
+    #[test]
+    #[ignore = "fails today: redis-server's CLUSTER FAILOVER from a slotd master times out \
+                (not yet understood); seen by hand too: a slotd master sends stream bytes right \
+                after an EOF-marked payload and redis-server, which looks for the mark only at \
+                the end of a read, never ends that sync (Redis 7.0 masters wait for the \
+                replica's first ACK before streaming)"]
+    fn a_mixed_cluster_fails_over_both_ways() {
+        // Guards a cluster of a slotd master and a redis-server 7.0 replica: CLUSTER FAILOVER
+        // makes redis-server the master with slotd replicating it, and back; no write lost.
+        let node_timeout = ["--cluster-node-timeout", "3000"];
+        let s = Server::start(&[&["--cluster-enabled", "yes"][..], &node_timeout].concat());
+        let r_args = [&["--cluster-enabled", "yes"][..], &node_timeout].concat();
+        let r = RedisServer::start_with("mixed-cluster", &r_args).expect("redis-server");
+        wait_for("redis-server", 10, || {
+            cli(r.port, &["PING"]).trim() == "PONG"
+        });
+        assert_eq!(
+            s.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).trim(),
+            "OK"
+        );
+        let s_id = s.cli(&["CLUSTER", "MYID"]).trim().to_string();
+        cli(
+            r.port,
+            &["CLUSTER", "MEET", "127.0.0.1", &s.port.to_string()],
+        );
+        wait_for("the nodes to meet", 30, || {
+            cli(r.port, &["CLUSTER", "NODES"]).contains(&s_id)
+                && s.cli(&["CLUSTER", "NODES"]).lines().count() == 2
+        });
+        wait_for("REPLICATE to be accepted", 30, || {
+            cli(r.port, &["CLUSTER", "REPLICATE", &s_id]).trim() == "OK"
+        });
+        write_keys(s.port, "a", 1000);
+        wait_for("redis-server to replicate slotd", 30, || {
+            link_is_up(r.port) && has_keys(r.port, "a", 1000)
+        });
+        // redis-server takes over; slotd follows it.
+        assert_eq!(cli(r.port, &["CLUSTER", "FAILOVER"]).trim(), "OK");
+        wait_for("redis-server promoted, slotd its replica", 30, || {
+            role(r.port) == "master" && role(s.port) == "slave" && link_is_up(s.port)
+        });
+        write_keys(r.port, "b", 1000);
+        wait_for("slotd to replicate redis-server", 30, || {
+            has_keys(s.port, "a", 1000) && has_keys(s.port, "b", 1000)
+        });
+        // And back: slotd takes over; redis-server follows it.
+        assert_eq!(s.cli(&["CLUSTER", "FAILOVER"]).trim(), "OK");
+        wait_for("slotd promoted, redis-server its replica", 30, || {
+            role(s.port) == "master" && role(r.port) == "slave" && link_is_up(r.port)
+        });
+        write_keys(s.port, "c", 1000);
+        wait_for("redis-server to replicate slotd again", 30, || {
+            ["a", "b", "c"].iter().all(|p| has_keys(r.port, p, 1000))
+        });
+        assert!(has_keys(s.port, "b", 1000));
+    }
+
     /// A fake master: answers the handshake, then `answer` to PSYNC (and closes). Counts the
     /// PSYNCs it got.
     struct FakeMaster {
