@@ -81,6 +81,8 @@ fn link_main(global: Arc<Global>, gen: u64) {
                 crate::log::notice(&format!("Connection with master lost ({e})."));
                 crate::log::notice("Caching the disconnected master state.");
             }
+            // A link stopped by a promotion or a re-point says nothing more.
+            Err(_) if current(&global, gen).is_none() => {}
             Err(e) => crate::log::warning(&e),
         }
         for _ in 0..10 {

@@ -773,11 +773,10 @@ mod replica_side {
     }
 
     #[test]
-    #[ignore = "fails today: redis-server's CLUSTER FAILOVER from a slotd master times out \
-                (not yet understood); seen by hand too: a slotd master sends stream bytes right \
-                after an EOF-marked payload and redis-server, which looks for the mark only at \
-                the end of a read, never ends that sync (Redis 7.0 masters wait for the \
-                replica's first ACK before streaming)"]
+    #[ignore = "fails today on the master side (issue 16 D1): after 1000 writes the slotd \
+                master lists the redis-server replica with offset=0 while that replica is at the \
+                master's offset, and redis-server's CLUSTER FAILOVER times out; by hand (few \
+                writes) both failovers work with +CONTINUE each way"]
     fn a_mixed_cluster_fails_over_both_ways() {
         // Guards a cluster of a slotd master and a redis-server 7.0 replica: CLUSTER FAILOVER
         // makes redis-server the master with slotd replicating it, and back; no write lost.
