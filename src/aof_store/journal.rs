@@ -18,7 +18,8 @@ pub struct Journal {
     pub enabled: bool,
     /// Bytes at the front of `buf` already copied to the replication backlog.
     repl_sent: usize,
-    /// Positions in `buf` of FLUSHALL records (the stream carries them in a per-shard form).
+    /// Positions in `buf` of FLUSHALL/FLUSHDB/SWAPDB records (with several shards the stream
+    /// carries each once, `replication::stream_once`).
     flush_marks: Vec<usize>,
     /// The database the next records are for (`select`).
     db: u32,
@@ -68,6 +69,7 @@ fn record_end(buf: &[u8], at: usize) -> Option<(usize, bool)> {
 }
 
 /// The FLUSHALL record as `record` writes it.
+#[cfg(test)]
 pub const FLUSHALL_RECORD: &[u8] = b"*1\r\n$8\r\nFLUSHALL\r\n";
 
 /// Appends one command in RESP form to `buf`.

@@ -103,7 +103,42 @@ fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                     .ok_or(ReplyError::NotInteger)?;
                 master::set_listening_port(&global, client_id, port as u16);
             }
-            "ip-address" | "capa" | "rdb-only" | "rdb-filter-only" => {}
+            "capa" if val.eq_ignore_ascii_case(b"eof") => {
+                master::set_req(&global, client_id, 0, master::req::CAPA_EOF);
+            }
+            "capa" if val.eq_ignore_ascii_case(b"slotd-resp") => {
+                master::set_req(&global, client_id, 0, master::req::RESP_SNAPSHOT);
+            }
+            "ip-address" | "capa" => {}
+            "rdb-only" => {
+                let on = parse_i64(val).ok_or(ReplyError::NotInteger)?;
+                if !(0..=1).contains(&on) {
+                    return Err(ReplyError::other(
+                        "ERR value is out of range, value must between 0 and 1",
+                    ));
+                }
+                let bit = master::req::RDB_ONLY;
+                let (clear, set) = if on == 1 { (0, bit) } else { (bit, 0) };
+                master::set_req(&global, client_id, clear, set);
+            }
+            "rdb-filter-only" => {
+                // Include filters, blank-separated: none leaves out keys and libraries,
+                // `functions` keeps the libraries (the keys always go). Quoted words are not
+                // taken apart as Redis' sdssplitargs would (no filter name needs quotes).
+                let mut set = master::req::NO_DATA | master::req::NO_FUNCTIONS;
+                let words = val.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty());
+                for f in words {
+                    if !f.eq_ignore_ascii_case(b"functions") {
+                        return Err(ReplyError::Other(format!(
+                            "ERR Unsupported rdb-filter-only option: {}",
+                            String::from_utf8_lossy(f)
+                        )));
+                    }
+                    set &= !master::req::NO_FUNCTIONS;
+                }
+                let all = master::req::NO_DATA | master::req::NO_FUNCTIONS;
+                master::set_req(&global, client_id, all, set);
+            }
             "ack" => {
                 if let Some(off) = parse_i64(val).filter(|v| *v >= 0) {
                     master::on_ack(&global, client_id, off as u64);
@@ -171,6 +206,7 @@ fn psync(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         replid,
         from,
         is_replica,
+        psync: args.len() == 3,
     };
     master::begin_sync(ctx.shard, ask)?;
     ctx.client().replica = true;
@@ -329,5 +365,34 @@ mod tests {
             h.run(&["REPLICAOF", "h", "x"]),
             Reply::err("ERR Invalid master port")
         );
+    }
+
+    #[test]
+    fn replconf_rdb_only_and_filters() {
+        // Guards Redis 7.0's checks of rdb-only and rdb-filter-only, and the filtered-payload
+        // rule (EOF capability required) SYNC applies.
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["REPLCONF", "rdb-only", "1"]), Reply::ok());
+        assert_eq!(
+            h.run(&["REPLCONF", "rdb-only", "2"]),
+            Reply::err("ERR value is out of range, value must between 0 and 1")
+        );
+        assert_eq!(
+            h.run(&["REPLCONF", "rdb-only", "x"]),
+            Reply::err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            h.run(&["REPLCONF", "rdb-filter-only", "bogus"]),
+            Reply::err("ERR Unsupported rdb-filter-only option: bogus")
+        );
+        assert_eq!(
+            h.run(&["REPLCONF", "rdb-filter-only", "functions"]),
+            Reply::ok()
+        );
+        assert_eq!(
+            h.run(&["SYNC"]),
+            Reply::err("ERR Filtered replica requires EOF capability")
+        );
+        assert_eq!(h.run(&["REPLCONF", "rdb-filter-only", ""]), Reply::ok());
     }
 }

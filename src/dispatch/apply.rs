@@ -1,13 +1,27 @@
 //! Replica side, on a shard: applying records received from the master (snapshot or stream)
 //! through the one replay path (`replay`). The link thread routes each record to the shard
 //! owning its keys; records spanning shards run in a parked section; flushes run on every
-//! shard; a MULTI/EXEC block runs whole (`apply_block`).
+//! shard; a MULTI/EXEC block runs whole (`apply_block`); a full sync's payload is loaded by
+//! the loader the link installs (`REPLLOAD`, sent to shard 0).
 
 use super::replay::{self, Record, Replay};
 use crate::commands::CommandSpec;
 use crate::resp::{Args, ParseOutcome, Parser};
 use crate::shard::{Parked, Shard};
 use crate::topology::{local_index, shard_of};
+use std::sync::OnceLock;
+
+/// Loads a full sync's staged payload on this shard (which parks the others itself): the
+/// replica link's, installed before it sends its first `REPLLOAD` (the link is a driver, above
+/// this module).
+pub type PayloadLoader = fn(&mut Shard, u64);
+
+static PAYLOAD_LOADER: OnceLock<PayloadLoader> = OnceLock::new();
+
+/// Installs the payload loader (the first call wins; later ones are the same function).
+pub fn install_payload_loader(load: PayloadLoader) {
+    let _ = PAYLOAD_LOADER.set(load);
+}
 
 /// Applies every record of `data` on this shard.
 pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
@@ -40,7 +54,37 @@ pub fn apply_batch(sh: &mut Shard, data: &[u8], now_ms: u64) {
     }
 }
 
+/// A PUBLISH (false) or SPUBLISH (true) record: a Redis master outside cluster mode sends its
+/// messages to its replicas, whose subscribers get them too.
+pub fn publish_kind(args: Args<'_>) -> Option<bool> {
+    let name = args.get(0);
+    if args.len() != 3 {
+        None
+    } else if name.eq_ignore_ascii_case(b"PUBLISH") {
+        Some(false)
+    } else if name.eq_ignore_ascii_case(b"SPUBLISH") {
+        Some(true)
+    } else {
+        None
+    }
+}
+
 pub(super) fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &mut Vec<u8>) {
+    if let Some(sharded) = publish_kind(args) {
+        // Delivered at the end of this shard's turn, to every core with subscribers.
+        sh.subs.outgoing.push(crate::shard::pubsub::Outgoing {
+            sharded,
+            channel: args.get(1).to_vec(),
+            message: args.get(2).to_vec(),
+        });
+        return;
+    }
+    if args.len() == 1 && args.get(0).eq_ignore_ascii_case(b"REPLLOAD") {
+        if let Some(load) = PAYLOAD_LOADER.get() {
+            load(sh, now_ms);
+        }
+        return;
+    }
     if args.get(0).eq_ignore_ascii_case(b"REPLFLUSH") && args.len() == 3 {
         let n = |i: usize| {
             crate::resp::parse::parse_i64(args.get(i))

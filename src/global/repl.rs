@@ -113,6 +113,9 @@ pub struct ReplState {
     pub next_link_gen: u64,
     /// REPLCONF listening-port values of clients that did not send PSYNC yet.
     pub pending_ports: Vec<(u64, u16)>,
+    /// REPLCONF capa/rdb-only/rdb-filter-only flags of clients that did not sync yet
+    /// (`replication::master::req`).
+    pub pending_reqs: Vec<(u64, u8)>,
     pub last_ping_ms: u64,
     /// Replica side: a REPLCONF GETACK arrived; the link sends an ACK at once.
     pub ack_requested: bool,
@@ -216,6 +219,7 @@ impl Default for ReplGlobal {
                 link: None,
                 next_link_gen: 1,
                 pending_ports: Vec::new(),
+                pending_reqs: Vec::new(),
                 last_ping_ms: 0,
                 ack_requested: false,
                 replica_obuf: crate::config::obuf::Limits::default_limits()

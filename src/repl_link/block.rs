@@ -60,8 +60,11 @@ impl Block {
         let name = args.get(0);
         if crate::dispatch::apply_block::everywhere(args) {
             self.touched.iter_mut().for_each(|t| *t = true);
-        } else if name.eq_ignore_ascii_case(b"FUNCTION") {
-            // Function libraries are node-wide: shard 0 applies their changes.
+        } else if name.eq_ignore_ascii_case(b"FUNCTION")
+            || crate::dispatch::apply::publish_kind(args).is_some()
+        {
+            // Function libraries are node-wide: shard 0 applies their changes; any shard can
+            // deliver a message, shard 0 does.
             self.touched[0] = true;
         } else if let Ok(Record::Keyed(spec)) = replay::classify(args) {
             for id in replay::record_shards(spec, args, n).unwrap_or_default() {
@@ -121,6 +124,9 @@ mod tests {
         let mut f = Block::new(3, 0);
         push(&mut f, &["FUNCTION", "DELETE", "lib"]).unwrap();
         assert_eq!(f.shards(), vec![0]);
+        let mut p = Block::new(3, 0);
+        push(&mut p, &["publish", "ch", "msg"]).unwrap();
+        assert_eq!(p.shards(), vec![0]);
     }
 
     #[test]

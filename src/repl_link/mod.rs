@@ -5,6 +5,8 @@
 //! they work on is `replication` and `global::repl`, below. Design: docs/replication.md.
 
 pub mod block;
+pub mod fullsync;
+pub mod payload;
 pub mod replica;
 pub mod resume;
 pub mod sender;

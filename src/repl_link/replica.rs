@@ -1,10 +1,13 @@
 //! Replica side: the link to our master, on its own thread with a blocking socket (the shard
 //! loops are never disturbed). Connects, handshakes (PING, REPLCONF, PSYNC), loads the
-//! snapshot or continues, then applies the stream: every record goes to the shard owning its
-//! keys (any `server-threads` on either side), the processed offset is acknowledged every
-//! second, and a dropped link reconnects with a partial resync.
+//! payload (received whole into a file, `payload`, then loaded, `fullsync`) or continues, then
+//! applies the stream: every record goes to the shard owning its keys (any `server-threads` on
+//! either side), the processed offset is acknowledged every second, and a dropped link
+//! reconnects with a partial resync. A failed attempt waits a second before the next (Redis'
+//! replication cron cadence), so a refusing master never sees a storm of syncs.
 
 use super::block::{self, Block};
+use super::payload::{self, Received};
 use crate::clock::unix_ms;
 use crate::global::Global;
 use crate::mesh::{MeshMsg, ReplBatch};
@@ -74,8 +77,13 @@ fn link_main(global: Arc<Global>, gen: u64) {
         match r {
             Ok(()) => {}
             Err(e) if e == LOGGED => {}
-            Err(e) if was_up => crate::log::warning(&format!("Connection with master lost: {e}")),
-            Err(e) => crate::log::warning(&format!("Replication link: {e}")),
+            Err(e) if was_up => {
+                crate::log::notice(&format!("Connection with master lost ({e})."));
+                crate::log::notice("Caching the disconnected master state.");
+            }
+            // A link stopped by a promotion or a re-point says nothing more.
+            Err(_) if current(&global, gen).is_none() => {}
+            Err(e) => crate::log::warning(&e),
         }
         for _ in 0..10 {
             if current(&global, gen).is_none() {
@@ -87,15 +95,26 @@ fn link_main(global: Arc<Global>, gen: u64) {
 }
 
 /// The socket and its unparsed input.
-struct Conn {
+pub(super) struct Conn {
     sock: TcpStream,
-    buf: Vec<u8>,
-    pos: usize,
+    pub(super) buf: Vec<u8>,
+    pub(super) pos: usize,
 }
 
 impl Conn {
+    /// A connected socket, reads bounded by the link's poll interval.
+    pub(super) fn new(sock: TcpStream) -> Result<Conn, String> {
+        sock.set_read_timeout(Some(Duration::from_millis(POLL_MS)))
+            .map_err(|e| e.to_string())?;
+        Ok(Conn {
+            sock,
+            buf: Vec::new(),
+            pos: 0,
+        })
+    }
+
     /// Reads more input; Ok(false) on a read timeout.
-    fn fill(&mut self) -> Result<bool, String> {
+    pub(super) fn fill(&mut self) -> Result<bool, String> {
         if self.pos > 0 && self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
@@ -151,6 +170,12 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         return Ok(());
     };
     set_link(global, gen, |l| l.state = LinkState::Connecting);
+    if d.attempts > 0 {
+        // The first attempt's line came with REPLICAOF.
+        crate::log::notice(&format!("Connecting to MASTER {}:{}", info.host, info.port));
+    }
+    d.attempts += 1;
+    crate::log::notice("MASTER <-> REPLICA sync started");
     // A block cut by the last connection was neither applied nor counted: it comes again.
     d.block = None;
     d.carry.clear();
@@ -162,17 +187,14 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
     let sock = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
         .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
     let _ = sock.set_nodelay(true);
-    sock.set_read_timeout(Some(Duration::from_millis(POLL_MS)))
-        .map_err(|e| e.to_string())?;
-    let mut c = Conn {
-        sock,
-        buf: Vec::new(),
-        pos: 0,
-    };
+    let mut c = Conn::new(sock)?;
     set_link(global, gen, |l| l.state = LinkState::Handshake);
     handshake(global, &mut c)?;
     let (replid, offset) = crate::replication::replid_and_offset(global);
     let from = (offset + 1).to_string();
+    crate::log::notice(&format!(
+        "Trying a partial resynchronization (request {replid}:{from})."
+    ));
     c.send(&[b"PSYNC", replid.as_bytes(), from.as_bytes()])?;
     let reply = loop {
         let l = c.line(Duration::from_secs(60))?;
@@ -180,6 +202,7 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
             break l;
         }
     };
+    let full = reply.starts_with("+FULLRESYNC ");
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC ") {
         let (id, off) = rest.split_once(' ').ok_or("bad FULLRESYNC reply")?;
         let off: u64 = off.trim().parse().map_err(|_| "bad FULLRESYNC offset")?;
@@ -189,12 +212,20 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
             l.sync_read_bytes = 0;
             l.last_io_ms = unix_ms();
         });
-        forget_history(global);
-        load_snapshot(global, gen, &mut c, d)?;
+        if let Err(e) = full_sync(global, gen, &mut c, d) {
+            crate::log::warning(&e);
+            return Err(LOGGED.into());
+        }
         adopt_full(global, gen, id, off);
     } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
         adopt_continue(global, rest.trim());
         crate::log::notice("Successful partial resynchronization with master.");
+        crate::log::notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+    } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
+        crate::log::notice(&format!(
+            "Master is currently unable to PSYNC but should be in the future: {reply}"
+        ));
+        return Err(LOGGED.into());
     } else {
         return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
     }
@@ -203,7 +234,9 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         l.last_up_ms = unix_ms();
         l.last_io_ms = unix_ms();
     });
-    crate::log::notice("MASTER <-> REPLICA sync: Finished with success");
+    if full {
+        crate::log::notice("MASTER <-> REPLICA sync: Finished with success");
+    }
     send_ack(global, &mut c, d)?;
     stream(global, gen, &mut c, d)
 }
@@ -261,72 +294,78 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
 /// An error already logged with its own line: the link logs nothing more.
 const LOGGED: &str = "";
 
-/// `$EOF:<mark>` then records until the mark: the master's data as it was at the offset.
-fn load_snapshot(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {
+/// `repl-timeout`: the longest silence of the master accepted.
+fn repl_timeout(global: &Global) -> Duration {
+    Duration::from_secs(global.cfg(|c| c.stored_i64("repl-timeout", 60)).max(1) as u64)
+}
+
+/// The payload into a file in `dir`, then, only when it arrived whole and checks out, the
+/// data replaced by it. Until then the shards serve their old data; an Err leaves it intact
+/// unless the load itself failed after the flush. Errors are Redis' log lines.
+fn full_sync(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(), String> {
     let head = loop {
-        let l = c.line(Duration::from_secs(60))?;
+        let l = c.line(repl_timeout(global))?;
         if !l.is_empty() {
-            break l;
+            break l; // empty lines: the master's keepalives while it prepares the payload
         }
     };
-    let mark = head
-        .strip_prefix("$EOF:")
-        .filter(|m| m.len() == 40)
-        .ok_or_else(|| format!("unsupported snapshot framing: {head}"))?
-        .as_bytes()
-        .to_vec();
-    d.flush_everything()?;
-    d.wait_applied(Duration::from_secs(600));
-    // The snapshot, and the stream after it, start in database 0.
-    d.select(0);
-    let mut parser = Parser::new();
-    let mut last_io = Instant::now();
-    loop {
-        let rest = &c.buf[c.pos..];
-        if !rest.is_empty() && rest[0] != b'*' {
-            if rest.len() < mark.len() {
-                c.fill()?;
-                continue;
-            }
-            if rest[..mark.len()] != mark[..] {
-                return Err("corrupt snapshot from the master".into());
-            }
-            c.pos += mark.len();
-            break;
-        }
-        let mut advanced = false;
-        while c.pos < c.buf.len() && c.buf[c.pos] == b'*' {
-            match parser.parse(&c.buf[c.pos..], u64::MAX) {
-                ParseOutcome::Command { consumed } => {
-                    let args = Args::new(&c.buf[c.pos..], parser.ranges());
-                    d.route(args, &c.buf[c.pos..c.pos + consumed])?;
-                    c.pos += consumed;
-                    advanced = true;
-                }
-                ParseOutcome::Incomplete { .. } => break,
-                ParseOutcome::Error(e) => return Err(format!("snapshot: {e}")),
-            }
-        }
-        if !advanced || c.pos == c.buf.len() {
-            if current(global, gen).is_none() {
-                return Err("replication re-pointed during the snapshot".into());
-            }
-            let before = c.buf.len() - c.pos;
-            if c.fill()? {
-                last_io = Instant::now();
-                let got = (c.buf.len() - c.pos).saturating_sub(before) as u64;
-                set_link(global, gen, |l| {
-                    l.sync_read_bytes += got;
-                    l.last_io_ms = unix_ms();
-                });
-            } else if last_io.elapsed() > Duration::from_secs(60) {
-                return Err("timeout receiving the snapshot".into());
-            }
-        }
-    }
+    let framing = payload::framing(&head)?;
+    crate::log::notice(&payload::start_line(&framing));
+    let (dir, dbfilename) = global.cfg(|c| (c.dir.clone(), c.stored("dbfilename", "dump.rdb")));
+    let mut progress = |n: u64| {
+        set_link(global, gen, |l| {
+            l.sync_read_bytes = n;
+            l.last_io_ms = unix_ms();
+        });
+        current(global, gen).is_some()
+    };
+    let path = payload::temp_path(&dir);
+    let mut got = payload::receive(c, &framing, path, repl_timeout(global), &mut progress)?;
+    load_rdb(global, d, &mut got, &dir.join(dbfilename))
+}
+
+/// A checked RDB payload becomes `dbfilename` (as in Redis) and shard 0 flushes and loads it
+/// with every shard parked.
+fn load_rdb(
+    global: &Global,
+    d: &mut Dispatch,
+    got: &mut Received,
+    dbfile: &std::path::Path,
+) -> Result<(), String> {
+    let map = std::fs::File::open(&got.path)
+        .and_then(|f| crate::sys::FileMapping::of(&f))
+        .map_err(|e| format!("Can't read the payload of MASTER <-> REPLICA sync: {e}"))?;
+    super::fullsync::check(map.bytes())?;
+    std::fs::rename(&got.path, dbfile).map_err(|e| {
+        format!(
+            "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA \
+             synchronization: {e}",
+            dbfile.display()
+        )
+    })?;
+    got.keep();
+    forget_history(global);
     d.flush()?;
     d.wait_applied(Duration::from_secs(600));
-    Ok(())
+    let done = super::fullsync::stage(map);
+    d.send(0, super::fullsync::LOAD_RECORD.to_vec());
+    let loaded = loop {
+        match done.recv_timeout(Duration::from_millis(POLL_MS)) {
+            Ok(r) => break r,
+            Err(_) if global.shutting_down.load(Ordering::Relaxed) => {
+                super::fullsync::unstage();
+                break Err("shutting down during the load".into());
+            }
+            Err(_) => {}
+        }
+    };
+    d.restart_dbs();
+    loaded.map_err(|e| {
+        format!(
+            "Failed trying to load the MASTER synchronization DB from disk, check server logs. \
+             ({e})"
+        )
+    })
 }
 
 /// The data is about to be replaced: until the snapshot is loaded whole, our old id and offset
@@ -377,12 +416,7 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
     let mut parser = Parser::new();
     let mut last_ack = Instant::now();
     let mut last_io = Instant::now();
-    let timeout_s = global.cfg(|c| {
-        c.unimplemented
-            .get("repl-timeout")
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(60)
-    });
+    let timeout = repl_timeout(global);
     loop {
         if current(global, gen).is_none() {
             return Ok(());
@@ -455,7 +489,7 @@ fn stream(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Result<(
         if c.fill()? {
             last_io = Instant::now();
             set_link(global, gen, |l| l.last_io_ms = unix_ms());
-        } else if last_io.elapsed() > Duration::from_secs(timeout_s.max(1)) {
+        } else if last_io.elapsed() > timeout {
             return Err("MASTER timeout: no data nor PING received...".into());
         }
     }
@@ -521,6 +555,8 @@ struct Dispatch {
     /// committed to the offset until the block is handed over).
     block: Option<Block>,
     carry: Vec<u8>,
+    /// Connection attempts so far.
+    attempts: u64,
 }
 
 impl Dispatch {
@@ -537,6 +573,7 @@ impl Dispatch {
             global,
             block: None,
             carry: Vec::new(),
+            attempts: 0,
         }
     }
 
@@ -546,6 +583,13 @@ impl Dispatch {
             self.db = db;
             self.global.repl.state().link_db = db;
         }
+    }
+
+    /// After a full sync the master's records start in database 0, and every shard is told
+    /// again which database it applies to.
+    fn restart_dbs(&mut self) {
+        self.select(0);
+        self.shard_db.fill(crate::global::repl::NO_DB);
     }
 
     /// Appends `SELECT db` to `buf` (bound for shard `id`) unless that shard is in it.
@@ -589,8 +633,11 @@ impl Dispatch {
             }
             return Ok(());
         }
-        if name.eq_ignore_ascii_case(b"FUNCTION") {
+        if name.eq_ignore_ascii_case(b"FUNCTION")
+            || crate::dispatch::apply::publish_kind(args).is_some()
+        {
             // Function libraries are node-wide: shard 0 applies and journals their changes.
+            // A message for subscribers: shard 0 delivers it to every core.
             self.batches[0].extend_from_slice(raw);
             return Ok(());
         }
@@ -689,23 +736,6 @@ impl Dispatch {
     fn flush(&mut self) -> Result<(), String> {
         for id in 0..self.shards() {
             self.flush_one(id);
-        }
-        Ok(())
-    }
-
-    /// Every shard drops its data (start of a full sync), on the lazy-free worker when
-    /// `replica-lazy-flush` says so.
-    fn flush_everything(&mut self) -> Result<(), String> {
-        self.flush()?;
-        let how: &[u8] = if crate::lazyfree::replica_flush_async() {
-            b"ASYNC"
-        } else {
-            b"SYNC"
-        };
-        for id in 0..self.shards() {
-            let mut b = Vec::new();
-            crate::aof_store::journal::encode(&mut b, &[b"FLUSHALL", how]);
-            self.send(id, b);
         }
         Ok(())
     }

@@ -1,56 +1,67 @@
 //! Master side, a driver: the per-replica sender thread. A replica is a normal client of some
-//! shard: that shard keeps reading its REPLCONF ACKs, while this thread writes the snapshot
-//! and the stream to a duplicate of its socket with blocking writes, so no shard loop ever
+//! shard: that shard keeps reading its REPLCONF ACKs, while this thread writes the RDB payload
+//! (EOF-marked from the snapshot queue, or spooled to a file and sent with its length) and
+//! then the stream to a duplicate of its socket with blocking writes, so no shard loop ever
 //! waits on a slow replica. Serving PSYNC itself is `replication::master`.
 
 use crate::global::Global;
-use crate::replication::master::{finish_sender, Sender};
+use crate::rdb::crc64::crc64;
+use crate::rdb::file::write::put_footer;
+use crate::replication::master::{finish_sender, Payload, Sender};
 use crate::replication::snapshot::SnapSession;
 use crate::replication::{lock, Feed};
+use std::io::{Read, Seek, Write};
 use std::os::fd::RawFd;
+use std::path::Path;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 /// Starts the sender thread of one replica (installed as `master`'s sender spawner).
 pub fn spawn(sender: Sender) {
-    let Sender {
-        global,
-        fd,
-        client_id,
-        header,
-        session,
-        feed,
-    } = sender;
-    let g = global.clone();
-    let s = session.clone();
-    let feed2 = feed.clone();
+    let g = sender.global.clone();
+    let (fd, client_id) = (sender.fd, sender.client_id);
+    let (session, feed) = (sender.session.clone(), sender.feed.clone());
     let r = std::thread::Builder::new()
         .name("slotd-repl-send".into())
         .spawn(move || {
-            let result = send_all(&g, fd, header.as_bytes(), s.as_deref(), &feed);
-            if let Err(e) = result {
+            if let Err(e) = send_all(&sender) {
                 crate::log::notice(&format!("Connection with replica lost: {e}"));
             }
-            finish_sender(&g, fd, client_id, s.as_deref(), &feed);
+            let s = &sender;
+            finish_sender(&s.global, s.fd, s.client_id, s.session.as_deref(), &s.feed);
         });
     if r.is_err() {
-        finish_sender(&global, fd, client_id, session.as_deref(), &feed2);
+        finish_sender(&g, fd, client_id, session.as_deref(), &feed);
     }
 }
 
-/// The sender's whole life: header, snapshot (framed), then the stream until the feed dies.
-fn send_all(
-    global: &Global,
-    fd: RawFd,
-    header: &[u8],
-    session: Option<&SnapSession>,
-    feed: &Feed,
-) -> Result<(), String> {
-    write_all(fd, header)?;
-    if let Some(s) = session {
-        let mark = crate::clock::random_hex40();
-        write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
-        send_snapshot(global, fd, s, feed)?;
-        write_all(fd, mark.as_bytes())?;
+/// The sender's whole life: header, RDB payload (framed), then the stream until the feed dies.
+fn send_all(s: &Sender) -> Result<(), String> {
+    let (global, fd, feed) = (&*s.global, s.fd, &*s.feed);
+    write_all(fd, s.header.as_bytes())?;
+    if let Some(session) = s.session.as_deref() {
+        match &s.payload {
+            Payload::Eof => send_diskless(global, fd, session, feed)?,
+            Payload::Resp => {
+                let mark = crate::clock::random_hex40();
+                write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
+                drain_snapshot(global, session, feed, |chunk| write_all(fd, chunk))?;
+                write_all(fd, mark.as_bytes())?;
+            }
+            Payload::Disk(dir) => {
+                let name = format!("temp-sync-{}-{}.rdb", std::process::id(), s.client_id);
+                let path = dir.join(name);
+                let r = send_spooled(global, fd, session, feed, &path);
+                let _ = std::fs::remove_file(&path);
+                r?;
+            }
+        }
+        if s.rdb_only {
+            crate::log::notice(
+                "RDB transfer completed, rdb only replica should be disconnected asap",
+            );
+            return Ok(());
+        }
         crate::log::notice("Synchronization with replica succeeded");
     }
     loop {
@@ -78,7 +89,75 @@ fn send_all(
     }
 }
 
-fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Result<(), String> {
+/// The EOF-marked payload: the bytes go to the socket as the shards make them, with the
+/// CRC-64 kept along for the footer.
+fn send_diskless(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Result<(), String> {
+    let mark = crate::clock::random_hex40();
+    write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
+    let mut crc = 0u64;
+    drain_snapshot(global, s, feed, |chunk| {
+        crc = crc64(crc, chunk);
+        write_all(fd, chunk)
+    })?;
+    let mut tail = Vec::with_capacity(9 + mark.len());
+    put_footer(&mut tail, crc, true);
+    tail.extend_from_slice(mark.as_bytes());
+    write_all(fd, &tail)
+}
+
+/// The `$<len>` payload for replicas without `capa eof` (and with `repl-diskless-sync no`):
+/// spooled to `path` first (bounded by the disk, not memory), with a newline to the replica
+/// every second meanwhile as Redis sends while its BGSAVE runs; then sent from the file.
+fn send_spooled(
+    global: &Global,
+    fd: RawFd,
+    s: &SnapSession,
+    feed: &Feed,
+    path: &Path,
+) -> Result<(), String> {
+    let spool_err =
+        |e: std::io::Error| format!("can't spool the payload to {}: {e}", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(spool_err)?;
+    let mut crc = 0u64;
+    let mut last_ping = Instant::now();
+    drain_snapshot(global, s, feed, |chunk| {
+        crc = crc64(crc, chunk);
+        file.write_all(chunk).map_err(spool_err)?;
+        if last_ping.elapsed() >= Duration::from_secs(1) {
+            last_ping = Instant::now();
+            write_all(fd, b"\n")?;
+        }
+        Ok(())
+    })?;
+    let mut tail = Vec::with_capacity(9);
+    put_footer(&mut tail, crc, true);
+    file.write_all(&tail).map_err(spool_err)?;
+    let len = file.stream_position().map_err(spool_err)?;
+    file.rewind().map_err(spool_err)?;
+    write_all(fd, format!("${len}\r\n").as_bytes())?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).map_err(spool_err)?;
+        if n == 0 {
+            return Ok(());
+        }
+        write_all(fd, &buf[..n])?;
+    }
+}
+
+/// Hands every chunk of the snapshot to `out`, in queue order, until every shard finished.
+fn drain_snapshot(
+    global: &Global,
+    s: &SnapSession,
+    feed: &Feed,
+    mut out: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
     loop {
         let (chunks, left) = {
             let mut q = lock(&s.q);
@@ -102,7 +181,7 @@ fn send_snapshot(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Re
         }
         feed.set_writing(chunks.iter().map(Vec::len).sum());
         for c in chunks {
-            write_all(fd, &c)?;
+            out(&c)?;
         }
         feed.set_writing(0);
         if left == 0 && lock(&s.q).chunks.is_empty() {

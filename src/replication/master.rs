@@ -7,10 +7,12 @@
 //! while a sender thread writes the snapshot and the stream to a duplicate of its socket with
 //! blocking writes, so no shard loop ever waits on a slow replica.
 
-use super::snapshot::{ShardSnap, SnapSession};
+use super::snapshot::{ShardSnap, SnapFormat, SnapSession};
 use super::{Feed, ReplicaInfo};
 use crate::clock::unix_ms;
 use crate::global::Global;
+use crate::rdb::dump::DumpOpts;
+use crate::rdb::file::write::{put_functions, put_header, Aux, ReplAux};
 use crate::resp::ReplyError;
 use crate::shard::Shard;
 use std::os::fd::RawFd;
@@ -27,6 +29,45 @@ pub fn set_listening_port(global: &Global, client_id: u64, port: u16) {
         st.pending_ports.remove(0);
     }
     st.pending_ports.push((client_id, port));
+}
+
+/// What a replica asked for with REPLCONF before its SYNC/PSYNC, as bits (Redis' `slave_capa`
+/// and `slave_req`).
+pub mod req {
+    /// `capa eof`: it reads an EOF-marked payload of unknown length (diskless).
+    pub const CAPA_EOF: u8 = 1;
+    /// `rdb-only 1`: the payload only, then the connection closes (`redis-cli --rdb`).
+    pub const RDB_ONLY: u8 = 2;
+    /// `rdb-filter-only`: the payload leaves out the keys ...
+    pub const NO_DATA: u8 = 4;
+    /// ... and the function libraries unless the filter names `functions`.
+    pub const NO_FUNCTIONS: u8 = 8;
+    /// `capa slotd-resp`: a slotd replica that cannot load RDB payloads yet (until issue 16's
+    /// loader is in every build) gets the snapshot as RESP commands. A temporary bridge:
+    /// redis-server never sends it, and it goes once slotd replicas load RDB.
+    pub const RESP_SNAPSHOT: u8 = 16;
+}
+
+/// REPLCONF flags of a client not syncing yet: `clear` bits off, then `set` bits on.
+pub fn set_req(global: &Global, client_id: u64, clear: u8, set: u8) {
+    let mut st = global.repl.state();
+    match st.pending_reqs.iter_mut().find(|(id, _)| *id == client_id) {
+        Some((_, f)) => *f = (*f & !clear) | set,
+        None => {
+            if st.pending_reqs.len() >= 1024 {
+                st.pending_reqs.remove(0);
+            }
+            st.pending_reqs.push((client_id, set));
+        }
+    }
+}
+
+/// The REPLCONF flags of `client_id` (kept until its sync begins).
+fn pending_req(st: &super::ReplState, client_id: u64) -> u8 {
+    st.pending_reqs
+        .iter()
+        .find(|(id, _)| *id == client_id)
+        .map_or(0, |p| p.1)
 }
 
 /// REPLCONF ACK <offset> from replica `client_id`.
@@ -62,6 +103,18 @@ pub struct SyncAsk {
     pub from: i64,
     /// This node is itself a replica (as read when the command was checked).
     pub is_replica: bool,
+    /// PSYNC (false: the old SYNC, answered without `+FULLRESYNC`).
+    pub psync: bool,
+}
+
+/// How the RDB payload of a full sync is framed.
+pub enum Payload {
+    /// `$EOF:<40 chars>\r\n`, the bytes as the shards make them, the 40 chars again.
+    Eof,
+    /// `$<len>\r\n` and the bytes: spooled first to a temp file in this directory.
+    Disk(std::path::PathBuf),
+    /// EOF-marked RESP commands (`req::RESP_SNAPSHOT`): no RDB footer.
+    Resp,
 }
 
 /// Starts serving a replica: a partial resync from the backlog when its history allows it,
@@ -70,6 +123,17 @@ pub struct SyncAsk {
 pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
     let global = sh.global.clone();
     let (client_id, fd, from) = (ask.client_id, ask.fd, ask.from);
+    let reqs = {
+        let mut st = global.repl.state();
+        let reqs = pending_req(&st, client_id);
+        if reqs & (req::NO_DATA | req::NO_FUNCTIONS) != 0 && reqs & req::CAPA_EOF == 0 {
+            return Err(ReplyError::other(
+                "ERR Filtered replica requires EOF capability",
+            ));
+        }
+        st.pending_reqs.retain(|(id, _)| *id != client_id);
+        reqs
+    };
     let ip = ask
         .addr
         .rsplit_once(':')
@@ -98,6 +162,8 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
             client_id,
             header,
             session: None,
+            payload: Payload::Eof,
+            rdb_only: false,
             feed,
         });
         return Ok(());
@@ -113,13 +179,23 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         ));
     }
     global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
-    let (session, header) = start_full(sh, client_id, &ip, &feed);
+    let (session, header) = start_full(sh, client_id, &ip, &feed, reqs, ask.psync);
+    let diskless = global.cfg(|c| c.stored_bool("repl-diskless-sync", true));
+    let payload = if reqs & req::RESP_SNAPSHOT != 0 {
+        Payload::Resp
+    } else if diskless && reqs & req::CAPA_EOF != 0 {
+        Payload::Eof
+    } else {
+        Payload::Disk(global.cfg(|c| c.dir.clone()))
+    };
     spawn_sender(Sender {
         global,
         fd: dup,
         client_id,
         header,
         session: Some(session),
+        payload,
+        rdb_only: reqs & req::RDB_ONLY != 0,
         feed,
     });
     Ok(())
@@ -177,17 +253,29 @@ fn try_partial(
 }
 
 /// Starts a snapshot on every shard at one instant (all shards parked): each shard's
-/// unfed journal goes to the stream first, then the offset read there is the snapshot's.
+/// unfed journal goes to the stream first, then the offset read there is the snapshot's. The
+/// RDB header (with that offset) and the function libraries are the session's first chunk;
+/// the shards' key entries follow (none with `rdb-filter-only`).
 fn start_full(
     sh: &mut Shard,
     client_id: u64,
     ip: &str,
     feed: &Arc<Feed>,
+    reqs: u8,
+    psync: bool,
 ) -> (Arc<SnapSession>, String) {
     let global = sh.global.clone();
     let shards = sh.shards;
-    let session = Arc::new(SnapSession::new(shards));
+    let with_data = reqs & req::NO_DATA == 0;
+    let session = Arc::new(SnapSession::new(if with_data { shards } else { 0 }));
     let size = super::backlog_size(&global);
+    let format = match reqs & req::RESP_SNAPSHOT {
+        0 => SnapFormat::Rdb(global.cfg(|c| DumpOpts {
+            compress: c.stored("rdbcompression", "yes") != "no",
+            list_fill: c.stored_i64("list-max-listpack-size", DumpOpts::default().list_fill),
+        })),
+        _ => SnapFormat::Resp,
+    };
     let mut seen = 0usize;
     let mut header = String::new();
     sh.call_all(|sh| {
@@ -199,39 +287,58 @@ fn start_full(
         }
         super::feed_journal(sh);
         sh.journal.enabled = true;
-        if sh.id == 0 {
-            // The libraries as of the snapshot's offset (their changes are shard 0's records),
-            // replacing whatever the replica had.
-            let mut head = Vec::new();
-            crate::aof_store::journal::encode(&mut head, &[b"FUNCTION", b"FLUSH", b"SYNC"]);
-            let libs = global.scripts.libraries();
-            crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
-            session.push(head, false);
+        if with_data {
+            let tables = sh.walk_tables();
+            let snap = ShardSnap::new(session.clone(), tables, format);
+            sh.repl.snaps.push(snap);
         }
-        let tables = sh.walk_tables();
-        sh.repl.snaps.push(ShardSnap::new(
-            session.clone(),
-            tables,
-            crate::shard::snapshot::SnapFormat::Resp,
-        ));
         seen += 1;
-        if seen == shards {
-            let mut st = global.repl.state();
-            let port = take_port(&mut st, client_id);
-            header = format!("+FULLRESYNC {} {}\r\n", st.replid, st.offset);
-            // The replica reads the stream from here in database 0 (where the snapshot
-            // leaves it); the next records say which database they are for.
-            st.stream_db = crate::global::repl::NO_DB;
-            st.replicas.push(ReplicaInfo {
-                client_id,
-                ip: ip.to_string(),
-                listening_port: port,
-                feed: feed.clone(),
-                ack_offset: 0,
-                ack_time_ms: unix_ms(),
-                online: false,
-            });
+        if seen < shards {
+            return;
         }
+        // The last shard: every journal is fed, the offset is the snapshot's. The head goes
+        // in before any shard's chunk (they come in later loop turns).
+        let mut st = global.repl.state();
+        let port = take_port(&mut st, client_id);
+        if psync {
+            header = format!("+FULLRESYNC {} {}\r\n", st.replid, st.offset);
+        }
+        let aux = Aux {
+            redis_ver: crate::constants::REDIS_VERSION.to_string(),
+            ctime_s: unix_ms() / 1000,
+            used_mem_bytes: crate::sys::alloc::used_bytes(),
+            repl: Some(ReplAux {
+                stream_db: 0,
+                replid: st.replid.clone(),
+                offset: st.offset,
+            }),
+            aof_base: false,
+        };
+        let mut head = Vec::new();
+        let libs = global.scripts.libraries();
+        if let SnapFormat::Resp = format {
+            // The libraries replace whatever the replica had.
+            crate::aof_store::journal::encode(&mut head, &[b"FUNCTION", b"FLUSH", b"SYNC"]);
+            crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
+        } else {
+            put_header(&mut head, &aux);
+            if reqs & req::NO_FUNCTIONS == 0 {
+                put_functions(&mut head, &libs);
+            }
+        }
+        session.push(head, false);
+        // The replica reads the stream from here in database 0 (repl-stream-db); the next
+        // records say which database they are for.
+        st.stream_db = crate::global::repl::NO_DB;
+        st.replicas.push(ReplicaInfo {
+            client_id,
+            ip: ip.to_string(),
+            listening_port: port,
+            feed: feed.clone(),
+            ack_offset: 0,
+            ack_time_ms: unix_ms(),
+            online: false,
+        });
     });
     crate::log::notice(&format!(
         "Replica {ip} asks for synchronization; starting a slot-by-slot snapshot"
@@ -247,8 +354,12 @@ pub struct Sender {
     pub client_id: u64,
     /// The +CONTINUE or +FULLRESYNC line.
     pub header: String,
-    /// The snapshot of a full sync.
+    /// The snapshot of a full sync (its chunks are the RDB payload but for the footer).
     pub session: Option<Arc<SnapSession>>,
+    /// How a full sync's payload is framed.
+    pub payload: Payload,
+    /// Close once the payload is sent (`REPLCONF rdb-only 1`).
+    pub rdb_only: bool,
     pub feed: Arc<Feed>,
 }
 

@@ -56,7 +56,7 @@ pub fn feed_journal(sh: &mut Shard) {
     let data = if marks.is_empty() || sh.shards == 1 {
         std::borrow::Cow::Borrowed(bytes)
     } else {
-        std::borrow::Cow::Owned(per_shard_flush(bytes, &marks, sh.id, sh.shards))
+        std::borrow::Cow::Owned(drop_fanned_records(bytes, &marks))
     };
     let (start_db, end_db) = sh.journal.repl_dbs();
     let g = &sh.global.repl;
@@ -74,11 +74,12 @@ pub fn feed_journal(sh: &mut Shard) {
     sh.journal.mark_repl_sent();
 }
 
-/// With several shards, a FLUSHDB or SWAPDB every shard journaled (for its AOF) goes to the
-/// stream once: the coordinator calls this on each shard inside the section that parks them
-/// all, after the shard's own change; the shard's records so far are fed, and the last shard
-/// appends the one record (in database `db` when given), so every record of any shard from
-/// before the change precedes it and every later one follows it.
+/// With several shards, a FLUSHALL, FLUSHDB or SWAPDB every shard journaled (for its AOF) goes
+/// to the stream once, as the plain Redis command: the coordinator calls this on each shard
+/// inside the section that parks them all, after the shard's own change; the shard's records
+/// so far are fed, and the last shard appends the one record (in database `db` when given),
+/// so every record of any shard from before the change precedes it and every later one
+/// follows it. A replica of any layout (or a redis-server) applies it to all its keys.
 pub fn stream_once(sh: &mut Shard, seen: &mut usize, db: Option<u32>, args: &[&[u8]]) {
     feed_journal(sh);
     *seen += 1;
@@ -99,31 +100,21 @@ pub fn stream_once(sh: &mut Shard, seen: &mut usize, db: Option<u32>, args: &[&[
     st.append(&rec, &g.offset);
 }
 
-/// With several shards every shard journals its own FLUSHALL; in the stream each becomes
-/// `REPLFLUSH <shard> <shards>` ("drop the slots that shard owns"), so a replica with any
-/// layout drops exactly those keys, whatever the interleaving of shards in the stream.
-fn per_shard_flush(bytes: &[u8], marks: &[usize], id: usize, shards: usize) -> Vec<u8> {
-    let rec = crate::aof_store::journal::FLUSHALL_RECORD;
-    let mut out = Vec::with_capacity(bytes.len() + 32 * marks.len());
+/// With several shards, the FLUSHALL, FLUSHDB and SWAPDB records every shard journaled (for
+/// its AOF) are left out of the stream: `stream_once` puts each in once, at the point where
+/// every shard's earlier records are in.
+fn drop_fanned_records(bytes: &[u8], marks: &[usize]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
-    let (a, b) = (id.to_string(), shards.to_string());
     for &m in marks {
         if m < at {
             continue;
         }
-        if bytes.get(m..m + rec.len()) != Some(rec) {
-            // FLUSHDB and SWAPDB: in the stream once, from `stream_once`.
-            let mut p = crate::resp::Parser::new();
-            if let crate::resp::ParseOutcome::Command { consumed } = p.parse(&bytes[m..], u64::MAX)
-            {
-                out.extend_from_slice(&bytes[at..m]);
-                at = m + consumed;
-            }
-            continue;
+        let mut p = crate::resp::Parser::new();
+        if let crate::resp::ParseOutcome::Command { consumed } = p.parse(&bytes[m..], u64::MAX) {
+            out.extend_from_slice(&bytes[at..m]);
+            at = m + consumed;
         }
-        out.extend_from_slice(&bytes[at..m]);
-        crate::aof_store::journal::encode(&mut out, &[b"REPLFLUSH", a.as_bytes(), b.as_bytes()]);
-        at = m + rec.len();
     }
     out.extend_from_slice(&bytes[at..]);
     out
@@ -311,18 +302,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flushall_becomes_per_shard() {
-        // Guards the FLUSHALL substitution: only records at marks change, the rest is verbatim.
+    fn fanned_records_leave_the_stream() {
+        // Guards the multi-shard stream: FLUSHALL/FLUSHDB/SWAPDB records go (stream_once puts
+        // each in once), every other record stays verbatim.
         let mut j = crate::aof_store::journal::Journal::default();
         j.enabled = true;
         j.record(&[b"SET", b"a", b"1"]);
         j.record(&[b"FLUSHALL"]);
         j.record(&[b"SET", b"b", b"2"]);
+        j.record(&[b"SWAPDB", b"0", b"1"]);
+        j.record(&[b"FLUSHDB"]);
         let (bytes, marks) = j.repl_unsent();
-        let out = per_shard_flush(bytes, &marks, 1, 3);
+        let out = drop_fanned_records(bytes, &marks);
         let mut want = Vec::new();
         crate::aof_store::journal::encode(&mut want, &[b"SET", b"a", b"1"]);
-        crate::aof_store::journal::encode(&mut want, &[b"REPLFLUSH", b"1", b"3"]);
         crate::aof_store::journal::encode(&mut want, &[b"SET", b"b", b"2"]);
         assert_eq!(out, want);
     }

@@ -312,6 +312,8 @@ pub fn cmd(args: &[&[u8]]) -> Vec<u8> {
 pub struct RedisServer {
     pub port: u16,
     child: Child,
+    /// Its `dir`, removed on drop.
+    pub dir: PathBuf,
 }
 
 impl RedisServer {
@@ -339,7 +341,7 @@ impl RedisServer {
             .ok()?;
         for _ in 0..500 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(RedisServer { port, child });
+                return Some(RedisServer { port, child, dir });
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -363,5 +365,6 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -93,6 +93,7 @@ pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.shard.try_call_all(|sh| {
         if all {
             flush_shard_all(sh, lazily);
+            crate::replication::stream_once(sh, &mut seen, None, &[b"FLUSHALL"]);
         } else {
             flush_shard_db(sh, dbi, lazily);
             crate::replication::stream_once(sh, &mut seen, Some(dbi), &[b"FLUSHDB"]);
