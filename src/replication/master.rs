@@ -140,6 +140,15 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         .map(|(h, _)| h)
         .unwrap_or("")
         .to_string();
+    // As Redis names a replica in its log lines: the IP and the announced port.
+    let name = {
+        let st = global.repl.state();
+        match st.pending_ports.iter().find(|(id, _)| *id == client_id) {
+            Some((_, port)) => format!("{ip}:{port}"),
+            None => format!("{ip}:<unknown-replica-port>"),
+        }
+    };
+    crate::log::notice(&format!("Replica {name} asks for synchronization"));
     // A copy of our own live socket, owned by the sender thread.
     let Ok(dup) = crate::sys::dup(fd) else {
         return Err(ReplyError::Other(
@@ -164,6 +173,7 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
             session: None,
             payload: Payload::Eof,
             rdb_only: false,
+            name,
             feed,
         });
         return Ok(());
@@ -179,6 +189,9 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         ));
     }
     global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
+    if ask.psync {
+        crate::log::notice(&format!("Full resync requested by replica {name}"));
+    }
     let (session, header) = start_full(sh, client_id, &ip, &feed, reqs, ask.psync);
     let diskless = global.cfg(|c| c.stored_bool("repl-diskless-sync", true));
     let payload = if reqs & req::RESP_SNAPSHOT != 0 {
@@ -188,6 +201,13 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
     } else {
         Payload::Disk(global.cfg(|c| c.dir.clone()))
     };
+    let target = match payload {
+        Payload::Disk(_) => "disk",
+        _ => "replicas sockets",
+    };
+    crate::log::notice(&format!(
+        "Starting a slot-by-slot snapshot for SYNC with target: {target}"
+    ));
     spawn_sender(Sender {
         global,
         fd: dup,
@@ -196,6 +216,7 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         session: Some(session),
         payload,
         rdb_only: reqs & req::RDB_ONLY != 0,
+        name,
         feed,
     });
     Ok(())
@@ -340,9 +361,6 @@ fn start_full(
             online: false,
         });
     });
-    crate::log::notice(&format!(
-        "Replica {ip} asks for synchronization; starting a slot-by-slot snapshot"
-    ));
     (session, header)
 }
 
@@ -360,6 +378,8 @@ pub struct Sender {
     pub payload: Payload,
     /// Close once the payload is sent (`REPLCONF rdb-only 1`).
     pub rdb_only: bool,
+    /// "ip:port" for log lines.
+    pub name: String,
     pub feed: Arc<Feed>,
 }
 
