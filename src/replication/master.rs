@@ -1,6 +1,7 @@
-//! Master side: serving PSYNC (partial from the backlog, or full: snapshot then stream) and
-//! REPLCONF's effects (the commands themselves are in `commands::replication`), WAIT's
-//! bookkeeping, and the keepalive PING in the stream. The per-replica sender thread is the
+//! Master side: serving PSYNC and SYNC (partial from the backlog, or full: an RDB payload made
+//! by a snapshot of every shard, then the stream) to slotd and redis-server replicas and to
+//! `redis-cli --rdb`, REPLCONF's effects (the commands themselves are in
+//! `commands::replication`), WAIT's bookkeeping, and the keepalive PING in the stream. The per-replica sender thread is the
 //! `repl_link::sender` driver, started through the hook `server` installs.
 //!
 //! A replica is a normal client of some shard: that shard keeps reading its REPLCONF ACKs,
