@@ -4,6 +4,7 @@
 
 pub mod backlog;
 pub mod pubsub;
+pub mod rdb;
 pub mod repl;
 
 use crate::clock::{random_hex40, unix_ms};
@@ -81,6 +82,8 @@ pub struct Global {
     /// `hll-sparse-max-bytes` in force (stored at boot and by CONFIG SET; read by HyperLogLog
     /// writes that grow a sparse value).
     pub hll_sparse_max_bytes: AtomicU64,
+    /// RDB saving: the BGSAVE in progress, the last save's outcome, MISCONF.
+    pub rdb: rdb::RdbGlobal,
 }
 
 impl Global {
@@ -136,6 +139,7 @@ impl Global {
             script_runs: (0..shards).map(|_| Default::default()).collect(),
             busy_reply_threshold_ms: AtomicU64::new(busy_threshold),
             hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
+            rdb: rdb::RdbGlobal::new(shards),
         })
     }
 

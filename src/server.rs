@@ -74,10 +74,10 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     for w in &warnings {
         log::notice(w);
     }
-    if !cfg.appendonly {
+    if !cfg.appendonly && !crate::commands::persistence::has_save_points(&cfg) {
         log::notice(
-            "No persistence: appendonly is off and slotd takes no RDB snapshots yet, so the data \
-             set is lost at restart. Set 'appendonly yes' to keep it.",
+            "No persistence: appendonly is off and no save points are set, so the data set is \
+             lost at restart unless SAVE or BGSAVE writes it.",
         );
     }
     crate::commands::install_renames(&cfg.renames);
@@ -288,6 +288,7 @@ fn run(
     crate::replication::install_link_spawner(crate::repl_link::replica::spawn);
     crate::aof::install_reloader(crate::aof_load::reload_for_debug);
     crate::replication::master::install_sender_spawner(crate::repl_link::sender::spawn);
+    crate::rdb_save::install();
     let mesh = Mesh::new(shards).map_err(|e| format!("eventfd: {e}"))?;
     {
         let m = mesh.clone();
@@ -372,9 +373,16 @@ fn run(
                 global.stop_requested.store(false, Ordering::SeqCst);
                 global.shutdown_now.store(false, Ordering::SeqCst);
             }
+            // A signal with save points saves first (SHUTDOWN saved in its command); a failed
+            // save keeps the server running, as Redis.
+            _ if reason != "Received SHUTDOWN" && !save_at_signal(&global) => {
+                global.stop_requested.store(false, Ordering::SeqCst);
+                global.shutdown_now.store(false, Ordering::SeqCst);
+            }
             _ => break reason,
         }
     };
+    crate::rdb_save::background::stop_at_exit(&global);
     global.shutting_down.store(true, Ordering::SeqCst);
     if let Some(h) = bus {
         // The loop notices the shutdown after its next 10 ms timer, whose wake-up glommio
@@ -398,6 +406,24 @@ fn run(
     }
     crate::repl_link::resume::save_after_shutdown(&global, frozen);
     Ok(0)
+}
+
+/// The final save at SIGTERM/SIGINT when save points exist; false when it failed.
+fn save_at_signal(global: &Global) -> bool {
+    if !global.cfg(crate::commands::persistence::has_save_points) {
+        return true;
+    }
+    match crate::rdb_save::background::save_before_exit(global) {
+        Ok(()) => true,
+        Err(e) => {
+            log::warning(&e);
+            log::warning("Error trying to save the DB, can't exit.");
+            log::warning(
+                "Errors trying to shut down the server. Check the logs for more information.",
+            );
+            false
+        }
+    }
 }
 
 /// `replicaof host port` in the configuration (standalone mode only, as in Redis).

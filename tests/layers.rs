@@ -57,9 +57,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "drivers",
         &[
-            "aof_load",
-            "rdb_load",
             "rdb_save",
+            "rdb_load",
+            "aof_load",
             "repl_link",
             "net",
             "bus",

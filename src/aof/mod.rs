@@ -5,6 +5,7 @@
 
 pub use crate::aof_store::{check, foreign, journal, manifest, rewrite, segment};
 
+use crate::aof_store::rewrite::BaseFormat;
 use crate::shard::parked::Parked;
 use crate::shard::Shard;
 use std::sync::OnceLock;
@@ -33,6 +34,7 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
     std::fs::create_dir_all(&sh.aof.dir)
         .map_err(|e| format!("Can't create the AOF directory: {e}"))?;
     let tables = sh.walk_tables();
+    sh.aof.base_format = base_format(&sh.global);
     let started = if enabling {
         // Committed together with every other shard's first files (`segment::Enabling`).
         let global = sh.global.clone();
@@ -65,14 +67,40 @@ pub fn start_rewrite(sh: &mut Shard, enabling: bool) -> Result<(), String> {
 }
 
 /// What a new base of this shard starts with: on shard 0, the function libraries (which are
-/// node-wide and journaled by shard 0 only); nothing on the others.
+/// node-wide and journaled by shard 0 only); an RDB base starts with its header on every
+/// shard.
 pub fn base_head(sh: &Shard) -> Vec<u8> {
     let mut head = Vec::new();
-    if sh.id == 0 {
-        let libs = sh.global.scripts.libraries();
-        crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
+    let libs = (sh.id == 0).then(|| sh.global.scripts.libraries());
+    match sh.aof.base_format {
+        BaseFormat::Resp => {
+            if let Some(libs) = libs {
+                crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
+            }
+        }
+        BaseFormat::Rdb { .. } => {
+            crate::aof_store::rewrite::rdb_base_head(libs.as_deref(), &mut head)
+        }
     }
     head
+}
+
+/// The format of a new base now: an RDB file with `aof-use-rdb-preamble yes` (Redis'
+/// default; `rdbcompression` and `rdbchecksum` shape its bytes), RESP commands with `no`.
+pub fn base_format(global: &crate::global::Global) -> BaseFormat {
+    global.cfg(|c| {
+        if !c.stored_bool("aof-use-rdb-preamble", true) {
+            return BaseFormat::Resp;
+        }
+        let d = crate::rdb::DumpOpts::default();
+        BaseFormat::Rdb {
+            opts: crate::rdb::DumpOpts {
+                compress: c.stored_bool("rdbcompression", d.compress),
+                list_fill: c.stored_i64("list-max-listpack-size", d.list_fill),
+            },
+            checksum: c.stored_bool("rdbchecksum", true),
+        }
+    })
 }
 
 /// DEBUG RELOAD's work on every parked shard (write each base, drop the keyspaces, load them

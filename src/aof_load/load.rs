@@ -10,7 +10,7 @@ use crate::dispatch::replay::{self, Record, Replay};
 use crate::resp::{Args, OwnedArgs, ParseOutcome, Parser};
 use crate::shard::{Parked, Shard};
 use crate::topology::shard_of;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -142,8 +142,19 @@ fn load_group(
             (true, false) => TornTail::Refuse,
             (true, true) => TornTail::Truncate,
         };
+        let t0 = std::time::Instant::now();
         load_file(path, tail, old, old_count, locks, now_ms, &mut report)?;
         report.files += 1;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        crate::log::notice(&format!(
+            "DB loaded from {} file {name}: {:.3} seconds",
+            if name.contains(".incr.") {
+                "incr"
+            } else {
+                "base"
+            },
+            t0.elapsed().as_secs_f64()
+        ));
     }
     Ok(report)
 }
@@ -171,10 +182,13 @@ fn load_file(
     let shown = path.display();
     let mut f = std::fs::File::open(path)
         .map_err(|e| format!("Fatal error: can't open the append only file {shown}: {e}"))?;
+    // file offset of buf[0]: after the RDB part of a base or preamble, if any
+    let mut base_off: u64 = load_rdb_head(path, &mut f, locks, now_ms)?.unwrap_or(0);
+    f.seek(SeekFrom::Start(base_off))
+        .map_err(|e| format!("Error reading the AOF file {shown}: {e}"))?;
     let mut parser = Parser::new();
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; READ_CHUNK_BYTES];
-    let mut base_off: u64 = 0; // file offset of buf[0]
     let mut sink = Vec::new();
     // Every file starts in database 0; SELECT records change it.
     let mut db = 0u32;
@@ -276,6 +290,67 @@ fn load_file(
         report.torn.push((path.to_path_buf(), whole_up_to));
     }
     Ok(())
+}
+
+/// The RDB part a file starts with (`REDIS`...): a base written with `aof-use-rdb-preamble
+/// yes` (slotd's or Redis 7's) or a Redis 6.2 AOF's preamble. Its keys go to their owners
+/// (locks taken one key at a time), with Redis' log lines; returns where the RESP tail starts.
+fn load_rdb_head(
+    path: &Path,
+    f: &mut std::fs::File,
+    locks: &[Locked],
+    now_ms: u64,
+) -> Result<Option<u64>, String> {
+    let shown = path.display();
+    let mut sig = [0u8; 5];
+    let mut got = 0;
+    while got < sig.len() {
+        match f.read(&mut sig[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => return Err(format!("Error reading the AOF file {shown}: {e}")),
+        }
+    }
+    if got < sig.len() || &sig != b"REDIS" {
+        return Ok(None);
+    }
+    // Redis' words: a 6.2 AOF (the old file name, no `.base.`) has a preamble.
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let old_style = !name.contains(".base.");
+    crate::log::notice(if old_style {
+        "Reading RDB preamble from AOF file..."
+    } else {
+        "Reading RDB base file on AOF loading..."
+    });
+    let map = crate::sys::FileMapping::of(f)
+        .map_err(|e| format!("Error reading the AOF file {shown}: {e}"))?;
+    let mut place = |id: usize, g: &mut dyn FnMut(&mut Shard)| -> Result<(), String> {
+        let lock = locks
+            .get(id)
+            .ok_or("a key of a shard that does not exist")?;
+        let guard = lock.0.lock().unwrap_or_else(|e| e.into_inner());
+        let p: *mut Shard = *guard;
+        // SAFETY: the shard's mutex is held (`guard`) for as long as the shard is used.
+        g(unsafe { &mut *p });
+        Ok(())
+    };
+    let opts = crate::rdb_load::LoadOpts { aof_preamble: true };
+    let stats =
+        crate::rdb_load::load_placed(map.bytes(), now_ms, opts, &mut place).map_err(|e| {
+            crate::log::warning(&format!(
+                "Error reading the {} {shown}, AOF loading aborted",
+                if old_style {
+                    "RDB preamble of the AOF file"
+                } else {
+                    "RDB base file"
+                }
+            ));
+            format!("Bad RDB data in the append only file {shown}: {e}")
+        })?;
+    if old_style {
+        crate::log::notice("Reading the remaining AOF tail...");
+    }
+    Ok(Some(stats.end_offset as u64))
 }
 
 /// Runs one record on the shard(s) owning its keys, with their locks held.

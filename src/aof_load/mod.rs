@@ -15,20 +15,28 @@ use std::sync::Arc;
 /// Sets every shard's AOF up at start: load what the manifest names (or create fresh files),
 /// and leave the shards journaling. With `appendonly no` nothing is read or written.
 pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
-    let (on, dir, prefix, data_dir, dbfilename) = global.cfg(|c| {
+    let (on, dir, prefix, data_dir, dbfilename, dirname) = global.cfg(|c| {
         (
             c.appendonly,
             c.dir.join(&c.appenddirname),
             c.appendfilename.clone(),
             c.dir.clone(),
             c.stored("dbfilename", "dump.rdb"),
+            c.appenddirname.clone(),
         )
     });
     for sh in shards.iter_mut() {
         sh.aof = segment::AofShard::new(sh.id, dir.clone(), prefix.clone());
     }
     let mpath = dir.join(manifest_name(&prefix));
-    foreign::check(&data_dir, &dbfilename, &prefix, on, &mpath)?;
+    // Redis' rule for its own files, before the AOF directory is created or anything read.
+    match foreign::check(&data_dir, &dbfilename, &prefix, on, &dir)? {
+        foreign::Found::Nothing => {}
+        foreign::Found::Rdb(path) => {
+            crate::rdb_load::load_file_at_start(shards, &path, crate::clock::unix_ms())?;
+        }
+        foreign::Found::Legacy(path) => foreign::upgrade_legacy(&path, &prefix, &dirname, &dir)?,
+    }
     if !on {
         return Ok(());
     }
@@ -63,7 +71,9 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
                 .manifest
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()) = m.clone();
-            if m.shards() == (0..n).collect::<Vec<_>>() && m.shards.unwrap_or(n) == n {
+            let same_layout =
+                m.shards() == (0..n).collect::<Vec<_>>() && m.shards.unwrap_or(n) == n;
+            if same_layout && !m.redis_layout {
                 for sh in shards.iter_mut() {
                     let gen = m.files_of(sh.id).iter().map(|f| f.seq).max().unwrap_or(1);
                     sh.aof
@@ -71,9 +81,13 @@ pub fn boot(global: &Arc<Global>, shards: &mut [Shard]) -> Result<(), String> {
                         .map_err(|e| format!("opening the AOF: {e}"))?;
                 }
             } else {
+                let by = if m.redis_layout {
+                    "redis-server".to_string()
+                } else {
+                    format!("{} shard(s)", m.shards.unwrap_or(m.shards().len()))
+                };
                 crate::log::notice(&format!(
-                    "The AOF was written by {} shard(s); rewriting it for {}",
-                    m.shards.unwrap_or(m.shards().len()),
+                    "The AOF was written by {by}; rewriting it for {} shard(s)",
                     shards.len()
                 ));
                 let mut all: Vec<&mut Shard> = shards.iter_mut().collect();
@@ -136,7 +150,9 @@ fn write_layout(
         segment::AofGlobal::new(dir.clone(), check::relayout_prefix(&prefix), shards.len());
     {
         let mut planned = staging.manifest.lock().unwrap_or_else(|e| e.into_inner());
-        for sh in shards.iter() {
+        let format = crate::aof::base_format(global);
+        for sh in shards.iter_mut() {
+            sh.aof.base_format = format;
             planned.replace_shard(sh.id, sh.aof.entries(first_gen + 1));
         }
         planned.shards = Some(shards.len());

@@ -10,10 +10,14 @@ use std::path::Path;
 /// Redis' banner before a manifest error.
 const FATAL: &str = "*** FATAL AOF MANIFEST FILE ERROR ***";
 
-/// (shard, seq, kind) of a data file name of this prefix (`<prefix>.s<shard>.<seq>.<kind>.aof`).
+/// (shard, seq, kind) of a data file name of this prefix (`<prefix>.s<shard>.<seq>.<kind>.aof`,
+/// or `<prefix>.s<shard>.<seq>.base.rdb` for a base in RDB format).
 pub fn parse_file_name(prefix: &str, name: &str) -> Option<(usize, u64, FileKind)> {
     let rest = name.strip_prefix(prefix)?.strip_prefix(".s")?;
-    let rest = rest.strip_suffix(".aof")?;
+    let rest = match rest.strip_suffix(".aof") {
+        Some(r) => r,
+        None => rest.strip_suffix(".rdb").filter(|r| r.ends_with(".base"))?,
+    };
     let mut parts = rest.split('.');
     let shard = parts.next()?.parse().ok()?;
     let seq = parts.next()?.parse().ok()?;
@@ -273,6 +277,11 @@ mod tests {
             f(p, "appendonly.aof.s0.12.base.aof"),
             Some((0, 12, FileKind::Base))
         );
+        assert_eq!(
+            f(p, "appendonly.aof.s2.4.base.rdb"),
+            Some((2, 4, FileKind::Base))
+        );
+        assert_eq!(f(p, "appendonly.aof.s2.4.incr.rdb"), None);
         assert_eq!(f(p, "appendonly.aof.manifest"), None);
         assert_eq!(f(p, "temp-appendonly.aof.s0.1.base.aof"), None);
         assert_eq!(f(p, "appendonly.aof.s0.1.rdb.aof"), None);

@@ -26,6 +26,9 @@ pub struct Manifest {
     /// The number of shards that wrote it (every line's `shards`); None in a manifest written
     /// before slotd recorded it.
     pub shards: Option<usize>,
+    /// Written by redis-server (no line has a `shard` key): one log, read as shard 0's, and
+    /// rewritten in slotd's layout once loaded.
+    pub redis_layout: bool,
 }
 
 /// `appendonly.aof.s3.7.base.aof`
@@ -35,6 +38,11 @@ pub fn file_name(prefix: &str, shard: usize, seq: u64, kind: FileKind) -> String
         FileKind::Incr => "incr",
     };
     format!("{prefix}.s{shard}.{seq}.{k}.aof")
+}
+
+/// `appendonly.aof.s3.7.base.rdb`: a base in RDB format (`aof-use-rdb-preamble yes`).
+pub fn rdb_base_name(prefix: &str, shard: usize, seq: u64) -> String {
+    format!("{prefix}.s{shard}.{seq}.base.rdb")
 }
 
 pub fn manifest_name(prefix: &str) -> String {
@@ -61,21 +69,31 @@ impl Manifest {
             }
             let (mut name, mut seq, mut kind, mut shard) = (None, None, None, Some(0usize));
             let mut count: Option<Option<usize>> = None;
+            let (mut history, mut sharded) = (false, false);
             for kv in f.chunks(2) {
                 match kv[0] {
                     "file" => name = Some(kv[1].to_string()),
                     "seq" => seq = kv[1].parse().ok(),
                     "type" => {
+                        history = kv[1] == "h";
                         kind = match kv[1] {
                             "b" => Some(FileKind::Base),
                             "i" => Some(FileKind::Incr),
                             _ => None,
                         }
                     }
-                    "shard" => shard = kv[1].parse().ok(),
+                    "shard" => {
+                        sharded = true;
+                        shard = kv[1].parse().ok()
+                    }
                     "shards" => count = Some(kv[1].parse().ok().filter(|&n| n > 0)),
                     _ => {} // unknown keys are ignored, as Redis does
                 }
+            }
+            if history {
+                // A file a Redis rewrite left for deletion: no data of the log (Redis deletes
+                // it at start; slotd's relayout does).
+                continue;
             }
             // Every line states the same shard count, or none does.
             let count = match count {
@@ -90,6 +108,11 @@ impl Manifest {
                     "{} (its lines disagree on the number of shards)",
                     bad()
                 ));
+            }
+            if m.files.is_empty() {
+                m.redis_layout = !sharded;
+            } else if m.redis_layout == sharded {
+                return Err(format!("{} (only some lines name a shard)", bad()));
             }
             match (name, seq, kind, shard) {
                 (Some(name), Some(seq), Some(kind), Some(shard))
@@ -207,5 +230,15 @@ mod tests {
         assert!(Manifest::parse("file a seq 1 type b shards 0\n").is_err());
         assert!(Manifest::parse("file a seq 1 type b shards x\n").is_err());
         assert!(Manifest::parse("file ../x seq 1 type b\n").is_err());
+        // Redis 7's own manifest: no shard keys, history lines skipped.
+        let redis = "file appendonly.aof.2.base.rdb seq 2 type b\n\
+                     file appendonly.aof.1.incr.aof seq 1 type h\n\
+                     file appendonly.aof.2.incr.aof seq 2 type i\n";
+        let r = Manifest::parse(redis).unwrap();
+        assert!(r.redis_layout && !back.redis_layout);
+        assert_eq!(r.files.len(), 2);
+        assert_eq!(r.files_of(0)[0].name, "appendonly.aof.2.base.rdb");
+        let mixed = "file a seq 1 type b shard 0\nfile b seq 1 type i\n";
+        assert!(Manifest::parse(mixed).unwrap_err().contains("only some"));
     }
 }

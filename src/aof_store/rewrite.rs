@@ -53,15 +53,80 @@ pub fn serialize_table(
     cur: &mut u32,
     out: &mut Vec<u8>,
 ) {
+    let select = crate::aof_store::journal::encode_select;
+    walk_table(db, dbi, idx, now_ms, cur, out, select, |e, out| {
+        serialize_entry(e, now_ms, out)
+    });
+}
+
+/// Calls `put` for every live key of table `idx` of database `dbi`, after `select` when the
+/// table has keys and `cur` (the database a reader of `out` is in) differs.
+#[allow(clippy::too_many_arguments)]
+fn walk_table(
+    db: &Db,
+    dbi: u32,
+    idx: usize,
+    now_ms: u64,
+    cur: &mut u32,
+    out: &mut Vec<u8>,
+    select: fn(&mut Vec<u8>, u32),
+    mut put: impl FnMut(&Entry, &mut Vec<u8>),
+) {
     let mut at = *cur;
     db.for_each_in_table(idx, now_ms, |e| {
         if at != dbi {
-            crate::aof_store::journal::encode_select(out, dbi);
+            select(out, dbi);
             at = dbi;
         }
-        serialize_entry(e, now_ms, out);
+        put(e, out);
     });
     *cur = at;
+}
+
+/// How a new base is written: RESP commands, or an RDB file (`aof-use-rdb-preamble yes`,
+/// Redis' default) with its `aof-base` aux field, which `redis-check-rdb` reads too.
+#[derive(Clone, Copy, Debug)]
+pub enum BaseFormat {
+    Resp,
+    Rdb {
+        opts: crate::rdb::DumpOpts,
+        /// `rdbchecksum`: false writes a zero checksum, which readers skip.
+        checksum: bool,
+    },
+}
+
+/// An RDB base's table: like `serialize_table`, each live key as an RDB entry (with its
+/// absolute expiry), a SELECTDB first when `cur` differs (u32::MAX before the first key).
+pub fn serialize_table_rdb(
+    db: &Db,
+    dbi: u32,
+    idx: usize,
+    now_ms: u64,
+    cur: &mut u32,
+    out: &mut Vec<u8>,
+    opts: crate::rdb::DumpOpts,
+) {
+    use crate::rdb::file::write::{put_entry, put_select_db};
+    walk_table(db, dbi, idx, now_ms, cur, out, put_select_db, |e, out| {
+        put_entry(out, e.key(), e.value(), e.expire_at_ms(), opts)
+    });
+}
+
+/// The start of an RDB base: the header (aux fields, `aof-base` 1) and, on shard 0, the
+/// function libraries.
+pub fn rdb_base_head(libs: Option<&crate::lua::store::Libraries>, out: &mut Vec<u8>) {
+    use crate::rdb::file::write::{put_functions, put_header, Aux};
+    let aux = Aux {
+        redis_ver: crate::constants::REDIS_VERSION.to_string(),
+        ctime_s: crate::clock::unix_ms() / 1000,
+        used_mem_bytes: crate::sys::alloc::used_bytes(),
+        repl: None,
+        aof_base: true,
+    };
+    put_header(out, &aux);
+    if let Some(libs) = libs {
+        put_functions(out, libs);
+    }
 }
 
 /// The databases a rewrite or snapshot walks: database `i` at `[i]`, `None` if never used.

@@ -2,8 +2,12 @@
 //! being built slot by slot and the new incr that takes the writes from the rewrite's start.
 //! The only AOF file I/O of a running shard (fsyncs are submitted by the event loop).
 
-use crate::aof_store::manifest::{file_name, write_atomically, FileEntry, FileKind, Manifest};
-use crate::aof_store::rewrite::{serialize_table, split_table, DbList};
+use crate::aof_store::manifest::{
+    file_name, rdb_base_name, write_atomically, FileEntry, FileKind, Manifest,
+};
+use crate::aof_store::rewrite::{
+    serialize_table, serialize_table_rdb, split_table, BaseFormat, DbList,
+};
 use crate::keyspace::db::Db;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -172,6 +176,9 @@ pub struct Rewrite {
     buf: Vec<u8>,
     /// The database a reader of the new base is in at its end so far.
     base_db: u32,
+    /// The new base's format, and (RDB) the CRC-64 of every byte written to it so far.
+    format: BaseFormat,
+    crc: u64,
     pub started: Instant,
     /// The AOF is being switched on: there is no old incr to keep writing.
     pub enabling: bool,
@@ -204,7 +211,15 @@ impl Rewrite {
         }
         self.done[v] = true;
         self.done_count += 1;
-        serialize_table(db, dbi, idx, now_ms, &mut self.base_db, &mut self.buf);
+        match self.format {
+            BaseFormat::Resp => {
+                serialize_table(db, dbi, idx, now_ms, &mut self.base_db, &mut self.buf)
+            }
+            BaseFormat::Rdb { opts, .. } => {
+                let cur = &mut self.base_db;
+                serialize_table_rdb(db, dbi, idx, now_ms, cur, &mut self.buf, opts)
+            }
+        }
         if self.buf.len() >= REWRITE_BUF_BYTES {
             self.flush_buf();
         }
@@ -242,11 +257,37 @@ impl Rewrite {
             self.buf.clear();
             return;
         }
+        if matches!(self.format, BaseFormat::Rdb { .. }) {
+            self.crc = crate::rdb::crc64::crc64(self.crc, &self.buf);
+        }
         match self.base.write_all(&self.buf) {
             Ok(()) => self.base_bytes += self.buf.len() as u64,
             Err(e) => self.failed = Some(format!("writing the new base: {e}")),
         }
         self.buf.clear();
+    }
+
+    /// Everything is serialized: the buffered bytes, then (RDB) the EOF opcode and checksum.
+    fn finish_base(&mut self) {
+        self.flush_buf();
+        if let BaseFormat::Rdb { checksum, .. } = self.format {
+            self.buf.clear();
+            crate::rdb::file::write::put_footer(&mut self.buf, self.crc, checksum);
+            self.flush_buf();
+        }
+    }
+
+    /// The file name the new base gets when it is renamed into place.
+    fn base_path(&self, dir: &std::path::Path, prefix: &str, shard: usize) -> PathBuf {
+        dir.join(base_name(prefix, shard, self.gen, self.format))
+    }
+}
+
+/// The name of a base of generation `gen` in `format`.
+fn base_name(prefix: &str, shard: usize, gen: u64, format: BaseFormat) -> String {
+    match format {
+        BaseFormat::Resp => file_name(prefix, shard, gen, FileKind::Base),
+        BaseFormat::Rdb { .. } => rdb_base_name(prefix, shard, gen),
     }
 }
 
@@ -275,6 +316,9 @@ pub struct AofShard {
     pub last_rewrite_secs: i64,
     /// The last BGREWRITEAOF request this shard acted on.
     pub seen_request: u64,
+    /// The format of the next base written (`aof-use-rdb-preamble`), set by whoever starts a
+    /// new generation before it asks for `entries`.
+    pub base_format: BaseFormat,
 }
 
 /// The name of a base while a rewrite builds it.
@@ -297,6 +341,7 @@ impl AofShard {
             dir,
             prefix,
             gen: 0,
+            base_format: BaseFormat::Resp,
             incr: None,
             incr_bytes: 0,
             base_bytes: 0,
@@ -328,11 +373,15 @@ impl AofShard {
     }
 
     /// Manifest entries of generation `gen`.
+    /// (Its base in `base_format`.)
     pub fn entries(&self, gen: u64) -> Vec<FileEntry> {
         [FileKind::Base, FileKind::Incr]
             .into_iter()
             .map(|kind| FileEntry {
-                name: file_name(&self.prefix, self.shard, gen, kind),
+                name: match kind {
+                    FileKind::Base => base_name(&self.prefix, self.shard, gen, self.base_format),
+                    FileKind::Incr => file_name(&self.prefix, self.shard, gen, kind),
+                },
                 seq: gen,
                 kind,
                 shard: self.shard,
@@ -340,11 +389,20 @@ impl AofShard {
             .collect()
     }
 
+    /// Deletes generation `gen`'s base, whichever its format.
+    fn remove_base(&self, gen: u64) {
+        let _ = std::fs::remove_file(self.path(gen, FileKind::Base));
+        let _ = std::fs::remove_file(self.dir.join(rdb_base_name(&self.prefix, self.shard, gen)));
+    }
+
     /// Continues appending to generation `gen`'s incr file (after a load).
     pub fn open_existing(&mut self, gen: u64) -> std::io::Result<()> {
         let incr = open_append(&self.path(gen, FileKind::Incr))?;
         self.incr_bytes = incr.metadata()?.len();
         self.base_bytes = std::fs::metadata(self.path(gen, FileKind::Base))
+            .or_else(|_| {
+                std::fs::metadata(self.dir.join(rdb_base_name(&self.prefix, self.shard, gen)))
+            })
             .map(|m| m.len())
             .unwrap_or(0);
         self.incr = Some(incr);
@@ -412,7 +470,12 @@ impl AofShard {
             done_count: 0,
             next_table: 0,
             buf: Vec::new(),
-            base_db: 0,
+            base_db: match self.base_format {
+                BaseFormat::Resp => 0,
+                BaseFormat::Rdb { .. } => u32::MAX,
+            },
+            format: self.base_format,
+            crc: 0,
             started: Instant::now(),
             enabling,
             finishing: false,
@@ -453,7 +516,7 @@ impl AofShard {
     /// new incr, then calls `commit_rewrite`.
     pub fn finish_rewrite_files(&mut self) {
         if let Some(rw) = self.rewrite.as_mut() {
-            rw.flush_buf();
+            rw.finish_base();
             rw.finishing = true;
         }
     }
@@ -482,14 +545,19 @@ impl AofShard {
         rw.new_incr
             .sync_data()
             .map_err(|e| format!("fsync of the new incr: {e}"))?;
-        std::fs::rename(&rw.base_tmp, self.path(rw.gen, FileKind::Base))
-            .map_err(|e| format!("renaming the new base: {e}"))?;
+        std::fs::rename(
+            &rw.base_tmp,
+            rw.base_path(&self.dir, &self.prefix, self.shard),
+        )
+        .map_err(|e| format!("renaming the new base: {e}"))?;
+        let mut entries = self.entries(rw.gen);
+        entries[0].name = base_name(&self.prefix, self.shard, rw.gen, rw.format);
         global
-            .commit(self.shard, self.entries(rw.gen))
+            .commit(self.shard, entries)
             .map_err(|e| format!("manifest: {e}"))?;
         let old = self.gen;
         if old > 0 {
-            let _ = std::fs::remove_file(self.path(old, FileKind::Base));
+            self.remove_base(old);
             let _ = std::fs::remove_file(self.path(old, FileKind::Incr));
         }
         let incr = open_append(&self.path(rw.gen, FileKind::Incr)).map_err(|e| e.to_string())?;
@@ -523,7 +591,7 @@ impl AofShard {
             let _ = std::fs::remove_file(self.path(rw.gen, FileKind::Incr));
             if rw.round.is_some() {
                 // Renamed into place when the shard became ready; listed in no manifest.
-                let _ = std::fs::remove_file(self.path(rw.gen, FileKind::Base));
+                self.remove_base(rw.gen);
             }
             crate::log::warning(&format!(
                 "AOF rewrite of shard {} failed: {why}",
@@ -572,8 +640,11 @@ impl AofShard {
                 .sync_data()
                 .map_err(|e| format!("fsync of the new incr: {e}"))
                 .and_then(|()| {
-                    std::fs::rename(&rw.base_tmp, self.path(rw.gen, FileKind::Base))
-                        .map_err(|e| format!("renaming the new base: {e}"))
+                    std::fs::rename(
+                        &rw.base_tmp,
+                        rw.base_path(&self.dir, &self.prefix, self.shard),
+                    )
+                    .map_err(|e| format!("renaming the new base: {e}"))
                 }),
         };
         match prepared.and_then(|()| global.ready(self.shard, round)) {

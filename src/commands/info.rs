@@ -378,6 +378,12 @@ fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
     let g = &ctx.shard.global;
     let aof = g.cfg(|c| c.appendonly) as u8;
     let a = &t.aof;
+    let r = &g.rdb;
+    let bgsave_secs = r
+        .running()
+        .as_ref()
+        .map(|run| run.started.elapsed().as_secs() as i64);
+    use std::sync::atomic::Ordering::Relaxed;
     l.kv("loading", 0)
         .kv("async_loading", 0)
         .kv("current_cow_peak", 0)
@@ -386,17 +392,27 @@ fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("current_fork_perc", "0.00")
         .kv("current_save_keys_processed", 0)
         .kv("current_save_keys_total", 0)
-        .kv("rdb_changes_since_last_save", t.dirty)
-        .kv("rdb_bgsave_in_progress", 0)
+        .kv(
+            "rdb_changes_since_last_save",
+            t.dirty.saturating_sub(r.dirty_at_save.load(Relaxed)),
+        )
+        .kv("rdb_bgsave_in_progress", bgsave_secs.is_some() as u8)
         .kv(
             "rdb_last_save_time",
             g.lastsave_unix.load(Ordering::Relaxed),
         )
-        .kv("rdb_last_bgsave_status", "ok")
-        .kv("rdb_last_bgsave_time_sec", -1)
-        .kv("rdb_current_bgsave_time_sec", -1)
-        .kv("rdb_saves", 0)
-        .kv("rdb_last_cow_size", 0)
+        .kv(
+            "rdb_last_bgsave_status",
+            ok_err(r.last_bgsave_ok.load(Relaxed)),
+        )
+        .kv(
+            "rdb_last_bgsave_time_sec",
+            r.last_bgsave_time_s.load(Relaxed),
+        )
+        .kv("rdb_current_bgsave_time_sec", bgsave_secs.unwrap_or(-1))
+        .kv("rdb_saves", r.saves.load(Relaxed))
+        // No fork: the memory a BGSAVE costs is its queue of serialized chunks (peak).
+        .kv("rdb_last_cow_size", r.last_peak_bytes.load(Relaxed))
         .kv("rdb_last_load_keys_expired", 0)
         .kv("rdb_last_load_keys_loaded", 0)
         .kv("aof_enabled", aof)

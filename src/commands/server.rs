@@ -324,6 +324,10 @@ pub fn write_help(ctx: &mut ConnCtx<'_>, cmd: &str, items: &[(&str, &str)]) {
 }
 
 fn ping(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    // As Redis: after a failed BGSAVE that stops writes, PING reports it too.
+    if ctx.shard.global.rdb.writes_refused.load(Ordering::Relaxed) {
+        return Err(ReplyError::other(super::persistence::MISCONF_RDB_TEXT));
+    }
     // A subscribed RESP2 client gets PING's answer as a pong push-style array.
     let c = ctx.client();
     if c.proto == crate::resp::Proto::Resp2 && c.sub_count() > 0 && args.len() <= 2 {
@@ -639,17 +643,26 @@ fn shutdown(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if now {
         g.shutdown_now.store(true, Ordering::SeqCst);
     }
-    if save && !g.cfg(|c| c.appendonly) {
-        // SAVE asks for the data on disk; without the AOF slotd has no way to put it there
-        // (no RDB snapshots yet), so it refuses rather than stop and lose the data set.
-        crate::log::warning(
-            "SHUTDOWN SAVE refused: slotd cannot write an RDB snapshot yet and appendonly is \
-             off. Use SHUTDOWN NOSAVE, or enable appendonly first.",
-        );
-        return Err(ReplyError::other(
-            "ERR Errors trying to SHUTDOWN. Check logs.",
-        ));
+    if save || (!nosave && g.cfg(super::persistence::has_save_points)) {
+        // As Redis: the final RDB snapshot, in the foreground; a failed save keeps us running.
+        let g = g.clone();
+        if super::persistence::kill_bgsave(&g) {
+            crate::log::warning("There is a child saving an .rdb. Killing it!");
+        }
+        crate::log::notice("Saving the final RDB snapshot before exiting.");
+        if let Err(e) = super::persistence::save_all(ctx.shard, ctx.now_ms) {
+            crate::log::warning(&e);
+            crate::log::warning("Error trying to save the DB, can't exit.");
+            crate::log::warning(
+                "Errors trying to shut down the server. Check the logs for more information.",
+            );
+            g.shutdown_now.store(false, Ordering::SeqCst);
+            return Err(ReplyError::other(
+                "ERR Errors trying to SHUTDOWN. Check logs.",
+            ));
+        }
     }
+    let g = &ctx.shard.global;
     g.shutdown_nosave.store(nosave, Ordering::SeqCst);
     g.request_shutdown();
     ctx.after = AfterReply::Shutdown;
@@ -716,6 +729,8 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     crate::shard::evict::settings_changed(ctx.shard);
     // min-replicas-* take effect at once, as in Redis.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
+    // So do save and stop-writes-on-bgsave-error for MISCONF.
+    super::persistence::refresh_misconf(&ctx.shard.global);
     ctx.out.ok();
     Ok(())
 }

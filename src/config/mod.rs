@@ -18,6 +18,7 @@ mod table;
 #[cfg(test)]
 use table::reference_table;
 use table::Kind::{Bool, Enum, Int, Line, Mem, Special, Str, Typed};
+pub(crate) use table::DEFAULT_SAVE;
 use table::{Access, Directive, Status, DIRECTIVES};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,10 +204,6 @@ const ERR_NARGS: &str = "wrong number of arguments";
 const ERR_BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
 const ERR_QUOTES: &str = "Unbalanced quotes in configuration line";
 const ERR_SAVE: &str = "Invalid save parameters";
-/// Why a save point is refused without the AOF, and how to choose.
-const SAVE_NEEDS_AOF: &str = "slotd takes no RDB snapshots yet, so save points would not \
-     persist anything: set 'appendonly yes' to keep every write in the AOF (the save line is \
-     then accepted), or 'save \"\"' to run without persistence";
 
 /// Where a configuration line came from, for the second line of the fatal error.
 #[derive(Clone, Debug)]
@@ -347,7 +344,6 @@ pub fn load_checked(
     for (i, line) in inv.lines.iter().enumerate() {
         loader.run_line(line, &Origin::CommandLine, i + 1)?;
     }
-    loader.finish()?;
     Ok(Loaded {
         config: loader.cfg,
         warnings: loader.warnings,
@@ -378,9 +374,6 @@ struct Loader {
     noted: Vec<&'static str>,
     /// Tells whether a command name exists (for rename-command); None accepts none.
     command_exists: Option<fn(&str) -> bool>,
-    /// The fatal text for the last `save` line, if it set save points: refused at the end
-    /// unless appendonly is on by then.
-    save_line: Option<String>,
     include_chain: Vec<PathBuf>,
     save_reset: bool,
 }
@@ -398,18 +391,9 @@ impl Loader {
             warnings: Vec::new(),
             noted: Vec::new(),
             command_exists: None,
-            save_line: None,
             include_chain: Vec::new(),
             save_reset: false,
         })
-    }
-
-    /// Checks that need the whole configuration: save points need the AOF.
-    fn finish(&mut self) -> Result<(), String> {
-        match self.save_line.take() {
-            Some(text) if !self.cfg.appendonly => Err(text),
-            _ => Ok(()),
-        }
     }
 
     fn resolve(&self, path: &str) -> PathBuf {
@@ -456,15 +440,6 @@ impl Loader {
             return Ok(());
         }
         match self.directive(&argv) {
-            Ok(()) if argv[0].eq_ignore_ascii_case("save") => {
-                let has_points = self
-                    .cfg
-                    .unimplemented
-                    .get("save")
-                    .is_some_and(|v| !v.is_empty());
-                self.save_line = has_points.then(|| fatal(origin, line_no, line, SAVE_NEEDS_AOF));
-                Ok(())
-            }
             Ok(()) => Ok(()),
             Err(Failure::Reason(reason)) => Err(fatal(origin, line_no, line, &reason)),
             Err(Failure::Complete(text)) => Err(text),
@@ -1096,11 +1071,6 @@ fn fsync_name(mode: AppendFsync) -> &'static str {
     }
 }
 
-/// The canonical name of a CONFIG parameter or file directive (alias resolved), if known.
-fn lookup(name: &str) -> Option<&'static str> {
-    table::find(name).map(|d| d.name)
-}
-
 fn access_of(canonical: &str) -> Access {
     table::find(canonical).map_or(Access::Mutable, |d| d.access)
 }
@@ -1372,18 +1342,6 @@ pub fn set_params(cfg: &mut Config, pairs: &[(&[u8], &[u8])]) -> Result<(), Repl
         let value = String::from_utf8_lossy(value).into_owned();
         let values = set_values(canonical, value);
         apply(&mut staged, canonical, &values, Via::Set).map_err(|why| failed(name, &why))?;
-    }
-    let save_points = staged
-        .unimplemented
-        .get("save")
-        .is_some_and(|v| !v.is_empty());
-    if save_points && !staged.appendonly {
-        let blamed = pairs
-            .iter()
-            .map(|(n, _)| *n)
-            .find(|n| lookup(&String::from_utf8_lossy(n).to_ascii_lowercase()) == Some("save"))
-            .unwrap_or(&b"appendonly"[..]);
-        return Err(failed(blamed, SAVE_NEEDS_AOF));
     }
     *cfg = staged;
     Ok(())

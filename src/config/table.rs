@@ -89,8 +89,8 @@ const TLS: &str = "TLS is not implemented yet (plaintext only); only the default
 const ACL: &str = "ACL users are not implemented yet (only the default user and requirepass)";
 const ENCODING: &str = "slotd's small encodings use Redis' default thresholds, which are fixed \
      in this version; only the default is accepted";
-const NO_RDB: &str = "slotd writes and reads no RDB file yet (no snapshots; persistence is the \
-     AOF), so there is no file for this to act on";
+/// Redis' save points when no `save` line is given.
+pub(crate) const DEFAULT_SAVE: &str = "3600 1 300 100 60 10000";
 const CPU_LIST: &str = "thread affinity tuning: slotd has no such thread; pin shards with \
      server-cpus";
 const NOT_YET: &str = "not implemented yet; only the default is accepted";
@@ -115,7 +115,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("aof-load-truncated", "yes", Bool, Mutable, On("yes: a torn AOF tail is truncated with a warning at start; no: start-up fails")),
     d("aof-rewrite-incremental-fsync", "yes", Bool, Mutable, Inert("latency tuning of rewrite fsyncs; slotd's rewrite always fsyncs before it switches files")),
     d("aof-timestamp-enabled", "no", Bool, Mutable, No(NOT_YET)),
-    d("aof-use-rdb-preamble", "yes", Bool, Mutable, Inert("file format of the AOF base only: slotd's base is a command stream (docs/aof.md); what is stored and how durable it is do not change")),
+    d("aof-use-rdb-preamble", "yes", Bool, Mutable, On("yes: each shard's rewritten AOF base is an RDB file (`<appendfilename>.s<shard>.<gen>.base.rdb`); no: RESP commands (docs/aof.md)")),
     d("aof_rewrite_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
     d("appenddirname", "appendonlydir", Typed, Immutable, On("AOF directory inside `dir` (a name, not a path)")),
     d("appendfilename", "appendonly.aof", Typed, Immutable, On("AOF base file name (a name, not a path)")),
@@ -152,7 +152,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("crash-memcheck-enabled", "yes", Bool, Mutable, Inert("diagnostics: slotd runs no memory test after a crash")),
     d("daemonize", "no", Typed, Immutable, On("run in the background")),
     d("databases", "16", Typed, Immutable, On("SELECT 0..N-1, MOVE, SWAPDB, COPY ... DB; in cluster mode too (as Valkey 9, where Redis 7 allows database 0 only); a database costs nothing until first used")),
-    d("dbfilename", "dump.rdb", Str, Protected, On("slotd reads and writes no RDB file yet: if this file exists in `dir` where Redis 7.0 would load it, start-up stops naming it instead of starting empty beside it")),
+    d("dbfilename", "dump.rdb", Str, Protected, On("the RDB file in `dir` that SAVE, BGSAVE, the save points and the save at shutdown write (atomically: temp file, fsync, rename)")),
     d("dir", "./", Typed, Immutable, On("working directory; must exist. CONFIG GET shows it absolute")),
     d("disable-thp", "yes", Bool, Immutable, Inert("kernel tuning: slotd forks no child, so transparent huge pages cost it no copy-on-write latency")),
     d("dynamic-hz", "yes", Bool, Mutable, Inert("CPU tuning; slotd's cron period is fixed")),
@@ -207,11 +207,11 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("propagation-error-behavior", "ignore", Enum(&["ignore", "panic", "panic-on-replicas"]), Mutable, No(NOT_YET)),
     d("protected-mode", "yes", Bool, Mutable, On("without a password and without an explicit bind, only loopback clients are served")),
     d("proto-max-bulk-len", "536870912", Typed, Mutable, On("largest bulk string in a request (>= 1mb; at most 4gb - 1 in slotd, which stores key lengths in 32 bits)")),
-    d("rdb-del-sync-files", "no", Bool, Mutable, Inert(NO_RDB)),
-    d("rdb-key-save-delay", "0", Int(INT_MIN, INT_MAX), Hidden, Inert("a Redis test knob (delay while saving)")),
-    d("rdb-save-incremental-fsync", "yes", Bool, Mutable, Inert(NO_RDB)),
-    d("rdbchecksum", "yes", Bool, Immutable, Inert(NO_RDB)),
-    d("rdbcompression", "yes", Bool, Mutable, Inert(NO_RDB)),
+    d("rdb-del-sync-files", "no", Bool, Mutable, Inert("slotd keeps no RDB file from a replication sync (payloads go over the socket; a spooled one is removed when the sync ends), so there is none to delete")),
+    d("rdb-key-save-delay", "0", Int(INT_MIN, INT_MAX), Hidden, On("a test knob: microseconds the BGSAVE writer thread sleeps per chunk written (Redis: per key); the shards never sleep")),
+    d("rdb-save-incremental-fsync", "yes", Bool, Mutable, Inert("disk tuning: slotd's RDB writer fsyncs once, before the rename")),
+    d("rdbchecksum", "yes", Bool, Immutable, On("RDB files end with the CRC-64 of their bytes (`no`: 0, which readers skip)")),
+    d("rdbcompression", "yes", Bool, Mutable, On("LZF-compress long strings in RDB files and DUMP payloads")),
     d("rename-command", "", Line, FileOnly, On("renames a command, or removes it with \"\"")),
     d("repl-backlog-size", "1048576", Mem(1, LLONG), Mutable, On("bytes of the replication stream kept for partial resyncs")),
     d("repl-backlog-ttl", "3600", Int(0, i64::MAX), Mutable, Inert("memory tuning: the backlog stays allocated (bounded by repl-backlog-size) after the last replica leaves")),
@@ -234,7 +234,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("replicaof", "", Special, Immutable, On("replicate this master (standalone mode)")).aliased(&["slaveof"]),
     d("requirepass", "", Typed, Mutable, On("password for AUTH; empty for none")),
     d("sanitize-dump-payload", "no", Enum(&["no", "yes", "clients"]), Mutable, Inert("slotd decodes and checks every RESTORE payload completely before it accepts it, as `yes` does")),
-    d("save", "", Special, Mutable, Inert("slotd takes no RDB snapshots yet: a save point is accepted only with appendonly yes, where the AOF already keeps every write")),
+    d("save", DEFAULT_SAVE, Special, Mutable, On("save points: BGSAVE after SECONDS when at least CHANGES writes happened; with any point, SHUTDOWN and SIGTERM/SIGINT save too (\"\" for none)")),
     d("server-cpus", "", Typed, Immutable, On("slotd only: CPUs to pin shards to, e.g. `0-3,6`; empty for no pinning")),
     d("server-threads", "1", Typed, Immutable, On("slotd only: shard threads, 1..256 or `auto` (one per `server-cpus` entry)")),
     d("server_cpulist", "", Str, Immutable, Inert(CPU_LIST)),
@@ -246,7 +246,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("slowlog-log-slower-than", "10000", Int(-1, i64::MAX), Mutable, Inert("SLOWLOG is not implemented yet; nothing is recorded")),
     d("slowlog-max-len", "128", Int(0, i64::MAX), Mutable, Inert("SLOWLOG is not implemented yet; nothing is recorded")),
     d("socket-mark-id", "0", Int(0, 4294967295), Immutable, No(NOT_YET)),
-    d("stop-writes-on-bgsave-error", "yes", Bool, Mutable, Inert(NO_RDB)),
+    d("stop-writes-on-bgsave-error", "yes", Bool, Mutable, On("after a failed BGSAVE (with save points), writes and PING answer -MISCONF until a save succeeds")),
     d("stream-node-max-bytes", "4096", Mem(0, LLONG), Mutable, On("bytes at which a stream's tail node is full and XADD starts a new one (0: no limit)")),
     d("stream-node-max-entries", "100", Int(0, i64::MAX), Mutable, On("entries (deleted ones included) at which a stream's tail node is full (0: no limit)")),
     d("supervised", "no", Enum(&["upstart", "systemd", "auto", "no"]), Immutable, No("slotd does not notify upstart or systemd yet; only no (or auto outside a supervisor) is accepted")),

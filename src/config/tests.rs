@@ -644,25 +644,20 @@ fn rename_command_lines_follow_redis() {
 }
 
 #[test]
-fn save_points_need_the_aof() {
-    // Without snapshots a save point would persist nothing: refused unless appendonly yes,
-    // wherever that line stands; CONFIG SET keeps the same rule.
-    let err = err_of("save 900 1\nport 1\n");
-    assert!(err.contains("at line 1"), "{err}");
-    assert!(err.ends_with(SAVE_NEEDS_AOF), "{err}");
+fn save_points_work_without_the_aof() {
+    // RDB snapshots exist now: save points are accepted with the AOF off, from files, the
+    // command line and CONFIG SET, as in Redis.
+    let cfg = load_file("save 900 1\nport 1\n", &[]).unwrap().config;
+    assert_eq!(get(&cfg, "save"), "900 1");
     assert!(load_file("save 900 1\nappendonly yes\n", &[]).is_ok());
     assert!(load_file("save \"\"\n", &[]).is_ok());
-    assert!(load_file("save 900 1\n", &["--appendonly", "yes"]).is_ok());
     let mut cfg = Config::default();
-    let e = set(&mut cfg, &[("save", "10 1")]).unwrap_err();
-    assert!(
-        e.contains("argument 'save'") && e.ends_with(SAVE_NEEDS_AOF),
-        "{e}"
-    );
+    set(&mut cfg, &[("save", "10 1")]).unwrap();
+    assert_eq!(get(&cfg, "save"), "10 1");
     set(&mut cfg, &[("appendonly", "yes"), ("save", "10 1")]).unwrap();
-    let e = set(&mut cfg, &[("appendonly", "no")]).unwrap_err();
-    assert!(e.contains("argument 'appendonly'"), "{e}");
-    set(&mut cfg, &[("appendonly", "no"), ("save", "")]).unwrap();
+    set(&mut cfg, &[("appendonly", "no")]).unwrap();
+    set(&mut cfg, &[("save", "")]).unwrap();
+    assert_eq!(get(&cfg, "save"), "");
 }
 
 #[test]
@@ -743,9 +738,8 @@ fn typed_defaults_match_the_table() {
 fn save_lines_add_up_and_empty_clears() {
     // The first save line replaces the default schedule, later ones append, "" clears.
     let get_save = |text: &str| get(&load_file(text, &[]).unwrap().config, "save");
-    // slotd takes no snapshots, so its default schedule is empty (Redis: 3600 1 300 100 60
-    // 10000); save points are accepted with the AOF on.
-    assert_eq!(get_save(""), "");
+    // Redis' default schedule when no line says otherwise.
+    assert_eq!(get_save(""), "3600 1 300 100 60 10000");
     assert_eq!(
         get_save("appendonly yes\nsave 100 1\nsave 200 2 300 3\n"),
         "100 1 200 2 300 3"
@@ -799,8 +793,7 @@ fn config_get_formats_match_redis() {
     let cfg = Config::default();
     let cases = [
         ("bind", "* -::*"),
-        // No snapshot schedule is in force in slotd (Redis: "3600 1 300 100 60 10000").
-        ("save", ""),
+        ("save", "3600 1 300 100 60 10000"),
         ("appendonly", "no"),
         ("appendfsync", "everysec"),
         ("proto-max-bulk-len", "536870912"),

@@ -645,6 +645,7 @@ impl Reactor {
         self.blocked_cron();
         self.repl_cron();
         self.aof_cron();
+        crate::rdb_save::background::cron(&mut self.shard, self.now_ms);
         if self.script.is_none() {
             self.expire_cycle(Duration::from_micros(EXPIRE_CYCLE_BUDGET_US));
             crate::shard::evict::cron(&mut self.shard, self.now_ms);

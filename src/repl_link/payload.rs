@@ -4,9 +4,8 @@
 //! shards keep serving their old data. Nothing here touches the shards: a payload that is cut,
 //! does not fit on the disk or times out leaves only a removed temporary file behind.
 //!
-//! What the bytes are is decided by their first ones: `REDIS` is an RDB file (redis-server,
-//! slotd masters once they send RDB), `*` or nothing is the RESP snapshot older slotd masters
-//! send.
+//! The payload must be an RDB file (`REDIS` first), as redis-server and slotd masters send;
+//! the RESP snapshot of slotd masters before issue 16 is refused (fail closed: the data stays).
 
 use super::replica::Conn;
 use std::fs::File;
@@ -26,20 +25,11 @@ pub enum Framing {
     Len(u64),
 }
 
-/// What the payload holds.
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub enum Format {
-    Rdb,
-    /// RESP commands recreating the keys (slotd masters before RDB payloads).
-    Resp,
-}
-
 /// A complete payload on disk. The file is removed when this is dropped unless `keep` was
 /// called (it then belongs to whoever renamed it).
 pub struct Received {
     pub path: PathBuf,
     pub bytes: u64,
-    pub format: Format,
     kept: bool,
 }
 
@@ -118,7 +108,6 @@ pub(super) fn receive(
     let mut r = Received {
         path,
         bytes: 0,
-        format: Format::Resp,
         kept: false,
     };
     let mut spool = Spool {
@@ -178,18 +167,16 @@ pub(super) fn receive(
     }
     spool.finish()?;
     r.bytes = spool.bytes;
-    r.format = sniff(&spool.head)?;
+    sniff(&spool.head)?;
     Ok(r)
 }
 
-/// The payload's format from its first bytes.
-fn sniff(head: &[u8]) -> Result<Format, String> {
+/// The payload is an RDB file (its first bytes say so).
+fn sniff(head: &[u8]) -> Result<(), String> {
     if head.starts_with(b"REDIS") {
-        Ok(Format::Rdb)
-    } else if head.is_empty() || head[0] == b'*' {
-        Ok(Format::Resp)
+        Ok(())
     } else {
-        Err("MASTER <-> REPLICA sync: the payload is neither an RDB file nor RESP".into())
+        Err("MASTER <-> REPLICA sync: the payload is not an RDB file".into())
     }
 }
 
@@ -278,7 +265,6 @@ mod tests {
             },
         )
         .expect("received");
-        assert_eq!(got.format, Format::Rdb);
         assert_eq!(got.bytes, body.len() as u64);
         assert_eq!(std::fs::read(&path).expect("file"), body);
         assert!(c.buf[c.pos..].starts_with(b"*1\r\n"));
@@ -330,10 +316,15 @@ mod tests {
 
     #[test]
     fn the_first_bytes_name_the_format() {
-        // Guards the sniffing: an RDB file, the old RESP snapshot (or an empty one), nothing else.
-        assert_eq!(sniff(b"REDIS").unwrap(), Format::Rdb);
-        assert_eq!(sniff(b"*3\r\n").unwrap(), Format::Resp);
-        assert_eq!(sniff(b"").unwrap(), Format::Resp);
+        // Guards the one format: an RDB file; the RESP snapshot of older slotd masters, an
+        // empty payload or anything else is refused.
+        assert!(sniff(b"REDIS").is_ok());
+        assert!(sniff(
+            b"*3
+"
+        )
+        .is_err());
+        assert!(sniff(b"").is_err());
         assert!(sniff(b"HELLO").is_err());
     }
 }

@@ -7,7 +7,7 @@
 //! replication cron cadence), so a refusing master never sees a storm of syncs.
 
 use super::block::{self, Block};
-use super::payload::{self, Format, Received};
+use super::payload::{self, Received};
 use crate::clock::unix_ms;
 use crate::global::Global;
 use crate::mesh::{MeshMsg, ReplBatch};
@@ -168,7 +168,11 @@ fn run_link(global: &Arc<Global>, gen: u64, d: &mut Dispatch) -> Result<(), Stri
         return Ok(());
     };
     set_link(global, gen, |l| l.state = LinkState::Connecting);
-    crate::log::notice(&format!("Connecting to MASTER {}:{}", info.host, info.port));
+    if d.attempts > 0 {
+        // The first attempt's line came with REPLICAOF.
+        crate::log::notice(&format!("Connecting to MASTER {}:{}", info.host, info.port));
+    }
+    d.attempts += 1;
     crate::log::notice("MASTER <-> REPLICA sync started");
     // A block cut by the last connection was neither applied nor counted: it comes again.
     d.block = None;
@@ -264,20 +268,7 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
         crate::aof_store::journal::encode(&mut b, &[b"AUTH", user.as_bytes(), pass.as_bytes()]);
     }
     crate::aof_store::journal::encode(&mut b, &[b"REPLCONF", b"listening-port", port.as_bytes()]);
-    // `slotd-resp`: the snapshot as RESP while this build cannot load RDB payloads (issue 16
-    // bridge; redis-server ignores capabilities it does not know).
-    crate::aof_store::journal::encode(
-        &mut b,
-        &[
-            b"REPLCONF",
-            b"capa",
-            b"eof",
-            b"capa",
-            b"psync2",
-            b"capa",
-            b"slotd-resp",
-        ],
-    );
+    crate::aof_store::journal::encode(&mut b, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
     c.sock.write_all(&b).map_err(|e| e.to_string())?;
     if auth {
         let reply = c.line(Duration::from_secs(5))?;
@@ -328,10 +319,7 @@ fn full_sync(global: &Global, gen: u64, c: &mut Conn, d: &mut Dispatch) -> Resul
     };
     let path = payload::temp_path(&dir);
     let mut got = payload::receive(c, &framing, path, repl_timeout(global), &mut progress)?;
-    match got.format {
-        Format::Rdb => load_rdb(global, d, &mut got, &dir.join(dbfilename)),
-        Format::Resp => load_resp(global, d, &got),
-    }
+    load_rdb(global, d, &mut got, &dir.join(dbfilename))
 }
 
 /// A checked RDB payload becomes `dbfilename` (as in Redis) and shard 0 flushes and loads it
@@ -342,9 +330,10 @@ fn load_rdb(
     got: &mut Received,
     dbfile: &std::path::Path,
 ) -> Result<(), String> {
-    let data = std::fs::read(&got.path)
+    let map = std::fs::File::open(&got.path)
+        .and_then(|f| crate::sys::FileMapping::of(&f))
         .map_err(|e| format!("Can't read the payload of MASTER <-> REPLICA sync: {e}"))?;
-    super::fullsync::check(&data)?;
+    super::fullsync::check(map.bytes())?;
     std::fs::rename(&got.path, dbfile).map_err(|e| {
         format!(
             "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA \
@@ -356,7 +345,7 @@ fn load_rdb(
     forget_history(global);
     d.flush()?;
     d.wait_applied(Duration::from_secs(600));
-    let done = super::fullsync::stage(data);
+    let done = super::fullsync::stage(map);
     d.send(0, super::fullsync::LOAD_RECORD.to_vec());
     let loaded = loop {
         match done.recv_timeout(Duration::from_millis(POLL_MS)) {
@@ -375,44 +364,6 @@ fn load_rdb(
              ({e})"
         )
     })
-}
-
-/// The RESP snapshot of an older slotd master: checked whole, then every shard flushed and
-/// its records routed like the stream's.
-fn load_resp(global: &Global, d: &mut Dispatch, got: &Received) -> Result<(), String> {
-    let data = std::fs::read(&got.path)
-        .map_err(|e| format!("Can't read the payload of MASTER <-> REPLICA sync: {e}"))?;
-    each_record(&data, &mut |_, _| Ok(()))?;
-    forget_history(global);
-    crate::log::notice("MASTER <-> REPLICA sync: Flushing old data");
-    d.flush_everything()?;
-    d.wait_applied(Duration::from_secs(600));
-    // The snapshot, and the stream after it, start in database 0.
-    d.restart_dbs();
-    each_record(&data, &mut |args, raw| d.route(args, raw))?;
-    d.flush()?;
-    d.wait_applied(Duration::from_secs(600));
-    Ok(())
-}
-
-/// What `each_record` does with one record (its arguments and raw bytes).
-type OnRecord<'f> = dyn FnMut(Args<'_>, &[u8]) -> Result<(), String> + 'f;
-
-/// Every RESP record of `data`; Err on the first malformed one.
-fn each_record(data: &[u8], f: &mut OnRecord<'_>) -> Result<(), String> {
-    let mut parser = Parser::new();
-    let mut off = 0;
-    while off < data.len() {
-        match parser.parse(&data[off..], u64::MAX) {
-            ParseOutcome::Command { consumed } => {
-                let args = Args::new(&data[off..], parser.ranges());
-                f(args, &data[off..off + consumed])?;
-                off += consumed;
-            }
-            _ => return Err("corrupt snapshot from the master".to_string()),
-        }
-    }
-    Ok(())
 }
 
 /// The data is about to be replaced: until the snapshot is loaded whole, our old id and offset
@@ -602,6 +553,8 @@ struct Dispatch {
     /// committed to the offset until the block is handed over).
     block: Option<Block>,
     carry: Vec<u8>,
+    /// Connection attempts so far.
+    attempts: u64,
 }
 
 impl Dispatch {
@@ -618,6 +571,7 @@ impl Dispatch {
             global,
             block: None,
             carry: Vec::new(),
+            attempts: 0,
         }
     }
 
@@ -780,23 +734,6 @@ impl Dispatch {
     fn flush(&mut self) -> Result<(), String> {
         for id in 0..self.shards() {
             self.flush_one(id);
-        }
-        Ok(())
-    }
-
-    /// Every shard drops its data (start of a full sync), on the lazy-free worker when
-    /// `replica-lazy-flush` says so.
-    fn flush_everything(&mut self) -> Result<(), String> {
-        self.flush()?;
-        let how: &[u8] = if crate::lazyfree::replica_flush_async() {
-            b"ASYNC"
-        } else {
-            b"SYNC"
-        };
-        for id in 0..self.shards() {
-            let mut b = Vec::new();
-            crate::aof_store::journal::encode(&mut b, &[b"FLUSHALL", how]);
-            self.send(id, b);
         }
         Ok(())
     }

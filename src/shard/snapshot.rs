@@ -74,6 +74,12 @@ impl SnapSession {
     }
 }
 
+impl crate::global::rdb::Abort for SnapSession {
+    fn abort(&self) {
+        SnapSession::abort(self);
+    }
+}
+
 /// What a snapshot's chunks hold.
 #[derive(Clone, Copy, Debug)]
 pub enum SnapFormat {
@@ -96,6 +102,10 @@ pub struct ShardSnap {
     buf: Vec<u8>,
     /// The database a reader of `buf` is in at its end.
     buf_db: u32,
+    /// A file (BGSAVE) rather than a replica's payload: no stream follows it to replay a
+    /// flush, so FLUSHDB copies the database first and FLUSHALL ends the save (as Redis
+    /// kills its BGSAVE child).
+    file: bool,
 }
 
 impl ShardSnap {
@@ -115,7 +125,19 @@ impl ShardSnap {
                 SnapFormat::Resp => 0,
                 SnapFormat::Rdb(_) => NO_DB,
             },
+            file: false,
         }
+    }
+
+    /// The part of a snapshot that becomes a file (BGSAVE, SAVE).
+    pub fn for_file(mut self) -> ShardSnap {
+        self.file = true;
+        self
+    }
+
+    /// True for a file's snapshot (see `file`).
+    pub fn is_file(&self) -> bool {
+        self.file
     }
 
     /// Serializes local table `idx` of database `dbi` if it was not yet (the write barrier and
@@ -217,6 +239,9 @@ impl ShardSnap {
     /// FLUSHALL while the snapshot runs: tables not serialized yet are empty now, and the flush
     /// is in the stream after the snapshot's offset anyway.
     pub fn cover_all_empty(&mut self) {
+        if self.file {
+            self.session.abort();
+        }
         for d in self.done.iter_mut() {
             *d = true;
         }

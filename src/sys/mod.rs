@@ -7,7 +7,7 @@
 //! - `signals`: signal sets, thread masks, dispositions, waits and thread-directed signals.
 //! - `time`: the local wall-clock time for log lines.
 //! - `process`: limits, daemonizing, uname, CPU usage, sysconf, random bytes.
-//! - `memory`: anonymous mappings.
+//! - `memory`: anonymous mappings, read-only file mappings.
 //! - `alloc`: the global allocator, its used-memory counters and its statistics.
 //!
 //! A leaf: imports nothing from the crate. Only libc constants (signal numbers, errno values,
@@ -22,7 +22,7 @@ mod signals;
 mod time;
 
 pub use fd::{close, dup, eventfd, poll_one, send, shutdown, try_lock_exclusive, write};
-pub use memory::AnonMapping;
+pub use memory::{AnonMapping, FileMapping};
 pub use process::{daemonize, getrandom, getrlimit, getrusage, setrlimit, sysconf, uname};
 pub use signals::{
     ignore_signal, install_wakeup_handler, signal_thread, thread_id, thread_mask, MaskHow, SigSet,

@@ -227,11 +227,26 @@ fn records(b: &[u8]) -> (Vec<usize>, usize) {
     (starts, at)
 }
 
-/// Every file the manifest names exists and holds only whole RESP records.
+/// Every file the manifest names exists and holds only whole RESP records, after the RDB
+/// part of a base in RDB format (which redis-check-rdb must accept).
 fn assert_whole_files(dir: &Path) {
     for e in manifest(dir) {
         let p = aof_dir(dir).join(&e.name);
         let b = std::fs::read(&p).unwrap_or_else(|err| panic!("{}: {err}", p.display()));
+        if b.starts_with(b"REDIS") {
+            assert_eq!(e.kind, "b", "only a base is an RDB file: {}", p.display());
+            let out = std::process::Command::new("redis-check-rdb")
+                .arg(&p)
+                .output()
+                .expect("redis-check-rdb is installed");
+            assert!(
+                out.status.success(),
+                "redis-check-rdb {}: {}",
+                p.display(),
+                String::from_utf8_lossy(&out.stdout)
+            );
+            continue;
+        }
         let (_, whole) = records(&b);
         assert_eq!(
             whole,
@@ -768,7 +783,7 @@ fn torn_last_record_is_truncated_with_a_warning() {
 
 /// Starts slotd in `dir` expecting it to exit by itself; returns the exit code and its output
 /// (stderr and what it added to the log). Kills it and panics if it is still up after 30 s.
-fn start_expecting_exit(dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
+pub fn start_expecting_exit(dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
     let from = log_len(dir);
     let stderr = std::fs::File::create(dir.join("stderr-failed.log")).unwrap();
     let mut child = Command::new(BIN)
@@ -1626,4 +1641,91 @@ fn bgrewriteaof_with_the_aof_off_and_quick_off_on_flips_commit_every_shard() {
     }
     assert_eq!(dbsize(&mut c), pairs.len() + 6);
     assert_eq!(unlisted_files(&s.dir), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------- 9. RDB bases (issue 16)
+
+/// Runs a redis-tools checker on `file`; its output when it refuses.
+fn redis_check(tool: &str, file: &Path) -> Result<(), String> {
+    let out = Command::new(tool)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} is installed: {e}"));
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn rdb_bases_are_written_loaded_and_accepted_by_redis_check_tools() {
+    // Guards aof-use-rdb-preamble: `yes` (the default) makes every shard's rewritten base an
+    // RDB file (`.base.rdb`, aof-base 1) that redis-check-rdb and redis-check-aof accept and
+    // that a restart with any shard count loads; `no` keeps RESP bases; the one-shard
+    // manifest passes redis-check-aof whole.
+    for (preamble, shards) in [("yes", "1"), ("yes", "3"), ("no", "1"), ("no", "3")] {
+        let args = [
+            "--appendonly",
+            "yes",
+            "--server-threads",
+            shards,
+            "--aof-use-rdb-preamble",
+            preamble,
+        ];
+        let s = Server::start(&args);
+        let mut c = s.client();
+        write_mix(&mut c);
+        run(
+            &mut c,
+            &[
+                "FUNCTION",
+                "LOAD",
+                "#!lua name=rb\nredis.register_function('rbf', function() return 7 end)",
+            ],
+        );
+        let gens = base_seqs(&s.dir);
+        run(&mut c, &["BGREWRITEAOF"]);
+        wait_for(30, "the rewrite", || {
+            info_field(&mut c, "aof_rewrite_in_progress") == "0"
+                && base_seqs(&s.dir)
+                    .values()
+                    .zip(gens.values())
+                    .all(|(a, b)| a > b)
+        });
+        run(&mut c, &["SET", "after:rewrite", "1"]);
+        let before = snapshot(&mut c);
+        drop(c);
+        let dir = release(s);
+        let m = manifest(&dir);
+        for e in &m {
+            let p = aof_dir(&dir).join(&e.name);
+            if e.kind == "b" {
+                let rdb = std::fs::read(&p).unwrap().starts_with(b"REDIS0010");
+                assert_eq!(rdb, preamble == "yes", "{}", e.name);
+                assert_eq!(e.name.ends_with(".base.rdb"), rdb, "{}", e.name);
+                if rdb {
+                    redis_check("redis-check-rdb", &p).unwrap();
+                }
+            }
+            redis_check("redis-check-aof", &p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        }
+        if shards == "1" {
+            redis_check("redis-check-aof", &aof_dir(&dir).join(MANIFEST)).unwrap();
+        }
+        for again in ["1", "2"] {
+            let mut a = args;
+            a[3] = again;
+            let s = start_again(dir.clone(), &a);
+            let mut c = s.client();
+            assert_eq!(
+                snapshot(&mut c),
+                before,
+                "{preamble} {shards} -> {again} shard(s)"
+            );
+            assert_eq!(run(&mut c, &["FCALL", "rbf", "0"]), redis::Value::Int(7));
+            drop(c);
+            release(s);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

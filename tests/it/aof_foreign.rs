@@ -1,81 +1,15 @@
-//! Redis data files slotd cannot load yet (docs/aof.md, "Redis data files"): a `dump.rdb` or
-//! a Redis 6.2 `appendonly.aof` in `dir` stops start-up with a line naming the file, and the
-//! file is left byte for byte as it was. Each premise (what Redis 7.0 loads) is checked with
+//! Redis data files in `dir` (docs/aof.md, "Redis data files"): a `dump.rdb` is loaded with
+//! `appendonly no` and ignored (with a warning) with `appendonly yes`; a Redis 6.2
+//! `appendonly.aof` is upgraded into `appenddirname` with `appendonly yes` and ignored
+//! otherwise, exactly where redis-server 7.0 does the same. Each premise is checked with
 //! redis-server on a copy of the same directory.
 
-use crate::common::{free_port, test_dir, RedisServer, Server, BIN};
+use crate::common::{free_port, test_dir, RedisServer, Server};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A Redis 6.2 AOF: the SELECT it starts with, then one SET.
 const LEGACY_AOF: &[u8] =
     b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$1\r\n1\r\n";
-
-/// Runs slotd in `dir` expecting it to exit by itself within 30 s: returns the exit code and
-/// what it printed or logged.
-fn exit_of(dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
-    let log = dir.join("refused.log");
-    let mut child = Command::new(BIN)
-        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
-        .args(["--dir", &dir.display().to_string()])
-        .args(["--logfile", &log.display().to_string()])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn slotd");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Ok(Some(st)) = child.try_wait() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("slotd still running after 30 s in {}", dir.display());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read;
-        let _ = e.read_to_string(&mut err);
-    }
-    let logged = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
-    (status.code(), err + &logged)
-}
-
-/// slotd must refuse to start in `dir` with `why` in its output, leave `file` unchanged and
-/// create no AOF directory.
-fn refused(dir: &Path, extra: &[&str], file: &Path, why: &str) {
-    let before = std::fs::read(file).unwrap();
-    let had_aof_dir = dir.join("appendonlydir").exists();
-    let (code, out) = exit_of(dir, extra);
-    assert_eq!(code, Some(1), "{extra:?}: exit code\n{out}");
-    assert!(out.contains(why), "{extra:?}: says {why:?}\n{out}");
-    assert!(
-        out.contains(&file.display().to_string()),
-        "{extra:?}: names the file\n{out}"
-    );
-    assert!(
-        out.contains("move it out of"),
-        "{extra:?}: says what to do\n{out}"
-    );
-    assert_eq!(
-        std::fs::read(file).unwrap(),
-        before,
-        "{} unchanged",
-        file.display()
-    );
-    assert_eq!(
-        dir.join("appendonlydir").exists(),
-        had_aof_dir,
-        "{extra:?}: no AOF directory created"
-    );
-}
 
 /// Starts slotd in `dir` (it must start), runs `cmds` with redis-cli, stops it (exit 0) and
 /// keeps the directory; returns the replies and the log.
@@ -125,9 +59,10 @@ fn real_rdb() -> Option<Vec<u8>> {
 }
 
 #[test]
-fn rdb_file_in_dir_refuses_start_and_is_left_unchanged() {
-    // Guards that a dump.rdb is never silently ignored: Redis 7.0 loads it with appendonly
-    // no, so slotd (which cannot read it yet) refuses to start instead of starting empty.
+fn rdb_file_in_dir_is_loaded_with_appendonly_no_and_left_unchanged() {
+    // Guards Redis' rule for dump.rdb: loaded with appendonly no (any shard count, the
+    // dbfilename that is set), ignored with a warning when the AOF is the data set; the file
+    // itself is never changed.
     let Some(rdb) = real_rdb() else {
         eprintln!("redis-server not installed: skipped");
         return;
@@ -137,59 +72,49 @@ fn rdb_file_in_dir_refuses_start_and_is_left_unchanged() {
         Some(1),
         "Redis loads it"
     );
-    // With appendonly yes and no AOF yet Redis 7.0 ignores it and starts empty: slotd refuses.
     assert_eq!(
         redis_dbsize(&[("dump.rdb", &rdb)], &["--appendonly", "yes"]),
         Some(0),
-        "Redis 7.0 starts empty beside it"
+        "Redis 7.0 starts empty beside it with appendonly yes"
     );
     let dir = test_dir("rdb");
     let file = dir.join("dump.rdb");
     std::fs::write(&file, &rdb).unwrap();
-    refused(&dir, &[], &file, "Redis would load it with appendonly no");
-    refused(
-        &dir,
-        &["--server-threads", "2"],
-        &file,
-        "Found the RDB file",
-    );
-    refused(
-        &dir,
-        &["--appendonly", "yes"],
-        &file,
-        "with appendonly yes and no AOF yet",
-    );
+    for extra in [&[][..], &["--server-threads", "2"][..]] {
+        let (r, log) = start_stop(&dir, extra, &[&["get", "old"], &["dbsize"]]);
+        assert_eq!(r, ["1", "1"], "{extra:?}");
+        assert!(
+            log.contains("Done loading RDB, keys loaded: 1, keys expired: 0."),
+            "{log}"
+        );
+    }
     // Another dbfilename: that file is the one that counts.
     let other = dir.join("other.rdb");
     std::fs::rename(&file, &other).unwrap();
-    refused(
-        &dir,
-        &["--dbfilename", "other.rdb"],
-        &other,
-        "Found the RDB file",
-    );
-    start_stop(&dir, &[], &[]);
-    // With a slotd AOF in force the RDB file is ignored, as Redis 7.0 does, with a warning.
+    let (r, _) = start_stop(&dir, &[], &[&["dbsize"]]);
+    assert_eq!(r, ["0"], "dump.rdb is gone");
+    let (r, _) = start_stop(&dir, &["--dbfilename", "other.rdb"], &[&["get", "old"]]);
+    assert_eq!(r, ["1"]);
+    // With appendonly yes the AOF is the data set: the RDB file is ignored, as Redis 7.0
+    // does, with a warning (first start: empty; then the AOF's own keys).
     let args = ["--appendonly", "yes", "--dbfilename", "other.rdb"];
-    std::fs::rename(&other, dir.join("away.rdb")).unwrap();
-    let (r, _) = start_stop(&dir, &args, &[&["set", "new", "1"]]);
-    assert_eq!(r, ["OK"]);
-    std::fs::rename(dir.join("away.rdb"), &other).unwrap();
-    let (r, log) = start_stop(&dir, &args, &[&["get", "new"], &["dbsize"]]);
-    assert_eq!(r, ["1", "1"], "the AOF's keys, not the RDB's");
+    let (r, log) = start_stop(&dir, &args, &[&["dbsize"], &["set", "new", "1"]]);
+    assert_eq!(r, ["0", "OK"]);
     assert!(
         log.contains("Ignoring the RDB file") && log.contains("other.rdb"),
         "{log}"
     );
+    let (r, _) = start_stop(&dir, &args, &[&["get", "new"], &["dbsize"]]);
+    assert_eq!(r, ["1", "1"], "the AOF's keys, not the RDB's");
     assert_eq!(std::fs::read(&other).unwrap(), rdb, "unchanged");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
-fn redis_6_aof_in_dir_refuses_start_with_appendonly_yes() {
-    // Guards that a Redis 6.2 appendonly.aof is never silently ignored: Redis 7.0 loads
-    // (upgrades) it when appendonly is yes and no manifest exists; slotd refuses instead of
-    // starting empty and writing a manifest beside it.
+fn redis_6_aof_in_dir_is_upgraded_with_appendonly_yes() {
+    // Guards Redis 7.0's upgrade of a Redis 6.2 appendonly.aof: with appendonly yes and no
+    // manifest it moves into appenddirname as the base of a manifest and is loaded (then
+    // kept in slotd's layout); with appendonly no, or once a manifest exists, it is ignored.
     if let Some(n) = redis_dbsize(&[("appendonly.aof", LEGACY_AOF)], &["--appendonly", "yes"]) {
         assert_eq!(n, 1, "Redis 7.0 loads a Redis 6.2 AOF");
     }
@@ -199,26 +124,33 @@ fn redis_6_aof_in_dir_refuses_start_with_appendonly_yes() {
     let dir = test_dir("legacy-aof");
     let file = dir.join("appendonly.aof");
     std::fs::write(&file, LEGACY_AOF).unwrap();
-    let yes = ["--appendonly", "yes", "--server-threads", "2"];
-    refused(&dir, &yes, &file, "of Redis 6.2 or older");
-    // appendonly no: Redis ignores the file too, so slotd starts (and leaves it alone).
-    start_stop(&dir, &[], &[]);
+    // appendonly no: Redis ignores the file too, so slotd starts empty and leaves it alone.
+    let (r, _) = start_stop(&dir, &[], &[&["dbsize"]]);
+    assert_eq!(r, ["0"]);
     assert_eq!(std::fs::read(&file).unwrap(), LEGACY_AOF);
     // Another appendfilename: that file is the one that counts.
     let mine = ["--appendonly", "yes", "--appendfilename", "mine.aof"];
-    start_stop(&dir, &mine, &[]);
-    std::fs::rename(&file, dir.join("mine.aof")).unwrap();
+    let (r, _) = start_stop(&dir, &mine, &[&["dbsize"]]);
+    assert_eq!(r, ["0"]);
+    assert_eq!(std::fs::read(&file).unwrap(), LEGACY_AOF, "not mine.aof");
     let _ = std::fs::remove_dir_all(dir.join("appendonlydir"));
-    refused(&dir, &mine, &dir.join("mine.aof"), "of Redis 6.2 or older");
-    // Moved away: a normal start, which writes slotd's own AOF.
-    std::fs::rename(dir.join("mine.aof"), dir.join("moved.aof")).unwrap();
-    let (r, _) = start_stop(&dir, &yes, &[&["set", "new", "1"]]);
-    assert_eq!(r, ["OK"]);
-    assert!(dir.join("appendonlydir/appendonly.aof.manifest").exists());
-    // Once slotd's manifest exists the old file is ignored, as Redis 7.0 ignores it.
-    std::fs::rename(dir.join("moved.aof"), &file).unwrap();
+    let yes = ["--appendonly", "yes", "--server-threads", "2"];
+    let (r, log) = start_stop(&dir, &yes, &[&["get", "old"], &["set", "new", "1"]]);
+    assert_eq!(r, ["1", "OK"]);
+    assert!(
+        log.contains(
+            "Successfully migrated an old-style AOF file (appendonly.aof) into the AOF \
+             directory (appendonlydir)."
+        ),
+        "{log}"
+    );
+    assert!(!file.exists(), "moved into the AOF directory");
+    let (r, _) = start_stop(&dir, &yes, &[&["get", "old"], &["dbsize"]]);
+    assert_eq!(r, ["1", "2"], "restart from slotd's own layout");
+    // Once a manifest exists an old file is ignored, as Redis 7.0 ignores it.
+    std::fs::write(&file, LEGACY_AOF).unwrap();
     let (r, _) = start_stop(&dir, &yes, &[&["dbsize"]]);
-    assert_eq!(r, ["1"], "slotd's own AOF loaded");
+    assert_eq!(r, ["2"]);
     assert_eq!(std::fs::read(&file).unwrap(), LEGACY_AOF);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -620,6 +620,7 @@ mod replica_side {
         populate(&m);
         let r = replica_of(&m, threads);
         caught_up(&m, &r);
+        assert!(keys(r.port, "5").len() > 10);
         same_data(&m, &r);
         assert_eq!(sync_stat(&m, "sync_full"), 1);
         let log = r.log_text();
@@ -634,7 +635,6 @@ mod replica_side {
     }
 
     #[test]
-    #[ignore = "needs the RDB loader (issue 16 part C), merged next"]
     fn full_sync_from_redis_diskless_one_shard() {
         // Guards loading a redis-server 7.0 EOF-marked payload (every type, TTLs, databases,
         // functions) into a one-shard slotd replica.
@@ -642,7 +642,6 @@ mod replica_side {
     }
 
     #[test]
-    #[ignore = "needs the RDB loader (issue 16 part C), merged next"]
     fn full_sync_from_redis_disk_based_three_shards() {
         // Guards the `$<length>` framing of a disk-based master and keys routed by slot over
         // three shards.
@@ -650,7 +649,6 @@ mod replica_side {
     }
 
     #[test]
-    #[ignore = "needs the RDB loader (issue 16 part C), merged next"]
     fn the_stream_of_a_redis_master_applies() {
         // Guards what Redis 7.0 propagates: SELECT, SET PXAT, expiry DELs, script effects as
         // MULTI/EXEC, SELECT inside a script, XCLAIM, SWAPDB, FLUSHALL, functions, PUBLISH.
@@ -720,7 +718,6 @@ mod replica_side {
     }
 
     #[test]
-    #[ignore = "needs the RDB loader (issue 16 part C), merged next"]
     fn a_cut_link_continues_partially() {
         // Guards PSYNC after a dropped link: redis-server answers +CONTINUE (sync_partial_ok)
         // and the writes made meanwhile arrive; no second full sync.
@@ -741,6 +738,32 @@ mod replica_side {
         assert!(r
             .log_text()
             .contains("Successful partial resynchronization with master."));
+    }
+
+    #[test]
+    fn a_restarted_replica_with_its_aof_continues_partially() {
+        // Guards the AOF after a full sync (the loaded keys were not journaled: a rewrite
+        // writes them) and the history kept across a clean restart: redis-server answers
+        // +CONTINUE and nothing is lost.
+        let m = master(&[]);
+        populate(&m);
+        let port = m.port.to_string();
+        let args = ["--appendonly", "yes", "--server-threads", "2"];
+        let extra = [&args[..], &["--replicaof", "127.0.0.1", &port]].concat();
+        let mut r = Server::start(&extra);
+        caught_up(&m, &r);
+        wait_for("the AOF rewrite after the load", 30, || {
+            field(&r.cli(&["INFO", "persistence"]), "aof_rewrite_in_progress").as_deref()
+                == Some("0")
+        });
+        r.stop(); // `r` stays alive: dropping it would remove the directory
+        cli(m.port, &["SET", "while-down", "1"]);
+        let r2 = Server::start_in(r.port, r.dir.clone(), &extra).expect("restart");
+        caught_up(&m, &r2);
+        assert_eq!(sync_stat(&m, "sync_full"), 1);
+        assert_eq!(sync_stat(&m, "sync_partial_ok"), 1);
+        assert_eq!(r2.cli(&["GET", "while-down"]).trim(), "1");
+        same_data(&m, &r2);
     }
 
     /// A fake master: answers the handshake, then `answer` to PSYNC (and closes). Counts the

@@ -494,7 +494,15 @@ fn aof_rewrite_writes_streams_in_redis_form() {
         eprintln!("redis-server not installed: skipped");
         return;
     };
-    let slotd = Server::start(&["--appendonly", "yes", "--server-threads", "2"]);
+    // Both servers write RESP bases (aof-use-rdb-preamble no), the form compared here.
+    let slotd = Server::start(&[
+        "--appendonly",
+        "yes",
+        "--server-threads",
+        "2",
+        "--aof-use-rdb-preamble",
+        "no",
+    ]);
     let (mut r, mut s) = (redis.client(), slotd.client());
     fill_streams(&mut r);
     copy_streams(&mut r, &mut s);
@@ -550,6 +558,7 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
         eprintln!("redis-server not installed: skipped");
         return;
     };
+    // The command form on both sides: RESP bases (aof-use-rdb-preamble no), as redis-server's.
     let args = [
         "--appendonly",
         "yes",
@@ -557,6 +566,8 @@ fn streams_survive_rewrite_restart_reload_and_full_sync() {
         "3",
         "--enable-debug-command",
         "yes",
+        "--aof-use-rdb-preamble",
+        "no",
     ];
     let mut slotd = Server::start(&args);
     let (mut r, mut s) = (redis.client(), slotd.client());

@@ -122,6 +122,10 @@ pub(crate) fn flush_shard_all(sh: &mut Shard, lazily: bool) {
 
 /// FLUSHDB on one shard: database `dbi` only.
 pub(crate) fn flush_shard_db(sh: &mut Shard, dbi: u32, lazily: bool) {
+    if sh.repl.snaps.iter().any(|s| s.is_file()) {
+        // A BGSAVE's file holds the database as it was when the save started.
+        sh.cover_db(dbi, crate::clock::unix_ms());
+    }
     let tables = sh.db.table_count();
     let n = match sh.db_get(dbi) {
         None => 0,

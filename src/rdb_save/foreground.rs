@@ -1,0 +1,78 @@
+//! The foreground save: with every shard parked (nothing changes meanwhile), each shard's
+//! tables are serialized into one RDB file written atomically. SAVE, SHUTDOWN's save, the save
+//! at SIGTERM and DEBUG RELOAD use it.
+
+use super::file::RdbFile;
+use crate::global::repl::lock;
+use crate::rdb::dump::DumpOpts;
+use crate::shard::snapshot::{ShardSnap, SnapFormat, SnapSession};
+use crate::shard::{Parked, Shard};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SaveStats {
+    pub bytes: u64,
+}
+
+/// Saves this shard and every peer parked in `peers` (all shards must be there) into `path`,
+/// atomically (temp file beside it, fsync, rename, fsync of the directory). On success the
+/// save time and the change counter restart as after Redis' `rdbSave`.
+pub fn save_parked(
+    me: &mut Shard,
+    peers: &mut Parked<'_>,
+    path: &Path,
+    now_ms: u64,
+) -> Result<SaveStats, String> {
+    let global = me.global.clone();
+    let set = super::settings(&global);
+    let mut shards: Vec<&Shard> = std::iter::once(&*me).chain(peers.iter()).collect();
+    if shards.len() != me.shards {
+        return Err("not every shard is parked".into());
+    }
+    shards.sort_by_key(|s| s.id);
+    let temp = format!("temp-{}.rdb", std::process::id());
+    let mut file = RdbFile::create(path, &temp, set.checksum)?;
+    file.write(&super::head(&global, now_ms))?;
+    for sh in &shards {
+        save_shard(sh, &mut file, set.opts, now_ms)?;
+    }
+    let bytes = file.finish()?;
+    let dirty: u64 = shards.iter().map(|s| s.dirty).sum();
+    for sh in &shards {
+        global.rdb.dirty_by_shard[sh.id].store(sh.dirty, Ordering::Relaxed);
+    }
+    global.rdb.dirty_at_save.store(dirty, Ordering::Relaxed);
+    global.lastsave_unix.store(now_ms / 1000, Ordering::Relaxed);
+    // As Redis' rdbSave: a good foreground save clears a failed BGSAVE's status.
+    global.rdb.last_bgsave_ok.store(true, Ordering::Relaxed);
+    crate::commands::persistence::refresh_misconf(&global);
+    crate::log::notice("DB saved on disk");
+    let stats = SaveStats { bytes };
+    crate::log::verbose(&format!("The RDB file holds {} bytes", stats.bytes));
+    Ok(stats)
+}
+
+/// One shard's keys (every database), through the snapshot serializer with nothing racing it.
+fn save_shard(sh: &Shard, file: &mut RdbFile, opts: DumpOpts, now_ms: u64) -> Result<(), String> {
+    let session = Arc::new(SnapSession::new(1));
+    let mut snap = ShardSnap::new(session.clone(), sh.walk_tables(), SnapFormat::Rdb(opts));
+    let dbs = sh.dbs.list(&sh.db, sh.databases);
+    let far = Instant::now() + Duration::from_secs(24 * 3600);
+    loop {
+        let done = snap.step(&dbs, now_ms, far);
+        let chunks = {
+            let mut q = lock(&session.q);
+            q.bytes = 0;
+            std::mem::take(&mut q.chunks)
+        };
+        for c in chunks {
+            file.write(&c)?;
+        }
+        if done {
+            return Ok(());
+        }
+    }
+}
