@@ -48,12 +48,6 @@ fn send_all(s: &Sender) -> Result<(), String> {
                     wait_first_ack(global, s.client_id, feed)?;
                 }
             }
-            Payload::Resp => {
-                let mark = crate::clock::random_hex40();
-                write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
-                drain_snapshot(global, session, feed, |chunk| write_all(fd, chunk))?;
-                write_all(fd, mark.as_bytes())?;
-            }
             Payload::Disk(dir) => {
                 let name = format!("temp-sync-{}-{}.rdb", std::process::id(), s.client_id);
                 let path = dir.join(name);
@@ -107,7 +101,7 @@ fn send_diskless(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Re
         write_all(fd, chunk)
     })?;
     let mut tail = Vec::with_capacity(9 + mark.len());
-    put_footer(&mut tail, crc, true);
+    put_footer(&mut tail, crc, checksum_on(global));
     tail.extend_from_slice(mark.as_bytes());
     write_all(fd, &tail)
 }
@@ -173,7 +167,7 @@ fn send_spooled(
         Ok(())
     })?;
     let mut tail = Vec::with_capacity(9);
-    put_footer(&mut tail, crc, true);
+    put_footer(&mut tail, crc, checksum_on(global));
     file.write_all(&tail).map_err(spool_err)?;
     let len = file.stream_position().map_err(spool_err)?;
     file.rewind().map_err(spool_err)?;
@@ -186,6 +180,11 @@ fn send_spooled(
         }
         write_all(fd, &buf[..n])?;
     }
+}
+
+/// `rdbchecksum no`: the payload ends with a zero checksum, which readers skip checking.
+fn checksum_on(global: &Global) -> bool {
+    global.cfg(|c| c.stored_bool("rdbchecksum", true))
 }
 
 /// Hands every chunk of the snapshot to `out`, in queue order, until every shard finished.
