@@ -106,9 +106,6 @@ fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             "capa" if val.eq_ignore_ascii_case(b"eof") => {
                 master::set_req(&global, client_id, 0, master::req::CAPA_EOF);
             }
-            "capa" if val.eq_ignore_ascii_case(b"slotd-resp") => {
-                master::set_req(&global, client_id, 0, master::req::RESP_SNAPSHOT);
-            }
             "ip-address" | "capa" => {}
             "rdb-only" => {
                 let on = parse_i64(val).ok_or(ReplyError::NotInteger)?;

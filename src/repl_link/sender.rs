@@ -25,7 +25,8 @@ pub fn spawn(sender: Sender) {
         .name("slotd-repl-send".into())
         .spawn(move || {
             if let Err(e) = send_all(&sender) {
-                crate::log::notice(&format!("Connection with replica lost: {e}"));
+                let name = &sender.name;
+                crate::log::warning(&format!("Connection with replica {name} lost: {e}"));
             }
             let s = &sender;
             finish_sender(&s.global, s.fd, s.client_id, s.session.as_deref(), &s.feed);
@@ -41,12 +42,11 @@ fn send_all(s: &Sender) -> Result<(), String> {
     write_all(fd, s.header.as_bytes())?;
     if let Some(session) = s.session.as_deref() {
         match &s.payload {
-            Payload::Eof => send_diskless(global, fd, session, feed)?,
-            Payload::Resp => {
-                let mark = crate::clock::random_hex40();
-                write_all(fd, format!("$EOF:{mark}\r\n").as_bytes())?;
-                drain_snapshot(global, session, feed, |chunk| write_all(fd, chunk))?;
-                write_all(fd, mark.as_bytes())?;
+            Payload::Eof => {
+                send_diskless(global, fd, session, feed)?;
+                if !s.rdb_only {
+                    wait_first_ack(global, s.client_id, feed)?;
+                }
             }
             Payload::Disk(dir) => {
                 let name = format!("temp-sync-{}-{}.rdb", std::process::id(), s.client_id);
@@ -56,13 +56,14 @@ fn send_all(s: &Sender) -> Result<(), String> {
                 r?;
             }
         }
+        let name = &s.name;
         if s.rdb_only {
-            crate::log::notice(
-                "RDB transfer completed, rdb only replica should be disconnected asap",
-            );
+            crate::log::notice(&format!(
+                "RDB transfer completed, rdb only replica ({name}) should be disconnected asap"
+            ));
             return Ok(());
         }
-        crate::log::notice("Synchronization with replica succeeded");
+        crate::log::notice(&format!("Synchronization with replica {name} succeeded"));
     }
     loop {
         let data = {
@@ -100,9 +101,39 @@ fn send_diskless(global: &Global, fd: RawFd, s: &SnapSession, feed: &Feed) -> Re
         write_all(fd, chunk)
     })?;
     let mut tail = Vec::with_capacity(9 + mark.len());
-    put_footer(&mut tail, crc, true);
+    put_footer(&mut tail, crc, checksum_on(global));
     tail.extend_from_slice(mark.as_bytes());
     write_all(fd, &tail)
+}
+
+/// After an EOF-marked payload the replica finds the end by the mark being the last bytes it
+/// read, so no stream byte may follow before it has the whole payload: as Redis, the stream
+/// starts once the replica's first `REPLCONF ACK` (sent when it loaded the payload) made it
+/// online. The stream meanwhile waits in its output buffer.
+fn wait_first_ack(global: &Global, client_id: u64, feed: &Feed) -> Result<(), String> {
+    let timeout_s = global.cfg(|c| c.stored_i64("repl-timeout", 60)).max(1) as u64;
+    let deadline = Instant::now() + Duration::from_secs(timeout_s);
+    loop {
+        let online = global
+            .repl
+            .state()
+            .replicas
+            .iter()
+            .find(|r| r.client_id == client_id)
+            .map(|r| r.online);
+        match online {
+            Some(true) => return Ok(()),
+            None => return Err("the replica is gone".into()),
+            Some(false) => {}
+        }
+        if lock(&feed.buf).dead {
+            return Err("the replica is gone".into());
+        }
+        if global.shutting_down.load(Ordering::Relaxed) || Instant::now() >= deadline {
+            return Err("no REPLCONF ACK after the payload".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// The `$<len>` payload for replicas without `capa eof` (and with `repl-diskless-sync no`):
@@ -136,7 +167,7 @@ fn send_spooled(
         Ok(())
     })?;
     let mut tail = Vec::with_capacity(9);
-    put_footer(&mut tail, crc, true);
+    put_footer(&mut tail, crc, checksum_on(global));
     file.write_all(&tail).map_err(spool_err)?;
     let len = file.stream_position().map_err(spool_err)?;
     file.rewind().map_err(spool_err)?;
@@ -149,6 +180,11 @@ fn send_spooled(
         }
         write_all(fd, &buf[..n])?;
     }
+}
+
+/// `rdbchecksum no`: the payload ends with a zero checksum, which readers skip checking.
+fn checksum_on(global: &Global) -> bool {
+    global.cfg(|c| c.stored_bool("rdbchecksum", true))
 }
 
 /// Hands every chunk of the snapshot to `out`, in queue order, until every shard finished.

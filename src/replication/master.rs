@@ -1,6 +1,7 @@
-//! Master side: serving PSYNC (partial from the backlog, or full: snapshot then stream) and
-//! REPLCONF's effects (the commands themselves are in `commands::replication`), WAIT's
-//! bookkeeping, and the keepalive PING in the stream. The per-replica sender thread is the
+//! Master side: serving PSYNC and SYNC (partial from the backlog, or full: an RDB payload made
+//! by a snapshot of every shard, then the stream) to slotd and redis-server replicas and to
+//! `redis-cli --rdb`, REPLCONF's effects (the commands themselves are in
+//! `commands::replication`), WAIT's bookkeeping, and the keepalive PING in the stream. The per-replica sender thread is the
 //! `repl_link::sender` driver, started through the hook `server` installs.
 //!
 //! A replica is a normal client of some shard: that shard keeps reading its REPLCONF ACKs,
@@ -42,10 +43,6 @@ pub mod req {
     pub const NO_DATA: u8 = 4;
     /// ... and the function libraries unless the filter names `functions`.
     pub const NO_FUNCTIONS: u8 = 8;
-    /// `capa slotd-resp`: a slotd replica that cannot load RDB payloads yet (until issue 16's
-    /// loader is in every build) gets the snapshot as RESP commands. A temporary bridge:
-    /// redis-server never sends it, and it goes once slotd replicas load RDB.
-    pub const RESP_SNAPSHOT: u8 = 16;
 }
 
 /// REPLCONF flags of a client not syncing yet: `clear` bits off, then `set` bits on.
@@ -113,8 +110,6 @@ pub enum Payload {
     Eof,
     /// `$<len>\r\n` and the bytes: spooled first to a temp file in this directory.
     Disk(std::path::PathBuf),
-    /// EOF-marked RESP commands (`req::RESP_SNAPSHOT`): no RDB footer.
-    Resp,
 }
 
 /// Starts serving a replica: a partial resync from the backlog when its history allows it,
@@ -140,6 +135,15 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         .map(|(h, _)| h)
         .unwrap_or("")
         .to_string();
+    // As Redis names a replica in its log lines: the IP and the announced port.
+    let name = {
+        let st = global.repl.state();
+        match st.pending_ports.iter().find(|(id, _)| *id == client_id) {
+            Some((_, port)) => format!("{ip}:{port}"),
+            None => format!("{ip}:<unknown-replica-port>"),
+        }
+    };
+    crate::log::notice(&format!("Replica {name} asks for synchronization"));
     // A copy of our own live socket, owned by the sender thread.
     let Ok(dup) = crate::sys::dup(fd) else {
         return Err(ReplyError::Other(
@@ -164,6 +168,7 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
             session: None,
             payload: Payload::Eof,
             rdb_only: false,
+            name,
             feed,
         });
         return Ok(());
@@ -179,15 +184,22 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         ));
     }
     global.repl.sync_full.fetch_add(1, Ordering::Relaxed);
+    if ask.psync {
+        crate::log::notice(&format!("Full resync requested by replica {name}"));
+    }
     let (session, header) = start_full(sh, client_id, &ip, &feed, reqs, ask.psync);
     let diskless = global.cfg(|c| c.stored_bool("repl-diskless-sync", true));
-    let payload = if reqs & req::RESP_SNAPSHOT != 0 {
-        Payload::Resp
-    } else if diskless && reqs & req::CAPA_EOF != 0 {
-        Payload::Eof
-    } else {
-        Payload::Disk(global.cfg(|c| c.dir.clone()))
+    let payload = match diskless && reqs & req::CAPA_EOF != 0 {
+        true => Payload::Eof,
+        false => Payload::Disk(global.cfg(|c| c.dir.clone())),
     };
+    let target = match payload {
+        Payload::Disk(_) => "disk",
+        Payload::Eof => "replicas sockets",
+    };
+    crate::log::notice(&format!(
+        "Starting a slot-by-slot snapshot for SYNC with target: {target}"
+    ));
     spawn_sender(Sender {
         global,
         fd: dup,
@@ -196,6 +208,7 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         session: Some(session),
         payload,
         rdb_only: reqs & req::RDB_ONLY != 0,
+        name,
         feed,
     });
     Ok(())
@@ -269,13 +282,10 @@ fn start_full(
     let with_data = reqs & req::NO_DATA == 0;
     let session = Arc::new(SnapSession::new(if with_data { shards } else { 0 }));
     let size = super::backlog_size(&global);
-    let format = match reqs & req::RESP_SNAPSHOT {
-        0 => SnapFormat::Rdb(global.cfg(|c| DumpOpts {
-            compress: c.stored("rdbcompression", "yes") != "no",
-            list_fill: c.stored_i64("list-max-listpack-size", DumpOpts::default().list_fill),
-        })),
-        _ => SnapFormat::Resp,
-    };
+    let format = SnapFormat::Rdb(global.cfg(|c| DumpOpts {
+        compress: c.stored_bool("rdbcompression", true),
+        list_fill: c.stored_i64("list-max-listpack-size", DumpOpts::default().list_fill),
+    }));
     let mut seen = 0usize;
     let mut header = String::new();
     sh.call_all(|sh| {
@@ -315,16 +325,9 @@ fn start_full(
             aof_base: false,
         };
         let mut head = Vec::new();
-        let libs = global.scripts.libraries();
-        if let SnapFormat::Resp = format {
-            // The libraries replace whatever the replica had.
-            crate::aof_store::journal::encode(&mut head, &[b"FUNCTION", b"FLUSH", b"SYNC"]);
-            crate::aof_store::rewrite::serialize_libraries(&libs, &mut head);
-        } else {
-            put_header(&mut head, &aux);
-            if reqs & req::NO_FUNCTIONS == 0 {
-                put_functions(&mut head, &libs);
-            }
+        put_header(&mut head, &aux);
+        if reqs & req::NO_FUNCTIONS == 0 {
+            put_functions(&mut head, &global.scripts.libraries());
         }
         session.push(head, false);
         // The replica reads the stream from here in database 0 (repl-stream-db); the next
@@ -340,9 +343,6 @@ fn start_full(
             online: false,
         });
     });
-    crate::log::notice(&format!(
-        "Replica {ip} asks for synchronization; starting a slot-by-slot snapshot"
-    ));
     (session, header)
 }
 
@@ -360,6 +360,8 @@ pub struct Sender {
     pub payload: Payload,
     /// Close once the payload is sent (`REPLCONF rdb-only 1`).
     pub rdb_only: bool,
+    /// "ip:port" for log lines.
+    pub name: String,
     pub feed: Arc<Feed>,
 }
 

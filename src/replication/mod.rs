@@ -1,4 +1,4 @@
-//! Master/replica replication between slotd nodes: the operations on the replication state
+//! Master/replica replication (between slotd nodes, and with redis-server 7.0): the operations on the replication state
 //! (feeding shard journals to the stream, role changes) and the API the cluster bus and the
 //! commands use (the replica link thread itself is the `repl_link` driver, started through
 //! the hook `server` installs), over the state itself, which lives below the shard

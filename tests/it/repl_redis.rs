@@ -294,6 +294,40 @@ mod master_side {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    #[test]
+    fn redis_replica_with_a_disk_based_payload() {
+        // Guards `repl-diskless-sync no`: the payload is spooled in `dir`, sent as `$<len>`,
+        // and the spool file is gone afterwards; the master logs as Redis names replicas.
+        let dir = test_dir("d1-disk");
+        let m = Server::start(&[
+            "--server-threads",
+            "2",
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync",
+            "no",
+        ]);
+        let mut c = m.client();
+        fill(&mut c);
+        let r = redis_replica(&m, &dir);
+        assert_same_data(&m, &r, "after a disk-based full sync");
+        let log = std::fs::read_to_string(dir.join("replica.log")).unwrap_or_default();
+        assert!(log.contains("MASTER <-> REPLICA sync: receiving "), "{log}");
+        assert!(!log.contains("EOF"), "{log}");
+        let ours = m.log_text();
+        assert!(ours.contains("with target: disk"), "{ours}");
+        let name = format!("127.0.0.1:{}", r.port);
+        assert!(ours.contains(&format!("Synchronization with replica {name} succeeded")));
+        // The sender removes its spool file once the last byte is written.
+        wait_for("the spool file to go", 10, || {
+            !dir_files(&m.dir).iter().any(|f| f.starts_with("temp-sync"))
+        });
+        writes_after(&mut c);
+        assert_same_data(&m, &r, "after the writes");
+        drop(r);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     fn check_rdb(path: &Path) -> String {
         let out = Command::new("redis-check-rdb")
             .arg(path)
@@ -371,11 +405,10 @@ mod master_side {
         let mut body = vec![0u8; head[1..].parse().unwrap()];
         s.read_exact(&mut body).unwrap();
         assert_eq!(&body[..9], b"REDIS0010");
-        let files = dir_files(&m.dir);
-        assert!(
-            !files.iter().any(|f| f.starts_with("temp-sync")),
-            "{files:?}"
-        );
+        // The sender removes its spool file once the last byte is written.
+        wait_for("the spool file to go", 10, || {
+            !dir_files(&m.dir).iter().any(|f| f.starts_with("temp-sync"))
+        });
         cli(m.port, &["SET", "streamed", "yes"]);
         let mut rest = Vec::new();
         let mut buf = [0u8; 4096];
