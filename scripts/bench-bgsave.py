@@ -169,7 +169,7 @@ def measure(b, s, name, binary, port, args, load_path):
         "status": status,
         "probe_n": len(window),
         "max_ms": window[-1] * 1e3 if window else 0.0,
-        "p999_ms": window[int(len(window) * 0.999) - 1] * 1e3 if len(window) >= 1000 else 0.0,
+        "p999_ms": window[max(0, -(-len(window) * 999 // 1000) - 1)] * 1e3 if window else 0.0,
         "rss_growth_mib": (peak - rss_before) / 1024,
         "rss_before_mib": rss_before / 1024,
         "cow_mib": int(bl.info_field(port, "persistence", "rdb_last_cow_size") or 0) / 2**20,
