@@ -144,6 +144,8 @@ pub struct Mesh {
     pub inboxes: Vec<Inbox>,
     /// Shard id holding the park token, or usize::MAX when free.
     token: AtomicUsize,
+    /// How many shards' loops ended at shutdown (`loop_ended`).
+    loops_ended: AtomicUsize,
 }
 
 const TOKEN_FREE: usize = usize::MAX;
@@ -163,6 +165,7 @@ impl Mesh {
         Ok(Arc::new(Mesh {
             inboxes,
             token: AtomicUsize::new(TOKEN_FREE),
+            loops_ended: AtomicUsize::new(0),
         }))
     }
 
@@ -346,5 +349,15 @@ impl Mesh {
     /// Gives the park token back.
     pub fn release_token(&self) {
         self.token.store(TOKEN_FREE, Ordering::SeqCst);
+    }
+
+    /// A shard's loop ended (shutdown): it starts no section anymore.
+    pub fn loop_ended(&self) {
+        self.loops_ended.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Every shard's loop ended: no section can be waiting for a park anymore.
+    pub fn all_loops_ended(&self) -> bool {
+        self.loops_ended.load(Ordering::SeqCst) >= self.inboxes.len()
     }
 }

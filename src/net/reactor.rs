@@ -219,6 +219,10 @@ impl Reactor {
             self.now_ms = unix_ms();
             self.reap();
         }
+        // A run suspended here ends with the loop (its park and token go back), and the shard
+        // stays parkable until every loop ended (a lent core's WATCH may still park it).
+        self.script = None;
+        crate::shard::peers::linger(&self.mesh, &mut self.shard);
         self.shutdown_conns();
     }
 

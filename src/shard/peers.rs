@@ -33,6 +33,27 @@ pub fn park_here(slot: &ParkSlot, me: &mut Shard) {
     unsafe { slot.park_here(me.id, me as *mut Shard as *mut ()) };
 }
 
+/// At shutdown, once this shard's loop ended: it stays parkable until every shard's loop
+/// ended, dropping whatever else arrives. A section another shard began before it saw the
+/// shutdown (a WATCH on a core lent to a suspended script, waiting for the script's token,
+/// then parking the key's core) would otherwise wait for a thread that is gone, and the node
+/// would never exit. A shard's loop ends only between sections, and a lingering shard starts
+/// none, so once every loop ended no park request can come.
+pub fn linger(mesh: &Mesh, me: &mut Shard) {
+    mesh.loop_ended();
+    loop {
+        while let Some(msg) = mesh.pop(me.id) {
+            if let MeshMsg::Park(slot) = msg {
+                park_here(&slot, me);
+            }
+        }
+        if mesh.all_loops_ended() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Shard `id` runs a script past the threshold (one relaxed load).
 fn busy(global: &Global, id: usize) -> bool {
     global.script_runs[id].busy.load(Ordering::Relaxed)

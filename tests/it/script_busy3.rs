@@ -457,3 +457,97 @@ fn clients_of_every_core_hammering_a_script_over_held_cores_lose_nothing() {
         );
     }
 }
+
+/// slotd with three shards and the small threshold.
+fn three_shards() -> Server {
+    Server::start(&[
+        "--server-threads",
+        "3",
+        "--busy-reply-threshold",
+        THRESHOLD_MS,
+    ])
+}
+
+/// Three clients of a three-shard node: `a` (core 0) runs a script over cores 0 and 1 that
+/// loops past the threshold, `w` is a client of core 1 (held, lent back between slices) and
+/// `c` one of core 2 (free; it first sends `setup`, answers in `t`). `w` sends WATCH of
+/// `watched` without reading its reply.
+fn lent_core_watching(
+    port: u16,
+    k0: &str,
+    k1: &str,
+    watched: &str,
+    setup: &[&[&str]],
+    t: &mut Vec<String>,
+) -> (Raw, Raw, Raw) {
+    // Connections land on the cores in turn, from core 0 on a fresh node.
+    let mut a = Raw::connect(port);
+    let mut w = Raw::connect(port);
+    let mut c = Raw::connect(port);
+    for q in setup {
+        t.push(ask(&mut c, q));
+    }
+    send_eval(&mut a, LOOP, &[k0, k1], &[]);
+    wait_busy(&mut c, k0);
+    assert_eq!(
+        ask(&mut w, &["GET", k1]),
+        BUSY,
+        "w is a client of the held core"
+    );
+    w.send(&cmd(&[b"WATCH", watched.as_bytes()]));
+    // Long enough for the WATCH to reach its handler on a lent core.
+    std::thread::sleep(Duration::from_millis(200));
+    (a, w, c)
+}
+
+#[test]
+fn shutdown_nosave_stops_a_node_while_a_lent_core_watches_a_key_of_another_core() {
+    // The WATCH on the lent core waits for the script (it parks the key's core); SHUTDOWN
+    // NOSAVE from a free core ends the script, and the node must exit, WATCH or not.
+    for watched_core in [0, 2] {
+        let mut s = three_shards();
+        let (k0, k1) = (key_on(0, 3, "w"), key_on(1, 3, "w"));
+        let watched = key_on(watched_core, 3, "x");
+        let (_a, _w, mut c) = lent_core_watching(s.port, &k0, &k1, &watched, &[], &mut vec![]);
+        c.send(&cmd(&[b"SHUTDOWN", b"NOSAVE"]));
+        assert!(c.closed(), "SHUTDOWN NOSAVE closes the client");
+        assert_eq!(
+            s.wait_exit(5),
+            Some(0),
+            "the node stops (WATCH of a key of core {watched_core})"
+        );
+    }
+}
+
+/// The WATCH of a lent core's client over a script that SCRIPT KILL ends: it answers +OK,
+/// and the EXEC after it runs (the killed script wrote nothing), as in Redis.
+fn watch_on_lent_core_then_kill(port: u16, k0: &str, k1: &str, watched: &str) -> Vec<String> {
+    let mut t = Vec::new();
+    let set: &[&str] = &["SET", watched, "1"];
+    let (mut a, mut w, mut c) = lent_core_watching(port, k0, k1, watched, &[set], &mut t);
+    t.push(ask(&mut c, &["SCRIPT", "KILL"]));
+    t.push(next(&mut a));
+    t.push(next(&mut w));
+    t.push(ask(&mut w, &["MULTI"]));
+    t.push(ask(&mut w, &["INCR", watched]));
+    t.push(ask(&mut w, &["EXEC"]));
+    // A second round: a write by another client between WATCH and EXEC dooms the EXEC.
+    t.push(ask(&mut w, &["WATCH", watched]));
+    t.push(ask(&mut c, &["SET", watched, "9"]));
+    t.push(ask(&mut w, &["MULTI"]));
+    t.push(ask(&mut w, &["INCR", watched]));
+    t.push(ask(&mut w, &["EXEC"]));
+    t.push(ask(&mut w, &["GET", watched]));
+    t
+}
+
+#[test]
+fn a_lent_core_watching_a_key_of_another_core_answers_once_the_script_is_killed_as_redis() {
+    let (k0, k1) = (key_on(0, 3, "v"), key_on(1, 3, "v"));
+    for watched_core in [0, 2] {
+        let watched = key_on(watched_core, 3, "y");
+        side_by_side(&["--server-threads", "3"], &|port| {
+            watch_on_lent_core_then_kill(port, &k0, &k1, &watched)
+        });
+    }
+}
