@@ -7,6 +7,7 @@
 //! `passthrough` holds the other unsafe part (pcall and coroutines a hook yield passes
 //! through) and `libs` the C libraries; everything else in `lua` uses mlua's safe API.
 
+use super::stack::{self, ScriptStack};
 use super::{passthrough, Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
 use crate::resp::Out;
@@ -78,8 +79,9 @@ pub(super) struct RunScope<'a> {
 pub(super) enum Resumed {
     /// The script returned; its first result (nil when it returned nothing).
     Returned(Value),
-    /// The hook yielded at the busy threshold; resume it later.
-    Yielded,
+    /// The hook left the script's stack at the busy threshold; continue it later with
+    /// `Start::Continue(ticket)`.
+    Left(u64),
     /// The script returned a string: its bulk reply is written to the `out` given to `resume`
     /// already (the common EVALSHA result, with no value handle made for it).
     Written,
@@ -234,28 +236,40 @@ pub(super) enum Start<'a> {
         keys: &'a [&'a [u8]],
         args: &'a [&'a [u8]],
     },
-    /// A library's top level: `func()`.
+    /// A library's top level: `func()` (on the shard loop's stack: it never leaves).
     Plain(&'a Function),
-    /// After a hook yield.
-    Continue,
+    /// After the hook left (`Resumed::Left`).
+    Continue(u64),
 }
 
-/// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after a hook
-/// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
+/// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after the
+/// hook left. Scripts and functions run on `stack` (`stack::ScriptStack`), a library's top
+/// level on the caller's. The KEYS/ARGV tables are built through the C API: this is EVALSHA's
+/// hot path.
 pub(super) fn resume(
     lua: &Lua,
     co: &Thread,
+    stack: Option<&mut ScriptStack>,
     start: Start<'_>,
     out: Option<&mut Out<'_>>,
 ) -> mlua::Result<Resumed> {
     let co_state = co.state();
+    let mut left = None;
+    let on = On {
+        stack,
+        left: &mut left,
+        ticket: match start {
+            Start::Continue(t) => Some(t),
+            _ => None,
+        },
+    };
     let (value, status, source, line): Outcome = match start {
         Start::Eval {
             func,
             globals,
             keys,
             args,
-        } => exec(lua, (func, globals), co_state, out, |state| {
+        } => exec(lua, (func, globals), co_state, on, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; the stack holds func,
             // globals; each array is pushed and stored into globals (a plain table without
             // __newindex), then globals is popped.
@@ -268,7 +282,7 @@ pub(super) fn resume(
             }
             (1, 0)
         })?,
-        Start::Function { func, keys, args } => exec(lua, func, co_state, out, |state| {
+        Start::Function { func, keys, args } => exec(lua, func, co_state, on, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; func, then the two arrays,
             // go to the coroutine.
             unsafe {
@@ -277,12 +291,12 @@ pub(super) fn resume(
             }
             (3, 2)
         })?,
-        Start::Plain(func) => exec(lua, func, co_state, out, |_| (1, 0))?,
-        Start::Continue => exec(lua, (), co_state, out, |_| (0, 0))?,
+        Start::Plain(func) => exec(lua, func, co_state, on, out, |_| (1, 0))?,
+        Start::Continue(_) => exec(lua, (), co_state, on, out, |_| (0, 0))?,
     };
     Ok(match status {
         0 => Resumed::Returned(value),
-        1 => Resumed::Yielded,
+        1 => Resumed::Left(left.unwrap_or_default()),
         3 => Resumed::Written,
         _ => {
             let source = match source {
@@ -303,6 +317,45 @@ pub(super) fn resume(
 /// tuple, so reading it allocates nothing).
 type Outcome = (Value, i64, Value, Value);
 
+/// Where `exec` runs `lua_resume`: on `stack` (None: the caller's), continuing the run that
+/// left with `ticket` if set; the ticket of a run that leaves goes to `left`.
+struct On<'a> {
+    stack: Option<&'a mut ScriptStack>,
+    left: &'a mut Option<u64>,
+    ticket: Option<u64>,
+}
+
+/// lua_resume's status for a run whose hook left its stack (not one of Lua's).
+const LEFT: c_int = -1;
+
+impl On<'_> {
+    /// # Safety
+    /// As `lua_resume(co, nargs)`.
+    unsafe fn resume(self, co: *mut ffi::lua_State, nargs: c_int) -> c_int {
+        let outcome = match (self.stack, self.ticket) {
+            // SAFETY: the caller's guarantees.
+            (None, _) => return unsafe { ffi::lua_resume_(co, nargs) },
+            // SAFETY: the caller's guarantees.
+            (Some(stack), None) => unsafe { stack.resume(co, nargs) },
+            (Some(stack), Some(ticket)) => match stack.resume_left(ticket) {
+                Some(outcome) => outcome,
+                // Not the run waiting on the stack: nothing to continue.
+                None => return ABANDONED,
+            },
+        };
+        match outcome {
+            stack::Outcome::Status(status) => status,
+            stack::Outcome::Left(ticket) => {
+                *self.left = Some(ticket);
+                LEFT
+            }
+        }
+    }
+}
+
+/// The status `On::resume` answers for a ticket that is not the run waiting on the stack.
+const ABANDONED: c_int = -2;
+
 /// Runs `prepare` then resumes `co` inside one protected call on mlua's stack (`exec_raw`),
 /// and leaves the outcome there: (value, status 0 returned / 1 yielded / 2 failed, then for a
 /// failure the source and line of the user frame). `prepare` gets mlua's stack holding `args`
@@ -312,6 +365,7 @@ fn exec(
     lua: &Lua,
     args: impl IntoLuaMulti,
     co: *mut ffi::lua_State,
+    on: On<'_>,
     out: Option<&mut Out<'_>>,
     prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
 ) -> mlua::Result<Outcome> {
@@ -329,7 +383,7 @@ fn exec(
                 ffi::lua_settop(co, 0);
                 ffi::lua_xmove(state, co, moved);
             }
-            match ffi::lua_resume_(co, nargs) {
+            match on.resume(co, nargs) {
                 0 if out.is_some()
                     && ffi::lua_gettop(co) > 0
                     && ffi::lua_type(co, 1) == ffi::LUA_TSTRING =>
@@ -353,9 +407,18 @@ fn exec(
                     }
                     ffi::lua_pushinteger(state, 0);
                 }
-                ffi::LUA_YIELD if take_hook_yield() => {
+                LEFT => {
                     ffi::lua_pushnil(state);
                     ffi::lua_pushinteger(state, 1);
+                }
+                ABANDONED => {
+                    ffi::lua_pushstring(
+                        state,
+                        c"ERR the script was abandoned while it was suspended".as_ptr(),
+                    );
+                    ffi::lua_pushinteger(state, 2);
+                    ffi::lua_pushnil(state);
+                    ffi::lua_pushnil(state);
                 }
                 ffi::LUA_YIELD => {
                     // The script called coroutine.yield outside a coroutine of its own: in
@@ -675,16 +738,18 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua
     // A threshold of 0 means none, as Redis' busy-reply-threshold 0.
     if ctx.busy_threshold_ms > 0 && elapsed_ms >= ctx.busy_threshold_ms {
         ctl.busy.store(true, Ordering::Relaxed);
-        // SAFETY: `l` is the running coroutine, inside its hook. `chain_yieldable` accepts it
-        // only when it is the run's coroutine or the innermost one the engine's pcall /
-        // coroutine functions resumed, and no coroutine of that chain is inside a C call (Lua
-        // 5.1 would raise instead of yielding); each level above forwards the yield
-        // (`passthrough`). A hook yield is resumed by lua_resume continuing the interrupted
-        // instruction (ldo.c resume()).
-        unsafe {
-            if ctx.may_yield && passthrough::chain_yieldable(l, ctx.co) {
-                mark_hook_yield();
-                ffi::lua_yield(l, 0);
+        // Off the core until the runner continues the run (whatever Lua is doing: the whole
+        // machine stack waits), as Redis serves its clients from inside this hook. Then the
+        // kill flag is read again, as Redis reads it after serving them.
+        if ctx.may_yield && stack::leave() {
+            if let Some(ctx) = HOOK.with(|h| h.get()) {
+                // SAFETY: the runner entered a new RunScope before continuing the run; its
+                // RunControl outlives that scope.
+                if !ctx.ctl.is_null() && unsafe { &*ctx.ctl }.kill.load(Ordering::Relaxed) {
+                    crate::log::warning("Lua script killed by user with SCRIPT KILL.");
+                    // SAFETY: as the raise above.
+                    unsafe { raise_from_hook(l, c"ERR Script killed by user with SCRIPT KILL...") };
+                }
             }
         }
     }

@@ -17,6 +17,7 @@ mod redis_table;
 mod sandbox;
 pub(crate) mod shebang;
 mod sort;
+mod stack;
 pub mod store;
 pub mod vm;
 

@@ -136,28 +136,10 @@ pub(super) fn layout_ok(lua: &Lua) -> bool {
 
 unsafe extern "C-unwind" fn noop_hook(_l: *mut ffi::lua_State, _ar: *mut ffi::lua_Debug) {}
 
-/// Whether the hook, running in `l`, may yield: `l` is the run's coroutine `run` or the
-/// innermost one resumed through this file, and no coroutine from `run` down to `l` is
-/// inside a C call since it was resumed (its step function is called by a plain Lua call, so
-/// it adds none).
-///
-/// # Safety
-/// `l` and `run` are live threads of a state `layout_ok` accepted; inside the hook.
-pub(super) unsafe fn chain_yieldable(l: *mut ffi::lua_State, run: *mut ffi::lua_State) -> bool {
-    CHAIN.with(|c| {
-        let chain = c.borrow();
-        let top = chain.last().map_or(run, |link| link.co);
-        if top != l {
-            return false;
-        }
-        let free = |t: *mut ffi::lua_State| {
-            // SAFETY: the caller's guarantees; every thread in the chain is alive (its step
-            // function holds it on its caller's stack).
-            let (n, base) = unsafe { c_calls(t) };
-            n == base
-        };
-        free(run) && chain.iter().all(|link| free(link.co))
-    })
+/// Empties the chain after the run it belonged to was abandoned on the script stack (its
+/// step functions never return to pop their links).
+pub(super) fn forget_chain() {
+    CHAIN.with(|c| c.borrow_mut().clear());
 }
 
 /// Switches the coroutine the script sees as running to the line hook, as Redis switches the
@@ -166,7 +148,7 @@ pub(super) unsafe fn chain_yieldable(l: *mut ffi::lua_State, run: *mut ffi::lua_
 /// catches the kill error cannot keep that coroutine going past its next line.
 ///
 /// # Safety
-/// As `chain_yieldable`.
+/// `run` and the chain's coroutines are live threads; inside the hook.
 pub(super) unsafe fn hook_every_line(run: *mut ffi::lua_State, hook: ffi::lua_Hook) {
     CHAIN.with(|c| {
         let chain = c.borrow();

@@ -36,6 +36,7 @@ mod repl_redis;
 mod replication;
 mod script_busy;
 mod script_busy2;
+mod script_stack;
 mod script_yield;
 mod scripting;
 mod scripting_aof;
