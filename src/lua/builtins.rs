@@ -33,40 +33,31 @@ pub(super) fn add(lua: &Lua, raw: &Table) -> mlua::Result<()> {
     raw.set("load", load_function(lua)?)
 }
 
-/// `load(reader [, name])`: a C function calling the reader on the script's own thread, as
-/// Lua's does, so the count hook sees a loop inside it (and may take the script off the core
-/// there: no mlua callback is on the stack). Arguments that are refused, and the compiling,
-/// go to Rust (`load_refused`, `load_pieces`).
+/// `load(reader [, name])`: Lua 5.1's luaB_load as a C function: the reader is called on the
+/// script's own thread, as Lua's does, so the count hook sees a loop inside it (and may take
+/// the script off the core there: no mlua callback is on the stack); the pieces are compiled
+/// in Rust (`load_pieces`), as `loadstring` compiles.
 fn load_function(lua: &Lua) -> mlua::Result<Function> {
-    let refused = coro::raising(lua, lua.create_function(load_refused)?)?;
     let pieces = coro::raising(lua, lua.create_function(load_pieces)?)?;
-    // SAFETY: exec_raw leaves the two functions on the stack; lua_pushcclosure pops them as
-    // the upvalues of a new C closure, the one value left for exec_raw to return.
+    // SAFETY: exec_raw leaves the function on the stack; lua_pushcclosure pops it as the
+    // upvalue of a new C closure, the one value left for exec_raw to return.
     unsafe {
-        lua.exec_raw((refused, pieces), |state| {
-            ffi::lua_pushcclosure(state, load_entry, 2);
+        lua.exec_raw(pieces, |state| {
+            ffi::lua_pushcclosure(state, load_entry, 1);
         })
     }
 }
 
 unsafe extern "C-unwind" fn load_entry(l: *mut ffi::lua_State) -> c_int {
-    // SAFETY: the C function protocol, with upvalues `load_refused` and `load_pieces`. Lua
-    // 5.1's generic_reader: each call of the reader is protected (lua_load's protection: its
-    // error value is answered with nil), a nil or empty string ends the chunk, anything but a
-    // string or a number is "reader function must return a string". Pieces are kept in a
-    // table at index 3; nothing here owns Rust values when Lua raises.
+    // SAFETY: the C function protocol, with upvalue `load_pieces`. The argument checks are
+    // Lua's own (their errors name the function as the call spelled it, at the caller's
+    // line). Then generic_reader: each call of the reader is protected (lua_load's
+    // protection: its error value is answered with nil), a nil or empty string ends the
+    // chunk, anything but a string or a number is "reader function must return a string".
+    // Pieces are kept in a table at index 3; nothing here owns Rust values when Lua raises.
     unsafe {
-        let argc = ffi::lua_gettop(l);
-        let name_ok = matches!(
-            ffi::lua_type(l, 2),
-            ffi::LUA_TNONE | ffi::LUA_TNIL | ffi::LUA_TSTRING | ffi::LUA_TNUMBER
-        );
-        if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION || !name_ok {
-            ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
-            ffi::lua_insert(l, 1);
-            ffi::lua_call(l, argc, ffi::LUA_MULTRET);
-            return ffi::lua_gettop(l);
-        }
+        ffi::luaL_optlstring(l, 2, c"=(load)".as_ptr(), std::ptr::null_mut());
+        ffi::luaL_checktype(l, 1, ffi::LUA_TFUNCTION);
         ffi::lua_settop(l, 2);
         ffi::lua_createtable(l, 0, 0);
         let mut n: ffi::lua_Integer = 0;
@@ -97,7 +88,7 @@ unsafe extern "C-unwind" fn load_entry(l: *mut ffi::lua_State) -> c_int {
             }
         }
         ffi::lua_settop(l, 3);
-        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(2));
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         ffi::lua_insert(l, 1);
         ffi::lua_call(l, 3, ffi::LUA_MULTRET);
         ffi::lua_gettop(l)
@@ -257,17 +248,6 @@ fn loadstring(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
         },
     };
     compile(lua, &code, &name)
-}
-
-/// `load`'s refusals of its arguments (a reader that is not a function, a name that is not a
-/// string), as Lua 5.1 words them.
-fn load_refused(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
-    let Some(Value::Function(_)) = args.front() else {
-        let why = format!("function expected, got {}", type_name(args.front()));
-        return bad_arg(lua, 1, "load", why);
-    };
-    let why = format!("string expected, got {}", type_name(args.get(1)));
-    bad_arg(lua, 2, "load", why)
 }
 
 /// `load`'s chunk: (reader, name, the pieces the reader gave) -> the function or nil and the
