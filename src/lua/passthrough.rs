@@ -1,16 +1,12 @@
 //! `pcall`, `xpcall`, `coroutine.resume`, `coroutine.wrap`, `coroutine.running` and
-//! `coroutine.status` rebuilt so the count hook's yield passes through them: Lua 5.1 cannot
-//! yield across a C call, so a protected call runs its function in a coroutine of its own and a
-//! small Lua loop (`RELAY`, engine code) resumes it. When the hook yields the innermost
-//! coroutine, each step function below answers `MARK` (a light userdata only this file makes)
-//! and the loop around it yields its own coroutine with the hook's flag set, up to the run's
-//! coroutine; resuming the run walks back down the same way. A script's own
-//! `coroutine.yield` never sets the flag, so it behaves as in Lua 5.1: an error inside
-//! `pcall`, a value handed to `resume` in a coroutine.
-//!
-//! The hook yields only when every coroutine from the run's down to the running one was
-//! entered through these functions and none is inside a C call (`chain_yieldable`, read from
-//! the interpreter's own call counters, exactly as `lua_yield` would decide).
+//! `coroutine.status` as rebuilt for a hook that left by a Lua yield: Lua 5.1 cannot yield
+//! across a C call, so a protected call runs its function in a coroutine of its own and a
+//! small Lua loop (`RELAY`, engine code) resumes it; a step function answering `MARK` (a light
+//! userdata only this file makes) made each loop yield its own coroutine in turn. The hook now
+//! leaves by switching stacks (`stack`) and never yields, so `MARK` is never answered; the
+//! functions stay until Lua's own replace them (docs/scripting.md). A script's own
+//! `coroutine.yield` behaves as in Lua 5.1: an error inside `pcall`, a value handed to
+//! `resume` in a coroutine.
 //!
 //! Scripts must not see the difference, so `coroutine.running`/`status` hide a protected
 //! call's coroutine, `coroutine.yield` refuses to cross the engine's sort as Lua refuses to
