@@ -4,11 +4,11 @@
 //! per-thread run context (the `Host` and `RunControl` of the run in progress) that
 //! `redis.call` and the hook read.
 //!
-//! `passthrough` holds the other unsafe part (pcall and coroutines a hook yield passes
-//! through) and `libs` the C libraries; everything else in `lua` uses mlua's safe API.
+//! `stack` holds the machine stack runs go on and `libs` the C libraries; everything else in
+//! `lua` uses mlua's safe API.
 
 use super::stack::{self, ScriptStack};
-use super::{passthrough, Host, ReplFlags, RunControl};
+use super::{Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
 use crate::resp::Out;
 use mlua::{ffi, Function, IntoLuaMulti, Lua, Table, Thread, Value};
@@ -65,8 +65,6 @@ thread_local! {
             repl: ReplFlags::ALL,
         })
     };
-    /// Set by the hook right before it yields, to tell its yields from the script's own.
-    static HOOK_YIELDED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Everything a run sets up on this thread; cleared when dropped, so no pointer outlives the
@@ -513,24 +511,42 @@ pub(super) fn gc_step(lua: &Lua, kbytes: c_int) {
     drop(done);
 }
 
-/// Sets the flag that tells the hook's yields from a script's own (`passthrough`'s relay sets
-/// it too, forwarding a hook yield from the coroutine below).
-pub(super) fn mark_hook_yield() {
-    HOOK_YIELDED.with(|y| y.set(true));
+/// Installs Redis' `pcall` in `raw` and `coroutine.running` in `co`, for the sandbox prelude.
+/// Everything else of `xpcall`, `error`, `coroutine` and `table.sort` is Lua's own: the
+/// hook leaves a script from anywhere by switching stacks (`stack`), so nothing needs them
+/// rebuilt.
+pub(super) fn add_pcall_and_running(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
+    // SAFETY: both follow the C function protocol (see each).
+    let (pcall, running) = unsafe {
+        (
+            lua.create_c_function(pcall_keeping_messages)?,
+            lua.create_c_function(running)?,
+        )
+    };
+    raw.set("pcall", pcall)?;
+    co.set("running", running)
 }
 
-/// Whether the yield just seen was the hook's (clears the flag).
-pub(super) fn take_hook_yield() -> bool {
-    HOOK_YIELDED.with(|y| y.replace(false))
+/// `coroutine.running()`: Lua's, except that the run's own coroutine answers nil, as Redis'
+/// main thread does (a script runs on a coroutine here, on the main thread there).
+unsafe extern "C-unwind" fn running(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the C function protocol; one value pushed (LUA_MINSTACK slots are free).
+    unsafe {
+        if run_co() == Some(l) {
+            ffi::lua_pushnil(l);
+        } else {
+            ffi::lua_pushthread(l);
+        }
+        1
+    }
 }
 
-/// Redis' `pcall` (luaRedisPcall) for a function that is not a Lua function: Lua's, except
-/// that an error table is handed back as its `err` message, as scripts written for Redis 6
-/// expect.
+/// Redis' `pcall` (luaRedisPcall): Lua's, except that an error table is handed back as its
+/// `err` message, as scripts written for Redis 6 expect.
 ///
 /// # Safety
-/// Called as a C function (from `passthrough`'s pcall, with its arguments).
-pub(super) unsafe fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_int {
+/// Called as a C function, with its arguments.
+unsafe extern "C-unwind" fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: the C function protocol: arguments on the stack, results returned by count. The
     // stack has LUA_MINSTACK free slots on entry; at most two more values are pushed here.
     unsafe {
@@ -766,9 +782,6 @@ unsafe fn raise_from_hook(l: *mut ffi::lua_State, text: &CStr) -> ! {
     // raise an error; the caller guarantees no Rust destructor is skipped by the longjmp.
     unsafe {
         ffi::lua_sethook(l, Some(count_hook), ffi::LUA_MASKLINE, 0);
-        if let Some(ctx) = HOOK.with(|h| h.get()) {
-            passthrough::hook_every_line(ctx.co, count_hook);
-        }
         ffi::lua_createtable(l, 0, 1);
         ffi::lua_pushstring(l, text.as_ptr());
         ffi::lua_setfield(l, -2, c"err".as_ptr());

@@ -126,7 +126,6 @@ impl ScriptStack {
             unsafe { m.force_reset() };
             self.machine = Some(build(m.into_stack()));
         }
-        super::passthrough::forget_chain();
     }
 
     fn machine(&mut self) -> &mut Machine {
