@@ -1,6 +1,6 @@
 //! The unsafe corner of the engine: resuming a script's coroutine through the Lua C API (so an
 //! error value stays a Lua value and its position can be read from the dead coroutine's
-//! stack), the count hook that raises the kill error and yields at the busy threshold, and the
+//! stack), the count hook that raises the kill error and leaves the core at the busy threshold, and the
 //! per-thread run context (the `Host` and `RunControl` of the run in progress) that
 //! `redis.call` and the hook read.
 //!
@@ -30,8 +30,8 @@ struct HookCtx {
     ctl: *const RunControl,
     /// A FUNCTION LOAD runs the library's top level: the hook enforces the load timeout.
     load: bool,
-    /// The run's own coroutine: the hook yields it, or a coroutine resumed below it through
-    /// `passthrough` (which forwards the yield up to it).
+    /// The run's own coroutine (`coroutine.running` answers nil there, as on Redis' main
+    /// thread).
     co: *mut ffi::lua_State,
     /// When the run started; None until the hook first runs (short scripts, the common case,
     /// never read the clock: the first 100k instructions count as time zero).
@@ -123,7 +123,7 @@ impl<'a> RunScope<'a> {
         RunScope { _host: PhantomData }
     }
 
-    /// The settings as the script left them (saved across a yield).
+    /// The settings as the script left them (saved while the run is off the core).
     pub fn vars(&self) -> RunVars {
         VARS.with(|v| v.get())
     }
@@ -355,9 +355,9 @@ impl On<'_> {
 const ABANDONED: c_int = -2;
 
 /// Runs `prepare` then resumes `co` inside one protected call on mlua's stack (`exec_raw`),
-/// and leaves the outcome there: (value, status 0 returned / 1 yielded / 2 failed, then for a
+/// and leaves the outcome there: (value, status 0 returned / 1 left the core / 2 failed, then for a
 /// failure the source and line of the user frame). `prepare` gets mlua's stack holding `args`
-/// and answers how many values to move to `co` (0: continue after a yield) and how many of
+/// and answers how many values to move to `co` (0: continue after the hook left) and how many of
 /// them are arguments.
 fn exec(
     lua: &Lua,
@@ -371,7 +371,7 @@ fn exec(
     // protected call (an allocation error is caught). The closure makes room, lets `prepare`
     // push the run's values, moves them to `co` (same global state), resumes `co` (errors
     // inside it are caught by lua_resume and leave it dead), reads its call stack and leaves
-    // at most four values for exec_raw to convert. A coroutine that yielded from the hook gets
+    // at most four values for exec_raw to convert. A run the hook took off the core gets
     // nothing pushed before it continues.
     unsafe {
         lua.exec_raw(args, |state| {
@@ -708,7 +708,7 @@ unsafe fn push_error_position(co: *mut ffi::lua_State, state: *mut ffi::lua_Stat
 
 /// The count hook: raises the kill error once `ctl.kill` is set (and from then on at every line,
 /// so `pcall` cannot swallow it, as Redis does), marks the shard busy past the threshold, and
-/// yields there when the run allows it and nothing below the current frame forbids a yield.
+/// leaves the core there (`stack::leave`) when the run allows it.
 unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
     let Some(mut ctx) = HOOK.with(|h| h.get()) else {
         return;
@@ -721,7 +721,7 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua
             && CStr::from_ptr((*ar).source).to_bytes() == INTERNAL_SOURCE.as_bytes()
     };
     if engine_line {
-        // A line of the engine's own relay code (pcall, coroutines): Redis' C functions have
+        // A line of the engine's own Lua code (the sandbox's views): Redis' C functions have
         // no lines, so the kill error waits for the script's next line, as there.
         return;
     }
