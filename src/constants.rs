@@ -18,6 +18,10 @@ pub const LUA_GC_CYCLE_PERIOD: u32 = 50;
 pub const LUA_REPLY_DEPTH_MAX: usize = 1000;
 /// How long a library's top-level code may run during FUNCTION LOAD (Redis 7.0: 500 ms).
 pub const LUA_LOAD_TIMEOUT_MS: u64 = 500;
+/// The machine stack each shard's scripts run on (`lua::stack`; a guard page below it): Lua
+/// 5.1 stops nesting C calls at 200 (LUAI_MAXCCALLS), which needs well under this; only the
+/// pages a script touches are resident.
+pub const LUA_MACHINE_STACK_BYTES: usize = 2 << 20;
 
 /// Hash slots in a Redis Cluster.
 pub const SLOT_COUNT: usize = 16384;

@@ -8,7 +8,8 @@
 //! `luaG_runerror` from C: no position), 2 raise it with the caller's position (`luaL_error`).
 
 use super::coro;
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
+use std::ffi::c_int;
 
 /// The registry key of the set of read-only views (a weak-keyed table the prelude fills;
 /// `coro::see_through` spells it too).
@@ -29,7 +30,69 @@ pub(super) fn add(lua: &Lua, raw: &Table) -> mlua::Result<()> {
         "loadstring",
         coro::raising(lua, lua.create_function(loadstring)?)?,
     )?;
-    raw.set("load", coro::raising(lua, lua.create_function(load)?)?)
+    raw.set("load", load_function(lua)?)
+}
+
+/// `load(reader [, name])`: Lua 5.1's luaB_load as a C function: the reader is called on the
+/// script's own thread, as Lua's does, so the count hook sees a loop inside it (and may take
+/// the script off the core there: no mlua callback is on the stack); the pieces are compiled
+/// in Rust (`load_pieces`), as `loadstring` compiles.
+fn load_function(lua: &Lua) -> mlua::Result<Function> {
+    let pieces = coro::raising(lua, lua.create_function(load_pieces)?)?;
+    // SAFETY: exec_raw leaves the function on the stack; lua_pushcclosure pops it as the
+    // upvalue of a new C closure, the one value left for exec_raw to return.
+    unsafe {
+        lua.exec_raw(pieces, |state| {
+            ffi::lua_pushcclosure(state, load_entry, 1);
+        })
+    }
+}
+
+unsafe extern "C-unwind" fn load_entry(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the C function protocol, with upvalue `load_pieces`. The argument checks are
+    // Lua's own (their errors name the function as the call spelled it, at the caller's
+    // line). Then generic_reader: each call of the reader is protected (lua_load's
+    // protection: its error value is answered with nil), a nil or empty string ends the
+    // chunk, anything but a string or a number is "reader function must return a string".
+    // Pieces are kept in a table at index 3; nothing here owns Rust values when Lua raises.
+    unsafe {
+        ffi::luaL_optlstring(l, 2, c"=(load)".as_ptr(), std::ptr::null_mut());
+        ffi::luaL_checktype(l, 1, ffi::LUA_TFUNCTION);
+        ffi::lua_settop(l, 2);
+        ffi::lua_createtable(l, 0, 0);
+        let mut n: ffi::lua_Integer = 0;
+        loop {
+            ffi::luaL_checkstack(l, 2, c"too many nested functions".as_ptr());
+            ffi::lua_pushvalue(l, 1);
+            if ffi::lua_pcall(l, 0, 1, 0) != 0 {
+                ffi::lua_pushnil(l);
+                ffi::lua_insert(l, -2);
+                return 2;
+            }
+            match ffi::lua_type(l, -1) {
+                ffi::LUA_TNIL => break,
+                ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
+                    let mut len = 0;
+                    ffi::lua_tolstring(l, -1, &mut len);
+                    if len == 0 {
+                        break;
+                    }
+                    n += 1;
+                    ffi::lua_rawseti(l, 3, n);
+                }
+                _ => {
+                    ffi::lua_pushnil(l);
+                    ffi::lua_pushstring(l, c"reader function must return a string".as_ptr());
+                    return 2;
+                }
+            }
+        }
+        ffi::lua_settop(l, 3);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, 3, ffi::LUA_MULTRET);
+        ffi::lua_gettop(l)
+    }
 }
 
 /// Lua 5.1's name of a value's type (mlua names integers apart).
@@ -187,40 +250,17 @@ fn loadstring(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
     compile(lua, &code, &name)
 }
 
-fn load(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
-    let Some(Value::Function(reader)) = args.front() else {
-        let why = format!("function expected, got {}", type_name(args.front()));
-        return bad_arg(lua, 1, "load", why);
-    };
-    let name = match args.get(1) {
-        None | Some(Value::Nil) => b"=(load)".to_vec(),
-        Some(v) => match string_arg(Some(v)) {
-            Some(n) => n,
-            None => {
-                let why = format!("string expected, got {}", type_name(Some(v)));
-                return bad_arg(lua, 2, "load", why);
-            }
-        },
+/// `load`'s chunk: (reader, name, the pieces the reader gave) -> the function or nil and the
+/// message, as `loadstring` compiles.
+fn load_pieces(lua: &Lua, (_, name, pieces): (Value, Value, Table)) -> mlua::Result<MultiValue> {
+    let name = match name {
+        Value::Nil => b"=(load)".to_vec(),
+        v => string_arg(Some(&v)).unwrap_or_default(),
     };
     let mut code = Vec::new();
-    loop {
-        match reader.call::<Value>(()) {
-            Ok(Value::Nil) => break,
-            Ok(v) if string_arg(Some(&v)).is_some() => {
-                let piece = string_arg(Some(&v)).unwrap_or_default();
-                if piece.is_empty() {
-                    break;
-                }
-                code.extend_from_slice(&piece);
-            }
-            Ok(_) => {
-                let msg = text(lua, "reader function must return a string")?;
-                return out(lua, vec![Value::Nil, msg], RETURN);
-            }
-            Err(e) => {
-                let msg = text(lua, &super::functions_load::lua_message(&e))?;
-                return out(lua, vec![Value::Nil, msg], RETURN);
-            }
+    for i in 1..=pieces.raw_len() {
+        if let Some(piece) = string_arg(Some(&pieces.raw_get::<Value>(i)?)) {
+            code.extend_from_slice(&piece);
         }
     }
     compile(lua, &code, &name)

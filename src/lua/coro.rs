@@ -1,13 +1,14 @@
 //! The unsafe corner of the engine: resuming a script's coroutine through the Lua C API (so an
 //! error value stays a Lua value and its position can be read from the dead coroutine's
-//! stack), the count hook that raises the kill error and yields at the busy threshold, and the
+//! stack), the count hook that raises the kill error and leaves the core at the busy threshold, and the
 //! per-thread run context (the `Host` and `RunControl` of the run in progress) that
 //! `redis.call` and the hook read.
 //!
-//! `passthrough` holds the other unsafe part (pcall and coroutines a hook yield passes
-//! through) and `libs` the C libraries; everything else in `lua` uses mlua's safe API.
+//! `stack` holds the machine stack runs go on and `libs` the C libraries; everything else in
+//! `lua` uses mlua's safe API.
 
-use super::{passthrough, Host, ReplFlags, RunControl};
+use super::stack::{self, ScriptStack};
+use super::{Host, ReplFlags, RunControl};
 use crate::constants::{LUA_HOOK_INSTRUCTIONS, LUA_LOAD_TIMEOUT_MS};
 use crate::resp::Out;
 use mlua::{ffi, Function, IntoLuaMulti, Lua, Table, Thread, Value};
@@ -29,8 +30,8 @@ struct HookCtx {
     ctl: *const RunControl,
     /// A FUNCTION LOAD runs the library's top level: the hook enforces the load timeout.
     load: bool,
-    /// The run's own coroutine: the hook yields it, or a coroutine resumed below it through
-    /// `passthrough` (which forwards the yield up to it).
+    /// The run's own coroutine (`coroutine.running` answers nil there, as on Redis' main
+    /// thread).
     co: *mut ffi::lua_State,
     /// When the run started; None until the hook first runs (short scripts, the common case,
     /// never read the clock: the first 100k instructions count as time zero).
@@ -64,8 +65,6 @@ thread_local! {
             repl: ReplFlags::ALL,
         })
     };
-    /// Set by the hook right before it yields, to tell its yields from the script's own.
-    static HOOK_YIELDED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Everything a run sets up on this thread; cleared when dropped, so no pointer outlives the
@@ -78,8 +77,9 @@ pub(super) struct RunScope<'a> {
 pub(super) enum Resumed {
     /// The script returned; its first result (nil when it returned nothing).
     Returned(Value),
-    /// The hook yielded at the busy threshold; resume it later.
-    Yielded,
+    /// The hook left the script's stack at the busy threshold; continue it later with
+    /// `Start::Continue(ticket)`.
+    Left(u64),
     /// The script returned a string: its bulk reply is written to the `out` given to `resume`
     /// already (the common EVALSHA result, with no value handle made for it).
     Written,
@@ -123,7 +123,7 @@ impl<'a> RunScope<'a> {
         RunScope { _host: PhantomData }
     }
 
-    /// The settings as the script left them (saved across a yield).
+    /// The settings as the script left them (saved while the run is off the core).
     pub fn vars(&self) -> RunVars {
         VARS.with(|v| v.get())
     }
@@ -234,28 +234,40 @@ pub(super) enum Start<'a> {
         keys: &'a [&'a [u8]],
         args: &'a [&'a [u8]],
     },
-    /// A library's top level: `func()`.
+    /// A library's top level: `func()` (on the shard loop's stack: it never leaves).
     Plain(&'a Function),
-    /// After a hook yield.
-    Continue,
+    /// After the hook left (`Resumed::Left`).
+    Continue(u64),
 }
 
-/// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after a hook
-/// yield. The KEYS/ARGV tables are built through the C API: this is EVALSHA's hot path.
+/// Starts a run on `co` (a fresh or cleanly finished coroutine), or continues `co` after the
+/// hook left. Scripts and functions run on `stack` (`stack::ScriptStack`), a library's top
+/// level on the caller's. The KEYS/ARGV tables are built through the C API: this is EVALSHA's
+/// hot path.
 pub(super) fn resume(
     lua: &Lua,
     co: &Thread,
+    stack: Option<&mut ScriptStack>,
     start: Start<'_>,
     out: Option<&mut Out<'_>>,
 ) -> mlua::Result<Resumed> {
     let co_state = co.state();
+    let mut left = None;
+    let on = On {
+        stack,
+        left: &mut left,
+        ticket: match start {
+            Start::Continue(t) => Some(t),
+            _ => None,
+        },
+    };
     let (value, status, source, line): Outcome = match start {
         Start::Eval {
             func,
             globals,
             keys,
             args,
-        } => exec(lua, (func, globals), co_state, out, |state| {
+        } => exec(lua, (func, globals), co_state, on, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; the stack holds func,
             // globals; each array is pushed and stored into globals (a plain table without
             // __newindex), then globals is popped.
@@ -268,7 +280,7 @@ pub(super) fn resume(
             }
             (1, 0)
         })?,
-        Start::Function { func, keys, args } => exec(lua, func, co_state, out, |state| {
+        Start::Function { func, keys, args } => exec(lua, func, co_state, on, out, |state| {
             // SAFETY: inside `exec`'s protected call with room made; func, then the two arrays,
             // go to the coroutine.
             unsafe {
@@ -277,12 +289,12 @@ pub(super) fn resume(
             }
             (3, 2)
         })?,
-        Start::Plain(func) => exec(lua, func, co_state, out, |_| (1, 0))?,
-        Start::Continue => exec(lua, (), co_state, out, |_| (0, 0))?,
+        Start::Plain(func) => exec(lua, func, co_state, on, out, |_| (1, 0))?,
+        Start::Continue(_) => exec(lua, (), co_state, on, out, |_| (0, 0))?,
     };
     Ok(match status {
         0 => Resumed::Returned(value),
-        1 => Resumed::Yielded,
+        1 => Resumed::Left(left.unwrap_or_default()),
         3 => Resumed::Written,
         _ => {
             let source = match source {
@@ -303,15 +315,55 @@ pub(super) fn resume(
 /// tuple, so reading it allocates nothing).
 type Outcome = (Value, i64, Value, Value);
 
+/// Where `exec` runs `lua_resume`: on `stack` (None: the caller's), continuing the run that
+/// left with `ticket` if set; the ticket of a run that leaves goes to `left`.
+struct On<'a> {
+    stack: Option<&'a mut ScriptStack>,
+    left: &'a mut Option<u64>,
+    ticket: Option<u64>,
+}
+
+/// lua_resume's status for a run whose hook left its stack (not one of Lua's).
+const LEFT: c_int = -1;
+
+impl On<'_> {
+    /// # Safety
+    /// As `lua_resume(co, nargs)`.
+    unsafe fn resume(self, co: *mut ffi::lua_State, nargs: c_int) -> c_int {
+        let outcome = match (self.stack, self.ticket) {
+            // SAFETY: the caller's guarantees.
+            (None, _) => return unsafe { ffi::lua_resume_(co, nargs) },
+            // SAFETY: the caller's guarantees.
+            (Some(stack), None) => unsafe { stack.resume(co, nargs) },
+            (Some(stack), Some(ticket)) => match stack.resume_left(ticket) {
+                Some(outcome) => outcome,
+                // Not the run waiting on the stack: nothing to continue.
+                None => return ABANDONED,
+            },
+        };
+        match outcome {
+            stack::Outcome::Status(status) => status,
+            stack::Outcome::Left(ticket) => {
+                *self.left = Some(ticket);
+                LEFT
+            }
+        }
+    }
+}
+
+/// The status `On::resume` answers for a ticket that is not the run waiting on the stack.
+const ABANDONED: c_int = -2;
+
 /// Runs `prepare` then resumes `co` inside one protected call on mlua's stack (`exec_raw`),
-/// and leaves the outcome there: (value, status 0 returned / 1 yielded / 2 failed, then for a
+/// and leaves the outcome there: (value, status 0 returned / 1 left the core / 2 failed, then for a
 /// failure the source and line of the user frame). `prepare` gets mlua's stack holding `args`
-/// and answers how many values to move to `co` (0: continue after a yield) and how many of
+/// and answers how many values to move to `co` (0: continue after the hook left) and how many of
 /// them are arguments.
 fn exec(
     lua: &Lua,
     args: impl IntoLuaMulti,
     co: *mut ffi::lua_State,
+    on: On<'_>,
     out: Option<&mut Out<'_>>,
     prepare: impl FnOnce(*mut ffi::lua_State) -> (c_int, c_int),
 ) -> mlua::Result<Outcome> {
@@ -319,7 +371,7 @@ fn exec(
     // protected call (an allocation error is caught). The closure makes room, lets `prepare`
     // push the run's values, moves them to `co` (same global state), resumes `co` (errors
     // inside it are caught by lua_resume and leave it dead), reads its call stack and leaves
-    // at most four values for exec_raw to convert. A coroutine that yielded from the hook gets
+    // at most four values for exec_raw to convert. A run the hook took off the core gets
     // nothing pushed before it continues.
     unsafe {
         lua.exec_raw(args, |state| {
@@ -329,7 +381,7 @@ fn exec(
                 ffi::lua_settop(co, 0);
                 ffi::lua_xmove(state, co, moved);
             }
-            match ffi::lua_resume_(co, nargs) {
+            match on.resume(co, nargs) {
                 0 if out.is_some()
                     && ffi::lua_gettop(co) > 0
                     && ffi::lua_type(co, 1) == ffi::LUA_TSTRING =>
@@ -353,9 +405,18 @@ fn exec(
                     }
                     ffi::lua_pushinteger(state, 0);
                 }
-                ffi::LUA_YIELD if take_hook_yield() => {
+                LEFT => {
                     ffi::lua_pushnil(state);
                     ffi::lua_pushinteger(state, 1);
+                }
+                ABANDONED => {
+                    ffi::lua_pushstring(
+                        state,
+                        c"ERR the script was abandoned while it was suspended".as_ptr(),
+                    );
+                    ffi::lua_pushinteger(state, 2);
+                    ffi::lua_pushnil(state);
+                    ffi::lua_pushnil(state);
                 }
                 ffi::LUA_YIELD => {
                     // The script called coroutine.yield outside a coroutine of its own: in
@@ -450,24 +511,42 @@ pub(super) fn gc_step(lua: &Lua, kbytes: c_int) {
     drop(done);
 }
 
-/// Sets the flag that tells the hook's yields from a script's own (`passthrough`'s relay sets
-/// it too, forwarding a hook yield from the coroutine below).
-pub(super) fn mark_hook_yield() {
-    HOOK_YIELDED.with(|y| y.set(true));
+/// Installs Redis' `pcall` in `raw` and `coroutine.running` in `co`, for the sandbox prelude.
+/// Everything else of `xpcall`, `error`, `coroutine` and `table.sort` is Lua's own: the
+/// hook leaves a script from anywhere by switching stacks (`stack`), so nothing needs them
+/// rebuilt.
+pub(super) fn add_pcall_and_running(lua: &Lua, raw: &Table, co: &Table) -> mlua::Result<()> {
+    // SAFETY: both follow the C function protocol (see each).
+    let (pcall, running) = unsafe {
+        (
+            lua.create_c_function(pcall_keeping_messages)?,
+            lua.create_c_function(running)?,
+        )
+    };
+    raw.set("pcall", pcall)?;
+    co.set("running", running)
 }
 
-/// Whether the yield just seen was the hook's (clears the flag).
-pub(super) fn take_hook_yield() -> bool {
-    HOOK_YIELDED.with(|y| y.replace(false))
+/// `coroutine.running()`: Lua's, except that the run's own coroutine answers nil, as Redis'
+/// main thread does (a script runs on a coroutine here, on the main thread there).
+unsafe extern "C-unwind" fn running(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: the C function protocol; one value pushed (LUA_MINSTACK slots are free).
+    unsafe {
+        if run_co() == Some(l) {
+            ffi::lua_pushnil(l);
+        } else {
+            ffi::lua_pushthread(l);
+        }
+        1
+    }
 }
 
-/// Redis' `pcall` (luaRedisPcall) for a function that is not a Lua function: Lua's, except
-/// that an error table is handed back as its `err` message, as scripts written for Redis 6
-/// expect.
+/// Redis' `pcall` (luaRedisPcall): Lua's, except that an error table is handed back as its
+/// `err` message, as scripts written for Redis 6 expect.
 ///
 /// # Safety
-/// Called as a C function (from `passthrough`'s pcall, with its arguments).
-pub(super) unsafe fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_int {
+/// Called as a C function, with its arguments.
+unsafe extern "C-unwind" fn pcall_keeping_messages(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: the C function protocol: arguments on the stack, results returned by count. The
     // stack has LUA_MINSTACK free slots on entry; at most two more values are pushed here.
     unsafe {
@@ -629,7 +708,7 @@ unsafe fn push_error_position(co: *mut ffi::lua_State, state: *mut ffi::lua_Stat
 
 /// The count hook: raises the kill error once `ctl.kill` is set (and from then on at every line,
 /// so `pcall` cannot swallow it, as Redis does), marks the shard busy past the threshold, and
-/// yields there when the run allows it and nothing below the current frame forbids a yield.
+/// leaves the core there (`stack::leave`) when the run allows it.
 unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
     let Some(mut ctx) = HOOK.with(|h| h.get()) else {
         return;
@@ -642,7 +721,7 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua
             && CStr::from_ptr((*ar).source).to_bytes() == INTERNAL_SOURCE.as_bytes()
     };
     if engine_line {
-        // A line of the engine's own relay code (pcall, coroutines): Redis' C functions have
+        // A line of the engine's own Lua code (the sandbox's views): Redis' C functions have
         // no lines, so the kill error waits for the script's next line, as there.
         return;
     }
@@ -675,16 +754,18 @@ unsafe extern "C-unwind" fn count_hook(l: *mut ffi::lua_State, ar: *mut ffi::lua
     // A threshold of 0 means none, as Redis' busy-reply-threshold 0.
     if ctx.busy_threshold_ms > 0 && elapsed_ms >= ctx.busy_threshold_ms {
         ctl.busy.store(true, Ordering::Relaxed);
-        // SAFETY: `l` is the running coroutine, inside its hook. `chain_yieldable` accepts it
-        // only when it is the run's coroutine or the innermost one the engine's pcall /
-        // coroutine functions resumed, and no coroutine of that chain is inside a C call (Lua
-        // 5.1 would raise instead of yielding); each level above forwards the yield
-        // (`passthrough`). A hook yield is resumed by lua_resume continuing the interrupted
-        // instruction (ldo.c resume()).
-        unsafe {
-            if ctx.may_yield && passthrough::chain_yieldable(l, ctx.co) {
-                mark_hook_yield();
-                ffi::lua_yield(l, 0);
+        // Off the core until the runner continues the run (whatever Lua is doing: the whole
+        // machine stack waits), as Redis serves its clients from inside this hook. Then the
+        // kill flag is read again, as Redis reads it after serving them.
+        if ctx.may_yield && stack::leave() {
+            if let Some(ctx) = HOOK.with(|h| h.get()) {
+                // SAFETY: the runner entered a new RunScope before continuing the run; its
+                // RunControl outlives that scope.
+                if !ctx.ctl.is_null() && unsafe { &*ctx.ctl }.kill.load(Ordering::Relaxed) {
+                    crate::log::warning("Lua script killed by user with SCRIPT KILL.");
+                    // SAFETY: as the raise above.
+                    unsafe { raise_from_hook(l, c"ERR Script killed by user with SCRIPT KILL...") };
+                }
             }
         }
     }
@@ -701,9 +782,6 @@ unsafe fn raise_from_hook(l: *mut ffi::lua_State, text: &CStr) -> ! {
     // raise an error; the caller guarantees no Rust destructor is skipped by the longjmp.
     unsafe {
         ffi::lua_sethook(l, Some(count_hook), ffi::LUA_MASKLINE, 0);
-        if let Some(ctx) = HOOK.with(|h| h.get()) {
-            passthrough::hook_every_line(ctx.co, count_hook);
-        }
         ffi::lua_createtable(l, 0, 1);
         ffi::lua_pushstring(l, text.as_ptr());
         ffi::lua_setfield(l, -2, c"err".as_ptr());

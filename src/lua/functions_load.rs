@@ -83,7 +83,7 @@ fn run_top_level(st: &mut State, func: &Function) -> Result<Vec<Registered>, Str
     coro::arm_hook(&co);
     let outcome = {
         let _scope = coro::LoadScope::enter(&co);
-        coro::resume(&st.lua, &co, coro::Start::Plain(func), None)
+        coro::resume(&st.lua, &co, None, coro::Start::Plain(func), None)
     };
     let registered = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
     st.phase.call::<()>(false).map_err(internal)?;
@@ -93,7 +93,7 @@ fn run_top_level(st: &mut State, func: &Function) -> Result<Vec<Registered>, Str
             st.co = Some(co);
             Ok(registered)
         }
-        Resumed::Yielded => Err("Error registering functions: ERR FUNCTION LOAD timeout".into()),
+        Resumed::Left(_) => Err("Error registering functions: ERR FUNCTION LOAD timeout".into()),
         Resumed::Failed { value, .. } => Err(format!(
             "Error registering functions: {}",
             String::from_utf8_lossy(&super::vm::error_message(&value))

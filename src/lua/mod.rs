@@ -11,12 +11,11 @@ mod convert;
 mod coro;
 mod functions_load;
 pub mod libs;
-mod passthrough;
 mod rand48;
 mod redis_table;
 mod sandbox;
 pub(crate) mod shebang;
-mod sort;
+mod stack;
 pub mod store;
 pub mod vm;
 

@@ -45,7 +45,7 @@ impl State {
 }
 
 const PRELUDE: &str = r#"
-local G, raw, redis, flavor, load_redis, co, sort = ...
+local G, raw, redis, flavor, load_redis, co = ...
 local error, type, tostring, tonumber, select, pairs, ipairs =
   error, type, tostring, tonumber, select, pairs, ipairs
 local setmetatable, getmetatable, rawset, pcall = setmetatable, getmetatable, rawset, pcall
@@ -67,10 +67,7 @@ math.random = raw.random
 math.randomseed = raw.randomseed
 
 G.pcall = raw.pcall
-G.xpcall = raw.xpcall
-G.error = raw.error
 for name, f in pairs(co) do G.coroutine[name] = f end
-G.table.sort = sort
 G.next = raw.next
 G.pairs = raw.pairs
 G.ipairs = raw.ipairs
@@ -126,14 +123,8 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     let redis = redis_table::build(&lua, flavor)?;
     let raw = lua.create_table()?;
     redis_table::add_rand(&lua, &raw)?;
-    if !super::passthrough::layout_ok(&lua) {
-        return Err(mlua::Error::runtime(
-            "the linked Lua is not the Lua 5.1.5 build slotd reads (lua_State layout)",
-        ));
-    }
     let co = lua.create_table()?;
-    super::passthrough::add(&lua, &raw, &co)?;
-    let sort = super::sort::build(&lua)?;
+    super::coro::add_pcall_and_running(&lua, &raw, &co)?;
     super::builtins::add(&lua, &raw)?;
     super::coro::add_iterators(&lua, &raw)?;
     let load_redis = lua.create_table()?;
@@ -149,7 +140,7 @@ pub(super) fn new_state(flavor: Flavor) -> mlua::Result<State> {
     let (view, phase, readonly): (Table, Function, Table) = lua
         .load(PRELUDE)
         .set_name(INTERNAL_SOURCE)
-        .call((globals.clone(), raw, redis, name, load_redis, co, sort))?;
+        .call((globals.clone(), raw, redis, name, load_redis, co))?;
     lua.set_named_registry_value(super::builtins::READONLY_KEY, readonly)?;
     lua.set_globals(view)?;
     Ok(State {

@@ -11,6 +11,7 @@ use super::functions_load::{self, Registered};
 use super::redis_table::Flavor;
 use super::sandbox::{self, State};
 use super::shebang;
+use super::stack::ScriptStack;
 use super::store::{Library, Script, ScriptStore, Sha};
 use super::{Host, RunControl, ScriptFlags};
 use crate::constants::LUA_GC_CYCLE_PERIOD;
@@ -68,6 +69,8 @@ pub struct Suspended {
     started: Instant,
     may_yield: bool,
     busy_threshold_ms: u64,
+    /// Which run waits on the VM's script stack (`ScriptStack::resume_left`).
+    ticket: u64,
 }
 
 struct EvalState {
@@ -90,6 +93,8 @@ pub struct LuaVm {
     generation: u64,
     /// Runs ended since the last extra collector step (`count_run`).
     runs_since_gc: u32,
+    /// The machine stack runs of both states go on (one run at a time).
+    stack: ScriptStack,
 }
 
 fn new_state(flavor: Flavor) -> State {
@@ -118,6 +123,7 @@ impl LuaVm {
             libs_version: None,
             generation: 0,
             runs_since_gc: 0,
+            stack: ScriptStack::new(),
         }
     }
 
@@ -200,7 +206,7 @@ impl LuaVm {
             args: run.args,
         };
         let ctx = (Flavor::Eval, generation, name);
-        let step = start(st, ctx, host, ctl, &run, start_with, out);
+        let step = start(st, &mut self.stack, ctx, host, ctl, &run, start_with, out);
         self.count_run(Flavor::Eval, step)
     }
 
@@ -222,7 +228,8 @@ impl LuaVm {
             keys: run.keys,
             args: run.args,
         };
-        let step = start(&mut self.func.st, ctx, host, ctl, &run, start_with, out);
+        let st = &mut self.func.st;
+        let step = start(st, &mut self.stack, ctx, host, ctl, &run, start_with, out);
         self.count_run(Flavor::Function, step)
     }
 
@@ -235,6 +242,7 @@ impl LuaVm {
         out: &mut Out<'_>,
     ) -> Step {
         if s.generation != self.generation {
+            self.stack.abandon();
             return Step::Done(Err(ReplyError::other(
                 "ERR the script's Lua state was reset while it was suspended",
             )));
@@ -254,7 +262,14 @@ impl LuaVm {
             ..hook
         };
         let scope = RunScope::enter(host, &s.co, hook, s.vars);
-        let outcome = coro::resume(&st.lua, &s.co, Start::Continue, Some(&mut *out));
+        let stack = Some(&mut self.stack);
+        let outcome = coro::resume(
+            &st.lua,
+            &s.co,
+            stack,
+            Start::Continue(s.ticket),
+            Some(&mut *out),
+        );
         let vars = scope.vars();
         drop(scope);
         let ctx = Finish {
@@ -405,8 +420,10 @@ struct Finish {
     busy_threshold_ms: u64,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn start(
     st: &mut State,
+    stack: &mut ScriptStack,
     (flavor, generation, name): (Flavor, u64, RunName),
     host: &mut dyn Host,
     ctl: &RunControl,
@@ -428,7 +445,7 @@ fn start(
         may_yield: run.may_yield,
     };
     let scope = RunScope::enter(host, &co, hook, RunVars::default());
-    let outcome = coro::resume(&st.lua, &co, start_with, Some(&mut *out));
+    let outcome = coro::resume(&st.lua, &co, Some(stack), start_with, Some(&mut *out));
     let vars = scope.vars();
     let started = scope.started();
     drop(scope);
@@ -462,13 +479,14 @@ fn finish(
             st.co = Some(co);
             Step::Done(Ok(()))
         }
-        Ok(Resumed::Yielded) => Step::Yielded(Suspended {
+        Ok(Resumed::Left(ticket)) => Step::Yielded(Suspended {
+            ticket,
             flavor: ctx.flavor,
             generation: ctx.generation,
             co,
             vars,
             name: ctx.name,
-            // A hook yield comes after the hook read the clock.
+            // The hook leaves after it read the clock.
             started: ctx.started.unwrap_or_else(Instant::now),
             may_yield: ctx.may_yield,
             busy_threshold_ms: ctx.busy_threshold_ms,
@@ -1162,41 +1180,154 @@ mod tests {
         );
     }
 
-    #[test]
-    fn loops_behind_c_boundaries_run_on_instead_of_failing_to_yield() {
-        // Lua 5.1 cannot yield across these; the hook must not try (the script would get an
-        // error) and the script completes, possibly yielding before or after them.
-        let bodies = [
+    /// Loops where Lua 5.1 cannot yield (metamethods, iterators, callbacks of C functions),
+    /// each with the reply it ends with.
+    const LOOPS_BEHIND_C_CALLS: &[(&str, &[u8])] = &[
+        (
             "local n = 0 local t = setmetatable({}, {__index = function() \
-             for i = 1, 300000 do n = n + 1 end return n end}) return t.x",
-            "local n = 0 local t = {3, 1, 2} table.sort(t, function(a, b) \
-             for i = 1, 100000 do n = n + 1 end return a < b end) return n",
-            "local function it(_, i) if i < 3 then for j = 1, 200000 do end return i + 1 end end \
+             for i = 1, 2000000 do n = n + 1 end return n end}) return t.x",
+            b":2000000\r\n",
+        ),
+        (
+            "local n = 0 local t = setmetatable({}, {__newindex = function() \
+             for i = 1, 2000000 do n = n + 1 end end}) t.x = 1 return n",
+            b":2000000\r\n",
+        ),
+        (
+            "local mt = {__eq = function() for i = 1, 2000000 do end return true end} \
+             local a, b = setmetatable({}, mt), setmetatable({}, mt) return a == b and 1 or 0",
+            b":1\r\n",
+        ),
+        (
+            "local mt = {__lt = function() for i = 1, 2000000 do end return true end} \
+             local a, b = setmetatable({}, mt), setmetatable({}, mt) return a < b and 1 or 0",
+            b":1\r\n",
+        ),
+        (
+            "local t = setmetatable({}, {__concat = function() for i = 1, 2000000 do end \
+             return 'cc' end}) return t .. 'x'",
+            b"$2\r\ncc\r\n",
+        ),
+        (
+            "local t = setmetatable({}, {__tostring = function() for i = 1, 2000000 do end \
+             return 'ts' end}) return tostring(t)",
+            b"$2\r\nts\r\n",
+        ),
+        (
+            "local function it(_, i) if i < 3 then for j = 1, 1000000 do end return i + 1 end end \
              local n = 0 for i in it, nil, 0 do n = n + i end return n",
-            "local n = 0 local ok = pcall(function() for i = 1, 500000 do n = n + 1 end end) \
+            b":6\r\n",
+        ),
+        (
+            "return (string.gsub('abc', '%w', function(c) for i = 1, 1000000 do end \
+             return c .. c end))",
+            b"$6\r\naabbcc\r\n",
+        ),
+        (
+            "local n = 0 table.foreach({a = 1}, function() for i = 1, 2000000 do n = n + 1 end end) \
              return n",
-            "local s = string.gsub('abc', '%w', function(c) for i = 1, 200000 do end return c end) \
-             return s",
-        ];
-        for body in bodies {
+            b":2000000\r\n",
+        ),
+        (
+            "local n = 0 table.foreachi({1, 2}, function() for i = 1, 1000000 do n = n + 1 end end) \
+             return n",
+            b":2000000\r\n",
+        ),
+        (
+            "local parts, i = {'return ', '4', '2'}, 0 \
+             local f = load(function() for j = 1, 1000000 do end i = i + 1 return parts[i] end)\n\
+             return f()",
+            b":42\r\n",
+        ),
+        (
+            "local ok, e = xpcall(function() error('x') end, function() \
+             for i = 1, 2000000 do end return 'handled' end)\nreturn e",
+            b"$7\r\nhandled\r\n",
+        ),
+        (
+            "local mt = {__lt = function(a, b) for i = 1, 300000 do end return a.v < b.v end} \
+             local t = {} for i = 1, 5 do t[i] = setmetatable({v = 6 - i}, mt) end \
+             table.sort(t) return t[1].v",
+            b":1\r\n",
+        ),
+    ];
+
+    #[test]
+    fn loops_behind_c_boundaries_leave_the_core_and_finish() {
+        // Lua 5.1 cannot yield across these; the hook leaves the script's machine stack
+        // instead, and each script ends with its plain result.
+        for (body, want) in LOOPS_BEHIND_C_CALLS {
+            let (yields, done) = run_to_end(body);
+            assert!(yields >= 1, "{body}: never left the core: {done:?}");
+            assert_eq!(done.as_deref(), Ok(*want), "{body}");
+        }
+    }
+
+    #[test]
+    fn loops_behind_c_boundaries_are_killed_while_suspended() {
+        for (body, _) in LOOPS_BEHIND_C_CALLS {
             let mut vm = LuaVm::new();
             let mut host = FakeHost::default();
             let ctl = RunControl::default();
-            let mut step = start_run(&mut vm, &mut host, &ctl, body);
+            let Step::Yielded(s) = start_run(&mut vm, &mut host, &ctl, body) else {
+                panic!("{body}: did not leave");
+            };
+            ctl.kill.store(true, Ordering::Relaxed);
             let mut buf = Vec::new();
-            loop {
-                match step {
-                    Step::Yielded(s) => {
-                        let mut out = Out::new(&mut buf, Proto::Resp2);
-                        step = vm.resume(s, &mut host, &ctl, &mut out);
-                    }
-                    Step::Done(r) => {
-                        r.unwrap_or_else(|e| panic!("{body}: {}", e.text()));
-                        break;
-                    }
-                }
+            let mut out = Out::new(&mut buf, Proto::Resp2);
+            let mut step = vm.resume(s, &mut host, &ctl, &mut out);
+            // Where a C function catches the error (load's reader, xpcall's handler), the
+            // script's next line raises it again.
+            while let Step::Yielded(s) = step {
+                step = vm.resume(s, &mut host, &ctl, &mut out);
             }
+            let Step::Done(r) = step else { unreachable!() };
+            match r {
+                Err(e) => assert!(e.text().contains("Script killed"), "{body}: {}", e.text()),
+                Ok(()) => panic!("{body}: not killed"),
+            }
+            // The stack is free again: the VM runs the next script.
+            ctl.kill.store(false, Ordering::Relaxed);
+            assert_eq!(
+                run_on(&mut vm, &mut host, "return 7", &[], Proto::Resp2).unwrap(),
+                b":7\r\n"
+            );
         }
+    }
+
+    #[test]
+    fn a_run_dropped_while_suspended_leaves_the_stack_usable() {
+        let mut vm = LuaVm::new();
+        let mut host = FakeHost::default();
+        let ctl = RunControl::default();
+        let body = LOOPS_BEHIND_C_CALLS[0].0;
+        let Step::Yielded(first) = start_run(&mut vm, &mut host, &ctl, body) else {
+            panic!("did not leave");
+        };
+        drop(first);
+        // A new run abandons the one left on the stack; the next ones run normally.
+        let (yields, done) = run_to_end_on(&mut vm, &mut host, &ctl, body);
+        assert!(yields >= 1);
+        assert_eq!(done.as_deref(), Ok(&b":2000000\r\n"[..]));
+        // A stale suspension cannot continue another run.
+        let Step::Yielded(a) = start_run(&mut vm, &mut host, &ctl, body) else {
+            panic!("did not leave");
+        };
+        let Step::Yielded(b) = start_run(&mut vm, &mut host, &ctl, body) else {
+            panic!("did not leave");
+        };
+        let mut buf = Vec::new();
+        let mut out = Out::new(&mut buf, Proto::Resp2);
+        match vm.resume(a, &mut host, &ctl, &mut out) {
+            Step::Done(Err(e)) => assert!(e.text().contains("abandoned"), "{}", e.text()),
+            _ => panic!("a stale run continued"),
+        }
+        let mut step = vm.resume(b, &mut host, &ctl, &mut out);
+        while let Step::Yielded(s) = step {
+            step = vm.resume(s, &mut host, &ctl, &mut out);
+        }
+        assert!(matches!(step, Step::Done(Ok(()))));
+        assert!(buf.ends_with(b":2000000\r\n"));
     }
 
     #[test]

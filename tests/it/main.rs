@@ -37,6 +37,7 @@ mod replication;
 mod script_busy;
 mod script_busy2;
 mod script_busy3;
+mod script_stack;
 mod script_yield;
 mod scripting;
 mod scripting_aof;
