@@ -413,8 +413,14 @@ fn persistence(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("rdb_saves", r.saves.load(Relaxed))
         // No fork: the memory a BGSAVE costs is its queue of serialized chunks (peak).
         .kv("rdb_last_cow_size", r.last_peak_bytes.load(Relaxed))
-        .kv("rdb_last_load_keys_expired", 0)
-        .kv("rdb_last_load_keys_loaded", 0)
+        .kv(
+            "rdb_last_load_keys_expired",
+            r.last_load_keys_expired.load(Relaxed),
+        )
+        .kv(
+            "rdb_last_load_keys_loaded",
+            r.last_load_keys_loaded.load(Relaxed),
+        )
         .kv("aof_enabled", aof)
         .kv("aof_rewrite_in_progress", a.rewriting as u8)
         .kv("aof_rewrite_scheduled", a.scheduled as u8)

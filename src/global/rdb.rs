@@ -56,6 +56,10 @@ pub struct RdbGlobal {
     pub writes_refused: AtomicBool,
     /// The save at SIGTERM/SIGINT, run by shard 0 for the main thread.
     pub exit_save: Mutex<ExitSave>,
+    /// Keys the last RDB load created and skipped as expired (INFO rdb_last_load_keys_*),
+    /// set by `rdb_load`.
+    pub last_load_keys_loaded: AtomicU64,
+    pub last_load_keys_expired: AtomicU64,
 }
 
 impl RdbGlobal {
@@ -72,6 +76,8 @@ impl RdbGlobal {
             dirty_by_shard: (0..shards).map(|_| AtomicU64::new(0)).collect(),
             writes_refused: AtomicBool::new(false),
             exit_save: Mutex::new(ExitSave::Idle),
+            last_load_keys_loaded: AtomicU64::new(0),
+            last_load_keys_expired: AtomicU64::new(0),
         }
     }
 

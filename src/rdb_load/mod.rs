@@ -180,6 +180,11 @@ fn load_into(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",
         stats.keys_loaded, stats.keys_expired
     ));
+    let rdb = &node.global.rdb;
+    rdb.last_load_keys_loaded
+        .store(stats.keys_loaded, Ordering::Relaxed);
+    rdb.last_load_keys_expired
+        .store(stats.keys_expired, Ordering::Relaxed);
     Ok(stats)
 }
 

@@ -137,8 +137,9 @@ pub fn redis_in(dir: &Path, tag: &str, extra: &[&str]) -> RedisServer {
 }
 
 /// Starts slotd on `dir` with `shards` shards, checks every key against `want`, then a
-/// restart (from what slotd wrote itself) has them too. Returns slotd's first log.
-fn slotd_has(dir: &Path, shards: usize, extra: &[&str], want: &Digests) -> String {
+/// restart (from what slotd wrote itself) has them too. Returns slotd's first log and its
+/// INFO persistence after the load.
+fn slotd_has(dir: &Path, shards: usize, extra: &[&str], want: &Digests) -> (String, String) {
     let n = shards.to_string();
     // No save points: stopping must not rewrite a dump.rdb whose loading is checked.
     let mut args = vec![
@@ -154,6 +155,7 @@ fn slotd_has(dir: &Path, shards: usize, extra: &[&str], want: &Digests) -> Strin
         .unwrap_or_else(|e| panic!("slotd starts on {}: {e}", dir.display()));
     let mut c = s.client();
     assert_eq!(&digests(&mut c), want, "{shards} shard(s) {extra:?}");
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
     assert_eq!(q(&mut c, &["FCALL", "answer", "0"]), redis::Value::Int(42));
     let log = s.log_text();
     drop(c);
@@ -163,7 +165,7 @@ fn slotd_has(dir: &Path, shards: usize, extra: &[&str], want: &Digests) -> Strin
     assert_eq!(&digests(&mut again.client()), want, "after a restart");
     assert_eq!(again.stop(), Some(0));
     std::mem::take(&mut again.dir);
-    log
+    (log, info)
 }
 
 /// A copy of `from`'s files (one level of directories) into a fresh test directory.
@@ -208,7 +210,10 @@ fn slotd_loads_a_dump_rdb_of_redis_server() {
     for shards in [1, 3] {
         let dir = copy_dir(&rdir, "rdbload");
         let file = std::fs::read(dir.join("dump.rdb")).unwrap();
-        let log = slotd_has(&dir, shards, &[], &want);
+        let (log, info) = slotd_has(&dir, shards, &[], &want);
+        let loaded = format!("rdb_last_load_keys_loaded:{}", want.0.len());
+        assert!(info.contains(&loaded), "{info}");
+        assert!(info.contains("rdb_last_load_keys_expired:1"), "{info}");
         for line in [
             "Loading RDB produced by version 7.0",
             "RDB age ",
@@ -337,7 +342,7 @@ fn slotd_loads_a_redis_7_appendonlydir() {
         );
         for shards in [1, 3] {
             let dir = copy_dir(&rdir, "aofdir");
-            let log = slotd_has(&dir, shards, &["--appendonly", "yes"], &want);
+            let (log, _) = slotd_has(&dir, shards, &["--appendonly", "yes"], &want);
             if preamble == "yes" {
                 assert!(
                     has_line(&log, "Reading RDB base file on AOF loading..."),
@@ -445,7 +450,7 @@ fn slotd_upgrades_a_redis_6_appendonly_aof() {
         for shards in [1, 3] {
             let dir = test_dir("legacy");
             std::fs::write(dir.join("appendonly.aof"), &file).unwrap();
-            let log = slotd_has(&dir, shards, &["--appendonly", "yes"], &want);
+            let (log, _) = slotd_has(&dir, shards, &["--appendonly", "yes"], &want);
             assert!(
                 has_line(
                     &log,
