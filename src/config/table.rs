@@ -207,7 +207,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("propagation-error-behavior", "ignore", Enum(&["ignore", "panic", "panic-on-replicas"]), Mutable, No(NOT_YET)),
     d("protected-mode", "yes", Bool, Mutable, On("without a password and without an explicit bind, only loopback clients are served")),
     d("proto-max-bulk-len", "536870912", Typed, Mutable, On("largest bulk string in a request (>= 1mb; at most 4gb - 1 in slotd, which stores key lengths in 32 bits)")),
-    d("rdb-del-sync-files", "no", Bool, Mutable, Inert("slotd keeps no RDB file from a replication sync (payloads go over the socket; a spooled one is removed when the sync ends), so there is none to delete")),
+    d("rdb-del-sync-files", "no", Bool, Mutable, No("a slotd replica keeps the RDB file of its last full sync as dbfilename (as Redis); deleting it afterwards is not implemented yet, so only no is accepted")),
     d("rdb-key-save-delay", "0", Int(INT_MIN, INT_MAX), Hidden, On("a test knob: microseconds the BGSAVE writer thread sleeps per chunk written (Redis: per key); the shards never sleep")),
     d("rdb-save-incremental-fsync", "yes", Bool, Mutable, Inert("disk tuning: slotd's RDB writer fsyncs once, before the rename")),
     d("rdbchecksum", "yes", Bool, Immutable, On("RDB files end with the CRC-64 of their bytes (`no`: 0, which readers skip)")),
