@@ -8,25 +8,13 @@ mod master_side {
     use std::io::{Read, Write};
     use std::path::Path;
     use std::process::Command;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     fn info(port: u16, section: &str, field: &str) -> Option<String> {
-        cli(port, &["INFO", section]).lines().find_map(|l| {
-            l.strip_prefix(&format!("{field}:"))
-                .map(|v| v.trim().to_string())
-        })
+        crate::replication::field_of(&cli(port, &["INFO", section]), field)
     }
 
-    fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < deadline {
-            if f() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("timed out waiting for {what}");
-    }
+    use crate::replication::wait_for;
 
     /// The redis-server replica's link is up and it processed the whole stream so far.
     fn wait_caught_up(m: &Server, r: &RedisServer) {
@@ -469,7 +457,7 @@ mod replica_side {
     use std::net::{TcpListener, TcpStream};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     /// A private redis-server 7.0 master that starts a diskless sync at once.
     fn master(extra: &[&str]) -> RedisServer {
@@ -483,23 +471,9 @@ mod replica_side {
         m
     }
 
-    fn field(info: &str, name: &str) -> Option<String> {
-        info.lines().find_map(|l| {
-            l.strip_prefix(&format!("{name}:"))
-                .map(|v| v.trim().to_string())
-        })
-    }
+    use crate::replication::field_of as field;
 
-    fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while Instant::now() < deadline {
-            if f() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("timed out waiting for {what}");
-    }
+    use crate::replication::wait_for;
 
     fn replica_of(m: &RedisServer, threads: &str) -> Server {
         let port = m.port.to_string();

@@ -7,15 +7,19 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 fn info_field(s: &Server, section: &str, field: &str) -> Option<String> {
-    let text = s.cli(&["INFO", section]);
-    text.lines().find_map(|l| {
+    field_of(&s.cli(&["INFO", section]), field)
+}
+
+/// The value of `field` in an INFO text.
+pub(crate) fn field_of(info: &str, field: &str) -> Option<String> {
+    info.lines().find_map(|l| {
         l.strip_prefix(&format!("{field}:"))
             .map(|v| v.trim().to_string())
     })
 }
 
 /// Waits (bounded) until `f` holds.
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
         if f() {

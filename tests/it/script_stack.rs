@@ -81,8 +81,6 @@ fn script_kill_ends_loops_behind_c_calls_on_one_shard_as_redis() {
 
 /// The same loops in functions: FUNCTION KILL ends each (SCRIPT KILL is refused first).
 fn function_kill_each(port: u16) -> Vec<String> {
-    let mut t = Vec::new();
-    let mut b = Raw::connect(port);
     let lib = "#!lua name=stacklib\n\
                redis.register_function('idx', function() \
                local t = setmetatable({}, {__index = function() while true do end end}) \
@@ -91,16 +89,7 @@ fn function_kill_each(port: u16) -> Vec<String> {
                for i in function() while true do end end do end end)\n\
                redis.register_function('gsub', function() \
                return string.gsub('x', 'x', function() while true do end end) end)";
-    t.push(call(&mut b, &["FUNCTION", "LOAD", lib]));
-    for name in ["idx", "iter", "gsub"] {
-        let mut a = Raw::connect(port);
-        a.send(&cmd(&[b"FCALL", name.as_bytes(), b"0"]));
-        t.push(until_busy(&mut b, &["GET", "k"]));
-        t.push(call(&mut b, &["SCRIPT", "KILL"]));
-        t.push(call(&mut b, &["FUNCTION", "KILL"]));
-        t.push(reply(&mut a));
-    }
-    t
+    crate::script_yield::kill_each_function(port, lib, &["idx", "iter", "gsub"])
 }
 
 #[test]

@@ -509,16 +509,22 @@ fn shutdown_nosave_stops_a_node_looping_inside_pcall_as_redis() {
 
 /// Functions looping inside pcall, xpcall and a coroutine: FUNCTION KILL ends each.
 fn kill_looping_functions(port: u16) -> Vec<String> {
-    let mut t = Vec::new();
-    let mut b = Raw::connect(port);
     let lib = "#!lua name=spinlib\n\
                redis.register_function('p', function() pcall(function() while true do end end) end)\n\
                redis.register_function('x', function() \
                xpcall(function() while true do end end, function(e) return e end) end)\n\
                redis.register_function('c', function() \
                coroutine.wrap(function() while true do end end)() end)";
+    kill_each_function(port, lib, &["p", "x", "c"])
+}
+
+/// Loads `lib` and, for each of its looping functions `names`: FCALL from a fresh client,
+/// -BUSY for another, SCRIPT KILL refused, FUNCTION KILL, then the killed call's reply.
+pub(crate) fn kill_each_function(port: u16, lib: &str, names: &[&str]) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut b = Raw::connect(port);
     t.push(call(&mut b, &["FUNCTION", "LOAD", lib]));
-    for name in ["p", "x", "c"] {
+    for name in names {
         let mut a = Raw::connect(port);
         a.send(&cmd(&[b"FCALL", name.as_bytes(), b"0"]));
         t.push(until_busy(&mut b, &["GET", "k"]));
