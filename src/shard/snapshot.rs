@@ -11,11 +11,10 @@
 //! where the database changes. The consumer writes what goes around the chunks (an RDB file's
 //! header, functions, EOF and checksum).
 
-use crate::aof_store::rewrite::{serialize_table, split_table, DbList};
+use crate::aof_store::rewrite::{serialize_table, serialize_table_rdb, split_table, DbList};
 use crate::global::repl::lock;
 use crate::keyspace::db::Db;
 use crate::rdb::dump::DumpOpts;
-use crate::rdb::file::write::{put_entry, put_select_db};
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
@@ -154,14 +153,7 @@ impl ShardSnap {
                 serialize_table(db, dbi, idx, now_ms, &mut self.buf_db, &mut self.buf)
             }
             SnapFormat::Rdb(opts) => {
-                let (buf, at) = (&mut self.buf, &mut self.buf_db);
-                db.for_each_in_table(idx, now_ms, |e| {
-                    if *at != dbi {
-                        put_select_db(buf, dbi);
-                        *at = dbi;
-                    }
-                    put_entry(buf, e.key(), e.value(), e.expire_at_ms(), opts);
-                });
+                serialize_table_rdb(db, dbi, idx, now_ms, &mut self.buf_db, &mut self.buf, opts)
             }
         }
         if self.buf.len() >= SNAP_CHUNK_BYTES {
