@@ -197,3 +197,19 @@ pub const SCRIPT_TAKE_PARK_MS: u64 = 1000;
 /// unit; a larger one breaks the link (as a protocol error does) rather than be applied in
 /// parts.
 pub const REPL_BLOCK_BYTES_MAX: usize = 256 << 20;
+
+// ---- issue 17 part A: latency tracking, latency monitor, SLOWLOG ----
+
+// ---- issue 17 part B: MONITOR and client control ----
+
+// ---- issue 17 part C: keyspace notifications ----
+
+// ---- issue 17 part D: client-side caching ----
+
+// ---- issue 17 part E: CONFIG REWRITE, FAILOVER, Sentinel ----
+
+// ---- issue 17 part F: INFO, service integration, DEBUG ----
+
+// ---- issue 17 part G: cluster behaviours ----
+
+// ---- issue 17 part H: RDB and replication leftovers ----

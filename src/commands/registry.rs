@@ -5,8 +5,9 @@
 
 use super::spec::CommandSpec;
 use super::{
-    bitmap, cluster, functions, geo, hash, hll, keys, list, memory, migrate, persistence, pubsub,
-    replication, scripting, server, set, sort, stream, string, transaction, zset,
+    bitmap, cluster, failover, functions, geo, hash, hll, keys, latency, list, memory, migrate,
+    monitor, persistence, pubsub, replication, scripting, server, set, slowlog, sort, stream,
+    string, transaction, zset,
 };
 use crate::command_id::CommandId;
 use hashbrown::HashMap;
@@ -39,6 +40,10 @@ fn family_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(migrate::COMMANDS.iter())
         .chain(replication::COMMANDS.iter())
         .chain(functions::COMMANDS.iter())
+        .chain(latency::COMMANDS.iter())
+        .chain(slowlog::COMMANDS.iter())
+        .chain(monitor::COMMANDS.iter())
+        .chain(failover::COMMANDS.iter())
 }
 
 struct Registry {

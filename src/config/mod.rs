@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub mod announce;
 pub mod fdlimit;
 pub mod obuf;
+pub mod rewrite;
 pub mod stream_nodes;
 mod table;
 

@@ -6,6 +6,7 @@ pub mod blocking;
 pub mod clients;
 pub mod dbs;
 pub mod evict;
+pub mod notify;
 pub mod parked;
 pub mod peers;
 pub mod pubsub;

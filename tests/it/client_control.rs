@@ -1,0 +1,1 @@
+//! Issue 17: client control (filled in by its part).

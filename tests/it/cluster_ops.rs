@@ -1,0 +1,1 @@
+//! Issue 17: cluster ops (filled in by its part).

@@ -1,0 +1,1 @@
+//! Issue 17: config rewrite (filled in by its part).

@@ -1,0 +1,1 @@
+//! Issue 17: info fields (filled in by its part).

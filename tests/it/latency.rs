@@ -1,0 +1,1 @@
+//! Issue 17: latency (filled in by its part).

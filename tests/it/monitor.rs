@@ -1,0 +1,1 @@
+//! Issue 17: monitor (filled in by its part).

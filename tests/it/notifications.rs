@@ -1,0 +1,1 @@
+//! Issue 17: notifications (filled in by its part).

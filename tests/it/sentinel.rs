@@ -1,0 +1,1 @@
+//! Issue 17: sentinel (filled in by its part).

@@ -1,0 +1,1 @@
+//! Issue 17: slowlog (filled in by its part).

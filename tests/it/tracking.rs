@@ -1,0 +1,1 @@
+//! Issue 17: tracking (filled in by its part).
