@@ -84,6 +84,9 @@ pub struct Global {
     pub hll_sparse_max_bytes: AtomicU64,
     /// RDB saving: the BGSAVE in progress, the last save's outcome, MISCONF.
     pub rdb: rdb::RdbGlobal,
+    /// `notify-keyspace-events` as the bits handlers test (0 when nothing is published;
+    /// stored at boot and by CONFIG SET; read by every event site, `shard::notify`).
+    pub keyspace_events: std::sync::atomic::AtomicU32,
 }
 
 impl Global {
@@ -97,6 +100,7 @@ impl Global {
         let maxmemory = crate::keyspace::evict::Settings::from_config(&config);
         let busy_threshold = crate::config::busy_reply_threshold_ms(&config);
         let hll_sparse_max = crate::config::hll_sparse_max_bytes(&config);
+        let keyspace_events = crate::config::keyspace_events::configured(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -140,6 +144,7 @@ impl Global {
             busy_reply_threshold_ms: AtomicU64::new(busy_threshold),
             hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
             rdb: rdb::RdbGlobal::new(shards),
+            keyspace_events: std::sync::atomic::AtomicU32::new(keyspace_events),
         })
     }
 

@@ -722,6 +722,8 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             g.busy_reply_threshold_ms.store(busy_ms, Ordering::Relaxed);
             let hll_max = crate::config::hll_sparse_max_bytes(&cfg);
             g.hll_sparse_max_bytes.store(hll_max, Ordering::Relaxed);
+            let events = crate::config::keyspace_events::configured(&cfg);
+            g.keyspace_events.store(events, Ordering::Relaxed);
         }
         crate::lazyfree::configure(&cfg);
         crate::config::stream_nodes::configure(&cfg);

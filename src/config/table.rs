@@ -198,7 +198,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("min-replicas-max-lag", "10", Special, Mutable, On("seconds since a replica's last ACK for it to count as good")).aliased(&["min-slaves-max-lag"]),
     d("min-replicas-to-write", "0", Special, Mutable, On("writes are refused (NOREPLICAS) with fewer good replicas than this")).aliased(&["min-slaves-to-write"]),
     d("no-appendfsync-on-rewrite", "no", Bool, Mutable, No("slotd always fsyncs during a rewrite; only no is accepted")),
-    d("notify-keyspace-events", "", Str, Mutable, No("keyspace notifications are not implemented yet; only \"\" is accepted")),
+    d("notify-keyspace-events", "", Special, Mutable, On("keyspace notifications: the classes K E g $ l s h z x e t m d n A, published as Redis 7.0 does to subscribers on any core (node-local in cluster mode)")),
     d("oom-score-adj", "no", Enum(&["no", "yes", "relative", "absolute"]), Mutable, No("slotd does not set its oom_score_adj yet (which process the kernel kills first under memory pressure); only no is accepted")),
     d("oom-score-adj-values", "0 200 800", Special, Mutable, Inert("used only with oom-score-adj, which is refused")),
     d("pidfile", "", Typed, Immutable, On("where to write the process id; empty for none")),

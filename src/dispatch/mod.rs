@@ -607,6 +607,7 @@ fn run_key_with(
     }
     let t0 = Instant::now();
     let dirty_before = sh.dirty;
+    let misses_before = crate::shard::notify::misses_before(sh);
     sh.journal.explicit = false;
     sh.journal.select(sh.sel);
     let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
@@ -623,6 +624,9 @@ fn run_key_with(
     }
     if sh.db.expired_log.is_some() {
         crate::replication::journal_expired(sh);
+    }
+    if let Some(before) = misses_before {
+        crate::shard::notify::key_misses(sh, before, args, keys.get(spec, args), now_ms);
     }
     let failed = r.is_err();
     if let Err(e) = r {

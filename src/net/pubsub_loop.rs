@@ -39,7 +39,9 @@ impl Reactor {
                     self.deliver_message(&shared.0, &shared.1);
                 }
             }
-            self.publish_to_bus(m.sharded, &shared.0, &shared.1);
+            if !m.node_local {
+                self.publish_to_bus(m.sharded, &shared.0, &shared.1);
+            }
         }
     }
 

@@ -41,10 +41,6 @@ fn refused_settings_stop_start_up_naming_file_and_line() {
             "unix sockets are not implemented yet",
         ),
         (
-            "notify-keyspace-events KEA",
-            "keyspace notifications are not implemented yet",
-        ),
-        (
             "supervised systemd",
             "does not notify upstart or systemd yet",
         ),
@@ -73,7 +69,6 @@ fn config_set_refuses_and_info_agrees() {
     for (name, value) in [
         ("maxmemory-clients", "100mb"),
         ("latency-monitor-threshold", "100"),
-        ("notify-keyspace-events", "KEA"),
     ] {
         let r = tr(s.cli(&["config", "set", name, value]));
         assert!(
