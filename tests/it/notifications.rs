@@ -117,6 +117,7 @@ fn compare_events(slotd_args: &[&str], classes: &str, script: &[&str]) {
         assert_eq!(read_reply(c), b"+OK\r\n");
     }
     let (mut ea, mut eb) = (Events::subscribe(redis.port), Events::subscribe(slotd_port));
+    let mut seen = 0;
     for line in script {
         let req = request(line);
         a.send(&req);
@@ -126,7 +127,12 @@ fn compare_events(slotd_args: &[&str], classes: &str, script: &[&str]) {
         let want = ea.drain_to_ping();
         let got = eb.take(want.len());
         assert_eq!(got, want, "events of {line:?}");
+        seen += want.len();
     }
+    assert!(
+        seen > 0,
+        "redis-server raised no event: the comparison proved nothing"
+    );
     // Nothing more came from slotd.
     std::thread::sleep(Duration::from_millis(50));
     let extra = eb.drain_to_ping();
@@ -251,6 +257,36 @@ const COLLECTIONS: &[&str] = &[
     "BZPOPMIN lex 1",
     "ZMPOP 1 lex MAX COUNT 9",
 ];
+
+const STREAMS_BITS_HLL_GEO_SORT: &[&str] = &[
+    "XADD x 1-1 f v",
+    "XADD x 2-1 f v",
+    "XADD x 3-1 f v",
+    "XDEL x 1-1",
+    "XDEL x 9-9",
+    "XTRIM x MAXLEN 1",
+    "XTRIM x MAXLEN 5",
+    "XSETID x 10-1",
+    "SETBIT b 7 1",
+    "SETBIT b 7 1",
+    "BITFIELD b SET u8 0 255",
+    "BITFIELD b GET u8 0",
+    "BITOP AND b2 b b",
+    "BITOP AND b2 nokey",
+    "PFADD hl a b c",
+    "PFADD hl a",
+    "PFMERGE hl2 hl",
+    "GEOADD g 13.361389 38.115556 Palermo",
+    "RPUSH sl 3 1 2",
+    "SORT sl STORE sorted",
+    "SORT nolist STORE sorted",
+];
+
+#[test]
+fn stream_bitmap_hll_geo_and_sort_commands_raise_redis_events() {
+    // Guards the families beyond the five basic types, and SORT STORE.
+    compare_events(&["--server-threads", "2"], "KEA", STREAMS_BITS_HLL_GEO_SORT);
+}
 
 #[test]
 fn strings_and_generic_commands_raise_redis_events() {
