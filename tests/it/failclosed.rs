@@ -37,16 +37,8 @@ fn refused_settings_stop_start_up_naming_file_and_line() {
         ),
         ("tls-port 6380", "TLS is not implemented yet"),
         (
-            "unixsocket /tmp/slotd.sock",
-            "unix sockets are not implemented yet",
-        ),
-        (
             "notify-keyspace-events KEA",
             "keyspace notifications are not implemented yet",
-        ),
-        (
-            "supervised systemd",
-            "does not notify upstart or systemd yet",
         ),
     ] {
         let f = dir.join("r.conf");
