@@ -11,6 +11,7 @@ use crate::net::socket;
 use crate::shard::Shard;
 use crate::sys::{MaskHow, SigSet};
 use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -58,10 +59,23 @@ fn install_panic_hook() {
 
 fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     install_panic_hook();
-    if cfg.daemonize {
+    // As Redis, which changes directory while it reads `dir`: every relative path (logfile,
+    // pidfile, unixsocket, data files) is inside `dir`, wherever it appears in the file.
+    std::env::set_current_dir(&cfg.dir)
+        .map_err(|e| format!("Can't chdir to '{}': {e}", cfg.dir.display()))?;
+    let supervision = crate::sys::notify::start(&cfg.stored("supervised", "no"));
+    // A supervised server stays in the foreground, whatever `daemonize` says (as Redis).
+    if cfg.daemonize && supervision.who == crate::sys::notify::Supervisor::No {
         daemonize()?;
     }
     log::init(cfg.loglevel, &cfg.logfile)?;
+    for (warn, line) in &supervision.log {
+        if *warn {
+            log::warning(line);
+        } else {
+            log::notice(line);
+        }
+    }
     log::notice("oO0OoO0OoO0Oo slotd is starting oO0OoO0OoO0Oo");
     log::notice(&format!(
         "slotd version={VERSION}, bits=64, pid={}, just started",
@@ -81,8 +95,6 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
         );
     }
     crate::commands::install_renames(&cfg.renames);
-    std::env::set_current_dir(&cfg.dir)
-        .map_err(|e| format!("Can't chdir to '{}': {e}", cfg.dir.display()))?;
     if let Some(p) = &cfg.pidfile {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
             log::warning(&format!("Failed to write PID file: {e}"));
@@ -93,7 +105,8 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     check_memlock(shards)?;
     let reserve = crate::config::fdlimit::reserved_fds(shards, cfg.cluster_enabled);
     cfg.maxclients = crate::config::fdlimit::fit(cfg.maxclients, reserve)?;
-    let listeners = bind_all(&cfg)?;
+    let unix_path = unix_socket_path(&cfg);
+    let listeners = bind_all(&cfg, unix_path.as_deref())?;
     let bus_fds = if cfg.cluster_enabled {
         Some(bind_bus(&cfg)?)
     } else {
@@ -117,8 +130,20 @@ fn boot(mut cfg: Config, warnings: Vec<String>) -> Result<i32, String> {
     crate::lazyfree::configure(&cfg);
     crate::config::stream_nodes::configure(&cfg);
     let global = Global::new(cfg, shards, cluster);
-    let code = run(global, shards, listeners, cpus, bus_fds)?;
+    let code = run(
+        global,
+        shards,
+        listeners,
+        cpus,
+        bus_fds,
+        unix_path.as_deref(),
+    )?;
     if let Some(p) = pidfile {
+        log::notice("Removing the pid file.");
+        let _ = std::fs::remove_file(p);
+    }
+    if let Some(p) = unix_path {
+        log::notice("Removing the unix socket file.");
         let _ = std::fs::remove_file(p);
     }
     log::notice("slotd is now ready to exit, bye bye...");
@@ -201,9 +226,41 @@ fn check_memlock(shards: usize) -> Result<(), String> {
 }
 
 /// Binds every `bind` address like Redis: a `-` prefix marks an optional address that may be
-/// unavailable; any other failure aborts start-up.
-fn bind_all(cfg: &Config) -> Result<Vec<RawFd>, String> {
-    bind_port(cfg, cfg.port, "tcp")
+/// unavailable; any other failure aborts start-up. `port 0` means no TCP listener; the
+/// `unixsocket` listener joins the list. Listening nowhere at all is fatal, as in Redis.
+fn bind_all(cfg: &Config, unix: Option<&Path>) -> Result<Vec<RawFd>, String> {
+    let mut fds = if cfg.port != 0 {
+        bind_port(cfg, cfg.port, "tcp")?
+    } else {
+        Vec::new()
+    };
+    if let Some(path) = unix {
+        let perm = u32::from_str_radix(&cfg.stored("unixsocketperm", "0"), 8).unwrap_or(0);
+        match socket::listen_unix(path, perm, cfg.tcp_backlog) {
+            Ok(fd) => fds.push(fd),
+            Err(e) => {
+                close_all(&fds);
+                return Err(format!("Failed opening Unix socket: {e}"));
+            }
+        }
+    }
+    if fds.is_empty() {
+        return Err("Configured to not listen anywhere, exiting.".into());
+    }
+    Ok(fds)
+}
+
+/// The `unixsocket` path (relative to `dir`, the working directory by then), if set.
+fn unix_socket_path(cfg: &Config) -> Option<PathBuf> {
+    let p = cfg.stored("unixsocket", "");
+    (!p.is_empty()).then(|| PathBuf::from(p))
+}
+
+/// Sends one sd_notify message when systemd supervises; a failure is logged, not fatal.
+fn notify_supervisor(msg: &str) {
+    if let Err(e) = crate::sys::notify::send(msg) {
+        log::warning(&format!("systemd supervision error: {e}"));
+    }
 }
 
 /// Binds `port` on every `bind` address; `kind` names the port in the fatal error ("tcp" or
@@ -282,6 +339,7 @@ fn run(
     listeners: Vec<RawFd>,
     cpus: Vec<usize>,
     bus_fds: Option<Vec<RawFd>>,
+    unix_path: Option<&Path>,
 ) -> Result<i32, String> {
     let sigset = block_signals();
     // The state tier reaches these drivers only through the hooks installed here.
@@ -312,6 +370,7 @@ fn run(
     global.cfg(crate::commands::server::apply_jemalloc_bg_thread);
     // Redis' used_memory_startup: the server's own structures, before any data loads.
     crate::sys::alloc::mark_startup();
+    notify_supervisor("STATUS=Redis is loading...\n");
     crate::aof_load::boot(&global, &mut states)?;
     crate::repl_link::resume::restore_at_start(&global);
     if global.cluster.is_some() {
@@ -362,11 +421,26 @@ fn run(
         None => None,
     };
     log::notice("Ready to accept connections tcp");
+    if let Some(path) = &unix_path {
+        log::notice(&format!(
+            "The server is now ready to accept connections at {}",
+            path.display()
+        ));
+    }
+    let status = if global.cfg(|c| c.stored("replicaof", "").is_empty()) {
+        "Ready to accept connections"
+    } else {
+        "Ready to accept connections in read-only mode. Waiting for MASTER <-> REPLICA sync"
+    };
+    if let Err(e) = crate::sys::notify::ready(status) {
+        log::warning(&format!("Failed to tell the supervisor we are ready: {e}"));
+    }
     start_configured_replication(&global);
     let reason = loop {
         let reason = wait_for_stop(&global, &sigset);
         global.stop_requested.store(true, Ordering::SeqCst);
         log::warning(&format!("{reason}, scheduling shutdown..."));
+        notify_supervisor("STOPPING=1\n");
         log::notice("User requested shutdown...");
         match crate::repl_link::shutdown::wait_for_replicas(&global) {
             crate::repl_link::shutdown::Outcome::Aborted => {
@@ -418,6 +492,7 @@ fn save_at_signal(global: &Global) -> bool {
         Err(e) => {
             log::warning(&e);
             log::warning("Error trying to save the DB, can't exit.");
+            notify_supervisor("STATUS=Error trying to save the DB, can't exit.\n");
             log::warning(
                 "Errors trying to shut down the server. Check the logs for more information.",
             );

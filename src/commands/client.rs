@@ -225,6 +225,9 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     if c.kill {
         flags.push('A');
     }
+    if c.unix_socket {
+        flags.push('U');
+    }
     if c.readonly {
         flags.push('r');
     }

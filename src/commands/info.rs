@@ -332,7 +332,10 @@ fn server(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
         .kv("arch_bits", usize::BITS)
         .kv("multiplexing_api", "io_uring")
         .kv("process_id", std::process::id())
-        .kv("process_supervised", "no")
+        .kv(
+            "process_supervised",
+            crate::sys::notify::supervisor().name(),
+        )
         .kv("run_id", &g.run_id)
         .kv("tcp_port", port)
         .kv("server_time_usec", now_us)

@@ -522,11 +522,9 @@ fn refused_values_fail_with_file_and_line() {
     for bad in [
         "latency-monitor-threshold 100",
         "tls-port 6380",
-        "unixsocket /tmp/x.sock",
         "aclfile /etc/users.acl",
         "user alice on >pw ~* +@all",
         "loadmodule /x.so",
-        "supervised systemd",
         "hash-max-ziplist-entries 1024",
         "syslog-enabled yes",
     ] {
@@ -789,6 +787,27 @@ fn threads_and_cpus() {
         .unwrap()
         .config;
     assert_eq!((cfg.server_threads, cfg.server_cpus), (8, None));
+}
+
+#[test]
+fn service_settings_load() {
+    // Guards the service directives that used to be refused: unixsocket, unixsocketperm and
+    // every supervised mode load and read back as Redis shows them.
+    let cfg = load_file(
+        "unixsocket /tmp/x.sock\nunixsocketperm 0770\nsupervised systemd\n",
+        &[],
+    )
+    .expect("loads")
+    .config;
+    assert_eq!(get(&cfg, "unixsocket"), "/tmp/x.sock");
+    assert_eq!(get(&cfg, "unixsocketperm"), "770");
+    assert_eq!(get(&cfg, "supervised"), "systemd");
+    for mode in ["upstart", "auto", "no"] {
+        let cfg = load_file(&format!("supervised {mode}\n"), &[])
+            .expect("loads")
+            .config;
+        assert_eq!(get(&cfg, "supervised"), mode);
+    }
 }
 
 #[test]

@@ -101,13 +101,16 @@ impl Reactor {
             return;
         }
         global.connected_clients.fetch_add(1, Ordering::SeqCst);
-        socket::tune_client(fd, keepalive_s);
-        let (addr, laddr) = socket::addrs(fd);
+        let addrs = socket::addrs(fd);
+        if !addrs.unix {
+            socket::tune_client(fd, keepalive_s);
+        }
         let client = Client {
             id: global.new_client_id(),
             fd,
-            addr,
-            laddr,
+            addr: addrs.peer,
+            laddr: addrs.local,
+            unix_socket: addrs.unix,
             created_ms: self.now_ms,
             last_interaction_ms: self.now_ms,
             authenticated: global.cfg(|c| c.requirepass.is_none()),

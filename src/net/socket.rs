@@ -1,9 +1,11 @@
-//! Socket set-up outside the hot path: the listening socket (with Redis' "address in use"
-//! behaviour), options on accepted clients, addresses for CLIENT LIST, refusing a client.
+//! Socket set-up outside the hot path: the listening sockets (TCP with Redis' "address in use"
+//! behaviour, and the `unixsocket` one), options on accepted clients, addresses for CLIENT
+//! LIST, refusing a client.
 
 use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::path::Path;
 use std::time::Duration;
 
 /// Binds `addr:port` without SO_REUSEPORT, so a second server on the same port fails with
@@ -60,10 +62,28 @@ fn bind_retrying(sk: &Socket, addr: &SockAddr) -> Result<(), String> {
     }
 }
 
+/// Listens on the unix socket `path` as Redis does for `unixsocket`: a file already there is
+/// removed first, and `perm` (octal bits, 0 for the umask's) is applied after the bind.
+pub fn listen_unix(path: &Path, perm: u32, backlog: u32) -> Result<RawFd, String> {
+    let _ = std::fs::remove_file(path);
+    let sk = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None)
+        .map_err(|e| format!("socket: {e}"))?;
+    let addr = SockAddr::unix(path).map_err(|e| e.to_string())?;
+    sk.bind(&addr).map_err(|e| e.to_string())?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))
+            .map_err(|e| format!("chmod: {e}"))?;
+    }
+    sk.listen(backlog as i32)
+        .map_err(|e| format!("listen: {e}"))?;
+    Ok(sk.into_raw_fd())
+}
+
 /// How long "address in use" is retried at start.
 const BIND_RETRY_MS: u64 = 1500;
 
-/// TCP_NODELAY and keepalive, as Redis sets them on clients.
+/// TCP_NODELAY and keepalive, as Redis sets them on TCP clients.
 pub fn tune_client(fd: RawFd, keepalive_s: u64) {
     // SAFETY: borrowing the fd for the duration of this call; ownership stays with the caller.
     let sk = std::mem::ManuallyDrop::new(unsafe { Socket::from_raw_fd(fd) });
@@ -85,13 +105,39 @@ fn fmt_addr(a: Option<SocketAddr>) -> String {
     }
 }
 
-/// (peer, local) addresses as "ip:port".
-pub fn addrs(fd: RawFd) -> (String, String) {
+/// A client's addresses as CLIENT LIST shows them.
+pub struct ClientAddrs {
+    /// "ip:port" of the peer; for a unix socket client, "<socket path>:0" as Redis.
+    pub peer: String,
+    /// "ip:port" of our side; the same "<socket path>:0" for a unix socket client.
+    pub local: String,
+    /// Accepted on the `unixsocket` listener (CLIENT LIST flag `U`).
+    pub unix: bool,
+}
+
+/// The addresses of accepted client `fd`.
+pub fn addrs(fd: RawFd) -> ClientAddrs {
     // SAFETY: as in `tune_client`.
     let sk = std::mem::ManuallyDrop::new(unsafe { Socket::from_raw_fd(fd) });
+    let local = sk.local_addr().ok();
+    if let Some(path) = local.as_ref().filter(|a| a.is_unix()) {
+        // The path the listener was bound to, as configured (relative stays relative).
+        let shown = path
+            .as_pathname()
+            .map(|p| format!("{}:0", p.display()))
+            .unwrap_or_else(|| "?:0".into());
+        return ClientAddrs {
+            peer: shown.clone(),
+            local: shown,
+            unix: true,
+        };
+    }
     let peer = sk.peer_addr().ok().and_then(|a| a.as_socket());
-    let local = sk.local_addr().ok().and_then(|a| a.as_socket());
-    (fmt_addr(peer), fmt_addr(local))
+    ClientAddrs {
+        peer: fmt_addr(peer),
+        local: fmt_addr(local.and_then(|a| a.as_socket())),
+        unix: false,
+    }
 }
 
 /// Writes what the socket takes right now without blocking the loop for long.

@@ -62,6 +62,8 @@ pub struct Client {
     /// "ip:port" of the peer and of our side.
     pub addr: String,
     pub laddr: String,
+    /// Connected through the `unixsocket` listener (CLIENT LIST flag `U`).
+    pub unix_socket: bool,
     pub name: Option<Vec<u8>>,
     pub proto: Proto,
     pub created_ms: u64,

@@ -9,6 +9,7 @@
 //! - `process`: limits, daemonizing, uname, CPU usage, sysconf, random bytes.
 //! - `memory`: anonymous mappings, read-only file mappings.
 //! - `alloc`: the global allocator, its used-memory counters and its statistics.
+//! - `notify`: service supervision (systemd's NOTIFY_SOCKET datagrams, upstart's SIGSTOP).
 //!
 //! A leaf: imports nothing from the crate. Only libc constants (signal numbers, errno values,
 //! flags) are used outside this module; the test at the bottom fails when a libc function is
@@ -17,6 +18,7 @@
 pub mod alloc;
 mod fd;
 mod memory;
+pub mod notify;
 mod process;
 mod signals;
 mod time;

@@ -36,14 +36,6 @@ fn refused_settings_stop_start_up_naming_file_and_line() {
             "ACL users are not implemented yet",
         ),
         ("tls-port 6380", "TLS is not implemented yet"),
-        (
-            "unixsocket /tmp/slotd.sock",
-            "unix sockets are not implemented yet",
-        ),
-        (
-            "supervised systemd",
-            "does not notify upstart or systemd yet",
-        ),
     ] {
         let f = dir.join("r.conf");
         std::fs::write(&f, format!("port 7001\n{line}\n")).unwrap();
