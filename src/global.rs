@@ -3,9 +3,12 @@
 //! Everything here is thread-safe and off the per-command hot path.
 
 pub mod backlog;
+pub mod latency_events;
+pub mod observe;
 pub mod pubsub;
 pub mod rdb;
 pub mod repl;
+pub mod slowlog;
 
 use crate::clock::{random_hex40, unix_ms};
 use crate::cluster::slot_map::SlotMap;
@@ -84,6 +87,8 @@ pub struct Global {
     pub hll_sparse_max_bytes: AtomicU64,
     /// RDB saving: the BGSAVE in progress, the last save's outcome, MISCONF.
     pub rdb: rdb::RdbGlobal,
+    /// The slow log, the latency monitor and their settings (issue 17 part A).
+    pub observe: observe::Observe,
 }
 
 impl Global {
@@ -97,6 +102,7 @@ impl Global {
         let maxmemory = crate::keyspace::evict::Settings::from_config(&config);
         let busy_threshold = crate::config::busy_reply_threshold_ms(&config);
         let hll_sparse_max = crate::config::hll_sparse_max_bytes(&config);
+        let observe = observe::Observe::new(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -140,6 +146,7 @@ impl Global {
             busy_reply_threshold_ms: AtomicU64::new(busy_threshold),
             hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
             rdb: rdb::RdbGlobal::new(shards),
+            observe,
         })
     }
 
