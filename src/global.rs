@@ -3,9 +3,12 @@
 //! Everything here is thread-safe and off the per-command hot path.
 
 pub mod backlog;
+pub mod latency_events;
+pub mod observe;
 pub mod pubsub;
 pub mod rdb;
 pub mod repl;
+pub mod slowlog;
 
 use crate::clock::{random_hex40, unix_ms};
 use crate::cluster::slot_map::SlotMap;
@@ -87,6 +90,8 @@ pub struct Global {
     /// `notify-keyspace-events` as the bits handlers test (0 when nothing is published;
     /// stored at boot and by CONFIG SET; read by every event site, `shard::notify`).
     pub keyspace_events: std::sync::atomic::AtomicU32,
+    /// The slow log, the latency monitor and their settings (issue 17 part A).
+    pub observe: observe::Observe,
 }
 
 impl Global {
@@ -101,6 +106,7 @@ impl Global {
         let busy_threshold = crate::config::busy_reply_threshold_ms(&config);
         let hll_sparse_max = crate::config::hll_sparse_max_bytes(&config);
         let keyspace_events = crate::config::keyspace_events::configured(&config);
+        let observe = observe::Observe::new(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -145,6 +151,7 @@ impl Global {
             hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
             rdb: rdb::RdbGlobal::new(shards),
             keyspace_events: std::sync::atomic::AtomicU32::new(keyspace_events),
+            observe,
         })
     }
 

@@ -20,6 +20,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -52,6 +53,8 @@ struct Totals {
     sync: (u64, u64, u64),
     /// Gathered only when the memory section is asked for.
     memory: Option<super::memory::Overview>,
+    /// The latencystats lines, gathered only when asked for (`latency::info_section`).
+    latencystats: String,
 }
 
 /// The AOF of every shard summed up for INFO persistence.
@@ -155,6 +158,9 @@ pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     );
     if sections.contains(&"memory") {
         t.memory = Some(super::memory::Overview::gather(ctx)?);
+    }
+    if sections.contains(&"latencystats") {
+        t.latencystats = super::latency::info_section(ctx.shard)?;
     }
     let mut text = String::new();
     for (i, name) in sections.iter().enumerate() {
@@ -282,6 +288,7 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
                 l.kv(&format!("errorstat_{code}"), format_args!("count={n}"));
             }
         }
+        "latencystats" => l.0.push_str(&t.latencystats),
         "cluster" => {
             let on = ctx.shard.slot_map.cluster_enabled as u8;
             l.kv("cluster_enabled", on);
@@ -649,7 +656,8 @@ mod tests {
         assert_eq!(headers(&text(h.run(&["INFO", "default"]))), want);
         let all = text(h.run(&["INFO", "everything"]));
         assert_eq!(headers(&all)[8], "# Commandstats");
-        assert_eq!(headers(&all).len(), 12);
+        assert_eq!(headers(&all)[10], "# Latencystats");
+        assert_eq!(headers(&all).len(), 13);
         assert_eq!(text(h.run(&["INFO", "foo"])), "");
         let two = text(h.run(&["INFO", "CLUSTER", "cpu"]));
         assert_eq!(headers(&two), ["# CPU", "# Cluster"]);

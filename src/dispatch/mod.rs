@@ -8,6 +8,7 @@ pub mod apply_block;
 #[cfg(test)]
 mod busy_tests;
 mod keys;
+mod observe;
 pub mod replay;
 mod script;
 #[cfg(test)]
@@ -139,6 +140,7 @@ pub fn plan(
             return Plan::Done(AfterReply::Nothing);
         }
     };
+    sh.running_for = crate::shard::latency::RunningFor::Local(client_idx);
     let client = sh.clients.get_mut(client_idx);
     let db = client.db;
     client.last_interaction_ms = now_ms;
@@ -267,7 +269,8 @@ pub fn plan(
                 count_rejected(sh, spec);
             } else {
                 sh.stats.commands_processed += 1;
-                sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+                let nsec = t0.elapsed().as_nanos() as u64;
+                observe::count_run(sh, spec, args, nsec, failed);
             }
             if sh.repl.wait_request.is_some() {
                 if let Some(w) = sh.repl.wait_request.take() {
@@ -633,7 +636,7 @@ fn run_key_with(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    observe::count_run(sh, spec, args, t0.elapsed().as_nanos() as u64, failed);
 }
 
 /// Master with replicas: expiry deletions so far are journaled, then (for a write) its keys
@@ -729,7 +732,7 @@ fn run_multi(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    observe::count_run(sh, spec, args, t0.elapsed().as_nanos() as u64, failed);
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the

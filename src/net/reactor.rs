@@ -426,6 +426,12 @@ impl Reactor {
             let keys = exec::Keys::given(&c.keys);
             let spec = crate::commands::spec_of(c.cmd);
             self.shard.sel = c.db;
+            // Whose command this is, for the slow log (issue 17 part A; a plain store).
+            self.shard.running_for = crate::shard::latency::RunningFor::Remote {
+                home: from,
+                idx: c.conn.idx,
+                gen: c.conn.gen,
+            };
             exec::run_client_key(
                 &mut self.shard,
                 spec,

@@ -6,6 +6,7 @@ pub mod blocking;
 pub mod clients;
 pub mod dbs;
 pub mod evict;
+pub mod latency;
 pub mod notify;
 pub mod parked;
 pub mod peers;
@@ -179,6 +180,10 @@ pub struct Shard {
     pub slot_map: Arc<SlotMap>,
     pub clients: Clients,
     pub stats: ShardStats,
+    /// Per-command latency histograms (`latency-tracking`).
+    pub latency: latency::Histograms,
+    /// Whose command runs now (for the slow log's client address and name).
+    pub running_for: latency::RunningFor,
     pub peers: Option<Box<dyn Peers>>,
     /// Writes of this shard in deterministic form, consumed by the AOF (and replication).
     pub journal: crate::aof_store::journal::Journal,
@@ -242,6 +247,8 @@ impl Shard {
             global,
             clients: Clients::default(),
             stats: ShardStats::default(),
+            latency: Default::default(),
+            running_for: Default::default(),
             peers: None,
             journal: Default::default(),
             aof: crate::aof_store::segment::AofShard::new(id, Default::default(), String::new()),
@@ -464,6 +471,14 @@ impl Shard {
         s.nsec += nsec;
         if failed {
             s.failed_calls += 1;
+        }
+        if self
+            .global
+            .observe
+            .tracking
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.latency.record(id, nsec);
         }
     }
 }
