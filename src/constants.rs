@@ -206,6 +206,9 @@ pub const REPL_BLOCK_BYTES_MAX: usize = 256 << 20;
 
 // ---- issue 17 part D: client-side caching ----
 
+/// Keys one pass over `tracking-table-max-keys` may invalidate (Redis' first effort: 100).
+pub const TRACKING_EVICT_EFFORT_KEYS: usize = 100;
+
 // ---- issue 17 part E: CONFIG REWRITE, FAILOVER, Sentinel ----
 
 // ---- issue 17 part F: INFO, service integration, DEBUG ----

@@ -6,6 +6,7 @@ pub mod backlog;
 pub mod pubsub;
 pub mod rdb;
 pub mod repl;
+pub mod tracking;
 
 use crate::clock::{random_hex40, unix_ms};
 use crate::cluster::slot_map::SlotMap;
@@ -84,6 +85,8 @@ pub struct Global {
     pub hll_sparse_max_bytes: AtomicU64,
     /// RDB saving: the BGSAVE in progress, the last save's outcome, MISCONF.
     pub rdb: rdb::RdbGlobal,
+    /// Client-side caching: node-wide counters, limit and BCAST prefixes.
+    pub tracking: tracking::NodeTracking,
 }
 
 impl Global {
@@ -97,6 +100,7 @@ impl Global {
         let maxmemory = crate::keyspace::evict::Settings::from_config(&config);
         let busy_threshold = crate::config::busy_reply_threshold_ms(&config);
         let hll_sparse_max = crate::config::hll_sparse_max_bytes(&config);
+        let tracking_max_keys = tracking::max_keys_of(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -140,6 +144,7 @@ impl Global {
             busy_reply_threshold_ms: AtomicU64::new(busy_threshold),
             hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
             rdb: rdb::RdbGlobal::new(shards),
+            tracking: tracking::NodeTracking::new(tracking_max_keys),
         })
     }
 

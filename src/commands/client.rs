@@ -101,6 +101,41 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "Exempt this connection from eviction",
     )
     .args(&[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])]),
+    // Client-side caching (commands::tracking).
+    sub(
+        "tracking",
+        -3,
+        NLS,
+        super::tracking::client_tracking,
+        "6.0.0",
+        "Turn client-side caching invalidations on or off",
+    )
+    .complexity("O(1). Some options may introduce additional complexity."),
+    sub(
+        "caching",
+        3,
+        NLS,
+        super::tracking::client_caching,
+        "6.0.0",
+        "Track (OPTIN) or skip (OPTOUT) the keys of the next command",
+    )
+    .args(&[oneof("mode", &[pure("yes", "YES"), pure("no", "NO")])]),
+    sub(
+        "getredir",
+        2,
+        NLS,
+        super::tracking::client_getredir,
+        "6.0.0",
+        "The client invalidations are redirected to",
+    ),
+    sub(
+        "trackinginfo",
+        2,
+        NLS,
+        super::tracking::client_trackinginfo,
+        "6.2.0",
+        "This connection's client-side caching state",
+    ),
     sub(
         "help",
         2,
