@@ -208,6 +208,8 @@ pub const REPL_BLOCK_BYTES_MAX: usize = 256 << 20;
 
 /// Keys one pass over `tracking-table-max-keys` may invalidate (Redis' first effort: 100).
 pub const TRACKING_EVICT_EFFORT_KEYS: usize = 100;
+/// An evicted tracking-table key is drawn from this many entries at the table's start.
+pub const TRACKING_EVICT_PICK_KEYS: usize = 64;
 
 // ---- issue 17 part E: CONFIG REWRITE, FAILOVER, Sentinel ----
 

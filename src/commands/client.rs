@@ -257,6 +257,8 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     if c.multi.is_some() {
         flags.push('x');
     }
+    // Client-side caching: tracking on, broken redirect, BCAST (`commands::tracking`).
+    flags.push_str(&super::tracking::list_flags(c));
     if c.kill {
         flags.push('A');
     }
@@ -283,11 +285,12 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let multi_mem = multi_mem(c);
     let tot_mem = client_mem_bytes(c) + argv_mem;
     let events = if m.omem > 0 { "rw" } else { "r" };
+    let redir = c.tracking.as_ref().map_or(-1, |t| t.redirect as i64);
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age_s} idle={idle_s} flags={flags} db={} \
          sub={} psub={} ssub={} multi={multi} qbuf={} qbuf-free={} argv-mem={argv_mem} \
          multi-mem={multi_mem} rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
-         events={events} cmd={cmd} user=default redir=-1 resp={resp}\n",
+         events={events} cmd={cmd} user=default redir={redir} resp={resp}\n",
         c.id,
         c.addr,
         c.laddr,

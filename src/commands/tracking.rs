@@ -295,6 +295,22 @@ pub fn client_trackinginfo(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult 
     Ok(())
 }
 
+/// CLIENT LIST's tracking flags, in Redis' order: `t` (on), `R` (broken redirect), `B`
+/// (BCAST).
+pub fn list_flags(c: &crate::shard::Client) -> String {
+    let mut f = String::new();
+    if let Some(t) = c.tracking.as_deref() {
+        f.push('t');
+        if t.broken {
+            f.push('R');
+        }
+        if t.bcast {
+            f.push('B');
+        }
+    }
+    f
+}
+
 /// INFO clients `tracking_clients`.
 pub fn tracking_clients(g: &Global) -> usize {
     g.tracking.clients.load(Ordering::Relaxed)

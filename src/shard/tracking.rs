@@ -173,7 +173,9 @@ pub fn limit(sh: &mut Shard) {
         if n == 0 {
             return;
         }
-        let i = sh.rng.below(n);
+        // A key near the start of the table's order, picked at random among the first few:
+        // walking to a uniformly random entry would cost O(table) per eviction.
+        let i = sh.rng.below(n.min(crate::constants::TRACKING_EVICT_PICK_KEYS));
         let Some(key) = sh.tracking.table.keys().nth(i).cloned() else {
             return;
         };

@@ -285,6 +285,16 @@ fn info_counters_and_table_limit() {
     assert_eq!(f("stats", "tracking_total_keys"), "3");
     assert_eq!(f("stats", "tracking_total_items"), "3");
     assert_eq!(f("stats", "tracking_total_prefixes"), "2");
+    // CLIENT LIST shows the tracking flags and the redirect as Redis does.
+    let list = crate::common::cli(slotd.port, &["CLIENT", "LIST"]);
+    assert!(
+        list.contains(" flags=t db=") && list.contains(" flags=tB db="),
+        "{list}"
+    );
+    assert!(
+        list.contains(" redir=0 ") && list.contains(" redir=-1 "),
+        "{list}"
+    );
     s.step("b: CONFIG SET tracking-table-max-keys 1");
     // The shards' cron enforces the new limit: two of the three keys are invalidated.
     let deadline = Instant::now() + Duration::from_secs(5);
