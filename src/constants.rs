@@ -224,6 +224,11 @@ pub const LATENCY_HISTOGRAM_FIRST_BUCKET_NS: u64 = 1024;
 
 // ---- issue 17 part D: client-side caching ----
 
+/// Keys one pass over `tracking-table-max-keys` may invalidate (Redis' first effort: 100).
+pub const TRACKING_EVICT_EFFORT_KEYS: usize = 100;
+/// An evicted tracking-table key is drawn from this many entries at the table's start.
+pub const TRACKING_EVICT_PICK_KEYS: usize = 64;
+
 // ---- issue 17 part E: CONFIG REWRITE, FAILOVER, Sentinel ----
 
 // ---- issue 17 part F: INFO, service integration, DEBUG ----

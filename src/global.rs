@@ -9,6 +9,7 @@ pub mod pubsub;
 pub mod rdb;
 pub mod repl;
 pub mod slowlog;
+pub mod tracking;
 
 use crate::clock::{random_hex40, unix_ms};
 use crate::cluster::slot_map::SlotMap;
@@ -92,6 +93,8 @@ pub struct Global {
     pub keyspace_events: std::sync::atomic::AtomicU32,
     /// The slow log, the latency monitor and their settings (issue 17 part A).
     pub observe: observe::Observe,
+    /// Client-side caching: node-wide counters, limit and BCAST prefixes.
+    pub tracking: tracking::NodeTracking,
 }
 
 impl Global {
@@ -107,6 +110,7 @@ impl Global {
         let hll_sparse_max = crate::config::hll_sparse_max_bytes(&config);
         let keyspace_events = crate::config::keyspace_events::configured(&config);
         let observe = observe::Observe::new(&config);
+        let tracking_max_keys = tracking::max_keys_of(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -152,6 +156,7 @@ impl Global {
             rdb: rdb::RdbGlobal::new(shards),
             keyspace_events: std::sync::atomic::AtomicU32::new(keyspace_events),
             observe,
+            tracking: tracking::NodeTracking::new(tracking_max_keys),
         })
     }
 

@@ -279,7 +279,7 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
             }
         }
         "persistence" => persistence(&mut l, ctx, t),
-        "stats" => stats(&mut l, t),
+        "stats" => stats(&mut l, ctx, t),
         "replication" => replication(&mut l, ctx),
         "cpu" => cpu(&mut l),
         "commandstats" => commandstats(&mut l, t),
@@ -365,7 +365,10 @@ fn clients(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("client_recent_max_input_buffer", t.max_qbuf_bytes)
         .kv("client_recent_max_output_buffer", t.max_obuf_bytes)
         .kv("blocked_clients", 0)
-        .kv("tracking_clients", 0)
+        .kv(
+            "tracking_clients",
+            crate::commands::tracking::tracking_clients(&ctx.shard.global),
+        )
         .kv("clients_in_timeout_table", 0);
 }
 
@@ -464,7 +467,7 @@ fn ok_err(ok: bool) -> &'static str {
     }
 }
 
-fn stats(l: &mut Lines<'_>, t: &Totals) {
+fn stats(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
     l.kv("total_connections_received", t.connections_received)
         .kv("total_commands_processed", t.commands)
         .kv("total_net_input_bytes", t.net_input_bytes)
@@ -481,8 +484,11 @@ fn stats(l: &mut Lines<'_>, t: &Totals) {
         .kv("keyspace_hits", t.hits)
         .kv("keyspace_misses", t.misses)
         .kv("latest_fork_usec", 0)
-        .kv("total_forks", 0)
-        .kv("unexpected_error_replies", 0)
+        .kv("total_forks", 0);
+    for (k, v) in crate::commands::tracking::info_stats(&ctx.shard.global) {
+        l.kv(k, v);
+    }
+    l.kv("unexpected_error_replies", 0)
         .kv("total_error_replies", t.error_replies);
 }
 

@@ -276,7 +276,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("tls-session-cache-size", "20480", Int(0, INT_MAX), Mutable, No(TLS)),
     d("tls-session-cache-timeout", "300", Int(0, INT_MAX), Mutable, No(TLS)),
     d("tls-session-caching", "yes", Bool, Mutable, No(TLS)),
-    d("tracking-table-max-keys", "1000000", Int(0, i64::MAX), Mutable, Inert("client-side caching (CLIENT TRACKING) is not implemented yet; nothing is tracked")),
+    d("tracking-table-max-keys", "1000000", Int(0, i64::MAX), Mutable, On("most keys the client-side caching tables hold node-wide (0: no limit); past it keys are invalidated at random, as Redis evicts them")),
     d("unixsocket", "", Str, Immutable, On("also accept clients on this unix socket (relative to dir); removed at exit")),
     d("unixsocketperm", "0", Special, Immutable, On("octal permissions of the unixsocket file; 0 keeps the umask's")),
     d("user", "", Line, FileOnly, No(ACL)),

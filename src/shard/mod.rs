@@ -14,6 +14,7 @@ pub mod pubsub;
 pub mod repl;
 pub mod snapshot;
 pub mod suspended;
+pub mod tracking;
 
 // The keyspace is its own module below the shard (the AOF and DUMP writers read it); these
 // paths stay for the code above.
@@ -224,6 +225,8 @@ pub struct Shard {
     /// `global` again, taken by a script run for its duration (a borrow beside the shard
     /// without a reference count change per run); None while a run has it.
     pub script_global: Option<Arc<Global>>,
+    /// Client-side caching: this shard's tracking table and pending invalidations.
+    pub tracking: tracking::ShardTracking,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -265,6 +268,7 @@ impl Shard {
             lua: None,
             script_needs_all: Default::default(),
             script_args: Default::default(),
+            tracking: Default::default(),
             parked: None,
         }
     }
