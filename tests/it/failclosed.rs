@@ -60,6 +60,7 @@ fn config_set_refuses_and_info_agrees() {
     let s = Server::start(&[]);
     for (name, value) in [
         ("maxmemory-clients", "100mb"),
+        ("zset-max-listpack-entries", "200"),
     ] {
         let r = tr(s.cli(&["config", "set", name, value]));
         assert!(
