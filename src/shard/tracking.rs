@@ -175,7 +175,9 @@ pub fn limit(sh: &mut Shard) {
         }
         // A key near the start of the table's order, picked at random among the first few:
         // walking to a uniformly random entry would cost O(table) per eviction.
-        let i = sh.rng.below(n.min(crate::constants::TRACKING_EVICT_PICK_KEYS));
+        let i = sh
+            .rng
+            .below(n.min(crate::constants::TRACKING_EVICT_PICK_KEYS));
         let Some(key) = sh.tracking.table.keys().nth(i).cloned() else {
             return;
         };

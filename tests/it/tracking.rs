@@ -146,6 +146,9 @@ fn default_mode_invalidations_match_redis() {
         "a: GET k3",
         "b: FLUSHALL",
         "b: SET k3 1",
+        // A script's reads count for its caller.
+        "a: EVAL return(redis.call('GET',KEYS[1])) 1 k3",
+        "b: SET k3 5",
         "a: CLIENT TRACKING OFF",
         "a: CLIENT TRACKINGINFO",
         "a: GET k3",
