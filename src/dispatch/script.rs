@@ -1302,15 +1302,21 @@ impl ScriptHost<'_, '_> {
                 if one {
                     // All its keys on one shard: the command runs there as a client's would.
                     let db = self.db;
+                    // Client-side caching: the caller reads (and writes) on the owner too.
+                    let caller = (self.sh.tracking.current, self.sh.tracking.current_home);
                     let mut view = peers_of(&mut self.peers, &mut self.taken);
                     let owner = match view.as_mut() {
                         Some(p) if first != me => p.get(first).expect("keys_held"),
                         _ => &mut *self.sh,
                     };
                     owner.sel = db;
+                    let t = &mut owner.tracking;
+                    let before = (t.current, t.current_home);
+                    (t.current, t.current_home) = caller;
                     let out = &mut Out::new(reply, proto);
                     run_key_with(owner, spec, args, &mut Keys::given(&keys), out, now, None);
                     owner.block_request = None;
+                    (owner.tracking.current, owner.tracking.current_home) = before;
                 } else {
                     let mut peers = peers_of(&mut self.peers, &mut self.taken).expect("not local");
                     let t0 = Instant::now();

@@ -112,9 +112,20 @@ pub fn current_reader(sh: &Shard) -> Option<Reader> {
 /// goes; BCAST clients of a matching prefix get it at the end of the turn.
 pub fn key_changed(sh: &mut Shard, key: &[u8]) {
     let writer = sh.tracking.writer();
+    invalidate_entry(sh, key, writer, true);
+    if sh.global.tracking.bcast_clients.load(Ordering::Relaxed) > 0 {
+        sh.tracking.bcast_pending.insert(key.to_vec(), writer);
+    }
+}
+
+/// Drops `key`'s table entry, queueing one invalidation per reader; `count_key`: the node's
+/// key count goes down here (an eviction took it down already when it claimed the key).
+fn invalidate_entry(sh: &mut Shard, key: &[u8], writer: u64, count_key: bool) {
     if let Some(list) = sh.tracking.table.remove(key) {
         let node = &sh.global.tracking;
-        node.total_keys.fetch_sub(1, Ordering::Relaxed);
+        if count_key {
+            node.total_keys.fetch_sub(1, Ordering::Relaxed);
+        }
         node.total_items.fetch_sub(list.len(), Ordering::Relaxed);
         for r in list {
             sh.tracking.outbox.push(Invalidation {
@@ -127,9 +138,6 @@ pub fn key_changed(sh: &mut Shard, key: &[u8]) {
                 what: What::Keys(vec![key.to_vec()]),
             });
         }
-    }
-    if sh.global.tracking.bcast_clients.load(Ordering::Relaxed) > 0 {
-        sh.tracking.bcast_pending.insert(key.to_vec(), writer);
     }
 }
 
@@ -167,10 +175,22 @@ pub fn limit(sh: &mut Shard) {
         return;
     }
     let mut effort = crate::constants::TRACKING_EVICT_EFFORT_KEYS;
-    while effort > 0 && sh.global.tracking.total_keys.load(Ordering::Relaxed) > max {
+    while effort > 0 {
         effort -= 1;
         let n = sh.tracking.table.len();
         if n == 0 {
+            return;
+        }
+        // Each eviction claims one key off the node's count first, so shards evicting at
+        // the same time never take the node below the limit.
+        let claimed =
+            sh.global
+                .tracking
+                .total_keys
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                    (t > max).then(|| t - 1)
+                });
+        if claimed.is_err() {
             return;
         }
         // A key near the start of the table's order, picked at random among the first few:
@@ -182,9 +202,7 @@ pub fn limit(sh: &mut Shard) {
             return;
         };
         // An eviction has no writer: NOLOOP never hides it.
-        let current = std::mem::replace(&mut sh.tracking.current, 0);
-        key_changed(sh, &key);
-        sh.tracking.current = current;
+        invalidate_entry(sh, &key, 0, false);
     }
 }
 
