@@ -67,11 +67,23 @@ impl Session {
         std::thread::sleep(Duration::from_millis(15));
         let mut names: Vec<String> = self.conns.keys().cloned().collect();
         names.sort();
+        // The sender's replies first: its core queued any invalidation for another core
+        // before it wrote them, and a core drains those messages before it reads its next
+        // command, so the PINGs below come after them even on a loaded machine.
+        let mut got_by_name = HashMap::new();
+        let s = self.conns.get_mut(name).unwrap();
+        s.write_all(&cmd(&[b"PING", b"sync"])).unwrap();
+        got_by_name.insert(name.to_string(), read_until_any(s, &[b"$4\r\nsync\r\n"]));
         let mut out = String::new();
         for n in names {
-            let s = self.conns.get_mut(&n).unwrap();
-            s.write_all(&cmd(&[b"PING", b"sync"])).unwrap();
-            let got = read_until_any(s, &[b"$4\r\nsync\r\n"]);
+            let got = match got_by_name.remove(&n) {
+                Some(got) => got,
+                None => {
+                    let s = self.conns.get_mut(&n).unwrap();
+                    s.write_all(&cmd(&[b"PING", b"sync"])).unwrap();
+                    read_until_any(s, &[b"$4\r\nsync\r\n"])
+                }
+            };
             let got = &got[..got.len() - b"$4\r\nsync\r\n".len()];
             // The PING reply's header: a bulk (or a pong array when subscribed in RESP2).
             let got = got.strip_suffix(b"*2\r\n$4\r\npong\r\n").unwrap_or(got);
