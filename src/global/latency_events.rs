@@ -2,10 +2,9 @@
 //! `LATENCY_TS_LEN` one-second samples of latencies at or above `latency-monitor-threshold`
 //! and the all-time maximum, node-wide, as Redis' latency.c keeps them.
 //!
-//! Events are Redis' names (`command`, `fast-command`, `expire-cycle`, `eviction-cycle`,
-//! `eviction-del`, `aof-fsync-always`, `aof-write`...) plus slotd's own, named for what they
-//! time: `cross-core-hop` (a command's round trip to the shard that owns its keys, seen from
-//! the client's shard) and `mesh-inbox-wait` (a shard's turn spent serving its mesh inbox).
+//! Events carry Redis' names. Recorded today: `command` and `fast-command` (a command's time
+//! in its handler, `dispatch::observe`) and `expire-cycle` (one shard's active expiry cycle).
+//! Redis' eviction and AOF events, and slotd's own cross-core ones, are not recorded yet.
 //! Only a sample at or above the threshold reaches the lock.
 
 use crate::constants::LATENCY_TS_LEN;
