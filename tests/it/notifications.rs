@@ -265,6 +265,8 @@ const STREAMS_BITS_HLL_GEO_SORT: &[&str] = &[
     "XDEL x 1-1",
     "XDEL x 9-9",
     "XTRIM x MAXLEN 1",
+    "XADD x MAXLEN 1 4-1 f v",
+    "XADD x MAXLEN 5 5-1 f v",
     "XTRIM x MAXLEN 5",
     "XSETID x 10-1",
     "SETBIT b 7 1",
