@@ -81,7 +81,7 @@ fn text_of(reply: &[u8]) -> String {
         .join(" ")
 }
 
-/// Splits a script line on spaces (`\0` is an empty argument).
+/// Splits a script line on spaces (`\0` is an empty argument, `\s` a space inside one).
 fn request(line: &str) -> Vec<u8> {
     let parts: Vec<Vec<u8>> = line
         .split(' ')
@@ -89,7 +89,7 @@ fn request(line: &str) -> Vec<u8> {
             if p == "\\0" {
                 Vec::new()
             } else {
-                p.as_bytes().to_vec()
+                p.replace("\\s", " ").into_bytes()
             }
         })
         .collect();
@@ -195,6 +195,12 @@ const STRINGS_AND_GENERIC: &[&str] = &[
     "SELECT 0",
     "GET nokey",
     "SET gone v PXAT 1",
+    "MULTI",
+    "SET tx 1",
+    "INCR tx",
+    "DEL tx",
+    "EXEC",
+    "EVAL return\\sredis.call('SET','ev','1') 0",
 ];
 
 const COLLECTIONS: &[&str] = &[
