@@ -81,7 +81,7 @@ fn text_of(reply: &[u8]) -> String {
         .join(" ")
 }
 
-/// Splits a script line on spaces (`\0` is an empty argument).
+/// Splits a script line on spaces (`\0` is an empty argument, `\s` a space inside one).
 fn request(line: &str) -> Vec<u8> {
     let parts: Vec<Vec<u8>> = line
         .split(' ')
@@ -89,7 +89,7 @@ fn request(line: &str) -> Vec<u8> {
             if p == "\\0" {
                 Vec::new()
             } else {
-                p.as_bytes().to_vec()
+                p.replace("\\s", " ").into_bytes()
             }
         })
         .collect();
@@ -195,6 +195,12 @@ const STRINGS_AND_GENERIC: &[&str] = &[
     "SELECT 0",
     "GET nokey",
     "SET gone v PXAT 1",
+    "MULTI",
+    "SET tx 1",
+    "INCR tx",
+    "DEL tx",
+    "EXEC",
+    "EVAL return\\sredis.call('SET','ev','1') 0",
 ];
 
 const COLLECTIONS: &[&str] = &[
@@ -265,6 +271,8 @@ const STREAMS_BITS_HLL_GEO_SORT: &[&str] = &[
     "XDEL x 1-1",
     "XDEL x 9-9",
     "XTRIM x MAXLEN 1",
+    "XADD x MAXLEN 1 4-1 f v",
+    "XADD x MAXLEN 5 5-1 f v",
     "XTRIM x MAXLEN 5",
     "XSETID x 10-1",
     "SETBIT b 7 1",
@@ -277,6 +285,24 @@ const STREAMS_BITS_HLL_GEO_SORT: &[&str] = &[
     "PFADD hl a",
     "PFMERGE hl2 hl",
     "GEOADD g 13.361389 38.115556 Palermo",
+    "XGROUP CREATE x grp 0",
+    "XGROUP CREATE nox grp 0 MKSTREAM",
+    "XGROUP SETID x grp $",
+    "XGROUP CREATECONSUMER x grp alice",
+    "XGROUP DELCONSUMER x grp alice",
+    "XGROUP DESTROY x grp",
+    "GEOADD g 15.087269 37.502669 Catania",
+    "GEOSEARCHSTORE gs g FROMLONLAT 15 37 BYRADIUS 200 km ASC",
+    "GEORADIUS g 15 37 200 km STORE gr",
+    "GEOSEARCHSTORE gs g FROMLONLAT 0 0 BYRADIUS 1 km ASC",
+    "ZADD za 1 a 2 b",
+    "ZADD zb 2 b 3 c",
+    "ZUNIONSTORE zu 2 za zb",
+    "ZINTERSTORE zi 2 za zb",
+    "ZDIFFSTORE zd 2 za zb",
+    "ZDIFFSTORE zd 2 za za",
+    "ZRANGESTORE zr za 0 -1",
+    "ZRANGESTORE zr nokey 0 -1",
     "RPUSH sl 3 1 2",
     "SORT sl STORE sorted",
     "SORT nolist STORE sorted",

@@ -415,6 +415,17 @@ pub(super) fn search<'a>(ex: &mut Exec<'_>, args: Args<'a>, kind: Kind) -> CmdRe
     })?;
     if let Found::Store(dst, entries) = found {
         let n = store(ex, dst, entries);
+        let event = if c_str(args.get(0))
+            .to_ascii_lowercase()
+            .starts_with(b"geosearch")
+        {
+            "geosearchstore"
+        } else {
+            "georadiusstore"
+        };
+        if n > 0 {
+            ex.notify(crate::shard::notify::ZSET, event, dst);
+        }
         ex.out.int(n as i64);
     }
     Ok(())
@@ -426,6 +437,7 @@ fn store(ex: &mut Exec<'_>, dst: &[u8], mut entries: Vec<Entry>) -> usize {
     let n = entries.len();
     if n == 0 {
         if ex.db(dst).remove(dst, now_ms).is_some() {
+            ex.notify(crate::shard::notify::GENERIC, "del", dst);
             ex.dirty(dst, 1);
         }
         return 0;

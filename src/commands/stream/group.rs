@@ -177,6 +177,7 @@ pub(super) fn xgroup_create(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.ok();
         Ok(())
     })?;
+    ex.notify(crate::shard::notify::STREAM, "xgroup-create", key);
     ex.dirty(key, 1);
     Ok(())
 }
@@ -215,6 +216,7 @@ pub(super) fn xgroup_setid(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.ok();
         Ok(())
     })?;
+    ex.notify(crate::shard::notify::STREAM, "xgroup-setid", key);
     ex.dirty(key, 1);
     Ok(())
 }
@@ -228,6 +230,7 @@ pub(super) fn xgroup_destroy(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(d)
     })?;
     if destroyed {
+        ex.notify(crate::shard::notify::STREAM, "xgroup-destroy", key);
         ex.dirty(key, 1);
     }
     Ok(())
@@ -247,6 +250,7 @@ pub(super) fn xgroup_createconsumer(ex: &mut Exec<'_>, args: Args<'_>) -> CmdRes
         Ok(c)
     })?;
     if created {
+        ex.notify(crate::shard::notify::STREAM, "xgroup-createconsumer", key);
         ex.dirty(key, 1);
     }
     Ok(())
@@ -265,6 +269,7 @@ pub(super) fn xgroup_delconsumer(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult
         Ok(d.is_some())
     })?;
     if deleted {
+        ex.notify(crate::shard::notify::STREAM, "xgroup-delconsumer", key);
         ex.dirty(key, 1);
     }
     Ok(())

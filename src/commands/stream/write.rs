@@ -249,7 +249,7 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     };
     let done = ex.with_db(
         key,
-        |db, out| -> Result<Option<(StreamId, Option<Threshold>)>, ReplyError> {
+        |db, out| -> Result<Option<(StreamId, Option<Threshold>, u64)>, ReplyError> {
             let s = match stream_mut(db, key, now)? {
                 Some(s) => s,
                 None if a.nomkstream => {
@@ -285,19 +285,23 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             s.append(id, fields, max_bytes, max_entries);
             id::write_id(out, id);
             let mut reached = None;
+            let mut trimmed = 0;
             if a.trim.how.is_some() {
-                apply_trim(s, &a.trim);
+                trimmed = apply_trim(s, &a.trim);
                 if a.trim.approx {
                     reached = Some(reached_threshold(s, &a.trim));
                 }
             }
-            Ok(Some((id, reached)))
+            Ok(Some((id, reached, trimmed)))
         },
     )?;
-    let Some((id, reached)) = done else {
+    let Some((id, reached, trimmed)) = done else {
         return Ok(());
     };
     ex.notify(crate::shard::notify::STREAM, "xadd", key);
+    if trimmed > 0 {
+        ex.notify(crate::shard::notify::STREAM, "xtrim", key);
+    }
     ex.dirty(key, 1);
     let id_given_whole = matches!(a.id, Some((_, true)));
     if id_given_whole && reached.is_none() {

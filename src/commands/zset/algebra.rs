@@ -214,7 +214,8 @@ pub(super) fn algebra(ex: &mut Exec<'_>, args: Args<'_>, op: SetOp, store: bool)
     let req = parse_algebra_opts(args, keys, op, store, false)?;
     let result = sorted(compute(ex, args, op, &req)?);
     if store {
-        let n = store_result(ex, args.get(1), result);
+        // The event is the command's name: zunionstore, zinterstore, zdiffstore.
+        let n = store_result(ex, args.get(1), result, &name);
         ex.out.int(n as i64);
     } else {
         write_entries(&mut ex.out, result.len(), result.iter(), req.withscores);

@@ -193,12 +193,19 @@ pub(super) fn zrevrangebylex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 
 /// Stores `entries` (sorted ascending, distinct) at `dst`, or deletes `dst` when empty.
 /// Returns the stored count.
-pub(super) fn store_result(ex: &mut Exec<'_>, dst: &[u8], entries: Vec<Entry>) -> usize {
+/// Replaces `dst` with `entries` (deletes it when there are none), raising `event` (or `del`).
+pub(super) fn store_result(
+    ex: &mut Exec<'_>,
+    dst: &[u8],
+    entries: Vec<Entry>,
+    event: &str,
+) -> usize {
     let (now_ms, lim) = (ex.now_ms, limits(ex));
     let n = entries.len();
     let db = ex.db(dst);
     if n == 0 {
         if db.remove(dst, now_ms).is_some() {
+            ex.notify(notify::GENERIC, "del", dst);
             ex.dirty(dst, 1);
         }
         return 0;
@@ -209,6 +216,7 @@ pub(super) fn store_result(ex: &mut Exec<'_>, dst: &[u8], entries: Vec<Entry>) -
         0,
         now_ms,
     );
+    ex.notify(notify::ZSET, event, dst);
     ex.dirty(dst, 1);
     n
 }
@@ -227,7 +235,7 @@ pub(super) fn zrangestore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if r.rev {
         picked.reverse();
     }
-    let n = store_result(ex, args.get(1), picked);
+    let n = store_result(ex, args.get(1), picked, "zrangestore");
     ex.out.int(n as i64);
     Ok(())
 }
