@@ -505,6 +505,7 @@ fn save_at_signal(global: &Global) -> bool {
 fn start_configured_replication(global: &Arc<Global>) {
     // min-replicas-to-write from the file holds from the first command on.
     crate::replication::min_replicas::refresh(global);
+    crate::replication::refresh_stale(global);
     let target = global.cfg(|c| c.unimplemented.get("replicaof").cloned());
     let Some((host, port)) = target.as_deref().and_then(|t| t.split_once(' ')) else {
         return;

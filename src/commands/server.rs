@@ -300,6 +300,15 @@ const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         "Zero the counters INFO reports",
     ),
     conn(
+        "rewrite",
+        2,
+        ADMIN | NOSCRIPT | LS,
+        super::failover::config_rewrite,
+        SERVER,
+        "2.8.0",
+        "Write the running configuration back into the config file",
+    ),
+    conn(
         "help",
         2,
         LS,
@@ -734,8 +743,9 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let obuf_limits = r?;
     publish_obuf(&ctx.shard.global, obuf_limits);
     crate::shard::evict::settings_changed(ctx.shard);
-    // min-replicas-* take effect at once, as in Redis.
+    // min-replicas-* take effect at once, as in Redis; so does replica-serve-stale-data.
     crate::replication::min_replicas::refresh(&ctx.shard.global);
+    crate::replication::refresh_stale(&ctx.shard.global);
     // So do save and stop-writes-on-bgsave-error for MISCONF.
     super::persistence::refresh_misconf(&ctx.shard.global);
     ctx.out.ok();
@@ -809,6 +819,10 @@ fn config_help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
                 "Change <directive> to <value> at run time.",
             ),
             ("RESETSTAT", "Zero the counters that INFO shows."),
+            (
+                "REWRITE",
+                "Write the running configuration back into the config file.",
+            ),
         ],
     );
     Ok(())

@@ -14,6 +14,7 @@ pub mod fdlimit;
 pub mod keyspace_events;
 pub mod obuf;
 pub mod rewrite;
+mod sha256;
 pub mod stream_nodes;
 mod table;
 
@@ -493,6 +494,7 @@ impl Loader {
         match (entry.name, values) {
             ("rename-command", [from, to]) => self.rename(from, to),
             ("rename-command", _) => Err(ERR_BAD_DIRECTIVE.into()),
+            ("user", _) if rewrite::is_default_user_line(values, &self.cfg) => Ok(()),
             (_, []) => Err(ERR_BAD_DIRECTIVE.into()),
             (name, _) => Err(refusal(name, entry.note()).into()),
         }

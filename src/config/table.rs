@@ -230,7 +230,7 @@ pub(super) static DIRECTIVES: &[Directive] = &[
     d("replica-lazy-flush", "no", Bool, Mutable, On("a replica empties its data set for a full sync on the lazy-free thread")).aliased(&["slave-lazy-flush"]),
     d("replica-priority", "100", Int(0, INT_MAX), Mutable, On("shown in INFO replication, where Sentinel reads it to choose the replica to promote (0: never)")).aliased(&["slave-priority"]),
     d("replica-read-only", "yes", Bool, Mutable, On("a replica refuses writes from clients")).aliased(&["slave-read-only"]),
-    d("replica-serve-stale-data", "yes", Bool, Mutable, No(NOT_YET)).aliased(&["slave-serve-stale-data"]),
+    d("replica-serve-stale-data", "yes", Bool, Mutable, On("no: while a replica's link to its master is down, commands without the `stale` flag (all but INFO, REPLICAOF, PING, CONFIG, ...) answer -MASTERDOWN")).aliased(&["slave-serve-stale-data"]),
     d("replicaof", "", Special, Immutable, On("replicate this master (standalone mode)")).aliased(&["slaveof"]),
     d("requirepass", "", Typed, Mutable, On("password for AUTH; empty for none")),
     d("sanitize-dump-payload", "no", Enum(&["no", "yes", "clients"]), Mutable, Inert("slotd decodes and checks every RESTORE payload completely before it accepts it, as `yes` does")),

@@ -235,6 +235,18 @@ fn plan_command(
             return Plan::Done(AfterReply::Nothing);
         }
     }
+    // -MASTERDOWN after the write guards, as in Redis (keyed commands in cluster mode are
+    // redirected first and meet it where they run).
+    let keyed_in_cluster = sh.slot_map.cluster_enabled && matches!(spec.handler, Handler::Key(_));
+    if !keyed_in_cluster && stale_refused(sh, spec) {
+        let e = ReplyError::Other(crate::replication::MASTERDOWN_TEXT.into());
+        reply_error(sh, out, &e);
+        if let Some(m) = sh.clients.get_mut(client_idx).multi.as_mut() {
+            m.error = true;
+        }
+        count_rejected(sh, spec);
+        return Plan::Done(AfterReply::Nothing);
+    }
     // -BUSY comes after the checks above, as in Redis; a keyed command is checked where it
     // runs (`run_client_key`) or is sent (`plan_keyed`), after its slot decision.
     if (in_multi || !matches!(spec.handler, Handler::Key(_))) && busy_here(sh, spec) {
@@ -350,6 +362,18 @@ fn blocked_or_done(sh: &Shard, spec: &'static CommandSpec, ids: Option<Vec<usize
         return Plan::Suspended;
     }
     Plan::Done(AfterReply::Nothing)
+}
+
+/// `replica-serve-stale-data no` with the master link down refuses a command without the
+/// `stale` flag: one relaxed load (`replication::refresh_stale` keeps the flag).
+#[inline]
+fn stale_refused(sh: &Shard, spec: &CommandSpec) -> bool {
+    spec.flags & commands::flags::STALE == 0
+        && sh
+            .global
+            .repl
+            .stale_refused
+            .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec) {
@@ -480,6 +504,12 @@ pub fn run_client_key(
             count_rejected(sh, spec);
             return;
         }
+    }
+    if sh.slot_map.cluster_enabled && stale_refused(sh, spec) {
+        let e = ReplyError::Other(crate::replication::MASTERDOWN_TEXT.into());
+        reply_error(sh, out, &e);
+        count_rejected(sh, spec);
+        return;
     }
     if busy_here(sh, spec) {
         reply_error(sh, out, &busy::refusal(&sh.global, sh.id));

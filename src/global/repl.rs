@@ -36,6 +36,10 @@ pub struct ReplGlobal {
     /// `min-replicas-to-write` is on and too few good replicas: writes answer NOREPLICAS
     /// (kept by `min_replicas::refresh`, read by shards once per write command).
     pub writes_refused: AtomicBool,
+    /// A replica with `replica-serve-stale-data no` whose link is not up: commands without
+    /// the `stale` flag answer -MASTERDOWN (kept by `replication::refresh_stale`, read by
+    /// shards once per command).
+    pub stale_refused: AtomicBool,
     /// Good replicas at the last refresh (INFO's `min_slaves_good_slaves`).
     pub good_replicas: AtomicU64,
     /// Serializes `min_replicas::refresh` (cron, ACKs, CONFIG SET and role changes run it from
@@ -238,6 +242,7 @@ impl Default for ReplGlobal {
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
             writes_refused: AtomicBool::new(false),
+            stale_refused: AtomicBool::new(false),
             good_replicas: AtomicU64::new(0),
             refresh_lock: Mutex::new(()),
             mesh: OnceLock::new(),

@@ -51,6 +51,8 @@ fn set_link(global: &Global, gen: u64, f: impl FnOnce(&mut LinkInfo)) {
     if let Some(l) = global.repl.state().link.as_mut().filter(|l| l.gen == gen) {
         f(l);
     }
+    // replica-serve-stale-data follows the link state (-MASTERDOWN while it is down).
+    crate::replication::refresh_stale(global);
 }
 
 /// Held by the link thread that talks to the shards: after a re-point the new link starts

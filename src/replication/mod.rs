@@ -213,6 +213,7 @@ pub fn start_replica_of(global: &Arc<Global>, host: &str, port: u16) -> bool {
         r.feed.kill();
     }
     drop(st);
+    refresh_stale(global);
     global.repl.feeding.store(false, Ordering::Release);
     global.repl.is_replica.store(true, Ordering::Release);
     crate::log::set_replica_role(true);
@@ -239,6 +240,27 @@ pub fn install_link_spawner(spawn: LinkSpawner) {
 
 /// Stops replicating and accepts writes: a new history id, the old one kept as replid2 so
 /// other replicas of the old master can continue from us.
+/// The refusal `replica-serve-stale-data no` gives while the link to the master is down.
+pub const MASTERDOWN_TEXT: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+
+/// `replica-serve-stale-data no`: while this node replicates and its link is not up, the
+/// shards refuse commands without the `stale` flag with -MASTERDOWN. Run after every link
+/// state or role change and CONFIG SET, so the shards need one relaxed load per command.
+pub fn refresh_stale(global: &Global) {
+    let serve = global.cfg(|c| c.stored_bool("replica-serve-stale-data", true));
+    let st = global.repl.state();
+    let down = st
+        .link
+        .as_ref()
+        .is_some_and(|l| l.state != LinkState::Connected);
+    // Stored under the state lock: the last store comes from the latest link state.
+    global
+        .repl
+        .stale_refused
+        .store(down && !serve, Ordering::Relaxed);
+}
+
 pub fn become_master(global: &Arc<Global>) {
     let mut st = global.repl.state();
     if st.link.take().is_none() {
@@ -254,6 +276,7 @@ pub fn become_master(global: &Arc<Global>) {
         r.feed.kill();
     }
     drop(st);
+    refresh_stale(global);
     global.repl.is_replica.store(false, Ordering::Release);
     crate::log::set_replica_role(false);
     min_replicas::refresh(global);
