@@ -210,6 +210,9 @@ pub const REPL_BLOCK_BYTES_MAX: usize = 256 << 20;
 
 // ---- issue 17 part F: INFO, service integration, DEBUG ----
 
+/// Samples in each instantaneous-metric ring (Redis' STATS_METRIC_SAMPLES; one per cron tick).
+pub const INSTANT_METRIC_SAMPLES: usize = 16;
+
 // ---- issue 17 part G: cluster behaviours ----
 
 // ---- issue 17 part H: RDB and replication leftovers ----
