@@ -91,6 +91,7 @@ fn hop(c: &mut Criterion) {
                         Proto::Resp2,
                         None,
                         0,
+                        0,
                         args.args(),
                     );
                 }

@@ -200,11 +200,34 @@ pub const REPL_BLOCK_BYTES_MAX: usize = 256 << 20;
 
 // ---- issue 17 part A: latency tracking, latency monitor, SLOWLOG ----
 
+/// SLOWLOG: arguments kept per entry (the last says how many more there were), as Redis.
+pub const SLOWLOG_ENTRY_MAX_ARGC: usize = 32;
+/// SLOWLOG: bytes kept per argument (then "... (N more bytes)"), as Redis.
+pub const SLOWLOG_ENTRY_MAX_STRING_BYTES: usize = 128;
+/// SLOWLOG GET without a count: the newest this many entries.
+pub const SLOWLOG_GET_DEFAULT_COUNT: usize = 10;
+/// The latency monitor keeps this many one-second samples per event (Redis' LATENCY_TS_LEN).
+pub const LATENCY_TS_LEN: usize = 160;
+/// LATENCY GRAPH: columns of the graph (Redis' LATENCY_GRAPH_COLS).
+pub const LATENCY_GRAPH_COLS: usize = 80;
+/// Per-command latency histograms: lowest and highest value, in nanoseconds, and significant
+/// digits (Redis' LATENCY_HISTOGRAM_MIN_VALUE / MAX_VALUE / PRECISION).
+pub const LATENCY_HISTOGRAM_MIN_NS: u64 = 1;
+pub const LATENCY_HISTOGRAM_MAX_NS: u64 = 1_000_000_000;
+pub const LATENCY_HISTOGRAM_SIGFIGS: u8 = 2;
+/// LATENCY HISTOGRAM: the first bucket's upper bound, in nanoseconds; each next one doubles.
+pub const LATENCY_HISTOGRAM_FIRST_BUCKET_NS: u64 = 1024;
+
 // ---- issue 17 part B: MONITOR and client control ----
 
 // ---- issue 17 part C: keyspace notifications ----
 
 // ---- issue 17 part D: client-side caching ----
+
+/// Keys one pass over `tracking-table-max-keys` may invalidate (Redis' first effort: 100).
+pub const TRACKING_EVICT_EFFORT_KEYS: usize = 100;
+/// An evicted tracking-table key is drawn from this many entries at the table's start.
+pub const TRACKING_EVICT_PICK_KEYS: usize = 64;
 
 // ---- issue 17 part E: CONFIG REWRITE, FAILOVER, Sentinel ----
 

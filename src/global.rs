@@ -3,9 +3,13 @@
 //! Everything here is thread-safe and off the per-command hot path.
 
 pub mod backlog;
+pub mod latency_events;
+pub mod observe;
 pub mod pubsub;
 pub mod rdb;
 pub mod repl;
+pub mod slowlog;
+pub mod tracking;
 
 use crate::clock::{random_hex40, unix_ms};
 use crate::cluster::slot_map::SlotMap;
@@ -84,6 +88,13 @@ pub struct Global {
     pub hll_sparse_max_bytes: AtomicU64,
     /// RDB saving: the BGSAVE in progress, the last save's outcome, MISCONF.
     pub rdb: rdb::RdbGlobal,
+    /// `notify-keyspace-events` as the bits handlers test (0 when nothing is published;
+    /// stored at boot and by CONFIG SET; read by every event site, `shard::notify`).
+    pub keyspace_events: std::sync::atomic::AtomicU32,
+    /// The slow log, the latency monitor and their settings (issue 17 part A).
+    pub observe: observe::Observe,
+    /// Client-side caching: node-wide counters, limit and BCAST prefixes.
+    pub tracking: tracking::NodeTracking,
 }
 
 impl Global {
@@ -97,6 +108,9 @@ impl Global {
         let maxmemory = crate::keyspace::evict::Settings::from_config(&config);
         let busy_threshold = crate::config::busy_reply_threshold_ms(&config);
         let hll_sparse_max = crate::config::hll_sparse_max_bytes(&config);
+        let keyspace_events = crate::config::keyspace_events::configured(&config);
+        let observe = observe::Observe::new(&config);
+        let tracking_max_keys = tracking::max_keys_of(&config);
         let aof = crate::aof_store::segment::AofGlobal::new(
             config.dir.join(&config.appenddirname),
             config.appendfilename.clone(),
@@ -140,6 +154,9 @@ impl Global {
             busy_reply_threshold_ms: AtomicU64::new(busy_threshold),
             hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
             rdb: rdb::RdbGlobal::new(shards),
+            keyspace_events: std::sync::atomic::AtomicU32::new(keyspace_events),
+            observe,
+            tracking: tracking::NodeTracking::new(tracking_max_keys),
         })
     }
 

@@ -33,6 +33,9 @@ pub struct RemoteCmd {
     pub keys: KeyIdx,
     pub proto: Proto,
     pub owner_checks: Option<ClientFlags>,
+    /// The sending client's id, with `shard::tracking::TRACK_READ` when the owner remembers
+    /// the keys of this read for its client-side cache.
+    pub client: u64,
     /// The client's selected database.
     pub db: u32,
     /// Range of this command's entries in `Requests::ranges`.
@@ -59,6 +62,7 @@ impl Requests {
         proto: Proto,
         owner_checks: Option<ClientFlags>,
         db: u32,
+        client: u64,
         args: Args<'_>,
     ) {
         let first_arg = self.ranges.len() as u32;
@@ -73,6 +77,7 @@ impl Requests {
             keys,
             proto,
             owner_checks,
+            client,
             db,
             first_arg,
             argc: args.len() as u32,
@@ -122,6 +127,9 @@ pub enum MeshMsg {
     ShardPublish(Arc<(Vec<u8>, Vec<u8>)>),
     /// Records from our master for this shard to apply (replica side).
     ReplApply(Box<ReplBatch>),
+    /// Client-side caching: invalidations for clients of this shard (or for their REDIRECT
+    /// clients here).
+    Invalidate(Box<Vec<crate::global::tracking::Invalidation>>),
     /// A connection of shard `home` closed: forget its blocked commands.
     DropConn {
         home: ShardId,

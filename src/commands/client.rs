@@ -101,6 +101,41 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "Exempt this connection from eviction",
     )
     .args(&[oneof("enabled", &[pure("on", "ON"), pure("off", "OFF")])]),
+    // Client-side caching (commands::tracking).
+    sub(
+        "tracking",
+        -3,
+        NLS,
+        super::tracking::client_tracking,
+        "6.0.0",
+        "Turn client-side caching invalidations on or off",
+    )
+    .complexity("O(1). Some options may introduce additional complexity."),
+    sub(
+        "caching",
+        3,
+        NLS,
+        super::tracking::client_caching,
+        "6.0.0",
+        "Track (OPTIN) or skip (OPTOUT) the keys of the next command",
+    )
+    .args(&[oneof("mode", &[pure("yes", "YES"), pure("no", "NO")])]),
+    sub(
+        "getredir",
+        2,
+        NLS,
+        super::tracking::client_getredir,
+        "6.0.0",
+        "The client invalidations are redirected to",
+    ),
+    sub(
+        "trackinginfo",
+        2,
+        NLS,
+        super::tracking::client_trackinginfo,
+        "6.2.0",
+        "This connection's client-side caching state",
+    ),
     sub(
         "help",
         2,
@@ -222,6 +257,8 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     if c.multi.is_some() {
         flags.push('x');
     }
+    // Client-side caching: tracking on, broken redirect, BCAST (`commands::tracking`).
+    flags.push_str(&super::tracking::list_flags(c));
     if c.kill {
         flags.push('A');
     }
@@ -251,11 +288,12 @@ pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let multi_mem = multi_mem(c);
     let tot_mem = client_mem_bytes(c) + argv_mem;
     let events = if m.omem > 0 { "rw" } else { "r" };
+    let redir = c.tracking.as_ref().map_or(-1, |t| t.redirect as i64);
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age_s} idle={idle_s} flags={flags} db={} \
          sub={} psub={} ssub={} multi={multi} qbuf={} qbuf-free={} argv-mem={argv_mem} \
          multi-mem={multi_mem} rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
-         events={events} cmd={cmd} user=default redir=-1 resp={resp}\n",
+         events={events} cmd={cmd} user=default redir={redir} resp={resp}\n",
         c.id,
         c.addr,
         c.laddr,

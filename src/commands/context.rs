@@ -122,6 +122,25 @@ impl<'a> Exec<'a> {
         sh.journal.select(cmd_db);
     }
 
+    /// Raises keyspace notification `event` of `class` for `key` in the selected database
+    /// (`shard::notify`; one failed bit test when notifications are off).
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        crate::shard::notify::event(self.shard, class, event, key);
+    }
+
+    /// After a command removed elements from `key`: raises `del` when the key is gone (its
+    /// collection emptied), as Redis does after the command's own event.
+    pub fn notify_if_gone(&mut self, key: &[u8]) {
+        use crate::shard::notify::{enabled, GENERIC};
+        if enabled(self.shard, GENERIC) {
+            let now = self.now_ms;
+            if !self.db(key).contains(key, now) {
+                self.notify(GENERIC, "del", key);
+            }
+        }
+    }
+
     /// Counts a change to the data set (Redis' `server.dirty`) on the shard holding `key`.
     pub fn dirty(&mut self, key: &[u8], n: u64) {
         self.shard_for(key).dirty += n;

@@ -14,6 +14,7 @@ use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec};
 use crate::commands::spec::keyflag;
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
+use crate::shard::notify;
 use crate::shard::value::{Value, ValueRef};
 use crate::types::hash::HashValue;
 
@@ -223,6 +224,7 @@ fn hset_generic(ex: &mut Exec<'_>, args: Args<'_>, name: &str, ok_reply: bool) -
         }
         Ok(())
     })?;
+    ex.notify(notify::HASH, "hset", key);
     ex.dirty(key, ((args.len() - 2) / 2) as u64);
     Ok(())
 }
@@ -246,6 +248,7 @@ fn hsetnx(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(new)
     })?;
     if set {
+        ex.notify(notify::HASH, "hset", key);
         ex.dirty(key, 1);
     }
     Ok(())
@@ -273,6 +276,8 @@ fn hdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(deleted)
     })?;
     if deleted > 0 {
+        ex.notify(notify::HASH, "hdel", key);
+        ex.notify_if_gone(key);
         ex.dirty(key, deleted as u64);
     }
     Ok(())
@@ -293,6 +298,7 @@ fn hincrby(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.int(sum);
         Ok(())
     })?;
+    ex.notify(notify::HASH, "hincrby", key);
     ex.dirty(key, 1);
     Ok(())
 }
@@ -318,6 +324,7 @@ fn hincrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.bulk(text.as_bytes());
         Ok(text)
     })?;
+    ex.notify(notify::HASH, "hincrbyfloat", key);
     ex.dirty(key, 1);
     // Journaled as the HSET of its result, so replay never redoes float arithmetic.
     ex.journal(key, &[b"HSET", key, field, text.as_bytes()]);

@@ -20,6 +20,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -59,6 +60,8 @@ struct Totals {
     sync: (u64, u64, u64),
     /// Gathered only when the memory section is asked for.
     memory: Option<super::memory::Overview>,
+    /// The latencystats lines, gathered only when asked for (`latency::info_section`).
+    latencystats: String,
 }
 
 /// The AOF of every shard summed up for INFO persistence.
@@ -177,6 +180,9 @@ pub fn info(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     );
     if sections.contains(&"memory") {
         t.memory = Some(super::memory::Overview::gather(ctx)?);
+    }
+    if sections.contains(&"latencystats") {
+        t.latencystats = super::latency::info_section(ctx.shard)?;
     }
     let mut text = String::new();
     for (i, name) in sections.iter().enumerate() {
@@ -312,6 +318,7 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
                 l.kv(&format!("errorstat_{code}"), format_args!("count={n}"));
             }
         }
+        "latencystats" => l.0.push_str(&t.latencystats),
         "cluster" => {
             let on = ctx.shard.slot_map.cluster_enabled as u8;
             l.kv("cluster_enabled", on);
@@ -400,7 +407,10 @@ fn clients(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("client_recent_max_input_buffer", t.max_qbuf_bytes)
         .kv("client_recent_max_output_buffer", t.max_obuf_bytes)
         .kv("blocked_clients", t.blocked)
-        .kv("tracking_clients", 0)
+        .kv(
+            "tracking_clients",
+            crate::commands::tracking::tracking_clients(&ctx.shard.global),
+        )
         .kv("clients_in_timeout_table", t.blocked_with_timeout);
 }
 
@@ -556,11 +566,11 @@ fn stats(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("active_defrag_key_hits", 0)
         .kv("active_defrag_key_misses", 0)
         .kv("total_active_defrag_time", 0)
-        .kv("current_active_defrag_time", 0)
-        .kv("tracking_total_keys", 0)
-        .kv("tracking_total_items", 0)
-        .kv("tracking_total_prefixes", 0)
-        .kv("unexpected_error_replies", 0)
+        .kv("current_active_defrag_time", 0);
+    for (k, v) in crate::commands::tracking::info_stats(&ctx.shard.global) {
+        l.kv(k, v);
+    }
+    l.kv("unexpected_error_replies", 0)
         .kv("total_error_replies", t.error_replies)
         .kv("dump_payload_sanitizations", 0)
         .kv("total_reads_processed", t.reads)
@@ -745,7 +755,8 @@ mod tests {
         assert_eq!(headers(&text(h.run(&["INFO", "default"]))), want);
         let all = text(h.run(&["INFO", "everything"]));
         assert_eq!(headers(&all)[8], "# Commandstats");
-        assert_eq!(headers(&all).len(), 12);
+        assert_eq!(headers(&all)[10], "# Latencystats");
+        assert_eq!(headers(&all).len(), 13);
         assert_eq!(text(h.run(&["INFO", "foo"])), "");
         let two = text(h.run(&["INFO", "CLUSTER", "cpu"]));
         assert_eq!(headers(&two), ["# CPU", "# Cluster"]);

@@ -254,6 +254,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if at_ms != 0 && at_ms <= now {
         // Already expired: the key is not created, but a replaced one is gone.
         if deleted {
+            ex.notify(crate::shard::notify::GENERIC, "del", key);
             ex.dirty(key, 1);
             ex.journal(key, &[b"DEL", key]);
         }
@@ -264,6 +265,7 @@ fn restore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if let (Some(idle), Some(e)) = (o.idle_s, ex.db(key).lookup_write(key, now)) {
         e.set_idle_s(now, idle.max(0) as u64);
     }
+    ex.notify(crate::shard::notify::GENERIC, "restore", key);
     ex.dirty(key, 1);
     ex.journal_state(key);
     ex.out.ok();
@@ -496,6 +498,7 @@ fn delete_moved(ex: &mut Exec<'_>, key: &[u8], _args: Args<'_>) {
     let now = ex.now_ms;
     if let Some(e) = ex.db(key).remove(key, now) {
         crate::lazyfree::free(e, crate::lazyfree::Cause::ServerDel);
+        ex.notify(crate::shard::notify::GENERIC, "del", key);
         ex.dirty(key, 1);
         ex.journal(key, &[b"DEL", key]);
     }

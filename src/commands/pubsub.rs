@@ -307,6 +307,7 @@ fn send(ctx: &mut ConnCtx<'_>, args: Args<'_>, sharded: bool) -> CmdResult {
     if receivers > 0 || ctx.shard.slot_map.cluster_enabled {
         ctx.shard.subs.outgoing.push(Outgoing {
             sharded,
+            node_local: false,
             channel: channel.to_vec(),
             message: message.to_vec(),
         });

@@ -722,6 +722,9 @@ fn config_set(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             g.busy_reply_threshold_ms.store(busy_ms, Ordering::Relaxed);
             let hll_max = crate::config::hll_sparse_max_bytes(&cfg);
             g.hll_sparse_max_bytes.store(hll_max, Ordering::Relaxed);
+            let events = crate::config::keyspace_events::configured(&cfg);
+            g.keyspace_events.store(events, Ordering::Relaxed);
+            g.observe.configure(&cfg);
         }
         crate::lazyfree::configure(&cfg);
         crate::config::stream_nodes::configure(&cfg);
@@ -782,6 +785,7 @@ fn fit_maxclients(
 fn config_resetstat(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.shard.try_call_all(|sh| {
         sh.stats = Default::default();
+        sh.latency.clear();
         for (_, db) in sh.each_db_mut() {
             db.stats = Default::default();
         }

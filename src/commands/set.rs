@@ -11,6 +11,7 @@ use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, KeySpe
 use crate::commands::spec::keyflag;
 use crate::commands::spec::{key_numkeys, key_range};
 use crate::resp::{Args, Out, ReplyError};
+use crate::shard::notify;
 use crate::shard::value::{Value, ValueRef};
 use crate::types::set::SetValue;
 
@@ -291,6 +292,7 @@ fn sadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(added)
     })?;
     if added > 0 {
+        ex.notify(notify::SET, "sadd", key);
         ex.dirty(key, added as u64);
     }
     Ok(())
@@ -318,6 +320,8 @@ fn srem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(removed)
     })?;
     if removed > 0 {
+        ex.notify(notify::SET, "srem", key);
+        ex.notify_if_gone(key);
         ex.dirty(key, removed as u64);
     }
     Ok(())
@@ -386,6 +390,8 @@ fn spop_one(ex: &mut Exec<'_>, key: &[u8]) -> CmdResult {
         Ok(Some(m))
     })?;
     if let Some(m) = popped {
+        ex.notify(notify::SET, "spop", key);
+        ex.notify_if_gone(key);
         ex.dirty(key, 1);
         // The member was picked at random: journal which one.
         ex.journal(key, &[b"SREM", key, &m]);
@@ -427,6 +433,8 @@ fn spop_count(ex: &mut Exec<'_>, key: &[u8], count: u64) -> CmdResult {
     })?;
     let (popped, gone) = popped;
     if popped > 0 {
+        ex.notify(notify::SET, "spop", key);
+        ex.notify_if_gone(key);
         ex.dirty(key, popped as u64);
         // Random picks are journaled as the members removed (or the key's deletion).
         match gone {
@@ -584,6 +592,8 @@ fn smove(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         ex.out.int(0);
         return Ok(());
     }
+    ex.notify(notify::SET, "srem", src);
+    ex.notify_if_gone(src);
     let db = ex.db(dst);
     match db.lookup_write(dst, now).map(|e| e.value_mut()) {
         Some(Value::Set(s)) => {
@@ -595,6 +605,7 @@ fn smove(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
             db.set(dst, Value::Set(s), 0, now);
         }
     }
+    ex.notify(notify::SET, "sadd", dst);
     ex.dirty(src, 1);
     ex.out.int(1);
     Ok(())
@@ -711,14 +722,16 @@ fn sdiff(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 }
 
 /// Replaces `dst` with `s` (no TTL), or deletes it when `s` is empty; replies with the size.
-fn store(ex: &mut Exec<'_>, dst: &[u8], s: SetValue) {
+fn store(ex: &mut Exec<'_>, dst: &[u8], s: SetValue, event: &str) {
     let (now, n) = (ex.now_ms, s.len());
     if n == 0 {
         if ex.db(dst).remove(dst, now).is_some() {
+            ex.notify(notify::GENERIC, "del", dst);
             ex.dirty(dst, 1);
         }
     } else {
         ex.db(dst).set(dst, Value::Set(s), 0, now);
+        ex.notify(notify::SET, event, dst);
         ex.dirty(dst, 1);
     }
     ex.out.int(n as i64);
@@ -730,19 +743,19 @@ fn sinterstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     for m in &members {
         s.insert(m);
     }
-    store(ex, args.get(1), s);
+    store(ex, args.get(1), s, "sinterstore");
     Ok(())
 }
 
 fn sunionstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let s = union_or_diff(ex, &keys_from(args, 2), false)?;
-    store(ex, args.get(1), s);
+    store(ex, args.get(1), s, "sunionstore");
     Ok(())
 }
 
 fn sdiffstore(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let s = union_or_diff(ex, &keys_from(args, 2), true)?;
-    store(ex, args.get(1), s);
+    store(ex, args.get(1), s, "sdiffstore");
     Ok(())
 }
 

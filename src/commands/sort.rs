@@ -418,6 +418,11 @@ fn run(ex: &mut Exec<'_>, args: Args<'_>, read_only: bool) -> CmdResult {
         db.remove(dest, now).is_some() as u64
     };
     if changed > 0 {
+        if out_len > 0 {
+            ex.notify(crate::shard::notify::LIST, "sortstore", dest);
+        } else {
+            ex.notify(crate::shard::notify::GENERIC, "del", dest);
+        }
         ex.dirty(dest, changed);
         // The pattern keys are not the record's keys: a verbatim SORT could not be replayed
         // shard by shard, so the result itself is journaled.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub mod announce;
 pub mod fdlimit;
+pub mod keyspace_events;
 pub mod obuf;
 pub mod rewrite;
 pub mod stream_nodes;
@@ -1130,6 +1131,7 @@ fn special(cfg: &Config, name: &str, values: &[String], via: Via) -> Result<Stri
         "replicaof" => replicaof(values),
         "min-replicas-to-write" | "min-replicas-max-lag" => min_replicas_value(one(values)?),
         "cluster-announce-hostname" => announce::hostname_setting(one(values)?),
+        "notify-keyspace-events" => keyspace_events::canonical(one(values)?),
         "unixsocketperm" => u32::from_str_radix(one(values)?, 8)
             .map(|perm| format!("{perm:o}"))
             .map_err(|_| "argument couldn't be parsed as an octal number".to_string()),

@@ -74,6 +74,7 @@ pub(super) fn apply_record(sh: &mut Shard, args: Args<'_>, now_ms: u64, sink: &m
         // Delivered at the end of this shard's turn, to every core with subscribers.
         sh.subs.outgoing.push(crate::shard::pubsub::Outgoing {
             sharded,
+            node_local: false,
             channel: args.get(1).to_vec(),
             message: args.get(2).to_vec(),
         });

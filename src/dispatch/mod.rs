@@ -8,6 +8,7 @@ pub mod apply_block;
 #[cfg(test)]
 mod busy_tests;
 mod keys;
+mod observe;
 pub mod replay;
 mod script;
 #[cfg(test)]
@@ -39,6 +40,9 @@ pub enum Plan {
         /// Its keys, found here once; they travel with the command.
         keys: KeyIdx,
         owner_checks: Option<ClientFlags>,
+        /// The client's id, with `shard::tracking::TRACK_READ` when the owner remembers the
+        /// keys of this read for the client's cache.
+        client: u64,
     },
     /// A blocking command found nothing: nothing was written; the caller parks it (the
     /// request is in `shard.block_request`). `poll_shards` when its keys span shards.
@@ -125,6 +129,26 @@ pub fn plan(
     out: &mut Out<'_>,
     now_ms: u64,
 ) -> Plan {
+    let plan = plan_command(sh, client_idx, args, out, now_ms);
+    // Client-side caching: what the command caused for its own client follows its reply.
+    if !sh.tracking.outbox.is_empty() {
+        for f in crate::shard::tracking::take_for_current(sh, client_idx) {
+            out.raw(&f);
+        }
+    }
+    // Nothing run outside a client's command (blocked reruns, the replication stream,
+    // expiry) is taken for this client's read or write.
+    sh.tracking.current = 0;
+    plan
+}
+
+fn plan_command(
+    sh: &mut Shard,
+    client_idx: usize,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    now_ms: u64,
+) -> Plan {
     if args.is_empty() {
         return Plan::Done(AfterReply::Nothing);
     }
@@ -139,7 +163,13 @@ pub fn plan(
             return Plan::Done(AfterReply::Nothing);
         }
     };
+    sh.running_for = crate::shard::latency::RunningFor::Local(client_idx);
     let client = sh.clients.get_mut(client_idx);
+    sh.tracking.current = match client.tracking.as_mut() {
+        None => client.id,
+        Some(t) => client.id | commands::tracking::command_tracks(t, spec, client.multi.is_some()),
+    };
+    sh.tracking.current_home = sh.id;
     let db = client.db;
     client.last_interaction_ms = now_ms;
     client.last_cmd = commands::full_name(spec);
@@ -267,7 +297,8 @@ pub fn plan(
                 count_rejected(sh, spec);
             } else {
                 sh.stats.commands_processed += 1;
-                sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+                let nsec = t0.elapsed().as_nanos() as u64;
+                observe::count_run(sh, spec, args, nsec, failed);
             }
             if sh.repl.wait_request.is_some() {
                 if let Some(w) = sh.repl.wait_request.take() {
@@ -379,6 +410,7 @@ fn plan_keyed(
                 spec,
                 keys,
                 owner_checks: None,
+                client: sh.tracking.current,
             };
         }
         Decision::OwnerDecides { shard, .. } if shard == sh.id => {
@@ -395,6 +427,7 @@ fn plan_keyed(
                 spec,
                 keys,
                 owner_checks: Some(cflags),
+                client: sh.tracking.current,
             };
         }
         Decision::Shards(ids) => {
@@ -607,12 +640,20 @@ fn run_key_with(
     }
     let t0 = Instant::now();
     let dirty_before = sh.dirty;
+    let misses_before = crate::shard::notify::misses_before(sh);
     sh.journal.explicit = false;
     sh.journal.select(sh.sel);
     let mut ex = Exec::new(sh, Out::new(out.buf, out.proto), now_ms);
     let r = f(&mut ex, args);
+    if let Some(reader) = crate::shard::tracking::current_reader(sh).filter(|_| tracked(spec)) {
+        crate::shard::tracking::remember_keys(sh, reader, args, keys.get(spec, args));
+    }
     if write {
-        if sh.dirty != dirty_before && (!sh.watchers.is_empty() || !sh.blocked.is_empty()) {
+        if sh.dirty != dirty_before
+            && (!sh.watchers.is_empty()
+                || !sh.blocked.is_empty()
+                || sh.tracking.watching(&sh.global.tracking))
+        {
             let db = sh.sel;
             for &k in keys.get(spec, args) {
                 sh.touch_watched(db, args.get(k));
@@ -624,12 +665,20 @@ fn run_key_with(
     if sh.db.expired_log.is_some() {
         crate::replication::journal_expired(sh);
     }
+    if let Some(before) = misses_before {
+        crate::shard::notify::key_misses(sh, before, args, keys.get(spec, args), now_ms);
+    }
     let failed = r.is_err();
     if let Err(e) = r {
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    observe::count_run(sh, spec, args, t0.elapsed().as_nanos() as u64, failed);
+}
+
+/// A read whose keys a tracking client's cache may keep (Redis: read-only, not Pub/Sub).
+fn tracked(spec: &CommandSpec) -> bool {
+    spec.flags & commands::flags::READONLY != 0 && spec.flags & commands::flags::PUBSUB == 0
 }
 
 /// Master with replicas: expiry deletions so far are journaled, then (for a write) its keys
@@ -725,7 +774,7 @@ fn run_multi(
         reply_error(sh, out, &e);
     }
     sh.stats.commands_processed += 1;
-    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    observe::count_run(sh, spec, args, t0.elapsed().as_nanos() as u64, failed);
 }
 
 /// Runs one keyed command with `this` and the parked `peers`: the checks, the AOF barrier, the
@@ -803,6 +852,12 @@ fn run_parked_with(
         args,
     );
     let changed = dirty_sum(this, peers) != dirty_before;
+    if let Some(reader) = crate::shard::tracking::current_reader(this).filter(|_| tracked(spec)) {
+        let mut ex = Exec::with_frozen(this, Out::new(buf, proto), now_ms, peers.reborrow());
+        for &k in keys.get(spec, args) {
+            crate::shard::tracking::remember(ex.shard_for(args.get(k)), reader, args.get(k));
+        }
+    }
     if write && changed {
         let mut ex = Exec::with_frozen(this, Out::new(buf, proto), now_ms, peers.reborrow());
         // A write over several shards without explicit per-shard records is journaled as the

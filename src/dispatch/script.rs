@@ -227,7 +227,7 @@ pub(super) fn run(
         }
         Err(e) => fresh(Err(e)),
     };
-    finish(sh, spec, out, r, t0);
+    finish(sh, spec, args, out, r, t0);
 }
 
 /// Standalone, declared keys on several shards: the run holds every shard in `ids` parked.
@@ -244,7 +244,7 @@ pub(super) fn run_multi(
 ) {
     let t0 = Instant::now();
     let r = run_held(sh, cmd, args, keys, out, now_ms, t0, ids);
-    finish(sh, spec, out, r, t0);
+    finish(sh, spec, args, out, r, t0);
 }
 
 /// Inside EXEC, which holds every shard (`peers`, none on a one-shard node): runs the script
@@ -281,11 +281,18 @@ pub(super) fn run_in_exec(
         }
         Err(e) => fresh(Err(e)),
     };
-    finish(this, spec, out, r, t0);
+    finish(this, spec, args, out, r, t0);
 }
 
 /// The error reply and INFO commandstats of the script command itself.
-fn finish(sh: &mut Shard, spec: &'static CommandSpec, out: &mut Out<'_>, r: Outcome, t0: Instant) {
+fn finish(
+    sh: &mut Shard,
+    spec: &'static CommandSpec,
+    args: Args<'_>,
+    out: &mut Out<'_>,
+    r: Outcome,
+    t0: Instant,
+) {
     let failed = r.0.is_err();
     match r {
         (Err(e), true) => out.error(&e),
@@ -293,7 +300,8 @@ fn finish(sh: &mut Shard, spec: &'static CommandSpec, out: &mut Out<'_>, r: Outc
         (Ok(()), _) => {}
     }
     sh.stats.commands_processed += 1;
-    sh.count_call(spec.id, t0.elapsed().as_nanos() as u64, failed, false);
+    let nsec = t0.elapsed().as_nanos() as u64;
+    super::observe::count_run(sh, spec, args, nsec, failed);
     if sh.suspended.is_some() {
         count_at_end(sh, spec.id);
     }

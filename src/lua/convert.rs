@@ -283,24 +283,19 @@ fn wrap(lua: &Lua, field: &str, v: Value) -> mlua::Result<Value> {
 /// The `err` field of an error table (a string, as Redis checks it), if `v` is one.
 pub(super) fn error_of(v: &Value) -> mlua::Result<Option<Vec<u8>>> {
     if let Value::Table(t) = v {
-        if let Value::String(s) = t.get::<Value>("err")? {
+        if let Value::String(s) = field(t, t.metatable().is_none(), "err")? {
             return Ok(Some(s.as_bytes().to_vec()));
         }
     }
     Ok(None)
 }
 
-/// Error text as it goes on the wire: CR and LF become spaces.
-pub(super) fn one_line(text: &[u8]) -> String {
+/// Error or status text as it goes on the wire: CR and LF become spaces, every other byte
+/// stays as it is (Redis passes a script's text on byte for byte, UTF-8 or not).
+pub(super) fn one_line(text: &[u8]) -> Vec<u8> {
     text.iter()
-        .map(|&c| {
-            if c == b'\r' || c == b'\n' {
-                ' '
-            } else {
-                c as char
-            }
-        })
-        .collect::<String>()
+        .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
+        .collect()
 }
 
 /// Writes a script's result (`luaReplyToRedisReply`). `script_resp3` is the protocol the
@@ -335,18 +330,36 @@ fn write_value(v: &Value, resp3: bool, out: &mut Out<'_>, depth: usize) -> mlua:
     Ok(())
 }
 
+/// A field of a reply table: a raw read when the table has no metatable (the same answer
+/// without the protected call `lua_gettable` needs for metamethods).
+fn field(t: &Table, plain: bool, name: &str) -> mlua::Result<Value> {
+    if plain {
+        t.raw_get(name)
+    } else {
+        t.get(name)
+    }
+}
+
+/// `one_line` without a copy when the text has no CR or LF (a status such as OK).
+fn line_of(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr2(b'\r', b'\n', text).is_some() {
+        one_line(text).into()
+    } else {
+        text.into()
+    }
+}
+
 fn write_table(t: &Table, resp3: bool, out: &mut Out<'_>, depth: usize) -> mlua::Result<()> {
-    if let Value::String(s) = t.get::<Value>("err")? {
-        let mut line = String::from("-");
-        line.push_str(&one_line(&s.as_bytes()));
-        out.error_text(&line[1..]);
+    let plain = t.metatable().is_none();
+    if let Value::String(s) = field(t, plain, "err")? {
+        out.error_bytes(&line_of(&s.as_bytes()));
         return Ok(());
     }
-    if let Value::String(s) = t.get::<Value>("ok")? {
-        out.simple(&one_line(&s.as_bytes()));
+    if let Value::String(s) = field(t, plain, "ok")? {
+        out.simple_bytes(&line_of(&s.as_bytes()));
         return Ok(());
     }
-    match t.get::<Value>("double")? {
+    match field(t, plain, "double")? {
         Value::Number(n) => {
             out.double(n);
             return Ok(());
@@ -357,18 +370,18 @@ fn write_table(t: &Table, resp3: bool, out: &mut Out<'_>, depth: usize) -> mlua:
         }
         _ => {}
     }
-    if let Value::String(s) = t.get::<Value>("big_number")? {
+    if let Value::String(s) = field(t, plain, "big_number")? {
         let num = one_line(&s.as_bytes());
         if out.resp3() {
             out.raw(b"(");
-            out.raw(num.as_bytes());
+            out.raw(&num);
             out.raw(b"\r\n");
         } else {
-            out.bulk(num.as_bytes());
+            out.bulk(&num);
         }
         return Ok(());
     }
-    if let Value::Table(vt) = t.get::<Value>("verbatim_string")? {
+    if let Value::Table(vt) = field(t, plain, "verbatim_string")? {
         if let (Value::String(format), Value::String(text)) =
             (vt.get::<Value>("format")?, vt.get::<Value>("string")?)
         {
@@ -376,7 +389,7 @@ fn write_table(t: &Table, resp3: bool, out: &mut Out<'_>, depth: usize) -> mlua:
             return Ok(());
         }
     }
-    if let Value::Table(m) = t.get::<Value>("map")? {
+    if let Value::Table(m) = field(t, plain, "map")? {
         let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
         out.map(pairs.len());
         for (k, v) in &pairs {
@@ -385,7 +398,7 @@ fn write_table(t: &Table, resp3: bool, out: &mut Out<'_>, depth: usize) -> mlua:
         }
         return Ok(());
     }
-    if let Value::Table(s) = t.get::<Value>("set")? {
+    if let Value::Table(s) = field(t, plain, "set")? {
         let keys: Vec<Value> = s
             .pairs::<Value, Value>()
             .map(|kv| kv.map(|(k, _)| k))

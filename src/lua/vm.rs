@@ -395,7 +395,7 @@ fn compile_script(st: &State, body: &[u8]) -> Result<Function, ReplyError> {
         .set_mode(mlua::chunk::ChunkMode::Text)
         .into_function()
         .map_err(|e| {
-            ReplyError::Other(convert::one_line(
+            ReplyError::Raw(convert::one_line(
                 format!(
                     "ERR Error compiling script (new function): {}",
                     functions_load::lua_message(&e)
@@ -406,7 +406,7 @@ fn compile_script(st: &State, body: &[u8]) -> Result<Function, ReplyError> {
 }
 
 fn internal(e: &mlua::Error) -> ReplyError {
-    ReplyError::Other(convert::one_line(format!("ERR {e}").as_bytes()))
+    ReplyError::Raw(convert::one_line(format!("ERR {e}").as_bytes()))
 }
 
 /// What `finish` needs to suspend a run again or name it in an error.
@@ -502,7 +502,7 @@ fn finish(
                 let suffix = format!(" script: {}, on {source}:{line}.", ctx.name);
                 text.extend_from_slice(suffix.as_bytes());
             }
-            Step::Done(Err(ReplyError::Other(convert::one_line(&text))))
+            Step::Done(Err(ReplyError::Raw(convert::one_line(&text))))
         }
         Err(e) => Step::Done(Err(internal(&e))),
     }
@@ -522,7 +522,7 @@ fn counted(v: &Value) -> bool {
 /// The script's result as the reply; a top-level error table is the run's error.
 fn reply(v: &Value, vars: RunVars, out: &mut Out<'_>) -> Result<(), ReplyError> {
     match convert::error_of(v) {
-        Ok(Some(msg)) => return Err(ReplyError::Other(convert::one_line(&msg))),
+        Ok(Some(msg)) => return Err(ReplyError::Raw(convert::one_line(&msg))),
         Ok(None) => {}
         Err(e) => return Err(internal(&e)),
     }

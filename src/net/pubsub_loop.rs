@@ -39,7 +39,9 @@ impl Reactor {
                     self.deliver_message(&shared.0, &shared.1);
                 }
             }
-            self.publish_to_bus(m.sharded, &shared.0, &shared.1);
+            if !m.node_local {
+                self.publish_to_bus(m.sharded, &shared.0, &shared.1);
+            }
         }
     }
 
@@ -73,7 +75,7 @@ impl Reactor {
     }
 
     /// Appends each frame to its client's output and queues the connection for sending.
-    fn push_frames(&mut self, frames: Vec<(usize, Vec<u8>)>) {
+    pub(super) fn push_frames(&mut self, frames: Vec<(usize, Vec<u8>)>) {
         for (client, frame) in frames {
             let Some(cl) = self.shard.clients.get(client) else {
                 continue;

@@ -48,6 +48,8 @@ mod repl_loop;
 mod ring_ops;
 #[path = "script_loop.rs"]
 mod script_loop;
+#[path = "tracking_loop.rs"]
+mod tracking_loop;
 
 use ring_ops::{Op, ENTER_GETEVENTS};
 
@@ -300,6 +302,8 @@ impl Reactor {
         self.repl_turn();
         self.aof_turn();
         self.flush_outboxes();
+        // After the replies: an invalidation follows the reply of the command that caused it.
+        self.deliver_invalidations();
         self.start_sends();
         let rearm = std::mem::take(&mut self.rearm_queue);
         for idx in rearm {
@@ -387,6 +391,11 @@ impl Reactor {
                 self.finish_inline();
                 b.done.fetch_add(1, Ordering::Release);
             }
+            // Written at once: ahead of the replies of commands read after it.
+            MeshMsg::Invalidate(list) => {
+                self.shard.tracking.outbox.extend(*list);
+                self.deliver_invalidations();
+            }
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
             MeshMsg::Publish(m) => self.deliver_message(&m.0, &m.1),
             MeshMsg::ShardPublish(m) => self.deliver_shard_message(&m.0, &m.1),
@@ -426,6 +435,14 @@ impl Reactor {
             let keys = exec::Keys::given(&c.keys);
             let spec = crate::commands::spec_of(c.cmd);
             self.shard.sel = c.db;
+            // Whose command this is, for the slow log (issue 17 part A; a plain store).
+            self.shard.running_for = crate::shard::latency::RunningFor::Remote {
+                home: from,
+                idx: c.conn.idx,
+                gen: c.conn.gen,
+            };
+            self.shard.tracking.current = c.client;
+            self.shard.tracking.current_home = from;
             exec::run_client_key(
                 &mut self.shard,
                 spec,
@@ -435,6 +452,7 @@ impl Reactor {
                 now,
                 c.owner_checks,
             );
+            self.shard.tracking.current = 0;
             if let Some(req) = self.shard.block_request.take() {
                 // Nothing to pop yet: the command waits here; its reply comes later.
                 self.shard.blocked.add(Waiter {
@@ -625,6 +643,7 @@ impl Reactor {
             crate::replication::master::client_closed(&self.shard.global, cl.id);
         }
         crate::commands::pubsub::forget_client(&mut self.shard, client);
+        crate::shard::tracking::disable(&mut self.shard, client);
         self.conns[idx] = None;
         self.free.push(idx);
         // SAFETY: our own socket; its Conn is gone and no operation references it any more.
@@ -661,6 +680,7 @@ impl Reactor {
             crate::shard::evict::cron(&mut self.shard, self.now_ms);
         }
         self.reap_killed();
+        crate::shard::tracking::cron(&mut self.shard);
         if self.shard.id == 0 {
             // used_memory_peak, sampled like Redis' cron (one shard suffices: it is global).
             crate::sys::alloc::sample_peak();
@@ -808,6 +828,7 @@ fn run_command(
             spec,
             keys,
             owner_checks,
+            client: tracked,
         } => {
             let seq = conn.reserve_remote();
             let cref = ConnRef {
@@ -815,7 +836,18 @@ fn run_command(
                 gen: conn.gen,
             };
             let db = shard.sel;
-            outbox[to].push(cref, seq, spec.id, keys, proto, owner_checks, db, args);
+            let b = &mut outbox[to];
+            b.push(
+                cref,
+                seq,
+                spec.id,
+                keys,
+                proto,
+                owner_checks,
+                db,
+                tracked,
+                args,
+            );
         }
         Plan::Wait(w) => {
             let seq = conn.reserve_remote();

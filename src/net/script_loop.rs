@@ -110,6 +110,7 @@ impl Reactor {
             c.proto,
             c.owner_checks,
             c.db,
+            c.client,
             args,
         );
         true

@@ -136,9 +136,11 @@ pub fn turn_start(sh: &mut Shard) {
         return;
     }
     let feeding = g.feeding.load(Ordering::Relaxed);
-    if feeding != sh.db.expired_log.is_some() {
+    // Keyspace notifications of class `x` read the same log of expired keys.
+    let logging = feeding || crate::shard::notify::enabled(sh, crate::shard::notify::EXPIRED);
+    if logging != sh.db.expired_log.is_some() {
         for (_, db) in sh.each_db_mut() {
-            db.expired_log = feeding.then(Vec::new);
+            db.expired_log = logging.then(Vec::new);
         }
     }
     if feeding && !sh.journal.enabled {

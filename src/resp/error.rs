@@ -69,6 +69,9 @@ pub enum ReplyError {
     TargetNotMaster,
     /// A free-form error; the text includes its code, e.g. `ERR value is ...`.
     Other(String),
+    /// A free-form error as bytes, code included: a script's error text, which Redis passes on
+    /// byte for byte (it need not be UTF-8).
+    Raw(Vec<u8>),
     /// `unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.` (`sub`
     /// as the user typed it, sanitized).
     SubcommandOrArity {
@@ -209,6 +212,10 @@ impl ReplyError {
                 return;
             }
             Other(s) => s,
+            Raw(b) => {
+                buf.extend_from_slice(b);
+                return;
+            }
         };
         buf.extend_from_slice(s.as_bytes());
     }

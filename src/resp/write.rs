@@ -100,8 +100,12 @@ impl<'a> Out<'a> {
         self.buf.extend_from_slice(b"+OK\r\n");
     }
     pub fn simple(&mut self, s: &str) {
+        self.simple_bytes(s.as_bytes());
+    }
+    /// A status reply of any bytes (CR and LF must not occur in it).
+    pub fn simple_bytes(&mut self, s: &[u8]) {
         self.buf.push(b'+');
-        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.extend_from_slice(s);
         self.buf.extend_from_slice(b"\r\n");
     }
     pub fn error(&mut self, e: &ReplyError) {
@@ -111,8 +115,12 @@ impl<'a> Out<'a> {
     }
     /// A raw error line; `text` must carry its code (e.g. "ERR ...").
     pub fn error_text(&mut self, text: &str) {
+        self.error_bytes(text.as_bytes());
+    }
+    /// `error_text` of any bytes (CR and LF must not occur in them).
+    pub fn error_bytes(&mut self, text: &[u8]) {
         self.buf.push(b'-');
-        self.buf.extend_from_slice(text.as_bytes());
+        self.buf.extend_from_slice(text);
         self.buf.extend_from_slice(b"\r\n");
     }
     pub fn int(&mut self, v: i64) {

@@ -97,6 +97,8 @@ pub struct Client {
     /// Sent a write command at some point: WAIT waits for the stream up to now (a client that
     /// never wrote has nothing to wait for, as in Redis).
     pub wrote: bool,
+    /// CLIENT TRACKING on (client-side caching): its options (`shard::tracking`).
+    pub tracking: Option<Box<crate::shard::tracking::ClientTracking>>,
 }
 
 impl Client {

@@ -225,7 +225,11 @@ impl Shard {
     }
 
     /// A write changed `key` in database `db`: every client WATCHing it will see its EXEC fail.
+    /// Clients tracking it (client-side caching) get an invalidation.
     pub fn touch_watched(&mut self, db: u32, key: &[u8]) {
+        if self.tracking.watching(&self.global.tracking) {
+            crate::shard::tracking::key_changed(self, key);
+        }
         if self.watchers.is_empty() {
             return;
         }

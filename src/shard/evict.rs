@@ -233,6 +233,7 @@ fn evict_one(sh: &mut Shard, s: &Settings, now_ms: u64) -> bool {
         sh.journal.select(cmd_db);
         sh.touch_watched(d, &key);
         sh.evict.evicted_keys += 1;
+        super::notify::event_in(sh, super::notify::EVICTED, "evicted", d, &key);
     }
     super::repl::journal_expired(sh);
     sh.evict.victim = key;

@@ -6,6 +6,7 @@ pub mod blocking;
 pub mod clients;
 pub mod dbs;
 pub mod evict;
+pub mod latency;
 pub mod metrics;
 pub mod notify;
 pub mod parked;
@@ -14,6 +15,7 @@ pub mod pubsub;
 pub mod repl;
 pub mod snapshot;
 pub mod suspended;
+pub mod tracking;
 
 // The keyspace is its own module below the shard (the AOF and DUMP writers read it); these
 // paths stay for the code above.
@@ -185,6 +187,10 @@ pub struct Shard {
     pub slot_map: Arc<SlotMap>,
     pub clients: Clients,
     pub stats: ShardStats,
+    /// Per-command latency histograms (`latency-tracking`).
+    pub latency: latency::Histograms,
+    /// Whose command runs now (for the slow log's client address and name).
+    pub running_for: latency::RunningFor,
     pub peers: Option<Box<dyn Peers>>,
     /// Writes of this shard in deterministic form, consumed by the AOF (and replication).
     pub journal: crate::aof_store::journal::Journal,
@@ -225,6 +231,8 @@ pub struct Shard {
     /// `global` again, taken by a script run for its duration (a borrow beside the shard
     /// without a reference count change per run); None while a run has it.
     pub script_global: Option<Arc<Global>>,
+    /// Client-side caching: this shard's tracking table and pending invalidations.
+    pub tracking: tracking::ShardTracking,
     /// Inside a parked section: the parked peers (indexed by id, null for this shard and for
     /// shards not parked), so fan-out calls made there reuse them.
     parked: Option<Vec<*mut Shard>>,
@@ -248,6 +256,8 @@ impl Shard {
             global,
             clients: Clients::default(),
             stats: ShardStats::default(),
+            latency: Default::default(),
+            running_for: Default::default(),
             peers: None,
             journal: Default::default(),
             aof: crate::aof_store::segment::AofShard::new(id, Default::default(), String::new()),
@@ -264,6 +274,7 @@ impl Shard {
             lua: None,
             script_needs_all: Default::default(),
             script_args: Default::default(),
+            tracking: Default::default(),
             parked: None,
         }
     }
@@ -470,6 +481,14 @@ impl Shard {
         s.nsec += nsec;
         if failed {
             s.failed_calls += 1;
+        }
+        if self
+            .global
+            .observe
+            .tracking
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.latency.record(id, nsec);
         }
     }
 }

@@ -18,6 +18,8 @@ pub use crate::global::pubsub::SubKind;
 pub struct Outgoing {
     /// SPUBLISH (shard channel subscribers only) rather than PUBLISH.
     pub sharded: bool,
+    /// A keyspace notification: for this node's subscribers only, never the cluster bus.
+    pub node_local: bool,
     pub channel: Vec<u8>,
     pub message: Vec<u8>,
 }

@@ -37,6 +37,7 @@ pub fn journal_expired(sh: &mut super::Shard) {
     if sh.db.expired_log.is_none() {
         return;
     }
+    super::notify::expired_from_log(sh);
     // Each database's deletions in that database; the command's database is restored after.
     let cmd_db = sh.journal.selected();
     let (journal, first, more) = (&mut sh.journal, &mut sh.db, &mut sh.dbs);

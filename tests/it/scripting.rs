@@ -576,3 +576,35 @@ fn a_script_that_writes_then_reaches_an_undeclared_core_takes_it_mid_run() {
     let a: String = redis::cmd("GET").arg("a").query(&mut c).unwrap();
     assert_eq!(a, "z");
 }
+
+#[test]
+fn script_status_and_error_texts_pass_through_byte_for_byte() {
+    let Some(redis) = RedisServer::start("redis-eval-bytes") else {
+        eprintln!("redis-server not installed: comparison skipped");
+        return;
+    };
+    let slotd = Server::start(&[]);
+    let mut a = Raw::connect(redis.port);
+    let mut b = slotd.raw();
+    let bodies: [&[u8]; 7] = [
+        b"return {ok='\xc3\xa9 ok'}",
+        b"return {err='\xc3\xa9 bad'}",
+        b"return {err='ERR \xff\xfe'}",
+        b"return redis.status_reply('\xff')",
+        b"return redis.error_reply('\xc3\xa9')",
+        b"return {ok='a\\r\\nb'}",
+        b"return 'x' .. \"\xc3\xa9",
+    ];
+    for body in bodies {
+        let req = cmd(&[b"EVAL", body, b"0"]);
+        a.send(&req);
+        b.send(&req);
+        let (ra, rb) = (read_reply(&mut a), read_reply(&mut b));
+        assert_eq!(
+            rb,
+            ra,
+            "slotd vs redis for {}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}

@@ -150,6 +150,7 @@ fn run(ex: &mut Exec<'_>, args: Args<'_>, read_only: bool) -> CmdResult {
         }))
     })?;
     if changes > 0 {
+        ex.notify(crate::shard::notify::STRING, "setbit", key);
         ex.dirty(key, changes);
     }
     Ok(())

@@ -41,6 +41,7 @@ pub(super) fn bitop(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     }
     if len == 0 {
         if ex.db(dest).remove(dest, now).is_some() {
+            ex.notify(crate::shard::notify::GENERIC, "del", dest);
             ex.dirty(dest, 1);
         }
         ex.out.int(0);
@@ -66,6 +67,7 @@ pub(super) fn bitop(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         modified: true,
     });
     ex.db(dest).set(dest, value, 0, now);
+    ex.notify(crate::shard::notify::STRING, "set", dest);
     ex.dirty(dest, 1);
     ex.out.int(len as i64);
     Ok(())

@@ -39,6 +39,7 @@ pub(super) fn setbit(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     })?;
     // A bit set to what it was changes nothing: not counted, not propagated (as Redis 7.0).
     if changed {
+        ex.notify(crate::shard::notify::STRING, "setbit", key);
         ex.dirty(key, 1);
     }
     Ok(())

@@ -39,6 +39,7 @@ pub(super) fn pfadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok::<_, ReplyError>(updated)
     })?;
     if updated > 0 {
+        ex.notify(crate::shard::notify::STRING, "pfadd", key);
         ex.dirty(key, updated);
     }
     Ok(())
@@ -146,6 +147,7 @@ pub(super) fn pfmerge(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.ok();
         Ok::<_, ReplyError>(())
     })?;
+    ex.notify(crate::shard::notify::STRING, "pfadd", dst);
     ex.dirty(dst, 1);
     Ok(())
 }

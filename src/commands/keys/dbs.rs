@@ -43,6 +43,8 @@ pub(super) fn move_cmd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     sh.db_at(dst).set(key, e.into_value(), at_ms, now);
     sh.touch_watched(dst, key);
     sh.blocked.touch(dst, key);
+    notify::event_in(ex.shard, notify::GENERIC, "move_from", src, key);
+    notify::event_in(ex.shard, notify::GENERIC, "move_to", dst, key);
     ex.dirty(key, 1);
     ex.out.int(1);
     Ok(())

@@ -146,9 +146,11 @@ fn expire_generic(ex: &mut Exec<'_>, args: Args<'_>, kind: ExpireKind) -> CmdRes
     // A time already past deletes the key at once, as Redis 7 does (and still answers 1).
     if at_ms <= now as i64 {
         ex.db(key).remove(key, now);
+        ex.notify(notify::GENERIC, "del", key);
         ex.journal(key, &[b"DEL", key]);
     } else {
         ex.db(key).set_expire(key, at_ms as u64, now);
+        ex.notify(notify::GENERIC, "expire", key);
         // Journaled as an absolute time so a replay later gives the same deadline.
         let t = at_ms.to_string();
         ex.journal(key, &[b"PEXPIREAT", key, t.as_bytes()]);
@@ -213,6 +215,7 @@ pub(super) fn persist(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         .is_some_and(|e| e.expire_at_ms() != 0);
     if had_ttl {
         ex.db(key).set_expire(key, 0, now);
+        ex.notify(notify::GENERIC, "persist", key);
         ex.dirty(key, 1);
     }
     ex.out.int(had_ttl as i64);

@@ -112,6 +112,9 @@ pub(crate) fn flush_shard_all(sh: &mut Shard, lazily: bool) {
     sh.dirty += n as u64;
     sh.journal.record(&[b"FLUSHALL"]);
     sh.touch_all_watched();
+    if sh.global.tracking.in_use() {
+        crate::shard::tracking::flushed(sh);
+    }
     if let Some(rw) = sh.aof.rewrite.as_mut() {
         rw.cover_all_empty();
     }
@@ -138,6 +141,9 @@ pub(crate) fn flush_shard_db(sh: &mut Shard, dbi: u32, lazily: bool) {
     sh.journal.record(&[b"FLUSHDB"]);
     sh.journal.select(cmd_db);
     sh.touch_watched_db(dbi);
+    if sh.global.tracking.in_use() {
+        crate::shard::tracking::flushed(sh);
+    }
     if let Some(rw) = sh.aof.rewrite.as_mut() {
         rw.cover_db_empty(dbi, tables);
     }

@@ -11,6 +11,7 @@ use crate::constants::{SCAN_MAX_KEYS_PER_CALL, SLOT_COUNT};
 use crate::lazyfree::{self, Cause};
 use crate::resp::{Args, ReplyError};
 use crate::shard::db::Entry;
+use crate::shard::notify;
 use crate::shard::value::ValueRef;
 use crate::shard::Shard;
 
@@ -69,6 +70,7 @@ fn del_generic(ex: &mut Exec<'_>, args: Args<'_>, cause: Cause) -> CmdResult {
     for key in args.iter().skip(1) {
         if let Some(e) = ex.db(key).remove(key, now) {
             lazyfree::free(e, cause);
+            ex.notify(notify::GENERIC, "del", key);
             ex.dirty(key, 1);
             ex.journal(key, &[b"DEL", key]);
             removed += 1;

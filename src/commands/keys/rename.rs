@@ -40,6 +40,8 @@ fn rename_generic(ex: &mut Exec<'_>, args: Args<'_>, nx: bool) -> CmdResult {
     if let Some(e) = ex.db(dst).lookup_write(dst, now) {
         e.set_lru(lru);
     }
+    ex.notify(notify::GENERIC, "rename_from", src);
+    ex.notify(notify::GENERIC, "rename_to", dst);
     ex.dirty(dst, 1);
     ex.journal(src, &[b"DEL", src]);
     ex.journal_state(dst);
@@ -95,6 +97,7 @@ pub(super) fn copy(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         sh.blocked.touch(dst_db, dst);
     }
     ex.shard_for(dst).db_at(dst_db).set(dst, value, at_ms, now);
+    notify::event_in(ex.shard, notify::GENERIC, "copy_to", dst_db, dst);
     ex.dirty(dst, 1);
     ex.journal_state_in(dst, dst_db);
     ex.out.int(1);

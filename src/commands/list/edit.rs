@@ -17,6 +17,7 @@ pub(super) fn lset(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.ok();
         Ok(())
     })?;
+    ex.notify(notify::LIST, "lset", key);
     ex.dirty(key, 1);
     Ok(())
 }
@@ -45,6 +46,7 @@ pub(super) fn linsert(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(true)
     })?;
     if inserted {
+        ex.notify(notify::LIST, "linsert", key);
         ex.dirty(key, 1);
     }
     Ok(())
@@ -66,6 +68,8 @@ pub(super) fn lrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(n)
     })?;
     if removed > 0 {
+        ex.notify(notify::LIST, "lrem", key);
+        ex.notify_if_gone(key);
         ex.dirty(key, removed as u64);
     }
     Ok(())
@@ -74,20 +78,25 @@ pub(super) fn lrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
 pub(super) fn ltrim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let (start, stop) = (i64_arg(args.get(2))?, i64_arg(args.get(3))?);
     let (key, now) = (args.get(1), ex.now_ms);
-    let removed = ex.with_db(key, |db, out| {
+    let (existed, removed) = ex.with_db(key, |db, out| {
         let n = match list_mut(db, key, now)? {
-            None => 0,
+            None => None,
             Some(list) => {
                 let n = list.trim(start, stop);
                 if list.is_empty() {
                     db.remove(key, now);
                 }
-                n
+                Some(n)
             }
         };
         out.ok();
-        Ok(n)
+        Ok((n.is_some(), n.unwrap_or(0)))
     })?;
+    // Redis raises `ltrim` whenever the list exists, trimmed or not.
+    if existed {
+        ex.notify(notify::LIST, "ltrim", key);
+        ex.notify_if_gone(key);
+    }
     if removed > 0 {
         ex.dirty(key, removed as u64);
     }

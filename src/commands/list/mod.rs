@@ -10,6 +10,7 @@ use super::kit::{self, ArgCursor};
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
+use crate::shard::notify;
 use crate::shard::value::{Value, ValueRef};
 use crate::types::list::{End, ListValue, PosQuery};
 mod edit;
@@ -68,6 +69,22 @@ fn list_mut<'d>(
 }
 
 /// Deletes `key` when its list has become empty (an empty list never stays in the keyspace).
+/// The keyspace event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
 fn drop_if_empty(db: &mut Db, key: &[u8], now_ms: u64) {
     let empty = matches!(
         db.lookup_write(key, now_ms).map(|e| e.value()),
@@ -187,6 +204,8 @@ fn try_bpop(ex: &mut Exec<'_>, args: Args<'_>, end: End) -> Result<BlockTry, Rep
         ex.out.array(2);
         ex.out.bulk(key);
         ex.out.bulk(elem.as_bytes());
+        ex.notify(notify::LIST, pop_event(end), key);
+        ex.notify_if_gone(key);
         ex.dirty(key, 1);
         return Ok(BlockTry::Served);
     }

@@ -45,6 +45,9 @@ pub(super) fn move_one(
         }
     }
     drop_if_empty(ex.db(src), src, now);
+    ex.notify(notify::LIST, push_event(to), dst);
+    ex.notify(notify::LIST, pop_event(from), src);
+    ex.notify_if_gone(src);
     ex.out.bulk(elem.as_bytes());
     ex.dirty(dst, 1);
     Ok(Found::Done)
@@ -88,6 +91,8 @@ pub(super) fn mpop_first(
             out.bulk(key);
             pop_into_reply(db, out, key, m.side, m.count, now)
         });
+        ex.notify(notify::LIST, pop_event(m.side), key);
+        ex.notify_if_gone(key);
         ex.dirty(key, popped as u64);
         return Ok(Found::Done);
     }

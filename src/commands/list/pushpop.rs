@@ -29,6 +29,7 @@ fn push_generic(ex: &mut Exec<'_>, args: Args<'_>, end: End, only_existing: bool
         Ok(args.len() as u64 - 2)
     })?;
     if pushed > 0 {
+        ex.notify(notify::LIST, push_event(end), key);
         ex.dirty(key, pushed);
     }
     Ok(())
@@ -95,6 +96,8 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, end: End, name: &str) -> CmdRe
         Ok(pop_into_reply(db, out, key, end, n, now))
     })?;
     if popped > 0 {
+        ex.notify(notify::LIST, pop_event(end), key);
+        ex.notify_if_gone(key);
         ex.dirty(key, popped as u64);
     }
     Ok(())

@@ -297,6 +297,7 @@ pub(super) fn xadd(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     let Some((id, reached)) = done else {
         return Ok(());
     };
+    ex.notify(crate::shard::notify::STREAM, "xadd", key);
     ex.dirty(key, 1);
     let id_given_whole = matches!(a.id, Some((_, true)));
     if id_given_whole && reached.is_none() {
@@ -349,6 +350,7 @@ pub(super) fn xtrim(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
     if deleted == 0 {
         return Ok(());
     }
+    ex.notify(crate::shard::notify::STREAM, "xtrim", key);
     ex.dirty(key, deleted);
     if let Some(reached) = reached {
         let mut replace: [(usize, &[u8]); 3] = [(0, &[]); 3];
@@ -378,6 +380,7 @@ pub(super) fn xdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(deleted)
     })?;
     if deleted > 0 {
+        ex.notify(crate::shard::notify::STREAM, "xdel", key);
         ex.dirty(key, deleted);
     }
     Ok(())
@@ -440,6 +443,7 @@ pub(super) fn xsetid(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.ok();
         Ok(())
     })?;
+    ex.notify(crate::shard::notify::STREAM, "xsetid", key);
     ex.dirty(key, 1);
     Ok(())
 }

@@ -25,6 +25,7 @@ pub(super) fn append(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.int(total as i64);
         Ok(())
     })?;
+    ex.notify(notify::STRING, "append", key);
     ex.dirty(key, 1);
     Ok(())
 }
@@ -119,6 +120,7 @@ pub(super) fn setrange(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(true)
     })?;
     if written {
+        ex.notify(notify::STRING, "setrange", key);
         ex.dirty(key, 1);
     }
     Ok(())

@@ -26,6 +26,7 @@ fn incr_by(ex: &mut Exec<'_>, key: &[u8], delta: i64) -> CmdResult {
         out.int(new);
         Ok(())
     })?;
+    ex.notify(notify::STRING, "incrby", key);
     ex.dirty(key, 1);
     Ok(())
 }
@@ -75,6 +76,7 @@ pub(super) fn incrbyfloat(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         out.bulk(text.as_bytes());
         Ok(text)
     })?;
+    ex.notify(notify::STRING, "incrbyfloat", key);
     ex.dirty(key, 1);
     // Journaled as the SET of its result, so replay never redoes float arithmetic.
     ex.journal(key, &[b"SET", key, text.as_bytes(), b"KEEPTTL"]);

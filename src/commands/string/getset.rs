@@ -203,6 +203,10 @@ fn set_generic(
         Ok(true)
     })?;
     if written {
+        ex.notify(notify::STRING, "set", key);
+        if at_ms.is_some() {
+            ex.notify(notify::GENERIC, "expire", key);
+        }
         ex.dirty(key, 1);
         match stored_at {
             None => ex.journal(key, &[b"DEL", key]),
@@ -270,6 +274,7 @@ pub(super) fn getdel(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(true)
     })?;
     if deleted {
+        ex.notify(notify::GENERIC, "del", key);
         ex.dirty(key, 1);
         ex.journal(key, &[b"DEL", key]);
     }
@@ -309,6 +314,12 @@ pub(super) fn getex(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         })
     })?;
     if changed {
+        let event = match record {
+            Some((b"DEL", _)) => "del",
+            Some((b"PERSIST", _)) => "persist",
+            _ => "expire",
+        };
+        ex.notify(notify::GENERIC, event, key);
         ex.dirty(key, 1);
         match record {
             Some((cmd, Some(at))) => ex.journal(key, &[cmd, key, at.to_string().as_bytes()]),

@@ -8,6 +8,7 @@ use super::kit::ArgCursor;
 use super::{flags::*, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::constants::{LCS_MAX_CELLS, STRING_MAX_BYTES};
 use crate::resp::{Args, ReplyError};
+use crate::shard::notify;
 use crate::shard::value::{StrValue, Value, ValueRef};
 mod bytes;
 mod counters;

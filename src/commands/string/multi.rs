@@ -28,6 +28,7 @@ fn mset_all(ex: &mut Exec<'_>, args: Args<'_>) {
     for i in (1..args.len()).step_by(2) {
         let key = args.get(i);
         ex.db(key).set_str(key, args.get(i + 1), 0, now);
+        ex.notify(notify::STRING, "set", key);
         ex.dirty(key, 1);
         // Per key, so keys on different shards land in their own shard's journal.
         ex.journal(key, &[b"SET", key, args.get(i + 1)]);

@@ -11,6 +11,7 @@ use super::kit::{self, ArgCursor};
 use super::{flags::*, parse_cursor, ArgDoc, CmdResult, CommandSpec, Exec, KeySpec};
 use crate::resp::{Args, Out, ReplyError};
 use crate::shard::db::Db;
+use crate::shard::notify;
 use crate::shard::value::{Value, ValueRef};
 use crate::types::zset::{cmp_key, Entry, Limits, ZSetValue};
 use hashbrown::HashMap;
@@ -276,6 +277,8 @@ pub fn bzpop_try(ex: &mut Exec<'_>, args: Args<'_>, max: bool) -> Result<BlockTr
             continue;
         };
         let Some(e) = v.first() else { continue };
+        ex.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        ex.notify_if_gone(key);
         ex.dirty(key, 1);
         ex.out.array(3);
         ex.out.bulk(key);

@@ -265,6 +265,13 @@ fn remrange_generic(ex: &mut Exec<'_>, args: Args<'_>, by: By) -> CmdResult {
         Ok(gone)
     })?;
     if removed > 0 {
+        let event = match by {
+            By::Rank => "zremrangebyrank",
+            By::Score => "zremrangebyscore",
+            By::Lex => "zremrangebylex",
+        };
+        ex.notify(notify::ZSET, event, key);
+        ex.notify_if_gone(key);
         ex.dirty(key, removed as u64);
     }
     Ok(())
@@ -330,6 +337,8 @@ fn pop_generic(ex: &mut Exec<'_>, args: Args<'_>, max: bool) -> CmdResult {
         Ok(v.len())
     })?;
     if popped > 0 {
+        ex.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        ex.notify_if_gone(key);
         ex.dirty(key, popped as u64);
     }
     Ok(())
@@ -369,6 +378,12 @@ pub(super) fn mpop_now(
         let Some(v) = pop_entries(ex.db(key), key, now_ms, req.side, req.count as usize)? else {
             continue;
         };
+        ex.notify(
+            notify::ZSET,
+            if req.side { "zpopmax" } else { "zpopmin" },
+            key,
+        );
+        ex.notify_if_gone(key);
         ex.dirty(key, v.len() as u64);
         let out = &mut ex.out;
         out.array(2);

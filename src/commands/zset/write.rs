@@ -153,6 +153,7 @@ fn zadd_generic(
     })?;
     let _ = last;
     if added + updated > 0 {
+        ex.notify(notify::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
         ex.dirty(key, (added + updated) as u64);
     }
     Ok(())
@@ -221,6 +222,8 @@ pub(super) fn zrem(ex: &mut Exec<'_>, args: Args<'_>) -> CmdResult {
         Ok(n)
     })?;
     if removed > 0 {
+        ex.notify(notify::ZSET, "zrem", key);
+        ex.notify_if_gone(key);
         ex.dirty(key, removed as u64);
     }
     Ok(())
