@@ -233,6 +233,9 @@ pub const TRACKING_EVICT_PICK_KEYS: usize = 64;
 
 // ---- issue 17 part F: INFO, service integration, DEBUG ----
 
+/// Samples in each instantaneous-metric ring (Redis' STATS_METRIC_SAMPLES; one per cron tick).
+pub const INSTANT_METRIC_SAMPLES: usize = 16;
+
 // ---- issue 17 part G: cluster behaviours ----
 
 // ---- issue 17 part H: RDB and replication leftovers ----

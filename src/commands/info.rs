@@ -34,10 +34,17 @@ struct Totals {
     net_input_bytes: u64,
     net_output_bytes: u64,
     error_replies: u64,
+    reads: u64,
+    writes: u64,
+    /// Instantaneous rates summed over shards: commands, input and output bytes per second.
+    instant: [u64; 3],
+    /// Clients blocked on keys (anywhere in the node), and those of them with a timeout.
+    blocked: u64,
+    blocked_with_timeout: u64,
     keys: u64,
     expires: u64,
-    /// (keys, keys with a TTL) per database number.
-    per_db: Vec<(u64, u64)>,
+    /// (keys, keys with a TTL, avg_ttl estimate times keys with a TTL) per database number.
+    per_db: Vec<(u64, u64, u128)>,
     hits: u64,
     misses: u64,
     expired_keys: u64,
@@ -84,16 +91,31 @@ impl Totals {
         self.net_input_bytes += s.net_input_bytes;
         self.net_output_bytes += s.net_output_bytes;
         self.error_replies += s.error_replies;
+        self.reads += s.reads_processed;
+        self.writes += s.writes_processed;
+        use crate::shard::metrics::Metric;
+        let rates = [
+            Metric::Commands,
+            Metric::NetInputBytes,
+            Metric::NetOutputBytes,
+        ];
+        for (sum, m) in self.instant.iter_mut().zip(rates) {
+            *sum += s.instant.per_sec(m);
+        }
+        self.blocked += sh.blocked.len() as u64;
+        self.blocked_with_timeout += sh.blocked.with_deadline() as u64;
         self.aof = AofTotals::of(sh);
         for (i, db) in sh.each_db() {
             let (keys, expires) = (db.len() as u64, db.volatile_len() as u64);
             self.keys += keys;
             self.expires += expires;
             if self.per_db.len() <= i as usize {
-                self.per_db.resize(i as usize + 1, (0, 0));
+                self.per_db.resize(i as usize + 1, (0, 0, 0));
             }
+            let ttl = if expires > 0 { db.stats.avg_ttl_ms } else { 0 };
             self.per_db[i as usize].0 += keys;
             self.per_db[i as usize].1 += expires;
+            self.per_db[i as usize].2 += u128::from(ttl) * u128::from(expires);
             self.hits += db.stats.hits;
             self.misses += db.stats.misses;
             self.expired_keys += db.stats.expired_keys;
@@ -223,14 +245,22 @@ fn merge(t: &mut Totals, p: Totals) {
     t.net_input_bytes += p.net_input_bytes;
     t.net_output_bytes += p.net_output_bytes;
     t.error_replies += p.error_replies;
+    t.reads += p.reads;
+    t.writes += p.writes;
+    for (sum, v) in t.instant.iter_mut().zip(p.instant) {
+        *sum += v;
+    }
+    t.blocked += p.blocked;
+    t.blocked_with_timeout += p.blocked_with_timeout;
     t.keys += p.keys;
     t.expires += p.expires;
     if t.per_db.len() < p.per_db.len() {
-        t.per_db.resize(p.per_db.len(), (0, 0));
+        t.per_db.resize(p.per_db.len(), (0, 0, 0));
     }
-    for (i, (k, e)) in p.per_db.iter().enumerate() {
+    for (i, (k, e, ttl)) in p.per_db.iter().enumerate() {
         t.per_db[i].0 += k;
         t.per_db[i].1 += e;
+        t.per_db[i].2 += ttl;
     }
     t.hits += p.hits;
     t.misses += p.misses;
@@ -294,9 +324,11 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
             l.kv("cluster_enabled", on);
         }
         "keyspace" => {
-            for (i, &(keys, expires)) in t.per_db.iter().enumerate() {
+            for (i, &(keys, expires, ttl)) in t.per_db.iter().enumerate() {
                 if keys > 0 {
-                    let v = format!("keys={keys},expires={expires},avg_ttl=0");
+                    // Each shard's estimate weighted by its keys with a TTL.
+                    let avg_ttl = ttl.checked_div(u128::from(expires)).unwrap_or(0);
+                    let v = format!("keys={keys},expires={expires},avg_ttl={avg_ttl}");
                     l.kv(&format!("db{i}"), v);
                 }
             }
@@ -304,6 +336,9 @@ fn write_section(s: &mut String, name: &str, ctx: &ConnCtx<'_>, t: &Totals) {
         _ => {} // modules (slotd loads none) and an empty keyspace
     }
 }
+
+/// Redis prints a hash of its build; slotd's identifies the release.
+const BUILD_ID: &str = concat!("slotd-", env!("CARGO_PKG_VERSION"));
 
 fn uname() -> String {
     match crate::sys::uname() {
@@ -334,10 +369,17 @@ fn server(l: &mut Lines<'_>, ctx: &ConnCtx<'_>) {
         .kv("slotd_version", env!("CARGO_PKG_VERSION"))
         .kv("redis_git_sha1", "00000000")
         .kv("redis_git_dirty", 0)
+        .kv("redis_build_id", BUILD_ID)
         .kv("redis_mode", mode)
         .kv("os", uname())
         .kv("arch_bits", usize::BITS)
+        // Rust's Instant reads CLOCK_MONOTONIC through clock_gettime, as Redis' POSIX clock.
+        .kv("monotonic_clock", "POSIX clock_gettime")
         .kv("multiplexing_api", "io_uring")
+        // Rust's atomics are the C11 memory model's, which this value names in Redis.
+        .kv("atomicvar_api", "c11-builtin")
+        // Not built by gcc: Redis prints 0.0.0 then.
+        .kv("gcc_version", "0.0.0")
         .kv("process_id", std::process::id())
         .kv(
             "process_supervised",
@@ -364,12 +406,12 @@ fn clients(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
         .kv("maxclients", maxclients)
         .kv("client_recent_max_input_buffer", t.max_qbuf_bytes)
         .kv("client_recent_max_output_buffer", t.max_obuf_bytes)
-        .kv("blocked_clients", 0)
+        .kv("blocked_clients", t.blocked)
         .kv(
             "tracking_clients",
             crate::commands::tracking::tracking_clients(&ctx.shard.global),
         )
-        .kv("clients_in_timeout_table", 0);
+        .kv("clients_in_timeout_table", t.blocked_with_timeout);
 }
 
 /// Redis' human-readable byte counts: `512B`, `1.50K`, `2.00M`, ...
@@ -467,29 +509,76 @@ fn ok_err(ok: bool) -> &'static str {
     }
 }
 
+/// A kbps figure as Redis prints it: bytes per second / 1024, two decimals.
+fn kbps(bytes_per_sec: u64) -> String {
+    format!("{:.2}", bytes_per_sec as f64 / 1024.0)
+}
+
+/// Redis 7.0's stats section, field for field and in its order. Fields of mechanisms slotd
+/// does not have (fork, active defrag, I/O threads, a MIGRATE socket cache, writable-replica
+/// expiry, reply buffer resizing, payload sanitization) are 0, which is what Redis shows
+/// while it does not use them.
 fn stats(l: &mut Lines<'_>, ctx: &ConnCtx<'_>, t: &Totals) {
+    let (channels, patterns, shard_channels) = {
+        let p = ctx
+            .shard
+            .global
+            .pubsub
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        (p.channels.len(), p.patterns.len(), p.shard_channels.len())
+    };
+    let [ops, input, output] = t.instant;
     l.kv("total_connections_received", t.connections_received)
         .kv("total_commands_processed", t.commands)
+        .kv("instantaneous_ops_per_sec", ops)
         .kv("total_net_input_bytes", t.net_input_bytes)
         .kv("total_net_output_bytes", t.net_output_bytes)
         .kv("total_net_repl_input_bytes", 0)
         .kv("total_net_repl_output_bytes", 0)
+        .kv("instantaneous_input_kbps", kbps(input))
+        .kv("instantaneous_output_kbps", kbps(output))
+        .kv("instantaneous_input_repl_kbps", "0.00")
+        .kv("instantaneous_output_repl_kbps", "0.00")
         .kv("rejected_connections", t.rejected_connections)
         .kv("sync_full", t.sync.0)
         .kv("sync_partial_ok", t.sync.1)
         .kv("sync_partial_err", t.sync.2)
         .kv("expired_keys", t.expired_keys)
+        .kv("expired_stale_perc", "0.00")
+        .kv("expired_time_cap_reached_count", 0)
+        .kv("expire_cycle_cpu_milliseconds", 0)
         .kv("evicted_keys", t.evicted_keys)
         .kv("evicted_clients", 0)
+        .kv("total_eviction_exceeded_time", 0)
+        .kv("current_eviction_exceeded_time", 0)
         .kv("keyspace_hits", t.hits)
         .kv("keyspace_misses", t.misses)
+        .kv("pubsub_channels", channels)
+        .kv("pubsub_patterns", patterns)
+        .kv("pubsubshard_channels", shard_channels)
         .kv("latest_fork_usec", 0)
-        .kv("total_forks", 0);
+        .kv("total_forks", 0)
+        .kv("migrate_cached_sockets", 0)
+        .kv("slave_expires_tracked_keys", 0)
+        .kv("active_defrag_hits", 0)
+        .kv("active_defrag_misses", 0)
+        .kv("active_defrag_key_hits", 0)
+        .kv("active_defrag_key_misses", 0)
+        .kv("total_active_defrag_time", 0)
+        .kv("current_active_defrag_time", 0);
     for (k, v) in crate::commands::tracking::info_stats(&ctx.shard.global) {
         l.kv(k, v);
     }
     l.kv("unexpected_error_replies", 0)
-        .kv("total_error_replies", t.error_replies);
+        .kv("total_error_replies", t.error_replies)
+        .kv("dump_payload_sanitizations", 0)
+        .kv("total_reads_processed", t.reads)
+        .kv("total_writes_processed", t.writes)
+        .kv("io_threaded_reads_processed", 0)
+        .kv("io_threaded_writes_processed", 0)
+        .kv("reply_buffer_shrinks", 0)
+        .kv("reply_buffer_expands", 0);
 }
 
 /// Redis' replication section: the replica part (when replicating), the connected
@@ -595,10 +684,14 @@ fn rusage(who: libc::c_int) -> (String, String) {
 fn cpu(l: &mut Lines<'_>) {
     let (sys, user) = rusage(libc::RUSAGE_SELF);
     let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+    // Redis' main thread: here the shard thread that answers INFO.
+    let (tsys, tuser) = rusage(libc::RUSAGE_THREAD);
     l.kv("used_cpu_sys", sys)
         .kv("used_cpu_user", user)
         .kv("used_cpu_sys_children", csys)
-        .kv("used_cpu_user_children", cuser);
+        .kv("used_cpu_user_children", cuser)
+        .kv("used_cpu_sys_main_thread", tsys)
+        .kv("used_cpu_user_main_thread", tuser);
 }
 
 fn commandstats(l: &mut Lines<'_>, t: &Totals) {

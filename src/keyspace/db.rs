@@ -35,6 +35,9 @@ impl lazyfree::FreeEffort for Entry {
 
 #[derive(Default, Debug, Clone, Copy)]
 pub struct DbStats {
+    /// Redis' running estimate of the remaining TTL of keys with one (INFO keyspace avg_ttl),
+    /// kept by the active expiry cycle from the keys it samples.
+    pub avg_ttl_ms: u64,
     pub hits: u64,
     pub misses: u64,
     pub expired_keys: u64,
@@ -508,6 +511,7 @@ impl Db {
         }
         loop {
             let mut expired_here = 0;
+            let (mut ttl_sum_ms, mut ttl_samples) = (0u64, 0u64);
             let n = sample.min(self.volatile.len());
             for _ in 0..n {
                 if self.volatile.is_empty() {
@@ -518,10 +522,12 @@ impl Db {
                 let t = local_index(slot, self.shards);
                 run.sampled += 1;
                 let at_pos = |e: &Entry| e.has_expire() && e.vpos() == pos;
-                if self.tables[t]
-                    .find(h, at_pos)
-                    .is_some_and(|e| e.expired(now_ms))
-                {
+                let found = self.tables[t].find(h, at_pos);
+                if let Some(e) = found.filter(|e| !e.expired(now_ms)) {
+                    ttl_sum_ms += e.expire_at_ms().saturating_sub(now_ms);
+                    ttl_samples += 1;
+                }
+                if found.is_some_and(|e| e.expired(now_ms)) {
                     let hasher = &self.hasher;
                     if let Some(e) = self.tables[t].remove(h, at_pos, Self::hash_entry(hasher)) {
                         self.after_remove(&e, true);
@@ -531,6 +537,14 @@ impl Db {
                 }
             }
             run.expired += expired_here;
+            if let Some(avg) = ttl_sum_ms.checked_div(ttl_samples) {
+                // Redis' estimate: the first sample sets it, later ones move it by 1/50.
+                let s = &mut self.stats;
+                s.avg_ttl_ms = match s.avg_ttl_ms {
+                    0 => avg,
+                    old => (old / 50) * 49 + avg / 50,
+                };
+            }
             if n == 0 || expired_here * 4 <= n || std::time::Instant::now() >= deadline {
                 return run;
             }

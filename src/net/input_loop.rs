@@ -45,6 +45,7 @@ impl Reactor {
         }
         let Some(b) = bid else { return };
         self.shard.stats.net_input_bytes += res as u64;
+        self.shard.stats.reads_processed += 1;
         if c.is_open() {
             self.process_input(idx, Some((b, res as usize)), limits);
         }

@@ -582,6 +582,7 @@ impl Reactor {
             return;
         }
         self.shard.stats.net_output_bytes += res as u64;
+        self.shard.stats.writes_processed += 1;
         c.send_off += res as usize;
         self.after_buffers_moved(idx);
         let Some(c) = self.conns[idx].as_mut() else {
@@ -656,6 +657,9 @@ impl Reactor {
 
     fn cron(&mut self) {
         self.now_ms = unix_ms();
+        let s = &mut self.shard.stats;
+        let totals = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];
+        s.instant.sample(self.now_ms, totals);
         let paused_until = self
             .shard
             .global

@@ -66,6 +66,10 @@ impl Blocked {
     pub fn len(&self) -> usize {
         self.waiters.len()
     }
+    /// Waiters with a deadline (INFO clients_in_timeout_table).
+    pub fn with_deadline(&self) -> usize {
+        self.waiters.values().filter(|w| w.deadline_ms != 0).count()
+    }
 
     /// Parks a command until one of its keys is ready or its deadline passes.
     pub fn add(&mut self, w: Waiter) {

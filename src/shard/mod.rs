@@ -7,6 +7,7 @@ pub mod clients;
 pub mod dbs;
 pub mod evict;
 pub mod latency;
+pub mod metrics;
 pub mod notify;
 pub mod parked;
 pub mod peers;
@@ -97,6 +98,11 @@ pub struct ShardStats {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub error_replies: u64,
+    /// Reads and writes of client sockets (INFO total_reads/writes_processed).
+    pub reads_processed: u64,
+    pub writes_processed: u64,
+    /// INFO's instantaneous rates, sampled by the cron.
+    pub instant: metrics::InstantMetrics,
     pub cmd: CmdStats,
     /// Errors by prefix (ERR, WRONGTYPE, ...) for INFO errorstats.
     pub errors: HashMap<String, u64>,
