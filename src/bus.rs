@@ -325,10 +325,14 @@ impl Driver {
             let follow = cron.then(|| self.repl_view(now));
             // Read before taking the cluster lock: never hold both.
             let announced = cron.then(|| self.global.cfg(crate::cluster::state::announced));
+            let policy = cron.then(|| self.global.cfg(crate::cluster::policy::read));
             let master = self.with_state(|st| {
                 let (offset, view) = follow?;
                 if let Some(a) = announced {
                     st.refresh_announced(a);
+                }
+                if let Some(p) = policy {
+                    st.apply_policy(p);
                 }
                 st.my_repl_offset = offset;
                 st.repl_view = view;

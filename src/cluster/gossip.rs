@@ -34,6 +34,11 @@ impl ClusterState {
         };
         let t = msg.hdr.mtype;
         self.stats_received[t as usize] += 1;
+        if self.drop_packet_filter == i64::from(t) {
+            // DEBUG DROP-CLUSTER-PACKET-FILTER: counted as received, then dropped (as Redis).
+            crate::log::warning("Dropping packet that matches debug drop filter");
+            return;
+        }
         if !msg.hdr.myip.is_empty() && !valid_bus_ip(&msg.hdr.myip) {
             // Verbose, not warning: a misconfigured peer sends this several times a second.
             crate::log::verbose(&format!(
@@ -443,6 +448,9 @@ impl ClusterState {
         };
         let mut lost_mine: Vec<u16> = Vec::new();
         let mut took_ours = false;
+        // Slots moved from our shard to `n`: when that is every slot `n` claims, `n` took our
+        // shard over (a failover) rather than receiving slots by resharding.
+        let mut migrated_ours = 0usize;
         let mut changed = false;
         for slot in bits.iter() {
             let owner = self.owner_of(slot);
@@ -455,6 +463,7 @@ impl ClusterState {
                 }
                 if Some(owner) == curmaster && owner != NO_NODE {
                     took_ours = true;
+                    migrated_ours += 1;
                 }
                 self.bind_slot(slot, n);
                 self.migrating_to.remove(&slot);
@@ -466,7 +475,10 @@ impl ClusterState {
         }
         self.save_later(true);
         let cur_empty = curmaster.is_none_or(|c| self.node(c).slots.count() == 0);
-        if took_ours && cur_empty && self.allow_replica_migration {
+        // Redis: with cluster-allow-replica-migration no, a shard emptied by resharding keeps
+        // its replicas (and its master stays a master); one taken over still follows.
+        let follow = self.allow_replica_migration || migrated_ours == bits.count();
+        if took_ours && cur_empty && follow {
             crate::log::warning(&format!(
                 "Configuration change detected. Reconfiguring myself as a replica of {}",
                 self.node(n).id

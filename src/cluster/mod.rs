@@ -11,6 +11,7 @@ pub mod links;
 pub mod message;
 pub mod node;
 pub mod nodes_conf;
+pub mod policy;
 #[cfg(test)]
 mod sim;
 pub mod slot_map;

@@ -1654,6 +1654,37 @@ mod tests {
     }
 
     #[test]
+    fn replicas_follow_a_failover_without_replica_migration() {
+        // Guards cluster-allow-replica-migration no: it keeps a shard emptied by resharding,
+        // but a shard taken over by a failover still moves whole (Redis: the new owner claims
+        // exactly the slots our shard lost), so the sibling replica follows the promoted one.
+        for seed in seeds(1) {
+            let mut sim = formed(seed, 3, 9);
+            for i in 0..9 {
+                sim.st_mut(i).allow_replica_migration = false;
+            }
+            let k = sim.rng.below(3) as usize;
+            let (slot, _) = cli_ranges(3)[k];
+            let old = sim.nodes[k].id.clone();
+            sim.kill(k);
+            let done = sim.run_until_ok(8 * TIMEOUT_MS, |s| taken_over(s, &old, slot).map(|_| ()));
+            done.unwrap_or_else(|e| panic!("seed {seed}: no failover: {e}"));
+            let new = taken_over(&sim, &old, slot).expect("owner");
+            let followed = sim.run_until_ok(8 * TIMEOUT_MS, |s| {
+                for r in [k + 3, k + 6] {
+                    let st = s.st(r);
+                    let me = st.myself_node();
+                    if me.id != new && me.master_id.as_deref() != Some(new.as_str()) {
+                        return Err(format!("node {r} still follows {:?}", me.master_id));
+                    }
+                }
+                Ok(())
+            });
+            followed.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        }
+    }
+
+    #[test]
     fn stale_replica_does_not_fail_over_unless_validity_factor_is_zero() {
         // Guards cluster-replica-validity-factor: a replica whose data is older than
         // repl-ping-replica-period + node timeout x factor stays out of elections; factor 0

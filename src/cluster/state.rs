@@ -91,6 +91,9 @@ pub struct ClusterState {
     pub stats_sent: [u64; 11],
     pub stats_received: [u64; 11],
     pub links_buffer_limit_exceeded: u64,
+    /// DEBUG DROP-CLUSTER-PACKET-FILTER: bus messages of this type are dropped on arrival;
+    /// -1 (the default) drops none.
+    pub drop_packet_filter: i64,
     /// The locked nodes.conf; None for a state that is never saved (tests of pure logic).
     conf: Option<ConfFile>,
     /// Live bus links and the node each is bound to.
@@ -163,6 +166,7 @@ impl ClusterState {
             stats_sent: [0; 11],
             stats_received: [0; 11],
             links_buffer_limit_exceeded: 0,
+            drop_packet_filter: -1,
             conf: None,
             links: HashMap::new(),
             next_link: 1,
@@ -273,23 +277,9 @@ impl ClusterState {
         }
         self.announced_ip = !cfg.cluster_announce_ip.is_empty();
         self.my_hostname = cfg.stored("cluster-announce-hostname", "");
-        self.endpoint_type = match cfg.stored("cluster-preferred-endpoint-type", "ip").as_str() {
-            "hostname" => EndpointType::Hostname,
-            "unknown-endpoint" => EndpointType::Unknown,
-            _ => EndpointType::Ip,
-        };
         let hostname = self.my_hostname.clone();
         self.myself_mut_pub().hostname = hostname;
-        self.node_timeout_ms = cfg.cluster_node_timeout_ms;
-        self.allow_replica_migration = cfg.stored_bool("cluster-allow-replica-migration", true);
-        self.replica_no_failover = cfg.stored_bool("cluster-replica-no-failover", false);
-        self.replica_validity_factor =
-            cfg.stored_i64("cluster-replica-validity-factor", 10).max(0) as u64;
-        self.migration_barrier = cfg.stored_i64("cluster-migration-barrier", 1).max(0) as usize;
-        self.repl_ping_period_ms =
-            cfg.stored_i64("repl-ping-replica-period", 10).max(1) as u64 * 1000;
-        self.require_full_coverage = cfg.cluster_require_full_coverage;
-        self.allow_reads_when_down = cfg.cluster_allow_reads_when_down;
+        self.apply_policy(crate::cluster::policy::read(cfg));
         self.touch();
     }
 

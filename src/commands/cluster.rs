@@ -740,10 +740,9 @@ fn slots(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.out.array(runs.len());
     for (a, b, owner) in runs {
         // Replicas still syncing (offset 0) or failed cannot serve reads: not listed.
-        let reps: Vec<u16> = st
-            .replicas_of(owner)
+        let reps: Vec<u16> = replicas_by_id(&st, owner)
             .into_iter()
-            .filter(|&r| !st.node(r).failed() && st.node(r).repl_offset != 0)
+            .filter(|&r| !st.node(r).failed() && offset_of(&st, r) != 0)
             .collect();
         ctx.out.array(3 + reps.len());
         ctx.out.int(a as i64);
@@ -753,6 +752,24 @@ fn slots(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// The replicas of master `m`, ordered by node id: every node lists them in the same order
+/// (Redis uses the order each node learned them in).
+fn replicas_by_id(st: &ClusterState, m: u16) -> Vec<u16> {
+    let mut reps = st.replicas_of(m);
+    reps.sort_by(|a, b| st.node(*a).id.cmp(&st.node(*b).id));
+    reps
+}
+
+/// Node `idx`'s replication offset: ours is live, the others' is what their last bus header
+/// said (Redis' CLUSTER SLOTS and SHARDS read theirs the same way).
+fn offset_of(st: &ClusterState, idx: u16) -> u64 {
+    if idx == st.myself {
+        st.my_repl_offset
+    } else {
+        st.node(idx).repl_offset
+    }
 }
 
 fn slots_node(out: &mut Out<'_>, st: &ClusterState, idx: u16) {
@@ -789,11 +806,21 @@ fn shards(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     let g = cluster_global(ctx)?;
     let st = lock(&g);
     let runs = st.slot_runs();
-    let masters: Vec<u16> = st
+    // Shards in the order of their first slot (slotless ones last, by id): the same on every
+    // node, whatever order each learned the nodes in.
+    let mut masters: Vec<(u16, &str, u16)> = st
         .nodes()
         .filter(|(_, n)| n.is_master())
-        .map(|(i, _)| i)
+        .map(|(i, n)| {
+            (
+                runs.iter().find(|r| r.2 == i).map_or(u16::MAX, |r| r.0),
+                n.id.as_str(),
+                i,
+            )
+        })
         .collect();
+    masters.sort_unstable();
+    let masters: Vec<u16> = masters.into_iter().map(|m| m.2).collect();
     ctx.out.array(masters.len());
     for m in masters {
         ctx.out.map(2);
@@ -805,7 +832,7 @@ fn shards(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
             ctx.out.int(r.1 as i64);
         }
         ctx.out.bulk(b"nodes");
-        let members: Vec<u16> = std::iter::once(m).chain(st.replicas_of(m)).collect();
+        let members: Vec<u16> = std::iter::once(m).chain(replicas_by_id(&st, m)).collect();
         ctx.out.array(members.len());
         for idx in members {
             shard_node(&mut ctx.out, &st, idx);
@@ -828,16 +855,11 @@ fn shard_node(out: &mut Out<'_>, st: &ClusterState, idx: u16) {
     }
     let role = if n.is_replica() { "replica" } else { "master" };
     f.push(("role", Field::Str(role.into())));
-    // Ours is live; the others' is what their last bus header said.
-    let offset = if idx == st.myself {
-        st.my_repl_offset
-    } else {
-        n.repl_offset
-    };
+    let offset = offset_of(st, idx);
     f.push(("replication-offset", Field::Int(offset as i64)));
     let health = if n.failed() {
         "fail"
-    } else if n.is_replica() && n.repl_offset == 0 {
+    } else if n.is_replica() && offset == 0 {
         "loading"
     } else {
         "online"

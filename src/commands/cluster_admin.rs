@@ -362,3 +362,16 @@ pub fn failover(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     ctx.out.ok();
     Ok(())
 }
+
+/// DEBUG DROP-CLUSTER-PACKET-FILTER <type>: bus messages of that type are dropped on arrival
+/// (Redis' test hook); -1 lets every type through again. A standalone node takes the value and
+/// has nothing to filter, as Redis.
+pub fn debug_drop_packet_filter(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    let t = parse_i64(args.get(2)).ok_or(ReplyError::NotInteger)?;
+    let g = ctx.shard.global.clone();
+    if g.cluster.is_some() {
+        lock(&g).drop_packet_filter = t;
+    }
+    ctx.out.ok();
+    Ok(())
+}

@@ -565,6 +565,9 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if sub.eq_ignore_ascii_case(b"digest-value") {
         return super::migrate::debug_digest_value(ctx, args);
     }
+    if sub.eq_ignore_ascii_case(b"drop-cluster-packet-filter") && args.len() == 3 {
+        return super::cluster_admin::debug_drop_packet_filter(ctx, args);
+    }
     if sub.eq_ignore_ascii_case(b"reload") && args.len() == 2 {
         return debug_reload(ctx);
     }
