@@ -73,7 +73,7 @@ impl Reactor {
     }
 
     /// Appends each frame to its client's output and queues the connection for sending.
-    fn push_frames(&mut self, frames: Vec<(usize, Vec<u8>)>) {
+    pub(super) fn push_frames(&mut self, frames: Vec<(usize, Vec<u8>)>) {
         for (client, frame) in frames {
             let Some(cl) = self.shard.clients.get(client) else {
                 continue;
