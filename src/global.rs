@@ -62,6 +62,14 @@ pub struct Global {
     pub bus_heartbeat_ms: AtomicU64,
     /// Client writes wait until this unix ms (a master paused for a manual failover); 0 = no.
     pub writes_paused_until_ms: AtomicU64,
+    /// CLIENT PAUSE: until when (unix ms; 0 = none) and whether every command waits
+    /// (`shard::pause`).
+    pub client_pause_until_ms: AtomicU64,
+    pub client_pause_all: AtomicBool,
+    /// MONITOR: monitors in the process (the dispatcher's one relaxed load) and per shard
+    /// (where the event loops send each turn's lines; `shard::monitors`).
+    pub monitors: AtomicUsize,
+    pub monitors_per_shard: Box<[AtomicUsize]>,
     /// Pub/Sub subscriber counts per channel/pattern and shard.
     pub pubsub: RwLock<pubsub::PubSubIndex>,
     /// Cluster mode: PUBLISH goes to every other node and SPUBLISH to the other nodes of the
@@ -140,7 +148,11 @@ impl Global {
                 .unwrap_or_default(),
             aof,
             writes_paused_until_ms: AtomicU64::new(0),
+            client_pause_until_ms: AtomicU64::new(0),
+            client_pause_all: AtomicBool::new(false),
             bus_heartbeat_ms: AtomicU64::new(0),
+            monitors: AtomicUsize::new(0),
+            monitors_per_shard: (0..shards).map(|_| AtomicUsize::new(0)).collect(),
             pubsub: RwLock::new(Default::default()),
             bus_publish: OnceLock::new(),
             publish_sink: OnceLock::new(),

@@ -125,6 +125,8 @@ pub enum MeshMsg {
     Publish(Arc<(Vec<u8>, Vec<u8>)>),
     /// A message published on a shard channel (SPUBLISH), for this core's shard subscribers.
     ShardPublish(Arc<(Vec<u8>, Vec<u8>)>),
+    /// MONITOR lines fed on another core this turn, for this core's monitors.
+    Monitor(Arc<Vec<u8>>),
     /// Records from our master for this shard to apply (replica side).
     ReplApply(Box<ReplBatch>),
     /// Client-side caching: invalidations for clients of this shard (or for their REDIRECT

@@ -1,5 +1,6 @@
-//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT and HELP. Lists and
-//! kills reach the clients of every shard; the line format is Redis 7.0's CLIENT LIST.
+//! CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE and
+//! HELP. Lists, kills and pauses reach the clients of every shard; the line format is Redis
+//! 7.0's CLIENT LIST.
 
 use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
@@ -137,6 +138,34 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "This connection's client-side caching state",
     ),
     sub(
+        "pause",
+        -3,
+        ADMIN_NLS,
+        pause,
+        "2.9.50",
+        "Stop processing commands from clients for some time",
+    )
+    .args(&[
+        arg("timeout", "integer"),
+        since(
+            "6.2.0",
+            opt(oneof("mode", &[pure("write", "WRITE"), pure("all", "ALL")])),
+        ),
+    ])
+    .history(&[(
+        "6.2.0",
+        "`CLIENT PAUSE WRITE` mode added along with the `mode` option.",
+    )]),
+    sub(
+        "unpause",
+        2,
+        ADMIN_NLS,
+        unpause,
+        "6.2.0",
+        "Resume processing of clients that were paused",
+    )
+    .complexity("O(N) Where N is the number of paused clients"),
+    sub(
         "help",
         2,
         LOADING | STALE,
@@ -248,7 +277,9 @@ pub fn client_line(c: &Client, now_ms: u64) -> String {
 /// - tot-mem: the client and connection records, the buffers' allocations, argv and multi.
 pub fn client_line_with(c: &Client, now_ms: u64, argv_mem: usize) -> String {
     let mut flags = String::new();
-    if c.replica {
+    if c.monitor {
+        flags.push('O');
+    } else if c.replica {
         flags.push('S');
     }
     if c.sub_count() > 0 {
@@ -563,6 +594,43 @@ fn no_evict(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT PAUSE timeout-ms [WRITE|ALL]: commands of every core's clients wait (they are not
+/// refused) until the timeout or CLIENT UNPAUSE (`shard::pause`).
+fn pause(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() > 4 {
+        // Redis names the subcommand as it was typed.
+        let typed = crate::resp::error::sanitize_for_error(args.get(1));
+        return Err(ReplyError::other(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{typed}'. Try CLIENT HELP."
+        )));
+    }
+    let timeout_ms = parse_i64(args.get(2))
+        .ok_or_else(|| ReplyError::other("ERR timeout is not an integer or out of range"))?;
+    if timeout_ms < 0 {
+        return Err(ReplyError::other("ERR timeout is negative"));
+    }
+    let all = match args.len() {
+        4 if args.get(3).eq_ignore_ascii_case(b"write") => false,
+        4 if args.get(3).eq_ignore_ascii_case(b"all") => true,
+        4 => {
+            return Err(ReplyError::other(
+                "ERR CLIENT PAUSE mode must be WRITE or ALL",
+            ))
+        }
+        _ => true,
+    };
+    let until = crate::clock::unix_ms().saturating_add(timeout_ms as u64);
+    crate::shard::pause::pause_clients(&ctx.shard.global, until, all);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn unpause(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
+    crate::shard::pause::unpause_clients(&ctx.shard.global);
+    ctx.out.ok();
+    Ok(())
+}
+
 fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
     write_help(
         ctx,
@@ -584,6 +652,11 @@ fn help(ctx: &mut ConnCtx<'_>, _args: Args<'_>) -> CmdResult {
                 "NO-EVICT (ON|OFF)",
                 "Exempt this connection from client eviction.",
             ),
+            (
+                "PAUSE <timeout> [WRITE|ALL]",
+                "Hold clients' commands (all, or those that write) for <timeout> ms.",
+            ),
+            ("UNPAUSE", "End CLIENT PAUSE."),
         ],
     );
     Ok(())
@@ -776,7 +849,7 @@ mod tests {
         let Reply::Array(v) = h.run(&["CLIENT", "HELP"]) else {
             panic!()
         };
-        assert_eq!(v.len(), 2 + 7 * 2 + 1);
+        assert_eq!(v.len(), 2 + 9 * 2 + 1);
         assert_eq!(
             v[0],
             Reply::Simple("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:".into())

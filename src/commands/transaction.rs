@@ -83,7 +83,10 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// Commands that act at once even inside MULTI (everything else is queued).
 pub fn runs_now(spec: &CommandSpec) -> bool {
-    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit")
+    matches!(
+        spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 /// Checks a command issued inside MULTI and queues it, or returns why it is refused (the

@@ -222,6 +222,13 @@ fn plan_command(
         reply_error(sh, out, &e);
         return Plan::Done(AfterReply::Nothing);
     }
+    // MONITOR (issue 17 B): a monitor is kept off the keyspace; nothing while none exists.
+    if crate::shard::monitors::active(&sh.global) && sh.clients.get_mut(client_idx).monitor {
+        if let Some(e) = commands::monitor::monitor_refusal(spec) {
+            reply_error(sh, out, &e);
+            return Plan::Done(AfterReply::Nothing);
+        }
+    }
     if spec.is_write() {
         // In cluster mode a keyed command is redirected first (Redis' order); the shard that
         // owns its keys refuses it (`run_client_key`, or `transaction::queue` inside MULTI).
@@ -296,6 +303,9 @@ fn plan_command(
             let r = f(&mut ctx, args);
             let after = ctx.after;
             if let Some(tx) = ctx.run_queue.take() {
+                if crate::shard::monitors::active(&sh.global) {
+                    commands::monitor::feed_queued(sh, client_idx, &tx.multi.queued);
+                }
                 transaction::run_queue(sh, client_idx, tx, out.buf, out.proto, now_ms);
             }
             let failed = r.is_err();
@@ -308,6 +318,9 @@ fn plan_command(
             if rejected {
                 count_rejected(sh, spec);
             } else {
+                if crate::shard::monitors::active(&sh.global) {
+                    commands::monitor::feed_command(sh, client_idx, spec, args);
+                }
                 sh.stats.commands_processed += 1;
                 let nsec = t0.elapsed().as_nanos() as u64;
                 observe::count_run(sh, spec, args, nsec, failed);
@@ -323,7 +336,9 @@ fn plan_command(
             }
             Plan::Done(after)
         }
-        Handler::Key(_) | Handler::Script(_) => plan_keyed(sh, spec, args, out, now_ms, cflags),
+        Handler::Key(_) | Handler::Script(_) => {
+            plan_keyed(sh, client_idx, spec, args, out, now_ms, cflags)
+        }
         Handler::Container => unreachable!("resolve returns leaf commands"),
     }
 }
@@ -380,8 +395,19 @@ fn count_rejected(sh: &mut Shard, spec: &'static CommandSpec) {
     sh.count_call(spec.id, 0, false, true);
 }
 
+/// MONITOR: a client's keyed command is shown when it is routed, on the connection's shard
+/// (so one connection's lines keep their order wherever the command runs).
+#[inline]
+fn feed_monitors(sh: &mut Shard, idx: usize, spec: &'static CommandSpec, args: Args<'_>) {
+    if crate::shard::monitors::active(&sh.global) {
+        commands::monitor::feed_command(sh, idx, spec, args);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn plan_keyed(
     sh: &mut Shard,
+    client_idx: usize,
     spec: &'static CommandSpec,
     args: Args<'_>,
     out: &mut Out<'_>,
@@ -390,6 +416,7 @@ fn plan_keyed(
 ) -> Plan {
     // One shard and no cluster: every key is here and there is nothing to decide.
     if sh.shards == 1 && !sh.slot_map.cluster_enabled {
+        feed_monitors(sh, client_idx, spec, args);
         run_client_key(sh, spec, args, Keys::unknown(), out, now_ms, None);
         return blocked_or_done(sh, spec, None);
     }
@@ -414,6 +441,9 @@ fn plan_keyed(
         if !sh.slot_map.cluster_enabled && reaches_any(args) {
             decision = Decision::Shards((0..sh.shards).collect());
         }
+    }
+    if !matches!(decision, Decision::Reply(_)) {
+        feed_monitors(sh, client_idx, spec, args);
     }
     match decision {
         Decision::Keyless => {

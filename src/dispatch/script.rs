@@ -1285,6 +1285,13 @@ impl ScriptHost<'_, '_> {
         let saved = self.set_journal(!journal_off);
         self.sh.sel = self.db;
         let now = self.now_ms;
+        // MONITOR (issue 17 B): a script's command is shown as `[db lua]`.
+        if crate::shard::monitors::active(&self.sh.global)
+            && spec.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0
+        {
+            let origin = crate::shard::monitors::Origin::Lua;
+            crate::shard::monitors::feed(self.sh, self.db, origin, args, &[]);
+        }
         match spec.handler {
             Handler::Key(_) => {
                 let (me, n) = (self.sh.id, self.sh.shards);

@@ -93,7 +93,8 @@ impl Reactor {
         };
         let mut carried = std::mem::take(&mut conn.rbuf);
         let src = join_input(&mut carried, fresh);
-        let writes_paused = shard.global.writes_paused_until_ms.load(Ordering::Relaxed) > *now_ms;
+        // CLIENT PAUSE, a failover's or a shutdown's write pause: held commands wait.
+        let pause = crate::shard::pause::state(&shard.global, *now_ms);
         let mut run = CommandRun {
             shard,
             outbox,
@@ -102,7 +103,7 @@ impl Reactor {
             close_queue,
             limits,
             now_ms: *now_ms,
-            writes_paused,
+            pause,
         };
         if !conn.parser.in_frame() {
             prefetch::batch(ahead, &run.shard.db, src, limits.max_bulk);
@@ -119,6 +120,17 @@ impl Reactor {
         relist(conn, idx, stop, parse_queue, write_paused, send_queue);
         check_client(conn, idx, shard, limits, *now_ms, close_queue);
     }
+}
+
+/// Whether a pause holds this command: replicas' own traffic never waits (Redis exempts
+/// them), and only while paused is the command looked up.
+#[cold]
+fn held(shard: &Shard, pause: crate::shard::pause::Pause, conn: &Conn, args: Args<'_>) -> bool {
+    if shard.clients.get(conn.client).is_some_and(|c| c.replica) {
+        return false;
+    }
+    let flags = crate::commands::lookup(args.get(0)).map_or(0, |s| s.flags);
+    crate::shard::pause::holds(pause, flags)
 }
 
 /// Why a connection's command loop stopped this time.
@@ -145,8 +157,8 @@ struct CommandRun<'a> {
     close_queue: &'a mut Vec<usize>,
     limits: &'a Limits,
     now_ms: u64,
-    /// Writes are paused (manual failover): a write command stops the loop.
-    writes_paused: bool,
+    /// Commands are paused (CLIENT PAUSE, manual failover): a held command stops the loop.
+    pause: crate::shard::pause::Pause,
 }
 
 impl CommandRun<'_> {
@@ -165,7 +177,9 @@ impl CommandRun<'_> {
             match parser.parse_as(&src[off..], self.limits.max_bulk, unauth) {
                 ParseOutcome::Command { consumed } => {
                     let args = command_args(&parser, &src[off..], self.scratch);
-                    if self.writes_paused && is_write(args) {
+                    if self.pause != crate::shard::pause::Pause::None
+                        && held(self.shard, self.pause, conn, args)
+                    {
                         break Stop::WritePaused;
                     }
                     let held = run_command(

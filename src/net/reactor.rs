@@ -38,6 +38,8 @@ mod aof_loop;
 mod blocked_loop;
 #[path = "input_loop.rs"]
 mod input_loop;
+#[path = "monitor_loop.rs"]
+mod monitor_loop;
 #[path = "obuf_loop.rs"]
 mod obuf_loop;
 #[path = "pubsub_loop.rs"]
@@ -299,6 +301,7 @@ impl Reactor {
             self.serve_blocked();
         }
         self.publish_outgoing();
+        self.monitor_outgoing();
         self.repl_turn();
         self.aof_turn();
         self.flush_outboxes();
@@ -399,6 +402,7 @@ impl Reactor {
             MeshMsg::DropConn { home, conn } => self.shard.blocked.drop_conn(home, conn),
             MeshMsg::Publish(m) => self.deliver_message(&m.0, &m.1),
             MeshMsg::ShardPublish(m) => self.deliver_shard_message(&m.0, &m.1),
+            MeshMsg::Monitor(lines) => self.deliver_monitor_lines(&lines),
             MeshMsg::Conn(nc) => self.register(nc.fd),
             MeshMsg::Shutdown => self.stopping = true,
         }
@@ -644,6 +648,7 @@ impl Reactor {
         }
         crate::commands::pubsub::forget_client(&mut self.shard, client);
         crate::shard::tracking::disable(&mut self.shard, client);
+        crate::shard::monitors::stop(&mut self.shard, client);
         self.conns[idx] = None;
         self.free.push(idx);
         // SAFETY: our own socket; its Conn is gone and no operation references it any more.
@@ -660,11 +665,7 @@ impl Reactor {
         let s = &mut self.shard.stats;
         let totals = [s.commands_processed, s.net_input_bytes, s.net_output_bytes];
         s.instant.sample(self.now_ms, totals);
-        let paused_until = self
-            .shard
-            .global
-            .writes_paused_until_ms
-            .load(Ordering::Relaxed);
+        let paused_until = crate::shard::pause::until_ms(&self.shard.global);
         if !self.write_paused.is_empty() && paused_until <= self.now_ms {
             // Still flagged in_parse_queue: they go straight back to parsing.
             let held = std::mem::take(&mut self.write_paused);
@@ -783,11 +784,6 @@ fn conn_at(conns: &mut [Option<Conn>], cref: ConnRef) -> Option<&mut Conn> {
 }
 
 /// A write command (held while a master is paused for a manual failover).
-fn is_write(args: Args<'_>) -> bool {
-    crate::commands::lookup(args.get(0))
-        .is_some_and(|s| s.flags & crate::commands::flags::WRITE != 0)
-}
-
 /// Runs one parsed command for connection `conn`: here, or queued for its owner shard.
 /// True when the command is a script that yielded past busy-reply-threshold (now in
 /// `script`): the connection runs nothing more until it ends.

@@ -94,6 +94,8 @@ pub struct Client {
     /// Started SYNC/PSYNC: a replica (flag `S`, type and output class `replica`). Its stream
     /// is written by a sender thread; this connection only carries its `REPLCONF ACK`s.
     pub replica: bool,
+    /// Sent MONITOR (flag `O`): receives every core's command lines (`shard::monitors`).
+    pub monitor: bool,
     /// Sent a write command at some point: WAIT waits for the stream up to now (a client that
     /// never wrote has nothing to wait for, as in Redis).
     pub wrote: bool,

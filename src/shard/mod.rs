@@ -8,8 +8,10 @@ pub mod dbs;
 pub mod evict;
 pub mod latency;
 pub mod metrics;
+pub mod monitors;
 pub mod notify;
 pub mod parked;
+pub mod pause;
 pub mod peers;
 pub mod pubsub;
 pub mod repl;
@@ -202,6 +204,8 @@ pub struct Shard {
     pub tag_buf: Vec<u8>,
     /// Pub/Sub subscriptions of this shard's clients.
     pub subs: pubsub::ShardSubs,
+    /// MONITOR: this shard's monitors and the lines of this turn.
+    pub monitor: monitors::ShardMonitors,
     /// Clients blocked on keys of this shard.
     pub blocked: blocking::Blocked,
     /// Set by a blocking handler that found nothing to serve (taken by the caller).
@@ -264,6 +268,7 @@ impl Shard {
             watchers: HashMap::new(),
             tag_buf: Vec::new(),
             subs: Default::default(),
+            monitor: Default::default(),
             blocked: Default::default(),
             block_request: None,
             suspended: None,
