@@ -3,12 +3,16 @@
 fork) against redis-server (fork, copy-on-write), for the same data and the same writes.
 
 Usage: scripts/bench-bgsave.py [--keys N] [--value-bytes B] [--threads T] [--quick]
+                              [--rounds R] [--no-redis]
   --keys N         keys loaded before the BGSAVE (default 10000000; scale down on a small
                    machine: the load file is about N * (40 + B) bytes in the work dir)
   --value-bytes B  bytes per value (default 16)
   --threads T      slotd's server-threads (default 1)
   --quick          1/10 of the keys
-Environment: SLOTD_BIN (default: cargo build --release), REDIS_BIN (default
+  --rounds R       measure slotd R times (default 1); with SLOTD_BASE_BIN, that binary and
+                   SLOTD_BIN alternate (base, new, base, new...) for a before/after comparison
+  --no-redis       skip redis-server (an A/B of two slotd binaries only)
+Environment: SLOTD_BIN (default: cargo build --release), SLOTD_BASE_BIN (none), REDIS_BIN (default
 /usr/bin/redis-server), REDIS_PORT (6530), SLOTD_PORT (6531), SERVER_CPU (default "1"; with
 --threads > 1 give one CPU per thread, e.g. "1-3"), CLIENT_CPU (0), BENCH_OUT_DIR
 (bench-results).
@@ -52,7 +56,12 @@ class Settings:
         ap.add_argument("--value-bytes", type=int, default=16)
         ap.add_argument("--threads", type=int, default=1)
         ap.add_argument("--quick", action="store_true")
+        ap.add_argument("--rounds", type=int, default=1)
+        ap.add_argument("--no-redis", action="store_true")
         opts = ap.parse_args()
+        self.rounds = max(1, opts.rounds)
+        self.with_redis = not opts.no_redis
+        self.base_bin = bl.env_str("SLOTD_BASE_BIN", "")
         self.keys = opts.keys // (10 if opts.quick else 1)
         self.value_bytes = opts.value_bytes
         self.threads = opts.threads
@@ -186,6 +195,8 @@ def report(s, rows, redis_bin, slotd_bin, started, load, cmdlines):
     lines = [f"# BGSAVE while writing: slotd vs redis-server ({started})", ""]
     lines += bl.machine_lines()
     lines += bl.server_lines(redis_bin, slotd_bin, False)
+    if s.base_bin:
+        lines.append(f"- slotd-base (the comparison's before): {s.base_bin}")
     lines += [f"- load average at start: {load}, at end: {bl.loadavg()}",
               f"- keys: {s.keys}, value bytes: {s.value_bytes}, slotd server-threads: "
               f"{s.threads}; writers: redis-benchmark -t set -r {s.keys} -c {BENCH_CLIENTS} "
@@ -220,16 +231,17 @@ def main():
         log(f"writing the load file ({s.keys} keys)")
         write_load_file(load_path, s.keys, s.value_bytes)
         rows = []
-        for name in ["redis", "slotd"]:
-            dir_ = b.work / name
-            if name == "redis":
-                args = bl.plain_redis_args(s.redis_port, dir_)
-                rows.append((name, measure(b, s, name, s.redis_bin, s.redis_port, args,
-                                           load_path)))
-            else:
-                args = (f"--port {s.slotd_port} --bind 127.0.0.1 --save '' --dir {dir_} "
-                        f"--server-threads {s.threads}")
-                rows.append((name, measure(b, s, name, slotd_bin, s.slotd_port, args,
+        if s.with_redis:
+            args = bl.plain_redis_args(s.redis_port, b.work / "redis")
+            rows.append(("redis", measure(b, s, "redis", s.redis_bin, s.redis_port, args,
+                                          load_path)))
+        pair = [("slotd-base", s.base_bin)] if s.base_bin else []
+        pair.append(("slotd", slotd_bin))
+        for _ in range(s.rounds):
+            for name, binary in pair:
+                args = (f"--port {s.slotd_port} --bind 127.0.0.1 --save '' "
+                        f"--dir {b.work / name} --server-threads {s.threads}")
+                rows.append((name, measure(b, s, name, binary, s.slotd_port, args,
                                            load_path)))
         cmdlines = list(b.cmdline.values())
         text = report(s, rows, s.redis_bin, slotd_bin, started, load, cmdlines)

@@ -53,34 +53,57 @@ pub fn serialize_table(
     cur: &mut u32,
     out: &mut Vec<u8>,
 ) {
-    let select = crate::aof_store::journal::encode_select;
-    walk_table(db, dbi, idx, now_ms, cur, out, select, |e, out| {
-        serialize_entry(e, now_ms, out)
-    });
+    serialize_table_keeping(db, dbi, idx, now_ms, cur, out, None, |_| true);
 }
 
-/// Calls `put` for every live key of table `idx` of database `dbi`, after `select` when the
-/// table has keys and `cur` (the database a reader of `out` is in) differs.
+/// A snapshot's table (see `serialize_one` for `rdb`): every live key for which `keep` says
+/// yes (a snapshot skips the keys a write already captured on their own).
 #[allow(clippy::too_many_arguments)]
-fn walk_table(
+pub fn serialize_table_keeping(
     db: &Db,
     dbi: u32,
     idx: usize,
     now_ms: u64,
     cur: &mut u32,
     out: &mut Vec<u8>,
-    select: fn(&mut Vec<u8>, u32),
-    mut put: impl FnMut(&Entry, &mut Vec<u8>),
+    rdb: Option<crate::rdb::DumpOpts>,
+    keep: impl Fn(&[u8]) -> bool,
 ) {
-    let mut at = *cur;
     db.for_each_in_table(idx, now_ms, |e| {
-        if at != dbi {
-            select(out, dbi);
-            at = dbi;
+        if keep(e.key()) {
+            serialize_one(e, dbi, now_ms, cur, out, rdb);
         }
-        put(e, out);
     });
-    *cur = at;
+}
+
+/// One key of database `dbi` as RESP commands (`rdb` None) or as an RDB entry, after a
+/// SELECT / SELECTDB when `cur` (the database a reader of `out` is in) differs. An expired key
+/// produces nothing.
+pub fn serialize_one(
+    e: &Entry,
+    dbi: u32,
+    now_ms: u64,
+    cur: &mut u32,
+    out: &mut Vec<u8>,
+    rdb: Option<crate::rdb::DumpOpts>,
+) {
+    if e.expired(now_ms) {
+        return;
+    }
+    let select = match rdb {
+        None => crate::aof_store::journal::encode_select,
+        Some(_) => crate::rdb::file::write::put_select_db,
+    };
+    if *cur != dbi {
+        select(out, dbi);
+        *cur = dbi;
+    }
+    match rdb {
+        None => serialize_entry(e, now_ms, out),
+        Some(opts) => {
+            crate::rdb::file::write::put_entry(out, e.key(), e.value(), e.expire_at_ms(), opts)
+        }
+    }
 }
 
 /// How a new base is written: RESP commands, or an RDB file (`aof-use-rdb-preamble yes`,
@@ -106,10 +129,7 @@ pub fn serialize_table_rdb(
     out: &mut Vec<u8>,
     opts: crate::rdb::DumpOpts,
 ) {
-    use crate::rdb::file::write::{put_entry, put_select_db};
-    walk_table(db, dbi, idx, now_ms, cur, out, put_select_db, |e, out| {
-        put_entry(out, e.key(), e.value(), e.expire_at_ms(), opts)
-    });
+    serialize_table_keeping(db, dbi, idx, now_ms, cur, out, Some(opts), |_| true);
 }
 
 /// The start of an RDB base: the header (aux fields, `aof-base` 1) and, on shard 0, the

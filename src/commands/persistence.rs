@@ -59,7 +59,13 @@ pub struct Saver {
     pub save_parked: fn(&mut Shard, &mut Parked<'_>, &Path, u64) -> Result<(), String>,
     /// Starts a BGSAVE (none runs); Err is the reason it could not start.
     pub bgsave: fn(&mut Shard, u64) -> Result<(), String>,
+    /// Writes the file of an empty data set (after FLUSHALL) given every shard's (id, change
+    /// count).
+    pub save_flushed: SaveFlushed,
 }
+
+/// `Saver::save_flushed`: (global, every shard's (id, change count), now in ms).
+pub type SaveFlushed = fn(&Global, &[(usize, u64)], u64) -> Result<(), String>;
 
 static SAVER: OnceLock<Saver> = OnceLock::new();
 
@@ -90,6 +96,18 @@ pub fn save_all(sh: &mut Shard, now_ms: u64) -> Result<(), String> {
         r = save(me, &mut peers, &path, now_ms);
     });
     r
+}
+
+/// After FLUSHALL (which stopped a running BGSAVE): with save points, the now empty data set
+/// is saved at once, as Redis 7.0 does. `dirty`: every shard's (id, change count).
+pub fn save_after_flushall(global: &Global, dirty: &[(usize, u64)], now_ms: u64) {
+    if !global.cfg(has_save_points) {
+        return;
+    }
+    let r = saver().and_then(|s| (s.save_flushed)(global, dirty, now_ms));
+    if let Err(e) = r {
+        crate::log::warning(&format!("Failed saving the DB after FLUSHALL: {e}"));
+    }
 }
 
 /// Stops a running BGSAVE (its writer removes the temp file); the status stays as it was.
@@ -158,8 +176,10 @@ fn bgsave(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if global.rdb.in_progress() {
         return Err(ReplyError::other(BGSAVE_IN_PROGRESS));
     }
-    if aof_rewriting(ctx.shard)? {
-        if !schedule {
+    // Inside EXEC (`no_block`: BGSAVE cannot run from a script) Redis 7.0 schedules it, so
+    // the file holds the whole transaction.
+    if ctx.shard.no_block || aof_rewriting(ctx.shard)? {
+        if !schedule && !ctx.shard.no_block {
             return Err(ReplyError::other(
                 "ERR Another child process is active (AOF?): can't BGSAVE right now. Use \
                  BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",

@@ -235,6 +235,15 @@ impl Db {
         }
     }
 
+    /// The live entry of `key`, touching and deleting nothing: a snapshot's write barrier
+    /// reads the value a write is about to change.
+    pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        let (t, h, _) = self.table_of(key);
+        self.tables[t]
+            .find(h, |e| e.key() == key)
+            .filter(|e| !e.expired(now_ms))
+    }
+
     /// True when the key exists (not expired). Does not count hits.
     pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
         self.find_live(key, now_ms).is_some()

@@ -4,6 +4,7 @@
 
 use super::file::RdbFile;
 use crate::global::repl::lock;
+use crate::global::Global;
 use crate::rdb::dump::DumpOpts;
 use crate::shard::snapshot::{ShardSnap, SnapFormat, SnapSession};
 use crate::shard::{Parked, Shard};
@@ -40,19 +41,38 @@ pub fn save_parked(
         save_shard(sh, &mut file, set.opts, now_ms)?;
     }
     let bytes = file.finish()?;
-    let dirty: u64 = shards.iter().map(|s| s.dirty).sum();
-    for sh in &shards {
-        global.rdb.dirty_by_shard[sh.id].store(sh.dirty, Ordering::Relaxed);
-    }
-    global.rdb.dirty_at_save.store(dirty, Ordering::Relaxed);
-    global.lastsave_unix.store(now_ms / 1000, Ordering::Relaxed);
-    // As Redis' rdbSave: a good foreground save clears a failed BGSAVE's status.
-    global.rdb.last_bgsave_ok.store(true, Ordering::Relaxed);
-    crate::commands::persistence::refresh_misconf(&global);
-    crate::log::notice("DB saved on disk");
+    let dirty: Vec<(usize, u64)> = shards.iter().map(|s| (s.id, s.dirty)).collect();
+    saved(&global, &dirty, now_ms);
     let stats = SaveStats { bytes };
     crate::log::verbose(&format!("The RDB file holds {} bytes", stats.bytes));
     Ok(stats)
+}
+
+/// FLUSHALL's save when save points exist (Redis 7.0 saves right after the flush): every
+/// shard is empty then, so the file is its head alone (aux fields and the function
+/// libraries, which FLUSHALL keeps). `dirty`: every shard's (id, change count) after the flush.
+pub fn save_flushed(global: &Global, dirty: &[(usize, u64)], now_ms: u64) -> Result<(), String> {
+    let set = super::settings(global);
+    let temp = format!("temp-{}.rdb", std::process::id());
+    let mut file = RdbFile::create(&set.path, &temp, set.checksum)?;
+    file.write(&super::head(global, now_ms))?;
+    file.finish()?;
+    saved(global, dirty, now_ms);
+    Ok(())
+}
+
+/// After a good foreground save: the change counter and the save time restart as after
+/// Redis' `rdbSave`, and a failed BGSAVE's status is cleared (as Redis does).
+fn saved(global: &Global, dirty: &[(usize, u64)], now_ms: u64) {
+    for &(id, d) in dirty {
+        global.rdb.dirty_by_shard[id].store(d, Ordering::Relaxed);
+    }
+    let total: u64 = dirty.iter().map(|d| d.1).sum();
+    global.rdb.dirty_at_save.store(total, Ordering::Relaxed);
+    global.lastsave_unix.store(now_ms / 1000, Ordering::Relaxed);
+    global.rdb.last_bgsave_ok.store(true, Ordering::Relaxed);
+    crate::commands::persistence::refresh_misconf(global);
+    crate::log::notice("DB saved on disk");
 }
 
 /// One shard's keys (every database), through the snapshot serializer with nothing racing it.

@@ -23,6 +23,7 @@ pub fn install() {
     crate::commands::persistence::install_saver(crate::commands::persistence::Saver {
         save_parked: |me, peers, path, now_ms| save_parked(me, peers, path, now_ms).map(drop),
         bgsave: background::start,
+        save_flushed: foreground::save_flushed,
     });
 }
 

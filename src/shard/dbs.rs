@@ -120,8 +120,8 @@ impl Shard {
         self.each_db_mut().map(|(_, d)| flush(d)).sum()
     }
 
-    /// Serializes, into a running AOF rewrite and replication snapshots, the table of `key`
-    /// in database `dbi` if they did not yet (the write barrier: they hold it as it was before
+    /// The write barrier: a running AOF rewrite serializes the table of `key` in database
+    /// `dbi`, and snapshots the key alone, if they did not yet (they hold it as it was before
     /// any write journaled after they started).
     pub fn cover_for_write(&mut self, dbi: u32, key: &[u8], now_ms: u64) {
         let slot = crate::cluster::hash_slot::key_hash_slot(key);
@@ -132,7 +132,18 @@ impl Shard {
         if self.aof.rewrite.is_none() && self.repl.snaps.is_empty() {
             return;
         }
-        self.cover_table_in(dbi, idx, now_ms);
+        self.db_at(dbi);
+        let db = if dbi == 0 {
+            &self.db
+        } else {
+            self.dbs.get(dbi).expect("created")
+        };
+        if let Some(rw) = self.aof.rewrite.as_mut() {
+            rw.cover_table(db, dbi, idx, now_ms);
+        }
+        for snap in self.repl.snaps.iter_mut() {
+            snap.cover_key(db, dbi, idx, key, now_ms);
+        }
     }
 
     /// Serializes table `idx` of database `dbi` into a running rewrite and snapshots if they

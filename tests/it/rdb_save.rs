@@ -420,3 +420,77 @@ fn save_points_start_a_bgsave_and_restart_loads_it() {
     }
     std::mem::forget(s); // s2 owns and removes the directory
 }
+
+#[test]
+fn bgsave_in_multi_is_scheduled_and_flushall_saves_as_redis() {
+    // Guards two of Redis 7.0's rules: BGSAVE inside EXEC is scheduled (the file then holds
+    // the whole transaction), and FLUSHALL with save points saves the emptied data set at
+    // once (the change counter restarts).
+    let s = Server::start(&["--server-threads", "2", "--save", "3600 1"]);
+    let r = RedisServer::start_with("rdb-save-multi", &["--save", "3600 1"])
+        .expect("redis-server is installed");
+    let mut files = Vec::new();
+    for (port, dir, mut con) in [
+        (s.port, s.dir.clone(), s.client()),
+        (r.port, r.dir.clone(), r.client()),
+    ] {
+        let mut got = vec![tr(cli(port, &["set", "a", "1"]))];
+        let replies: Vec<redis::Value> = redis::pipe()
+            .atomic()
+            .cmd("BGSAVE")
+            .cmd("SET")
+            .arg("b")
+            .arg("2")
+            .query(&mut con)
+            .expect("EXEC");
+        got.push(format!("{replies:?}"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while info_field(port, "rdb_saves") != "1"
+            || info_field(port, "rdb_bgsave_in_progress") != "0"
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the scheduled BGSAVE did not run"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        got.push(info_field(port, "rdb_last_bgsave_status"));
+        got.push(info_field(port, "rdb_changes_since_last_save"));
+        let saved = dir.join("dump.rdb");
+        check_rdb(&saved);
+        let copy = dir.join("after-exec.rdb");
+        std::fs::copy(&saved, &copy).expect("copy");
+        got.push(tr(cli(port, &["set", "c", "3"])));
+        got.push(info_field(port, "rdb_changes_since_last_save"));
+        got.push(tr(cli(port, &["flushall"])));
+        got.push(info_field(port, "rdb_changes_since_last_save"));
+        got.push(info_field(port, "rdb_saves"));
+        check_rdb(&saved);
+        files.push((copy, saved));
+        assert_eq!(
+            got,
+            [
+                "OK",
+                r#"[simple-string("Background saving scheduled"), ok]"#,
+                "ok",
+                "0",
+                "OK",
+                "1",
+                "OK",
+                "0",
+                "1"
+            ],
+            "port {port}"
+        );
+    }
+    // slotd's files hold what Redis' hold: both keys after the EXEC, nothing after FLUSHALL.
+    let (after_exec, after_flush) = &files[0];
+    let (l, dir) = redis_loading("rdb-save-multi-exec", after_exec);
+    assert_eq!(tr(cli(l.port, &["mget", "a", "b"])), "1\n2");
+    drop(l);
+    let _ = std::fs::remove_dir_all(dir);
+    let (l, dir) = redis_loading("rdb-save-multi-flush", after_flush);
+    assert_eq!(tr(cli(l.port, &["dbsize"])), "0");
+    drop(l);
+    let _ = std::fs::remove_dir_all(dir);
+}

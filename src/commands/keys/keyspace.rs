@@ -90,10 +90,12 @@ pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     let lazily = flush_mode(args)?;
     let dbi = ctx.client().db;
     let mut seen = 0;
+    let mut dirty = Vec::new();
     ctx.shard.try_call_all(|sh| {
         if all {
             flush_shard_all(sh, lazily);
             crate::replication::stream_once(sh, &mut seen, None, &[b"FLUSHALL"]);
+            dirty.push((sh.id, sh.dirty));
         } else {
             flush_shard_db(sh, dbi, lazily);
             crate::replication::stream_once(sh, &mut seen, Some(dbi), &[b"FLUSHDB"]);
@@ -101,6 +103,13 @@ pub(super) fn flush(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     })?;
     // Counted even when empty so the flush itself is propagated.
     ctx.shard.dirty += 1;
+    if all {
+        let me = ctx.shard.id;
+        if let Some(d) = dirty.iter_mut().find(|d| d.0 == me) {
+            d.1 = ctx.shard.dirty;
+        }
+        crate::commands::persistence::save_after_flushall(&ctx.shard.global, &dirty, ctx.now_ms);
+    }
     ctx.out.ok();
     Ok(())
 }
