@@ -89,6 +89,9 @@ pub struct Global {
     pub rdb: rdb::RdbGlobal,
     /// The slow log, the latency monitor and their settings (issue 17 part A).
     pub observe: observe::Observe,
+    /// DEBUG SET-ACTIVE-EXPIRE: the shards' cron expires keys (Redis'
+    /// `active_expire_enabled`; lazy expiry on access is not affected).
+    pub active_expire: AtomicBool,
 }
 
 impl Global {
@@ -147,6 +150,7 @@ impl Global {
             hll_sparse_max_bytes: AtomicU64::new(hll_sparse_max),
             rdb: rdb::RdbGlobal::new(shards),
             observe,
+            active_expire: AtomicBool::new(true),
         })
     }
 
