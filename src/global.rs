@@ -103,6 +103,9 @@ pub struct Global {
     pub observe: observe::Observe,
     /// Client-side caching: node-wide counters, limit and BCAST prefixes.
     pub tracking: tracking::NodeTracking,
+    /// DEBUG SET-ACTIVE-EXPIRE: the shards' cron expires keys (Redis'
+    /// `active_expire_enabled`; lazy expiry on access is not affected).
+    pub active_expire: AtomicBool,
 }
 
 impl Global {
@@ -169,6 +172,7 @@ impl Global {
             keyspace_events: std::sync::atomic::AtomicU32::new(keyspace_events),
             observe,
             tracking: tracking::NodeTracking::new(tracking_max_keys),
+            active_expire: AtomicBool::new(true),
         })
     }
 

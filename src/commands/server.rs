@@ -555,6 +555,11 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
                     "Write every shard's AOF base, drop the data set and load it back.",
                 ),
                 (
+                    "SET-ACTIVE-EXPIRE <0|1>",
+                    "0 stops expiring keys in the background (they still expire when \
+                     accessed); 1 turns it back on.",
+                ),
+                (
                     "SLEEP <seconds>",
                     "Block this shard for <seconds> (fractions allowed).",
                 ),
@@ -571,6 +576,13 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
     if sub.eq_ignore_ascii_case(b"reload") && args.len() == 2 {
         return debug_reload(ctx);
     }
+    if sub.eq_ignore_ascii_case(b"set-active-expire") && args.len() == 3 {
+        // As Redis: C's atoi of the argument, so anything not a non-zero number turns it off.
+        let on = c_atoi(args.get(2)) != 0;
+        ctx.shard.global.active_expire.store(on, Ordering::Relaxed);
+        ctx.out.ok();
+        return Ok(());
+    }
     if sub.eq_ignore_ascii_case(b"sleep") && args.len() == 3 {
         // Seconds as C's `strtod` reads them (Redis' DEBUG SLEEP): garbage reads as 0.
         let (secs, _, _) = strtod(c_str(args.get(2)));
@@ -584,6 +596,26 @@ fn debug(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
         cmd: "DEBUG",
         sub: crate::resp::error::sanitize_for_error(sub),
     })
+}
+
+/// C's `atoi`: leading blanks, a sign, then the digits up to the first other byte (0 when
+/// there are none; wraps rather than overflows).
+fn c_atoi(b: &[u8]) -> i64 {
+    let s = c_str(b);
+    let mut i = s.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let neg = s.get(i) == Some(&b'-');
+    if matches!(s.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let mut v: i64 = 0;
+    for &c in s[i..].iter().take_while(|c| c.is_ascii_digit()) {
+        v = v.wrapping_mul(10).wrapping_add(i64::from(c - b'0'));
+    }
+    if neg {
+        v.wrapping_neg()
+    } else {
+        v
+    }
 }
 
 /// DEBUG RELOAD: as Redis, `dump.rdb` is saved, the data set dropped and the file loaded back
@@ -1085,7 +1117,7 @@ mod tests {
         };
         assert_eq!(h.run(&["DEBUG", "foo"]), e("foo"));
         assert_eq!(h.run(&["DEBUG", "sleep"]), e("sleep"));
-        assert!(matches!(h.run(&["DEBUG", "help"]), Reply::Array(v) if v.len() == 7));
+        assert!(matches!(h.run(&["DEBUG", "help"]), Reply::Array(v) if v.len() == 9));
         let e = "ERR wrong number of arguments for 'debug' command";
         assert_eq!(h.run(&["DEBUG"]), Reply::err(e));
     }

@@ -712,6 +712,10 @@ impl Reactor {
     }
 
     fn expire_cycle(&mut self, budget: Duration) {
+        // DEBUG SET-ACTIVE-EXPIRE 0 (issue 17 part A): keys expire only when accessed.
+        if !self.shard.global.active_expire.load(Ordering::Relaxed) {
+            return;
+        }
         let started = Instant::now();
         let deadline = started + budget;
         let shard = &mut self.shard;

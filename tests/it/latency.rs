@@ -1,6 +1,7 @@
 //! LATENCY (the monitor's events, HISTOGRAM, HELP, DOCTOR) and INFO latencystats side by
 //! side with redis-server 7.0. Latencies themselves differ between the two servers, so the
 //! comparison is of shapes, names and texts; exact texts where they do not depend on time.
+//! Also the DEBUG subcommands latency and expiry tooling uses (SET-ACTIVE-EXPIRE).
 
 use crate::common::{cmd, Raw};
 use crate::common::{RedisServer as Redis, Server};
@@ -195,4 +196,37 @@ fn histograms_and_latencystats_match_redis() {
         h.contains(&("get".to_string(), 1)) && h.contains(&("set".to_string(), 5)),
         "{h:?}"
     );
+}
+
+#[test]
+fn debug_set_active_expire_matches_redis() {
+    // Guards DEBUG SET-ACTIVE-EXPIRE: with 0 an expired key nobody reads stays counted, with 1
+    // the background cycle removes it; replies and the arity error as Redis'.
+    let Some((redis, slotd)) = both("active_expire") else {
+        return;
+    };
+    let (mut a, mut b) = (Raw::connect(redis.port), slotd.raw());
+    for line in [
+        &["DEBUG", "SET-ACTIVE-EXPIRE", "x"][..],
+        &["DEBUG", "SET-ACTIVE-EXPIRE"],
+        &["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+        &["SET", "gone", "v", "PX", "30"],
+    ] {
+        let parts: Vec<&[u8]> = line.iter().map(|s| s.as_bytes()).collect();
+        same_reply(&mut a, &mut b, &cmd(&parts), &line.join(" "));
+    }
+    let (mut r, mut s) = (redis.client(), slotd.client());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for c in [&mut r, &mut s] {
+        assert_eq!(run(c, &["DBSIZE"]), redis::Value::Int(1));
+        assert_eq!(
+            run(c, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]),
+            redis::Value::Okay
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while run(c, &["DBSIZE"]) != redis::Value::Int(0) {
+            assert!(std::time::Instant::now() < deadline, "never expired");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
