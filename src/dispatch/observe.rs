@@ -55,8 +55,15 @@ fn slow_run(sh: &mut Shard, spec: &'static CommandSpec, args: Args<'_>, nsec: u6
     };
     let max_len = o.slowlog_max_len.load(Ordering::Relaxed) as usize;
     let now_s = crate::clock::unix_ms() / 1000;
-    o.slowlog
-        .push(shortened_args(args), duration_us, caller, now_s, max_len);
+    let mut redacted = Vec::new();
+    crate::shard::monitors::redacted_positions(spec.name, args, &mut redacted);
+    o.slowlog.push(
+        shortened_args(args, &redacted),
+        duration_us,
+        caller,
+        now_s,
+        max_len,
+    );
 }
 
 /// A command run for no client (AOF loading, the replication stream).

@@ -45,13 +45,16 @@ pub struct SlowLog {
 
 /// Redis' shortened copy of a command line: at most `SLOWLOG_ENTRY_MAX_ARGC` arguments (the
 /// last one then says how many more there were), each at most
-/// `SLOWLOG_ENTRY_MAX_STRING_BYTES` bytes plus how many more there were.
-pub fn shortened_args(args: Args<'_>) -> Vec<Vec<u8>> {
+/// `SLOWLOG_ENTRY_MAX_STRING_BYTES` bytes plus how many more there were. The positions in
+/// `redacted` (passwords) show as `(redacted)`, as Redis 7.0 logs them.
+pub fn shortened_args(args: Args<'_>, redacted: &[usize]) -> Vec<Vec<u8>> {
     let argc = args.len();
     let kept = argc.min(SLOWLOG_ENTRY_MAX_ARGC);
     let mut v = Vec::with_capacity(kept);
     for (j, a) in args.iter().take(kept).enumerate() {
-        if kept != argc && j == kept - 1 {
+        if redacted.contains(&j) && !(kept != argc && j == kept - 1) {
+            v.push(b"(redacted)".to_vec());
+        } else if kept != argc && j == kept - 1 {
             v.push(format!("... ({} more arguments)", argc - kept + 1).into_bytes());
         } else if a.len() > SLOWLOG_ENTRY_MAX_STRING_BYTES {
             let mut s = a[..SLOWLOG_ENTRY_MAX_STRING_BYTES].to_vec();

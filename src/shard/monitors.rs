@@ -132,7 +132,25 @@ pub fn redacted_positions(name: &str, args: Args<'_>, out: &mut Vec<usize>) {
         }
         _ => {}
     }
+    // CONFIG SET of a secret (Redis 7.0's SENSITIVE_CONFIG settings): the value.
+    if args.len() > 3
+        && args.get(0).eq_ignore_ascii_case(b"config")
+        && args.get(1).eq_ignore_ascii_case(b"set")
+    {
+        for i in (2..args.len() - 1).step_by(2) {
+            let name = args.get(i);
+            if SENSITIVE_CONFIGS
+                .iter()
+                .any(|s| name.eq_ignore_ascii_case(s.as_bytes()))
+            {
+                out.push(i + 1);
+            }
+        }
+    }
 }
+
+/// The settings whose CONFIG SET values Redis 7.0 hides in MONITOR and SLOWLOG.
+const SENSITIVE_CONFIGS: &[&str] = &["masterauth", "masteruser", "requirepass"];
 
 #[cfg(test)]
 mod tests {
