@@ -1183,6 +1183,6 @@ mod tests {
         assert_eq!(h.shard.db.stats.misses, 0);
         let e = "ERR unknown subcommand 'FOO'. Try CONFIG HELP.";
         assert_eq!(h.run(&["CONFIG", "FOO"]), Reply::err(e));
-        assert!(matches!(h.run(&["CONFIG", "HELP"]), Reply::Array(v) if v.len() == 9));
+        assert!(matches!(h.run(&["CONFIG", "HELP"]), Reply::Array(v) if v.len() == 11));
     }
 }
