@@ -3,10 +3,12 @@
 
 One slotd (one shard, pinned to SERVER_CPU), SET then GET with redis-benchmark -P 16 (pinned
 to CLIENT_CPU), in rounds that alternate the two settings A,B,A,B:
-  off: latency-tracking no, latency-monitor-threshold 0, slowlog-log-slower-than -1
-  on:  latency-tracking yes, latency-monitor-threshold 1, slowlog-log-slower-than 10000
-       (Redis' defaults plus the monitor: every command is timed, recorded in its histogram
-       and compared with both thresholds)
+  off: latency-tracking no, latency-monitor-threshold 0, slowlog-log-slower-than -1,
+       notify-keyspace-events ""
+  on:  latency-tracking yes, latency-monitor-threshold 1, slowlog-log-slower-than 10000,
+       notify-keyspace-events KEA (Redis' defaults plus the monitor and every notification
+       class: every command is timed, recorded in its histogram, compared with both
+       thresholds, and raises its events, with no subscriber listening)
 The settings change with CONFIG SET between runs of the same process, so both sides share
 the binary, the heap and the caches. The measure is the server's CPU time per request from
 /proc/PID/stat (utime+stime), the median over rounds, since the machine is shared.
@@ -23,9 +25,9 @@ import benchlib as bl
 
 SETTINGS = {
     "off": ["latency-tracking", "no", "latency-monitor-threshold", "0",
-            "slowlog-log-slower-than", "-1"],
+            "slowlog-log-slower-than", "-1", "notify-keyspace-events", ""],
     "on": ["latency-tracking", "yes", "latency-monitor-threshold", "1",
-           "slowlog-log-slower-than", "10000"],
+           "slowlog-log-slower-than", "10000", "notify-keyspace-events", "KEA"],
 }
 TESTS = ["set", "get"]
 

@@ -5,7 +5,7 @@
 use super::kit::number::parse_i64;
 use super::kit::ArgCursor;
 use super::server::{validate_client_name, write_help};
-use super::spec::{arg, block, deprecated, multi, oneof, opt, pure, since, tok};
+use super::spec::{arg, block, deprecated, multi, multi_token, oneof, opt, pure, since, tok};
 use super::{flags::*, AfterReply, ArgDoc, CmdResult, CommandSpec, ConnCtx};
 use crate::resp::{Args, Proto, ReplyError};
 use crate::shard::Client;
@@ -111,7 +111,16 @@ pub const SUBCOMMANDS: &[CommandSpec] = &[
         "6.0.0",
         "Turn client-side caching invalidations on or off",
     )
-    .complexity("O(1). Some options may introduce additional complexity."),
+    .complexity("O(1). Some options may introduce additional complexity.")
+    .args(&[
+        oneof("status", &[pure("on", "ON"), pure("off", "OFF")]),
+        opt(tok("REDIRECT", arg("client-id", "integer"))),
+        opt(multi_token(tok("PREFIX", arg("prefix", "string")))),
+        opt(pure("bcast", "BCAST")),
+        opt(pure("optin", "OPTIN")),
+        opt(pure("optout", "OPTOUT")),
+        opt(pure("noloop", "NOLOOP")),
+    ]),
     sub(
         "caching",
         3,
