@@ -432,3 +432,33 @@ fn reads_of_missing_keys_raise_keymiss() {
         ],
     );
 }
+
+#[test]
+fn a_resp3_channel_subscriber_gets_pushes_from_every_core() {
+    // Guards delivery to a plain (not pattern) subscriber in RESP3: each SET, whatever core
+    // owns its key, arrives as a `message` push on the keyevent channel.
+    let s = Server::start(&["--server-threads", "4", "--notify-keyspace-events", "E$"]);
+    let mut sub = s.raw();
+    sub.send(&cmd(&[b"HELLO", b"3"]));
+    read_reply(&mut sub);
+    sub.send(&cmd(&[b"SUBSCRIBE", b"__keyevent@0__:set"]));
+    read_reply(&mut sub);
+    let mut c = s.raw();
+    let keys: Vec<String> = (0..8).map(|i| format!("key{i}")).collect();
+    for k in &keys {
+        c.send(&request(&format!("SET {k} v")));
+        read_reply(&mut c);
+    }
+    let mut ev = Events {
+        raw: sub,
+        buf: Vec::new(),
+    };
+    let mut got: Vec<String> = ev.take(keys.len());
+    got.sort();
+    let want: Vec<String> = keys
+        .iter()
+        // `text_of` keeps the push header: a RESP3 `>3` frame, not an array.
+        .map(|k| format!(">3 message __keyevent@0__:set {k} "))
+        .collect();
+    assert_eq!(got, want);
+}
