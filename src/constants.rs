@@ -231,6 +231,11 @@ pub const TRACKING_EVICT_PICK_KEYS: usize = 64;
 
 // ---- issue 17 part E: CONFIG REWRITE, FAILOVER, Sentinel ----
 
+/// Longest `REPLCONF ip-address` a master accepts (Redis' NET_HOST_STR_LEN - 1).
+pub const REPLCONF_IP_BYTES_MAX: usize = 255;
+/// Announced replica addresses kept between REPLCONF and PSYNC (oldest dropped first).
+pub const PENDING_ANNOUNCED_IPS_MAX: usize = 1024;
+
 // ---- issue 17 part F: INFO, service integration, DEBUG ----
 
 /// Samples in each instantaneous-metric ring (Redis' STATS_METRIC_SAMPLES; one per cron tick).

@@ -106,7 +106,18 @@ fn replconf(ctx: &mut ConnCtx<'_>, args: Args<'_>) -> CmdResult {
             "capa" if val.eq_ignore_ascii_case(b"eof") => {
                 master::set_req(&global, client_id, 0, master::req::CAPA_EOF);
             }
-            "ip-address" | "capa" => {}
+            "ip-address" => {
+                if val.len() > crate::constants::REPLCONF_IP_BYTES_MAX {
+                    return Err(ReplyError::Other(format!(
+                        "ERR REPLCONF ip-address provided by replica instance is too long: {} \
+                         bytes",
+                        val.len()
+                    )));
+                }
+                let ip = String::from_utf8_lossy(val).into_owned();
+                master::set_announced_ip(&global, client_id, ip);
+            }
+            "capa" => {}
             "rdb-only" => {
                 let on = parse_i64(val).ok_or(ReplyError::NotInteger)?;
                 if !(0..=1).contains(&on) {

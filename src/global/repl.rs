@@ -117,6 +117,8 @@ pub struct ReplState {
     pub next_link_gen: u64,
     /// REPLCONF listening-port values of clients that did not send PSYNC yet.
     pub pending_ports: Vec<(u64, u16)>,
+    /// REPLCONF ip-address values (`replica-announce-ip`) of clients that did not sync yet.
+    pub pending_ips: Vec<(u64, String)>,
     /// REPLCONF capa/rdb-only/rdb-filter-only flags of clients that did not sync yet
     /// (`replication::master::req`).
     pub pending_reqs: Vec<(u64, u8)>,
@@ -223,6 +225,7 @@ impl Default for ReplGlobal {
                 link: None,
                 next_link_gen: 1,
                 pending_ports: Vec::new(),
+                pending_ips: Vec::new(),
                 pending_reqs: Vec::new(),
                 last_ping_ms: 0,
                 ack_requested: false,

@@ -257,11 +257,17 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
         return Err(format!("Error reply to PING from master: '{pong}'"));
     }
     crate::log::notice("Master replied to PING, replication can continue...");
-    let (user, pass, port) = global.cfg(|c| {
+    // replica-announce-port / -ip: what the master shows for us (Sentinel connects there).
+    let (user, pass, port, ip) = global.cfg(|c| {
+        let port = match c.stored_i64("replica-announce-port", 0) {
+            0 => c.port.to_string(),
+            p => p.to_string(),
+        };
         (
             c.stored("masteruser", ""),
             c.stored("masterauth", ""),
-            c.port.to_string(),
+            port,
+            c.stored("replica-announce-ip", ""),
         )
     });
     let mut b = Vec::new();
@@ -272,6 +278,12 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
         crate::aof_store::journal::encode(&mut b, &[b"AUTH", user.as_bytes(), pass.as_bytes()]);
     }
     crate::aof_store::journal::encode(&mut b, &[b"REPLCONF", b"listening-port", port.as_bytes()]);
+    let mut steps = vec!["listening-port"];
+    if !ip.is_empty() {
+        crate::aof_store::journal::encode(&mut b, &[b"REPLCONF", b"ip-address", ip.as_bytes()]);
+        steps.push("ip-address");
+    }
+    steps.push("capa");
     crate::aof_store::journal::encode(&mut b, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
     c.sock.write_all(&b).map_err(|e| e.to_string())?;
     if auth {
@@ -282,7 +294,7 @@ fn handshake(global: &Global, c: &mut Conn) -> Result<(), String> {
         }
     }
     // Errors are tolerated, as in Redis.
-    for what in ["listening-port", "capa"] {
+    for what in steps {
         let reply = c.line(Duration::from_secs(5))?;
         if reply.starts_with('-') {
             crate::log::notice(&format!(

@@ -32,6 +32,24 @@ pub fn set_listening_port(global: &Global, client_id: u64, port: u16) {
     st.pending_ports.push((client_id, port));
 }
 
+/// REPLCONF ip-address (the replica's `replica-announce-ip`), by client id until its sync:
+/// INFO replication and ROLE then show it instead of the connection's address, as Redis.
+pub fn set_announced_ip(global: &Global, client_id: u64, ip: String) {
+    let mut st = global.repl.state();
+    st.pending_ips.retain(|(id, _)| *id != client_id);
+    if st.pending_ips.len() >= crate::constants::PENDING_ANNOUNCED_IPS_MAX {
+        st.pending_ips.remove(0);
+    }
+    st.pending_ips.push((client_id, ip));
+}
+
+/// The address a replica announced, taken out of the pending list.
+fn take_announced_ip(global: &Global, client_id: u64) -> Option<String> {
+    let mut st = global.repl.state();
+    let at = st.pending_ips.iter().position(|(id, _)| *id == client_id)?;
+    Some(st.pending_ips.remove(at).1)
+}
+
 /// What a replica asked for with REPLCONF before its SYNC/PSYNC, as bits (Redis' `slave_capa`
 /// and `slave_req`).
 pub mod req {
@@ -129,12 +147,13 @@ pub fn begin_sync(sh: &mut Shard, ask: SyncAsk) -> Result<(), ReplyError> {
         st.pending_reqs.retain(|(id, _)| *id != client_id);
         reqs
     };
-    let ip = ask
-        .addr
-        .rsplit_once(':')
-        .map(|(h, _)| h)
-        .unwrap_or("")
-        .to_string();
+    let ip = take_announced_ip(&global, client_id).unwrap_or_else(|| {
+        ask.addr
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or("")
+            .to_string()
+    });
     // As Redis names a replica in its log lines: the IP and the announced port.
     let name = {
         let st = global.repl.state();

@@ -83,3 +83,52 @@ fn stale_data_no_answers_masterdown_as_redis() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The `slave0:` line of a master's INFO replication up to its state field.
+fn first_replica(port: u16) -> Option<String> {
+    let info = cli(port, &["INFO", "replication"]);
+    let line = info.lines().find(|l| l.starts_with("slave0:"))?;
+    Some(line.split(",state=").next().unwrap_or("").to_string())
+}
+
+fn wait_first_replica(port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(line) = first_replica(port) {
+            return line;
+        }
+        assert!(Instant::now() < deadline, "no replica listed by the master");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn replica_announce_ip_and_port_show_on_the_master_as_redis() {
+    let announce = [
+        "--replica-announce-ip",
+        "10.1.2.3",
+        "--replica-announce-port",
+        "4321",
+    ];
+    let master = Server::start(&[]);
+    let mport = master.port.to_string();
+    let replica_args = [&["--replicaof", "127.0.0.1", &mport][..], &announce[..]].concat();
+    let _replica = Server::start(&replica_args);
+    let slotd_line = wait_first_replica(master.port);
+    assert_eq!(slotd_line, "slave0:ip=10.1.2.3,port=4321");
+    // ROLE lists the same address once the replica is online.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !master.cli(&["ROLE"]).contains("10.1.2.3\n4321\n") {
+        assert!(Instant::now() < deadline, "{}", master.cli(&["ROLE"]));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let Some(rmaster) = RedisServer::start("announce-m") else {
+        return;
+    };
+    let rport = rmaster.port.to_string();
+    let args = [&["--replicaof", "127.0.0.1", &rport][..], &announce[..]].concat();
+    let Some(_rreplica) = RedisServer::start_with("announce-r", &args) else {
+        return;
+    };
+    assert_eq!(wait_first_replica(rmaster.port), slotd_line);
+}
