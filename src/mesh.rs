@@ -131,7 +131,7 @@ pub enum MeshMsg {
     ReplApply(Box<ReplBatch>),
     /// Client-side caching: invalidations for clients of this shard (or for their REDIRECT
     /// clients here).
-    Invalidate(Box<Vec<crate::global::tracking::Invalidation>>),
+    Invalidate(Box<Vec<Invalidation>>),
     /// A connection of shard `home` closed: forget its blocked commands.
     DropConn {
         home: ShardId,
@@ -370,4 +370,32 @@ impl Mesh {
     pub fn all_loops_ended(&self) -> bool {
         self.loops_ended.load(Ordering::SeqCst) >= self.inboxes.len()
     }
+}
+
+// ---- client-side caching's message (its table lives in global::tracking) ----
+
+/// What an invalidation says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum What {
+    /// These keys changed.
+    Keys(Vec<Vec<u8>>),
+    /// FLUSHALL/FLUSHDB: every key (a null in place of the array).
+    Flush,
+    /// The tracker's REDIRECT client (this id) is gone: `tracking-redir-broken`.
+    RedirBroken(u64),
+}
+
+/// One message for client `to` (on shard `home`). `via`: the tracker (id, shard) when `to` is
+/// its REDIRECT client. `bcast`: produced by a BCAST prefix, not by the table.
+#[derive(Clone, Debug)]
+pub struct Invalidation {
+    pub to: u64,
+    pub home: usize,
+    pub writer: u64,
+    pub bcast: bool,
+    pub via: Option<(u64, usize)>,
+    /// The tracker's protocol is RESP3 (a flush's null is written in the tracker's protocol,
+    /// as Redis does, even to a RESP2 redirect client).
+    pub tracker_resp3: bool,
+    pub what: What,
 }

@@ -21,31 +21,7 @@ pub struct BcastReader {
     pub noloop: bool,
 }
 
-/// What an invalidation says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum What {
-    /// These keys changed.
-    Keys(Vec<Vec<u8>>),
-    /// FLUSHALL/FLUSHDB: every key (a null in place of the array).
-    Flush,
-    /// The tracker's REDIRECT client (this id) is gone: `tracking-redir-broken`.
-    RedirBroken(u64),
-}
-
-/// One message for client `to` (on shard `home`). `via`: the tracker (id, shard) when `to` is
-/// its REDIRECT client. `bcast`: produced by a BCAST prefix, not by the table.
-#[derive(Clone, Debug)]
-pub struct Invalidation {
-    pub to: u64,
-    pub home: usize,
-    pub writer: u64,
-    pub bcast: bool,
-    pub via: Option<(u64, usize)>,
-    /// The tracker's protocol is RESP3 (a flush's null is written in the tracker's protocol,
-    /// as Redis does, even to a RESP2 redirect client).
-    pub tracker_resp3: bool,
-    pub what: What,
-}
+pub use crate::mesh::{Invalidation, What};
 
 #[derive(Default)]
 pub struct NodeTracking {

@@ -129,8 +129,9 @@ fn held(shard: &Shard, pause: crate::shard::pause::Pause, conn: &Conn, args: Arg
     if shard.clients.get(conn.client).is_some_and(|c| c.replica) {
         return false;
     }
+    use crate::commands::flags::{MAY_REPLICATE, WRITE};
     let flags = crate::commands::lookup(args.get(0)).map_or(0, |s| s.flags);
-    crate::shard::pause::holds(pause, flags)
+    crate::shard::pause::holds(pause, flags & (WRITE | MAY_REPLICATE) != 0)
 }
 
 /// Why a connection's command loop stopped this time.

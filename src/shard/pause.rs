@@ -50,13 +50,14 @@ pub fn unpause_clients(global: &Global) {
     global.client_pause_all.store(false, Ordering::Relaxed);
 }
 
-/// True when `flags` (a command's) make it wait under `pause`.
+/// True when a command makes it wait under `pause`: `writes` says whether it writes or may
+/// replicate (its WRITE or MAY_REPLICATE flag, read by the caller: the command table is a
+/// higher layer).
 #[inline]
-pub fn holds(pause: Pause, flags: u32) -> bool {
-    use crate::commands::flags::{MAY_REPLICATE, WRITE};
+pub fn holds(pause: Pause, writes: bool) -> bool {
     match pause {
         Pause::None => false,
-        Pause::Writes => flags & (WRITE | MAY_REPLICATE) != 0,
+        Pause::Writes => writes,
         Pause::All => true,
     }
 }
